@@ -1,0 +1,39 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Bulwark",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bulwark", targets: ["bulwark"]),
+        .library(name: "BulwarkCore", targets: ["BulwarkCore"]),
+        .library(name: "BulwarkText", targets: ["BulwarkText"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // Policy, domain types, verdicts, the JSON Lines data contract: no I/O, no dependencies.
+        .target(name: "BulwarkCore", swiftSettings: upcoming),
+        // Normalisation, language id, indicators, links, near-duplicates, classifier, decision: no I/O.
+        .target(name: "BulwarkText", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
+        // The command-line interface: reads files, calls the libraries, writes output.
+        .executableTarget(
+            name: "bulwark",
+            dependencies: [
+                "BulwarkCore", "BulwarkText",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(name: "BulwarkCoreTests", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
+        .testTarget(name: "BulwarkTextTests", dependencies: ["BulwarkText", "BulwarkCore"], swiftSettings: upcoming),
+    ],
+    swiftLanguageModes: [.v6]
+)
