@@ -40,6 +40,8 @@ struct JSONByteParser {
     let maxDepth: Int
     var index = 0
     var field: String? = nil
+    /// Where the current field's value starts (invalid values are reported there).
+    var valueStart = 0
 
     init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.buffer = buffer
@@ -47,7 +49,7 @@ struct JSONByteParser {
     }
 
     func fail(_ message: String, code: BulwarkError.Code = .malformedJSON) -> BulwarkError {
-        BulwarkError(code, message, field: field, offset: index)
+        BulwarkError(code, message, field: field, offset: code == .invalidField ? valueStart : index)
     }
 
     mutating func skipWhitespace() {
@@ -80,6 +82,7 @@ struct JSONByteParser {
                 field = key
                 try expect(UInt8(ascii: ":"), "':' after a key")
                 skipWhitespace()
+                valueStart = index
                 switch key {
                 case "id":
                     id = try parseScalarAsString()
@@ -118,6 +121,8 @@ struct JSONByteParser {
                     }
                 case "kind":
                     item.kind = try parseOptionalString()
+                case "group":
+                    item.group = try parseOptionalScalarAsString()
                 default:
                     try skipValue(depth: 0)
                 }
@@ -387,8 +392,9 @@ struct JSONByteParser {
     }
 }
 
+/// Appends the UTF-8 encoding of a Unicode scalar value.
 @inline(__always)
-func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+public func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
     switch scalar {
     case 0..<0x80:
         out.append(UInt8(scalar))
@@ -508,6 +514,10 @@ func appendInt(_ value: Int, to out: inout [UInt8]) {
 func appendScore(_ score: Double, to out: inout [UInt8]) {
     let clamped = score.isFinite ? min(max(score, 0), 1) : 0
     let scaled = Int((clamped * 10_000).rounded())
+    if scaled == 0 {
+        out.append(UInt8(ascii: "0"))
+        return
+    }
     if scaled >= 10_000 {
         out.append(UInt8(ascii: "1"))
         return

@@ -16,6 +16,8 @@ public struct TextItem: Sendable, Hashable {
     public var category: Category?
     /// Hard-negative kind for evaluation (`news`, `research`, `counter_speech`, `religious`, ...).
     public var kind: String?
+    /// Items that are versions of one text (translations) share a group, for splitting labelled data.
+    public var group: String?
 
     public init(
         id: String,
@@ -27,7 +29,8 @@ public struct TextItem: Sendable, Hashable {
         container: String? = nil,
         label: Label? = nil,
         category: Category? = nil,
-        kind: String? = nil
+        kind: String? = nil,
+        group: String? = nil
     ) {
         self.id = id
         self.text = text
@@ -39,5 +42,6 @@ public struct TextItem: Sendable, Hashable {
         self.label = label
         self.category = category
         self.kind = kind
+        self.group = group
     }
 }

@@ -1,0 +1,146 @@
+public import BulwarkCore
+
+/// One labelled example, already turned into features.
+public struct TrainingExample: Sendable {
+    public var buckets: [UInt32]
+    public var stance: StanceClass
+    public var category: Category?
+
+    public init(buckets: [UInt32], stance: StanceClass, category: Category?) {
+        self.buckets = buckets
+        self.stance = stance
+        self.category = category
+    }
+}
+
+/// Fits a `ClassifierModel`: softmax regression with AdaGrad and L2, class-balanced, in a fixed
+/// order from a fixed seed, so the same data always gives the same model.
+public struct ClassifierTrainer: Sendable {
+    public var epochs: Int
+    public var learningRate: Float
+    public var l2: Float
+    public var seed: UInt64
+    /// Weigh features by inverse document frequency.
+    public var useIDF: Bool
+
+    public init(
+        epochs: Int = 12, learningRate: Float = 0.4, l2: Float = 1e-5, seed: UInt64 = 20_261_129, useIDF: Bool = true
+    ) {
+        self.useIDF = useIDF
+        self.epochs = epochs
+        self.learningRate = learningRate
+        self.l2 = l2
+        self.seed = seed
+    }
+
+    public func train(
+        _ examples: [TrainingExample], tune: [TrainingExample], features: FeatureExtractor, provenance: String
+    ) -> ClassifierModel {
+        let outputs = ClassifierModel.outputCount
+        let stanceCount = ClassifierModel.stanceCount
+        // Smoothed inverse document frequency, as in common TF-IDF practice.
+        var documentFrequency = [Int32](repeating: 0, count: features.bucketCount)
+        for e in examples { for b in e.buckets { documentFrequency[Int(b)] += 1 } }
+        let n = Float(examples.count)
+        let idf = documentFrequency.map { df in logf((1 + n) / (1 + Float(df))) + 1 }
+        var model = ClassifierModel(features: features, idf: useIDF ? idf : [], provenance: provenance)
+        var values: [Float] = []
+        var accumulated = [Float](repeating: 1e-6, count: model.weights.count)
+        // Class-balancing weights (square-root damped).
+        var stanceCounts = [Int](repeating: 0, count: stanceCount)
+        var categoryCounts = [Int](repeating: 0, count: ClassifierModel.categoryCount)
+        for e in examples {
+            stanceCounts[e.stance.rawValue] += 1
+            if let c = e.category, let i = Category.allCases.firstIndex(of: c) { categoryCounts[i] += 1 }
+        }
+        let stanceWeights = classWeights(stanceCounts)
+        let categoryWeights = classWeights(categoryCounts)
+        var order = Array(examples.indices)
+        var rng = SplitMix(seed: seed)
+        var logits: [Float] = []
+        var gradient = [Float](repeating: 0, count: outputs)
+        for _ in 0..<epochs {
+            // Fisher-Yates with the fixed generator.
+            for i in stride(from: order.count - 1, to: 0, by: -1) {
+                let j = Int(rng.next() % UInt64(i + 1))
+                order.swapAt(i, j)
+            }
+            for index in order {
+                let example = examples[index]
+                model.logits(example.buckets, into: &logits)
+                let stance = softmax(logits[0..<stanceCount].map { Double($0) })
+                let sw = stanceWeights[example.stance.rawValue]
+                for k in 0..<stanceCount {
+                    gradient[k] = Float(stance[k] - (k == example.stance.rawValue ? 1 : 0)) * sw
+                }
+                if let c = example.category, let ci = Category.allCases.firstIndex(of: c) {
+                    let categories = softmax(logits[stanceCount..<outputs].map { Double($0) })
+                    let cw = categoryWeights[ci]
+                    for k in 0..<ClassifierModel.categoryCount {
+                        gradient[stanceCount + k] = Float(categories[k] - (k == ci ? 1 : 0)) * cw
+                    }
+                } else {
+                    for k in stanceCount..<outputs { gradient[k] = 0 }
+                }
+                model.featureValues(example.buckets, into: &values)
+                model.weights.withUnsafeMutableBufferPointer { w in
+                    accumulated.withUnsafeMutableBufferPointer { g in
+                        for (j, b) in example.buckets.enumerated() {
+                            let base = Int(b) * outputs
+                            let x = values[j]
+                            for k in 0..<outputs {
+                                let grad = gradient[k] * x + l2 * w[base + k]
+                                if grad == 0 { continue }
+                                g[base + k] += grad * grad
+                                w[base + k] -= learningRate * grad / g[base + k].squareRoot()
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        model.temperature = fitTemperature(model, tune)
+        return model
+    }
+
+    func classWeights(_ counts: [Int]) -> [Float] {
+        let total = counts.reduce(0, +)
+        let present = counts.filter { $0 > 0 }.count
+        return counts.map { c in
+            guard c > 0, present > 0 else { return 0 }
+            return Float((Double(total) / Double(present * c)).squareRoot())
+        }
+    }
+
+    /// The temperature that minimises the stance log-loss on the tuning split (grid search).
+    func fitTemperature(_ model: ClassifierModel, _ tune: [TrainingExample]) -> Float {
+        guard !tune.isEmpty else { return 1 }
+        var best: (Float, Double) = (1, .infinity)
+        var logits: [Float] = []
+        var t: Float = 0.3
+        while t <= 4.0 {
+            var loss = 0.0
+            for e in tune {
+                model.logits(e.buckets, into: &logits)
+                let p = softmax(logits[0..<ClassifierModel.stanceCount].map { Double($0 / t) })
+                loss -= logApprox(max(p[e.stance.rawValue], 1e-12))
+            }
+            if loss < best.1 { best = (t, loss) }
+            t += 0.05
+        }
+        return best.0
+    }
+}
+
+/// Natural logarithm without Foundation.
+func logf(_ x: Float) -> Float { Float(logApprox(Double(x))) }
+
+/// A small deterministic generator (splitmix64) so training is reproducible.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state = state &+ 0x9e37_79b9_7f4a_7c15
+        return Hashing.mix(state)
+    }
+}

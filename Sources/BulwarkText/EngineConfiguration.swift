@@ -1,0 +1,46 @@
+/// Every threshold and limit of the text engine, in one place, each with a documented default.
+public struct EngineConfiguration: Sendable, Hashable {
+    /// Calibrated classifier probability of `violating` at or above which the decision is `violating`.
+    public var violatingThreshold: Double
+    /// Calibrated probability at or above which the decision is at least `review`.
+    public var reviewThreshold: Double
+    /// Strongest matched indicator weight at or above which an item goes to `review`, when the
+    /// classifier gives it at least `indicatorAssistMinimum` and no non-violating context dominates.
+    /// An indicator alone never makes an item `violating`.
+    public var indicatorReviewWeight: Double
+    public var indicatorAssistMinimum: Double
+    /// Probability of a non-violating context at or above which the verdict names it, when it
+    /// also exceeds the violating probability.
+    public var contextThreshold: Double
+    /// Smallest category score reported in `categories`.
+    public var categoryMinimum: Double
+    /// Most categories reported.
+    public var maxCategories: Int
+    /// Most evidence entries reported per item.
+    public var maxEvidence: Int
+    /// Longest text scanned, in UTF-8 bytes; longer text is scanned up to this limit and the
+    /// verdict says so in its evidence.
+    public var maxTextBytes: Int
+
+    public init(
+        violatingThreshold: Double = 0.85,
+        reviewThreshold: Double = 0.5,
+        indicatorReviewWeight: Double = 0.5,
+        indicatorAssistMinimum: Double = 0.15,
+        contextThreshold: Double = 0.4,
+        categoryMinimum: Double = 0.1,
+        maxCategories: Int = 3,
+        maxEvidence: Int = 20,
+        maxTextBytes: Int = 64 * 1024
+    ) {
+        self.violatingThreshold = violatingThreshold
+        self.reviewThreshold = reviewThreshold
+        self.indicatorReviewWeight = indicatorReviewWeight
+        self.indicatorAssistMinimum = indicatorAssistMinimum
+        self.contextThreshold = contextThreshold
+        self.categoryMinimum = categoryMinimum
+        self.maxCategories = maxCategories
+        self.maxEvidence = maxEvidence
+        self.maxTextBytes = maxTextBytes
+    }
+}

@@ -1,0 +1,123 @@
+/// Turns normalised text into hashed sparse features for the classifier: word unigrams and
+/// bigrams, character n-grams (over Unicode scalars, across word boundaries), and the lexicon
+/// entries found. The language of the text is deliberately not a feature.
+public struct FeatureExtractor: Sendable, Hashable {
+    /// log2 of the number of hash buckets.
+    public var bucketBits: Int
+    public var charNGrams: ClosedRange<Int>
+    /// Character n-grams inside each word padded with spaces (" word "), not across words.
+    public var wordBounded: Bool
+    /// Each bucket counts once per text (presence), not once per occurrence.
+    public var binary: Bool
+
+    public init(bucketBits: Int = 18, charNGrams: ClosedRange<Int> = 3...5, wordBounded: Bool = true, binary: Bool = true) {
+        self.bucketBits = bucketBits
+        self.charNGrams = charNGrams
+        self.wordBounded = wordBounded
+        self.binary = binary
+    }
+
+    public var bucketCount: Int { 1 << bucketBits }
+
+    static let wordSeed: UInt64 = 0x1000_0000_0000_0001
+    static let bigramSeed: UInt64 = 0x2000_0000_0000_0003
+    static let charSeed: UInt64 = 0x3000_0000_0000_0005
+    static let indicatorSeed: UInt64 = 0x4000_0000_0000_0007
+    static let biasSeed: UInt64 = 0x5000_0000_0000_000B
+    static let symbolSeed: UInt64 = 0x6000_0000_0000_000D
+
+    /// Writes the feature buckets of `text` into `out` (cleared first); duplicates are kept as counts.
+    public func extract(
+        _ text: NormalizedText, indicators: [String], into out: inout [UInt32], scratch: inout [Int]
+    ) {
+        out.removeAll(keepingCapacity: true)
+        let mask = UInt64(bucketCount - 1)
+        out.append(UInt32(Hashing.mix(Self.biasSeed) & mask))
+        text.bytes.withUnsafeBufferPointer { bytes in
+            // Words and bigrams.
+            var previousStart = -1
+            var previousEnd = -1
+            var i = 1
+            while i < bytes.count {
+                var j = i
+                while j < bytes.count && bytes[j] != 0x20 { j += 1 }
+                if j > i {
+                    let w = Hashing.fnv1a(bytes, i..<j, seed: Self.wordSeed)
+                    out.append(UInt32(Hashing.mix(w) & mask))
+                    if previousStart >= 0 {
+                        var h = Hashing.fnv1a(bytes, previousStart..<previousEnd, seed: Self.bigramSeed)
+                        h ^= 0x20
+                        h = h &* Hashing.fnvPrime
+                        h = Hashing.fnv1a(bytes, i..<j, seed: h)
+                        out.append(UInt32(Hashing.mix(h) & mask))
+                    }
+                    previousStart = i
+                    previousEnd = j
+                }
+                i = j + 1
+            }
+            // Character n-grams at scalar boundaries.
+            scratch.removeAll(keepingCapacity: true)
+            for k in 0..<bytes.count where bytes[k] & 0xC0 != 0x80 { scratch.append(k) }
+            scratch.append(bytes.count)
+            let n = scratch.count - 1
+            if wordBounded {
+                // Scalar boundary indices of each padded word: from a space to the next space.
+                var wordStart = 0
+                for e in 1...n where e == n || bytes[scratch[e]] == 0x20 {
+                    // Padded word: scratch[wordStart] (a space) ... scratch[e] (the next space), inclusive.
+                    let scalars = e - wordStart + 1
+                    if scalars >= 3 {
+                        for length in charNGrams {
+                            let seed = Self.charSeed &+ UInt64(length)
+                            if scalars < length {
+                                if length == charNGrams.lowerBound {
+                                    let end = e < n ? scratch[e + 1] : bytes.count
+                                    let h = Hashing.fnv1a(bytes, scratch[wordStart]..<end, seed: seed)
+                                    out.append(UInt32(Hashing.mix(h) & mask))
+                                }
+                                continue
+                            }
+                            for s in wordStart...(wordStart + scalars - length) {
+                                let end = s + length <= n ? scratch[s + length] : bytes.count
+                                let h = Hashing.fnv1a(bytes, scratch[s]..<end, seed: seed)
+                                out.append(UInt32(Hashing.mix(h) & mask))
+                            }
+                        }
+                    }
+                    wordStart = e
+                }
+            } else {
+                for length in charNGrams where n >= length {
+                    let seed = Self.charSeed &+ UInt64(length)
+                    for s in 0...(n - length) {
+                        let h = Hashing.fnv1a(bytes, scratch[s]..<scratch[s + length], seed: seed)
+                        out.append(UInt32(Hashing.mix(h) & mask))
+                    }
+                }
+            }
+        }
+        // Symbols: all quotation marks count as one; other symbols and emoji by themselves.
+        for symbol in text.symbols {
+            let key: UInt64
+            switch symbol {
+            case 0x22, 0x27, 0xAB, 0xBB, 0x2018, 0x2019, 0x201C, 0x201D, 0x201E, 0x2039, 0x203A: key = 0x22
+            case 0x2E, 0x2C, 0x3A, 0x3B, 0x2D, 0x28, 0x29, 0x60C: continue
+            default: key = UInt64(symbol)
+            }
+            out.append(UInt32(Hashing.mix(Self.symbolSeed ^ key) & mask))
+        }
+        for id in indicators {
+            out.append(UInt32(Hashing.mix(Hashing.fnv1a(id.utf8, seed: Self.indicatorSeed)) & mask))
+        }
+        if binary {
+            out.sort()
+            var keep = 0
+            for i in 0..<out.count where i == 0 || out[i] != out[keep - 1] {
+                out[keep] = out[i]
+                keep += 1
+            }
+            out.removeLast(out.count - keep)
+        }
+    }
+}

@@ -1,0 +1,244 @@
+import BulwarkCore
+
+/// A link found in an item's text or given by the platform, normalised for matching.
+public struct Link: Sendable, Hashable {
+    /// The normalised URL: lowercase host without `www.`, path, query; no scheme, no fragment.
+    public var url: String
+    /// The normalised host.
+    public var host: String
+    /// Offsets in Unicode scalars of the original text, or nil for a link given in `urls`.
+    public var start: Int?
+    public var end: Int?
+}
+
+/// Finds URLs and bare domains in text, including defanged forms (`hxxp://`, `example[.]org`,
+/// `example(.)org`, `example[dot]org`), and normalises them.
+public struct LinkExtractor: Sendable {
+    /// Longest token considered as a link, in bytes.
+    public var maxLinkBytes: Int
+
+    public init(maxLinkBytes: Int = 2048) {
+        self.maxLinkBytes = maxLinkBytes
+    }
+
+    public func links(in text: String) -> [Link] {
+        var result: [Link] = []
+        var token: [UInt8] = []
+        var tokenStart = 0
+        var scalarIndex = 0
+        var tokenScalars = 0
+        func flush() {
+            defer {
+                token.removeAll(keepingCapacity: true)
+                tokenScalars = 0
+            }
+            guard token.count >= 4, token.count <= maxLinkBytes else { return }
+            if let link = normalize(token) {
+                var l = link
+                l.start = tokenStart
+                l.end = tokenStart + tokenScalars
+                result.append(l)
+            }
+        }
+        for scalar in text.unicodeScalars {
+            let v = scalar.value
+            let isSpace = v == 0x20 || v == 0x09 || v == 0x0A || v == 0x0D || v == 0xA0 || v == 0x3000
+                || v == 0x22 || v == 0x3C || v == 0x3E || (v >= 0x2000 && v <= 0x200B)
+            if isSpace {
+                if !token.isEmpty { flush() }
+            } else {
+                if token.isEmpty { tokenStart = scalarIndex }
+                appendScalar(v, to: &token)
+                tokenScalars += 1
+            }
+            scalarIndex += 1
+        }
+        if !token.isEmpty { flush() }
+        return result
+    }
+
+    /// Normalises one link string (from text or from the platform's `urls`); nil when it is not a link.
+    public func normalize(_ raw: [UInt8]) -> Link? {
+        var s = refang(raw)
+        let wasDefanged = s != raw
+        // Trim surrounding punctuation that text puts around links.
+        while let first = s.first, [0x28, 0x5B, 0x7B, 0x27, 0x2A].contains(first) { s.removeFirst() }
+        while let last = s.last, [0x29, 0x5D, 0x7D, 0x27, 0x2E, 0x2C, 0x3B, 0x3A, 0x21, 0x3F, 0x2A].contains(last) {
+            s.removeLast()
+        }
+        lowercaseASCII(&s)
+        var rest = s[...]
+        var hadScheme = false
+        if let colon = find(rest, [0x3A, 0x2F, 0x2F]) {
+            let scheme = rest[rest.startIndex..<colon]
+            guard scheme.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E }) else {
+                return nil
+            }
+            rest = rest[(colon + 3)...]
+            hadScheme = true
+        }
+        // Host ends at / ? # ; strip userinfo and port.
+        var hostEnd = rest.endIndex
+        for i in rest.indices where rest[i] == 0x2F || rest[i] == 0x3F || rest[i] == 0x23 {
+            hostEnd = i
+            break
+        }
+        var host = Array(rest[rest.startIndex..<hostEnd])
+        if let at = host.lastIndex(of: 0x40) { host = Array(host[(at + 1)...]) }
+        if let colon = host.lastIndex(of: 0x3A) { host = Array(host[..<colon]) }
+        while host.last == 0x2E { host.removeLast() }
+        var hadWWW = false
+        if host.starts(with: Array("www.".utf8)) {
+            host.removeFirst(4)
+            hadWWW = true
+        }
+        guard isPlausibleHost(host, strict: !hadScheme && !wasDefanged && !hadWWW) else { return nil }
+        var path = Array(rest[hostEnd...])
+        if let hash = path.firstIndex(of: 0x23) { path = Array(path[..<hash]) }
+        while path.last == 0x2F { path.removeLast() }
+        let hostString = String(decoding: host, as: UTF8.self)
+        return Link(url: hostString + String(decoding: path, as: UTF8.self), host: hostString, start: nil, end: nil)
+    }
+
+    /// Undoes the common defanging notations.
+    func refang(_ raw: [UInt8]) -> [UInt8] {
+        var s = raw
+        let replacements: [(String, String)] = [
+            ("hxxps", "https"), ("hxxp", "http"), ("HXXPS", "https"), ("HXXP", "http"),
+            ("[.]", "."), ("(.)", "."), ("{.}", "."), ("[dot]", "."), ("(dot)", "."), ("[DOT]", "."),
+            ("[:]", ":"), ("[://]", "://"), ("[/]", "/"),
+        ]
+        for (from, to) in replacements {
+            let f = Array(from.utf8)
+            guard s.count >= f.count, find(s[...], f) != nil else { continue }
+            s = replaceAll(s, f, Array(to.utf8))
+        }
+        return s
+    }
+
+    func isPlausibleHost(_ host: [UInt8], strict: Bool) -> Bool {
+        guard host.count >= 3, host.count <= 253 else { return false }
+        let labels = host.split(separator: 0x2E, omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 }) else { return false }
+        for b in host where !(b >= 0x80 || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x2E) {
+            return false
+        }
+        guard let tld = labels.last else { return false }
+        // A top-level domain is letters (or punycode), at least two.
+        let tldIsLetters = tld.count >= 2 && tld.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || $0 >= 0x80 }
+        let tldIsPunycode = tld.starts(with: Array("xn--".utf8))
+        let isIPv4 = labels.count == 4 && labels.allSatisfy { $0.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+        if isIPv4 { return !strict }
+        guard tldIsLetters || tldIsPunycode else { return false }
+        if strict {
+            // A bare "word.word" in prose ("end.Then") is a link only with a country-code or a
+            // common generic top-level domain.
+            if tld.count == 2 { return !LinkExtractor.fileSuffixes.contains(Array(tld)) }
+            return LinkExtractor.genericTLDs.contains(Array(tld))
+        }
+        return true
+    }
+
+    static let fileSuffixes: Set<[UInt8]> = Set(["js", "py", "md", "sh", "rb", "cs", "go", "rs"].map { Array($0.utf8) })
+
+    static let genericTLDs: Set<[UInt8]> = Set(
+        [
+            "com", "net", "org", "info", "biz", "edu", "gov", "int", "mil", "app", "dev", "xyz", "online", "site",
+            "top", "club", "live", "news", "blog", "link", "click", "shop", "store", "tech", "space", "website",
+            "world", "media", "network", "cloud", "host", "icu", "vip", "fun", "pro", "mobi", "name", "onion",
+            "example", "tel", "asia", "today", "life", "press", "video", "tube", "chat", "social",
+        ].map { Array($0.utf8) })
+}
+
+@inline(__always)
+private func appendScalar(_ v: UInt32, to out: inout [UInt8]) {
+    appendUTF8(v, to: &out)
+}
+
+private func lowercaseASCII(_ s: inout [UInt8]) {
+    for i in s.indices where s[i] >= 0x41 && s[i] <= 0x5A { s[i] += 0x20 }
+}
+
+private func find(_ haystack: ArraySlice<UInt8>, _ needle: [UInt8]) -> Int? {
+    guard needle.count <= haystack.count else { return nil }
+    var i = haystack.startIndex
+    while i + needle.count <= haystack.endIndex {
+        if haystack[i] == needle[0] && haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+        i += 1
+    }
+    return nil
+}
+
+private func replaceAll(_ s: [UInt8], _ from: [UInt8], _ to: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(s.count)
+    var i = 0
+    while i < s.count {
+        if i + from.count <= s.count && s[i..<(i + from.count)].elementsEqual(from) {
+            out.append(contentsOf: to)
+            i += from.count
+        } else {
+            out.append(s[i])
+            i += 1
+        }
+    }
+    return out
+}
+
+/// Lists of known URLs and domains (for example from a platform's own removals or an industry list).
+public struct LinkList: Sendable {
+    public struct Entry: Sendable, Hashable {
+        public var value: String
+        public var label: String
+    }
+
+    private var domains: [String: String] = [:]
+    private var urls: [String: String] = [:]
+
+    public init() {}
+
+    public var isEmpty: Bool { domains.isEmpty && urls.isEmpty }
+    public var count: Int { domains.count + urls.count }
+
+    /// Adds a line of a list file: `domain.tld[,label]` or `https://host/path[,label]`.
+    public mutating func add(_ line: String, extractor: LinkExtractor = LinkExtractor()) -> Bool {
+        let parts = line.split(separator: ",", maxSplits: 1).map { String($0) }
+        guard let first = parts.first?.trimmingSpaces, !first.isEmpty, !first.hasPrefix("#") else { return false }
+        let label = parts.count > 1 ? parts[1].trimmingSpaces : ""
+        guard let link = extractor.normalize(Array(first.utf8)) else { return false }
+        if link.url == link.host {
+            domains[link.host] = label
+        } else {
+            urls[link.url] = label
+        }
+        return true
+    }
+
+    /// The listed URL equal to `link`, if any.
+    public func urlMatch(_ link: Link) -> String? {
+        urls[link.url].map { _ in link.url }
+    }
+
+    /// The listed domain that is `link`'s host or one of its parents, if any.
+    public func domainMatch(_ link: Link) -> String? {
+        var host = Substring(link.host)
+        while true {
+            if domains[String(host)] != nil { return String(host) }
+            guard let dot = host.firstIndex(of: ".") else { return nil }
+            host = host[host.index(after: dot)...]
+            if !host.contains(".") { return nil }
+        }
+    }
+
+    public func label(ofURL url: String) -> String? { urls[url] }
+    public func label(ofDomain domain: String) -> String? { domains[domain] }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
+        return String(s)
+    }
+}

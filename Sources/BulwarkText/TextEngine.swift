@@ -1,0 +1,200 @@
+public import BulwarkCore
+
+/// Reusable per-thread buffers for the engine, so scanning allocates little per item.
+public struct EngineScratch: Sendable {
+    var normalized = NormalizedText()
+    var buckets: [UInt32] = []
+    var logits: [Float] = []
+    var boundaries: [Int] = []
+    var indicatorIDs: [String] = []
+
+    public init() {}
+}
+
+/// The text detection engine: combines known content, links, indicators and the classifier into
+/// the verdict of the data contract, with evidence a reviewer can check. Pure: no I/O.
+public struct TextEngine: Sendable {
+    public var configuration: EngineConfiguration
+    public let normalizer: TextNormalizer
+    public let indicators: IndicatorMatcher?
+    public let model: ClassifierModel?
+    public let languageIdentifier: LanguageIdentifier?
+    public let knownTexts: KnownTextBank
+    public let linkList: LinkList
+    let linkExtractor = LinkExtractor()
+
+    public init(
+        configuration: EngineConfiguration = EngineConfiguration(),
+        lexicon: IndicatorLexicon? = nil,
+        model: ClassifierModel? = nil,
+        languageIdentifier: LanguageIdentifier? = nil,
+        knownTexts: KnownTextBank = KnownTextBank(),
+        linkList: LinkList = LinkList()
+    ) {
+        self.configuration = configuration
+        self.normalizer = TextNormalizer()
+        self.indicators = lexicon.map { IndicatorMatcher(lexicon: $0, normalizer: TextNormalizer()) }
+        self.model = model
+        self.languageIdentifier = languageIdentifier
+        self.knownTexts = knownTexts
+        self.linkList = linkList
+    }
+
+    /// Features of a labelled item, for training (the same path as scanning).
+    public func trainingExample(_ item: TextItem, scratch: inout EngineScratch) -> TrainingExample? {
+        guard let label = item.label, let model else { return nil }
+        let (_, ids) = prepare(item, scratch: &scratch)
+        model.features.extract(scratch.normalized, indicators: ids, into: &scratch.buckets, scratch: &scratch.boundaries)
+        return TrainingExample(
+            buckets: scratch.buckets, stance: StanceClass(label: label, kind: item.kind),
+            category: label == .violating ? item.category : nil)
+    }
+
+    /// Normalises the text and finds indicators; returns the matches and their feature ids.
+    private func prepare(_ item: TextItem, scratch: inout EngineScratch) -> ([IndicatorMatch], [String]) {
+        let text: String
+        if item.text.utf8.count > configuration.maxTextBytes {
+            text = String(decoding: item.text.utf8.prefix(configuration.maxTextBytes), as: UTF8.self)
+        } else {
+            text = item.text
+        }
+        normalizer.normalize(text, into: &scratch.normalized)
+        scratch.indicatorIDs.removeAll(keepingCapacity: true)
+        guard let indicators else { return ([], []) }
+        let matches = indicators.matches(in: scratch.normalized)
+        for m in matches {
+            let entry = indicators.lexicon.entries[m.entry]
+            scratch.indicatorIDs.append(entry.id)
+            scratch.indicatorIDs.append("kind:" + entry.kind.rawValue)
+        }
+        return (matches, scratch.indicatorIDs)
+    }
+
+    public func scan(_ item: TextItem) -> Verdict {
+        var scratch = EngineScratch()
+        return scan(item, scratch: &scratch)
+    }
+
+    public func scan(_ item: TextItem, scratch: inout EngineScratch) -> Verdict {
+        let config = configuration
+        var evidence: [Evidence] = []
+        var decision = Decision.none
+        let (matches, ids) = prepare(item, scratch: &scratch)
+
+        // 1. Known content.
+        var knownScore = 0.0
+        var knownCategory: Category?
+        if let match = knownTexts.match(scratch.normalized) {
+            decision = .violating
+            knownScore = match.similarity
+            knownCategory = match.entry.category
+            evidence.append(
+                Evidence(
+                    kind: match.exact ? .knownText : .nearDuplicate,
+                    detail: "\(match.entry.source):\(match.entry.id) similarity \(format(match.similarity))"))
+        }
+        if !linkList.isEmpty {
+            var links = linkExtractor.links(in: item.text)
+            for raw in item.urls {
+                if let l = linkExtractor.normalize(Array(raw.utf8)) { links.append(l) }
+            }
+            for link in links {
+                if let url = linkList.urlMatch(link) {
+                    decision = .violating
+                    knownScore = max(knownScore, 1)
+                    let label = linkList.label(ofURL: url) ?? ""
+                    evidence.append(Evidence(kind: .url, detail: url + (label.isEmpty ? "" : " (\(label))"),
+                                             start: link.start, end: link.end))
+                } else if let domain = linkList.domainMatch(link) {
+                    decision = max(decision, .review)
+                    let label = linkList.label(ofDomain: domain) ?? ""
+                    evidence.append(Evidence(kind: .domain, detail: domain + (label.isEmpty ? "" : " (\(label))"),
+                                             start: link.start, end: link.end))
+                }
+            }
+        }
+
+        // 2. Indicators.
+        var strongestIndicator = 0.0
+        var indicatorCategory: Category?
+        if let indicators {
+            for m in matches {
+                let entry = indicators.lexicon.entries[m.entry]
+                if entry.weight > strongestIndicator {
+                    strongestIndicator = entry.weight
+                    indicatorCategory = entry.category
+                }
+                let source = scratch.normalized.sourceRange(of: m.normalizedRange)
+                evidence.append(
+                    Evidence(
+                        kind: .indicator, detail: "\(entry.id) (\(entry.kind.rawValue)): \(entry.name)",
+                        start: source.lowerBound, end: source.upperBound))
+            }
+        }
+
+        // 3. Classifier.
+        var violating = 0.0
+        var context: Context?
+        var categories: [CategoryScore] = []
+        if let model {
+            model.features.extract(
+                scratch.normalized, indicators: ids, into: &scratch.buckets, scratch: &scratch.boundaries)
+            model.logits(scratch.buckets, into: &scratch.logits)
+            let (stance, categoryProbabilities) = model.probabilities(logits: scratch.logits)
+            violating = stance[StanceClass.violating.rawValue]
+            var bestContext: (StanceClass, Double)?
+            for s in StanceClass.allCases where s.context != nil {
+                if stance[s.rawValue] > (bestContext?.1 ?? 0) { bestContext = (s, stance[s.rawValue]) }
+            }
+            if let (s, p) = bestContext, p >= config.contextThreshold, p > violating {
+                context = s.context
+                evidence.append(Evidence(kind: .context, detail: "\(s.context?.rawValue ?? "") \(format(p))"))
+            }
+            for (i, c) in Category.allCases.enumerated() {
+                let score = violating * categoryProbabilities[i]
+                if score >= config.categoryMinimum { categories.append(CategoryScore(name: c, score: score)) }
+            }
+            categories.sort { $0.score > $1.score }
+            if categories.count > config.maxCategories { categories.removeLast(categories.count - config.maxCategories) }
+            if violating >= config.reviewThreshold || !matches.isEmpty {
+                let top = categories.first.map { " (\($0.name.rawValue) \(format($0.score)))" } ?? ""
+                evidence.append(Evidence(kind: .classifier, detail: "violating \(format(violating))\(top)"))
+            }
+            if violating >= config.violatingThreshold {
+                decision = .violating
+            } else if violating >= config.reviewThreshold {
+                decision = max(decision, .review)
+            }
+        }
+        if strongestIndicator >= config.indicatorReviewWeight, context == nil,
+            model == nil || violating >= config.indicatorAssistMinimum
+        {
+            decision = max(decision, .review)
+        }
+        if decision != .none && categories.isEmpty {
+            if let c = knownCategory ?? indicatorCategory {
+                categories.append(CategoryScore(name: c, score: max(violating, knownScore, strongestIndicator * 0.5)))
+            }
+        }
+        if decision != .none { context = nil }
+        if evidence.count > config.maxEvidence { evidence.removeLast(evidence.count - config.maxEvidence) }
+
+        var language = "und"
+        if let languageIdentifier {
+            language = languageIdentifier.identify(item.text).code
+        }
+        if language == "und", let hint = item.lang, !hint.isEmpty { language = hint }
+
+        let score = decision == .violating && knownScore > 0 ? max(knownScore, violating) : violating
+        return Verdict(
+            id: item.id, decision: decision, score: model == nil ? max(knownScore, strongestIndicator * 0.5) : score,
+            categories: categories, context: context, language: language, evidence: evidence)
+    }
+}
+
+/// Two decimals, without Foundation.
+func format(_ x: Double) -> String {
+    let v = Int((min(max(x, 0), 1) * 100).rounded())
+    if v >= 100 { return "1.00" }
+    return v < 10 ? "0.0\(v)" : "0.\(v)"
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import BulwarkCore
+import BulwarkText
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure scan throughput, latency and memory on a synthetic corpus of short posts.",
+        discussion: """
+            Builds a corpus from the dev set's texts (a few percent violating, as on a real platform),
+            then times decode + scan + encode on one thread: warm-up, timed iterations, items/s,
+            p50/p99 per-item latency, peak RSS. Build with -c release for real figures.
+            --write-corpus writes the corpus as JSON Lines instead, for timing `bulwark scan` end to end.
+            """
+    )
+
+    @Option(help: "Items in the corpus.")
+    var items = 200_000
+
+    @Option(help: "Timed iterations over the corpus.")
+    var iterations = 3
+
+    @Option(help: "Share of violating texts in the corpus.")
+    var violatingShare = 0.03
+
+    @Option(help: "Write the corpus to this file and exit.")
+    var writeCorpus: String?
+
+    @OptionGroup var engineOptions: EngineOptions
+
+    func run() throws {
+        let source = try loadItems([Resources.find(DefaultData.multilingual) ?? DefaultData.multilingual])
+        let violating = source.filter { $0.label == .violating }.map(\.text)
+        let benign = source.filter { $0.label != .violating }.map(\.text)
+        guard !violating.isEmpty, !benign.isEmpty else { throw ValidationError("the dev set is empty") }
+        var rng: UInt64 = 42
+        func next() -> UInt64 {
+            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return rng >> 33
+        }
+        let fillers = ["", " lol", " 🙂", " !!", " #news", " ok", " ...", " 👍"]
+        var corpus: [UInt8] = []
+        corpus.reserveCapacity(items * 160)
+        for i in 0..<items {
+            let isViolating = Double(next() % 10_000) / 10_000 < violatingShare
+            let pool = isViolating ? violating : benign
+            let text = pool[Int(next() % UInt64(pool.count))] + fillers[Int(next() % UInt64(fillers.count))]
+            corpus.append(contentsOf: "{\"id\":\"b\(i)\",\"text\":".utf8)
+            appendJSONString(text, to: &corpus)
+            corpus.append(contentsOf: "}\n".utf8)
+        }
+        if let path = writeCorpus {
+            try writeFile(path, corpus)
+            print("wrote \(items) items (\(corpus.count) bytes) to \(path)")
+            return
+        }
+        let engine = try engineOptions.loadEngine()
+        var lines: [Range<Int>] = []
+        var start = 0
+        for (i, b) in corpus.enumerated() where b == 0x0A {
+            lines.append(start..<i)
+            start = i + 1
+        }
+        let decoder = TextItemDecoder()
+        let encoder = VerdictEncoder()
+        var scratch = EngineScratch()
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 20)
+        let clock = ContinuousClock()
+        func pass(_ range: Range<Int>, sampleEvery: Int, samples: inout [Duration]) throws -> Int {
+            var decisions = 0
+            for k in range {
+                let t0 = sampleEvery > 0 && k % sampleEvery == 0 ? clock.now : nil
+                let item = try decoder.decode(corpus[lines[k]])
+                let verdict = engine.scan(item, scratch: &scratch)
+                encoder.encode(verdict, into: &out)
+                if verdict.decision != .none { decisions += 1 }
+                if out.count > 1 << 20 { out.removeAll(keepingCapacity: true) }
+                if let t0 { samples.append(clock.now - t0) }
+            }
+            return decisions
+        }
+        var samples: [Duration] = []
+        _ = try pass(0..<min(10_000, lines.count), sampleEvery: 0, samples: &samples)
+        var rates: [Double] = []
+        var flagged = 0
+        for _ in 0..<iterations {
+            let t0 = clock.now
+            flagged = try pass(0..<lines.count, sampleEvery: 0, samples: &samples)
+            let elapsed = clock.now - t0
+            rates.append(Double(lines.count) / seconds(elapsed))
+        }
+        _ = try pass(0..<lines.count, sampleEvery: 10, samples: &samples)
+        samples.sort()
+        let p50 = samples[samples.count / 2]
+        let p99 = samples[min(samples.count - 1, samples.count * 99 / 100)]
+        let best = rates.max() ?? 0
+        let median = rates.sorted()[rates.count / 2]
+        print("corpus: \(lines.count) items, \(corpus.count / max(1, lines.count)) bytes/item on average, \(flagged) flagged")
+        print("throughput (one thread): median \(Int(median)) items/s, best \(Int(best)) items/s over \(iterations) iterations")
+        print("latency per item: p50 \(micro(p50)) µs, p99 \(micro(p99)) µs")
+        print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB")
+    }
+
+    func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    func micro(_ d: Duration) -> String {
+        let us = seconds(d) * 1e6
+        let tenths = Int((us * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+}

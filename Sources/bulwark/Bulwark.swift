@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Bulwark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bulwark",
+        abstract: "Find terrorist and violent-extremist content, with evidence, for a trust-and-safety team.",
+        discussion: """
+            Input is JSON Lines: {"id", "text", "lang"?, "type"?, ...} one item per line.
+            Output is one verdict line per item, in input order.
+            """,
+        subcommands: [ScanCommand.self, EvalCommand.self, TrainCommand.self, BenchCommand.self, NormalizeCommand.self]
+    )
+}

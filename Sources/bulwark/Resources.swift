@@ -1,0 +1,164 @@
+import ArgumentParser
+import BulwarkCore
+import BulwarkText
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the engine's data lives: the lexicon, the classifier, the language model, known lists.
+///
+/// Looked up under `$BULWARK_HOME`, then the current directory and its parents, then the
+/// directory of the executable and its parents (so `.build/release/bulwark` finds the repository).
+struct Resources {
+    static let lexicon = "data/lexicon/indicators.json"
+    static let classifier = "models/text-classifier.bwtc"
+    static let languageModel = ".bulwark/models/langid.bin"
+    static let knownTexts = "data/known/texts.jsonl"
+    static let linkList = "data/known/links.txt"
+
+    static func find(_ relative: String) -> String? {
+        for root in roots() {
+            let path = root + "/" + relative
+            if fileExists(path) { return path }
+        }
+        return nil
+    }
+
+    static func roots() -> [String] {
+        var result: [String] = []
+        if let home = getenv("BULWARK_HOME") { result.append(String(cString: home)) }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        if getcwd(&buffer, buffer.count) != nil {
+            result.append(contentsOf: ancestors(cString(buffer)))
+        }
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if n > 0 {
+            buffer[n] = 0
+            let exe = cString(buffer)
+            if let slash = exe.lastIndex(of: "/") { result.append(contentsOf: ancestors(String(exe[..<slash]))) }
+        }
+        return result
+    }
+
+    static func cString(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func ancestors(_ path: String) -> [String] {
+        var result: [String] = []
+        var p = Substring(path)
+        for _ in 0..<6 {
+            result.append(String(p))
+            guard let slash = p.lastIndex(of: "/"), slash != p.startIndex else { break }
+            p = p[..<slash]
+        }
+        return result
+    }
+}
+
+/// Options shared by the commands that run the engine.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Indicator lexicon (JSON). Default: \(Resources.lexicon).")
+    var lexicon: String?
+
+    @Option(help: "Classifier model. Default: \(Resources.classifier).")
+    var model: String?
+
+    @Option(help: "Language-id model exported from py3langid (scripts/setup.sh makes it). Default: \(Resources.languageModel).")
+    var languageModel: String?
+
+    @Option(help: "Known violating texts (JSON Lines with id, text, category?, source?). Default: \(Resources.knownTexts) if present.")
+    var knownTexts: String?
+
+    @Option(help: "Known URLs and domains, one per line: value[,label]. Default: \(Resources.linkList) if present.")
+    var links: String?
+
+    @Flag(help: "Run without the classifier (known content and indicators only).")
+    var noModel = false
+
+    @Option(help: "Override the calibrated probability for `violating` (default 0.85).")
+    var violatingThreshold: Double?
+
+    @Option(help: "Override the calibrated probability for `review` (default 0.5).")
+    var reviewThreshold: Double?
+
+    @Option(help: "Override the probability at which a non-violating context is named (default 0.4).")
+    var contextThreshold: Double?
+
+    /// The engine configuration with any overrides from the command line.
+    var configuration: EngineConfiguration {
+        var c = EngineConfiguration()
+        if let violatingThreshold { c.violatingThreshold = violatingThreshold }
+        if let reviewThreshold { c.reviewThreshold = reviewThreshold }
+        if let contextThreshold { c.contextThreshold = contextThreshold }
+        return c
+    }
+
+    func loadEngine(requireModel: Bool = true) throws -> TextEngine {
+        let lexiconPath = try required(lexicon, Resources.lexicon, what: "indicator lexicon")
+        let lexicon = try IndicatorLexicon(json: readFile(lexiconPath))
+        var model: ClassifierModel?
+        if !noModel {
+            if let path = self.model ?? Resources.find(Resources.classifier) {
+                model = try ClassifierModel(serialized: readFile(path))
+            } else if requireModel {
+                throw ValidationError("no classifier model found (\(Resources.classifier)); run `bulwark train` or pass --no-model")
+            }
+        }
+        var languageIdentifier: LanguageIdentifier?
+        if let path = languageModel ?? Resources.find(Resources.languageModel) {
+            languageIdentifier = try LanguageIdentifier(modelBytes: readFile(path))
+        } else {
+            writeStderr("bulwark: no language-id model (\(Resources.languageModel)); languages will be \"und\" or the hint. Run scripts/setup.sh.\n")
+        }
+        let normalizer = TextNormalizer()
+        var bank = KnownTextBank()
+        if let path = knownTexts ?? Resources.find(Resources.knownTexts) {
+            var reader = try LineReader(path: path, maxLineBytes: 1 << 20)
+            defer { reader.close() }
+            let decoder = TextItemDecoder()
+            while let line = try reader.next() {
+                guard case .line(let bytes) = line, !bytes.isEmpty else { continue }
+                do {
+                    let item = try decoder.decode(bytes)
+                    bank.add(
+                        normalizer.normalize(item.text),
+                        entry: KnownTextBank.Entry(id: item.id, category: item.category, source: item.kind ?? "known"))
+                } catch {
+                    throw ValidationError("\(path): \(error.at(line: reader.lineNumber))")
+                }
+            }
+        }
+        var links = LinkList()
+        if let path = self.links ?? Resources.find(Resources.linkList) {
+            let text = String(decoding: try readFile(path), as: UTF8.self)
+            for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let trimmed = line.trimmingCharacters(in: " \t\r")
+                if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+                if !links.add(String(trimmed)) {
+                    throw ValidationError("\(path): line \(i + 1): not a URL or domain: \(trimmed)")
+                }
+            }
+        }
+        return TextEngine(
+            configuration: configuration, lexicon: lexicon, model: model, languageIdentifier: languageIdentifier,
+            knownTexts: bank, linkList: links)
+    }
+
+    private func required(_ given: String?, _ relative: String, what: String) throws -> String {
+        if let given { return given }
+        guard let found = Resources.find(relative) else {
+            throw ValidationError("cannot find the \(what) (\(relative)); run from the repository or set BULWARK_HOME")
+        }
+        return found
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> Substring {
+        var s = self
+        while let f = s.first, set.contains(f) { s.removeFirst() }
+        while let l = s.last, set.contains(l) { s.removeLast() }
+        return s
+    }
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import BulwarkCore
+import BulwarkText
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Rebuild the classifier from labelled data (deterministic: same data, same model).",
+        discussion: """
+            Fits on the train split, calibrates on the tune split, never reads the test split.
+            With no files, uses data/dev and the shared Arabic set and writes
+            models/text-classifier.bwtc.
+            """
+    )
+
+    @Argument(help: "Labelled JSON Lines files or directories.")
+    var files: [String] = []
+
+    @Option(name: .shortAndLong, help: "Where to write the model.")
+    var out: String = Resources.classifier
+
+    @Option(help: "Training epochs.")
+    var epochs = 12
+
+    @Option(help: "log2 of the number of feature buckets.")
+    var bucketBits = 18
+
+    @Option(help: "Character n-gram lengths, as MIN-MAX.")
+    var charNgrams = "3-5"
+
+    @Flag(inversion: .prefixedNo, help: "Weigh features by inverse document frequency.")
+    var idf = true
+
+    @Flag(inversion: .prefixedNo, help: "Character n-grams inside words only.")
+    var wordBounded = true
+
+    @Flag(inversion: .prefixedNo, help: "Count each feature once per text.")
+    var binary = true
+
+    @Option(help: "Learning rate (AdaGrad).")
+    var learningRate: Float = 0.4
+
+    @Option(help: "L2 regularisation.")
+    var l2: Float = 1e-5
+
+    @Option(help: "Instead of writing a model, report K-fold cross-validated quality on the train and tune splits (folds by group), to choose settings without touching the test split.")
+    var crossValidate: Int?
+
+    @OptionGroup var engineOptions: EngineOptions
+
+    func run() throws {
+        let paths = files.isEmpty ? try DefaultData.paths() : files
+        let items = try loadItems(paths)
+        let bounds = charNgrams.split(separator: "-").compactMap { Int($0) }
+        guard bounds.count == 2, bounds[0] >= 1, bounds[1] >= bounds[0], bounds[1] <= 8 else {
+            throw ValidationError("--char-ngrams takes MIN-MAX with 1 <= MIN <= MAX <= 8, for example 3-5")
+        }
+        let features = FeatureExtractor(
+            bucketBits: bucketBits, charNGrams: bounds[0]...bounds[1], wordBounded: wordBounded, binary: binary)
+        // The engine's own featurisation path, with an empty model of the right shape.
+        var options = engineOptions
+        options.noModel = true
+        let base = try options.loadEngine(requireModel: false)
+        let engine = TextEngine(
+            configuration: base.configuration, lexicon: base.indicators?.lexicon,
+            model: ClassifierModel(features: features), languageIdentifier: nil)
+        var scratch = EngineScratch()
+        let trainer = ClassifierTrainer(epochs: epochs, learningRate: learningRate, l2: l2, useIDF: idf)
+        if let folds = crossValidate {
+            try crossValidation(folds: folds, items: items, engine: engine, base: base, trainer: trainer, features: features)
+            return
+        }
+        var train: [TrainingExample] = []
+        var tune: [TrainingExample] = []
+        var skipped = 0
+        for item in items {
+            let split = DatasetSplit.of(item)
+            if split == .test { continue }
+            guard let example = engine.trainingExample(item, scratch: &scratch) else {
+                skipped += 1
+                continue
+            }
+            if split == .train { train.append(example) } else { tune.append(example) }
+        }
+        let names = paths.map { $0.split(separator: "/").suffix(2).joined(separator: "/") }
+        let provenance =
+            "bulwark train; data: \(names.joined(separator: ", ")); train \(train.count), tune \(tune.count); "
+            + "lexicon \(base.indicators?.lexicon.version ?? "none"); epochs \(epochs); learning rate \(learningRate); "
+            + "l2 \(l2); char n-grams \(charNgrams); buckets 2^\(bucketBits)"
+        let model = trainer.train(train, tune: tune, features: features, provenance: provenance)
+        let bytes = model.serialized()
+        try writeFile(out, bytes)
+        var checksum: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            checksum ^= UInt64(b)
+            checksum = checksum &* 0x100_0000_01b3
+        }
+        let hex = String(checksum, radix: 16)
+        print("trained on \(train.count) items, calibrated on \(tune.count) (temperature \(model.temperature)); \(skipped) unlabelled skipped")
+        print("wrote \(out): \(bytes.count) bytes, fnv1a64 \(hex)")
+    }
+}
+
+extension TrainCommand {
+    /// K-fold cross-validation over the train and tune splits; the test split is never read.
+    func crossValidation(
+        folds: Int, items: [TextItem], engine: TextEngine, base: TextEngine, trainer: ClassifierTrainer,
+        features: FeatureExtractor
+    ) throws {
+        guard folds >= 2 else { throw ValidationError("--cross-validate needs at least 2 folds") }
+        let pool = items.filter { DatasetSplit.of($0) != .test && $0.label != nil }
+        func fold(_ item: TextItem) -> Int {
+            var h: UInt64 = 0x84222325
+            for b in (item.group ?? item.id).utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            return Int((h >> 7) % UInt64(folds))
+        }
+        var scratch = EngineScratch()
+        let examples = pool.map { engine.trainingExample($0, scratch: &scratch) }
+        var evaluation = Evaluation()
+        for k in 0..<folds {
+            var train: [TrainingExample] = []
+            var held: [TextItem] = []
+            for (i, item) in pool.enumerated() {
+                if fold(item) == k { held.append(item) } else if let e = examples[i] { train.append(e) }
+            }
+            // Calibrate on a tenth of the training folds, held out from fitting.
+            let tune = stride(from: 0, to: train.count, by: 10).map { train[$0] }
+            let fit = train.indices.filter { $0 % 10 != 0 }.map { train[$0] }
+            let model = trainer.train(fit, tune: tune, features: features, provenance: "cv")
+            let foldEngine = TextEngine(
+                configuration: engineOptions.configuration, lexicon: base.indicators?.lexicon, model: model,
+                languageIdentifier: nil, knownTexts: base.knownTexts, linkList: base.linkList)
+            for item in held { evaluation.add(item, foldEngine.scan(item, scratch: &scratch)) }
+        }
+        print(EvaluationFormat.table(evaluation, split: "\(folds)-fold cross-validation of train+tune"))
+    }
+}
+
+struct NormalizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "normalize", abstract: "Show Bulwark's normal form of a text (for lexicon authors).")
+
+    @Argument(help: "The text.")
+    var text: String
+
+    func run() {
+        print(TextNormalizer().normalize(text).string)
+    }
+}

@@ -1,0 +1,175 @@
+import BulwarkCore
+import Foundation
+import Testing
+
+struct TextItemDecoderTests {
+    let decoder = TextItemDecoder()
+
+    func decode(_ s: String) throws(BulwarkError) -> TextItem { try decoder.decode(Array(s.utf8)) }
+
+    @Test func decodesKnownFieldsAndIgnoresUnknownOnes() throws {
+        let item = try decode(
+            #"{"id":"a1","text":"hello","lang":"es","type":"title","urls":["http://x.org"],"author":7,"#
+                + #""label":"violating","category":"recruitment","kind":null,"extra":{"n":[1,2,{"x":true}],"f":-1.5e3}}"#)
+        #expect(item.id == "a1")
+        #expect(item.text == "hello")
+        #expect(item.lang == "es")
+        #expect(item.type == .title)
+        #expect(item.urls == ["http://x.org"])
+        #expect(item.author == "7")
+        #expect(item.label == .violating)
+        #expect(item.category == .recruitment)
+        #expect(item.kind == nil)
+    }
+
+    @Test func integerIdsAreAccepted() throws {
+        #expect(try decode(#"{"id": 42, "text": ""}"#).id == "42")
+    }
+
+    @Test func decodesEscapesAndSurrogatePairs() throws {
+        let item = try decode(#"{"id":"x","text":"a\"b\\c\/d\n\u00e9\ud83d\ude00\u0627"}"#)
+        #expect(item.text == "a\"b\\c/d\né😀ا")
+    }
+
+    @Test(arguments: [
+        (#"{"id":"x","text":"abc"#, "unterminated string"),
+        (#"{"id":"x" "text":"abc"}"#, "expected ',' or '}'"),
+        (#"{"id":"x","text":"a\ud83d"}"#, "unpaired surrogate"),
+        (#"{"id":"x","text":"a\q"}"#, "invalid escape"),
+        (#"{"id":"x","text":"a"} trailing"#, "unexpected bytes"),
+        (#"["not an object"]"#, "expected '{'"),
+        (#"{"id":"x","text":"a","type":"video"}"#, "unknown type"),
+    ])
+    func malformedLinesGiveClearErrors(line: String, message: String) {
+        #expect {
+            try decode(line)
+        } throws: { error in
+            guard let error = error as? BulwarkError else { return false }
+            return error.message.contains(message) && error.offset != nil
+        }
+    }
+
+    @Test func errorsNameTheFieldAndByteOffset() {
+        let line = #"{"id":"x","text":"ok","label":"maybe"}"#
+        do {
+            _ = try decode(line)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.field == "label")
+            #expect(error.offset == 30)
+            #expect(error.code == .invalidField)
+            #expect(error.at(line: 12).description.contains("line 12"))
+        }
+    }
+
+    @Test func missingIdOrTextIsReported() {
+        #expect(throws: BulwarkError.self) { try decode(#"{"text":"no id"}"#) }
+        #expect(throws: BulwarkError.self) { try decode(#"{"id":"no text"}"#) }
+        #expect(throws: BulwarkError.self) { try decode(#"{"id":"","text":"empty id"}"#) }
+    }
+
+    @Test func invalidUTF8IsReportedWithItsOffset() {
+        var bytes = Array(#"{"id":"x","text":"ab"#.utf8)
+        bytes.append(0xFF)
+        bytes.append(contentsOf: Array(#""}"#.utf8))
+        do {
+            _ = try decoder.decode(bytes)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains("UTF-8"))
+            #expect(error.offset == 20)
+        }
+    }
+
+    @Test func lineLengthAndNestingLimitsAreEnforced() {
+        let small = TextItemDecoder(limits: JSONLinesLimits(maxLineBytes: 30, maxDepth: 3))
+        #expect(throws: BulwarkError.self) {
+            try small.decode(Array(#"{"id":"x","text":"0123456789012345678"}"#.utf8))
+        }
+        let deep = TextItemDecoder(limits: JSONLinesLimits(maxLineBytes: 1000, maxDepth: 3))
+        do {
+            _ = try deep.decode(Array(#"{"id":"x","text":"","z":[[[[[1]]]]]}"#.utf8))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .limitExceeded)
+        }
+    }
+}
+
+struct VerdictEncoderTests {
+    @Test func writesTheDataContractAsValidJSON() throws {
+        let verdict = Verdict(
+            id: "q\"1", decision: .review, score: 0.61234,
+            categories: [CategoryScore(name: .recruitment, score: 0.5)], context: nil, language: "ar",
+            evidence: [
+                Evidence(kind: .indicator, detail: "org.x (organisation): X\n", start: 3, end: 9),
+                Evidence(kind: .classifier, detail: "violating 0.61"),
+            ])
+        var out: [UInt8] = []
+        VerdictEncoder().encode(verdict, into: &out)
+        #expect(out.last == 0x0A)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(out)) as? [String: Any])
+        #expect(object["id"] as? String == "q\"1")
+        #expect(object["decision"] as? String == "review")
+        #expect((object["score"] as? Double).map { abs($0 - 0.6123) < 1e-9 } == true)
+        #expect(object["context"] is NSNull)
+        #expect(object["language"] as? String == "ar")
+        let evidence = try #require(object["evidence"] as? [[String: Any]])
+        #expect(evidence.count == 2)
+        #expect(evidence[0]["start"] as? Int == 3)
+        #expect(evidence[0]["detail"] as? String == "org.x (organisation): X\n")
+        #expect(evidence[1]["start"] is NSNull)
+        let categories = try #require(object["categories"] as? [[String: Any]])
+        #expect(categories.first?["name"] as? String == "recruitment")
+    }
+
+    @Test(arguments: [(0.0, "0"), (1.0, "1"), (0.5, "0.5"), (0.12345, "0.1235"), (2.0, "1"), (-1.0, "0")])
+    func scoresAreWrittenInRange(score: Double, expected: String) {
+        var out: [UInt8] = []
+        VerdictEncoder().encode(Verdict(id: "a", decision: .none, score: score), into: &out)
+        #expect(String(decoding: out, as: UTF8.self).contains("\"score\":\(expected),"))
+    }
+}
+
+struct EvaluationTests {
+    @Test func countsPrecisionRecallAndFalsePositivesPerKind() {
+        var e = Evaluation()
+        let cases: [(Label, String?, Category?, Decision)] = [
+            (.violating, nil, .recruitment, .violating),
+            (.violating, nil, .threat, .review),
+            (.violating, nil, .threat, .none),
+            (.none, "news", nil, .review),
+            (.none, "news", nil, .none),
+            (.none, "religious", nil, .none),
+        ]
+        for (i, (label, kind, category, decision)) in cases.enumerated() {
+            let item = TextItem(id: "\(i)", text: "", lang: "en", label: label, category: category, kind: kind)
+            let categories = decision == .none ? [] : [CategoryScore(name: category ?? .incitement, score: 0.9)]
+            e.add(item, Verdict(id: "\(i)", decision: decision, score: 0, categories: categories))
+        }
+        #expect(e.overall.truePositives == 2)
+        #expect(e.overall.falseNegatives == 1)
+        #expect(e.overall.falsePositives == 1)
+        #expect(e.overall.trueNegatives == 2)
+        #expect(e.overall.precision == 2.0 / 3.0)
+        #expect(e.overall.recall == 2.0 / 3.0)
+        #expect(e.violatingOnly.precision == 1)
+        #expect(e.byKind["news"]?.falsePositiveRate == 0.5)
+        #expect(e.byKind["religious"]?.falsePositiveRate == 0)
+        #expect(e.byCategory[.threat]?.recall == 0.5)
+        #expect(e.confusion[.violating]?[.review] == 1)
+        #expect(e.byLanguage["en"]?.total == 6)
+    }
+
+    @Test func splitIsDeterministicAndRoughlyProportional() {
+        var counts: [DatasetSplit: Int] = [:]
+        for i in 0..<10_000 { counts[DatasetSplit.of(key: "item-\(i)"), default: 0] += 1 }
+        #expect(DatasetSplit.of(key: "item-7") == DatasetSplit.of(key: "item-7"))
+        #expect((1_700...2_300).contains(counts[.test] ?? 0))
+        #expect((700...1_300).contains(counts[.tune] ?? 0))
+        // A group keeps translations together.
+        let a = TextItem(id: "en-1", text: "", group: "g-42")
+        let b = TextItem(id: "de-9", text: "", group: "g-42")
+        #expect(DatasetSplit.of(a) == DatasetSplit.of(b))
+    }
+}
