@@ -34,6 +34,8 @@ let package = Package(
         ),
         .testTarget(name: "BulwarkCoreTests", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         .testTarget(name: "BulwarkTextTests", dependencies: ["BulwarkText", "BulwarkCore"], swiftSettings: upcoming),
+        // End-to-end: runs the built `bulwark` binary on real files.
+        .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]
 )

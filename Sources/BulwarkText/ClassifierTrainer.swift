@@ -22,11 +22,19 @@ public struct ClassifierTrainer: Sendable {
     public var seed: UInt64
     /// Weigh features by inverse document frequency.
     public var useIDF: Bool
+    /// Average the weights over the second half of the epochs.
+    public var averageWeights: Bool
+    /// Class balancing: each class weighs (total / (classes × count))^power; 0 is no balancing,
+    /// 1 full balancing.
+    public var classWeightPower: Double
 
     public init(
-        epochs: Int = 12, learningRate: Float = 0.4, l2: Float = 1e-5, seed: UInt64 = 20_261_129, useIDF: Bool = true
+        epochs: Int = 12, learningRate: Float = 0.4, l2: Float = 1e-5, seed: UInt64 = 20_261_129, useIDF: Bool = true,
+        averageWeights: Bool = true, classWeightPower: Double = 0.5
     ) {
+        self.classWeightPower = classWeightPower
         self.useIDF = useIDF
+        self.averageWeights = averageWeights
         self.epochs = epochs
         self.learningRate = learningRate
         self.l2 = l2
@@ -59,7 +67,11 @@ public struct ClassifierTrainer: Sendable {
         var rng = SplitMix(seed: seed)
         var logits: [Float] = []
         var gradient = [Float](repeating: 0, count: outputs)
-        for _ in 0..<epochs {
+        // The weights are averaged over the epochs of the second half (Polyak averaging), which
+        // steadies what stochastic updates on small data leave behind.
+        var average = [Float](repeating: 0, count: model.weights.count)
+        var averaged = 0
+        for epoch in 0..<epochs {
             // Fisher-Yates with the fixed generator.
             for i in stride(from: order.count - 1, to: 0, by: -1) {
                 let j = Int(rng.next() % UInt64(i + 1))
@@ -98,6 +110,14 @@ public struct ClassifierTrainer: Sendable {
                     }
                 }
             }
+            if averageWeights && epoch >= epochs / 2 {
+                for i in average.indices { average[i] += model.weights[i] }
+                averaged += 1
+            }
+        }
+        if averaged > 0 {
+            let scale = 1 / Float(averaged)
+            for i in average.indices { model.weights[i] = average[i] * scale }
         }
         model.temperature = fitTemperature(model, tune)
         return model
@@ -108,7 +128,7 @@ public struct ClassifierTrainer: Sendable {
         let present = counts.filter { $0 > 0 }.count
         return counts.map { c in
             guard c > 0, present > 0 else { return 0 }
-            return Float((Double(total) / Double(present * c)).squareRoot())
+            return Float(powApprox(Double(total) / Double(present * c), classWeightPower))
         }
     }
 
@@ -131,6 +151,9 @@ public struct ClassifierTrainer: Sendable {
         return best.0
     }
 }
+
+/// x^y for x > 0 without Foundation.
+func powApprox(_ x: Double, _ y: Double) -> Double { expApprox(y * logApprox(x)) }
 
 /// Natural logarithm without Foundation.
 func logf(_ x: Float) -> Float { Float(logApprox(Double(x))) }

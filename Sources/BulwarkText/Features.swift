@@ -1,3 +1,12 @@
+/// Reusable buffers for feature extraction.
+public struct FeatureScratch: Sendable {
+    var boundaries: [Int] = []
+    var seen: [UInt32] = []
+    var generation: UInt32 = 0
+
+    public init() {}
+}
+
 /// Turns normalised text into hashed sparse features for the classifier: word unigrams and
 /// bigrams, character n-grams (over Unicode scalars, across word boundaries), and the lexicon
 /// entries found. The language of the text is deliberately not a feature.
@@ -25,10 +34,17 @@ public struct FeatureExtractor: Sendable, Hashable {
     static let indicatorSeed: UInt64 = 0x4000_0000_0000_0007
     static let biasSeed: UInt64 = 0x5000_0000_0000_000B
     static let symbolSeed: UInt64 = 0x6000_0000_0000_000D
+    static let quotedSeed: UInt64 = 0x7000_0000_0000_0011
 
-    /// Writes the feature buckets of `text` into `out` (cleared first); duplicates are kept as counts.
+    /// The key of a named feature (a lexicon entry, a context cue), computed once per entry.
+    public static func namedFeatureKey(_ name: String) -> UInt64 {
+        Hashing.fnv1a(name.utf8, seed: indicatorSeed)
+    }
+
+    /// Writes the feature buckets of `text` into `out` (cleared first). `named` holds the keys of
+    /// named features (`namedFeatureKey`). With `binary`, each bucket appears once.
     public func extract(
-        _ text: NormalizedText, indicators: [String], into out: inout [UInt32], scratch: inout [Int]
+        _ text: NormalizedText, named: [UInt64], into out: inout [UInt32], scratch: inout FeatureScratch
     ) {
         out.removeAll(keepingCapacity: true)
         let mask = UInt64(bucketCount - 1)
@@ -38,12 +54,18 @@ public struct FeatureExtractor: Sendable, Hashable {
             var previousStart = -1
             var previousEnd = -1
             var i = 1
+            var quote = 0
             while i < bytes.count {
                 var j = i
                 while j < bytes.count && bytes[j] != 0x20 { j += 1 }
                 if j > i {
                     let w = Hashing.fnv1a(bytes, i..<j, seed: Self.wordSeed)
                     out.append(UInt32(Hashing.mix(w) & mask))
+                    // A quoted word also counts as quoted.
+                    while quote < text.quoted.count && text.quoted[quote].lowerBound < i { quote += 1 }
+                    if quote < text.quoted.count && text.quoted[quote].lowerBound == i {
+                        out.append(UInt32(Hashing.mix(w ^ Self.quotedSeed) & mask))
+                    }
                     if previousStart >= 0 {
                         var h = Hashing.fnv1a(bytes, previousStart..<previousEnd, seed: Self.bigramSeed)
                         h ^= 0x20
@@ -57,30 +79,31 @@ public struct FeatureExtractor: Sendable, Hashable {
                 i = j + 1
             }
             // Character n-grams at scalar boundaries.
-            scratch.removeAll(keepingCapacity: true)
-            for k in 0..<bytes.count where bytes[k] & 0xC0 != 0x80 { scratch.append(k) }
-            scratch.append(bytes.count)
-            let n = scratch.count - 1
+            scratch.boundaries.removeAll(keepingCapacity: true)
+            for k in 0..<bytes.count where bytes[k] & 0xC0 != 0x80 { scratch.boundaries.append(k) }
+            scratch.boundaries.append(bytes.count)
+            let boundaries = scratch.boundaries
+            let n = boundaries.count - 1
             if wordBounded {
                 // Scalar boundary indices of each padded word: from a space to the next space.
                 var wordStart = 0
-                for e in 1...n where e == n || bytes[scratch[e]] == 0x20 {
-                    // Padded word: scratch[wordStart] (a space) ... scratch[e] (the next space), inclusive.
+                for e in 1...n where e == n || bytes[boundaries[e]] == 0x20 {
+                    // Padded word: boundaries[wordStart] (a space) ... boundaries[e] (the next space), inclusive.
                     let scalars = e - wordStart + 1
                     if scalars >= 3 {
                         for length in charNGrams {
                             let seed = Self.charSeed &+ UInt64(length)
                             if scalars < length {
                                 if length == charNGrams.lowerBound {
-                                    let end = e < n ? scratch[e + 1] : bytes.count
-                                    let h = Hashing.fnv1a(bytes, scratch[wordStart]..<end, seed: seed)
+                                    let end = e < n ? boundaries[e + 1] : bytes.count
+                                    let h = Hashing.fnv1a(bytes, boundaries[wordStart]..<end, seed: seed)
                                     out.append(UInt32(Hashing.mix(h) & mask))
                                 }
                                 continue
                             }
                             for s in wordStart...(wordStart + scalars - length) {
-                                let end = s + length <= n ? scratch[s + length] : bytes.count
-                                let h = Hashing.fnv1a(bytes, scratch[s]..<end, seed: seed)
+                                let end = s + length <= n ? boundaries[s + length] : bytes.count
+                                let h = Hashing.fnv1a(bytes, boundaries[s]..<end, seed: seed)
                                 out.append(UInt32(Hashing.mix(h) & mask))
                             }
                         }
@@ -91,7 +114,7 @@ public struct FeatureExtractor: Sendable, Hashable {
                 for length in charNGrams where n >= length {
                     let seed = Self.charSeed &+ UInt64(length)
                     for s in 0...(n - length) {
-                        let h = Hashing.fnv1a(bytes, scratch[s]..<scratch[s + length], seed: seed)
+                        let h = Hashing.fnv1a(bytes, boundaries[s]..<boundaries[s + length], seed: seed)
                         out.append(UInt32(Hashing.mix(h) & mask))
                     }
                 }
@@ -107,15 +130,31 @@ public struct FeatureExtractor: Sendable, Hashable {
             }
             out.append(UInt32(Hashing.mix(Self.symbolSeed ^ key) & mask))
         }
-        for id in indicators {
-            out.append(UInt32(Hashing.mix(Hashing.fnv1a(id.utf8, seed: Self.indicatorSeed)) & mask))
+        for key in named {
+            out.append(UInt32(Hashing.mix(key) & mask))
         }
         if binary {
-            out.sort()
+            // Keep the first occurrence of each bucket: a generation stamp per bucket, no sorting.
+            if scratch.seen.count != bucketCount {
+                scratch.seen = [UInt32](repeating: 0, count: bucketCount)
+                scratch.generation = 0
+            }
+            scratch.generation &+= 1
+            if scratch.generation == 0 {
+                for i in scratch.seen.indices { scratch.seen[i] = 0 }
+                scratch.generation = 1
+            }
+            let generation = scratch.generation
             var keep = 0
-            for i in 0..<out.count where i == 0 || out[i] != out[keep - 1] {
-                out[keep] = out[i]
-                keep += 1
+            scratch.seen.withUnsafeMutableBufferPointer { seen in
+                for i in 0..<out.count {
+                    let b = Int(out[i])
+                    if seen[b] != generation {
+                        seen[b] = generation
+                        out[keep] = out[i]
+                        keep += 1
+                    }
+                }
             }
             out.removeLast(out.count - keep)
         }

@@ -133,6 +133,8 @@ public struct IndicatorMatcher: Sendable {
     /// For each automaton pattern: its entry.
     private let patternEntry: [Int32]
     private let patternIsArabic: [Bool]
+    /// For each entry: the classifier's named-feature keys of the entry and of its kind.
+    let featureKeys: [(entry: UInt64, kind: UInt64)]
 
     public init(lexicon: IndicatorLexicon, normalizer: TextNormalizer = TextNormalizer()) {
         self.lexicon = lexicon
@@ -150,6 +152,9 @@ public struct IndicatorMatcher: Sendable {
                 patternEntry.append(Int32(i))
                 isArabic.append(bytes[0] == 0xD8 || bytes[0] == 0xD9 || bytes[0] == 0xDA || bytes[0] == 0xDB)
             }
+        }
+        self.featureKeys = lexicon.entries.map {
+            (FeatureExtractor.namedFeatureKey($0.id), FeatureExtractor.namedFeatureKey("kind:" + $0.kind.rawValue))
         }
         self.automaton = AhoCorasick(patterns: patterns)
         self.patternEntry = patternEntry

@@ -32,7 +32,7 @@ public struct LinkExtractor: Sendable {
                 token.removeAll(keepingCapacity: true)
                 tokenScalars = 0
             }
-            guard token.count >= 4, token.count <= maxLinkBytes else { return }
+            guard token.count >= 4, token.count <= maxLinkBytes, LinkExtractor.mayBeLink(token) else { return }
             if let link = normalize(token) {
                 var l = link
                 l.start = tokenStart
@@ -55,6 +55,18 @@ public struct LinkExtractor: Sendable {
         }
         if !token.isEmpty { flush() }
         return result
+    }
+
+    /// A cheap first look: a link has a dot, or a defanged dot ("[dot]", "(dot)").
+    static func mayBeLink(_ token: [UInt8]) -> Bool {
+        var previous: UInt8 = 0
+        for b in token {
+            if b == 0x2E { return true }
+            // "dot" after a bracket.
+            if (b == 0x64 || b == 0x44) && (previous == 0x5B || previous == 0x28) { return true }
+            previous = b
+        }
+        return false
     }
 
     /// Normalises one link string (from text or from the platform's `urls`); nil when it is not a link.

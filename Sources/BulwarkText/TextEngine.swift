@@ -5,8 +5,8 @@ public struct EngineScratch: Sendable {
     var normalized = NormalizedText()
     var buckets: [UInt32] = []
     var logits: [Float] = []
-    var boundaries: [Int] = []
-    var indicatorIDs: [String] = []
+    var features = FeatureScratch()
+    var named: [UInt64] = []
 
     public init() {}
 }
@@ -44,14 +44,14 @@ public struct TextEngine: Sendable {
     public func trainingExample(_ item: TextItem, scratch: inout EngineScratch) -> TrainingExample? {
         guard let label = item.label, let model else { return nil }
         let (_, ids) = prepare(item, scratch: &scratch)
-        model.features.extract(scratch.normalized, indicators: ids, into: &scratch.buckets, scratch: &scratch.boundaries)
+        model.features.extract(scratch.normalized, named: ids, into: &scratch.buckets, scratch: &scratch.features)
         return TrainingExample(
             buckets: scratch.buckets, stance: StanceClass(label: label, kind: item.kind),
             category: label == .violating ? item.category : nil)
     }
 
-    /// Normalises the text and finds indicators; returns the matches and their feature ids.
-    private func prepare(_ item: TextItem, scratch: inout EngineScratch) -> ([IndicatorMatch], [String]) {
+    /// Normalises the text and finds indicators; returns the matches and the named-feature keys.
+    private func prepare(_ item: TextItem, scratch: inout EngineScratch) -> ([IndicatorMatch], [UInt64]) {
         let text: String
         if item.text.utf8.count > configuration.maxTextBytes {
             text = String(decoding: item.text.utf8.prefix(configuration.maxTextBytes), as: UTF8.self)
@@ -59,15 +59,15 @@ public struct TextEngine: Sendable {
             text = item.text
         }
         normalizer.normalize(text, into: &scratch.normalized)
-        scratch.indicatorIDs.removeAll(keepingCapacity: true)
+        scratch.named.removeAll(keepingCapacity: true)
         guard let indicators else { return ([], []) }
         let matches = indicators.matches(in: scratch.normalized)
         for m in matches {
-            let entry = indicators.lexicon.entries[m.entry]
-            scratch.indicatorIDs.append(entry.id)
-            scratch.indicatorIDs.append("kind:" + entry.kind.rawValue)
+            let keys = indicators.featureKeys[m.entry]
+            scratch.named.append(keys.entry)
+            scratch.named.append(keys.kind)
         }
-        return (matches, scratch.indicatorIDs)
+        return (matches, scratch.named)
     }
 
     public func scan(_ item: TextItem) -> Verdict {
@@ -137,8 +137,7 @@ public struct TextEngine: Sendable {
         var context: Context?
         var categories: [CategoryScore] = []
         if let model {
-            model.features.extract(
-                scratch.normalized, indicators: ids, into: &scratch.buckets, scratch: &scratch.boundaries)
+            model.features.extract(scratch.normalized, named: ids, into: &scratch.buckets, scratch: &scratch.features)
             model.logits(scratch.buckets, into: &scratch.logits)
             let (stance, categoryProbabilities) = model.probabilities(logits: scratch.logits)
             violating = stance[StanceClass.violating.rawValue]

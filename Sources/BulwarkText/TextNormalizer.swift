@@ -18,6 +18,11 @@ public struct NormalizedText: Sendable {
     /// `maxSymbols`), in order: quotation marks and emoji say something about stance.
     public internal(set) var symbols: [UInt32] = []
     static let maxSymbols = 32
+    /// Byte ranges (in `bytes`) of the words that stand inside quotation marks: quoting a slogan
+    /// is not asserting it, and the classifier sees the difference.
+    public internal(set) var quoted: [Range<Int>] = []
+    var inQuote = false
+    var quoteIsSingle = false
 
     // Scratch for the word being built, reused across calls.
     var word: [UInt32] = []
@@ -26,9 +31,16 @@ public struct NormalizedText: Sendable {
     var wordKinds: [FoldingTable.Kind] = []
     // Pending run of single-letter words ("d a w l a").
     var run: [UInt32] = []
+    /// What each run letter was in the text (a leet digit stays a digit unless the run is joined).
+    var runOriginal: [UInt32] = []
     var runStarts: [Int32] = []
     var runEnds: [Int32] = []
     var runWords = 0
+    /// Whether the run has a leet digit, and whether any of its gaps was only spaces: a run with
+    /// digits is joined only when symbols split it ("1.S.1.S", not "top 5 a b").
+    var runHasDigit = false
+    var runHasSpaceGap = false
+    var lastGapAllSpaces = true
 
     public init() {}
 
@@ -52,11 +64,17 @@ public struct NormalizedText: Sendable {
         wordEnds.removeAll(keepingCapacity: true)
         wordKinds.removeAll(keepingCapacity: true)
         run.removeAll(keepingCapacity: true)
+        runOriginal.removeAll(keepingCapacity: true)
         runStarts.removeAll(keepingCapacity: true)
         runEnds.removeAll(keepingCapacity: true)
         runWords = 0
+        runHasDigit = false
+        runHasSpaceGap = false
         sourceScalarCount = 0
         symbols.removeAll(keepingCapacity: true)
+        quoted.removeAll(keepingCapacity: true)
+        inQuote = false
+        quoteIsSingle = false
     }
 }
 
@@ -98,21 +116,29 @@ public struct TextNormalizer: Sendable {
         var index: Int32 = 0
         var gap = 0
         var gapHasNewline = false
+        var gapAllSpaces = true
         for scalar in text.unicodeScalars {
             let entry = table.entry(scalar.value)
             switch entry.kind {
             case .invisible:
                 break
             case .letter, .digit, .leetSymbol:
-                if out.word.isEmpty { noteGap(gap, newline: gapHasNewline, &out) }
+                if out.word.isEmpty {
+                    noteGap(gap, newline: gapHasNewline, &out)
+                    out.lastGapAllSpaces = gapAllSpaces
+                }
                 out.word.append(entry.value)
                 out.wordKinds.append(entry.kind)
                 out.wordStarts.append(index)
                 out.wordEnds.append(index + 1)
                 gap = 0
                 gapHasNewline = false
+                gapAllSpaces = true
             case .multi:
-                if out.word.isEmpty { noteGap(gap, newline: gapHasNewline, &out) }
+                if out.word.isEmpty {
+                    noteGap(gap, newline: gapHasNewline, &out)
+                    out.lastGapAllSpaces = gapAllSpaces
+                }
                 for part in table.multi[Int(entry.value)] {
                     if part.kind == .separator || part.kind == .invisible { continue }
                     out.word.append(part.value)
@@ -122,12 +148,16 @@ public struct TextNormalizer: Sendable {
                 }
                 gap = 0
                 gapHasNewline = false
+                gapAllSpaces = true
             case .separator:
-                if !out.word.isEmpty { finishWord(&out, latinDominant: latinDominant) }
+                let afterWord = !out.word.isEmpty
+                if afterWord { finishWord(&out, latinDominant: latinDominant) }
+                TextNormalizer.trackQuotes(scalar.value, afterWord: afterWord, &out)
                 if entry.value > 0x20, entry.value != 0xA0, out.symbols.count < NormalizedText.maxSymbols {
                     out.symbols.append(entry.value)
                 }
                 gap += 1
+                if scalar.value != 0x20 { gapAllSpaces = false }
                 if scalar.value == 0x0A || scalar.value == 0x0D { gapHasNewline = true }
             }
             index += 1
@@ -141,6 +171,32 @@ public struct TextNormalizer: Sendable {
         out.bytes.append(0x20)
         out.starts.append(index)
         out.ends.append(index)
+    }
+
+    /// Follows quotation marks: double quotes and guillemets open and close; a single quote opens
+    /// before a word and closes after one. A line break ends a quotation.
+    static func trackQuotes(_ v: UInt32, afterWord: Bool, _ out: inout NormalizedText) {
+        switch v {
+        case 0xAB, 0x201E, 0x300C:
+            out.inQuote = true
+            out.quoteIsSingle = false
+        case 0xBB, 0x300D:
+            out.inQuote = false
+        case 0x22, 0x201C, 0x201D, 0x201F:
+            out.inQuote.toggle()
+            out.quoteIsSingle = false
+        case 0x27, 0x2018, 0x2019:
+            if !out.inQuote && !afterWord {
+                out.inQuote = true
+                out.quoteIsSingle = true
+            } else if out.inQuote && out.quoteIsSingle && afterWord {
+                out.inQuote = false
+            }
+        case 0x0A, 0x0D:
+            out.inQuote = false
+        default:
+            break
+        }
     }
 
     /// A separator run between two words: a long gap ends a pending run of single letters.
@@ -187,6 +243,33 @@ public struct TextNormalizer: Sendable {
                 break
             }
         }
+        if letters == 0 && out.word.count == 1 && out.runWords > 0, let letter = TextNormalizer.leet(out.word[0]),
+            out.wordKinds[0] == .digit
+        {
+            // A lone leet digit inside a run of single letters ("1.S.1.S") is a letter of the run.
+            if out.runWords > 0 && out.lastGapAllSpaces { out.runHasSpaceGap = true }
+            out.run.append(letter)
+            out.runOriginal.append(out.word[0])
+            out.runStarts.append(out.wordStarts[0])
+            out.runEnds.append(out.wordEnds[0])
+            out.runWords += 1
+            out.runHasDigit = true
+            truncateWord(&out, to: 0)
+            return
+        }
+        if letters == 0 && out.word.count == 1 && out.wordKinds[0] == .digit, let letter = TextNormalizer.leet(out.word[0]) {
+            // A lone leet digit may start a run of single letters; it stays a digit otherwise.
+            flushRun(&out)
+            if out.runWords > 0 && out.lastGapAllSpaces { out.runHasSpaceGap = true }
+            out.run.append(letter)
+            out.runOriginal.append(out.word[0])
+            out.runStarts.append(out.wordStarts[0])
+            out.runEnds.append(out.wordEnds[0])
+            out.runWords += 1
+            out.runHasDigit = true
+            truncateWord(&out, to: 0)
+            return
+        }
         if letters == 0 {
             // Digits only (or symbols): symbols are not letters here.
             var keep = 0
@@ -229,7 +312,9 @@ public struct TextNormalizer: Sendable {
             collapseRepeats(&out)
         }
         if out.word.count == 1 && out.wordKinds[0] == .letter {
+            if out.runWords > 0 && out.lastGapAllSpaces { out.runHasSpaceGap = true }
             out.run.append(out.word[0])
+            out.runOriginal.append(out.word[0])
             out.runStarts.append(out.wordStarts[0])
             out.runEnds.append(out.wordEnds[0])
             out.runWords += 1
@@ -271,7 +356,7 @@ public struct TextNormalizer: Sendable {
     /// Ends a pending run of single letters: joined into one word when long enough, else word by word.
     private func flushRun(_ out: inout NormalizedText) {
         guard out.runWords > 0 else { return }
-        if out.runWords >= minSplitLetters {
+        if out.runWords >= minSplitLetters && !(out.runHasDigit && out.runHasSpaceGap) {
             var letters = out.run
             var starts = out.runStarts
             var ends = out.runEnds
@@ -289,13 +374,16 @@ public struct TextNormalizer: Sendable {
             emit(letters[0..<keep], starts[0..<keep], ends[0..<keep], into: &out)
         } else {
             for i in 0..<out.run.count {
-                emit(out.run[i...i], out.runStarts[i...i], out.runEnds[i...i], into: &out)
+                emit(out.runOriginal[i...i], out.runStarts[i...i], out.runEnds[i...i], into: &out)
             }
         }
         out.run.removeAll(keepingCapacity: true)
+        out.runOriginal.removeAll(keepingCapacity: true)
         out.runStarts.removeAll(keepingCapacity: true)
         out.runEnds.removeAll(keepingCapacity: true)
         out.runWords = 0
+        out.runHasDigit = false
+        out.runHasSpaceGap = false
     }
 
     private func emit(
@@ -310,6 +398,8 @@ public struct TextNormalizer: Sendable {
             out.starts.append(previous)
             out.ends.append(previous)
         }
+        let wordStart = out.bytes.count
+        defer { if out.inQuote { out.quoted.append(wordStart..<out.bytes.count) } }
         var s = starts.makeIterator()
         var e = ends.makeIterator()
         for scalar in scalars {

@@ -114,9 +114,10 @@ struct LineReader {
                 }
                 return nil
             }
-            scanFrom = end
+            // Bytes already searched stay searched across the refill, which moves them to the front.
+            let searched = end - start
             try fill()
-            scanFrom = max(start, min(scanFrom, end))
+            scanFrom = start + searched
         }
     }
 }

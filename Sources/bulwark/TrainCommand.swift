@@ -37,6 +37,12 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Count each feature once per text.")
     var binary = true
 
+    @Flag(inversion: .prefixedNo, help: "Average the weights over the second half of the epochs.")
+    var average = true
+
+    @Option(help: "Class balancing power: 0 none, 1 full.")
+    var classWeightPower = 0.5
+
     @Option(help: "Learning rate (AdaGrad).")
     var learningRate: Float = 0.4
 
@@ -65,7 +71,8 @@ struct TrainCommand: ParsableCommand {
             configuration: base.configuration, lexicon: base.indicators?.lexicon,
             model: ClassifierModel(features: features), languageIdentifier: nil)
         var scratch = EngineScratch()
-        let trainer = ClassifierTrainer(epochs: epochs, learningRate: learningRate, l2: l2, useIDF: idf)
+        let trainer = ClassifierTrainer(epochs: epochs, learningRate: learningRate, l2: l2, useIDF: idf, averageWeights: average,
+            classWeightPower: classWeightPower)
         if let folds = crossValidate {
             try crossValidation(folds: folds, items: items, engine: engine, base: base, trainer: trainer, features: features)
             return
@@ -86,7 +93,7 @@ struct TrainCommand: ParsableCommand {
         let provenance =
             "bulwark train; data: \(names.joined(separator: ", ")); train \(train.count), tune \(tune.count); "
             + "lexicon \(base.indicators?.lexicon.version ?? "none"); epochs \(epochs); learning rate \(learningRate); "
-            + "l2 \(l2); char n-grams \(charNgrams); buckets 2^\(bucketBits)"
+            + "l2 \(l2); class weight power \(classWeightPower); char n-grams \(charNgrams); buckets 2^\(bucketBits)"
         let model = trainer.train(train, tune: tune, features: features, provenance: provenance)
         let bytes = model.serialized()
         try writeFile(out, bytes)

@@ -67,6 +67,8 @@ struct TextNormalizerTests {
         #expect(normal("d a w l a") == " dawla ")
         #expect(normal("i - s - i - s") == " isis ")
         #expect(normal("د ا ع ش") == " داعش ")
+        #expect(normal("j0in the 1.S.1.S brothers") == " join the isis brothers ")
+        #expect(normal("top 5 a b") == " top 5 a b ")  // a lone number stays a number
         // Two single letters are not a split word.
         #expect(normal("a b test") == " a b test ")
         // A line break ends a run.
@@ -97,5 +99,20 @@ struct TextNormalizerTests {
     @Test func emptyAndSymbolOnlyText() {
         #expect(normal("") == " ")
         #expect(normal("🙂🙂 !!! ...") == " ")
+    }
+}
+
+struct QuotationTests {
+    func quotedWords(_ text: String) -> [String] {
+        let n = TextNormalizer().normalize(text)
+        return n.quoted.map { String(decoding: n.bytes[$0], as: UTF8.self) }
+    }
+
+    @Test func wordsInsideQuotationMarksAreMarked() {
+        #expect(quotedWords(#"They shout "remaining and expanding" but lost"#) == ["remaining", "and", "expanding"])
+        #expect(quotedWords("« Le califat reviendra » qu'ils disaient") == ["le", "califat", "reviendra"])
+        #expect(quotedWords("„Islamischer Staat“ heißt es") == ["islamischer", "stat"])  // repeated letters collapse
+        #expect(quotedWords("'The caliphate is returning' posts again?") == ["the", "caliphate", "is", "returning"])
+        #expect(quotedWords("no quotes in bay'ah here").isEmpty)
     }
 }

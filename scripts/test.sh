@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: set up, build with warnings as errors, run every test (unit, quality
+# gates on held-out data, CLI end-to-end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+swift build --build-tests -Xswiftc -warnings-as-errors
+swift test --skip-build "$@"
