@@ -65,11 +65,37 @@ public struct ClassifierModel: Sendable {
         self.provenance = provenance
     }
 
+    /// The weights packed for scanning: one signed byte per weight (`packedScale` per unit) and
+    /// one byte per idf (`packedIDFScale` per unit), so a bucket's row is one cache line.
+    /// Empty while the model is being trained.
+    var packed: [Int8] = []
+    var packedScale: Float = 1
+    var packedIDF: [UInt8] = []
+    var packedIDFScale: Float = 1
+
+    /// Packs the weights for scanning (as the model file stores them) and drops the float copy.
+    public mutating func pack() {
+        let maxAbs = weights.reduce(Float(0)) { max($0, abs($1)) }
+        packedScale = maxAbs > 0 ? maxAbs / 127 : 1
+        packed = weights.map { Int8(clamping: Int(($0 / packedScale).rounded())) }
+        let idfMax = idf.max() ?? 1
+        packedIDFScale = idfMax > 0 ? idfMax / 255 : 1
+        packedIDF = idf.map { UInt8(clamping: Int(($0 / packedIDFScale).rounded())) }
+        weights = []
+        idf = []
+    }
+
+    public var isPacked: Bool { !packed.isEmpty }
+
     /// Raw scores (logits) for the features: stance first, then categories.
     @inline(__always)
     public func logits(_ buckets: [UInt32], into out: inout [Float]) {
         out.removeAll(keepingCapacity: true)
         out.append(contentsOf: repeatElement(0, count: Self.outputCount))
+        if isPacked {
+            packedLogits(buckets, into: &out)
+            return
+        }
         weights.withUnsafeBufferPointer { w in
             out.withUnsafeMutableBufferPointer { o in
                 if idf.isEmpty {
@@ -93,6 +119,30 @@ public struct ClassifierModel: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// Integer accumulation over the packed rows: exact sums of byte products, scaled once.
+    @inline(__always)
+    private func packedLogits(_ buckets: [UInt32], into out: inout [Float]) {
+        let hasIDF = !packedIDF.isEmpty
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.outputCount) { s in
+            s.initialize(repeating: 0)
+            var norm: Int64 = 0
+            packed.withUnsafeBufferPointer { w in
+                packedIDF.withUnsafeBufferPointer { idf in
+                    for b in buckets {
+                        let v = hasIDF ? Int32(idf[Int(b)]) : 1
+                        norm &+= Int64(v &* v)
+                        let base = Int(b) &* Self.outputCount
+                        for k in 0..<Self.outputCount { s[k] &+= Int32(w[base &+ k]) &* v }
+                    }
+                }
+            }
+            guard norm > 0 else { return }
+            // Sums are in units of packedScale × packedIDFScale, the norm's root in packedIDFScale.
+            let scale = packedScale / Float(norm).squareRoot()
+            for k in 0..<Self.outputCount { out[k] = Float(s[k]) * scale }
         }
     }
 

@@ -11,36 +11,34 @@ extension ClassifierModel {
     static let magic = Array("BWTC0002".utf8)
 
     public func serialized() -> [UInt8] {
+        var model = self
+        if !isPacked { model.pack() }
+        return model.packedBytes()
+    }
+
+    private func packedBytes() -> [UInt8] {
         var out = Self.magic
-        let maxAbs = weights.reduce(Float(0)) { max($0, abs($1)) }
-        let scale = maxAbs > 0 ? maxAbs / 127 : 1
+        let scale = packedScale
         out.appendLE(UInt32(features.bucketBits))
         out.appendLE(UInt32(features.charNGrams.lowerBound))
         out.appendLE(UInt32(features.charNGrams.upperBound))
         out.appendLE(UInt32(Self.outputCount))
-        let flags: UInt32 = (features.wordBounded ? 1 : 0) | (features.binary ? 2 : 0) | (idf.isEmpty ? 0 : 4)
+        let flags: UInt32 = (features.wordBounded ? 1 : 0) | (features.binary ? 2 : 0) | (packedIDF.isEmpty ? 0 : 4)
         out.appendLE(flags)
         out.appendLE(temperature.bitPattern)
         out.appendLE(scale.bitPattern)
         let provenanceBytes = Array(provenance.utf8)
         out.appendLE(UInt32(provenanceBytes.count))
         out.append(contentsOf: provenanceBytes)
-        if !idf.isEmpty {
-            let idfMax = idf.max() ?? 1
-            let idfScale = idfMax > 0 ? idfMax / 255 : 1
-            out.appendLE(idfScale.bitPattern)
-            for v in idf { out.append(UInt8(clamping: Int((v / idfScale).rounded()))) }
+        if !packedIDF.isEmpty {
+            out.appendLE(packedIDFScale.bitPattern)
+            out.append(contentsOf: packedIDF)
         }
         var rows: [(UInt32, [Int8])] = []
         for bucket in 0..<features.bucketCount {
             let base = bucket * Self.outputCount
-            var q = [Int8](repeating: 0, count: Self.outputCount)
-            var any = false
-            for k in 0..<Self.outputCount {
-                let v = Int((weights[base + k] / scale).rounded())
-                q[k] = Int8(clamping: v)
-                if q[k] != 0 { any = true }
-            }
+            let q = Array(packed[base..<(base + Self.outputCount)])
+            let any = q.contains { $0 != 0 }
             if any { rows.append((UInt32(bucket), q)) }
         }
         out.appendLE(UInt32(rows.count))
@@ -76,16 +74,17 @@ extension ClassifierModel {
         let provenance = String(decoding: try reader.take(provenanceLength), as: UTF8.self)
         let features = FeatureExtractor(
             bucketBits: bucketBits, charNGrams: nMin...nMax, wordBounded: flags & 1 != 0, binary: flags & 2 != 0)
-        var idf: [Float] = []
+        var packedIDF: [UInt8] = []
+        var idfScale: Float = 1
         if flags & 4 != 0 {
             let at = reader.offset
-            let idfScale = Float(bitPattern: try reader.u32())
+            idfScale = Float(bitPattern: try reader.u32())
             guard idfScale.isFinite, idfScale > 0 else {
                 throw BulwarkError(.invalidModel, "invalid idf scale", offset: at)
             }
-            idf = try reader.take(features.bucketCount).map { Float($0) * idfScale }
+            packedIDF = try reader.take(features.bucketCount)
         }
-        var weights = [Float](repeating: 0, count: features.bucketCount * outputs)
+        var packed = [Int8](repeating: 0, count: features.bucketCount * outputs)
         let rows = Int(try reader.u32())
         for _ in 0..<rows {
             let at = reader.offset
@@ -94,12 +93,16 @@ extension ClassifierModel {
                 throw BulwarkError(.invalidModel, "bucket \(bucket) out of range", offset: at)
             }
             let q = try reader.take(outputs)
-            for k in 0..<outputs { weights[bucket * outputs + k] = Float(Int8(bitPattern: q[k])) * scale }
+            for k in 0..<outputs { packed[bucket * outputs + k] = Int8(bitPattern: q[k]) }
         }
         guard reader.offset == bytes.count else {
             throw BulwarkError(.invalidModel, "unexpected bytes after the last row", offset: reader.offset)
         }
-        self.init(features: features, weights: weights, idf: idf, temperature: temperature, provenance: provenance)
+        self.init(features: features, weights: [], idf: [], temperature: temperature, provenance: provenance)
+        self.packed = packed
+        self.packedScale = scale
+        self.packedIDF = packedIDF
+        self.packedIDFScale = idfScale
     }
 }
 

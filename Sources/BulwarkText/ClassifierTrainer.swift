@@ -30,8 +30,9 @@ public struct ClassifierTrainer: Sendable {
 
     public init(
         epochs: Int = 12, learningRate: Float = 0.4, l2: Float = 1e-5, seed: UInt64 = 20_261_129, useIDF: Bool = true,
-        averageWeights: Bool = true, classWeightPower: Double = 0.5
+        averageWeights: Bool = true, classWeightPower: Double = 0.5, namedFeatureValue: Float = 8
     ) {
+        self.namedFeatureValue = namedFeatureValue
         self.classWeightPower = classWeightPower
         self.useIDF = useIDF
         self.averageWeights = averageWeights
@@ -41,8 +42,13 @@ public struct ClassifierTrainer: Sendable {
         self.seed = seed
     }
 
+    /// Value given to named features (lexicon entries, context cues) in place of their idf: they
+    /// are few and shared across languages, and a text's hundreds of n-grams would drown them.
+    public var namedFeatureValue: Float
+
     public func train(
-        _ examples: [TrainingExample], tune: [TrainingExample], features: FeatureExtractor, provenance: String
+        _ examples: [TrainingExample], tune: [TrainingExample], features: FeatureExtractor, provenance: String,
+        namedBuckets: [UInt32] = []
     ) -> ClassifierModel {
         let outputs = ClassifierModel.outputCount
         let stanceCount = ClassifierModel.stanceCount
@@ -50,7 +56,8 @@ public struct ClassifierTrainer: Sendable {
         var documentFrequency = [Int32](repeating: 0, count: features.bucketCount)
         for e in examples { for b in e.buckets { documentFrequency[Int(b)] += 1 } }
         let n = Float(examples.count)
-        let idf = documentFrequency.map { df in logf((1 + n) / (1 + Float(df))) + 1 }
+        var idf = documentFrequency.map { df in logf((1 + n) / (1 + Float(df))) + 1 }
+        for b in namedBuckets { idf[Int(b)] = namedFeatureValue }
         var model = ClassifierModel(features: features, idf: useIDF ? idf : [], provenance: provenance)
         var values: [Float] = []
         var accumulated = [Float](repeating: 1e-6, count: model.weights.count)

@@ -9,6 +9,11 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// An indicator alone never makes an item `violating`.
     public var indicatorReviewWeight: Double
     public var indicatorAssistMinimum: Double
+    /// Weight at or above which an indicator (an unmistakable slogan, hashtag or room-title
+    /// pattern) sends an item to `review` on its own, unless a non-violating context reaches
+    /// `strongContextThreshold`.
+    public var indicatorAloneReviewWeight: Double
+    public var strongContextThreshold: Double
     /// Probability of a non-violating context at or above which the verdict names it, when it
     /// also exceeds the violating probability.
     public var contextThreshold: Double
@@ -27,6 +32,8 @@ public struct EngineConfiguration: Sendable, Hashable {
         reviewThreshold: Double = 0.5,
         indicatorReviewWeight: Double = 0.5,
         indicatorAssistMinimum: Double = 0.15,
+        indicatorAloneReviewWeight: Double = 0.7,
+        strongContextThreshold: Double = 0.8,
         contextThreshold: Double = 0.4,
         categoryMinimum: Double = 0.1,
         maxCategories: Int = 3,
@@ -37,6 +44,8 @@ public struct EngineConfiguration: Sendable, Hashable {
         self.reviewThreshold = reviewThreshold
         self.indicatorReviewWeight = indicatorReviewWeight
         self.indicatorAssistMinimum = indicatorAssistMinimum
+        self.indicatorAloneReviewWeight = indicatorAloneReviewWeight
+        self.strongContextThreshold = strongContextThreshold
         self.contextThreshold = contextThreshold
         self.categoryMinimum = categoryMinimum
         self.maxCategories = maxCategories

@@ -41,6 +41,9 @@ public struct FeatureExtractor: Sendable, Hashable {
         Hashing.fnv1a(name.utf8, seed: indicatorSeed)
     }
 
+    /// The bucket of a named feature.
+    public func bucket(ofNamed key: UInt64) -> UInt32 { UInt32(Hashing.mix(key) & UInt64(bucketCount - 1)) }
+
     /// Writes the feature buckets of `text` into `out` (cleared first). `named` holds the keys of
     /// named features (`namedFeatureKey`). With `binary`, each bucket appears once.
     public func extract(

@@ -124,26 +124,44 @@ public struct IndicatorMatch: Sendable, Hashable {
 }
 
 /// Finds lexicon entries in normalised text with one automaton, at word boundaries.
-///
-/// Arabic patterns also match after the clitic prefixes و ف ب ل ك (and, so, with, for, like)
-/// attached to the word, as Arabic writes them.
 public struct IndicatorMatcher: Sendable {
     public let lexicon: IndicatorLexicon
-    private let automaton: AhoCorasick
-    /// For each automaton pattern: its entry.
-    private let patternEntry: [Int32]
-    private let patternIsArabic: [Bool]
+    let phrases: PhraseMatcher
     /// For each entry: the classifier's named-feature keys of the entry and of its kind.
     let featureKeys: [(entry: UInt64, kind: UInt64)]
 
     public init(lexicon: IndicatorLexicon, normalizer: TextNormalizer = TextNormalizer()) {
         self.lexicon = lexicon
+        self.phrases = PhraseMatcher(entries: lexicon.entries.map(\.patterns), normalizer: normalizer)
+        self.featureKeys = lexicon.entries.map {
+            (FeatureExtractor.namedFeatureKey($0.id), FeatureExtractor.namedFeatureKey("kind:" + $0.kind.rawValue))
+        }
+    }
+
+    /// Every entry found, each at its first whole-word occurrence.
+    public func matches(in text: NormalizedText) -> [IndicatorMatch] {
+        phrases.firstMatches(in: text)
+    }
+}
+
+/// Whole-word phrase matching on normalised text for lists of entries, each with its patterns
+/// (normalised the same way as the text), with one Aho-Corasick automaton.
+///
+/// Arabic patterns also match after the clitic prefixes و ف ب ل ك (and, so, with, for, like)
+/// attached to the word, as Arabic writes them.
+struct PhraseMatcher: Sendable {
+    private let automaton: AhoCorasick
+    /// For each automaton pattern: its entry.
+    private let patternEntry: [Int32]
+    private let patternIsArabic: [Bool]
+
+    init(entries: [[String]], normalizer: TextNormalizer) {
         var patterns: [[UInt8]] = []
         var patternEntry: [Int32] = []
         var isArabic: [Bool] = []
         var seen = Set<[UInt8]>()
-        for (i, entry) in lexicon.entries.enumerated() {
-            for pattern in entry.patterns {
+        for (i, entryPatterns) in entries.enumerated() {
+            for pattern in entryPatterns {
                 let bytes = Array(normalizer.normalize(pattern).bytes.dropFirst().dropLast())
                 guard !bytes.isEmpty, seen.insert(bytes + [UInt8(truncatingIfNeeded: i), UInt8(i >> 8)]).inserted else {
                     continue
@@ -153,17 +171,13 @@ public struct IndicatorMatcher: Sendable {
                 isArabic.append(bytes[0] == 0xD8 || bytes[0] == 0xD9 || bytes[0] == 0xDA || bytes[0] == 0xDB)
             }
         }
-        self.featureKeys = lexicon.entries.map {
-            (FeatureExtractor.namedFeatureKey($0.id), FeatureExtractor.namedFeatureKey("kind:" + $0.kind.rawValue))
-        }
         self.automaton = AhoCorasick(patterns: patterns)
         self.patternEntry = patternEntry
         self.patternIsArabic = isArabic
     }
 
-    /// Every whole-word occurrence; for each entry only its first occurrence is kept.
-    public func matches(in text: NormalizedText) -> [IndicatorMatch] {
-        var result: [IndicatorMatch] = []
+    /// Calls `body` with the entry and byte range of every whole-word occurrence.
+    func forEachMatch(in text: NormalizedText, _ body: (Int, Range<Int>) -> Void) {
         text.bytes.withUnsafeBufferPointer { bytes in
             automaton.forEachMatch(in: bytes) { match in
                 let end = match.range.upperBound
@@ -173,9 +187,17 @@ public struct IndicatorMatcher: Sendable {
                 if bytes[start - 1] != 0x20 {
                     guard patternIsArabic[match.pattern], Self.hasArabicCliticPrefix(bytes, before: start) else { return }
                 }
-                let entry = Int(patternEntry[match.pattern])
-                if result.contains(where: { $0.entry == entry }) { return }
-                result.append(IndicatorMatch(entry: entry, normalizedRange: match.range))
+                body(Int(patternEntry[match.pattern]), match.range)
+            }
+        }
+    }
+
+    /// Each entry found, at its first occurrence.
+    func firstMatches(in text: NormalizedText) -> [IndicatorMatch] {
+        var result: [IndicatorMatch] = []
+        forEachMatch(in: text) { entry, range in
+            if !result.contains(where: { $0.entry == entry }) {
+                result.append(IndicatorMatch(entry: entry, normalizedRange: range))
             }
         }
         return result

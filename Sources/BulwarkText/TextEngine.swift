@@ -7,6 +7,7 @@ public struct EngineScratch: Sendable {
     var logits: [Float] = []
     var features = FeatureScratch()
     var named: [UInt64] = []
+    var cueSpans: [(context: Int, range: Range<Int>)] = []
 
     public init() {}
 }
@@ -17,6 +18,7 @@ public struct TextEngine: Sendable {
     public var configuration: EngineConfiguration
     public let normalizer: TextNormalizer
     public let indicators: IndicatorMatcher?
+    public let contextCues: ContextCueMatcher?
     public let model: ClassifierModel?
     public let languageIdentifier: LanguageIdentifier?
     public let knownTexts: KnownTextBank
@@ -26,6 +28,7 @@ public struct TextEngine: Sendable {
     public init(
         configuration: EngineConfiguration = EngineConfiguration(),
         lexicon: IndicatorLexicon? = nil,
+        contextCues: ContextCues? = nil,
         model: ClassifierModel? = nil,
         languageIdentifier: LanguageIdentifier? = nil,
         knownTexts: KnownTextBank = KnownTextBank(),
@@ -34,10 +37,19 @@ public struct TextEngine: Sendable {
         self.configuration = configuration
         self.normalizer = TextNormalizer()
         self.indicators = lexicon.map { IndicatorMatcher(lexicon: $0, normalizer: TextNormalizer()) }
+        self.contextCues = contextCues.map { ContextCueMatcher(cues: $0, normalizer: TextNormalizer()) }
         self.model = model
         self.languageIdentifier = languageIdentifier
         self.knownTexts = knownTexts
         self.linkList = linkList
+    }
+
+    /// Every named feature the engine can emit (lexicon entries and kinds, context cues).
+    public var namedFeatureKeys: [UInt64] {
+        var keys: [UInt64] = []
+        if let indicators { for k in indicators.featureKeys { keys.append(k.entry); keys.append(k.kind) } }
+        if let contextCues { for k in contextCues.contextKeys { keys.append(k.one); keys.append(k.more) } }
+        return keys
     }
 
     /// Features of a labelled item, for training (the same path as scanning).
@@ -60,7 +72,11 @@ public struct TextEngine: Sendable {
         }
         normalizer.normalize(text, into: &scratch.normalized)
         scratch.named.removeAll(keepingCapacity: true)
-        guard let indicators else { return ([], []) }
+        scratch.cueSpans.removeAll(keepingCapacity: true)
+        if let contextCues {
+            contextCues.features(in: scratch.normalized, into: &scratch.named, spans: &scratch.cueSpans)
+        }
+        guard let indicators else { return ([], scratch.named) }
         let matches = indicators.matches(in: scratch.normalized)
         for m in matches {
             let keys = indicators.featureKeys[m.entry]
@@ -134,6 +150,7 @@ public struct TextEngine: Sendable {
 
         // 3. Classifier.
         var violating = 0.0
+        var strongestContext = 0.0
         var context: Context?
         var categories: [CategoryScore] = []
         if let model {
@@ -145,9 +162,17 @@ public struct TextEngine: Sendable {
             for s in StanceClass.allCases where s.context != nil {
                 if stance[s.rawValue] > (bestContext?.1 ?? 0) { bestContext = (s, stance[s.rawValue]) }
             }
-            if let (s, p) = bestContext, p >= config.contextThreshold, p > violating {
-                context = s.context
-                evidence.append(Evidence(kind: .context, detail: "\(s.context?.rawValue ?? "") \(format(p))"))
+            strongestContext = bestContext?.1 ?? 0
+            if let (s, p) = bestContext, p >= config.contextThreshold, p > violating, let c = s.context {
+                context = c
+                // The cues of that context, as the reviewer's evidence for it.
+                let index = ContextCues.contexts.firstIndex(of: c.rawValue) ?? -1
+                var cues: [String] = []
+                for span in scratch.cueSpans where span.context == index && cues.count < 3 {
+                    cues.append(String(decoding: scratch.normalized.bytes[span.range], as: UTF8.self))
+                }
+                let detail = "\(c.rawValue) \(format(p))" + (cues.isEmpty ? "" : "; cues: " + cues.joined(separator: ", "))
+                evidence.append(Evidence(kind: .context, detail: detail))
             }
             for (i, c) in Category.allCases.enumerated() {
                 let score = violating * categoryProbabilities[i]
@@ -168,6 +193,9 @@ public struct TextEngine: Sendable {
         if strongestIndicator >= config.indicatorReviewWeight, context == nil,
             model == nil || violating >= config.indicatorAssistMinimum
         {
+            decision = max(decision, .review)
+        }
+        if strongestIndicator >= config.indicatorAloneReviewWeight, strongestContext < config.strongContextThreshold {
             decision = max(decision, .review)
         }
         if decision != .none && categories.isEmpty {

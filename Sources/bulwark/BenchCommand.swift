@@ -23,6 +23,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Share of violating texts in the corpus.")
     var violatingShare = 0.03
 
+    @Option(help: "Longest dev text used, in bytes (short posts: 280).")
+    var maxTextBytes = 280
+
     @Option(help: "Write the corpus to this file and exit.")
     var writeCorpus: String?
 
@@ -30,8 +33,9 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let source = try loadItems([Resources.find(DefaultData.multilingual) ?? DefaultData.multilingual])
-        let violating = source.filter { $0.label == .violating }.map(\.text)
-        let benign = source.filter { $0.label != .violating }.map(\.text)
+        let short = source.filter { $0.text.utf8.count <= maxTextBytes }
+        let violating = short.filter { $0.label == .violating }.map(\.text)
+        let benign = short.filter { $0.label != .violating }.map(\.text)
         guard !violating.isEmpty, !benign.isEmpty else { throw ValidationError("the dev set is empty") }
         var rng: UInt64 = 42
         func next() -> UInt64 {

@@ -11,6 +11,7 @@ import Glibc
 /// directory of the executable and its parents (so `.build/release/bulwark` finds the repository).
 struct Resources {
     static let lexicon = "data/lexicon/indicators.json"
+    static let contextCues = "data/lexicon/contexts.json"
     static let classifier = "models/text-classifier.bwtc"
     static let languageModel = ".bulwark/models/langid.bin"
     static let knownTexts = "data/known/texts.jsonl"
@@ -61,6 +62,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Indicator lexicon (JSON). Default: \(Resources.lexicon).")
     var lexicon: String?
 
+    @Option(help: "Context cue lexicon (JSON). Default: \(Resources.contextCues).")
+    var contextCues: String?
+
     @Option(help: "Classifier model. Default: \(Resources.classifier).")
     var model: String?
 
@@ -97,6 +101,8 @@ struct EngineOptions: ParsableArguments {
     func loadEngine(requireModel: Bool = true) throws -> TextEngine {
         let lexiconPath = try required(lexicon, Resources.lexicon, what: "indicator lexicon")
         let lexicon = try IndicatorLexicon(json: readFile(lexiconPath))
+        let cuesPath = try required(contextCues, Resources.contextCues, what: "context cue lexicon")
+        let cues = try ContextCues(json: readFile(cuesPath))
         var model: ClassifierModel?
         if !noModel {
             if let path = self.model ?? Resources.find(Resources.classifier) {
@@ -141,7 +147,7 @@ struct EngineOptions: ParsableArguments {
             }
         }
         return TextEngine(
-            configuration: configuration, lexicon: lexicon, model: model, languageIdentifier: languageIdentifier,
+            configuration: configuration, lexicon: lexicon, contextCues: cues, model: model, languageIdentifier: languageIdentifier,
             knownTexts: bank, linkList: links)
     }
 

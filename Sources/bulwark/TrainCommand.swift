@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
     var bucketBits = 18
 
     @Option(help: "Character n-gram lengths, as MIN-MAX.")
-    var charNgrams = "3-5"
+    var charNgrams = "3-6"
 
     @Flag(inversion: .prefixedNo, help: "Weigh features by inverse document frequency.")
     var idf = true
@@ -39,6 +39,9 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(inversion: .prefixedNo, help: "Average the weights over the second half of the epochs.")
     var average = true
+
+    @Option(help: "Feature value of named features (lexicon entries, context cues) in place of their idf.")
+    var namedFeatureValue: Float = 16
 
     @Option(help: "Class balancing power: 0 none, 1 full.")
     var classWeightPower = 0.5
@@ -68,13 +71,16 @@ struct TrainCommand: ParsableCommand {
         options.noModel = true
         let base = try options.loadEngine(requireModel: false)
         let engine = TextEngine(
-            configuration: base.configuration, lexicon: base.indicators?.lexicon,
+            configuration: base.configuration, lexicon: base.indicators?.lexicon, contextCues: base.contextCues?.cues,
             model: ClassifierModel(features: features), languageIdentifier: nil)
         var scratch = EngineScratch()
         let trainer = ClassifierTrainer(epochs: epochs, learningRate: learningRate, l2: l2, useIDF: idf, averageWeights: average,
-            classWeightPower: classWeightPower)
+            classWeightPower: classWeightPower, namedFeatureValue: namedFeatureValue)
+        let namedBuckets = engine.namedFeatureKeys.map { features.bucket(ofNamed: $0) }
         if let folds = crossValidate {
-            try crossValidation(folds: folds, items: items, engine: engine, base: base, trainer: trainer, features: features)
+            try crossValidation(
+                folds: folds, items: items, engine: engine, base: base, trainer: trainer, features: features,
+                namedBuckets: namedBuckets)
             return
         }
         var train: [TrainingExample] = []
@@ -92,9 +98,9 @@ struct TrainCommand: ParsableCommand {
         let names = paths.map { $0.split(separator: "/").suffix(2).joined(separator: "/") }
         let provenance =
             "bulwark train; data: \(names.joined(separator: ", ")); train \(train.count), tune \(tune.count); "
-            + "lexicon \(base.indicators?.lexicon.version ?? "none"); epochs \(epochs); learning rate \(learningRate); "
-            + "l2 \(l2); class weight power \(classWeightPower); char n-grams \(charNgrams); buckets 2^\(bucketBits)"
-        let model = trainer.train(train, tune: tune, features: features, provenance: provenance)
+            + "lexicon \(base.indicators?.lexicon.version ?? "none"); cues \(base.contextCues?.cues.version ?? "none"); epochs \(epochs); learning rate \(learningRate); "
+            + "l2 \(l2); named feature value \(namedFeatureValue); class weight power \(classWeightPower); char n-grams \(charNgrams); buckets 2^\(bucketBits)"
+        let model = trainer.train(train, tune: tune, features: features, provenance: provenance, namedBuckets: namedBuckets)
         let bytes = model.serialized()
         try writeFile(out, bytes)
         var checksum: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -112,7 +118,7 @@ extension TrainCommand {
     /// K-fold cross-validation over the train and tune splits; the test split is never read.
     func crossValidation(
         folds: Int, items: [TextItem], engine: TextEngine, base: TextEngine, trainer: ClassifierTrainer,
-        features: FeatureExtractor
+        features: FeatureExtractor, namedBuckets: [UInt32]
     ) throws {
         guard folds >= 2 else { throw ValidationError("--cross-validate needs at least 2 folds") }
         let pool = items.filter { DatasetSplit.of($0) != .test && $0.label != nil }
@@ -133,9 +139,10 @@ extension TrainCommand {
             // Calibrate on a tenth of the training folds, held out from fitting.
             let tune = stride(from: 0, to: train.count, by: 10).map { train[$0] }
             let fit = train.indices.filter { $0 % 10 != 0 }.map { train[$0] }
-            let model = trainer.train(fit, tune: tune, features: features, provenance: "cv")
+            let model = trainer.train(fit, tune: tune, features: features, provenance: "cv", namedBuckets: namedBuckets)
             let foldEngine = TextEngine(
-                configuration: engineOptions.configuration, lexicon: base.indicators?.lexicon, model: model,
+                configuration: engineOptions.configuration, lexicon: base.indicators?.lexicon,
+                contextCues: base.contextCues?.cues, model: model,
                 languageIdentifier: nil, knownTexts: base.knownTexts, linkList: base.linkList)
             for item in held { evaluation.add(item, foldEngine.scan(item, scratch: &scratch)) }
         }

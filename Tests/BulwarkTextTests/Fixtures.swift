@@ -43,6 +43,8 @@ enum Fixtures {
 
     static func lexicon() throws -> IndicatorLexicon { try IndicatorLexicon(json: bytes("data/lexicon/indicators.json")) }
 
+    static func contextCues() throws -> ContextCues { try ContextCues(json: bytes("data/lexicon/contexts.json")) }
+
     static func model() throws -> ClassifierModel { try ClassifierModel(serialized: bytes("models/text-classifier.bwtc")) }
 
     static func languageIdentifier() throws -> LanguageIdentifier {
@@ -51,7 +53,8 @@ enum Fixtures {
 
     static func engine(known: KnownTextBank = KnownTextBank(), links: LinkList = LinkList()) throws -> TextEngine {
         TextEngine(
-            lexicon: try lexicon(), model: try model(), languageIdentifier: try languageIdentifier(),
+            lexicon: try lexicon(), contextCues: try contextCues(), model: try model(),
+            languageIdentifier: try languageIdentifier(),
             knownTexts: known, linkList: links)
     }
 

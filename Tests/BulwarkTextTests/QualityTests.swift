@@ -1,0 +1,46 @@
+import BulwarkCore
+import BulwarkText
+import Testing
+
+/// Quality on data the model never saw: the held-out test split of the shared Arabic set and of
+/// the project's multilingual dev set (`DatasetSplit.test`; `bulwark train` never reads it).
+/// The gates are the targets where the engine meets them, and regression guards
+/// (documented in the README with the measured figures) where it does not yet.
+struct QualityTests {
+    func evaluate(_ items: [TextItem]) throws -> Evaluation {
+        let engine = try Fixtures.shared.get()
+        var evaluation = Evaluation()
+        var scratch = EngineScratch()
+        for item in items where DatasetSplit.of(item) == .test {
+            evaluation.add(item, engine.scan(item, scratch: &scratch))
+        }
+        return evaluation
+    }
+
+    @Test func arabicHeldOutF1IsAtLeast95Percent() throws {
+        let e = try evaluate(Fixtures.arabicItems())
+        #expect(e.overall.total >= 150)
+        #expect((e.overall.f1 ?? 0) >= 0.95)
+        #expect((e.violatingOnly.precision ?? 0) >= 0.97)
+    }
+
+    @Test func multilingualHeldOutRecallIsAtLeast85Percent() throws {
+        let e = try evaluate(Fixtures.devItems())
+        #expect((e.overall.recall ?? 0) >= 0.85)
+        for lang in ["ar", "de", "en", "es", "fr"] {
+            let counts = try #require(e.byLanguage[lang])
+            #expect((counts.recall ?? 0) >= 0.75, "recall \(lang)")
+        }
+    }
+
+    @Test func falsePositivesOnHardNegativesStayBounded() throws {
+        let e = try evaluate(Fixtures.devItems())
+        // Regression guards at the measured level plus a margin; the target is 5% (see README).
+        for (kind, bound) in [("news", 0.10), ("counter_speech", 0.15), ("religious", 0.08)] {
+            let counts = try #require(e.byKind[kind])
+            #expect((counts.falsePositiveRate ?? 1) <= bound, "\(kind)")
+        }
+        // Whatever the hard negative, the engine never says `violating` for more than a few.
+        #expect((e.violatingOnly.precision ?? 0) >= 0.95)
+    }
+}
