@@ -243,30 +243,10 @@ public struct TextNormalizer: Sendable {
                 break
             }
         }
-        if letters == 0 && out.word.count == 1 && out.runWords > 0, let letter = TextNormalizer.leet(out.word[0]),
-            out.wordKinds[0] == .digit
-        {
-            // A lone leet digit inside a run of single letters ("1.S.1.S") is a letter of the run.
-            if out.runWords > 0 && out.lastGapAllSpaces { out.runHasSpaceGap = true }
-            out.run.append(letter)
-            out.runOriginal.append(out.word[0])
-            out.runStarts.append(out.wordStarts[0])
-            out.runEnds.append(out.wordEnds[0])
-            out.runWords += 1
-            out.runHasDigit = true
-            truncateWord(&out, to: 0)
-            return
-        }
         if letters == 0 && out.word.count == 1 && out.wordKinds[0] == .digit, let letter = TextNormalizer.leet(out.word[0]) {
-            // A lone leet digit may start a run of single letters; it stays a digit otherwise.
-            flushRun(&out)
-            if out.runWords > 0 && out.lastGapAllSpaces { out.runHasSpaceGap = true }
-            out.run.append(letter)
-            out.runOriginal.append(out.word[0])
-            out.runStarts.append(out.wordStarts[0])
-            out.runEnds.append(out.wordEnds[0])
-            out.runWords += 1
-            out.runHasDigit = true
+            // A lone leet digit is a letter of a run of single letters ("1.S.1.S"); it stays a
+            // digit if the run is not joined.
+            appendToRun(&out, letter: letter, original: out.word[0], isDigit: true)
             truncateWord(&out, to: 0)
             return
         }
@@ -312,17 +292,23 @@ public struct TextNormalizer: Sendable {
             collapseRepeats(&out)
         }
         if out.word.count == 1 && out.wordKinds[0] == .letter {
-            if out.runWords > 0 && out.lastGapAllSpaces { out.runHasSpaceGap = true }
-            out.run.append(out.word[0])
-            out.runOriginal.append(out.word[0])
-            out.runStarts.append(out.wordStarts[0])
-            out.runEnds.append(out.wordEnds[0])
-            out.runWords += 1
+            appendToRun(&out, letter: out.word[0], original: out.word[0], isDigit: false)
         } else {
             flushRun(&out)
             emit(out.word, out.wordStarts, out.wordEnds, into: &out)
         }
         truncateWord(&out, to: 0)
+    }
+
+    /// Adds the one-scalar word being finished to the pending run of single letters.
+    private func appendToRun(_ out: inout NormalizedText, letter: UInt32, original: UInt32, isDigit: Bool) {
+        if out.runWords > 0 && out.lastGapAllSpaces { out.runHasSpaceGap = true }
+        out.run.append(letter)
+        out.runOriginal.append(original)
+        out.runStarts.append(out.wordStarts[0])
+        out.runEnds.append(out.wordEnds[0])
+        out.runWords += 1
+        if isDigit { out.runHasDigit = true }
     }
 
     @inline(__always)

@@ -7,9 +7,9 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure scan throughput, latency and memory on a synthetic corpus of short posts.",
         discussion: """
-            Builds a corpus from the dev set's texts (a few percent violating, as on a real platform),
-            then times decode + scan + encode on one thread: warm-up, timed iterations, items/s,
-            p50/p99 per-item latency, peak RSS. Build with -c release for real figures.
+            Builds a corpus from the dev set's texts (a few percent violating, as on a real platform), \
+            then times decode + scan + encode on one thread: warm-up, timed iterations, items/s, \
+            p50/p99 per-item latency, peak RSS. Build with -c release for real figures. \
             --write-corpus writes the corpus as JSON Lines instead, for timing `bulwark scan` end to end.
             """
     )

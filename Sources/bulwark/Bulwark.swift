@@ -6,7 +6,7 @@ struct Bulwark: ParsableCommand {
         commandName: "bulwark",
         abstract: "Find terrorist and violent-extremist content, with evidence, for a trust-and-safety team.",
         discussion: """
-            Input is JSON Lines: {"id", "text", "lang"?, "type"?, ...} one item per line.
+            Input is JSON Lines: {"id", "text", "lang"?, "type"?, ...} one item per line. \
             Output is one verdict line per item, in input order.
             """,
         subcommands: [ScanCommand.self, EvalCommand.self, TrainCommand.self, BenchCommand.self, NormalizeCommand.self]

@@ -7,9 +7,9 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Measure quality on labelled JSON Lines: precision, recall, F1, false-positive rates.",
         discussion: """
-            Positive = decision violating or review. Reported overall, per language (the labelled
-            lang), per category, per hard-negative kind, with confusion counts and the precision of
-            violating alone. With no files, evaluates the default dev data (data/dev and the shared
+            Positive = decision violating or review. Reported overall, per language (the labelled \
+            lang), per category, per hard-negative kind, with confusion counts and the precision of \
+            violating alone. With no files, evaluates the default dev data (data/dev and the shared \
             Arabic set). Use --split test for figures on data the model never saw.
             """
     )

@@ -71,7 +71,7 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Language-id model exported from py3langid (scripts/setup.sh makes it). Default: \(Resources.languageModel).")
     var languageModel: String?
 
-    @Option(help: "Known violating texts (JSON Lines with id, text, category?, source?). Default: \(Resources.knownTexts) if present.")
+    @Option(help: "Known violating texts (JSON Lines: id, text, category?, kind? naming the source list). Default: \(Resources.knownTexts) if present.")
     var knownTexts: String?
 
     @Option(help: "Known URLs and domains, one per line: value[,label]. Default: \(Resources.linkList) if present.")

@@ -7,8 +7,8 @@ struct ScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Scan JSON Lines items and write one verdict line per item, in input order.",
         discussion: """
-            Streams: memory does not grow with the input. A malformed line is reported on stderr
-            with its line number and skipped (with --strict the run fails instead). Lines longer
+            Streams: memory does not grow with the input. A malformed line is reported on stderr \
+            with its line number and skipped (with --strict the run fails instead). Lines longer \
             than --max-line-bytes are malformed. A summary goes to stderr at the end.
             """
     )

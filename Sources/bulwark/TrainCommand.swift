@@ -7,8 +7,8 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Rebuild the classifier from labelled data (deterministic: same data, same model).",
         discussion: """
-            Fits on the train split, calibrates on the tune split, never reads the test split.
-            With no files, uses data/dev and the shared Arabic set and writes
+            Fits on the train split, calibrates on the tune split, never reads the test split. \
+            With no files, uses data/dev and the shared Arabic set and writes \
             models/text-classifier.bwtc.
             """
     )
