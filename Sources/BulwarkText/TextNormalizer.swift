@@ -1,17 +1,23 @@
 import BulwarkCore
 
+/// Where a byte of normalised text came from: Unicode scalar offsets in the original text.
+public struct SourceSpan: Sendable, Hashable {
+    /// The first original scalar.
+    public var start: Int32
+    /// One past the last original scalar.
+    public var end: Int32
+}
+
 /// Text in Bulwark's normal form, with a map back to what the user wrote.
 ///
 /// `bytes` is UTF-8: words separated by one space, with a space before the first and after the
-/// last word (so whole-word matching needs no special case at the ends). Each byte has the offsets
+/// last word (so whole-word matching needs no special case at the ends). Each byte has the span
 /// (in Unicode scalars of the original text) of the scalars it came from.
 public struct NormalizedText: Sendable {
     /// The normal form, UTF-8.
     public internal(set) var bytes: [UInt8] = []
-    /// For each byte of `bytes`: the first original scalar it came from.
-    public internal(set) var starts: [Int32] = []
-    /// For each byte of `bytes`: one past the last original scalar it came from.
-    public internal(set) var ends: [Int32] = []
+    /// For each byte of `bytes`: the original scalars it came from.
+    public internal(set) var origins: [SourceSpan] = []
     /// How many Unicode scalars the original text has.
     public internal(set) var sourceScalarCount = 0
     /// Punctuation, symbols and emoji of the original text that are not part of words (at most
@@ -24,23 +30,30 @@ public struct NormalizedText: Sendable {
     var inQuote = false
     var quoteIsSingle = false
 
-    // Scratch for the word being built, reused across calls.
-    var word: [UInt32] = []
-    var wordStarts: [Int32] = []
-    var wordEnds: [Int32] = []
-    var wordKinds: [FoldingTable.Kind] = []
-    // Pending run of single-letter words ("d a w l a").
-    var run: [UInt32] = []
-    /// What each run letter was in the text (a leet digit stays a digit unless the run is joined).
-    var runOriginal: [UInt32] = []
-    var runStarts: [Int32] = []
-    var runEnds: [Int32] = []
-    var runWords = 0
+    /// One scalar of the word being built.
+    struct WordScalar {
+        var value: UInt32
+        var kind: FoldingTable.Kind
+        var span: SourceSpan
+    }
+
+    /// One letter of a pending run of single-letter words ("d a w l a").
+    struct RunLetter {
+        var letter: UInt32
+        /// What it was in the text (a leet digit stays a digit unless the run is joined).
+        var original: UInt32
+        var span: SourceSpan
+    }
+
+    // Scratch, reused across calls.
+    var word: [WordScalar] = []
+    var run: [RunLetter] = []
     /// Whether the run has a leet digit, and whether any of its gaps was only spaces: a run with
     /// digits is joined only when symbols split it ("1.S.1.S", not "top 5 a b").
     var runHasDigit = false
     var runHasSpaceGap = false
     var lastGapAllSpaces = true
+    var wordStart = 0
 
     public init() {}
 
@@ -50,26 +63,19 @@ public struct NormalizedText: Sendable {
     /// The original scalar range that the normalised byte range came from.
     public func sourceRange(of byteRange: Range<Int>) -> Range<Int> {
         guard !byteRange.isEmpty, byteRange.lowerBound >= 0, byteRange.upperBound <= bytes.count else { return 0..<0 }
-        let lower = Int(starts[byteRange.lowerBound])
-        let upper = Int(ends[byteRange.upperBound - 1])
+        let lower = Int(origins[byteRange.lowerBound].start)
+        let upper = Int(origins[byteRange.upperBound - 1].end)
         return lower..<max(lower, upper)
     }
 
     mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
+        origins.removeAll(keepingCapacity: true)
         word.removeAll(keepingCapacity: true)
-        wordStarts.removeAll(keepingCapacity: true)
-        wordEnds.removeAll(keepingCapacity: true)
-        wordKinds.removeAll(keepingCapacity: true)
         run.removeAll(keepingCapacity: true)
-        runOriginal.removeAll(keepingCapacity: true)
-        runStarts.removeAll(keepingCapacity: true)
-        runEnds.removeAll(keepingCapacity: true)
-        runWords = 0
         runHasDigit = false
         runHasSpaceGap = false
+        lastGapAllSpaces = true
         sourceScalarCount = 0
         symbols.removeAll(keepingCapacity: true)
         quoted.removeAll(keepingCapacity: true)
@@ -110,57 +116,55 @@ public struct TextNormalizer: Sendable {
     public func normalize(_ text: String, into out: inout NormalizedText) {
         out.reset()
         out.bytes.append(0x20)
-        out.starts.append(0)
-        out.ends.append(0)
+        out.origins.append(SourceSpan(start: 0, end: 0))
         let latinDominant = TextNormalizer.isLatinDominant(text)
         var index: Int32 = 0
         var gap = 0
         var gapHasNewline = false
         var gapAllSpaces = true
-        for scalar in text.unicodeScalars {
-            let entry = table.entry(scalar.value)
-            switch entry.kind {
-            case .invisible:
-                break
-            case .letter, .digit, .leetSymbol:
-                if out.word.isEmpty {
-                    noteGap(gap, newline: gapHasNewline, &out)
-                    out.lastGapAllSpaces = gapAllSpaces
+        table.bmp.withUnsafeBufferPointer { bmp in
+            for scalar in text.unicodeScalars {
+                let v = scalar.value
+                let entry = v < 0x10000 ? bmp[Int(v)] : table.entry(v)
+                switch entry.kind {
+                case .invisible:
+                    break
+                case .letter, .digit, .leetSymbol:
+                    if out.word.isEmpty {
+                        noteGap(gap, newline: gapHasNewline, &out)
+                        out.lastGapAllSpaces = gapAllSpaces
+                    }
+                    out.word.append(.init(value: entry.value, kind: entry.kind, span: SourceSpan(start: index, end: index + 1)))
+                    gap = 0
+                    gapHasNewline = false
+                    gapAllSpaces = true
+                case .multi:
+                    if out.word.isEmpty {
+                        noteGap(gap, newline: gapHasNewline, &out)
+                        out.lastGapAllSpaces = gapAllSpaces
+                    }
+                    for part in table.multi[Int(entry.value)] {
+                        if part.kind == .separator || part.kind == .invisible { continue }
+                        out.word.append(.init(value: part.value, kind: part.kind, span: SourceSpan(start: index, end: index + 1)))
+                    }
+                    gap = 0
+                    gapHasNewline = false
+                    gapAllSpaces = true
+                case .separator:
+                    let afterWord = !out.word.isEmpty
+                    if afterWord { finishWord(&out, latinDominant: latinDominant) }
+                    if v != 0x20 {
+                        TextNormalizer.trackQuotes(v, afterWord: afterWord, &out)
+                        if entry.value > 0x20, entry.value != 0xA0, out.symbols.count < NormalizedText.maxSymbols {
+                            out.symbols.append(entry.value)
+                        }
+                        gapAllSpaces = false
+                        if v == 0x0A || v == 0x0D { gapHasNewline = true }
+                    }
+                    gap += 1
                 }
-                out.word.append(entry.value)
-                out.wordKinds.append(entry.kind)
-                out.wordStarts.append(index)
-                out.wordEnds.append(index + 1)
-                gap = 0
-                gapHasNewline = false
-                gapAllSpaces = true
-            case .multi:
-                if out.word.isEmpty {
-                    noteGap(gap, newline: gapHasNewline, &out)
-                    out.lastGapAllSpaces = gapAllSpaces
-                }
-                for part in table.multi[Int(entry.value)] {
-                    if part.kind == .separator || part.kind == .invisible { continue }
-                    out.word.append(part.value)
-                    out.wordKinds.append(part.kind)
-                    out.wordStarts.append(index)
-                    out.wordEnds.append(index + 1)
-                }
-                gap = 0
-                gapHasNewline = false
-                gapAllSpaces = true
-            case .separator:
-                let afterWord = !out.word.isEmpty
-                if afterWord { finishWord(&out, latinDominant: latinDominant) }
-                TextNormalizer.trackQuotes(scalar.value, afterWord: afterWord, &out)
-                if entry.value > 0x20, entry.value != 0xA0, out.symbols.count < NormalizedText.maxSymbols {
-                    out.symbols.append(entry.value)
-                }
-                gap += 1
-                if scalar.value != 0x20 { gapAllSpaces = false }
-                if scalar.value == 0x0A || scalar.value == 0x0D { gapHasNewline = true }
+                index += 1
             }
-            index += 1
         }
         if !out.word.isEmpty { finishWord(&out, latinDominant: latinDominant) }
         flushRun(&out)
@@ -169,8 +173,7 @@ public struct TextNormalizer: Sendable {
             return
         }
         out.bytes.append(0x20)
-        out.starts.append(index)
-        out.ends.append(index)
+        out.origins.append(SourceSpan(start: index, end: index))
     }
 
     /// Follows quotation marks: double quotes and guillemets open and close; a single quote opens
@@ -202,18 +205,13 @@ public struct TextNormalizer: Sendable {
     /// A separator run between two words: a long gap ends a pending run of single letters.
     @inline(__always)
     private func noteGap(_ gap: Int, newline: Bool, _ out: inout NormalizedText) {
-        if out.runWords > 0 && (gap > maxSplitGap || newline) { flushRun(&out) }
+        if !out.run.isEmpty && (gap > maxSplitGap || newline) { flushRun(&out) }
     }
 
     private func finishWord(_ out: inout NormalizedText, latinDominant: Bool) {
-        // Trailing '!' and '|' are punctuation, not leetspeak; leading '!' too.
-        while let last = out.wordKinds.last, last == .leetSymbol,
-            out.word.last == 0x21 || out.word.last == 0x7C
-        {
+        // Trailing '!' and '|' are punctuation, not leetspeak.
+        while let last = out.word.last, last.kind == .leetSymbol, last.value == 0x21 || last.value == 0x7C {
             out.word.removeLast()
-            out.wordKinds.removeLast()
-            out.wordStarts.removeLast()
-            out.wordEnds.removeLast()
         }
         var hasLatin = false
         var hasLookAlikeScript = false
@@ -221,104 +219,82 @@ public struct TextNormalizer: Sendable {
         var letters = 0
         var leetCandidate = false
         var sawLetter = false
-        for (i, kind) in out.wordKinds.enumerated() {
-            let value = out.word[i]
-            switch kind {
+        var allASCIILetters = true
+        let count = out.word.count
+        for i in 0..<count {
+            let w = out.word[i]
+            switch w.kind {
             case .letter:
                 letters += 1
                 sawLetter = true
-                if TextNormalizer.isLatin(value) {
+                if w.value < 0x80 {
                     hasLatin = true
-                } else if value >= 0x370 && value < 0x530 {
-                    hasLookAlikeScript = true
-                    if TextNormalizer.lookAlike(value) == nil { allLookAlikes = false }
                 } else {
-                    allLookAlikes = false
+                    allASCIILetters = false
+                    if TextNormalizer.isLatin(w.value) {
+                        hasLatin = true
+                    } else if w.value >= 0x370 && w.value < 0x530 {
+                        hasLookAlikeScript = true
+                        if TextNormalizer.lookAlike(w.value) == nil { allLookAlikes = false }
+                    } else {
+                        allLookAlikes = false
+                    }
                 }
             case .digit, .leetSymbol:
-                // A digit or symbol followed by a letter, or after one, inside a word is leetspeak.
-                if i + 1 < out.wordKinds.count, out.wordKinds[i + 1] == .letter { leetCandidate = true }
-                if sawLetter, kind == .leetSymbol { leetCandidate = true }
+                allASCIILetters = false
+                // A digit or symbol followed by a letter, or a symbol after one, inside a word is leetspeak.
+                if i + 1 < count, out.word[i + 1].kind == .letter { leetCandidate = true }
+                if sawLetter, w.kind == .leetSymbol { leetCandidate = true }
             default:
-                break
+                allASCIILetters = false
             }
         }
-        if letters == 0 && out.word.count == 1 && out.wordKinds[0] == .digit, let letter = TextNormalizer.leet(out.word[0]) {
+        if letters == 0 && count == 1 && out.word[0].kind == .digit, let letter = TextNormalizer.leet(out.word[0].value) {
             // A lone leet digit is a letter of a run of single letters ("1.S.1.S"); it stays a
             // digit if the run is not joined.
-            appendToRun(&out, letter: letter, original: out.word[0], isDigit: true)
-            truncateWord(&out, to: 0)
+            appendToRun(&out, letter: letter, isDigit: true)
+            out.word.removeAll(keepingCapacity: true)
             return
         }
         if letters == 0 {
             // Digits only (or symbols): symbols are not letters here.
-            var keep = 0
-            for i in 0..<out.word.count where out.wordKinds[i] == .digit {
-                out.word[keep] = out.word[i]
-                out.wordKinds[keep] = .digit
-                out.wordStarts[keep] = out.wordStarts[i]
-                out.wordEnds[keep] = out.wordEnds[i]
-                keep += 1
-            }
-            truncateWord(&out, to: keep)
-            if keep == 0 { return }
-        } else {
+            out.word.removeAll { $0.kind != .digit }
+            if out.word.isEmpty { return }
+        } else if !allASCIILetters {
             if hasLookAlikeScript && (hasLatin || (allLookAlikes && latinDominant)) {
-                for i in 0..<out.word.count where out.wordKinds[i] == .letter {
-                    if let latin = TextNormalizer.lookAlike(out.word[i]) {
-                        out.word[i] = latin
+                for i in 0..<count where out.word[i].kind == .letter {
+                    if let latin = TextNormalizer.lookAlike(out.word[i].value) {
+                        out.word[i].value = latin
                         hasLatin = true
                     }
                 }
             }
             if hasLatin && leetCandidate {
-                for i in 0..<out.word.count where out.wordKinds[i] != .letter {
-                    if let letter = TextNormalizer.leet(out.word[i]) {
-                        out.word[i] = letter
-                        out.wordKinds[i] = .letter
+                for i in 0..<count where out.word[i].kind != .letter {
+                    if let letter = TextNormalizer.leet(out.word[i].value) {
+                        out.word[i].value = letter
+                        out.word[i].kind = .letter
                     }
                 }
             }
             // Symbols that are not read as letters are dropped.
-            var keep = 0
-            for i in 0..<out.word.count where out.wordKinds[i] != .leetSymbol {
-                out.word[keep] = out.word[i]
-                out.wordKinds[keep] = out.wordKinds[i]
-                out.wordStarts[keep] = out.wordStarts[i]
-                out.wordEnds[keep] = out.wordEnds[i]
-                keep += 1
-            }
-            truncateWord(&out, to: keep)
-            collapseRepeats(&out)
+            out.word.removeAll { $0.kind == .leetSymbol }
         }
-        if out.word.count == 1 && out.wordKinds[0] == .letter {
-            appendToRun(&out, letter: out.word[0], original: out.word[0], isDigit: false)
+        if letters > 0 { collapseRepeats(&out) }
+        if out.word.count == 1 && out.word[0].kind == .letter {
+            appendToRun(&out, letter: out.word[0].value, isDigit: false)
         } else {
             flushRun(&out)
-            emit(out.word, out.wordStarts, out.wordEnds, into: &out)
+            emitWord(&out)
         }
-        truncateWord(&out, to: 0)
+        out.word.removeAll(keepingCapacity: true)
     }
 
     /// Adds the one-scalar word being finished to the pending run of single letters.
-    private func appendToRun(_ out: inout NormalizedText, letter: UInt32, original: UInt32, isDigit: Bool) {
-        if out.runWords > 0 && out.lastGapAllSpaces { out.runHasSpaceGap = true }
-        out.run.append(letter)
-        out.runOriginal.append(original)
-        out.runStarts.append(out.wordStarts[0])
-        out.runEnds.append(out.wordEnds[0])
-        out.runWords += 1
+    private func appendToRun(_ out: inout NormalizedText, letter: UInt32, isDigit: Bool) {
+        if !out.run.isEmpty && out.lastGapAllSpaces { out.runHasSpaceGap = true }
+        out.run.append(.init(letter: letter, original: out.word[0].value, span: out.word[0].span))
         if isDigit { out.runHasDigit = true }
-    }
-
-    @inline(__always)
-    private func truncateWord(_ out: inout NormalizedText, to count: Int) {
-        let extra = out.word.count - count
-        guard extra > 0 else { return }
-        out.word.removeLast(extra)
-        out.wordKinds.removeLast(extra)
-        out.wordStarts.removeLast(extra)
-        out.wordEnds.removeLast(extra)
     }
 
     /// Collapses runs of one repeated letter to that letter, keeping the span of the whole run.
@@ -326,77 +302,88 @@ public struct TextNormalizer: Sendable {
         guard out.word.count > 1 else { return }
         var keep = 1
         for i in 1..<out.word.count {
-            if out.word[i] == out.word[keep - 1] && out.wordKinds[i] == .letter && out.wordKinds[keep - 1] == .letter {
-                out.wordEnds[keep - 1] = out.wordEnds[i]
+            let w = out.word[i]
+            if w.value == out.word[keep - 1].value && w.kind == .letter && out.word[keep - 1].kind == .letter {
+                out.word[keep - 1].span.end = w.span.end
                 continue
             }
-            out.word[keep] = out.word[i]
-            out.wordKinds[keep] = out.wordKinds[i]
-            out.wordStarts[keep] = out.wordStarts[i]
-            out.wordEnds[keep] = out.wordEnds[i]
+            out.word[keep] = w
             keep += 1
         }
-        truncateWord(&out, to: keep)
+        out.word.removeLast(out.word.count - keep)
     }
 
     /// Ends a pending run of single letters: joined into one word when long enough, else word by word.
     private func flushRun(_ out: inout NormalizedText) {
-        guard out.runWords > 0 else { return }
-        if out.runWords >= minSplitLetters && !(out.runHasDigit && out.runHasSpaceGap) {
-            var letters = out.run
-            var starts = out.runStarts
-            var ends = out.runEnds
-            var keep = 1
-            for i in 1..<letters.count {
-                if letters[i] == letters[keep - 1] {
-                    ends[keep - 1] = ends[i]
+        guard !out.run.isEmpty else { return }
+        if out.run.count >= minSplitLetters && !(out.runHasDigit && out.runHasSpaceGap) {
+            separateWord(&out)
+            var previous: UInt32 = 0
+            for (i, r) in out.run.enumerated() {
+                // Repeated letters collapse here too ("d a a w l a").
+                if i > 0 && r.letter == previous {
+                    extendLastScalar(&out, to: r.span.end)
                     continue
                 }
-                letters[keep] = letters[i]
-                starts[keep] = starts[i]
-                ends[keep] = ends[i]
-                keep += 1
+                appendScalar(r.letter, r.span, &out)
+                previous = r.letter
             }
-            emit(letters[0..<keep], starts[0..<keep], ends[0..<keep], into: &out)
+            noteQuoted(&out)
         } else {
-            for i in 0..<out.run.count {
-                emit(out.runOriginal[i...i], out.runStarts[i...i], out.runEnds[i...i], into: &out)
+            for r in out.run {
+                separateWord(&out)
+                appendScalar(r.original, r.span, &out)
+                noteQuoted(&out)
             }
         }
         out.run.removeAll(keepingCapacity: true)
-        out.runOriginal.removeAll(keepingCapacity: true)
-        out.runStarts.removeAll(keepingCapacity: true)
-        out.runEnds.removeAll(keepingCapacity: true)
-        out.runWords = 0
         out.runHasDigit = false
         out.runHasSpaceGap = false
     }
 
-    private func emit(
-        _ scalars: some RandomAccessCollection<UInt32>,
-        _ starts: some RandomAccessCollection<Int32>,
-        _ ends: some RandomAccessCollection<Int32>,
-        into out: inout NormalizedText
-    ) {
+    private func emitWord(_ out: inout NormalizedText) {
+        separateWord(&out)
+        for i in 0..<out.word.count {
+            appendScalar(out.word[i].value, out.word[i].span, &out)
+        }
+        noteQuoted(&out)
+    }
+
+    /// Starts a new word: a space after the previous one. Records where the word starts.
+    @inline(__always)
+    private func separateWord(_ out: inout NormalizedText) {
         if out.bytes.count > 1 {
             out.bytes.append(0x20)
-            let previous = out.ends[out.ends.count - 1]
-            out.starts.append(previous)
-            out.ends.append(previous)
+            let previous = out.origins[out.origins.count - 1].end
+            out.origins.append(SourceSpan(start: previous, end: previous))
         }
-        let wordStart = out.bytes.count
-        defer { if out.inQuote { out.quoted.append(wordStart..<out.bytes.count) } }
-        var s = starts.makeIterator()
-        var e = ends.makeIterator()
-        for scalar in scalars {
-            let start = s.next() ?? 0
-            let end = e.next() ?? 0
-            let before = out.bytes.count
-            appendUTF8(scalar, to: &out.bytes)
-            for _ in before..<out.bytes.count {
-                out.starts.append(start)
-                out.ends.append(end)
-            }
+        out.wordStart = out.bytes.count
+    }
+
+    @inline(__always)
+    private func noteQuoted(_ out: inout NormalizedText) {
+        if out.inQuote { out.quoted.append(out.wordStart..<out.bytes.count) }
+    }
+
+    @inline(__always)
+    private func appendScalar(_ scalar: UInt32, _ span: SourceSpan, _ out: inout NormalizedText) {
+        if scalar < 0x80 {
+            out.bytes.append(UInt8(truncatingIfNeeded: scalar))
+            out.origins.append(span)
+            return
+        }
+        let before = out.bytes.count
+        appendUTF8(scalar, to: &out.bytes)
+        for _ in before..<out.bytes.count { out.origins.append(span) }
+    }
+
+    /// Widens the span of the last scalar written (all its bytes) to end at `end`.
+    private func extendLastScalar(_ out: inout NormalizedText, to end: Int32) {
+        var i = out.bytes.count - 1
+        while i > 0 {
+            out.origins[i].end = end
+            if out.bytes[i] & 0xC0 != 0x80 { break }
+            i -= 1
         }
     }
 

@@ -29,6 +29,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the corpus to this file and exit.")
     var writeCorpus: String?
 
+    @Flag(help: "Also time each stage of the engine on its own (µs per item).")
+    var stages = false
+
     @OptionGroup var engineOptions: EngineOptions
 
     func run() throws {
@@ -104,6 +107,63 @@ struct BenchCommand: ParsableCommand {
         print("throughput (one thread): median \(Int(median)) items/s, best \(Int(best)) items/s over \(iterations) iterations")
         print("latency per item: p50 \(micro(p50)) µs, p99 \(micro(p99)) µs")
         print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB")
+        if stages {
+            let items = try lines.prefix(50_000).map { try decoder.decode(corpus[$0]) }
+            for (name, µs) in try stageTimes(engine, items) {
+                print("stage \(name): \(µs) µs per item")
+            }
+        }
+    }
+
+    /// Each stage of the engine on its own, through the libraries' public API.
+    func stageTimes(_ engine: TextEngine, _ items: [TextItem]) throws -> [(String, String)] {
+        let clock = ContinuousClock()
+        var result: [(String, String)] = []
+        var normalized: [NormalizedText] = []
+        normalized.reserveCapacity(items.count)
+        func time(_ name: String, _ body: () -> Void) {
+            let t0 = clock.now
+            body()
+            result.append((name, micro((clock.now - t0) / items.count)))
+        }
+        let decoder = TextItemDecoder()
+        let encoder = VerdictEncoder()
+        var lineBytes: [[UInt8]] = []
+        for item in items {
+            var line: [UInt8] = []
+            encoder.encode(Verdict(id: item.id, decision: .none, score: 0), into: &line)
+            lineBytes.append(Array("{\"id\":\"\(item.id)\",\"text\":".utf8))
+            appendJSONString(item.text, to: &lineBytes[lineBytes.count - 1])
+            lineBytes[lineBytes.count - 1].append(UInt8(ascii: "}"))
+        }
+        time("decode JSON") { for l in lineBytes { _ = try? decoder.decode(l) } }
+        time("normalise") { for item in items { normalized.append(engine.normalizer.normalize(item.text)) } }
+        time("indicators") { if let m = engine.indicators { for n in normalized { _ = m.matches(in: n) } } }
+        var keys: [UInt64] = []
+        var spans: [(context: Int, range: Range<Int>)] = []
+        time("context cues") {
+            if let m = engine.contextCues { for n in normalized { keys.removeAll(); m.features(in: n, into: &keys, spans: &spans) } }
+        }
+        var buckets: [UInt32] = []
+        var logits: [Float] = []
+        var featureScratch = FeatureScratch()
+        time("features + classifier") {
+            if let model = engine.model {
+                for n in normalized {
+                    model.features.extract(n, named: [], into: &buckets, scratch: &featureScratch)
+                    model.logits(buckets, into: &logits)
+                }
+            }
+        }
+        time("known texts") { for n in normalized { _ = engine.knownTexts.match(n) } }
+        let extractor = LinkExtractor()
+        time("links") { for item in items { _ = extractor.links(in: item.text) } }
+        time("language id") { if let lid = engine.languageIdentifier { for item in items { _ = lid.identify(item.text) } } }
+        var out: [UInt8] = []
+        var scratch = EngineScratch()
+        let verdicts = items.map { engine.scan($0, scratch: &scratch) }
+        time("encode JSON") { for v in verdicts { encoder.encode(v, into: &out); if out.count > 1 << 20 { out.removeAll(keepingCapacity: true) } } }
+        return result
     }
 
     func seconds(_ d: Duration) -> Double {

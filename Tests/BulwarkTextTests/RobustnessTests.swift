@@ -37,7 +37,7 @@ struct RobustnessTests {
                 }
             }
             let normalized = TextNormalizer().normalize(text)
-            #expect(normalized.starts.count == normalized.bytes.count)
+            #expect(normalized.origins.count == normalized.bytes.count)
             #expect(String(validating: normalized.bytes, as: UTF8.self) != nil)
         }
     }
