@@ -42,6 +42,9 @@ public struct ClassifierTrainer: Sendable {
         self.seed = seed
     }
 
+    /// How many fits (in different orders) are averaged into the model.
+    public var ensembleSize: Int = 1
+
     /// Value given to named features (lexicon entries, context cues) in place of their idf: they
     /// are few and shared across languages, and a text's hundreds of n-grams would drown them.
     public var namedFeatureValue: Float
@@ -49,6 +52,27 @@ public struct ClassifierTrainer: Sendable {
     public func train(
         _ examples: [TrainingExample], tune: [TrainingExample], features: FeatureExtractor, provenance: String,
         namedBuckets: [UInt32] = []
+    ) -> ClassifierModel {
+        // Several fits in different orders, averaged: a linear model's logits are linear in its
+        // weights, so the average is an ensemble that costs nothing more to run.
+        var model = fit(examples, features: features, provenance: provenance, namedBuckets: namedBuckets, seed: seed)
+        if ensembleSize > 1 {
+            for k in 1..<ensembleSize {
+                let other = fit(
+                    examples, features: features, provenance: provenance, namedBuckets: namedBuckets,
+                    seed: seed &+ UInt64(k) &* 0x9E37_79B9)
+                for i in model.weights.indices { model.weights[i] += other.weights[i] }
+            }
+            let scale = 1 / Float(ensembleSize)
+            for i in model.weights.indices { model.weights[i] *= scale }
+        }
+        model.temperature = fitTemperature(model, tune)
+        return model
+    }
+
+    func fit(
+        _ examples: [TrainingExample], features: FeatureExtractor, provenance: String, namedBuckets: [UInt32],
+        seed: UInt64
     ) -> ClassifierModel {
         let outputs = ClassifierModel.outputCount
         let stanceCount = ClassifierModel.stanceCount
@@ -126,7 +150,6 @@ public struct ClassifierTrainer: Sendable {
             let scale = 1 / Float(averaged)
             for i in average.indices { model.weights[i] = average[i] * scale }
         }
-        model.temperature = fitTemperature(model, tune)
         return model
     }
 

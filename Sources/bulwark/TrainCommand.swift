@@ -43,6 +43,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Feature value of named features (lexicon entries, context cues) in place of their idf.")
     var namedFeatureValue: Float = 16
 
+    @Option(help: "Fits in different orders averaged into one model (an ensemble at no cost when scanning).")
+    var ensemble = 3
+
     @Option(help: "Class balancing power: 0 none, 1 full.")
     var classWeightPower = 0.5
 
@@ -74,8 +77,9 @@ struct TrainCommand: ParsableCommand {
             configuration: base.configuration, lexicon: base.indicators?.lexicon, contextCues: base.contextCues?.cues,
             model: ClassifierModel(features: features), languageIdentifier: nil)
         var scratch = EngineScratch()
-        let trainer = ClassifierTrainer(epochs: epochs, learningRate: learningRate, l2: l2, useIDF: idf, averageWeights: average,
+        var trainer = ClassifierTrainer(epochs: epochs, learningRate: learningRate, l2: l2, useIDF: idf, averageWeights: average,
             classWeightPower: classWeightPower, namedFeatureValue: namedFeatureValue)
+        trainer.ensembleSize = ensemble
         let namedBuckets = engine.namedFeatureKeys.map { features.bucket(ofNamed: $0) }
         if let folds = crossValidate {
             try crossValidation(
@@ -99,7 +103,7 @@ struct TrainCommand: ParsableCommand {
         let provenance =
             "bulwark train; data: \(names.joined(separator: ", ")); train \(train.count), tune \(tune.count); "
             + "lexicon \(base.indicators?.lexicon.version ?? "none"); cues \(base.contextCues?.cues.version ?? "none"); epochs \(epochs); learning rate \(learningRate); "
-            + "l2 \(l2); named feature value \(namedFeatureValue); class weight power \(classWeightPower); char n-grams \(charNgrams); buckets 2^\(bucketBits)"
+            + "l2 \(l2); ensemble \(ensemble); named feature value \(namedFeatureValue); class weight power \(classWeightPower); char n-grams \(charNgrams); buckets 2^\(bucketBits)"
         let model = trainer.train(train, tune: tune, features: features, provenance: provenance, namedBuckets: namedBuckets)
         let bytes = model.serialized()
         try writeFile(out, bytes)
