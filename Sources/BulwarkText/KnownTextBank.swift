@@ -31,6 +31,7 @@ public struct KnownTextBank: Sendable {
     /// Shortest normalised text (bytes) considered for near-duplicate matching; shorter texts match exactly only.
     public let minimumNearDuplicateBytes: Int
 
+    /// MinHash bins (a power of two: a bin is the hash masked).
     static let bins = 64
     static let bands = 16
     static let rows = 4
@@ -89,18 +90,23 @@ public struct KnownTextBank: Sendable {
         guard text.bytes.count >= minimumNearDuplicateBytes else { return [] }
         var mins = [UInt32](repeating: UInt32.max, count: Self.bins)
         text.bytes.withUnsafeBufferPointer { bytes in
-            // Shingles of `shingleLength` scalars: walk scalar boundaries in UTF-8.
-            var boundaries: [Int] = []
-            boundaries.reserveCapacity(bytes.count)
-            for i in 0..<bytes.count where bytes[i] & 0xC0 != 0x80 { boundaries.append(i) }
-            boundaries.append(bytes.count)
-            let n = boundaries.count - 1
-            guard n >= shingleLength else { return }
-            for s in 0...(n - shingleLength) {
-                let h = Hashing.mix(Hashing.fnv1a(bytes, boundaries[s]..<boundaries[s + shingleLength]))
-                let bin = Int(h % UInt64(Self.bins))
-                let value = UInt32(truncatingIfNeeded: h >> 32)
-                if value < mins[bin] { mins[bin] = value }
+            // Shingles of `shingleLength` scalars, over a ring of the last scalar start offsets.
+            let k = shingleLength
+            var size = 1
+            while size < k + 1 { size <<= 1 }
+            let mask = size - 1
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: size) { ring in
+                var seen = 0
+                for i in 0...bytes.count where i == bytes.count || bytes[i] & 0xC0 != 0x80 {
+                    ring[seen & mask] = i
+                    seen += 1
+                    guard seen > k else { continue }
+                    let start = ring[(seen - 1 - k) & mask]
+                    let h = Hashing.mix(Hashing.fnv1a(bytes, start..<i))
+                    let bin = Int(h & UInt64(Self.bins - 1))
+                    let value = UInt32(truncatingIfNeeded: h >> 32)
+                    if value < mins[bin] { mins[bin] = value }
+                }
             }
         }
         // Densify: an empty bin borrows from the next non-empty one, salted by the distance.

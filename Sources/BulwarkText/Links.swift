@@ -23,42 +23,55 @@ public struct LinkExtractor: Sendable {
 
     public func links(in text: String) -> [Link] {
         var result: [Link] = []
-        var token: [UInt8] = []
-        var tokenStart = 0
-        var scalarIndex = 0
-        var tokenScalars = 0
-        func flush() {
-            defer {
-                token.removeAll(keepingCapacity: true)
-                tokenScalars = 0
+        var text = text
+        text.withUTF8 { bytes in
+            var tokenStart = -1
+            var hasDot = false
+            var i = 0
+            func flush(_ end: Int) {
+                defer { tokenStart = -1; hasDot = false }
+                let length = end - tokenStart
+                guard hasDot, length >= 4, length <= maxLinkBytes else { return }
+                let token = UnsafeBufferPointer(rebasing: bytes[tokenStart..<end])
+                guard LinkExtractor.mayBeLink(token), var link = normalize(Array(token)) else { return }
+                // Offsets in scalars: count the scalars before and inside the token.
+                var start = 0
+                for k in 0..<tokenStart where bytes[k] & 0xC0 != 0x80 { start += 1 }
+                var count = 0
+                for k in tokenStart..<end where bytes[k] & 0xC0 != 0x80 { count += 1 }
+                link.start = start
+                link.end = start + count
+                result.append(link)
             }
-            guard token.count >= 4, token.count <= maxLinkBytes, LinkExtractor.mayBeLink(token) else { return }
-            if let link = normalize(token) {
-                var l = link
-                l.start = tokenStart
-                l.end = tokenStart + tokenScalars
-                result.append(l)
+            while i < bytes.count {
+                let b = bytes[i]
+                // Separators: ASCII space, tab, newlines, quotes and angle brackets, and the
+                // Unicode spaces U+00A0, U+2000-U+200B and U+3000.
+                var separator = 0
+                switch b {
+                case 0x20, 0x09, 0x0A, 0x0D, 0x22, 0x3C, 0x3E: separator = 1
+                case 0xC2 where i + 1 < bytes.count && bytes[i + 1] == 0xA0: separator = 2
+                case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && bytes[i + 2] <= 0x8B: separator = 3
+                case 0xE3 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && bytes[i + 2] == 0x80: separator = 3
+                default: break
+                }
+                if separator > 0 {
+                    if tokenStart >= 0 { flush(i) }
+                    i += separator
+                    continue
+                }
+                if tokenStart < 0 { tokenStart = i }
+                // A dot, or the "d" of a defanged "[dot]" / "(dot)".
+                if b == 0x2E || b == 0x64 || b == 0x44 { hasDot = true }
+                i += 1
             }
+            if tokenStart >= 0 { flush(bytes.count) }
         }
-        for scalar in text.unicodeScalars {
-            let v = scalar.value
-            let isSpace = v == 0x20 || v == 0x09 || v == 0x0A || v == 0x0D || v == 0xA0 || v == 0x3000
-                || v == 0x22 || v == 0x3C || v == 0x3E || (v >= 0x2000 && v <= 0x200B)
-            if isSpace {
-                if !token.isEmpty { flush() }
-            } else {
-                if token.isEmpty { tokenStart = scalarIndex }
-                appendScalar(v, to: &token)
-                tokenScalars += 1
-            }
-            scalarIndex += 1
-        }
-        if !token.isEmpty { flush() }
         return result
     }
 
     /// A cheap first look: a link has a dot, or a defanged dot ("[dot]", "(dot)").
-    static func mayBeLink(_ token: [UInt8]) -> Bool {
+    static func mayBeLink(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
         var previous: UInt8 = 0
         for b in token {
             if b == 0x2E { return true }
@@ -162,10 +175,6 @@ public struct LinkExtractor: Sendable {
         ].map { Array($0.utf8) })
 }
 
-@inline(__always)
-private func appendScalar(_ v: UInt32, to out: inout [UInt8]) {
-    appendUTF8(v, to: &out)
-}
 
 private func lowercaseASCII(_ s: inout [UInt8]) {
     for i in s.indices where s[i] >= 0x41 && s[i] <= 0x5A { s[i] += 0x20 }
