@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import BulwarkCore
 import BulwarkText
 
@@ -30,6 +31,23 @@ struct ScanCommand: ParsableCommand {
 
     @OptionGroup var engineOptions: EngineOptions
 
+    @Option(help: "Threads that scan (output order is kept). Figures in the README are for one.")
+    var threads = 1
+
+    /// Lines read and scanned together; memory stays bounded by one batch.
+    static let batchLines = 2_048
+
+    func validate() throws {
+        guard (1...64).contains(threads) else { throw ValidationError("--threads takes 1 to 64") }
+    }
+
+    /// What became of one input line.
+    enum Outcome {
+        case blank
+        case verdict(Verdict)
+        case malformed(BulwarkError)
+    }
+
     func run() throws {
         let engine = try engineOptions.loadEngine()
         var reader = try LineReader(path: input, maxLineBytes: maxLineBytes)
@@ -38,41 +56,44 @@ struct ScanCommand: ParsableCommand {
         defer { writer.close() }
         let decoder = TextItemDecoder(limits: JSONLinesLimits(maxLineBytes: maxLineBytes))
         let encoder = VerdictEncoder()
-        var scratch = EngineScratch()
         var summary = ScanSummary()
         let showProgress = progress && isTerminal(2)
         let total = reader.fileSize
         let clock = ContinuousClock()
         let started = clock.now
         var lastProgress = started
-        var errorLine: [UInt8] = []
-        while let line = try reader.next() {
-            let item: TextItem
-            do throws(BulwarkError) {
-                switch line {
-                case .tooLong(let length):
-                    throw BulwarkError(
-                        .limitExceeded, "line is \(length) bytes, longer than the limit of \(maxLineBytes)")
-                case .line(let bytes):
-                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-                    item = try decoder.decode(bytes)
+        let scanner = BatchScanner(engine: engine, decoder: decoder, maxLineBytes: maxLineBytes, threads: threads)
+        var batch: [LineReader.Line] = []
+        batch.reserveCapacity(Self.batchLines)
+        var firstLine = 1
+        var done = false
+        while !done {
+            batch.removeAll(keepingCapacity: true)
+            firstLine = reader.lineNumber + 1
+            while batch.count < Self.batchLines, let line = try reader.next() { batch.append(line) }
+            if batch.count < Self.batchLines { done = true }
+            if batch.isEmpty { break }
+            let outcomes = scanner.scan(batch)
+            for (i, outcome) in outcomes.enumerated() {
+                switch outcome {
+                case .blank:
+                    continue
+                case .malformed(let error):
+                    let lineNumber = firstLine + i
+                    let placed = error.at(line: lineNumber)
+                    summary.malformed += 1
+                    if strict {
+                        try writer.flush()
+                        throw ValidationError("line \(lineNumber): \(placed); stopping (--strict)")
+                    }
+                    writeStderr("bulwark scan: line \(lineNumber): \(placed); skipped\n")
+                case .verdict(let verdict):
+                    summary.add(verdict)
+                    encoder.encode(verdict, into: &writer.buffer)
+                    try writer.flushIfNeeded()
                 }
-            } catch {
-                let placed = error.at(line: reader.lineNumber)
-                summary.malformed += 1
-                if strict {
-                    try writer.flush()
-                    throw ValidationError("line \(reader.lineNumber): \(placed); stopping (--strict)")
-                }
-                errorLine.removeAll(keepingCapacity: true)
-                writeStderr("bulwark scan: line \(reader.lineNumber): \(placed); skipped\n")
-                continue
             }
-            let verdict = engine.scan(item, scratch: &scratch)
-            summary.add(verdict)
-            encoder.encode(verdict, into: &writer.buffer)
-            try writer.flushIfNeeded()
-            if showProgress, summary.items & 1023 == 0 {
+            if showProgress {
                 let now = clock.now
                 if now - lastProgress > .milliseconds(250) {
                     lastProgress = now
@@ -86,6 +107,66 @@ struct ScanCommand: ParsableCommand {
     }
 }
 
+/// Decodes and scans a batch of lines, on one thread or several; outcomes keep the input order.
+struct BatchScanner: Sendable {
+    let engine: TextEngine
+    let decoder: TextItemDecoder
+    let maxLineBytes: Int
+    let threads: Int
+
+    func scan(_ lines: [LineReader.Line]) -> [ScanCommand.Outcome] {
+        let results = OutcomeSlots(count: lines.count)
+        let chunks = min(threads, lines.count)
+        let work: @Sendable (Int) -> Void = { chunk in
+            var scratch = EngineScratch()
+            var i = chunk
+            while i < lines.count {
+                results.set(i, outcome(lines[i], &scratch))
+                i += chunks
+            }
+        }
+        if chunks <= 1 {
+            work(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: chunks, execute: work)
+        }
+        return results.values
+    }
+
+    func outcome(_ line: LineReader.Line, _ scratch: inout EngineScratch) -> ScanCommand.Outcome {
+        switch line {
+        case .tooLong(let length):
+            return .malformed(
+                BulwarkError(.limitExceeded, "line is \(length) bytes, longer than the limit of \(maxLineBytes)"))
+        case .line(let bytes):
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .blank }
+            do {
+                return .verdict(engine.scan(try decoder.decode(bytes), scratch: &scratch))
+            } catch {
+                return .malformed(error)
+            }
+        }
+    }
+}
+
+/// Result slots written by disjoint indices from several threads, read after they all finish.
+final class OutcomeSlots: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<ScanCommand.Outcome>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: .blank)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func set(_ i: Int, _ outcome: ScanCommand.Outcome) { slots[i] = outcome }
+
+    var values: [ScanCommand.Outcome] { Array(slots) }
+}
 struct ScanSummary {
     var items = 0
     var malformed = 0

@@ -36,11 +36,24 @@ struct CLI {
         process.standardError = err
         process.standardInput = input
         try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
+        // Feed standard input and drain standard error on other threads, so no pipe fills up
+        // while this one reads standard output.
+        let writer = Thread {
+            if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+        let errBox = DataBox()
+        let errDone = DispatchSemaphore(value: 0)
+        let errReader = Thread {
+            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+            errDone.signal()
+        }
+        errReader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        errDone.wait()
+        let errData = errBox.data ?? Data()
         return Result(
             status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData, as: UTF8.self))
@@ -54,6 +67,10 @@ struct CLI {
             return o
         }
     }
+}
+
+final class DataBox: @unchecked Sendable {
+    var data: Data?
 }
 
 struct ScanCommandTests {
@@ -74,6 +91,21 @@ struct ScanCommandTests {
             #expect(v["evidence"] is [Any])
             #expect(v["language"] is String)
         }
+    }
+
+    @Test func severalThreadsGiveTheSameOutputInTheSameOrder() throws {
+        // More lines than one batch, with malformed lines in between.
+        var input = ""
+        for i in 0..<5_000 {
+            input += i % 997 == 5 ? "{broken \(i)\n" : #"{"id":"t\#(i)","text":"Join the soldiers of the caliphate \#(i)"}"# + "\n"
+        }
+        let one = try CLI.run(["scan", "--threads", "1"], stdin: input)
+        let two = try CLI.run(["scan", "--threads", "2"], stdin: input)
+        #expect(one.status == 0 && two.status == 0)
+        #expect(one.stdout == two.stdout)
+        #expect(try CLI.lines(two.stdout).count == 5_000 - 6)
+        #expect(two.stderr.contains("line 3994:"))  // i = 3993 is broken: line numbers survive batching
+        #expect(two.stderr.contains("malformed lines 6"))
     }
 
     @Test func strictModeFailsOnTheFirstMalformedLine() throws {
