@@ -1,5 +1,4 @@
 public import BulwarkCore
-import FoundationEssentials
 
 /// Words and phrases typical of the genre and stance of non-violating speech about terrorism
 /// (reporting verbs, condemnation, prayer formulas, fiction vocabulary...), per context and
@@ -38,12 +37,7 @@ public struct ContextCues: Sendable {
     }
 
     public init(json: [UInt8]) throws(BulwarkError) {
-        let file: File
-        do {
-            file = try JSONDecoder().decode(File.self, from: Data(json))
-        } catch {
-            throw BulwarkError(.invalidData, "context cues: \(error)")
-        }
+        let file = try decodeJSON(File.self, from: json, what: "context cues")
         for (i, cue) in file.cues.enumerated() where !Self.contexts.contains(cue.context) {
             throw BulwarkError(.invalidData, "context cues: unknown context \"\(cue.context)\"", field: "cues[\(i)].context")
         }

@@ -1,5 +1,4 @@
 public import BulwarkCore
-import FoundationEssentials
 
 /// The curated indicator lexicon: designated organisations, their official media outlets,
 /// slogans, hashtags and room/page title patterns, versioned, with per-entry metadata.
@@ -63,23 +62,7 @@ public struct IndicatorLexicon: Sendable {
 
     /// Parses the lexicon's JSON; an invalid entry is an error naming the entry and field.
     public init(json: [UInt8]) throws(BulwarkError) {
-        let file: File
-        do {
-            file = try JSONDecoder().decode(File.self, from: Data(json))
-        } catch let DecodingError.dataCorrupted(context) {
-            throw BulwarkError(.invalidData, "lexicon: \(context.debugDescription)", field: Self.path(context.codingPath))
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw BulwarkError(
-                .invalidData, "lexicon: missing key \"\(key.stringValue)\"", field: Self.path(context.codingPath))
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw BulwarkError(
-                .invalidData, "lexicon: \(context.debugDescription)", field: Self.path(context.codingPath))
-        } catch let DecodingError.valueNotFound(_, context) {
-            throw BulwarkError(
-                .invalidData, "lexicon: \(context.debugDescription)", field: Self.path(context.codingPath))
-        } catch {
-            throw BulwarkError(.invalidData, "lexicon: \(error)")
-        }
+        let file = try decodeJSON(File.self, from: json, what: "lexicon")
         var seen = Set<String>()
         for (i, entry) in file.entries.enumerated() {
             if !seen.insert(entry.id).inserted {
@@ -93,25 +76,6 @@ public struct IndicatorLexicon: Sendable {
             }
         }
         self.init(version: file.version, sources: file.sources ?? [], entries: file.entries)
-    }
-
-    static func path(_ codingPath: [any CodingKey]) -> String {
-        codingPath.map { key in
-            if let i = key.intValue { return "[\(i)]" }
-            return "." + key.stringValue
-        }.joined().trimmingPrefix(".").description
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingPrefix(_ prefix: String) -> Substring {
-        hasPrefix(prefix) ? dropFirst(prefix.count) : self
-    }
-}
-
-extension String {
-    fileprivate func trimmingPrefix(_ prefix: String) -> Substring {
-        Substring(self).trimmingPrefix(prefix)
     }
 }
 
