@@ -29,7 +29,7 @@ public struct EngineConfiguration: Sendable, Hashable {
 
     public init(
         violatingThreshold: Double = 0.85,
-        reviewThreshold: Double = 0.6,
+        reviewThreshold: Double = 0.55,
         indicatorReviewWeight: Double = 0.5,
         indicatorAssistMinimum: Double = 0.15,
         indicatorAloneReviewWeight: Double = 0.7,

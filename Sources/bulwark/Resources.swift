@@ -83,7 +83,7 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Override the calibrated probability for `violating` (default 0.85).")
     var violatingThreshold: Double?
 
-    @Option(help: "Override the calibrated probability for `review` (default 0.6).")
+    @Option(help: "Override the calibrated probability for `review` (default 0.55).")
     var reviewThreshold: Double?
 
     @Option(help: "Override the probability at which a non-violating context is named (default 0.4).")

@@ -47,7 +47,7 @@ struct TrainCommand: ParsableCommand {
     var ensemble = 3
 
     @Option(help: "Class balancing power: 0 none, 1 full.")
-    var classWeightPower = 0.5
+    var classWeightPower = 1.0
 
     @Option(help: "Learning rate (AdaGrad).")
     var learningRate: Float = 0.4
