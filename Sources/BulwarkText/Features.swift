@@ -1,8 +1,7 @@
 /// Reusable buffers for feature extraction.
 public struct FeatureScratch: Sendable {
     var boundaries: [Int] = []
-    var seen: [UInt32] = []
-    var generation: UInt32 = 0
+    var seen: [UInt64] = []
 
     public init() {}
 }
@@ -137,27 +136,22 @@ public struct FeatureExtractor: Sendable, Hashable {
             out.append(UInt32(Hashing.mix(key) & mask))
         }
         if binary {
-            // Keep the first occurrence of each bucket: a generation stamp per bucket, no sorting.
-            if scratch.seen.count != bucketCount {
-                scratch.seen = [UInt32](repeating: 0, count: bucketCount)
-                scratch.generation = 0
-            }
-            scratch.generation &+= 1
-            if scratch.generation == 0 {
-                for i in scratch.seen.indices { scratch.seen[i] = 0 }
-                scratch.generation = 1
-            }
-            let generation = scratch.generation
+            // Keep the first occurrence of each bucket: a bitset of buckets (32 KiB for 2^18, so
+            // it stays in cache), cleared again bucket by bucket afterwards.
+            let words = (bucketCount + 63) / 64
+            if scratch.seen.count != words { scratch.seen = [UInt64](repeating: 0, count: words) }
             var keep = 0
             scratch.seen.withUnsafeMutableBufferPointer { seen in
                 for i in 0..<out.count {
                     let b = Int(out[i])
-                    if seen[b] != generation {
-                        seen[b] = generation
+                    let bit: UInt64 = 1 << UInt64(b & 63)
+                    if seen[b >> 6] & bit == 0 {
+                        seen[b >> 6] |= bit
                         out[keep] = out[i]
                         keep += 1
                     }
                 }
+                for i in 0..<keep { seen[Int(out[i]) >> 6] = 0 }
             }
             out.removeLast(out.count - keep)
         }
