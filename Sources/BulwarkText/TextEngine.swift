@@ -203,7 +203,8 @@ public struct TextEngine: Sendable {
                 categories.append(CategoryScore(name: c, score: max(violating, knownScore, strongestIndicator * 0.5)))
             }
         }
-        if decision != .none { context = nil }
+        // A verdict names categories only when something is to be done, and a context only when not.
+        if decision != .none { context = nil } else { categories = [] }
         if evidence.count > config.maxEvidence { evidence.removeLast(evidence.count - config.maxEvidence) }
 
         var language = "und"

@@ -86,6 +86,9 @@ struct ScanCommandTests {
         #expect(decisions == ["violating", "review", "none"])
         #expect(verdicts.contains { $0["context"] as? String != nil })
         for v in verdicts {
+            // Categories only when something is to be done; a context only when not.
+            let categories = v["categories"] as? [Any] ?? []
+            if v["decision"] as? String == "none" { #expect(categories.isEmpty) } else { #expect(v["context"] is NSNull) }
             #expect(v["score"] is Double || v["score"] is Int)
             #expect(v["categories"] is [Any])
             #expect(v["evidence"] is [Any])
