@@ -43,10 +43,19 @@ public struct Evaluation: Sendable {
     /// Label (row) × decision (column) counts.
     public private(set) var confusion: [Label: [Decision: Int]] = [:]
     public private(set) var unlabelled = 0
+    /// Language identification against the labelled `lang`: items, correct, and "und" answers.
+    public private(set) var languageIdentification: [String: (items: Int, correct: Int, undetermined: Int)] = [:]
 
     public init() {}
 
     public mutating func add(_ item: TextItem, _ verdict: Verdict) {
+        if let lang = item.lang {
+            var counts = languageIdentification[lang] ?? (0, 0, 0)
+            counts.items += 1
+            if verdict.language == lang { counts.correct += 1 }
+            if verdict.language == "und" { counts.undetermined += 1 }
+            languageIdentification[lang] = counts
+        }
         guard let label = item.label else {
             unlabelled += 1
             return

@@ -36,7 +36,10 @@ struct EvalCommand: ParsableCommand {
         var errorWriter = try errors.map { try OutputWriter(path: $0) }
         let encoder = VerdictEncoder()
         for item in items {
-            let verdict = engine.scan(item, scratch: &scratch)
+            // Scanned without its language hint, so the verdict's language is the identifier's own.
+            var unhinted = item
+            unhinted.lang = nil
+            let verdict = engine.scan(unhinted, scratch: &scratch)
             evaluation.add(item, verdict)
             if errorWriter != nil, let label = item.label, (label == .violating) != verdict.decision.isPositive {
                 errorWriter?.buffer.append(contentsOf: "{\"label\":\"\(label.rawValue)\",\"kind\":".utf8)
@@ -97,6 +100,10 @@ enum EvaluationFormat {
         for (kind, c) in e.byKind.sorted(by: { $0.key < $1.key }) {
             out += pad(kind, 15) + lpad("\(c.total)", 6) + lpad("\(c.falsePositives)", 17) + "  \(pct(c.falsePositiveRate))\n"
         }
+        let lid = e.languageIdentification.values.reduce((0, 0, 0)) { ($0.0 + $1.items, $0.1 + $1.correct, $0.2 + $1.undetermined) }
+        if lid.0 > 0 {
+            out += "\nlanguage identification (without the hint): \(lid.1)/\(lid.0) correct (\(pct(Double(lid.1) / Double(lid.0)))%), \(lid.2) und\n"
+        }
         out += "\nconfusion     violating  review   none\n"
         for label in Label.allCases {
             let row = e.confusion[label] ?? [:]
@@ -134,6 +141,10 @@ enum EvaluationFormat {
                 "\"\(label.rawValue)\":{\"violating\":\(row[.violating] ?? 0),\"review\":\(row[.review] ?? 0),\"none\":\(row[.none] ?? 0)}")
         }
         parts.append("\"confusion\":{" + confusion.joined(separator: ",") + "}")
+        parts.append(
+            "\"language_identification\":{" + e.languageIdentification.sorted(by: { $0.key < $1.key }).map {
+                "\"\($0.key)\":{\"items\":\($0.value.items),\"correct\":\($0.value.correct),\"und\":\($0.value.undetermined)}"
+            }.joined(separator: ",") + "}")
         return "{" + parts.joined(separator: ",") + "}"
     }
 }

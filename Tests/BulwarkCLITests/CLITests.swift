@@ -151,5 +151,10 @@ struct EvalCommandTests {
         #expect(report["categories"] is [String: Any])
         #expect(report["violating_only"] is [String: Any])
         #expect(report["confusion"] is [String: Any])
+        // Languages are identified without the items' hints, and mostly right.
+        let lid = try #require(report["language_identification"] as? [String: [String: Int]])
+        let items = lid.values.reduce(0) { $0 + ($1["items"] ?? 0) }
+        let correct = lid.values.reduce(0) { $0 + ($1["correct"] ?? 0) }
+        #expect(items > 300 && Double(correct) / Double(items) >= 0.95)
     }
 }
