@@ -19,7 +19,7 @@ public struct TextEngine: Sendable {
     public let normalizer: TextNormalizer
     public let indicators: IndicatorMatcher?
     public let contextCues: ContextCueMatcher?
-    public let model: ClassifierModel?
+    public private(set) var model: ClassifierModel?
     public let languageIdentifier: LanguageIdentifier?
     public let knownTexts: KnownTextBank
     public let linkList: LinkList
@@ -34,14 +34,22 @@ public struct TextEngine: Sendable {
         knownTexts: KnownTextBank = KnownTextBank(),
         linkList: LinkList = LinkList()
     ) {
+        let normalizer = TextNormalizer()
         self.configuration = configuration
-        self.normalizer = TextNormalizer()
-        self.indicators = lexicon.map { IndicatorMatcher(lexicon: $0, normalizer: TextNormalizer()) }
-        self.contextCues = contextCues.map { ContextCueMatcher(cues: $0, normalizer: TextNormalizer()) }
+        self.normalizer = normalizer
+        self.indicators = lexicon.map { IndicatorMatcher(lexicon: $0, normalizer: normalizer) }
+        self.contextCues = contextCues.map { ContextCueMatcher(cues: $0, normalizer: normalizer) }
         self.model = model
         self.languageIdentifier = languageIdentifier
         self.knownTexts = knownTexts
         self.linkList = linkList
+    }
+
+    /// The same engine with another classifier (the lexicon automata are not built again).
+    public func replacingModel(_ model: ClassifierModel?) -> TextEngine {
+        var copy = self
+        copy.model = model
+        return copy
     }
 
     /// Every named feature the engine can emit (lexicon entries and kinds, context cues).
@@ -55,15 +63,16 @@ public struct TextEngine: Sendable {
     /// Features of a labelled item, for training (the same path as scanning).
     public func trainingExample(_ item: TextItem, scratch: inout EngineScratch) -> TrainingExample? {
         guard let label = item.label, let model else { return nil }
-        let (_, ids) = prepare(item, scratch: &scratch)
+        let (_, ids, _) = prepare(item, scratch: &scratch)
         model.features.extract(scratch.normalized, named: ids, into: &scratch.buckets, scratch: &scratch.features)
         return TrainingExample(
             buckets: scratch.buckets, stance: StanceClass(label: label, kind: item.kind),
             category: label == .violating ? item.category : nil)
     }
 
-    /// Normalises the text and finds indicators; returns the matches and the named-feature keys.
-    private func prepare(_ item: TextItem, scratch: inout EngineScratch) -> ([IndicatorMatch], [UInt64]) {
+    /// Normalises the text (up to `maxTextBytes`) and finds indicators; returns the matches, the
+    /// named-feature keys and the text that was scanned.
+    private func prepare(_ item: TextItem, scratch: inout EngineScratch) -> ([IndicatorMatch], [UInt64], String) {
         let text: String
         if item.text.utf8.count > configuration.maxTextBytes {
             text = String(decoding: item.text.utf8.prefix(configuration.maxTextBytes), as: UTF8.self)
@@ -76,14 +85,14 @@ public struct TextEngine: Sendable {
         if let contextCues {
             contextCues.features(in: scratch.normalized, into: &scratch.named, spans: &scratch.cueSpans)
         }
-        guard let indicators else { return ([], scratch.named) }
+        guard let indicators else { return ([], scratch.named, text) }
         let matches = indicators.matches(in: scratch.normalized)
         for m in matches {
             let keys = indicators.featureKeys[m.entry]
             scratch.named.append(keys.entry)
             scratch.named.append(keys.kind)
         }
-        return (matches, scratch.named)
+        return (matches, scratch.named, text)
     }
 
     public func scan(_ item: TextItem) -> Verdict {
@@ -95,7 +104,7 @@ public struct TextEngine: Sendable {
         let config = configuration
         var evidence: [Evidence] = []
         var decision = Decision.none
-        let (matches, ids) = prepare(item, scratch: &scratch)
+        let (matches, ids, text) = prepare(item, scratch: &scratch)
 
         // 1. Known content.
         var knownScore = 0.0
@@ -110,7 +119,7 @@ public struct TextEngine: Sendable {
                     detail: "\(match.entry.source):\(match.entry.id) similarity \(format(match.similarity))"))
         }
         if !linkList.isEmpty {
-            var links = linkExtractor.links(in: item.text)
+            var links = linkExtractor.links(in: text)
             for raw in item.urls {
                 if let l = linkExtractor.normalize(Array(raw.utf8)) { links.append(l) }
             }
@@ -209,7 +218,7 @@ public struct TextEngine: Sendable {
 
         var language = "und"
         if let languageIdentifier {
-            language = languageIdentifier.identify(item.text).code
+            language = languageIdentifier.identify(text).code
         }
         if language == "und", let hint = item.lang, !hint.isEmpty { language = hint }
 

@@ -98,7 +98,8 @@ struct EngineOptions: ParsableArguments {
         return c
     }
 
-    func loadEngine(requireModel: Bool = true) throws -> TextEngine {
+    /// The engine from the data files. Training needs neither the classifier nor language id.
+    func loadEngine(requireModel: Bool = true, identifyLanguages: Bool = true) throws -> TextEngine {
         let lexiconPath = try required(lexicon, Resources.lexicon, what: "indicator lexicon")
         let lexicon = try IndicatorLexicon(json: readFile(lexiconPath))
         let cuesPath = try required(contextCues, Resources.contextCues, what: "context cue lexicon")
@@ -112,27 +113,20 @@ struct EngineOptions: ParsableArguments {
             }
         }
         var languageIdentifier: LanguageIdentifier?
-        if let path = languageModel ?? Resources.find(Resources.languageModel) {
-            languageIdentifier = try LanguageIdentifier(modelBytes: readFile(path))
-        } else {
-            writeStderr("bulwark: no language-id model (\(Resources.languageModel)); languages will be \"und\" or the hint. Run scripts/setup.sh.\n")
+        if identifyLanguages {
+            if let path = languageModel ?? Resources.find(Resources.languageModel) {
+                languageIdentifier = try LanguageIdentifier(modelBytes: readFile(path))
+            } else {
+                writeStderr("bulwark: no language-id model (\(Resources.languageModel)); languages will be \"und\" or the hint. Run scripts/setup.sh.\n")
+            }
         }
         let normalizer = TextNormalizer()
         var bank = KnownTextBank()
         if let path = knownTexts ?? Resources.find(Resources.knownTexts) {
-            var reader = try LineReader(path: path, maxLineBytes: 1 << 20)
-            defer { reader.close() }
-            let decoder = TextItemDecoder()
-            while let line = try reader.next() {
-                guard case .line(let bytes) = line, !bytes.isEmpty else { continue }
-                do {
-                    let item = try decoder.decode(bytes)
-                    bank.add(
-                        normalizer.normalize(item.text),
-                        entry: KnownTextBank.Entry(id: item.id, category: item.category, source: item.kind ?? "known"))
-                } catch {
-                    throw ValidationError("\(path): \(error.at(line: reader.lineNumber))")
-                }
+            for item in try loadItems([path]) {
+                bank.add(
+                    normalizer.normalize(item.text),
+                    entry: KnownTextBank.Entry(id: item.id, category: item.category, source: item.kind ?? "known"))
             }
         }
         var links = LinkList()

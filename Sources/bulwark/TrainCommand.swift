@@ -72,10 +72,8 @@ struct TrainCommand: ParsableCommand {
         // The engine's own featurisation path, with an empty model of the right shape.
         var options = engineOptions
         options.noModel = true
-        let base = try options.loadEngine(requireModel: false)
-        let engine = TextEngine(
-            configuration: base.configuration, lexicon: base.indicators?.lexicon, contextCues: base.contextCues?.cues,
-            model: ClassifierModel(features: features), languageIdentifier: nil)
+        let base = try options.loadEngine(requireModel: false, identifyLanguages: false)
+        let engine = base.replacingModel(ClassifierModel(features: features))
         var scratch = EngineScratch()
         var trainer = ClassifierTrainer(epochs: epochs, learningRate: learningRate, l2: l2, useIDF: idf, averageWeights: average,
             classWeightPower: classWeightPower, namedFeatureValue: namedFeatureValue)
@@ -83,7 +81,7 @@ struct TrainCommand: ParsableCommand {
         let namedBuckets = engine.namedFeatureKeys.map { features.bucket(ofNamed: $0) }
         if let folds = crossValidate {
             try crossValidation(
-                folds: folds, items: items, engine: engine, base: base, trainer: trainer, features: features,
+                folds: folds, items: items, engine: engine, trainer: trainer, features: features,
                 namedBuckets: namedBuckets)
             return
         }
@@ -121,7 +119,7 @@ struct TrainCommand: ParsableCommand {
 extension TrainCommand {
     /// K-fold cross-validation over the train and tune splits; the test split is never read.
     func crossValidation(
-        folds: Int, items: [TextItem], engine: TextEngine, base: TextEngine, trainer: ClassifierTrainer,
+        folds: Int, items: [TextItem], engine: TextEngine, trainer: ClassifierTrainer,
         features: FeatureExtractor, namedBuckets: [UInt32]
     ) throws {
         guard folds >= 2 else { throw ValidationError("--cross-validate needs at least 2 folds") }
@@ -144,10 +142,7 @@ extension TrainCommand {
             let tune = stride(from: 0, to: train.count, by: 10).map { train[$0] }
             let fit = train.indices.filter { $0 % 10 != 0 }.map { train[$0] }
             let model = trainer.train(fit, tune: tune, features: features, provenance: "cv", namedBuckets: namedBuckets)
-            let foldEngine = TextEngine(
-                configuration: engineOptions.configuration, lexicon: base.indicators?.lexicon,
-                contextCues: base.contextCues?.cues, model: model,
-                languageIdentifier: nil, knownTexts: base.knownTexts, linkList: base.linkList)
+            let foldEngine = engine.replacingModel(model)
             for item in held { evaluation.add(item, foldEngine.scan(item, scratch: &scratch)) }
         }
         print(EvaluationFormat.table(evaluation, split: "\(folds)-fold cross-validation of train+tune"))
