@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "bulwark", targets: ["bulwark"]),
         .library(name: "BulwarkCore", targets: ["BulwarkCore"]),
         .library(name: "BulwarkText", targets: ["BulwarkText"]),
+        .library(name: "BulwarkBanks", targets: ["BulwarkBanks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -23,17 +24,22 @@ let package = Package(
         .target(name: "BulwarkCore", swiftSettings: upcoming),
         // Normalisation, language id, indicators, links, near-duplicates, classifier, decision: no I/O.
         .target(name: "BulwarkText", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
+        // Hash banks: PDQ multi-index hashing, exact hashes, allow-lists, signal file formats: no I/O.
+        .target(name: "BulwarkBanks", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
+        // Banks kept in a directory: event log and snapshot (file I/O).
+        .target(name: "BulwarkBankFiles", dependencies: ["BulwarkBanks", "BulwarkCore"], swiftSettings: upcoming),
         // The command-line interface: reads files, calls the libraries, writes output.
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "BulwarkCore", "BulwarkText",
+                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
         ),
         .testTarget(name: "BulwarkCoreTests", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         .testTarget(name: "BulwarkTextTests", dependencies: ["BulwarkText", "BulwarkCore"], swiftSettings: upcoming),
+        .testTarget(name: "BulwarkBanksTests", dependencies: ["BulwarkBanks", "BulwarkBankFiles", "BulwarkCore"], swiftSettings: upcoming),
         // End-to-end: runs the built `bulwark` binary on real files.
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: upcoming),
     ],

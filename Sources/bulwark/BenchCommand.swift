@@ -11,7 +11,8 @@ struct BenchCommand: ParsableCommand {
             then times decode + scan + encode on one thread: warm-up, timed iterations, items/s, \
             p50/p99 per-item latency, peak RSS. Build with -c release for real figures. \
             --write-corpus writes the corpus as JSON Lines instead, for timing `bulwark scan` end to end.
-            """
+            """,
+        subcommands: [BenchIndexCommand.self]
     )
 
     @Option(help: "Items in the corpus.")

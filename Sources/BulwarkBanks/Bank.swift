@@ -1,0 +1,117 @@
+public import BulwarkCore
+
+/// A named list of hashes with one policy.
+public struct Bank: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Known violating content: a match is evidence against the media.
+        case block
+        /// Known false positives ("negative bank"): media that matches must never be
+        /// actioned on the strength of a block-bank match, whatever the block banks say.
+        case allow
+    }
+
+    /// 1-64 characters: letters, digits, `-`, `_`, `.`.
+    public var name: String
+    public var kind: Kind
+    /// A quarantined block bank's matches go to review only (a third-party list that
+    /// proved noisy); an allow bank's quarantine turns its protection off.
+    public var quarantined: Bool
+    /// Largest PDQ distance that counts as a match for this bank (0 ... 128; PDQ's
+    /// recommended 31 by default).
+    public var pdqThreshold: Int
+    /// Labels every match of this bank carries (for example `category:dissemination`).
+    public var labels: [String]
+    public var description: String
+    /// Unix seconds.
+    public var createdAt: Int64
+
+    public static let defaultPDQThreshold = 31
+    public static let maxPDQThreshold = 128
+
+    public init(
+        name: String, kind: Kind = .block, quarantined: Bool = false, pdqThreshold: Int = Bank.defaultPDQThreshold,
+        labels: [String] = [], description: String = "", createdAt: Int64 = 0
+    ) throws(BulwarkError) {
+        try Self.validate(name: name)
+        guard (0...Self.maxPDQThreshold).contains(pdqThreshold) else {
+            throw BulwarkError(
+                .invalidField, "PDQ threshold must be 0 ... \(Self.maxPDQThreshold), not \(pdqThreshold)",
+                field: "pdq_threshold")
+        }
+        self.name = name
+        self.kind = kind
+        self.quarantined = quarantined
+        self.pdqThreshold = pdqThreshold
+        self.labels = try Label.canonical(labels)
+        self.description = description
+        self.createdAt = createdAt
+    }
+
+    public static func validate(name: String) throws(BulwarkError) {
+        let ok =
+            (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A) || c == 0x2D || c == 0x5F
+                    || c == 0x2E
+            } && name.first != "."
+        guard ok else {
+            throw BulwarkError(
+                .invalidField,
+                "bank name must be 1-64 letters, digits, '-', '_' or '.', not starting with '.': \"\(name)\"",
+                field: "bank")
+        }
+    }
+}
+
+/// Labels are short strings without spaces or commas (`group:isis`, `category:dissemination`).
+public enum Label {
+    public static let maxLength = 128
+
+    /// Validated, deduplicated and sorted.
+    public static func canonical(_ labels: [String]) throws(BulwarkError) -> [String] {
+        for label in labels {
+            guard (1...maxLength).contains(label.utf8.count),
+                !label.utf8.contains(where: { $0 <= 0x20 || $0 == 0x2C || $0 == 0x22 || $0 == 0x7F })
+            else {
+                throw BulwarkError(
+                    .invalidField,
+                    "label must be 1-\(maxLength) bytes without spaces, commas, quotes or control characters: \"\(label)\"",
+                    field: "labels")
+            }
+        }
+        return Array(Set(labels)).sorted()
+    }
+}
+
+/// One hash in one bank. Entries are never deleted, only marked removed, so what a
+/// bank held on any day can be told afterwards.
+public struct BankEntry: Sendable, Hashable {
+    /// Assigned by the bank set, increasing, never reused.
+    public var id: UInt64
+    public var bank: String
+    public var signal: Signal
+    public var labels: [String]
+    /// The list it came from (`gifct`, `tat`, `own`, ...).
+    public var source: String
+    /// How it got here: the file and line it was imported from, or who added it.
+    public var provenance: String
+    /// Unix seconds.
+    public var addedAt: Int64
+    public var removedAt: Int64?
+
+    public init(
+        id: UInt64, bank: String, signal: Signal, labels: [String] = [], source: String = "", provenance: String = "",
+        addedAt: Int64, removedAt: Int64? = nil
+    ) {
+        self.id = id
+        self.bank = bank
+        self.signal = signal
+        self.labels = labels
+        self.source = source
+        self.provenance = provenance
+        self.addedAt = addedAt
+        self.removedAt = removedAt
+    }
+
+    public var isActive: Bool { removedAt == nil }
+}

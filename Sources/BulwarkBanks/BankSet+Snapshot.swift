@@ -1,0 +1,206 @@
+public import BulwarkCore
+
+/// A whole bank set as bytes: banks, every entry (removed ones too) and the PDQ index,
+/// so a store opens by reading one file instead of replaying its log and rebuilding the
+/// index from scratch.
+///
+/// `BWBANK01`, the log sequence number the snapshot covers (u64), the bank count (u32)
+/// and each bank, the entry count (u64) and each entry, the PDQ index's own bytes
+/// (length-prefixed, see `PDQIndex.serialized()`), then FNV-1a 64 of everything before.
+/// Strings are u32 length + UTF-8; integers little-endian.
+extension BankSet {
+    static let snapshotMagic: [UInt8] = Array("BWBANK01".utf8)
+
+    public func snapshot(sequence: UInt64) -> [UInt8] {
+        var w = ByteWriter()
+        w.bytes(Self.snapshotMagic)
+        w.u64(sequence)
+        let sortedBanks = banks.values.sorted { $0.name < $1.name }
+        w.u32(UInt32(sortedBanks.count))
+        for bank in sortedBanks {
+            w.string(bank.name)
+            w.string(bank.kind.rawValue)
+            w.u8(bank.quarantined ? 1 : 0)
+            w.u32(UInt32(bank.pdqThreshold))
+            w.strings(bank.labels)
+            w.string(bank.description)
+            w.i64(bank.createdAt)
+        }
+        w.u64(UInt64(entries.count))
+        for entry in entries {
+            w.u64(entry.id)
+            w.string(entry.bank)
+            w.string(entry.signal.type.rawValue)
+            w.string(entry.signal.value)
+            w.strings(entry.labels)
+            w.string(entry.source)
+            w.string(entry.provenance)
+            w.i64(entry.addedAt)
+            w.i64(entry.removedAt ?? Int64.min)
+        }
+        let index = pdqIndex.serialized()
+        w.u64(UInt64(index.count))
+        w.bytes(index)
+        w.u64(PDQIndex.fnv1a64(w.out[...]))
+        return w.out
+    }
+
+    /// Loads a snapshot: the bank set and the log sequence number it covers.
+    public static func load(snapshot bytes: [UInt8]) throws(BulwarkError) -> (BankSet, sequence: UInt64) {
+        var r = ByteReader(bytes, what: "bank snapshot")
+        guard bytes.count >= 24, Array(bytes[0..<8]) == snapshotMagic else {
+            throw BulwarkError(.invalidData, "bank snapshot: not a Bulwark bank snapshot (no \"BWBANK01\")", offset: 0)
+        }
+        let checksumAt = bytes.count - 8
+        var tail = ByteReader(bytes, what: "bank snapshot")
+        tail.at = checksumAt
+        guard try tail.u64() == PDQIndex.fnv1a64(bytes[0..<checksumAt]) else {
+            throw BulwarkError(.invalidData, "bank snapshot: checksum mismatch (the file is damaged)", offset: checksumAt)
+        }
+        r.at = 8
+        let sequence = try r.u64()
+        var set = BankSet()
+        let bankCount = try r.u32()
+        for _ in 0..<bankCount {
+            let at = r.at
+            let name = try r.string()
+            guard let kind = Bank.Kind(rawValue: try r.string()) else {
+                throw BulwarkError(.invalidData, "bank snapshot: unknown bank kind", offset: at)
+            }
+            let quarantined = try r.u8() == 1
+            let threshold = Int(try r.u32())
+            let labels = try r.strings()
+            let description = try r.string()
+            let createdAt = try r.i64()
+            let bank = try Bank(
+                name: name, kind: kind, quarantined: quarantined, pdqThreshold: threshold, labels: labels,
+                description: description, createdAt: createdAt)
+            try set.apply(.putBank(bank))
+        }
+        let entryCount = try r.u64()
+        guard entryCount <= UInt64(bytes.count) else {
+            throw BulwarkError(.invalidData, "bank snapshot: impossible entry count \(entryCount)", offset: r.at - 8)
+        }
+        var removals: [(UInt64, Int64)] = []
+        var adds: [BankEvent] = []
+        adds.reserveCapacity(Int(entryCount))
+        for _ in 0..<entryCount {
+            let at = r.at
+            let id = try r.u64()
+            let bank = try r.string()
+            guard let type = SignalType(rawValue: try r.string()) else {
+                throw BulwarkError(.invalidData, "bank snapshot: unknown signal type in entry \(id)", offset: at)
+            }
+            let signal = try Signal(type, try r.string())
+            let labels = try r.strings()
+            let source = try r.string()
+            let provenance = try r.string()
+            let addedAt = try r.i64()
+            let removedAt = try r.i64()
+            adds.append(
+                .add(
+                    BankEntry(
+                        id: id, bank: bank, signal: signal, labels: labels, source: source, provenance: provenance,
+                        addedAt: addedAt)))
+            if removedAt != Int64.min { removals.append((id, removedAt)) }
+        }
+        let indexLength = try r.u64()
+        guard indexLength <= UInt64(checksumAt - r.at) else {
+            throw BulwarkError(.invalidData, "bank snapshot: index length \(indexLength) overruns the file", offset: r.at - 8)
+        }
+        let indexBytes = Array(bytes[r.at..<(r.at + Int(indexLength))])
+        r.at += Int(indexLength)
+        guard r.at == checksumAt else {
+            throw BulwarkError(.invalidData, "bank snapshot: \(checksumAt - r.at) unexpected bytes before the checksum", offset: r.at)
+        }
+        // Entries without touching the index (it comes from the file), then removals.
+        try set.loadEntries(adds, removals: removals)
+        let index = try PDQIndex(serialized: indexBytes)
+        guard set.adoptIndex(index) else {
+            throw BulwarkError(.invalidData, "bank snapshot: the PDQ index does not hold exactly the active PDQ entries", offset: checksumAt - Int(indexLength))
+        }
+        return (set, sequence)
+    }
+}
+
+extension BankSet {
+    /// Entries from a snapshot: the maps are filled, the PDQ index is left to `adoptIndex`.
+    mutating func loadEntries(_ adds: [BankEvent], removals: [(UInt64, Int64)]) throws(BulwarkError) {
+        skipIndex = true
+        defer { skipIndex = false }
+        for event in adds { try apply(event) }
+        for (id, at) in removals { try apply(.remove(entryID: id, at: at)) }
+    }
+}
+
+struct ByteWriter {
+    var out: [UInt8] = []
+
+    mutating func bytes(_ b: [UInt8]) { out.append(contentsOf: b) }
+    mutating func u8(_ v: UInt8) { out.append(v) }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+    mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
+    mutating func string(_ s: String) {
+        u32(UInt32(s.utf8.count))
+        out.append(contentsOf: s.utf8)
+    }
+    mutating func strings(_ list: [String]) {
+        u32(UInt32(list.count))
+        for s in list { string(s) }
+    }
+}
+
+struct ByteReader {
+    let bytes: [UInt8]
+    let what: String
+    var at = 0
+
+    init(_ bytes: [UInt8], what: String) {
+        self.bytes = bytes
+        self.what = what
+    }
+
+    private func need(_ n: Int) throws(BulwarkError) {
+        guard n >= 0, at + n <= bytes.count else {
+            throw BulwarkError(.invalidData, "\(what): truncated (\(n) bytes needed at byte \(at) of \(bytes.count))", offset: at)
+        }
+    }
+
+    mutating func u8() throws(BulwarkError) -> UInt8 {
+        try need(1)
+        defer { at += 1 }
+        return bytes[at]
+    }
+
+    mutating func u32() throws(BulwarkError) -> UInt32 {
+        try need(4)
+        var v: UInt32 = 0
+        for k in 0..<4 { v |= UInt32(bytes[at + k]) << UInt32(8 * k) }
+        at += 4
+        return v
+    }
+
+    mutating func u64() throws(BulwarkError) -> UInt64 {
+        try need(8)
+        var v: UInt64 = 0
+        for k in 0..<8 { v |= UInt64(bytes[at + k]) << UInt64(8 * k) }
+        at += 8
+        return v
+    }
+
+    mutating func i64() throws(BulwarkError) -> Int64 { Int64(bitPattern: try u64()) }
+
+    mutating func string() throws(BulwarkError) -> String {
+        let n = Int(try u32())
+        try need(n)
+        defer { at += n }
+        return String(decoding: bytes[at..<(at + n)], as: UTF8.self)
+    }
+
+    mutating func strings() throws(BulwarkError) -> [String] {
+        let n = Int(try u32())
+        try need(n * 4)
+        return try (0..<n).map { _ throws(BulwarkError) in try string() }
+    }
+}

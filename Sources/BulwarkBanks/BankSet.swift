@@ -1,0 +1,309 @@
+public import BulwarkCore
+
+/// A change to a bank set: what a store records, in order, and replays.
+public enum BankEvent: Sendable, Hashable {
+    /// A bank created, or its settings changed.
+    case putBank(Bank)
+    /// An entry added (its id assigned by the set).
+    case add(BankEntry)
+    /// An entry's labels replaced (a re-import that brought new labels).
+    case relabel(entryID: UInt64, labels: [String])
+    /// An entry marked removed.
+    case remove(entryID: UInt64, at: Int64)
+}
+
+/// Every bank, every entry and the indexes that match against them: the pure state a
+/// store loads, changes and saves. Each change returns the events to record.
+public struct BankSet: Sendable {
+    public private(set) var banks: [String: Bank] = [:]
+    /// Entry id i is `entries[i - 1]`.
+    public private(set) var entries: [BankEntry] = []
+    /// The active entry of each (bank, signal).
+    private var active: [ActiveKey: UInt64] = [:]
+    /// Active MD5 and SHA-256 entries by signal.
+    private var exact: [Signal: [UInt64]] = [:]
+    /// Active PDQ entries.
+    public private(set) var pdqIndex = PDQIndex()
+    /// While loading a snapshot: entries are recorded, the PDQ index is left alone.
+    var skipIndex = false
+
+    private struct ActiveKey: Hashable {
+        var bank: String
+        var signal: Signal
+    }
+
+    public init() {}
+
+    public var nextEntryID: UInt64 { UInt64(entries.count) + 1 }
+
+    public func entry(_ id: UInt64) -> BankEntry? {
+        id >= 1 && id <= UInt64(entries.count) ? entries[Int(id - 1)] : nil
+    }
+
+    /// Active entries of a bank, or of every bank.
+    public func activeEntries(bank: String? = nil) -> [BankEntry] {
+        entries.filter { $0.isActive && (bank == nil || $0.bank == bank) }
+    }
+
+    public func activeCount(bank: String) -> Int {
+        entries.reduce(0) { $0 + ($1.isActive && $1.bank == bank ? 1 : 0) }
+    }
+
+    // MARK: Changes
+
+    /// Creates a bank. Creating one that exists with the same settings changes nothing.
+    public mutating func create(_ bank: Bank) throws(BulwarkError) -> [BankEvent] {
+        if let existing = banks[bank.name] {
+            var same = existing
+            same.createdAt = bank.createdAt
+            guard same == bank else {
+                throw BulwarkError(
+                    .invalidField, "bank \"\(bank.name)\" exists with other settings (change them with update)",
+                    field: "bank")
+            }
+            return []
+        }
+        let event = BankEvent.putBank(bank)
+        try apply(event)
+        return [event]
+    }
+
+    /// Changes a bank's settings (not its name or kind).
+    public mutating func update(_ bank: Bank) throws(BulwarkError) -> [BankEvent] {
+        guard let existing = banks[bank.name] else { throw Self.noBank(bank.name) }
+        guard existing.kind == bank.kind else {
+            throw BulwarkError(.invalidField, "a bank's kind cannot change (\"\(bank.name)\" is \(existing.kind.rawValue))", field: "kind")
+        }
+        var updated = bank
+        updated.createdAt = existing.createdAt
+        guard updated != existing else { return [] }
+        let event = BankEvent.putBank(updated)
+        try apply(event)
+        return [event]
+    }
+
+    public enum AddOutcome: Sendable, Hashable {
+        case added(BankEntry)
+        /// Already active in the bank; labels merged if new ones came.
+        case unchanged(BankEntry)
+    }
+
+    /// Adds a signal to a bank, idempotently: a signal already active in the bank is
+    /// left as it is, its labels merged with any new ones.
+    public mutating func add(
+        bank: String, signal: Signal, labels: [String] = [], source: String = "", provenance: String = "", at: Int64
+    ) throws(BulwarkError) -> (AddOutcome, [BankEvent]) {
+        guard banks[bank] != nil else { throw Self.noBank(bank) }
+        let labels = try Label.canonical(labels)
+        if let id = active[ActiveKey(bank: bank, signal: signal)] {
+            let existing = entries[Int(id - 1)]
+            let merged = try Label.canonical(existing.labels + labels)
+            guard merged != existing.labels else { return (.unchanged(existing), []) }
+            let event = BankEvent.relabel(entryID: id, labels: merged)
+            try apply(event)
+            return (.unchanged(entries[Int(id - 1)]), [event])
+        }
+        let entry = BankEntry(
+            id: nextEntryID, bank: bank, signal: signal, labels: labels, source: source, provenance: provenance,
+            addedAt: at)
+        let event = BankEvent.add(entry)
+        try apply(event)
+        return (.added(entry), [event])
+    }
+
+    /// Marks a signal removed from a bank. Returns the entry, or nil if it was not active.
+    public mutating func remove(bank: String, signal: Signal, at: Int64) throws(BulwarkError) -> (
+        BankEntry?, [BankEvent]
+    ) {
+        guard banks[bank] != nil else { throw Self.noBank(bank) }
+        guard let id = active[ActiveKey(bank: bank, signal: signal)] else { return (nil, []) }
+        let event = BankEvent.remove(entryID: id, at: at)
+        try apply(event)
+        return (entries[Int(id - 1)], [event])
+    }
+
+    /// Applies recorded events (a replay), building the index's tables once at the end.
+    public mutating func apply(contentsOf events: some Sequence<BankEvent>) throws(BulwarkError) {
+        defer {
+            if pdqIndex.pendingCount > pdqIndex.pendingLimit || pdqIndex.slotCount - pdqIndex.count > pdqIndex.count / 4 {
+                pdqIndex.rebuild()
+            }
+        }
+        for event in events { try apply(event, deferringRebuild: true) }
+    }
+
+    /// Applies a recorded event (replay) or a new one.
+    public mutating func apply(_ event: BankEvent) throws(BulwarkError) {
+        try apply(event, deferringRebuild: false)
+    }
+
+    private mutating func apply(_ event: BankEvent, deferringRebuild: Bool) throws(BulwarkError) {
+        switch event {
+        case .putBank(let bank):
+            try Bank.validate(name: bank.name)
+            if let existing = banks[bank.name], existing.kind != bank.kind {
+                throw BulwarkError(.invalidData, "bank \"\(bank.name)\" changes kind", field: "kind")
+            }
+            banks[bank.name] = bank
+        case .add(let entry):
+            guard entry.id == nextEntryID else {
+                throw BulwarkError(.invalidData, "entry id \(entry.id) out of sequence (next is \(nextEntryID))", field: "id")
+            }
+            guard banks[entry.bank] != nil else { throw Self.noBank(entry.bank) }
+            let key = ActiveKey(bank: entry.bank, signal: entry.signal)
+            guard active[key] == nil else {
+                throw BulwarkError(.invalidData, "entry \(entry.id) duplicates an active entry of \(entry.bank)", field: "id")
+            }
+            var entry = entry
+            entry.removedAt = nil
+            entries.append(entry)
+            active[key] = entry.id
+            switch entry.signal.type {
+            case .pdq:
+                if !skipIndex, let hash = entry.signal.pdq { pdqIndex.insert(hash, id: entry.id, deferringRebuild: deferringRebuild) }
+            case .md5, .sha256:
+                exact[entry.signal, default: []].append(entry.id)
+            }
+        case .relabel(let id, let labels):
+            guard let entry = entry(id), entry.isActive else {
+                throw BulwarkError(.invalidData, "relabel of entry \(id), which is not active", field: "id")
+            }
+            entries[Int(id - 1)].labels = labels
+        case .remove(let id, let at):
+            guard let entry = entry(id), entry.isActive else {
+                throw BulwarkError(.invalidData, "removal of entry \(id), which is not active", field: "id")
+            }
+            entries[Int(id - 1)].removedAt = at
+            active[ActiveKey(bank: entry.bank, signal: entry.signal)] = nil
+            switch entry.signal.type {
+            case .pdq:
+                if !skipIndex, let hash = entry.signal.pdq { pdqIndex.remove(hash, id: id, deferringRebuild: deferringRebuild) }
+            case .md5, .sha256:
+                exact[entry.signal]?.removeAll { $0 == id }
+                if exact[entry.signal]?.isEmpty == true { exact[entry.signal] = nil }
+            }
+        }
+    }
+
+    /// Builds the PDQ index's tables now (after a bulk load).
+    public mutating func compactIndex() {
+        pdqIndex.rebuild()
+    }
+
+    /// Replaces the PDQ index with a saved one, after checking that it holds exactly
+    /// the active PDQ entries (else the saved index is stale and is not used).
+    public mutating func adoptIndex(_ index: PDQIndex) -> Bool {
+        var expected: [UInt64: PDQHash] = [:]
+        for entry in entries where entry.isActive && entry.signal.type == .pdq {
+            if let hash = entry.signal.pdq { expected[entry.id] = hash }
+        }
+        guard index.count == expected.count else { return false }
+        var seen = 0
+        var consistent = true
+        index.forEachLive { id, hash in
+            if expected[id] == hash { seen += 1 } else { consistent = false }
+        }
+        guard consistent && seen == expected.count else { return false }
+        pdqIndex = index
+        return true
+    }
+
+    private static func noBank(_ name: String) -> BulwarkError {
+        BulwarkError(.invalidField, "no bank named \"\(name)\"", field: "bank")
+    }
+
+    // MARK: Matching
+
+    /// PDQ hashes below this quality are not matched (PDQ's recommendation: too flat
+    /// an image to hash reliably).
+    public static let minimumPDQQuality = 50
+
+    /// Matches a media item's hashes against the banks (all, or those named).
+    public func match(_ hashes: MediaHashes, banks names: Set<String>? = nil) -> MatchOutcome {
+        let selected = banks.values.filter { names == nil || names!.contains($0.name) }
+        var found: [BankMatch] = []
+        var lowQuality = false
+        if let pdq = hashes.pdq {
+            if let quality = hashes.pdqQuality, quality < Self.minimumPDQQuality {
+                lowQuality = true
+            } else if let radius = selected.map(\.pdqThreshold).max() {
+                for m in pdqIndex.search(pdq, radius: radius) {
+                    guard let entry = entry(m.id), let bank = self.banks[entry.bank],
+                        names == nil || names!.contains(bank.name), m.distance <= bank.pdqThreshold
+                    else { continue }
+                    found.append(BankMatch(entry: entry, bank: bank, distance: m.distance))
+                }
+            }
+        }
+        for signal in [hashes.md5.map { try? Signal(.md5, $0) }, hashes.sha256.map { try? Signal(.sha256, $0) }] {
+            guard let signal = signal ?? nil else { continue }
+            for id in exact[signal] ?? [] {
+                guard let entry = entry(id), let bank = self.banks[entry.bank], names == nil || names!.contains(bank.name)
+                else { continue }
+                found.append(BankMatch(entry: entry, bank: bank, distance: 0))
+            }
+        }
+        found.sort { ($0.distance, $0.entry.id) < ($1.distance, $1.entry.id) }
+        return MatchOutcome(matches: found, lowQualityPDQ: lowQuality)
+    }
+}
+
+/// The hashes of one media item.
+public struct MediaHashes: Sendable, Hashable {
+    public var pdq: PDQHash?
+    public var pdqQuality: Int?
+    public var md5: String?
+    public var sha256: String?
+
+    public init(pdq: PDQHash? = nil, pdqQuality: Int? = nil, md5: String? = nil, sha256: String? = nil) {
+        self.pdq = pdq
+        self.pdqQuality = pdqQuality
+        self.md5 = md5
+        self.sha256 = sha256
+    }
+}
+
+/// One entry that matched.
+public struct BankMatch: Sendable, Hashable {
+    public var entry: BankEntry
+    public var bank: Bank
+    /// PDQ Hamming distance (0 for exact hashes).
+    public var distance: Int
+
+    /// The labels of the entry and its bank.
+    public var labels: [String] { Array(Set(entry.labels + bank.labels)).sorted() }
+}
+
+/// What the banks say about one media item.
+public struct MatchOutcome: Sendable, Hashable {
+    /// Every match, nearest first, from block and allow banks alike.
+    public var matches: [BankMatch]
+    /// The PDQ hash was not matched because its quality is below `BankSet.minimumPDQQuality`.
+    public var lowQualityPDQ: Bool
+
+    /// Matches of allow banks that are not quarantined.
+    public var allowedBy: [BankMatch] { matches.filter { $0.bank.kind == .allow && !$0.bank.quarantined } }
+    /// Matches of block banks.
+    public var blockMatches: [BankMatch] { matches.filter { $0.bank.kind == .block } }
+
+    /// `none` when an allow bank matched (known false positive) or nothing did;
+    /// `violating` for a match of a block bank that is not quarantined (verified known
+    /// content); `review` when only quarantined block banks matched.
+    public var decision: Decision {
+        guard allowedBy.isEmpty else { return .none }
+        let block = blockMatches
+        if block.contains(where: { !$0.bank.quarantined }) { return .violating }
+        return block.isEmpty ? .none : .review
+    }
+}
+
+extension PDQIndex {
+    /// Calls `body(id, hash)` for every live entry.
+    public func forEachLive(_ body: (UInt64, PDQHash) -> Void) {
+        for slot in 0..<slotCount where (live[slot / 64] >> UInt64(slot % 64)) & 1 == 1 {
+            body(
+                ids[slot],
+                PDQHash(words: (hashWords[4 * slot], hashWords[4 * slot + 1], hashWords[4 * slot + 2], hashWords[4 * slot + 3])))
+        }
+    }
+}

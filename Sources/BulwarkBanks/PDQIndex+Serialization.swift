@@ -1,0 +1,121 @@
+public import BulwarkCore
+
+/// The index as bytes, so a restart loads it instead of rebuilding it:
+///
+/// | field | size |
+/// |---|---|
+/// | magic `BWPDQX01` | 8 |
+/// | slots n, indexed m, live count, postings length (16 m) | 4 × u64 |
+/// | hash words | 4n × u64 |
+/// | ids | n × u64 |
+/// | live bits | ceil(n / 64) × u64 |
+/// | bucket offsets (m > 0 only) | 16 × 65,537 × u32 |
+/// | postings | 16 m × u32 |
+/// | FNV-1a 64 of everything before | u64 |
+///
+/// All little-endian. Loading checks the sizes, the checksum and every offset and posting
+/// the searches index with, so a damaged file is an error, never a crash.
+extension PDQIndex {
+    static let magic: [UInt8] = Array("BWPDQX01".utf8)
+
+    public func serialized() -> [UInt8] {
+        var out: [UInt8] = Self.magic
+        let n = ids.count
+        let m = indexedCount
+        out.reserveCapacity(8 + 32 + n * 40 + live.count * 8 + (m > 0 ? offsets.count * 4 + postings.count * 4 : 0) + 8)
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        u64(UInt64(n))
+        u64(UInt64(m))
+        u64(UInt64(liveCount))
+        u64(UInt64(m > 0 ? postings.count : 0))
+        for w in hashWords { u64(w) }
+        for id in ids { u64(id) }
+        for w in live { u64(w) }
+        if m > 0 {
+            for o in offsets { u32(o) }
+            for p in postings { u32(p) }
+        }
+        u64(Self.fnv1a64(out[...]))
+        return out
+    }
+
+    public init(serialized bytes: [UInt8]) throws(BulwarkError) {
+        func invalid(_ message: String, _ offset: Int) -> BulwarkError {
+            BulwarkError(.invalidData, "PDQ index file: \(message)", offset: offset)
+        }
+        guard bytes.count >= 48 else { throw invalid("truncated (\(bytes.count) bytes)", bytes.count) }
+        guard Array(bytes[0..<8]) == Self.magic else {
+            throw invalid("not a Bulwark PDQ index (no \"BWPDQX01\" at the start)", 0)
+        }
+        var at = 8
+        func u64() -> UInt64 {
+            var v: UInt64 = 0
+            for k in 0..<8 { v |= UInt64(bytes[at + k]) << UInt64(8 * k) }
+            at += 8
+            return v
+        }
+        let n64 = u64(), m64 = u64(), live64 = u64(), p64 = u64()
+        guard n64 < 1 << 32, m64 <= n64, live64 <= n64 else {
+            throw invalid("impossible counts: \(n64) slots, \(m64) indexed, \(live64) live", 8)
+        }
+        let n = Int(n64), m = Int(m64)
+        guard Int(p64) == (m > 0 ? Self.substrings * m : 0) else {
+            throw invalid("postings length \(p64) does not match \(m) indexed slots", 32)
+        }
+        let liveWords = (n + 63) / 64
+        let stride = Self.buckets + 1
+        let expected = 40 + 8 * (4 * n + n + liveWords) + (m > 0 ? 4 * (Self.substrings * stride + Self.substrings * m) : 0) + 8
+        guard bytes.count == expected else {
+            throw invalid("is \(bytes.count) bytes, its header says \(expected)", bytes.count)
+        }
+        at = expected - 8
+        let stored = u64()
+        guard stored == Self.fnv1a64(bytes[0..<(expected - 8)]) else {
+            throw invalid("checksum mismatch (the file is damaged)", expected - 8)
+        }
+        at = 40
+        var index = PDQIndex()
+        index.hashWords = (0..<(4 * n)).map { _ in u64() }
+        index.ids = (0..<n).map { _ in u64() }
+        index.live = (0..<liveWords).map { _ in u64() }
+        let counted = index.live.reduce(0) { $0 + $1.nonzeroBitCount }
+        guard counted == Int(live64), n % 64 == 0 || (index.live.last ?? 0) >> UInt64(n % 64) == 0 else {
+            throw invalid("live bits do not match the live count \(live64)", 40 + 40 * n)
+        }
+        index.liveCount = counted
+        if m > 0 {
+            let offsetsAt = at
+            func u32() -> UInt32 {
+                let v = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+                at += 4
+                return v
+            }
+            index.offsets = (0..<(Self.substrings * stride)).map { _ in u32() }
+            let postingsAt = at
+            index.postings = (0..<(Self.substrings * m)).map { _ in u32() }
+            for j in 0..<Self.substrings {
+                guard index.offsets[j * stride] == 0, Int(index.offsets[j * stride + Self.buckets]) == m else {
+                    throw invalid("bucket offsets of substring \(j) do not span the postings", offsetsAt + 4 * j * stride)
+                }
+                for b in 0..<Self.buckets where index.offsets[j * stride + b] > index.offsets[j * stride + b + 1] {
+                    throw invalid("bucket offsets of substring \(j) go backwards at bucket \(b)", offsetsAt + 4 * (j * stride + b))
+                }
+            }
+            for (i, p) in index.postings.enumerated() where Int(p) >= m {
+                throw invalid("posting \(i) names slot \(p) of \(m)", postingsAt + 4 * i)
+            }
+        }
+        index.indexedCount = m
+        self = index
+    }
+
+    static func fnv1a64(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            h ^= UInt64(b)
+            h &*= 0x100_0000_01b3
+        }
+        return h
+    }
+}

@@ -1,0 +1,292 @@
+public import BulwarkCore
+
+/// Every PDQ hash within a Hamming distance of a query, with 100% recall: multi-index
+/// hashing (Norouzi, Punjani and Fleet, "Fast search in Hamming space with multi-index
+/// hashing", CVPR 2012) over 16 substrings of 16 bits.
+///
+/// If two hashes differ in at most `r` bits, then in at least one of the 16 substrings
+/// they differ in at most `r / 16` bits (otherwise they would differ in
+/// 16 * (r / 16 + 1) > r bits). So the candidates are the hashes whose substring j equals
+/// substring j of the query with at most `r / 16` bits flipped, for some j: at the
+/// default radius 31, 17 buckets in each of 16 tables. Every candidate is then checked
+/// with the full distance, so the answer is exact.
+///
+/// Layout: hashes live in slots (four words each) with an external id per slot. Slots
+/// below `indexedCount` are in 16 bucket tables (a sorted, compressed-row layout: for
+/// each substring, 65,536 bucket offsets into a postings array of slot numbers); slots
+/// from `indexedCount` on were added since the tables were last built and are checked
+/// one by one. When they pass `pendingLimit` the tables are rebuilt (an O(n) counting
+/// sort, amortised over the additions). Removal clears a slot's live bit; dead slots are
+/// dropped at the next rebuild. Radii where the buckets would hold more than a quarter of
+/// the hashes are answered by a linear scan instead (at 1,000,000 hashes: radius 48 and
+/// above).
+public struct PDQIndex: Sendable {
+    public static let substrings = 16
+    static let buckets = 1 << 16
+
+    /// Four words per slot.
+    var hashWords: [UInt64] = []
+    /// External id per slot.
+    var ids: [UInt64] = []
+    /// Live bit per slot.
+    var live: [UInt64] = []
+    var liveCount = 0
+    /// Slots below this are in the bucket tables.
+    var indexedCount = 0
+    /// For substring j: bucket b's postings are
+    /// postings[j * indexedCount + offsets[j * (buckets + 1) + b] ..< ... + offsets[... + b + 1]].
+    var offsets: [UInt32] = []
+    var postings: [UInt32] = []
+
+    /// The most slots added since the last table build before the tables are rebuilt.
+    public var pendingLimit: Int {
+        max(4096, indexedCount / 64)
+    }
+
+    public init() {}
+
+    /// Number of live hashes.
+    public var count: Int { liveCount }
+    /// Number of slots, live or removed since the last rebuild.
+    public var slotCount: Int { ids.count }
+    /// Slots added since the tables were last built (checked one by one).
+    public var pendingCount: Int { ids.count - indexedCount }
+
+    /// Bytes held by the index's arrays.
+    public var memoryBytes: Int {
+        hashWords.capacity * 8 + ids.capacity * 8 + live.capacity * 8 + offsets.capacity * 4 + postings.capacity * 4
+    }
+
+    // MARK: Changes
+
+    /// Adds a hash under an external id. Ids need not be unique (the caller's business).
+    /// With `deferringRebuild` the tables are not rebuilt even when many slots are
+    /// pending (a bulk load that calls `rebuild()` at its end).
+    public mutating func insert(_ hash: PDQHash, id: UInt64, deferringRebuild: Bool = false) {
+        let slot = ids.count
+        hashWords.append(hash.words.0)
+        hashWords.append(hash.words.1)
+        hashWords.append(hash.words.2)
+        hashWords.append(hash.words.3)
+        ids.append(id)
+        if slot / 64 >= live.count { live.append(0) }
+        live[slot / 64] |= 1 << UInt64(slot % 64)
+        liveCount += 1
+        if !deferringRebuild && pendingCount > pendingLimit { rebuild() }
+    }
+
+    /// Adds many hashes, then builds the tables once.
+    public mutating func insert(contentsOf entries: some Sequence<(PDQHash, UInt64)>) {
+        for (hash, id) in entries {
+            let slot = ids.count
+            hashWords.append(hash.words.0)
+            hashWords.append(hash.words.1)
+            hashWords.append(hash.words.2)
+            hashWords.append(hash.words.3)
+            ids.append(id)
+            if slot / 64 >= live.count { live.append(0) }
+            live[slot / 64] |= 1 << UInt64(slot % 64)
+            liveCount += 1
+        }
+        if pendingCount > pendingLimit { rebuild() }
+    }
+
+    /// Removes the live entry with this id and hash. Returns whether there was one.
+    @discardableResult
+    public mutating func remove(_ hash: PDQHash, id: UInt64, deferringRebuild: Bool = false) -> Bool {
+        var found: Int? = nil
+        forEachCandidateSlot(of: hash, radius: 0) { slot, distance in
+            if found == nil && distance == 0 && ids[slot] == id { found = slot }
+        }
+        guard let slot = found else { return false }
+        live[slot / 64] &= ~(1 << UInt64(slot % 64))
+        liveCount -= 1
+        if !deferringRebuild && ids.count - liveCount > max(pendingLimit, liveCount / 4) { rebuild() }
+        return true
+    }
+
+    /// Drops removed slots and puts every slot in the bucket tables.
+    public mutating func rebuild() {
+        // Compact the live slots to the front.
+        var write = 0
+        for slot in 0..<ids.count where isLive(slot) {
+            if write != slot {
+                for w in 0..<4 { hashWords[4 * write + w] = hashWords[4 * slot + w] }
+                ids[write] = ids[slot]
+            }
+            write += 1
+        }
+        hashWords.removeLast(hashWords.count - 4 * write)
+        ids.removeLast(ids.count - write)
+        live = [UInt64](repeating: 0, count: (write + 63) / 64)
+        for slot in 0..<write { live[slot / 64] |= 1 << UInt64(slot % 64) }
+        liveCount = write
+        // Counting sort of the slots by each substring.
+        let n = write
+        let stride = Self.buckets + 1
+        var offsets = [UInt32](repeating: 0, count: Self.substrings * stride)
+        var postings = [UInt32](repeating: 0, count: Self.substrings * n)
+        hashWords.withUnsafeBufferPointer { h in
+            offsets.withUnsafeMutableBufferPointer { o in
+                postings.withUnsafeMutableBufferPointer { p in
+                    for j in 0..<Self.substrings {
+                        let base = j * stride
+                        for slot in 0..<n {
+                            o[base + Int(Self.substring(h, slot, j)) + 1] += 1
+                        }
+                        for b in 0..<Self.buckets { o[base + b + 1] += o[base + b] }
+                        var next = Array(o[base..<(base + Self.buckets)])
+                        for slot in 0..<n {
+                            let key = Int(Self.substring(h, slot, j))
+                            p[j * n + Int(next[key])] = UInt32(slot)
+                            next[key] += 1
+                        }
+                    }
+                }
+            }
+        }
+        self.offsets = offsets
+        self.postings = postings
+        indexedCount = n
+    }
+
+    // MARK: Queries
+
+    /// One hash found by a query.
+    public struct Match: Sendable, Hashable {
+        public var id: UInt64
+        public var distance: Int
+
+        public init(id: UInt64, distance: Int) {
+            self.id = id
+            self.distance = distance
+        }
+    }
+
+    /// Every live entry within `radius` bits of `hash` (0 ... 256), nearest first
+    /// (ties by id).
+    public func search(_ hash: PDQHash, radius: Int) -> [Match] {
+        var matches: [Match] = []
+        forEachCandidateSlot(of: hash, radius: radius) { slot, distance in
+            matches.append(Match(id: ids[slot], distance: distance))
+        }
+        matches.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
+        return matches
+    }
+
+    /// Whether `search` answers `radius` with a linear scan of the indexed slots.
+    public func scansLinearly(radius: Int) -> Bool {
+        let within = radius / Self.substrings
+        guard within <= 3 else { return true }
+        let probes = Self.substrings * Self.ballSize(within)
+        // Expected candidates (uniform hashes) against the slots a scan reads.
+        return probes * indexedCount / Self.buckets * 4 > indexedCount
+    }
+
+    /// Calls `body(slot, distance)` once for every live slot within `radius`.
+    func forEachCandidateSlot(of hash: PDQHash, radius: Int, _ body: (Int, Int) -> Void) {
+        let radius = min(max(radius, 0), 256)
+        let q = (hash.words.0, hash.words.1, hash.words.2, hash.words.3)
+        hashWords.withUnsafeBufferPointer { h in
+            live.withUnsafeBufferPointer { live in
+                @inline(__always) func check(_ slot: Int) -> Int? {
+                    guard (live[slot >> 6] >> UInt64(slot & 63)) & 1 == 1 else { return nil }
+                    let d =
+                        (h[4 * slot] ^ q.0).nonzeroBitCount + (h[4 * slot + 1] ^ q.1).nonzeroBitCount
+                        + (h[4 * slot + 2] ^ q.2).nonzeroBitCount + (h[4 * slot + 3] ^ q.3).nonzeroBitCount
+                    return d <= radius ? d : nil
+                }
+                if indexedCount > 0 {
+                    if scansLinearly(radius: radius) {
+                        for slot in 0..<indexedCount { if let d = check(slot) { body(slot, d) } }
+                    } else {
+                        // Gather the candidates (sequential reads of the postings), then
+                        // check them in one tight loop, so the processor overlaps the
+                        // random reads of their hashes.
+                        let candidates = gatherCandidates(hash, radius: radius)
+                        var found: [(slot: Int, distance: Int)] = []
+                        candidates.withUnsafeBufferPointer { c in
+                            for slot32 in c {
+                                let slot = Int(slot32)
+                                let d =
+                                    (h[4 * slot] ^ q.0).nonzeroBitCount + (h[4 * slot + 1] ^ q.1).nonzeroBitCount
+                                    + (h[4 * slot + 2] ^ q.2).nonzeroBitCount + (h[4 * slot + 3] ^ q.3).nonzeroBitCount
+                                if d <= radius { found.append((slot, d)) }
+                            }
+                        }
+                        // A near hash is a candidate in every table where it is near: once each.
+                        found.sort { $0.slot < $1.slot }
+                        var previous = -1
+                        for (slot, d) in found where slot != previous {
+                            previous = slot
+                            if (live[slot >> 6] >> UInt64(slot & 63)) & 1 == 1 { body(slot, d) }
+                        }
+                    }
+                }
+                for slot in indexedCount..<ids.count { if let d = check(slot) { body(slot, d) } }
+            }
+        }
+    }
+
+    /// The slots in the buckets within `radius / 16` bits of the query's substrings.
+    private func gatherCandidates(_ hash: PDQHash, radius: Int) -> [UInt32] {
+        let within = radius / Self.substrings
+        let n = indexedCount
+        let stride = Self.buckets + 1
+        var candidates: [UInt32] = []
+        candidates.reserveCapacity(Self.substrings * Self.ballSize(within) * (n / Self.buckets + 2))
+        offsets.withUnsafeBufferPointer { o in
+            postings.withUnsafeBufferPointer { p in
+                for j in 0..<Self.substrings {
+                    let query = UInt16(truncatingIfNeeded: hash[word: j / 4] >> UInt64(16 * (j % 4)))
+                    let table = j * stride
+                    let list = j * n
+                    Self.forEachKey(within: within, of: query) { key in
+                        let lo = Int(o[table + Int(key)]), hi = Int(o[table + Int(key) + 1])
+                        if lo < hi { candidates.append(contentsOf: p[(list + lo)..<(list + hi)]) }
+                    }
+                }
+            }
+        }
+        return candidates
+    }
+
+    @inline(__always)
+    static func substring(_ h: UnsafeBufferPointer<UInt64>, _ slot: Int, _ j: Int) -> UInt16 {
+        UInt16(truncatingIfNeeded: h[4 * slot + j >> 2] >> UInt64(16 * (j & 3)))
+    }
+
+    /// Number of 16-bit keys within `d` bits of a key.
+    static func ballSize(_ d: Int) -> Int {
+        var total = 0
+        var choose = 1
+        for k in 0...d {
+            total += choose
+            choose = choose * (16 - k) / (k + 1)
+        }
+        return total
+    }
+
+    /// Calls `body` with every 16-bit key within `d` (0 ... 3) bits of `key`.
+    @inline(__always)
+    static func forEachKey(within d: Int, of key: UInt16, _ body: (UInt16) -> Void) {
+        body(key)
+        guard d >= 1 else { return }
+        for a in 0..<16 {
+            let ka = key ^ (1 << UInt16(a))
+            body(ka)
+            guard d >= 2 else { continue }
+            for b in (a + 1)..<16 {
+                let kb = ka ^ (1 << UInt16(b))
+                body(kb)
+                guard d >= 3 else { continue }
+                for c in (b + 1)..<16 { body(kb ^ (1 << UInt16(c))) }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func isLive(_ slot: Int) -> Bool {
+        (live[slot / 64] >> UInt64(slot % 64)) & 1 == 1
+    }
+}

@@ -1,0 +1,79 @@
+public import BulwarkCore
+
+/// The kinds of hash a bank holds.
+public enum SignalType: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Meta's 256-bit perceptual photo hash, matched by Hamming distance.
+    case pdq
+    /// MD5 of the media bytes, matched exactly.
+    case md5
+    /// SHA-256 of the media bytes, matched exactly.
+    case sha256
+
+    /// Parses the names used by ThreatExchange and HMA as well as ours
+    /// (`pdq`, `md5`, `sha256`, `HASH_PDQ`, `HASH_MD5`, `HASH_SHA256`, `photo_md5`, `video_md5`, ...).
+    public init?(name: some StringProtocol) {
+        switch name.lowercased() {
+        case "pdq", "hash_pdq", "pdq_hash", "photo_pdq": self = .pdq
+        case "md5", "hash_md5", "photo_md5", "video_md5", "md5_hash": self = .md5
+        case "sha256", "sha-256", "hash_sha256", "sha256_hash", "photo_sha256", "video_sha256": self = .sha256
+        default: return nil
+        }
+    }
+
+    /// Number of hex digits of a value.
+    public var hexDigits: Int {
+        switch self {
+        case .pdq, .sha256: 64
+        case .md5: 32
+        }
+    }
+}
+
+/// A hash value of a known type, in canonical form (lowercase hex).
+public struct Signal: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let type: SignalType
+    public let value: String
+
+    /// Validates and canonicalises `value` (surrounding spaces removed, lowercase hex of
+    /// the type's length).
+    public init(_ type: SignalType, _ value: some StringProtocol) throws(BulwarkError) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(type.hexDigits)
+        for c in value.utf8 where c != UInt8(ascii: " ") && c != UInt8(ascii: "\t") && c != UInt8(ascii: "\r") {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): bytes.append(c)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): bytes.append(c | 0x20)
+            default:
+                throw BulwarkError(
+                    .invalidField, "\(type.rawValue) value is not hexadecimal: \(Self.excerpt(value))", field: "value")
+            }
+        }
+        guard bytes.count == type.hexDigits else {
+            throw BulwarkError(
+                .invalidField,
+                "\(type.rawValue) value must have \(type.hexDigits) hex digits, not \(bytes.count): \(Self.excerpt(value))",
+                field: "value")
+        }
+        self.type = type
+        self.value = String(decoding: bytes, as: UTF8.self)
+    }
+
+    public init(pdq: PDQHash) {
+        type = .pdq
+        value = pdq.hex
+    }
+
+    /// The PDQ hash, for PDQ signals.
+    public var pdq: PDQHash? { type == .pdq ? PDQHash(hex: value) : nil }
+
+    public var description: String { "\(type.rawValue):\(value)" }
+
+    public static func < (a: Signal, b: Signal) -> Bool {
+        (a.type.rawValue, a.value) < (b.type.rawValue, b.value)
+    }
+
+    private static func excerpt(_ value: some StringProtocol) -> String {
+        let s = String(value)
+        return s.count > 80 ? "\"\(s.prefix(80))…\"" : "\"\(s)\""
+    }
+}

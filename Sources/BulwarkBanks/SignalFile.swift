@@ -1,0 +1,256 @@
+public import BulwarkCore
+
+/// The hash-list formats banks import and export, one record per line.
+public enum SignalFileFormat: String, Sendable, Hashable, CaseIterable {
+    /// ThreatExchange's CSV signal files (the `threatexchange` CLI's `simple.<type>.te`
+    /// state files and HMA's exchange exports): `value,descriptor_id,added_on,labels`,
+    /// labels separated by spaces; RFC 4180 quoting.
+    case threatexchange = "te"
+    /// python-threatexchange's local-file exchange, as HMA reads it: `signal_type value`
+    /// per line, or just `value` when the type is given.
+    case hma
+    /// Plain lists: `value,labels`: the hash, then labels in further comma-separated
+    /// fields, each of which may hold several separated by spaces, `;` or `|`.
+    case hashLabels = "hash-labels"
+}
+
+/// One record of a signal file.
+public struct SignalRecord: Sendable, Hashable {
+    public var signal: Signal
+    public var labels: [String]
+    /// What the file said about the record's origin (ThreatExchange descriptor id and date).
+    public var note: String
+}
+
+/// Reads one line of a signal file at a time.
+public struct SignalFileReader: Sendable {
+    public static let maxLineBytes = 65_536
+    public static let maxLabels = 64
+
+    public var format: SignalFileFormat
+    /// The type of values that do not say theirs (`te` and `hash-labels` files, `hma`
+    /// lines with the value alone). Without it, 32 hex digits are MD5 and 64 are an error
+    /// (PDQ or SHA-256?).
+    public var type: SignalType?
+
+    public init(format: SignalFileFormat, type: SignalType? = nil) {
+        self.format = format
+        self.type = type
+    }
+
+    /// The record on a line, nil for a blank line, a `#` comment, or a header on line 1.
+    public func read(_ line: some StringProtocol, number: Int) throws(BulwarkError) -> SignalRecord? {
+        guard line.utf8.count <= Self.maxLineBytes else {
+            throw BulwarkError(
+                .limitExceeded, "line is \(line.utf8.count) bytes, the limit is \(Self.maxLineBytes)", line: number)
+        }
+        let trimmed = line.trimmingSpaces
+        if trimmed.isEmpty || trimmed.hasPrefix("#") { return nil }
+        do throws(BulwarkError) {
+            switch format {
+            case .threatexchange:
+                let fields = try CSV.fields(of: trimmed)
+                if number == 1 && Self.looksLikeHeader(fields[0]) { return nil }
+                guard fields.count >= 1 else { return nil }
+                let signal = try value(fields[0], type: type)
+                var note: [String] = []
+                if fields.count > 1 && !fields[1].isEmpty { note.append("descriptor \(fields[1])") }
+                if fields.count > 2 && !fields[2].isEmpty { note.append("added \(fields[2])") }
+                let labels = fields.count > 3 ? Self.split(fields[3]) : []
+                return SignalRecord(signal: signal, labels: try Self.labels(labels), note: note.joined(separator: ", "))
+            case .hma:
+                let parts = trimmed.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+                if parts.count == 2 {
+                    guard let named = SignalType(name: parts[0]) else {
+                        throw BulwarkError(.invalidField, "unknown signal type \"\(parts[0])\"", field: "signal_type")
+                    }
+                    if let type, type != named {
+                        throw BulwarkError(
+                            .invalidField, "line is \(named.rawValue), the import is of \(type.rawValue)",
+                            field: "signal_type")
+                    }
+                    return SignalRecord(signal: try Signal(named, parts[1]), labels: [], note: "")
+                }
+                return SignalRecord(signal: try value(String(trimmed), type: type), labels: [], note: "")
+            case .hashLabels:
+                let fields = try CSV.fields(of: trimmed)
+                if number == 1 && Self.looksLikeHeader(fields[0]) { return nil }
+                let signal = try value(fields[0], type: type)
+                let labels = fields.dropFirst().flatMap { Self.split($0) }
+                return SignalRecord(signal: signal, labels: try Self.labels(labels), note: "")
+            }
+        } catch {
+            throw error.at(line: number)
+        }
+    }
+
+    private func value(_ text: String, type: SignalType?) throws(BulwarkError) -> Signal {
+        if let type { return try Signal(type, text) }
+        let digits = text.utf8.count
+        if digits == 32 { return try Signal(.md5, text) }
+        throw BulwarkError(
+            .invalidField,
+            digits == 64
+                ? "a 64-digit value may be PDQ or SHA-256: give the type (--type pdq or --type sha256)"
+                : "cannot tell the hash type of a \(digits)-character value: give the type",
+            field: "value")
+    }
+
+    private static func looksLikeHeader(_ first: String) -> Bool {
+        !first.isEmpty && !first.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x66) }
+    }
+
+    private static func split(_ field: String) -> [String] {
+        field.split(whereSeparator: { $0 == " " || $0 == ";" || $0 == "|" || $0 == "\t" }).map(String.init)
+    }
+
+    private static func labels(_ labels: [String]) throws(BulwarkError) -> [String] {
+        guard labels.count <= maxLabels else {
+            throw BulwarkError(.limitExceeded, "\(labels.count) labels, the limit is \(maxLabels)", field: "labels")
+        }
+        return try Label.canonical(labels)
+    }
+}
+
+/// Writes bank entries in a signal file format.
+public struct SignalFileWriter: Sendable {
+    public var format: SignalFileFormat
+
+    public init(format: SignalFileFormat) {
+        self.format = format
+    }
+
+    /// A header line, if the format has one (with its newline), else "".
+    public var header: String {
+        switch format {
+        case .threatexchange, .hma: ""
+        case .hashLabels: "hash,labels\n"
+        }
+    }
+
+    /// One line for the entry, with its newline.
+    public func line(_ entry: BankEntry) -> String {
+        switch format {
+        case .threatexchange:
+            let date = UnixTime.isoDate(entry.addedAt)
+            return "\(entry.signal.value),\(entry.id),\(date),\(CSV.quoted(entry.labels.joined(separator: " ")))\n"
+        case .hma:
+            return "\(entry.signal.type.rawValue) \(entry.signal.value)\n"
+        case .hashLabels:
+            return "\(entry.signal.value),\(CSV.quoted(entry.labels.joined(separator: " ")))\n"
+        }
+    }
+}
+
+/// RFC 4180 fields of one line.
+enum CSV {
+    static func fields(of line: some StringProtocol) throws(BulwarkError) -> [String] {
+        var fields: [String] = []
+        var field: [UInt8] = []
+        var inQuotes = false
+        var quotedField = false
+        var bytes = Array(line.utf8)
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if inQuotes {
+                if c == UInt8(ascii: "\"") {
+                    if i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "\"") {
+                        field.append(c)
+                        i += 1
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    field.append(c)
+                }
+            } else if c == UInt8(ascii: ",") {
+                fields.append(String(decoding: field, as: UTF8.self).trimmingSpaces)
+                field.removeAll(keepingCapacity: true)
+                quotedField = false
+            } else if c == UInt8(ascii: "\"") && field.allSatisfy({ $0 == 0x20 }) && !quotedField {
+                field.removeAll(keepingCapacity: true)
+                inQuotes = true
+                quotedField = true
+            } else {
+                field.append(c)
+            }
+            i += 1
+        }
+        guard !inQuotes else {
+            throw BulwarkError(.invalidData, "unterminated quoted field", offset: bytes.count)
+        }
+        fields.append(String(decoding: field, as: UTF8.self).trimmingSpaces)
+        return fields
+    }
+
+    static func quoted(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return field }
+        return "\"" + field.replacingAll("\"", with: "\"\"") + "\""
+    }
+}
+
+/// Calendar dates of Unix times, without Foundation.
+public enum UnixTime {
+    /// `YYYY-MM-DD` (UTC) of a Unix time in seconds.
+    public static func isoDate(_ seconds: Int64) -> String {
+        let (y, m, d) = civil(days: floorDiv(seconds, 86_400))
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` of a Unix time in seconds.
+    public static func isoDateTime(_ seconds: Int64) -> String {
+        let days = floorDiv(seconds, 86_400)
+        let rest = seconds - days * 86_400
+        return "\(isoDate(seconds))T\(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2))Z"
+    }
+
+    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        a >= 0 ? a / b : -((-a + b - 1) / b)
+    }
+
+    private static func pad(_ v: Int64, _ width: Int) -> String {
+        let s = String(v)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+
+    /// Howard Hinnant's days-from-civil inverse.
+    private static func civil(days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        let scalars = unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end && (scalars[start] == " " || scalars[start] == "\t" || scalars[start] == "\r") {
+            start = scalars.index(after: start)
+        }
+        while end > start {
+            let before = scalars.index(before: end)
+            guard scalars[before] == " " || scalars[before] == "\t" || scalars[before] == "\r" else { break }
+            end = before
+        }
+        return String(String.UnicodeScalarView(scalars[start..<end]))
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import BulwarkBankFiles
+import BulwarkBanks
+import BulwarkCore
+
+struct MatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "match",
+        abstract: "Match hashes against the banks: one JSON line per query with the decision and every match.",
+        discussion: """
+            Decision: violating when a block bank that is not quarantined matched (verified known \
+            content), review when only quarantined block banks matched, none when nothing matched \
+            or an allow bank did (a known false positive: the block matches are listed but not \
+            acted on). PDQ hashes of quality below \(BankSet.minimumPDQQuality) are not matched.
+            """
+    )
+
+    @OptionGroup var banks: BankDirectoryOption
+
+    @Option(name: .customLong("bank"), help: "Match against this bank only (repeatable). Default: every bank.")
+    var only: [String] = []
+
+    @Option(name: .customLong("hash"), help: "A hash to match, TYPE:HEX (pdq:…, md5:…, sha256:…); repeatable.")
+    var hashes: [String] = []
+
+    func validate() throws {
+        guard !hashes.isEmpty else { throw ValidationError("give at least one --hash TYPE:HEX") }
+    }
+
+    func run() throws {
+        let store = try banks.open(writable: false)
+        let names = only.isEmpty ? nil : Set(only)
+        for name in only where store.banks.banks[name] == nil {
+            throw ValidationError("no bank named \"\(name)\"")
+        }
+        var out: [UInt8] = []
+        for query in hashes {
+            let parts = query.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let type = SignalType(name: parts[0]) else {
+                throw ValidationError("--hash takes TYPE:HEX (pdq, md5 or sha256), not \"\(query)\"")
+            }
+            let signal = try Signal(type, parts[1])
+            var media = MediaHashes()
+            switch type {
+            case .pdq: media.pdq = signal.pdq
+            case .md5: media.md5 = signal.value
+            case .sha256: media.sha256 = signal.value
+            }
+            let outcome = store.banks.match(media, banks: names)
+            out.removeAll(keepingCapacity: true)
+            out.append(contentsOf: "{\"query\":".utf8)
+            appendJSONString(signal.description, to: &out)
+            appendOutcome(outcome, to: &out)
+            out.append(UInt8(ascii: "}"))
+            print(String(decoding: out, as: UTF8.self))
+        }
+    }
+}
+
+/// `,"decision":…,"allow_listed":…,"matches":[…]` for a match outcome.
+func appendOutcome(_ outcome: MatchOutcome, to out: inout [UInt8]) {
+    out.append(contentsOf: ",\"decision\":\"\(outcome.decision.rawValue)\"".utf8)
+    out.append(contentsOf: ",\"allow_listed\":\(!outcome.allowedBy.isEmpty)".utf8)
+    if outcome.lowQualityPDQ { out.append(contentsOf: ",\"pdq_not_matched\":\"quality below \(BankSet.minimumPDQQuality)\"".utf8) }
+    out.append(contentsOf: ",\"matches\":[".utf8)
+    for (i, m) in outcome.matches.enumerated() {
+        if i > 0 { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: "{\"bank\":".utf8)
+        appendJSONString(m.bank.name, to: &out)
+        out.append(contentsOf: ",\"kind\":\"\(m.bank.kind.rawValue)\",\"quarantined\":\(m.bank.quarantined)".utf8)
+        out.append(contentsOf: ",\"entry\":\(m.entry.id),\"type\":\"\(m.entry.signal.type.rawValue)\",\"value\":\"\(m.entry.signal.value)\"".utf8)
+        out.append(contentsOf: ",\"distance\":\(m.distance),\"labels\":[".utf8)
+        for (k, l) in m.labels.enumerated() {
+            if k > 0 { out.append(UInt8(ascii: ",")) }
+            appendJSONString(l, to: &out)
+        }
+        out.append(contentsOf: "],\"source\":".utf8)
+        appendJSONString(m.entry.source, to: &out)
+        out.append(contentsOf: ",\"provenance\":".utf8)
+        appendJSONString(m.entry.provenance, to: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+    out.append(UInt8(ascii: "]"))
+}

@@ -1,0 +1,153 @@
+import BulwarkBanks
+import BulwarkCore
+import Testing
+
+func pdq(_ h: PDQHash) -> Signal { Signal(pdq: h) }
+
+struct BankSetTests {
+    func banks() throws -> BankSet {
+        var set = BankSet()
+        _ = try set.create(Bank(name: "gifct", labels: ["category:dissemination"], createdAt: 1))
+        _ = try set.create(Bank(name: "noisy", quarantined: true, createdAt: 1))
+        _ = try set.create(Bank(name: "strict", pdqThreshold: 8, createdAt: 1))
+        _ = try set.create(Bank(name: "fp", kind: .allow, createdAt: 1))
+        return set
+    }
+
+    @Test func addIsIdempotentAndMergesLabels() throws {
+        var set = try banks()
+        var rng = TestRandom(1)
+        let h = rng.hash()
+        let (first, e1) = try set.add(bank: "gifct", signal: pdq(h), labels: ["group:a"], at: 10)
+        guard case .added(let entry) = first else { Issue.record("not added"); return }
+        #expect(e1.count == 1)
+        let (again, e2) = try set.add(bank: "gifct", signal: pdq(h), labels: ["group:a"], at: 11)
+        #expect(again == .unchanged(entry))
+        #expect(e2.isEmpty)
+        let (relabelled, e3) = try set.add(bank: "gifct", signal: pdq(h), labels: ["group:b"], at: 12)
+        #expect(e3.count == 1)
+        if case .unchanged(let e) = relabelled { #expect(e.labels == ["group:a", "group:b"]) }
+        #expect(set.activeCount(bank: "gifct") == 1)
+        // The same hash in another bank is another entry.
+        _ = try set.add(bank: "noisy", signal: pdq(h), at: 13)
+        #expect(set.entries.count == 2)
+    }
+
+    @Test func decisionsFollowTheBanksPolicies() throws {
+        var set = try banks()
+        var rng = TestRandom(2)
+        let verified = rng.hash(), noisy = rng.hash(), allowed = rng.hash(), far = rng.hash()
+        _ = try set.add(bank: "gifct", signal: pdq(verified), at: 1)
+        _ = try set.add(bank: "noisy", signal: pdq(noisy), at: 1)
+        _ = try set.add(bank: "gifct", signal: pdq(allowed), at: 1)
+        _ = try set.add(bank: "fp", signal: pdq(allowed), at: 1)
+        _ = try set.add(bank: "strict", signal: pdq(far), at: 1)
+
+        let v = set.match(MediaHashes(pdq: rng.near(verified, distance: 20), pdqQuality: 90))
+        #expect(v.decision == .violating)
+        #expect(v.matches.map(\.distance) == [20])
+        #expect(v.matches.first?.labels == ["category:dissemination"])
+
+        #expect(set.match(MediaHashes(pdq: rng.near(noisy, distance: 5), pdqQuality: 90)).decision == .review)
+        // A known false positive: the block match is reported, not acted on.
+        let a = set.match(MediaHashes(pdq: rng.near(allowed, distance: 2), pdqQuality: 90))
+        #expect(a.decision == .none)
+        #expect(a.allowedBy.count == 1)
+        #expect(a.blockMatches.count == 1)
+        // Per-bank thresholds: 8 for "strict".
+        #expect(set.match(MediaHashes(pdq: rng.near(far, distance: 8), pdqQuality: 90)).decision == .violating)
+        #expect(set.match(MediaHashes(pdq: rng.near(far, distance: 9), pdqQuality: 90)).decision == .none)
+        // The radius: 31 matches, 32 does not.
+        #expect(set.match(MediaHashes(pdq: rng.near(verified, distance: 31))).decision == .violating)
+        #expect(set.match(MediaHashes(pdq: rng.near(verified, distance: 32))).decision == .none)
+        // Low-quality hashes are not matched.
+        let low = set.match(MediaHashes(pdq: verified, pdqQuality: 20))
+        #expect(low.decision == .none && low.lowQualityPDQ)
+        // Only the banks asked for.
+        #expect(set.match(MediaHashes(pdq: verified), banks: ["noisy"]).matches.isEmpty)
+    }
+
+    @Test func quarantiningAndUnquarantining() throws {
+        var set = try banks()
+        var rng = TestRandom(3)
+        let h = rng.hash()
+        _ = try set.add(bank: "gifct", signal: pdq(h), at: 1)
+        #expect(set.match(MediaHashes(pdq: h)).decision == .violating)
+        var bank = try #require(set.banks["gifct"])
+        bank.quarantined = true
+        let events = try set.update(bank)
+        #expect(events.count == 1)
+        #expect(set.match(MediaHashes(pdq: h)).decision == .review)
+        bank.kind = .allow
+        do {
+            _ = try set.update(bank)
+            Issue.record("a bank's kind changed")
+        } catch {
+            #expect(error.field == "kind")
+        }
+    }
+
+    @Test func exactHashesAndRemoval() throws {
+        var set = try banks()
+        let md5 = try Signal(.md5, "D41D8CD98F00B204E9800998ECF8427E")
+        #expect(md5.value == "d41d8cd98f00b204e9800998ecf8427e")
+        let sha = try Signal(.sha256, String(repeating: "ab", count: 32))
+        _ = try set.add(bank: "gifct", signal: md5, at: 1)
+        _ = try set.add(bank: "gifct", signal: sha, at: 1)
+        #expect(set.match(MediaHashes(md5: md5.value)).decision == .violating)
+        #expect(set.match(MediaHashes(sha256: sha.value)).decision == .violating)
+        let (removed, events) = try set.remove(bank: "gifct", signal: md5, at: 5)
+        #expect(removed?.removedAt == 5)
+        #expect(events.count == 1)
+        #expect(set.match(MediaHashes(md5: md5.value)).decision == .none)
+        let again = try set.remove(bank: "gifct", signal: md5, at: 6)
+        #expect(again.0 == nil)
+        // History is kept; re-adding makes a new entry.
+        _ = try set.add(bank: "gifct", signal: md5, at: 7)
+        #expect(set.entries.filter { $0.signal == md5 }.count == 2)
+        #expect(set.match(MediaHashes(md5: md5.value)).decision == .violating)
+    }
+
+    @Test func invalidInputIsRefused() throws {
+        var set = try banks()
+        #expect(throws: BulwarkError.self) { try Bank(name: "") }
+        #expect(throws: BulwarkError.self) { try Bank(name: "has space") }
+        #expect(throws: BulwarkError.self) { try Bank(name: "x", pdqThreshold: 200) }
+        #expect(throws: BulwarkError.self) { try Signal(.md5, "abc") }
+        #expect(throws: BulwarkError.self) { try Signal(.pdq, String(repeating: "z", count: 64)) }
+        let zero = try Signal(.md5, String(repeating: "0", count: 32))
+        do {
+            _ = try set.add(bank: "missing", signal: zero, at: 1)
+            Issue.record("added to a missing bank")
+        } catch { #expect(error.field == "bank") }
+        do {
+            _ = try set.add(bank: "gifct", signal: zero, labels: ["two words"], at: 1)
+            Issue.record("a label with a space was accepted")
+        } catch { #expect(error.field == "labels") }
+    }
+
+    @Test func snapshotRoundTrip() throws {
+        var set = try banks()
+        var rng = TestRandom(4)
+        var hashes: [PDQHash] = []
+        for i in 0..<3000 {
+            let h = rng.hash()
+            hashes.append(h)
+            _ = try set.add(bank: i % 2 == 0 ? "gifct" : "noisy", signal: pdq(h), labels: ["n:\(i % 7)"], source: "list", provenance: "line \(i)", at: Int64(i))
+        }
+        _ = try set.add(bank: "gifct", signal: Signal(.md5, String(repeating: "1", count: 32)), at: 1)
+        for h in hashes.prefix(100) { _ = try set.remove(bank: "gifct", signal: pdq(h), at: 99) }
+        let bytes = set.snapshot(sequence: 1234)
+        let (loaded, sequence) = try BankSet.load(snapshot: bytes)
+        #expect(sequence == 1234)
+        #expect(loaded.banks == set.banks)
+        #expect(loaded.entries == set.entries)
+        for h in hashes.prefix(300) {
+            #expect(loaded.match(MediaHashes(pdq: h)) == set.match(MediaHashes(pdq: h)))
+        }
+        var damaged = bytes
+        damaged[damaged.count / 3] ^= 0x40
+        #expect(throws: BulwarkError.self) { try BankSet.load(snapshot: damaged) }
+        #expect(throws: BulwarkError.self) { try BankSet.load(snapshot: Array(bytes.prefix(100))) }
+    }
+}

@@ -1,0 +1,213 @@
+import BulwarkBanks
+import BulwarkCore
+import Foundation
+import Testing
+
+/// Seeded generator for test data.
+struct TestRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func hash() -> PDQHash { PDQHash(words: (next(), next(), next(), next())) }
+    mutating func near(_ hash: PDQHash, distance: Int) -> PDQHash {
+        var bits = Array(0..<256)
+        var out = hash
+        for i in 0..<distance {
+            bits.swapAt(i, i + Int(next() % UInt64(256 - i)))
+            out = out.flipping(bit: bits[i])
+        }
+        return out
+    }
+}
+
+func bruteForce(_ entries: [(PDQHash, UInt64)], _ query: PDQHash, radius: Int) -> [PDQIndex.Match] {
+    entries.compactMap { h, id in
+        let d = h.distance(to: query)
+        return d <= radius ? PDQIndex.Match(id: id, distance: d) : nil
+    }.sorted { ($0.distance, $0.id) < ($1.distance, $1.id) }
+}
+
+/// The shared data's PDQ hash lists (from the reference implementation's tests).
+func sharedHashes(_ name: String) throws -> [PDQHash] {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    let path = url.deletingLastPathComponent().path + "/shared/data/pdq/reg-test-input/" + name
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    return try text.split(separator: "\n").map { line in
+        try #require(PDQHash(hex: line.trimmingCharacters(in: .whitespaces)), "\(name): \(line)")
+    }
+}
+
+struct PDQHashTests {
+    @Test func hexLayoutIsTheReferences() throws {
+        // The first hex digit holds bits 255 ... 252, the last bits 3 ... 0.
+        let top = try #require(PDQHash(hex: "8" + String(repeating: "0", count: 63)))
+        #expect(top.bit(255))
+        #expect(top.bitCount == 1)
+        let low = try #require(PDQHash(hex: String(repeating: "0", count: 63) + "1"))
+        #expect(low.bit(0))
+        #expect(low.words.0 == 1)
+        let sample = "f162eb9daab170c0567fe3632d9a5548c5612982dd5e374a7424ebbc8a835c95"
+        #expect(PDQHash(hex: sample)?.hex == sample)
+        #expect(PDQHash(hex: sample.uppercased())?.hex == sample)
+        #expect(PDQHash(hex: String(sample.dropLast())) == nil)
+        #expect(PDQHash(hex: "g" + sample.dropFirst()) == nil)
+    }
+
+    @Test func distanceCountsDifferingBits() throws {
+        var rng = TestRandom(1)
+        let a = rng.hash()
+        for d in [0, 1, 7, 31, 32, 128, 256] {
+            let b = rng.near(a, distance: d)
+            #expect(a.distance(to: b) == d)
+            #expect(b.distance(to: a) == d)
+        }
+    }
+}
+
+struct PDQIndexTests {
+    /// Random hashes with near-duplicates planted around some queries.
+    func fixture(count: Int, queries: Int, seed: UInt64) -> (entries: [(PDQHash, UInt64)], queries: [PDQHash]) {
+        var rng = TestRandom(seed)
+        var entries: [(PDQHash, UInt64)] = (0..<count).map { (rng.hash(), UInt64($0 + 1)) }
+        var qs: [PDQHash] = []
+        for q in 0..<queries {
+            let query = rng.hash()
+            qs.append(query)
+            for d in [0, 1, q % 32, 15, 16, 30, 31, 32, 33, 40, 47, 48, 64] {
+                entries.append((rng.near(query, distance: d), UInt64(entries.count + 1)))
+            }
+        }
+        return (entries, qs)
+    }
+
+    @Test(arguments: [0, 1, 15, 16, 31, 32, 47, 48, 63, 64, 100])
+    func answersEqualBruteForce(radius: Int) {
+        let (entries, queries) = fixture(count: 30_000, queries: 40, seed: UInt64(radius) + 7)
+        var index = PDQIndex()
+        index.insert(contentsOf: entries)
+        index.rebuild()
+        #expect(index.pendingCount == 0)
+        for q in queries {
+            #expect(index.search(q, radius: radius) == bruteForce(entries, q, radius: radius), "radius \(radius)")
+        }
+    }
+
+    @Test func theReferenceHaystackAndNeedles() throws {
+        let haystack = try sharedHashes("haystack.txt")
+        let needles = try sharedHashes("needles.txt")
+        #expect(haystack.count == 1350 && needles.count == 100)
+        let entries = haystack.enumerated().map { ($0.element, UInt64($0.offset)) }
+        var index = PDQIndex()
+        index.insert(contentsOf: entries)
+        index.rebuild()
+        var total = 0
+        for needle in needles + haystack.prefix(50) {
+            let expected = bruteForce(entries, needle, radius: 31)
+            total += expected.count
+            #expect(index.search(needle, radius: 31) == expected)
+        }
+        #expect(total >= 50)  // every haystack query finds at least itself
+    }
+
+    @Test func incrementalInsertAndRemoveWithoutRebuilding() {
+        let (entries, queries) = fixture(count: 20_000, queries: 20, seed: 3)
+        var index = PDQIndex()
+        // Half built into the tables, the rest added one by one (pending, then rebuilt
+        // automatically past the pending limit).
+        index.insert(contentsOf: entries.prefix(10_000))
+        index.rebuild()
+        var live = Array(entries.prefix(10_000))
+        for e in entries.dropFirst(10_000) {
+            index.insert(e.0, id: e.1)
+            live.append(e)
+        }
+        #expect(index.count == entries.count)
+        for q in queries { #expect(index.search(q, radius: 31) == bruteForce(live, q, radius: 31)) }
+        // Remove every third entry; answers follow.
+        var removed = 0
+        for (i, e) in entries.enumerated() where i % 3 == 0 {
+            let wasThere = index.remove(e.0, id: e.1)
+            #expect(wasThere)
+            removed += 1
+        }
+        let gone = index.remove(entries[0].0, id: entries[0].1)  // already gone
+        let wrongID = index.remove(entries[1].0, id: 999_999_999)
+        #expect(!gone && !wrongID)
+        live = entries.enumerated().filter { $0.offset % 3 != 0 }.map(\.element)
+        #expect(index.count == entries.count - removed)
+        for q in queries { #expect(index.search(q, radius: 31) == bruteForce(live, q, radius: 31)) }
+        index.rebuild()
+        #expect(index.slotCount == live.count)
+        for q in queries { #expect(index.search(q, radius: 31) == bruteForce(live, q, radius: 31)) }
+    }
+
+    @Test func duplicateHashesUnderDifferentIds() {
+        var rng = TestRandom(9)
+        let h = rng.hash()
+        var index = PDQIndex()
+        let near = rng.near(h, distance: 3)
+        let entries: [(PDQHash, UInt64)] = [(h, 1), (h, 2), (near, 3)]
+        index.insert(contentsOf: entries)
+        index.rebuild()
+        #expect(index.search(h, radius: 0).map(\.id) == [1, 2])
+        #expect(index.search(h, radius: 31).map(\.id) == [1, 2, 3])
+        let removed = index.remove(h, id: 2)
+        #expect(removed)
+        #expect(index.search(h, radius: 31).map(\.id) == [1, 3])
+    }
+
+    @Test func savedIndexLoadsWithTheSameAnswers() throws {
+        let (entries, queries) = fixture(count: 5_000, queries: 10, seed: 5)
+        var index = PDQIndex()
+        index.insert(contentsOf: entries)
+        index.rebuild()
+        index.insert(queries[0], id: 1_000_000)  // one pending slot
+        let removed = index.remove(entries[3].0, id: entries[3].1)  // one dead slot
+        #expect(removed)
+        let bytes = index.serialized()
+        let loaded = try PDQIndex(serialized: bytes)
+        #expect(loaded.count == index.count)
+        #expect(loaded.pendingCount == 1)
+        for q in queries { #expect(loaded.search(q, radius: 31) == index.search(q, radius: 31)) }
+        #expect(loaded.serialized() == bytes)
+    }
+
+    @Test func damagedIndexFilesAreErrors() throws {
+        let (entries, _) = fixture(count: 2_000, queries: 2, seed: 6)
+        var index = PDQIndex()
+        index.insert(contentsOf: entries)
+        index.rebuild()
+        let bytes = index.serialized()
+        for cut in [0, 7, 47, bytes.count / 2, bytes.count - 1] {
+            #expect(throws: BulwarkError.self, "cut at \(cut)") { try PDQIndex(serialized: Array(bytes.prefix(cut))) }
+        }
+        var rng = TestRandom(11)
+        for _ in 0..<20 {
+            var damaged = bytes
+            let at = Int(rng.next() % UInt64(bytes.count))
+            damaged[at] ^= UInt8(1 + rng.next() % 255)
+            do {
+                _ = try PDQIndex(serialized: damaged)
+                Issue.record("a flipped byte at \(at) was accepted")
+            } catch {
+                #expect(error.code == .invalidData)
+                #expect(error.offset != nil)
+            }
+        }
+        #expect(throws: BulwarkError.self) { try PDQIndex(serialized: Array("not an index at all, just some text....!!!!!!!!!!".utf8)) }
+    }
+
+    @Test func emptyIndexAnswersNothing() throws {
+        let index = PDQIndex()
+        #expect(index.search(.zero, radius: 256).isEmpty)
+        let loaded = try PDQIndex(serialized: index.serialized())
+        #expect(loaded.count == 0)
+    }
+}
