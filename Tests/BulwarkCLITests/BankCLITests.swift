@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+
+struct BankCommandTests {
+    let pdqA = "f162eb9daab170c0567fe3632d9a5548c5612982dd5e374a7424ebbc8a835c95"
+    let pdqB = "98736629670cc19fc9f23862f66cce1f599e32c78e236c78619d202e9e66c157"
+
+    func directory(_ name: String) -> String {
+        let path = NSTemporaryDirectory() + "bulwark-cli-banks-\(name)-\(UInt32.random(in: 0...UInt32.max))"
+        try? FileManager.default.removeItem(atPath: path)
+        return path
+    }
+
+    @Test func importMatchExportRoundTrip() throws {
+        let banks = directory("roundtrip")
+        defer { try? FileManager.default.removeItem(atPath: banks) }
+        let list = banks + ".csv"
+        defer { try? FileManager.default.removeItem(atPath: list) }
+        // A ThreatExchange-style list with a header and one bad row on line 3.
+        try """
+            indicator,descriptor_id,added_on,labels
+            \(pdqA),101,2021-01-02,group:example category:dissemination
+            not-a-hash,102,2021-01-02,x
+            \(pdqB),103,2021-01-03,group:example
+
+            """.write(toFile: list, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["bank", "create", "gifct", "--banks", banks]).status == 0)
+        let first = try CLI.run(["bank", "import", "gifct", list, "--format", "te", "--type", "pdq", "--banks", banks])
+        #expect(first.status == 0)
+        #expect(first.stdout.contains("2 added, 0 unchanged, 1 bad rows"))
+        #expect(first.stderr.contains("line 3"))
+        // Idempotent.
+        let second = try CLI.run(["bank", "import", "gifct", list, "--format", "te", "--type", "pdq", "--banks", banks])
+        #expect(second.stdout.contains("0 added, 2 unchanged, 1 bad rows"))
+        // --strict imports nothing when a row is bad.
+        #expect(try CLI.run(["bank", "create", "other", "--banks", banks]).status == 0)
+        let strict = try CLI.run(["bank", "import", "other", list, "--format", "te", "--type", "pdq", "--strict", "--banks", banks])
+        #expect(strict.status != 0)
+
+        // A near-duplicate of A (3 bits flipped in the last digit: 5 -> a) matches.
+        let nearA = String(pdqA.dropLast()) + "a"
+        let match = try CLI.run(["match", "--hash", "pdq:\(nearA)", "--banks", banks])
+        #expect(match.status == 0)
+        let result = try #require(try CLI.lines(match.stdout).first)
+        #expect(result["decision"] as? String == "violating")
+        let matches = try #require(result["matches"] as? [[String: Any]])
+        #expect(matches.count == 1)
+        #expect(matches.first?["distance"] as? Int == 4)
+        #expect((matches.first?["labels"] as? [String])?.contains("group:example") == true)
+        #expect((matches.first?["provenance"] as? String)?.contains("line 2") == true)
+
+        // Allow-listing it turns the decision to none.
+        #expect(try CLI.run(["bank", "create", "fp", "--allow", "--banks", banks]).status == 0)
+        #expect(try CLI.run(["bank", "add", "fp", "--type", "pdq", pdqA, "--banks", banks]).status == 0)
+        let allowed = try CLI.lines(try CLI.run(["match", "--hash", "pdq:\(nearA)", "--banks", banks]).stdout)
+        #expect(allowed.first?["decision"] as? String == "none")
+        #expect(allowed.first?["allow_listed"] as? Bool == true)
+
+        // Quarantine: review only (query B, which the allow bank does not hold).
+        #expect(try CLI.run(["bank", "update", "gifct", "--quarantined", "true", "--banks", banks]).status == 0)
+        let quarantined = try CLI.lines(try CLI.run(["match", "--hash", "pdq:\(pdqB)", "--banks", banks]).stdout)
+        #expect(quarantined.first?["decision"] as? String == "review")
+
+        // Export in each format; re-importing an export into a new bank gives the same list.
+        for format in ["te", "hma", "hash-labels"] {
+            let out = try CLI.run(["bank", "export", "gifct", "--format", format, "--banks", banks])
+            #expect(out.status == 0)
+            #expect(out.stdout.contains(pdqA) && out.stdout.contains(pdqB))
+            let file = banks + "-export.\(format)"
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            try out.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+            let copy = "copy-\(format)"
+            #expect(try CLI.run(["bank", "create", copy, "--banks", banks]).status == 0)
+            let imported = try CLI.run(["bank", "import", copy, file, "--format", format, "--type", "pdq", "--banks", banks])
+            #expect(imported.stdout.contains("2 added, 0 unchanged, 0 bad rows"), "\(format): \(imported.stdout)")
+        }
+        let listing = try CLI.run(["bank", "list", "--json", "--banks", banks])
+        let rows = try CLI.lines(listing.stdout)
+        #expect(rows.count == 6)
+        let gifct = try #require(rows.first { $0["name"] as? String == "gifct" })
+        #expect(gifct["quarantined"] as? Bool == true)
+        #expect((gifct["entries"] as? [String: Int])?["pdq"] == 2)
+
+        // Removal.
+        #expect(try CLI.run(["bank", "remove", "gifct", "--type", "pdq", pdqB, "--banks", banks]).status == 0)
+        let gone = try CLI.lines(try CLI.run(["match", "--hash", "pdq:\(pdqB)", "--bank", "gifct", "--banks", banks]).stdout)
+        #expect(gone.first?["decision"] as? String == "none")
+    }
+
+    @Test func badInputIsAClearError() throws {
+        let banks = directory("bad")
+        defer { try? FileManager.default.removeItem(atPath: banks) }
+        let noBank = try CLI.run(["bank", "add", "nobank", "--type", "md5", String(repeating: "0", count: 32), "--banks", banks])
+        #expect(noBank.status != 0)
+        #expect(noBank.stderr.contains("no bank named \"nobank\""))
+        #expect(try CLI.run(["bank", "create", "bad name", "--banks", banks]).status != 0)
+        #expect(try CLI.run(["bank", "create", "b", "--banks", banks]).status == 0)
+        let short = try CLI.run(["bank", "add", "b", "--type", "pdq", "abc", "--banks", banks])
+        #expect(short.status != 0)
+        #expect(short.stderr.contains("64 hex digits"))
+        let query = try CLI.run(["match", "--hash", "pdq", "--banks", banks])
+        #expect(query.status != 0)
+        #expect(try CLI.run(["match", "--hash", "md5:\(String(repeating: "0", count: 32))", "--banks", banks + "-missing"]).status != 0)
+    }
+}
