@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "bulwark", targets: ["bulwark"]),
         .library(name: "BulwarkCore", targets: ["BulwarkCore"]),
         .library(name: "BulwarkText", targets: ["BulwarkText"]),
+        .library(name: "BulwarkMedia", targets: ["BulwarkMedia"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -23,17 +24,29 @@ let package = Package(
         .target(name: "BulwarkCore", swiftSettings: upcoming),
         // Normalisation, language id, indicators, links, near-duplicates, classifier, decision: no I/O.
         .target(name: "BulwarkText", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
+        // Debian's image codecs: libjpeg-turbo's TurboJPEG API, libpng, libwebp (scripts/setup.sh installs them).
+        .systemLibrary(
+            name: "CImageCodecs",
+            providers: [.apt(["libturbojpeg0-dev", "libjpeg62-turbo-dev", "libpng-dev", "libwebp-dev"])]
+        ),
+        // C glue for libpng, whose errors longjmp: Swift cannot be on the stack when they do.
+        .target(name: "CImageShims", dependencies: ["CImageCodecs"]),
+        // Image decoding with limits, PDQ (pure Swift, bit-exact with the reference), MD5 and SHA-256.
+        .target(
+            name: "BulwarkMedia", dependencies: ["BulwarkCore", "CImageCodecs", "CImageShims"], swiftSettings: upcoming),
         // The command-line interface: reads files, calls the libraries, writes output.
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "BulwarkCore", "BulwarkText",
+                "BulwarkCore", "BulwarkText", "BulwarkMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
         ),
         .testTarget(name: "BulwarkCoreTests", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         .testTarget(name: "BulwarkTextTests", dependencies: ["BulwarkText", "BulwarkCore"], swiftSettings: upcoming),
+        .testTarget(
+            name: "BulwarkMediaTests", dependencies: ["BulwarkMedia"], exclude: ["Fixtures"], swiftSettings: upcoming),
         // End-to-end: runs the built `bulwark` binary on real files.
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: upcoming),
     ],
