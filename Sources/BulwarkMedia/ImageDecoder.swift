@@ -83,13 +83,15 @@ public struct ImageDecoder: Sendable {
             let status = tjDecompress2(handle, base, UInt(data.count), out.baseAddress, width, 0, height, format.rawValue, 0)
             if status != 0 {
                 let message = errorText(handle)
-                if tjGetErrorCode(handle) == TJERR_WARNING.rawValue {
-                    // libjpeg's warnings are survivable damage, except running out of data.
-                    if message.contains("Premature end") {
-                        throw ImageError(.truncated, "the data ends inside the image (\(message))", format: .jpeg, offset: data.count)
-                    }
-                } else {
+                guard tjGetErrorCode(handle) == TJERR_WARNING.rawValue else {
                     throw ImageError(.corrupt, "libjpeg-turbo: \(message)", format: .jpeg)
+                }
+                // libjpeg's warnings are survivable damage (Pillow decodes such files too), except
+                // running out of data: then the rest of the image is made up.
+                if !header.hasEndMarker(data) {
+                    throw ImageError(
+                        .truncated, "the data ends inside the image (libjpeg-turbo: \(message))", format: .jpeg,
+                        offset: data.count)
                 }
             }
         }

@@ -9,6 +9,8 @@ struct JPEGHeader: Sendable, Hashable {
     var components = 0
     var orientation: Orientation = .up
     var hasAdobeSegment = false
+    /// Offset of the first start-of-scan marker.
+    var scanStart = 0
 
     init(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) {
         func fail(_ code: ImageError.Code, _ message: String, _ offset: Int) -> ImageError {
@@ -75,12 +77,25 @@ struct JPEGHeader: Sendable, Hashable {
                 guard width > 0 && height > 0 else {
                     throw fail(.corrupt, "the frame header declares \(width)×\(height) pixels", start)
                 }
+                scanStart = start
                 return
             default:
                 break
             }
             i = end
         }
+    }
+
+    /// Whether an end-of-image marker follows the first scan. In entropy-coded data 0xFF is always
+    /// followed by 0x00 or a restart marker, so 0xFF 0xD9 there is the real end; a file cut short
+    /// has none.
+    func hasEndMarker(_ data: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = scanStart
+        while i + 1 < data.count {
+            if data[i] == 0xFF && data[i + 1] == 0xD9 { return true }
+            i += 1
+        }
+        return false
     }
 
     /// Orientation from an APP1 payload holding "Exif\0\0" and a TIFF structure; nil when absent or malformed.
