@@ -257,6 +257,11 @@ public struct ImageDecoder: Sendable {
                 format: format, offset: data.count)
         }
         let raster = i
+        if channels == 3 && maxval == 255 {
+            // The common case is the raster itself.
+            let raw = UnsafeBufferPointer(rebasing: data[raster..<(raster + needed)])
+            return RGBImage(width: width, height: height, pixels: Array(raw))
+        }
         let pixels = try buffer(width * height * 3) { (out) throws(ImageError) in
             let samples = width * height * channels
             // One table from sample value to 8 bits for every maxval but 255 and 65535.

@@ -29,14 +29,22 @@ public struct PDQDihedralResult: Sendable, Hashable {
 public struct PDQScratch: Sendable {
     var first: [Float] = []
     var second: [Float] = []
+    /// Running sums of the column pass, one per column.
+    var sums: [Float] = []
+    /// The 64×64 downsample.
+    var block = [Float](repeating: 0, count: 64 * 64)
+    /// The DCT's intermediate product, 16×64.
+    var partial = [Float](repeating: 0, count: 16 * 64)
 
     public init() {}
 
-    mutating func reserve(_ count: Int) {
+    mutating func reserve(rows: Int, cols: Int) {
+        let count = rows * cols
         if first.count < count {
             first = [Float](repeating: 0, count: count)
             second = [Float](repeating: 0, count: count)
         }
+        if sums.count < cols { sums = [Float](repeating: 0, count: cols) }
     }
 }
 
@@ -112,36 +120,39 @@ public struct PDQHasher: Sendable {
         let cols = image.width
         guard rows >= Self.minimumSide && cols >= Self.minimumSide else { return nil }
         let count = rows * cols
-        scratch.reserve(count)
-        var block = [Float](repeating: 0, count: 64 * 64)
+        scratch.reserve(rows: rows, cols: cols)
         image.pixels.withUnsafeBufferPointer { rgb in
             scratch.first.withUnsafeMutableBufferPointer { a in
                 scratch.second.withUnsafeMutableBufferPointer { b in
-                    block.withUnsafeMutableBufferPointer { out in
-                        guard let rgb = rgb.baseAddress, let a = a.baseAddress, let b = b.baseAddress,
-                            let out = out.baseAddress
-                        else { return }
-                        switch luma {
-                        case .float32: Self.lumaFloat32(rgb, count, a)
-                        case .float64: Self.lumaFloat64(rgb, count, a)
-                        }
-                        if rows == 64 && cols == 64 && !dihedral {
-                            out.update(from: a, count: 64 * 64)
-                        } else {
-                            let alongRows = Self.windowSize(cols)
-                            let alongCols = Self.windowSize(rows)
-                            for _ in 0..<2 {
-                                Self.boxAlongRows(a, b, rows, cols, alongRows)
-                                Self.boxAlongColumns(b, a, rows, cols, alongCols)
+                    scratch.sums.withUnsafeMutableBufferPointer { sums in
+                        scratch.block.withUnsafeMutableBufferPointer { out in
+                            guard let rgb = rgb.baseAddress, let a = a.baseAddress, let b = b.baseAddress,
+                                let sums = sums.baseAddress, let out = out.baseAddress
+                            else { return }
+                            switch luma {
+                            case .float32: Self.lumaFloat32(rgb, count, a)
+                            case .float64: Self.lumaFloat64(rgb, count, a)
                             }
-                            Self.decimate(a, rows, cols, out)
+                            if rows == 64 && cols == 64 && !dihedral {
+                                out.update(from: a, count: 64 * 64)
+                            } else {
+                                let alongRows = Self.windowSize(cols)
+                                let alongCols = Self.windowSize(rows)
+                                for _ in 0..<2 {
+                                    Self.boxAlongRows(a, b, rows, cols, alongRows)
+                                    Self.boxAlongColumns(b, a, rows, cols, alongCols, sums: sums)
+                                }
+                                Self.decimate(a, rows, cols, out)
+                            }
                         }
                     }
                 }
             }
         }
-        let quality = block.withUnsafeBufferPointer { Self.quality($0) }
-        block.withUnsafeBufferPointer { dct.compute(from: $0) }
+        let quality = scratch.block.withUnsafeBufferPointer { Self.quality($0) }
+        scratch.block.withUnsafeBufferPointer { block in
+            scratch.partial.withUnsafeMutableBufferPointer { partial in dct.compute(from: block, partial: partial) }
+        }
         return quality
     }
 
@@ -189,13 +200,68 @@ public struct PDQHasher: Sendable {
         }
     }
 
-    /// Box filter along each row, one row at a time, four rows interleaved for latency.
+    /// Box filter along each row. Each row's running sum is a chain of dependent additions, so
+    /// rows are taken eight at a time, one per vector lane: every lane performs exactly the
+    /// reference's operations for its row, in the same order, while the eight chains overlap.
     static func boxAlongRows(
         _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int, _ window: Int
     ) {
         let phases = BoxPhases(length: cols, window: window)
-        for i in 0..<rows {
+        var i = 0
+        while i + 8 <= rows {
+            boxRows8(input + i * cols, output + i * cols, cols, phases)
+            i += 8
+        }
+        while i < rows {
             box1D(input + i * cols, output + i * cols, phases)
+            i += 1
+        }
+    }
+
+    @inline(__always)
+    static func boxRows8(
+        _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ cols: Int, _ phases: BoxPhases
+    ) {
+        @inline(__always) func load(_ j: Int) -> SIMD8<Float> {
+            SIMD8(
+                input[j], input[cols + j], input[2 * cols + j], input[3 * cols + j], input[4 * cols + j],
+                input[5 * cols + j], input[6 * cols + j], input[7 * cols + j])
+        }
+        @inline(__always) func store(_ v: SIMD8<Float>, _ j: Int) {
+            for k in 0..<8 { output[k * cols + j] = v[k] }
+        }
+        var sum = SIMD8<Float>(repeating: 0)
+        var size = 0
+        var r = 0
+        var l = 0
+        var o = 0
+        for _ in 0..<phases.fill {
+            sum += load(r)
+            size += 1
+            r += 1
+        }
+        for _ in 0..<phases.grow {
+            sum += load(r)
+            size += 1
+            store(sum / SIMD8(repeating: Float(size)), o)
+            r += 1
+            o += 1
+        }
+        let full = SIMD8<Float>(repeating: Float(size))
+        for _ in 0..<phases.slide {
+            sum += load(r)
+            sum -= load(l)
+            store(sum / full, o)
+            l += 1
+            r += 1
+            o += 1
+        }
+        for _ in 0..<phases.shrink {
+            sum -= load(l)
+            size -= 1
+            store(sum / SIMD8(repeating: Float(size)), o)
+            l += 1
+            o += 1
         }
     }
 
@@ -240,13 +306,11 @@ public struct PDQHasher: Sendable {
     /// column-at-a-time loop, in the same order; running all columns together row by row keeps the
     /// memory access sequential and lets the compiler use vector instructions.
     static func boxAlongColumns(
-        _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int, _ window: Int
+        _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int, _ window: Int,
+        sums: UnsafeMutablePointer<Float>
     ) {
         let phases = BoxPhases(length: rows, window: window)
-        // The running sums live in the first row of the output until that row is written.
-        let sums = UnsafeMutablePointer<Float>.allocate(capacity: cols)
-        defer { sums.deallocate() }
-        sums.initialize(repeating: 0, count: cols)
+        sums.update(repeating: 0, count: cols)
         var size = 0
         var r = 0
         var l = 0
@@ -358,31 +422,30 @@ struct DCTBlock {
 
     /// C = D · A · Dᵀ. Every output is a Float32 sum over k from 0 to 63 in order, as in the
     /// reference; loops run over independent outputs innermost so that they vectorise.
-    mutating func compute(from a: UnsafeBufferPointer<Float>) {
-        var t = [Float](repeating: 0, count: 16 * 64)
+    mutating func compute(from a: UnsafeBufferPointer<Float>, partial t: UnsafeMutableBufferPointer<Float>) {
+        guard let a = a.baseAddress, let t = t.baseAddress else { return }
+        t.update(repeating: 0, count: 16 * 64)
         Self.matrix.withUnsafeBufferPointer { d in
-            t.withUnsafeMutableBufferPointer { t in
-                for i in 0..<16 {
-                    let row = t.baseAddress! + i * 64
-                    for k in 0..<64 {
-                        let dik = d[i * 64 + k]
-                        let ak = a.baseAddress! + k * 64
-                        for j in 0..<64 { row[j] += dik * ak[j] }
-                    }
+            guard let d = d.baseAddress else { return }
+            for i in 0..<16 {
+                let row = t + i * 64
+                for k in 0..<64 {
+                    let dik = d[i * 64 + k]
+                    let ak = a + k * 64
+                    for j in 0..<64 { row[j] += dik * ak[j] }
                 }
             }
         }
-        c = [Float](repeating: 0, count: 256)
         Self.transposed.withUnsafeBufferPointer { dt in
-            t.withUnsafeBufferPointer { t in
-                c.withUnsafeMutableBufferPointer { c in
-                    for i in 0..<16 {
-                        let out = c.baseAddress! + i * 16
-                        for k in 0..<64 {
-                            let tik = t[i * 64 + k]
-                            let dk = dt.baseAddress! + k * 16
-                            for j in 0..<16 { out[j] += tik * dk[j] }
-                        }
+            c.withUnsafeMutableBufferPointer { c in
+                guard let dt = dt.baseAddress, let c = c.baseAddress else { return }
+                c.update(repeating: 0, count: 256)
+                for i in 0..<16 {
+                    let out = c + i * 16
+                    for k in 0..<64 {
+                        let tik = t[i * 64 + k]
+                        let dk = dt + k * 16
+                        for j in 0..<16 { out[j] += tik * dk[j] }
                     }
                 }
             }
