@@ -97,7 +97,8 @@ public enum SHA256 {
                     forEachBlock(data, lengthBigEndian: true) { block in
                         for i in 0..<16 {
                             w[i] =
-                                UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8
+                                UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2])
+                                << 8
                                 | UInt32(block[4 * i + 3])
                         }
                         for i in 16..<64 {
@@ -137,7 +138,9 @@ public enum SHA256 {
         var out: [UInt8] = []
         out.reserveCapacity(32)
         for w in h {
-            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: w >> UInt32(shift))) }
+            for shift in stride(from: 24, through: 0, by: -8) {
+                out.append(UInt8(truncatingIfNeeded: w >> UInt32(shift)))
+            }
         }
         return out
     }

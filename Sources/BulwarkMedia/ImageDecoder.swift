@@ -61,7 +61,9 @@ public struct ImageDecoder: Sendable {
     private func decodeJPEG(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
         let header = try JPEGHeader(data)
         try limits.check(width: header.width, height: header.height, format: .jpeg)
-        guard let handle = tjInitDecompress() else { throw ImageError(.corrupt, "cannot start the JPEG decoder", format: .jpeg) }
+        guard let handle = tjInitDecompress() else {
+            throw ImageError(.corrupt, "cannot start the JPEG decoder", format: .jpeg)
+        }
         defer { tjDestroy(handle) }
         var width: Int32 = 0
         var height: Int32 = 0
@@ -80,7 +82,8 @@ public struct ImageDecoder: Sendable {
         let channels = cmyk ? 4 : 3
         let format = cmyk ? TJPF_CMYK : TJPF_RGB
         var decoded = try buffer(w * h * channels) { (out) throws(ImageError) in
-            let status = tjDecompress2(handle, base, UInt(data.count), out.baseAddress, width, 0, height, format.rawValue, 0)
+            let status = tjDecompress2(
+                handle, base, UInt(data.count), out.baseAddress, width, 0, height, format.rawValue, 0)
             if status != 0 {
                 let message = errorText(handle)
                 guard tjGetErrorCode(handle) == TJERR_WARNING.rawValue else {
@@ -223,18 +226,28 @@ public struct ImageDecoder: Sendable {
                     break
                 }
             }
-            guard i < data.count else { throw ImageError(.truncated, "the data ends before the \(name)", format: format, offset: i) }
-            guard i > before else { throw ImageError(.corrupt, "no whitespace before the \(name)", format: format, offset: i) }
+            guard i < data.count else {
+                throw ImageError(.truncated, "the data ends before the \(name)", format: format, offset: i)
+            }
+            guard i > before else {
+                throw ImageError(.corrupt, "no whitespace before the \(name)", format: format, offset: i)
+            }
             var value = 0
             var digits = 0
             while i < data.count, (0x30...0x39).contains(data[i]) {
                 value = value * 10 + Int(data[i] - 0x30)
                 digits += 1
                 i += 1
-                guard digits <= 9 else { throw ImageError(.corrupt, "the \(name) is too long a number", format: format, offset: i) }
+                guard digits <= 9 else {
+                    throw ImageError(.corrupt, "the \(name) is too long a number", format: format, offset: i)
+                }
             }
-            guard digits > 0 else { throw ImageError(.corrupt, "the \(name) is not a number", format: format, offset: i) }
-            guard i < data.count else { throw ImageError(.truncated, "the data ends after the \(name)", format: format, offset: i) }
+            guard digits > 0 else {
+                throw ImageError(.corrupt, "the \(name) is not a number", format: format, offset: i)
+            }
+            guard i < data.count else {
+                throw ImageError(.truncated, "the data ends after the \(name)", format: format, offset: i)
+            }
             return value
         }
         let width = try number("width")

@@ -37,7 +37,9 @@ struct JPEGHeader: Sendable, Hashable {
             case 0x01, 0xD0...0xD7:
                 continue  // no payload
             case 0xD8, 0xD9:
-                throw fail(.corrupt, "unexpected marker 0xFF\(String(marker, radix: 16, uppercase: true)) before the first scan", start)
+                throw fail(
+                    .corrupt,
+                    "unexpected marker 0xFF\(String(marker, radix: 16, uppercase: true)) before the first scan", start)
             case 0x00:
                 throw fail(.corrupt, "invalid marker 0xFF00", start)
             default:

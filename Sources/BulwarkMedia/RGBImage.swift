@@ -25,7 +25,9 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable {
 
     /// The format named by the first bytes, or nil.
     public static func detect(_ bytes: some RandomAccessCollection<UInt8>) -> ImageFormat? {
-        func starts(_ prefix: [UInt8]) -> Bool { bytes.count >= prefix.count && zip(bytes, prefix).allSatisfy { $0 == $1 } }
+        func starts(_ prefix: [UInt8]) -> Bool {
+            bytes.count >= prefix.count && zip(bytes, prefix).allSatisfy { $0 == $1 }
+        }
         if starts([0xFF, 0xD8, 0xFF]) { return .jpeg }
         if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
         if bytes.count >= 12 {

@@ -1,8 +1,9 @@
 import ArgumentParser
 import BulwarkCore
 import BulwarkMedia
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct HashCommand: ParsableCommand {
@@ -90,13 +91,18 @@ struct HashingPipeline {
     /// The file's bytes, refusing before reading one that is over the decoder's byte limit.
     func read(_ path: String) -> Result<[UInt8], Failure> {
         var st = stat()
-        guard stat(path, &st) == 0 else { return .failure(Failure(code: "unreadable", message: "\(path): \(errnoText())")) }
+        guard stat(path, &st) == 0 else {
+            return .failure(Failure(code: "unreadable", message: "\(path): \(errnoText())"))
+        }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             return .failure(Failure(code: "unreadable", message: "\(path): not a regular file"))
         }
         let limit = decoder.limits.maxBytes
         guard Int(st.st_size) <= limit else {
-            return .failure(Failure(code: ImageError.Code.tooLarge.description, message: "\(st.st_size) bytes, more than the limit of \(limit)"))
+            return .failure(
+                Failure(
+                    code: ImageError.Code.tooLarge.description,
+                    message: "\(st.st_size) bytes, more than the limit of \(limit)"))
         }
         do {
             return .success(try readFile(path))
@@ -125,7 +131,8 @@ struct HashingPipeline {
         if dihedral {
             let all = hasher.dihedralHashes(image, scratch: &scratch)
             variants = all
-            single = image.width == 64 && image.height == 64
+            single =
+                image.width == 64 && image.height == 64
                 ? hasher.hash(image, scratch: &scratch) : PDQResult(hash: all.hashes[0], quality: all.quality)
         } else {
             single = hasher.hash(image, scratch: &scratch)

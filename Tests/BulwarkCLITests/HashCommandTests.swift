@@ -51,7 +51,9 @@ struct HashCommandTests {
         // The C++ reference's published hash of this photo.
         let csv = try String(contentsOfFile: CLI.root + "/" + Self.pdqData + "/expected-hashes.csv", encoding: .utf8)
         let reference = try #require(
-            csv.split(separator: "\n").first { $0.hasPrefix("reg-test-input/dih/bridge-1-original.jpg,") && $0.hasSuffix(",cpp-reference") })
+            csv.split(separator: "\n").first {
+                $0.hasPrefix("reg-test-input/dih/bridge-1-original.jpg,") && $0.hasSuffix(",cpp-reference")
+            })
         #expect(Self.distance(pdq, String(reference.split(separator: ",")[1])) <= 10)
         // Its rotated copy's hash is among the photo's dihedral hashes, nearly.
         let rotated = try CLI.run(["hash", Self.pdqData + "/reg-test-input/dih/bridge-2-rotate-90.jpg"])
@@ -80,7 +82,9 @@ struct HashCommandTests {
         #expect(try CLI.lines(ok.stdout).allSatisfy { $0["pdq"] is String && $0["dihedral"] == nil })
 
         // Cut inside the compressed data: the offset is where the data ends.
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: CLI.root + "/" + Self.pdqData + "/reg-test-input/dih/bridge-1-original.jpg"))
+        let bytes = try Data(
+            contentsOf: URL(
+                fileURLWithPath: CLI.root + "/" + Self.pdqData + "/reg-test-input/dih/bridge-1-original.jpg"))
         let cut = dir.appendingPathComponent("cut.jpg").path
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: cut))
         let r = try CLI.run(["hash", cut])

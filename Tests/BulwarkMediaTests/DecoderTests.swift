@@ -36,7 +36,8 @@ struct DecoderTests {
         let image = try ImageDecoder().decode(Self.fixture(name))
         let expected = try ImageDecoder().decode(Self.fixture(name + ".ppm"))
         #expect(image.width == expected.width && image.height == expected.height)
-        #expect(Self.maxDifference(image, expected) <= 1, "\(name): max difference \(Self.maxDifference(image, expected))")
+        #expect(
+            Self.maxDifference(image, expected) <= 1, "\(name): max difference \(Self.maxDifference(image, expected))")
     }
 
     @Test func formatsAreRecognisedByTheirFirstBytes() throws {
@@ -73,7 +74,9 @@ struct DecoderTests {
         let upright = try ImageDecoder().decode(Self.fixture("orient-upright.ppm"))
         let image = try ImageDecoder().decode(bytes)
         #expect(image.width == 48 && image.height == 32)
-        #expect(Self.meanDifference(image, upright) < 2, "orientation \(n): mean difference \(Self.meanDifference(image, upright))")
+        #expect(
+            Self.meanDifference(image, upright) < 2,
+            "orientation \(n): mean difference \(Self.meanDifference(image, upright))")
         let stored = try ImageDecoder(appliesOrientation: false).decode(bytes)
         #expect(stored.width == (n >= 5 ? 32 : 48))
     }
@@ -97,14 +100,17 @@ struct DecoderTests {
             let expected = try #require(row.oriented)
             #expect(result.hash.hex == expected.pdq && result.quality == expected.quality, "\(row.name)")
             if (2...8).contains(row.orientation ?? 1) {
-                let stored = PDQHasher().hash(try ImageDecoder(appliesOrientation: false).decode(bytes), scratch: &scratch)
+                let stored = PDQHasher().hash(
+                    try ImageDecoder(appliesOrientation: false).decode(bytes), scratch: &scratch)
                 // Not applying it would be far off: the comparison can tell.
                 let distance = stored.hash.distance(to: PDQHash(hex: expected.pdq) ?? .zero)
                 #expect(distance > 31, "\(row.name): \(distance) bits without orientation")
                 report.append("\(row.name) (orientation \(row.orientation ?? 0)): \(distance) bits apart without it")
             }
         }
-        print("EXIF orientation: \(rows.count) tagged files hash as Pillow's exif_transpose; " + report.joined(separator: "; "))
+        print(
+            "EXIF orientation: \(rows.count) tagged files hash as Pillow's exif_transpose; "
+                + report.joined(separator: "; "))
     }
 
     /// From image files, our decoders then our hash: within 10 bits of the C++ reference's published
@@ -115,7 +121,9 @@ struct DecoderTests {
         var report: [String] = []
         for line in csv.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: ",").map(String.init)
-            guard fields.count == 3, fields[2] == "cpp-reference", let expected = PDQHash(hex: fields[1]) else { continue }
+            guard fields.count == 3, fields[2] == "cpp-reference", let expected = PDQHash(hex: fields[1]) else {
+                continue
+            }
             let image = try ImageDecoder().decode(Support.pdqImage(fields[0]))
             let result = PDQHasher().hash(image)
             let distance = result.hash.distance(to: expected)

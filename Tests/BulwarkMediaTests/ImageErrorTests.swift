@@ -41,8 +41,10 @@ struct ImageErrorTests {
 
     /// SOI, a baseline frame header declaring `width`×`height` with 3 components, a scan header, EOI.
     static func jpegHeader(width: UInt16, height: UInt16) -> [UInt8] {
-        let sof: [UInt8] = [0xFF, 0xC0, 0, 17, 8, UInt8(height >> 8), UInt8(height & 0xFF), UInt8(width >> 8), UInt8(width & 0xFF), 3,
-            1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0]
+        let sof: [UInt8] = [
+            0xFF, 0xC0, 0, 17, 8, UInt8(height >> 8), UInt8(height & 0xFF), UInt8(width >> 8), UInt8(width & 0xFF), 3,
+            1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0,
+        ]
         let sos: [UInt8] = [0xFF, 0xDA, 0, 12, 3, 1, 0, 2, 0x11, 3, 0x11, 0, 63, 0]
         return [0xFF, 0xD8] + sof + sos + [0x12, 0x34, 0xFF, 0xD9]
     }
@@ -103,7 +105,9 @@ struct ImageErrorTests {
     func truncatedFilesSayTruncated(path: String) throws {
         let bytes = try Support.pdqImage(path)
         let format = ImageFormat.detect(bytes)
-        let cuts = [16, 40, bytes.count / 10, bytes.count / 4, bytes.count / 2, bytes.count * 3 / 4, bytes.count * 9 / 10]
+        let cuts = [
+            16, 40, bytes.count / 10, bytes.count / 4, bytes.count / 2, bytes.count * 3 / 4, bytes.count * 9 / 10,
+        ]
         for cut in cuts {
             let error = Self.code(Array(bytes.prefix(cut)))
             #expect(error?.code == .truncated, "\(path) cut at \(cut) of \(bytes.count): \(String(describing: error))")
@@ -153,7 +157,10 @@ struct ImageErrorTests {
         webp[24] = 0
         #expect(Self.code(webp)?.code == .corrupt, "\(String(describing: Self.code(webp)))")
         // PPM and PGM headers.
-        for text in ["P6\n12 x\n255\n", "P6 0 5 255\n", "P6\n2 2\n0\n", "P5 2 2 70000\n", "P6 2 2 255x" + String(repeating: "\0", count: 12)] {
+        for text in [
+            "P6\n12 x\n255\n", "P6 0 5 255\n", "P6\n2 2\n0\n", "P5 2 2 70000\n",
+            "P6 2 2 255x" + String(repeating: "\0", count: 12),
+        ] {
             let error = Self.code(Array(text.utf8) + [UInt8](repeating: 7, count: 16))
             #expect(error?.code == .corrupt, "\(text.debugDescription): \(String(describing: error))")
         }
@@ -181,7 +188,10 @@ struct ImageErrorTests {
                 if kind != 2 {
                     for _ in 0..<Int.random(in: 1...8, using: &g) {
                         let at = Int.random(in: 0..<bytes.count, using: &g)
-                        bytes[at] = kind == 0 ? bytes[at] ^ UInt8(1 << Int.random(in: 0..<8, using: &g)) : UInt8.random(in: 0...255, using: &g)
+                        bytes[at] =
+                            kind == 0
+                            ? bytes[at] ^ UInt8(1 << Int.random(in: 0..<8, using: &g))
+                            : UInt8.random(in: 0...255, using: &g)
                     }
                 }
                 if kind >= 2 { bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &g))) }

@@ -42,10 +42,12 @@ struct PDQConformanceTests {
             let out = try Support.temporaryDirectory("pdq-reference")
             let r = try Support.run("python3", ["scripts/pdq-reference.py", "--out", out])
             guard r.status == 0 else {
-                return .failure(ReferenceError(message: "scripts/pdq-reference.py exited with \(r.status): \(r.stderr)"))
+                return .failure(
+                    ReferenceError(message: "scripts/pdq-reference.py exited with \(r.status): \(r.stderr)"))
             }
             func expected(_ value: Any?) -> Expected? {
-                guard let o = value as? [String: Any], let pdq = o["pdq"] as? String, let quality = o["quality"] as? Int,
+                guard let o = value as? [String: Any], let pdq = o["pdq"] as? String,
+                    let quality = o["quality"] as? Int,
                     let dihedral = o["dihedral"] as? [String], let dq = o["dihedral_quality"] as? Int
                 else { return nil }
                 return Expected(pdq: pdq, quality: quality, dihedral: dihedral, dihedralQuality: dq)
@@ -56,7 +58,9 @@ struct PDQConformanceTests {
                     let name = o["name"] as? String, let ppm = o["ppm"] as? String,
                     let width = o["width"] as? Int, let height = o["height"] as? Int,
                     let float64 = expected(o["float64"]), let float32 = expected(o["float32"])
-                else { return .failure(ReferenceError(message: "unexpected line from scripts/pdq-reference.py: \(line)")) }
+                else {
+                    return .failure(ReferenceError(message: "unexpected line from scripts/pdq-reference.py: \(line)"))
+                }
                 var row = Row(name: name, ppm: ppm, width: width, height: height, float64: float64, float32: float32)
                 if let n = o["exif_orientation"] as? Int, let oriented = o["oriented"] as? [String: Any],
                     let pdq = oriented["pdq"] as? String, let quality = oriented["quality"] as? Int
@@ -92,16 +96,21 @@ struct PDQConformanceTests {
             } else {
                 let distance = result.hash.distance(to: PDQHash(hex: expected.pdq) ?? .zero)
                 Issue.record(
-                    "\(row.name), luma \(luma): \(result.hash) quality \(result.quality); reference \(expected.pdq) quality \(expected.quality); \(distance) bits differ")
+                    "\(row.name), luma \(luma): \(result.hash) quality \(result.quality); reference \(expected.pdq) quality \(expected.quality); \(distance) bits differ"
+                )
             }
             let dihedral = hasher.dihedralHashes(image, scratch: &scratch)
             if dihedral.hashes.map(\.hex) == expected.dihedral && dihedral.quality == expected.dihedralQuality {
                 dihedralMatches += 1
             } else {
-                Issue.record("\(row.name), luma \(luma), dihedral: \(dihedral.hashes.map(\.hex)); reference \(expected.dihedral)")
+                Issue.record(
+                    "\(row.name), luma \(luma), dihedral: \(dihedral.hashes.map(\.hex)); reference \(expected.dihedral)"
+                )
             }
         }
-        print("PDQ conformance, luma \(luma): \(matches)/\(rows.count) hashes and \(dihedralMatches)/\(rows.count) sets of 8 dihedral hashes identical to the reference")
+        print(
+            "PDQ conformance, luma \(luma): \(matches)/\(rows.count) hashes and \(dihedralMatches)/\(rows.count) sets of 8 dihedral hashes identical to the reference"
+        )
         #expect(matches == rows.count && dihedralMatches == rows.count)
     }
 
