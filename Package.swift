@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "BulwarkCore", targets: ["BulwarkCore"]),
         .library(name: "BulwarkText", targets: ["BulwarkText"]),
         .library(name: "BulwarkBanks", targets: ["BulwarkBanks"]),
+        .library(name: "BulwarkMedia", targets: ["BulwarkMedia"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -28,11 +29,21 @@ let package = Package(
         .target(name: "BulwarkBanks", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         // Banks kept in a directory: event log and snapshot (file I/O).
         .target(name: "BulwarkBankFiles", dependencies: ["BulwarkBanks", "BulwarkCore"], swiftSettings: upcoming),
+        // Debian's image codecs: libjpeg-turbo's TurboJPEG API, libpng, libwebp (scripts/setup.sh installs them).
+        .systemLibrary(
+            name: "CImageCodecs",
+            providers: [.apt(["libturbojpeg0-dev", "libjpeg62-turbo-dev", "libpng-dev", "libwebp-dev"])]
+        ),
+        // C glue for libpng, whose errors longjmp: Swift cannot be on the stack when they do.
+        .target(name: "CImageShims", dependencies: ["CImageCodecs"]),
+        // Image decoding with limits, PDQ (pure Swift, bit-exact with the reference), MD5 and SHA-256.
+        .target(
+            name: "BulwarkMedia", dependencies: ["BulwarkCore", "CImageCodecs", "CImageShims"], swiftSettings: upcoming),
         // The command-line interface: reads files, calls the libraries, writes output.
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles",
+                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -40,6 +51,8 @@ let package = Package(
         .testTarget(name: "BulwarkCoreTests", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         .testTarget(name: "BulwarkTextTests", dependencies: ["BulwarkText", "BulwarkCore"], swiftSettings: upcoming),
         .testTarget(name: "BulwarkBanksTests", dependencies: ["BulwarkBanks", "BulwarkBankFiles", "BulwarkCore"], swiftSettings: upcoming),
+        .testTarget(
+            name: "BulwarkMediaTests", dependencies: ["BulwarkMedia", "BulwarkCore"], exclude: ["Fixtures"], swiftSettings: upcoming),
         // End-to-end: runs the built `bulwark` binary on real files.
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: upcoming),
     ],

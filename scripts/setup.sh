@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Installs what Bulwark needs on a fresh Debian machine with the Swift toolchain, idempotently:
 # Python's py3langid (its language-id model is loaded from the installed package and exported to
-# .bulwark/models/langid.bin; nothing is downloaded from a model hub and no model is committed).
+# .bulwark/models/langid.bin; nothing is downloaded from a model hub and no model is committed);
+# Debian's image codec headers for BulwarkMedia (libjpeg-turbo, libpng, libwebp); and, for the PDQ
+# conformance tests and benchmark, the pdqhash package (Meta's C++ PDQ) with NumPy and Pillow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY3LANGID_VERSION=0.4.0
+PDQHASH_VERSION=0.2.8
+PILLOW_VERSION=13.0.0
+NUMPY_VERSION=2.4.6
+IMAGE_DEV_PACKAGES=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev)
 MODEL=.bulwark/models/langid.bin
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -18,10 +24,35 @@ if ! command -v python3 >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip python3-numpy >/dev/null
 fi
 
+missing=()
+for package in "${IMAGE_DEV_PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]} from Debian's packages" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+pip_install() {
+    python3 -m pip install -q "$@" 2>/dev/null || python3 -m pip install -q --break-system-packages "$@"
+}
+
+if ! python3 -c "import numpy" 2>/dev/null; then
+    echo "setup: installing numpy==$NUMPY_VERSION from PyPI" >&2
+    pip_install "numpy==$NUMPY_VERSION"
+fi
+if ! python3 -c "import PIL, sys; sys.exit(0 if PIL.__version__ == '$PILLOW_VERSION' else 1)" 2>/dev/null; then
+    echo "setup: installing Pillow==$PILLOW_VERSION from PyPI" >&2
+    pip_install "Pillow==$PILLOW_VERSION"
+fi
+if ! python3 -c "import pdqhash, sys; sys.exit(0 if pdqhash.__version__ == '$PDQHASH_VERSION' else 1)" 2>/dev/null; then
+    echo "setup: installing pdqhash==$PDQHASH_VERSION from PyPI" >&2
+    pip_install "pdqhash==$PDQHASH_VERSION"
+fi
+
 if ! python3 -c "import py3langid, sys; sys.exit(0 if py3langid.__version__ == '$PY3LANGID_VERSION' else 1)" 2>/dev/null; then
     echo "setup: installing py3langid==$PY3LANGID_VERSION from PyPI" >&2
-    python3 -m pip install -q "py3langid==$PY3LANGID_VERSION" 2>/dev/null \
-        || python3 -m pip install -q --break-system-packages "py3langid==$PY3LANGID_VERSION"
+    pip_install "py3langid==$PY3LANGID_VERSION"
 fi
 
 if [ ! -s "$MODEL" ] || [ scripts/export-langid-model.py -nt "$MODEL" ]; then

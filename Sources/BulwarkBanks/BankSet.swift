@@ -227,11 +227,18 @@ public struct BankSet: Sendable {
             if let quality = hashes.pdqQuality, quality < Self.minimumPDQQuality {
                 lowQuality = true
             } else if let radius = selected.map(\.pdqThreshold).max() {
-                for m in pdqIndex.search(pdq, radius: radius) {
-                    guard let entry = entry(m.id), let bank = self.banks[entry.bank],
-                        names == nil || names!.contains(bank.name), m.distance <= bank.pdqThreshold
+                // The hash and its variants (rotations, mirror images): each entry once, nearest.
+                var nearest: [UInt64: Int] = [:]
+                for query in [pdq] + hashes.pdqVariants {
+                    for m in pdqIndex.search(query, radius: radius) where m.distance < nearest[m.id] ?? Int.max {
+                        nearest[m.id] = m.distance
+                    }
+                }
+                for (id, distance) in nearest {
+                    guard let entry = entry(id), let bank = self.banks[entry.bank],
+                        names == nil || names!.contains(bank.name), distance <= bank.pdqThreshold
                     else { continue }
-                    found.append(BankMatch(entry: entry, bank: bank, distance: m.distance))
+                    found.append(BankMatch(entry: entry, bank: bank, distance: distance))
                 }
             }
         }
@@ -252,12 +259,18 @@ public struct BankSet: Sendable {
 public struct MediaHashes: Sendable, Hashable {
     public var pdq: PDQHash?
     public var pdqQuality: Int?
+    /// More PDQ hashes of the same media to match (the rotations and mirror images).
+    public var pdqVariants: [PDQHash]
     public var md5: String?
     public var sha256: String?
 
-    public init(pdq: PDQHash? = nil, pdqQuality: Int? = nil, md5: String? = nil, sha256: String? = nil) {
+    public init(
+        pdq: PDQHash? = nil, pdqQuality: Int? = nil, pdqVariants: [PDQHash] = [], md5: String? = nil,
+        sha256: String? = nil
+    ) {
         self.pdq = pdq
         self.pdqQuality = pdqQuality
+        self.pdqVariants = pdqVariants
         self.md5 = md5
         self.sha256 = sha256
     }
@@ -303,7 +316,7 @@ extension PDQIndex {
         for slot in 0..<slotCount where (live[slot / 64] >> UInt64(slot % 64)) & 1 == 1 {
             body(
                 ids[slot],
-                PDQHash(words: (hashWords[4 * slot], hashWords[4 * slot + 1], hashWords[4 * slot + 2], hashWords[4 * slot + 3])))
+                PDQHash(words: SIMD4(hashWords[4 * slot], hashWords[4 * slot + 1], hashWords[4 * slot + 2], hashWords[4 * slot + 3])))
         }
     }
 }

@@ -64,10 +64,10 @@ public struct PDQIndex: Sendable {
     /// pending (a bulk load that calls `rebuild()` at its end).
     public mutating func insert(_ hash: PDQHash, id: UInt64, deferringRebuild: Bool = false) {
         let slot = ids.count
-        hashWords.append(hash.words.0)
-        hashWords.append(hash.words.1)
-        hashWords.append(hash.words.2)
-        hashWords.append(hash.words.3)
+        hashWords.append(hash.words[0])
+        hashWords.append(hash.words[1])
+        hashWords.append(hash.words[2])
+        hashWords.append(hash.words[3])
         ids.append(id)
         if slot / 64 >= live.count { live.append(0) }
         live[slot / 64] |= 1 << UInt64(slot % 64)
@@ -79,10 +79,10 @@ public struct PDQIndex: Sendable {
     public mutating func insert(contentsOf entries: some Sequence<(PDQHash, UInt64)>) {
         for (hash, id) in entries {
             let slot = ids.count
-            hashWords.append(hash.words.0)
-            hashWords.append(hash.words.1)
-            hashWords.append(hash.words.2)
-            hashWords.append(hash.words.3)
+            hashWords.append(hash.words[0])
+            hashWords.append(hash.words[1])
+            hashWords.append(hash.words[2])
+            hashWords.append(hash.words[3])
             ids.append(id)
             if slot / 64 >= live.count { live.append(0) }
             live[slot / 64] |= 1 << UInt64(slot % 64)
@@ -186,7 +186,7 @@ public struct PDQIndex: Sendable {
     /// Calls `body(slot, distance)` once for every live slot within `radius`.
     func forEachCandidateSlot(of hash: PDQHash, radius: Int, _ body: (Int, Int) -> Void) {
         let radius = min(max(radius, 0), 256)
-        let q = (hash.words.0, hash.words.1, hash.words.2, hash.words.3)
+        let q = (hash.words[0], hash.words[1], hash.words[2], hash.words[3])
         hashWords.withUnsafeBufferPointer { h in
             live.withUnsafeBufferPointer { live in
                 @inline(__always) func check(_ slot: Int) -> Int? {
@@ -238,7 +238,7 @@ public struct PDQIndex: Sendable {
         offsets.withUnsafeBufferPointer { o in
             postings.withUnsafeBufferPointer { p in
                 for j in 0..<Self.substrings {
-                    let query = UInt16(truncatingIfNeeded: hash[word: j / 4] >> UInt64(16 * (j % 4)))
+                    let query = UInt16(truncatingIfNeeded: hash.words[j / 4] >> UInt64(16 * (j % 4)))
                     let table = j * stride
                     let list = j * n
                     Self.forEachKey(within: within, of: query) { key in

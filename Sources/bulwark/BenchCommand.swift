@@ -1,5 +1,6 @@
 import ArgumentParser
 import BulwarkCore
+import BulwarkMedia
 import BulwarkText
 
 struct BenchCommand: ParsableCommand {
@@ -10,7 +11,10 @@ struct BenchCommand: ParsableCommand {
             Builds a corpus from the dev set's texts (a few percent violating, as on a real platform), \
             then times decode + scan + encode on one thread: warm-up, timed iterations, items/s, \
             p50/p99 per-item latency, peak RSS. Build with -c release for real figures. \
-            --write-corpus writes the corpus as JSON Lines instead, for timing `bulwark scan` end to end.
+            --write-corpus writes the corpus as JSON Lines instead, for timing `bulwark scan` end to end. \
+            --pdq DIR times PDQ hashing instead: every .ppm in DIR, --iterations times, from pixels \
+            (decode excluded) and from file bytes (decode included); compare with \
+            scripts/bench-pdq-reference.py on the same directory.
             """,
         subcommands: [BenchIndexCommand.self]
     )
@@ -33,9 +37,19 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also time each stage of the engine on its own (µs per item).")
     var stages = false
 
+    @Option(help: "Time PDQ hashing of the .ppm files in this directory instead of scanning.")
+    var pdq: String?
+
+    @Option(help: "With --pdq: luminance arithmetic, float32 (the C++ reference's) or float64 (pdqhash's).")
+    var luma: LumaOption = .float32
+
     @OptionGroup var engineOptions: EngineOptions
 
     func run() throws {
+        if let pdq {
+            try PDQBench(directory: pdq, iterations: iterations, luma: luma.value).run()
+            return
+        }
         let source = try loadItems([Resources.find(DefaultData.multilingual) ?? DefaultData.multilingual])
         let short = source.filter { $0.text.utf8.count <= maxTextBytes }
         let violating = short.filter { $0.label == .violating }.map(\.text)
@@ -179,3 +193,57 @@ struct BenchCommand: ParsableCommand {
         return "\(tenths / 10).\(tenths % 10)"
     }
 }
+
+/// `bench --pdq`: PDQ throughput on one thread, from pixels and from file bytes.
+struct PDQBench {
+    let directory: String
+    let iterations: Int
+    let luma: PDQHasher.Luma
+
+    func run() throws {
+        let names = listDirectory(directory).filter { $0.hasSuffix(".ppm") }
+        guard !names.isEmpty else { throw ValidationError("no .ppm files in \(directory)") }
+        guard iterations >= 1 else { throw ValidationError("--iterations takes 1 or more") }
+        let files = try names.map { try readFile(directory + "/" + $0) }
+        let decoder = ImageDecoder()
+        let images = try files.map { try decoder.decode($0) }
+        let megapixels = Double(images.reduce(0) { $0 + $1.width * $1.height }) / 1e6
+        let hasher = PDQHasher(luma: luma)
+        var scratch = PDQScratch()
+        var checksum = 0
+        // Warm-up: one pass, which also sizes the scratch buffer for the largest image.
+        for image in images { checksum &+= hasher.hash(image, scratch: &scratch).quality }
+        let clock = ContinuousClock()
+        var pixelRuns: [Double] = []
+        var fileRuns: [Double] = []
+        for _ in 0..<iterations {
+            let t0 = clock.now
+            for image in images { checksum &+= hasher.hash(image, scratch: &scratch).quality }
+            pixelRuns.append(seconds(clock.now - t0))
+            let t1 = clock.now
+            for file in files { checksum &+= hasher.hash(try decoder.decode(file), scratch: &scratch).quality }
+            fileRuns.append(seconds(clock.now - t1))
+        }
+        let n = Double(images.count)
+        func line(_ label: String, _ runs: [Double]) -> String {
+            let best = runs.min() ?? 0
+            let median = runs.sorted()[runs.count / 2]
+            return "\(label): \(format(n / median)) images/s, \(format(median * 1000 / n)) ms/image (median of \(runs.count); best \(format(n / best)) images/s)"
+        }
+        print("PDQ on one thread, luma \(luma): \(images.count) images, \(format(megapixels)) megapixels, \(iterations) iterations")
+        print(line("from pixels (decode excluded)", pixelRuns))
+        print(line("from file bytes (decode included)", fileRuns))
+        print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB (checksum \(checksum))")
+    }
+
+    func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    func format(_ x: Double) -> String {
+        let hundredths = Int((x * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+}
+

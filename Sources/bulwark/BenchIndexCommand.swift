@@ -161,7 +161,7 @@ struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-    mutating func hash() -> PDQHash { PDQHash(words: (next(), next(), next(), next())) }
+    mutating func hash() -> PDQHash { PDQHash(words: SIMD4(next(), next(), next(), next())) }
     /// `hash` with exactly `bits` distinct bits flipped.
     mutating func flipping(_ hash: PDQHash, bits: Int) -> PDQHash {
         var positions = Array(0..<256)

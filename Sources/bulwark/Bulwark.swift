@@ -9,6 +9,6 @@ struct Bulwark: ParsableCommand {
             Input is JSON Lines: {"id", "text", "lang"?, "type"?, ...} one item per line. \
             Output is one verdict line per item, in input order.
             """,
-        subcommands: [ScanCommand.self, EvalCommand.self, TrainCommand.self, BenchCommand.self, NormalizeCommand.self, BankCommand.self, MatchCommand.self]
+        subcommands: [ScanCommand.self, EvalCommand.self, TrainCommand.self, BenchCommand.self, NormalizeCommand.self, BankCommand.self, MatchCommand.self, HashCommand.self]
     )
 }

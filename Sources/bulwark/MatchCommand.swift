@@ -2,6 +2,7 @@ import ArgumentParser
 import BulwarkBankFiles
 import BulwarkBanks
 import BulwarkCore
+import BulwarkMedia
 
 struct MatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,8 +24,14 @@ struct MatchCommand: ParsableCommand {
     @Option(name: .customLong("hash"), help: "A hash to match, TYPE:HEX (pdq:…, md5:…, sha256:…); repeatable.")
     var hashes: [String] = []
 
+    @Flag(help: "Also match the image's rotations and mirror images (8 PDQ hashes).")
+    var dihedral = false
+
+    @Argument(help: "Image files (JPEG, PNG, WebP, PPM, PGM): hashed as by `bulwark hash`, then matched.")
+    var files: [String] = []
+
     func validate() throws {
-        guard !hashes.isEmpty else { throw ValidationError("give at least one --hash TYPE:HEX") }
+        guard !hashes.isEmpty || !files.isEmpty else { throw ValidationError("give image files or --hash TYPE:HEX") }
     }
 
     func run() throws {
@@ -54,6 +61,32 @@ struct MatchCommand: ParsableCommand {
             out.append(UInt8(ascii: "}"))
             print(String(decoding: out, as: UTF8.self))
         }
+        // Files: one line each; an unreadable or undecodable file is an error line.
+        let pipeline = HashingPipeline(luma: .float32, dihedral: dihedral)
+        var scratch = PDQScratch()
+        var failures = 0
+        for path in files {
+            out.removeAll(keepingCapacity: true)
+            out.append(contentsOf: "{\"path\":".utf8)
+            appendJSONString(path, to: &out)
+            switch pipeline.mediaHashes(path: path, scratch: &scratch) {
+            case .success(let media):
+                if let pdq = media.pdq {
+                    out.append(contentsOf: ",\"pdq\":\"\(pdq.hex)\",\"quality\":\(media.pdqQuality ?? 0)".utf8)
+                }
+                appendOutcome(store.banks.match(media, banks: names), to: &out)
+            case .failure(let error):
+                failures += 1
+                out.append(contentsOf: ",\"error\":{\"code\":".utf8)
+                appendJSONString(error.code, to: &out)
+                out.append(contentsOf: ",\"message\":".utf8)
+                appendJSONString(error.message, to: &out)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "}"))
+            print(String(decoding: out, as: UTF8.self))
+        }
+        if failures > 0 { throw ExitCode(1) }
     }
 }
 

@@ -14,7 +14,7 @@ struct TestRandom: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-    mutating func hash() -> PDQHash { PDQHash(words: (next(), next(), next(), next())) }
+    mutating func hash() -> PDQHash { PDQHash(words: SIMD4(next(), next(), next(), next())) }
     mutating func near(_ hash: PDQHash, distance: Int) -> PDQHash {
         var bits = Array(0..<256)
         var out = hash
@@ -48,11 +48,11 @@ struct PDQHashTests {
     @Test func hexLayoutIsTheReferences() throws {
         // The first hex digit holds bits 255 ... 252, the last bits 3 ... 0.
         let top = try #require(PDQHash(hex: "8" + String(repeating: "0", count: 63)))
-        #expect(top.bit(255))
-        #expect(top.bitCount == 1)
+        #expect(top[bit: 255])
+        #expect(top.popcount == 1)
         let low = try #require(PDQHash(hex: String(repeating: "0", count: 63) + "1"))
-        #expect(low.bit(0))
-        #expect(low.words.0 == 1)
+        #expect(low[bit: 0])
+        #expect(low.words[0] == 1)
         let sample = "f162eb9daab170c0567fe3632d9a5548c5612982dd5e374a7424ebbc8a835c95"
         #expect(PDQHash(hex: sample)?.hex == sample)
         #expect(PDQHash(hex: sample.uppercased())?.hex == sample)

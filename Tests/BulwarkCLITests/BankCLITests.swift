@@ -103,3 +103,31 @@ struct BankCommandTests {
         #expect(try CLI.run(["match", "--hash", "md5:\(String(repeating: "0", count: 32))", "--banks", banks + "-missing"]).status != 0)
     }
 }
+
+struct MatchFilesTests {
+    @Test func imagesMatchTheirKnownOriginalEditedRotatedOrNot() throws {
+        let banks = NSTemporaryDirectory() + "bulwark-cli-match-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: banks) }
+        let pdq = "../shared/data/pdq/"
+        let original = pdq + "bridge-mods/aaa-orig.jpg"
+        let hashed = try CLI.lines(try CLI.run(["hash", original]).stdout)
+        let hash = try #require(hashed.first?["pdq"] as? String)
+        #expect(try CLI.run(["bank", "create", "known", "--banks", banks]).status == 0)
+        #expect(try CLI.run(["bank", "add", "known", "--type", "pdq", hash, "--label", "category:dissemination", "--banks", banks]).status == 0)
+
+        let files = [
+            pdq + "bridge-mods/blur-a-little.jpg", pdq + "bridge-mods/shrink-a-lot.jpg",
+            pdq + "reg-test-input/dih/bridge-2-rotate-90.jpg", pdq + "misc-images/c.png", banks + "/missing.jpg",
+        ]
+        let plain = try CLI.run(["match"] + files + ["--banks", banks])
+        #expect(plain.status == 1)  // the missing file
+        let lines = try CLI.lines(plain.stdout)
+        #expect(lines.count == files.count)
+        #expect(lines.map { $0["decision"] as? String } == ["violating", "violating", "none", "none", nil])
+        #expect(((lines[0]["matches"] as? [[String: Any]])?.first?["distance"] as? Int ?? 99) <= 31)
+        #expect((lines[4]["error"] as? [String: Any])?["code"] as? String == "unreadable")
+        // With --dihedral the rotated copy matches too.
+        let rotated = try CLI.lines(try CLI.run(["match", "--dihedral", files[2], "--banks", banks]).stdout)
+        #expect(rotated.first?["decision"] as? String == "violating")
+    }
+}

@@ -1,0 +1,305 @@
+internal import CImageCodecs
+internal import CImageShims
+
+/// Decodes JPEG, PNG, WebP, PPM (P6) and PGM (P5) bytes to 8-bit RGB, within ``ImageLimits``.
+///
+/// The format comes from the first bytes, never from a file name. Colour handling follows what
+/// Pillow's `Image.convert("RGB")` gives, which is what the PDQ reference tools hash:
+/// - alpha is dropped, not composited (PNG tRNS, grey+alpha, RGBA; WebP alpha);
+/// - grey is copied to the three channels; palettes are expanded;
+/// - 16-bit samples (PNG, and PPM/PGM with maxval 65535) keep their high byte;
+///   PPM/PGM with another maxval are scaled to 0...255 with rounding;
+/// - CMYK and YCCK JPEGs are converted as Pillow does, with Adobe CMYK taken as inverted;
+/// - no gamma or ICC colour management.
+/// JPEG EXIF orientation (1–8) is applied, so the pixels are as the image is meant to be seen.
+public struct ImageDecoder: Sendable {
+    public var limits: ImageLimits
+    /// Whether JPEG EXIF orientation is applied (default true).
+    public var appliesOrientation: Bool
+
+    public init(limits: ImageLimits = ImageLimits(), appliesOrientation: Bool = true) {
+        self.limits = limits
+        self.appliesOrientation = appliesOrientation
+    }
+
+    public func decode(_ bytes: [UInt8]) throws(ImageError) -> RGBImage {
+        guard !bytes.isEmpty else { throw ImageError(.unsupportedFormat, "the data is empty", offset: 0) }
+        guard bytes.count <= limits.maxBytes else {
+            throw ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)")
+        }
+        guard let format = ImageFormat.detect(bytes) else {
+            let shown = bytes.prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
+            throw ImageError(
+                .unsupportedFormat, "not JPEG, PNG, WebP, PPM or PGM (first bytes \(shown))", offset: 0)
+        }
+        return try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> RGBImage in
+            switch format {
+            case .jpeg: return try decodeJPEG(data)
+            case .png: return try decodePNG(data)
+            case .webp: return try decodeWebP(data)
+            case .ppm, .pgm: return try decodePNM(data, format: format)
+            }
+        }
+    }
+
+    /// Fills a new buffer of `count` bytes through `body`, which returns how many it initialised.
+    private func buffer(
+        _ count: Int, _ body: (UnsafeMutableBufferPointer<UInt8>) throws(ImageError) -> Void
+    ) throws(ImageError) -> [UInt8] {
+        var failure: ImageError?
+        let result = [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
+            raw.initialize(repeating: 0)
+            initialized = count
+            do throws(ImageError) { try body(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return result
+    }
+
+    // MARK: JPEG
+
+    private func decodeJPEG(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
+        let header = try JPEGHeader(data)
+        try limits.check(width: header.width, height: header.height, format: .jpeg)
+        guard let handle = tjInitDecompress() else {
+            throw ImageError(.corrupt, "cannot start the JPEG decoder", format: .jpeg)
+        }
+        defer { tjDestroy(handle) }
+        var width: Int32 = 0
+        var height: Int32 = 0
+        var subsampling: Int32 = 0
+        var colorspace: Int32 = 0
+        guard let base = data.baseAddress,
+            tjDecompressHeader3(handle, base, UInt(data.count), &width, &height, &subsampling, &colorspace) == 0
+        else {
+            throw ImageError(.corrupt, "libjpeg-turbo: \(errorText(handle))", format: .jpeg)
+        }
+        // The library's view of the size is the one the buffer is allocated for.
+        try limits.check(width: Int(width), height: Int(height), format: .jpeg)
+        let w = Int(width)
+        let h = Int(height)
+        let cmyk = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
+        let channels = cmyk ? 4 : 3
+        let format = cmyk ? TJPF_CMYK : TJPF_RGB
+        var decoded = try buffer(w * h * channels) { (out) throws(ImageError) in
+            let status = tjDecompress2(
+                handle, base, UInt(data.count), out.baseAddress, width, 0, height, format.rawValue, 0)
+            if status != 0 {
+                let message = errorText(handle)
+                guard tjGetErrorCode(handle) == TJERR_WARNING.rawValue else {
+                    throw ImageError(.corrupt, "libjpeg-turbo: \(message)", format: .jpeg)
+                }
+                // libjpeg's warnings are survivable damage (Pillow decodes such files too), except
+                // running out of data: then the rest of the image is made up.
+                if !header.hasEndMarker(data) {
+                    throw ImageError(
+                        .truncated, "the data ends inside the image (libjpeg-turbo: \(message))", format: .jpeg,
+                        offset: data.count)
+                }
+            }
+        }
+        if cmyk {
+            decoded = Self.rgb(fromCMYK: decoded, inverted: header.hasAdobeSegment)
+        }
+        let image = RGBImage(width: w, height: h, pixels: decoded)
+        return appliesOrientation ? image.oriented(header.orientation) : image
+    }
+
+    private func errorText(_ handle: tjhandle) -> String {
+        guard let s = tjGetErrorStr2(handle) else { return "unknown error" }
+        return String(cString: s)
+    }
+
+    /// Pillow's CMYK to RGB: each channel is (255 - c)(255 - k) / 255, rounded as Pillow rounds.
+    /// Adobe's CMYK JPEGs store 255 - value.
+    static func rgb(fromCMYK cmyk: [UInt8], inverted: Bool) -> [UInt8] {
+        let pixels = cmyk.count / 4
+        var out = [UInt8](repeating: 0, count: pixels * 3)
+        cmyk.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for p in 0..<pixels {
+                    func ink(_ v: UInt8) -> Int { inverted ? 255 - Int(v) : Int(v) }
+                    let k = ink(src[4 * p + 3])
+                    let notK = 255 - k
+                    for c in 0..<3 {
+                        let t = ink(src[4 * p + c]) * notK + 128
+                        let product = ((t >> 8) + t) >> 8
+                        dst[3 * p + c] = UInt8(clamping: notK - product)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    // MARK: PNG
+
+    private func decodePNG(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
+        let maxSide = UInt32(clamping: limits.maxDimension)
+        var result = bw_png_result()
+        bw_png_read_info(data.baseAddress, data.count, maxSide, &result)
+        try check(result)
+        let w = Int(result.width)
+        let h = Int(result.height)
+        try limits.check(width: w, height: h, format: .png)
+        let pixels = try buffer(w * h * 3) { (out) throws(ImageError) in
+            bw_png_decode_rgb(data.baseAddress, data.count, maxSide, out.baseAddress, out.count, &result)
+            try check(result)
+        }
+        return RGBImage(width: w, height: h, pixels: pixels)
+    }
+
+    private func check(_ result: bw_png_result) throws(ImageError) {
+        let message = withUnsafeBytes(of: result.message) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        switch result.status {
+        case BW_PNG_OK:
+            return
+        case BW_PNG_TRUNCATED:
+            throw ImageError(.truncated, "the data ends inside the image", format: .png, offset: result.offset)
+        case BW_PNG_TOO_LARGE:
+            try limits.check(width: Int(result.width), height: Int(result.height), format: .png)
+            throw ImageError(.tooManyPixels, "\(result.width)×\(result.height) pixels", format: .png)
+        default:
+            throw ImageError(.corrupt, "libpng: \(message)", format: .png, offset: result.offset)
+        }
+    }
+
+    // MARK: WebP
+
+    private func decodeWebP(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
+        var features = WebPBitstreamFeatures()
+        let status = WebPGetFeatures(data.baseAddress, data.count, &features)
+        try check(status, what: "header")
+        if features.has_animation != 0 {
+            throw ImageError(.unsupportedFormat, "animated WebP", format: .webp)
+        }
+        let w = Int(features.width)
+        let h = Int(features.height)
+        try limits.check(width: w, height: h, format: .webp)
+        let pixels = try buffer(w * h * 3) { (out) throws(ImageError) in
+            var config = WebPDecoderConfig()
+            guard WebPInitDecoderConfig(&config) != 0 else {
+                throw ImageError(.corrupt, "libwebp: version mismatch", format: .webp)
+            }
+            config.output.colorspace = MODE_RGB
+            config.output.is_external_memory = 1
+            config.output.u.RGBA.rgba = out.baseAddress
+            config.output.u.RGBA.stride = Int32(w * 3)
+            config.output.u.RGBA.size = out.count
+            let status = WebPDecode(data.baseAddress, data.count, &config)
+            WebPFreeDecBuffer(&config.output)
+            try check(status, what: "image")
+        }
+        return RGBImage(width: w, height: h, pixels: pixels)
+    }
+
+    private func check(_ status: VP8StatusCode, what: String) throws(ImageError) {
+        switch status {
+        case VP8_STATUS_OK: return
+        case VP8_STATUS_NOT_ENOUGH_DATA:
+            throw ImageError(.truncated, "the data ends inside the \(what)", format: .webp)
+        case VP8_STATUS_UNSUPPORTED_FEATURE:
+            throw ImageError(.unsupportedFormat, "a WebP feature libwebp does not decode", format: .webp)
+        case VP8_STATUS_OUT_OF_MEMORY:
+            throw ImageError(.tooManyPixels, "libwebp ran out of memory", format: .webp)
+        default:
+            throw ImageError(.corrupt, "libwebp: invalid \(what) (status \(status.rawValue))", format: .webp)
+        }
+    }
+
+    // MARK: PPM and PGM
+
+    private func decodePNM(_ data: UnsafeBufferPointer<UInt8>, format: ImageFormat) throws(ImageError) -> RGBImage {
+        var i = 2
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0B || b == 0x0C }
+        func number(_ name: String) throws(ImageError) -> Int {
+            // Whitespace and comments, then at least one whitespace before each field.
+            let before = i
+            while i < data.count {
+                if isSpace(data[i]) {
+                    i += 1
+                } else if data[i] == UInt8(ascii: "#") {
+                    while i < data.count && data[i] != 0x0A && data[i] != 0x0D { i += 1 }
+                } else {
+                    break
+                }
+            }
+            guard i < data.count else {
+                throw ImageError(.truncated, "the data ends before the \(name)", format: format, offset: i)
+            }
+            guard i > before else {
+                throw ImageError(.corrupt, "no whitespace before the \(name)", format: format, offset: i)
+            }
+            var value = 0
+            var digits = 0
+            while i < data.count, (0x30...0x39).contains(data[i]) {
+                value = value * 10 + Int(data[i] - 0x30)
+                digits += 1
+                i += 1
+                guard digits <= 9 else {
+                    throw ImageError(.corrupt, "the \(name) is too long a number", format: format, offset: i)
+                }
+            }
+            guard digits > 0 else {
+                throw ImageError(.corrupt, "the \(name) is not a number", format: format, offset: i)
+            }
+            guard i < data.count else {
+                throw ImageError(.truncated, "the data ends after the \(name)", format: format, offset: i)
+            }
+            return value
+        }
+        let width = try number("width")
+        let height = try number("height")
+        let maxval = try number("maximum value")
+        guard (1...65535).contains(maxval) else {
+            throw ImageError(.corrupt, "maximum value \(maxval) is not in 1...65535", format: format, offset: i)
+        }
+        guard isSpace(data[i]) else {
+            throw ImageError(.corrupt, "no whitespace after the maximum value", format: format, offset: i)
+        }
+        i += 1
+        try limits.check(width: width, height: height, format: format)
+        let channels = format == .ppm ? 3 : 1
+        let sampleBytes = maxval > 255 ? 2 : 1
+        let needed = width * height * channels * sampleBytes
+        guard data.count - i >= needed else {
+            throw ImageError(
+                .truncated, "the pixels need \(needed) bytes after the header, the data has \(data.count - i)",
+                format: format, offset: data.count)
+        }
+        let raster = i
+        if channels == 3 && maxval == 255 {
+            // The common case is the raster itself.
+            let raw = UnsafeBufferPointer(rebasing: data[raster..<(raster + needed)])
+            return RGBImage(width: width, height: height, pixels: Array(raw))
+        }
+        let pixels = try buffer(width * height * 3) { (out) throws(ImageError) in
+            let samples = width * height * channels
+            // One table from sample value to 8 bits for every maxval but 255 and 65535.
+            var table: [UInt8] = []
+            if maxval != 255 && maxval != 65535 {
+                table = (0...maxval).map { UInt8((($0 * 255) + maxval / 2) / maxval) }
+            }
+            for s in 0..<samples {
+                let v: UInt8
+                if sampleBytes == 1 {
+                    let raw = data[raster + s]
+                    v = maxval == 255 ? raw : table[min(Int(raw), maxval)]
+                } else {
+                    let hi = data[raster + 2 * s]
+                    v = maxval == 65535 ? hi : table[min(Int(hi) << 8 | Int(data[raster + 2 * s + 1]), maxval)]
+                }
+                if channels == 3 {
+                    out[s] = v
+                } else {
+                    out[3 * s] = v
+                    out[3 * s + 1] = v
+                    out[3 * s + 2] = v
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+}

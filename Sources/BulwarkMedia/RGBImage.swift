@@ -1,0 +1,99 @@
+/// An image as 8-bit RGB pixels, row-major, 3 bytes per pixel, no padding.
+public struct RGBImage: Sendable, Hashable {
+    public var width: Int
+    public var height: Int
+    /// `width * height * 3` bytes: R, G, B of the top-left pixel first.
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(width >= 0 && height >= 0 && pixels.count == width * height * 3, "pixel count does not match")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+}
+
+/// The image formats ``ImageDecoder`` reads, recognised by their first bytes.
+public enum ImageFormat: String, Sendable, Hashable, CaseIterable {
+    case jpeg
+    case png
+    case webp
+    /// Binary portable pixmap (P6).
+    case ppm
+    /// Binary portable greymap (P5).
+    case pgm
+
+    /// The format named by the first bytes, or nil.
+    public static func detect(_ bytes: some RandomAccessCollection<UInt8>) -> ImageFormat? {
+        func starts(_ prefix: [UInt8]) -> Bool {
+            bytes.count >= prefix.count && zip(bytes, prefix).allSatisfy { $0 == $1 }
+        }
+        if starts([0xFF, 0xD8, 0xFF]) { return .jpeg }
+        if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
+        if bytes.count >= 12 {
+            let riff = Array(bytes.prefix(12))
+            if riff[0..<4] == [0x52, 0x49, 0x46, 0x46] && riff[8..<12] == [0x57, 0x45, 0x42, 0x50] { return .webp }
+        }
+        if starts([0x50, 0x36]) { return .ppm }  // "P6"
+        if starts([0x50, 0x35]) { return .pgm }  // "P5"
+        return nil
+    }
+}
+
+/// EXIF orientation (tag 0x0112): how the stored pixels are turned for display.
+public enum Orientation: Int, Sendable, Hashable, CaseIterable {
+    case up = 1
+    case mirrored = 2
+    case rotated180 = 3
+    case mirroredVertically = 4
+    /// Mirrored along the main diagonal.
+    case transposed = 5
+    /// Stored turned 90° anticlockwise: displayed by turning it 90° clockwise.
+    case rotated90 = 6
+    /// Mirrored along the anti-diagonal.
+    case transversed = 7
+    /// Stored turned 90° clockwise: displayed by turning it 90° anticlockwise.
+    case rotated270 = 8
+
+    /// Whether width and height swap.
+    public var swapsSides: Bool { rawValue >= 5 }
+}
+
+extension RGBImage {
+    /// The image as it is meant to be displayed, given the orientation its pixels were stored in.
+    public func oriented(_ orientation: Orientation) -> RGBImage {
+        if orientation == .up { return self }
+        let w = width
+        let h = height
+        let outW = orientation.swapsSides ? h : w
+        let outH = orientation.swapsSides ? w : h
+        var out = [UInt8](repeating: 0, count: pixels.count)
+        pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<outH {
+                    for x in 0..<outW {
+                        // The stored pixel shown at (x, y).
+                        let sx: Int
+                        let sy: Int
+                        switch orientation {
+                        case .up: (sx, sy) = (x, y)
+                        case .mirrored: (sx, sy) = (w - 1 - x, y)
+                        case .rotated180: (sx, sy) = (w - 1 - x, h - 1 - y)
+                        case .mirroredVertically: (sx, sy) = (x, h - 1 - y)
+                        case .transposed: (sx, sy) = (y, x)
+                        case .rotated90: (sx, sy) = (y, h - 1 - x)
+                        case .transversed: (sx, sy) = (w - 1 - y, h - 1 - x)
+                        case .rotated270: (sx, sy) = (w - 1 - y, x)
+                        }
+                        let s = (sy * w + sx) * 3
+                        let d = (y * outW + x) * 3
+                        dst[d] = src[s]
+                        dst[d + 1] = src[s + 1]
+                        dst[d + 2] = src[s + 2]
+                    }
+                }
+            }
+        }
+        return RGBImage(width: outW, height: outH, pixels: out)
+    }
+}

@@ -1,0 +1,9 @@
+// The C APIs BulwarkMedia uses: TurboJPEG (libjpeg-turbo), libpng 1.6, libwebp's decoder.
+#ifndef BULWARK_CIMAGECODECS_SHIM_H
+#define BULWARK_CIMAGECODECS_SHIM_H
+
+#include <turbojpeg.h>
+#include <png.h>
+#include <webp/decode.h>
+
+#endif

@@ -1,0 +1,141 @@
+// libpng reports errors by longjmp. Everything between setjmp and longjmp stays in this file,
+// so no Swift frame is ever skipped over.
+#include "CImageShims.h"
+
+#include <png.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/// Read-only after setup; progress is recorded in the caller's result, which outlives the longjmp.
+typedef struct {
+    const uint8_t *data;
+    size_t size;
+    bw_png_result *result;
+} bw_reader;
+
+static void bw_read(png_structp png, png_bytep out, size_t length) {
+    const bw_reader *r = (const bw_reader *)png_get_io_ptr(png);
+    size_t offset = r->result->offset;
+    if (length > r->size - offset) {
+        r->result->status = BW_PNG_TRUNCATED;
+        png_error(png, "the data ends inside the image");
+    }
+    memcpy(out, r->data + offset, length);
+    r->result->offset = offset + length;
+}
+
+static void bw_error(png_structp png, png_const_charp message) {
+    const bw_reader *r = (const bw_reader *)png_get_error_ptr(png);
+    snprintf(r->result->message, sizeof r->result->message, "%s", message);
+    png_longjmp(png, 1);
+}
+
+static void bw_warning(png_structp png, png_const_charp message) {
+    (void)png;
+    (void)message;
+}
+
+static void bw_fail(bw_png_result *result, bw_png_status status, const char *message) {
+    result->status = status;
+    snprintf(result->message, sizeof result->message, "%s", message);
+}
+
+/// Header only when `out` is NULL; otherwise the whole image into `out`.
+static void bw_png_run(
+    const uint8_t *data, size_t size, uint32_t max_dimension, uint8_t *out, size_t out_size, bw_png_result *result) {
+    memset(result, 0, sizeof *result);
+    bw_reader reader = {data, size, result};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &reader, bw_error, bw_warning);
+    if (png == NULL) {
+        bw_fail(result, BW_PNG_BAD_CALL, "out of memory");
+        return;
+    }
+    png_infop info = png_create_info_struct(png);
+    if (info == NULL) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        bw_fail(result, BW_PNG_BAD_CALL, "out of memory");
+        return;
+    }
+    png_bytep *volatile rows = NULL;
+    if (setjmp(png_jmpbuf(png))) {
+        free((void *)rows);
+        png_destroy_read_struct(&png, &info, NULL);
+        if (result->status == BW_PNG_OK) {
+            result->status = BW_PNG_CORRUPT;
+        }
+        return;
+    }
+    // Dimensions are checked here against the caller's limit, so libpng's own must not stop first.
+    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+    png_set_chunk_malloc_max(png, 8u << 20);
+    png_set_chunk_cache_max(png, 1000);
+    png_set_read_fn(png, &reader, bw_read);
+    png_read_info(png, info);
+
+    png_uint_32 width = 0, height = 0;
+    int bit_depth = 0, color_type = 0;
+    png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, NULL, NULL, NULL);
+    result->width = width;
+    result->height = height;
+    if (width > max_dimension || height > max_dimension) {
+        png_destroy_read_struct(&png, &info, NULL);
+        bw_fail(result, BW_PNG_TOO_LARGE, "dimension over the limit");
+        return;
+    }
+    if (out == NULL) {
+        png_destroy_read_struct(&png, &info, NULL);
+        return;
+    }
+
+    if (color_type == PNG_COLOR_TYPE_PALETTE) {
+        png_set_palette_to_rgb(png);
+    }
+    if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) {
+        png_set_expand_gray_1_2_4_to_8(png);
+    }
+    if (bit_depth == 16) {
+        png_set_strip_16(png);
+    }
+    if (color_type == PNG_COLOR_TYPE_GRAY || color_type == PNG_COLOR_TYPE_GRAY_ALPHA) {
+        png_set_gray_to_rgb(png);
+    }
+    png_set_strip_alpha(png);
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+
+    size_t row_bytes = (size_t)width * 3;
+    if (png_get_rowbytes(png, info) != row_bytes || out_size != row_bytes * height) {
+        png_destroy_read_struct(&png, &info, NULL);
+        bw_fail(result, BW_PNG_BAD_CALL, "unexpected row layout");
+        return;
+    }
+    rows = (png_bytep *)malloc(sizeof(png_bytep) * (height > 0 ? height : 1));
+    if (rows == NULL) {
+        png_destroy_read_struct(&png, &info, NULL);
+        bw_fail(result, BW_PNG_BAD_CALL, "out of memory");
+        return;
+    }
+    for (png_uint_32 i = 0; i < height; i++) {
+        rows[i] = out + (size_t)i * row_bytes;
+    }
+    png_read_image(png, rows);
+    free((void *)rows);
+    rows = NULL;
+    png_destroy_read_struct(&png, &info, NULL);
+}
+
+void bw_png_read_info(const uint8_t *data, size_t size, uint32_t max_dimension, bw_png_result *result) {
+    bw_png_run(data, size, max_dimension, NULL, 0, result);
+}
+
+void bw_png_decode_rgb(
+    const uint8_t *data, size_t size, uint32_t max_dimension, uint8_t *out, size_t out_size, bw_png_result *result) {
+    if (out == NULL) {
+        memset(result, 0, sizeof *result);
+        bw_fail(result, BW_PNG_BAD_CALL, "no output buffer");
+        return;
+    }
+    bw_png_run(data, size, max_dimension, out, out_size, result);
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+struct HashCommandTests {
+    static let pdqData = "../shared/data/pdq"
+
+    static func digest(_ tool: String, _ path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool, path]
+        process.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(String(decoding: data, as: UTF8.self).prefix { $0 != " " })
+    }
+
+    static func bits(_ hex: String) -> [UInt8] {
+        hex.compactMap { $0.hexDigitValue }.flatMap { v in (0..<4).map { UInt8((v >> (3 - $0)) & 1) } }
+    }
+
+    static func distance(_ a: String, _ b: String) -> Int { zip(bits(a), bits(b)).filter { $0 != $1 }.count }
+
+    @Test func hashesGoodFilesAndReportsTheBadOneInPlace() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-hash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let bad = dir.appendingPathComponent("not-an-image.jpg").path
+        try Data("this is text, not a JPEG".utf8).write(to: URL(fileURLWithPath: bad))
+        let photo = Self.pdqData + "/reg-test-input/dih/bridge-1-original.jpg"
+        let png = Self.pdqData + "/misc-images/c.png"
+        let out = dir.appendingPathComponent("hashes.jsonl").path
+        let files = [photo, bad, png, "no/such/file.png"]
+
+        let r = try CLI.run(["hash", "--dihedral"] + files)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("2 of 4 files failed"))
+        let lines = try CLI.lines(r.stdout)
+        #expect(lines.map { $0["path"] as? String } == files)
+
+        let first = lines[0]
+        let pdq = try #require(first["pdq"] as? String)
+        #expect(pdq.count == 64)
+        #expect(first["quality"] as? Int == 100)
+        #expect(first["width"] as? Int == 1600 && first["height"] as? Int == 1004)
+        #expect(first["md5"] as? String == (try Self.digest("md5sum", photo)))
+        #expect(first["sha256"] as? String == (try Self.digest("sha256sum", photo)))
+        let dihedral = try #require(first["dihedral"] as? [String])
+        #expect(dihedral.count == 8 && dihedral[0] == pdq)
+        // The C++ reference's published hash of this photo.
+        let csv = try String(contentsOfFile: CLI.root + "/" + Self.pdqData + "/expected-hashes.csv", encoding: .utf8)
+        let reference = try #require(
+            csv.split(separator: "\n").first {
+                $0.hasPrefix("reg-test-input/dih/bridge-1-original.jpg,") && $0.hasSuffix(",cpp-reference")
+            })
+        #expect(Self.distance(pdq, String(reference.split(separator: ",")[1])) <= 10)
+        // Its rotated copy's hash is among the photo's dihedral hashes, nearly.
+        let rotated = try CLI.run(["hash", Self.pdqData + "/reg-test-input/dih/bridge-2-rotate-90.jpg"])
+        let rotatedHash = try #require(try CLI.lines(rotated.stdout).first?["pdq"] as? String)
+        #expect(Self.distance(rotatedHash, dihedral[1]) <= 16, "\(Self.distance(rotatedHash, dihedral[1]))")
+
+        let error = try #require(lines[1]["error"] as? [String: Any])
+        #expect(error["code"] as? String == "unsupportedFormat")
+        #expect((error["message"] as? String)?.isEmpty == false)
+        #expect(lines[1]["pdq"] == nil)
+        #expect(lines[2]["width"] as? Int == 1432 && lines[2]["pdq"] is String)
+        #expect((lines[3]["error"] as? [String: Any])?["code"] as? String == "unreadable")
+
+        // --out writes the same lines to a file.
+        let written = try CLI.run(["hash", "--dihedral", "--out", out] + files)
+        #expect(written.status != 0 && written.stdout.isEmpty)
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == r.stdout)
+    }
+
+    @Test func allGoodFilesExitZeroAndTruncationIsNamed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-hash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let photo = Self.pdqData + "/misc-images/small.jpg"
+        let ok = try CLI.run(["hash", photo, Self.pdqData + "/misc-images/modes/F.webp"])
+        #expect(ok.status == 0)
+        #expect(try CLI.lines(ok.stdout).allSatisfy { $0["pdq"] is String && $0["dihedral"] == nil })
+
+        // Cut inside the compressed data: the offset is where the data ends.
+        let bytes = try Data(
+            contentsOf: URL(
+                fileURLWithPath: CLI.root + "/" + Self.pdqData + "/reg-test-input/dih/bridge-1-original.jpg"))
+        let cut = dir.appendingPathComponent("cut.jpg").path
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: cut))
+        let r = try CLI.run(["hash", cut])
+        #expect(r.status != 0)
+        let error = try #require(try CLI.lines(r.stdout).first?["error"] as? [String: Any])
+        #expect(error["code"] as? String == "truncated")
+        #expect(error["offset"] as? Int == bytes.count / 2)
+    }
+}

@@ -1,0 +1,160 @@
+import BulwarkCore
+import BulwarkMedia
+import Foundation
+import Testing
+
+struct DecoderTests {
+    static let fixtures = Support.root + "/Tests/BulwarkMediaTests/Fixtures"
+
+    static func fixture(_ name: String) throws -> [UInt8] { try Support.read(fixtures + "/" + name) }
+
+    /// Largest difference of any sample between two images of the same size.
+    static func maxDifference(_ a: RGBImage, _ b: RGBImage) -> Int {
+        zip(a.pixels, b.pixels).reduce(0) { max($0, abs(Int($1.0) - Int($1.1))) }
+    }
+
+    static func meanDifference(_ a: RGBImage, _ b: RGBImage) -> Double {
+        Double(zip(a.pixels, b.pixels).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / Double(max(1, a.pixels.count))
+    }
+
+    /// Lossless formats give exactly the pixels Pillow's `convert("RGB")` gives (written beside each
+    /// fixture by scripts/make-image-fixtures.py): alpha dropped, palettes expanded, grey copied,
+    /// 16-bit samples reduced to their high byte.
+    @Test(arguments: [
+        "rgb.png", "rgba.png", "grey.png", "grey-alpha.png", "palette.png", "palette-transparent.png", "bilevel.png",
+        "rgb16.png", "grey16.png", "rgb16.ppm", "grey.pgm", "lossless.webp", "lossless-alpha.webp",
+    ])
+    func losslessFormatsGiveThePixelsPillowGives(name: String) throws {
+        let image = try ImageDecoder().decode(Self.fixture(name))
+        let expected = try ImageDecoder().decode(Self.fixture(name + ".ppm"))
+        #expect(image.width == 23 && image.height == 17)
+        #expect(image == expected)
+    }
+
+    /// Lossy formats: libjpeg-turbo and libwebp here against the builds inside Pillow's wheel.
+    @Test(arguments: ["lossy.webp", "rgb.jpg", "grey.jpg", "cmyk.jpg", "progressive.jpg"])
+    func lossyFormatsGiveNearlyThePixelsPillowGives(name: String) throws {
+        let image = try ImageDecoder().decode(Self.fixture(name))
+        let expected = try ImageDecoder().decode(Self.fixture(name + ".ppm"))
+        #expect(image.width == expected.width && image.height == expected.height)
+        #expect(
+            Self.maxDifference(image, expected) <= 1, "\(name): max difference \(Self.maxDifference(image, expected))")
+    }
+
+    @Test func formatsAreRecognisedByTheirFirstBytes() throws {
+        #expect(ImageFormat.detect(try Self.fixture("rgb.jpg")) == .jpeg)
+        #expect(ImageFormat.detect(try Self.fixture("rgb.png")) == .png)
+        #expect(ImageFormat.detect(try Self.fixture("lossy.webp")) == .webp)
+        #expect(ImageFormat.detect(try Self.fixture("rgb16.ppm")) == .ppm)
+        #expect(ImageFormat.detect(try Self.fixture("grey.pgm")) == .pgm)
+        #expect(ImageFormat.detect(Array("GIF89a".utf8)) == nil)
+        #expect(ImageFormat.detect([UInt8]()) == nil)
+    }
+
+    /// Each orientation maps the display's top-left corner to the right stored pixel.
+    @Test(arguments: Orientation.allCases)
+    func orientationMovesTheCornersWhereEXIFSays(orientation: Orientation) {
+        // 3×2, each pixel's red value its index.
+        let image = RGBImage(width: 3, height: 2, pixels: (0..<6).flatMap { [UInt8($0), 0, 0] })
+        let out = image.oriented(orientation)
+        #expect(out.width == (orientation.swapsSides ? 2 : 3))
+        // The stored pixel shown top left, then the one shown to its right.
+        let expected: [Orientation: (UInt8, UInt8)] = [
+            .up: (0, 1), .mirrored: (2, 1), .rotated180: (5, 4), .mirroredVertically: (3, 4),
+            .transposed: (0, 3), .rotated90: (3, 0), .transversed: (5, 2), .rotated270: (2, 5),
+        ]
+        #expect(out.pixels[0] == expected[orientation]?.0)
+        #expect(out.pixels[3] == expected[orientation]?.1)
+        #expect(out.pixels.count == 18)
+    }
+
+    /// orient-N.jpg stores one picture as EXIF orientation N expects: once applied, all eight show it.
+    @Test(arguments: 1...8)
+    func exifOrientationIsApplied(n: Int) throws {
+        let bytes = try Self.fixture("orient-\(n).jpg")
+        let upright = try ImageDecoder().decode(Self.fixture("orient-upright.ppm"))
+        let image = try ImageDecoder().decode(bytes)
+        #expect(image.width == 48 && image.height == 32)
+        #expect(
+            Self.meanDifference(image, upright) < 2,
+            "orientation \(n): mean difference \(Self.meanDifference(image, upright))")
+        let stored = try ImageDecoder(appliesOrientation: false).decode(bytes)
+        #expect(stored.width == (n >= 5 ? 32 : 48))
+    }
+
+    /// The shared set's photos tagged with EXIF orientations (exif-rotn: 1, 3, 6, 8; they are four
+    /// different shots of one scene, not one picture stored four ways): once oriented, the same hash
+    /// as the reference gives for Pillow's `ImageOps.exif_transpose` of the same file.
+    @Test func exifOrientationIsAppliedAsPillowAppliesIt() throws {
+        let rows = try PDQConformanceTests.reference.get().filter { $0.orientation != nil }
+        // Several files carry the tag with 0, which is no orientation; both sides ignore it.
+        let rotated = rows.filter { (2...8).contains($0.orientation ?? 1) }
+        #expect(Set(rotated.map { $0.orientation ?? 0 }) == [3, 6, 8])
+        var scratch = PDQScratch()
+        var report: [String] = []
+        for row in rows {
+            let bytes = try Support.pdqImage(row.name)
+            let image = try ImageDecoder().decode(bytes)
+            let swaps = (row.orientation ?? 1) >= 5
+            #expect(image.width == (swaps ? row.height : row.width), "\(row.name)")
+            let result = PDQHasher().hash(image, scratch: &scratch)
+            let expected = try #require(row.oriented)
+            #expect(result.hash.hex == expected.pdq && result.quality == expected.quality, "\(row.name)")
+            if (2...8).contains(row.orientation ?? 1) {
+                let stored = PDQHasher().hash(
+                    try ImageDecoder(appliesOrientation: false).decode(bytes), scratch: &scratch)
+                // Not applying it would be far off: the comparison can tell.
+                let distance = stored.hash.distance(to: PDQHash(hex: expected.pdq) ?? .zero)
+                #expect(distance > 31, "\(row.name): \(distance) bits without orientation")
+                report.append("\(row.name) (orientation \(row.orientation ?? 0)): \(distance) bits apart without it")
+            }
+        }
+        print(
+            "EXIF orientation: \(rows.count) tagged files hash as Pillow's exif_transpose; "
+                + report.joined(separator: "; "))
+    }
+
+    /// From image files, our decoders then our hash: within 10 bits of the C++ reference's published
+    /// hash for every image of quality 80 or more (the conformance rule for decoded files).
+    @Test func hashesOfImageFilesAreNearTheCppReference() throws {
+        let csv = String(decoding: try Support.pdqImage("expected-hashes.csv"), as: UTF8.self)
+        var checked = 0
+        var report: [String] = []
+        for line in csv.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: ",").map(String.init)
+            guard fields.count == 3, fields[2] == "cpp-reference", let expected = PDQHash(hex: fields[1]) else {
+                continue
+            }
+            let image = try ImageDecoder().decode(Support.pdqImage(fields[0]))
+            let result = PDQHasher().hash(image)
+            let distance = result.hash.distance(to: expected)
+            report.append("\(fields[0]) q\(result.quality) d\(distance)")
+            if result.quality >= 80 {
+                checked += 1
+                #expect(distance <= 10, "\(fields[0]): \(distance) bits from the C++ reference")
+            }
+        }
+        print("Distances to the cpp-reference rows: " + report.joined(separator: ", "))
+        #expect(checked == 8)
+    }
+
+    /// Our decoders against Pillow's on every image of the shared set (orientation not applied, as
+    /// Pillow does not): the PDQ hash of our pixels against the reference's hash of Pillow's.
+    @Test func decodersAgreeWithPillowOnTheSharedImages() throws {
+        let rows = try PDQConformanceTests.reference.get().filter { !$0.name.hasPrefix("generated/") }
+        #expect(rows.count == 49)
+        var identical = 0
+        var worst = 0
+        var scratch = PDQScratch()
+        for row in rows {
+            let image = try ImageDecoder(appliesOrientation: false).decode(Support.pdqImage(row.name))
+            #expect(image.width == row.width && image.height == row.height, "\(row.name)")
+            let result = PDQHasher().hash(image, scratch: &scratch)
+            let distance = result.hash.distance(to: PDQHash(hex: row.float32.pdq) ?? .zero)
+            if distance == 0 { identical += 1 }
+            worst = max(worst, distance)
+            #expect(distance <= 8, "\(row.name): \(distance) bits from the hash of Pillow's pixels")
+        }
+        print("Decoders vs Pillow: \(identical)/\(rows.count) identical hashes, at most \(worst) bits apart")
+    }
+}
