@@ -7,8 +7,8 @@
 Builds faiss.IndexBinaryMultiHash(256 bits, 16 tables, 16 bits per table) (the same
 multi-index layout as Bulwark's), answers each query alone with range_search on one
 thread, and reports build time, latency (p50, p99, max), queries/s, memory, and recall of
-the planted near-duplicates. Needs `pip install faiss-cpu numpy` (scripts/setup.sh
---bench installs them).
+the planted near-duplicates. Needs `pip install faiss-cpu==1.15.1 numpy` (not installed by
+scripts/setup.sh: the benchmark is not part of the tests).
 """
 import argparse
 import os
