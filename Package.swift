@@ -18,7 +18,14 @@ let package = Package(
         .library(name: "BulwarkMedia", targets: ["BulwarkMedia"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Policy, domain types, verdicts, the JSON Lines data contract: no I/O, no dependencies.
@@ -39,11 +46,35 @@ let package = Package(
         // Image decoding with limits, PDQ (pure Swift, bit-exact with the reference), MD5 and SHA-256.
         .target(
             name: "BulwarkMedia", dependencies: ["BulwarkCore", "CImageCodecs", "CImageShims"], swiftSettings: upcoming),
+        // Storage behind one interface: SQLite through GRDB, PostgreSQL through postgres-nio.
+        .target(
+            name: "BulwarkStore",
+            dependencies: [
+                "BulwarkCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // The HTTP service (Hummingbird 2): API, webhooks, metrics.
+        .target(
+            name: "BulwarkServer",
+            dependencies: [
+                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
         // The command-line interface: reads files, calls the libraries, writes output.
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia",
+                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
+                "BulwarkServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -53,6 +84,17 @@ let package = Package(
         .testTarget(name: "BulwarkBanksTests", dependencies: ["BulwarkBanks", "BulwarkBankFiles", "BulwarkCore"], swiftSettings: upcoming),
         .testTarget(
             name: "BulwarkMediaTests", dependencies: ["BulwarkMedia", "BulwarkCore"], exclude: ["Fixtures"], swiftSettings: upcoming),
+        .testTarget(name: "BulwarkStoreTests", dependencies: ["BulwarkStore", "BulwarkCore"], swiftSettings: upcoming),
+        .testTarget(
+            name: "BulwarkServerTests",
+            dependencies: [
+                "BulwarkServer", "BulwarkStore", "BulwarkCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: upcoming
+        ),
         // End-to-end: runs the built `bulwark` binary on real files.
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: upcoming),
     ],

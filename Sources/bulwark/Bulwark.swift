@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Bulwark: ParsableCommand {
+struct Bulwark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bulwark",
         abstract: "Find terrorist and violent-extremist content, with evidence, for a trust-and-safety team.",
@@ -9,6 +9,6 @@ struct Bulwark: ParsableCommand {
             Input is JSON Lines: {"id", "text", "lang"?, "type"?, ...} one item per line. \
             Output is one verdict line per item, in input order.
             """,
-        subcommands: [ScanCommand.self, EvalCommand.self, TrainCommand.self, BenchCommand.self, NormalizeCommand.self, BankCommand.self, MatchCommand.self, HashCommand.self]
+        subcommands: [ScanCommand.self, EvalCommand.self, TrainCommand.self, BenchCommand.self, NormalizeCommand.self, BankCommand.self, MatchCommand.self, HashCommand.self, ServeCommand.self, KeysCommand.self, AuditCommand.self]
     )
 }

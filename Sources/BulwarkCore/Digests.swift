@@ -181,3 +181,25 @@ private func forEachBlock(
         for i in 0..<(t.count / 64) { body(UnsafeBufferPointer(rebasing: t[(64 * i)..<(64 * i + 64)])) }
     }
 }
+
+/// HMAC-SHA256 (RFC 2104): signatures of webhook deliveries.
+public enum HMACSHA256 {
+    public static func authenticationCode(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var block = key.count > 64 ? SHA256.digest(key) : key
+        block += [UInt8](repeating: 0, count: 64 - block.count)
+        let inner = SHA256.digest(block.map { $0 ^ 0x36 } + message)
+        return SHA256.digest(block.map { $0 ^ 0x5c } + inner)
+    }
+
+    public static func hex(key: [UInt8], message: [UInt8]) -> String {
+        hexString(authenticationCode(key: key, message: message))
+    }
+
+    /// Compares two byte strings in time that does not depend on where they differ.
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<a.count { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+}

@@ -1,5 +1,4 @@
 import BulwarkCore
-import BulwarkMedia
 import Testing
 
 struct DigestTests {
@@ -50,5 +49,35 @@ struct DigestTests {
         let bytes = [UInt8](repeating: 0x61, count: length)
         #expect(MD5.hex(bytes) == md5)
         #expect(SHA256.hex(bytes) == sha256)
+    }
+}
+
+struct HMACTests {
+    /// RFC 4231 test cases 1, 2, 3 and 6 (a key longer than the block).
+    @Test func rfc4231Vectors() {
+        func bytes(_ hex: String) -> [UInt8] {
+            var out: [UInt8] = []
+            var it = hex.makeIterator()
+            while let a = it.next(), let b = it.next() { out.append(UInt8(String([a, b]), radix: 16)!) }
+            return out
+        }
+        #expect(
+            HMACSHA256.hex(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8))
+                == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+        #expect(
+            HMACSHA256.hex(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(
+            HMACSHA256.hex(key: [UInt8](repeating: 0xaa, count: 20), message: [UInt8](repeating: 0xdd, count: 50))
+                == "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe")
+        #expect(
+            HMACSHA256.hex(
+                key: [UInt8](repeating: 0xaa, count: 131),
+                message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))
+                == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+        #expect(bytes("0a0b") == [10, 11])
+        #expect(HMACSHA256.constantTimeEqual([1, 2, 3], [1, 2, 3]))
+        #expect(!HMACSHA256.constantTimeEqual([1, 2, 3], [1, 2, 4]))
+        #expect(!HMACSHA256.constantTimeEqual([1, 2], [1, 2, 3]))
     }
 }

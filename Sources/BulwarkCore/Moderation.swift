@@ -1,0 +1,108 @@
+/// Who may do what through the API. Each route names the roles it admits.
+public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The platform's systems: send items and reports, read verdicts.
+    case ingest
+    /// Works cases: claims and decides them.
+    case reviewer
+    /// A reviewer who also manages banks and escalations.
+    case lead
+    /// A competent authority: issues removal orders.
+    case authority
+    /// Reads the audit log and transparency figures; changes nothing.
+    case auditor
+    /// Manages keys and configuration.
+    case admin
+}
+
+/// Where a case came from.
+public enum CaseSource: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Found by Bulwark's own scan of ingested content.
+    case proactive
+    /// Reported by a user.
+    case userReport = "user_report"
+    /// Reported by a trusted flagger (DSA Article 22).
+    case trustedFlagger = "trusted_flagger"
+    /// Named in a removal order (TCO Article 3).
+    case removalOrder = "removal_order"
+}
+
+public enum CaseStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    case open
+    /// Claimed by a reviewer; the claim expires.
+    case claimed
+    case decided
+    /// Sent up to a lead.
+    case escalated
+}
+
+/// What a reviewer decides to do with an item.
+public enum ModerationAction: String, Sendable, Hashable, Codable, CaseIterable {
+    case remove
+    case restrictVisibility = "restrict_visibility"
+    case geoBlock = "geo_block"
+    case noViolation = "no_violation"
+    case escalate
+
+    /// Whether the action restricts the content (and so needs a statement of reasons).
+    public var restricts: Bool {
+        switch self {
+        case .remove, .restrictVisibility, .geoBlock: true
+        case .noViolation, .escalate: false
+        }
+    }
+}
+
+/// The order of review work, in one place.
+///
+/// priority = 100 × severity × score (severity of the top category, 0.5 when none; score the
+/// engine's 0-1)
+///          + 10 × log10(1 + reach) (followers or members of the container)
+///          + 8 × user reports + 25 × trusted-flagger reports
+///          + 1 per 10 minutes waited (computed when the queue is read, so old cases rise).
+/// A removal order puts its case above all others (+ 10,000).
+public enum ReviewPriority {
+    public static func base(
+        score: Double, category: Category?, reach: Int, userReports: Int, trustedReports: Int, removalOrder: Bool = false
+    ) -> Double {
+        let severity = category?.severity ?? 0.5
+        var p = 100 * severity * min(max(score, 0), 1)
+        p += 10 * log10Approx(Double(1 + max(reach, 0)))
+        p += 8 * Double(max(userReports, 0)) + 25 * Double(max(trustedReports, 0))
+        if removalOrder { p += 10_000 }
+        return p
+    }
+
+    /// Points per second waited.
+    public static let waitingWeight = 1.0 / 600
+
+    /// The parts of a case's priority, for showing on the case.
+    public static func parts(
+        score: Double, category: Category?, reach: Int, userReports: Int, trustedReports: Int, waitedSeconds: Int64
+    ) -> [(name: String, value: Double)] {
+        [
+            ("severity x score", 100 * (category?.severity ?? 0.5) * min(max(score, 0), 1)),
+            ("reach", 10 * log10Approx(Double(1 + max(reach, 0)))),
+            ("user reports", 8 * Double(max(userReports, 0))),
+            ("trusted flagger reports", 25 * Double(max(trustedReports, 0))),
+            ("waiting", Double(max(waitedSeconds, 0)) * waitingWeight),
+        ]
+    }
+
+    /// log10 without Foundation (ln via the binary exponent and a series).
+    static func log10Approx(_ x: Double) -> Double {
+        guard x > 0 else { return 0 }
+        let e = Double(x.exponent)
+        let m = x.significand  // [1, 2)
+        let t = (m - 1) / (m + 1)
+        let t2 = t * t
+        var term = t
+        var sum = 0.0
+        var k = 1.0
+        for _ in 0..<12 {
+            sum += term / k
+            term *= t2
+            k += 2
+        }
+        return (2 * sum + e * 0.693_147_180_559_945_3) / 2.302_585_092_994_046
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+public import Hummingbird
+
+/// An error the API answers with: a status and a JSON body
+/// `{"error": {"code", "message", "field"?, "limit"?}}`.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var field: String?
+    public var limit: Int?
+    public var headers: HTTPFields
+
+    public init(
+        _ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil, limit: Int? = nil,
+        headers: HTTPFields = [:]
+    ) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.limit = limit
+        self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var body: [String: Any] = ["code": code, "message": message]
+        if let field { body["field"] = field }
+        if let limit { body["limit"] = limit }
+        let data = try JSONSerialization.data(withJSONObject: ["error": body], options: [.sortedKeys])
+        var headers = self.headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func unauthorized(_ message: String) -> APIError {
+        APIError(.unauthorized, "unauthorized", message, headers: [.wwwAuthenticate: "Bearer"])
+    }
+    static func forbidden(_ message: String) -> APIError { APIError(.forbidden, "forbidden", message) }
+    static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
+    static func invalid(_ message: String, field: String?) -> APIError {
+        APIError(.badRequest, "invalid", message, field: field)
+    }
+    static func tooLarge(_ message: String, field: String? = nil, limit: Int) -> APIError {
+        APIError(.contentTooLarge, "too_large", message, field: field, limit: limit)
+    }
+    static func conflict(_ message: String) -> APIError { APIError(.conflict, "conflict", message) }
+
+    /// A JSON decoding failure as a 400 naming the field path.
+    static func decoding(_ error: any Error) -> APIError {
+        guard let error = error as? DecodingError else {
+            return .invalid("the body is not valid JSON (or not valid UTF-8)", field: nil)
+        }
+        func path(_ keys: [any CodingKey]) -> String? {
+            guard !keys.isEmpty else { return nil }
+            return keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+                .trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return .invalid("missing field", field: path(context.codingPath + [key]))
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return .invalid("wrong type: \(context.debugDescription)", field: path(context.codingPath))
+        case .dataCorrupted(let context):
+            return .invalid(
+                context.codingPath.isEmpty
+                    ? "the body is not valid JSON (or not valid UTF-8)" : "invalid value: \(context.debugDescription)",
+                field: path(context.codingPath))
+        @unknown default:
+            return .invalid("the body could not be decoded", field: nil)
+        }
+    }
+}

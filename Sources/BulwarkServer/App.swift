@@ -1,0 +1,264 @@
+import BulwarkCore
+public import BulwarkStore
+public import BulwarkText
+public import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+import Synchronization
+
+/// The request context: who is calling (set by the authentication middleware).
+public struct BulwarkRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var key: APIKeyRecord?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// Everything the routes share.
+public struct BulwarkService: Sendable {
+    public let store: any ModerationStore
+    public let engine: TextEngine
+    public let configuration: ServerConfiguration
+    public let clock: @Sendable () -> Int64
+    let keyCache = KeyCache()
+    let limiter: RateLimiter
+
+    public init(
+        store: any ModerationStore, engine: TextEngine, configuration: ServerConfiguration,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    ) {
+        self.store = store
+        self.engine = engine
+        self.configuration = configuration
+        self.clock = clock
+        self.limiter = RateLimiter(perSecond: configuration.rateLimitPerKey)
+    }
+
+    // MARK: Ingest
+
+    /// Validates, scans and stores items; returns the response body.
+    func ingest(_ payloads: [ItemPayload], platformDefault: String) async throws -> [UInt8] {
+        guard payloads.count <= configuration.maxBatchItems else {
+            throw APIError.tooLarge(
+                "\(payloads.count) items in one request, the limit is \(configuration.maxBatchItems)", field: "items",
+                limit: configuration.maxBatchItems)
+        }
+        var scanned: [ScannedItem] = []
+        scanned.reserveCapacity(payloads.count)
+        var scratch = EngineScratch()
+        let encoder = VerdictEncoder()
+        for (i, p) in payloads.enumerated() {
+            let at = payloads.count > 1 ? "items[\(i)]." : ""
+            let item = try validate(p, field: at, platformDefault: platformDefault)
+            let verdict = engine.scan(
+                TextItem(id: p.id, text: p.text, lang: p.lang, urls: p.urls ?? [], author: p.author, container: p.container?.id),
+                scratch: &scratch)
+            var json: [UInt8] = []
+            encoder.encode(verdict, into: &json)
+            if json.last == UInt8(ascii: "\n") { json.removeLast() }
+            let top = verdict.categories.first
+            let priority: Double? =
+                verdict.decision == .none
+                ? nil
+                : ReviewPriority.base(
+                    score: verdict.score, category: top?.name, reach: item.containerReach ?? 0, userReports: 0,
+                    trustedReports: 0)
+            scanned.append(
+                ScannedItem(
+                    item: item, decision: verdict.decision, score: verdict.score, category: top?.name,
+                    context: verdict.context?.rawValue, language: verdict.language,
+                    verdictJSON: String(decoding: json, as: UTF8.self), casePriority: priority))
+        }
+        let outcomes = try await store.ingest(scanned, now: clock())
+        var out = Array("{\"items\":[".utf8)
+        for (i, (p, o)) in zip(payloads, outcomes).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array("{\"id\":".utf8)
+            appendJSONString(p.id, to: &out)
+            out += Array(",\"item_id\":\(o.itemID),\"created\":\(o.created),\"case_id\":".utf8)
+            out += Array((o.caseID.map(String.init) ?? "null").utf8)
+            out += Array(",\"verdict\":".utf8)
+            out += Array(o.verdictJSON.utf8)
+            out.append(UInt8(ascii: "}"))
+        }
+        out += Array("]}".utf8)
+        return out
+    }
+
+    func validate(_ p: ItemPayload, field at: String, platformDefault: String) throws -> NewItem {
+        func check(_ value: String, _ name: String, max: Int) throws {
+            guard !value.isEmpty else { throw APIError.invalid("\(name) is empty", field: at + name) }
+            guard value.utf8.count <= max else {
+                throw APIError.tooLarge("\(name) is \(value.utf8.count) bytes, the limit is \(max)", field: at + name, limit: max)
+            }
+        }
+        let platform = p.platform ?? platformDefault
+        try check(platform, "platform", max: 128)
+        try check(p.id, "id", max: 256)
+        guard p.text.utf8.count <= configuration.maxTextBytes else {
+            throw APIError.tooLarge(
+                "text is \(p.text.utf8.count) bytes, the limit is \(configuration.maxTextBytes)", field: at + "text",
+                limit: configuration.maxTextBytes)
+        }
+        if let type = p.type, ItemType(rawValue: type) == nil {
+            throw APIError.invalid("unknown type \"\(type)\" (post, comment, message, profile, title)", field: at + "type")
+        }
+        let media = p.media ?? []
+        guard media.count <= configuration.maxMediaPerItem else {
+            throw APIError.tooLarge(
+                "\(media.count) media parts, the limit is \(configuration.maxMediaPerItem)", field: at + "media",
+                limit: configuration.maxMediaPerItem)
+        }
+        var decoded: [[UInt8]] = []
+        for (k, m) in media.enumerated() {
+            guard m.data.utf8.count <= (configuration.maxMediaBytes + 2) / 3 * 4 + 4 else {
+                throw APIError.tooLarge(
+                    "media part is over \(configuration.maxMediaBytes) bytes", field: at + "media[\(k)].data",
+                    limit: configuration.maxMediaBytes)
+            }
+            guard let data = Data(base64Encoded: m.data) else {
+                throw APIError.invalid("not base64", field: at + "media[\(k)].data")
+            }
+            guard data.count <= configuration.maxMediaBytes else {
+                throw APIError.tooLarge(
+                    "media part is \(data.count) bytes, the limit is \(configuration.maxMediaBytes)",
+                    field: at + "media[\(k)].data", limit: configuration.maxMediaBytes)
+            }
+            decoded.append([UInt8](data))
+        }
+        let reach = max(p.container?.followers ?? 0, p.container?.members ?? 0)
+        return NewItem(
+            platform: platform, externalID: p.id, type: p.type, text: p.text, langHint: p.lang, urls: p.urls ?? [],
+            author: p.author, containerID: p.container?.id, containerTitle: p.container?.title,
+            containerReach: p.container == nil ? nil : reach, postedAt: p.posted_at, media: decoded)
+    }
+
+    // MARK: Authentication
+
+    /// The key named by `Authorization: Bearer KEY`: 401 if none or unknown or revoked.
+    func authenticate(_ request: Request) async throws -> APIKeyRecord {
+        guard let header = request.headers[.authorization] else {
+            throw APIError.unauthorized("no API key: send Authorization: Bearer KEY")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw APIError.unauthorized("the Authorization header must be: Bearer KEY")
+        }
+        let hash = APIKeys.hash(String(parts[1]))
+        let now = clock()
+        let record: APIKeyRecord?
+        if let cached = keyCache.get(hash, now: now) {
+            record = cached
+        } else {
+            record = try await store.key(hash: hash)
+            if let record { keyCache.put(hash, record, now: now) }
+        }
+        guard let record, record.revokedAt == nil else { throw APIError.unauthorized("unknown or revoked API key") }
+        if !limiter.allow(key: record.id, now: Date().timeIntervalSince1970) {
+            throw APIError(
+                .tooManyRequests, "rate_limited",
+                "more than \(configuration.rateLimitPerKey) requests per second for this key",
+                headers: [.retryAfter: "1"])
+        }
+        return record
+    }
+
+    // MARK: Webhooks
+
+    func webhookBody(_ d: DecisionRecord, _ item: ItemRecord) -> String {
+        var out = Array("{\"event\":\"decision\",\"decision_id\":\(d.id),\"case_id\":\(d.caseID)".utf8)
+        out += Array(",\"item\":{\"platform\":".utf8)
+        appendJSONString(item.platform, to: &out)
+        out += Array(",\"id\":".utf8)
+        appendJSONString(item.externalID, to: &out)
+        out += Array("},\"action\":\"\(d.action.rawValue)\",\"category\":".utf8)
+        out += Array((d.category.map { "\"\($0.rawValue)\"" } ?? "null").utf8)
+        out += Array(",\"exemption\":".utf8)
+        if let e = d.exemption { appendJSONString(e, to: &out) } else { out += Array("null".utf8) }
+        out += Array(",\"reviewer\":".utf8)
+        appendJSONString(d.reviewer, to: &out)
+        out += Array(",\"decided_at\":\(d.createdAt)}".utf8)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Recently seen keys, so that a key is not read from the database on every request.
+/// Entries live 5 seconds: a revocation takes effect within that time.
+final class KeyCache: Sendable {
+    private let entries = Mutex<[String: (APIKeyRecord, Int64)]>([:])
+
+    func get(_ hash: String, now: Int64) -> APIKeyRecord? {
+        entries.withLock { e in
+            guard let (record, at) = e[hash], now - at < 5 else { return nil }
+            return record
+        }
+    }
+
+    func put(_ hash: String, _ record: APIKeyRecord, now: Int64) {
+        entries.withLock { e in
+            if e.count > 10_000 { e.removeAll() }
+            e[hash] = (record, now)
+        }
+    }
+}
+
+/// A token bucket per key: `perSecond` tokens a second, bursts of two seconds' worth.
+final class RateLimiter: Sendable {
+    let perSecond: Double
+    private let buckets = Mutex<[Int64: (tokens: Double, at: Double)]>([:])
+
+    init(perSecond: Double) { self.perSecond = perSecond }
+
+    func allow(key: Int64, now: Double) -> Bool {
+        guard perSecond > 0 else { return true }
+        return buckets.withLock { b in
+            let capacity = perSecond * 2
+            var bucket = b[key] ?? (capacity, now)
+            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.at) * perSecond)
+            bucket.at = now
+            guard bucket.tokens >= 1 else {
+                b[key] = bucket
+                return false
+            }
+            bucket.tokens -= 1
+            b[key] = bucket
+            return true
+        }
+    }
+}
+
+extension BulwarkService {
+    /// The HTTP application with the webhook worker alongside.
+    public func application(logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        Application(
+            router: router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "bulwark"),
+            services: [WebhookSender(service: self, logger: logger)],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+}
+
+extension BulwarkService {
+    /// Scans and stores items that did not come through HTTP (sample data, imports).
+    public func ingestNew(_ items: [NewItem]) async throws -> Int {
+        let payloads = items.map {
+            ItemPayload(
+                platform: $0.platform, id: $0.externalID, type: $0.type, text: $0.text, urls: $0.urls, lang: $0.langHint)
+        }
+        _ = try await ingest(payloads, platformDefault: "sample")
+        return payloads.count
+    }
+}
+
+extension BulwarkService {
+    /// Runs the server and the worker until SIGTERM or SIGINT (graceful shutdown).
+    public func serve(logger: Logger) async throws {
+        try await application(logger: logger).runService()
+    }
+}

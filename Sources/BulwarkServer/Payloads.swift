@@ -1,0 +1,89 @@
+import BulwarkCore
+import BulwarkStore
+import Foundation
+
+/// `POST /v1/items` accepts one item or `{"items": [...]}`.
+struct ItemPayload: Decodable, Sendable {
+    struct Container: Decodable, Sendable {
+        var id: String?
+        var title: String?
+        var kind: String?
+        var followers: Int?
+        var members: Int?
+    }
+
+    struct Media: Decodable, Sendable {
+        /// Base64 of the media bytes.
+        var data: String
+        var content_type: String?
+    }
+
+    var platform: String?
+    var id: String
+    var type: String?
+    var text: String
+    var urls: [String]?
+    var lang: String?
+    var author: String?
+    var container: Container?
+    var media: [Media]?
+    /// Unix seconds.
+    var posted_at: Int64?
+}
+
+struct ItemBatchPayload: Decodable, Sendable {
+    var items: [ItemPayload]
+}
+
+struct ReportPayload: Decodable, Sendable {
+    var platform: String?
+    /// The reported item's external id; it must have been sent to `/v1/items`, or `text`
+    /// must be given so that it can be stored now.
+    var item_id: String
+    var text: String?
+    var reporter: String
+    var trusted_flagger: Bool?
+    var reason: String
+    var note: String?
+}
+
+struct DecisionPayload: Decodable, Sendable {
+    var action: ModerationAction
+    var category: Category?
+    var exemption: String?
+    var note: String?
+}
+
+struct CaseSummary: Encodable, Sendable {
+    var id: Int64
+    var item_id: Int64
+    var external_id: String?
+    var source: String
+    var status: String
+    var priority: Double
+    var category: String?
+    var language: String?
+    var user_reports: Int
+    var trusted_reports: Int
+    var claimed_by: String?
+    var claim_until: Int64?
+    var created_at: Int64
+}
+
+struct ReportStatus: Encodable, Sendable {
+    var id: Int64
+    var status: String
+    var case_id: Int64?
+    var duplicate: Bool?
+    var created_at: Int64
+}
+
+extension CaseSummary {
+    init(_ r: CaseRecord, externalID: String? = nil) {
+        self.init(
+            id: r.id, item_id: r.itemID, external_id: externalID, source: r.source.rawValue, status: r.status.rawValue,
+            priority: (r.priority * 100).rounded() / 100, category: r.category?.rawValue, language: r.language,
+            user_reports: r.userReports, trusted_reports: r.trustedReports, claimed_by: r.claimedBy,
+            claim_until: r.claimUntil, created_at: r.createdAt)
+    }
+}

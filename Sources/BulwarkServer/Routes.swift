@@ -1,0 +1,262 @@
+import BulwarkCore
+import BulwarkStore
+import Foundation
+public import Hummingbird
+import Logging
+import NIOCore
+
+extension BulwarkService {
+    /// The API's router: thin handlers that check the caller's role, decode, call the
+    /// service or the store, and encode.
+    public func router() -> Router<BulwarkRequestContext> {
+        let router = Router(context: BulwarkRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            _ = try await store.itemCount()
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+        }
+
+        let v1 = router.group("v1")
+        v1.post("items") { request, context -> Response in
+            let key = try await require(request, [.ingest, .admin])
+            let body = try await self.body(request)
+            let payloads: [ItemPayload]
+            do {
+                if body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{"),
+                    let batch = try? JSONDecoder().decode(ItemBatchPayload.self, from: Data(body))
+                {
+                    payloads = batch.items
+                } else {
+                    payloads = [try JSONDecoder().decode(ItemPayload.self, from: Data(body))]
+                }
+            } catch {
+                throw APIError.decoding(error)
+            }
+            let out = try await ingest(payloads, platformDefault: key.name)
+            return json(out, status: .ok)
+        }
+
+        v1.post("reports") { request, context -> Response in
+            let key = try await require(request, [.ingest, .admin])
+            let p = try decode(ReportPayload.self, try await self.body(request))
+            let platform = p.platform ?? key.name
+            var item = try await store.item(platform: platform, externalID: p.item_id)
+            if item == nil {
+                guard let text = p.text else {
+                    throw APIError.notFound("item \(platform)/\(p.item_id) is unknown: send it to /v1/items or include its text")
+                }
+                _ = try await ingest([ItemPayload(platform: platform, id: p.item_id, text: text)], platformDefault: platform)
+                item = try await store.item(platform: platform, externalID: p.item_id)
+            }
+            guard let item else { throw APIError.notFound("item \(p.item_id)") }
+            guard !p.reporter.isEmpty, p.reporter.utf8.count <= 256 else {
+                throw APIError.invalid("reporter must be 1-256 bytes", field: "reporter")
+            }
+            let trusted = p.trusted_flagger ?? false
+            let base = ReviewPriority.base(
+                score: item.score, category: nil, reach: item.containerReach ?? 0, userReports: trusted ? 0 : 1,
+                trustedReports: trusted ? 1 : 0)
+            let outcome = try await store.report(
+                itemID: item.id, reporter: p.reporter, trusted: trusted, reason: p.reason, text: p.note,
+                basePriority: base, now: clock())
+            let status = ReportStatus(
+                id: outcome.report.id, status: outcome.report.status, case_id: outcome.report.caseID,
+                duplicate: outcome.duplicate, created_at: outcome.report.createdAt)
+            return try encode(status, status: outcome.duplicate ? .ok : .created)
+        }
+
+        v1.get("reports/:id") { request, context -> Response in
+            _ = try await require(request, [.ingest, .reviewer, .lead, .admin, .auditor])
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard let r = try await store.report(id: id) else { throw APIError.notFound("no report \(id)") }
+            return try encode(ReportStatus(id: r.id, status: r.status, case_id: r.caseID, duplicate: nil, created_at: r.createdAt))
+        }
+
+        v1.get("cases") { request, context -> Response in
+            _ = try await require(request, [.reviewer, .lead, .admin, .auditor])
+            var filter = CaseFilter()
+            let q = request.uri.queryParameters
+            if let v = q["queue"] {
+                guard let s = CaseSource(rawValue: String(v)) else { throw APIError.invalid("unknown queue \(v)", field: "queue") }
+                filter.source = s
+            }
+            if let v = q["status"] {
+                guard let s = CaseStatus(rawValue: String(v)) else { throw APIError.invalid("unknown status \(v)", field: "status") }
+                filter.status = s
+            }
+            if let v = q["category"] {
+                guard let c = Category(rawValue: String(v)) else { throw APIError.invalid("unknown category \(v)", field: "category") }
+                filter.category = c
+            }
+            if let v = q["language"] { filter.language = String(v) }
+            if let v = q["limit"] {
+                guard let n = Int(String(v)), (1...500).contains(n) else { throw APIError.invalid("limit is 1-500", field: "limit") }
+                filter.limit = n
+            }
+            let cases = try await store.cases(filter, now: clock())
+            return try encode(["cases": cases.map { CaseSummary($0) }])
+        }
+
+        v1.get("cases/:id") { request, context -> Response in
+            _ = try await require(request, [.reviewer, .lead, .admin, .auditor])
+            let id = try context.parameters.require("id", as: Int64.self)
+            let now = clock()
+            guard let d = try await store.caseDetail(id: id, now: now) else { throw APIError.notFound("no case \(id)") }
+            return json(caseJSON(d, now: now), status: .ok)
+        }
+
+        v1.post("cases/:id/claim") { request, context -> Response in
+            let key = try await require(request, [.reviewer, .lead])
+            let id = try context.parameters.require("id", as: Int64.self)
+            let now = clock()
+            switch try await store.claim(caseID: id, reviewer: key.name, until: now + configuration.claimSeconds, now: now) {
+            case .claimed(let until): return try encode(["claimed_until": until])
+            case .heldBy(let who, let until): throw APIError.conflict("case \(id) is claimed by \(who) until \(until)")
+            case .closed: throw APIError.conflict("case \(id) is already decided")
+            case .notFound: throw APIError.notFound("no case \(id)")
+            }
+        }
+
+        v1.post("cases/:id/decisions") { request, context -> Response in
+            let key = try await require(request, [.reviewer, .lead])
+            let id = try context.parameters.require("id", as: Int64.self)
+            let p = try decode(DecisionPayload.self, try await self.body(request))
+            if p.action.restricts && p.category == nil {
+                throw APIError.invalid("a restricting action needs the policy category", field: "category")
+            }
+            let decision = NewDecision(action: p.action, category: p.category, exemption: p.exemption, note: p.note)
+            let service = self
+            switch try await store.decide(
+                caseID: id, reviewer: key.name, decision: decision,
+                webhookBody: { d, item in service.webhookBody(d, item) }, now: clock())
+            {
+            case .decided(let d, let deliveryID):
+                var out = Array("{\"decision_id\":\(d.id),\"case_id\":\(d.caseID),\"action\":\"\(d.action.rawValue)\",\"delivery_id\":".utf8)
+                if let deliveryID { appendJSONString(deliveryID, to: &out) } else { out += Array("null".utf8) }
+                out.append(UInt8(ascii: "}"))
+                return json(out, status: .created)
+            case .heldBy(let who): throw APIError.conflict("case \(id) is claimed by \(who)")
+            case .alreadyDecided: throw APIError.conflict("case \(id) is already decided")
+            case .notFound: throw APIError.notFound("no case \(id)")
+            }
+        }
+
+        v1.get("deliveries") { request, context -> Response in
+            _ = try await require(request, [.lead, .admin, .auditor])
+            let status = request.uri.queryParameters["status"].map(String.init)
+            let list = try await store.deliveries(status: status)
+            let rows = list.map {
+                ["delivery_id": $0.deliveryID, "status": $0.status, "attempts": String($0.attempts), "last_error": $0.lastError ?? ""]
+            }
+            return try encode(["deliveries": rows])
+        }
+
+        v1.post("deliveries/:id/redeliver") { request, context -> Response in
+            _ = try await require(request, [.lead, .admin])
+            let id = try context.parameters.require("id")
+            guard try await store.redeliver(deliveryID: id, now: clock()) else { throw APIError.notFound("no delivery \(id)") }
+            return try encode(["delivery_id": id, "status": "pending"], status: .accepted)
+        }
+
+        v1.get("audit") { request, context -> Response in
+            _ = try await require(request, [.auditor, .admin])
+            let after = request.uri.queryParameters["after"].flatMap { Int64(String($0)) } ?? 0
+            let entries = try await store.auditLog(after: after, limit: 500)
+            return try encode(["entries": entries])
+        }
+        return router
+    }
+
+    // MARK: Helpers
+
+    func require(_ request: Request, _ roles: Set<Role>) async throws -> APIKeyRecord {
+        let key = try await authenticate(request)
+        guard roles.contains(key.role) else {
+            throw APIError.forbidden("this route needs one of the roles \(roles.map(\.rawValue).sorted().joined(separator: ", ")); the key has \(key.role.rawValue)")
+        }
+        return key
+    }
+
+    func body(_ request: Request) async throws -> [UInt8] {
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+            return Array(buffer.readableBytesView)
+        } catch {
+            throw APIError.tooLarge(
+                "the body is over the limit of \(configuration.maxBodyBytes) bytes", limit: configuration.maxBodyBytes)
+        }
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws -> T {
+        do { return try JSONDecoder().decode(type, from: Data(body)) } catch { throw APIError.decoding(error) }
+    }
+
+    func encode(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return json(Array(try encoder.encode(value)), status: status)
+    }
+
+    func json(_ bytes: [UInt8], status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// A case with its item, verdict, reports, decisions and the parts of its priority.
+    func caseJSON(_ d: CaseDetail, now: Int64) -> [UInt8] {
+        let r = d.record
+        var out = Array("{\"case\":".utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        out += (try? encoder.encode(CaseSummary(r, externalID: d.item.externalID))).map(Array.init) ?? Array("null".utf8)
+        out += Array(",\"priority_parts\":{".utf8)
+        let parts = ReviewPriority.parts(
+            score: d.item.score, category: r.category, reach: d.item.containerReach ?? 0, userReports: r.userReports,
+            trustedReports: r.trustedReports, waitedSeconds: now - r.createdAt)
+        for (i, part) in parts.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendJSONString(part.name, to: &out)
+            out += Array(":\((part.value * 100).rounded() / 100)".utf8)
+        }
+        out += Array("},\"item\":{\"platform\":".utf8)
+        appendJSONString(d.item.platform, to: &out)
+        out += Array(",\"id\":".utf8)
+        appendJSONString(d.item.externalID, to: &out)
+        out += Array(",\"text\":".utf8)
+        appendJSONString(d.item.text, to: &out)
+        out += Array(",\"author\":".utf8)
+        if let a = d.item.author { appendJSONString(a, to: &out) } else { out += Array("null".utf8) }
+        out += Array(",\"container\":{\"id\":".utf8)
+        if let c = d.item.containerID { appendJSONString(c, to: &out) } else { out += Array("null".utf8) }
+        out += Array(",\"title\":".utf8)
+        if let t = d.item.containerTitle { appendJSONString(t, to: &out) } else { out += Array("null".utf8) }
+        out += Array(",\"reach\":\(d.item.containerReach.map(String.init) ?? "null")}".utf8)
+        out += Array("},\"verdict\":".utf8)
+        out += Array(d.item.verdictJSON.utf8)
+        out += Array(",\"reports\":".utf8)
+        out += (try? encoder.encode(d.reports.map { ReportStatus(id: $0.id, status: $0.status, case_id: $0.caseID, duplicate: nil, created_at: $0.createdAt) })).map(Array.init) ?? []
+        out += Array(",\"decisions\":".utf8)
+        out += (try? encoder.encode(d.decisions)).map(Array.init) ?? []
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}
+
+/// Turns errors that are not API errors into a 500 whose details go to the log only.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = BulwarkRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as any HTTPResponseError {
+            throw error
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            throw APIError(.internalServerError, "internal", "internal error (logged)")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/// Everything `bulwark serve` can be told, each with a documented default.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Largest request body accepted (413 beyond, naming this limit).
+    public var maxBodyBytes: Int
+    /// Most items in one `POST /v1/items`.
+    public var maxBatchItems: Int
+    /// Longest item text, in UTF-8 bytes.
+    public var maxTextBytes: Int
+    /// Largest media part (decoded), in bytes; and parts per item.
+    public var maxMediaBytes: Int
+    public var maxMediaPerItem: Int
+    /// How long a claim holds a case for one reviewer.
+    public var claimSeconds: Int64
+    /// Requests per second per API key (token bucket; burst = 2 seconds' worth). 0: no limit.
+    public var rateLimitPerKey: Double
+    /// Where decisions are delivered (nil: kept in the outbox until one is configured).
+    public var webhookURL: String?
+    /// Webhook attempts before a delivery is dead-lettered; the delay doubles from
+    /// `webhookInitialBackoff` seconds up to an hour.
+    public var webhookMaxAttempts: Int
+    public var webhookInitialBackoff: Int64
+    /// Seconds a webhook request may take.
+    public var webhookTimeout: Int64
+    /// How often the delivery worker looks for work, in milliseconds.
+    public var workerPollMilliseconds: Int
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20, maxBatchItems: Int = 1_000,
+        maxTextBytes: Int = 65_536, maxMediaBytes: Int = 4 << 20, maxMediaPerItem: Int = 4, claimSeconds: Int64 = 900,
+        rateLimitPerKey: Double = 0, webhookURL: String? = nil, webhookMaxAttempts: Int = 10,
+        webhookInitialBackoff: Int64 = 2, webhookTimeout: Int64 = 10, workerPollMilliseconds: Int = 200
+    ) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.maxBatchItems = maxBatchItems
+        self.maxTextBytes = maxTextBytes
+        self.maxMediaBytes = maxMediaBytes
+        self.maxMediaPerItem = maxMediaPerItem
+        self.claimSeconds = claimSeconds
+        self.rateLimitPerKey = rateLimitPerKey
+        self.webhookURL = webhookURL
+        self.webhookMaxAttempts = webhookMaxAttempts
+        self.webhookInitialBackoff = webhookInitialBackoff
+        self.webhookTimeout = webhookTimeout
+        self.workerPollMilliseconds = workerPollMilliseconds
+    }
+}

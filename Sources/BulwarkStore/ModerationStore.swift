@@ -1,0 +1,324 @@
+public import BulwarkCore
+
+/// One item as the platform sends it, after validation.
+public struct NewItem: Sendable, Hashable {
+    public var platform: String
+    public var externalID: String
+    public var type: String?
+    public var text: String
+    public var langHint: String?
+    public var urls: [String]
+    public var author: String?
+    public var containerID: String?
+    public var containerTitle: String?
+    public var containerReach: Int?
+    public var postedAt: Int64?
+    public var media: [[UInt8]]
+
+    public init(
+        platform: String, externalID: String, type: String? = nil, text: String, langHint: String? = nil,
+        urls: [String] = [], author: String? = nil, containerID: String? = nil, containerTitle: String? = nil,
+        containerReach: Int? = nil, postedAt: Int64? = nil, media: [[UInt8]] = []
+    ) {
+        self.platform = platform
+        self.externalID = externalID
+        self.type = type
+        self.text = text
+        self.langHint = langHint
+        self.urls = urls
+        self.author = author
+        self.containerID = containerID
+        self.containerTitle = containerTitle
+        self.containerReach = containerReach
+        self.postedAt = postedAt
+        self.media = media
+    }
+}
+
+/// An item with the engine's verdict, ready to store: what `ingest` records in one transaction.
+public struct ScannedItem: Sendable {
+    public var item: NewItem
+    public var decision: Decision
+    public var score: Double
+    public var category: Category?
+    public var context: String?
+    public var language: String
+    /// The verdict as the data contract's JSON object.
+    public var verdictJSON: String
+    /// Open a case (decision `violating` or `review`) with this base priority.
+    public var casePriority: Double?
+
+    public init(
+        item: NewItem, decision: Decision, score: Double, category: Category?, context: String?, language: String,
+        verdictJSON: String, casePriority: Double?
+    ) {
+        self.item = item
+        self.decision = decision
+        self.score = score
+        self.category = category
+        self.context = context
+        self.language = language
+        self.verdictJSON = verdictJSON
+        self.casePriority = casePriority
+    }
+}
+
+public struct IngestOutcome: Sendable, Hashable {
+    public var itemID: Int64
+    /// False when (platform, external id) was already stored: nothing changed.
+    public var created: Bool
+    public var caseID: Int64?
+    public var verdictJSON: String
+}
+
+public struct CaseFilter: Sendable, Hashable {
+    public var source: CaseSource?
+    public var language: String?
+    public var category: Category?
+    public var status: CaseStatus?
+    public var limit: Int
+
+    public init(
+        source: CaseSource? = nil, language: String? = nil, category: Category? = nil, status: CaseStatus? = nil,
+        limit: Int = 50
+    ) {
+        self.source = source
+        self.language = language
+        self.category = category
+        self.status = status
+        self.limit = limit
+    }
+}
+
+public struct CaseRecord: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var itemID: Int64
+    public var source: CaseSource
+    public var status: CaseStatus
+    public var basePriority: Double
+    /// Base priority plus the waiting term at the time of reading.
+    public var priority: Double
+    public var category: Category?
+    public var language: String?
+    public var userReports: Int
+    public var trustedReports: Int
+    public var claimedBy: String?
+    public var claimUntil: Int64?
+    public var createdAt: Int64
+    public var updatedAt: Int64
+}
+
+public struct ItemRecord: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var platform: String
+    public var externalID: String
+    public var type: String?
+    public var text: String
+    public var author: String?
+    public var containerID: String?
+    public var containerTitle: String?
+    public var containerReach: Int?
+    public var postedAt: Int64?
+    public var receivedAt: Int64
+    public var decision: Decision
+    public var score: Double
+    public var language: String
+    public var verdictJSON: String
+}
+
+public struct ReportRecord: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var itemID: Int64
+    public var caseID: Int64?
+    public var reporter: String
+    public var trusted: Bool
+    public var reason: String
+    public var text: String?
+    public var status: String
+    public var createdAt: Int64
+}
+
+public struct DecisionRecord: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var caseID: Int64
+    public var reviewer: String
+    public var action: ModerationAction
+    public var category: Category?
+    public var exemption: String?
+    public var note: String?
+    public var createdAt: Int64
+}
+
+public struct NewDecision: Sendable, Hashable {
+    public var action: ModerationAction
+    public var category: Category?
+    public var exemption: String?
+    public var note: String?
+
+    public init(action: ModerationAction, category: Category? = nil, exemption: String? = nil, note: String? = nil) {
+        self.action = action
+        self.category = category
+        self.exemption = exemption
+        self.note = note
+    }
+}
+
+/// A webhook delivery waiting in the outbox.
+public struct DeliveryRecord: Sendable, Hashable {
+    public var id: Int64
+    /// Stable across retries: the receiver deduplicates on it.
+    public var deliveryID: String
+    public var event: String
+    public var body: String
+    public var status: String
+    public var attempts: Int
+    public var nextAttemptAt: Int64
+    public var lastError: String?
+}
+
+public struct APIKeyRecord: Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var role: Role
+    /// The first characters of the key, to tell keys apart in lists.
+    public var prefix: String
+    public var createdAt: Int64
+    public var revokedAt: Int64?
+}
+
+public struct AuditRecord: Sendable, Hashable, Codable {
+    public var seq: Int64
+    public var at: Int64
+    public var actor: String
+    public var action: String
+    public var subject: String
+    public var detail: String
+    public var previousHash: String
+    public var hash: String
+
+    /// The hash of an entry: SHA-256 over the previous hash and the entry's fields, each
+    /// length-prefixed, so an edit, insertion or deletion anywhere breaks the chain after it.
+    public static func chainHash(
+        previous: String, seq: Int64, at: Int64, actor: String, action: String, subject: String, detail: String
+    ) -> String {
+        var bytes: [UInt8] = []
+        for field in [previous, String(seq), String(at), actor, action, subject, detail] {
+            let utf8 = Array(field.utf8)
+            bytes += Array(String(utf8.count).utf8) + [0x3A] + utf8
+        }
+        return SHA256.hex(bytes)
+    }
+
+    public static let genesis = String(repeating: "0", count: 64)
+}
+
+/// A case with everything a reviewer needs.
+public struct CaseDetail: Sendable {
+    public var record: CaseRecord
+    public var item: ItemRecord
+    public var reports: [ReportRecord]
+    public var decisions: [DecisionRecord]
+}
+
+public enum ClaimOutcome: Sendable, Hashable {
+    case claimed(until: Int64)
+    /// Held by another reviewer until the given time.
+    case heldBy(String, until: Int64)
+    case closed
+    case notFound
+}
+
+public enum DecideOutcome: Sendable, Hashable {
+    case decided(DecisionRecord, deliveryID: String?)
+    case heldBy(String)
+    case alreadyDecided
+    case notFound
+}
+
+public struct ReportOutcome: Sendable, Hashable {
+    public var report: ReportRecord
+    /// True when the reporter had already reported this item: the earlier report is returned.
+    public var duplicate: Bool
+}
+
+/// Bulwark's storage: one interface, a SQLite (GRDB) and a PostgreSQL (postgres-nio)
+/// implementation with the same schema. Each method is one transaction.
+public protocol ModerationStore: Sendable {
+    /// Creates or upgrades the schema.
+    func migrate() async throws
+
+    /// Stores items idempotently on (platform, external id); opens cases as the scans say.
+    func ingest(_ items: [ScannedItem], now: Int64) async throws -> [IngestOutcome]
+    func item(id: Int64) async throws -> ItemRecord?
+    func item(platform: String, externalID: String) async throws -> ItemRecord?
+    func itemCount() async throws -> Int
+
+    func cases(_ filter: CaseFilter, now: Int64) async throws -> [CaseRecord]
+    func caseDetail(id: Int64, now: Int64) async throws -> CaseDetail?
+    func claim(caseID: Int64, reviewer: String, until: Int64, now: Int64) async throws -> ClaimOutcome
+    /// Records the decision, enqueues the webhook delivery (for every action) and the audit entry.
+    func decide(
+        caseID: Int64, reviewer: String, decision: NewDecision, webhookBody: @Sendable (DecisionRecord, ItemRecord) -> String?,
+        now: Int64
+    ) async throws -> DecideOutcome
+
+    /// Records a report; a second report of one item by one reporter is merged into the first.
+    /// Opens a case (or raises the open one's priority).
+    func report(
+        itemID: Int64, reporter: String, trusted: Bool, reason: String, text: String?, basePriority: Double, now: Int64
+    ) async throws -> ReportOutcome
+    func report(id: Int64) async throws -> ReportRecord?
+
+    func claimDeliveries(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [DeliveryRecord]
+    func deliverySucceeded(id: Int64, now: Int64) async throws
+    func deliveryFailed(id: Int64, error: String, nextAttemptAt: Int64?, now: Int64) async throws
+    func redeliver(deliveryID: String, now: Int64) async throws -> Bool
+    func deliveries(status: String?) async throws -> [DeliveryRecord]
+
+    func createKey(name: String, role: Role, prefix: String, hash: String, now: Int64) async throws -> APIKeyRecord
+    func key(hash: String) async throws -> APIKeyRecord?
+    func keys() async throws -> [APIKeyRecord]
+    func revokeKey(id: Int64, actor: String, now: Int64) async throws -> Bool
+
+    func appendAudit(actor: String, action: String, subject: String, detail: String, now: Int64) async throws
+    func auditLog(after seq: Int64, limit: Int) async throws -> [AuditRecord]
+
+    func setting(_ key: String) async throws -> String?
+    func setSetting(_ key: String, _ value: String, actor: String, now: Int64) async throws
+}
+
+extension ModerationStore {
+    /// Checks the audit chain from the start: the first entry that does not follow
+    /// (wrong previous hash, wrong hash, a gap in the sequence), or nil if all is intact.
+    public func verifyAudit() async throws -> (checked: Int, brokenAt: Int64?, reason: String?) {
+        var previous = AuditRecord.genesis
+        var expectedSeq: Int64 = 1
+        var checked = 0
+        var after: Int64 = 0
+        while true {
+            let page = try await auditLog(after: after, limit: 1000)
+            if page.isEmpty { break }
+            for entry in page {
+                if entry.seq != expectedSeq {
+                    return (checked, entry.seq, "entry \(expectedSeq) is missing (next is \(entry.seq))")
+                }
+                if entry.previousHash != previous {
+                    return (checked, entry.seq, "entry \(entry.seq) does not follow entry \(entry.seq - 1)")
+                }
+                let hash = AuditRecord.chainHash(
+                    previous: previous, seq: entry.seq, at: entry.at, actor: entry.actor, action: entry.action,
+                    subject: entry.subject, detail: entry.detail)
+                if hash != entry.hash { return (checked, entry.seq, "entry \(entry.seq) was altered") }
+                previous = entry.hash
+                expectedSeq += 1
+                checked += 1
+                after = entry.seq
+            }
+        }
+        // A deleted tail is caught by the head hash kept in settings.
+        if let head = try await setting("audit.head"), head != previous {
+            return (checked, expectedSeq, "entries after \(expectedSeq - 1) were deleted")
+        }
+        return (checked, nil, nil)
+    }
+}

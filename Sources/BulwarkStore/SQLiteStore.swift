@@ -1,0 +1,484 @@
+public import BulwarkCore
+import Foundation
+public import GRDB
+
+/// The embedded store: one SQLite file through GRDB (WAL mode, a pool of readers).
+public struct SQLiteStore: ModerationStore {
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database file at `path`, or an in-memory one for ":memory:".
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        if path == ":memory:" {
+            writer = try DatabaseQueue(configuration: configuration)
+        } else {
+            writer = try DatabasePool(path: path, configuration: configuration)
+        }
+    }
+
+    public func migrate() async throws {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            for statement in Schema.v1(.sqlite) { try db.execute(sql: statement) }
+        }
+        try migrator.migrate(writer)
+    }
+
+    // MARK: Items
+
+    public func ingest(_ items: [ScannedItem], now: Int64) async throws -> [IngestOutcome] {
+        try await writer.write { db in
+            var outcomes: [IngestOutcome] = []
+            for scanned in items {
+                let item = scanned.item
+                if let existing = try Row.fetchOne(
+                    db, sql: "SELECT id, verdict FROM items WHERE platform = ? AND external_id = ?",
+                    arguments: [item.platform, item.externalID])
+                {
+                    let id: Int64 = existing["id"]
+                    let caseID = try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE item_id = ?", arguments: [id])
+                    outcomes.append(IngestOutcome(itemID: id, created: false, caseID: caseID, verdictJSON: existing["verdict"]))
+                    continue
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO items (platform, external_id, type, text, lang_hint, urls, author, container_id,
+                            container_title, container_reach, posted_at, received_at, decision, score, category, context,
+                            language, verdict, media_count)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        item.platform, item.externalID, item.type, item.text, item.langHint, Self.json(item.urls),
+                        item.author, item.containerID, item.containerTitle, item.containerReach, item.postedAt, now,
+                        scanned.decision.rawValue, scanned.score, scanned.category?.rawValue, scanned.context,
+                        scanned.language, scanned.verdictJSON, item.media.count,
+                    ])
+                let itemID = db.lastInsertedRowID
+                for bytes in item.media {
+                    try db.execute(
+                        sql: "INSERT INTO media (item_id, bytes, status) VALUES (?, ?, 'pending')",
+                        arguments: [itemID, Data(bytes)])
+                    try db.execute(
+                        sql: "INSERT INTO jobs (kind, ref, status, attempts, run_after) VALUES ('hash_media', ?, 'queued', 0, ?)",
+                        arguments: [db.lastInsertedRowID, now])
+                }
+                var caseID: Int64? = nil
+                if let priority = scanned.casePriority {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
+                                trusted_reports, created_at, updated_at)
+                            VALUES (?, 'proactive', 'open', ?, ?, ?, 0, 0, ?, ?)
+                            """,
+                        arguments: [itemID, priority, scanned.category?.rawValue, scanned.language, now, now])
+                    caseID = db.lastInsertedRowID
+                }
+                outcomes.append(IngestOutcome(itemID: itemID, created: true, caseID: caseID, verdictJSON: scanned.verdictJSON))
+            }
+            return outcomes
+        }
+    }
+
+    public func item(id: Int64) async throws -> ItemRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [id]).map(Self.item)
+        }
+    }
+
+    public func item(platform: String, externalID: String) async throws -> ItemRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM items WHERE platform = ? AND external_id = ?", arguments: [platform, externalID]
+            ).map(Self.item)
+        }
+    }
+
+    public func itemCount() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0 }
+    }
+
+    // MARK: Cases
+
+    public func cases(_ filter: CaseFilter, now: Int64) async throws -> [CaseRecord] {
+        try await writer.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = [Double(now) * ReviewPriority.waitingWeight, ReviewPriority.waitingWeight]
+            if let source = filter.source {
+                conditions.append("source = ?")
+                _ = arguments.append(contentsOf: [source.rawValue])
+            }
+            if let language = filter.language {
+                conditions.append("language = ?")
+                _ = arguments.append(contentsOf: [language])
+            }
+            if let category = filter.category {
+                conditions.append("category = ?")
+                _ = arguments.append(contentsOf: [category.rawValue])
+            }
+            if let status = filter.status {
+                conditions.append("status = ?")
+                _ = arguments.append(contentsOf: [status.rawValue])
+            } else {
+                conditions.append("status IN ('open', 'claimed', 'escalated')")
+            }
+            _ = arguments.append(contentsOf: [max(1, min(filter.limit, 500))])
+            let sql = """
+                SELECT *, base_priority + (? - created_at * ?) AS priority FROM cases
+                WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY priority DESC, id ASC LIMIT ?
+                """
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.caseRecord)
+        }
+    }
+
+    public func caseDetail(id: Int64, now: Int64) async throws -> CaseDetail? {
+        try await writer.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT *, base_priority + (? - created_at * ?) AS priority FROM cases WHERE id = ?",
+                    arguments: [Double(now) * ReviewPriority.waitingWeight, ReviewPriority.waitingWeight, id])
+            else { return nil }
+            let record = Self.caseRecord(row)
+            guard let item = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [record.itemID])
+            else { return nil }
+            let reports = try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE item_id = ? ORDER BY id", arguments: [record.itemID])
+                .map(Self.report)
+            let decisions = try Row.fetchAll(db, sql: "SELECT * FROM decisions WHERE case_id = ? ORDER BY id", arguments: [id])
+                .map(Self.decision)
+            return CaseDetail(record: record, item: Self.item(item), reports: reports, decisions: decisions)
+        }
+    }
+
+    public func claim(caseID: Int64, reviewer: String, until: Int64, now: Int64) async throws -> ClaimOutcome {
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT status, claimed_by, claim_until FROM cases WHERE id = ?", arguments: [caseID])
+            else { return .notFound }
+            let status: String = row["status"]
+            guard status != CaseStatus.decided.rawValue else { return .closed }
+            let holder: String? = row["claimed_by"]
+            let holdUntil: Int64? = row["claim_until"]
+            if let holder, let holdUntil, holder != reviewer, holdUntil > now { return .heldBy(holder, until: holdUntil) }
+            try db.execute(
+                sql: "UPDATE cases SET status = 'claimed', claimed_by = ?, claim_until = ?, updated_at = ? WHERE id = ?",
+                arguments: [reviewer, until, now, caseID])
+            try Self.audit(db, actor: reviewer, action: "case.claim", subject: "case:\(caseID)", detail: "{\"until\":\(until)}", now: now)
+            return .claimed(until: until)
+        }
+    }
+
+    public func decide(
+        caseID: Int64, reviewer: String, decision: NewDecision,
+        webhookBody: @Sendable (DecisionRecord, ItemRecord) -> String?, now: Int64
+    ) async throws -> DecideOutcome {
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [caseID]) else {
+                return .notFound
+            }
+            let status: String = row["status"]
+            guard status != CaseStatus.decided.rawValue else { return .alreadyDecided }
+            let holder: String? = row["claimed_by"]
+            let holdUntil: Int64? = row["claim_until"]
+            if let holder, let holdUntil, holder != reviewer, holdUntil > now { return .heldBy(holder) }
+            try db.execute(
+                sql: """
+                    INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    caseID, reviewer, decision.action.rawValue, decision.category?.rawValue, decision.exemption,
+                    decision.note, now,
+                ])
+            let record = DecisionRecord(
+                id: db.lastInsertedRowID, caseID: caseID, reviewer: reviewer, action: decision.action,
+                category: decision.category, exemption: decision.exemption, note: decision.note, createdAt: now)
+            let newStatus = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
+            try db.execute(
+                sql: "UPDATE cases SET status = ?, claimed_by = NULL, claim_until = NULL, updated_at = ? WHERE id = ?",
+                arguments: [newStatus.rawValue, now, caseID])
+            if newStatus == .decided {
+                try db.execute(
+                    sql: "UPDATE reports SET status = ? WHERE case_id = ?",
+                    arguments: [decision.action == .noViolation ? "no_violation" : "actioned", caseID])
+            }
+            let itemID: Int64 = row["item_id"]
+            guard let itemRow = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [itemID]) else {
+                return .notFound
+            }
+            var deliveryID: String? = nil
+            if let body = webhookBody(record, Self.item(itemRow)) {
+                let id = UUID().uuidString.lowercased()
+                try db.execute(
+                    sql: """
+                        INSERT INTO deliveries (delivery_id, event, body, status, attempts, next_attempt_at, created_at)
+                        VALUES (?, 'decision', ?, 'pending', 0, ?, ?)
+                        """,
+                    arguments: [id, body, now, now])
+                deliveryID = id
+            }
+            try Self.audit(
+                db, actor: reviewer, action: "case.decide", subject: "case:\(caseID)",
+                detail: "{\"action\":\"\(decision.action.rawValue)\",\"decision\":\(record.id)}", now: now)
+            return .decided(record, deliveryID: deliveryID)
+        }
+    }
+
+    // MARK: Reports
+
+    public func report(
+        itemID: Int64, reporter: String, trusted: Bool, reason: String, text: String?, basePriority: Double, now: Int64
+    ) async throws -> ReportOutcome {
+        try await writer.write { db in
+            if let existing = try Row.fetchOne(
+                db, sql: "SELECT * FROM reports WHERE item_id = ? AND reporter = ?", arguments: [itemID, reporter])
+            {
+                return ReportOutcome(report: Self.report(existing), duplicate: true)
+            }
+            var caseID = try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE item_id = ?", arguments: [itemID])
+            let column = trusted ? "trusted_reports" : "user_reports"
+            if let id = caseID {
+                // More reports raise the priority; a decided case is reopened by a new report
+                // only through an appeal (due process), so its status is kept.
+                try db.execute(
+                    sql: "UPDATE cases SET \(column) = \(column) + 1, base_priority = base_priority + ?, updated_at = ? WHERE id = ?",
+                    arguments: [trusted ? 25.0 : 8.0, now, id])
+            } else {
+                let item = try Row.fetchOne(db, sql: "SELECT category, language FROM items WHERE id = ?", arguments: [itemID])
+                try db.execute(
+                    sql: """
+                        INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
+                            trusted_reports, created_at, updated_at)
+                        VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        itemID, trusted ? CaseSource.trustedFlagger.rawValue : CaseSource.userReport.rawValue,
+                        basePriority, item?["category"] as String?, item?["language"] as String?, trusted ? 0 : 1,
+                        trusted ? 1 : 0, now, now,
+                    ])
+                caseID = db.lastInsertedRowID
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO reports (item_id, case_id, reporter, trusted, reason, text, status, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'open', ?)
+                    """,
+                arguments: [itemID, caseID, reporter, trusted, reason, text, now])
+            let report = ReportRecord(
+                id: db.lastInsertedRowID, itemID: itemID, caseID: caseID, reporter: reporter, trusted: trusted,
+                reason: reason, text: text, status: "open", createdAt: now)
+            return ReportOutcome(report: report, duplicate: false)
+        }
+    }
+
+    public func report(id: Int64) async throws -> ReportRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM reports WHERE id = ?", arguments: [id]).map(Self.report)
+        }
+    }
+
+    // MARK: Webhook deliveries
+
+    public func claimDeliveries(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [DeliveryRecord] {
+        try await writer.write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+                    AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?
+                    """,
+                arguments: [now, now, limit])
+            for row in rows {
+                try db.execute(
+                    sql: "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                    arguments: [owner, now + lease, row["id"] as Int64])
+            }
+            return rows.map(Self.delivery)
+        }
+    }
+
+    public func deliverySucceeded(id: Int64, now: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?,
+                    lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = ?
+                    """,
+                arguments: [now, id])
+        }
+    }
+
+    public func deliveryFailed(id: Int64, error: String, nextAttemptAt: Int64?, now: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
+                    lease_owner = NULL, lease_until = NULL WHERE id = ?
+                    """,
+                arguments: [nextAttemptAt == nil ? "dead" : "pending", nextAttemptAt ?? now, String(error.prefix(500)), id])
+        }
+    }
+
+    public func redeliver(deliveryID: String, now: Int64) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
+                    WHERE delivery_id = ?
+                    """,
+                arguments: [now, deliveryID])
+            return db.changesCount > 0
+        }
+    }
+
+    public func deliveries(status: String?) async throws -> [DeliveryRecord] {
+        try await writer.read { db in
+            if let status {
+                return try Row.fetchAll(db, sql: "SELECT * FROM deliveries WHERE status = ? ORDER BY id", arguments: [status])
+                    .map(Self.delivery)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM deliveries ORDER BY id").map(Self.delivery)
+        }
+    }
+
+    // MARK: Keys
+
+    public func createKey(name: String, role: Role, prefix: String, hash: String, now: Int64) async throws -> APIKeyRecord {
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO api_keys (name, role, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [name, role.rawValue, prefix, hash, now])
+            let record = APIKeyRecord(id: db.lastInsertedRowID, name: name, role: role, prefix: prefix, createdAt: now)
+            try Self.audit(
+                db, actor: "cli", action: "key.create", subject: "key:\(record.id)",
+                detail: "{\"name\":\(Self.json(name)),\"role\":\"\(role.rawValue)\"}", now: now)
+            return record
+        }
+    }
+
+    public func key(hash: String) async throws -> APIKeyRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE hash = ?", arguments: [hash]).map(Self.key)
+        }
+    }
+
+    public func keys() async throws -> [APIKeyRecord] {
+        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY id").map(Self.key) }
+    }
+
+    public func revokeKey(id: Int64, actor: String, now: Int64) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
+            guard db.changesCount > 0 else { return false }
+            try Self.audit(db, actor: actor, action: "key.revoke", subject: "key:\(id)", detail: "{}", now: now)
+            return true
+        }
+    }
+
+    // MARK: Audit and settings
+
+    public func appendAudit(actor: String, action: String, subject: String, detail: String, now: Int64) async throws {
+        try await writer.write { db in try Self.audit(db, actor: actor, action: action, subject: subject, detail: detail, now: now) }
+    }
+
+    public func auditLog(after seq: Int64, limit: Int) async throws -> [AuditRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+                .map { row in
+                    AuditRecord(
+                        seq: row["seq"], at: row["at"], actor: row["actor"], action: row["action"], subject: row["subject"],
+                        detail: row["detail"], previousHash: row["prev_hash"], hash: row["hash"])
+                }
+        }
+    }
+
+    public func setting(_ key: String) async throws -> String? {
+        try await writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setSetting(_ key: String, _ value: String, actor: String, now: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [key, value])
+            // Secrets are not written to the audit log, only that they changed.
+            let shown = key.contains("secret") ? "\"(changed)\"" : Self.json(value)
+            try Self.audit(db, actor: actor, action: "setting.change", subject: "setting:\(key)", detail: "{\"value\":\(shown)}", now: now)
+        }
+    }
+
+    /// Appends one audit entry inside the caller's transaction (the write lock orders the chain).
+    static func audit(_ db: Database, actor: String, action: String, subject: String, detail: String, now: Int64) throws {
+        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let seq: Int64 = (last?["seq"] ?? 0) + 1
+        let previous: String = last?["hash"] ?? AuditRecord.genesis
+        let hash = AuditRecord.chainHash(
+            previous: previous, seq: seq, at: now, actor: actor, action: action, subject: subject, detail: detail)
+        try db.execute(
+            sql: "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [seq, now, actor, action, subject, detail, previous, hash])
+        try db.execute(
+            sql: "INSERT INTO settings (key, value) VALUES ('audit.head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            arguments: [hash])
+    }
+
+    // MARK: Rows
+
+    static func json(_ value: String) -> String {
+        var out: [UInt8] = []
+        appendJSONString(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func json(_ list: [String]) -> String {
+        "[" + list.map { json($0) }.joined(separator: ",") + "]"
+    }
+
+    static func item(_ row: Row) -> ItemRecord {
+        ItemRecord(
+            id: row["id"], platform: row["platform"], externalID: row["external_id"], type: row["type"], text: row["text"],
+            author: row["author"], containerID: row["container_id"], containerTitle: row["container_title"],
+            containerReach: row["container_reach"], postedAt: row["posted_at"], receivedAt: row["received_at"],
+            decision: Decision(rawValue: row["decision"]) ?? .none, score: row["score"], language: row["language"],
+            verdictJSON: row["verdict"])
+    }
+
+    static func caseRecord(_ row: Row) -> CaseRecord {
+        CaseRecord(
+            id: row["id"], itemID: row["item_id"], source: CaseSource(rawValue: row["source"]) ?? .proactive,
+            status: CaseStatus(rawValue: row["status"]) ?? .open, basePriority: row["base_priority"],
+            priority: row["priority"], category: (row["category"] as String?).flatMap(Category.init(rawValue:)),
+            language: row["language"], userReports: row["user_reports"], trustedReports: row["trusted_reports"],
+            claimedBy: row["claimed_by"], claimUntil: row["claim_until"], createdAt: row["created_at"],
+            updatedAt: row["updated_at"])
+    }
+
+    static func report(_ row: Row) -> ReportRecord {
+        ReportRecord(
+            id: row["id"], itemID: row["item_id"], caseID: row["case_id"], reporter: row["reporter"], trusted: row["trusted"],
+            reason: row["reason"], text: row["text"], status: row["status"], createdAt: row["created_at"])
+    }
+
+    static func decision(_ row: Row) -> DecisionRecord {
+        DecisionRecord(
+            id: row["id"], caseID: row["case_id"], reviewer: row["reviewer"],
+            action: ModerationAction(rawValue: row["action"]) ?? .escalate,
+            category: (row["category"] as String?).flatMap(Category.init(rawValue:)), exemption: row["exemption"],
+            note: row["note"], createdAt: row["created_at"])
+    }
+
+    static func delivery(_ row: Row) -> DeliveryRecord {
+        DeliveryRecord(
+            id: row["id"], deliveryID: row["delivery_id"], event: row["event"], body: row["body"], status: row["status"],
+            attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"], lastError: row["last_error"])
+    }
+
+    static func key(_ row: Row) -> APIKeyRecord {
+        APIKeyRecord(
+            id: row["id"], name: row["name"], role: Role(rawValue: row["role"]) ?? .ingest, prefix: row["prefix"],
+            createdAt: row["created_at"], revokedAt: row["revoked_at"])
+    }
+}

@@ -1,0 +1,156 @@
+/// The schema, one text for both databases: the few differences (key columns, blobs,
+/// booleans) are filled in per dialect.
+enum Schema {
+    enum Dialect {
+        case sqlite
+        case postgres
+    }
+
+    static func v1(_ dialect: Dialect) -> [String] {
+        let id = dialect == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"
+        let blob = dialect == .sqlite ? "BLOB" : "BYTEA"
+        let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
+        let real = dialect == .sqlite ? "REAL" : "DOUBLE PRECISION"
+        let bool = dialect == .sqlite ? "INTEGER" : "BOOLEAN"
+        return [
+            """
+            CREATE TABLE items (
+                id \(id),
+                platform TEXT NOT NULL,
+                external_id TEXT NOT NULL,
+                type TEXT,
+                text TEXT NOT NULL,
+                lang_hint TEXT,
+                urls TEXT NOT NULL,
+                author TEXT,
+                container_id TEXT,
+                container_title TEXT,
+                container_reach \(int),
+                posted_at \(int),
+                received_at \(int) NOT NULL,
+                decision TEXT NOT NULL,
+                score \(real) NOT NULL,
+                category TEXT,
+                context TEXT,
+                language TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                media_count \(int) NOT NULL DEFAULT 0,
+                UNIQUE (platform, external_id)
+            )
+            """,
+            "CREATE INDEX items_container ON items (container_id)",
+            """
+            CREATE TABLE media (
+                id \(id),
+                item_id \(int) NOT NULL REFERENCES items (id),
+                bytes \(blob) NOT NULL,
+                status TEXT NOT NULL,
+                pdq TEXT,
+                quality \(int),
+                md5 TEXT,
+                sha256 TEXT,
+                error TEXT
+            )
+            """,
+            """
+            CREATE TABLE jobs (
+                id \(id),
+                kind TEXT NOT NULL,
+                ref \(int) NOT NULL,
+                status TEXT NOT NULL,
+                attempts \(int) NOT NULL DEFAULT 0,
+                run_after \(int) NOT NULL,
+                lease_owner TEXT,
+                lease_until \(int),
+                last_error TEXT
+            )
+            """,
+            "CREATE INDEX jobs_ready ON jobs (status, run_after)",
+            """
+            CREATE TABLE cases (
+                id \(id),
+                item_id \(int) NOT NULL UNIQUE REFERENCES items (id),
+                source TEXT NOT NULL,
+                status TEXT NOT NULL,
+                base_priority \(real) NOT NULL,
+                category TEXT,
+                language TEXT,
+                user_reports \(int) NOT NULL DEFAULT 0,
+                trusted_reports \(int) NOT NULL DEFAULT 0,
+                claimed_by TEXT,
+                claim_until \(int),
+                created_at \(int) NOT NULL,
+                updated_at \(int) NOT NULL
+            )
+            """,
+            "CREATE INDEX cases_queue ON cases (status, base_priority)",
+            """
+            CREATE TABLE reports (
+                id \(id),
+                item_id \(int) NOT NULL REFERENCES items (id),
+                case_id \(int) REFERENCES cases (id),
+                reporter TEXT NOT NULL,
+                trusted \(bool) NOT NULL,
+                reason TEXT NOT NULL,
+                text TEXT,
+                status TEXT NOT NULL,
+                created_at \(int) NOT NULL,
+                UNIQUE (item_id, reporter)
+            )
+            """,
+            """
+            CREATE TABLE decisions (
+                id \(id),
+                case_id \(int) NOT NULL REFERENCES cases (id),
+                reviewer TEXT NOT NULL,
+                action TEXT NOT NULL,
+                category TEXT,
+                exemption TEXT,
+                note TEXT,
+                created_at \(int) NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE deliveries (
+                id \(id),
+                delivery_id TEXT NOT NULL UNIQUE,
+                event TEXT NOT NULL,
+                body TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts \(int) NOT NULL DEFAULT 0,
+                next_attempt_at \(int) NOT NULL,
+                lease_owner TEXT,
+                lease_until \(int),
+                last_error TEXT,
+                created_at \(int) NOT NULL,
+                delivered_at \(int)
+            )
+            """,
+            "CREATE INDEX deliveries_ready ON deliveries (status, next_attempt_at)",
+            """
+            CREATE TABLE api_keys (
+                id \(id),
+                name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                prefix TEXT NOT NULL,
+                hash TEXT NOT NULL UNIQUE,
+                created_at \(int) NOT NULL,
+                revoked_at \(int)
+            )
+            """,
+            """
+            CREATE TABLE audit_log (
+                seq \(int) PRIMARY KEY,
+                at \(int) NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                prev_hash TEXT NOT NULL,
+                hash TEXT NOT NULL
+            )
+            """,
+            "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ]
+    }
+}
