@@ -58,15 +58,15 @@ struct ServeCommand: AsyncParsableCommand {
                     now: Int64(Date().timeIntervalSince1970))
                 lines.append("  \(role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(key)  (\(name))")
             }
-            print("New database \(database.database): API keys (shown once; keep them):\n" + lines.joined(separator: "\n"))
+            say("New database \(database.database): API keys (shown once; keep them):\n" + lines.joined(separator: "\n"))
             if !noSample, let sample = Resources.find("examples/sample.jsonl") {
                 let count = try await loadSample(sample, service)
-                print("Loaded \(count) sample items from \(sample).")
+                say("Loaded \(count) sample items from \(sample).")
             }
         }
         let open = try await store.cases(CaseFilter(limit: 500), now: Int64(Date().timeIntervalSince1970)).count
-        print("Bulwark is listening on http://\(host):\(port) (\(open) open cases). Try:")
-        print("  curl -H 'Authorization: Bearer REVIEWER_KEY' http://\(host):\(port)/v1/cases")
+        say("Bulwark is listening on http://\(host):\(port) (\(open) open cases). Try:")
+        say("  curl -H 'Authorization: Bearer REVIEWER_KEY' http://\(host):\(port)/v1/cases")
         try await service.serve(logger: logger)
     }
 
@@ -81,4 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         return try await service.ingestNew(items)
     }
+}
+
+/// Writes a line to standard output at once (print is buffered when stdout is a pipe).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
