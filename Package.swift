@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "BulwarkServer",
             dependencies: [
-                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkStore",
+                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkMedia", "BulwarkStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,8 +88,10 @@ let package = Package(
         .testTarget(
             name: "BulwarkServerTests",
             dependencies: [
-                "BulwarkServer", "BulwarkStore", "BulwarkCore",
+                "BulwarkServer", "BulwarkStore", "BulwarkCore", "BulwarkBanks", "BulwarkMedia", "BulwarkText",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

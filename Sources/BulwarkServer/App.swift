@@ -1,4 +1,5 @@
 import BulwarkCore
+public import BulwarkBanks
 public import BulwarkStore
 public import BulwarkText
 public import Foundation
@@ -23,14 +24,17 @@ public struct BulwarkService: Sendable {
     public let engine: TextEngine
     public let configuration: ServerConfiguration
     public let clock: @Sendable () -> Int64
+    /// Hash banks media is matched against (loaded at start), if any.
+    public let banks: BankSet?
     let keyCache = KeyCache()
     let limiter: RateLimiter
 
     public init(
-        store: any ModerationStore, engine: TextEngine, configuration: ServerConfiguration,
+        store: any ModerationStore, engine: TextEngine, configuration: ServerConfiguration, banks: BankSet? = nil,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
         self.store = store
+        self.banks = banks
         self.engine = engine
         self.configuration = configuration
         self.clock = clock
@@ -238,7 +242,7 @@ extension BulwarkService {
         Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "bulwark"),
-            services: [WebhookSender(service: self, logger: logger)],
+            services: [WebhookSender(service: self, logger: logger), MediaWorker(service: self, logger: logger)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -17,6 +17,12 @@ extension BulwarkService {
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
         }
 
+        router.get("/openapi.json") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+
         let v1 = router.group("v1")
         v1.post("items") { request, context -> Response in
             let key = try await require(request, [.ingest, .admin])

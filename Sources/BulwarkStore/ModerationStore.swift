@@ -241,6 +241,43 @@ public struct ReportOutcome: Sendable, Hashable {
     public var duplicate: Bool
 }
 
+/// A background job claimed with a lease.
+public struct JobRecord: Sendable, Hashable {
+    public var id: Int64
+    public var kind: String
+    /// The row the job works on (for `hash_media`: the media id).
+    public var ref: Int64
+    public var attempts: Int
+}
+
+/// What hashing one media part found.
+public struct MediaResult: Sendable, Hashable {
+    public var pdq: String?
+    public var quality: Int?
+    public var md5: String
+    public var sha256: String
+    /// When a bank matched: the decision and the base priority of the case to open or raise,
+    /// and the evidence as JSON.
+    public var matchDecision: Decision?
+    public var matchCategory: Category?
+    public var matchPriority: Double?
+    public var matchEvidence: String?
+
+    public init(
+        pdq: String?, quality: Int?, md5: String, sha256: String, matchDecision: Decision? = nil,
+        matchCategory: Category? = nil, matchPriority: Double? = nil, matchEvidence: String? = nil
+    ) {
+        self.pdq = pdq
+        self.quality = quality
+        self.md5 = md5
+        self.sha256 = sha256
+        self.matchDecision = matchDecision
+        self.matchCategory = matchCategory
+        self.matchPriority = matchPriority
+        self.matchEvidence = matchEvidence
+    }
+}
+
 /// Bulwark's storage: one interface, a SQLite (GRDB) and a PostgreSQL (postgres-nio)
 /// implementation with the same schema. Each method is one transaction.
 public protocol ModerationStore: Sendable {
@@ -268,6 +305,15 @@ public protocol ModerationStore: Sendable {
         itemID: Int64, reporter: String, trusted: Bool, reason: String, text: String?, basePriority: Double, now: Int64
     ) async throws -> ReportOutcome
     func report(id: Int64) async throws -> ReportRecord?
+
+    /// Claims ready jobs (leased; an expired lease makes a job claimable again).
+    func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord]
+    func mediaBytes(id: Int64) async throws -> [UInt8]?
+    /// Records a media part's hashes and finishes its job; a bank match opens or raises the
+    /// item's case. Idempotent: a job already done changes nothing.
+    func completeMediaJob(jobID: Int64, mediaID: Int64, result: MediaResult, now: Int64) async throws
+    func failJob(jobID: Int64, error: String, retryAt: Int64?, now: Int64) async throws
+    func pendingJobCount() async throws -> Int
 
     func claimDeliveries(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [DeliveryRecord]
     func deliverySucceeded(id: Int64, now: Int64) async throws

@@ -279,6 +279,95 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    // MARK: Jobs
+
+    public func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord] {
+        try await writer.write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM jobs WHERE (status = 'queued' AND run_after <= ?)
+                    OR (status = 'running' AND lease_until < ?) ORDER BY id LIMIT ?
+                    """,
+                arguments: [now, now, limit])
+            for row in rows {
+                try db.execute(
+                    sql: "UPDATE jobs SET status = 'running', lease_owner = ?, lease_until = ? WHERE id = ?",
+                    arguments: [owner, now + lease, row["id"] as Int64])
+            }
+            return rows.map { JobRecord(id: $0["id"], kind: $0["kind"], ref: $0["ref"], attempts: $0["attempts"]) }
+        }
+    }
+
+    public func mediaBytes(id: Int64) async throws -> [UInt8]? {
+        try await writer.read { db in
+            try Data.fetchOne(db, sql: "SELECT bytes FROM media WHERE id = ?", arguments: [id]).map { [UInt8]($0) }
+        }
+    }
+
+    public func completeMediaJob(jobID: Int64, mediaID: Int64, result: MediaResult, now: Int64) async throws {
+        try await writer.write { db in
+            guard try String.fetchOne(db, sql: "SELECT status FROM jobs WHERE id = ?", arguments: [jobID]) != "done" else {
+                return
+            }
+            try db.execute(
+                sql: "UPDATE media SET status = 'hashed', pdq = ?, quality = ?, md5 = ?, sha256 = ? WHERE id = ?",
+                arguments: [result.pdq, result.quality, result.md5, result.sha256, mediaID])
+            try db.execute(
+                sql: "UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+                arguments: [jobID])
+            guard let decision = result.matchDecision, let priority = result.matchPriority,
+                let itemID = try Int64.fetchOne(db, sql: "SELECT item_id FROM media WHERE id = ?", arguments: [mediaID])
+            else { return }
+            // A bank match is a stronger verdict than the text's: raise the item's.
+            let current = try String.fetchOne(db, sql: "SELECT decision FROM items WHERE id = ?", arguments: [itemID])
+            if current.flatMap(Decision.init(rawValue:)).map({ $0 < decision }) ?? true {
+                try db.execute(
+                    sql: "UPDATE items SET decision = ?, category = COALESCE(?, category) WHERE id = ?",
+                    arguments: [decision.rawValue, result.matchCategory?.rawValue, itemID])
+            }
+            if let caseID = try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE item_id = ?", arguments: [itemID]) {
+                try db.execute(
+                    sql: "UPDATE cases SET base_priority = MAX(base_priority, ?), category = COALESCE(category, ?), updated_at = ? WHERE id = ?",
+                    arguments: [priority, result.matchCategory?.rawValue, now, caseID])
+            } else {
+                let language = try String.fetchOne(db, sql: "SELECT language FROM items WHERE id = ?", arguments: [itemID])
+                try db.execute(
+                    sql: """
+                        INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
+                            trusted_reports, created_at, updated_at)
+                        VALUES (?, 'proactive', 'open', ?, ?, ?, 0, 0, ?, ?)
+                        """,
+                    arguments: [itemID, priority, result.matchCategory?.rawValue, language, now, now])
+            }
+            try Self.audit(
+                db, actor: "worker", action: "media.match", subject: "item:\(itemID)", detail: result.matchEvidence ?? "{}",
+                now: now)
+        }
+    }
+
+    public func failJob(jobID: Int64, error: String, retryAt: Int64?, now: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = ?, attempts = attempts + 1, run_after = ?, last_error = ?,
+                    lease_owner = NULL, lease_until = NULL WHERE id = ?
+                    """,
+                arguments: [retryAt == nil ? "failed" : "queued", retryAt ?? now, String(error.prefix(500)), jobID])
+            if retryAt == nil {
+                try db.execute(
+                    sql: "UPDATE media SET status = 'failed', error = ? WHERE id = (SELECT ref FROM jobs WHERE id = ?)",
+                    arguments: [String(error.prefix(500)), jobID])
+            }
+        }
+    }
+
+    public func pendingJobCount() async throws -> Int {
+        try await writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')") ?? 0
+        }
+    }
+
     // MARK: Webhook deliveries
 
     public func claimDeliveries(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [DeliveryRecord] {

@@ -1,4 +1,6 @@
 import ArgumentParser
+import BulwarkBankFiles
+import BulwarkBanks
 import BulwarkCore
 import BulwarkServer
 import BulwarkStore
@@ -41,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Where decisions are delivered (the platform's webhook URL).") var webhookURL: String?
     @Option(help: "Requests per second per API key (0: no limit).") var rateLimit: Double = 0
     @Flag(help: "Do not load the sample data into a new database.") var noSample = false
+    @OptionGroup var banks: BankDirectoryOption
 
     func run() async throws {
         var logger = Logger(label: "bulwark")
@@ -48,7 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try await database.open()
         let engine = try engineOptions.loadEngine()
         let config = ServerConfiguration(host: host, port: port, rateLimitPerKey: rateLimit, webhookURL: webhookURL)
-        let service = BulwarkService(store: store, engine: engine, configuration: config)
+        // Media is matched against the bank directory as it is at start (if there is one).
+        let bankSet = FileManager.default.fileExists(atPath: banks.path) ? try banks.open(writable: false).banks : nil
+        let service = BulwarkService(store: store, engine: engine, configuration: config, banks: bankSet)
         if try await store.keys().isEmpty {
             var lines: [String] = []
             for (name, role) in [("admin", Role.admin), ("reviewer-1", .reviewer), ("platform", .ingest)] {

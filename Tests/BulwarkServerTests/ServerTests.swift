@@ -1,5 +1,7 @@
 import AsyncHTTPClient
+import BulwarkBanks
 import BulwarkCore
+import BulwarkMedia
 import BulwarkServer
 import BulwarkStore
 import BulwarkText
@@ -214,6 +216,68 @@ struct ServerEndToEndTests {
             let r = try await client.execute(uri: "/v1/items", method: .post, headers: h, body: ByteBuffer(bytes: bytes))
             #expect(r.status == .badRequest)
             #expect(try await store.itemCount() == 0)
+        }
+    }
+}
+
+struct OpenAPITests {
+    @Test func theDocumentIsServedAndNamesEveryRoute() async throws {
+        let store = try SQLiteStore(path: ":memory:")
+        try await store.migrate()
+        let service = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: ServerConfiguration(port: 0))
+        try await service.application(logger: Logger(label: "test")).test(.router) { client in
+            let r = try await client.execute(uri: "/openapi.json", method: .get)
+            #expect(r.status == .ok)
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(bytesOf: r.body)) as? [String: Any])
+            #expect(doc["openapi"] as? String == "3.1.0")
+            let paths = try #require(doc["paths"] as? [String: Any])
+            for path in [
+                "/healthz", "/readyz", "/v1/items", "/v1/reports", "/v1/reports/{id}", "/v1/cases", "/v1/cases/{id}",
+                "/v1/cases/{id}/claim", "/v1/cases/{id}/decisions", "/v1/deliveries", "/v1/deliveries/{id}/redeliver",
+                "/v1/audit",
+            ] {
+                #expect(paths[path] != nil, "\(path) is not in the document")
+            }
+        }
+    }
+}
+
+struct MediaPipelineTests {
+    @Test func anImageInABankOpensAViolatingCaseInTheBackground() async throws {
+        let path = ServerFixtures.temporaryDatabase("media")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SQLiteStore(path: path)
+        try await store.migrate()
+        let key = APIKeys.generate()
+        _ = try await store.createKey(name: "platform", role: .ingest, prefix: APIKeys.prefix(key), hash: APIKeys.hash(key), now: 1)
+        // A bank holding the PDQ of a known image; the platform sends a blurred copy.
+        let original = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg")
+        let copy = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/blur-a-little.jpg")
+        let known = PDQHasher().hash(try ImageDecoder().decode(original))
+        var banks = BankSet()
+        _ = try banks.create(Bank(name: "known", labels: ["category:dissemination"]))
+        _ = try banks.add(bank: "known", signal: Signal(pdq: known.hash), at: 1)
+        let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
+        let service = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: config, banks: banks)
+        try await service.application(logger: Logger(label: "test")).test(.live) { client in
+            let body = #"{"id":"img-1","text":"look at this","media":[{"data":"\#(Data(copy).base64EncodedString())"}]}"#
+            let r = try await client.execute(
+                uri: "/v1/items", method: .post, headers: [.authorization: "Bearer \(key)", .contentType: "application/json"],
+                body: ByteBuffer(string: body))
+            #expect(r.status == .ok)
+            let first = ((try JSONSerialization.jsonObject(with: Data(bytesOf: r.body)) as? [String: Any])?["items"] as? [[String: Any]])?.first
+            #expect(first?["case_id"] is NSNull)  // the text alone is harmless
+            var item: ItemRecord? = nil
+            for _ in 0..<200 {
+                if try await store.pendingJobCount() == 0 { break }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            item = try await store.item(platform: "platform", externalID: "img-1")
+            #expect(item?.decision == .violating)
+            let cases = try await store.cases(CaseFilter(), now: 10)
+            #expect(cases.count == 1 && cases.first?.category == .dissemination)
+            let audit = try await store.auditLog(after: 0, limit: 100)
+            #expect(audit.contains { $0.action == "media.match" && $0.detail.contains("\"bank\":\"known\"") })
         }
     }
 }

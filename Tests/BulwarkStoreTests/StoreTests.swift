@@ -148,7 +148,7 @@ struct SQLiteStoreTests {
         #expect(try await store.revokeKey(id: record.id, actor: "admin", now: 2))
         #expect(try await store.revokeKey(id: record.id, actor: "admin", now: 3) == false)
         #expect(try await store.key(hash: "h1")?.revokedAt == 2)
-        let columns = try await store.writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM api_keys")?.columnNames }
+        let columns = try store.writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM api_keys")?.columnNames }
         #expect(columns.map(Array.init)?.contains("hash") == true)
     }
 }

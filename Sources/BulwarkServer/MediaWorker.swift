@@ -1,0 +1,85 @@
+import BulwarkBanks
+import BulwarkCore
+import BulwarkMedia
+import BulwarkStore
+import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// The background work of ingest: hashes each media part (PDQ, MD5, SHA-256), matches it
+/// against the banks, and opens or raises the item's case on a match. Jobs are claimed with
+/// leases, so a crashed process's jobs are taken up again when their lease expires, and
+/// finishing one is idempotent.
+public struct MediaWorker: Service {
+    let service: BulwarkService
+    let owner = "media-\(UUID().uuidString.prefix(8))"
+    let logger: Logger
+    /// Attempts before a job is marked failed.
+    static let maxAttempts = 5
+    static let lease: Int64 = 60
+
+    public init(service: BulwarkService, logger: Logger) {
+        self.service = service
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let poll = UInt64(max(10, service.configuration.workerPollMilliseconds)) * 1_000_000
+        await cancelWhenGracefulShutdown {
+            var scratch = PDQScratch()
+            while !Task.isCancelled {
+                let worked = (try? await workOnce(scratch: &scratch)) ?? 0
+                if worked == 0 { try? await Task.sleep(nanoseconds: poll) }
+            }
+        }
+    }
+
+    /// One round: returns how many jobs were taken.
+    func workOnce(scratch: inout PDQScratch) async throws -> Int {
+        let jobs = try await service.store.claimJobs(owner: owner, now: service.clock(), lease: Self.lease, limit: 16)
+        for job in jobs {
+            guard job.kind == "hash_media" else {
+                try await service.store.failJob(jobID: job.id, error: "unknown job kind \(job.kind)", retryAt: nil, now: service.clock())
+                continue
+            }
+            guard let bytes = try await service.store.mediaBytes(id: job.ref) else {
+                try await service.store.failJob(jobID: job.id, error: "media \(job.ref) is gone", retryAt: nil, now: service.clock())
+                continue
+            }
+            do {
+                let result = try hash(bytes, scratch: &scratch)
+                try await service.store.completeMediaJob(jobID: job.id, mediaID: job.ref, result: result, now: service.clock())
+            } catch let error as ImageError {
+                // A bad image stays bad: no retry.
+                try await service.store.failJob(jobID: job.id, error: "\(error)", retryAt: nil, now: service.clock())
+            } catch {
+                let retry = job.attempts + 1 < Self.maxAttempts ? service.clock() + Int64(1 << min(job.attempts, 10)) : nil
+                try await service.store.failJob(jobID: job.id, error: "\(error)", retryAt: retry, now: service.clock())
+                logger.warning("media job failed", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+            }
+        }
+        return jobs.count
+    }
+
+    func hash(_ bytes: [UInt8], scratch: inout PDQScratch) throws(ImageError) -> MediaResult {
+        let image = try ImageDecoder().decode(bytes)
+        let pdq = PDQHasher().hash(image, scratch: &scratch)
+        var result = MediaResult(pdq: pdq.hash.hex, quality: pdq.quality, md5: MD5.hex(bytes), sha256: SHA256.hex(bytes))
+        guard let banks = service.banks else { return result }
+        let outcome = banks.match(MediaHashes(pdq: pdq.hash, pdqQuality: pdq.quality, md5: result.md5, sha256: result.sha256))
+        guard outcome.decision != .none, let best = outcome.blockMatches.first else { return result }
+        let category = best.labels.lazy.compactMap { label -> Category? in
+            label.hasPrefix("category:") ? Category(rawValue: String(label.dropFirst("category:".count))) : nil
+        }.first
+        result.matchDecision = outcome.decision
+        result.matchCategory = category
+        result.matchPriority = ReviewPriority.base(
+            score: outcome.decision == .violating ? 1 : 0.7, category: category ?? .dissemination, reach: 0, userReports: 0,
+            trustedReports: 0)
+        var evidence = Array("{\"bank\":".utf8)
+        appendJSONString(best.bank.name, to: &evidence)
+        evidence += Array(",\"entry\":\(best.entry.id),\"type\":\"\(best.entry.signal.type.rawValue)\",\"distance\":\(best.distance)}".utf8)
+        result.matchEvidence = String(decoding: evidence, as: UTF8.self)
+        return result
+    }
+}

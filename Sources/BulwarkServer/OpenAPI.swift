@@ -1,0 +1,284 @@
+/// The OpenAPI 3.1 document served at `/openapi.json`. Kept next to the routes it describes;
+/// the tests check that every route is in it.
+enum OpenAPIDocument {
+    static let json = #"""
+        {
+          "openapi": "3.1.0",
+          "info": {
+            "title": "Bulwark",
+            "version": "1",
+            "description": "Terrorist and violent-extremist content detection and review. Every /v1 route needs an API key (Authorization: Bearer KEY) whose role the route admits: 401 without a valid key, 403 with a key of another role."
+          },
+          "servers": [{"url": "/"}],
+          "components": {
+            "securitySchemes": {"key": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+              "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                  "error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                      "code": {"type": "string"},
+                      "message": {"type": "string"},
+                      "field": {"type": "string"},
+                      "limit": {"type": "integer"}
+                    }
+                  }
+                }
+              },
+              "Item": {
+                "type": "object",
+                "required": ["id", "text"],
+                "properties": {
+                  "platform": {"type": "string", "minLength": 1, "maxLength": 128, "description": "Defaults to the API key's name."},
+                  "id": {"type": "string", "minLength": 1, "maxLength": 256, "description": "The platform's id; (platform, id) is idempotent."},
+                  "type": {"type": "string", "enum": ["post", "comment", "message", "profile", "title"]},
+                  "text": {"type": "string", "description": "At most 65,536 UTF-8 bytes by default."},
+                  "urls": {"type": "array", "items": {"type": "string"}},
+                  "lang": {"type": "string"},
+                  "author": {"type": "string", "description": "Pseudonymous author id."},
+                  "container": {
+                    "type": "object",
+                    "properties": {
+                      "id": {"type": "string"},
+                      "title": {"type": "string"},
+                      "kind": {"type": "string"},
+                      "followers": {"type": "integer"},
+                      "members": {"type": "integer"}
+                    }
+                  },
+                  "media": {
+                    "type": "array",
+                    "maxItems": 4,
+                    "items": {
+                      "type": "object",
+                      "required": ["data"],
+                      "properties": {"data": {"type": "string", "contentEncoding": "base64"}, "content_type": {"type": "string"}}
+                    }
+                  },
+                  "posted_at": {"type": "integer", "description": "Unix seconds."}
+                }
+              },
+              "Verdict": {
+                "type": "object",
+                "required": ["id", "decision", "score", "categories", "language", "evidence"],
+                "properties": {
+                  "id": {"type": "string"},
+                  "decision": {"type": "string", "enum": ["violating", "review", "none"]},
+                  "score": {"type": "number"},
+                  "categories": {"type": "array", "items": {"type": "object"}},
+                  "context": {"type": ["string", "null"]},
+                  "language": {"type": "string"},
+                  "evidence": {"type": "array", "items": {"type": "object"}}
+                }
+              },
+              "IngestResult": {
+                "type": "object",
+                "required": ["items"],
+                "properties": {
+                  "items": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": ["id", "item_id", "created", "case_id", "verdict"],
+                      "properties": {
+                        "id": {"type": "string"},
+                        "item_id": {"type": "integer"},
+                        "created": {"type": "boolean"},
+                        "case_id": {"type": ["integer", "null"]},
+                        "verdict": {"$ref": "#/components/schemas/Verdict"}
+                      }
+                    }
+                  }
+                }
+              },
+              "Case": {
+                "type": "object",
+                "required": ["id", "item_id", "source", "status", "priority", "user_reports", "trusted_reports", "created_at"],
+                "properties": {
+                  "id": {"type": "integer"},
+                  "item_id": {"type": "integer"},
+                  "external_id": {"type": "string"},
+                  "source": {"type": "string", "enum": ["proactive", "user_report", "trusted_flagger", "removal_order"]},
+                  "status": {"type": "string", "enum": ["open", "claimed", "decided", "escalated"]},
+                  "priority": {"type": "number"},
+                  "category": {"type": "string"},
+                  "language": {"type": "string"},
+                  "user_reports": {"type": "integer"},
+                  "trusted_reports": {"type": "integer"},
+                  "claimed_by": {"type": "string"},
+                  "claim_until": {"type": "integer"},
+                  "created_at": {"type": "integer"}
+                }
+              },
+              "Report": {
+                "type": "object",
+                "required": ["id", "status", "created_at"],
+                "properties": {
+                  "id": {"type": "integer"},
+                  "status": {"type": "string"},
+                  "case_id": {"type": "integer"},
+                  "duplicate": {"type": "boolean"},
+                  "created_at": {"type": "integer"}
+                }
+              }
+            },
+            "responses": {
+              "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            },
+            "parameters": {
+              "id": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}
+            }
+          },
+          "security": [{"key": []}],
+          "paths": {
+            "/healthz": {"get": {"security": [], "responses": {"200": {"description": "Alive", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/readyz": {"get": {"security": [], "responses": {"200": {"description": "The database answers", "content": {"text/plain": {"schema": {"type": "string"}}}}, "500": {"$ref": "#/components/responses/Error"}}}},
+            "/openapi.json": {"get": {"security": [], "responses": {"200": {"description": "This document", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/v1/items": {
+              "post": {
+                "summary": "Send items (one, or {\"items\": [...]} up to 1,000): scanned at once, verdicts in the response. Roles: ingest, admin.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [
+                  {"$ref": "#/components/schemas/Item"},
+                  {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Item"}}}}
+                ]}}}},
+                "responses": {
+                  "200": {"description": "Verdicts, in order", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/reports": {
+              "post": {
+                "summary": "Report an item. A second report of one item by one reporter is merged into the first. Roles: ingest, admin.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["item_id", "reporter", "reason"],
+                  "properties": {
+                    "platform": {"type": "string"}, "item_id": {"type": "string"}, "text": {"type": "string"},
+                    "reporter": {"type": "string", "minLength": 1, "maxLength": 256}, "trusted_flagger": {"type": "boolean"},
+                    "reason": {"type": "string"}, "note": {"type": "string"}
+                  }}}}},
+                "responses": {
+                  "201": {"description": "Recorded", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}}},
+                  "200": {"description": "Already reported by this reporter", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/reports/{id}": {
+              "get": {
+                "summary": "A report's status.",
+                "parameters": [{"$ref": "#/components/parameters/id"}],
+                "responses": {
+                  "200": {"description": "The report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/cases": {
+              "get": {
+                "summary": "The review queue, highest priority first. Roles: reviewer, lead, admin, auditor.",
+                "parameters": [
+                  {"name": "queue", "in": "query", "schema": {"type": "string", "enum": ["proactive", "user_report", "trusted_flagger", "removal_order"]}},
+                  {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "claimed", "decided", "escalated"]}},
+                  {"name": "category", "in": "query", "schema": {"type": "string", "enum": ["incitement", "solicitation", "recruitment", "instruction", "threat", "dissemination"]}},
+                  {"name": "language", "in": "query", "schema": {"type": "string"}},
+                  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
+                ],
+                "responses": {
+                  "200": {"description": "Cases", "content": {"application/json": {"schema": {"type": "object", "required": ["cases"], "properties": {"cases": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/cases/{id}": {
+              "get": {
+                "summary": "A case: item, verdict with evidence, reports, decisions, the parts of its priority.",
+                "parameters": [{"$ref": "#/components/parameters/id"}],
+                "responses": {
+                  "200": {"description": "The case", "content": {"application/json": {"schema": {"type": "object", "required": ["case", "item", "verdict", "reports", "decisions", "priority_parts"]}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/cases/{id}/claim": {
+              "post": {
+                "summary": "Lock a case to the calling reviewer for a while. Roles: reviewer, lead.",
+                "parameters": [{"$ref": "#/components/parameters/id"}],
+                "responses": {
+                  "200": {"description": "Claimed", "content": {"application/json": {"schema": {"type": "object", "required": ["claimed_until"], "properties": {"claimed_until": {"type": "integer"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/cases/{id}/decisions": {
+              "post": {
+                "summary": "Decide a case; the action goes to the platform as a signed webhook. Roles: reviewer, lead.",
+                "parameters": [{"$ref": "#/components/parameters/id"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["action"],
+                  "properties": {
+                    "action": {"type": "string", "enum": ["remove", "restrict_visibility", "geo_block", "no_violation", "escalate"]},
+                    "category": {"type": "string", "enum": ["incitement", "solicitation", "recruitment", "instruction", "threat", "dissemination"]},
+                    "exemption": {"type": "string"}, "note": {"type": "string"}
+                  }}}}},
+                "responses": {
+                  "201": {"description": "Decided", "content": {"application/json": {"schema": {"type": "object", "required": ["decision_id", "case_id", "action", "delivery_id"], "properties": {"decision_id": {"type": "integer"}, "case_id": {"type": "integer"}, "action": {"type": "string"}, "delivery_id": {"type": ["string", "null"]}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/deliveries": {
+              "get": {
+                "summary": "Webhook deliveries (status pending, delivered or dead). Roles: lead, admin, auditor.",
+                "parameters": [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "delivered", "dead"]}}],
+                "responses": {
+                  "200": {"description": "Deliveries", "content": {"application/json": {"schema": {"type": "object", "required": ["deliveries"]}}}},
+                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/deliveries/{id}/redeliver": {
+              "post": {
+                "summary": "Send a delivery again (a dead-lettered one, say). Roles: lead, admin.",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {
+                  "202": {"description": "Queued", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/audit": {
+              "get": {
+                "summary": "The hash-chained audit log, 500 entries after `after`. Roles: auditor, admin.",
+                "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+                "responses": {
+                  "200": {"description": "Entries", "content": {"application/json": {"schema": {"type": "object", "required": ["entries"]}}}},
+                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            }
+          }
+        }
+        """#
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Ingest load on loopback: starts `bulwark serve` (release build) on a fresh database, creates an
+# ingest key, and runs wrk with single-item POST /v1/items requests (short posts from the dev
+# set, 3% violating, each with a new id) for DURATION seconds with CONNECTIONS connections.
+#   scripts/bench-api.sh [DATABASE (default: a temporary SQLite file)] [DURATION=30] [CONNECTIONS=64]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+swift build -c release --product bulwark 2>&1 | grep -E "error|Build complete" || true
+BIN="$(swift build -c release --show-bin-path)/bulwark"
+WORK=$(mktemp -d)
+DB="${1:-$WORK/load.db}"
+DURATION="${2:-30}"
+CONNECTIONS="${3:-64}"
+PORT=18080
+"$BIN" bench --write-corpus "$WORK/corpus.jsonl" --items 20000 >/dev/null
+python3 -c '
+import json, sys
+with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
+    for line in f:
+        out.write(json.dumps(json.loads(line)["text"]) + "\n")
+' "$WORK/corpus.jsonl" "$WORK/texts.txt"
+KEY=$("$BIN" keys create --database "$DB" --name load --role ingest | awk '{print $NF}')
+"$BIN" serve --database "$DB" --port $PORT --no-sample > "$WORK/serve.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+echo "database: $DB; $CONNECTIONS connections, 2 wrk threads, $DURATION s" >&2
+BULWARK_KEY=$KEY BULWARK_CORPUS="$WORK/texts.txt" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
+    -s scripts/load/ingest.lua "http://127.0.0.1:$PORT"
+echo "peak RSS of the server: $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MiB"}')"

@@ -1,0 +1,37 @@
+-- wrk script: single-item POST /v1/items with a fresh id each, texts from a corpus file of JSON
+-- string literals (one per line; scripts/bench-api.sh writes it from `bulwark bench --write-corpus`).
+local key = os.getenv("BULWARK_KEY")
+local corpus = os.getenv("BULWARK_CORPUS")
+local texts = {}
+local counter = 0
+local tid = 0
+local next_tid = 0
+
+function setup(thread)
+  next_tid = next_tid + 1
+  thread:set("tid", next_tid)
+end
+
+function init(args)
+  for line in io.lines(corpus) do texts[#texts + 1] = line end
+end
+
+function request()
+  counter = counter + 1
+  local text = texts[(counter + tid * 7919) % #texts + 1]
+  local body = '{"platform":"load","id":"t' .. tid .. '-' .. counter .. '","text":' .. text .. '}'
+  return wrk.format("POST", "/v1/items", {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"}, body)
+end
+
+local statuses = {}
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+  io.write(string.format("requests %d, errors: connect %d, read %d, write %d, status %d, timeout %d\n",
+    summary.requests, summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.status,
+    summary.errors.timeout))
+end
