@@ -98,7 +98,14 @@ let package = Package(
             swiftSettings: upcoming
         ),
         // End-to-end: runs the built `bulwark` binary on real files.
-        .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: upcoming),
+        .testTarget(
+            name: "BulwarkCLITests",
+            dependencies: [
+                "bulwark", "BulwarkStore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
