@@ -26,6 +26,7 @@ public struct BulwarkService: Sendable {
     public let clock: @Sendable () -> Int64
     /// Hash banks media is matched against (loaded at start), if any.
     public let banks: BankSet?
+    public let metrics = ServiceMetrics()
     let keyCache = KeyCache()
     let limiter: RateLimiter
 
@@ -77,6 +78,7 @@ public struct BulwarkService: Sendable {
                     verdictJSON: String(decoding: json, as: UTF8.self), casePriority: priority))
         }
         let outcomes = try await store.ingest(scanned, now: clock())
+        for (s, o) in zip(scanned, outcomes) where o.created { metrics.verdict(s.decision.rawValue) }
         var out = Array("{\"items\":[".utf8)
         for (i, (p, o)) in zip(payloads, outcomes).enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }

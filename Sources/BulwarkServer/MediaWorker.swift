@@ -49,8 +49,10 @@ public struct MediaWorker: Service {
             do {
                 let result = try hash(bytes, scratch: &scratch)
                 try await service.store.completeMediaJob(jobID: job.id, mediaID: job.ref, result: result, now: service.clock())
+                service.metrics.mediaJob(result.matchDecision == nil ? "hashed" : "matched")
             } catch let error as ImageError {
                 // A bad image stays bad: no retry.
+                service.metrics.mediaJob("bad_image")
                 try await service.store.failJob(jobID: job.id, error: "\(error)", retryAt: nil, now: service.clock())
             } catch {
                 let retry = job.attempts + 1 < Self.maxAttempts ? service.clock() + Int64(1 << min(job.attempts, 10)) : nil

@@ -10,7 +10,20 @@ extension BulwarkService {
     /// service or the store, and encode.
     public func router() -> Router<BulwarkRequestContext> {
         let router = Router(context: BulwarkRequestContext.self)
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
+        router.get("/metrics") { _, _ -> Response in
+            let d = try await store.depths()
+            let text = metrics.render(gauges: [
+                ("bulwark_open_cases", "Cases open, claimed or escalated (the review queue's depth).", d.openCases),
+                ("bulwark_pending_jobs", "Background jobs queued or running.", d.pendingJobs),
+                ("bulwark_pending_deliveries", "Webhook deliveries waiting.", d.pendingDeliveries),
+                ("bulwark_dead_deliveries", "Webhook deliveries dead-lettered.", d.deadDeliveries),
+            ])
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             _ = try await store.itemCount()

@@ -69,12 +69,14 @@ public struct WebhookSender: Service {
                 let attempts = delivery.attempts + 1
                 let dead = attempts >= service.configuration.webhookMaxAttempts
                 let delay = min(3600, service.configuration.webhookInitialBackoff << Int64(min(attempts - 1, 20)))
+                service.metrics.webhook(delivered: false)
                 try await service.store.deliveryFailed(
                     id: delivery.id, error: failure, nextAttemptAt: dead ? nil : service.clock() + delay, now: service.clock())
                 logger.warning(
                     "webhook delivery failed",
                     metadata: ["delivery.id": "\(delivery.deliveryID)", "attempt": "\(attempts)", "error": "\(failure)"])
             } else {
+                service.metrics.webhook(delivered: true)
                 try await service.store.deliverySucceeded(id: delivery.id, now: service.clock())
             }
         }

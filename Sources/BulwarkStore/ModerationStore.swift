@@ -278,6 +278,20 @@ public struct MediaResult: Sendable, Hashable {
     }
 }
 
+public struct QueueDepths: Sendable, Hashable {
+    public var openCases: Int
+    public var pendingJobs: Int
+    public var pendingDeliveries: Int
+    public var deadDeliveries: Int
+
+    public init(openCases: Int, pendingJobs: Int, pendingDeliveries: Int, deadDeliveries: Int) {
+        self.openCases = openCases
+        self.pendingJobs = pendingJobs
+        self.pendingDeliveries = pendingDeliveries
+        self.deadDeliveries = deadDeliveries
+    }
+}
+
 /// Bulwark's storage: one interface, a SQLite (GRDB) and a PostgreSQL (postgres-nio)
 /// implementation with the same schema. Each method is one transaction.
 public protocol ModerationStore: Sendable {
@@ -314,6 +328,8 @@ public protocol ModerationStore: Sendable {
     func completeMediaJob(jobID: Int64, mediaID: Int64, result: MediaResult, now: Int64) async throws
     func failJob(jobID: Int64, error: String, retryAt: Int64?, now: Int64) async throws
     func pendingJobCount() async throws -> Int
+    /// Queue depths for metrics: open cases, pending jobs, pending and dead deliveries.
+    func depths() async throws -> QueueDepths
 
     func claimDeliveries(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [DeliveryRecord]
     func deliverySucceeded(id: Int64, now: Int64) async throws

@@ -368,6 +368,16 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    public func depths() async throws -> QueueDepths {
+        try await writer.read { db in
+            QueueDepths(
+                openCases: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases WHERE status IN ('open', 'claimed', 'escalated')") ?? 0,
+                pendingJobs: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')") ?? 0,
+                pendingDeliveries: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'") ?? 0,
+                deadDeliveries: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE status = 'dead'") ?? 0)
+        }
+    }
+
     // MARK: Webhook deliveries
 
     public func claimDeliveries(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [DeliveryRecord] {

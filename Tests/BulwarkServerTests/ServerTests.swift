@@ -281,3 +281,39 @@ struct MediaPipelineTests {
         }
     }
 }
+
+struct OperationsTests {
+    @Test func metricsRateLimitsAndRevokedKeys() async throws {
+        let store = try SQLiteStore(path: ":memory:")
+        try await store.migrate()
+        let key = APIKeys.generate()
+        let record = try await store.createKey(name: "platform", role: .ingest, prefix: APIKeys.prefix(key), hash: APIKeys.hash(key), now: 1)
+        let config = ServerConfiguration(port: 0, rateLimitPerKey: 5)
+        let service = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: config)
+        try await service.application(logger: Logger(label: "test")).test(.router) { client in
+            let h: HTTPFields = [.authorization: "Bearer \(key)", .contentType: "application/json"]
+            var statuses: [HTTPResponse.Status] = []
+            var retryAfter: String? = nil
+            for i in 0..<20 {
+                let r = try await client.execute(uri: "/v1/items", method: .post, headers: h, body: ByteBuffer(string: #"{"id":"m\#(i)","text":"join the caliphate soldiers now"}"#))
+                statuses.append(r.status)
+                if r.status == .tooManyRequests { retryAfter = r.headers[.retryAfter] }
+            }
+            // A burst of 2 seconds' worth (10) passes, then 429 with Retry-After.
+            #expect(statuses.prefix(10).allSatisfy { $0 == .ok })
+            #expect(statuses.contains(.tooManyRequests))
+            #expect(retryAfter == "1")
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            let text = String(buffer: metrics.body)
+            #expect(text.contains("bulwark_items_total 10"))
+            #expect(text.contains("bulwark_http_requests_total{route=\"/v1/items\",status=\"429\"}"))
+            #expect(text.contains("bulwark_http_request_duration_seconds_bucket{route=\"/v1/items\",le=\"+Inf\"}"))
+            #expect(text.contains("bulwark_open_cases "))
+            // A revoked key stops working (the key cache holds entries 5 seconds at most).
+            _ = try await store.revokeKey(id: record.id, actor: "admin", now: 2)
+            try await Task.sleep(nanoseconds: 5_200_000_000)
+            let revoked = try await client.execute(uri: "/v1/items", method: .post, headers: h, body: ByteBuffer(string: #"{"id":"z","text":"x"}"#))
+            #expect(revoked.status == .unauthorized)
+        }
+    }
+}

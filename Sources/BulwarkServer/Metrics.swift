@@ -1,0 +1,115 @@
+import Foundation
+import Hummingbird
+import Synchronization
+
+/// Counters and latency histograms in the Prometheus text format, served at `/metrics`.
+public final class ServiceMetrics: Sendable {
+    static let buckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+    struct Histogram {
+        var counts = [Int](repeating: 0, count: ServiceMetrics.buckets.count)
+        var sum = 0.0
+        var count = 0
+
+        mutating func observe(_ seconds: Double) {
+            for (i, bound) in ServiceMetrics.buckets.enumerated() where seconds <= bound { counts[i] += 1 }
+            sum += seconds
+            count += 1
+        }
+    }
+
+    struct State {
+        var requests: [String: Int] = [:]  // "route|status"
+        var latency: [String: Histogram] = [:]  // route
+        var verdicts: [String: Int] = [:]  // decision
+        var items = 0
+        var webhookFailures = 0
+        var webhookDelivered = 0
+        var mediaJobs: [String: Int] = [:]  // outcome
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    func request(route: String, status: Int, seconds: Double) {
+        state.withLock { s in
+            s.requests["\(route)|\(status)", default: 0] += 1
+            s.latency[route, default: Histogram()].observe(seconds)
+        }
+    }
+
+    func verdict(_ decision: String) {
+        state.withLock { s in
+            s.items += 1
+            s.verdicts[decision, default: 0] += 1
+        }
+    }
+
+    func webhook(delivered: Bool) {
+        state.withLock { s in if delivered { s.webhookDelivered += 1 } else { s.webhookFailures += 1 } }
+    }
+
+    func mediaJob(_ outcome: String) {
+        state.withLock { s in s.mediaJobs[outcome, default: 0] += 1 }
+    }
+
+    /// The exposition, with gauges read from the store at scrape time.
+    func render(gauges: [(name: String, help: String, value: Int)]) -> String {
+        let s = state.withLock { $0 }
+        var out = ""
+        out += "# HELP bulwark_items_total Items scanned and stored.\n# TYPE bulwark_items_total counter\n"
+        out += "bulwark_items_total \(s.items)\n"
+        out += "# HELP bulwark_verdicts_total Verdicts by decision.\n# TYPE bulwark_verdicts_total counter\n"
+        for (d, n) in s.verdicts.sorted(by: { $0.key < $1.key }) { out += "bulwark_verdicts_total{decision=\"\(d)\"} \(n)\n" }
+        out += "# HELP bulwark_http_requests_total HTTP requests by route and status.\n# TYPE bulwark_http_requests_total counter\n"
+        for (k, n) in s.requests.sorted(by: { $0.key < $1.key }) {
+            let parts = k.split(separator: "|")
+            out += "bulwark_http_requests_total{route=\"\(parts[0])\",status=\"\(parts[1])\"} \(n)\n"
+        }
+        out += "# HELP bulwark_http_request_duration_seconds Request latency by route.\n"
+        out += "# TYPE bulwark_http_request_duration_seconds histogram\n"
+        for (route, h) in s.latency.sorted(by: { $0.key < $1.key }) {
+            for (i, bound) in Self.buckets.enumerated() {
+                out += "bulwark_http_request_duration_seconds_bucket{route=\"\(route)\",le=\"\(bound)\"} \(h.counts[i])\n"
+            }
+            out += "bulwark_http_request_duration_seconds_bucket{route=\"\(route)\",le=\"+Inf\"} \(h.count)\n"
+            out += "bulwark_http_request_duration_seconds_sum{route=\"\(route)\"} \(h.sum)\n"
+            out += "bulwark_http_request_duration_seconds_count{route=\"\(route)\"} \(h.count)\n"
+        }
+        out += "# HELP bulwark_webhook_deliveries_total Webhook attempts by outcome.\n# TYPE bulwark_webhook_deliveries_total counter\n"
+        out += "bulwark_webhook_deliveries_total{outcome=\"delivered\"} \(s.webhookDelivered)\n"
+        out += "bulwark_webhook_deliveries_total{outcome=\"failed\"} \(s.webhookFailures)\n"
+        out += "# HELP bulwark_media_jobs_total Media hashing jobs by outcome.\n# TYPE bulwark_media_jobs_total counter\n"
+        for (k, n) in s.mediaJobs.sorted(by: { $0.key < $1.key }) { out += "bulwark_media_jobs_total{outcome=\"\(k)\"} \(n)\n" }
+        for g in gauges {
+            out += "# HELP \(g.name) \(g.help)\n# TYPE \(g.name) gauge\n\(g.name) \(g.value)\n"
+        }
+        return out
+    }
+}
+
+/// Times every request and counts it by route (the matched route pattern) and status.
+struct MetricsMiddleware: RouterMiddleware {
+    typealias Context = BulwarkRequestContext
+    let metrics: ServiceMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        func seconds() -> Double {
+            let d = ContinuousClock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+        do {
+            let response = try await next(request, context)
+            metrics.request(route: context.endpointPath ?? "unmatched", status: Int(response.status.code), seconds: seconds())
+            return response
+        } catch let error as any HTTPResponseError {
+            metrics.request(route: context.endpointPath ?? "unmatched", status: Int(error.status.code), seconds: seconds())
+            throw error
+        } catch {
+            metrics.request(route: context.endpointPath ?? "unmatched", status: 500, seconds: seconds())
+            throw error
+        }
+    }
+}
