@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "BulwarkServer",
             dependencies: [
-                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkMedia", "BulwarkStore",
+                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -22,7 +22,8 @@ import Foundation
 /// A damaged or stale snapshot is ignored (noted) and the log is replayed in full.
 ///
 /// One writer at a time: opening for writing takes an exclusive `flock` on `lock`,
-/// opening for reading a shared one.
+/// opening for reading a shared one; a directory held by another process is an error at once
+/// (a running server holds its bank directory for writing).
 public final class BankDirectory {
     public let path: String
     public private(set) var banks: BankSet
@@ -61,8 +62,14 @@ public final class BankDirectory {
             lockFD = -1
         } else {
             guard fd >= 0 else { throw Self.posix("cannot open \(path)/lock") }
-            guard flock(fd, writable ? LOCK_EX : LOCK_SH) == 0 else {
+            guard flock(fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 else {
+                let busy = errno == EWOULDBLOCK
                 close(fd)
+                if busy {
+                    throw BulwarkError(
+                        .invalidData,
+                        "the bank directory \(path) is in use by another process (a running `bulwark serve` holds it: change banks through its API)")
+                }
                 throw Self.posix("cannot lock \(path)/lock")
             }
             lockFD = fd

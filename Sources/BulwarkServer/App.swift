@@ -24,18 +24,22 @@ public struct BulwarkService: Sendable {
     public let engine: TextEngine
     public let configuration: ServerConfiguration
     public let clock: @Sendable () -> Int64
-    /// Hash banks media is matched against (loaded at start), if any.
-    public let banks: BankSet?
+    /// Hash banks media is matched against: a registry the API can change, or a fixed set.
+    public let bankRegistry: BankRegistry?
+    let fixedBanks: BankSet?
+    public var banks: BankSet? { bankRegistry?.banks ?? fixedBanks }
     public let metrics = ServiceMetrics()
     let keyCache = KeyCache()
     let limiter: RateLimiter
 
     public init(
         store: any ModerationStore, engine: TextEngine, configuration: ServerConfiguration, banks: BankSet? = nil,
+        bankRegistry: BankRegistry? = nil,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
         self.store = store
-        self.banks = banks
+        self.fixedBanks = banks
+        self.bankRegistry = bankRegistry
         self.engine = engine
         self.configuration = configuration
         self.clock = clock

@@ -178,6 +178,8 @@ extension BulwarkService {
             return try encode(["delivery_id": id, "status": "pending"], status: .accepted)
         }
 
+        addBankRoutes(v1)
+
         v1.get("audit") { request, context -> Response in
             _ = try await require(request, [.auditor, .admin])
             let after = request.uri.queryParameters["after"].flatMap { Int64(String($0)) } ?? 0

@@ -51,9 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try await database.open()
         let engine = try engineOptions.loadEngine()
         let config = ServerConfiguration(host: host, port: port, rateLimitPerKey: rateLimit, webhookURL: webhookURL)
-        // Media is matched against the bank directory as it is at start (if there is one).
-        let bankSet = FileManager.default.fileExists(atPath: banks.path) ? try banks.open(writable: false).banks : nil
-        let service = BulwarkService(store: store, engine: engine, configuration: config, banks: bankSet)
+        // The bank directory is held for writing while the server runs: banks change through the API.
+        let registry = BankRegistry(directory: try banks.open(writable: true))
+        let service = BulwarkService(store: store, engine: engine, configuration: config, bankRegistry: registry)
         if try await store.keys().isEmpty {
             var lines: [String] = []
             for (name, role) in [("admin", Role.admin), ("reviewer-1", .reviewer), ("platform", .ingest)] {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BulwarkBankFiles
 import BulwarkBanks
 import BulwarkCore
 import BulwarkMedia
@@ -315,5 +316,59 @@ struct OperationsTests {
             let revoked = try await client.execute(uri: "/v1/items", method: .post, headers: h, body: ByteBuffer(string: #"{"id":"z","text":"x"}"#))
             #expect(revoked.status == .unauthorized)
         }
+    }
+}
+
+struct BankRoutesTests {
+    @Test func banksOverHTTPAreDurableAuditedAndMatched() async throws {
+        let dir = NSTemporaryDirectory() + "bulwark-http-banks-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteStore(path: ":memory:")
+        try await store.migrate()
+        var keys: [Role: String] = [:]
+        for role in [Role.lead, .reviewer] {
+            let key = APIKeys.generate()
+            _ = try await store.createKey(name: "\(role.rawValue)-1", role: role, prefix: APIKeys.prefix(key), hash: APIKeys.hash(key), now: 1)
+            keys[role] = key
+        }
+        let registry = BankRegistry(directory: try BankDirectory(path: dir, writable: true))
+        let service = BulwarkService(
+            store: store, engine: try ServerFixtures.engine.get(), configuration: ServerConfiguration(port: 0), bankRegistry: registry)
+        let pdqA = "f162eb9daab170c0567fe3632d9a5548c5612982dd5e374a7424ebbc8a835c95"
+        let pdqB = "98736629670cc19fc9f23862f66cce1f599e32c78e236c78619d202e9e66c157"
+        let keysByRole = keys
+        try await service.application(logger: Logger(label: "test")).test(.router) { client in
+            func call(_ method: HTTPRequest.Method, _ uri: String, _ role: Role, _ body: String = "") async throws -> (HTTPResponse.Status, String) {
+                let r = try await client.execute(
+                    uri: uri, method: method, headers: [.authorization: "Bearer \(keysByRole[role]!)", .contentType: "application/json"],
+                    body: ByteBuffer(string: body))
+                return (r.status, String(buffer: r.body))
+            }
+            #expect(try await call(.post, "/v1/banks", .reviewer, #"{"name":"gifct"}"#).0 == .forbidden)
+            #expect(try await call(.post, "/v1/banks", .lead, #"{"name":"gifct","labels":["category:dissemination"]}"#).0 == .created)
+            #expect(try await call(.post, "/v1/banks", .lead, #"{"name":"bad name"}"#).0 == .badRequest)
+            var (status, body) = try await call(.post, "/v1/banks/gifct/entries", .lead, #"{"type":"pdq","values":["\#(pdqA)"]}"#)
+            #expect(status == .ok && body.contains("\"added\":1"))
+            #expect(try await call(.post, "/v1/banks/nope/entries", .lead, #"{"type":"pdq","values":["\#(pdqA)"]}"#).0 == .notFound)
+            (status, body) = try await call(.post, "/v1/banks/gifct/entries", .lead, #"{"type":"pdq","values":["abc"]}"#)
+            #expect(status == .badRequest && body.contains("values[0]"))
+            (status, body) = try await call(.post, "/v1/banks/gifct/import?format=hash-labels&type=pdq", .lead, "hash,labels\n\(pdqB),group:x\nnot-hex,y\n")
+            #expect(status == .ok && body.contains("\"added\":1") && body.contains("\"line\":\"3\""))
+            #expect(registry.banks.activeCount(bank: "gifct") == 2)
+            (status, body) = try await call(.get, "/v1/banks/gifct/export?format=te", .lead)
+            #expect(body.contains(pdqA) && body.contains(pdqB))
+            (status, body) = try await call(.get, "/v1/banks", .reviewer)
+            #expect(body.contains("\"pdq\":2"))
+            (status, body) = try await call(.delete, "/v1/banks/gifct/entries", .lead, #"{"type":"pdq","values":["\#(pdqB)"]}"#)
+            #expect(body.contains("\"removed\":1"))
+            #expect(registry.banks.activeCount(bank: "gifct") == 1)
+        }
+        // Durable: the directory, reopened, holds what the API did; the audit log has it.
+        let log = try String(contentsOfFile: dir + "/events.jsonl", encoding: .utf8)
+        #expect(log.contains("\"op\":\"remove\"") && log.contains(pdqB))
+        // While the server holds the directory, another process (the CLI) is told so.
+        #expect(throws: BulwarkError.self) { try BankDirectory(path: dir, writable: true) }
+        let audit = try await store.auditLog(after: 0, limit: 100).map(\.action)
+        #expect(audit.contains("bank.create") && audit.contains("bank.import") && audit.contains("bank.remove"))
     }
 }
