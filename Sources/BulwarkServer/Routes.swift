@@ -273,6 +273,10 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as HTTPError {
+            // Hummingbird's own errors (a path parameter that is not a number, ...) in our shape.
+            let code = error.status == .badRequest ? "invalid" : error.status.code == 404 ? "not_found" : "http_\(error.status.code)"
+            throw APIError(error.status, code, error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError {
             throw error
         } catch {
