@@ -21,10 +21,10 @@ with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
         out.write(json.dumps(json.loads(line)["text"]) + "\n")
 ' "$WORK/corpus.jsonl" "$WORK/texts.txt"
 KEY=$("$BIN" keys create --database "$DB" --name load --role ingest | awk '{print $NF}')
-"$BIN" serve --database "$DB" --port $PORT --no-sample > "$WORK/serve.log" 2>&1 &
+"$BIN" serve --database "$DB" --banks "$WORK/banks" --port $PORT --no-sample > "$WORK/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 echo "database: $DB; $CONNECTIONS connections, 2 wrk threads, $DURATION s" >&2
 BULWARK_KEY=$KEY BULWARK_CORPUS="$WORK/texts.txt" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
     -s scripts/load/ingest.lua "http://127.0.0.1:$PORT"
