@@ -43,8 +43,10 @@ public struct WebhookSender: Service {
             owner: owner, now: now, lease: service.configuration.webhookTimeout + 30, limit: 50)
         guard !batch.isEmpty else { return 0 }
         var secrets: [String] = []
-        if let current = try await service.store.setting("webhook.secret") { secrets.append(current) }
-        if let previous = try await service.store.setting("webhook.secret.previous") { secrets.append(previous) }
+        if let current = try await service.store.setting("webhook.secret"), !current.isEmpty { secrets.append(current) }
+        if let previous = try await service.store.setting("webhook.secret.previous"), !previous.isEmpty {
+            secrets.append(previous)
+        }
         for delivery in batch {
             let timestamp = service.clock()
             var request = HTTPClientRequest(url: url)

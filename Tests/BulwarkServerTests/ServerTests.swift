@@ -372,3 +372,17 @@ struct BankRoutesTests {
         #expect(audit.contains("bank.create") && audit.contains("bank.import") && audit.contains("bank.remove"))
     }
 }
+
+struct WebhookSignatureTests {
+    @Test func duringARotationEitherSecretVerifies() {
+        let body = #"{"event":"decision"}"#
+        let header = WebhookSignature.header(body: body, timestamp: 1_000, secrets: ["new", "old"])
+        #expect(WebhookSignature.verify(header: header, body: body, secret: "new", now: 1_000))
+        #expect(WebhookSignature.verify(header: header, body: body, secret: "old", now: 1_100))
+        #expect(!WebhookSignature.verify(header: header, body: body, secret: "other", now: 1_000))
+        #expect(!WebhookSignature.verify(header: header, body: body + " ", secret: "new", now: 1_000))
+        #expect(!WebhookSignature.verify(header: header, body: body, secret: "new", now: 2_000))  // too old: replay
+        let after = WebhookSignature.header(body: body, timestamp: 1_000, secrets: ["new"])
+        #expect(!WebhookSignature.verify(header: after, body: body, secret: "old", now: 1_000))
+    }
+}
