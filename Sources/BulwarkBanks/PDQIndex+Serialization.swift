@@ -60,7 +60,8 @@ extension PDQIndex {
             throw invalid("impossible counts: \(n64) slots, \(m64) indexed, \(live64) live", 8)
         }
         let n = Int(n64), m = Int(m64)
-        guard Int(p64) == (m > 0 ? Self.substrings * m : 0) else {
+        // Compared as read: a length of 2^63 or more is no Int.
+        guard p64 == UInt64(m > 0 ? Self.substrings * m : 0) else {
             throw invalid("postings length \(p64) does not match \(m) indexed slots", 32)
         }
         let liveWords = (n + 63) / 64
