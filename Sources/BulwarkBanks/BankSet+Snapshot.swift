@@ -47,7 +47,6 @@ extension BankSet {
 
     /// Loads a snapshot: the bank set and the log sequence number it covers.
     public static func load(snapshot bytes: [UInt8]) throws(BulwarkError) -> (BankSet, sequence: UInt64) {
-        var r = ByteReader(bytes, what: "bank snapshot")
         guard bytes.count >= 24, Array(bytes[0..<8]) == snapshotMagic else {
             throw BulwarkError(.invalidData, "bank snapshot: not a Bulwark bank snapshot (no \"BWBANK01\")", offset: 0)
         }
@@ -57,6 +56,8 @@ extension BankSet {
         guard try tail.u64() == PDQIndex.fnv1a64(bytes[0..<checksumAt]) else {
             throw BulwarkError(.invalidData, "bank snapshot: checksum mismatch (the file is damaged)", offset: checksumAt)
         }
+        // Fields end where the checksum starts: none may be read from it.
+        var r = ByteReader(bytes, what: "bank snapshot", end: checksumAt)
         r.at = 8
         let sequence = try r.u64()
         var set = BankSet()
@@ -154,16 +155,19 @@ struct ByteWriter {
 struct ByteReader {
     let bytes: [UInt8]
     let what: String
+    /// Reads stop here (the data's end by default).
+    let end: Int
     var at = 0
 
-    init(_ bytes: [UInt8], what: String) {
+    init(_ bytes: [UInt8], what: String, end: Int? = nil) {
         self.bytes = bytes
         self.what = what
+        self.end = min(end ?? bytes.count, bytes.count)
     }
 
     private func need(_ n: Int) throws(BulwarkError) {
-        guard n >= 0, at + n <= bytes.count else {
-            throw BulwarkError(.invalidData, "\(what): truncated (\(n) bytes needed at byte \(at) of \(bytes.count))", offset: at)
+        guard n >= 0, at <= end, n <= end - at else {
+            throw BulwarkError(.invalidData, "\(what): truncated (\(n) bytes needed at byte \(at) of \(end))", offset: at)
         }
     }
 

@@ -35,4 +35,27 @@ struct FuzzFindingsTests {
             }
         }
     }
+
+    /// fuzz-bank-snapshot: the fields were read up to the end of the data, so a snapshot whose PDQ
+    /// index length lay in its checksum (here: no banks, no entries, nothing after the entry count)
+    /// left the reader past the checksum's start and `UInt64(checksumAt - r.at)` trapped
+    /// ("Negative value is not representable"). Reads now stop where the checksum starts.
+    @Test func aSnapshotCutBeforeItsIndexIsAnError() throws {
+        // Magic, sequence 0, 0 banks (u32), 0 entries (u64), then only the checksum.
+        var bytes = Array("BWBANK01".utf8) + Self.u64(0) + [0, 0, 0, 0] + Self.u64(0)
+        bytes += Self.checksum(bytes)
+        #expect(bytes.count == 36)
+        do {
+            _ = try BankSet.load(snapshot: bytes)
+            Issue.record("a snapshot without an index was accepted")
+        } catch {
+            #expect(error.code == .invalidData)
+            #expect(error.offset == 28)
+            #expect(error.message.contains("truncated"))
+        }
+        // The same with a real index after it still loads.
+        let whole = BankSet().snapshot(sequence: 0)
+        let (loaded, sequence) = try BankSet.load(snapshot: whole)
+        #expect(sequence == 0 && loaded.entries.isEmpty)
+    }
 }
