@@ -51,16 +51,25 @@ func load(_ bytes: [UInt8]) {
     check(changed)
 }
 
-/// Searches against a brute-force scan, from each live hash (up to 8) and a few others.
+/// Searches against a brute-force scan, from each live hash (up to 8), near ones and zero.
 func check(_ index: PDQIndex) {
     var live: [(UInt64, PDQHash)] = []
     index.forEachLive { live.append(($0, $1)) }
     guard live.count == index.count else { Fuzz.fail("\(live.count) live entries, count \(index.count)") }
-    var queries = live.prefix(8).map(\.1)
-    queries.append(.zero)
-    if let first = live.first?.1 { queries.append(first.flipping(bit: 3).flipping(bit: 200)) }
-    for query in queries {
-        for radius in [0, 17, 31, 64] {
+    var queries = live.prefix(8).map { ($0.1, [0, 17, 31, 64]) }
+    queries.append((.zero, [0, 31, 64]))
+    // Within 31 bits through one bucket table only: 2 bits flipped in each of the other 15
+    // substrings (30 bits), so only table j holds the entry within 1 bit. A posting missing from
+    // table j shows here, where the 15 other tables would otherwise cover for it.
+    for (_, hash) in live.prefix(3) {
+        for j in 0..<PDQIndex.substrings {
+            var query = hash
+            for k in 0..<PDQIndex.substrings where k != j { query = query.flipping(bit: 16 * k + 2).flipping(bit: 16 * k + 9) }
+            queries.append((query, [31]))
+        }
+    }
+    for (query, radii) in queries {
+        for radius in radii {
             let expected = live.compactMap { id, h -> PDQIndex.Match? in
                 let d = h.distance(to: query)
                 return d <= radius ? PDQIndex.Match(id: id, distance: d) : nil
