@@ -58,4 +58,40 @@ struct FuzzFindingsTests {
         let (loaded, sequence) = try BankSet.load(snapshot: whole)
         #expect(sequence == 0 && loaded.entries.isEmpty)
     }
+
+    /// fuzz-pdq-index, by its check against a brute-force scan: a posting changed to name another
+    /// slot that is in range was accepted, so an entry dropped out of one bucket table and a hash
+    /// within 31 bits of it that is near it in that table only was not found. The fuzzer's input
+    /// (12 hashes, one changed posting) reduced by hand to 2 hashes.
+    @Test func aPostingOutOfPlaceIsAnError() throws {
+        let a = PDQHash(words: SIMD4(0x0123_4567_89AB_0001, 0x1357_9BDF_0246_8ACE, 0xFEDC_BA98_7654_3210, 0x0F1E_2D3C_4B5A_6978))
+        let b = PDQHash(words: SIMD4(0x7654_3210_FEDC_0002, 0xECA8_6420_FDB9_7531, 0x0123_4567_89AB_CDEF, 0x8796_A5B4_C3D2_E1F0))
+        var index = PDQIndex()
+        index.insert(a, id: 1)
+        index.insert(b, id: 2)
+        index.rebuild()
+        // b with 2 bits flipped in each substring but the first: 30 bits away, within 1 bit of b
+        // in table 0 only.
+        var query = b
+        for k in 1..<PDQIndex.substrings { query = query.flipping(bit: 16 * k + 2).flipping(bit: 16 * k + 9) }
+        #expect(query.distance(to: b) == 30)
+        let good = index.serialized()
+        #expect(try PDQIndex(serialized: good).search(query, radius: 31).map(\.id) == [2])
+
+        // Table 0's postings are the first two of the 32 before the checksum; the one naming
+        // slot 1 (b) is made to name slot 0 (a).
+        var bytes = good
+        let postingsAt = bytes.count - 8 - 4 * PDQIndex.substrings * 2
+        let k = bytes[postingsAt] == 1 ? 0 : 1
+        #expect(bytes[postingsAt + 4 * k] == 1)
+        bytes[postingsAt + 4 * k] = 0
+        bytes.replaceSubrange((bytes.count - 8)..., with: Self.checksum(Array(bytes.dropLast(8))))
+        do {
+            let loaded = try PDQIndex(serialized: bytes)
+            Issue.record("accepted; the search finds \(loaded.search(query, radius: 31).map(\.id)), a scan [2]")
+        } catch {
+            #expect(error.code == .invalidData)
+            #expect(error.offset == postingsAt + 4 * k)
+        }
+    }
 }
