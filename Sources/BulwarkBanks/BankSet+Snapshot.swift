@@ -114,7 +114,7 @@ extension BankSet {
         guard r.at == checksumAt else {
             throw BulwarkError(.invalidData, "bank snapshot: \(checksumAt - r.at) unexpected bytes before the checksum", offset: r.at)
         }
-        // Entries without touching the index (it comes from the file), then removals.
+        // Entries without touching the index (it comes from the file), each removed one as it is added.
         try set.loadEntries(adds, removals: removals)
         let index = try PDQIndex(serialized: indexBytes)
         guard set.adoptIndex(index) else {
@@ -126,11 +126,18 @@ extension BankSet {
 
 extension BankSet {
     /// Entries from a snapshot: the maps are filled, the PDQ index is left to `adoptIndex`.
+    ///
+    /// A removed entry is removed as soon as it is added: a signal removed from a bank and added
+    /// to it again later is two entries of the same bank and signal, and only the later one may
+    /// be active when it is added.
     mutating func loadEntries(_ adds: [BankEvent], removals: [(UInt64, Int64)]) throws(BulwarkError) {
         skipIndex = true
         defer { skipIndex = false }
-        for event in adds { try apply(event) }
-        for (id, at) in removals { try apply(.remove(entryID: id, at: at)) }
+        let removedAt = Dictionary(removals, uniquingKeysWith: { first, _ in first })
+        for event in adds {
+            try apply(event)
+            if case .add(let entry) = event, let at = removedAt[entry.id] { try apply(.remove(entryID: entry.id, at: at)) }
+        }
     }
 }
 

@@ -2,8 +2,8 @@ import BulwarkBanks
 import BulwarkCore
 import Testing
 
-/// Inputs found by the fuzz targets in Fuzz/ (docs/fuzzing.md) that crashed the parsers of bank
-/// files, reduced to the smallest file that shows the fault. Each must now be an `invalidData` error.
+/// Faults in the parsers of bank files found with the fuzz targets in Fuzz/ (docs/fuzzing.md), each
+/// reduced to the smallest file that shows it.
 struct FuzzFindingsTests {
     /// FNV-1a 64, the checksum of both file formats, little-endian.
     static func checksum(_ bytes: [UInt8]) -> [UInt8] {
@@ -93,5 +93,27 @@ struct FuzzFindingsTests {
             #expect(error.code == .invalidData)
             #expect(error.offset == postingsAt + 4 * k)
         }
+    }
+
+    /// Found writing the bank-snapshot target's seeds with the library (its own snapshot of a valid
+    /// set did not load): every entry was added before any was removed, so in a set where a signal
+    /// was removed from a bank and added to it again the later entry "duplicates an active entry",
+    /// and a bank directory ignored such a snapshot and replayed its whole log on every opening.
+    @Test func aSignalRemovedAndAddedAgainSurvivesASnapshot() throws {
+        var set = BankSet()
+        _ = try set.create(Bank(name: "noisy", createdAt: 1))
+        let pdq = Signal(pdq: PDQHash(words: SIMD4(1, 2, 3, 4)))
+        let md5 = try Signal(.md5, String(repeating: "ab", count: 16))
+        for signal in [pdq, md5] {
+            _ = try set.add(bank: "noisy", signal: signal, at: 10)
+            _ = try set.remove(bank: "noisy", signal: signal, at: 11)
+            _ = try set.add(bank: "noisy", signal: signal, at: 12)
+        }
+        let (loaded, sequence) = try BankSet.load(snapshot: set.snapshot(sequence: 6))
+        #expect(sequence == 6)
+        #expect(loaded.entries == set.entries)
+        #expect(loaded.activeEntries().map(\.id) == [2, 4])
+        #expect(loaded.match(MediaHashes(pdq: pdq.pdq)).matches.map(\.entry.id) == [2])
+        #expect(loaded.match(MediaHashes(md5: md5.value)).matches.map(\.entry.id) == [4])
     }
 }
