@@ -91,6 +91,12 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
     var out: [(String, [UInt8])] = []
     for (name, set, sequence) in sets {
         let bytes = set.snapshot(sequence: sequence)
+        // A snapshot of a valid set must load (this is how removal and re-adding was found).
+        do {
+            _ = try BankSet.load(snapshot: bytes)
+        } catch {
+            Fuzz.fail("seed \(name), written by BankSet.snapshot, does not load: \(error)")
+        }
         out.append((name, [0] + bytes))
         out.append((name + "-fixed", [1] + bytes))
     }

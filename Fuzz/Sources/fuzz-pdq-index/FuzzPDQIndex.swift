@@ -195,7 +195,9 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
             index.forEachLive { live.append(($0, $1)) }
             index.remove(live[4].1, id: live[4].0)
         }
-        out.append(("raw-\(n)", [0] + index.serialized()))
+        let bytes = index.serialized()
+        if (try? PDQIndex(serialized: bytes)) == nil { Fuzz.fail("seed raw-\(n), written by serialized(), does not load") }
+        out.append(("raw-\(n)", [0] + bytes))
     }
     for (i, settings) in [0, 4, 4 | 8, 4 | 8 | 16, 2 | 4, 4 | 32].enumerated() {
         var bytes: [UInt8] = [1, UInt8(settings), UInt8(5 + 7 * i)]
