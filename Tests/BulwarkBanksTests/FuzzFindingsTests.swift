@@ -116,4 +116,41 @@ struct FuzzFindingsTests {
         #expect(loaded.match(MediaHashes(pdq: pdq.pdq)).matches.map(\.entry.id) == [2])
         #expect(loaded.match(MediaHashes(md5: md5.value)).matches.map(\.entry.id) == [4])
     }
+
+    /// Found reading `adoptIndex` while writing the bank-snapshot target's check that every active
+    /// entry is matched by its own hash, and shown with that target on a hand-made file (the
+    /// fuzzer itself did not get there): the saved index was compared with the active PDQ entries
+    /// by count and by each live slot's id and hash, so an index listing one entry twice, in place
+    /// of another, was adopted and the other entry was never matched.
+    @Test func anIndexListingAnEntryTwiceIsRefused() throws {
+        var set = BankSet()
+        _ = try set.create(Bank(name: "block", createdAt: 1))
+        // 256 bits apart: each matches only itself.
+        let first = PDQHash.zero
+        let second = PDQHash(words: SIMD4(repeating: .max))
+        _ = try set.add(bank: "block", signal: Signal(pdq: first), at: 1)
+        _ = try set.add(bank: "block", signal: Signal(pdq: second), at: 2)
+        var bytes = set.snapshot(sequence: 2)
+        #expect(try BankSet.load(snapshot: bytes).0.match(MediaHashes(pdq: second)).matches.map(\.entry.id) == [2])
+
+        // In the index: slot 1 (entry 2) made a copy of slot 0 (entry 1), hash and id.
+        let magic = Array("BWPDQX01".utf8)
+        let at = try #require((0...(bytes.count - 8)).first { bytes[$0..<($0 + 8)].elementsEqual(magic) })
+        let length = bytes[(at - 8)..<at].reversed().reduce(0) { $0 << 8 | Int($1) }
+        #expect(bytes[at + 8] == 2)  // slots
+        let hashes = at + 40
+        let ids = hashes + 32 * 2
+        bytes.replaceSubrange((hashes + 32)..<(hashes + 64), with: Array(bytes[hashes..<(hashes + 32)]))
+        bytes.replaceSubrange((ids + 8)..<(ids + 16), with: Array(bytes[ids..<(ids + 8)]))
+        let indexEnd = at + length
+        bytes.replaceSubrange((indexEnd - 8)..<indexEnd, with: Self.checksum(Array(bytes[at..<(indexEnd - 8)])))
+        bytes.replaceSubrange((bytes.count - 8)..., with: Self.checksum(Array(bytes.dropLast(8))))
+        do {
+            let (loaded, _) = try BankSet.load(snapshot: bytes)
+            Issue.record("adopted; entry 2 matches: \(loaded.match(MediaHashes(pdq: second)).matches.map(\.entry.id))")
+        } catch {
+            #expect(error.code == .invalidData)
+            #expect(error.message.contains("does not hold exactly the active PDQ entries"))
+        }
+    }
 }
