@@ -79,7 +79,9 @@ extension BankSet {
             try set.apply(.putBank(bank))
         }
         let entryCount = try r.u64()
-        guard entryCount <= UInt64(bytes.count) else {
+        // An entry takes at least 48 bytes (id, six lengths, two times): a larger count would
+        // reserve about 112 bytes of memory for each byte of the file before failing.
+        guard entryCount <= UInt64((checksumAt - r.at) / 48) else {
             throw BulwarkError(.invalidData, "bank snapshot: impossible entry count \(entryCount)", offset: r.at - 8)
         }
         var removals: [(UInt64, Int64)] = []

@@ -153,4 +153,32 @@ struct FuzzFindingsTests {
             #expect(error.message.contains("does not hold exactly the active PDQ entries"))
         }
     }
+
+    /// Found reading the snapshot loader, shown with fuzz-bank-snapshot on a hand-made 20 MB file
+    /// (libFuzzer: out-of-memory, malloc of 2.24 GB): the entry count was only checked against the
+    /// file's size in bytes and memory for that many entries, about 112 bytes each, was reserved
+    /// before any was read. A count the rest of the file cannot hold at 48 bytes an entry is refused.
+    @Test func anEntryCountTheFileCannotHoldIsRefusedFirst() throws {
+        var entries = BankSet()
+        _ = try entries.create(Bank(name: "b", createdAt: 1))
+        _ = try entries.add(bank: "b", signal: Signal(.md5, String(repeating: "0", count: 32)), at: 1)
+        let good = entries.snapshot(sequence: 1)
+        #expect(try BankSet.load(snapshot: good).0.entries.count == 1)
+        // The same file claiming one entry per byte that follows the count.
+        // Magic, sequence, bank count, then bank "b": name, kind "block", quarantined, threshold,
+        // no labels, empty description, creation time.
+        let countAt = 8 + 8 + 4 + (4 + 1) + (4 + 5) + 1 + 4 + 4 + 4 + 8
+        #expect(good[countAt] == 1)
+        var bytes = good
+        bytes.replaceSubrange(countAt..<(countAt + 8), with: Self.u64(UInt64(good.count - countAt)))
+        bytes.replaceSubrange((bytes.count - 8)..., with: Self.checksum(Array(bytes.dropLast(8))))
+        do {
+            _ = try BankSet.load(snapshot: bytes)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.code == .invalidData)
+            #expect(error.offset == countAt)
+            #expect(error.message.contains("impossible entry count"))
+        }
+    }
 }
