@@ -97,11 +97,13 @@ status=0
 
 echo "---- libFuzzer, last lines of $LOG"
 grep -v '^"' "$LOG" | grep -v "dictionary. ######" | tail -n 10 || true
+inited=$(grep -E '^#[0-9]+[[:space:]]+INITED' "$LOG" | tail -n 1 || true)
 last=$(grep -E '^#[0-9]+' "$LOG" | tail -n 1 || true)
 runs=$(grep -Eo '^Done [0-9]+ runs in [0-9]+ second' "$LOG" | tail -n 1 || true)
 echo "---- summary"
 echo "target:  $TARGET ($CONFIGURATION build, $DURATION s requested)"
 echo "done:    ${runs:-no 'Done' line: see $LOG}"
+echo "start:   ${inited:-none}"
 echo "last:    ${last:-none}"
 grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|slowest_unit_time_sec|peak_rss_mb)' "$LOG" | sed 's/^/stat:    /' || true
 echo "corpus:  $(find "$CORPUS" -type f | wc -l) files, $(cat "$CORPUS"/* | wc -c) bytes in $CORPUS"
