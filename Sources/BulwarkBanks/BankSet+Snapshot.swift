@@ -47,7 +47,6 @@ extension BankSet {
 
     /// Loads a snapshot: the bank set and the log sequence number it covers.
     public static func load(snapshot bytes: [UInt8]) throws(BulwarkError) -> (BankSet, sequence: UInt64) {
-        var r = ByteReader(bytes, what: "bank snapshot")
         guard bytes.count >= 24, Array(bytes[0..<8]) == snapshotMagic else {
             throw BulwarkError(.invalidData, "bank snapshot: not a Bulwark bank snapshot (no \"BWBANK01\")", offset: 0)
         }
@@ -57,6 +56,8 @@ extension BankSet {
         guard try tail.u64() == PDQIndex.fnv1a64(bytes[0..<checksumAt]) else {
             throw BulwarkError(.invalidData, "bank snapshot: checksum mismatch (the file is damaged)", offset: checksumAt)
         }
+        // Fields end where the checksum starts: none may be read from it.
+        var r = ByteReader(bytes, what: "bank snapshot", end: checksumAt)
         r.at = 8
         let sequence = try r.u64()
         var set = BankSet()
@@ -78,7 +79,9 @@ extension BankSet {
             try set.apply(.putBank(bank))
         }
         let entryCount = try r.u64()
-        guard entryCount <= UInt64(bytes.count) else {
+        // An entry takes at least 48 bytes (id, six lengths, two times): a larger count would
+        // reserve about 112 bytes of memory for each byte of the file before failing.
+        guard entryCount <= UInt64((checksumAt - r.at) / 48) else {
             throw BulwarkError(.invalidData, "bank snapshot: impossible entry count \(entryCount)", offset: r.at - 8)
         }
         var removals: [(UInt64, Int64)] = []
@@ -113,7 +116,7 @@ extension BankSet {
         guard r.at == checksumAt else {
             throw BulwarkError(.invalidData, "bank snapshot: \(checksumAt - r.at) unexpected bytes before the checksum", offset: r.at)
         }
-        // Entries without touching the index (it comes from the file), then removals.
+        // Entries without touching the index (it comes from the file), each removed one as it is added.
         try set.loadEntries(adds, removals: removals)
         let index = try PDQIndex(serialized: indexBytes)
         guard set.adoptIndex(index) else {
@@ -125,11 +128,18 @@ extension BankSet {
 
 extension BankSet {
     /// Entries from a snapshot: the maps are filled, the PDQ index is left to `adoptIndex`.
+    ///
+    /// A removed entry is removed as soon as it is added: a signal removed from a bank and added
+    /// to it again later is two entries of the same bank and signal, and only the later one may
+    /// be active when it is added.
     mutating func loadEntries(_ adds: [BankEvent], removals: [(UInt64, Int64)]) throws(BulwarkError) {
         skipIndex = true
         defer { skipIndex = false }
-        for event in adds { try apply(event) }
-        for (id, at) in removals { try apply(.remove(entryID: id, at: at)) }
+        let removedAt = Dictionary(removals, uniquingKeysWith: { first, _ in first })
+        for event in adds {
+            try apply(event)
+            if case .add(let entry) = event, let at = removedAt[entry.id] { try apply(.remove(entryID: entry.id, at: at)) }
+        }
     }
 }
 
@@ -154,16 +164,19 @@ struct ByteWriter {
 struct ByteReader {
     let bytes: [UInt8]
     let what: String
+    /// Reads stop here (the data's end by default).
+    let end: Int
     var at = 0
 
-    init(_ bytes: [UInt8], what: String) {
+    init(_ bytes: [UInt8], what: String, end: Int? = nil) {
         self.bytes = bytes
         self.what = what
+        self.end = min(end ?? bytes.count, bytes.count)
     }
 
     private func need(_ n: Int) throws(BulwarkError) {
-        guard n >= 0, at + n <= bytes.count else {
-            throw BulwarkError(.invalidData, "\(what): truncated (\(n) bytes needed at byte \(at) of \(bytes.count))", offset: at)
+        guard n >= 0, at <= end, n <= end - at else {
+            throw BulwarkError(.invalidData, "\(what): truncated (\(n) bytes needed at byte \(at) of \(end))", offset: at)
         }
     }
 

@@ -198,12 +198,12 @@ public struct BankSet: Sendable {
             if let hash = entry.signal.pdq { expected[entry.id] = hash }
         }
         guard index.count == expected.count else { return false }
-        var seen = 0
+        // Each expected entry once: an id listed twice must not stand in for a missing one.
         var consistent = true
         index.forEachLive { id, hash in
-            if expected[id] == hash { seen += 1 } else { consistent = false }
+            if expected[id] == hash { expected[id] = nil } else { consistent = false }
         }
-        guard consistent && seen == expected.count else { return false }
+        guard consistent && expected.isEmpty else { return false }
         pdqIndex = index
         return true
     }

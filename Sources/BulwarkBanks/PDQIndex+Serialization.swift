@@ -14,7 +14,8 @@ public import BulwarkCore
 /// | FNV-1a 64 of everything before | u64 |
 ///
 /// All little-endian. Loading checks the sizes, the checksum and every offset and posting
-/// the searches index with, so a damaged file is an error, never a crash.
+/// the searches index with (each table must list every slot once, in its own bucket), so a
+/// damaged or crafted file is an error, never a crash or an entry that searches cannot find.
 extension PDQIndex {
     static let magic: [UInt8] = Array("BWPDQX01".utf8)
 
@@ -60,7 +61,8 @@ extension PDQIndex {
             throw invalid("impossible counts: \(n64) slots, \(m64) indexed, \(live64) live", 8)
         }
         let n = Int(n64), m = Int(m64)
-        guard Int(p64) == (m > 0 ? Self.substrings * m : 0) else {
+        // Compared as read: a length of 2^63 or more is no Int.
+        guard p64 == UInt64(m > 0 ? Self.substrings * m : 0) else {
             throw invalid("postings length \(p64) does not match \(m) indexed slots", 32)
         }
         let liveWords = (n + 63) / 64
@@ -104,6 +106,27 @@ extension PDQIndex {
             }
             for (i, p) in index.postings.enumerated() where Int(p) >= m {
                 throw invalid("posting \(i) names slot \(p) of \(m)", postingsAt + 4 * i)
+            }
+            // Each table must be what rebuild() writes: every slot once, in the bucket of its own
+            // substring, ascending within a bucket. Otherwise a search could miss a live entry (one
+            // table is all that a hash within 31 bits of it may share with it). Checked in
+            // rebuild()'s order: slots ascending, each taking the next place in its bucket.
+            var next = [UInt32](repeating: 0, count: Self.buckets)
+            for j in 0..<Self.substrings {
+                let table = j * stride
+                for b in 0..<Self.buckets { next[b] = index.offsets[table + b] }
+                let word = j >> 2
+                let shift = UInt64(16 * (j & 3))
+                for slot in 0..<m {
+                    let key = Int(UInt16(truncatingIfNeeded: index.hashWords[4 * slot + word] >> shift))
+                    let place = Int(next[key])
+                    guard place < Int(index.offsets[table + key + 1]), index.postings[j * m + place] == UInt32(slot) else {
+                        throw invalid(
+                            "the postings of substring \(j) do not list slot \(slot) in its bucket \(key)",
+                            postingsAt + 4 * (j * m + min(place, m - 1)))
+                    }
+                    next[key] += 1
+                }
             }
         }
         index.indexedCount = m

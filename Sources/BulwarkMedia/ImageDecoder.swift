@@ -61,6 +61,12 @@ public struct ImageDecoder: Sendable {
     private func decodeJPEG(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
         let header = try JPEGHeader(data)
         try limits.check(width: header.width, height: header.height, format: .jpeg)
+        // Each scan is a pass over the whole image: thousands of them in a small file take minutes.
+        if let extra = header.scan(after: limits.maxJPEGScans, in: data) {
+            throw ImageError(
+                .tooManyScans, "more than \(limits.maxJPEGScans) scans, each a pass over the whole image", format: .jpeg,
+                offset: extra)
+        }
         guard let handle = tjInitDecompress() else {
             throw ImageError(.corrupt, "cannot start the JPEG decoder", format: .jpeg)
         }

@@ -9,6 +9,7 @@ public struct ImageError: Error, Sendable, Hashable, CustomStringConvertible {
             case corrupt
             case tooLarge
             case tooManyPixels
+            case tooManyScans
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -25,6 +26,8 @@ public struct ImageError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The header declares more pixels than ``ImageLimits/maxPixels``, or a side longer than
         /// ``ImageLimits/maxDimension``; found before any pixel buffer is allocated.
         public static let tooManyPixels = Code(.tooManyPixels)
+        /// A JPEG with more scans than ``ImageLimits/maxJPEGScans``; found before decoding.
+        public static let tooManyScans = Code(.tooManyScans)
 
         /// The code as it appears in JSON output: `unsupportedFormat`, `truncated`, ...
         public var description: String { base.rawValue }

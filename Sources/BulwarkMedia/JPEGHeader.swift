@@ -100,6 +100,24 @@ struct JPEGHeader: Sendable, Hashable {
         return false
     }
 
+    /// Offset of the start-of-scan marker after the first `limit` scans, nil when there are no
+    /// more. Counts 0xFF 0xDA pairs from the first scan on: every scan has one (in entropy-coded data
+    /// 0xFF is followed by 0x00 or a restart marker), so the count is never below the true one.
+    func scan(after limit: Int, in data: UnsafeBufferPointer<UInt8>) -> Int? {
+        var seen = 0
+        var i = scanStart
+        while i + 1 < data.count {
+            if data[i] == 0xFF && data[i + 1] == 0xDA {
+                seen += 1
+                if seen > limit { return i }
+                i += 2
+            } else {
+                i += 1
+            }
+        }
+        return nil
+    }
+
     /// Orientation from an APP1 payload holding "Exif\0\0" and a TIFF structure; nil when absent or malformed.
     static func exifOrientation(_ data: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Orientation? {
         let header: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0]  // "Exif\0\0"
