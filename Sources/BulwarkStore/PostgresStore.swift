@@ -40,18 +40,19 @@ public struct PostgresStore: ModerationStore {
         await client.run()
     }
 
-    /// Connects once to `location` (so that a wrong address, password or database name fails at
-    /// once, with the server's message, rather than after the pool's retries), then runs a store's
-    /// client for the duration of `body` and shuts it down afterwards.
+    /// Runs a store's client for the duration of `body` and shuts it down afterwards. Before the
+    /// body, one connection is opened and closed, so that a wrong address, password or database
+    /// name fails at once, with the server's message, rather than after the pool's retries.
     public static func withStore<Result: Sendable>(
         _ location: PostgresURL, logger: Logger, _ body: (PostgresStore) async throws -> Result
     ) async throws -> Result {
-        try await location.checkConnection(logger: logger)
         let store = PostgresStore(location, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
             group.addTask { await store.run() }
             // Cancelling the client's task closes its connections; the group waits for that.
             do {
+                // (Checked after the client's task is started, which it then is by the time the body uses it.)
+                try await location.checkConnection(logger: logger)
                 let result = try await body(store)
                 group.cancelAll()
                 return result
