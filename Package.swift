@@ -84,7 +84,14 @@ let package = Package(
         .testTarget(name: "BulwarkBanksTests", dependencies: ["BulwarkBanks", "BulwarkBankFiles", "BulwarkCore"], swiftSettings: upcoming),
         .testTarget(
             name: "BulwarkMediaTests", dependencies: ["BulwarkMedia", "BulwarkCore"], exclude: ["Fixtures"], swiftSettings: upcoming),
-        .testTarget(name: "BulwarkStoreTests", dependencies: ["BulwarkStore", "BulwarkCore"], swiftSettings: upcoming),
+        .testTarget(
+            name: "BulwarkStoreTests",
+            dependencies: [
+                "BulwarkStore", "BulwarkCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "BulwarkServerTests",
             dependencies: [
@@ -94,6 +101,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: upcoming
         ),

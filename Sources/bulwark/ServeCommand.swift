@@ -4,23 +4,66 @@ import BulwarkBanks
 import BulwarkCore
 import BulwarkServer
 import BulwarkStore
+import BulwarkText
 import Foundation
 import Logging
 
 /// Opens the store named by --database: a file path or sqlite://PATH for SQLite (the
 /// default, ./bulwark.db), postgres://USER:PASSWORD@HOST:PORT/DB for PostgreSQL.
 struct DatabaseOption: ParsableArguments {
-    @Option(help: "SQLite file (or sqlite://PATH), or postgres://USER:PASSWORD@HOST:PORT/DATABASE.")
+    @Option(help: "SQLite file (or sqlite://PATH), or postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=MODE].")
     var database = "bulwark.db"
 
-    func open() async throws -> any ModerationStore {
-        if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
-            throw ValidationError("PostgreSQL is not wired into the CLI yet; use a SQLite file")
+    var isPostgres: Bool { database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") }
+
+    /// The store, migrated, for the duration of `body`. For PostgreSQL the client (its pool of
+    /// connections) runs in a task beside the body and is shut down when the body returns: for
+    /// `serve`, the body is the whole life of the server and its webhook worker.
+    func withStore<Result: Sendable>(
+        logger: Logger, _ body: (any ModerationStore) async throws -> Result
+    ) async throws -> Result {
+        if isPostgres {
+            return try await PostgresStore.withStore(location(), logger: logger) { store in
+                try await store.migrate()
+                return try await body(store)
+            }
         }
-        let path = database.hasPrefix("sqlite://") ? String(database.dropFirst("sqlite://".count)) : database
-        let store = try SQLiteStore(path: path)
+        let store = try SQLiteStore(path: sqlitePath)
+        try await store.migrate()
+        return try await body(store)
+    }
+
+    /// The store, migrated, for a command that uses it until the process ends. For PostgreSQL
+    /// the client runs in a task of its own from here until the process exits.
+    func open(logger: Logger = Logger(label: "bulwark")) async throws -> any ModerationStore {
+        if isPostgres {
+            let location = try location()
+            let store = PostgresStore(location, logger: logger)
+            Task { await store.run() }
+            try await location.checkConnection(logger: logger)
+            try await store.migrate()
+            return store
+        }
+        let store = try SQLiteStore(path: sqlitePath)
         try await store.migrate()
         return store
+    }
+
+    /// The database as shown to people: a PostgreSQL URL without its password.
+    var displayName: String {
+        isPostgres ? (try? location().description) ?? "(PostgreSQL)" : database
+    }
+
+    var sqlitePath: String {
+        database.hasPrefix("sqlite://") ? String(database.dropFirst("sqlite://".count)) : database
+    }
+
+    func location() throws -> PostgresURL {
+        do {
+            return try PostgresURL(database)
+        } catch {
+            throw ValidationError("--database: \(error)")
+        }
     }
 }
 
@@ -48,8 +91,12 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "bulwark")
         logger.logLevel = .info
-        let store = try await database.open()
         let engine = try engineOptions.loadEngine()
+        // For PostgreSQL, the client runs exactly as long as this: set-up, then the server and its worker.
+        try await database.withStore(logger: logger) { store in try await serve(store, engine: engine, logger: logger) }
+    }
+
+    func serve(_ store: any ModerationStore, engine: TextEngine, logger: Logger) async throws {
         let config = ServerConfiguration(host: host, port: port, rateLimitPerKey: rateLimit, webhookURL: webhookURL)
         // The bank directory is held for writing while the server runs: banks change through the API.
         let registry = BankRegistry(directory: try banks.open(writable: true))
@@ -63,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
                     now: Int64(Date().timeIntervalSince1970))
                 lines.append("  \(role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(key)  (\(name))")
             }
-            say("New database \(database.database): API keys (shown once; keep them):\n" + lines.joined(separator: "\n"))
+            say("New database \(database.displayName): API keys (shown once; keep them):\n" + lines.joined(separator: "\n"))
             if !noSample, let sample = Resources.find("examples/sample.jsonl") {
                 let count = try await loadSample(sample, service)
                 say("Loaded \(count) sample items from \(sample).")

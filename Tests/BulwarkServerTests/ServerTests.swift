@@ -88,94 +88,99 @@ extension Data {
 }
 
 struct ServerEndToEndTests {
-    @Test func ingestCaseDecisionSignedWebhookAndAuditOverLoopback() async throws {
-        let path = ServerFixtures.temporaryDatabase("e2e")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try SQLiteStore(path: path)
-        try await store.migrate()
-        let engine = try ServerFixtures.engine.get()
-        var keys: [Role: String] = [:]
-        for role in [Role.ingest, .reviewer, .admin, .auditor] {
-            let key = APIKeys.generate()
-            _ = try await store.createKey(name: "\(role.rawValue)-1", role: role, prefix: APIKeys.prefix(key), hash: APIKeys.hash(key), now: 1)
-            keys[role] = key
-        }
-        // The receiver fails twice before accepting: the delivery is retried.
-        let receiver = Receiver(failuresFirst: 2)
-        let receiverApp = Application(router: receiver.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        let keysByRole = keys
-        try await receiverApp.test(.live) { receiverClient in
-            let hookURL = "http://127.0.0.1:\(receiverClient.port!)/hook"
-            try await store.setSetting("webhook.url", hookURL, actor: "test", now: 1)
-            try await store.setSetting("webhook.secret", "s3cret-current", actor: "test", now: 1)
-            let config = ServerConfiguration(port: 0, maxBodyBytes: 200_000, webhookInitialBackoff: 0, workerPollMilliseconds: 50)
-            let service = BulwarkService(store: store, engine: engine, configuration: config)
-            let app = service.application(logger: Logger(label: "test"))
-            try await app.test(.live) { client in
-                func headers(_ role: Role?) -> HTTPFields {
-                    var h: HTTPFields = [.contentType: "application/json"]
-                    if let role, let key = keysByRole[role] { h[.authorization] = "Bearer \(key)" }
-                    return h
-                }
-                // Ingest: a room title named after a terrorist group, with its reach.
-                let item = #"{"platform":"example","id":"room-1","type":"title","text":"Supporters of the Islamic State","container":{"id":"c-1","title":"Supporters of the Islamic State","followers":32000}}"#
-                let ingested = try await client.execute(uri: "/v1/items", method: .post, headers: headers(.ingest), body: ByteBuffer(string: item))
-                #expect(ingested.status == .ok)
-                let reply = try JSONSerialization.jsonObject(with: Data(bytesOf: ingested.body)) as? [String: Any]
-                let first = try #require((reply?["items"] as? [[String: Any]])?.first)
-                let caseID = try #require(first["case_id"] as? Int)
-                #expect((first["verdict"] as? [String: Any])?["decision"] as? String != "none")
-                // Idempotent on (platform, id).
-                let again = try await client.execute(uri: "/v1/items", method: .post, headers: headers(.ingest), body: ByteBuffer(string: item))
-                let againItems = (try JSONSerialization.jsonObject(with: Data(bytesOf: again.body)) as? [String: Any])?["items"] as? [[String: Any]]
-                #expect(againItems?.first?["created"] as? Bool == false)
-                #expect(againItems?.first?["case_id"] as? Int == caseID)
+    @Test(arguments: Backend.allCases)
+    func ingestCaseDecisionSignedWebhookAndAuditOverLoopback(_ backend: Backend) async throws {
+        try await withServerStore(backend, "e2e") { store in
+            let engine = try ServerFixtures.engine.get()
+            var keys: [Role: String] = [:]
+            for role in [Role.ingest, .reviewer, .admin, .auditor] {
+                let key = APIKeys.generate()
+                _ = try await store.createKey(name: "\(role.rawValue)-1", role: role, prefix: APIKeys.prefix(key), hash: APIKeys.hash(key), now: 1)
+                keys[role] = key
+            }
+            // The receiver fails twice before accepting: the delivery is retried.
+            let receiver = Receiver(failuresFirst: 2)
+            let receiverApp = Application(router: receiver.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            let keysByRole = keys
+            try await receiverApp.test(.live) { receiverClient in
+                let hookURL = "http://127.0.0.1:\(receiverClient.port!)/hook"
+                try await store.setSetting("webhook.url", hookURL, actor: "test", now: 1)
+                try await store.setSetting("webhook.secret", "s3cret-current", actor: "test", now: 1)
+                let config = ServerConfiguration(port: 0, maxBodyBytes: 200_000, webhookInitialBackoff: 0, workerPollMilliseconds: 50)
+                let service = BulwarkService(store: store, engine: engine, configuration: config)
+                let app = service.application(logger: Logger(label: "test"))
+                try await app.test(.live) { client in
+                    func headers(_ role: Role?) -> HTTPFields {
+                        var h: HTTPFields = [.contentType: "application/json"]
+                        if let role, let key = keysByRole[role] { h[.authorization] = "Bearer \(key)" }
+                        return h
+                    }
+                    // Ingest: a room title named after a terrorist group, with its reach.
+                    let item = #"{"platform":"example","id":"room-1","type":"title","text":"Supporters of the Islamic State","container":{"id":"c-1","title":"Supporters of the Islamic State","followers":32000}}"#
+                    let ingested = try await client.execute(uri: "/v1/items", method: .post, headers: headers(.ingest), body: ByteBuffer(string: item))
+                    #expect(ingested.status == .ok)
+                    let reply = try JSONSerialization.jsonObject(with: Data(bytesOf: ingested.body)) as? [String: Any]
+                    let first = try #require((reply?["items"] as? [[String: Any]])?.first)
+                    let caseID = try #require(first["case_id"] as? Int)
+                    #expect((first["verdict"] as? [String: Any])?["decision"] as? String != "none")
+                    // Idempotent on (platform, id).
+                    let again = try await client.execute(uri: "/v1/items", method: .post, headers: headers(.ingest), body: ByteBuffer(string: item))
+                    let againItems = (try JSONSerialization.jsonObject(with: Data(bytesOf: again.body)) as? [String: Any])?["items"] as? [[String: Any]]
+                    #expect(againItems?.first?["created"] as? Bool == false)
+                    #expect(againItems?.first?["case_id"] as? Int == caseID)
 
-                // Roles: no key 401, wrong role 403.
-                #expect(try await client.execute(uri: "/v1/cases", method: .get, headers: headers(nil)).status == .unauthorized)
-                #expect(try await client.execute(uri: "/v1/cases", method: .get, headers: headers(.ingest)).status == .forbidden)
+                    // Roles: no key 401, wrong role 403.
+                    #expect(try await client.execute(uri: "/v1/cases", method: .get, headers: headers(nil)).status == .unauthorized)
+                    #expect(try await client.execute(uri: "/v1/cases", method: .get, headers: headers(.ingest)).status == .forbidden)
 
-                // The queue has the case; the reviewer claims and decides it.
-                let queue = try await client.execute(uri: "/v1/cases", method: .get, headers: headers(.reviewer))
-                let cases = (try JSONSerialization.jsonObject(with: Data(bytesOf: queue.body)) as? [String: Any])?["cases"] as? [[String: Any]]
-                #expect(cases?.contains { $0["id"] as? Int == caseID } == true)
-                let detail = try await client.execute(uri: "/v1/cases/\(caseID)", method: .get, headers: headers(.reviewer))
-                let detailJSON = try JSONSerialization.jsonObject(with: Data(bytesOf: detail.body)) as? [String: Any]
-                #expect((detailJSON?["item"] as? [String: Any])?["text"] as? String == "Supporters of the Islamic State")
-                #expect((detailJSON?["priority_parts"] as? [String: Any])?["reach"] as? Double ?? 0 > 40)
-                #expect(try await client.execute(uri: "/v1/cases/\(caseID)/claim", method: .post, headers: headers(.reviewer)).status == .ok)
-                let decision = #"{"action":"remove","category":"dissemination","note":"room named after a designated group"}"#
-                let decided = try await client.execute(uri: "/v1/cases/\(caseID)/decisions", method: .post, headers: headers(.reviewer), body: ByteBuffer(string: decision))
-                #expect(decided.status == .created)
-                let decidedJSON = try JSONSerialization.jsonObject(with: Data(bytesOf: decided.body)) as? [String: Any]
-                let deliveryID = try #require(decidedJSON?["delivery_id"] as? String)
-                // Deciding twice is a conflict.
-                #expect(try await client.execute(uri: "/v1/cases/\(caseID)/decisions", method: .post, headers: headers(.reviewer), body: ByteBuffer(string: decision)).status == .conflict)
+                    // The queue has the case; the reviewer claims and decides it.
+                    let queue = try await client.execute(uri: "/v1/cases", method: .get, headers: headers(.reviewer))
+                    let cases = (try JSONSerialization.jsonObject(with: Data(bytesOf: queue.body)) as? [String: Any])?["cases"] as? [[String: Any]]
+                    #expect(cases?.contains { $0["id"] as? Int == caseID } == true)
+                    let detail = try await client.execute(uri: "/v1/cases/\(caseID)", method: .get, headers: headers(.reviewer))
+                    let detailJSON = try JSONSerialization.jsonObject(with: Data(bytesOf: detail.body)) as? [String: Any]
+                    #expect((detailJSON?["item"] as? [String: Any])?["text"] as? String == "Supporters of the Islamic State")
+                    #expect((detailJSON?["priority_parts"] as? [String: Any])?["reach"] as? Double ?? 0 > 40)
+                    #expect(try await client.execute(uri: "/v1/cases/\(caseID)/claim", method: .post, headers: headers(.reviewer)).status == .ok)
+                    let decision = #"{"action":"remove","category":"dissemination","note":"room named after a designated group"}"#
+                    let decided = try await client.execute(uri: "/v1/cases/\(caseID)/decisions", method: .post, headers: headers(.reviewer), body: ByteBuffer(string: decision))
+                    #expect(decided.status == .created)
+                    let decidedJSON = try JSONSerialization.jsonObject(with: Data(bytesOf: decided.body)) as? [String: Any]
+                    let deliveryID = try #require(decidedJSON?["delivery_id"] as? String)
+                    // Deciding twice is a conflict.
+                    #expect(try await client.execute(uri: "/v1/cases/\(caseID)/decisions", method: .post, headers: headers(.reviewer), body: ByteBuffer(string: decision)).status == .conflict)
 
-                // The signed webhook arrives (after two 500s and retries).
-                var got: [Receiver.Received] = []
-                for _ in 0..<200 {
-                    got = receiver.received.withLock { $0 }
-                    if !got.isEmpty { break }
+                    // The signed webhook arrives (after two 500s and retries).
+                    var got: [Receiver.Received] = []
+                    for _ in 0..<200 {
+                        got = receiver.received.withLock { $0 }
+                        if !got.isEmpty { break }
+                        try await Task.sleep(nanoseconds: 50_000_000)
+                    }
+                    let delivery = try #require(got.first)
+                    #expect(delivery.deliveryID == deliveryID)
+                    #expect(delivery.body.contains("\"action\":\"remove\""))
+                    #expect(delivery.body.contains("\"id\":\"room-1\""))
+                    let now = Int64(Date().timeIntervalSince1970)
+                    #expect(WebhookSignature.verify(header: delivery.signature, body: delivery.body, secret: "s3cret-current", now: now))
+                    #expect(!WebhookSignature.verify(header: delivery.signature, body: delivery.body, secret: "wrong", now: now))
+                    // The receiver has it; the sender records the success right after.
+                var delivered: [DeliveryRecord] = []
+                for _ in 0..<100 {
+                    delivered = try await store.deliveries(status: "delivered")
+                    if !delivered.isEmpty { break }
                     try await Task.sleep(nanoseconds: 50_000_000)
                 }
-                let delivery = try #require(got.first)
-                #expect(delivery.deliveryID == deliveryID)
-                #expect(delivery.body.contains("\"action\":\"remove\""))
-                #expect(delivery.body.contains("\"id\":\"room-1\""))
-                let now = Int64(Date().timeIntervalSince1970)
-                #expect(WebhookSignature.verify(header: delivery.signature, body: delivery.body, secret: "s3cret-current", now: now))
-                #expect(!WebhookSignature.verify(header: delivery.signature, body: delivery.body, secret: "wrong", now: now))
-                let delivered = try await store.deliveries(status: "delivered")
-                #expect(delivered.first?.attempts == 3)
+                    #expect(delivered.first?.attempts == 3)
 
-                // The audit log holds the decision and verifies.
-                let audit = try await client.execute(uri: "/v1/audit", method: .get, headers: headers(.auditor))
-                let entries = (try JSONSerialization.jsonObject(with: Data(bytesOf: audit.body)) as? [String: Any])?["entries"] as? [[String: Any]]
-                #expect(entries?.contains { $0["action"] as? String == "case.decide" && $0["actor"] as? String == "reviewer-1" } == true)
-                let verified = try await store.verifyAudit()
-                #expect(verified.brokenAt == nil)
-                #expect(verified.checked >= 7)
+                    // The audit log holds the decision and verifies.
+                    let audit = try await client.execute(uri: "/v1/audit", method: .get, headers: headers(.auditor))
+                    let entries = (try JSONSerialization.jsonObject(with: Data(bytesOf: audit.body)) as? [String: Any])?["entries"] as? [[String: Any]]
+                    #expect(entries?.contains { $0["action"] as? String == "case.decide" && $0["actor"] as? String == "reviewer-1" } == true)
+                    let verified = try await store.verifyAudit()
+                    #expect(verified.brokenAt == nil)
+                    #expect(verified.checked >= 7)
+                }
             }
         }
     }
@@ -244,11 +249,12 @@ struct OpenAPITests {
 }
 
 struct MediaPipelineTests {
-    @Test func anImageInABankOpensAViolatingCaseInTheBackground() async throws {
-        let path = ServerFixtures.temporaryDatabase("media")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try SQLiteStore(path: path)
-        try await store.migrate()
+    @Test(arguments: Backend.allCases)
+    func anImageInABankOpensAViolatingCaseInTheBackground(_ backend: Backend) async throws {
+        try await withServerStore(backend, "media") { store in try await mediaPipeline(store) }
+    }
+
+    func mediaPipeline(_ store: any ModerationStore) async throws {
         let key = APIKeys.generate()
         _ = try await store.createKey(name: "platform", role: .ingest, prefix: APIKeys.prefix(key), hash: APIKeys.hash(key), now: 1)
         // A bank holding the PDQ of a known image; the platform sends a blurred copy.

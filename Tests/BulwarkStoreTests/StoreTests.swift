@@ -1,12 +1,7 @@
 import BulwarkCore
 import BulwarkStore
 import Foundation
-import GRDB
 import Testing
-
-func temporaryDatabase(_ name: String) -> String {
-    NSTemporaryDirectory() + "bulwark-store-\(name)-\(UInt32.random(in: 0...UInt32.max)).db"
-}
 
 func scanned(_ id: String, decision: Decision = .review, priority: Double? = 50, reach: Int? = nil) -> ScannedItem {
     ScannedItem(
@@ -15,140 +10,230 @@ func scanned(_ id: String, decision: Decision = .review, priority: Double? = 50,
         verdictJSON: #"{"id":"\#(id)"}"#, casePriority: decision == .none ? nil : priority)
 }
 
-/// The storage contract, run against SQLite (and, once wired, PostgreSQL).
-struct SQLiteStoreTests {
-    func store(_ name: String) async throws -> (SQLiteStore, String) {
-        let path = temporaryDatabase(name)
-        let store = try SQLiteStore(path: path)
-        try await store.migrate()
-        return (store, path)
-    }
-
-    @Test func ingestIsIdempotentAndOpensCasesInPriorityOrder() async throws {
-        let (store, path) = try await store("ingest")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let first = try await store.ingest([scanned("a", priority: 10), scanned("b", priority: 90), scanned("c", decision: .none)], now: 100)
-        #expect(first.map(\.created) == [true, true, true])
-        #expect(first[2].caseID == nil)
-        let again = try await store.ingest([scanned("a", priority: 99)], now: 200)
-        #expect(again.first?.created == false)
-        #expect(again.first?.itemID == first[0].itemID)
-        #expect(again.first?.caseID == first[0].caseID)
-        #expect(try await store.itemCount() == 3)
-        let queue = try await store.cases(CaseFilter(), now: 100)
-        #expect(queue.map(\.itemID) == [first[1].itemID, first[0].itemID])
-        // Waiting raises priority: an old low case passes a new high one eventually.
-        let later = try await store.ingest([scanned("d", priority: 60)], now: 100 + 600 * 100)
-        let reordered = try await store.cases(CaseFilter(), now: 100 + 600 * 100)
-        #expect(reordered.first?.itemID == first[1].itemID)
-        #expect(reordered.last?.itemID == later[0].itemID)
-        #expect(try await store.cases(CaseFilter(category: .threat), now: 1).isEmpty)
-    }
-
-    @Test func claimsLockACaseToOneReviewerUntilTheyExpire() async throws {
-        let (store, path) = try await store("claim")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let caseID = try #require(try await store.ingest([scanned("a")], now: 1).first?.caseID)
-        #expect(try await store.claim(caseID: caseID, reviewer: "ana", until: 100, now: 10) == .claimed(until: 100))
-        #expect(try await store.claim(caseID: caseID, reviewer: "ben", until: 200, now: 20) == .heldBy("ana", until: 100))
-        let blocked = try await store.decide(caseID: caseID, reviewer: "ben", decision: NewDecision(action: .noViolation), webhookBody: { _, _ in nil }, now: 30)
-        #expect(blocked == .heldBy("ana"))
-        #expect(try await store.claim(caseID: caseID, reviewer: "ben", until: 300, now: 101) == .claimed(until: 300))
-        let decided = try await store.decide(
-            caseID: caseID, reviewer: "ben", decision: NewDecision(action: .remove, category: .recruitment),
-            webhookBody: { d, item in "{\"decision\":\(d.id),\"item\":\"\(item.externalID)\"}" }, now: 150)
-        guard case .decided(let record, let deliveryID) = decided else {
-            Issue.record("not decided: \(decided)")
-            return
+/// The storage contract, run against SQLite and PostgreSQL alike.
+struct StoreTests {
+    @Test(arguments: Backend.allCases) func ingestIsIdempotentAndOpensCasesInPriorityOrder(_ backend: Backend) async throws {
+        try await withTestStore(backend, "ingest") { t in
+            let store = t.store
+            let first = try await store.ingest([scanned("a", priority: 10), scanned("b", priority: 90), scanned("c", decision: .none)], now: 100)
+            #expect(first.map(\.created) == [true, true, true])
+            #expect(first[2].caseID == nil)
+            let again = try await store.ingest([scanned("a", priority: 99)], now: 200)
+            #expect(again.first?.created == false)
+            #expect(again.first?.itemID == first[0].itemID)
+            #expect(again.first?.caseID == first[0].caseID)
+            #expect(try await store.itemCount() == 3)
+            let queue = try await store.cases(CaseFilter(), now: 100)
+            #expect(queue.map(\.itemID) == [first[1].itemID, first[0].itemID])
+            // Waiting raises priority: an old low case passes a new high one eventually.
+            let later = try await store.ingest([scanned("d", priority: 60)], now: 100 + 600 * 100)
+            let reordered = try await store.cases(CaseFilter(), now: 100 + 600 * 100)
+            #expect(reordered.first?.itemID == first[1].itemID)
+            #expect(reordered.last?.itemID == later[0].itemID)
+            #expect(try await store.cases(CaseFilter(category: .threat), now: 1).isEmpty)
         }
-        #expect(record.action == .remove)
-        #expect(deliveryID != nil)
-        #expect(try await store.claim(caseID: caseID, reviewer: "ana", until: 400, now: 160) == .closed)
-        #expect(try await store.claim(caseID: 999, reviewer: "ana", until: 400, now: 160) == .notFound)
-        let detail = try #require(try await store.caseDetail(id: caseID, now: 200))
-        #expect(detail.record.status == .decided)
-        #expect(detail.decisions.map(\.reviewer) == ["ben"])
     }
 
-    @Test func reportsMergeRaisePriorityAndOpenCases() async throws {
-        let (store, path) = try await store("reports")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let items = try await store.ingest([scanned("quiet", decision: .none), scanned("flagged", priority: 40)], now: 1)
-        let r1 = try await store.report(itemID: items[0].itemID, reporter: "u1", trusted: false, reason: "terrorism", text: nil, basePriority: 20, now: 5)
-        #expect(!r1.duplicate)
-        let caseID = try #require(r1.report.caseID)
-        let again = try await store.report(itemID: items[0].itemID, reporter: "u1", trusted: false, reason: "terrorism", text: "again", basePriority: 20, now: 6)
-        #expect(again.duplicate && again.report.id == r1.report.id)
-        _ = try await store.report(itemID: items[0].itemID, reporter: "tf", trusted: true, reason: "terrorism", text: nil, basePriority: 20, now: 7)
-        let detail = try #require(try await store.caseDetail(id: caseID, now: 7))
-        #expect(detail.record.source == .userReport)
-        #expect(detail.record.userReports == 1 && detail.record.trustedReports == 1)
-        #expect(detail.record.basePriority == 45)
-        #expect(detail.reports.count == 2)
-        // A report on an item with a proactive case raises that case.
-        _ = try await store.report(itemID: items[1].itemID, reporter: "u2", trusted: false, reason: "x", text: nil, basePriority: 0, now: 8)
-        let proactive = try #require(try await store.caseDetail(id: items[1].caseID!, now: 8))
-        #expect(proactive.record.basePriority == 48 && proactive.record.source == .proactive)
+    @Test(arguments: Backend.allCases) func claimsLockACaseToOneReviewerUntilTheyExpire(_ backend: Backend) async throws {
+        try await withTestStore(backend, "claim") { t in
+            let store = t.store
+            let caseID = try #require(try await store.ingest([scanned("a")], now: 1).first?.caseID)
+            #expect(try await store.claim(caseID: caseID, reviewer: "ana", until: 100, now: 10) == .claimed(until: 100))
+            #expect(try await store.claim(caseID: caseID, reviewer: "ben", until: 200, now: 20) == .heldBy("ana", until: 100))
+            let blocked = try await store.decide(caseID: caseID, reviewer: "ben", decision: NewDecision(action: .noViolation), webhookBody: { _, _ in nil }, now: 30)
+            #expect(blocked == .heldBy("ana"))
+            #expect(try await store.claim(caseID: caseID, reviewer: "ben", until: 300, now: 101) == .claimed(until: 300))
+            let decided = try await store.decide(
+                caseID: caseID, reviewer: "ben", decision: NewDecision(action: .remove, category: .recruitment),
+                webhookBody: { d, item in "{\"decision\":\(d.id),\"item\":\"\(item.externalID)\"}" }, now: 150)
+            guard case .decided(let record, let deliveryID) = decided else {
+                Issue.record("not decided: \(decided)")
+                return
+            }
+            #expect(record.action == .remove)
+            #expect(deliveryID != nil)
+            #expect(try await store.claim(caseID: caseID, reviewer: "ana", until: 400, now: 160) == .closed)
+            #expect(try await store.claim(caseID: 999, reviewer: "ana", until: 400, now: 160) == .notFound)
+            let detail = try #require(try await store.caseDetail(id: caseID, now: 200))
+            #expect(detail.record.status == .decided)
+            #expect(detail.decisions.map(\.reviewer) == ["ben"])
+        }
     }
 
-    @Test func deliveriesAreLeasedRetriedAndDeadLettered() async throws {
-        let (store, path) = try await store("deliveries")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let caseID = try #require(try await store.ingest([scanned("a")], now: 1).first?.caseID)
-        _ = try await store.decide(caseID: caseID, reviewer: "r", decision: NewDecision(action: .remove, category: .recruitment), webhookBody: { _, _ in "{}" }, now: 2)
-        let claimed = try await store.claimDeliveries(owner: "w1", now: 10, lease: 30, limit: 10)
-        #expect(claimed.count == 1)
-        // Leased: another worker gets nothing until the lease expires.
-        #expect(try await store.claimDeliveries(owner: "w2", now: 20, lease: 30, limit: 10).isEmpty)
-        #expect(try await store.claimDeliveries(owner: "w2", now: 41, lease: 30, limit: 10).count == 1)
-        try await store.deliveryFailed(id: claimed[0].id, error: "HTTP 500", nextAttemptAt: 100, now: 42)
-        #expect(try await store.claimDeliveries(owner: "w1", now: 50, lease: 30, limit: 10).isEmpty)
-        let retry = try await store.claimDeliveries(owner: "w1", now: 100, lease: 30, limit: 10)
-        #expect(retry.first?.attempts == 1)
-        try await store.deliveryFailed(id: claimed[0].id, error: "timeout", nextAttemptAt: nil, now: 101)
-        #expect(try await store.deliveries(status: "dead").count == 1)
-        #expect(try await store.claimDeliveries(owner: "w1", now: 10_000, lease: 30, limit: 10).isEmpty)
-        #expect(try await store.redeliver(deliveryID: claimed[0].deliveryID, now: 200))
-        let again = try await store.claimDeliveries(owner: "w1", now: 200, lease: 30, limit: 10)
-        #expect(again.first?.deliveryID == claimed[0].deliveryID)
-        try await store.deliverySucceeded(id: again[0].id, now: 201)
-        #expect(try await store.deliveries(status: "delivered").first?.attempts == 3)
-        #expect(try await store.redeliver(deliveryID: "nope", now: 1) == false)
+    @Test(arguments: Backend.allCases) func reportsMergeRaisePriorityAndOpenCases(_ backend: Backend) async throws {
+        try await withTestStore(backend, "reports") { t in
+            let store = t.store
+            let items = try await store.ingest([scanned("quiet", decision: .none), scanned("flagged", priority: 40)], now: 1)
+            let r1 = try await store.report(itemID: items[0].itemID, reporter: "u1", trusted: false, reason: "terrorism", text: nil, basePriority: 20, now: 5)
+            #expect(!r1.duplicate)
+            let caseID = try #require(r1.report.caseID)
+            let again = try await store.report(itemID: items[0].itemID, reporter: "u1", trusted: false, reason: "terrorism", text: "again", basePriority: 20, now: 6)
+            #expect(again.duplicate && again.report.id == r1.report.id)
+            _ = try await store.report(itemID: items[0].itemID, reporter: "tf", trusted: true, reason: "terrorism", text: nil, basePriority: 20, now: 7)
+            let detail = try #require(try await store.caseDetail(id: caseID, now: 7))
+            #expect(detail.record.source == .userReport)
+            #expect(detail.record.userReports == 1 && detail.record.trustedReports == 1)
+            #expect(detail.record.basePriority == 45)
+            #expect(detail.reports.count == 2)
+            // A report on an item with a proactive case raises that case.
+            _ = try await store.report(itemID: items[1].itemID, reporter: "u2", trusted: false, reason: "x", text: nil, basePriority: 0, now: 8)
+            let proactive = try #require(try await store.caseDetail(id: items[1].caseID!, now: 8))
+            #expect(proactive.record.basePriority == 48 && proactive.record.source == .proactive)
+        }
     }
 
-    @Test func theAuditChainDetectsEditsInsertionsAndDeletions() async throws {
-        let (store, path) = try await store("audit")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        for i in 0..<5 { try await store.appendAudit(actor: "a", action: "x", subject: "s\(i)", detail: "{}", now: Int64(i)) }
-        #expect(try await store.verifyAudit().brokenAt == nil)
-        #expect(try await store.verifyAudit().checked == 5)
-        // An edit.
-        try await store.writer.write { db in try db.execute(sql: "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3") }
-        var result = try await store.verifyAudit()
-        #expect(result.brokenAt == 3)
-        try await store.writer.write { db in try db.execute(sql: "UPDATE audit_log SET actor = 'a' WHERE seq = 3") }
-        #expect(try await store.verifyAudit().brokenAt == nil)
-        // A deletion in the middle, then at the end.
-        try await store.writer.write { db in try db.execute(sql: "DELETE FROM audit_log WHERE seq = 2") }
-        result = try await store.verifyAudit()
-        #expect(result.brokenAt == 3)
-        let (fresh, freshPath) = try await self.store("audit-tail")
-        defer { try? FileManager.default.removeItem(atPath: freshPath) }
-        for i in 0..<4 { try await fresh.appendAudit(actor: "a", action: "x", subject: "s\(i)", detail: "{}", now: Int64(i)) }
-        try await fresh.writer.write { db in try db.execute(sql: "DELETE FROM audit_log WHERE seq = 4") }
-        #expect(try await fresh.verifyAudit().brokenAt == 4)
+    @Test(arguments: Backend.allCases) func deliveriesAreLeasedRetriedAndDeadLettered(_ backend: Backend) async throws {
+        try await withTestStore(backend, "deliveries") { t in
+            let store = t.store
+            let caseID = try #require(try await store.ingest([scanned("a")], now: 1).first?.caseID)
+            _ = try await store.decide(caseID: caseID, reviewer: "r", decision: NewDecision(action: .remove, category: .recruitment), webhookBody: { _, _ in "{}" }, now: 2)
+            let claimed = try await store.claimDeliveries(owner: "w1", now: 10, lease: 30, limit: 10)
+            #expect(claimed.count == 1)
+            // Leased: another worker gets nothing until the lease expires.
+            #expect(try await store.claimDeliveries(owner: "w2", now: 20, lease: 30, limit: 10).isEmpty)
+            #expect(try await store.claimDeliveries(owner: "w2", now: 41, lease: 30, limit: 10).count == 1)
+            try await store.deliveryFailed(id: claimed[0].id, error: "HTTP 500", nextAttemptAt: 100, now: 42)
+            #expect(try await store.claimDeliveries(owner: "w1", now: 50, lease: 30, limit: 10).isEmpty)
+            let retry = try await store.claimDeliveries(owner: "w1", now: 100, lease: 30, limit: 10)
+            #expect(retry.first?.attempts == 1)
+            try await store.deliveryFailed(id: claimed[0].id, error: "timeout", nextAttemptAt: nil, now: 101)
+            #expect(try await store.deliveries(status: "dead").count == 1)
+            #expect(try await store.claimDeliveries(owner: "w1", now: 10_000, lease: 30, limit: 10).isEmpty)
+            #expect(try await store.redeliver(deliveryID: claimed[0].deliveryID, now: 200))
+            let again = try await store.claimDeliveries(owner: "w1", now: 200, lease: 30, limit: 10)
+            #expect(again.first?.deliveryID == claimed[0].deliveryID)
+            try await store.deliverySucceeded(id: again[0].id, now: 201)
+            #expect(try await store.deliveries(status: "delivered").first?.attempts == 3)
+            #expect(try await store.redeliver(deliveryID: "nope", now: 1) == false)
+        }
     }
 
-    @Test func keysAreStoredHashedAndRevocable() async throws {
-        let (store, path) = try await store("keys")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let record = try await store.createKey(name: "platform", role: .ingest, prefix: "bwk_123456", hash: "h1", now: 1)
-        #expect(try await store.key(hash: "h1")?.role == .ingest)
-        #expect(try await store.key(hash: "h2") == nil)
-        #expect(try await store.revokeKey(id: record.id, actor: "admin", now: 2))
-        #expect(try await store.revokeKey(id: record.id, actor: "admin", now: 3) == false)
-        #expect(try await store.key(hash: "h1")?.revokedAt == 2)
-        let columns = try store.writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM api_keys")?.columnNames }
-        #expect(columns.map(Array.init)?.contains("hash") == true)
+    @Test(arguments: Backend.allCases) func theAuditChainDetectsEditsInsertionsAndDeletions(_ backend: Backend) async throws {
+        try await withTestStore(backend, "audit") { t in
+            let store = t.store
+            for i in 0..<5 { try await store.appendAudit(actor: "a", action: "x", subject: "s\(i)", detail: "{}", now: Int64(i)) }
+            #expect(try await store.verifyAudit().brokenAt == nil)
+            #expect(try await store.verifyAudit().checked == 5)
+            // An edit.
+            try await t.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
+            var result = try await store.verifyAudit()
+            #expect(result.brokenAt == 3)
+            try await t.execute("UPDATE audit_log SET actor = 'a' WHERE seq = 3")
+            #expect(try await store.verifyAudit().brokenAt == nil)
+            // A deletion in the middle, then at the end.
+            try await t.execute("DELETE FROM audit_log WHERE seq = 2")
+            result = try await store.verifyAudit()
+            #expect(result.brokenAt == 3)
+        }
+        try await withTestStore(backend, "audit-tail") { t in
+            let fresh = t.store
+            for i in 0..<4 { try await fresh.appendAudit(actor: "a", action: "x", subject: "s\(i)", detail: "{}", now: Int64(i)) }
+            try await t.execute("DELETE FROM audit_log WHERE seq = 4")
+            #expect(try await fresh.verifyAudit().brokenAt == 4)
+        }
+    }
+
+    @Test(arguments: Backend.allCases) func keysAreStoredHashedAndRevocable(_ backend: Backend) async throws {
+        try await withTestStore(backend, "keys") { t in
+            let store = t.store
+            let record = try await store.createKey(name: "platform", role: .ingest, prefix: "bwk_123456", hash: "h1", now: 1)
+            #expect(try await store.key(hash: "h1")?.role == .ingest)
+            #expect(try await store.key(hash: "h2") == nil)
+            #expect(try await store.revokeKey(id: record.id, actor: "admin", now: 2))
+            #expect(try await store.revokeKey(id: record.id, actor: "admin", now: 3) == false)
+            #expect(try await store.key(hash: "h1")?.revokedAt == 2)
+            // The hash is stored, not the key.
+            let columns = try await t.columns("api_keys")
+            #expect(columns.contains("hash") && !columns.contains("key"))
+        }
+    }
+
+    @Test(arguments: Backend.allCases) func concurrentAuditAppendsFormOneStrictChain(_ backend: Backend) async throws {
+        try await withTestStore(backend, "audit-concurrent") { t in
+            let store = t.store
+            // Key and setting changes write audit entries too, inside their own transactions.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<40 {
+                    group.addTask {
+                        switch i % 4 {
+                        case 0: _ = try await store.createKey(name: "k\(i)", role: .reviewer, prefix: "p\(i)", hash: "h\(i)", now: Int64(i))
+                        case 1: try await store.setSetting("s\(i)", "v", actor: "a", now: Int64(i))
+                        default: try await store.appendAudit(actor: "a", action: "x", subject: "s\(i)", detail: "{}", now: Int64(i))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let result = try await store.verifyAudit()
+            #expect(result.brokenAt == nil, "\(result.reason ?? "")")
+            #expect(result.checked == 40)
+        }
+    }
+
+    @Test(arguments: Backend.allCases) func concurrentWorkersClaimDisjointDeliveries(_ backend: Backend) async throws {
+        try await withTestStore(backend, "claims-concurrent") { t in
+            let store = t.store
+            let outcomes = try await store.ingest((0..<24).map { scanned("i\($0)") }, now: 1)
+            for outcome in outcomes {
+                let caseID = try #require(outcome.caseID)
+                _ = try await store.decide(
+                    caseID: caseID, reviewer: "r", decision: NewDecision(action: .remove), webhookBody: { _, _ in "{}" }, now: 2)
+            }
+            let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        var mine: [Int64] = []
+                        while true {
+                            let batch = try await store.claimDeliveries(owner: "w\(worker)", now: 10, lease: 60, limit: 5)
+                            if batch.isEmpty { return mine }
+                            mine += batch.map(\.id)
+                        }
+                    }
+                }
+                var all: [Int64] = []
+                for try await ids in group { all += ids }
+                return all
+            }
+            // Every delivery went to exactly one worker.
+            #expect(claimed.count == 24)
+            #expect(Set(claimed).count == 24)
+        }
+    }
+
+    @Test(arguments: Backend.allCases) func migrationIsIdempotentWhenSeveralStartAtOnce(_ backend: Backend) async throws {
+        try await withTestStore(backend, "migrate", migrate: false) { t in
+            let store = t.store
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<3 { group.addTask { try await store.migrate() } }
+                try await group.waitForAll()
+            }
+            try await store.migrate()
+            #expect(try await store.ingest([scanned("a")], now: 1).first?.created == true)
+            #expect(try await t.columns("items").contains("external_id"))
+        }
+    }
+}
+
+struct PostgresURLTests {
+    @Test func parsesTheURL() throws {
+        let url = try PostgresURL("postgres://bul%40wark:p%3Ass@db.example:6543/moderation?sslmode=require")
+        #expect(url.username == "bul@wark" && url.password == "p:ss")
+        #expect(url.host == "db.example" && url.port == 6543 && url.database == "moderation" && url.tls == .require)
+        #expect(!url.description.contains("p:ss"))
+        let short = try PostgresURL("postgresql://me@localhost")
+        #expect(short.port == 5432 && short.database == "me" && short.tls == .prefer && short.password == nil)
+        #expect(throws: PostgresStoreError.self) { try PostgresURL("mysql://me@localhost/db") }
+        #expect(throws: PostgresStoreError.self) { try PostgresURL("postgres://localhost/db") }
+        #expect(throws: PostgresStoreError.self) { try PostgresURL("postgres://me@localhost/db?sslmode=sometimes") }
+    }
+
+    @Test func anUnreachableServerIsAClearError() async throws {
+        // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+        let url = try PostgresURL("postgres://bulwark:bulwark@127.0.0.1:1/bulwark_test?sslmode=disable")
+        let error = await #expect(throws: PostgresStoreError.self) {
+            try await PostgresStore.withStore(url, logger: TestPostgres.logger) { _ in }
+        }
+        #expect(error?.code == .unreachable)
+        #expect(error?.description.contains("127.0.0.1:1") == true)
     }
 }

@@ -1,0 +1,121 @@
+import BulwarkCore
+import NIOCore
+import PostgresNIO
+
+/// Background jobs and queue depths on PostgreSQL: jobs are claimed with leases in one
+/// statement (`FOR UPDATE SKIP LOCKED`), so several workers never take the same job.
+extension PostgresStore {
+    public func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord] {
+        try await read(
+            """
+            UPDATE jobs SET status = 'running', lease_owner = \(owner), lease_until = \(now + lease)
+            WHERE id IN (
+                SELECT id FROM jobs
+                WHERE (status = 'queued' AND run_after <= \(now)) OR (status = 'running' AND lease_until < \(now))
+                ORDER BY id LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id, kind, ref, attempts
+            """
+        ).map { row in
+            let (id, kind, ref, attempts) = try row.decode((Int64, String, Int64, Int64).self)
+            return JobRecord(id: id, kind: kind, ref: ref, attempts: Int(attempts))
+        }.sorted { $0.id < $1.id }
+    }
+
+    public func mediaBytes(id: Int64) async throws -> [UInt8]? {
+        try await read("SELECT bytes FROM media WHERE id = \(id)").first.map { row in
+            var buffer = try row.decode(ByteBuffer.self)
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        }
+    }
+
+    public func completeMediaJob(jobID: Int64, mediaID: Int64, result: MediaResult, now: Int64) async throws {
+        try await transaction { db in
+            // Locks the job row: a second worker finishing the same job waits, then sees it done.
+            let status = try await rows(db, "SELECT status FROM jobs WHERE id = \(jobID) FOR UPDATE").first?.decode(String.self)
+            guard status != "done" else { return }
+            try await execute(
+                db,
+                """
+                UPDATE media SET status = 'hashed', pdq = \(result.pdq), quality = \(result.quality.map(Int64.init)),
+                    md5 = \(result.md5), sha256 = \(result.sha256)
+                WHERE id = \(mediaID)
+                """)
+            try await execute(
+                db,
+                "UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = \(jobID)")
+            guard let decision = result.matchDecision, let priority = result.matchPriority,
+                let itemID = try await rows(db, "SELECT item_id FROM media WHERE id = \(mediaID)").first?.decode(Int64.self)
+            else { return }
+            let current = try await rows(db, "SELECT decision FROM items WHERE id = \(itemID)").first?.decode(String.self)
+            if current.flatMap(Decision.init(rawValue:)).map({ $0 < decision }) ?? true {
+                try await execute(
+                    db,
+                    """
+                    UPDATE items SET decision = \(decision.rawValue), category = COALESCE(\(result.matchCategory?.rawValue), category)
+                    WHERE id = \(itemID)
+                    """)
+            }
+            if let caseID = try await rows(db, "SELECT id FROM cases WHERE item_id = \(itemID)").first?.decode(Int64.self) {
+                try await execute(
+                    db,
+                    """
+                    UPDATE cases SET base_priority = GREATEST(base_priority, \(priority)),
+                        category = COALESCE(category, \(result.matchCategory?.rawValue)), updated_at = \(now)
+                    WHERE id = \(caseID)
+                    """)
+            } else {
+                let language = try await rows(db, "SELECT language FROM items WHERE id = \(itemID)").first?.decode(String.self)
+                try await execute(
+                    db,
+                    """
+                    INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
+                        trusted_reports, created_at, updated_at)
+                    VALUES (\(itemID), 'proactive', 'open', \(priority), \(result.matchCategory?.rawValue), \(language),
+                        0, 0, \(now), \(now))
+                    ON CONFLICT (item_id) DO NOTHING
+                    """)
+            }
+            try await audit(
+                db, actor: "worker", action: "media.match", subject: "item:\(itemID)", detail: result.matchEvidence ?? "{}",
+                now: now)
+        }
+    }
+
+    public func failJob(jobID: Int64, error: String, retryAt: Int64?, now: Int64) async throws {
+        let message = String(error.prefix(500))
+        try await transaction { db in
+            try await execute(
+                db,
+                """
+                UPDATE jobs SET status = \(retryAt == nil ? "failed" : "queued"), attempts = attempts + 1,
+                    run_after = \(retryAt ?? now), last_error = \(message), lease_owner = NULL, lease_until = NULL
+                WHERE id = \(jobID)
+                """)
+            if retryAt == nil {
+                try await execute(
+                    db,
+                    "UPDATE media SET status = 'failed', error = \(message) WHERE id = (SELECT ref FROM jobs WHERE id = \(jobID))")
+            }
+        }
+    }
+
+    public func pendingJobCount() async throws -> Int {
+        Int(try await read("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')").first?.decode(Int64.self) ?? 0)
+    }
+
+    public func depths() async throws -> QueueDepths {
+        let row = try await read(
+            """
+            SELECT
+                (SELECT COUNT(*) FROM cases WHERE status IN ('open', 'claimed', 'escalated')),
+                (SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')),
+                (SELECT COUNT(*) FROM deliveries WHERE status = 'pending'),
+                (SELECT COUNT(*) FROM deliveries WHERE status = 'dead')
+            """
+        ).first
+        guard let row else { return QueueDepths(openCases: 0, pendingJobs: 0, pendingDeliveries: 0, deadDeliveries: 0) }
+        let (a, b, c, d) = try row.decode((Int64, Int64, Int64, Int64).self)
+        return QueueDepths(openCases: Int(a), pendingJobs: Int(b), pendingDeliveries: Int(c), deadDeliveries: Int(d))
+    }
+}

@@ -1,0 +1,796 @@
+public import BulwarkCore
+import Foundation
+public import PostgresNIO
+
+/// The shared store: PostgreSQL through postgres-nio's `PostgresClient` (a connection pool).
+///
+/// The client only serves queries while its `run()` is running. Either run it for as long as
+/// the store is used, as a swift-service-lifecycle `Service` (`store.client` is one) in the
+/// application's `ServiceGroup`, or let ``withStore(_:logger:_:)`` run it in a task group for the
+/// duration of a closure. Several processes can share one database: the schema is migrated
+/// under an advisory lock, webhook deliveries are claimed with leases (`FOR UPDATE SKIP
+/// LOCKED`), and audit entries are appended under a transaction-scoped advisory lock, so the
+/// hash chain stays one strict sequence.
+public struct PostgresStore: ModerationStore {
+    public let client: PostgresClient
+    let logger: Logger
+
+    /// A store over a client that the caller runs.
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// A store with its own client for the database at `location`; run `client` as a `Service`.
+    public init(_ location: PostgresURL, logger: Logger) {
+        self.init(
+            client: PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger),
+            logger: logger)
+    }
+
+    /// A store for `postgres://USER:PASSWORD@HOST:PORT/DATABASE`; run `client` as a `Service`.
+    public init(url: String, logger: Logger) throws {
+        self.init(try PostgresURL(url), logger: logger)
+    }
+
+    /// Runs the client (its pool of connections) until the task is cancelled, or until graceful
+    /// shutdown when called from a swift-service-lifecycle `ServiceGroup`: the store serves queries
+    /// only while this runs. The same as `client.run()`, for callers that do not import PostgresNIO.
+    public func run() async {
+        await client.run()
+    }
+
+    /// Runs a store's client for the duration of `body` and shuts it down afterwards. Before the
+    /// body, one connection is opened and closed, so that a wrong address, password or database
+    /// name fails at once, with the server's message, rather than after the pool's retries.
+    public static func withStore<Result: Sendable>(
+        _ location: PostgresURL, logger: Logger, _ body: (PostgresStore) async throws -> Result
+    ) async throws -> Result {
+        let store = PostgresStore(location, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
+            group.addTask { await store.run() }
+            // Cancelling the client's task closes its connections; the group waits for that.
+            do {
+                // (Checked after the client's task is started, which it then is by the time the body uses it.)
+                try await location.checkConnection(logger: logger)
+                let result = try await body(store)
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    /// ``withStore(_:logger:_:)`` for a `postgres://` URL.
+    public static func withStore<Result: Sendable>(
+        url: String, logger: Logger, _ body: (PostgresStore) async throws -> Result
+    ) async throws -> Result {
+        try await withStore(try PostgresURL(url), logger: logger, body)
+    }
+
+    // MARK: Schema
+
+    /// Advisory lock keys (one 64-bit space per database): taken with `pg_advisory_xact_lock`,
+    /// held until the transaction ends.
+    static let migrationLock: Int64 = 0x4257_4B00_0000_0001
+    static let auditLock: Int64 = 0x4257_4B00_0000_0002
+
+    /// The migrations in order: the same schema as SQLite's, in PostgreSQL's types.
+    static let migrations: [(version: String, statements: [String])] = [("v1", Schema.v1(.postgres))]
+
+    /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,
+    /// and safe when several processes start at once: the first to take the lock migrates, the
+    /// others then find the versions recorded.
+    public func migrate() async throws {
+        try await transaction { db in
+            try await execute(db, "SELECT pg_advisory_xact_lock(\(Self.migrationLock))")
+            try await execute(
+                db,
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            let applied = Set(
+                try await rows(db, "SELECT version FROM schema_migrations").map { try $0.decode(String.self) })
+            for migration in Self.migrations where !applied.contains(migration.version) {
+                // The schema's text is constant: no value is put into it.
+                for statement in migration.statements {
+                    try await execute(db, PostgresQuery(unsafeSQL: statement))
+                }
+                try await execute(
+                    db,
+                    """
+                    INSERT INTO schema_migrations (version, applied_at)
+                    VALUES (\(migration.version), EXTRACT(EPOCH FROM now())::BIGINT)
+                    """)
+            }
+        }
+    }
+
+    // MARK: Items
+
+    public func ingest(_ items: [ScannedItem], now: Int64) async throws -> [IngestOutcome] {
+        try await transaction { db in
+            var outcomes: [IngestOutcome] = []
+            for scanned in items {
+                let item = scanned.item
+                // ON CONFLICT rather than look-then-insert: two processes ingesting the same item
+                // at once both succeed, and both report the one row.
+                let inserted = try await rows(
+                    db,
+                    """
+                    INSERT INTO items (platform, external_id, type, text, lang_hint, urls, author, container_id,
+                        container_title, container_reach, posted_at, received_at, decision, score, category, context,
+                        language, verdict, media_count)
+                    VALUES (\(item.platform), \(item.externalID), \(item.type), \(item.text), \(item.langHint),
+                        \(Self.json(item.urls)), \(item.author), \(item.containerID), \(item.containerTitle),
+                        \(item.containerReach), \(item.postedAt), \(now), \(scanned.decision.rawValue),
+                        \(scanned.score), \(scanned.category?.rawValue), \(scanned.context), \(scanned.language),
+                        \(scanned.verdictJSON), \(item.media.count))
+                    ON CONFLICT (platform, external_id) DO NOTHING
+                    RETURNING id
+                    """)
+                guard let itemID = try inserted.first?.decode(Int64.self) else {
+                    let existing = try await rows(
+                        db,
+                        """
+                        SELECT id, verdict FROM items
+                        WHERE platform = \(item.platform) AND external_id = \(item.externalID)
+                        """)
+                    guard let (id, verdict) = try existing.first?.decode((Int64, String).self) else {
+                        throw PostgresStoreError(.unexpectedResult, "item \(item.platform)/\(item.externalID) vanished")
+                    }
+                    let caseID = try await rows(db, "SELECT id FROM cases WHERE item_id = \(id)").first?
+                        .decode(Int64.self)
+                    outcomes.append(IngestOutcome(itemID: id, created: false, caseID: caseID, verdictJSON: verdict))
+                    continue
+                }
+                for bytes in item.media {
+                    let mediaID = try await insertedID(
+                        db,
+                        """
+                        INSERT INTO media (item_id, bytes, status)
+                        VALUES (\(itemID), \(ByteBuffer(bytes: bytes)), 'pending')
+                        RETURNING id
+                        """)
+                    try await execute(
+                        db,
+                        """
+                        INSERT INTO jobs (kind, ref, status, attempts, run_after)
+                        VALUES ('hash_media', \(mediaID), 'queued', 0, \(now))
+                        """)
+                }
+                var caseID: Int64? = nil
+                if let priority = scanned.casePriority {
+                    caseID = try await insertedID(
+                        db,
+                        """
+                        INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
+                            trusted_reports, created_at, updated_at)
+                        VALUES (\(itemID), 'proactive', 'open', \(priority), \(scanned.category?.rawValue),
+                            \(scanned.language), 0, 0, \(now), \(now))
+                        RETURNING id
+                        """)
+                }
+                outcomes.append(
+                    IngestOutcome(itemID: itemID, created: true, caseID: caseID, verdictJSON: scanned.verdictJSON))
+            }
+            return outcomes
+        }
+    }
+
+    public func item(id: Int64) async throws -> ItemRecord? {
+        try await read("SELECT * FROM items WHERE id = \(id)").first.map(Self.item)
+    }
+
+    public func item(platform: String, externalID: String) async throws -> ItemRecord? {
+        try await read("SELECT * FROM items WHERE platform = \(platform) AND external_id = \(externalID)").first
+            .map(Self.item)
+    }
+
+    public func itemCount() async throws -> Int {
+        try await read("SELECT COUNT(*) FROM items").first?.decode(Int.self) ?? 0
+    }
+
+    // MARK: Cases
+
+    public func cases(_ filter: CaseFilter, now: Int64) async throws -> [CaseRecord] {
+        // A missing filter is a NULL parameter, so the statement's text never changes.
+        let source = filter.source?.rawValue
+        let language = filter.language
+        let category = filter.category?.rawValue
+        let status = filter.status?.rawValue
+        let limit = max(1, min(filter.limit, 500))
+        // The priority as SQLite's store computes it: base plus points per second waited.
+        let weight = ReviewPriority.waitingWeight
+        let now = Double(now)
+        return try await read(
+            """
+            SELECT *, base_priority + (\(now * weight) - created_at * \(weight)) AS priority
+            FROM cases
+            WHERE (\(source)::TEXT IS NULL OR source = \(source))
+            AND (\(language)::TEXT IS NULL OR language = \(language))
+            AND (\(category)::TEXT IS NULL OR category = \(category))
+            AND ((\(status)::TEXT IS NULL AND status IN ('open', 'claimed', 'escalated')) OR status = \(status))
+            ORDER BY priority DESC, id ASC LIMIT \(limit)
+            """
+        ).map(Self.caseRecord)
+    }
+
+    public func caseDetail(id: Int64, now: Int64) async throws -> CaseDetail? {
+        let weight = ReviewPriority.waitingWeight
+        let now = Double(now)
+        // One transaction, so the parts agree with each other.
+        return try await transaction { db in
+            guard
+                let row = try await rows(
+                    db,
+                    """
+                    SELECT *, base_priority + (\(now * weight) - created_at * \(weight)) AS priority
+                    FROM cases WHERE id = \(id)
+                    """
+                ).first
+            else { return nil }
+            let record = try Self.caseRecord(row)
+            guard let item = try await rows(db, "SELECT * FROM items WHERE id = \(record.itemID)").first else {
+                return nil
+            }
+            let reports = try await rows(db, "SELECT * FROM reports WHERE item_id = \(record.itemID) ORDER BY id")
+                .map(Self.report)
+            let decisions = try await rows(db, "SELECT * FROM decisions WHERE case_id = \(id) ORDER BY id").map(
+                Self.decision)
+            return CaseDetail(record: record, item: try Self.item(item), reports: reports, decisions: decisions)
+        }
+    }
+
+    public func claim(caseID: Int64, reviewer: String, until: Int64, now: Int64) async throws -> ClaimOutcome {
+        try await transaction { db in
+            // The row lock orders concurrent claims of one case.
+            guard
+                let row = try await rows(
+                    db, "SELECT status, claimed_by, claim_until FROM cases WHERE id = \(caseID) FOR UPDATE"
+                ).first
+            else { return .notFound }
+            let (status, holder, holdUntil) = try row.decode((String, String?, Int64?).self)
+            guard status != CaseStatus.decided.rawValue else { return .closed }
+            if let holder, let holdUntil, holder != reviewer, holdUntil > now {
+                return .heldBy(holder, until: holdUntil)
+            }
+            try await execute(
+                db,
+                """
+                UPDATE cases SET status = 'claimed', claimed_by = \(reviewer), claim_until = \(until),
+                    updated_at = \(now)
+                WHERE id = \(caseID)
+                """)
+            try await audit(
+                db, actor: reviewer, action: "case.claim", subject: "case:\(caseID)", detail: "{\"until\":\(until)}",
+                now: now)
+            return .claimed(until: until)
+        }
+    }
+
+    public func decide(
+        caseID: Int64, reviewer: String, decision: NewDecision,
+        webhookBody: @Sendable (DecisionRecord, ItemRecord) -> String?, now: Int64
+    ) async throws -> DecideOutcome {
+        try await transaction { db in
+            guard let row = try await rows(db, "SELECT * FROM cases WHERE id = \(caseID) FOR UPDATE").first else {
+                return .notFound
+            }
+            let cells = Cells(row)
+            let status: String = try cells["status"]
+            guard status != CaseStatus.decided.rawValue else { return .alreadyDecided }
+            let holder: String? = try cells["claimed_by"]
+            let holdUntil: Int64? = try cells["claim_until"]
+            if let holder, let holdUntil, holder != reviewer, holdUntil > now { return .heldBy(holder) }
+            let decisionID = try await insertedID(
+                db,
+                """
+                INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
+                VALUES (\(caseID), \(reviewer), \(decision.action.rawValue), \(decision.category?.rawValue),
+                    \(decision.exemption), \(decision.note), \(now))
+                RETURNING id
+                """)
+            let record = DecisionRecord(
+                id: decisionID, caseID: caseID, reviewer: reviewer, action: decision.action,
+                category: decision.category,
+                exemption: decision.exemption, note: decision.note, createdAt: now)
+            let newStatus = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
+            try await execute(
+                db,
+                """
+                UPDATE cases SET status = \(newStatus.rawValue), claimed_by = NULL, claim_until = NULL,
+                    updated_at = \(now)
+                WHERE id = \(caseID)
+                """)
+            if newStatus == .decided {
+                let reportStatus = decision.action == .noViolation ? "no_violation" : "actioned"
+                try await execute(db, "UPDATE reports SET status = \(reportStatus) WHERE case_id = \(caseID)")
+            }
+            let itemID: Int64 = try cells["item_id"]
+            guard let itemRow = try await rows(db, "SELECT * FROM items WHERE id = \(itemID)").first else {
+                return .notFound
+            }
+            var deliveryID: String? = nil
+            if let body = webhookBody(record, try Self.item(itemRow)) {
+                let id = UUID().uuidString.lowercased()
+                try await execute(
+                    db,
+                    """
+                    INSERT INTO deliveries (delivery_id, event, body, status, attempts, next_attempt_at, created_at)
+                    VALUES (\(id), 'decision', \(body), 'pending', 0, \(now), \(now))
+                    """)
+                deliveryID = id
+            }
+            try await audit(
+                db, actor: reviewer, action: "case.decide", subject: "case:\(caseID)",
+                detail: "{\"action\":\"\(decision.action.rawValue)\",\"decision\":\(record.id)}", now: now)
+            return .decided(record, deliveryID: deliveryID)
+        }
+    }
+
+    // MARK: Reports
+
+    public func report(
+        itemID: Int64, reporter: String, trusted: Bool, reason: String, text: String?, basePriority: Double, now: Int64
+    ) async throws -> ReportOutcome {
+        try await transaction { db in
+            // Reports of one item are serialised on the item's row: concurrent first reports open
+            // one case, and a reporter's second report is merged, not a unique-key error.
+            let item = try await rows(
+                db, "SELECT category, language FROM items WHERE id = \(itemID) FOR NO KEY UPDATE"
+            ).first?.decode((String?, String).self)
+            if let existing = try await rows(
+                db, "SELECT * FROM reports WHERE item_id = \(itemID) AND reporter = \(reporter)"
+            ).first {
+                return ReportOutcome(report: try Self.report(existing), duplicate: true)
+            }
+            var caseID = try await rows(db, "SELECT id FROM cases WHERE item_id = \(itemID)").first?.decode(Int64.self)
+            if let id = caseID {
+                // More reports raise the priority; a decided case is reopened by a new report
+                // only through an appeal (due process), so its status is kept.
+                try await execute(
+                    db,
+                    """
+                    UPDATE cases SET user_reports = user_reports + \(trusted ? Int64(0) : 1),
+                        trusted_reports = trusted_reports + \(trusted ? Int64(1) : 0),
+                        base_priority = base_priority + \(trusted ? 25.0 : 8.0), updated_at = \(now)
+                    WHERE id = \(id)
+                    """)
+            } else {
+                let source = trusted ? CaseSource.trustedFlagger.rawValue : CaseSource.userReport.rawValue
+                caseID = try await insertedID(
+                    db,
+                    """
+                    INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
+                        trusted_reports, created_at, updated_at)
+                    VALUES (\(itemID), \(source), 'open', \(basePriority), \(item?.0), \(item?.1),
+                        \(trusted ? Int64(0) : 1), \(trusted ? Int64(1) : 0), \(now), \(now))
+                    RETURNING id
+                    """)
+            }
+            let reportID = try await insertedID(
+                db,
+                """
+                INSERT INTO reports (item_id, case_id, reporter, trusted, reason, text, status, created_at)
+                VALUES (\(itemID), \(caseID), \(reporter), \(trusted), \(reason), \(text), 'open', \(now))
+                RETURNING id
+                """)
+            let report = ReportRecord(
+                id: reportID, itemID: itemID, caseID: caseID, reporter: reporter, trusted: trusted, reason: reason,
+                text: text, status: "open", createdAt: now)
+            return ReportOutcome(report: report, duplicate: false)
+        }
+    }
+
+    public func report(id: Int64) async throws -> ReportRecord? {
+        try await read("SELECT * FROM reports WHERE id = \(id)").first.map(Self.report)
+    }
+
+    // MARK: Webhook deliveries
+
+    public func claimDeliveries(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [DeliveryRecord] {
+        // One statement: rows another worker is claiming right now are skipped, not waited for.
+        try await read(
+            """
+            UPDATE deliveries SET lease_owner = \(owner), lease_until = \(now + lease)
+            WHERE id IN (
+                SELECT id FROM deliveries
+                WHERE status = 'pending' AND next_attempt_at <= \(now) AND (lease_until IS NULL OR lease_until < \(now))
+                ORDER BY id LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED)
+            RETURNING *
+            """
+        ).map(Self.delivery).sorted { $0.id < $1.id }
+    }
+
+    public func deliverySucceeded(id: Int64, now: Int64) async throws {
+        _ = try await read(
+            """
+            UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = \(now),
+                lease_owner = NULL, lease_until = NULL, last_error = NULL
+            WHERE id = \(id)
+            """)
+    }
+
+    public func deliveryFailed(id: Int64, error: String, nextAttemptAt: Int64?, now: Int64) async throws {
+        _ = try await read(
+            """
+            UPDATE deliveries SET status = \(nextAttemptAt == nil ? "dead" : "pending"), attempts = attempts + 1,
+                next_attempt_at = \(nextAttemptAt ?? now), last_error = \(String(error.prefix(500))),
+                lease_owner = NULL, lease_until = NULL
+            WHERE id = \(id)
+            """)
+    }
+
+    public func redeliver(deliveryID: String, now: Int64) async throws -> Bool {
+        try await !read(
+            """
+            UPDATE deliveries SET status = 'pending', next_attempt_at = \(now), lease_owner = NULL, lease_until = NULL
+            WHERE delivery_id = \(deliveryID)
+            RETURNING id
+            """
+        ).isEmpty
+    }
+
+    public func deliveries(status: String?) async throws -> [DeliveryRecord] {
+        try await read("SELECT * FROM deliveries WHERE (\(status)::TEXT IS NULL OR status = \(status)) ORDER BY id")
+            .map(Self.delivery)
+    }
+
+    // MARK: Keys
+
+    public func createKey(name: String, role: Role, prefix: String, hash: String, now: Int64) async throws
+        -> APIKeyRecord
+    {
+        try await transaction { db in
+            let id = try await insertedID(
+                db,
+                """
+                INSERT INTO api_keys (name, role, prefix, hash, created_at)
+                VALUES (\(name), \(role.rawValue), \(prefix), \(hash), \(now))
+                RETURNING id
+                """)
+            let record = APIKeyRecord(id: id, name: name, role: role, prefix: prefix, createdAt: now)
+            try await audit(
+                db, actor: "cli", action: "key.create", subject: "key:\(record.id)",
+                detail: "{\"name\":\(Self.json(name)),\"role\":\"\(role.rawValue)\"}", now: now)
+            return record
+        }
+    }
+
+    public func key(hash: String) async throws -> APIKeyRecord? {
+        try await read("SELECT * FROM api_keys WHERE hash = \(hash)").first.map(Self.key)
+    }
+
+    public func keys() async throws -> [APIKeyRecord] {
+        try await read("SELECT * FROM api_keys ORDER BY id").map(Self.key)
+    }
+
+    public func revokeKey(id: Int64, actor: String, now: Int64) async throws -> Bool {
+        try await transaction { db in
+            let revoked = try await rows(
+                db, "UPDATE api_keys SET revoked_at = \(now) WHERE id = \(id) AND revoked_at IS NULL RETURNING id")
+            guard !revoked.isEmpty else { return false }
+            try await audit(db, actor: actor, action: "key.revoke", subject: "key:\(id)", detail: "{}", now: now)
+            return true
+        }
+    }
+
+    // MARK: Audit and settings
+
+    public func appendAudit(actor: String, action: String, subject: String, detail: String, now: Int64) async throws {
+        try await transaction { db in
+            try await audit(db, actor: actor, action: action, subject: subject, detail: detail, now: now)
+        }
+    }
+
+    public func auditLog(after seq: Int64, limit: Int) async throws -> [AuditRecord] {
+        try await read("SELECT * FROM audit_log WHERE seq > \(seq) ORDER BY seq LIMIT \(limit)").map { row in
+            let c = Cells(row)
+            return try AuditRecord(
+                seq: c["seq"], at: c["at"], actor: c["actor"], action: c["action"], subject: c["subject"],
+                detail: c["detail"], previousHash: c["prev_hash"], hash: c["hash"])
+        }
+    }
+
+    public func setting(_ key: String) async throws -> String? {
+        try await read("SELECT value FROM settings WHERE key = \(key)").first?.decode(String.self)
+    }
+
+    public func setSetting(_ key: String, _ value: String, actor: String, now: Int64) async throws {
+        try await transaction { db in
+            try await execute(
+                db,
+                """
+                INSERT INTO settings (key, value) VALUES (\(key), \(value))
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """)
+            // Secrets are not written to the audit log, only that they changed.
+            let shown = key.contains("secret") ? "\"(changed)\"" : Self.json(value)
+            try await audit(
+                db, actor: actor, action: "setting.change", subject: "setting:\(key)", detail: "{\"value\":\(shown)}",
+                now: now)
+        }
+    }
+
+    /// Appends one audit entry inside the caller's transaction. The advisory lock, held until
+    /// that transaction ends, orders the chain across connections and processes: a row lock on
+    /// the head would not do, as an empty table has no row to lock.
+    func audit(_ db: PostgresConnection, actor: String, action: String, subject: String, detail: String, now: Int64)
+        async throws
+    {
+        try await execute(db, "SELECT pg_advisory_xact_lock(\(Self.auditLock))")
+        let last = try await rows(db, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").first?
+            .decode((Int64, String).self)
+        let seq = (last?.0 ?? 0) + 1
+        let previous = last?.1 ?? AuditRecord.genesis
+        let hash = AuditRecord.chainHash(
+            previous: previous, seq: seq, at: now, actor: actor, action: action, subject: subject, detail: detail)
+        try await execute(
+            db,
+            """
+            INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash)
+            VALUES (\(seq), \(now), \(actor), \(action), \(subject), \(detail), \(previous), \(hash))
+            """)
+        try await execute(
+            db,
+            """
+            INSERT INTO settings (key, value) VALUES ('audit.head', \(hash))
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """)
+    }
+
+    // MARK: Queries
+
+    /// Runs `body` in one transaction on one connection; an error from the body is rethrown as
+    /// it is (after the rollback), as SQLite's store does.
+    func transaction<T>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
+        do {
+            return try await client.withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
+            throw error
+        }
+    }
+
+    /// One statement outside a transaction, all its rows read.
+    func read(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await client.query(query, logger: logger).collect()
+    }
+
+    func rows(_ db: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await db.query(query, logger: logger).collect()
+    }
+
+    /// A statement whose rows, if any, are not needed (they are read all the same, so the
+    /// connection is free for the next statement).
+    func execute(_ db: PostgresConnection, _ query: PostgresQuery) async throws {
+        _ = try await rows(db, query)
+    }
+
+    /// The id of the row an `INSERT ... RETURNING id` made.
+    func insertedID(_ db: PostgresConnection, _ query: PostgresQuery) async throws -> Int64 {
+        guard let id = try await rows(db, query).first?.decode(Int64.self) else {
+            throw PostgresStoreError(.unexpectedResult, "an insert returned no id")
+        }
+        return id
+    }
+
+    // MARK: Rows
+
+    /// A row's cells by column name, each decoded to the type the context asks for.
+    struct Cells {
+        let row: PostgresRandomAccessRow
+
+        init(_ row: PostgresRow) { self.row = row.makeRandomAccess() }
+
+        subscript<T: PostgresDecodable>(_ column: String) -> T {
+            get throws { try row[column].decode(T.self) }
+        }
+    }
+
+    static func json(_ value: String) -> String {
+        var out: [UInt8] = []
+        appendJSONString(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func json(_ list: [String]) -> String {
+        "[" + list.map { json($0) }.joined(separator: ",") + "]"
+    }
+
+    static func item(_ row: PostgresRow) throws -> ItemRecord {
+        let c = Cells(row)
+        return try ItemRecord(
+            id: c["id"], platform: c["platform"], externalID: c["external_id"], type: c["type"], text: c["text"],
+            author: c["author"], containerID: c["container_id"], containerTitle: c["container_title"],
+            containerReach: c["container_reach"], postedAt: c["posted_at"], receivedAt: c["received_at"],
+            decision: Decision(rawValue: c["decision"]) ?? .none, score: c["score"], language: c["language"],
+            verdictJSON: c["verdict"])
+    }
+
+    static func caseRecord(_ row: PostgresRow) throws -> CaseRecord {
+        let c = Cells(row)
+        return try CaseRecord(
+            id: c["id"], itemID: c["item_id"], source: CaseSource(rawValue: c["source"]) ?? .proactive,
+            status: CaseStatus(rawValue: c["status"]) ?? .open, basePriority: c["base_priority"],
+            priority: c["priority"], category: (c["category"] as String?).flatMap(Category.init(rawValue:)),
+            language: c["language"], userReports: c["user_reports"], trustedReports: c["trusted_reports"],
+            claimedBy: c["claimed_by"], claimUntil: c["claim_until"], createdAt: c["created_at"],
+            updatedAt: c["updated_at"])
+    }
+
+    static func report(_ row: PostgresRow) throws -> ReportRecord {
+        let c = Cells(row)
+        return try ReportRecord(
+            id: c["id"], itemID: c["item_id"], caseID: c["case_id"], reporter: c["reporter"], trusted: c["trusted"],
+            reason: c["reason"], text: c["text"], status: c["status"], createdAt: c["created_at"])
+    }
+
+    static func decision(_ row: PostgresRow) throws -> DecisionRecord {
+        let c = Cells(row)
+        return try DecisionRecord(
+            id: c["id"], caseID: c["case_id"], reviewer: c["reviewer"],
+            action: ModerationAction(rawValue: c["action"]) ?? .escalate,
+            category: (c["category"] as String?).flatMap(Category.init(rawValue:)), exemption: c["exemption"],
+            note: c["note"], createdAt: c["created_at"])
+    }
+
+    static func delivery(_ row: PostgresRow) throws -> DeliveryRecord {
+        let c = Cells(row)
+        return try DeliveryRecord(
+            id: c["id"], deliveryID: c["delivery_id"], event: c["event"], body: c["body"], status: c["status"],
+            attempts: c["attempts"], nextAttemptAt: c["next_attempt_at"], lastError: c["last_error"])
+    }
+
+    static func key(_ row: PostgresRow) throws -> APIKeyRecord {
+        let c = Cells(row)
+        return try APIKeyRecord(
+            id: c["id"], name: c["name"], role: Role(rawValue: c["role"]) ?? .ingest, prefix: c["prefix"],
+            createdAt: c["created_at"], revokedAt: c["revoked_at"])
+    }
+}
+
+/// Where a PostgreSQL database is and how to reach it, from a URL as libpq takes it:
+/// `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE` (or `postgresql://`). The port
+/// defaults to 5432, the database to the user name; user and password are percent-decoded.
+/// `sslmode` is `disable`, `prefer` (the default, as in libpq: TLS if the server offers it,
+/// certificate not checked), `require` (TLS, certificate not checked) or `verify-full` (TLS
+/// with the certificate checked against the system's roots and the host name).
+public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
+    public enum TLSMode: String, Sendable, Hashable {
+        case disable
+        case prefer
+        case require
+        case verifyFull = "verify-full"
+    }
+
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    public var tls: TLSMode
+    /// The most connections the store's pool opens.
+    public var maximumConnections = 20
+
+    public init(_ url: String) throws {
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://"), let parts = URLComponents(string: url)
+        else {
+            throw PostgresStoreError(.invalidURL, "not a postgres://USER:PASSWORD@HOST:PORT/DATABASE URL")
+        }
+        guard let host = parts.host, !host.isEmpty else {
+            throw PostgresStoreError(.invalidURL, "the URL names no host")
+        }
+        guard let username = parts.user, !username.isEmpty else {
+            throw PostgresStoreError(.invalidURL, "the URL names no user (postgres://USER:PASSWORD@HOST/DATABASE)")
+        }
+        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        self.port = parts.port ?? 5432
+        self.username = username
+        self.password = parts.password
+        let path = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+        self.database = path.isEmpty ? username : path
+        var tls = TLSMode.prefer
+        for item in parts.queryItems ?? [] {
+            guard item.name == "sslmode" else {
+                throw PostgresStoreError(.invalidURL, "unknown URL parameter \(item.name) (sslmode is the one known)")
+            }
+            guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
+                throw PostgresStoreError(
+                    .invalidURL,
+                    "sslmode must be disable, prefer, require or verify-full, not \(item.value ?? "nothing")")
+            }
+            tls = mode
+        }
+        self.tls = tls
+    }
+
+    /// The URL without the password.
+    public var description: String { "postgres://\(username)@\(host):\(port)/\(database)?sslmode=\(tls.rawValue)" }
+
+    var tlsConfiguration: TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if tls != .verifyFull { configuration.certificateVerification = .none }
+        return configuration
+    }
+
+    public var clientConfiguration: PostgresClient.Configuration {
+        let mode: PostgresClient.Configuration.TLS =
+            switch tls {
+            case .disable: .disable
+            case .prefer: .prefer(tlsConfiguration)
+            case .require, .verifyFull: .require(tlsConfiguration)
+            }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: mode)
+        configuration.options.maximumConnections = maximumConnections
+        return configuration
+    }
+
+    /// For a single connection (`PostgresConnection.connect`), outside the store's pool.
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let mode: PostgresConnection.Configuration.TLS =
+            switch tls {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: tlsConfiguration))
+            case .require, .verifyFull: .require(try NIOSSLContext(configuration: tlsConfiguration))
+            }
+        return PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: mode)
+    }
+
+    /// Opens one connection and closes it: throws `PostgresStoreError.unreachable` with the
+    /// reason (refused, timed out, authentication failed, no such database).
+    public func checkConnection(logger: Logger) async throws {
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                configuration: connectionConfiguration(), id: 0, logger: logger)
+        } catch {
+            throw PostgresStoreError(.unreachable, "cannot connect to \(self): \(PostgresStoreError.reason(error))")
+        }
+        try? await connection.close()
+    }
+}
+
+/// An error of the PostgreSQL store itself (errors from the server come as postgres-nio's `PSQLError`).
+public struct PostgresStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case invalidURL = "invalid database URL"
+            case unreachable = "database unreachable"
+            case unexpectedResult = "unexpected result"
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        public static let invalidURL = Code(.invalidURL)
+        public static let unreachable = Code(.unreachable)
+        public static let unexpectedResult = Code(.unexpectedResult)
+
+        public var description: String { base.rawValue }
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    /// What went wrong, in words: the server's message if it sent one, else the network error.
+    /// (`PSQLError`'s own description is deliberately generic.)
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            if let underlying = error.underlying { return "\(underlying)" }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+}
