@@ -63,31 +63,23 @@ public struct PDQIndex: Sendable {
     /// With `deferringRebuild` the tables are not rebuilt even when many slots are
     /// pending (a bulk load that calls `rebuild()` at its end).
     public mutating func insert(_ hash: PDQHash, id: UInt64, deferringRebuild: Bool = false) {
+        appendSlot(hash, id: id)
+        if !deferringRebuild && pendingCount > pendingLimit { rebuild() }
+    }
+
+    /// A new live slot at the end (pending until the next rebuild).
+    private mutating func appendSlot(_ hash: PDQHash, id: UInt64) {
         let slot = ids.count
-        hashWords.append(hash.words[0])
-        hashWords.append(hash.words[1])
-        hashWords.append(hash.words[2])
-        hashWords.append(hash.words[3])
+        for w in 0..<4 { hashWords.append(hash.words[w]) }
         ids.append(id)
         if slot / 64 >= live.count { live.append(0) }
         live[slot / 64] |= 1 << UInt64(slot % 64)
         liveCount += 1
-        if !deferringRebuild && pendingCount > pendingLimit { rebuild() }
     }
 
     /// Adds many hashes, then builds the tables once.
     public mutating func insert(contentsOf entries: some Sequence<(PDQHash, UInt64)>) {
-        for (hash, id) in entries {
-            let slot = ids.count
-            hashWords.append(hash.words[0])
-            hashWords.append(hash.words[1])
-            hashWords.append(hash.words[2])
-            hashWords.append(hash.words[3])
-            ids.append(id)
-            if slot / 64 >= live.count { live.append(0) }
-            live[slot / 64] |= 1 << UInt64(slot % 64)
-            liveCount += 1
-        }
+        for (hash, id) in entries { appendSlot(hash, id: id) }
         if pendingCount > pendingLimit { rebuild() }
     }
 

@@ -112,19 +112,27 @@ struct HashingPipeline {
         }
     }
 
+    /// The file's bytes and its decoded pixels.
+    func readAndDecode(_ path: String) -> Result<([UInt8], RGBImage), Failure> {
+        switch read(path) {
+        case .failure(let f): return .failure(f)
+        case .success(let bytes):
+            do {
+                return .success((bytes, try decoder.decode(bytes)))
+            } catch {
+                return .failure(Failure(code: error.code.description, message: error.message, offset: error.offset))
+            }
+        }
+    }
+
     /// The hashes of one file, for matching (with the 8 rotations and mirror images when
     /// `dihedral`).
     func mediaHashes(path: String, scratch: inout PDQScratch) -> Result<MediaHashes, Failure> {
         let bytes: [UInt8]
-        switch read(path) {
-        case .success(let b): bytes = b
-        case .failure(let f): return .failure(f)
-        }
         let image: RGBImage
-        do {
-            image = try decoder.decode(bytes)
-        } catch {
-            return .failure(Failure(code: error.code.description, message: error.message, offset: error.offset))
+        switch readAndDecode(path) {
+        case .success(let decoded): (bytes, image) = decoded
+        case .failure(let f): return .failure(f)
         }
         let single = hasher.hash(image, scratch: &scratch)
         let variants = dihedral ? hasher.dihedralHashes(image, scratch: &scratch).hashes : []
@@ -137,15 +145,10 @@ struct HashingPipeline {
     /// The JSON fields after "path", starting with a comma.
     func process(path: String, scratch: inout PDQScratch) -> Result<[UInt8], Failure> {
         let bytes: [UInt8]
-        switch read(path) {
-        case .success(let b): bytes = b
-        case .failure(let f): return .failure(f)
-        }
         let image: RGBImage
-        do {
-            image = try decoder.decode(bytes)
-        } catch {
-            return .failure(Failure(code: error.code.description, message: error.message, offset: error.offset))
+        switch readAndDecode(path) {
+        case .success(let decoded): (bytes, image) = decoded
+        case .failure(let f): return .failure(f)
         }
         // The reference's single hash and its dihedral set differ only for a 64×64 image (the
         // single-hash path takes it as already downsampled), so one pass serves both otherwise.
