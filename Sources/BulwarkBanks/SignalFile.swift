@@ -100,8 +100,11 @@ public struct SignalFileReader: Sendable {
         !first.isEmpty && !first.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x66) }
     }
 
+    /// At the separator bytes themselves: split as Characters, a space followed by a combining
+    /// mark would be one Character and no separator.
     private static func split(_ field: String) -> [String] {
-        field.split(whereSeparator: { $0 == " " || $0 == ";" || $0 == "|" || $0 == "\t" }).map(String.init)
+        field.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x3B || $0 == 0x7C || $0 == 0x09 })
+            .map { String(decoding: $0, as: UTF8.self) }
     }
 
     private static func labels(_ labels: [String]) throws(BulwarkError) -> [String] {

@@ -181,4 +181,21 @@ struct FuzzFindingsTests {
             #expect(error.message.contains("impossible entry count"))
         }
     }
+
+    /// fuzz-signal-file, by its check that a record written back reads the same: labels were split
+    /// at spaces, `;`, `|` and tabs as Characters, and a separator followed by a combining mark is
+    /// one Character. `<md5>,8,\u{0326}` read as labels ["8", "\u{0326}"], was written back as
+    /// `<md5>,8 \u{0326}`, and that line was refused (one label with a space in it).
+    @Test func labelsAreSplitAtSeparatorsFollowedByCombiningMarks() throws {
+        let md5 = "b519f17a0c0be8ae0471334aecb1757a"
+        let reader = SignalFileReader(format: .hashLabels, type: .md5)
+        let record = try #require(try reader.read("\(md5),8,\u{0326}", number: 1))
+        #expect(record.labels == ["8", "\u{0326}"])
+        let entry = BankEntry(id: 1, bank: "b", signal: record.signal, labels: record.labels, addedAt: 0)
+        let line = SignalFileWriter(format: .hashLabels).line(entry)
+        #expect(try reader.read(line.dropLast(), number: 2)?.labels == record.labels)
+        let te = SignalFileReader(format: .threatexchange, type: .md5)
+        let labels = try te.read("\(md5),1,2024-01-01,a \u{0301}b;\u{0301}c|\u{0301}d\t\u{0301}e", number: 2)?.labels
+        #expect(Set(labels ?? []) == ["a", "\u{0301}b", "\u{0301}c", "\u{0301}d", "\u{0301}e"])
+    }
 }
