@@ -138,7 +138,9 @@ extension BankSet {
         let removedAt = Dictionary(removals, uniquingKeysWith: { first, _ in first })
         for event in adds {
             try apply(event)
-            if case .add(let entry) = event, let at = removedAt[entry.id] { try apply(.remove(entryID: entry.id, at: at)) }
+            if case .add(let entry) = event, let at = removedAt[entry.id] {
+                try apply(.remove(entryID: entry.id, at: at))
+            }
         }
     }
 }
@@ -176,7 +178,8 @@ struct ByteReader {
 
     private func need(_ n: Int) throws(BulwarkError) {
         guard n >= 0, at <= end, n <= end - at else {
-            throw BulwarkError(.invalidData, "\(what): truncated (\(n) bytes needed at byte \(at) of \(end))", offset: at)
+            throw BulwarkError(
+                .invalidData, "\(what): truncated (\(n) bytes needed at byte \(at) of \(end))", offset: at)
         }
     }
 

@@ -120,7 +120,8 @@ extension PDQIndex {
                 for slot in 0..<m {
                     let key = Int(UInt16(truncatingIfNeeded: index.hashWords[4 * slot + word] >> shift))
                     let place = Int(next[key])
-                    guard place < Int(index.offsets[table + key + 1]), index.postings[j * m + place] == UInt32(slot) else {
+                    guard place < Int(index.offsets[table + key + 1]), index.postings[j * m + place] == UInt32(slot)
+                    else {
                         throw invalid(
                             "the postings of substring \(j) do not list slot \(slot) in its bucket \(key)",
                             postingsAt + 4 * (j * m + min(place, m - 1)))

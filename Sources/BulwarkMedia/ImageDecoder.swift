@@ -64,8 +64,8 @@ public struct ImageDecoder: Sendable {
         // Each scan is a pass over the whole image: thousands of them in a small file take minutes.
         if let extra = header.scan(after: limits.maxJPEGScans, in: data) {
             throw ImageError(
-                .tooManyScans, "more than \(limits.maxJPEGScans) scans, each a pass over the whole image", format: .jpeg,
-                offset: extra)
+                .tooManyScans, "more than \(limits.maxJPEGScans) scans, each a pass over the whole image",
+                format: .jpeg, offset: extra)
         }
         guard let handle = tjInitDecompress() else {
             throw ImageError(.corrupt, "cannot start the JPEG decoder", format: .jpeg)

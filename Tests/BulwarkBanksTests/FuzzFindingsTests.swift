@@ -64,8 +64,10 @@ struct FuzzFindingsTests {
     /// within 31 bits of it that is near it in that table only was not found. The fuzzer's input
     /// (12 hashes, one changed posting) reduced by hand to 2 hashes.
     @Test func aPostingOutOfPlaceIsAnError() throws {
-        let a = PDQHash(words: SIMD4(0x0123_4567_89AB_0001, 0x1357_9BDF_0246_8ACE, 0xFEDC_BA98_7654_3210, 0x0F1E_2D3C_4B5A_6978))
-        let b = PDQHash(words: SIMD4(0x7654_3210_FEDC_0002, 0xECA8_6420_FDB9_7531, 0x0123_4567_89AB_CDEF, 0x8796_A5B4_C3D2_E1F0))
+        let a = PDQHash(
+            words: SIMD4(0x0123_4567_89AB_0001, 0x1357_9BDF_0246_8ACE, 0xFEDC_BA98_7654_3210, 0x0F1E_2D3C_4B5A_6978))
+        let b = PDQHash(
+            words: SIMD4(0x7654_3210_FEDC_0002, 0xECA8_6420_FDB9_7531, 0x0123_4567_89AB_CDEF, 0x8796_A5B4_C3D2_E1F0))
         var index = PDQIndex()
         index.insert(a, id: 1)
         index.insert(b, id: 2)

@@ -12,12 +12,13 @@ struct ImageFuzzFindingsTests {
         return Array(bytes.dropLast(2)) + Array([[UInt8]](repeating: scan, count: copies).joined()) + [0xFF, 0xD9]
     }
 
-    /// Found reading the decoder while writing fuzz-image-decoder, shown with that target on a
-    /// hand-made file (libFuzzer: timeout, 13.7 s for 44 KB; the fuzzer's inputs of a few KB stay
-    /// under its 10 s): libjpeg-turbo decodes every scan of a progressive JPEG, each a pass over the
-    /// whole image, and warns about but accepts a scan repeated thousands of times. A 2000×2000
-    /// JPEG repeating one scan 2,000 times took 7.5 s in a release build (20,000 times: 81 s).
-    /// Files with more than `maxJPEGScans` scans (default 100) are now refused before decoding.
+    /// Found reading the decoder while writing fuzz-image-decoder, then measured with that target
+    /// on hand-made files (one input of 44 KB took 13.7 s, of 72 KB 22.6 s, over the 10 s timeout
+    /// of the fuzz runs, whose inputs stay under 14 KB): libjpeg-turbo decodes every scan of a
+    /// progressive JPEG, each a pass over the whole image, and accepts, with a warning, one scan
+    /// repeated thousands of times. A 2000×2000 JPEG repeating one scan 2,000 times took 7.5 s in
+    /// a release build (20,000 times, 296 KB: 81 s). Files with more than `maxJPEGScans` scans
+    /// (default 100) are now refused before decoding.
     @Test func aJPEGWithTooManyScansIsRefusedBeforeDecoding() throws {
         let ordinary = try DecoderTests.fixture("progressive.jpg")
         #expect(try ImageDecoder().decode(ordinary).width == 23)

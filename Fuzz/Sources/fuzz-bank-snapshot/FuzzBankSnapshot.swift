@@ -31,7 +31,9 @@ func load(_ bytes: [UInt8]) {
         return
     }
     let again = set.snapshot(sequence: sequence)
-    guard let (reloaded, s2) = try? BankSet.load(snapshot: again) else { Fuzz.fail("a loaded set's snapshot does not load") }
+    guard let (reloaded, s2) = try? BankSet.load(snapshot: again) else {
+        Fuzz.fail("a loaded set's snapshot does not load")
+    }
     guard s2 == sequence, reloaded.banks == set.banks, reloaded.entries == set.entries,
         reloaded.snapshot(sequence: sequence) == again
     else { Fuzz.fail("a loaded set's snapshot loads as another set") }
@@ -66,7 +68,9 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
     do {
         var one = BankSet()
         _ = try one.create(Bank(name: "gifct", labels: ["category:dissemination"], createdAt: 1_700_000_000))
-        _ = try one.add(bank: "gifct", signal: Signal(.pdq, hex(64)), labels: ["group:a"], source: "gifct", provenance: "a.te:2", at: 1_700_000_001)
+        _ = try one.add(
+            bank: "gifct", signal: Signal(.pdq, hex(64)), labels: ["group:a"], source: "gifct", provenance: "a.te:2",
+            at: 1_700_000_001)
         sets.append(("one-bank", one, 7))
         var many = BankSet()
         _ = try many.create(Bank(name: "block", createdAt: 1))

@@ -64,7 +64,9 @@ func check(_ index: PDQIndex) {
     for (_, hash) in live.prefix(3) {
         for j in 0..<PDQIndex.substrings {
             var query = hash
-            for k in 0..<PDQIndex.substrings where k != j { query = query.flipping(bit: 16 * k + 2).flipping(bit: 16 * k + 9) }
+            for k in 0..<PDQIndex.substrings where k != j {
+                query = query.flipping(bit: 16 * k + 2).flipping(bit: 16 * k + 9)
+            }
             queries.append((query, [31]))
         }
     }
@@ -189,14 +191,18 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
     var rng = SplitMix(2)
     for n in [0, 1, 3, 9] {
         var index = PDQIndex()
-        for i in 0..<n { index.insert(PDQHash(words: SIMD4(rng.next(), rng.next(), rng.next(), rng.next())), id: UInt64(i + 1)) }
+        for i in 0..<n {
+            index.insert(PDQHash(words: SIMD4(rng.next(), rng.next(), rng.next(), rng.next())), id: UInt64(i + 1))
+        }
         if n == 9 {
             var live: [(UInt64, PDQHash)] = []
             index.forEachLive { live.append(($0, $1)) }
             index.remove(live[4].1, id: live[4].0)
         }
         let bytes = index.serialized()
-        if (try? PDQIndex(serialized: bytes)) == nil { Fuzz.fail("seed raw-\(n), written by serialized(), does not load") }
+        if (try? PDQIndex(serialized: bytes)) == nil {
+            Fuzz.fail("seed raw-\(n), written by serialized(), does not load")
+        }
         out.append(("raw-\(n)", [0] + bytes))
     }
     for (i, settings) in [0, 4, 4 | 8, 4 | 8 | 16, 2 | 4, 4 | 32].enumerated() {

@@ -24,7 +24,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             guard let record = try reader.read(line, number: i + 1) else { continue }
             check(record, format: format)
         } catch {
-            guard error.line == i + 1 else { Fuzz.fail("error at line \(String(describing: error.line)), read line \(i + 1)") }
+            guard error.line == i + 1 else {
+                Fuzz.fail("error at line \(String(describing: error.line)), read line \(i + 1)")
+            }
         }
     }
     return 0
