@@ -61,29 +61,32 @@ public enum ModerationAction: String, Sendable, Hashable, Codable, CaseIterable 
 ///          + 1 per 10 minutes waited (computed when the queue is read, so old cases rise).
 /// A removal order puts its case above all others (+ 10,000).
 public enum ReviewPriority {
-    public static func base(
-        score: Double, category: Category?, reach: Int, userReports: Int, trustedReports: Int, removalOrder: Bool = false
-    ) -> Double {
-        let severity = category?.severity ?? 0.5
-        var p = 100 * severity * min(max(score, 0), 1)
-        p += 10 * log10Approx(Double(1 + max(reach, 0)))
-        p += 8 * Double(max(userReports, 0)) + 25 * Double(max(trustedReports, 0))
-        if removalOrder { p += 10_000 }
-        return p
-    }
-
+    /// Points per user report and per trusted-flagger report (the stores add them when a
+    /// report raises an existing case).
+    public static let userReportWeight = 8.0
+    public static let trustedReportWeight = 25.0
     /// Points per second waited.
     public static let waitingWeight = 1.0 / 600
 
-    /// The parts of a case's priority, for showing on the case.
+    public static func base(
+        score: Double, category: Category?, reach: Int, userReports: Int, trustedReports: Int, removalOrder: Bool = false
+    ) -> Double {
+        let p = parts(
+            score: score, category: category, reach: reach, userReports: userReports, trustedReports: trustedReports,
+            waitedSeconds: 0
+        ).reduce(0) { $0 + $1.value }
+        return removalOrder ? p + 10_000 : p
+    }
+
+    /// The parts of a case's priority, for showing on the case; `base` is their sum at no wait.
     public static func parts(
         score: Double, category: Category?, reach: Int, userReports: Int, trustedReports: Int, waitedSeconds: Int64
     ) -> [(name: String, value: Double)] {
         [
             ("severity x score", 100 * (category?.severity ?? 0.5) * min(max(score, 0), 1)),
             ("reach", 10 * log10Approx(Double(1 + max(reach, 0)))),
-            ("user reports", 8 * Double(max(userReports, 0))),
-            ("trusted flagger reports", 25 * Double(max(trustedReports, 0))),
+            ("user reports", userReportWeight * Double(max(userReports, 0))),
+            ("trusted flagger reports", trustedReportWeight * Double(max(trustedReports, 0))),
             ("waiting", Double(max(waitedSeconds, 0)) * waitingWeight),
         ]
     }
