@@ -122,7 +122,7 @@ public struct PostgresStore: ModerationStore {
                         container_title, container_reach, posted_at, received_at, decision, score, category, context,
                         language, verdict, media_count)
                     VALUES (\(item.platform), \(item.externalID), \(item.type), \(item.text), \(item.langHint),
-                        \(Self.json(item.urls)), \(item.author), \(item.containerID), \(item.containerTitle),
+                        \(JSONText.encode(item.urls)), \(item.author), \(item.containerID), \(item.containerTitle),
                         \(item.containerReach), \(item.postedAt), \(now), \(scanned.decision.rawValue),
                         \(scanned.score), \(scanned.category?.rawValue), \(scanned.context), \(scanned.language),
                         \(scanned.verdictJSON), \(item.media.count))
@@ -354,7 +354,7 @@ public struct PostgresStore: ModerationStore {
                     """
                     UPDATE cases SET user_reports = user_reports + \(trusted ? Int64(0) : 1),
                         trusted_reports = trusted_reports + \(trusted ? Int64(1) : 0),
-                        base_priority = base_priority + \(trusted ? 25.0 : 8.0), updated_at = \(now)
+                        base_priority = base_priority + \(trusted ? ReviewPriority.trustedReportWeight : ReviewPriority.userReportWeight), updated_at = \(now)
                     WHERE id = \(id)
                     """)
             } else {
@@ -454,7 +454,7 @@ public struct PostgresStore: ModerationStore {
             let record = APIKeyRecord(id: id, name: name, role: role, prefix: prefix, createdAt: now)
             try await audit(
                 db, actor: "cli", action: "key.create", subject: "key:\(record.id)",
-                detail: "{\"name\":\(Self.json(name)),\"role\":\"\(role.rawValue)\"}", now: now)
+                detail: "{\"name\":\(JSONText.encode(name)),\"role\":\"\(role.rawValue)\"}", now: now)
             return record
         }
     }
@@ -507,7 +507,7 @@ public struct PostgresStore: ModerationStore {
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
                 """)
             // Secrets are not written to the audit log, only that they changed.
-            let shown = key.contains("secret") ? "\"(changed)\"" : Self.json(value)
+            let shown = key.contains("secret") ? "\"(changed)\"" : JSONText.encode(value)
             try await audit(
                 db, actor: actor, action: "setting.change", subject: "setting:\(key)", detail: "{\"value\":\(shown)}",
                 now: now)
@@ -590,15 +590,6 @@ public struct PostgresStore: ModerationStore {
         }
     }
 
-    static func json(_ value: String) -> String {
-        var out: [UInt8] = []
-        appendJSONString(value, to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func json(_ list: [String]) -> String {
-        "[" + list.map { json($0) }.joined(separator: ",") + "]"
-    }
 
     static func item(_ row: PostgresRow) throws -> ItemRecord {
         let c = Cells(row)

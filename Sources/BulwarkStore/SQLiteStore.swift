@@ -52,7 +52,7 @@ public struct SQLiteStore: ModerationStore {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        item.platform, item.externalID, item.type, item.text, item.langHint, Self.json(item.urls),
+                        item.platform, item.externalID, item.type, item.text, item.langHint, JSONText.encode(item.urls),
                         item.author, item.containerID, item.containerTitle, item.containerReach, item.postedAt, now,
                         scanned.decision.rawValue, scanned.score, scanned.category?.rawValue, scanned.context,
                         scanned.language, scanned.verdictJSON, item.media.count,
@@ -244,7 +244,7 @@ public struct SQLiteStore: ModerationStore {
                 // only through an appeal (due process), so its status is kept.
                 try db.execute(
                     sql: "UPDATE cases SET \(column) = \(column) + 1, base_priority = base_priority + ?, updated_at = ? WHERE id = ?",
-                    arguments: [trusted ? 25.0 : 8.0, now, id])
+                    arguments: [trusted ? ReviewPriority.trustedReportWeight : ReviewPriority.userReportWeight, now, id])
             } else {
                 let item = try Row.fetchOne(db, sql: "SELECT category, language FROM items WHERE id = ?", arguments: [itemID])
                 try db.execute(
@@ -452,7 +452,7 @@ public struct SQLiteStore: ModerationStore {
             let record = APIKeyRecord(id: db.lastInsertedRowID, name: name, role: role, prefix: prefix, createdAt: now)
             try Self.audit(
                 db, actor: "cli", action: "key.create", subject: "key:\(record.id)",
-                detail: "{\"name\":\(Self.json(name)),\"role\":\"\(role.rawValue)\"}", now: now)
+                detail: "{\"name\":\(JSONText.encode(name)),\"role\":\"\(role.rawValue)\"}", now: now)
             return record
         }
     }
@@ -504,7 +504,7 @@ public struct SQLiteStore: ModerationStore {
                 sql: "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 arguments: [key, value])
             // Secrets are not written to the audit log, only that they changed.
-            let shown = key.contains("secret") ? "\"(changed)\"" : Self.json(value)
+            let shown = key.contains("secret") ? "\"(changed)\"" : JSONText.encode(value)
             try Self.audit(db, actor: actor, action: "setting.change", subject: "setting:\(key)", detail: "{\"value\":\(shown)}", now: now)
         }
     }
@@ -526,15 +526,6 @@ public struct SQLiteStore: ModerationStore {
 
     // MARK: Rows
 
-    static func json(_ value: String) -> String {
-        var out: [UInt8] = []
-        appendJSONString(value, to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func json(_ list: [String]) -> String {
-        "[" + list.map { json($0) }.joined(separator: ",") + "]"
-    }
 
     static func item(_ row: Row) -> ItemRecord {
         ItemRecord(
