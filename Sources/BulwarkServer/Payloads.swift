@@ -31,8 +31,28 @@ struct ItemPayload: Decodable, Sendable {
     var posted_at: Int64?
 }
 
-struct ItemBatchPayload: Decodable, Sendable {
-    var items: [ItemPayload]
+/// The body of `POST /v1/items`, decoded once: a batch when it has `items`, else one item.
+enum IngestBody: Decodable, Sendable {
+    case one(ItemPayload)
+    case many([ItemPayload])
+
+    private enum Key: String, CodingKey { case items }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        if container.contains(.items) {
+            self = .many(try container.decode([ItemPayload].self, forKey: .items))
+        } else {
+            self = .one(try ItemPayload(from: decoder))
+        }
+    }
+
+    var items: [ItemPayload] {
+        switch self {
+        case .one(let item): [item]
+        case .many(let items): items
+        }
+    }
 }
 
 struct ReportPayload: Decodable, Sendable {

@@ -40,18 +40,7 @@ extension BulwarkService {
         v1.post("items") { request, context -> Response in
             let key = try await require(request, [.ingest, .admin])
             let body = try await self.body(request)
-            let payloads: [ItemPayload]
-            do {
-                if body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{"),
-                    let batch = try? JSONDecoder().decode(ItemBatchPayload.self, from: Data(body))
-                {
-                    payloads = batch.items
-                } else {
-                    payloads = [try JSONDecoder().decode(ItemPayload.self, from: Data(body))]
-                }
-            } catch {
-                throw APIError.decoding(error)
-            }
+            let payloads = try decode(IngestBody.self, body).items
             let out = try await ingest(payloads, platformDefault: key.name)
             return json(out, status: .ok)
         }
