@@ -51,7 +51,6 @@ public struct SignalFileReader: Sendable {
             case .threatexchange:
                 let fields = try CSV.fields(of: trimmed)
                 if number == 1 && Self.looksLikeHeader(fields[0]) { return nil }
-                guard fields.count >= 1 else { return nil }
                 let signal = try value(fields[0], type: type)
                 var note: [String] = []
                 if fields.count > 1 && !fields[1].isEmpty { note.append("descriptor \(fields[1])") }

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import BulwarkBanks
 public import BulwarkCore
 import BulwarkServer
 import BulwarkStore
@@ -36,7 +37,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try await database.open()
             for k in try await store.keys() {
-                let state = k.revokedAt.map { "revoked \(UnixTimeText.dateTime($0))" } ?? "active"
+                let state = k.revokedAt.map { "revoked \(UnixTime.isoDateTime($0))" } ?? "active"
                 print("\(k.id)\t\(k.prefix)…\t\(k.role.rawValue)\t\(k.name)\t\(state)")
             }
         }
@@ -78,12 +79,5 @@ struct AuditCommand: AsyncParsableCommand {
             }
             print("audit log intact: \(result.checked) entries, chain verified")
         }
-    }
-}
-
-enum UnixTimeText {
-    static func dateTime(_ seconds: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
     }
 }
