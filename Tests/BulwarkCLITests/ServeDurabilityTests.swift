@@ -91,8 +91,10 @@ struct ServeDurabilityTests {
         let stored = try await store.itemCount()
         #expect(stored >= acked.count)
         #expect(stored <= sent.value)
+        // A job the killed process was running is taken up again when its lease expires
+        // (MediaWorker.lease, 60 s): wait past it.
         var pending = -1
-        for _ in 0..<400 {
+        for _ in 0..<1_800 {
             pending = try await store.pendingJobCount()
             if pending == 0 { break }
             try await Task.sleep(nanoseconds: 50_000_000)
