@@ -84,10 +84,20 @@ let package = Package(
         .testTarget(name: "BulwarkBanksTests", dependencies: ["BulwarkBanks", "BulwarkBankFiles", "BulwarkCore"], swiftSettings: upcoming),
         .testTarget(
             name: "BulwarkMediaTests", dependencies: ["BulwarkMedia", "BulwarkCore"], exclude: ["Fixtures"], swiftSettings: upcoming),
+        // Fresh stores of each backend, for the storage and server tests.
+        .target(
+            name: "BulwarkTestSupport",
+            dependencies: [
+                "BulwarkStore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/BulwarkTestSupport",
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "BulwarkStoreTests",
             dependencies: [
-                "BulwarkStore", "BulwarkCore", .product(name: "GRDB", package: "GRDB.swift"),
+                "BulwarkStore", "BulwarkCore", "BulwarkTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: upcoming
@@ -96,7 +106,8 @@ let package = Package(
             name: "BulwarkServerTests",
             dependencies: [
                 "BulwarkServer", "BulwarkStore", "BulwarkCore", "BulwarkBanks", "BulwarkMedia", "BulwarkText",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "BulwarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

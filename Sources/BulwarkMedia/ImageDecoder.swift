@@ -42,6 +42,46 @@ public struct ImageDecoder: Sendable {
         }
     }
 
+    /// Reads only the header and checks the declared size against ``limits``, allocating nothing
+    /// for pixels: how a server refuses a decompression bomb when it arrives rather than when it
+    /// is decoded. Returns the format and the declared size; throws as ``decode(_:)`` would for
+    /// the header (`tooManyPixels`, `tooLarge`, `unsupportedFormat`, `corrupt`, `truncated`).
+    public func header(_ bytes: [UInt8]) throws(ImageError) -> (format: ImageFormat, width: Int, height: Int) {
+        guard !bytes.isEmpty else { throw ImageError(.unsupportedFormat, "the data is empty", offset: 0) }
+        guard bytes.count <= limits.maxBytes else {
+            throw ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)")
+        }
+        guard let format = ImageFormat.detect(bytes) else {
+            throw ImageError(.unsupportedFormat, "not JPEG, PNG, WebP, PPM or PGM", offset: 0)
+        }
+        let (width, height) = try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> (Int, Int) in
+            switch format {
+            case .jpeg:
+                let header = try JPEGHeader(data)
+                return (header.width, header.height)
+            case .png:
+                // The signature, then the IHDR chunk: length, "IHDR", width, height (big-endian).
+                guard data.count >= 24 else {
+                    throw ImageError(.truncated, "the data ends inside the IHDR chunk", format: .png, offset: data.count)
+                }
+                guard data[12] == 0x49, data[13] == 0x48, data[14] == 0x44, data[15] == 0x52 else {
+                    throw ImageError(.corrupt, "the first chunk is not IHDR", format: .png, offset: 12)
+                }
+                func be32(_ at: Int) -> Int { (16..<20).reduce(0) { v, k in v << 8 | Int(data[at + k - 16]) } }
+                return (be32(16), be32(20))
+            case .webp:
+                var features = WebPBitstreamFeatures()
+                try check(WebPGetFeatures(data.baseAddress, data.count, &features), what: "header")
+                return (Int(features.width), Int(features.height))
+            case .ppm, .pgm:
+                let header = try pnmHeader(data, format: format)
+                return (header.width, header.height)
+            }
+        }
+        try limits.check(width: width, height: height, format: format)
+        return (format, width, height)
+    }
+
     /// Fills a new buffer of `count` bytes through `body`, which returns how many it initialised.
     private func buffer(
         _ count: Int, _ body: (UnsafeMutableBufferPointer<UInt8>) throws(ImageError) -> Void
@@ -217,7 +257,10 @@ public struct ImageDecoder: Sendable {
 
     // MARK: PPM and PGM
 
-    private func decodePNM(_ data: UnsafeBufferPointer<UInt8>, format: ImageFormat) throws(ImageError) -> RGBImage {
+    /// A PPM or PGM header: size, maximum sample value, and where the raster starts.
+    private func pnmHeader(
+        _ data: UnsafeBufferPointer<UInt8>, format: ImageFormat
+    ) throws(ImageError) -> (width: Int, height: Int, maxval: Int, raster: Int) {
         var i = 2
         func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0B || b == 0x0C }
         func number(_ name: String) throws(ImageError) -> Int {
@@ -267,6 +310,11 @@ public struct ImageDecoder: Sendable {
         }
         i += 1
         try limits.check(width: width, height: height, format: format)
+        return (width, height, maxval, i)
+    }
+
+    private func decodePNM(_ data: UnsafeBufferPointer<UInt8>, format: ImageFormat) throws(ImageError) -> RGBImage {
+        let (width, height, maxval, i) = try pnmHeader(data, format: format)
         let channels = format == .ppm ? 3 : 1
         let sampleBytes = maxval > 255 ? 2 : 1
         let needed = width * height * channels * sampleBytes

@@ -1,4 +1,5 @@
 import BulwarkCore
+import BulwarkMedia
 public import BulwarkBanks
 public import BulwarkStore
 public import BulwarkText
@@ -31,6 +32,7 @@ public struct BulwarkService: Sendable {
     public let metrics = ServiceMetrics()
     let keyCache = KeyCache()
     let limiter: RateLimiter
+    let committer: IngestCommitter
 
     public init(
         store: any ModerationStore, engine: TextEngine, configuration: ServerConfiguration, banks: BankSet? = nil,
@@ -44,6 +46,7 @@ public struct BulwarkService: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.limiter = RateLimiter(perSecond: configuration.rateLimitPerKey)
+        self.committer = IngestCommitter(store: store, clock: clock)
     }
 
     // MARK: Ingest
@@ -81,7 +84,7 @@ public struct BulwarkService: Sendable {
                     context: verdict.context?.rawValue, language: verdict.language,
                     verdictJSON: String(decoding: json, as: UTF8.self), casePriority: priority))
         }
-        let outcomes = try await store.ingest(scanned, now: clock())
+        let outcomes = try await committer.ingest(scanned)
         for (s, o) in zip(scanned, outcomes) where o.created { metrics.verdict(s.decision.rawValue) }
         var out = Array("{\"items\":[".utf8)
         for (i, (p, o)) in zip(payloads, outcomes).enumerated() {
@@ -137,7 +140,16 @@ public struct BulwarkService: Sendable {
                     "media part is \(data.count) bytes, the limit is \(configuration.maxMediaBytes)",
                     field: at + "media[\(k)].data", limit: configuration.maxMediaBytes)
             }
-            decoded.append([UInt8](data))
+            let bytes = [UInt8](data)
+            do {
+                _ = try ImageDecoder(limits: configuration.imageLimits).header(bytes)
+            } catch where error.code == .tooManyPixels {
+                throw APIError.tooLarge(
+                    "media part: \(error.message)", field: at + "media[\(k)].data", limit: configuration.maxMediaPixels)
+            } catch {
+                // Any other fault of the image is recorded against the part by the media job.
+            }
+            decoded.append(bytes)
         }
         let reach = max(p.container?.followers ?? 0, p.container?.members ?? 0)
         return NewItem(

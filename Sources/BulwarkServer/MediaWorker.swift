@@ -64,7 +64,7 @@ public struct MediaWorker: Service {
     }
 
     func hash(_ bytes: [UInt8], scratch: inout PDQScratch) throws(ImageError) -> MediaResult {
-        let image = try ImageDecoder().decode(bytes)
+        let image = try ImageDecoder(limits: service.configuration.imageLimits).decode(bytes)
         let pdq = PDQHasher().hash(image, scratch: &scratch)
         var result = MediaResult(pdq: pdq.hash.hex, quality: pdq.quality, md5: MD5.hex(bytes), sha256: SHA256.hex(bytes))
         guard let banks = service.banks else { return result }

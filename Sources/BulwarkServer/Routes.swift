@@ -200,7 +200,31 @@ extension BulwarkService {
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws -> T {
+        if let offset = Self.escapedNUL(in: body) {
+            // PostgreSQL's TEXT cannot hold U+0000, and both stores must accept the same input.
+            throw APIError.invalid("a string holds U+0000 (\\u0000 at byte \(offset)), which is not accepted", field: nil)
+        }
         do { return try JSONDecoder().decode(type, from: Data(body)) } catch { throw APIError.decoding(error) }
+    }
+
+    /// The byte offset of the first `\u0000` escape in JSON text (raw NUL cannot occur in a valid
+    /// JSON string), skipping an escaped backslash followed by `u0000`.
+    static func escapedNUL(in body: [UInt8]) -> Int? {
+        var i = 0
+        let n = body.count
+        while i < n {
+            if body[i] == UInt8(ascii: "\\") {
+                if i + 5 < n, body[i + 1] == UInt8(ascii: "u"), body[i + 2] == 0x30, body[i + 3] == 0x30,
+                    body[i + 4] == 0x30, body[i + 5] == 0x30
+                {
+                    return i
+                }
+                i += 2  // an escape: the next byte is part of it
+            } else {
+                i += 1
+            }
+        }
+        return nil
     }
 
     func encode(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {

@@ -1,3 +1,5 @@
+public import BulwarkMedia
+
 /// Everything `bulwark serve` can be told, each with a documented default.
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -11,6 +13,10 @@ public struct ServerConfiguration: Sendable {
     /// Largest media part (decoded), in bytes; and parts per item.
     public var maxMediaBytes: Int
     public var maxMediaPerItem: Int
+    /// Most pixels (width × height) and longest side an image part may declare in its header:
+    /// checked at ingest (413) before the part is stored, and again when it is decoded.
+    public var maxMediaPixels: Int
+    public var maxMediaSide: Int
     /// How long a claim holds a case for one reviewer.
     public var claimSeconds: Int64
     /// Requests per second per API key (token bucket; burst = 2 seconds' worth). 0: no limit.
@@ -28,7 +34,8 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20, maxBatchItems: Int = 1_000,
-        maxTextBytes: Int = 65_536, maxMediaBytes: Int = 4 << 20, maxMediaPerItem: Int = 4, claimSeconds: Int64 = 900,
+        maxTextBytes: Int = 65_536, maxMediaBytes: Int = 4 << 20, maxMediaPerItem: Int = 4,
+        maxMediaPixels: Int = 50_000_000, maxMediaSide: Int = 32_768, claimSeconds: Int64 = 900,
         rateLimitPerKey: Double = 0, webhookURL: String? = nil, webhookMaxAttempts: Int = 10,
         webhookInitialBackoff: Int64 = 2, webhookTimeout: Int64 = 10, workerPollMilliseconds: Int = 200
     ) {
@@ -39,6 +46,8 @@ public struct ServerConfiguration: Sendable {
         self.maxTextBytes = maxTextBytes
         self.maxMediaBytes = maxMediaBytes
         self.maxMediaPerItem = maxMediaPerItem
+        self.maxMediaPixels = maxMediaPixels
+        self.maxMediaSide = maxMediaSide
         self.claimSeconds = claimSeconds
         self.rateLimitPerKey = rateLimitPerKey
         self.webhookURL = webhookURL
@@ -46,5 +55,10 @@ public struct ServerConfiguration: Sendable {
         self.webhookInitialBackoff = webhookInitialBackoff
         self.webhookTimeout = webhookTimeout
         self.workerPollMilliseconds = workerPollMilliseconds
+    }
+
+    /// The decoder's limits for media parts.
+    public var imageLimits: ImageLimits {
+        ImageLimits(maxBytes: maxMediaBytes, maxPixels: maxMediaPixels, maxDimension: maxMediaSide)
     }
 }

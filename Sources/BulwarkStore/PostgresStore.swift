@@ -108,42 +108,115 @@ public struct PostgresStore: ModerationStore {
 
     // MARK: Items
 
+    /// Stores a batch in one transaction with one statement for the items and one for their cases
+    /// (rows passed as a JSON array through `json_to_recordset`), so a batch of a thousand items,
+    /// or a group of concurrent single-item requests, costs a few round trips, not thousands.
     public func ingest(_ items: [ScannedItem], now: Int64) async throws -> [IngestOutcome] {
-        try await transaction { db in
-            var outcomes: [IngestOutcome] = []
-            for scanned in items {
-                let item = scanned.item
-                // ON CONFLICT rather than look-then-insert: two processes ingesting the same item
-                // at once both succeed, and both report the one row.
-                let inserted = try await rows(
+        struct Key: Hashable {
+            var platform: String
+            var externalID: String
+        }
+        // The first occurrence of a key in the batch is the one stored; later ones report it.
+        var first: [Key: Int] = [:]
+        var unique: [Int] = []
+        for (i, scanned) in items.enumerated() {
+            let key = Key(platform: scanned.item.platform, externalID: scanned.item.externalID)
+            if first[key] == nil {
+                first[key] = i
+                unique.append(i)
+            }
+        }
+        var rowsJSON: [UInt8] = [UInt8(ascii: "[")]
+        for (n, i) in unique.enumerated() {
+            let scanned = items[i]
+            let item = scanned.item
+            if n > 0 { rowsJSON.append(UInt8(ascii: ",")) }
+            JSONRecord.append(to: &rowsJSON) { record in
+                record.field("platform", item.platform)
+                record.field("external_id", item.externalID)
+                record.field("type", item.type)
+                record.field("text", item.text)
+                record.field("lang_hint", item.langHint)
+                record.field("urls", JSONText.encode(item.urls))
+                record.field("author", item.author)
+                record.field("container_id", item.containerID)
+                record.field("container_title", item.containerTitle)
+                record.field("container_reach", item.containerReach.map(Int64.init))
+                record.field("posted_at", item.postedAt)
+                record.field("decision", scanned.decision.rawValue)
+                record.field("score", scanned.score)
+                record.field("category", scanned.category?.rawValue)
+                record.field("context", scanned.context)
+                record.field("language", scanned.language)
+                record.field("verdict", scanned.verdictJSON)
+                record.field("media_count", Int64(item.media.count))
+            }
+        }
+        rowsJSON.append(UInt8(ascii: "]"))
+        let rowsText = String(decoding: rowsJSON, as: UTF8.self)
+
+        return try await transaction { db in
+            // ON CONFLICT rather than look-then-insert: two processes ingesting the same item at
+            // once both succeed, and both report the one row.
+            var created: [Key: Int64] = [:]
+            for row in try await rows(
+                db,
+                """
+                INSERT INTO items (platform, external_id, type, text, lang_hint, urls, author, container_id,
+                    container_title, container_reach, posted_at, received_at, decision, score, category, context,
+                    language, verdict, media_count)
+                SELECT platform, external_id, type, text, lang_hint, urls, author, container_id, container_title,
+                    container_reach, posted_at, \(now), decision, score, category, context, language, verdict,
+                    media_count
+                FROM json_to_recordset(\(rowsText)::json) AS r(platform TEXT, external_id TEXT, type TEXT, text TEXT,
+                    lang_hint TEXT, urls TEXT, author TEXT, container_id TEXT, container_title TEXT,
+                    container_reach BIGINT, posted_at BIGINT, decision TEXT, score DOUBLE PRECISION, category TEXT,
+                    context TEXT, language TEXT, verdict TEXT, media_count BIGINT)
+                ON CONFLICT (platform, external_id) DO NOTHING
+                RETURNING id, platform, external_id
+                """)
+            {
+                let (id, platform, externalID) = try row.decode((Int64, String, String).self)
+                created[Key(platform: platform, externalID: externalID)] = id
+            }
+
+            // Items stored before this batch: their row, verdict and case.
+            var existing: [Key: (id: Int64, verdict: String, caseID: Int64?)] = [:]
+            let missing = unique.filter {
+                created[Key(platform: items[$0].item.platform, externalID: items[$0].item.externalID)] == nil
+            }
+            if !missing.isEmpty {
+                var keysJSON: [UInt8] = [UInt8(ascii: "[")]
+                for (n, i) in missing.enumerated() {
+                    if n > 0 { keysJSON.append(UInt8(ascii: ",")) }
+                    JSONRecord.append(to: &keysJSON) { record in
+                        record.field("platform", items[i].item.platform)
+                        record.field("external_id", items[i].item.externalID)
+                    }
+                }
+                keysJSON.append(UInt8(ascii: "]"))
+                for row in try await rows(
                     db,
                     """
-                    INSERT INTO items (platform, external_id, type, text, lang_hint, urls, author, container_id,
-                        container_title, container_reach, posted_at, received_at, decision, score, category, context,
-                        language, verdict, media_count)
-                    VALUES (\(item.platform), \(item.externalID), \(item.type), \(item.text), \(item.langHint),
-                        \(JSONText.encode(item.urls)), \(item.author), \(item.containerID), \(item.containerTitle),
-                        \(item.containerReach), \(item.postedAt), \(now), \(scanned.decision.rawValue),
-                        \(scanned.score), \(scanned.category?.rawValue), \(scanned.context), \(scanned.language),
-                        \(scanned.verdictJSON), \(item.media.count))
-                    ON CONFLICT (platform, external_id) DO NOTHING
-                    RETURNING id
+                    SELECT i.id, i.platform, i.external_id, i.verdict, c.id
+                    FROM items i
+                    JOIN json_to_recordset(\(String(decoding: keysJSON, as: UTF8.self))::json)
+                        AS k(platform TEXT, external_id TEXT)
+                        ON i.platform = k.platform AND i.external_id = k.external_id
+                    LEFT JOIN cases c ON c.item_id = i.id
                     """)
-                guard let itemID = try inserted.first?.decode(Int64.self) else {
-                    let existing = try await rows(
-                        db,
-                        """
-                        SELECT id, verdict FROM items
-                        WHERE platform = \(item.platform) AND external_id = \(item.externalID)
-                        """)
-                    guard let (id, verdict) = try existing.first?.decode((Int64, String).self) else {
-                        throw PostgresStoreError(.unexpectedResult, "item \(item.platform)/\(item.externalID) vanished")
-                    }
-                    let caseID = try await rows(db, "SELECT id FROM cases WHERE item_id = \(id)").first?
-                        .decode(Int64.self)
-                    outcomes.append(IngestOutcome(itemID: id, created: false, caseID: caseID, verdictJSON: verdict))
-                    continue
+                {
+                    let (id, platform, externalID, verdict, caseID) = try row.decode(
+                        (Int64, String, String, String, Int64?).self)
+                    existing[Key(platform: platform, externalID: externalID)] = (id, verdict, caseID)
                 }
+            }
+
+            // Media of new items, each with its hashing job.
+            for i in unique {
+                let item = items[i].item
+                guard !item.media.isEmpty, let itemID = created[Key(platform: item.platform, externalID: item.externalID)]
+                else { continue }
                 for bytes in item.media {
                     let mediaID = try await insertedID(
                         db,
@@ -159,20 +232,59 @@ public struct PostgresStore: ModerationStore {
                         VALUES ('hash_media', \(mediaID), 'queued', 0, \(now))
                         """)
                 }
-                var caseID: Int64? = nil
-                if let priority = scanned.casePriority {
-                    caseID = try await insertedID(
-                        db,
-                        """
-                        INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
-                            trusted_reports, created_at, updated_at)
-                        VALUES (\(itemID), 'proactive', 'open', \(priority), \(scanned.category?.rawValue),
-                            \(scanned.language), 0, 0, \(now), \(now))
-                        RETURNING id
-                        """)
+            }
+
+            // Cases of new items that need one, in one statement.
+            var caseIDs: [Int64: Int64] = [:]
+            var casesJSON: [UInt8] = [UInt8(ascii: "[")]
+            var caseCount = 0
+            for i in unique {
+                let scanned = items[i]
+                guard let priority = scanned.casePriority,
+                    let itemID = created[Key(platform: scanned.item.platform, externalID: scanned.item.externalID)]
+                else { continue }
+                if caseCount > 0 { casesJSON.append(UInt8(ascii: ",")) }
+                JSONRecord.append(to: &casesJSON) { record in
+                    record.field("item_id", itemID)
+                    record.field("base_priority", priority)
+                    record.field("category", scanned.category?.rawValue)
+                    record.field("language", scanned.language)
                 }
-                outcomes.append(
-                    IngestOutcome(itemID: itemID, created: true, caseID: caseID, verdictJSON: scanned.verdictJSON))
+                caseCount += 1
+            }
+            casesJSON.append(UInt8(ascii: "]"))
+            if caseCount > 0 {
+                for row in try await rows(
+                    db,
+                    """
+                    INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
+                        trusted_reports, created_at, updated_at)
+                    SELECT item_id, 'proactive', 'open', base_priority, category, language, 0, 0, \(now), \(now)
+                    FROM json_to_recordset(\(String(decoding: casesJSON, as: UTF8.self))::json)
+                        AS r(item_id BIGINT, base_priority DOUBLE PRECISION, category TEXT, language TEXT)
+                    RETURNING id, item_id
+                    """)
+                {
+                    let (caseID, itemID) = try row.decode((Int64, Int64).self)
+                    caseIDs[itemID] = caseID
+                }
+            }
+
+            var outcomes: [IngestOutcome] = []
+            outcomes.reserveCapacity(items.count)
+            for (i, scanned) in items.enumerated() {
+                let key = Key(platform: scanned.item.platform, externalID: scanned.item.externalID)
+                if let id = created[key] {
+                    let isFirst = first[key] == i
+                    outcomes.append(
+                        IngestOutcome(
+                            itemID: id, created: isFirst, caseID: caseIDs[id],
+                            verdictJSON: items[first[key] ?? i].verdictJSON))
+                } else if let row = existing[key] {
+                    outcomes.append(IngestOutcome(itemID: row.id, created: false, caseID: row.caseID, verdictJSON: row.verdict))
+                } else {
+                    throw PostgresStoreError(.unexpectedResult, "item \(key.platform)/\(key.externalID) vanished")
+                }
             }
             return outcomes
         }

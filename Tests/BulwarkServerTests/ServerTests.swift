@@ -5,12 +5,14 @@ import BulwarkCore
 import BulwarkMedia
 import BulwarkServer
 import BulwarkStore
+import BulwarkTestSupport
 import BulwarkText
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOHTTP1
 import Synchronization
 import Testing
 
@@ -185,6 +187,63 @@ struct ServerEndToEndTests {
         }
     }
 
+    /// Concurrent single-item requests are stored together (group commit); each still gets its
+    /// own answer, and a key sent by several requests at once is stored once.
+    @Test(arguments: Backend.allCases)
+    func concurrentRequestsShareCommitsAndStoreEachItemOnce(_ backend: Backend) async throws {
+        try await withServerStore(backend, "group") { store in
+            let key = APIKeys.generate()
+            _ = try await store.createKey(name: "platform", role: .ingest, prefix: APIKeys.prefix(key), hash: APIKeys.hash(key), now: 1)
+            let service = BulwarkService(
+                store: store, engine: try ServerFixtures.engine.get(), configuration: ServerConfiguration(port: 0))
+            try await service.application(logger: Logger(label: "test")).test(.live) { client in
+                let port = try #require(client.port)
+                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                do {
+                    // 150 requests at once, three for each of 50 ids.
+                    let answers = try await withThrowingTaskGroup(of: (String, Int, Bool).self) { group in
+                        for n in 0..<150 {
+                            group.addTask {
+                                let id = "m-\(n % 50)"
+                                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/items")
+                                request.method = .POST
+                                request.headers.add(name: "Authorization", value: "Bearer \(key)")
+                                request.body = .bytes(ByteBuffer(string: #"{"id":"\#(id)","text":"message \#(n % 50)"}"#))
+                                let response = try await http.execute(request, timeout: .seconds(60))
+                                let body = try await response.body.collect(upTo: 1 << 20)
+                                guard response.status == .ok,
+                                    let reply = try JSONSerialization.jsonObject(with: Data(bytesOf: body)) as? [String: Any],
+                                    let item = (reply["items"] as? [[String: Any]])?.first,
+                                    let itemID = item["item_id"] as? Int, let created = item["created"] as? Bool
+                                else {
+                                    Issue.record("\(response.status): \(String(buffer: body))")
+                                    return (id, -1, false)
+                                }
+                                return (id, itemID, created)
+                            }
+                        }
+                        var all: [(String, Int, Bool)] = []
+                        for try await answer in group { all.append(answer) }
+                        return all
+                    }
+                    #expect(answers.count == 150)
+                    let byID = Dictionary(grouping: answers, by: \.0)
+                    #expect(byID.count == 50)
+                    for (id, replies) in byID {
+                        #expect(Set(replies.map(\.1)).count == 1, "\(id) got several item ids")
+                        #expect(replies.filter(\.2).count == 1, "\(id) was created \(replies.filter(\.2).count) times")
+                    }
+                    #expect(Set(answers.map(\.1)).count == 50)
+                    #expect(try await store.itemCount() == 50)
+                } catch {
+                    try await http.shutdown()
+                    throw error
+                }
+                try await http.shutdown()
+            }
+        }
+    }
+
     @Test func badInputGetsTheRightStatusAndNamesTheField() async throws {
         let path = ServerFixtures.temporaryDatabase("bad")
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -215,13 +274,27 @@ struct ServerEndToEndTests {
             #expect(status == .contentTooLarge && e["limit"] as? Int == 10_000)
             (status, e) = try await error(#"{"id":"x","text":"t","type":"video"}"#)
             #expect(status == .badRequest && e["field"] as? String == "type")
+            // U+0000 is refused (PostgreSQL cannot store it) with its byte offset; an escaped
+            // backslash before "u0000" is ordinary text.
+            (status, e) = try await error(#"{"id":"x","text":"a\u0000b"}"#)
+            #expect(status == .badRequest && (e["message"] as? String)?.contains("byte 19") == true)
+            (status, _) = try await error(#"{"id":"literal","text":"a\\u0000b"}"#)
+            #expect(status == .ok)
+            // A decompression bomb: a PNG header declaring 20,000 × 20,000 pixels is refused at ingest.
+            var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]
+            png += Array("IHDR".utf8) + [0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20, 8, 2, 0, 0, 0, 0, 0, 0, 0]
+            let bomb = Data(png).base64EncodedString()
+            (status, e) = try await error(#"{"id":"bomb","text":"t","media":[{"data":"\#(bomb)"}]}"#)
+            #expect(status == .contentTooLarge && e["field"] as? String == "media[0].data" && e["limit"] as? Int == 50_000_000)
+            #expect((e["message"] as? String)?.contains("20000×20000") == true)
             // Invalid UTF-8 is rejected, not mangled.
             var bytes = Array(#"{"id":"x","text":"ab"#.utf8)
             bytes += [0xC3, 0x28]
             bytes += Array(#""}"#.utf8)
             let r = try await client.execute(uri: "/v1/items", method: .post, headers: h, body: ByteBuffer(bytes: bytes))
             #expect(r.status == .badRequest)
-            #expect(try await store.itemCount() == 0)
+            #expect(try await store.itemCount() == 1)  // only "literal"
+            #expect(try await store.item(platform: "platform", externalID: "literal")?.text == #"a\u0000b"#)
         }
     }
 }

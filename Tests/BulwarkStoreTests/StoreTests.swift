@@ -1,5 +1,6 @@
 import BulwarkCore
 import BulwarkStore
+import BulwarkTestSupport
 import Foundation
 import Testing
 
@@ -31,6 +32,38 @@ struct StoreTests {
             #expect(reordered.first?.itemID == first[1].itemID)
             #expect(reordered.last?.itemID == later[0].itemID)
             #expect(try await store.cases(CaseFilter(category: .threat), now: 1).isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.allCases) func aMixedBatchStoresEachKeyOnceAndKeepsEveryField(_ backend: Backend) async throws {
+        try await withTestStore(backend, "batch") { t in
+            let store = t.store
+            let before = try await store.ingest([scanned("old", priority: 20)], now: 1)
+            var full = scanned("full", priority: 30, reach: 32_000)
+            full.item.text = "نص \"مقتبس\"\n\\ and \u{1F600} tab\t"
+            full.item.type = "post"
+            full.item.langHint = "ar"
+            full.item.urls = ["https://example.org/a?b=\"c\""]
+            full.item.author = "u-1"
+            full.item.containerTitle = "Room «x»"
+            full.item.postedAt = 1_700_000_000
+            full.score = 0.125e-3
+            full.context = "news"
+            let batch = [scanned("new", decision: .none), full, scanned("old", priority: 99), scanned("new", priority: 70)]
+            let out = try await store.ingest(batch, now: 5)
+            #expect(out.map(\.created) == [true, true, false, false])
+            #expect(out[2].itemID == before[0].itemID && out[2].caseID == before[0].caseID)
+            #expect(out[3].itemID == out[0].itemID && out[3].caseID == nil)
+            #expect(out[0].caseID == nil && out[1].caseID != nil)
+            #expect(try await store.itemCount() == 3)
+            let stored = try #require(try await store.item(platform: "p", externalID: "full"))
+            #expect(stored.text == full.item.text)
+            #expect(stored.type == "post" && stored.author == "u-1")
+            #expect(stored.containerTitle == "Room «x»" && stored.containerReach == 32_000)
+            #expect(stored.postedAt == 1_700_000_000 && stored.receivedAt == 5)
+            #expect(stored.score == 0.125e-3 && stored.verdictJSON == full.verdictJSON)
+            let plain = try #require(try await store.item(platform: "p", externalID: "new"))
+            #expect(plain.type == nil && plain.author == nil && plain.postedAt == nil && plain.containerTitle == nil)
         }
     }
 

@@ -1,40 +1,40 @@
-import BulwarkStore
+public import BulwarkStore
 import Foundation
 import GRDB
-import Logging
-import PostgresNIO
-import Testing
+public import Logging
+public import PostgresNIO
+
+// What the storage and server tests share: a fresh store of each backend. (A library target of
+// its own, so both test targets use one copy; it does not import Testing.)
 
 /// The storage backends every storage test runs against.
-enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+public enum Backend: String, CaseIterable, Sendable {
     case sqlite
     case postgres
-
-    var testDescription: String { rawValue }
 }
 
 /// A store on a fresh, migrated database, with raw SQL for the tests that tamper with rows.
-struct TestStore: Sendable {
-    let store: any ModerationStore
+public struct TestStore: Sendable {
+    public let store: any ModerationStore
     /// Runs one SQL statement on the store's database, around the store.
-    let execute: @Sendable (String) async throws -> Void
+    public let execute: @Sendable (String) async throws -> Void
     /// The column names of a table.
-    let columns: @Sendable (String) async throws -> [String]
+    public let columns: @Sendable (String) async throws -> [String]
 }
 
 /// The PostgreSQL server the tests use; each test gets a database of its own on it, dropped afterwards.
-let testPostgresURL =
+public let testPostgresURL =
     ProcessInfo.processInfo.environment["BULWARK_TEST_POSTGRES_URL"]
     ?? "postgres://bulwark:bulwark@127.0.0.1:5432/bulwark_test"
 
-struct PostgresUnavailable: Error, CustomStringConvertible {
-    var description: String
+public struct PostgresUnavailable: Error, CustomStringConvertible {
+    public var description: String
 }
 
 /// Runs `body` with a fresh store of `backend`. For PostgreSQL a new database is created on the
 /// server of `BULWARK_TEST_POSTGRES_URL`; if that server cannot be reached the test fails (it is
 /// not skipped), saying so.
-func withTestStore(
+public func withTestStore(
     _ backend: Backend, _ name: String, migrate: Bool = true, _ body: (TestStore) async throws -> Void
 ) async throws {
     switch backend {
@@ -72,8 +72,8 @@ func withTestStore(
     }
 }
 
-enum TestPostgres {
-    static var logger: Logger {
+public enum TestPostgres {
+    public static var logger: Logger {
         var logger = Logger(label: "bulwark.test.postgres")
         logger.logLevel = .warning
         return logger
@@ -81,7 +81,7 @@ enum TestPostgres {
 
     /// Creates a database named after the test on the test server, calls `body` with its
     /// location, and drops it afterwards (also when `body` throws).
-    static func withDatabase(
+    public static func withDatabase(
         _ name: String, _ body: (PostgresURL, Logger) async throws -> Void
     ) async throws {
         let server: PostgresURL
@@ -115,7 +115,7 @@ enum TestPostgres {
     }
 
     /// One statement on the server's own database (`bulwark_test`), over a connection of its own.
-    static func admin(_ server: PostgresURL, _ sql: String) async throws {
+    public static func admin(_ server: PostgresURL, _ sql: String) async throws {
         let connection = try await PostgresConnection.connect(
             configuration: server.connectionConfiguration(), id: 1, logger: logger)
         do {
