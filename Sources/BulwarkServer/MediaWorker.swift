@@ -10,7 +10,9 @@ public import ServiceLifecycle
 /// against the banks, and opens or raises the item's case on a match. Jobs are claimed with
 /// leases, so a crashed process's jobs are taken up again when their lease expires, and
 /// finishing one is idempotent.
-public struct MediaWorker: Service {
+public struct MediaWorker: Service, CustomStringConvertible {
+    /// How service-lifecycle names it in logs (not the whole service with its engine).
+    public var description: String { "MediaWorker(\(owner))" }
     let service: BulwarkService
     let owner = "media-\(UUID().uuidString.prefix(8))"
     let logger: Logger

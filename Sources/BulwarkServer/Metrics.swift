@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import Synchronization
 
 /// Counters and latency histograms in the Prometheus text format, served at `/metrics`.
@@ -100,15 +101,27 @@ struct MetricsMiddleware: RouterMiddleware {
             let d = ContinuousClock.now - start
             return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
         }
+        func record(_ status: Int) {
+            let route = context.endpointPath ?? "unmatched"
+            let elapsed = seconds()
+            metrics.request(route: route, status: status, seconds: elapsed)
+            // One structured record per request (debug: at thousands a second it is opt-in).
+            context.logger.debug(
+                "request",
+                metadata: [
+                    "http.method": "\(request.method)", "http.route": "\(route)", "http.status": "\(status)",
+                    "duration_ms": "\((elapsed * 1e5).rounded() / 100)",
+                ])
+        }
         do {
             let response = try await next(request, context)
-            metrics.request(route: context.endpointPath ?? "unmatched", status: Int(response.status.code), seconds: seconds())
+            record(Int(response.status.code))
             return response
         } catch let error as any HTTPResponseError {
-            metrics.request(route: context.endpointPath ?? "unmatched", status: Int(error.status.code), seconds: seconds())
+            record(Int(error.status.code))
             throw error
         } catch {
-            metrics.request(route: context.endpointPath ?? "unmatched", status: 500, seconds: seconds())
+            record(500)
             throw error
         }
     }

@@ -13,7 +13,9 @@ public import ServiceLifecycle
 /// dead-lettered (`status = dead`, re-deliverable through the API). Every delivery carries
 /// `Bulwark-Delivery: ID`, the same on every attempt, so the receiver drops duplicates:
 /// delivery is at least once.
-public struct WebhookSender: Service {
+public struct WebhookSender: Service, CustomStringConvertible {
+    /// How service-lifecycle names it in logs (not the whole service with its engine).
+    public var description: String { "WebhookSender" }
     let service: BulwarkService
     let owner = "worker-\(UUID().uuidString.prefix(8))"
     let logger: Logger

@@ -87,10 +87,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests per second per API key (0: no limit).") var rateLimit: Double = 0
     @Flag(help: "Do not load the sample data into a new database.") var noSample = false
     @OptionGroup var banks: BankDirectoryOption
+    @Option(help: "Log records as text or json (JSON Lines on standard error).") var logFormat: LogFormat = .text
+    @Option(help: "Least severe log level: trace, debug (one record per request), info, notice, warning, error.")
+    var logLevel: LogLevel = .info
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+    struct LogLevel: ExpressibleByArgument {
+        let level: Logger.Level
+        init?(argument: String) {
+            guard let level = Logger.Level(rawValue: argument) else { return nil }
+            self.level = level
+        }
+        static let info = LogLevel(argument: "info")!
+        var defaultValueDescription: String { level.rawValue }
+    }
 
     func run() async throws {
-        var logger = Logger(label: "bulwark")
-        logger.logLevel = .info
+        var logger =
+            logFormat == .json
+            ? Logger(label: "bulwark") { label in JSONLogHandler(label: label) }
+            : Logger(label: "bulwark")
+        logger.logLevel = logLevel.level
         let engine = try engineOptions.loadEngine()
         // For PostgreSQL, the client runs exactly as long as this: set-up, then the server and its worker.
         try await database.withStore(logger: logger) { store in try await serve(store, engine: engine, logger: logger) }

@@ -455,6 +455,21 @@ struct BankRoutesTests {
     }
 }
 
+struct JSONLogTests {
+    @Test func aRecordIsOneLineOfJSONWithItsMetadata() throws {
+        let line = JSONLogHandler.line(
+            time: Date(timeIntervalSince1970: 1_700_000_000.25), level: .warning, label: "bulwark",
+            message: "webhook \"failed\"\nretrying", source: "BulwarkServer",
+            metadata: ["delivery.id": "d-1", "attempt": "2"])
+        #expect(line.hasSuffix("}\n") && line.dropLast().contains("\n") == false)
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(record["time"] == "2023-11-14T22:13:20.250Z")
+        #expect(record["level"] == "warning" && record["label"] == "bulwark" && record["source"] == "BulwarkServer")
+        #expect(record["message"] == "webhook \"failed\"\nretrying")
+        #expect(record["delivery.id"] == "d-1" && record["attempt"] == "2")
+    }
+}
+
 struct WebhookSignatureTests {
     @Test func duringARotationEitherSecretVerifies() {
         let body = #"{"event":"decision"}"#
