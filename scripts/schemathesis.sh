@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # schemathesis (PyPI) against the served OpenAPI document: no 5xx and every response as the
 # document says, with an admin key and with a reviewer key (their routes differ).
-#   scripts/schemathesis.sh [EXAMPLES_PER_OPERATION=25]
+#   scripts/schemathesis.sh [EXAMPLES_PER_OPERATION=25] [DATABASE (default: a new SQLite file; an empty
+#   postgres:// database works too)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -c "import schemathesis" 2>/dev/null || python3 -m pip install -q "schemathesis==4.32.5"
@@ -9,10 +10,10 @@ swift build --product bulwark 2>&1 | grep -E "error|Build complete" || true
 BIN="$(swift build --show-bin-path)/bulwark"
 WORK=$(mktemp -d)
 PORT=18097
-"$BIN" serve --database "$WORK/st.db" --banks "$WORK/banks" --port $PORT > "$WORK/serve.log" 2>&1 &
+"$BIN" serve --database "${2:-$WORK/st.db}" --banks "$WORK/banks" --port $PORT > "$WORK/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 for role in admin reviewer; do
     KEY=$(grep " $role " "$WORK/serve.log" | awk '{print $2}')
     echo "== schemathesis with the $role key" >&2
