@@ -56,6 +56,8 @@ let package = Package(
             swiftSettings: upcoming
         ),
         // The HTTP service (Hummingbird 2): API, webhooks, metrics.
+        // Accounts and containers: running signals, risk, re-appearance of banned entities. Pure.
+        .target(name: "BulwarkEntities", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         .target(
             name: "BulwarkServer",
             dependencies: [
@@ -79,6 +81,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .testTarget(name: "BulwarkEntitiesTests", dependencies: ["BulwarkEntities", "BulwarkCore"], swiftSettings: upcoming),
         .testTarget(name: "BulwarkCoreTests", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         .testTarget(name: "BulwarkTextTests", dependencies: ["BulwarkText", "BulwarkCore"], swiftSettings: upcoming),
         .testTarget(name: "BulwarkBanksTests", dependencies: ["BulwarkBanks", "BulwarkBankFiles", "BulwarkCore"], swiftSettings: upcoming),

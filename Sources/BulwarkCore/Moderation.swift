@@ -68,31 +68,39 @@ public enum ReviewPriority {
     /// Points per second waited.
     public static let waitingWeight = 1.0 / 600
 
+    /// Points per point of the entity's risk (0–100; `EntityRisk` in BulwarkEntities): the
+    /// risk of the item's container or author, whichever is higher, or of the entity itself for
+    /// an entity case. It carries the entity's reach, velocity, persistence and re-appearance.
+    public static let entityRiskWeight = 0.6
+
     public static func base(
-        score: Double, category: Category?, reach: Int, userReports: Int, trustedReports: Int, removalOrder: Bool = false
+        score: Double, category: Category?, reach: Int, userReports: Int, trustedReports: Int,
+        entityRisk: Double = 0, removalOrder: Bool = false
     ) -> Double {
         let p = parts(
             score: score, category: category, reach: reach, userReports: userReports, trustedReports: trustedReports,
-            waitedSeconds: 0
+            entityRisk: entityRisk, waitedSeconds: 0
         ).reduce(0) { $0 + $1.value }
         return removalOrder ? p + 10_000 : p
     }
 
     /// The parts of a case's priority, for showing on the case; `base` is their sum at no wait.
     public static func parts(
-        score: Double, category: Category?, reach: Int, userReports: Int, trustedReports: Int, waitedSeconds: Int64
+        score: Double, category: Category?, reach: Int, userReports: Int, trustedReports: Int,
+        entityRisk: Double = 0, waitedSeconds: Int64
     ) -> [(name: String, value: Double)] {
         [
             ("severity x score", 100 * (category?.severity ?? 0.5) * min(max(score, 0), 1)),
             ("reach", 10 * log10Approx(Double(1 + max(reach, 0)))),
             ("user reports", userReportWeight * Double(max(userReports, 0))),
             ("trusted flagger reports", trustedReportWeight * Double(max(trustedReports, 0))),
+            ("entity risk", entityRiskWeight * min(max(entityRisk, 0), 100)),
             ("waiting", Double(max(waitedSeconds, 0)) * waitingWeight),
         ]
     }
 
     /// log10 without Foundation (ln via the binary exponent and a series).
-    static func log10Approx(_ x: Double) -> Double {
+    public static func log10Approx(_ x: Double) -> Double {
         guard x > 0 else { return 0 }
         let e = Double(x.exponent)
         let m = x.significand  // [1, 2)

@@ -1,0 +1,114 @@
+import BulwarkCore
+import BulwarkEntities
+import Testing
+
+struct EntitySignalsTests {
+    @Test func signalsFoldItemsAndReachIncrementally() {
+        var s = EntitySignals()
+        let day: Int64 = 86_400
+        s.observeReach(1_000, at: 0)
+        s.record(ItemSignal(time: 10, decision: .violating, score: 0.9, category: .recruitment))
+        s.record(ItemSignal(time: 20, decision: .none, score: 0.1))
+        s.observeReach(1_050, at: 30)  // under 10%: not a new history point
+        s.observeReach(5_000, at: 40)
+        s.record(ItemSignal(time: day + 5, decision: .review, score: 0.6, category: .recruitment, knownContent: true))
+        s.record(ItemSignal(time: day + 6, decision: .violating, score: 0.95, category: .incitement))
+        #expect(s.items == 4 && s.violating == 2 && s.review == 1 && s.knownContent == 1)
+        #expect(s.categories == ["recruitment": 2, "incitement": 1])
+        #expect(s.topCategory == .recruitment)
+        #expect(s.activeDays == 2)
+        #expect(s.reach == 5_000 && s.peakReach == 5_000)
+        #expect(s.reachHistory.map(\.reach) == [1_000, 5_000])
+        // Exposure: reach at the time of each item, review items half.
+        let expectedExposure: Double = 1_000 + 2_500 + 5_000
+        #expect(s.exposure == expectedExposure)
+        let expectedShare: Double = 2.5 / 6
+        #expect(abs(s.violatingShare - expectedShare) < 1e-12)
+        // Velocity halves every day without activity.
+        let now = s.decayedVelocity(at: day + 6)
+        #expect(abs(s.decayedVelocity(at: 2 * day + 6) - now / 2) < 1e-9)
+        #expect(abs(s.decayedVelocity(at: 3 * day + 6) - now / 4) < 1e-9)
+    }
+}
+
+struct EntityRiskTests {
+    @Test func aPropagandaRoomOutranksALargeNewsPage() {
+        let day: Int64 = 86_400
+        var room = EntitySignals()
+        room.observeReach(32_000, at: 0)
+        for i in 0..<12 {
+            room.record(ItemSignal(time: Int64(i) * day / 2, decision: i % 6 == 5 ? .none : .violating, score: 0.9, category: .recruitment))
+        }
+        var news = EntitySignals()
+        news.observeReach(1_000_000, at: 0)
+        for i in 0..<500 {
+            news.record(ItemSignal(time: Int64(i) * 600, decision: i % 250 == 0 ? .review : .none, score: 0.3))
+        }
+        let now = 6 * day
+        let roomRisk = EntityRisk.score(room, at: now)
+        let newsRisk = EntityRisk.score(news, at: now)
+        #expect(roomRisk >= EntityRisk.caseThreshold)
+        #expect(newsRisk < 10)
+        // The score is the sum of the parts shown.
+        let parts = EntityRisk.parts(room, at: now)
+        #expect(abs(parts.reduce(0) { $0 + $1.value } - roomRisk) < 1e-9)
+        #expect(parts.contains { $0.name == "reach" && $0.value > 5 })
+        // A single violating item in a small fresh room is not yet a case.
+        var fresh = EntitySignals()
+        fresh.observeReach(50, at: 0)
+        fresh.record(ItemSignal(time: 1, decision: .violating, score: 0.9))
+        #expect(EntityRisk.score(fresh, at: 1) < EntityRisk.caseThreshold)
+        // Re-appearance adds its own part.
+        #expect(EntityRisk.score(fresh, at: 1, reappearance: 0.9) > EntityRisk.score(fresh, at: 1) + 20)
+    }
+}
+
+struct ReappearanceTests {
+    func fp(_ id: String, _ kind: EntityKind = .room, name: String, description: String = "", avatar: PDQHash? = nil, posts: [String] = []) -> EntityFingerprint {
+        EntityFingerprint(
+            entityID: id, kind: kind, name: Array(name.utf8), description: Array(description.utf8), avatar: avatar,
+            posts: posts.map { Shingles(Array($0.utf8), width: 5) })
+    }
+
+    @Test func aBannedRoomIsRecognisedByNameAvatarOrPostsAndNewsIsNot() {
+        let avatar = PDQHash(words: SIMD4(0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210, 0x0F0F_0F0F_F0F0_F0F0, 0x1357_9BDF_2468_ACE0))
+        var index = ReappearanceIndex()
+        index.add(
+            fp("room-1", name: "supporters of the islamic state", description: "official news of the state, join us",
+               avatar: avatar, posts: ["the brothers have spoken, join the ranks today", "new release from the media office tonight"]))
+        #expect(index.count == 1)
+
+        // Same name with a suffix.
+        let renamed = index.bestMatch(for: fp("room-2", name: "supporters of the islamic state 2"))
+        #expect(renamed?.bannedEntityID == "room-1")
+        #expect((renamed?.nameSimilarity ?? 0) > 0.7)
+        // A different name but the same avatar, with a few bits flipped.
+        var flipped = avatar
+        flipped.words.x ^= 0b1011
+        let byAvatar = index.bestMatch(for: fp("room-3", name: "the garden of light", avatar: flipped))
+        #expect(byAvatar?.avatarDistance == 3)
+        // A new name, no avatar, but its first posts repeat the banned room's.
+        let byPosts = index.bestMatch(
+            for: fp("room-4", name: "morning tea club",
+                    posts: ["the brothers have spoken, join the ranks today!", "new release from the media office tonight", "hello"]))
+        #expect(byPosts?.matchingPosts == 2)
+        #expect(byPosts?.explanation.contains("room-1") == true)
+
+        // News about the group, and a religious room: not re-appearances.
+        #expect(index.bestMatch(for: fp("news-1", .page, name: "islamic state news and analysis")) == nil)
+        #expect(index.bestMatch(for: fp("rel-1", name: "supporters of the mosque garden")) == nil)
+        // Accounts are not compared with rooms.
+        #expect(index.bestMatch(for: fp("acct-1", .account, name: "supporters of the islamic state")) == nil)
+        // A reinstated entity is no longer matched.
+        index.remove("room-1")
+        #expect(index.bestMatch(for: fp("room-5", name: "supporters of the islamic state")) == nil)
+    }
+
+    @Test func shinglesIgnorePunctuationAndCase() {
+        let a = Shingles(Array("Supporters -- of the ISLAMIC state!!".utf8), width: 3)
+        let b = Shingles(Array("supporters of the islamic state".utf8), width: 3)
+        #expect(a.jaccard(b) == 1)
+        #expect(Shingles(Array("ab".utf8), width: 3).hashes.count == 1)
+        #expect(Shingles([UInt8](), width: 3).jaccard(Shingles([UInt8](), width: 3)) == 0)
+    }
+}
