@@ -58,6 +58,10 @@ let package = Package(
         // The HTTP service (Hummingbird 2): API, webhooks, metrics.
         // Accounts and containers: running signals, risk, re-appearance of banned entities. Pure.
         .target(name: "BulwarkEntities", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
+        // A simulated platform to measure entity risk, queue order and re-appearance. Pure.
+        .target(
+            name: "BulwarkSimulation", dependencies: ["BulwarkCore", "BulwarkEntities", "BulwarkText"],
+            swiftSettings: upcoming),
         .target(
             name: "BulwarkServer",
             dependencies: [
@@ -76,7 +80,7 @@ let package = Package(
             name: "bulwark",
             dependencies: [
                 "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
-                "BulwarkServer",
+                "BulwarkServer", "BulwarkSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming

@@ -28,35 +28,44 @@ public enum EntityRisk {
         public var detail: String
     }
 
-    public static func parts(_ s: EntitySignals, at time: Int64, reappearance: Double = 0) -> [Part] {
-        let share = s.violatingShare
-        let gate = min(1, 3 * share)
+    /// The parts' values, in the order of ``parts(_:at:reappearance:)``.
+    static func values(
+        _ s: EntitySignals, at time: Int64, reappearance: Double
+    ) -> (content: Double, reach: Double, persistence: Double, velocity: Double, known: Double, reappearance: Double) {
+        let gate = min(1, 3 * s.violatingShare)
         let weighted = Double(s.violating) + 0.5 * Double(s.review)
-        let strength = 1 - exp2Approx(-weighted / 2)
-        let harm = gate * strength
+        let harm = gate * (1 - exp2Approx(-weighted / 2))
         let reachFactor = min(1, ReviewPriority.log10Approx(Double(1 + max(s.peakReach, s.reach))) / 6)
         let persistence = min(1, Double(max(s.activeDays - 1, 0)) / 6)
-        let rate = s.decayedVelocity(at: time)
-        let velocity = min(1, rate / 10)
-        let known = min(1, Double(s.knownContent) / 3)
+        let velocity = min(1, s.decayedVelocity(at: time) / 10)
+        return (
+            45 * harm, 20 * harm * reachFactor, 10 * gate * persistence, 10 * gate * velocity,
+            15 * min(1, Double(s.knownContent) / 3), 30 * min(1, max(0, reappearance))
+        )
+    }
+
+    public static func parts(_ s: EntitySignals, at time: Int64, reappearance: Double = 0) -> [Part] {
+        let v = values(s, at: time, reappearance: reappearance)
         func pct(_ x: Double) -> String { "\(Int((x * 100).rounded()))%" }
+        let rate = s.decayedVelocity(at: time)
         var parts = [
             Part(
-                name: "content", value: 45 * harm,
-                detail: "\(s.violating) violating and \(s.review) review items of \(s.items) (\(pct(share)) weighted)"),
-            Part(name: "reach", value: 20 * harm * reachFactor, detail: "peak reach \(max(s.peakReach, s.reach))"),
-            Part(name: "persistence", value: 10 * gate * persistence, detail: "\(s.activeDays) days with violating activity"),
-            Part(name: "velocity", value: 10 * gate * velocity, detail: "\(Double(Int(rate * 10)) / 10) violating items a day, decayed"),
-            Part(name: "known content", value: 15 * known, detail: "\(s.knownContent) items match known content"),
+                name: "content", value: v.content,
+                detail: "\(s.violating) violating and \(s.review) review items of \(s.items) (\(pct(s.violatingShare)) weighted)"),
+            Part(name: "reach", value: v.reach, detail: "peak reach \(max(s.peakReach, s.reach))"),
+            Part(name: "persistence", value: v.persistence, detail: "\(s.activeDays) days with violating activity"),
+            Part(name: "velocity", value: v.velocity, detail: "\(Double(Int(rate * 10)) / 10) violating items a day, decayed"),
+            Part(name: "known content", value: v.known, detail: "\(s.knownContent) items match known content"),
         ]
         if reappearance > 0 {
             parts.append(
-                Part(name: "re-appearance", value: 30 * min(1, reappearance), detail: "similar to a banned entity (\(pct(reappearance)))"))
+                Part(name: "re-appearance", value: v.reappearance, detail: "similar to a banned entity (\(pct(reappearance)))"))
         }
         return parts
     }
 
     public static func score(_ s: EntitySignals, at time: Int64, reappearance: Double = 0) -> Double {
-        min(100, parts(s, at: time, reappearance: reappearance).reduce(0) { $0 + $1.value })
+        let v = values(s, at: time, reappearance: reappearance)
+        return min(100, v.content + v.reach + v.persistence + v.velocity + v.known + v.reappearance)
     }
 }

@@ -10,7 +10,8 @@ public struct EntityFingerprint: Sendable, Hashable {
     public var name: Shingles
     public var description: Shingles
     public var avatar: PDQHash?
-    /// Shingles of up to ``ReappearanceIndex/maxPosts`` early posts.
+    /// Shingles of posts: a new entity's first ``ReappearanceIndex/maxPosts``; a banned entity's
+    /// up to ``ReappearanceIndex/maxBannedPosts`` (its latest, say).
     public var posts: [Shingles]
 
     public init(
@@ -135,8 +136,10 @@ public struct ReappearanceIndex: Sendable {
     public var avatarRadius: Int
     /// A post near-duplicates another at this Jaccard similarity of 5-byte shingles.
     public var postSimilarity: Double
-    /// Early posts compared per entity.
+    /// Early posts of a new entity compared.
     public static let maxPosts = 10
+    /// Posts of a banned entity kept to compare them with.
+    public static let maxBannedPosts = 50
 
     private var banned: [EntityFingerprint] = []
     private var byID: [String: Int] = [:]
@@ -154,12 +157,14 @@ public struct ReappearanceIndex: Sendable {
 
     /// Adds (or replaces) a banned entity's fingerprint.
     public mutating func add(_ fingerprint: EntityFingerprint) {
+        var fingerprint = fingerprint
+        fingerprint.posts = Array(fingerprint.posts.suffix(Self.maxBannedPosts))
         if byID[fingerprint.entityID] != nil { remove(fingerprint.entityID) }
         let slot = Int32(banned.count)
         banned.append(fingerprint)
         byID[fingerprint.entityID] = Int(slot)
         for h in fingerprint.name.hashes { nameIndex[h, default: []].append(slot) }
-        for post in fingerprint.posts.prefix(Self.maxPosts) {
+        for post in fingerprint.posts {
             for h in post.hashes { postIndex[h, default: []].append(slot) }
         }
         if let avatar = fingerprint.avatar { avatars.append((avatar, slot)) }

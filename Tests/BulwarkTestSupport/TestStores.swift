@@ -2,7 +2,7 @@ public import BulwarkStore
 import Foundation
 import GRDB
 public import Logging
-public import PostgresNIO
+import PostgresNIO
 
 // What the storage and server tests share: a fresh store of each backend. (A library target of
 // its own, so both test targets use one copy; it does not import Testing.)
