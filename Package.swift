@@ -85,6 +85,9 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .testTarget(
+            name: "BulwarkSimulationTests", dependencies: ["BulwarkSimulation", "BulwarkText", "BulwarkCore"],
+            swiftSettings: upcoming),
         .testTarget(name: "BulwarkEntitiesTests", dependencies: ["BulwarkEntities", "BulwarkCore"], swiftSettings: upcoming),
         .testTarget(name: "BulwarkCoreTests", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         .testTarget(name: "BulwarkTextTests", dependencies: ["BulwarkText", "BulwarkCore"], swiftSettings: upcoming),

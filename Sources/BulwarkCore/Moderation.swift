@@ -72,14 +72,17 @@ public enum ReviewPriority {
     /// risk of the item's container or author, whichever is higher, or of the entity itself for
     /// an entity case. It carries the entity's reach, velocity, persistence and re-appearance.
     public static let entityRiskWeight = 0.6
+    /// The same for an entity case (acting on the whole container or account): higher, because
+    /// one decision stops all of the entity's items, so its case outranks its items' cases.
+    public static let entityCaseRiskWeight = 1.5
 
     public static func base(
         score: Double, category: Category?, reach: Int, userReports: Int, trustedReports: Int,
-        entityRisk: Double = 0, removalOrder: Bool = false
+        entityRisk: Double = 0, entityCase: Bool = false, removalOrder: Bool = false
     ) -> Double {
         let p = parts(
             score: score, category: category, reach: reach, userReports: userReports, trustedReports: trustedReports,
-            entityRisk: entityRisk, waitedSeconds: 0
+            entityRisk: entityRisk, entityCase: entityCase, waitedSeconds: 0
         ).reduce(0) { $0 + $1.value }
         return removalOrder ? p + 10_000 : p
     }
@@ -87,14 +90,14 @@ public enum ReviewPriority {
     /// The parts of a case's priority, for showing on the case; `base` is their sum at no wait.
     public static func parts(
         score: Double, category: Category?, reach: Int, userReports: Int, trustedReports: Int,
-        entityRisk: Double = 0, waitedSeconds: Int64
+        entityRisk: Double = 0, entityCase: Bool = false, waitedSeconds: Int64
     ) -> [(name: String, value: Double)] {
         [
             ("severity x score", 100 * (category?.severity ?? 0.5) * min(max(score, 0), 1)),
             ("reach", 10 * log10Approx(Double(1 + max(reach, 0)))),
             ("user reports", userReportWeight * Double(max(userReports, 0))),
             ("trusted flagger reports", trustedReportWeight * Double(max(trustedReports, 0))),
-            ("entity risk", entityRiskWeight * min(max(entityRisk, 0), 100)),
+            ("entity risk", (entityCase ? entityCaseRiskWeight : entityRiskWeight) * min(max(entityRisk, 0), 100)),
             ("waiting", Double(max(waitedSeconds, 0)) * waitingWeight),
         ]
     }

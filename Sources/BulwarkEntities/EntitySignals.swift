@@ -38,6 +38,8 @@ public struct EntitySignals: Sendable, Hashable, Codable {
     public var violating = 0
     public var review = 0
     public var knownContent = 0
+    /// The highest engine score among its violating and review items.
+    public var maxScore = 0.0
     /// Violating and review items per policy category.
     public var categories: [String: Int] = [:]
     /// Followers or members, the latest figure, and the largest seen.
@@ -87,6 +89,7 @@ public struct EntitySignals: Sendable, Hashable, Codable {
             return
         }
         if let category = item.category { categories[category.rawValue, default: 0] += 1 }
+        maxScore = max(maxScore, item.score)
         exposure += weight * Double(reach)
         let day = item.time >= 0 ? item.time / 86_400 : (item.time - 86_399) / 86_400
         if day > lastActiveDay {

@@ -141,11 +141,22 @@ public struct ReappearanceIndex: Sendable {
     /// Posts of a banned entity kept to compare them with.
     public static let maxBannedPosts = 50
 
+    /// Each shingle remembers the banned entities (name index) or banned posts (post index)
+    /// that have it, up to this many, the most recent kept: a lookup's cost stays bounded however
+    /// many bans share a common shingle, and the recent bans (where evasion happens) are kept.
+    public static let maxPostings = 256
+
     private var banned: [EntityFingerprint] = []
     private var byID: [String: Int] = [:]
     private var nameIndex: [UInt32: [Int32]] = [:]
-    private var postIndex: [UInt32: [Int32]] = [:]
+    /// Shingle → (banned slot, index of the post in its fingerprint).
+    private var postIndex: [UInt32: [PostRef]] = [:]
     private var avatars: [(hash: PDQHash, entity: Int32)] = []
+
+    private struct PostRef: Hashable {
+        var slot: Int32
+        var post: Int32
+    }
 
     public init(threshold: Double = 0.7, avatarRadius: Int = 31, postSimilarity: Double = 0.5) {
         self.threshold = threshold
@@ -153,7 +164,8 @@ public struct ReappearanceIndex: Sendable {
         self.postSimilarity = postSimilarity
     }
 
-    public var count: Int { banned.count }
+    /// Banned entities indexed.
+    public var count: Int { byID.count }
 
     /// Adds (or replaces) a banned entity's fingerprint.
     public mutating func add(_ fingerprint: EntityFingerprint) {
@@ -163,11 +175,16 @@ public struct ReappearanceIndex: Sendable {
         let slot = Int32(banned.count)
         banned.append(fingerprint)
         byID[fingerprint.entityID] = Int(slot)
-        for h in fingerprint.name.hashes { nameIndex[h, default: []].append(slot) }
-        for post in fingerprint.posts {
-            for h in post.hashes { postIndex[h, default: []].append(slot) }
+        for h in fingerprint.name.hashes { Self.append(slot, to: &nameIndex[h, default: []]) }
+        for (k, post) in fingerprint.posts.enumerated() {
+            for h in post.hashes { Self.append(PostRef(slot: slot, post: Int32(k)), to: &postIndex[h, default: []]) }
         }
         if let avatar = fingerprint.avatar { avatars.append((avatar, slot)) }
+    }
+
+    private static func append<T>(_ value: T, to list: inout [T]) {
+        if list.count >= maxPostings { list.removeFirst(list.count - maxPostings + 1) }
+        list.append(value)
     }
 
     /// Forgets a banned entity (reinstated on appeal, say). Its slot stays, emptied.
@@ -189,17 +206,28 @@ public struct ReappearanceIndex: Sendable {
         for h in fingerprint.name.hashes {
             for slot in nameIndex[h] ?? [] { nameHits[slot, default: 0] += 1 }
         }
-        // A candidate by name shares at least a third of the new name's shingles.
-        let needed = max(1, fingerprint.name.hashes.count / 3)
+        // A name similar enough to count (Jaccard ≥ 0.4) shares at least 40% of its shingles.
+        let needed = max(1, Int((Double(fingerprint.name.hashes.count) * 0.4).rounded(.up)))
         for (slot, hits) in nameHits where hits >= needed { candidates.insert(slot) }
-        for post in fingerprint.posts.prefix(Self.maxPosts) {
-            var hits: [Int32: Int] = [:]
+        // Early posts: each one counts once per banned entity with a near-duplicate post.
+        var matchingPosts: [Int32: Int] = [:]
+        for post in fingerprint.posts.prefix(Self.maxPosts) where !post.isEmpty {
+            var hits: [PostRef: Int] = [:]
             for h in post.hashes {
-                for slot in postIndex[h] ?? [] { hits[slot, default: 0] += 1 }
+                for ref in postIndex[h] ?? [] { hits[ref, default: 0] += 1 }
             }
-            let enough = max(1, Int(Double(post.hashes.count) * postSimilarity / 2))
-            for (slot, n) in hits where n >= enough { candidates.insert(slot) }
+            // Jaccard ≥ s needs at least s × |post| shared shingles.
+            let enough = max(1, Int((Double(post.hashes.count) * postSimilarity).rounded(.up)))
+            var matched: Set<Int32> = []
+            for (ref, n) in hits where n >= enough && !matched.contains(ref.slot) {
+                let other = banned[Int(ref.slot)]
+                guard Int(ref.post) < other.posts.count, other.posts[Int(ref.post)].jaccard(post) >= postSimilarity
+                else { continue }
+                matched.insert(ref.slot)
+            }
+            for slot in matched { matchingPosts[slot, default: 0] += 1 }
         }
+        for (slot, n) in matchingPosts where n >= 2 { candidates.insert(slot) }
         var avatarDistances: [Int32: Int] = [:]
         if let avatar = fingerprint.avatar {
             for entry in avatars {
@@ -217,19 +245,16 @@ public struct ReappearanceIndex: Sendable {
             let description =
                 fingerprint.description.isEmpty || other.description.isEmpty
                 ? 0 : fingerprint.description.jaccard(other.description)
-            var matchingPosts = 0
-            for post in fingerprint.posts.prefix(Self.maxPosts) where !post.isEmpty {
-                if other.posts.contains(where: { $0.jaccard(post) >= postSimilarity }) { matchingPosts += 1 }
-            }
+            let posts = matchingPosts[slot] ?? 0
             let avatarDistance = avatarDistances[slot]
             let similarity = Self.combine(
                 name: name, description: description, avatarDistance: avatarDistance, avatarRadius: avatarRadius,
-                matchingPosts: matchingPosts, posts: min(fingerprint.posts.count, Self.maxPosts))
+                matchingPosts: posts, posts: min(fingerprint.posts.count, Self.maxPosts))
             if similarity >= threshold {
                 out.append(
                     ReappearanceMatch(
                         bannedEntityID: other.entityID, similarity: similarity, nameSimilarity: name,
-                        descriptionSimilarity: description, avatarDistance: avatarDistance, matchingPosts: matchingPosts))
+                        descriptionSimilarity: description, avatarDistance: avatarDistance, matchingPosts: posts))
             }
         }
         return out.sorted { $0.similarity > $1.similarity || ($0.similarity == $1.similarity && $0.bannedEntityID < $1.bannedEntityID) }

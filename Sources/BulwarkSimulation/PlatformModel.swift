@@ -29,8 +29,12 @@ public struct SimulationSettings: Sendable, Hashable {
     public var networkMaxReach = 250_000.0
     /// Minutes before a removed container or account comes back under a new name.
     public var comebackMinutes: ClosedRange<Int> = 30...360
+    /// Share of a removed container's audience that follows its comeback.
+    public var comebackAudienceShare = 0.5
+    /// How far ahead a removal's prevented exposure is counted: seconds.
+    public var preventionHorizon: Int64 = 7 * 86_400
     /// Decisions the review team makes per hour.
-    public var decisionsPerHour = 30.0
+    public var decisionsPerHour = 10.0
 
     public init() {}
 }

@@ -19,6 +19,9 @@ public struct SimulationReport: Sendable {
     public var violatingItemsPosted = 0
     /// Σ over violating items posted of their container's reach at the time.
     public var violatingExposure = 0.0
+    /// Σ over the containers removed of the violating exposure they would have had in the next
+    /// `preventionHorizon` (their own posts, replayed): what the removals prevented.
+    public var exposurePrevented = 0.0
     public var decisions = 0
     public var entityDecisions = 0
     public var entitiesRemoved = 0
@@ -35,8 +38,11 @@ public struct SimulationReport: Sendable {
     /// Benign containers that got an entity case or a re-appearance flag, by kind.
     public var benignFlagged: [String: Int] = [:]
     public var benignContainers: [String: Int] = [:]
+    /// Each benign entity flagged, and why.
+    public var benignFlagDetails: [String] = []
     /// Entity cases opened, and how many were on violating entities.
     public var entityCases = 0
+    public var itemCases = 0
     public var entityCasesOnViolating = 0
     public var scanSeconds = 0.0
 }
@@ -88,7 +94,10 @@ public struct PlatformSimulation: Sendable {
         var weights: [Double] = []
         let benign = settings.containers
         for _ in 0..<benign { weights.append(1 / max(0.02, rng.unit()).squareRoot()) }
-        let total = weights.reduce(0, +)
+        // Containers created during the run post only from then: rates are scaled so the total
+        // over the run is `items`.
+        let created = (0..<benign).map { i in i % 10 < 3 ? Int64(rng.unit() * Double(horizon)) : Int64(0) }
+        let total = zip(weights, created).reduce(0) { $0 + $1.0 * Double(horizon - $1.1) / Double(horizon) }
         for i in 0..<benign {
             let truth: EntityTruth
             let name: String
@@ -110,7 +119,7 @@ public struct PlatformSimulation: Sendable {
                 SimEntity(
                     externalID: "c\(i)", kind: kinds[i % kinds.count], truth: truth, name: name,
                     description: truth == .news ? "Independent reporting and analysis" : "A community on our platform",
-                    avatar: avatar(), created: i % 10 < 3 ? Int64(rng.unit() * Double(horizon)) : 0, reach0: reach, growth: 1.0 + rng.unit() * 0.01, maxReach: 2_000_000,
+                    avatar: avatar(), created: created[i], reach0: reach, growth: 1.0 + rng.unit() * 0.01, maxReach: 2_000_000,
                     rate: perDay * weights[i] / total, rng: SplitMix64(seed: settings.seed &+ 0x1000 &+ UInt64(i))))
         }
         // Ordinary accounts.
@@ -152,13 +161,16 @@ public struct PlatformSimulation: Sendable {
         return (entities, ordinaryAccounts, networkAccounts)
     }
 
+    /// A container of a network; a comeback (generation > 0) starts with `reach` (the share of
+    /// the banned one's audience that follows it).
     func networkContainer(
-        network: Int, name: String, created: Int64, avatar: PDQHash, predecessor: Int?, slot: Int, generation: Int
+        network: Int, name: String, created: Int64, avatar: PDQHash, predecessor: Int?, slot: Int, generation: Int,
+        reach: Double? = nil
     ) -> SimEntity {
         SimEntity(
             externalID: "n\(network)-c\(slot)-g\(generation)", kind: [.channel, .room, .page][slot % 3], truth: .network(network),
             name: name, description: "Official releases and news of the brothers. Join us and share.", avatar: avatar,
-            created: created, reach0: settings.networkStartReach * (generation == 0 ? 1 : 0.5),
+            created: created, reach0: max(reach ?? settings.networkStartReach, settings.networkStartReach / 2),
             growth: settings.networkGrowthPerDay, maxReach: settings.networkMaxReach, rate: settings.networkItemsPerDay,
             predecessor: predecessor,
             rng: SplitMix64(seed: settings.seed &+ 0x7000_0000 &+ UInt64(network * 10_000 + slot * 100 + generation)))
@@ -200,6 +212,9 @@ public struct PlatformSimulation: Sendable {
 
     struct OpenCase {
         var entity: Int?  // nil: an item case
+        /// An item case's container and author.
+        var container: Int = -1
+        var author: Int = -1
         var itemViolating: Bool
         var created: Int64
         var version: Int
@@ -252,6 +267,7 @@ public struct PlatformSimulation: Sendable {
 
         // The queue.
         var cases: [OpenCase] = []
+        var itemCases: [Int: [Int]] = [:]  // entity → its items' cases
         var heap = Heap<CaseEntry>()
         func key(base: Double, created: Int64) -> Double {
             switch order {
@@ -265,10 +281,10 @@ public struct PlatformSimulation: Sendable {
         }
         func entityBase(_ e: Int) -> Double {
             ReviewPriority.base(
-                score: min(1, risk[e] / 100), category: signals[e].topCategory, reach: signals[e].reach, userReports: 0,
-                trustedReports: 0, entityRisk: risk[e])
+                score: signals[e].maxScore, category: signals[e].topCategory, reach: signals[e].reach, userReports: 0,
+                trustedReports: 0, entityRisk: risk[e], entityCase: true)
         }
-        func flagBenign(_ e: Int) {
+        func flagBenign(_ e: Int, _ why: String) {
             guard !entities[e].truth.isViolating, flaggedBenign.insert(e).inserted else { return }
             let kind: String
             switch entities[e].truth {
@@ -278,6 +294,7 @@ public struct PlatformSimulation: Sendable {
             default: kind = "ordinary"
             }
             report.benignFlagged[kind, default: 0] += 1
+            report.benignFlagDetails.append("\(kind) \(entities[e].externalID) \"\(entities[e].name)\": \(why)")
         }
         func rescore(_ e: Int, at t: Int64) {
             let old = risk[e]
@@ -285,18 +302,28 @@ public struct PlatformSimulation: Sendable {
             guard entities[e].removed == nil else { return }
             if let c = openCase[e] {
                 if risk[e] >= old + 1 { push(c, base: entityBase(e)) }
-            } else if risk[e] >= EntityRisk.caseThreshold && risk[e] >= cleared[e] + 20 {
+            } else if (risk[e] >= EntityRisk.caseThreshold || reappearance[e] > 0) && risk[e] >= cleared[e] + 20 {
                 cases.append(OpenCase(entity: e, itemViolating: false, created: t, version: 0, open: true))
                 openCase[e] = cases.count - 1
                 push(cases.count - 1, base: entityBase(e))
                 report.entityCases += 1
-                if entities[e].truth.isViolating { report.entityCasesOnViolating += 1 } else { flagBenign(e) }
+                if entities[e].truth.isViolating {
+                    report.entityCasesOnViolating += 1
+                } else {
+                    flagBenign(e, "risk \(Int(risk[e])) after \(signals[e].items) items (\(signals[e].violating) violating, \(signals[e].review) review)")
+                }
             }
         }
+        var fingerprints: [Int: EntityFingerprint] = [:]  // name, description, avatar: computed once
         func fingerprint(_ e: Int, posts: [Shingles]) -> EntityFingerprint {
-            EntityFingerprint(
-                entityID: String(e), kind: entities[e].kind, name: normalize(entities[e].name),
-                description: normalize(entities[e].description), avatar: entities[e].avatar, posts: posts)
+            var f =
+                fingerprints[e]
+                ?? EntityFingerprint(
+                    entityID: String(e), kind: entities[e].kind, name: normalize(entities[e].name),
+                    description: normalize(entities[e].description), avatar: entities[e].avatar)
+            fingerprints[e] = f
+            f.posts = posts
+            return f
         }
         func checkReappearance(_ e: Int, at t: Int64) {
             guard !flagged[e], index.count > 0 else { return }
@@ -308,7 +335,7 @@ public struct PlatformSimulation: Sendable {
                     report.secondsToFlag.append(t - (firstItem[e] ?? t))
                     report.itemsToFlag.append(signals[e].items)
                 } else {
-                    flagBenign(e)
+                    flagBenign(e, match.explanation)
                 }
                 rescore(e, at: t)
             }
@@ -331,9 +358,28 @@ public struct PlatformSimulation: Sendable {
             seq += 1
             agenda.insert(Scheduled(time: time, seq: seq, event: events.count - 1))
         }
+        var pendingPost: [Int: Int64] = [:]
         func nextPost(_ c: Int, after t: Int64) {
             let wait = entities[c].rng.exponential(mean: 86_400 / max(entities[c].rate, 1e-9))
+            pendingPost[c] = t + Int64(wait.rounded(.up)) + 1
             schedule(.post(c), at: t + Int64(wait.rounded(.up)) + 1)
+        }
+        /// The violating exposure a container removed at `t` would have had in the next
+        /// `preventionHorizon` seconds: its own random stream replayed, post by post, as the
+        /// post handler draws it (violating?, text, author, then the wait).
+        func preventedExposure(_ c: Int, removedAt t: Int64) -> Double {
+            guard case .network = entities[c].truth, var time = pendingPost[c] else { return 0 }
+            var rng = entities[c].rng
+            let end = min(t + settings.preventionHorizon, horizon)
+            var exposure = 0.0
+            while time < end {
+                let violating = rng.unit() < settings.networkViolatingShare
+                _ = rng.next()
+                _ = rng.next()
+                if violating { exposure += Double(entities[c].reach(at: time)) }
+                time += Int64(rng.exponential(mean: 86_400 / max(entities[c].rate, 1e-9)).rounded(.up)) + 1
+            }
+            return exposure
         }
         for c in entities.indices where entities[c].kind != .account { nextPost(c, after: entities[c].created) }
         var generations: [Int: Int] = [:]
@@ -353,8 +399,11 @@ public struct PlatformSimulation: Sendable {
                 openCase[e] = nil
                 if entities[e].truth.isViolating {
                     if let first = firstItem[e], entities[e].kind != .account { report.secondsToTop.append(t - first) }
+                    report.exposurePrevented += preventedExposure(e, removedAt: t)
                     entities[e].removed = t
                     report.entitiesRemoved += 1
+                    // Its items go with it: their cases are closed by the one decision.
+                    for item in itemCases.removeValue(forKey: e) ?? [] { cases[item].open = false }
                     index.add(fingerprint(e, posts: recentPosts[e]))
                     if case .network(let n) = entities[e].truth {
                         let g = (generations[e] ?? 0) + 1
@@ -403,7 +452,8 @@ public struct PlatformSimulation: Sendable {
                 } else {
                     successor = networkContainer(
                         network: n, name: name, created: t, avatar: avatar, predecessor: predecessor,
-                        slot: Int(old.externalID.split(separator: "-")[1].dropFirst()) ?? 0, generation: generation)
+                        slot: Int(old.externalID.split(separator: "-")[1].dropFirst()) ?? 0, generation: generation,
+                        reach: Double(old.reach(at: old.removed ?? t)) * settings.comebackAudienceShare)
                     successor.description = variant % 2 == 0 ? old.description : "Our new home. " + old.description
                 }
                 entities.append(successor)
@@ -425,7 +475,7 @@ public struct PlatformSimulation: Sendable {
                 var rng = entities[c].rng
                 let violating: Bool
                 let text: String
-                let author: Int
+                var author: Int
                 switch entities[c].truth {
                 case .network(let n):
                     violating = rng.unit() < settings.networkViolatingShare
@@ -447,17 +497,24 @@ public struct PlatformSimulation: Sendable {
                     author = ordinaryAccounts.lowerBound + Int(rng.next() % UInt64(ordinaryAccounts.count))
                 case .ordinary:
                     violating = false
+                    // Mostly chatter; one post in ten talks about the news, faith, art or uses
+                    // violent words in a figure of speech: the hard negatives.
                     let u = rng.unit()
-                    let kinds = ["everyday", "metaphor", "artistic"]
-                    let pool = u < 0.97 ? pools.ordinary : (pools.negatives[kinds[Int(rng.next() % 3)]] ?? pools.ordinary)
+                    let kinds = ["everyday", "metaphor", "artistic", "news", "counter_speech", "religious", "research"]
+                    let pool =
+                        u < 0.9 ? pools.ordinary : (pools.negatives[kinds[Int(rng.next() % UInt64(kinds.count))]] ?? pools.ordinary)
                     text = pool[Int(rng.next() % UInt64(pool.count))]
                     // Heavy posters: the square pulls towards the first accounts.
                     let v = rng.unit()
                     author = ordinaryAccounts.lowerBound + Int(v * v * Double(ordinaryAccounts.count))
                 }
+                if entities[author].created > t {
+                    // Not on the platform yet: a neighbour who is (every tenth account, from 5, is there from the start).
+                    author = ordinaryAccounts.lowerBound + (author - ordinaryAccounts.lowerBound) / 10 * 10 + 5
+                }
                 entities[c].rng = rng
                 nextPost(c, after: t)
-                guard entities[author].removed == nil, entities[author].created <= t else { continue }
+                guard entities[author].removed == nil else { continue }
 
                 itemSeq += 1
                 report.itemsPosted += 1
@@ -492,15 +549,23 @@ public struct PlatformSimulation: Sendable {
                             if recentPosts[e].count > ReappearanceIndex.maxBannedPosts { recentPosts[e].removeFirst() }
                         }
                     }
-                    if early {
+                    // Checked at the first item (name, description, avatar) and at each early
+                    // item the engine flags (a comeback re-posts its material); an unflagged
+                    // post cannot match a ban's fingerprint, which holds flagged posts only.
+                    if early && (signals[e].items == 1 || verdict.decision != .none) {
                         checkReappearance(e, at: t)
-                    } else if !earlyPosts[e].isEmpty {
+                    } else if !early && !earlyPosts[e].isEmpty {
                         earlyPosts[e] = []
+                        fingerprints[e] = nil
                     }
                     rescore(e, at: t)
                 }
                 if verdict.decision != .none {
-                    cases.append(OpenCase(entity: nil, itemViolating: violating, created: t, version: 0, open: true))
+                    cases.append(
+                        OpenCase(entity: nil, container: c, author: author, itemViolating: violating, created: t, version: 0, open: true))
+                    report.itemCases += 1
+                    itemCases[c, default: []].append(cases.count - 1)
+                    itemCases[author, default: []].append(cases.count - 1)
                     push(
                         cases.count - 1,
                         base: ReviewPriority.base(
