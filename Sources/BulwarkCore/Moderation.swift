@@ -67,6 +67,11 @@ public enum ReviewPriority {
     public static let trustedReportWeight = 25.0
     /// Points per second waited.
     public static let waitingWeight = 1.0 / 600
+    /// Waiting stops raising a case after 6 hours (36 points): enough for old routine cases to
+    /// pass fresh low ones, never enough for a backlog of them to bury a fresh severe case or a
+    /// growing propaganda channel (with uncapped aging a backlogged queue turns into FIFO; see the
+    /// simulation in the README).
+    public static let maxWaitingSeconds: Int64 = 21_600
 
     /// Points per point of the entity's risk (0–100; `EntityRisk` in BulwarkEntities): the
     /// risk of the item's container or author, whichever is higher, or of the entity itself for
@@ -98,7 +103,7 @@ public enum ReviewPriority {
             ("user reports", userReportWeight * Double(max(userReports, 0))),
             ("trusted flagger reports", trustedReportWeight * Double(max(trustedReports, 0))),
             ("entity risk", (entityCase ? entityCaseRiskWeight : entityRiskWeight) * min(max(entityRisk, 0), 100)),
-            ("waiting", Double(max(waitedSeconds, 0)) * waitingWeight),
+            ("waiting", Double(min(max(waitedSeconds, 0), maxWaitingSeconds)) * waitingWeight),
         ]
     }
 

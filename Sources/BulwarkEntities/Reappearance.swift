@@ -263,7 +263,8 @@ public struct ReappearanceIndex: Sendable {
     /// How the signals combine, in one place: the strongest single signal, raised when a second
     /// one agrees.
     /// - avatar: the same picture (distance ≤ radius) is 0.6 + 0.4 × (1 − distance / (radius + 1));
-    /// - name: its Jaccard similarity, counted only from 0.5 (names of benign entities share words);
+    /// - name alone: its Jaccard similarity, counted only from 0.8 (a news page named after a
+    ///   group shares most of a banned room's name: "X news monitor" against "X");
     /// - name and description together: their mean, when both are at least 0.4;
     /// - posts: 0.5 + 0.15 per early post that repeats a banned entity's post, once two do.
     /// The result is the largest, plus 0.15 if a second signal is at least 0.5 (capped at 1).
@@ -272,7 +273,7 @@ public struct ReappearanceIndex: Sendable {
     ) -> Double {
         var signals: [Double] = []
         if let d = avatarDistance { signals.append(0.6 + 0.4 * (1 - Double(d) / Double(avatarRadius + 1))) }
-        if name >= 0.5 { signals.append(name) }
+        if name >= 0.8 { signals.append(name) }
         if name >= 0.4 && description >= 0.4 { signals.append((name + description) / 2) }
         if matchingPosts >= 2 { signals.append(min(1, 0.5 + 0.15 * Double(matchingPosts))) }
         signals.sort(by: >)

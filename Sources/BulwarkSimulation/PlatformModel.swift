@@ -33,6 +33,9 @@ public struct SimulationSettings: Sendable, Hashable {
     public var comebackAudienceShare = 0.5
     /// How far ahead a removal's prevented exposure is counted: seconds.
     public var preventionHorizon: Int64 = 7 * 86_400
+    /// The waiting part of a case's priority stops growing after this many seconds (the
+    /// service's ``ReviewPriority/maxWaitingSeconds``; `.max / 4` for uncapped aging).
+    public var waitingCapSeconds: Int64 = ReviewPriority.maxWaitingSeconds
     /// Decisions the review team makes per hour.
     public var decisionsPerHour = 10.0
 

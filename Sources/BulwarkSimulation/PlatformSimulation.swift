@@ -268,16 +268,58 @@ public struct PlatformSimulation: Sendable {
         // The queue.
         var cases: [OpenCase] = []
         var itemCases: [Int: [Int]] = [:]  // entity → its items' cases
-        var heap = Heap<CaseEntry>()
-        func key(base: Double, created: Int64) -> Double {
-            switch order {
-            case .priority: base - Double(created) * ReviewPriority.waitingWeight
-            case .fifo, .none: -Double(created)
-            }
-        }
+        // Priority order: a case's priority is base + waiting part, the waiting part growing
+        // linearly up to its cap. Cases still growing live in `young`, keyed so the order does
+        // not change with time (base − created × w); once capped they move to `aged` (base + cap).
+        var heap = Heap<CaseEntry>()  // young (or FIFO)
+        var aged = Heap<CaseEntry>()
+        var youngOrder: [Int] = []  // case ids in creation order, for moving them to `aged`
+        var youngHead = 0
+        var currentBase: [Double] = []
+        var isAged: [Bool] = []
+        let w = ReviewPriority.waitingWeight
+        let cap = settings.waitingCapSeconds
+        let capPoints = Double(cap) * w
         func push(_ caseID: Int, base: Double) {
             cases[caseID].version += 1
-            heap.insert(CaseEntry(key: key(base: base, created: cases[caseID].created), created: cases[caseID].created, caseID: caseID, version: cases[caseID].version))
+            while currentBase.count <= caseID {
+                currentBase.append(0)
+                isAged.append(false)
+            }
+            if cases[caseID].version == 1 { youngOrder.append(caseID) }
+            currentBase[caseID] = base
+            let created = cases[caseID].created
+            let version = cases[caseID].version
+            switch order {
+            case .fifo, .none:
+                heap.insert(CaseEntry(key: -Double(created), created: created, caseID: caseID, version: version))
+            case .priority:
+                if isAged[caseID] {
+                    aged.insert(CaseEntry(key: base + capPoints, created: created, caseID: caseID, version: version))
+                } else {
+                    heap.insert(CaseEntry(key: base - Double(created) * w, created: created, caseID: caseID, version: version))
+                }
+            }
+        }
+        func popTop(at t: Int64) -> CaseEntry? {
+            guard order == .priority else { return heap.popMax() }
+            while youngHead < youngOrder.count, cases[youngOrder[youngHead]].created + cap <= t {
+                let c = youngOrder[youngHead]
+                youngHead += 1
+                isAged[c] = true
+                if cases[c].open {
+                    aged.insert(CaseEntry(key: currentBase[c] + capPoints, created: cases[c].created, caseID: c, version: cases[c].version))
+                }
+            }
+            while true {
+                let young = heap.max.map { $0.key + Double(t) * w }
+                let old = aged.max?.key
+                guard young != nil || old != nil else { return nil }
+                let entry = (young ?? -.infinity) >= (old ?? -.infinity) ? heap.popMax()! : aged.popMax()!
+                // A young entry of a case that has aged is stale (its aged entry stands for it).
+                if isAged[entry.caseID] && entry.key != currentBase[entry.caseID] + capPoints { continue }
+                return entry
+            }
         }
         func entityBase(_ e: Int) -> Double {
             ReviewPriority.base(
@@ -389,7 +431,7 @@ public struct PlatformSimulation: Sendable {
         var itemSeq = 0
 
         func review(at t: Int64) {
-            while let top = heap.popMax() {
+            while let top = popTop(at: t) {
                 let c = top.caseID
                 guard cases[c].open, cases[c].version == top.version else { continue }
                 cases[c].open = false
@@ -609,6 +651,7 @@ struct Heap<Element: Comparable> {
     private var items: [Element] = []
 
     var isEmpty: Bool { items.isEmpty }
+    var max: Element? { items.first }
 
     mutating func insert(_ x: Element) {
         items.append(x)

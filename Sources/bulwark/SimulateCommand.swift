@@ -28,6 +28,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Simulated days.") var days = 28
     @Option(help: "Violating networks.") var networks = 6
     @Option(help: "Decisions the review team makes per hour.") var decisionsPerHour = 10.0
+    @Option(help: "Seconds after which waiting stops raising a case's priority (default: the service's 21,600; 0: never).") var waitingCap: Int64?
     @Option(help: "Labelled data (JSON Lines files or directories). Default: the dev sets.") var data: [String] = []
     @Flag(help: "Print the reports as JSON.") var json = false
     @OptionGroup var engineOptions: EngineOptions
@@ -43,6 +44,7 @@ struct SimulateCommand: ParsableCommand {
         settings.days = days
         settings.networks = networks
         settings.decisionsPerHour = decisionsPerHour
+        if let waitingCap { settings.waitingCapSeconds = waitingCap == 0 ? .max / 4 : waitingCap }
         let pools = ContentPools.from(labelled, networks: networks, seed: seed)
         let simulation = PlatformSimulation(settings: settings, pools: pools, engine: engine)
         var verdicts: [String: Verdict] = [:]
