@@ -108,10 +108,14 @@ struct StoreTests {
             #expect(detail.record.userReports == 1 && detail.record.trustedReports == 1)
             #expect(detail.record.basePriority == 45)
             #expect(detail.reports.count == 2)
-            // A report on an item with a proactive case raises that case.
+            // A report on an item with a proactive case raises that case (whose base is 40 plus the
+            // entity part of its container's risk).
+            let opened = try #require(try await store.caseDetail(id: items[1].caseID!, now: 8))
+            let risk = try #require(opened.entity).risk
+            #expect(risk > 0 && abs(opened.record.basePriority - (40 + ReviewPriority.entityRiskWeight * risk)) < 1e-9)
             _ = try await store.report(itemID: items[1].itemID, reporter: "u2", trusted: false, reason: "x", text: nil, basePriority: 0, now: 8)
             let proactive = try #require(try await store.caseDetail(id: items[1].caseID!, now: 8))
-            #expect(proactive.record.basePriority == 48 && proactive.record.source == .proactive)
+            #expect(proactive.record.basePriority == opened.record.basePriority + 8 && proactive.record.source == .proactive)
         }
     }
 
