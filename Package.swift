@@ -50,22 +50,23 @@ let package = Package(
         .target(
             name: "BulwarkStore",
             dependencies: [
-                "BulwarkCore", .product(name: "GRDB", package: "GRDB.swift"),
+                "BulwarkCore", "BulwarkEntities", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: upcoming
         ),
-        // The HTTP service (Hummingbird 2): API, webhooks, metrics.
         // Accounts and containers: running signals, risk, re-appearance of banned entities. Pure.
         .target(name: "BulwarkEntities", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         // A simulated platform to measure entity risk, queue order and re-appearance. Pure.
         .target(
             name: "BulwarkSimulation", dependencies: ["BulwarkCore", "BulwarkEntities", "BulwarkText"],
             swiftSettings: upcoming),
+        // The HTTP service (Hummingbird 2): API, webhooks, metrics.
         .target(
             name: "BulwarkServer",
             dependencies: [
                 "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
+                "BulwarkEntities",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,7 +81,7 @@ let package = Package(
             name: "bulwark",
             dependencies: [
                 "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
-                "BulwarkServer", "BulwarkSimulation",
+                "BulwarkServer", "BulwarkEntities", "BulwarkSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -107,7 +108,8 @@ let package = Package(
         .testTarget(
             name: "BulwarkStoreTests",
             dependencies: [
-                "BulwarkStore", "BulwarkCore", "BulwarkTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "BulwarkStore", "BulwarkCore", "BulwarkEntities", "BulwarkTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: upcoming
@@ -116,7 +118,7 @@ let package = Package(
             name: "BulwarkServerTests",
             dependencies: [
                 "BulwarkServer", "BulwarkStore", "BulwarkCore", "BulwarkBanks", "BulwarkMedia", "BulwarkText",
-                "BulwarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "BulwarkEntities", "BulwarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -35,18 +35,20 @@ public enum CaseStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case escalated
 }
 
-/// What a reviewer decides to do with an item.
+/// What a reviewer decides to do with an item, an account or a container.
 public enum ModerationAction: String, Sendable, Hashable, Codable, CaseIterable {
     case remove
     case restrictVisibility = "restrict_visibility"
     case geoBlock = "geo_block"
     case noViolation = "no_violation"
     case escalate
+    /// Suspends an account (entity decisions only).
+    case suspend
 
     /// Whether the action restricts the content (and so needs a statement of reasons).
     public var restricts: Bool {
         switch self {
-        case .remove, .restrictVisibility, .geoBlock: true
+        case .remove, .restrictVisibility, .geoBlock, .suspend: true
         case .noViolation, .escalate: false
         }
     }
@@ -72,6 +74,8 @@ public enum ReviewPriority {
     /// growing propaganda channel (with uncapped aging a backlogged queue turns into FIFO; see the
     /// simulation in the README).
     public static let maxWaitingSeconds: Int64 = 21_600
+    /// The waiting part's ceiling, in points.
+    public static var maxWaitingPoints: Double { Double(maxWaitingSeconds) * waitingWeight }
 
     /// Points per point of the entity's risk (0–100; `EntityRisk` in BulwarkEntities): the
     /// risk of the item's container or author, whichever is higher, or of the entity itself for

@@ -77,6 +77,20 @@ public struct EntitySignals: Sendable, Hashable, Codable {
         lastSeen = max(lastSeen, item.time)
         items += 1
         if item.knownContent { knownContent += 1 }
+        countHarm(item, recordedAs: .none)
+    }
+
+    /// Counts a known-content match found after the item was recorded (its media matched a bank
+    /// in the background, or a retro-hunt did): the item is known content, and counts as
+    /// `item.decision` rather than the milder decision it was recorded with.
+    public mutating func recordKnownContent(_ item: ItemSignal, recordedAs previous: Decision) {
+        knownContent += 1
+        guard item.decision > previous else { return }
+        countHarm(item, recordedAs: previous)
+    }
+
+    /// Counts a violating or review item that was recorded as `previous` (`none` for a new item).
+    private mutating func countHarm(_ item: ItemSignal, recordedAs previous: Decision) {
         let weight: Double
         switch item.decision {
         case .violating:
@@ -88,15 +102,21 @@ public struct EntitySignals: Sendable, Hashable, Codable {
         case .none:
             return
         }
-        if let category = item.category { categories[category.rawValue, default: 0] += 1 }
+        var previousWeight = 0.0
+        if previous == .review {
+            review -= 1
+            previousWeight = 0.5
+        } else if let category = item.category {
+            categories[category.rawValue, default: 0] += 1
+        }
         maxScore = max(maxScore, item.score)
-        exposure += weight * Double(reach)
+        exposure += (weight - previousWeight) * Double(reach)
         let day = item.time >= 0 ? item.time / 86_400 : (item.time - 86_399) / 86_400
         if day > lastActiveDay {
             activeDays += 1
             lastActiveDay = day
         }
-        velocity = decayedVelocity(at: max(item.time, velocityTime)) + weight
+        velocity = decayedVelocity(at: max(item.time, velocityTime)) + weight - previousWeight
         velocityTime = max(item.time, velocityTime)
     }
 

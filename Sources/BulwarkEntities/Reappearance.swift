@@ -115,6 +115,18 @@ public struct ReappearanceMatch: Sendable, Hashable {
     /// Early posts of the new entity that near-duplicate a post of the banned one.
     public var matchingPosts: Int
 
+    public init(
+        bannedEntityID: String, similarity: Double, nameSimilarity: Double, descriptionSimilarity: Double,
+        avatarDistance: Int?, matchingPosts: Int
+    ) {
+        self.bannedEntityID = bannedEntityID
+        self.similarity = similarity
+        self.nameSimilarity = nameSimilarity
+        self.descriptionSimilarity = descriptionSimilarity
+        self.avatarDistance = avatarDistance
+        self.matchingPosts = matchingPosts
+    }
+
     /// The evidence in words, for the case.
     public var explanation: String {
         var parts: [String] = []

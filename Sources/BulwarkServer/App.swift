@@ -1,4 +1,5 @@
 import BulwarkCore
+import BulwarkEntities
 import BulwarkMedia
 public import BulwarkBanks
 public import BulwarkStore
@@ -33,6 +34,7 @@ public struct BulwarkService: Sendable {
     let keyCache = KeyCache()
     let limiter: RateLimiter
     let committer: IngestCommitter
+    let reappearance: ReappearanceTracker
 
     public init(
         store: any ModerationStore, engine: TextEngine, configuration: ServerConfiguration, banks: BankSet? = nil,
@@ -47,6 +49,7 @@ public struct BulwarkService: Sendable {
         self.clock = clock
         self.limiter = RateLimiter(perSecond: configuration.rateLimitPerKey)
         self.committer = IngestCommitter(store: store, clock: clock)
+        self.reappearance = ReappearanceTracker(normalizer: engine.normalizer)
     }
 
     // MARK: Ingest
@@ -86,6 +89,7 @@ public struct BulwarkService: Sendable {
         }
         let outcomes = try await committer.ingest(scanned)
         for (s, o) in zip(scanned, outcomes) where o.created { metrics.verdict(s.decision.rawValue) }
+        try await checkReappearance(outcomes)
         var out = Array("{\"items\":[".utf8)
         for (i, (p, o)) in zip(payloads, outcomes).enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -118,6 +122,17 @@ public struct BulwarkService: Sendable {
         }
         if let type = p.type, ItemType(rawValue: type) == nil {
             throw APIError.invalid("unknown type \"\(type)\" (post, comment, message, profile, title)", field: at + "type")
+        }
+        var containerKind: EntityKind? = nil
+        if let kind = p.container?.kind {
+            guard let k = EntityKind(rawValue: kind), k != .account else {
+                throw APIError.invalid(
+                    "unknown container kind \"\(kind)\" (page, group, channel, room, thread)", field: at + "container.kind")
+            }
+            containerKind = k
+        }
+        for (value, name) in [(p.author, "author"), (p.container?.id, "container.id")] {
+            if let value { try check(value, name, max: 256) }
         }
         let media = p.media ?? []
         guard media.count <= configuration.maxMediaPerItem else {
@@ -155,7 +170,30 @@ public struct BulwarkService: Sendable {
         return NewItem(
             platform: platform, externalID: p.id, type: p.type, text: p.text, langHint: p.lang, urls: p.urls ?? [],
             author: p.author, containerID: p.container?.id, containerTitle: p.container?.title,
-            containerReach: p.container == nil ? nil : reach, postedAt: p.posted_at, media: decoded)
+            containerKind: containerKind, containerReach: p.container == nil ? nil : reach, postedAt: p.posted_at,
+            media: decoded)
+    }
+
+    // MARK: Re-appearance
+
+    /// Checks the entities that got one of their first ``ReappearanceIndex/maxPosts`` items in
+    /// this ingest against the banned ones; a match is recorded on the entity (its risk and
+    /// case follow). Nothing is read when no entity is banned.
+    func checkReappearance(_ outcomes: [IngestOutcome]) async throws {
+        var fresh: [Int64: Int] = [:]
+        for o in outcomes where o.created {
+            for id in [o.authorEntityID, o.containerEntityID].compactMap({ $0 }) { fresh[id, default: 0] += 1 }
+        }
+        guard let most = fresh.values.max() else { return }
+        let now = clock()
+        try await reappearance.refresh(store, now: now)
+        guard await reappearance.bannedCount > 0 else { return }
+        let sources = try await store.entityFingerprints(
+            ids: fresh.keys.sorted(), maxItemCount: ReappearanceIndex.maxPosts + most - 1)
+        for source in sources where source.itemCount - (fresh[source.entityID] ?? 0) < ReappearanceIndex.maxPosts {
+            guard let match = await reappearance.match(source) else { continue }
+            _ = try await store.recordReappearance(entityID: source.entityID, match: match, now: now)
+        }
     }
 
     // MARK: Authentication
@@ -203,6 +241,29 @@ public struct BulwarkService: Sendable {
         out += Array(",\"reviewer\":".utf8)
         appendJSONString(d.reviewer, to: &out)
         out += Array(",\"decided_at\":\(d.createdAt)}".utf8)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The webhook of an entity decision: the entity, the action, and as evidence the platform
+    /// ids of its violating and review items (most recent first) and what it resembles.
+    func entityWebhookBody(_ d: DecisionRecord, _ entity: EntityRecord, _ evidence: [ItemRecord]) -> String {
+        var out = Array("{\"event\":\"entity_decision\",\"decision_id\":\(d.id),\"case_id\":\(d.caseID)".utf8)
+        out += Array(",\"entity\":{\"platform\":".utf8)
+        appendJSONString(entity.platform, to: &out)
+        out += Array(",\"kind\":\"\(entity.kind.rawValue)\",\"id\":".utf8)
+        appendJSONString(entity.externalID, to: &out)
+        out += Array(",\"status\":\"\(entity.status.rawValue)\"},\"action\":\"\(d.action.rawValue)\",\"category\":".utf8)
+        out += Array((d.category.map { "\"\($0.rawValue)\"" } ?? "null").utf8)
+        out += Array(",\"reviewer\":".utf8)
+        appendJSONString(d.reviewer, to: &out)
+        out += Array(",\"decided_at\":\(d.createdAt),\"evidence\":{\"items\":[".utf8)
+        for (i, item) in evidence.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendJSONString(item.externalID, to: &out)
+        }
+        out += Array("],\"risk\":\((entity.risk * 100).rounded() / 100),\"reappearance\":".utf8)
+        if let e = entity.reappearanceEvidence { appendJSONString(e, to: &out) } else { out += Array("null".utf8) }
+        out += Array("}}".utf8)
         return String(decoding: out, as: UTF8.self)
     }
 }

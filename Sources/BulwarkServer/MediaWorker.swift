@@ -71,7 +71,14 @@ public struct MediaWorker: Service, CustomStringConvertible {
         var result = MediaResult(pdq: pdq.hash.hex, quality: pdq.quality, md5: MD5.hex(bytes), sha256: SHA256.hex(bytes))
         guard let banks = service.banks else { return result }
         let outcome = banks.match(MediaHashes(pdq: pdq.hash, pdqQuality: pdq.quality, md5: result.md5, sha256: result.sha256))
-        guard outcome.decision != .none, let best = outcome.blockMatches.first else { return result }
+        Self.record(outcome, in: &result)
+        return result
+    }
+
+    /// Puts a bank match's decision, category, case priority and evidence into `result` (nothing
+    /// when the banks' decision is `none`).
+    static func record(_ outcome: MatchOutcome, in result: inout MediaResult) {
+        guard outcome.decision != .none, let best = outcome.blockMatches.first else { return }
         let category = best.labels.lazy.compactMap { label -> Category? in
             label.hasPrefix("category:") ? Category(rawValue: String(label.dropFirst("category:".count))) : nil
         }.first
@@ -84,6 +91,5 @@ public struct MediaWorker: Service, CustomStringConvertible {
         appendJSONString(best.bank.name, to: &evidence)
         evidence += Array(",\"entry\":\(best.entry.id),\"type\":\"\(best.entry.signal.type.rawValue)\",\"distance\":\(best.distance)}".utf8)
         result.matchEvidence = String(decoding: evidence, as: UTF8.self)
-        return result
     }
 }

@@ -44,8 +44,8 @@ enum OpenAPIDocument {
                     "type": "object",
                     "properties": {
                       "id": {"type": "string"},
-                      "title": {"type": "string"},
-                      "kind": {"type": "string"},
+                      "title": {"type": "string", "description": "Names the container entity."},
+                      "kind": {"type": "string", "enum": ["page", "group", "channel", "room", "thread"], "description": "What the container is; a container first seen without a kind is a room."},
                       "followers": {"type": "integer"},
                       "members": {"type": "integer"}
                     }
@@ -97,10 +97,12 @@ enum OpenAPIDocument {
               },
               "Case": {
                 "type": "object",
-                "required": ["id", "item_id", "source", "status", "priority", "user_reports", "trusted_reports", "created_at"],
+                "required": ["id", "subject", "source", "status", "priority", "user_reports", "trusted_reports", "created_at"],
                 "properties": {
                   "id": {"type": "integer"},
+                  "subject": {"type": "string", "enum": ["item", "entity"], "description": "An item case has item_id, an entity case entity_id."},
                   "item_id": {"type": "integer"},
+                  "entity_id": {"type": "integer"},
                   "external_id": {"type": "string"},
                   "source": {"type": "string", "enum": ["proactive", "user_report", "trusted_flagger", "removal_order"]},
                   "status": {"type": "string", "enum": ["open", "claimed", "decided", "escalated"]},
@@ -112,6 +114,51 @@ enum OpenAPIDocument {
                   "claimed_by": {"type": "string"},
                   "claim_until": {"type": "integer"},
                   "created_at": {"type": "integer"}
+                }
+              },
+              "RiskPart": {
+                "type": "object",
+                "required": ["name", "value", "detail"],
+                "properties": {"name": {"type": "string"}, "value": {"type": "number"}, "detail": {"type": "string"}}
+              },
+              "Entity": {
+                "type": "object",
+                "required": ["id", "platform", "kind", "external_id", "status", "risk", "items", "violating", "review", "reach", "top_parts", "first_seen", "last_seen"],
+                "properties": {
+                  "id": {"type": "integer"},
+                  "platform": {"type": "string"},
+                  "kind": {"type": "string", "enum": ["account", "page", "group", "channel", "room", "thread"]},
+                  "external_id": {"type": "string"},
+                  "name": {"type": "string"},
+                  "status": {"type": "string", "enum": ["active", "restricted", "suspended", "removed"]},
+                  "risk": {"type": "number", "minimum": 0, "maximum": 100},
+                  "items": {"type": "integer"},
+                  "violating": {"type": "integer"},
+                  "review": {"type": "integer"},
+                  "reach": {"type": "integer"},
+                  "reappearance_of": {"type": "integer", "description": "The banned entity this one resembles."},
+                  "top_parts": {"type": "array", "maxItems": 3, "items": {"$ref": "#/components/schemas/RiskPart"}},
+                  "first_seen": {"type": "integer"},
+                  "last_seen": {"type": "integer"}
+                }
+              },
+              "EntityItem": {
+                "type": "object",
+                "required": ["item_id", "id", "text", "decision", "score", "received_at"],
+                "properties": {
+                  "item_id": {"type": "integer"}, "id": {"type": "string"}, "type": {"type": "string"}, "text": {"type": "string"},
+                  "decision": {"type": "string", "enum": ["violating", "review", "none"]}, "score": {"type": "number"},
+                  "posted_at": {"type": "integer"}, "received_at": {"type": "integer"}
+                }
+              },
+              "DecisionResult": {
+                "type": "object",
+                "required": ["decision_id", "case_id", "action", "delivery_id"],
+                "properties": {
+                  "decision_id": {"type": "integer"}, "case_id": {"type": "integer"}, "action": {"type": "string"},
+                  "delivery_id": {"type": ["string", "null"]},
+                  "entity_id": {"type": "integer", "description": "For an entity decision."},
+                  "status": {"type": "string", "enum": ["active", "restricted", "suspended", "removed"], "description": "The entity's status after an entity decision."}
                 }
               },
               "Report": {
@@ -207,7 +254,7 @@ enum OpenAPIDocument {
                 "summary": "A case: item, verdict with evidence, reports, decisions, the parts of its priority.",
                 "parameters": [{"$ref": "#/components/parameters/id"}],
                 "responses": {
-                  "200": {"description": "The case", "content": {"application/json": {"schema": {"type": "object", "required": ["case", "item", "verdict", "reports", "decisions", "priority_parts"]}}}},
+                  "200": {"description": "The case. An entity case has its entity in `entity`, and `item` and `verdict` null.", "content": {"application/json": {"schema": {"type": "object", "required": ["case", "item", "verdict", "reports", "decisions", "priority_parts"], "properties": {"case": {"$ref": "#/components/schemas/Case"}, "entity": {"$ref": "#/components/schemas/Entity"}, "item": {"type": ["object", "null"]}, "verdict": {"type": ["object", "null"]}}}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
                   "429": {"$ref": "#/components/responses/Error"}
@@ -228,17 +275,77 @@ enum OpenAPIDocument {
             },
             "/v1/cases/{id}/decisions": {
               "post": {
-                "summary": "Decide a case; the action goes to the platform as a signed webhook. Roles: reviewer, lead.",
+                "summary": "Decide a case; the action goes to the platform as a signed webhook. An entity case is decided as POST /v1/entities/{id}/decisions would. Roles: reviewer, lead.",
                 "parameters": [{"$ref": "#/components/parameters/id"}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {
                   "type": "object", "required": ["action"],
                   "properties": {
-                    "action": {"type": "string", "enum": ["remove", "restrict_visibility", "geo_block", "no_violation", "escalate"]},
+                    "action": {"type": "string", "enum": ["remove", "restrict_visibility", "geo_block", "no_violation", "escalate", "suspend"], "description": "suspend is for accounts (entity cases) only."},
                     "category": {"type": "string", "enum": ["incitement", "solicitation", "recruitment", "instruction", "threat", "dissemination"]},
                     "exemption": {"type": "string"}, "note": {"type": "string"}
                   }}}}},
                 "responses": {
-                  "201": {"description": "Decided", "content": {"application/json": {"schema": {"type": "object", "required": ["decision_id", "case_id", "action", "delivery_id"], "properties": {"decision_id": {"type": "integer"}, "case_id": {"type": "integer"}, "action": {"type": "string"}, "delivery_id": {"type": ["string", "null"]}}}}}},
+                  "201": {"description": "Decided", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DecisionResult"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/entities": {
+              "get": {
+                "summary": "Accounts and containers, highest risk first. Roles: reviewer, lead, admin, auditor.",
+                "parameters": [
+                  {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["account", "page", "group", "channel", "room", "thread"]}},
+                  {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["active", "restricted", "suspended", "removed"]}},
+                  {"name": "min_risk", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 100}},
+                  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
+                ],
+                "responses": {
+                  "200": {"description": "Entities", "content": {"application/json": {"schema": {"type": "object", "required": ["entities"], "properties": {"entities": {"type": "array", "items": {"$ref": "#/components/schemas/Entity"}}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/entities/{id}": {
+              "get": {
+                "summary": "An entity: the record, its running signals, the parts of its risk, re-appearance evidence, its most recent and highest-scoring items, decisions and open case. Roles: reviewer, lead, admin, auditor.",
+                "parameters": [{"$ref": "#/components/parameters/id"}],
+                "responses": {
+                  "200": {"description": "The entity", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["entity", "signals", "risk_parts", "recent_items", "top_items", "decisions"],
+                    "properties": {
+                      "entity": {"$ref": "#/components/schemas/Entity"},
+                      "description": {"type": "string"},
+                      "signals": {"type": "object"},
+                      "risk_parts": {"type": "array", "items": {"$ref": "#/components/schemas/RiskPart"}},
+                      "reappearance": {"type": "object", "required": ["of", "similarity", "evidence"], "properties": {"of": {"type": "integer"}, "similarity": {"type": "number"}, "evidence": {"type": "string"}}},
+                      "recent_items": {"type": "array", "items": {"$ref": "#/components/schemas/EntityItem"}},
+                      "top_items": {"type": "array", "items": {"$ref": "#/components/schemas/EntityItem"}},
+                      "decisions": {"type": "array", "items": {"type": "object"}},
+                      "open_case": {"$ref": "#/components/schemas/Case"}
+                    }}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/entities/{id}/decisions": {
+              "post": {
+                "summary": "Decide on an account or container: sets its status (remove: removed, suspend: suspended (accounts only), restrict_visibility: restricted, no_violation: active; escalate leaves it), closes its open entity case, and sends a signed webhook with the ids of its violating and review items as evidence. Roles: reviewer, lead.",
+                "parameters": [{"$ref": "#/components/parameters/id"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["action"],
+                  "properties": {
+                    "action": {"type": "string", "enum": ["remove", "restrict_visibility", "suspend", "no_violation", "escalate"]},
+                    "category": {"type": "string", "enum": ["incitement", "solicitation", "recruitment", "instruction", "threat", "dissemination"]},
+                    "exemption": {"type": "string"}, "note": {"type": "string"}
+                  }}}}},
+                "responses": {
+                  "201": {"description": "Decided", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DecisionResult"}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
                   "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},

@@ -76,7 +76,10 @@ struct DecisionPayload: Decodable, Sendable {
 
 struct CaseSummary: Encodable, Sendable {
     var id: Int64
-    var item_id: Int64
+    /// `item` or `entity`: what the case is about (`item_id` or `entity_id`).
+    var subject: String
+    var item_id: Int64?
+    var entity_id: Int64?
     var external_id: String?
     var source: String
     var status: String
@@ -101,7 +104,8 @@ struct ReportStatus: Encodable, Sendable {
 extension CaseSummary {
     init(_ r: CaseRecord, externalID: String? = nil) {
         self.init(
-            id: r.id, item_id: r.itemID, external_id: externalID, source: r.source.rawValue, status: r.status.rawValue,
+            id: r.id, subject: r.entityID == nil ? "item" : "entity", item_id: r.itemID, entity_id: r.entityID,
+            external_id: externalID, source: r.source.rawValue, status: r.status.rawValue,
             priority: (r.priority * 100).rounded() / 100, category: r.category?.rawValue, language: r.language,
             user_reports: r.userReports, trusted_reports: r.trustedReports, claimed_by: r.claimedBy,
             claim_until: r.claimUntil, created_at: r.createdAt)

@@ -34,7 +34,8 @@ struct BankSummary: Encodable, Sendable {
 
 extension BulwarkService {
     /// Banks over HTTP: list and create banks, add and remove entries, import and export
-    /// hash lists. Changes are durable (the bank directory's log) and audited.
+    /// hash lists. Changes are durable (the bank directory's log) and audited; new PDQ entries
+    /// start a retro-hunt over the media already stored.
     func addBankRoutes(_ v1: RouterGroup<BulwarkRequestContext>) {
         v1.get("banks") { request, _ -> Response in
             _ = try await require(request, [.reviewer, .lead, .admin, .auditor])
@@ -77,21 +78,28 @@ extension BulwarkService {
             let p = try decode(EntriesPayload.self, try await self.body(request))
             let signals = try Self.signals(p)
             let at = clock()
-            let (added, unchanged) = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
+            let (added, unchanged, newPDQ) = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
                 var added = 0, unchanged = 0
+                var newPDQ: Set<UInt64> = []
                 var events: [BankEvent] = []
                 for signal in signals {
                     let (outcome, e) = try set.add(
                         bank: name, signal: signal, labels: p.labels ?? [], source: p.source ?? "api",
                         provenance: "api: \(key.name)", at: at)
-                    if case .added = outcome { added += 1 } else { unchanged += 1 }
+                    if case .added(let entry) = outcome {
+                        added += 1
+                        if entry.signal.type == .pdq { newPDQ.insert(entry.id) }
+                    } else {
+                        unchanged += 1
+                    }
                     events += e
                 }
-                return ((added, unchanged), events)
+                return ((added, unchanged, newPDQ), events)
             }
             try await store.appendAudit(
                 actor: key.name, action: "bank.add", subject: "bank:\(name)", detail: "{\"added\":\(added),\"unchanged\":\(unchanged)}",
                 now: at)
+            startRetroHunt(entryIDs: newPDQ, logger: context.logger)
             return try encode(["added": added, "unchanged": unchanged])
         }
 
@@ -141,22 +149,29 @@ extension BulwarkService {
             }
             let source = q["source"].map(String.init) ?? "api import"
             let at = clock()
-            let (added, unchanged) = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
+            let (added, unchanged, newPDQ) = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
                 var added = 0, unchanged = 0
+                var newPDQ: Set<UInt64> = []
                 var events: [BankEvent] = []
                 for (line, r) in records {
                     let (outcome, e) = try set.add(
                         bank: name, signal: r.signal, labels: r.labels, source: source,
                         provenance: "\(source) line \(line)" + (r.note.isEmpty ? "" : " (\(r.note))"), at: at)
-                    if case .added = outcome { added += 1 } else { unchanged += 1 }
+                    if case .added(let entry) = outcome {
+                        added += 1
+                        if entry.signal.type == .pdq { newPDQ.insert(entry.id) }
+                    } else {
+                        unchanged += 1
+                    }
                     events += e
                 }
-                return ((added, unchanged), events)
+                return ((added, unchanged, newPDQ), events)
             }
             try? registry.checkpoint()
             try await store.appendAudit(
                 actor: key.name, action: "bank.import", subject: "bank:\(name)",
                 detail: "{\"added\":\(added),\"unchanged\":\(unchanged),\"bad\":\(bad.count)}", now: at)
+            startRetroHunt(entryIDs: newPDQ, logger: context.logger)
             struct ImportResult: Encodable {
                 var added: Int
                 var unchanged: Int

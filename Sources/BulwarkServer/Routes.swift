@@ -1,4 +1,5 @@
 import BulwarkCore
+import BulwarkEntities
 import BulwarkStore
 import Foundation
 public import Hummingbird
@@ -135,6 +136,11 @@ extension BulwarkService {
             }
             let decision = NewDecision(action: p.action, category: p.category, exemption: p.exemption, note: p.note)
             let service = self
+            if p.action == .suspend, let record = try await store.caseDetail(id: id, now: clock())?.record,
+                record.entityID == nil
+            {
+                throw APIError.invalid("suspend is for accounts: decide the account at /v1/entities/{id}/decisions", field: "action")
+            }
             switch try await store.decide(
                 caseID: id, reviewer: key.name, decision: decision,
                 webhookBody: { d, item in service.webhookBody(d, item) }, now: clock())
@@ -147,6 +153,7 @@ extension BulwarkService {
             case .heldBy(let who): throw APIError.conflict("case \(id) is claimed by \(who)")
             case .alreadyDecided: throw APIError.conflict("case \(id) is already decided")
             case .notFound: throw APIError.notFound("no case \(id)")
+            case .entityCase(let entityID): return try await decideEntity(id: entityID, reviewer: key.name, p)
             }
         }
 
@@ -168,6 +175,7 @@ extension BulwarkService {
         }
 
         addBankRoutes(v1)
+        addEntityRoutes(v1)
 
         v1.get("audit") { request, context -> Response in
             _ = try await require(request, [.auditor, .admin])
@@ -237,37 +245,56 @@ extension BulwarkService {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// A case with its item, verdict, reports, decisions and the parts of its priority.
+    /// A case with its item, verdict, reports, decisions and the parts of its priority; an entity
+    /// case with its entity instead of the item and verdict (both null).
     func caseJSON(_ d: CaseDetail, now: Int64) -> [UInt8] {
         let r = d.record
         var out = Array("{\"case\":".utf8)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        out += (try? encoder.encode(CaseSummary(r, externalID: d.item.externalID))).map(Array.init) ?? Array("null".utf8)
+        out += (try? encoder.encode(CaseSummary(r, externalID: d.item?.externalID ?? d.entity?.externalID))).map(Array.init)
+            ?? Array("null".utf8)
         out += Array(",\"priority_parts\":{".utf8)
-        let parts = ReviewPriority.parts(
-            score: d.item.score, category: r.category, reach: d.item.containerReach ?? 0, userReports: r.userReports,
-            trustedReports: r.trustedReports, waitedSeconds: now - r.createdAt)
+        let parts =
+            if let item = d.item {
+                ReviewPriority.parts(
+                    score: item.score, category: r.category, reach: item.containerReach ?? 0, userReports: r.userReports,
+                    trustedReports: r.trustedReports, entityRisk: d.entity?.risk ?? 0, waitedSeconds: now - r.createdAt)
+            } else {
+                ReviewPriority.parts(
+                    score: (d.entity?.risk ?? 0) / 100, category: r.category, reach: d.entity?.signals.reach ?? 0,
+                    userReports: r.userReports, trustedReports: r.trustedReports, entityRisk: d.entity?.risk ?? 0,
+                    waitedSeconds: now - r.createdAt)
+            }
         for (i, part) in parts.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             appendJSONString(part.name, to: &out)
             out += Array(":\((part.value * 100).rounded() / 100)".utf8)
         }
-        out += Array("},\"item\":{\"platform\":".utf8)
-        appendJSONString(d.item.platform, to: &out)
+        out.append(UInt8(ascii: "}"))
+        guard let item = d.item else {
+            out += Array(",\"entity\":".utf8)
+            out += (d.entity.flatMap { try? encoder.encode(EntitySummary($0, now: now)) }).map(Array.init) ?? Array("null".utf8)
+            out += Array(",\"item\":null,\"verdict\":null,\"reports\":[],\"decisions\":".utf8)
+            out += (try? encoder.encode(d.decisions)).map(Array.init) ?? []
+            out.append(UInt8(ascii: "}"))
+            return out
+        }
+        out += Array(",\"item\":{\"platform\":".utf8)
+        appendJSONString(item.platform, to: &out)
         out += Array(",\"id\":".utf8)
-        appendJSONString(d.item.externalID, to: &out)
+        appendJSONString(item.externalID, to: &out)
         out += Array(",\"text\":".utf8)
-        appendJSONString(d.item.text, to: &out)
+        appendJSONString(item.text, to: &out)
         out += Array(",\"author\":".utf8)
-        if let a = d.item.author { appendJSONString(a, to: &out) } else { out += Array("null".utf8) }
+        if let a = item.author { appendJSONString(a, to: &out) } else { out += Array("null".utf8) }
         out += Array(",\"container\":{\"id\":".utf8)
-        if let c = d.item.containerID { appendJSONString(c, to: &out) } else { out += Array("null".utf8) }
+        if let c = item.containerID { appendJSONString(c, to: &out) } else { out += Array("null".utf8) }
         out += Array(",\"title\":".utf8)
-        if let t = d.item.containerTitle { appendJSONString(t, to: &out) } else { out += Array("null".utf8) }
-        out += Array(",\"reach\":\(d.item.containerReach.map(String.init) ?? "null")}".utf8)
+        if let t = item.containerTitle { appendJSONString(t, to: &out) } else { out += Array("null".utf8) }
+        out += Array(",\"reach\":\(item.containerReach.map(String.init) ?? "null")}".utf8)
         out += Array("},\"verdict\":".utf8)
-        out += Array(d.item.verdictJSON.utf8)
+        out += Array(item.verdictJSON.utf8)
         out += Array(",\"reports\":".utf8)
         out += (try? encoder.encode(d.reports.map { ReportStatus(id: $0.id, status: $0.status, case_id: $0.caseID, duplicate: nil, created_at: $0.createdAt) })).map(Array.init) ?? []
         out += Array(",\"decisions\":".utf8)

@@ -45,6 +45,11 @@ struct JSONRecord {
         out += (value.map { String($0) } ?? "null").utf8
     }
 
+    mutating func field(_ name: String, _ value: Bool) {
+        self.name(name)
+        out += (value ? "true" : "false").utf8
+    }
+
     mutating func field(_ name: String, _ value: Double?) {
         self.name(name)
         if let value, value.isFinite { out += "\(value)".utf8 } else { out += "null".utf8 }

@@ -1,4 +1,5 @@
 public import BulwarkCore
+public import BulwarkEntities
 
 /// One item as the platform sends it, after validation.
 public struct NewItem: Sendable, Hashable {
@@ -11,6 +12,8 @@ public struct NewItem: Sendable, Hashable {
     public var author: String?
     public var containerID: String?
     public var containerTitle: String?
+    /// What the container is, when the platform says (a container first seen without it is a `room`).
+    public var containerKind: EntityKind?
     public var containerReach: Int?
     public var postedAt: Int64?
     public var media: [[UInt8]]
@@ -18,7 +21,7 @@ public struct NewItem: Sendable, Hashable {
     public init(
         platform: String, externalID: String, type: String? = nil, text: String, langHint: String? = nil,
         urls: [String] = [], author: String? = nil, containerID: String? = nil, containerTitle: String? = nil,
-        containerReach: Int? = nil, postedAt: Int64? = nil, media: [[UInt8]] = []
+        containerKind: EntityKind? = nil, containerReach: Int? = nil, postedAt: Int64? = nil, media: [[UInt8]] = []
     ) {
         self.platform = platform
         self.externalID = externalID
@@ -29,6 +32,7 @@ public struct NewItem: Sendable, Hashable {
         self.author = author
         self.containerID = containerID
         self.containerTitle = containerTitle
+        self.containerKind = containerKind
         self.containerReach = containerReach
         self.postedAt = postedAt
         self.media = media
@@ -45,7 +49,9 @@ public struct ScannedItem: Sendable {
     public var language: String
     /// The verdict as the data contract's JSON object.
     public var verdictJSON: String
-    /// Open a case (decision `violating` or `review`) with this base priority.
+    /// Open a case (decision `violating` or `review`) with this base priority; the store adds the
+    /// entity part (`ReviewPriority.entityRiskWeight` × the higher risk of the item's author and
+    /// container, as updated by the same ingest).
     public var casePriority: Double?
 
     public init(
@@ -69,6 +75,21 @@ public struct IngestOutcome: Sendable, Hashable {
     public var created: Bool
     public var caseID: Int64?
     public var verdictJSON: String
+    /// The entity rows of the item's author and container (also for an item stored before).
+    public var authorEntityID: Int64?
+    public var containerEntityID: Int64?
+
+    public init(
+        itemID: Int64, created: Bool, caseID: Int64?, verdictJSON: String, authorEntityID: Int64? = nil,
+        containerEntityID: Int64? = nil
+    ) {
+        self.itemID = itemID
+        self.created = created
+        self.caseID = caseID
+        self.verdictJSON = verdictJSON
+        self.authorEntityID = authorEntityID
+        self.containerEntityID = containerEntityID
+    }
 }
 
 public struct CaseFilter: Sendable, Hashable {
@@ -92,7 +113,9 @@ public struct CaseFilter: Sendable, Hashable {
 
 public struct CaseRecord: Sendable, Hashable, Codable {
     public var id: Int64
-    public var itemID: Int64
+    /// An item case names its item, an entity case its entity: exactly one of the two is set.
+    public var itemID: Int64?
+    public var entityID: Int64?
     public var source: CaseSource
     public var status: CaseStatus
     public var basePriority: Double
@@ -212,10 +235,12 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     public static let genesis = String(repeating: "0", count: 64)
 }
 
-/// A case with everything a reviewer needs.
+/// A case with everything a reviewer needs: its item, or for an entity case its entity.
 public struct CaseDetail: Sendable {
     public var record: CaseRecord
-    public var item: ItemRecord
+    public var item: ItemRecord?
+    /// An entity case's entity; for an item case, the riskier of the item's author and container.
+    public var entity: EntityRecord?
     public var reports: [ReportRecord]
     public var decisions: [DecisionRecord]
 }
@@ -233,6 +258,8 @@ public enum DecideOutcome: Sendable, Hashable {
     case heldBy(String)
     case alreadyDecided
     case notFound
+    /// The case is an entity's: decide it with `decideEntity`.
+    case entityCase(entityID: Int64)
 }
 
 public struct ReportOutcome: Sendable, Hashable {
@@ -312,6 +339,36 @@ public protocol ModerationStore: Sendable {
         caseID: Int64, reviewer: String, decision: NewDecision, webhookBody: @Sendable (DecisionRecord, ItemRecord) -> String?,
         now: Int64
     ) async throws -> DecideOutcome
+
+    /// Entities ranked by risk, highest first.
+    func entities(_ filter: EntityFilter) async throws -> [EntityRecord]
+    func entity(id: Int64) async throws -> EntityRecord?
+    /// An entity with its most recent and highest-scoring items, its cases' decisions and its open case.
+    func entityDetail(id: Int64, itemLimit: Int) async throws -> EntityDetail?
+    /// Records a decision on an entity: sets its status, closes its open entity case (opening a
+    /// decided one if it had none), enqueues the webhook delivery and the audit entry.
+    /// `webhookBody` gets the decision, the entity and the ids of its violating and review items.
+    func decideEntity(
+        entityID: Int64, reviewer: String, decision: NewDecision,
+        webhookBody: @Sendable (DecisionRecord, EntityRecord, [ItemRecord]) -> String?, now: Int64
+    ) async throws -> EntityDecideOutcome
+    /// What re-appearance fingerprints are made of, for those of the given entities that have at
+    /// most `maxItemCount` items (all of them when nil).
+    func entityFingerprints(ids: [Int64], maxItemCount: Int?) async throws -> [EntityFingerprintSource]
+    /// Entities whose status changed at or after `since` (bans and reinstatements), for keeping
+    /// a re-appearance index current.
+    func entityStatusChanges(since: Int64) async throws -> [EntityFingerprintSource]
+    /// Records that an entity resembles a banned one: only if the banned entity is still banned
+    /// in the store and the similarity is higher than any recorded; re-scores the entity and
+    /// opens or raises its case. Returns whether anything changed.
+    func recordReappearance(entityID: Int64, match: ReappearanceMatch, now: Int64) async throws -> Bool
+
+    /// Hashed media with a PDQ hash, in id order after `afterID` (for retro-hunts).
+    func mediaHashes(afterID: Int64, limit: Int) async throws -> [MediaHashRecord]
+    /// Records a bank match found after the media was hashed: raises the item's verdict, opens or
+    /// raises its case, counts known content in its entities' signals and re-scores them. Once
+    /// per media part: a second call for the same part changes nothing and returns false.
+    func recordRetroMatch(mediaID: Int64, match: MediaResult, now: Int64) async throws -> Bool
 
     /// Records a report; a second report of one item by one reporter is merged into the first.
     /// Opens a case (or raises the open one's priority).

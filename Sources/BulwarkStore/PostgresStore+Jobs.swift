@@ -44,41 +44,7 @@ extension PostgresStore {
             try await execute(
                 db,
                 "UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = \(jobID)")
-            guard let decision = result.matchDecision, let priority = result.matchPriority,
-                let itemID = try await rows(db, "SELECT item_id FROM media WHERE id = \(mediaID)").first?.decode(Int64.self)
-            else { return }
-            let current = try await rows(db, "SELECT decision FROM items WHERE id = \(itemID)").first?.decode(String.self)
-            if current.flatMap(Decision.init(rawValue:)).map({ $0 < decision }) ?? true {
-                try await execute(
-                    db,
-                    """
-                    UPDATE items SET decision = \(decision.rawValue), category = COALESCE(\(result.matchCategory?.rawValue), category)
-                    WHERE id = \(itemID)
-                    """)
-            }
-            if let caseID = try await rows(db, "SELECT id FROM cases WHERE item_id = \(itemID)").first?.decode(Int64.self) {
-                try await execute(
-                    db,
-                    """
-                    UPDATE cases SET base_priority = GREATEST(base_priority, \(priority)),
-                        category = COALESCE(category, \(result.matchCategory?.rawValue)), updated_at = \(now)
-                    WHERE id = \(caseID)
-                    """)
-            } else {
-                let language = try await rows(db, "SELECT language FROM items WHERE id = \(itemID)").first?.decode(String.self)
-                try await execute(
-                    db,
-                    """
-                    INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
-                        trusted_reports, created_at, updated_at)
-                    VALUES (\(itemID), 'proactive', 'open', \(priority), \(result.matchCategory?.rawValue), \(language),
-                        0, 0, \(now), \(now))
-                    ON CONFLICT (item_id) DO NOTHING
-                    """)
-            }
-            try await audit(
-                db, actor: "worker", action: "media.match", subject: "item:\(itemID)", detail: result.matchEvidence ?? "{}",
-                now: now)
+            _ = try await recordMatch(db, mediaID: mediaID, result: result, now: now, auditAction: "media.match")
         }
     }
 

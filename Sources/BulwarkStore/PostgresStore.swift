@@ -1,4 +1,5 @@
 public import BulwarkCore
+import BulwarkEntities
 import Foundation
 public import PostgresNIO
 
@@ -78,7 +79,9 @@ public struct PostgresStore: ModerationStore {
     static let auditLock: Int64 = 0x4257_4B00_0000_0002
 
     /// The migrations in order: the same schema as SQLite's, in PostgreSQL's types.
-    static let migrations: [(version: String, statements: [String])] = [("v1", Schema.v1(.postgres))]
+    static let migrations: [(version: String, statements: [String])] = [
+        ("v1", Schema.v1(.postgres)), ("v2", Schema.v2(.postgres)),
+    ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,
     /// and safe when several processes start at once: the first to take the lock migrates, the
@@ -110,7 +113,9 @@ public struct PostgresStore: ModerationStore {
 
     /// Stores a batch in one transaction with one statement for the items and one for their cases
     /// (rows passed as a JSON array through `json_to_recordset`), so a batch of a thousand items,
-    /// or a group of concurrent single-item requests, costs a few round trips, not thousands.
+    /// or a group of concurrent single-item requests, costs a few round trips, not thousands. The
+    /// items' entities take three more: one upserts and locks their rows, one reads their open
+    /// cases, one writes their signals and risk (and, when an entity case opens or rises, one each).
     public func ingest(_ items: [ScannedItem], now: Int64) async throws -> [IngestOutcome] {
         struct Key: Hashable {
             var platform: String
@@ -126,36 +131,42 @@ public struct PostgresStore: ModerationStore {
                 unique.append(i)
             }
         }
-        var rowsJSON: [UInt8] = [UInt8(ascii: "[")]
-        for (n, i) in unique.enumerated() {
-            let scanned = items[i]
-            let item = scanned.item
-            if n > 0 { rowsJSON.append(UInt8(ascii: ",")) }
-            JSONRecord.append(to: &rowsJSON) { record in
-                record.field("platform", item.platform)
-                record.field("external_id", item.externalID)
-                record.field("type", item.type)
-                record.field("text", item.text)
-                record.field("lang_hint", item.langHint)
-                record.field("urls", JSONText.encode(item.urls))
-                record.field("author", item.author)
-                record.field("container_id", item.containerID)
-                record.field("container_title", item.containerTitle)
-                record.field("container_reach", item.containerReach.map(Int64.init))
-                record.field("posted_at", item.postedAt)
-                record.field("decision", scanned.decision.rawValue)
-                record.field("score", scanned.score)
-                record.field("category", scanned.category?.rawValue)
-                record.field("context", scanned.context)
-                record.field("language", scanned.language)
-                record.field("verdict", scanned.verdictJSON)
-                record.field("media_count", Int64(item.media.count))
-            }
-        }
-        rowsJSON.append(UInt8(ascii: "]"))
-        let rowsText = String(decoding: rowsJSON, as: UTF8.self)
+        let newItems = unique.map { items[$0].item }
+        let entityKeys = EntityLedger.keys(of: newItems)
 
         return try await transaction { db in
+            var entities = try await upsertEntities(db, entityKeys, items: newItems, now: now)
+            var rowsJSON: [UInt8] = [UInt8(ascii: "[")]
+            for (n, i) in unique.enumerated() {
+                let scanned = items[i]
+                let item = scanned.item
+                if n > 0 { rowsJSON.append(UInt8(ascii: ",")) }
+                JSONRecord.append(to: &rowsJSON) { record in
+                    record.field("platform", item.platform)
+                    record.field("external_id", item.externalID)
+                    record.field("type", item.type)
+                    record.field("text", item.text)
+                    record.field("lang_hint", item.langHint)
+                    record.field("urls", JSONText.encode(item.urls))
+                    record.field("author", item.author)
+                    record.field("container_id", item.containerID)
+                    record.field("container_title", item.containerTitle)
+                    record.field("container_reach", item.containerReach.map(Int64.init))
+                    record.field("posted_at", item.postedAt)
+                    record.field("decision", scanned.decision.rawValue)
+                    record.field("score", scanned.score)
+                    record.field("category", scanned.category?.rawValue)
+                    record.field("context", scanned.context)
+                    record.field("language", scanned.language)
+                    record.field("verdict", scanned.verdictJSON)
+                    record.field("media_count", Int64(item.media.count))
+                    record.field("author_entity_id", EntityKey.author(of: item).flatMap { entities[$0]?.id })
+                    record.field("container_entity_id", EntityKey.container(of: item).flatMap { entities[$0]?.id })
+                }
+            }
+            rowsJSON.append(UInt8(ascii: "]"))
+            let rowsText = String(decoding: rowsJSON, as: UTF8.self)
+
             // ON CONFLICT rather than look-then-insert: two processes ingesting the same item at
             // once both succeed, and both report the one row.
             var created: [Key: Int64] = [:]
@@ -164,14 +175,15 @@ public struct PostgresStore: ModerationStore {
                 """
                 INSERT INTO items (platform, external_id, type, text, lang_hint, urls, author, container_id,
                     container_title, container_reach, posted_at, received_at, decision, score, category, context,
-                    language, verdict, media_count)
+                    language, verdict, media_count, author_entity_id, container_entity_id)
                 SELECT platform, external_id, type, text, lang_hint, urls, author, container_id, container_title,
                     container_reach, posted_at, \(now), decision, score, category, context, language, verdict,
-                    media_count
+                    media_count, author_entity_id, container_entity_id
                 FROM json_to_recordset(\(rowsText)::json) AS r(platform TEXT, external_id TEXT, type TEXT, text TEXT,
                     lang_hint TEXT, urls TEXT, author TEXT, container_id TEXT, container_title TEXT,
                     container_reach BIGINT, posted_at BIGINT, decision TEXT, score DOUBLE PRECISION, category TEXT,
-                    context TEXT, language TEXT, verdict TEXT, media_count BIGINT)
+                    context TEXT, language TEXT, verdict TEXT, media_count BIGINT, author_entity_id BIGINT,
+                    container_entity_id BIGINT)
                 ON CONFLICT (platform, external_id) DO NOTHING
                 RETURNING id, platform, external_id
                 """)
@@ -181,7 +193,7 @@ public struct PostgresStore: ModerationStore {
             }
 
             // Items stored before this batch: their row, verdict and case.
-            var existing: [Key: (id: Int64, verdict: String, caseID: Int64?)] = [:]
+            var existing: [Key: (id: Int64, verdict: String, caseID: Int64?, author: Int64?, container: Int64?)] = [:]
             let missing = unique.filter {
                 created[Key(platform: items[$0].item.platform, externalID: items[$0].item.externalID)] == nil
             }
@@ -198,7 +210,7 @@ public struct PostgresStore: ModerationStore {
                 for row in try await rows(
                     db,
                     """
-                    SELECT i.id, i.platform, i.external_id, i.verdict, c.id
+                    SELECT i.id, i.platform, i.external_id, i.verdict, c.id, i.author_entity_id, i.container_entity_id
                     FROM items i
                     JOIN json_to_recordset(\(String(decoding: keysJSON, as: UTF8.self))::json)
                         AS k(platform TEXT, external_id TEXT)
@@ -206,9 +218,9 @@ public struct PostgresStore: ModerationStore {
                     LEFT JOIN cases c ON c.item_id = i.id
                     """)
                 {
-                    let (id, platform, externalID, verdict, caseID) = try row.decode(
-                        (Int64, String, String, String, Int64?).self)
-                    existing[Key(platform: platform, externalID: externalID)] = (id, verdict, caseID)
+                    let (id, platform, externalID, verdict, caseID, author, container) = try row.decode(
+                        (Int64, String, String, String, Int64?, Int64?, Int64?).self)
+                    existing[Key(platform: platform, externalID: externalID)] = (id, verdict, caseID, author, container)
                 }
             }
 
@@ -234,6 +246,27 @@ public struct PostgresStore: ModerationStore {
                 }
             }
 
+            // The new items folded into their entities' signals, which are then written back.
+            var touched: Set<EntityKey> = []
+            for i in unique where created[Key(platform: items[i].item.platform, externalID: items[i].item.externalID)] != nil {
+                let authorKey = EntityKey.author(of: items[i].item)
+                let containerKey = EntityKey.container(of: items[i].item)
+                var author = authorKey.flatMap { entities[$0] }
+                var container = containerKey.flatMap { entities[$0] }
+                EntityLedger.fold(items[i], receivedAt: now, author: &author, container: &container)
+                if let authorKey {
+                    entities[authorKey] = author
+                    touched.insert(authorKey)
+                }
+                if let containerKey {
+                    entities[containerKey] = container
+                    touched.insert(containerKey)
+                }
+            }
+            let touchedKeys = touched.sorted()
+            let saved = try await saveEntities(db, touchedKeys.compactMap { entities[$0] }, now: now)
+            for (key, state) in zip(touchedKeys, saved) { entities[key] = state }
+
             // Cases of new items that need one, in one statement.
             var caseIDs: [Int64: Int64] = [:]
             var casesJSON: [UInt8] = [UInt8(ascii: "[")]
@@ -244,9 +277,12 @@ public struct PostgresStore: ModerationStore {
                     let itemID = created[Key(platform: scanned.item.platform, externalID: scanned.item.externalID)]
                 else { continue }
                 if caseCount > 0 { casesJSON.append(UInt8(ascii: ",")) }
+                let part = EntityLedger.itemCasePart(
+                    author: EntityKey.author(of: scanned.item).flatMap { entities[$0] },
+                    container: EntityKey.container(of: scanned.item).flatMap { entities[$0] })
                 JSONRecord.append(to: &casesJSON) { record in
                     record.field("item_id", itemID)
-                    record.field("base_priority", priority)
+                    record.field("base_priority", priority + part)
                     record.field("category", scanned.category?.rawValue)
                     record.field("language", scanned.language)
                 }
@@ -279,9 +315,14 @@ public struct PostgresStore: ModerationStore {
                     outcomes.append(
                         IngestOutcome(
                             itemID: id, created: isFirst, caseID: caseIDs[id],
-                            verdictJSON: items[first[key] ?? i].verdictJSON))
+                            verdictJSON: items[first[key] ?? i].verdictJSON,
+                            authorEntityID: EntityKey.author(of: scanned.item).flatMap { entities[$0]?.id },
+                            containerEntityID: EntityKey.container(of: scanned.item).flatMap { entities[$0]?.id }))
                 } else if let row = existing[key] {
-                    outcomes.append(IngestOutcome(itemID: row.id, created: false, caseID: row.caseID, verdictJSON: row.verdict))
+                    outcomes.append(
+                        IngestOutcome(
+                            itemID: row.id, created: false, caseID: row.caseID, verdictJSON: row.verdict,
+                            authorEntityID: row.author, containerEntityID: row.container))
                 } else {
                     throw PostgresStoreError(.unexpectedResult, "item \(key.platform)/\(key.externalID) vanished")
                 }
@@ -312,12 +353,12 @@ public struct PostgresStore: ModerationStore {
         let category = filter.category?.rawValue
         let status = filter.status?.rawValue
         let limit = max(1, min(filter.limit, 500))
-        // The priority as SQLite's store computes it: base plus points per second waited.
+        // The priority as SQLite's store computes it: base plus points per second waited, capped.
         let weight = ReviewPriority.waitingWeight
         let now = Double(now)
         return try await read(
             """
-            SELECT *, base_priority + (\(now * weight) - created_at * \(weight)) AS priority
+            SELECT *, base_priority + LEAST(\(ReviewPriority.maxWaitingPoints), (\(now) - created_at) * \(weight)) AS priority
             FROM cases
             WHERE (\(source)::TEXT IS NULL OR source = \(source))
             AND (\(language)::TEXT IS NULL OR language = \(language))
@@ -337,20 +378,33 @@ public struct PostgresStore: ModerationStore {
                 let row = try await rows(
                     db,
                     """
-                    SELECT *, base_priority + (\(now * weight) - created_at * \(weight)) AS priority
+                    SELECT *, base_priority + LEAST(\(ReviewPriority.maxWaitingPoints), (\(now) - created_at) * \(weight)) AS priority
                     FROM cases WHERE id = \(id)
                     """
                 ).first
             else { return nil }
             let record = try Self.caseRecord(row)
+            let decisions = try await rows(db, "SELECT * FROM decisions WHERE case_id = \(id) ORDER BY id").map(
+                Self.decision)
+            if let entityID = record.entityID {
+                let entity = try await rows(db, "SELECT * FROM entities WHERE id = \(entityID)").first
+                return CaseDetail(record: record, entity: try entity.map(Self.entity), reports: [], decisions: decisions)
+            }
             guard let item = try await rows(db, "SELECT * FROM items WHERE id = \(record.itemID)").first else {
                 return nil
             }
             let reports = try await rows(db, "SELECT * FROM reports WHERE item_id = \(record.itemID) ORDER BY id")
                 .map(Self.report)
-            let decisions = try await rows(db, "SELECT * FROM decisions WHERE case_id = \(id) ORDER BY id").map(
-                Self.decision)
-            return CaseDetail(record: record, item: try Self.item(item), reports: reports, decisions: decisions)
+            let entity = try await rows(
+                db,
+                """
+                SELECT e.* FROM items i JOIN entities e ON e.id IN (i.author_entity_id, i.container_entity_id)
+                WHERE i.id = \(record.itemID) ORDER BY e.risk DESC LIMIT 1
+                """
+            ).first
+            return CaseDetail(
+                record: record, item: try Self.item(item), entity: try entity.map(Self.entity), reports: reports,
+                decisions: decisions)
         }
     }
 
@@ -390,6 +444,7 @@ public struct PostgresStore: ModerationStore {
                 return .notFound
             }
             let cells = Cells(row)
+            if let entityID: Int64 = try cells["entity_id"] { return .entityCase(entityID: entityID) }
             let status: String = try cells["status"]
             guard status != CaseStatus.decided.rawValue else { return .alreadyDecided }
             let holder: String? = try cells["claimed_by"]
@@ -716,7 +771,7 @@ public struct PostgresStore: ModerationStore {
     static func caseRecord(_ row: PostgresRow) throws -> CaseRecord {
         let c = Cells(row)
         return try CaseRecord(
-            id: c["id"], itemID: c["item_id"], source: CaseSource(rawValue: c["source"]) ?? .proactive,
+            id: c["id"], itemID: c["item_id"], entityID: c["entity_id"], source: CaseSource(rawValue: c["source"]) ?? .proactive,
             status: CaseStatus(rawValue: c["status"]) ?? .open, basePriority: c["base_priority"],
             priority: c["priority"], category: (c["category"] as String?).flatMap(Category.init(rawValue:)),
             language: c["language"], userReports: c["user_reports"], trustedReports: c["trusted_reports"],

@@ -1,4 +1,5 @@
 public import BulwarkCore
+import BulwarkEntities
 import Foundation
 public import GRDB
 
@@ -25,6 +26,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v1") { db in
             for statement in Schema.v1(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v2") { db in
+            for statement in Schema.v2(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 
@@ -33,29 +37,51 @@ public struct SQLiteStore: ModerationStore {
     public func ingest(_ items: [ScannedItem], now: Int64) async throws -> [IngestOutcome] {
         try await writer.write { db in
             var outcomes: [IngestOutcome] = []
+            // Entities of the new items, loaded (or created) once per batch, written after the items.
+            var entities: [EntityKey: EntityState] = [:]
+            var created: [(outcome: Int, scanned: ScannedItem, author: EntityKey?, container: EntityKey?)] = []
+            func entity(_ key: EntityKey?, _ item: NewItem) throws -> Int64? {
+                guard let key else { return nil }
+                if let state = entities[key] { return state.id }
+                let kind = key.isAccount ? EntityKind.account : item.containerKind ?? .room
+                let state = try Self.entityState(db, key: key, kind: kind, time: item.postedAt ?? now, now: now)
+                entities[key] = state
+                return state.id
+            }
             for scanned in items {
                 let item = scanned.item
                 if let existing = try Row.fetchOne(
-                    db, sql: "SELECT id, verdict FROM items WHERE platform = ? AND external_id = ?",
+                    db,
+                    sql: """
+                        SELECT id, verdict, author_entity_id, container_entity_id FROM items
+                        WHERE platform = ? AND external_id = ?
+                        """,
                     arguments: [item.platform, item.externalID])
                 {
                     let id: Int64 = existing["id"]
                     let caseID = try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE item_id = ?", arguments: [id])
-                    outcomes.append(IngestOutcome(itemID: id, created: false, caseID: caseID, verdictJSON: existing["verdict"]))
+                    outcomes.append(
+                        IngestOutcome(
+                            itemID: id, created: false, caseID: caseID, verdictJSON: existing["verdict"],
+                            authorEntityID: existing["author_entity_id"], containerEntityID: existing["container_entity_id"]))
                     continue
                 }
+                let authorKey = EntityKey.author(of: item)
+                let containerKey = EntityKey.container(of: item)
+                let authorID = try entity(authorKey, item)
+                let containerID = try entity(containerKey, item)
                 try db.execute(
                     sql: """
                         INSERT INTO items (platform, external_id, type, text, lang_hint, urls, author, container_id,
                             container_title, container_reach, posted_at, received_at, decision, score, category, context,
-                            language, verdict, media_count)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            language, verdict, media_count, author_entity_id, container_entity_id)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         item.platform, item.externalID, item.type, item.text, item.langHint, JSONText.encode(item.urls),
                         item.author, item.containerID, item.containerTitle, item.containerReach, item.postedAt, now,
                         scanned.decision.rawValue, scanned.score, scanned.category?.rawValue, scanned.context,
-                        scanned.language, scanned.verdictJSON, item.media.count,
+                        scanned.language, scanned.verdictJSON, item.media.count, authorID, containerID,
                     ])
                 let itemID = db.lastInsertedRowID
                 for bytes in item.media {
@@ -66,18 +92,37 @@ public struct SQLiteStore: ModerationStore {
                         sql: "INSERT INTO jobs (kind, ref, status, attempts, run_after) VALUES ('hash_media', ?, 'queued', 0, ?)",
                         arguments: [db.lastInsertedRowID, now])
                 }
-                var caseID: Int64? = nil
-                if let priority = scanned.casePriority {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
-                                trusted_reports, created_at, updated_at)
-                            VALUES (?, 'proactive', 'open', ?, ?, ?, 0, 0, ?, ?)
-                            """,
-                        arguments: [itemID, priority, scanned.category?.rawValue, scanned.language, now, now])
-                    caseID = db.lastInsertedRowID
-                }
-                outcomes.append(IngestOutcome(itemID: itemID, created: true, caseID: caseID, verdictJSON: scanned.verdictJSON))
+                var author = authorKey.flatMap { entities[$0] }
+                var container = containerKey.flatMap { entities[$0] }
+                EntityLedger.fold(scanned, receivedAt: now, author: &author, container: &container)
+                if let authorKey { entities[authorKey] = author }
+                if let containerKey { entities[containerKey] = container }
+                created.append((outcomes.count, scanned, authorKey, containerKey))
+                outcomes.append(
+                    IngestOutcome(
+                        itemID: itemID, created: true, caseID: nil, verdictJSON: scanned.verdictJSON,
+                        authorEntityID: authorID, containerEntityID: containerID))
+            }
+            for key in entities.keys.sorted() {
+                guard var state = entities[key] else { continue }
+                try Self.save(db, &state, now: now)
+                entities[key] = state
+            }
+            // Item cases, with the entity part of the risk as it now stands.
+            for (index, scanned, authorKey, containerKey) in created {
+                guard let priority = scanned.casePriority else { continue }
+                let part = EntityLedger.itemCasePart(
+                    author: authorKey.flatMap { entities[$0] }, container: containerKey.flatMap { entities[$0] })
+                try db.execute(
+                    sql: """
+                        INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
+                            trusted_reports, created_at, updated_at)
+                        VALUES (?, 'proactive', 'open', ?, ?, ?, 0, 0, ?, ?)
+                        """,
+                    arguments: [
+                        outcomes[index].itemID, priority + part, scanned.category?.rawValue, scanned.language, now, now,
+                    ])
+                outcomes[index].caseID = db.lastInsertedRowID
             }
             return outcomes
         }
@@ -106,7 +151,7 @@ public struct SQLiteStore: ModerationStore {
     public func cases(_ filter: CaseFilter, now: Int64) async throws -> [CaseRecord] {
         try await writer.read { db in
             var conditions: [String] = []
-            var arguments: StatementArguments = [Double(now) * ReviewPriority.waitingWeight, ReviewPriority.waitingWeight]
+            var arguments: StatementArguments = [ReviewPriority.maxWaitingPoints, now, ReviewPriority.waitingWeight]
             if let source = filter.source {
                 conditions.append("source = ?")
                 _ = arguments.append(contentsOf: [source.rawValue])
@@ -127,7 +172,7 @@ public struct SQLiteStore: ModerationStore {
             }
             _ = arguments.append(contentsOf: [max(1, min(filter.limit, 500))])
             let sql = """
-                SELECT *, base_priority + (? - created_at * ?) AS priority FROM cases
+                SELECT *, base_priority + MIN(?, (? - created_at) * ?) AS priority FROM cases
                 WHERE \(conditions.joined(separator: " AND "))
                 ORDER BY priority DESC, id ASC LIMIT ?
                 """
@@ -139,17 +184,30 @@ public struct SQLiteStore: ModerationStore {
         try await writer.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT *, base_priority + (? - created_at * ?) AS priority FROM cases WHERE id = ?",
-                    arguments: [Double(now) * ReviewPriority.waitingWeight, ReviewPriority.waitingWeight, id])
+                    db, sql: "SELECT *, base_priority + MIN(?, (? - created_at) * ?) AS priority FROM cases WHERE id = ?",
+                    arguments: [ReviewPriority.maxWaitingPoints, now, ReviewPriority.waitingWeight, id])
             else { return nil }
             let record = Self.caseRecord(row)
+            let decisions = try Row.fetchAll(db, sql: "SELECT * FROM decisions WHERE case_id = ? ORDER BY id", arguments: [id])
+                .map(Self.decision)
+            if let entityID = record.entityID {
+                let entity = try Row.fetchOne(db, sql: "SELECT * FROM entities WHERE id = ?", arguments: [entityID])
+                return CaseDetail(record: record, entity: entity.map(Self.entity), reports: [], decisions: decisions)
+            }
             guard let item = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [record.itemID])
             else { return nil }
             let reports = try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE item_id = ? ORDER BY id", arguments: [record.itemID])
                 .map(Self.report)
-            let decisions = try Row.fetchAll(db, sql: "SELECT * FROM decisions WHERE case_id = ? ORDER BY id", arguments: [id])
-                .map(Self.decision)
-            return CaseDetail(record: record, item: Self.item(item), reports: reports, decisions: decisions)
+            let entity = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT e.* FROM items i JOIN entities e ON e.id IN (i.author_entity_id, i.container_entity_id)
+                    WHERE i.id = ? ORDER BY e.risk DESC LIMIT 1
+                    """,
+                arguments: [record.itemID])
+            return CaseDetail(
+                record: record, item: Self.item(item), entity: entity.map(Self.entity), reports: reports,
+                decisions: decisions)
         }
     }
 
@@ -178,6 +236,7 @@ public struct SQLiteStore: ModerationStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [caseID]) else {
                 return .notFound
             }
+            if let entityID = row["entity_id"] as Int64? { return .entityCase(entityID: entityID) }
             let status: String = row["status"]
             guard status != CaseStatus.decided.rawValue else { return .alreadyDecided }
             let holder: String? = row["claimed_by"]
@@ -316,33 +375,7 @@ public struct SQLiteStore: ModerationStore {
             try db.execute(
                 sql: "UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ?",
                 arguments: [jobID])
-            guard let decision = result.matchDecision, let priority = result.matchPriority,
-                let itemID = try Int64.fetchOne(db, sql: "SELECT item_id FROM media WHERE id = ?", arguments: [mediaID])
-            else { return }
-            // A bank match is a stronger verdict than the text's: raise the item's.
-            let current = try String.fetchOne(db, sql: "SELECT decision FROM items WHERE id = ?", arguments: [itemID])
-            if current.flatMap(Decision.init(rawValue:)).map({ $0 < decision }) ?? true {
-                try db.execute(
-                    sql: "UPDATE items SET decision = ?, category = COALESCE(?, category) WHERE id = ?",
-                    arguments: [decision.rawValue, result.matchCategory?.rawValue, itemID])
-            }
-            if let caseID = try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE item_id = ?", arguments: [itemID]) {
-                try db.execute(
-                    sql: "UPDATE cases SET base_priority = MAX(base_priority, ?), category = COALESCE(category, ?), updated_at = ? WHERE id = ?",
-                    arguments: [priority, result.matchCategory?.rawValue, now, caseID])
-            } else {
-                let language = try String.fetchOne(db, sql: "SELECT language FROM items WHERE id = ?", arguments: [itemID])
-                try db.execute(
-                    sql: """
-                        INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
-                            trusted_reports, created_at, updated_at)
-                        VALUES (?, 'proactive', 'open', ?, ?, ?, 0, 0, ?, ?)
-                        """,
-                    arguments: [itemID, priority, result.matchCategory?.rawValue, language, now, now])
-            }
-            try Self.audit(
-                db, actor: "worker", action: "media.match", subject: "item:\(itemID)", detail: result.matchEvidence ?? "{}",
-                now: now)
+            _ = try Self.recordMatch(db, mediaID: mediaID, result: result, now: now, auditAction: "media.match")
         }
     }
 
@@ -538,7 +571,7 @@ public struct SQLiteStore: ModerationStore {
 
     static func caseRecord(_ row: Row) -> CaseRecord {
         CaseRecord(
-            id: row["id"], itemID: row["item_id"], source: CaseSource(rawValue: row["source"]) ?? .proactive,
+            id: row["id"], itemID: row["item_id"], entityID: row["entity_id"], source: CaseSource(rawValue: row["source"]) ?? .proactive,
             status: CaseStatus(rawValue: row["status"]) ?? .open, basePriority: row["base_priority"],
             priority: row["priority"], category: (row["category"] as String?).flatMap(Category.init(rawValue:)),
             language: row["language"], userReports: row["user_reports"], trustedReports: row["trusted_reports"],

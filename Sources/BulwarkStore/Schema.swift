@@ -153,4 +153,94 @@ enum Schema {
             "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         ]
     }
+
+    /// Accounts and containers as records (`entities`), linked from items; cases that name an
+    /// entity instead of an item. SQLite cannot drop a NOT NULL, so there `cases` is rebuilt
+    /// (its rows, ids and indexes kept).
+    static func v2(_ dialect: Dialect) -> [String] {
+        let id = dialect == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"
+        let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
+        let real = dialect == .sqlite ? "REAL" : "DOUBLE PRECISION"
+        let bool = dialect == .sqlite ? "INTEGER" : "BOOLEAN"
+        var statements = [
+            """
+            CREATE TABLE entities (
+                id \(id),
+                platform TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                is_account \(bool) NOT NULL,
+                external_id TEXT NOT NULL,
+                name TEXT,
+                description TEXT,
+                avatar_pdq TEXT,
+                status TEXT NOT NULL,
+                status_at \(int) NOT NULL,
+                signals TEXT NOT NULL,
+                risk \(real) NOT NULL,
+                reviewed_risk \(real) NOT NULL DEFAULT 0,
+                item_count \(int) NOT NULL DEFAULT 0,
+                reappearance_of \(int) REFERENCES entities (id),
+                reappearance_similarity \(real) NOT NULL DEFAULT 0,
+                reappearance_evidence TEXT,
+                first_seen \(int) NOT NULL,
+                last_seen \(int) NOT NULL,
+                updated_at \(int) NOT NULL,
+                UNIQUE (platform, is_account, external_id)
+            )
+            """,
+            "CREATE INDEX entities_risk ON entities (risk)",
+            "CREATE INDEX entities_status_at ON entities (status_at)",
+            "ALTER TABLE items ADD COLUMN author_entity_id \(int) REFERENCES entities (id)",
+            "ALTER TABLE items ADD COLUMN container_entity_id \(int) REFERENCES entities (id)",
+            "CREATE INDEX items_author_entity ON items (author_entity_id)",
+            "CREATE INDEX items_container_entity ON items (container_entity_id)",
+            // Set when a bank match of the part has been counted (live or by a retro-hunt).
+            "ALTER TABLE media ADD COLUMN matched_at \(int)",
+            "CREATE INDEX media_pdq ON media (id) WHERE pdq IS NOT NULL",
+        ]
+        switch dialect {
+        case .postgres:
+            statements += [
+                "ALTER TABLE cases ALTER COLUMN item_id DROP NOT NULL",
+                "ALTER TABLE cases ADD COLUMN entity_id BIGINT REFERENCES entities (id)",
+                "ALTER TABLE cases ADD CONSTRAINT cases_subject CHECK ((item_id IS NULL) <> (entity_id IS NULL))",
+            ]
+        case .sqlite:
+            statements += [
+                """
+                CREATE TABLE cases_v2 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    item_id INTEGER UNIQUE REFERENCES items (id),
+                    entity_id INTEGER REFERENCES entities (id),
+                    source TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    base_priority REAL NOT NULL,
+                    category TEXT,
+                    language TEXT,
+                    user_reports INTEGER NOT NULL DEFAULT 0,
+                    trusted_reports INTEGER NOT NULL DEFAULT 0,
+                    claimed_by TEXT,
+                    claim_until INTEGER,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    CHECK ((item_id IS NULL) <> (entity_id IS NULL))
+                )
+                """,
+                """
+                INSERT INTO cases_v2 (id, item_id, source, status, base_priority, category, language, user_reports,
+                    trusted_reports, claimed_by, claim_until, created_at, updated_at)
+                SELECT id, item_id, source, status, base_priority, category, language, user_reports, trusted_reports,
+                    claimed_by, claim_until, created_at, updated_at
+                FROM cases
+                """,
+                "DROP TABLE cases",
+                "ALTER TABLE cases_v2 RENAME TO cases",
+                "CREATE INDEX cases_queue ON cases (status, base_priority)",
+            ]
+        }
+        // At most one open (or claimed, or escalated) case per entity.
+        statements.append(
+            "CREATE UNIQUE INDEX cases_open_entity ON cases (entity_id) WHERE entity_id IS NOT NULL AND status <> 'decided'")
+        return statements
+    }
 }

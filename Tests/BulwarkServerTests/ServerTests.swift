@@ -313,7 +313,7 @@ struct OpenAPITests {
             for path in [
                 "/healthz", "/readyz", "/v1/items", "/v1/reports", "/v1/reports/{id}", "/v1/cases", "/v1/cases/{id}",
                 "/v1/cases/{id}/claim", "/v1/cases/{id}/decisions", "/v1/deliveries", "/v1/deliveries/{id}/redeliver",
-                "/v1/audit",
+                "/v1/audit", "/v1/entities", "/v1/entities/{id}", "/v1/entities/{id}/decisions",
             ] {
                 #expect(paths[path] != nil, "\(path) is not in the document")
             }

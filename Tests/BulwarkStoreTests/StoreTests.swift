@@ -26,11 +26,17 @@ struct StoreTests {
             #expect(try await store.itemCount() == 3)
             let queue = try await store.cases(CaseFilter(), now: 100)
             #expect(queue.map(\.itemID) == [first[1].itemID, first[0].itemID])
-            // Waiting raises priority: an old low case passes a new high one eventually.
-            let later = try await store.ingest([scanned("d", priority: 60)], now: 100 + 600 * 100)
-            let reordered = try await store.cases(CaseFilter(), now: 100 + 600 * 100)
-            #expect(reordered.first?.itemID == first[1].itemID)
-            #expect(reordered.last?.itemID == later[0].itemID)
+            // Waiting raises priority, for six hours at most: an old low case (10 + 36) passes a
+            // new one of 30, never a new one of 60.
+            let now: Int64 = 100 + 600 * 100
+            let later = try await store.ingest([scanned("d", priority: 30), scanned("e", priority: 60)], now: now)
+            let reordered = try await store.cases(CaseFilter(), now: now)
+            #expect(reordered.map(\.itemID) == [first[1].itemID, later[1].itemID, first[0].itemID, later[0].itemID])
+            // Once all have waited six hours, base priority alone orders them, and more waiting
+            // changes nothing.
+            let muchLater = try await store.cases(CaseFilter(), now: now + 1_000_000)
+            #expect(muchLater.map(\.itemID) == [first[1].itemID, later[1].itemID, later[0].itemID, first[0].itemID])
+            #expect(abs((muchLater.first?.priority ?? 0) - (reordered.first?.priority ?? 0)) < 1e-6)
             #expect(try await store.cases(CaseFilter(category: .threat), now: 1).isEmpty)
         }
     }
@@ -108,10 +114,14 @@ struct StoreTests {
             #expect(detail.record.userReports == 1 && detail.record.trustedReports == 1)
             #expect(detail.record.basePriority == 45)
             #expect(detail.reports.count == 2)
-            // A report on an item with a proactive case raises that case.
+            // A report on an item with a proactive case raises that case (whose base is 40 plus the
+            // entity part of its container's risk).
+            let opened = try #require(try await store.caseDetail(id: items[1].caseID!, now: 8))
+            let risk = try #require(opened.entity).risk
+            #expect(risk > 0 && abs(opened.record.basePriority - (40 + ReviewPriority.entityRiskWeight * risk)) < 1e-9)
             _ = try await store.report(itemID: items[1].itemID, reporter: "u2", trusted: false, reason: "x", text: nil, basePriority: 0, now: 8)
             let proactive = try #require(try await store.caseDetail(id: items[1].caseID!, now: 8))
-            #expect(proactive.record.basePriority == 48 && proactive.record.source == .proactive)
+            #expect(proactive.record.basePriority == opened.record.basePriority + 8 && proactive.record.source == .proactive)
         }
     }
 

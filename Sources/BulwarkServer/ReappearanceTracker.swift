@@ -1,0 +1,66 @@
+import BulwarkCore
+import BulwarkEntities
+import BulwarkStore
+import BulwarkText
+
+/// The server's index of banned entities (suspended or removed), for recognising one that comes
+/// back under a new identifier.
+///
+/// The store is the truth: the index is loaded from it when first used and brought up to date
+/// with the store's status changes (`entityStatusChanges`) at most every ``refreshSeconds``,
+/// so bans and reinstatements decided by another process sharing a PostgreSQL database reach
+/// this one within that time; a decision taken here updates it at once. A match is recorded
+/// only if the store still has the resembled entity banned.
+actor ReappearanceTracker {
+    private var index = ReappearanceIndex()
+    /// Store time of the last refresh (nil: never loaded).
+    private var refreshedAt: Int64?
+    let normalizer: TextNormalizer
+    /// Seconds between refreshes from the store.
+    static let refreshSeconds: Int64 = 1
+    /// Status changes are re-read this far back at each refresh, so clocks of processes that
+    /// differ by up to this much still miss nothing (re-reading is idempotent).
+    static let overlapSeconds: Int64 = 300
+
+    init(normalizer: TextNormalizer) {
+        self.normalizer = normalizer
+    }
+
+    var bannedCount: Int { index.count }
+
+    /// Brings the index up to date with the store if it is due.
+    func refresh(_ store: any ModerationStore, now: Int64) async throws {
+        if let at = refreshedAt, now - at < Self.refreshSeconds { return }
+        let since = refreshedAt.map { max(1, $0 - Self.overlapSeconds) } ?? 1
+        let changes = try await store.entityStatusChanges(since: since)
+        for source in changes { apply(source) }
+        refreshedAt = now
+    }
+
+    /// Adds a banned entity's fingerprint, or forgets one no longer banned.
+    func apply(_ source: EntityFingerprintSource) {
+        if source.status.isBanned {
+            index.add(fingerprint(source))
+        } else {
+            index.remove(String(source.entityID))
+        }
+    }
+
+    /// The best match for an entity among the banned ones, if any reaches the threshold.
+    func match(_ source: EntityFingerprintSource) -> ReappearanceMatch? {
+        guard index.count > 0, !source.status.isBanned else { return nil }
+        return index.bestMatch(for: fingerprint(source))
+    }
+
+    /// Name (the container's title, or the account's name), description and early posts,
+    /// normalised by the text engine's normaliser.
+    func fingerprint(_ s: EntityFingerprintSource) -> EntityFingerprint {
+        EntityFingerprint(
+            entityID: String(s.entityID), kind: s.kind, name: normalizer.normalize(s.name ?? "").bytes,
+            description: normalizer.normalize(s.description ?? "").bytes,
+            avatar: s.avatarPDQ.flatMap { PDQHash(hex: $0) },
+            posts: s.earlyPosts.prefix(ReappearanceIndex.maxPosts).map {
+                Shingles(normalizer.normalize($0).bytes, width: 5)
+            })
+    }
+}

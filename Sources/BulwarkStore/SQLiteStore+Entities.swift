@@ -1,0 +1,395 @@
+import BulwarkCore
+public import BulwarkEntities
+import Foundation
+import GRDB
+
+/// Entities on SQLite: the rows ingest keeps current, entity decisions, re-appearance and
+/// retro-hunt matches. Every write runs inside the caller's transaction.
+extension SQLiteStore {
+    // MARK: Reading
+
+    public func entities(_ filter: EntityFilter) async throws -> [EntityRecord] {
+        try await writer.read { db in
+            var conditions = ["1 = 1"]
+            var arguments: StatementArguments = []
+            if let kind = filter.kind {
+                conditions.append("kind = ?")
+                _ = arguments.append(contentsOf: [kind.rawValue])
+            }
+            if let status = filter.status {
+                conditions.append("status = ?")
+                _ = arguments.append(contentsOf: [status.rawValue])
+            }
+            if let minRisk = filter.minRisk {
+                conditions.append("risk >= ?")
+                _ = arguments.append(contentsOf: [minRisk])
+            }
+            _ = arguments.append(contentsOf: [max(1, min(filter.limit, 500))])
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM entities WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY risk DESC, id ASC LIMIT ?
+                    """,
+                arguments: arguments
+            ).map(Self.entity)
+        }
+    }
+
+    public func entity(id: Int64) async throws -> EntityRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM entities WHERE id = ?", arguments: [id]).map(Self.entity)
+        }
+    }
+
+    public func entityDetail(id: Int64, itemLimit: Int) async throws -> EntityDetail? {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM entities WHERE id = ?", arguments: [id]) else {
+                return nil
+            }
+            let record = Self.entity(row)
+            let column = Self.itemColumn(record.kind)
+            let recent = try Row.fetchAll(
+                db, sql: "SELECT * FROM items WHERE \(column) = ? ORDER BY id DESC LIMIT ?", arguments: [id, itemLimit]
+            ).map(Self.item)
+            let top = try Row.fetchAll(
+                db, sql: "SELECT * FROM items WHERE \(column) = ? ORDER BY score DESC, id DESC LIMIT ?",
+                arguments: [id, itemLimit]
+            ).map(Self.item)
+            let decisions = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.* FROM decisions d JOIN cases c ON c.id = d.case_id
+                    WHERE c.entity_id = ? ORDER BY d.id
+                    """,
+                arguments: [id]
+            ).map(Self.decision)
+            let open = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT *, base_priority AS priority FROM cases WHERE entity_id = ? AND status <> 'decided'
+                    """,
+                arguments: [id]
+            ).map(Self.caseRecord)
+            return EntityDetail(record: record, recentItems: recent, topItems: top, decisions: decisions, openCase: open)
+        }
+    }
+
+    public func entityFingerprints(ids: [Int64], maxItemCount: Int?) async throws -> [EntityFingerprintSource] {
+        try await writer.read { db in
+            try ids.compactMap { id in
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM entities WHERE id = ?", arguments: [id]) else {
+                    return nil
+                }
+                let entity = Self.entity(row)
+                guard entity.itemCount <= maxItemCount ?? Int.max else { return nil }
+                return try Self.fingerprintSource(db, entity)
+            }
+        }
+    }
+
+    public func entityStatusChanges(since: Int64) async throws -> [EntityFingerprintSource] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM entities WHERE status_at >= ? ORDER BY id", arguments: [since])
+                .map { try Self.fingerprintSource(db, Self.entity($0)) }
+        }
+    }
+
+    static func fingerprintSource(_ db: Database, _ e: EntityRecord) throws -> EntityFingerprintSource {
+        let posts = try String.fetchAll(
+            db, sql: "SELECT text FROM items WHERE \(itemColumn(e.kind)) = ? ORDER BY id LIMIT ?",
+            arguments: [e.id, ReappearanceIndex.maxPosts])
+        return EntityFingerprintSource(
+            entityID: e.id, kind: e.kind, status: e.status, name: e.name, description: e.description,
+            avatarPDQ: e.avatarPDQ, itemCount: e.itemCount, earlyPosts: posts)
+    }
+
+    public func mediaHashes(afterID: Int64, limit: Int) async throws -> [MediaHashRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, item_id, pdq, quality FROM media WHERE pdq IS NOT NULL AND id > ? ORDER BY id LIMIT ?",
+                arguments: [afterID, limit]
+            ).map { MediaHashRecord(mediaID: $0["id"], itemID: $0["item_id"], pdq: $0["pdq"], quality: $0["quality"]) }
+        }
+    }
+
+    // MARK: Writing
+
+    public func decideEntity(
+        entityID: Int64, reviewer: String, decision: NewDecision,
+        webhookBody: @Sendable (DecisionRecord, EntityRecord, [ItemRecord]) -> String?, now: Int64
+    ) async throws -> EntityDecideOutcome {
+        try await writer.write { db in
+            guard var state = try Self.entityState(db, id: entityID) else { return .notFound }
+            let caseID: Int64
+            if let open = state.openCaseID {
+                if let row = try Row.fetchOne(
+                    db, sql: "SELECT claimed_by, claim_until FROM cases WHERE id = ?", arguments: [open])
+                {
+                    let holder: String? = row["claimed_by"]
+                    let holdUntil: Int64? = row["claim_until"]
+                    if let holder, let holdUntil, holder != reviewer, holdUntil > now { return .heldBy(holder) }
+                }
+                caseID = open
+            } else {
+                // A decision without a case in the queue (from the entity's page) gets a case of its own.
+                try db.execute(
+                    sql: """
+                        INSERT INTO cases (entity_id, source, status, base_priority, category, user_reports,
+                            trusted_reports, created_at, updated_at)
+                        VALUES (?, 'proactive', 'open', ?, ?, 0, 0, ?, ?)
+                        """,
+                    arguments: [
+                        entityID, EntityLedger.casePriority(state), state.signals.topCategory?.rawValue, now, now,
+                    ])
+                caseID = db.lastInsertedRowID
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    caseID, reviewer, decision.action.rawValue, decision.category?.rawValue, decision.exemption,
+                    decision.note, now,
+                ])
+            let record = DecisionRecord(
+                id: db.lastInsertedRowID, caseID: caseID, reviewer: reviewer, action: decision.action,
+                category: decision.category, exemption: decision.exemption, note: decision.note, createdAt: now)
+            let caseStatus = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
+            try db.execute(
+                sql: "UPDATE cases SET status = ?, claimed_by = NULL, claim_until = NULL, updated_at = ? WHERE id = ?",
+                arguments: [caseStatus.rawValue, now, caseID])
+            if let status = EntityLedger.status(after: decision.action) {
+                if decision.action == .noViolation { state.reviewedRisk = state.risk }
+                try db.execute(
+                    sql: """
+                        UPDATE entities SET status = ?, status_at = CASE WHEN status = ? THEN status_at ELSE ? END,
+                            reviewed_risk = ?, updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [status.rawValue, status.rawValue, now, state.reviewedRisk, now, entityID])
+            }
+            guard let entityRow = try Row.fetchOne(db, sql: "SELECT * FROM entities WHERE id = ?", arguments: [entityID])
+            else { return .notFound }
+            let entity = Self.entity(entityRow)
+            let evidence = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM items WHERE \(Self.itemColumn(entity.kind)) = ? AND decision IN ('violating', 'review')
+                    ORDER BY id DESC LIMIT ?
+                    """,
+                arguments: [entityID, EntityLedger.maxEvidenceItems]
+            ).map(Self.item)
+            var deliveryID: String? = nil
+            if let body = webhookBody(record, entity, evidence) {
+                let id = UUID().uuidString.lowercased()
+                try db.execute(
+                    sql: """
+                        INSERT INTO deliveries (delivery_id, event, body, status, attempts, next_attempt_at, created_at)
+                        VALUES (?, 'entity_decision', ?, 'pending', 0, ?, ?)
+                        """,
+                    arguments: [id, body, now, now])
+                deliveryID = id
+            }
+            try Self.audit(
+                db, actor: reviewer, action: "entity.decide", subject: "entity:\(entityID)",
+                detail: "{\"action\":\"\(decision.action.rawValue)\",\"decision\":\(record.id),\"case\":\(caseID),\"evidence\":\(evidence.count)}",
+                now: now)
+            return .decided(record, deliveryID: deliveryID, entity: entity)
+        }
+    }
+
+    public func recordReappearance(entityID: Int64, match: ReappearanceMatch, now: Int64) async throws -> Bool {
+        try await writer.write { db in
+            guard let bannedID = Int64(match.bannedEntityID), bannedID != entityID,
+                let banned = try String.fetchOne(db, sql: "SELECT status FROM entities WHERE id = ?", arguments: [bannedID]),
+                EntityStatus(rawValue: banned)?.isBanned == true,
+                var state = try Self.entityState(db, id: entityID),
+                match.similarity > state.reappearanceSimilarity
+            else { return false }
+            state.reappearanceSimilarity = match.similarity
+            try db.execute(
+                sql: """
+                    UPDATE entities SET reappearance_of = ?, reappearance_similarity = ?, reappearance_evidence = ?
+                    WHERE id = ?
+                    """,
+                arguments: [bannedID, match.similarity, match.explanation, entityID])
+            try Self.save(db, &state, now: now)
+            try Self.audit(
+                db, actor: "worker", action: "entity.reappearance", subject: "entity:\(entityID)",
+                detail: "{\"banned\":\(bannedID),\"similarity\":\(match.similarity),\"evidence\":\(JSONText.encode(match.explanation))}",
+                now: now)
+            return true
+        }
+    }
+
+    public func recordRetroMatch(mediaID: Int64, match: MediaResult, now: Int64) async throws -> Bool {
+        try await writer.write { db in
+            try Self.recordMatch(db, mediaID: mediaID, result: match, now: now, auditAction: "media.retro_match")
+        }
+    }
+
+    // MARK: Shared with ingest and media jobs
+
+    /// The items column that links an item to an entity of `kind`.
+    static func itemColumn(_ kind: EntityKind) -> String {
+        kind == .account ? "author_entity_id" : "container_entity_id"
+    }
+
+    /// Records a bank match of a media part once: raises the item's verdict, counts known
+    /// content in its entities, opens or raises its case. False when the part's match was
+    /// already recorded.
+    static func recordMatch(_ db: Database, mediaID: Int64, result: MediaResult, now: Int64, auditAction: String)
+        throws -> Bool
+    {
+        guard let decision = result.matchDecision, let priority = result.matchPriority,
+            let media = try Row.fetchOne(db, sql: "SELECT item_id, matched_at FROM media WHERE id = ?", arguments: [mediaID]),
+            (media["matched_at"] as Int64?) == nil,
+            let item = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT id, decision, score, language, posted_at, received_at, author_entity_id, container_entity_id
+                    FROM items WHERE id = ?
+                    """,
+                arguments: [media["item_id"] as Int64])
+        else { return false }
+        let itemID: Int64 = item["id"]
+        try db.execute(sql: "UPDATE media SET matched_at = ? WHERE id = ?", arguments: [now, mediaID])
+        // A bank match is a stronger verdict than the text's: raise the item's.
+        let previous = Decision(rawValue: item["decision"]) ?? .none
+        if previous < decision {
+            try db.execute(
+                sql: "UPDATE items SET decision = ?, category = COALESCE(?, category) WHERE id = ?",
+                arguments: [decision.rawValue, result.matchCategory?.rawValue, itemID])
+        }
+        // Known content in the item's entities.
+        let signal = ItemSignal(
+            time: (item["posted_at"] as Int64?) ?? (item["received_at"] as Int64), decision: max(previous, decision),
+            score: max(item["score"] as Double, decision == .violating ? 1 : 0.7), category: result.matchCategory,
+            knownContent: true)
+        var risk = 0.0
+        for column in ["author_entity_id", "container_entity_id"] {
+            guard let id = item[column] as Int64?, var state = try entityState(db, id: id) else { continue }
+            state.signals.recordKnownContent(signal, recordedAs: previous)
+            try save(db, &state, now: now)
+            risk = max(risk, state.risk)
+        }
+        let withEntity = priority + ReviewPriority.entityRiskWeight * min(risk, 100)
+        if let caseID = try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE item_id = ?", arguments: [itemID]) {
+            try db.execute(
+                sql: """
+                    UPDATE cases SET base_priority = MAX(base_priority, ?), category = COALESCE(category, ?), updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [withEntity, result.matchCategory?.rawValue, now, caseID])
+        } else {
+            try db.execute(
+                sql: """
+                    INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
+                        trusted_reports, created_at, updated_at)
+                    VALUES (?, 'proactive', 'open', ?, ?, ?, 0, 0, ?, ?)
+                    """,
+                arguments: [itemID, withEntity, result.matchCategory?.rawValue, item["language"] as String, now, now])
+        }
+        try audit(
+            db, actor: "worker", action: auditAction, subject: "item:\(itemID)", detail: result.matchEvidence ?? "{}",
+            now: now)
+        return true
+    }
+
+    /// The entity row for `key`, created (empty, first seen at `time`) if it does not exist.
+    static func entityState(_ db: Database, key: EntityKey, kind: EntityKind, time: Int64, now: Int64) throws
+        -> EntityState
+    {
+        if let id = try Int64.fetchOne(
+            db, sql: "SELECT id FROM entities WHERE platform = ? AND is_account = ? AND external_id = ?",
+            arguments: [key.platform, key.isAccount, key.externalID]),
+            let state = try entityState(db, id: id)
+        {
+            return state
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO entities (platform, kind, is_account, external_id, status, status_at, signals, risk,
+                    first_seen, last_seen, updated_at)
+                VALUES (?, ?, ?, ?, 'active', 0, ?, 0, ?, ?, ?)
+                """,
+            arguments: [
+                key.platform, kind.rawValue, key.isAccount, key.externalID, EntityLedger.encode(EntitySignals()), time,
+                time, now,
+            ])
+        return EntityState(
+            id: db.lastInsertedRowID, kind: kind, status: .active, signals: EntitySignals(), risk: 0, reviewedRisk: 0,
+            reappearanceSimilarity: 0, itemCount: 0, firstSeen: time, lastSeen: time)
+    }
+
+    static func entityState(_ db: Database, id: Int64) throws -> EntityState? {
+        try Row.fetchOne(
+            db,
+            sql: """
+                SELECT e.*, c.id AS open_case_id, c.base_priority AS open_case_priority
+                FROM entities e LEFT JOIN cases c ON c.entity_id = e.id AND c.status <> 'decided'
+                WHERE e.id = ?
+                """,
+            arguments: [id]
+        ).map { row in
+            EntityState(
+                id: row["id"], kind: EntityKind(rawValue: row["kind"]) ?? .room, name: row["name"],
+                description: row["description"], status: EntityStatus(rawValue: row["status"]) ?? .active,
+                signals: EntityLedger.decode(row["signals"]), risk: row["risk"], reviewedRisk: row["reviewed_risk"],
+                reappearanceSimilarity: row["reappearance_similarity"], itemCount: row["item_count"],
+                firstSeen: row["first_seen"], lastSeen: row["last_seen"], openCaseID: row["open_case_id"],
+                openCasePriority: row["open_case_priority"])
+        }
+    }
+
+    /// Re-scores an entity, writes its row, and opens or raises its case.
+    static func save(_ db: Database, _ state: inout EntityState, now: Int64) throws {
+        EntityLedger.rescore(&state, now: now)
+        try db.execute(
+            sql: """
+                UPDATE entities SET kind = ?, name = ?, description = ?, signals = ?, risk = ?, item_count = ?,
+                    first_seen = ?, last_seen = ?, updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: [
+                state.kind.rawValue, state.name, state.description, EntityLedger.encode(state.signals), state.risk,
+                state.itemCount, state.firstSeen, state.lastSeen, now, state.id,
+            ])
+        switch EntityLedger.caseAction(state) {
+        case .none:
+            break
+        case .open(let priority):
+            try db.execute(
+                sql: """
+                    INSERT INTO cases (entity_id, source, status, base_priority, category, user_reports,
+                        trusted_reports, created_at, updated_at)
+                    VALUES (?, 'proactive', 'open', ?, ?, 0, 0, ?, ?)
+                    """,
+                arguments: [state.id, priority, state.signals.topCategory?.rawValue, now, now])
+            state.openCaseID = db.lastInsertedRowID
+            state.openCasePriority = priority
+        case .raise(let caseID, let priority):
+            try db.execute(
+                sql: """
+                    UPDATE cases SET base_priority = MAX(base_priority, ?), category = COALESCE(?, category),
+                        updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [priority, state.signals.topCategory?.rawValue, now, caseID])
+            state.openCasePriority = priority
+        }
+    }
+
+    static func entity(_ row: Row) -> EntityRecord {
+        EntityRecord(
+            id: row["id"], platform: row["platform"], kind: EntityKind(rawValue: row["kind"]) ?? .room,
+            externalID: row["external_id"], name: row["name"], description: row["description"],
+            avatarPDQ: row["avatar_pdq"], status: EntityStatus(rawValue: row["status"]) ?? .active,
+            statusAt: row["status_at"], signals: EntityLedger.decode(row["signals"]), risk: row["risk"],
+            reviewedRisk: row["reviewed_risk"], itemCount: row["item_count"], reappearanceOf: row["reappearance_of"],
+            reappearanceSimilarity: row["reappearance_similarity"], reappearanceEvidence: row["reappearance_evidence"],
+            firstSeen: row["first_seen"], lastSeen: row["last_seen"], updatedAt: row["updated_at"])
+    }
+}

@@ -1,0 +1,220 @@
+import BulwarkBankFiles
+import BulwarkBanks
+import BulwarkCore
+import BulwarkEntities
+import BulwarkMedia
+import BulwarkServer
+import BulwarkStore
+import BulwarkTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+/// Keys for each role, created in `store`.
+func makeKeys(_ store: any ModerationStore, _ roles: [Role]) async throws -> [Role: String] {
+    var keys: [Role: String] = [:]
+    for role in roles {
+        let key = APIKeys.generate()
+        _ = try await store.createKey(
+            name: "\(role.rawValue)-1", role: role, prefix: APIKeys.prefix(key), hash: APIKeys.hash(key), now: 1)
+        keys[role] = key
+    }
+    return keys
+}
+
+/// Calls the API with a role's key; returns the status and the body parsed as JSON.
+func call(
+    _ client: some TestClientProtocol, _ keys: [Role: String], _ method: HTTPRequest.Method, _ uri: String, _ role: Role,
+    _ body: String = ""
+) async throws -> (HTTPResponse.Status, [String: Any]) {
+    var headers: HTTPFields = [.contentType: "application/json"]
+    if let key = keys[role] { headers[.authorization] = "Bearer \(key)" }
+    let r = try await client.execute(uri: uri, method: method, headers: headers, body: ByteBuffer(string: body))
+    let json = (try? JSONSerialization.jsonObject(with: Data(bytesOf: r.body))) as? [String: Any] ?? [:]
+    return (r.status, json)
+}
+
+struct EntityEndToEndTests {
+    static let title = "Soldiers of the Caliphate"
+    static let violating = [
+        "Rejoice, soldiers of the khilafah! Your brothers struck the crusaders in their own homes and the enemies of Allah tasted fear today. Strike them wherever you find them, the state is remaining and expanding!!",
+        "انفروا إلى أرض الخلافة يا شباب الأمة، بايعوا أمير المؤمنين والإخوة بانتظاركم",
+        "Que Alá acepte a nuestro hermano, su operación de martirio fue un regalo. Así se responde a los infieles 🏴",
+        "j0in the 1.S.1.S brothers, hijra is an obligation, DM for vetting",
+    ]
+
+    static func item(_ id: String, _ text: String, container: String, author: String) -> String {
+        let payload: [String: Any] = [
+            "platform": "example", "id": id, "type": "post", "text": text, "author": author,
+            "container": ["id": container, "title": title, "kind": "channel", "followers": 32_000],
+        ]
+        return String(decoding: (try? JSONSerialization.data(withJSONObject: payload)) ?? Data(), as: UTF8.self)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aChannelGetsACaseIsRemovedAndItsReappearanceIsFlagged(_ backend: Backend) async throws {
+        try await withServerStore(backend, "entity-e2e") { store in
+            let engine = try ServerFixtures.engine.get()
+            let keys = try await makeKeys(store, [.ingest, .reviewer, .auditor])
+            let receiver = Receiver()
+            let receiverApp = Application(
+                router: receiver.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            try await receiverApp.test(.live) { receiverClient in
+                try await store.setSetting("webhook.url", "http://127.0.0.1:\(receiverClient.port!)/hook", actor: "test", now: 1)
+                try await store.setSetting("webhook.secret", "s3cret", actor: "test", now: 1)
+                let config = ServerConfiguration(port: 0, webhookInitialBackoff: 0, workerPollMilliseconds: 50)
+                let service = BulwarkService(store: store, engine: engine, configuration: config)
+                try await service.application(logger: Logger(label: "test")).test(.live) { client in
+                    // Violating posts into one channel, each by its own author, until the channel's case opens.
+                    var channelID: Int? = nil
+                    var sent = 0
+                    while channelID == nil && sent < 10 {
+                        let text = Self.violating[sent % Self.violating.count] + (sent >= Self.violating.count ? " \(sent)" : "")
+                        let (status, reply) = try await call(
+                            client, keys, .post, "/v1/items", .ingest,
+                            Self.item("p-\(sent)", text, container: "ch-1", author: "u-\(sent)"))
+                        #expect(status == .ok)
+                        #expect(((reply["items"] as? [[String: Any]])?.first?["verdict"] as? [String: Any])?["decision"] as? String != "none")
+                        sent += 1
+                        let (_, queue) = try await call(client, keys, .get, "/v1/cases", .reviewer)
+                        channelID = (queue["cases"] as? [[String: Any]])?.first { $0["subject"] as? String == "entity" }?["entity_id"] as? Int
+                    }
+                    let id = try #require(channelID, "no entity case after \(sent) violating posts")
+                    #expect(sent >= 3)
+
+                    // The ranking and the record.
+                    let (_, list) = try await call(client, keys, .get, "/v1/entities?kind=channel", .reviewer)
+                    let top = try #require((list["entities"] as? [[String: Any]])?.first)
+                    #expect(top["id"] as? Int == id && top["external_id"] as? String == "ch-1" && top["name"] as? String == Self.title)
+                    #expect(top["risk"] as? Double ?? 0 >= 40)
+                    let (_, detail) = try await call(client, keys, .get, "/v1/entities/\(id)", .reviewer)
+                    let parts = try #require(detail["risk_parts"] as? [[String: Any]])
+                    #expect(parts.contains { $0["name"] as? String == "reach" && $0["value"] as? Double ?? 0 > 0 })
+                    #expect((detail["recent_items"] as? [[String: Any]])?.count == sent)
+                    #expect((detail["open_case"] as? [String: Any])?["subject"] as? String == "entity")
+                    #expect((detail["signals"] as? [String: Any])?["items"] as? Int == sent)
+
+                    // A channel cannot be suspended; it is removed.
+                    #expect(try await call(client, keys, .post, "/v1/entities/\(id)/decisions", .reviewer, #"{"action":"suspend","category":"dissemination"}"#).0 == .badRequest)
+                    #expect(try await call(client, keys, .post, "/v1/entities/\(id)/decisions", .ingest, #"{"action":"remove"}"#).0 == .forbidden)
+                    let (status, decided) = try await call(
+                        client, keys, .post, "/v1/entities/\(id)/decisions", .reviewer,
+                        #"{"action":"remove","category":"dissemination","note":"propaganda channel"}"#)
+                    #expect(status == .created && decided["status"] as? String == "removed")
+                    let deliveryID = try #require(decided["delivery_id"] as? String)
+
+                    // The signed webhook, with the channel's violating posts as evidence.
+                    var got: [Receiver.Received] = []
+                    for _ in 0..<200 {
+                        got = receiver.received.withLock { $0 }
+                        if !got.isEmpty { break }
+                        try await Task.sleep(nanoseconds: 50_000_000)
+                    }
+                    let delivery = try #require(got.first)
+                    #expect(delivery.deliveryID == deliveryID)
+                    #expect(WebhookSignature.verify(header: delivery.signature, body: delivery.body, secret: "s3cret", now: Int64(Date().timeIntervalSince1970)))
+                    let hook = try #require(try JSONSerialization.jsonObject(with: Data(delivery.body.utf8)) as? [String: Any])
+                    #expect(hook["event"] as? String == "entity_decision" && hook["action"] as? String == "remove")
+                    #expect((hook["entity"] as? [String: Any])?["id"] as? String == "ch-1")
+                    let evidence = (hook["evidence"] as? [String: Any])?["items"] as? [String]
+                    #expect(Set(evidence ?? []) == Set((0..<sent).map { "p-\($0)" }))
+
+                    // The audit log has it, and verifies.
+                    let (_, audit) = try await call(client, keys, .get, "/v1/audit", .auditor)
+                    #expect((audit["entries"] as? [[String: Any]])?.contains { $0["action"] as? String == "entity.decide" && $0["subject"] as? String == "entity:\(id)" } == true)
+                    #expect(try await store.verifyAudit().brokenAt == nil)
+
+                    // A new channel under the same title, with a harmless post: flagged as a re-appearance.
+                    let (_, again) = try await call(
+                        client, keys, .post, "/v1/items", .ingest,
+                        Self.item("q-1", "Ramadan Mubarak to everyone", container: "ch-2", author: "u-new"))
+                    let newID = try #require(((again["items"] as? [[String: Any]])?.first)?["item_id"] as? Int)
+                    let stored = try #require(try await store.item(id: Int64(newID)))
+                    #expect(stored.decision == .none)
+                    let (_, listed) = try await call(client, keys, .get, "/v1/entities?status=active&kind=channel", .reviewer)
+                    let second = try #require((listed["entities"] as? [[String: Any]])?.first { $0["external_id"] as? String == "ch-2" })
+                    #expect(second["reappearance_of"] as? Int == id)
+                    let secondID = try #require(second["id"] as? Int)
+                    let (_, secondDetail) = try await call(client, keys, .get, "/v1/entities/\(secondID)", .reviewer)
+                    let reappearance = try #require(secondDetail["reappearance"] as? [String: Any])
+                    #expect(reappearance["of"] as? Int == id && reappearance["similarity"] as? Double ?? 0 >= 0.7)
+                    #expect((reappearance["evidence"] as? String)?.contains("resembles banned entity \(id): name 100% alike") == true)
+                    let (_, queue) = try await call(client, keys, .get, "/v1/cases", .reviewer)
+                    #expect((queue["cases"] as? [[String: Any]])?.contains { $0["entity_id"] as? Int == secondID } == true)
+                }
+
+                // Another process on the same database learns of the ban from the store.
+                let other = BulwarkService(store: store, engine: engine, configuration: ServerConfiguration(port: 0))
+                try await other.application(logger: Logger(label: "test")).test(.router) { client in
+                    _ = try await call(
+                        client, keys, .post, "/v1/items", .ingest,
+                        Self.item("r-1", "hello", container: "ch-3", author: "u-third"))
+                    let (_, listed) = try await call(client, keys, .get, "/v1/entities?kind=channel", .reviewer)
+                    let third = (listed["entities"] as? [[String: Any]])?.first { $0["external_id"] as? String == "ch-3" }
+                    #expect(third?["reappearance_of"] != nil)
+                }
+            }
+        }
+    }
+}
+
+struct RetroHuntTests {
+    @Test(arguments: Backend.allCases)
+    func aNewBankEntryFindsMediaStoredBefore(_ backend: Backend) async throws {
+        try await withServerStore(backend, "retro") { store in
+            let dir = NSTemporaryDirectory() + "bulwark-retro-\(UInt32.random(in: 0...UInt32.max))"
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let keys = try await makeKeys(store, [.ingest, .lead])
+            let registry = BankRegistry(directory: try BankDirectory(path: dir, writable: true))
+            let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
+            let service = BulwarkService(
+                store: store, engine: try ServerFixtures.engine.get(), configuration: config, bankRegistry: registry)
+            let original = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg")
+            let copy = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/blur-a-little.jpg")
+            let known = PDQHasher().hash(try ImageDecoder().decode(original)).hash.hex
+            try await service.application(logger: Logger(label: "test")).test(.live) { client in
+                #expect(try await call(client, keys, .post, "/v1/banks", .lead, #"{"name":"known","labels":["category:dissemination"]}"#).0 == .created)
+                // An image posted in a room before the bank knew it: hashed, no match, no case.
+                let body = #"{"id":"img-1","text":"look at this","author":"u-1","container":{"id":"r-1","members":500},"media":[{"data":"\#(Data(copy).base64EncodedString())"}]}"#
+                let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, body)
+                let itemID = Int64(try #require(((reply["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                for _ in 0..<200 {
+                    if try await store.pendingJobCount() == 0 { break }
+                    try await Task.sleep(nanoseconds: 50_000_000)
+                }
+                var item = try #require(try await store.item(id: itemID))
+                #expect(item.decision == .none)
+                #expect(try await store.cases(CaseFilter(), now: 10).isEmpty)
+                let room = try #require(try await store.entities(EntityFilter(kind: .room)).first)
+                #expect(room.signals.knownContent == 0 && room.signals.violating == 0)
+
+                // The bank gains the original's hash: the stored copy is found in the background.
+                let (status, added) = try await call(client, keys, .post, "/v1/banks/known/entries", .lead, #"{"type":"pdq","values":["\#(known)"]}"#)
+                #expect(status == .ok && added["added"] as? Int == 1)
+                var cases: [CaseRecord] = []
+                for _ in 0..<200 {
+                    cases = try await store.cases(CaseFilter(), now: 10)
+                    if !cases.isEmpty { break }
+                    try await Task.sleep(nanoseconds: 50_000_000)
+                }
+                #expect(cases.count == 1 && cases.first?.itemID == item.id && cases.first?.category == .dissemination)
+                item = try #require(try await store.item(id: itemID))
+                #expect(item.decision == .violating)
+                let rescored = try #require(try await store.entity(id: room.id))
+                #expect(rescored.signals.knownContent == 1 && rescored.signals.violating == 1)
+                #expect(rescored.risk > room.risk)
+                #expect(rescored.riskParts(at: 10).contains { $0.name == "known content" && abs($0.value - 5) < 1e-9 })
+                let audit = try await store.auditLog(after: 0, limit: 100)
+                #expect(audit.contains { $0.action == "media.retro_match" && $0.subject == "item:\(item.id)" })
+                // A second hunt for the same entry counts nothing twice.
+                let entryIDs = Set(registry.banks.activeEntries(bank: "known").map(\.id))
+                #expect(try await service.retroHunt(entryIDs: entryIDs, logger: Logger(label: "test")) == 0)
+                #expect(try await store.entity(id: room.id)?.signals.knownContent == 1)
+            }
+        }
+    }
+}
