@@ -262,9 +262,9 @@ extension BulwarkService {
                     trustedReports: r.trustedReports, entityRisk: d.entity?.risk ?? 0, waitedSeconds: now - r.createdAt)
             } else {
                 ReviewPriority.parts(
-                    score: (d.entity?.risk ?? 0) / 100, category: r.category, reach: d.entity?.signals.reach ?? 0,
+                    score: d.entity?.signals.maxScore ?? 0, category: r.category, reach: d.entity?.signals.reach ?? 0,
                     userReports: r.userReports, trustedReports: r.trustedReports, entityRisk: d.entity?.risk ?? 0,
-                    waitedSeconds: now - r.createdAt)
+                    entityCase: true, waitedSeconds: now - r.createdAt)
             }
         for (i, part) in parts.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
