@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ingest load on loopback: starts `bulwark serve` (release build) on a fresh database, creates an
 # ingest key, and runs wrk with single-item POST /v1/items requests (short posts from the dev
-# set, 3% violating, each with a new id) for DURATION seconds with CONNECTIONS connections.
+# set, 3% violating, each with a new id, an author of 20,000 and a container of 5,000 with
+# followers) for DURATION seconds with CONNECTIONS connections.
 #   scripts/bench-api.sh [DATABASE (default: a temporary SQLite file)] [DURATION=30] [CONNECTIONS=64]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -221,7 +221,8 @@ public struct BulwarkService: Sendable {
             throw APIError(
                 .tooManyRequests, "rate_limited",
                 "more than \(configuration.rateLimitPerKey) requests per second for this key",
-                headers: [.retryAfter: "1"])
+                // The seconds until the bucket holds a token again.
+                headers: [.retryAfter: "\(max(1, Int((1 / configuration.rateLimitPerKey).rounded(.up))))"])
         }
         return record
     }

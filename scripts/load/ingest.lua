@@ -1,4 +1,4 @@
--- wrk script: single-item POST /v1/items with a fresh id each, texts from a corpus file of JSON
+-- wrk script: single-item POST /v1/items with a fresh id each, an author and a container, texts from a corpus file of JSON
 -- string literals (one per line; scripts/bench-api.sh writes it from `bulwark bench --write-corpus`).
 local key = os.getenv("BULWARK_KEY")
 local corpus = os.getenv("BULWARK_CORPUS")
@@ -19,7 +19,13 @@ end
 function request()
   counter = counter + 1
   local text = texts[(counter + tid * 7919) % #texts + 1]
-  local body = '{"platform":"load","id":"t' .. tid .. '-' .. counter .. '","text":' .. text .. '}'
+  -- Each item has an author (one of 20,000) and a container (one of 5,000, with followers), as
+  -- on a platform: the entity signals are updated in the same transaction.
+  local n = counter * 7 + tid * 104729
+  local author = n % 20000
+  local container = (n * 31) % 5000
+  local body = '{"platform":"load","id":"t' .. tid .. '-' .. counter .. '","text":' .. text ..
+    ',"author":"u' .. author .. '","container":{"id":"c' .. container .. '","followers":' .. (container * 13 % 90000) .. '}}'
   return wrk.format("POST", "/v1/items", {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"}, body)
 end
 
