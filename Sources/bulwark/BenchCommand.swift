@@ -16,11 +16,12 @@ struct BenchCommand: ParsableCommand {
             (decode excluded) and from file bytes (decode included); compare with \
             scripts/bench-pdq-reference.py on the same directory.
             """,
-        subcommands: [BenchIndexCommand.self]
+        subcommands: [BenchIndexCommand.self, BenchEntitiesCommand.self]
     )
 
-    @Option(help: "Items in the corpus.")
-    var items = 200_000
+    @OptionGroup var count: BenchItemsOption
+    /// Items in the corpus.
+    var items: Int { count.items ?? 200_000 }
 
     @Option(help: "Timed iterations over the corpus.")
     var iterations = 3
