@@ -161,6 +161,14 @@ enum OpenAPIDocument {
                   "status": {"type": "string", "enum": ["active", "restricted", "suspended", "removed"], "description": "The entity's status after an entity decision."}
                 }
               },
+              "BankEntries": {
+                "type": "object", "required": ["type", "values"],
+                "properties": {
+                  "type": {"type": "string", "description": "pdq, md5 or sha256"},
+                  "values": {"type": "array", "maxItems": 10000, "items": {"type": "string"}},
+                  "labels": {"type": "array", "items": {"type": "string"}}, "source": {"type": "string"}
+                }
+              },
               "Report": {
                 "type": "object",
                 "required": ["id", "status", "created_at"],
@@ -372,6 +380,100 @@ enum OpenAPIDocument {
                   "202": {"description": "Queued", "content": {"application/json": {"schema": {"type": "object"}}}},
                   "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/banks": {
+              "get": {
+                "summary": "The hash banks, with their settings and active entries by signal type. Roles: reviewer, lead, admin, auditor.",
+                "responses": {
+                  "200": {"description": "Banks", "content": {"application/json": {"schema": {"type": "object", "required": ["banks"], "properties": {"banks": {"type": "array", "items": {
+                    "type": "object", "required": ["name", "kind", "quarantined", "pdq_threshold", "labels", "description", "entries"],
+                    "properties": {
+                      "name": {"type": "string"}, "kind": {"type": "string", "enum": ["block", "allow"]}, "quarantined": {"type": "boolean"},
+                      "pdq_threshold": {"type": "integer"}, "labels": {"type": "array", "items": {"type": "string"}},
+                      "description": {"type": "string"}, "entries": {"type": "object", "additionalProperties": {"type": "integer"}}
+                    }}}}}}}},
+                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "post": {
+                "summary": "Create a bank (durable, audited). Roles: lead, admin.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["name"],
+                  "properties": {
+                    "name": {"type": "string"}, "kind": {"type": "string", "enum": ["block", "allow"]}, "quarantined": {"type": "boolean"},
+                    "pdq_threshold": {"type": "integer", "minimum": 0, "maximum": 128}, "labels": {"type": "array", "items": {"type": "string"}},
+                    "description": {"type": "string"}
+                  }}}}},
+                "responses": {
+                  "201": {"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "200": {"description": "Already there, unchanged", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/banks/{name}/entries": {
+              "post": {
+                "summary": "Add entries (up to 10,000 values of one signal type); new PDQ entries start a retro-hunt over stored media. Roles: lead, admin.",
+                "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BankEntries"}}}},
+                "responses": {
+                  "200": {"description": "Counts", "content": {"application/json": {"schema": {"type": "object", "required": ["added", "unchanged"], "properties": {"added": {"type": "integer"}, "unchanged": {"type": "integer"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "delete": {
+                "summary": "Remove entries. Roles: lead, admin.",
+                "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BankEntries"}}}},
+                "responses": {
+                  "200": {"description": "Count", "content": {"application/json": {"schema": {"type": "object", "required": ["removed"], "properties": {"removed": {"type": "integer"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/banks/{name}/import": {
+              "post": {
+                "summary": "Import a hash list (te, hma or hash-labels); bad lines are reported by number and skipped. Roles: lead, admin.",
+                "parameters": [
+                  {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+                  {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["te", "hma", "hash-labels"]}},
+                  {"name": "type", "in": "query", "schema": {"type": "string"}},
+                  {"name": "source", "in": "query", "schema": {"type": "string"}}
+                ],
+                "requestBody": {"required": true, "content": {"text/plain": {"schema": {"type": "string"}}}},
+                "responses": {
+                  "200": {"description": "Counts and the bad lines", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/banks/{name}/export": {
+              "get": {
+                "summary": "The bank's active entries as a hash list. Roles: lead, admin, auditor.",
+                "parameters": [
+                  {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+                  {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["te", "hma", "hash-labels"]}}
+                ],
+                "responses": {
+                  "200": {"description": "The list", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
                 }
               }
             },
