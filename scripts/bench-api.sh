@@ -4,6 +4,7 @@
 # set, 3% violating, each with a new id, an author of 20,000 and a container of 5,000 with
 # followers) for DURATION seconds with CONNECTIONS connections.
 #   scripts/bench-api.sh [DATABASE (default: a temporary SQLite file)] [DURATION=30] [CONNECTIONS=64]
+#   BULWARK_LOAD_PLAIN=1 scripts/bench-api.sh ...   (text only: no author, no container)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
@@ -27,6 +28,6 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 echo "database: $DB; $CONNECTIONS connections, 2 wrk threads, $DURATION s" >&2
-BULWARK_KEY=$KEY BULWARK_CORPUS="$WORK/texts.txt" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
+BULWARK_LOAD_PLAIN=${BULWARK_LOAD_PLAIN:-0} BULWARK_KEY=$KEY BULWARK_CORPUS="$WORK/texts.txt" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
     -s scripts/load/ingest.lua "http://127.0.0.1:$PORT"
 echo "peak RSS of the server: $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MiB"}')"

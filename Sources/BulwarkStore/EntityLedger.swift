@@ -151,13 +151,9 @@ enum EntityLedger {
         ReviewPriority.entityRiskWeight * min(max(author?.risk ?? 0, container?.risk ?? 0), 100)
     }
 
-    static func encode(_ signals: EntitySignals) -> String {
-        (try? String(decoding: JSONEncoder().encode(signals), as: UTF8.self)) ?? "{}"
-    }
+    static func encode(_ signals: EntitySignals) -> String { signals.jsonText }
 
-    static func decode(_ text: String) -> EntitySignals {
-        (try? JSONDecoder().decode(EntitySignals.self, from: Data(text.utf8))) ?? EntitySignals()
-    }
+    static func decode(_ text: String) -> EntitySignals { EntitySignals(jsonText: text) ?? EntitySignals() }
 
     /// The entity status an action leaves: nil when the action does not change it.
     static func status(after action: ModerationAction) -> EntityStatus? {

@@ -38,13 +38,13 @@ extension SQLiteStore {
 
     public func entity(id: Int64) async throws -> EntityRecord? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM entities WHERE id = ?", arguments: [id]).map(Self.entity)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entities WHERE id = ?"), arguments: [id]).map(Self.entity)
         }
     }
 
     public func entityDetail(id: Int64, itemLimit: Int) async throws -> EntityDetail? {
         try await writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM entities WHERE id = ?", arguments: [id]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entities WHERE id = ?"), arguments: [id]) else {
                 return nil
             }
             let record = Self.entity(row)
@@ -56,20 +56,14 @@ extension SQLiteStore {
                 db, sql: "SELECT * FROM items WHERE \(column) = ? ORDER BY score DESC, id DESC LIMIT ?",
                 arguments: [id, itemLimit]
             ).map(Self.item)
-            let decisions = try Row.fetchAll(
-                db,
-                sql: """
+            let decisions = try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT d.* FROM decisions d JOIN cases c ON c.id = d.case_id
                     WHERE c.entity_id = ? ORDER BY d.id
-                    """,
-                arguments: [id]
+                    """), arguments: [id]
             ).map(Self.decision)
-            let open = try Row.fetchOne(
-                db,
-                sql: """
+            let open = try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT *, base_priority AS priority FROM cases WHERE entity_id = ? AND status <> 'decided'
-                    """,
-                arguments: [id]
+                    """), arguments: [id]
             ).map(Self.caseRecord)
             return EntityDetail(record: record, recentItems: recent, topItems: top, decisions: decisions, openCase: open)
         }
@@ -78,7 +72,7 @@ extension SQLiteStore {
     public func entityFingerprints(ids: [Int64], maxItemCount: Int?) async throws -> [EntityFingerprintSource] {
         try await writer.read { db in
             try ids.compactMap { id in
-                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM entities WHERE id = ?", arguments: [id]) else {
+                guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entities WHERE id = ?"), arguments: [id]) else {
                     return nil
                 }
                 let entity = Self.entity(row)
@@ -90,7 +84,7 @@ extension SQLiteStore {
 
     public func entityStatusChanges(since: Int64) async throws -> [EntityFingerprintSource] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM entities WHERE status_at >= ? ORDER BY id", arguments: [since])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM entities WHERE status_at >= ? ORDER BY id"), arguments: [since])
                 .map { try Self.fingerprintSource(db, Self.entity($0)) }
         }
     }
@@ -106,9 +100,7 @@ extension SQLiteStore {
 
     public func mediaHashes(afterID: Int64, limit: Int) async throws -> [MediaHashRecord] {
         try await writer.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT id, item_id, pdq, quality FROM media WHERE pdq IS NOT NULL AND id > ? ORDER BY id LIMIT ?",
-                arguments: [afterID, limit]
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, item_id, pdq, quality FROM media WHERE pdq IS NOT NULL AND id > ? ORDER BY id LIMIT ?"), arguments: [afterID, limit]
             ).map { MediaHashRecord(mediaID: $0["id"], itemID: $0["item_id"], pdq: $0["pdq"], quality: $0["quality"]) }
         }
     }
@@ -123,8 +115,7 @@ extension SQLiteStore {
             guard var state = try Self.entityState(db, id: entityID) else { return .notFound }
             let caseID: Int64
             if let open = state.openCaseID {
-                if let row = try Row.fetchOne(
-                    db, sql: "SELECT claimed_by, claim_until FROM cases WHERE id = ?", arguments: [open])
+                if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT claimed_by, claim_until FROM cases WHERE id = ?"), arguments: [open])
                 {
                     let holder: String? = row["claimed_by"]
                     let holdUntil: Int64? = row["claim_until"]
@@ -133,23 +124,19 @@ extension SQLiteStore {
                 caseID = open
             } else {
                 // A decision without a case in the queue (from the entity's page) gets a case of its own.
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         INSERT INTO cases (entity_id, source, status, base_priority, category, user_reports,
                             trusted_reports, created_at, updated_at)
                         VALUES (?, 'proactive', 'open', ?, ?, 0, 0, ?, ?)
-                        """,
-                    arguments: [
+                        """).execute(arguments: [
                         entityID, EntityLedger.casePriority(state), state.signals.topCategory?.rawValue, now, now,
                     ])
                 caseID = db.lastInsertedRowID
             }
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+                    """).execute(arguments: [
                     caseID, reviewer, decision.action.rawValue, decision.category?.rawValue, decision.exemption,
                     decision.note, now,
                 ])
@@ -157,20 +144,16 @@ extension SQLiteStore {
                 id: db.lastInsertedRowID, caseID: caseID, reviewer: reviewer, action: decision.action,
                 category: decision.category, exemption: decision.exemption, note: decision.note, createdAt: now)
             let caseStatus = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
-            try db.execute(
-                sql: "UPDATE cases SET status = ?, claimed_by = NULL, claim_until = NULL, updated_at = ? WHERE id = ?",
-                arguments: [caseStatus.rawValue, now, caseID])
+            try db.cachedStatement(sql: "UPDATE cases SET status = ?, claimed_by = NULL, claim_until = NULL, updated_at = ? WHERE id = ?").execute(arguments: [caseStatus.rawValue, now, caseID])
             if let status = EntityLedger.status(after: decision.action) {
                 if decision.action == .noViolation { state.reviewedRisk = state.risk }
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         UPDATE entities SET status = ?, status_at = CASE WHEN status = ? THEN status_at ELSE ? END,
                             reviewed_risk = ?, updated_at = ?
                         WHERE id = ?
-                        """,
-                    arguments: [status.rawValue, status.rawValue, now, state.reviewedRisk, now, entityID])
+                        """).execute(arguments: [status.rawValue, status.rawValue, now, state.reviewedRisk, now, entityID])
             }
-            guard let entityRow = try Row.fetchOne(db, sql: "SELECT * FROM entities WHERE id = ?", arguments: [entityID])
+            guard let entityRow = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entities WHERE id = ?"), arguments: [entityID])
             else { return .notFound }
             let entity = Self.entity(entityRow)
             let evidence = try Row.fetchAll(
@@ -184,12 +167,10 @@ extension SQLiteStore {
             var deliveryID: String? = nil
             if let body = webhookBody(record, entity, evidence) {
                 let id = UUID().uuidString.lowercased()
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         INSERT INTO deliveries (delivery_id, event, body, status, attempts, next_attempt_at, created_at)
                         VALUES (?, 'entity_decision', ?, 'pending', 0, ?, ?)
-                        """,
-                    arguments: [id, body, now, now])
+                        """).execute(arguments: [id, body, now, now])
                 deliveryID = id
             }
             try Self.audit(
@@ -203,18 +184,16 @@ extension SQLiteStore {
     public func recordReappearance(entityID: Int64, match: ReappearanceMatch, now: Int64) async throws -> Bool {
         try await writer.write { db in
             guard let bannedID = Int64(match.bannedEntityID), bannedID != entityID,
-                let banned = try String.fetchOne(db, sql: "SELECT status FROM entities WHERE id = ?", arguments: [bannedID]),
+                let banned = try String.fetchOne(db.cachedStatement(sql: "SELECT status FROM entities WHERE id = ?"), arguments: [bannedID]),
                 EntityStatus(rawValue: banned)?.isBanned == true,
                 var state = try Self.entityState(db, id: entityID),
                 match.similarity > state.reappearanceSimilarity
             else { return false }
             state.reappearanceSimilarity = match.similarity
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE entities SET reappearance_of = ?, reappearance_similarity = ?, reappearance_evidence = ?
                     WHERE id = ?
-                    """,
-                arguments: [bannedID, match.similarity, match.explanation, entityID])
+                    """).execute(arguments: [bannedID, match.similarity, match.explanation, entityID])
             try Self.save(db, &state, now: now)
             try Self.audit(
                 db, actor: "worker", action: "entity.reappearance", subject: "entity:\(entityID)",
@@ -244,24 +223,19 @@ extension SQLiteStore {
         throws -> Bool
     {
         guard let decision = result.matchDecision, let priority = result.matchPriority,
-            let media = try Row.fetchOne(db, sql: "SELECT item_id, matched_at FROM media WHERE id = ?", arguments: [mediaID]),
+            let media = try Row.fetchOne(db.cachedStatement(sql: "SELECT item_id, matched_at FROM media WHERE id = ?"), arguments: [mediaID]),
             (media["matched_at"] as Int64?) == nil,
-            let item = try Row.fetchOne(
-                db,
-                sql: """
+            let item = try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT id, decision, score, language, posted_at, received_at, author_entity_id, container_entity_id
                     FROM items WHERE id = ?
-                    """,
-                arguments: [media["item_id"] as Int64])
+                    """), arguments: [media["item_id"] as Int64])
         else { return false }
         let itemID: Int64 = item["id"]
-        try db.execute(sql: "UPDATE media SET matched_at = ? WHERE id = ?", arguments: [now, mediaID])
+        try db.cachedStatement(sql: "UPDATE media SET matched_at = ? WHERE id = ?").execute(arguments: [now, mediaID])
         // A bank match is a stronger verdict than the text's: raise the item's.
         let previous = Decision(rawValue: item["decision"]) ?? .none
         if previous < decision {
-            try db.execute(
-                sql: "UPDATE items SET decision = ?, category = COALESCE(?, category) WHERE id = ?",
-                arguments: [decision.rawValue, result.matchCategory?.rawValue, itemID])
+            try db.cachedStatement(sql: "UPDATE items SET decision = ?, category = COALESCE(?, category) WHERE id = ?").execute(arguments: [decision.rawValue, result.matchCategory?.rawValue, itemID])
         }
         // Known content in the item's entities.
         let signal = ItemSignal(
@@ -276,21 +250,17 @@ extension SQLiteStore {
             risk = max(risk, state.risk)
         }
         let withEntity = priority + ReviewPriority.entityRiskWeight * min(risk, 100)
-        if let caseID = try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE item_id = ?", arguments: [itemID]) {
-            try db.execute(
-                sql: """
+        if let caseID = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE item_id = ?"), arguments: [itemID]) {
+            try db.cachedStatement(sql: """
                     UPDATE cases SET base_priority = MAX(base_priority, ?), category = COALESCE(category, ?), updated_at = ?
                     WHERE id = ?
-                    """,
-                arguments: [withEntity, result.matchCategory?.rawValue, now, caseID])
+                    """).execute(arguments: [withEntity, result.matchCategory?.rawValue, now, caseID])
         } else {
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
                         trusted_reports, created_at, updated_at)
                     VALUES (?, 'proactive', 'open', ?, ?, ?, 0, 0, ?, ?)
-                    """,
-                arguments: [itemID, withEntity, result.matchCategory?.rawValue, item["language"] as String, now, now])
+                    """).execute(arguments: [itemID, withEntity, result.matchCategory?.rawValue, item["language"] as String, now, now])
         }
         try audit(
             db, actor: "worker", action: auditAction, subject: "item:\(itemID)", detail: result.matchEvidence ?? "{}",
@@ -302,20 +272,16 @@ extension SQLiteStore {
     static func entityState(_ db: Database, key: EntityKey, kind: EntityKind, time: Int64, now: Int64) throws
         -> EntityState
     {
-        if let id = try Int64.fetchOne(
-            db, sql: "SELECT id FROM entities WHERE platform = ? AND is_account = ? AND external_id = ?",
-            arguments: [key.platform, key.isAccount, key.externalID]),
+        if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM entities WHERE platform = ? AND is_account = ? AND external_id = ?"), arguments: [key.platform, key.isAccount, key.externalID]),
             let state = try entityState(db, id: id)
         {
             return state
         }
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO entities (platform, kind, is_account, external_id, status, status_at, signals, risk,
                     first_seen, last_seen, updated_at)
                 VALUES (?, ?, ?, ?, 'active', 0, ?, 0, ?, ?, ?)
-                """,
-            arguments: [
+                """).execute(arguments: [
                 key.platform, kind.rawValue, key.isAccount, key.externalID, EntityLedger.encode(EntitySignals()), time,
                 time, now,
             ])
@@ -325,14 +291,11 @@ extension SQLiteStore {
     }
 
     static func entityState(_ db: Database, id: Int64) throws -> EntityState? {
-        try Row.fetchOne(
-            db,
-            sql: """
+        try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT e.*, c.id AS open_case_id, c.base_priority AS open_case_priority
                 FROM entities e LEFT JOIN cases c ON c.entity_id = e.id AND c.status <> 'decided'
                 WHERE e.id = ?
-                """,
-            arguments: [id]
+                """), arguments: [id]
         ).map { row in
             EntityState(
                 id: row["id"], kind: EntityKind(rawValue: row["kind"]) ?? .room, name: row["name"],
@@ -347,13 +310,11 @@ extension SQLiteStore {
     /// Re-scores an entity, writes its row, and opens or raises its case.
     static func save(_ db: Database, _ state: inout EntityState, now: Int64) throws {
         EntityLedger.rescore(&state, now: now)
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 UPDATE entities SET kind = ?, name = ?, description = ?, signals = ?, risk = ?, item_count = ?,
                     first_seen = ?, last_seen = ?, updated_at = ?
                 WHERE id = ?
-                """,
-            arguments: [
+                """).execute(arguments: [
                 state.kind.rawValue, state.name, state.description, EntityLedger.encode(state.signals), state.risk,
                 state.itemCount, state.firstSeen, state.lastSeen, now, state.id,
             ])
@@ -361,23 +322,19 @@ extension SQLiteStore {
         case .none:
             break
         case .open(let priority):
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO cases (entity_id, source, status, base_priority, category, user_reports,
                         trusted_reports, created_at, updated_at)
                     VALUES (?, 'proactive', 'open', ?, ?, 0, 0, ?, ?)
-                    """,
-                arguments: [state.id, priority, state.signals.topCategory?.rawValue, now, now])
+                    """).execute(arguments: [state.id, priority, state.signals.topCategory?.rawValue, now, now])
             state.openCaseID = db.lastInsertedRowID
             state.openCasePriority = priority
         case .raise(let caseID, let priority):
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE cases SET base_priority = MAX(base_priority, ?), category = COALESCE(?, category),
                         updated_at = ?
                     WHERE id = ?
-                    """,
-                arguments: [priority, state.signals.topCategory?.rawValue, now, caseID])
+                    """).execute(arguments: [priority, state.signals.topCategory?.rawValue, now, caseID])
             state.openCasePriority = priority
         }
     }

@@ -50,16 +50,13 @@ public struct SQLiteStore: ModerationStore {
             }
             for scanned in items {
                 let item = scanned.item
-                if let existing = try Row.fetchOne(
-                    db,
-                    sql: """
+                if let existing = try Row.fetchOne(db.cachedStatement(sql: """
                         SELECT id, verdict, author_entity_id, container_entity_id FROM items
                         WHERE platform = ? AND external_id = ?
-                        """,
-                    arguments: [item.platform, item.externalID])
+                        """), arguments: [item.platform, item.externalID])
                 {
                     let id: Int64 = existing["id"]
-                    let caseID = try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE item_id = ?", arguments: [id])
+                    let caseID = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE item_id = ?"), arguments: [id])
                     outcomes.append(
                         IngestOutcome(
                             itemID: id, created: false, caseID: caseID, verdictJSON: existing["verdict"],
@@ -70,14 +67,12 @@ public struct SQLiteStore: ModerationStore {
                 let containerKey = EntityKey.container(of: item)
                 let authorID = try entity(authorKey, item)
                 let containerID = try entity(containerKey, item)
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         INSERT INTO items (platform, external_id, type, text, lang_hint, urls, author, container_id,
                             container_title, container_reach, posted_at, received_at, decision, score, category, context,
                             language, verdict, media_count, author_entity_id, container_entity_id)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
+                        """).execute(arguments: [
                         item.platform, item.externalID, item.type, item.text, item.langHint, JSONText.encode(item.urls),
                         item.author, item.containerID, item.containerTitle, item.containerReach, item.postedAt, now,
                         scanned.decision.rawValue, scanned.score, scanned.category?.rawValue, scanned.context,
@@ -85,12 +80,8 @@ public struct SQLiteStore: ModerationStore {
                     ])
                 let itemID = db.lastInsertedRowID
                 for bytes in item.media {
-                    try db.execute(
-                        sql: "INSERT INTO media (item_id, bytes, status) VALUES (?, ?, 'pending')",
-                        arguments: [itemID, Data(bytes)])
-                    try db.execute(
-                        sql: "INSERT INTO jobs (kind, ref, status, attempts, run_after) VALUES ('hash_media', ?, 'queued', 0, ?)",
-                        arguments: [db.lastInsertedRowID, now])
+                    try db.cachedStatement(sql: "INSERT INTO media (item_id, bytes, status) VALUES (?, ?, 'pending')").execute(arguments: [itemID, Data(bytes)])
+                    try db.cachedStatement(sql: "INSERT INTO jobs (kind, ref, status, attempts, run_after) VALUES ('hash_media', ?, 'queued', 0, ?)").execute(arguments: [db.lastInsertedRowID, now])
                 }
                 var author = authorKey.flatMap { entities[$0] }
                 var container = containerKey.flatMap { entities[$0] }
@@ -113,13 +104,11 @@ public struct SQLiteStore: ModerationStore {
                 guard let priority = scanned.casePriority else { continue }
                 let part = EntityLedger.itemCasePart(
                     author: authorKey.flatMap { entities[$0] }, container: containerKey.flatMap { entities[$0] })
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
                             trusted_reports, created_at, updated_at)
                         VALUES (?, 'proactive', 'open', ?, ?, ?, 0, 0, ?, ?)
-                        """,
-                    arguments: [
+                        """).execute(arguments: [
                         outcomes[index].itemID, priority + part, scanned.category?.rawValue, scanned.language, now, now,
                     ])
                 outcomes[index].caseID = db.lastInsertedRowID
@@ -130,14 +119,13 @@ public struct SQLiteStore: ModerationStore {
 
     public func item(id: Int64) async throws -> ItemRecord? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [id]).map(Self.item)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM items WHERE id = ?"), arguments: [id]).map(Self.item)
         }
     }
 
     public func item(platform: String, externalID: String) async throws -> ItemRecord? {
         try await writer.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT * FROM items WHERE platform = ? AND external_id = ?", arguments: [platform, externalID]
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM items WHERE platform = ? AND external_id = ?"), arguments: [platform, externalID]
             ).map(Self.item)
         }
     }
@@ -183,28 +171,23 @@ public struct SQLiteStore: ModerationStore {
     public func caseDetail(id: Int64, now: Int64) async throws -> CaseDetail? {
         try await writer.read { db in
             guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT *, base_priority + MIN(?, (? - created_at) * ?) AS priority FROM cases WHERE id = ?",
-                    arguments: [ReviewPriority.maxWaitingPoints, now, ReviewPriority.waitingWeight, id])
+                let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT *, base_priority + MIN(?, (? - created_at) * ?) AS priority FROM cases WHERE id = ?"), arguments: [ReviewPriority.maxWaitingPoints, now, ReviewPriority.waitingWeight, id])
             else { return nil }
             let record = Self.caseRecord(row)
-            let decisions = try Row.fetchAll(db, sql: "SELECT * FROM decisions WHERE case_id = ? ORDER BY id", arguments: [id])
+            let decisions = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM decisions WHERE case_id = ? ORDER BY id"), arguments: [id])
                 .map(Self.decision)
             if let entityID = record.entityID {
-                let entity = try Row.fetchOne(db, sql: "SELECT * FROM entities WHERE id = ?", arguments: [entityID])
+                let entity = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entities WHERE id = ?"), arguments: [entityID])
                 return CaseDetail(record: record, entity: entity.map(Self.entity), reports: [], decisions: decisions)
             }
-            guard let item = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [record.itemID])
+            guard let item = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM items WHERE id = ?"), arguments: [record.itemID])
             else { return nil }
-            let reports = try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE item_id = ? ORDER BY id", arguments: [record.itemID])
+            let reports = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM reports WHERE item_id = ? ORDER BY id"), arguments: [record.itemID])
                 .map(Self.report)
-            let entity = try Row.fetchOne(
-                db,
-                sql: """
+            let entity = try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT e.* FROM items i JOIN entities e ON e.id IN (i.author_entity_id, i.container_entity_id)
                     WHERE i.id = ? ORDER BY e.risk DESC LIMIT 1
-                    """,
-                arguments: [record.itemID])
+                    """), arguments: [record.itemID])
             return CaseDetail(
                 record: record, item: Self.item(item), entity: entity.map(Self.entity), reports: reports,
                 decisions: decisions)
@@ -213,16 +196,14 @@ public struct SQLiteStore: ModerationStore {
 
     public func claim(caseID: Int64, reviewer: String, until: Int64, now: Int64) async throws -> ClaimOutcome {
         try await writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT status, claimed_by, claim_until FROM cases WHERE id = ?", arguments: [caseID])
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, claimed_by, claim_until FROM cases WHERE id = ?"), arguments: [caseID])
             else { return .notFound }
             let status: String = row["status"]
             guard status != CaseStatus.decided.rawValue else { return .closed }
             let holder: String? = row["claimed_by"]
             let holdUntil: Int64? = row["claim_until"]
             if let holder, let holdUntil, holder != reviewer, holdUntil > now { return .heldBy(holder, until: holdUntil) }
-            try db.execute(
-                sql: "UPDATE cases SET status = 'claimed', claimed_by = ?, claim_until = ?, updated_at = ? WHERE id = ?",
-                arguments: [reviewer, until, now, caseID])
+            try db.cachedStatement(sql: "UPDATE cases SET status = 'claimed', claimed_by = ?, claim_until = ?, updated_at = ? WHERE id = ?").execute(arguments: [reviewer, until, now, caseID])
             try Self.audit(db, actor: reviewer, action: "case.claim", subject: "case:\(caseID)", detail: "{\"until\":\(until)}", now: now)
             return .claimed(until: until)
         }
@@ -233,7 +214,7 @@ public struct SQLiteStore: ModerationStore {
         webhookBody: @Sendable (DecisionRecord, ItemRecord) -> String?, now: Int64
     ) async throws -> DecideOutcome {
         try await writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [caseID]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cases WHERE id = ?"), arguments: [caseID]) else {
                 return .notFound
             }
             if let entityID = row["entity_id"] as Int64? { return .entityCase(entityID: entityID) }
@@ -242,12 +223,10 @@ public struct SQLiteStore: ModerationStore {
             let holder: String? = row["claimed_by"]
             let holdUntil: Int64? = row["claim_until"]
             if let holder, let holdUntil, holder != reviewer, holdUntil > now { return .heldBy(holder) }
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+                    """).execute(arguments: [
                     caseID, reviewer, decision.action.rawValue, decision.category?.rawValue, decision.exemption,
                     decision.note, now,
                 ])
@@ -255,27 +234,21 @@ public struct SQLiteStore: ModerationStore {
                 id: db.lastInsertedRowID, caseID: caseID, reviewer: reviewer, action: decision.action,
                 category: decision.category, exemption: decision.exemption, note: decision.note, createdAt: now)
             let newStatus = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
-            try db.execute(
-                sql: "UPDATE cases SET status = ?, claimed_by = NULL, claim_until = NULL, updated_at = ? WHERE id = ?",
-                arguments: [newStatus.rawValue, now, caseID])
+            try db.cachedStatement(sql: "UPDATE cases SET status = ?, claimed_by = NULL, claim_until = NULL, updated_at = ? WHERE id = ?").execute(arguments: [newStatus.rawValue, now, caseID])
             if newStatus == .decided {
-                try db.execute(
-                    sql: "UPDATE reports SET status = ? WHERE case_id = ?",
-                    arguments: [decision.action == .noViolation ? "no_violation" : "actioned", caseID])
+                try db.cachedStatement(sql: "UPDATE reports SET status = ? WHERE case_id = ?").execute(arguments: [decision.action == .noViolation ? "no_violation" : "actioned", caseID])
             }
             let itemID: Int64 = row["item_id"]
-            guard let itemRow = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [itemID]) else {
+            guard let itemRow = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM items WHERE id = ?"), arguments: [itemID]) else {
                 return .notFound
             }
             var deliveryID: String? = nil
             if let body = webhookBody(record, Self.item(itemRow)) {
                 let id = UUID().uuidString.lowercased()
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         INSERT INTO deliveries (delivery_id, event, body, status, attempts, next_attempt_at, created_at)
                         VALUES (?, 'decision', ?, 'pending', 0, ?, ?)
-                        """,
-                    arguments: [id, body, now, now])
+                        """).execute(arguments: [id, body, now, now])
                 deliveryID = id
             }
             try Self.audit(
@@ -291,12 +264,11 @@ public struct SQLiteStore: ModerationStore {
         itemID: Int64, reporter: String, trusted: Bool, reason: String, text: String?, basePriority: Double, now: Int64
     ) async throws -> ReportOutcome {
         try await writer.write { db in
-            if let existing = try Row.fetchOne(
-                db, sql: "SELECT * FROM reports WHERE item_id = ? AND reporter = ?", arguments: [itemID, reporter])
+            if let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM reports WHERE item_id = ? AND reporter = ?"), arguments: [itemID, reporter])
             {
                 return ReportOutcome(report: Self.report(existing), duplicate: true)
             }
-            var caseID = try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE item_id = ?", arguments: [itemID])
+            var caseID = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE item_id = ?"), arguments: [itemID])
             let column = trusted ? "trusted_reports" : "user_reports"
             if let id = caseID {
                 // More reports raise the priority; a decided case is reopened by a new report
@@ -305,26 +277,22 @@ public struct SQLiteStore: ModerationStore {
                     sql: "UPDATE cases SET \(column) = \(column) + 1, base_priority = base_priority + ?, updated_at = ? WHERE id = ?",
                     arguments: [trusted ? ReviewPriority.trustedReportWeight : ReviewPriority.userReportWeight, now, id])
             } else {
-                let item = try Row.fetchOne(db, sql: "SELECT category, language FROM items WHERE id = ?", arguments: [itemID])
-                try db.execute(
-                    sql: """
+                let item = try Row.fetchOne(db.cachedStatement(sql: "SELECT category, language FROM items WHERE id = ?"), arguments: [itemID])
+                try db.cachedStatement(sql: """
                         INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
                             trusted_reports, created_at, updated_at)
                         VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
+                        """).execute(arguments: [
                         itemID, trusted ? CaseSource.trustedFlagger.rawValue : CaseSource.userReport.rawValue,
                         basePriority, item?["category"] as String?, item?["language"] as String?, trusted ? 0 : 1,
                         trusted ? 1 : 0, now, now,
                     ])
                 caseID = db.lastInsertedRowID
             }
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO reports (item_id, case_id, reporter, trusted, reason, text, status, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, 'open', ?)
-                    """,
-                arguments: [itemID, caseID, reporter, trusted, reason, text, now])
+                    """).execute(arguments: [itemID, caseID, reporter, trusted, reason, text, now])
             let report = ReportRecord(
                 id: db.lastInsertedRowID, itemID: itemID, caseID: caseID, reporter: reporter, trusted: trusted,
                 reason: reason, text: text, status: "open", createdAt: now)
@@ -334,7 +302,7 @@ public struct SQLiteStore: ModerationStore {
 
     public func report(id: Int64) async throws -> ReportRecord? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM reports WHERE id = ?", arguments: [id]).map(Self.report)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM reports WHERE id = ?"), arguments: [id]).map(Self.report)
         }
     }
 
@@ -342,17 +310,12 @@ public struct SQLiteStore: ModerationStore {
 
     public func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord] {
         try await writer.write { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT * FROM jobs WHERE (status = 'queued' AND run_after <= ?)
                     OR (status = 'running' AND lease_until < ?) ORDER BY id LIMIT ?
-                    """,
-                arguments: [now, now, limit])
+                    """), arguments: [now, now, limit])
             for row in rows {
-                try db.execute(
-                    sql: "UPDATE jobs SET status = 'running', lease_owner = ?, lease_until = ? WHERE id = ?",
-                    arguments: [owner, now + lease, row["id"] as Int64])
+                try db.cachedStatement(sql: "UPDATE jobs SET status = 'running', lease_owner = ?, lease_until = ? WHERE id = ?").execute(arguments: [owner, now + lease, row["id"] as Int64])
             }
             return rows.map { JobRecord(id: $0["id"], kind: $0["kind"], ref: $0["ref"], attempts: $0["attempts"]) }
         }
@@ -366,31 +329,23 @@ public struct SQLiteStore: ModerationStore {
 
     public func completeMediaJob(jobID: Int64, mediaID: Int64, result: MediaResult, now: Int64) async throws {
         try await writer.write { db in
-            guard try String.fetchOne(db, sql: "SELECT status FROM jobs WHERE id = ?", arguments: [jobID]) != "done" else {
+            guard try String.fetchOne(db.cachedStatement(sql: "SELECT status FROM jobs WHERE id = ?"), arguments: [jobID]) != "done" else {
                 return
             }
-            try db.execute(
-                sql: "UPDATE media SET status = 'hashed', pdq = ?, quality = ?, md5 = ?, sha256 = ? WHERE id = ?",
-                arguments: [result.pdq, result.quality, result.md5, result.sha256, mediaID])
-            try db.execute(
-                sql: "UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ?",
-                arguments: [jobID])
+            try db.cachedStatement(sql: "UPDATE media SET status = 'hashed', pdq = ?, quality = ?, md5 = ?, sha256 = ? WHERE id = ?").execute(arguments: [result.pdq, result.quality, result.md5, result.sha256, mediaID])
+            try db.cachedStatement(sql: "UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ?").execute(arguments: [jobID])
             _ = try Self.recordMatch(db, mediaID: mediaID, result: result, now: now, auditAction: "media.match")
         }
     }
 
     public func failJob(jobID: Int64, error: String, retryAt: Int64?, now: Int64) async throws {
         try await writer.write { db in
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE jobs SET status = ?, attempts = attempts + 1, run_after = ?, last_error = ?,
                     lease_owner = NULL, lease_until = NULL WHERE id = ?
-                    """,
-                arguments: [retryAt == nil ? "failed" : "queued", retryAt ?? now, String(error.prefix(500)), jobID])
+                    """).execute(arguments: [retryAt == nil ? "failed" : "queued", retryAt ?? now, String(error.prefix(500)), jobID])
             if retryAt == nil {
-                try db.execute(
-                    sql: "UPDATE media SET status = 'failed', error = ? WHERE id = (SELECT ref FROM jobs WHERE id = ?)",
-                    arguments: [String(error.prefix(500)), jobID])
+                try db.cachedStatement(sql: "UPDATE media SET status = 'failed', error = ? WHERE id = (SELECT ref FROM jobs WHERE id = ?)").execute(arguments: [String(error.prefix(500)), jobID])
             }
         }
     }
@@ -415,17 +370,12 @@ public struct SQLiteStore: ModerationStore {
 
     public func claimDeliveries(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [DeliveryRecord] {
         try await writer.write { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
                     AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?
-                    """,
-                arguments: [now, now, limit])
+                    """), arguments: [now, now, limit])
             for row in rows {
-                try db.execute(
-                    sql: "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?",
-                    arguments: [owner, now + lease, row["id"] as Int64])
+                try db.cachedStatement(sql: "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?").execute(arguments: [owner, now + lease, row["id"] as Int64])
             }
             return rows.map(Self.delivery)
         }
@@ -433,34 +383,28 @@ public struct SQLiteStore: ModerationStore {
 
     public func deliverySucceeded(id: Int64, now: Int64) async throws {
         try await writer.write { db in
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?,
                     lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = ?
-                    """,
-                arguments: [now, id])
+                    """).execute(arguments: [now, id])
         }
     }
 
     public func deliveryFailed(id: Int64, error: String, nextAttemptAt: Int64?, now: Int64) async throws {
         try await writer.write { db in
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
                     lease_owner = NULL, lease_until = NULL WHERE id = ?
-                    """,
-                arguments: [nextAttemptAt == nil ? "dead" : "pending", nextAttemptAt ?? now, String(error.prefix(500)), id])
+                    """).execute(arguments: [nextAttemptAt == nil ? "dead" : "pending", nextAttemptAt ?? now, String(error.prefix(500)), id])
         }
     }
 
     public func redeliver(deliveryID: String, now: Int64) async throws -> Bool {
         try await writer.write { db in
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
                     WHERE delivery_id = ?
-                    """,
-                arguments: [now, deliveryID])
+                    """).execute(arguments: [now, deliveryID])
             return db.changesCount > 0
         }
     }
@@ -468,7 +412,7 @@ public struct SQLiteStore: ModerationStore {
     public func deliveries(status: String?) async throws -> [DeliveryRecord] {
         try await writer.read { db in
             if let status {
-                return try Row.fetchAll(db, sql: "SELECT * FROM deliveries WHERE status = ? ORDER BY id", arguments: [status])
+                return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM deliveries WHERE status = ? ORDER BY id"), arguments: [status])
                     .map(Self.delivery)
             }
             return try Row.fetchAll(db, sql: "SELECT * FROM deliveries ORDER BY id").map(Self.delivery)
@@ -479,9 +423,7 @@ public struct SQLiteStore: ModerationStore {
 
     public func createKey(name: String, role: Role, prefix: String, hash: String, now: Int64) async throws -> APIKeyRecord {
         try await writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO api_keys (name, role, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [name, role.rawValue, prefix, hash, now])
+            try db.cachedStatement(sql: "INSERT INTO api_keys (name, role, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)").execute(arguments: [name, role.rawValue, prefix, hash, now])
             let record = APIKeyRecord(id: db.lastInsertedRowID, name: name, role: role, prefix: prefix, createdAt: now)
             try Self.audit(
                 db, actor: "cli", action: "key.create", subject: "key:\(record.id)",
@@ -492,7 +434,7 @@ public struct SQLiteStore: ModerationStore {
 
     public func key(hash: String) async throws -> APIKeyRecord? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE hash = ?", arguments: [hash]).map(Self.key)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_keys WHERE hash = ?"), arguments: [hash]).map(Self.key)
         }
     }
 
@@ -502,8 +444,7 @@ public struct SQLiteStore: ModerationStore {
 
     public func revokeKey(id: Int64, actor: String, now: Int64) async throws -> Bool {
         try await writer.write { db in
-            try db.execute(
-                sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
+            try db.cachedStatement(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").execute(arguments: [now, id])
             guard db.changesCount > 0 else { return false }
             try Self.audit(db, actor: actor, action: "key.revoke", subject: "key:\(id)", detail: "{}", now: now)
             return true
@@ -518,7 +459,7 @@ public struct SQLiteStore: ModerationStore {
 
     public func auditLog(after seq: Int64, limit: Int) async throws -> [AuditRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [seq, limit])
                 .map { row in
                     AuditRecord(
                         seq: row["seq"], at: row["at"], actor: row["actor"], action: row["action"], subject: row["subject"],
@@ -528,14 +469,12 @@ public struct SQLiteStore: ModerationStore {
     }
 
     public func setting(_ key: String) async throws -> String? {
-        try await writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) }
+        try await writer.read { db in try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = ?"), arguments: [key]) }
     }
 
     public func setSetting(_ key: String, _ value: String, actor: String, now: Int64) async throws {
         try await writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                arguments: [key, value])
+            try db.cachedStatement(sql: "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").execute(arguments: [key, value])
             // Secrets are not written to the audit log, only that they changed.
             let shown = key.contains("secret") ? "\"(changed)\"" : JSONText.encode(value)
             try Self.audit(db, actor: actor, action: "setting.change", subject: "setting:\(key)", detail: "{\"value\":\(shown)}", now: now)
@@ -549,12 +488,8 @@ public struct SQLiteStore: ModerationStore {
         let previous: String = last?["hash"] ?? AuditRecord.genesis
         let hash = AuditRecord.chainHash(
             previous: previous, seq: seq, at: now, actor: actor, action: action, subject: subject, detail: detail)
-        try db.execute(
-            sql: "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            arguments: [seq, now, actor, action, subject, detail, previous, hash])
-        try db.execute(
-            sql: "INSERT INTO settings (key, value) VALUES ('audit.head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [hash])
+        try db.cachedStatement(sql: "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").execute(arguments: [seq, now, actor, action, subject, detail, previous, hash])
+        try db.cachedStatement(sql: "INSERT INTO settings (key, value) VALUES ('audit.head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").execute(arguments: [hash])
     }
 
     // MARK: Rows

@@ -1,5 +1,6 @@
 import BulwarkCore
 import BulwarkEntities
+import Foundation
 import Testing
 
 struct EntitySignalsTests {
@@ -110,5 +111,23 @@ struct ReappearanceTests {
         #expect(a.jaccard(b) == 1)
         #expect(Shingles(Array("ab".utf8), width: 3).hashes.count == 1)
         #expect(Shingles([UInt8](), width: 3).jaccard(Shingles([UInt8](), width: 3)) == 0)
+    }
+}
+
+struct EntitySignalsJSONTests {
+    @Test func theHandWrittenJSONRoundTripsAndReadsTheCodableForm() throws {
+        var s = EntitySignals()
+        s.observeReach(32_000, at: 1_700_000_000)
+        s.record(ItemSignal(time: 1_700_000_100, decision: .violating, score: 0.93, category: .recruitment))
+        s.record(ItemSignal(time: 1_700_090_000, decision: .review, score: 0.61, category: .incitement, knownContent: true))
+        s.observeReach(64_000, at: 1_700_090_500)
+        let text = s.jsonText
+        #expect(EntitySignals(jsonText: text) == s)
+        // The Codable form (JSONEncoder) reads the same, and vice versa.
+        let codable = String(decoding: try JSONEncoder().encode(s), as: UTF8.self)
+        #expect(EntitySignals(jsonText: codable) == s)
+        #expect(try JSONDecoder().decode(EntitySignals.self, from: Data(text.utf8)) == s)
+        #expect(EntitySignals(jsonText: "{\"items\":") == nil)
+        #expect(EntitySignals(jsonText: "[1,2]") == nil)
     }
 }

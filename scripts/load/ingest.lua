@@ -1,6 +1,8 @@
 -- wrk script: single-item POST /v1/items with a fresh id each, an author and a container, texts from a corpus file of JSON
 -- string literals (one per line; scripts/bench-api.sh writes it from `bulwark bench --write-corpus`).
 local key = os.getenv("BULWARK_KEY")
+-- BULWARK_LOAD_PLAIN=1: text only, no author or container.
+local plain = os.getenv("BULWARK_LOAD_PLAIN") == "1"
 local corpus = os.getenv("BULWARK_CORPUS")
 local texts = {}
 local counter = 0
@@ -24,8 +26,13 @@ function request()
   local n = counter * 7 + tid * 104729
   local author = n % 20000
   local container = (n * 31) % 5000
-  local body = '{"platform":"load","id":"t' .. tid .. '-' .. counter .. '","text":' .. text ..
-    ',"author":"u' .. author .. '","container":{"id":"c' .. container .. '","followers":' .. (container * 13 % 90000) .. '}}'
+  local body = '{"platform":"load","id":"t' .. tid .. '-' .. counter .. '","text":' .. text
+  if plain then
+    body = body .. '}'
+  else
+    body = body .. ',"author":"u' .. author .. '","container":{"id":"c' .. container .. '","followers":' ..
+      (container * 13 % 90000) .. '}}'
+  end
   return wrk.format("POST", "/v1/items", {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"}, body)
 end
 
