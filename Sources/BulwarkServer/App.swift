@@ -167,11 +167,20 @@ public struct BulwarkService: Sendable {
             decoded.append(bytes)
         }
         let reach = max(p.container?.followers ?? 0, p.container?.members ?? 0)
+        // Avatars come as PDQ hashes the platform computed (64 hex digits), stored in lower case.
+        func avatar(_ hex: String?, _ name: String) throws -> String? {
+            guard let hex else { return nil }
+            guard let hash = PDQHash(hex: hex) else {
+                throw APIError.invalid("\(name) is not a PDQ hash (64 hex digits)", field: at + name)
+            }
+            return hash.hex
+        }
         return NewItem(
             platform: platform, externalID: p.id, type: p.type, text: p.text, langHint: p.lang, urls: p.urls ?? [],
             author: p.author, containerID: p.container?.id, containerTitle: p.container?.title,
             containerKind: containerKind, containerReach: p.container == nil ? nil : reach, postedAt: p.posted_at,
-            media: decoded)
+            media: decoded, containerAvatarPDQ: try avatar(p.container?.avatar_pdq, "container.avatar_pdq"),
+            authorAvatarPDQ: try avatar(p.author_avatar_pdq, "author_avatar_pdq"))
     }
 
     // MARK: Re-appearance

@@ -40,12 +40,14 @@ enum OpenAPIDocument {
                   "urls": {"type": "array", "items": {"type": "string"}},
                   "lang": {"type": "string"},
                   "author": {"type": "string", "description": "Pseudonymous author id."},
+                  "author_avatar_pdq": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$", "description": "The author's avatar as a PDQ hash: re-appearance evidence."},
                   "container": {
                     "type": "object",
                     "properties": {
                       "id": {"type": "string"},
                       "title": {"type": "string", "description": "Names the container entity."},
                       "kind": {"type": "string", "enum": ["page", "group", "channel", "room", "thread"], "description": "What the container is; a container first seen without a kind is a room."},
+                      "avatar_pdq": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$", "description": "The container's avatar as a PDQ hash: re-appearance evidence."},
                       "followers": {"type": "integer"},
                       "members": {"type": "integer"}
                     }

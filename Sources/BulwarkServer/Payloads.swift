@@ -8,6 +8,8 @@ struct ItemPayload: Decodable, Sendable {
         var id: String?
         var title: String?
         var kind: String?
+        /// Its avatar as PDQ hex (64 digits).
+        var avatar_pdq: String?
         var followers: Int?
         var members: Int?
     }
@@ -25,6 +27,8 @@ struct ItemPayload: Decodable, Sendable {
     var urls: [String]?
     var lang: String?
     var author: String?
+    /// The author's avatar as PDQ hex (64 digits).
+    var author_avatar_pdq: String?
     var container: Container?
     var media: [Media]?
     /// Unix seconds.

@@ -27,6 +27,7 @@ struct EntityState {
     var kind: EntityKind
     var name: String?
     var description: String?
+    var avatarPDQ: String? = nil
     var status: EntityStatus
     var signals: EntitySignals
     var risk: Double
@@ -97,6 +98,7 @@ enum EntityLedger {
                 c.name = item.text
             }
             if item.type == "profile" && author == nil { c.description = item.text }
+            if let avatar = item.containerAvatarPDQ { c.avatarPDQ = avatar }
             if let reach = item.containerReach { c.signals.observeReach(reach, at: time) }
             c.signals.record(signal)
             c.itemCount += 1
@@ -107,6 +109,7 @@ enum EntityLedger {
         if var a = author {
             if item.type == "title" && container == nil { a.name = item.text }
             if item.type == "profile" { a.description = item.text }
+            if let avatar = item.authorAvatarPDQ { a.avatarPDQ = avatar }
             a.signals.record(signal)
             a.itemCount += 1
             a.firstSeen = min(a.firstSeen, time)

@@ -14,6 +14,10 @@ public struct NewItem: Sendable, Hashable {
     public var containerTitle: String?
     /// What the container is, when the platform says (a container first seen without it is a `room`).
     public var containerKind: EntityKind?
+    /// The container's and the author's avatar as PDQ hex (64 digits), when the platform sends
+    /// them: a banned entity's avatar on a new one is re-appearance evidence.
+    public var containerAvatarPDQ: String?
+    public var authorAvatarPDQ: String?
     public var containerReach: Int?
     public var postedAt: Int64?
     public var media: [[UInt8]]
@@ -21,8 +25,11 @@ public struct NewItem: Sendable, Hashable {
     public init(
         platform: String, externalID: String, type: String? = nil, text: String, langHint: String? = nil,
         urls: [String] = [], author: String? = nil, containerID: String? = nil, containerTitle: String? = nil,
-        containerKind: EntityKind? = nil, containerReach: Int? = nil, postedAt: Int64? = nil, media: [[UInt8]] = []
+        containerKind: EntityKind? = nil, containerReach: Int? = nil, postedAt: Int64? = nil, media: [[UInt8]] = [],
+        containerAvatarPDQ: String? = nil, authorAvatarPDQ: String? = nil
     ) {
+        self.containerAvatarPDQ = containerAvatarPDQ
+        self.authorAvatarPDQ = authorAvatarPDQ
         self.platform = platform
         self.externalID = externalID
         self.type = type

@@ -405,6 +405,7 @@ extension PostgresStore {
                 record.field("kind", s.kind.rawValue)
                 record.field("name", s.name)
                 record.field("description", s.description)
+                record.field("avatar_pdq", s.avatarPDQ)
                 record.field("signals", EntityLedger.encode(s.signals))
                 record.field("risk", s.risk)
                 record.field("item_count", Int64(s.itemCount))
@@ -440,11 +441,13 @@ extension PostgresStore {
         try await execute(
             db,
             """
-            UPDATE entities e SET kind = r.kind, name = r.name, description = r.description, signals = r.signals,
+            UPDATE entities e SET kind = r.kind, name = r.name, description = r.description, avatar_pdq = r.avatar_pdq,
+                signals = r.signals,
                 risk = r.risk, item_count = r.item_count, first_seen = r.first_seen, last_seen = r.last_seen,
                 updated_at = \(now)
             FROM json_to_recordset(\(String(decoding: rowsJSON, as: UTF8.self))::json)
-                AS r(id BIGINT, kind TEXT, name TEXT, description TEXT, signals TEXT, risk DOUBLE PRECISION,
+                AS r(id BIGINT, kind TEXT, name TEXT, description TEXT, avatar_pdq TEXT, signals TEXT,
+                    risk DOUBLE PRECISION,
                     item_count BIGINT, first_seen BIGINT, last_seen BIGINT)
             WHERE e.id = r.id
             """)
@@ -484,15 +487,16 @@ extension PostgresStore {
 
     /// The columns ``entityState(_:)`` reads, in its order.
     static let stateColumns = """
-        id, kind, name, description, status, signals, risk, reviewed_risk, reappearance_similarity, item_count,
-        first_seen, last_seen
+        id, kind, name, description, avatar_pdq, status, signals, risk, reviewed_risk, reappearance_similarity,
+        item_count, first_seen, last_seen
         """
 
     static func entityState(_ row: PostgresRow) throws -> EntityState {
         let c = Cells(row)
         return try EntityState(
             id: c["id"], kind: EntityKind(rawValue: c["kind"]) ?? .room, name: c["name"], description: c["description"],
-            status: EntityStatus(rawValue: c["status"]) ?? .active, signals: EntityLedger.decode(c["signals"]),
+            avatarPDQ: c["avatar_pdq"], status: EntityStatus(rawValue: c["status"]) ?? .active,
+            signals: EntityLedger.decode(c["signals"]),
             risk: c["risk"], reviewedRisk: c["reviewed_risk"], reappearanceSimilarity: c["reappearance_similarity"],
             itemCount: Int(c["item_count"] as Int64), firstSeen: c["first_seen"], lastSeen: c["last_seen"])
     }

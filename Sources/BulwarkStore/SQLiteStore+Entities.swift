@@ -299,7 +299,8 @@ extension SQLiteStore {
         ).map { row in
             EntityState(
                 id: row["id"], kind: EntityKind(rawValue: row["kind"]) ?? .room, name: row["name"],
-                description: row["description"], status: EntityStatus(rawValue: row["status"]) ?? .active,
+                description: row["description"], avatarPDQ: row["avatar_pdq"],
+                status: EntityStatus(rawValue: row["status"]) ?? .active,
                 signals: EntityLedger.decode(row["signals"]), risk: row["risk"], reviewedRisk: row["reviewed_risk"],
                 reappearanceSimilarity: row["reappearance_similarity"], itemCount: row["item_count"],
                 firstSeen: row["first_seen"], lastSeen: row["last_seen"], openCaseID: row["open_case_id"],
@@ -311,11 +312,12 @@ extension SQLiteStore {
     static func save(_ db: Database, _ state: inout EntityState, now: Int64) throws {
         EntityLedger.rescore(&state, now: now)
         try db.cachedStatement(sql: """
-                UPDATE entities SET kind = ?, name = ?, description = ?, signals = ?, risk = ?, item_count = ?,
-                    first_seen = ?, last_seen = ?, updated_at = ?
+                UPDATE entities SET kind = ?, name = ?, description = ?, avatar_pdq = ?, signals = ?, risk = ?,
+                    item_count = ?, first_seen = ?, last_seen = ?, updated_at = ?
                 WHERE id = ?
                 """).execute(arguments: [
-                state.kind.rawValue, state.name, state.description, EntityLedger.encode(state.signals), state.risk,
+                state.kind.rawValue, state.name, state.description, state.avatarPDQ, EntityLedger.encode(state.signals),
+                state.risk,
                 state.itemCount, state.firstSeen, state.lastSeen, now, state.id,
             ])
         switch EntityLedger.caseAction(state) {

@@ -47,10 +47,17 @@ struct EntityEndToEndTests {
         "j0in the 1.S.1.S brothers, hijra is an obligation, DM for vetting",
     ]
 
-    static func item(_ id: String, _ text: String, container: String, author: String) -> String {
+    /// The banned channel's avatar, and the same picture with two bits changed.
+    static let avatar = String(repeating: "5a3c", count: 16)
+    static let avatarAgain = "5a3c5a3c5a3c5a3c5a3c5a3c5a3c5a3c5a3c5a3c5a3c5a3c5a3c5a3c5a3c5a3f"
+
+    static func item(
+        _ id: String, _ text: String, container: String, author: String, title: String = Self.title, avatar: String? = Self.avatar
+    ) -> String {
+        var box: [String: Any] = ["id": container, "title": title, "kind": "channel", "followers": 32_000]
+        if let avatar { box["avatar_pdq"] = avatar }
         let payload: [String: Any] = [
-            "platform": "example", "id": id, "type": "post", "text": text, "author": author,
-            "container": ["id": container, "title": title, "kind": "channel", "followers": 32_000],
+            "platform": "example", "id": id, "type": "post", "text": text, "author": author, "container": box,
         ]
         return String(decoding: (try? JSONSerialization.data(withJSONObject: payload)) ?? Data(), as: UTF8.self)
     }
@@ -145,6 +152,28 @@ struct EntityEndToEndTests {
                     #expect((reappearance["evidence"] as? String)?.contains("resembles banned entity \(id): name 100% alike") == true)
                     let (_, queue) = try await call(client, keys, .get, "/v1/cases", .reviewer)
                     #expect((queue["cases"] as? [[String: Any]])?.contains { $0["entity_id"] as? Int == secondID } == true)
+
+                    // Another name, but the banned channel's avatar (2 bits off): flagged, with the distance.
+                    _ = try await call(
+                        client, keys, .post, "/v1/items", .ingest,
+                        Self.item("s-1", "Good morning", container: "ch-5", author: "u-5", title: "Morning tea club", avatar: Self.avatarAgain))
+                    let (_, byAvatar) = try await call(client, keys, .get, "/v1/entities?kind=channel", .reviewer)
+                    let fifth = try #require((byAvatar["entities"] as? [[String: Any]])?.first { $0["external_id"] as? String == "ch-5" })
+                    #expect(fifth["reappearance_of"] as? Int == id)
+                    let (_, fifthDetail) = try await call(client, keys, .get, "/v1/entities/\(try #require(fifth["id"] as? Int))", .reviewer)
+                    #expect(((fifthDetail["reappearance"] as? [String: Any])?["evidence"] as? String)?.contains("avatar PDQ distance 2") == true)
+                    // A different name and no avatar: not flagged.
+                    _ = try await call(
+                        client, keys, .post, "/v1/items", .ingest,
+                        Self.item("t-1", "Good morning", container: "ch-6", author: "u-6", title: "Evening chess club", avatar: nil))
+                    let (_, plain) = try await call(client, keys, .get, "/v1/entities?kind=channel", .reviewer)
+                    let sixth = try #require((plain["entities"] as? [[String: Any]])?.first { $0["external_id"] as? String == "ch-6" })
+                    #expect(sixth["reappearance_of"] == nil || sixth["reappearance_of"] is NSNull)
+                    // A malformed avatar is a 400 naming the field.
+                    let (badStatus, bad) = try await call(
+                        client, keys, .post, "/v1/items", .ingest,
+                        Self.item("u-1", "hi", container: "ch-7", author: "u-7", title: "x", avatar: "zz"))
+                    #expect(badStatus == .badRequest && (bad["error"] as? [String: Any])?["field"] as? String == "container.avatar_pdq")
                 }
 
                 // Another process on the same database learns of the ban from the store.
