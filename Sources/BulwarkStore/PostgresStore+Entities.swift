@@ -146,25 +146,7 @@ extension PostgresStore {
                     RETURNING id
                     """)
             }
-            let decisionID = try await insertedID(
-                db,
-                """
-                INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
-                VALUES (\(caseID), \(reviewer), \(decision.action.rawValue), \(decision.category?.rawValue),
-                    \(decision.exemption), \(decision.note), \(now))
-                RETURNING id
-                """)
-            let record = DecisionRecord(
-                id: decisionID, caseID: caseID, reviewer: reviewer, action: decision.action,
-                category: decision.category, exemption: decision.exemption, note: decision.note, createdAt: now)
-            let caseStatus = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
-            try await execute(
-                db,
-                """
-                UPDATE cases SET status = \(caseStatus.rawValue), claimed_by = NULL, claim_until = NULL,
-                    updated_at = \(now)
-                WHERE id = \(caseID)
-                """)
+            let record = try await recordDecision(db, caseID: caseID, reviewer: reviewer, decision: decision, now: now)
             if let status = EntityLedger.status(after: decision.action) {
                 let reviewedRisk = decision.action == .noViolation ? state.risk : state.reviewedRisk
                 try await execute(
@@ -193,14 +175,7 @@ extension PostgresStore {
             ).map(Self.item)
             var deliveryID: String? = nil
             if let body = webhookBody(record, entity, evidence) {
-                let id = UUID().uuidString.lowercased()
-                try await execute(
-                    db,
-                    """
-                    INSERT INTO deliveries (delivery_id, event, body, status, attempts, next_attempt_at, created_at)
-                    VALUES (\(id), 'entity_decision', \(body), 'pending', 0, \(now), \(now))
-                    """)
-                deliveryID = id
+                deliveryID = try await enqueueDelivery(db, event: "entity_decision", body: body, now: now)
             }
             try await audit(
                 db, actor: reviewer, action: "entity.decide", subject: "entity:\(entityID)",

@@ -450,27 +450,8 @@ public struct PostgresStore: ModerationStore {
             let holder: String? = try cells["claimed_by"]
             let holdUntil: Int64? = try cells["claim_until"]
             if let holder, let holdUntil, holder != reviewer, holdUntil > now { return .heldBy(holder) }
-            let decisionID = try await insertedID(
-                db,
-                """
-                INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
-                VALUES (\(caseID), \(reviewer), \(decision.action.rawValue), \(decision.category?.rawValue),
-                    \(decision.exemption), \(decision.note), \(now))
-                RETURNING id
-                """)
-            let record = DecisionRecord(
-                id: decisionID, caseID: caseID, reviewer: reviewer, action: decision.action,
-                category: decision.category,
-                exemption: decision.exemption, note: decision.note, createdAt: now)
-            let newStatus = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
-            try await execute(
-                db,
-                """
-                UPDATE cases SET status = \(newStatus.rawValue), claimed_by = NULL, claim_until = NULL,
-                    updated_at = \(now)
-                WHERE id = \(caseID)
-                """)
-            if newStatus == .decided {
+            let record = try await recordDecision(db, caseID: caseID, reviewer: reviewer, decision: decision, now: now)
+            if decision.action != .escalate {
                 let reportStatus = decision.action == .noViolation ? "no_violation" : "actioned"
                 try await execute(db, "UPDATE reports SET status = \(reportStatus) WHERE case_id = \(caseID)")
             }
@@ -480,20 +461,49 @@ public struct PostgresStore: ModerationStore {
             }
             var deliveryID: String? = nil
             if let body = webhookBody(record, try Self.item(itemRow)) {
-                let id = UUID().uuidString.lowercased()
-                try await execute(
-                    db,
-                    """
-                    INSERT INTO deliveries (delivery_id, event, body, status, attempts, next_attempt_at, created_at)
-                    VALUES (\(id), 'decision', \(body), 'pending', 0, \(now), \(now))
-                    """)
-                deliveryID = id
+                deliveryID = try await enqueueDelivery(db, event: "decision", body: body, now: now)
             }
             try await audit(
                 db, actor: reviewer, action: "case.decide", subject: "case:\(caseID)",
                 detail: "{\"action\":\"\(decision.action.rawValue)\",\"decision\":\(record.id)}", now: now)
             return .decided(record, deliveryID: deliveryID)
         }
+    }
+
+    /// Records a reviewer's decision on a case and closes the case (escalated, or decided).
+    func recordDecision(
+        _ db: PostgresConnection, caseID: Int64, reviewer: String, decision: NewDecision, now: Int64
+    ) async throws -> DecisionRecord {
+        let decisionID = try await insertedID(
+            db,
+            """
+            INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
+            VALUES (\(caseID), \(reviewer), \(decision.action.rawValue), \(decision.category?.rawValue),
+                \(decision.exemption), \(decision.note), \(now))
+            RETURNING id
+            """)
+        let status = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
+        try await execute(
+            db,
+            """
+            UPDATE cases SET status = \(status.rawValue), claimed_by = NULL, claim_until = NULL, updated_at = \(now)
+            WHERE id = \(caseID)
+            """)
+        return DecisionRecord(
+            id: decisionID, caseID: caseID, reviewer: reviewer, action: decision.action, category: decision.category,
+            exemption: decision.exemption, note: decision.note, createdAt: now)
+    }
+
+    /// Queues a webhook delivery in the outbox; returns its delivery id.
+    func enqueueDelivery(_ db: PostgresConnection, event: String, body: String, now: Int64) async throws -> String {
+        let id = UUID().uuidString.lowercased()
+        try await execute(
+            db,
+            """
+            INSERT INTO deliveries (delivery_id, event, body, status, attempts, next_attempt_at, created_at)
+            VALUES (\(id), \(event), \(body), 'pending', 0, \(now), \(now))
+            """)
+        return id
     }
 
     // MARK: Reports

@@ -133,18 +133,7 @@ extension SQLiteStore {
                     ])
                 caseID = db.lastInsertedRowID
             }
-            try db.cachedStatement(sql: """
-                    INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
-                    caseID, reviewer, decision.action.rawValue, decision.category?.rawValue, decision.exemption,
-                    decision.note, now,
-                ])
-            let record = DecisionRecord(
-                id: db.lastInsertedRowID, caseID: caseID, reviewer: reviewer, action: decision.action,
-                category: decision.category, exemption: decision.exemption, note: decision.note, createdAt: now)
-            let caseStatus = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
-            try db.cachedStatement(sql: "UPDATE cases SET status = ?, claimed_by = NULL, claim_until = NULL, updated_at = ? WHERE id = ?").execute(arguments: [caseStatus.rawValue, now, caseID])
+            let record = try Self.recordDecision(db, caseID: caseID, reviewer: reviewer, decision: decision, now: now)
             if let status = EntityLedger.status(after: decision.action) {
                 if decision.action == .noViolation { state.reviewedRisk = state.risk }
                 try db.cachedStatement(sql: """
@@ -164,14 +153,8 @@ extension SQLiteStore {
                     """,
                 arguments: [entityID, EntityLedger.maxEvidenceItems]
             ).map(Self.item)
-            var deliveryID: String? = nil
-            if let body = webhookBody(record, entity, evidence) {
-                let id = UUID().uuidString.lowercased()
-                try db.cachedStatement(sql: """
-                        INSERT INTO deliveries (delivery_id, event, body, status, attempts, next_attempt_at, created_at)
-                        VALUES (?, 'entity_decision', ?, 'pending', 0, ?, ?)
-                        """).execute(arguments: [id, body, now, now])
-                deliveryID = id
+            let deliveryID = try webhookBody(record, entity, evidence).map {
+                try Self.enqueueDelivery(db, event: "entity_decision", body: $0, now: now)
             }
             try Self.audit(
                 db, actor: reviewer, action: "entity.decide", subject: "entity:\(entityID)",

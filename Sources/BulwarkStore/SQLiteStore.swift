@@ -223,39 +223,51 @@ public struct SQLiteStore: ModerationStore {
             let holder: String? = row["claimed_by"]
             let holdUntil: Int64? = row["claim_until"]
             if let holder, let holdUntil, holder != reviewer, holdUntil > now { return .heldBy(holder) }
-            try db.cachedStatement(sql: """
-                    INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
-                    caseID, reviewer, decision.action.rawValue, decision.category?.rawValue, decision.exemption,
-                    decision.note, now,
-                ])
-            let record = DecisionRecord(
-                id: db.lastInsertedRowID, caseID: caseID, reviewer: reviewer, action: decision.action,
-                category: decision.category, exemption: decision.exemption, note: decision.note, createdAt: now)
-            let newStatus = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
-            try db.cachedStatement(sql: "UPDATE cases SET status = ?, claimed_by = NULL, claim_until = NULL, updated_at = ? WHERE id = ?").execute(arguments: [newStatus.rawValue, now, caseID])
-            if newStatus == .decided {
+            let record = try Self.recordDecision(db, caseID: caseID, reviewer: reviewer, decision: decision, now: now)
+            if decision.action != .escalate {
                 try db.cachedStatement(sql: "UPDATE reports SET status = ? WHERE case_id = ?").execute(arguments: [decision.action == .noViolation ? "no_violation" : "actioned", caseID])
             }
             let itemID: Int64 = row["item_id"]
             guard let itemRow = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM items WHERE id = ?"), arguments: [itemID]) else {
                 return .notFound
             }
-            var deliveryID: String? = nil
-            if let body = webhookBody(record, Self.item(itemRow)) {
-                let id = UUID().uuidString.lowercased()
-                try db.cachedStatement(sql: """
-                        INSERT INTO deliveries (delivery_id, event, body, status, attempts, next_attempt_at, created_at)
-                        VALUES (?, 'decision', ?, 'pending', 0, ?, ?)
-                        """).execute(arguments: [id, body, now, now])
-                deliveryID = id
+            let deliveryID = try webhookBody(record, Self.item(itemRow)).map {
+                try Self.enqueueDelivery(db, event: "decision", body: $0, now: now)
             }
             try Self.audit(
                 db, actor: reviewer, action: "case.decide", subject: "case:\(caseID)",
                 detail: "{\"action\":\"\(decision.action.rawValue)\",\"decision\":\(record.id)}", now: now)
             return .decided(record, deliveryID: deliveryID)
         }
+    }
+
+    /// Records a reviewer's decision on a case and closes the case (escalated, or decided).
+    static func recordDecision(
+        _ db: Database, caseID: Int64, reviewer: String, decision: NewDecision, now: Int64
+    ) throws -> DecisionRecord {
+        try db.cachedStatement(sql: """
+                INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [
+                caseID, reviewer, decision.action.rawValue, decision.category?.rawValue, decision.exemption,
+                decision.note, now,
+            ])
+        let record = DecisionRecord(
+            id: db.lastInsertedRowID, caseID: caseID, reviewer: reviewer, action: decision.action,
+            category: decision.category, exemption: decision.exemption, note: decision.note, createdAt: now)
+        let status = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
+        try db.cachedStatement(sql: "UPDATE cases SET status = ?, claimed_by = NULL, claim_until = NULL, updated_at = ? WHERE id = ?").execute(arguments: [status.rawValue, now, caseID])
+        return record
+    }
+
+    /// Queues a webhook delivery in the outbox; returns its delivery id.
+    static func enqueueDelivery(_ db: Database, event: String, body: String, now: Int64) throws -> String {
+        let id = UUID().uuidString.lowercased()
+        try db.cachedStatement(sql: """
+                INSERT INTO deliveries (delivery_id, event, body, status, attempts, next_attempt_at, created_at)
+                VALUES (?, ?, ?, 'pending', 0, ?, ?)
+                """).execute(arguments: [id, event, body, now, now])
+        return id
     }
 
     // MARK: Reports
