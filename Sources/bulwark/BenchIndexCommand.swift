@@ -39,12 +39,12 @@ struct BenchIndexCommand: ParsableCommand {
         var rng = SplitMix64(seed: seed)
         var entries: [PDQHash] = []
         entries.reserveCapacity(hashes + queries * (planted + 1))
-        for _ in 0..<hashes { entries.append(rng.hash()) }
+        for _ in 0..<hashes { entries.append(rng.pdqHash()) }
         var queryHashes: [PDQHash] = []
         var plantedIDs: [[(UInt64, Int)]] = []
         var decoyIDs: [[UInt64]] = []
         for q in 0..<queries {
-            let query = rng.hash()
+            let query = rng.pdqHash()
             queryHashes.append(query)
             var mine: [(UInt64, Int)] = []
             for k in 0..<planted {
@@ -147,30 +147,5 @@ struct BenchIndexCommand: ParsableCommand {
         print("brute force: \(checked - bruteMismatches)/\(checked) answers identical to a linear scan")
         print("save: \(µs(saveTime)) µs (\(bytes.count / 1_048_576) MiB), load: \(µs(loadTime)) µs, answers after load \(sameAfterLoad ? "identical" : "DIFFER")")
         if missing > 0 || decoysReturned > 0 || bruteMismatches > 0 || !sameAfterLoad { throw ExitCode(1) }
-    }
-}
-
-/// A small seeded generator (SplitMix64), so benchmark data is the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func hash() -> PDQHash { PDQHash(words: SIMD4(next(), next(), next(), next())) }
-    /// `hash` with exactly `bits` distinct bits flipped.
-    mutating func flipping(_ hash: PDQHash, bits: Int) -> PDQHash {
-        var positions = Array(0..<256)
-        var out = hash
-        for i in 0..<min(bits, 256) {
-            let j = i + Int(next() % UInt64(256 - i))
-            positions.swapAt(i, j)
-            out = out.flipping(bit: positions[i])
-        }
-        return out
     }
 }

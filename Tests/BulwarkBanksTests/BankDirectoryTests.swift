@@ -13,8 +13,8 @@ func temporaryDirectory(_ name: String) -> String {
 
 struct BankDirectoryTests {
     func fill(_ store: BankDirectory, count: Int, seed: UInt64) throws -> [PDQHash] {
-        var rng = TestRandom(seed)
-        let hashes = (0..<count).map { _ in rng.hash() }
+        var rng = SplitMix64(seed: seed)
+        let hashes = (0..<count).map { _ in rng.pdqHash() }
         try store.change { (set: inout BankSet) throws(BulwarkError) in
             var events = try set.create(Bank(name: "gifct", createdAt: 1))
             for h in hashes { events += try set.add(bank: "gifct", signal: Signal(pdq: h), at: 2).1 }

@@ -16,8 +16,8 @@ struct BankSetTests {
 
     @Test func addIsIdempotentAndMergesLabels() throws {
         var set = try banks()
-        var rng = TestRandom(1)
-        let h = rng.hash()
+        var rng = SplitMix64(seed: 1)
+        let h = rng.pdqHash()
         let (first, e1) = try set.add(bank: "gifct", signal: pdq(h), labels: ["group:a"], at: 10)
         guard case .added(let entry) = first else { Issue.record("not added"); return }
         #expect(e1.count == 1)
@@ -35,31 +35,31 @@ struct BankSetTests {
 
     @Test func decisionsFollowTheBanksPolicies() throws {
         var set = try banks()
-        var rng = TestRandom(2)
-        let verified = rng.hash(), noisy = rng.hash(), allowed = rng.hash(), far = rng.hash()
+        var rng = SplitMix64(seed: 2)
+        let verified = rng.pdqHash(), noisy = rng.pdqHash(), allowed = rng.pdqHash(), far = rng.pdqHash()
         _ = try set.add(bank: "gifct", signal: pdq(verified), at: 1)
         _ = try set.add(bank: "noisy", signal: pdq(noisy), at: 1)
         _ = try set.add(bank: "gifct", signal: pdq(allowed), at: 1)
         _ = try set.add(bank: "fp", signal: pdq(allowed), at: 1)
         _ = try set.add(bank: "strict", signal: pdq(far), at: 1)
 
-        let v = set.match(MediaHashes(pdq: rng.near(verified, distance: 20), pdqQuality: 90))
+        let v = set.match(MediaHashes(pdq: rng.flipping(verified, bits: 20), pdqQuality: 90))
         #expect(v.decision == .violating)
         #expect(v.matches.map(\.distance) == [20])
         #expect(v.matches.first?.labels == ["category:dissemination"])
 
-        #expect(set.match(MediaHashes(pdq: rng.near(noisy, distance: 5), pdqQuality: 90)).decision == .review)
+        #expect(set.match(MediaHashes(pdq: rng.flipping(noisy, bits: 5), pdqQuality: 90)).decision == .review)
         // A known false positive: the block match is reported, not acted on.
-        let a = set.match(MediaHashes(pdq: rng.near(allowed, distance: 2), pdqQuality: 90))
+        let a = set.match(MediaHashes(pdq: rng.flipping(allowed, bits: 2), pdqQuality: 90))
         #expect(a.decision == .none)
         #expect(a.allowedBy.count == 1)
         #expect(a.blockMatches.count == 1)
         // Per-bank thresholds: 8 for "strict".
-        #expect(set.match(MediaHashes(pdq: rng.near(far, distance: 8), pdqQuality: 90)).decision == .violating)
-        #expect(set.match(MediaHashes(pdq: rng.near(far, distance: 9), pdqQuality: 90)).decision == .none)
+        #expect(set.match(MediaHashes(pdq: rng.flipping(far, bits: 8), pdqQuality: 90)).decision == .violating)
+        #expect(set.match(MediaHashes(pdq: rng.flipping(far, bits: 9), pdqQuality: 90)).decision == .none)
         // The radius: 31 matches, 32 does not.
-        #expect(set.match(MediaHashes(pdq: rng.near(verified, distance: 31))).decision == .violating)
-        #expect(set.match(MediaHashes(pdq: rng.near(verified, distance: 32))).decision == .none)
+        #expect(set.match(MediaHashes(pdq: rng.flipping(verified, bits: 31))).decision == .violating)
+        #expect(set.match(MediaHashes(pdq: rng.flipping(verified, bits: 32))).decision == .none)
         // Low-quality hashes are not matched.
         let low = set.match(MediaHashes(pdq: verified, pdqQuality: 20))
         #expect(low.decision == .none && low.lowQualityPDQ)
@@ -69,8 +69,8 @@ struct BankSetTests {
 
     @Test func quarantiningAndUnquarantining() throws {
         var set = try banks()
-        var rng = TestRandom(3)
-        let h = rng.hash()
+        var rng = SplitMix64(seed: 3)
+        let h = rng.pdqHash()
         _ = try set.add(bank: "gifct", signal: pdq(h), at: 1)
         #expect(set.match(MediaHashes(pdq: h)).decision == .violating)
         var bank = try #require(set.banks["gifct"])
@@ -128,10 +128,10 @@ struct BankSetTests {
 
     @Test func snapshotRoundTrip() throws {
         var set = try banks()
-        var rng = TestRandom(4)
+        var rng = SplitMix64(seed: 4)
         var hashes: [PDQHash] = []
         for i in 0..<3000 {
-            let h = rng.hash()
+            let h = rng.pdqHash()
             hashes.append(h)
             _ = try set.add(bank: i % 2 == 0 ? "gifct" : "noisy", signal: pdq(h), labels: ["n:\(i % 7)"], source: "list", provenance: "line \(i)", at: Int64(i))
         }

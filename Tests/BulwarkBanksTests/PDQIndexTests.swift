@@ -3,29 +3,6 @@ import BulwarkCore
 import Foundation
 import Testing
 
-/// Seeded generator for test data.
-struct TestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func hash() -> PDQHash { PDQHash(words: SIMD4(next(), next(), next(), next())) }
-    mutating func near(_ hash: PDQHash, distance: Int) -> PDQHash {
-        var bits = Array(0..<256)
-        var out = hash
-        for i in 0..<distance {
-            bits.swapAt(i, i + Int(next() % UInt64(256 - i)))
-            out = out.flipping(bit: bits[i])
-        }
-        return out
-    }
-}
-
 func bruteForce(_ entries: [(PDQHash, UInt64)], _ query: PDQHash, radius: Int) -> [PDQIndex.Match] {
     entries.compactMap { h, id in
         let d = h.distance(to: query)
@@ -61,10 +38,10 @@ struct PDQHashTests {
     }
 
     @Test func distanceCountsDifferingBits() throws {
-        var rng = TestRandom(1)
-        let a = rng.hash()
+        var rng = SplitMix64(seed: 1)
+        let a = rng.pdqHash()
         for d in [0, 1, 7, 31, 32, 128, 256] {
-            let b = rng.near(a, distance: d)
+            let b = rng.flipping(a, bits: d)
             #expect(a.distance(to: b) == d)
             #expect(b.distance(to: a) == d)
         }
@@ -74,14 +51,14 @@ struct PDQHashTests {
 struct PDQIndexTests {
     /// Random hashes with near-duplicates planted around some queries.
     func fixture(count: Int, queries: Int, seed: UInt64) -> (entries: [(PDQHash, UInt64)], queries: [PDQHash]) {
-        var rng = TestRandom(seed)
-        var entries: [(PDQHash, UInt64)] = (0..<count).map { (rng.hash(), UInt64($0 + 1)) }
+        var rng = SplitMix64(seed: seed)
+        var entries: [(PDQHash, UInt64)] = (0..<count).map { (rng.pdqHash(), UInt64($0 + 1)) }
         var qs: [PDQHash] = []
         for q in 0..<queries {
-            let query = rng.hash()
+            let query = rng.pdqHash()
             qs.append(query)
             for d in [0, 1, q % 32, 15, 16, 30, 31, 32, 33, 40, 47, 48, 64] {
-                entries.append((rng.near(query, distance: d), UInt64(entries.count + 1)))
+                entries.append((rng.flipping(query, bits: d), UInt64(entries.count + 1)))
             }
         }
         return (entries, qs)
@@ -149,10 +126,10 @@ struct PDQIndexTests {
     }
 
     @Test func duplicateHashesUnderDifferentIds() {
-        var rng = TestRandom(9)
-        let h = rng.hash()
+        var rng = SplitMix64(seed: 9)
+        let h = rng.pdqHash()
         var index = PDQIndex()
-        let near = rng.near(h, distance: 3)
+        let near = rng.flipping(h, bits: 3)
         let entries: [(PDQHash, UInt64)] = [(h, 1), (h, 2), (near, 3)]
         index.insert(contentsOf: entries)
         index.rebuild()
@@ -188,7 +165,7 @@ struct PDQIndexTests {
         for cut in [0, 7, 47, bytes.count / 2, bytes.count - 1] {
             #expect(throws: BulwarkError.self, "cut at \(cut)") { try PDQIndex(serialized: Array(bytes.prefix(cut))) }
         }
-        var rng = TestRandom(11)
+        var rng = SplitMix64(seed: 11)
         for _ in 0..<20 {
             var damaged = bytes
             let at = Int(rng.next() % UInt64(bytes.count))

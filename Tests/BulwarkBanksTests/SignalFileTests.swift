@@ -48,9 +48,9 @@ struct SignalFileTests {
     @Test func exportThenImportIsTheSameList() throws {
         var set = BankSet()
         _ = try set.create(Bank(name: "b"))
-        var rng = TestRandom(8)
+        var rng = SplitMix64(seed: 8)
         for i in 0..<50 {
-            _ = try set.add(bank: "b", signal: Signal(pdq: rng.hash()), labels: ["n:\(i % 3)", "k:v"], at: 1_700_000_000)
+            _ = try set.add(bank: "b", signal: Signal(pdq: rng.pdqHash()), labels: ["n:\(i % 3)", "k:v"], at: 1_700_000_000)
         }
         for format in SignalFileFormat.allCases {
             let writer = SignalFileWriter(format: format)
