@@ -5,12 +5,19 @@ public import Logging
 
 extension BulwarkService {
     /// Media stored before a bank gained entries, matched against them: a linear pass over the
-    /// stored PDQ hashes, each looked up in the banks' index. A hit that the new entries make
-    /// (and no allow bank overrides) is recorded as the media worker records a live match: the
-    /// item's verdict and case, and known content in its entities' signals. Each media part's
-    /// match is counted once. Returns the number of matches recorded.
-    public func retroHunt(entryIDs: Set<UInt64>, logger: Logger) async throws -> Int {
-        guard let banks, !entryIDs.isEmpty else { return 0 }
+    /// stored PDQ hashes, each looked up in the banks' index. A hit on an entry from
+    /// `firstEntryID` on (that no allow bank overrides) is recorded as the job worker records a
+    /// live match: the item's verdict and case, and known content in its entities' signals. Each
+    /// media part's match is counted once, so a hunt that is repeated (after a crash, or for an
+    /// overlapping range) records nothing twice.
+    ///
+    /// `afterPage` runs after each page of 1,000 media parts (the worker renews its lease there);
+    /// when it returns false the hunt stops and returns false. Returns true when every stored
+    /// media part was looked at.
+    public func retroHunt(
+        fromEntryID firstEntryID: UInt64, logger: Logger, afterPage: () async throws -> Bool = { true }
+    ) async throws -> Bool {
+        guard let banks else { return true }
         var after: Int64 = 0
         var recorded = 0
         var scanned = 0
@@ -22,28 +29,29 @@ extension BulwarkService {
             for media in page {
                 guard let pdq = PDQHash(hex: media.pdq) else { continue }
                 let outcome = banks.match(MediaHashes(pdq: pdq, pdqQuality: media.quality))
-                guard outcome.blockMatches.contains(where: { entryIDs.contains($0.entry.id) }) else { continue }
+                guard outcome.blockMatches.contains(where: { $0.entry.id >= firstEntryID }) else { continue }
                 var result = MediaResult(pdq: media.pdq, quality: media.quality, md5: "", sha256: "")
-                MediaWorker.record(outcome, in: &result)
+                JobWorker.record(outcome, in: &result)
                 guard result.matchDecision != nil else { continue }
                 if try await store.recordRetroMatch(mediaID: media.mediaID, match: result, now: clock()) { recorded += 1 }
+            }
+            guard try await afterPage() else {
+                logger.info("retro-hunt handed over", metadata: ["retro.from": "\(firstEntryID)", "retro.media": "\(scanned)"])
+                return false
             }
         }
         logger.info(
             "retro-hunt done",
-            metadata: ["retro.entries": "\(entryIDs.count)", "retro.media": "\(scanned)", "retro.matches": "\(recorded)"])
-        return recorded
+            metadata: ["retro.from": "\(firstEntryID)", "retro.media": "\(scanned)", "retro.matches": "\(recorded)"])
+        return true
     }
 
-    /// Runs a retro-hunt for new entries in the background (the request that added them does not wait).
-    func startRetroHunt(entryIDs: Set<UInt64>, logger: Logger) {
-        guard !entryIDs.isEmpty else { return }
-        Task {
-            do {
-                _ = try await retroHunt(entryIDs: entryIDs, logger: logger)
-            } catch {
-                logger.error("retro-hunt failed", metadata: ["error": "\(error)"])
-            }
+    /// Queues a retro-hunt for newly added PDQ entries; the job worker runs it (the request that
+    /// added them does not wait), and a queued hunt survives a restart.
+    func queueRetroHunt(entryIDs: Set<UInt64>, logger: Logger) async throws {
+        guard let first = entryIDs.min() else { return }
+        if try await store.enqueueRetroHunt(firstEntryID: Int64(first), now: clock()) {
+            logger.info("retro-hunt queued", metadata: ["retro.from": "\(first)", "retro.entries": "\(entryIDs.count)"])
         }
     }
 }

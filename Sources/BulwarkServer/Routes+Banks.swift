@@ -99,7 +99,7 @@ extension BulwarkService {
             try await store.appendAudit(
                 actor: key.name, action: "bank.add", subject: "bank:\(name)", detail: "{\"added\":\(added),\"unchanged\":\(unchanged)}",
                 now: at)
-            startRetroHunt(entryIDs: newPDQ, logger: context.logger)
+            try await queueRetroHunt(entryIDs: newPDQ, logger: context.logger)
             return try encode(["added": added, "unchanged": unchanged])
         }
 
@@ -171,7 +171,7 @@ extension BulwarkService {
             try await store.appendAudit(
                 actor: key.name, action: "bank.import", subject: "bank:\(name)",
                 detail: "{\"added\":\(added),\"unchanged\":\(unchanged),\"bad\":\(bad.count)}", now: at)
-            startRetroHunt(entryIDs: newPDQ, logger: context.logger)
+            try await queueRetroHunt(entryIDs: newPDQ, logger: context.logger)
             struct ImportResult: Encodable {
                 var added: Int
                 var unchanged: Int

@@ -279,9 +279,18 @@ public struct ReportOutcome: Sendable, Hashable {
 public struct JobRecord: Sendable, Hashable {
     public var id: Int64
     public var kind: String
-    /// The row the job works on (for `hash_media`: the media id).
+    /// What the job works on: for `hash_media` the media id; for `retro_hunt` the first bank
+    /// entry id of the hunt (every entry from it on is hunted).
     public var ref: Int64
     public var attempts: Int
+}
+
+/// The kinds of background job, as stored in `jobs.kind`.
+public enum JobKind {
+    /// Hash one media part and match it against the banks (`ref`: media id).
+    public static let hashMedia = "hash_media"
+    /// Match stored media against bank entries added since `ref` (a bank entry id).
+    public static let retroHunt = "retro_hunt"
 }
 
 /// What hashing one media part found.
@@ -390,7 +399,17 @@ public protocol ModerationStore: Sendable {
     /// Records a media part's hashes and finishes its job; a bank match opens or raises the
     /// item's case. Idempotent: a job already done changes nothing.
     func completeMediaJob(jobID: Int64, mediaID: Int64, result: MediaResult, now: Int64) async throws
+    /// Fails a job (`retryAt` nil) or puts it back for a retry; a failed `hash_media` job marks
+    /// its media part failed.
     func failJob(jobID: Int64, error: String, retryAt: Int64?, now: Int64) async throws
+    /// Queues a retro-hunt for the bank entries from `firstEntryID` on, unless a queued (not yet
+    /// started) retro-hunt already starts at or before it. Returns whether a job was queued.
+    func enqueueRetroHunt(firstEntryID: Int64, now: Int64) async throws -> Bool
+    /// Extends a running job's lease while its owner still holds it; false when the lease was
+    /// lost (expired and taken by another worker, or the job finished).
+    func extendJobLease(jobID: Int64, owner: String, until: Int64) async throws -> Bool
+    /// Marks a job done (a no-op when it already is).
+    func finishJob(jobID: Int64) async throws
     func pendingJobCount() async throws -> Int
     /// Queue depths for metrics: open cases, pending jobs, pending and dead deliveries.
     func depths() async throws -> QueueDepths

@@ -61,9 +61,40 @@ extension PostgresStore {
             if retryAt == nil {
                 try await execute(
                     db,
-                    "UPDATE media SET status = 'failed', error = \(message) WHERE id = (SELECT ref FROM jobs WHERE id = \(jobID))")
+                    "UPDATE media SET status = 'failed', error = \(message) WHERE id = (SELECT ref FROM jobs WHERE id = \(jobID) AND kind = 'hash_media')")
             }
         }
+    }
+
+    public func enqueueRetroHunt(firstEntryID: Int64, now: Int64) async throws -> Bool {
+        // One statement: the check and the insert see the same snapshot (two concurrent calls
+        // may both insert; a second hunt repeats work but records nothing twice).
+        try await read(
+            """
+            INSERT INTO jobs (kind, ref, status, attempts, run_after)
+            SELECT 'retro_hunt', \(firstEntryID), 'queued', 0, \(now)
+            WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE kind = 'retro_hunt' AND status = 'queued' AND ref <= \(firstEntryID))
+            RETURNING id
+            """
+        ).count == 1
+    }
+
+    public func extendJobLease(jobID: Int64, owner: String, until: Int64) async throws -> Bool {
+        try await read(
+            """
+            UPDATE jobs SET lease_until = \(until)
+            WHERE id = \(jobID) AND status = 'running' AND lease_owner = \(owner)
+            RETURNING id
+            """
+        ).count == 1
+    }
+
+    public func finishJob(jobID: Int64) async throws {
+        _ = try await read(
+            """
+            UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL
+            WHERE id = \(jobID) AND status <> 'done' RETURNING id
+            """)
     }
 
     public func pendingJobCount() async throws -> Int {

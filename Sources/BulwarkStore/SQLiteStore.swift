@@ -357,8 +357,38 @@ public struct SQLiteStore: ModerationStore {
                     lease_owner = NULL, lease_until = NULL WHERE id = ?
                     """).execute(arguments: [retryAt == nil ? "failed" : "queued", retryAt ?? now, String(error.prefix(500)), jobID])
             if retryAt == nil {
-                try db.cachedStatement(sql: "UPDATE media SET status = 'failed', error = ? WHERE id = (SELECT ref FROM jobs WHERE id = ?)").execute(arguments: [String(error.prefix(500)), jobID])
+                try db.cachedStatement(sql: "UPDATE media SET status = 'failed', error = ? WHERE id = (SELECT ref FROM jobs WHERE id = ? AND kind = 'hash_media')").execute(arguments: [String(error.prefix(500)), jobID])
             }
+        }
+    }
+
+    public func enqueueRetroHunt(firstEntryID: Int64, now: Int64) async throws -> Bool {
+        try await writer.write { db in
+            let covered = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = 'retro_hunt' AND status = 'queued' AND ref <= ?)",
+                arguments: [firstEntryID]) ?? false
+            guard !covered else { return false }
+            try db.execute(
+                sql: "INSERT INTO jobs (kind, ref, status, attempts, run_after) VALUES ('retro_hunt', ?, 'queued', 0, ?)",
+                arguments: [firstEntryID, now])
+            return true
+        }
+    }
+
+    public func extendJobLease(jobID: Int64, owner: String, until: Int64) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE jobs SET lease_until = ? WHERE id = ? AND status = 'running' AND lease_owner = ?",
+                arguments: [until, jobID, owner])
+            return db.changesCount == 1
+        }
+    }
+
+    public func finishJob(jobID: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status <> 'done'",
+                arguments: [jobID])
         }
     }
 

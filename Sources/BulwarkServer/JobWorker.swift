@@ -6,18 +6,20 @@ import Foundation
 public import Logging
 public import ServiceLifecycle
 
-/// The background work of ingest: hashes each media part (PDQ, MD5, SHA-256), matches it
-/// against the banks, and opens or raises the item's case on a match. Jobs are claimed with
-/// leases, so a crashed process's jobs are taken up again when their lease expires, and
-/// finishing one is idempotent.
-public struct MediaWorker: Service, CustomStringConvertible {
+/// The background jobs: hashing each media part (PDQ, MD5, SHA-256) and matching it against
+/// the banks, opening or raising the item's case on a match; and retro-hunts, which match
+/// stored media against bank entries added later. Jobs are claimed with leases, so a crashed or
+/// restarted process's jobs are taken up again when their lease expires, and finishing one is
+/// idempotent (a retro-hunt done twice records each match once).
+public struct JobWorker: Service, CustomStringConvertible {
     /// How service-lifecycle names it in logs (not the whole service with its engine).
-    public var description: String { "MediaWorker(\(owner))" }
+    public var description: String { "JobWorker(\(owner))" }
     let service: BulwarkService
-    let owner = "media-\(UUID().uuidString.prefix(8))"
+    let owner = "jobs-\(UUID().uuidString.prefix(8))"
     let logger: Logger
     /// Attempts before a job is marked failed.
     static let maxAttempts = 5
+    /// Seconds a claimed job stays with its worker; a retro-hunt renews it after every page.
     static let lease: Int64 = 60
 
     public init(service: BulwarkService, logger: Logger) {
@@ -40,29 +42,51 @@ public struct MediaWorker: Service, CustomStringConvertible {
     func workOnce(scratch: inout PDQScratch) async throws -> Int {
         let jobs = try await service.store.claimJobs(owner: owner, now: service.clock(), lease: Self.lease, limit: 16)
         for job in jobs {
-            guard job.kind == "hash_media" else {
+            switch job.kind {
+            case JobKind.hashMedia: try await hashMedia(job, scratch: &scratch)
+            case JobKind.retroHunt: try await retroHunt(job)
+            default:
                 try await service.store.failJob(jobID: job.id, error: "unknown job kind \(job.kind)", retryAt: nil, now: service.clock())
-                continue
-            }
-            guard let bytes = try await service.store.mediaBytes(id: job.ref) else {
-                try await service.store.failJob(jobID: job.id, error: "media \(job.ref) is gone", retryAt: nil, now: service.clock())
-                continue
-            }
-            do {
-                let result = try hash(bytes, scratch: &scratch)
-                try await service.store.completeMediaJob(jobID: job.id, mediaID: job.ref, result: result, now: service.clock())
-                service.metrics.mediaJob(result.matchDecision == nil ? "hashed" : "matched")
-            } catch let error as ImageError {
-                // A bad image stays bad: no retry.
-                service.metrics.mediaJob("bad_image")
-                try await service.store.failJob(jobID: job.id, error: "\(error)", retryAt: nil, now: service.clock())
-            } catch {
-                let retry = job.attempts + 1 < Self.maxAttempts ? service.clock() + Int64(1 << min(job.attempts, 10)) : nil
-                try await service.store.failJob(jobID: job.id, error: "\(error)", retryAt: retry, now: service.clock())
-                logger.warning("media job failed", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
             }
         }
         return jobs.count
+    }
+
+    private func hashMedia(_ job: JobRecord, scratch: inout PDQScratch) async throws {
+        guard let bytes = try await service.store.mediaBytes(id: job.ref) else {
+            try await service.store.failJob(jobID: job.id, error: "media \(job.ref) is gone", retryAt: nil, now: service.clock())
+            return
+        }
+        do {
+            let result = try hash(bytes, scratch: &scratch)
+            try await service.store.completeMediaJob(jobID: job.id, mediaID: job.ref, result: result, now: service.clock())
+            service.metrics.mediaJob(result.matchDecision == nil ? "hashed" : "matched")
+        } catch let error as ImageError {
+            // A bad image stays bad: no retry.
+            service.metrics.mediaJob("bad_image")
+            try await service.store.failJob(jobID: job.id, error: "\(error)", retryAt: nil, now: service.clock())
+        } catch {
+            try await retryLater(job, error)
+            logger.warning("media job failed", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    private func retroHunt(_ job: JobRecord) async throws {
+        do {
+            let completed = try await service.retroHunt(fromEntryID: UInt64(max(0, job.ref)), logger: logger) {
+                try await service.store.extendJobLease(jobID: job.id, owner: owner, until: service.clock() + Self.lease)
+            }
+            // A lost lease means another worker has the hunt now: leave the job to it.
+            if completed { try await service.store.finishJob(jobID: job.id) }
+        } catch {
+            try await retryLater(job, error)
+            logger.warning("retro-hunt failed", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    private func retryLater(_ job: JobRecord, _ error: any Error) async throws {
+        let retry = job.attempts + 1 < Self.maxAttempts ? service.clock() + Int64(1 << min(job.attempts, 10)) : nil
+        try await service.store.failJob(jobID: job.id, error: "\(error)", retryAt: retry, now: service.clock())
     }
 
     func hash(_ bytes: [UInt8], scratch: inout PDQScratch) throws(ImageError) -> MediaResult {
