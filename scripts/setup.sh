@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 PY3LANGID_VERSION=0.4.0
 PDQHASH_VERSION=0.2.8
+JSONSCHEMA_VERSION=4.26.0  # validates exported statements of reasons (scripts/validate-statements.py)
 PILLOW_VERSION=13.0.0
 NUMPY_VERSION=2.4.6
 IMAGE_DEV_PACKAGES=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev)
@@ -48,6 +49,11 @@ fi
 if ! python3 -c "import pdqhash, sys; sys.exit(0 if pdqhash.__version__ == '$PDQHASH_VERSION' else 1)" 2>/dev/null; then
     echo "setup: installing pdqhash==$PDQHASH_VERSION from PyPI" >&2
     pip_install "pdqhash==$PDQHASH_VERSION"
+fi
+
+if ! python3 -c "import jsonschema, importlib.metadata as m, sys; sys.exit(0 if m.version('jsonschema') == '$JSONSCHEMA_VERSION' else 1)" 2>/dev/null; then
+    echo "setup: installing jsonschema==$JSONSCHEMA_VERSION from PyPI" >&2
+    pip_install "jsonschema==$JSONSCHEMA_VERSION"
 fi
 
 if ! python3 -c "import py3langid, sys; sys.exit(0 if py3langid.__version__ == '$PY3LANGID_VERSION' else 1)" 2>/dev/null; then

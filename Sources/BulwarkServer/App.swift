@@ -331,7 +331,10 @@ extension BulwarkService {
         Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "bulwark"),
-            services: [WebhookSender(service: self, logger: logger), JobWorker(service: self, logger: logger)],
+            services: [
+                WebhookSender(service: self, logger: logger), JobWorker(service: self, logger: logger),
+                RemovalOrderWatch(service: self, logger: logger),
+            ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -29,6 +29,26 @@ enum OpenAPIDocument {
                   }
                 }
               },
+              "RemovalOrder": {
+                "type": "object",
+                "required": ["id", "authority", "reference", "received_at", "status", "clock", "targets", "pending_deliveries"],
+                "properties": {
+                  "id": {"type": "integer"}, "authority": {"type": "string"}, "reference": {"type": "string"},
+                  "legal_basis": {"type": "string"}, "reasons": {"type": "string"}, "category": {"type": ["string", "null"]},
+                  "issued_at": {"type": ["integer", "null"]}, "received_at": {"type": "integer"},
+                  "actioned_at": {"type": ["integer", "null"]}, "confirmed_at": {"type": ["integer", "null"]},
+                  "pending_deliveries": {"type": "integer"},
+                  "status": {"type": "string", "enum": ["actioned", "confirmed", "partially_confirmed", "not_executable"]},
+                  "clock": {"type": "object", "required": ["deadline_at", "state", "alert"], "properties": {
+                    "deadline_at": {"type": "integer"}, "seconds_left": {"type": ["integer", "null"]},
+                    "state": {"type": "string", "enum": ["running", "due_soon", "overdue", "met_in_time", "met_late", "answered"]},
+                    "alert": {"type": "boolean"}}},
+                  "targets": {"type": "array", "items": {"type": "object", "required": ["executed"], "properties": {
+                    "platform": {"type": ["string", "null"]}, "id": {"type": ["string", "null"]}, "url": {"type": ["string", "null"]},
+                    "executed": {"type": "boolean"}, "item_id": {"type": ["integer", "null"]}, "decision_id": {"type": ["integer", "null"]},
+                    "delivery_id": {"type": ["string", "null"]}, "reason_not_executed": {"type": ["string", "null"]}}}}
+                }
+              },
               "Item": {
                 "type": "object",
                 "required": ["id", "text"],
@@ -476,6 +496,62 @@ enum OpenAPIDocument {
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
                   "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/removal-orders": {
+              "post": {
+                "summary": "A removal order (Regulation (EU) 2021/784, Article 3; the parts of its Annex I form Bulwark acts on). Every named item the platform has sent is removed at once through the decision path (a decision, a signed webhook with the order, an audit entry); the one-hour clock starts at receipt and stops when the platform has every webhook. Targets that cannot be executed (unknown items, bare URLs) are answered with the reason. The same authority and reference again returns the first order (200). At most 1,000 targets. Role: authority.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["authority", "reference", "legal_basis", "reasons"],
+                  "properties": {
+                    "authority": {"type": "string", "minLength": 1, "maxLength": 256},
+                    "reference": {"type": "string", "minLength": 1, "maxLength": 256},
+                    "legal_basis": {"type": "string", "minLength": 1, "maxLength": 2000},
+                    "reasons": {"type": "string", "minLength": 1, "maxLength": 10000},
+                    "category": {"type": "string", "enum": ["incitement", "solicitation", "recruitment", "instruction", "threat", "dissemination"]},
+                    "issued_at": {"type": "integer"},
+                    "items": {"type": "array", "maxItems": 1000, "items": {"type": "object", "required": ["platform", "id"], "properties": {"platform": {"type": "string"}, "id": {"type": "string"}}}},
+                    "urls": {"type": "array", "maxItems": 1000, "items": {"type": "string"}}
+                  }}}}},
+                "responses": {
+                  "201": {"description": "Received and executed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RemovalOrder"}}}},
+                  "200": {"description": "Already received", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RemovalOrder"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "get": {
+                "summary": "Removal orders received in [from, to) (Unix seconds), newest first, 500 at most, each with its clock. Roles: authority, lead, auditor, admin.",
+                "parameters": [{"name": "from", "in": "query", "schema": {"type": "integer"}}, {"name": "to", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {
+                  "200": {"description": "Orders", "content": {"application/json": {"schema": {"type": "object", "required": ["removal_orders"], "properties": {"removal_orders": {"type": "array", "items": {"$ref": "#/components/schemas/RemovalOrder"}}}}}}},
+                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/removal-orders/{id}": {
+              "get": {
+                "summary": "A removal order with its clock and the outcome of each target (the feedback of Annex II). Roles: authority, lead, auditor, admin.",
+                "parameters": [{"$ref": "#/components/parameters/id"}],
+                "responses": {
+                  "200": {"description": "The order", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RemovalOrder"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/statements": {
+              "get": {
+                "summary": "Statements of reasons (Regulation (EU) 2022/2065, Article 17) for restricting decisions after decision id `after`, in the EU DSA Transparency Database's statement format (category STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY, keyword KEYWORD_TERRORIST_CONTENT), at most 100 per batch; `next_after` continues. Roles: auditor, admin, lead.",
+                "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}, {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+                "responses": {
+                  "200": {"description": "A batch", "content": {"application/json": {"schema": {"type": "object", "required": ["statements", "next_after"], "properties": {"statements": {"type": "array", "maxItems": 100, "items": {"type": "object", "required": ["puid", "decision_ground", "category", "content_type", "decision_facts", "source_type"]}}, "next_after": {"type": "integer"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
                 }
               }
             },

@@ -15,11 +15,16 @@ extension BulwarkService {
         router.add(middleware: ErrorMiddleware())
         router.get("/metrics") { _, _ -> Response in
             let d = try await store.depths()
+            let orders = try await removalOrderClocks()
             let text = metrics.render(gauges: [
                 ("bulwark_open_cases", "Cases open, claimed or escalated (the review queue's depth).", d.openCases),
                 ("bulwark_pending_jobs", "Background jobs queued or running.", d.pendingJobs),
                 ("bulwark_pending_deliveries", "Webhook deliveries waiting.", d.pendingDeliveries),
                 ("bulwark_dead_deliveries", "Webhook deliveries dead-lettered.", d.deadDeliveries),
+                ("bulwark_removal_orders_open", "Removal orders of the last 7 days actioned but not yet confirmed by the platform.", orders.open),
+                ("bulwark_removal_orders_due_soon", "Open removal orders within 15 minutes of their one-hour deadline (alert).", orders.dueSoon),
+                ("bulwark_removal_orders_overdue", "Open removal orders past their one-hour deadline (alert).", orders.overdue),
+                ("bulwark_removal_order_seconds_left", "Seconds to the nearest open removal order's deadline (3600 when none is open).", orders.secondsLeft),
             ])
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -176,6 +181,7 @@ extension BulwarkService {
 
         addBankRoutes(v1)
         addEntityRoutes(v1)
+        addRemovalOrderRoutes(v1)
 
         v1.get("audit") { request, context -> Response in
             _ = try await require(request, [.auditor, .admin])

@@ -393,6 +393,21 @@ public protocol ModerationStore: Sendable {
     ) async throws -> ReportOutcome
     func report(id: Int64) async throws -> ReportRecord?
 
+    /// Receives a removal order and executes it at once, in one transaction: each item it names
+    /// that the store knows gets a removal decision (on its case, opened with source
+    /// `removal_order` if it had none), a webhook (`webhookBody(decision, item, orderID)`) and an
+    /// audit entry; each target that cannot be executed is recorded with the reason. A second
+    /// order with the same authority and reference changes nothing.
+    func receiveRemovalOrder(
+        _ order: NewRemovalOrder, webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String, now: Int64
+    ) async throws -> ReceiveOrderOutcome
+    func removalOrder(id: Int64) async throws -> RemovalOrderRecord?
+    /// Orders received in [from, to), newest first.
+    func removalOrders(receivedFrom from: Int64, to: Int64, limit: Int) async throws -> [RemovalOrderRecord]
+    /// Restricting decisions after `afterDecisionID`, in id order, with what their statements of
+    /// reasons need.
+    func statementSources(afterDecisionID: Int64, limit: Int) async throws -> [StatementSource]
+
     /// Claims ready jobs (leased; an expired lease makes a job claimable again).
     func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord]
     func mediaBytes(id: Int64) async throws -> [UInt8]?

@@ -29,6 +29,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v2") { db in
             for statement in Schema.v2(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v3") { db in
+            for statement in Schema.v3(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 

@@ -243,4 +243,33 @@ enum Schema {
             "CREATE UNIQUE INDEX cases_open_entity ON cases (entity_id) WHERE entity_id IS NOT NULL AND status <> 'decided'")
         return statements
     }
+
+    /// Version 3: removal orders (TCO Article 3). The ordered items, what became of each (the
+    /// decision and webhook it got, or why it could not be executed) and the order's clock.
+    static func v3(_ dialect: Dialect) -> [String] {
+        let id = dialect == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"
+        let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
+        return [
+            """
+            CREATE TABLE removal_orders (
+                id \(id),
+                authority TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                received_by TEXT NOT NULL,
+                legal_basis TEXT NOT NULL,
+                reasons TEXT NOT NULL,
+                category TEXT,
+                issued_at \(int),
+                received_at \(int) NOT NULL,
+                deadline_at \(int) NOT NULL,
+                actioned_at \(int),
+                targets TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                UNIQUE (authority, reference)
+            )
+            """,
+            "CREATE INDEX removal_orders_received ON removal_orders (received_at)",
+            "ALTER TABLE decisions ADD COLUMN removal_order_id \(int)",
+        ]
+    }
 }

@@ -1,0 +1,149 @@
+import BulwarkCore
+import PostgresNIO
+
+/// Removal orders and statements of reasons on PostgreSQL: the same steps as SQLite's, in one
+/// transaction; a concurrent second order with the same reference is answered as a duplicate.
+extension PostgresStore {
+    public func receiveRemovalOrder(
+        _ order: NewRemovalOrder, webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String, now: Int64
+    ) async throws -> ReceiveOrderOutcome {
+        try await transaction { db in
+            let inserted = try await rows(
+                db,
+                """
+                INSERT INTO removal_orders (authority, reference, received_by, legal_basis, reasons, category, issued_at,
+                    received_at, deadline_at, targets, outcome)
+                VALUES (\(order.authority), \(order.reference), \(order.receivedBy), \(order.legalBasis), \(order.reasons),
+                    \(order.category?.rawValue), \(order.issuedAt), \(now), \(now + DueProcess.removalOrderSeconds),
+                    \(RemovalOrderText.encode(order.targets)), '[]')
+                ON CONFLICT (authority, reference) DO NOTHING
+                RETURNING id
+                """
+            ).first
+            guard let orderID = try inserted?.decode(Int64.self) else {
+                let existing = try await rows(
+                    db, "SELECT * FROM removal_orders WHERE authority = \(order.authority) AND reference = \(order.reference)")
+                guard let row = existing.first else { throw PostgresStoreError(.unexpectedResult, "removal order vanished") }
+                return .duplicate(try await removalOrder(row) { try await self.rows(db, $0) })
+            }
+            var outcomes: [RemovalTargetOutcome] = []
+            for target in order.targets {
+                var outcome = RemovalTargetOutcome(target: target)
+                if let failure = RemovalOrderText.failure(for: target) {
+                    outcome.failure = failure
+                } else if let itemRow = try await rows(
+                    db, "SELECT * FROM items WHERE platform = \(target.platform!) AND external_id = \(target.id!)"
+                ).first {
+                    let item = try Self.item(itemRow)
+                    outcome.itemID = item.id
+                    if outcomes.contains(where: { $0.itemID == item.id && $0.decisionID != nil }) {
+                        outcome.failure = "named twice in this order: executed once"
+                    } else {
+                        var caseID = try await rows(db, "SELECT id FROM cases WHERE item_id = \(item.id) FOR UPDATE").first?.decode(Int64.self)
+                        if caseID == nil {
+                            let priority = ReviewPriority.base(
+                                score: 1, category: order.category ?? .dissemination, reach: 0, userReports: 0, trustedReports: 0,
+                                removalOrder: true)
+                            caseID = try await insertedID(
+                                db,
+                                """
+                                INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
+                                    trusted_reports, created_at, updated_at)
+                                VALUES (\(item.id), 'removal_order', 'open', \(priority), \(order.category?.rawValue), \(item.language),
+                                    0, 0, \(now), \(now))
+                                RETURNING id
+                                """)
+                        }
+                        let decision = try await recordDecision(
+                            db, caseID: caseID!, reviewer: order.receivedBy,
+                            decision: NewDecision(
+                                action: .remove, category: order.category, exemption: nil,
+                                note: "removal order \(order.reference) from \(order.authority)"),
+                            now: now)
+                        try await execute(db, "UPDATE decisions SET removal_order_id = \(orderID) WHERE id = \(decision.id)")
+                        try await execute(db, "UPDATE reports SET status = 'actioned' WHERE case_id = \(caseID!)")
+                        outcome.decisionID = decision.id
+                        outcome.deliveryID = try await enqueueDelivery(
+                            db, event: "decision", body: webhookBody(decision, item, orderID), now: now)
+                        try await audit(
+                            db, actor: order.receivedBy, action: "removal_order.execute", subject: "item:\(item.id)",
+                            detail: "{\"order\":\(orderID),\"decision\":\(decision.id)}", now: now)
+                    }
+                } else {
+                    outcome.failure = "no item \(target.platform!)/\(target.id!): the platform never sent it to Bulwark"
+                }
+                outcomes.append(outcome)
+            }
+            let executed = outcomes.count { $0.decisionID != nil }
+            let actionedAt: Int64? = executed > 0 ? now : nil
+            try await execute(
+                db,
+                "UPDATE removal_orders SET outcome = \(RemovalOrderText.encode(outcomes)), actioned_at = \(actionedAt) WHERE id = \(orderID)")
+            try await audit(
+                db, actor: order.receivedBy, action: "removal_order.receive", subject: "removal_order:\(orderID)",
+                detail: "{\"targets\":\(order.targets.count),\"executed\":\(executed)}", now: now)
+            let row = try await rows(db, "SELECT * FROM removal_orders WHERE id = \(orderID)").first!
+            return .received(try await removalOrder(row) { try await self.rows(db, $0) })
+        }
+    }
+
+    public func removalOrder(id: Int64) async throws -> RemovalOrderRecord? {
+        guard let row = try await read("SELECT * FROM removal_orders WHERE id = \(id)").first else { return nil }
+        return try await removalOrder(row) { try await self.read($0) }
+    }
+
+    public func removalOrders(receivedFrom from: Int64, to: Int64, limit: Int) async throws -> [RemovalOrderRecord] {
+        var records: [RemovalOrderRecord] = []
+        for row in try await read(
+            "SELECT * FROM removal_orders WHERE received_at >= \(from) AND received_at < \(to) ORDER BY id DESC LIMIT \(limit)")
+        {
+            records.append(try await removalOrder(row) { try await self.read($0) })
+        }
+        return records
+    }
+
+    public func statementSources(afterDecisionID: Int64, limit: Int) async throws -> [StatementSource] {
+        try await read(
+            """
+            SELECT d.*, c.source AS case_source, c.item_id AS case_item, c.entity_id AS case_entity,
+                COALESCE(i.posted_at, i.received_at, e.first_seen, d.created_at) AS content_time,
+                i.language AS item_language, COALESCE(i.media_count, 0) AS item_media, o.reference AS order_reference
+            FROM decisions d JOIN cases c ON c.id = d.case_id
+            LEFT JOIN items i ON i.id = c.item_id
+            LEFT JOIN entities e ON e.id = c.entity_id
+            LEFT JOIN removal_orders o ON o.id = d.removal_order_id
+            WHERE d.id > \(afterDecisionID) AND d.action IN ('remove', 'restrict_visibility', 'geo_block', 'suspend')
+            ORDER BY d.id LIMIT \(limit)
+            """
+        ).map { row in
+            let c = Cells(row)
+            return try StatementSource(
+                decision: Self.decision(row), source: CaseSource(rawValue: c["case_source"]) ?? .proactive,
+                itemID: c["case_item"], entityID: c["case_entity"], contentTime: c["content_time"],
+                language: c["item_language"], mediaCount: Int(c["item_media"] as Int64), removalOrderReference: c["order_reference"])
+        }
+    }
+
+    func removalOrder(
+        _ row: PostgresRow, query: (PostgresQuery) async throws -> [PostgresRow]
+    ) async throws -> RemovalOrderRecord {
+        let c = Cells(row)
+        let outcomes = RemovalOrderText.outcomes(try c["outcome"])
+        var pending = 0
+        var lastDelivered: Int64? = nil
+        for id in outcomes.compactMap(\.deliveryID) {
+            let delivery = try await query("SELECT status, delivered_at FROM deliveries WHERE delivery_id = \(id)").first
+            if let delivery, let (status, at) = try? delivery.decode((String, Int64?).self), status == "delivered", let at {
+                lastDelivered = max(lastDelivered ?? at, at)
+            } else {
+                pending += 1
+            }
+        }
+        return try RemovalOrderRecord(
+            id: c["id"], authority: c["authority"], reference: c["reference"], receivedBy: c["received_by"],
+            legalBasis: c["legal_basis"], reasons: c["reasons"],
+            category: (c["category"] as String?).flatMap(Category.init(rawValue:)), issuedAt: c["issued_at"],
+            receivedAt: c["received_at"], deadlineAt: c["deadline_at"], actionedAt: c["actioned_at"], outcomes: outcomes,
+            confirmedAt: pending == 0 ? lastDelivered : nil, pendingDeliveries: pending)
+    }
+}

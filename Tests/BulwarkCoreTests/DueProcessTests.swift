@@ -1,0 +1,60 @@
+import BulwarkCore
+import Foundation
+import Testing
+
+struct DueProcessClockTests {
+    @Test func theRemovalOrderClockRunsOneHourAndAlertsInItsLastFifteenMinutes() {
+        let open = RemovalOrderClock(receivedAt: 1_000, completedAt: nil)
+        #expect(open.deadline == 4_600)
+        #expect(open.state(now: 1_000) == .running && open.secondsLeft(now: 1_000) == 3_600)
+        #expect(open.state(now: 3_699) == .running)
+        #expect(open.state(now: 3_700) == .dueSoon && open.secondsLeft(now: 3_700) == 900)
+        #expect(open.state(now: 4_600) == .dueSoon)
+        #expect(open.state(now: 4_601) == .overdue && open.secondsLeft(now: 4_601) == -1)
+        #expect(RemovalOrderClock(receivedAt: 1_000, completedAt: 4_600).state(now: 9_999) == .metInTime)
+        #expect(RemovalOrderClock(receivedAt: 1_000, completedAt: 4_601).state(now: 4_601) == .metLate)
+        #expect(RemovalOrderClock(receivedAt: 1_000, completedAt: 2_000).secondsLeft(now: 1_500) == nil)
+    }
+
+    @Test func theOtherClocksAreTwoWeeksAndSixMonths() {
+        #expect(DueProcess.appealSeconds == 1_209_600)
+        #expect(DueProcess.preservationMonths == 6)
+    }
+
+    @Test func civilDatesMatchFoundationsCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let formatter = DateFormatter()
+        formatter.calendar = calendar
+        formatter.timeZone = calendar.timeZone
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd"
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<2_000 {
+            let t = Int64(rng.next() % 4_102_444_800)  // 1970 ... 2100
+            #expect(CivilDate.isoDate(t) == formatter.string(from: Date(timeIntervalSince1970: Double(t))))
+            let (y, m, d) = CivilDate.components(t)
+            #expect(CivilDate.seconds(year: y, month: m, day: d) == t - t % 86_400)
+        }
+        #expect(CivilDate.isoDate(0) == "1970-01-01")
+        #expect(CivilDate.isoDate(-1) == "1969-12-31")
+    }
+
+    @Test func sixMonthsLaterClampsToTheEndOfTheMonth() {
+        let aug31 = CivilDate.seconds(year: 2026, month: 8, day: 31) + 3_600
+        #expect(CivilDate.isoDate(CivilDate.adding(months: 6, to: aug31)) == "2027-02-28")
+        #expect(CivilDate.adding(months: 6, to: aug31) % 86_400 == 3_600)
+        let leap = CivilDate.seconds(year: 2027, month: 8, day: 31)
+        #expect(CivilDate.isoDate(CivilDate.adding(months: 6, to: leap)) == "2028-02-29")
+        let may15 = CivilDate.seconds(year: 2026, month: 5, day: 15)
+        #expect(CivilDate.isoDate(CivilDate.adding(months: 6, to: may15)) == "2026-11-15")
+        #expect(CivilDate.isoDate(CivilDate.adding(months: 12, to: may15)) == "2027-05-15")
+    }
+
+    @Test func statementPUIDsKeepOnlyTheAllowedCharacters() {
+        #expect(StatementOfReasons.puid("bulwark-decision-12") == "bulwark-decision-12")
+        #expect(StatementOfReasons.puid("a b/c:d_é") == "a-b-c-d_-")
+        #expect(StatementOfReasons.puid("") == "-")
+        #expect(StatementOfReasons.puid(String(repeating: "x", count: 900)).count == 500)
+    }
+}

@@ -1,0 +1,203 @@
+import BulwarkCore
+import BulwarkServer
+import BulwarkStore
+import BulwarkTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+/// Removal orders (TCO Article 3) over HTTP: executed at once through the decision path, the
+/// platform's webhook, the one-hour clock, and answers for what cannot be executed.
+struct RemovalOrderTests {
+    static let order = #"""
+        {"authority":"Example National Authority","reference":"RO-2026-0042","legal_basis":"Regulation (EU) 2021/784, Article 3",
+         "reasons":"The item glorifies a terrorist attack and calls for further attacks.","category":"incitement",
+         "items":[{"platform":"example","id":"post-1"},{"platform":"example","id":"never-sent"}],
+         "urls":["https://example.invalid/p/123"]}
+        """#
+
+    @Test(arguments: Backend.allCases)
+    func anOrderDisablesTheItemAndThePlatformsWebhookArrivesWithinASecond(_ backend: Backend) async throws {
+        try await withServerStore(backend, "order_e2e") { store in
+            let keys = try await makeKeys(store, [.ingest, .authority, .reviewer, .auditor])
+            let receiver = Receiver()
+            let receiverApp = Application(router: receiver.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            try await receiverApp.test(.live) { receiverClient in
+                try await store.setSetting("webhook.url", "http://127.0.0.1:\(receiverClient.port!)/hook", actor: "test", now: 1)
+                try await store.setSetting("webhook.secret", "s3cret", actor: "test", now: 1)
+                let config = ServerConfiguration(port: 0, webhookInitialBackoff: 0, workerPollMilliseconds: 20)
+                let service = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: config)
+                try await service.application(logger: Logger(label: "test")).test(.live) { client in
+                    let (ingested, _) = try await call(
+                        client, keys, .post, "/v1/items", .ingest, #"{"platform":"example","id":"post-1","text":"a post"}"#)
+                    #expect(ingested == .ok)
+                    // Only an authority may send an order.
+                    #expect(try await call(client, keys, .post, "/v1/removal-orders", .reviewer, Self.order).0 == .forbidden)
+
+                    let sent = ContinuousClock.now
+                    let (status, order) = try await call(client, keys, .post, "/v1/removal-orders", .authority, Self.order)
+                    #expect(status == .created)
+                    var got: [Receiver.Received] = []
+                    while got.isEmpty && ContinuousClock.now - sent < .seconds(5) {
+                        got = receiver.received.withLock { $0 }
+                        if got.isEmpty { try await Task.sleep(nanoseconds: 5_000_000) }
+                    }
+                    let elapsed = ContinuousClock.now - sent
+                    let hook = try #require(got.first)
+                    #expect(elapsed < .seconds(1), "the webhook took \(elapsed)")
+                    #expect(hook.body.contains(#""action":"remove""#) && hook.body.contains(#""id":"post-1""#))
+                    #expect(hook.body.contains(#""reference":"RO-2026-0042""#))
+
+                    // The order answers each target: executed, unknown item, URL.
+                    let targets = try #require(order["targets"] as? [[String: Any]])
+                    #expect(targets.count == 3)
+                    #expect(targets[0]["executed"] as? Bool == true && targets[0]["decision_id"] is Int)
+                    #expect(targets[1]["executed"] as? Bool == false)
+                    #expect((targets[1]["reason_not_executed"] as? String)?.contains("never sent it") == true)
+                    #expect((targets[2]["reason_not_executed"] as? String)?.contains("URL") == true)
+                    #expect(order["actioned_at"] is Int)
+                    let id = try #require(order["id"] as? Int)
+
+                    // Confirmed once the platform has the webhook: the clock is met in time.
+                    var view: [String: Any] = [:]
+                    for _ in 0..<100 {
+                        view = try await call(client, keys, .get, "/v1/removal-orders/\(id)", .auditor).1
+                        if view["confirmed_at"] is Int { break }
+                        try await Task.sleep(nanoseconds: 20_000_000)
+                    }
+                    #expect(view["status"] as? String == "partially_confirmed")
+                    #expect((view["clock"] as? [String: Any])?["state"] as? String == "met_in_time")
+
+                    // The same order again changes nothing.
+                    let (againStatus, again) = try await call(client, keys, .post, "/v1/removal-orders", .authority, Self.order)
+                    #expect(againStatus == .ok && again["id"] as? Int == id)
+                    #expect(receiver.received.withLock { $0.count } == 1)
+                    // The decision and the audit trail.
+                    let audit = try await store.auditLog(after: 0, limit: 100)
+                    #expect(audit.contains { $0.action == "removal_order.execute" })
+                    #expect(audit.contains { $0.action == "removal_order.receive" && $0.subject == "removal_order:\(id)" })
+                    // An order naming nothing is refused, naming the field.
+                    let (empty, emptyBody) = try await call(
+                        client, keys, .post, "/v1/removal-orders", .authority,
+                        #"{"authority":"A","reference":"R-2","legal_basis":"TCO","reasons":"r","items":[]}"#)
+                    #expect(empty == .badRequest && (emptyBody["error"] as? [String: Any])?["field"] as? String == "items")
+                }
+            }
+        }
+    }
+
+    /// The one-hour clock on a controllable clock: running, due soon (15 minutes left: the
+    /// alert, in the order and in /metrics), overdue.
+    @Test(arguments: Backend.allCases)
+    func theOneHourClockAlertsFifteenMinutesBeforeTheDeadlineAndAfterIt(_ backend: Backend) async throws {
+        try await withServerStore(backend, "order_clock") { store in
+            let keys = try await makeKeys(store, [.ingest, .authority, .auditor])
+            let t0: Int64 = 1_800_000_000
+            let now = Mutex<Int64>(t0)
+            // No webhook receiver: the platform never confirms, so the clock keeps running.
+            let service = BulwarkService(
+                store: store, engine: try ServerFixtures.engine.get(), configuration: ServerConfiguration(port: 0),
+                clock: { now.withLock { $0 } })
+            try await service.application(logger: Logger(label: "test")).test(.router) { client in
+                _ = try await call(client, keys, .post, "/v1/items", .ingest, #"{"platform":"example","id":"post-1","text":"a post"}"#)
+                let (_, order) = try await call(client, keys, .post, "/v1/removal-orders", .authority, RemovalOrderTests.order)
+                let id = try #require(order["id"] as? Int)
+                func clock(at t: Int64) async throws -> (state: String?, left: Int?, metrics: String) {
+                    now.withLock { $0 = t }
+                    let view = try await call(client, keys, .get, "/v1/removal-orders/\(id)", .auditor).1
+                    let c = view["clock"] as? [String: Any]
+                    let metrics = try await client.execute(uri: "/metrics", method: .get)
+                    return (c?["state"] as? String, c?["seconds_left"] as? Int, String(buffer: metrics.body))
+                }
+                let start = try await clock(at: t0 + 10)
+                #expect(start.state == "running" && start.left == 3_590)
+                #expect(start.metrics.contains("bulwark_removal_orders_open 1\n") && start.metrics.contains("bulwark_removal_orders_due_soon 0\n"))
+                let justBefore = try await clock(at: t0 + 3_600 - 901)
+                #expect(justBefore.state == "running")
+                let alert = try await clock(at: t0 + 3_600 - 900)
+                #expect(alert.state == "due_soon" && alert.left == 900)
+                #expect(alert.metrics.contains("bulwark_removal_orders_due_soon 1\n"))
+                let last = try await clock(at: t0 + 3_600)
+                #expect(last.state == "due_soon" && last.left == 0)
+                let late = try await clock(at: t0 + 3_601)
+                #expect(late.state == "overdue" && late.left == -1)
+                #expect(late.metrics.contains("bulwark_removal_orders_overdue 1\n") && late.metrics.contains("bulwark_removal_orders_due_soon 0\n"))
+            }
+        }
+    }
+}
+
+/// Statements of reasons exported for the DSA Transparency Database, validated by
+/// scripts/validate-statements.py (jsonschema) against docs/schemas/.
+struct StatementExportTests {
+    @Test(arguments: Backend.allCases)
+    func exportedStatementsValidateAgainstTheTransparencyDatabaseSchema(_ backend: Backend) async throws {
+        try await withServerStore(backend, "statements") { store in
+            let keys = try await makeKeys(store, [.ingest, .authority, .reviewer, .auditor])
+            let service = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: ServerConfiguration(port: 0))
+            try await service.application(logger: Logger(label: "test")).test(.router) { client in
+                // A reviewer's removal of a proactively found item, and an order's removal.
+                let (_, ingested) = try await call(
+                    client, keys, .post, "/v1/items", .ingest,
+                    #"{"platform":"example","id":"room-1","type":"title","text":"Supporters of the Islamic State","container":{"id":"c-1","followers":32000}}"#)
+                let caseID = try #require(((ingested["items"] as? [[String: Any]])?.first)?["case_id"] as? Int)
+                let (decided, _) = try await call(
+                    client, keys, .post, "/v1/cases/\(caseID)/decisions", .reviewer, #"{"action":"remove","category":"dissemination"}"#)
+                #expect(decided == .created)
+                _ = try await call(client, keys, .post, "/v1/items", .ingest, #"{"platform":"example","id":"post-1","text":"a post","lang":"es"}"#)
+                #expect(try await call(client, keys, .post, "/v1/removal-orders", .authority, RemovalOrderTests.order).0 == .created)
+
+                let export = try await client.execute(
+                    uri: "/v1/statements?after=0&limit=100", method: .get, headers: [.authorization: "Bearer \(keys[.auditor]!)"])
+                #expect(export.status == .ok)
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(bytesOf: export.body)) as? [String: Any])
+                let statements = try #require(json["statements"] as? [[String: Any]])
+                #expect(statements.count == 2)
+                #expect(statements.allSatisfy { $0["category"] as? String == "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY" })
+                #expect(statements.allSatisfy { ($0["category_specification"] as? [String]) == ["KEYWORD_TERRORIST_CONTENT"] })
+                #expect(Set(statements.compactMap { $0["puid"] as? String }).count == 2)
+                #expect(statements[0]["source_type"] as? String == "SOURCE_VOLUNTARY" && statements[0]["automated_detection"] as? String == "Yes")
+                #expect(statements[1]["source_type"] as? String == "SOURCE_TYPE_OTHER_NOTIFICATION")
+                #expect(statements[1]["decision_ground"] as? String == "DECISION_GROUND_ILLEGAL_CONTENT")
+                #expect((statements[1]["illegal_content_legal_ground"] as? String)?.contains("RO-2026-0042") == true)
+                #expect((statements[0]["decision_facts"] as? String)?.contains("Redress") == true)
+
+                // The real export validates; a broken copy does not (the validator bites).
+                let dir = NSTemporaryDirectory() + "bulwark-sor-\(UInt32.random(in: 0...UInt32.max))"
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: dir) }
+                let good = dir + "/export.json"
+                try Data(bytesOf: export.body).write(to: URL(fileURLWithPath: good))
+                #expect(try Self.validate(good) == 0)
+                var broken = statements
+                broken[0]["decision_facts"] = nil
+                broken[1]["category"] = "STATEMENT_CATEGORY_TERRORISM"
+                let bad = dir + "/broken.json"
+                try JSONSerialization.data(withJSONObject: ["statements": broken]).write(to: URL(fileURLWithPath: bad))
+                #expect(try Self.validate(bad) == 1)
+
+                // Batches are at most 100.
+                let tooMany = try await client.execute(
+                    uri: "/v1/statements?limit=101", method: .get, headers: [.authorization: "Bearer \(keys[.auditor]!)"])
+                #expect(tooMany.status == .badRequest)
+                let next = json["next_after"] as? Int
+                let rest = try await call(client, keys, .get, "/v1/statements?after=\(next ?? 0)", .auditor).1
+                #expect((rest["statements"] as? [Any])?.isEmpty == true)
+            }
+        }
+    }
+
+    static func validate(_ path: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "scripts/validate-statements.py", path]
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
