@@ -44,14 +44,27 @@ public enum ModerationAction: String, Sendable, Hashable, Codable, CaseIterable 
     case escalate
     /// Suspends an account (entity decisions only).
     case suspend
+    /// Undoes a restriction after an appeal is granted (only through `POST /v1/appeals/{id}/decision`).
+    case reinstate
 
     /// Whether the action restricts the content (and so needs a statement of reasons).
     public var restricts: Bool {
         switch self {
         case .remove, .restrictVisibility, .geoBlock, .suspend: true
-        case .noViolation, .escalate: false
+        case .noViolation, .escalate, .reinstate: false
         }
     }
+}
+
+/// Why terrorist-related material is not terrorist content (Regulation (EU) 2021/784, Article
+/// 1(3)): material disseminated for educational, journalistic, artistic or research purposes, or
+/// to prevent or counter terrorism. A decision or an appeal may give one as its reason.
+public enum Exemption: String, Sendable, Hashable, Codable, CaseIterable {
+    case journalistic
+    case educational
+    case research
+    case artistic
+    case counterSpeech = "counter_speech"
 }
 
 /// The order of review work, in one place.

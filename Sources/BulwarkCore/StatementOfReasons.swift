@@ -88,7 +88,7 @@ public struct StatementOfReasons: Sendable, Hashable {
         case .restrictVisibility: .demoted
         case .geoBlock: .disabled
         case .suspend: .accountSuspended
-        case .noViolation, .escalate: nil
+        case .noViolation, .escalate, .reinstate: nil
         }
     }
 

@@ -29,6 +29,19 @@ enum OpenAPIDocument {
                   }
                 }
               },
+              "Appeal": {
+                "type": "object",
+                "required": ["id", "decision_id", "case_id", "appellant", "reason", "status", "filed_at", "deadline_at", "overdue"],
+                "properties": {
+                  "id": {"type": "integer"}, "decision_id": {"type": "integer"}, "case_id": {"type": "integer"},
+                  "item_id": {"type": ["integer", "null"]}, "appellant": {"type": "string"}, "reason": {"type": "string"},
+                  "status": {"type": "string", "enum": ["open", "upheld", "reversed"]},
+                  "filed_at": {"type": "integer"}, "deadline_at": {"type": "integer"}, "seconds_left": {"type": ["integer", "null"]},
+                  "overdue": {"type": "boolean"}, "decided_by": {"type": ["string", "null"]}, "decided_at": {"type": ["integer", "null"]},
+                  "exemption": {"type": ["string", "null"]}, "note": {"type": ["string", "null"]},
+                  "reinstatement_decision_id": {"type": ["integer", "null"]}, "delivery_id": {"type": ["string", "null"]}
+                }
+              },
               "RemovalOrder": {
                 "type": "object",
                 "required": ["id", "authority", "reference", "received_at", "status", "clock", "targets", "pending_deliveries"],
@@ -552,6 +565,66 @@ enum OpenAPIDocument {
                   "200": {"description": "A batch", "content": {"application/json": {"schema": {"type": "object", "required": ["statements", "next_after"], "properties": {"statements": {"type": "array", "maxItems": 100, "items": {"type": "object", "required": ["puid", "decision_ground", "category", "content_type", "decision_facts", "source_type"]}}, "next_after": {"type": "integer"}}}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/appeals": {
+              "post": {
+                "summary": "A content provider's complaint against a restricting decision (Regulation (EU) 2021/784, Article 10; Regulation (EU) 2022/2065, Article 20), forwarded by the platform: the decision by id, or the item by platform and id (its latest restricting decision). Starts a two-week clock. One appeal per decision (200 returns the first). Role: ingest.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["appellant", "reason"],
+                  "properties": {
+                    "decision_id": {"type": "integer"}, "platform": {"type": "string"}, "id": {"type": "string"},
+                    "appellant": {"type": "string", "minLength": 1, "maxLength": 256, "description": "The provider's pseudonymous id."},
+                    "reason": {"type": "string", "minLength": 1, "maxLength": 10000}
+                  }}}}},
+                "responses": {
+                  "201": {"description": "Filed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appeal"}}}},
+                  "200": {"description": "Already filed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appeal"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "get": {
+                "summary": "Appeals, nearest deadline first (500 at most). Roles: reviewer, lead, auditor, admin.",
+                "parameters": [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "upheld", "reversed"]}}],
+                "responses": {
+                  "200": {"description": "Appeals", "content": {"application/json": {"schema": {"type": "object", "required": ["appeals"], "properties": {"appeals": {"type": "array", "items": {"$ref": "#/components/schemas/Appeal"}}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/appeals/{id}": {
+              "get": {
+                "summary": "An appeal with its two-week clock. Roles: ingest, reviewer, lead, auditor, admin.",
+                "parameters": [{"$ref": "#/components/parameters/id"}],
+                "responses": {
+                  "200": {"description": "The appeal", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appeal"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/appeals/{id}/decision": {
+              "post": {
+                "summary": "Decide an appeal; never by the reviewer who made the appealed decision (403). Reversed: a reinstate decision on the case, its signed webhook and an audit entry; an exemption (Regulation (EU) 2021/784, Article 1(3)) may be the reason. Roles: reviewer, lead.",
+                "parameters": [{"$ref": "#/components/parameters/id"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["outcome"],
+                  "properties": {
+                    "outcome": {"type": "string", "enum": ["upheld", "reversed"]},
+                    "exemption": {"type": "string", "enum": ["journalistic", "educational", "research", "artistic", "counter_speech"]},
+                    "note": {"type": "string"}
+                  }}}}},
+                "responses": {
+                  "201": {"description": "Decided", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appeal"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
                 }
               }
             },

@@ -160,9 +160,9 @@ extension BulwarkService {
     /// Decides on an entity (from its route, or from its case's): the store sets its status and
     /// closes its case; a ban or reinstatement reaches the re-appearance index at once.
     func decideEntity(id: Int64, reviewer: String, _ p: DecisionPayload) async throws -> Response {
-        guard p.action != .geoBlock else {
+        guard p.action != .geoBlock, p.action != .reinstate else {
             throw APIError.invalid(
-                "geo_block is not an entity action (remove, restrict_visibility, suspend, no_violation, escalate)",
+                "\(p.action.rawValue) is not an entity action (remove, restrict_visibility, suspend, no_violation, escalate)",
                 field: "action")
         }
         if p.action.restricts && p.category == nil {

@@ -139,6 +139,9 @@ extension BulwarkService {
             if p.action.restricts && p.category == nil {
                 throw APIError.invalid("a restricting action needs the policy category", field: "category")
             }
+            if p.action == .reinstate {
+                throw APIError.invalid("reinstatement goes through an appeal: POST /v1/appeals/{id}/decision", field: "action")
+            }
             let decision = NewDecision(action: p.action, category: p.category, exemption: p.exemption, note: p.note)
             let service = self
             if p.action == .suspend, let record = try await store.caseDetail(id: id, now: clock())?.record,
@@ -182,6 +185,7 @@ extension BulwarkService {
         addBankRoutes(v1)
         addEntityRoutes(v1)
         addRemovalOrderRoutes(v1)
+        addAppealRoutes(v1)
 
         v1.get("audit") { request, context -> Response in
             _ = try await require(request, [.auditor, .admin])

@@ -164,7 +164,7 @@ enum EntityLedger {
         case .remove: .removed
         case .suspend: .suspended
         case .restrictVisibility: .restricted
-        case .noViolation: .active
+        case .noViolation, .reinstate: .active
         case .geoBlock, .escalate: nil
         }
     }

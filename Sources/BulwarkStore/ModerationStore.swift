@@ -408,6 +408,22 @@ public protocol ModerationStore: Sendable {
     /// reasons need.
     func statementSources(afterDecisionID: Int64, limit: Int) async throws -> [StatementSource]
 
+    /// Files an appeal against a restricting decision (by decision id, or the latest restricting
+    /// decision on the item `platform`/`externalID`); its two-week clock starts now.
+    func fileAppeal(
+        decisionID: Int64?, platform: String?, externalID: String?, appellant: String, reason: String, now: Int64
+    ) async throws -> FileAppealOutcome
+    func appeal(id: Int64) async throws -> AppealRecord?
+    /// Appeals, oldest deadline first; all of them when `status` is nil.
+    func appeals(status: AppealRecord.Status?, limit: Int) async throws -> [AppealRecord]
+    /// Decides an appeal, by a reviewer other than the one who made the appealed decision.
+    /// Reversing it records a `reinstate` decision on the case and queues its webhook
+    /// (`webhookBody(decision, item, appealID)`), in the same transaction; both outcomes are audited.
+    func decideAppeal(
+        id: Int64, reviewer: String, reverse: Bool, exemption: Exemption?, note: String?,
+        webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String, now: Int64
+    ) async throws -> DecideAppealOutcome
+
     /// Claims ready jobs (leased; an expired lease makes a job claimable again).
     func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord]
     func mediaBytes(id: Int64) async throws -> [UInt8]?

@@ -244,8 +244,9 @@ enum Schema {
         return statements
     }
 
-    /// Version 3: removal orders (TCO Article 3). The ordered items, what became of each (the
-    /// decision and webhook it got, or why it could not be executed) and the order's clock.
+    /// Version 3: due process. Removal orders (TCO Article 3): the ordered items, what became of
+    /// each (the decision and webhook it got, or why it could not be executed) and the order's
+    /// clock; appeals (TCO Article 10, DSA Article 20) with their two-week clock.
     static func v3(_ dialect: Dialect) -> [String] {
         let id = dialect == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
@@ -270,6 +271,27 @@ enum Schema {
             """,
             "CREATE INDEX removal_orders_received ON removal_orders (received_at)",
             "ALTER TABLE decisions ADD COLUMN removal_order_id \(int)",
+            """
+            CREATE TABLE appeals (
+                id \(id),
+                decision_id \(int) NOT NULL REFERENCES decisions (id),
+                case_id \(int) NOT NULL REFERENCES cases (id),
+                item_id \(int),
+                appellant TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                status TEXT NOT NULL,
+                filed_at \(int) NOT NULL,
+                deadline_at \(int) NOT NULL,
+                decided_by TEXT,
+                decided_at \(int),
+                exemption TEXT,
+                note TEXT,
+                reinstatement_decision_id \(int)
+            )
+            """,
+            // One appeal per decision.
+            "CREATE UNIQUE INDEX appeals_decision ON appeals (decision_id)",
+            "CREATE INDEX appeals_status ON appeals (status, deadline_at)",
         ]
     }
 }

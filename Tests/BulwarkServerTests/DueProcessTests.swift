@@ -201,3 +201,115 @@ struct StatementExportTests {
         return process.terminationStatus
     }
 }
+
+/// Appeals over HTTP: filed by the platform for its content provider, decided by a reviewer
+/// other than the one who decided the case, reinstatement through the webhook and audit, and
+/// the two-week clock on a controllable clock.
+struct AppealTests {
+    @Test(arguments: Backend.allCases)
+    func anAppealCannotBeDecidedByTheOriginalReviewerAndReinstatesWhenReversed(_ backend: Backend) async throws {
+        try await withServerStore(backend, "appeals") { store in
+            var roleKeys = try await makeKeys(store, [.ingest, .reviewer, .auditor])
+            let second = APIKeys.generate()
+            _ = try await store.createKey(name: "reviewer-2", role: .lead, prefix: APIKeys.prefix(second), hash: APIKeys.hash(second), now: 1)
+            roleKeys[.lead] = second
+            let keys = roleKeys
+            let t0: Int64 = 1_800_000_000
+            let now = Mutex<Int64>(t0)
+            let service = BulwarkService(
+                store: store, engine: try ServerFixtures.engine.get(), configuration: ServerConfiguration(port: 0),
+                clock: { now.withLock { $0 } })
+            try await service.application(logger: Logger(label: "test")).test(.router) { client in
+                let (_, ingested) = try await call(
+                    client, keys, .post, "/v1/items", .ingest,
+                    #"{"platform":"example","id":"room-1","type":"title","text":"Supporters of the Islamic State"}"#)
+                let caseID = try #require(((ingested["items"] as? [[String: Any]])?.first)?["case_id"] as? Int)
+                let (_, decided) = try await call(
+                    client, keys, .post, "/v1/cases/\(caseID)/decisions", .reviewer, #"{"action":"remove","category":"dissemination"}"#)
+                let decisionID = try #require(decided["decision_id"] as? Int)
+                // Reinstating is not a case action.
+                #expect(try await call(client, keys, .post, "/v1/cases/\(caseID)/decisions", .lead, #"{"action":"reinstate"}"#).0 == .badRequest)
+
+                // The platform files the provider's complaint, by the item's id.
+                now.withLock { $0 = t0 + 60 }
+                let (filed, appeal) = try await call(
+                    client, keys, .post, "/v1/appeals", .ingest,
+                    #"{"platform":"example","id":"room-1","appellant":"u-7f3a","reason":"This room documents propaganda for a research project."}"#)
+                #expect(filed == .created)
+                let appealID = try #require(appeal["id"] as? Int)
+                #expect(appeal["decision_id"] as? Int == decisionID)
+                #expect(appeal["deadline_at"] as? Int == Int(t0 + 60 + 14 * 86_400))
+                #expect(appeal["status"] as? String == "open")
+                // Filing again returns the same appeal; the platform can follow it.
+                let (againStatus, again) = try await call(
+                    client, keys, .post, "/v1/appeals", .ingest, #"{"decision_id":\#(decisionID),"appellant":"u-7f3a","reason":"again"}"#)
+                #expect(againStatus == .ok && again["id"] as? Int == appealID)
+                #expect(try await call(client, keys, .get, "/v1/appeals/\(appealID)", .ingest).0 == .ok)
+
+                // The reviewer who removed it may not decide the appeal.
+                let (same, sameBody) = try await call(
+                    client, keys, .post, "/v1/appeals/\(appealID)/decision", .reviewer, #"{"outcome":"reversed","exemption":"research"}"#)
+                #expect(same == .forbidden)
+                #expect(((sameBody["error"] as? [String: Any])?["message"] as? String)?.contains("another reviewer") == true)
+                #expect(try await store.appeal(id: Int64(appealID))?.status == .open)
+
+                // Another reviewer reverses it: a reinstate decision, its webhook, the audit trail.
+                let (reversed, outcome) = try await call(
+                    client, keys, .post, "/v1/appeals/\(appealID)/decision", .lead,
+                    #"{"outcome":"reversed","exemption":"research","note":"academic archive"}"#)
+                #expect(reversed == .created)
+                #expect(outcome["status"] as? String == "reversed" && outcome["decided_by"] as? String == "reviewer-2")
+                #expect(outcome["exemption"] as? String == "research" && outcome["overdue"] as? Bool == false)
+                let deliveryID = try #require(outcome["delivery_id"] as? String)
+                let pending = try await store.deliveries(status: "pending")
+                let hook = try #require(pending.first { $0.deliveryID == deliveryID })
+                #expect(hook.body.contains(#""action":"reinstate""#) && hook.body.contains(#""appeal":{"id":\#(appealID)}"#))
+                #expect(hook.body.contains(#""exemption":"research""#))
+                let audit = try await store.auditLog(after: 0, limit: 100)
+                #expect(audit.contains { $0.action == "appeal.reverse" && $0.subject == "appeal:\(appealID)" })
+                #expect(audit.contains { $0.action == "appeal.file" })
+                #expect(try await call(client, keys, .post, "/v1/appeals/\(appealID)/decision", .lead, #"{"outcome":"upheld"}"#).0 == .conflict)
+                // A decision that restricted nothing cannot be appealed.
+                let (_, other) = try await call(
+                    client, keys, .post, "/v1/items", .ingest, #"{"platform":"example","id":"room-2","type":"title","text":"Supporters of the Islamic State"}"#)
+                let otherCase = try #require(((other["items"] as? [[String: Any]])?.first)?["case_id"] as? Int)
+                let (_, kept) = try await call(client, keys, .post, "/v1/cases/\(otherCase)/decisions", .reviewer, #"{"action":"no_violation"}"#)
+                let (notAppealable, _) = try await call(
+                    client, keys, .post, "/v1/appeals", .ingest, #"{"decision_id":\#(kept["decision_id"] as? Int ?? 0),"appellant":"u-1","reason":"r"}"#)
+                #expect(notAppealable == .badRequest)
+            }
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theTwoWeekClockRunsOutOnAControllableClock(_ backend: Backend) async throws {
+        try await withServerStore(backend, "appeal_clock") { store in
+            let keys = try await makeKeys(store, [.ingest, .reviewer, .auditor])
+            let t0: Int64 = 1_800_000_000
+            let now = Mutex<Int64>(t0)
+            let service = BulwarkService(
+                store: store, engine: try ServerFixtures.engine.get(), configuration: ServerConfiguration(port: 0),
+                clock: { now.withLock { $0 } })
+            try await service.application(logger: Logger(label: "test")).test(.router) { client in
+                let (_, ingested) = try await call(
+                    client, keys, .post, "/v1/items", .ingest, #"{"platform":"example","id":"p","type":"title","text":"Supporters of the Islamic State"}"#)
+                let caseID = try #require(((ingested["items"] as? [[String: Any]])?.first)?["case_id"] as? Int)
+                _ = try await call(client, keys, .post, "/v1/cases/\(caseID)/decisions", .reviewer, #"{"action":"remove","category":"dissemination"}"#)
+                let (_, appeal) = try await call(client, keys, .post, "/v1/appeals", .ingest, #"{"platform":"example","id":"p","appellant":"u","reason":"r"}"#)
+                let id = try #require(appeal["id"] as? Int)
+                func view(at t: Int64) async throws -> [String: Any] {
+                    now.withLock { $0 = t }
+                    return try await call(client, keys, .get, "/v1/appeals/\(id)", .auditor).1
+                }
+                let fresh = try await view(at: t0 + 1)
+                #expect(fresh["seconds_left"] as? Int == 14 * 86_400 - 1 && fresh["overdue"] as? Bool == false)
+                let lastSecond = try await view(at: t0 + 14 * 86_400)
+                #expect(lastSecond["seconds_left"] as? Int == 0 && lastSecond["overdue"] as? Bool == false)
+                let late = try await view(at: t0 + 14 * 86_400 + 1)
+                #expect(late["seconds_left"] as? Int == -1 && late["overdue"] as? Bool == true)
+                let open = try await call(client, keys, .get, "/v1/appeals?status=open", .auditor).1
+                #expect((open["appeals"] as? [[String: Any]])?.first?["overdue"] as? Bool == true)
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import BulwarkCore
+import BulwarkStore
+import Foundation
+import Hummingbird
+
+/// A complaint forwarded by the platform for its content provider.
+struct AppealPayload: Decodable, Sendable {
+    /// The decision appealed; or `platform` and `id` of the item (its latest restricting decision).
+    var decision_id: Int64?
+    var platform: String?
+    var id: String?
+    /// The content provider's pseudonymous id.
+    var appellant: String
+    var reason: String
+}
+
+struct AppealDecisionPayload: Decodable, Sendable {
+    enum Outcome: String, Decodable, Sendable {
+        case upheld
+        case reversed
+    }
+    var outcome: Outcome
+    /// Why the content is not terrorist content (TCO Article 1(3)), when reversed on that ground.
+    var exemption: Exemption?
+    var note: String?
+}
+
+/// An appeal with its two-week clock.
+struct AppealView: Encodable, Sendable {
+    var id: Int64
+    var decision_id: Int64
+    var case_id: Int64
+    var item_id: Int64?
+    var appellant: String
+    var reason: String
+    var status: String
+    var filed_at: Int64
+    var deadline_at: Int64
+    var seconds_left: Int64?
+    var overdue: Bool
+    var decided_by: String?
+    var decided_at: Int64?
+    var exemption: String?
+    var note: String?
+    var reinstatement_decision_id: Int64?
+    var delivery_id: String?
+
+    init(_ a: AppealRecord, now: Int64, deliveryID: String? = nil) {
+        id = a.id
+        decision_id = a.decisionID
+        case_id = a.caseID
+        item_id = a.itemID
+        appellant = a.appellant
+        reason = a.reason
+        status = a.status.rawValue
+        filed_at = a.filedAt
+        deadline_at = a.deadlineAt
+        seconds_left = a.status == .open ? a.deadlineAt - now : nil
+        overdue = a.status == .open ? now > a.deadlineAt : (a.decidedAt ?? 0) > a.deadlineAt
+        decided_by = a.decidedBy
+        decided_at = a.decidedAt
+        exemption = a.exemption?.rawValue
+        note = a.note
+        reinstatement_decision_id = a.reinstatementDecisionID
+        delivery_id = deliveryID
+    }
+}
+
+extension BulwarkService {
+    func addAppealRoutes(_ v1: RouterGroup<BulwarkRequestContext>) {
+        v1.post("appeals") { request, context -> Response in
+            let key = try await require(request, [.ingest])
+            let p = try decode(AppealPayload.self, try await self.body(request))
+            guard p.decision_id != nil || (p.platform != nil && p.id != nil) else {
+                throw APIError.invalid("name the decision (decision_id) or the item (platform and id)", field: "decision_id")
+            }
+            for (field, value, limit) in [("appellant", p.appellant, 256), ("reason", p.reason, 10_000)] {
+                guard !value.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIError.invalid("\(field) is empty", field: field) }
+                guard value.utf8.count <= limit else { throw APIError.tooLarge("\(field) is over \(limit) bytes", field: field, limit: limit) }
+            }
+            let now = clock()
+            switch try await store.fileAppeal(
+                decisionID: p.decision_id, platform: p.platform ?? (p.id != nil ? key.name : nil), externalID: p.id,
+                appellant: p.appellant, reason: p.reason, now: now)
+            {
+            case .filed(let appeal): return try encode(AppealView(appeal, now: now), status: .created)
+            case .duplicate(let appeal): return try encode(AppealView(appeal, now: now), status: .ok)
+            case .notAppealable(let why): throw APIError.invalid(why, field: "decision_id")
+            case .notFound: throw APIError.notFound("no restricting decision found for this appeal")
+            }
+        }
+
+        v1.get("appeals") { request, context -> Response in
+            _ = try await require(request, [.reviewer, .lead, .auditor, .admin])
+            let status = try request.uri.queryParameters["status"].map { value -> AppealRecord.Status in
+                guard let s = AppealRecord.Status(rawValue: String(value)) else {
+                    throw APIError.invalid("status must be open, upheld or reversed", field: "status")
+                }
+                return s
+            }
+            let now = clock()
+            struct Listing: Encodable { var appeals: [AppealView] }
+            return try encode(Listing(appeals: try await store.appeals(status: status, limit: 500).map { AppealView($0, now: now) }))
+        }
+
+        v1.get("appeals/:id") { request, context -> Response in
+            _ = try await require(request, [.ingest, .reviewer, .lead, .auditor, .admin])
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard let appeal = try await store.appeal(id: id) else { throw APIError.notFound("no appeal \(id)") }
+            return try encode(AppealView(appeal, now: clock()))
+        }
+
+        v1.post("appeals/:id/decision") { request, context -> Response in
+            let key = try await require(request, [.reviewer, .lead])
+            let id = try context.parameters.require("id", as: Int64.self)
+            let p = try decode(AppealDecisionPayload.self, try await self.body(request))
+            let service = self
+            let now = clock()
+            switch try await store.decideAppeal(
+                id: id, reviewer: key.name, reverse: p.outcome == .reversed, exemption: p.exemption, note: p.note,
+                webhookBody: { d, item, appealID in service.appealWebhookBody(d, item, appealID: appealID) }, now: now)
+            {
+            case .decided(let appeal, let deliveryID): return try encode(AppealView(appeal, now: now, deliveryID: deliveryID), status: .created)
+            case .sameReviewer:
+                throw APIError.forbidden("the reviewer who made the appealed decision may not decide its appeal: another reviewer must")
+            case .alreadyDecided: throw APIError.conflict("appeal \(id) is already decided")
+            case .notFound: throw APIError.notFound("no appeal \(id)")
+            }
+        }
+    }
+
+    /// The webhook of a reinstatement: the decision webhook with the appeal.
+    func appealWebhookBody(_ d: DecisionRecord, _ item: ItemRecord, appealID: Int64) -> String {
+        var out = Array(webhookBody(d, item).utf8.dropLast())
+        out += Array(",\"appeal\":{\"id\":\(appealID)}}".utf8)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
