@@ -101,6 +101,16 @@ public enum CivilDate {
         return seconds(year: Int(year), month: month, day: day) + timeOfDay
     }
 
+    /// Midnight UTC of "YYYY-MM-DD", or nil when the text is not such a date.
+    public static func parse(_ text: String) -> Int64? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m),
+            (1...daysIn(year: y, month: m)).contains(d)
+        else { return nil }
+        return seconds(year: y, month: m, day: d)
+    }
+
     static func daysIn(year: Int, month: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

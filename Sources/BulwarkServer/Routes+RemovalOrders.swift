@@ -267,3 +267,29 @@ struct RemovalOrderWatch: Service, CustomStringConvertible {
         }
     }
 }
+
+extension BulwarkService {
+    func addTransparencyRoutes(_ v1: RouterGroup<BulwarkRequestContext>) {
+        /// `GET /v1/reports/transparency?from=YYYY-MM-DD&to=YYYY-MM-DD&format=json|markdown|html`
+        v1.get("reports/transparency") { request, context -> Response in
+            _ = try await require(request, [.auditor, .admin, .lead, .authority])
+            let q = request.uri.queryParameters
+            func day(_ name: String) throws -> Int64 {
+                guard let text = q[Substring(name)].map(String.init) else { throw APIError.invalid("\(name) is required (YYYY-MM-DD)", field: name) }
+                guard let t = CivilDate.parse(text) else { throw APIError.invalid("\(name) is not a date YYYY-MM-DD: \(text)", field: name) }
+                return t
+            }
+            let from = try day("from"), to = try day("to")
+            guard from < to else { throw APIError.invalid("from must be before to", field: "to") }
+            let report = try await TransparencyReport.build(from: from, to: to, store: store)
+            switch q["format"].map(String.init) ?? "json" {
+            case "json": return json(Array(report.json.utf8), status: .ok)
+            case "markdown":
+                return Response(status: .ok, headers: [.contentType: "text/markdown; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: report.markdown)))
+            case "html":
+                return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: report.html)))
+            default: throw APIError.invalid("format is json, markdown or html", field: "format")
+            }
+        }
+    }
+}

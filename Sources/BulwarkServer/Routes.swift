@@ -186,6 +186,7 @@ extension BulwarkService {
         addEntityRoutes(v1)
         addRemovalOrderRoutes(v1)
         addAppealRoutes(v1)
+        addTransparencyRoutes(v1)
 
         v1.get("audit") { request, context -> Response in
             _ = try await require(request, [.auditor, .admin])

@@ -424,6 +424,9 @@ public protocol ModerationStore: Sendable {
         webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String, now: Int64
     ) async throws -> DecideAppealOutcome
 
+    /// The counts of a transparency report over [from, to).
+    func transparencyCounts(from: Int64, to: Int64) async throws -> TransparencyCounts
+
     /// Claims ready jobs (leased; an expired lease makes a job claimable again).
     func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord]
     func mediaBytes(id: Int64) async throws -> [UInt8]?

@@ -147,3 +147,16 @@ extension PostgresStore {
             confirmedAt: pending == 0 ? lastDelivered : nil, pendingDeliveries: pending)
     }
 }
+
+extension PostgresStore {
+    public func transparencyCounts(from: Int64, to: Int64) async throws -> TransparencyCounts {
+        var counts = TransparencyCounts()
+        for (name, sql) in TransparencyQueries.all(from: from, to: to) {
+            for row in try await read(PostgresQuery(unsafeSQL: sql)) {
+                let (key, n) = try row.decode((String?, Int64).self)
+                TransparencyQueries.fold(name, key ?? "none", Int(n), into: &counts)
+            }
+        }
+        return counts
+    }
+}

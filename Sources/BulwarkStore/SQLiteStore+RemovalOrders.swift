@@ -146,3 +146,17 @@ extension SQLiteStore {
             confirmedAt: pending == 0 ? lastDelivered : nil, pendingDeliveries: pending)
     }
 }
+
+extension SQLiteStore {
+    public func transparencyCounts(from: Int64, to: Int64) async throws -> TransparencyCounts {
+        try await writer.read { db in
+            var counts = TransparencyCounts()
+            for (name, sql) in TransparencyQueries.all(from: from, to: to) {
+                for row in try Row.fetchAll(db, sql: sql) {
+                    TransparencyQueries.fold(name, row[0] as String? ?? "none", Int(row[1] as Int64), into: &counts)
+                }
+            }
+            return counts
+        }
+    }
+}

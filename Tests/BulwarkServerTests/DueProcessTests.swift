@@ -81,6 +81,28 @@ struct RemovalOrderTests {
                     let audit = try await store.auditLog(after: 0, limit: 100)
                     #expect(audit.contains { $0.action == "removal_order.execute" })
                     #expect(audit.contains { $0.action == "removal_order.receive" && $0.subject == "removal_order:\(id)" })
+                    // The transparency report counts it: received, executed, confirmed within the hour.
+                    let today = Int64(Date().timeIntervalSince1970)
+                    let period = "from=\(CivilDate.isoDate(today - 86_400))&to=\(CivilDate.isoDate(today + 2 * 86_400))"
+                    let (reportStatus, report) = try await call(client, keys, .get, "/v1/reports/transparency?\(period)", .auditor)
+                    #expect(reportStatus == .ok)
+                    let orders = try #require(report["removal_orders"] as? [String: Any])
+                    #expect(orders["received"] as? Int == 1 && orders["executed"] as? Int == 1)
+                    #expect(orders["confirmed_within_one_hour"] as? Int == 1 && orders["targets_not_executed"] as? Int == 2)
+                    #expect(orders["exposed"] as? Bool == false)
+                    let restrictions = try #require(report["restrictions"] as? [String: Any])
+                    #expect((restrictions["by_source"] as? [String: Any])?["removal_order"] as? Int == 1)
+                    #expect((restrictions["by_category"] as? [String: Any])?["incitement"] as? Int == 1)
+                    #expect(restrictions["decided_by_a_person"] as? Int == 0)
+                    let html = try await client.execute(
+                        uri: "/v1/reports/transparency?\(period)&format=html", method: .get, headers: [.authorization: "Bearer \(keys[.auditor]!)"])
+                    let page = String(buffer: html.body)
+                    #expect(page.contains("<svg") && !page.contains("<script") && !page.contains("src=") && !page.contains("href="))
+                    #expect(page.contains("<td>confirmed within one hour</td><td class=\"n\">1</td>"))
+                    let markdown = try await client.execute(
+                        uri: "/v1/reports/transparency?\(period)&format=markdown", method: .get, headers: [.authorization: "Bearer \(keys[.auditor]!)"])
+                    #expect(String(buffer: markdown.body).contains("| confirmed within one hour | 1 |"))
+                    #expect(try await call(client, keys, .get, "/v1/reports/transparency?from=2026-13-01&to=2027-01-01", .auditor).0 == .badRequest)
                     // An order naming nothing is refused, naming the field.
                     let (empty, emptyBody) = try await call(
                         client, keys, .post, "/v1/removal-orders", .authority,

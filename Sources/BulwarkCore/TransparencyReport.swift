@@ -1,0 +1,209 @@
+/// A transparency report (Regulation (EU) 2021/784, Article 7; Regulation (EU) 2022/2065,
+/// Articles 15 and 24) for a period, with its renderings: JSON, Markdown and HTML with inline SVG
+/// charts (no scripts, no external resources). Pure: the figures come in, text goes out.
+public struct TransparencyReport: Sendable, Hashable {
+    public struct Orders: Sendable, Hashable {
+        /// Removal orders received in the period.
+        public var received = 0
+        /// Orders with at least one item removed.
+        public var executed = 0
+        /// Executed orders the platform confirmed within the hour.
+        public var metInTime = 0
+        /// Executed orders confirmed after the hour.
+        public var metLate = 0
+        /// Executed orders not yet confirmed.
+        public var unconfirmed = 0
+        /// Orders of which nothing could be executed.
+        public var notExecutable = 0
+        /// Targets (items or URLs) that could not be executed, with a reason sent back.
+        public var targetsNotExecuted = 0
+        /// Orders received in the 12 months before the period's end: two or more make the
+        /// platform "exposed to terrorist content" (TCO Article 5(4)).
+        public var lastTwelveMonths = 0
+
+        public init() {}
+        public var exposed: Bool { lastTwelveMonths >= 2 }
+    }
+
+    public var from: Int64
+    public var to: Int64
+    public var itemsReceived: Int
+    /// Items flagged by Bulwark's automated detection on arrival (the specific measure).
+    public var itemsFlagged: Int
+    public var decisionsByAction: [String: Int]
+    public var restrictionsByCategory: [String: Int]
+    public var restrictionsByLanguage: [String: Int]
+    public var restrictionsBySource: [String: Int]
+    public var orders: Orders
+    public var appealsByStatus: [String: Int]
+    public var appealsLate: Int
+    public var reversalsByExemption: [String: Int]
+
+    public init(
+        from: Int64, to: Int64, itemsReceived: Int, itemsFlagged: Int, decisionsByAction: [String: Int],
+        restrictionsByCategory: [String: Int], restrictionsByLanguage: [String: Int], restrictionsBySource: [String: Int],
+        orders: Orders, appealsByStatus: [String: Int], appealsLate: Int, reversalsByExemption: [String: Int]
+    ) {
+        self.from = from
+        self.to = to
+        self.itemsReceived = itemsReceived
+        self.itemsFlagged = itemsFlagged
+        self.decisionsByAction = decisionsByAction
+        self.restrictionsByCategory = restrictionsByCategory
+        self.restrictionsByLanguage = restrictionsByLanguage
+        self.restrictionsBySource = restrictionsBySource
+        self.orders = orders
+        self.appealsByStatus = appealsByStatus
+        self.appealsLate = appealsLate
+        self.reversalsByExemption = reversalsByExemption
+    }
+
+    public var restrictions: Int { restrictionsBySource.values.reduce(0, +) }
+    public var reinstatements: Int { decisionsByAction["reinstate"] ?? 0 }
+    public var appealsFiled: Int { appealsByStatus.values.reduce(0, +) }
+    /// Restrictions decided by a person (every decision except the execution of a removal order,
+    /// which the authority decided). Bulwark takes no fully automated restriction.
+    public var humanDecisions: Int { restrictions - (restrictionsBySource["removal_order"] ?? 0) }
+    /// Restrictions of content that automated detection brought to review.
+    public var automatedDetections: Int { restrictionsBySource["proactive"] ?? 0 }
+
+    // MARK: JSON
+
+    public var json: String {
+        func map(_ m: [String: Int]) -> String {
+            "{" + m.keys.sorted().map { k -> String in
+                var out: [UInt8] = []
+                appendJSONString(k, to: &out)
+                return String(decoding: out, as: UTF8.self) + ":\(m[k]!)"
+            }.joined(separator: ",") + "}"
+        }
+        return """
+            {"period":{"from":"\(CivilDate.isoDate(from))","to":"\(CivilDate.isoDate(to))","from_unix":\(from),"to_unix":\(to)},\
+            "items":{"received":\(itemsReceived),"flagged_by_automated_detection":\(itemsFlagged)},\
+            "restrictions":{"total":\(restrictions),"by_action":\(map(decisionsByAction.filter { $0.key != "reinstate" && $0.key != "no_violation" && $0.key != "escalate" })),\
+            "by_category":\(map(restrictionsByCategory)),"by_language":\(map(restrictionsByLanguage)),"by_source":\(map(restrictionsBySource)),\
+            "decided_by_a_person":\(humanDecisions),"executing_removal_orders":\(restrictionsBySource["removal_order"] ?? 0),\
+            "detected_by_automated_means":\(automatedDetections),"decided_by_automated_means":0},\
+            "decisions_by_action":\(map(decisionsByAction)),\
+            "removal_orders":{"received":\(orders.received),"executed":\(orders.executed),"confirmed_within_one_hour":\(orders.metInTime),\
+            "confirmed_late":\(orders.metLate),"unconfirmed":\(orders.unconfirmed),"not_executable":\(orders.notExecutable),\
+            "targets_not_executed":\(orders.targetsNotExecuted),"received_in_last_12_months":\(orders.lastTwelveMonths),"exposed":\(orders.exposed)},\
+            "appeals":{"filed":\(appealsFiled),"by_status":\(map(appealsByStatus)),"decided_or_open_past_deadline":\(appealsLate),\
+            "reinstatements":\(reinstatements),"reversals_by_exemption":\(map(reversalsByExemption))}}
+            """
+    }
+
+    // MARK: Markdown
+
+    public var markdown: String {
+        var s = "# Transparency report: terrorist content\n\n"
+        s += "Period: \(CivilDate.isoDate(from)) to \(CivilDate.isoDate(to)) (UTC, end exclusive).\n\n"
+        s += "## Content and measures\n\n| measure | count |\n|---|---|\n"
+        s += "| items received | \(itemsReceived) |\n| items flagged by automated detection (specific measure) | \(itemsFlagged) |\n"
+        s += "| items removed or access disabled | \(restrictions) |\n| of which decided by a person | \(humanDecisions) |\n"
+        s += "| of which executing a removal order | \(restrictionsBySource["removal_order"] ?? 0) |\n"
+        s += "| of which detected by automated means | \(automatedDetections) |\n| decided by automated means alone | 0 |\n\n"
+        s += Self.table("Restrictions by category", restrictionsByCategory)
+        s += Self.table("Restrictions by language", restrictionsByLanguage)
+        s += Self.table("Restrictions by source", restrictionsBySource)
+        s += "## Removal orders (TCO Article 3)\n\n| measure | count |\n|---|---|\n"
+        s += "| received | \(orders.received) |\n| executed | \(orders.executed) |\n"
+        s += "| confirmed within one hour | \(orders.metInTime) |\n| confirmed after one hour | \(orders.metLate) |\n"
+        s += "| not yet confirmed | \(orders.unconfirmed) |\n| not executable | \(orders.notExecutable) |\n"
+        s += "| targets not executed (reason sent back) | \(orders.targetsNotExecuted) |\n"
+        s += "| received in the 12 months to the period's end | \(orders.lastTwelveMonths) (\(orders.exposed ? "exposed: specific measures required" : "not exposed")) |\n\n"
+        s += "## Complaints (TCO Article 10, DSA Article 20)\n\n| measure | count |\n|---|---|\n"
+        s += "| filed | \(appealsFiled) |\n| open | \(appealsByStatus["open"] ?? 0) |\n| upheld | \(appealsByStatus["upheld"] ?? 0) |\n"
+        s += "| reversed | \(appealsByStatus["reversed"] ?? 0) |\n| decided after (or open past) two weeks | \(appealsLate) |\n"
+        s += "| reinstatements | \(reinstatements) |\n\n"
+        s += Self.table("Reversals by exemption", reversalsByExemption)
+        return s
+    }
+
+    static func table(_ title: String, _ m: [String: Int]) -> String {
+        var s = "## \(title)\n\n"
+        guard !m.isEmpty else { return s + "None.\n\n" }
+        s += "| | count |\n|---|---|\n"
+        for (k, v) in m.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) { s += "| \(k) | \(v) |\n" }
+        return s + "\n"
+    }
+
+    // MARK: HTML
+
+    public var html: String {
+        var s = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Transparency report \(CivilDate.isoDate(from)) to \(CivilDate.isoDate(to))</title>
+            <style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#111}
+            table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #999;padding:.25rem .6rem;text-align:left}
+            td.n{text-align:right}svg text{font-size:12px;fill:#111}</style></head><body>
+            <h1>Transparency report: terrorist content</h1>
+            <p>Period: \(CivilDate.isoDate(from)) to \(CivilDate.isoDate(to)) (UTC, end exclusive).</p>
+
+            """
+        s += Self.htmlTable("Content and measures", [
+            ("items received", itemsReceived), ("items flagged by automated detection (specific measure)", itemsFlagged),
+            ("items removed or access disabled", restrictions), ("of which decided by a person", humanDecisions),
+            ("of which executing a removal order", restrictionsBySource["removal_order"] ?? 0),
+            ("of which detected by automated means", automatedDetections), ("decided by automated means alone", 0),
+        ])
+        for (title, m) in [("Restrictions by category", restrictionsByCategory), ("Restrictions by language", restrictionsByLanguage),
+            ("Restrictions by source", restrictionsBySource)]
+        {
+            s += "<h2>\(Self.escape(title))</h2>\n" + Self.barChart(m.sorted { ($1.value, $0.key) < ($0.value, $1.key) }, label: title)
+        }
+        s += Self.htmlTable("Removal orders (TCO Article 3)", [
+            ("received", orders.received), ("executed", orders.executed), ("confirmed within one hour", orders.metInTime),
+            ("confirmed after one hour", orders.metLate), ("not yet confirmed", orders.unconfirmed),
+            ("not executable", orders.notExecutable), ("targets not executed (reason sent back)", orders.targetsNotExecuted),
+            ("received in the 12 months to the period's end", orders.lastTwelveMonths),
+        ])
+        s += "<p>\(orders.exposed ? "Exposed to terrorist content (two or more removal orders in 12 months): specific measures required." : "Not exposed (fewer than two removal orders in 12 months).")</p>\n"
+        s += "<h2>Removal orders against the one-hour clock</h2>\n"
+            + Self.barChart([("within one hour", orders.metInTime), ("after one hour", orders.metLate), ("not yet confirmed", orders.unconfirmed)], label: "Removal orders against the one-hour clock")
+        s += Self.htmlTable("Complaints (TCO Article 10, DSA Article 20)", [
+            ("filed", appealsFiled), ("open", appealsByStatus["open"] ?? 0), ("upheld", appealsByStatus["upheld"] ?? 0),
+            ("reversed", appealsByStatus["reversed"] ?? 0), ("decided after (or open past) two weeks", appealsLate),
+            ("reinstatements", reinstatements),
+        ])
+        s += "<h2>Reversals by exemption</h2>\n" + Self.barChart(reversalsByExemption.sorted { $0.key < $1.key }, label: "Reversals by exemption")
+        return s + "</body></html>\n"
+    }
+
+    static func htmlTable(_ title: String, _ rows: [(String, Int)]) -> String {
+        var s = "<h2>\(escape(title))</h2>\n<table><thead><tr><th scope=\"col\">measure</th><th scope=\"col\">count</th></tr></thead><tbody>\n"
+        for (k, v) in rows { s += "<tr><td>\(escape(k))</td><td class=\"n\">\(v)</td></tr>\n" }
+        return s + "</tbody></table>\n"
+    }
+
+    /// A horizontal bar chart as inline SVG, with its numbers as text (readable without the bars).
+    static func barChart(_ rows: [(String, Int)], label: String) -> String {
+        guard !rows.isEmpty else { return "<p>None.</p>\n" }
+        let maxValue = max(1, rows.map(\.1).max() ?? 1)
+        let rowHeight = 22, labelWidth = 180, barWidth = 360
+        let height = rows.count * rowHeight + 4
+        var s = "<svg role=\"img\" aria-label=\"\(escape(label))\" width=\"\(labelWidth + barWidth + 60)\" height=\"\(height)\" xmlns=\"http://www.w3.org/2000/svg\">\n"
+        for (i, (k, v)) in rows.enumerated() {
+            let y = i * rowHeight + 2
+            let w = Int((Double(v) / Double(maxValue) * Double(barWidth)).rounded())
+            s += "<text x=\"0\" y=\"\(y + 15)\">\(escape(String(k.prefix(28))))</text>"
+            s += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(w)\" height=\"16\" fill=\"#2b5797\"/>"
+            s += "<text x=\"\(labelWidth + w + 6)\" y=\"\(y + 15)\">\(v)</text>\n"
+        }
+        return s + "</svg>\n"
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}

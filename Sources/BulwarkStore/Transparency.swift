@@ -1,0 +1,105 @@
+public import BulwarkCore
+
+/// Counts for a transparency report over [from, to), each a map from a key (an action, a
+/// category, a language...) to a count. Both stores run the same SQL (integers only are
+/// interpolated: the bounds).
+public struct TransparencyCounts: Sendable, Hashable {
+    public var itemsReceived = 0
+    /// Items the engine flagged (violating or review) on arrival: the automated detection.
+    public var itemsFlagged = 0
+    /// Every decision in the period by action (reinstate included).
+    public var decisionsByAction: [String: Int] = [:]
+    /// Restricting decisions by policy category ("none" when the decision gave none).
+    public var restrictionsByCategory: [String: Int] = [:]
+    /// Restricting decisions by the item's detected language ("und" when unknown or not an item).
+    public var restrictionsByLanguage: [String: Int] = [:]
+    /// Restricting decisions by what brought the content to review: proactive (automated
+    /// detection), user_report, trusted_flagger, removal_order.
+    public var restrictionsBySource: [String: Int] = [:]
+    /// Appeals filed in the period by status now (open, upheld, reversed).
+    public var appealsByStatus: [String: Int] = [:]
+    /// Appeals filed in the period decided after their deadline, or still open past it at `to`.
+    public var appealsLate = 0
+    /// Reversals by exemption ("none" without one).
+    public var reversalsByExemption: [String: Int] = [:]
+
+    public init() {}
+}
+
+enum TransparencyQueries {
+    static let restricting = "('remove', 'restrict_visibility', 'geo_block', 'suspend')"
+
+    /// (name, SQL returning rows of (key TEXT, n integer)).
+    static func all(from: Int64, to: Int64) -> [(String, String)] {
+        let d = "d.created_at >= \(from) AND d.created_at < \(to)"
+        return [
+            ("items", """
+                SELECT 'received', COUNT(*) FROM items WHERE received_at >= \(from) AND received_at < \(to)
+                UNION ALL
+                SELECT 'flagged', COUNT(*) FROM items WHERE received_at >= \(from) AND received_at < \(to) AND decision IN ('violating', 'review')
+                """),
+            ("action", "SELECT d.action, COUNT(*) FROM decisions d WHERE \(d) GROUP BY d.action"),
+            ("category", "SELECT COALESCE(d.category, 'none'), COUNT(*) FROM decisions d WHERE \(d) AND d.action IN \(restricting) GROUP BY 1"),
+            ("language", """
+                SELECT COALESCE(i.language, 'und'), COUNT(*) FROM decisions d JOIN cases c ON c.id = d.case_id
+                LEFT JOIN items i ON i.id = c.item_id WHERE \(d) AND d.action IN \(restricting) GROUP BY 1
+                """),
+            ("source", """
+                SELECT CASE WHEN d.removal_order_id IS NOT NULL THEN 'removal_order' ELSE c.source END, COUNT(*)
+                FROM decisions d JOIN cases c ON c.id = d.case_id WHERE \(d) AND d.action IN \(restricting) GROUP BY 1
+                """),
+            ("appeal", "SELECT status, COUNT(*) FROM appeals WHERE filed_at >= \(from) AND filed_at < \(to) GROUP BY status"),
+            ("late", """
+                SELECT 'late', COUNT(*) FROM appeals WHERE filed_at >= \(from) AND filed_at < \(to)
+                AND ((decided_at IS NOT NULL AND decided_at > deadline_at) OR (decided_at IS NULL AND deadline_at < \(to)))
+                """),
+            ("exemption", """
+                SELECT COALESCE(exemption, 'none'), COUNT(*) FROM appeals
+                WHERE filed_at >= \(from) AND filed_at < \(to) AND status = 'reversed' GROUP BY 1
+                """),
+        ]
+    }
+
+    static func fold(_ name: String, _ key: String, _ n: Int, into c: inout TransparencyCounts) {
+        switch name {
+        case "items": if key == "received" { c.itemsReceived = n } else { c.itemsFlagged = n }
+        case "action": c.decisionsByAction[key] = n
+        case "category": c.restrictionsByCategory[key] = n
+        case "language": c.restrictionsByLanguage[key] = n
+        case "source": c.restrictionsBySource[key] = n
+        case "appeal": c.appealsByStatus[key] = n
+        case "late": c.appealsLate = n
+        case "exemption": c.reversalsByExemption[key] = n
+        default: break
+        }
+    }
+}
+
+extension TransparencyReport {
+    /// The report for [from, to) from a store: its counts, and the removal orders of the period
+    /// (and of the 12 months before `to`) with their clocks.
+    public static func build(from: Int64, to: Int64, store: any ModerationStore) async throws -> TransparencyReport {
+        let c = try await store.transparencyCounts(from: from, to: to)
+        var orders = Orders()
+        for o in try await store.removalOrders(receivedFrom: from, to: to, limit: 1_000_000) {
+            orders.received += 1
+            orders.targetsNotExecuted += o.outcomes.count { $0.decisionID == nil }
+            guard o.executedCount > 0 else {
+                orders.notExecutable += 1
+                continue
+            }
+            orders.executed += 1
+            switch o.clock.state(now: to) {
+            case .metInTime: orders.metInTime += 1
+            case .metLate: orders.metLate += 1
+            case .running, .dueSoon, .overdue: orders.unconfirmed += 1
+            }
+        }
+        orders.lastTwelveMonths = try await store.removalOrders(receivedFrom: to - 365 * 86_400, to: to, limit: 1_000_000).count
+        return TransparencyReport(
+            from: from, to: to, itemsReceived: c.itemsReceived, itemsFlagged: c.itemsFlagged, decisionsByAction: c.decisionsByAction,
+            restrictionsByCategory: c.restrictionsByCategory, restrictionsByLanguage: c.restrictionsByLanguage,
+            restrictionsBySource: c.restrictionsBySource, orders: orders, appealsByStatus: c.appealsByStatus,
+            appealsLate: c.appealsLate, reversalsByExemption: c.reversalsByExemption)
+    }
+}
