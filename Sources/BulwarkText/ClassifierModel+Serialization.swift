@@ -3,7 +3,7 @@ public import BulwarkCore
 /// The model file: small, sparse, quantised, deterministic.
 ///
 /// Layout (little-endian): magic `BWTC0002`; UInt32 bucketBits, nMin, nMax, outputCount, flags
-/// (bit 0 word-bounded n-grams, bit 1 binary, bit 2 idf present); Float32 temperature, Float32
+/// (bit 0 word-bounded n-grams, bit 1 binary, bit 2 idf present, bit 3 quoted words apart); Float32 temperature, Float32
 /// quantisation scale; UInt32 provenance length + UTF-8 bytes; if idf: Float32 idf scale and
 /// 2^bucketBits UInt8 (idf = UInt8 * scale); UInt32 row count; then each non-zero row: UInt32
 /// bucket + outputCount Int8 weights (weight = Int8 * scale). Rows are in bucket order.
@@ -24,6 +24,7 @@ extension ClassifierModel {
         out.appendLE(UInt32(features.charNGrams.upperBound))
         out.appendLE(UInt32(Self.outputCount))
         let flags: UInt32 = (features.wordBounded ? 1 : 0) | (features.binary ? 2 : 0) | (packedIDF.isEmpty ? 0 : 4)
+            | (features.quotedApart ? 8 : 0)
         out.appendLE(flags)
         out.appendLE(temperature.bitPattern)
         out.appendLE(scale.bitPattern)
@@ -73,7 +74,8 @@ extension ClassifierModel {
         let provenanceLength = Int(try reader.u32())
         let provenance = String(decoding: try reader.take(provenanceLength), as: UTF8.self)
         let features = FeatureExtractor(
-            bucketBits: bucketBits, charNGrams: nMin...nMax, wordBounded: flags & 1 != 0, binary: flags & 2 != 0)
+            bucketBits: bucketBits, charNGrams: nMin...nMax, wordBounded: flags & 1 != 0, binary: flags & 2 != 0,
+            quotedApart: flags & 8 != 0)
         var packedIDF: [UInt8] = []
         var idfScale: Float = 1
         if flags & 4 != 0 {

@@ -53,6 +53,12 @@ public struct ContextCueMatcher: Sendable {
     let contextKeys: [(one: UInt64, more: UInt64)]
     /// For each cue entry: the index of its context in `ContextCues.contexts`.
     let contextIndex: [Int]
+    /// For each context: the feature key "cue:<context>:quoted", a cue of that context in a text
+    /// that also quotes something (a slogan named in order to report, refute or mock it).
+    let quotedKeys: [UInt64]
+
+    /// Every feature key the matcher can emit.
+    public var featureKeys: [UInt64] { contextKeys.flatMap { [$0.one, $0.more] } + quotedKeys }
 
     public init(cues: ContextCues, normalizer: TextNormalizer = TextNormalizer()) {
         self.cues = cues
@@ -61,6 +67,7 @@ public struct ContextCueMatcher: Sendable {
         self.contextKeys = cues.cues.map {
             (FeatureExtractor.namedFeatureKey("cue:" + $0.context), FeatureExtractor.namedFeatureKey("cue:" + $0.context + ":more"))
         }
+        self.quotedKeys = ContextCues.contexts.map { FeatureExtractor.namedFeatureKey("cue:" + $0 + ":quoted") }
     }
 
     /// Appends the named-feature keys of the cues in `text`, and returns the matched spans (byte ranges
@@ -75,6 +82,9 @@ public struct ContextCueMatcher: Sendable {
                 if perContext[c] == 1 { keys.append(contextKeys[entry].one) }
                 if perContext[c] == 2 { keys.append(contextKeys[entry].more) }
                 if spans.count < 16 { spans.append((c, range)) }
+            }
+            if !text.quoted.isEmpty {
+                for c in 0..<ContextCues.contexts.count where perContext[c] > 0 { keys.append(quotedKeys[c]) }
             }
         }
     }

@@ -14,6 +14,9 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// `strongContextThreshold`.
     public var indicatorAloneReviewWeight: Double
     public var strongContextThreshold: Double
+    /// The context probability that suffices instead when every such indicator stands inside
+    /// quotation marks: a slogan quoted in order to report, refute or mock it.
+    public var quotedIndicatorContextThreshold: Double
     /// Probability of a non-violating context at or above which the verdict names it, when it
     /// also exceeds the violating probability.
     public var contextThreshold: Double
@@ -34,6 +37,7 @@ public struct EngineConfiguration: Sendable, Hashable {
         indicatorAssistMinimum: Double = 0.15,
         indicatorAloneReviewWeight: Double = 0.7,
         strongContextThreshold: Double = 0.8,
+        quotedIndicatorContextThreshold: Double = 0.4,
         contextThreshold: Double = 0.4,
         categoryMinimum: Double = 0.1,
         maxCategories: Int = 3,
@@ -46,6 +50,7 @@ public struct EngineConfiguration: Sendable, Hashable {
         self.indicatorAssistMinimum = indicatorAssistMinimum
         self.indicatorAloneReviewWeight = indicatorAloneReviewWeight
         self.strongContextThreshold = strongContextThreshold
+        self.quotedIndicatorContextThreshold = quotedIndicatorContextThreshold
         self.contextThreshold = contextThreshold
         self.categoryMinimum = categoryMinimum
         self.maxCategories = maxCategories

@@ -17,12 +17,19 @@ public struct FeatureExtractor: Sendable, Hashable {
     public var wordBounded: Bool
     /// Each bucket counts once per text (presence), not once per occurrence.
     public var binary: Bool
+    /// Words inside quotation marks (and their bigrams and character n-grams) are features of
+    /// their own, apart from the same words outside quotes: quoting a slogan is not asserting it.
+    public var quotedApart: Bool
 
-    public init(bucketBits: Int = 18, charNGrams: ClosedRange<Int> = 3...5, wordBounded: Bool = true, binary: Bool = true) {
+    public init(
+        bucketBits: Int = 18, charNGrams: ClosedRange<Int> = 3...5, wordBounded: Bool = true, binary: Bool = true,
+        quotedApart: Bool = false
+    ) {
         self.bucketBits = bucketBits
         self.charNGrams = charNGrams
         self.wordBounded = wordBounded
         self.binary = binary
+        self.quotedApart = quotedApart
     }
 
     public var bucketCount: Int { 1 << bucketBits }
@@ -62,10 +69,11 @@ public struct FeatureExtractor: Sendable, Hashable {
                 while j < bytes.count && bytes[j] != 0x20 { j += 1 }
                 if j > i {
                     let w = Hashing.fnv1a(bytes, i..<j, seed: Self.wordSeed)
-                    out.append(UInt32(Hashing.mix(w) & mask))
-                    // A quoted word also counts as quoted.
+                    // A quoted word also counts as quoted (with `quotedApart`, only as quoted).
                     while quote < text.quoted.count && text.quoted[quote].lowerBound < i { quote += 1 }
-                    if quote < text.quoted.count && text.quoted[quote].lowerBound == i {
+                    let isQuoted = quote < text.quoted.count && text.quoted[quote].lowerBound == i
+                    if !(isQuoted && quotedApart) { out.append(UInt32(Hashing.mix(w) & mask)) }
+                    if isQuoted {
                         out.append(UInt32(Hashing.mix(w ^ Self.quotedSeed) & mask))
                     }
                     if previousStart >= 0 {
@@ -73,6 +81,7 @@ public struct FeatureExtractor: Sendable, Hashable {
                         h ^= 0x20
                         h = h &* Hashing.fnvPrime
                         h = Hashing.fnv1a(bytes, i..<j, seed: h)
+                        if isQuoted && quotedApart { h ^= Self.quotedSeed }
                         out.append(UInt32(Hashing.mix(h) & mask))
                     }
                     previousStart = i
@@ -89,12 +98,19 @@ public struct FeatureExtractor: Sendable, Hashable {
             if wordBounded {
                 // Scalar boundary indices of each padded word: from a space to the next space.
                 var wordStart = 0
+                var quote = 0
                 for e in 1...n where e == n || bytes[boundaries[e]] == 0x20 {
                     // Padded word: boundaries[wordStart] (a space) ... boundaries[e] (the next space), inclusive.
                     let scalars = e - wordStart + 1
+                    var salt: UInt64 = 0
+                    if quotedApart {
+                        let start = boundaries[wordStart] + 1
+                        while quote < text.quoted.count && text.quoted[quote].lowerBound < start { quote += 1 }
+                        if quote < text.quoted.count && text.quoted[quote].lowerBound == start { salt = Self.quotedSeed }
+                    }
                     if scalars >= 3 {
                         for length in charNGrams {
-                            let seed = Self.charSeed &+ UInt64(length)
+                            let seed = (Self.charSeed &+ UInt64(length)) ^ salt
                             if scalars < length {
                                 if length == charNGrams.lowerBound {
                                     let end = e < n ? boundaries[e + 1] : bytes.count

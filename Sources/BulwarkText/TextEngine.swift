@@ -56,9 +56,14 @@ public struct TextEngine: Sendable {
     public var namedFeatureKeys: [UInt64] {
         var keys: [UInt64] = []
         if let indicators { for k in indicators.featureKeys { keys.append(k.entry); keys.append(k.kind) } }
-        if let contextCues { for k in contextCues.contextKeys { keys.append(k.one); keys.append(k.more) } }
+        if let contextCues { keys += contextCues.featureKeys }
+        if indicators != nil { keys += [Self.quotedIndicatorKey, Self.unquotedIndicatorKey] }
         return keys
     }
+
+    /// Named features: a text with quotation marks that has an indicator inside them, or only outside.
+    static let quotedIndicatorKey = FeatureExtractor.namedFeatureKey("indicator:quoted")
+    static let unquotedIndicatorKey = FeatureExtractor.namedFeatureKey("indicator:unquoted")
 
     /// Features of a labelled item, for training (the same path as scanning).
     public func trainingExample(_ item: TextItem, scratch: inout EngineScratch) -> TrainingExample? {
@@ -91,6 +96,11 @@ public struct TextEngine: Sendable {
             let keys = indicators.featureKeys[m.entry]
             scratch.named.append(keys.entry)
             scratch.named.append(keys.kind)
+        }
+        if !matches.isEmpty && !scratch.normalized.quoted.isEmpty {
+            // Named in quotation marks (reported, refuted or mocked), or asserted?
+            let quoted = matches.contains { scratch.normalized.isQuoted($0.normalizedRange) }
+            scratch.named.append(quoted ? Self.quotedIndicatorKey : Self.unquotedIndicatorKey)
         }
         return (matches, scratch.named, text)
     }
@@ -204,8 +214,15 @@ public struct TextEngine: Sendable {
         {
             decision = max(decision, .review)
         }
-        if strongestIndicator >= config.indicatorAloneReviewWeight, strongestContext < config.strongContextThreshold {
-            decision = max(decision, .review)
+        if strongestIndicator >= config.indicatorAloneReviewWeight, let indicators {
+            // Quoted (reported, refuted, mocked), an unmistakable indicator yields to a lesser context.
+            let quoted = matches.allSatisfy {
+                indicators.lexicon.entries[$0.entry].weight < config.indicatorAloneReviewWeight
+                    || scratch.normalized.isQuoted($0.normalizedRange)
+            }
+            if strongestContext < (quoted ? config.quotedIndicatorContextThreshold : config.strongContextThreshold) {
+                decision = max(decision, .review)
+            }
         }
         if decision != .none && categories.isEmpty {
             if let c = knownCategory ?? indicatorCategory {

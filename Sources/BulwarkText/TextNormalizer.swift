@@ -27,6 +27,11 @@ public struct NormalizedText: Sendable {
     /// Byte ranges (in `bytes`) of the words that stand inside quotation marks: quoting a slogan
     /// is not asserting it, and the classifier sees the difference.
     public internal(set) var quoted: [Range<Int>] = []
+
+    /// Whether the text in `range` (bytes of `bytes`) begins inside quotation marks.
+    public func isQuoted(_ range: Range<Int>) -> Bool {
+        quoted.contains { $0.lowerBound <= range.lowerBound && range.lowerBound < $0.upperBound }
+    }
     var inQuote = false
     var quoteIsSingle = false
 

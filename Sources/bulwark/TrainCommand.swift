@@ -37,6 +37,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Count each feature once per text.")
     var binary = true
 
+    @Flag(inversion: .prefixedNo, help: "Keep the features of quoted words apart from the same words unquoted.")
+    var quotedApart = true
+
     @Flag(inversion: .prefixedNo, help: "Average the weights over the second half of the epochs.")
     var average = true
 
@@ -58,6 +61,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Instead of writing a model, report K-fold cross-validated quality on the train and tune splits (folds by group), to choose settings without touching the test split.")
     var crossValidate: Int?
 
+    @Option(help: "With --cross-validate: write each held-out item the folds got wrong, with its verdict, to this file (JSON Lines; train and tune items only).")
+    var errors: String?
+
+    @Option(help: ArgumentHelp("With --cross-validate: write every held-out item's label, stance probabilities and indicators (JSON Lines), to study decision rules.", visibility: .hidden))
+    var dumpScores: String?
+
     @OptionGroup var engineOptions: EngineOptions
 
     func run() throws {
@@ -68,7 +77,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--char-ngrams takes MIN-MAX with 1 <= MIN <= MAX <= 8, for example 3-5")
         }
         let features = FeatureExtractor(
-            bucketBits: bucketBits, charNGrams: bounds[0]...bounds[1], wordBounded: wordBounded, binary: binary)
+            bucketBits: bucketBits, charNGrams: bounds[0]...bounds[1], wordBounded: wordBounded, binary: binary, quotedApart: quotedApart)
         // The engine's own featurisation path, with an empty model of the right shape.
         var options = engineOptions
         options.noModel = true
@@ -82,7 +91,7 @@ struct TrainCommand: ParsableCommand {
         if let folds = crossValidate {
             try crossValidation(
                 folds: folds, items: items, engine: engine, trainer: trainer, features: features,
-                namedBuckets: namedBuckets)
+                namedBuckets: namedBuckets, errors: errors, dump: dumpScores)
             return
         }
         var train: [TrainingExample] = []
@@ -120,7 +129,7 @@ extension TrainCommand {
     /// K-fold cross-validation over the train and tune splits; the test split is never read.
     func crossValidation(
         folds: Int, items: [TextItem], engine: TextEngine, trainer: ClassifierTrainer,
-        features: FeatureExtractor, namedBuckets: [UInt32]
+        features: FeatureExtractor, namedBuckets: [UInt32], errors: String? = nil, dump: String? = nil
     ) throws {
         guard folds >= 2 else { throw ValidationError("--cross-validate needs at least 2 folds") }
         let pool = items.filter { DatasetSplit.of($0) != .test && $0.label != nil }
@@ -132,6 +141,10 @@ extension TrainCommand {
         var scratch = EngineScratch()
         let examples = pool.map { engine.trainingExample($0, scratch: &scratch) }
         var evaluation = Evaluation()
+        var errorWriter = try errors.map { try OutputWriter(path: $0) }
+        let encoder = VerdictEncoder()
+        var dumpWriter = try dump.map { try OutputWriter(path: $0) }
+        var logits: [Float] = []
         for k in 0..<folds {
             var train: [TrainingExample] = []
             var held: [TextItem] = []
@@ -143,7 +156,47 @@ extension TrainCommand {
             let fit = train.indices.filter { $0 % 10 != 0 }.map { train[$0] }
             let model = trainer.train(fit, tune: tune, features: features, provenance: "cv", namedBuckets: namedBuckets)
             let foldEngine = engine.replacingModel(model)
-            for item in held { evaluation.add(item, foldEngine.scan(item, scratch: &scratch)) }
+            for item in held {
+                let verdict = foldEngine.scan(item, scratch: &scratch)
+                evaluation.add(item, verdict)
+                if dumpWriter != nil, let m = foldEngine.model, let e = foldEngine.trainingExample(item, scratch: &scratch) {
+                    m.logits(e.buckets, into: &logits)
+                    let p = m.probabilities(logits: logits).stance
+                    let normalized = foldEngine.normalizer.normalize(item.text)
+                    var ind: [String] = []
+                    for x in foldEngine.indicators?.matches(in: normalized) ?? [] {
+                        let w = foldEngine.indicators!.lexicon.entries[x.entry].weight
+                        ind.append("[\(w),\(normalized.isQuoted(x.normalizedRange))]")
+                    }
+                    var line = Array("{\"label\":\"\(item.label?.rawValue ?? "")\",\"kind\":\"\(item.kind ?? "")\",\"lang\":\"\(item.lang ?? "")\",\"decision\":\"\(verdict.decision.rawValue)\",".utf8)
+                    line += Array("\"p\":[\(p.map { String($0) }.joined(separator: ","))],\"ind\":[\(ind.joined(separator: ","))],\"quotes\":\(!normalized.quoted.isEmpty),\"text\":".utf8)
+                    appendJSONString(item.text, to: &line)
+                    line += Array("}\n".utf8)
+                    dumpWriter?.buffer.append(contentsOf: line)
+                    try dumpWriter?.flushIfNeeded()
+                }
+                if errorWriter != nil, let label = item.label, (label == .violating) != verdict.decision.isPositive {
+                    var line = Array("{\"label\":\"\(label.rawValue)\",\"kind\":".utf8)
+                    if let kind = item.kind { appendJSONString(kind, to: &line) } else { line.append(contentsOf: "null".utf8) }
+                    line.append(contentsOf: ",\"text\":".utf8)
+                    appendJSONString(item.text, to: &line)
+                    line.append(contentsOf: ",\"verdict\":".utf8)
+                    var verdictLine: [UInt8] = []
+                    encoder.encode(verdict, into: &verdictLine)
+                    line.append(contentsOf: verdictLine.dropLast())
+                    line.append(contentsOf: "}\n".utf8)
+                    errorWriter?.buffer.append(contentsOf: line)
+                    try errorWriter?.flushIfNeeded()
+                }
+            }
+        }
+        if var w = errorWriter {
+            try w.flush()
+            w.close()
+        }
+        if var w = dumpWriter {
+            try w.flush()
+            w.close()
         }
         print(EvaluationFormat.table(evaluation, split: "\(folds)-fold cross-validation of train+tune"))
     }

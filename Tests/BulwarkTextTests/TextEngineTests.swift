@@ -51,6 +51,38 @@ struct TextEngineTests {
         }
     }
 
+    @Test func quotingASloganToMockItStaysUpAndPostingItQuotedDoesNot() throws {
+        // Written for this test; not in any training file.
+        for text in [
+            #""Baqiya wa tatamadad" they say. Remaining in prison, expanding the cemeteries. Pathetic."#,
+            #"Quoting "kill the kuffar" to discuss it is allowed; posting it as your own slogan is not."#,
+        ] {
+            #expect(try engine().scan(TextItem(id: "cs", text: text)).decision == .none, "\(text)")
+        }
+        // Quotation marks are no way around the engine: the slogan posted in quotes, with a flag.
+        for text in [#""Baqiya wa tatamadad" 🏴 brothers"#, #""Kill the kuffar" 🏴 wherever you find them"#, "«باقية وتتمدد» 🏴"] {
+            #expect(try engine().scan(TextItem(id: "v", text: text)).decision != .none, "\(text)")
+        }
+    }
+
+    @Test func quotedWordsAreFeaturesApartWhenAsked() throws {
+        let text = TextNormalizer().normalize(#"they shout "expanding" again"#)
+        var scratch = FeatureScratch()
+        var together: [UInt32] = []
+        var apart: [UInt32] = []
+        FeatureExtractor(bucketBits: 18).extract(text, named: [], into: &together, scratch: &scratch)
+        FeatureExtractor(bucketBits: 18, quotedApart: true).extract(text, named: [], into: &apart, scratch: &scratch)
+        let unquoted = TextNormalizer().normalize("they shout expanding again")
+        var plain: [UInt32] = []
+        FeatureExtractor(bucketBits: 18).extract(unquoted, named: [], into: &plain, scratch: &scratch)
+        // Together, every feature of the plain text is there (plus the quoted ones); apart, the
+        // quoted word's own n-grams are not.
+        #expect(Set(plain).isSubset(of: Set(together)))
+        #expect(!Set(plain).isSubset(of: Set(apart)))
+        let model = ClassifierModel(features: FeatureExtractor(bucketBits: 14, quotedApart: true))
+        #expect(try ClassifierModel(serialized: model.serialized()).features.quotedApart)
+    }
+
     @Test func nearDuplicateOfKnownPropagandaIsViolatingWithTheMatchAsEvidence() throws {
         var bank = KnownTextBank()
         let known =
