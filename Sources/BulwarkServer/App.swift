@@ -333,7 +333,7 @@ extension BulwarkService {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "bulwark"),
             services: [
                 WebhookSender(service: self, logger: logger), JobWorker(service: self, logger: logger),
-                RemovalOrderWatch(service: self, logger: logger),
+                RemovalOrderWatch(service: self, logger: logger), PreservationPurger(service: self, logger: logger),
             ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

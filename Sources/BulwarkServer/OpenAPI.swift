@@ -645,6 +645,33 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/v1/preserved/{item_id}": {
+              "get": {
+                "summary": "A removed item's preserved copy (Regulation (EU) 2021/784, Article 6): kept six months after removal, longer when extended, then purged (text, links, verdict, report texts and media bytes erased; audited). Every read is audited. Roles: auditor, authority.",
+                "parameters": [{"name": "item_id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {
+                  "200": {"description": "The preserved item", "content": {"application/json": {"schema": {"type": "object", "required": ["item", "decision_id", "preserved_at", "expires_at", "extensions", "media_parts"]}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/preserved/{item_id}/extension": {
+              "post": {
+                "summary": "Extends a preservation by 1-6 months from its current expiry, on a competent authority's or court's request (the reason is recorded in the audit log). Roles: authority, admin.",
+                "parameters": [{"name": "item_id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["months", "reason"],
+                  "properties": {"months": {"type": "integer", "minimum": 1, "maximum": 6}, "reason": {"type": "string", "minLength": 1, "maxLength": 2000}}}}}},
+                "responses": {
+                  "200": {"description": "Extended", "content": {"application/json": {"schema": {"type": "object", "required": ["item", "expires_at"]}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
             "/v1/audit": {
               "get": {
                 "summary": "The hash-chained audit log, 500 entries after `after`. Roles: auditor, admin.",

@@ -187,6 +187,7 @@ extension BulwarkService {
         addRemovalOrderRoutes(v1)
         addAppealRoutes(v1)
         addTransparencyRoutes(v1)
+        addPreservationRoutes(v1)
 
         v1.get("audit") { request, context -> Response in
             _ = try await require(request, [.auditor, .admin])

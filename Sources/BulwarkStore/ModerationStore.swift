@@ -427,6 +427,15 @@ public protocol ModerationStore: Sendable {
     /// The counts of a transparency report over [from, to).
     func transparencyCounts(from: Int64, to: Int64) async throws -> TransparencyCounts
 
+    /// The preserved copy of a removed item, or nil when the item was never removed.
+    func preservation(itemID: Int64) async throws -> PreservationRecord?
+    /// Extends a preservation by `months` from its current expiry (not once purged); audited.
+    func extendPreservation(itemID: Int64, months: Int, actor: String, reason: String, now: Int64) async throws -> PreservationRecord?
+    /// Erases the content of preservations expired at `now` (item text, links, author and
+    /// container names, verdict and evidence, report texts, media bytes), up to `limit` of them,
+    /// each with an audit entry; returns how many were purged.
+    func purgeExpiredPreservations(now: Int64, limit: Int) async throws -> Int
+
     /// Claims ready jobs (leased; an expired lease makes a job claimable again).
     func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord]
     func mediaBytes(id: Int64) async throws -> [UInt8]?

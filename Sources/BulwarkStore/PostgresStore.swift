@@ -489,6 +489,15 @@ public struct PostgresStore: ModerationStore {
             UPDATE cases SET status = \(status.rawValue), claimed_by = NULL, claim_until = NULL, updated_at = \(now)
             WHERE id = \(caseID)
             """)
+        if Preservation.preserves(decision.action) {
+            try await execute(
+                db,
+                """
+                INSERT INTO preservations (item_id, decision_id, preserved_at, expires_at)
+                SELECT item_id, \(decisionID), \(now), \(Preservation.expiry(from: now)) FROM cases WHERE id = \(caseID) AND item_id IS NOT NULL
+                ON CONFLICT (item_id) DO NOTHING
+                """)
+        }
         return DecisionRecord(
             id: decisionID, caseID: caseID, reviewer: reviewer, action: decision.action, category: decision.category,
             exemption: decision.exemption, note: decision.note, createdAt: now)

@@ -260,6 +260,13 @@ public struct SQLiteStore: ModerationStore {
             category: decision.category, exemption: decision.exemption, note: decision.note, createdAt: now)
         let status = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
         try db.cachedStatement(sql: "UPDATE cases SET status = ?, claimed_by = NULL, claim_until = NULL, updated_at = ? WHERE id = ?").execute(arguments: [status.rawValue, now, caseID])
+        if Preservation.preserves(decision.action) {
+            try db.cachedStatement(sql: """
+                    INSERT INTO preservations (item_id, decision_id, preserved_at, expires_at)
+                    SELECT item_id, ?, ?, ? FROM cases WHERE id = ? AND item_id IS NOT NULL
+                    ON CONFLICT (item_id) DO NOTHING
+                    """).execute(arguments: [record.id, now, Preservation.expiry(from: now), caseID])
+        }
         return record
     }
 

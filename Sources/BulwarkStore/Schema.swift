@@ -246,7 +246,8 @@ enum Schema {
 
     /// Version 3: due process. Removal orders (TCO Article 3): the ordered items, what became of
     /// each (the decision and webhook it got, or why it could not be executed) and the order's
-    /// clock; appeals (TCO Article 10, DSA Article 20) with their two-week clock.
+    /// clock; appeals (TCO Article 10, DSA Article 20) with their two-week clock; preservation of
+    /// removed content (TCO Article 6) with its six-month clock.
     static func v3(_ dialect: Dialect) -> [String] {
         let id = dialect == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
@@ -292,6 +293,18 @@ enum Schema {
             // One appeal per decision.
             "CREATE UNIQUE INDEX appeals_decision ON appeals (decision_id)",
             "CREATE INDEX appeals_status ON appeals (status, deadline_at)",
+            // Removed content kept for review proceedings and complaints (TCO Article 6).
+            """
+            CREATE TABLE preservations (
+                item_id \(int) PRIMARY KEY REFERENCES items (id),
+                decision_id \(int) NOT NULL,
+                preserved_at \(int) NOT NULL,
+                expires_at \(int) NOT NULL,
+                extensions \(int) NOT NULL DEFAULT 0,
+                purged_at \(int)
+            )
+            """,
+            "CREATE INDEX preservations_expiry ON preservations (purged_at, expires_at)",
         ]
     }
 }

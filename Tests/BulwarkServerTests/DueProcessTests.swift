@@ -335,3 +335,69 @@ struct AppealTests {
         }
     }
 }
+
+/// Preservation of removed content (TCO Article 6) on a controllable clock: kept six months,
+/// readable by auditors and authorities only, extendable, then purged with an audit entry.
+struct PreservationTests {
+    @Test(arguments: Backend.allCases)
+    func removedContentIsKeptSixMonthsThenPurgedUnlessExtended(_ backend: Backend) async throws {
+        try await withServerStore(backend, "preservation") { store in
+            let keys = try await makeKeys(store, [.ingest, .reviewer, .auditor, .authority])
+            let t0 = CivilDate.seconds(year: 2026, month: 8, day: 31) + 3_600
+            let now = Mutex<Int64>(t0)
+            let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20)
+            let service = BulwarkService(
+                store: store, engine: try ServerFixtures.engine.get(), configuration: config, clock: { now.withLock { $0 } })
+            let image = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg")
+            try await service.application(logger: Logger(label: "test")).test(.router) { client in
+                var itemIDs: [Int] = []
+                for id in ["room-1", "room-2"] {
+                    let body = #"{"platform":"example","id":"\#(id)","type":"title","text":"Supporters of the Islamic State","author":"u-\#(id)","media":[{"data":"\#(Data(image).base64EncodedString())"}]}"#
+                    let (_, ingested) = try await call(client, keys, .post, "/v1/items", .ingest, body)
+                    let first = try #require((ingested["items"] as? [[String: Any]])?.first)
+                    itemIDs.append(try #require(first["item_id"] as? Int))
+                    let caseID = try #require(first["case_id"] as? Int)
+                    #expect(try await call(client, keys, .post, "/v1/cases/\(caseID)/decisions", .reviewer, #"{"action":"remove","category":"dissemination"}"#).0 == .created)
+                }
+                // Auditors and authorities may read it; reviewers may not; every read is audited.
+                #expect(try await call(client, keys, .get, "/v1/preserved/\(itemIDs[0])", .reviewer).0 == .forbidden)
+                let (readStatus, kept) = try await call(client, keys, .get, "/v1/preserved/\(itemIDs[0])", .auditor)
+                #expect(readStatus == .ok)
+                #expect((kept["item"] as? [String: Any])?["text"] as? String == "Supporters of the Islamic State")
+                #expect(kept["media_parts"] as? Int == 1)
+                // Six calendar months: 31 August + 6 months is the last day of February.
+                let expiry = CivilDate.seconds(year: 2027, month: 2, day: 28) + 3_600
+                #expect(kept["expires_at"] as? Int == Int(expiry))
+                #expect(try await store.auditLog(after: 0, limit: 100).contains { $0.action == "preservation.read" })
+
+                // The authority extends the second by three months.
+                #expect(try await call(client, keys, .post, "/v1/preserved/\(itemIDs[1])/extension", .authority, #"{"months":9,"reason":"x"}"#).0 == .badRequest)
+                let (extended, ext) = try await call(
+                    client, keys, .post, "/v1/preserved/\(itemIDs[1])/extension", .authority, #"{"months":3,"reason":"court request 17/2026"}"#)
+                #expect(extended == .ok && ext["expires_at"] as? Int == Int(CivilDate.seconds(year: 2027, month: 5, day: 28) + 3_600))
+
+                // One second before six months: nothing purged.
+                now.withLock { $0 = expiry - 1 }
+                #expect(try await service.purgeExpiredPreservations() == 0)
+                // At six months the first is erased, provably; the extended one is kept.
+                now.withLock { $0 = expiry }
+                #expect(try await service.purgeExpiredPreservations() == 1)
+                let purged = try await call(client, keys, .get, "/v1/preserved/\(itemIDs[0])", .auditor).1
+                #expect(purged["purged_at"] as? Int == Int(expiry))
+                #expect((purged["item"] as? [String: Any])?["text"] as? String == "")
+                #expect(purged["media_parts"] as? Int == 0)
+                #expect(try await store.item(id: Int64(itemIDs[0]))?.text == "")
+                #expect(try await store.mediaBytes(id: 1)?.isEmpty == true)
+                let audit = try await store.auditLog(after: 0, limit: 200)
+                let purge = try #require(audit.first { $0.action == "preservation.purge" })
+                #expect(purge.subject == "item:\(itemIDs[0])" && purge.detail.contains("\"media_parts\":1"))
+                #expect(try await store.item(id: Int64(itemIDs[1]))?.text == "Supporters of the Islamic State")
+                // A purged item cannot be extended; the extended one goes at its new expiry.
+                #expect(try await call(client, keys, .post, "/v1/preserved/\(itemIDs[0])/extension", .authority, #"{"months":1,"reason":"late"}"#).0 == .notFound)
+                now.withLock { $0 = CivilDate.seconds(year: 2027, month: 5, day: 28) + 3_600 }
+                #expect(try await service.purgeExpiredPreservations() == 1)
+                #expect(try await service.purgeExpiredPreservations() == 0)
+            }
+        }
+    }
+}
