@@ -672,6 +672,18 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/v1/decisions/{id}/statement": {
+              "get": {
+                "summary": "One restricting decision's statement of reasons, in the EU DSA Transparency Database's format, for the platform to give its content provider (Regulation (EU) 2022/2065, Article 17; Regulation (EU) 2021/784, Article 11). Roles: ingest, auditor, admin, lead, reviewer.",
+                "parameters": [{"$ref": "#/components/parameters/id"}],
+                "responses": {
+                  "200": {"description": "The statement", "content": {"application/json": {"schema": {"type": "object", "required": ["puid", "decision_ground", "category", "decision_facts", "source_type"]}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
             "/v1/audit": {
               "get": {
                 "summary": "The hash-chained audit log, 500 entries after `after`. Roles: auditor, admin.",

@@ -171,6 +171,19 @@ extension BulwarkService {
         }
     }
 
+    func addStatementRoutes(_ v1: RouterGroup<BulwarkRequestContext>) {
+        /// One decision's statement of reasons, for the platform to give its content provider
+        /// (DSA Article 17, TCO Article 11).
+        v1.get("decisions/:id/statement") { request, context -> Response in
+            _ = try await require(request, [.ingest, .auditor, .admin, .lead, .reviewer])
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard id > 0, let source = try await store.statementSources(afterDecisionID: id - 1, limit: 1).first,
+                source.decision.id == id
+            else { throw APIError.notFound("no restricting decision \(id) (only restrictions have a statement of reasons)") }
+            return json(statement(for: source).jsonBytes, status: .ok)
+        }
+    }
+
     /// The webhook of a decision made by a removal order: the decision webhook with the order.
     func orderWebhookBody(_ d: DecisionRecord, _ item: ItemRecord, orderID: Int64, order: NewRemovalOrder) -> String {
         var out = Array(webhookBody(d, item).utf8.dropLast())

@@ -188,6 +188,7 @@ extension BulwarkService {
         addAppealRoutes(v1)
         addTransparencyRoutes(v1)
         addPreservationRoutes(v1)
+        addStatementRoutes(v1)
 
         v1.get("audit") { request, context -> Response in
             _ = try await require(request, [.auditor, .admin])
