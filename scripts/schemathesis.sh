@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # schemathesis (PyPI) against the served OpenAPI document: no 5xx and every response as the
-# document says, with an admin key and with a reviewer key (their routes differ).
+# document says, with an admin, a reviewer, an auditor and an authority key (their routes differ).
 #   scripts/schemathesis.sh [EXAMPLES_PER_OPERATION=25] [DATABASE (default: a new SQLite file; an empty
 #   postgres:// database works too)]
 set -euo pipefail
@@ -14,7 +14,7 @@ PORT=18097
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-for role in admin reviewer; do
+for role in admin reviewer auditor authority; do
     KEY=$(grep " $role " "$WORK/serve.log" | awk '{print $2}')
     echo "== schemathesis with the $role key" >&2
     st run "http://127.0.0.1:$PORT/openapi.json" -H "Authorization: Bearer $KEY" \

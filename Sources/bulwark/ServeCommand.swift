@@ -73,9 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the moderation service: the HTTP API and the webhook worker.",
         discussion: """
             With no flags: SQLite in ./bulwark.db, http://127.0.0.1:8080. On a new database the \
-            sample items of examples/sample.jsonl are ingested and an admin, a reviewer and an \
-            ingest key are created and printed once, so the queue has work in it at once: \
-            GET /v1/cases with the reviewer key.
+            sample items of examples/sample.jsonl are ingested and an admin, a reviewer, an \
+            ingest, an auditor and an authority key are created and printed once, so the queue has \
+            work in it at once: GET /v1/cases with the reviewer key.
             """
     )
 
@@ -120,7 +120,10 @@ struct ServeCommand: AsyncParsableCommand {
         let service = BulwarkService(store: store, engine: engine, configuration: config, bankRegistry: registry)
         if try await store.keys().isEmpty {
             var lines: [String] = []
-            for (name, role) in [("admin", Role.admin), ("reviewer-1", .reviewer), ("platform", .ingest)] {
+            for (name, role) in [
+                ("admin", Role.admin), ("reviewer-1", .reviewer), ("platform", .ingest), ("auditor", .auditor),
+                ("authority", .authority),
+            ] {
                 let key = APIKeys.generate()
                 _ = try await store.createKey(
                     name: name, role: role, prefix: APIKeys.prefix(key), hash: APIKeys.hash(key),
@@ -136,6 +139,10 @@ struct ServeCommand: AsyncParsableCommand {
         let open = try await store.cases(CaseFilter(limit: 500), now: Int64(Date().timeIntervalSince1970)).count
         say("Bulwark is listening on http://\(host):\(port) (\(open) open cases). Try:")
         say("  curl -H 'Authorization: Bearer REVIEWER_KEY' http://\(host):\(port)/v1/cases")
+        let today = Int64(Date().timeIntervalSince1970)
+        say(
+            "  curl -H 'Authorization: Bearer AUDITOR_KEY' 'http://\(host):\(port)/v1/reports/transparency?from="
+                + "\(CivilDate.isoDate(today - 30 * 86_400))&to=\(CivilDate.isoDate(today + 86_400))&format=markdown'")
         try await service.serve(logger: logger)
     }
 
