@@ -103,19 +103,7 @@ extension PostgresStore {
     }
 
     public func statementSources(afterDecisionID: Int64, limit: Int) async throws -> [StatementSource] {
-        try await read(
-            """
-            SELECT d.*, c.source AS case_source, c.item_id AS case_item, c.entity_id AS case_entity,
-                COALESCE(i.posted_at, i.received_at, e.first_seen, d.created_at) AS content_time,
-                i.language AS item_language, COALESCE(i.media_count, 0) AS item_media, o.reference AS order_reference
-            FROM decisions d JOIN cases c ON c.id = d.case_id
-            LEFT JOIN items i ON i.id = c.item_id
-            LEFT JOIN entities e ON e.id = c.entity_id
-            LEFT JOIN removal_orders o ON o.id = d.removal_order_id
-            WHERE d.id > \(afterDecisionID) AND d.action IN ('remove', 'restrict_visibility', 'geo_block', 'suspend')
-            ORDER BY d.id LIMIT \(limit)
-            """
-        ).map { row in
+        try await read(PostgresQuery(unsafeSQL: StatementQueries.sources(afterDecisionID: afterDecisionID, limit: limit))).map { row in
             let c = Cells(row)
             return try StatementSource(
                 decision: Self.decision(row), source: CaseSource(rawValue: c["case_source"]) ?? .proactive,
@@ -129,22 +117,19 @@ extension PostgresStore {
     ) async throws -> RemovalOrderRecord {
         let c = Cells(row)
         let outcomes = RemovalOrderText.outcomes(try c["outcome"])
-        var pending = 0
-        var lastDelivered: Int64? = nil
+        var deliveries: [(status: String?, deliveredAt: Int64?)] = []
         for id in outcomes.compactMap(\.deliveryID) {
-            let delivery = try await query("SELECT status, delivered_at FROM deliveries WHERE delivery_id = \(id)").first
-            if let delivery, let (status, at) = try? delivery.decode((String, Int64?).self), status == "delivered", let at {
-                lastDelivered = max(lastDelivered ?? at, at)
-            } else {
-                pending += 1
-            }
+            let row = try await query("SELECT status, delivered_at FROM deliveries WHERE delivery_id = \(id)").first
+            let decoded = try row?.decode((String, Int64?).self)
+            deliveries.append((decoded?.0, decoded?.1))
         }
+        let (confirmedAt, pending) = StatementQueries.confirmation(deliveries)
         return try RemovalOrderRecord(
             id: c["id"], authority: c["authority"], reference: c["reference"], receivedBy: c["received_by"],
             legalBasis: c["legal_basis"], reasons: c["reasons"],
             category: (c["category"] as String?).flatMap(Category.init(rawValue:)), issuedAt: c["issued_at"],
             receivedAt: c["received_at"], deadlineAt: c["deadline_at"], actionedAt: c["actioned_at"], outcomes: outcomes,
-            confirmedAt: pending == 0 ? lastDelivered : nil, pendingDeliveries: pending)
+            confirmedAt: confirmedAt, pendingDeliveries: pending)
     }
 }
 

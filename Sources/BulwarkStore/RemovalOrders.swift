@@ -120,3 +120,31 @@ enum RemovalOrderText {
         return nil
     }
 }
+
+/// The statement-sources query, one text for both stores (only integers are interpolated).
+enum StatementQueries {
+    static func sources(afterDecisionID: Int64, limit: Int) -> String {
+        """
+        SELECT d.*, c.source AS case_source, c.item_id AS case_item, c.entity_id AS case_entity,
+            COALESCE(i.posted_at, i.received_at, e.first_seen, d.created_at) AS content_time,
+            i.language AS item_language, COALESCE(i.media_count, 0) AS item_media, o.reference AS order_reference
+        FROM decisions d JOIN cases c ON c.id = d.case_id
+        LEFT JOIN items i ON i.id = c.item_id
+        LEFT JOIN entities e ON e.id = c.entity_id
+        LEFT JOIN removal_orders o ON o.id = d.removal_order_id
+        WHERE d.id > \(afterDecisionID) AND d.action IN \(TransparencyQueries.restricting)
+        ORDER BY d.id LIMIT \(limit)
+        """
+    }
+
+    /// When the platform confirmed an order (its last webhook delivered), and how many are
+    /// pending, from the deliveries' (status, delivered_at).
+    static func confirmation(_ deliveries: [(status: String?, deliveredAt: Int64?)]) -> (confirmedAt: Int64?, pending: Int) {
+        var pending = 0
+        var last: Int64? = nil
+        for d in deliveries {
+            if d.status == "delivered", let at = d.deliveredAt { last = max(last ?? at, at) } else { pending += 1 }
+        }
+        return (pending == 0 ? last : nil, pending)
+    }
+}

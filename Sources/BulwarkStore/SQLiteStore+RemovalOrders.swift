@@ -102,21 +102,7 @@ extension SQLiteStore {
 
     public func statementSources(afterDecisionID: Int64, limit: Int) async throws -> [StatementSource] {
         try await writer.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT d.*, c.source AS case_source, c.item_id AS case_item, c.entity_id AS case_entity,
-                        COALESCE(i.posted_at, i.received_at, e.first_seen, d.created_at) AS content_time,
-                        i.language AS item_language, COALESCE(i.media_count, 0) AS item_media, o.reference AS order_reference
-                    FROM decisions d JOIN cases c ON c.id = d.case_id
-                    LEFT JOIN items i ON i.id = c.item_id
-                    LEFT JOIN entities e ON e.id = c.entity_id
-                    LEFT JOIN removal_orders o ON o.id = d.removal_order_id
-                    WHERE d.id > ? AND d.action IN ('remove', 'restrict_visibility', 'geo_block', 'suspend')
-                    ORDER BY d.id LIMIT ?
-                    """,
-                arguments: [afterDecisionID, limit]
-            ).map { row in
+            try Row.fetchAll(db, sql: StatementQueries.sources(afterDecisionID: afterDecisionID, limit: limit)).map { row in
                 StatementSource(
                     decision: Self.decision(row), source: CaseSource(rawValue: row["case_source"]) ?? .proactive,
                     itemID: row["case_item"], entityID: row["case_entity"], contentTime: row["content_time"],
@@ -127,23 +113,18 @@ extension SQLiteStore {
 
     static func removalOrder(_ db: Database, _ row: Row) throws -> RemovalOrderRecord {
         let outcomes = RemovalOrderText.outcomes(row["outcome"])
-        let deliveryIDs = outcomes.compactMap(\.deliveryID)
-        var pending = 0
-        var lastDelivered: Int64? = nil
-        for id in deliveryIDs {
-            let delivery = try Row.fetchOne(db, sql: "SELECT status, delivered_at FROM deliveries WHERE delivery_id = ?", arguments: [id])
-            if let at = delivery?["delivered_at"] as Int64?, delivery?["status"] as String? == "delivered" {
-                lastDelivered = max(lastDelivered ?? at, at)
-            } else {
-                pending += 1
-            }
+        var deliveries: [(status: String?, deliveredAt: Int64?)] = []
+        for id in outcomes.compactMap(\.deliveryID) {
+            let row = try Row.fetchOne(db, sql: "SELECT status, delivered_at FROM deliveries WHERE delivery_id = ?", arguments: [id])
+            deliveries.append((row?["status"], row?["delivered_at"]))
         }
+        let (confirmedAt, pending) = StatementQueries.confirmation(deliveries)
         return RemovalOrderRecord(
             id: row["id"], authority: row["authority"], reference: row["reference"], receivedBy: row["received_by"],
             legalBasis: row["legal_basis"], reasons: row["reasons"],
             category: (row["category"] as String?).flatMap(Category.init(rawValue:)), issuedAt: row["issued_at"],
             receivedAt: row["received_at"], deadlineAt: row["deadline_at"], actionedAt: row["actioned_at"], outcomes: outcomes,
-            confirmedAt: pending == 0 ? lastDelivered : nil, pendingDeliveries: pending)
+            confirmedAt: confirmedAt, pendingDeliveries: pending)
     }
 }
 

@@ -42,16 +42,7 @@ struct EvalCommand: ParsableCommand {
             let verdict = engine.scan(unhinted, scratch: &scratch)
             evaluation.add(item, verdict)
             if errorWriter != nil, let label = item.label, (label == .violating) != verdict.decision.isPositive {
-                var line = Array("{\"label\":\"\(label.rawValue)\",\"kind\":".utf8)
-                if let kind = item.kind { appendJSONString(kind, to: &line) } else { line.append(contentsOf: "null".utf8) }
-                line.append(contentsOf: ",\"text\":".utf8)
-                appendJSONString(item.text, to: &line)
-                line.append(contentsOf: ",\"verdict\":".utf8)
-                var verdictLine: [UInt8] = []
-                encoder.encode(verdict, into: &verdictLine)
-                line.append(contentsOf: verdictLine.dropLast())
-                line.append(contentsOf: "}\n".utf8)
-                errorWriter?.buffer.append(contentsOf: line)
+                errorWriter?.buffer.append(contentsOf: misclassificationLine(item, label: label, verdict, encoder: encoder))
                 try errorWriter?.flushIfNeeded()
             }
         }

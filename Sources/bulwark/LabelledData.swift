@@ -62,3 +62,17 @@ enum SplitOption: String, ExpressibleByArgument, CaseIterable {
         }
     }
 }
+
+/// One JSON line for `--errors`: an item the engine got wrong, with its label, kind, text and verdict.
+func misclassificationLine(_ item: TextItem, label: Label, _ verdict: Verdict, encoder: VerdictEncoder) -> [UInt8] {
+    var line = Array("{\"label\":\"\(label.rawValue)\",\"kind\":".utf8)
+    if let kind = item.kind { appendJSONString(kind, to: &line) } else { line.append(contentsOf: "null".utf8) }
+    line.append(contentsOf: ",\"text\":".utf8)
+    appendJSONString(item.text, to: &line)
+    line.append(contentsOf: ",\"verdict\":".utf8)
+    var verdictLine: [UInt8] = []
+    encoder.encode(verdict, into: &verdictLine)
+    line.append(contentsOf: verdictLine.dropLast())
+    line.append(contentsOf: "}\n".utf8)
+    return line
+}
