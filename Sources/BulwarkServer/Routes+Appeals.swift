@@ -118,7 +118,12 @@ extension BulwarkService {
             let now = clock()
             switch try await store.decideAppeal(
                 id: id, reviewer: key.name, reverse: p.outcome == .reversed, exemption: p.exemption, note: p.note,
-                webhookBody: { d, item, appealID in service.appealWebhookBody(d, item, appealID: appealID) }, now: now)
+                webhookBody: { d, item, appealID in service.appealWebhookBody(d, item, appealID: appealID) },
+                entityWebhookBody: { d, entity, evidence, appealID in
+                    var out = Array(service.entityWebhookBody(d, entity, evidence).utf8.dropLast())
+                    out += Array(",\"appeal\":{\"id\":\(appealID)}}".utf8)
+                    return String(decoding: out, as: UTF8.self)
+                }, now: now)
             {
             case .decided(let appeal, let deliveryID): return try encode(AppealView(appeal, now: now, deliveryID: deliveryID), status: .created)
             case .sameReviewer:

@@ -35,7 +35,7 @@ public enum FileAppealOutcome: Sendable, Hashable {
     case filed(AppealRecord)
     /// The decision already has an appeal: it is returned.
     case duplicate(AppealRecord)
-    /// The decision cannot be appealed (it restricts nothing, or concerns an account or container).
+    /// The decision cannot be appealed (it restricts nothing).
     case notAppealable(String)
     case notFound
 }
@@ -50,11 +50,7 @@ public enum DecideAppealOutcome: Sendable, Hashable {
 
 /// Both stores' checks, in one place.
 enum AppealRules {
-    static func notAppealable(action: ModerationAction, isEntityCase: Bool) -> String? {
-        if isEntityCase {
-            return "appeals of account and container decisions are not supported yet: appeal the items"
-        }
-        guard action.restricts else { return "decision restricts nothing (\(action.rawValue)): there is nothing to appeal" }
-        return nil
+    static func notAppealable(action: ModerationAction) -> String? {
+        action.restricts ? nil : "decision restricts nothing (\(action.rawValue)): there is nothing to appeal"
     }
 }

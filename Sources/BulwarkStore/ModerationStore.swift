@@ -417,11 +417,14 @@ public protocol ModerationStore: Sendable {
     /// Appeals, oldest deadline first; all of them when `status` is nil.
     func appeals(status: AppealRecord.Status?, limit: Int) async throws -> [AppealRecord]
     /// Decides an appeal, by a reviewer other than the one who made the appealed decision.
-    /// Reversing it records a `reinstate` decision on the case and queues its webhook
-    /// (`webhookBody(decision, item, appealID)`), in the same transaction; both outcomes are audited.
+    /// Reversing it, in the same transaction, records a `reinstate` decision and queues its webhook:
+    /// for an item, on the item's case (`webhookBody(decision, item, appealID)`); for an account or
+    /// container, through the entity decision path (the entity becomes active again;
+    /// `entityWebhookBody(decision, entity, evidence, appealID)`). Both outcomes are audited.
     func decideAppeal(
         id: Int64, reviewer: String, reverse: Bool, exemption: Exemption?, note: String?,
-        webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String, now: Int64
+        webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String,
+        entityWebhookBody: @Sendable (DecisionRecord, EntityRecord, [ItemRecord], Int64) -> String, now: Int64
     ) async throws -> DecideAppealOutcome
 
     /// The counts of a transparency report over [from, to).

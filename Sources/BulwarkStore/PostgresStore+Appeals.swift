@@ -31,8 +31,7 @@ extension PostgresStore {
             let decision = try Self.decision(row)
             let c = Cells(row)
             let caseItem: Int64? = try c["case_item"]
-            let caseEntity: Int64? = try c["case_entity"]
-            if let reason = AppealRules.notAppealable(action: decision.action, isEntityCase: caseEntity != nil) {
+            if let reason = AppealRules.notAppealable(action: decision.action) {
                 return .notAppealable(reason)
             }
             let inserted = try await rows(
@@ -73,7 +72,8 @@ extension PostgresStore {
 
     public func decideAppeal(
         id: Int64, reviewer: String, reverse: Bool, exemption: Exemption?, note: String?,
-        webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String, now: Int64
+        webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String,
+        entityWebhookBody: @Sendable (DecisionRecord, EntityRecord, [ItemRecord], Int64) -> String, now: Int64
     ) async throws -> DecideAppealOutcome {
         try await transaction { db in
             guard let row = try await rows(db, "SELECT * FROM appeals WHERE id = \(id) FOR UPDATE").first else { return .notFound }
@@ -82,13 +82,22 @@ extension PostgresStore {
             guard appeal.originalReviewer != reviewer else { return .sameReviewer }
             var deliveryID: String? = nil
             if reverse {
-                let decision = try await recordDecision(
-                    db, caseID: appeal.caseID, reviewer: reviewer,
-                    decision: NewDecision(action: .reinstate, exemption: exemption?.rawValue, note: note), now: now)
-                appeal.reinstatementDecisionID = decision.id
-                if let itemID = appeal.itemID, let itemRow = try await rows(db, "SELECT * FROM items WHERE id = \(itemID)").first {
-                    deliveryID = try await enqueueDelivery(
-                        db, event: "decision", body: webhookBody(decision, try Self.item(itemRow), id), now: now)
+                let reinstate = NewDecision(action: .reinstate, exemption: exemption?.rawValue, note: note)
+                let entityID = try await rows(db, "SELECT entity_id FROM cases WHERE id = \(appeal.caseID)").first?.decode(Int64?.self)
+                if let entityID {
+                    let outcome = try await decideEntity(
+                        db, entityID: entityID, reviewer: reviewer, decision: reinstate,
+                        webhookBody: { d, e, evidence in entityWebhookBody(d, e, evidence, id) }, now: now)
+                    guard case .decided(let decision, let delivery, _) = outcome else { return .notFound }
+                    appeal.reinstatementDecisionID = decision.id
+                    deliveryID = delivery
+                } else {
+                    let decision = try await recordDecision(db, caseID: appeal.caseID, reviewer: reviewer, decision: reinstate, now: now)
+                    appeal.reinstatementDecisionID = decision.id
+                    if let itemID = appeal.itemID, let itemRow = try await rows(db, "SELECT * FROM items WHERE id = \(itemID)").first {
+                        deliveryID = try await enqueueDelivery(
+                            db, event: "decision", body: webhookBody(decision, try Self.item(itemRow), id), now: now)
+                    }
                 }
             }
             appeal.status = reverse ? .reversed : .upheld

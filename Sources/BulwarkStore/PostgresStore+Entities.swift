@@ -123,67 +123,75 @@ extension PostgresStore {
         webhookBody: @Sendable (DecisionRecord, EntityRecord, [ItemRecord]) -> String?, now: Int64
     ) async throws -> EntityDecideOutcome {
         try await transaction { db in
-            // The entity's row lock orders this against ingests and other decisions on it.
-            guard let state = try await lockedEntityStates(db, ids: [entityID]).first else { return .notFound }
-            let caseID: Int64
-            if let open = state.openCaseID {
-                if let row = try await rows(db, "SELECT claimed_by, claim_until FROM cases WHERE id = \(open) FOR UPDATE")
-                    .first
-                {
-                    let (holder, holdUntil) = try row.decode((String?, Int64?).self)
-                    if let holder, let holdUntil, holder != reviewer, holdUntil > now { return .heldBy(holder) }
-                }
-                caseID = open
-            } else {
-                // A decision without a case in the queue (from the entity's page) gets a case of its own.
-                caseID = try await insertedID(
-                    db,
-                    """
-                    INSERT INTO cases (entity_id, source, status, base_priority, category, user_reports,
-                        trusted_reports, created_at, updated_at)
-                    VALUES (\(entityID), 'proactive', 'open', \(EntityLedger.casePriority(state)),
-                        \(state.signals.topCategory?.rawValue), 0, 0, \(now), \(now))
-                    RETURNING id
-                    """)
+            try await decideEntity(db, entityID: entityID, reviewer: reviewer, decision: decision, webhookBody: webhookBody, now: now)
+        }
+    }
+
+    /// An entity decision inside a transaction (the API's, or an appeal's reinstatement).
+    func decideEntity(
+        _ db: PostgresConnection, entityID: Int64, reviewer: String, decision: NewDecision,
+        webhookBody: (DecisionRecord, EntityRecord, [ItemRecord]) -> String?, now: Int64
+    ) async throws -> EntityDecideOutcome {
+        // The entity's row lock orders this against ingests and other decisions on it.
+        guard let state = try await lockedEntityStates(db, ids: [entityID]).first else { return .notFound }
+        let caseID: Int64
+        if let open = state.openCaseID {
+            if let row = try await rows(db, "SELECT claimed_by, claim_until FROM cases WHERE id = \(open) FOR UPDATE")
+                .first
+            {
+                let (holder, holdUntil) = try row.decode((String?, Int64?).self)
+                if let holder, let holdUntil, holder != reviewer, holdUntil > now { return .heldBy(holder) }
             }
-            let record = try await recordDecision(db, caseID: caseID, reviewer: reviewer, decision: decision, now: now)
-            if let status = EntityLedger.status(after: decision.action) {
-                let reviewedRisk = decision.action == .noViolation ? state.risk : state.reviewedRisk
-                try await execute(
-                    db,
-                    """
-                    UPDATE entities SET status = \(status.rawValue),
-                        status_at = CASE WHEN status = \(status.rawValue) THEN status_at ELSE \(now) END,
-                        reviewed_risk = \(reviewedRisk), updated_at = \(now)
-                    WHERE id = \(entityID)
-                    """)
-            }
-            guard let entityRow = try await rows(db, "SELECT * FROM entities WHERE id = \(entityID)").first else {
-                return .notFound
-            }
-            let entity = try Self.entity(entityRow)
-            let limit = Int64(EntityLedger.maxEvidenceItems)
-            // Entity ids are unique across kinds: an account's id is never an item's container_entity_id.
-            let evidence = try await rows(
+            caseID = open
+        } else {
+            // A decision without a case in the queue (from the entity's page) gets a case of its own.
+            caseID = try await insertedID(
                 db,
                 """
-                SELECT * FROM items
-                WHERE (author_entity_id = \(entityID) OR container_entity_id = \(entityID))
-                    AND decision IN ('violating', 'review')
-                ORDER BY id DESC LIMIT \(limit)
-                """
-            ).map(Self.item)
-            var deliveryID: String? = nil
-            if let body = webhookBody(record, entity, evidence) {
-                deliveryID = try await enqueueDelivery(db, event: "entity_decision", body: body, now: now)
-            }
-            try await audit(
-                db, actor: reviewer, action: "entity.decide", subject: "entity:\(entityID)",
-                detail:
-                    "{\"action\":\"\(decision.action.rawValue)\",\"decision\":\(record.id),\"case\":\(caseID),\"evidence\":\(evidence.count)}",
-                now: now)
-            return .decided(record, deliveryID: deliveryID, entity: entity)
+                INSERT INTO cases (entity_id, source, status, base_priority, category, user_reports,
+                    trusted_reports, created_at, updated_at)
+                VALUES (\(entityID), 'proactive', 'open', \(EntityLedger.casePriority(state)),
+                    \(state.signals.topCategory?.rawValue), 0, 0, \(now), \(now))
+                RETURNING id
+                """)
         }
+        let record = try await recordDecision(db, caseID: caseID, reviewer: reviewer, decision: decision, now: now)
+        if let status = EntityLedger.status(after: decision.action) {
+            let reviewedRisk = decision.action == .noViolation ? state.risk : state.reviewedRisk
+            try await execute(
+                db,
+                """
+                UPDATE entities SET status = \(status.rawValue),
+                    status_at = CASE WHEN status = \(status.rawValue) THEN status_at ELSE \(now) END,
+                    reviewed_risk = \(reviewedRisk), updated_at = \(now)
+                WHERE id = \(entityID)
+                """)
+        }
+        guard let entityRow = try await rows(db, "SELECT * FROM entities WHERE id = \(entityID)").first else {
+            return .notFound
+        }
+        let entity = try Self.entity(entityRow)
+        let limit = Int64(EntityLedger.maxEvidenceItems)
+        // Entity ids are unique across kinds: an account's id is never an item's container_entity_id.
+        let evidence = try await rows(
+            db,
+            """
+            SELECT * FROM items
+            WHERE (author_entity_id = \(entityID) OR container_entity_id = \(entityID))
+                AND decision IN ('violating', 'review')
+            ORDER BY id DESC LIMIT \(limit)
+            """
+        ).map(Self.item)
+        var deliveryID: String? = nil
+        if let body = webhookBody(record, entity, evidence) {
+            deliveryID = try await enqueueDelivery(db, event: "entity_decision", body: body, now: now)
+        }
+        try await audit(
+            db, actor: reviewer, action: "entity.decide", subject: "entity:\(entityID)",
+            detail:
+                "{\"action\":\"\(decision.action.rawValue)\",\"decision\":\(record.id),\"case\":\(caseID),\"evidence\":\(evidence.count)}",
+            now: now)
+        return .decided(record, deliveryID: deliveryID, entity: entity)
     }
 
     public func recordReappearance(entityID: Int64, match: ReappearanceMatch, now: Int64) async throws -> Bool {

@@ -27,7 +27,7 @@ extension SQLiteStore {
                 return .duplicate(try Self.appeal(db, existing))
             }
             let decision = Self.decision(row)
-            if let reason = AppealRules.notAppealable(action: decision.action, isEntityCase: (row["case_entity"] as Int64?) != nil) {
+            if let reason = AppealRules.notAppealable(action: decision.action) {
                 return .notAppealable(reason)
             }
             try db.execute(
@@ -60,7 +60,8 @@ extension SQLiteStore {
 
     public func decideAppeal(
         id: Int64, reviewer: String, reverse: Bool, exemption: Exemption?, note: String?,
-        webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String, now: Int64
+        webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String,
+        entityWebhookBody: @Sendable (DecisionRecord, EntityRecord, [ItemRecord], Int64) -> String, now: Int64
     ) async throws -> DecideAppealOutcome {
         try await writer.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM appeals WHERE id = ?", arguments: [id]) else { return .notFound }
@@ -69,12 +70,20 @@ extension SQLiteStore {
             guard appeal.originalReviewer != reviewer else { return .sameReviewer }
             var deliveryID: String? = nil
             if reverse {
-                let decision = try Self.recordDecision(
-                    db, caseID: appeal.caseID, reviewer: reviewer,
-                    decision: NewDecision(action: .reinstate, exemption: exemption?.rawValue, note: note), now: now)
-                appeal.reinstatementDecisionID = decision.id
-                if let itemID = appeal.itemID, let itemRow = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [itemID]) {
-                    deliveryID = try Self.enqueueDelivery(db, event: "decision", body: webhookBody(decision, Self.item(itemRow), id), now: now)
+                let reinstate = NewDecision(action: .reinstate, exemption: exemption?.rawValue, note: note)
+                if let entityID = try Int64.fetchOne(db, sql: "SELECT entity_id FROM cases WHERE id = ?", arguments: [appeal.caseID]) {
+                    let outcome = try Self.decideEntity(
+                        db, entityID: entityID, reviewer: reviewer, decision: reinstate,
+                        webhookBody: { d, e, evidence in entityWebhookBody(d, e, evidence, id) }, now: now)
+                    guard case .decided(let decision, let delivery, _) = outcome else { return .notFound }
+                    appeal.reinstatementDecisionID = decision.id
+                    deliveryID = delivery
+                } else {
+                    let decision = try Self.recordDecision(db, caseID: appeal.caseID, reviewer: reviewer, decision: reinstate, now: now)
+                    appeal.reinstatementDecisionID = decision.id
+                    if let itemID = appeal.itemID, let itemRow = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [itemID]) {
+                        deliveryID = try Self.enqueueDelivery(db, event: "decision", body: webhookBody(decision, Self.item(itemRow), id), now: now)
+                    }
                 }
             }
             appeal.status = reverse ? .reversed : .upheld

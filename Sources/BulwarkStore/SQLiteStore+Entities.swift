@@ -112,56 +112,64 @@ extension SQLiteStore {
         webhookBody: @Sendable (DecisionRecord, EntityRecord, [ItemRecord]) -> String?, now: Int64
     ) async throws -> EntityDecideOutcome {
         try await writer.write { db in
-            guard var state = try Self.entityState(db, id: entityID) else { return .notFound }
-            let caseID: Int64
-            if let open = state.openCaseID {
-                if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT claimed_by, claim_until FROM cases WHERE id = ?"), arguments: [open])
-                {
-                    let holder: String? = row["claimed_by"]
-                    let holdUntil: Int64? = row["claim_until"]
-                    if let holder, let holdUntil, holder != reviewer, holdUntil > now { return .heldBy(holder) }
-                }
-                caseID = open
-            } else {
-                // A decision without a case in the queue (from the entity's page) gets a case of its own.
-                try db.cachedStatement(sql: """
-                        INSERT INTO cases (entity_id, source, status, base_priority, category, user_reports,
-                            trusted_reports, created_at, updated_at)
-                        VALUES (?, 'proactive', 'open', ?, ?, 0, 0, ?, ?)
-                        """).execute(arguments: [
-                        entityID, EntityLedger.casePriority(state), state.signals.topCategory?.rawValue, now, now,
-                    ])
-                caseID = db.lastInsertedRowID
-            }
-            let record = try Self.recordDecision(db, caseID: caseID, reviewer: reviewer, decision: decision, now: now)
-            if let status = EntityLedger.status(after: decision.action) {
-                if decision.action == .noViolation { state.reviewedRisk = state.risk }
-                try db.cachedStatement(sql: """
-                        UPDATE entities SET status = ?, status_at = CASE WHEN status = ? THEN status_at ELSE ? END,
-                            reviewed_risk = ?, updated_at = ?
-                        WHERE id = ?
-                        """).execute(arguments: [status.rawValue, status.rawValue, now, state.reviewedRisk, now, entityID])
-            }
-            guard let entityRow = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entities WHERE id = ?"), arguments: [entityID])
-            else { return .notFound }
-            let entity = Self.entity(entityRow)
-            let evidence = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM items WHERE \(Self.itemColumn(entity.kind)) = ? AND decision IN ('violating', 'review')
-                    ORDER BY id DESC LIMIT ?
-                    """,
-                arguments: [entityID, EntityLedger.maxEvidenceItems]
-            ).map(Self.item)
-            let deliveryID = try webhookBody(record, entity, evidence).map {
-                try Self.enqueueDelivery(db, event: "entity_decision", body: $0, now: now)
-            }
-            try Self.audit(
-                db, actor: reviewer, action: "entity.decide", subject: "entity:\(entityID)",
-                detail: "{\"action\":\"\(decision.action.rawValue)\",\"decision\":\(record.id),\"case\":\(caseID),\"evidence\":\(evidence.count)}",
-                now: now)
-            return .decided(record, deliveryID: deliveryID, entity: entity)
+            try Self.decideEntity(db, entityID: entityID, reviewer: reviewer, decision: decision, webhookBody: webhookBody, now: now)
         }
+    }
+
+    /// An entity decision inside a transaction (the API's, or an appeal's reinstatement).
+    static func decideEntity(
+        _ db: Database, entityID: Int64, reviewer: String, decision: NewDecision,
+        webhookBody: (DecisionRecord, EntityRecord, [ItemRecord]) -> String?, now: Int64
+    ) throws -> EntityDecideOutcome {
+        guard var state = try Self.entityState(db, id: entityID) else { return .notFound }
+        let caseID: Int64
+        if let open = state.openCaseID {
+            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT claimed_by, claim_until FROM cases WHERE id = ?"), arguments: [open])
+            {
+                let holder: String? = row["claimed_by"]
+                let holdUntil: Int64? = row["claim_until"]
+                if let holder, let holdUntil, holder != reviewer, holdUntil > now { return .heldBy(holder) }
+            }
+            caseID = open
+        } else {
+            // A decision without a case in the queue (from the entity's page) gets a case of its own.
+            try db.cachedStatement(sql: """
+                    INSERT INTO cases (entity_id, source, status, base_priority, category, user_reports,
+                        trusted_reports, created_at, updated_at)
+                    VALUES (?, 'proactive', 'open', ?, ?, 0, 0, ?, ?)
+                    """).execute(arguments: [
+                    entityID, EntityLedger.casePriority(state), state.signals.topCategory?.rawValue, now, now,
+                ])
+            caseID = db.lastInsertedRowID
+        }
+        let record = try Self.recordDecision(db, caseID: caseID, reviewer: reviewer, decision: decision, now: now)
+        if let status = EntityLedger.status(after: decision.action) {
+            if decision.action == .noViolation { state.reviewedRisk = state.risk }
+            try db.cachedStatement(sql: """
+                    UPDATE entities SET status = ?, status_at = CASE WHEN status = ? THEN status_at ELSE ? END,
+                        reviewed_risk = ?, updated_at = ?
+                    WHERE id = ?
+                    """).execute(arguments: [status.rawValue, status.rawValue, now, state.reviewedRisk, now, entityID])
+        }
+        guard let entityRow = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entities WHERE id = ?"), arguments: [entityID])
+        else { return .notFound }
+        let entity = Self.entity(entityRow)
+        let evidence = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM items WHERE \(Self.itemColumn(entity.kind)) = ? AND decision IN ('violating', 'review')
+                ORDER BY id DESC LIMIT ?
+                """,
+            arguments: [entityID, EntityLedger.maxEvidenceItems]
+        ).map(Self.item)
+        let deliveryID = try webhookBody(record, entity, evidence).map {
+            try Self.enqueueDelivery(db, event: "entity_decision", body: $0, now: now)
+        }
+        try Self.audit(
+            db, actor: reviewer, action: "entity.decide", subject: "entity:\(entityID)",
+            detail: "{\"action\":\"\(decision.action.rawValue)\",\"decision\":\(record.id),\"case\":\(caseID),\"evidence\":\(evidence.count)}",
+            now: now)
+        return .decided(record, deliveryID: deliveryID, entity: entity)
     }
 
     public func recordReappearance(entityID: Int64, match: ReappearanceMatch, now: Int64) async throws -> Bool {

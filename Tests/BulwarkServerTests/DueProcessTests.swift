@@ -1,4 +1,5 @@
 import BulwarkCore
+import BulwarkEntities
 import BulwarkServer
 import BulwarkStore
 import BulwarkTestSupport
@@ -314,6 +315,27 @@ struct AppealTests {
                 #expect(audit.contains { $0.action == "appeal.reverse" && $0.subject == "appeal:\(appealID)" })
                 #expect(audit.contains { $0.action == "appeal.file" })
                 #expect(try await call(client, keys, .post, "/v1/appeals/\(appealID)/decision", .lead, #"{"outcome":"upheld"}"#).0 == .conflict)
+                // An account's suspension is appealed and reversed through the entity path.
+                _ = try await call(
+                    client, keys, .post, "/v1/items", .ingest, #"{"platform":"example","id":"post-9","text":"hello","author":"u-9"}"#)
+                let (_, accounts) = try await call(client, keys, .get, "/v1/entities?kind=account", .reviewer)
+                let account = try #require((accounts["entities"] as? [[String: Any]])?.first { $0["external_id"] as? String == "u-9" })
+                let accountID = try #require(account["id"] as? Int)
+                let (_, suspended) = try await call(
+                    client, keys, .post, "/v1/entities/\(accountID)/decisions", .reviewer, #"{"action":"suspend","category":"recruitment"}"#)
+                let suspension = try #require(suspended["decision_id"] as? Int)
+                let (_, accountAppeal) = try await call(
+                    client, keys, .post, "/v1/appeals", .ingest, #"{"decision_id":\#(suspension),"appellant":"u-9","reason":"not me"}"#)
+                let accountAppealID = try #require(accountAppeal["id"] as? Int)
+                #expect(try await call(client, keys, .post, "/v1/appeals/\(accountAppealID)/decision", .reviewer, #"{"outcome":"reversed"}"#).0 == .forbidden)
+                let (_, restored) = try await call(
+                    client, keys, .post, "/v1/appeals/\(accountAppealID)/decision", .lead, #"{"outcome":"reversed","note":"mistaken identity"}"#)
+                #expect(restored["status"] as? String == "reversed")
+                #expect(try await store.entity(id: Int64(accountID))?.status == .active)
+                let accountHook = try #require(try await store.deliveries(status: "pending").first { $0.deliveryID == restored["delivery_id"] as? String })
+                #expect(accountHook.body.contains(#""event":"entity_decision""#) && accountHook.body.contains(#""action":"reinstate""#))
+                #expect(accountHook.body.contains(#""appeal":{"id":\#(accountAppealID)}"#))
+
                 // A decision that restricted nothing cannot be appealed.
                 let (_, other) = try await call(
                     client, keys, .post, "/v1/items", .ingest, #"{"platform":"example","id":"room-2","type":"title","text":"Supporters of the Islamic State"}"#)
