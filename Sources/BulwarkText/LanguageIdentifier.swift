@@ -87,11 +87,13 @@ public struct LanguageIdentifier: Sendable {
     /// The output features of the states (read only when a state has more than one).
     private let outputFeatures: [UInt32]
     /// Per-feature, per-class log-probabilities (ptc), feature-major, as float32 bit patterns.
+    /// (The model file's words, less its checksum; ptc starts at word `ptcBase`.)
     private let ptc: LargeTable<UInt32>
+    private let ptcBase: Int
     private let maxOutputsPerState: Int
     /// The automaton laid out for the walk (built at load time from the file's sections):
     /// dense next-move rows (256 words each) for states 0 ..< denseStateCount (the start
-    /// state and its children), then one 4-word record per state, plus one closing record:
+    /// state and its children), then (only when `packedStates` is nil) one 4-word record per state, plus one closing record:
     /// first child, end of children, failure link, and either the state's only output
     /// feature (`UInt32.max` for none; when no state has more than one) or its first
     /// output's index; then the edge labels, four per word.
@@ -216,7 +218,7 @@ public struct LanguageIdentifier: Sendable {
 
         // The words.
         let wordCount = crcAt / 4
-        let loaded = [UInt32](unsafeUninitializedCapacity: wordCount) { buffer, initialized in
+        let words = LargeTable<UInt32>(count: wordCount) { buffer in
             modelBytes.withUnsafeBytes { raw in
                 #if _endian(little)
                     UnsafeMutableRawBufferPointer(buffer).copyMemory(
@@ -227,13 +229,14 @@ public struct LanguageIdentifier: Sendable {
                     }
                 #endif
             }
-            initialized = wordCount
         }
+        let loaded = words.buffer
         classCount = c
 
         // Structure: everything the walk and the scorer index with.
         var maxOut = 0
-        try loaded.withUnsafeBufferPointer { (w: UnsafeBufferPointer<UInt32>) throws(BulwarkError) in
+        do {
+            let w = loaded
             for k in 0..<c where !Float(bitPattern: w[priorsAt / 4 + k]).isFinite {
                 throw invalid("class prior \(k) is not finite", priorsAt + 4 * k)
             }
@@ -287,20 +290,26 @@ public struct LanguageIdentifier: Sendable {
         maxOutputsPerState = maxOut
         priors = (0..<c).map { Float(bitPattern: loaded[priorsAt / 4 + $0]) }
         outputFeatures = maxOut <= 1 ? [] : Array(loaded[(outFeatureAt / 4)..<(outFeatureAt / 4 + o)])
-        ptc = LargeTable(count: f * c) { table in
-            loaded.withUnsafeBufferPointer { w in
-                table.baseAddress!.update(from: w.baseAddress! + ptcAt / 4, count: f * c)
-            }
-        }
+        ptc = words
+        ptcBase = ptcAt / 4
 
-        // The walk's layout (see `automaton`).
+        // The walk's layout (see `automaton` and `packedStates`).
         let dense = Int(loaded[firstChildAt / 4 + 1])  // the start state and its children
         let nodes = dense * 256
+        var sb = 1
+        while 1 << sb < s + 1 { sb += 1 }
+        var fb = 1
+        while 1 << fb < f + 1 { fb += 1 }  // the all-ones value means "no output"
+        stateBits = sb
+        featureBits = fb
+        let packable = maxOut <= 1 && 8 + 2 * sb + fb <= 64
         let labelWords = (s + 3) / 4
-        let layoutCount = nodes + 4 * (s + 1) + labelWords
+        // With the packed form, `automaton` holds the dense rows only.
+        let layoutCount = packable ? nodes : nodes + 4 * (s + 1) + labelWords
         automaton = LargeTable(count: layoutCount) { a in
-            loaded.withUnsafeBufferPointer { w in
-                let fc = firstChildAt / 4, fl = failAt / 4, oo = outOffsetAt / 4
+            let w = loaded
+            let fc = firstChildAt / 4, fl = failAt / 4, oo = outOffsetAt / 4
+            if !packable {
                 for st in 0...s {
                     a[nodes + 4 * st] = st < s ? w[fc + st] : 0
                     a[nodes + 4 * st + 1] = st < s ? w[fc + st + 1] : 0
@@ -313,46 +322,37 @@ public struct LanguageIdentifier: Sendable {
                     }
                 }
                 for i in 0..<labelWords { a[nodes + 4 * (s + 1) + i] = w[labelsAt / 4 + i] }
-                for b in 0..<256 { a[b] = w[row0At / 4 + b] }
-                // Dense rows of the start state's children: their next moves, computed
-                // from the sparse form: the children, else the failure link's row.
-                let labelAt = nodes + 4 * (s + 1)
-                for st in 1..<max(dense, 1) {
-                    let failRow = Int(w[fl + st]) * 256  // an earlier state: its row is done
-                    for b in 0..<256 { a[st * 256 + b] = a[failRow + b] }
-                    let lo = Int(w[fc + st]), hi = Int(w[fc + st + 1])
-                    for child in lo..<hi {
-                        let word = a[labelAt + child >> 2]
-                        let label = Int(UInt8(truncatingIfNeeded: word >> (UInt32(child & 3) << 3)))
-                        a[st * 256 + label] = UInt32(child)
-                    }
+            }
+            for b in 0..<256 { a[b] = w[row0At / 4 + b] }
+            // Dense rows of the start state's children: their next moves, computed
+            // from the sparse form: the children, else the failure link's row.
+            for st in 1..<max(dense, 1) {
+                let failRow = Int(w[fl + st]) * 256  // an earlier state: its row is done
+                for b in 0..<256 { a[st * 256 + b] = a[failRow + b] }
+                let lo = Int(w[fc + st]), hi = Int(w[fc + st + 1])
+                for child in lo..<hi {
+                    let label = Int(modelBytes[labelsAt + child])
+                    a[st * 256 + label] = UInt32(child)
                 }
             }
         }
         denseStateCount = dense
         nodeBase = nodes
-        var sb = 1
-        while 1 << sb < s + 1 { sb += 1 }
-        var fb = 1
-        while 1 << fb < f + 1 { fb += 1 }  // the all-ones value means "no output"
-        stateBits = sb
-        featureBits = fb
-        if maxOut <= 1 && 8 + 2 * sb + fb <= 64 {
+        if packable {
             packedStates = LargeTable(count: s + 1) { r in
-                loaded.withUnsafeBufferPointer { w in
-                    let fc = firstChildAt / 4, fl = failAt / 4, oo = outOffsetAt / 4
-                    let none = UInt64(1) << fb - 1
-                    for st in 0...s {
-                        guard st < s else {
-                            r[st] = UInt64(s) << 8  // closing word: the end of the last children
-                            continue
-                        }
-                        let label = st == 0 ? 0 : UInt64(modelBytes[labelsAt + st])
-                        let hasOutput = w[oo + st] < w[oo + st + 1]
-                        let feature = hasOutput ? UInt64(w[outFeatureAt / 4 + Int(w[oo + st])]) : none
-                        r[st] = label | UInt64(w[fc + st]) << 8 | UInt64(w[fl + st]) << UInt64(8 + sb)
-                            | feature << UInt64(8 + 2 * sb)
+                let w = loaded
+                let fc = firstChildAt / 4, fl = failAt / 4, oo = outOffsetAt / 4
+                let none = UInt64(1) << fb - 1
+                for st in 0...s {
+                    guard st < s else {
+                        r[st] = UInt64(s) << 8  // closing word: the end of the last children
+                        continue
                     }
+                    let label = st == 0 ? 0 : UInt64(modelBytes[labelsAt + st])
+                    let hasOutput = w[oo + st] < w[oo + st + 1]
+                    let feature = hasOutput ? UInt64(w[outFeatureAt / 4 + Int(w[oo + st])]) : none
+                    r[st] = label | UInt64(w[fc + st]) << 8 | UInt64(w[fl + st]) << UInt64(8 + sb)
+                        | feature << UInt64(8 + 2 * sb)
                 }
             }
         } else {
@@ -569,7 +569,7 @@ public struct LanguageIdentifier: Sendable {
                     }
                 }
                 // Score: float32 sums as numpy does (log1p(counts) @ ptc + pc), 8 classes at a time.
-                let ptc = UnsafeRawPointer(self.ptc.base)
+                let ptc = UnsafeRawPointer(self.ptc.base + ptcBase)
                 let chunks = c / 8
                 let tail = chunks * 8
                 withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: chunks + 1) { acc in
