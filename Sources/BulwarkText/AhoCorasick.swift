@@ -12,7 +12,11 @@ public struct AhoCorasick: Sendable {
 
     private let byteClass: [UInt8]
     private let classCount: Int
+    /// The dense automaton, row per state, states numbered breadth-first (the shallow states,
+    /// which most bytes visit, share cache lines): 16-bit ids when there are at most 65,536
+    /// states (half the table, so more of it stays in cache), else 32-bit (`transitions`).
     private let transitions: [Int32]
+    private let transitions16: [UInt16]
     /// For each state, a range into `outputPatterns`.
     private let outputStart: [Int32]
     private let outputEnd: [Int32]
@@ -82,17 +86,31 @@ public struct AhoCorasick: Sendable {
                 }
             }
         }
+        // Renumber the states breadth-first: the root, then the queue's order.
+        let order = [Int32(0)] + queue
+        var renumbered = [Int32](repeating: 0, count: stateCount)
+        for (new, old) in order.enumerated() { renumbered[Int(old)] = Int32(new) }
+        var bfsDelta = [Int32](repeating: 0, count: stateCount * classes)
+        for (new, old) in order.enumerated() {
+            for c in 0..<classes { bfsDelta[new * classes + c] = renumbered[Int(delta[Int(old) * classes + c])] }
+        }
         var outputStart = [Int32](repeating: 0, count: stateCount)
         var outputEnd = [Int32](repeating: 0, count: stateCount)
         var flat: [Int32] = []
-        for s in 0..<stateCount {
-            outputStart[s] = Int32(flat.count)
-            flat.append(contentsOf: outputs[s])
-            outputEnd[s] = Int32(flat.count)
+        for (new, old) in order.enumerated() {
+            outputStart[new] = Int32(flat.count)
+            flat.append(contentsOf: outputs[Int(old)])
+            outputEnd[new] = Int32(flat.count)
         }
         self.byteClass = byteClass
         self.classCount = classes
-        self.transitions = delta
+        if stateCount <= 1 << 16 {
+            self.transitions = []
+            self.transitions16 = bfsDelta.map { UInt16(truncatingIfNeeded: $0) }
+        } else {
+            self.transitions = bfsDelta
+            self.transitions16 = []
+        }
         self.outputStart = outputStart
         self.outputEnd = outputEnd
         self.outputPatterns = flat
@@ -105,9 +123,20 @@ public struct AhoCorasick: Sendable {
     /// Calls `body` for every occurrence of every pattern in `text`, in order of end position.
     @inline(__always)
     public func forEachMatch(in text: UnsafeBufferPointer<UInt8>, _ body: (Match) -> Void) {
+        if transitions.isEmpty {
+            transitions16.withUnsafeBufferPointer { forEachMatch(in: text, delta: $0, body) }
+        } else {
+            transitions.withUnsafeBufferPointer { forEachMatch(in: text, delta: $0, body) }
+        }
+    }
+
+    @inline(__always)
+    private func forEachMatch<State: FixedWidthInteger>(
+        in text: UnsafeBufferPointer<UInt8>, delta: UnsafeBufferPointer<State>, _ body: (Match) -> Void
+    ) {
         var state = 0
         byteClass.withUnsafeBufferPointer { classOf in
-            transitions.withUnsafeBufferPointer { delta in
+            do {
                 for i in 0..<text.count {
                     state = Int(delta[state &* classCount &+ Int(classOf[Int(text[i])])])
                     let start = outputStart[state]
