@@ -12,6 +12,23 @@ import NIOCore
 import Synchronization
 import Testing
 
+/// A clock a test sets (Unix seconds), for the legal clocks.
+final class TestClock: Sendable {
+    private let now: Mutex<Int64>
+    init(_ start: Int64) { now = Mutex(start) }
+    func set(_ t: Int64) { now.withLock { $0 = t } }
+    var time: Int64 { now.withLock { $0 } }
+}
+
+/// A service over `store` whose clock the test sets, starting at `start`.
+func clockedService(
+    _ store: any ModerationStore, start: Int64, configuration: ServerConfiguration = ServerConfiguration(port: 0)
+) throws -> (BulwarkService, TestClock) {
+    let clock = TestClock(start)
+    let service = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: configuration, clock: { clock.time })
+    return (service, clock)
+}
+
 /// Removal orders (TCO Article 3) over HTTP: executed at once through the decision path, the
 /// platform's webhook, the one-hour clock, and answers for what cannot be executed.
 struct RemovalOrderTests {
@@ -138,17 +155,14 @@ struct RemovalOrderTests {
         try await withServerStore(backend, "order_clock") { store in
             let keys = try await makeKeys(store, [.ingest, .authority, .auditor])
             let t0: Int64 = 1_800_000_000
-            let now = Mutex<Int64>(t0)
             // No webhook receiver: the platform never confirms, so the clock keeps running.
-            let service = BulwarkService(
-                store: store, engine: try ServerFixtures.engine.get(), configuration: ServerConfiguration(port: 0),
-                clock: { now.withLock { $0 } })
+            let (service, now) = try clockedService(store, start: t0)
             try await service.application(logger: Logger(label: "test")).test(.router) { client in
                 _ = try await call(client, keys, .post, "/v1/items", .ingest, #"{"platform":"example","id":"post-1","text":"a post"}"#)
                 let (_, order) = try await call(client, keys, .post, "/v1/removal-orders", .authority, RemovalOrderTests.order)
                 let id = try #require(order["id"] as? Int)
                 func clock(at t: Int64) async throws -> (state: String?, left: Int?, metrics: String) {
-                    now.withLock { $0 = t }
+                    now.set(t)
                     let view = try await call(client, keys, .get, "/v1/removal-orders/\(id)", .auditor).1
                     let c = view["clock"] as? [String: Any]
                     let metrics = try await client.execute(uri: "/metrics", method: .get)
@@ -261,10 +275,7 @@ struct AppealTests {
             roleKeys[.lead] = second
             let keys = roleKeys
             let t0: Int64 = 1_800_000_000
-            let now = Mutex<Int64>(t0)
-            let service = BulwarkService(
-                store: store, engine: try ServerFixtures.engine.get(), configuration: ServerConfiguration(port: 0),
-                clock: { now.withLock { $0 } })
+            let (service, now) = try clockedService(store, start: t0)
             try await service.application(logger: Logger(label: "test")).test(.router) { client in
                 let (_, ingested) = try await call(
                     client, keys, .post, "/v1/items", .ingest,
@@ -277,7 +288,7 @@ struct AppealTests {
                 #expect(try await call(client, keys, .post, "/v1/cases/\(caseID)/decisions", .lead, #"{"action":"reinstate"}"#).0 == .badRequest)
 
                 // The platform files the provider's complaint, by the item's id.
-                now.withLock { $0 = t0 + 60 }
+                now.set(t0 + 60)
                 let (filed, appeal) = try await call(
                     client, keys, .post, "/v1/appeals", .ingest,
                     #"{"platform":"example","id":"room-1","appellant":"u-7f3a","reason":"This room documents propaganda for a research project."}"#)
@@ -353,10 +364,7 @@ struct AppealTests {
         try await withServerStore(backend, "appeal_clock") { store in
             let keys = try await makeKeys(store, [.ingest, .reviewer, .auditor])
             let t0: Int64 = 1_800_000_000
-            let now = Mutex<Int64>(t0)
-            let service = BulwarkService(
-                store: store, engine: try ServerFixtures.engine.get(), configuration: ServerConfiguration(port: 0),
-                clock: { now.withLock { $0 } })
+            let (service, now) = try clockedService(store, start: t0)
             try await service.application(logger: Logger(label: "test")).test(.router) { client in
                 let (_, ingested) = try await call(
                     client, keys, .post, "/v1/items", .ingest, #"{"platform":"example","id":"p","type":"title","text":"Supporters of the Islamic State"}"#)
@@ -365,7 +373,7 @@ struct AppealTests {
                 let (_, appeal) = try await call(client, keys, .post, "/v1/appeals", .ingest, #"{"platform":"example","id":"p","appellant":"u","reason":"r"}"#)
                 let id = try #require(appeal["id"] as? Int)
                 func view(at t: Int64) async throws -> [String: Any] {
-                    now.withLock { $0 = t }
+                    now.set(t)
                     return try await call(client, keys, .get, "/v1/appeals/\(id)", .auditor).1
                 }
                 let fresh = try await view(at: t0 + 1)
@@ -389,10 +397,8 @@ struct PreservationTests {
         try await withServerStore(backend, "preservation") { store in
             let keys = try await makeKeys(store, [.ingest, .reviewer, .auditor, .authority])
             let t0 = CivilDate.seconds(year: 2026, month: 8, day: 31) + 3_600
-            let now = Mutex<Int64>(t0)
-            let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20)
-            let service = BulwarkService(
-                store: store, engine: try ServerFixtures.engine.get(), configuration: config, clock: { now.withLock { $0 } })
+            let (service, now) = try clockedService(
+                store, start: t0, configuration: ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20))
             let image = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg")
             try await service.application(logger: Logger(label: "test")).test(.router) { client in
                 var itemIDs: [Int] = []
@@ -422,10 +428,10 @@ struct PreservationTests {
                 #expect(extended == .ok && ext["expires_at"] as? Int == Int(CivilDate.seconds(year: 2027, month: 5, day: 28) + 3_600))
 
                 // One second before six months: nothing purged.
-                now.withLock { $0 = expiry - 1 }
+                now.set(expiry - 1)
                 #expect(try await service.purgeExpiredPreservations() == 0)
                 // At six months the first is erased, provably; the extended one is kept.
-                now.withLock { $0 = expiry }
+                now.set(expiry)
                 #expect(try await service.purgeExpiredPreservations() == 1)
                 let purged = try await call(client, keys, .get, "/v1/preserved/\(itemIDs[0])", .auditor).1
                 #expect(purged["purged_at"] as? Int == Int(expiry))
@@ -439,7 +445,7 @@ struct PreservationTests {
                 #expect(try await store.item(id: Int64(itemIDs[1]))?.text == "Supporters of the Islamic State")
                 // A purged item cannot be extended; the extended one goes at its new expiry.
                 #expect(try await call(client, keys, .post, "/v1/preserved/\(itemIDs[0])/extension", .authority, #"{"months":1,"reason":"late"}"#).0 == .notFound)
-                now.withLock { $0 = CivilDate.seconds(year: 2027, month: 5, day: 28) + 3_600 }
+                now.set(CivilDate.seconds(year: 2027, month: 5, day: 28) + 3_600)
                 #expect(try await service.purgeExpiredPreservations() == 1)
                 #expect(try await service.purgeExpiredPreservations() == 0)
             }
