@@ -471,6 +471,18 @@ public protocol ModerationStore: Sendable {
     func keys() async throws -> [APIKeyRecord]
     func revokeKey(id: Int64, actor: String, now: Int64) async throws -> Bool
 
+    /// Console accounts. Creating one is audited; a duplicate name throws.
+    func createUser(name: String, role: Role, passwordHash: String, now: Int64) async throws -> UserRecord
+    func user(name: String) async throws -> UserRecord?
+    /// Counts a failed sign-in; at `maxAttempts` the account is locked until `now + lockSeconds`
+    /// and the count starts again. Returns the account as it now is.
+    func recordFailedSignIn(userID: Int64, maxAttempts: Int, lockSeconds: Int64, now: Int64) async throws -> UserRecord?
+    /// A successful sign-in: clears the failures and the lock, stores the session, audits.
+    func startSession(userID: Int64, tokenHash: String, csrfToken: String, expiresAt: Int64, now: Int64) async throws
+    /// The unexpired session with this token hash, of an account not disabled.
+    func session(tokenHash: String, now: Int64) async throws -> SessionRecord?
+    func endSession(tokenHash: String, now: Int64) async throws -> Bool
+
     func appendAudit(actor: String, action: String, subject: String, detail: String, now: Int64) async throws
     func auditLog(after seq: Int64, limit: Int) async throws -> [AuditRecord]
 

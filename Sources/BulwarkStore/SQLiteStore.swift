@@ -32,6 +32,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v3") { db in
             for statement in Schema.v3(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v4") { db in
+            for statement in Schema.v4(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 
