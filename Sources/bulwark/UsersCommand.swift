@@ -35,6 +35,7 @@ struct UsersCommand: AsyncParsableCommand {
                 throw ValidationError("the password must have at least \(Self.minimumLength) characters")
             }
             let store = try await database.open()
+            guard try await store.user(name: name) == nil else { throw ValidationError("a user named \(name) exists") }
             let record = try await store.createUser(
                 name: name, role: role, passwordHash: try Passwords.hash(password), now: Int64(Date().timeIntervalSince1970))
             print("user \(record.id) (\(role.rawValue), \(name)) created")
