@@ -100,6 +100,22 @@ extension BulwarkService {
             return html(page, status: .ok)
         }
 
+        // An item's image for the case page, which shows it blurred and greyscale until clicked.
+        router.get("/console/media/:id") { request, context -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            guard ConsoleSettings.readers.contains(session.user.role) else { return forbiddenPage(session) }
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard let bytes = try await store.mediaBytes(id: id), !bytes.isEmpty else {
+                return messagePage(session, "No such image", "There is no image \(id), or it was purged.", status: .notFound)
+            }
+            let headers: HTTPFields = [
+                .contentType: Self.imageType(bytes), .cacheControl: "private, no-store",
+                HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+                HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; sandbox",
+            ]
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+
         router.post("/console/cases/:id/decisions") { request, context -> Response in
             guard let session = try await consoleSession(request) else { return redirect("/login") }
             let form = Self.form(try await self.body(request))
@@ -125,6 +141,15 @@ extension BulwarkService {
                 return html(page ?? "", status: error.status)
             }
         }
+    }
+
+    /// The content type of the image formats the service decodes; anything else is sent as
+    /// bytes, which a browser does not render (`nosniff`).
+    static func imageType(_ b: [UInt8]) -> String {
+        if b.starts(with: [0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
+        if b.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return "image/png" }
+        if b.count >= 12, b.starts(with: Array("RIFF".utf8)), Array(b[8..<12]) == Array("WEBP".utf8) { return "image/webp" }
+        return "application/octet-stream"
     }
 
     // MARK: Sessions
@@ -303,6 +328,11 @@ extension BulwarkService {
             if let author = item.author { itemObject["author"] = author }
             if let container = item.containerTitle ?? item.containerID { itemObject["container"] = container }
             object["item"] = itemObject
+            let media = try await store.mediaIDs(itemID: item.id)
+            if !media.isEmpty {
+                object["hasMedia"] = true
+                object["media"] = media.enumerated().map { ["id": $0.element, "n": $0.offset + 1] as [String: Any] }
+            }
             object["scores"] = verdict.scores
             object["evidence"] = verdict.evidence
             if let context = verdict.context { object["context"] = context }

@@ -37,7 +37,8 @@ enum ConsoleTemplates {
         .text{white-space:pre-wrap;background:#fff;border:1px solid #ccc;padding:1rem;font-size:1.1rem}
         .alert{background:#fde8e8;border:1px solid #b42318;padding:.5rem}
         .notice{background:#e8f4fd;border:1px solid #1d4ed8;padding:.5rem}
-        .media img{filter:blur(24px) grayscale(1);cursor:pointer;max-width:20rem}
+        .media button{padding:0;border:0;background:none;cursor:pointer;overflow:hidden}
+        .media img{filter:blur(24px) grayscale(1);max-width:20rem;display:block}
         .media img.revealed{filter:none}
         label{display:block;margin:.3rem 0}
         button{font:inherit;padding:.3rem 1rem}
@@ -111,6 +112,8 @@ enum ConsoleTemplates {
         <div class="text" dir="auto" lang="{{language}}">{{#segments}}{{#hit}}<mark title="{{why}}">{{text}}</mark>{{/hit}}{{^hit}}{{text}}{{/hit}}{{/segments}}</div>
         <p>{{platform}} / {{externalID}}{{#author}} · author {{author}}{{/author}}{{#container}} · in {{container}}{{/container}}</p>
         {{/item}}
+        {{#hasMedia}}<h2>Images</h2><p>Blurred and greyscale: click one to see it.</p>
+        <div class="media">{{#media}}<button type="button"><img src="/console/media/{{id}}" alt="Image {{n}} of the item, blurred until clicked"></button>{{/media}}</div>{{/hasMedia}}
         <h2>Scores</h2>
         <ul>{{#scores}}<li>{{name}}: {{score}}</li>{{/scores}}{{#context}}<li>context: {{context}}</li>{{/context}}</ul>
         <h2>Evidence</h2>
@@ -141,11 +144,13 @@ enum ConsoleTemplates {
           var radio = form.querySelector('input[data-key="' + e.key + '"]');
           if (radio) { radio.checked = true; radio.focus(); e.preventDefault(); }
         });
-        document.querySelectorAll('.media img').forEach(function (img) {
-          img.addEventListener('click', function () { img.classList.add('revealed'); });
-        });
         </script>
         {{/canDecide}}
+        <script>
+        document.querySelectorAll('.media button').forEach(function (b) {
+          b.addEventListener('click', function () { b.querySelector('img').classList.add('revealed'); });
+        });
+        </script>
         {{> foot}}
         """
 }

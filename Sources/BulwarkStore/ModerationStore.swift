@@ -442,6 +442,8 @@ public protocol ModerationStore: Sendable {
     /// Claims ready jobs (leased; an expired lease makes a job claimable again).
     func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord]
     func mediaBytes(id: Int64) async throws -> [UInt8]?
+    /// The ids of an item's media parts, in the order they were sent.
+    func mediaIDs(itemID: Int64) async throws -> [Int64]
     /// Records a media part's hashes and finishes its job; a bank match opens or raises the
     /// item's case. Idempotent: a job already done changes nothing.
     func completeMediaJob(jobID: Int64, mediaID: Int64, result: MediaResult, now: Int64) async throws

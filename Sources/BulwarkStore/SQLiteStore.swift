@@ -346,6 +346,12 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    public func mediaIDs(itemID: Int64) async throws -> [Int64] {
+        try await writer.read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM media WHERE item_id = ? ORDER BY id", arguments: [itemID])
+        }
+    }
+
     public func mediaBytes(id: Int64) async throws -> [UInt8]? {
         try await writer.read { db in
             try Data.fetchOne(db, sql: "SELECT bytes FROM media WHERE id = ?", arguments: [id]).map { [UInt8]($0) }

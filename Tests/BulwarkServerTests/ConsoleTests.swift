@@ -173,7 +173,8 @@ struct ConsoleTests {
                 name: "example", role: .ingest, prefix: APIKeys.prefix(ingestKey), hash: APIKeys.hash(ingestKey), now: 1)
             let (service, _) = try clockedService(store, start: 1_000_000)
             try await service.application(logger: Logger(label: "test")).test(.router) { client in
-                let item = #"{"platform":"example","id":"room-1","type":"title","text":"Supporters of the Islamic State","container":{"id":"c-1","title":"Supporters of the Islamic State","followers":32000}}"#
+                let image = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg")
+                let item = #"{"platform":"example","id":"room-1","text":"Supporters of the Islamic State","container":{"id":"c-1","title":"Supporters of the Islamic State","followers":32000},"media":[{"data":"\#(Data(image).base64EncodedString())"}]}"#
                 let ingested = try await client.execute(
                     uri: "/v1/items", method: .post,
                     headers: [.contentType: "application/json", .authorization: "Bearer \(ingestKey)"],
@@ -195,6 +196,16 @@ struct ConsoleTests {
                 #expect(html.contains(#"data-key="r""#), "the actions have keyboard shortcuts")
                 let csrf = Self.csrf(in: page)
                 #expect(csrf.count == 64)
+                // The item's image: on the page blurred and greyscale (revealed by a click), served to a signed-in reader only.
+                #expect(html.contains(".media img{filter:blur(24px) grayscale(1)"))
+                let src = try #require(html.range(of: #"<img src="/console/media/"#))
+                let mediaURI = "/console/media/" + html[src.upperBound...].prefix { $0 != "\"" }
+                let served = try await browser.get(client, mediaURI)
+                #expect(served.status == .ok)
+                #expect(served.headers[.contentType] == "image/jpeg")
+                #expect(served.body.readableBytes == image.count)
+                var anonymous = Browser()
+                #expect(try await anonymous.get(client, mediaURI).status == .seeOther)
 
                 let category = open.first?.category?.rawValue ?? Category.dissemination.rawValue
                 // Without the CSRF token nothing is decided.
