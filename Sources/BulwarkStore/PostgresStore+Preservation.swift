@@ -1,4 +1,4 @@
-public import BulwarkCore
+import BulwarkCore
 import PostgresNIO
 
 /// Preservation of removed content on PostgreSQL: the same steps as SQLite's; a purge locks the

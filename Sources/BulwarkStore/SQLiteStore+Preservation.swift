@@ -1,4 +1,4 @@
-public import BulwarkCore
+import BulwarkCore
 import GRDB
 
 /// Preservation of removed content on SQLite.
