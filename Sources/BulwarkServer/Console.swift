@@ -106,7 +106,8 @@ extension BulwarkService {
             guard ConsoleSettings.readers.contains(session.user.role) else { return forbiddenPage(session) }
             let id = try context.parameters.require("id", as: Int64.self)
             guard let bytes = try await store.mediaBytes(id: id), !bytes.isEmpty else {
-                return messagePage(session, "No such image", "There is no image \(id), or it was purged.", status: .notFound)
+                return messagePage(
+                    session, "No such image", "There is no image \(id), or it was purged.", status: .notFound)
             }
             let headers: HTTPFields = [
                 .contentType: Self.imageType(bytes), .cacheControl: "private, no-store",
@@ -129,7 +130,9 @@ extension BulwarkService {
                 }
                 var category: Category? = nil
                 if let c = nonEmpty("category") {
-                    guard let known = Category(rawValue: c) else { throw APIError.invalid("unknown category \(c)", field: "category") }
+                    guard let known = Category(rawValue: c) else {
+                        throw APIError.invalid("unknown category \(c)", field: "category")
+                    }
                     category = known
                 }
                 let payload = DecisionPayload(
@@ -148,7 +151,9 @@ extension BulwarkService {
     static func imageType(_ b: [UInt8]) -> String {
         if b.starts(with: [0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
         if b.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return "image/png" }
-        if b.count >= 12, b.starts(with: Array("RIFF".utf8)), Array(b[8..<12]) == Array("WEBP".utf8) { return "image/webp" }
+        if b.count >= 12, b.starts(with: Array("RIFF".utf8)), Array(b[8..<12]) == Array("WEBP".utf8) {
+            return "image/webp"
+        }
         return "application/octet-stream"
     }
 
@@ -223,7 +228,8 @@ extension BulwarkService {
     func lockedPage(until: Int64, now: Int64) -> Response {
         let minutes = (until - now + 59) / 60
         var response = loginPage(
-            error: "Too many failed sign-ins: this account is locked for \(minutes) more minute\(minutes == 1 ? "" : "s").",
+            error:
+                "Too many failed sign-ins: this account is locked for \(minutes) more minute\(minutes == 1 ? "" : "s").",
             status: .tooManyRequests)
         response.headers[.retryAfter] = String(until - now)
         return response
@@ -242,11 +248,14 @@ extension BulwarkService {
     }
 
     func forbiddenPage(_ session: SessionRecord) -> Response {
-        messagePage(session, "Not allowed", "Your role, \(session.user.role.rawValue), cannot do this.", status: .forbidden)
+        messagePage(
+            session, "Not allowed", "Your role, \(session.user.role.rawValue), cannot do this.", status: .forbidden)
     }
 
     func csrfRejected() -> Response {
-        messagePage(nil, "Form expired", "The form was stale or not sent by the console. Reload the page and try again.", status: .forbidden)
+        messagePage(
+            nil, "Form expired", "The form was stale or not sent by the console. Reload the page and try again.",
+            status: .forbidden)
     }
 
     // MARK: Pages
@@ -263,7 +272,8 @@ extension BulwarkService {
         func round(_ x: Double) -> String { String(format: "%.2f", x) }
         let rows: [[String: Any]] = cases.map { c in
             var row: [String: Any] = [
-                "id": c.id, "priority": round(c.priority), "base": round(c.basePriority), "age": round(c.priority - c.basePriority),
+                "id": c.id, "priority": round(c.priority), "base": round(c.basePriority),
+                "age": round(c.priority - c.basePriority),
                 "userReports": c.userReports, "trustedReports": c.trustedReports, "source": c.source.rawValue,
                 "category": c.category?.rawValue ?? "", "language": c.language ?? "", "status": c.status.rawValue,
             ]
@@ -290,8 +300,12 @@ extension BulwarkService {
         var object: [String: Any] = [
             "title": "Queue", "user": userObject(session), "cases": rows, "count": rows.count, "counts": counts,
             "language": language, "orders": orders, "hasOrders": !orders.isEmpty,
-            "categories": Category.allCases.map { ["name": $0.rawValue, "selected": $0 == filter.category] as [String: Any] },
-            "sources": CaseSource.allCases.map { ["name": $0.rawValue, "selected": $0 == filter.source] as [String: Any] },
+            "categories": Category.allCases.map {
+                ["name": $0.rawValue, "selected": $0 == filter.category] as [String: Any]
+            },
+            "sources": CaseSource.allCases.map {
+                ["name": $0.rawValue, "selected": $0 == filter.source] as [String: Any]
+            },
         ]
         if let decided = q["decided"].flatMap({ Int64(String($0)) }) { object["notice"] = "Case \(decided) decided." }
         return ConsoleTemplates.render("queue", object)
@@ -307,15 +321,22 @@ extension BulwarkService {
             "language": r.language ?? d.item?.language ?? "",
             "canDecide": ConsoleSettings.deciders.contains(session.user.role) && r.status != .decided,
             "actions": ConsoleSettings.actions.map { ["value": $0.0.rawValue, "label": $0.1, "key": $0.2] },
-            "categories": Category.allCases.map { ["name": $0.rawValue, "selected": $0 == r.category] as [String: Any] },
+            "categories": Category.allCases.map {
+                ["name": $0.rawValue, "selected": $0 == r.category] as [String: Any]
+            },
             "reports": d.reports.map { report -> [String: Any] in
                 // Absent, not empty: an empty string still opens a Mustache section.
-                var row: [String: Any] = ["reporter": report.reporter, "trusted": report.trusted, "reason": report.reason]
+                var row: [String: Any] = [
+                    "reporter": report.reporter, "trusted": report.trusted, "reason": report.reason,
+                ]
                 if let text = report.text, !text.isEmpty { row["text"] = text }
                 return row
             },
             "decisions": d.decisions.map {
-                ["reviewer": $0.reviewer, "action": $0.action.rawValue, "category": $0.category?.rawValue ?? "", "note": $0.note ?? ""]
+                [
+                    "reviewer": $0.reviewer, "action": $0.action.rawValue, "category": $0.category?.rawValue ?? "",
+                    "note": $0.note ?? "",
+                ]
             },
         ]
         if let error { object["error"] = error }
@@ -358,7 +379,8 @@ struct ConsoleVerdict {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return }
         for c in object["categories"] as? [[String: Any]] ?? [] {
             scores.append([
-                "name": c["name"] as? String ?? "", "score": String(format: "%.3f", (c["score"] as? NSNumber)?.doubleValue ?? 0),
+                "name": c["name"] as? String ?? "",
+                "score": String(format: "%.3f", (c["score"] as? NSNumber)?.doubleValue ?? 0),
             ])
         }
         context = object["context"] as? String
@@ -366,7 +388,8 @@ struct ConsoleVerdict {
             let kind = e["kind"] as? String ?? ""
             let detail = e["detail"] as? String ?? ""
             var row = ["kind": kind, "detail": detail]
-            if let start = (e["start"] as? NSNumber)?.intValue, let end = (e["end"] as? NSNumber)?.intValue, start < end {
+            if let start = (e["start"] as? NSNumber)?.intValue, let end = (e["end"] as? NSNumber)?.intValue, start < end
+            {
                 spans.append(Span(start: start, end: end, why: "\(kind): \(detail)"))
                 row["span"] = "characters \(start)–\(end)"
             }

@@ -36,7 +36,8 @@ public enum Passwords {
         var generator = SystemRandomNumberGenerator()
         let salt = (0..<saltBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let key = try derive(password, salt: salt, cost: cost)
-        return "scrypt$\(cost.logN)$\(cost.r)$\(cost.p)$\(Data(salt).base64EncodedString())$\(Data(key).base64EncodedString())"
+        return
+            "scrypt$\(cost.logN)$\(cost.r)$\(cost.p)$\(Data(salt).base64EncodedString())$\(Data(key).base64EncodedString())"
     }
 
     /// True if `password` is the one `encoded` was made from; compares in constant time.
@@ -48,7 +49,9 @@ public enum Passwords {
             let salt = Data(base64Encoded: String(parts[4])), let expected = Data(base64Encoded: String(parts[5])),
             !expected.isEmpty
         else { return false }
-        guard let key = try? derive(password, salt: Array(salt), cost: Cost(logN: logN, r: r, p: p), bytes: expected.count)
+        guard
+            let key = try? derive(
+                password, salt: Array(salt), cost: Cost(logN: logN, r: r, p: p), bytes: expected.count)
         else { return false }
         return constantTimeEqual(key, Array(expected))
     }

@@ -42,7 +42,8 @@ extension PostgresStore {
                 """
             ).first.map(Self.user)
             if let user, user.failedAttempts == 0, user.lockedUntil == lockUntil {
-                try await audit(db, actor: user.name, action: "user.locked", subject: "user:\(userID)", detail: "{}", now: now)
+                try await audit(
+                    db, actor: user.name, action: "user.locked", subject: "user:\(userID)", detail: "{}", now: now)
             }
             return user
         }
@@ -84,8 +85,10 @@ extension PostgresStore {
     public func endSession(tokenHash: String, now: Int64) async throws -> Bool {
         try await transaction { db in
             guard
-                let userID = try await rows(db, "DELETE FROM sessions WHERE token_hash = \(tokenHash) RETURNING user_id")
-                    .first?.decode(Int64.self)
+                let userID = try await rows(
+                    db, "DELETE FROM sessions WHERE token_hash = \(tokenHash) RETURNING user_id"
+                )
+                .first?.decode(Int64.self)
             else { return false }
             try await audit(
                 db, actor: "user:\(userID)", action: "user.sign_out", subject: "user:\(userID)", detail: "{}", now: now)

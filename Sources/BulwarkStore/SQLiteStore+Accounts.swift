@@ -38,7 +38,8 @@ extension SQLiteStore {
                 arguments: [maxAttempts, now + lockSeconds, maxAttempts, userID])
             let user = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [userID]).map(Self.user)
             if let user, user.failedAttempts == 0, user.lockedUntil == now + lockSeconds {
-                try Self.audit(db, actor: user.name, action: "user.locked", subject: "user:\(userID)", detail: "{}", now: now)
+                try Self.audit(
+                    db, actor: user.name, action: "user.locked", subject: "user:\(userID)", detail: "{}", now: now)
             }
             return user
         }
@@ -52,9 +53,11 @@ extension SQLiteStore {
                 sql: "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?", arguments: [userID])
             try db.execute(sql: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [now])
             try db.execute(
-                sql: "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [tokenHash, userID, csrfToken, now, expiresAt])
-            try Self.audit(db, actor: "user:\(userID)", action: "user.sign_in", subject: "user:\(userID)", detail: "{}", now: now)
+            try Self.audit(
+                db, actor: "user:\(userID)", action: "user.sign_in", subject: "user:\(userID)", detail: "{}", now: now)
         }
     }
 
@@ -78,10 +81,13 @@ extension SQLiteStore {
 
     public func endSession(tokenHash: String, now: Int64) async throws -> Bool {
         try await writer.write { db in
-            guard let userID = try Int64.fetchOne(db, sql: "SELECT user_id FROM sessions WHERE token_hash = ?", arguments: [tokenHash])
+            guard
+                let userID = try Int64.fetchOne(
+                    db, sql: "SELECT user_id FROM sessions WHERE token_hash = ?", arguments: [tokenHash])
             else { return false }
             try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash])
-            try Self.audit(db, actor: "user:\(userID)", action: "user.sign_out", subject: "user:\(userID)", detail: "{}", now: now)
+            try Self.audit(
+                db, actor: "user:\(userID)", action: "user.sign_out", subject: "user:\(userID)", detail: "{}", now: now)
             return true
         }
     }
@@ -89,7 +95,8 @@ extension SQLiteStore {
     static func user(_ row: Row) -> UserRecord {
         UserRecord(
             id: row["id"], name: row["name"], role: Role(rawValue: row["role"]) ?? .auditor,
-            passwordHash: row["password_hash"], failedAttempts: row["failed_attempts"], lockedUntil: row["locked_until"],
+            passwordHash: row["password_hash"], failedAttempts: row["failed_attempts"],
+            lockedUntil: row["locked_until"],
             createdAt: row["created_at"], disabledAt: row["disabled_at"])
     }
 }

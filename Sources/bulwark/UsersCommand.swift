@@ -5,7 +5,7 @@ import BulwarkStore
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct UsersCommand: AsyncParsableCommand {
@@ -17,9 +17,11 @@ struct UsersCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create an account. The password is read from standard input (asked for, unechoed, on a terminal).")
+            abstract:
+                "Create an account. The password is read from standard input (asked for, unechoed, on a terminal).")
         @OptionGroup var database: DatabaseOption
-        @Option(help: "The name the person signs in with (shown in the audit log and as the reviewer).") var name: String
+        @Option(help: "The name the person signs in with (shown in the audit log and as the reviewer).") var name:
+            String
         @Option(help: "ingest, reviewer, lead, authority, auditor or admin.") var role: Role
 
         /// NIST SP 800-63B asks for at least 8; a console that shows terrorist content asks for more.
@@ -37,7 +39,8 @@ struct UsersCommand: AsyncParsableCommand {
             let store = try await database.open()
             guard try await store.user(name: name) == nil else { throw ValidationError("a user named \(name) exists") }
             let record = try await store.createUser(
-                name: name, role: role, passwordHash: try Passwords.hash(password), now: Int64(Date().timeIntervalSince1970))
+                name: name, role: role, passwordHash: try Passwords.hash(password),
+                now: Int64(Date().timeIntervalSince1970))
             print("user \(record.id) (\(role.rawValue), \(name)) created")
         }
 

@@ -1,5 +1,4 @@
 import BulwarkCore
-@testable import BulwarkServer
 import BulwarkStore
 import BulwarkTestSupport
 import Foundation
@@ -9,6 +8,8 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+
+@testable import BulwarkServer
 
 /// The reviewer console over HTTP: sign-in, lock-out, sign-out, CSRF, and a case worked from the
 /// queue to a decision through the console's form.
@@ -25,7 +26,8 @@ struct ConsoleTests {
 
         mutating func keep(_ response: TestResponse) {
             for field in response.headers where field.name == .setCookie {
-                let pair = field.value.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let pair = field.value.split(separator: ";")[0].split(
+                    separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let value = pair.count == 2 ? String(pair[1]) : ""
                 if value.isEmpty || field.value.contains("Max-Age=0") {
                     cookies[String(pair[0])] = nil
@@ -57,7 +59,9 @@ struct ConsoleTests {
         }
 
         /// Opens the sign-in form and sends it.
-        mutating func signIn(_ client: some TestClientProtocol, name: String, password: String) async throws -> TestResponse {
+        mutating func signIn(_ client: some TestClientProtocol, name: String, password: String) async throws
+            -> TestResponse
+        {
             let form = try await get(client, "/login")
             #expect(form.status == .ok)
             return try await post(
@@ -78,7 +82,8 @@ struct ConsoleTests {
     func signInSetsAStrictSessionCookieAndSignOutEndsIt(_ backend: Backend) async throws {
         try await withServerStore(backend, "console-signin") { store in
             _ = try await store.createUser(
-                name: "rev", role: .reviewer, passwordHash: try Passwords.hash(Self.password, cost: Self.testCost), now: 1)
+                name: "rev", role: .reviewer, passwordHash: try Passwords.hash(Self.password, cost: Self.testCost),
+                now: 1)
             let (service, _) = try clockedService(store, start: 1_000_000)
             try await service.application(logger: Logger(label: "test")).test(.router) { client in
                 var browser = Browser()
@@ -100,7 +105,8 @@ struct ConsoleTests {
                 let queue = try await browser.get(client, "/console")
                 #expect(queue.status == .ok)
                 #expect(Self.text(queue).contains("<h1>Queue</h1>"))
-                #expect(queue.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("default-src 'none'") == true)
+                #expect(
+                    queue.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("default-src 'none'") == true)
 
                 // Sign-out is a POST: without the session's CSRF token it is refused.
                 let forged = try await browser.post(client, "/logout", [("csrf", "0")])
@@ -123,7 +129,8 @@ struct ConsoleTests {
     func wrongPasswordsLockTheAccountForFifteenMinutes(_ backend: Backend) async throws {
         try await withServerStore(backend, "console-lockout") { store in
             _ = try await store.createUser(
-                name: "rev", role: .reviewer, passwordHash: try Passwords.hash(Self.password, cost: Self.testCost), now: 1)
+                name: "rev", role: .reviewer, passwordHash: try Passwords.hash(Self.password, cost: Self.testCost),
+                now: 1)
             let (service, clock) = try clockedService(store, start: 1_000_000)
             try await service.application(logger: Logger(label: "test")).test(.router) { client in
                 var browser = Browser()
@@ -167,14 +174,17 @@ struct ConsoleTests {
     func aReviewerWorksACaseFromTheQueueToADecision(_ backend: Backend) async throws {
         try await withServerStore(backend, "console-case") { store in
             _ = try await store.createUser(
-                name: "rev", role: .reviewer, passwordHash: try Passwords.hash(Self.password, cost: Self.testCost), now: 1)
+                name: "rev", role: .reviewer, passwordHash: try Passwords.hash(Self.password, cost: Self.testCost),
+                now: 1)
             let ingestKey = APIKeys.generate()
             _ = try await store.createKey(
-                name: "example", role: .ingest, prefix: APIKeys.prefix(ingestKey), hash: APIKeys.hash(ingestKey), now: 1)
+                name: "example", role: .ingest, prefix: APIKeys.prefix(ingestKey), hash: APIKeys.hash(ingestKey), now: 1
+            )
             let (service, _) = try clockedService(store, start: 1_000_000)
             try await service.application(logger: Logger(label: "test")).test(.router) { client in
                 let image = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg")
-                let item = #"{"platform":"example","id":"room-1","text":"Supporters of the Islamic State","container":{"id":"c-1","title":"Supporters of the Islamic State","followers":32000},"media":[{"data":"\#(Data(image).base64EncodedString())"}]}"#
+                let item =
+                    #"{"platform":"example","id":"room-1","text":"Supporters of the Islamic State","container":{"id":"c-1","title":"Supporters of the Islamic State","followers":32000},"media":[{"data":"\#(Data(image).base64EncodedString())"}]}"#
                 let ingested = try await client.execute(
                     uri: "/v1/items", method: .post,
                     headers: [.contentType: "application/json", .authorization: "Bearer \(ingestKey)"],
@@ -216,7 +226,8 @@ struct ConsoleTests {
 
                 // A restricting action without a category is answered on the case page.
                 let incomplete = try await browser.post(
-                    client, "/console/cases/\(caseID)/decisions", [("csrf", csrf), ("action", "remove"), ("category", "")])
+                    client, "/console/cases/\(caseID)/decisions",
+                    [("csrf", csrf), ("action", "remove"), ("category", "")])
                 #expect(incomplete.status == .badRequest)
                 #expect(Self.text(incomplete).contains("needs the policy category"))
 
