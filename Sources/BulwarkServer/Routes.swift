@@ -136,33 +136,7 @@ extension BulwarkService {
             let key = try await require(request, [.reviewer, .lead])
             let id = try context.parameters.require("id", as: Int64.self)
             let p = try decode(DecisionPayload.self, try await self.body(request))
-            if p.action.restricts && p.category == nil {
-                throw APIError.invalid("a restricting action needs the policy category", field: "category")
-            }
-            if p.action == .reinstate {
-                throw APIError.invalid("reinstatement goes through an appeal: POST /v1/appeals/{id}/decision", field: "action")
-            }
-            let decision = NewDecision(action: p.action, category: p.category, exemption: p.exemption, note: p.note)
-            let service = self
-            if p.action == .suspend, let record = try await store.caseDetail(id: id, now: clock())?.record,
-                record.entityID == nil
-            {
-                throw APIError.invalid("suspend is for accounts: decide the account at /v1/entities/{id}/decisions", field: "action")
-            }
-            switch try await store.decide(
-                caseID: id, reviewer: key.name, decision: decision,
-                webhookBody: { d, item in service.webhookBody(d, item) }, now: clock())
-            {
-            case .decided(let d, let deliveryID):
-                var out = Array("{\"decision_id\":\(d.id),\"case_id\":\(d.caseID),\"action\":\"\(d.action.rawValue)\",\"delivery_id\":".utf8)
-                if let deliveryID { appendJSONString(deliveryID, to: &out) } else { out += Array("null".utf8) }
-                out.append(UInt8(ascii: "}"))
-                return json(out, status: .created)
-            case .heldBy(let who): throw APIError.conflict("case \(id) is claimed by \(who)")
-            case .alreadyDecided: throw APIError.conflict("case \(id) is already decided")
-            case .notFound: throw APIError.notFound("no case \(id)")
-            case .entityCase(let entityID): return try await decideEntity(id: entityID, reviewer: key.name, p)
-            }
+            return try await decideCase(id: id, reviewer: key.name, p)
         }
 
         v1.get("deliveries") { request, context -> Response in
@@ -189,6 +163,7 @@ extension BulwarkService {
         addTransparencyRoutes(v1)
         addPreservationRoutes(v1)
         addStatementRoutes(v1)
+        addConsoleRoutes(router)
 
         v1.get("audit") { request, context -> Response in
             _ = try await require(request, [.auditor, .admin])
@@ -197,6 +172,38 @@ extension BulwarkService {
             return try encode(["entries": entries])
         }
         return router
+    }
+
+    /// A case's decision, for the API and the console alike: checks the action, records the
+    /// decision with its webhook, or hands an entity's case to the entity's decision.
+    func decideCase(id: Int64, reviewer: String, _ p: DecisionPayload) async throws -> Response {
+        if p.action.restricts && p.category == nil {
+            throw APIError.invalid("a restricting action needs the policy category", field: "category")
+        }
+        if p.action == .reinstate {
+            throw APIError.invalid("reinstatement goes through an appeal: POST /v1/appeals/{id}/decision", field: "action")
+        }
+        let decision = NewDecision(action: p.action, category: p.category, exemption: p.exemption, note: p.note)
+        let service = self
+        if p.action == .suspend, let record = try await store.caseDetail(id: id, now: clock())?.record,
+            record.entityID == nil
+        {
+            throw APIError.invalid("suspend is for accounts: decide the account at /v1/entities/{id}/decisions", field: "action")
+        }
+        switch try await store.decide(
+            caseID: id, reviewer: reviewer, decision: decision,
+            webhookBody: { d, item in service.webhookBody(d, item) }, now: clock())
+        {
+        case .decided(let d, let deliveryID):
+            var out = Array("{\"decision_id\":\(d.id),\"case_id\":\(d.caseID),\"action\":\"\(d.action.rawValue)\",\"delivery_id\":".utf8)
+            if let deliveryID { appendJSONString(deliveryID, to: &out) } else { out += Array("null".utf8) }
+            out.append(UInt8(ascii: "}"))
+            return json(out, status: .created)
+        case .heldBy(let who): throw APIError.conflict("case \(id) is claimed by \(who)")
+        case .alreadyDecided: throw APIError.conflict("case \(id) is already decided")
+        case .notFound: throw APIError.notFound("no case \(id)")
+        case .entityCase(let entityID): return try await decideEntity(id: entityID, reviewer: reviewer, p)
+        }
     }
 
     // MARK: Helpers

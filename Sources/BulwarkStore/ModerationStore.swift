@@ -442,6 +442,8 @@ public protocol ModerationStore: Sendable {
     /// Claims ready jobs (leased; an expired lease makes a job claimable again).
     func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord]
     func mediaBytes(id: Int64) async throws -> [UInt8]?
+    /// The ids of an item's media parts, in the order they were sent.
+    func mediaIDs(itemID: Int64) async throws -> [Int64]
     /// Records a media part's hashes and finishes its job; a bank match opens or raises the
     /// item's case. Idempotent: a job already done changes nothing.
     func completeMediaJob(jobID: Int64, mediaID: Int64, result: MediaResult, now: Int64) async throws
@@ -470,6 +472,18 @@ public protocol ModerationStore: Sendable {
     func key(hash: String) async throws -> APIKeyRecord?
     func keys() async throws -> [APIKeyRecord]
     func revokeKey(id: Int64, actor: String, now: Int64) async throws -> Bool
+
+    /// Console accounts. Creating one is audited; a duplicate name throws.
+    func createUser(name: String, role: Role, passwordHash: String, now: Int64) async throws -> UserRecord
+    func user(name: String) async throws -> UserRecord?
+    /// Counts a failed sign-in; at `maxAttempts` the account is locked until `now + lockSeconds`
+    /// and the count starts again. Returns the account as it now is.
+    func recordFailedSignIn(userID: Int64, maxAttempts: Int, lockSeconds: Int64, now: Int64) async throws -> UserRecord?
+    /// A successful sign-in: clears the failures and the lock, stores the session, audits.
+    func startSession(userID: Int64, tokenHash: String, csrfToken: String, expiresAt: Int64, now: Int64) async throws
+    /// The unexpired session with this token hash, of an account not disabled.
+    func session(tokenHash: String, now: Int64) async throws -> SessionRecord?
+    func endSession(tokenHash: String, now: Int64) async throws -> Bool
 
     func appendAudit(actor: String, action: String, subject: String, detail: String, now: Int64) async throws
     func auditLog(after seq: Int64, limit: Int) async throws -> [AuditRecord]

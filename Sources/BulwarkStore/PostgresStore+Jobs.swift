@@ -22,6 +22,10 @@ extension PostgresStore {
         }.sorted { $0.id < $1.id }
     }
 
+    public func mediaIDs(itemID: Int64) async throws -> [Int64] {
+        try await read("SELECT id FROM media WHERE item_id = \(itemID) ORDER BY id").map { try $0.decode(Int64.self) }
+    }
+
     public func mediaBytes(id: Int64) async throws -> [UInt8]? {
         try await read("SELECT bytes FROM media WHERE id = \(id)").first.map { row in
             var buffer = try row.decode(ByteBuffer.self)

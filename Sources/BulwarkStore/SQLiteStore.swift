@@ -32,6 +32,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v3") { db in
             for statement in Schema.v3(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v4") { db in
+            for statement in Schema.v4(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 
@@ -340,6 +343,12 @@ public struct SQLiteStore: ModerationStore {
                 try db.cachedStatement(sql: "UPDATE jobs SET status = 'running', lease_owner = ?, lease_until = ? WHERE id = ?").execute(arguments: [owner, now + lease, row["id"] as Int64])
             }
             return rows.map { JobRecord(id: $0["id"], kind: $0["kind"], ref: $0["ref"], attempts: $0["attempts"]) }
+        }
+    }
+
+    public func mediaIDs(itemID: Int64) async throws -> [Int64] {
+        try await writer.read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM media WHERE item_id = ? ORDER BY id", arguments: [itemID])
         }
     }
 

@@ -307,4 +307,36 @@ enum Schema {
             "CREATE INDEX preservations_expiry ON preservations (purged_at, expires_at)",
         ]
     }
+
+    /// Version 4: people who sign in to the console. A password is kept only as its scrypt hash
+    /// (parameters and salt included); failed sign-ins count towards a lock-out. A session is
+    /// kept as the SHA-256 of its random token, with its expiry and its CSRF token.
+    static func v4(_ dialect: Dialect) -> [String] {
+        let id = dialect == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"
+        let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
+        return [
+            """
+            CREATE TABLE users (
+                id \(id),
+                name TEXT NOT NULL UNIQUE,
+                role TEXT NOT NULL,
+                password_hash TEXT NOT NULL,
+                failed_attempts \(int) NOT NULL DEFAULT 0,
+                locked_until \(int),
+                created_at \(int) NOT NULL,
+                disabled_at \(int)
+            )
+            """,
+            """
+            CREATE TABLE sessions (
+                token_hash TEXT PRIMARY KEY,
+                user_id \(int) NOT NULL REFERENCES users (id),
+                csrf_token TEXT NOT NULL,
+                created_at \(int) NOT NULL,
+                expires_at \(int) NOT NULL
+            )
+            """,
+            "CREATE INDEX sessions_user ON sessions (user_id)",
+        ]
+    }
 }

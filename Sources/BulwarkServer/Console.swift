@@ -1,0 +1,426 @@
+import BulwarkCore
+import BulwarkStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The reviewer console: server-rendered pages for people, who sign in with a name and a
+/// password (API keys stay for machines).
+///
+/// Sessions: a random 256-bit token in a cookie; the store keeps only its SHA-256. The cookie is
+/// `__Host-bulwark_session` with `Secure; HttpOnly; SameSite=Strict; Path=/`: browsers accept
+/// `Secure` cookies from `http://localhost` (a secure context), so `bulwark serve` on loopback
+/// works as it is; anywhere else the console must be served over TLS (a reverse proxy), or the
+/// browser drops the cookie and nobody can sign in, which is the safe way to fail.
+///
+/// CSRF: every console POST carries a `csrf` form field. Signed in, it must equal the session's
+/// token; the sign-in form itself uses a double-submit cookie (`__Host-bulwark_login`), so a
+/// foreign page cannot sign a reviewer in to another account.
+enum ConsoleSettings {
+    static let sessionCookie = "__Host-bulwark_session"
+    static let loginCookie = "__Host-bulwark_login"
+    /// A working day.
+    static let sessionSeconds: Int64 = 8 * 3600
+    static let maxFailedSignIns = 5
+    static let lockSeconds: Int64 = 15 * 60
+    static let readers: Set<Role> = [.reviewer, .lead, .admin, .auditor]
+    static let deciders: Set<Role> = [.reviewer, .lead]
+    /// The actions the case form offers, with their keyboard shortcuts.
+    static let actions: [(ModerationAction, String, String)] = [
+        (.remove, "Remove", "r"), (.restrictVisibility, "Restrict visibility", "v"), (.geoBlock, "Geo-block", "g"),
+        (.noViolation, "No violation", "n"), (.escalate, "Escalate", "e"),
+    ]
+}
+
+extension BulwarkService {
+    func addConsoleRoutes(_ router: Router<BulwarkRequestContext>) {
+        router.get("/login") { request, _ -> Response in
+            if try await consoleSession(request) != nil { return redirect("/console") }
+            return loginPage(error: nil, status: .ok)
+        }
+
+        router.post("/login") { request, _ -> Response in
+            let form = Self.form(try await self.body(request))
+            guard let cookie = request.cookies[ConsoleSettings.loginCookie]?.value, !cookie.isEmpty,
+                Self.sameToken(form["csrf"] ?? "", cookie)
+            else {
+                return loginPage(error: "The sign-in form had expired. Please try again.", status: .forbidden)
+            }
+            let name = form["name"] ?? ""
+            let password = form["password"] ?? ""
+            let now = clock()
+            guard let user = try await store.user(name: name), user.disabledAt == nil else {
+                Passwords.verifyNothing(password)
+                return loginPage(error: "Wrong name or password.", status: .unauthorized)
+            }
+            if let until = user.lockedUntil, until > now {
+                return lockedPage(until: until, now: now)
+            }
+            guard Passwords.verify(password, against: user.passwordHash) else {
+                let after = try await store.recordFailedSignIn(
+                    userID: user.id, maxAttempts: ConsoleSettings.maxFailedSignIns,
+                    lockSeconds: ConsoleSettings.lockSeconds, now: now)
+                if let until = after?.lockedUntil, until > now { return lockedPage(until: until, now: now) }
+                return loginPage(error: "Wrong name or password.", status: .unauthorized)
+            }
+            let token = Self.randomToken()
+            try await store.startSession(
+                userID: user.id, tokenHash: SHA256.hex(Array(token.utf8)), csrfToken: Self.randomToken(),
+                expiresAt: now + ConsoleSettings.sessionSeconds, now: now)
+            return redirect(
+                "/console",
+                cookies: [
+                    Self.cookie(ConsoleSettings.sessionCookie, token, maxAge: ConsoleSettings.sessionSeconds),
+                    Self.cookie(ConsoleSettings.loginCookie, "", maxAge: 0),
+                ])
+        }
+
+        router.post("/logout") { request, _ -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            let form = Self.form(try await self.body(request))
+            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
+            _ = try await store.endSession(tokenHash: session.tokenHash, now: clock())
+            return redirect("/login", cookies: [Self.cookie(ConsoleSettings.sessionCookie, "", maxAge: 0)])
+        }
+
+        router.get("/console") { request, _ -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            guard ConsoleSettings.readers.contains(session.user.role) else { return forbiddenPage(session) }
+            return html(try await queuePage(request, session), status: .ok)
+        }
+
+        router.get("/console/cases/:id") { request, context -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            guard ConsoleSettings.readers.contains(session.user.role) else { return forbiddenPage(session) }
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard let page = try await casePage(id: id, session: session, error: nil) else {
+                return messagePage(session, "No such case", "There is no case \(id).", status: .notFound)
+            }
+            return html(page, status: .ok)
+        }
+
+        // An item's image for the case page, which shows it blurred and greyscale until clicked.
+        router.get("/console/media/:id") { request, context -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            guard ConsoleSettings.readers.contains(session.user.role) else { return forbiddenPage(session) }
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard let bytes = try await store.mediaBytes(id: id), !bytes.isEmpty else {
+                return messagePage(
+                    session, "No such image", "There is no image \(id), or it was purged.", status: .notFound)
+            }
+            let headers: HTTPFields = [
+                .contentType: Self.imageType(bytes), .cacheControl: "private, no-store",
+                HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+                HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; sandbox",
+            ]
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+
+        router.post("/console/cases/:id/decisions") { request, context -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            let form = Self.form(try await self.body(request))
+            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
+            guard ConsoleSettings.deciders.contains(session.user.role) else { return forbiddenPage(session) }
+            let id = try context.parameters.require("id", as: Int64.self)
+            func nonEmpty(_ key: String) -> String? { form[key].flatMap { $0.isEmpty ? nil : $0 } }
+            do {
+                guard let action = nonEmpty("action").flatMap(ModerationAction.init(rawValue:)) else {
+                    throw APIError.invalid("choose an action", field: "action")
+                }
+                var category: Category? = nil
+                if let c = nonEmpty("category") {
+                    guard let known = Category(rawValue: c) else {
+                        throw APIError.invalid("unknown category \(c)", field: "category")
+                    }
+                    category = known
+                }
+                let payload = DecisionPayload(
+                    action: action, category: category, exemption: nonEmpty("exemption"), note: nonEmpty("note"))
+                _ = try await decideCase(id: id, reviewer: session.user.name, payload)
+                return redirect("/console?decided=\(id)")
+            } catch let error as APIError {
+                let page = try await casePage(id: id, session: session, error: error.message)
+                return html(page ?? "", status: error.status)
+            }
+        }
+    }
+
+    /// The content type of the image formats the service decodes; anything else is sent as
+    /// bytes, which a browser does not render (`nosniff`).
+    static func imageType(_ b: [UInt8]) -> String {
+        if b.starts(with: [0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
+        if b.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return "image/png" }
+        if b.count >= 12, b.starts(with: Array("RIFF".utf8)), Array(b[8..<12]) == Array("WEBP".utf8) {
+            return "image/webp"
+        }
+        return "application/octet-stream"
+    }
+
+    // MARK: Sessions
+
+    /// The caller's session, from the session cookie; nil when absent, unknown or expired.
+    func consoleSession(_ request: Request) async throws -> SessionRecord? {
+        guard let token = request.cookies[ConsoleSettings.sessionCookie]?.value, !token.isEmpty, token.utf8.count <= 128
+        else { return nil }
+        return try await store.session(tokenHash: SHA256.hex(Array(token.utf8)), now: clock())
+    }
+
+    /// 256 random bits as 64 hex digits.
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return hexString((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+
+    static func sameToken(_ a: String, _ b: String) -> Bool {
+        !a.isEmpty && HMACSHA256.constantTimeEqual(Array(a.utf8), Array(b.utf8))
+    }
+
+    static func cookie(_ name: String, _ value: String, maxAge: Int64) -> String {
+        "\(name)=\(value); Max-Age=\(maxAge); Path=/; Secure; HttpOnly; SameSite=Strict"
+    }
+
+    /// An `application/x-www-form-urlencoded` body's fields (the first of each name).
+    static func form(_ body: [UInt8]) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            let key = decode(kv[0])
+            if fields[key] == nil { fields[key] = kv.count == 2 ? decode(kv[1]) : "" }
+        }
+        return fields
+    }
+
+    // MARK: Responses
+
+    func html(_ text: String, status: HTTPResponse.Status, cookies: [String] = []) -> Response {
+        var headers: HTTPFields = [
+            .contentType: "text/html; charset=utf-8",
+            .cacheControl: "no-store",
+            HTTPField.Name("Content-Security-Policy")!:
+                "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        ]
+        for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func redirect(_ location: String, cookies: [String] = []) -> Response {
+        var headers: HTTPFields = [.location: location, .cacheControl: "no-store"]
+        for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// The sign-in form, with a fresh double-submit token in its cookie and its field.
+    func loginPage(error: String?, status: HTTPResponse.Status) -> Response {
+        let token = Self.randomToken()
+        var object: [String: Any] = ["title": "Sign in", "csrf": token]
+        if let error { object["error"] = error }
+        return html(
+            ConsoleTemplates.render("login", object), status: status,
+            cookies: [Self.cookie(ConsoleSettings.loginCookie, token, maxAge: 3600)])
+    }
+
+    func lockedPage(until: Int64, now: Int64) -> Response {
+        let minutes = (until - now + 59) / 60
+        var response = loginPage(
+            error:
+                "Too many failed sign-ins: this account is locked for \(minutes) more minute\(minutes == 1 ? "" : "s").",
+            status: .tooManyRequests)
+        response.headers[.retryAfter] = String(until - now)
+        return response
+    }
+
+    func userObject(_ session: SessionRecord) -> [String: Any] {
+        ["name": session.user.name, "role": session.user.role.rawValue, "csrf": session.csrfToken]
+    }
+
+    func messagePage(_ session: SessionRecord?, _ title: String, _ message: String, status: HTTPResponse.Status)
+        -> Response
+    {
+        var object: [String: Any] = ["title": title, "message": message, "back": "/console"]
+        if let session { object["user"] = userObject(session) }
+        return html(ConsoleTemplates.render("message", object), status: status)
+    }
+
+    func forbiddenPage(_ session: SessionRecord) -> Response {
+        messagePage(
+            session, "Not allowed", "Your role, \(session.user.role.rawValue), cannot do this.", status: .forbidden)
+    }
+
+    func csrfRejected() -> Response {
+        messagePage(
+            nil, "Form expired", "The form was stale or not sent by the console. Reload the page and try again.",
+            status: .forbidden)
+    }
+
+    // MARK: Pages
+
+    func queuePage(_ request: Request, _ session: SessionRecord) async throws -> String {
+        let q = request.uri.queryParameters
+        let now = clock()
+        var filter = CaseFilter(limit: 200)
+        let language = q["language"].map(String.init) ?? ""
+        if !language.isEmpty { filter.language = language }
+        filter.category = q["category"].flatMap { Category(rawValue: String($0)) }
+        filter.source = q["source"].flatMap { CaseSource(rawValue: String($0)) }
+        let cases = try await store.cases(filter, now: now)
+        func round(_ x: Double) -> String { String(format: "%.2f", x) }
+        let rows: [[String: Any]] = cases.map { c in
+            var row: [String: Any] = [
+                "id": c.id, "priority": round(c.priority), "base": round(c.basePriority),
+                "age": round(c.priority - c.basePriority),
+                "userReports": c.userReports, "trustedReports": c.trustedReports, "source": c.source.rawValue,
+                "category": c.category?.rawValue ?? "", "language": c.language ?? "", "status": c.status.rawValue,
+            ]
+            if let who = c.claimedBy { row["claimedBy"] = who }
+            return row
+        }
+        let counts: [[String: Any]] = CaseSource.allCases.compactMap { source in
+            let n = cases.count { $0.source == source }
+            return n == 0 ? nil : ["name": source.rawValue, "count": n]
+        }
+        // Removal orders of the last week still waiting for the platform's confirmation, nearest deadline first.
+        let orders = try await store.removalOrders(receivedFrom: now - 7 * 86_400, to: now + 1, limit: 100)
+            .filter { $0.executedCount > 0 && $0.confirmedAt == nil }
+            .sorted { $0.deadlineAt < $1.deadlineAt }
+            .map { o -> [String: Any] in
+                let state = o.clock.state(now: now)
+                let left = o.clock.secondsLeft(now: now) ?? 0
+                return [
+                    "id": o.id, "reference": o.reference, "authority": o.authority, "state": state.rawValue,
+                    "left": left >= 0 ? "\(left / 60) min \(left % 60) s" : "overdue by \(-left / 60) min",
+                    "alert": state == .dueSoon || state == .overdue,
+                ]
+            }
+        var object: [String: Any] = [
+            "title": "Queue", "user": userObject(session), "cases": rows, "count": rows.count, "counts": counts,
+            "language": language, "orders": orders, "hasOrders": !orders.isEmpty,
+            "categories": Category.allCases.map {
+                ["name": $0.rawValue, "selected": $0 == filter.category] as [String: Any]
+            },
+            "sources": CaseSource.allCases.map {
+                ["name": $0.rawValue, "selected": $0 == filter.source] as [String: Any]
+            },
+        ]
+        if let decided = q["decided"].flatMap({ Int64(String($0)) }) { object["notice"] = "Case \(decided) decided." }
+        return ConsoleTemplates.render("queue", object)
+    }
+
+    func casePage(id: Int64, session: SessionRecord, error: String?) async throws -> String? {
+        let now = clock()
+        guard let d = try await store.caseDetail(id: id, now: now) else { return nil }
+        let r = d.record
+        var object: [String: Any] = [
+            "title": "Case \(id)", "user": userObject(session), "id": id, "csrf": session.csrfToken,
+            "source": r.source.rawValue, "status": r.status.rawValue, "priority": String(format: "%.2f", r.priority),
+            "language": r.language ?? d.item?.language ?? "",
+            "canDecide": ConsoleSettings.deciders.contains(session.user.role) && r.status != .decided,
+            "actions": ConsoleSettings.actions.map { ["value": $0.0.rawValue, "label": $0.1, "key": $0.2] },
+            "categories": Category.allCases.map {
+                ["name": $0.rawValue, "selected": $0 == r.category] as [String: Any]
+            },
+            "reports": d.reports.map { report -> [String: Any] in
+                // Absent, not empty: an empty string still opens a Mustache section.
+                var row: [String: Any] = [
+                    "reporter": report.reporter, "trusted": report.trusted, "reason": report.reason,
+                ]
+                if let text = report.text, !text.isEmpty { row["text"] = text }
+                return row
+            },
+            "decisions": d.decisions.map {
+                [
+                    "reviewer": $0.reviewer, "action": $0.action.rawValue, "category": $0.category?.rawValue ?? "",
+                    "note": $0.note ?? "",
+                ]
+            },
+        ]
+        if let error { object["error"] = error }
+        if let item = d.item {
+            let verdict = ConsoleVerdict(json: item.verdictJSON)
+            var itemObject: [String: Any] = [
+                "segments": ConsoleVerdict.segments(item.text, verdict.spans), "language": item.language,
+                "platform": item.platform, "externalID": item.externalID,
+            ]
+            if let author = item.author { itemObject["author"] = author }
+            if let container = item.containerTitle ?? item.containerID { itemObject["container"] = container }
+            object["item"] = itemObject
+            let media = try await store.mediaIDs(itemID: item.id)
+            if !media.isEmpty {
+                object["hasMedia"] = true
+                object["media"] = media.enumerated().map { ["id": $0.element, "n": $0.offset + 1] as [String: Any] }
+            }
+            object["scores"] = verdict.scores
+            object["evidence"] = verdict.evidence
+            if let context = verdict.context { object["context"] = context }
+        }
+        return ConsoleTemplates.render("case", object)
+    }
+}
+
+/// What the case page shows of a stored verdict (the JSON the engine wrote).
+struct ConsoleVerdict {
+    struct Span {
+        var start: Int
+        var end: Int
+        var why: String
+    }
+
+    var scores: [[String: String]] = []
+    var evidence: [[String: String]] = []
+    var spans: [Span] = []
+    var context: String?
+
+    init(json: String) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return }
+        for c in object["categories"] as? [[String: Any]] ?? [] {
+            scores.append([
+                "name": c["name"] as? String ?? "",
+                "score": String(format: "%.3f", (c["score"] as? NSNumber)?.doubleValue ?? 0),
+            ])
+        }
+        context = object["context"] as? String
+        for e in object["evidence"] as? [[String: Any]] ?? [] {
+            let kind = e["kind"] as? String ?? ""
+            let detail = e["detail"] as? String ?? ""
+            var row = ["kind": kind, "detail": detail]
+            if let start = (e["start"] as? NSNumber)?.intValue, let end = (e["end"] as? NSNumber)?.intValue, start < end
+            {
+                spans.append(Span(start: start, end: end, why: "\(kind): \(detail)"))
+                row["span"] = "characters \(start)–\(end)"
+            }
+            evidence.append(row)
+        }
+    }
+
+    /// The text cut into runs, each marked or not: evidence offsets count Unicode scalars, end
+    /// exclusive; overlapping spans merge into one mark (titled by the first span over it).
+    static func segments(_ text: String, _ spans: [Span]) -> [[String: Any]] {
+        let scalars = Array(text.unicodeScalars)
+        var cover = [Int](repeating: -1, count: scalars.count)
+        for (i, span) in spans.enumerated() {
+            let lo = max(0, span.start)
+            let hi = min(scalars.count, span.end)
+            guard lo < hi else { continue }
+            for j in lo..<hi where cover[j] < 0 { cover[j] = i }
+        }
+        var out: [[String: Any]] = []
+        var start = 0
+        while start < scalars.count {
+            let marked = cover[start] >= 0
+            var end = start + 1
+            while end < scalars.count, (cover[end] >= 0) == marked { end += 1 }
+            var piece = String.UnicodeScalarView()
+            piece.append(contentsOf: scalars[start..<end])
+            var segment: [String: Any] = ["text": String(piece), "hit": marked]
+            if marked { segment["why"] = spans[cover[start]].why }
+            out.append(segment)
+            start = end
+        }
+        return out
+    }
+}

@@ -1,0 +1,156 @@
+import Mustache
+
+/// The console's pages as Mustache templates, kept in the binary (no resource bundle to lose).
+/// `{{x}}` escapes HTML; nothing the user or the platform wrote is ever put in `{{{x}}}`.
+/// No external fonts, styles or scripts: one small inline style sheet, a few lines of script.
+enum ConsoleTemplates {
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in [
+            ("head", head), ("foot", foot), ("login", login), ("queue", queue), ("case", casePage), ("message", message),
+        ] {
+            // The texts are constants: a syntax error is a programming error that every console test finds.
+            library.register(try! MustacheTemplate(string: text), named: name)
+        }
+        return library
+    }()
+
+    static func render(_ name: String, _ object: [String: Any]) -> String {
+        library.render(object, withTemplate: name) ?? ""
+    }
+
+    static let head = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · Bulwark</title>
+        <style>
+        body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fafafa}
+        header{background:#1f2933;color:#fff;padding:.5rem 1rem;display:flex;gap:1rem;align-items:center}
+        header a{color:#fff}
+        main{padding:1rem;max-width:72rem}
+        table{border-collapse:collapse;width:100%}
+        th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:start;vertical-align:top}
+        mark{background:#ffe08a;color:#000;outline:1px solid #8a6d00}
+        .text{white-space:pre-wrap;background:#fff;border:1px solid #ccc;padding:1rem;font-size:1.1rem}
+        .alert{background:#fde8e8;border:1px solid #b42318;padding:.5rem}
+        .notice{background:#e8f4fd;border:1px solid #1d4ed8;padding:.5rem}
+        .media button{padding:0;border:0;background:none;cursor:pointer;overflow:hidden}
+        .media img{filter:blur(24px) grayscale(1);max-width:20rem;display:block}
+        .media img.revealed{filter:none}
+        label{display:block;margin:.3rem 0}
+        button{font:inherit;padding:.3rem 1rem}
+        :focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}
+        kbd{border:1px solid #999;border-radius:3px;padding:0 .3rem;font-size:.85rem}
+        </style>
+        </head>
+        <body>
+        <header><strong>Bulwark</strong>{{#user}}<a href="/console">Queue</a><span>{{name}} ({{role}})</span>
+        <form method="post" action="/logout" style="margin-inline-start:auto"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Sign out</button></form>{{/user}}</header>
+        <main>
+        """
+
+    static let foot = """
+        </main>
+        </body>
+        </html>
+        """
+
+    static let login = """
+        {{> head}}
+        <h1>Sign in</h1>
+        {{#error}}<p class="alert" role="alert">{{error}}</p>{{/error}}
+        <form method="post" action="/login">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="name">Name</label><input id="name" name="name" autocomplete="username" required autofocus>
+        <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+        <p><button type="submit">Sign in</button></p>
+        </form>
+        {{> foot}}
+        """
+
+    static let message = """
+        {{> head}}
+        <h1>{{title}}</h1>
+        <p class="alert" role="alert">{{message}}</p>
+        <p><a href="{{back}}">Back</a></p>
+        {{> foot}}
+        """
+
+    static let queue = """
+        {{> head}}
+        <h1>Queue</h1>
+        {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+        {{#hasOrders}}
+        <section aria-labelledby="orders"><h2 id="orders">Removal orders: the one-hour clock</h2>
+        <table><thead><tr><th>order</th><th>authority</th><th>state</th><th>time left</th></tr></thead><tbody>
+        {{#orders}}<tr{{#alert}} class="alert"{{/alert}}><td>{{id}} ({{reference}})</td><td>{{authority}}</td><td>{{state}}</td><td>{{left}}</td></tr>{{/orders}}
+        </tbody></table></section>
+        {{/hasOrders}}
+        <form method="get" action="/console">
+        <label>Language <input name="language" value="{{language}}" size="6"></label>
+        <label>Category <select name="category"><option value="">any</option>{{#categories}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/categories}}</select></label>
+        <label>Source <select name="source"><option value="">any</option>{{#sources}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/sources}}</select></label>
+        <button type="submit">Filter</button>
+        </form>
+        <p>{{count}} cases shown{{#counts}} · {{name}}: {{count}}{{/counts}}</p>
+        <table><thead><tr><th>case</th><th>priority</th><th>base</th><th>age</th><th>reports (trusted)</th><th>source</th><th>category</th><th>language</th><th>status</th></tr></thead><tbody>
+        {{#cases}}<tr><td><a href="/console/cases/{{id}}">case {{id}}</a></td><td>{{priority}}</td><td>{{base}}</td><td>{{age}}</td><td>{{userReports}} ({{trustedReports}})</td><td>{{source}}</td><td>{{category}}</td><td>{{language}}</td><td>{{status}}{{#claimedBy}} · {{claimedBy}}{{/claimedBy}}</td></tr>{{/cases}}
+        </tbody></table>
+        {{> foot}}
+        """
+
+    static let casePage = """
+        {{> head}}
+        <h1>Case {{id}}</h1>
+        {{#error}}<p class="alert" role="alert">{{error}}</p>{{/error}}
+        <p>{{source}} · {{status}} · priority {{priority}} · language <span lang="{{language}}">{{language}}</span></p>
+        {{#item}}
+        <h2>Text</h2>
+        <div class="text" dir="auto" lang="{{language}}">{{#segments}}{{#hit}}<mark title="{{why}}">{{text}}</mark>{{/hit}}{{^hit}}{{text}}{{/hit}}{{/segments}}</div>
+        <p>{{platform}} / {{externalID}}{{#author}} · author {{author}}{{/author}}{{#container}} · in {{container}}{{/container}}</p>
+        {{/item}}
+        {{#hasMedia}}<h2>Images</h2><p>Blurred and greyscale: click one to see it.</p>
+        <div class="media">{{#media}}<button type="button"><img src="/console/media/{{id}}" alt="Image {{n}} of the item, blurred until clicked"></button>{{/media}}</div>{{/hasMedia}}
+        <h2>Scores</h2>
+        <ul>{{#scores}}<li>{{name}}: {{score}}</li>{{/scores}}{{#context}}<li>context: {{context}}</li>{{/context}}</ul>
+        <h2>Evidence</h2>
+        <ul>{{#evidence}}<li>{{kind}}: <span dir="auto">{{detail}}</span>{{#span}} ({{span}}){{/span}}</li>{{/evidence}}</ul>
+        <h2>Reports</h2>
+        <ul>{{#reports}}<li>{{reporter}}{{#trusted}} (trusted flagger){{/trusted}}: {{reason}}{{#text}} · <span dir="auto">{{text}}</span>{{/text}}</li>{{/reports}}</ul>
+        <h2>Decisions</h2>
+        <ul>{{#decisions}}<li>{{reviewer}}: {{action}} {{category}} {{note}}</li>{{/decisions}}</ul>
+        {{#canDecide}}
+        <h2>Decide</h2>
+        <form method="post" action="/console/cases/{{id}}/decisions" id="decide">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <fieldset><legend>Action</legend>
+        {{#actions}}<label><input type="radio" name="action" value="{{value}}" data-key="{{key}}" required> {{label}} <kbd>{{key}}</kbd></label>{{/actions}}
+        </fieldset>
+        <label for="category">Policy category</label><select id="category" name="category"><option value="">none</option>{{#categories}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/categories}}</select>
+        <label for="exemption">Exemption</label><input id="exemption" name="exemption">
+        <label for="note">Note</label><textarea id="note" name="note" rows="3" cols="60"></textarea>
+        <p><button type="submit">Decide</button> <kbd>Ctrl</kbd>+<kbd>Enter</kbd></p>
+        </form>
+        <script>
+        document.addEventListener('keydown', function (e) {
+          var form = document.getElementById('decide');
+          if (e.ctrlKey && e.key === 'Enter') { form.requestSubmit(); return; }
+          var t = e.target.tagName;
+          if ((t === 'INPUT' && e.target.type !== 'radio') || t === 'TEXTAREA' || t === 'SELECT') return;
+          if (e.ctrlKey || e.metaKey || e.altKey) return;
+          var radio = form.querySelector('input[data-key="' + e.key + '"]');
+          if (radio) { radio.checked = true; radio.focus(); e.preventDefault(); }
+        });
+        </script>
+        {{/canDecide}}
+        <script>
+        document.querySelectorAll('.media button').forEach(function (b) {
+          b.addEventListener('click', function () { b.querySelector('img').classList.add('revealed'); });
+        });
+        </script>
+        {{> foot}}
+        """
+}
