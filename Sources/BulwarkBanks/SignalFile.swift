@@ -134,7 +134,7 @@ public struct SignalFileWriter: Sendable {
     public func line(_ entry: BankEntry) -> String {
         switch format {
         case .threatexchange:
-            let date = UnixTime.isoDate(entry.addedAt)
+            let date = CivilDate.isoDate(entry.addedAt)
             return "\(entry.signal.value),\(entry.id),\(date),\(CSV.quoted(entry.labels.joined(separator: " ")))\n"
         case .hma:
             return "\(entry.signal.type.rawValue) \(entry.signal.value)\n"
@@ -190,45 +190,6 @@ enum CSV {
     static func quoted(_ field: String) -> String {
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return field }
         return "\"" + field.replacingAll("\"", with: "\"\"") + "\""
-    }
-}
-
-/// Calendar dates of Unix times, without Foundation.
-public enum UnixTime {
-    /// `YYYY-MM-DD` (UTC) of a Unix time in seconds.
-    public static func isoDate(_ seconds: Int64) -> String {
-        let (y, m, d) = civil(days: floorDiv(seconds, 86_400))
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
-    }
-
-    /// `YYYY-MM-DDTHH:MM:SSZ` of a Unix time in seconds.
-    public static func isoDateTime(_ seconds: Int64) -> String {
-        let days = floorDiv(seconds, 86_400)
-        let rest = seconds - days * 86_400
-        return "\(isoDate(seconds))T\(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2))Z"
-    }
-
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        a >= 0 ? a / b : -((-a + b - 1) / b)
-    }
-
-    private static func pad(_ v: Int64, _ width: Int) -> String {
-        let s = String(v)
-        return String(repeating: "0", count: max(0, width - s.count)) + s
-    }
-
-    /// Howard Hinnant's days-from-civil inverse.
-    private static func civil(days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? y + 1 : y, m, d)
     }
 }
 

@@ -63,6 +63,13 @@ public enum CivilDate {
         return "\(year)-\(two(m))-\(two(d))"
     }
 
+    /// "YYYY-MM-DDTHH:MM:SSZ" of a Unix time in UTC.
+    public static func isoDateTime(_ seconds: Int64) -> String {
+        let rest = seconds - floorDiv(seconds, 86_400) * 86_400
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(isoDate(seconds))T\(two(rest / 3_600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
+    }
+
     /// Year, month (1-12) and day (1-31) of a Unix time in UTC.
     public static func components(_ seconds: Int64) -> (year: Int, month: Int, day: Int) {
         let days = Int(floorDiv(seconds, 86_400))

@@ -66,7 +66,7 @@ struct EntitiesCommand: AsyncParsableCommand {
             let at = now()
             print("entity \(e.id): \(e.kind.rawValue) \(e.platform)/\(e.externalID)\(e.name.map { " \"\($0)\"" } ?? "")")
             if let description = e.description { print("description: \(description)") }
-            print("status: \(e.status.rawValue); first seen \(UnixTime.isoDateTime(e.firstSeen)), last seen \(UnixTime.isoDateTime(e.lastSeen))")
+            print("status: \(e.status.rawValue); first seen \(CivilDate.isoDateTime(e.firstSeen)), last seen \(CivilDate.isoDateTime(e.lastSeen))")
             let s = e.signals
             print("items: \(s.items) (\(s.violating) violating, \(s.review) review, \(s.knownContent) known content); reach \(s.reach), peak \(s.peakReach)")
             print("risk \(format(e.risk)):")
@@ -81,7 +81,7 @@ struct EntitiesCommand: AsyncParsableCommand {
             }
             print("decisions:")
             for decision in d.decisions {
-                print("  \(UnixTime.isoDateTime(decision.createdAt))\t\(decision.reviewer)\t\(decision.action.rawValue)\t\(decision.note ?? "")")
+                print("  \(CivilDate.isoDateTime(decision.createdAt))\t\(decision.reviewer)\t\(decision.action.rawValue)\t\(decision.note ?? "")")
             }
         }
     }

@@ -37,7 +37,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try await database.open()
             for k in try await store.keys() {
-                let state = k.revokedAt.map { "revoked \(UnixTime.isoDateTime($0))" } ?? "active"
+                let state = k.revokedAt.map { "revoked \(CivilDate.isoDateTime($0))" } ?? "active"
                 print("\(k.id)\t\(k.prefix)…\t\(k.role.rawValue)\t\(k.name)\t\(state)")
             }
         }

@@ -68,13 +68,6 @@ struct SignalFileTests {
             if format == .threatexchange { #expect(text.contains(",2023-11-14,")) }
         }
     }
-
-    @Test func calendarDates() {
-        #expect(UnixTime.isoDate(0) == "1970-01-01")
-        #expect(UnixTime.isoDateTime(951_782_400) == "2000-02-29T00:00:00Z")
-        #expect(UnixTime.isoDateTime(1_795_958_327) == "2026-11-29T13:18:47Z")
-        #expect(UnixTime.isoDate(-1) == "1969-12-31")
-    }
 }
 
 func expectBad(

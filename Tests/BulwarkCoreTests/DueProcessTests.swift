@@ -40,6 +40,13 @@ struct DueProcessClockTests {
         #expect(CivilDate.isoDate(-1) == "1969-12-31")
     }
 
+    @Test func calendarDatesAndTimes() {
+        #expect(CivilDate.isoDate(0) == "1970-01-01")
+        #expect(CivilDate.isoDateTime(951_782_400) == "2000-02-29T00:00:00Z")
+        #expect(CivilDate.isoDateTime(1_795_958_327) == "2026-11-29T13:18:47Z")
+        #expect(CivilDate.isoDate(-1) == "1969-12-31")
+    }
+
     @Test func sixMonthsLaterClampsToTheEndOfTheMonth() {
         let aug31 = CivilDate.seconds(year: 2026, month: 8, day: 31) + 3_600
         #expect(CivilDate.isoDate(CivilDate.adding(months: 6, to: aug31)) == "2027-02-28")
