@@ -238,6 +238,16 @@ public struct BulwarkService: Sendable {
 
     // MARK: Webhooks
 
+    /// A webhook body (one JSON object) with one more field, `name`, whose value is the JSON text
+    /// `value`: how an order or an appeal rides on the decision webhook it caused.
+    static func webhook(_ body: String, adding name: String, _ value: [UInt8]) -> String {
+        var out = Array(body.utf8.dropLast())
+        out += Array(",\"\(name)\":".utf8)
+        out += value
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
     func webhookBody(_ d: DecisionRecord, _ item: ItemRecord) -> String {
         var out = Array("{\"event\":\"decision\",\"decision_id\":\(d.id),\"case_id\":\(d.caseID)".utf8)
         out += Array(",\"item\":{\"platform\":".utf8)

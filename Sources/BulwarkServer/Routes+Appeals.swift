@@ -74,10 +74,8 @@ extension BulwarkService {
             guard p.decision_id != nil || (p.platform != nil && p.id != nil) else {
                 throw APIError.invalid("name the decision (decision_id) or the item (platform and id)", field: "decision_id")
             }
-            for (field, value, limit) in [("appellant", p.appellant, 256), ("reason", p.reason, 10_000)] {
-                guard !value.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIError.invalid("\(field) is empty", field: field) }
-                guard value.utf8.count <= limit else { throw APIError.tooLarge("\(field) is over \(limit) bytes", field: field, limit: limit) }
-            }
+            try requireText(p.appellant, field: "appellant", maxBytes: 256)
+            try requireText(p.reason, field: "reason", maxBytes: 10_000)
             let now = clock()
             switch try await store.fileAppeal(
                 decisionID: p.decision_id, platform: p.platform ?? (p.id != nil ? key.name : nil), externalID: p.id,
@@ -118,11 +116,9 @@ extension BulwarkService {
             let now = clock()
             switch try await store.decideAppeal(
                 id: id, reviewer: key.name, reverse: p.outcome == .reversed, exemption: p.exemption, note: p.note,
-                webhookBody: { d, item, appealID in service.appealWebhookBody(d, item, appealID: appealID) },
+                webhookBody: { d, item, appealID in Self.appealWebhook(service.webhookBody(d, item), appealID: appealID) },
                 entityWebhookBody: { d, entity, evidence, appealID in
-                    var out = Array(service.entityWebhookBody(d, entity, evidence).utf8.dropLast())
-                    out += Array(",\"appeal\":{\"id\":\(appealID)}}".utf8)
-                    return String(decoding: out, as: UTF8.self)
+                    Self.appealWebhook(service.entityWebhookBody(d, entity, evidence), appealID: appealID)
                 }, now: now)
             {
             case .decided(let appeal, let deliveryID): return try encode(AppealView(appeal, now: now, deliveryID: deliveryID), status: .created)
@@ -134,10 +130,8 @@ extension BulwarkService {
         }
     }
 
-    /// The webhook of a reinstatement: the decision webhook with the appeal.
-    func appealWebhookBody(_ d: DecisionRecord, _ item: ItemRecord, appealID: Int64) -> String {
-        var out = Array(webhookBody(d, item).utf8.dropLast())
-        out += Array(",\"appeal\":{\"id\":\(appealID)}}".utf8)
-        return String(decoding: out, as: UTF8.self)
+    /// The webhook of a reinstatement: the (item or entity) decision webhook with the appeal.
+    static func appealWebhook(_ decisionBody: String, appealID: Int64) -> String {
+        webhook(decisionBody, adding: "appeal", Array("{\"id\":\(appealID)}".utf8))
     }
 }

@@ -101,15 +101,10 @@ extension BulwarkService {
         v1.post("removal-orders") { request, context -> Response in
             let key = try await require(request, [.authority])
             let p = try decode(RemovalOrderPayload.self, try await self.body(request))
-            for (field, value, limit) in [
-                ("authority", p.authority, 256), ("reference", p.reference, 256), ("legal_basis", p.legal_basis, 2_000),
-                ("reasons", p.reasons, 10_000),
-            ] {
-                guard !value.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIError.invalid("\(field) is empty", field: field) }
-                guard value.utf8.count <= limit else {
-                    throw APIError.tooLarge("\(field) is over \(limit) bytes", field: field, limit: limit)
-                }
-            }
+            try requireText(p.authority, field: "authority", maxBytes: 256)
+            try requireText(p.reference, field: "reference", maxBytes: 256)
+            try requireText(p.legal_basis, field: "legal_basis", maxBytes: 2_000)
+            try requireText(p.reasons, field: "reasons", maxBytes: 10_000)
             var targets = (p.items ?? []).map { RemovalTarget(platform: $0.platform, id: $0.id) }
             targets += (p.urls ?? []).map { RemovalTarget(url: $0) }
             guard !targets.isEmpty else { throw APIError.invalid("the order names no content (items or urls)", field: "items") }
@@ -186,13 +181,12 @@ extension BulwarkService {
 
     /// The webhook of a decision made by a removal order: the decision webhook with the order.
     func orderWebhookBody(_ d: DecisionRecord, _ item: ItemRecord, orderID: Int64, order: NewRemovalOrder) -> String {
-        var out = Array(webhookBody(d, item).utf8.dropLast())
-        out += Array(",\"removal_order\":{\"id\":\(orderID),\"authority\":".utf8)
-        appendJSONString(order.authority, to: &out)
-        out += Array(",\"reference\":".utf8)
-        appendJSONString(order.reference, to: &out)
-        out += Array(",\"deadline_at\":\(d.createdAt + DueProcess.removalOrderSeconds)}}".utf8)
-        return String(decoding: out, as: UTF8.self)
+        var value = Array("{\"id\":\(orderID),\"authority\":".utf8)
+        appendJSONString(order.authority, to: &value)
+        value += Array(",\"reference\":".utf8)
+        appendJSONString(order.reference, to: &value)
+        value += Array(",\"deadline_at\":\(d.createdAt + DueProcess.removalOrderSeconds)}".utf8)
+        return Self.webhook(webhookBody(d, item), adding: "removal_order", value)
     }
 
     /// The statement of reasons for one restricting decision.

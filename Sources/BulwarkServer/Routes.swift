@@ -216,6 +216,15 @@ extension BulwarkService {
         return key
     }
 
+    /// A required text field of a request: not blank (400) and at most `maxBytes` of UTF-8 (413),
+    /// naming the field either way.
+    func requireText(_ value: String, field: String, maxBytes: Int) throws {
+        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIError.invalid("\(field) is empty", field: field) }
+        guard value.utf8.count <= maxBytes else {
+            throw APIError.tooLarge("\(field) is over \(maxBytes) bytes", field: field, limit: maxBytes)
+        }
+    }
+
     func body(_ request: Request) async throws -> [UInt8] {
         var request = request
         do {
