@@ -168,8 +168,7 @@ extension BulwarkService {
 
     /// 256 random bits as 64 hex digits.
     static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return hexString((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        hexString(secureRandomBytes(32))
     }
 
     static func sameToken(_ a: String, _ b: String) -> Bool {

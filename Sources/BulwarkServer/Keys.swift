@@ -1,13 +1,17 @@
 import BulwarkCore
 import Foundation
 
+/// `count` bytes from the system's cryptographically secure generator (keys, session tokens, salts).
+func secureRandomBytes(_ count: Int) -> [UInt8] {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+}
+
 /// API keys: `bwk_` and 40 hex digits of randomness, shown once; the store keeps only
 /// their SHA-256 (a key is a random secret, not a password, so a fast hash suffices).
 public enum APIKeys {
     public static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<20).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return "bwk_" + hexString(bytes)
+        "bwk_" + hexString(secureRandomBytes(20))
     }
 
     public static func hash(_ key: String) -> String {

@@ -1,15 +1,16 @@
+import BulwarkCore
 import Crypto
 import CryptoExtras
 import Foundation
 
-/// People's passwords, hashed with scrypt (memory-hard) and a per-user random salt. The hash
-/// names its parameters, so they can be raised later without breaking stored hashes:
-/// `scrypt$LOG2N$R$P$SALT$KEY` (salt and key in base64).
 /// A password that cannot be hashed (only the empty one).
 public struct PasswordError: Error, Sendable, CustomStringConvertible {
     public var description: String { "the password is empty" }
 }
 
+/// People's passwords, hashed with scrypt (memory-hard) and a per-user random salt. The hash
+/// names its parameters, so they can be raised later without breaking stored hashes:
+/// `scrypt$LOG2N$R$P$SALT$KEY` (salt and key in base64).
 public enum Passwords {
     /// scrypt's cost: N = 2^logN rounds, block size r, parallelism p. The default, 2^15 × 8 × 1,
     /// uses 32 MiB and is OWASP's recommended minimum for scrypt.
@@ -33,8 +34,7 @@ public enum Passwords {
 
     public static func hash(_ password: String, cost: Cost = Cost()) throws -> String {
         guard !password.isEmpty else { throw PasswordError() }
-        var generator = SystemRandomNumberGenerator()
-        let salt = (0..<saltBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let salt = secureRandomBytes(saltBytes)
         let key = try derive(password, salt: salt, cost: cost)
         return
             "scrypt$\(cost.logN)$\(cost.r)$\(cost.p)$\(Data(salt).base64EncodedString())$\(Data(key).base64EncodedString())"
@@ -53,7 +53,7 @@ public enum Passwords {
             let key = try? derive(
                 password, salt: Array(salt), cost: Cost(logN: logN, r: r, p: p), bytes: expected.count)
         else { return false }
-        return constantTimeEqual(key, Array(expected))
+        return HMACSHA256.constantTimeEqual(key, Array(expected))
     }
 
     /// Spends the time of one verification, for a name that has no account, so that a
@@ -69,12 +69,5 @@ public enum Passwords {
             from: Array(password.utf8), salt: salt, outputByteCount: bytes, rounds: 1 << cost.logN, blockSize: cost.r,
             parallelism: cost.p)
         return key.withUnsafeBytes { Array($0) }
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for i in a.indices { difference |= a[i] ^ b[i] }
-        return difference == 0
     }
 }
