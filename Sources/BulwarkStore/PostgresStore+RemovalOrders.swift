@@ -117,13 +117,16 @@ extension PostgresStore {
     ) async throws -> RemovalOrderRecord {
         let c = Cells(row)
         let outcomes = RemovalOrderText.outcomes(try c["outcome"])
-        var deliveries: [(status: String?, deliveredAt: Int64?)] = []
-        for id in outcomes.compactMap(\.deliveryID) {
-            let row = try await query("SELECT status, delivered_at FROM deliveries WHERE delivery_id = \(id)").first
-            let decoded = try row?.decode((String, Int64?).self)
-            deliveries.append((decoded?.0, decoded?.1))
+        let ids = outcomes.compactMap(\.deliveryID)
+        var deliveries: [String: (status: String?, deliveredAt: Int64?)] = [:]
+        if !ids.isEmpty {
+            // One query for the order's deliveries (metrics and the alert read every open order).
+            for d in try await query("SELECT delivery_id, status, delivered_at FROM deliveries WHERE delivery_id = ANY(\(ids))") {
+                let (id, status, at) = try d.decode((String, String, Int64?).self)
+                deliveries[id] = (status, at)
+            }
         }
-        let (confirmedAt, pending) = StatementQueries.confirmation(deliveries)
+        let (confirmedAt, pending) = StatementQueries.confirmation(ids.map { deliveries[$0] ?? (nil, nil) })
         return try RemovalOrderRecord(
             id: c["id"], authority: c["authority"], reference: c["reference"], receivedBy: c["received_by"],
             legalBasis: c["legal_basis"], reasons: c["reasons"],

@@ -113,12 +113,19 @@ extension SQLiteStore {
 
     static func removalOrder(_ db: Database, _ row: Row) throws -> RemovalOrderRecord {
         let outcomes = RemovalOrderText.outcomes(row["outcome"])
-        var deliveries: [(status: String?, deliveredAt: Int64?)] = []
-        for id in outcomes.compactMap(\.deliveryID) {
-            let row = try Row.fetchOne(db, sql: "SELECT status, delivered_at FROM deliveries WHERE delivery_id = ?", arguments: [id])
-            deliveries.append((row?["status"], row?["delivered_at"]))
+        let ids = outcomes.compactMap(\.deliveryID)
+        var deliveries: [String: (status: String?, deliveredAt: Int64?)] = [:]
+        if !ids.isEmpty {
+            // One query for the order's deliveries (metrics and the alert read every open order).
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            for d in try Row.fetchAll(
+                db, sql: "SELECT delivery_id, status, delivered_at FROM deliveries WHERE delivery_id IN (\(marks))",
+                arguments: StatementArguments(ids))
+            {
+                deliveries[d["delivery_id"]] = (d["status"], d["delivered_at"])
+            }
         }
-        let (confirmedAt, pending) = StatementQueries.confirmation(deliveries)
+        let (confirmedAt, pending) = StatementQueries.confirmation(ids.map { deliveries[$0] ?? (nil, nil) })
         return RemovalOrderRecord(
             id: row["id"], authority: row["authority"], reference: row["reference"], receivedBy: row["received_by"],
             legalBasis: row["legal_basis"], reasons: row["reasons"],
