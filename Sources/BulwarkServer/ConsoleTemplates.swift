@@ -6,9 +6,10 @@ import Mustache
 enum ConsoleTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [
+        let pages: [(String, String)] = [
             ("head", head), ("foot", foot), ("login", login), ("queue", queue), ("case", casePage), ("message", message),
-        ] {
+        ]
+        for (name, text) in pages {
             // The texts are constants: a syntax error is a programming error that every console test finds.
             library.register(try! MustacheTemplate(string: text), named: name)
         }
@@ -30,6 +31,7 @@ enum ConsoleTemplates {
         body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fafafa}
         header{background:#1f2933;color:#fff;padding:.5rem 1rem;display:flex;gap:1rem;align-items:center}
         header a{color:#fff}
+        header nav{display:flex;gap:.8rem;flex-wrap:wrap}
         main{padding:1rem;max-width:72rem}
         table{border-collapse:collapse;width:100%}
         th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:start;vertical-align:top}
@@ -47,7 +49,7 @@ enum ConsoleTemplates {
         </style>
         </head>
         <body>
-        <header><strong>Bulwark</strong>{{#user}}<a href="/console">Queue</a><span>{{name}} ({{role}})</span>
+        <header><strong>Bulwark</strong>{{#user}}<nav aria-label="Console"><a href="/console">Queue</a> <a href="/console/entities">Entities</a> <a href="/console/orders">Removal orders</a> <a href="/console/appeals">Appeals</a> <a href="/console/transparency">Transparency</a> <a href="/console/audit">Audit log</a> <a href="/console/banks">Banks</a> <a href="/console/settings">Settings</a></nav><span>{{name}} ({{role}})</span>
         <form method="post" action="/logout" style="margin-inline-start:auto"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Sign out</button></form>{{/user}}</header>
         <main>
         """
