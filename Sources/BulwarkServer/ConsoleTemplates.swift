@@ -139,7 +139,7 @@ enum ConsoleTemplates {
         <script>
         document.addEventListener('keydown', function (e) {
           var form = document.getElementById('decide');
-          if (e.ctrlKey && e.key === 'Enter') { form.requestSubmit(); return; }
+          if (e.ctrlKey && e.key === 'Enter') { e.preventDefault(); form.requestSubmit(); return; }
           var t = e.target.tagName;
           if ((t === 'INPUT' && e.target.type !== 'radio') || t === 'TEXTAREA' || t === 'SELECT') return;
           if (e.ctrlKey || e.metaKey || e.altKey) return;
