@@ -131,16 +131,22 @@ public struct TransparencyReport: Sendable, Hashable {
     // MARK: HTML
 
     public var html: String {
-        var s = """
+        let s = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>Transparency report \(CivilDate.isoDate(from)) to \(CivilDate.isoDate(to))</title>
             <style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#111}
             table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #999;padding:.25rem .6rem;text-align:left}
             td.n{text-align:right}svg text{font-size:12px;fill:#111}</style></head><body>
             <h1>Transparency report: terrorist content</h1>
-            <p>Period: \(CivilDate.isoDate(from)) to \(CivilDate.isoDate(to)) (UTC, end exclusive).</p>
 
             """
+        return s + htmlBody + "</body></html>\n"
+    }
+
+    /// The report's content under its title, for a page that brings its own (the console): the
+    /// period, the tables and the charts, with no styles, scripts or external resources.
+    public var htmlBody: String {
+        var s = "<p>Period: \(CivilDate.isoDate(from)) to \(CivilDate.isoDate(to)) (UTC, end exclusive).</p>\n"
         s += Self.htmlTable("Content and measures", [
             ("items received", itemsReceived), ("items flagged by automated detection (specific measure)", itemsFlagged),
             ("items removed or access disabled", restrictions), ("of which decided by a person", humanDecisions),
@@ -167,7 +173,7 @@ public struct TransparencyReport: Sendable, Hashable {
             ("reinstatements", reinstatements),
         ])
         s += "<h2>Reversals by exemption</h2>\n" + Self.barChart(reversalsByExemption.sorted { $0.key < $1.key }, label: "Reversals by exemption")
-        return s + "</body></html>\n"
+        return s
     }
 
     static func htmlTable(_ title: String, _ rows: [(String, Int)]) -> String {

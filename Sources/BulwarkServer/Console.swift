@@ -351,6 +351,13 @@ extension BulwarkService {
             let media = try await store.mediaIDs(itemID: item.id)
             if !media.isEmpty {
                 object["hasMedia"] = true
+                // The reviewer's own wellness settings (Settings page); the style sheet blurs by default.
+                let look = session.user.media
+                object["mediaClass"] = (look.blurred ? "blurred" : "unblurred") + (look.keepGreyscale ? " keep-grey" : "")
+                object["mediaHint"] =
+                    look.blurred
+                    ? "Blurred and greyscale: click one to see it" + (look.keepGreyscale ? " (it stays greyscale)" : "")
+                    : look.keepGreyscale ? "Shown in greyscale" : "Shown as they are"
                 object["media"] = media.enumerated().map { ["id": $0.element, "n": $0.offset + 1] as [String: Any] }
             }
             object["scores"] = verdict.scores

@@ -8,7 +8,7 @@ enum ConsoleTemplates {
         var library = MustacheLibrary()
         let pages: [(String, String)] = [
             ("head", head), ("foot", foot), ("login", login), ("queue", queue), ("case", casePage), ("message", message),
-        ]
+        ] + dueProcessPages
         for (name, text) in pages {
             // The texts are constants: a syntax error is a programming error that every console test finds.
             library.register(try! MustacheTemplate(string: text), named: name)
@@ -41,7 +41,12 @@ enum ConsoleTemplates {
         .notice{background:#e8f4fd;border:1px solid #1d4ed8;padding:.5rem}
         .media button{padding:0;border:0;background:none;cursor:pointer;overflow:hidden}
         .media img{filter:blur(24px) grayscale(1);max-width:20rem;display:block}
-        .media img.revealed{filter:none}
+        .media img.revealed,.media img.unblurred{filter:none}
+        .media img.keep-grey.revealed,.media img.keep-grey.unblurred{filter:grayscale(1)}
+        .ok{background:#e6f4ea;border:1px solid #1e7b34;padding:.5rem}
+        td.n{text-align:end}
+        dt{font-weight:bold}
+        dd{margin:0 0 .5rem 1.5rem}
         label{display:block;margin:.3rem 0}
         button{font:inherit;padding:.3rem 1rem}
         :focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}
@@ -114,8 +119,8 @@ enum ConsoleTemplates {
         <div class="text" dir="auto" lang="{{language}}">{{#segments}}{{#hit}}<mark title="{{why}}">{{text}}</mark>{{/hit}}{{^hit}}{{text}}{{/hit}}{{/segments}}</div>
         <p>{{platform}} / {{externalID}}{{#author}} · author {{author}}{{/author}}{{#container}} · in {{container}}{{/container}}</p>
         {{/item}}
-        {{#hasMedia}}<h2>Images</h2><p>Blurred and greyscale: click one to see it.</p>
-        <div class="media">{{#media}}<button type="button"><img src="/console/media/{{id}}" alt="Image {{n}} of the item, blurred until clicked"></button>{{/media}}</div>{{/hasMedia}}
+        {{#hasMedia}}<h2>Images</h2><p>{{mediaHint}} (<a href="/console/settings">settings</a>)</p>
+        <div class="media">{{#media}}<button type="button"><img src="/console/media/{{id}}" class="{{mediaClass}}" alt="Image {{n}} of the item"></button>{{/media}}</div>{{/hasMedia}}
         <h2>Scores</h2>
         <ul>{{#scores}}<li>{{name}}: {{score}}</li>{{/scores}}{{#context}}<li>context: {{context}}</li>{{/context}}</ul>
         <h2>Evidence</h2>

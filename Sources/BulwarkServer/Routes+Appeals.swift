@@ -112,21 +112,30 @@ extension BulwarkService {
             let key = try await require(request, [.reviewer, .lead])
             let id = try context.parameters.require("id", as: Int64.self)
             let p = try decode(AppealDecisionPayload.self, try await self.body(request))
-            let service = self
-            let now = clock()
-            switch try await store.decideAppeal(
-                id: id, reviewer: key.name, reverse: p.outcome == .reversed, exemption: p.exemption, note: p.note,
-                webhookBody: { d, item, appealID in Self.appealWebhook(service.webhookBody(d, item), appealID: appealID) },
-                entityWebhookBody: { d, entity, evidence, appealID in
-                    Self.appealWebhook(service.entityWebhookBody(d, entity, evidence), appealID: appealID)
-                }, now: now)
-            {
-            case .decided(let appeal, let deliveryID): return try encode(AppealView(appeal, now: now, deliveryID: deliveryID), status: .created)
-            case .sameReviewer:
-                throw APIError.forbidden("the reviewer who made the appealed decision may not decide its appeal: another reviewer must")
-            case .alreadyDecided: throw APIError.conflict("appeal \(id) is already decided")
-            case .notFound: throw APIError.notFound("no appeal \(id)")
-            }
+            let (appeal, deliveryID, now) = try await decideAppeal(id: id, reviewer: key.name, p)
+            return try encode(AppealView(appeal, now: now, deliveryID: deliveryID), status: .created)
+        }
+    }
+
+    /// An appeal's decision, for the API and the console alike: by a reviewer other than the one
+    /// who made the appealed decision (403 otherwise); a reversal reinstates and queues the webhook.
+    func decideAppeal(id: Int64, reviewer: String, _ p: AppealDecisionPayload) async throws
+        -> (appeal: AppealRecord, deliveryID: String?, now: Int64)
+    {
+        let service = self
+        let now = clock()
+        switch try await store.decideAppeal(
+            id: id, reviewer: reviewer, reverse: p.outcome == .reversed, exemption: p.exemption, note: p.note,
+            webhookBody: { d, item, appealID in Self.appealWebhook(service.webhookBody(d, item), appealID: appealID) },
+            entityWebhookBody: { d, entity, evidence, appealID in
+                Self.appealWebhook(service.entityWebhookBody(d, entity, evidence), appealID: appealID)
+            }, now: now)
+        {
+        case .decided(let appeal, let deliveryID): return (appeal, deliveryID, now)
+        case .sameReviewer:
+            throw APIError.forbidden("the reviewer who made the appealed decision may not decide its appeal: another reviewer must")
+        case .alreadyDecided: throw APIError.conflict("appeal \(id) is already decided")
+        case .notFound: throw APIError.notFound("no appeal \(id)")
         }
     }
 

@@ -3,6 +3,7 @@ import BulwarkCore
 import BulwarkStore
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 
 struct BankPayload: Decodable, Sendable {
@@ -39,36 +40,15 @@ extension BulwarkService {
     func addBankRoutes(_ v1: RouterGroup<BulwarkRequestContext>) {
         v1.get("banks") { request, _ -> Response in
             _ = try await require(request, [.reviewer, .lead, .admin, .auditor])
-            let set = banks ?? BankSet()
-            var counts: [String: [String: Int]] = [:]
-            for e in set.entries where e.isActive { counts[e.bank, default: [:]][e.signal.type.rawValue, default: 0] += 1 }
-            let list = set.banks.values.sorted { $0.name < $1.name }.map {
-                BankSummary(
-                    name: $0.name, kind: $0.kind.rawValue, quarantined: $0.quarantined, pdq_threshold: $0.pdqThreshold,
-                    labels: $0.labels, description: $0.description, entries: counts[$0.name] ?? [:])
-            }
-            return try encode(["banks": list])
+            return try encode(["banks": bankSummaries()])
         }
 
         v1.post("banks") { request, _ -> Response in
             let key = try await require(request, [.lead, .admin])
             let registry = try self.registry()
             let p = try decode(BankPayload.self, try await self.body(request))
-            let bank: Bank
-            do {
-                bank = try Bank(
-                    name: p.name, kind: p.kind ?? .block, quarantined: p.quarantined ?? false,
-                    pdqThreshold: p.pdq_threshold ?? Bank.defaultPDQThreshold, labels: p.labels ?? [],
-                    description: p.description ?? "", createdAt: clock())
-            } catch let error as BulwarkError { throw APIError.invalid(error.message, field: error.field) }
-            let events = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
-                let events = try set.create(bank)
-                return (events, events)
-            }
-            try await store.appendAudit(
-                actor: key.name, action: "bank.create", subject: "bank:\(bank.name)",
-                detail: "{\"kind\":\"\(bank.kind.rawValue)\",\"quarantined\":\(bank.quarantined)}", now: clock())
-            return try encode(["name": bank.name, "created": events.isEmpty ? "false" : "true"], status: events.isEmpty ? .ok : .created)
+            let created = try await createBank(p, actor: key.name, registry: registry)
+            return try encode(["name": p.name, "created": created ? "true" : "false"], status: created ? .created : .ok)
         }
 
         v1.post("banks/:name/entries") { request, context -> Response in
@@ -76,30 +56,8 @@ extension BulwarkService {
             let registry = try self.registry()
             let name = try context.parameters.require("name")
             let p = try decode(EntriesPayload.self, try await self.body(request))
-            let signals = try Self.signals(p)
-            let at = clock()
-            let (added, unchanged, newPDQ) = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
-                var added = 0, unchanged = 0
-                var newPDQ: Set<UInt64> = []
-                var events: [BankEvent] = []
-                for signal in signals {
-                    let (outcome, e) = try set.add(
-                        bank: name, signal: signal, labels: p.labels ?? [], source: p.source ?? "api",
-                        provenance: "api: \(key.name)", at: at)
-                    if case .added(let entry) = outcome {
-                        added += 1
-                        if entry.signal.type == .pdq { newPDQ.insert(entry.id) }
-                    } else {
-                        unchanged += 1
-                    }
-                    events += e
-                }
-                return ((added, unchanged, newPDQ), events)
-            }
-            try await store.appendAudit(
-                actor: key.name, action: "bank.add", subject: "bank:\(name)", detail: "{\"added\":\(added),\"unchanged\":\(unchanged)}",
-                now: at)
-            try await queueRetroHunt(entryIDs: newPDQ, logger: context.logger)
+            let (added, unchanged) = try await addBankEntries(
+                bank: name, p, actor: key.name, via: "api", registry: registry, logger: context.logger)
             return try encode(["added": added, "unchanged": unchanged])
         }
 
@@ -108,19 +66,7 @@ extension BulwarkService {
             let registry = try self.registry()
             let name = try context.parameters.require("name")
             let p = try decode(EntriesPayload.self, try await self.body(request))
-            let signals = try Self.signals(p)
-            let at = clock()
-            let removed = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
-                var removed = 0
-                var events: [BankEvent] = []
-                for signal in signals {
-                    let (entry, e) = try set.remove(bank: name, signal: signal, at: at)
-                    if entry != nil { removed += 1 }
-                    events += e
-                }
-                return (removed, events)
-            }
-            try await store.appendAudit(actor: key.name, action: "bank.remove", subject: "bank:\(name)", detail: "{\"removed\":\(removed)}", now: at)
+            let removed = try await removeBankEntries(bank: name, p, actor: key.name, registry: registry)
             return try encode(["removed": removed])
         }
 
@@ -191,6 +137,91 @@ extension BulwarkService {
             for e in set.activeEntries(bank: name) { text += writer.line(e) }
             return Response(status: .ok, headers: [.contentType: "text/csv"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+    }
+
+    /// The banks by name, with their active entries counted by type.
+    func bankSummaries() -> [BankSummary] {
+        let set = banks ?? BankSet()
+        var counts: [String: [String: Int]] = [:]
+        for e in set.entries where e.isActive { counts[e.bank, default: [:]][e.signal.type.rawValue, default: 0] += 1 }
+        return set.banks.values.sorted { $0.name < $1.name }.map {
+            BankSummary(
+                name: $0.name, kind: $0.kind.rawValue, quarantined: $0.quarantined, pdq_threshold: $0.pdqThreshold,
+                labels: $0.labels, description: $0.description, entries: counts[$0.name] ?? [:])
+        }
+    }
+
+    // MARK: Bank changes, for the API and the console alike
+
+    /// Creates a bank (durable, audited); false when it already existed as given.
+    func createBank(_ p: BankPayload, actor: String, registry: BankRegistry) async throws -> Bool {
+        let bank: Bank
+        do {
+            bank = try Bank(
+                name: p.name, kind: p.kind ?? .block, quarantined: p.quarantined ?? false,
+                pdqThreshold: p.pdq_threshold ?? Bank.defaultPDQThreshold, labels: p.labels ?? [],
+                description: p.description ?? "", createdAt: clock())
+        } catch { throw APIError.invalid(error.message, field: error.field) }
+        let events = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
+            let events = try set.create(bank)
+            return (events, events)
+        }
+        try await store.appendAudit(
+            actor: actor, action: "bank.create", subject: "bank:\(bank.name)",
+            detail: "{\"kind\":\"\(bank.kind.rawValue)\",\"quarantined\":\(bank.quarantined)}", now: clock())
+        return !events.isEmpty
+    }
+
+    /// Adds entries to a bank (durable, audited); new PDQ entries start a retro-hunt. `via`
+    /// (`api`, `console`) is the entries' default source and their provenance.
+    func addBankEntries(
+        bank name: String, _ p: EntriesPayload, actor: String, via: String, registry: BankRegistry, logger: Logger
+    ) async throws -> (added: Int, unchanged: Int) {
+        let signals = try Self.signals(p)
+        let at = clock()
+        let (added, unchanged, newPDQ) = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
+            var added = 0, unchanged = 0
+            var newPDQ: Set<UInt64> = []
+            var events: [BankEvent] = []
+            for signal in signals {
+                let (outcome, e) = try set.add(
+                    bank: name, signal: signal, labels: p.labels ?? [], source: p.source ?? via,
+                    provenance: "\(via): \(actor)", at: at)
+                if case .added(let entry) = outcome {
+                    added += 1
+                    if entry.signal.type == .pdq { newPDQ.insert(entry.id) }
+                } else {
+                    unchanged += 1
+                }
+                events += e
+            }
+            return ((added, unchanged, newPDQ), events)
+        }
+        try await store.appendAudit(
+            actor: actor, action: "bank.add", subject: "bank:\(name)", detail: "{\"added\":\(added),\"unchanged\":\(unchanged)}",
+            now: at)
+        try await queueRetroHunt(entryIDs: newPDQ, logger: logger)
+        return (added, unchanged)
+    }
+
+    /// Removes entries from a bank (durable, audited); returns how many were active.
+    func removeBankEntries(bank name: String, _ p: EntriesPayload, actor: String, registry: BankRegistry) async throws
+        -> Int
+    {
+        let signals = try Self.signals(p)
+        let at = clock()
+        let removed = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
+            var removed = 0
+            var events: [BankEvent] = []
+            for signal in signals {
+                let (entry, e) = try set.remove(bank: name, signal: signal, at: at)
+                if entry != nil { removed += 1 }
+                events += e
+            }
+            return (removed, events)
+        }
+        try await store.appendAudit(actor: actor, action: "bank.remove", subject: "bank:\(name)", detail: "{\"removed\":\(removed)}", now: at)
+        return removed
     }
 
     func registry() throws -> BankRegistry {

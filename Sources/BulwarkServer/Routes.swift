@@ -164,6 +164,8 @@ extension BulwarkService {
         addPreservationRoutes(v1)
         addStatementRoutes(v1)
         addConsoleRoutes(router)
+        addConsoleDueProcessRoutes(router)
+        addConsoleAdminRoutes(router)
 
         v1.get("audit") { request, context -> Response in
             _ = try await require(request, [.auditor, .admin])

@@ -242,6 +242,25 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     public static let genesis = String(repeating: "0", count: 64)
 }
 
+/// A page of the audit log: entries of one actor and one action (each when given), either the
+/// newest below `before` (newest first; from the end when nil), or, when `after` is given, the
+/// oldest above it (oldest first).
+public struct AuditQuery: Sendable, Hashable {
+    public var after: Int64?
+    public var before: Int64?
+    public var actor: String?
+    public var action: String?
+    public var limit: Int
+
+    public init(after: Int64? = nil, before: Int64? = nil, actor: String? = nil, action: String? = nil, limit: Int = 100) {
+        self.after = after
+        self.before = before
+        self.actor = actor
+        self.action = action
+        self.limit = limit
+    }
+}
+
 /// A case with everything a reviewer needs: its item, or for an entity case its entity.
 public struct CaseDetail: Sendable {
     public var record: CaseRecord
@@ -484,9 +503,13 @@ public protocol ModerationStore: Sendable {
     /// The unexpired session with this token hash, of an account not disabled.
     func session(tokenHash: String, now: Int64) async throws -> SessionRecord?
     func endSession(tokenHash: String, now: Int64) async throws -> Bool
+    /// Stores a person's media settings (audited); false when there is no such account.
+    func setMediaPreference(userID: Int64, _ preference: MediaPreference, now: Int64) async throws -> Bool
 
     func appendAudit(actor: String, action: String, subject: String, detail: String, now: Int64) async throws
     func auditLog(after seq: Int64, limit: Int) async throws -> [AuditRecord]
+    /// A page of the audit log for reading (the console's): see `AuditQuery`.
+    func auditEntries(_ query: AuditQuery) async throws -> [AuditRecord]
 
     func setting(_ key: String) async throws -> String?
     func setSetting(_ key: String, _ value: String, actor: String, now: Int64) async throws

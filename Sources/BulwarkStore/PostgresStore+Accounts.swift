@@ -96,12 +96,29 @@ extension PostgresStore {
         }
     }
 
+    public func setMediaPreference(userID: Int64, _ preference: MediaPreference, now: Int64) async throws -> Bool {
+        try await transaction { db in
+            let updated = try await rows(
+                db,
+                """
+                UPDATE users SET media_blurred = \(preference.blurred), media_keep_greyscale = \(preference.keepGreyscale)
+                WHERE id = \(userID) RETURNING id
+                """)
+            guard !updated.isEmpty else { return false }
+            try await audit(
+                db, actor: "user:\(userID)", action: "user.settings", subject: "user:\(userID)",
+                detail: AccountText.mediaDetail(preference), now: now)
+            return true
+        }
+    }
+
     static func user(_ row: PostgresRow) throws -> UserRecord {
         let c = Cells(row)
         let attempts: Int64 = try c["failed_attempts"]
         return try UserRecord(
             id: c["id"], name: c["name"], role: Role(rawValue: c["role"]) ?? .auditor, passwordHash: c["password_hash"],
             failedAttempts: Int(attempts), lockedUntil: c["locked_until"], createdAt: c["created_at"],
-            disabledAt: c["disabled_at"])
+            disabledAt: c["disabled_at"],
+            media: MediaPreference(blurred: c["media_blurred"], keepGreyscale: c["media_keep_greyscale"]))
     }
 }

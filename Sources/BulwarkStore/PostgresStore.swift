@@ -81,7 +81,7 @@ public struct PostgresStore: ModerationStore {
     /// The migrations in order: the same schema as SQLite's, in PostgreSQL's types.
     static let migrations: [(version: String, statements: [String])] = [
         ("v1", Schema.v1(.postgres)), ("v2", Schema.v2(.postgres)), ("v3", Schema.v3(.postgres)),
-        ("v4", Schema.v4(.postgres)),
+        ("v4", Schema.v4(.postgres)), ("v5", Schema.v5(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,
@@ -674,6 +674,31 @@ public struct PostgresStore: ModerationStore {
 
     public func auditLog(after seq: Int64, limit: Int) async throws -> [AuditRecord] {
         try await read("SELECT * FROM audit_log WHERE seq > \(seq) ORDER BY seq LIMIT \(limit)").map { row in
+            let c = Cells(row)
+            return try AuditRecord(
+                seq: c["seq"], at: c["at"], actor: c["actor"], action: c["action"], subject: c["subject"],
+                detail: c["detail"], previousHash: c["prev_hash"], hash: c["hash"])
+        }
+    }
+
+    public func auditEntries(_ q: AuditQuery) async throws -> [AuditRecord] {
+        let rows: [PostgresRow]
+        if let after = q.after {
+            rows = try await read(
+                """
+                SELECT * FROM audit_log WHERE seq > \(after)
+                    AND (\(q.actor)::TEXT IS NULL OR actor = \(q.actor)) AND (\(q.action)::TEXT IS NULL OR action = \(q.action))
+                ORDER BY seq LIMIT \(q.limit)
+                """)
+        } else {
+            rows = try await read(
+                """
+                SELECT * FROM audit_log WHERE seq < \(q.before ?? Int64.max)
+                    AND (\(q.actor)::TEXT IS NULL OR actor = \(q.actor)) AND (\(q.action)::TEXT IS NULL OR action = \(q.action))
+                ORDER BY seq DESC LIMIT \(q.limit)
+                """)
+        }
+        return try rows.map { row in
             let c = Cells(row)
             return try AuditRecord(
                 seq: c["seq"], at: c["at"], actor: c["actor"], action: c["action"], subject: c["subject"],

@@ -92,11 +92,25 @@ extension SQLiteStore {
         }
     }
 
+    public func setMediaPreference(userID: Int64, _ preference: MediaPreference, now: Int64) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE users SET media_blurred = ?, media_keep_greyscale = ? WHERE id = ?",
+                arguments: [preference.blurred, preference.keepGreyscale, userID])
+            guard db.changesCount > 0 else { return false }
+            try Self.audit(
+                db, actor: "user:\(userID)", action: "user.settings", subject: "user:\(userID)",
+                detail: AccountText.mediaDetail(preference), now: now)
+            return true
+        }
+    }
+
     static func user(_ row: Row) -> UserRecord {
         UserRecord(
             id: row["id"], name: row["name"], role: Role(rawValue: row["role"]) ?? .auditor,
             passwordHash: row["password_hash"], failedAttempts: row["failed_attempts"],
             lockedUntil: row["locked_until"],
-            createdAt: row["created_at"], disabledAt: row["disabled_at"])
+            createdAt: row["created_at"], disabledAt: row["disabled_at"],
+            media: MediaPreference(blurred: row["media_blurred"], keepGreyscale: row["media_keep_greyscale"]))
     }
 }

@@ -35,6 +35,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v4") { db in
             for statement in Schema.v4(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v5") { db in
+            for statement in Schema.v5(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 
@@ -526,6 +529,22 @@ public struct SQLiteStore: ModerationStore {
                         seq: row["seq"], at: row["at"], actor: row["actor"], action: row["action"], subject: row["subject"],
                         detail: row["detail"], previousHash: row["prev_hash"], hash: row["hash"])
                 }
+        }
+    }
+
+    public func auditEntries(_ q: AuditQuery) async throws -> [AuditRecord] {
+        let filter = "(? IS NULL OR actor = ?) AND (? IS NULL OR action = ?)"
+        let sql =
+            q.after != nil
+            ? "SELECT * FROM audit_log WHERE seq > ? AND \(filter) ORDER BY seq LIMIT ?"
+            : "SELECT * FROM audit_log WHERE seq < ? AND \(filter) ORDER BY seq DESC LIMIT ?"
+        let bound = q.after ?? q.before ?? Int64.max
+        return try await writer.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: [bound, q.actor, q.actor, q.action, q.action, q.limit]).map { row in
+                AuditRecord(
+                    seq: row["seq"], at: row["at"], actor: row["actor"], action: row["action"], subject: row["subject"],
+                    detail: row["detail"], previousHash: row["prev_hash"], hash: row["hash"])
+            }
         }
     }
 

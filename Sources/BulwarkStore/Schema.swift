@@ -339,4 +339,17 @@ enum Schema {
             "CREATE INDEX sessions_user ON sessions (user_id)",
         ]
     }
+
+    /// Version 5: each reviewer's wellness settings for the console's media: images blurred and
+    /// greyscale until clicked (on unless turned off), and a revealed image kept greyscale (off
+    /// unless turned on).
+    static func v5(_ dialect: Dialect) -> [String] {
+        let bool = dialect == .sqlite ? "INTEGER" : "BOOLEAN"
+        let yes = dialect == .sqlite ? "1" : "TRUE"
+        let no = dialect == .sqlite ? "0" : "FALSE"
+        return [
+            "ALTER TABLE users ADD COLUMN media_blurred \(bool) NOT NULL DEFAULT \(yes)",
+            "ALTER TABLE users ADD COLUMN media_keep_greyscale \(bool) NOT NULL DEFAULT \(no)",
+        ]
+    }
 }

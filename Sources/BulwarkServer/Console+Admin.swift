@@ -1,0 +1,203 @@
+import BulwarkBanks
+import BulwarkCore
+import BulwarkStore
+import Foundation
+import Hummingbird
+
+extension ConsoleSettings {
+    /// `GET /v1/audit`.
+    static let auditReaders: Set<Role> = [.auditor, .admin]
+    /// `GET /v1/banks`.
+    static let bankReaders: Set<Role> = [.reviewer, .lead, .admin, .auditor]
+    /// `POST /v1/banks`, `POST` and `DELETE /v1/banks/{name}/entries`.
+    static let bankChangers: Set<Role> = [.lead, .admin]
+    /// Audit entries on one page.
+    static let auditPage = 100
+}
+
+extension BulwarkService {
+    func addConsoleAdminRoutes(_ router: Router<BulwarkRequestContext>) {
+        router.get("/console/audit") { request, _ -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            guard ConsoleSettings.auditReaders.contains(session.user.role) else { return forbiddenPage(session) }
+            return html(try await auditPage(request, session), status: .ok)
+        }
+
+        router.get("/console/banks") { request, _ -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            guard ConsoleSettings.bankReaders.contains(session.user.role) else { return forbiddenPage(session) }
+            // Only fixed sentences and an existing bank's name: a link cannot put words on the page.
+            let q = request.uri.queryParameters
+            let bank = q["bank"].map(String.init).flatMap { banks?.banks[$0] != nil ? $0 : nil } ?? "the bank"
+            let notice: String? =
+                switch q["done"].map(String.init) {
+                case "created": "Bank \(bank) created."
+                case "exists": "Bank \(bank) already exists as given."
+                case "added": "Entry added to \(bank)."
+                case "unchanged": "\(bank) already had this entry."
+                case "removed": "Entry removed from \(bank)."
+                case "absent": "\(bank) had no such active entry."
+                default: nil
+                }
+            return html(banksPage(session, error: nil, notice: notice), status: .ok)
+        }
+
+        // A new bank, through the bank API's code path (durable, audited).
+        router.post("/console/banks") { request, context -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            let form = Self.form(try await self.body(request))
+            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
+            guard ConsoleSettings.bankChangers.contains(session.user.role) else { return forbiddenPage(session) }
+            do {
+                let registry = try self.registry()
+                let name = form["name"] ?? ""
+                var threshold: Int? = nil
+                if let t = form["pdq_threshold"], !t.isEmpty {
+                    guard let n = Int(t) else {
+                        throw APIError.invalid("the PDQ threshold is a number", field: "pdq_threshold")
+                    }
+                    threshold = n
+                }
+                let payload = BankPayload(
+                    name: name, kind: Bank.Kind(rawValue: form["kind"] ?? "") ?? .block,
+                    quarantined: form["quarantined"] == "on", pdq_threshold: threshold,
+                    labels: Self.list(form["labels"]), description: form["description"] ?? "")
+                let created = try await createBank(payload, actor: session.user.name, registry: registry)
+                return redirect("/console/banks?done=\(created ? "created" : "exists")&bank=" + Self.queryEscaped(name))
+            } catch let error as APIError {
+                return html(banksPage(session, error: error.message, notice: nil), status: error.status)
+            }
+        }
+
+        // One entry added to or removed from a bank, through the bank API's code path (the
+        // shared index, the bank directory's log, the audit log and the retro-hunt alike).
+        router.post("/console/banks/entries") { request, context -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            let form = Self.form(try await self.body(request))
+            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
+            guard ConsoleSettings.bankChangers.contains(session.user.role) else { return forbiddenPage(session) }
+            do {
+                let registry = try self.registry()
+                let bank = form["bank"] ?? ""
+                let payload = EntriesPayload(
+                    type: form["type"] ?? "", values: [form["value"] ?? ""], labels: Self.list(form["labels"]),
+                    source: nil)
+                let done: String
+                if form["op"] == "remove" {
+                    let removed = try await removeBankEntries(
+                        bank: bank, payload, actor: session.user.name, registry: registry)
+                    done = removed == 1 ? "removed" : "absent"
+                } else {
+                    let (added, _) = try await addBankEntries(
+                        bank: bank, payload, actor: session.user.name, via: "console", registry: registry,
+                        logger: context.logger)
+                    done = added == 1 ? "added" : "unchanged"
+                }
+                return redirect("/console/banks?done=\(done)&bank=" + Self.queryEscaped(bank))
+            } catch let error as APIError {
+                return html(banksPage(session, error: error.message, notice: nil), status: error.status)
+            }
+        }
+
+        // Each person's own wellness settings: any signed-in account.
+        router.get("/console/settings") { request, _ -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            let notice = request.uri.queryParameters["saved"] != nil ? "Settings saved." : nil
+            return html(settingsPage(session, notice: notice), status: .ok)
+        }
+
+        router.post("/console/settings") { request, _ -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            let form = Self.form(try await self.body(request))
+            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
+            // An unchecked box is absent from the form.
+            let preference = MediaPreference(
+                blurred: form["blurred"] == "on", keepGreyscale: form["keep_greyscale"] == "on")
+            _ = try await store.setMediaPreference(userID: session.user.id, preference, now: clock())
+            return redirect("/console/settings?saved=1")
+        }
+    }
+
+    /// Comma-separated values, trimmed, empty ones dropped.
+    static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static func queryEscaped(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "-._~").union(.alphanumerics))
+            ?? ""
+    }
+
+    // MARK: Pages
+
+    func auditPage(_ request: Request, _ session: SessionRecord) async throws -> String {
+        let q = request.uri.queryParameters
+        func text(_ name: String) -> String? { q[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+        let actor = text("actor")
+        let action = text("action")
+        let after = text("after").flatMap { Int64($0) }
+        let before = after == nil ? text("before").flatMap { Int64($0) } : nil
+        var entries = try await store.auditEntries(
+            AuditQuery(after: after, before: before, actor: actor, action: action, limit: ConsoleSettings.auditPage))
+        if after != nil { entries.reverse() }  // newest first on the page, whichever way it was paged
+        let verified = try await store.verifyAudit()
+        var object: [String: Any] = [
+            "title": "Audit log", "user": userObject(session), "actor": actor ?? "", "action": action ?? "",
+            "checked": verified.checked,
+            "entries": entries.map { e -> [String: Any] in
+                [
+                    "seq": e.seq, "at": ConsoleFormat.time(e.at), "actor": e.actor, "action": e.action,
+                    "subject": e.subject,
+                    "detail": e.detail,
+                ]
+            },
+        ]
+        if let brokenAt = verified.brokenAt {
+            object["broken"] = true
+            object["brokenAt"] = brokenAt
+            object["reason"] = verified.reason ?? ""
+        } else {
+            object["intact"] = true
+        }
+        var filter = ""
+        if let actor { filter += "&actor=" + Self.queryEscaped(actor) }
+        if let action { filter += "&action=" + Self.queryEscaped(action) }
+        if let newest = entries.first?.seq, after != nil || before != nil {
+            object["newer"] = "/console/audit?after=\(newest)" + filter
+        }
+        if let oldest = entries.last?.seq, oldest > 1, entries.count == ConsoleSettings.auditPage || after != nil {
+            object["older"] = "/console/audit?before=\(oldest)" + filter
+        }
+        return ConsoleTemplates.render("audit", object)
+    }
+
+    func banksPage(_ session: SessionRecord, error: String?, notice: String?) -> String {
+        let summaries = bankSummaries()
+        var object: [String: Any] = [
+            "title": "Banks", "user": userObject(session), "csrf": session.csrfToken, "available": bankRegistry != nil,
+            "canChange": bankRegistry != nil && ConsoleSettings.bankChangers.contains(session.user.role),
+            "types": SignalType.allCases.map(\.rawValue), "defaultThreshold": Bank.defaultPDQThreshold,
+            "banks": summaries.map { b -> [String: Any] in
+                let entries = b.entries.keys.sorted().map { "\($0): \(b.entries[$0] ?? 0)" }.joined(separator: ", ")
+                return [
+                    "name": b.name, "kind": b.kind, "allow": b.kind == Bank.Kind.allow.rawValue,
+                    "quarantined": b.quarantined, "threshold": b.pdq_threshold,
+                    "labels": b.labels.joined(separator: ", "), "entries": entries.isEmpty ? "none" : entries,
+                    "description": b.description,
+                ]
+            },
+        ]
+        if let error { object["error"] = error }
+        if let notice { object["notice"] = notice }
+        return ConsoleTemplates.render("banks", object)
+    }
+
+    func settingsPage(_ session: SessionRecord, notice: String?) -> String {
+        var object: [String: Any] = [
+            "title": "Settings", "user": userObject(session), "csrf": session.csrfToken,
+            "blurred": session.user.media.blurred, "keepGreyscale": session.user.media.keepGreyscale,
+        ]
+        if let notice { object["notice"] = notice }
+        return ConsoleTemplates.render("settings", object)
+    }
+}
