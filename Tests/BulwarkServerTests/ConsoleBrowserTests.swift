@@ -50,19 +50,34 @@ struct ConsoleBrowserTests {
         return items
     }
 
-    /// A store with a reviewer and the sample ingested, the service live on a loopback port and
-    /// the platform's receiver on another; `body` gets the console's base URL.
+    /// The console running on a loopback port, with what the tests look at.
+    struct LiveConsole: Sendable {
+        var base: String
+        var store: any ModerationStore
+        var receiver: Receiver
+        /// A removal order of the sample's `ex-14`, and the provider's appeal of its removal.
+        var orderID: Int
+        var appealID: Int
+    }
+
+    static let order = #"""
+        {"authority":"Example National Authority","reference":"RO-2026-0107","legal_basis":"Regulation (EU) 2021/784, Article 3",
+         "reasons":"The item solicits support for a terrorist group.","category":"solicitation",
+         "items":[{"platform":"example","id":"ex-14"}]}
+        """#
+
+    /// A store with people of each console role and the sample ingested, a removal order and an
+    /// appeal, the service live on a loopback port and the platform's receiver on another.
     static func withLiveConsole(
-        _ backend: Backend, _ name: String,
-        _ body: @Sendable (_ base: String, _ store: any ModerationStore, _ receiver: Receiver) async throws -> Void
+        _ backend: Backend, _ name: String, _ body: @Sendable (LiveConsole) async throws -> Void
     ) async throws {
         try await withServerStore(backend, name) { store in
-            for (user, role) in [("rev", Role.reviewer), ("lead", .lead), ("auditor", .auditor)] {
+            for (user, role) in [("rev", Role.reviewer), ("lead", .lead), ("auditor", .auditor), ("admin", .admin)] {
                 _ = try await store.createUser(
                     name: user, role: role, passwordHash: try Passwords.hash(password, cost: ConsoleTests.testCost),
                     now: 1)
             }
-            let keys = try await makeKeys(store, [.ingest])
+            let keys = try await makeKeys(store, [.ingest, .authority])
             let receiver = Receiver()
             let receiverApp = Application(
                 router: receiver.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
@@ -79,7 +94,17 @@ struct ConsoleBrowserTests {
                         let (status, answer) = try await call(client, keys, .post, "/v1/items", .ingest, item)
                         #expect(status == .ok, "\(answer)")
                     }
-                    try await body("http://127.0.0.1:\(client.port!)", store, receiver)
+                    let (ordered, order) = try await call(client, keys, .post, "/v1/removal-orders", .authority, order)
+                    #expect(ordered == .created, "\(order)")
+                    let (appealed, appeal) = try await call(
+                        client, keys, .post, "/v1/appeals", .ingest,
+                        #"{"platform":"example","id":"ex-14","appellant":"u-5d21","reason":"A fundraiser for a hospital, not for fighters."}"#
+                    )
+                    #expect(appealed == .created, "\(appeal)")
+                    try await body(
+                        LiveConsole(
+                            base: "http://127.0.0.1:\(client.port!)", store: store, receiver: receiver,
+                            orderID: try #require(order["id"] as? Int), appealID: try #require(appeal["id"] as? Int)))
                 }
             }
         }
@@ -102,7 +127,8 @@ struct ConsoleBrowserTests {
 
     @Test(arguments: Backend.allCases)
     func aReviewerWorksACaseFromTheQueueToADecisionWithTheKeyboard(_ backend: Backend) async throws {
-        try await Self.withLiveConsole(backend, "browser-case") { base, store, receiver in
+        try await Self.withLiveConsole(backend, "browser-case") { console in
+            let (base, store, receiver) = (console.base, console.store, console.receiver)
             let caseID = try await Self.caseID(store, item: "ex-06")
             try await WebDriver.withBrowser { browser in
                 // Without a session the console sends the browser to the sign-in page.
@@ -164,18 +190,23 @@ struct ConsoleBrowserTests {
     /// set (`scripts/screenshots.sh`), the pages are saved there as PNG.
     @Test func everyPagePassesAnAccessibilityCheck() async throws {
         let screenshots = ProcessInfo.processInfo.environment["BULWARK_SCREENSHOTS_DIR"]
-        try await Self.withLiveConsole(.sqlite, "browser-a11y") { base, store, _ in
+        try await Self.withLiveConsole(.sqlite, "browser-a11y") { console in
+            let (base, store) = (console.base, console.store)
             let arabic = try await Self.caseID(store, item: "ex-06")
             let spanish = try await Self.caseID(store, item: "ex-07")
             let pages: [(name: String, path: String)] = [
                 ("queue", "/console"), ("case-arabic", "/console/cases/\(arabic)"),
-                ("case-spanish", "/console/cases/\(spanish)"),
+                ("case-spanish", "/console/cases/\(spanish)"), ("orders", "/console/orders"),
+                ("order", "/console/orders/\(console.orderID)"), ("appeals", "/console/appeals"),
+                ("appeal", "/console/appeals/\(console.appealID)"), ("transparency", "/console/transparency"),
+                ("audit", "/console/audit"), ("banks", "/console/banks"), ("settings", "/console/settings"),
             ]
             try await WebDriver.withBrowser { browser in
                 try await browser.go(base + "/login")
                 var found = try await browser.accessibilityViolations()
                 #expect(found.isEmpty, "/login: \(found.joined(separator: "; "))")
-                try await Self.signIn(browser, base, as: "lead")
+                // An administrator may read every page.
+                try await Self.signIn(browser, base, as: "admin")
                 for page in pages {
                     try await browser.go(base + page.path)
                     #expect(try await browser.execute("return document.title;") as? String != "Not allowed · Bulwark")
