@@ -35,6 +35,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v4") { db in
             for statement in Schema.v4(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v5") { db in
+            for statement in Schema.v5(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 

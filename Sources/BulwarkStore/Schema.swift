@@ -339,4 +339,11 @@ enum Schema {
             "CREATE INDEX sessions_user ON sessions (user_id)",
         ]
     }
+
+    /// Version 5: a media part's bank match as the worker recorded it (bank, entry, signal type,
+    /// distance), so a reviewer sees why the image matched. Not content: a purge keeps it, as it
+    /// keeps the part's hashes.
+    static func v5(_ dialect: Dialect) -> [String] {
+        ["ALTER TABLE media ADD COLUMN match_evidence TEXT"]
+    }
 }
