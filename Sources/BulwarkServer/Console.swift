@@ -123,20 +123,8 @@ extension BulwarkService {
             guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
             guard ConsoleSettings.deciders.contains(session.user.role) else { return forbiddenPage(session) }
             let id = try context.parameters.require("id", as: Int64.self)
-            func nonEmpty(_ key: String) -> String? { form[key].flatMap { $0.isEmpty ? nil : $0 } }
             do {
-                guard let action = nonEmpty("action").flatMap(ModerationAction.init(rawValue:)) else {
-                    throw APIError.invalid("choose an action", field: "action")
-                }
-                var category: Category? = nil
-                if let c = nonEmpty("category") {
-                    guard let known = Category(rawValue: c) else {
-                        throw APIError.invalid("unknown category \(c)", field: "category")
-                    }
-                    category = known
-                }
-                let payload = DecisionPayload(
-                    action: action, category: category, exemption: nonEmpty("exemption"), note: nonEmpty("note"))
+                let payload = try Self.decisionPayload(form)
                 _ = try await decideCase(id: id, reviewer: session.user.name, payload)
                 return redirect("/console?decided=\(id)")
             } catch let error as APIError {
@@ -144,6 +132,8 @@ extension BulwarkService {
                 return html(page ?? "", status: error.status)
             }
         }
+
+        addConsoleEntityRoutes(router)
     }
 
     /// The content type of the image formats the service decodes; anything else is sent as
@@ -279,10 +269,6 @@ extension BulwarkService {
             if let who = c.claimedBy { row["claimedBy"] = who }
             return row
         }
-        let counts: [[String: Any]] = CaseSource.allCases.compactMap { source in
-            let n = cases.count { $0.source == source }
-            return n == 0 ? nil : ["name": source.rawValue, "count": n]
-        }
         // Removal orders of the last week still waiting for the platform's confirmation, nearest deadline first.
         let orders = try await store.removalOrders(receivedFrom: now - 7 * 86_400, to: now + 1, limit: 100)
             .filter { $0.executedCount > 0 && $0.confirmedAt == nil }
@@ -297,7 +283,8 @@ extension BulwarkService {
                 ]
             }
         var object: [String: Any] = [
-            "title": "Queue", "user": userObject(session), "cases": rows, "count": rows.count, "counts": counts,
+            "title": "Queue", "user": userObject(session), "cases": rows, "count": rows.count,
+            "queueCounts": try await queueCountsObject(),
             "language": language, "orders": orders, "hasOrders": !orders.isEmpty,
             "categories": Category.allCases.map {
                 ["name": $0.rawValue, "selected": $0 == filter.category] as [String: Any]
@@ -339,6 +326,7 @@ extension BulwarkService {
             },
         ]
         if let error { object["error"] = error }
+        try await addCaseContext(d, session: session, to: &object)
         if let item = d.item {
             let verdict = ConsoleVerdict(json: item.verdictJSON)
             var itemObject: [String: Any] = [
@@ -376,8 +364,17 @@ struct ConsoleVerdict {
         var why: String
     }
 
+    /// One piece of evidence as the engine wrote it.
+    struct Entry {
+        var kind: String
+        var detail: String
+        var start: Int?
+        var end: Int?
+    }
+
     var scores: [[String: String]] = []
     var evidence: [[String: String]] = []
+    var entries: [Entry] = []
     var spans: [Span] = []
     var context: String?
 
@@ -394,6 +391,10 @@ struct ConsoleVerdict {
             let kind = e["kind"] as? String ?? ""
             let detail = e["detail"] as? String ?? ""
             var row = ["kind": kind, "detail": detail]
+            entries.append(
+                Entry(
+                    kind: kind, detail: detail, start: (e["start"] as? NSNumber)?.intValue,
+                    end: (e["end"] as? NSNumber)?.intValue))
             if let start = (e["start"] as? NSNumber)?.intValue, let end = (e["end"] as? NSNumber)?.intValue, start < end
             {
                 spans.append(Span(start: start, end: end, why: "\(kind): \(detail)"))

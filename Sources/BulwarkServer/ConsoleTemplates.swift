@@ -8,7 +8,7 @@ enum ConsoleTemplates {
         var library = MustacheLibrary()
         let pages: [(String, String)] = [
             ("head", head), ("foot", foot), ("login", login), ("queue", queue), ("case", casePage), ("message", message),
-        ] + dueProcessPages
+        ] + dueProcessPages + entityPages
         for (name, text) in pages {
             // The texts are constants: a syntax error is a programming error that every console test finds.
             library.register(try! MustacheTemplate(string: text), named: name)
@@ -102,7 +102,7 @@ enum ConsoleTemplates {
         <label>Source <select name="source"><option value="">any</option>{{#sources}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/sources}}</select></label>
         <button type="submit">Filter</button>
         </form>
-        <p>{{count}} cases shown{{#counts}} · {{name}}: {{count}}{{/counts}}</p>
+        {{#queueCounts}}{{> queueCounts}}{{/queueCounts}}
         <table><thead><tr><th>case</th><th>priority</th><th>base</th><th>age</th><th>reports (trusted)</th><th>source</th><th>category</th><th>language</th><th>status</th></tr></thead><tbody>
         {{#cases}}<tr><td><a href="/console/cases/{{id}}">case {{id}}</a></td><td>{{priority}}</td><td>{{base}}</td><td>{{age}}</td><td>{{userReports}} ({{trustedReports}})</td><td>{{source}}</td><td>{{category}}</td><td>{{language}}</td><td>{{status}}{{#claimedBy}} · {{claimedBy}}{{/claimedBy}}</td></tr>{{/cases}}
         </tbody></table>
@@ -114,17 +114,18 @@ enum ConsoleTemplates {
         <h1>Case {{id}}</h1>
         {{#error}}<p class="alert" role="alert">{{error}}</p>{{/error}}
         <p>{{source}} · {{status}} · priority {{priority}} · language <span lang="{{language}}">{{language}}</span></p>
+        {{> caseClaim}}
         {{#item}}
         <h2>Text</h2>
         <div class="text" dir="auto" lang="{{language}}">{{#segments}}{{#hit}}<mark title="{{why}}">{{text}}</mark>{{/hit}}{{^hit}}{{text}}{{/hit}}{{/segments}}</div>
-        <p>{{platform}} / {{externalID}}{{#author}} · author {{author}}{{/author}}{{#container}} · in {{container}}{{/container}}</p>
+        <p>{{platform}} / <span dir="auto">{{externalID}}</span>{{#author}} · author <span dir="auto">{{author}}</span>{{/author}}{{#container}} · in <span dir="auto">{{container}}</span>{{/container}}</p>
         {{/item}}
         {{#hasMedia}}<h2>Images</h2><p>{{mediaHint}} (<a href="/console/settings">settings</a>)</p>
         <div class="media">{{#media}}<button type="button"><img src="/console/media/{{id}}" class="{{mediaClass}}" alt="Image {{n}} of the item"></button>{{/media}}</div>{{/hasMedia}}
+        {{> caseEntities}}
         <h2>Scores</h2>
         <ul>{{#scores}}<li>{{name}}: {{score}}</li>{{/scores}}{{#context}}<li>context: {{context}}</li>{{/context}}</ul>
-        <h2>Evidence</h2>
-        <ul>{{#evidence}}<li>{{kind}}: <span dir="auto">{{detail}}</span>{{#span}} ({{span}}){{/span}}</li>{{/evidence}}</ul>
+        {{> caseEvidence}}
         <h2>Reports</h2>
         <ul>{{#reports}}<li>{{reporter}}{{#trusted}} (trusted flagger){{/trusted}}: {{reason}}{{#text}} · <span dir="auto">{{text}}</span>{{/text}}</li>{{/reports}}</ul>
         <h2>Decisions</h2>

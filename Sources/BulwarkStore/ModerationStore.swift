@@ -480,6 +480,13 @@ public protocol ModerationStore: Sendable {
     func pendingJobCount() async throws -> Int
     /// Queue depths for metrics: open cases, pending jobs, pending and dead deliveries.
     func depths() async throws -> QueueDepths
+    /// The whole review queue (open, claimed and escalated cases) counted by source, language and category.
+    func queueCounts() async throws -> QueueCounts
+    /// An entity's items, newest first, each with its case and that case's latest decision.
+    func entityTimeline(entityID: Int64, limit: Int) async throws -> [EntityTimelineEntry]
+    /// An item's links as sent, its author and container entities, and its media parts with
+    /// their bank matches; nil when there is no such item.
+    func itemContext(itemID: Int64) async throws -> ItemContext?
 
     func claimDeliveries(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [DeliveryRecord]
     func deliverySucceeded(id: Int64, now: Int64) async throws

@@ -248,7 +248,8 @@ extension PostgresStore {
             ).first?.decode((String, Double, String, Int64, Int64?, Int64?).self)
         else { return false }
         let itemID = media.0
-        try await execute(db, "UPDATE media SET matched_at = \(now) WHERE id = \(mediaID)")
+        try await execute(
+            db, "UPDATE media SET matched_at = \(now), match_evidence = \(result.matchEvidence) WHERE id = \(mediaID)")
         let previous = Decision(rawValue: item.0) ?? .none
         if previous < decision {
             try await execute(

@@ -81,7 +81,7 @@ public struct PostgresStore: ModerationStore {
     /// The migrations in order: the same schema as SQLite's, in PostgreSQL's types.
     static let migrations: [(version: String, statements: [String])] = [
         ("v1", Schema.v1(.postgres)), ("v2", Schema.v2(.postgres)), ("v3", Schema.v3(.postgres)),
-        ("v4", Schema.v4(.postgres)), ("v5", Schema.v5(.postgres)),
+        ("v4", Schema.v4(.postgres)), ("v5", Schema.v5(.postgres)), ("v6", Schema.v6(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,

@@ -222,7 +222,7 @@ extension SQLiteStore {
                     """), arguments: [media["item_id"] as Int64])
         else { return false }
         let itemID: Int64 = item["id"]
-        try db.cachedStatement(sql: "UPDATE media SET matched_at = ? WHERE id = ?").execute(arguments: [now, mediaID])
+        try db.cachedStatement(sql: "UPDATE media SET matched_at = ?, match_evidence = ? WHERE id = ?").execute(arguments: [now, result.matchEvidence, mediaID])
         // A bank match is a stronger verdict than the text's: raise the item's.
         let previous = Decision(rawValue: item["decision"]) ?? .none
         if previous < decision {

@@ -38,6 +38,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v5") { db in
             for statement in Schema.v5(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v6") { db in
+            for statement in Schema.v6(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 

@@ -352,4 +352,11 @@ enum Schema {
             "ALTER TABLE users ADD COLUMN media_keep_greyscale \(bool) NOT NULL DEFAULT \(no)",
         ]
     }
+
+    /// Version 6: a media part's bank match as the worker recorded it (bank, entry, signal type,
+    /// distance), so a reviewer sees why the image matched. Not content: a purge keeps it, as it
+    /// keeps the part's hashes.
+    static func v6(_ dialect: Dialect) -> [String] {
+        ["ALTER TABLE media ADD COLUMN match_evidence TEXT"]
+    }
 }

@@ -1,0 +1,474 @@
+import BulwarkCore
+import BulwarkEntities
+import BulwarkStore
+import BulwarkText
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The console's entity pages (accounts and containers: the list, one entity with its items and
+/// decisions, a decision form), what the case page shows around its item (the item's author and
+/// container, evidence by kind, the claim), and the queue's counts over the whole queue.
+extension ConsoleSettings {
+    /// The actions the entity form offers, with their keyboard shortcuts: those the entity API
+    /// takes (suspend only for accounts).
+    static let entityActions: [(ModerationAction, String, String)] = [
+        (.remove, "Remove", "r"), (.restrictVisibility, "Restrict visibility", "v"),
+        (.suspend, "Suspend the account", "s"), (.noViolation, "No violation", "n"), (.escalate, "Escalate", "e"),
+    ]
+    /// Entities on the list page, riskiest first.
+    static let entityListLimit = 200
+    /// Items on an entity's page, newest first.
+    static let timelineLimit = 50
+    /// Characters of an item's text shown on its entity's page.
+    static let excerptLength = 280
+    /// Previous decisions shown in an entity's panel on a case page (the latest).
+    static let panelDecisions = 3
+}
+
+extension BulwarkService {
+    func addConsoleEntityRoutes(_ router: Router<BulwarkRequestContext>) {
+        router.get("/console/entities") { request, _ -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            guard ConsoleSettings.readers.contains(session.user.role) else { return forbiddenPage(session) }
+            return html(try await entityListPage(request, session), status: .ok)
+        }
+
+        router.get("/console/entities/:id") { request, context -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            guard ConsoleSettings.readers.contains(session.user.role) else { return forbiddenPage(session) }
+            let id = try context.parameters.require("id", as: Int64.self)
+            let decided = request.uri.queryParameters["decided"] != nil
+            guard
+                let page = try await entityPage(
+                    id: id, session: session, error: nil, notice: decided ? "Decision recorded." : nil)
+            else {
+                return messagePage(session, "No such entity", "There is no entity \(id).", status: .notFound)
+            }
+            return html(page, status: .ok)
+        }
+
+        // The entity API's decision, from a form: the same checks, store call, webhook and audit.
+        router.post("/console/entities/:id/decisions") { request, context -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            let form = Self.form(try await self.body(request))
+            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
+            guard ConsoleSettings.deciders.contains(session.user.role) else { return forbiddenPage(session) }
+            let id = try context.parameters.require("id", as: Int64.self)
+            do {
+                let payload = try Self.decisionPayload(form)
+                _ = try await decideEntity(id: id, reviewer: session.user.name, payload)
+                return redirect("/console/entities/\(id)?decided=1")
+            } catch let error as APIError {
+                guard let page = try await entityPage(id: id, session: session, error: error.message) else {
+                    return messagePage(session, "No such entity", "There is no entity \(id).", status: .notFound)
+                }
+                return html(page, status: error.status)
+            }
+        }
+
+        router.post("/console/cases/:id/claim") { request, context -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            let form = Self.form(try await self.body(request))
+            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
+            guard ConsoleSettings.deciders.contains(session.user.role) else { return forbiddenPage(session) }
+            let id = try context.parameters.require("id", as: Int64.self)
+            let now = clock()
+            let message: String
+            switch try await store.claim(
+                caseID: id, reviewer: session.user.name, until: now + configuration.claimSeconds, now: now)
+            {
+            case .claimed: return redirect("/console/cases/\(id)")
+            case .heldBy(let who, let until):
+                message = "Case \(id) is claimed by \(who) until \(CivilDate.isoDateTime(until))."
+            case .closed: message = "Case \(id) is already decided."
+            case .notFound:
+                return messagePage(session, "No such case", "There is no case \(id).", status: .notFound)
+            }
+            let page = try await casePage(id: id, session: session, error: message)
+            return html(page ?? "", status: .conflict)
+        }
+    }
+
+    /// A decision form's fields as the API's decision payload.
+    static func decisionPayload(_ form: [String: String]) throws -> DecisionPayload {
+        func nonEmpty(_ key: String) -> String? { form[key].flatMap { $0.isEmpty ? nil : $0 } }
+        guard let action = nonEmpty("action").flatMap(ModerationAction.init(rawValue:)) else {
+            throw APIError.invalid("choose an action", field: "action")
+        }
+        var category: Category? = nil
+        if let c = nonEmpty("category") {
+            guard let known = Category(rawValue: c) else {
+                throw APIError.invalid("unknown category \(c)", field: "category")
+            }
+            category = known
+        }
+        return DecisionPayload(
+            action: action, category: category, exemption: nonEmpty("exemption"), note: nonEmpty("note"))
+    }
+
+    // MARK: Pages
+
+    func entityListPage(_ request: Request, _ session: SessionRecord) async throws -> String {
+        let q = request.uri.queryParameters
+        var filter = EntityFilter(limit: ConsoleSettings.entityListLimit)
+        filter.kind = q["kind"].flatMap { EntityKind(rawValue: String($0)) }
+        filter.status = q["status"].flatMap { EntityStatus(rawValue: String($0)) }
+        let now = clock()
+        let rows = try await store.entities(filter).map { e -> [String: Any] in
+            var row = Self.entityObject(e, now: now)
+            row["items"] = e.itemCount
+            row["violating"] = e.signals.violating
+            row["review"] = e.signals.review
+            row["lastSeen"] = CivilDate.isoDate(e.lastSeen)
+            return row
+        }
+        let object: [String: Any] = [
+            "title": "Entities", "user": userObject(session), "entities": rows, "count": rows.count,
+            "hasEntities": !rows.isEmpty,
+            "kinds": EntityKind.allCases.map { ["name": $0.rawValue, "selected": $0 == filter.kind] as [String: Any] },
+            "statuses": EntityStatus.allCases.map {
+                ["name": $0.rawValue, "selected": $0 == filter.status] as [String: Any]
+            },
+        ]
+        return ConsoleTemplates.render("entities", object)
+    }
+
+    func entityPage(id: Int64, session: SessionRecord, error: String?, notice: String? = nil) async throws -> String? {
+        guard let d = try await store.entityDetail(id: id, itemLimit: 1) else { return nil }
+        let now = clock()
+        let e = d.record
+        let timeline = try await store.entityTimeline(entityID: id, limit: ConsoleSettings.timelineLimit)
+        var object: [String: Any] = [
+            "title": "\(Self.kindLabel(e.kind)) \(id)", "user": userObject(session), "id": id,
+            "csrf": session.csrfToken,
+            "entity": Self.entityObject(e, now: now),
+            "parts": e.riskParts(at: now).map {
+                ["name": $0.name, "value": String(format: "%.2f", $0.value), "detail": $0.detail]
+            },
+            "signals": [
+                ["name": "items", "value": String(e.signals.items)],
+                ["name": "violating items", "value": String(e.signals.violating)],
+                ["name": "items for review", "value": String(e.signals.review)],
+                ["name": "known content", "value": String(e.signals.knownContent)],
+                ["name": "reach now", "value": String(e.signals.reach)],
+                ["name": "largest reach seen", "value": String(e.signals.peakReach)],
+                ["name": "days with violating or review items", "value": String(e.signals.activeDays)],
+                ["name": "first seen", "value": CivilDate.isoDateTime(e.firstSeen)],
+                ["name": "last seen", "value": CivilDate.isoDateTime(e.lastSeen)],
+            ],
+            "timeline": timeline.map(Self.timelineRow),
+            "hasTimeline": !timeline.isEmpty,
+            "decisions": d.decisions.map(Self.decisionRow),
+            "hasDecisions": !d.decisions.isEmpty,
+            "canDecide": ConsoleSettings.deciders.contains(session.user.role),
+            "actions": ConsoleSettings.entityActions.filter { $0.0 != .suspend || e.kind == .account }.map {
+                ["value": $0.0.rawValue, "label": $0.1, "key": $0.2]
+            },
+            "categories": Category.allCases.map {
+                ["name": $0.rawValue, "selected": $0 == e.signals.topCategory] as [String: Any]
+            },
+        ]
+        if let description = e.description, !description.isEmpty { object["description"] = description }
+        if let open = d.openCase {
+            var row: [String: Any] = ["id": open.id, "status": open.status.rawValue]
+            if let who = open.claimedBy, let until = open.claimUntil, until > now {
+                row["claimedBy"] = who
+                row["until"] = CivilDate.isoDateTime(until)
+            }
+            object["openCase"] = row
+        }
+        if let of = e.reappearanceOf {
+            var row: [String: Any] = [
+                "of": of, "similarity": String(format: "%.2f", e.reappearanceSimilarity),
+                "evidence": e.reappearanceEvidence ?? "",
+            ]
+            if let banned = try await store.entity(id: of) {
+                row["name"] = banned.name ?? banned.externalID
+                row["status"] = banned.status.rawValue
+            }
+            object["reappearance"] = row
+        }
+        if let error { object["error"] = error }
+        if let notice { object["notice"] = notice }
+        return ConsoleTemplates.render("entity", object)
+    }
+
+    /// The queue's counts over every open case, each value a link to the queue filtered by it.
+    func queueCountsObject() async throws -> [String: Any] {
+        let counts = try await store.queueCounts()
+        // RFC 3986's unreserved characters stay as they are; anything else is percent-encoded.
+        let unreserved = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        func rows(_ list: [QueueCount], _ parameter: String) -> [[String: Any]] {
+            list.map { c in
+                var row: [String: Any] = ["name": c.name.isEmpty ? "none" : c.name, "count": c.count]
+                if !c.name.isEmpty {
+                    row["href"] =
+                        "/console?\(parameter)="
+                        + (c.name.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "")
+                }
+                return row
+            }
+        }
+        return [
+            "total": counts.total, "sources": rows(counts.sources, "source"),
+            "languages": rows(counts.languages, "language"), "categories": rows(counts.categories, "category"),
+        ]
+    }
+
+    /// What the case page shows besides the case itself: the claim, the item's author and
+    /// container (or an entity case's entity), and the evidence by kind.
+    func addCaseContext(_ d: CaseDetail, session: SessionRecord, to object: inout [String: Any]) async throws {
+        let now = clock()
+        let r = d.record
+        let decider = ConsoleSettings.deciders.contains(session.user.role)
+        var heldByOther = false
+        if r.status != .decided, let who = r.claimedBy, let until = r.claimUntil, until > now {
+            heldByOther = who != session.user.name
+            object["claim"] = ["by": who, "until": CivilDate.isoDateTime(until), "mine": !heldByOther] as [String: Any]
+        }
+        object["canClaim"] = decider && r.status != .decided && !heldByOther
+        object["claimMinutes"] = configuration.claimSeconds / 60
+
+        var entities: [(String, EntityRecord)] = []
+        var context: ItemContext?
+        if let item = d.item {
+            context = try await store.itemContext(itemID: item.id)
+            if let author = context?.author { entities.append(("Author", author)) }
+            if let container = context?.container { entities.append(("Posted in", container)) }
+        } else if let entity = d.entity {
+            entities.append(("This case is about", entity))
+        }
+        var panels: [[String: Any]] = []
+        for (role, e) in entities {
+            var panel = Self.entityObject(e, now: now)
+            panel["role"] = role
+            let decisions = try await store.entityDetail(id: e.id, itemLimit: 1)?.decisions ?? []
+            panel["decisions"] = decisions.suffix(ConsoleSettings.panelDecisions).reversed().map(Self.decisionRow)
+            panel["hasDecisions"] = !decisions.isEmpty
+            panel["decisionCount"] = decisions.count
+            panels.append(panel)
+        }
+        object["entities"] = panels
+        object["hasEntities"] = !panels.isEmpty
+
+        guard let item = d.item else { return }
+        let verdict = ConsoleVerdict(json: item.verdictJSON)
+        let sections = verdict.sections(
+            text: item.text, urls: context?.urls ?? [], media: context?.media ?? [], engine: engine)
+        object["lexicon"] = sections.lexicon
+        object["hasLexicon"] = !sections.lexicon.isEmpty
+        object["known"] = sections.known
+        object["hasKnown"] = !sections.known.isEmpty
+        object["images"] = sections.images
+        object["hasImages"] = !sections.images.isEmpty
+        object["links"] = sections.links
+        object["hasLinks"] = !sections.links.isEmpty
+        object["otherEvidence"] = sections.other
+        object["hasOtherEvidence"] = !sections.other.isEmpty
+        if let lang = Self.langAttribute(item.language) { object["itemLang"] = lang }
+    }
+
+    // MARK: Rows
+
+    static func kindLabel(_ kind: EntityKind) -> String {
+        kind == .account ? "Account" : kind.rawValue.prefix(1).uppercased() + String(kind.rawValue.dropFirst())
+    }
+
+    /// What a list row, a panel and the entity page show of an entity.
+    static func entityObject(_ e: EntityRecord, now: Int64) -> [String: Any] {
+        var row: [String: Any] = [
+            "id": e.id, "kind": e.kind.rawValue, "kindLabel": kindLabel(e.kind), "platform": e.platform,
+            "externalID": e.externalID, "name": e.name ?? e.externalID, "hasName": e.name != nil,
+            "status": e.status.rawValue, "banned": e.status.isBanned, "risk": String(format: "%.1f", e.risk),
+            "reach": e.signals.reach, "reachLabel": e.kind == .account ? "followers" : "followers or members",
+            "topParts": e.riskParts(at: now).filter { $0.value > 0 }.sorted { $0.value > $1.value }.prefix(3).map {
+                ["name": $0.name, "value": String(format: "%.1f", $0.value)]
+            },
+        ]
+        if let of = e.reappearanceOf { row["reappearanceOf"] = of }
+        return row
+    }
+
+    static func decisionRow(_ d: DecisionRecord) -> [String: Any] {
+        var row: [String: Any] = [
+            "when": CivilDate.isoDateTime(d.createdAt), "reviewer": d.reviewer, "action": d.action.rawValue,
+            "caseID": d.caseID,
+        ]
+        if let c = d.category { row["category"] = c.rawValue }
+        if let x = d.exemption, !x.isEmpty { row["exemption"] = x }
+        if let n = d.note, !n.isEmpty { row["note"] = n }
+        return row
+    }
+
+    static func timelineRow(_ t: EntityTimelineEntry) -> [String: Any] {
+        let i = t.item
+        var text = i.text
+        if text.count > ConsoleSettings.excerptLength {
+            text = String(text.prefix(ConsoleSettings.excerptLength)) + "…"
+        }
+        var row: [String: Any] = [
+            "when": CivilDate.isoDateTime(i.postedAt ?? i.receivedAt), "externalID": i.externalID,
+            "type": i.type ?? "item", "text": text, "decision": i.decision.rawValue,
+            "score": String(format: "%.2f", i.score),
+        ]
+        if let lang = langAttribute(i.language) { row["lang"] = lang }
+        if let c = t.caseID { row["caseID"] = c }
+        if let s = t.caseStatus { row["caseStatus"] = s.rawValue }
+        if let a = t.lastAction { row["lastAction"] = a.rawValue }
+        return row
+    }
+
+    /// A language code fit for a `lang` attribute, or nil for "und" and anything that is not a
+    /// plain BCP 47 tag (letters, digits and hyphens).
+    static func langAttribute(_ code: String) -> String? {
+        guard !code.isEmpty, code != "und", code.utf8.count <= 35,
+            code.unicodeScalars.allSatisfy({ s in
+                switch s {
+                case "a"..."z", "A"..."Z", "0"..."9", "-": true
+                default: false
+                }
+            })
+        else { return nil }
+        return code
+    }
+}
+
+// MARK: Evidence by kind
+
+extension ConsoleVerdict {
+    /// The verdict's evidence and the item's media results, in the case page's sections.
+    struct Sections {
+        /// Lexicon entries: id, kind, name, category and weight (from the engine's lexicon), the text matched.
+        var lexicon: [[String: Any]] = []
+        /// Known-text and near-duplicate matches: the entry and the similarity.
+        var known: [[String: Any]] = []
+        /// Images: the bank match and its distance, or what became of the image.
+        var images: [[String: Any]] = []
+        /// Links in the text and sent with the item, and whether they are listed.
+        var links: [[String: Any]] = []
+        /// Classifier and context scores, and any other evidence.
+        var other: [[String: Any]] = []
+    }
+
+    func sections(text: String, urls: [String], media: [MediaPartRecord], engine: TextEngine) -> Sections {
+        var s = Sections()
+        let scalars = Array(text.unicodeScalars)
+        func excerpt(_ e: Entry) -> String? {
+            guard let start = e.start, let end = e.end, 0 <= start, start < end, end <= scalars.count else {
+                return nil
+            }
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: scalars[start..<end])
+            return String(view)
+        }
+        var listedAtScan: [String: String] = [:]
+        for e in entries {
+            switch e.kind {
+            case "indicator":
+                // "id (kind): name"
+                var row: [String: Any] = ["id": "", "kind": "", "name": "", "category": "", "weight": "", "text": ""]
+                if let open = e.detail.range(of: " ("),
+                    let close = e.detail.range(of: "): ", range: open.upperBound..<e.detail.endIndex)
+                {
+                    let id = String(e.detail[..<open.lowerBound])
+                    row["id"] = id
+                    row["kind"] = String(e.detail[open.upperBound..<close.lowerBound])
+                    row["name"] = String(e.detail[close.upperBound...])
+                    if let entry = engine.indicators?.lexicon.entries.first(where: { $0.id == id }) {
+                        row["weight"] = String(format: "%.2f", entry.weight)
+                        row["category"] = entry.category.rawValue
+                    }
+                } else {
+                    row["id"] = e.detail
+                }
+                if let matched = excerpt(e) { row["text"] = matched }
+                s.lexicon.append(row)
+            case "known_text", "near_duplicate":
+                // "source:id similarity 0.93"
+                var row: [String: Any] = [
+                    "match": e.kind == "known_text" ? "same text" : "near-duplicate", "entry": e.detail,
+                ]
+                if let r = e.detail.range(of: " similarity ", options: .backwards) {
+                    row["entry"] = String(e.detail[..<r.lowerBound])
+                    row["similarity"] = String(e.detail[r.upperBound...])
+                }
+                s.known.append(row)
+            case "url", "domain":
+                // "value (label)"
+                let open = e.detail.range(of: " (")
+                let value = open.map { String(e.detail[..<$0.lowerBound]) } ?? e.detail
+                var why = e.kind == "url" ? "listed URL" : "listed domain \(value)"
+                if let open, e.detail.hasSuffix(")") { why += ": " + String(e.detail[open.upperBound...].dropLast()) }
+                listedAtScan[value] = why
+            default:
+                var row: [String: Any] = ["kind": e.kind, "detail": e.detail]
+                if let matched = excerpt(e) { row["text"] = matched }
+                s.other.append(row)
+            }
+        }
+
+        // Links: those in the text and those sent with the item, each once, with the list's
+        // answer now and, if it differs, the evidence of the scan.
+        let extractor = LinkExtractor()
+        var links = extractor.links(in: text)
+        for raw in urls { if let l = extractor.normalize(Array(raw.utf8)) { links.append(l) } }
+        var seen = Set<String>()
+        var covered = Set<String>()
+        for link in links where seen.insert(link.url).inserted {
+            let list = engine.linkList
+            var row: [String: Any] = ["url": link.url, "host": link.host]
+            if let url = list.urlMatch(link) {
+                row["listed"] = "listed URL" + (list.label(ofURL: url).map { $0.isEmpty ? "" : ": \($0)" } ?? "")
+                covered.insert(url)
+            } else if let domain = list.domainMatch(link) {
+                row["listed"] =
+                    "listed domain \(domain)" + (list.label(ofDomain: domain).map { $0.isEmpty ? "" : ": \($0)" } ?? "")
+                covered.insert(domain)
+            } else if let value = listedAtScan.keys.first(where: {
+                $0 == link.url || link.host == $0 || link.host.hasSuffix("." + $0)
+            }) {
+                row["listed"] = (listedAtScan[value] ?? "") + " (when scanned)"
+                covered.insert(value)
+            } else {
+                row["listed"] = "not listed"
+            }
+            row["isListed"] = (row["listed"] as? String) != "not listed"
+            s.links.append(row)
+        }
+        for (value, why) in listedAtScan.sorted(by: { $0.key < $1.key }) where !covered.contains(value) {
+            s.links.append(["url": value, "host": "", "listed": why + " (when scanned)", "isListed": true])
+        }
+
+        // Images: the bank match each one had, with its distance.
+        for (n, part) in media.enumerated() {
+            var row: [String: Any] = ["n": n + 1, "matched": false]
+            if let json = part.matchEvidence,
+                let match = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            {
+                let type = match["type"] as? String ?? ""
+                let distance = (match["distance"] as? NSNumber)?.intValue ?? 0
+                row["bank"] = match["bank"] as? String ?? ""
+                row["entry"] = (match["entry"] as? NSNumber)?.stringValue ?? ""
+                row["type"] = type
+                row["distance"] =
+                    type == "pdq" ? "\(distance) of 256 bits" : (distance == 0 ? "exact" : String(distance))
+                row["matched"] = true
+            } else if part.matchedAt != nil {
+                row["outcome"] = "matched a bank (the details were not recorded)"
+            } else {
+                let outcome: String =
+                    switch part.status {
+                    case "hashed": "no bank match"
+                    case "failed": "could not be decoded"
+                    default: "not hashed yet"
+                    }
+                row["outcome"] = outcome
+            }
+            if let q = part.quality { row["quality"] = q }
+            s.images.append(row)
+        }
+        return s
+    }
+}
