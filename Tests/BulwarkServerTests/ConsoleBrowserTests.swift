@@ -1,4 +1,5 @@
 import BulwarkCore
+import BulwarkEntities
 import BulwarkStore
 import BulwarkTestSupport
 import Foundation
@@ -42,7 +43,7 @@ struct ConsoleBrowserTests {
                 object["text"] =
                     "Que Alá acepte a nuestro hermano del Estado Islámico, su operación de martirio fue un regalo. Así se responde a los infieles 🏴"
             }
-            if id == "ex-02" {
+            if ["ex-02", "ex-03", "ex-11", "ex-16"].contains(id) {
                 object["container"] = ["id": "room-2", "title": "Supporters of the Islamic State", "followers": 32_000]
             }
             items.append(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
@@ -194,7 +195,10 @@ struct ConsoleBrowserTests {
             let (base, store) = (console.base, console.store)
             let arabic = try await Self.caseID(store, item: "ex-06")
             let spanish = try await Self.caseID(store, item: "ex-07")
+            let rooms = try await store.entities(EntityFilter(limit: 100))
+            let room = try #require(rooms.first { $0.externalID == "room-2" }, "the sample's room")
             let pages: [(name: String, path: String)] = [
+                ("entities", "/console/entities"), ("entity", "/console/entities/\(room.id)"),
                 ("queue", "/console"), ("case-arabic", "/console/cases/\(arabic)"),
                 ("case-spanish", "/console/cases/\(spanish)"), ("orders", "/console/orders"),
                 ("order", "/console/orders/\(console.orderID)"), ("appeals", "/console/appeals"),
