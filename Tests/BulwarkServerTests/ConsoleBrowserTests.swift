@@ -205,20 +205,32 @@ struct ConsoleBrowserTests {
                 ("appeal", "/console/appeals/\(console.appealID)"), ("transparency", "/console/transparency"),
                 ("audit", "/console/audit"), ("banks", "/console/banks"), ("settings", "/console/settings"),
             ]
+            // The pages a lead decides on, with their forms, are checked and shot as the lead.
+            let deciding: Set<String> = ["queue", "case-arabic", "case-spanish", "entity", "appeal"]
             try await WebDriver.withBrowser { browser in
-                try await browser.go(base + "/login")
-                var found = try await browser.accessibilityViolations()
-                #expect(found.isEmpty, "/login: \(found.joined(separator: "; "))")
-                // An administrator may read every page.
-                try await Self.signIn(browser, base, as: "admin")
-                for page in pages {
+                func check(_ page: (name: String, path: String), screenshot: Bool) async throws {
                     try await browser.go(base + page.path)
                     #expect(try await browser.execute("return document.title;") as? String != "Not allowed · Bulwark")
-                    found = try await browser.accessibilityViolations()
+                    let found = try await browser.accessibilityViolations()
                     #expect(found.isEmpty, "\(page.path): \(found.joined(separator: "; "))")
-                    if let screenshots {
+                    if let screenshots, screenshot {
                         try FileManager.default.createDirectory(atPath: screenshots, withIntermediateDirectories: true)
-                        try await browser.fullPageScreenshot().write(to: URL(fileURLWithPath: "\(screenshots)/\(page.name).png"))
+                        try await browser.fullPageScreenshot().write(
+                            to: URL(fileURLWithPath: "\(screenshots)/\(page.name).png"))
+                    }
+                }
+                try await check(("login", "/login"), screenshot: false)
+                // An administrator may read every page; a lead sees the decision forms.
+                try await Self.signIn(browser, base, as: "admin")
+                for page in pages { try await check(page, screenshot: !deciding.contains(page.name)) }
+                try await browser.click(try await browser.find("header form button"))
+                try await browser.wait("the sign-in page", until: "return location.pathname === '/login';")
+                try await Self.signIn(browser, base, as: "lead")
+                for page in pages where deciding.contains(page.name) {
+                    try await check(page, screenshot: true)
+                    if page.name != "queue" {
+                        let fields = try await browser.findAll("form[method=post] textarea, form[method=post] input[type=radio]")
+                        #expect(!fields.isEmpty, "\(page.path) has its decision form")
                     }
                 }
                 try await browser.go(base + "/console/cases/\(spanish)")
