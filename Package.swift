@@ -88,6 +88,10 @@ let package = Package(
                 "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
                 "BulwarkServer", "BulwarkEntities", "BulwarkSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // `bench console` times the console's pages over loopback HTTP.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: upcoming
         ),

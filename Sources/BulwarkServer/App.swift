@@ -353,9 +353,15 @@ extension BulwarkService {
 extension BulwarkService {
     /// Scans and stores items that did not come through HTTP (sample data, imports).
     public func ingestNew(_ items: [NewItem]) async throws -> Int {
-        let payloads = items.map {
+        let payloads = items.map { item in
             ItemPayload(
-                platform: $0.platform, id: $0.externalID, type: $0.type, text: $0.text, urls: $0.urls, lang: $0.langHint)
+                platform: item.platform, id: item.externalID, type: item.type, text: item.text, urls: item.urls,
+                lang: item.langHint, author: item.author,
+                container: item.containerID.map {
+                    ItemPayload.Container(
+                        id: $0, title: item.containerTitle, kind: item.containerKind?.rawValue,
+                        followers: item.containerReach)
+                })
         }
         _ = try await ingest(payloads, platformDefault: "sample")
         return payloads.count

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import Synchronization
@@ -87,6 +88,23 @@ public final class ServiceMetrics: Sendable {
             out += "# HELP \(g.name) \(g.help)\n# TYPE \(g.name) gauge\n\(g.name) \(g.value)\n"
         }
         return out
+    }
+}
+
+/// `Server-Timing: app;dur=MS` on every response: the time the service took until the response
+/// was ready (rendered pages included; the network is not). Browsers' developer tools show it,
+/// and `bulwark bench console` reads it.
+struct ServerTimingMiddleware: RouterMiddleware {
+    typealias Context = BulwarkRequestContext
+    static let field = HTTPField.Name("Server-Timing")!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var response = try await next(request, context)
+        let d = ContinuousClock.now - start
+        let ms = Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
+        response.headers[Self.field] = "app;dur=\((ms * 1000).rounded() / 1000)"
+        return response
     }
 }
 

@@ -13,6 +13,7 @@ extension BulwarkService {
         let router = Router(context: BulwarkRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ServerTimingMiddleware())
         router.get("/metrics") { _, _ -> Response in
             let d = try await store.depths()
             let orders = try await removalOrderClocks()
