@@ -4,8 +4,22 @@
 # .bulwark/models/langid.bin; nothing is downloaded from a model hub and no model is committed);
 # Debian's image codec headers for BulwarkMedia (libjpeg-turbo, libpng, libwebp); and, for the PDQ
 # conformance tests and benchmark, the pdqhash package (Meta's C++ PDQ) with NumPy and Pillow.
+#
+# With --browser (the test command passes it), also what the console's browser tests need:
+# Debian's chromium and chromium-driver (driven over WebDriver), fonts for Arabic and emoji so
+# pages render as reviewers see them, and axe-core for the accessibility check, from PyPI's
+# axe-playwright-python (only its bundled axe.min.js is used, so its Playwright dependency is
+# not installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+BROWSER=0
+for arg in "$@"; do
+    case "$arg" in
+        --browser) BROWSER=1 ;;
+        *) echo "setup: unknown option $arg (known: --browser)" >&2; exit 2 ;;
+    esac
+done
 
 PY3LANGID_VERSION=0.4.0
 PDQHASH_VERSION=0.2.8
@@ -13,6 +27,8 @@ JSONSCHEMA_VERSION=4.26.0  # validates exported statements of reasons (scripts/v
 PILLOW_VERSION=13.0.0
 NUMPY_VERSION=2.4.6
 IMAGE_DEV_PACKAGES=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev)
+BROWSER_PACKAGES=(chromium chromium-driver fonts-noto-core fonts-noto-color-emoji)
+AXE_VERSION=0.1.8  # axe-playwright-python, bundling axe-core 4.12.1
 MODEL=.bulwark/models/langid.bin
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -25,8 +41,10 @@ if ! command -v python3 >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip python3-numpy >/dev/null
 fi
 
+wanted=("${IMAGE_DEV_PACKAGES[@]}")
+if [ "$BROWSER" = 1 ]; then wanted+=("${BROWSER_PACKAGES[@]}"); fi
 missing=()
-for package in "${IMAGE_DEV_PACKAGES[@]}"; do
+for package in "${wanted[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -54,6 +72,11 @@ fi
 if ! python3 -c "import jsonschema, importlib.metadata as m, sys; sys.exit(0 if m.version('jsonschema') == '$JSONSCHEMA_VERSION' else 1)" 2>/dev/null; then
     echo "setup: installing jsonschema==$JSONSCHEMA_VERSION from PyPI" >&2
     pip_install "jsonschema==$JSONSCHEMA_VERSION"
+fi
+
+if [ "$BROWSER" = 1 ] && ! python3 -c "import importlib.metadata as m, sys; sys.exit(0 if m.version('axe-playwright-python') == '$AXE_VERSION' else 1)" 2>/dev/null; then
+    echo "setup: installing axe-playwright-python==$AXE_VERSION (axe-core) from PyPI" >&2
+    pip_install --no-deps "axe-playwright-python==$AXE_VERSION"
 fi
 
 if ! python3 -c "import py3langid, sys; sys.exit(0 if py3langid.__version__ == '$PY3LANGID_VERSION' else 1)" 2>/dev/null; then

@@ -74,8 +74,9 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             With no flags: SQLite in ./bulwark.db, http://127.0.0.1:8080. On a new database the \
             sample items of examples/sample.jsonl are ingested and an admin, a reviewer, an \
-            ingest, an auditor and an authority key are created and printed once, so the queue has \
-            work in it at once: GET /v1/cases with the reviewer key.
+            ingest, an auditor and an authority key are created and printed once, with console \
+            sign-ins for a reviewer, a lead and an auditor, so the queue has work in it at once: \
+            http://HOST:PORT/console, or GET /v1/cases with the reviewer key.
             """
     )
 
@@ -131,19 +132,38 @@ struct ServeCommand: AsyncParsableCommand {
                 lines.append("  \(role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(key)  (\(name))")
             }
             say("New database \(database.displayName): API keys (shown once; keep them):\n" + lines.joined(separator: "\n"))
+            // People for the reviewer console, so a newcomer can sign in at once.
+            var people: [String] = []
+            for (name, role) in [("reviewer", Role.reviewer), ("lead", .lead), ("auditor", .auditor)] {
+                let password = Self.newPassword()
+                _ = try await store.createUser(
+                    name: name, role: role, passwordHash: try Passwords.hash(password),
+                    now: Int64(Date().timeIntervalSince1970))
+                people.append("  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(password)")
+            }
+            say(
+                "Console sign-ins at http://\(host):\(port)/console (shown once; `bulwark users create` adds more):\n"
+                    + people.joined(separator: "\n"))
             if !noSample, let sample = Resources.find("examples/sample.jsonl") {
                 let count = try await loadSample(sample, service)
                 say("Loaded \(count) sample items from \(sample).")
             }
         }
         let open = try await store.cases(CaseFilter(limit: 500), now: Int64(Date().timeIntervalSince1970)).count
-        say("Bulwark is listening on http://\(host):\(port) (\(open) open cases). Try:")
+        say("Bulwark is listening on http://\(host):\(port) (\(open) open cases). The console: http://\(host):\(port)/console. Try:")
         say("  curl -H 'Authorization: Bearer REVIEWER_KEY' http://\(host):\(port)/v1/cases")
         let today = Int64(Date().timeIntervalSince1970)
         say(
             "  curl -H 'Authorization: Bearer AUDITOR_KEY' 'http://\(host):\(port)/v1/reports/transparency?from="
                 + "\(CivilDate.isoDate(today - 30 * 86_400))&to=\(CivilDate.isoDate(today + 86_400))&format=markdown'")
         try await service.serve(logger: logger)
+    }
+
+    /// 20 random letters and digits (about 103 bits), from the system's secure generator.
+    static func newPassword() -> String {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<20).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
     }
 
     /// Ingests the valid lines of a JSON Lines sample through the same path as the API.
