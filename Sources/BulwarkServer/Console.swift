@@ -307,6 +307,9 @@ extension BulwarkService {
             "language": r.language ?? d.item?.language ?? "",
             "canDecide": ConsoleSettings.deciders.contains(session.user.role) && r.status != .decided,
             "actions": ConsoleSettings.actions.map { ["value": $0.0.rawValue, "label": $0.1, "key": $0.2] },
+            "exemptions": Exemption.allCases.map {
+                ["value": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " ")]
+            },
             "categories": Category.allCases.map {
                 ["name": $0.rawValue, "selected": $0 == r.category] as [String: Any]
             },

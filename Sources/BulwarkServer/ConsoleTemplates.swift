@@ -32,7 +32,12 @@ enum ConsoleTemplates {
         header{background:#1f2933;color:#fff;padding:.5rem 1rem;display:flex;gap:1rem;align-items:center}
         header a{color:#fff}
         header nav{display:flex;gap:.8rem;flex-wrap:wrap}
-        main{padding:1rem;max-width:72rem}
+        main{padding:1rem;max-width:96rem}
+        .case-grid{display:grid;grid-template-columns:minmax(0,1fr) 22rem;gap:1.5rem;align-items:start}
+        .case-side{position:sticky;top:.5rem;background:#fff;border:1px solid #ccc;padding:0 1rem;max-height:calc(100vh - 1rem);overflow:auto}
+        .case-side select,.case-side input,.case-side textarea{box-sizing:border-box;max-width:100%}
+        .case-side textarea,.case-side select{width:100%}
+        @media (max-width:60rem){.case-grid{grid-template-columns:1fr}.case-side{position:static;max-height:none}}
         table{border-collapse:collapse;width:100%}
         th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:start;vertical-align:top}
         mark{background:#ffe08a;color:#000;outline:1px solid #8a6d00}
@@ -115,6 +120,8 @@ enum ConsoleTemplates {
         {{#error}}<p class="alert" role="alert">{{error}}</p>{{/error}}
         <p>{{source}} · {{status}} · priority {{priority}} · language <span lang="{{language}}">{{language}}</span></p>
         {{> caseClaim}}
+        <div class="case-grid">
+        <div class="case-main">
         {{#item}}
         <h2>Text</h2>
         <div class="text" dir="auto" lang="{{language}}">{{#segments}}{{#hit}}<mark title="{{why}}">{{text}}</mark>{{/hit}}{{^hit}}{{text}}{{/hit}}{{/segments}}</div>
@@ -130,18 +137,21 @@ enum ConsoleTemplates {
         <ul>{{#reports}}<li>{{reporter}}{{#trusted}} (trusted flagger){{/trusted}}: {{reason}}{{#text}} · <span dir="auto">{{text}}</span>{{/text}}</li>{{/reports}}</ul>
         <h2>Decisions</h2>
         <ul>{{#decisions}}<li>{{reviewer}}: {{action}} {{category}} {{note}}</li>{{/decisions}}</ul>
+        </div>
         {{#canDecide}}
-        <h2>Decide</h2>
+        <aside class="case-side" aria-labelledby="decide-heading">
+        <h2 id="decide-heading">Decide</h2>
         <form method="post" action="/console/cases/{{id}}/decisions" id="decide">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <fieldset><legend>Action</legend>
         {{#actions}}<label><input type="radio" name="action" value="{{value}}" data-key="{{key}}" required> {{label}} <kbd>{{key}}</kbd></label>{{/actions}}
         </fieldset>
         <label for="category">Policy category</label><select id="category" name="category"><option value="">none</option>{{#categories}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/categories}}</select>
-        <label for="exemption">Exemption</label><input id="exemption" name="exemption">
-        <label for="note">Note</label><textarea id="note" name="note" rows="3" cols="60"></textarea>
+        <label for="exemption">Exemption (TCO Art. 1(3))</label><select id="exemption" name="exemption"><option value="">none</option>{{#exemptions}}<option value="{{value}}">{{label}}</option>{{/exemptions}}</select>
+        <label for="note">Note</label><textarea id="note" name="note" rows="3"></textarea>
         <p><button type="submit">Decide</button> <kbd>Ctrl</kbd>+<kbd>Enter</kbd></p>
         </form>
+        </aside>
         <script>
         document.addEventListener('keydown', function (e) {
           var form = document.getElementById('decide');
@@ -154,6 +164,7 @@ enum ConsoleTemplates {
         });
         </script>
         {{/canDecide}}
+        </div>
         <script>
         document.querySelectorAll('.media button').forEach(function (b) {
           b.addEventListener('click', function () { b.querySelector('img').classList.add('revealed'); });

@@ -211,6 +211,7 @@ struct ConsoleBrowserTests {
                 func check(_ page: (name: String, path: String), screenshot: Bool) async throws {
                     try await browser.go(base + page.path)
                     #expect(try await browser.execute("return document.title;") as? String != "Not allowed · Bulwark")
+                    #expect(try await browser.execute("return document.querySelectorAll('[autoplay]').length;") as? Int == 0)
                     let found = try await browser.accessibilityViolations()
                     #expect(found.isEmpty, "\(page.path): \(found.joined(separator: "; "))")
                     if let screenshots, screenshot {
