@@ -11,6 +11,7 @@ set -euo pipefail
 VERSION=15
 CLUSTER=main
 PORT=5432
+MAX_CONNECTIONS=400
 ROLE=bulwark
 PASSWORD=bulwark
 DATABASE=bulwark_test
@@ -21,7 +22,12 @@ ready() {
             >/dev/null 2>&1
 }
 
-if ready; then
+connections() {
+    PGPASSWORD=$PASSWORD PGCONNECT_TIMEOUT=3 psql -h 127.0.0.1 -p "$PORT" -U "$ROLE" -d "$DATABASE" -XtAqc \
+        'SHOW max_connections' 2>/dev/null || echo 0
+}
+
+if ready && [ "$(connections)" -ge "$MAX_CONNECTIONS" ]; then
     exit 0
 fi
 
@@ -49,6 +55,14 @@ fi
 if [ "$(pg_conftool -s "$VERSION" "$CLUSTER" show port 2>/dev/null || echo "$PORT")" != "$PORT" ]; then
     echo "postgres: moving the cluster $VERSION/$CLUSTER to port $PORT" >&2
     as_root pg_conftool "$VERSION" "$CLUSTER" set port "$PORT"
+    as_root pg_ctlcluster "$VERSION" "$CLUSTER" stop >/dev/null 2>&1 || true
+fi
+
+# The tests run in parallel, each PostgreSQL store with its own small pool: the default 100
+# connections is not enough for the whole suite at once.
+if [ "$(pg_conftool -s "$VERSION" "$CLUSTER" show max_connections 2>/dev/null || echo 100)" != "$MAX_CONNECTIONS" ]; then
+    echo "postgres: max_connections $MAX_CONNECTIONS for the cluster $VERSION/$CLUSTER" >&2
+    as_root pg_conftool "$VERSION" "$CLUSTER" set max_connections "$MAX_CONNECTIONS"
     as_root pg_ctlcluster "$VERSION" "$CLUSTER" stop >/dev/null 2>&1 || true
 fi
 

@@ -22,6 +22,10 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await database.open()
+            // People and machines act under their names in decisions and the audit log: one namespace.
+            guard try await store.user(name: name) == nil else {
+                throw ValidationError("a console user is named \(name); a key needs a name of its own")
+            }
             let key = APIKeys.generate()
             let record = try await store.createKey(
                 name: name, role: role, prefix: APIKeys.prefix(key), hash: APIKeys.hash(key),

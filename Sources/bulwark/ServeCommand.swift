@@ -122,7 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
         if try await store.keys().isEmpty {
             var lines: [String] = []
             for (name, role) in [
-                ("admin", Role.admin), ("reviewer-1", .reviewer), ("platform", .ingest), ("auditor", .auditor),
+                ("admin-key", Role.admin), ("reviewer-key", .reviewer), ("platform", .ingest), ("auditor-key", .auditor),
                 ("authority", .authority),
             ] {
                 let key = APIKeys.generate()

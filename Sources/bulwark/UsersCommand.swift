@@ -38,6 +38,10 @@ struct UsersCommand: AsyncParsableCommand {
             }
             let store = try await database.open()
             guard try await store.user(name: name) == nil else { throw ValidationError("a user named \(name) exists") }
+            // People and machines act under their names in decisions and the audit log: one namespace.
+            guard try await !store.keys().contains(where: { $0.name == name }) else {
+                throw ValidationError("an API key is named \(name); a person needs a name of their own")
+            }
             let record = try await store.createUser(
                 name: name, role: role, passwordHash: try Passwords.hash(password),
                 now: Int64(Date().timeIntervalSince1970))

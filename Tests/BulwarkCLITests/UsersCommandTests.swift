@@ -26,4 +26,25 @@ struct UsersCommandTests {
         #expect(user.passwordHash.hasPrefix("scrypt$15$8$1$"))
         #expect(!user.passwordHash.contains("a long enough password"))
     }
+
+    /// Decisions and audit entries name their actor: a person and a key never share a name.
+    @Test func peopleAndKeysHaveNamesOfTheirOwn() throws {
+        let database = NSTemporaryDirectory() + "bulwark-names-\(UInt32.random(in: 0...UInt32.max)).db"
+        defer { try? FileManager.default.removeItem(atPath: database) }
+        let key = try CLI.run(["keys", "create", "--database", database, "--name", "platform", "--role", "ingest"])
+        #expect(key.status == 0, "\(key.stderr)")
+        let person = try CLI.run(
+            ["users", "create", "--database", database, "--name", "platform", "--role", "reviewer"],
+            stdin: "a long enough password\n")
+        #expect(person.status != 0)
+        #expect(person.stderr.contains("an API key is named platform"))
+
+        let amina = try CLI.run(
+            ["users", "create", "--database", database, "--name", "amina", "--role", "reviewer"],
+            stdin: "a long enough password\n")
+        #expect(amina.status == 0, "\(amina.stderr)")
+        let machine = try CLI.run(["keys", "create", "--database", database, "--name", "amina", "--role", "reviewer"])
+        #expect(machine.status != 0)
+        #expect(machine.stderr.contains("a console user is named amina"))
+    }
 }
