@@ -198,7 +198,13 @@ struct ServerEndToEndTests {
                 store: store, engine: try ServerFixtures.engine.get(), configuration: ServerConfiguration(port: 0))
             try await service.application(logger: Logger(label: "test")).test(.live) { client in
                 let port = try #require(client.port)
-                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                // One connection per request, so that all 150 are in flight at once (the default
+                // pool of 8 queues them, and on a loaded machine the queue's wait times out).
+                var configuration = HTTPClient.Configuration()
+                configuration.connectionPool = .init(
+                    idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 150)
+                configuration.timeout = .init(connect: .seconds(60), read: .seconds(60))
+                let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
                 do {
                     // 150 requests at once, three for each of 50 ids.
                     let answers = try await withThrowingTaskGroup(of: (String, Int, Bool).self) { group in
