@@ -30,8 +30,11 @@ struct PostgresRestartTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        while process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
-        return process.terminationStatus
+        // Reaped here, not through `Process`: the PostgreSQL server that pg_ctlcluster starts
+        // inherits the descriptor `Process` watches for the child's exit, so `isRunning` stays true.
+        var status: Int32 = 0
+        while waitpid(process.processIdentifier, &status, WNOHANG) == 0 { try await Task.sleep(nanoseconds: 50_000_000) }
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : -1
     }
 
     func restart(url: String, location: PostgresURL) async throws {
@@ -41,11 +44,18 @@ struct PostgresRestartTests {
         let port = Int.random(in: 20_000...40_000)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: CLI.binary)
-        server.arguments = ["serve", "--database", url, "--port", String(port), "--no-sample"]
+        let banks = NSTemporaryDirectory() + "bulwark-pgrestart-banks-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: banks) }
+        server.arguments = ["serve", "--database", url, "--port", String(port), "--no-sample", "--banks", banks]
         server.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
+        let log = NSTemporaryDirectory() + "bulwark-pgrestart-\(UInt32.random(in: 0...UInt32.max)).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        server.standardOutput = logHandle
+        server.standardError = logHandle
         try server.run()
+        func serverLog() -> String { String(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(3000)) }
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         var up = false
@@ -53,8 +63,23 @@ struct PostgresRestartTests {
             up = (try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(1)))?.status == .ok
             if !up { try await Task.sleep(nanoseconds: 50_000_000) }
         }
-        #expect(up, "the server did not come up")
+        do {
+            try #require(up, "the server did not come up: \(serverLog())")
+            try await load(client, port: port, key: key, location: location, serverLog: serverLog)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        kill(server.processIdentifier, SIGTERM)
+        for _ in 0..<200 where server.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
+        #expect(!server.isRunning)
+    }
 
+    /// Four senders through the restart; then every acknowledged item is looked up.
+    func load(
+        _ client: HTTPClient, port: Int, key: String, location: PostgresURL, serverLog: () -> String
+    ) async throws {
         let acknowledged = Counter<Set<String>>([])
         let afterRestart = Counter(0)
         let failed = Counter(0)
@@ -63,8 +88,10 @@ struct PostgresRestartTests {
             for sender in 0..<4 {
                 group.addTask {
                     var n = 0
-                    // Send until the database is back and 200 more items were acknowledged after it.
-                    while afterRestart.value < 200 {
+                    // Send until the database is back and 200 more items were acknowledged after
+                    // it (for five minutes at most).
+                    let deadline = Date().addingTimeInterval(300)
+                    while afterRestart.value < 200 && Date() < deadline {
                         n += 1
                         let id = "s\(sender)-\(n)"
                         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/items")
@@ -84,19 +111,22 @@ struct PostgresRestartTests {
                             failed.update { $0 += 1 }
                             try await Task.sleep(nanoseconds: 50_000_000)
                         }
-                        if n > 200_000 { return }
                     }
                 }
             }
             group.addTask {
-                while acknowledged.value.count < 300 { try await Task.sleep(nanoseconds: 10_000_000) }
+                let deadline = Date().addingTimeInterval(120)
+                while acknowledged.value.count < 300 && Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+                try #require(acknowledged.value.count >= 300, "the server acknowledged too little before the restart")
                 let status = try await pgctl("restart")
                 #expect(status == 0, "pg_ctlcluster restart failed")
                 restarted.update { $0 = true }
             }
             try await group.waitForAll()
         }
-        #expect(afterRestart.value >= 200, "ingest did not resume after the restart")
+        #expect(
+            afterRestart.value >= 200,
+            "ingest did not resume after the restart (\(failed.value) requests failed); the server's log ends: \(serverLog())")
         // Every acknowledged item is stored, once (the key is unique), after the restart.
         try await PostgresStore.withStore(location, logger: TestPostgres.logger) { store in
             var missing: [String] = []
@@ -106,9 +136,5 @@ struct PostgresRestartTests {
             #expect(missing.isEmpty, "acknowledged items missing after the restart: \(missing.prefix(10))")
             #expect(try await store.itemCount() >= acknowledged.value.count)
         }
-        try await client.shutdown()
-        kill(server.processIdentifier, SIGTERM)
-        for _ in 0..<200 where server.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
-        #expect(!server.isRunning)
     }
 }
