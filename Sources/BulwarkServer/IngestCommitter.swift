@@ -97,10 +97,12 @@ actor IngestCommitter {
             let write = Task {
                 do { once.resume(.success(try await store.ingest(items, now: now))) } catch { once.resume(.failure(error)) }
             }
-            Task {
-                try? await Task.sleep(for: timeout)
-                if once.resume(.failure(IngestTimeout(seconds: timeout.components.seconds))) { write.cancel() }
-            }
+            // The timer ends as soon as the write does (no sleeping task per write left behind).
+            once.setTimer(
+                Task {
+                    guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                    if once.resume(.failure(IngestTimeout(seconds: timeout.components.seconds))) { write.cancel() }
+                })
         }
     }
 }
@@ -111,20 +113,34 @@ struct IngestTimeout: Error, CustomStringConvertible {
     var description: String { "the ingest transaction did not finish within \(seconds) s" }
 }
 
-/// Resumes a continuation once, whoever comes first.
+/// Resumes a continuation once, whoever comes first, and then cancels the timer.
 final class ResumeOnce<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var timer: Task<Void, Never>?
+    }
+    private let state: Mutex<State>
 
-    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+    init(_ continuation: CheckedContinuation<T, any Error>) { state = Mutex(State(continuation: continuation)) }
+
+    func setTimer(_ timer: Task<Void, Never>) {
+        let done = state.withLock { s -> Bool in
+            s.timer = timer
+            return s.continuation == nil
+        }
+        if done { timer.cancel() }
+    }
 
     /// Whether this call resumed it.
     @discardableResult
     func resume(_ result: Result<T, any Error>) -> Bool {
-        guard let c = continuation.withLock({ c -> CheckedContinuation<T, any Error>? in
-            defer { c = nil }
-            return c
-        }) else { return false }
-        c.resume(with: result)
+        let (continuation, timer) = state.withLock { s -> (CheckedContinuation<T, any Error>?, Task<Void, Never>?) in
+            defer { s.continuation = nil }
+            return (s.continuation, s.timer)
+        }
+        guard let continuation else { return false }
+        continuation.resume(with: result)
+        timer?.cancel()
         return true
     }
 }
