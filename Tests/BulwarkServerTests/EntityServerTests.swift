@@ -302,7 +302,7 @@ struct RetroHuntTests {
         #expect(try await store.pendingJobCount() == 0)
         // The bank gains the entry and its hunt is queued, then the process dies holding the
         // job's lease (claimed, never finished; the lease ran out at t = 100).
-        let entryID = try registry.change { (set: inout BankSet) throws(BulwarkError) -> (UInt64, [BankEvent]) in
+        let entryID = try await registry.change { (set: inout BankSet) throws(BulwarkError) -> (UInt64, [BankEvent]) in
             var events = try set.create(try Bank(name: "known", labels: ["category:dissemination"], createdAt: 100))
             let (outcome, added) = try set.add(bank: "known", signal: Signal(pdq: known), at: 100)
             events += added
