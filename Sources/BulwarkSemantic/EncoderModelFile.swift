@@ -79,11 +79,14 @@ struct EncoderModelFile {
         let e = try entry(name, .float32, shape: shape)
         let count = e.length / 4
         var result = [Float](repeating: 0, count: count)
-        bytes.withUnsafeBytes { raw in
-            for i in 0..<count {
-                result[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: e.offset + 4 * i, as: UInt32.self)))
+        result.withUnsafeMutableBytes { out in
+            bytes.withUnsafeBytes { raw in
+                out.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[e.offset..<(e.offset + e.length)]))
             }
         }
+        #if _endian(big)
+            for i in 0..<count { result[i] = Float(bitPattern: UInt32(littleEndian: result[i].bitPattern)) }
+        #endif
         for v in result where !v.isFinite {
             throw Self.invalid("tensor \(name) holds a value that is not finite", e.offset)
         }
