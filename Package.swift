@@ -89,7 +89,7 @@ let package = Package(
             name: "bulwark",
             dependencies: [
                 "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
-                "BulwarkServer", "BulwarkEntities", "BulwarkSimulation",
+                "BulwarkServer", "BulwarkEntities", "BulwarkSimulation", "BulwarkSemantic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // `bench console` times the console's pages over loopback HTTP.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
