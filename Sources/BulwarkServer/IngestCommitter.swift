@@ -1,4 +1,5 @@
 import BulwarkStore
+import Synchronization
 
 /// Group commit for ingest: requests that arrive while a write is in progress are stored together
 /// in the next transaction, so concurrent single-item requests share one commit (one WAL sync on
@@ -17,13 +18,23 @@ actor IngestCommitter {
     private let clock: @Sendable () -> Int64
     /// Most items written in one transaction (a request's batch is never split).
     let maxGroupItems: Int
+    /// How long one write may take before its requests are answered with an error and the
+    /// committer goes on with the next group. Without it, a transaction that never finishes (seen
+    /// when PostgreSQL restarted under load: a write on a dropped connection never returned) held
+    /// every later request forever. An item whose request timed out may still have been stored
+    /// (the client sends it again; ingest is idempotent), never the other way round.
+    let writeTimeout: Duration
     private var waiting: [Waiter] = []
     private var writing = false
 
-    init(store: any ModerationStore, clock: @escaping @Sendable () -> Int64, maxGroupItems: Int = 1_000) {
+    init(
+        store: any ModerationStore, clock: @escaping @Sendable () -> Int64, maxGroupItems: Int = 1_000,
+        writeTimeout: Duration = .seconds(30)
+    ) {
         self.store = store
         self.clock = clock
         self.maxGroupItems = maxGroupItems
+        self.writeTimeout = writeTimeout
     }
 
     /// Stores `items` (in one transaction, possibly shared with other requests' items) and
@@ -55,7 +66,7 @@ actor IngestCommitter {
 
     private func write(_ group: [Waiter]) async {
         do {
-            let outcomes = try await store.ingest(group.flatMap(\.items), now: clock())
+            let outcomes = try await store(group.flatMap(\.items))
             var start = 0
             for waiter in group {
                 waiter.continuation.resume(returning: Array(outcomes[start..<start + waiter.items.count]))
@@ -68,11 +79,68 @@ actor IngestCommitter {
             }
             for waiter in group {
                 do {
-                    waiter.continuation.resume(returning: try await store.ingest(waiter.items, now: clock()))
+                    waiter.continuation.resume(returning: try await store(waiter.items))
                 } catch {
                     waiter.continuation.resume(throwing: error)
                 }
             }
         }
+    }
+
+    /// One write, given up after `writeTimeout` (the write's task is cancelled and left to end).
+    private func store(_ items: [ScannedItem]) async throws -> [IngestOutcome] {
+        let store = self.store
+        let now = clock()
+        let timeout = writeTimeout
+        return try await withCheckedThrowingContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            let write = Task {
+                do { once.resume(.success(try await store.ingest(items, now: now))) } catch { once.resume(.failure(error)) }
+            }
+            // The timer ends as soon as the write does (no sleeping task per write left behind).
+            once.setTimer(
+                Task {
+                    guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                    if once.resume(.failure(IngestTimeout(seconds: timeout.components.seconds))) { write.cancel() }
+                })
+        }
+    }
+}
+
+/// A write that did not finish in time: a 500 to the client, which sends the items again.
+struct IngestTimeout: Error, CustomStringConvertible {
+    var seconds: Int64
+    var description: String { "the ingest transaction did not finish within \(seconds) s" }
+}
+
+/// Resumes a continuation once, whoever comes first, and then cancels the timer.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var timer: Task<Void, Never>?
+    }
+    private let state: Mutex<State>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) { state = Mutex(State(continuation: continuation)) }
+
+    func setTimer(_ timer: Task<Void, Never>) {
+        let done = state.withLock { s -> Bool in
+            s.timer = timer
+            return s.continuation == nil
+        }
+        if done { timer.cancel() }
+    }
+
+    /// Whether this call resumed it.
+    @discardableResult
+    func resume(_ result: Result<T, any Error>) -> Bool {
+        let (continuation, timer) = state.withLock { s -> (CheckedContinuation<T, any Error>?, Task<Void, Never>?) in
+            defer { s.continuation = nil }
+            return (s.continuation, s.timer)
+        }
+        guard let continuation else { return false }
+        continuation.resume(with: result)
+        timer?.cancel()
+        return true
     }
 }

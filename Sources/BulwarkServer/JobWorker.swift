@@ -19,29 +19,45 @@ public struct JobWorker: Service, CustomStringConvertible {
     let logger: Logger
     /// Attempts before a job is marked failed.
     static let maxAttempts = 5
-    /// Seconds a claimed job stays with its worker; a retro-hunt renews it after every page.
-    static let lease: Int64 = 60
+    /// Jobs claimed in one round.
+    static let batch = 16
 
     public init(service: BulwarkService, logger: Logger) {
         self.service = service
         self.logger = logger
     }
 
+    var lease: Int64 { max(1, service.configuration.jobLeaseSeconds) }
+
+    /// Works until graceful shutdown: then it claims nothing more, finishes the job in hand,
+    /// puts the rest of its batch back in the queue (a retro-hunt in progress is handed back
+    /// after its current page) and returns.
     public func run() async throws {
         let poll = UInt64(max(10, service.configuration.workerPollMilliseconds)) * 1_000_000
-        await cancelWhenGracefulShutdown {
-            var scratch = PDQScratch()
-            while !Task.isCancelled {
-                let worked = (try? await workOnce(scratch: &scratch)) ?? 0
-                if worked == 0 { try? await Task.sleep(nanoseconds: poll) }
+        var scratch = PDQScratch()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let worked: Int
+            do {
+                worked = try await workOnce(scratch: &scratch)
+            } catch {
+                logger.warning("job round failed", metadata: ["error": "\(error)"])
+                worked = 0
             }
+            if worked == 0 { await pause(nanoseconds: poll) }
         }
     }
 
     /// One round: returns how many jobs were taken.
     func workOnce(scratch: inout PDQScratch) async throws -> Int {
-        let jobs = try await service.store.claimJobs(owner: owner, now: service.clock(), lease: Self.lease, limit: 16)
-        for job in jobs {
+        let jobs = try await service.store.claimJobs(owner: owner, now: service.clock(), lease: lease, limit: Self.batch)
+        for (n, job) in jobs.enumerated() {
+            if Task.isShuttingDownGracefully || Task.isCancelled {
+                try await release(jobs[n...])
+                break
+            }
+            if service.configuration.jobHoldMilliseconds > 0 {
+                try? await Task.sleep(nanoseconds: UInt64(service.configuration.jobHoldMilliseconds) * 1_000_000)
+            }
             switch job.kind {
             case JobKind.hashMedia: try await hashMedia(job, scratch: &scratch)
             case JobKind.retroHunt: try await retroHunt(job)
@@ -50,6 +66,12 @@ public struct JobWorker: Service, CustomStringConvertible {
             }
         }
         return jobs.count
+    }
+
+    /// Puts claimed jobs back in the queue for another worker.
+    private func release(_ jobs: ArraySlice<JobRecord>) async throws {
+        for job in jobs { _ = try await service.store.releaseJob(jobID: job.id, owner: owner) }
+        logger.info("jobs released at shutdown", metadata: ["jobs.released": "\(jobs.count)"])
     }
 
     private func hashMedia(_ job: JobRecord, scratch: inout PDQScratch) async throws {
@@ -74,10 +96,16 @@ public struct JobWorker: Service, CustomStringConvertible {
     private func retroHunt(_ job: JobRecord) async throws {
         do {
             let completed = try await service.retroHunt(fromEntryID: UInt64(max(0, job.ref)), logger: logger) {
-                try await service.store.extendJobLease(jobID: job.id, owner: owner, until: service.clock() + Self.lease)
+                // At shutdown the hunt stops after this page and is handed back (it records nothing twice).
+                guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return false }
+                return try await service.store.extendJobLease(jobID: job.id, owner: owner, until: service.clock() + lease)
             }
             // A lost lease means another worker has the hunt now: leave the job to it.
-            if completed { try await service.store.finishJob(jobID: job.id) }
+            if completed {
+                try await service.store.finishJob(jobID: job.id)
+            } else if Task.isShuttingDownGracefully || Task.isCancelled {
+                try await release([job])
+            }
         } catch {
             try await retryLater(job, error)
             logger.warning("retro-hunt failed", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
@@ -116,4 +144,10 @@ public struct JobWorker: Service, CustomStringConvertible {
         evidence += Array(",\"entry\":\(best.entry.id),\"type\":\"\(best.entry.signal.type.rawValue)\",\"distance\":\(best.distance)}".utf8)
         result.matchEvidence = String(decoding: evidence, as: UTF8.self)
     }
+}
+
+/// Sleeps for up to `nanoseconds`, waking at once on graceful shutdown or cancellation.
+func pause(nanoseconds: UInt64) async {
+    guard !Task.isShuttingDownGracefully else { return }
+    try? await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: nanoseconds) }
 }

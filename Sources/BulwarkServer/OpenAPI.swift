@@ -24,7 +24,8 @@ enum OpenAPIDocument {
                       "code": {"type": "string"},
                       "message": {"type": "string"},
                       "field": {"type": "string"},
-                      "limit": {"type": "integer"}
+                      "limit": {"type": "integer"},
+                      "depth": {"type": "integer", "description": "503 overloaded: the background queue's depth (limit is its bound)"}
                     }
                   }
                 }
@@ -231,7 +232,7 @@ enum OpenAPIDocument {
             "/openapi.json": {"get": {"security": [], "responses": {"200": {"description": "This document", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/v1/items": {
               "post": {
-                "summary": "Send items (one, or {\"items\": [...]} up to 1,000): scanned at once, verdicts in the response. Roles: ingest, admin.",
+                "summary": "Send items (one, or {\"items\": [...]} up to 1,000): scanned at once, verdicts in the response. Roles: ingest, admin. When the background queue is at its bound (back-pressure) the answer is 503 with Retry-After and nothing is stored: send the same items again later.",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [
                   {"$ref": "#/components/schemas/Item"},
                   {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Item"}}}}
@@ -240,7 +241,12 @@ enum OpenAPIDocument {
                   "200": {"description": "Verdicts, in order", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
-                  "429": {"$ref": "#/components/responses/Error"}
+                  "429": {"$ref": "#/components/responses/Error"},
+                  "503": {
+                    "description": "Overloaded: the background queue is at its bound (error code overloaded, with depth and limit). Nothing was stored.",
+                    "headers": {"Retry-After": {"description": "Seconds to wait before sending again", "schema": {"type": "integer"}}},
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                  }
                 }
               }
             },

@@ -95,7 +95,7 @@ extension BulwarkService {
             }
             let source = q["source"].map(String.init) ?? "api import"
             let at = clock()
-            let (added, unchanged, newPDQ) = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
+            let (added, unchanged, newPDQ) = try await bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
                 var added = 0, unchanged = 0
                 var newPDQ: Set<UInt64> = []
                 var events: [BankEvent] = []
@@ -162,7 +162,7 @@ extension BulwarkService {
                 pdqThreshold: p.pdq_threshold ?? Bank.defaultPDQThreshold, labels: p.labels ?? [],
                 description: p.description ?? "", createdAt: clock())
         } catch { throw APIError.invalid(error.message, field: error.field) }
-        let events = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
+        let events = try await bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
             let events = try set.create(bank)
             return (events, events)
         }
@@ -179,7 +179,7 @@ extension BulwarkService {
     ) async throws -> (added: Int, unchanged: Int) {
         let signals = try Self.signals(p)
         let at = clock()
-        let (added, unchanged, newPDQ) = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
+        let (added, unchanged, newPDQ) = try await bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
             var added = 0, unchanged = 0
             var newPDQ: Set<UInt64> = []
             var events: [BankEvent] = []
@@ -210,7 +210,7 @@ extension BulwarkService {
     {
         let signals = try Self.signals(p)
         let at = clock()
-        let removed = try bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
+        let removed = try await bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
             var removed = 0
             var events: [BankEvent] = []
             for signal in signals {
@@ -234,9 +234,9 @@ extension BulwarkService {
     /// Runs a bank change; bank errors (no such bank, bad label) are 400/404.
     func bankChange<T: Sendable>(
         _ registry: BankRegistry, _ body: (inout BankSet) throws(BulwarkError) -> (T, [BankEvent])
-    ) throws -> T {
+    ) async throws -> T {
         do {
-            return try registry.change(body)
+            return try await registry.change(body)
         } catch let error as BulwarkError {
             if error.message.hasPrefix("no bank named") { throw APIError.notFound(error.message) }
             throw APIError.invalid(error.message, field: error.field)

@@ -22,6 +22,8 @@ extension BulwarkService {
                 ("bulwark_pending_jobs", "Background jobs queued or running.", d.pendingJobs),
                 ("bulwark_pending_deliveries", "Webhook deliveries waiting.", d.pendingDeliveries),
                 ("bulwark_dead_deliveries", "Webhook deliveries dead-lettered.", d.deadDeliveries),
+                ("bulwark_queue_depth", "Background jobs queued or running: the depth back-pressure compares with its bound.", d.pendingJobs),
+                ("bulwark_queue_bound", "The queue depth at which POST /v1/items answers 503 (0: no bound).", configuration.maxQueueDepth),
                 ("bulwark_removal_orders_open", "Removal orders of the last 7 days actioned but not yet confirmed by the platform.", orders.open),
                 ("bulwark_removal_orders_due_soon", "Open removal orders within 15 minutes of their one-hour deadline (alert).", orders.dueSoon),
                 ("bulwark_removal_orders_overdue", "Open removal orders past their one-hour deadline (alert).", orders.overdue),
@@ -46,6 +48,10 @@ extension BulwarkService {
         let v1 = router.group("v1")
         v1.post("items") { request, context -> Response in
             let key = try await require(request, [.ingest, .admin])
+            // Back-pressure: refused before anything is read or stored.
+            if let depth = try await queue.overBound(store) {
+                throw APIError.overloaded(depth: depth, bound: queue.bound)
+            }
             let body = try await self.body(request)
             let payloads = try decode(IngestBody.self, body).items
             let out = try await ingest(payloads, platformDefault: key.name)

@@ -31,14 +31,32 @@ public struct ServerConfiguration: Sendable {
     public var webhookTimeout: Int64
     /// How often the delivery worker looks for work, in milliseconds.
     public var workerPollMilliseconds: Int
+    /// Back-pressure: when this many background jobs are queued or running, `POST /v1/items`
+    /// answers 503 with `Retry-After` until workers bring the queue below it (0: no bound).
+    /// The depth is read from the store at most every 100 ms.
+    public var maxQueueDepth: Int
+    /// Seconds a claimed job stays with its worker before another may take it (a crashed
+    /// worker's job is redone after this); a retro-hunt renews it after every page.
+    public var jobLeaseSeconds: Int64
+    /// How often a process reads bank changes made through other processes (a shared bank log).
+    public var bankPollMilliseconds: Int
+    /// For fault-injection tests only: how long the job worker holds each claimed job before
+    /// working it, so a test can kill it mid-job (0 in production).
+    public var jobHoldMilliseconds: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20, maxBatchItems: Int = 1_000,
         maxTextBytes: Int = 65_536, maxMediaBytes: Int = 4 << 20, maxMediaPerItem: Int = 4,
         maxMediaPixels: Int = 50_000_000, maxMediaSide: Int = 32_768, claimSeconds: Int64 = 900,
         rateLimitPerKey: Double = 0, webhookURL: String? = nil, webhookMaxAttempts: Int = 10,
-        webhookInitialBackoff: Int64 = 2, webhookTimeout: Int64 = 10, workerPollMilliseconds: Int = 200
+        webhookInitialBackoff: Int64 = 2, webhookTimeout: Int64 = 10, workerPollMilliseconds: Int = 200,
+        maxQueueDepth: Int = 100_000, jobLeaseSeconds: Int64 = 60, bankPollMilliseconds: Int = 1_000,
+        jobHoldMilliseconds: Int = 0
     ) {
+        self.maxQueueDepth = maxQueueDepth
+        self.jobLeaseSeconds = jobLeaseSeconds
+        self.bankPollMilliseconds = bankPollMilliseconds
+        self.jobHoldMilliseconds = jobHoldMilliseconds
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes

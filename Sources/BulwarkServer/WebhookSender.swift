@@ -25,14 +25,20 @@ public struct WebhookSender: Service, CustomStringConvertible {
         self.logger = logger
     }
 
+    /// Delivers until graceful shutdown: then it claims nothing more, finishes the request in
+    /// flight, gives the rest of its batch back (their leases released) and returns.
     public func run() async throws {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let poll = UInt64(max(10, service.configuration.workerPollMilliseconds)) * 1_000_000
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let worked = (try? await deliverOnce(client)) ?? 0
-                if worked == 0 { try? await Task.sleep(nanoseconds: poll) }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let worked: Int
+            do {
+                worked = try await deliverOnce(client)
+            } catch {
+                logger.warning("webhook round failed", metadata: ["error": "\(error)"])
+                worked = 0
             }
+            if worked == 0 { await pause(nanoseconds: poll) }
         }
         try await client.shutdown()
     }
@@ -49,7 +55,11 @@ public struct WebhookSender: Service, CustomStringConvertible {
         if let previous = try await service.store.setting("webhook.secret.previous"), !previous.isEmpty {
             secrets.append(previous)
         }
-        for delivery in batch {
+        for (n, delivery) in batch.enumerated() {
+            if Task.isShuttingDownGracefully || Task.isCancelled {
+                for rest in batch[n...] { try await service.store.releaseDelivery(id: rest.id, owner: owner) }
+                return n
+            }
             let timestamp = service.clock()
             var request = HTTPClientRequest(url: url)
             request.method = .POST

@@ -477,6 +477,9 @@ public protocol ModerationStore: Sendable {
     func extendJobLease(jobID: Int64, owner: String, until: Int64) async throws -> Bool
     /// Marks a job done (a no-op when it already is).
     func finishJob(jobID: Int64) async throws
+    /// Puts a job its owner claimed but will not finish (a worker shutting down) back in the
+    /// queue at once, without counting an attempt; false when the owner no longer holds it.
+    func releaseJob(jobID: Int64, owner: String) async throws -> Bool
     func pendingJobCount() async throws -> Int
     /// Queue depths for metrics: open cases, pending jobs, pending and dead deliveries.
     func depths() async throws -> QueueDepths
@@ -489,8 +492,14 @@ public protocol ModerationStore: Sendable {
     func itemContext(itemID: Int64) async throws -> ItemContext?
 
     func claimDeliveries(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [DeliveryRecord]
+    /// Records a delivery's success (a no-op when it was already recorded delivered).
     func deliverySucceeded(id: Int64, now: Int64) async throws
+    /// Records a failed attempt of a pending delivery (a no-op when another worker, whose lease
+    /// came after an expired one, already delivered it).
     func deliveryFailed(id: Int64, error: String, nextAttemptAt: Int64?, now: Int64) async throws
+    /// Gives up a delivery's lease without an attempt (a worker shutting down), so another
+    /// worker can take it at once.
+    func releaseDelivery(id: Int64, owner: String) async throws
     func redeliver(deliveryID: String, now: Int64) async throws -> Bool
     func deliveries(status: String?) async throws -> [DeliveryRecord]
 
@@ -520,6 +529,25 @@ public protocol ModerationStore: Sendable {
 
     func setting(_ key: String) async throws -> String?
     func setSetting(_ key: String, _ value: String, actor: String, now: Int64) async throws
+
+    /// Appends hash-bank events (one JSON line each, the bank directory's event format) to the
+    /// bank log every process shares, numbered from `after + 1`, only if the log ends at
+    /// `after`: false when another process appended first (read the new events and retry).
+    func appendBankEvents(after: Int64, _ events: [String], now: Int64) async throws -> Bool
+    /// Up to `limit` bank-log events after `after`, in order.
+    func bankEvents(after: Int64, limit: Int) async throws -> [BankLogEntry]
+}
+
+/// One event of the shared hash-bank log.
+public struct BankLogEntry: Sendable, Hashable {
+    public var seq: Int64
+    /// The event as one JSON object (the bank directory's event-log line, without the newline).
+    public var event: String
+
+    public init(seq: Int64, event: String) {
+        self.seq = seq
+        self.event = event
+    }
 }
 
 extension ModerationStore {

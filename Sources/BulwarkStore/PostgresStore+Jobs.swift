@@ -55,14 +55,17 @@ extension PostgresStore {
     public func failJob(jobID: Int64, error: String, retryAt: Int64?, now: Int64) async throws {
         let message = String(error.prefix(500))
         try await transaction { db in
-            try await execute(
+            // A job another worker finished (after this one's lease expired) stays done.
+            let changed = try await rows(
                 db,
                 """
                 UPDATE jobs SET status = \(retryAt == nil ? "failed" : "queued"), attempts = attempts + 1,
                     run_after = \(retryAt ?? now), last_error = \(message), lease_owner = NULL, lease_until = NULL
-                WHERE id = \(jobID)
-                """)
-            if retryAt == nil {
+                WHERE id = \(jobID) AND status <> 'done'
+                RETURNING id
+                """
+            ).count
+            if retryAt == nil && changed == 1 {
                 try await execute(
                     db,
                     "UPDATE media SET status = 'failed', error = \(message) WHERE id = (SELECT ref FROM jobs WHERE id = \(jobID) AND kind = 'hash_media')")
@@ -99,6 +102,16 @@ extension PostgresStore {
             UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL
             WHERE id = \(jobID) AND status <> 'done' RETURNING id
             """)
+    }
+
+    public func releaseJob(jobID: Int64, owner: String) async throws -> Bool {
+        try await read(
+            """
+            UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL
+            WHERE id = \(jobID) AND status = 'running' AND lease_owner = \(owner)
+            RETURNING id
+            """
+        ).count == 1
     }
 
     public func pendingJobCount() async throws -> Int {

@@ -82,6 +82,7 @@ public struct PostgresStore: ModerationStore {
     static let migrations: [(version: String, statements: [String])] = [
         ("v1", Schema.v1(.postgres)), ("v2", Schema.v2(.postgres)), ("v3", Schema.v3(.postgres)),
         ("v4", Schema.v4(.postgres)), ("v5", Schema.v5(.postgres)), ("v6", Schema.v6(.postgres)),
+        ("v7", Schema.v7(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,
@@ -596,7 +597,7 @@ public struct PostgresStore: ModerationStore {
             """
             UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = \(now),
                 lease_owner = NULL, lease_until = NULL, last_error = NULL
-            WHERE id = \(id)
+            WHERE id = \(id) AND status <> 'delivered'
             """)
     }
 
@@ -606,7 +607,15 @@ public struct PostgresStore: ModerationStore {
             UPDATE deliveries SET status = \(nextAttemptAt == nil ? "dead" : "pending"), attempts = attempts + 1,
                 next_attempt_at = \(nextAttemptAt ?? now), last_error = \(String(error.prefix(500))),
                 lease_owner = NULL, lease_until = NULL
-            WHERE id = \(id)
+            WHERE id = \(id) AND status = 'pending'
+            """)
+    }
+
+    public func releaseDelivery(id: Int64, owner: String) async throws {
+        _ = try await read(
+            """
+            UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
+            WHERE id = \(id) AND lease_owner = \(owner) AND status = 'pending'
             """)
     }
 

@@ -41,6 +41,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v6") { db in
             for statement in Schema.v6(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v7") { db in
+            for statement in Schema.v7(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 
@@ -377,11 +380,12 @@ public struct SQLiteStore: ModerationStore {
 
     public func failJob(jobID: Int64, error: String, retryAt: Int64?, now: Int64) async throws {
         try await writer.write { db in
+            // A job another worker finished (after this one's lease expired) stays done.
             try db.cachedStatement(sql: """
                     UPDATE jobs SET status = ?, attempts = attempts + 1, run_after = ?, last_error = ?,
-                    lease_owner = NULL, lease_until = NULL WHERE id = ?
+                    lease_owner = NULL, lease_until = NULL WHERE id = ? AND status <> 'done'
                     """).execute(arguments: [retryAt == nil ? "failed" : "queued", retryAt ?? now, String(error.prefix(500)), jobID])
-            if retryAt == nil {
+            if retryAt == nil && db.changesCount == 1 {
                 try db.cachedStatement(sql: "UPDATE media SET status = 'failed', error = ? WHERE id = (SELECT ref FROM jobs WHERE id = ? AND kind = 'hash_media')").execute(arguments: [String(error.prefix(500)), jobID])
             }
         }
@@ -414,6 +418,26 @@ public struct SQLiteStore: ModerationStore {
             try db.execute(
                 sql: "UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status <> 'done'",
                 arguments: [jobID])
+        }
+    }
+
+    public func releaseJob(jobID: Int64, owner: String) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL
+                    WHERE id = ? AND status = 'running' AND lease_owner = ?
+                    """,
+                arguments: [jobID, owner])
+            return db.changesCount == 1
+        }
+    }
+
+    public func releaseDelivery(id: Int64, owner: String) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'pending'",
+                arguments: [id, owner])
         }
     }
 
@@ -452,7 +476,7 @@ public struct SQLiteStore: ModerationStore {
         try await writer.write { db in
             try db.cachedStatement(sql: """
                     UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?,
-                    lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = ?
+                    lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = ? AND status <> 'delivered'
                     """).execute(arguments: [now, id])
         }
     }
@@ -461,7 +485,7 @@ public struct SQLiteStore: ModerationStore {
         try await writer.write { db in
             try db.cachedStatement(sql: """
                     UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
-                    lease_owner = NULL, lease_until = NULL WHERE id = ?
+                    lease_owner = NULL, lease_until = NULL WHERE id = ? AND status = 'pending'
                     """).execute(arguments: [nextAttemptAt == nil ? "dead" : "pending", nextAttemptAt ?? now, String(error.prefix(500)), id])
         }
     }

@@ -359,4 +359,11 @@ enum Schema {
     static func v6(_ dialect: Dialect) -> [String] {
         ["ALTER TABLE media ADD COLUMN match_evidence TEXT"]
     }
+
+    /// Version 7: the hash-bank event log shared by every process on one database, so a bank
+    /// change made through one `bulwark` process reaches the others (each polls it).
+    static func v7(_ dialect: Dialect) -> [String] {
+        let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
+        return ["CREATE TABLE bank_events (seq \(int) PRIMARY KEY, event TEXT NOT NULL, at \(int) NOT NULL)"]
+    }
 }

@@ -125,6 +125,10 @@ public struct ClassifierModel: Sendable {
     /// Integer accumulation over the packed rows: exact sums of byte products, scaled once.
     @inline(__always)
     private func packedLogits(_ buckets: [UInt32], into out: inout [Float]) {
+        if Self.outputCount <= 16 && packed.count >= 16 {
+            packedLogits16(buckets, into: &out)
+            return
+        }
         let hasIDF = !packedIDF.isEmpty
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.outputCount) { s in
             s.initialize(repeating: 0)
@@ -144,6 +148,37 @@ public struct ClassifierModel: Sendable {
             let scale = packedScale / Float(norm).squareRoot()
             for k in 0..<Self.outputCount { out[k] = Float(s[k]) * scale }
         }
+    }
+
+    /// `packedLogits` with a bucket's row in one vector: a weight times an idf byte fits in 16
+    /// bits (127 × 255), and the sums are the same 32-bit integer sums, so the logits are the same.
+    @inline(__always)
+    private func packedLogits16(_ buckets: [UInt32], into out: inout [Float]) {
+        let hasIDF = !packedIDF.isEmpty
+        var sums = SIMD16<Int32>()
+        var norm: Int64 = 0
+        packed.withUnsafeBufferPointer { w in
+            packedIDF.withUnsafeBufferPointer { idf in
+                let raw = UnsafeRawPointer(w.baseAddress!)
+                let lastFull = w.count - 16
+                for b in buckets {
+                    let v: Int16 = hasIDF ? Int16(idf[Int(b)]) : 1
+                    norm &+= Int64(Int32(v) &* Int32(v))
+                    let base = Int(b) &* Self.outputCount
+                    var row = SIMD16<Int16>()
+                    if base <= lastFull {
+                        row = SIMD16<Int16>(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: base, as: SIMD16<Int8>.self))
+                    } else {
+                        for k in 0..<Self.outputCount { row[k] = Int16(w[base &+ k]) }
+                    }
+                    // Lanes past `outputCount` hold the next row's weights: summed, never read.
+                    sums &+= SIMD16<Int32>(truncatingIfNeeded: row &* SIMD16(repeating: v))
+                }
+            }
+        }
+        guard norm > 0 else { return }
+        let scale = packedScale / Float(norm).squareRoot()
+        for k in 0..<Self.outputCount { out[k] = Float(sums[k]) * scale }
     }
 
     /// The value of each bucket in the feature vector of `buckets` (idf, L2-normalised).

@@ -55,86 +55,21 @@ public struct FeatureExtractor: Sendable, Hashable {
     public func extract(
         _ text: NormalizedText, named: [UInt64], into out: inout [UInt32], scratch: inout FeatureScratch
     ) {
-        out.removeAll(keepingCapacity: true)
         let mask = UInt64(bucketCount - 1)
-        out.append(UInt32(Hashing.mix(Self.biasSeed) & mask))
-        text.bytes.withUnsafeBufferPointer { bytes in
-            // Words and bigrams.
-            var previousStart = -1
-            var previousEnd = -1
-            var i = 1
-            var quote = 0
-            while i < bytes.count {
-                var j = i
-                while j < bytes.count && bytes[j] != 0x20 { j += 1 }
-                if j > i {
-                    let w = Hashing.fnv1a(bytes, i..<j, seed: Self.wordSeed)
-                    // A quoted word also counts as quoted (with `quotedApart`, only as quoted).
-                    while quote < text.quoted.count && text.quoted[quote].lowerBound < i { quote += 1 }
-                    let isQuoted = quote < text.quoted.count && text.quoted[quote].lowerBound == i
-                    if !(isQuoted && quotedApart) { out.append(UInt32(Hashing.mix(w) & mask)) }
-                    if isQuoted {
-                        out.append(UInt32(Hashing.mix(w ^ Self.quotedSeed) & mask))
-                    }
-                    if previousStart >= 0 {
-                        var h = Hashing.fnv1a(bytes, previousStart..<previousEnd, seed: Self.bigramSeed)
-                        h ^= 0x20
-                        h = h &* Hashing.fnvPrime
-                        h = Hashing.fnv1a(bytes, i..<j, seed: h)
-                        if isQuoted && quotedApart { h ^= Self.quotedSeed }
-                        out.append(UInt32(Hashing.mix(h) & mask))
-                    }
-                    previousStart = i
-                    previousEnd = j
-                }
-                i = j + 1
-            }
-            // Character n-grams at scalar boundaries.
-            scratch.boundaries.removeAll(keepingCapacity: true)
-            for k in 0..<bytes.count where bytes[k] & 0xC0 != 0x80 { scratch.boundaries.append(k) }
-            scratch.boundaries.append(bytes.count)
-            let boundaries = scratch.boundaries
-            let n = boundaries.count - 1
-            if wordBounded {
-                // Scalar boundary indices of each padded word: from a space to the next space.
-                var wordStart = 0
-                var quote = 0
-                for e in 1...n where e == n || bytes[boundaries[e]] == 0x20 {
-                    // Padded word: boundaries[wordStart] (a space) ... boundaries[e] (the next space), inclusive.
-                    let scalars = e - wordStart + 1
-                    var salt: UInt64 = 0
-                    if quotedApart {
-                        let start = boundaries[wordStart] + 1
-                        while quote < text.quoted.count && text.quoted[quote].lowerBound < start { quote += 1 }
-                        if quote < text.quoted.count && text.quoted[quote].lowerBound == start { salt = Self.quotedSeed }
-                    }
-                    if scalars >= 3 {
-                        for length in charNGrams {
-                            let seed = (Self.charSeed &+ UInt64(length)) ^ salt
-                            if scalars < length {
-                                if length == charNGrams.lowerBound {
-                                    let end = e < n ? boundaries[e + 1] : bytes.count
-                                    let h = Hashing.fnv1a(bytes, boundaries[wordStart]..<end, seed: seed)
-                                    out.append(UInt32(Hashing.mix(h) & mask))
-                                }
-                                continue
-                            }
-                            for s in wordStart...(wordStart + scalars - length) {
-                                let end = s + length <= n ? boundaries[s + length] : bytes.count
-                                let h = Hashing.fnv1a(bytes, boundaries[s]..<end, seed: seed)
-                                out.append(UInt32(Hashing.mix(h) & mask))
-                            }
-                        }
-                    }
-                    wordStart = e
-                }
-            } else {
-                for length in charNGrams where n >= length {
-                    let seed = Self.charSeed &+ UInt64(length)
-                    for s in 0...(n - length) {
-                        let h = Hashing.fnv1a(bytes, boundaries[s]..<boundaries[s + length], seed: seed)
-                        out.append(UInt32(Hashing.mix(h) & mask))
-                    }
+        let byteCount = text.bytes.count
+        // At most: the bias; three per word (the word, its quoted twin, a bigram); per length of
+        // n-gram, one per scalar of each padded word (at most 2 × bytes + 2 in all); symbols; named.
+        let capacity = 1 + 3 * byteCount + charNGrams.count * (2 * byteCount + 2) + text.symbols.count + named.count
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: repeatElement(0, count: capacity))
+        if scratch.boundaries.count < byteCount + 1 {
+            scratch.boundaries = [Int](repeating: 0, count: max(byteCount + 1, 2 * scratch.boundaries.count))
+        }
+        var count = 0
+        out.withUnsafeMutableBufferPointer { o in
+            scratch.boundaries.withUnsafeMutableBufferPointer { boundaries in
+                text.bytes.withUnsafeBufferPointer { bytes in
+                    count = extract(text, bytes, boundaries, o, mask)
                 }
             }
         }
@@ -146,10 +81,12 @@ public struct FeatureExtractor: Sendable, Hashable {
             case 0x2E, 0x2C, 0x3A, 0x3B, 0x2D, 0x28, 0x29, 0x60C: continue
             default: key = UInt64(symbol)
             }
-            out.append(UInt32(Hashing.mix(Self.symbolSeed ^ key) & mask))
+            out[count] = UInt32(Hashing.mix(Self.symbolSeed ^ key) & mask)
+            count += 1
         }
         for key in named {
-            out.append(UInt32(Hashing.mix(key) & mask))
+            out[count] = UInt32(Hashing.mix(key) & mask)
+            count += 1
         }
         if binary {
             // Keep the first occurrence of each bucket: a bitset of buckets (32 KiB for 2^18, so
@@ -157,19 +94,113 @@ public struct FeatureExtractor: Sendable, Hashable {
             let words = (bucketCount + 63) / 64
             if scratch.seen.count != words { scratch.seen = [UInt64](repeating: 0, count: words) }
             var keep = 0
+            let total = count
             scratch.seen.withUnsafeMutableBufferPointer { seen in
-                for i in 0..<out.count {
-                    let b = Int(out[i])
-                    let bit: UInt64 = 1 << UInt64(b & 63)
-                    if seen[b >> 6] & bit == 0 {
-                        seen[b >> 6] |= bit
-                        out[keep] = out[i]
-                        keep += 1
+                out.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<total {
+                        let b = Int(o[i])
+                        let bit: UInt64 = 1 << UInt64(b & 63)
+                        if seen[b >> 6] & bit == 0 {
+                            seen[b >> 6] |= bit
+                            o[keep] = o[i]
+                            keep += 1
+                        }
+                    }
+                    for i in 0..<keep { seen[Int(o[i]) >> 6] = 0 }
+                }
+            }
+            count = keep
+        }
+        out.removeLast(out.count - count)
+    }
+
+    /// Words, bigrams and character n-grams of `bytes` (the normalised text) into `o`, from the
+    /// start; returns how many were written. `boundaries` has room for a boundary per byte, plus one.
+    private func extract(
+        _ text: NormalizedText, _ bytes: UnsafeBufferPointer<UInt8>, _ boundaries: UnsafeMutableBufferPointer<Int>,
+        _ o: UnsafeMutableBufferPointer<UInt32>, _ mask: UInt64
+    ) -> Int {
+        var count = 0
+        @inline(__always) func emit(_ h: UInt64) {
+            o[count] = UInt32(truncatingIfNeeded: Hashing.mix(h) & mask)
+            count += 1
+        }
+        emit(Self.biasSeed)
+        let quoted = text.quoted
+        // Words and bigrams.
+        var previousStart = -1
+        var previousEnd = -1
+        var i = 1
+        var quote = 0
+        while i < bytes.count {
+            var j = i
+            while j < bytes.count && bytes[j] != 0x20 { j += 1 }
+            if j > i {
+                let w = Hashing.fnv1a(bytes, i..<j, seed: Self.wordSeed)
+                // A quoted word also counts as quoted (with `quotedApart`, only as quoted).
+                while quote < quoted.count && quoted[quote].lowerBound < i { quote += 1 }
+                let isQuoted = quote < quoted.count && quoted[quote].lowerBound == i
+                if !(isQuoted && quotedApart) { emit(w) }
+                if isQuoted { emit(w ^ Self.quotedSeed) }
+                if previousStart >= 0 {
+                    var h = Hashing.fnv1a(bytes, previousStart..<previousEnd, seed: Self.bigramSeed)
+                    h ^= 0x20
+                    h = h &* Hashing.fnvPrime
+                    h = Hashing.fnv1a(bytes, i..<j, seed: h)
+                    if isQuoted && quotedApart { h ^= Self.quotedSeed }
+                    emit(h)
+                }
+                previousStart = i
+                previousEnd = j
+            }
+            i = j + 1
+        }
+        // Character n-grams at scalar boundaries.
+        var n = 0
+        for k in 0..<bytes.count where bytes[k] & 0xC0 != 0x80 {
+            boundaries[n] = k
+            n += 1
+        }
+        boundaries[n] = bytes.count
+        if wordBounded {
+            // Scalar boundary indices of each padded word: from a space to the next space.
+            var wordStart = 0
+            var quote = 0
+            for e in 1...n where e == n || bytes[boundaries[e]] == 0x20 {
+                // Padded word: boundaries[wordStart] (a space) ... boundaries[e] (the next space), inclusive.
+                let scalars = e - wordStart + 1
+                var salt: UInt64 = 0
+                if quotedApart {
+                    let start = boundaries[wordStart] + 1
+                    while quote < quoted.count && quoted[quote].lowerBound < start { quote += 1 }
+                    if quote < quoted.count && quoted[quote].lowerBound == start { salt = Self.quotedSeed }
+                }
+                if scalars >= 3 {
+                    for length in charNGrams {
+                        let seed = (Self.charSeed &+ UInt64(length)) ^ salt
+                        if scalars < length {
+                            if length == charNGrams.lowerBound {
+                                let end = e < n ? boundaries[e + 1] : bytes.count
+                                emit(Hashing.fnv1a(bytes, boundaries[wordStart]..<end, seed: seed))
+                            }
+                            continue
+                        }
+                        for s in wordStart...(wordStart + scalars - length) {
+                            let end = s + length <= n ? boundaries[s + length] : bytes.count
+                            emit(Hashing.fnv1a(bytes, boundaries[s]..<end, seed: seed))
+                        }
                     }
                 }
-                for i in 0..<keep { seen[Int(out[i]) >> 6] = 0 }
+                wordStart = e
             }
-            out.removeLast(out.count - keep)
+        } else {
+            for length in charNGrams where n >= length {
+                let seed = Self.charSeed &+ UInt64(length)
+                for s in 0...(n - length) {
+                    emit(Hashing.fnv1a(bytes, boundaries[s]..<boundaries[s + length], seed: seed))
+                }
+            }
         }
+        return count
     }
 }

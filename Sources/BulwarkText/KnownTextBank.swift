@@ -37,9 +37,12 @@ public struct KnownTextBank: Sendable {
     static let rows = 4
 
     private var entries: [Entry] = []
-    private var exact: [UInt64: Int] = [:]
+    /// Hash of the normalised text → entry.
+    private var exact = KeyTable()
     private var signatures: [[UInt32]] = []
-    private var bandIndex: [[UInt64: [Int32]]] = Array(repeating: [:], count: KnownTextBank.bands)
+    /// Per band: band key → index into `bandLists`, the entries with that key in the order added.
+    private var bandIndex: [KeyTable] = Array(repeating: KeyTable(), count: KnownTextBank.bands)
+    private var bandLists: [[Int32]] = []
 
     public init(shingleLength: Int = 5, nearDuplicateThreshold: Double = 0.6, minimumNearDuplicateBytes: Int = 40) {
         self.shingleLength = shingleLength
@@ -53,33 +56,47 @@ public struct KnownTextBank: Sendable {
     public mutating func add(_ text: NormalizedText, entry: Entry) {
         let index = entries.count
         entries.append(entry)
-        exact[Hashing.fnv1a(text.bytes)] = index
+        exact.set(Hashing.fnv1a(text.bytes), Int32(index))
         let signature = self.signature(of: text)
         signatures.append(signature)
         guard !signature.isEmpty else { return }
-        for band in 0..<Self.bands {
-            bandIndex[band][Self.bandKey(signature, band), default: []].append(Int32(index))
+        signature.withUnsafeBufferPointer { sig in
+            for band in 0..<Self.bands {
+                let key = Self.bandKey(sig, band)
+                if let list = bandIndex[band].value(key) {
+                    bandLists[Int(list)].append(Int32(index))
+                } else {
+                    bandIndex[band].set(key, Int32(bandLists.count))
+                    bandLists.append([Int32(index)])
+                }
+            }
         }
     }
 
     /// The best match for `text`, if any: exact first, then the most similar near-duplicate.
     public func match(_ text: NormalizedText) -> Match? {
         guard !entries.isEmpty else { return nil }
-        if let i = exact[Hashing.fnv1a(text.bytes)] {
-            return Match(entry: entries[i], similarity: 1, exact: true)
+        let hash = text.bytes.withUnsafeBufferPointer { Hashing.fnv1a($0, 0..<$0.count) }
+        if let i = exact.value(hash) {
+            return Match(entry: entries[Int(i)], similarity: 1, exact: true)
         }
-        let signature = self.signature(of: text)
-        guard !signature.isEmpty else { return nil }
-        var best: (Int, Double)?
-        var checked = Set<Int32>()
-        for band in 0..<Self.bands {
-            guard let candidates = bandIndex[band][Self.bandKey(signature, band)] else { continue }
-            for c in candidates where checked.insert(c).inserted {
-                let similarity = Self.similarity(signature, signatures[Int(c)])
-                if similarity >= nearDuplicateThreshold, similarity > (best?.1 ?? 0) {
-                    best = (Int(c), similarity)
+        let best = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * Self.bins) { buffer -> (Int, Double)? in
+            let signature = UnsafeMutableBufferPointer(rebasing: buffer[0..<Self.bins])
+            guard self.signature(of: text, into: signature, scratch: UnsafeMutableBufferPointer(rebasing: buffer[Self.bins...]))
+            else { return nil }
+            let sig = UnsafeBufferPointer(signature)
+            var best: (Int, Double)?
+            var checked = Set<Int32>()
+            for band in 0..<Self.bands {
+                guard let list = bandIndex[band].value(Self.bandKey(sig, band)) else { continue }
+                for c in bandLists[Int(list)] where checked.insert(c).inserted {
+                    let similarity = signatures[Int(c)].withUnsafeBufferPointer { Self.similarity(sig, $0) }
+                    if similarity >= nearDuplicateThreshold, similarity > (best?.1 ?? 0) {
+                        best = (Int(c), similarity)
+                    }
                 }
             }
+            return best
         }
         guard let (i, similarity) = best else { return nil }
         return Match(entry: entries[i], similarity: similarity, exact: false)
@@ -87,8 +104,21 @@ public struct KnownTextBank: Sendable {
 
     /// One-permutation MinHash with rotation densification: one hash per shingle.
     func signature(of text: NormalizedText) -> [UInt32] {
-        guard text.bytes.count >= minimumNearDuplicateBytes else { return [] }
-        var mins = [UInt32](repeating: UInt32.max, count: Self.bins)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * Self.bins) { buffer in
+            let signature = UnsafeMutableBufferPointer(rebasing: buffer[0..<Self.bins])
+            guard self.signature(of: text, into: signature, scratch: UnsafeMutableBufferPointer(rebasing: buffer[Self.bins...]))
+            else { return [] }
+            return Array(signature)
+        }
+    }
+
+    /// The signature of `text` into `dense` (`bins` values), with `mins` (`bins` values) as
+    /// scratch; false when the text has none (too short, or no shingle).
+    private func signature(
+        of text: NormalizedText, into dense: UnsafeMutableBufferPointer<UInt32>, scratch mins: UnsafeMutableBufferPointer<UInt32>
+    ) -> Bool {
+        guard text.bytes.count >= minimumNearDuplicateBytes else { return false }
+        mins.initialize(repeating: UInt32.max)
         text.bytes.withUnsafeBufferPointer { bytes in
             // Shingles of `shingleLength` scalars, over a ring of the last scalar start offsets.
             let k = shingleLength
@@ -110,9 +140,12 @@ public struct KnownTextBank: Sendable {
             }
         }
         // Densify: an empty bin borrows from the next non-empty one, salted by the distance.
-        guard mins.contains(where: { $0 != UInt32.max }) else { return [] }
-        var dense = mins
-        for i in 0..<Self.bins where mins[i] == UInt32.max {
+        guard mins.contains(where: { $0 != UInt32.max }) else { return false }
+        for i in 0..<Self.bins {
+            guard mins[i] == UInt32.max else {
+                dense[i] = mins[i]
+                continue
+            }
             var j = (i + 1) % Self.bins
             var distance: UInt32 = 1
             while mins[j] == UInt32.max {
@@ -121,10 +154,10 @@ public struct KnownTextBank: Sendable {
             }
             dense[i] = mins[j] &+ distance &* 0x9E37_79B9
         }
-        return dense
+        return true
     }
 
-    static func bandKey(_ signature: [UInt32], _ band: Int) -> UInt64 {
+    static func bandKey(_ signature: UnsafeBufferPointer<UInt32>, _ band: Int) -> UInt64 {
         var h = UInt64(band) &* 0x9E37_79B9_7F4A_7C15
         for r in 0..<rows {
             h = Hashing.mix(h ^ UInt64(signature[band * rows + r]))
@@ -132,9 +165,55 @@ public struct KnownTextBank: Sendable {
         return h
     }
 
-    static func similarity(_ a: [UInt32], _ b: [UInt32]) -> Double {
+    static func similarity(_ a: UnsafeBufferPointer<UInt32>, _ b: UnsafeBufferPointer<UInt32>) -> Double {
         var equal = 0
         for i in 0..<bins where a[i] == b[i] { equal += 1 }
         return Double(equal) / Double(bins)
+    }
+
+    /// A map from 64-bit keys to 32-bit values by open addressing (no per-lookup hashing of
+    /// the key by the standard library's seeded hasher, no allocation).
+    struct KeyTable: Sendable {
+        private var keys: [UInt64] = []
+        private var values: [Int32] = []
+        private var count = 0
+
+        func value(_ key: UInt64) -> Int32? {
+            guard count > 0 else { return nil }
+            let mask = keys.count - 1
+            var slot = Int(truncatingIfNeeded: Hashing.mix(key)) & mask
+            while values[slot] >= 0 {
+                if keys[slot] == key { return values[slot] }
+                slot = (slot + 1) & mask
+            }
+            return nil
+        }
+
+        /// Sets the value of `key` (replacing any); values are >= 0.
+        mutating func set(_ key: UInt64, _ value: Int32) {
+            if 2 * (count + 1) > keys.count { grow() }
+            let mask = keys.count - 1
+            var slot = Int(truncatingIfNeeded: Hashing.mix(key)) & mask
+            while values[slot] >= 0 {
+                if keys[slot] == key {
+                    values[slot] = value
+                    return
+                }
+                slot = (slot + 1) & mask
+            }
+            keys[slot] = key
+            values[slot] = value
+            count += 1
+        }
+
+        private mutating func grow() {
+            let oldKeys = keys
+            let oldValues = values
+            let size = max(16, 2 * keys.count)
+            keys = [UInt64](repeating: 0, count: size)
+            values = [Int32](repeating: -1, count: size)
+            count = 0
+            for i in 0..<oldKeys.count where oldValues[i] >= 0 { set(oldKeys[i], oldValues[i]) }
+        }
     }
 }

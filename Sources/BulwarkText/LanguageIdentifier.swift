@@ -901,6 +901,33 @@ public struct LanguageIdentifier: Sendable {
     ) -> Int {
         guard let p = source.baseAddress else { return 0 }
         let n = source.count
+        // All ASCII (most posts in Latin script): well-formed, nothing to compose, only the
+        // upper-case rule to apply. The same bytes as the general path below.
+        var ascii = true
+        for i in 0..<n where p[i] >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii {
+            var sawUpper = false
+            for i in 0..<n {
+                let b = p[i]
+                if b >= 0x61 && b <= 0x7A {
+                    out.update(from: p, count: n)
+                    return n
+                }
+                if b >= 0x41 && b <= 0x5A { sawUpper = true }
+            }
+            if sawUpper {
+                for i in 0..<n {
+                    let b = p[i]
+                    out[i] = b >= 0x41 && b <= 0x5A ? b + 0x20 : b
+                }
+            } else {
+                out.update(from: p, count: n)
+            }
+            return n
+        }
         var valid = -1
         for trim in 0..<4 {
             let length = n - trim

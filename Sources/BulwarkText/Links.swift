@@ -33,7 +33,9 @@ public struct LinkExtractor: Sendable {
                 let length = end - tokenStart
                 guard hasDot, length >= 4, length <= maxLinkBytes else { return }
                 let token = UnsafeBufferPointer(rebasing: bytes[tokenStart..<end])
-                guard LinkExtractor.mayBeLink(token), var link = normalize(Array(token)) else { return }
+                guard LinkExtractor.mayBeLink(token), LinkExtractor.mayHaveDottedHost(token),
+                    var link = normalize(Array(token))
+                else { return }
                 // Offsets in scalars: count the scalars before and inside the token.
                 var start = 0
                 for k in 0..<tokenStart where bytes[k] & 0xC0 != 0x80 { start += 1 }
@@ -78,6 +80,26 @@ public struct LinkExtractor: Sendable {
             // "dot" after a bracket.
             if (b == 0x64 || b == 0x44) && (previous == 0x5B || previous == 0x28) { return true }
             previous = b
+        }
+        return false
+    }
+
+    /// Whether `normalize` can find a host with a dot in `token`: false when the token has no
+    /// bracket (so no defanged notation can add a dot) and no dot is left once the punctuation
+    /// `normalize` trims from both ends is gone ("end." or "'word'." are words, not links).
+    /// Exact: a host is part of the trimmed token, and a host without a dot is not plausible.
+    static func mayHaveDottedHost(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        for b in token where b == 0x5B || b == 0x28 || b == 0x7B { return true }
+        var lo = 0
+        var hi = token.count
+        while lo < hi, token[lo] == 0x27 || token[lo] == 0x2A { lo += 1 }
+        while hi > lo {
+            switch token[hi - 1] {
+            case 0x29, 0x5D, 0x7D, 0x27, 0x2E, 0x2C, 0x3B, 0x3A, 0x21, 0x3F, 0x2A: hi -= 1
+            default:
+                for k in lo..<hi where token[k] == 0x2E { return true }
+                return false
+            }
         }
         return false
     }

@@ -119,17 +119,41 @@ public struct TextNormalizer: Sendable {
 
     /// Normalises `text` into `out`, reusing its buffers.
     public func normalize(_ text: String, into out: inout NormalizedText) {
+        var text = text
+        text.withUTF8 { normalize(utf8: $0, into: &out) }
+    }
+
+    /// `normalize(_:into:)` over the UTF-8 of a `String` (well-formed: each scalar is decoded
+    /// the way `unicodeScalars` would).
+    private func normalize(utf8: UnsafeBufferPointer<UInt8>, into out: inout NormalizedText) {
         out.reset()
         out.bytes.append(0x20)
         out.origins.append(SourceSpan(start: 0, end: 0))
-        let latinDominant = TextNormalizer.isLatinDominant(text)
+        let latinDominant = TextNormalizer.isLatinDominant(utf8)
         var index: Int32 = 0
         var gap = 0
         var gapHasNewline = false
         var gapAllSpaces = true
         table.bmp.withUnsafeBufferPointer { bmp in
-            for scalar in text.unicodeScalars {
-                let v = scalar.value
+            var p = 0
+            let count = utf8.count
+            while p < count {
+                let b0 = UInt32(utf8[p])
+                let v: UInt32
+                if b0 < 0x80 {
+                    v = b0
+                    p += 1
+                } else if b0 < 0xE0 {
+                    v = (b0 & 0x1F) << 6 | UInt32(utf8[p + 1] & 0x3F)
+                    p += 2
+                } else if b0 < 0xF0 {
+                    v = (b0 & 0x0F) << 12 | UInt32(utf8[p + 1] & 0x3F) << 6 | UInt32(utf8[p + 2] & 0x3F)
+                    p += 3
+                } else {
+                    v = (b0 & 0x07) << 18 | UInt32(utf8[p + 1] & 0x3F) << 12 | UInt32(utf8[p + 2] & 0x3F) << 6
+                        | UInt32(utf8[p + 3] & 0x3F)
+                    p += 4
+                }
                 let entry = v < 0x10000 ? bmp[Int(v)] : table.entry(v)
                 switch entry.kind {
                 case .invisible:
@@ -399,9 +423,14 @@ public struct TextNormalizer: Sendable {
 
     /// Whether Latin letters outnumber Cyrillic and Greek ones (a cheap pass over UTF-8 lead bytes).
     static func isLatinDominant(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { isLatinDominant($0) }
+    }
+
+    static func isLatinDominant(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         var latin = 0
         var other = 0
-        for b in text.utf8 {
+        for b in utf8 {
             if (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) {
                 latin += 1
             } else if b >= 0xCD && b <= 0xD4 {

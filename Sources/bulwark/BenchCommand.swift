@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
             (decode excluded) and from file bytes (decode included); compare with \
             scripts/bench-pdq-reference.py on the same directory.
             """,
-        subcommands: [BenchIndexCommand.self, BenchEntitiesCommand.self, BenchConsoleCommand.self]
+        subcommands: [BenchIndexCommand.self, BenchEntitiesCommand.self, BenchConsoleCommand.self, BenchSemanticCommand.self]
     )
 
     @OptionGroup var count: BenchItemsOption

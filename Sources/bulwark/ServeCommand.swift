@@ -88,9 +88,29 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests per second per API key (0: no limit).") var rateLimit: Double = 0
     @Flag(help: "Do not load the sample data into a new database.") var noSample = false
     @OptionGroup var banks: BankDirectoryOption
+    @Flag(
+        help: """
+            Keep the hash banks in the database (shared by every bulwark process on it; a change \
+            reaches the others within --bank-poll) instead of the bank directory.
+            """)
+    var banksInDatabase = false
+    @Flag(
+        help: """
+            Run the HTTP API only: leave media hashing, retro-hunts, webhooks and purges to \
+            `bulwark worker` processes on the same database (needs --banks-in-database).
+            """)
+    var noWorkers = false
+    @OptionGroup var work: WorkOptions
     @Option(help: "Log records as text or json (JSON Lines on standard error).") var logFormat: LogFormat = .text
     @Option(help: "Least severe log level: trace, debug (one record per request), info, notice, warning, error.")
     var logLevel: LogLevel = .info
+
+    func validate() throws {
+        if noWorkers && !banksInDatabase {
+            throw ValidationError(
+                "--no-workers leaves media matching to `bulwark worker` processes, which read the banks from the database: add --banks-in-database")
+        }
+    }
 
     enum LogFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
     struct LogLevel: ExpressibleByArgument {
@@ -104,20 +124,20 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger =
-            logFormat == .json
-            ? Logger(label: "bulwark") { label in JSONLogHandler(label: label) }
-            : Logger(label: "bulwark")
-        logger.logLevel = logLevel.level
+        let logger = makeLogger(format: logFormat, level: logLevel)
         let engine = try engineOptions.loadEngine()
         // For PostgreSQL, the client runs exactly as long as this: set-up, then the server and its worker.
         try await database.withStore(logger: logger) { store in try await serve(store, engine: engine, logger: logger) }
     }
 
     func serve(_ store: any ModerationStore, engine: TextEngine, logger: Logger) async throws {
-        let config = ServerConfiguration(host: host, port: port, rateLimitPerKey: rateLimit, webhookURL: webhookURL)
-        // The bank directory is held for writing while the server runs: banks change through the API.
-        let registry = BankRegistry(directory: try banks.open(writable: true))
+        var config = ServerConfiguration(host: host, port: port, rateLimitPerKey: rateLimit, webhookURL: webhookURL)
+        work.apply(to: &config)
+        // The bank directory is held for writing while the server runs: banks change through the
+        // API. Or the banks are the database's, shared with every other process on it.
+        let registry =
+            banksInDatabase
+            ? try await BankRegistry.shared(store: store) : BankRegistry(directory: try banks.open(writable: true))
         let service = BulwarkService(store: store, engine: engine, configuration: config, bankRegistry: registry)
         if try await store.keys().isEmpty {
             var lines: [String] = []
@@ -156,7 +176,7 @@ struct ServeCommand: AsyncParsableCommand {
         say(
             "  curl -H 'Authorization: Bearer AUDITOR_KEY' 'http://\(host):\(port)/v1/reports/transparency?from="
                 + "\(CivilDate.isoDate(today - 30 * 86_400))&to=\(CivilDate.isoDate(today + 86_400))&format=markdown'")
-        try await service.serve(logger: logger)
+        try await service.serve(logger: logger, background: !noWorkers)
     }
 
     /// 20 random letters and digits (about 103 bits), from the system's secure generator.
@@ -177,6 +197,37 @@ struct ServeCommand: AsyncParsableCommand {
         }
         return try await service.ingestNew(items)
     }
+}
+
+/// What `serve` and `worker` share about background work.
+struct WorkOptions: ParsableArguments {
+    @Option(help: "Background jobs queued or running at which POST /v1/items answers 503 with Retry-After (0: no bound).")
+    var maxQueueDepth = 100_000
+    @Option(help: "Seconds a claimed job stays with its worker; a crashed worker's job is redone after this.")
+    var jobLease: Int64 = 60
+    @Option(help: "Milliseconds between reads of bank changes made through other processes (--banks-in-database).")
+    var bankPoll = 1_000
+    @Option(help: "Milliseconds a worker loop waits when it found no work.")
+    var workerPollMs = 200
+    @Option(help: ArgumentHelp("Fault-injection tests: hold each claimed job this many milliseconds first.", visibility: .hidden))
+    var jobHoldMs = 0
+
+    func apply(to config: inout ServerConfiguration) {
+        config.maxQueueDepth = maxQueueDepth
+        config.jobLeaseSeconds = jobLease
+        config.bankPollMilliseconds = bankPoll
+        config.jobHoldMilliseconds = jobHoldMs
+        config.workerPollMilliseconds = workerPollMs
+    }
+}
+
+func makeLogger(format: ServeCommand.LogFormat, level: ServeCommand.LogLevel) -> Logger {
+    var logger =
+        format == .json
+        ? Logger(label: "bulwark") { label in JSONLogHandler(label: label) }
+        : Logger(label: "bulwark")
+    logger.logLevel = level.level
+    return logger
 }
 
 /// Writes a line to standard output at once (print is buffered when stdout is a pipe).

@@ -92,7 +92,7 @@ struct ServeDurabilityTests {
         #expect(stored >= acked.count)
         #expect(stored <= sent.value)
         // A job the killed process was running is taken up again when its lease expires
-        // (JobWorker.lease, 60 s): wait past it.
+        // (--job-lease, 60 s by default): wait past it.
         var pending = -1
         for _ in 0..<1_800 {
             pending = try await store.pendingJobCount()

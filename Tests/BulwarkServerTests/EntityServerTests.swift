@@ -260,7 +260,13 @@ struct RetroHuntTests {
 
             // First process: the image is stored and hashed, with no bank yet; its hunt is queued
             // and it dies holding the job (the function's end releases its bank directory lock).
-            let itemID = try await Self.firstProcess(store, keys: keys, config: config, bankDirectory: dir)
+            let first = try await Self.firstProcess(store, keys: keys, config: config, bankDirectory: dir)
+            let itemID = first.itemID
+            #expect(first.pendingAfterIngest == 0)
+            #expect(first.queued)
+            #expect(first.queuedAgain == false)
+            #expect(first.claimed == [JobKind.retroHunt])
+            #expect(first.stolen == false)
             #expect(try await store.cases(CaseFilter(), now: 200).isEmpty)
 
             // The next process, on the same store and bank directory, takes the job up.
@@ -279,12 +285,24 @@ struct RetroHuntTests {
         }
     }
 
-    /// The first process of `aRetroHuntLeftByADeadProcessIsDoneByTheNext` (a function, not an
-    /// immediately called async closure: Swift 6.3 overflows such a closure's async frame here,
-    /// as AddressSanitizer showed).
+    /// What the first process of `aRetroHuntLeftByADeadProcessIsDoneByTheNext` saw, checked by
+    /// the test itself.
+    struct FirstProcess {
+        var itemID: Int64
+        var pendingAfterIngest: Int
+        var queued: Bool
+        var queuedAgain: Bool
+        var claimed: [String]
+        var stolen: Bool
+    }
+
+    /// The first process of `aRetroHuntLeftByADeadProcessIsDoneByTheNext`: a function with no
+    /// `#expect` in it. Swift 6.3 sized this function's async frame too small when it held
+    /// expectations (AddressSanitizer: heap-buffer-overflow past the task-allocated frame, first
+    /// inside an immediately called closure, then here); the heap corruption aborted test runs.
     private static func firstProcess(
         _ store: any ModerationStore, keys: [Role: String], config: ServerConfiguration, bankDirectory dir: String
-    ) async throws -> Int64 {
+    ) async throws -> FirstProcess {
         let copy = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/blur-a-little.jpg")
         let known = PDQHasher().hash(try ImageDecoder().decode(try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg"))).hash
         let registry = BankRegistry(directory: try BankDirectory(path: dir, writable: true))
@@ -292,28 +310,31 @@ struct RetroHuntTests {
         let itemID = try await first.application(logger: Logger(label: "test")).test(.live) { client in
             let body = #"{"id":"img-1","text":"look","author":"u-1","container":{"id":"r-1","members":50},"media":[{"data":"\#(Data(copy).base64EncodedString())"}]}"#
             let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, body)
-            let id = Int64(try #require(((reply["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+            guard let id = ((reply["items"] as? [[String: Any]])?.first)?["item_id"] as? Int else {
+                throw BulwarkError(.invalidData, "no item_id in \(reply)")
+            }
             for _ in 0..<200 {
                 if try await store.pendingJobCount() == 0 { break }
                 try await Task.sleep(nanoseconds: 50_000_000)
             }
-            return id
+            return Int64(id)
         }
-        #expect(try await store.pendingJobCount() == 0)
+        let pending = try await store.pendingJobCount()
         // The bank gains the entry and its hunt is queued, then the process dies holding the
         // job's lease (claimed, never finished; the lease ran out at t = 100).
-        let entryID = try registry.change { (set: inout BankSet) throws(BulwarkError) -> (UInt64, [BankEvent]) in
+        let entryID = try await registry.change { (set: inout BankSet) throws(BulwarkError) -> (UInt64, [BankEvent]) in
             var events = try set.create(try Bank(name: "known", labels: ["category:dissemination"], createdAt: 100))
             let (outcome, added) = try set.add(bank: "known", signal: Signal(pdq: known), at: 100)
             events += added
             guard case .added(let entry) = outcome else { throw BulwarkError(.invalidData, "not added") }
             return (entry.id, events)
         }
-        #expect(try await store.enqueueRetroHunt(firstEntryID: Int64(entryID), now: 100))
-        #expect(try await store.enqueueRetroHunt(firstEntryID: Int64(entryID) + 1, now: 100) == false)
+        let queued = try await store.enqueueRetroHunt(firstEntryID: Int64(entryID), now: 100)
+        let queuedAgain = try await store.enqueueRetroHunt(firstEntryID: Int64(entryID) + 1, now: 100)
         let claimed = try await store.claimJobs(owner: "dead", now: 100, lease: 1, limit: 10)
-        #expect(claimed.map(\.kind) == [JobKind.retroHunt])
-        #expect(try await store.extendJobLease(jobID: claimed[0].id, owner: "someone-else", until: 200) == false)
-        return itemID
+        let stolen = try await store.extendJobLease(jobID: claimed.first?.id ?? -1, owner: "someone-else", until: 200)
+        return FirstProcess(
+            itemID: itemID, pendingAfterIngest: pending, queued: queued, queuedAgain: queuedAgain,
+            claimed: claimed.map(\.kind), stolen: stolen)
     }
 }

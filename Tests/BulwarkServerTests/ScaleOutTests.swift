@@ -1,0 +1,301 @@
+import BulwarkBanks
+import BulwarkCore
+import BulwarkMedia
+import BulwarkServer
+import BulwarkStore
+import BulwarkTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// Several `bulwark` processes on one database, simulated in one process: each "process" is a
+/// `BulwarkService` of its own; the tests also run against PostgreSQL.
+struct ScaleOutTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    func key(_ store: any ModerationStore, _ role: Role) async throws -> String {
+        let key = APIKeys.generate()
+        _ = try await store.createKey(
+            name: "\(role.rawValue)-1", role: role, prefix: APIKeys.prefix(key), hash: APIKeys.hash(key), now: 1)
+        return key
+    }
+
+    /// Runs `services` in a service group (no signals) while `body` runs, then shuts them down gracefully.
+    func running(_ services: [any Service], _ body: () async throws -> Void) async throws {
+        let group = ServiceGroup(services: services, logger: Self.logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                try await body()
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    // MARK: Back-pressure
+
+    @Test(arguments: Backend.allCases)
+    func ingestAnswers503WithRetryAfterAtTheBoundAndAcceptsAgainAfterTheQueueDrains(_ backend: Backend) async throws {
+        try await withServerStore(backend, "backpressure") { store in try await backPressure(store) }
+    }
+
+    func backPressure(_ store: any ModerationStore) async throws {
+        let key = try await key(store, .ingest)
+        let image = try ServerFixtures.bytes("../shared/data/pdq/misc-images/wee.jpg")
+        let config = ServerConfiguration(
+            port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20, maxQueueDepth: 2)
+        let service = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: config)
+        let headers: HTTPFields = [.authorization: "Bearer \(key)", .contentType: "application/json"]
+        // An API process only: nothing works the queue.
+        try await service.application(logger: Self.logger, background: false).test(.router) { client in
+            for n in 0..<2 {
+                let body = #"{"id":"img-\#(n)","text":"a picture","media":[{"data":"\#(Data(image).base64EncodedString())"}]}"#
+                let r = try await client.execute(uri: "/v1/items", method: .post, headers: headers, body: ByteBuffer(string: body))
+                #expect(r.status == .ok)
+            }
+            #expect(try await store.pendingJobCount() == 2)
+            // The depth is re-read at most every 100 ms: within a few seconds ingest is refused.
+            var refused: (status: HTTPResponse.Status, retryAfter: String?, body: [String: Any])? = nil
+            for n in 0..<100 {
+                let r = try await client.execute(
+                    uri: "/v1/items", method: .post, headers: headers, body: ByteBuffer(string: #"{"id":"probe-\#(n)","text":"hello"}"#))
+                if r.status == .serviceUnavailable {
+                    let json = try JSONSerialization.jsonObject(with: Data(bytesOf: r.body)) as? [String: Any]
+                    refused = (r.status, r.headers[.retryAfter], (json?["error"] as? [String: Any]) ?? [:])
+                    // What was refused was not stored.
+                    #expect(try await store.item(platform: "ingest-1", externalID: "probe-\(n)") == nil)
+                    break
+                }
+                #expect(r.status == .ok)
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            let answer = try #require(refused, "ingest was never refused with the queue at its bound")
+            #expect(answer.retryAfter.flatMap(Int.init) ?? 0 >= 1)
+            #expect(answer.body["code"] as? String == "overloaded")
+            #expect(answer.body["depth"] as? Int == 2)
+            #expect(answer.body["limit"] as? Int == 2)
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains("bulwark_queue_depth 2\n"))
+            #expect(metrics.contains("bulwark_queue_bound 2\n"))
+
+            // A worker drains the queue; ingest is accepted again, and the refused item can be sent again.
+            try await running([JobWorker(service: service, logger: Self.logger)]) {
+                for _ in 0..<200 {
+                    if try await store.pendingJobCount() == 0 { break }
+                    try await Task.sleep(nanoseconds: 50_000_000)
+                }
+            }
+            #expect(try await store.pendingJobCount() == 0)
+            var accepted = false
+            for _ in 0..<100 {
+                let r = try await client.execute(
+                    uri: "/v1/items", method: .post, headers: headers, body: ByteBuffer(string: #"{"id":"after","text":"hello"}"#))
+                if r.status == .ok {
+                    accepted = true
+                    break
+                }
+                #expect(r.status == .serviceUnavailable)
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            #expect(accepted)
+            #expect(try await store.item(platform: "ingest-1", externalID: "after") != nil)
+            // Both images were hashed once each.
+            for n in 0..<2 {
+                let item = try #require(try await store.item(platform: "ingest-1", externalID: "img-\(n)"))
+                let context = try #require(try await store.itemContext(itemID: item.id))
+                #expect(context.media.map(\.status) == ["hashed"])
+            }
+        }
+    }
+
+    // MARK: Shared banks
+
+    @Test(arguments: Backend.allCases)
+    func aBankChangeThroughOneProcessReachesAnotherWithinSeconds(_ backend: Backend) async throws {
+        try await withServerStore(backend, "sharedbanks") { store in try await sharedBanks(store) }
+    }
+
+    func sharedBanks(_ store: any ModerationStore) async throws {
+        let admin = try await key(store, .admin)
+        let engine = try ServerFixtures.engine.get()
+        let config = ServerConfiguration(port: 0, bankPollMilliseconds: 100)
+        // Two processes' views of the banks, each loaded from the database.
+        let registryA = try await BankRegistry.shared(store: store)
+        let registryB = try await BankRegistry.shared(store: store)
+        let a = BulwarkService(store: store, engine: engine, configuration: config, bankRegistry: registryA)
+        let b = BulwarkService(store: store, engine: engine, configuration: config, bankRegistry: registryB)
+        let headers: HTTPFields = [.authorization: "Bearer \(admin)", .contentType: "application/json"]
+        let image = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg")
+        let pdq = PDQHasher().hash(try ImageDecoder().decode(image)).hash
+        let other = try ServerFixtures.bytes("../shared/data/pdq/misc-images/wee.jpg")
+        let otherPDQ = PDQHasher().hash(try ImageDecoder().decode(other)).hash
+
+        try await running([BankSync(registry: registryB, intervalMilliseconds: 100, logger: Self.logger)]) {
+            try await a.application(logger: Self.logger, background: false).test(.router) { client in
+                let created = try await client.execute(
+                    uri: "/v1/banks", method: .post, headers: headers,
+                    body: ByteBuffer(string: #"{"name":"known","labels":["category:dissemination"]}"#))
+                #expect(created.status == .created || created.status == .ok)
+                let added = try await client.execute(
+                    uri: "/v1/banks/known/entries", method: .post, headers: headers,
+                    body: ByteBuffer(string: #"{"type":"pdq","values":["\#(pdq.hex)"]}"#))
+                #expect(added.status == .ok)
+            }
+            // B, which was never told, matches the image within seconds.
+            var matched = false
+            for _ in 0..<100 {
+                if registryB.banks.match(MediaHashes(pdq: pdq, pdqQuality: 100)).decision == .violating {
+                    matched = true
+                    break
+                }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            #expect(matched, "process B did not see the bank change made through process A")
+        }
+        #expect(registryB.sequence == registryA.sequence)
+
+        // Changes made through both at once: each is made once, on top of the other, and both
+        // processes end with the same banks (the same entry ids).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (service, hash) in [(a, pdq.hex), (b, otherPDQ.hex)] {
+                group.addTask {
+                    try await service.application(logger: Self.logger, background: false).test(.router) { client in
+                        let r = try await client.execute(
+                            uri: "/v1/banks/known/entries", method: .post, headers: headers,
+                            body: ByteBuffer(string: #"{"type":"pdq","values":["\#(hash)","\#(String(hash.reversed()))"]}"#))
+                        #expect(r.status == .ok)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await registryA.sync()
+        try await registryB.sync()
+        #expect(registryA.sequence == registryB.sequence)
+        let entriesA = registryA.banks.entries.map { "\($0.id) \($0.signal.value)" }
+        let entriesB = registryB.banks.entries.map { "\($0.id) \($0.signal.value)" }
+        #expect(entriesA == entriesB)
+        // The first hash was already there: three new entries, none twice.
+        #expect(entriesA.count == 4)
+        #expect(Set(registryA.banks.entries.map(\.signal.value)).count == 4)
+        // A third process starting now loads the same banks from the database.
+        let registryC = try await BankRegistry.shared(store: store)
+        #expect(registryC.banks.entries.map { "\($0.id) \($0.signal.value)" } == entriesA)
+    }
+
+    // MARK: Webhooks
+
+    /// Decisions delivered by two workers to a receiver that first answers 500, then hangs past
+    /// the timeout, then recovers: every delivery arrives, with its one delivery id.
+    @Test func everyDecisionReachesAFlakyReceiverThroughTwoWorkers() async throws {
+        try await withServerStore(.postgres, "flakyhook") { store in try await flakyReceiver(store) }
+    }
+
+    func flakyReceiver(_ store: any ModerationStore) async throws {
+        let ingest = try await key(store, .ingest)
+        let receiver = FlakyReceiver(failuresFirst: 4, hangsFirst: 2, hang: .seconds(3))
+        let receiverApp = Application(router: receiver.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await receiverApp.test(.live) { receiverClient in
+            try await store.setSetting("webhook.url", "http://127.0.0.1:\(receiverClient.port!)/hook", actor: "test", now: 1)
+            try await store.setSetting("webhook.secret", "s3cret", actor: "test", now: 1)
+            let config = ServerConfiguration(
+                port: 0, webhookInitialBackoff: 0, webhookTimeout: 1, workerPollMilliseconds: 20)
+            let engine = try ServerFixtures.engine.get()
+            let api = BulwarkService(store: store, engine: engine, configuration: config)
+            // Items that open cases, decided by a reviewer: one delivery each.
+            try await api.application(logger: Self.logger, background: false).test(.router) { client in
+                for n in 0..<6 {
+                    let r = try await client.execute(
+                        uri: "/v1/items", method: .post, headers: [.authorization: "Bearer \(ingest)"],
+                        body: ByteBuffer(string: #"{"id":"room-\#(n)","type":"title","text":"Supporters of the Islamic State"}"#))
+                    #expect(r.status == .ok)
+                }
+            }
+            var expected: Set<String> = []
+            for c in try await store.cases(CaseFilter(limit: 100), now: 10) {
+                let outcome = try await store.decide(
+                    caseID: c.id, reviewer: "reviewer-1", decision: NewDecision(action: .remove, category: .dissemination),
+                    webhookBody: { d, _ in #"{"event":"decision","decision_id":\#(d.id)}"# }, now: 10)
+                if case .decided(_, let deliveryID?) = outcome { expected.insert(deliveryID) }
+            }
+            #expect(expected.count == 6)
+            // Two worker processes deliver.
+            let workers = [
+                WebhookSender(service: BulwarkService(store: store, engine: engine, configuration: config), logger: Self.logger),
+                WebhookSender(service: BulwarkService(store: store, engine: engine, configuration: config), logger: Self.logger),
+            ]
+            try await running(workers) {
+                for _ in 0..<600 {
+                    if try await store.deliveries(status: "delivered").count == expected.count { break }
+                    try await Task.sleep(nanoseconds: 50_000_000)
+                }
+            }
+            let delivered = try await store.deliveries(status: "delivered")
+            #expect(Set(delivered.map(\.deliveryID)) == expected)
+            #expect(try await store.deliveries(status: "pending").isEmpty)
+            #expect(try await store.deliveries(status: "dead").isEmpty)
+            // At least once: every delivery id arrived, and only those.
+            let received = receiver.received.withLock { $0 }
+            #expect(Set(received) == expected)
+            #expect(receiver.failed.withLock { $0 } == 4)
+            #expect(receiver.hung.withLock { $0 } == 2)
+        }
+    }
+}
+
+/// A webhook receiver that answers its first `failuresFirst` requests with 500, then makes
+/// the next `hangsFirst` wait `hang` (past the sender's timeout), then accepts; it keeps the
+/// delivery ids it accepted.
+final class FlakyReceiver: Sendable {
+    let received = Mutex<[String]>([])
+    let failed = Mutex(0)
+    let hung = Mutex(0)
+    let failuresFirst: Int
+    let hangsFirst: Int
+    let hang: Duration
+
+    init(failuresFirst: Int, hangsFirst: Int, hang: Duration) {
+        self.failuresFirst = failuresFirst
+        self.hangsFirst = hangsFirst
+        self.hang = hang
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            var request = request
+            _ = try await request.collectBody(upTo: 1 << 20)
+            if Self.take(self.failed, upTo: self.failuresFirst) { return Response(status: .internalServerError) }
+            if Self.take(self.hung, upTo: self.hangsFirst) {
+                try? await Task.sleep(for: self.hang)
+                return Response(status: .gatewayTimeout)
+            }
+            let id = header(request.headers, "bulwark-delivery")
+            self.received.withLock { $0.append(id) }
+            return Response(status: .noContent)
+        }
+        return router
+    }
+
+    /// Counts one more while the count is under `limit`; whether it did.
+    static func take(_ count: borrowing Mutex<Int>, upTo limit: Int) -> Bool {
+        count.withLock { n in
+            guard n < limit else { return false }
+            n += 1
+            return true
+        }
+    }
+}
