@@ -113,3 +113,48 @@ enum CascadeFixtures {
         #expect(routed > 0)
     }
 }
+
+/// The text engine's quality targets, with the cascade (`--model full`), on the held-out test
+/// split that neither the classifier nor the semantic head was trained on.
+@Suite struct CascadeQualityTests {
+    static let evaluations: Result<(arabic: Evaluation, dev: Evaluation), any Error> = Result {
+        let cascade = try CascadeFixtures.cascade.get()
+        var scratch = cascade.makeScratch()
+        func evaluate(_ items: [TextItem]) -> Evaluation {
+            var evaluation = Evaluation()
+            for item in items where DatasetSplit.of(item) == .test {
+                var unhinted = item
+                unhinted.lang = nil
+                evaluation.add(item, cascade.scan(unhinted, scratch: &scratch))
+            }
+            return evaluation
+        }
+        var dev: [TextItem] = []
+        let dir = CascadeFixtures.root + "/data/dev"
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir).filter({ $0.hasSuffix(".jsonl") }).sorted() {
+            dev += try CascadeFixtures.items("data/dev/" + file)
+        }
+        return (evaluate(try CascadeFixtures.items("../shared/data/text/arabic-isis-dev.jsonl")), evaluate(dev))
+    }
+
+    @Test func arabicHeldOutF1StaysAtLeast95Percent() throws {
+        let e = try Self.evaluations.get().arabic
+        #expect(e.overall.total >= 150)
+        #expect((e.overall.f1 ?? 0) >= 0.95, "F1 \(e.overall.f1 ?? 0)")
+        #expect((e.violatingOnly.precision ?? 0) >= 0.97)
+    }
+
+    @Test func multilingualHeldOutRecallAndHardNegativesStayWithinTheTargets() throws {
+        let e = try Self.evaluations.get().dev
+        #expect((e.overall.recall ?? 0) >= 0.85, "recall \(e.overall.recall ?? 0)")
+        for lang in ["ar", "de", "en", "es", "fr"] {
+            let counts = try #require(e.byLanguage[lang])
+            #expect((counts.recall ?? 0) >= 0.75, "recall \(lang)")
+        }
+        for kind in ["news", "counter_speech", "religious"] {
+            let counts = try #require(e.byKind[kind])
+            #expect((counts.falsePositiveRate ?? 1) <= 0.05, "\(kind) FPR \(counts.falsePositiveRate ?? 1)")
+        }
+        #expect((e.violatingOnly.precision ?? 0) >= 0.95)
+    }
+}
