@@ -5,6 +5,7 @@
 # followers) for DURATION seconds with CONNECTIONS connections.
 #   scripts/bench-api.sh [DATABASE (default: a temporary SQLite file)] [DURATION=30] [CONNECTIONS=64]
 #   BULWARK_LOAD_PLAIN=1 scripts/bench-api.sh ...   (text only: no author, no container)
+#   BULWARK_SERVE_ARGS="--no-workers --banks-in-database" scripts/bench-api.sh postgres://...   (an API process of a scaled-out deployment)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
@@ -23,7 +24,8 @@ with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
         out.write(json.dumps(json.loads(line)["text"]) + "\n")
 ' "$WORK/corpus.jsonl" "$WORK/texts.txt"
 KEY=$("$BIN" keys create --database "$DB" --name load --role ingest | awk '{print $NF}')
-"$BIN" serve --database "$DB" --banks "$WORK/banks" --port $PORT --no-sample > "$WORK/serve.log" 2>&1 &
+# shellcheck disable=SC2086
+"$BIN" serve --database "$DB" --banks "$WORK/banks" --port $PORT --no-sample ${BULWARK_SERVE_ARGS:-} > "$WORK/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done

@@ -44,58 +44,54 @@ extension BulwarkService {
 
         // A new bank, through the bank API's code path (durable, audited).
         router.post("/console/banks") { request, context -> Response in
-            guard let session = try await consoleSession(request) else { return redirect("/login") }
-            let form = Self.form(try await self.body(request))
-            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
-            guard ConsoleSettings.bankChangers.contains(session.user.role) else { return forbiddenPage(session) }
-            do {
-                let registry = try self.registry()
-                let name = form["name"] ?? ""
-                var threshold: Int? = nil
-                if let t = form["pdq_threshold"], !t.isEmpty {
-                    guard let n = Int(t) else {
-                        throw APIError.invalid("the PDQ threshold is a number", field: "pdq_threshold")
+            try await consoleForm(request, allowed: ConsoleSettings.bankChangers) { session, form in
+                do {
+                    let registry = try self.registry()
+                    let name = form["name"] ?? ""
+                    var threshold: Int? = nil
+                    if let t = form["pdq_threshold"], !t.isEmpty {
+                        guard let n = Int(t) else {
+                            throw APIError.invalid("the PDQ threshold is a number", field: "pdq_threshold")
+                        }
+                        threshold = n
                     }
-                    threshold = n
+                    let payload = BankPayload(
+                        name: name, kind: Bank.Kind(rawValue: form["kind"] ?? "") ?? .block,
+                        quarantined: form["quarantined"] == "on", pdq_threshold: threshold,
+                        labels: Self.list(form["labels"]), description: form["description"] ?? "")
+                    let created = try await createBank(payload, actor: session.user.name, registry: registry)
+                    return redirect("/console/banks?done=\(created ? "created" : "exists")&bank=" + Self.queryEscaped(name))
+                } catch let error as APIError {
+                    return html(banksPage(session, error: error.message, notice: nil), status: error.status)
                 }
-                let payload = BankPayload(
-                    name: name, kind: Bank.Kind(rawValue: form["kind"] ?? "") ?? .block,
-                    quarantined: form["quarantined"] == "on", pdq_threshold: threshold,
-                    labels: Self.list(form["labels"]), description: form["description"] ?? "")
-                let created = try await createBank(payload, actor: session.user.name, registry: registry)
-                return redirect("/console/banks?done=\(created ? "created" : "exists")&bank=" + Self.queryEscaped(name))
-            } catch let error as APIError {
-                return html(banksPage(session, error: error.message, notice: nil), status: error.status)
             }
         }
 
         // One entry added to or removed from a bank, through the bank API's code path (the
         // shared index, the bank directory's log, the audit log and the retro-hunt alike).
         router.post("/console/banks/entries") { request, context -> Response in
-            guard let session = try await consoleSession(request) else { return redirect("/login") }
-            let form = Self.form(try await self.body(request))
-            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
-            guard ConsoleSettings.bankChangers.contains(session.user.role) else { return forbiddenPage(session) }
-            do {
-                let registry = try self.registry()
-                let bank = form["bank"] ?? ""
-                let payload = EntriesPayload(
-                    type: form["type"] ?? "", values: [form["value"] ?? ""], labels: Self.list(form["labels"]),
-                    source: nil)
-                let done: String
-                if form["op"] == "remove" {
-                    let removed = try await removeBankEntries(
-                        bank: bank, payload, actor: session.user.name, registry: registry)
-                    done = removed == 1 ? "removed" : "absent"
-                } else {
-                    let (added, _) = try await addBankEntries(
-                        bank: bank, payload, actor: session.user.name, via: "console", registry: registry,
-                        logger: context.logger)
-                    done = added == 1 ? "added" : "unchanged"
+            try await consoleForm(request, allowed: ConsoleSettings.bankChangers) { session, form in
+                do {
+                    let registry = try self.registry()
+                    let bank = form["bank"] ?? ""
+                    let payload = EntriesPayload(
+                        type: form["type"] ?? "", values: [form["value"] ?? ""], labels: Self.list(form["labels"]),
+                        source: nil)
+                    let done: String
+                    if form["op"] == "remove" {
+                        let removed = try await removeBankEntries(
+                            bank: bank, payload, actor: session.user.name, registry: registry)
+                        done = removed == 1 ? "removed" : "absent"
+                    } else {
+                        let (added, _) = try await addBankEntries(
+                            bank: bank, payload, actor: session.user.name, via: "console", registry: registry,
+                            logger: context.logger)
+                        done = added == 1 ? "added" : "unchanged"
+                    }
+                    return redirect("/console/banks?done=\(done)&bank=" + Self.queryEscaped(bank))
+                } catch let error as APIError {
+                    return html(banksPage(session, error: error.message, notice: nil), status: error.status)
                 }
-                return redirect("/console/banks?done=\(done)&bank=" + Self.queryEscaped(bank))
-            } catch let error as APIError {
-                return html(banksPage(session, error: error.message, notice: nil), status: error.status)
             }
         }
 
@@ -107,14 +103,13 @@ extension BulwarkService {
         }
 
         router.post("/console/settings") { request, _ -> Response in
-            guard let session = try await consoleSession(request) else { return redirect("/login") }
-            let form = Self.form(try await self.body(request))
-            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
-            // An unchecked box is absent from the form.
-            let preference = MediaPreference(
-                blurred: form["blurred"] == "on", keepGreyscale: form["keep_greyscale"] == "on")
-            _ = try await store.setMediaPreference(userID: session.user.id, preference, now: clock())
-            return redirect("/console/settings?saved=1")
+            try await consoleForm(request, allowed: nil) { session, form in
+                // An unchecked box is absent from the form.
+                let preference = MediaPreference(
+                    blurred: form["blurred"] == "on", keepGreyscale: form["keep_greyscale"] == "on")
+                _ = try await store.setMediaPreference(userID: session.user.id, preference, now: clock())
+                return redirect("/console/settings?saved=1")
+            }
         }
     }
 

@@ -70,33 +70,31 @@ extension BulwarkService {
         // The appeal's decision through the API's code path: the original reviewer is refused,
         // a reversal reinstates and queues the platform's webhook.
         router.post("/console/appeals/:id/decision") { request, context -> Response in
-            guard let session = try await consoleSession(request) else { return redirect("/login") }
-            let form = Self.form(try await self.body(request))
-            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
-            guard ConsoleSettings.appealDeciders.contains(session.user.role) else { return forbiddenPage(session) }
-            let id = try context.parameters.require("id", as: Int64.self)
-            do {
-                guard let outcome = form["outcome"].flatMap(AppealDecisionPayload.Outcome.init(rawValue:)) else {
-                    throw APIError.invalid("choose an outcome: uphold or reverse", field: "outcome")
-                }
-                var exemption: Exemption? = nil
-                if let e = form["exemption"], !e.isEmpty {
-                    guard let known = Exemption(rawValue: e) else {
-                        throw APIError.invalid("unknown exemption \(e)", field: "exemption")
+            try await consoleForm(request, allowed: ConsoleSettings.appealDeciders) { session, form in
+                let id = try context.parameters.require("id", as: Int64.self)
+                do {
+                    guard let outcome = form["outcome"].flatMap(AppealDecisionPayload.Outcome.init(rawValue:)) else {
+                        throw APIError.invalid("choose an outcome: uphold or reverse", field: "outcome")
                     }
-                    exemption = known
+                    var exemption: Exemption? = nil
+                    if let e = form["exemption"], !e.isEmpty {
+                        guard let known = Exemption(rawValue: e) else {
+                            throw APIError.invalid("unknown exemption \(e)", field: "exemption")
+                        }
+                        exemption = known
+                    }
+                    let note = form["note"].flatMap { $0.isEmpty ? nil : $0 }
+                    _ = try await decideAppeal(
+                        id: id, reviewer: session.user.name,
+                        AppealDecisionPayload(outcome: outcome, exemption: exemption, note: note))
+                    return redirect("/console/appeals/\(id)?decided=1")
+                } catch let error as APIError {
+                    guard let page = try await appealPage(id: id, session: session, error: error.message, notice: nil)
+                    else {
+                        return messagePage(session, "No such appeal", "There is no appeal \(id).", status: .notFound)
+                    }
+                    return html(page, status: error.status)
                 }
-                let note = form["note"].flatMap { $0.isEmpty ? nil : $0 }
-                _ = try await decideAppeal(
-                    id: id, reviewer: session.user.name,
-                    AppealDecisionPayload(outcome: outcome, exemption: exemption, note: note))
-                return redirect("/console/appeals/\(id)?decided=1")
-            } catch let error as APIError {
-                guard let page = try await appealPage(id: id, session: session, error: error.message, notice: nil)
-                else {
-                    return messagePage(session, "No such appeal", "There is no appeal \(id).", status: .notFound)
-                }
-                return html(page, status: error.status)
             }
         }
 

@@ -50,43 +50,39 @@ extension BulwarkService {
 
         // The entity API's decision, from a form: the same checks, store call, webhook and audit.
         router.post("/console/entities/:id/decisions") { request, context -> Response in
-            guard let session = try await consoleSession(request) else { return redirect("/login") }
-            let form = Self.form(try await self.body(request))
-            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
-            guard ConsoleSettings.deciders.contains(session.user.role) else { return forbiddenPage(session) }
-            let id = try context.parameters.require("id", as: Int64.self)
-            do {
-                let payload = try Self.decisionPayload(form)
-                _ = try await decideEntity(id: id, reviewer: session.user.name, payload)
-                return redirect("/console/entities/\(id)?decided=1")
-            } catch let error as APIError {
-                guard let page = try await entityPage(id: id, session: session, error: error.message) else {
-                    return messagePage(session, "No such entity", "There is no entity \(id).", status: .notFound)
+            try await consoleForm(request, allowed: ConsoleSettings.deciders) { session, form in
+                let id = try context.parameters.require("id", as: Int64.self)
+                do {
+                    let payload = try Self.decisionPayload(form)
+                    _ = try await decideEntity(id: id, reviewer: session.user.name, payload)
+                    return redirect("/console/entities/\(id)?decided=1")
+                } catch let error as APIError {
+                    guard let page = try await entityPage(id: id, session: session, error: error.message) else {
+                        return messagePage(session, "No such entity", "There is no entity \(id).", status: .notFound)
+                    }
+                    return html(page, status: error.status)
                 }
-                return html(page, status: error.status)
             }
         }
 
         router.post("/console/cases/:id/claim") { request, context -> Response in
-            guard let session = try await consoleSession(request) else { return redirect("/login") }
-            let form = Self.form(try await self.body(request))
-            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
-            guard ConsoleSettings.deciders.contains(session.user.role) else { return forbiddenPage(session) }
-            let id = try context.parameters.require("id", as: Int64.self)
-            let now = clock()
-            let message: String
-            switch try await store.claim(
-                caseID: id, reviewer: session.user.name, until: now + configuration.claimSeconds, now: now)
-            {
-            case .claimed: return redirect("/console/cases/\(id)")
-            case .heldBy(let who, let until):
-                message = "Case \(id) is claimed by \(who) until \(CivilDate.isoDateTime(until))."
-            case .closed: message = "Case \(id) is already decided."
-            case .notFound:
-                return messagePage(session, "No such case", "There is no case \(id).", status: .notFound)
+            try await consoleForm(request, allowed: ConsoleSettings.deciders) { session, form in
+                let id = try context.parameters.require("id", as: Int64.self)
+                let now = clock()
+                let message: String
+                switch try await store.claim(
+                    caseID: id, reviewer: session.user.name, until: now + configuration.claimSeconds, now: now)
+                {
+                case .claimed: return redirect("/console/cases/\(id)")
+                case .heldBy(let who, let until):
+                    message = "Case \(id) is claimed by \(who) until \(CivilDate.isoDateTime(until))."
+                case .closed: message = "Case \(id) is already decided."
+                case .notFound:
+                    return messagePage(session, "No such case", "There is no case \(id).", status: .notFound)
+                }
+                let page = try await casePage(id: id, session: session, error: message)
+                return html(page ?? "", status: .conflict)
             }
-            let page = try await casePage(id: id, session: session, error: message)
-            return html(page ?? "", status: .conflict)
         }
     }
 

@@ -77,11 +77,10 @@ extension BulwarkService {
         }
 
         router.post("/logout") { request, _ -> Response in
-            guard let session = try await consoleSession(request) else { return redirect("/login") }
-            let form = Self.form(try await self.body(request))
-            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
-            _ = try await store.endSession(tokenHash: session.tokenHash, now: clock())
-            return redirect("/login", cookies: [Self.cookie(ConsoleSettings.sessionCookie, "", maxAge: 0)])
+            try await consoleForm(request, allowed: nil) { session, form in
+                _ = try await store.endSession(tokenHash: session.tokenHash, now: clock())
+                return redirect("/login", cookies: [Self.cookie(ConsoleSettings.sessionCookie, "", maxAge: 0)])
+            }
         }
 
         router.get("/console") { request, _ -> Response in
@@ -118,18 +117,16 @@ extension BulwarkService {
         }
 
         router.post("/console/cases/:id/decisions") { request, context -> Response in
-            guard let session = try await consoleSession(request) else { return redirect("/login") }
-            let form = Self.form(try await self.body(request))
-            guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
-            guard ConsoleSettings.deciders.contains(session.user.role) else { return forbiddenPage(session) }
-            let id = try context.parameters.require("id", as: Int64.self)
-            do {
-                let payload = try Self.decisionPayload(form)
-                _ = try await decideCase(id: id, reviewer: session.user.name, payload)
-                return redirect("/console?decided=\(id)")
-            } catch let error as APIError {
-                let page = try await casePage(id: id, session: session, error: error.message)
-                return html(page ?? "", status: error.status)
+            try await consoleForm(request, allowed: ConsoleSettings.deciders) { session, form in
+                let id = try context.parameters.require("id", as: Int64.self)
+                do {
+                    let payload = try Self.decisionPayload(form)
+                    _ = try await decideCase(id: id, reviewer: session.user.name, payload)
+                    return redirect("/console?decided=\(id)")
+                } catch let error as APIError {
+                    let page = try await casePage(id: id, session: session, error: error.message)
+                    return html(page ?? "", status: error.status)
+                }
             }
         }
 
@@ -154,6 +151,20 @@ extension BulwarkService {
         guard let token = request.cookies[ConsoleSettings.sessionCookie]?.value, !token.isEmpty, token.utf8.count <= 128
         else { return nil }
         return try await store.session(tokenHash: SHA256.hex(Array(token.utf8)), now: clock())
+    }
+
+    /// A console form's POST: signed in (else to the sign-in page), the session's CSRF token in the
+    /// form (else 403), and a role in `roles` when given (else 403), checked in that order; then
+    /// `body` with the session and the form's fields.
+    func consoleForm(
+        _ request: Request, allowed roles: Set<Role>?,
+        _ body: (SessionRecord, [String: String]) async throws -> Response
+    ) async throws -> Response {
+        guard let session = try await consoleSession(request) else { return redirect("/login") }
+        let form = Self.form(try await self.body(request))
+        guard Self.sameToken(form["csrf"] ?? "", session.csrfToken) else { return csrfRejected() }
+        if let roles, !roles.contains(session.user.role) { return forbiddenPage(session) }
+        return try await body(session, form)
     }
 
     /// 256 random bits as 64 hex digits.
