@@ -54,7 +54,7 @@ public struct EngineConfiguration: Sendable, Hashable {
         maxTextBytes: Int = 64 * 1024,
         semanticLow: Double = 0.1,
         semanticHigh: Double = 0.97,
-        semanticWeight: Double = 0.5
+        semanticWeight: Double = 0.7
     ) {
         self.violatingThreshold = violatingThreshold
         self.reviewThreshold = reviewThreshold

@@ -92,8 +92,8 @@ struct BenchSemanticCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The exported model (default: \(Resources.semanticModel)).")
-    var model: String?
+    @Option(help: "The exported encoder (default: \(Resources.semanticModel)).")
+    var encoder: String?
 
     @Option(help: "Timed passes over the items.")
     var iterations = 3

@@ -103,12 +103,20 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Override the probability at which a non-violating context is named (default 0.4).")
     var contextThreshold: Double?
 
+    @Option(help: ArgumentHelp("With --model full: override the encoder's share of the blended probability (default in EngineConfiguration).", visibility: .hidden))
+    var semanticWeight: Double?
+
+    @Option(help: ArgumentHelp("With --model full: override the lower end of the fast probability band sent to the encoder.", visibility: .hidden))
+    var semanticLow: Double?
+
     /// The engine configuration with any overrides from the command line.
     var configuration: EngineConfiguration {
         var c = EngineConfiguration()
         if let violatingThreshold { c.violatingThreshold = violatingThreshold }
         if let reviewThreshold { c.reviewThreshold = reviewThreshold }
         if let contextThreshold { c.contextThreshold = contextThreshold }
+        if let semanticWeight { c.semanticWeight = semanticWeight }
+        if let semanticLow { c.semanticLow = semanticLow }
         return c
     }
 

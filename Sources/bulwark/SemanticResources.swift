@@ -50,17 +50,25 @@ extension EngineOptions {
         guard let headPath = semanticHead ?? Resources.find(Resources.semanticHead) else {
             throw ValidationError("cannot find the semantic head (\(Resources.semanticHead)); run `bulwark train --semantic` or pass --semantic-head")
         }
-        let head: SemanticHead
-        do {
-            head = try SemanticHead(serialized: readFile(headPath))
-        } catch let error as BulwarkError {
-            throw ValidationError("\(headPath): \(error)")
-        }
+        let head = try Self.head(headPath)
         let index = ExemplarIndex(try Resources.loadExemplars(exemplars), embedder: embedder)
+        return try Self.semanticModel(embedder, head, index, path: headPath)
+    }
+
+    static func head(_ path: String) throws -> SemanticHead {
+        let bytes = try readFile(path)
+        do {
+            return try SemanticHead(serialized: bytes)
+        } catch {
+            throw ValidationError("\(path): \(error)")
+        }
+    }
+
+    static func semanticModel(_ embedder: Embedder, _ head: SemanticHead, _ index: ExemplarIndex, path: String) throws -> SemanticModel {
         do {
             return try SemanticModel(embedder: embedder, head: head, exemplars: index)
-        } catch let error as BulwarkError {
-            throw ValidationError("\(headPath): \(error)")
+        } catch {
+            throw ValidationError("\(path): \(error)")
         }
     }
 

@@ -61,7 +61,7 @@ func fitSemanticHead(_ items: [TextItem], _ embeddings: [[Float]], provenance: S
     }
     do {
         return try SemanticHeadTrainer().train(embeddings: x, labels: y, classes: SemanticModel.classes, provenance: provenance)
-    } catch let error as BulwarkError {
+    } catch {
         throw ValidationError("training the semantic head: \(error)")
     }
 }
@@ -127,7 +127,7 @@ struct TransferCommand: ParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
 
     func run() throws {
-        let held = Set(holdOut.split(separator: ",").map { String($0).trimmingCharacters(in: " ") })
+        let held = Set(holdOut.split(separator: ",").map { String($0.trimmingCharacters(in: " ")) })
         let targets = try rates.split(separator: ",").map { part -> Double in
             guard let r = Double(part), r > 0, r < 1 else { throw ValidationError("--rates takes numbers between 0 and 1, not \(part)") }
             return r
@@ -135,7 +135,7 @@ struct TransferCommand: ParsableCommand {
         let items = try loadItems(files.isEmpty ? DefaultData.paths() : files).filter { $0.label != nil }
         let training = items.filter { !held.contains($0.lang ?? "") }
         let evaluation = items.filter { held.contains($0.lang ?? "") }
-        guard evaluation.contains(where: { $0.label == .violating }), evaluation.contains(where: { $0.label == Label.none }) else {
+        guard evaluation.contains(where: { $0.label == Label.violating }), evaluation.contains(where: { $0.label == Label.none }) else {
             throw ValidationError("the held-out languages (\(holdOut)) need violating and non-violating items")
         }
 
@@ -152,8 +152,8 @@ struct TransferCommand: ParsableCommand {
         let embedder = try Resources.loadEmbedder(engineOptions.encoder)
         let headTraining = training.filter { DatasetSplit.of($0) == .train }
         let head = try fitSemanticHead(headTraining, embedAll(headTraining, embedder), provenance: "bulwark transfer")
-        let semantic = try SemanticModel(
-            embedder: embedder, head: head, exemplars: ExemplarIndex(try Resources.loadExemplars(engineOptions.exemplars), embedder: embedder))
+        let exemplars = ExemplarIndex(try Resources.loadExemplars(engineOptions.exemplars), embedder: embedder)
+        let semantic = try EngineOptions.semanticModel(embedder, head, exemplars, path: "the transfer head")
         let cascade = CascadeEngine(fast: fast, semantic: semantic)
 
         let embeddings = embedAll(evaluation, embedder)
@@ -175,16 +175,21 @@ struct TransferCommand: ParsableCommand {
             scores["cascade"]!.append(c.score)
             decided["cascade"]!.append(c.decision.isPositive)
         }
-        let positive = evaluation.map { $0.label == .violating }
+        let positive: [Bool] = evaluation.map { $0.label == Label.violating }
         let names = ["ngram", "semantic", "cascade"]
         var rows: [(String, [Double], Double, Double)] = []
         for name in names {
             let s = scores[name]!
             let recalls = targets.map { TransferMeasure.recall(scores: s, positive: positive, falsePositiveRate: $0) }
             let d = decided[name]!
-            let tp = zip(d, positive).filter { $0 && $1 }.count
-            let fp = zip(d, positive).filter { $0 && !$1 }.count
-            rows.append((name, recalls, Double(tp) / Double(positive.filter { $0 }.count), Double(fp) / Double(positive.filter { !$0 }.count)))
+            var tp = 0
+            var fp = 0
+            for (flagged, isPositive) in zip(d, positive) where flagged {
+                if isPositive { tp += 1 } else { fp += 1 }
+            }
+            let positiveCount = Double(positive.filter { $0 }.count)
+            let negativeCount = Double(positive.count) - positiveCount
+            rows.append((name, recalls, Double(tp) / positiveCount, Double(fp) / negativeCount))
         }
         let positives = positive.filter { $0 }.count
         let negatives = positive.count - positives
@@ -201,7 +206,7 @@ struct TransferCommand: ParsableCommand {
         print("Cross-lingual transfer: trained without \(held.sorted().joined(separator: ", ")) (n-gram: train \(trainCount), tune \(tuneCount); semantic head: train \(headTraining.count))")
         print("tested on \(evaluation.count) items of \(held.sorted().joined(separator: ", ")): \(positives) violating, \(negatives) hard negatives; cascade sent \(cascadeScratch.encoded) to the encoder\n")
         print("recall (%) at the threshold giving each false-positive rate on the hard negatives")
-        print("model      " + targets.map { EvaluationFormat.lpad("FPR " + EvaluationFormat.pct($0).trimmingCharacters(in: " ") + "%", 11) }.joined() + "   own decisions: recall   FPR")
+        print("model      " + targets.map { EvaluationFormat.lpad("FPR " + String(Substring(EvaluationFormat.pct($0)).trimmingCharacters(in: " ")) + "%", 11) }.joined() + "   own decisions: recall   FPR")
         for r in rows {
             print(EvaluationFormat.pad(r.0, 10) + r.1.map { EvaluationFormat.lpad(EvaluationFormat.pct($0), 11) }.joined()
                 + "                  \(EvaluationFormat.pct(r.2))  \(EvaluationFormat.pct(r.3))")
