@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "BulwarkBanks", targets: ["BulwarkBanks"]),
         .library(name: "BulwarkMedia", targets: ["BulwarkMedia"]),
         .library(name: "BulwarkSemantic", targets: ["BulwarkSemantic"]),
+        .library(name: "BulwarkCascade", targets: ["BulwarkCascade"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,6 +38,8 @@ let package = Package(
         .target(name: "BulwarkText", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         // Multilingual sentence embeddings (USE multilingual v3): SentencePiece tokenizer and encoder. Pure.
         .target(name: "BulwarkSemantic", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
+        // The `full` model: the fast text engine, then the sentence encoder on what it finds uncertain. Pure.
+        .target(name: "BulwarkCascade", dependencies: ["BulwarkCore", "BulwarkText", "BulwarkSemantic"], swiftSettings: upcoming),
         // Hash banks: PDQ multi-index hashing, exact hashes, allow-lists, signal file formats: no I/O.
         .target(name: "BulwarkBanks", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         // Banks kept in a directory: event log and snapshot (file I/O).
@@ -71,7 +74,7 @@ let package = Package(
             name: "BulwarkServer",
             dependencies: [
                 "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
-                "BulwarkEntities",
+                "BulwarkEntities", "BulwarkCascade",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,7 +93,7 @@ let package = Package(
             name: "bulwark",
             dependencies: [
                 "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
-                "BulwarkServer", "BulwarkEntities", "BulwarkSimulation", "BulwarkSemantic",
+                "BulwarkServer", "BulwarkEntities", "BulwarkSimulation", "BulwarkSemantic", "BulwarkCascade",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // `bench console` times the console's pages over loopback HTTP.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -107,6 +110,9 @@ let package = Package(
         .testTarget(name: "BulwarkTextTests", dependencies: ["BulwarkText", "BulwarkCore"], swiftSettings: upcoming),
         .testTarget(
             name: "BulwarkSemanticTests", dependencies: ["BulwarkSemantic", "BulwarkCore"], exclude: ["Fixtures"],
+            swiftSettings: upcoming),
+        .testTarget(
+            name: "BulwarkCascadeTests", dependencies: ["BulwarkCascade", "BulwarkSemantic", "BulwarkText", "BulwarkCore"],
             swiftSettings: upcoming),
         .testTarget(name: "BulwarkBanksTests", dependencies: ["BulwarkBanks", "BulwarkBankFiles", "BulwarkCore"], swiftSettings: upcoming),
         .testTarget(

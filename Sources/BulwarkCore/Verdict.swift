@@ -18,6 +18,8 @@ public struct Evidence: Sendable, Hashable, Codable {
         case classifier
         /// A classifier score for a non-violating context.
         case context
+        /// The sentence encoder's score and the closest exemplar (the `full` model's cascade).
+        case semantic
     }
 
     public var kind: Kind

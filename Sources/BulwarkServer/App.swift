@@ -2,6 +2,7 @@ import BulwarkCore
 import BulwarkEntities
 import BulwarkMedia
 public import BulwarkBanks
+public import BulwarkCascade
 public import BulwarkStore
 public import BulwarkText
 public import Foundation
@@ -26,6 +27,9 @@ public struct BulwarkRequestContext: RequestContext {
 public struct BulwarkService: Sendable {
     public let store: any ModerationStore
     public let engine: TextEngine
+    /// The cascade that scans ingested text: `engine` alone (`--model fast`), or with the
+    /// sentence encoder on the items it finds uncertain (`--model full`).
+    public let scanner: CascadeEngine
     public let configuration: ServerConfiguration
     public let clock: @Sendable () -> Int64
     /// Hash banks media is matched against: a registry the API can change, or a fixed set.
@@ -41,9 +45,10 @@ public struct BulwarkService: Sendable {
 
     public init(
         store: any ModerationStore, engine: TextEngine, configuration: ServerConfiguration, banks: BankSet? = nil,
-        bankRegistry: BankRegistry? = nil,
+        bankRegistry: BankRegistry? = nil, semantic: SemanticModel? = nil,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
+        self.scanner = CascadeEngine(fast: engine, semantic: semantic)
         self.store = store
         self.fixedBanks = banks
         self.bankRegistry = bankRegistry
@@ -67,13 +72,15 @@ public struct BulwarkService: Sendable {
         }
         var scanned: [ScannedItem] = []
         scanned.reserveCapacity(payloads.count)
-        var scratch = EngineScratch()
+        var scratch = scanner.makeScratch()
         let encoder = VerdictEncoder()
         for (i, p) in payloads.enumerated() {
             let at = payloads.count > 1 ? "items[\(i)]." : ""
             let item = try validate(p, field: at, platformDefault: platformDefault)
-            let verdict = engine.scan(
-                TextItem(id: p.id, text: p.text, lang: p.lang, urls: p.urls ?? [], author: p.author, container: p.container?.id),
+            let verdict = scanner.scan(
+                TextItem(
+                    id: p.id, text: p.text, lang: p.lang, type: p.type.flatMap(ItemType.init(rawValue:)), urls: p.urls ?? [], author: p.author,
+                    container: p.container?.id),
                 scratch: &scratch)
             var json: [UInt8] = []
             encoder.encode(verdict, into: &json)

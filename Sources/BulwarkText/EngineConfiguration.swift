@@ -29,6 +29,15 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// Longest text scanned, in UTF-8 bytes; longer text is scanned up to this limit and the
     /// verdict says so in its evidence.
     public var maxTextBytes: Int
+    /// The cascade (`--model full`): the sentence encoder runs on an item when the fast engine's
+    /// violating probability is in `semanticLow..<semanticHigh`, when it matched an indicator, or
+    /// when the item is a container or profile title; items outside the band are decided by the
+    /// fast engine alone.
+    public var semanticLow: Double
+    public var semanticHigh: Double
+    /// The share of the encoder's probability in the violating probability of an item it ran on
+    /// (the fast engine's gets the rest).
+    public var semanticWeight: Double
 
     public init(
         violatingThreshold: Double = 0.85,
@@ -42,7 +51,10 @@ public struct EngineConfiguration: Sendable, Hashable {
         categoryMinimum: Double = 0.1,
         maxCategories: Int = 3,
         maxEvidence: Int = 20,
-        maxTextBytes: Int = 64 * 1024
+        maxTextBytes: Int = 64 * 1024,
+        semanticLow: Double = 0.1,
+        semanticHigh: Double = 0.97,
+        semanticWeight: Double = 0.7
     ) {
         self.violatingThreshold = violatingThreshold
         self.reviewThreshold = reviewThreshold
@@ -56,5 +68,8 @@ public struct EngineConfiguration: Sendable, Hashable {
         self.maxCategories = maxCategories
         self.maxEvidence = maxEvidence
         self.maxTextBytes = maxTextBytes
+        self.semanticLow = semanticLow
+        self.semanticHigh = semanticHigh
+        self.semanticWeight = semanticWeight
     }
 }

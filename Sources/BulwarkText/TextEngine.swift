@@ -252,3 +252,15 @@ func format(_ x: Double) -> String {
     if v >= 100 { return "1.00" }
     return v < 10 ? "0.0\(v)" : "0.\(v)"
 }
+
+/// Anything that turns an item into a verdict with per-thread scratch space: the fast text
+/// engine, or the cascade that adds the sentence encoder. Scanners are generic over it.
+public protocol VerdictEngine: Sendable {
+    associatedtype Scratch
+    func makeScratch() -> Scratch
+    func scan(_ item: TextItem, scratch: inout Scratch) -> Verdict
+}
+
+extension TextEngine: VerdictEngine {
+    public func makeScratch() -> EngineScratch { EngineScratch() }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkCascade
 import BulwarkCore
 import BulwarkMedia
 import BulwarkText
@@ -77,7 +78,8 @@ struct BenchCommand: ParsableCommand {
             print("wrote \(items) items (\(corpus.count) bytes) to \(path)")
             return
         }
-        let engine = try engineOptions.loadEngine()
+        let cascade = try engineOptions.loadCascade()
+        let engine = cascade.fast
         var lines: [Range<Int>] = []
         var start = 0
         for (i, b) in corpus.enumerated() where b == 0x0A {
@@ -86,7 +88,7 @@ struct BenchCommand: ParsableCommand {
         }
         let decoder = TextItemDecoder()
         let encoder = VerdictEncoder()
-        var scratch = EngineScratch()
+        var scratch = cascade.makeScratch()
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
         let clock = ContinuousClock()
@@ -95,7 +97,7 @@ struct BenchCommand: ParsableCommand {
             for k in range {
                 let t0 = sampleEvery > 0 && k % sampleEvery == 0 ? clock.now : nil
                 let item = try decoder.decode(corpus[lines[k]])
-                let verdict = engine.scan(item, scratch: &scratch)
+                let verdict = cascade.scan(item, scratch: &scratch)
                 encoder.encode(verdict, into: &out)
                 if verdict.decision != .none { decisions += 1 }
                 if out.count > 1 << 20 { out.removeAll(keepingCapacity: true) }
@@ -105,6 +107,7 @@ struct BenchCommand: ParsableCommand {
         }
         var samples: [Duration] = []
         _ = try pass(0..<min(10_000, lines.count), sampleEvery: 0, samples: &samples)
+        scratch.encoded = 0
         var rates: [Double] = []
         var flagged = 0
         for _ in 0..<iterations {
@@ -120,6 +123,12 @@ struct BenchCommand: ParsableCommand {
         let best = rates.max() ?? 0
         let median = rates.sorted()[rates.count / 2]
         print("corpus: \(lines.count) items, \(corpus.count / max(1, lines.count)) bytes/item on average, \(flagged) flagged")
+        if cascade.semantic != nil {
+            let share = Double(scratch.encoded) / Double(max(1, lines.count * (iterations + 1)))
+            print("model full: \(Int((share * 1000).rounded()) / 10).\(Int((share * 1000).rounded()) % 10)% of items sent to the sentence encoder")
+        } else {
+            print("model fast")
+        }
         print("throughput (one thread): median \(Int(median)) items/s, best \(Int(best)) items/s over \(iterations) iterations")
         print("latency per item: p50 \(micro(p50)) µs, p99 \(micro(p99)) µs")
         print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB")

@@ -5,21 +5,6 @@ import BulwarkSemantic
 import Glibc
 #endif
 
-extension Resources {
-    static let semanticModel = ".bulwark/models/use-m3.bin"
-
-    static func loadEmbedder(_ path: String?) throws -> Embedder {
-        guard let path = path ?? find(semanticModel) else {
-            throw ValidationError("cannot find \(semanticModel); run scripts/setup.sh (or pass --model)")
-        }
-        do {
-            return try Embedder(modelBytes: readFile(path))
-        } catch let error as BulwarkError {
-            throw ValidationError("\(path): \(error)")
-        }
-    }
-}
-
 /// `bulwark embed`: multilingual sentence embeddings of JSON Lines items.
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,8 +25,8 @@ struct EmbedCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file. Standard output when omitted or '-'.")
     var out: String?
 
-    @Option(help: "The exported model (default: \(Resources.semanticModel), found as the other resources are).")
-    var model: String?
+    @Option(help: "The exported encoder (default: \(Resources.semanticModel), found as the other resources are).")
+    var encoder: String?
 
     @Flag(help: "Also write the SentencePiece ids (with <s> and </s>).")
     var ids = false
@@ -50,7 +35,7 @@ struct EmbedCommand: ParsableCommand {
     var maxLineBytes = 1 << 20
 
     func run() throws {
-        let embedder = try Resources.loadEmbedder(model)
+        let embedder = try Resources.loadEmbedder(encoder)
         var reader = try LineReader(path: input, maxLineBytes: maxLineBytes)
         defer { reader.close() }
         var writer = try OutputWriter(path: out)
@@ -107,8 +92,8 @@ struct BenchSemanticCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The exported model (default: \(Resources.semanticModel)).")
-    var model: String?
+    @Option(help: "The exported encoder (default: \(Resources.semanticModel)).")
+    var encoder: String?
 
     @Option(help: "Timed passes over the items.")
     var iterations = 3
@@ -123,7 +108,7 @@ struct BenchSemanticCommand: ParsableCommand {
         let clock = ContinuousClock()
         let rssBefore = peakRSSKiB() ?? 0
         let loadStart = clock.now
-        let embedder = try Resources.loadEmbedder(model)
+        let embedder = try Resources.loadEmbedder(encoder)
         let loadTime = clock.now - loadStart
         let rssLoaded = peakRSSKiB() ?? 0
         let source = try loadItems([Resources.find(DefaultData.multilingual) ?? DefaultData.multilingual])

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkCascade
 import BulwarkCore
 import BulwarkText
 
@@ -29,10 +30,10 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
 
     func run() throws {
-        let engine = try engineOptions.loadEngine()
+        let engine = try engineOptions.loadCascade()
         let items = try loadItems(files.isEmpty ? DefaultData.paths() : files).filter(split.includes)
         var evaluation = Evaluation()
-        var scratch = EngineScratch()
+        var scratch = engine.makeScratch()
         var errorWriter = try errors.map { try OutputWriter(path: $0) }
         let encoder = VerdictEncoder()
         for item in items {
@@ -49,6 +50,9 @@ struct EvalCommand: ParsableCommand {
         if var w = errorWriter {
             try w.flush()
             w.close()
+        }
+        if engine.semantic != nil {
+            writeStderr("bulwark eval: --model full sent \(scratch.encoded) of \(items.count) items to the sentence encoder\n")
         }
         print(json ? EvaluationFormat.json(evaluation, split: split.rawValue) : EvaluationFormat.table(evaluation, split: split.rawValue))
     }

@@ -16,6 +16,8 @@ struct Resources {
     static let languageModel = ".bulwark/models/langid.bin"
     static let knownTexts = "data/known/texts.jsonl"
     static let linkList = "data/known/links.txt"
+    static let semanticHead = "models/semantic-head.bwsh"
+    static let exemplars = "data/semantic/exemplars.jsonl"
 
     static func find(_ relative: String) -> String? {
         for root in roots() {
@@ -66,7 +68,19 @@ struct EngineOptions: ParsableArguments {
     var contextCues: String?
 
     @Option(help: "Classifier model. Default: \(Resources.classifier).")
-    var model: String?
+    var classifier: String?
+
+    @Option(help: "fast: the text engine alone. full: the cascade, with the multilingual sentence encoder on the items the text engine finds uncertain, carrying an indicator, or titles.")
+    var model: ModelKind = .fast
+
+    @Option(help: "With --model full: the sentence encoder exported by scripts/setup.sh. Default: \(Resources.semanticModel).")
+    var encoder: String?
+
+    @Option(help: "With --model full: the head over the encoder's embeddings (`bulwark train --semantic`). Default: \(Resources.semanticHead).")
+    var semanticHead: String?
+
+    @Option(help: "With --model full: exemplar texts per category and context (labelled JSON Lines). Default: \(Resources.exemplars).")
+    var exemplars: String?
 
     @Option(help: "Language-id model exported from py3langid (scripts/setup.sh makes it). Default: \(Resources.languageModel).")
     var languageModel: String?
@@ -89,12 +103,20 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Override the probability at which a non-violating context is named (default 0.4).")
     var contextThreshold: Double?
 
+    @Option(help: ArgumentHelp("With --model full: override the encoder's share of the blended probability (default in EngineConfiguration).", visibility: .hidden))
+    var semanticWeight: Double?
+
+    @Option(help: ArgumentHelp("With --model full: override the lower end of the fast probability band sent to the encoder.", visibility: .hidden))
+    var semanticLow: Double?
+
     /// The engine configuration with any overrides from the command line.
     var configuration: EngineConfiguration {
         var c = EngineConfiguration()
         if let violatingThreshold { c.violatingThreshold = violatingThreshold }
         if let reviewThreshold { c.reviewThreshold = reviewThreshold }
         if let contextThreshold { c.contextThreshold = contextThreshold }
+        if let semanticWeight { c.semanticWeight = semanticWeight }
+        if let semanticLow { c.semanticLow = semanticLow }
         return c
     }
 
@@ -106,7 +128,7 @@ struct EngineOptions: ParsableArguments {
         let cues = try ContextCues(json: readFile(cuesPath))
         var model: ClassifierModel?
         if !noModel {
-            if let path = self.model ?? Resources.find(Resources.classifier) {
+            if let path = self.classifier ?? Resources.find(Resources.classifier) {
                 model = try ClassifierModel(serialized: readFile(path))
             } else if requireModel {
                 throw ValidationError("no classifier model found (\(Resources.classifier)); run `bulwark train` or pass --no-model")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import BulwarkCascade
 import BulwarkCore
 import BulwarkText
 
@@ -49,7 +50,7 @@ struct ScanCommand: ParsableCommand {
     }
 
     func run() throws {
-        let engine = try engineOptions.loadEngine()
+        let engine = try engineOptions.loadCascade()
         var reader = try LineReader(path: input, maxLineBytes: maxLineBytes)
         defer { reader.close() }
         var writer = try OutputWriter(path: out)
@@ -108,8 +109,8 @@ struct ScanCommand: ParsableCommand {
 }
 
 /// Decodes and scans a batch of lines, on one thread or several; outcomes keep the input order.
-struct BatchScanner: Sendable {
-    let engine: TextEngine
+struct BatchScanner<Engine: VerdictEngine>: Sendable {
+    let engine: Engine
     let decoder: TextItemDecoder
     let maxLineBytes: Int
     let threads: Int
@@ -118,7 +119,7 @@ struct BatchScanner: Sendable {
         let results = OutcomeSlots(count: lines.count)
         let chunks = min(threads, lines.count)
         let work: @Sendable (Int) -> Void = { chunk in
-            var scratch = EngineScratch()
+            var scratch = engine.makeScratch()
             var i = chunk
             while i < lines.count {
                 results.set(i, outcome(lines[i], &scratch))
@@ -133,7 +134,7 @@ struct BatchScanner: Sendable {
         return results.values
     }
 
-    func outcome(_ line: LineReader.Line, _ scratch: inout EngineScratch) -> ScanCommand.Outcome {
+    func outcome(_ line: LineReader.Line, _ scratch: inout Engine.Scratch) -> ScanCommand.Outcome {
         switch line {
         case .tooLong(let length):
             return .malformed(

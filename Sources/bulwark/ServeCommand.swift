@@ -1,6 +1,7 @@
 import ArgumentParser
 import BulwarkBankFiles
 import BulwarkBanks
+import BulwarkCascade
 import BulwarkCore
 import BulwarkServer
 import BulwarkStore
@@ -126,11 +127,12 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = makeLogger(format: logFormat, level: logLevel)
         let engine = try engineOptions.loadEngine()
+        let semantic = try engineOptions.loadSemanticModel()
         // For PostgreSQL, the client runs exactly as long as this: set-up, then the server and its worker.
-        try await database.withStore(logger: logger) { store in try await serve(store, engine: engine, logger: logger) }
+        try await database.withStore(logger: logger) { store in try await serve(store, engine: engine, semantic: semantic, logger: logger) }
     }
 
-    func serve(_ store: any ModerationStore, engine: TextEngine, logger: Logger) async throws {
+    func serve(_ store: any ModerationStore, engine: TextEngine, semantic: SemanticModel?, logger: Logger) async throws {
         var config = ServerConfiguration(host: host, port: port, rateLimitPerKey: rateLimit, webhookURL: webhookURL)
         work.apply(to: &config)
         // The bank directory is held for writing while the server runs: banks change through the
@@ -138,7 +140,7 @@ struct ServeCommand: AsyncParsableCommand {
         let registry =
             banksInDatabase
             ? try await BankRegistry.shared(store: store) : BankRegistry(directory: try banks.open(writable: true))
-        let service = BulwarkService(store: store, engine: engine, configuration: config, bankRegistry: registry)
+        let service = BulwarkService(store: store, engine: engine, configuration: config, bankRegistry: registry, semantic: semantic)
         if try await store.keys().isEmpty {
             var lines: [String] = []
             for (name, role) in [

@@ -16,8 +16,8 @@ struct TrainCommand: ParsableCommand {
     @Argument(help: "Labelled JSON Lines files or directories.")
     var files: [String] = []
 
-    @Option(name: .shortAndLong, help: "Where to write the model.")
-    var out: String = Resources.classifier
+    @Option(name: .shortAndLong, help: "Where to write the model (default: \(Resources.classifier), or \(Resources.semanticHead) with --semantic).")
+    var out: String?
 
     @Option(help: "Training epochs.")
     var epochs = 12
@@ -69,59 +69,89 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var engineOptions: EngineOptions
 
-    func run() throws {
-        let paths = files.isEmpty ? try DefaultData.paths() : files
-        let items = try loadItems(paths)
+    @Flag(help: "Train the semantic head (over the sentence encoder's embeddings) instead of the classifier; writes \(Resources.semanticHead) unless --out is given.")
+    var semantic = false
+
+    /// What fitting needs: the engine (lexicon, cues; an empty model of the right shape, for
+    /// the engine's own featurisation path) and a trainer with these settings.
+    struct Setup {
+        var base: TextEngine
+        var engine: TextEngine
+        var trainer: ClassifierTrainer
+        var features: FeatureExtractor
+        var namedBuckets: [UInt32]
+    }
+
+    func setup() throws -> Setup {
         let bounds = charNgrams.split(separator: "-").compactMap { Int($0) }
         guard bounds.count == 2, bounds[0] >= 1, bounds[1] >= bounds[0], bounds[1] <= 8 else {
             throw ValidationError("--char-ngrams takes MIN-MAX with 1 <= MIN <= MAX <= 8, for example 3-5")
         }
         let features = FeatureExtractor(
             bucketBits: bucketBits, charNGrams: bounds[0]...bounds[1], wordBounded: wordBounded, binary: binary, quotedApart: quotedApart)
-        // The engine's own featurisation path, with an empty model of the right shape.
         var options = engineOptions
         options.noModel = true
+        options.model = .fast
         let base = try options.loadEngine(requireModel: false, identifyLanguages: false)
         let engine = base.replacingModel(ClassifierModel(features: features))
-        var scratch = EngineScratch()
         var trainer = ClassifierTrainer(epochs: epochs, learningRate: learningRate, l2: l2, useIDF: idf, averageWeights: average,
             classWeightPower: classWeightPower, namedFeatureValue: namedFeatureValue)
         trainer.ensembleSize = ensemble
         let namedBuckets = engine.namedFeatureKeys.map { features.bucket(ofNamed: $0) }
-        if let folds = crossValidate {
-            try crossValidation(
-                folds: folds, items: items, engine: engine, trainer: trainer, features: features,
-                namedBuckets: namedBuckets, errors: errors, dump: dumpScores)
-            return
-        }
+        return Setup(base: base, engine: engine, trainer: trainer, features: features, namedBuckets: namedBuckets)
+    }
+
+    /// Fits on the train split of `items`, calibrates on their tune split; never reads the test split.
+    func fit(_ items: [TextItem], _ s: Setup, provenance: (Int, Int) -> String) -> (model: ClassifierModel, train: Int, tune: Int, skipped: Int) {
+        var scratch = EngineScratch()
         var train: [TrainingExample] = []
         var tune: [TrainingExample] = []
         var skipped = 0
         for item in items {
             let split = DatasetSplit.of(item)
             if split == .test { continue }
-            guard let example = engine.trainingExample(item, scratch: &scratch) else {
+            guard let example = s.engine.trainingExample(item, scratch: &scratch) else {
                 skipped += 1
                 continue
             }
             if split == .train { train.append(example) } else { tune.append(example) }
         }
+        let model = s.trainer.train(
+            train, tune: tune, features: s.features, provenance: provenance(train.count, tune.count), namedBuckets: s.namedBuckets)
+        return (model, train.count, tune.count, skipped)
+    }
+
+    func run() throws {
+        let paths = files.isEmpty ? try DefaultData.paths() : files
+        let items = try loadItems(paths)
+        if semantic {
+            try trainSemanticHead(items, paths: paths)
+            return
+        }
+        let s = try setup()
+        let (base, engine, trainer, features, namedBuckets) = (s.base, s.engine, s.trainer, s.features, s.namedBuckets)
+        if let folds = crossValidate {
+            try crossValidation(
+                folds: folds, items: items, engine: engine, trainer: trainer, features: features,
+                namedBuckets: namedBuckets, errors: errors, dump: dumpScores)
+            return
+        }
         let names = paths.map { $0.split(separator: "/").suffix(2).joined(separator: "/") }
-        let provenance =
-            "bulwark train; data: \(names.joined(separator: ", ")); train \(train.count), tune \(tune.count); "
-            + "lexicon \(base.indicators?.lexicon.version ?? "none"); cues \(base.contextCues?.cues.version ?? "none"); epochs \(epochs); learning rate \(learningRate); "
-            + "l2 \(l2); ensemble \(ensemble); named feature value \(namedFeatureValue); class weight power \(classWeightPower); char n-grams \(charNgrams); buckets 2^\(bucketBits)"
-        let model = trainer.train(train, tune: tune, features: features, provenance: provenance, namedBuckets: namedBuckets)
+        let (model, trainCount, tuneCount, skipped) = fit(items, s) { train, tune in
+            "bulwark train; data: \(names.joined(separator: ", ")); train \(train), tune \(tune); "
+                + "lexicon \(base.indicators?.lexicon.version ?? "none"); cues \(base.contextCues?.cues.version ?? "none"); epochs \(epochs); learning rate \(learningRate); "
+                + "l2 \(l2); ensemble \(ensemble); named feature value \(namedFeatureValue); class weight power \(classWeightPower); char n-grams \(charNgrams); buckets 2^\(bucketBits)"
+        }
         let bytes = model.serialized()
-        try writeFile(out, bytes)
+        try writeFile(out ?? Resources.classifier, bytes)
         var checksum: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes {
             checksum ^= UInt64(b)
             checksum = checksum &* 0x100_0000_01b3
         }
         let hex = String(checksum, radix: 16)
-        print("trained on \(train.count) items, calibrated on \(tune.count) (temperature \(model.temperature)); \(skipped) unlabelled skipped")
-        print("wrote \(out): \(bytes.count) bytes, fnv1a64 \(hex)")
+        print("trained on \(trainCount) items, calibrated on \(tuneCount) (temperature \(model.temperature)); \(skipped) unlabelled skipped")
+        print("wrote \(out ?? Resources.classifier): \(bytes.count) bytes, fnv1a64 \(hex)")
     }
 }
 

@@ -26,3 +26,32 @@ struct EmbedCommandTests {
         #expect(cosine(vectors[0], vectors[1]) > cosine(vectors[0], vectors[2]) + 0.2)
     }
 }
+
+struct FullModelCommandTests {
+    @Test func scanWithTheFullModelSendsTitlesToTheEncoderAndKeepsClearCasesFast() throws {
+        let input = """
+            {"id":"room","type":"title","text":"Supporters of the Islamic State"}
+            {"id":"chat","text":"Anyone up for football on Saturday? Bring water, it will be hot."}
+
+            """
+        let full = try CLI.run(["scan", "--model", "full"], stdin: input)
+        #expect(full.status == 0, "\(full.stderr)")
+        let verdicts = try CLI.lines(full.stdout)
+        #expect(verdicts.map { $0["id"] as? String } == ["room", "chat"])
+        let kinds = verdicts.map { (($0["evidence"] as? [[String: Any]]) ?? []).compactMap { $0["kind"] as? String } }
+        #expect(kinds[0].contains("semantic"))
+        #expect(!kinds[1].contains("semantic"))
+        let fast = try CLI.lines(try CLI.run(["scan"], stdin: input).stdout)
+        // The clear case is decided by the fast engine alone: the same verdict either way.
+        #expect(fast[1]["decision"] as? String == verdicts[1]["decision"] as? String)
+        #expect(fast[1]["score"] as? Double == verdicts[1]["score"] as? Double)
+        let fastKinds = fast.map { (($0["evidence"] as? [[String: Any]]) ?? []).compactMap { $0["kind"] as? String } }
+        #expect(!fastKinds[0].contains("semantic"))
+    }
+
+    @Test func aMissingSemanticHeadIsAClearError() throws {
+        let r = try CLI.run(["scan", "--model", "full", "--semantic-head", "/nonexistent/head.bwsh"], stdin: "")
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("/nonexistent/head.bwsh"), "\(r.stderr)")
+    }
+}

@@ -1,0 +1,144 @@
+public import BulwarkCore
+public import BulwarkSemantic
+public import BulwarkText
+
+/// The semantic half of the `full` model: the sentence encoder, the head trained on its
+/// embeddings, and the exemplars a reviewer reads ("close to: recruitment exemplar 3").
+public struct SemanticModel: Sendable {
+    public let embedder: Embedder
+    public let head: SemanticHead
+    public let exemplars: ExemplarIndex
+    let violatingClass: Int
+    /// Head class index → the context it names (nil for violating and "other").
+    let contexts: [Context?]
+
+    public init(embedder: Embedder, head: SemanticHead, exemplars: ExemplarIndex) throws(BulwarkError) {
+        guard head.dimension == Embedder.dimension else {
+            throw BulwarkError(.invalidModel, "the semantic head expects \(head.dimension) dimensions, the encoder gives \(Embedder.dimension)")
+        }
+        guard let v = head.classes.firstIndex(of: StanceClass.violating.name) else {
+            throw BulwarkError(.invalidModel, "the semantic head has no \"violating\" class (classes: \(head.classes.joined(separator: ", ")))")
+        }
+        self.embedder = embedder
+        self.head = head
+        self.exemplars = exemplars
+        violatingClass = v
+        contexts = head.classes.map { Context(rawValue: $0) }
+    }
+
+    /// The head's class names, in the text engine's stance order.
+    public static var classes: [String] { StanceClass.allCases.map(\.name) }
+}
+
+extension StanceClass {
+    /// The name of the class in a semantic head: the context's name, "violating" or "other".
+    public var name: String {
+        switch self {
+        case .violating: "violating"
+        case .other: "other"
+        default: context?.rawValue ?? "other"
+        }
+    }
+}
+
+/// Per-thread scratch space of ``CascadeEngine``.
+public struct CascadeScratch {
+    public var engine = EngineScratch()
+    let workspace = SentenceEncoder.Workspace()
+    /// Items this scratch's thread sent to the encoder.
+    public var encoded = 0
+    public init() {}
+}
+
+/// The `full` model: the fast engine decides the clear cases; the sentence encoder runs on the
+/// items it finds uncertain (violating probability in the configured band), on those that
+/// carry an indicator, and on container and profile titles. Its probability is blended with
+/// the fast engine's, and the closest exemplar is evidence. Known content (exact, near
+/// duplicate, listed URL) is never overruled. With no semantic model it is the fast engine.
+public struct CascadeEngine: VerdictEngine {
+    public let fast: TextEngine
+    public let semantic: SemanticModel?
+
+    public init(fast: TextEngine, semantic: SemanticModel?) {
+        self.fast = fast
+        self.semantic = semantic
+    }
+
+    public func makeScratch() -> CascadeScratch { CascadeScratch() }
+
+    /// Whether the encoder runs on `item`, whose fast verdict is `verdict`.
+    public func routesToEncoder(_ item: TextItem, _ verdict: Verdict) -> Bool {
+        guard semantic != nil else { return false }
+        if verdict.evidence.contains(where: { $0.kind == .knownText || $0.kind == .nearDuplicate || $0.kind == .url }) {
+            return false
+        }
+        if item.type == .title || item.type == .profile { return true }
+        if verdict.evidence.contains(where: { $0.kind == .indicator || $0.kind == .domain }) { return true }
+        let c = fast.configuration
+        return verdict.score >= c.semanticLow && verdict.score < c.semanticHigh
+    }
+
+    public func scan(_ item: TextItem, scratch: inout CascadeScratch) -> Verdict {
+        let verdict = fast.scan(item, scratch: &scratch.engine)
+        guard let semantic, routesToEncoder(item, verdict) else { return verdict }
+        scratch.encoded += 1
+        let text = item.text.utf8.count > fast.configuration.maxTextBytes
+            ? String(decoding: item.text.utf8.prefix(fast.configuration.maxTextBytes), as: UTF8.self) : item.text
+        let embedding = semantic.embedder.embed(text, workspace: scratch.workspace)
+        return combine(item, verdict, semantic.head.probabilities(embedding), embedding: embedding, semantic)
+    }
+
+    /// The cascade's verdict from the fast verdict and the head's class probabilities.
+    func combine(_ item: TextItem, _ verdict: Verdict, _ probabilities: [Double], embedding: [Float], _ semantic: SemanticModel) -> Verdict {
+        let c = fast.configuration
+        let pSemantic = probabilities[semantic.violatingClass]
+        let pFast = verdict.score
+        // The encoder can raise the fast engine's probability, never lower it: on the languages and
+        // phrasings the classifier was trained on it is the better judge (measured on the tune
+        // split, lowering lost recall and gained no precision); where it has not seen the words,
+        // the encoder's cross-lingual meaning is what finds the item.
+        let p = max(pFast, c.semanticWeight * pSemantic + (1 - c.semanticWeight) * pFast)
+        var out = verdict
+        out.score = p
+        // The fast engine's rules that send an item to review whatever its probability
+        // (an unmistakable indicator, a listed domain) still do.
+        let ruleReview = verdict.decision == .review && pFast < c.reviewThreshold
+        var decision: Decision = p >= c.violatingThreshold ? .violating : p >= c.reviewThreshold ? .review : .none
+        if ruleReview { decision = max(decision, .review) }
+        out.decision = decision
+
+        let nearest = semantic.exemplars.nearest(embedding, violating: decision != .none)
+        var detail = "violating \(twoDecimals(pSemantic))"
+        if let (exemplar, similarity) = nearest {
+            detail += "; close to: \(exemplar.label) exemplar \(exemplar.id) (\(twoDecimals(similarity)))"
+        }
+        if decision != .none {
+            out.context = nil
+            if out.categories.isEmpty {
+                if let (exemplar, _) = nearest, let category = Category(rawValue: exemplar.label) {
+                    out.categories = [CategoryScore(name: category, score: p)]
+                }
+            }
+        } else {
+            out.categories = []
+            if out.context == nil {
+                // The head's strongest context, when it is likely enough and beats violating.
+                var best: (Context, Double)?
+                for (i, context) in semantic.contexts.enumerated() {
+                    guard let context else { continue }
+                    if probabilities[i] > (best?.1 ?? 0) { best = (context, probabilities[i]) }
+                }
+                if let (context, q) = best, q >= c.contextThreshold, q > pSemantic { out.context = context }
+            }
+        }
+        if out.evidence.count < c.maxEvidence { out.evidence.append(Evidence(kind: .semantic, detail: detail)) }
+        return out
+    }
+}
+
+/// Two decimals, without Foundation.
+func twoDecimals(_ x: Double) -> String {
+    let v = Int((min(max(x, 0), 1) * 100).rounded())
+    if v >= 100 { return "1.00" }
+    return v < 10 ? "0.0\(v)" : "0.\(v)"
+}
