@@ -1,5 +1,3 @@
-public import BulwarkCore
-
 /// One short exemplar text of a category ("recruitment") or a non-violating context ("news"),
 /// written in several languages: what a reviewer reads as "close to: recruitment exemplar 3".
 public struct Exemplar: Sendable, Hashable {
