@@ -45,8 +45,7 @@ extension BulwarkService {
         // A new bank, through the bank API's code path (durable, audited).
         router.post("/console/banks") { request, context -> Response in
             try await consoleForm(request, allowed: ConsoleSettings.bankChangers) { session, form in
-                do {
-                    let registry = try self.registry()
+                try await bankForm(session) { registry in
                     let name = form["name"] ?? ""
                     var threshold: Int? = nil
                     if let t = form["pdq_threshold"], !t.isEmpty {
@@ -60,9 +59,7 @@ extension BulwarkService {
                         quarantined: form["quarantined"] == "on", pdq_threshold: threshold,
                         labels: Self.list(form["labels"]), description: form["description"] ?? "")
                     let created = try await createBank(payload, actor: session.user.name, registry: registry)
-                    return redirect("/console/banks?done=\(created ? "created" : "exists")&bank=" + Self.queryEscaped(name))
-                } catch let error as APIError {
-                    return html(banksPage(session, error: error.message, notice: nil), status: error.status)
+                    return "/console/banks?done=\(created ? "created" : "exists")&bank=" + Self.queryEscaped(name)
                 }
             }
         }
@@ -71,8 +68,7 @@ extension BulwarkService {
         // shared index, the bank directory's log, the audit log and the retro-hunt alike).
         router.post("/console/banks/entries") { request, context -> Response in
             try await consoleForm(request, allowed: ConsoleSettings.bankChangers) { session, form in
-                do {
-                    let registry = try self.registry()
+                try await bankForm(session) { registry in
                     let bank = form["bank"] ?? ""
                     let payload = EntriesPayload(
                         type: form["type"] ?? "", values: [form["value"] ?? ""], labels: Self.list(form["labels"]),
@@ -88,9 +84,7 @@ extension BulwarkService {
                             logger: context.logger)
                         done = added == 1 ? "added" : "unchanged"
                     }
-                    return redirect("/console/banks?done=\(done)&bank=" + Self.queryEscaped(bank))
-                } catch let error as APIError {
-                    return html(banksPage(session, error: error.message, notice: nil), status: error.status)
+                    return "/console/banks?done=\(done)&bank=" + Self.queryEscaped(bank)
                 }
             }
         }
@@ -110,6 +104,17 @@ extension BulwarkService {
                 _ = try await store.setMediaPreference(userID: session.user.id, preference, now: clock())
                 return redirect("/console/settings?saved=1")
             }
+        }
+    }
+
+    /// A bank change from the console: `change` runs on the registry and returns where to go
+    /// next; a refused change (no banks, bad input, no such bank) shows the banks page with the
+    /// reason and the API's status.
+    func bankForm(_ session: SessionRecord, _ change: (BankRegistry) async throws -> String) async throws -> Response {
+        do {
+            return redirect(try await change(try registry()))
+        } catch let error as APIError {
+            return html(banksPage(session, error: error.message, notice: nil), status: error.status)
         }
     }
 
