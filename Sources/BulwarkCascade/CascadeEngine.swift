@@ -135,10 +135,3 @@ public struct CascadeEngine: VerdictEngine {
         return out
     }
 }
-
-/// Two decimals, without Foundation.
-func twoDecimals(_ x: Double) -> String {
-    let v = Int((min(max(x, 0), 1) * 100).rounded())
-    if v >= 100 { return "1.00" }
-    return v < 10 ? "0.0\(v)" : "0.\(v)"
-}

@@ -126,7 +126,7 @@ public struct TextEngine: Sendable {
             evidence.append(
                 Evidence(
                     kind: match.exact ? .knownText : .nearDuplicate,
-                    detail: "\(match.entry.source):\(match.entry.id) similarity \(format(match.similarity))"))
+                    detail: "\(match.entry.source):\(match.entry.id) similarity \(twoDecimals(match.similarity))"))
         }
         if !linkList.isEmpty {
             var links = linkExtractor.links(in: text)
@@ -190,7 +190,7 @@ public struct TextEngine: Sendable {
                 for span in scratch.cueSpans where span.context == index && cues.count < 3 {
                     cues.append(String(decoding: scratch.normalized.bytes[span.range], as: UTF8.self))
                 }
-                let detail = "\(c.rawValue) \(format(p))" + (cues.isEmpty ? "" : "; cues: " + cues.joined(separator: ", "))
+                let detail = "\(c.rawValue) \(twoDecimals(p))" + (cues.isEmpty ? "" : "; cues: " + cues.joined(separator: ", "))
                 evidence.append(Evidence(kind: .context, detail: detail))
             }
             for (i, c) in Category.allCases.enumerated() {
@@ -200,8 +200,8 @@ public struct TextEngine: Sendable {
             categories.sort { $0.score > $1.score }
             if categories.count > config.maxCategories { categories.removeLast(categories.count - config.maxCategories) }
             if violating >= config.reviewThreshold || !matches.isEmpty {
-                let top = categories.first.map { " (\($0.name.rawValue) \(format($0.score)))" } ?? ""
-                evidence.append(Evidence(kind: .classifier, detail: "violating \(format(violating))\(top)"))
+                let top = categories.first.map { " (\($0.name.rawValue) \(twoDecimals($0.score)))" } ?? ""
+                evidence.append(Evidence(kind: .classifier, detail: "violating \(twoDecimals(violating))\(top)"))
             }
             if violating >= config.violatingThreshold {
                 decision = .violating
@@ -246,8 +246,8 @@ public struct TextEngine: Sendable {
     }
 }
 
-/// Two decimals, without Foundation.
-func format(_ x: Double) -> String {
+/// Two decimals, without Foundation (evidence details).
+public func twoDecimals(_ x: Double) -> String {
     let v = Int((min(max(x, 0), 1) * 100).rounded())
     if v >= 100 { return "1.00" }
     return v < 10 ? "0.0\(v)" : "0.\(v)"

@@ -116,7 +116,7 @@ struct BatchScanner<Engine: VerdictEngine>: Sendable {
     let threads: Int
 
     func scan(_ lines: [LineReader.Line]) -> [ScanCommand.Outcome] {
-        let results = OutcomeSlots(count: lines.count)
+        let results = ResultSlots<ScanCommand.Outcome>(count: lines.count, initial: .blank)
         let chunks = min(threads, lines.count)
         let work: @Sendable (Int) -> Void = { chunk in
             var scratch = engine.makeScratch()
@@ -150,13 +150,14 @@ struct BatchScanner<Engine: VerdictEngine>: Sendable {
     }
 }
 
-/// Result slots written by disjoint indices from several threads, read after they all finish.
-final class OutcomeSlots: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<ScanCommand.Outcome>
+/// Result slots written by disjoint indices from several threads, read after they all finish
+/// (scan outcomes, embeddings).
+final class ResultSlots<Value>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<Value>
 
-    init(count: Int) {
+    init(count: Int, initial: Value) {
         slots = .allocate(capacity: count)
-        slots.initialize(repeating: .blank)
+        slots.initialize(repeating: initial)
     }
 
     deinit {
@@ -164,9 +165,9 @@ final class OutcomeSlots: @unchecked Sendable {
         slots.deallocate()
     }
 
-    func set(_ i: Int, _ outcome: ScanCommand.Outcome) { slots[i] = outcome }
+    func set(_ i: Int, _ value: Value) { slots[i] = value }
 
-    var values: [ScanCommand.Outcome] { Array(slots) }
+    var values: [Value] { Array(slots) }
 }
 struct ScanSummary {
     var items = 0

@@ -7,7 +7,7 @@ import Dispatch
 
 /// The embeddings of `items`, in order, computed on `threads` threads.
 func embedAll(_ items: [TextItem], _ embedder: Embedder, threads: Int = 2) -> [[Float]] {
-    let slots = EmbeddingSlots(count: items.count)
+    let slots = ResultSlots<[Float]>(count: items.count, initial: [])
     let chunks = max(1, min(threads, items.count))
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
         let workspace = SentenceEncoder.Workspace()
@@ -18,30 +18,6 @@ func embedAll(_ items: [TextItem], _ embedder: Embedder, threads: Int = 2) -> [[
         }
     }
     return slots.values
-}
-
-/// Result slots written by disjoint indices from several threads, read after they all finish.
-final class EmbeddingSlots: @unchecked Sendable {
-    private let base: UnsafeMutablePointer<[Float]>
-    private let count: Int
-
-    init(count: Int) {
-        self.count = count
-        base = .allocate(capacity: count)
-        base.initialize(repeating: [], count: count)
-    }
-
-    deinit {
-        base.deinitialize(count: count)
-        base.deallocate()
-    }
-
-    func set(_ i: Int, _ value: [Float]) {
-        precondition(i >= 0 && i < count)
-        base[i] = value
-    }
-
-    var values: [[Float]] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }
 
 /// The head's class of a labelled item (nil when unlabelled).

@@ -144,12 +144,7 @@ struct TrainCommand: ParsableCommand {
         }
         let bytes = model.serialized()
         try writeFile(out ?? Resources.classifier, bytes)
-        var checksum: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes {
-            checksum ^= UInt64(b)
-            checksum = checksum &* 0x100_0000_01b3
-        }
-        let hex = String(checksum, radix: 16)
+        let hex = String(fnv1a64(bytes), radix: 16)
         print("trained on \(trainCount) items, calibrated on \(tuneCount) (temperature \(model.temperature)); \(skipped) unlabelled skipped")
         print("wrote \(out ?? Resources.classifier): \(bytes.count) bytes, fnv1a64 \(hex)")
     }
