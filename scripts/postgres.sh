@@ -27,7 +27,14 @@ connections() {
         'SHOW max_connections' 2>/dev/null || echo 0
 }
 
-if ready && [ "$(connections)" -ge "$MAX_CONNECTIONS" ]; then
+# Member of pg_signal_backend: a test's DROP DATABASE ... WITH (FORCE) may then end an autovacuum
+# worker that happens to be in that database (PostgreSQL refuses the drop otherwise).
+signals() {
+    PGPASSWORD=$PASSWORD PGCONNECT_TIMEOUT=3 psql -h 127.0.0.1 -p "$PORT" -U "$ROLE" -d "$DATABASE" -XtAqc \
+        "SELECT pg_has_role('pg_signal_backend', 'MEMBER')" 2>/dev/null || echo f
+}
+
+if ready && [ "$(connections)" -ge "$MAX_CONNECTIONS" ] && [ "$(signals)" = t ]; then
     exit 0
 fi
 
@@ -90,6 +97,7 @@ if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" != 1 ];
 else
     psql_admin -c "ALTER ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD'"
 fi
+psql_admin -c "GRANT pg_signal_backend TO $ROLE"
 if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")" != 1 ]; then
     echo "postgres: creating the database $DATABASE" >&2
     psql_admin -c "CREATE DATABASE $DATABASE OWNER $ROLE"
