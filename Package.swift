@@ -37,7 +37,9 @@ let package = Package(
         // Normalisation, language id, indicators, links, near-duplicates, classifier, decision: no I/O.
         .target(name: "BulwarkText", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         // Multilingual sentence embeddings (USE multilingual v3): SentencePiece tokenizer and encoder. Pure.
-        .target(name: "BulwarkSemantic", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
+        .target(name: "BulwarkSemantic", dependencies: ["BulwarkCore", "CSemanticKernels"], swiftSettings: upcoming),
+        // The encoder's matrix products with AVX2 and FMA, chosen at run time (C: Swift has no per-function target).
+        .target(name: "CSemanticKernels"),
         // The `full` model: the fast text engine, then the sentence encoder on what it finds uncertain. Pure.
         .target(name: "BulwarkCascade", dependencies: ["BulwarkCore", "BulwarkText", "BulwarkSemantic"], swiftSettings: upcoming),
         // Hash banks: PDQ multi-index hashing, exact hashes, allow-lists, signal file formats: no I/O.

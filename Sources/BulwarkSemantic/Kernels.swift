@@ -1,3 +1,5 @@
+import CSemanticKernels
+
 /// A weight matrix [rows × columns] stored for `gemm`: panels of 8 columns, each panel
 /// holding its rows one after another (8 contiguous floats per row), so the kernel reads
 /// the weights as one sequential stream.
@@ -40,6 +42,38 @@ struct PackedMatrix: Sendable {
     }
 }
 
+/// Which code runs the matrix products: the portable Swift kernel (baseline x86-64's SSE, or
+/// whatever the target has), or the C kernel with AVX2 and FMA when the CPU has them (checked
+/// once at run time, so one binary runs everywhere and uses what the CPU offers).
+public enum GemmKernel: Sendable, CaseIterable {
+    case portable
+    case avx2
+
+    /// The fastest kernel this CPU runs.
+    public static let best: GemmKernel = bulwark_gemm_vector_available() != 0 ? .avx2 : .portable
+
+    /// Whether this CPU can run the kernel.
+    public var isAvailable: Bool { self == .portable || bulwark_gemm_vector_available() != 0 }
+}
+
+/// C[m × n] (+)= A[m × k] · B[k × n] for a packed B, with `kernel` (by default the best this
+/// CPU runs). The kernels sum in different orders (FMA rounds once): results agree to float
+/// rounding, not bit for bit.
+@inline(__always)
+func gemm(
+    rows m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
+    accumulate: Bool, kernel: GemmKernel = .best
+) {
+    switch kernel {
+    case .avx2:
+        b.values.withUnsafeBufferPointer { packed in
+            bulwark_gemm_packed8_avx2(m, b.columns, b.rows, a, lda, packed.baseAddress!, c, ldc, accumulate ? 1 : 0)
+        }
+    case .portable:
+        portableGemm(rows: m, a: a, lda: lda, b: b, c: c, ldc: ldc, accumulate: accumulate)
+    }
+}
+
 /// C[m × n] (+)= A[m × k] · B[k × n] for a packed B: `a` and `c` are row-major with row
 /// strides `lda` and `ldc`. For each panel of 8 columns (which stays in L1 for k ≤ 1280) the
 /// rows of A go by in tiles of 4 rows × 8 columns held in 32 scalar accumulators across the
@@ -47,7 +81,7 @@ struct PackedMatrix: Sendable {
 /// `SIMD8`: the optimiser vectorises them into the same code as `SIMD8` (SSE on baseline
 /// x86-64, AVX when the target allows), and unoptimised builds (the tests) run ~18× faster
 /// than with `SIMD8`, whose operators are not inlined there.
-func gemm(
+func portableGemm(
     rows m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
     accumulate: Bool
 ) {

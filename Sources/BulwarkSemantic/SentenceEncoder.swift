@@ -122,8 +122,10 @@ public struct SentenceEncoder: Sendable {
         self.eps = eps
     }
 
-    /// Activations for one sentence, grown to the longest sentence seen and reused.
+    /// Activations for one sentence, grown to the longest sentence seen and reused, and the
+    /// kernel that runs the matrix products (by default the fastest this CPU runs).
     public final class Workspace {
+        public let kernel: GemmKernel
         var capacity = 0
         var features: [Float] = []
         var projected: [Float] = []
@@ -131,7 +133,11 @@ public struct SentenceEncoder: Sendable {
         var hidden: [Float] = []
         var tail = [Float](repeating: 0, count: SentenceEncoder.featureWidth + 4 * SentenceEncoder.dimension)
 
-        public init() {}
+        /// `kernel` must be available on this CPU (`GemmKernel.isAvailable`).
+        public init(kernel: GemmKernel = .best) {
+            precondition(kernel.isAvailable, "the \(kernel) kernel needs a CPU with AVX2 and FMA")
+            self.kernel = kernel
+        }
 
         func reserve(_ tokens: Int) {
             guard tokens > capacity else { return }
@@ -170,7 +176,7 @@ public struct SentenceEncoder: Sendable {
                 ws.projected.withUnsafeMutableBufferPointer { projectedBuffer in
                     let x = projectedBuffer.baseAddress!
                     // 2. Projection to the three branches, one layer norm over all 768 values.
-                    gemm(rows: t, a: features, lda: f, b: projection, c: x, ldc: p3w, accumulate: false)
+                    gemm(rows: t, a: features, lda: f, b: projection, c: x, ldc: p3w, accumulate: false, kernel: ws.kernel)
                     projectionBias.withUnsafeBufferPointer { bias in
                         for r in 0..<t {
                             let row = x + r * p3w
@@ -193,11 +199,11 @@ public struct SentenceEncoder: Sendable {
                                 let out = features + e + i * w
                                 // h = relu(window(xs)·w1 + b1) + xs
                                 Self.gather(window: window, from: input, ld: p3w, tokens: t, order: order)
-                                gemm(rows: t, a: window, lda: order.n * w, b: w1[i], c: h, ldc: w, accumulate: false)
+                                gemm(rows: t, a: window, lda: order.n * w, b: w1[i], c: h, ldc: w, accumulate: false, kernel: ws.kernel)
                                 Self.biasReluResidual(h, ld: w, tokens: t, bias: b1[i], residual: input, residualLd: p3w)
                                 // c = relu(window(h)·w2 + b2) + h
                                 Self.gather(window: window, from: h, ld: w, tokens: t, order: order)
-                                gemm(rows: t, a: window, lda: order.n * w, b: w2[i], c: out, ldc: f, accumulate: false)
+                                gemm(rows: t, a: window, lda: order.n * w, b: w2[i], c: out, ldc: f, accumulate: false, kernel: ws.kernel)
                                 Self.biasReluResidual(out, ld: f, tokens: t, bias: b2[i], residual: h, residualLd: w)
                             }
                         }
@@ -220,21 +226,21 @@ public struct SentenceEncoder: Sendable {
                         let row = features + r * f
                         for j in 0..<f { sum[j] += row[j] }
                     }
-                    gemm(rows: 1, a: sum, lda: f, b: output, c: mean, ldc: Self.dimension, accumulate: false)
+                    gemm(rows: 1, a: sum, lda: f, b: output, c: mean, ldc: Self.dimension, accumulate: false, kernel: ws.kernel)
                     let tokens = Float(t)
                     let inverseRoot = 1 / tokens.squareRoot()
                     for j in 0..<Self.dimension { mean[j] = (mean[j] + tokens * outputBias[j]) * inverseRoot }
                     // 5. The residual DNN and the L2 normalisation.
                     let h = Self.hidden
-                    gemm(rows: 1, a: mean, lda: Self.dimension, b: d0, c: y0, ldc: h, accumulate: false)
+                    gemm(rows: 1, a: mean, lda: Self.dimension, b: d0, c: y0, ldc: h, accumulate: false, kernel: ws.kernel)
                     for j in 0..<h { y0[j] = max(y0[j], 0) }
-                    gemm(rows: 1, a: mean, lda: Self.dimension, b: p1, c: y1, ldc: h, accumulate: false)
-                    gemm(rows: 1, a: y0, lda: h, b: d1, c: y1, ldc: h, accumulate: true)
+                    gemm(rows: 1, a: mean, lda: Self.dimension, b: p1, c: y1, ldc: h, accumulate: false, kernel: ws.kernel)
+                    gemm(rows: 1, a: y0, lda: h, b: d1, c: y1, ldc: h, accumulate: true, kernel: ws.kernel)
                     for j in 0..<h { y1[j] = max(y1[j], 0) }
-                    gemm(rows: 1, a: y1, lda: h, b: d2, c: y2, ldc: Self.dimension, accumulate: false)
+                    gemm(rows: 1, a: y1, lda: h, b: d2, c: y2, ldc: Self.dimension, accumulate: false, kernel: ws.kernel)
                     for j in 0..<Self.dimension { y2[j] = max(y2[j], 0) }
-                    gemm(rows: 1, a: y1, lda: h, b: p3, c: result, ldc: Self.dimension, accumulate: false)
-                    gemm(rows: 1, a: y2, lda: Self.dimension, b: d3, c: result, ldc: Self.dimension, accumulate: true)
+                    gemm(rows: 1, a: y1, lda: h, b: p3, c: result, ldc: Self.dimension, accumulate: false, kernel: ws.kernel)
+                    gemm(rows: 1, a: y2, lda: Self.dimension, b: d3, c: result, ldc: Self.dimension, accumulate: true, kernel: ws.kernel)
                     var norm: Float = 0
                     for j in 0..<Self.dimension {
                         let v = tanhf(result[j])

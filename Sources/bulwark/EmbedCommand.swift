@@ -101,6 +101,9 @@ struct BenchSemanticCommand: ParsableCommand {
     @Option(help: "Items (the dev set's texts, repeated or cut to this many).")
     var items = 2_000
 
+    @Option(help: "The matrix kernel: portable (baseline x86-64) or avx2 (AVX2 and FMA). Default: the fastest this CPU runs.")
+    var kernel: KernelOption?
+
     @Option(help: "Longest text used, in bytes (short posts: 280).")
     var maxTextBytes = 280
 
@@ -115,7 +118,9 @@ struct BenchSemanticCommand: ParsableCommand {
             .map(\.text).filter { $0.utf8.count <= maxTextBytes }
         guard !source.isEmpty else { throw ValidationError("the dev set is empty") }
         let texts = (0..<items).map { source[$0 % source.count] }
-        let workspace = SentenceEncoder.Workspace()
+        let chosen = kernel?.value ?? .best
+        guard chosen.isAvailable else { throw ValidationError("this CPU has no AVX2 and FMA: use --kernel portable") }
+        let workspace = SentenceEncoder.Workspace(kernel: chosen)
         var tokens = 0
         var sink: Float = 0
         for text in texts { sink += embedder.embed(text, workspace: workspace)[0] }  // warm-up
@@ -145,6 +150,7 @@ struct BenchSemanticCommand: ParsableCommand {
         }
         let bestPass = passTimes.min() ?? .zero
         print("model: \(embedder.modelDescription)")
+        print("kernel: \(chosen)")
         print("load: \(micro(loadTime) / 1000) ms, peak RSS \(rssBefore / 1024) → \(rssLoaded / 1024) MiB")
         print("items: \(texts.count) texts from the dev set (≤ \(maxTextBytes) bytes), \(tokens / max(1, embedTimes.count)) pieces per item on average, \(iterations) passes")
         print("tokenizer per item: \(stats(tokenizerTimes))")
@@ -167,5 +173,18 @@ struct BenchSemanticCommand: ParsableCommand {
 
     func micro(_ d: Duration) -> Int {
         Int(seconds(d) * 1e6)
+    }
+}
+
+/// `--kernel`: which matrix kernel the encoder uses.
+enum KernelOption: String, ExpressibleByArgument, CaseIterable {
+    case portable
+    case avx2
+
+    var value: GemmKernel {
+        switch self {
+        case .portable: .portable
+        case .avx2: .avx2
+        }
     }
 }
