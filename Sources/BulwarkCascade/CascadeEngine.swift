@@ -75,7 +75,8 @@ public struct CascadeEngine: VerdictEngine {
         if item.type == .title || item.type == .profile { return true }
         if verdict.evidence.contains(where: { $0.kind == .indicator || $0.kind == .domain }) { return true }
         let c = fast.configuration
-        return verdict.score >= c.semanticLow && verdict.score < c.semanticHigh
+        let low = c.familiarLanguages.contains(verdict.language) ? c.semanticLow : c.unfamiliarSemanticLow
+        return verdict.score >= low && verdict.score < c.semanticHigh
     }
 
     public func scan(_ item: TextItem, scratch: inout CascadeScratch) -> Verdict {
@@ -97,7 +98,9 @@ public struct CascadeEngine: VerdictEngine {
         // phrasings the classifier was trained on it is the better judge (measured on the tune
         // split, lowering lost recall and gained no precision); where it has not seen the words,
         // the encoder's cross-lingual meaning is what finds the item.
-        let p = max(pFast, c.semanticWeight * pSemantic + (1 - c.semanticWeight) * pFast)
+        // In a language the classifier hardly knows, the encoder weighs more.
+        let weight = c.familiarLanguages.contains(verdict.language) ? c.semanticWeight : c.unfamiliarSemanticWeight
+        let p = max(pFast, weight * pSemantic + (1 - weight) * pFast)
         var out = verdict
         out.score = p
         // The fast engine's rules that send an item to review whatever its probability

@@ -9,7 +9,10 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure scan throughput, latency and memory on a synthetic corpus of short posts.",
         discussion: """
-            Builds a corpus from the dev set's texts (a few percent violating, as on a real platform), \
+            Builds a corpus of short posts mixed as on a platform, from texts no model was trained \
+            on: a few percent violating (the dev set's test-split violating texts), a few percent about terrorism without violating (its news, \
+            research, counter-speech, religious and artistic texts), the rest everyday chatter (the \
+            language-identification set, data/langid, and the dev set's everyday and metaphor texts); \
             then times decode + scan + encode on one thread: warm-up, timed iterations, items/s, \
             p50/p99 per-item latency, peak RSS. Build with -c release for real figures. \
             --write-corpus writes the corpus as JSON Lines instead, for timing `bulwark scan` end to end. \
@@ -20,6 +23,9 @@ struct BenchCommand: ParsableCommand {
         subcommands: [BenchIndexCommand.self, BenchEntitiesCommand.self, BenchConsoleCommand.self, BenchSemanticCommand.self]
     )
 
+    /// Everyday chatter in 13 languages (the language-identification set: no label, no topic).
+    static let chatter = "data/langid/dev.jsonl"
+
     @OptionGroup var count: BenchItemsOption
     /// Items in the corpus.
     var items: Int { count.items ?? 200_000 }
@@ -29,6 +35,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "Share of violating texts in the corpus.")
     var violatingShare = 0.03
+
+    @Option(help: "Share of texts about terrorism that do not violate (news, research, counter-speech, religious, artistic); the rest after the violating share is everyday chatter.")
+    var topicalShare = 0.05
 
     @Option(help: "Longest dev text used, in bytes (short posts: 280).")
     var maxTextBytes = 280
@@ -53,10 +62,18 @@ struct BenchCommand: ParsableCommand {
             return
         }
         let source = try loadItems([Resources.find(DefaultData.multilingual) ?? DefaultData.multilingual])
-        let short = source.filter { $0.text.utf8.count <= maxTextBytes }
+        // Only texts the models never saw in training (the test split), so that how many the
+        // cascade finds uncertain is what it would be on new posts.
+        let short = source.filter { $0.text.utf8.count <= maxTextBytes && DatasetSplit.of($0) == .test }
+        let everydayKinds: Set<String> = ["everyday", "metaphor"]
         let violating = short.filter { $0.label == .violating }.map(\.text)
-        let benign = short.filter { $0.label != .violating }.map(\.text)
-        guard !violating.isEmpty, !benign.isEmpty else { throw ValidationError("the dev set is empty") }
+        let topical = short.filter { $0.label != .violating && !everydayKinds.contains($0.kind ?? "") }.map(\.text)
+        let chatter = try loadItems([Resources.find(Self.chatter) ?? Self.chatter]).map(\.text)
+        let everyday = short.filter { everydayKinds.contains($0.kind ?? "") }.map(\.text) + chatter
+        guard !violating.isEmpty, !topical.isEmpty, !everyday.isEmpty else { throw ValidationError("the dev set is empty") }
+        guard violatingShare >= 0, topicalShare >= 0, violatingShare + topicalShare <= 1 else {
+            throw ValidationError("--violating-share and --topical-share must be ≥ 0 and add up to at most 1")
+        }
         var rng: UInt64 = 42
         func next() -> UInt64 {
             rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -66,8 +83,8 @@ struct BenchCommand: ParsableCommand {
         var corpus: [UInt8] = []
         corpus.reserveCapacity(items * 160)
         for i in 0..<items {
-            let isViolating = Double(next() % 10_000) / 10_000 < violatingShare
-            let pool = isViolating ? violating : benign
+            let draw = Double(next() % 10_000) / 10_000
+            let pool = draw < violatingShare ? violating : draw < violatingShare + topicalShare ? topical : everyday
             let text = pool[Int(next() % UInt64(pool.count))] + fillers[Int(next() % UInt64(fillers.count))]
             corpus.append(contentsOf: "{\"id\":\"b\(i)\",\"text\":".utf8)
             appendJSONString(text, to: &corpus)

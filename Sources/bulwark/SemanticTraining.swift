@@ -122,7 +122,9 @@ struct TransferCommand: ParsableCommand {
         let (model, trainCount, tuneCount, _) = train.fit(training, setup) { a, b in "bulwark transfer; train \(a), tune \(b)" }
         var options = engineOptions
         options.model = .fast
-        let fast = try options.loadEngine(requireModel: false).replacingModel(model)
+        var fast = try options.loadEngine(requireModel: false).replacingModel(model)
+        // The held-out languages are ones this classifier never saw.
+        fast.configuration.familiarLanguages.subtract(held)
 
         // The semantic head on the same train split.
         let embedder = try Resources.loadEmbedder(engineOptions.encoder)
