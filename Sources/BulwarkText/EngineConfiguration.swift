@@ -17,6 +17,9 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// The context probability that suffices instead when every such indicator stands inside
     /// quotation marks: a slogan quoted in order to report, refute or mock it.
     public var quotedIndicatorContextThreshold: Double
+    /// Words outside quotation marks that a text needs for its quotes to count as quoting:
+    /// a slogan in quotes with nothing around it (`«…» 🏴`) reports, refutes or mocks nothing.
+    public var quoteCommentaryMinimumWords: Int
     /// Probability of a non-violating context at or above which the verdict names it, when it
     /// also exceeds the violating probability.
     public var contextThreshold: Double
@@ -58,6 +61,7 @@ public struct EngineConfiguration: Sendable, Hashable {
         indicatorAloneReviewWeight: Double = 0.7,
         strongContextThreshold: Double = 0.8,
         quotedIndicatorContextThreshold: Double = 0.4,
+        quoteCommentaryMinimumWords: Int = 2,
         contextThreshold: Double = 0.4,
         categoryMinimum: Double = 0.1,
         maxCategories: Int = 3,
@@ -77,6 +81,7 @@ public struct EngineConfiguration: Sendable, Hashable {
         self.indicatorAloneReviewWeight = indicatorAloneReviewWeight
         self.strongContextThreshold = strongContextThreshold
         self.quotedIndicatorContextThreshold = quotedIndicatorContextThreshold
+        self.quoteCommentaryMinimumWords = quoteCommentaryMinimumWords
         self.contextThreshold = contextThreshold
         self.categoryMinimum = categoryMinimum
         self.maxCategories = maxCategories

@@ -215,11 +215,13 @@ public struct TextEngine: Sendable {
             decision = max(decision, .review)
         }
         if strongestIndicator >= config.indicatorAloneReviewWeight, let indicators {
-            // Quoted (reported, refuted, mocked), an unmistakable indicator yields to a lesser context.
+            // Quoted (reported, refuted, mocked), an unmistakable indicator yields to a lesser
+            // context; but only where there are words around the quote to do the reporting.
             let quoted = matches.allSatisfy {
                 indicators.lexicon.entries[$0.entry].weight < config.indicatorAloneReviewWeight
                     || scratch.normalized.isQuoted($0.normalizedRange)
-            }
+            } && scratch.normalized.unquotedWordCount(limit: config.quoteCommentaryMinimumWords)
+                >= config.quoteCommentaryMinimumWords
             if strongestContext < (quoted ? config.quotedIndicatorContextThreshold : config.strongContextThreshold) {
                 decision = max(decision, .review)
             }

@@ -32,6 +32,25 @@ public struct NormalizedText: Sendable {
     public func isQuoted(_ range: Range<Int>) -> Bool {
         quoted.contains { $0.lowerBound <= range.lowerBound && range.lowerBound < $0.upperBound }
     }
+
+    /// How many words stand outside quotation marks, counting up to `limit`.
+    public func unquotedWordCount(limit: Int = .max) -> Int {
+        var count = 0
+        var start = 0
+        var q = 0
+        while start < bytes.count && count < limit {
+            var end = start
+            while end < bytes.count && bytes[end] != 0x20 { end += 1 }
+            if end > start {
+                while q < quoted.count && quoted[q].upperBound <= start { q += 1 }
+                let inside = q < quoted.count && quoted[q].lowerBound <= start
+                if !inside { count += 1 }
+            }
+            start = end + 1
+        }
+        return count
+    }
+
     var inQuote = false
     var quoteIsSingle = false
 

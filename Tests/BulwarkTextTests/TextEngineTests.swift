@@ -65,6 +65,15 @@ struct TextEngineTests {
         }
     }
 
+    @Test func wordsOutsideQuotesAreCounted() {
+        let n = TextNormalizer()
+        #expect(n.normalize("«باقية وتتمدد» 🏴").unquotedWordCount() == 0)
+        #expect(n.normalize(#""Baqiya wa tatamadad" they say, pathetic"#).unquotedWordCount() == 3)
+        #expect(n.normalize(#"they say "baqiya" and laugh"#).unquotedWordCount() == 4)
+        #expect(n.normalize("no quotes here at all").unquotedWordCount(limit: 2) == 2)
+        #expect(n.normalize("").unquotedWordCount() == 0)
+    }
+
     @Test func quotedWordsAreFeaturesApartWhenAsked() throws {
         let text = TextNormalizer().normalize(#"they shout "expanding" again"#)
         var scratch = FeatureScratch()
