@@ -92,7 +92,8 @@ enum CascadeFixtures {
             let before = scratch.encoded
             let verdict = cascade.scan(item, scratch: &scratch)
             let known = fast.evidence.contains { $0.kind == .knownText || $0.kind == .nearDuplicate || $0.kind == .url }
-            let inBand = fast.score >= c.semanticLow && fast.score < c.semanticHigh
+            let low = c.familiarLanguages.contains(fast.language) ? c.semanticLow : c.unfamiliarSemanticLow
+            let inBand = fast.score >= low && fast.score < c.semanticHigh
             let indicator = fast.evidence.contains { $0.kind == .indicator || $0.kind == .domain }
             let title = item.type == .title || item.type == .profile
             #expect((scratch.encoded > before) == (!known && (inBand || indicator || title)), "\(item.id)")
@@ -152,9 +153,8 @@ enum CascadeFixtures {
             let counts = try #require(e.byLanguage[lang])
             #expect((counts.recall ?? 0) >= 0.75, "recall \(lang)")
         }
-        // The target is 5% for each; counter-speech is at 5.4% (6 of 111) with the cascade, against
-        // 4.5% for the fast engine alone (README): a regression guard, not the target.
-        for (kind, bound) in [("news", 0.05), ("counter_speech", 0.06), ("religious", 0.05)] {
+        // The target is 5% for each (counter-speech 4.5%, 5 of 111, with the cascade; README).
+        for (kind, bound) in [("news", 0.05), ("counter_speech", 0.05), ("religious", 0.05)] {
             let counts = try #require(e.byKind[kind])
             #expect((counts.falsePositiveRate ?? 1) <= bound, "\(kind) FPR \(counts.falsePositiveRate ?? 1)")
         }
