@@ -61,7 +61,7 @@ struct RemovalOrderTests {
                     let (status, order) = try await call(client, keys, .post, "/v1/removal-orders", .authority, Self.order)
                     #expect(status == .created)
                     var got: [Receiver.Received] = []
-                    while got.isEmpty && ContinuousClock.now - sent < .seconds(5) {
+                    while got.isEmpty && ContinuousClock.now - sent < .seconds(30) {
                         got = receiver.received.withLock { $0 }
                         if got.isEmpty { try await Task.sleep(nanoseconds: 5_000_000) }
                     }
@@ -128,10 +128,10 @@ struct RemovalOrderTests {
                         #"{"authority":"A","reference":"R-2","legal_basis":"TCO","reasons":"r","items":[]}"#)
                     #expect(empty == .badRequest && (emptyBody["error"] as? [String: Any])?["field"] as? String == "items")
 
-                    // The webhook went out as the order was executed, not at some later sweep: it
-                    // arrived while the test waited (5 s at most). How fast is a figure, printed
-                    // here and in the README, not a timed assertion (a busy machine would decide it).
-                    #expect(latencies.min()! < .seconds(5), "order to webhook: \(latencies)")
+                    // Executing the order sends the platform's webhook: it arrived while the test
+                    // waited (30 s at most: an instrumented or busy build is slow). How fast is a
+                    // figure, printed here, not a timed assertion (a busy machine would decide it).
+                    #expect(latencies.min()! < .seconds(30), "order to webhook: \(latencies)")
                     print("removal order to webhook (\(backend)): \(latencies.map { $0.formatted(.units(allowed: [.milliseconds])) })")
                 }
             }
