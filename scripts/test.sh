@@ -10,7 +10,7 @@ scripts/postgres.sh
 export BULWARK_BROWSER_TESTS=required
 swift build --build-tests -Xswiftc -warnings-as-errors
 # A test that never finishes fails the run within 30 minutes (the suite takes about 4 here)
-# instead of holding CI to its limit; the log then shows which tests were still running.
+# instead of holding CI to its limit (the tests missing from the log are the ones that hung).
 status=0
 timeout --kill-after=10 1800 swift test --skip-build "$@" || status=$?
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
