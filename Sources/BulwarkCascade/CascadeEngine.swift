@@ -55,7 +55,7 @@ public struct CascadeScratch {
 /// carry an indicator, and on container and profile titles. Its probability is blended with
 /// the fast engine's, and the closest exemplar is evidence. Known content (exact, near
 /// duplicate, listed URL) is never overruled. With no semantic model it is the fast engine.
-public struct CascadeEngine: VerdictEngine {
+public final class CascadeEngine: VerdictEngine {
     public let fast: TextEngine
     public let semantic: SemanticModel?
 
