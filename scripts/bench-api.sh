@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ingest load on loopback: starts `bulwark serve` (release build) on a fresh database, creates an
-# ingest key, and runs wrk with single-item POST /v1/items requests (short posts from the dev
-# set, 3% violating, each with a new id, an author of 20,000 and a container of 5,000 with
+# ingest key, and runs wrk with single-item POST /v1/items requests (`bulwark bench`'s short
+# posts, 3% violating, each with a new id, an author of 20,000 and a container of 5,000 with
 # followers) for DURATION seconds with CONNECTIONS connections.
 #   scripts/bench-api.sh [DATABASE (default: a temporary SQLite file)] [DURATION=30] [CONNECTIONS=64]
 #   BULWARK_LOAD_PLAIN=1 scripts/bench-api.sh ...   (text only: no author, no container)
@@ -16,13 +16,8 @@ DB="${1:-$WORK/load.db}"
 DURATION="${2:-30}"
 CONNECTIONS="${3:-64}"
 PORT=18080
-"$BIN" bench --write-corpus "$WORK/corpus.jsonl" --items 20000 >/dev/null
-python3 -c '
-import json, sys
-with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
-    for line in f:
-        out.write(json.dumps(json.loads(line)["text"]) + "\n")
-' "$WORK/corpus.jsonl" "$WORK/texts.txt"
+. scripts/load/texts.sh
+write_load_texts "$BIN" "$WORK/texts.txt"
 KEY=$("$BIN" keys create --database "$DB" --name load --role ingest | awk '{print $NF}')
 # shellcheck disable=SC2086
 "$BIN" serve --database "$DB" --banks "$WORK/banks" --port $PORT --no-sample ${BULWARK_SERVE_ARGS:-} > "$WORK/serve.log" 2>&1 &

@@ -31,13 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$BIN" bench --write-corpus "$WORK/corpus.jsonl" --items 20000 >/dev/null
-python3 -c '
-import json, sys
-with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
-    for line in f:
-        out.write(json.dumps(json.loads(line)["text"]) + "\n")
-' "$WORK/corpus.jsonl" "$WORK/texts.txt"
+. scripts/load/texts.sh
+write_load_texts "$BIN" "$WORK/texts.txt"
 KEY=$("$BIN" keys create --database "$DB" --name load --role ingest | awk '{print $NF}')
 ADMIN=$("$BIN" keys create --database "$DB" --name soak-admin --role admin | awk '{print $NF}')
 
