@@ -75,8 +75,7 @@ public final class CascadeEngine: VerdictEngine {
         if item.type == .title || item.type == .profile { return true }
         if verdict.evidence.contains(where: { $0.kind == .indicator || $0.kind == .domain }) { return true }
         let c = fast.configuration
-        let low = c.familiarLanguages.contains(verdict.language) ? c.semanticLow : c.unfamiliarSemanticLow
-        return verdict.score >= low && verdict.score < c.semanticHigh
+        return verdict.score >= c.semanticSettings(language: verdict.language).low && verdict.score < c.semanticHigh
     }
 
     public func scan(_ item: TextItem, scratch: inout CascadeScratch) -> Verdict {
@@ -99,7 +98,7 @@ public final class CascadeEngine: VerdictEngine {
         // split, lowering lost recall and gained no precision); where it has not seen the words,
         // the encoder's cross-lingual meaning is what finds the item.
         // In a language the classifier hardly knows, the encoder weighs more.
-        let weight = c.familiarLanguages.contains(verdict.language) ? c.semanticWeight : c.unfamiliarSemanticWeight
+        let weight = c.semanticSettings(language: verdict.language).weight
         let p = max(pFast, weight * pSemantic + (1 - weight) * pFast)
         var out = verdict
         out.score = p

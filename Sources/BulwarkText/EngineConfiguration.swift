@@ -53,6 +53,13 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var unfamiliarSemanticLow: Double
     public var unfamiliarSemanticWeight: Double
 
+    /// Where the encoder's band starts and how much its probability weighs, for an item in
+    /// `language`: the familiar languages' settings or the others'.
+    public func semanticSettings(language: String) -> (low: Double, weight: Double) {
+        familiarLanguages.contains(language)
+            ? (semanticLow, semanticWeight) : (unfamiliarSemanticLow, unfamiliarSemanticWeight)
+    }
+
     public init(
         violatingThreshold: Double = 0.85,
         reviewThreshold: Double = 0.55,

@@ -92,8 +92,7 @@ enum CascadeFixtures {
             let before = scratch.encoded
             let verdict = cascade.scan(item, scratch: &scratch)
             let known = fast.evidence.contains { $0.kind == .knownText || $0.kind == .nearDuplicate || $0.kind == .url }
-            let low = c.familiarLanguages.contains(fast.language) ? c.semanticLow : c.unfamiliarSemanticLow
-            let inBand = fast.score >= low && fast.score < c.semanticHigh
+            let inBand = fast.score >= c.semanticSettings(language: fast.language).low && fast.score < c.semanticHigh
             let indicator = fast.evidence.contains { $0.kind == .indicator || $0.kind == .domain }
             let title = item.type == .title || item.type == .profile
             #expect((scratch.encoded > before) == (!known && (inBand || indicator || title)), "\(item.id)")
