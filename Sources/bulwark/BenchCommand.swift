@@ -10,8 +10,9 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure scan throughput, latency and memory on a synthetic corpus of short posts.",
         discussion: """
             Builds a corpus of short posts mixed as on a platform, from texts no model was trained \
-            on: a few percent violating (the dev set's test-split violating texts), a few percent about terrorism without violating (its news, \
-            research, counter-speech, religious and artistic texts), the rest everyday chatter (the \
+            on: a few percent violating (the dev set's test-split violating texts), a few percent \
+            about terrorism without violating (its news, research, counter-speech, religious and \
+            artistic texts), the rest everyday chatter (the \
             language-identification set, data/langid, and the dev set's everyday and metaphor texts); \
             then times decode + scan + encode on one thread: warm-up, timed iterations, items/s, \
             p50/p99 per-item latency, peak RSS. Build with -c release for real figures. \
@@ -23,7 +24,8 @@ struct BenchCommand: ParsableCommand {
         subcommands: [BenchIndexCommand.self, BenchEntitiesCommand.self, BenchConsoleCommand.self, BenchSemanticCommand.self]
     )
 
-    /// Everyday chatter in 13 languages (the language-identification set: no label, no topic).
+    /// Everyday chatter in 13 languages, never trained on (the language-identification set,
+    /// labelled `none`, kind `chatter`).
     static let chatter = "data/langid/dev.jsonl"
 
     @OptionGroup var count: BenchItemsOption
