@@ -44,23 +44,37 @@ public struct PostgresStore: ModerationStore {
     /// Runs a store's client for the duration of `body` and shuts it down afterwards. Before the
     /// body, one connection is opened and closed, so that a wrong address, password or database
     /// name fails at once, with the server's message, rather than after the pool's retries.
+    ///
+    /// The shutdown waits at most `closeDeadline` for the client to close its connections. The
+    /// client waits for every connection lent out to come back, and postgres-nio can leave a query
+    /// unanswered for ever: it writes each query to the connection's channel without a write
+    /// promise, so a query written just as the connection drops (a database restart) is never
+    /// failed, and its connection never comes back. Nothing acknowledged depends on such a
+    /// query (its caller timed out), so after the deadline the store logs it and returns, leaving
+    /// the client's task behind, rather than keeping the process from exiting.
     public static func withStore<Result: Sendable>(
-        _ location: PostgresURL, logger: Logger, _ body: (PostgresStore) async throws -> Result
+        _ location: PostgresURL, logger: Logger, closeDeadline: Duration = .seconds(10),
+        _ body: (PostgresStore) async throws -> Result
     ) async throws -> Result {
         let store = PostgresStore(location, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
-            group.addTask { await store.run() }
-            // Cancelling the client's task closes its connections; the group waits for that.
-            do {
-                // (Checked after the client's task is started, which it then is by the time the body uses it.)
-                try await location.checkConnection(logger: logger)
-                let result = try await body(store)
-                group.cancelAll()
-                return result
-            } catch {
-                group.cancelAll()
-                throw error
+        let client = Task { await store.run() }
+        func close() async {
+            client.cancel()
+            if await !finishes(client, within: closeDeadline) {
+                logger.warning(
+                    "PostgreSQL client did not close within the deadline; a query on a dropped connection is still unanswered",
+                    metadata: ["deadline_s": "\(closeDeadline.components.seconds)"])
             }
+        }
+        do {
+            // (Checked after the client's task is started, which it then is by the time the body uses it.)
+            try await location.checkConnection(logger: logger)
+            let result = try await body(store)
+            await close()
+            return result
+        } catch {
+            await close()
+            throw error
         }
     }
 
@@ -766,26 +780,46 @@ public struct PostgresStore: ModerationStore {
 
     /// Runs `body` in one transaction on one connection; an error from the body is rethrown as
     /// it is (after the rollback), as SQLite's store does.
+    ///
+    /// Not postgres-nio's `withTransaction`: after a failed statement it sends ROLLBACK on the same
+    /// connection, and when the failure was the connection dropping (a database restart), that
+    /// ROLLBACK is written to a closed channel, lost without an error (postgres-nio writes queries
+    /// with no write promise) and never answered, so the transaction, its caller and the pool's
+    /// lease on the connection waited for ever (seen in the restart test: every later ingest
+    /// waited behind it). Here no ROLLBACK is sent on a closed connection (the server has rolled
+    /// the transaction back already), and every statement is failed if its connection closes.
     func transaction<T>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
-        do {
-            return try await client.withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
-            throw error
+        try await client.withConnection { db in
+            try await execute(db, "BEGIN")
+            let value: T
+            do {
+                value = try await body(db)
+            } catch {
+                if !db.isClosed {
+                    do { try await execute(db, "ROLLBACK") } catch { logger.debug("ROLLBACK failed: \(PostgresStoreError.reason(error))") }
+                }
+                throw error
+            }
+            try await execute(db, "COMMIT")
+            return value
         }
     }
 
     /// One statement outside a transaction, all its rows read.
     func read(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await client.query(query, logger: logger).collect()
+        try await client.withConnection { db in try await rows(db, query) }
     }
 
+    /// One statement on `db`, all its rows read. It fails, rather than waits for ever, if the
+    /// connection closes before the answer: see ``transaction(_:)``.
     func rows(_ db: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await db.query(query, logger: logger).collect()
+        let answer = db.eventLoop.makePromise(of: PostgresQueryResult.self)
+        db.query(query, logger: logger).cascade(to: answer)
+        // Completing a promise a second time does nothing, so whichever comes first wins.
+        db.closeFuture.whenComplete { _ in answer.fail(PostgresConnectionDropped()) }
+        return try await answer.futureResult.get().rows
     }
 
-    /// A statement whose rows, if any, are not needed (they are read all the same, so the
-    /// connection is free for the next statement).
     func execute(_ db: PostgresConnection, _ query: PostgresQuery) async throws {
         _ = try await rows(db, query)
     }
@@ -1005,4 +1039,30 @@ public struct PostgresStoreError: Error, Sendable, Hashable, CustomStringConvert
         }
         return "\(error)"
     }
+}
+
+/// A statement whose connection closed before it was answered.
+struct PostgresConnectionDropped: Error, CustomStringConvertible {
+    var description: String { "the connection to PostgreSQL closed before the statement was answered" }
+}
+
+/// Whether `task` finishes within `limit` (it is waited for no longer, and not cancelled).
+func finishes(_ task: Task<Void, Never>, within limit: Duration) async -> Bool {
+    let outcome = AsyncStream<Bool>.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(1))
+    let waiter = Task {
+        await task.value
+        outcome.continuation.yield(true)
+    }
+    let timer = Task {
+        try? await Task.sleep(for: limit)
+        outcome.continuation.yield(false)
+    }
+    var finished = false
+    for await value in outcome.stream {
+        finished = value
+        break
+    }
+    timer.cancel()
+    if !finished { waiter.cancel() }
+    return finished
 }

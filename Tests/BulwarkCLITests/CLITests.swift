@@ -18,6 +18,11 @@ struct CLI {
         return dir.appendingPathComponent("bulwark").path
     }
 
+    /// A port for a `bulwark serve` started by a test: random, and below Linux's ephemeral range
+    /// (32768-60999), which the test's own outgoing connections take their local ports from. (A
+    /// port in that range was once already in use by one of them: "Address already in use".)
+    static func listeningPort() -> Int { Int.random(in: 20_000..<32_000) }
+
     struct Result {
         var status: Int32
         var stdout: String

@@ -41,7 +41,7 @@ struct PostgresRestartTests {
         let created = try CLI.run(["keys", "create", "--database", url, "--name", "platform", "--role", "ingest"])
         #expect(created.status == 0, "\(created.stderr)")
         let key = try #require(created.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
-        let port = Int.random(in: 20_000...40_000)
+        let port = CLI.listeningPort()
         let server = Process()
         server.executableURL = URL(fileURLWithPath: CLI.binary)
         let banks = NSTemporaryDirectory() + "bulwark-pgrestart-banks-\(UInt32.random(in: 0...UInt32.max))"
@@ -55,11 +55,12 @@ struct PostgresRestartTests {
         server.standardOutput = logHandle
         server.standardError = logHandle
         try server.run()
-        func serverLog() -> String { String(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(3000)) }
+        func fullLog() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        func serverLog() -> String { String(fullLog().suffix(3000)) }
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         var up = false
-        for _ in 0..<600 where !up {
+        for _ in 0..<600 where !up && server.isRunning {
             up = (try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(1)))?.status == .ok
             if !up { try await Task.sleep(nanoseconds: 50_000_000) }
         }
@@ -71,9 +72,18 @@ struct PostgresRestartTests {
             throw error
         }
         try await client.shutdown()
+        // A graceful shutdown ends even if a query on a connection the restart dropped is still
+        // unanswered (the store waits 10 s for its client at most).
         kill(server.processIdentifier, SIGTERM)
-        for _ in 0..<200 where server.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
-        #expect(!server.isRunning)
+        for _ in 0..<600 where server.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
+        #expect(!server.isRunning, "the server did not exit within 30 s of SIGTERM; its log ends: \(serverLog())")
+        if !server.isRunning { #expect(server.terminationStatus == 0, "exit status; the log ends: \(serverLog())") }
+        // No transaction was left waiting for an answer from a dropped connection. (Until the store
+        // stopped sending ROLLBACK on a closed connection, one was, in about 3 restarts of 8, and
+        // it held all ingest until the committer's 30 s timeout.)
+        #expect(!fullLog().contains("did not finish within"), "an ingest transaction hung; the log ends: \(serverLog())")
+        let stuck = fullLog().contains("did not close within the deadline")
+        print("PostgresRestartTests: shutdown \(stuck ? "waited out a query left unanswered by the restart" : "closed every connection")")
     }
 
     /// Four senders through the restart; then every acknowledged item is looked up.
@@ -124,6 +134,7 @@ struct PostgresRestartTests {
             }
             try await group.waitForAll()
         }
+        print("PostgresRestartTests: \(acknowledged.value.count) items acknowledged, \(failed.value) requests failed or timed out")
         #expect(
             afterRestart.value >= 200,
             "ingest did not resume after the restart (\(failed.value) requests failed); the server's log ends: \(serverLog())")

@@ -37,7 +37,7 @@ struct ServeDurabilityTests {
         let created = try CLI.run(["keys", "create", "--database", database, "--name", "platform", "--role", "ingest"])
         #expect(created.status == 0)
         let key = try #require(created.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
-        let port = Int.random(in: 20_000...40_000)
+        let port = CLI.listeningPort()
         let image = try #require(FileManager.default.contents(atPath: CLI.root + "/../shared/data/pdq/misc-images/wee.jpg"))
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         var server = try start(database, port: port)
