@@ -531,9 +531,13 @@ public protocol ModerationStore: Sendable {
     func setSetting(_ key: String, _ value: String, actor: String, now: Int64) async throws
 
     /// Appends hash-bank events (one JSON line each, the bank directory's event format) to the
-    /// bank log every process shares, numbered from `after + 1`, only if the log ends at
-    /// `after`: false when another process appended first (read the new events and retry).
-    func appendBankEvents(after: Int64, _ events: [String], now: Int64) async throws -> Bool
+    /// bank log every process shares, with the log locked against every other writer for the
+    /// duration: `make` is given the events appended after `after` (which the caller's set lacks)
+    /// and returns the lines to append after them (numbered from the last event's sequence + 1).
+    /// Returns the sequence number the log then ends at. If `make` throws, nothing is appended.
+    func appendBankEvents(
+        after: Int64, now: Int64, making make: ([BankLogEntry]) throws -> [String]
+    ) async throws -> Int64
     /// Up to `limit` bank-log events after `after`, in order.
     func bankEvents(after: Int64, limit: Int) async throws -> [BankLogEntry]
 }

@@ -1,0 +1,31 @@
+-- wrk script: one random PDQ hash a request, added to bank BULWARK_BANK (POST /v1/banks/NAME/entries,
+-- each an audited bank change): the audit chain's append rate under several API processes.
+local key = os.getenv("BULWARK_KEY")
+local bank = os.getenv("BULWARK_BANK") or "load"
+local hex = "0123456789abcdef"
+
+function init(args)
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000)
+end
+
+function request()
+  local digits = {}
+  for i = 1, 64 do
+    local d = math.random(1, 16)
+    digits[i] = hex:sub(d, d)
+  end
+  local body = '{"type":"pdq","values":["' .. table.concat(digits) .. '"]}'
+  return wrk.format("POST", "/v1/banks/" .. bank .. "/entries",
+    {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"}, body)
+end
+
+local statuses = {}
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("requests %d, errors %d (status %d, timeout %d), p50 %.1f ms, p99 %.1f ms\n",
+    summary.requests, summary.errors.status + summary.errors.timeout + summary.errors.connect + summary.errors.read,
+    summary.errors.status, summary.errors.timeout, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
