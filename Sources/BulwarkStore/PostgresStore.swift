@@ -786,8 +786,8 @@ public struct PostgresStore: ModerationStore {
     /// ROLLBACK is written to a closed channel, lost without an error (postgres-nio writes queries
     /// with no write promise) and never answered, so the transaction, its caller and the pool's
     /// lease on the connection waited for ever (seen in the restart test: every later ingest
-    /// waited behind it). Here no ROLLBACK is sent on a closed connection (the server has rolled
-    /// the transaction back already), and every statement is failed if its connection closes.
+    /// waited behind it). Here no ROLLBACK, and no other statement, is sent on a closed
+    /// connection (the server has rolled the transaction back already).
     func transaction<T>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
         try await client.withConnection { db in
             try await execute(db, "BEGIN")
@@ -810,14 +810,15 @@ public struct PostgresStore: ModerationStore {
         try await client.withConnection { db in try await rows(db, query) }
     }
 
-    /// One statement on `db`, all its rows read. It fails, rather than waits for ever, if the
-    /// connection closes before the answer: see ``transaction(_:)``.
+    /// One statement on `db`, all its rows read. Not sent on a connection already closed, where
+    /// it would be lost and never answered (see ``transaction(_:)``). A connection that closes
+    /// between this check and the write can still lose it; the ingest committer's timeout and
+    /// ``withStore(_:logger:closeDeadline:_:)``'s deadline bound that. (Racing every statement
+    /// against the connection's close future instead would add a callback to that future per
+    /// statement, kept until the connection closes: memory growing with every query.)
     func rows(_ db: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRow] {
-        let answer = db.eventLoop.makePromise(of: PostgresQueryResult.self)
-        db.query(query, logger: logger).cascade(to: answer)
-        // Completing a promise a second time does nothing, so whichever comes first wins.
-        db.closeFuture.whenComplete { _ in answer.fail(PostgresConnectionDropped()) }
-        return try await answer.futureResult.get().rows
+        guard !db.isClosed else { throw PostgresConnectionDropped() }
+        return try await db.query(query, logger: logger).collect()
     }
 
     func execute(_ db: PostgresConnection, _ query: PostgresQuery) async throws {
@@ -1041,9 +1042,9 @@ public struct PostgresStoreError: Error, Sendable, Hashable, CustomStringConvert
     }
 }
 
-/// A statement whose connection closed before it was answered.
+/// A statement not sent because its connection had closed.
 struct PostgresConnectionDropped: Error, CustomStringConvertible {
-    var description: String { "the connection to PostgreSQL closed before the statement was answered" }
+    var description: String { "the connection to PostgreSQL had closed; the statement was not sent" }
 }
 
 /// Whether `task` finishes within `limit` (it is waited for no longer, and not cancelled).
