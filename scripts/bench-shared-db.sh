@@ -48,7 +48,7 @@ done
 wait "${LOADS[@]}"
 t1=$(ms)
 after=$(count)
-for i in $(seq 1 "$PROCESSES"); do echo "process $i: $(grep '^requests' "$WORK/wrk$i.txt")"; done
+for i in $(seq 1 "$PROCESSES"); do echo "process $i: $(grep -E '^(p50|requests)' "$WORK/wrk$i.txt" | tr '\n' ' ')"; done
 echo "audit appends: $((after - before)) in $(( (t1 - t0) / 1000 )) s with $PROCESSES API processes: $(( (after - before) * 1000 / (t1 - t0) )) per second"
 "$BIN" audit verify --database "$DB" | tail -1
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -73,14 +73,14 @@ public final class BankRegistry: @unchecked Sendable {
         await turns.take()
         defer { turns.pass() }
         let (set, sequence) = current.withLock { $0 }
-        var made: (result: T, set: BankSet, events: Int)?
+        var made: (result: T, set: BankSet)?
         let last = try await store.appendBankEvents(after: sequence, now: Int64(Date().timeIntervalSince1970)) {
             newer throws -> [String] in
             // The changes other processes made since this set's, first; then this one on top.
             var copy = set
             try copy.apply(contentsOf: try Self.decode(newer, after: sequence))
             let (result, events) = try body(&copy)
-            made = (result, copy, events.count)
+            made = (result, copy)
             let start = UInt64(newer.last?.seq ?? sequence)
             return events.enumerated().map { i, event in BankEventLine.encode(event, sequence: start + UInt64(i) + 1) }
         }

@@ -821,6 +821,8 @@ public struct PostgresStore: ModerationStore {
         return try await db.query(query, logger: logger).collect()
     }
 
+    /// A statement whose rows, if any, are not needed (they are read all the same, so the
+    /// connection is free for the next statement).
     func execute(_ db: PostgresConnection, _ query: PostgresQuery) async throws {
         _ = try await rows(db, query)
     }

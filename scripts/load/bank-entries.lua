@@ -19,13 +19,4 @@ function request()
     {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"}, body)
 end
 
-local statuses = {}
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  io.write(string.format("requests %d, errors %d (status %d, timeout %d), p50 %.1f ms, p99 %.1f ms\n",
-    summary.requests, summary.errors.status + summary.errors.timeout + summary.errors.connect + summary.errors.read,
-    summary.errors.status, summary.errors.timeout, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
+dofile("scripts/load/report.lua")

@@ -36,15 +36,5 @@ function request()
   return wrk.format("POST", "/v1/items", {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"}, body)
 end
 
-local statuses = {}
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  io.write(string.format("p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
-  io.write(string.format("requests %d, errors: connect %d, read %d, write %d, status %d, timeout %d\n",
-    summary.requests, summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.status,
-    summary.errors.timeout))
-end
+-- The summary every load script prints (scripts/load/report.lua; wrk runs from the repository root).
+dofile("scripts/load/report.lua")
