@@ -22,6 +22,9 @@ public struct AhoCorasick: Sendable {
     private let outputEnd: [Int32]
     private let outputPatterns: [Int32]
     private let patternLengths: [Int32]
+    /// One bit per state: whether it has outputs. Most bytes reach a state with none, and
+    /// this bitmap (1/256 of the output ranges' size) answers that from L1.
+    private let hasOutput: [UInt64]
 
     public var stateCount: Int { outputStart.count }
 
@@ -113,6 +116,11 @@ public struct AhoCorasick: Sendable {
         }
         self.outputStart = outputStart
         self.outputEnd = outputEnd
+        var hasOutput = [UInt64](repeating: 0, count: (stateCount + 63) / 64)
+        for state in 0..<stateCount where outputStart[state] < outputEnd[state] {
+            hasOutput[state >> 6] |= 1 << UInt64(state & 63)
+        }
+        self.hasOutput = hasOutput
         self.outputPatterns = flat
         self.patternLengths = patterns.map { Int32($0.count) }
         self.patterns = patterns
@@ -136,9 +144,10 @@ public struct AhoCorasick: Sendable {
     ) {
         var state = 0
         byteClass.withUnsafeBufferPointer { classOf in
-            do {
+            hasOutput.withUnsafeBufferPointer { hasOutput in
                 for i in 0..<text.count {
                     state = Int(delta[state &* classCount &+ Int(classOf[Int(text[i])])])
+                    if hasOutput[state >> 6] & (1 << UInt64(state & 63)) == 0 { continue }
                     let start = outputStart[state]
                     let end = outputEnd[state]
                     if start == end { continue }

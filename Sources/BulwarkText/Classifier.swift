@@ -1,4 +1,5 @@
 public import BulwarkCore
+import CCacheHints
 
 /// The stance classes the classifier tells apart: violating, each non-violating context, and
 /// everything else. Learning the contexts as classes of their own is what keeps news,
@@ -161,7 +162,14 @@ public struct ClassifierModel: Sendable {
             packedIDF.withUnsafeBufferPointer { idf in
                 let raw = UnsafeRawPointer(w.baseAddress!)
                 let lastFull = w.count - 16
-                for b in buckets {
+                let ahead = 8
+                for (i, b) in buckets.enumerated() {
+                    // The rows (2.9 MB of them, at random) of a few buckets on are fetched early.
+                    if i + ahead < buckets.count {
+                        let later = Int(buckets[i + ahead])
+                        bulwark_prefetch(raw + later &* Self.outputCount, Self.outputCount)
+                        if hasIDF { bulwark_prefetch(idf.baseAddress! + later, 1) }
+                    }
                     let v: Int16 = hasIDF ? Int16(idf[Int(b)]) : 1
                     norm &+= Int64(Int32(v) &* Int32(v))
                     let base = Int(b) &* Self.outputCount

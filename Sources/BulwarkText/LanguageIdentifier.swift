@@ -1,4 +1,5 @@
 public import BulwarkCore
+import CCacheHints
 
 #if canImport(Glibc)
     import Glibc
@@ -108,6 +109,10 @@ public struct LanguageIdentifier: Sendable {
     /// child reads the words the next step needs: about one cache miss per byte instead of
     /// two, and a table half the size (it stays in L2).
     private let packedStates: LargeTable<UInt64>?
+    /// With `packedStates`: the edge label into each state, one byte per state (the same
+    /// bytes as in the words), plus 8 zero bytes of padding, so that the children of a state
+    /// (consecutive states) are searched 8 labels per 64-bit load, without a branch per child.
+    private let packedLabels: LargeTable<UInt8>?
     private let stateBits: Int
     private let featureBits: Int
     private let automatonLabelBase: Int
@@ -355,8 +360,12 @@ public struct LanguageIdentifier: Sendable {
                         | feature << UInt64(8 + 2 * sb)
                 }
             }
+            packedLabels = LargeTable(count: s + 8) { l in
+                for st in 0..<(s + 8) { l[st] = st > 0 && st < s ? modelBytes[labelsAt + st] : 0 }
+            }
         } else {
             packedStates = nil
+            packedLabels = nil
         }
         automatonLabelBase = nodes + 4 * (s + 1)
     }
@@ -535,23 +544,33 @@ public struct LanguageIdentifier: Sendable {
         let c = classCount
         var slots = 16
         while slots < 2 * max(text.count * maxOutputsPerState, 1) { slots <<= 1 }
-        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * slots) { table -> Int in
+        // Keys and counts (2 · slots 32-bit words), then the bitmap of filled slots.
+        let bitmapWords = (slots + 63) / 64
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: slots + bitmapWords) { table -> Int in
             guard let base = table.baseAddress else { return 0 }
-            var counter = FeatureCounter(keys: base, slots: slots)
+            var counter = FeatureCounter(memory: UnsafeMutableRawPointer(base), slots: slots)
             outputFeatures.withUnsafeBufferPointer { outputs in
-                if let packedStates {
+                if let packedStates, let packedLabels {
                     // Walk the packed automaton, counting the features emitted.
                     let dense = automaton.base
                     let r = packedStates.base
+                    let labels = UnsafeRawPointer(packedLabels.base)
                     let stateMask = UInt64(1) << UInt64(stateBits) - 1
                     let failShift = UInt64(8 + stateBits)
                     let featureShift = UInt64(8 + 2 * stateBits)
                     let none = UInt64(1) << UInt64(featureBits) - 1
+                    // Each feature's row of ptc (in L3 or memory: 16 MB) is fetched while the
+                    // walk goes on (in L2), ready for the scoring below.
+                    let rows = UnsafeRawPointer(self.ptc.base + ptcBase)
+                    let rowBytes = c * 4
                     var state = 0
                     for byte in text {
-                        state = nextPacked(state, byte, r, dense, stateMask, failShift)
+                        state = nextPacked(state, byte, r, labels, dense, stateMask, failShift)
                         let feature = r[state] >> featureShift
-                        if feature != none { counter.add(UInt32(truncatingIfNeeded: feature)) }
+                        if feature != none {
+                            counter.add(UInt32(truncatingIfNeeded: feature))
+                            bulwark_prefetch(rows + Int(truncatingIfNeeded: feature) * rowBytes, rowBytes)
+                        }
                     }
                 } else {
                     let a = automaton.buffer
@@ -574,15 +593,23 @@ public struct LanguageIdentifier: Sendable {
                 let tail = chunks * 8
                 withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: chunks + 1) { acc in
                     for j in 0...chunks { acc[j] = .zero }
-                    for slot in 0..<slots where counter.keys[slot] != FeatureCounter.empty {
-                        let count = counter.counts[slot]
-                        let weight = count == 1 ? Float(0.6931471805599453) : Float(log1p(Double(count)))
-                        let row = ptc + Int(counter.keys[slot]) * c * 4
-                        for j in 0..<chunks {
-                            acc[j] += weight * row.loadUnaligned(fromByteOffset: j * 32, as: SIMD8<Float>.self)
-                        }
-                        for k in tail..<c {
-                            acc[chunks][k - tail] += weight * row.loadUnaligned(fromByteOffset: k * 4, as: Float.self)
+                    // The filled slots in slot order, found through the bitmap (one branch per
+                    // feature, not one per slot).
+                    for w in 0..<counter.occupiedWords {
+                        var bits = counter.occupied[w]
+                        while bits != 0 {
+                            let slot = w << 6 | bits.trailingZeroBitCount
+                            bits &= bits &- 1
+                            let count = counter.counts[slot]
+                            let weight = count == 1 ? Float(0.6931471805599453) : Float(log1p(Double(count)))
+                            let row = ptc + Int(counter.keys[slot]) * c * 4
+                            for j in 0..<chunks {
+                                acc[j] += weight * row.loadUnaligned(fromByteOffset: j * 32, as: SIMD8<Float>.self)
+                            }
+                            for k in tail..<c {
+                                acc[chunks][k - tail] +=
+                                    weight * row.loadUnaligned(fromByteOffset: k * 4, as: Float.self)
+                            }
                         }
                     }
                     for k in 0..<c {
@@ -595,20 +622,27 @@ public struct LanguageIdentifier: Sendable {
         }
     }
 
-    /// Feature counts in an open-addressing hash table over caller-provided memory
-    /// (2 * `slots` words, `slots` a power of two, more than twice the features added).
+    /// Feature counts in an open-addressing hash table over caller-provided memory, 8-byte
+    /// aligned: keys and counts (`slots` 32-bit words each; `slots` a power of two ≥ 16 and
+    /// more than twice the features added), then a bitmap of the filled slots (⌈slots / 64⌉
+    /// 64-bit words).
     private struct FeatureCounter {
         static let empty = UInt32.max
         let keys: UnsafeMutablePointer<UInt32>
         let counts: UnsafeMutablePointer<UInt32>
+        let occupied: UnsafeMutablePointer<UInt64>
+        let occupiedWords: Int
         let mask: Int
         var total = 0
 
-        init(keys: UnsafeMutablePointer<UInt32>, slots: Int) {
-            self.keys = keys
-            self.counts = keys + slots
-            self.mask = slots - 1
+        init(memory: UnsafeMutableRawPointer, slots: Int) {
+            keys = memory.bindMemory(to: UInt32.self, capacity: 2 * slots)
+            counts = keys + slots
+            mask = slots - 1
+            occupiedWords = (slots + 63) / 64
+            occupied = (memory + 8 * slots).bindMemory(to: UInt64.self, capacity: occupiedWords)
             keys.initialize(repeating: Self.empty, count: slots)
+            occupied.initialize(repeating: 0, count: occupiedWords)
         }
 
         @inline(__always)
@@ -620,6 +654,7 @@ public struct LanguageIdentifier: Sendable {
             } else {
                 keys[slot] = feature
                 counts[slot] = 1
+                occupied[slot >> 6] |= 1 << UInt64(slot & 63)
             }
             total += 1
         }
@@ -652,29 +687,31 @@ public struct LanguageIdentifier: Sendable {
         return Int(a[state << 8 | Int(byte)])
     }
 
-    /// `next` over the packed automaton (`packedStates`).
+    /// `next` over the packed automaton (`packedStates`). The children of a state are
+    /// consecutive states sorted by label; their labels are compared 8 at a time: the first
+    /// zero byte of `labels ^ byte·0x01…01` (found with the borrow trick, exact for the lowest
+    /// zero byte) is the child, if it lies before the children's end.
     @inline(__always)
     private func nextPacked(
-        _ from: Int, _ byte: UInt8, _ r: UnsafePointer<UInt64>, _ dense: UnsafePointer<UInt32>,
-        _ stateMask: UInt64, _ failShift: UInt64
+        _ from: Int, _ byte: UInt8, _ r: UnsafePointer<UInt64>, _ labels: UnsafeRawPointer,
+        _ dense: UnsafePointer<UInt32>, _ stateMask: UInt64, _ failShift: UInt64
     ) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let pattern = UInt64(byte) &* ones
         var state = from
         while state >= denseStateCount {
             let word = r[state]
-            var lo = Int(truncatingIfNeeded: (word >> 8) & stateMask)
+            var at = Int(truncatingIfNeeded: (word >> 8) & stateMask)
             let end = Int(truncatingIfNeeded: (r[state + 1] >> 8) & stateMask)
-            if end - lo <= 8 {
-                while lo < end {
-                    if UInt8(truncatingIfNeeded: r[lo]) == byte { return lo }
-                    lo += 1
+            while at < end {
+                let x = UInt64(littleEndian: labels.loadUnaligned(fromByteOffset: at, as: UInt64.self)) ^ pattern
+                let zero = (x &- ones) & ~x & 0x8080_8080_8080_8080
+                if zero != 0 {
+                    let child = at + zero.trailingZeroBitCount >> 3
+                    if child < end { return child }
+                    break
                 }
-            } else {
-                var hi = end
-                while lo < hi {
-                    let mid = (lo + hi) >> 1
-                    if UInt8(truncatingIfNeeded: r[mid]) < byte { lo = mid + 1 } else { hi = mid }
-                }
-                if lo < end && UInt8(truncatingIfNeeded: r[lo]) == byte { return lo }
+                at += 8
             }
             state = Int(truncatingIfNeeded: (word >> failShift) & stateMask)
         }
