@@ -1,15 +1,16 @@
 import CSemanticKernels
 
-/// A weight matrix [rows × columns] stored for `gemm`: panels of 8 columns, each panel
-/// holding its rows one after another (8 contiguous floats per row), so the kernel reads
-/// the weights as one sequential stream.
+/// A weight matrix [rows × columns] stored for `gemm`: panels of 16 columns, each panel
+/// holding its rows one after another (16 contiguous floats per row), so the kernel reads
+/// the weights as one sequential stream. One layout for every kernel: a 16-float row is one
+/// AVX-512 register, two AVX2 ones, two passes of the portable kernel's 8 columns.
 struct PackedMatrix: Sendable {
-    static let panel = 8
+    static let panel = 16
     let rows: Int
     let columns: Int
     let values: [Float]
 
-    /// Packs a row-major matrix. `columns` must be a multiple of 8.
+    /// Packs a row-major matrix. `columns` must be a multiple of 16.
     init(rowMajor m: [Float], rows: Int, columns: Int) {
         precondition(columns % Self.panel == 0 && m.count == rows * columns)
         self.rows = rows
@@ -43,31 +44,44 @@ struct PackedMatrix: Sendable {
 }
 
 /// Which code runs the matrix products: the portable Swift kernel (baseline x86-64's SSE, or
-/// whatever the target has), or the C kernel with AVX2 and FMA when the CPU has them (checked
-/// once at run time, so one binary runs everywhere and uses what the CPU offers).
+/// whatever the target has), or a C kernel with AVX2 and FMA or with AVX-512 when the CPU has
+/// them (checked once at run time, so one binary runs everywhere and uses what the CPU offers).
 public enum GemmKernel: Sendable, CaseIterable {
     case portable
     case avx2
+    case avx512
 
     /// The fastest kernel this CPU runs.
-    public static let best: GemmKernel = bulwark_gemm_vector_available() != 0 ? .avx2 : .portable
+    public static let best: GemmKernel =
+        bulwark_gemm_avx512_available() != 0 ? .avx512 : bulwark_gemm_avx2_available() != 0 ? .avx2 : .portable
 
     /// Whether this CPU can run the kernel.
-    public var isAvailable: Bool { self == .portable || bulwark_gemm_vector_available() != 0 }
+    public var isAvailable: Bool {
+        switch self {
+        case .portable: true
+        case .avx2: bulwark_gemm_avx2_available() != 0
+        case .avx512: bulwark_gemm_avx512_available() != 0
+        }
+    }
 }
 
 /// C[m × n] (+)= A[m × k] · B[k × n] for a packed B, with `kernel` (by default the best this
-/// CPU runs). The kernels sum in different orders (FMA rounds once): results agree to float
-/// rounding, not bit for bit.
+/// CPU runs). The portable kernel sums in a different order from the C ones (FMA rounds once):
+/// its results agree with theirs to float rounding, not bit for bit; avx2 and avx512 sum in
+/// the same order and agree bit for bit.
 @inline(__always)
 func gemm(
     rows m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
     accumulate: Bool, kernel: GemmKernel = .best
 ) {
     switch kernel {
+    case .avx512:
+        b.values.withUnsafeBufferPointer { packed in
+            bulwark_gemm_packed16_avx512(m, b.columns, b.rows, a, lda, packed.baseAddress!, c, ldc, accumulate ? 1 : 0)
+        }
     case .avx2:
         b.values.withUnsafeBufferPointer { packed in
-            bulwark_gemm_packed8_avx2(m, b.columns, b.rows, a, lda, packed.baseAddress!, c, ldc, accumulate ? 1 : 0)
+            bulwark_gemm_packed16_avx2(m, b.columns, b.rows, a, lda, packed.baseAddress!, c, ldc, accumulate ? 1 : 0)
         }
     case .portable:
         portableGemm(rows: m, a: a, lda: lda, b: b, c: c, ldc: ldc, accumulate: accumulate)
@@ -75,9 +89,9 @@ func gemm(
 }
 
 /// C[m × n] (+)= A[m × k] · B[k × n] for a packed B: `a` and `c` are row-major with row
-/// strides `lda` and `ldc`. For each panel of 8 columns (which stays in L1 for k ≤ 1280) the
-/// rows of A go by in tiles of 4 rows × 8 columns held in 32 scalar accumulators across the
-/// whole k loop; each output element sums its k products in order. Written with scalars, not
+/// strides `lda` and `ldc`. For each half panel (8 columns, read with the panel's stride of
+/// 16) the rows of A go by in tiles of 4 rows × 8 columns held in 32 scalar accumulators across
+/// the whole k loop; each output element sums its k products in order. Written with scalars, not
 /// `SIMD8`: the optimiser vectorises them into the same code as `SIMD8` (SSE on baseline
 /// x86-64, AVX when the target allows), and unoptimised builds (the tests) run ~18× faster
 /// than with `SIMD8`, whose operators are not inlined there.
@@ -91,7 +105,8 @@ func portableGemm(
         let bBase = bBuffer.baseAddress!
         var p = 0
         while p < b.columns {
-            let panelBase = bBase + p * k
+            // Columns p ..< p + 8: the left or right half of the panel holding them.
+            let panelBase = bBase + (p - p % panel) * k + p % panel
             var r = 0
             while r + 4 <= m {
                 let a0 = a + r * lda
@@ -152,8 +167,9 @@ func portableGemm(
                     let y = a0[i + 1]
                     s0 += x * w[0]; s1 += x * w[1]; s2 += x * w[2]; s3 += x * w[3]
                     s4 += x * w[4]; s5 += x * w[5]; s6 += x * w[6]; s7 += x * w[7]
-                    t0 += y * w[8]; t1 += y * w[9]; t2 += y * w[10]; t3 += y * w[11]
-                    t4 += y * w[12]; t5 += y * w[13]; t6 += y * w[14]; t7 += y * w[15]
+                    let v = w + panel
+                    t0 += y * v[0]; t1 += y * v[1]; t2 += y * v[2]; t3 += y * v[3]
+                    t4 += y * v[4]; t5 += y * v[5]; t6 += y * v[6]; t7 += y * v[7]
                     w += 2 * panel
                     i += 2
                 }
@@ -166,7 +182,7 @@ func portableGemm(
                 c0[4] = s4 + t4; c0[5] = s5 + t5; c0[6] = s6 + t6; c0[7] = s7 + t7
                 r += 1
             }
-            p += panel
+            p += 8
         }
     }
 }

@@ -135,7 +135,7 @@ public struct SentenceEncoder: Sendable {
 
         /// `kernel` must be available on this CPU (`GemmKernel.isAvailable`).
         public init(kernel: GemmKernel = .best) {
-            precondition(kernel.isAvailable, "the \(kernel) kernel needs a CPU with AVX2 and FMA")
+            precondition(kernel.isAvailable, "this CPU cannot run the \(kernel) kernel")
             self.kernel = kernel
         }
 

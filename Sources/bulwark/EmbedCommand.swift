@@ -101,7 +101,7 @@ struct BenchSemanticCommand: ParsableCommand {
     @Option(help: "Items (the dev set's texts, repeated or cut to this many).")
     var items = 2_000
 
-    @Option(help: "The matrix kernel: portable (baseline x86-64) or avx2 (AVX2 and FMA). Default: the fastest this CPU runs.")
+    @Option(help: "The matrix kernel: portable (baseline x86-64), avx2 (AVX2 and FMA) or avx512 (AVX-512 and FMA). Default: the fastest this CPU runs.")
     var kernel: KernelOption?
 
     @Option(help: "Longest text used, in bytes (short posts: 280).")
@@ -119,7 +119,9 @@ struct BenchSemanticCommand: ParsableCommand {
         guard !source.isEmpty else { throw ValidationError("the dev set is empty") }
         let texts = (0..<items).map { source[$0 % source.count] }
         let chosen = kernel?.value ?? .best
-        guard chosen.isAvailable else { throw ValidationError("this CPU has no AVX2 and FMA: use --kernel portable") }
+        guard chosen.isAvailable else {
+            throw ValidationError("this CPU cannot run the \(chosen) kernel: use --kernel portable or leave --kernel out")
+        }
         let workspace = SentenceEncoder.Workspace(kernel: chosen)
         var tokens = 0
         var sink: Float = 0
@@ -180,11 +182,13 @@ struct BenchSemanticCommand: ParsableCommand {
 enum KernelOption: String, ExpressibleByArgument, CaseIterable {
     case portable
     case avx2
+    case avx512
 
     var value: GemmKernel {
         switch self {
         case .portable: .portable
         case .avx2: .avx2
+        case .avx512: .avx512
         }
     }
 }
