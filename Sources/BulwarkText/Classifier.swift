@@ -151,42 +151,44 @@ public struct ClassifierModel: Sendable {
         }
     }
 
-    /// `packedLogits` with a bucket's row in one vector: a weight times an idf byte fits in 16
-    /// bits (127 × 255), and the sums are the same 32-bit integer sums, so the logits are the same.
+    /// `packedLogits` over 16 lanes per bucket: a whole row in one load (lanes past
+    /// `outputCount` hold the next row's weights: summed, never read). The same 32-bit integer
+    /// sums, so the logits are the same. Written as plain loops over 16 values, which the
+    /// optimiser vectorises (the SIMD types' widening initialisers were calls, not inlined).
     @inline(__always)
     private func packedLogits16(_ buckets: [UInt32], into out: inout [Float]) {
         let hasIDF = !packedIDF.isEmpty
-        var sums = SIMD16<Int32>()
         var norm: Int64 = 0
-        packed.withUnsafeBufferPointer { w in
-            packedIDF.withUnsafeBufferPointer { idf in
-                let raw = UnsafeRawPointer(w.baseAddress!)
-                let lastFull = w.count - 16
-                let ahead = 8
-                for (i, b) in buckets.enumerated() {
-                    // The rows (2.9 MB of them, at random) of a few buckets on are fetched early.
-                    if i + ahead < buckets.count {
-                        let later = Int(buckets[i + ahead])
-                        bulwark_prefetch(raw + later &* Self.outputCount, Self.outputCount)
-                        if hasIDF { bulwark_prefetch(idf.baseAddress! + later, 1) }
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 16) { sums in
+            sums.initialize(repeating: 0)
+            packed.withUnsafeBufferPointer { w in
+                packedIDF.withUnsafeBufferPointer { idf in
+                    let weights = w.baseAddress!
+                    let lastFull = w.count - 16
+                    let ahead = 8
+                    for (i, b) in buckets.enumerated() {
+                        // The rows (2.9 MB of them, at random) of a few buckets on are fetched early.
+                        if i + ahead < buckets.count {
+                            let later = Int(buckets[i + ahead])
+                            bulwark_prefetch(weights + later &* Self.outputCount, Self.outputCount)
+                            if hasIDF { bulwark_prefetch(idf.baseAddress! + later, 1) }
+                        }
+                        let v: Int32 = hasIDF ? Int32(idf[Int(b)]) : 1
+                        norm &+= Int64(v &* v)
+                        let base = Int(b) &* Self.outputCount
+                        if base <= lastFull {
+                            let row = weights + base
+                            for k in 0..<16 { sums[k] &+= Int32(row[k]) &* v }
+                        } else {
+                            for k in 0..<Self.outputCount { sums[k] &+= Int32(w[base &+ k]) &* v }
+                        }
                     }
-                    let v: Int16 = hasIDF ? Int16(idf[Int(b)]) : 1
-                    norm &+= Int64(Int32(v) &* Int32(v))
-                    let base = Int(b) &* Self.outputCount
-                    var row = SIMD16<Int16>()
-                    if base <= lastFull {
-                        row = SIMD16<Int16>(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: base, as: SIMD16<Int8>.self))
-                    } else {
-                        for k in 0..<Self.outputCount { row[k] = Int16(w[base &+ k]) }
-                    }
-                    // Lanes past `outputCount` hold the next row's weights: summed, never read.
-                    sums &+= SIMD16<Int32>(truncatingIfNeeded: row &* SIMD16(repeating: v))
                 }
             }
+            guard norm > 0 else { return }
+            let scale = packedScale / Float(norm).squareRoot()
+            for k in 0..<Self.outputCount { out[k] = Float(sums[k]) * scale }
         }
-        guard norm > 0 else { return }
-        let scale = packedScale / Float(norm).squareRoot()
-        for k in 0..<Self.outputCount { out[k] = Float(sums[k]) * scale }
     }
 
     /// The value of each bucket in the feature vector of `buckets` (idf, L2-normalised).
