@@ -32,8 +32,9 @@ struct BenchCommand: ParsableCommand {
     /// Items in the corpus.
     var items: Int { count.items ?? 200_000 }
 
-    @Option(help: "Timed iterations over the corpus.")
-    var iterations = 3
+    @OptionGroup var passes: BenchIterationsOption
+    /// Timed iterations over the corpus.
+    var iterations: Int { passes.iterations ?? 3 }
 
     @Option(help: "Share of violating texts in the corpus.")
     var violatingShare = 0.03

@@ -6,8 +6,14 @@ import Foundation
 /// `--items`, shared by `bench` and `bench entities` (ArgumentParser parses a name once for the
 /// whole command stack, so a parent and a subcommand share the option rather than both declaring it).
 struct BenchItemsOption: ParsableArguments {
-    @Option(help: "Items: in the corpus (bench, default 200000), in the store before the timed ingest (bench entities, default 1000000).")
+    @Option(help: "Items: in the corpus (bench, default 200000), in the store before the timed ingest (bench entities, default 1000000), texts embedded (bench semantic, default 2000).")
     var items: Int?
+}
+
+/// `--iterations`, shared by `bench` and `bench semantic` (see `BenchItemsOption`).
+struct BenchIterationsOption: ParsableArguments {
+    @Option(help: "Timed iterations (passes) over the corpus. (default: 3)")
+    var iterations: Int?
 }
 
 /// `bulwark bench entities`: how long entity signals and risk take to be current as items

@@ -95,11 +95,13 @@ struct BenchSemanticCommand: ParsableCommand {
     @Option(help: "The exported encoder (default: \(Resources.semanticModel)).")
     var encoder: String?
 
-    @Option(help: "Timed passes over the items.")
-    var iterations = 3
+    @OptionGroup var passes: BenchIterationsOption
+    /// Timed passes over the items.
+    var iterations: Int { passes.iterations ?? 3 }
 
-    @Option(help: "Items (the dev set's texts, repeated or cut to this many).")
-    var items = 2_000
+    @OptionGroup var count: BenchItemsOption
+    /// Items: the dev set's texts, repeated or cut to this many.
+    var items: Int { count.items ?? 2_000 }
 
     @Option(help: "The matrix kernel: portable (baseline x86-64), avx2 (AVX2 and FMA) or avx512 (AVX-512 and FMA). Default: the fastest this CPU runs.")
     var kernel: KernelOption?

@@ -55,3 +55,14 @@ struct FullModelCommandTests {
         #expect(r.stderr.contains("/nonexistent/head.bwsh"), "\(r.stderr)")
     }
 }
+
+struct BenchOptionTests {
+    /// `--items` and `--iterations` are declared by `bench` and read by its subcommands too
+    /// (ArgumentParser gives a name to one command of the stack): `bench semantic` must obey them.
+    @Test func benchSemanticTakesItemsAndIterations() throws {
+        let r = try CLI.run(["bench", "semantic", "--items", "7", "--iterations", "1", "--kernel", "portable"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("items: 7 texts"), "\(r.stdout)")
+        #expect(r.stdout.contains("1 passes"), "\(r.stdout)")
+    }
+}
