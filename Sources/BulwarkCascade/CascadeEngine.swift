@@ -82,10 +82,51 @@ public final class CascadeEngine: VerdictEngine {
         let verdict = fast.scan(item, scratch: &scratch.engine)
         guard let semantic, routesToEncoder(item, verdict) else { return verdict }
         scratch.encoded += 1
-        let text = item.text.utf8.count > fast.configuration.maxTextBytes
-            ? String(decoding: item.text.utf8.prefix(fast.configuration.maxTextBytes), as: UTF8.self) : item.text
-        let embedding = semantic.embedder.embed(text, workspace: scratch.workspace)
+        let embedding = semantic.embedder.embed(encoderText(item), workspace: scratch.workspace)
         return combine(item, verdict, semantic.head.probabilities(embedding), embedding: embedding, semantic)
+    }
+
+    /// Routed items are embedded together, up to this many at once…
+    public static let encoderBatchItems = 16
+    /// … and this many bytes of text (the encoder's activations grow with the batch's tokens).
+    public static let encoderBatchBytes = 8_192
+
+    /// The verdicts of several items, in order: the fast engine scans each, then the items it
+    /// routes go through the encoder together (`Embedder.embed(batch:)`), which reads each weight
+    /// matrix once per group of routed items instead of once per item. Each verdict is the one
+    /// `scan(_:scratch:)` gives, up to float rounding in the encoder.
+    public func scan(batch items: [TextItem], scratch: inout CascadeScratch) -> [Verdict] {
+        var verdicts = items.map { fast.scan($0, scratch: &scratch.engine) }
+        guard let semantic else { return verdicts }
+        let routed = items.indices.filter { routesToEncoder(items[$0], verdicts[$0]) }
+        scratch.encoded += routed.count
+        var start = 0
+        while start < routed.count {
+            var end = start
+            var bytes = 0
+            var texts: [String] = []
+            while end < routed.count && texts.count < Self.encoderBatchItems
+                && (texts.isEmpty || bytes + items[routed[end]].text.utf8.count <= Self.encoderBatchBytes)
+            {
+                let text = encoderText(items[routed[end]])
+                bytes += text.utf8.count
+                texts.append(text)
+                end += 1
+            }
+            let embeddings = semantic.embedder.embed(batch: texts, workspace: scratch.workspace)
+            for (k, i) in routed[start..<end].enumerated() {
+                verdicts[i] = combine(
+                    items[i], verdicts[i], semantic.head.probabilities(embeddings[k]), embedding: embeddings[k], semantic)
+            }
+            start = end
+        }
+        return verdicts
+    }
+
+    /// The text the encoder reads: the item's, cut to the engine's `maxTextBytes`.
+    func encoderText(_ item: TextItem) -> String {
+        item.text.utf8.count > fast.configuration.maxTextBytes
+            ? String(decoding: item.text.utf8.prefix(fast.configuration.maxTextBytes), as: UTF8.self) : item.text
     }
 
     /// The cascade's verdict from the fast verdict and the head's class probabilities.

@@ -49,6 +49,19 @@ public struct Embedder: Sendable {
         }
     }
 
+    /// The embeddings of several texts, in order, computed together (see
+    /// `SentenceEncoder.encode(batch:)`): each equal to `embed(_:workspace:)`'s to float
+    /// rounding, and cheaper per text, since each weight matrix is read once per batch.
+    public func embed(batch texts: [String], workspace: SentenceEncoder.Workspace) -> [[Float]] {
+        guard !texts.isEmpty else { return [] }
+        let ids = texts.map { tokenizer.encode($0) }
+        let flat = [Float](unsafeUninitializedCapacity: ids.count * Self.dimension) { buffer, count in
+            encoder.encode(batch: ids, workspace: workspace, into: buffer.baseAddress!)
+            count = ids.count * Self.dimension
+        }
+        return (0..<ids.count).map { Array(flat[($0 * Self.dimension)..<(($0 + 1) * Self.dimension)]) }
+    }
+
     /// The cosine of two embeddings.
     public static func cosine(_ a: [Float], _ b: [Float]) -> Double {
         precondition(a.count == b.count)

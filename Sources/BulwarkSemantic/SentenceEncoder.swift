@@ -132,6 +132,9 @@ public struct SentenceEncoder: Sendable {
         var window: [Float] = []
         var hidden: [Float] = []
         var tail = [Float](repeating: 0, count: SentenceEncoder.featureWidth + 4 * SentenceEncoder.dimension)
+        /// Sentence-level activations of a batch: per sentence, its sum of features and four
+        /// vectors of 512, row after row (grown to the largest batch seen).
+        var sentences: [Float] = []
 
         /// `kernel` must be available on this CPU (`GemmKernel.isAvailable`).
         public init(kernel: GemmKernel = .best) {
@@ -146,6 +149,156 @@ public struct SentenceEncoder: Sendable {
             projected = [Float](repeating: 0, count: capacity * 3 * SentenceEncoder.branchWidth)
             window = [Float](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth)
             hidden = [Float](repeating: 0, count: capacity * SentenceEncoder.branchWidth)
+        }
+    }
+
+    /// The L2-normalised embeddings of several sentences' piece ids, written one after another
+    /// to `results` (512 values each). The sentences' tokens go through each per-token product
+    /// together, and the sentence-level products take one row per sentence: each weight matrix
+    /// is read from memory once per batch instead of once per sentence. A sentence's embedding
+    /// is the one `encode(ids:)` gives, to float rounding (its sentence-level sums are taken in
+    /// another order).
+    func encode(batch: [[Int32]], workspace ws: Workspace, into results: UnsafeMutablePointer<Float>) {
+        guard batch.count > 1 else {
+            if let ids = batch.first { encode(ids: ids, workspace: ws, into: results) }
+            return
+        }
+        precondition(batch.allSatisfy { !$0.isEmpty })
+        let rows = batch.reduce(0) { $0 + $1.count }
+        ws.reserve(rows)
+        let e = Self.embeddingWidth
+        let f = Self.featureWidth
+        let w = Self.branchWidth
+        let d = Self.dimension
+        let h = Self.hidden
+        let p3w = 3 * w
+        let b = batch.count
+        let sentenceWidth = f + 4 * d
+        if ws.sentences.count < b * sentenceWidth {
+            ws.sentences = [Float](repeating: 0, count: b * sentenceWidth)
+        }
+        var firstRow: [Int] = []
+        firstRow.reserveCapacity(b + 1)
+        var at = 0
+        for ids in batch {
+            firstRow.append(at)
+            at += ids.count
+        }
+        firstRow.append(at)
+        file.bytes.withUnsafeBufferPointer { fileBytes in
+            ws.features.withUnsafeMutableBufferPointer { featuresBuffer in
+                let features = featuresBuffer.baseAddress!
+                // 1. Embeddings of every token of every sentence.
+                let table = fileBytes.baseAddress! + tableOffset
+                for (s, ids) in batch.enumerated() {
+                    for (row, id) in ids.enumerated() {
+                        let piece = id >= 0 && Int(id) < tableRows ? Int(id) : 0
+                        let chunk = piece % Self.chunks
+                        let scale = self.scale[chunk]
+                        let l = lo[chunk]
+                        let q = table + piece * e
+                        let out = features + (firstRow[s] + row) * f
+                        for j in 0..<e { out[j] = Float(q[j]) * scale + l }
+                    }
+                }
+                ws.projected.withUnsafeMutableBufferPointer { projectedBuffer in
+                    let x = projectedBuffer.baseAddress!
+                    // 2. Projection and layer norm, all rows at once.
+                    gemm(rows: rows, a: features, lda: f, b: projection, c: x, ldc: p3w, accumulate: false, kernel: ws.kernel)
+                    projectionBias.withUnsafeBufferPointer { bias in
+                        for r in 0..<rows {
+                            let row = x + r * p3w
+                            for j in 0..<p3w { row[j] += bias[j] }
+                        }
+                    }
+                    branchGamma.withUnsafeBufferPointer { g in
+                        branchBeta.withUnsafeBufferPointer { bb in
+                            layerNorm(
+                                rows: rows, width: p3w, x: x, ld: p3w, gamma: g.baseAddress!, beta: bb.baseAddress!, eps: eps)
+                        }
+                    }
+                    // 3. The CNN branches: windows gathered within each sentence, products over all rows.
+                    ws.window.withUnsafeMutableBufferPointer { windowBuffer in
+                        ws.hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
+                            let window = windowBuffer.baseAddress!
+                            let hid = hiddenBuffer.baseAddress!
+                            for (i, order) in Self.orders.enumerated() {
+                                let input = x + i * w
+                                let out = features + e + i * w
+                                let width = order.n * w
+                                for s in 0..<b {
+                                    let r0 = firstRow[s]
+                                    Self.gather(
+                                        window: window + r0 * width, from: input + r0 * p3w, ld: p3w,
+                                        tokens: firstRow[s + 1] - r0, order: order)
+                                }
+                                gemm(rows: rows, a: window, lda: width, b: w1[i], c: hid, ldc: w, accumulate: false, kernel: ws.kernel)
+                                Self.biasReluResidual(hid, ld: w, tokens: rows, bias: b1[i], residual: input, residualLd: p3w)
+                                for s in 0..<b {
+                                    let r0 = firstRow[s]
+                                    Self.gather(
+                                        window: window + r0 * width, from: hid + r0 * w, ld: w, tokens: firstRow[s + 1] - r0,
+                                        order: order)
+                                }
+                                gemm(rows: rows, a: window, lda: width, b: w2[i], c: out, ldc: f, accumulate: false, kernel: ws.kernel)
+                                Self.biasReluResidual(out, ld: f, tokens: rows, bias: b2[i], residual: hid, residualLd: w)
+                            }
+                        }
+                    }
+                }
+                // 4. Layer norm, each sentence's sum over its tokens, projection, 1/sqrt(T).
+                gamma.withUnsafeBufferPointer { g in
+                    beta.withUnsafeBufferPointer { bb in
+                        layerNorm(rows: rows, width: f, x: features, ld: f, gamma: g.baseAddress!, beta: bb.baseAddress!, eps: eps)
+                    }
+                }
+                ws.sentences.withUnsafeMutableBufferPointer { sentencesBuffer in
+                    // Per sentence: sum (f), mean (d), y0 (h, in d), y1 (h, in d), y2 (d); each a
+                    // matrix of b rows with row stride `sentenceWidth`.
+                    let sum = sentencesBuffer.baseAddress!
+                    let mean = sum + f
+                    let y0 = mean + d
+                    let y1 = y0 + d
+                    let y2 = y1 + d
+                    let ld = sentenceWidth
+                    for s in 0..<b {
+                        let total = sum + s * ld
+                        for j in 0..<f { total[j] = 0 }
+                        for r in firstRow[s]..<firstRow[s + 1] {
+                            let row = features + r * f
+                            for j in 0..<f { total[j] += row[j] }
+                        }
+                    }
+                    gemm(rows: b, a: sum, lda: ld, b: output, c: mean, ldc: ld, accumulate: false, kernel: ws.kernel)
+                    for s in 0..<b {
+                        let m = mean + s * ld
+                        let tokens = Float(firstRow[s + 1] - firstRow[s])
+                        let inverseRoot = 1 / tokens.squareRoot()
+                        for j in 0..<d { m[j] = (m[j] + tokens * outputBias[j]) * inverseRoot }
+                    }
+                    // 5. The residual DNN and the L2 normalisation, one row per sentence.
+                    gemm(rows: b, a: mean, lda: ld, b: d0, c: y0, ldc: ld, accumulate: false, kernel: ws.kernel)
+                    for s in 0..<b { for j in 0..<h { y0[s * ld + j] = max(y0[s * ld + j], 0) } }
+                    gemm(rows: b, a: mean, lda: ld, b: p1, c: y1, ldc: ld, accumulate: false, kernel: ws.kernel)
+                    gemm(rows: b, a: y0, lda: ld, b: d1, c: y1, ldc: ld, accumulate: true, kernel: ws.kernel)
+                    for s in 0..<b { for j in 0..<h { y1[s * ld + j] = max(y1[s * ld + j], 0) } }
+                    gemm(rows: b, a: y1, lda: ld, b: d2, c: y2, ldc: ld, accumulate: false, kernel: ws.kernel)
+                    for s in 0..<b { for j in 0..<d { y2[s * ld + j] = max(y2[s * ld + j], 0) } }
+                    gemm(rows: b, a: y1, lda: ld, b: p3, c: results, ldc: d, accumulate: false, kernel: ws.kernel)
+                    gemm(rows: b, a: y2, lda: ld, b: d3, c: results, ldc: d, accumulate: true, kernel: ws.kernel)
+                    for s in 0..<b {
+                        let result = results + s * d
+                        var norm: Float = 0
+                        for j in 0..<d {
+                            let v = tanhf(result[j])
+                            result[j] = v
+                            norm += v * v
+                        }
+                        let inverseNorm = 1 / max(norm, eps).squareRoot()
+                        for j in 0..<d { result[j] *= inverseNorm }
+                    }
+                }
+            }
         }
     }
 

@@ -261,6 +261,15 @@ public protocol VerdictEngine: Sendable {
     associatedtype Scratch
     func makeScratch() -> Scratch
     func scan(_ item: TextItem, scratch: inout Scratch) -> Verdict
+    /// The verdicts of several items, in order: each the one `scan(_:scratch:)` gives (an
+    /// engine may share work between them; by default it scans them one by one).
+    func scan(batch items: [TextItem], scratch: inout Scratch) -> [Verdict]
+}
+
+extension VerdictEngine {
+    public func scan(batch items: [TextItem], scratch: inout Scratch) -> [Verdict] {
+        items.map { scan($0, scratch: &scratch) }
+    }
 }
 
 extension TextEngine: VerdictEngine {

@@ -120,10 +120,25 @@ struct BatchScanner<Engine: VerdictEngine>: Sendable {
         let chunks = min(threads, lines.count)
         let work: @Sendable (Int) -> Void = { chunk in
             var scratch = engine.makeScratch()
+            // This thread's lines decoded, then their items scanned as one batch (the cascade
+            // sends its routed items through the encoder together).
+            var indices: [Int] = []
+            var items: [TextItem] = []
             var i = chunk
             while i < lines.count {
-                results.set(i, outcome(lines[i], &scratch))
+                switch decoded(lines[i]) {
+                case .success(let item?):
+                    indices.append(i)
+                    items.append(item)
+                case .success(nil):
+                    results.set(i, .blank)
+                case .failure(let error):
+                    results.set(i, .malformed(error))
+                }
                 i += chunks
+            }
+            for (i, verdict) in zip(indices, engine.scan(batch: items, scratch: &scratch)) {
+                results.set(i, .verdict(verdict))
             }
         }
         if chunks <= 1 {
@@ -134,17 +149,18 @@ struct BatchScanner<Engine: VerdictEngine>: Sendable {
         return results.values
     }
 
-    func outcome(_ line: LineReader.Line, _ scratch: inout Engine.Scratch) -> ScanCommand.Outcome {
+    /// A line's item; nil for a blank line.
+    func decoded(_ line: LineReader.Line) -> Result<TextItem?, BulwarkError> {
         switch line {
         case .tooLong(let length):
-            return .malformed(
+            return .failure(
                 BulwarkError(.limitExceeded, "line is \(length) bytes, longer than the limit of \(maxLineBytes)"))
         case .line(let bytes):
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .blank }
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .success(nil) }
             do {
-                return .verdict(engine.scan(try decoder.decode(bytes), scratch: &scratch))
+                return .success(try decoder.decode(bytes))
             } catch {
-                return .malformed(error)
+                return .failure(error)
             }
         }
     }

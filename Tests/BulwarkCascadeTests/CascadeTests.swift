@@ -113,6 +113,29 @@ enum CascadeFixtures {
         }
         #expect(routed > 0)
     }
+
+    /// Scanning a batch (what `scan` and `bench` do) gives each item the verdict it gets alone:
+    /// the same decision, evidence kinds and context, the score to float rounding.
+    @Test func aBatchGivesEachItemItsOwnVerdict() throws {
+        let cascade = try CascadeFixtures.cascade.get()
+        let items = try Array(CascadeFixtures.items("data/dev/fr.jsonl").prefix(40))
+            + Array(CascadeFixtures.items("data/dev/es.jsonl").prefix(40))
+            + [TextItem(id: "room", text: "Supporters of the Islamic State", type: .title)]
+        var batchScratch = cascade.makeScratch()
+        let batch = cascade.scan(batch: items, scratch: &batchScratch)
+        var scratch = cascade.makeScratch()
+        let alone = items.map { cascade.scan($0, scratch: &scratch) }
+        #expect(batchScratch.encoded == scratch.encoded)
+        #expect(scratch.encoded > CascadeEngine.encoderBatchItems)  // more than one group
+        #expect(batch.count == items.count)
+        for (b, a) in zip(batch, alone) {
+            #expect(b.id == a.id)
+            #expect(b.decision == a.decision, "\(a.id)")
+            #expect(abs(b.score - a.score) < 1e-5, "\(a.id)")
+            #expect(b.context == a.context && b.categories.map(\.name) == a.categories.map(\.name), "\(a.id)")
+            #expect(b.evidence.map(\.kind) == a.evidence.map(\.kind), "\(a.id)")
+        }
+    }
 }
 
 /// The text engine's quality targets, with the cascade (`--model full`), on the held-out test

@@ -167,6 +167,26 @@ struct EncoderTests {
         #expect(Embedder.cosine(long, short) < 0.9)
     }
 
+    /// A batch gives each sentence the embedding it gets alone, with every kernel (the sentences'
+    /// tokens share the per-token products; the sentence-level sums are taken in another order).
+    @Test(arguments: kernels)
+    func aBatchEmbedsEachSentenceAsItIsEmbeddedAlone(kernel: GemmKernel) throws {
+        let embedder = try SemanticFixtures.embedder.get()
+        let texts = try ["de-3", "en-1", "ar-1", "es-2", "fr-1"].map { try SemanticFixtures.item($0).text } + ["", "ok"]
+        let workspace = SentenceEncoder.Workspace(kernel: kernel)
+        let batch = embedder.embed(batch: texts, workspace: workspace)
+        #expect(batch.count == texts.count)
+        for (text, b) in zip(texts, batch) {
+            let alone = embedder.embed(text, workspace: SentenceEncoder.Workspace(kernel: kernel))
+            let cosine = Embedder.cosine(alone, b)
+            #expect(cosine >= 1 - 1e-6, "\(text): cosine \(cosine)")
+            #expect(zip(alone, b).allSatisfy { abs($0 - $1) < 1e-5 }, "\(text)")
+        }
+        // One sentence is the single-sentence path itself; no sentence, no embedding.
+        #expect(embedder.embed(batch: [texts[1]], workspace: workspace) == [embedder.embed(texts[1], workspace: workspace)])
+        #expect(embedder.embed(batch: [], workspace: workspace).isEmpty)
+    }
+
     /// The property that makes the encoder useful for Bulwark: a sentence and its
     /// translation are closer than two unrelated sentences, across languages.
     @Test(arguments: [("en-3", "es-3", "es-2"), ("en-1", "es-1", "es-5"), ("en-3", "de-3", "de-2"), ("fr-1", "ar-1", "ar-2")])
