@@ -74,14 +74,20 @@ public struct BulwarkService: Sendable {
         scanned.reserveCapacity(payloads.count)
         var scratch = scanner.makeScratch()
         let encoder = VerdictEncoder()
+        // Every item validated first, then all scanned as one batch (with `--model full`, the
+        // items routed to the encoder go through it together).
+        var items: [NewItem] = []
+        var textItems: [TextItem] = []
         for (i, p) in payloads.enumerated() {
             let at = payloads.count > 1 ? "items[\(i)]." : ""
-            let item = try validate(p, field: at, platformDefault: platformDefault)
-            let verdict = scanner.scan(
+            items.append(try validate(p, field: at, platformDefault: platformDefault))
+            textItems.append(
                 TextItem(
                     id: p.id, text: p.text, lang: p.lang, type: p.type.flatMap(ItemType.init(rawValue:)), urls: p.urls ?? [], author: p.author,
-                    container: p.container?.id),
-                scratch: &scratch)
+                    container: p.container?.id))
+        }
+        let verdicts = scanner.scan(batch: textItems, scratch: &scratch)
+        for (item, verdict) in zip(items, verdicts) {
             var json: [UInt8] = []
             encoder.encode(verdict, into: &json)
             if json.last == UInt8(ascii: "\n") { json.removeLast() }

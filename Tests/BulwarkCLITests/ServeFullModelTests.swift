@@ -1,0 +1,78 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// `serve --model full`: the items of one request are scanned as a batch (their routed items go
+/// through the encoder together), and each gets the verdict `scan --model full` gives it.
+struct ServeFullModelTests {
+    @Test func aMultiItemRequestGetsTheVerdictsScanGives() async throws {
+        let database = NSTemporaryDirectory() + "bulwark-full-\(UInt32.random(in: 0...UInt32.max)).db"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + s) } }
+        let created = try CLI.run(["keys", "create", "--database", database, "--name", "platform", "--role", "ingest"])
+        #expect(created.status == 0)
+        let key = try #require(created.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        let items = [
+            #"{"id":"room","type":"title","text":"Supporters of the Islamic State"}"#,
+            #"{"id":"chat","text":"Anyone up for football on Saturday? Bring water, it will be hot."}"#,
+            #"{"id":"news","text":"Police arrested three men suspected of planning attacks for the Islamic State, prosecutors said."}"#,
+            #"{"id":"call","text":"Rejoignez les rangs du califat, frères, la victoire est proche 🏴"}"#,
+            #"{"id":"title2","type":"title","text":"Daily news about the war in Syria"}"#,
+        ]
+        let scan = try CLI.run(["scan", "--model", "full"], stdin: items.joined(separator: "\n") + "\n")
+        #expect(scan.status == 0, "\(scan.stderr)")
+        let expected = try CLI.lines(scan.stdout)
+
+        let port = CLI.listeningPort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["serve", "--database", database, "--port", String(port), "--no-sample", "--model", "full"]
+        process.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var up = false
+        for _ in 0..<600 where process.isRunning {
+            if let r = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(1)),
+                r.status == .ok
+            {
+                up = true
+                break
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(up, "the server did not come up")
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/items")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(key)")
+        request.body = .bytes(ByteBuffer(string: #"{"items":["# + items.joined(separator: ",") + "]}"))
+        let response = try await client.execute(request, timeout: .seconds(60))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        try await client.shutdown()
+        #expect(response.status == .ok)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
+        let answered = try #require(json["items"] as? [[String: Any]])
+        #expect(answered.count == expected.count)
+        var routed = 0
+        for (a, e) in zip(answered, expected) {
+            let verdict = try #require(a["verdict"] as? [String: Any])
+            #expect(a["id"] as? String == e["id"] as? String)
+            #expect(verdict["decision"] as? String == e["decision"] as? String, "\(e["id"] ?? "")")
+            let score = try #require(verdict["score"] as? Double)
+            let scanScore = try #require(e["score"] as? Double)
+            #expect(abs(score - scanScore) < 1e-3, "\(e["id"] ?? "")")
+            let kinds = ((verdict["evidence"] as? [[String: Any]]) ?? []).compactMap { $0["kind"] as? String }
+            let scanKinds = ((e["evidence"] as? [[String: Any]]) ?? []).compactMap { $0["kind"] as? String }
+            #expect(kinds == scanKinds, "\(e["id"] ?? "")")
+            if kinds.contains("semantic") { routed += 1 }
+        }
+        // Both titles at least: more than one item went through the encoder in the batch.
+        #expect(routed >= 2)
+    }
+}
