@@ -29,16 +29,21 @@ struct ServeFullModelTests {
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = ["serve", "--database", database, "--port", String(port), "--no-sample", "--model", "full"]
         process.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
+        let log = database + ".log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: log) }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try process.run()
         defer {
             process.terminate()
             process.waitUntilExit()
         }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let client = HTTPClient.shared  // shut down by the library, never by a test that fails early
+        // Loading the encoder in a debug build, beside the rest of the suite, can take a while:
+        // up to 5 minutes, unless the server exits.
         var up = false
-        for _ in 0..<600 where process.isRunning {
+        for _ in 0..<3_000 where process.isRunning {
             if let r = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(1)),
                 r.status == .ok
             {
@@ -47,14 +52,14 @@ struct ServeFullModelTests {
             }
             try await Task.sleep(nanoseconds: 100_000_000)
         }
-        #expect(up, "the server did not come up")
+        let serverLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        try #require(up, "the server did not come up: \(serverLog.suffix(2_000))")
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/items")
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(key)")
         request.body = .bytes(ByteBuffer(string: #"{"items":["# + items.joined(separator: ",") + "]}"))
         let response = try await client.execute(request, timeout: .seconds(60))
         let body = try await response.body.collect(upTo: 1 << 20)
-        try await client.shutdown()
         #expect(response.status == .ok)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
         let answered = try #require(json["items"] as? [[String: Any]])
