@@ -27,7 +27,12 @@ struct ServeFullModelTests {
         let port = CLI.listeningPort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["serve", "--database", database, "--port", String(port), "--no-sample", "--model", "full"]
+        // Banks of its own: the default directory is locked by any other `serve` the suite runs.
+        let banks = database + ".banks"
+        defer { try? FileManager.default.removeItem(atPath: banks) }
+        process.arguments = [
+            "serve", "--database", database, "--banks", banks, "--port", String(port), "--no-sample", "--model", "full",
+        ]
         process.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
         let log = database + ".log"
         #expect(FileManager.default.createFile(atPath: log, contents: nil))
