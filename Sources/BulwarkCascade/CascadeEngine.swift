@@ -100,19 +100,18 @@ public final class CascadeEngine: VerdictEngine {
         guard let semantic else { return verdicts }
         let routed = items.indices.filter { routesToEncoder(items[$0], verdicts[$0]) }
         scratch.encoded += routed.count
+        let routedTexts = routed.map { encoderText(items[$0]) }
         var start = 0
         while start < routed.count {
             var end = start
             var bytes = 0
-            var texts: [String] = []
-            while end < routed.count && texts.count < Self.encoderBatchItems
-                && (texts.isEmpty || bytes + items[routed[end]].text.utf8.count <= Self.encoderBatchBytes)
+            while end < routed.count && end - start < Self.encoderBatchItems
+                && (end == start || bytes + routedTexts[end].utf8.count <= Self.encoderBatchBytes)
             {
-                let text = encoderText(items[routed[end]])
-                bytes += text.utf8.count
-                texts.append(text)
+                bytes += routedTexts[end].utf8.count
                 end += 1
             }
+            let texts = Array(routedTexts[start..<end])
             let embeddings = semantic.embedder.embed(batch: texts, workspace: scratch.workspace)
             for (k, i) in routed[start..<end].enumerated() {
                 verdicts[i] = combine(

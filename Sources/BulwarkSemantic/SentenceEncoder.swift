@@ -122,7 +122,19 @@ public struct SentenceEncoder: Sendable {
         self.eps = eps
     }
 
-    /// Activations for one sentence, grown to the longest sentence seen and reused, and the
+    /// The floating-point operations (a multiply-add counts two) of the matrix products that
+    /// embed one sentence of `pieces` piece ids: per piece, the projection and both products of
+    /// each CNN branch; per sentence, the output projection and the residual DNN. The rest
+    /// (layer norms, biases, gathers) is a few percent on top. `bench semantic` divides it by
+    /// the time taken to report the kernels' rate.
+    public static func matrixOperations(pieces: Int) -> Int {
+        let perPiece = embeddingWidth * 3 * branchWidth + orders.reduce(0) { $0 + 2 * $1.n * branchWidth * branchWidth }
+        let perSentence = featureWidth * dimension + 2 * dimension * hidden + hidden * hidden + 2 * hidden * dimension
+            + dimension * dimension
+        return 2 * (pieces * perPiece + perSentence)
+    }
+
+    /// Activations of a batch, grown to the most tokens and sentences seen and reused, and the
     /// kernel that runs the matrix products (by default the fastest this CPU runs).
     public final class Workspace {
         public let kernel: GemmKernel
@@ -131,7 +143,6 @@ public struct SentenceEncoder: Sendable {
         var projected: [Float] = []
         var window: [Float] = []
         var hidden: [Float] = []
-        var tail = [Float](repeating: 0, count: SentenceEncoder.featureWidth + 4 * SentenceEncoder.dimension)
         /// Sentence-level activations of a batch: per sentence, its sum of features and four
         /// vectors of 512, row after row (grown to the largest batch seen).
         var sentences: [Float] = []
@@ -155,14 +166,11 @@ public struct SentenceEncoder: Sendable {
     /// The L2-normalised embeddings of several sentences' piece ids, written one after another
     /// to `results` (512 values each). The sentences' tokens go through each per-token product
     /// together, and the sentence-level products take one row per sentence: each weight matrix
-    /// is read from memory once per batch instead of once per sentence. A sentence's embedding
-    /// is the one `encode(ids:)` gives, to float rounding (its sentence-level sums are taken in
-    /// another order).
+    /// is read from memory once per batch instead of once per sentence. Ids outside the table
+    /// count as `<unk>`. A sentence's embedding in a batch is the one it has alone, to float
+    /// rounding (the kernels may sum a product's rows in another order).
     func encode(batch: [[Int32]], workspace ws: Workspace, into results: UnsafeMutablePointer<Float>) {
-        guard batch.count > 1 else {
-            if let ids = batch.first { encode(ids: ids, workspace: ws, into: results) }
-            return
-        }
+        guard !batch.isEmpty else { return }
         precondition(batch.allSatisfy { !$0.isEmpty })
         let rows = batch.reduce(0) { $0 + $1.count }
         ws.reserve(rows)
@@ -303,108 +311,9 @@ public struct SentenceEncoder: Sendable {
     }
 
     /// The L2-normalised embedding of a sentence's piece ids (`<s>` … `</s>`), written to
-    /// `result` (512 values). Ids outside the table count as `<unk>`.
+    /// `result` (512 values): a batch of one. Ids outside the table count as `<unk>`.
     func encode(ids: [Int32], workspace ws: Workspace, into result: UnsafeMutablePointer<Float>) {
-        let t = ids.count
-        precondition(t > 0)
-        ws.reserve(t)
-        let e = Self.embeddingWidth
-        let f = Self.featureWidth
-        let w = Self.branchWidth
-        let p3w = 3 * w
-        file.bytes.withUnsafeBufferPointer { fileBytes in
-            ws.features.withUnsafeMutableBufferPointer { featuresBuffer in
-                let features = featuresBuffer.baseAddress!
-                // 1. Embeddings, dequantised, into the first 512 columns of the features.
-                let table = fileBytes.baseAddress! + tableOffset
-                for (row, id) in ids.enumerated() {
-                    let piece = id >= 0 && Int(id) < tableRows ? Int(id) : 0
-                    let chunk = piece % Self.chunks
-                    let s = scale[chunk]
-                    let l = lo[chunk]
-                    let q = table + piece * e
-                    let out = features + row * f
-                    for j in 0..<e { out[j] = Float(q[j]) * s + l }
-                }
-                ws.projected.withUnsafeMutableBufferPointer { projectedBuffer in
-                    let x = projectedBuffer.baseAddress!
-                    // 2. Projection to the three branches, one layer norm over all 768 values.
-                    gemm(rows: t, a: features, lda: f, b: projection, c: x, ldc: p3w, accumulate: false, kernel: ws.kernel)
-                    projectionBias.withUnsafeBufferPointer { bias in
-                        for r in 0..<t {
-                            let row = x + r * p3w
-                            for j in 0..<p3w { row[j] += bias[j] }
-                        }
-                    }
-                    branchGamma.withUnsafeBufferPointer { g in
-                        branchBeta.withUnsafeBufferPointer { b in
-                            layerNorm(
-                                rows: t, width: p3w, x: x, ld: p3w, gamma: g.baseAddress!, beta: b.baseAddress!, eps: eps)
-                        }
-                    }
-                    // 3. The CNN branches, written into the features beside the embeddings.
-                    ws.window.withUnsafeMutableBufferPointer { windowBuffer in
-                        ws.hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
-                            let window = windowBuffer.baseAddress!
-                            let h = hiddenBuffer.baseAddress!
-                            for (i, order) in Self.orders.enumerated() {
-                                let input = x + i * w
-                                let out = features + e + i * w
-                                // h = relu(window(xs)·w1 + b1) + xs
-                                Self.gather(window: window, from: input, ld: p3w, tokens: t, order: order)
-                                gemm(rows: t, a: window, lda: order.n * w, b: w1[i], c: h, ldc: w, accumulate: false, kernel: ws.kernel)
-                                Self.biasReluResidual(h, ld: w, tokens: t, bias: b1[i], residual: input, residualLd: p3w)
-                                // c = relu(window(h)·w2 + b2) + h
-                                Self.gather(window: window, from: h, ld: w, tokens: t, order: order)
-                                gemm(rows: t, a: window, lda: order.n * w, b: w2[i], c: out, ldc: f, accumulate: false, kernel: ws.kernel)
-                                Self.biasReluResidual(out, ld: f, tokens: t, bias: b2[i], residual: h, residualLd: w)
-                            }
-                        }
-                    }
-                }
-                // 4. Layer norm of the 1280 features, sum over tokens, projection, 1/sqrt(T).
-                gamma.withUnsafeBufferPointer { g in
-                    beta.withUnsafeBufferPointer { b in
-                        layerNorm(rows: t, width: f, x: features, ld: f, gamma: g.baseAddress!, beta: b.baseAddress!, eps: eps)
-                    }
-                }
-                ws.tail.withUnsafeMutableBufferPointer { tailBuffer in
-                    let sum = tailBuffer.baseAddress!
-                    let mean = sum + f
-                    let y0 = mean + Self.dimension
-                    let y1 = y0 + Self.dimension
-                    let y2 = y1 + Self.dimension
-                    for j in 0..<f { sum[j] = 0 }
-                    for r in 0..<t {
-                        let row = features + r * f
-                        for j in 0..<f { sum[j] += row[j] }
-                    }
-                    gemm(rows: 1, a: sum, lda: f, b: output, c: mean, ldc: Self.dimension, accumulate: false, kernel: ws.kernel)
-                    let tokens = Float(t)
-                    let inverseRoot = 1 / tokens.squareRoot()
-                    for j in 0..<Self.dimension { mean[j] = (mean[j] + tokens * outputBias[j]) * inverseRoot }
-                    // 5. The residual DNN and the L2 normalisation.
-                    let h = Self.hidden
-                    gemm(rows: 1, a: mean, lda: Self.dimension, b: d0, c: y0, ldc: h, accumulate: false, kernel: ws.kernel)
-                    for j in 0..<h { y0[j] = max(y0[j], 0) }
-                    gemm(rows: 1, a: mean, lda: Self.dimension, b: p1, c: y1, ldc: h, accumulate: false, kernel: ws.kernel)
-                    gemm(rows: 1, a: y0, lda: h, b: d1, c: y1, ldc: h, accumulate: true, kernel: ws.kernel)
-                    for j in 0..<h { y1[j] = max(y1[j], 0) }
-                    gemm(rows: 1, a: y1, lda: h, b: d2, c: y2, ldc: Self.dimension, accumulate: false, kernel: ws.kernel)
-                    for j in 0..<Self.dimension { y2[j] = max(y2[j], 0) }
-                    gemm(rows: 1, a: y1, lda: h, b: p3, c: result, ldc: Self.dimension, accumulate: false, kernel: ws.kernel)
-                    gemm(rows: 1, a: y2, lda: Self.dimension, b: d3, c: result, ldc: Self.dimension, accumulate: true, kernel: ws.kernel)
-                    var norm: Float = 0
-                    for j in 0..<Self.dimension {
-                        let v = tanhf(result[j])
-                        result[j] = v
-                        norm += v * v
-                    }
-                    let inverseNorm = 1 / max(norm, eps).squareRoot()
-                    for j in 0..<Self.dimension { result[j] *= inverseNorm }
-                }
-            }
-        }
+        encode(batch: [ids], workspace: ws, into: result)
     }
 
     /// Row r of `window` is the rows r − left … r − left + n − 1 of `from`, side by side,

@@ -59,11 +59,7 @@ struct PostgresRestartTests {
         func serverLog() -> String { String(fullLog().suffix(3000)) }
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        var up = false
-        for _ in 0..<600 where !up && server.isRunning {
-            up = (try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(1)))?.status == .ok
-            if !up { try await Task.sleep(nanoseconds: 50_000_000) }
-        }
+        let up = await CLI.waitUntilServing(server, port: port, client: client, seconds: 30)
         do {
             try #require(up, "the server did not come up: \(serverLog())")
             try await load(client, port: port, key: key, location: location, serverLog: serverLog)

@@ -19,16 +19,8 @@ struct ServeDurabilityTests {
         return process
     }
 
-    func waitUntilUp(_ client: HTTPClient, port: Int) async throws {
-        for _ in 0..<300 {
-            if let r = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(1)),
-                r.status == .ok
-            {
-                return
-            }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        Issue.record("the server did not come up")
+    func waitUntilUp(_ server: Process, _ client: HTTPClient, port: Int) async throws {
+        try #require(await CLI.waitUntilServing(server, port: port, client: client, seconds: 30), "the server did not come up")
     }
 
     @Test func everyAcknowledgedItemSurvivesAKillExactlyOnceAndQueuedWorkCompletes() async throws {
@@ -41,7 +33,7 @@ struct ServeDurabilityTests {
         let image = try #require(FileManager.default.contents(atPath: CLI.root + "/../shared/data/pdq/misc-images/wee.jpg"))
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         var server = try start(database, port: port)
-        try await waitUntilUp(client, port: port)
+        try await waitUntilUp(server, client, port: port)
 
         let acknowledged = Counter<Set<String>>([])
         let sent = Counter(0)
@@ -82,7 +74,7 @@ struct ServeDurabilityTests {
             server.terminate()
             server.waitUntilExit()
         }
-        try await waitUntilUp(client, port: port)
+        try await waitUntilUp(server, client, port: port)
         let store = try SQLiteStore(path: database)
         for id in acked {
             let item = try await store.item(platform: "platform", externalID: id)

@@ -47,16 +47,7 @@ struct ServeFullModelTests {
         let client = HTTPClient.shared  // shut down by the library, never by a test that fails early
         // Loading the encoder in a debug build, beside the rest of the suite, can take a while:
         // up to 5 minutes, unless the server exits.
-        var up = false
-        for _ in 0..<3_000 where process.isRunning {
-            if let r = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(1)),
-                r.status == .ok
-            {
-                up = true
-                break
-            }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
+        let up = await CLI.waitUntilServing(process, port: port, client: client, seconds: 300)
         let serverLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         try #require(up, "the server did not come up: \(serverLog.suffix(2_000))")
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/items")

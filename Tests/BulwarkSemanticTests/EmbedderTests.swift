@@ -182,7 +182,7 @@ struct EncoderTests {
             #expect(cosine >= 1 - 1e-6, "\(text): cosine \(cosine)")
             #expect(zip(alone, b).allSatisfy { abs($0 - $1) < 1e-5 }, "\(text)")
         }
-        // One sentence is the single-sentence path itself; no sentence, no embedding.
+        // A single sentence is embedded as a batch of one; no sentence, no embedding.
         #expect(embedder.embed(batch: [texts[1]], workspace: workspace) == [embedder.embed(texts[1], workspace: workspace)])
         #expect(embedder.embed(batch: [], workspace: workspace).isEmpty)
     }
