@@ -109,6 +109,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --model full: override the lower end of the fast probability band sent to the encoder.", visibility: .hidden))
     var semanticLow: Double?
 
+    @Option(help: ArgumentHelp("With --model full: override where the band sent to the encoder starts in languages the classifier does not know.", visibility: .hidden))
+    var unfamiliarSemanticLow: Double?
+
     /// The engine configuration with any overrides from the command line.
     var configuration: EngineConfiguration {
         var c = EngineConfiguration()
@@ -117,6 +120,7 @@ struct EngineOptions: ParsableArguments {
         if let contextThreshold { c.contextThreshold = contextThreshold }
         if let semanticWeight { c.semanticWeight = semanticWeight }
         if let semanticLow { c.semanticLow = semanticLow }
+        if let unfamiliarSemanticLow { c.unfamiliarSemanticLow = unfamiliarSemanticLow }
         return c
     }
 
