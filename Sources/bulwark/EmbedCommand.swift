@@ -129,9 +129,15 @@ struct BenchSemanticCommand: ParsableCommand {
             throw ValidationError("this CPU cannot run the \(chosen) kernel: use --kernel portable or leave --kernel out")
         }
         let workspace = SentenceEncoder.Workspace(kernel: chosen)
-        var tokens = 0
         var sink: Float = 0
-        for text in texts { sink += embedder.embed(text, workspace: workspace)[0] }  // warm-up
+        // Warm-up, which also counts each text's pieces.
+        var pieces: [Int] = []
+        for text in texts {
+            let ids = embedder.tokenizer.encode(text)
+            pieces.append(ids.count)
+            sink += embedder.embed(ids: ids, workspace: workspace)[0]
+        }
+        let totalPieces = pieces.reduce(0, +)
         var tokenizerTimes: [Duration] = []
         var embedTimes: [Duration] = []
         var passTimes: [Duration] = []
@@ -146,14 +152,13 @@ struct BenchSemanticCommand: ParsableCommand {
                 let t2 = clock.now
                 tokenizerTimes.append(t1 - t0)
                 embedTimes.append(t2 - t0)
-                tokens += ids.count
             }
             passTimes.append(clock.now - passStart)
         }
         let cpuPerItem = (processCPUSeconds() - cpuStart) / Double(max(1, embedTimes.count))
         // Batched, as the cascade embeds what it routes.
         let group = CascadeEngine.encoderBatchItems
-        let operations = texts.reduce(0) { $0 + SentenceEncoder.matrixOperations(pieces: embedder.tokenizer.encode($1).count) }
+        let operations = pieces.reduce(0) { $0 + SentenceEncoder.matrixOperations(pieces: $1) }
         var batchedPasses: [Duration] = []
         for _ in 0..<iterations {
             let passStart = clock.now
@@ -173,7 +178,7 @@ struct BenchSemanticCommand: ParsableCommand {
         print("model: \(embedder.modelDescription)")
         print("kernel: \(chosen)")
         print("load: \(micro(loadTime) / 1000) ms, peak RSS \(rssBefore / 1024) → \(rssLoaded / 1024) MiB")
-        print("items: \(texts.count) texts from the dev set (≤ \(maxTextBytes) bytes), \(tokens / max(1, embedTimes.count)) pieces per item on average, \(iterations) passes")
+        print("items: \(texts.count) texts from the dev set (≤ \(maxTextBytes) bytes), \(totalPieces / max(1, texts.count)) pieces per item on average, \(iterations) passes")
         print("tokenizer per item: \(stats(tokenizerTimes))")
         print("embedding per item (tokenizer included): \(stats(embedTimes))")
         print("CPU time per item (the process's, all passes): \(Int(cpuPerItem * 1e6)) µs")

@@ -38,9 +38,7 @@ struct PostgresRestartTests {
     }
 
     func restart(url: String, location: PostgresURL) async throws {
-        let created = try CLI.run(["keys", "create", "--database", url, "--name", "platform", "--role", "ingest"])
-        #expect(created.status == 0, "\(created.stderr)")
-        let key = try #require(created.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        let key = try CLI.createIngestKey(database: url)
         let port = CLI.listeningPort()
         let server = Process()
         server.executableURL = URL(fileURLWithPath: CLI.binary)

@@ -26,9 +26,7 @@ struct ServeDurabilityTests {
     @Test func everyAcknowledgedItemSurvivesAKillExactlyOnceAndQueuedWorkCompletes() async throws {
         let database = NSTemporaryDirectory() + "bulwark-kill-\(UInt32.random(in: 0...UInt32.max)).db"
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + s) } }
-        let created = try CLI.run(["keys", "create", "--database", database, "--name", "platform", "--role", "ingest"])
-        #expect(created.status == 0)
-        let key = try #require(created.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        let key = try CLI.createIngestKey(database: database)
         let port = CLI.listeningPort()
         let image = try #require(FileManager.default.contents(atPath: CLI.root + "/../shared/data/pdq/misc-images/wee.jpg"))
         let client = HTTPClient(eventLoopGroupProvider: .singleton)

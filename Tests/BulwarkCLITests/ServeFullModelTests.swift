@@ -10,9 +10,7 @@ struct ServeFullModelTests {
     @Test func aMultiItemRequestGetsTheVerdictsScanGives() async throws {
         let database = NSTemporaryDirectory() + "bulwark-full-\(UInt32.random(in: 0...UInt32.max)).db"
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + s) } }
-        let created = try CLI.run(["keys", "create", "--database", database, "--name", "platform", "--role", "ingest"])
-        #expect(created.status == 0)
-        let key = try #require(created.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        let key = try CLI.createIngestKey(database: database)
         let items = [
             #"{"id":"room","type":"title","text":"Supporters of the Islamic State"}"#,
             #"{"id":"chat","text":"Anyone up for football on Saturday? Bring water, it will be hot."}"#,

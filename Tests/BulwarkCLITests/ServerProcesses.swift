@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Testing
 
 extension CLI {
     /// Waits until the `bulwark serve` in `process` answers `GET /healthz` with 200 on `port`:
@@ -16,5 +17,13 @@ extension CLI {
             try? await Task.sleep(nanoseconds: 50_000_000)
         }
         return false
+    }
+
+    /// A new ingest key named "platform" on `database` (a SQLite path or a PostgreSQL URL), as
+    /// `bulwark keys create` prints it.
+    static func createIngestKey(database: String) throws -> String {
+        let created = try run(["keys", "create", "--database", database, "--name", "platform", "--role", "ingest"])
+        #expect(created.status == 0, "\(created.stderr)")
+        return try #require(created.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
     }
 }
