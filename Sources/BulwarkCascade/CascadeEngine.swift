@@ -133,13 +133,18 @@ public final class CascadeEngine: VerdictEngine {
         let c = fast.configuration
         let pSemantic = probabilities[semantic.violatingClass]
         let pFast = verdict.score
-        // The encoder can raise the fast engine's probability, never lower it: on the languages and
-        // phrasings the classifier was trained on it is the better judge (measured on the tune
-        // split, lowering lost recall and gained no precision); where it has not seen the words,
-        // the encoder's cross-lingual meaning is what finds the item.
-        // In a language the classifier hardly knows, the encoder weighs more.
+        // The encoder raises the fast engine's probability; it lowers it only when it is sure the
+        // item is not violating (`semanticLowerBelow`), in a language the classifier was trained
+        // on, and when no indicator or listed domain matched: it may overrule the classifier's
+        // n-grams, never the lexicon. Otherwise the classifier is the better judge of the words
+        // it was trained on (measured on the tune split: lowering whenever the blend is lower
+        // lost recall), and where it has not seen the words, the encoder's cross-lingual meaning
+        // is what finds the item. In a language the classifier hardly knows, the encoder weighs more.
         let weight = c.semanticSettings(language: verdict.language).weight
-        let p = max(pFast, weight * pSemantic + (1 - weight) * pFast)
+        let blend = weight * pSemantic + (1 - weight) * pFast
+        let lowers = pSemantic < c.semanticLowerBelow && c.familiarLanguages.contains(verdict.language)
+            && !verdict.evidence.contains { $0.kind == .indicator || $0.kind == .domain }
+        let p = lowers ? blend : max(pFast, blend)
         var out = verdict
         out.score = p
         // The fast engine's rules that send an item to review whatever its probability

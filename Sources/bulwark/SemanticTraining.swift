@@ -59,7 +59,7 @@ extension TrainCommand {
         let path = out ?? Resources.semanticHead
         try writeFile(path, bytes)
         print("trained the semantic head on \(train.count) items (classes: \(head.classes.joined(separator: ", ")))")
-        print("wrote \(path): \(bytes.count) bytes, fnv1a64 \(String(fnv1a64(bytes), radix: 16))")
+        print("wrote \(path): \(bytes.count) bytes, fnv1a64 \(fnv1a64Hex(bytes))")
     }
 }
 
@@ -67,6 +67,12 @@ func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
     return h
+}
+
+/// The file's fnv1a64 as 16 hex digits, zero-padded, as the docs quote it.
+func fnv1a64Hex(_ bytes: [UInt8]) -> String {
+    let digits = String(fnv1a64(bytes), radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
 }
 
 /// `bulwark transfer`: cross-lingual transfer, measured. Both models are trained with no item

@@ -144,7 +144,7 @@ struct TrainCommand: ParsableCommand {
         }
         let bytes = model.serialized()
         try writeFile(out ?? Resources.classifier, bytes)
-        let hex = String(fnv1a64(bytes), radix: 16)
+        let hex = fnv1a64Hex(bytes)
         print("trained on \(trainCount) items, calibrated on \(tuneCount) (temperature \(model.temperature)); \(skipped) unlabelled skipped")
         print("wrote \(out ?? Resources.classifier): \(bytes.count) bytes, fnv1a64 \(hex)")
     }

@@ -116,6 +116,52 @@ enum CascadeFixtures {
 
     /// Scanning a batch (what `scan` and `bench` do) gives each item the verdict it gets alone:
     /// the same decision, evidence kinds and context, the score to float rounding.
+    /// The score of a routed item is the blend when the encoder raises it, or when the encoder is
+    /// sure the item is not violating in a familiar language and no indicator matched; otherwise
+    /// the fast score stands.
+    @Test func theEncoderLowersOnlyWhenSureAndOnlyInTheFamiliarLanguages() throws {
+        let cascade = try CascadeFixtures.cascade.get()
+        let semantic = try #require(cascade.semantic)
+        let c = cascade.fast.configuration
+        let violating = try #require(semantic.head.classes.firstIndex(of: "violating"))
+        var scratch = cascade.makeScratch()
+        var fastScratch = EngineScratch()
+        var lowered = 0, notLowered = 0
+        // Data the models never saw (on training data the classifier is seldom unsure).
+        let items = try CascadeFixtures.items("data/heldout/fraternal.jsonl") + CascadeFixtures.items("data/langid/dev.jsonl")
+        for item in items {
+            let fast = cascade.fast.scan(item, scratch: &fastScratch)
+            let before = scratch.encoded
+            let verdict = cascade.scan(item, scratch: &scratch)
+            guard scratch.encoded > before else { continue }
+            let pSemantic = semantic.head.probabilities(semantic.embedder.embed(item.text))[violating]
+            let weight = c.semanticSettings(language: fast.language).weight
+            let blend = weight * pSemantic + (1 - weight) * fast.score
+            let familiar = c.familiarLanguages.contains(fast.language)
+            let lexicon = fast.evidence.contains { $0.kind == .indicator || $0.kind == .domain }
+            if pSemantic < c.semanticLowerBelow && familiar && !lexicon {
+                #expect(abs(verdict.score - blend) < 1e-6, "\(item.id)")
+                if blend < fast.score { lowered += 1 }
+            } else {
+                #expect(abs(verdict.score - max(fast.score, blend)) < 1e-6, "\(item.id)")
+                if pSemantic < c.semanticLowerBelow && blend < fast.score { notLowered += 1 }
+            }
+        }
+        // Both branches are exercised by the data: lowered, and sure but kept (another language, or an indicator).
+        #expect(lowered > 0)
+        #expect(notLowered > 0)
+
+        // With lowering turned off, no routed item scores below the fast engine.
+        var raiseOnlyEngine = cascade.fast
+        raiseOnlyEngine.configuration.semanticLowerBelow = 0
+        let raiseOnly = CascadeEngine(fast: raiseOnlyEngine, semantic: semantic)
+        var raiseScratch = raiseOnly.makeScratch()
+        for item in items.prefix(200) {
+            let fast = cascade.fast.scan(item, scratch: &fastScratch)
+            #expect(raiseOnly.scan(item, scratch: &raiseScratch).score >= fast.score - 1e-9, "\(item.id)")
+        }
+    }
+
     @Test func aBatchGivesEachItemItsOwnVerdict() throws {
         let cascade = try CascadeFixtures.cascade.get()
         let items = try Array(CascadeFixtures.items("data/dev/fr.jsonl").prefix(40))
