@@ -159,6 +159,9 @@ public final class CascadeEngine: VerdictEngine {
         if let (exemplar, similarity) = nearest {
             detail += "; close to: \(exemplar.label) exemplar \(exemplar.id) (\(twoDecimals(similarity)))"
         }
+        // A reviewer sees the classifier's own probability in its evidence; say when the encoder
+        // brought it down.
+        if p < pFast { detail += "; lowered the classifier's \(twoDecimals(pFast)) to \(twoDecimals(p))" }
         if decision != .none {
             out.context = nil
             if out.categories.isEmpty {

@@ -141,9 +141,14 @@ enum CascadeFixtures {
             let lexicon = fast.evidence.contains { $0.kind == .indicator || $0.kind == .domain }
             if pSemantic < c.semanticLowerBelow && familiar && !lexicon {
                 #expect(abs(verdict.score - blend) < 1e-6, "\(item.id)")
-                if blend < fast.score { lowered += 1 }
+                if blend < fast.score {
+                    lowered += 1
+                    // The reviewer is told.
+                    #expect(verdict.evidence.contains { $0.kind == .semantic && $0.detail.contains("lowered the classifier's") })
+                }
             } else {
                 #expect(abs(verdict.score - max(fast.score, blend)) < 1e-6, "\(item.id)")
+                #expect(!verdict.evidence.contains { $0.detail.contains("lowered") }, "\(item.id)")
                 if pSemantic < c.semanticLowerBelow && blend < fast.score { notLowered += 1 }
             }
         }
