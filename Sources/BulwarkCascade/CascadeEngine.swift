@@ -73,9 +73,15 @@ public final class CascadeEngine: VerdictEngine {
             return false
         }
         if item.type == .title || item.type == .profile { return true }
-        if verdict.evidence.contains(where: { $0.kind == .indicator || $0.kind == .domain }) { return true }
+        if matchedLexicon(verdict) { return true }
         let c = fast.configuration
         return verdict.score >= c.semanticSettings(language: verdict.language).low && verdict.score < c.semanticHigh
+    }
+
+    /// Whether the fast engine matched an indicator or a listed domain: such an item always goes
+    /// to the encoder, and the encoder never lowers its score.
+    func matchedLexicon(_ verdict: Verdict) -> Bool {
+        verdict.evidence.contains { $0.kind == .indicator || $0.kind == .domain }
     }
 
     public func scan(_ item: TextItem, scratch: inout CascadeScratch) -> Verdict {
@@ -143,7 +149,7 @@ public final class CascadeEngine: VerdictEngine {
         let weight = c.semanticSettings(language: verdict.language).weight
         let blend = weight * pSemantic + (1 - weight) * pFast
         let lowers = pSemantic < c.semanticLowerBelow && c.familiarLanguages.contains(verdict.language)
-            && !verdict.evidence.contains { $0.kind == .indicator || $0.kind == .domain }
+            && !matchedLexicon(verdict)
         let p = lowers ? blend : max(pFast, blend)
         var out = verdict
         out.score = p

@@ -114,8 +114,6 @@ enum CascadeFixtures {
         #expect(routed > 0)
     }
 
-    /// Scanning a batch (what `scan` and `bench` do) gives each item the verdict it gets alone:
-    /// the same decision, evidence kinds and context, the score to float rounding.
     /// The score of a routed item is the blend when the encoder raises it, or when the encoder is
     /// sure the item is not violating in a familiar language and no indicator matched; otherwise
     /// the fast score stands.
@@ -167,6 +165,8 @@ enum CascadeFixtures {
         }
     }
 
+    /// Scanning a batch (what `scan` and `bench` do) gives each item the verdict it gets alone:
+    /// the same decision, evidence kinds and context, the score to float rounding.
     @Test func aBatchGivesEachItemItsOwnVerdict() throws {
         let cascade = try CascadeFixtures.cascade.get()
         let items = try Array(CascadeFixtures.items("data/dev/fr.jsonl").prefix(40))
