@@ -60,4 +60,22 @@ struct QualityTests {
         // Two are `violating` now, both German (README): a guard against more.
         #expect((evaluation.confusion[.none]?[.violating] ?? 0) <= 2, "chatter called violating")
     }
+
+    /// The six languages with the least training data (ru, tr, nl, id, ur, fa), on 144 items
+    /// written apart from the training data and never trained on (data/heldout/xx-3.jsonl).
+    /// A regression guard below the measured figures (recall 71.7%, false positives 3 of 84;
+    /// README), not a target: the target languages' gates are above.
+    @Test func theLeastTrainedLanguagesKeepTheirFloor() throws {
+        let engine = try Fixtures.shared.get()
+        var evaluation = Evaluation()
+        var scratch = EngineScratch()
+        for item in try Fixtures.items("data/heldout/xx-3.jsonl") {
+            evaluation.add(item, engine.scan(item, scratch: &scratch))
+        }
+        #expect(evaluation.overall.total == 144)
+        #expect((evaluation.overall.recall ?? 0) >= 0.65, "recall \(evaluation.overall.recall ?? 0)")
+        #expect((evaluation.overall.falsePositiveRate ?? 1) <= 0.08)
+        // None of its news, counter-speech, research, religious or everyday items is `violating`.
+        #expect((evaluation.confusion[.none]?[.violating] ?? 0) == 0)
+    }
 }
