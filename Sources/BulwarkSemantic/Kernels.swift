@@ -210,3 +210,82 @@ func layerNorm(
         for j in 0..<width { row[j] = row[j] * scale * gamma[j] + beta[j] }
     }
 }
+
+/// How the encoder computes its per-token products (the projection and the CNN branches, 98%
+/// of its arithmetic): in float32, or in integers of 11 bits held in int16 with exact int32
+/// sums (about 1.4× faster with AVX2; embeddings within 6e-6 cosine of the float ones, and the
+/// same on every CPU; docs/semantic.md). The sentence-level products stay in float32.
+public enum EncoderProducts: String, Sendable, CaseIterable {
+    case float32
+    case int16
+}
+
+/// A weight matrix [rows × columns] rounded to integers for `gemmInt16`: each column to its
+/// own scale (its largest magnitude / 1023), packed in panels of 16 columns, each holding the
+/// rows two at a time (16 columns × 2 rows), as `bulwark_gemm_i16_avx2` reads them.
+struct QuantizedMatrix: Sendable {
+    let rows: Int
+    let columns: Int
+    let values: [Int16]
+    let columnScales: [Float]
+
+    /// The same matrix as `packed`. Its row count must be even.
+    init(_ packed: PackedMatrix) {
+        let k = packed.rows
+        let n = packed.columns
+        let panel = PackedMatrix.panel
+        precondition(k % 2 == 0)
+        func value(_ r: Int, _ c: Int) -> Float { packed.values[(c / panel) * panel * k + r * panel + c % panel] }
+        let level = Float(BULWARK_I16_LEVEL)
+        var scales = [Float](repeating: 1, count: n)
+        for c in 0..<n {
+            var largest: Float = 0
+            for r in 0..<k { largest = max(largest, abs(value(r, c))) }
+            if largest > 0 && largest.isFinite { scales[c] = largest / level }
+        }
+        var q = [Int16](repeating: 0, count: k * n)
+        for c in 0..<n {
+            let inverse = 1 / scales[c]
+            for r in 0..<k {
+                let v = min(max((value(r, c) * inverse).rounded(.toNearestOrEven), -level), level)
+                q[(c / panel) * panel * k + (r / 2) * 2 * panel + (c % panel) * 2 + r % 2] = Int16(v)
+            }
+        }
+        rows = k
+        columns = n
+        values = q
+        columnScales = scales
+    }
+}
+
+/// C[m × n] = A[m × k] · B[k × n] in integers: each row of A rounded to its own scale into
+/// `scratch` (m × k int16) and `rowScales` (m floats), the products summed exactly, the sums
+/// scaled back to float. The AVX2 and the portable kernels give the same floats (the AVX-512
+/// case runs the AVX2 kernel).
+func gemmInt16(
+    rows m: Int, a: UnsafePointer<Float>, lda: Int, b: QuantizedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
+    scratch: UnsafeMutablePointer<Int16>, rowScales: UnsafeMutablePointer<Float>, kernel: GemmKernel = .best
+) {
+    let k = b.rows
+    if kernel == .portable {
+        bulwark_quantize_rows_i16_portable(m, k, a, lda, scratch, k, rowScales)
+    } else {
+        bulwark_quantize_rows_i16(m, k, a, lda, scratch, k, rowScales)
+    }
+    b.values.withUnsafeBufferPointer { values in
+        b.columnScales.withUnsafeBufferPointer { scales in
+            switch kernel {
+            case .avx2, .avx512:
+                bulwark_gemm_i16_avx2(m, b.columns, k, scratch, k, values.baseAddress!, rowScales, scales.baseAddress!, c, ldc)
+            case .portable:
+                bulwark_gemm_i16_portable(
+                    m, b.columns, k, scratch, k, values.baseAddress!, rowScales, scales.baseAddress!, c, ldc)
+            }
+        }
+    }
+}
+
+extension EncoderProducts {
+    /// What the encoder uses unless told otherwise.
+    public static let standard: EncoderProducts = .int16
+}

@@ -43,6 +43,10 @@ public struct SentenceEncoder: Sendable {
     let scale: [Float]
     let lo: [Float]
     let projection: PackedMatrix
+    /// The per-token products' weights in integers (`EncoderProducts.int16`).
+    let projectionInt16: QuantizedMatrix
+    let w1Int16: [QuantizedMatrix]
+    let w2Int16: [QuantizedMatrix]
     let projectionBias: [Float]
     let branchGamma: [Float]
     let branchBeta: [Float]
@@ -103,6 +107,9 @@ public struct SentenceEncoder: Sendable {
         self.b1 = b1
         self.w2 = w2
         self.b2 = b2
+        projectionInt16 = QuantizedMatrix(projection)
+        w1Int16 = w1.map(QuantizedMatrix.init)
+        w2Int16 = w2.map(QuantizedMatrix.init)
         let f = Self.featureWidth
         let h = Self.hidden
         let d = Self.dimension
@@ -138,19 +145,24 @@ public struct SentenceEncoder: Sendable {
     /// kernel that runs the matrix products (by default the fastest this CPU runs).
     public final class Workspace {
         public let kernel: GemmKernel
+        public let products: EncoderProducts
         var capacity = 0
         var features: [Float] = []
         var projected: [Float] = []
         var window: [Float] = []
         var hidden: [Float] = []
+        /// With `EncoderProducts.int16`: a product's left operand in integers, and its row scales.
+        var quantized: [Int16] = []
+        var rowScales: [Float] = []
         /// Sentence-level activations of a batch: per sentence, its sum of features and four
         /// vectors of 512, row after row (grown to the largest batch seen).
         var sentences: [Float] = []
 
         /// `kernel` must be available on this CPU (`GemmKernel.isAvailable`).
-        public init(kernel: GemmKernel = .best) {
+        public init(kernel: GemmKernel = .best, products: EncoderProducts = .standard) {
             precondition(kernel.isAvailable, "this CPU cannot run the \(kernel) kernel")
             self.kernel = kernel
+            self.products = products
         }
 
         func reserve(_ tokens: Int) {
@@ -160,6 +172,29 @@ public struct SentenceEncoder: Sendable {
             projected = [Float](repeating: 0, count: capacity * 3 * SentenceEncoder.branchWidth)
             window = [Float](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth)
             hidden = [Float](repeating: 0, count: capacity * SentenceEncoder.branchWidth)
+            if products == .int16 {
+                quantized = [Int16](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth)
+                rowScales = [Float](repeating: 0, count: capacity)
+            }
+        }
+
+        /// C = A · B for one of the per-token products, in float32 or in integers.
+        func product(
+            rows: Int, a: UnsafePointer<Float>, lda: Int, float b: PackedMatrix, int16 q: QuantizedMatrix,
+            c: UnsafeMutablePointer<Float>, ldc: Int
+        ) {
+            switch products {
+            case .float32:
+                gemm(rows: rows, a: a, lda: lda, b: b, c: c, ldc: ldc, accumulate: false, kernel: kernel)
+            case .int16:
+                quantized.withUnsafeMutableBufferPointer { scratch in
+                    rowScales.withUnsafeMutableBufferPointer { scales in
+                        gemmInt16(
+                            rows: rows, a: a, lda: lda, b: q, c: c, ldc: ldc, scratch: scratch.baseAddress!,
+                            rowScales: scales.baseAddress!, kernel: kernel)
+                    }
+                }
+            }
         }
     }
 
@@ -212,7 +247,7 @@ public struct SentenceEncoder: Sendable {
                 ws.projected.withUnsafeMutableBufferPointer { projectedBuffer in
                     let x = projectedBuffer.baseAddress!
                     // 2. Projection and layer norm, all rows at once.
-                    gemm(rows: rows, a: features, lda: f, b: projection, c: x, ldc: p3w, accumulate: false, kernel: ws.kernel)
+                    ws.product(rows: rows, a: features, lda: f, float: projection, int16: projectionInt16, c: x, ldc: p3w)
                     projectionBias.withUnsafeBufferPointer { bias in
                         for r in 0..<rows {
                             let row = x + r * p3w
@@ -240,7 +275,7 @@ public struct SentenceEncoder: Sendable {
                                         window: window + r0 * width, from: input + r0 * p3w, ld: p3w,
                                         tokens: firstRow[s + 1] - r0, order: order)
                                 }
-                                gemm(rows: rows, a: window, lda: width, b: w1[i], c: hid, ldc: w, accumulate: false, kernel: ws.kernel)
+                                ws.product(rows: rows, a: window, lda: width, float: w1[i], int16: w1Int16[i], c: hid, ldc: w)
                                 Self.biasReluResidual(hid, ld: w, tokens: rows, bias: b1[i], residual: input, residualLd: p3w)
                                 for s in 0..<b {
                                     let r0 = firstRow[s]
@@ -248,7 +283,7 @@ public struct SentenceEncoder: Sendable {
                                         window: window + r0 * width, from: hid + r0 * w, ld: w, tokens: firstRow[s + 1] - r0,
                                         order: order)
                                 }
-                                gemm(rows: rows, a: window, lda: width, b: w2[i], c: out, ldc: f, accumulate: false, kernel: ws.kernel)
+                                ws.product(rows: rows, a: window, lda: width, float: w2[i], int16: w2Int16[i], c: out, ldc: f)
                                 Self.biasReluResidual(out, ld: f, tokens: rows, bias: b2[i], residual: hid, residualLd: w)
                             }
                         }

@@ -110,6 +110,9 @@ struct BenchSemanticCommand: ParsableCommand {
     @Option(help: "The matrix kernel: portable (baseline x86-64), avx2 (AVX2 and FMA) or avx512 (AVX-512 and FMA). Default: the fastest this CPU runs.")
     var kernel: KernelOption?
 
+    @Option(help: "The per-token products: int16 (11-bit integers, exact sums; the default) or float32.")
+    var products: ProductsOption?
+
     @Option(help: "Longest text used, in bytes (short posts: 280).")
     var maxTextBytes = 280
 
@@ -128,7 +131,7 @@ struct BenchSemanticCommand: ParsableCommand {
         guard chosen.isAvailable else {
             throw ValidationError("this CPU cannot run the \(chosen) kernel: use --kernel portable or leave --kernel out")
         }
-        let workspace = SentenceEncoder.Workspace(kernel: chosen)
+        let workspace = SentenceEncoder.Workspace(kernel: chosen, products: products?.value ?? .standard)
         var sink: Float = 0
         // Warm-up, which also counts each text's pieces.
         var pieces: [Int] = []
@@ -176,7 +179,7 @@ struct BenchSemanticCommand: ParsableCommand {
         }
         let bestPass = passTimes.min() ?? .zero
         print("model: \(embedder.modelDescription)")
-        print("kernel: \(chosen)")
+        print("kernel: \(chosen), products: \(workspace.products)")
         print("load: \(micro(loadTime) / 1000) ms, peak RSS \(rssBefore / 1024) → \(rssLoaded / 1024) MiB")
         print("items: \(texts.count) texts from the dev set (≤ \(maxTextBytes) bytes), \(totalPieces / max(1, texts.count)) pieces per item on average, \(iterations) passes")
         print("tokenizer per item: \(stats(tokenizerTimes))")
@@ -218,6 +221,19 @@ enum KernelOption: String, ExpressibleByArgument, CaseIterable {
         case .portable: .portable
         case .avx2: .avx2
         case .avx512: .avx512
+        }
+    }
+}
+
+/// `--products`: how the encoder computes its per-token products.
+enum ProductsOption: String, ExpressibleByArgument, CaseIterable {
+    case int16
+    case float32
+
+    var value: EncoderProducts {
+        switch self {
+        case .int16: .int16
+        case .float32: .float32
         }
     }
 }

@@ -115,10 +115,10 @@ struct EncoderTests {
     /// The C kernels this CPU runs.
     static let vectorKernels = kernels.filter { $0 != .portable }
 
-    @Test(arguments: kernels)
-    func embeddingsEqualTheReferenceWithinRounding(_ kernel: GemmKernel) throws {
+    @Test(arguments: kernels, EncoderProducts.allCases)
+    func embeddingsEqualTheReferenceWithinRounding(_ kernel: GemmKernel, _ products: EncoderProducts) throws {
         let embedder = try SemanticFixtures.embedder.get()
-        let workspace = SentenceEncoder.Workspace(kernel: kernel)
+        let workspace = SentenceEncoder.Workspace(kernel: kernel, products: products)
         var lowest = 1.0
         for item in try SemanticFixtures.reference.get().items {
             let mine = embedder.embed(item.text, workspace: workspace)
@@ -127,7 +127,25 @@ struct EncoderTests {
             lowest = min(lowest, cosine)
             #expect(cosine >= 1 - 1e-4, "\(item.id): cosine \(cosine)")
         }
-        print("BulwarkSemantic: \(kernel) kernel, lowest cosine to the reference \(lowest)")
+        print("BulwarkSemantic: \(kernel) kernel, \(products) products, lowest cosine to the reference \(lowest)")
+    }
+
+    /// With integer per-token products the kernels still agree to rounding (the sentence-level
+    /// products stay in float), and the embedding stays far closer to the float products' one
+    /// than the reference tolerance asks.
+    @Test(arguments: vectorKernels)
+    func integerProductsAgreeAcrossKernelsAndWithTheFloatOnes(_ kernel: GemmKernel) throws {
+        let embedder = try SemanticFixtures.embedder.get()
+        let portable = SentenceEncoder.Workspace(kernel: .portable, products: .int16)
+        let vector = SentenceEncoder.Workspace(kernel: kernel, products: .int16)
+        let float = SentenceEncoder.Workspace(kernel: kernel, products: .float32)
+        for item in try SemanticFixtures.reference.get().items {
+            let a = embedder.embed(item.text, workspace: vector)
+            let acrossKernels = Embedder.cosine(a, embedder.embed(item.text, workspace: portable))
+            #expect(acrossKernels >= 1 - 1e-6, "\(item.id): cosine \(acrossKernels)")
+            let againstFloat = Embedder.cosine(a, embedder.embed(item.text, workspace: float))
+            #expect(againstFloat >= 1 - 1e-5, "\(item.id): cosine \(againstFloat)")
+        }
     }
 
     /// The kernels differ only in rounding: on sentences of every length from 1 to 13 pieces

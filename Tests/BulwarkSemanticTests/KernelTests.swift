@@ -115,3 +115,69 @@ struct MatrixOperationCountTests {
         }
     }
 }
+
+/// The integer products on their own: each value is the exact integer sum of the rounded
+/// operands, scaled back, the same with every kernel; and it is the float product to within
+/// what 11-bit rounding allows. Row counts 1 to 14 cover every tile height and tail.
+struct IntegerGemmTests {
+    static let kernels = GemmKernel.allCases.filter(\.isAvailable)
+
+    /// Rounds as the C code documents: scale = largest magnitude / 1023 (1 for zeros), each value
+    /// times 1 / scale, clamped, rounded to the nearest integer (ties to even).
+    static func quantize(_ row: ArraySlice<Float>) -> ([Int], Float) {
+        let largest = row.reduce(Float(0)) { max($0, abs($1)) }
+        let scale = largest > 0 ? largest / 1023 : 1
+        let inverse = 1 / scale
+        return (row.map { Int(min(max($0 * inverse, -1023), 1023).rounded(.toNearestOrEven)) }, scale)
+    }
+
+    @Test(arguments: kernels)
+    func productsAreTheExactSumsOfTheRoundedOperands(_ kernel: GemmKernel) {
+        var random = SplitMix64(seed: 16)
+        for (k, n) in [(2, 16), (6, 32), (64, 48), (512, 16)] {
+            for m in 1...14 {
+                let a = (0..<(m * k)).map { _ in Float.random(in: -3...3, using: &random) }
+                var b = (0..<(k * n)).map { _ in Float.random(in: -0.5...0.5, using: &random) }
+                if n > 16 { for r in 0..<k { b[r * n + 17] = 0 } }  // a column of zeros
+                let q = QuantizedMatrix(PackedMatrix(rowMajor: b, rows: k, columns: n))
+                let ldc = n + 3
+                var c = [Float](repeating: 7, count: m * ldc)
+                var scratch = [Int16](repeating: 0, count: m * k)
+                var rowScales = [Float](repeating: 0, count: m)
+                a.withUnsafeBufferPointer { a in
+                    c.withUnsafeMutableBufferPointer { c in
+                        gemmInt16(
+                            rows: m, a: a.baseAddress!, lda: k, b: q, c: c.baseAddress!, ldc: ldc,
+                            scratch: &scratch, rowScales: &rowScales, kernel: kernel)
+                    }
+                }
+                // The weights' rounding, per column, as the matrix stores them.
+                var columns: [([Int], Float)] = []
+                for j in 0..<n { columns.append(Self.quantize(ArraySlice((0..<k).map { b[$0 * n + j] }))) }
+                for r in 0..<m {
+                    let (qa, sa) = Self.quantize(a[(r * k)..<((r + 1) * k)])
+                    #expect(rowScales[r] == sa)
+                    for j in 0..<n {
+                        let (qb, sb) = columns[j]
+                        #expect(q.columnScales[j] == sb)
+                        var sum = 0
+                        var exact = 0.0
+                        // Rounding moves each operand by at most half its scale.
+                        var bound = 1e-6
+                        for i in 0..<k {
+                            let x = Double(a[r * k + i]), y = Double(b[i * n + j])
+                            sum += qa[i] * qb[i]
+                            exact += x * y
+                            bound += abs(x) * Double(sb) / 2 + abs(y) * Double(sa) / 2 + Double(sa * sb) / 4
+                        }
+                        let expected = Float(sum) * sa * sb
+                        #expect(c[r * ldc + j] == expected, "m \(m) k \(k) n \(n) at \(r), \(j)")
+                        #expect(abs(Double(c[r * ldc + j]) - exact) <= bound * 1.001 + 1e-4 * abs(exact))
+                    }
+                    // The padding between rows untouched.
+                    for j in n..<ldc { #expect(c[r * ldc + j] == 7) }
+                }
+            }
+        }
+    }
+}

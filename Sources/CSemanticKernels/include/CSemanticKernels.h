@@ -2,6 +2,7 @@
 #define BULWARK_CSEMANTICKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// 1 when this CPU has AVX2 and FMA (checked once, at run time), else 0. The package is built
 /// for baseline x86-64; only the functions below that say so use the newer instructions, and
@@ -26,5 +27,33 @@ void bulwark_gemm_packed16_avx2(
 void bulwark_gemm_packed16_avx512(
     ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, float *c, ptrdiff_t ldc,
     int accumulate);
+
+/// The integer range of the int16 products: values are rounded to -BULWARK_I16_LEVEL...BULWARK_I16_LEVEL.
+#define BULWARK_I16_LEVEL 1023.0f
+
+/// Rounds each row of A[m x k] (row stride lda) to integers of its own scale (its largest
+/// magnitude / BULWARK_I16_LEVEL; 1 for a row of zeros): out[r][i] = round(a[r][i] / scales[r]).
+/// Uses AVX2 when the CPU has it; the result is the same as bulwark_quantize_rows_i16_portable's.
+void bulwark_quantize_rows_i16(
+    ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales);
+
+/// The same rounding with no vector instructions (each value clamped to the range, rounded to
+/// the nearest integer with ties to even; NaN gives 0).
+void bulwark_quantize_rows_i16_portable(
+    ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales);
+
+/// C[m x n] = (A . B) scaled back: c[r][j] = (float)(sum_i a[r][i] b[i][j]) * row_scales[r] *
+/// column_scales[j], the sums exact in int32. A is row-major int16 (row stride lda); B is packed
+/// in panels of 16 columns, each holding k/2 steps of 16 columns x 2 consecutive rows
+/// (b[2t][j], b[2t+1][j]) at b + p * 16 * k + t * 32 + 2 * j. k must be even and n a multiple of
+/// 16. Any CPU.
+void bulwark_gemm_i16_portable(
+    ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const int16_t *a, ptrdiff_t lda, const int16_t *b, const float *row_scales,
+    const float *column_scales, float *c, ptrdiff_t ldc);
+
+/// The same product, the same floats, with AVX2: call it only when bulwark_gemm_avx2_available() is 1.
+void bulwark_gemm_i16_avx2(
+    ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const int16_t *a, ptrdiff_t lda, const int16_t *b, const float *row_scales,
+    const float *column_scales, float *c, ptrdiff_t ldc);
 
 #endif

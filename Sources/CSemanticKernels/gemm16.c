@@ -1,0 +1,182 @@
+// The sentence encoder's per-token products in integers: activations and weights rounded to
+// 11-bit integers (-1023...1023) in int16, products summed exactly in int32, then scaled back to
+// float. 11 bits is the widest for which a sum of 1,280 products cannot overflow int32
+// (1023 · 1023 · 1280 < 2^31), and it keeps the embeddings within 6e-6 cosine of the float
+// products (docs/semantic.md; scripts/quantised-products-check.py). The sums are exact, so the
+// AVX2 and the portable kernel give the same floats, on every CPU.
+
+#include "CSemanticKernels.h"
+
+#include <math.h>
+#include <string.h>
+
+// x clamped to the range, then rounded to the nearest integer (ties to even); NaN gives 0. The
+// AVX2 version below does the same operations in the same order.
+static inline int16_t quantize_one(float x) {
+    if (x != x) return 0;
+    x = x > BULWARK_I16_LEVEL ? BULWARK_I16_LEVEL : x < -BULWARK_I16_LEVEL ? -BULWARK_I16_LEVEL : x;
+    return (int16_t)nearbyintf(x);
+}
+
+// A row of zeros (or whose largest magnitude is not finite) gets scale 1.
+static inline float row_scale(float largest) {
+    return largest > 0 && largest <= 3.0e38f ? largest / BULWARK_I16_LEVEL : 1.0f;
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+
+__attribute__((target("avx2,fma"))) static void quantize_rows_avx2(
+    ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales) {
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256 hi = _mm256_set1_ps(BULWARK_I16_LEVEL), lo = _mm256_set1_ps(-BULWARK_I16_LEVEL);
+    const ptrdiff_t k16 = k - k % 16;
+    for (ptrdiff_t r = 0; r < m; r++) {
+        const float *row = a + r * lda;
+        __m256 most = _mm256_setzero_ps();
+        ptrdiff_t i = 0;
+        // max(v, most) keeps `most` when v is NaN, as the scalar comparison does.
+        for (; i + 8 <= k; i += 8) most = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(row + i), magnitude), most);
+        float lanes[8];
+        _mm256_storeu_ps(lanes, most);
+        float largest = 0;
+        for (int j = 0; j < 8; j++) largest = lanes[j] > largest ? lanes[j] : largest;
+        for (; i < k; i++) {
+            float v = fabsf(row[i]);
+            largest = v > largest ? v : largest;
+        }
+        float scale = row_scale(largest);
+        float inverse = 1.0f / scale;
+        const __m256 inv = _mm256_set1_ps(inverse);
+        int16_t *q = out + r * ldo;
+        for (i = 0; i < k16; i += 16) {
+            __m256 v0 = _mm256_mul_ps(_mm256_loadu_ps(row + i), inv);
+            __m256 v1 = _mm256_mul_ps(_mm256_loadu_ps(row + i + 8), inv);
+            // NaN to 0, then clamp, then round to nearest even (MXCSR's default, as nearbyintf).
+            v0 = _mm256_and_ps(v0, _mm256_cmp_ps(v0, v0, _CMP_ORD_Q));
+            v1 = _mm256_and_ps(v1, _mm256_cmp_ps(v1, v1, _CMP_ORD_Q));
+            v0 = _mm256_min_ps(_mm256_max_ps(v0, lo), hi);
+            v1 = _mm256_min_ps(_mm256_max_ps(v1, lo), hi);
+            __m256i packed = _mm256_packs_epi32(_mm256_cvtps_epi32(v0), _mm256_cvtps_epi32(v1));
+            _mm256_storeu_si256((__m256i *)(q + i), _mm256_permute4x64_epi64(packed, 0xD8));
+        }
+        for (; i < k; i++) q[i] = quantize_one(row[i] * inverse);
+        scales[r] = scale;
+    }
+}
+#endif
+
+void bulwark_quantize_rows_i16(
+    ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (bulwark_gemm_avx2_available()) {
+        quantize_rows_avx2(m, k, a, lda, out, ldo, scales);
+        return;
+    }
+#endif
+    bulwark_quantize_rows_i16_portable(m, k, a, lda, out, ldo, scales);
+}
+
+void bulwark_quantize_rows_i16_portable(
+    ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales) {
+    for (ptrdiff_t r = 0; r < m; r++) {
+        const float *row = a + r * lda;
+        float largest = 0;
+        for (ptrdiff_t i = 0; i < k; i++) {
+            float v = fabsf(row[i]);
+            largest = v > largest ? v : largest;
+        }
+        float scale = row_scale(largest);
+        float inverse = 1.0f / scale;
+        int16_t *q = out + r * ldo;
+        for (ptrdiff_t i = 0; i < k; i++) q[i] = quantize_one(row[i] * inverse);
+        scales[r] = scale;
+    }
+}
+
+void bulwark_gemm_i16_portable(
+    ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const int16_t *a, ptrdiff_t lda, const int16_t *b, const float *row_scales,
+    const float *column_scales, float *c, ptrdiff_t ldc) {
+    for (ptrdiff_t p = 0; p < n / 16; p++) {
+        const int16_t *panel = b + p * 16 * k;
+        for (ptrdiff_t r = 0; r < m; r++) {
+            const int16_t *x = a + r * lda;
+            int32_t sums[16] = {0};
+            for (ptrdiff_t t = 0; t < k / 2; t++) {
+                const int16_t *w = panel + t * 32;
+                for (int j = 0; j < 16; j++) {
+                    sums[j] += (int32_t)x[2 * t] * w[2 * j] + (int32_t)x[2 * t + 1] * w[2 * j + 1];
+                }
+            }
+            float *out = c + r * ldc + p * 16;
+            for (int j = 0; j < 16; j++) out[j] = (float)sums[j] * row_scales[r] * column_scales[p * 16 + j];
+        }
+    }
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+
+// A tile of R rows (1...6) x 16 columns: 2R int32 accumulators; each step takes two k at once
+// (vpmaddwd: 8 columns x 2 products, summed in pairs).
+__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline)) void tile_i16(
+    const int R, ptrdiff_t k, const int16_t *a, ptrdiff_t lda, const int16_t *panel, const float *row_scales,
+    const float *column_scales, float *c, ptrdiff_t ldc) {
+    __m256i s[6][2];
+    for (int r = 0; r < R; r++) {
+        s[r][0] = _mm256_setzero_si256();
+        s[r][1] = _mm256_setzero_si256();
+    }
+    for (ptrdiff_t t = 0; t < k / 2; t++) {
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(panel + t * 32));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(panel + t * 32 + 16));
+        for (int r = 0; r < R; r++) {
+            int32_t pair;
+            memcpy(&pair, a + r * lda + 2 * t, 4);
+            __m256i x = _mm256_set1_epi32(pair);
+            s[r][0] = _mm256_add_epi32(s[r][0], _mm256_madd_epi16(x, w0));
+            s[r][1] = _mm256_add_epi32(s[r][1], _mm256_madd_epi16(x, w1));
+        }
+    }
+    __m256 cs0 = _mm256_loadu_ps(column_scales);
+    __m256 cs1 = _mm256_loadu_ps(column_scales + 8);
+    for (int r = 0; r < R; r++) {
+        __m256 rs = _mm256_set1_ps(row_scales[r]);
+        _mm256_storeu_ps(c + r * ldc, _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s[r][0]), rs), cs0));
+        _mm256_storeu_ps(c + r * ldc + 8, _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s[r][1]), rs), cs1));
+    }
+}
+
+__attribute__((target("avx2,fma"))) void bulwark_gemm_i16_avx2(
+    ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const int16_t *a, ptrdiff_t lda, const int16_t *b, const float *row_scales,
+    const float *column_scales, float *c, ptrdiff_t ldc) {
+    for (ptrdiff_t p = 0; p < n / 16; p++) {
+        const int16_t *panel = b + p * 16 * k;
+        const float *cs = column_scales + p * 16;
+        ptrdiff_t r = 0;
+        for (; r + 6 <= m; r += 6)
+            tile_i16(6, k, a + r * lda, lda, panel, row_scales + r, cs, c + r * ldc + p * 16, ldc);
+        const int16_t *ar = a + r * lda;
+        const float *rs = row_scales + r;
+        float *cr = c + r * ldc + p * 16;
+        switch (m - r) {
+        case 5: tile_i16(5, k, ar, lda, panel, rs, cs, cr, ldc); break;
+        case 4: tile_i16(4, k, ar, lda, panel, rs, cs, cr, ldc); break;
+        case 3: tile_i16(3, k, ar, lda, panel, rs, cs, cr, ldc); break;
+        case 2: tile_i16(2, k, ar, lda, panel, rs, cs, cr, ldc); break;
+        case 1: tile_i16(1, k, ar, lda, panel, rs, cs, cr, ldc); break;
+        default: break;
+        }
+    }
+}
+
+#else
+
+void bulwark_gemm_i16_avx2(
+    ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const int16_t *a, ptrdiff_t lda, const int16_t *b, const float *row_scales,
+    const float *column_scales, float *c, ptrdiff_t ldc) {
+    (void)m; (void)n; (void)k; (void)a; (void)lda; (void)b; (void)row_scales; (void)column_scales; (void)c; (void)ldc;
+    __builtin_trap();
+}
+
+#endif
