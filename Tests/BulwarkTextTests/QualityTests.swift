@@ -7,11 +7,17 @@ import Testing
 /// The gates are the targets where the engine meets them, and regression guards
 /// (documented in the README with the measured figures) where it does not yet.
 struct QualityTests {
+    /// The items of the test split.
     func evaluate(_ items: [TextItem]) throws -> Evaluation {
+        try evaluateAll(items.filter { DatasetSplit.of($0) == .test })
+    }
+
+    /// Every item (for the sets that are never trained on, whole).
+    func evaluateAll(_ items: [TextItem]) throws -> Evaluation {
         let engine = try Fixtures.shared.get()
         var evaluation = Evaluation()
         var scratch = EngineScratch()
-        for item in items where DatasetSplit.of(item) == .test {
+        for item in items {
             evaluation.add(item, engine.scan(item, scratch: &scratch))
         }
         return evaluation
@@ -48,12 +54,7 @@ struct QualityTests {
     /// Ordinary traffic, never trained on (data/langid: 400 everyday sentences in 13 languages):
     /// before the everyday training data the engine flagged 31 of them (7.8%), 5 as violating.
     @Test func everydayChatterIsLeftAlone() throws {
-        let engine = try Fixtures.shared.get()
-        var evaluation = Evaluation()
-        var scratch = EngineScratch()
-        for item in try Fixtures.items("data/langid/dev.jsonl") {
-            evaluation.add(item, engine.scan(item, scratch: &scratch))
-        }
+        let evaluation = try evaluateAll(Fixtures.items("data/langid/dev.jsonl"))
         let chatter = try #require(evaluation.byKind["chatter"])
         #expect(chatter.total == 400)
         #expect((chatter.falsePositiveRate ?? 1) <= 0.03, "chatter FPR \(chatter.falsePositiveRate ?? 1)")
@@ -66,12 +67,7 @@ struct QualityTests {
     /// A regression guard below the measured figures (recall 71.7%, false positives 3 of 84;
     /// README), not a target: the target languages' gates are above.
     @Test func theLeastTrainedLanguagesKeepTheirFloor() throws {
-        let engine = try Fixtures.shared.get()
-        var evaluation = Evaluation()
-        var scratch = EngineScratch()
-        for item in try Fixtures.items("data/heldout/xx-3.jsonl") {
-            evaluation.add(item, engine.scan(item, scratch: &scratch))
-        }
+        let evaluation = try evaluateAll(Fixtures.items("data/heldout/xx-3.jsonl"))
         #expect(evaluation.overall.total == 144)
         #expect((evaluation.overall.recall ?? 0) >= 0.65, "recall \(evaluation.overall.recall ?? 0)")
         #expect((evaluation.overall.falsePositiveRate ?? 1) <= 0.08)

@@ -32,14 +32,14 @@ void bulwark_gemm_packed16_avx512(
 #define BULWARK_I16_LEVEL 1023.0f
 
 /// Rounds each row of A[m x k] (row stride lda) to integers of its own scale (its largest
-/// magnitude / BULWARK_I16_LEVEL; 1 for a row of zeros): out[r][i] = round(a[r][i] / scales[r]).
-/// Uses AVX2 when the CPU has it; the result is the same as bulwark_quantize_rows_i16_portable's.
-void bulwark_quantize_rows_i16(
+/// magnitude / BULWARK_I16_LEVEL; 1 for a row of zeros or with no finite largest magnitude):
+/// out[r][i] = a[r][i] times 1 / scales[r], clamped to the range, rounded to the nearest integer
+/// with ties to even; NaN gives 0. Any CPU.
+void bulwark_quantize_rows_i16_portable(
     ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales);
 
-/// The same rounding with no vector instructions (each value clamped to the range, rounded to
-/// the nearest integer with ties to even; NaN gives 0).
-void bulwark_quantize_rows_i16_portable(
+/// The same rounding, the same integers, with AVX2: call it only when bulwark_gemm_avx2_available() is 1.
+void bulwark_quantize_rows_i16_avx2(
     ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales);
 
 /// C[m x n] = (A . B) scaled back: c[r][j] = (float)(sum_i a[r][i] b[i][j]) * row_scales[r] *
