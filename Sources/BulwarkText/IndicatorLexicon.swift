@@ -87,7 +87,7 @@ public struct IndicatorMatch: Sendable, Hashable {
     public var normalizedRange: Range<Int>
 }
 
-/// Finds lexicon entries in normalised text with one automaton, at word boundaries.
+/// Finds lexicon entries in normalised text in one pass (`PhraseMatcher`), at word boundaries.
 public struct IndicatorMatcher: Sendable {
     public let lexicon: IndicatorLexicon
     let phrases: PhraseMatcher
@@ -105,84 +105,5 @@ public struct IndicatorMatcher: Sendable {
     /// Every entry found, each at its first whole-word occurrence.
     public func matches(in text: NormalizedText) -> [IndicatorMatch] {
         phrases.firstMatches(in: text)
-    }
-}
-
-/// Whole-word phrase matching on normalised text for lists of entries, each with its patterns
-/// (normalised the same way as the text), with one Aho-Corasick automaton.
-///
-/// Arabic patterns also match after the clitic prefixes و ف ب ل ك (and, so, with, for, like)
-/// attached to the word, as Arabic writes them.
-struct PhraseMatcher: Sendable {
-    private let automaton: AhoCorasick
-    /// For each automaton pattern: its entry.
-    private let patternEntry: [Int32]
-    private let patternIsArabic: [Bool]
-
-    init(entries: [[String]], normalizer: TextNormalizer) {
-        var patterns: [[UInt8]] = []
-        var patternEntry: [Int32] = []
-        var isArabic: [Bool] = []
-        var seen = Set<[UInt8]>()
-        for (i, entryPatterns) in entries.enumerated() {
-            for pattern in entryPatterns {
-                let bytes = Array(normalizer.normalize(pattern).bytes.dropFirst().dropLast())
-                guard !bytes.isEmpty, seen.insert(bytes + [UInt8(truncatingIfNeeded: i), UInt8(i >> 8)]).inserted else {
-                    continue
-                }
-                patterns.append(bytes)
-                patternEntry.append(Int32(i))
-                isArabic.append(bytes[0] == 0xD8 || bytes[0] == 0xD9 || bytes[0] == 0xDA || bytes[0] == 0xDB)
-            }
-        }
-        self.automaton = AhoCorasick(patterns: patterns)
-        self.patternEntry = patternEntry
-        self.patternIsArabic = isArabic
-    }
-
-    /// Calls `body` with the entry and byte range of every whole-word occurrence.
-    func forEachMatch(in text: NormalizedText, _ body: (Int, Range<Int>) -> Void) {
-        text.bytes.withUnsafeBufferPointer { bytes in
-            automaton.forEachMatch(in: bytes) { match in
-                let end = match.range.upperBound
-                guard end < bytes.count, bytes[end] == 0x20 else { return }
-                let start = match.range.lowerBound
-                guard start > 0 else { return }
-                if bytes[start - 1] != 0x20 {
-                    guard patternIsArabic[match.pattern], Self.hasArabicCliticPrefix(bytes, before: start) else { return }
-                }
-                body(Int(patternEntry[match.pattern]), match.range)
-            }
-        }
-    }
-
-    /// Each entry found, at its first occurrence.
-    func firstMatches(in text: NormalizedText) -> [IndicatorMatch] {
-        var result: [IndicatorMatch] = []
-        forEachMatch(in: text) { entry, range in
-            if !result.contains(where: { $0.entry == entry }) {
-                result.append(IndicatorMatch(entry: entry, normalizedRange: range))
-            }
-        }
-        return result
-    }
-
-    /// Whether the bytes between the previous space and `start` are an Arabic clitic prefix:
-    /// one or two of و ف ب ل ك (UTF-8 D9 88, D9 81, D8 A8, D9 84, D9 83).
-    static func hasArabicCliticPrefix(_ bytes: UnsafeBufferPointer<UInt8>, before start: Int) -> Bool {
-        var i = start
-        var letters = 0
-        while i >= 2 && bytes[i - 1] != 0x20 {
-            let lead = bytes[i - 2]
-            let trail = bytes[i - 1]
-            let isClitic =
-                (lead == 0xD9 && (trail == 0x88 || trail == 0x81 || trail == 0x84 || trail == 0x83))
-                || (lead == 0xD8 && trail == 0xA8)
-            guard isClitic else { return false }
-            letters += 1
-            if letters > 2 { return false }
-            i -= 2
-        }
-        return letters > 0 && i >= 1 && bytes[i - 1] == 0x20
     }
 }
