@@ -35,9 +35,9 @@ let package = Package(
         // Policy, domain types, verdicts, the JSON Lines data contract: no I/O, no dependencies.
         .target(name: "BulwarkCore", swiftSettings: upcoming),
         // Normalisation, language id, indicators, links, near-duplicates, classifier, decision: no I/O.
-        .target(name: "BulwarkText", dependencies: ["BulwarkCore", "CCacheHints"], swiftSettings: upcoming),
+        .target(name: "BulwarkText", dependencies: ["BulwarkCore", "CTextKernels"], swiftSettings: upcoming),
         // Cache prefetch hints for the text engine's table lookups (C: Swift has no prefetch).
-        .target(name: "CCacheHints"),
+        .target(name: "CTextKernels"),
         // Multilingual sentence embeddings (USE multilingual v3): SentencePiece tokenizer and encoder. Pure.
         .target(name: "BulwarkSemantic", dependencies: ["BulwarkCore", "CSemanticKernels"], swiftSettings: upcoming),
         // The encoder's matrix products with AVX2 and FMA, chosen at run time (C: Swift has no per-function target).

@@ -17,15 +17,17 @@ corpus=$1
 R=.build/x86_64-unknown-linux-gnu/release
 out=${TMPDIR:-/tmp}/bulwark-callgrind
 mkdir -p "$out/m" "$out/hints"
-# CCacheHints is header-only C: a module map beside its header lets swiftc import it.
-printf 'module CCacheHints {\n    header "%s/Sources/CCacheHints/include/CCacheHints.h"\n    export *\n}\n' "$PWD" \
+# CTextKernels: a module map beside its header lets swiftc import it; its C file is compiled
+# apart and linked in.
+printf 'module CTextKernels {\n    header "%s/Sources/CTextKernels/include/CTextKernels.h"\n    export *\n}\n' "$PWD" \
     > "$out/hints/module.modulemap"
+clang -O2 -c Sources/CTextKernels/halves.c -I Sources/CTextKernels/include -o "$out/halves.o"
 swiftc -O -wmo -parse-as-library -swift-version 6 -enable-upcoming-feature ExistentialAny \
     -enable-upcoming-feature MemberImportVisibility -enable-upcoming-feature InternalImportsByDefault \
     -module-name BulwarkText -I $R/Modules -I "$out/hints" -emit-module -emit-module-path "$out/m/BulwarkText.swiftmodule" \
     -c Sources/BulwarkText/*.swift -o "$out/BulwarkText.o" 2> >(grep -v '^warning' >&2 || true)
 swiftc -O -swift-version 6 -I "$out/m" -I "$out/hints" -I $R/Modules scripts/callgrind/harness.swift $R/BulwarkCore.build/*.o \
-    "$out/BulwarkText.o" -o "$out/harness"
+    "$out/BulwarkText.o" "$out/halves.o" -o "$out/harness"
 head -1 "$corpus" > "$out/one.jsonl"
 items=$(wc -l < "$corpus")
 "$out/harness" "$corpus" "$PWD"

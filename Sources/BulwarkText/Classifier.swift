@@ -1,5 +1,5 @@
 public import BulwarkCore
-import CCacheHints
+import CTextKernels
 
 /// The stance classes the classifier tells apart: violating, each non-violating context, and
 /// everything else. Learning the contexts as classes of their own is what keeps news,

@@ -1,5 +1,5 @@
 public import BulwarkCore
-import CCacheHints
+import CTextKernels
 
 #if canImport(Glibc)
     import Glibc
@@ -87,10 +87,11 @@ public struct LanguageIdentifier: Sendable {
     private let priors: [Float]
     /// The output features of the states (read only when a state has more than one).
     private let outputFeatures: [UInt32]
-    /// Per-feature, per-class log-probabilities (ptc), feature-major, as float32 bit patterns.
-    /// (The model file's words, less its checksum; ptc starts at word `ptcBase`.)
-    private let ptc: LargeTable<UInt32>
-    private let ptcBase: Int
+    /// The per-class log-probabilities (ptc), one row of `classCount` halves per count key, plus
+    /// 8 halves of padding: py3langid holds them as float16, so the halves are exact (the loader
+    /// checks). With `packedStates` the count key of a feature is the state that emits it (the
+    /// first, in the walk's numbering, when several do); otherwise it is the feature's id.
+    private let rows: LargeTable<UInt16>
     private let maxOutputsPerState: Int
     /// The automaton laid out for the walk (built at load time from the file's sections):
     /// dense next-move rows (256 words each) for states 0 ..< denseStateCount (the start
@@ -101,20 +102,28 @@ public struct LanguageIdentifier: Sendable {
     private let automaton: LargeTable<UInt32>
     private let denseStateCount: Int
     private let nodeBase: Int
-    /// The same automaton in one 64-bit word per state (plus a closing word), when the state
-    /// and feature ids fit and no state has more than one output: the edge label into the
-    /// state (bits 0-7), its first child, its failure link and its output feature (all ones
-    /// for none), each `stateBits`/`featureBits` wide; the children of s end where the first
-    /// child of s + 1 begins. A child's label sits in the child's own word, so finding the
-    /// child reads the words the next step needs: about one cache miss per byte instead of
-    /// two, and a table half the size (it stays in L2).
+    /// The same automaton in one 64-bit word per state, when the state ids fit and no state has
+    /// more than one output: the edge label into the state (bits 0-7), its first child and its
+    /// failure link (`stateBits` each), its number of children (9 bits), whether it emits a
+    /// feature (1 bit) and, in the remaining bits, 0 when its count key is the state itself, or
+    /// 1 + i when another state emitting the same feature holds the count: `sharedKeys[i]`.
+    /// A child's label sits in the child's own word, so finding the child reads the words the
+    /// next step needs.
+    ///
+    /// The states are renumbered for the cache: the start state and its children keep their
+    /// places (dense rows), then the other states' children, as groups, are placed by how
+    /// likely their n-grams are in a target language (the model's own log-probabilities: the
+    /// group of the likeliest n-gram first, and the likeliest child first within a group), so
+    /// that the states and rows ordinary text visits share cache lines. Same automaton, same
+    /// counts.
     private let packedStates: LargeTable<UInt64>?
-    /// With `packedStates`: the edge label into each state, one byte per state (the same
-    /// bytes as in the words), plus 8 zero bytes of padding, so that the children of a state
-    /// (consecutive states) are searched 8 labels per 64-bit load, without a branch per child.
+    /// With `packedStates`: the edge label into each state, one byte per state, plus 8 zero
+    /// bytes of padding, so that the children of a state (consecutive states) are searched 8
+    /// labels per 64-bit load, without a branch per child.
     private let packedLabels: LargeTable<UInt8>?
+    /// With `packedStates`: the count keys of the states whose feature another state counts.
+    private let sharedKeys: [UInt32]
     private let stateBits: Int
-    private let featureBits: Int
     private let automatonLabelBase: Int
     private let isTarget: [Bool]
     private let indexAr: Int
@@ -221,8 +230,8 @@ public struct LanguageIdentifier: Sendable {
         indexFa = index("fa")
         indexRu = index("ru")
 
-        // The words.
-        let wordCount = crcAt / 4
+        // The words before ptc (ptc, nine tenths of the file, is read where it lies: `ptcBits`).
+        let wordCount = ptcAt / 4
         let words = LargeTable<UInt32>(count: wordCount) { buffer in
             modelBytes.withUnsafeBytes { raw in
                 #if _endian(little)
@@ -237,6 +246,10 @@ public struct LanguageIdentifier: Sendable {
         }
         let loaded = words.buffer
         classCount = c
+        /// Word i of ptc.
+        func ptcBits(_ i: Int) -> UInt32 {
+            modelBytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: ptcAt + 4 * i, as: UInt32.self)) }
+        }
 
         // Structure: everything the walk and the scorer index with.
         var maxOut = 0
@@ -287,85 +300,162 @@ public struct LanguageIdentifier: Sendable {
             for i in 0..<o where Int(w[of + i]) >= f {
                 throw invalid("output \(i) names feature \(w[of + i]) of \(f)", outFeatureAt + 4 * i)
             }
-            let pt = ptcAt / 4
-            for i in 0..<(f * c) where !Float(bitPattern: w[pt + i]).isFinite {
+            for i in 0..<(f * c) where !Float(bitPattern: ptcBits(i)).isFinite {
                 throw invalid("log-probability \(i) is not finite", ptcAt + 4 * i)
             }
         }
         maxOutputsPerState = maxOut
         priors = (0..<c).map { Float(bitPattern: loaded[priorsAt / 4 + $0]) }
         outputFeatures = maxOut <= 1 ? [] : Array(loaded[(outFeatureAt / 4)..<(outFeatureAt / 4 + o)])
-        ptc = words
-        ptcBase = ptcAt / 4
 
         // The walk's layout (see `automaton` and `packedStates`).
         let dense = Int(loaded[firstChildAt / 4 + 1])  // the start state and its children
         let nodes = dense * 256
         var sb = 1
         while 1 << sb < s + 1 { sb += 1 }
-        var fb = 1
-        while 1 << fb < f + 1 { fb += 1 }  // the all-ones value means "no output"
         stateBits = sb
-        featureBits = fb
-        let packable = maxOut <= 1 && 8 + 2 * sb + fb <= 64
-        let labelWords = (s + 3) / 4
+        let fc = firstChildAt / 4, fl = failAt / 4, oo = outOffsetAt / 4, of = outFeatureAt / 4
+        // The feature of each state (-1: none; the packed form has at most one per state).
+        let feature: [Int] = (0..<s).map { st in
+            loaded[oo + st] < loaded[oo + st + 1] ? Int(loaded[of + Int(loaded[oo + st])]) : -1
+        }
+        // The packed word holds the label, two state ids, the child count, the output bit and
+        // the index of a shared count key (one for each state whose feature another state emits).
+        var emitted = [Bool](repeating: false, count: f)
+        var sharedCount = 0
+        for st in 0..<s where feature[st] >= 0 {
+            if emitted[feature[st]] { sharedCount += 1 } else { emitted[feature[st]] = true }
+        }
+        let sharedIndexBits = 64 - (8 + 2 * sb + 9 + 1)
+        let packable = maxOut <= 1 && sharedIndexBits >= 1 && sharedCount < 1 << sharedIndexBits
+        // New ids (identity without the packed form).
+        var newID = [Int](0..<s)
+        if packable {
+            // How likely each state's n-gram is in the likeliest target language (its log-probability).
+            let likelihood: [Float] = feature.map { f in
+                guard f >= 0 else { return -.infinity }
+                var best = -Float.infinity
+                for k in 0..<c where targets[k] { best = max(best, Float(bitPattern: ptcBits(f * c + k))) }
+                return best
+            }
+            var groups: [(parent: Int, likelihood: Float)] = []
+            for st in 1..<s where loaded[fc + st] < loaded[fc + st + 1] {
+                var best = -Float.infinity
+                for child in Int(loaded[fc + st])..<Int(loaded[fc + st + 1]) { best = max(best, likelihood[child]) }
+                groups.append((st, best))
+            }
+            groups.sort { $0.likelihood != $1.likelihood ? $0.likelihood > $1.likelihood : $0.parent < $1.parent }
+            var next = dense
+            for group in groups {
+                let children = (Int(loaded[fc + group.parent])..<Int(loaded[fc + group.parent + 1])).sorted {
+                    likelihood[$0] != likelihood[$1] ? likelihood[$0] > likelihood[$1] : $0 < $1
+                }
+                for child in children {
+                    newID[child] = next
+                    next += 1
+                }
+            }
+        }
+        // The count key of each state's feature: with the packed form, the first state (new
+        // numbering) that emits it; otherwise the feature.
+        var keyOfFeature = [Int](repeating: -1, count: f)
+        if packable {
+            var stateOfNew = [Int](repeating: 0, count: s)
+            for st in 0..<s { stateOfNew[newID[st]] = st }
+            for n in 0..<s where feature[stateOfNew[n]] >= 0 && keyOfFeature[feature[stateOfNew[n]]] < 0 {
+                keyOfFeature[feature[stateOfNew[n]]] = n
+            }
+        } else {
+            keyOfFeature = Array(0..<f)
+        }
+        let keyCount = packable ? s : f
+        // The rows in halves, by count key: exact, or the model is refused.
+        var inexact: Int?
+        rows = LargeTable(count: keyCount * c + 8) { r in
+            r.initialize(repeating: 0)
+            modelBytes.withUnsafeBytes { raw in
+                for feature in 0..<f where inexact == nil {
+                    let key = keyOfFeature[feature]
+                    guard key >= 0 else { continue }
+                    #if _endian(little)
+                        let done = bulwark_floats_to_halves(raw.baseAddress! + ptcAt + 4 * feature * c, r.baseAddress! + key * c, c)
+                    #else
+                        let row = (0..<c).map { ptcBits(feature * c + $0) }
+                        let done = bulwark_floats_to_halves(row, r.baseAddress! + key * c, c)
+                    #endif
+                    if done < c { inexact = feature * c + done }
+                }
+            }
+        }
+        if let inexact {
+            throw invalid(
+                "log-probability \(inexact) is not exactly a half-precision value (py3langid stores them as float16)",
+                ptcAt + 4 * inexact)
+        }
+
         // With the packed form, `automaton` holds the dense rows only.
+        let labelWords = (s + 3) / 4
         let layoutCount = packable ? nodes : nodes + 4 * (s + 1) + labelWords
         automaton = LargeTable(count: layoutCount) { a in
             let w = loaded
-            let fc = firstChildAt / 4, fl = failAt / 4, oo = outOffsetAt / 4
             if !packable {
                 for st in 0...s {
                     a[nodes + 4 * st] = st < s ? w[fc + st] : 0
                     a[nodes + 4 * st + 1] = st < s ? w[fc + st + 1] : 0
                     a[nodes + 4 * st + 2] = st < s ? w[fl + st] : 0
                     if maxOut <= 1 {
-                        let hasOutput = st < s && w[oo + st] < w[oo + st + 1]
-                        a[nodes + 4 * st + 3] = hasOutput ? w[outFeatureAt / 4 + Int(w[oo + st])] : UInt32.max
+                        a[nodes + 4 * st + 3] = st < s && feature[st] >= 0 ? UInt32(feature[st]) : UInt32.max
                     } else {
                         a[nodes + 4 * st + 3] = w[oo + st]
                     }
                 }
                 for i in 0..<labelWords { a[nodes + 4 * (s + 1) + i] = w[labelsAt / 4 + i] }
             }
-            for b in 0..<256 { a[b] = w[row0At / 4 + b] }
-            // Dense rows of the start state's children: their next moves, computed
-            // from the sparse form: the children, else the failure link's row.
+            for b in 0..<256 { a[b] = UInt32(newID[Int(w[row0At / 4 + b])]) }
+            // Dense rows of the start state's children (the same ids in both numberings): their
+            // next moves, from the sparse form: the children, else the failure link's row.
             for st in 1..<max(dense, 1) {
                 let failRow = Int(w[fl + st]) * 256  // an earlier state: its row is done
                 for b in 0..<256 { a[st * 256 + b] = a[failRow + b] }
-                let lo = Int(w[fc + st]), hi = Int(w[fc + st + 1])
-                for child in lo..<hi {
-                    let label = Int(modelBytes[labelsAt + child])
-                    a[st * 256 + label] = UInt32(child)
+                for child in Int(w[fc + st])..<Int(w[fc + st + 1]) {
+                    a[st * 256 + Int(modelBytes[labelsAt + child])] = UInt32(newID[child])
                 }
             }
         }
         denseStateCount = dense
         nodeBase = nodes
+        var shared: [UInt32] = []
         if packable {
-            packedStates = LargeTable(count: s + 1) { r in
+            packedStates = LargeTable(count: s) { r in
                 let w = loaded
-                let fc = firstChildAt / 4, fl = failAt / 4, oo = outOffsetAt / 4
-                let none = UInt64(1) << fb - 1
-                for st in 0...s {
-                    guard st < s else {
-                        r[st] = UInt64(s) << 8  // closing word: the end of the last children
-                        continue
-                    }
+                for st in 0..<s {
+                    let n = newID[st]
                     let label = st == 0 ? 0 : UInt64(modelBytes[labelsAt + st])
-                    let hasOutput = w[oo + st] < w[oo + st + 1]
-                    let feature = hasOutput ? UInt64(w[outFeatureAt / 4 + Int(w[oo + st])]) : none
-                    r[st] = label | UInt64(w[fc + st]) << 8 | UInt64(w[fl + st]) << UInt64(8 + sb)
-                        | feature << UInt64(8 + 2 * sb)
+                    let lo = Int(w[fc + st]), hi = Int(w[fc + st + 1])
+                    var first = hi > lo ? newID[lo] : 0
+                    for child in lo..<hi { first = min(first, newID[child]) }
+                    var output: UInt64 = 0
+                    if feature[st] >= 0 {
+                        let key = keyOfFeature[feature[st]]
+                        output = 1
+                        if key != n {
+                            shared.append(UInt32(key))
+                            output |= UInt64(shared.count) << 1
+                        }
+                    }
+                    r[n] = label | UInt64(first) << 8 | UInt64(newID[Int(w[fl + st])]) << UInt64(8 + sb)
+                        | UInt64(hi - lo) << UInt64(8 + 2 * sb) | output << UInt64(17 + 2 * sb)
                 }
             }
+            sharedKeys = shared
             packedLabels = LargeTable(count: s + 8) { l in
-                for st in 0..<(s + 8) { l[st] = st > 0 && st < s ? modelBytes[labelsAt + st] : 0 }
+                l.initialize(repeating: 0)
+                for st in 1..<s { l[newID[st]] = modelBytes[labelsAt + st] }
             }
         } else {
             packedStates = nil
             packedLabels = nil
+            sharedKeys = []
         }
         automatonLabelBase = nodes + 4 * (s + 1)
     }
@@ -549,6 +639,10 @@ public struct LanguageIdentifier: Sendable {
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: slots + bitmapWords) { table -> Int in
             guard let base = table.baseAddress else { return 0 }
             var counter = FeatureCounter(memory: UnsafeMutableRawPointer(base), slots: slots)
+            // Each count key's row (in L3 or memory: 8.6 MB) is fetched while the walk goes on
+            // (in L2), ready for the scoring below.
+            let rowTable = UnsafePointer(self.rows.base)
+            let rowBytes = c * 2
             outputFeatures.withUnsafeBufferPointer { outputs in
                 if let packedStates, let packedLabels {
                     // Walk the packed automaton, counting the features emitted.
@@ -557,19 +651,16 @@ public struct LanguageIdentifier: Sendable {
                     let labels = UnsafeRawPointer(packedLabels.base)
                     let stateMask = UInt64(1) << UInt64(stateBits) - 1
                     let failShift = UInt64(8 + stateBits)
-                    let featureShift = UInt64(8 + 2 * stateBits)
-                    let none = UInt64(1) << UInt64(featureBits) - 1
-                    // Each feature's row of ptc (in L3 or memory: 16 MB) is fetched while the
-                    // walk goes on (in L2), ready for the scoring below.
-                    let rows = UnsafeRawPointer(self.ptc.base + ptcBase)
-                    let rowBytes = c * 4
+                    let countShift = UInt64(8 + 2 * stateBits)
+                    let outputShift = UInt64(17 + 2 * stateBits)
                     var state = 0
                     for byte in text {
-                        state = nextPacked(state, byte, r, labels, dense, stateMask, failShift)
-                        let feature = r[state] >> featureShift
-                        if feature != none {
-                            counter.add(UInt32(truncatingIfNeeded: feature))
-                            bulwark_prefetch(rows + Int(truncatingIfNeeded: feature) * rowBytes, rowBytes)
+                        state = nextPacked(state, byte, r, labels, dense, stateMask, failShift, countShift)
+                        let output = r[state] >> outputShift
+                        if output != 0 {
+                            let key = output == 1 ? UInt32(truncatingIfNeeded: state) : sharedKeys[Int(output >> 1) - 1]
+                            counter.add(key)
+                            bulwark_prefetch(rowTable + Int(key) * c, rowBytes)
                         }
                     }
                 } else {
@@ -587,36 +678,32 @@ public struct LanguageIdentifier: Sendable {
                         }
                     }
                 }
-                // Score: float32 sums as numpy does (log1p(counts) @ ptc + pc), 8 classes at a time.
-                let ptc = UnsafeRawPointer(self.ptc.base + ptcBase)
-                let chunks = c / 8
-                let tail = chunks * 8
-                withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: chunks + 1) { acc in
-                    for j in 0...chunks { acc[j] = .zero }
-                    // The filled slots in slot order, found through the bitmap (one branch per
-                    // feature, not one per slot).
-                    for w in 0..<counter.occupiedWords {
-                        var bits = counter.occupied[w]
-                        while bits != 0 {
-                            let slot = w << 6 | bits.trailingZeroBitCount
-                            bits &= bits &- 1
-                            let count = counter.counts[slot]
-                            let weight = count == 1 ? Float(0.6931471805599453) : Float(log1p(Double(count)))
-                            let row = ptc + Int(counter.keys[slot]) * c * 4
-                            for j in 0..<chunks {
-                                acc[j] += weight * row.loadUnaligned(fromByteOffset: j * 32, as: SIMD8<Float>.self)
-                            }
-                            for k in tail..<c {
-                                acc[chunks][k - tail] +=
-                                    weight * row.loadUnaligned(fromByteOffset: k * 4, as: Float.self)
-                            }
-                        }
-                    }
-                    for k in 0..<c {
-                        let sum = acc[k / 8][k % 8] + priors[k]
-                        scores[k] = Double(sum)
+            }
+            // Score: float32 sums as numpy does (log1p(counts) @ ptc + pc), each feature's
+            // product rounded then added, the features in the table's slot order.
+            let distinct = counter.distinct
+            let chunks = (c + 7) / 8
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * chunks + 2 * distinct) { buffer in
+                let acc = buffer.baseAddress!
+                let weights = acc + 8 * chunks
+                let keys = UnsafeMutableRawPointer(weights + distinct).bindMemory(to: UInt32.self, capacity: distinct)
+                acc.initialize(repeating: 0, count: 8 * chunks)
+                // The filled slots in slot order, found through the bitmap (one branch per
+                // feature, not one per slot).
+                var n = 0
+                for w in 0..<counter.occupiedWords {
+                    var bits = counter.occupied[w]
+                    while bits != 0 {
+                        let slot = w << 6 | bits.trailingZeroBitCount
+                        bits &= bits &- 1
+                        let count = counter.counts[slot]
+                        weights[n] = count == 1 ? Float(0.6931471805599453) : Float(log1p(Double(count)))
+                        keys[n] = counter.keys[slot]
+                        n += 1
                     }
                 }
+                bulwark_add_half_rows(rowTable, c, keys, weights, n, acc)
+                for k in 0..<c { scores[k] = Double(acc[k] + priors[k]) }
             }
             return counter.total
         }
@@ -634,6 +721,8 @@ public struct LanguageIdentifier: Sendable {
         let occupiedWords: Int
         let mask: Int
         var total = 0
+        /// Distinct features added.
+        var distinct = 0
 
         init(memory: UnsafeMutableRawPointer, slots: Int) {
             keys = memory.bindMemory(to: UInt32.self, capacity: 2 * slots)
@@ -654,6 +743,7 @@ public struct LanguageIdentifier: Sendable {
             } else {
                 keys[slot] = feature
                 counts[slot] = 1
+                distinct += 1
                 occupied[slot >> 6] |= 1 << UInt64(slot & 63)
             }
             total += 1
@@ -688,13 +778,13 @@ public struct LanguageIdentifier: Sendable {
     }
 
     /// `next` over the packed automaton (`packedStates`). The children of a state are
-    /// consecutive states sorted by label; their labels are compared 8 at a time: the first
-    /// zero byte of `labels ^ byte·0x01…01` (found with the borrow trick, exact for the lowest
-    /// zero byte) is the child, if it lies before the children's end.
+    /// consecutive states; their labels are compared 8 at a time: the first zero byte of
+    /// `labels ^ byte·0x01…01` (found with the borrow trick, exact for the lowest zero byte) is
+    /// the child, if it lies before the children's end.
     @inline(__always)
     private func nextPacked(
         _ from: Int, _ byte: UInt8, _ r: UnsafePointer<UInt64>, _ labels: UnsafeRawPointer,
-        _ dense: UnsafePointer<UInt32>, _ stateMask: UInt64, _ failShift: UInt64
+        _ dense: UnsafePointer<UInt32>, _ stateMask: UInt64, _ failShift: UInt64, _ countShift: UInt64
     ) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let pattern = UInt64(byte) &* ones
@@ -702,7 +792,7 @@ public struct LanguageIdentifier: Sendable {
         while state >= denseStateCount {
             let word = r[state]
             var at = Int(truncatingIfNeeded: (word >> 8) & stateMask)
-            let end = Int(truncatingIfNeeded: (r[state + 1] >> 8) & stateMask)
+            let end = at + Int(truncatingIfNeeded: (word >> countShift) & 0x1FF)
             while at < end {
                 let x = UInt64(littleEndian: labels.loadUnaligned(fromByteOffset: at, as: UInt64.self)) ^ pattern
                 let zero = (x &- ones) & ~x & 0x8080_8080_8080_8080
@@ -1174,20 +1264,44 @@ public struct LanguageIdentifier: Sendable {
     }
 
     /// CRC-32 (IEEE, as zlib).
+    /// zlib's CRC-32, eight bytes a step (slicing by 8: table k gives the CRC of a byte followed
+    /// by k zero bytes), then byte by byte.
     private static func crc32(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        let table = crcTable
         var crc: UInt32 = 0xFFFF_FFFF
-        for b in bytes {
-            crc = table[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8)
+        crcTables.withUnsafeBufferPointer { t in
+            var i = 0
+            let n = bytes.count
+            while i + 8 <= n {
+                let lo = (UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24) ^ crc
+                let hi = UInt32(bytes[i + 4]) | UInt32(bytes[i + 5]) << 8 | UInt32(bytes[i + 6]) << 16 | UInt32(bytes[i + 7]) << 24
+                crc = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)] ^ t[5 * 256 + Int((lo >> 16) & 0xFF)]
+                    ^ t[4 * 256 + Int(lo >> 24)] ^ t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
+                    ^ t[256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]
+                i += 8
+            }
+            while i < n {
+                crc = t[Int((crc ^ UInt32(bytes[i])) & 0xFF)] ^ (crc >> 8)
+                i += 1
+            }
         }
         return crc ^ 0xFFFF_FFFF
     }
 
-    private static let crcTable: [UInt32] = (0..<256).map { (n: Int) -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
+    private static let crcTables: [UInt32] = {
+        var t = [UInt32](repeating: 0, count: 8 * 256)
+        for n in 0..<256 {
+            var c = UInt32(n)
+            for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+            t[n] = c
+        }
+        for k in 1..<8 {
+            for n in 0..<256 {
+                let previous = t[(k - 1) * 256 + n]
+                t[k * 256 + n] = (previous >> 8) ^ t[Int(previous & 0xFF)]
+            }
+        }
+        return t
+    }()
 
     /// Python 3.11 (Unicode 14.0) case runs: start << 43 | (length - 1) << 27 | kind << 24 | delta (24-bit
     /// two's complement). Kind 1: lower- or title-case; 2: upper-case, lower = scalar + delta;

@@ -165,6 +165,7 @@ struct LanguageIdentifierModelFormatTests {
             ("no target language", { $0.kinds = [0, 0] }),
             ("bad class kind", { $0.kinds[1] = 7 }),
             ("non-finite log-probability", { $0.ptc[3] = .nan }),
+            ("log-probability no half holds", { $0.ptc[3] = -1.1 }),
             ("non-finite prior", { $0.priors[0] = .infinity }),
         ]
         for (why, mutate) in structural {
@@ -172,6 +173,19 @@ struct LanguageIdentifierModelFormatTests {
             mutate(&tiny)
             expectInvalidModel(tiny.serialized(), why)
         }
+    }
+
+    /// Two states that emit the same feature count it together: log1p(2), not 2 · log1p(1).
+    @Test func statesSharingAFeatureCountItOnce() throws {
+        var tiny = TinyModel()
+        tiny.outFeatures = [0, 1, 1]  // "b" and "ab" both emit feature 1
+        let lid = try LanguageIdentifier(modelBytes: tiny.serialized())
+        // "ab b": "a" (f0) once, "ab" and "b" (f1) twice. Scores: en −1·log1p(1) − 3·log1p(2),
+        // fr −3·log1p(1) − 1·log1p(2), over √4.
+        let en = -log1p(1.0) - 3 * log1p(2.0), fr = -3 * log1p(1.0) - log1p(2.0)
+        let guess = lid.identify("ab b")
+        #expect(guess.code == "fr")
+        #expect(abs(guess.confidence - 1 / (1 + exp((en - fr) / 2))) < 1e-6, "\(guess.confidence)")
     }
 
     @Test func realModelTruncatedOrMislabelledIsAnError() throws {
