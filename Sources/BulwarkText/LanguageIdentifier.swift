@@ -360,10 +360,9 @@ public struct LanguageIdentifier: Sendable {
         // numbering) that emits it; otherwise the feature.
         var keyOfFeature = [Int](repeating: -1, count: f)
         if packable {
-            var stateOfNew = [Int](repeating: 0, count: s)
-            for st in 0..<s { stateOfNew[newID[st]] = st }
-            for n in 0..<s where feature[stateOfNew[n]] >= 0 && keyOfFeature[feature[stateOfNew[n]]] < 0 {
-                keyOfFeature[feature[stateOfNew[n]]] = n
+            for st in 0..<s where feature[st] >= 0 {
+                let key = keyOfFeature[feature[st]]
+                if key < 0 || newID[st] < key { keyOfFeature[feature[st]] = newID[st] }
             }
         } else {
             keyOfFeature = Array(0..<f)
@@ -683,27 +682,29 @@ public struct LanguageIdentifier: Sendable {
             // product rounded then added, the features in the table's slot order.
             let distinct = counter.distinct
             let chunks = (c + 7) / 8
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * chunks + 2 * distinct) { buffer in
-                let acc = buffer.baseAddress!
-                let weights = acc + 8 * chunks
-                let keys = UnsafeMutableRawPointer(weights + distinct).bindMemory(to: UInt32.self, capacity: distinct)
-                acc.initialize(repeating: 0, count: 8 * chunks)
-                // The filled slots in slot order, found through the bitmap (one branch per
-                // feature, not one per slot).
-                var n = 0
-                for w in 0..<counter.occupiedWords {
-                    var bits = counter.occupied[w]
-                    while bits != 0 {
-                        let slot = w << 6 | bits.trailingZeroBitCount
-                        bits &= bits &- 1
-                        let count = counter.counts[slot]
-                        weights[n] = count == 1 ? Float(0.6931471805599453) : Float(log1p(Double(count)))
-                        keys[n] = counter.keys[slot]
-                        n += 1
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * chunks + distinct) { floats in
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: max(distinct, 1)) { keysBuffer in
+                    let acc = floats.baseAddress!
+                    let weights = acc + 8 * chunks
+                    let keys = keysBuffer.baseAddress!
+                    acc.initialize(repeating: 0, count: 8 * chunks)
+                    // The filled slots in slot order, found through the bitmap (one branch per
+                    // feature, not one per slot).
+                    var n = 0
+                    for w in 0..<counter.occupiedWords {
+                        var bits = counter.occupied[w]
+                        while bits != 0 {
+                            let slot = w << 6 | bits.trailingZeroBitCount
+                            bits &= bits &- 1
+                            let count = counter.counts[slot]
+                            weights[n] = count == 1 ? Float(0.6931471805599453) : Float(log1p(Double(count)))
+                            keys[n] = counter.keys[slot]
+                            n += 1
+                        }
                     }
+                    bulwark_add_half_rows(rowTable, c, keys, weights, n, acc)
+                    for k in 0..<c { scores[k] = Double(acc[k] + priors[k]) }
                 }
-                bulwark_add_half_rows(rowTable, c, keys, weights, n, acc)
-                for k in 0..<c { scores[k] = Double(acc[k] + priors[k]) }
             }
             return counter.total
         }

@@ -8,7 +8,7 @@
 /// The matches are those of one Aho-Corasick pass over the text's bytes kept at word
 /// boundaries (`AhoCorasick`, which the tests use as the reference), in the same order, but
 /// found word by word: the patterns are filed by the hash of their first word in a table small
-/// enough for L2, the text's words are hashed as they are read, and a word whose hash is filed
+/// enough for L2, each word of the text is hashed the same way, and a word whose hash is filed
 /// has its candidates compared byte by byte. A dense automaton over the cue and indicator
 /// lists (tens of thousands of states) costs a cache miss per byte; this costs one lookup in
 /// cache per word.
@@ -100,17 +100,17 @@ struct PhraseMatcher: Sendable {
                 patternBytes.withUnsafeBufferPointer { pattern in
                     let n = bytes.count
                     var wordStart = 0
-                    var h = Hashing.fnvOffset
                     var i = 0
                     while i <= n {
                         if i < n && bytes[i] != 0x20 {
-                            h = (h ^ UInt64(bytes[i])) &* Hashing.fnvPrime
                             i += 1
                             continue
                         }
                         // A word ends at i (a space or the end). Only a word after a space can start a match.
                         if wordStart > 0 {
-                            lookUp(Self.key(h), at: wordStart, clitic: false, bytes, hashes, pattern, &found)
+                            lookUp(
+                                Self.key(Hashing.fnv1a(bytes, wordStart..<i)), at: wordStart, clitic: false, bytes, hashes,
+                                pattern, &found)
                             // After one or two clitic letters (2 bytes each) of an Arabic word.
                             var start = wordStart
                             while start + 2 < i && start - wordStart < 4 && Self.isClitic(bytes[start], bytes[start + 1]) {
@@ -122,7 +122,6 @@ struct PhraseMatcher: Sendable {
                         }
                         i += 1
                         wordStart = i
-                        h = Hashing.fnvOffset
                     }
                 }
             }
