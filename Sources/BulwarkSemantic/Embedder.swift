@@ -31,8 +31,7 @@ public struct Embedder: Sendable {
 
     /// The embedding of `text` (512 values, unit length).
     public func embed(_ text: String) -> [Float] {
-        let workspace = SentenceEncoder.Workspace()
-        return embed(text, workspace: workspace)
+        embed(text, workspace: SentenceEncoder.Workspace(cachedPieces: 0))
     }
 
     /// The embedding of `text`, with activations kept in `workspace` (reuse one per thread

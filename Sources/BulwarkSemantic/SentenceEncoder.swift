@@ -24,9 +24,11 @@ import BulwarkCore
 /// 5. a residual DNN without biases: y0 = relu(m·d0), y1 = relu(m·p1 + y0·d1),
 ///    y2 = relu(y1·d2), z = tanh(y1·p3 + y2·d3) (512), divided by its L2 norm.
 ///
-/// Weights are packed once at load for `gemm`; a `Workspace` holds the activations and is
-/// reused from sentence to sentence. No Foundation, no allocation per sentence once the
-/// workspace has grown to the longest sentence seen.
+/// Steps 1–2 and the first product of step 3 depend on each token's piece id alone: they are
+/// computed once per piece and kept in the workspace (`PieceCache`), the first product as the
+/// sum of each window token's share. Weights are packed once at load for `gemm`; a
+/// `Workspace` holds the activations and is reused from sentence to sentence. No Foundation,
+/// no allocation per sentence once the workspace has grown to the longest sentence seen.
 public struct SentenceEncoder: Sendable {
     public static let dimension = 512
     static let embeddingWidth = 512
@@ -45,12 +47,15 @@ public struct SentenceEncoder: Sendable {
     let projection: PackedMatrix
     /// The per-token products' weights in integers (`EncoderProducts.int16`).
     let projectionInt16: QuantizedMatrix
-    let w1Int16: [QuantizedMatrix]
+    let w1BlocksInt16: [QuantizedMatrix]
     let w2Int16: [QuantizedMatrix]
     let projectionBias: [Float]
     let branchGamma: [Float]
     let branchBeta: [Float]
-    let w1: [PackedMatrix]
+    /// Per branch of order n, the first product's [n·256 × 256] weights as n blocks of 256 rows
+    /// side by side ([256 × n·256]): one token's branch values times it gives that token's share
+    /// of the product at each position of a window (`PieceCache`).
+    let w1Blocks: [PackedMatrix]
     let b1: [[Float]]
     let w2: [PackedMatrix]
     let b2: [[Float]]
@@ -94,7 +99,9 @@ public struct SentenceEncoder: Sendable {
             biases += try file.floats("proj_b\(n)", [w])
             gammas += try file.floats("ln_g\(n)", [w])
             betas += try file.floats("ln_b\(n)", [w])
-            w1.append(PackedMatrix(rowMajor: try file.floats("w1_\(n)", [n * w, w]), rows: n * w, columns: w))
+            let first = try file.floats("w1_\(n)", [n * w, w])
+            let blocks = (0..<n).map { Array(first[($0 * w * w)..<(($0 + 1) * w * w)]) }
+            w1.append(PackedMatrix(concatenating: blocks, rows: w, columns: Array(repeating: w, count: n)))
             b1.append(try file.floats("b1_\(n)", [w]))
             w2.append(PackedMatrix(rowMajor: try file.floats("w2_\(n)", [n * w, w]), rows: n * w, columns: w))
             b2.append(try file.floats("b2_\(n)", [w]))
@@ -103,12 +110,12 @@ public struct SentenceEncoder: Sendable {
         projectionBias = biases
         branchGamma = gammas
         branchBeta = betas
-        self.w1 = w1
+        w1Blocks = w1
         self.b1 = b1
         self.w2 = w2
         self.b2 = b2
         projectionInt16 = QuantizedMatrix(projection)
-        w1Int16 = w1.map(QuantizedMatrix.init)
+        w1BlocksInt16 = w1.map(QuantizedMatrix.init)
         w2Int16 = w2.map(QuantizedMatrix.init)
         let f = Self.featureWidth
         let h = Self.hidden
@@ -141,16 +148,24 @@ public struct SentenceEncoder: Sendable {
         return 2 * (pieces * perPiece + perSentence)
     }
 
-    /// Activations of a batch, grown to the most tokens and sentences seen and reused, and the
-    /// kernel that runs the matrix products (by default the fastest this CPU runs).
+    /// Activations of a batch, grown to the most tokens and sentences seen and reused; the
+    /// kernel that runs the matrix products (by default the fastest this CPU runs); and the
+    /// pieces' entries kept from batch to batch (`PieceCache`). One per thread.
     public final class Workspace {
         public let kernel: GemmKernel
         public let products: EncoderProducts
+        let cache: PieceCache
         var capacity = 0
         var features: [Float] = []
-        var projected: [Float] = []
+        /// Entries computed in this batch (`PieceCache.entryWidth` floats each).
+        var fresh: [Float] = []
         var window: [Float] = []
         var hidden: [Float] = []
+        /// Per token row: its entry's slot in the cache (≥ 0) or −1 − its row in `fresh`.
+        var entryOfRow: [Int32] = []
+        /// The pieces computed in this batch, and the slot each goes to (−1: none).
+        var freshPieces: [Int32] = []
+        var freshSlots: [Int32] = []
         /// With `EncoderProducts.int16`: a product's left operand in integers, and its row scales.
         var quantized: [Int16] = []
         var rowScales: [Float] = []
@@ -158,20 +173,37 @@ public struct SentenceEncoder: Sendable {
         /// vectors of 512, row after row (grown to the largest batch seen).
         var sentences: [Float] = []
 
-        /// `kernel` must be available on this CPU (`GemmKernel.isAvailable`).
-        public init(kernel: GemmKernel = .best, products: EncoderProducts = .standard) {
+        /// Entries a workspace keeps unless told otherwise: 4,096 (53 MiB once full).
+        public static let standardCachedPieces = 4_096
+
+        /// `kernel` must be available on this CPU (`GemmKernel.isAvailable`). `cachedPieces`
+        /// entries are kept (`PieceCache`; rounded down to a power of two, 0 keeps none): the
+        /// embeddings are the same with any number, to float rounding.
+        public init(
+            kernel: GemmKernel = .best, products: EncoderProducts = .standard,
+            cachedPieces: Int = Workspace.standardCachedPieces
+        ) {
             precondition(kernel.isAvailable, "this CPU cannot run the \(kernel) kernel")
             self.kernel = kernel
             self.products = products
+            cache = PieceCache(capacity: cachedPieces)
         }
+
+        /// Entries kept, at most.
+        public var cachedPieces: Int { cache.capacity }
+        /// Tokens looked up, and those whose piece's entry was already computed (in this batch
+        /// or an earlier one), since the workspace was made.
+        public var pieceLookups: Int { cache.lookups }
+        public var pieceHits: Int { cache.hits }
 
         func reserve(_ tokens: Int) {
             guard tokens > capacity else { return }
             capacity = max(tokens, capacity * 2)
             features = [Float](repeating: 0, count: capacity * SentenceEncoder.featureWidth)
-            projected = [Float](repeating: 0, count: capacity * 3 * SentenceEncoder.branchWidth)
+            fresh = [Float](repeating: 0, count: capacity * PieceCache.entryWidth)
             window = [Float](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth)
             hidden = [Float](repeating: 0, count: capacity * SentenceEncoder.branchWidth)
+            entryOfRow = [Int32](repeating: 0, count: capacity)
             if products == .int16 {
                 quantized = [Int16](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth)
                 rowScales = [Float](repeating: 0, count: capacity)
@@ -228,63 +260,132 @@ public struct SentenceEncoder: Sendable {
             at += ids.count
         }
         firstRow.append(at)
+        let cache = ws.cache
+        cache.beginBatch()
+        // Each token's entry: kept in the cache, or computed in this batch.
+        ws.freshPieces.removeAll(keepingCapacity: true)
+        ws.freshSlots.removeAll(keepingCapacity: true)
+        for (s, ids) in batch.enumerated() {
+            for (row, id) in ids.enumerated() {
+                let piece = id >= 0 && Int(id) < tableRows ? id : 0
+                let r = firstRow[s] + row
+                switch cache.slot(for: piece) {
+                case .hit(let slot):
+                    ws.entryOfRow[r] = Int32(slot)
+                case .reserved(let slot):
+                    ws.entryOfRow[r] = Int32(slot)
+                    ws.freshPieces.append(piece)
+                    ws.freshSlots.append(Int32(slot))
+                case .none:
+                    ws.entryOfRow[r] = -1 - Int32(ws.freshPieces.count)
+                    ws.freshPieces.append(piece)
+                    ws.freshSlots.append(-1)
+                }
+            }
+        }
+        let entryWidth = PieceCache.entryWidth
         file.bytes.withUnsafeBufferPointer { fileBytes in
             ws.features.withUnsafeMutableBufferPointer { featuresBuffer in
                 let features = featuresBuffer.baseAddress!
-                // 1. Embeddings of every token of every sentence.
                 let table = fileBytes.baseAddress! + tableOffset
+                @inline(__always) func dequantize(_ piece: Int, into out: UnsafeMutablePointer<Float>) {
+                    let chunk = piece % Self.chunks
+                    let scale = self.scale[chunk]
+                    let l = lo[chunk]
+                    let q = table + piece * e
+                    for j in 0..<e { out[j] = Float(q[j]) * scale + l }
+                }
+                // 1. Embeddings of every token of every sentence (the first 512 features).
                 for (s, ids) in batch.enumerated() {
                     for (row, id) in ids.enumerated() {
-                        let piece = id >= 0 && Int(id) < tableRows ? Int(id) : 0
-                        let chunk = piece % Self.chunks
-                        let scale = self.scale[chunk]
-                        let l = lo[chunk]
-                        let q = table + piece * e
-                        let out = features + (firstRow[s] + row) * f
-                        for j in 0..<e { out[j] = Float(q[j]) * scale + l }
+                        dequantize(id >= 0 && Int(id) < tableRows ? Int(id) : 0, into: features + (firstRow[s] + row) * f)
                     }
                 }
-                ws.projected.withUnsafeMutableBufferPointer { projectedBuffer in
-                    let x = projectedBuffer.baseAddress!
-                    // 2. Projection and layer norm, all rows at once.
-                    ws.product(rows: rows, a: features, lda: f, float: projection, int16: projectionInt16, c: x, ldc: p3w)
-                    projectionBias.withUnsafeBufferPointer { bias in
-                        for r in 0..<rows {
-                            let row = x + r * p3w
-                            for j in 0..<p3w { row[j] += bias[j] }
+                ws.fresh.withUnsafeMutableBufferPointer { freshBuffer in
+                    let fresh = freshBuffer.baseAddress!
+                    // 2. The entries not kept: projection and layer norm, then each branch's
+                    // products with its weight blocks, all at once; then kept for later batches.
+                    let m = ws.freshPieces.count
+                    if m > 0 {
+                        for (k, piece) in ws.freshPieces.enumerated() {
+                            // The embedding waits where the first branch's products will go.
+                            dequantize(Int(piece), into: fresh + k * entryWidth + p3w)
+                        }
+                        ws.product(
+                            rows: m, a: fresh + p3w, lda: entryWidth, float: projection, int16: projectionInt16, c: fresh,
+                            ldc: entryWidth)
+                        projectionBias.withUnsafeBufferPointer { bias in
+                            for k in 0..<m {
+                                let row = fresh + k * entryWidth
+                                for j in 0..<p3w { row[j] += bias[j] }
+                            }
+                        }
+                        branchGamma.withUnsafeBufferPointer { g in
+                            branchBeta.withUnsafeBufferPointer { bb in
+                                layerNorm(
+                                    rows: m, width: p3w, x: fresh, ld: entryWidth, gamma: g.baseAddress!, beta: bb.baseAddress!,
+                                    eps: eps)
+                            }
+                        }
+                        for i in Self.orders.indices {
+                            ws.product(
+                                rows: m, a: fresh + i * w, lda: entryWidth, float: w1Blocks[i], int16: w1BlocksInt16[i],
+                                c: fresh + PieceCache.partialOffsets[i], ldc: entryWidth)
+                        }
+                        if let kept = cache.entries {
+                            for (k, slot) in ws.freshSlots.enumerated() where slot >= 0 {
+                                (kept + Int(slot) * entryWidth).update(from: fresh + k * entryWidth, count: entryWidth)
+                            }
                         }
                     }
-                    branchGamma.withUnsafeBufferPointer { g in
-                        branchBeta.withUnsafeBufferPointer { bb in
-                            layerNorm(
-                                rows: rows, width: p3w, x: x, ld: p3w, gamma: g.baseAddress!, beta: bb.baseAddress!, eps: eps)
+                    let kept = cache.entries ?? fresh
+                    ws.entryOfRow.withUnsafeBufferPointer { entryOfRow in
+                        @inline(__always) func entry(_ r: Int) -> UnsafePointer<Float> {
+                            let index = Int(entryOfRow[r])
+                            return UnsafePointer(index >= 0 ? kept + index * entryWidth : fresh + (-1 - index) * entryWidth)
                         }
-                    }
-                    // 3. The CNN branches: windows gathered within each sentence, products over all rows.
-                    ws.window.withUnsafeMutableBufferPointer { windowBuffer in
-                        ws.hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
-                            let window = windowBuffer.baseAddress!
-                            let hid = hiddenBuffer.baseAddress!
-                            for (i, order) in Self.orders.enumerated() {
-                                let input = x + i * w
-                                let out = features + e + i * w
-                                let width = order.n * w
-                                for s in 0..<b {
-                                    let r0 = firstRow[s]
-                                    Self.gather(
-                                        window: window + r0 * width, from: input + r0 * p3w, ld: p3w,
-                                        tokens: firstRow[s + 1] - r0, order: order)
+                        // 3. The CNN branches: the first product summed from the window's
+                        // entries, the second over all rows at once.
+                        ws.window.withUnsafeMutableBufferPointer { windowBuffer in
+                            ws.hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
+                                let window = windowBuffer.baseAddress!
+                                let hid = hiddenBuffer.baseAddress!
+                                for (i, order) in Self.orders.enumerated() {
+                                    let out = features + e + i * w
+                                    let partials = PieceCache.partialOffsets[i]
+                                    b1[i].withUnsafeBufferPointer { bias in
+                                        for s in 0..<b {
+                                            let r0 = firstRow[s]
+                                            let tokens = firstRow[s + 1] - r0
+                                            for t in 0..<tokens {
+                                                let h = hid + (r0 + t) * w
+                                                var any = false
+                                                for o in 0..<order.n {
+                                                    let source = t - order.left + o
+                                                    guard source >= 0 && source < tokens else { continue }
+                                                    let p = entry(r0 + source) + partials + o * w
+                                                    if any {
+                                                        for j in 0..<w { h[j] += p[j] }
+                                                    } else {
+                                                        h.update(from: p, count: w)
+                                                        any = true
+                                                    }
+                                                }
+                                                let x = entry(r0 + t) + i * w
+                                                for j in 0..<w { h[j] = max(h[j] + bias[j], 0) + x[j] }
+                                            }
+                                        }
+                                    }
+                                    let width = order.n * w
+                                    for s in 0..<b {
+                                        let r0 = firstRow[s]
+                                        Self.gather(
+                                            window: window + r0 * width, from: hid + r0 * w, ld: w, tokens: firstRow[s + 1] - r0,
+                                            order: order)
+                                    }
+                                    ws.product(rows: rows, a: window, lda: width, float: w2[i], int16: w2Int16[i], c: out, ldc: f)
+                                    Self.biasReluResidual(out, ld: f, tokens: rows, bias: b2[i], residual: hid, residualLd: w)
                                 }
-                                ws.product(rows: rows, a: window, lda: width, float: w1[i], int16: w1Int16[i], c: hid, ldc: w)
-                                Self.biasReluResidual(hid, ld: w, tokens: rows, bias: b1[i], residual: input, residualLd: p3w)
-                                for s in 0..<b {
-                                    let r0 = firstRow[s]
-                                    Self.gather(
-                                        window: window + r0 * width, from: hid + r0 * w, ld: w, tokens: firstRow[s + 1] - r0,
-                                        order: order)
-                                }
-                                ws.product(rows: rows, a: window, lda: width, float: w2[i], int16: w2Int16[i], c: out, ldc: f)
-                                Self.biasReluResidual(out, ld: f, tokens: rows, bias: b2[i], residual: hid, residualLd: w)
                             }
                         }
                     }

@@ -116,6 +116,9 @@ struct BenchSemanticCommand: ParsableCommand {
     @Option(help: "Longest text used, in bytes (short posts: 280).")
     var maxTextBytes = 280
 
+    @Option(help: "Pieces whose per-token values the encoder keeps (0: none; rounded down to a power of two).")
+    var cachedPieces = SentenceEncoder.Workspace.standardCachedPieces
+
     func run() throws {
         let clock = ContinuousClock()
         let rssBefore = peakRSSKiB() ?? 0
@@ -131,7 +134,8 @@ struct BenchSemanticCommand: ParsableCommand {
         guard chosen.isAvailable else {
             throw ValidationError("this CPU cannot run the \(chosen) kernel: use --kernel portable or leave --kernel out")
         }
-        let workspace = SentenceEncoder.Workspace(kernel: chosen, products: products?.value ?? .standard)
+        let workspace = SentenceEncoder.Workspace(
+            kernel: chosen, products: products?.value ?? .standard, cachedPieces: cachedPieces)
         var sink: Float = 0
         // Warm-up, which also counts each text's pieces.
         var pieces: [Int] = []
@@ -141,6 +145,7 @@ struct BenchSemanticCommand: ParsableCommand {
             sink += embedder.embed(ids: ids, workspace: workspace)[0]
         }
         let totalPieces = pieces.reduce(0, +)
+        let warmUpHits = (workspace.pieceHits, workspace.pieceLookups)
         var tokenizerTimes: [Duration] = []
         var embedTimes: [Duration] = []
         var passTimes: [Duration] = []
@@ -179,7 +184,7 @@ struct BenchSemanticCommand: ParsableCommand {
         }
         let bestPass = passTimes.min() ?? .zero
         print("model: \(embedder.modelDescription)")
-        print("kernel: \(chosen), products: \(workspace.products)")
+        print("kernel: \(chosen), products: \(workspace.products), pieces kept: \(workspace.cachedPieces)")
         print("load: \(micro(loadTime) / 1000) ms, peak RSS \(rssBefore / 1024) → \(rssLoaded / 1024) MiB")
         print("items: \(texts.count) texts from the dev set (≤ \(maxTextBytes) bytes), \(totalPieces / max(1, texts.count)) pieces per item on average, \(iterations) passes")
         print("tokenizer per item: \(stats(tokenizerTimes))")
@@ -188,6 +193,10 @@ struct BenchSemanticCommand: ParsableCommand {
         print("throughput (one thread): best pass \(Int(Double(texts.count) / seconds(bestPass))) items/s")
         print(
             "in groups of \(group): best pass \(Int(Double(texts.count) / bestBatched)) items/s, \(Int(bestBatched * 1e6) / texts.count) µs per item; matrix products \(oneDecimal(Double(operations) / Double(texts.count) / 1e6)) MFLOP per item, \(oneDecimal(Double(operations) / bestBatched / 1e9)) GFLOP/s"
+        )
+        func share(_ hits: Int, _ lookups: Int) -> String { "\(oneDecimal(100 * Double(hits) / Double(max(1, lookups))))%" }
+        print(
+            "pieces found kept: \(share(warmUpHits.0, warmUpHits.1)) in the warm-up pass (\(warmUpHits.1) tokens), \(share(workspace.pieceHits - warmUpHits.0, workspace.pieceLookups - warmUpHits.1)) in the timed passes"
         )
         print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB  (checksum \(sink))")
     }

@@ -107,7 +107,7 @@ struct MatrixOperationCountTests {
     @Test func theCountIsTheProductsOfTheLoadedModel() throws {
         let encoder = try SemanticFixtures.embedder.get().encoder
         func size(_ m: PackedMatrix) -> Int { m.rows * m.columns }
-        let perPiece = size(encoder.projection) + encoder.w1.map(size).reduce(0, +) + encoder.w2.map(size).reduce(0, +)
+        let perPiece = size(encoder.projection) + encoder.w1Blocks.map(size).reduce(0, +) + encoder.w2.map(size).reduce(0, +)
         let perSentence = [encoder.output, encoder.d0, encoder.d1, encoder.d2, encoder.d3, encoder.p1, encoder.p3].map(size)
             .reduce(0, +)
         for pieces in [1, 2, 33, 300] {
