@@ -47,6 +47,9 @@ public struct CascadeScratch {
     let workspace = SentenceEncoder.Workspace()
     /// Items this scratch's thread sent to the encoder.
     public var encoded = 0
+    /// Tokens the encoder looked up, and those whose piece it had kept (`PieceCache`).
+    public var pieceLookups: Int { workspace.pieceLookups }
+    public var pieceHits: Int { workspace.pieceHits }
     public init() {}
 }
 

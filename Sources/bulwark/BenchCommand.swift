@@ -148,11 +148,13 @@ struct BenchCommand: ParsableCommand {
         scratch.encoded = 0
         var rates: [Double] = []
         var flagged = 0
-        for _ in 0..<iterations {
+        var firstPassPieces = (hits: 0, lookups: 0)
+        for k in 0..<iterations {
             let t0 = clock.now
             flagged = try batchedPass(0..<lines.count)
             let elapsed = clock.now - t0
             rates.append(Double(lines.count) / seconds(elapsed))
+            if k == 0 { firstPassPieces = (scratch.pieceHits, scratch.pieceLookups) }
         }
         _ = try pass(0..<lines.count, sampleEvery: 10, samples: &samples)
         samples.sort()
@@ -164,6 +166,13 @@ struct BenchCommand: ParsableCommand {
         if cascade.semantic != nil {
             let share = Double(scratch.encoded) / Double(max(1, lines.count * (iterations + 1)))
             print("model full: \(Int((share * 1000).rounded()) / 10).\(Int((share * 1000).rounded()) % 10)% of items sent to the sentence encoder")
+            func percent(_ part: Int, _ whole: Int) -> String {
+                let tenths = Int((1000 * Double(part) / Double(max(1, whole))).rounded())
+                return "\(tenths / 10).\(tenths % 10)%"
+            }
+            print(
+                "encoder tokens whose piece was kept: \(percent(firstPassPieces.hits, firstPassPieces.lookups)) in the first pass (from empty), \(percent(scratch.pieceHits, scratch.pieceLookups)) over all passes"
+            )
         } else {
             print("model fast")
         }

@@ -112,6 +112,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --model full: override where the band sent to the encoder starts in languages the classifier does not know.", visibility: .hidden))
     var unfamiliarSemanticLow: Double?
 
+    @Option(help: ArgumentHelp("With --model full: override the encoder's share of the blended probability in languages the classifier does not know.", visibility: .hidden))
+    var unfamiliarSemanticWeight: Double?
+
     @Option(help: ArgumentHelp("With --model full: override the encoder probability below which it may lower the fast one in the familiar languages (0 never).", visibility: .hidden))
     var semanticLowerBelow: Double?
 
@@ -124,6 +127,7 @@ struct EngineOptions: ParsableArguments {
         if let semanticWeight { c.semanticWeight = semanticWeight }
         if let semanticLow { c.semanticLow = semanticLow }
         if let unfamiliarSemanticLow { c.unfamiliarSemanticLow = unfamiliarSemanticLow }
+        if let unfamiliarSemanticWeight { c.unfamiliarSemanticWeight = unfamiliarSemanticWeight }
         if let semanticLowerBelow { c.semanticLowerBelow = semanticLowerBelow }
         return c
     }
