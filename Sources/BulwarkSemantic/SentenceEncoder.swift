@@ -90,7 +90,7 @@ public struct SentenceEncoder: Sendable {
         var biases: [Float] = []
         var gammas: [Float] = []
         var betas: [Float] = []
-        var w1: [PackedMatrix] = []
+        var firstBlocks: [PackedMatrix] = []
         var b1: [[Float]] = []
         var w2: [PackedMatrix] = []
         var b2: [[Float]] = []
@@ -101,7 +101,7 @@ public struct SentenceEncoder: Sendable {
             betas += try file.floats("ln_b\(n)", [w])
             let first = try file.floats("w1_\(n)", [n * w, w])
             let blocks = (0..<n).map { Array(first[($0 * w * w)..<(($0 + 1) * w * w)]) }
-            w1.append(PackedMatrix(concatenating: blocks, rows: w, columns: Array(repeating: w, count: n)))
+            firstBlocks.append(PackedMatrix(concatenating: blocks, rows: w, columns: Array(repeating: w, count: n)))
             b1.append(try file.floats("b1_\(n)", [w]))
             w2.append(PackedMatrix(rowMajor: try file.floats("w2_\(n)", [n * w, w]), rows: n * w, columns: w))
             b2.append(try file.floats("b2_\(n)", [w]))
@@ -110,12 +110,12 @@ public struct SentenceEncoder: Sendable {
         projectionBias = biases
         branchGamma = gammas
         branchBeta = betas
-        w1Blocks = w1
+        w1Blocks = firstBlocks
         self.b1 = b1
         self.w2 = w2
         self.b2 = b2
         projectionInt16 = QuantizedMatrix(projection)
-        w1BlocksInt16 = w1.map(QuantizedMatrix.init)
+        w1BlocksInt16 = firstBlocks.map(QuantizedMatrix.init)
         w2Int16 = w2.map(QuantizedMatrix.init)
         let f = Self.featureWidth
         let h = Self.hidden
@@ -173,7 +173,7 @@ public struct SentenceEncoder: Sendable {
         /// vectors of 512, row after row (grown to the largest batch seen).
         var sentences: [Float] = []
 
-        /// Entries a workspace keeps unless told otherwise: 4,096 (53 MiB once full).
+        /// Entries a workspace keeps unless told otherwise: 4,096 (52 MiB once full).
         public static let standardCachedPieces = 4_096
 
         /// `kernel` must be available on this CPU (`GemmKernel.isAvailable`). `cachedPieces`

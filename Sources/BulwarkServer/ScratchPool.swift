@@ -3,7 +3,7 @@ import Synchronization
 
 /// The cascade's scratch spaces kept between requests: a request takes one (or makes one when
 /// none is free) and gives it back, so the sentence encoder's kept pieces (`PieceCache`,
-/// 53 MiB once full) carry over from request to request instead of starting empty each time.
+/// 52 MiB once full) carry over from request to request instead of starting empty each time.
 /// At most `limit` are kept (one per request scanned at once is enough).
 final class ScratchPool: Sendable {
     /// A scratch space between two requests. It holds the encoder's workspace (a class), so it
