@@ -144,7 +144,7 @@ let package = Package(
             name: "BulwarkServerTests",
             dependencies: [
                 "BulwarkServer", "BulwarkStore", "BulwarkCore", "BulwarkBanks", "BulwarkMedia", "BulwarkText",
-                "BulwarkEntities", "BulwarkCascade", "BulwarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "BulwarkEntities", "BulwarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -42,8 +42,6 @@ public struct BulwarkService: Sendable {
     let committer: IngestCommitter
     let reappearance: ReappearanceTracker
     let queue: QueueGauge
-    /// The cascade's scratch spaces, reused from request to request.
-    let scratches = ScratchPool(limit: 8)
 
     public init(
         store: any ModerationStore, engine: TextEngine, configuration: ServerConfiguration, banks: BankSet? = nil,
@@ -87,9 +85,8 @@ public struct BulwarkService: Sendable {
                     id: p.id, text: p.text, lang: p.lang, type: p.type.flatMap(ItemType.init(rawValue:)), urls: p.urls ?? [], author: p.author,
                     container: p.container?.id))
         }
-        var scratch = scratches.take(orMake: scanner.makeScratch)
+        var scratch = scanner.makeScratch()
         let verdicts = scanner.scan(batch: textItems, scratch: &scratch)
-        scratches.give(scratch)
         for (item, verdict) in zip(items, verdicts) {
             var json: [UInt8] = []
             encoder.encode(verdict, into: &json)
