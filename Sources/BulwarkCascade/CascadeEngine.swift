@@ -105,7 +105,7 @@ public final class CascadeEngine: VerdictEngine {
     /// matrix once per group of routed items instead of once per item. Each verdict is the one
     /// `scan(_:scratch:)` gives, up to float rounding in the encoder.
     public func scan(batch items: [TextItem], scratch: inout CascadeScratch) -> [Verdict] {
-        var verdicts = items.map { fast.scan($0, scratch: &scratch.engine) }
+        var verdicts = fast.scan(batch: items, scratch: &scratch.engine)
         guard let semantic else { return verdicts }
         let routed = items.indices.filter { routesToEncoder(items[$0], verdicts[$0]) }
         scratch.encoded += routed.count

@@ -78,12 +78,7 @@ public struct TextEngine: Sendable {
     /// Normalises the text (up to `maxTextBytes`) and finds indicators; returns the matches, the
     /// named-feature keys and the text that was scanned.
     private func prepare(_ item: TextItem, scratch: inout EngineScratch) -> ([IndicatorMatch], [UInt64], String) {
-        let text: String
-        if item.text.utf8.count > configuration.maxTextBytes {
-            text = String(decoding: item.text.utf8.prefix(configuration.maxTextBytes), as: UTF8.self)
-        } else {
-            text = item.text
-        }
+        let text = scannedText(item)
         normalizer.normalize(text, into: &scratch.normalized)
         scratch.named.removeAll(keepingCapacity: true)
         scratch.cueSpans.removeAll(keepingCapacity: true)
@@ -111,6 +106,35 @@ public struct TextEngine: Sendable {
     }
 
     public func scan(_ item: TextItem, scratch: inout EngineScratch) -> Verdict {
+        scan(item, scratch: &scratch, language: nil)
+    }
+
+    /// The verdicts of several items, in order, each the one `scan(_:scratch:)` gives. The
+    /// languages of all of them are identified first, in one pass: the identifier's tables
+    /// (8.6 MB of rows, an automaton of 104,583 states) then stay in the caches instead of
+    /// being evicted by the other stages' tables between one item and the next.
+    public func scan(batch items: [TextItem], scratch: inout EngineScratch) -> [Verdict] {
+        guard let languageIdentifier else { return items.map { scan($0, scratch: &scratch, language: nil) } }
+        var languages: [String] = []
+        languages.reserveCapacity(items.count)
+        for item in items { languages.append(languageIdentifier.identify(scannedText(item)).code) }
+        var verdicts: [Verdict] = []
+        verdicts.reserveCapacity(items.count)
+        for (item, language) in zip(items, languages) {
+            verdicts.append(scan(item, scratch: &scratch, language: language))
+        }
+        return verdicts
+    }
+
+    /// The text that is scanned: the item's, cut to `maxTextBytes`.
+    @inline(__always)
+    private func scannedText(_ item: TextItem) -> String {
+        item.text.utf8.count > configuration.maxTextBytes
+            ? String(decoding: item.text.utf8.prefix(configuration.maxTextBytes), as: UTF8.self) : item.text
+    }
+
+    /// `scan(_:scratch:)` with the language already identified (`nil`: identify it here).
+    private func scan(_ item: TextItem, scratch: inout EngineScratch, language identified: String?) -> Verdict {
         let config = configuration
         var evidence: [Evidence] = []
         var decision = Decision.none
@@ -236,7 +260,9 @@ public struct TextEngine: Sendable {
         if evidence.count > config.maxEvidence { evidence.removeLast(evidence.count - config.maxEvidence) }
 
         var language = "und"
-        if let languageIdentifier {
+        if let identified {
+            language = identified
+        } else if let languageIdentifier {
             language = languageIdentifier.identify(text).code
         }
         if language == "und", let hint = item.lang, !hint.isEmpty { language = hint }

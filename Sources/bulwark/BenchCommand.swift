@@ -164,12 +164,11 @@ struct BenchCommand: ParsableCommand {
         let median = rates.sorted()[rates.count / 2]
         print("corpus: \(lines.count) items, \(corpus.count / max(1, lines.count)) bytes/item on average, \(flagged) flagged")
         if cascade.semantic != nil {
-            let share = Double(scratch.encoded) / Double(max(1, lines.count * (iterations + 1)))
-            print("model full: \(Int((share * 1000).rounded()) / 10).\(Int((share * 1000).rounded()) % 10)% of items sent to the sentence encoder")
             func percent(_ part: Int, _ whole: Int) -> String {
                 let tenths = Int((1000 * Double(part) / Double(max(1, whole))).rounded())
                 return "\(tenths / 10).\(tenths % 10)%"
             }
+            print("model full: \(percent(scratch.encoded, lines.count * (iterations + 1))) of items sent to the sentence encoder")
             print(
                 "encoder tokens whose piece was kept: \(percent(firstPassPieces.hits, firstPassPieces.lookups)) in the first pass (from empty), \(percent(scratch.pieceHits, scratch.pieceLookups)) over all passes"
             )

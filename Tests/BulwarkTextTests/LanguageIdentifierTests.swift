@@ -188,6 +188,36 @@ struct LanguageIdentifierModelFormatTests {
         #expect(abs(guess.confidence - 1 / (1 + exp((en - fr) / 2))) < 1e-6, "\(guess.confidence)")
     }
 
+    /// Walking in parts on the tiny model (deepest state "ab", two bytes): every text of 8 and 9
+    /// bytes over "a", "b" and space scores exactly as one walk, so a part that starts right
+    /// after an "a" must have read it.
+    @Test func walkingInPartsEqualsOneWalkOnEveryShortText() throws {
+        var parts = try LanguageIdentifier(modelBytes: TinyModel().serialized())
+        parts.partsFromBytes = 1
+        var whole = parts
+        whole.partsFromBytes = .max
+        let alphabet: [UInt8] = [0x61, 0x62, 0x20]
+        var differing = 0
+        var checked = 0
+        for length in 8...9 {
+            var count = 1
+            for _ in 0..<length { count *= alphabet.count }
+            for var n in 0..<count {
+                var bytes: [UInt8] = []
+                for _ in 0..<length {
+                    bytes.append(alphabet[n % alphabet.count])
+                    n /= alphabet.count
+                }
+                let text = String(decoding: bytes, as: UTF8.self)
+                let a = parts.py3langidClassify(text), b = whole.py3langidClassify(text)
+                if a.code != b.code || a.confidence.bitPattern != b.confidence.bitPattern { differing += 1 }
+                checked += 1
+            }
+        }
+        #expect(checked == 6_561 + 19_683)
+        #expect(differing == 0)
+    }
+
     @Test func realModelTruncatedOrMislabelledIsAnError() throws {
         let bytes = try LangidFixture.bytes()
         for length in [0, 5, 27, 28, 1000, bytes.count / 2, bytes.count - 4, bytes.count - 1] {
@@ -373,5 +403,36 @@ struct LanguageIdentifierTests {
         #expect(lid.identify(long).code == "de")
         // noise around real words does not change the answer
         #expect(lid.identify("@julien_m 😂😂 https://t.co/abc t'as vu le dernier épisode ?? 2024 #série").code == "fr")
+    }
+
+    /// Walking a text as four parts at once gives the same answers and the same confidences,
+    /// to the last bit, as one walk from the start: every dev text, every length from 0 to 120
+    /// bytes of a mixed text (each part boundary falls everywhere, mid-character too), broken
+    /// UTF-8 and a long text.
+    @Test func walkingInPartsEqualsOneWalk() throws {
+        var parts = try LangidFixture.identifier()
+        parts.partsFromBytes = 1
+        var whole = parts
+        whole.partsFromBytes = .max
+        var texts = try LangidFixture.devSet().map(\.text)
+        let mixed = Array("Буря в Мадриде: el tráfico está parado, مع السلامة, bis morgen! çok güzel ".utf8)
+        for length in 0...mixed.count { texts.append(String(decoding: mixed[0..<length], as: UTF8.self)) }
+        texts.append(String(repeating: "Die Preise im Supermarkt sind echt unverschämt geworden. ", count: 300))
+        var checked = 0
+        for text in texts {
+            let a = parts.identify(text), b = whole.identify(text)
+            #expect(a.code == b.code && a.confidence.bitPattern == b.confidence.bitPattern, "\(text): \(a) vs \(b)")
+            let c = parts.py3langidClassify(text, includingDistractors: true)
+            let d = whole.py3langidClassify(text, includingDistractors: true)
+            #expect(c.code == d.code && c.confidence.bitPattern == d.confidence.bitPattern, "\(text): \(c) vs \(d)")
+            checked += 1
+        }
+        var broken = Array("Los precios del supermercado están por las nubes".utf8)
+        broken[7] = 0xC3
+        broken[20] = 0xFF
+        let e = broken.withUnsafeBufferPointer { parts.identify($0) }
+        let f = broken.withUnsafeBufferPointer { whole.identify($0) }
+        #expect(e.code == f.code && e.confidence.bitPattern == f.confidence.bitPattern)
+        #expect(checked > 500)
     }
 }

@@ -172,3 +172,29 @@ struct ClassifierModelTests {
         #expect(right >= 80)
     }
 }
+
+/// A batch (what `scan` and `bench` run) identifies the languages first, then scans; each
+/// verdict must be the one the item gets alone, language included, byte for byte.
+struct TextEngineBatchTests {
+    @Test func aBatchGivesEachItemItsOwnVerdict() throws {
+        let engine = try Fixtures.shared.get()
+        let long = String(repeating: "Die Preise im Supermarkt sind echt unverschämt geworden. ", count: 2_000)
+        let items = try Array(Fixtures.items("data/dev/fr.jsonl").prefix(60))
+            + Array(Fixtures.items("data/dev/ar.jsonl").prefix(60))
+            + Array(Fixtures.items("data/langid/dev.jsonl").prefix(60))
+            + [
+                TextItem(id: "room", text: "Supporters of the Islamic State", type: .title),
+                TextItem(id: "empty", text: ""),
+                TextItem(id: "hint", text: "👍👍", lang: "pt"),
+                TextItem(id: "long", text: long),
+            ]
+        var batchScratch = engine.makeScratch()
+        let batch = engine.scan(batch: items, scratch: &batchScratch)
+        var scratch = engine.makeScratch()
+        let alone = items.map { engine.scan($0, scratch: &scratch) }
+        #expect(batch.count == items.count)
+        #expect(Set(alone.map(\.language)).count >= 4)  // several languages, a hint among them
+        #expect(alone.first { $0.id == "hint" }?.language == "pt")
+        for (b, a) in zip(batch, alone) { #expect(b == a, "\(a.id)") }
+    }
+}
