@@ -197,54 +197,35 @@ func layerNorm(
 ) {
     for r in 0..<rows {
         let row = x + r * ld
-        let mean = sum8(row, width) / Float(width)
+        let mean = sum8(width) { row[$0] } / Float(width)
         for j in 0..<width { row[j] -= mean }
-        var squares: Float = 0
-        var j = 0
-        var q0: Float = 0, q1: Float = 0, q2: Float = 0, q3: Float = 0
-        var q4: Float = 0, q5: Float = 0, q6: Float = 0, q7: Float = 0
-        while j + 8 <= width {
-            q0 += row[j] * row[j]
-            q1 += row[j + 1] * row[j + 1]
-            q2 += row[j + 2] * row[j + 2]
-            q3 += row[j + 3] * row[j + 3]
-            q4 += row[j + 4] * row[j + 4]
-            q5 += row[j + 5] * row[j + 5]
-            q6 += row[j + 6] * row[j + 6]
-            q7 += row[j + 7] * row[j + 7]
-            j += 8
-        }
-        squares = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
-        while j < width {
-            squares += row[j] * row[j]
-            j += 1
-        }
+        let squares = sum8(width) { row[$0] * row[$0] }
         let scale = 1 / (squares / Float(width) + eps).squareRoot()
         for j in 0..<width { row[j] = row[j] * scale * gamma[j] + beta[j] }
     }
 }
 
-/// The sum of `count` floats in eight running sums (a vector's lanes, so the optimiser
-/// need not add one value at a time), then the tail.
+/// The sum of `term(0)`, …, `term(count - 1)` in eight running sums (a vector's lanes, so
+/// the optimiser need not add one value at a time), then the tail.
 @inline(__always)
-func sum8(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+func sum8(_ count: Int, _ term: (Int) -> Float) -> Float {
     var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
     var s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
     var j = 0
     while j + 8 <= count {
-        s0 += p[j]
-        s1 += p[j + 1]
-        s2 += p[j + 2]
-        s3 += p[j + 3]
-        s4 += p[j + 4]
-        s5 += p[j + 5]
-        s6 += p[j + 6]
-        s7 += p[j + 7]
+        s0 += term(j)
+        s1 += term(j + 1)
+        s2 += term(j + 2)
+        s3 += term(j + 3)
+        s4 += term(j + 4)
+        s5 += term(j + 5)
+        s6 += term(j + 6)
+        s7 += term(j + 7)
         j += 8
     }
     var sum = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     while j < count {
-        sum += p[j]
+        sum += term(j)
         j += 1
     }
     return sum
