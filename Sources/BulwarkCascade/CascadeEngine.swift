@@ -55,7 +55,8 @@ public struct CascadeScratch {
 
 /// The `full` model: the fast engine decides the clear cases; the sentence encoder runs on the
 /// items it finds uncertain (violating probability in the configured band), on those that
-/// carry an indicator, and on container and profile titles. Its probability is blended with
+/// carry an indicator, on container and profile titles, and, in a language the classifier does
+/// not know, on items it finds to be about terrorism at all (`unfamiliarTopicLow`). Its probability is blended with
 /// the fast engine's, and the closest exemplar is evidence. Known content (exact, near
 /// duplicate, listed URL) is never overruled. With no semantic model it is the fast engine.
 public final class CascadeEngine: VerdictEngine {
@@ -69,8 +70,10 @@ public final class CascadeEngine: VerdictEngine {
 
     public func makeScratch() -> CascadeScratch { CascadeScratch() }
 
-    /// Whether the encoder runs on `item`, whose fast verdict is `verdict`.
-    public func routesToEncoder(_ item: TextItem, _ verdict: Verdict) -> Bool {
+    /// Whether the encoder runs on `item`, whose fast verdict is `verdict`; `topicProbability`
+    /// is the fast engine's probability that it is about terrorism at all
+    /// (`EngineScratch.topicProbability`).
+    public func routesToEncoder(_ item: TextItem, _ verdict: Verdict, topicProbability: Double = 0) -> Bool {
         guard semantic != nil else { return false }
         if verdict.evidence.contains(where: { $0.kind == .knownText || $0.kind == .nearDuplicate || $0.kind == .url }) {
             return false
@@ -78,7 +81,9 @@ public final class CascadeEngine: VerdictEngine {
         if item.type == .title || item.type == .profile { return true }
         if matchedLexicon(verdict) { return true }
         let c = fast.configuration
-        return verdict.score >= c.semanticSettings(language: verdict.language).low && verdict.score < c.semanticHigh
+        guard verdict.score < c.semanticHigh else { return false }
+        if verdict.score >= c.semanticSettings(language: verdict.language).low { return true }
+        return topicProbability >= c.unfamiliarTopicLow && !c.familiarLanguages.contains(verdict.language)
     }
 
     /// Whether the fast engine matched an indicator or a listed domain: such an item always goes
@@ -89,7 +94,9 @@ public final class CascadeEngine: VerdictEngine {
 
     public func scan(_ item: TextItem, scratch: inout CascadeScratch) -> Verdict {
         let verdict = fast.scan(item, scratch: &scratch.engine)
-        guard let semantic, routesToEncoder(item, verdict) else { return verdict }
+        guard let semantic, routesToEncoder(item, verdict, topicProbability: scratch.engine.topicProbability) else {
+            return verdict
+        }
         scratch.encoded += 1
         let embedding = semantic.embedder.embed(encoderText(item), workspace: scratch.workspace)
         return combine(item, verdict, semantic.head.probabilities(embedding), embedding: embedding, semantic)
@@ -107,7 +114,8 @@ public final class CascadeEngine: VerdictEngine {
     public func scan(batch items: [TextItem], scratch: inout CascadeScratch) -> [Verdict] {
         var verdicts = fast.scan(batch: items, scratch: &scratch.engine)
         guard let semantic else { return verdicts }
-        let routed = items.indices.filter { routesToEncoder(items[$0], verdicts[$0]) }
+        let topics = scratch.engine.batchTopicProbabilities
+        let routed = items.indices.filter { routesToEncoder(items[$0], verdicts[$0], topicProbability: topics[$0]) }
         scratch.encoded += routed.count
         let routedTexts = routed.map { encoderText(items[$0]) }
         var start = 0

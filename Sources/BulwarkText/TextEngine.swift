@@ -8,6 +8,11 @@ public struct EngineScratch: Sendable {
     var features = FeatureScratch()
     var named: [UInt64] = []
     var cueSpans: [(context: Int, range: Range<Int>)] = []
+    /// The classifier's probability that the item last scanned is about terrorism at all: of
+    /// every stance class but `other` (0 without a classifier).
+    public internal(set) var topicProbability = 0.0
+    /// The same for each item of the last batch scanned (`scan(batch:scratch:)`), in order.
+    public internal(set) var batchTopicProbabilities: [Double] = []
 
     public init() {}
 }
@@ -114,15 +119,18 @@ public struct TextEngine: Sendable {
     /// (8.6 MB of rows, an automaton of 104,583 states) then stay in the caches instead of
     /// being evicted by the other stages' tables between one item and the next.
     public func scan(batch items: [TextItem], scratch: inout EngineScratch) -> [Verdict] {
-        guard let languageIdentifier else { return items.map { scan($0, scratch: &scratch, language: nil) } }
-        var languages: [String] = []
+        var languages: [String?] = []
         languages.reserveCapacity(items.count)
-        for item in items { languages.append(languageIdentifier.identify(scannedText(item)).code) }
+        for item in items { languages.append(languageIdentifier?.identify(scannedText(item)).code) }
         var verdicts: [Verdict] = []
         verdicts.reserveCapacity(items.count)
+        var topics: [Double] = []
+        topics.reserveCapacity(items.count)
         for (item, language) in zip(items, languages) {
             verdicts.append(scan(item, scratch: &scratch, language: language))
+            topics.append(scratch.topicProbability)
         }
+        scratch.batchTopicProbabilities = topics
         return verdicts
     }
 
@@ -196,11 +204,13 @@ public struct TextEngine: Sendable {
         var strongestContext = 0.0
         var context: Context?
         var categories: [CategoryScore] = []
+        scratch.topicProbability = 0
         if let model {
             model.features.extract(scratch.normalized, named: ids, into: &scratch.buckets, scratch: &scratch.features)
             model.logits(scratch.buckets, into: &scratch.logits)
             let (stance, categoryProbabilities) = model.probabilities(logits: scratch.logits)
             violating = stance[StanceClass.violating.rawValue]
+            scratch.topicProbability = 1 - stance[StanceClass.other.rawValue]
             var bestContext: (StanceClass, Double)?
             for s in StanceClass.allCases where s.context != nil {
                 if stance[s.rawValue] > (bestContext?.1 ?? 0) { bestContext = (s, stance[s.rawValue]) }

@@ -115,6 +115,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --model full: override the encoder's share of the blended probability in languages the classifier does not know.", visibility: .hidden))
     var unfamiliarSemanticWeight: Double?
 
+    @Option(help: ArgumentHelp("With --model full: override the topic probability from which the encoder also runs in languages the classifier does not know (above 1: never).", visibility: .hidden))
+    var unfamiliarTopicLow: Double?
+
     @Option(help: ArgumentHelp("With --model full: override the encoder probability below which it may lower the fast one in the familiar languages (0 never).", visibility: .hidden))
     var semanticLowerBelow: Double?
 
@@ -129,6 +132,7 @@ struct EngineOptions: ParsableArguments {
         if let unfamiliarSemanticLow { c.unfamiliarSemanticLow = unfamiliarSemanticLow }
         if let unfamiliarSemanticWeight { c.unfamiliarSemanticWeight = unfamiliarSemanticWeight }
         if let semanticLowerBelow { c.semanticLowerBelow = semanticLowerBelow }
+        if let unfamiliarTopicLow { c.unfamiliarTopicLow = unfamiliarTopicLow }
         return c
     }
 

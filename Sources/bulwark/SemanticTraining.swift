@@ -103,6 +103,14 @@ struct TransferCommand: ParsableCommand {
     @Option(help: "False-positive rates at which recall is compared, comma-separated.")
     var rates = "0.01,0.05,0.1"
 
+    @Flag(
+        help: """
+            Train on the held-out languages' non-violating items too (train and tune splits), \
+            as the issue words it (no violating example in those languages); their hard \
+            negatives are then tested from the test split only.
+            """)
+    var trainOnHeldOutNegatives = false
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -115,8 +123,18 @@ struct TransferCommand: ParsableCommand {
             return r
         }
         let items = try loadItems(files.isEmpty ? DefaultData.paths() : files).filter { $0.label != nil }
-        let training = items.filter { !held.contains($0.lang ?? "") }
-        let evaluation = items.filter { held.contains($0.lang ?? "") }
+        // With --train-on-held-out-negatives, a held-out language's non-violating items of the
+        // train and tune splits are trained on, and only those of the test split are tested.
+        func trained(_ item: TextItem) -> Bool {
+            guard held.contains(item.lang ?? "") else { return true }
+            return trainOnHeldOutNegatives && item.label != Label.violating && DatasetSplit.of(item) != .test
+        }
+        func tested(_ item: TextItem) -> Bool {
+            guard held.contains(item.lang ?? "") else { return false }
+            return !trainOnHeldOutNegatives || item.label == Label.violating || DatasetSplit.of(item) == .test
+        }
+        let training = items.filter(trained)
+        let evaluation = items.filter(tested)
         guard evaluation.contains(where: { $0.label == Label.violating }), evaluation.contains(where: { $0.label == Label.none }) else {
             throw ValidationError("the held-out languages (\(holdOut)) need violating and non-violating items")
         }
@@ -179,6 +197,7 @@ struct TransferCommand: ParsableCommand {
         let negatives = positive.count - positives
         if json {
             var out = "{\"held_out\":[\(held.sorted().map { "\"\($0)\"" }.joined(separator: ","))],"
+            out += "\"held_out_negatives_trained\":\(trainOnHeldOutNegatives),"
             out += "\"train\":\(trainCount),\"tune\":\(tuneCount),\"semantic_train\":\(headTraining.count),"
             out += "\"violating\":\(positives),\"hard_negatives\":\(negatives),\"sent_to_encoder\":\(cascadeScratch.encoded),\"models\":{"
             out += rows.map { r in
@@ -187,7 +206,8 @@ struct TransferCommand: ParsableCommand {
             print(out + "}}")
             return
         }
-        print("Cross-lingual transfer: trained without \(held.sorted().joined(separator: ", ")) (n-gram: train \(trainCount), tune \(tuneCount); semantic head: train \(headTraining.count))")
+        let without = trainOnHeldOutNegatives ? "violating items in " : ""
+        print("Cross-lingual transfer: trained without \(without)\(held.sorted().joined(separator: ", ")) (n-gram: train \(trainCount), tune \(tuneCount); semantic head: train \(headTraining.count))")
         print("tested on \(evaluation.count) items of \(held.sorted().joined(separator: ", ")): \(positives) violating, \(negatives) hard negatives; cascade sent \(cascadeScratch.encoded) to the encoder\n")
         print("recall (%) at the threshold giving each false-positive rate on the hard negatives")
         print("model      " + targets.map { EvaluationFormat.lpad("FPR " + String(Substring(EvaluationFormat.pct($0)).trimmingCharacters(in: " ")) + "%", 11) }.joined() + "   own decisions: recall   FPR")

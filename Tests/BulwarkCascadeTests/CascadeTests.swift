@@ -57,6 +57,41 @@ enum CascadeFixtures {
         #expect(scratch.encoded == 0)
     }
 
+    /// In a language the classifier does not know, an item it finds to be about terrorism (any
+    /// stance but everyday talk) goes to the encoder even when its violating probability is below
+    /// the band; in a familiar language, or when it is everyday talk, it does not.
+    @Test func inAnUnfamiliarLanguageAnItemAboutTerrorismGoesToTheEncoder() throws {
+        let full = try CascadeFixtures.cascade.get()
+        var fast = full.fast
+        fast.configuration.unfamiliarTopicLow = 0.3
+        let cascade = CascadeEngine(fast: fast, semantic: full.semantic)
+        let low = fast.configuration.unfamiliarSemanticLow / 2
+        func verdict(_ language: String, _ score: Double) -> Verdict {
+            Verdict(id: "v", decision: .none, score: score, categories: [], context: nil, language: language, evidence: [])
+        }
+        let item = TextItem(id: "v", text: "…")
+        #expect(cascade.routesToEncoder(item, verdict("it", low), topicProbability: 0.5))
+        #expect(!cascade.routesToEncoder(item, verdict("it", low), topicProbability: 0.2))
+        #expect(!cascade.routesToEncoder(item, verdict("en", low), topicProbability: 0.9))
+        #expect(!cascade.routesToEncoder(item, verdict("it", fast.configuration.semanticHigh), topicProbability: 0.9))
+        var off = fast
+        off.configuration.unfamiliarTopicLow = 2
+        #expect(!CascadeEngine(fast: off, semantic: full.semantic).routesToEncoder(item, verdict("it", low), topicProbability: 1))
+
+        // The topic probability the fast engine leaves in the scratch, for real texts.
+        var scratch = EngineScratch()
+        let chatter = TextItem(id: "c", text: "Qualcuno gioca a calcetto sabato? Portate l'acqua, farà caldo.")
+        _ = fast.scan(chatter, scratch: &scratch)
+        #expect(scratch.topicProbability < 0.3, "\(scratch.topicProbability)")
+        let news = TextItem(
+            id: "n", text: "Attentato rivendicato dallo Stato islamico: la polizia ha arrestato tre sospetti, dice la procura.")
+        _ = fast.scan(news, scratch: &scratch)
+        #expect(scratch.topicProbability > 0.5, "\(scratch.topicProbability)")
+        let batch = fast.scan(batch: [chatter, news], scratch: &scratch)
+        #expect(batch.count == 2 && scratch.batchTopicProbabilities.count == 2)
+        #expect(scratch.batchTopicProbabilities[0] < 0.3 && scratch.batchTopicProbabilities[1] > 0.5)
+    }
+
     @Test func aContainerTitleGoesToTheEncoderAndNamesTheClosestExemplar() throws {
         let cascade = try CascadeFixtures.cascade.get()
         var scratch = cascade.makeScratch()
