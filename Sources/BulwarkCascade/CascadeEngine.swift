@@ -140,10 +140,7 @@ public final class CascadeEngine: VerdictEngine {
     }
 
     /// The text the encoder reads: the item's, cut to the engine's `maxTextBytes`.
-    func encoderText(_ item: TextItem) -> String {
-        item.text.utf8.count > fast.configuration.maxTextBytes
-            ? String(decoding: item.text.utf8.prefix(fast.configuration.maxTextBytes), as: UTF8.self) : item.text
-    }
+    func encoderText(_ item: TextItem) -> String { fast.scannedText(item) }
 
     /// The cascade's verdict from the fast verdict and the head's class probabilities.
     func combine(_ item: TextItem, _ verdict: Verdict, _ probabilities: [Double], embedding: [Float], _ semantic: SemanticModel) -> Verdict {

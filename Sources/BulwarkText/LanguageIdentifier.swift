@@ -679,7 +679,7 @@ public struct LanguageIdentifier: Sendable {
                             state = nextPacked(state, byte, r, labels, dense, stateMask, failShift, countShift)
                             let output = r[state] >> outputShift
                             if output != 0 {
-                                let key = output == 1 ? UInt32(truncatingIfNeeded: state) : sharedKeys[Int(output >> 1) - 1]
+                                let key = countKey(state, output)
                                 counter.add(key)
                                 bulwark_prefetch(rowTable + Int(key) * c, rowBytes)
                             }
@@ -863,55 +863,40 @@ public struct LanguageIdentifier: Sendable {
             let lead = max(maxDepth - 1, 0)
             var p0 = 0, p1 = s1 - lead, p2 = s2 - lead, p3 = s3 - lead
             var q0 = 0, q1 = 0, q2 = 0, q3 = 0
-            @inline(__always) func emit(_ state: Int, _ at: Int, _ from: Int) {
-                guard at >= from else { return }
-                let output = r[state] >> outputShift
-                if output == 0 {
-                    keys[at] = none
-                } else {
-                    let key = output == 1 ? UInt32(truncatingIfNeeded: state) : sharedKeys[Int(output >> 1) - 1]
-                    keys[at] = key
-                    bulwark_prefetch(rowTable + Int(key) * c, c * 2)
+            // One byte of one walk: the next state at `p`, its key written from `from` on.
+            @inline(__always) func step(_ state: inout Int, _ p: inout Int, _ from: Int) {
+                state = nextPacked(state, bytes[p], r, labels, dense, stateMask, failShift, countShift)
+                if p >= from {
+                    let output = r[state] >> outputShift
+                    if output == 0 {
+                        keys[p] = none
+                    } else {
+                        let key = countKey(state, output)
+                        keys[p] = key
+                        bulwark_prefetch(rowTable + Int(key) * c, c * 2)
+                    }
                 }
+                p += 1
             }
             // The four walks step together until the last part is done; the others then finish.
             while p3 < n {
-                if p0 < s1 {
-                    q0 = nextPacked(q0, bytes[p0], r, labels, dense, stateMask, failShift, countShift)
-                    emit(q0, p0, 0)
-                    p0 += 1
-                }
-                if p1 < s2 {
-                    q1 = nextPacked(q1, bytes[p1], r, labels, dense, stateMask, failShift, countShift)
-                    emit(q1, p1, s1)
-                    p1 += 1
-                }
-                if p2 < s3 {
-                    q2 = nextPacked(q2, bytes[p2], r, labels, dense, stateMask, failShift, countShift)
-                    emit(q2, p2, s2)
-                    p2 += 1
-                }
-                q3 = nextPacked(q3, bytes[p3], r, labels, dense, stateMask, failShift, countShift)
-                emit(q3, p3, s3)
-                p3 += 1
+                if p0 < s1 { step(&q0, &p0, 0) }
+                if p1 < s2 { step(&q1, &p1, s1) }
+                if p2 < s3 { step(&q2, &p2, s2) }
+                step(&q3, &p3, s3)
             }
-            while p0 < s1 {
-                q0 = nextPacked(q0, bytes[p0], r, labels, dense, stateMask, failShift, countShift)
-                emit(q0, p0, 0)
-                p0 += 1
-            }
-            while p1 < s2 {
-                q1 = nextPacked(q1, bytes[p1], r, labels, dense, stateMask, failShift, countShift)
-                emit(q1, p1, s1)
-                p1 += 1
-            }
-            while p2 < s3 {
-                q2 = nextPacked(q2, bytes[p2], r, labels, dense, stateMask, failShift, countShift)
-                emit(q2, p2, s2)
-                p2 += 1
-            }
+            while p0 < s1 { step(&q0, &p0, 0) }
+            while p1 < s2 { step(&q1, &p1, s1) }
+            while p2 < s3 { step(&q2, &p2, s2) }
             for at in 0..<n where keys[at] != none { count(keys[at]) }
         }
+    }
+
+    /// The count key of a packed state that emits (`output`, its word's output field, not 0):
+    /// the state itself, or the shared key it names.
+    @inline(__always)
+    private func countKey(_ state: Int, _ output: UInt64) -> UInt32 {
+        output == 1 ? UInt32(truncatingIfNeeded: state) : sharedKeys[Int(output >> 1) - 1]
     }
 
     @inline(__always)

@@ -134,9 +134,10 @@ public struct TextEngine: Sendable {
         return verdicts
     }
 
-    /// The text that is scanned: the item's, cut to `maxTextBytes`.
+    /// The text that is scanned: the item's, cut to `maxTextBytes` (the cascade's encoder reads
+    /// the same).
     @inline(__always)
-    private func scannedText(_ item: TextItem) -> String {
+    public func scannedText(_ item: TextItem) -> String {
         item.text.utf8.count > configuration.maxTextBytes
             ? String(decoding: item.text.utf8.prefix(configuration.maxTextBytes), as: UTF8.self) : item.text
     }
