@@ -15,6 +15,8 @@ public import PostgresNIO
 public struct PostgresStore: ModerationStore {
     public let client: PostgresClient
     let logger: Logger
+    /// The statements awaiting an answer on each connection (see ``rows(_:_:)``).
+    let watches = StatementWatches()
 
     /// A store over a client that the caller runs.
     public init(client: PostgresClient, logger: Logger) {
@@ -811,14 +813,13 @@ public struct PostgresStore: ModerationStore {
     }
 
     /// One statement on `db`, all its rows read. Not sent on a connection already closed, where
-    /// it would be lost and never answered (see ``transaction(_:)``). A connection that closes
-    /// between this check and the write can still lose it; the ingest committer's timeout and
-    /// ``withStore(_:logger:closeDeadline:_:)``'s deadline bound that. (Racing every statement
-    /// against the connection's close future instead would add a callback to that future per
-    /// statement, kept until the connection closes: memory growing with every query.)
+    /// it would be lost and never answered (see ``transaction(_:)``); and one sent just as the
+    /// connection closes, which postgres-nio can lose as well, fails when the connection's close
+    /// is seen (``StatementWatch``) instead of holding its caller, and the connection, for ever.
     func rows(_ db: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRow] {
         guard !db.isClosed else { throw PostgresConnectionDropped() }
-        return try await db.query(query, logger: logger).collect()
+        let logger = self.logger
+        return try await watches.watch(db).run { try await db.query(query, logger: logger).collect() }
     }
 
     /// A statement whose rows, if any, are not needed (they are read all the same, so the
