@@ -83,7 +83,7 @@ public final class CascadeEngine: VerdictEngine {
         let c = fast.configuration
         guard verdict.score < c.semanticHigh else { return false }
         if verdict.score >= c.semanticSettings(language: verdict.language).low { return true }
-        return topicProbability >= c.unfamiliarTopicLow && !c.familiarLanguages.contains(verdict.language)
+        return topicProbability >= c.unfamiliarTopicLow && !c.isFamiliar(verdict.language)
     }
 
     /// Whether the fast engine matched an indicator or a listed domain: such an item always goes
@@ -156,7 +156,7 @@ public final class CascadeEngine: VerdictEngine {
         // is what finds the item. In a language the classifier hardly knows, the encoder weighs more.
         let weight = c.semanticSettings(language: verdict.language).weight
         let blend = weight * pSemantic + (1 - weight) * pFast
-        let lowers = pSemantic < c.semanticLowerBelow && c.familiarLanguages.contains(verdict.language)
+        let lowers = pSemantic < c.semanticLowerBelow && c.isFamiliar(verdict.language)
             && !matchedLexicon(verdict)
         let p = lowers ? blend : max(pFast, blend)
         var out = verdict

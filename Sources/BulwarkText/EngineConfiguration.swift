@@ -86,10 +86,13 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// violating item). 0 turns lowering off.
     public var semanticLowerBelow: Double
 
+    /// Whether the classifier was trained on `language` in earnest (`familiarLanguages`).
+    public func isFamiliar(_ language: String) -> Bool { familiarLanguages.contains(language) }
+
     /// Where the encoder's band starts and how much its probability weighs, for an item in
     /// `language`: the familiar languages' settings or the others'.
     public func semanticSettings(language: String) -> (low: Double, weight: Double) {
-        familiarLanguages.contains(language)
+        isFamiliar(language)
             ? (semanticLow, semanticWeight) : (unfamiliarSemanticLow, unfamiliarSemanticWeight)
     }
 
