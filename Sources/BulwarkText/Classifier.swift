@@ -123,6 +123,25 @@ public struct ClassifierModel: Sendable {
         }
     }
 
+    /// The buckets of `text` into `buckets`, with the packed rows they select fetched into the
+    /// cache as they are found (while the rest of the text is hashed), not when they are summed.
+    @inline(__always)
+    func extractFeatures(
+        _ text: NormalizedText, named: [UInt64], into buckets: inout [UInt32], scratch: inout FeatureScratch
+    ) {
+        guard isPacked else {
+            features.extract(text, named: named, into: &buckets, scratch: &scratch)
+            return
+        }
+        packed.withUnsafeBytes { rows in
+            packedIDF.withUnsafeBytes { idf in
+                features.extract(
+                    text, named: named, into: &buckets, scratch: &scratch,
+                    prefetching: BucketRows(base: rows.baseAddress!, stride: Self.outputCount, bytes: idf.baseAddress))
+            }
+        }
+    }
+
     /// Integer accumulation over the packed rows: exact sums of byte products, scaled once.
     @inline(__always)
     private func packedLogits(_ buckets: [UInt32], into out: inout [Float]) {

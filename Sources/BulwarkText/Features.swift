@@ -1,3 +1,5 @@
+import CTextKernels
+
 /// Reusable buffers for feature extraction.
 public struct FeatureScratch: Sendable {
     var boundaries: [Int] = []
@@ -55,6 +57,15 @@ public struct FeatureExtractor: Sendable, Hashable {
     public func extract(
         _ text: NormalizedText, named: [UInt64], into out: inout [UInt32], scratch: inout FeatureScratch
     ) {
+        extract(text, named: named, into: &out, scratch: &scratch, prefetching: nil)
+    }
+
+    /// ``extract(_:named:into:scratch:)``, asking the CPU to fetch each bucket's rows of
+    /// `rows` as the bucket is found, so that they are in the cache by the time they are summed.
+    func extract(
+        _ text: NormalizedText, named: [UInt64], into out: inout [UInt32], scratch: inout FeatureScratch,
+        prefetching rows: BucketRows?
+    ) {
         let mask = UInt64(bucketCount - 1)
         let byteCount = text.bytes.count
         // At most: the bias; three per word (the word, its quoted twin, a bigram); per length of
@@ -69,7 +80,7 @@ public struct FeatureExtractor: Sendable, Hashable {
         out.withUnsafeMutableBufferPointer { o in
             scratch.boundaries.withUnsafeMutableBufferPointer { boundaries in
                 text.bytes.withUnsafeBufferPointer { bytes in
-                    count = extract(text, bytes, boundaries, o, mask)
+                    count = extract(text, bytes, boundaries, o, mask, rows)
                 }
             }
         }
@@ -118,12 +129,14 @@ public struct FeatureExtractor: Sendable, Hashable {
     /// start; returns how many were written. `boundaries` has room for a boundary per byte, plus one.
     private func extract(
         _ text: NormalizedText, _ bytes: UnsafeBufferPointer<UInt8>, _ boundaries: UnsafeMutableBufferPointer<Int>,
-        _ o: UnsafeMutableBufferPointer<UInt32>, _ mask: UInt64
+        _ o: UnsafeMutableBufferPointer<UInt32>, _ mask: UInt64, _ rows: BucketRows?
     ) -> Int {
         var count = 0
         @inline(__always) func emit(_ h: UInt64) {
-            o[count] = UInt32(truncatingIfNeeded: Hashing.mix(h) & mask)
+            let bucket = UInt32(truncatingIfNeeded: Hashing.mix(h) & mask)
+            o[count] = bucket
             count += 1
+            rows?.prefetch(bucket)
         }
         emit(Self.biasSeed)
         let quoted = text.quoted
@@ -202,5 +215,19 @@ public struct FeatureExtractor: Sendable, Hashable {
             }
         }
         return count
+    }
+}
+
+/// The rows a bucket selects in a model's tables (one row of `stride` bytes per bucket in `base`,
+/// one byte in `bytes`), fetched into the cache ahead of use: no effect on any result.
+struct BucketRows {
+    let base: UnsafeRawPointer
+    let stride: Int
+    let bytes: UnsafeRawPointer?
+
+    @inline(__always)
+    func prefetch(_ bucket: UInt32) {
+        bulwark_prefetch(base + Int(bucket) &* stride, stride)
+        if let bytes { bulwark_prefetch(bytes + Int(bucket), 1) }
     }
 }

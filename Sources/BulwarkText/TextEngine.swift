@@ -207,7 +207,7 @@ public struct TextEngine: Sendable {
         var categories: [CategoryScore] = []
         scratch.topicProbability = 0
         if let model {
-            model.features.extract(scratch.normalized, named: ids, into: &scratch.buckets, scratch: &scratch.features)
+            model.extractFeatures(scratch.normalized, named: ids, into: &scratch.buckets, scratch: &scratch.features)
             model.logits(scratch.buckets, into: &scratch.logits)
             let (stance, categoryProbabilities) = model.probabilities(logits: scratch.logits)
             violating = stance[StanceClass.violating.rawValue]
