@@ -123,18 +123,15 @@ struct TransferCommand: ParsableCommand {
             return r
         }
         let items = try loadItems(files.isEmpty ? DefaultData.paths() : files).filter { $0.label != nil }
-        // With --train-on-held-out-negatives, a held-out language's non-violating items of the
-        // train and tune splits are trained on, and only those of the test split are tested.
+        // Every item is either trained on or tested. With --train-on-held-out-negatives, a
+        // held-out language's non-violating items of the train and tune splits are trained on,
+        // and only those of the test split are tested.
         func trained(_ item: TextItem) -> Bool {
             guard held.contains(item.lang ?? "") else { return true }
             return trainOnHeldOutNegatives && item.label != Label.violating && DatasetSplit.of(item) != .test
         }
-        func tested(_ item: TextItem) -> Bool {
-            guard held.contains(item.lang ?? "") else { return false }
-            return !trainOnHeldOutNegatives || item.label == Label.violating || DatasetSplit.of(item) == .test
-        }
         let training = items.filter(trained)
-        let evaluation = items.filter(tested)
+        let evaluation = items.filter { !trained($0) }
         guard evaluation.contains(where: { $0.label == Label.violating }), evaluation.contains(where: { $0.label == Label.none }) else {
             throw ValidationError("the held-out languages (\(holdOut)) need violating and non-violating items")
         }
