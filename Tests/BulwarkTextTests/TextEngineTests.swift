@@ -1,5 +1,5 @@
 import BulwarkCore
-import BulwarkText
+@testable import BulwarkText
 import Testing
 
 struct TextEngineTests {
@@ -149,6 +149,46 @@ struct ClassifierModelTests {
         badMagic[0] = 0x58
         #expect(throws: BulwarkError.self) { try ClassifierModel(serialized: badMagic) }
         #expect(throws: BulwarkError.self) { try ClassifierModel(serialized: bytes + [1, 2, 3]) }
+    }
+
+    /// Loading the committed model and writing it again gives the file byte for byte (the
+    /// packed rows and idf bytes the scan reads are the file's, no more, no less).
+    @Test func theCommittedModelIsWrittenBackByteForByte() throws {
+        let file = try Fixtures.bytes("models/text-classifier.bwtc")
+        let model = try ClassifierModel(serialized: file)
+        #expect(!model.packedIDF.isEmpty, "the committed model weighs features by idf")
+        #expect(model.serialized() == file)
+    }
+
+    /// The packed rows (weights and idf as bytes, summed in integers, as the scan reads them) give
+    /// the logits of the float weights they were packed from, to the bytes' rounding.
+    @Test func packedLogitsFollowTheFloatWeights() throws {
+        let features = FeatureExtractor(bucketBits: 14)
+        let engine = TextEngine(lexicon: try Fixtures.lexicon(), model: ClassifierModel(features: features))
+        var scratch = EngineScratch()
+        let examples = try Fixtures.items("data/dev/es.jsonl").prefix(160).compactMap {
+            engine.trainingExample($0, scratch: &scratch)
+        }
+        let float = ClassifierTrainer(epochs: 3).train(
+            Array(examples.prefix(140)), tune: Array(examples.suffix(20)), features: features, provenance: "t")
+        #expect(!float.isPacked && !float.idf.isEmpty)
+        var packed = float
+        packed.pack()
+        #expect(packed.isPacked && !packed.packedIDF.isEmpty)
+        var a: [Float] = []
+        var b: [Float] = []
+        var largest: Float = 0
+        var worst: Float = 0
+        for e in examples {
+            float.logits(e.buckets, into: &a)
+            packed.logits(e.buckets, into: &b)
+            for k in a.indices {
+                largest = max(largest, abs(a[k]))
+                worst = max(worst, abs(a[k] - b[k]))
+            }
+        }
+        #expect(largest > 0.5)
+        #expect(worst < 0.02 * largest, "largest logit \(largest), largest difference \(worst)")
     }
 
     @Test func trainingIsDeterministic() throws {
