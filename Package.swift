@@ -78,7 +78,7 @@ let package = Package(
             name: "BulwarkServer",
             dependencies: [
                 "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
-                "BulwarkEntities", "BulwarkCascade",
+                "BulwarkEntities", "BulwarkCascade", "BulwarkSemantic",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -144,7 +144,7 @@ let package = Package(
             name: "BulwarkServerTests",
             dependencies: [
                 "BulwarkServer", "BulwarkStore", "BulwarkCore", "BulwarkBanks", "BulwarkMedia", "BulwarkText",
-                "BulwarkEntities", "BulwarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "BulwarkEntities", "BulwarkSemantic", "BulwarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

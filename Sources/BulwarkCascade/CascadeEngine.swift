@@ -44,13 +44,18 @@ extension StanceClass {
 /// Per-thread scratch space of ``CascadeEngine``.
 public struct CascadeScratch {
     public var engine = EngineScratch()
-    let workspace = SentenceEncoder.Workspace()
+    /// The encoder's workspace, with the pieces it keeps (`PieceCache`).
+    public let workspace: SentenceEncoder.Workspace
     /// Items this scratch's thread sent to the encoder.
     public var encoded = 0
     /// Tokens the encoder looked up, and those whose piece it had kept (`PieceCache`).
     public var pieceLookups: Int { workspace.pieceLookups }
     public var pieceHits: Int { workspace.pieceHits }
-    public init() {}
+    /// A scratch space around `workspace`: a fresh one, or one an earlier scratch space used
+    /// (its kept pieces carry over). One thread at a time may use a workspace.
+    public init(workspace: SentenceEncoder.Workspace = SentenceEncoder.Workspace()) {
+        self.workspace = workspace
+    }
 }
 
 /// The `full` model: the fast engine decides the clear cases; the sentence encoder runs on the

@@ -1,6 +1,7 @@
 import BulwarkCore
 import BulwarkEntities
 import BulwarkMedia
+import BulwarkSemantic
 public import BulwarkBanks
 public import BulwarkCascade
 public import BulwarkStore
@@ -42,6 +43,9 @@ public struct BulwarkService: Sendable {
     let committer: IngestCommitter
     let reappearance: ReappearanceTracker
     let queue: QueueGauge
+    /// With `--model full`: the encoder's workspaces, kept from request to request (one per
+    /// core at most); nil with the fast engine alone.
+    let encoderWorkspaces: EncoderWorkspaces?
 
     public init(
         store: any ModerationStore, engine: TextEngine, configuration: ServerConfiguration, banks: BankSet? = nil,
@@ -59,6 +63,8 @@ public struct BulwarkService: Sendable {
         self.committer = IngestCommitter(store: store, clock: clock)
         self.reappearance = ReappearanceTracker(normalizer: engine.normalizer)
         self.queue = QueueGauge(bound: configuration.maxQueueDepth)
+        self.encoderWorkspaces =
+            semantic == nil ? nil : EncoderWorkspaces(limit: ProcessInfo.processInfo.activeProcessorCount)
     }
 
     // MARK: Ingest
@@ -85,8 +91,21 @@ public struct BulwarkService: Sendable {
                     id: p.id, text: p.text, lang: p.lang, type: p.type.flatMap(ItemType.init(rawValue:)), urls: p.urls ?? [], author: p.author,
                     container: p.container?.id))
         }
-        var scratch = scanner.makeScratch()
-        let verdicts = scanner.scan(batch: textItems, scratch: &scratch)
+        let verdicts: [Verdict]
+        if let encoderWorkspaces {
+            // Only this request uses the workspace until it is given back.
+            let workspace = encoderWorkspaces.take()
+            let lookups = workspace.pieceLookups, hits = workspace.pieceHits
+            var scratch = CascadeScratch(workspace: workspace)
+            verdicts = scanner.scan(batch: textItems, scratch: &scratch)
+            metrics.encoder(
+                items: scratch.encoded, pieceLookups: workspace.pieceLookups - lookups,
+                pieceHits: workspace.pieceHits - hits)
+            encoderWorkspaces.give(workspace)
+        } else {
+            var scratch = scanner.makeScratch()
+            verdicts = scanner.scan(batch: textItems, scratch: &scratch)
+        }
         for (item, verdict) in zip(items, verdicts) {
             var json: [UInt8] = []
             encoder.encode(verdict, into: &json)

@@ -28,6 +28,12 @@ public final class ServiceMetrics: Sendable {
         var webhookFailures = 0
         var webhookDelivered = 0
         var mediaJobs: [String: Int] = [:]  // outcome
+        /// `--model full`: items sent to the encoder, tokens it looked up, and those whose
+        /// piece a workspace had kept.
+        var encoded = 0
+        var pieceLookups = 0
+        var pieceHits = 0
+        var encoderOn = false
     }
 
     private let state = Mutex(State())
@@ -54,6 +60,16 @@ public final class ServiceMetrics: Sendable {
 
     func mediaJob(_ outcome: String) {
         state.withLock { s in s.mediaJobs[outcome, default: 0] += 1 }
+    }
+
+    /// One request's work in the sentence encoder (`--model full`).
+    func encoder(items: Int, pieceLookups: Int, pieceHits: Int) {
+        state.withLock { s in
+            s.encoderOn = true
+            s.encoded += items
+            s.pieceLookups += pieceLookups
+            s.pieceHits += pieceHits
+        }
     }
 
     /// The exposition, with gauges read from the store at scrape time.
@@ -84,6 +100,14 @@ public final class ServiceMetrics: Sendable {
         out += "bulwark_webhook_deliveries_total{outcome=\"failed\"} \(s.webhookFailures)\n"
         out += "# HELP bulwark_media_jobs_total Media hashing jobs by outcome.\n# TYPE bulwark_media_jobs_total counter\n"
         for (k, n) in s.mediaJobs.sorted(by: { $0.key < $1.key }) { out += "bulwark_media_jobs_total{outcome=\"\(k)\"} \(n)\n" }
+        if s.encoderOn {
+            out += "# HELP bulwark_encoder_items_total Items sent to the sentence encoder (--model full).\n"
+            out += "# TYPE bulwark_encoder_items_total counter\nbulwark_encoder_items_total \(s.encoded)\n"
+            out += "# HELP bulwark_encoder_pieces_total Tokens the encoder looked up, and those whose piece was kept from earlier work.\n"
+            out += "# TYPE bulwark_encoder_pieces_total counter\n"
+            out += "bulwark_encoder_pieces_total{result=\"kept\"} \(s.pieceHits)\n"
+            out += "bulwark_encoder_pieces_total{result=\"computed\"} \(s.pieceLookups - s.pieceHits)\n"
+        }
         for g in gauges {
             out += "# HELP \(g.name) \(g.help)\n# TYPE \(g.name) gauge\n\(g.name) \(g.value)\n"
         }

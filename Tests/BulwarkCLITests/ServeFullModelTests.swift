@@ -73,5 +73,43 @@ struct ServeFullModelTests {
         }
         // Both titles at least: more than one item went through the encoder in the batch.
         #expect(routed >= 2)
+
+        // The encoder's workspace outlives the request: the same texts again (new ids) find
+        // every piece kept, and get the same verdicts.
+        func encoderCounters() async throws -> [String: Int] {
+            let response = try await client.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(30))
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            var counters: [String: Int] = [:]
+            for line in text.split(separator: "\n") where line.hasPrefix("bulwark_encoder_") {
+                let parts = line.split(separator: " ")
+                if parts.count == 2, let value = Int(parts[1]) { counters[String(parts[0])] = value }
+            }
+            return counters
+        }
+        let before = try await encoderCounters()
+        let keptKey = #"bulwark_encoder_pieces_total{result="kept"}"#
+        let computedKey = #"bulwark_encoder_pieces_total{result="computed"}"#
+        #expect(before["bulwark_encoder_items_total"] == routed)
+        #expect((before[computedKey] ?? 0) > 0, "the first request computes pieces: \(before)")
+        let again = items.map { $0.replacingOccurrences(of: #"{"id":""#, with: #"{"id":"again-"#) }
+        var second = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/items")
+        second.method = .POST
+        second.headers.add(name: "Authorization", value: "Bearer \(key)")
+        second.body = .bytes(ByteBuffer(string: #"{"items":["# + again.joined(separator: ",") + "]}"))
+        let secondResponse = try await client.execute(second, timeout: .seconds(60))
+        let secondBody = try await secondResponse.body.collect(upTo: 1 << 20)
+        #expect(secondResponse.status == .ok)
+        let secondJSON = try #require(try JSONSerialization.jsonObject(with: Data(secondBody.readableBytesView)) as? [String: Any])
+        let secondItems = try #require(secondJSON["items"] as? [[String: Any]])
+        #expect(secondItems.count == expected.count)
+        for (a, e) in zip(secondItems, expected) {
+            let verdict = try #require(a["verdict"] as? [String: Any])
+            #expect(verdict["decision"] as? String == e["decision"] as? String, "again \(e["id"] ?? "")")
+        }
+        let after = try await encoderCounters()
+        #expect(after["bulwark_encoder_items_total"] == 2 * routed)
+        #expect(after[computedKey] == before[computedKey], "no piece computed again: \(before) → \(after)")
+        #expect((after[keptKey] ?? 0) > (before[keptKey] ?? 0), "\(before) → \(after)")
     }
 }
