@@ -44,7 +44,7 @@ public struct BulwarkService: Sendable {
     let reappearance: ReappearanceTracker
     let queue: QueueGauge
     /// With `--model full`: the encoder's workspaces, kept from request to request (one per
-    /// core at most); nil with the fast engine alone.
+    /// core, 8 at most: up to 52 MiB each once full); nil with the fast engine alone.
     let encoderWorkspaces: EncoderWorkspaces?
 
     public init(
@@ -64,7 +64,7 @@ public struct BulwarkService: Sendable {
         self.reappearance = ReappearanceTracker(normalizer: engine.normalizer)
         self.queue = QueueGauge(bound: configuration.maxQueueDepth)
         self.encoderWorkspaces =
-            semantic == nil ? nil : EncoderWorkspaces(limit: ProcessInfo.processInfo.activeProcessorCount)
+            semantic == nil ? nil : EncoderWorkspaces(limit: min(ProcessInfo.processInfo.activeProcessorCount, 8))
     }
 
     // MARK: Ingest
