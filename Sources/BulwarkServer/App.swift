@@ -65,6 +65,8 @@ public struct BulwarkService: Sendable {
         self.queue = QueueGauge(bound: configuration.maxQueueDepth)
         self.encoderWorkspaces =
             semantic == nil ? nil : EncoderWorkspaces(limit: min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // The encoder's counters are in /metrics from the start (at 0) when it runs at all.
+        if semantic != nil { metrics.encoder(items: 0, pieceLookups: 0, pieceHits: 0) }
     }
 
     // MARK: Ingest
