@@ -27,11 +27,14 @@ public struct TextItemDecoder: Sendable {
             throw BulwarkError(
                 .limitExceeded, "line is \(line.count) bytes, longer than the limit of \(limits.maxLineBytes)")
         }
-        let bytes = Array(line)
-        return try bytes.withUnsafeBufferPointer { (buffer) throws(BulwarkError) -> TextItem in
-            var parser = JSONByteParser(buffer: buffer, maxDepth: limits.maxDepth)
-            return try parser.parseItem()
+        let maxDepth = limits.maxDepth
+        func parse(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<TextItem, BulwarkError> {
+            var parser = JSONByteParser(buffer: buffer, maxDepth: maxDepth)
+            do { return .success(try parser.parseItem()) } catch { return .failure(error) }
         }
+        // The line's own bytes when they are contiguous (an array or a slice of one): no copy.
+        if let parsed = line.withContiguousStorageIfAvailable(parse) { return try parsed.get() }
+        return try Array(line).withUnsafeBufferPointer(parse).get()
     }
 }
 
@@ -282,7 +285,15 @@ struct JSONByteParser {
     }
 
     func validated(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) throws(BulwarkError) -> String {
-        if let s = String(validating: bytes, as: UTF8.self) { return s }
+        // Decoding repairs invalid UTF-8 (U+FFFD), so valid input is exactly what comes back.
+        // (The stdlib's fast path for a buffer; `String(validating:as:)` is generic here.)
+        var s = String(decoding: bytes, as: UTF8.self)
+        let unchanged = s.withUTF8 { decoded in
+            guard decoded.count == bytes.count else { return false }
+            for i in 0..<decoded.count where decoded[i] != bytes[i] { return false }
+            return true
+        }
+        if unchanged { return s }
         // Find the first invalid byte for the error message.
         var it = bytes.makeIterator()
         var decoder = UTF8()

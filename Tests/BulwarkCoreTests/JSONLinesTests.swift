@@ -81,6 +81,41 @@ struct TextItemDecoderTests {
         }
     }
 
+    /// Sequences that decoding would repair into one U+FFFD of the same length (3 bytes), and
+    /// an encoded surrogate, are refused as well: the check compares bytes, not lengths.
+    @Test(arguments: [[0xF0, 0x9F, 0x98], [0xED, 0xA0, 0x80], [0xE2, 0x82], [0xC0, 0xAF]] as [[UInt8]])
+    func invalidUTF8OfAnyLengthIsRefused(invalid: [UInt8]) {
+        let bytes = Array(#"{"id":"x","text":"ab"#.utf8) + invalid + Array(#"cd"}"#.utf8)
+        do {
+            _ = try decoder.decode(bytes)
+            Issue.record("expected an error for \(invalid)")
+        } catch {
+            #expect(error.message.contains("UTF-8"))
+            #expect(error.field == "text")
+            #expect(error.offset == 20)
+        }
+    }
+
+    /// A line given as a slice of a larger buffer (decoded in place) or as a collection with no
+    /// contiguous storage (copied first) decodes as the same line in an array of its own.
+    @Test func slicesAndOtherCollectionsDecodeAsArraysDo() throws {
+        let line = Array(#"{"id":"s1","text":"مرحبا é 😀","lang":"ar"}"#.utf8)
+        let buffer = Array("junk\n".utf8) + line + Array("\nmore".utf8)
+        let slice = buffer[5..<(5 + line.count)]
+        let expected = try decoder.decode(line)
+        #expect(try decoder.decode(slice) == expected)
+        #expect(try decoder.decode(line.lazy.map { $0 }) == expected)
+        #expect(expected.text == "مرحبا é 😀")
+        var broken = buffer
+        broken[5 + 19] = 0xFF  // the text's first byte
+        do {
+            _ = try decoder.decode(broken[5..<(5 + line.count)])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.offset == 19, "the offset counts from the line's start, not the buffer's")
+        }
+    }
+
     @Test func lineLengthAndNestingLimitsAreEnforced() {
         let small = TextItemDecoder(limits: JSONLinesLimits(maxLineBytes: 30, maxDepth: 3))
         #expect(throws: BulwarkError.self) {
