@@ -73,7 +73,11 @@ public final class CascadeEngine: VerdictEngine {
         self.semantic = semantic
     }
 
-    public func makeScratch() -> CascadeScratch { CascadeScratch() }
+    /// A scratch space for one thread; with no semantic model its encoder workspace keeps no
+    /// pieces (no table of 4,096 entries made for nothing, e.g. per request in the server).
+    public func makeScratch() -> CascadeScratch {
+        semantic == nil ? CascadeScratch(workspace: SentenceEncoder.Workspace(cachedPieces: 0)) : CascadeScratch()
+    }
 
     /// Whether the encoder runs on `item`, whose fast verdict is `verdict`; `topicProbability`
     /// is the fast engine's probability that it is about terrorism at all

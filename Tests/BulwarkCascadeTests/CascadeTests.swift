@@ -114,6 +114,9 @@ enum CascadeFixtures {
             #expect(fastOnly.scan(item, scratch: &scratch) == full.fast.scan(item, scratch: &fastScratch))
         }
         #expect(scratch.encoded == 0)
+        // No encoder, so its scratch keeps no pieces; with one, the standard table.
+        #expect(scratch.workspace.cachedPieces == 0)
+        #expect(full.makeScratch().workspace.cachedPieces == SentenceEncoder.Workspace.standardCachedPieces)
     }
 
     @Test func uncertainItemsAreRoutedAndTheScoreIsTheBlend() throws {
