@@ -1,7 +1,6 @@
 import BulwarkCore
 import BulwarkEntities
 import BulwarkMedia
-import BulwarkSemantic
 public import BulwarkBanks
 public import BulwarkCascade
 public import BulwarkStore
@@ -93,20 +92,14 @@ public struct BulwarkService: Sendable {
                     id: p.id, text: p.text, lang: p.lang, type: p.type.flatMap(ItemType.init(rawValue:)), urls: p.urls ?? [], author: p.author,
                     container: p.container?.id))
         }
-        let verdicts: [Verdict]
+        // With the encoder, a kept workspace: only this request uses it until it is given back.
+        var scratch = encoderWorkspaces.map { CascadeScratch(workspace: $0.take()) } ?? scanner.makeScratch()
+        let lookups = scratch.pieceLookups, hits = scratch.pieceHits
+        let verdicts = scanner.scan(batch: textItems, scratch: &scratch)
         if let encoderWorkspaces {
-            // Only this request uses the workspace until it is given back.
-            let workspace = encoderWorkspaces.take()
-            let lookups = workspace.pieceLookups, hits = workspace.pieceHits
-            var scratch = CascadeScratch(workspace: workspace)
-            verdicts = scanner.scan(batch: textItems, scratch: &scratch)
             metrics.encoder(
-                items: scratch.encoded, pieceLookups: workspace.pieceLookups - lookups,
-                pieceHits: workspace.pieceHits - hits)
-            encoderWorkspaces.give(workspace)
-        } else {
-            var scratch = scanner.makeScratch()
-            verdicts = scanner.scan(batch: textItems, scratch: &scratch)
+                items: scratch.encoded, pieceLookups: scratch.pieceLookups - lookups, pieceHits: scratch.pieceHits - hits)
+            encoderWorkspaces.give(scratch.workspace)
         }
         for (item, verdict) in zip(items, verdicts) {
             var json: [UInt8] = []

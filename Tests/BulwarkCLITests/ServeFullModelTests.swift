@@ -48,15 +48,19 @@ struct ServeFullModelTests {
         let up = await CLI.waitUntilServing(process, port: port, client: client, seconds: 300)
         let serverLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         try #require(up, "the server did not come up: \(serverLog.suffix(2_000))")
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/items")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(key)")
-        request.body = .bytes(ByteBuffer(string: #"{"items":["# + items.joined(separator: ",") + "]}"))
-        let response = try await client.execute(request, timeout: .seconds(60))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        #expect(response.status == .ok)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
-        let answered = try #require(json["items"] as? [[String: Any]])
+        /// POSTs `lines` as one request; the answered items, in order.
+        func ingest(_ lines: [String]) async throws -> [[String: Any]] {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/items")
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer \(key)")
+            request.body = .bytes(ByteBuffer(string: #"{"items":["# + lines.joined(separator: ",") + "]}"))
+            let response = try await client.execute(request, timeout: .seconds(60))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            #expect(response.status == .ok)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
+            return try #require(json["items"] as? [[String: Any]])
+        }
+        let answered = try await ingest(items)
         #expect(answered.count == expected.count)
         var routed = 0
         for (a, e) in zip(answered, expected) {
@@ -93,15 +97,7 @@ struct ServeFullModelTests {
         #expect(before["bulwark_encoder_items_total"] == routed)
         #expect((before[computedKey] ?? 0) > 0, "the first request computes pieces: \(before)")
         let again = items.map { $0.replacingOccurrences(of: #"{"id":""#, with: #"{"id":"again-"#) }
-        var second = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/items")
-        second.method = .POST
-        second.headers.add(name: "Authorization", value: "Bearer \(key)")
-        second.body = .bytes(ByteBuffer(string: #"{"items":["# + again.joined(separator: ",") + "]}"))
-        let secondResponse = try await client.execute(second, timeout: .seconds(60))
-        let secondBody = try await secondResponse.body.collect(upTo: 1 << 20)
-        #expect(secondResponse.status == .ok)
-        let secondJSON = try #require(try JSONSerialization.jsonObject(with: Data(secondBody.readableBytesView)) as? [String: Any])
-        let secondItems = try #require(secondJSON["items"] as? [[String: Any]])
+        let secondItems = try await ingest(again)
         #expect(secondItems.count == expected.count)
         for (a, e) in zip(secondItems, expected) {
             let verdict = try #require(a["verdict"] as? [String: Any])
