@@ -122,70 +122,31 @@ public final class CascadeEngine: VerdictEngine {
     /// matrix once per group of routed items instead of once per item. Each verdict is the one
     /// `scan(_:scratch:)` gives, up to float rounding in the encoder.
     public func scan(batch items: [TextItem], scratch: inout CascadeScratch) -> [Verdict] {
-        let pass = fastPass(batch: items, scratch: &scratch.engine)
-        guard let semantic, !pass.routed.isEmpty else { return pass.verdicts }
-        scratch.encoded += pass.routed.count
-        var embeddings: [[Float]] = []
-        embeddings.reserveCapacity(pass.routed.count)
-        for group in Self.encoderGroups(pass.texts) {
-            embeddings += semantic.embedder.embed(batch: Array(pass.texts[group]), workspace: scratch.workspace)
-        }
-        return complete(pass, items: items, embeddings: embeddings)
-    }
-
-    /// The fast engine's verdicts of a batch, and the items among them the encoder must read:
-    /// the first half of ``scan(batch:scratch:)``, for a caller that embeds the routed texts
-    /// elsewhere (the server embeds those of concurrent requests together).
-    public struct FastPass: Sendable {
-        /// The fast engine's verdict of each item, in order.
-        public var verdicts: [Verdict]
-        /// The indices of the items routed to the encoder, ascending.
-        public var routed: [Int]
-        /// The text the encoder reads for each routed item (`routed`'s order).
-        public var texts: [String]
-    }
-
-    /// Scans `items` with the fast engine and says which go to the encoder (none without a
-    /// semantic model).
-    public func fastPass(batch items: [TextItem], scratch: inout EngineScratch) -> FastPass {
-        let verdicts = fast.scan(batch: items, scratch: &scratch)
-        guard semantic != nil else { return FastPass(verdicts: verdicts, routed: [], texts: []) }
-        let topics = scratch.batchTopicProbabilities
+        var verdicts = fast.scan(batch: items, scratch: &scratch.engine)
+        guard let semantic else { return verdicts }
+        let topics = scratch.engine.batchTopicProbabilities
         let routed = items.indices.filter { routesToEncoder(items[$0], verdicts[$0], topicProbability: topics[$0]) }
-        return FastPass(verdicts: verdicts, routed: routed, texts: routed.map { encoderText(items[$0]) })
-    }
-
-    /// The verdicts of `pass` with the encoder's `embeddings` of its routed texts (one each, in
-    /// order): the second half of ``scan(batch:scratch:)``. `items` are those `pass` scanned.
-    public func complete(_ pass: FastPass, items: [TextItem], embeddings: [[Float]]) -> [Verdict] {
-        guard let semantic else { return pass.verdicts }
-        precondition(embeddings.count == pass.routed.count, "one embedding per routed item")
-        var verdicts = pass.verdicts
-        for (k, i) in pass.routed.enumerated() {
-            verdicts[i] = combine(
-                items[i], verdicts[i], semantic.head.probabilities(embeddings[k]), embedding: embeddings[k], semantic)
-        }
-        return verdicts
-    }
-
-    /// `texts` cut into the groups the encoder embeds together, in order: each up to
-    /// `encoderBatchItems` texts and `encoderBatchBytes` bytes, or a single longer text.
-    public static func encoderGroups(_ texts: [String]) -> [Range<Int>] {
-        var groups: [Range<Int>] = []
+        scratch.encoded += routed.count
+        let routedTexts = routed.map { encoderText(items[$0]) }
         var start = 0
-        while start < texts.count {
+        while start < routed.count {
             var end = start
             var bytes = 0
-            while end < texts.count && end - start < encoderBatchItems
-                && (end == start || bytes + texts[end].utf8.count <= encoderBatchBytes)
+            while end < routed.count && end - start < Self.encoderBatchItems
+                && (end == start || bytes + routedTexts[end].utf8.count <= Self.encoderBatchBytes)
             {
-                bytes += texts[end].utf8.count
+                bytes += routedTexts[end].utf8.count
                 end += 1
             }
-            groups.append(start..<end)
+            let texts = Array(routedTexts[start..<end])
+            let embeddings = semantic.embedder.embed(batch: texts, workspace: scratch.workspace)
+            for (k, i) in routed[start..<end].enumerated() {
+                verdicts[i] = combine(
+                    items[i], verdicts[i], semantic.head.probabilities(embeddings[k]), embedding: embeddings[k], semantic)
+            }
             start = end
         }
-        return groups
+        return verdicts
     }
 
     /// The text the encoder reads: the item's, cut to the engine's `maxTextBytes`.

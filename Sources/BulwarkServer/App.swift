@@ -1,7 +1,6 @@
 import BulwarkCore
 import BulwarkEntities
 import BulwarkMedia
-import BulwarkSemantic
 public import BulwarkBanks
 public import BulwarkCascade
 public import BulwarkStore
@@ -43,10 +42,9 @@ public struct BulwarkService: Sendable {
     let committer: IngestCommitter
     let reappearance: ReappearanceTracker
     let queue: QueueGauge
-    /// With `--model full`: the encoder's threads, which embed the routed items of concurrent
-    /// requests together (one thread per core by default, 8 at most, each with a workspace of
-    /// up to 52 MiB once full); nil with the fast engine alone.
-    let encoderQueue: EncoderQueue?
+    /// With `--model full`: the encoder's workspaces, kept from request to request (one per
+    /// core, 8 at most: up to 52 MiB each once full); nil with the fast engine alone.
+    let encoderWorkspaces: EncoderWorkspaces?
 
     public init(
         store: any ModerationStore, engine: TextEngine, configuration: ServerConfiguration, banks: BankSet? = nil,
@@ -64,28 +62,10 @@ public struct BulwarkService: Sendable {
         self.committer = IngestCommitter(store: store, clock: clock)
         self.reappearance = ReappearanceTracker(normalizer: engine.normalizer)
         self.queue = QueueGauge(bound: configuration.maxQueueDepth)
-        if let semantic {
-            let metrics = self.metrics
-            self.encoderQueue = EncoderQueue(
-                threads: configuration.encoderThreads ?? min(ProcessInfo.processInfo.activeProcessorCount, 8),
-                maxItems: CascadeEngine.encoderBatchItems, maxBytes: CascadeEngine.encoderBatchBytes
-            ) {
-                // On the encoder thread: its workspace, kept for every group it embeds.
-                let workspace = SentenceEncoder.Workspace()
-                return { texts in
-                    let lookups = workspace.pieceLookups, hits = workspace.pieceHits
-                    let embeddings = semantic.embedder.embed(batch: texts, workspace: workspace)
-                    metrics.encoder(
-                        items: texts.count, batches: 1, pieceLookups: workspace.pieceLookups - lookups,
-                        pieceHits: workspace.pieceHits - hits)
-                    return embeddings
-                }
-            }
-            // The encoder's counters are in /metrics from the start (at 0).
-            metrics.encoder(items: 0, batches: 0, pieceLookups: 0, pieceHits: 0)
-        } else {
-            self.encoderQueue = nil
-        }
+        self.encoderWorkspaces =
+            semantic == nil ? nil : EncoderWorkspaces(limit: min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // The encoder's counters are in /metrics from the start (at 0) when it runs at all.
+        if semantic != nil { metrics.encoder(items: 0, pieceLookups: 0, pieceHits: 0) }
     }
 
     // MARK: Ingest
@@ -112,13 +92,15 @@ public struct BulwarkService: Sendable {
                     id: p.id, text: p.text, lang: p.lang, type: p.type.flatMap(ItemType.init(rawValue:)), urls: p.urls ?? [], author: p.author,
                     container: p.container?.id))
         }
-        // The fast engine here; the routed items through the encoder's threads, with those of
-        // concurrent requests.
-        var scratch = EngineScratch()
-        let pass = scanner.fastPass(batch: textItems, scratch: &scratch)
-        var embeddings: [[Float]] = []
-        if let encoderQueue, !pass.texts.isEmpty { embeddings = await encoderQueue.embed(pass.texts) }
-        let verdicts = scanner.complete(pass, items: textItems, embeddings: embeddings)
+        // With the encoder, a kept workspace: only this request uses it until it is given back.
+        var scratch = encoderWorkspaces.map { CascadeScratch(workspace: $0.take()) } ?? scanner.makeScratch()
+        let lookups = scratch.pieceLookups, hits = scratch.pieceHits
+        let verdicts = scanner.scan(batch: textItems, scratch: &scratch)
+        if let encoderWorkspaces {
+            metrics.encoder(
+                items: scratch.encoded, pieceLookups: scratch.pieceLookups - lookups, pieceHits: scratch.pieceHits - hits)
+            encoderWorkspaces.give(scratch.workspace)
+        }
         for (item, verdict) in zip(items, verdicts) {
             var json: [UInt8] = []
             encoder.encode(verdict, into: &json)

@@ -31,8 +31,6 @@ public final class ServiceMetrics: Sendable {
         /// `--model full`: items sent to the encoder, tokens it looked up, and those whose
         /// piece a workspace had kept.
         var encoded = 0
-        /// Groups the encoder embedded together (items of concurrent requests may share one).
-        var encoderBatches = 0
         var pieceLookups = 0
         var pieceHits = 0
         var encoderOn = false
@@ -64,13 +62,11 @@ public final class ServiceMetrics: Sendable {
         state.withLock { s in s.mediaJobs[outcome, default: 0] += 1 }
     }
 
-    /// The sentence encoder's work on one group of items (`--model full`): `batches` groups
-    /// (0 when the encoder is switched on, to show its counters at 0).
-    func encoder(items: Int, batches: Int, pieceLookups: Int, pieceHits: Int) {
+    /// One request's work in the sentence encoder (`--model full`).
+    func encoder(items: Int, pieceLookups: Int, pieceHits: Int) {
         state.withLock { s in
             s.encoderOn = true
             s.encoded += items
-            s.encoderBatches += batches
             s.pieceLookups += pieceLookups
             s.pieceHits += pieceHits
         }
@@ -107,8 +103,6 @@ public final class ServiceMetrics: Sendable {
         if s.encoderOn {
             out += "# HELP bulwark_encoder_items_total Items sent to the sentence encoder (--model full).\n"
             out += "# TYPE bulwark_encoder_items_total counter\nbulwark_encoder_items_total \(s.encoded)\n"
-            out += "# HELP bulwark_encoder_batches_total Groups of items the encoder embedded together (from concurrent requests too).\n"
-            out += "# TYPE bulwark_encoder_batches_total counter\nbulwark_encoder_batches_total \(s.encoderBatches)\n"
             out += "# HELP bulwark_encoder_pieces_total Tokens the encoder looked up, and those whose piece was kept from earlier work.\n"
             out += "# TYPE bulwark_encoder_pieces_total counter\n"
             out += "bulwark_encoder_pieces_total{result=\"kept\"} \(s.pieceHits)\n"

@@ -43,9 +43,6 @@ public struct ServerConfiguration: Sendable {
     /// For fault-injection tests only: how long the job worker holds each claimed job before
     /// working it, so a test can kill it mid-job (0 in production).
     public var jobHoldMilliseconds: Int
-    /// With `--model full`: the sentence encoder's threads at most, each embedding the routed
-    /// items of concurrent requests in groups (nil: one per core, 8 at most).
-    public var encoderThreads: Int?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20, maxBatchItems: Int = 1_000,

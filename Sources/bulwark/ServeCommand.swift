@@ -102,8 +102,6 @@ struct ServeCommand: AsyncParsableCommand {
             """)
     var noWorkers = false
     @OptionGroup var work: WorkOptions
-    @Option(help: "With --model full: sentence-encoder threads at most; each embeds the routed items of concurrent requests together (default: one per core, 8 at most).")
-    var encoderThreads: Int?
     @Option(help: "Log records as text or json (JSON Lines on standard error).") var logFormat: LogFormat = .text
     @Option(help: "Least severe log level: trace, debug (one record per request), info, notice, warning, error.")
     var logLevel: LogLevel = .info
@@ -112,9 +110,6 @@ struct ServeCommand: AsyncParsableCommand {
         if noWorkers && !banksInDatabase {
             throw ValidationError(
                 "--no-workers leaves media matching to `bulwark worker` processes, which read the banks from the database: add --banks-in-database")
-        }
-        if let encoderThreads, encoderThreads < 1 {
-            throw ValidationError("--encoder-threads must be at least 1, not \(encoderThreads)")
         }
     }
 
@@ -140,7 +135,6 @@ struct ServeCommand: AsyncParsableCommand {
     func serve(_ store: any ModerationStore, engine: TextEngine, semantic: SemanticModel?, logger: Logger) async throws {
         var config = ServerConfiguration(host: host, port: port, rateLimitPerKey: rateLimit, webhookURL: webhookURL)
         work.apply(to: &config)
-        config.encoderThreads = encoderThreads
         // The bank directory is held for writing while the server runs: banks change through the
         // API. Or the banks are the database's, shared with every other process on it.
         let registry =

@@ -78,8 +78,8 @@ struct ServeFullModelTests {
         // Both titles at least: more than one item went through the encoder in the batch.
         #expect(routed >= 2)
 
-        // The encoder thread's workspace outlives the request: the same texts again (new ids)
-        // find every piece kept, and get the same verdicts.
+        // The encoder's workspace outlives the request: the same texts again (new ids) find
+        // every piece kept, and get the same verdicts.
         func encoderCounters() async throws -> [String: Int] {
             let response = try await client.execute(
                 HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(30))
@@ -95,8 +95,6 @@ struct ServeFullModelTests {
         let keptKey = #"bulwark_encoder_pieces_total{result="kept"}"#
         let computedKey = #"bulwark_encoder_pieces_total{result="computed"}"#
         #expect(before["bulwark_encoder_items_total"] == routed)
-        // The request's routed items went through the encoder as one group.
-        #expect(before["bulwark_encoder_batches_total"] == 1, "\(before)")
         #expect((before[computedKey] ?? 0) > 0, "the first request computes pieces: \(before)")
         let again = items.map { $0.replacingOccurrences(of: #"{"id":""#, with: #"{"id":"again-"#) }
         let secondItems = try await ingest(again)
@@ -107,7 +105,6 @@ struct ServeFullModelTests {
         }
         let after = try await encoderCounters()
         #expect(after["bulwark_encoder_items_total"] == 2 * routed)
-        #expect(after["bulwark_encoder_batches_total"] == 2, "\(after)")
         #expect(after[computedKey] == before[computedKey], "no piece computed again: \(before) → \(after)")
         #expect((after[keptKey] ?? 0) > (before[keptKey] ?? 0), "\(before) → \(after)")
     }
