@@ -41,6 +41,7 @@ let package = Package(
         fuzzTarget("fuzz-signal-file", ["BulwarkBanks", "BulwarkCore"]),
         fuzzTarget("fuzz-pdq-index", ["BulwarkBanks", "BulwarkCore"]),
         fuzzTarget("fuzz-bank-snapshot", ["BulwarkBanks", "BulwarkCore"]),
+        fuzzTarget("fuzz-text-engine", ["BulwarkText", "BulwarkCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

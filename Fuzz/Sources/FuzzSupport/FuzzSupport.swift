@@ -17,6 +17,20 @@ public enum Fuzz {
         abort()
     }
 
+    /// The bytes of the file at `path`, or nil when it cannot be read.
+    public static func readFile(_ path: String) -> [UInt8]? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBufferPointer { fread($0.baseAddress, 1, $0.count, file) }
+            if n == 0 { break }
+            out += chunk[0..<n]
+        }
+        return ferror(file) == 0 ? out : nil
+    }
+
     /// A line on standard error.
     public static func printError(_ message: String) {
         let line = Array((message + "\n").utf8)
