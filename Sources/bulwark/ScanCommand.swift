@@ -105,6 +105,14 @@ struct ScanCommand: ParsableCommand {
         try writer.flush()
         if showProgress { writeStderr("\r\u{1B}[K") }
         writeStderr(summary.report(elapsed: clock.now - started))
+        if engine.semantic != nil {
+            let kept = scanner.keptScratches
+            let encoded = kept.reduce(0) { $0 + $1.encoded }
+            let lookups = kept.reduce(0) { $0 + $1.pieceLookups }
+            let hits = kept.reduce(0) { $0 + $1.pieceHits }
+            writeStderr(
+                "bulwark scan: encoder: \(encoded) items; tokens \(lookups), of which \(hits) found their piece kept and \(lookups - hits) computed\n")
+        }
     }
 }
 
@@ -114,12 +122,28 @@ struct BatchScanner<Engine: VerdictEngine>: Sendable {
     let decoder: TextItemDecoder
     let maxLineBytes: Int
     let threads: Int
+    /// One scratch space per share of a batch, kept from batch to batch for the whole run: with
+    /// `--model full` its encoder workspace keeps the pieces it has computed (`PieceCache`),
+    /// which a fresh scratch space per batch would start again without.
+    private let scratches: ScratchShelf<Engine.Scratch>
+
+    init(engine: Engine, decoder: TextItemDecoder, maxLineBytes: Int, threads: Int) {
+        self.engine = engine
+        self.decoder = decoder
+        self.maxLineBytes = maxLineBytes
+        self.threads = threads
+        scratches = ScratchShelf(count: threads)
+    }
+
+    /// The scratch spaces kept between batches (one per thread that has scanned).
+    var keptScratches: [Engine.Scratch] { scratches.kept }
 
     func scan(_ lines: [LineReader.Line]) -> [ScanCommand.Outcome] {
         let results = ResultSlots<ScanCommand.Outcome>(count: lines.count, initial: .blank)
         let chunks = min(threads, lines.count)
         let work: @Sendable (Int) -> Void = { chunk in
-            var scratch = engine.makeScratch()
+            var scratch = scratches.take(chunk) ?? engine.makeScratch()
+            defer { scratches.put(chunk, scratch) }
             // This thread's lines decoded, then their items scanned as one batch (the cascade
             // sends its routed items through the encoder together).
             var indices: [Int] = []
@@ -164,6 +188,35 @@ struct BatchScanner<Engine: VerdictEngine>: Sendable {
             }
         }
     }
+}
+
+/// Scratch spaces by share of a batch (one per thread), kept between batches. Share `i` is only
+/// ever used by the one thread that scans it, and batches are scanned one after another, so no
+/// slot is used by two threads at once.
+final class ScratchShelf<Scratch>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<Scratch?>
+
+    init(count: Int) {
+        slots = .allocate(capacity: max(count, 1))
+        slots.initialize(repeating: nil)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    /// Share `i`'s scratch space, the slot left empty until it is put back (nil the first time).
+    func take(_ i: Int) -> Scratch? {
+        let scratch = slots[i]
+        slots[i] = nil
+        return scratch
+    }
+
+    func put(_ i: Int, _ scratch: Scratch) { slots[i] = scratch }
+
+    /// The scratch spaces kept, read between batches.
+    var kept: [Scratch] { slots.compactMap { $0 } }
 }
 
 /// Result slots written by disjoint indices from several threads, read after they all finish

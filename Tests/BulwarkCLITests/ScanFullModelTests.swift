@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+
+/// `scan --model full` keeps each thread's scratch space, and with it the encoder's kept pieces,
+/// from one batch of lines to the next.
+struct ScanFullModelTests {
+    /// The encoder's counts from `scan`'s summary: items, tokens, kept, computed.
+    static func encoderCounts(_ stderr: String) throws -> [Int] {
+        let line = try #require(stderr.split(separator: "\n").first { $0.hasPrefix("bulwark scan: encoder:") })
+        return line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+    }
+
+    @Test func piecesKeptInOneBatchServeTheNext() throws {
+        let title = #"{"id":"ID","type":"title","text":"Supporters of the Islamic State"}"#
+        // One title alone, then the same title at line 1 and again at line 2,049: the first line
+        // of the second batch of 2,048 lines.
+        let alone = try CLI.run(["scan", "--model", "full"], stdin: title.replacingOccurrences(of: "ID", with: "a") + "\n")
+        #expect(alone.status == 0, "\(alone.stderr)")
+        let one = try Self.encoderCounts(alone.stderr)
+        try #require(one.count == 4, "\(alone.stderr)")
+        #expect(one[0] == 1 && one[1] > 0 && one[3] > 0, "the first time pieces are computed: \(one)")
+
+        let lines =
+            [title.replacingOccurrences(of: "ID", with: "a")] + Array(repeating: "", count: 2_047)
+            + [title.replacingOccurrences(of: "ID", with: "b")]
+        let twice = try CLI.run(["scan", "--model", "full"], stdin: lines.joined(separator: "\n") + "\n")
+        #expect(twice.status == 0, "\(twice.stderr)")
+        let verdicts = try CLI.lines(twice.stdout)
+        #expect(verdicts.map { $0["id"] as? String } == ["a", "b"])
+        let two = try Self.encoderCounts(twice.stderr)
+        try #require(two.count == 4, "\(twice.stderr)")
+        #expect(two[0] == 2, "both titles went to the encoder: \(two)")
+        #expect(two[1] == 2 * one[1])
+        // The second batch found every piece the first computed.
+        #expect(two[3] == one[3], "computed again in the second batch: \(one) then \(two)")
+        #expect(two[2] == one[2] + one[1], "every token of the second title found its piece kept")
+    }
+}
