@@ -190,9 +190,9 @@ struct BatchScanner<Engine: VerdictEngine>: Sendable {
     }
 }
 
-/// Scratch spaces by share of a batch (one per thread), kept between batches. Share `i` is only
-/// ever used by the one thread that scans it, and batches are scanned one after another, so no
-/// slot is used by two threads at once.
+/// Scratch spaces by share of a batch (one per thread), kept between batches. Within a batch,
+/// share `i` is scanned by one iteration of `concurrentPerform` (on one thread), and batches are
+/// scanned one after another, so no slot is used by two threads at once.
 final class ScratchShelf<Scratch>: @unchecked Sendable {
     private let slots: UnsafeMutableBufferPointer<Scratch?>
 
