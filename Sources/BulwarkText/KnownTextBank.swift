@@ -73,6 +73,12 @@ public struct KnownTextBank: Sendable {
         }
     }
 
+    /// Adds an item of a known-texts file: its normalised text, its id and category, and the
+    /// list it came from (`kind`, "known" when absent).
+    public mutating func add(_ item: TextItem, normalizer: TextNormalizer) {
+        add(normalizer.normalize(item.text), entry: Entry(id: item.id, category: item.category, source: item.kind ?? "known"))
+    }
+
     /// The best match for `text`, if any: exact first, then the most similar near-duplicate.
     public func match(_ text: NormalizedText) -> Match? {
         guard !entries.isEmpty else { return nil }

@@ -1,4 +1,4 @@
-import BulwarkCore
+public import BulwarkCore
 
 /// A link found in an item's text or given by the platform, normalised for matching.
 public struct Link: Sendable, Hashable {
@@ -242,6 +242,21 @@ public struct LinkList: Sendable {
 
     public var isEmpty: Bool { domains.isEmpty && urls.isEmpty }
     public var count: Int { domains.count + urls.count }
+
+    /// The list in a list file's text: a link per line (`add`); blank lines and `#` comments
+    /// are skipped, and any other line that is not a URL or domain is an error naming its line.
+    public init(listing text: String, extractor: LinkExtractor = LinkExtractor()) throws(BulwarkError) {
+        self.init()
+        // "\r\n" is one Character, so a split at "\n" alone would leave a CRLF file as one line.
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        for (i, line) in lines.enumerated() {
+            let trimmed = String(line).trimmingSpaces
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            guard add(trimmed, extractor: extractor) else {
+                throw BulwarkError(.invalidData, "not a URL or domain: \(trimmed)", line: i + 1)
+            }
+        }
+    }
 
     /// Adds a line of a list file: `domain.tld[,label]` or `https://host/path[,label]`.
     public mutating func add(_ line: String, extractor: LinkExtractor = LinkExtractor()) -> Bool {

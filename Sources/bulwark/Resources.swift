@@ -161,21 +161,14 @@ struct EngineOptions: ParsableArguments {
         let normalizer = TextNormalizer()
         var bank = KnownTextBank()
         if let path = knownTexts ?? Resources.find(Resources.knownTexts) {
-            for item in try loadItems([path]) {
-                bank.add(
-                    normalizer.normalize(item.text),
-                    entry: KnownTextBank.Entry(id: item.id, category: item.category, source: item.kind ?? "known"))
-            }
+            for item in try loadItems([path]) { bank.add(item, normalizer: normalizer) }
         }
         var links = LinkList()
         if let path = self.links ?? Resources.find(Resources.linkList) {
-            let text = String(decoding: try readFile(path), as: UTF8.self)
-            for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let trimmed = line.trimmingCharacters(in: " \t\r")
-                if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-                if !links.add(String(trimmed)) {
-                    throw ValidationError("\(path): line \(i + 1): not a URL or domain: \(trimmed)")
-                }
+            do {
+                links = try LinkList(listing: String(decoding: try readFile(path), as: UTF8.self))
+            } catch let error as BulwarkError {
+                throw ValidationError("\(path): line \(error.line ?? 0): \(error.message)")
             }
         }
         return TextEngine(

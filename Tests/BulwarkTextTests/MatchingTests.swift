@@ -122,6 +122,24 @@ struct LinkTests {
     }
 }
 
+struct LinkListFileTests {
+    @Test func aListFileSkipsBlanksAndCommentsAndNamesTheLineOfABadEntry() throws {
+        let list = try LinkList(listing: "# outlets\n\npropaganda.example,fixture\r\n  https://files.example.org/a.pdf  \n")
+        #expect(list.count == 2)
+        let extractor = LinkExtractor()
+        #expect(list.domainMatch(extractor.links(in: "see cdn.propaganda.example/x")[0]) == "propaganda.example")
+        // Windows line ends throughout.
+        #expect(try LinkList(listing: "a.example\r\nb.example,label\r\nhttps://c.example/x\r\n").count == 3)
+        do {
+            _ = try LinkList(listing: "propaganda.example\r\n# note\nnot a link\n")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.line == 3)
+            #expect(error.message == "not a URL or domain: not a link")
+        }
+    }
+}
+
 struct KnownTextBankTests {
     let normalizer = TextNormalizer()
     let original =

@@ -41,20 +41,13 @@ func read(_ relative: String) -> [UInt8] {
 
 func loadEngine() -> TextEngine {
     do {
+        // As `bulwark scan` loads them (`EngineOptions.loadEngine`).
         let normalizer = TextNormalizer()
         var bank = KnownTextBank()
-        for (i, line) in read("data/known/texts.jsonl").split(separator: UInt8(ascii: "\n")).enumerated() {
-            let item = try decoder.decode(line)
-            bank.add(
-                normalizer.normalize(item.text),
-                entry: KnownTextBank.Entry(id: item.id.isEmpty ? "known-\(i)" : item.id, category: item.category, source: "known"))
+        for line in read("data/known/texts.jsonl").split(separator: UInt8(ascii: "\n")) {
+            bank.add(try decoder.decode(line), normalizer: normalizer)
         }
-        var links = LinkList()
-        for line in String(decoding: read("data/known/links.txt"), as: UTF8.self).split(separator: "\n") {
-            let entry = line.trimmingCharacters(in: .whitespaces)
-            if entry.isEmpty || entry.hasPrefix("#") { continue }
-            _ = links.add(entry)
-        }
+        let links = try LinkList(listing: String(decoding: read("data/known/links.txt"), as: UTF8.self))
         return TextEngine(
             lexicon: try IndicatorLexicon(json: read("data/lexicon/indicators.json")),
             contextCues: try ContextCues(json: read("data/lexicon/contexts.json")),
