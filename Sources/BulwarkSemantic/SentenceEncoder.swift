@@ -31,6 +31,15 @@ import BulwarkCore
 /// no allocation per sentence once the workspace has grown to the longest sentence seen.
 public struct SentenceEncoder: Sendable {
     public static let dimension = 512
+    /// The most pieces of a sentence the encoder reads, `<s>` and `</s>` included: a longer
+    /// sentence is read as its first `maxPieces - 1` pieces and `</s>` (about 4 KB of
+    /// English). The reference has no limit; without one, a 64 KiB text of single-letter
+    /// pieces (56,000 of them) took 5 s and grew a workspace to 1.6 GB, which it then kept.
+    public static let maxPieces = 1_024
+    /// The most pieces the encoder takes through its products at once: a batch with more is
+    /// encoded in consecutive parts, so that a workspace holds at most this many tokens'
+    /// activations (about 27 KB each: 55 MB, besides the pieces it keeps).
+    public static let maxBatchPieces = 2_048
     static let embeddingWidth = 512
     static let branchWidth = 256
     static let chunks = 17
@@ -196,9 +205,12 @@ public struct SentenceEncoder: Sendable {
         public var pieceLookups: Int { cache.lookups }
         public var pieceHits: Int { cache.hits }
 
+        /// Tokens the activations have room for (at most `maxBatchPieces`).
+        var tokenCapacity: Int { capacity }
+
         func reserve(_ tokens: Int) {
             guard tokens > capacity else { return }
-            capacity = max(tokens, capacity * 2)
+            capacity = max(tokens, min(capacity * 2, SentenceEncoder.maxBatchPieces))
             features = [Float](repeating: 0, count: capacity * SentenceEncoder.featureWidth)
             fresh = [Float](repeating: 0, count: capacity * PieceCache.entryWidth)
             window = [Float](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth)
@@ -237,6 +249,29 @@ public struct SentenceEncoder: Sendable {
     /// count as `<unk>`. A sentence's embedding in a batch is the one it has alone, to float
     /// rounding (the kernels may sum a product's rows in another order).
     func encode(batch: [[Int32]], workspace ws: Workspace, into results: UnsafeMutablePointer<Float>) {
+        // Each sentence cut to `maxPieces`, then parts of at most `maxBatchPieces` tokens.
+        let limited = batch.map(Self.limited)
+        var start = 0
+        while start < limited.count {
+            var end = start + 1
+            var tokens = limited[start].count
+            while end < limited.count && tokens + limited[end].count <= Self.maxBatchPieces {
+                tokens += limited[end].count
+                end += 1
+            }
+            encode(part: Array(limited[start..<end]), workspace: ws, into: results + start * Self.dimension)
+            start = end
+        }
+    }
+
+    /// A sentence's piece ids as the encoder reads them: at most `maxPieces`, the last `</s>`.
+    static func limited(_ ids: [Int32]) -> [Int32] {
+        guard ids.count > maxPieces else { return ids }
+        return Array(ids.prefix(maxPieces - 1)) + [ids.last ?? 2]
+    }
+
+    /// `encode(batch:)` of sentences of at most `maxPieces` pieces, `maxBatchPieces` in all.
+    private func encode(part batch: [[Int32]], workspace ws: Workspace, into results: UnsafeMutablePointer<Float>) {
         guard !batch.isEmpty else { return }
         precondition(batch.allSatisfy { !$0.isEmpty })
         let rows = batch.reduce(0) { $0 + $1.count }

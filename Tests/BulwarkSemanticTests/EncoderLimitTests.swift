@@ -1,0 +1,42 @@
+import BulwarkCore
+import Testing
+
+@testable import BulwarkSemantic
+
+/// The encoder reads at most `SentenceEncoder.maxPieces` pieces of a sentence and takes at most
+/// `maxBatchPieces` tokens through its products at once, so that one long text can neither grow
+/// a workspace without bound nor take seconds.
+struct EncoderLimitTests {
+    /// A text of single-letter pieces, about 3,000 of them.
+    static let long = String(repeating: "a.b.c.d.e.f ", count: 250)
+
+    @Test func aLongTextIsReadAsItsFirstPieces() throws {
+        let embedder = try SemanticFixtures.embedder.get()
+        let ids = embedder.tokenizer.encode(Self.long)
+        #expect(ids.count > 2 * SentenceEncoder.maxPieces)
+        let workspace = SentenceEncoder.Workspace()
+        let whole = embedder.embed(ids: ids, workspace: workspace)
+        let cut = Array(ids.prefix(SentenceEncoder.maxPieces - 1)) + [2]
+        let sameAsCut = embedder.embed(ids: cut, workspace: SentenceEncoder.Workspace(cachedPieces: 0)) == whole
+        #expect(sameAsCut)
+        // Not the same as a text cut shorter: the limit is where it says.
+        let shorter = Array(ids.prefix(SentenceEncoder.maxPieces - 2)) + [2]
+        let sameAsShorter = embedder.embed(ids: shorter, workspace: SentenceEncoder.Workspace(cachedPieces: 0)) == whole
+        #expect(!sameAsShorter)
+        #expect(workspace.tokenCapacity <= SentenceEncoder.maxBatchPieces)
+    }
+
+    @Test func aBatchOfMoreTokensThanTheLimitIsEncodedInParts() throws {
+        let embedder = try SemanticFixtures.embedder.get()
+        // Three long texts (1,024 pieces each once cut) and short ones between them.
+        let texts = [Self.long, "La policía detuvo a tres hombres.", Self.long + " x", "ok", Self.long + " y"]
+        let workspace = SentenceEncoder.Workspace()
+        let batch = embedder.embed(batch: texts, workspace: workspace)
+        #expect(workspace.tokenCapacity <= SentenceEncoder.maxBatchPieces)
+        #expect(batch.count == texts.count)
+        for (text, embedding) in zip(texts, batch) {
+            let alone = embedder.embed(text, workspace: SentenceEncoder.Workspace(cachedPieces: 0))
+            #expect(Embedder.cosine(embedding, alone) >= 1 - 1e-6)
+        }
+    }
+}
