@@ -1,3 +1,5 @@
+public import BulwarkCore
+
 /// One short exemplar text of a category ("recruitment") or a non-violating context ("news"),
 /// written in several languages: what a reviewer reads as "close to: recruitment exemplar 3".
 public struct Exemplar: Sendable, Hashable {
@@ -14,6 +16,25 @@ public struct Exemplar: Sendable, Hashable {
         self.violating = violating
         self.language = language
         self.text = text
+    }
+
+    /// The exemplar a labelled item stands for: a violating item's category, another item's
+    /// kind (the exemplar file is labelled JSON Lines, like the dev set).
+    public init(labelled item: TextItem) throws(BulwarkError) {
+        guard let label = item.label else {
+            throw BulwarkError(.missingField, "exemplar \(item.id) has no label", field: "label")
+        }
+        if label == .violating {
+            guard let category = item.category else {
+                throw BulwarkError(.missingField, "violating exemplar \(item.id) has no category", field: "category")
+            }
+            self.init(id: item.id, label: category.rawValue, violating: true, language: item.lang, text: item.text)
+        } else {
+            guard let kind = item.kind else {
+                throw BulwarkError(.missingField, "exemplar \(item.id) has no kind", field: "kind")
+            }
+            self.init(id: item.id, label: kind, violating: false, language: item.lang, text: item.text)
+        }
     }
 }
 

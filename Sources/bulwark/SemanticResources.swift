@@ -24,15 +24,11 @@ extension Resources {
             throw ValidationError("cannot find the exemplars (\(exemplars)); run from the repository or pass --exemplars")
         }
         return try loadItems([path]).enumerated().map { i, item in
-            guard let label = item.label else { throw ValidationError("\(path): item \(i + 1) (\(item.id)) has no label") }
-            if label == .violating {
-                guard let category = item.category else {
-                    throw ValidationError("\(path): violating exemplar \(item.id) has no category")
-                }
-                return Exemplar(id: item.id, label: category.rawValue, violating: true, language: item.lang, text: item.text)
+            do throws(BulwarkError) {
+                return try Exemplar(labelled: item)
+            } catch {
+                throw ValidationError("\(path): item \(i + 1): \(error.message)")
             }
-            guard let kind = item.kind else { throw ValidationError("\(path): exemplar \(item.id) has no kind") }
-            return Exemplar(id: item.id, label: kind, violating: false, language: item.lang, text: item.text)
         }
     }
 }
