@@ -108,8 +108,10 @@ public final class CascadeEngine: VerdictEngine {
             return verdict
         }
         scratch.encoded += 1
-        let embedding = semantic.embedder.embed(encoderText(item), workspace: scratch.workspace)
-        return combine(item, verdict, semantic.head.probabilities(embedding), embedding: embedding, semantic)
+        let ids = semantic.embedder.tokenizer.encode(encoderText(item))
+        let embedding = semantic.embedder.embed(ids: ids, workspace: scratch.workspace)
+        return combine(
+            item, verdict, semantic.head.probabilities(embedding), embedding: embedding, pieces: ids.count, semantic)
     }
 
     /// Routed items are embedded together, up to this many at once…
@@ -139,10 +141,11 @@ public final class CascadeEngine: VerdictEngine {
                 end += 1
             }
             let texts = Array(routedTexts[start..<end])
-            let embeddings = semantic.embedder.embed(batch: texts, workspace: scratch.workspace)
+            let (embeddings, pieces) = semantic.embedder.embedCountingPieces(batch: texts, workspace: scratch.workspace)
             for (k, i) in routed[start..<end].enumerated() {
                 verdicts[i] = combine(
-                    items[i], verdicts[i], semantic.head.probabilities(embeddings[k]), embedding: embeddings[k], semantic)
+                    items[i], verdicts[i], semantic.head.probabilities(embeddings[k]), embedding: embeddings[k],
+                    pieces: pieces[k], semantic)
             }
             start = end
         }
@@ -152,8 +155,13 @@ public final class CascadeEngine: VerdictEngine {
     /// The text the encoder reads: the item's, cut to the engine's `maxTextBytes`.
     func encoderText(_ item: TextItem) -> String { fast.scannedText(item) }
 
-    /// The cascade's verdict from the fast verdict and the head's class probabilities.
-    func combine(_ item: TextItem, _ verdict: Verdict, _ probabilities: [Double], embedding: [Float], _ semantic: SemanticModel) -> Verdict {
+    /// The cascade's verdict from the fast verdict and the head's class probabilities; `pieces`
+    /// is the number of pieces of the text the encoder was given (it reads at most
+    /// `SentenceEncoder.maxPieces`, and the evidence says so when there were more).
+    func combine(
+        _ item: TextItem, _ verdict: Verdict, _ probabilities: [Double], embedding: [Float], pieces: Int,
+        _ semantic: SemanticModel
+    ) -> Verdict {
         let c = fast.configuration
         let pSemantic = probabilities[semantic.violatingClass]
         let pFast = verdict.score
@@ -186,6 +194,9 @@ public final class CascadeEngine: VerdictEngine {
         // A reviewer sees the classifier's own probability in its evidence; say when the encoder
         // brought it down.
         if p < pFast { detail += "; lowered the classifier's \(twoDecimals(pFast)) to \(twoDecimals(p))" }
+        if pieces > SentenceEncoder.maxPieces {
+            detail += "; the encoder read the first \(SentenceEncoder.maxPieces) of the text's \(pieces) pieces"
+        }
         if decision != .none {
             out.context = nil
             if out.categories.isEmpty {

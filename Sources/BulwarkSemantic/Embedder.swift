@@ -52,13 +52,20 @@ public struct Embedder: Sendable {
     /// `SentenceEncoder.encode(batch:)`): each equal to `embed(_:workspace:)`'s to float
     /// rounding, and cheaper per text, since each weight matrix is read once per batch.
     public func embed(batch texts: [String], workspace: SentenceEncoder.Workspace) -> [[Float]] {
-        guard !texts.isEmpty else { return [] }
+        embedCountingPieces(batch: texts, workspace: workspace).embeddings
+    }
+
+    /// `embed(batch:workspace:)`, and each text's number of pieces (`<s>` and `</s>` included)
+    /// before the encoder reads at most `SentenceEncoder.maxPieces` of them.
+    public func embedCountingPieces(batch texts: [String], workspace: SentenceEncoder.Workspace) -> (embeddings: [[Float]], pieces: [Int]) {
+        guard !texts.isEmpty else { return ([], []) }
         let ids = texts.map { tokenizer.encode($0) }
         let flat = [Float](unsafeUninitializedCapacity: ids.count * Self.dimension) { buffer, count in
             encoder.encode(batch: ids, workspace: workspace, into: buffer.baseAddress!)
             count = ids.count * Self.dimension
         }
-        return (0..<ids.count).map { Array(flat[($0 * Self.dimension)..<(($0 + 1) * Self.dimension)]) }
+        let embeddings = (0..<ids.count).map { Array(flat[($0 * Self.dimension)..<(($0 + 1) * Self.dimension)]) }
+        return (embeddings, ids.map(\.count))
     }
 
     /// The cosine of two embeddings.

@@ -32,11 +32,7 @@ enum CascadeFixtures {
             model: try ClassifierModel(serialized: bytes("models/text-classifier.bwtc")),
             languageIdentifier: try LanguageIdentifier(modelBytes: bytes(".bulwark/models/langid.bin")))
         let embedder = try Embedder(modelBytes: bytes(".bulwark/models/use-m3.bin"))
-        let exemplars = try items("data/semantic/exemplars.jsonl").map { item in
-            Exemplar(
-                id: item.id, label: item.category?.rawValue ?? item.kind ?? "", violating: item.label == .violating,
-                language: item.lang, text: item.text)
-        }
+        let exemplars = try items("data/semantic/exemplars.jsonl").map { try Exemplar(labelled: $0) }
         let semantic = try SemanticModel(
             embedder: embedder, head: try SemanticHead(serialized: bytes("models/semantic-head.bwsh")),
             exemplars: ExemplarIndex(exemplars, embedder: embedder))
@@ -102,6 +98,25 @@ enum CascadeFixtures {
         #expect(semantic.detail.hasPrefix("violating 0."))
         #expect(semantic.detail.contains("close to: ") && semantic.detail.contains(" exemplar "), "\(semantic.detail)")
         #expect(verdict.decision != .none, "\(verdict)")
+    }
+
+    /// The encoder reads at most `SentenceEncoder.maxPieces` pieces; a reviewer reads when a
+    /// text had more, alone and in a batch.
+    @Test func theEvidenceSaysWhenTheEncoderReadOnlyTheStartOfAText() throws {
+        let cascade = try CascadeFixtures.cascade.get()
+        var scratch = cascade.makeScratch()
+        let long = TextItem(id: "long", text: String(repeating: "a.b.c.d.e.f ", count: 250), type: .title)
+        let pieces = try #require(cascade.semantic).embedder.tokenizer.encode(long.text).count
+        #expect(pieces > SentenceEncoder.maxPieces)
+        let note = "the encoder read the first \(SentenceEncoder.maxPieces) of the text's \(pieces) pieces"
+        let short = TextItem(id: "short", text: "Supporters of the Islamic State", type: .title)
+        for verdicts in [[cascade.scan(long, scratch: &scratch), cascade.scan(short, scratch: &scratch)],
+            cascade.scan(batch: [long, short], scratch: &scratch)]
+        {
+            let details = verdicts.map { $0.evidence.first { $0.kind == .semantic }?.detail ?? "" }
+            #expect(details[0].hasSuffix("; " + note), "\(details[0])")
+            #expect(!details[1].isEmpty && !details[1].contains("the encoder read"), "\(details[1])")
+        }
     }
 
     @Test func withoutASemanticModelTheCascadeIsTheFastEngine() throws {
