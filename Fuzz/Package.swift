@@ -13,10 +13,11 @@ let settings: [SwiftSetting] = [
 ]
 
 /// One executable per fuzz target; each defines LLVMFuzzerTestOneInput.
-func fuzzTarget(_ name: String, _ products: [String]) -> Target {
+func fuzzTarget(_ name: String, _ products: [String], support: [String] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["FuzzSupport", "FuzzDriver"] + products.map { .product(name: $0, package: "Bulwark") },
+        dependencies: (["FuzzSupport", "FuzzDriver"] + support).map { .target(name: $0) }
+            + products.map { .product(name: $0, package: "Bulwark") },
         swiftSettings: settings
     )
 }
@@ -41,7 +42,18 @@ let package = Package(
         fuzzTarget("fuzz-signal-file", ["BulwarkBanks", "BulwarkCore"]),
         fuzzTarget("fuzz-pdq-index", ["BulwarkBanks", "BulwarkCore"]),
         fuzzTarget("fuzz-bank-snapshot", ["BulwarkBanks", "BulwarkCore"]),
-        fuzzTarget("fuzz-text-engine", ["BulwarkText", "BulwarkCore"]),
+        // The text engine as `bulwark scan` loads it, and the checks of every verdict, shared by
+        // the text-engine and semantic targets.
+        .target(
+            name: "FuzzEngines",
+            dependencies: [
+                "FuzzSupport", .product(name: "BulwarkCore", package: "Bulwark"),
+                .product(name: "BulwarkText", package: "Bulwark"),
+            ],
+            swiftSettings: settings
+        ),
+        fuzzTarget("fuzz-text-engine", ["BulwarkText", "BulwarkCore"], support: ["FuzzEngines"]),
+        fuzzTarget("fuzz-semantic", ["BulwarkSemantic", "BulwarkCascade", "BulwarkText", "BulwarkCore"], support: ["FuzzEngines"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,7 +3,8 @@
 #
 #   scripts/fuzz.sh TARGET [SECONDS]      (default 60 seconds)
 #
-# TARGET is one of: image-decoder, pdq-hasher, signal-file, pdq-index, bank-snapshot, text-engine.
+# TARGET is one of: image-decoder, pdq-hasher, signal-file, pdq-index, bank-snapshot, text-engine,
+# semantic.
 #
 # Builds the Fuzz/ package (its own package: none of it enters the main build or `swift test`)
 # with libFuzzer and AddressSanitizer, seeds .build/fuzz-corpus/TARGET (kept between runs, never
@@ -21,7 +22,7 @@ ROOT=$PWD
 # The text engine's target loads the repository's lexicons and models from here.
 export BULWARK_HOME=$ROOT
 
-TARGETS=(image-decoder pdq-hasher signal-file pdq-index bank-snapshot text-engine)
+TARGETS=(image-decoder pdq-hasher signal-file pdq-index bank-snapshot text-engine semantic)
 usage() {
     echo "usage: scripts/fuzz.sh TARGET [SECONDS] [libFuzzer flags...]; TARGET: ${TARGETS[*]}" >&2
     exit 2
@@ -64,8 +65,12 @@ ARTIFACTS=$ROOT/.build/fuzz-artifacts/$TARGET
 LOGS=$ROOT/.build/fuzz-logs/$TARGET
 mkdir -p "$CORPUS" "$ARTIFACTS" "$LOGS"
 
-# The text engine's target reads the language-id model that scripts/setup.sh exports.
-if [ "$TARGET" = text-engine ] && [ ! -s .bulwark/models/langid.bin ]; then scripts/setup.sh >&2; fi
+# The text engine's and the semantic targets read the models that scripts/setup.sh exports.
+if [ "$TARGET" = text-engine ] || [ "$TARGET" = semantic ]; then
+    if [ ! -s .bulwark/models/langid.bin ] || { [ "$TARGET" = semantic ] && [ ! -s .bulwark/models/use-m3.bin ]; }; then
+        scripts/setup.sh >&2
+    fi
+fi
 
 # Seeds (copied again each run; libFuzzer names its own corpus files by their SHA-1).
 case $TARGET in

@@ -1,0 +1,197 @@
+internal import BulwarkCascade
+internal import BulwarkCore
+internal import BulwarkSemantic
+internal import BulwarkText
+internal import Foundation
+internal import FuzzDriver
+internal import FuzzEngines
+internal import FuzzSupport
+
+// The `full` model as `bulwark scan --model full` and `bulwark serve --model full` run it on
+// what users write: the SentencePiece tokenizer, the sentence encoder with the pieces it keeps
+// (PieceCache), the head, the exemplars and the cascade over the text engine. The first byte
+// picks the mode; the rest is:
+//   0: one text. Its pieces: <s> first, </s> last, every id in the vocabulary. Its embedding
+//      with the workspace kept across inputs (4,096 entries, warm from earlier inputs), with a
+//      workspace of 8 entries (evicting in nearly every batch, also kept across inputs) and with
+//      one that keeps none: equal bit for bit, finite, of length 1 or 0.
+//   1: up to 16 texts (the rest cut at newlines): embedded as one batch and each alone, with the
+//      kept workspace: each embedding the same to float rounding (cosine >= 1 - 1e-5).
+//   2: JSON Lines. The items are scanned by the cascade as one batch and each alone: the
+//      verdicts pass the text-engine target's checks, and batch and single agree (score within
+//      1e-4; the same decision unless the score is within 1e-4 of a threshold).
+//   3: one text, of the item type the first byte picks: the fast verdict and the cascade's. Not
+//      routed to the encoder: the same verdict. Routed: a `semantic` evidence entry (unless the
+//      fast verdict already had the most evidence entries), the same id and language, and the
+//      score lowered only where the configuration allows it.
+
+let target = "semantic"
+let fast = FuzzEngines.loadTextEngine(target: target)
+let cascade = loadCascade()
+let embedder = cascade.semantic!.embedder
+let decoder = FuzzEngines.decoder
+let types: [ItemType?] = [nil] + ItemType.allCases
+// Kept across inputs, as `scan` keeps one per thread and the server one per request in turn.
+nonisolated(unsafe) let warm = SentenceEncoder.Workspace()
+nonisolated(unsafe) let small = SentenceEncoder.Workspace(cachedPieces: 8)
+nonisolated(unsafe) var cascadeScratch = cascade.makeScratch()
+
+func read(_ relative: String) -> [UInt8] { FuzzEngines.read(relative, target: target) }
+
+func loadCascade() -> CascadeEngine {
+    do {
+        // As `EngineOptions.loadSemanticModel` loads them.
+        let embedder = try Embedder(modelBytes: read(".bulwark/models/use-m3.bin"))
+        let head = try SemanticHead(serialized: read("models/semantic-head.bwsh"))
+        var exemplars: [Exemplar] = []
+        for line in read("data/semantic/exemplars.jsonl").split(separator: UInt8(ascii: "\n")) {
+            exemplars.append(try Exemplar(labelled: decoder.decode(line)))
+        }
+        let semantic = try SemanticModel(
+            embedder: embedder, head: head, exemplars: ExemplarIndex(exemplars, embedder: embedder))
+        return CascadeEngine(fast: fast, semantic: semantic)
+    } catch {
+        Fuzz.printError("fuzz-\(target): cannot load the semantic model: \(error)")
+        exit(1)
+    }
+}
+
+/// Finite values of length 1 (or all zero).
+func checkEmbedding(_ v: [Float], _ what: String) {
+    guard v.count == Embedder.dimension else { Fuzz.fail("\(what): \(v.count) values") }
+    var norm = 0.0
+    for x in v {
+        guard x.isFinite else { Fuzz.fail("\(what): a value is \(x)") }
+        norm += Double(x) * Double(x)
+    }
+    guard norm == 0 || abs(norm.squareRoot() - 1) <= 1e-4 else { Fuzz.fail("\(what): length \(norm.squareRoot())") }
+}
+
+func checkPieces(_ text: String) {
+    let ids = embedder.tokenizer.encode(text)
+    guard ids.count >= 2, ids.first == 1, ids.last == 2 else {
+        Fuzz.fail("pieces \(ids.prefix(8))… (\(ids.count)) do not start with <s> and end with </s>")
+    }
+    let vocabulary = embedder.tokenizer.vocabularySize
+    guard ids.allSatisfy({ $0 >= 0 && Int($0) < vocabulary }) else { Fuzz.fail("a piece id outside the vocabulary") }
+}
+
+/// Whether `score` lies within 1e-4 of a threshold, where float rounding may tip the decision.
+func nearThreshold(_ score: Double) -> Bool {
+    let c = fast.configuration
+    return abs(score - c.reviewThreshold) <= 1e-4 || abs(score - c.violatingThreshold) <= 1e-4
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size >= 1 else { return 0 }
+    let rest = UnsafeBufferPointer(start: data + 1, count: size - 1)
+    switch Int(data[0]) % 4 {
+    case 0:
+        let text = String(decoding: rest, as: UTF8.self)
+        checkPieces(text)
+        let kept = embedder.embed(text, workspace: warm)
+        checkEmbedding(kept, "the embedding")
+        guard embedder.embed(text, workspace: small) == kept else {
+            Fuzz.fail("the embedding with 8 entries kept differs from the one with 4,096")
+        }
+        guard embedder.embed(text, workspace: SentenceEncoder.Workspace(cachedPieces: 0)) == kept else {
+            Fuzz.fail("the embedding with no entry kept differs from the one with entries kept")
+        }
+    case 1:
+        let texts = rest.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(16)
+            .map { String(decoding: UnsafeBufferPointer(rebasing: $0), as: UTF8.self) }
+        let batch = embedder.embed(batch: texts, workspace: warm)
+        guard batch.count == texts.count else { Fuzz.fail("\(batch.count) embeddings for \(texts.count) texts") }
+        for (i, text) in texts.enumerated() {
+            checkEmbedding(batch[i], "embedding \(i) of the batch")
+            let alone = embedder.embed(text, workspace: warm)
+            let cosine = Embedder.cosine(batch[i], alone)
+            let bothZero = batch[i].allSatisfy { $0 == 0 } && alone.allSatisfy { $0 == 0 }
+            guard bothZero || cosine >= 1 - 1e-5 else {
+                Fuzz.fail("text \(i) of the batch: cosine \(cosine) to its embedding alone")
+            }
+        }
+    case 2:
+        var items: [TextItem] = []
+        for line in rest.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(64) {
+            if let item = try? decoder.decode(line) { items.append(item) }
+        }
+        let verdicts = cascade.scan(batch: items, scratch: &cascadeScratch)
+        guard verdicts.count == items.count else { Fuzz.fail("\(verdicts.count) verdicts for \(items.count) items") }
+        for (item, verdict) in zip(items, verdicts) {
+            FuzzEngines.check(verdict, of: item)
+            let alone = cascade.scan(item, scratch: &cascadeScratch)
+            FuzzEngines.check(alone, of: item)
+            guard abs(alone.score - verdict.score) <= 1e-4,
+                alone.decision == verdict.decision || nearThreshold(verdict.score)
+            else {
+                Fuzz.fail("item \(item.id): in the batch \(verdict.decision) \(verdict.score), alone \(alone.decision) \(alone.score)")
+            }
+        }
+    default:
+        let type = types[(Int(data[0]) / 4) % types.count]
+        let item = TextItem(id: "a", text: String(decoding: rest, as: UTF8.self), type: type)
+        var engineScratch = EngineScratch()
+        let quick = fast.scan(item, scratch: &engineScratch)
+        let routed = cascade.routesToEncoder(item, quick, topicProbability: engineScratch.topicProbability)
+        let full = cascade.scan(item, scratch: &cascadeScratch)
+        FuzzEngines.check(full, of: item)
+        if !routed {
+            guard full == quick else { Fuzz.fail("not routed to the encoder, yet the verdict changed") }
+            return 0
+        }
+        let c = fast.configuration
+        guard full.language == quick.language else { Fuzz.fail("the encoder changed the language") }
+        guard full.evidence.contains(where: { $0.kind == .semantic }) || quick.evidence.count >= c.maxEvidence else {
+            Fuzz.fail("routed to the encoder, but no semantic evidence")
+        }
+        let lexicon = quick.evidence.contains { $0.kind == .indicator || $0.kind == .domain }
+        if full.score < quick.score - 1e-12 {
+            guard c.isFamiliar(quick.language), !lexicon else {
+                Fuzz.fail("the encoder lowered \(quick.score) to \(full.score) where it may only raise")
+            }
+        }
+        if quick.decision == .review && quick.score < c.reviewThreshold {
+            guard full.decision != .none else { Fuzz.fail("the encoder undid a rule's review") }
+        }
+    }
+    return 0
+}
+
+@_cdecl("LLVMFuzzerInitialize")
+public func initialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutableRawPointer?) -> CInt {
+    Fuzz.writeSeedsIfAsked(seeds)
+    _ = cascade  // loaded before the first input, not inside its time
+    return 0
+}
+
+/// The sample input (as JSON Lines, each text alone in every mode, all texts as one batch), the
+/// encoder's reference sentences, and texts with odd Unicode.
+func seeds() -> [(name: String, bytes: [UInt8])] {
+    var out: [(String, [UInt8])] = [("sample.jsonl", [2] + read("examples/sample.jsonl"))]
+    var texts: [String] = []
+    for line in read("examples/sample.jsonl").split(separator: UInt8(ascii: "\n")) {
+        if let item = try? decoder.decode(line) { texts.append(item.text) }
+    }
+    for line in read("Tests/BulwarkSemanticTests/Fixtures/sentences.jsonl").split(separator: UInt8(ascii: "\n")) {
+        if let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let text = object["text"] as? String {
+            texts.append(text)
+        }
+    }
+    texts += [
+        "", " ", "\u{3000}ＦＵＬＬ\u{00A0}ｗｉｄｔｈ ﬁ ﬂ", "<s></s><unk> <s>", "🏴\u{200D}☠️ 🙂🙂🙂", "漢字かなカナ한국어",
+        "ٱلدَّوْلَة ـــ الاسلاميه ١٢٣", "\u{0}\u{1}\u{7F}\u{FEFF}e\u{301}\u{202E}abc\u{202C}",
+    ]
+    for (i, text) in texts.enumerated() {
+        out.append(("text-\(i)", [0] + Array(text.utf8)))
+        out.append(("item-\(i)", [UInt8(3 + 4 * (i % 7))] + Array(text.utf8)))
+    }
+    out.append(("batch", [1] + Array(texts.prefix(16).joined(separator: "\n").utf8)))
+    return out
+}
+
+@_cdecl("fuzz_semantic_main")
+public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    bw_fuzz_run(argc, argv) { data, size in fuzz(data!, size) }
+}
