@@ -178,6 +178,8 @@ public struct SentenceEncoder: Sendable {
         /// With `EncoderProducts.int16`: a product's left operand in integers, and its row scales.
         var quantized: [Int16] = []
         var rowScales: [Float] = []
+        /// Each token's largest magnitude in a branch (`quantizeWindowsInt16`).
+        var largest: [Float] = []
         /// Sentence-level activations of a batch: per sentence, its sum of features and four
         /// vectors of 512, row after row (grown to the largest batch seen).
         var sentences: [Float] = []
@@ -213,12 +215,58 @@ public struct SentenceEncoder: Sendable {
             capacity = max(tokens, min(capacity * 2, SentenceEncoder.maxBatchPieces))
             features = [Float](repeating: 0, count: capacity * SentenceEncoder.featureWidth)
             fresh = [Float](repeating: 0, count: capacity * PieceCache.entryWidth)
-            window = [Float](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth)
+            // The gathered windows of the float32 products (the int16 ones round them in place).
+            window = products == .float32 ? [Float](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth) : []
             hidden = [Float](repeating: 0, count: capacity * SentenceEncoder.branchWidth)
             entryOfRow = [Int32](repeating: 0, count: capacity)
             if products == .int16 {
                 quantized = [Int16](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth)
                 rowScales = [Float](repeating: 0, count: capacity)
+                largest = [Float](repeating: 0, count: capacity)
+            }
+        }
+
+        /// C = W · B for the second product of a CNN branch: W the windows of order `order` over
+        /// each sentence's rows of `hidden` (`branchWidth` floats each; sentence s is rows
+        /// firstRow[s] ..< firstRow[s + 1]). With the int16 products the windows are rounded
+        /// straight from `hidden` (`quantizeWindowsInt16`), with float32 they are gathered into
+        /// `window` first; the same results as gathering and calling `product`.
+        func windowProduct(
+            firstRow: [Int], hidden: UnsafePointer<Float>, order: (n: Int, left: Int), float b: PackedMatrix,
+            int16 q: QuantizedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int
+        ) {
+            let w = SentenceEncoder.branchWidth
+            let width = order.n * w
+            let rows = firstRow[firstRow.count - 1]
+            switch products {
+            case .float32:
+                window.withUnsafeMutableBufferPointer { windowBuffer in
+                    let window = windowBuffer.baseAddress!
+                    for s in 0..<(firstRow.count - 1) {
+                        let r0 = firstRow[s]
+                        SentenceEncoder.gather(
+                            window: window + r0 * width, from: hidden + r0 * w, ld: w, tokens: firstRow[s + 1] - r0,
+                            order: order)
+                    }
+                    gemm(rows: rows, a: window, lda: width, b: b, c: c, ldc: ldc, accumulate: false, kernel: kernel)
+                }
+            case .int16:
+                quantized.withUnsafeMutableBufferPointer { scratch in
+                    rowScales.withUnsafeMutableBufferPointer { scales in
+                        largest.withUnsafeMutableBufferPointer { largest in
+                            for s in 0..<(firstRow.count - 1) {
+                                let r0 = firstRow[s]
+                                quantizeWindowsInt16(
+                                    tokens: firstRow[s + 1] - r0, order: order, from: hidden + r0 * w, ld: w, width: w,
+                                    out: scratch.baseAddress! + r0 * width, rowScales: scales.baseAddress! + r0,
+                                    largest: largest.baseAddress! + r0, kernel: kernel)
+                            }
+                            gemmInt16(
+                                rows: rows, quantized: scratch.baseAddress!, rowScales: scales.baseAddress!, b: q, c: c,
+                                ldc: ldc, kernel: kernel)
+                        }
+                    }
+                }
             }
         }
 
@@ -381,9 +429,8 @@ public struct SentenceEncoder: Sendable {
                         }
                         // 3. The CNN branches: the first product summed from the window's
                         // entries, the second over all rows at once.
-                        ws.window.withUnsafeMutableBufferPointer { windowBuffer in
+                        do {
                             ws.hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
-                                let window = windowBuffer.baseAddress!
                                 let hid = hiddenBuffer.baseAddress!
                                 for (i, order) in Self.orders.enumerated() {
                                     let out = features + e + i * w
@@ -411,14 +458,9 @@ public struct SentenceEncoder: Sendable {
                                             }
                                         }
                                     }
-                                    let width = order.n * w
-                                    for s in 0..<b {
-                                        let r0 = firstRow[s]
-                                        Self.gather(
-                                            window: window + r0 * width, from: hid + r0 * w, ld: w, tokens: firstRow[s + 1] - r0,
-                                            order: order)
-                                    }
-                                    ws.product(rows: rows, a: window, lda: width, float: w2[i], int16: w2Int16[i], c: out, ldc: f)
+                                    ws.windowProduct(
+                                        firstRow: firstRow, hidden: hid, order: order, float: w2[i], int16: w2Int16[i], c: out,
+                                        ldc: f)
                                     Self.biasReluResidual(out, ld: f, tokens: rows, bias: b2[i], residual: hid, residualLd: w)
                                 }
                             }

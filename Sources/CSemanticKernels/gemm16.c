@@ -40,6 +40,56 @@ void bulwark_quantize_rows_i16_portable(
     }
 }
 
+// The windows of a CNN branch, quantized as bulwark_quantize_rows_i16_* would quantize them
+// gathered: window row r is rows r - left ... r - left + n - 1 of `from` side by side (zeros
+// outside 0..<tokens), one scale per window row from the largest magnitude of its n rows. The
+// largest magnitude of each row of `from` is found once (in `largest`, tokens floats) instead of
+// once per window it falls in, and no gathered copy is made.
+static void quantize_windows(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *from, ptrdiff_t ld, ptrdiff_t w, int16_t *out,
+    float *scales, const float *largest,
+    void (*row)(ptrdiff_t k, const float *a, float inverse, int16_t *q)) {
+    for (ptrdiff_t r = 0; r < tokens; r++) {
+        float most = 0;
+        for (ptrdiff_t o = 0; o < n; o++) {
+            ptrdiff_t source = r - left + o;
+            if (source >= 0 && source < tokens) most = largest[source] > most ? largest[source] : most;
+        }
+        float scale = row_scale(most);
+        float inverse = 1.0f / scale;
+        int16_t *q = out + r * n * w;
+        for (ptrdiff_t o = 0; o < n; o++) {
+            ptrdiff_t source = r - left + o;
+            if (source >= 0 && source < tokens) {
+                row(w, from + source * ld, inverse, q + o * w);
+            } else {
+                memset(q + o * w, 0, (size_t)w * sizeof(int16_t));
+            }
+        }
+        scales[r] = scale;
+    }
+}
+
+static float largest_magnitude_portable(ptrdiff_t k, const float *row) {
+    float largest = 0;
+    for (ptrdiff_t i = 0; i < k; i++) {
+        float v = fabsf(row[i]);
+        largest = v > largest ? v : largest;
+    }
+    return largest;
+}
+
+static void quantize_row_portable(ptrdiff_t k, const float *a, float inverse, int16_t *q) {
+    for (ptrdiff_t i = 0; i < k; i++) q[i] = quantize_one(a[i] * inverse);
+}
+
+void bulwark_quantize_windows_i16_portable(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *from, ptrdiff_t ld, ptrdiff_t w, int16_t *out,
+    float *scales, float *largest) {
+    for (ptrdiff_t t = 0; t < tokens; t++) largest[t] = largest_magnitude_portable(w, from + t * ld);
+    quantize_windows(tokens, n, left, from, ld, w, out, scales, largest, quantize_row_portable);
+}
+
 void bulwark_gemm_i16_portable(
     ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const int16_t *a, ptrdiff_t lda, const int16_t *b, const float *row_scales,
     const float *column_scales, float *c, ptrdiff_t ldc) {
@@ -101,6 +151,47 @@ __attribute__((target("avx2,fma"))) void bulwark_quantize_rows_i16_avx2(
         scales[r] = scale;
     }
 }
+__attribute__((target("avx2,fma"))) static float largest_magnitude_avx2(ptrdiff_t k, const float *row) {
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 most = _mm256_setzero_ps();
+    ptrdiff_t i = 0;
+    for (; i + 8 <= k; i += 8) most = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(row + i), magnitude), most);
+    float lanes[8];
+    _mm256_storeu_ps(lanes, most);
+    float largest = 0;
+    for (int j = 0; j < 8; j++) largest = lanes[j] > largest ? lanes[j] : largest;
+    for (; i < k; i++) {
+        float v = fabsf(row[i]);
+        largest = v > largest ? v : largest;
+    }
+    return largest;
+}
+
+// The rounding of bulwark_quantize_rows_i16_avx2, for k a multiple of 16.
+__attribute__((target("avx2,fma"))) static void quantize_row_avx2(ptrdiff_t k, const float *a, float inverse, int16_t *q) {
+    const __m256 hi = _mm256_set1_ps(BULWARK_I16_LEVEL), lo = _mm256_set1_ps(-BULWARK_I16_LEVEL);
+    const __m256 inv = _mm256_set1_ps(inverse);
+    ptrdiff_t i = 0;
+    for (; i + 16 <= k; i += 16) {
+        __m256 v0 = _mm256_mul_ps(_mm256_loadu_ps(a + i), inv);
+        __m256 v1 = _mm256_mul_ps(_mm256_loadu_ps(a + i + 8), inv);
+        v0 = _mm256_and_ps(v0, _mm256_cmp_ps(v0, v0, _CMP_ORD_Q));
+        v1 = _mm256_and_ps(v1, _mm256_cmp_ps(v1, v1, _CMP_ORD_Q));
+        v0 = _mm256_min_ps(_mm256_max_ps(v0, lo), hi);
+        v1 = _mm256_min_ps(_mm256_max_ps(v1, lo), hi);
+        __m256i packed = _mm256_packs_epi32(_mm256_cvtps_epi32(v0), _mm256_cvtps_epi32(v1));
+        _mm256_storeu_si256((__m256i *)(q + i), _mm256_permute4x64_epi64(packed, 0xD8));
+    }
+    for (; i < k; i++) q[i] = quantize_one(a[i] * inverse);
+}
+
+__attribute__((target("avx2,fma"))) void bulwark_quantize_windows_i16_avx2(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *from, ptrdiff_t ld, ptrdiff_t w, int16_t *out,
+    float *scales, float *largest) {
+    for (ptrdiff_t t = 0; t < tokens; t++) largest[t] = largest_magnitude_avx2(w, from + t * ld);
+    quantize_windows(tokens, n, left, from, ld, w, out, scales, largest, quantize_row_avx2);
+}
+
 // A tile of R rows (1...6) x 16 columns: 2R int32 accumulators; each step takes two k at once
 // (vpmaddwd: 8 columns x 2 products, summed in pairs).
 __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline)) void tile_i16(
@@ -155,6 +246,13 @@ __attribute__((target("avx2,fma"))) void bulwark_gemm_i16_avx2(
 }
 
 #else
+
+void bulwark_quantize_windows_i16_avx2(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *from, ptrdiff_t ld, ptrdiff_t w, int16_t *out,
+    float *scales, float *largest) {
+    (void)tokens; (void)n; (void)left; (void)from; (void)ld; (void)w; (void)out; (void)scales; (void)largest;
+    __builtin_trap();
+}
 
 void bulwark_quantize_rows_i16_avx2(
     ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales) {

@@ -42,6 +42,22 @@ void bulwark_quantize_rows_i16_portable(
 void bulwark_quantize_rows_i16_avx2(
     ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales);
 
+/// The windows of a CNN branch of order n with `left` tokens of left context, quantized as the
+/// functions above quantize the gathered windows, with no gathered copy: row r of `out` (n * w
+/// int16) is rows r - left ... r - left + n - 1 of `from` (`tokens` rows of w floats, row stride
+/// ld; zeros outside), rounded to one scale per window row (scales[r]) from the largest magnitude
+/// of its n rows. `largest` is room for `tokens` floats. The same integers and scales as
+/// gathering the windows and calling bulwark_quantize_rows_i16_*. Any CPU.
+void bulwark_quantize_windows_i16_portable(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *from, ptrdiff_t ld, ptrdiff_t w, int16_t *out,
+    float *scales, float *largest);
+
+/// The same integers and scales with AVX2 (w a multiple of 16): call it only when
+/// bulwark_gemm_avx2_available() is 1.
+void bulwark_quantize_windows_i16_avx2(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *from, ptrdiff_t ld, ptrdiff_t w, int16_t *out,
+    float *scales, float *largest);
+
 /// C[m x n] = (A . B) scaled back: c[r][j] = (float)(sum_i a[r][i] b[i][j]) * row_scales[r] *
 /// column_scales[j], the sums exact in int32. A is row-major int16 (row stride lda); B is packed
 /// in panels of 16 columns, each holding k/2 steps of 16 columns x 2 consecutive rows
