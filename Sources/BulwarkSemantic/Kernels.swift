@@ -290,19 +290,11 @@ func gemmInt16(
     scratch: UnsafeMutablePointer<Int16>, rowScales: UnsafeMutablePointer<Float>, kernel: GemmKernel = .best
 ) {
     let k = b.rows
-    b.values.withUnsafeBufferPointer { values in
-        b.columnScales.withUnsafeBufferPointer { scales in
-            switch kernel {
-            case .avx2, .avx512:
-                bulwark_quantize_rows_i16_avx2(m, k, a, lda, scratch, k, rowScales)
-                bulwark_gemm_i16_avx2(m, b.columns, k, scratch, k, values.baseAddress!, rowScales, scales.baseAddress!, c, ldc)
-            case .portable:
-                bulwark_quantize_rows_i16_portable(m, k, a, lda, scratch, k, rowScales)
-                bulwark_gemm_i16_portable(
-                    m, b.columns, k, scratch, k, values.baseAddress!, rowScales, scales.baseAddress!, c, ldc)
-            }
-        }
+    switch kernel {
+    case .avx2, .avx512: bulwark_quantize_rows_i16_avx2(m, k, a, lda, scratch, k, rowScales)
+    case .portable: bulwark_quantize_rows_i16_portable(m, k, a, lda, scratch, k, rowScales)
     }
+    gemmInt16(rows: m, quantized: scratch, rowScales: rowScales, b: b, c: c, ldc: ldc, kernel: kernel)
 }
 
 /// C[m × n] = A · B in integers for an A already rounded (`quantized`, m × k int16, and its

@@ -207,9 +207,6 @@ public struct SentenceEncoder: Sendable {
         public var pieceLookups: Int { cache.lookups }
         public var pieceHits: Int { cache.hits }
 
-        /// Tokens the activations have room for (at most `maxBatchPieces`).
-        var tokenCapacity: Int { capacity }
-
         func reserve(_ tokens: Int) {
             guard tokens > capacity else { return }
             capacity = max(tokens, min(capacity * 2, SentenceEncoder.maxBatchPieces))
@@ -429,40 +426,38 @@ public struct SentenceEncoder: Sendable {
                         }
                         // 3. The CNN branches: the first product summed from the window's
                         // entries, the second over all rows at once.
-                        do {
-                            ws.hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
-                                let hid = hiddenBuffer.baseAddress!
-                                for (i, order) in Self.orders.enumerated() {
-                                    let out = features + e + i * w
-                                    let partials = PieceCache.partialOffsets[i]
-                                    b1[i].withUnsafeBufferPointer { bias in
-                                        for s in 0..<b {
-                                            let r0 = firstRow[s]
-                                            let tokens = firstRow[s + 1] - r0
-                                            for t in 0..<tokens {
-                                                let h = hid + (r0 + t) * w
-                                                var any = false
-                                                for o in 0..<order.n {
-                                                    let source = t - order.left + o
-                                                    guard source >= 0 && source < tokens else { continue }
-                                                    let p = entry(r0 + source) + partials + o * w
-                                                    if any {
-                                                        for j in 0..<w { h[j] += p[j] }
-                                                    } else {
-                                                        h.update(from: p, count: w)
-                                                        any = true
-                                                    }
+                        ws.hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
+                            let hid = hiddenBuffer.baseAddress!
+                            for (i, order) in Self.orders.enumerated() {
+                                let out = features + e + i * w
+                                let partials = PieceCache.partialOffsets[i]
+                                b1[i].withUnsafeBufferPointer { bias in
+                                    for s in 0..<b {
+                                        let r0 = firstRow[s]
+                                        let tokens = firstRow[s + 1] - r0
+                                        for t in 0..<tokens {
+                                            let h = hid + (r0 + t) * w
+                                            var any = false
+                                            for o in 0..<order.n {
+                                                let source = t - order.left + o
+                                                guard source >= 0 && source < tokens else { continue }
+                                                let p = entry(r0 + source) + partials + o * w
+                                                if any {
+                                                    for j in 0..<w { h[j] += p[j] }
+                                                } else {
+                                                    h.update(from: p, count: w)
+                                                    any = true
                                                 }
-                                                let x = entry(r0 + t) + i * w
-                                                for j in 0..<w { h[j] = max(h[j] + bias[j], 0) + x[j] }
                                             }
+                                            let x = entry(r0 + t) + i * w
+                                            for j in 0..<w { h[j] = max(h[j] + bias[j], 0) + x[j] }
                                         }
                                     }
-                                    ws.windowProduct(
-                                        firstRow: firstRow, hidden: hid, order: order, float: w2[i], int16: w2Int16[i], c: out,
-                                        ldc: f)
-                                    Self.biasReluResidual(out, ld: f, tokens: rows, bias: b2[i], residual: hid, residualLd: w)
                                 }
+                                ws.windowProduct(
+                                    firstRow: firstRow, hidden: hid, order: order, float: w2[i], int16: w2Int16[i], c: out,
+                                    ldc: f)
+                                Self.biasReluResidual(out, ld: f, tokens: rows, bias: b2[i], residual: hid, residualLd: w)
                             }
                         }
                     }

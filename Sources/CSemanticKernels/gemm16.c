@@ -23,19 +23,25 @@ static inline float row_scale(float largest) {
     return largest > 0 && largest <= 3.0e38f ? largest / BULWARK_I16_LEVEL : 1.0f;
 }
 
+// The largest magnitude of a row (NaN is skipped), and a row times `inverse` rounded.
+static float largest_magnitude_portable(ptrdiff_t k, const float *row) {
+    float largest = 0;
+    for (ptrdiff_t i = 0; i < k; i++) {
+        float v = fabsf(row[i]);
+        largest = v > largest ? v : largest;
+    }
+    return largest;
+}
+
+static void quantize_row_portable(ptrdiff_t k, const float *a, float inverse, int16_t *q) {
+    for (ptrdiff_t i = 0; i < k; i++) q[i] = quantize_one(a[i] * inverse);
+}
+
 void bulwark_quantize_rows_i16_portable(
     ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales) {
     for (ptrdiff_t r = 0; r < m; r++) {
-        const float *row = a + r * lda;
-        float largest = 0;
-        for (ptrdiff_t i = 0; i < k; i++) {
-            float v = fabsf(row[i]);
-            largest = v > largest ? v : largest;
-        }
-        float scale = row_scale(largest);
-        float inverse = 1.0f / scale;
-        int16_t *q = out + r * ldo;
-        for (ptrdiff_t i = 0; i < k; i++) q[i] = quantize_one(row[i] * inverse);
+        float scale = row_scale(largest_magnitude_portable(k, a + r * lda));
+        quantize_row_portable(k, a + r * lda, 1.0f / scale, out + r * ldo);
         scales[r] = scale;
     }
 }
@@ -70,19 +76,6 @@ static void quantize_windows(
     }
 }
 
-static float largest_magnitude_portable(ptrdiff_t k, const float *row) {
-    float largest = 0;
-    for (ptrdiff_t i = 0; i < k; i++) {
-        float v = fabsf(row[i]);
-        largest = v > largest ? v : largest;
-    }
-    return largest;
-}
-
-static void quantize_row_portable(ptrdiff_t k, const float *a, float inverse, int16_t *q) {
-    for (ptrdiff_t i = 0; i < k; i++) q[i] = quantize_one(a[i] * inverse);
-}
-
 void bulwark_quantize_windows_i16_portable(
     ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *from, ptrdiff_t ld, ptrdiff_t w, int16_t *out,
     float *scales, float *largest) {
@@ -113,44 +106,8 @@ void bulwark_gemm_i16_portable(
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
-__attribute__((target("avx2,fma"))) void bulwark_quantize_rows_i16_avx2(
-    ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales) {
-    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-    const __m256 hi = _mm256_set1_ps(BULWARK_I16_LEVEL), lo = _mm256_set1_ps(-BULWARK_I16_LEVEL);
-    const ptrdiff_t k16 = k - k % 16;
-    for (ptrdiff_t r = 0; r < m; r++) {
-        const float *row = a + r * lda;
-        __m256 most = _mm256_setzero_ps();
-        ptrdiff_t i = 0;
-        // max(v, most) keeps `most` when v is NaN, as the scalar comparison does.
-        for (; i + 8 <= k; i += 8) most = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(row + i), magnitude), most);
-        float lanes[8];
-        _mm256_storeu_ps(lanes, most);
-        float largest = 0;
-        for (int j = 0; j < 8; j++) largest = lanes[j] > largest ? lanes[j] : largest;
-        for (; i < k; i++) {
-            float v = fabsf(row[i]);
-            largest = v > largest ? v : largest;
-        }
-        float scale = row_scale(largest);
-        float inverse = 1.0f / scale;
-        const __m256 inv = _mm256_set1_ps(inverse);
-        int16_t *q = out + r * ldo;
-        for (i = 0; i < k16; i += 16) {
-            __m256 v0 = _mm256_mul_ps(_mm256_loadu_ps(row + i), inv);
-            __m256 v1 = _mm256_mul_ps(_mm256_loadu_ps(row + i + 8), inv);
-            // NaN to 0, then clamp, then round to nearest even (MXCSR's default, as nearbyintf).
-            v0 = _mm256_and_ps(v0, _mm256_cmp_ps(v0, v0, _CMP_ORD_Q));
-            v1 = _mm256_and_ps(v1, _mm256_cmp_ps(v1, v1, _CMP_ORD_Q));
-            v0 = _mm256_min_ps(_mm256_max_ps(v0, lo), hi);
-            v1 = _mm256_min_ps(_mm256_max_ps(v1, lo), hi);
-            __m256i packed = _mm256_packs_epi32(_mm256_cvtps_epi32(v0), _mm256_cvtps_epi32(v1));
-            _mm256_storeu_si256((__m256i *)(q + i), _mm256_permute4x64_epi64(packed, 0xD8));
-        }
-        for (; i < k; i++) q[i] = quantize_one(row[i] * inverse);
-        scales[r] = scale;
-    }
-}
+// The largest magnitude of a row; max(v, most) keeps `most` when v is NaN, as the scalar
+// comparison does.
 __attribute__((target("avx2,fma"))) static float largest_magnitude_avx2(ptrdiff_t k, const float *row) {
     const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     __m256 most = _mm256_setzero_ps();
@@ -167,7 +124,8 @@ __attribute__((target("avx2,fma"))) static float largest_magnitude_avx2(ptrdiff_
     return largest;
 }
 
-// The rounding of bulwark_quantize_rows_i16_avx2, for k a multiple of 16.
+// A row times `inverse`, rounded: NaN to 0, then clamped, then rounded to nearest even (MXCSR's
+// default, as nearbyintf): quantize_one's operations, 16 values at a time.
 __attribute__((target("avx2,fma"))) static void quantize_row_avx2(ptrdiff_t k, const float *a, float inverse, int16_t *q) {
     const __m256 hi = _mm256_set1_ps(BULWARK_I16_LEVEL), lo = _mm256_set1_ps(-BULWARK_I16_LEVEL);
     const __m256 inv = _mm256_set1_ps(inverse);
@@ -183,6 +141,15 @@ __attribute__((target("avx2,fma"))) static void quantize_row_avx2(ptrdiff_t k, c
         _mm256_storeu_si256((__m256i *)(q + i), _mm256_permute4x64_epi64(packed, 0xD8));
     }
     for (; i < k; i++) q[i] = quantize_one(a[i] * inverse);
+}
+
+__attribute__((target("avx2,fma"))) void bulwark_quantize_rows_i16_avx2(
+    ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales) {
+    for (ptrdiff_t r = 0; r < m; r++) {
+        float scale = row_scale(largest_magnitude_avx2(k, a + r * lda));
+        quantize_row_avx2(k, a + r * lda, 1.0f / scale, out + r * ldo);
+        scales[r] = scale;
+    }
 }
 
 __attribute__((target("avx2,fma"))) void bulwark_quantize_windows_i16_avx2(

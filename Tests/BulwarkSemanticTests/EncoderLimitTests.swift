@@ -23,7 +23,7 @@ struct EncoderLimitTests {
         let shorter = Array(ids.prefix(SentenceEncoder.maxPieces - 2)) + [2]
         let sameAsShorter = embedder.embed(ids: shorter, workspace: SentenceEncoder.Workspace(cachedPieces: 0)) == whole
         #expect(!sameAsShorter)
-        #expect(workspace.tokenCapacity <= SentenceEncoder.maxBatchPieces)
+        #expect(workspace.capacity <= SentenceEncoder.maxBatchPieces)
     }
 
     @Test func aBatchOfMoreTokensThanTheLimitIsEncodedInParts() throws {
@@ -32,7 +32,7 @@ struct EncoderLimitTests {
         let texts = [Self.long, "La policía detuvo a tres hombres.", Self.long + " x", "ok", Self.long + " y"]
         let workspace = SentenceEncoder.Workspace()
         let batch = embedder.embed(batch: texts, workspace: workspace)
-        #expect(workspace.tokenCapacity <= SentenceEncoder.maxBatchPieces)
+        #expect(workspace.capacity <= SentenceEncoder.maxBatchPieces)
         #expect(batch.count == texts.count)
         for (text, embedding) in zip(texts, batch) {
             let alone = embedder.embed(text, workspace: SentenceEncoder.Workspace(cachedPieces: 0))

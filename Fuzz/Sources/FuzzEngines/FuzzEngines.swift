@@ -26,6 +26,13 @@ public enum FuzzEngines {
         return bytes
     }
 
+    /// The texts of `examples/sample.jsonl`, in order (the targets' seeds).
+    public static func sampleTexts(target: String) -> [String] {
+        read("examples/sample.jsonl", target: target).split(separator: UInt8(ascii: "\n")).compactMap {
+            try? decoder.decode($0).text
+        }
+    }
+
     /// The text engine as `bulwark scan` loads it (`EngineOptions.loadEngine`): the lexicon,
     /// context cues, classifier, language identifier, known texts and link list.
     public static func loadTextEngine(target: String) -> TextEngine {

@@ -170,10 +170,7 @@ public func initialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutabl
 /// encoder's reference sentences, and texts with odd Unicode.
 func seeds() -> [(name: String, bytes: [UInt8])] {
     var out: [(String, [UInt8])] = [("sample.jsonl", [2] + read("examples/sample.jsonl"))]
-    var texts: [String] = []
-    for line in read("examples/sample.jsonl").split(separator: UInt8(ascii: "\n")) {
-        if let item = try? decoder.decode(line) { texts.append(item.text) }
-    }
+    var texts = FuzzEngines.sampleTexts(target: target)
     for line in read("Tests/BulwarkSemanticTests/Fixtures/sentences.jsonl").split(separator: UInt8(ascii: "\n")) {
         if let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let text = object["text"] as? String {
             texts.append(text)

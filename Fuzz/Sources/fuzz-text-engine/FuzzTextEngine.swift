@@ -83,8 +83,8 @@ public func initialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutabl
 /// mixed-script, defanged, quoted and control-character texts.
 func seeds() -> [(name: String, bytes: [UInt8])] {
     var out: [(String, [UInt8])] = [("sample.jsonl", [0] + read("examples/sample.jsonl"))]
-    for (i, line) in read("examples/sample.jsonl").split(separator: UInt8(ascii: "\n")).enumerated() {
-        if let item = try? decoder.decode(line) { out.append(("sample-\(i)", [UInt8(1 + 3 * (i % 6))] + Array(item.text.utf8))) }
+    for (i, text) in FuzzEngines.sampleTexts(target: "text-engine").enumerated() {
+        out.append(("sample-\(i)", [UInt8(1 + 3 * (i % 6))] + Array(text.utf8)))
     }
     let texts = [
         "I.S.I.S d a w l a daaaawla 1s1s \u{200B}\u{202E}الدولة الإسلامية\u{202C}",
