@@ -316,7 +316,7 @@ extension PDQIndex {
         for slot in 0..<slotCount where (live[slot / 64] >> UInt64(slot % 64)) & 1 == 1 {
             body(
                 ids[slot],
-                PDQHash(words: SIMD4(hashWords[4 * slot], hashWords[4 * slot + 1], hashWords[4 * slot + 2], hashWords[4 * slot + 3])))
+                PDQHash(hashWords[4 * slot], hashWords[4 * slot + 1], hashWords[4 * slot + 2], hashWords[4 * slot + 3]))
         }
     }
 }

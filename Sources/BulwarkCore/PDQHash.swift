@@ -6,16 +6,64 @@
 /// 256-bit number with bit 255 most significant, so the first digit holds bits 255 ... 252
 /// and bit 0 is the low bit of the last digit.
 public struct PDQHash: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// Bits 0-63, 64-127, 128-191, 192-255.
-    public var words: SIMD4<UInt64>
+    // Four words, not one `SIMD4<UInt64>`: that vector is 32-byte aligned, and Swift 6.3 lays
+    // out an async function's frame wrongly when a value aligned above 16 bytes lives across an
+    // `await` (swiftlang/swift#91639, fixed in 6.4): the frame is larger than the context the
+    // caller allocated for it, and its tail overwrites the task allocator's next block. In the
+    // server and its tests a hash held across an `await` did that, and the test process aborted
+    // with "double free or corruption" (found with AddressSanitizer, a write 0 bytes past a
+    // task allocator slab). Keep this type, and any type holding it, at most 16-byte aligned.
+    private var w0: UInt64
+    private var w1: UInt64
+    private var w2: UInt64
+    private var w3: UInt64
 
-    public static let zero = PDQHash(words: .zero)
+    /// Bits 0-63, 64-127, 128-191, 192-255. Computed: keep a vector out of async code's locals.
+    public var words: SIMD4<UInt64> {
+        get { SIMD4(w0, w1, w2, w3) }
+        set {
+            w0 = newValue[0]
+            w1 = newValue[1]
+            w2 = newValue[2]
+            w3 = newValue[3]
+        }
+    }
 
-    public init(words: SIMD4<UInt64>) { self.words = words }
+    public static let zero = PDQHash(0, 0, 0, 0)
+
+    /// Bits 0-63, 64-127, 128-191 and 192-255.
+    public init(_ w0: UInt64, _ w1: UInt64, _ w2: UInt64, _ w3: UInt64) {
+        (self.w0, self.w1, self.w2, self.w3) = (w0, w1, w2, w3)
+    }
+
+    public init(words: SIMD4<UInt64>) { self.init(words[0], words[1], words[2], words[3]) }
+
+    /// Word `i` (0 ... 3): bits 64i ... 64i + 63.
+    @inline(__always)
+    public func word(_ i: Int) -> UInt64 {
+        switch i {
+        case 0: w0
+        case 1: w1
+        case 2: w2
+        case 3: w3
+        default: preconditionFailure("PDQ hash word \(i) is not in 0...3")
+        }
+    }
+
+    @inline(__always)
+    private mutating func update(word i: Int, _ change: (inout UInt64) -> Void) {
+        switch i {
+        case 0: change(&w0)
+        case 1: change(&w1)
+        case 2: change(&w2)
+        case 3: change(&w3)
+        default: preconditionFailure("PDQ hash word \(i) is not in 0...3")
+        }
+    }
 
     /// Parses 64 hex digits (either case); nil for anything else.
     public init?(hex: some StringProtocol) {
-        var words = SIMD4<UInt64>.zero
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var count = 0
         for c in hex.utf8 {
             guard count < 64 else { return nil }
@@ -27,11 +75,17 @@ public struct PDQHash: Sendable, Hashable, Comparable, CustomStringConvertible {
             default: return nil
             }
             // Digit i holds bits 255 - 4i down to 252 - 4i.
-            words[3 - count / 16] |= v << UInt64(60 - 4 * (count % 16))
+            let bits = v << UInt64(60 - 4 * (count % 16))
+            switch count / 16 {
+            case 0: words.3 |= bits
+            case 1: words.2 |= bits
+            case 2: words.1 |= bits
+            default: words.0 |= bits
+            }
             count += 1
         }
         guard count == 64 else { return nil }
-        self.words = words
+        self.init(words.0, words.1, words.2, words.3)
     }
 
     /// 64 lowercase hex digits, as the reference prints them.
@@ -39,7 +93,7 @@ public struct PDQHash: Sendable, Hashable, Comparable, CustomStringConvertible {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8](repeating: 0, count: 64)
         for i in 0..<64 {
-            out[i] = digits[Int((words[3 - i / 16] >> UInt64(60 - 4 * (i % 16))) & 0xF)]
+            out[i] = digits[Int((word(3 - i / 16) >> UInt64(60 - 4 * (i % 16))) & 0xF)]
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -47,33 +101,34 @@ public struct PDQHash: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var description: String { hex }
 
     public subscript(bit k: Int) -> Bool {
-        get { (words[k >> 6] >> UInt64(k & 63)) & 1 == 1 }
+        get { (word(k >> 6) >> UInt64(k & 63)) & 1 == 1 }
         set {
             let mask: UInt64 = 1 << UInt64(k & 63)
-            if newValue { words[k >> 6] |= mask } else { words[k >> 6] &= ~mask }
+            update(word: k >> 6) { if newValue { $0 |= mask } else { $0 &= ~mask } }
         }
     }
 
     /// The hash with bit `k` flipped.
     public func flipping(bit k: Int) -> PDQHash {
         var copy = self
-        copy.words[k >> 6] ^= 1 << UInt64(k & 63)
+        copy.update(word: k >> 6) { $0 ^= 1 << UInt64(k & 63) }
         return copy
     }
 
     /// Number of bits set.
     public var popcount: Int {
-        words[0].nonzeroBitCount + words[1].nonzeroBitCount + words[2].nonzeroBitCount + words[3].nonzeroBitCount
+        w0.nonzeroBitCount + w1.nonzeroBitCount + w2.nonzeroBitCount + w3.nonzeroBitCount
     }
 
     /// Hamming distance: the number of bits that differ (0 ... 256).
     @inline(__always)
     public func distance(to other: PDQHash) -> Int {
-        PDQHash(words: words ^ other.words).popcount
+        (w0 ^ other.w0).nonzeroBitCount + (w1 ^ other.w1).nonzeroBitCount + (w2 ^ other.w2).nonzeroBitCount
+            + (w3 ^ other.w3).nonzeroBitCount
     }
 
     /// Orders as the hex form does.
     public static func < (a: PDQHash, b: PDQHash) -> Bool {
-        (a.words[3], a.words[2], a.words[1], a.words[0]) < (b.words[3], b.words[2], b.words[1], b.words[0])
+        (a.w3, a.w2, a.w1, a.w0) < (b.w3, b.w2, b.w1, b.w0)
     }
 }

@@ -14,7 +14,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable {
     }
 
     /// A uniformly random PDQ hash.
-    public mutating func pdqHash() -> PDQHash { PDQHash(words: SIMD4(next(), next(), next(), next())) }
+    public mutating func pdqHash() -> PDQHash { PDQHash(next(), next(), next(), next()) }
 
     /// `hash` with exactly `bits` distinct bits flipped (at most 256).
     public mutating func flipping(_ hash: PDQHash, bits: Int) -> PDQHash {

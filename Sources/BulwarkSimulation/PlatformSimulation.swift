@@ -87,7 +87,7 @@ public struct PlatformSimulation: Sendable {
         var rng = SplitMix64(seed: settings.seed)
         var entities: [SimEntity] = []
         let horizon = Int64(settings.days) * 86_400
-        func avatar() -> PDQHash { PDQHash(words: SIMD4(rng.next(), rng.next(), rng.next(), rng.next())) }
+        func avatar() -> PDQHash { PDQHash(rng.next(), rng.next(), rng.next(), rng.next()) }
         let kinds: [EntityKind] = [.page, .group, .channel, .room]
         let perDay = Double(settings.items) / Double(settings.days)
         // Benign containers: posting rates with a heavy tail.
@@ -478,7 +478,7 @@ public struct PlatformSimulation: Sendable {
                     avatar.words.x ^= (1 << (variant % 64)) | (1 << ((variant >> 8) % 64))
                 } else {
                     var r = SplitMix64(seed: variant)
-                    avatar = PDQHash(words: SIMD4(r.next(), r.next(), r.next(), r.next()))
+                    avatar = PDQHash(r.next(), r.next(), r.next(), r.next())
                 }
                 let name = Self.comebackName(old.name, variant: variant >> 3, generation: generation)
                 var successor: SimEntity

@@ -48,6 +48,58 @@ struct PDQHashTests {
     }
 }
 
+extension PDQHashTests {
+    /// Swift 6.3 lays out an async function's frame wrongly when a vector that LLVM aligns above
+    /// 16 bytes (a `SIMD4<UInt64>` is a 32-byte `<4 x i64>`, though Swift reports 16) lives
+    /// across an `await` (swiftlang/swift#91639): the frame's tail then overwrites the task
+    /// allocator's memory. Hashes are held across awaits all over the server, so a hash, and
+    /// what carries one, stores plain words, no vector.
+    @Test func hashesAndWhatCarriesThemStoreNoVector() throws {
+        var rng = SplitMix64(seed: 3)
+        let hash = rng.pdqHash()
+        #expect(MemoryLayout<PDQHash>.size == 32)
+        #expect(!storesVector(hash))
+        #expect(!storesVector(MediaHashes(pdq: hash, pdqQuality: 90, pdqVariants: [rng.pdqHash()])))
+        #expect(!storesVector(Signal(pdq: hash)))
+        // The check itself finds a vector wherever it is stored.
+        #expect(storesVector(SIMD4<UInt64>(1, 2, 3, 4)))
+        #expect(storesVector([(1, Optional(SIMD2<Float>(1, 2)))]))
+    }
+
+    @Test func wordsBitsFlipsAndOrderAgree() {
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<200 {
+            let h = rng.pdqHash()
+            let w = h.words
+            for i in 0..<4 { #expect(h.word(i) == w[i]) }
+            #expect(PDQHash(words: w) == h)
+            #expect(PDQHash(w[0], w[1], w[2], w[3]) == h)
+            for k in stride(from: 0, to: 256, by: 11) {
+                #expect(h[bit: k] == ((w[k / 64] >> UInt64(k % 64)) & 1 == 1))
+                var changed = h
+                changed[bit: k] = !h[bit: k]
+                #expect(changed == h.flipping(bit: k))
+                #expect(changed.distance(to: h) == 1)
+                changed[bit: k] = h[bit: k]
+                #expect(changed == h)
+            }
+            var viaWords = h
+            viaWords.words.z ^= 0b101
+            #expect(viaWords.distance(to: h) == 2 && viaWords.word(2) == h.word(2) ^ 0b101)
+            // Ordered as the hex form is (fixed length, lowercase).
+            let other = rng.pdqHash()
+            #expect((h < other) == (h.hex < other.hex))
+        }
+    }
+}
+
+/// Whether `value`, or anything stored in it (fields, optionals, tuples, array elements), is a
+/// SIMD vector.
+func storesVector(_ value: Any) -> Bool {
+    if value is any SIMD { return true }
+    return Mirror(reflecting: value).children.contains { storesVector($0.value) }
+}
+
 struct PDQIndexTests {
     /// Random hashes with near-duplicates planted around some queries.
     func fixture(count: Int, queries: Int, seed: UInt64) -> (entries: [(PDQHash, UInt64)], queries: [PDQHash]) {

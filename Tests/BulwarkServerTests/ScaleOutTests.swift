@@ -199,10 +199,11 @@ struct ScaleOutTests {
     }
 
     /// A burst: 12 additions at once through each process. Every one is made (the log is locked
-    /// for each change, which is made on the latest banks: no retries to lose). (A function of
-    /// its own: written inline at the end of `sharedBanks`, the test process aborted with heap
-    /// corruption in that function's first lines, every run, a miscompiled async frame as far as
-    /// we can tell.)
+    /// for each change, which is made on the latest banks: no retries to lose). (Written inline
+    /// at the end of `sharedBanks` once, the test process aborted with heap corruption. The cause,
+    /// found later with AddressSanitizer: `sharedBanks` held a `PDQHash`, then a 32-byte-aligned
+    /// vector, across its awaits, and Swift 6.3 makes such a frame larger than the context
+    /// allocated for it (swiftlang/swift#91639). `PDQHash` is now 8-byte aligned.)
     func burst(
         through services: [BulwarkService], registries: [BankRegistry], headers: HTTPFields, store: any ModerationStore
     ) async throws {
