@@ -26,6 +26,7 @@ struct HashCommandTests {
     @Test func hashesGoodFilesAndReportsTheBadOneInPlace() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-hash-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let bad = dir.appendingPathComponent("not-an-image.jpg").path
         try Data("this is text, not a JPEG".utf8).write(to: URL(fileURLWithPath: bad))
         let photo = Self.pdqData + "/reg-test-input/dih/bridge-1-original.jpg"
@@ -76,6 +77,7 @@ struct HashCommandTests {
     @Test func allGoodFilesExitZeroAndTruncationIsNamed() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-hash-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let photo = Self.pdqData + "/misc-images/small.jpg"
         let ok = try CLI.run(["hash", photo, Self.pdqData + "/misc-images/modes/F.webp"])
         #expect(ok.status == 0)

@@ -55,9 +55,19 @@ enum Support {
         var data = Data()
     }
 
-    /// A fresh temporary directory.
+    /// This test process's scratch folder (under the temporary directory), removed with everything
+    /// in it when the process exits: the PDQ reference writes 285 MB of images there, which the
+    /// tests read until the end, and a run must not leave them behind.
+    static let scratchRoot: String = {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("bulwark-media-tests-\(UUID().uuidString)").path
+        atexit { try? FileManager.default.removeItem(atPath: Support.scratchRoot) }
+        return path
+    }()
+
+    /// A fresh directory inside `scratchRoot`.
     static func temporaryDirectory(_ name: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-\(name)-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: scratchRoot).appendingPathComponent("\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir.path
     }
