@@ -189,7 +189,10 @@ public final class CascadeEngine: VerdictEngine {
         let nearest = semantic.exemplars.nearest(embedding, violating: decision != .none)
         var detail = "violating \(twoDecimals(pSemantic))"
         if let (exemplar, similarity) = nearest {
-            detail += "; close to: \(exemplar.label) exemplar \(exemplar.id) (\(twoDecimals(similarity)))"
+            // "Close to" only where the nearest exemplar is near enough to mean something
+            // (`exemplarCloseMinimum`); a reviewer reads the cosine either way.
+            let relation = similarity >= c.exemplarCloseMinimum ? "close to" : "nearest"
+            detail += "; \(relation): \(exemplar.label) exemplar \(exemplar.id) (\(twoDecimals(similarity)))"
         }
         // A reviewer sees the classifier's own probability in its evidence; say when the encoder
         // brought it down.

@@ -96,8 +96,43 @@ enum CascadeFixtures {
         #expect(scratch.encoded == 1)
         let semantic = try #require(verdict.evidence.first { $0.kind == .semantic })
         #expect(semantic.detail.hasPrefix("violating 0."))
-        #expect(semantic.detail.contains("close to: ") && semantic.detail.contains(" exemplar "), "\(semantic.detail)")
+        #expect(
+            (semantic.detail.contains("; close to: ") || semantic.detail.contains("; nearest: "))
+                && semantic.detail.contains(" exemplar "), "\(semantic.detail)")
         #expect(verdict.decision != .none, "\(verdict)")
+    }
+
+    /// The evidence names the nearest exemplar of the decision's side with its cosine, and says
+    /// "close to" only from `exemplarCloseMinimum` up.
+    @Test func theEvidenceSaysCloseToOnlyWhenAnExemplarIsNearEnough() throws {
+        let full = try CascadeFixtures.cascade.get()
+        let recruitment = TextItem(
+            id: "r", text: "Brothers, the caliphate needs you: leave the land of disbelief and join the ranks.", type: .title)
+        let news = TextItem(
+            id: "n", text: "Police arrested three suspects accused of planning an attack on behalf of the group, prosecutors said.",
+            type: .title)
+        func detail(_ item: TextItem, minimum: Double) throws -> (Verdict, String) {
+            var fast = full.fast
+            fast.configuration.exemplarCloseMinimum = minimum
+            let cascade = CascadeEngine(fast: fast, semantic: full.semantic)
+            var scratch = cascade.makeScratch()
+            let verdict = cascade.scan(item, scratch: &scratch)
+            return (verdict, try #require(verdict.evidence.first { $0.kind == .semantic }).detail)
+        }
+        // An exemplar's own text: cosine 1, above the shipped minimum.
+        let (violating, v) = try detail(recruitment, minimum: full.fast.configuration.exemplarCloseMinimum)
+        #expect(violating.decision != .none, "\(violating)")
+        #expect(v.contains("; close to: recruitment exemplar recruitment-1 (1.00)"), "\(v)")
+        let (stays, n) = try detail(news, minimum: full.fast.configuration.exemplarCloseMinimum)
+        #expect(stays.decision == .none, "\(stays)")
+        #expect(n.contains("; close to: news exemplar news-1 (1.00)"), "\(n)")
+        // Above every cosine: the same exemplar, named as the nearest only.
+        let (_, far) = try detail(recruitment, minimum: 1.01)
+        #expect(far.contains("; nearest: recruitment exemplar recruitment-1 (1.00)") && !far.contains("close to"), "\(far)")
+        // An everyday title is not close to any exemplar at the shipped minimum.
+        let chatter = TextItem(id: "c", text: "Selling my old bike, 50 euros, blue, needs new brakes", type: .title)
+        let (_, c) = try detail(chatter, minimum: full.fast.configuration.exemplarCloseMinimum)
+        #expect(c.contains("; nearest: ") && !c.contains("close to"), "\(c)")
     }
 
     /// The encoder reads at most `SentenceEncoder.maxPieces` pieces; a reviewer reads when a
