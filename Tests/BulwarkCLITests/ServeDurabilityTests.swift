@@ -29,9 +29,29 @@ struct ServeDurabilityTests {
         let key = try CLI.createIngestKey(database: database)
         let port = CLI.listeningPort()
         let image = try #require(FileManager.default.contents(atPath: CLI.root + "/../shared/data/pdq/misc-images/wee.jpg"))
+        // The client is shut down whatever happens: one left running traps in its deinit and
+        // takes the whole test process down with it, hiding the failure that left it running.
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let outcome: Result<Void, any Error>
+        do {
+            try await killAndRestart(database: database, key: key, port: port, image: image, client: client)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        try await client.shutdown()
+        try outcome.get()
+    }
+
+    func killAndRestart(database: String, key: String, port: Int, image: Data, client: HTTPClient) async throws {
         var server = try start(database, port: port)
-        try await waitUntilUp(server, client, port: port)
+        do {
+            try await waitUntilUp(server, client, port: port)
+        } catch {
+            server.terminate()
+            server.waitUntilExit()
+            throw error
+        }
 
         let acknowledged = Counter<Set<String>>([])
         let sent = Counter(0)
@@ -100,7 +120,6 @@ struct ServeDurabilityTests {
         let body = try await r.body.collect(upTo: 1 << 20)
         #expect(String(buffer: body).contains("\"created\":false"))
         #expect(try await store.itemCount() == stored)
-        try await client.shutdown()
     }
 }
 
