@@ -70,7 +70,7 @@ public struct PDQIndex: Sendable {
     /// A new live slot at the end (pending until the next rebuild).
     private mutating func appendSlot(_ hash: PDQHash, id: UInt64) {
         let slot = ids.count
-        for w in 0..<4 { hashWords.append(hash.word(w)) }
+        for w in 0..<4 { hashWords.append(hash[word: w]) }
         ids.append(id)
         if slot / 64 >= live.count { live.append(0) }
         live[slot / 64] |= 1 << UInt64(slot % 64)
@@ -178,7 +178,7 @@ public struct PDQIndex: Sendable {
     /// Calls `body(slot, distance)` once for every live slot within `radius`.
     func forEachCandidateSlot(of hash: PDQHash, radius: Int, _ body: (Int, Int) -> Void) {
         let radius = min(max(radius, 0), 256)
-        let q = (hash.word(0), hash.word(1), hash.word(2), hash.word(3))
+        let q = (hash[word: 0], hash[word: 1], hash[word: 2], hash[word: 3])
         hashWords.withUnsafeBufferPointer { h in
             live.withUnsafeBufferPointer { live in
                 @inline(__always) func check(_ slot: Int) -> Int? {
@@ -230,7 +230,7 @@ public struct PDQIndex: Sendable {
         offsets.withUnsafeBufferPointer { o in
             postings.withUnsafeBufferPointer { p in
                 for j in 0..<Self.substrings {
-                    let query = UInt16(truncatingIfNeeded: hash.word(j / 4) >> UInt64(16 * (j % 4)))
+                    let query = UInt16(truncatingIfNeeded: hash[word: j / 4] >> UInt64(16 * (j % 4)))
                     let table = j * stride
                     let list = j * n
                     Self.forEachKey(within: within, of: query) { key in

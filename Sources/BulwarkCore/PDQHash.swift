@@ -6,13 +6,14 @@
 /// 256-bit number with bit 255 most significant, so the first digit holds bits 255 ... 252
 /// and bit 0 is the low bit of the last digit.
 public struct PDQHash: Sendable, Hashable, Comparable, CustomStringConvertible {
-    // Four words, not one `SIMD4<UInt64>`: that vector is 32-byte aligned, and Swift 6.3 lays
-    // out an async function's frame wrongly when a value aligned above 16 bytes lives across an
-    // `await` (swiftlang/swift#91639, fixed in 6.4): the frame is larger than the context the
-    // caller allocated for it, and its tail overwrites the task allocator's next block. In the
-    // server and its tests a hash held across an `await` did that, and the test process aborted
-    // with "double free or corruption" (found with AddressSanitizer, a write 0 bytes past a
-    // task allocator slab). Keep this type, and any type holding it, at most 16-byte aligned.
+    // Four words, not one `SIMD4<UInt64>`: LLVM aligns that vector to 32 bytes (Swift reports
+    // 16), and Swift 6.3 lays out an async function's frame wrongly when a value LLVM aligns
+    // above 16 bytes lives across an `await` (swiftlang/swift#91639, fixed in 6.4): the frame is
+    // larger than the context the caller allocated for it, and its tail overwrites the task
+    // allocator's next block. In the server and its tests a hash held across an `await` did
+    // that, and the test process aborted with "double free or corruption" (found with
+    // AddressSanitizer, a write 0 bytes past a task allocator slab). Keep vectors out of this
+    // type and out of any type holding it.
     private var w0: UInt64
     private var w1: UInt64
     private var w2: UInt64
@@ -39,31 +40,30 @@ public struct PDQHash: Sendable, Hashable, Comparable, CustomStringConvertible {
     public init(words: SIMD4<UInt64>) { self.init(words[0], words[1], words[2], words[3]) }
 
     /// Word `i` (0 ... 3): bits 64i ... 64i + 63.
-    @inline(__always)
-    public func word(_ i: Int) -> UInt64 {
-        switch i {
-        case 0: w0
-        case 1: w1
-        case 2: w2
-        case 3: w3
-        default: preconditionFailure("PDQ hash word \(i) is not in 0...3")
+    public private(set) subscript(word i: Int) -> UInt64 {
+        @inline(__always) get {
+            switch i {
+            case 0: w0
+            case 1: w1
+            case 2: w2
+            case 3: w3
+            default: preconditionFailure("PDQ hash word \(i) is not in 0...3")
+            }
         }
-    }
-
-    @inline(__always)
-    private mutating func update(word i: Int, _ change: (inout UInt64) -> Void) {
-        switch i {
-        case 0: change(&w0)
-        case 1: change(&w1)
-        case 2: change(&w2)
-        case 3: change(&w3)
-        default: preconditionFailure("PDQ hash word \(i) is not in 0...3")
+        @inline(__always) set {
+            switch i {
+            case 0: w0 = newValue
+            case 1: w1 = newValue
+            case 2: w2 = newValue
+            case 3: w3 = newValue
+            default: preconditionFailure("PDQ hash word \(i) is not in 0...3")
+            }
         }
     }
 
     /// Parses 64 hex digits (either case); nil for anything else.
     public init?(hex: some StringProtocol) {
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var hash = PDQHash.zero
         var count = 0
         for c in hex.utf8 {
             guard count < 64 else { return nil }
@@ -75,17 +75,11 @@ public struct PDQHash: Sendable, Hashable, Comparable, CustomStringConvertible {
             default: return nil
             }
             // Digit i holds bits 255 - 4i down to 252 - 4i.
-            let bits = v << UInt64(60 - 4 * (count % 16))
-            switch count / 16 {
-            case 0: words.3 |= bits
-            case 1: words.2 |= bits
-            case 2: words.1 |= bits
-            default: words.0 |= bits
-            }
+            hash[word: 3 - count / 16] |= v << UInt64(60 - 4 * (count % 16))
             count += 1
         }
         guard count == 64 else { return nil }
-        self.init(words.0, words.1, words.2, words.3)
+        self = hash
     }
 
     /// 64 lowercase hex digits, as the reference prints them.
@@ -93,7 +87,7 @@ public struct PDQHash: Sendable, Hashable, Comparable, CustomStringConvertible {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8](repeating: 0, count: 64)
         for i in 0..<64 {
-            out[i] = digits[Int((word(3 - i / 16) >> UInt64(60 - 4 * (i % 16))) & 0xF)]
+            out[i] = digits[Int((self[word: 3 - i / 16] >> UInt64(60 - 4 * (i % 16))) & 0xF)]
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -101,17 +95,17 @@ public struct PDQHash: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var description: String { hex }
 
     public subscript(bit k: Int) -> Bool {
-        get { (word(k >> 6) >> UInt64(k & 63)) & 1 == 1 }
+        get { (self[word: k >> 6] >> UInt64(k & 63)) & 1 == 1 }
         set {
             let mask: UInt64 = 1 << UInt64(k & 63)
-            update(word: k >> 6) { if newValue { $0 |= mask } else { $0 &= ~mask } }
+            if newValue { self[word: k >> 6] |= mask } else { self[word: k >> 6] &= ~mask }
         }
     }
 
     /// The hash with bit `k` flipped.
     public func flipping(bit k: Int) -> PDQHash {
         var copy = self
-        copy.update(word: k >> 6) { $0 ^= 1 << UInt64(k & 63) }
+        copy[word: k >> 6] ^= 1 << UInt64(k & 63)
         return copy
     }
 

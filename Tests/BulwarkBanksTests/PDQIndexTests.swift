@@ -71,7 +71,7 @@ extension PDQHashTests {
         for _ in 0..<200 {
             let h = rng.pdqHash()
             let w = h.words
-            for i in 0..<4 { #expect(h.word(i) == w[i]) }
+            for i in 0..<4 { #expect(h[word: i] == w[i]) }
             #expect(PDQHash(words: w) == h)
             #expect(PDQHash(w[0], w[1], w[2], w[3]) == h)
             for k in stride(from: 0, to: 256, by: 11) {
@@ -85,7 +85,7 @@ extension PDQHashTests {
             }
             var viaWords = h
             viaWords.words.z ^= 0b101
-            #expect(viaWords.distance(to: h) == 2 && viaWords.word(2) == h.word(2) ^ 0b101)
+            #expect(viaWords.distance(to: h) == 2 && viaWords[word: 2] == h[word: 2] ^ 0b101)
             // Ordered as the hex form is (fixed length, lowercase).
             let other = rng.pdqHash()
             #expect((h < other) == (h.hex < other.hex))

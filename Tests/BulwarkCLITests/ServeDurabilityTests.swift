@@ -32,15 +32,13 @@ struct ServeDurabilityTests {
         // The client is shut down whatever happens: one left running traps in its deinit and
         // takes the whole test process down with it, hiding the failure that left it running.
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        let outcome: Result<Void, any Error>
         do {
             try await killAndRestart(database: database, key: key, port: port, image: image, client: client)
-            outcome = .success(())
         } catch {
-            outcome = .failure(error)
+            try? await client.shutdown()
+            throw error
         }
         try await client.shutdown()
-        try outcome.get()
     }
 
     func killAndRestart(database: String, key: String, port: Int, image: Data, client: HTTPClient) async throws {
