@@ -79,7 +79,7 @@ struct BankCommand: ParsableCommand {
 
         func run() throws {
             let store = try banks.open(writable: true)
-            guard var bank = store.banks.banks[name] else { throw ValidationError("no bank named \"\(name)\"") }
+            guard var bank = store.banks.banks[name] else { throw CommandFailure("no bank named \"\(name)\"") }
             if let quarantined { bank.quarantined = quarantined }
             if let threshold {
                 bank = try Bank(
@@ -221,7 +221,7 @@ struct BankCommand: ParsableCommand {
 
         func run() throws {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw ValidationError("cannot read \(file)")
+                throw CommandFailure("cannot read \(file)")
             }
             // ThreatExchange state files say their type in their name: simple.<type>.te.
             var type = self.type
@@ -277,7 +277,7 @@ struct BankCommand: ParsableCommand {
 
         func run() throws {
             let store = try banks.open(writable: false)
-            guard store.banks.banks[name] != nil else { throw ValidationError("no bank named \"\(name)\"") }
+            guard store.banks.banks[name] != nil else { throw CommandFailure("no bank named \"\(name)\"") }
             let writer = SignalFileWriter(format: format)
             var text = writer.header
             for entry in store.banks.activeEntries(bank: name) where type == nil || entry.signal.type == type {
@@ -285,7 +285,7 @@ struct BankCommand: ParsableCommand {
             }
             if let out {
                 guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else {
-                    throw ValidationError("cannot write \(out)")
+                    throw CommandFailure("cannot write \(out)")
                 }
             } else {
                 FileHandle.standardOutput.write(Data(text.utf8))

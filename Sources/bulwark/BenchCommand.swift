@@ -74,7 +74,7 @@ struct BenchCommand: ParsableCommand {
         let topical = short.filter { $0.label != .violating && !everydayKinds.contains($0.kind ?? "") }.map(\.text)
         let chatter = try loadItems([Resources.find(Self.chatter) ?? Self.chatter]).map(\.text)
         let everyday = short.filter { everydayKinds.contains($0.kind ?? "") }.map(\.text) + chatter
-        guard !violating.isEmpty, !topical.isEmpty, !everyday.isEmpty else { throw ValidationError("the dev set is empty") }
+        guard !violating.isEmpty, !topical.isEmpty, !everyday.isEmpty else { throw CommandFailure("the dev set is empty") }
         guard violatingShare >= 0, topicalShare >= 0, violatingShare + topicalShare <= 1 else {
             throw ValidationError("--violating-share and --topical-share must be ≥ 0 and add up to at most 1")
         }
@@ -258,7 +258,7 @@ struct PDQBench {
 
     func run() throws {
         let names = listDirectory(directory).filter { $0.hasSuffix(".ppm") }
-        guard !names.isEmpty else { throw ValidationError("no .ppm files in \(directory)") }
+        guard !names.isEmpty else { throw CommandFailure("no .ppm files in \(directory)") }
         guard iterations >= 1 else { throw ValidationError("--iterations takes 1 or more") }
         let files = try names.map { try readFile(directory + "/" + $0) }
         let decoder = ImageDecoder()

@@ -68,7 +68,7 @@ struct BenchConsoleCommand: AsyncParsableCommand {
         let now = Int64(Date().timeIntervalSince1970)
         guard let item = try await store.item(platform: "bench", externalID: "heavy-1"),
             let caseID = try await store.cases(CaseFilter(limit: 10), now: now).first(where: { $0.itemID == item.id })?.id
-        else { throw ValidationError("the post opened no case") }
+        else { throw CommandFailure("the post opened no case") }
         let marked = Self.spanCount(item.verdictJSON)
 
         let user = try await store.createUser(name: "bench", role: .reviewer, passwordHash: "unused", now: now)
@@ -81,7 +81,7 @@ struct BenchConsoleCommand: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService(gracefulShutdownSignals: []) }
             var ports = portStream.makeAsyncIterator()
-            guard let port = await ports.next() else { throw ValidationError("the server did not start") }
+            guard let port = await ports.next() else { throw CommandFailure("the server did not start") }
             let url = "http://127.0.0.1:\(port)/console/cases/\(caseID)"
             var serverMS: [Double] = []
             var roundTripMS: [Double] = []
@@ -94,13 +94,13 @@ struct BenchConsoleCommand: AsyncParsableCommand {
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
                 let body = try await response.body.collect(upTo: 64 << 20)
                 let elapsed = clock.now - began
-                guard response.status == .ok else { throw ValidationError("the case page answered \(response.status)") }
+                guard response.status == .ok else { throw CommandFailure("the case page answered \(response.status)") }
                 guard i >= 20 else { continue }
                 bytes = body.readableBytes
                 roundTripMS.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
                 let timing = response.headers.first(name: "Server-Timing") ?? ""
                 guard let dur = timing.split(separator: "=").last.flatMap({ Double($0) }) else {
-                    throw ValidationError("no Server-Timing header")
+                    throw CommandFailure("no Server-Timing header")
                 }
                 serverMS.append(dur)
             }

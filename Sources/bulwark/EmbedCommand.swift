@@ -128,7 +128,7 @@ struct BenchSemanticCommand: ParsableCommand {
         let rssLoaded = peakRSSKiB() ?? 0
         let source = try loadItems([Resources.find(DefaultData.multilingual) ?? DefaultData.multilingual])
             .map(\.text).filter { $0.utf8.count <= maxTextBytes }
-        guard !source.isEmpty else { throw ValidationError("the dev set is empty") }
+        guard !source.isEmpty else { throw CommandFailure("the dev set is empty") }
         let texts = (0..<items).map { source[$0 % source.count] }
         let chosen = kernel?.value ?? .best
         guard chosen.isAvailable else {

@@ -60,7 +60,7 @@ struct EntitiesCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try await database.open()
             guard let d = try await store.entityDetail(id: id, itemLimit: 10) else {
-                throw ValidationError("no entity \(id)")
+                throw CommandFailure("no entity \(id)")
             }
             let e = d.record
             let at = now()

@@ -25,7 +25,7 @@ struct LineReader {
     init(path: String?, maxLineBytes: Int) throws {
         if let path, path != "-" {
             let fd = open(path, O_RDONLY)
-            guard fd >= 0 else { throw ValidationErrorText("cannot open \(path): \(errnoText())") }
+            guard fd >= 0 else { throw CommandFailure("cannot open \(path): \(errnoText())") }
             self.fd = fd
         } else {
             self.fd = 0
@@ -64,7 +64,7 @@ struct LineReader {
         }
         if n < 0 {
             if errno == EINTR { return }
-            throw ValidationErrorText("read failed: \(errnoText())")
+            throw CommandFailure("read failed: \(errnoText())")
         }
         if n == 0 { eof = true }
         end += n
@@ -130,7 +130,7 @@ struct OutputWriter {
     init(path: String?) throws {
         if let path, path != "-" {
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            guard fd >= 0 else { throw ValidationErrorText("cannot write \(path): \(errnoText())") }
+            guard fd >= 0 else { throw CommandFailure("cannot write \(path): \(errnoText())") }
             self.fd = fd
         } else {
             self.fd = 1
@@ -151,7 +151,7 @@ struct OutputWriter {
             }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ValidationErrorText("write failed: \(errnoText())")
+                throw CommandFailure("write failed: \(errnoText())")
             }
             offset += n
         }
@@ -178,7 +178,7 @@ func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
 func readFile(_ path: String) throws -> [UInt8] {
     let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw ValidationErrorText("cannot open \(path): \(errnoText())") }
+    guard fd >= 0 else { throw CommandFailure("cannot open \(path): \(errnoText())") }
     defer { _ = Glibc.close(fd) }
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -186,7 +186,7 @@ func readFile(_ path: String) throws -> [UInt8] {
         let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n < 0 {
             if errno == EINTR { continue }
-            throw ValidationErrorText("cannot read \(path): \(errnoText())")
+            throw CommandFailure("cannot read \(path): \(errnoText())")
         }
         if n == 0 { break }
         out.append(contentsOf: chunk[0..<n])
@@ -230,7 +230,12 @@ func peakRSSKiB() -> Int? {
     return nil
 }
 
-struct ValidationErrorText: Error, CustomStringConvertible {
+/// A command that could not do its work (a file missing or unreadable, a malformed line under
+/// `--strict`, a bank or key that does not exist, a server that did not answer): printed as
+/// `Error: …` with exit status 1. Argument parser's `ValidationError` is for arguments given
+/// wrongly; it prints the usage text too and exits with 64, which would point the user at the
+/// command line when the command line was fine.
+struct CommandFailure: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
 }

@@ -24,7 +24,7 @@ struct KeysCommand: AsyncParsableCommand {
             let store = try await database.open()
             // People and machines act under their names in decisions and the audit log: one namespace.
             guard try await store.user(name: name) == nil else {
-                throw ValidationError("a console user is named \(name); a key needs a name of its own")
+                throw CommandFailure("a console user is named \(name); a key needs a name of its own")
             }
             let key = APIKeys.generate()
             let record = try await store.createKey(
@@ -55,7 +55,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try await database.open()
             guard try await store.revokeKey(id: id, actor: "cli", now: Int64(Date().timeIntervalSince1970)) else {
-                throw ValidationError("no active key \(id)")
+                throw CommandFailure("no active key \(id)")
             }
             print("revoked key \(id)")
         }

@@ -20,13 +20,13 @@ func loadItems(_ paths: [String]) throws -> [TextItem] {
         while let line = try reader.next() {
             switch line {
             case .tooLong(let n):
-                throw ValidationError("\(file): line \(reader.lineNumber): \(n) bytes is longer than the limit")
+                throw CommandFailure("\(file): line \(reader.lineNumber): \(n) bytes is longer than the limit")
             case .line(let bytes):
                 if bytes.isEmpty { continue }
                 do {
                     items.append(try decoder.decode(bytes))
                 } catch {
-                    throw ValidationError("\(file): \(error.at(line: reader.lineNumber))")
+                    throw CommandFailure("\(file): \(error.at(line: reader.lineNumber))")
                 }
             }
         }
@@ -41,10 +41,10 @@ enum DefaultData {
 
     static func paths() throws -> [String] {
         guard let dev = Resources.find(multilingual) else {
-            throw ValidationError("cannot find \(multilingual); run from the repository")
+            throw CommandFailure("cannot find \(multilingual); run from the repository")
         }
         guard let arabic = Resources.find(arabic) else {
-            throw ValidationError("cannot find \(arabic) (the shared Arabic dev set next to the repository)")
+            throw CommandFailure("cannot find \(arabic) (the shared Arabic dev set next to the repository)")
         }
         return [dev, arabic]
     }

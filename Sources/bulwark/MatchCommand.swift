@@ -38,7 +38,7 @@ struct MatchCommand: ParsableCommand {
         let store = try banks.open(writable: false)
         let names = only.isEmpty ? nil : Set(only)
         for name in only where store.banks.banks[name] == nil {
-            throw ValidationError("no bank named \"\(name)\"")
+            throw CommandFailure("no bank named \"\(name)\"")
         }
         var out: [UInt8] = []
         for query in hashes {

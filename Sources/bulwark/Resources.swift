@@ -147,7 +147,7 @@ struct EngineOptions: ParsableArguments {
             if let path = self.classifier ?? Resources.find(Resources.classifier) {
                 model = try ClassifierModel(serialized: readFile(path))
             } else if requireModel {
-                throw ValidationError("no classifier model found (\(Resources.classifier)); run `bulwark train` or pass --no-model")
+                throw CommandFailure("no classifier model found (\(Resources.classifier)); run `bulwark train` or pass --no-model")
             }
         }
         var languageIdentifier: LanguageIdentifier?
@@ -168,7 +168,7 @@ struct EngineOptions: ParsableArguments {
             do {
                 links = try LinkList(listing: String(decoding: try readFile(path), as: UTF8.self))
             } catch let error as BulwarkError {
-                throw ValidationError("\(path): line \(error.line ?? 0): \(error.message)")
+                throw CommandFailure("\(path): line \(error.line ?? 0): \(error.message)")
             }
         }
         return TextEngine(
@@ -179,7 +179,7 @@ struct EngineOptions: ParsableArguments {
     private func required(_ given: String?, _ relative: String, what: String) throws -> String {
         if let given { return given }
         guard let found = Resources.find(relative) else {
-            throw ValidationError("cannot find the \(what) (\(relative)); run from the repository or set BULWARK_HOME")
+            throw CommandFailure("cannot find the \(what) (\(relative)); run from the repository or set BULWARK_HOME")
         }
         return found
     }

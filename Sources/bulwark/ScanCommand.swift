@@ -85,7 +85,7 @@ struct ScanCommand: ParsableCommand {
                     summary.malformed += 1
                     if strict {
                         try writer.flush()
-                        throw ValidationError("line \(lineNumber): \(placed); stopping (--strict)")
+                        throw CommandFailure("line \(lineNumber): \(placed); stopping (--strict)")
                     }
                     writeStderr("bulwark scan: line \(lineNumber): \(placed); skipped\n")
                 case .verdict(let verdict):

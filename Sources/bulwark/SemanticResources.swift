@@ -9,25 +9,25 @@ extension Resources {
 
     static func loadEmbedder(_ path: String?) throws -> Embedder {
         guard let path = path ?? find(semanticModel) else {
-            throw ValidationError("cannot find \(semanticModel); run scripts/setup.sh (or pass --encoder)")
+            throw CommandFailure("cannot find \(semanticModel); run scripts/setup.sh (or pass --encoder)")
         }
         do {
             return try Embedder(modelBytes: readFile(path))
         } catch let error as BulwarkError {
-            throw ValidationError("\(path): \(error)")
+            throw CommandFailure("\(path): \(error)")
         }
     }
 
     /// Exemplars from labelled JSON Lines: a violating item's category, another item's kind.
     static func loadExemplars(_ path: String?) throws -> [Exemplar] {
         guard let path = path ?? find(exemplars) else {
-            throw ValidationError("cannot find the exemplars (\(exemplars)); run from the repository or pass --exemplars")
+            throw CommandFailure("cannot find the exemplars (\(exemplars)); run from the repository or pass --exemplars")
         }
         return try loadItems([path]).enumerated().map { i, item in
             do throws(BulwarkError) {
                 return try Exemplar(labelled: item)
             } catch {
-                throw ValidationError("\(path): item \(i + 1): \(error.message)")
+                throw CommandFailure("\(path): item \(i + 1): \(error.message)")
             }
         }
     }
@@ -44,7 +44,7 @@ extension EngineOptions {
         guard model == .full else { return nil }
         let embedder = try Resources.loadEmbedder(encoder)
         guard let headPath = semanticHead ?? Resources.find(Resources.semanticHead) else {
-            throw ValidationError("cannot find the semantic head (\(Resources.semanticHead)); run `bulwark train --semantic` or pass --semantic-head")
+            throw CommandFailure("cannot find the semantic head (\(Resources.semanticHead)); run `bulwark train --semantic` or pass --semantic-head")
         }
         let head = try Self.head(headPath)
         let index = ExemplarIndex(try Resources.loadExemplars(exemplars), embedder: embedder)
@@ -56,7 +56,7 @@ extension EngineOptions {
         do {
             return try SemanticHead(serialized: bytes)
         } catch {
-            throw ValidationError("\(path): \(error)")
+            throw CommandFailure("\(path): \(error)")
         }
     }
 
@@ -64,7 +64,7 @@ extension EngineOptions {
         do {
             return try SemanticModel(embedder: embedder, head: head, exemplars: index)
         } catch {
-            throw ValidationError("\(path): \(error)")
+            throw CommandFailure("\(path): \(error)")
         }
     }
 

@@ -38,7 +38,7 @@ func fitSemanticHead(_ items: [TextItem], _ embeddings: [[Float]], provenance: S
     do {
         return try SemanticHeadTrainer().train(embeddings: x, labels: y, classes: SemanticModel.classes, provenance: provenance)
     } catch {
-        throw ValidationError("training the semantic head: \(error)")
+        throw CommandFailure("training the semantic head: \(error)")
     }
 }
 
@@ -133,7 +133,7 @@ struct TransferCommand: ParsableCommand {
         let training = items.filter(trained)
         let evaluation = items.filter { !trained($0) }
         guard evaluation.contains(where: { $0.label == Label.violating }), evaluation.contains(where: { $0.label == Label.none }) else {
-            throw ValidationError("the held-out languages (\(holdOut)) need violating and non-violating items")
+            throw CommandFailure("the held-out languages (\(holdOut)) need violating and non-violating items")
         }
 
         // The n-gram model, as `bulwark train` fits it, without the held-out languages.

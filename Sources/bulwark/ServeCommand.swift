@@ -63,7 +63,7 @@ struct DatabaseOption: ParsableArguments {
         do {
             return try PostgresURL(database)
         } catch {
-            throw ValidationError("--database: \(error)")
+            throw CommandFailure("--database: \(error)")
         }
     }
 }

@@ -37,10 +37,10 @@ struct UsersCommand: AsyncParsableCommand {
                 throw ValidationError("the password must have at least \(Self.minimumLength) characters")
             }
             let store = try await database.open()
-            guard try await store.user(name: name) == nil else { throw ValidationError("a user named \(name) exists") }
+            guard try await store.user(name: name) == nil else { throw CommandFailure("a user named \(name) exists") }
             // People and machines act under their names in decisions and the audit log: one namespace.
             guard try await !store.keys().contains(where: { $0.name == name }) else {
-                throw ValidationError("an API key is named \(name); a person needs a name of their own")
+                throw CommandFailure("an API key is named \(name); a person needs a name of their own")
             }
             let record = try await store.createUser(
                 name: name, role: role, passwordHash: try Passwords.hash(password),
@@ -53,7 +53,7 @@ struct UsersCommand: AsyncParsableCommand {
                 return String(cString: typed)
             }
             guard let line = readLine(strippingNewline: true) else {
-                throw ValidationError("no password on standard input")
+                throw CommandFailure("no password on standard input")
             }
             return line
         }

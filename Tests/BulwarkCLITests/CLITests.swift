@@ -139,8 +139,28 @@ struct ScanCommandTests {
 
     @Test func missingInputIsAClearError() throws {
         let r = try CLI.run(["scan", "no/such/file.jsonl"])
-        #expect(r.status != 0)
+        #expect(r.status == 1)
         #expect(r.stderr.contains("no/such/file.jsonl"))
+        #expect(!r.stderr.contains("Usage:"))
+    }
+
+    /// A command that fails at its work says what failed, exits with 1 and prints no usage text
+    /// (the command line was right); an argument given wrongly gets the usage text and 64.
+    @Test func failuresAtWorkPrintNoUsageTextButWrongArgumentsDo() throws {
+        let strict = try CLI.run(["scan", "--strict", "examples/sample.jsonl"])
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains("line 13"))
+        #expect(!strict.stderr.contains("Usage:"))
+        let banks = NSTemporaryDirectory() + "bulwark-cli-usage-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: banks) }
+        let noBank = try CLI.run(["bank", "add", "nobank", "--type", "md5", String(repeating: "0", count: 32), "--banks", banks])
+        #expect(noBank.status == 1)
+        #expect(noBank.stderr.contains("no bank named \"nobank\""))
+        #expect(!noBank.stderr.contains("Usage:"))
+        let wrong = try CLI.run(["scan", "--threads", "0", "examples/sample.jsonl"])
+        #expect(wrong.status == 64)
+        #expect(wrong.stderr.contains("--threads takes 1 to 64"))
+        #expect(wrong.stderr.contains("Usage:"))
     }
 }
 
