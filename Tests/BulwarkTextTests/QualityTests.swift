@@ -74,4 +74,17 @@ struct QualityTests {
         // None of its news, counter-speech, research, religious or everyday items is `violating`.
         #expect((evaluation.confusion[.none]?[.violating] ?? 0) == 0)
     }
+
+    /// Islamic greetings, blessings and condolences in ordinary posts, and the same formulas in
+    /// propaganda, on 136 items never trained on (data/heldout/greetings.jsonl): religion is never
+    /// a signal, so "السلام عليكم ورحمة الله وبركاته" before a question about a visa stays up, while a
+    /// salam before a recruitment message does not. A regression guard below the measured figures
+    /// (false positives 2 of 102, recall 85.3%; README).
+    @Test func greetingsAndBlessingsStayUpWhilePropagandaInTheSameWordsIsFound() throws {
+        let evaluation = try evaluateAll(Fixtures.items("data/heldout/greetings.jsonl"))
+        #expect(evaluation.overall.total == 136)
+        #expect((evaluation.overall.falsePositiveRate ?? 1) <= 0.04, "FPR \(evaluation.overall.falsePositiveRate ?? 1)")
+        #expect((evaluation.overall.recall ?? 0) >= 0.8, "recall \(evaluation.overall.recall ?? 0)")
+        #expect((evaluation.confusion[.none]?[.violating] ?? 0) == 0)
+    }
 }
