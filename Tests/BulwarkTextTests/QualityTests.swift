@@ -77,9 +77,9 @@ struct QualityTests {
 
     /// Islamic greetings, blessings and condolences in ordinary posts, and the same formulas in
     /// propaganda, on 136 items never trained on (data/heldout/greetings.jsonl): religion is never
-    /// a signal, so "السلام عليكم ورحمة الله وبركاته" before a question about a visa stays up, while a
-    /// salam before a recruitment message does not. A regression guard below the measured figures
-    /// (false positives 2 of 102, recall 85.3%; README).
+    /// a signal, so a salam or a condolence around an ordinary post stays up, while the same words
+    /// around a recruitment message or a eulogy of an attacker do not. A regression guard below the
+    /// measured figures (false positives 2 of 102, recall 85.3%; README).
     @Test func greetingsAndBlessingsStayUpWhilePropagandaInTheSameWordsIsFound() throws {
         let evaluation = try evaluateAll(Fixtures.items("data/heldout/greetings.jsonl"))
         #expect(evaluation.overall.total == 136)
