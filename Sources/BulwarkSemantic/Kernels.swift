@@ -283,8 +283,8 @@ struct QuantizedMatrix: Sendable {
 
 /// C[m × n] = A[m × k] · B[k × n] in integers: each row of A rounded to its own scale into
 /// `scratch` (m × k int16) and `rowScales` (m floats), the products summed exactly, the sums
-/// scaled back to float. The AVX2 and the portable kernels give the same floats (the AVX-512
-/// case runs the AVX2 kernel).
+/// scaled back to float. The AVX-512, AVX2 and portable kernels give the same floats (the sums
+/// are exact); the rounding runs the AVX2 code for the AVX-512 case too.
 func gemmInt16(
     rows m: Int, a: UnsafePointer<Float>, lda: Int, b: QuantizedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
     scratch: UnsafeMutablePointer<Int16>, rowScales: UnsafeMutablePointer<Float>, kernel: GemmKernel = .best
@@ -307,7 +307,9 @@ func gemmInt16(
     b.values.withUnsafeBufferPointer { values in
         b.columnScales.withUnsafeBufferPointer { scales in
             switch kernel {
-            case .avx2, .avx512:
+            case .avx512:
+                bulwark_gemm_i16_avx512(m, b.columns, k, a, k, values.baseAddress!, rowScales, scales.baseAddress!, c, ldc)
+            case .avx2:
                 bulwark_gemm_i16_avx2(m, b.columns, k, a, k, values.baseAddress!, rowScales, scales.baseAddress!, c, ldc)
             case .portable:
                 bulwark_gemm_i16_portable(m, b.columns, k, a, k, values.baseAddress!, rowScales, scales.baseAddress!, c, ldc)

@@ -67,6 +67,12 @@ void bulwark_gemm_i16_portable(
     ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const int16_t *a, ptrdiff_t lda, const int16_t *b, const float *row_scales,
     const float *column_scales, float *c, ptrdiff_t ldc);
 
+/// The same product, the same floats, with AVX-512 (tiles of up to 12 rows x 32 columns): call it
+/// only when bulwark_gemm_avx512_available() is 1.
+void bulwark_gemm_i16_avx512(
+    ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const int16_t *a, ptrdiff_t lda, const int16_t *b, const float *row_scales,
+    const float *column_scales, float *c, ptrdiff_t ldc);
+
 /// The same product, the same floats, with AVX2: call it only when bulwark_gemm_avx2_available() is 1.
 void bulwark_gemm_i16_avx2(
     ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const int16_t *a, ptrdiff_t lda, const int16_t *b, const float *row_scales,
