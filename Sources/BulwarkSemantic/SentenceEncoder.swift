@@ -214,7 +214,8 @@ public struct SentenceEncoder: Sendable {
             fresh = [Float](repeating: 0, count: capacity * PieceCache.entryWidth)
             // The gathered windows of the float32 products (the int16 ones round them in place).
             window = products == .float32 ? [Float](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth) : []
-            hidden = [Float](repeating: 0, count: capacity * SentenceEncoder.branchWidth)
+            // Each branch's first-layer rows, one region of `capacity` rows per branch.
+            hidden = [Float](repeating: 0, count: capacity * SentenceEncoder.orders.count * SentenceEncoder.branchWidth)
             entryOfRow = [Int32](repeating: 0, count: capacity)
             if products == .int16 {
                 quantized = [Int16](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth)
@@ -424,40 +425,57 @@ public struct SentenceEncoder: Sendable {
                             let index = Int(entryOfRow[r])
                             return UnsafePointer(index >= 0 ? kept + index * entryWidth : fresh + (-1 - index) * entryWidth)
                         }
-                        // 3. The CNN branches: the first product summed from the window's
-                        // entries, the second over all rows at once.
+                        // 3. The CNN branches. The first product of a token's window is the sum of
+                        // its tokens' shares, kept in their entries. Each entry is read once, front to
+                        // back, sentence by sentence, and its shares are added to the rows of the
+                        // windows that hold it. (Read once per branch for the whole batch, 13 KB
+                        // entries that do not stay in the cache, the sums waited on memory.) A row's
+                        // shares arrive in window order, the entry of the window's first token first,
+                        // so the sums are the same floats either way. Then bias, ReLU and the
+                        // residual per row; then the second product of each branch over all rows.
                         ws.hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
                             let hid = hiddenBuffer.baseAddress!
-                            for (i, order) in Self.orders.enumerated() {
-                                let out = features + e + i * w
-                                let partials = PieceCache.partialOffsets[i]
-                                b1[i].withUnsafeBufferPointer { bias in
-                                    for s in 0..<b {
-                                        let r0 = firstRow[s]
-                                        let tokens = firstRow[s + 1] - r0
-                                        for t in 0..<tokens {
-                                            let h = hid + (r0 + t) * w
-                                            var any = false
-                                            for o in 0..<order.n {
-                                                let source = t - order.left + o
-                                                guard source >= 0 && source < tokens else { continue }
-                                                let p = entry(r0 + source) + partials + o * w
-                                                if any {
-                                                    for j in 0..<w { h[j] += p[j] }
-                                                } else {
-                                                    h.update(from: p, count: w)
-                                                    any = true
-                                                }
+                            let regionStride = ws.capacity * w
+                            for s in 0..<b {
+                                let r0 = firstRow[s]
+                                let tokens = firstRow[s + 1] - r0
+                                for u in 0..<tokens {
+                                    let source = entry(r0 + u)
+                                    for (i, order) in Self.orders.enumerated() {
+                                        let region = hid + i * regionStride + r0 * w
+                                        let partials = source + PieceCache.partialOffsets[i]
+                                        // Entry u is at place o of the window of token t = u + left − o.
+                                        for o in 0..<order.n {
+                                            let t = u + order.left - o
+                                            guard t >= 0 && t < tokens else { continue }
+                                            let h = region + t * w
+                                            let p = partials + o * w
+                                            if u == max(0, t - order.left) {
+                                                h.update(from: p, count: w)
+                                            } else {
+                                                Self.add(p, to: h, count: w)
                                             }
+                                        }
+                                    }
+                                }
+                                for i in Self.orders.indices {
+                                    let region = hid + i * regionStride + r0 * w
+                                    b1[i].withUnsafeBufferPointer { bias in
+                                        for t in 0..<tokens {
+                                            let h = region + t * w
                                             let x = entry(r0 + t) + i * w
                                             for j in 0..<w { h[j] = max(h[j] + bias[j], 0) + x[j] }
                                         }
                                     }
                                 }
+                            }
+                            for (i, order) in Self.orders.enumerated() {
+                                let out = features + e + i * w
+                                let region = hid + i * regionStride
                                 ws.windowProduct(
-                                    firstRow: firstRow, hidden: hid, order: order, float: w2[i], int16: w2Int16[i], c: out,
+                                    firstRow: firstRow, hidden: region, order: order, float: w2[i], int16: w2Int16[i], c: out,
                                     ldc: f)
-                                Self.biasReluResidual(out, ld: f, tokens: rows, bias: b2[i], residual: hid, residualLd: w)
+                                Self.biasReluResidual(out, ld: f, tokens: rows, bias: b2[i], residual: region, residualLd: w)
                             }
                         }
                     }
@@ -544,6 +562,20 @@ public struct SentenceEncoder: Sendable {
                     slot.update(repeating: 0, count: w)
                 }
             }
+        }
+    }
+
+    /// h[j] += p[j] for j in 0..<count (a multiple of 16), 16 floats at a time: the compiler
+    /// does not vectorise the plain loop, not knowing that the two do not overlap.
+    @inline(__always)
+    static func add(_ p: UnsafePointer<Float>, to h: UnsafeMutablePointer<Float>, count: Int) {
+        assert(count % 16 == 0)
+        let target = UnsafeMutableRawPointer(h)
+        let source = UnsafeRawPointer(p)
+        for offset in stride(from: 0, to: count * MemoryLayout<Float>.stride, by: MemoryLayout<SIMD16<Float>>.stride) {
+            let sum = target.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+                + source.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+            target.storeBytes(of: sum, toByteOffset: offset, as: SIMD16<Float>.self)
         }
     }
 
