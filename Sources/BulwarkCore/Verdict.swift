@@ -18,6 +18,9 @@ public struct Evidence: Sendable, Hashable, Codable {
         case classifier
         /// A classifier score for a non-violating context.
         case context
+        /// A word that raised the classifier's violating score, with its share of the raise and
+        /// its span.
+        case term
         /// The sentence encoder's score and the closest exemplar (the `full` model's cascade).
         case semantic
     }

@@ -29,6 +29,11 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var maxCategories: Int
     /// Most evidence entries reported per item.
     public var maxEvidence: Int
+    /// Most words named as raising the classifier's violating score (evidence of kind `term`,
+    /// with their spans) when the classifier sends an item to review or further; and the
+    /// smallest share of the words' push toward violating a word must have to be named.
+    public var maxRaisingTerms: Int
+    public var raisingTermMinimumShare: Double
     /// Longest text scanned, in UTF-8 bytes; longer text is scanned up to this limit and the
     /// verdict says so in its evidence.
     public var maxTextBytes: Int
@@ -117,6 +122,8 @@ public struct EngineConfiguration: Sendable, Hashable {
         categoryMinimum: Double = 0.1,
         maxCategories: Int = 3,
         maxEvidence: Int = 20,
+        maxRaisingTerms: Int = 3,
+        raisingTermMinimumShare: Double = 0.1,
         maxTextBytes: Int = 64 * 1024,
         semanticLow: Double = 0.3,
         semanticHigh: Double = 0.85,
@@ -140,6 +147,8 @@ public struct EngineConfiguration: Sendable, Hashable {
         self.categoryMinimum = categoryMinimum
         self.maxCategories = maxCategories
         self.maxEvidence = maxEvidence
+        self.maxRaisingTerms = maxRaisingTerms
+        self.raisingTermMinimumShare = raisingTermMinimumShare
         self.maxTextBytes = maxTextBytes
         self.semanticLow = semanticLow
         self.semanticHigh = semanticHigh

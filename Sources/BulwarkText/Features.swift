@@ -80,18 +80,13 @@ public struct FeatureExtractor: Sendable, Hashable {
         out.withUnsafeMutableBufferPointer { o in
             scratch.boundaries.withUnsafeMutableBufferPointer { boundaries in
                 text.bytes.withUnsafeBufferPointer { bytes in
-                    count = extract(text, bytes, boundaries, o, mask, rows)
+                    count = extract(text, bytes, boundaries, o, mask, rows, owners: nil)
                 }
             }
         }
         // Symbols: all quotation marks count as one; other symbols and emoji by themselves.
         for symbol in text.symbols {
-            let key: UInt64
-            switch symbol {
-            case 0x22, 0x27, 0xAB, 0xBB, 0x2018, 0x2019, 0x201C, 0x201D, 0x201E, 0x2039, 0x203A: key = 0x22
-            case 0x2E, 0x2C, 0x3A, 0x3B, 0x2D, 0x28, 0x29, 0x60C: continue
-            default: key = UInt64(symbol)
-            }
+            guard let key = Self.symbolKey(symbol) else { continue }
             out[count] = UInt32(Hashing.mix(Self.symbolSeed ^ key) & mask)
             count += 1
         }
@@ -125,20 +120,75 @@ public struct FeatureExtractor: Sendable, Hashable {
         out.removeLast(out.count - count)
     }
 
+    /// Every feature occurrence of `text`, as `extract` finds them but each one kept (no
+    /// `binary` merging), with the byte range of `text.bytes` it was read from: the word (a
+    /// word, its quoted twin, its character n-grams), the two words (a bigram) or the n-gram
+    /// (across words, without `wordBounded`). The bias, symbols and named features have an empty
+    /// range. For explanations (which words raised a score), not for scanning.
+    public func occurrences(
+        _ text: NormalizedText, named: [UInt64], scratch: inout FeatureScratch
+    ) -> [(bucket: UInt32, range: Range<Int>)] {
+        let mask = UInt64(bucketCount - 1)
+        let byteCount = text.bytes.count
+        let capacity = 1 + 3 * byteCount + charNGrams.count * (2 * byteCount + 2)
+        var buckets = [UInt32](repeating: 0, count: capacity)
+        var owners = [UInt64](repeating: 0, count: capacity)
+        if scratch.boundaries.count < byteCount + 1 {
+            scratch.boundaries = [Int](repeating: 0, count: max(byteCount + 1, 2 * scratch.boundaries.count))
+        }
+        var count = 0
+        buckets.withUnsafeMutableBufferPointer { o in
+            owners.withUnsafeMutableBufferPointer { owners in
+                scratch.boundaries.withUnsafeMutableBufferPointer { boundaries in
+                    text.bytes.withUnsafeBufferPointer { bytes in
+                        count = extract(text, bytes, boundaries, o, mask, nil, owners: owners)
+                    }
+                }
+            }
+        }
+        var result: [(bucket: UInt32, range: Range<Int>)] = []
+        result.reserveCapacity(count + text.symbols.count + named.count)
+        for i in 0..<count {
+            let lower = Int(owners[i] >> 32)
+            let upper = Int(owners[i] & 0xFFFF_FFFF)
+            result.append((buckets[i], lower..<max(lower, upper)))
+        }
+        for symbol in text.symbols {
+            guard let key = Self.symbolKey(symbol) else { continue }
+            result.append((UInt32(Hashing.mix(Self.symbolSeed ^ key) & mask), 0..<0))
+        }
+        for key in named { result.append((UInt32(Hashing.mix(key) & mask), 0..<0)) }
+        return result
+    }
+
+    /// The key of a symbol's feature: all quotation marks count as one; some punctuation is no
+    /// feature (nil); other symbols and emoji count by themselves.
+    @inline(__always)
+    static func symbolKey(_ symbol: UInt32) -> UInt64? {
+        switch symbol {
+        case 0x22, 0x27, 0xAB, 0xBB, 0x2018, 0x2019, 0x201C, 0x201D, 0x201E, 0x2039, 0x203A: 0x22
+        case 0x2E, 0x2C, 0x3A, 0x3B, 0x2D, 0x28, 0x29, 0x60C: nil
+        default: UInt64(symbol)
+        }
+    }
+
     /// Words, bigrams and character n-grams of `bytes` (the normalised text) into `o`, from the
     /// start; returns how many were written. `boundaries` has room for a boundary per byte, plus one.
     private func extract(
         _ text: NormalizedText, _ bytes: UnsafeBufferPointer<UInt8>, _ boundaries: UnsafeMutableBufferPointer<Int>,
-        _ o: UnsafeMutableBufferPointer<UInt32>, _ mask: UInt64, _ rows: BucketRows?
+        _ o: UnsafeMutableBufferPointer<UInt32>, _ mask: UInt64, _ rows: BucketRows?,
+        owners: UnsafeMutableBufferPointer<UInt64>?
     ) -> Int {
         var count = 0
-        @inline(__always) func emit(_ h: UInt64) {
+        // `owners` (explanations only): the byte range the feature was read from, lower << 32 | upper.
+        @inline(__always) func emit(_ h: UInt64, _ lower: Int, _ upper: Int) {
             let bucket = UInt32(truncatingIfNeeded: Hashing.mix(h) & mask)
             o[count] = bucket
+            if let owners { owners[count] = UInt64(lower) << 32 | UInt64(upper) }
             count += 1
             rows?.prefetch(bucket)
         }
-        emit(Self.biasSeed)
+        emit(Self.biasSeed, 0, 0)
         let quoted = text.quoted
         // Words and bigrams.
         var previousStart = -1
@@ -153,15 +203,15 @@ public struct FeatureExtractor: Sendable, Hashable {
                 // A quoted word also counts as quoted (with `quotedApart`, only as quoted).
                 while quote < quoted.count && quoted[quote].lowerBound < i { quote += 1 }
                 let isQuoted = quote < quoted.count && quoted[quote].lowerBound == i
-                if !(isQuoted && quotedApart) { emit(w) }
-                if isQuoted { emit(w ^ Self.quotedSeed) }
+                if !(isQuoted && quotedApart) { emit(w, i, j) }
+                if isQuoted { emit(w ^ Self.quotedSeed, i, j) }
                 if previousStart >= 0 {
                     var h = Hashing.fnv1a(bytes, previousStart..<previousEnd, seed: Self.bigramSeed)
                     h ^= 0x20
                     h = h &* Hashing.fnvPrime
                     h = Hashing.fnv1a(bytes, i..<j, seed: h)
                     if isQuoted && quotedApart { h ^= Self.quotedSeed }
-                    emit(h)
+                    emit(h, previousStart, j)
                 }
                 previousStart = i
                 previousEnd = j
@@ -188,19 +238,21 @@ public struct FeatureExtractor: Sendable, Hashable {
                     while quote < quoted.count && quoted[quote].lowerBound < start { quote += 1 }
                     if quote < quoted.count && quoted[quote].lowerBound == start { salt = Self.quotedSeed }
                 }
+                // The word itself, without its padding (explanations only).
+                let word = (boundaries[wordStart] + 1)..<max(boundaries[wordStart] + 1, e < n ? boundaries[e] : bytes.count)
                 if scalars >= 3 {
                     for length in charNGrams {
                         let seed = (Self.charSeed &+ UInt64(length)) ^ salt
                         if scalars < length {
                             if length == charNGrams.lowerBound {
                                 let end = e < n ? boundaries[e + 1] : bytes.count
-                                emit(Hashing.fnv1a(bytes, boundaries[wordStart]..<end, seed: seed))
+                                emit(Hashing.fnv1a(bytes, boundaries[wordStart]..<end, seed: seed), word.lowerBound, word.upperBound)
                             }
                             continue
                         }
                         for s in wordStart...(wordStart + scalars - length) {
                             let end = s + length <= n ? boundaries[s + length] : bytes.count
-                            emit(Hashing.fnv1a(bytes, boundaries[s]..<end, seed: seed))
+                            emit(Hashing.fnv1a(bytes, boundaries[s]..<end, seed: seed), word.lowerBound, word.upperBound)
                         }
                     }
                 }
@@ -210,7 +262,7 @@ public struct FeatureExtractor: Sendable, Hashable {
             for length in charNGrams where n >= length {
                 let seed = Self.charSeed &+ UInt64(length)
                 for s in 0...(n - length) {
-                    emit(Hashing.fnv1a(bytes, boundaries[s]..<boundaries[s + length], seed: seed))
+                    emit(Hashing.fnv1a(bytes, boundaries[s]..<boundaries[s + length], seed: seed), boundaries[s], boundaries[s + length])
                 }
             }
         }

@@ -238,6 +238,23 @@ public struct TextEngine: Sendable {
                 let top = categories.first.map { " (\($0.name.rawValue) \(twoDecimals($0.score)))" } ?? ""
                 evidence.append(Evidence(kind: .classifier, detail: "violating \(twoDecimals(violating))\(top)"))
             }
+            if violating >= config.reviewThreshold {
+                // Which words the score rests on, for the reviewer (flagged items only: the cost
+                // is a second pass over the features).
+                let terms = model.raisingTerms(
+                    scratch.normalized, named: ids, stance: stance, limit: config.maxRaisingTerms,
+                    minimumShare: config.raisingTermMinimumShare, scratch: &scratch.features)
+                for t in terms {
+                    // Named as the user wrote it ("w1ll"), not as the classifier read it ("wil").
+                    let source = scratch.normalized.sourceRange(of: t.range)
+                    let written = Self.excerpt(text, scalars: source)
+                    evidence.append(
+                        Evidence(
+                            kind: .term,
+                            detail: "raised violating: \(written.isEmpty ? t.word : written) (\(Int((t.share * 100).rounded()))%)",
+                            start: source.lowerBound, end: source.upperBound))
+                }
+            }
             if violating >= config.violatingThreshold {
                 decision = .violating
             } else if violating >= config.reviewThreshold {
@@ -282,6 +299,20 @@ public struct TextEngine: Sendable {
         return Verdict(
             id: item.id, decision: decision, score: model == nil ? max(knownScore, strongestIndicator * 0.5) : score,
             categories: categories, context: context, language: language, evidence: evidence)
+    }
+}
+
+extension TextEngine {
+    /// The Unicode scalars `scalars` of `text`.
+    static func excerpt(_ text: String, scalars range: Range<Int>) -> String {
+        var view = String.UnicodeScalarView()
+        var i = 0
+        for scalar in text.unicodeScalars {
+            if i >= range.upperBound { break }
+            if i >= range.lowerBound { view.append(scalar) }
+            i += 1
+        }
+        return String(view)
     }
 }
 
