@@ -32,6 +32,12 @@ private func ratio(_ a: Int, _ b: Int) -> Double? { b == 0 ? nil : Double(a) / D
 ///
 /// Languages are the labelled `lang` of each item (the truth), not the detected language.
 public struct Evaluation: Sendable {
+    /// The words most often named in false positives, most first (ties by the word), at most `limit`.
+    public func topFalsePositiveTerms(_ limit: Int) -> [(word: String, items: Int)] {
+        falsePositiveTerms.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .prefix(limit).map { ($0.key, $0.value) }
+    }
+
     public private(set) var overall = ConfusionCounts()
     /// Positive = `violating` only.
     public private(set) var violatingOnly = ConfusionCounts()
@@ -43,6 +49,10 @@ public struct Evaluation: Sendable {
     /// Label (row) × decision (column) counts.
     public private(set) var confusion: [Label: [Decision: Int]] = [:]
     public private(set) var unlabelled = 0
+    /// The words named as raising the violating score (evidence of kind `term`) in false
+    /// positives, lowercased, each with the number of false positives naming it: what the model
+    /// wrongly leans on.
+    public private(set) var falsePositiveTerms: [String: Int] = [:]
     /// Language identification against the labelled `lang`: items, correct, and "und" answers.
     public private(set) var languageIdentification: [String: (items: Int, correct: Int, undetermined: Int)] = [:]
 
@@ -69,6 +79,14 @@ public struct Evaluation: Sendable {
             byKind[kind, default: ConfusionCounts()].add(actual: false, predicted: predicted)
         }
         confusion[label, default: [:]][verdict.decision, default: 0] += 1
+        if predicted && !actual {
+            var named = Set<String>()
+            for e in verdict.evidence {
+                if let word = e.termWord, named.insert(word.lowercased()).inserted {
+                    falsePositiveTerms[word.lowercased(), default: 0] += 1
+                }
+            }
+        }
         let topCategory = predicted ? verdict.categories.first?.name : nil
         // Violating items without a labelled category say nothing about category precision.
         if actual && item.category == nil { return }

@@ -39,6 +39,26 @@ public struct Evidence: Sendable, Hashable, Codable {
     }
 }
 
+extension Evidence {
+    static let termPrefix = "raised violating: "
+
+    /// Evidence that `word` (as the user wrote it, at scalars `start..<end`) raised the
+    /// classifier's violating score by `share` (0...1) of what the text's words add:
+    /// `raised violating: will (38%)`.
+    public static func term(_ word: String, share: Double, start: Int, end: Int) -> Evidence {
+        let percent = Int((min(max(share, 0), 1) * 100).rounded())
+        return Evidence(kind: .term, detail: "\(termPrefix)\(word) (\(percent)%)", start: start, end: end)
+    }
+
+    /// The word of `term` evidence (nil for any other kind).
+    public var termWord: Substring? {
+        guard kind == .term, detail.hasPrefix(Self.termPrefix), let open = detail.lastIndex(of: "(") else { return nil }
+        let start = detail.index(detail.startIndex, offsetBy: Self.termPrefix.count)
+        guard start < open else { return nil }
+        return detail[start..<detail.index(before: open)]
+    }
+}
+
 /// A category with the engine's score for it.
 public struct CategoryScore: Sendable, Hashable, Codable {
     public var name: Category

@@ -249,10 +249,9 @@ public struct TextEngine: Sendable {
                     let source = scratch.normalized.sourceRange(of: t.range)
                     let written = Self.excerpt(text, scalars: source)
                     evidence.append(
-                        Evidence(
-                            kind: .term,
-                            detail: "raised violating: \(written.isEmpty ? t.word : written) (\(Int((t.share * 100).rounded()))%)",
-                            start: source.lowerBound, end: source.upperBound))
+                        .term(
+                            written.isEmpty ? t.word : written, share: t.share, start: source.lowerBound,
+                            end: source.upperBound))
                 }
             }
             if violating >= config.violatingThreshold {

@@ -99,6 +99,11 @@ enum EvaluationFormat {
         if lid.0 > 0 {
             out += "\nlanguage identification (without the hint): \(lid.1)/\(lid.0) correct (\(pct(Double(lid.1) / Double(lid.0)))%), \(lid.2) und\n"
         }
+        let terms = e.topFalsePositiveTerms(12)
+        if !terms.isEmpty {
+            out += "\nwords the classifier leaned on in false positives (false positives naming each): "
+            out += terms.map { "\($0.word) \($0.items)" }.joined(separator: ", ") + "\n"
+        }
         out += "\nconfusion     violating  review   none\n"
         for label in Label.allCases {
             let row = e.confusion[label] ?? [:]
@@ -136,6 +141,12 @@ enum EvaluationFormat {
                 "\"\(label.rawValue)\":{\"violating\":\(row[.violating] ?? 0),\"review\":\(row[.review] ?? 0),\"none\":\(row[.none] ?? 0)}")
         }
         parts.append("\"confusion\":{" + confusion.joined(separator: ",") + "}")
+        parts.append(
+            "\"false_positive_terms\":[" + e.topFalsePositiveTerms(50).map {
+                var word: [UInt8] = []
+                appendJSONString($0.word, to: &word)
+                return "{\"word\":\(String(decoding: word, as: UTF8.self)),\"items\":\($0.items)}"
+            }.joined(separator: ",") + "]")
         parts.append(
             "\"language_identification\":{" + e.languageIdentification.sorted(by: { $0.key < $1.key }).map {
                 "\"\($0.key)\":{\"items\":\($0.value.items),\"correct\":\($0.value.correct),\"und\":\($0.value.undetermined)}"

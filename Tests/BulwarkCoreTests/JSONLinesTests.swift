@@ -196,6 +196,29 @@ struct EvaluationTests {
         #expect(e.byLanguage["en"]?.total == 6)
     }
 
+    /// The words named in false positives' `term` evidence are counted once per item, lowercased;
+    /// those of true positives and of other evidence are not.
+    @Test func countsTheWordsFalsePositivesLeanedOn() {
+        let term = Evidence.term("Will (sic)", share: 0.384, start: 3, end: 7)
+        #expect(term.kind == .term && term.detail == "raised violating: Will (sic) (38%)")
+        #expect(term.termWord == "Will (sic)")
+        #expect(Evidence(kind: .classifier, detail: "raised violating: x (1%)").termWord == nil)
+
+        var e = Evaluation()
+        func add(_ label: Label, _ decision: Decision, _ words: [String]) {
+            let item = TextItem(id: "i", text: "", lang: "en", label: label)
+            let evidence = words.map { Evidence.term($0, share: 0.2, start: 0, end: 1) }
+                + [Evidence(kind: .indicator, detail: "x (slogan): y", start: 0, end: 1)]
+            e.add(item, Verdict(id: "i", decision: decision, score: 0.9, evidence: evidence))
+        }
+        add(.none, .violating, ["Will", "come"])
+        add(.none, .review, ["will", "WILL", "repent"])
+        add(.none, .none, ["ignored"])
+        add(.violating, .violating, ["attack"])
+        #expect(e.falsePositiveTerms == ["will": 2, "come": 1, "repent": 1])
+        #expect(e.topFalsePositiveTerms(2).map(\.word) == ["will", "come"])
+    }
+
     @Test func splitIsDeterministicAndRoughlyProportional() {
         var counts: [DatasetSplit: Int] = [:]
         for i in 0..<10_000 { counts[DatasetSplit.of(key: "item-\(i)"), default: 0] += 1 }
