@@ -75,66 +75,112 @@ extension ClassifierModel {
             }
         }
 
-        // How often each bucket occurs (a feature counts once, so its part is shared): an
-        // open-addressing table of bucket + 1 (high half) and count (low half).
-        let slots = 1 << max(6, Int.bitWidth - (2 * occurrences.count).leadingZeroBitCount)
-        var table = [UInt64](repeating: 0, count: slots)
-        @inline(__always) func slot(_ bucket: UInt32, _ t: UnsafeMutableBufferPointer<UInt64>) -> Int {
-            let key = UInt64(bucket) + 1
-            var s = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & (slots - 1)
-            while t[s] != 0 && t[s] >> 32 != key { s = (s + 1) & (slots - 1) }
-            return s
+        // Each bucket once (a feature counts once, so its part is shared among its occurrences),
+        // with how often it occurs and its part, computed at its first occurrence.
+        var tally = BucketTally(expected: occurrences.count)
+        // A bucket's part: its value times its violating weight less the stance weights' average
+        // (the model's packed bytes or floats).
+        let packed = isPacked
+        let hasIDF = packed ? !packedIDF.isEmpty : !idf.isEmpty
+        func part(_ b: Int) -> Double {
+            let base = b * Self.outputCount
+            var mean = 0.0
+            var own = 0.0
+            if packed {
+                for k in 0..<Self.stanceCount { mean += stance[k] * Double(self.packed[base + k]) }
+                own = Double(self.packed[base + violating])
+            } else {
+                for k in 0..<Self.stanceCount { mean += stance[k] * Double(weights[base + k]) }
+                own = Double(weights[base + violating])
+            }
+            let value = hasIDF ? (packed ? Double(packedIDF[b]) : Double(idf[b])) : 1
+            return (own - mean) * value
         }
         var contribution = [Double](repeating: 0, count: words.count)
         var unowned = 0.0
-        table.withUnsafeMutableBufferPointer { t in
-            if features.binary {
+        for o in occurrences where tally.add(o.bucket) {
+            tally.setPart(part(Int(o.bucket)), of: o.bucket)
+        }
+        wordOf.withUnsafeBufferPointer { wordOf in
+            contribution.withUnsafeMutableBufferPointer { contribution in
                 for o in occurrences {
-                    let s = slot(o.bucket, t)
-                    t[s] = t[s] == 0 ? (UInt64(o.bucket) + 1) << 32 | 1 : t[s] + 1
-                }
-            }
-            // A bucket's part, per occurrence: its value times its violating weight less the
-            // stance weights' average (the model's packed bytes or floats, read once per row).
-            let packed = isPacked
-            let p = self.packed
-            let w = self.weights
-            let hasIDF = packed ? !packedIDF.isEmpty : !idf.isEmpty
-            func part(_ b: Int) -> Double {
-                let base = b * Self.outputCount
-                var mean = 0.0
-                var own = 0.0
-                if packed {
-                    for k in 0..<Self.stanceCount { mean += stance[k] * Double(p[base + k]) }
-                    own = Double(p[base + violating])
-                } else {
-                    for k in 0..<Self.stanceCount { mean += stance[k] * Double(w[base + k]) }
-                    own = Double(w[base + violating])
-                }
-                let value = hasIDF ? (packed ? Double(packedIDF[b]) : Double(idf[b])) : 1
-                return (own - mean) * value
-            }
-            wordOf.withUnsafeBufferPointer { wordOf in
-                contribution.withUnsafeMutableBufferPointer { contribution in
-                    for o in occurrences {
-                        var part = part(Int(o.bucket))
-                        if features.binary { part /= Double(t[slot(o.bucket, t)] & 0xFFFF_FFFF) }
-                        var first = -1
-                        var last = -1
-                        for k in o.range.clamped(to: 0..<byteCount) where wordOf[k] >= 0 {
-                            if first < 0 { first = Int(wordOf[k]) }
-                            last = Int(wordOf[k])
-                        }
-                        guard first >= 0 else {
-                            unowned += part
-                            continue
-                        }
-                        part /= Double(last - first + 1)
-                        for w in first...last { contribution[w] += part }
+                    let (count, bucketPart) = tally[o.bucket]
+                    var part = features.binary ? bucketPart / Double(count) : bucketPart
+                    // The words from the range's first to its last byte that is not a space.
+                    let range = o.range.clamped(to: 0..<byteCount)
+                    var lo = range.lowerBound
+                    var hi = range.upperBound
+                    while lo < hi && wordOf[lo] < 0 { lo += 1 }
+                    while hi > lo && wordOf[hi - 1] < 0 { hi -= 1 }
+                    guard lo < hi else {
+                        unowned += part
+                        continue
                     }
+                    let first = Int(wordOf[lo])
+                    let last = Int(wordOf[hi - 1])
+                    part /= Double(last - first + 1)
+                    for w in first...last { contribution[w] += part }
                 }
             }
         }
         return (words, contribution, unowned)
+    }
+}
+
+/// Buckets seen, each with how often and a value: an open-addressing table (linear probing) that
+/// doubles when half full, so it stays as small as the distinct buckets of a text.
+struct BucketTally {
+    /// Per slot: bucket + 1 (0: empty) in the high half, the count in the low half.
+    private var keys: [UInt64]
+    private var values: [Double]
+    private var used = 0
+
+    /// Room for `expected` buckets (at most 2,048) before it first grows.
+    init(expected: Int) {
+        let slots = 1 << max(6, Int.bitWidth - (2 * min(expected, 2048)).leadingZeroBitCount)
+        keys = [UInt64](repeating: 0, count: slots)
+        values = [Double](repeating: 0, count: slots)
+    }
+
+    @inline(__always)
+    private func slot(_ bucket: UInt32) -> Int {
+        let key = UInt64(bucket) + 1
+        let mask = keys.count - 1
+        var s = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+        while keys[s] != 0 && keys[s] >> 32 != key { s = (s + 1) & mask }
+        return s
+    }
+
+    /// Counts one occurrence of `bucket`; true when it is the first.
+    mutating func add(_ bucket: UInt32) -> Bool {
+        let s = slot(bucket)
+        if keys[s] != 0 {
+            keys[s] += 1
+            return false
+        }
+        keys[s] = (UInt64(bucket) + 1) << 32 | 1
+        used += 1
+        if 2 * used > keys.count { grow() }
+        return true
+    }
+
+    mutating func setPart(_ value: Double, of bucket: UInt32) { values[slot(bucket)] = value }
+
+    /// How often `bucket` was added, and its value (0, 0 if never).
+    subscript(bucket: UInt32) -> (count: Int, value: Double) {
+        let s = slot(bucket)
+        return (Int(keys[s] & 0xFFFF_FFFF), values[s])
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys
+        let oldValues = values
+        keys = [UInt64](repeating: 0, count: 2 * oldKeys.count)
+        values = [Double](repeating: 0, count: 2 * oldKeys.count)
+        for (i, k) in oldKeys.enumerated() where k != 0 {
+            let s = slot(UInt32(truncatingIfNeeded: (k >> 32) - 1))
+            keys[s] = k
+            values[s] = oldValues[i]
+        }
     }
 }
