@@ -400,7 +400,8 @@ extension ConsoleVerdict {
                 listedAtScan[value] = why
             default:
                 var row: [String: Any] = ["kind": e.kind, "detail": e.detail]
-                if let matched = excerpt(e) { row["text"] = matched }
+                // A term's detail names the word as written already.
+                if e.kind != "term", let matched = excerpt(e) { row["text"] = matched }
                 s.other.append(row)
             }
         }

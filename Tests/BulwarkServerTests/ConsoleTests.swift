@@ -203,6 +203,7 @@ struct ConsoleTests {
                 let html = Self.text(page)
                 #expect(html.contains(#"dir="auto""#))
                 #expect(html.contains("<mark"), "the evidence is highlighted in the text")
+                #expect(html.contains("<li>term: raised violating: "), "the words the classifier's score rests on")
                 #expect(html.contains(#"data-key="r""#), "the actions have keyboard shortcuts")
                 let csrf = Self.csrf(in: page)
                 #expect(csrf.count == 64)
