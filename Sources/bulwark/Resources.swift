@@ -121,6 +121,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --model full: override the encoder probability below which it may lower the fast one in the familiar languages (0 never).", visibility: .hidden))
     var semanticLowerBelow: Double?
 
+    @Option(help: ArgumentHelp("With --model full: override the languages the classifier counts as trained on in earnest (comma-separated ISO 639-1 codes; default ar,de,en,es,fr).", visibility: .hidden))
+    var familiarLanguages: String?
+
     /// The engine configuration with any overrides from the command line.
     var configuration: EngineConfiguration {
         var c = EngineConfiguration()
@@ -133,6 +136,9 @@ struct EngineOptions: ParsableArguments {
         if let unfamiliarSemanticWeight { c.unfamiliarSemanticWeight = unfamiliarSemanticWeight }
         if let semanticLowerBelow { c.semanticLowerBelow = semanticLowerBelow }
         if let unfamiliarTopicLow { c.unfamiliarTopicLow = unfamiliarTopicLow }
+        if let familiarLanguages {
+            c.familiarLanguages = Set(familiarLanguages.split(separator: ",").map { String($0.filter { $0 != " " }) })
+        }
         return c
     }
 
