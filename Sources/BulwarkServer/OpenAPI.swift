@@ -105,10 +105,21 @@ enum OpenAPIDocument {
                   "id": {"type": "string"},
                   "decision": {"type": "string", "enum": ["violating", "review", "none"]},
                   "score": {"type": "number"},
-                  "categories": {"type": "array", "items": {"type": "object"}},
-                  "context": {"type": ["string", "null"]},
+                  "categories": {"type": "array", "items": {"type": "object", "required": ["name", "score"], "properties": {"name": {"type": "string", "enum": ["incitement", "solicitation", "recruitment", "instruction", "threat", "dissemination"]}, "score": {"type": "number"}}}},
+                  "context": {"type": ["string", "null"], "enum": ["news", "research", "counter_speech", "artistic", "religious", null]},
                   "language": {"type": "string"},
-                  "evidence": {"type": "array", "items": {"type": "object"}}
+                  "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}}
+                }
+              },
+              "Evidence": {
+                "type": "object",
+                "required": ["kind", "detail"],
+                "description": "Why: a lexicon entry (indicator), a known text or near-duplicate, a listed URL or domain, the classifier's score, a word the classifier's violating score rests on (term: 'raised violating: WORD (38%)'), a non-violating context and its cues, the sentence encoder's score and nearest exemplar (semantic, with --model full).",
+                "properties": {
+                  "kind": {"type": "string", "enum": ["indicator", "known_text", "near_duplicate", "url", "domain", "classifier", "context", "term", "semantic"]},
+                  "detail": {"type": "string"},
+                  "start": {"type": ["integer", "null"], "description": "The span's first character in the original text, counted in Unicode scalars; null or absent for evidence about the whole item."},
+                  "end": {"type": ["integer", "null"], "description": "One past the span's last character, in Unicode scalars."}
                 }
               },
               "IngestResult": {

@@ -329,6 +329,18 @@ struct OpenAPITests {
                 let documented = paths["/" + path] as? [String: Any]
                 #expect(documented?[route.method.rawValue.lowercased()] != nil, "\(route) is not in the document")
             }
+            // The verdict's enumerations are the engine's: every evidence kind, category and context.
+            let schemas = try #require((doc["components"] as? [String: Any])?["schemas"] as? [String: Any])
+            func enumeration(_ schema: String, _ path: String...) -> Set<String> {
+                var node: Any? = schemas[schema]
+                for key in path { node = (node as? [String: Any])?[key] }
+                return Set(((node as? [String: Any])?["enum"] as? [Any] ?? []).compactMap { $0 as? String })
+            }
+            #expect(enumeration("Evidence", "properties", "kind") == Set(Evidence.Kind.allCases.map(\.rawValue)))
+            #expect(enumeration("Verdict", "properties", "context") == Set(Context.allCases.map(\.rawValue)))
+            #expect(
+                enumeration("Verdict", "properties", "categories", "items", "properties", "name")
+                    == Set(Category.allCases.map(\.rawValue)))
         }
     }
 }
