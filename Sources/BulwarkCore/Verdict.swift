@@ -18,8 +18,8 @@ public struct Evidence: Sendable, Hashable, Codable {
         case classifier
         /// A classifier score for a non-violating context.
         case context
-        /// A word that raised the classifier's violating score, with its share of the raise and
-        /// its span.
+        /// A word that raised the classifier's violating score, with its share of the weight the
+        /// text carries and its span.
         case term
         /// The sentence encoder's score and the closest exemplar (the `full` model's cascade).
         case semantic
@@ -43,8 +43,8 @@ extension Evidence {
     static let termPrefix = "raised violating: "
 
     /// Evidence that `word` (as the user wrote it, at scalars `start..<end`) raised the
-    /// classifier's violating score by `share` (0...1) of what the text's words add:
-    /// `raised violating: will (38%)`.
+    /// classifier's violating score, carrying `share` (0...1) of the weight the text carries
+    /// either way: `raised violating: will (31%)`.
     public static func term(_ word: String, share: Double, start: Int, end: Int) -> Evidence {
         let percent = Int((min(max(share, 0), 1) * 100).rounded())
         return Evidence(kind: .term, detail: "\(termPrefix)\(word) (\(percent)%)", start: start, end: end)

@@ -263,6 +263,21 @@ extension BulwarkService {
         object["hasLinks"] = !sections.links.isEmpty
         object["otherEvidence"] = sections.other
         object["hasOtherEvidence"] = !sections.other.isEmpty
+        // Every word both ways, as the classifier weighs them now (the verdict is from the scan;
+        // the model may have been retrained since).
+        if let explanation = engine.explain(TextItem(id: "case", text: item.text)) {
+            let (raised, lowered) = explanation.strongest(ConsoleSettings.weighedWords)
+            func list(_ words: [ScoreExplanation.Word]) -> String {
+                words.isEmpty
+                    ? "none"
+                    : words.map { "\($0.text) \($0.share > 0 ? "+" : "")\(Int(($0.share * 100).rounded()))%" }
+                        .joined(separator: ", ")
+            }
+            object["weighed"] = [
+                "violating": String(format: "%.2f", explanation.violating), "raised": list(raised),
+                "lowered": list(lowered),
+            ]
+        }
         if let lang = Self.langAttribute(item.language) { object["itemLang"] = lang }
     }
 

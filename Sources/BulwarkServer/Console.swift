@@ -26,6 +26,8 @@ enum ConsoleSettings {
     static let lockSeconds: Int64 = 15 * 60
     static let readers: Set<Role> = [.reviewer, .lead, .admin, .auditor]
     static let deciders: Set<Role> = [.reviewer, .lead]
+    /// Words a case page lists each way under "How the classifier weighs the words now".
+    static let weighedWords = 6
     /// The actions the case form offers, with their keyboard shortcuts.
     static let actions: [(ModerationAction, String, String)] = [
         (.remove, "Remove", "r"), (.restrictVisibility, "Restrict visibility", "v"), (.geoBlock, "Geo-block", "g"),

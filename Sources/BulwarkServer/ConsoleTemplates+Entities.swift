@@ -148,5 +148,9 @@ extension ConsoleTemplates {
         {{^hasLinks}}<p>No links.</p>{{/hasLinks}}
         {{#hasOtherEvidence}}<h3>Classifier and context</h3>
         <ul>{{#otherEvidence}}<li>{{kind}}: {{detail}}{{#text}} · <span dir="auto"{{#itemLang}} lang="{{itemLang}}"{{/itemLang}}>{{text}}</span>{{/text}}</li>{{/otherEvidence}}</ul>{{/hasOtherEvidence}}
+        {{#weighed}}<h3>How the classifier weighs the words now</h3>
+        <p>Violating {{violating}}. Each word's share of the weight the text carries.</p>
+        <ul><li>raised: <span dir="auto"{{#itemLang}} lang="{{itemLang}}"{{/itemLang}}>{{raised}}</span></li>
+        <li>lowered: <span dir="auto"{{#itemLang}} lang="{{itemLang}}"{{/itemLang}}>{{lowered}}</span></li></ul>{{/weighed}}
         """
 }

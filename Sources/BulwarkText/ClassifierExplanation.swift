@@ -1,16 +1,20 @@
+public import BulwarkCore
+
 /// A word of a text that raised the classifier's violating score.
 public struct RaisingTerm: Sendable, Hashable {
     /// The word in normal form (as the classifier read it).
     public var word: String
     /// The bytes of its first occurrence in the normalised text.
     public var range: Range<Int>
-    /// Its share (0...1) of what the text's words add to violating, over the words that add.
+    /// Its share (0...1) of the weight the text carries toward or away from violating: its
+    /// part over the sum of the magnitudes of every word's part and of the rest's (`ScoreExplanation`).
     public var share: Double
 }
 
 extension ClassifierModel {
     /// The words of `text` that raised its violating score most, most first: at most `limit`,
-    /// each with at least `minimumShare` of the raise.
+    /// each with at least `minimumShare` of the weight the text carries either way (its part
+    /// over the sum of the magnitudes of every word's part and of the rest's).
     ///
     /// The model is linear, so each feature's part of the violating logit is exact: its value
     /// times its weight. Measured against the other classes as the text stands (the weight minus
@@ -20,12 +24,13 @@ extension ClassifierModel {
     /// elsewhere in the text (features count once); the occurrences of a word add up. Named
     /// features (lexicon entries, context cues), symbols and the bias belong to no word. Shares
     /// need no scale: the text's normalisation and the temperature are common to all features.
+    /// The same parts as `TextEngine.explain`, with a word's occurrences added up.
     public func raisingTerms(
         _ text: NormalizedText, named: [UInt64], stance: [Double], limit: Int, minimumShare: Double,
         scratch: inout FeatureScratch
     ) -> [RaisingTerm] {
         guard limit > 0, stance.count == Self.stanceCount else { return [] }
-        let (words, contribution, _) = violatingContributions(text, named: named, stance: stance, scratch: &scratch)
+        let (words, contribution, unowned) = violatingContributions(text, named: named, stance: stance, scratch: &scratch)
         guard !words.isEmpty else { return [] }
 
         // The occurrences of a word add up; it is named at its first.
@@ -35,9 +40,10 @@ extension ClassifierModel {
             let entry = byWord[key]
             byWord[key] = (entry?.first ?? w, (entry?.sum ?? 0) + contribution[w])
         }
-        let total = byWord.values.reduce(0) { $0 + max(0, $1.sum) }
+        // Shares of the weight the text carries either way: the words' parts and the rest.
+        let total = contribution.reduce(abs(unowned)) { $0 + abs($1) }
         guard total > 0 else { return [] }
-        let ranked = byWord.filter { $0.value.sum / total >= minimumShare }
+        let ranked = byWord.filter { $0.value.sum > 0 && $0.value.sum / total >= minimumShare }
             .sorted { $0.value.sum != $1.value.sum ? $0.value.sum > $1.value.sum : $0.value.first < $1.value.first }
         return ranked.prefix(limit).map {
             RaisingTerm(word: $0.key, range: words[$0.value.first], share: $0.value.sum / total)
@@ -182,5 +188,65 @@ struct BucketTally {
             keys[s] = k
             values[s] = oldValues[i]
         }
+    }
+}
+
+/// How the classifier weighed each word of an item (`TextEngine.explain`): what a reviewer or an
+/// analyst reads to see why a score is what it is, both ways.
+public struct ScoreExplanation: Sendable, Hashable {
+    /// A word as the user wrote it, at Unicode scalars `start..<end` of the original text, with
+    /// its signed share: its part of the violating logit over the sum of the magnitudes of all
+    /// the parts (the words' and `unowned`), so the magnitudes add up to 1; a positive share
+    /// raised the score, a negative one lowered it.
+    public struct Word: Sendable, Hashable {
+        public var text: String
+        public var start: Int
+        public var end: Int
+        public var share: Double
+    }
+
+    /// The classifier's violating probability.
+    public var violating: Double
+    /// Every word, in the order of the text.
+    public var words: [Word]
+    /// The signed share that belongs to no word (lexicon entries, context cues, symbols, the bias).
+    public var unowned: Double
+
+    /// The words that raised the score most (at most `limit`, most first), and those that
+    /// lowered it most.
+    public func strongest(_ limit: Int) -> (raised: [Word], lowered: [Word]) {
+        let raised = words.filter { $0.share > 0 }.sorted { $0.share > $1.share }.prefix(limit)
+        let lowered = words.filter { $0.share < 0 }.sorted { $0.share < $1.share }.prefix(limit)
+        return (Array(raised), Array(lowered))
+    }
+}
+
+extension TextEngine {
+    /// How the classifier weighed each word of `item`'s text (nil without a classifier): the
+    /// parts `raisingTerms` ranks, for every word, signed. Costs a scan and a second pass over
+    /// the features; meant for one item at a time (a case page, `bulwark explain`).
+    public func explain(_ item: TextItem) -> ScoreExplanation? {
+        guard let model else { return nil }
+        var scratch = EngineScratch()
+        let (_, ids, text) = prepare(item, scratch: &scratch)
+        model.extractFeatures(scratch.normalized, named: ids, into: &scratch.buckets, scratch: &scratch.features)
+        model.logits(scratch.buckets, into: &scratch.logits)
+        let (stance, _) = model.probabilities(logits: scratch.logits)
+        let parts = model.violatingContributions(
+            scratch.normalized, named: ids, stance: stance, scratch: &scratch.features)
+        let total = parts.perWord.reduce(abs(parts.unowned)) { $0 + abs($1) }
+        let scale = total > 0 ? 1 / total : 0
+        let scalars = Array(text.unicodeScalars)
+        var words: [ScoreExplanation.Word] = []
+        for (range, part) in zip(parts.words, parts.perWord) {
+            let source = scratch.normalized.sourceRange(of: range)
+            let lower = min(source.lowerBound, scalars.count)
+            let upper = min(max(lower, source.upperBound), scalars.count)
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: scalars[lower..<upper])
+            words.append(.init(text: String(view), start: lower, end: upper, share: part * scale))
+        }
+        return ScoreExplanation(
+            violating: stance[StanceClass.violating.rawValue], words: words, unowned: parts.unowned * scale)
     }
 }

@@ -31,7 +31,8 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var maxEvidence: Int
     /// Most words named as raising the classifier's violating score (evidence of kind `term`,
     /// with their spans) when the classifier sends an item to review or further; and the
-    /// smallest share of the words' push toward violating a word must have to be named.
+    /// smallest share of the weight the text carries either way (`raisingTerms`) a word must
+    /// have to be named.
     public var maxRaisingTerms: Int
     public var raisingTermMinimumShare: Double
     /// Longest text scanned, in UTF-8 bytes; longer text is scanned up to this limit and the

@@ -82,7 +82,7 @@ public struct TextEngine: Sendable {
 
     /// Normalises the text (up to `maxTextBytes`) and finds indicators; returns the matches, the
     /// named-feature keys and the text that was scanned.
-    private func prepare(_ item: TextItem, scratch: inout EngineScratch) -> ([IndicatorMatch], [UInt64], String) {
+    func prepare(_ item: TextItem, scratch: inout EngineScratch) -> ([IndicatorMatch], [UInt64], String) {
         let text = scannedText(item)
         normalizer.normalize(text, into: &scratch.normalized)
         scratch.named.removeAll(keepingCapacity: true)

@@ -183,3 +183,45 @@ struct EvalCommandTests {
         #expect(items > 300 && Double(correct) / Double(items) >= 0.95)
     }
 }
+
+struct ExplainCommandTests {
+    /// `bulwark explain --json`: a line per item in input order, every word with its span and
+    /// signed share (the magnitudes, with the rest's, add up to 1); the malformed line reported.
+    @Test func weighsEveryWordOfEachItemAndReportsTheMalformedLine() throws {
+        let r = try CLI.run(["explain", "--json", "examples/sample.jsonl"])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("line 13"), "\(r.stderr)")
+        let lines = try CLI.lines(r.stdout)
+        let sample = try CLI.lines(
+            String(decoding: try Data(contentsOf: URL(fileURLWithPath: CLI.root + "/examples/sample.jsonl")), as: UTF8.self)
+                .split(separator: "\n").enumerated().filter { $0.offset != 12 }.map { String($0.element) }.joined(separator: "\n"))
+        #expect(lines.map { $0["id"] as? String } == sample.map { $0["id"] as? String })
+        var lowered = 0
+        for (line, item) in zip(lines, sample) {
+            let text = Array((item["text"] as? String ?? "").unicodeScalars)
+            let words = try #require(line["words"] as? [[String: Any]])
+            #expect(!words.isEmpty)
+            var magnitude = abs((line["unowned"] as? NSNumber)?.doubleValue ?? 0)
+            for w in words {
+                let start = try #require((w["start"] as? NSNumber)?.intValue)
+                let end = try #require((w["end"] as? NSNumber)?.intValue)
+                #expect(0 <= start && start < end && end <= text.count)
+                #expect(String(String.UnicodeScalarView(text[start..<end])) == w["text"] as? String)
+                let share = (w["share"] as? NSNumber)?.doubleValue ?? 0
+                magnitude += abs(share)
+                if share < 0 { lowered += 1 }
+            }
+            #expect(abs(magnitude - 1) < 0.01, "\(line["id"] ?? "")")
+        }
+        #expect(lowered > 10)
+
+        let table = try CLI.run(["explain", "--text", "The minister condemned the attack and called for unity", "--top", "3"])
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("  raised:  ") && table.stdout.contains("  lowered: "))
+        #expect(table.stdout.contains("condemned -"), "\(table.stdout)")
+
+        let both = try CLI.run(["explain", "--text", "x", "examples/sample.jsonl"])
+        #expect(both.status == 64)
+        #expect(both.stderr.contains("not both"))
+    }
+}

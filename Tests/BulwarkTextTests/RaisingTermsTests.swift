@@ -67,7 +67,7 @@ struct RaisingTermsTests {
             Array(examples.prefix(100)), tune: Array(examples.suffix(20)), features: features, provenance: "t")
         let engine = untrained.replacingModel(model)
 
-        // Alone: the word itself, first and with most of the raise.
+        // Alone: the word itself, first and with most of the weight.
         let text = TextNormalizer().normalize("friends, we zorblat tonight near the river")
         var logits: [Float] = []
         var buckets: [UInt32] = []
@@ -96,7 +96,7 @@ struct RaisingTermsTests {
     }
 
     /// With the shipped model: flagged items name at most three words, most first, each with at
-    /// least a tenth of the raise; items left alone name none. Taking out the first word named
+    /// least a tenth of the weight; items left alone name none. Taking out the first word named
     /// lowers the violating score.
     @Test func flaggedItemsNameTheWordsTheirScoreRestsOn() throws {
         let engine = try Fixtures.shared.get()
@@ -140,6 +140,34 @@ struct RaisingTermsTests {
             let verdict = engine.scan(TextItem(id: "n", text: text))
             #expect(verdict.decision == .none)
             #expect(!verdict.evidence.contains { $0.kind == .term }, "\(text)")
+        }
+    }
+}
+
+/// `TextEngine.explain`: every word, both ways, on the scale the `term` evidence uses.
+struct ScoreExplanationTests {
+    @Test func everyWordIsWeighedAndTheTermsAgreeWithIt() throws {
+        let engine = try Fixtures.shared.get()
+        let news = "The minister condemned the attack by Islamic State and called for unity"
+        let e = try #require(engine.explain(TextItem(id: "n", text: news)))
+        #expect(e.words.map(\.text) == news.split(separator: " ").map(String.init))
+        #expect(abs(e.words.reduce(abs(e.unowned)) { $0 + abs($1.share) } - 1) < 1e-9)
+        #expect(abs(e.violating - engine.scan(TextItem(id: "n", text: news)).score) < 1e-4)
+        let (raised, lowered) = e.strongest(3)
+        #expect(lowered.contains { $0.text == "condemned" }, "\(lowered)")
+        #expect(raised.allSatisfy { $0.share > 0 } && lowered.allSatisfy { $0.share < 0 })
+        #expect(raised.count <= 3 && zip(raised, raised.dropFirst()).allSatisfy { $0.share >= $1.share })
+
+        // A flagged item: its term evidence names the explanation's strongest raising words,
+        // with the same shares (words that occur once).
+        let threat = "Die Ungläubigen werden bald bezahlen, wartet nur ab"
+        let verdict = engine.scan(TextItem(id: "t", text: threat))
+        let x = try #require(engine.explain(TextItem(id: "t", text: threat)))
+        let terms = verdict.evidence.filter { $0.kind == .term }
+        #expect(!terms.isEmpty)
+        for (term, word) in zip(terms, x.strongest(terms.count).raised) {
+            #expect(term.start == word.start && term.end == word.end)
+            #expect(term.detail == "raised violating: \(word.text) (\(Int((word.share * 100).rounded()))%)")
         }
     }
 }

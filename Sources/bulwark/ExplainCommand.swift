@@ -1,0 +1,121 @@
+import ArgumentParser
+import BulwarkCore
+import BulwarkText
+
+/// `bulwark explain`: how the classifier weighed each word of an item.
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Show which words raised and which lowered the classifier's violating score.",
+        discussion: """
+            For a text (--text) or each JSON Lines item (a file, or standard input): the \
+            decision and score of `bulwark scan`, then the words that raised the classifier's \
+            violating probability and those that lowered it, each with its signed share of the \
+            weight the text carries (the magnitudes of all the words' shares and of the rest's \
+            add up to 100%). The classifier is linear, so the parts are exact (README, "How it \
+            decides"). With --json, one line per item: \
+            {"id", "decision", "score", "violating", "words": [{"text", "start", "end", \
+            "share"}], "unowned"}, offsets in Unicode scalars. A malformed line is reported on \
+            stderr and skipped.
+            """
+    )
+
+    @Argument(help: "Input file (JSON Lines). Standard input when omitted or '-'.")
+    var input: String?
+
+    @Option(help: "Explain this text instead of reading items.")
+    var text: String?
+
+    @Option(help: "Words listed each way (raised, lowered) in the table.")
+    var top = 8
+
+    @Flag(help: "One JSON line per item, every word, instead of a table.")
+    var json = false
+
+    @Option(help: "Longest input line accepted, in bytes.")
+    var maxLineBytes = 1 << 20
+
+    @OptionGroup var engineOptions: EngineOptions
+
+    func validate() throws {
+        guard top >= 1 else { throw ValidationError("--top takes 1 or more, not \(top)") }
+        if text != nil && input != nil { throw ValidationError("give --text or an input file, not both") }
+    }
+
+    func run() throws {
+        var options = engineOptions
+        options.model = .fast
+        let engine = try options.loadEngine()
+        var writer = try OutputWriter(path: nil)
+        defer { writer.close() }
+        if let text {
+            append(TextItem(id: "text", text: text), engine, to: &writer.buffer)
+            try writer.flush()
+            return
+        }
+        var reader = try LineReader(path: input, maxLineBytes: maxLineBytes)
+        defer { reader.close() }
+        let decoder = TextItemDecoder(limits: JSONLinesLimits(maxLineBytes: maxLineBytes))
+        var malformed = 0
+        while let line = try reader.next() {
+            switch line {
+            case .tooLong(let length):
+                malformed += 1
+                writeStderr("bulwark explain: line \(reader.lineNumber): \(length) bytes, longer than --max-line-bytes; skipped\n")
+            case .line(let bytes):
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                do {
+                    append(try decoder.decode(bytes), engine, to: &writer.buffer)
+                } catch {
+                    malformed += 1
+                    writeStderr("bulwark explain: line \(reader.lineNumber): \(error); skipped\n")
+                }
+            }
+            try writer.flushIfNeeded()
+        }
+        try writer.flush()
+        if malformed > 0 { writeStderr("bulwark explain: \(malformed) malformed lines skipped\n") }
+    }
+
+    private func append(_ item: TextItem, _ engine: TextEngine, to out: inout [UInt8]) {
+        let verdict = engine.scan(item)
+        guard let explanation = engine.explain(item) else { return }
+        if json {
+            out.append(contentsOf: "{\"id\":".utf8)
+            appendJSONString(item.id, to: &out)
+            out.append(contentsOf: ",\"decision\":\"\(verdict.decision.rawValue)\",\"score\":\(fixed(verdict.score))".utf8)
+            out.append(contentsOf: ",\"violating\":\(fixed(explanation.violating)),\"words\":[".utf8)
+            for (i, w) in explanation.words.enumerated() {
+                out.append(contentsOf: (i == 0 ? "{\"text\":" : ",{\"text\":").utf8)
+                appendJSONString(w.text, to: &out)
+                out.append(contentsOf: ",\"start\":\(w.start),\"end\":\(w.end),\"share\":\(fixed(w.share))}".utf8)
+            }
+            out.append(contentsOf: "],\"unowned\":\(fixed(explanation.unowned))}\n".utf8)
+            return
+        }
+        let (raised, lowered) = explanation.strongest(top)
+        func list(_ words: [ScoreExplanation.Word]) -> String {
+            words.isEmpty ? "-" : words.map { "\($0.text) \(percent($0.share))" }.joined(separator: ", ")
+        }
+        var s = "\(item.id): \(verdict.decision.rawValue) \(fixed(verdict.score)) (classifier: violating \(fixed(explanation.violating)))\n"
+        s += "  raised:  \(list(raised))\n"
+        s += "  lowered: \(list(lowered))\n"
+        s += "  lexicon entries, context cues, symbols and the bias: \(percent(explanation.unowned))\n"
+        out.append(contentsOf: s.utf8)
+    }
+
+    /// Four decimals, without Foundation.
+    private func fixed(_ x: Double) -> String {
+        let v = Int((x * 10_000).rounded())
+        let sign = v < 0 ? "-" : ""
+        let a = abs(v)
+        let frac = String(a % 10_000)
+        return "\(sign)\(a / 10_000).\(String(repeating: "0", count: 4 - frac.count))\(frac)"
+    }
+
+    /// A signed whole percentage: +38%, -12%.
+    private func percent(_ x: Double) -> String {
+        let v = Int((x * 100).rounded())
+        return v >= 0 ? "+\(v)%" : "\(v)%"
+    }
+}
