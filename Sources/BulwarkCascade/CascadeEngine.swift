@@ -28,6 +28,32 @@ public struct SemanticModel: Sendable {
 
     /// The head's class names, in the text engine's stance order.
     public static var classes: [String] { StanceClass.allCases.map(\.name) }
+
+    /// The most spans `occlusion` takes out one by one: each costs an embedding of the text.
+    public static let maxOcclusionSpans = 64
+
+    /// How the encoder reads `text`: its violating probability, and for each of `spans`
+    /// (Unicode scalar offsets of `text`, such as its words) the probability with that span left
+    /// out. The encoder is not linear, so this is measured, not decomposed: the text and its
+    /// variants go through the encoder in one batch. Nil when there are more than
+    /// `maxOcclusionSpans` spans.
+    public func occlusion(
+        _ text: String, spans: [Range<Int>], workspace: SentenceEncoder.Workspace
+    ) -> (violating: Double, without: [Double])? {
+        guard spans.count <= Self.maxOcclusionSpans else { return nil }
+        let scalars = Array(text.unicodeScalars)
+        var texts = [text]
+        for span in spans {
+            let lower = min(max(0, span.lowerBound), scalars.count)
+            let upper = min(max(lower, span.upperBound), scalars.count)
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: scalars[..<lower])
+            view.append(contentsOf: scalars[upper...])
+            texts.append(String(view))
+        }
+        let p = embedder.embed(batch: texts, workspace: workspace).map { head.probabilities($0)[violatingClass] }
+        return (p[0], Array(p.dropFirst()))
+    }
 }
 
 extension StanceClass {

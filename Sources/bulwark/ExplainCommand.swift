@@ -1,5 +1,7 @@
 import ArgumentParser
+import BulwarkCascade
 import BulwarkCore
+import BulwarkSemantic
 import BulwarkText
 
 /// `bulwark explain`: how the classifier weighed each word of an item.
@@ -16,7 +18,10 @@ struct ExplainCommand: ParsableCommand {
             decides"). With --json, one line per item: \
             {"id", "decision", "score", "violating", "words": [{"text", "start", "end", \
             "share"}], "unowned"}, offsets in Unicode scalars. A malformed line is reported on \
-            stderr and skipped.
+            stderr and skipped. With --model full, the sentence encoder's violating probability \
+            too, and how much it falls (or rises) with each word left out: measured, one \
+            embedding per word, for texts of at most 64 words ("encoder": {"violating", \
+            "word_changes"} in JSON, the changes in the order of "words").
             """
     )
 
@@ -37,6 +42,12 @@ struct ExplainCommand: ParsableCommand {
 
     @OptionGroup var engineOptions: EngineOptions
 
+    /// With `--model full`: the encoder's model and a workspace, for the occlusion.
+    private struct Encoder {
+        let model: SemanticModel
+        let workspace = SentenceEncoder.Workspace()
+    }
+
     func validate() throws {
         guard top >= 1 else { throw ValidationError("--top takes 1 or more, not \(top)") }
         if text != nil && input != nil { throw ValidationError("give --text or an input file, not both") }
@@ -46,10 +57,11 @@ struct ExplainCommand: ParsableCommand {
         var options = engineOptions
         options.model = .fast
         let engine = try options.loadEngine()
+        let encoder = try engineOptions.model == .full ? engineOptions.loadCascade().semantic.map { Encoder(model: $0) } : nil
         var writer = try OutputWriter(path: nil)
         defer { writer.close() }
         if let text {
-            append(TextItem(id: "text", text: text), engine, to: &writer.buffer)
+            append(TextItem(id: "text", text: text), engine, encoder, to: &writer.buffer)
             try writer.flush()
             return
         }
@@ -65,7 +77,7 @@ struct ExplainCommand: ParsableCommand {
             case .line(let bytes):
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                 do {
-                    append(try decoder.decode(bytes), engine, to: &writer.buffer)
+                    append(try decoder.decode(bytes), engine, encoder, to: &writer.buffer)
                 } catch {
                     malformed += 1
                     writeStderr("bulwark explain: line \(reader.lineNumber): \(error); skipped\n")
@@ -77,9 +89,16 @@ struct ExplainCommand: ParsableCommand {
         if malformed > 0 { writeStderr("bulwark explain: \(malformed) malformed lines skipped\n") }
     }
 
-    private func append(_ item: TextItem, _ engine: TextEngine, to out: inout [UInt8]) {
+    private func append(_ item: TextItem, _ engine: TextEngine, _ encoder: Encoder?, to out: inout [UInt8]) {
         let verdict = engine.scan(item)
         guard let explanation = engine.explain(item) else { return }
+        // The encoder's probability, and its change when each word is left out (positive: the
+        // word raised it).
+        let occluded = encoder.flatMap { e in
+            e.model.occlusion(
+                engine.scannedText(item), spans: explanation.words.map { $0.start..<$0.end }, workspace: e.workspace)
+        }
+        let changes = occluded.map { o in o.without.map { o.violating - $0 } }
         if json {
             out.append(contentsOf: "{\"id\":".utf8)
             appendJSONString(item.id, to: &out)
@@ -90,7 +109,15 @@ struct ExplainCommand: ParsableCommand {
                 appendJSONString(w.text, to: &out)
                 out.append(contentsOf: ",\"start\":\(w.start),\"end\":\(w.end),\"share\":\(fixed(w.share))}".utf8)
             }
-            out.append(contentsOf: "],\"unowned\":\(fixed(explanation.unowned))}\n".utf8)
+            out.append(contentsOf: "],\"unowned\":\(fixed(explanation.unowned))".utf8)
+            if let occluded, let changes {
+                out.append(contentsOf: ",\"encoder\":{\"violating\":\(fixed(occluded.violating)),\"word_changes\":[".utf8)
+                out.append(contentsOf: changes.map(fixed).joined(separator: ",").utf8)
+                out.append(contentsOf: "]}".utf8)
+            } else if encoder != nil {
+                out.append(contentsOf: ",\"encoder\":null".utf8)
+            }
+            out.append(contentsOf: "}\n".utf8)
             return
         }
         let (raised, lowered) = explanation.strongest(top)
@@ -101,6 +128,18 @@ struct ExplainCommand: ParsableCommand {
         s += "  raised:  \(list(raised))\n"
         s += "  lowered: \(list(lowered))\n"
         s += "  lexicon entries, context cues, symbols and the bias: \(percent(explanation.unowned))\n"
+        if let occluded, let changes {
+            // Words by how much the encoder's probability falls (or rises) without them.
+            let ranked = zip(explanation.words, changes).sorted { $0.1 > $1.1 }
+            func list(_ pairs: [(ScoreExplanation.Word, Double)]) -> String {
+                pairs.isEmpty ? "-" : pairs.map { "\($0.0.text) \($0.1 >= 0 ? "+" : "")\(fixed($0.1))" }.joined(separator: ", ")
+            }
+            s += "  encoder: violating \(fixed(occluded.violating)); without each word it would be lower by:\n"
+            s += "    raised:  \(list(Array(ranked.filter { $0.1 > 0 }.prefix(top))))\n"
+            s += "    lowered: \(list(Array(ranked.reversed().filter { $0.1 < 0 }.prefix(top))))\n"
+        } else if encoder != nil {
+            s += "  encoder: more than \(SemanticModel.maxOcclusionSpans) words; not measured\n"
+        }
         out.append(contentsOf: s.utf8)
     }
 

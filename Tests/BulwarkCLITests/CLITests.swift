@@ -220,6 +220,13 @@ struct ExplainCommandTests {
         #expect(table.stdout.contains("  raised:  ") && table.stdout.contains("  lowered: "))
         #expect(table.stdout.contains("condemned -"), "\(table.stdout)")
 
+        // With the encoder: its probability and one change per word.
+        let full = try CLI.lines(
+            try CLI.run(["explain", "--model", "full", "--json", "--text", "Hermanos, uníos al califato, los muyahidines os esperan"]).stdout)
+        let encoder = try #require(full.first?["encoder"] as? [String: Any])
+        #expect((encoder["word_changes"] as? [Any])?.count == (full.first?["words"] as? [Any])?.count)
+        #expect(((encoder["violating"] as? NSNumber)?.doubleValue ?? 0) > 0.5)
+
         let both = try CLI.run(["explain", "--text", "x", "examples/sample.jsonl"])
         #expect(both.status == 64)
         #expect(both.stderr.contains("not both"))

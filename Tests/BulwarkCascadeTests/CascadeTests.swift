@@ -322,3 +322,37 @@ enum CascadeFixtures {
         #expect((e.violatingOnly.precision ?? 0) >= 0.95)
     }
 }
+
+/// `SemanticModel.occlusion` (`bulwark explain --model full`): the encoder's probability of the
+/// text and of the text without each span, as embedding each variant alone would give it.
+struct OcclusionTests {
+    @Test func eachVariantIsTheTextWithoutItsSpanAsTheEncoderReadsItAlone() throws {
+        let semantic = try #require(try CascadeFixtures.cascade.get().semantic)
+        let text = "Hermanos, uníos al califato, los muyahidines os esperan"
+        let scalars = Array(text.unicodeScalars)
+        var spans: [Range<Int>] = []
+        var start = 0
+        for i in 0...scalars.count where i == scalars.count || scalars[i] == " " {
+            spans.append(start..<i)
+            start = i + 1
+        }
+        let workspace = SentenceEncoder.Workspace()
+        let result = try #require(semantic.occlusion(text, spans: spans, workspace: workspace))
+        #expect(result.without.count == spans.count)
+        func alone(_ t: String) -> Double {
+            semantic.head.probabilities(semantic.embedder.embed(t))[semantic.head.classes.firstIndex(of: "violating")!]
+        }
+        #expect(abs(result.violating - alone(text)) < 1e-4)
+        for (span, p) in zip(spans, result.without) {
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: scalars[..<span.lowerBound])
+            view.append(contentsOf: scalars[span.upperBound...])
+            #expect(abs(p - alone(String(view))) < 1e-4, "\(span)")
+        }
+        // Not every word matters the same to the encoder.
+        #expect((result.without.max() ?? 0) - (result.without.min() ?? 0) > 0.01)
+        // Too many spans: not measured.
+        let many = [Range<Int>](repeating: 0..<1, count: SemanticModel.maxOcclusionSpans + 1)
+        #expect(semantic.occlusion(text, spans: many, workspace: workspace).map { _ in true } == nil)
+    }
+}
