@@ -41,26 +41,8 @@ struct EmbedCommand: ParsableCommand {
         defer { reader.close() }
         var writer = try OutputWriter(path: out)
         defer { writer.close() }
-        let decoder = TextItemDecoder(limits: JSONLinesLimits(maxLineBytes: maxLineBytes))
         let workspace = SentenceEncoder.Workspace()
-        var malformed = 0
-        while let line = try reader.next() {
-            let item: TextItem
-            switch line {
-            case .tooLong(let length):
-                malformed += 1
-                writeStderr("bulwark embed: line \(reader.lineNumber): \(length) bytes, longer than --max-line-bytes; skipped\n")
-                continue
-            case .line(let bytes):
-                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-                do {
-                    item = try decoder.decode(bytes)
-                } catch {
-                    malformed += 1
-                    writeStderr("bulwark embed: line \(reader.lineNumber): \(error); skipped\n")
-                    continue
-                }
-            }
+        try forEachItem(from: &reader, maxLineBytes: maxLineBytes, command: "embed") { item in
             let pieces = embedder.tokenizer.encode(item.text)
             let embedding = embedder.embed(ids: pieces, workspace: workspace)
             writer.buffer.append(contentsOf: "{\"id\":".utf8)
@@ -76,7 +58,6 @@ struct EmbedCommand: ParsableCommand {
             try writer.flushIfNeeded()
         }
         try writer.flush()
-        if malformed > 0 { writeStderr("bulwark embed: \(malformed) malformed lines skipped\n") }
     }
 }
 

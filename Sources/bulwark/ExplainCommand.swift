@@ -67,26 +67,11 @@ struct ExplainCommand: ParsableCommand {
         }
         var reader = try LineReader(path: input, maxLineBytes: maxLineBytes)
         defer { reader.close() }
-        let decoder = TextItemDecoder(limits: JSONLinesLimits(maxLineBytes: maxLineBytes))
-        var malformed = 0
-        while let line = try reader.next() {
-            switch line {
-            case .tooLong(let length):
-                malformed += 1
-                writeStderr("bulwark explain: line \(reader.lineNumber): \(length) bytes, longer than --max-line-bytes; skipped\n")
-            case .line(let bytes):
-                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-                do {
-                    append(try decoder.decode(bytes), engine, encoder, to: &writer.buffer)
-                } catch {
-                    malformed += 1
-                    writeStderr("bulwark explain: line \(reader.lineNumber): \(error); skipped\n")
-                }
-            }
+        try forEachItem(from: &reader, maxLineBytes: maxLineBytes, command: "explain") { item in
+            append(item, engine, encoder, to: &writer.buffer)
             try writer.flushIfNeeded()
         }
         try writer.flush()
-        if malformed > 0 { writeStderr("bulwark explain: \(malformed) malformed lines skipped\n") }
     }
 
     private func append(_ item: TextItem, _ engine: TextEngine, _ encoder: Encoder?, to out: inout [UInt8]) {

@@ -176,6 +176,37 @@ func writeStderr(_ s: String) {
 
 func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
+/// Calls `body` with each item of the JSON Lines `reader` reads, in order, passing over blank
+/// lines. A line longer than `maxLineBytes`, or one that does not
+/// decode, is reported on stderr ("bulwark COMMAND: line N: …; skipped") and skipped, and the
+/// number skipped is reported at the end. Errors of `body` and of reading stop the run.
+func forEachItem(
+    from reader: inout LineReader, maxLineBytes: Int, command: String, _ body: (TextItem) throws -> Void
+) throws {
+    let decoder = TextItemDecoder(limits: JSONLinesLimits(maxLineBytes: maxLineBytes))
+    var malformed = 0
+    while let line = try reader.next() {
+        let item: TextItem
+        switch line {
+        case .tooLong(let length):
+            malformed += 1
+            writeStderr("bulwark \(command): line \(reader.lineNumber): \(length) bytes, longer than --max-line-bytes; skipped\n")
+            continue
+        case .line(let bytes):
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            do {
+                item = try decoder.decode(bytes)
+            } catch {
+                malformed += 1
+                writeStderr("bulwark \(command): line \(reader.lineNumber): \(error); skipped\n")
+                continue
+            }
+        }
+        try body(item)
+    }
+    if malformed > 0 { writeStderr("bulwark \(command): \(malformed) malformed lines skipped\n") }
+}
+
 func readFile(_ path: String) throws -> [UInt8] {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { throw CommandFailure("cannot open \(path): \(errnoText())") }
