@@ -270,8 +270,7 @@ extension BulwarkService {
             func list(_ words: [ScoreExplanation.Word]) -> String {
                 words.isEmpty
                     ? "none"
-                    : words.map { "\($0.text) \($0.share > 0 ? "+" : "")\(Int(($0.share * 100).rounded()))%" }
-                        .joined(separator: ", ")
+                    : words.map { "\($0.text) \(ScoreExplanation.percent($0.share))" }.joined(separator: ", ")
             }
             object["weighed"] = [
                 "violating": String(format: "%.2f", explanation.violating), "raised": list(raised),

@@ -212,6 +212,12 @@ public struct ScoreExplanation: Sendable, Hashable {
     /// The signed share that belongs to no word (lexicon entries, context cues, symbols, the bias).
     public var unowned: Double
 
+    /// A share as a signed whole percentage: "+32%", "-8%".
+    public static func percent(_ share: Double) -> String {
+        let v = Int((share * 100).rounded())
+        return v >= 0 ? "+\(v)%" : "\(v)%"
+    }
+
     /// The words that raised the score most (at most `limit`, most first), and those that
     /// lowered it most.
     public func strongest(_ limit: Int) -> (raised: [Word], lowered: [Word]) {

@@ -66,10 +66,12 @@ enum EvaluationFormat {
         return String(repeating: " ", count: max(0, 5 - s.count)) + s
     }
 
+    /// Four decimals (a minus sign when negative), or `null`.
     static func num(_ x: Double?) -> String {
         guard let x else { return "null" }
         let v = Int((x * 10000).rounded())
-        return "\(v / 10000).\(String(v % 10000).leftPadded(4))"
+        let a = abs(v)
+        return "\(v < 0 ? "-" : "")\(a / 10000).\(String(a % 10000).leftPadded(4))"
     }
 
     static func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }

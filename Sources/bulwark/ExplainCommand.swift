@@ -107,12 +107,12 @@ struct ExplainCommand: ParsableCommand {
         }
         let (raised, lowered) = explanation.strongest(top)
         func list(_ words: [ScoreExplanation.Word]) -> String {
-            words.isEmpty ? "-" : words.map { "\($0.text) \(percent($0.share))" }.joined(separator: ", ")
+            words.isEmpty ? "-" : words.map { "\($0.text) \(ScoreExplanation.percent($0.share))" }.joined(separator: ", ")
         }
         var s = "\(item.id): \(verdict.decision.rawValue) \(fixed(verdict.score)) (classifier: violating \(fixed(explanation.violating)))\n"
         s += "  raised:  \(list(raised))\n"
         s += "  lowered: \(list(lowered))\n"
-        s += "  lexicon entries, context cues, symbols and the bias: \(percent(explanation.unowned))\n"
+        s += "  lexicon entries, context cues, symbols and the bias: \(ScoreExplanation.percent(explanation.unowned))\n"
         if let occluded, let changes {
             // Words by how much the encoder's probability falls (or rises) without them.
             let ranked = zip(explanation.words, changes).sorted { $0.1 > $1.1 }
@@ -128,18 +128,6 @@ struct ExplainCommand: ParsableCommand {
         out.append(contentsOf: s.utf8)
     }
 
-    /// Four decimals, without Foundation.
-    private func fixed(_ x: Double) -> String {
-        let v = Int((x * 10_000).rounded())
-        let sign = v < 0 ? "-" : ""
-        let a = abs(v)
-        let frac = String(a % 10_000)
-        return "\(sign)\(a / 10_000).\(String(repeating: "0", count: 4 - frac.count))\(frac)"
-    }
-
-    /// A signed whole percentage: +38%, -12%.
-    private func percent(_ x: Double) -> String {
-        let v = Int((x * 100).rounded())
-        return v >= 0 ? "+\(v)%" : "\(v)%"
-    }
+    /// Four decimals, signed (`EvaluationFormat.num`).
+    private func fixed(_ x: Double) -> String { EvaluationFormat.num(x) }
 }
