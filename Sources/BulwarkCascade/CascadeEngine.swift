@@ -8,11 +8,18 @@ public struct SemanticModel: Sendable {
     public let embedder: Embedder
     public let head: SemanticHead
     public let exemplars: ExemplarIndex
+    /// The languages the encoder was trained on (`SentenceEncoder.trainedLanguages`), nil for
+    /// every language: the cascade's topic routing, which exists for the encoder's transfer
+    /// to languages the classifier does not know, applies only in these and in `und`.
+    public let languages: Set<String>?
     let violatingClass: Int
     /// Head class index → the context it names (nil for violating and "other").
     let contexts: [Context?]
 
-    public init(embedder: Embedder, head: SemanticHead, exemplars: ExemplarIndex) throws(BulwarkError) {
+    public init(
+        embedder: Embedder, head: SemanticHead, exemplars: ExemplarIndex,
+        languages: Set<String>? = SentenceEncoder.trainedLanguages
+    ) throws(BulwarkError) {
         guard head.dimension == Embedder.dimension else {
             throw BulwarkError(.invalidModel, "the semantic head expects \(head.dimension) dimensions, the encoder gives \(Embedder.dimension)")
         }
@@ -22,8 +29,16 @@ public struct SemanticModel: Sendable {
         self.embedder = embedder
         self.head = head
         self.exemplars = exemplars
+        self.languages = languages
         violatingClass = v
         contexts = head.classes.map { Context(rawValue: $0) }
+    }
+
+    /// Whether the encoder was trained on `language` (`languages`); true for `und`, a
+    /// language not identified, which may be any.
+    public func reads(_ language: String) -> Bool {
+        guard let languages else { return true }
+        return language == "und" || languages.contains(language)
     }
 
     /// The head's class names, in the text engine's stance order.
@@ -87,7 +102,8 @@ public struct CascadeScratch {
 /// The `full` model: the fast engine decides the clear cases; the sentence encoder runs on the
 /// items it finds uncertain (violating probability in the configured band), on those that
 /// carry an indicator, on container and profile titles, and, in a language the classifier does
-/// not know, on items it finds to be about terrorism at all (`unfamiliarTopicLow`). Its probability is blended with
+/// not know but the encoder does (`SemanticModel.languages`), on items it finds to be about terrorism at all
+/// (`unfamiliarTopicLow`). Its probability is blended with
 /// the fast engine's, and the closest exemplar is evidence. Known content (exact, near
 /// duplicate, listed URL) is never overruled. With no semantic model it is the fast engine.
 public final class CascadeEngine: VerdictEngine {
@@ -110,7 +126,7 @@ public final class CascadeEngine: VerdictEngine {
     /// is the fast engine's probability that it is about terrorism at all
     /// (`EngineScratch.topicProbability`).
     public func routesToEncoder(_ item: TextItem, _ verdict: Verdict, topicProbability: Double = 0) -> Bool {
-        guard semantic != nil else { return false }
+        guard let semantic else { return false }
         if verdict.evidence.contains(where: { $0.kind == .knownText || $0.kind == .nearDuplicate || $0.kind == .url }) {
             return false
         }
@@ -120,6 +136,7 @@ public final class CascadeEngine: VerdictEngine {
         guard verdict.score < c.semanticHigh else { return false }
         if verdict.score >= c.semanticSettings(language: verdict.language).low { return true }
         return topicProbability >= c.unfamiliarTopicLow && !c.isFamiliar(verdict.language)
+            && semantic.reads(verdict.language)
     }
 
     /// Whether the fast engine matched an indicator or a listed domain: such an item always goes

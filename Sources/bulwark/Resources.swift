@@ -124,6 +124,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --model full: override the languages the classifier counts as trained on in earnest (comma-separated ISO 639-1 codes; default ar,de,en,es,fr).", visibility: .hidden))
     var familiarLanguages: String?
 
+    @Option(help: ArgumentHelp("With --model full: override the languages the encoder counts as trained on, for the topic routing (comma-separated codes, or all; default the model's sixteen).", visibility: .hidden))
+    var encoderLanguages: String?
+
     /// The engine configuration with any overrides from the command line.
     var configuration: EngineConfiguration {
         var c = EngineConfiguration()

@@ -48,7 +48,7 @@ extension EngineOptions {
         }
         let head = try Self.head(headPath)
         let index = ExemplarIndex(try Resources.loadExemplars(exemplars), embedder: embedder)
-        return try Self.semanticModel(embedder, head, index, path: headPath)
+        return try Self.semanticModel(embedder, head, index, path: headPath, languages: encoderLanguageSet)
     }
 
     static func head(_ path: String) throws -> SemanticHead {
@@ -60,12 +60,23 @@ extension EngineOptions {
         }
     }
 
-    static func semanticModel(_ embedder: Embedder, _ head: SemanticHead, _ index: ExemplarIndex, path: String) throws -> SemanticModel {
+    static func semanticModel(
+        _ embedder: Embedder, _ head: SemanticHead, _ index: ExemplarIndex, path: String,
+        languages: Set<String>? = SentenceEncoder.trainedLanguages
+    ) throws -> SemanticModel {
         do {
-            return try SemanticModel(embedder: embedder, head: head, exemplars: index)
+            return try SemanticModel(embedder: embedder, head: head, exemplars: index, languages: languages)
         } catch {
             throw CommandFailure("\(path): \(error)")
         }
+    }
+
+    /// `--encoder-languages`: the encoder's own (`SentenceEncoder.trainedLanguages`) unless
+    /// overridden; "all" for every language.
+    var encoderLanguageSet: Set<String>? {
+        guard let encoderLanguages else { return SentenceEncoder.trainedLanguages }
+        if encoderLanguages == "all" { return nil }
+        return Set(encoderLanguages.split(separator: ",").map { String($0.filter { $0 != " " }) })
     }
 
     /// The engine `--model` names: the fast engine, or the cascade over it.

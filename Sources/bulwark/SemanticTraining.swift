@@ -152,7 +152,8 @@ struct TransferCommand: ParsableCommand {
         let headTraining = training.filter { DatasetSplit.of($0) == .train }
         let head = try fitSemanticHead(headTraining, embedAll(headTraining, embedder), provenance: "bulwark transfer")
         let exemplars = ExemplarIndex(try Resources.loadExemplars(engineOptions.exemplars), embedder: embedder)
-        let semantic = try EngineOptions.semanticModel(embedder, head, exemplars, path: "the transfer head")
+        let semantic = try EngineOptions.semanticModel(
+            embedder, head, exemplars, path: "the transfer head", languages: engineOptions.encoderLanguageSet)
         let cascade = CascadeEngine(fast: fast, semantic: semantic)
 
         let embeddings = embedAll(evaluation, embedder)

@@ -74,6 +74,22 @@ enum CascadeFixtures {
         off.configuration.unfamiliarTopicLow = 2
         #expect(!CascadeEngine(fast: off, semantic: full.semantic).routesToEncoder(item, verdict("it", low), topicProbability: 1))
 
+        // Not in a language the encoder was not trained on either (Persian, Urdu, Indonesian are
+        // not among the model's sixteen): there is no transfer to expect. A language not
+        // identified may be any, so `und` still goes; with every language read, Persian goes too.
+        // The band is the same for all.
+        #expect(full.semantic?.languages == SentenceEncoder.trainedLanguages)
+        for language in ["fa", "ur", "id"] {
+            #expect(!cascade.routesToEncoder(item, verdict(language, low), topicProbability: 0.9))
+            #expect(cascade.routesToEncoder(item, verdict(language, fast.configuration.unfamiliarSemanticLow), topicProbability: 0))
+        }
+        #expect(cascade.routesToEncoder(item, verdict("und", low), topicProbability: 0.9))
+        #expect(cascade.routesToEncoder(item, verdict("tr", low), topicProbability: 0.9))
+        let s = try #require(full.semantic)
+        let readsAll = CascadeEngine(
+            fast: fast, semantic: try SemanticModel(embedder: s.embedder, head: s.head, exemplars: s.exemplars, languages: nil))
+        #expect(readsAll.routesToEncoder(item, verdict("fa", low), topicProbability: 0.9))
+
         // The topic probability the fast engine leaves in the scratch, for real texts.
         var scratch = EngineScratch()
         let chatter = TextItem(id: "c", text: "Qualcuno gioca a calcetto sabato? Portate l'acqua, farà caldo.")
