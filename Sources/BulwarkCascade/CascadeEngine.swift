@@ -82,6 +82,44 @@ extension StanceClass {
     }
 }
 
+/// Why the cascade sends an item to the encoder (`CascadeEngine.route`): the first that holds,
+/// in this order.
+public enum EncoderRoute: Int, CaseIterable, Sendable {
+    /// A container or profile title (`type` `title` or `profile`).
+    case title
+    /// The fast engine matched an indicator or a listed domain.
+    case indicator
+    /// A familiar language, the fast probability in the band (`semanticLow..<semanticHigh`).
+    case band
+    /// Another language, the fast probability in its band (`unfamiliarSemanticLow..<semanticHigh`).
+    case unfamiliarBand
+    /// Another language the encoder reads, and the fast engine finds the item about terrorism
+    /// at all (`unfamiliarTopicLow`).
+    case topic
+
+    /// The name in the CLI's summaries and the server's metrics.
+    public var name: String {
+        switch self {
+        case .title: "title"
+        case .indicator: "indicator"
+        case .band: "band"
+        case .unfamiliarBand: "unfamiliar_band"
+        case .topic: "topic"
+        }
+    }
+}
+
+extension EncoderRoute {
+    /// "band 687, unfamiliar_band 1,229, …": each route with items, in `allCases` order, from
+    /// counts indexed by `rawValue` (`CascadeScratch.routes`).
+    public static func summary(_ counts: [Int]) -> String {
+        allCases.compactMap { r in
+            let n = r.rawValue < counts.count ? counts[r.rawValue] : 0
+            return n > 0 ? "\(r.name) \(n)" : nil
+        }.joined(separator: ", ")
+    }
+}
+
 /// Per-thread scratch space of ``CascadeEngine``.
 public struct CascadeScratch {
     public var engine = EngineScratch()
@@ -89,6 +127,8 @@ public struct CascadeScratch {
     public let workspace: SentenceEncoder.Workspace
     /// Items this scratch's thread sent to the encoder.
     public var encoded = 0
+    /// The same by why they went, indexed by `EncoderRoute.rawValue`.
+    public var routes = [Int](repeating: 0, count: EncoderRoute.allCases.count)
     /// Tokens the encoder looked up, and those whose piece it had kept (`PieceCache`).
     public var pieceLookups: Int { workspace.pieceLookups }
     public var pieceHits: Int { workspace.pieceHits }
@@ -126,17 +166,23 @@ public final class CascadeEngine: VerdictEngine {
     /// is the fast engine's probability that it is about terrorism at all
     /// (`EngineScratch.topicProbability`).
     public func routesToEncoder(_ item: TextItem, _ verdict: Verdict, topicProbability: Double = 0) -> Bool {
-        guard let semantic else { return false }
+        route(item, verdict, topicProbability: topicProbability) != nil
+    }
+
+    /// Why the encoder runs on `item` (as `routesToEncoder`), or nil when it does not.
+    public func route(_ item: TextItem, _ verdict: Verdict, topicProbability: Double = 0) -> EncoderRoute? {
+        guard let semantic else { return nil }
         if verdict.evidence.contains(where: { $0.kind == .knownText || $0.kind == .nearDuplicate || $0.kind == .url }) {
-            return false
+            return nil
         }
-        if item.type == .title || item.type == .profile { return true }
-        if matchedLexicon(verdict) { return true }
+        if item.type == .title || item.type == .profile { return .title }
+        if matchedLexicon(verdict) { return .indicator }
         let c = fast.configuration
-        guard verdict.score < c.semanticHigh else { return false }
-        if verdict.score >= c.semanticSettings(language: verdict.language).low { return true }
-        return topicProbability >= c.unfamiliarTopicLow && !c.isFamiliar(verdict.language)
-            && semantic.reads(verdict.language)
+        guard verdict.score < c.semanticHigh else { return nil }
+        let familiar = c.isFamiliar(verdict.language)
+        if verdict.score >= c.semanticSettings(language: verdict.language).low { return familiar ? .band : .unfamiliarBand }
+        if topicProbability >= c.unfamiliarTopicLow && !familiar && semantic.reads(verdict.language) { return .topic }
+        return nil
     }
 
     /// Whether the fast engine matched an indicator or a listed domain: such an item always goes
@@ -147,10 +193,11 @@ public final class CascadeEngine: VerdictEngine {
 
     public func scan(_ item: TextItem, scratch: inout CascadeScratch) -> Verdict {
         let verdict = fast.scan(item, scratch: &scratch.engine)
-        guard let semantic, routesToEncoder(item, verdict, topicProbability: scratch.engine.topicProbability) else {
+        guard let semantic, let route = route(item, verdict, topicProbability: scratch.engine.topicProbability) else {
             return verdict
         }
         scratch.encoded += 1
+        scratch.routes[route.rawValue] += 1
         let ids = semantic.embedder.tokenizer.encode(encoderText(item))
         let embedding = semantic.embedder.embed(ids: ids, workspace: scratch.workspace)
         return combine(
@@ -170,7 +217,12 @@ public final class CascadeEngine: VerdictEngine {
         var verdicts = fast.scan(batch: items, scratch: &scratch.engine)
         guard let semantic else { return verdicts }
         let topics = scratch.engine.batchTopicProbabilities
-        let routed = items.indices.filter { routesToEncoder(items[$0], verdicts[$0], topicProbability: topics[$0]) }
+        var routed: [Int] = []
+        for i in items.indices {
+            guard let route = route(items[i], verdicts[i], topicProbability: topics[i]) else { continue }
+            routed.append(i)
+            scratch.routes[route.rawValue] += 1
+        }
         scratch.encoded += routed.count
         let routedTexts = routed.map { encoderText(items[$0]) }
         var start = 0

@@ -98,7 +98,8 @@ public struct BulwarkService: Sendable {
         let verdicts = scanner.scan(batch: textItems, scratch: &scratch)
         if let encoderWorkspaces {
             metrics.encoder(
-                items: scratch.encoded, pieceLookups: scratch.pieceLookups - lookups, pieceHits: scratch.pieceHits - hits)
+                items: scratch.encoded, routes: scratch.routes, pieceLookups: scratch.pieceLookups - lookups,
+                pieceHits: scratch.pieceHits - hits)
             encoderWorkspaces.give(scratch.workspace)
         }
         for (item, verdict) in zip(items, verdicts) {

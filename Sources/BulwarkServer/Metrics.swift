@@ -1,3 +1,4 @@
+import BulwarkCascade
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -33,6 +34,8 @@ public final class ServiceMetrics: Sendable {
         var encoded = 0
         var pieceLookups = 0
         var pieceHits = 0
+        /// The same items by why they went (`EncoderRoute.rawValue`).
+        var routes = [Int](repeating: 0, count: EncoderRoute.allCases.count)
         var encoderOn = false
     }
 
@@ -63,10 +66,11 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// One request's work in the sentence encoder (`--model full`).
-    func encoder(items: Int, pieceLookups: Int, pieceHits: Int) {
+    func encoder(items: Int, routes: [Int] = [], pieceLookups: Int, pieceHits: Int) {
         state.withLock { s in
             s.encoderOn = true
             s.encoded += items
+            for (r, n) in routes.enumerated() where r < s.routes.count { s.routes[r] += n }
             s.pieceLookups += pieceLookups
             s.pieceHits += pieceHits
         }
@@ -103,6 +107,11 @@ public final class ServiceMetrics: Sendable {
         if s.encoderOn {
             out += "# HELP bulwark_encoder_items_total Items sent to the sentence encoder (--model full).\n"
             out += "# TYPE bulwark_encoder_items_total counter\nbulwark_encoder_items_total \(s.encoded)\n"
+            out += "# HELP bulwark_encoder_routes_total Items sent to the sentence encoder, by why they went.\n"
+            out += "# TYPE bulwark_encoder_routes_total counter\n"
+            for route in EncoderRoute.allCases {
+                out += "bulwark_encoder_routes_total{route=\"\(route.name)\"} \(s.routes[route.rawValue])\n"
+            }
             out += "# HELP bulwark_encoder_pieces_total Tokens the encoder looked up, and those whose piece was kept from earlier work.\n"
             out += "# TYPE bulwark_encoder_pieces_total counter\n"
             out += "bulwark_encoder_pieces_total{result=\"kept\"} \(s.pieceHits)\n"

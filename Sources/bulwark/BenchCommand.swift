@@ -146,6 +146,7 @@ struct BenchCommand: ParsableCommand {
         var samples: [Duration] = []
         _ = try batchedPass(0..<min(10_000, lines.count))
         scratch.encoded = 0
+        scratch.routes = scratch.routes.map { _ in 0 }
         var rates: [Double] = []
         var flagged = 0
         var firstPassPieces = (hits: 0, lookups: 0)
@@ -168,7 +169,12 @@ struct BenchCommand: ParsableCommand {
                 let tenths = Int((1000 * Double(part) / Double(max(1, whole))).rounded())
                 return "\(tenths / 10).\(tenths % 10)%"
             }
-            print("model full: \(percent(scratch.encoded, lines.count * (iterations + 1))) of items sent to the sentence encoder")
+            let passes = lines.count * (iterations + 1)
+            let why = EncoderRoute.allCases.compactMap { r in
+                scratch.routes[r.rawValue] > 0 ? "\(r.name) \(percent(scratch.routes[r.rawValue], passes))" : nil
+            }
+            print(
+                "model full: \(percent(scratch.encoded, passes)) of items sent to the sentence encoder (\(why.joined(separator: ", ")))")
             print(
                 "encoder tokens whose piece was kept: \(percent(firstPassPieces.hits, firstPassPieces.lookups)) in the first pass (from empty), \(percent(scratch.pieceHits, scratch.pieceLookups)) over all passes"
             )

@@ -95,6 +95,12 @@ struct ServeFullModelTests {
         let keptKey = #"bulwark_encoder_pieces_total{result="kept"}"#
         let computedKey = #"bulwark_encoder_pieces_total{result="computed"}"#
         #expect(before["bulwark_encoder_items_total"] == routed)
+        // Why they went: every routed item counted once, the two titles as titles.
+        func route(_ name: String) -> String { #"bulwark_encoder_routes_total{route=""# + name + #""}"# }
+        let names = ["title", "indicator", "band", "unfamiliar_band", "topic"]
+        #expect(names.allSatisfy { before[route($0)] != nil }, "\(before)")
+        #expect(names.reduce(0) { $0 + (before[route($1)] ?? 0) } == routed)
+        #expect((before[route("title")] ?? 0) >= 2)
         #expect((before[computedKey] ?? 0) > 0, "the first request computes pieces: \(before)")
         let again = items.map { $0.replacingOccurrences(of: #"{"id":""#, with: #"{"id":"again-"#) }
         let secondItems = try await ingest(again)

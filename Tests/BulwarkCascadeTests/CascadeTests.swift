@@ -85,6 +85,12 @@ enum CascadeFixtures {
         }
         #expect(cascade.routesToEncoder(item, verdict("und", low), topicProbability: 0.9))
         #expect(cascade.routesToEncoder(item, verdict("tr", low), topicProbability: 0.9))
+        #expect(cascade.route(item, verdict("it", low), topicProbability: 0.9) == .topic)
+        #expect(cascade.route(item, verdict("fa", fast.configuration.unfamiliarSemanticLow), topicProbability: 0) == .unfamiliarBand)
+        #expect(cascade.route(item, verdict("en", fast.configuration.semanticLow), topicProbability: 0) == .band)
+        #expect(cascade.route(item, verdict("en", low), topicProbability: 0.9) == nil)
+        let title = TextItem(id: "t", text: "…", type: .title)
+        #expect(cascade.route(title, verdict("en", 0), topicProbability: 0) == .title)
         let s = try #require(full.semantic)
         let readsAll = CascadeEngine(
             fast: fast, semantic: try SemanticModel(embedder: s.embedder, head: s.head, exemplars: s.exemplars, languages: nil))
@@ -282,6 +288,10 @@ enum CascadeFixtures {
         let alone = items.map { cascade.scan($0, scratch: &scratch) }
         #expect(batchScratch.encoded == scratch.encoded)
         #expect(scratch.encoded > CascadeEngine.encoderBatchItems)  // more than one group
+        // Each routed item counted once by why it went, the same in both; every title as a title.
+        #expect(batchScratch.routes == scratch.routes)
+        #expect(scratch.routes.reduce(0, +) == scratch.encoded)
+        #expect(scratch.routes[EncoderRoute.title.rawValue] == items.filter { $0.type == .title || $0.type == .profile }.count)
         #expect(batch.count == items.count)
         for (b, a) in zip(batch, alone) {
             #expect(b.id == a.id)
