@@ -52,7 +52,8 @@ struct EvalCommand: ParsableCommand {
             w.close()
         }
         if engine.semantic != nil {
-            writeStderr("bulwark eval: --model full sent \(scratch.encoded) of \(items.count) items to the sentence encoder\n")
+            let why = scratch.encoded > 0 ? " (\(EncoderRoute.summary(scratch.routes)))" : ""
+            writeStderr("bulwark eval: --model full sent \(scratch.encoded) of \(items.count) items to the sentence encoder\(why)\n")
         }
         print(json ? EvaluationFormat.json(evaluation, split: split.rawValue) : EvaluationFormat.table(evaluation, split: split.rawValue))
     }

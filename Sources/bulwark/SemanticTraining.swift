@@ -206,7 +206,7 @@ struct TransferCommand: ParsableCommand {
         }
         let without = trainOnHeldOutNegatives ? "violating items in " : ""
         print("Cross-lingual transfer: trained without \(without)\(held.sorted().joined(separator: ", ")) (n-gram: train \(trainCount), tune \(tuneCount); semantic head: train \(headTraining.count))")
-        print("tested on \(evaluation.count) items of \(held.sorted().joined(separator: ", ")): \(positives) violating, \(negatives) hard negatives; cascade sent \(cascadeScratch.encoded) to the encoder\n")
+        print("tested on \(evaluation.count) items of \(held.sorted().joined(separator: ", ")): \(positives) violating, \(negatives) hard negatives; cascade sent \(cascadeScratch.encoded) to the encoder (\(EncoderRoute.summary(cascadeScratch.routes)))\n")
         print("recall (%) at the threshold giving each false-positive rate on the hard negatives")
         print("model      " + targets.map { EvaluationFormat.lpad("FPR " + String(Substring(EvaluationFormat.pct($0)).trimmingCharacters(in: " ")) + "%", 11) }.joined() + "   own decisions: recall   FPR")
         for r in rows {
