@@ -204,14 +204,14 @@ public final class CascadeEngine: VerdictEngine {
             item, verdict, semantic.head.probabilities(embedding), embedding: embedding, pieces: ids.count, semantic)
     }
 
-    /// Routed items are embedded together, up to this many at once…
-    public static let encoderBatchItems = 16
-    /// … and this many bytes of text (the encoder's activations grow with the batch's tokens).
-    public static let encoderBatchBytes = 8_192
+    /// The encoder's per-token steps take the routed items' tokens this many at once (about 24
+    /// posts of the bench mix; 14 MB of activations); the sentence-level steps take up to
+    /// `SentenceEncoder.maxTailSentences` routed items at once.
+    public static let encoderPartPieces = 512
 
     /// The verdicts of several items, in order: the fast engine scans each, then the items it
     /// routes go through the encoder together (`Embedder.embed(batch:)`), which reads each weight
-    /// matrix once per group of routed items instead of once per item. Each verdict is the one
+    /// matrix once per part of routed items instead of once per item. Each verdict is the one
     /// `scan(_:scratch:)` gives, up to float rounding in the encoder.
     public func scan(batch items: [TextItem], scratch: inout CascadeScratch) -> [Verdict] {
         var verdicts = fast.scan(batch: items, scratch: &scratch.engine)
@@ -225,24 +225,12 @@ public final class CascadeEngine: VerdictEngine {
         }
         scratch.encoded += routed.count
         let routedTexts = routed.map { encoderText(items[$0]) }
-        var start = 0
-        while start < routed.count {
-            var end = start
-            var bytes = 0
-            while end < routed.count && end - start < Self.encoderBatchItems
-                && (end == start || bytes + routedTexts[end].utf8.count <= Self.encoderBatchBytes)
-            {
-                bytes += routedTexts[end].utf8.count
-                end += 1
-            }
-            let texts = Array(routedTexts[start..<end])
-            let (embeddings, pieces) = semantic.embedder.embedCountingPieces(batch: texts, workspace: scratch.workspace)
-            for (k, i) in routed[start..<end].enumerated() {
-                verdicts[i] = combine(
-                    items[i], verdicts[i], semantic.head.probabilities(embeddings[k]), embedding: embeddings[k],
-                    pieces: pieces[k], semantic)
-            }
-            start = end
+        let (embeddings, pieces) = semantic.embedder.embedCountingPieces(
+            batch: routedTexts, workspace: scratch.workspace, partPieces: Self.encoderPartPieces)
+        for (k, i) in routed.enumerated() {
+            verdicts[i] = combine(
+                items[i], verdicts[i], semantic.head.probabilities(embeddings[k]), embedding: embeddings[k],
+                pieces: pieces[k], semantic)
         }
         return verdicts
     }

@@ -56,12 +56,16 @@ public struct Embedder: Sendable {
     }
 
     /// `embed(batch:workspace:)`, and each text's number of pieces (`<s>` and `</s>` included)
-    /// before the encoder reads at most `SentenceEncoder.maxPieces` of them.
-    public func embedCountingPieces(batch texts: [String], workspace: SentenceEncoder.Workspace) -> (embeddings: [[Float]], pieces: [Int]) {
+    /// before the encoder reads at most `SentenceEncoder.maxPieces` of them. The per-token steps
+    /// take at most `partPieces` tokens at once (see `SentenceEncoder.encode(batch:)`): fewer
+    /// keep the workspace smaller; the embeddings are the same.
+    public func embedCountingPieces(
+        batch texts: [String], workspace: SentenceEncoder.Workspace, partPieces: Int = SentenceEncoder.maxBatchPieces
+    ) -> (embeddings: [[Float]], pieces: [Int]) {
         guard !texts.isEmpty else { return ([], []) }
         let ids = texts.map { tokenizer.encode($0) }
         let flat = [Float](unsafeUninitializedCapacity: ids.count * Self.dimension) { buffer, count in
-            encoder.encode(batch: ids, workspace: workspace, into: buffer.baseAddress!)
+            encoder.encode(batch: ids, workspace: workspace, into: buffer.baseAddress!, partPieces: partPieces)
             count = ids.count * Self.dimension
         }
         let embeddings = (0..<ids.count).map { Array(flat[($0 * Self.dimension)..<(($0 + 1) * Self.dimension)]) }

@@ -301,21 +301,45 @@ public struct SentenceEncoder: Sendable {
     /// is read from memory once per batch instead of once per sentence. Ids outside the table
     /// count as `<unk>`. A sentence's embedding in a batch is the one it has alone, to float
     /// rounding (the kernels may sum a product's rows in another order).
-    func encode(batch: [[Int32]], workspace ws: Workspace, into results: UnsafeMutablePointer<Float>) {
-        // Each sentence cut to `maxPieces`, then parts of at most `maxBatchPieces` tokens.
+    ///
+    /// The per-token steps (1–4: up to each sentence's sum of features) take parts of at most
+    /// `partPieces` tokens (and `maxBatchPieces`; a longer sentence is a part alone), which
+    /// bounds the workspace's activations; the sentence-level steps (projection, DNN) then take
+    /// up to `maxTailSentences` sentences at once, so that their weights (6.7 MB of floats) are
+    /// read once for that many sentences. Each row of a product is summed in the same order
+    /// whatever the rows around it, so the embeddings do not depend on how a batch is cut.
+    func encode(
+        batch: [[Int32]], workspace ws: Workspace, into results: UnsafeMutablePointer<Float>,
+        partPieces: Int = maxBatchPieces
+    ) {
         let limited = batch.map(Self.limited)
+        let partLimit = max(1, min(partPieces, Self.maxBatchPieces))
+        let sentenceWidth = Self.featureWidth + 4 * Self.dimension
         var start = 0
         while start < limited.count {
-            var end = start + 1
-            var tokens = limited[start].count
-            while end < limited.count && tokens + limited[end].count <= Self.maxBatchPieces {
-                tokens += limited[end].count
-                end += 1
+            let groupEnd = min(limited.count, start + Self.maxTailSentences)
+            if ws.sentences.count < (groupEnd - start) * sentenceWidth {
+                ws.sentences = [Float](repeating: 0, count: (groupEnd - start) * sentenceWidth)
             }
-            encode(part: Array(limited[start..<end]), workspace: ws, into: results + start * Self.dimension)
-            start = end
+            var partStart = start
+            while partStart < groupEnd {
+                var partEnd = partStart + 1
+                var tokens = limited[partStart].count
+                while partEnd < groupEnd && tokens + limited[partEnd].count <= partLimit {
+                    tokens += limited[partEnd].count
+                    partEnd += 1
+                }
+                sums(part: limited[partStart..<partEnd], workspace: ws, firstSentence: partStart - start)
+                partStart = partEnd
+            }
+            sentenceLevel(tokens: limited[start..<groupEnd].map(\.count), workspace: ws, into: results + start * Self.dimension)
+            start = groupEnd
         }
     }
+
+    /// The most sentences whose sentence-level steps run together (`encode(batch:)`): 256 rows of
+    /// `Workspace.sentences`, 3.4 MB.
+    public static let maxTailSentences = 256
 
     /// A sentence's piece ids as the encoder reads them: at most `maxPieces`, the last `</s>`.
     static func limited(_ ids: [Int32]) -> [Int32] {
@@ -323,8 +347,11 @@ public struct SentenceEncoder: Sendable {
         return Array(ids.prefix(maxPieces - 1)) + [ids.last ?? 2]
     }
 
-    /// `encode(batch:)` of sentences of at most `maxPieces` pieces, `maxBatchPieces` in all.
-    private func encode(part batch: [[Int32]], workspace ws: Workspace, into results: UnsafeMutablePointer<Float>) {
+    /// Steps 1–4 of `encode(batch:)` for sentences of at most `maxPieces` pieces,
+    /// `maxBatchPieces` in all: each sentence's sum of layer-normalised features, written to the
+    /// rows of `Workspace.sentences` from `firstSentence` on (sized by the caller).
+    private func sums(part: ArraySlice<[Int32]>, workspace ws: Workspace, firstSentence: Int) {
+        let batch = Array(part)
         guard !batch.isEmpty else { return }
         precondition(batch.allSatisfy { !$0.isEmpty })
         let rows = batch.reduce(0) { $0 + $1.count }
@@ -337,9 +364,7 @@ public struct SentenceEncoder: Sendable {
         let p3w = 3 * w
         let b = batch.count
         let sentenceWidth = f + 4 * d
-        if ws.sentences.count < b * sentenceWidth {
-            ws.sentences = [Float](repeating: 0, count: b * sentenceWidth)
-        }
+        precondition(ws.sentences.count >= (firstSentence + b) * sentenceWidth)
         var firstRow: [Int] = []
         firstRow.reserveCapacity(b + 1)
         var at = 0
@@ -487,58 +512,71 @@ public struct SentenceEncoder: Sendable {
                         }
                     }
                 }
-                // 4. Layer norm, each sentence's sum over its tokens, projection, 1/sqrt(T).
+                // 4. Layer norm, each sentence's sum over its tokens.
                 gamma.withUnsafeBufferPointer { g in
                     beta.withUnsafeBufferPointer { bb in
                         layerNorm(rows: rows, width: f, x: features, ld: f, gamma: g.baseAddress!, beta: bb.baseAddress!, eps: eps)
                     }
                 }
                 ws.sentences.withUnsafeMutableBufferPointer { sentencesBuffer in
-                    // Per sentence: sum (f), mean (d), y0 (h, in d), y1 (h, in d), y2 (d); each a
-                    // matrix of b rows with row stride `sentenceWidth`.
-                    let sum = sentencesBuffer.baseAddress!
-                    let mean = sum + f
-                    let y0 = mean + d
-                    let y1 = y0 + d
-                    let y2 = y1 + d
-                    let ld = sentenceWidth
+                    let sum = sentencesBuffer.baseAddress! + firstSentence * sentenceWidth
                     for s in 0..<b {
-                        let total = sum + s * ld
+                        let total = sum + s * sentenceWidth
                         for j in 0..<f { total[j] = 0 }
                         for r in firstRow[s]..<firstRow[s + 1] {
                             let row = features + r * f
                             for j in 0..<f { total[j] += row[j] }
                         }
                     }
-                    gemm(rows: b, a: sum, lda: ld, b: output, c: mean, ldc: ld, accumulate: false, kernel: ws.kernel)
-                    for s in 0..<b {
-                        let m = mean + s * ld
-                        let tokens = Float(firstRow[s + 1] - firstRow[s])
-                        let inverseRoot = 1 / tokens.squareRoot()
-                        for j in 0..<d { m[j] = (m[j] + tokens * outputBias[j]) * inverseRoot }
-                    }
-                    // 5. The residual DNN and the L2 normalisation, one row per sentence.
-                    gemm(rows: b, a: mean, lda: ld, b: d0, c: y0, ldc: ld, accumulate: false, kernel: ws.kernel)
-                    for s in 0..<b { for j in 0..<h { y0[s * ld + j] = max(y0[s * ld + j], 0) } }
-                    gemm(rows: b, a: mean, lda: ld, b: p1, c: y1, ldc: ld, accumulate: false, kernel: ws.kernel)
-                    gemm(rows: b, a: y0, lda: ld, b: d1, c: y1, ldc: ld, accumulate: true, kernel: ws.kernel)
-                    for s in 0..<b { for j in 0..<h { y1[s * ld + j] = max(y1[s * ld + j], 0) } }
-                    gemm(rows: b, a: y1, lda: ld, b: d2, c: y2, ldc: ld, accumulate: false, kernel: ws.kernel)
-                    for s in 0..<b { for j in 0..<d { y2[s * ld + j] = max(y2[s * ld + j], 0) } }
-                    gemm(rows: b, a: y1, lda: ld, b: p3, c: results, ldc: d, accumulate: false, kernel: ws.kernel)
-                    gemm(rows: b, a: y2, lda: ld, b: d3, c: results, ldc: d, accumulate: true, kernel: ws.kernel)
-                    for s in 0..<b {
-                        let result = results + s * d
-                        var norm: Float = 0
-                        for j in 0..<d {
-                            let v = tanhf(result[j])
-                            result[j] = v
-                            norm += v * v
-                        }
-                        let inverseNorm = 1 / max(norm, eps).squareRoot()
-                        for j in 0..<d { result[j] *= inverseNorm }
-                    }
                 }
+            }
+        }
+    }
+
+    /// Steps 4 (projection, 1/√T) and 5 of `encode(batch:)` for the first `tokens.count` rows of
+    /// `Workspace.sentences`, sentence s of `tokens[s]` tokens; the embeddings to `results`.
+    private func sentenceLevel(tokens counts: [Int], workspace ws: Workspace, into results: UnsafeMutablePointer<Float>) {
+        let f = Self.featureWidth
+        let d = Self.dimension
+        let h = Self.hidden
+        let b = counts.count
+        let sentenceWidth = f + 4 * d
+        ws.sentences.withUnsafeMutableBufferPointer { sentencesBuffer in
+            // Per sentence: sum (f), mean (d), y0 (h, in d), y1 (h, in d), y2 (d); each a
+            // matrix of b rows with row stride `sentenceWidth`.
+            let sum = sentencesBuffer.baseAddress!
+            let mean = sum + f
+            let y0 = mean + d
+            let y1 = y0 + d
+            let y2 = y1 + d
+            let ld = sentenceWidth
+            gemm(rows: b, a: sum, lda: ld, b: output, c: mean, ldc: ld, accumulate: false, kernel: ws.kernel)
+            for s in 0..<b {
+                let m = mean + s * ld
+                let tokens = Float(counts[s])
+                let inverseRoot = 1 / tokens.squareRoot()
+                for j in 0..<d { m[j] = (m[j] + tokens * outputBias[j]) * inverseRoot }
+            }
+            // 5. The residual DNN and the L2 normalisation, one row per sentence.
+            gemm(rows: b, a: mean, lda: ld, b: d0, c: y0, ldc: ld, accumulate: false, kernel: ws.kernel)
+            for s in 0..<b { for j in 0..<h { y0[s * ld + j] = max(y0[s * ld + j], 0) } }
+            gemm(rows: b, a: mean, lda: ld, b: p1, c: y1, ldc: ld, accumulate: false, kernel: ws.kernel)
+            gemm(rows: b, a: y0, lda: ld, b: d1, c: y1, ldc: ld, accumulate: true, kernel: ws.kernel)
+            for s in 0..<b { for j in 0..<h { y1[s * ld + j] = max(y1[s * ld + j], 0) } }
+            gemm(rows: b, a: y1, lda: ld, b: d2, c: y2, ldc: ld, accumulate: false, kernel: ws.kernel)
+            for s in 0..<b { for j in 0..<d { y2[s * ld + j] = max(y2[s * ld + j], 0) } }
+            gemm(rows: b, a: y1, lda: ld, b: p3, c: results, ldc: d, accumulate: false, kernel: ws.kernel)
+            gemm(rows: b, a: y2, lda: ld, b: d3, c: results, ldc: d, accumulate: true, kernel: ws.kernel)
+            for s in 0..<b {
+                let result = results + s * d
+                var norm: Float = 0
+                for j in 0..<d {
+                    let v = tanhf(result[j])
+                    result[j] = v
+                    norm += v * v
+                }
+                let inverseNorm = 1 / max(norm, eps).squareRoot()
+                for j in 0..<d { result[j] *= inverseNorm }
             }
         }
     }

@@ -146,13 +146,16 @@ struct BenchSemanticCommand: ParsableCommand {
         }
         let cpuPerItem = (processCPUSeconds() - cpuStart) / Double(max(1, embedTimes.count))
         // Batched, as the cascade embeds what it routes.
-        let group = CascadeEngine.encoderBatchItems
+        let group = SentenceEncoder.maxTailSentences
         let operations = pieces.reduce(0) { $0 + SentenceEncoder.matrixOperations(pieces: $1) }
         var batchedPasses: [Duration] = []
         for _ in 0..<iterations {
             let passStart = clock.now
             for start in stride(from: 0, to: texts.count, by: group) {
-                let embeddings = embedder.embed(batch: Array(texts[start..<min(start + group, texts.count)]), workspace: workspace)
+                let embeddings = embedder.embedCountingPieces(
+                    batch: Array(texts[start..<min(start + group, texts.count)]), workspace: workspace,
+                    partPieces: CascadeEngine.encoderPartPieces
+                ).embeddings
                 sink += embeddings[0][0]
             }
             batchedPasses.append(clock.now - passStart)

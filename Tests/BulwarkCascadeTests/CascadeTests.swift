@@ -287,7 +287,7 @@ enum CascadeFixtures {
         var scratch = cascade.makeScratch()
         let alone = items.map { cascade.scan($0, scratch: &scratch) }
         #expect(batchScratch.encoded == scratch.encoded)
-        #expect(scratch.encoded > CascadeEngine.encoderBatchItems)  // more than one group
+        #expect(batchScratch.pieceLookups > CascadeEngine.encoderPartPieces)  // more than one part
         // Each routed item counted once by why it went, the same in both; every title as a title.
         #expect(batchScratch.routes == scratch.routes)
         #expect(scratch.routes.reduce(0, +) == scratch.encoded)

@@ -39,4 +39,31 @@ struct EncoderLimitTests {
             #expect(Embedder.cosine(embedding, alone) >= 1 - 1e-6)
         }
     }
+
+    /// A batch is cut twice: the per-token steps into parts of at most `partPieces` tokens, the
+    /// sentence-level steps into groups of at most `maxTailSentences` sentences. The parts do
+    /// not change an embedding by a single float; a text alone (no kept pieces, products of one
+    /// row) gets its embedding to float rounding.
+    @Test func howABatchIsCutDoesNotChangeTheEmbeddings() throws {
+        let embedder = try SemanticFixtures.embedder.get()
+        let words = [
+            "the", "police", "arrested", "three", "men", "la", "policía", "detuvo", "a", "hombres", "الشرطة",
+            "اعتقلت", "ثلاثة", "die", "Polizei", "nahm", "Männer", "fest", "🙂", "#news",
+        ]
+        var generator = SplitMix64(seed: 7)
+        let texts = (0..<(SentenceEncoder.maxTailSentences + 44)).map { _ in
+            (0..<Int(generator.next() % 30 + 1)).map { _ in words[Int(generator.next() % UInt64(words.count))] }
+                .joined(separator: " ")
+        }
+        let whole = embedder.embedCountingPieces(batch: texts, workspace: SentenceEncoder.Workspace()).embeddings
+        let smallParts = SentenceEncoder.Workspace()
+        let cut = embedder.embedCountingPieces(batch: texts, workspace: smallParts, partPieces: 64).embeddings
+        #expect(smallParts.capacity <= 2 * 64)  // grown by doubling, to parts of at most 64 tokens
+        let same = cut == whole
+        #expect(same)
+        for k in [0, 1, SentenceEncoder.maxTailSentences - 1, SentenceEncoder.maxTailSentences, texts.count - 1] {
+            let alone = embedder.embed(texts[k], workspace: SentenceEncoder.Workspace(cachedPieces: 0))
+            #expect(Embedder.cosine(alone, whole[k]) >= 1 - 1e-6, "text \(k)")
+        }
+    }
 }
