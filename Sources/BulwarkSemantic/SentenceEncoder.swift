@@ -360,7 +360,6 @@ public struct SentenceEncoder: Sendable {
         let f = Self.featureWidth
         let w = Self.branchWidth
         let d = Self.dimension
-        let h = Self.hidden
         let p3w = 3 * w
         let b = batch.count
         let sentenceWidth = f + 4 * d
