@@ -4,10 +4,23 @@ import Testing
 /// `scan --model full` keeps each thread's scratch space, and with it the encoder's kept pieces,
 /// from one batch of lines to the next.
 struct ScanFullModelTests {
-    /// The encoder's counts from `scan`'s summary: items, tokens, kept, computed.
+    /// The encoder's counts from `scan`'s summary: items, tokens, kept, computed (the routes in
+    /// parentheses left out; `encoderRoutes` reads them).
     static func encoderCounts(_ stderr: String) throws -> [Int] {
         let line = try #require(stderr.split(separator: "\n").first { $0.hasPrefix("bulwark scan: encoder:") })
-        return line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        var withoutRoutes = String(line)
+        if let open = withoutRoutes.firstIndex(of: "("), let close = withoutRoutes.firstIndex(of: ")"), open < close {
+            withoutRoutes.removeSubrange(open...close)
+        }
+        return withoutRoutes.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+    }
+
+    /// The routes in parentheses in `scan`'s encoder summary, "title 2, band 1".
+    static func encoderRoutes(_ stderr: String) -> String? {
+        guard let line = stderr.split(separator: "\n").first(where: { $0.hasPrefix("bulwark scan: encoder:") }),
+            let open = line.firstIndex(of: "("), let close = line.firstIndex(of: ")")
+        else { return nil }
+        return String(line[line.index(after: open)..<close])
     }
 
     @Test func piecesKeptInOneBatchServeTheNext() throws {
@@ -19,6 +32,7 @@ struct ScanFullModelTests {
         let one = try Self.encoderCounts(alone.stderr)
         try #require(one.count == 4, "\(alone.stderr)")
         #expect(one[0] == 1 && one[1] > 0 && one[3] > 0, "the first time pieces are computed: \(one)")
+        #expect(Self.encoderRoutes(alone.stderr) == "title 1", "\(alone.stderr)")
 
         let lines =
             [title.replacingOccurrences(of: "ID", with: "a")] + Array(repeating: "", count: 2_047)
@@ -30,6 +44,7 @@ struct ScanFullModelTests {
         let two = try Self.encoderCounts(twice.stderr)
         try #require(two.count == 4, "\(twice.stderr)")
         #expect(two[0] == 2, "both titles went to the encoder: \(two)")
+        #expect(Self.encoderRoutes(twice.stderr) == "title 2", "\(twice.stderr)")
         #expect(two[1] == 2 * one[1])
         // The second batch found every piece the first computed.
         #expect(two[3] == one[3], "computed again in the second batch: \(one) then \(two)")
