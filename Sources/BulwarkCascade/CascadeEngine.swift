@@ -110,12 +110,12 @@ public enum EncoderRoute: Int, CaseIterable, Sendable {
 }
 
 extension EncoderRoute {
-    /// "band 687, unfamiliar_band 1,229, …": each route with items, in `allCases` order, from
-    /// counts indexed by `rawValue` (`CascadeScratch.routes`).
-    public static func summary(_ counts: [Int]) -> String {
+    /// "band 687, unfamiliar_band 1229, …": each route with items, in `allCases` order, from
+    /// counts indexed by `rawValue` (`CascadeScratch.routes`), each count as `format` writes it.
+    public static func summary(_ counts: [Int], format: (Int) -> String = { String($0) }) -> String {
         allCases.compactMap { r in
             let n = r.rawValue < counts.count ? counts[r.rawValue] : 0
-            return n > 0 ? "\(r.name) \(n)" : nil
+            return n > 0 ? "\(r.name) \(format(n))" : nil
         }.joined(separator: ", ")
     }
 }
@@ -125,10 +125,11 @@ public struct CascadeScratch {
     public var engine = EngineScratch()
     /// The encoder's workspace, with the pieces it keeps (`PieceCache`).
     public let workspace: SentenceEncoder.Workspace
-    /// Items this scratch's thread sent to the encoder.
-    public var encoded = 0
-    /// The same by why they went, indexed by `EncoderRoute.rawValue`.
+    /// Items this scratch's thread sent to the encoder, by why they went, indexed by
+    /// `EncoderRoute.rawValue`.
     public var routes = [Int](repeating: 0, count: EncoderRoute.allCases.count)
+    /// Items this scratch's thread sent to the encoder.
+    public var encoded: Int { routes.reduce(0, +) }
     /// Tokens the encoder looked up, and those whose piece it had kept (`PieceCache`).
     public var pieceLookups: Int { workspace.pieceLookups }
     public var pieceHits: Int { workspace.pieceHits }
@@ -196,7 +197,6 @@ public final class CascadeEngine: VerdictEngine {
         guard let semantic, let route = route(item, verdict, topicProbability: scratch.engine.topicProbability) else {
             return verdict
         }
-        scratch.encoded += 1
         scratch.routes[route.rawValue] += 1
         let ids = semantic.embedder.tokenizer.encode(encoderText(item))
         let embedding = semantic.embedder.embed(ids: ids, workspace: scratch.workspace)
@@ -223,7 +223,6 @@ public final class CascadeEngine: VerdictEngine {
             routed.append(i)
             scratch.routes[route.rawValue] += 1
         }
-        scratch.encoded += routed.count
         let routedTexts = routed.map { encoderText(items[$0]) }
         let (embeddings, pieces) = semantic.embedder.embedCountingPieces(
             batch: routedTexts, workspace: scratch.workspace, partPieces: Self.encoderPartPieces)

@@ -145,7 +145,6 @@ struct BenchCommand: ParsableCommand {
         }
         var samples: [Duration] = []
         _ = try batchedPass(0..<min(10_000, lines.count))
-        scratch.encoded = 0
         scratch.routes = scratch.routes.map { _ in 0 }
         var rates: [Double] = []
         var flagged = 0
@@ -170,11 +169,8 @@ struct BenchCommand: ParsableCommand {
                 return "\(tenths / 10).\(tenths % 10)%"
             }
             let passes = lines.count * (iterations + 1)
-            let why = EncoderRoute.allCases.compactMap { r in
-                scratch.routes[r.rawValue] > 0 ? "\(r.name) \(percent(scratch.routes[r.rawValue], passes))" : nil
-            }
-            print(
-                "model full: \(percent(scratch.encoded, passes)) of items sent to the sentence encoder (\(why.joined(separator: ", ")))")
+            let why = EncoderRoute.summary(scratch.routes) { percent($0, passes) }
+            print("model full: \(percent(scratch.encoded, passes)) of items sent to the sentence encoder (\(why))")
             print(
                 "encoder tokens whose piece was kept: \(percent(firstPassPieces.hits, firstPassPieces.lookups)) in the first pass (from empty), \(percent(scratch.pieceHits, scratch.pieceLookups)) over all passes"
             )
