@@ -127,6 +127,11 @@ struct EngineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --model full: override the languages the encoder counts as trained on, for the topic routing (comma-separated codes, or all; default the model's sixteen).", visibility: .hidden))
     var encoderLanguages: String?
 
+    /// Language codes from a comma-separated option ("ar, de,en"), spaces dropped.
+    static func languageList(_ option: String) -> Set<String> {
+        Set(option.split(separator: ",").map { String($0.filter { $0 != " " }) })
+    }
+
     /// The engine configuration with any overrides from the command line.
     var configuration: EngineConfiguration {
         var c = EngineConfiguration()
@@ -139,9 +144,7 @@ struct EngineOptions: ParsableArguments {
         if let unfamiliarSemanticWeight { c.unfamiliarSemanticWeight = unfamiliarSemanticWeight }
         if let semanticLowerBelow { c.semanticLowerBelow = semanticLowerBelow }
         if let unfamiliarTopicLow { c.unfamiliarTopicLow = unfamiliarTopicLow }
-        if let familiarLanguages {
-            c.familiarLanguages = Set(familiarLanguages.split(separator: ",").map { String($0.filter { $0 != " " }) })
-        }
+        if let familiarLanguages { c.familiarLanguages = Self.languageList(familiarLanguages) }
         return c
     }
 

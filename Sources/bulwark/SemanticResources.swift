@@ -76,7 +76,7 @@ extension EngineOptions {
     var encoderLanguageSet: Set<String>? {
         guard let encoderLanguages else { return SentenceEncoder.trainedLanguages }
         if encoderLanguages == "all" { return nil }
-        return Set(encoderLanguages.split(separator: ",").map { String($0.filter { $0 != " " }) })
+        return Self.languageList(encoderLanguages)
     }
 
     /// The engine `--model` names: the fast engine, or the cascade over it.
