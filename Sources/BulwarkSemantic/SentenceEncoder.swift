@@ -53,6 +53,8 @@ public struct SentenceEncoder: Sendable {
     /// (n-gram order, left context) of the three CNN branches.
     static let orders: [(n: Int, left: Int)] = [(2, 0), (3, 1), (5, 2)]
     static let featureWidth = embeddingWidth + 3 * branchWidth
+    /// A row of `Workspace.sentences`: a sentence's sum of features, then four vectors of 512.
+    static let sentenceWidth = featureWidth + 4 * dimension
     static let hidden = 320
 
     let file: EncoderModelFile
@@ -214,6 +216,13 @@ public struct SentenceEncoder: Sendable {
         public var pieceLookups: Int { cache.lookups }
         public var pieceHits: Int { cache.hits }
 
+        /// `sentences` grown to hold at least `count` rows (`SentenceEncoder.sentenceWidth` each).
+        func reserveSentences(_ count: Int) {
+            if sentences.count < count * SentenceEncoder.sentenceWidth {
+                sentences = [Float](repeating: 0, count: count * SentenceEncoder.sentenceWidth)
+            }
+        }
+
         func reserve(_ tokens: Int) {
             guard tokens > capacity else { return }
             capacity = max(tokens, min(capacity * 2, SentenceEncoder.maxBatchPieces))
@@ -314,13 +323,10 @@ public struct SentenceEncoder: Sendable {
     ) {
         let limited = batch.map(Self.limited)
         let partLimit = max(1, min(partPieces, Self.maxBatchPieces))
-        let sentenceWidth = Self.featureWidth + 4 * Self.dimension
         var start = 0
         while start < limited.count {
             let groupEnd = min(limited.count, start + Self.maxTailSentences)
-            if ws.sentences.count < (groupEnd - start) * sentenceWidth {
-                ws.sentences = [Float](repeating: 0, count: (groupEnd - start) * sentenceWidth)
-            }
+            ws.reserveSentences(groupEnd - start)
             var partStart = start
             while partStart < groupEnd {
                 var partEnd = partStart + 1
@@ -359,10 +365,9 @@ public struct SentenceEncoder: Sendable {
         let e = Self.embeddingWidth
         let f = Self.featureWidth
         let w = Self.branchWidth
-        let d = Self.dimension
         let p3w = 3 * w
         let b = batch.count
-        let sentenceWidth = f + 4 * d
+        let sentenceWidth = Self.sentenceWidth
         precondition(ws.sentences.count >= (firstSentence + b) * sentenceWidth)
         var firstRow: [Int] = []
         firstRow.reserveCapacity(b + 1)
@@ -539,7 +544,7 @@ public struct SentenceEncoder: Sendable {
         let d = Self.dimension
         let h = Self.hidden
         let b = counts.count
-        let sentenceWidth = f + 4 * d
+        let sentenceWidth = Self.sentenceWidth
         ws.sentences.withUnsafeMutableBufferPointer { sentencesBuffer in
             // Per sentence: sum (f), mean (d), y0 (h, in d), y1 (h, in d), y2 (d); each a
             // matrix of b rows with row stride `sentenceWidth`.
