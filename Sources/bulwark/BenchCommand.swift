@@ -17,6 +17,8 @@ struct BenchCommand: ParsableCommand {
             then times decode + scan + encode on one thread: warm-up, timed iterations in batches \
             of 2,048 lines as `scan` reads them (items/s), p50/p99 latency of one item scanned on \
             its own, peak RSS. Build with -c release for real figures. \
+            --other-language-share sets how much of the chatter is in languages outside the \
+            classifier's familiar ones (without it, about half). \
             --write-corpus writes the corpus as JSON Lines instead, for timing `bulwark scan` end to end. \
             --pdq DIR times PDQ hashing instead: every .ppm in DIR, --iterations times, from pixels \
             (decode excluded) and from file bytes (decode included); compare with \
@@ -42,6 +44,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "Share of texts about terrorism that do not violate (news, research, counter-speech, religious, artistic); the rest after the violating share is everyday chatter.")
     var topicalShare = 0.05
+
+    @Option(help: "Share of the everyday chatter in languages outside the classifier's familiar ones (ar, de, en, es, fr, or --familiar-languages). Without it the chatter is drawn from its pool as it comes, about half of it in the other languages.")
+    var otherLanguageShare: Double?
 
     @Option(help: "Longest dev text used, in bytes (short posts: 280).")
     var maxTextBytes = 280
@@ -72,11 +77,23 @@ struct BenchCommand: ParsableCommand {
         let everydayKinds: Set<String> = ["everyday", "metaphor"]
         let violating = short.filter { $0.label == .violating }.map(\.text)
         let topical = short.filter { $0.label != .violating && !everydayKinds.contains($0.kind ?? "") }.map(\.text)
-        let chatter = try loadItems([Resources.find(Self.chatter) ?? Self.chatter]).map(\.text)
-        let everyday = short.filter { everydayKinds.contains($0.kind ?? "") }.map(\.text) + chatter
+        let chatter = try loadItems([Resources.find(Self.chatter) ?? Self.chatter])
+        let everydayItems = short.filter { everydayKinds.contains($0.kind ?? "") } + chatter
+        let everyday = everydayItems.map(\.text)
         guard !violating.isEmpty, !topical.isEmpty, !everyday.isEmpty else { throw CommandFailure("the dev set is empty") }
         guard violatingShare >= 0, topicalShare >= 0, violatingShare + topicalShare <= 1 else {
             throw ValidationError("--violating-share and --topical-share must be ≥ 0 and add up to at most 1")
+        }
+        // With --other-language-share, the chatter in two pools by the language it is labelled
+        // with (an item with none counts as other).
+        let familiar = engineOptions.configuration.familiarLanguages
+        let familiarEveryday = everydayItems.filter { familiar.contains($0.lang ?? "") }.map(\.text)
+        let otherEveryday = everydayItems.filter { !familiar.contains($0.lang ?? "") }.map(\.text)
+        if let share = otherLanguageShare {
+            guard share >= 0, share <= 1 else { throw ValidationError("--other-language-share must be between 0 and 1") }
+            guard share == 0 || !otherEveryday.isEmpty, share == 1 || !familiarEveryday.isEmpty else {
+                throw CommandFailure("--other-language-share \(share): the chatter has \(familiarEveryday.count) texts in the familiar languages and \(otherEveryday.count) in others")
+            }
         }
         var rng: UInt64 = 42
         func next() -> UInt64 {
@@ -88,7 +105,16 @@ struct BenchCommand: ParsableCommand {
         corpus.reserveCapacity(items * 160)
         for i in 0..<items {
             let draw = Double(next() % 10_000) / 10_000
-            let pool = draw < violatingShare ? violating : draw < violatingShare + topicalShare ? topical : everyday
+            let pool: [String]
+            if draw < violatingShare {
+                pool = violating
+            } else if draw < violatingShare + topicalShare {
+                pool = topical
+            } else if let share = otherLanguageShare {
+                pool = Double(next() % 10_000) / 10_000 < share ? otherEveryday : familiarEveryday
+            } else {
+                pool = everyday
+            }
             let text = pool[Int(next() % UInt64(pool.count))] + fillers[Int(next() % UInt64(fillers.count))]
             corpus.append(contentsOf: "{\"id\":\"b\(i)\",\"text\":".utf8)
             appendJSONString(text, to: &corpus)

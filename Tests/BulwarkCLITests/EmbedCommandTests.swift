@@ -65,4 +65,59 @@ struct BenchOptionTests {
         #expect(r.stdout.contains("items: 7 texts"), "\(r.stdout)")
         #expect(r.stdout.contains("1 passes"), "\(r.stdout)")
     }
+
+    /// `--other-language-share` sets how much of the everyday chatter is in languages outside
+    /// the classifier's familiar five: none, all, or (without it) the pool as it comes, both.
+    @Test func benchCorpusTakesTheShareOfChatterInOtherLanguages() throws {
+        // Every text the chatter is drawn from (the dev set's everyday and metaphor texts, the
+        // language-identification set), by the language it is labelled with.
+        var languageOf: [String: String] = [:]
+        let dev = URL(fileURLWithPath: CLI.root + "/data/dev")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dev.path).filter { $0.hasSuffix(".jsonl") }
+        for path in files.map({ dev.path + "/" + $0 }) + [CLI.root + "/data/langid/dev.jsonl"] {
+            for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                if let text = object["text"] as? String, let lang = object["lang"] as? String { languageOf[text] = lang }
+            }
+        }
+        let fillers = [" lol", " 🙂", " !!", " #news", " ok", " ...", " 👍"]
+        func language(_ posted: String) -> String? {
+            if let lang = languageOf[posted] { return lang }
+            for filler in fillers where posted.hasSuffix(filler) {
+                if let lang = languageOf[String(posted.dropLast(filler.count))] { return lang }
+            }
+            return nil
+        }
+        let familiar: Set<String> = ["ar", "de", "en", "es", "fr"]
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-share-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func corpusLanguages(_ share: String?) throws -> (familiar: Int, other: Int) {
+            let path = directory.appendingPathComponent("corpus-\(share ?? "pool").jsonl").path
+            let r = try CLI.run(
+                ["bench", "--items", "2000", "--violating-share", "0", "--topical-share", "0", "--write-corpus", path]
+                    + (share.map { ["--other-language-share", $0] } ?? []))
+            #expect(r.status == 0, "\(r.stderr)")
+            var counts = (familiar: 0, other: 0)
+            for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                let lang = try #require(language(object["text"] as! String), "\(line)")
+                if familiar.contains(lang) { counts.familiar += 1 } else { counts.other += 1 }
+            }
+            #expect(counts.familiar + counts.other == 2000)
+            return counts
+        }
+        let none = try corpusLanguages("0")
+        #expect(none.other == 0 && none.familiar == 2000)
+        let all = try corpusLanguages("1")
+        #expect(all.familiar == 0 && all.other == 2000)
+        let quarter = try corpusLanguages("0.25")
+        #expect(quarter.other > 400 && quarter.other < 600, "\(quarter)")
+        let pool = try corpusLanguages(nil)
+        #expect(pool.other > 600 && pool.familiar > 600, "\(pool)")
+
+        let bad = try CLI.run(["bench", "--other-language-share", "1.5", "--write-corpus", directory.path + "/x.jsonl"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--other-language-share must be between 0 and 1"), "\(bad.stderr)")
+    }
 }

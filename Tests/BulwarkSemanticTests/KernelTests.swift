@@ -119,7 +119,8 @@ struct MatrixOperationCountTests {
 
 /// The integer products on their own: each value is the exact integer sum of the rounded
 /// operands, scaled back, the same with every kernel; and it is the float product to within
-/// what 11-bit rounding allows. Row counts 1 to 14 cover every tile height and tail.
+/// what 11-bit rounding allows. Row counts 1 to 14 cover every tile height and tail; 47 to 100
+/// are cut into several tiles of nearly equal heights, as a part of many tokens is.
 struct IntegerGemmTests {
     static let kernels = GemmKernel.allCases.filter(\.isAvailable)
 
@@ -186,7 +187,7 @@ struct IntegerGemmTests {
     func productsAreTheExactSumsOfTheRoundedOperands(_ kernel: GemmKernel) {
         var random = SplitMix64(seed: 16)
         for (k, n) in [(2, 16), (6, 32), (64, 48), (512, 16)] {
-            for m in 1...14 {
+            for m in Array(1...14) + [47, 48, 49, 100] {
                 let a = (0..<(m * k)).map { _ in Float.random(in: -3...3, using: &random) }
                 var b = (0..<(k * n)).map { _ in Float.random(in: -0.5...0.5, using: &random) }
                 if n > 16 { for r in 0..<k { b[r * n + 17] = 0 } }  // a column of zeros
