@@ -1,4 +1,5 @@
 import BulwarkCore
+import CSemanticKernels
 
 #if canImport(Glibc)
     import Glibc
@@ -181,6 +182,8 @@ public struct SentenceEncoder: Sendable {
         var hidden: [Float] = []
         /// Per token row: its entry's slot in the cache (≥ 0) or −1 − its row in `fresh`.
         var entryOfRow: [Int32] = []
+        /// Per token row: where its entry is (in the cache or in `fresh`), for the C kernels.
+        var entryPointers: [UnsafePointer<Float>?] = []
         /// The pieces computed in this batch, and the slot each goes to (−1: none).
         var freshPieces: [Int32] = []
         var freshSlots: [Int32] = []
@@ -233,6 +236,7 @@ public struct SentenceEncoder: Sendable {
             // Each branch's first-layer rows, one region of `capacity` rows per branch.
             hidden = [Float](repeating: 0, count: capacity * SentenceEncoder.orders.count * SentenceEncoder.branchWidth)
             entryOfRow = [Int32](repeating: 0, count: capacity)
+            entryPointers = [UnsafePointer<Float>?](repeating: nil, count: capacity)
             if products == .int16 {
                 quantized = [Int16](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth)
                 rowScales = [Float](repeating: 0, count: capacity)
@@ -412,7 +416,12 @@ public struct SentenceEncoder: Sendable {
                     let q = table + piece * e
                     for j in 0..<e { out[j] = Float(q[j]) * scale + l }
                 }
-                // 1. Embeddings of every token of every sentence (the first 512 features).
+                // 1. Embeddings of every token of every sentence (the first 512 features). The
+                // table's rows (65 MB, read at random) are asked for first, so that their reads
+                // overlap instead of each waiting on memory in turn.
+                for ids in batch {
+                    for id in ids { bulwark_prefetch(table + (id >= 0 && Int(id) < tableRows ? Int(id) : 0) * e, e) }
+                }
                 for (s, ids) in batch.enumerated() {
                     for (row, id) in ids.enumerated() {
                         dequantize(id >= 0 && Int(id) < tableRows ? Int(id) : 0, into: features + (firstRow[s] + row) * f)
@@ -456,52 +465,27 @@ public struct SentenceEncoder: Sendable {
                         }
                     }
                     let kept = cache.entries ?? fresh
-                    ws.entryOfRow.withUnsafeBufferPointer { entryOfRow in
-                        @inline(__always) func entry(_ r: Int) -> UnsafePointer<Float> {
-                            let index = Int(entryOfRow[r])
-                            return UnsafePointer(index >= 0 ? kept + index * entryWidth : fresh + (-1 - index) * entryWidth)
-                        }
+                    for r in 0..<rows {
+                        let index = Int(ws.entryOfRow[r])
+                        ws.entryPointers[r] = UnsafePointer(index >= 0 ? kept + index * entryWidth : fresh + (-1 - index) * entryWidth)
+                    }
+                    ws.entryPointers.withUnsafeBufferPointer { entryPointers in
                         // 3. The CNN branches. The first product of a token's window is the sum of
-                        // its tokens' shares, kept in their entries. Each entry is read once, front to
-                        // back, sentence by sentence, and its shares are added to the rows of the
-                        // windows that hold it. (Read once per branch for the whole batch, 13 KB
-                        // entries that do not stay in the cache, the sums waited on memory.) A row's
-                        // shares arrive in window order, the entry of the window's first token first,
-                        // so the sums are the same floats either way. Then bias, ReLU and the
-                        // residual per row; then the second product of each branch over all rows.
+                        // its tokens' shares, kept in their entries, added in window order; then bias,
+                        // ReLU and the residual (`bulwark_branch_first_layer`, sentence by sentence);
+                        // then the second product of each branch over all rows.
                         ws.hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
                             let hid = hiddenBuffer.baseAddress!
                             let regionStride = ws.capacity * w
                             for s in 0..<b {
                                 let r0 = firstRow[s]
                                 let tokens = firstRow[s + 1] - r0
-                                for u in 0..<tokens {
-                                    let source = entry(r0 + u)
-                                    for (i, order) in Self.orders.enumerated() {
-                                        let region = hid + i * regionStride + r0 * w
-                                        let partials = source + PieceCache.partialOffsets[i]
-                                        // Entry u is at place o of the window of token t = u + left − o.
-                                        for o in 0..<order.n {
-                                            let t = u + order.left - o
-                                            guard t >= 0 && t < tokens else { continue }
-                                            let h = region + t * w
-                                            let p = partials + o * w
-                                            if u == max(0, t - order.left) {
-                                                h.update(from: p, count: w)
-                                            } else {
-                                                Self.add(p, to: h, count: w)
-                                            }
-                                        }
-                                    }
-                                }
-                                for i in Self.orders.indices {
-                                    let region = hid + i * regionStride + r0 * w
+                                for (i, order) in Self.orders.enumerated() {
                                     b1[i].withUnsafeBufferPointer { bias in
-                                        for t in 0..<tokens {
-                                            let h = region + t * w
-                                            let x = entry(r0 + t) + i * w
-                                            for j in 0..<w { h[j] = max(h[j] + bias[j], 0) + x[j] }
-                                        }
+                                        bulwark_branch_first_layer(
+                                            tokens, order.n, order.left, entryPointers.baseAddress! + r0,
+                                            PieceCache.partialOffsets[i], i * w, w, bias.baseAddress!,
+                                            hid + i * regionStride + r0 * w, w)
                                     }
                                 }
                             }
@@ -516,20 +500,19 @@ public struct SentenceEncoder: Sendable {
                         }
                     }
                 }
-                // 4. Layer norm, each sentence's sum over its tokens.
-                gamma.withUnsafeBufferPointer { g in
-                    beta.withUnsafeBufferPointer { bb in
-                        layerNorm(rows: rows, width: f, x: features, ld: f, gamma: g.baseAddress!, beta: bb.baseAddress!, eps: eps)
-                    }
-                }
+                // 4. Layer norm, each sentence's sum over its tokens: the normalised rows are
+                // added as they are computed, never stored (the same floats as storing them).
                 ws.sentences.withUnsafeMutableBufferPointer { sentencesBuffer in
                     let sum = sentencesBuffer.baseAddress! + firstSentence * sentenceWidth
-                    for s in 0..<b {
-                        let total = sum + s * sentenceWidth
-                        for j in 0..<f { total[j] = 0 }
-                        for r in firstRow[s]..<firstRow[s + 1] {
-                            let row = features + r * f
-                            for j in 0..<f { total[j] += row[j] }
+                    gamma.withUnsafeBufferPointer { g in
+                        beta.withUnsafeBufferPointer { bb in
+                            for s in 0..<b {
+                                let total = sum + s * sentenceWidth
+                                for j in 0..<f { total[j] = 0 }
+                                bulwark_layer_norm_sum(
+                                    firstRow[s + 1] - firstRow[s], f, features + firstRow[s] * f, f, g.baseAddress!,
+                                    bb.baseAddress!, eps, total)
+                            }
                         }
                     }
                 }
@@ -611,20 +594,6 @@ public struct SentenceEncoder: Sendable {
                     slot.update(repeating: 0, count: w)
                 }
             }
-        }
-    }
-
-    /// h[j] += p[j] for j in 0..<count (a multiple of 16), 16 floats at a time: the compiler
-    /// does not vectorise the plain loop, not knowing that the two do not overlap.
-    @inline(__always)
-    static func add(_ p: UnsafePointer<Float>, to h: UnsafeMutablePointer<Float>, count: Int) {
-        assert(count % 16 == 0)
-        let target = UnsafeMutableRawPointer(h)
-        let source = UnsafeRawPointer(p)
-        for offset in stride(from: 0, to: count * MemoryLayout<Float>.stride, by: MemoryLayout<SIMD16<Float>>.stride) {
-            let sum = target.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-                + source.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-            target.storeBytes(of: sum, toByteOffset: offset, as: SIMD16<Float>.self)
         }
     }
 

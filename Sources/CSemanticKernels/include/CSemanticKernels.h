@@ -78,4 +78,39 @@ void bulwark_gemm_i16_avx2(
     ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const int16_t *a, ptrdiff_t lda, const int16_t *b, const float *row_scales,
     const float *column_scales, float *c, ptrdiff_t ldc);
 
+/// The first layer of a CNN branch of order n with `left` tokens of left context, for one
+/// sentence of `tokens` tokens, from the tokens' kept entries (`entries[u]`, one per token):
+/// row t of `out` (row stride ldo, w floats) is the sum, in window order, of share o (at
+/// entries[u] + shares + o * w) of each token u = t - left + o of its window inside the sentence,
+/// plus bias, clipped at 0 (`0 >= v ? 0 : v`), plus the token's own branch values (entries[t] +
+/// values). The entries a row two on will need are prefetched. Any CPU; with AVX-512 when this CPU
+/// has it (bulwark_gemm_avx512_available) and w is a multiple of 16: the same floats either way.
+void bulwark_branch_first_layer(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares, ptrdiff_t values,
+    ptrdiff_t w, const float *bias, float *out, ptrdiff_t ldo);
+
+/// The same floats in plain C, on any CPU.
+void bulwark_branch_first_layer_portable(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares, ptrdiff_t values,
+    ptrdiff_t w, const float *bias, float *out, ptrdiff_t ldo);
+
+/// Adds each of the `rows` rows of x (row stride ld, `width` floats), layer-normalised, to
+/// total: mean and sum of squared deviations each in eight running sums (element j to sum j mod
+/// 8, combined as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then the tail), scale
+/// 1 / sqrt(squares / width + eps), total[j] += (row[j] - mean) * scale * gamma[j] + beta[j],
+/// every operation rounded in that order. Any CPU; with AVX when this CPU has AVX2 and width is a
+/// multiple of 8: the same floats either way.
+void bulwark_layer_norm_sum(
+    ptrdiff_t rows, ptrdiff_t width, const float *x, ptrdiff_t ld, const float *gamma, const float *beta, float eps,
+    float *total);
+
+/// The same floats in plain C, on any CPU.
+void bulwark_layer_norm_sum_portable(
+    ptrdiff_t rows, ptrdiff_t width, const float *x, ptrdiff_t ld, const float *gamma, const float *beta, float eps,
+    float *total);
+
+/// Asks the CPU to bring the `bytes` bytes from p into its caches (one hint per 64-byte line):
+/// for memory read soon at addresses no hardware prefetcher can guess. No effect on results.
+void bulwark_prefetch(const void *p, ptrdiff_t bytes);
+
 #endif
