@@ -204,10 +204,12 @@ public final class CascadeEngine: VerdictEngine {
             item, verdict, semantic.head.probabilities(embedding), embedding: embedding, pieces: ids.count, semantic)
     }
 
-    /// The encoder's per-token steps take the routed items' tokens this many at once (about 24
-    /// posts of the bench mix; 14 MB of activations); the sentence-level steps take up to
-    /// `SentenceEncoder.maxTailSentences` routed items at once.
-    public static let encoderPartPieces = 512
+    /// The encoder's per-token steps take the routed items' tokens this many at once (about 11
+    /// posts of the bench mix; 7 MB of activations, the largest product's rounded windows 640 KB,
+    /// which stay in a 1 MB L2 beside its weights); the sentence-level steps take up to
+    /// `SentenceEncoder.maxTailSentences` routed items at once. 512 until 2026-12-03: 256 was
+    /// about 5% faster on the Zen 5 of that day (docs/semantic.md), the embeddings the same.
+    public static let encoderPartPieces = 256
 
     /// The verdicts of several items, in order: the fast engine scans each, then the items it
     /// routes go through the encoder together (`Embedder.embed(batch:)`), which reads each weight
