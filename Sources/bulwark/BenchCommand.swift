@@ -54,6 +54,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the corpus to this file and exit.")
     var writeCorpus: String?
 
+    @Flag(help: "With --model full: time a pass of the fast engine alone next to each pass of the cascade, in the same process, in alternating order, and print each pair's ratio (the cascade's time over the fast engine's), so that a busy host's drift falls on both.")
+    var paired = false
+
     @Flag(help: "Also time each stage of the engine on its own (µs per item).")
     var stages = false
 
@@ -126,7 +129,13 @@ struct BenchCommand: ParsableCommand {
             return
         }
         let cascade = try engineOptions.loadCascade()
+        guard !paired || cascade.semantic != nil else {
+            throw ValidationError("--paired times the cascade against the fast engine: give it with --model full")
+        }
         let engine = cascade.fast
+        // The fast engine alone, for --paired: the same loaded engine, no encoder.
+        let fastOnly = CascadeEngine(fast: engine, semantic: nil)
+        var fastScratch = fastOnly.makeScratch()
         var lines: [Range<Int>] = []
         var start = 0
         for (i, b) in corpus.enumerated() where b == 0x0A {
@@ -140,13 +149,13 @@ struct BenchCommand: ParsableCommand {
         out.reserveCapacity(1 << 20)
         let clock = ContinuousClock()
         // Throughput: blocks of lines decoded, scanned as one batch and encoded, as `scan` does.
-        func batchedPass(_ range: Range<Int>) throws -> Int {
+        func batchedPass(_ range: Range<Int>, _ engine: CascadeEngine, _ scratch: inout CascadeScratch) throws -> Int {
             var decisions = 0
             var block = range.lowerBound
             while block < range.upperBound {
                 let end = min(block + ScanCommand.batchLines, range.upperBound)
                 let items = try (block..<end).map { try decoder.decode(corpus[lines[$0]]) }
-                for verdict in cascade.scan(batch: items, scratch: &scratch) {
+                for verdict in engine.scan(batch: items, scratch: &scratch) {
                     encoder.encode(verdict, into: &out)
                     if verdict.decision != .none { decisions += 1 }
                     if out.count > 1 << 20 { out.removeAll(keepingCapacity: true) }
@@ -170,17 +179,27 @@ struct BenchCommand: ParsableCommand {
             return decisions
         }
         var samples: [Duration] = []
-        _ = try batchedPass(0..<min(10_000, lines.count))
+        _ = try batchedPass(0..<min(10_000, lines.count), cascade, &scratch)
+        if paired { _ = try batchedPass(0..<min(10_000, lines.count), fastOnly, &fastScratch) }
         scratch.routes = scratch.routes.map { _ in 0 }
         var rates: [Double] = []
+        var fastRates: [Double] = []
         var flagged = 0
         var firstPassPieces = (hits: 0, lookups: 0)
-        for k in 0..<iterations {
+        func timedFastPass() throws {
             let t0 = clock.now
-            flagged = try batchedPass(0..<lines.count)
+            _ = try batchedPass(0..<lines.count, fastOnly, &fastScratch)
+            fastRates.append(Double(lines.count) / seconds(clock.now - t0))
+        }
+        for k in 0..<iterations {
+            // --paired: the fast pass first in even iterations, second in odd ones.
+            if paired && k % 2 == 0 { try timedFastPass() }
+            let t0 = clock.now
+            flagged = try batchedPass(0..<lines.count, cascade, &scratch)
             let elapsed = clock.now - t0
             rates.append(Double(lines.count) / seconds(elapsed))
             if k == 0 { firstPassPieces = (scratch.pieceHits, scratch.pieceLookups) }
+            if paired && k % 2 == 1 { try timedFastPass() }
         }
         _ = try pass(0..<lines.count, sampleEvery: 10, samples: &samples)
         samples.sort()
@@ -204,6 +223,16 @@ struct BenchCommand: ParsableCommand {
             print("model fast")
         }
         print("throughput (one thread): median \(Int(median)) items/s, best \(Int(best)) items/s over \(iterations) iterations")
+        if paired {
+            let ratios = zip(fastRates, rates).map { $0 / $1 }
+            func fixed(_ x: Double) -> String {
+                let hundredths = Int((x * 100).rounded())
+                return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+            }
+            print(
+                "paired with the fast engine alone (\(fastScratch.encoded) items sent to the encoder in its passes): fast median \(Int(fastRates.sorted()[fastRates.count / 2])) items/s; cascade time over fast time per pair: \(ratios.map(fixed).joined(separator: ", ")); median \(fixed(ratios.sorted()[ratios.count / 2]))×"
+            )
+        }
         print("latency per item: p50 \(micro(p50)) µs, p99 \(micro(p99)) µs")
         print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB")
         if stages {

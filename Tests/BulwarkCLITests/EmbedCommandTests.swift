@@ -66,6 +66,26 @@ struct BenchOptionTests {
         #expect(r.stdout.contains("1 passes"), "\(r.stdout)")
     }
 
+    /// `--paired` times a pass of the fast engine alone next to each pass of the cascade: one
+    /// ratio per iteration, no item sent to the encoder in the fast passes while the cascade's
+    /// send some; without `--model full` it is a clear error.
+    @Test func benchPairedTimesTheFastEngineAloneNextToEachPassOfTheCascade() throws {
+        let r = try CLI.run(["bench", "--items", "200", "--iterations", "2", "--model", "full", "--paired"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let paired = lines.first { $0.hasPrefix("paired with the fast engine alone") } ?? ""
+        #expect(paired.contains("(0 items sent to the encoder in its passes)"), "\(r.stdout)")
+        let ratios = paired.components(separatedBy: "per pair: ").last?.components(separatedBy: ";").first?
+            .components(separatedBy: ", ").compactMap(Double.init) ?? []
+        #expect(ratios.count == 2, "\(paired)")
+        #expect(ratios.allSatisfy { $0 > 0 }, "\(paired)")
+        let routed = lines.first { $0.hasPrefix("model full: ") } ?? ""
+        #expect(!routed.isEmpty && !routed.hasPrefix("model full: 0.0%"), "\(r.stdout)")
+        let fast = try CLI.run(["bench", "--items", "200", "--iterations", "2", "--paired"])
+        #expect(fast.status != 0)
+        #expect(fast.stderr.contains("--paired") && fast.stderr.contains("--model full"), "\(fast.stderr)")
+    }
+
     /// `--other-language-share` sets how much of the everyday chatter is in languages outside
     /// the classifier's familiar five: none, all, or (without it) the pool as it comes, both.
     @Test func benchCorpusTakesTheShareOfChatterInOtherLanguages() throws {
