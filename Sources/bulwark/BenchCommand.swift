@@ -225,12 +225,8 @@ struct BenchCommand: ParsableCommand {
         print("throughput (one thread): median \(Int(median)) items/s, best \(Int(best)) items/s over \(iterations) iterations")
         if paired {
             let ratios = zip(fastRates, rates).map { $0 / $1 }
-            func fixed(_ x: Double) -> String {
-                let hundredths = Int((x * 100).rounded())
-                return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
-            }
             print(
-                "paired with the fast engine alone (\(fastScratch.encoded) items sent to the encoder in its passes): fast median \(Int(fastRates.sorted()[fastRates.count / 2])) items/s; cascade time over fast time per pair: \(ratios.map(fixed).joined(separator: ", ")); median \(fixed(ratios.sorted()[ratios.count / 2]))×"
+                "paired with the fast engine alone (\(fastScratch.encoded) items sent to the encoder in its passes): fast median \(Int(fastRates.sorted()[fastRates.count / 2])) items/s; cascade time over fast time per pair: \(ratios.map(twoDecimals).joined(separator: ", ")); median \(twoDecimals(ratios.sorted()[ratios.count / 2]))×"
             )
         }
         print("latency per item: p50 \(micro(p50)) µs, p99 \(micro(p99)) µs")
@@ -341,9 +337,9 @@ struct PDQBench {
         func line(_ label: String, _ runs: [Double]) -> String {
             let best = runs.min() ?? 0
             let median = runs.sorted()[runs.count / 2]
-            return "\(label): \(format(n / median)) images/s, \(format(median * 1000 / n)) ms/image (median of \(runs.count); best \(format(n / best)) images/s)"
+            return "\(label): \(twoDecimals(n / median)) images/s, \(twoDecimals(median * 1000 / n)) ms/image (median of \(runs.count); best \(twoDecimals(n / best)) images/s)"
         }
-        print("PDQ on one thread, luma \(luma): \(images.count) images, \(format(megapixels)) megapixels, \(iterations) iterations")
+        print("PDQ on one thread, luma \(luma): \(images.count) images, \(twoDecimals(megapixels)) megapixels, \(iterations) iterations")
         print(line("from pixels (decode excluded)", pixelRuns))
         print(line("from file bytes (decode included)", fileRuns))
         print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB (checksum \(checksum))")
@@ -353,10 +349,12 @@ struct PDQBench {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    func format(_ x: Double) -> String {
-        let hundredths = Int((x * 100).rounded())
-        let fraction = hundredths % 100
-        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
-    }
+}
+
+/// `x` with two decimals ("2.05"), without Foundation.
+private func twoDecimals(_ x: Double) -> String {
+    let hundredths = Int((x * 100).rounded())
+    let fraction = hundredths % 100
+    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
 }
 
