@@ -22,69 +22,81 @@ static inline void prefetch_ahead(
     }
 }
 
+// One row of a branch's first layer: the places of its window inside the sentence, where its
+// residual is read and where the row goes. Beginning a row also asks for the entries two rows on.
+struct first_layer_row {
+    ptrdiff_t lo, hi;
+    const float *x;
+    float *h;
+};
+
+static inline struct first_layer_row begin_row(
+    ptrdiff_t t, ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares,
+    ptrdiff_t values, ptrdiff_t w, float *out, ptrdiff_t ldo) {
+    struct first_layer_row r;
+    window_places(t, tokens, n, left, &r.lo, &r.hi);
+    prefetch_ahead(t, tokens, n, left, entries, shares, w);
+    r.x = entries[t] + values;
+    r.h = out + t * ldo;
+    return r;
+}
+
+// The kept share that the token at place o of row t's window gives it.
+static inline const float *share_at(
+    const float *const *entries, ptrdiff_t t, ptrdiff_t left, ptrdiff_t o, ptrdiff_t shares, ptrdiff_t w) {
+    return entries[t - left + o] + shares + o * w;
+}
+
 void bulwark_branch_first_layer_portable(
     ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares, ptrdiff_t values,
     ptrdiff_t w, const float *bias, float *out, ptrdiff_t ldo) {
     for (ptrdiff_t t = 0; t < tokens; t++) {
-        ptrdiff_t lo, hi;
-        window_places(t, tokens, n, left, &lo, &hi);
-        prefetch_ahead(t, tokens, n, left, entries, shares, w);
-        float *h = out + t * ldo;
-        const float *x = entries[t] + values;
+        struct first_layer_row r = begin_row(t, tokens, n, left, entries, shares, values, w, out, ldo);
         for (ptrdiff_t j = 0; j < w; j++) {
-            float acc = entries[t - left + lo][shares + lo * w + j];
-            for (ptrdiff_t o = lo + 1; o <= hi; o++) acc += entries[t - left + o][shares + o * w + j];
+            float acc = share_at(entries, t, left, r.lo, shares, w)[j];
+            for (ptrdiff_t o = r.lo + 1; o <= r.hi; o++) acc += share_at(entries, t, left, o, shares, w)[j];
             float v = acc + bias[j];
-            h[j] = (0.0f >= v ? 0.0f : v) + x[j];
+            r.h[j] = (0.0f >= v ? 0.0f : v) + r.x[j];
         }
     }
 }
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
+#define BULWARK_X86_KERNELS 1
 
 __attribute__((target("avx512f"))) static void branch_first_layer_avx512(
     ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares, ptrdiff_t values,
     ptrdiff_t w, const float *bias, float *out, ptrdiff_t ldo) {
     const __m512 zero = _mm512_setzero_ps();
     for (ptrdiff_t t = 0; t < tokens; t++) {
-        ptrdiff_t lo, hi;
-        window_places(t, tokens, n, left, &lo, &hi);
-        prefetch_ahead(t, tokens, n, left, entries, shares, w);
-        float *h = out + t * ldo;
-        const float *x = entries[t] + values;
+        struct first_layer_row r = begin_row(t, tokens, n, left, entries, shares, values, w, out, ldo);
         for (ptrdiff_t j = 0; j < w; j += 16) {
-            __m512 acc = _mm512_loadu_ps(entries[t - left + lo] + shares + lo * w + j);
-            for (ptrdiff_t o = lo + 1; o <= hi; o++)
-                acc = _mm512_add_ps(acc, _mm512_loadu_ps(entries[t - left + o] + shares + o * w + j));
+            __m512 acc = _mm512_loadu_ps(share_at(entries, t, left, r.lo, shares, w) + j);
+            for (ptrdiff_t o = r.lo + 1; o <= r.hi; o++)
+                acc = _mm512_add_ps(acc, _mm512_loadu_ps(share_at(entries, t, left, o, shares, w) + j));
             __m512 v = _mm512_add_ps(acc, _mm512_loadu_ps(bias + j));
             // 0 where 0 >= v (ordered: a NaN stays), as `0.0f >= v ? 0.0f : v`.
             __mmask16 clipped = _mm512_cmp_ps_mask(zero, v, _CMP_GE_OQ);
             v = _mm512_mask_blend_ps(clipped, v, zero);
-            _mm512_storeu_ps(h + j, _mm512_add_ps(v, _mm512_loadu_ps(x + j)));
+            _mm512_storeu_ps(r.h + j, _mm512_add_ps(v, _mm512_loadu_ps(r.x + j)));
         }
     }
 }
 
+#endif
+
 void bulwark_branch_first_layer(
     ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares, ptrdiff_t values,
     ptrdiff_t w, const float *bias, float *out, ptrdiff_t ldo) {
+#ifdef BULWARK_X86_KERNELS
     if (w % 16 == 0 && bulwark_gemm_avx512_available()) {
         branch_first_layer_avx512(tokens, n, left, entries, shares, values, w, bias, out, ldo);
-    } else {
-        bulwark_branch_first_layer_portable(tokens, n, left, entries, shares, values, w, bias, out, ldo);
+        return;
     }
-}
-
-#else
-
-void bulwark_branch_first_layer(
-    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares, ptrdiff_t values,
-    ptrdiff_t w, const float *bias, float *out, ptrdiff_t ldo) {
+#endif
     bulwark_branch_first_layer_portable(tokens, n, left, entries, shares, values, w, bias, out, ldo);
 }
-
-#endif
 
 // ---- Layer norm, added to a sentence's sum ----
 
@@ -126,7 +138,7 @@ void bulwark_layer_norm_sum_portable(
     }
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#ifdef BULWARK_X86_KERNELS
 
 // Eight running sums in one ymm register's lanes, as the portable code keeps them (no FMA: the
 // target has none, so every product is rounded before it is added, as there).
@@ -157,22 +169,16 @@ __attribute__((target("avx"))) static void layer_norm_sum_avx(
     }
 }
 
+#endif
+
 void bulwark_layer_norm_sum(
     ptrdiff_t rows, ptrdiff_t width, const float *x, ptrdiff_t ld, const float *gamma, const float *beta, float eps,
     float *total) {
+#ifdef BULWARK_X86_KERNELS
     if (width % 8 == 0 && bulwark_gemm_avx2_available()) {
         layer_norm_sum_avx(rows, width, x, ld, gamma, beta, eps, total);
-    } else {
-        bulwark_layer_norm_sum_portable(rows, width, x, ld, gamma, beta, eps, total);
+        return;
     }
-}
-
-#else
-
-void bulwark_layer_norm_sum(
-    ptrdiff_t rows, ptrdiff_t width, const float *x, ptrdiff_t ld, const float *gamma, const float *beta, float eps,
-    float *total) {
+#endif
     bulwark_layer_norm_sum_portable(rows, width, x, ld, gamma, beta, eps, total);
 }
-
-#endif
