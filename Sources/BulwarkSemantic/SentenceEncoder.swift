@@ -381,6 +381,8 @@ public struct SentenceEncoder: Sendable {
             at += ids.count
         }
         firstRow.append(at)
+        // A piece id outside the table (none from the package's tokenizer) reads row 0.
+        @inline(__always) func tableRow(_ id: Int32) -> Int { id >= 0 && Int(id) < tableRows ? Int(id) : 0 }
         let cache = ws.cache
         cache.beginBatch()
         // Each token's entry: kept in the cache, or computed in this batch.
@@ -388,7 +390,7 @@ public struct SentenceEncoder: Sendable {
         ws.freshSlots.removeAll(keepingCapacity: true)
         for (s, ids) in batch.enumerated() {
             for (row, id) in ids.enumerated() {
-                let piece = id >= 0 && Int(id) < tableRows ? id : 0
+                let piece = Int32(tableRow(id))
                 let r = firstRow[s] + row
                 switch cache.slot(for: piece) {
                 case .hit(let slot):
@@ -420,11 +422,11 @@ public struct SentenceEncoder: Sendable {
                 // table's rows (65 MB, read at random) are asked for first, so that their reads
                 // overlap instead of each waiting on memory in turn.
                 for ids in batch {
-                    for id in ids { bulwark_prefetch(table + (id >= 0 && Int(id) < tableRows ? Int(id) : 0) * e, e) }
+                    for id in ids { bulwark_prefetch(table + tableRow(id) * e, e) }
                 }
                 for (s, ids) in batch.enumerated() {
                     for (row, id) in ids.enumerated() {
-                        dequantize(id >= 0 && Int(id) < tableRows ? Int(id) : 0, into: features + (firstRow[s] + row) * f)
+                        dequantize(tableRow(id), into: features + (firstRow[s] + row) * f)
                     }
                 }
                 ws.fresh.withUnsafeMutableBufferPointer { freshBuffer in
