@@ -2,6 +2,7 @@ import ArgumentParser
 import BulwarkCascade
 import BulwarkCore
 import BulwarkMedia
+import BulwarkSemantic
 import BulwarkText
 
 struct BenchCommand: ParsableCommand {
@@ -48,14 +49,17 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Share of the everyday chatter in languages outside the classifier's familiar ones (ar, de, en, es, fr, or --familiar-languages). Without it the chatter is drawn from its pool as it comes, about half of it in the other languages.")
     var otherLanguageShare: Double?
 
-    @Option(help: "Longest dev text used, in bytes (short posts: 280).")
-    var maxTextBytes = 280
+    @OptionGroup var textBytes: BenchMaxTextBytesOption
+    /// Longest dev text used, in bytes.
+    var maxTextBytes: Int { textBytes.maxTextBytes }
 
     @Option(help: "Write the corpus to this file and exit.")
     var writeCorpus: String?
 
     @Flag(help: "With --model full: time a pass of the fast engine alone next to each pass of the cascade, in the same process, in alternating order, and print each pair's ratio (the cascade's time over the fast engine's), so that a busy host's drift falls on both.")
     var paired = false
+
+    @OptionGroup var pieces: BenchCachedPiecesOption
 
     @Flag(help: "Also time each stage of the engine on its own (µs per item).")
     var stages = false
@@ -144,7 +148,8 @@ struct BenchCommand: ParsableCommand {
         }
         let decoder = TextItemDecoder()
         let encoder = VerdictEncoder()
-        var scratch = cascade.makeScratch()
+        var scratch = cascade.semantic == nil
+            ? cascade.makeScratch() : CascadeScratch(workspace: SentenceEncoder.Workspace(cachedPieces: pieces.cachedPieces))
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
         let clock = ContinuousClock()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BulwarkCore
+import BulwarkSemantic
 import BulwarkStore
 import Foundation
 
@@ -8,6 +9,29 @@ import Foundation
 struct BenchItemsOption: ParsableArguments {
     @Option(help: "Items: in the corpus (bench, default 200000), in the store before the timed ingest (bench entities, default 1000000), texts embedded (bench semantic, default 2000).")
     var items: Int?
+}
+
+/// `--max-text-bytes`, shared by `bench` and `bench semantic` (see `BenchItemsOption`).
+struct BenchMaxTextBytesOption: ParsableArguments {
+    @Option(help: "Longest text used, in bytes (short posts: 280).")
+    var maxTextBytes = 280
+}
+
+/// `--cached-pieces`, shared by `bench` (with --model full) and `bench semantic` (see
+/// `BenchItemsOption`).
+struct BenchCachedPiecesOption: ParsableArguments {
+    /// The most pieces kept: 65,536 entries of 13 KB, about 830 MiB once full (the tokenizer
+    /// has about 128,000 pieces; 4,096 are the default).
+    static let maximum = 65_536
+
+    @Option(help: "Pieces whose per-token values the sentence encoder keeps (0: none, its cost on words it has never met; at most \(Self.maximum); rounded down to a power of two). The bench mix repeats its texts, so there most pieces are kept after the first pass.")
+    var cachedPieces = SentenceEncoder.Workspace.standardCachedPieces
+
+    func validate() throws {
+        guard (0...Self.maximum).contains(cachedPieces) else {
+            throw ValidationError("--cached-pieces \(cachedPieces): give 0 (keep none) to \(Self.maximum)")
+        }
+    }
 }
 
 /// `--iterations`, shared by `bench` and `bench semantic` (see `BenchItemsOption`).

@@ -67,7 +67,7 @@ struct BenchSemanticCommand: ParsableCommand {
         commandName: "semantic",
         abstract: "Benchmark the sentence encoder: model load, latency per item (p50/p99), memory, one thread.",
         discussion: """
-            Embeds the dev set's texts (data/dev), one item at a time on one thread with one \
+            Embeds the dev set's texts (data/dev), or those of --texts, one item at a time on one thread with one \
             reused workspace, --iterations times after a warm-up pass; prints the load time, the \
             tokenizer's and the whole embedding's time per item (p50, p99, mean), items/s and peak \
             RSS. Then the same passes in groups of 16 texts, as the cascade embeds the items it \
@@ -77,8 +77,7 @@ struct BenchSemanticCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The exported encoder (default: \(Resources.semanticModel)).")
-    var encoder: String?
+    @OptionGroup var encoderOption: EncoderOption
 
     @OptionGroup var passes: BenchIterationsOption
     /// Timed passes over the items.
@@ -94,29 +93,31 @@ struct BenchSemanticCommand: ParsableCommand {
     @Option(help: "The per-token products: int16 (11-bit integers, exact sums; the default) or float32.")
     var products: ProductsOption?
 
-    @Option(help: "Longest text used, in bytes (short posts: 280).")
-    var maxTextBytes = 280
+    @OptionGroup var textBytes: BenchMaxTextBytesOption
+    var maxTextBytes: Int { textBytes.maxTextBytes }
 
-    @Option(help: "Pieces whose per-token values the encoder keeps (0: none; rounded down to a power of two).")
-    var cachedPieces = SentenceEncoder.Workspace.standardCachedPieces
+    @Option(help: "Embed the texts of this JSON Lines file ({\"id\", \"text\"} lines) instead of the dev set's, e.g. posts in a vocabulary the dev set does not repeat (scripts/vocabulary-posts.py).")
+    var texts: String?
+
+    @OptionGroup var pieces: BenchCachedPiecesOption
 
     func run() throws {
         let clock = ContinuousClock()
         let rssBefore = peakRSSKiB() ?? 0
         let loadStart = clock.now
-        let embedder = try Resources.loadEmbedder(encoder)
+        let embedder = try Resources.loadEmbedder(encoderOption.encoder)
         let loadTime = clock.now - loadStart
         let rssLoaded = peakRSSKiB() ?? 0
-        let source = try loadItems([Resources.find(DefaultData.multilingual) ?? DefaultData.multilingual])
-            .map(\.text).filter { $0.utf8.count <= maxTextBytes }
-        guard !source.isEmpty else { throw CommandFailure("the dev set is empty") }
+        let origin = self.texts ?? Resources.find(DefaultData.multilingual) ?? DefaultData.multilingual
+        let source = try loadItems([origin]).map(\.text).filter { $0.utf8.count <= maxTextBytes }
+        guard !source.isEmpty else { throw CommandFailure("\(origin): no text of at most \(maxTextBytes) bytes") }
         let texts = (0..<items).map { source[$0 % source.count] }
         let chosen = kernel?.value ?? .best
         guard chosen.isAvailable else {
             throw ValidationError("this CPU cannot run the \(chosen) kernel: use --kernel portable or leave --kernel out")
         }
         let workspace = SentenceEncoder.Workspace(
-            kernel: chosen, products: products?.value ?? .standard, cachedPieces: cachedPieces)
+            kernel: chosen, products: products?.value ?? .standard, cachedPieces: pieces.cachedPieces)
         var sink: Float = 0
         // Warm-up, which also counts each text's pieces.
         var pieces: [Int] = []
@@ -170,7 +171,7 @@ struct BenchSemanticCommand: ParsableCommand {
         print("model: \(embedder.modelDescription)")
         print("kernel: \(chosen), products: \(workspace.products), pieces kept: \(workspace.cachedPieces)")
         print("load: \(micro(loadTime) / 1000) ms, peak RSS \(rssBefore / 1024) → \(rssLoaded / 1024) MiB")
-        print("items: \(texts.count) texts from the dev set (≤ \(maxTextBytes) bytes), \(totalPieces / max(1, texts.count)) pieces per item on average, \(iterations) passes")
+        print("items: \(texts.count) texts from \(self.texts ?? "the dev set") (≤ \(maxTextBytes) bytes), \(totalPieces / max(1, texts.count)) pieces per item on average, \(iterations) passes")
         print("tokenizer per item: \(stats(tokenizerTimes))")
         print("embedding per item (tokenizer included): \(stats(embedTimes))")
         print("CPU time per item (the process's, all passes): \(Int(cpuPerItem * 1e6)) µs")

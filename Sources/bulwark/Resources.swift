@@ -59,6 +59,13 @@ struct Resources {
     }
 }
 
+/// `--encoder`, in the engine's options and in `bench semantic` (see `BenchItemsOption`: one
+/// declaration per name in a command stack, or the subcommand never sees the value).
+struct EncoderOption: ParsableArguments {
+    @Option(help: "The sentence encoder exported by scripts/setup.sh, for --model full and bench semantic. Default: \(Resources.semanticModel).")
+    var encoder: String?
+}
+
 /// Options shared by the commands that run the engine.
 struct EngineOptions: ParsableArguments {
     @Option(help: "Indicator lexicon (JSON). Default: \(Resources.lexicon).")
@@ -73,8 +80,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "fast: the text engine alone. full: the cascade, with the multilingual sentence encoder on the items the text engine finds uncertain, carrying an indicator, or titles.")
     var model: ModelKind = .fast
 
-    @Option(help: "With --model full: the sentence encoder exported by scripts/setup.sh. Default: \(Resources.semanticModel).")
-    var encoder: String?
+    @OptionGroup var encoderOption: EncoderOption
+    /// With --model full: the sentence encoder file, or nil for the default.
+    var encoder: String? { encoderOption.encoder }
 
     @Option(help: "With --model full: the head over the encoder's embeddings (`bulwark train --semantic`). Default: \(Resources.semanticHead).")
     var semanticHead: String?

@@ -86,6 +86,54 @@ struct BenchOptionTests {
         #expect(fast.stderr.contains("--paired") && fast.stderr.contains("--model full"), "\(fast.stderr)")
     }
 
+    /// `--cached-pieces` sets the pieces the cascade's encoder keeps: with none, no token finds
+    /// its piece kept; with the default, most do (the corpus repeats its texts). A count out of
+    /// range is a clear error, in `bench` and `bench semantic` alike.
+    @Test func benchCachedPiecesSetsThePiecesTheCascadeKeeps() throws {
+        func keptLine(_ extra: [String]) throws -> String {
+            let r = try CLI.run(["bench", "--items", "300", "--iterations", "1", "--model", "full"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.split(separator: "\n").map(String.init).first { $0.hasPrefix("encoder tokens whose piece was kept") } ?? ""
+        }
+        let none = try keptLine(["--cached-pieces", "0"])
+        #expect(none.contains(": 0.0% in the first pass") && none.contains(", 0.0% over all passes"), "\(none)")
+        let standard = try keptLine([])
+        #expect(!standard.isEmpty && !standard.contains(", 0.0% over all passes"), "\(standard)")
+        for arguments in [["bench", "--cached-pieces=-1"], ["bench", "semantic", "--cached-pieces", "65537"]] {
+            let r = try CLI.run(arguments)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("--cached-pieces") && r.stderr.contains("65536"), "\(r.stderr)")
+        }
+    }
+
+    /// `bench semantic` takes the options it shares a name with in `bench` (`--encoder`,
+    /// `--max-text-bytes`, `--cached-pieces`) as its own: until 2026-12-03 the parent command took
+    /// them and the subcommand silently ran with its defaults. `--texts` embeds another file.
+    @Test func benchSemanticTakesItsOwnOptions() throws {
+        let short = try CLI.run([
+            "bench", "semantic", "--items", "20", "--iterations", "1", "--max-text-bytes", "40", "--cached-pieces", "0",
+        ])
+        #expect(short.status == 0, "\(short.stderr)")
+        #expect(short.stdout.contains("pieces kept: 0\n"), "\(short.stdout)")
+        #expect(short.stdout.contains("texts from the dev set (≤ 40 bytes)"), "\(short.stdout)")
+        let missing = try CLI.run(["bench", "semantic", "--items", "20", "--iterations", "1", "--encoder", "/nonexistent/use-m3.bin"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("/nonexistent/use-m3.bin"), "\(missing.stderr)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-texts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let posts = directory.appendingPathComponent("posts.jsonl")
+        try Data("{\"id\":\"a\",\"text\":\"bonjour tout le monde\"}\n{\"id\":\"b\",\"text\":\"guten Morgen\"}\n".utf8).write(to: posts)
+        let own = try CLI.run(["bench", "semantic", "--items", "4", "--iterations", "1", "--texts", posts.path])
+        #expect(own.status == 0, "\(own.stderr)")
+        #expect(own.stdout.contains("4 texts from \(posts.path)"), "\(own.stdout)")
+        let empty = directory.appendingPathComponent("empty.jsonl")
+        try Data().write(to: empty)
+        let none = try CLI.run(["bench", "semantic", "--items", "4", "--iterations", "1", "--texts", empty.path])
+        #expect(none.status != 0)
+        #expect(none.stderr.contains(empty.path), "\(none.stderr)")
+    }
+
     /// `--other-language-share` sets how much of the everyday chatter is in languages outside
     /// the classifier's familiar five: none, all, or (without it) the pool as it comes, both.
     @Test func benchCorpusTakesTheShareOfChatterInOtherLanguages() throws {
