@@ -59,7 +59,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "With --model full: time a pass of the fast engine alone next to each pass of the cascade, in the same process, in alternating order, and print each pair's ratio (the cascade's time over the fast engine's), so that a busy host's drift falls on both.")
     var paired = false
 
-    @OptionGroup var pieces: BenchCachedPiecesOption
+    @OptionGroup var keptPieces: BenchCachedPiecesOption
 
     @Flag(help: "Also time each stage of the engine on its own (µs per item).")
     var stages = false
@@ -149,7 +149,7 @@ struct BenchCommand: ParsableCommand {
         let decoder = TextItemDecoder()
         let encoder = VerdictEncoder()
         var scratch = cascade.semantic == nil
-            ? cascade.makeScratch() : CascadeScratch(workspace: SentenceEncoder.Workspace(cachedPieces: pieces.cachedPieces))
+            ? cascade.makeScratch() : CascadeScratch(workspace: SentenceEncoder.Workspace(cachedPieces: keptPieces.cachedPieces))
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
         let clock = ContinuousClock()

@@ -96,10 +96,10 @@ struct BenchSemanticCommand: ParsableCommand {
     @OptionGroup var textBytes: BenchMaxTextBytesOption
     var maxTextBytes: Int { textBytes.maxTextBytes }
 
-    @Option(help: "Embed the texts of this JSON Lines file ({\"id\", \"text\"} lines) instead of the dev set's, e.g. posts in a vocabulary the dev set does not repeat (scripts/vocabulary-posts.py).")
-    var texts: String?
+    @Option(name: .customLong("texts"), help: "Embed the texts of this JSON Lines file ({\"id\", \"text\"} lines) instead of the dev set's, e.g. posts in a vocabulary the dev set does not repeat (scripts/vocabulary-posts.py).")
+    var textFile: String?
 
-    @OptionGroup var pieces: BenchCachedPiecesOption
+    @OptionGroup var keptPieces: BenchCachedPiecesOption
 
     func run() throws {
         let clock = ContinuousClock()
@@ -108,7 +108,7 @@ struct BenchSemanticCommand: ParsableCommand {
         let embedder = try Resources.loadEmbedder(encoderOption.encoder)
         let loadTime = clock.now - loadStart
         let rssLoaded = peakRSSKiB() ?? 0
-        let origin = self.texts ?? Resources.find(DefaultData.multilingual) ?? DefaultData.multilingual
+        let origin = textFile ?? Resources.find(DefaultData.multilingual) ?? DefaultData.multilingual
         let source = try loadItems([origin]).map(\.text).filter { $0.utf8.count <= maxTextBytes }
         guard !source.isEmpty else { throw CommandFailure("\(origin): no text of at most \(maxTextBytes) bytes") }
         let texts = (0..<items).map { source[$0 % source.count] }
@@ -117,7 +117,7 @@ struct BenchSemanticCommand: ParsableCommand {
             throw ValidationError("this CPU cannot run the \(chosen) kernel: use --kernel portable or leave --kernel out")
         }
         let workspace = SentenceEncoder.Workspace(
-            kernel: chosen, products: products?.value ?? .standard, cachedPieces: pieces.cachedPieces)
+            kernel: chosen, products: products?.value ?? .standard, cachedPieces: keptPieces.cachedPieces)
         var sink: Float = 0
         // Warm-up, which also counts each text's pieces.
         var pieces: [Int] = []
@@ -171,7 +171,7 @@ struct BenchSemanticCommand: ParsableCommand {
         print("model: \(embedder.modelDescription)")
         print("kernel: \(chosen), products: \(workspace.products), pieces kept: \(workspace.cachedPieces)")
         print("load: \(micro(loadTime) / 1000) ms, peak RSS \(rssBefore / 1024) → \(rssLoaded / 1024) MiB")
-        print("items: \(texts.count) texts from \(self.texts ?? "the dev set") (≤ \(maxTextBytes) bytes), \(totalPieces / max(1, texts.count)) pieces per item on average, \(iterations) passes")
+        print("items: \(texts.count) texts from \(textFile ?? "the dev set") (≤ \(maxTextBytes) bytes), \(totalPieces / max(1, texts.count)) pieces per item on average, \(iterations) passes")
         print("tokenizer per item: \(stats(tokenizerTimes))")
         print("embedding per item (tokenizer included): \(stats(embedTimes))")
         print("CPU time per item (the process's, all passes): \(Int(cpuPerItem * 1e6)) µs")
