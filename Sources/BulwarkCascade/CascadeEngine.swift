@@ -156,11 +156,17 @@ public final class CascadeEngine: VerdictEngine {
         self.semantic = semantic
     }
 
-    /// A scratch space for one thread; with no semantic model its encoder workspace keeps no
-    /// pieces (no tags and stamps of a 4,096-entry table, 34 KB, made for nothing, e.g. per
-    /// request in the server; the entries themselves are only made when the encoder first runs).
+    /// A scratch space for one thread whose encoder workspace keeps `cachedPieces` pieces; with
+    /// no semantic model it keeps none (no tags and stamps of a 4,096-entry table, 34 KB, made
+    /// for nothing, e.g. per request in the server; the entries themselves are only made when
+    /// the encoder first runs).
+    public func makeScratch(cachedPieces: Int) -> CascadeScratch {
+        CascadeScratch(workspace: SentenceEncoder.Workspace(cachedPieces: semantic == nil ? 0 : cachedPieces))
+    }
+
+    /// A scratch space keeping the standard number of pieces (`makeScratch(cachedPieces:)`).
     public func makeScratch() -> CascadeScratch {
-        semantic == nil ? CascadeScratch(workspace: SentenceEncoder.Workspace(cachedPieces: 0)) : CascadeScratch()
+        makeScratch(cachedPieces: SentenceEncoder.Workspace.standardCachedPieces)
     }
 
     /// Whether the encoder runs on `item`, whose fast verdict is `verdict`; `topicProbability`
