@@ -5,6 +5,7 @@
 # followers) for DURATION seconds with CONNECTIONS connections.
 #   scripts/bench-api.sh [DATABASE (default: a temporary SQLite file)] [DURATION=30] [CONNECTIONS=64]
 #   BULWARK_LOAD_PLAIN=1 scripts/bench-api.sh ...   (text only: no author, no container)
+#   BULWARK_LOAD_BATCH=100 scripts/bench-api.sh ...   (100 items a request, as {"items": [...]}; items/s = requests/s × 100)
 #   BULWARK_SERVE_ARGS="--no-workers --banks-in-database" scripts/bench-api.sh postgres://...   (an API process of a scaled-out deployment)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,10 @@ KEY=$("$BIN" keys create --database "$DB" --name load --role ingest | awk '{prin
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-echo "database: $DB; $CONNECTIONS connections, 2 wrk threads, $DURATION s" >&2
-BULWARK_LOAD_PLAIN=${BULWARK_LOAD_PLAIN:-0} BULWARK_KEY=$KEY BULWARK_CORPUS="$WORK/texts.txt" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
+echo "database: $DB; $CONNECTIONS connections, 2 wrk threads, $DURATION s, items per request: ${BULWARK_LOAD_BATCH:-1}" >&2
+BULWARK_LOAD_BATCH=${BULWARK_LOAD_BATCH:-1} BULWARK_LOAD_PLAIN=${BULWARK_LOAD_PLAIN:-0} BULWARK_KEY=$KEY BULWARK_CORPUS="$WORK/texts.txt" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
     -s scripts/load/ingest.lua "http://127.0.0.1:$PORT"
+# Every item sent has an id of its own, so each should be stored once: a replayed id would be
+# answered from the store and overstate items/s.
+echo "items stored: $(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '$1 == "bulwark_items_total" {print $2}')"
 echo "peak RSS of the server: $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MiB"}')"

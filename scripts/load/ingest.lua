@@ -1,12 +1,18 @@
--- wrk script: single-item POST /v1/items with a fresh id each, an author and a container, texts from a corpus file of JSON
+-- wrk script: POST /v1/items, one item a request (or BULWARK_LOAD_BATCH of them), each with a fresh id, an author and a container, texts from a corpus file of JSON
 -- string literals (one per line; scripts/bench-api.sh writes it from `bulwark bench --write-corpus`).
 local key = os.getenv("BULWARK_KEY")
 -- BULWARK_LOAD_PLAIN=1: text only, no author or container.
 local plain = os.getenv("BULWARK_LOAD_PLAIN") == "1"
 local corpus = os.getenv("BULWARK_CORPUS")
+-- BULWARK_LOAD_BATCH=N: N items per request ({"items": [...]}, at most the server's 1,000); 1 by default.
+local batch = tonumber(os.getenv("BULWARK_LOAD_BATCH") or "1")
 local texts = {}
 local counter = 0
-local tid = 0
+-- This thread's number, from setup(). It must be read from the global that thread:set writes into
+-- the thread's own Lua state: a `local tid` here would shadow it, and every thread would send the
+-- same ids (until 2026-12-03 the two threads of scripts/bench-api.sh did, so half the requests were
+-- replays of items already stored; the script now counts the items stored).
+local thread_number = 0
 local next_tid = 0
 
 function setup(thread)
@@ -15,23 +21,35 @@ function setup(thread)
 end
 
 function init(args)
+  thread_number = tid or 0
   for line in io.lines(corpus) do texts[#texts + 1] = line end
 end
 
-function request()
+-- One item: a fresh id, its text and (unless plain) its author and container, as JSON.
+local function item()
   counter = counter + 1
-  local text = texts[(counter + tid * 7919) % #texts + 1]
+  local text = texts[(counter + thread_number * 7919) % #texts + 1]
   -- Each item has an author (one of 20,000) and a container (one of 5,000, with followers), as
   -- on a platform: the entity signals are updated in the same transaction.
-  local n = counter * 7 + tid * 104729
+  local n = counter * 7 + thread_number * 104729
   local author = n % 20000
   local container = (n * 31) % 5000
-  local body = '{"platform":"load","id":"t' .. tid .. '-' .. counter .. '","text":' .. text
+  local body = '{"platform":"load","id":"t' .. thread_number .. '-' .. counter .. '","text":' .. text
   if plain then
-    body = body .. '}'
+    return body .. '}'
+  end
+  return body .. ',"author":"u' .. author .. '","container":{"id":"c' .. container .. '","followers":' ..
+    (container * 13 % 90000) .. '}}'
+end
+
+function request()
+  local body
+  if batch == 1 then
+    body = item()
   else
-    body = body .. ',"author":"u' .. author .. '","container":{"id":"c' .. container .. '","followers":' ..
-      (container * 13 % 90000) .. '}}'
+    local items = {}
+    for i = 1, batch do items[i] = item() end
+    body = '{"items":[' .. table.concat(items, ",") .. ']}'
   end
   return wrk.format("POST", "/v1/items", {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"}, body)
 end
