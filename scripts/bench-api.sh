@@ -27,8 +27,14 @@ trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 echo "database: $DB; $CONNECTIONS connections, 2 wrk threads, $DURATION s, items per request: ${BULWARK_LOAD_BATCH:-1}" >&2
 BULWARK_LOAD_BATCH=${BULWARK_LOAD_BATCH:-1} BULWARK_LOAD_PLAIN=${BULWARK_LOAD_PLAIN:-0} BULWARK_KEY=$KEY BULWARK_CORPUS="$WORK/texts.txt" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
-    -s scripts/load/ingest.lua "http://127.0.0.1:$PORT"
+    -s scripts/load/ingest.lua "http://127.0.0.1:$PORT" | tee "$WORK/wrk.txt"
 # Every item sent has an id of its own, so each should be stored once: a replayed id would be
-# answered from the store and overstate items/s.
-echo "items stored: $(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '$1 == "bulwark_items_total" {print $2}')"
+# answered from the store and overstate items/s. The server may count a few more (requests in
+# flight when wrk stopped), never many fewer.
+STORED=$(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '$1 == "bulwark_items_total" {print $2}')
+SENT=$(awk -v batch="${BULWARK_LOAD_BATCH:-1}" '$1 == "requests" {gsub(",", "", $2); print $2 * batch}' "$WORK/wrk.txt")
+echo "items stored: $STORED (of $SENT answered), $(awk -v n="$STORED" -v d="$DURATION" 'BEGIN {printf "%.0f", n / d}') items/s"
+if [ -n "$SENT" ] && [ "${STORED:-0}" -lt $((SENT * 99 / 100)) ]; then
+    echo "warning: fewer items stored than answered: some requests replayed ids already stored" >&2
+fi
 echo "peak RSS of the server: $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MiB"}')"
