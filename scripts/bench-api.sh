@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Ingest load on loopback: starts `bulwark serve` (release build) on a fresh database, creates an
-# ingest key, and runs wrk with single-item POST /v1/items requests (`bulwark bench`'s short
-# posts, 3% violating, each with a new id, an author of 20,000 and a container of 5,000 with
-# followers) for DURATION seconds with CONNECTIONS connections.
+# ingest key, and runs wrk with POST /v1/items requests, one item each unless BULWARK_LOAD_BATCH
+# (`bulwark bench`'s short posts, 3% violating, each with a new id, an author of 20,000 and a
+# container of 5,000 with followers) for DURATION seconds with CONNECTIONS connections. Prints
+# wrk's summary, then the items the server stored and their rate.
 #   scripts/bench-api.sh [DATABASE (default: a temporary SQLite file)] [DURATION=30] [CONNECTIONS=64]
 #   BULWARK_LOAD_PLAIN=1 scripts/bench-api.sh ...   (text only: no author, no container)
-#   BULWARK_LOAD_BATCH=100 scripts/bench-api.sh ...   (100 items a request, as {"items": [...]}; items/s = requests/s × 100)
+#   BULWARK_LOAD_BATCH=100 scripts/bench-api.sh ...   (100 items a request, as {"items": [...]})
 #   BULWARK_SERVE_ARGS="--no-workers --banks-in-database" scripts/bench-api.sh postgres://...   (an API process of a scaled-out deployment)
 set -euo pipefail
 cd "$(dirname "$0")/.."
