@@ -15,6 +15,10 @@ actor ReappearanceTracker {
     private var index = ReappearanceIndex()
     /// Store time of the last refresh (nil: never loaded).
     private var refreshedAt: Int64?
+    /// The refresh under way, if any.
+    private var refreshing: Task<Void, any Error>?
+    /// How many times the index was read from the store.
+    private(set) var loads = 0
     let normalizer: TextNormalizer
     /// Seconds between refreshes from the store.
     static let refreshSeconds: Int64 = 1
@@ -28,13 +32,26 @@ actor ReappearanceTracker {
 
     var bannedCount: Int { index.count }
 
-    /// Brings the index up to date with the store if it is due.
+    /// Brings the index up to date with the store if it is due. One read at a time: a call that
+    /// finds a refresh under way waits for it and returns with its result (every ingest request
+    /// calls this, and each used to start a read of its own while the first was still waiting
+    /// for the store).
     func refresh(_ store: any ModerationStore, now: Int64) async throws {
+        if let refreshing { return try await refreshing.value }
         if let at = refreshedAt, now - at < Self.refreshSeconds { return }
         let since = refreshedAt.map { max(1, $0 - Self.overlapSeconds) } ?? 1
+        let load = Task { try await self.load(store, since: since, now: now) }
+        refreshing = load
+        defer { refreshing = nil }
+        try await load.value
+    }
+
+    /// Reads the status changes since `since` and applies them.
+    private func load(_ store: any ModerationStore, since: Int64, now: Int64) async throws {
         let changes = try await store.entityStatusChanges(since: since)
         for source in changes { apply(source) }
         refreshedAt = now
+        loads += 1
     }
 
     /// Adds a banned entity's fingerprint, or forgets one no longer banned.

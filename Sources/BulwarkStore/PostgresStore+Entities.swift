@@ -76,7 +76,7 @@ extension PostgresStore {
 
     public func entityStatusChanges(since: Int64) async throws -> [EntityFingerprintSource] {
         try await fingerprintSources(
-            read("SELECT * FROM entities WHERE status_at >= \(since) ORDER BY id").map(Self.entity))
+            read("SELECT * FROM entities WHERE status_at >= \(since) ORDER BY status_at, id").map(Self.entity))
     }
 
     /// The entities with their first posts, read in one statement.

@@ -82,9 +82,14 @@ extension SQLiteStore {
         }
     }
 
+    /// Ordered by `status_at` so that SQLite reads `entities_status_at`: ordered by id alone it
+    /// chose to scan the whole table, which every server process does each second (until
+    /// 2026-12-03 it did, and those scans were the long tail of ingest's latency).
+    static let statusChangesSQL = "SELECT * FROM entities WHERE status_at >= ? ORDER BY status_at, id"
+
     public func entityStatusChanges(since: Int64) async throws -> [EntityFingerprintSource] {
         try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM entities WHERE status_at >= ? ORDER BY id"), arguments: [since])
+            try Row.fetchAll(db.cachedStatement(sql: Self.statusChangesSQL), arguments: [since])
                 .map { try Self.fingerprintSource(db, Self.entity($0)) }
         }
     }

@@ -1,0 +1,29 @@
+@testable import BulwarkStore
+import BulwarkTestSupport
+import GRDB
+import Testing
+
+/// What SQLite does with statements that run on every request, on the migrated schema without
+/// statistics (as a store runs: nothing runs ANALYZE).
+struct SQLitePlanTests {
+    static func plan(_ store: SQLiteStore, _ sql: String) async throws -> String {
+        try await store.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: [1]).map { $0["detail"] as String }
+                .joined(separator: "; ")
+        }
+    }
+
+    /// Each server process reads the status changes every second; ordered by id, SQLite scanned
+    /// the whole entities table for them.
+    @Test func statusChangesAreReadThroughTheirIndexNotAScanOfEveryEntity() async throws {
+        try await withTestStore(.sqlite, "plan") { t in
+            let store = try #require(t.store as? SQLiteStore)
+            let plan = try await Self.plan(store, SQLiteStore.statusChangesSQL)
+            #expect(plan.contains("entities_status_at"), "\(plan)")
+            #expect(!plan.contains("SCAN entities"), "\(plan)")
+            // The statement the store used before 2026-12-03 is the one that scanned: the check can fail.
+            let before = try await Self.plan(store, "SELECT * FROM entities WHERE status_at >= ? ORDER BY id")
+            #expect(before.contains("SCAN entities"), "\(before)")
+        }
+    }
+}
