@@ -99,6 +99,7 @@ public struct PostgresStore: ModerationStore {
         ("v1", Schema.v1(.postgres)), ("v2", Schema.v2(.postgres)), ("v3", Schema.v3(.postgres)),
         ("v4", Schema.v4(.postgres)), ("v5", Schema.v5(.postgres)), ("v6", Schema.v6(.postgres)),
         ("v7", Schema.v7(.postgres)),
+        ("v8", Schema.v8(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,

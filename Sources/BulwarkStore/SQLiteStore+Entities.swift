@@ -305,17 +305,33 @@ extension SQLiteStore {
     }
 
     /// Re-scores an entity, writes its row, and opens or raises its case.
+    ///
+    /// The risk is written only when it changed: SQLite rewrites an index entry for every column
+    /// an UPDATE sets, changed or not, and `entities_risk` would cost a page at a random place for
+    /// each entity an ingest touches (most entities' risk stays 0). `state.risk` is the row's until
+    /// this rescoring: `EntityLedger.rescore` is the only thing that sets it.
     static func save(_ db: Database, _ state: inout EntityState, now: Int64) throws {
+        let storedRisk = state.risk
         EntityLedger.rescore(&state, now: now)
-        try db.cachedStatement(sql: """
-                UPDATE entities SET kind = ?, name = ?, description = ?, avatar_pdq = ?, signals = ?, risk = ?,
-                    item_count = ?, first_seen = ?, last_seen = ?, updated_at = ?
-                WHERE id = ?
-                """).execute(arguments: [
-                state.kind.rawValue, state.name, state.description, state.avatarPDQ, EntityLedger.encode(state.signals),
-                state.risk,
-                state.itemCount, state.firstSeen, state.lastSeen, now, state.id,
-            ])
+        var arguments: StatementArguments = [
+            state.kind.rawValue, state.name, state.description, state.avatarPDQ, EntityLedger.encode(state.signals),
+            state.itemCount, state.firstSeen, state.lastSeen, now,
+        ]
+        if state.risk == storedRisk {
+            _ = arguments.append(contentsOf: [state.id])
+            try db.cachedStatement(sql: """
+                    UPDATE entities SET kind = ?, name = ?, description = ?, avatar_pdq = ?, signals = ?,
+                        item_count = ?, first_seen = ?, last_seen = ?, updated_at = ?
+                    WHERE id = ?
+                    """).execute(arguments: arguments)
+        } else {
+            _ = arguments.append(contentsOf: [state.risk, state.id])
+            try db.cachedStatement(sql: """
+                    UPDATE entities SET kind = ?, name = ?, description = ?, avatar_pdq = ?, signals = ?,
+                        item_count = ?, first_seen = ?, last_seen = ?, updated_at = ?, risk = ?
+                    WHERE id = ?
+                    """).execute(arguments: arguments)
+        }
         switch EntityLedger.caseAction(state) {
         case .none:
             break

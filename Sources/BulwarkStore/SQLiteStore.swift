@@ -44,6 +44,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v7") { db in
             for statement in Schema.v7(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v8") { db in
+            for statement in Schema.v8(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 

@@ -366,4 +366,11 @@ enum Schema {
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
         return ["CREATE TABLE bank_events (seq \(int) PRIMARY KEY, event TEXT NOT NULL, at \(int) NOT NULL)"]
     }
+
+    /// Version 8: items are no longer indexed by their container's platform id. Nothing reads
+    /// them that way (an entity's items go through `items_container_entity`), and the index cost
+    /// every ingest a page write per item at a random place.
+    static func v8(_ dialect: Dialect) -> [String] {
+        ["DROP INDEX items_container"]
+    }
 }

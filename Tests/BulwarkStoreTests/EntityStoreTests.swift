@@ -137,6 +137,32 @@ struct EntityStoreTests {
         }
     }
 
+    /// SQLite's store writes an entity's risk only when it changed (its index is not rewritten for
+    /// nothing); the rest of the row is written every time, and a changed risk reaches the index.
+    @Test(arguments: Backend.allCases) func anEntityWhoseRiskStaysTheSameHasItsRowWrittenAndAChangedRiskIsFound(
+        _ backend: Backend
+    ) async throws {
+        try await withTestStore(backend, "entity-risk-unchanged") { t in
+            let store = t.store
+            let first = try await store.ingest(
+                [post("e0", container: "room-2", decision: .none, at: 0), post("e1", container: "room-2", decision: .none, at: 60)],
+                now: 100)
+            let roomID = try #require(first[0].containerEntityID)
+            var room = try #require(try await store.entity(id: roomID))
+            #expect(room.risk == 0 && room.itemCount == 2 && room.lastSeen == 60)
+            _ = try await store.ingest([post("e2", container: "room-2", decision: .none, at: 120)], now: 130)
+            room = try #require(try await store.entity(id: roomID))
+            #expect(room.risk == 0 && room.itemCount == 3 && room.lastSeen == 120 && room.updatedAt == 130)
+            #expect(try await store.entities(EntityFilter(minRisk: 0.001)).allSatisfy { $0.id != roomID })
+            _ = try await store.ingest([post("v0", container: "room-2", at: 180)], now: 190)
+            room = try #require(try await store.entity(id: roomID))
+            #expect(room.itemCount == 4 && room.risk > 0)
+            #expect(abs(room.risk - EntityRisk.score(room.signals, at: 190)) < 1e-9)
+            let risky = try await store.entities(EntityFilter(minRisk: room.risk / 2))
+            #expect(risky.contains { $0.id == roomID })
+        }
+    }
+
     @Test(arguments: Backend.allCases) func noViolationClearsTheCaseUntilTheRiskRisesAgain(_ backend: Backend) async throws {
         try await withTestStore(backend, "entity-cleared") { t in
             let store = t.store

@@ -26,4 +26,16 @@ struct SQLitePlanTests {
             #expect(before.contains("SCAN entities"), "\(before)")
         }
     }
+
+    /// Version 8 drops the index of items by container id, which nothing reads, and keeps the one
+    /// by container entity.
+    @Test func itemsAreIndexedByContainerEntityOnly() async throws {
+        try await withTestStore(.sqlite, "plan-indexes") { t in
+            let store = try #require(t.store as? SQLiteStore)
+            let indexes = try await store.writer.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'")
+            }
+            #expect(!indexes.contains("items_container") && indexes.contains("items_container_entity"), "\(indexes)")
+        }
+    }
 }
