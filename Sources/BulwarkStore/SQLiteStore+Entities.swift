@@ -268,9 +268,10 @@ extension SQLiteStore {
     static func entityState(_ db: Database, key: EntityKey, kind: EntityKind, time: Int64, now: Int64) throws
         -> EntityState
     {
-        if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM entities WHERE platform = ? AND is_account = ? AND external_id = ?"), arguments: [key.platform, key.isAccount, key.externalID]),
-            let state = try entityState(db, id: id)
-        {
+        if let state = try Row.fetchOne(
+            db.cachedStatement(sql: Self.entityStateSQL + "WHERE e.platform = ? AND e.is_account = ? AND e.external_id = ?"),
+            arguments: [key.platform, key.isAccount, key.externalID]
+        ).map(Self.entityState) {
             return state
         }
         try db.cachedStatement(sql: """
@@ -287,21 +288,25 @@ extension SQLiteStore {
     }
 
     static func entityState(_ db: Database, id: Int64) throws -> EntityState? {
-        try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT e.*, c.id AS open_case_id, c.base_priority AS open_case_priority
-                FROM entities e LEFT JOIN cases c ON c.entity_id = e.id AND c.status <> 'decided'
-                WHERE e.id = ?
-                """), arguments: [id]
-        ).map { row in
-            EntityState(
-                id: row["id"], kind: EntityKind(rawValue: row["kind"]) ?? .room, name: row["name"],
-                description: row["description"], avatarPDQ: row["avatar_pdq"],
-                status: EntityStatus(rawValue: row["status"]) ?? .active,
-                signals: EntityLedger.decode(row["signals"]), risk: row["risk"], reviewedRisk: row["reviewed_risk"],
-                reappearanceSimilarity: row["reappearance_similarity"], itemCount: row["item_count"],
-                firstSeen: row["first_seen"], lastSeen: row["last_seen"], openCaseID: row["open_case_id"],
-                openCasePriority: row["open_case_priority"])
-        }
+        try Row.fetchOne(db.cachedStatement(sql: Self.entityStateSQL + "WHERE e.id = ?"), arguments: [id]).map(Self.entityState)
+    }
+
+    /// An entity with its open case, in the column order ``entityState(_:)-(Row)`` reads (by
+    /// position: ingest reads two entities an item, and looking each column up by name cost more
+    /// than the query).
+    static let entityStateSQL = """
+        SELECT e.id, e.kind, e.name, e.description, e.avatar_pdq, e.status, e.signals, e.risk, e.reviewed_risk,
+            e.reappearance_similarity, e.item_count, e.first_seen, e.last_seen, c.id, c.base_priority
+        FROM entities e LEFT JOIN cases c ON c.entity_id = e.id AND c.status <> 'decided'
+
+        """
+
+    static func entityState(_ row: Row) -> EntityState {
+        EntityState(
+            id: row[0], kind: EntityKind(rawValue: row[1]) ?? .room, name: row[2], description: row[3], avatarPDQ: row[4],
+            status: EntityStatus(rawValue: row[5]) ?? .active, signals: EntityLedger.decode(row[6]), risk: row[7],
+            reviewedRisk: row[8], reappearanceSimilarity: row[9], itemCount: row[10], firstSeen: row[11],
+            lastSeen: row[12], openCaseID: row[13], openCasePriority: row[14])
     }
 
     /// Re-scores an entity, writes its row, and opens or raises its case.

@@ -27,6 +27,23 @@ struct SQLitePlanTests {
         }
     }
 
+    /// Ingest reads each item's author and container by key, with its open case, in one statement.
+    @Test func anEntityIsReadByItsKeyWithItsOpenCaseThroughIndexes() async throws {
+        try await withTestStore(.sqlite, "plan-entity") { t in
+            let store = try #require(t.store as? SQLiteStore)
+            let plan = try await store.writer.read { db in
+                try Row.fetchAll(
+                    db, sql: "EXPLAIN QUERY PLAN " + SQLiteStore.entityStateSQL
+                        + "WHERE e.platform = ? AND e.is_account = ? AND e.external_id = ?",
+                    arguments: ["p", true, "u1"]
+                ).map { $0["detail"] as String }.joined(separator: "; ")
+            }
+            #expect(plan.contains("SEARCH e USING INDEX sqlite_autoindex_entities_1"), "\(plan)")
+            #expect(plan.contains("SEARCH c USING INDEX cases_open_entity"), "\(plan)")
+            #expect(!plan.contains("SCAN"), "\(plan)")
+        }
+    }
+
     /// Version 8 drops the index of items by container id, which nothing reads, and keeps the one
     /// by container entity.
     @Test func itemsAreIndexedByContainerEntityOnly() async throws {
