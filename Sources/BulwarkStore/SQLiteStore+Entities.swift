@@ -291,9 +291,9 @@ extension SQLiteStore {
         try Row.fetchOne(db.cachedStatement(sql: Self.entityStateSQL + "WHERE e.id = ?"), arguments: [id]).map(Self.entityState)
     }
 
-    /// An entity with its open case, in the column order ``entityState(_:)-(Row)`` reads (by
-    /// position: ingest reads two entities an item, and looking each column up by name cost more
-    /// than the query).
+    /// An entity with its open case, its columns in the order `entityState(_ row:)` reads them
+    /// (by position: ingest reads two entities an item, and looking each column up by name cost
+    /// more than the query). A statement adds its own `WHERE`.
     static let entityStateSQL = """
         SELECT e.id, e.kind, e.name, e.description, e.avatar_pdq, e.status, e.signals, e.risk, e.reviewed_risk,
             e.reappearance_similarity, e.item_count, e.first_seen, e.last_seen, c.id, c.base_priority
