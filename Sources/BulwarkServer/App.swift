@@ -228,11 +228,12 @@ public struct BulwarkService: Sendable {
         guard let most = fresh.values.max() else { return }
         let now = clock()
         try await reappearance.refresh(store, now: now)
-        guard await reappearance.bannedCount > 0 else { return }
+        let index = await reappearance.snapshot
+        guard index.count > 0 else { return }
         let sources = try await store.entityFingerprints(
             ids: fresh.keys.sorted(), maxItemCount: ReappearanceIndex.maxPosts + most - 1)
         for source in sources where source.itemCount - (fresh[source.entityID] ?? 0) < ReappearanceIndex.maxPosts {
-            guard let match = await reappearance.match(source) else { continue }
+            guard let match = reappearance.match(source, in: index) else { continue }
             _ = try await store.recordReappearance(entityID: source.entityID, match: match, now: now)
         }
     }

@@ -63,15 +63,21 @@ actor ReappearanceTracker {
         }
     }
 
-    /// The best match for an entity among the banned ones, if any reaches the threshold.
-    func match(_ source: EntityFingerprintSource) -> ReappearanceMatch? {
+    /// The index as it stands, to match against outside the actor: a copy (copied on write), so
+    /// requests match in parallel instead of one at a time on the actor.
+    var snapshot: ReappearanceIndex { index }
+
+    /// The best match for an entity among the banned ones in `index`, if any reaches the
+    /// threshold. Not isolated: it normalises and shingles the entity's texts on the caller's
+    /// thread (on the actor, with banned entities in the store, it was the limit of ingest).
+    nonisolated func match(_ source: EntityFingerprintSource, in index: ReappearanceIndex) -> ReappearanceMatch? {
         guard index.count > 0, !source.status.isBanned else { return nil }
         return index.bestMatch(for: fingerprint(source))
     }
 
     /// Name (the container's title, or the account's name), description and early posts,
     /// normalised by the text engine's normaliser.
-    func fingerprint(_ s: EntityFingerprintSource) -> EntityFingerprint {
+    nonisolated func fingerprint(_ s: EntityFingerprintSource) -> EntityFingerprint {
         EntityFingerprint(
             entityID: String(s.entityID), kind: s.kind, name: normalizer.normalize(s.name ?? "").bytes,
             description: normalizer.normalize(s.description ?? "").bytes,

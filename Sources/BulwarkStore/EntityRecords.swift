@@ -79,6 +79,20 @@ public struct EntityFingerprintSource: Sendable, Hashable {
     public var itemCount: Int
     /// Texts of its first ``ReappearanceIndex/maxPosts`` items, oldest first.
     public var earlyPosts: [String]
+
+    public init(
+        entityID: Int64, kind: EntityKind, status: EntityStatus, name: String?, description: String?, avatarPDQ: String?,
+        itemCount: Int, earlyPosts: [String]
+    ) {
+        self.entityID = entityID
+        self.kind = kind
+        self.status = status
+        self.name = name
+        self.description = description
+        self.avatarPDQ = avatarPDQ
+        self.itemCount = itemCount
+        self.earlyPosts = earlyPosts
+    }
 }
 
 /// A hashed media part's PDQ, for a retro-hunt.

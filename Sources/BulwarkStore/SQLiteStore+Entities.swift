@@ -71,13 +71,20 @@ extension SQLiteStore {
 
     public func entityFingerprints(ids: [Int64], maxItemCount: Int?) async throws -> [EntityFingerprintSource] {
         try await writer.read { db in
+            // Only the columns a fingerprint needs: every ingest request reads its new entities
+            // here while any entity is banned, and decoding the signals cost more than the query.
             try ids.compactMap { id in
-                guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entities WHERE id = ?"), arguments: [id]) else {
-                    return nil
-                }
-                let entity = Self.entity(row)
-                guard entity.itemCount <= maxItemCount ?? Int.max else { return nil }
-                return try Self.fingerprintSource(db, entity)
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(sql: """
+                            SELECT kind, status, name, description, avatar_pdq, item_count FROM entities WHERE id = ?
+                            """), arguments: [id])
+                else { return nil }
+                let itemCount: Int = row[5]
+                guard itemCount <= maxItemCount ?? Int.max else { return nil }
+                return try Self.fingerprintSource(
+                    db, id: id, kind: EntityKind(rawValue: row[0]) ?? .room, status: EntityStatus(rawValue: row[1]) ?? .active,
+                    name: row[2], description: row[3], avatarPDQ: row[4], itemCount: itemCount)
             }
         }
     }
@@ -95,12 +102,21 @@ extension SQLiteStore {
     }
 
     static func fingerprintSource(_ db: Database, _ e: EntityRecord) throws -> EntityFingerprintSource {
+        try fingerprintSource(
+            db, id: e.id, kind: e.kind, status: e.status, name: e.name, description: e.description,
+            avatarPDQ: e.avatarPDQ, itemCount: e.itemCount)
+    }
+
+    static func fingerprintSource(
+        _ db: Database, id: Int64, kind: EntityKind, status: EntityStatus, name: String?, description: String?,
+        avatarPDQ: String?, itemCount: Int
+    ) throws -> EntityFingerprintSource {
         let posts = try String.fetchAll(
-            db, sql: "SELECT text FROM items WHERE \(itemColumn(e.kind)) = ? ORDER BY id LIMIT ?",
-            arguments: [e.id, ReappearanceIndex.maxPosts])
+            db.cachedStatement(sql: "SELECT text FROM items WHERE \(itemColumn(kind)) = ? ORDER BY id LIMIT ?"),
+            arguments: [id, ReappearanceIndex.maxPosts])
         return EntityFingerprintSource(
-            entityID: e.id, kind: e.kind, status: e.status, name: e.name, description: e.description,
-            avatarPDQ: e.avatarPDQ, itemCount: e.itemCount, earlyPosts: posts)
+            entityID: id, kind: kind, status: status, name: name, description: description, avatarPDQ: avatarPDQ,
+            itemCount: itemCount, earlyPosts: posts)
     }
 
     public func mediaHashes(afterID: Int64, limit: Int) async throws -> [MediaHashRecord] {

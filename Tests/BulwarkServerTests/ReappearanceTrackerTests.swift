@@ -50,6 +50,18 @@ struct ReappearanceTrackerTests {
             try await tracker.refresh(store, now: 30 + ReappearanceTracker.refreshSeconds)
             #expect(await tracker.loads == 2)
             #expect(await tracker.bannedCount == 1)
+            // Matching runs on a copy of the index, outside the actor.
+            let index = await tracker.snapshot
+            func source(_ id: Int64, _ name: String, _ posts: [String], status: EntityStatus = .active) -> EntityFingerprintSource {
+                EntityFingerprintSource(
+                    entityID: id, kind: .channel, status: status, name: name, description: nil, avatarPDQ: nil,
+                    itemCount: posts.count, earlyPosts: posts)
+            }
+            let lookalike = tracker.match(source(99, "The room", ["text 0", "text 1"]), in: index)
+            #expect(lookalike?.bannedEntityID == String(roomID), "\(String(describing: lookalike))")
+            #expect(tracker.match(source(98, "Gardening tips", ["tomatoes in july"]), in: index) == nil)
+            #expect(tracker.match(source(97, "The room", ["text 0"], status: .removed), in: index) == nil)
+            #expect(tracker.match(source(99, "The room", ["text 0"]), in: ReappearanceIndex()) == nil)
         }
     }
 }
