@@ -30,8 +30,6 @@ actor ReappearanceTracker {
         self.normalizer = normalizer
     }
 
-    var bannedCount: Int { index.count }
-
     /// Brings the index up to date with the store if it is due. One read at a time: a call that
     /// finds a refresh under way waits for it and returns with its result (every ingest request
     /// calls this, and each used to start a read of its own while the first was still waiting

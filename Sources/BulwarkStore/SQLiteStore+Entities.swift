@@ -325,6 +325,13 @@ extension SQLiteStore {
             lastSeen: row[12], openCaseID: row[13], openCasePriority: row[14])
     }
 
+    /// What `save` writes of an entity's row, in its arguments' order; the risk only when it
+    /// changed (then after these, before the id).
+    static let savedColumns =
+        "kind = ?, name = ?, description = ?, avatar_pdq = ?, signals = ?, item_count = ?, first_seen = ?, last_seen = ?, updated_at = ?"
+    static let saveSQL = "UPDATE entities SET \(savedColumns) WHERE id = ?"
+    static let saveWithRiskSQL = "UPDATE entities SET \(savedColumns), risk = ? WHERE id = ?"
+
     /// Re-scores an entity, writes its row, and opens or raises its case.
     ///
     /// The risk is written only when it changed: SQLite rewrites an index entry for every column
@@ -340,18 +347,10 @@ extension SQLiteStore {
         ]
         if state.risk == storedRisk {
             _ = arguments.append(contentsOf: [state.id])
-            try db.cachedStatement(sql: """
-                    UPDATE entities SET kind = ?, name = ?, description = ?, avatar_pdq = ?, signals = ?,
-                        item_count = ?, first_seen = ?, last_seen = ?, updated_at = ?
-                    WHERE id = ?
-                    """).execute(arguments: arguments)
+            try db.cachedStatement(sql: Self.saveSQL).execute(arguments: arguments)
         } else {
             _ = arguments.append(contentsOf: [state.risk, state.id])
-            try db.cachedStatement(sql: """
-                    UPDATE entities SET kind = ?, name = ?, description = ?, avatar_pdq = ?, signals = ?,
-                        item_count = ?, first_seen = ?, last_seen = ?, updated_at = ?, risk = ?
-                    WHERE id = ?
-                    """).execute(arguments: arguments)
+            try db.cachedStatement(sql: Self.saveWithRiskSQL).execute(arguments: arguments)
         }
         switch EntityLedger.caseAction(state) {
         case .none:

@@ -37,7 +37,7 @@ struct ReappearanceTrackerTests {
                 for _ in 0..<32 {
                     group.addTask {
                         try await tracker.refresh(store, now: 30)
-                        return await tracker.bannedCount
+                        return await tracker.snapshot.count
                     }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
@@ -49,7 +49,7 @@ struct ReappearanceTrackerTests {
             #expect(await tracker.loads == 1)
             try await tracker.refresh(store, now: 30 + ReappearanceTracker.refreshSeconds)
             #expect(await tracker.loads == 2)
-            #expect(await tracker.bannedCount == 1)
+            #expect(await tracker.snapshot.count == 1)
             // Matching runs on a copy of the index, outside the actor.
             let index = await tracker.snapshot
             func source(_ id: Int64, _ name: String, _ posts: [String], status: EntityStatus = .active) -> EntityFingerprintSource {

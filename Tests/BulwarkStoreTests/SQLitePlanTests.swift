@@ -6,9 +6,9 @@ import Testing
 /// What SQLite does with statements that run on every request, on the migrated schema without
 /// statistics (as a store runs: nothing runs ANALYZE).
 struct SQLitePlanTests {
-    static func plan(_ store: SQLiteStore, _ sql: String) async throws -> String {
+    static func plan(_ store: SQLiteStore, _ sql: String, _ arguments: StatementArguments = [1]) async throws -> String {
         try await store.writer.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: [1]).map { $0["detail"] as String }
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
                 .joined(separator: "; ")
         }
     }
@@ -31,13 +31,9 @@ struct SQLitePlanTests {
     @Test func anEntityIsReadByItsKeyWithItsOpenCaseThroughIndexes() async throws {
         try await withTestStore(.sqlite, "plan-entity") { t in
             let store = try #require(t.store as? SQLiteStore)
-            let plan = try await store.writer.read { db in
-                try Row.fetchAll(
-                    db, sql: "EXPLAIN QUERY PLAN " + SQLiteStore.entityStateSQL
-                        + "WHERE e.platform = ? AND e.is_account = ? AND e.external_id = ?",
-                    arguments: ["p", true, "u1"]
-                ).map { $0["detail"] as String }.joined(separator: "; ")
-            }
+            let plan = try await Self.plan(
+                store, SQLiteStore.entityStateSQL + "WHERE e.platform = ? AND e.is_account = ? AND e.external_id = ?",
+                ["p", true, "u1"])
             #expect(plan.contains("SEARCH e USING INDEX sqlite_autoindex_entities_1"), "\(plan)")
             #expect(plan.contains("SEARCH c USING INDEX cases_open_entity"), "\(plan)")
             #expect(!plan.contains("SCAN"), "\(plan)")
