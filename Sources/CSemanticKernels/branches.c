@@ -190,7 +190,7 @@ __attribute__((target("avx512f"))) static void list_nonzero_avx512(
 }
 
 // All 256 columns in sixteen zmm registers; each product rounded before it is added (no FMA),
-// as the plain C. The weight row of the next nonzero value is asked for while this one is added.
+// as the plain C.
 __attribute__((target("avx512f"))) static void branch_second_layer_avx512_256(
     ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares, ptrdiff_t values,
     const float *first, ptrdiff_t ldf, const float *weights, const float *bias, float *out, ptrdiff_t ldo,
@@ -222,10 +222,6 @@ __attribute__((target("avx512f"))) static void branch_second_layer_avx512_256(
             int32_t m = count[u];
             for (int32_t i = 0; i < m; i++) {
                 const float *row = block + (ptrdiff_t)idx[i] * W;
-                if (i + 1 < m) {
-                    const char *next = (const char *)(block + (ptrdiff_t)idx[i + 1] * W);
-                    for (int l = 0; l < 16; l++) __builtin_prefetch(next + 64 * l, 0, 3);
-                }
                 __m512 v = _mm512_set1_ps(val[i]);
                 for (int q = 0; q < Q; q++) acc[q] = _mm512_add_ps(acc[q], _mm512_mul_ps(v, _mm512_loadu_ps(row + 16 * q)));
             }
