@@ -317,3 +317,20 @@ func gemmInt16(
         }
     }
 }
+
+/// The windows of a CNN branch of order `order.n` over `tokens` rows of `from` (`width` floats
+/// each, row stride `ld`), rounded as `gemmInt16` rounds the gathered windows (the same integers
+/// and scales), without gathering them: row r of `out` (n · width int16) is rows
+/// r − left … r − left + n − 1, zero outside. `largest` has room for `tokens` floats.
+func quantizeWindowsInt16(
+    tokens: Int, order: (n: Int, left: Int), from: UnsafePointer<Float>, ld: Int, width: Int,
+    out: UnsafeMutablePointer<Int16>, rowScales: UnsafeMutablePointer<Float>, largest: UnsafeMutablePointer<Float>,
+    kernel: GemmKernel = .best
+) {
+    switch kernel {
+    case .avx2, .avx512:
+        bulwark_quantize_windows_i16_avx2(tokens, order.n, order.left, from, ld, width, out, rowScales, largest)
+    case .portable:
+        bulwark_quantize_windows_i16_portable(tokens, order.n, order.left, from, ld, width, out, rowScales, largest)
+    }
+}

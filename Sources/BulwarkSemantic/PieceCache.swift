@@ -1,44 +1,33 @@
 /// What the encoder computes for a piece id alone, kept from batch to batch.
 ///
 /// The first layers of `SentenceEncoder` see one token at a time: a token's projection (with
-/// its layer norm) depends on its piece id only. Each CNN branch's two products are sums over
-/// a window's tokens of one token's row times one block of the weights: for the first layer the
-/// row is the token's branch values; for the second it is those values plus the first layer's
-/// output, and the values' part of it depends on the piece alone too. So for a piece id the
-/// encoder can keep an **entry** of 5,888 floats: the projected, normalised 768 values, then,
-/// per branch of order n, the n products of its branch values with each of the first layer's
-/// n weight blocks (256 each), then the same with the second layer's blocks. A token whose
-/// piece is kept costs a few additions, and the second layer's products with the first layer's
-/// output, which is nearly all zeros (`bulwark_branch_second_layer`).
+/// its layer norm) depends on its piece id only, and the first product of each CNN branch is
+/// a sum over the window's tokens of one token's projection times one block of the weights.
+/// So for a piece id the encoder can keep an **entry** of 3,328 floats: the projected,
+/// normalised 768 values, then, per branch of order n, the n products of its branch values
+/// with each of the n weight blocks (256 each). Those are 1,048,576 of the 1,703,936
+/// multiply-adds per token (62%); a token whose piece is kept costs only the second product of
+/// each branch and a few additions.
 ///
 /// The entries sit in a two-way set-associative table of `capacity` entries (a power of two),
 /// the set chosen by a multiplicative hash of the id, the way not used most recently replaced.
 /// Within one batch an entry in use is never replaced (`stamp`), so every token of the batch
-/// can point at its entry until the batch is done. Its memory (23,552 bytes an entry) is
+/// can point at its entry until the batch is done. Its memory (13,312 bytes an entry) is
 /// reserved at the first batch and touched as entries fill.
 final class PieceCache {
-    /// Floats in an entry: 768 projected values, then each branch's n blocks of 256 for the
-    /// first layer, then the same for the second.
-    static let entryWidth = 3 * SentenceEncoder.branchWidth + 2 * sharesWidth
+    /// Floats in an entry: 768 projected values, then each branch's n blocks of 256.
+    static let entryWidth = 3 * SentenceEncoder.branchWidth + SentenceEncoder.orders.reduce(0) { $0 + $1.n } * SentenceEncoder.branchWidth
 
-    /// Floats of one layer's shares, all branches.
-    static let sharesWidth = SentenceEncoder.orders.reduce(0) { $0 + $1.n } * SentenceEncoder.branchWidth
-
-    /// Where each branch's first-layer shares begin in an entry.
-    static let partialOffsets: [Int] = offsets(from: 3 * SentenceEncoder.branchWidth)
-
-    /// Where each branch's second-layer shares begin in an entry.
-    static let secondOffsets: [Int] = offsets(from: 3 * SentenceEncoder.branchWidth + sharesWidth)
-
-    private static func offsets(from start: Int) -> [Int] {
+    /// Where each branch's products begin in an entry.
+    static let partialOffsets: [Int] = {
         var offsets: [Int] = []
-        var at = start
+        var at = 3 * SentenceEncoder.branchWidth
         for order in SentenceEncoder.orders {
             offsets.append(at)
             at += order.n * SentenceEncoder.branchWidth
         }
         return offsets
-    }
+    }()
 
     let capacity: Int
     let setShift: UInt32

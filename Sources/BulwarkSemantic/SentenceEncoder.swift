@@ -25,12 +25,9 @@ import CSemanticKernels
 /// 5. a residual DNN without biases: y0 = relu(m·d0), y1 = relu(m·p1 + y0·d1),
 ///    y2 = relu(y1·d2), z = tanh(y1·p3 + y2·d3) (512), divided by its L2 norm.
 ///
-/// Steps 1–2, the first product of step 3 and the part of its second product that multiplies the
-/// branch values (the residual) depend on each token's piece id alone: they are computed once per
-/// piece and kept in the workspace (`PieceCache`), each product as the sum of each window token's
-/// share. The rest of the second product multiplies the first layer's output after its ReLU,
-/// which is about 96% zeros, and is summed over its nonzero values only. Weights are packed once
-/// at load for `gemm`; a
+/// Steps 1–2 and the first product of step 3 depend on each token's piece id alone: they are
+/// computed once per piece and kept in the workspace (`PieceCache`), the first product as the
+/// sum of each window token's share. Weights are packed once at load for `gemm`; a
 /// `Workspace` holds the activations and is reused from sentence to sentence. No Foundation,
 /// no allocation per sentence once the workspace has grown to the longest sentence seen.
 public struct SentenceEncoder: Sendable {
@@ -70,7 +67,7 @@ public struct SentenceEncoder: Sendable {
     /// The per-token products' weights in integers (`EncoderProducts.int16`).
     let projectionInt16: QuantizedMatrix
     let w1BlocksInt16: [QuantizedMatrix]
-    let w2BlocksInt16: [QuantizedMatrix]
+    let w2Int16: [QuantizedMatrix]
     let projectionBias: [Float]
     let branchGamma: [Float]
     let branchBeta: [Float]
@@ -79,12 +76,7 @@ public struct SentenceEncoder: Sendable {
     /// of the product at each position of a window (`PieceCache`).
     let w1Blocks: [PackedMatrix]
     let b1: [[Float]]
-    /// Per branch, the second product's weights as blocks side by side, as `w1Blocks`: a token's
-    /// branch values times it gives their share of the second product at each place of a window.
-    let w2Blocks: [PackedMatrix]
-    /// Per branch, the second product's [n·256 × 256] weights row-major, for the first layer's
-    /// nonzero values (`bulwark_branch_second_layer`).
-    let w2Rows: [[Float]]
+    let w2: [PackedMatrix]
     let b2: [[Float]]
     let gamma: [Float]
     let beta: [Float]
@@ -119,8 +111,7 @@ public struct SentenceEncoder: Sendable {
         var betas: [Float] = []
         var firstBlocks: [PackedMatrix] = []
         var b1: [[Float]] = []
-        var secondBlocks: [PackedMatrix] = []
-        var secondRows: [[Float]] = []
+        var w2: [PackedMatrix] = []
         var b2: [[Float]] = []
         for (n, _) in Self.orders {
             projections.append(try file.floats("proj\(n)", [e, w]))
@@ -131,10 +122,7 @@ public struct SentenceEncoder: Sendable {
             let blocks = (0..<n).map { Array(first[($0 * w * w)..<(($0 + 1) * w * w)]) }
             firstBlocks.append(PackedMatrix(concatenating: blocks, rows: w, columns: Array(repeating: w, count: n)))
             b1.append(try file.floats("b1_\(n)", [w]))
-            let second = try file.floats("w2_\(n)", [n * w, w])
-            let secondBlockList = (0..<n).map { Array(second[($0 * w * w)..<(($0 + 1) * w * w)]) }
-            secondBlocks.append(PackedMatrix(concatenating: secondBlockList, rows: w, columns: Array(repeating: w, count: n)))
-            secondRows.append(second)
+            w2.append(PackedMatrix(rowMajor: try file.floats("w2_\(n)", [n * w, w]), rows: n * w, columns: w))
             b2.append(try file.floats("b2_\(n)", [w]))
         }
         projection = PackedMatrix(concatenating: projections, rows: e, columns: [w, w, w])
@@ -143,12 +131,11 @@ public struct SentenceEncoder: Sendable {
         branchBeta = betas
         w1Blocks = firstBlocks
         self.b1 = b1
-        w2Blocks = secondBlocks
-        w2Rows = secondRows
+        self.w2 = w2
         self.b2 = b2
         projectionInt16 = QuantizedMatrix(projection)
         w1BlocksInt16 = firstBlocks.map(QuantizedMatrix.init)
-        w2BlocksInt16 = secondBlocks.map(QuantizedMatrix.init)
+        w2Int16 = w2.map(QuantizedMatrix.init)
         let f = Self.featureWidth
         let h = Self.hidden
         let d = Self.dimension
@@ -191,12 +178,8 @@ public struct SentenceEncoder: Sendable {
         var features: [Float] = []
         /// Entries computed in this batch (`PieceCache.entryWidth` floats each).
         var fresh: [Float] = []
-        /// Each branch's first-layer rows (after the ReLU), one region of `capacity` rows per branch.
+        var window: [Float] = []
         var hidden: [Float] = []
-        /// Room for each token's list of nonzero first-layer values (`bulwark_branch_second_layer`).
-        var nonzeroIndex: [Int32] = []
-        var nonzeroValue: [Float] = []
-        var nonzeroCount: [Int32] = []
         /// Per token row: its entry's slot in the cache (≥ 0) or −1 − its row in `fresh`.
         var entryOfRow: [Int32] = []
         /// Per token row: where its entry is (in the cache or in `fresh`), for the C kernels.
@@ -207,11 +190,13 @@ public struct SentenceEncoder: Sendable {
         /// With `EncoderProducts.int16`: a product's left operand in integers, and its row scales.
         var quantized: [Int16] = []
         var rowScales: [Float] = []
+        /// Each token's largest magnitude in a branch (`quantizeWindowsInt16`).
+        var largest: [Float] = []
         /// Sentence-level activations of a batch: per sentence, its sum of features and four
         /// vectors of 512, row after row (grown to the largest batch seen).
         var sentences: [Float] = []
 
-        /// Entries a workspace keeps unless told otherwise: 4,096 (92 MiB once full).
+        /// Entries a workspace keeps unless told otherwise: 4,096 (52 MiB once full).
         public static let standardCachedPieces = 4_096
 
         /// `kernel` must be available on this CPU (`GemmKernel.isAvailable`). `cachedPieces`
@@ -246,16 +231,60 @@ public struct SentenceEncoder: Sendable {
             capacity = max(tokens, min(capacity * 2, SentenceEncoder.maxBatchPieces))
             features = [Float](repeating: 0, count: capacity * SentenceEncoder.featureWidth)
             fresh = [Float](repeating: 0, count: capacity * PieceCache.entryWidth)
+            // The gathered windows of the float32 products (the int16 ones round them in place).
+            window = products == .float32 ? [Float](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth) : []
+            // Each branch's first-layer rows, one region of `capacity` rows per branch.
             hidden = [Float](repeating: 0, count: capacity * SentenceEncoder.orders.count * SentenceEncoder.branchWidth)
-            nonzeroIndex = [Int32](repeating: 0, count: capacity * SentenceEncoder.branchWidth)
-            nonzeroValue = [Float](repeating: 0, count: capacity * SentenceEncoder.branchWidth)
-            nonzeroCount = [Int32](repeating: 0, count: capacity)
             entryOfRow = [Int32](repeating: 0, count: capacity)
             entryPointers = [UnsafePointer<Float>?](repeating: nil, count: capacity)
             if products == .int16 {
-                // The widest left operand of a per-token product: the embeddings (512).
-                quantized = [Int16](repeating: 0, count: capacity * SentenceEncoder.embeddingWidth)
+                quantized = [Int16](repeating: 0, count: capacity * 5 * SentenceEncoder.branchWidth)
                 rowScales = [Float](repeating: 0, count: capacity)
+                largest = [Float](repeating: 0, count: capacity)
+            }
+        }
+
+        /// C = W · B for the second product of a CNN branch: W the windows of order `order` over
+        /// each sentence's rows of `hidden` (`branchWidth` floats each; sentence s is rows
+        /// firstRow[s] ..< firstRow[s + 1]). With the int16 products the windows are rounded
+        /// straight from `hidden` (`quantizeWindowsInt16`), with float32 they are gathered into
+        /// `window` first; the same results as gathering and calling `product`.
+        func windowProduct(
+            firstRow: [Int], hidden: UnsafePointer<Float>, order: (n: Int, left: Int), float b: PackedMatrix,
+            int16 q: QuantizedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int
+        ) {
+            let w = SentenceEncoder.branchWidth
+            let width = order.n * w
+            let rows = firstRow[firstRow.count - 1]
+            switch products {
+            case .float32:
+                window.withUnsafeMutableBufferPointer { windowBuffer in
+                    let window = windowBuffer.baseAddress!
+                    for s in 0..<(firstRow.count - 1) {
+                        let r0 = firstRow[s]
+                        SentenceEncoder.gather(
+                            window: window + r0 * width, from: hidden + r0 * w, ld: w, tokens: firstRow[s + 1] - r0,
+                            order: order)
+                    }
+                    gemm(rows: rows, a: window, lda: width, b: b, c: c, ldc: ldc, accumulate: false, kernel: kernel)
+                }
+            case .int16:
+                quantized.withUnsafeMutableBufferPointer { scratch in
+                    rowScales.withUnsafeMutableBufferPointer { scales in
+                        largest.withUnsafeMutableBufferPointer { largest in
+                            for s in 0..<(firstRow.count - 1) {
+                                let r0 = firstRow[s]
+                                quantizeWindowsInt16(
+                                    tokens: firstRow[s + 1] - r0, order: order, from: hidden + r0 * w, ld: w, width: w,
+                                    out: scratch.baseAddress! + r0 * width, rowScales: scales.baseAddress! + r0,
+                                    largest: largest.baseAddress! + r0, kernel: kernel)
+                            }
+                            gemmInt16(
+                                rows: rows, quantized: scratch.baseAddress!, rowScales: scales.baseAddress!, b: q, c: c,
+                                ldc: ldc, kernel: kernel)
+                        }
+                    }
+                }
             }
         }
 
@@ -430,9 +459,6 @@ public struct SentenceEncoder: Sendable {
                             ws.product(
                                 rows: m, a: fresh + i * w, lda: entryWidth, float: w1Blocks[i], int16: w1BlocksInt16[i],
                                 c: fresh + PieceCache.partialOffsets[i], ldc: entryWidth)
-                            ws.product(
-                                rows: m, a: fresh + i * w, lda: entryWidth, float: w2Blocks[i], int16: w2BlocksInt16[i],
-                                c: fresh + PieceCache.secondOffsets[i], ldc: entryWidth)
                         }
                         if let kept = cache.entries {
                             for (k, slot) in ws.freshSlots.enumerated() where slot >= 0 {
@@ -446,35 +472,32 @@ public struct SentenceEncoder: Sendable {
                         ws.entryPointers[r] = UnsafePointer(index >= 0 ? kept + index * entryWidth : fresh + (-1 - index) * entryWidth)
                     }
                     ws.entryPointers.withUnsafeBufferPointer { entryPointers in
-                        // 3. The CNN branches, sentence by sentence. The first product of a token's
-                        // window is the sum of its tokens' shares, kept in their entries, added in
-                        // window order; then bias and ReLU (`bulwark_branch_first_layer`). The second
-                        // is the sum of the tokens' second shares, then of the first layer's nonzero
-                        // values times their rows of the weights; then bias, ReLU and the residual
-                        // (`bulwark_branch_second_layer`), straight into the features.
+                        // 3. The CNN branches. The first product of a token's window is the sum of
+                        // its tokens' shares, kept in their entries, added in window order; then bias,
+                        // ReLU and the residual (`bulwark_branch_first_layer`, sentence by sentence);
+                        // then the second product of each branch over all rows.
                         ws.hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
                             let hid = hiddenBuffer.baseAddress!
                             let regionStride = ws.capacity * w
                             for s in 0..<b {
                                 let r0 = firstRow[s]
                                 let tokens = firstRow[s + 1] - r0
-                                let entries = entryPointers.baseAddress! + r0
                                 for (i, order) in Self.orders.enumerated() {
-                                    let first = hid + i * regionStride + r0 * w
                                     b1[i].withUnsafeBufferPointer { bias in
                                         bulwark_branch_first_layer(
-                                            tokens, order.n, order.left, entries, PieceCache.partialOffsets[i], w,
-                                            bias.baseAddress!, first, w)
-                                    }
-                                    w2Rows[i].withUnsafeBufferPointer { weights in
-                                        b2[i].withUnsafeBufferPointer { bias in
-                                            bulwark_branch_second_layer(
-                                                tokens, order.n, order.left, entries, PieceCache.secondOffsets[i], i * w, w,
-                                                first, w, weights.baseAddress!, bias.baseAddress!, features + r0 * f + e + i * w,
-                                                f, &ws.nonzeroIndex, &ws.nonzeroValue, &ws.nonzeroCount)
-                                        }
+                                            tokens, order.n, order.left, entryPointers.baseAddress! + r0,
+                                            PieceCache.partialOffsets[i], i * w, w, bias.baseAddress!,
+                                            hid + i * regionStride + r0 * w, w)
                                     }
                                 }
+                            }
+                            for (i, order) in Self.orders.enumerated() {
+                                let out = features + e + i * w
+                                let region = hid + i * regionStride
+                                ws.windowProduct(
+                                    firstRow: firstRow, hidden: region, order: order, float: w2[i], int16: w2Int16[i], c: out,
+                                    ldc: f)
+                                Self.biasReluResidual(out, ld: f, tokens: rows, bias: b2[i], residual: region, residualLd: w)
                             }
                         }
                     }
@@ -551,5 +574,42 @@ public struct SentenceEncoder: Sendable {
     /// `result` (512 values): a batch of one. Ids outside the table count as `<unk>`.
     func encode(ids: [Int32], workspace ws: Workspace, into result: UnsafeMutablePointer<Float>) {
         encode(batch: [ids], workspace: ws, into: result)
+    }
+
+    /// Row r of `window` is the rows r − left … r − left + n − 1 of `from`, side by side,
+    /// zero where they fall outside the sentence.
+    @inline(__always)
+    static func gather(
+        window: UnsafeMutablePointer<Float>, from: UnsafePointer<Float>, ld: Int, tokens: Int,
+        order: (n: Int, left: Int)
+    ) {
+        let w = branchWidth
+        let width = order.n * w
+        for r in 0..<tokens {
+            let out = window + r * width
+            for o in 0..<order.n {
+                let source = r - order.left + o
+                let slot = out + o * w
+                if source >= 0 && source < tokens {
+                    slot.update(from: from + source * ld, count: w)
+                } else {
+                    slot.update(repeating: 0, count: w)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func biasReluResidual(
+        _ x: UnsafeMutablePointer<Float>, ld: Int, tokens: Int, bias: [Float], residual: UnsafePointer<Float>,
+        residualLd: Int
+    ) {
+        bias.withUnsafeBufferPointer { b in
+            for r in 0..<tokens {
+                let row = x + r * ld
+                let res = residual + r * residualLd
+                for j in 0..<branchWidth { row[j] = max(row[j] + b[j], 0) + res[j] }
+            }
+        }
     }
 }

@@ -46,6 +46,43 @@ void bulwark_quantize_rows_i16_portable(
     }
 }
 
+// The windows of a CNN branch, quantized as bulwark_quantize_rows_i16_* would quantize them
+// gathered: window row r is rows r - left ... r - left + n - 1 of `from` side by side (zeros
+// outside 0..<tokens), one scale per window row from the largest magnitude of its n rows. The
+// largest magnitude of each row of `from` is found once (in `largest`, tokens floats) instead of
+// once per window it falls in, and no gathered copy is made.
+static void quantize_windows(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *from, ptrdiff_t ld, ptrdiff_t w, int16_t *out,
+    float *scales, const float *largest,
+    void (*row)(ptrdiff_t k, const float *a, float inverse, int16_t *q)) {
+    for (ptrdiff_t r = 0; r < tokens; r++) {
+        float most = 0;
+        for (ptrdiff_t o = 0; o < n; o++) {
+            ptrdiff_t source = r - left + o;
+            if (source >= 0 && source < tokens) most = largest[source] > most ? largest[source] : most;
+        }
+        float scale = row_scale(most);
+        float inverse = 1.0f / scale;
+        int16_t *q = out + r * n * w;
+        for (ptrdiff_t o = 0; o < n; o++) {
+            ptrdiff_t source = r - left + o;
+            if (source >= 0 && source < tokens) {
+                row(w, from + source * ld, inverse, q + o * w);
+            } else {
+                memset(q + o * w, 0, (size_t)w * sizeof(int16_t));
+            }
+        }
+        scales[r] = scale;
+    }
+}
+
+void bulwark_quantize_windows_i16_portable(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *from, ptrdiff_t ld, ptrdiff_t w, int16_t *out,
+    float *scales, float *largest) {
+    for (ptrdiff_t t = 0; t < tokens; t++) largest[t] = largest_magnitude_portable(w, from + t * ld);
+    quantize_windows(tokens, n, left, from, ld, w, out, scales, largest, quantize_row_portable);
+}
+
 void bulwark_gemm_i16_portable(
     ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const int16_t *a, ptrdiff_t lda, const int16_t *b, const float *row_scales,
     const float *column_scales, float *c, ptrdiff_t ldc) {
@@ -113,6 +150,13 @@ __attribute__((target("avx2,fma"))) void bulwark_quantize_rows_i16_avx2(
         quantize_row_avx2(k, a + r * lda, 1.0f / scale, out + r * ldo);
         scales[r] = scale;
     }
+}
+
+__attribute__((target("avx2,fma"))) void bulwark_quantize_windows_i16_avx2(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *from, ptrdiff_t ld, ptrdiff_t w, int16_t *out,
+    float *scales, float *largest) {
+    for (ptrdiff_t t = 0; t < tokens; t++) largest[t] = largest_magnitude_avx2(w, from + t * ld);
+    quantize_windows(tokens, n, left, from, ld, w, out, scales, largest, quantize_row_avx2);
 }
 
 // A tile of R rows (1...6) x 16 columns: 2R int32 accumulators; each step takes two k at once

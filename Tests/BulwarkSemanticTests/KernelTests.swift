@@ -108,7 +108,7 @@ struct MatrixOperationCountTests {
     @Test func theCountIsTheProductsOfTheLoadedModel() throws {
         let encoder = try SemanticFixtures.embedder.get().encoder
         func size(_ m: PackedMatrix) -> Int { m.rows * m.columns }
-        let perPiece = size(encoder.projection) + encoder.w1Blocks.map(size).reduce(0, +) + encoder.w2Blocks.map(size).reduce(0, +)
+        let perPiece = size(encoder.projection) + encoder.w1Blocks.map(size).reduce(0, +) + encoder.w2.map(size).reduce(0, +)
         let perSentence = [encoder.output, encoder.d0, encoder.d1, encoder.d2, encoder.d3, encoder.p1, encoder.p3].map(size)
             .reduce(0, +)
         for pieces in [1, 2, 33, 300] {
@@ -131,6 +131,56 @@ struct IntegerGemmTests {
         let scale = largest > 0 ? largest / 1023 : 1
         let inverse = 1 / scale
         return (row.map { Int(min(max($0 * inverse, -1023), 1023).rounded(.toNearestOrEven)) }, scale)
+    }
+
+    /// The windows of a CNN branch rounded straight from the token rows are the integers and
+    /// scales of the gathered windows rounded row by row, for every order, sentence length and
+    /// kernel; with rows of zeros, a NaN and values past the range's scale.
+    @Test(arguments: kernels)
+    func windowsRoundedWithoutGatheringEqualTheGatheredWindowsRounded(_ kernel: GemmKernel) {
+        var random = SplitMix64(seed: 23)
+        let w = 32
+        for order in SentenceEncoder.orders {
+            for tokens in 1...9 {
+                let ld = w + 5
+                var from = (0..<(tokens * ld)).map { _ in Float.random(in: -4...4, using: &random) }
+                if tokens > 2 { for j in 0..<w { from[1 * ld + j] = 0 } }  // a row of zeros
+                if tokens > 3 { from[3 * ld + 7] = .nan }
+                if tokens > 4 { from[4 * ld + 2] = 1e30 }
+                let width = order.n * w
+                // The windows gathered (as SentenceEncoder.gather does for rows of 256), then rounded.
+                var gathered = [Float](repeating: 0, count: tokens * width)
+                for r in 0..<tokens {
+                    for o in 0..<order.n {
+                        let source = r - order.left + o
+                        guard source >= 0 && source < tokens else { continue }
+                        for j in 0..<w { gathered[r * width + o * w + j] = from[source * ld + j] }
+                    }
+                }
+                var expected = [Int16](repeating: 0, count: tokens * width)
+                var expectedScales = [Float](repeating: 0, count: tokens)
+                gathered.withUnsafeBufferPointer { g in
+                    switch kernel {
+                    case .portable:
+                        bulwark_quantize_rows_i16_portable(tokens, width, g.baseAddress!, width, &expected, width, &expectedScales)
+                    case .avx2, .avx512:
+                        bulwark_quantize_rows_i16_avx2(tokens, width, g.baseAddress!, width, &expected, width, &expectedScales)
+                    }
+                }
+                var got = [Int16](repeating: 99, count: tokens * width)
+                var scales = [Float](repeating: 0, count: tokens)
+                var largest = [Float](repeating: 0, count: tokens)
+                from.withUnsafeBufferPointer { f in
+                    quantizeWindowsInt16(
+                        tokens: tokens, order: order, from: f.baseAddress!, ld: ld, width: w, out: &got, rowScales: &scales,
+                        largest: &largest, kernel: kernel)
+                }
+                let sameIntegers = got == expected
+                #expect(sameIntegers, "order \(order), \(tokens) tokens")
+                #expect(scales == expectedScales, "order \(order), \(tokens) tokens")
+                #expect(Set(got).count > 3)
+            }
+        }
     }
 
     @Test(arguments: kernels)

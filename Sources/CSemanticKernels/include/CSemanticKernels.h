@@ -42,6 +42,22 @@ void bulwark_quantize_rows_i16_portable(
 void bulwark_quantize_rows_i16_avx2(
     ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, int16_t *out, ptrdiff_t ldo, float *scales);
 
+/// The windows of a CNN branch of order n with `left` tokens of left context, quantized as the
+/// functions above quantize the gathered windows, with no gathered copy: row r of `out` (n * w
+/// int16) is rows r - left ... r - left + n - 1 of `from` (`tokens` rows of w floats, row stride
+/// ld; zeros outside), rounded to one scale per window row (scales[r]) from the largest magnitude
+/// of its n rows. `largest` is room for `tokens` floats. The same integers and scales as
+/// gathering the windows and calling bulwark_quantize_rows_i16_*. Any CPU.
+void bulwark_quantize_windows_i16_portable(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *from, ptrdiff_t ld, ptrdiff_t w, int16_t *out,
+    float *scales, float *largest);
+
+/// The same integers and scales with AVX2 (w a multiple of 16): call it only when
+/// bulwark_gemm_avx2_available() is 1.
+void bulwark_quantize_windows_i16_avx2(
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *from, ptrdiff_t ld, ptrdiff_t w, int16_t *out,
+    float *scales, float *largest);
+
 /// C[m x n] = (A . B) scaled back: c[r][j] = (float)(sum_i a[r][i] b[i][j]) * row_scales[r] *
 /// column_scales[j], the sums exact in int32. A is row-major int16 (row stride lda); B is packed
 /// in panels of 16 columns, each holding k/2 steps of 16 columns x 2 consecutive rows
@@ -66,40 +82,17 @@ void bulwark_gemm_i16_avx2(
 /// sentence of `tokens` tokens, from the tokens' kept entries (`entries[u]`, one per token):
 /// row t of `out` (row stride ldo, w floats) is the sum, in window order, of share o (at
 /// entries[u] + shares + o * w) of each token u = t - left + o of its window inside the sentence,
-/// plus bias, clipped at 0 (`0 >= v ? 0 : v`). The branch's residual (the token's own values) is
-/// not added here: bulwark_branch_second_layer adds it. The entries a row two on will need are
-/// prefetched. Any CPU; with AVX-512 when this CPU has it (bulwark_gemm_avx512_available) and w is
-/// a multiple of 16: the same floats either way.
+/// plus bias, clipped at 0 (`0 >= v ? 0 : v`), plus the token's own branch values (entries[t] +
+/// values). The entries a row two on will need are prefetched. Any CPU; with AVX-512 when this CPU
+/// has it (bulwark_gemm_avx512_available) and w is a multiple of 16: the same floats either way.
 void bulwark_branch_first_layer(
-    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares, ptrdiff_t w,
-    const float *bias, float *out, ptrdiff_t ldo);
+    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares, ptrdiff_t values,
+    ptrdiff_t w, const float *bias, float *out, ptrdiff_t ldo);
 
 /// The same floats in plain C, on any CPU.
 void bulwark_branch_first_layer_portable(
-    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares, ptrdiff_t w,
-    const float *bias, float *out, ptrdiff_t ldo);
-
-/// The second layer of the same branch. Its input row u is h[u] = c[u] + x[u], c the first
-/// layer's rows (`first`, row stride ldf) and x the token's branch values (entries[u] + values);
-/// `weights` is the layer's [n * w x w] matrix, row-major. Row t of `out` (row stride ldo) is
-/// acc + bias clipped at 0, plus h[t] (as c[t][j] + x[t][j]), where acc is, added in this order:
-/// the kept second-layer shares (entries[u] + shares + o * w, x[u] times block o of the weights)
-/// of the window's tokens, in window order; then for each place o in window order and each k
-/// in order with c[u][k] != 0 (a NaN included), c[u][k] * weights[o * w + k][j], each product
-/// rounded before it is added. The first layer's values are nearly all 0, so this reads a few
-/// weight rows per token instead of multiplying n * w of them. `index` and `value` (tokens * w
-/// each) and `count` (tokens) are room for the lists of each token's nonzero values. Any CPU;
-/// with AVX-512 when this CPU has it and w is 256: the same floats either way.
-void bulwark_branch_second_layer(
     ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares, ptrdiff_t values,
-    ptrdiff_t w, const float *first, ptrdiff_t ldf, const float *weights, const float *bias, float *out, ptrdiff_t ldo,
-    int32_t *index, float *value, int32_t *count);
-
-/// The same floats in plain C, on any CPU.
-void bulwark_branch_second_layer_portable(
-    ptrdiff_t tokens, ptrdiff_t n, ptrdiff_t left, const float *const *entries, ptrdiff_t shares, ptrdiff_t values,
-    ptrdiff_t w, const float *first, ptrdiff_t ldf, const float *weights, const float *bias, float *out, ptrdiff_t ldo,
-    int32_t *index, float *value, int32_t *count);
+    ptrdiff_t w, const float *bias, float *out, ptrdiff_t ldo);
 
 /// Adds each of the `rows` rows of x (row stride ld, `width` floats), layer-normalised, to
 /// total: mean and sum of squared deviations each in eight running sums (element j to sum j mod
