@@ -1,8 +1,9 @@
+import BulwarkCore
 import Foundation
 public import Hummingbird
 
 /// An error the API answers with: a status and a JSON body
-/// `{"error": {"code", "message", "field"?, "limit"?}}`.
+/// `{"error": {"code", "message", "field"?, "limit"?, "offset"?, "depth"?}}`.
 public struct APIError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     public var code: String
@@ -11,6 +12,8 @@ public struct APIError: HTTPResponseError, Sendable {
     public var limit: Int?
     /// How deep the background queue is, when that is why the request is refused (503).
     public var depth: Int?
+    /// The byte offset in the body where it stops being acceptable JSON (400).
+    public var offset: Int?
     public var headers: HTTPFields
 
     public init(
@@ -30,6 +33,7 @@ public struct APIError: HTTPResponseError, Sendable {
         if let field { body["field"] = field }
         if let limit { body["limit"] = limit }
         if let depth { body["depth"] = depth }
+        if let offset { body["offset"] = offset }
         let data = try JSONSerialization.data(withJSONObject: ["error": body], options: [.sortedKeys])
         var headers = self.headers
         headers[.contentType] = "application/json"
@@ -58,6 +62,13 @@ public struct APIError: HTTPResponseError, Sendable {
         return error
     }
     static func conflict(_ message: String) -> APIError { APIError(.conflict, "conflict", message) }
+
+    /// A body that is not JSON (RFC 8259), with where it goes wrong.
+    static func malformedJSON(_ error: JSONSyntaxError) -> APIError {
+        var e = APIError.invalid("the body is not valid JSON: \(error.description)", field: nil)
+        e.offset = error.offset
+        return e
+    }
 
     /// A JSON decoding failure as a 400 naming the field path.
     static func decoding(_ error: any Error) -> APIError {

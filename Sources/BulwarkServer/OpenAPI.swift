@@ -25,7 +25,8 @@ enum OpenAPIDocument {
                       "message": {"type": "string"},
                       "field": {"type": "string"},
                       "limit": {"type": "integer"},
-                      "depth": {"type": "integer", "description": "503 overloaded: the background queue's depth (limit is its bound)"}
+                      "depth": {"type": "integer", "description": "503 overloaded: the background queue's depth (limit is its bound)"},
+                      "offset": {"type": "integer", "description": "400 for a body that is not valid JSON (RFC 8259) or holds \\u0000: the byte offset where it goes wrong (the message adds line and column)"}
                     }
                   }
                 }

@@ -245,11 +245,20 @@ extension BulwarkService {
         }
     }
 
+    /// The deepest nesting of arrays and objects a request body may have (400 beyond); the
+    /// bodies the API defines nest a few levels.
+    static let maxBodyDepth = 32
+
     func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws -> T {
         if let offset = Self.escapedNUL(in: body) {
             // PostgreSQL's TEXT cannot hold U+0000, and both stores must accept the same input.
-            throw APIError.invalid("a string holds U+0000 (\\u0000 at byte \(offset)), which is not accepted", field: nil)
+            var error = APIError.invalid("a string holds U+0000 (\\u0000 at byte \(offset)), which is not accepted", field: nil)
+            error.offset = offset
+            throw error
         }
+        // Foundation's decoder says only that a body is not valid JSON, and takes some text that
+        // is not (a comma before '}'): the body is checked first, so an error says where.
+        if let error = JSONSyntax.firstError(in: body, maxDepth: Self.maxBodyDepth) { throw APIError.malformedJSON(error) }
         do { return try JSONDecoder().decode(type, from: Data(body)) } catch { throw APIError.decoding(error) }
     }
 

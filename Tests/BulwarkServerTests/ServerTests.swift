@@ -271,7 +271,16 @@ struct ServerEndToEndTests {
             (status, e) = try await error(#"{"items":[{"id":"a","text":"ok"},{"id":7,"text":"ok"}]}"#)
             #expect(status == .badRequest)
             (status, e) = try await error("{not json")
-            #expect(status == .badRequest)
+            #expect(status == .badRequest && e["offset"] as? Int == 1)
+            // Not JSON, though Foundation's decoder takes it: a comma before '}'. The error says
+            // where, and nothing is stored.
+            (status, e) = try await error(#"{"id":"comma","text":"ok",}"#)
+            #expect(status == .badRequest && e["offset"] as? Int == 26)
+            #expect((e["message"] as? String)?.contains("at byte 26 (line 1, column 27)") == true, "\(e)")
+            (status, e) = try await error("{\"items\": [\n  {\"id\": \"a\", \"text\": \"x\"},\n  {\"id\": \"b\", \"text\": x}\n]}")
+            #expect(status == .badRequest && (e["message"] as? String)?.contains("line 3, column 23") == true, "\(e)")
+            (status, e) = try await error(String(repeating: "[", count: 40) + String(repeating: "]", count: 40))
+            #expect(status == .badRequest && (e["message"] as? String)?.contains("deeper than 32") == true, "\(e)")
             (status, e) = try await error(#"{"id":"x","text":"\#(String(repeating: "a", count: 2_000))"}"#)
             #expect(status == .contentTooLarge && e["field"] as? String == "text" && e["limit"] as? Int == 1_000)
             (status, e) = try await error(#"{"items":[{"id":"a","text":"1"},{"id":"b","text":"2"},{"id":"c","text":"3"},{"id":"d","text":"4"}]}"#)
@@ -283,7 +292,7 @@ struct ServerEndToEndTests {
             // U+0000 is refused (PostgreSQL cannot store it) with its byte offset; an escaped
             // backslash before "u0000" is ordinary text.
             (status, e) = try await error(#"{"id":"x","text":"a\u0000b"}"#)
-            #expect(status == .badRequest && (e["message"] as? String)?.contains("byte 19") == true)
+            #expect(status == .badRequest && (e["message"] as? String)?.contains("byte 19") == true && e["offset"] as? Int == 19)
             (status, _) = try await error(#"{"id":"literal","text":"a\\u0000b"}"#)
             #expect(status == .ok)
             // A decompression bomb: a PNG header declaring 20,000 × 20,000 pixels is refused at ingest.
@@ -299,6 +308,7 @@ struct ServerEndToEndTests {
             bytes += Array(#""}"#.utf8)
             let r = try await client.execute(uri: "/v1/items", method: .post, headers: h, body: ByteBuffer(bytes: bytes))
             #expect(r.status == .badRequest)
+            #expect(String(buffer: r.body).contains("invalid UTF-8: the character starting with 0xC3 continues with 0x28 at byte 20"))
             #expect(try await store.itemCount() == 1)  // only "literal"
             #expect(try await store.item(platform: "platform", externalID: "literal")?.text == #"a\u0000b"#)
         }
