@@ -86,9 +86,12 @@ public struct APIError: HTTPResponseError, Sendable {
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             return .invalid("wrong type: \(context.debugDescription)", field: path(context.codingPath))
         case .dataCorrupted(let context):
+            // The body's syntax is checked before decoding (JSONSyntax), so with no field this is
+            // valid JSON that Foundation could not read.
             return .invalid(
                 context.codingPath.isEmpty
-                    ? "the body is not valid JSON (or not valid UTF-8)" : "invalid value: \(context.debugDescription)",
+                    ? "the body is valid JSON but could not be decoded (a number beyond the range of a 64-bit float, say)"
+                    : "invalid value: \(context.debugDescription)",
                 field: path(context.codingPath))
         @unknown default:
             return .invalid("the body could not be decoded", field: nil)

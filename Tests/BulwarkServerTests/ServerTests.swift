@@ -279,6 +279,10 @@ struct ServerEndToEndTests {
             #expect((e["message"] as? String)?.contains("at byte 26 (line 1, column 27)") == true, "\(e)")
             (status, e) = try await error("{\"items\": [\n  {\"id\": \"a\", \"text\": \"x\"},\n  {\"id\": \"b\", \"text\": x}\n]}")
             #expect(status == .badRequest && (e["message"] as? String)?.contains("line 3, column 23") == true, "\(e)")
+            // JSON, but a number Foundation cannot hold: refused as undecodable, not as malformed.
+            (status, e) = try await error(#"{"id":"big","text":"x","posted_at":1e400}"#)
+            #expect(status == .badRequest && (e["message"] as? String)?.contains("valid JSON but could not be decoded") == true, "\(e)")
+            #expect(e["offset"] == nil)
             (status, e) = try await error(String(repeating: "[", count: 40) + String(repeating: "]", count: 40))
             #expect(status == .badRequest && (e["message"] as? String)?.contains("deeper than 32") == true, "\(e)")
             (status, e) = try await error(#"{"id":"x","text":"\#(String(repeating: "a", count: 2_000))"}"#)
