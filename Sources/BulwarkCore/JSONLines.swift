@@ -183,12 +183,27 @@ struct JSONByteParser {
         guard index < buffer.count else { throw fail("expected a value, found end of line") }
         if buffer[index] == UInt8(ascii: "\"") { return try parseString() }
         let start = index
-        while index < buffer.count {
-            let b = buffer[index]
-            if (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "-") { index += 1 } else { break }
+        guard buffer[index] == UInt8(ascii: "-") || (buffer[index] >= 0x30 && buffer[index] <= 0x39) else {
+            throw fail("expected a string or an integer")
         }
-        if index == start { throw fail("expected a string or an integer") }
+        try number()
+        // An integer: no fraction, no exponent.
+        for i in start..<index where buffer[i] == UInt8(ascii: ".") || buffer[i] | 0x20 == UInt8(ascii: "e") {
+            index = start
+            throw fail("expected a string or an integer, found a number with a fraction or an exponent")
+        }
         return String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
+    }
+
+    /// A number by RFC 8259's grammar (`JSONSyntax.scanNumber`), an error where it goes wrong.
+    mutating func number() throws(BulwarkError) {
+        switch JSONSyntax.scanNumber(buffer, from: index) {
+        case .success(let end):
+            index = end
+        case .failure(let error):
+            index = error.offset
+            throw fail(error.reason)
+        }
     }
 
     mutating func parseStringArray() throws(BulwarkError) -> [String] {
@@ -377,19 +392,10 @@ struct JSONByteParser {
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            try number()
         default:
-            let start = index
-            while index < buffer.count {
-                let c = buffer[index]
-                if (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+")
-                    || c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
-                {
-                    index += 1
-                } else {
-                    break
-                }
-            }
-            if index == start { throw fail("expected a value") }
+            throw fail("expected a value")
         }
     }
 

@@ -42,6 +42,48 @@ public enum JSONSyntax {
         return Array(bytes).withUnsafeBufferPointer(check)
     }
 
+    /// A number's syntax error: where, and what.
+    struct NumberError: Error {
+        var offset: Int
+        var reason: String
+    }
+
+    /// Reads a number by RFC 8259's grammar, -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?,
+    /// starting at `start` (a '-' or a digit): the index just after it, or where it goes wrong.
+    static func scanNumber(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Result<Int, NumberError> {
+        var i = start
+        func isDigit(_ i: Int) -> Bool { i < buffer.count && buffer[i] >= 0x30 && buffer[i] <= 0x39 }
+        func found(_ i: Int) -> String {
+            guard i < buffer.count else { return "the end of the text" }
+            let b = buffer[i]
+            return b >= 0x21 && b < 0x7F ? "'\(Character(Unicode.Scalar(b)))'" : "a byte 0x\(String(b, radix: 16, uppercase: true))"
+        }
+        if i < buffer.count && buffer[i] == UInt8(ascii: "-") { i += 1 }
+        guard isDigit(i) else {
+            return .failure(NumberError(offset: i, reason: "expected a digit in the number starting at byte \(start), found \(found(i))"))
+        }
+        if buffer[i] == 0x30 {
+            i += 1
+            if isDigit(i) { return .failure(NumberError(offset: i, reason: "a number may not start with 0 followed by a digit")) }
+        } else {
+            while isDigit(i) { i += 1 }
+        }
+        if i < buffer.count && buffer[i] == UInt8(ascii: ".") {
+            i += 1
+            guard isDigit(i) else { return .failure(NumberError(offset: i, reason: "expected a digit after '.', found \(found(i))")) }
+            while isDigit(i) { i += 1 }
+        }
+        if i < buffer.count && (buffer[i] == UInt8(ascii: "e") || buffer[i] == UInt8(ascii: "E")) {
+            i += 1
+            if i < buffer.count && (buffer[i] == UInt8(ascii: "+") || buffer[i] == UInt8(ascii: "-")) { i += 1 }
+            guard isDigit(i) else {
+                return .failure(NumberError(offset: i, reason: "expected a digit in the exponent, found \(found(i))"))
+            }
+            while isDigit(i) { i += 1 }
+        }
+        return .success(i)
+    }
+
     private struct Checker {
         let buffer: UnsafeBufferPointer<UInt8>
         let maxDepth: Int
@@ -168,37 +210,14 @@ public enum JSONSyntax {
             return nil
         }
 
-        mutating func digits() -> Int {
-            let start = index
-            while index < buffer.count, buffer[index] >= 0x30, buffer[index] <= 0x39 { index += 1 }
-            return index - start
-        }
-
-        /// -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
         mutating func number() -> Failure? {
-            let start = index
-            if buffer[index] == UInt8(ascii: "-") { index += 1 }
-            guard !atEnd, buffer[index] >= 0x30, buffer[index] <= 0x39 else {
-                return (index, "expected a digit in the number starting at byte \(start), found \(found())")
+            switch JSONSyntax.scanNumber(buffer, from: index) {
+            case .success(let end):
+                index = end
+                return nil
+            case .failure(let failure):
+                return (failure.offset, failure.reason)
             }
-            if buffer[index] == 0x30 {
-                index += 1
-                if !atEnd, buffer[index] >= 0x30, buffer[index] <= 0x39 {
-                    return (index, "a number may not start with 0 followed by a digit")
-                }
-            } else {
-                _ = digits()
-            }
-            if !atEnd, buffer[index] == UInt8(ascii: ".") {
-                index += 1
-                if digits() == 0 { return (index, "expected a digit after '.', found \(found())") }
-            }
-            if !atEnd, buffer[index] == UInt8(ascii: "e") || buffer[index] == UInt8(ascii: "E") {
-                index += 1
-                if !atEnd, buffer[index] == UInt8(ascii: "+") || buffer[index] == UInt8(ascii: "-") { index += 1 }
-                if digits() == 0 { return (index, "expected a digit in the exponent, found \(found())") }
-            }
-            return nil
         }
 
         mutating func hex4() -> UInt32? {

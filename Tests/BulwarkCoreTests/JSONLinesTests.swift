@@ -49,6 +49,33 @@ struct TextItemDecoderTests {
         }
     }
 
+    /// Numbers follow RFC 8259's grammar, in fields read and in fields skipped; an id that is a
+    /// number must be an integer.
+    @Test(arguments: [
+        (#"{"id":"x","text":"a","extra":1..2}"#, 31, "digit after '.'"),
+        (#"{"id":"x","text":"a","extra":012}"#, 30, "may not start with 0"),
+        (#"{"id":"x","text":"a","extra":[1e]}"#, 32, "exponent"),
+        (#"{"id":"x","text":"a","extra":-}"#, 30, "expected a digit"),
+        (#"{"id":"x","text":"a","extra":+1}"#, 29, "expected a value"),
+        (#"{"id":-,"text":"a"}"#, 7, "expected a digit"),
+        (#"{"id":007,"text":"a"}"#, 7, "may not start with 0"),
+        (#"{"id":1.5,"text":"a"}"#, 6, "a fraction or an exponent"),
+        (#"{"id":2e3,"text":"a"}"#, 6, "a fraction or an exponent"),
+    ])
+    func numbersFollowTheGrammar(line: String, offset: Int, message: String) {
+        do {
+            _ = try decode(line)
+            Issue.record("\(line) was decoded")
+        } catch {
+            #expect(error.offset == offset && error.message.contains(message), "\(line): \(error)")
+        }
+    }
+
+    @Test func numbersInTheGrammarAreTaken() throws {
+        #expect(try decode(#"{"id":-7,"text":"a","extra":[0,-0.5,1e3,2E-2,1.5e+10]}"#).id == "-7")
+        #expect(try decode(#"{"id":0,"text":"a"}"#).id == "0")
+    }
+
     @Test func errorsNameTheFieldAndByteOffset() {
         let line = #"{"id":"x","text":"ok","label":"maybe"}"#
         do {
