@@ -15,7 +15,8 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 for role in admin reviewer auditor authority; do
-    KEY=$(grep " $role " "$WORK/serve.log" | awk '{print $2}')
+    # The API key's line (the console's sign-in lines below it name the same roles).
+    KEY=$(grep -E "^ +$role +bwk_" "$WORK/serve.log" | awk '{print $2}')
     echo "== schemathesis with the $role key" >&2
     st run "http://127.0.0.1:$PORT/openapi.json" -H "Authorization: Bearer $KEY" \
         -c not_a_server_error,response_schema_conformance -n "${1:-25}"
