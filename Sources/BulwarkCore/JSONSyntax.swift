@@ -42,6 +42,19 @@ public enum JSONSyntax {
         return Array(bytes).withUnsafeBufferPointer(check)
     }
 
+    /// Two uppercase hex digits.
+    static func hex(_ b: UInt8) -> String {
+        b < 0x10 ? "0\(String(b, radix: 16, uppercase: true))" : String(b, radix: 16, uppercase: true)
+    }
+
+    /// What the byte at `i` is, for a message: the end, the character if printable ASCII, or its hex.
+    static func describe(_ buffer: UnsafeBufferPointer<UInt8>, at i: Int) -> String {
+        guard i < buffer.count else { return "the end of the text" }
+        let b = buffer[i]
+        if b >= 0x21 && b < 0x7F { return "'\(Character(Unicode.Scalar(b)))'" }
+        return "byte 0x\(hex(b))"
+    }
+
     /// A number's syntax error: where, and what.
     struct NumberError: Error {
         var offset: Int
@@ -53,11 +66,7 @@ public enum JSONSyntax {
     static func scanNumber(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Result<Int, NumberError> {
         var i = start
         func isDigit(_ i: Int) -> Bool { i < buffer.count && buffer[i] >= 0x30 && buffer[i] <= 0x39 }
-        func found(_ i: Int) -> String {
-            guard i < buffer.count else { return "the end of the text" }
-            let b = buffer[i]
-            return b >= 0x21 && b < 0x7F ? "'\(Character(Unicode.Scalar(b)))'" : "a byte 0x\(String(b, radix: 16, uppercase: true))"
-        }
+        func found(_ i: Int) -> String { describe(buffer, at: i) }
         if i < buffer.count && buffer[i] == UInt8(ascii: "-") { i += 1 }
         guard isDigit(i) else {
             return .failure(NumberError(offset: i, reason: "expected a digit in the number starting at byte \(start), found \(found(i))"))
@@ -113,15 +122,9 @@ public enum JSONSyntax {
             }
         }
 
-        func hex(_ b: UInt8) -> String { b < 0x10 ? "0\(String(b, radix: 16, uppercase: true))" : String(b, radix: 16, uppercase: true) }
+        func hex(_ b: UInt8) -> String { JSONSyntax.hex(b) }
 
-        /// What the byte at `index` is, for a message: the end, or the character if printable ASCII.
-        func found() -> String {
-            guard index < buffer.count else { return "the end of the text" }
-            let b = buffer[index]
-            if b >= 0x21 && b < 0x7F { return "'\(Character(Unicode.Scalar(b)))'" }
-            return "byte 0x\(hex(b))"
-        }
+        func found() -> String { JSONSyntax.describe(buffer, at: index) }
 
         mutating func value(depth: Int) -> Failure? {
             skipWhitespace()
