@@ -329,14 +329,7 @@ struct JSONByteParser {
         guard index + 4 <= buffer.count else { throw fail("truncated \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            let b = buffer[index]
-            let digit: UInt32
-            switch b {
-            case 0x30...0x39: digit = UInt32(b - 0x30)
-            case 0x41...0x46: digit = UInt32(b - 0x41 + 10)
-            case 0x61...0x66: digit = UInt32(b - 0x61 + 10)
-            default: throw fail("invalid hex digit in \\u escape")
-            }
+            guard let digit = JSONSyntax.hexDigit(buffer[index]) else { throw fail("invalid hex digit in \\u escape") }
             value = value << 4 | digit
             index += 1
         }
