@@ -329,8 +329,8 @@ struct JSONByteParser {
         guard index + 4 <= buffer.count else { throw fail("truncated \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            guard let digit = JSONSyntax.hexDigit(buffer[index]) else { throw fail("invalid hex digit in \\u escape") }
-            value = value << 4 | digit
+            guard let digit = hexDigitValue(buffer[index]) else { throw fail("invalid hex digit in \\u escape") }
+            value = value << 4 | UInt32(digit)
             index += 1
         }
         return value

@@ -55,16 +55,6 @@ public enum JSONSyntax {
         return "byte 0x\(hex(b))"
     }
 
-    /// The value of a hex digit (either case), or nil: for `\u` escapes, here and in `JSONByteParser`.
-    static func hexDigit(_ b: UInt8) -> UInt32? {
-        switch b {
-        case 0x30...0x39: UInt32(b - 0x30)
-        case 0x41...0x46: UInt32(b - 0x41 + 10)
-        case 0x61...0x66: UInt32(b - 0x61 + 10)
-        default: nil
-        }
-    }
-
     /// A number's syntax error: where, and what.
     struct NumberError: Error {
         var offset: Int
@@ -237,8 +227,8 @@ public enum JSONSyntax {
             guard index + 4 <= buffer.count else { return nil }
             var value: UInt32 = 0
             for _ in 0..<4 {
-                guard let digit = JSONSyntax.hexDigit(buffer[index]) else { return nil }
-                value = value << 4 | digit
+                guard let digit = hexDigitValue(buffer[index]) else { return nil }
+                value = value << 4 | UInt32(digit)
                 index += 1
             }
             return value

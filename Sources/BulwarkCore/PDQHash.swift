@@ -67,13 +67,8 @@ public struct PDQHash: Sendable, Hashable, Comparable, CustomStringConvertible {
         var count = 0
         for c in hex.utf8 {
             guard count < 64 else { return nil }
-            let v: UInt64
-            switch c {
-            case 0x30...0x39: v = UInt64(c - 0x30)
-            case 0x61...0x66: v = UInt64(c - 0x61 + 10)
-            case 0x41...0x46: v = UInt64(c - 0x41 + 10)
-            default: return nil
-            }
+            guard let digit = hexDigitValue(c) else { return nil }
+            let v = UInt64(digit)
             // Digit i holds bits 255 - 4i down to 252 - 4i.
             hash[word: 3 - count / 16] |= v << UInt64(60 - 4 * (count % 16))
             count += 1
