@@ -26,6 +26,8 @@ enum ConsoleSettings {
     static let lockSeconds: Int64 = 15 * 60
     static let readers: Set<Role> = [.reviewer, .lead, .admin, .auditor]
     static let deciders: Set<Role> = [.reviewer, .lead]
+    /// Who sees an item's referrals to law enforcement on its case page (only leads make them).
+    static let referralReaders: Set<Role> = [.lead, .auditor, .admin]
     /// Words a case page lists each way under "How the classifier weighs the words now".
     static let weighedWords = 6
     /// The actions the case form offers, with their keyboard shortcuts.
@@ -125,6 +127,26 @@ extension BulwarkService {
                     let payload = try Self.decisionPayload(form)
                     _ = try await decideCase(id: id, reviewer: session.user.name, payload)
                     return redirect("/console?decided=\(id)")
+                } catch let error as APIError {
+                    let page = try await casePage(id: id, session: session, error: error.message)
+                    return html(page ?? "", status: error.status)
+                }
+            }
+        }
+
+        // A lead's referral of the case's item to law enforcement (TCO Article 14(5)).
+        router.post("/console/cases/:id/referrals") { request, context -> Response in
+            try await consoleForm(request, allowed: [.lead]) { session, form in
+                let id = try context.parameters.require("id", as: Int64.self)
+                guard let itemID = try await store.caseDetail(id: id, now: clock())?.item?.id else {
+                    return messagePage(session, "No such case", "There is no case \(id) with an item.", status: .notFound)
+                }
+                do {
+                    let state = form["member_state"] ?? ""
+                    _ = try await refer(
+                        itemID: itemID, authority: form["authority"] ?? "", memberState: state.isEmpty ? nil : state,
+                        grounds: form["grounds"] ?? "", attested: form["imminent_threat_to_life"] == "true", by: session.user.name)
+                    return redirect("/console/cases/\(id)")
                 } catch let error as APIError {
                     let page = try await casePage(id: id, session: session, error: error.message)
                     return html(page ?? "", status: error.status)
@@ -363,6 +385,23 @@ extension BulwarkService {
                     ? "Blurred and greyscale: click one to see it" + (look.keepGreyscale ? " (it stays greyscale)" : "")
                     : look.keepGreyscale ? "Shown in greyscale" : "Shown as they are"
                 object["media"] = media.enumerated().map { ["id": $0.element, "n": $0.offset + 1] as [String: Any] }
+            }
+            // Referrals of the item: seen by leads, auditors and admins, as through the API.
+            if ConsoleSettings.referralReaders.contains(session.user.role) {
+                object["showReferrals"] = true
+                object["referrals"] = try await store.referrals(itemID: item.id, beforeID: nil, limit: Referrals.maxPage).map {
+                    referral -> [String: Any] in
+                    var row: [String: Any] = [
+                        "at": CivilDate.isoDateTime(referral.referredAt), "authority": referral.authority,
+                        "by": referral.referredBy, "grounds": referral.grounds,
+                    ]
+                    if let state = referral.memberState { row["memberState"] = state }
+                    return row
+                }
+            }
+            if session.user.role == .lead {
+                object["canRefer"] = true
+                object["memberStates"] = Referrals.memberStates.sorted().map { ["code": $0] }
             }
             object["scores"] = verdict.scores
             object["evidence"] = verdict.evidence

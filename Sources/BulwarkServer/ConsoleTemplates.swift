@@ -137,6 +137,22 @@ enum ConsoleTemplates {
         <ul>{{#reports}}<li>{{reporter}}{{#trusted}} (trusted flagger){{/trusted}}: {{reason}}{{#text}} · <span dir="auto">{{text}}</span>{{/text}}</li>{{/reports}}</ul>
         <h2>Decisions</h2>
         <ul>{{#decisions}}<li>{{reviewer}}: {{action}} {{category}} {{note}}</li>{{/decisions}}</ul>
+        {{#showReferrals}}
+        <h2>Referrals to law enforcement</h2>
+        <ul>{{#referrals}}<li>{{at}}: {{authority}}{{#memberState}} ({{memberState}}){{/memberState}}{{^memberState}} (Member State not identifiable){{/memberState}}, by {{by}} · <span dir="auto">{{grounds}}</span></li>{{/referrals}}{{^referrals}}<li>none</li>{{/referrals}}</ul>
+        {{/showReferrals}}
+        {{#canRefer}}
+        <details id="refer"><summary>Refer to law enforcement: an imminent threat to life only</summary>
+        <form method="post" action="/console/cases/{{id}}/referrals">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <p>Only for terrorist content involving an imminent threat to life (TCO Art. 14(5)). The referral is recorded with your name and audited.</p>
+        <label for="ref-authority">Authority informed</label><input id="ref-authority" name="authority" required maxlength="200">
+        <label for="ref-state">Member State concerned</label><select id="ref-state" name="member_state"><option value="">not identifiable (Europol)</option>{{#memberStates}}<option>{{code}}</option>{{/memberStates}}</select>
+        <label for="ref-grounds">Why the threat is imminent</label><textarea id="ref-grounds" name="grounds" rows="3" required maxlength="2000"></textarea>
+        <label><input type="checkbox" name="imminent_threat_to_life" value="true" required> This content involves an imminent threat to life</label>
+        <p><button type="submit">Refer</button></p>
+        </form></details>
+        {{/canRefer}}
         </div>
         {{#canDecide}}
         <aside class="case-side" aria-labelledby="decide-heading">

@@ -44,6 +44,16 @@ enum OpenAPIDocument {
                   "reinstatement_decision_id": {"type": ["integer", "null"]}, "delivery_id": {"type": ["string", "null"]}
                 }
               },
+              "Referral": {
+                "type": "object",
+                "required": ["id", "item_id", "authority", "grounds", "referred_by", "referred_at"],
+                "properties": {
+                  "id": {"type": "integer"}, "item_id": {"type": "integer"}, "authority": {"type": "string"},
+                  "member_state": {"type": ["string", "null"]}, "grounds": {"type": "string"},
+                  "referred_by": {"type": "string"}, "referred_at": {"type": "integer"},
+                  "item": {"type": "object", "required": ["id", "platform", "external_id", "text", "language", "decision", "score", "received_at"]}
+                }
+              },
               "RemovalOrder": {
                 "type": "object",
                 "required": ["id", "authority", "reference", "received_at", "status", "clock", "targets", "pending_deliveries"],
@@ -687,6 +697,51 @@ enum OpenAPIDocument {
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
                   "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/referrals": {
+              "post": {
+                "summary": "Refers an item to law enforcement: only terrorist content involving an imminent threat to life (Regulation (EU) 2021/784, Article 14(5); Regulation (EU) 2022/2065, Article 18), attested by `imminent_threat_to_life`. `member_state` is the Member State concerned (ISO 3166-1 alpha-2), left out when it cannot be identified (then Europol and the main establishment's point of contact). Recorded with the lead who referred it and audited (`referral.create`). Roles: lead.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["item_id", "authority", "grounds", "imminent_threat_to_life"],
+                  "properties": {
+                    "item_id": {"type": "integer"},
+                    "authority": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "member_state": {"type": "string", "enum": ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"]},
+                    "grounds": {"type": "string", "minLength": 1, "maxLength": 2000},
+                    "imminent_threat_to_life": {"type": "boolean", "const": true}}}}}},
+                "responses": {
+                  "201": {"description": "Referred", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Referral"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              },
+              "get": {
+                "summary": "Referrals, newest first, without the items' content; `before` pages back by id; `item_id` gives one item's. Roles: lead, auditor, admin.",
+                "parameters": [
+                  {"name": "item_id", "in": "query", "schema": {"type": "integer"}},
+                  {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}
+                ],
+                "responses": {
+                  "200": {"description": "Referrals", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["referrals"], "properties": {"referrals": {"type": "array", "items": {"$ref": "#/components/schemas/Referral"}}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/referrals/{id}": {
+              "get": {
+                "summary": "One referral with the item referred (its content, until a preservation purge erases it). Every read is audited (`referral.read`). Roles: lead, auditor, admin.",
+                "parameters": [{"$ref": "#/components/parameters/id"}],
+                "responses": {
+                  "200": {"description": "The referral", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Referral"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
                 }
               }
             },

@@ -169,6 +169,7 @@ extension BulwarkService {
         addAppealRoutes(v1)
         addTransparencyRoutes(v1)
         addPreservationRoutes(v1)
+        addReferralRoutes(v1)
         addStatementRoutes(v1)
         addConsoleRoutes(router)
         addConsoleDueProcessRoutes(router)

@@ -423,6 +423,13 @@ public protocol ModerationStore: Sendable {
     func removalOrder(id: Int64) async throws -> RemovalOrderRecord?
     /// Orders received in [from, to), newest first.
     func removalOrders(receivedFrom from: Int64, to: Int64, limit: Int) async throws -> [RemovalOrderRecord]
+    /// Records a referral to law enforcement (TCO Article 14(5)) and its audit entry
+    /// (`referral.create`), in one transaction; nil when the item is unknown.
+    func refer(_ referral: NewReferral, now: Int64) async throws -> ReferralRecord?
+    func referral(id: Int64) async throws -> ReferralRecord?
+    /// Referrals with an id below `beforeID` (all when nil), of one item when `itemID` is given,
+    /// newest first.
+    func referrals(itemID: Int64?, beforeID: Int64?, limit: Int) async throws -> [ReferralRecord]
     /// Restricting decisions after `afterDecisionID`, in id order, with what their statements of
     /// reasons need.
     func statementSources(afterDecisionID: Int64, limit: Int) async throws -> [StatementSource]

@@ -100,6 +100,7 @@ public struct PostgresStore: ModerationStore {
         ("v4", Schema.v4(.postgres)), ("v5", Schema.v5(.postgres)), ("v6", Schema.v6(.postgres)),
         ("v7", Schema.v7(.postgres)),
         ("v8", Schema.v8(.postgres)),
+        ("v9", Schema.v9(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,

@@ -47,6 +47,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v8") { db in
             for statement in Schema.v8(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v9") { db in
+            for statement in Schema.v9(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 

@@ -373,4 +373,26 @@ enum Schema {
     static func v8(_ dialect: Dialect) -> [String] {
         ["DROP INDEX items_container"]
     }
+
+    /// Version 9: referrals to law enforcement of content involving an imminent threat to life
+    /// (TCO Article 14(5)): the item, the authority informed and the Member State concerned (NULL:
+    /// not identifiable), the grounds, who referred it and when.
+    static func v9(_ dialect: Dialect) -> [String] {
+        let id = dialect == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"
+        let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
+        return [
+            """
+            CREATE TABLE referrals (
+                id \(id),
+                item_id \(int) NOT NULL REFERENCES items (id),
+                authority TEXT NOT NULL,
+                member_state TEXT,
+                grounds TEXT NOT NULL,
+                referred_by TEXT NOT NULL,
+                referred_at \(int) NOT NULL
+            )
+            """,
+            "CREATE INDEX referrals_item ON referrals (item_id)",
+        ]
+    }
 }
