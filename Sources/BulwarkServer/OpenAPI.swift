@@ -46,11 +46,11 @@ enum OpenAPIDocument {
               },
               "Referral": {
                 "type": "object",
-                "required": ["id", "item_id", "authority", "grounds", "referred_by", "referred_at"],
+                "required": ["id", "item_id", "authority", "grounds", "referred_by", "referred_at", "delivery_id"],
                 "properties": {
                   "id": {"type": "integer"}, "item_id": {"type": "integer"}, "authority": {"type": "string"},
                   "member_state": {"type": ["string", "null"]}, "grounds": {"type": "string"},
-                  "referred_by": {"type": "string"}, "referred_at": {"type": "integer"},
+                  "referred_by": {"type": "string"}, "referred_at": {"type": "integer"}, "delivery_id": {"type": "string"},
                   "item": {"type": "object", "required": ["id", "platform", "external_id", "text", "language", "decision", "score", "received_at"]}
                 }
               },
@@ -702,7 +702,7 @@ enum OpenAPIDocument {
             },
             "/v1/referrals": {
               "post": {
-                "summary": "Refers an item to law enforcement: only terrorist content involving an imminent threat to life (Regulation (EU) 2021/784, Article 14(5); Regulation (EU) 2022/2065, Article 18), attested by `imminent_threat_to_life`. `member_state` is the Member State concerned (ISO 3166-1 alpha-2), left out when it cannot be identified (then Europol and the main establishment's point of contact). Recorded with the lead who referred it and audited (`referral.create`). Roles: lead.",
+                "summary": "Refers an item to law enforcement: only terrorist content involving an imminent threat to life (Regulation (EU) 2021/784, Article 14(5); Regulation (EU) 2022/2065, Article 18), attested by `imminent_threat_to_life`. `member_state` is the Member State concerned (ISO 3166-1 alpha-2), left out when it cannot be identified (then Europol and the main establishment's point of contact). Recorded with the lead who referred it, sent to the platform as a signed webhook (event `referral`: the item's platform ids, authority, Member State, grounds, lead) and audited (`referral.create`). Roles: lead.",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {
                   "type": "object", "required": ["item_id", "authority", "grounds", "imminent_threat_to_life"],
                   "properties": {

@@ -24,6 +24,7 @@ struct ReferralView: Encodable, Sendable {
     var grounds: String
     var referred_by: String
     var referred_at: Int64
+    var delivery_id: String
     var item: Item?
 
     init(_ r: ReferralRecord, item i: ItemRecord?) {
@@ -34,6 +35,7 @@ struct ReferralView: Encodable, Sendable {
         grounds = r.grounds
         referred_by = r.referredBy
         referred_at = r.referredAt
+        delivery_id = r.deliveryID
         item = i.map {
             Item(
                 id: $0.id, platform: $0.platform, external_id: $0.externalID, text: $0.text, author: $0.author,
@@ -73,10 +75,29 @@ extension BulwarkService {
                 field: "member_state")
         }
         let referral = NewReferral(itemID: itemID, authority: authority, memberState: memberState, grounds: grounds, referredBy: person)
-        guard let record = try await store.refer(referral, now: clock()) else {
+        guard let record = try await store.refer(referral, webhookBody: referralWebhookBody, now: clock()) else {
             throw APIError.notFound("item \(itemID) is not in the store")
         }
         return record
+    }
+
+    /// The webhook that tells the platform of a referral, which it sends on to the authority: the
+    /// item by the platform's ids, the authority and Member State, the grounds and the lead.
+    func referralWebhookBody(_ r: ReferralRecord, _ item: ItemRecord) -> String {
+        var out = Array("{\"event\":\"referral\",\"referral_id\":\(r.id),\"item\":{\"platform\":".utf8)
+        appendJSONString(item.platform, to: &out)
+        out += Array(",\"id\":".utf8)
+        appendJSONString(item.externalID, to: &out)
+        out += Array("},\"authority\":".utf8)
+        appendJSONString(r.authority, to: &out)
+        out += Array(",\"member_state\":".utf8)
+        if let state = r.memberState { appendJSONString(state, to: &out) } else { out += Array("null".utf8) }
+        out += Array(",\"grounds\":".utf8)
+        appendJSONString(r.grounds, to: &out)
+        out += Array(",\"referred_by\":".utf8)
+        appendJSONString(r.referredBy, to: &out)
+        out += Array(",\"referred_at\":\(r.referredAt)}".utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Referrals to law enforcement (TCO Article 14(5), DSA Article 18): only for content

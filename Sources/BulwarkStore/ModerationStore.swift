@@ -423,9 +423,12 @@ public protocol ModerationStore: Sendable {
     func removalOrder(id: Int64) async throws -> RemovalOrderRecord?
     /// Orders received in [from, to), newest first.
     func removalOrders(receivedFrom from: Int64, to: Int64, limit: Int) async throws -> [RemovalOrderRecord]
-    /// Records a referral to law enforcement (TCO Article 14(5)) and its audit entry
-    /// (`referral.create`), in one transaction; nil when the item is unknown.
-    func refer(_ referral: NewReferral, now: Int64) async throws -> ReferralRecord?
+    /// Records a referral to law enforcement (TCO Article 14(5)), its webhook to the platform
+    /// (event `referral`, `webhookBody(referral, item)`) and its audit entry (`referral.create`),
+    /// in one transaction; nil when the item is unknown.
+    func refer(
+        _ referral: NewReferral, webhookBody: @Sendable (ReferralRecord, ItemRecord) -> String, now: Int64
+    ) async throws -> ReferralRecord?
     func referral(id: Int64) async throws -> ReferralRecord?
     /// Referrals with an id below `beforeID` (all when nil), of one item when `itemID` is given,
     /// newest first.

@@ -33,9 +33,12 @@ public struct ReferralRecord: Sendable, Hashable {
     public var grounds: String
     public var referredBy: String
     public var referredAt: Int64
+    /// The webhook delivery (event `referral`) that tells the platform, which sends it on.
+    public var deliveryID: String
 
     public init(
-        id: Int64, itemID: Int64, authority: String, memberState: String?, grounds: String, referredBy: String, referredAt: Int64
+        id: Int64, itemID: Int64, authority: String, memberState: String?, grounds: String, referredBy: String, referredAt: Int64,
+        deliveryID: String
     ) {
         self.id = id
         self.itemID = itemID
@@ -44,13 +47,14 @@ public struct ReferralRecord: Sendable, Hashable {
         self.grounds = grounds
         self.referredBy = referredBy
         self.referredAt = referredAt
+        self.deliveryID = deliveryID
     }
 
     /// The audit entry's detail: who was informed and where, not the grounds (they stay in the
     /// referral, which only leads, auditors and admins read).
     var auditDetail: String {
         "{\"referral_id\":\(id),\"authority\":\(JSONText.encode(authority)),\"member_state\":"
-            + (memberState.map { JSONText.encode($0) } ?? "null") + "}"
+            + (memberState.map { JSONText.encode($0) } ?? "null") + ",\"delivery_id\":\"\(deliveryID)\"}"
     }
 }
 

@@ -3,21 +3,27 @@ import GRDB
 
 /// Referrals to law enforcement on SQLite.
 extension SQLiteStore {
-    public func refer(_ referral: NewReferral, now: Int64) async throws -> ReferralRecord? {
+    public func refer(
+        _ referral: NewReferral, webhookBody: @Sendable (ReferralRecord, ItemRecord) -> String, now: Int64
+    ) async throws -> ReferralRecord? {
         try await writer.write { db in
-            guard try Int64.fetchOne(db, sql: "SELECT id FROM items WHERE id = ?", arguments: [referral.itemID]) != nil
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [referral.itemID])
             else { return nil }
+            // The id comes from the sequence first, so the webhook's body can name it.
             try db.execute(
                 sql: """
-                    INSERT INTO referrals (item_id, authority, member_state, grounds, referred_by, referred_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO referrals (item_id, authority, member_state, grounds, referred_by, referred_at, delivery_id)
+                    VALUES (?, ?, ?, ?, ?, ?, '')
                     """,
                 arguments: [
                     referral.itemID, referral.authority, referral.memberState, referral.grounds, referral.referredBy, now,
                 ])
-            let record = ReferralRecord(
+            var record = ReferralRecord(
                 id: db.lastInsertedRowID, itemID: referral.itemID, authority: referral.authority,
-                memberState: referral.memberState, grounds: referral.grounds, referredBy: referral.referredBy, referredAt: now)
+                memberState: referral.memberState, grounds: referral.grounds, referredBy: referral.referredBy, referredAt: now,
+                deliveryID: "")
+            record.deliveryID = try Self.enqueueDelivery(db, event: "referral", body: webhookBody(record, Self.item(row)), now: now)
+            try db.execute(sql: "UPDATE referrals SET delivery_id = ? WHERE id = ?", arguments: [record.deliveryID, record.id])
             try Self.audit(
                 db, actor: referral.referredBy, action: "referral.create", subject: "item:\(referral.itemID)",
                 detail: record.auditDetail, now: now)
@@ -49,6 +55,7 @@ extension SQLiteStore {
     static func referral(_ row: Row) -> ReferralRecord {
         ReferralRecord(
             id: row["id"], itemID: row["item_id"], authority: row["authority"], memberState: row["member_state"],
-            grounds: row["grounds"], referredBy: row["referred_by"], referredAt: row["referred_at"])
+            grounds: row["grounds"], referredBy: row["referred_by"], referredAt: row["referred_at"],
+            deliveryID: row["delivery_id"])
     }
 }

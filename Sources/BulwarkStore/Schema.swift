@@ -376,7 +376,8 @@ enum Schema {
 
     /// Version 9: referrals to law enforcement of content involving an imminent threat to life
     /// (TCO Article 14(5)): the item, the authority informed and the Member State concerned (NULL:
-    /// not identifiable), the grounds, who referred it and when.
+    /// not identifiable), the grounds, who referred it and when, and the webhook that tells the
+    /// platform.
     static func v9(_ dialect: Dialect) -> [String] {
         let id = dialect == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
@@ -389,7 +390,8 @@ enum Schema {
                 member_state TEXT,
                 grounds TEXT NOT NULL,
                 referred_by TEXT NOT NULL,
-                referred_at \(int) NOT NULL
+                referred_at \(int) NOT NULL,
+                delivery_id TEXT NOT NULL
             )
             """,
             "CREATE INDEX referrals_item ON referrals (item_id)",

@@ -57,6 +57,7 @@ struct ReferralTests {
                 let unknown = Self.referral.replacingOccurrences(of: "ITEM", with: "\(itemID + 1000)")
                 #expect(try await call(client, keys, .post, "/v1/referrals", .lead, unknown).0 == .notFound)
                 #expect(try await store.referrals(itemID: nil, beforeID: nil, limit: 10).isEmpty)
+                #expect(try await store.deliveries(status: nil).isEmpty)
                 #expect(try await store.auditLog(after: 0, limit: 100).allSatisfy { !$0.action.hasPrefix("referral.") })
 
                 // A lead's referral: recorded with who and when, the item attached, audited.
@@ -72,12 +73,22 @@ struct ReferralTests {
                 #expect(created.detail.contains(#""member_state":"DE""#) && created.detail.contains(#""referral_id":\#(id)"#))
                 // The grounds stay in the referral, out of the audit log.
                 #expect(!created.detail.contains("market"))
+                // The platform is told by a signed webhook (event `referral`), queued in the same transaction.
+                let deliveryID = try #require(made["delivery_id"] as? String)
+                let delivery = try #require(try await store.deliveries(status: nil).first { $0.deliveryID == deliveryID })
+                #expect(delivery.event == "referral")
+                let hook = try #require(try JSONSerialization.jsonObject(with: Data(delivery.body.utf8)) as? [String: Any])
+                #expect(hook["referral_id"] as? Int == id && hook["member_state"] as? String == "DE")
+                #expect((hook["item"] as? [String: Any])?["id"] as? String == "threat-1")
+                #expect((hook["grounds"] as? String)?.hasPrefix("The post names a date") == true && hook["referred_by"] as? String == "lead-1")
 
                 // With the Member State unknown (Europol): member_state left out.
                 let europol = body.replacingOccurrences(of: #""member_state":"DE","#, with: "")
                     .replacingOccurrences(of: "Example Federal Police", with: "Europol")
                 let (secondStatus, second) = try await call(client, keys, .post, "/v1/referrals", .lead, europol)
                 #expect(secondStatus == .created && second["member_state"] == nil)
+                let europolHook = try #require(try await store.deliveries(status: nil).first { $0.deliveryID == second["delivery_id"] as? String })
+                #expect(europolHook.body.contains(#""member_state":null"#) && europolHook.body.contains(#""authority":"Europol""#))
                 let secondID = try #require(second["id"] as? Int)
 
                 // Listing: leads, auditors, admins; newest first; no content; paged by id.
