@@ -9,7 +9,7 @@ extension SQLiteStore {
         try await writer.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [referral.itemID])
             else { return nil }
-            // The id comes from the sequence first, so the webhook's body can name it.
+            // Inserted first for its id, which the webhook names; the delivery id is set after.
             try db.execute(
                 sql: """
                     INSERT INTO referrals (item_id, authority, member_state, grounds, referred_by, referred_at, delivery_id)
