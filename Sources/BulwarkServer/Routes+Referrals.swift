@@ -59,7 +59,7 @@ extension BulwarkService {
     /// too long, 404 when the item is unknown.
     func refer(
         itemID: Int64, authority: String, memberState: String?, grounds: String, attested: Bool, by person: String
-    ) async throws -> ReferralRecord {
+    ) async throws -> (referral: ReferralRecord, item: ItemRecord) {
         guard attested else {
             throw APIError.invalid(
                 "a referral is only for content involving an imminent threat to life (Regulation (EU) 2021/784, Article 14(5)): "
@@ -75,10 +75,10 @@ extension BulwarkService {
                 field: "member_state")
         }
         let referral = NewReferral(itemID: itemID, authority: authority, memberState: memberState, grounds: grounds, referredBy: person)
-        guard let record = try await store.refer(referral, webhookBody: referralWebhookBody, now: clock()) else {
+        guard let made = try await store.refer(referral, webhookBody: referralWebhookBody, now: clock()) else {
             throw APIError.notFound("item \(itemID) is not in the store")
         }
-        return record
+        return made
     }
 
     /// The webhook that tells the platform of a referral, which it sends on to the authority: the
@@ -106,10 +106,11 @@ extension BulwarkService {
         v1.post("referrals") { request, context -> Response in
             let key = try await require(request, [.lead])
             let p = try decode(ReferralPayload.self, try await self.body(request))
-            let record = try await refer(
+            let made = try await refer(
                 itemID: p.item_id, authority: p.authority, memberState: p.member_state, grounds: p.grounds,
                 attested: p.imminent_threat_to_life == true, by: key.name)
-            return try encode(ReferralView(record, item: try await store.item(id: record.itemID)), status: .created)
+            // The item as the referral's transaction read it: no second read.
+            return try encode(ReferralView(made.referral, item: made.item), status: .created)
         }
 
         v1.get("referrals") { request, context -> Response in

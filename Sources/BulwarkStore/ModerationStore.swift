@@ -425,10 +425,11 @@ public protocol ModerationStore: Sendable {
     func removalOrders(receivedFrom from: Int64, to: Int64, limit: Int) async throws -> [RemovalOrderRecord]
     /// Records a referral to law enforcement (TCO Article 14(5)), its webhook to the platform
     /// (event `referral`, `webhookBody(referral, item)`) and its audit entry (`referral.create`),
-    /// in one transaction; nil when the item is unknown.
+    /// in one transaction; returns the referral with the item as read in it, nil when the item is
+    /// unknown.
     func refer(
         _ referral: NewReferral, webhookBody: @Sendable (ReferralRecord, ItemRecord) -> String, now: Int64
-    ) async throws -> ReferralRecord?
+    ) async throws -> (referral: ReferralRecord, item: ItemRecord)?
     func referral(id: Int64) async throws -> ReferralRecord?
     /// Referrals with an id below `beforeID` (all when nil), of one item when `itemID` is given,
     /// newest first.

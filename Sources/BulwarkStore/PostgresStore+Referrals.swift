@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresStore {
     public func refer(
         _ referral: NewReferral, webhookBody: @Sendable (ReferralRecord, ItemRecord) -> String, now: Int64
-    ) async throws -> ReferralRecord? {
+    ) async throws -> (referral: ReferralRecord, item: ItemRecord)? {
         try await transaction { db in
             guard let row = try await rows(db, "SELECT * FROM items WHERE id = \(referral.itemID)").first else { return nil }
             let item = try Self.item(row)
@@ -24,7 +24,7 @@ extension PostgresStore {
             try await audit(
                 db, actor: referral.referredBy, action: "referral.create", subject: "item:\(referral.itemID)",
                 detail: record.auditDetail, now: now)
-            return record
+            return (record, item)
         }
     }
 

@@ -5,10 +5,11 @@ import GRDB
 extension SQLiteStore {
     public func refer(
         _ referral: NewReferral, webhookBody: @Sendable (ReferralRecord, ItemRecord) -> String, now: Int64
-    ) async throws -> ReferralRecord? {
+    ) async throws -> (referral: ReferralRecord, item: ItemRecord)? {
         try await writer.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [referral.itemID])
             else { return nil }
+            let item = Self.item(row)
             // Inserted first for its id, which the webhook names; the delivery id is set after.
             try db.execute(
                 sql: """
@@ -22,12 +23,12 @@ extension SQLiteStore {
                 id: db.lastInsertedRowID, itemID: referral.itemID, authority: referral.authority,
                 memberState: referral.memberState, grounds: referral.grounds, referredBy: referral.referredBy, referredAt: now,
                 deliveryID: "")
-            record.deliveryID = try Self.enqueueDelivery(db, event: "referral", body: webhookBody(record, Self.item(row)), now: now)
+            record.deliveryID = try Self.enqueueDelivery(db, event: "referral", body: webhookBody(record, item), now: now)
             try db.execute(sql: "UPDATE referrals SET delivery_id = ? WHERE id = ?", arguments: [record.deliveryID, record.id])
             try Self.audit(
                 db, actor: referral.referredBy, action: "referral.create", subject: "item:\(referral.itemID)",
                 detail: record.auditDetail, now: now)
-            return record
+            return (record, item)
         }
     }
 
