@@ -116,7 +116,7 @@ public enum ReviewPriority {
     ) -> [(name: String, value: Double)] {
         [
             ("severity x score", 100 * (category?.severity ?? 0.5) * min(max(score, 0), 1)),
-            ("reach", 10 * log10Approx(Double(1 + max(reach, 0)))),
+            ("reach", 10 * log10Approx(1 + Double(max(reach, 0)))),
             ("user reports", userReportWeight * Double(max(userReports, 0))),
             ("trusted flagger reports", trustedReportWeight * Double(max(trustedReports, 0))),
             ("entity risk", (entityCase ? entityCaseRiskWeight : entityRiskWeight) * min(max(entityRisk, 0), 100)),

@@ -35,7 +35,7 @@ public enum EntityRisk {
         let gate = min(1, 3 * s.violatingShare)
         let weighted = Double(s.violating) + 0.5 * Double(s.review)
         let harm = gate * (1 - exp2Approx(-weighted / 2))
-        let reachFactor = min(1, ReviewPriority.log10Approx(Double(1 + max(s.peakReach, s.reach))) / 6)
+        let reachFactor = min(1, ReviewPriority.log10Approx(1 + Double(max(s.peakReach, s.reach, 0))) / 6)
         let persistence = min(1, Double(max(s.activeDays - 1, 0)) / 6)
         let velocity = min(1, s.decayedVelocity(at: time) / 10)
         return (

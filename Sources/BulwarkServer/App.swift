@@ -198,6 +198,11 @@ public struct BulwarkService: Sendable {
             }
             decoded.append(bytes)
         }
+        for (value, name) in [(p.container?.followers, "container.followers"), (p.container?.members, "container.members")] {
+            if let value, !(0...ItemPayload.maxReach).contains(value) {
+                throw APIError.invalid("\(name) must be 0 ... \(ItemPayload.maxReach): got \(value)", field: at + name)
+            }
+        }
         let reach = max(p.container?.followers ?? 0, p.container?.members ?? 0)
         // Avatars come as PDQ hashes the platform computed (64 hex digits), stored in lower case.
         func avatar(_ hex: String?, _ name: String) throws -> String? {

@@ -93,8 +93,8 @@ enum OpenAPIDocument {
                       "title": {"type": "string", "description": "Names the container entity."},
                       "kind": {"type": "string", "enum": ["page", "group", "channel", "room", "thread"], "description": "What the container is; a container first seen without a kind is a room."},
                       "avatar_pdq": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$", "description": "The container's avatar as a PDQ hash: re-appearance evidence."},
-                      "followers": {"type": "integer"},
-                      "members": {"type": "integer"}
+                      "followers": {"type": "integer", "minimum": 0, "maximum": 10000000000},
+                      "members": {"type": "integer", "minimum": 0, "maximum": 10000000000}
                     }
                   },
                   "media": {

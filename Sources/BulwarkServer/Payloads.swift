@@ -14,6 +14,10 @@ struct ItemPayload: Decodable, Sendable {
         var members: Int?
     }
 
+    /// Followers and members: 0 ... 10 billion (more than there are people). A larger or negative
+    /// figure is a 400: it would otherwise reach the priority and the entity's risk.
+    static let maxReach = 10_000_000_000
+
     struct Media: Decodable, Sendable {
         /// Base64 of the media bytes.
         var data: String

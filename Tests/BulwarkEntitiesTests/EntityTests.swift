@@ -33,6 +33,21 @@ struct EntitySignalsTests {
 }
 
 struct EntityRiskTests {
+    /// A platform's figure as large as an integer holds (or below zero) must not trap: it adds
+    /// at most what a billion followers add, to the entity's risk and to a case's priority.
+    @Test func anExtremeReachIsBoundedNotATrap() {
+        var s = EntitySignals()
+        s.observeReach(Int.max, at: 0)
+        s.record(ItemSignal(time: 10, decision: .violating, score: 0.9, category: .recruitment))
+        let risk = EntityRisk.score(s, at: 10)
+        #expect(risk.isFinite && risk > 0 && risk <= 100)
+        let top = ReviewPriority.base(score: 1, category: .incitement, reach: Int.max, userReports: 0, trustedReports: 0)
+        let billion = ReviewPriority.base(score: 1, category: .incitement, reach: 1_000_000_000, userReports: 0, trustedReports: 0)
+        #expect(top.isFinite && top >= billion && top - billion < 100)
+        let negative = ReviewPriority.base(score: 1, category: .incitement, reach: Int.min, userReports: 0, trustedReports: 0)
+        #expect(negative == ReviewPriority.base(score: 1, category: .incitement, reach: 0, userReports: 0, trustedReports: 0))
+    }
+
     @Test func aPropagandaRoomOutranksALargeNewsPage() {
         let day: Int64 = 86_400
         var room = EntitySignals()

@@ -293,6 +293,12 @@ struct ServerEndToEndTests {
             #expect(status == .contentTooLarge && e["limit"] as? Int == 10_000)
             (status, e) = try await error(#"{"id":"x","text":"t","type":"video"}"#)
             #expect(status == .badRequest && e["field"] as? String == "type")
+            // Followers and members beyond any platform (here the largest integer, which once
+            // trapped the server in the priority's arithmetic) or below zero name their field.
+            (status, e) = try await error(#"{"id":"x","text":"t","container":{"id":"c","members":9223372036854775807}}"#)
+            #expect(status == .badRequest && e["field"] as? String == "container.members", "\(e)")
+            (status, e) = try await error(#"{"items":[{"id":"y","text":"t"},{"id":"x","text":"t","container":{"id":"c","followers":-5}}]}"#)
+            #expect(status == .badRequest && e["field"] as? String == "items[1].container.followers", "\(e)")
             // U+0000 is refused (PostgreSQL cannot store it) with its byte offset; an escaped
             // backslash before "u0000" is ordinary text.
             (status, e) = try await error(#"{"id":"x","text":"a\u0000b"}"#)
