@@ -111,7 +111,8 @@ public struct EntitySignals: Sendable, Hashable, Codable {
         }
         maxScore = max(maxScore, item.score)
         exposure += (weight - previousWeight) * Double(reach)
-        let day = item.time >= 0 ? item.time / 86_400 : (item.time - 86_399) / 86_400
+        // Floor division without overflow at the extremes of Int64.
+        let day = item.time >= 0 ? item.time / 86_400 : -((-(item.time + 1)) / 86_400) - 1
         if day > lastActiveDay {
             activeDays += 1
             lastActiveDay = day
@@ -127,7 +128,7 @@ public struct EntitySignals: Sendable, Hashable, Codable {
         lastSeen = max(lastSeen, time)
         peakReach = max(peakReach, value)
         let last = reachHistory.last?.reach
-        if last == nil || abs(value - last!) * 10 >= max(last!, 1) {
+        if last == nil || Double(abs(value - last!)) * 10 >= Double(max(last!, 1)) {
             reachHistory.append(ReachSample(time: time, reach: value))
             if reachHistory.count > Self.maxReachHistory { reachHistory.removeFirst() }
         }
@@ -137,7 +138,7 @@ public struct EntitySignals: Sendable, Hashable, Codable {
     /// Velocity decayed to `time`.
     public func decayedVelocity(at time: Int64) -> Double {
         guard time > velocityTime, velocity > 0 else { return velocity }
-        let halfLives = Double(time - velocityTime) / Double(Self.velocityHalfLife)
+        let halfLives = (Double(time) - Double(velocityTime)) / Double(Self.velocityHalfLife)
         return velocity * exp2Approx(-halfLives)
     }
 

@@ -203,6 +203,11 @@ public struct BulwarkService: Sendable {
                 throw APIError.invalid("\(name) must be 0 ... \(ItemPayload.maxReach): got \(value)", field: at + name)
             }
         }
+        if let posted = p.posted_at, !ItemPayload.postedAtRange.contains(posted) {
+            throw APIError.invalid(
+                "posted_at must be Unix seconds from 0 to \(ItemPayload.postedAtRange.upperBound) (the end of 9999): got \(posted)",
+                field: at + "posted_at")
+        }
         let reach = max(p.container?.followers ?? 0, p.container?.members ?? 0)
         // Avatars come as PDQ hashes the platform computed (64 hex digits), stored in lower case.
         func avatar(_ hex: String?, _ name: String) throws -> String? {

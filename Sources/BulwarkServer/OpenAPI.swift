@@ -106,7 +106,7 @@ enum OpenAPIDocument {
                       "properties": {"data": {"type": "string", "contentEncoding": "base64"}, "content_type": {"type": "string"}}
                     }
                   },
-                  "posted_at": {"type": "integer", "description": "Unix seconds."}
+                  "posted_at": {"type": "integer", "minimum": 0, "maximum": 253402300799, "description": "Unix seconds (1970 to the end of 9999)."}
                 }
               },
               "Verdict": {

@@ -17,6 +17,9 @@ struct ItemPayload: Decodable, Sendable {
     /// Followers and members: 0 ... 10 billion (more than there are people). A larger or negative
     /// figure is a 400: it would otherwise reach the priority and the entity's risk.
     static let maxReach = 10_000_000_000
+    /// `posted_at`: from 1970 to the end of the year 9999 (Unix seconds), so that the entity
+    /// signals' time arithmetic cannot overflow.
+    static let postedAtRange: ClosedRange<Int64> = 0...253_402_300_799
 
     struct Media: Decodable, Sendable {
         /// Base64 of the media bytes.

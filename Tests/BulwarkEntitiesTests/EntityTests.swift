@@ -44,6 +44,12 @@ struct EntityRiskTests {
         let top = ReviewPriority.base(score: 1, category: .incitement, reach: Int.max, userReports: 0, trustedReports: 0)
         let billion = ReviewPriority.base(score: 1, category: .incitement, reach: 1_000_000_000, userReports: 0, trustedReports: 0)
         #expect(top.isFinite && top >= billion && top - billion < 100)
+        // The largest reach, then a small one, and items at the extremes of time.
+        s.observeReach(5, at: 20)
+        s.record(ItemSignal(time: Int64.min, decision: .review, score: 0.5, category: .recruitment))
+        s.record(ItemSignal(time: Int64.max, decision: .violating, score: 0.9, category: .recruitment))
+        let later = EntityRisk.score(s, at: Int64.max)
+        #expect(later.isFinite && later > 0 && later <= 100)
         let negative = ReviewPriority.base(score: 1, category: .incitement, reach: Int.min, userReports: 0, trustedReports: 0)
         #expect(negative == ReviewPriority.base(score: 1, category: .incitement, reach: 0, userReports: 0, trustedReports: 0))
     }

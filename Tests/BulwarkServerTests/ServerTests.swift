@@ -299,6 +299,8 @@ struct ServerEndToEndTests {
             #expect(status == .badRequest && e["field"] as? String == "container.members", "\(e)")
             (status, e) = try await error(#"{"items":[{"id":"y","text":"t"},{"id":"x","text":"t","container":{"id":"c","followers":-5}}]}"#)
             #expect(status == .badRequest && e["field"] as? String == "items[1].container.followers", "\(e)")
+            (status, e) = try await error(#"{"id":"x","text":"t","posted_at":-9223372036854775808}"#)
+            #expect(status == .badRequest && e["field"] as? String == "posted_at", "\(e)")
             // U+0000 is refused (PostgreSQL cannot store it) with its byte offset; an escaped
             // backslash before "u0000" is ordinary text.
             (status, e) = try await error(#"{"id":"x","text":"a\u0000b"}"#)
