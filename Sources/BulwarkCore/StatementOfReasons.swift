@@ -81,6 +81,22 @@ public struct StatementOfReasons: Sendable, Hashable {
         "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
     ]
 
+    /// The countries a decision names as where it applies (a geo-block's, or a visibility
+    /// restriction's), checked: at least one, each an EU/EEA code of `allCountries` in capitals;
+    /// returned sorted, each once. Nil with the reason otherwise.
+    public static func territorialScope(_ codes: [String]) -> (countries: [String]?, problem: String?) {
+        guard !codes.isEmpty else { return (nil, "countries is empty: name at least one EU/EEA country code") }
+        var seen = Set<String>()
+        for code in codes {
+            guard allCountries.contains(code) else {
+                let shown = code.count > 16 ? String(code.prefix(16)) + "…" : code
+                return (nil, "countries: \"\(shown)\" is not an EU/EEA country code (two capitals, as AT, DE, NO)")
+            }
+            seen.insert(code)
+        }
+        return (seen.sorted(), nil)
+    }
+
     /// The restriction an action makes, or nil when it restricts nothing.
     public static func restriction(for action: ModerationAction) -> Restriction? {
         switch action {

@@ -301,6 +301,18 @@ public struct BulwarkService: Sendable {
         out += Array((d.category.map { "\"\($0.rawValue)\"" } ?? "null").utf8)
         out += Array(",\"exemption\":".utf8)
         if let e = d.exemption { appendJSONString(e, to: &out) } else { out += Array("null".utf8) }
+        // Where the platform applies it: the countries a geo-block or restriction names, null: everywhere.
+        out += Array(",\"countries\":".utf8)
+        if let countries = d.countries {
+            out.append(UInt8(ascii: "["))
+            for (i, code) in countries.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendJSONString(code, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        } else {
+            out += Array("null".utf8)
+        }
         out += Array(",\"reviewer\":".utf8)
         appendJSONString(d.reviewer, to: &out)
         out += Array(",\"decided_at\":\(d.createdAt)}".utf8)

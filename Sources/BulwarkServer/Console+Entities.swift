@@ -99,8 +99,13 @@ extension BulwarkService {
             }
             category = known
         }
+        // Countries as a person types them: "de, at" or "DE AT".
+        let countries = nonEmpty("countries").map { text in
+            text.split(whereSeparator: { $0 == " " || $0 == "," }).map { $0.uppercased() }
+        }
         return DecisionPayload(
-            action: action, category: category, exemption: nonEmpty("exemption"), note: nonEmpty("note"))
+            action: action, category: category, exemption: nonEmpty("exemption"), note: nonEmpty("note"),
+            countries: countries?.isEmpty == true ? nil : countries)
     }
 
     // MARK: Pages

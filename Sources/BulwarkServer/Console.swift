@@ -359,7 +359,7 @@ extension BulwarkService {
             "decisions": d.decisions.map {
                 [
                     "reviewer": $0.reviewer, "action": $0.action.rawValue, "category": $0.category?.rawValue ?? "",
-                    "note": $0.note ?? "",
+                    "note": $0.note ?? "", "countries": $0.countries.map { "in " + $0.joined(separator: ", ") } ?? "",
                 ]
             },
         ]

@@ -136,7 +136,7 @@ enum ConsoleTemplates {
         <h2>Reports</h2>
         <ul>{{#reports}}<li>{{reporter}}{{#trusted}} (trusted flagger){{/trusted}}: {{reason}}{{#text}} · <span dir="auto">{{text}}</span>{{/text}}</li>{{/reports}}</ul>
         <h2>Decisions</h2>
-        <ul>{{#decisions}}<li>{{reviewer}}: {{action}} {{category}} {{note}}</li>{{/decisions}}</ul>
+        <ul>{{#decisions}}<li>{{reviewer}}: {{action}} {{countries}} {{category}} {{note}}</li>{{/decisions}}</ul>
         {{#showReferrals}}
         <h2>Referrals to law enforcement</h2>
         <ul>{{#referrals}}<li>{{at}}: {{authority}}{{#memberState}} ({{memberState}}){{/memberState}}{{^memberState}} (Member State not identifiable){{/memberState}}, by {{by}} · <span dir="auto">{{grounds}}</span></li>{{/referrals}}{{^referrals}}<li>none</li>{{/referrals}}</ul>
@@ -164,6 +164,7 @@ enum ConsoleTemplates {
         </fieldset>
         <label for="category">Policy category</label><select id="category" name="category"><option value="">none</option>{{#categories}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/categories}}</select>
         <label for="exemption">Exemption (TCO Art. 1(3))</label><select id="exemption" name="exemption"><option value="">none</option>{{#exemptions}}<option value="{{value}}">{{label}}</option>{{/exemptions}}</select>
+        <label for="countries">Countries (EU/EEA codes; a geo-block needs them, a restriction without them applies everywhere)</label><input id="countries" name="countries" placeholder="DE AT" autocomplete="off" maxlength="120">
         <label for="note">Note</label><textarea id="note" name="note" rows="3"></textarea>
         <p><button type="submit">Decide</button> <kbd>Ctrl</kbd>+<kbd>Enter</kbd></p>
         </form>

@@ -310,7 +310,7 @@ enum OpenAPIDocument {
                   {"name": "queue", "in": "query", "schema": {"type": "string", "enum": ["proactive", "user_report", "trusted_flagger", "removal_order"]}},
                   {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "claimed", "decided", "escalated"]}},
                   {"name": "category", "in": "query", "schema": {"type": "string", "enum": ["incitement", "solicitation", "recruitment", "instruction", "threat", "dissemination"]}},
-                  {"name": "language", "in": "query", "schema": {"type": "string"}},
+                  {"name": "language", "in": "query", "schema": {"type": "string", "minLength": 1, "maxLength": 16}},
                   {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
                 ],
                 "responses": {
@@ -346,14 +346,16 @@ enum OpenAPIDocument {
             },
             "/v1/cases/{id}/decisions": {
               "post": {
-                "summary": "Decide a case; the action goes to the platform as a signed webhook. An entity case is decided as POST /v1/entities/{id}/decisions would. Roles: reviewer, lead.",
+                "summary": "Decide a case; the action goes to the platform as a signed webhook (with `countries`: where it applies, null for everywhere). An entity case is decided as POST /v1/entities/{id}/decisions would. Roles: reviewer, lead.",
                 "parameters": [{"$ref": "#/components/parameters/id"}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {
                   "type": "object", "required": ["action"],
                   "properties": {
                     "action": {"type": "string", "enum": ["remove", "restrict_visibility", "geo_block", "no_violation", "escalate", "suspend"], "description": "suspend is for accounts (entity cases) only."},
                     "category": {"type": "string", "enum": ["incitement", "solicitation", "recruitment", "instruction", "threat", "dissemination"]},
-                    "exemption": {"type": "string"}, "note": {"type": "string"}
+                    "exemption": {"type": "string"}, "note": {"type": "string"},
+                    "countries": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK"]},
+                      "description": "EU/EEA countries where the decision applies: required for geo_block, optional for restrict_visibility (everywhere without it), refused for other actions and for entity cases. The statement of reasons' territorial_scope."}
                   }}}}},
                 "responses": {
                   "201": {"description": "Decided", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DecisionResult"}}}},
@@ -426,11 +428,26 @@ enum OpenAPIDocument {
             },
             "/v1/deliveries": {
               "get": {
-                "summary": "Webhook deliveries (status pending, delivered or dead). Roles: lead, admin, auditor.",
-                "parameters": [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "delivered", "dead"]}}],
+                "summary": "Webhook deliveries (status pending, delivered or dead), oldest first, without their bodies; `after` pages on by id (`next_after`; an empty page is the end). Roles: lead, admin, auditor.",
+                "parameters": [
+                  {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "delivered", "dead"]}},
+                  {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
+                ],
                 "responses": {
-                  "200": {"description": "Deliveries", "content": {"application/json": {"schema": {"type": "object", "required": ["deliveries"]}}}},
-                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                  "200": {"description": "Deliveries", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["deliveries", "next_after"],
+                    "properties": {
+                      "deliveries": {"type": "array", "maxItems": 500, "items": {
+                        "type": "object", "required": ["id", "delivery_id", "event", "status", "attempts", "next_attempt_at"],
+                        "properties": {
+                          "id": {"type": "integer"}, "delivery_id": {"type": "string"}, "event": {"type": "string"},
+                          "status": {"type": "string", "enum": ["pending", "delivered", "dead"]}, "attempts": {"type": "integer", "minimum": 0},
+                          "next_attempt_at": {"type": "integer"}, "last_error": {"type": "string"}
+                        }}},
+                      "next_after": {"type": "integer"}
+                    }}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
                   "429": {"$ref": "#/components/responses/Error"}
                 }
               }
@@ -564,11 +581,16 @@ enum OpenAPIDocument {
                 }
               },
               "get": {
-                "summary": "Removal orders received in [from, to) (Unix seconds), newest first, 500 at most, each with its clock. Roles: authority, lead, auditor, admin.",
-                "parameters": [{"name": "from", "in": "query", "schema": {"type": "integer"}}, {"name": "to", "in": "query", "schema": {"type": "integer"}}],
+                "summary": "Removal orders received in [from, to) (Unix seconds; from 0 to now by default), newest first, each with its clock; `before` pages back by id (`next_before`, null on the last page). Roles: authority, lead, auditor, admin.",
+                "parameters": [
+                  {"name": "from", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                  {"name": "to", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                  {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
+                ],
                 "responses": {
-                  "200": {"description": "Orders", "content": {"application/json": {"schema": {"type": "object", "required": ["removal_orders"], "properties": {"removal_orders": {"type": "array", "items": {"$ref": "#/components/schemas/RemovalOrder"}}}}}}},
-                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                  "200": {"description": "Orders", "content": {"application/json": {"schema": {"type": "object", "required": ["removal_orders", "next_before"], "properties": {"removal_orders": {"type": "array", "maxItems": 500, "items": {"$ref": "#/components/schemas/RemovalOrder"}}, "next_before": {"type": ["integer", "null"]}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
                   "429": {"$ref": "#/components/responses/Error"}
                 }
               }
@@ -719,15 +741,15 @@ enum OpenAPIDocument {
                 }
               },
               "get": {
-                "summary": "Referrals, newest first, without the items' content; `before` pages back by id; `item_id` gives one item's. Roles: lead, auditor, admin.",
+                "summary": "Referrals, newest first, without the items' content; `before` pages back by id (`next_before`, null on the last page); `item_id` gives one item's. Roles: lead, auditor, admin.",
                 "parameters": [
-                  {"name": "item_id", "in": "query", "schema": {"type": "integer"}},
+                  {"name": "item_id", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                   {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                   {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}
                 ],
                 "responses": {
                   "200": {"description": "Referrals", "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["referrals"], "properties": {"referrals": {"type": "array", "items": {"$ref": "#/components/schemas/Referral"}}}}}}},
+                    "type": "object", "required": ["referrals", "next_before"], "properties": {"referrals": {"type": "array", "maxItems": 100, "items": {"$ref": "#/components/schemas/Referral"}}, "next_before": {"type": ["integer", "null"]}}}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
                 }
@@ -759,11 +781,14 @@ enum OpenAPIDocument {
             },
             "/v1/audit": {
               "get": {
-                "summary": "The hash-chained audit log, 500 entries after `after`. Roles: auditor, admin.",
-                "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+                "summary": "The hash-chained audit log in order, the entries after sequence number `after` (500 a page by default); `next_after` continues, an empty page is the end. Roles: auditor, admin.",
+                "parameters": [
+                  {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
+                ],
                 "responses": {
-                  "200": {"description": "Entries", "content": {"application/json": {"schema": {"type": "object", "required": ["entries"]}}}},
-                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                  "200": {"description": "Entries", "content": {"application/json": {"schema": {"type": "object", "required": ["entries", "next_after"], "properties": {"entries": {"type": "array", "maxItems": 500}, "next_after": {"type": "integer"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
                   "429": {"$ref": "#/components/responses/Error"}
                 }
               }

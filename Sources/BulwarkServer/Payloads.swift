@@ -83,6 +83,76 @@ struct DecisionPayload: Decodable, Sendable {
     var category: Category?
     var exemption: String?
     var note: String?
+    /// EU/EEA country codes where a `geo_block` (required) or a `restrict_visibility` (optional;
+    /// everywhere without it) applies.
+    var countries: [String]?
+
+    /// The countries checked against the action: required for a geo-block, allowed for a
+    /// visibility restriction, refused for anything else; sorted, each once.
+    func checkedCountries() throws -> [String]? {
+        guard let countries else {
+            if action == .geoBlock {
+                throw APIError.invalid("a geo_block names the EU/EEA countries it applies in (countries, as [\"DE\", \"AT\"])", field: "countries")
+            }
+            return nil
+        }
+        guard action == .geoBlock || action == .restrictVisibility else {
+            throw APIError.invalid("countries is for geo_block and restrict_visibility only, not \(action.rawValue)", field: "countries")
+        }
+        let scope = StatementOfReasons.territorialScope(countries)
+        guard let checked = scope.countries else { throw APIError.invalid(scope.problem ?? "countries is not valid", field: "countries") }
+        return checked
+    }
+}
+
+/// A page of a list read newest first: `{"<name>": [...], "next_before": id | null}`, where
+/// `next_before` is what to pass as `before` for the next page, null on the last page.
+struct PageBack<Row: Encodable & Sendable>: Encodable, Sendable {
+    var name: String
+    var rows: [Row]
+    var nextBefore: Int64?
+
+    /// The page, whose next starts below its last row's id when it is full (`limit` rows).
+    init(_ name: String, _ rows: [Row], limit: Int, id: (Row) -> Int64) {
+        self.name = name
+        self.rows = rows
+        nextBefore = rows.count == limit ? rows.last.map(id) : nil
+    }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(rows, forKey: Key(name))
+        try container.encode(nextBefore, forKey: Key("next_before"))  // null on the last page
+    }
+}
+
+/// A webhook delivery as `GET /v1/deliveries` lists it (not its body: that is the platform's).
+struct DeliveryView: Encodable, Sendable {
+    var id: Int64
+    var delivery_id: String
+    var event: String
+    var status: String
+    var attempts: Int
+    var next_attempt_at: Int64
+    var last_error: String?
+
+    init(_ d: DeliveryRecord) {
+        id = d.id
+        delivery_id = d.deliveryID
+        event = d.event
+        status = d.status
+        attempts = d.attempts
+        next_attempt_at = d.nextAttemptAt
+        last_error = d.lastError
+    }
 }
 
 struct CaseSummary: Encodable, Sendable {

@@ -90,12 +90,7 @@ extension BulwarkService {
 
         v1.get("appeals") { request, context -> Response in
             _ = try await require(request, [.reviewer, .lead, .auditor, .admin])
-            let status = try request.uri.queryParameters["status"].map { value -> AppealRecord.Status in
-                guard let s = AppealRecord.Status(rawValue: String(value)) else {
-                    throw APIError.invalid("status must be open, upheld or reversed", field: "status")
-                }
-                return s
-            }
+            let status = try QueryReader(request).choice("status", as: AppealRecord.Status.self)
             let now = clock()
             struct Listing: Encodable { var appeals: [AppealView] }
             return try encode(Listing(appeals: try await store.appeals(status: status, limit: 500).map { AppealView($0, now: now) }))

@@ -103,28 +103,17 @@ extension BulwarkService {
     func addEntityRoutes(_ v1: RouterGroup<BulwarkRequestContext>) {
         v1.get("entities") { request, _ -> Response in
             _ = try await require(request, [.reviewer, .lead, .admin, .auditor])
+            let q = QueryReader(request)
             var filter = EntityFilter()
-            let q = request.uri.queryParameters
-            if let v = q["kind"] {
-                guard let k = EntityKind(rawValue: String(v)) else { throw APIError.invalid("unknown kind \(v)", field: "kind") }
-                filter.kind = k
-            }
-            if let v = q["status"] {
-                guard let s = EntityStatus(rawValue: String(v)) else {
-                    throw APIError.invalid("unknown status \(v)", field: "status")
-                }
-                filter.status = s
-            }
-            if let v = q["min_risk"] {
-                guard let r = Double(String(v)), r.isFinite, (0...100).contains(r) else {
-                    throw APIError.invalid("min_risk is a number 0-100", field: "min_risk")
+            filter.kind = try q.choice("kind", as: EntityKind.self)
+            filter.status = try q.choice("status", as: EntityStatus.self)
+            if let v = q.text("min_risk") {
+                guard let r = Double(v), r.isFinite, (0...100).contains(r) else {
+                    throw APIError.invalid("min_risk must be a number 0 ... 100: got \(QueryReader.quoted(v))", field: "min_risk")
                 }
                 filter.minRisk = r
             }
-            if let v = q["limit"] {
-                guard let n = Int(String(v)), (1...500).contains(n) else { throw APIError.invalid("limit is 1-500", field: "limit") }
-                filter.limit = n
-            }
+            filter.limit = try q.integer("limit", in: 1...500, meaning: "a page size") ?? filter.limit
             let now = clock()
             let list = try await store.entities(filter)
             return try encode(["entities": list.map { EntitySummary($0, now: now) }])
@@ -167,6 +156,9 @@ extension BulwarkService {
         }
         if p.action.restricts && p.category == nil {
             throw APIError.invalid("a restricting action needs the policy category", field: "category")
+        }
+        guard p.countries == nil else {
+            throw APIError.invalid("an entity decision applies everywhere: countries is for an item's geo_block or restrict_visibility", field: "countries")
         }
         guard let entity = try await store.entity(id: id) else { throw APIError.notFound("no entity \(id)") }
         if p.action == .suspend && entity.kind != .account {

@@ -115,31 +115,12 @@ extension BulwarkService {
 
         v1.get("referrals") { request, context -> Response in
             _ = try await require(request, [.lead, .auditor, .admin])
-            let q = request.uri.queryParameters
-            var before: Int64? = nil
-            if let text = q["before"] {
-                guard let value = Int64(String(text)), value > 0 else {
-                    throw APIError.invalid("before must be a referral id (a positive integer)", field: "before")
-                }
-                before = value
-            }
-            var limit = Referrals.maxPage
-            if let text = q["limit"] {
-                guard let value = Int(String(text)), (1...Referrals.maxPage).contains(value) else {
-                    throw APIError.invalid("limit must be 1 ... \(Referrals.maxPage)", field: "limit")
-                }
-                limit = value
-            }
-            var itemID: Int64? = nil
-            if let text = q["item_id"] {
-                guard let value = Int64(String(text)) else {
-                    throw APIError.invalid("item_id must be an item id (an integer)", field: "item_id")
-                }
-                itemID = value
-            }
+            let q = QueryReader(request)
+            let before = try q.integer("before", in: 1...Int64.max, meaning: "a referral id")
+            let limit = try q.limit(maximum: Referrals.maxPage)
+            let itemID = try q.integer("item_id", in: 1...Int64.max, meaning: "an item id")
             let list = try await store.referrals(itemID: itemID, beforeID: before, limit: limit)
-            struct Listing: Encodable { var referrals: [ReferralView] }
-            return try encode(Listing(referrals: list.map { ReferralView($0, item: nil) }))
+            return try encode(PageBack("referrals", list.map { ReferralView($0, item: nil) }, limit: limit, id: \.id))
         }
 
         v1.get("referrals/:id") { request, context -> Response in

@@ -96,6 +96,12 @@ extension BulwarkService {
     static let maxOrderTargets = 1_000
     /// Most statements in one export batch (the Transparency Database takes 100 per call).
     static let maxStatementBatch = 100
+    /// Most removal orders in one page of `GET /v1/removal-orders`.
+    static let maxOrderPage = 500
+    /// Most deliveries in one page of `GET /v1/deliveries`.
+    static let maxDeliveryPage = 500
+    /// Most audit entries in one page of `GET /v1/audit`.
+    static let maxAuditPage = 500
 
     func addRemovalOrderRoutes(_ v1: RouterGroup<BulwarkRequestContext>) {
         v1.post("removal-orders") { request, context -> Response in
@@ -138,23 +144,22 @@ extension BulwarkService {
 
         v1.get("removal-orders") { request, context -> Response in
             _ = try await require(request, [.authority, .lead, .auditor, .admin])
-            let q = request.uri.queryParameters
+            let q = QueryReader(request)
             let now = clock()
-            let from = q["from"].flatMap { Int64(String($0)) } ?? 0
-            let to = q["to"].flatMap { Int64(String($0)) } ?? (now + 1)
-            let list = try await store.removalOrders(receivedFrom: from, to: to, limit: 500)
-            struct Listing: Encodable { var removal_orders: [RemovalOrderView] }
-            return try encode(Listing(removal_orders: list.map { RemovalOrderView($0, now: now) }))
+            let from = try q.integer("from", in: 0...Int64.max, meaning: "a time in Unix seconds") ?? 0
+            let to = try q.integer("to", in: 0...Int64.max, meaning: "a time in Unix seconds") ?? (now + 1)
+            guard from < to else { throw APIError.invalid("to must be after from: got from=\(from), to=\(to)", field: "to") }
+            let before = try q.integer("before", in: 1...Int64.max, meaning: "a removal order id")
+            let limit = try q.limit(maximum: Self.maxOrderPage)
+            let list = try await store.removalOrders(receivedFrom: from, to: to, beforeID: before, limit: limit)
+            return try encode(PageBack("removal_orders", list.map { RemovalOrderView($0, now: now) }, limit: limit, id: \.id))
         }
 
         v1.get("statements") { request, context -> Response in
             _ = try await require(request, [.auditor, .admin, .lead])
-            let q = request.uri.queryParameters
-            let after = q["after"].flatMap { Int64(String($0)) } ?? 0
-            let limit = q["limit"].flatMap { Int(String($0)) } ?? Self.maxStatementBatch
-            guard (1...Self.maxStatementBatch).contains(limit) else {
-                throw APIError.invalid("limit must be 1 ... \(Self.maxStatementBatch)", field: "limit")
-            }
+            let q = QueryReader(request)
+            let after = try q.integer("after", in: 0...Int64.max, meaning: "a decision id") ?? 0
+            let limit = try q.limit(maximum: Self.maxStatementBatch)
             let sources = try await store.statementSources(afterDecisionID: after, limit: limit)
             var out = Array("{\"statements\":[".utf8)
             for (i, source) in sources.enumerated() {
@@ -211,7 +216,8 @@ extension BulwarkService {
             restriction: StatementOfReasons.restriction(for: d.action) ?? .removed, ground: ground, category: d.category,
             source: s.removalOrderReference != nil ? .removalOrder : s.source, automatedDetection: s.source == .proactive,
             contentTypes: s.mediaCount > 0 ? ["text", "image"] : ["text"], language: s.language == "und" ? nil : s.language,
-            contentDate: s.contentTime, applicationDate: d.createdAt, facts: facts)
+            contentDate: s.contentTime, applicationDate: d.createdAt,
+            territorialScope: d.countries ?? StatementOfReasons.allCountries, facts: facts)
     }
 }
 

@@ -96,25 +96,18 @@ extension BulwarkService {
 
         v1.get("cases") { request, context -> Response in
             _ = try await require(request, [.reviewer, .lead, .admin, .auditor])
+            let q = QueryReader(request)
             var filter = CaseFilter()
-            let q = request.uri.queryParameters
-            if let v = q["queue"] {
-                guard let s = CaseSource(rawValue: String(v)) else { throw APIError.invalid("unknown queue \(v)", field: "queue") }
-                filter.source = s
+            filter.source = try q.choice("queue", as: CaseSource.self)
+            filter.status = try q.choice("status", as: CaseStatus.self)
+            filter.category = try q.choice("category", as: Category.self)
+            if let language = q.text("language") {
+                guard (1...16).contains(language.utf8.count) else {
+                    throw APIError.invalid("language must be a language code (1 ... 16 bytes): got \(QueryReader.quoted(language))", field: "language")
+                }
+                filter.language = language
             }
-            if let v = q["status"] {
-                guard let s = CaseStatus(rawValue: String(v)) else { throw APIError.invalid("unknown status \(v)", field: "status") }
-                filter.status = s
-            }
-            if let v = q["category"] {
-                guard let c = Category(rawValue: String(v)) else { throw APIError.invalid("unknown category \(v)", field: "category") }
-                filter.category = c
-            }
-            if let v = q["language"] { filter.language = String(v) }
-            if let v = q["limit"] {
-                guard let n = Int(String(v)), (1...500).contains(n) else { throw APIError.invalid("limit is 1-500", field: "limit") }
-                filter.limit = n
-            }
+            filter.limit = try q.integer("limit", in: 1...500, meaning: "a page size") ?? filter.limit
             let cases = try await store.cases(filter, now: clock())
             return try encode(["cases": cases.map { CaseSummary($0) }])
         }
@@ -148,12 +141,13 @@ extension BulwarkService {
 
         v1.get("deliveries") { request, context -> Response in
             _ = try await require(request, [.lead, .admin, .auditor])
-            let status = request.uri.queryParameters["status"].map(String.init)
-            let list = try await store.deliveries(status: status)
-            let rows = list.map {
-                ["delivery_id": $0.deliveryID, "status": $0.status, "attempts": String($0.attempts), "last_error": $0.lastError ?? ""]
-            }
-            return try encode(["deliveries": rows])
+            let q = QueryReader(request)
+            let status = try q.choice("status", in: ["pending", "delivered", "dead"])
+            let after = try q.integer("after", in: 0...Int64.max, meaning: "a delivery id") ?? 0
+            let limit = try q.limit(maximum: Self.maxDeliveryPage)
+            let list = try await store.deliveries(status: status, afterID: after, limit: limit)
+            struct Listing: Encodable { var deliveries: [DeliveryView]; var next_after: Int64 }
+            return try encode(Listing(deliveries: list.map(DeliveryView.init), next_after: list.last?.id ?? after))
         }
 
         v1.post("deliveries/:id/redeliver") { request, context -> Response in
@@ -177,9 +171,11 @@ extension BulwarkService {
 
         v1.get("audit") { request, context -> Response in
             _ = try await require(request, [.auditor, .admin])
-            let after = request.uri.queryParameters["after"].flatMap { Int64(String($0)) } ?? 0
-            let entries = try await store.auditLog(after: after, limit: 500)
-            return try encode(["entries": entries])
+            let q = QueryReader(request)
+            let after = try q.integer("after", in: 0...Int64.max, meaning: "an audit sequence number") ?? 0
+            let entries = try await store.auditLog(after: after, limit: try q.limit(maximum: Self.maxAuditPage))
+            struct Listing: Encodable { var entries: [AuditRecord]; var next_after: Int64 }
+            return try encode(Listing(entries: entries, next_after: entries.last?.seq ?? after))
         }
         return router
     }
@@ -193,7 +189,8 @@ extension BulwarkService {
         if p.action == .reinstate {
             throw APIError.invalid("reinstatement goes through an appeal: POST /v1/appeals/{id}/decision", field: "action")
         }
-        let decision = NewDecision(action: p.action, category: p.category, exemption: p.exemption, note: p.note)
+        let decision = NewDecision(
+            action: p.action, category: p.category, exemption: p.exemption, note: p.note, countries: try p.checkedCountries())
         let service = self
         if p.action == .suspend, let record = try await store.caseDetail(id: id, now: clock())?.record,
             record.entityID == nil

@@ -2,7 +2,7 @@ public import BulwarkCore
 
 /// A content provider's complaint against a restricting decision.
 public struct AppealRecord: Sendable, Hashable {
-    public enum Status: String, Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable, CaseIterable {
         case open
         /// The decision stands.
         case upheld

@@ -177,6 +177,16 @@ public struct DecisionRecord: Sendable, Hashable, Codable {
     public var exemption: String?
     public var note: String?
     public var createdAt: Int64
+    /// The EU/EEA countries a geo-block or a visibility restriction applies in, sorted; nil:
+    /// everywhere (every other action, and a restriction that names none).
+    public var countries: [String]? = nil
+
+    /// The countries as the decisions table stores them: "AT,DE", or NULL.
+    public static func storedCountries(_ countries: [String]?) -> String? { countries?.joined(separator: ",") }
+    /// The countries from the decisions table's text.
+    public static func countries(stored: String?) -> [String]? {
+        stored.flatMap { $0.isEmpty ? nil : $0.split(separator: ",").map(String.init) }
+    }
 }
 
 public struct NewDecision: Sendable, Hashable {
@@ -184,12 +194,18 @@ public struct NewDecision: Sendable, Hashable {
     public var category: Category?
     public var exemption: String?
     public var note: String?
+    /// Where it applies (a geo-block, a visibility restriction), checked by the caller; nil: everywhere.
+    public var countries: [String]?
 
-    public init(action: ModerationAction, category: Category? = nil, exemption: String? = nil, note: String? = nil) {
+    public init(
+        action: ModerationAction, category: Category? = nil, exemption: String? = nil, note: String? = nil,
+        countries: [String]? = nil
+    ) {
         self.action = action
         self.category = category
         self.exemption = exemption
         self.note = note
+        self.countries = countries
     }
 }
 
@@ -421,8 +437,8 @@ public protocol ModerationStore: Sendable {
         _ order: NewRemovalOrder, webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String, now: Int64
     ) async throws -> ReceiveOrderOutcome
     func removalOrder(id: Int64) async throws -> RemovalOrderRecord?
-    /// Orders received in [from, to), newest first.
-    func removalOrders(receivedFrom from: Int64, to: Int64, limit: Int) async throws -> [RemovalOrderRecord]
+    /// Orders received in [from, to) with an id below `beforeID` (nil: any), newest first.
+    func removalOrders(receivedFrom from: Int64, to: Int64, beforeID: Int64?, limit: Int) async throws -> [RemovalOrderRecord]
     /// Records a referral to law enforcement (TCO Article 14(5)), its webhook to the platform
     /// (event `referral`, `webhookBody(referral, item)`) and its audit entry (`referral.create`),
     /// in one transaction; returns the referral with the item as read in it, nil when the item is
@@ -512,7 +528,8 @@ public protocol ModerationStore: Sendable {
     /// worker can take it at once.
     func releaseDelivery(id: Int64, owner: String) async throws
     func redeliver(deliveryID: String, now: Int64) async throws -> Bool
-    func deliveries(status: String?) async throws -> [DeliveryRecord]
+    /// Deliveries with an id above `afterID`, in the given status (nil: any), oldest first.
+    func deliveries(status: String?, afterID: Int64, limit: Int) async throws -> [DeliveryRecord]
 
     func createKey(name: String, role: Role, prefix: String, hash: String, now: Int64) async throws -> APIKeyRecord
     func key(hash: String) async throws -> APIKeyRecord?
@@ -566,6 +583,17 @@ public struct BankLogEntry: Sendable, Hashable {
 }
 
 extension ModerationStore {
+    /// Orders received in [from, to), newest first.
+    public func removalOrders(receivedFrom from: Int64, to: Int64, limit: Int) async throws -> [RemovalOrderRecord] {
+        try await removalOrders(receivedFrom: from, to: to, beforeID: nil, limit: limit)
+    }
+
+    /// Every delivery in the given status (nil: any), oldest first: for tests and tools, not
+    /// for a request (the API pages).
+    public func deliveries(status: String?) async throws -> [DeliveryRecord] {
+        try await deliveries(status: status, afterID: 0, limit: Int.max)
+    }
+
     /// Checks the audit chain from the start: the first entry that does not follow
     /// (wrong previous hash, wrong hash, a gap in the sequence), or nil if all is intact.
     public func verifyAudit() async throws -> (checked: Int, brokenAt: Int64?, reason: String?) {

@@ -92,10 +92,11 @@ extension PostgresStore {
         return try await removalOrder(row) { try await self.read($0) }
     }
 
-    public func removalOrders(receivedFrom from: Int64, to: Int64, limit: Int) async throws -> [RemovalOrderRecord] {
+    public func removalOrders(receivedFrom from: Int64, to: Int64, beforeID: Int64?, limit: Int) async throws -> [RemovalOrderRecord] {
+        let before = beforeID ?? Int64.max
         var records: [RemovalOrderRecord] = []
         for row in try await read(
-            "SELECT * FROM removal_orders WHERE received_at >= \(from) AND received_at < \(to) ORDER BY id DESC LIMIT \(limit)")
+            "SELECT * FROM removal_orders WHERE received_at >= \(from) AND received_at < \(to) AND id < \(before) ORDER BY id DESC LIMIT \(limit)")
         {
             records.append(try await removalOrder(row) { try await self.read($0) })
         }

@@ -101,6 +101,8 @@ public struct PostgresStore: ModerationStore {
         ("v7", Schema.v7(.postgres)),
         ("v8", Schema.v8(.postgres)),
         ("v9", Schema.v9(.postgres)),
+        ("v10", Schema.v10(.postgres)),
+        ("v11", Schema.v11(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,
@@ -497,9 +499,9 @@ public struct PostgresStore: ModerationStore {
         let decisionID = try await insertedID(
             db,
             """
-            INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
+            INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at, countries)
             VALUES (\(caseID), \(reviewer), \(decision.action.rawValue), \(decision.category?.rawValue),
-                \(decision.exemption), \(decision.note), \(now))
+                \(decision.exemption), \(decision.note), \(now), \(DecisionRecord.storedCountries(decision.countries)))
             RETURNING id
             """)
         let status = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
@@ -520,7 +522,7 @@ public struct PostgresStore: ModerationStore {
         }
         return DecisionRecord(
             id: decisionID, caseID: caseID, reviewer: reviewer, action: decision.action, category: decision.category,
-            exemption: decision.exemption, note: decision.note, createdAt: now)
+            exemption: decision.exemption, note: decision.note, createdAt: now, countries: decision.countries)
     }
 
     /// Queues a webhook delivery in the outbox; returns its delivery id.
@@ -647,9 +649,12 @@ public struct PostgresStore: ModerationStore {
         ).isEmpty
     }
 
-    public func deliveries(status: String?) async throws -> [DeliveryRecord] {
-        try await read("SELECT * FROM deliveries WHERE (\(status)::TEXT IS NULL OR status = \(status)) ORDER BY id")
-            .map(Self.delivery)
+    public func deliveries(status: String?, afterID: Int64, limit: Int) async throws -> [DeliveryRecord] {
+        if let status {
+            return try await read("SELECT * FROM deliveries WHERE status = \(status) AND id > \(afterID) ORDER BY id LIMIT \(limit)")
+                .map(Self.delivery)
+        }
+        return try await read("SELECT * FROM deliveries WHERE id > \(afterID) ORDER BY id LIMIT \(limit)").map(Self.delivery)
     }
 
     // MARK: Keys
@@ -886,7 +891,7 @@ public struct PostgresStore: ModerationStore {
             id: c["id"], caseID: c["case_id"], reviewer: c["reviewer"],
             action: ModerationAction(rawValue: c["action"]) ?? .escalate,
             category: (c["category"] as String?).flatMap(Category.init(rawValue:)), exemption: c["exemption"],
-            note: c["note"], createdAt: c["created_at"])
+            note: c["note"], createdAt: c["created_at"], countries: DecisionRecord.countries(stored: c["countries"]))
     }
 
     static func delivery(_ row: PostgresRow) throws -> DeliveryRecord {

@@ -91,11 +91,11 @@ extension SQLiteStore {
         }
     }
 
-    public func removalOrders(receivedFrom from: Int64, to: Int64, limit: Int) async throws -> [RemovalOrderRecord] {
+    public func removalOrders(receivedFrom from: Int64, to: Int64, beforeID: Int64?, limit: Int) async throws -> [RemovalOrderRecord] {
         try await writer.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM removal_orders WHERE received_at >= ? AND received_at < ? ORDER BY id DESC LIMIT ?",
-                arguments: [from, to, limit]
+                db, sql: "SELECT * FROM removal_orders WHERE received_at >= ? AND received_at < ? AND id < ? ORDER BY id DESC LIMIT ?",
+                arguments: [from, to, beforeID ?? Int64.max, limit]
             ).map { try Self.removalOrder(db, $0) }
         }
     }

@@ -50,6 +50,12 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v9") { db in
             for statement in Schema.v9(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v10") { db in
+            for statement in Schema.v10(.sqlite) { try db.execute(sql: statement) }
+        }
+        migrator.registerMigration("v11") { db in
+            for statement in Schema.v11(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 
@@ -267,15 +273,16 @@ public struct SQLiteStore: ModerationStore {
         _ db: Database, caseID: Int64, reviewer: String, decision: NewDecision, now: Int64
     ) throws -> DecisionRecord {
         try db.cachedStatement(sql: """
-                INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at, countries)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
                 caseID, reviewer, decision.action.rawValue, decision.category?.rawValue, decision.exemption,
-                decision.note, now,
+                decision.note, now, DecisionRecord.storedCountries(decision.countries),
             ])
         let record = DecisionRecord(
             id: db.lastInsertedRowID, caseID: caseID, reviewer: reviewer, action: decision.action,
-            category: decision.category, exemption: decision.exemption, note: decision.note, createdAt: now)
+            category: decision.category, exemption: decision.exemption, note: decision.note, createdAt: now,
+            countries: decision.countries)
         let status = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided
         try db.cachedStatement(sql: "UPDATE cases SET status = ?, claimed_by = NULL, claim_until = NULL, updated_at = ? WHERE id = ?").execute(arguments: [status.rawValue, now, caseID])
         if Preservation.preserves(decision.action) {
@@ -506,13 +513,17 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
-    public func deliveries(status: String?) async throws -> [DeliveryRecord] {
+    public func deliveries(status: String?, afterID: Int64, limit: Int) async throws -> [DeliveryRecord] {
         try await writer.read { db in
             if let status {
-                return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM deliveries WHERE status = ? ORDER BY id"), arguments: [status])
-                    .map(Self.delivery)
+                return try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT * FROM deliveries WHERE status = ? AND id > ? ORDER BY id LIMIT ?"),
+                    arguments: [status, afterID, limit]
+                ).map(Self.delivery)
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM deliveries ORDER BY id").map(Self.delivery)
+            return try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM deliveries WHERE id > ? ORDER BY id LIMIT ?"), arguments: [afterID, limit]
+            ).map(Self.delivery)
         }
     }
 
@@ -638,7 +649,7 @@ public struct SQLiteStore: ModerationStore {
             id: row["id"], caseID: row["case_id"], reviewer: row["reviewer"],
             action: ModerationAction(rawValue: row["action"]) ?? .escalate,
             category: (row["category"] as String?).flatMap(Category.init(rawValue:)), exemption: row["exemption"],
-            note: row["note"], createdAt: row["created_at"])
+            note: row["note"], createdAt: row["created_at"], countries: DecisionRecord.countries(stored: row["countries"]))
     }
 
     static func delivery(_ row: Row) -> DeliveryRecord {

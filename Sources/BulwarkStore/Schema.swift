@@ -397,4 +397,18 @@ enum Schema {
             "CREATE INDEX referrals_item ON referrals (item_id)",
         ]
     }
+
+    /// Version 10: deliveries by status in id order, for `GET /v1/deliveries?status=` pages. The
+    /// sender's index (status, next_attempt_at) does not give that order, so a page of the few
+    /// dead deliveries among millions would sort them all.
+    static func v10(_ dialect: Dialect) -> [String] {
+        ["CREATE INDEX deliveries_status_id ON deliveries (status, id)"]
+    }
+
+    /// Version 11: where a decision applies, for a geo-block or a visibility restriction that
+    /// names EU/EEA countries ("AT,DE"; NULL: everywhere), which its webhook and its statement of
+    /// reasons (`territorial_scope`) carry.
+    static func v11(_ dialect: Dialect) -> [String] {
+        ["ALTER TABLE decisions ADD COLUMN countries TEXT"]
+    }
 }

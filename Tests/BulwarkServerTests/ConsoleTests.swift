@@ -235,20 +235,34 @@ struct ConsoleTests {
                 #expect(incomplete.status == .badRequest)
                 #expect(Self.text(incomplete).contains("needs the policy category"))
 
+                // A geo-block names its countries; one that names none, or one outside the EU/EEA, is answered on the page.
+                #expect(html.contains(#"<input id="countries" name="countries""#))
+                let nowhere = try await browser.post(
+                    client, "/console/cases/\(caseID)/decisions", [("csrf", csrf), ("action", "geo_block"), ("category", category)])
+                #expect(nowhere.status == .badRequest && Self.text(nowhere).contains("a geo_block names the EU/EEA countries"))
+                let abroad = try await browser.post(
+                    client, "/console/cases/\(caseID)/decisions",
+                    [("csrf", csrf), ("action", "geo_block"), ("category", category), ("countries", "de, us")])
+                #expect(abroad.status == .badRequest && Self.text(abroad).contains("&quot;US&quot; is not an EU/EEA country code"))
+                #expect(try await store.caseDetail(id: caseID, now: 1_000_000)?.decisions.isEmpty == true)
+
                 let decided = try await browser.post(
                     client, "/console/cases/\(caseID)/decisions",
-                    [("csrf", csrf), ("action", "remove"), ("category", category), ("note", "praise of IS")])
+                    [("csrf", csrf), ("action", "geo_block"), ("category", category), ("countries", "de, at"), ("note", "praise of IS")])
                 #expect(decided.status == .seeOther)
                 #expect(decided.headers[.location] == "/console?decided=\(caseID)")
 
                 let detail = try #require(try await store.caseDetail(id: caseID, now: 1_000_000))
                 #expect(detail.record.status == .decided)
                 #expect(detail.decisions.map(\.reviewer) == ["rev"])
-                #expect(detail.decisions.first?.action == .remove)
+                #expect(detail.decisions.first?.action == .geoBlock && detail.decisions.first?.countries == ["AT", "DE"])
                 #expect(detail.decisions.first?.note == "praise of IS")
+                #expect(Self.text(try await browser.get(client, "/console/cases/\(caseID)")).contains("rev: geo_block in AT, DE"))
                 // The platform's webhook is queued, as for a decision through the API.
                 let deliveries = try await store.deliveries(status: nil)
-                #expect(deliveries.contains { $0.body.contains("\"remove\"") && $0.body.contains("room-1") })
+                #expect(deliveries.contains {
+                    $0.body.contains("\"geo_block\"") && $0.body.contains(#""countries":["AT","DE"]"#) && $0.body.contains("room-1")
+                })
                 let after = try await browser.get(client, try #require(decided.headers[.location]))
                 #expect(Self.text(after).contains("Case \(caseID) decided."))
             }

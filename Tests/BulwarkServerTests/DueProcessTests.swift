@@ -195,16 +195,28 @@ struct StatementExportTests {
                 #expect(decided == .created)
                 _ = try await call(client, keys, .post, "/v1/items", .ingest, #"{"platform":"example","id":"post-1","text":"a post","lang":"es"}"#)
                 #expect(try await call(client, keys, .post, "/v1/removal-orders", .authority, RemovalOrderTests.order).0 == .created)
+                // A geo-block in two countries: its statement's territorial scope is those two.
+                let (_, room2) = try await call(
+                    client, keys, .post, "/v1/items", .ingest,
+                    #"{"platform":"example","id":"room-2","type":"title","text":"Supporters of the Islamic State","container":{"id":"c-2"}}"#)
+                let geoCase = try #require(((room2["items"] as? [[String: Any]])?.first)?["case_id"] as? Int)
+                let (geoDecided, _) = try await call(
+                    client, keys, .post, "/v1/cases/\(geoCase)/decisions", .reviewer,
+                    #"{"action":"geo_block","category":"dissemination","countries":["DE","AT"]}"#)
+                #expect(geoDecided == .created)
 
                 let export = try await client.execute(
                     uri: "/v1/statements?after=0&limit=100", method: .get, headers: [.authorization: "Bearer \(keys[.auditor]!)"])
                 #expect(export.status == .ok)
                 let json = try #require(try JSONSerialization.jsonObject(with: Data(bytesOf: export.body)) as? [String: Any])
                 let statements = try #require(json["statements"] as? [[String: Any]])
-                #expect(statements.count == 2)
+                #expect(statements.count == 3)
                 #expect(statements.allSatisfy { $0["category"] as? String == "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY" })
+                #expect((statements[0]["territorial_scope"] as? [String])?.count == StatementOfReasons.allCountries.count)
+                #expect(statements[2]["territorial_scope"] as? [String] == ["AT", "DE"])
+                #expect(statements[2]["decision_visibility"] as? [String] == ["DECISION_VISIBILITY_CONTENT_DISABLED"])
                 #expect(statements.allSatisfy { ($0["category_specification"] as? [String]) == ["KEYWORD_TERRORIST_CONTENT"] })
-                #expect(Set(statements.compactMap { $0["puid"] as? String }).count == 2)
+                #expect(Set(statements.compactMap { $0["puid"] as? String }).count == 3)
                 #expect(statements[0]["source_type"] as? String == "SOURCE_VOLUNTARY" && statements[0]["automated_detection"] as? String == "Yes")
                 #expect(statements[1]["source_type"] as? String == "SOURCE_TYPE_OTHER_NOTIFICATION")
                 #expect(statements[1]["decision_ground"] as? String == "DECISION_GROUND_ILLEGAL_CONTENT")

@@ -1,0 +1,58 @@
+import Hummingbird
+
+/// A request's query parameters read strictly. A parameter that is absent is `nil`; one that is
+/// present but not what the route takes (not a number, out of range, not one of the choices,
+/// empty) is a 400 that names it and says what it takes, never silently ignored or replaced by a
+/// default.
+struct QueryReader {
+    let parameters: Parameters
+
+    init(_ request: Request) {
+        parameters = request.uri.queryParameters
+    }
+
+    /// The parameter's raw text, if present.
+    func text(_ name: String) -> String? {
+        parameters[Substring(name)].map(String.init)
+    }
+
+    /// An integer in `range`; `meaning` says what it is in the error ("a referral id").
+    func integer<T: FixedWidthInteger>(_ name: String, in range: ClosedRange<T>, meaning: String) throws -> T? {
+        guard let text = text(name) else { return nil }
+        guard let value = T(text), range.contains(value) else {
+            throw APIError.invalid("\(name) must be \(meaning), \(range.lowerBound) ... \(range.upperBound): got \(Self.quoted(text))", field: name)
+        }
+        return value
+    }
+
+    /// A page size: 1 ... `maximum`, `maximum` when absent.
+    func limit(maximum: Int) throws -> Int {
+        try integer("limit", in: 1...maximum, meaning: "a page size") ?? maximum
+    }
+
+    /// One of the values of `T` (an enumeration whose raw values are the parameter's choices).
+    func choice<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) throws -> T? where T.RawValue == String {
+        guard let text = text(name) else { return nil }
+        guard let value = T(rawValue: text) else {
+            let choices = T.allCases.map(\.rawValue).joined(separator: ", ")
+            throw APIError.invalid("\(name) must be one of \(choices): got \(Self.quoted(text))", field: name)
+        }
+        return value
+    }
+
+    /// One of `choices`.
+    func choice(_ name: String, in choices: [String]) throws -> String? {
+        guard let text = text(name) else { return nil }
+        guard choices.contains(text) else {
+            throw APIError.invalid("\(name) must be one of \(choices.joined(separator: ", ")): got \(Self.quoted(text))", field: name)
+        }
+        return text
+    }
+
+    /// The value as the error quotes it: at most 64 characters, so a long parameter does not
+    /// come back whole.
+    static func quoted(_ text: String) -> String {
+        let shown = text.count > 64 ? String(text.prefix(64)) + "…" : text
+        return "\"\(shown)\""
+    }
+}
