@@ -97,6 +97,14 @@ public struct StatementOfReasons: Sendable, Hashable {
         return (seen.sorted(), nil)
     }
 
+    /// The earliest content date the Transparency Database takes (2000-01-01).
+    public static let earliestContentDate: Int64 = 946_684_800
+
+    /// The content date as the statement gives it: not before the database's earliest (a
+    /// platform's older date is given as 2000-01-01) and not after the decision (a `posted_at`
+    /// from a clock ahead of ours).
+    public var shownContentDate: Int64 { max(Self.earliestContentDate, min(contentDate, applicationDate)) }
+
     /// The restriction an action makes, or nil when it restricts nothing.
     public static func restriction(for action: ModerationAction) -> Restriction? {
         switch action {
@@ -182,7 +190,7 @@ public struct StatementOfReasons: Sendable, Hashable {
         if let language, language.utf8.count == 2, language.utf8.allSatisfy({ (0x61...0x7A).contains($0) }) {
             out += Array(",\"content_language\":\"\(language.uppercased())\"".utf8)
         }
-        out += Array(",\"content_date\":\"\(CivilDate.isoDate(contentDate))\",\"application_date\":\"\(CivilDate.isoDate(applicationDate))\"".utf8)
+        out += Array(",\"content_date\":\"\(CivilDate.isoDate(shownContentDate))\",\"application_date\":\"\(CivilDate.isoDate(applicationDate))\"".utf8)
         out += Array(",\"decision_facts\":".utf8)
         appendJSONString(String(facts.prefix(5000)), to: &out)
         let sourceType: String =

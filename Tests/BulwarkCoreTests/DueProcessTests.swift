@@ -64,4 +64,21 @@ struct DueProcessClockTests {
         #expect(StatementOfReasons.puid("") == "-")
         #expect(StatementOfReasons.puid(String(repeating: "x", count: 900)).count == 500)
     }
+
+    /// The Transparency Database refuses a content date before 2000: an older platform date is
+    /// given as 2000-01-01, one after the decision as the decision's day.
+    @Test func theContentDateStaysWhereTheDatabaseTakesIt() throws {
+        let decided = CivilDate.seconds(year: 2026, month: 12, day: 3)
+        func shown(_ posted: Int64) throws -> String? {
+            let s = StatementOfReasons(
+                puid: "p", restriction: .removed, ground: .termsAndConditions, category: .incitement, source: .proactive,
+                automatedDetection: true, contentTypes: ["text"], language: "en", contentDate: posted, applicationDate: decided,
+                facts: "f")
+            let json = try JSONSerialization.jsonObject(with: Data(s.jsonBytes)) as? [String: Any]
+            return json?["content_date"] as? String
+        }
+        #expect(try shown(0) == "2000-01-01")
+        #expect(try shown(CivilDate.seconds(year: 2019, month: 4, day: 2)) == "2019-04-02")
+        #expect(try shown(decided + 400 * 86_400) == "2026-12-03")
+    }
 }
