@@ -13,6 +13,10 @@ enum OpenAPIDocument {
           "components": {
             "securitySchemes": {"key": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+              "WebhookItem": {
+                "type": "object", "additionalProperties": false, "required": ["platform", "id"],
+                "properties": {"platform": {"type": "string"}, "id": {"type": "string", "description": "The platform's own id of the item."}}
+              },
               "Error": {
                 "type": "object",
                 "required": ["error"],
@@ -247,6 +251,86 @@ enum OpenAPIDocument {
             }
           },
           "security": [{"key": []}],
+          "webhooks": {
+            "decision": {
+              "post": {
+                "summary": "A decision on an item, for the platform to carry out: by a reviewer, by a removal order (with `removal_order`) or by an appeal's reinstatement (with `appeal`). Headers: Bulwark-Event (the event), Bulwark-Delivery (the same on every attempt: drop duplicates), Bulwark-Attempt, Bulwark-Signature: t=TIMESTAMP,v1=HEX, the HMAC-SHA256 of \"TIMESTAMP.BODY\" with each active secret (two during a rotation); check one matches and the timestamp is within 5 minutes. A 2xx answer acknowledges; anything else is tried again, 10 attempts at most.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "additionalProperties": false,
+                  "required": ["event", "decision_id", "case_id", "item", "action", "category", "exemption", "countries", "reviewer", "decided_at"],
+                  "properties": {
+                    "event": {"const": "decision"},
+                    "decision_id": {"type": "integer"}, "case_id": {"type": "integer"},
+                    "item": {"$ref": "#/components/schemas/WebhookItem"},
+                    "action": {"enum": ["remove", "restrict_visibility", "geo_block", "no_violation", "escalate", "reinstate"]},
+                    "category": {"enum": ["incitement", "solicitation", "recruitment", "instruction", "threat", "dissemination", null]},
+                    "exemption": {"type": ["string", "null"]},
+                    "countries": {"type": ["array", "null"], "minItems": 1, "items": {"type": "string", "pattern": "^[A-Z]{2}$"}, "description": "Where the platform applies the decision (a geo-block's, a regional restriction's EU/EEA countries); null: everywhere."},
+                    "reviewer": {"type": "string"},
+                    "decided_at": {"type": "integer"},
+                    "removal_order": {
+                      "type": "object", "additionalProperties": false, "required": ["id", "authority", "reference", "deadline_at"],
+                      "properties": {"id": {"type": "integer"}, "authority": {"type": "string"}, "reference": {"type": "string"}, "deadline_at": {"type": "integer", "description": "The one-hour deadline (TCO Article 3(3))."}}
+                    },
+                    "appeal": {"type": "object", "additionalProperties": false, "required": ["id"], "properties": {"id": {"type": "integer"}}}
+                  }}}}},
+                "responses": {"200": {"description": "Received (any 2xx)"}}
+              }
+            },
+            "entity_decision": {
+              "post": {
+                "summary": "A decision on an account or container (suspend an account, remove a room, ...), with its evidence; an appeal's reinstatement carries `appeal`. Headers as for `decision`.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "additionalProperties": false,
+                  "required": ["event", "decision_id", "case_id", "entity", "action", "category", "reviewer", "decided_at", "evidence"],
+                  "properties": {
+                    "event": {"const": "entity_decision"},
+                    "decision_id": {"type": "integer"}, "case_id": {"type": "integer"},
+                    "entity": {
+                      "type": "object", "additionalProperties": false, "required": ["platform", "kind", "id", "status"],
+                      "properties": {
+                        "platform": {"type": "string"}, "id": {"type": "string"},
+                        "kind": {"enum": ["account", "page", "group", "channel", "room", "thread"]},
+                        "status": {"enum": ["active", "restricted", "suspended", "removed"]}
+                      }
+                    },
+                    "action": {"enum": ["remove", "restrict_visibility", "suspend", "no_violation", "escalate", "reinstate"]},
+                    "category": {"enum": ["incitement", "solicitation", "recruitment", "instruction", "threat", "dissemination", null]},
+                    "reviewer": {"type": "string"},
+                    "decided_at": {"type": "integer"},
+                    "evidence": {
+                      "type": "object", "additionalProperties": false, "required": ["items", "risk", "reappearance"],
+                      "properties": {
+                        "items": {"type": "array", "maxItems": 100, "items": {"type": "string"}, "description": "Platform ids of its violating and review items, most recent first."},
+                        "risk": {"type": "number", "minimum": 0, "maximum": 100},
+                        "reappearance": {"type": ["string", "null"], "description": "What banned entity it resembles, and why."}
+                      }
+                    },
+                    "appeal": {"type": "object", "additionalProperties": false, "required": ["id"], "properties": {"id": {"type": "integer"}}}
+                  }}}}},
+                "responses": {"200": {"description": "Received (any 2xx)"}}
+              }
+            },
+            "referral": {
+              "post": {
+                "summary": "A lead's referral of an item to law enforcement (imminent threat to life; TCO Article 14(5)), for the platform to transmit to the authority. Headers as for `decision`.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "additionalProperties": false,
+                  "required": ["event", "referral_id", "item", "authority", "member_state", "grounds", "referred_by", "referred_at"],
+                  "properties": {
+                    "event": {"const": "referral"},
+                    "referral_id": {"type": "integer"},
+                    "item": {"$ref": "#/components/schemas/WebhookItem"},
+                    "authority": {"type": "string"},
+                    "member_state": {"type": ["string", "null"], "pattern": "^[A-Z]{2}$", "description": "null: not identifiable (then Europol)."},
+                    "grounds": {"type": "string"},
+                    "referred_by": {"type": "string"},
+                    "referred_at": {"type": "integer"}
+                  }}}}},
+                "responses": {"200": {"description": "Received (any 2xx)"}}
+              }
+            }
+          },
           "paths": {
             "/healthz": {"get": {"security": [], "responses": {"200": {"description": "Alive", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/readyz": {"get": {"security": [], "responses": {"200": {"description": "The database answers", "content": {"text/plain": {"schema": {"type": "string"}}}}, "500": {"$ref": "#/components/responses/Error"}}}},
