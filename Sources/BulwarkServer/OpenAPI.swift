@@ -721,10 +721,14 @@ enum OpenAPIDocument {
                 }
               },
               "get": {
-                "summary": "Appeals, nearest deadline first (500 at most). Roles: reviewer, lead, auditor, admin.",
-                "parameters": [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "upheld", "reversed"]}}],
+                "summary": "Appeals, nearest deadline first, 500 a page by default; `after` (an appeal id) continues after that appeal (`next_after`, null on the last page). Roles: reviewer, lead, auditor, admin.",
+                "parameters": [
+                  {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "upheld", "reversed"]}},
+                  {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
+                ],
                 "responses": {
-                  "200": {"description": "Appeals", "content": {"application/json": {"schema": {"type": "object", "required": ["appeals"], "properties": {"appeals": {"type": "array", "items": {"$ref": "#/components/schemas/Appeal"}}}}}}},
+                  "200": {"description": "Appeals", "content": {"application/json": {"schema": {"type": "object", "required": ["appeals", "next_after"], "properties": {"appeals": {"type": "array", "maxItems": 500, "items": {"$ref": "#/components/schemas/Appeal"}}, "next_after": {"type": ["integer", "null"]}}}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
                 }

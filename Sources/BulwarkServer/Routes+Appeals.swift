@@ -90,10 +90,23 @@ extension BulwarkService {
 
         v1.get("appeals") { request, context -> Response in
             _ = try await require(request, [.reviewer, .lead, .auditor, .admin])
-            let status = try QueryReader(request).choice("status", as: AppealRecord.Status.self)
+            let q = QueryReader(request)
+            let status = try q.choice("status", as: AppealRecord.Status.self)
+            let after = try q.integer("after", in: 1...Int64.max, meaning: "an appeal id")
+            let limit = try q.limit(maximum: Self.maxAppealPage)
             let now = clock()
-            struct Listing: Encodable { var appeals: [AppealView] }
-            return try encode(Listing(appeals: try await store.appeals(status: status, limit: 500).map { AppealView($0, now: now) }))
+            let list = try await store.appeals(status: status, afterID: after, limit: limit)
+            struct Listing: Encodable {
+                var appeals: [AppealView]
+                var next_after: Int64?
+                enum CodingKeys: String, CodingKey { case appeals, next_after }
+                func encode(to encoder: any Encoder) throws {
+                    var c = encoder.container(keyedBy: CodingKeys.self)
+                    try c.encode(appeals, forKey: .appeals)
+                    try c.encode(next_after, forKey: .next_after)  // null on the last page
+                }
+            }
+            return try encode(Listing(appeals: list.map { AppealView($0, now: now) }, next_after: list.count == limit ? list.last?.id : nil))
         }
 
         v1.get("appeals/:id") { request, context -> Response in

@@ -102,6 +102,8 @@ extension BulwarkService {
     static let maxDeliveryPage = 500
     /// Most audit entries in one page of `GET /v1/audit`.
     static let maxAuditPage = 500
+    /// Most appeals in one page of `GET /v1/appeals`.
+    static let maxAppealPage = 500
 
     func addRemovalOrderRoutes(_ v1: RouterGroup<BulwarkRequestContext>) {
         v1.post("removal-orders") { request, context -> Response in

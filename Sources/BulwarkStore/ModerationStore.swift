@@ -460,8 +460,9 @@ public protocol ModerationStore: Sendable {
         decisionID: Int64?, platform: String?, externalID: String?, appellant: String, reason: String, now: Int64
     ) async throws -> FileAppealOutcome
     func appeal(id: Int64) async throws -> AppealRecord?
-    /// Appeals, oldest deadline first; all of them when `status` is nil.
-    func appeals(status: AppealRecord.Status?, limit: Int) async throws -> [AppealRecord]
+    /// Appeals in the given status (nil: any), nearest deadline first (then by id), after the
+    /// appeal `afterID` in that order (nil: from the first; an unknown id: none).
+    func appeals(status: AppealRecord.Status?, afterID: Int64?, limit: Int) async throws -> [AppealRecord]
     /// Decides an appeal, by a reviewer other than the one who made the appealed decision.
     /// Reversing it, in the same transaction, records a `reinstate` decision and queues its webhook:
     /// for an item, on the item's case (`webhookBody(decision, item, appealID)`); for an account or
@@ -583,6 +584,11 @@ public struct BankLogEntry: Sendable, Hashable {
 }
 
 extension ModerationStore {
+    /// The first `limit` appeals in the given status, nearest deadline first.
+    public func appeals(status: AppealRecord.Status?, limit: Int) async throws -> [AppealRecord] {
+        try await appeals(status: status, afterID: nil, limit: limit)
+    }
+
     /// Orders received in [from, to), newest first.
     public func removalOrders(receivedFrom from: Int64, to: Int64, limit: Int) async throws -> [RemovalOrderRecord] {
         try await removalOrders(receivedFrom: from, to: to, beforeID: nil, limit: limit)

@@ -59,11 +59,15 @@ extension PostgresStore {
         return try await appeal(row) { try await self.read($0) }
     }
 
-    public func appeals(status: AppealRecord.Status?, limit: Int) async throws -> [AppealRecord] {
+    public func appeals(status: AppealRecord.Status?, afterID: Int64?, limit: Int) async throws -> [AppealRecord] {
         let status = status?.rawValue
         var records: [AppealRecord] = []
         for row in try await read(
-            "SELECT * FROM appeals WHERE (\(status)::TEXT IS NULL OR status = \(status)) ORDER BY deadline_at, id LIMIT \(limit)")
+            """
+            SELECT * FROM appeals WHERE (\(status)::TEXT IS NULL OR status = \(status))
+            AND (\(afterID)::BIGINT IS NULL OR (deadline_at, id) > (SELECT deadline_at, id FROM appeals WHERE id = \(afterID)))
+            ORDER BY deadline_at, id LIMIT \(limit)
+            """)
         {
             records.append(try await appeal(row) { try await self.read($0) })
         }

@@ -49,11 +49,16 @@ extension SQLiteStore {
         }
     }
 
-    public func appeals(status: AppealRecord.Status?, limit: Int) async throws -> [AppealRecord] {
+    public func appeals(status: AppealRecord.Status?, afterID: Int64?, limit: Int) async throws -> [AppealRecord] {
         try await writer.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM appeals WHERE (? IS NULL OR status = ?) ORDER BY deadline_at, id LIMIT ?",
-                arguments: [status?.rawValue, status?.rawValue, limit]
+                db,
+                sql: """
+                    SELECT * FROM appeals WHERE (? IS NULL OR status = ?)
+                    AND (? IS NULL OR (deadline_at, id) > (SELECT deadline_at, id FROM appeals WHERE id = ?))
+                    ORDER BY deadline_at, id LIMIT ?
+                    """,
+                arguments: [status?.rawValue, status?.rawValue, afterID, afterID, limit]
             ).map { try Self.appeal(db, $0) }
         }
     }

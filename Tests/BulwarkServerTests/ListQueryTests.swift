@@ -46,6 +46,8 @@ struct ListQueryTests {
                     ("/v1/statements?after=-3", .auditor, "after"),
                     ("/v1/statements?limit=x", .auditor, "limit"),
                     ("/v1/appeals?status=closed", .reviewer, "status"),
+                    ("/v1/appeals?after=0", .reviewer, "after"),
+                    ("/v1/appeals?limit=501", .reviewer, "limit"),
                     ("/v1/referrals?item_id=0", .lead, "item_id"),
                     ("/v1/referrals?before=x", .lead, "before"),
                     ("/v1/referrals?limit=101", .lead, "limit"),
@@ -65,7 +67,7 @@ struct ListQueryTests {
                     ("/v1/audit?after=0&limit=1", .auditor),
                     ("/v1/removal-orders?from=0&to=10&before=1&limit=1", .authority),
                     ("/v1/statements?after=0&limit=100", .auditor),
-                    ("/v1/appeals?status=reversed", .reviewer),
+                    ("/v1/appeals?status=reversed&after=1&limit=500", .reviewer),
                     ("/v1/referrals?item_id=1&before=1&limit=100", .lead),
                 ]
                 for (uri, role) in accepted {
@@ -163,6 +165,53 @@ struct ListQueryTests {
                     cursor = try #require(page["next_after"] as? Int)
                 }
                 #expect(seqs == chain)
+            }
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func appealsPageInDeadlineOrderWithoutGapsOrRepeats(_ backend: Backend) async throws {
+        try await withServerStore(backend, "appeal-pages") { store in
+            let keys = try await makeKeys(store, [.ingest, .reviewer])
+            let start: Int64 = 1_790_000_000
+            let (service, now) = try clockedService(store, start: start)
+            try await service.application(logger: Logger(label: "test")).test(.router) { client in
+                // Five removed rooms, five appeals: three filed together (one deadline, so the
+                // id decides their order), two an hour later.
+                for i in 1...5 {
+                    let (_, ingested) = try await call(
+                        client, keys, .post, "/v1/items", .ingest,
+                        #"{"platform":"example","id":"room-\#(i)","type":"title","text":"Supporters of the Islamic State"}"#)
+                    let caseID = try #require(((ingested["items"] as? [[String: Any]])?.first)?["case_id"] as? Int)
+                    #expect(try await call(client, keys, .post, "/v1/cases/\(caseID)/decisions", .reviewer,
+                        #"{"action":"remove","category":"dissemination"}"#).0 == .created)
+                }
+                var filed: [Int] = []
+                for i in [4, 1, 5, 2, 3] {
+                    now.set(start + (filed.count < 3 ? 0 : 3_600))
+                    let (status, appeal) = try await call(
+                        client, keys, .post, "/v1/appeals", .ingest,
+                        #"{"platform":"example","id":"room-\#(i)","appellant":"u-\#(i)","reason":"r"}"#)
+                    #expect(status == .created)
+                    filed.append(try #require(appeal["id"] as? Int))
+                }
+                let expected = filed[0..<3].sorted() + filed[3..<5].sorted()
+                var listed: [Int] = []
+                var uri = "/v1/appeals?status=open&limit=2"
+                for _ in 0..<5 {
+                    let (status, page) = try await call(client, keys, .get, uri, .reviewer)
+                    #expect(status == .ok)
+                    let ids = (page["appeals"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
+                    #expect(ids.count <= 2)
+                    listed += ids
+                    guard let next = page["next_after"] as? Int else { break }
+                    #expect(next == ids.last)
+                    uri = "/v1/appeals?status=open&limit=2&after=\(next)"
+                }
+                #expect(listed == expected)
+                // Another status has none; an unknown appeal id as the cursor gives none.
+                #expect((try await call(client, keys, .get, "/v1/appeals?status=upheld", .reviewer).1["appeals"] as? [Any])?.isEmpty == true)
+                #expect((try await call(client, keys, .get, "/v1/appeals?after=99999", .reviewer).1["appeals"] as? [Any])?.isEmpty == true)
             }
         }
     }
