@@ -80,13 +80,10 @@ public struct JobWorker: Service, CustomStringConvertible {
             return
         }
         do {
-            let result = try hash(bytes, scratch: &scratch)
+            let result = hash(bytes, scratch: &scratch)
             try await service.store.completeMediaJob(jobID: job.id, mediaID: job.ref, result: result, now: service.clock())
-            service.metrics.mediaJob(result.matchDecision == nil ? "hashed" : "matched")
-        } catch let error as ImageError {
-            // A bad image stays bad: no retry.
-            service.metrics.mediaJob("bad_image")
-            try await service.store.failJob(jobID: job.id, error: "\(error)", retryAt: nil, now: service.clock())
+            // "bad_image": not an image Bulwark decodes, matched by its exact hashes only.
+            service.metrics.mediaJob(result.matchDecision != nil ? "matched" : result.pdq == nil ? "bad_image" : "hashed")
         } catch {
             try await retryLater(job, error)
             logger.warning("media job failed", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
@@ -117,12 +114,25 @@ public struct JobWorker: Service, CustomStringConvertible {
         try await service.store.failJob(jobID: job.id, error: "\(error)", retryAt: retry, now: service.clock())
     }
 
-    func hash(_ bytes: [UInt8], scratch: inout PDQScratch) throws(ImageError) -> MediaResult {
-        let image = try ImageDecoder(limits: service.configuration.imageLimits).decode(bytes)
-        let pdq = PDQHasher().hash(image, scratch: &scratch)
-        var result = MediaResult(pdq: pdq.hash.hex, quality: pdq.quality, md5: MD5.hex(bytes), sha256: SHA256.hex(bytes))
+    /// A part's hashes and bank match. MD5 and SHA-256 are taken of every part; PDQ of the
+    /// images Bulwark decodes. A part that is not one (a video, a GIF, a damaged file) is still
+    /// matched by its exact hashes, which is how hash-sharing lists name videos, and keeps the
+    /// decoder's reason.
+    func hash(_ bytes: [UInt8], scratch: inout PDQScratch) -> MediaResult {
+        let md5 = MD5.hex(bytes)
+        let sha256 = SHA256.hex(bytes)
+        var result: MediaResult
+        var pdq: (hash: PDQHash, quality: Int)? = nil
+        do {
+            let image = try ImageDecoder(limits: service.configuration.imageLimits).decode(bytes)
+            let hashed = PDQHasher().hash(image, scratch: &scratch)
+            pdq = (hashed.hash, hashed.quality)
+            result = MediaResult(pdq: hashed.hash.hex, quality: hashed.quality, md5: md5, sha256: sha256)
+        } catch {
+            result = MediaResult(pdq: nil, quality: nil, md5: md5, sha256: sha256, error: "\(error)")
+        }
         guard let banks = service.banks else { return result }
-        let outcome = banks.match(MediaHashes(pdq: pdq.hash, pdqQuality: pdq.quality, md5: result.md5, sha256: result.sha256))
+        let outcome = banks.match(MediaHashes(pdq: pdq?.hash, pdqQuality: pdq?.quality, md5: md5, sha256: sha256))
         Self.record(outcome, in: &result)
         return result
     }

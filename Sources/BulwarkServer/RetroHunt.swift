@@ -27,10 +27,12 @@ extension BulwarkService {
             after = last.mediaID
             scanned += page.count
             for media in page {
-                guard let pdq = PDQHash(hex: media.pdq) else { continue }
-                let outcome = banks.match(MediaHashes(pdq: pdq, pdqQuality: media.quality))
+                // PDQ for the images Bulwark decodes; MD5 and SHA-256 for every part (videos, GIFs too).
+                let pdq = media.pdq.flatMap { PDQHash(hex: $0) }
+                let outcome = banks.match(
+                    MediaHashes(pdq: pdq, pdqQuality: pdq == nil ? nil : media.quality, md5: media.md5, sha256: media.sha256))
                 guard outcome.blockMatches.contains(where: { $0.entry.id >= firstEntryID }) else { continue }
-                var result = MediaResult(pdq: media.pdq, quality: media.quality, md5: "", sha256: "")
+                var result = MediaResult(pdq: media.pdq, quality: media.quality, md5: media.md5 ?? "", sha256: media.sha256 ?? "")
                 JobWorker.record(outcome, in: &result)
                 guard result.matchDecision != nil else { continue }
                 if try await store.recordRetroMatch(mediaID: media.mediaID, match: result, now: clock()) { recorded += 1 }
@@ -46,7 +48,7 @@ extension BulwarkService {
         return true
     }
 
-    /// Queues a retro-hunt for newly added PDQ entries; the job worker runs it (the request that
+    /// Queues a retro-hunt for newly added entries (PDQ, MD5, SHA-256); the job worker runs it (the request that
     /// added them does not wait), and a queued hunt survives a restart.
     func queueRetroHunt(entryIDs: Set<UInt64>, logger: Logger) async throws {
         guard let first = entryIDs.min() else { return }

@@ -95,9 +95,9 @@ extension BulwarkService {
             }
             let source = q["source"].map(String.init) ?? "api import"
             let at = clock()
-            let (added, unchanged, newPDQ) = try await bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
+            let (added, unchanged, newEntries) = try await bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
                 var added = 0, unchanged = 0
-                var newPDQ: Set<UInt64> = []
+                var newEntries: Set<UInt64> = []
                 var events: [BankEvent] = []
                 for (line, r) in records {
                     let (outcome, e) = try set.add(
@@ -105,19 +105,19 @@ extension BulwarkService {
                         provenance: "\(source) line \(line)" + (r.note.isEmpty ? "" : " (\(r.note))"), at: at)
                     if case .added(let entry) = outcome {
                         added += 1
-                        if entry.signal.type == .pdq { newPDQ.insert(entry.id) }
+                        newEntries.insert(entry.id)
                     } else {
                         unchanged += 1
                     }
                     events += e
                 }
-                return ((added, unchanged, newPDQ), events)
+                return ((added, unchanged, newEntries), events)
             }
             try? registry.checkpoint()
             try await store.appendAudit(
                 actor: key.name, action: "bank.import", subject: "bank:\(name)",
                 detail: "{\"added\":\(added),\"unchanged\":\(unchanged),\"bad\":\(bad.count)}", now: at)
-            try await queueRetroHunt(entryIDs: newPDQ, logger: context.logger)
+            try await queueRetroHunt(entryIDs: newEntries, logger: context.logger)
             struct ImportResult: Encodable {
                 var added: Int
                 var unchanged: Int
@@ -179,9 +179,9 @@ extension BulwarkService {
     ) async throws -> (added: Int, unchanged: Int) {
         let signals = try Self.signals(p)
         let at = clock()
-        let (added, unchanged, newPDQ) = try await bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
+        let (added, unchanged, newEntries) = try await bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
             var added = 0, unchanged = 0
-            var newPDQ: Set<UInt64> = []
+            var newEntries: Set<UInt64> = []
             var events: [BankEvent] = []
             for signal in signals {
                 let (outcome, e) = try set.add(
@@ -189,18 +189,18 @@ extension BulwarkService {
                     provenance: "\(via): \(actor)", at: at)
                 if case .added(let entry) = outcome {
                     added += 1
-                    if entry.signal.type == .pdq { newPDQ.insert(entry.id) }
+                    newEntries.insert(entry.id)
                 } else {
                     unchanged += 1
                 }
                 events += e
             }
-            return ((added, unchanged, newPDQ), events)
+            return ((added, unchanged, newEntries), events)
         }
         try await store.appendAudit(
             actor: actor, action: "bank.add", subject: "bank:\(name)", detail: "{\"added\":\(added),\"unchanged\":\(unchanged)}",
             now: at)
-        try await queueRetroHunt(entryIDs: newPDQ, logger: logger)
+        try await queueRetroHunt(entryIDs: newEntries, logger: logger)
         return (added, unchanged)
     }
 

@@ -99,6 +99,18 @@ public struct EntityFingerprintSource: Sendable, Hashable {
 public struct MediaHashRecord: Sendable, Hashable {
     public var mediaID: Int64
     public var itemID: Int64
-    public var pdq: String
+    /// Nil for a part that is not an image Bulwark decodes (its exact hashes only).
+    public var pdq: String?
     public var quality: Int?
+    public var md5: String?
+    public var sha256: String?
+
+    public init(mediaID: Int64, itemID: Int64, pdq: String?, quality: Int?, md5: String?, sha256: String?) {
+        self.mediaID = mediaID
+        self.itemID = itemID
+        self.pdq = pdq
+        self.quality = quality
+        self.md5 = md5
+        self.sha256 = sha256
+    }
 }

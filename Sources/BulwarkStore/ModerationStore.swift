@@ -340,11 +340,15 @@ public struct MediaResult: Sendable, Hashable {
     public var matchCategory: Category?
     public var matchPriority: Double?
     public var matchEvidence: String?
+    /// Why the part has no PDQ hash: it is not an image Bulwark decodes (a video, a GIF, a
+    /// damaged file), so only its exact hashes were matched.
+    public var error: String?
 
     public init(
         pdq: String?, quality: Int?, md5: String, sha256: String, matchDecision: Decision? = nil,
-        matchCategory: Category? = nil, matchPriority: Double? = nil, matchEvidence: String? = nil
+        matchCategory: Category? = nil, matchPriority: Double? = nil, matchEvidence: String? = nil, error: String? = nil
     ) {
+        self.error = error
         self.pdq = pdq
         self.quality = quality
         self.md5 = md5

@@ -107,12 +107,12 @@ extension PostgresStore {
     public func mediaHashes(afterID: Int64, limit: Int) async throws -> [MediaHashRecord] {
         try await read(
             """
-            SELECT id, item_id, pdq, quality FROM media WHERE pdq IS NOT NULL AND id > \(afterID)
+            SELECT id, item_id, pdq, quality, md5, sha256 FROM media WHERE md5 IS NOT NULL AND id > \(afterID)
             ORDER BY id LIMIT \(Int64(limit))
             """
         ).map { row in
-            let (id, itemID, pdq, quality) = try row.decode((Int64, Int64, String, Int64?).self)
-            return MediaHashRecord(mediaID: id, itemID: itemID, pdq: pdq, quality: quality.map(Int.init))
+            let (id, itemID, pdq, quality, md5, sha256) = try row.decode((Int64, Int64, String?, Int64?, String?, String?).self)
+            return MediaHashRecord(mediaID: id, itemID: itemID, pdq: pdq, quality: quality.map(Int.init), md5: md5, sha256: sha256)
         }
     }
 

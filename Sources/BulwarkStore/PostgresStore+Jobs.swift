@@ -42,7 +42,7 @@ extension PostgresStore {
                 db,
                 """
                 UPDATE media SET status = 'hashed', pdq = \(result.pdq), quality = \(result.quality.map(Int64.init)),
-                    md5 = \(result.md5), sha256 = \(result.sha256)
+                    md5 = \(result.md5), sha256 = \(result.sha256), error = \(result.error.map { String($0.prefix(500)) })
                 WHERE id = \(mediaID)
                 """)
             try await execute(

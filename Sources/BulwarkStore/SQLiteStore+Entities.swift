@@ -121,8 +121,14 @@ extension SQLiteStore {
 
     public func mediaHashes(afterID: Int64, limit: Int) async throws -> [MediaHashRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, item_id, pdq, quality FROM media WHERE pdq IS NOT NULL AND id > ? ORDER BY id LIMIT ?"), arguments: [afterID, limit]
-            ).map { MediaHashRecord(mediaID: $0["id"], itemID: $0["item_id"], pdq: $0["pdq"], quality: $0["quality"]) }
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT id, item_id, pdq, quality, md5, sha256 FROM media WHERE md5 IS NOT NULL AND id > ? ORDER BY id LIMIT ?"),
+                arguments: [afterID, limit]
+            ).map {
+                MediaHashRecord(
+                    mediaID: $0["id"], itemID: $0["item_id"], pdq: $0["pdq"], quality: $0["quality"], md5: $0["md5"], sha256: $0["sha256"])
+            }
         }
     }
 

@@ -192,6 +192,73 @@ struct EntityEndToEndTests {
 }
 
 struct RetroHuntTests {
+    /// A part that is not an image Bulwark decodes (here the first bytes of an MP4 file) has no
+    /// PDQ hash, but its MD5 and SHA-256 are taken and matched: live once a bank knows it, and
+    /// by a retro-hunt for a part stored before.
+    @Test(arguments: Backend.allCases)
+    func aVideoIsMatchedByItsExactHashesLiveAndRetroactively(_ backend: Backend) async throws {
+        try await withServerStore(backend, "retro_video") { store in
+            let dir = NSTemporaryDirectory() + "bulwark-retro-\(UInt32.random(in: 0...UInt32.max))"
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let keys = try await makeKeys(store, [.ingest, .lead])
+            let registry = BankRegistry(directory: try BankDirectory(path: dir, writable: true))
+            let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
+            let service = BulwarkService(
+                store: store, engine: try ServerFixtures.engine.get(), configuration: config, bankRegistry: registry)
+            var video: [UInt8] = [0, 0, 0, 0x18] + Array("ftypisom".utf8) + [0, 0, 2, 0] + Array("isomiso2mp41".utf8)
+            var state: UInt32 = 7
+            for _ in 0..<4_000 {
+                state = state &* 1_103_515_245 &+ 12_345
+                video.append(UInt8(truncatingIfNeeded: state >> 16))
+            }
+            let encoded = Data(video).base64EncodedString()
+            let videoBytes = video
+            try await service.application(logger: Logger(label: "test")).test(.live) { client in
+                let video = videoBytes
+                @Sendable func body(_ id: String) -> String {
+                    #"{"id":"\#(id)","text":"watch","media":[{"data":"\#(encoded)","content_type":"video/mp4"}]}"#
+                }
+                @Sendable func settle() async throws {
+                    for _ in 0..<200 {
+                        if try await store.pendingJobCount() == 0 { break }
+                        try await Task.sleep(nanoseconds: 50_000_000)
+                    }
+                }
+                #expect(try await call(client, keys, .post, "/v1/banks", .lead, #"{"name":"videos","labels":["category:dissemination"]}"#).0 == .created)
+                let (_, first) = try await call(client, keys, .post, "/v1/items", .ingest, body("vid-1"))
+                let firstID = Int64(try #require(((first["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                try await settle()
+                let stored = try #require(try await store.mediaHashes(afterID: 0, limit: 10).first)
+                #expect(stored.pdq == nil && stored.md5 == MD5.hex(video) && stored.sha256 == SHA256.hex(video))
+                #expect(try await store.item(id: firstID)?.decision == Decision.none)
+                #expect(try await store.cases(CaseFilter(), now: 10).isEmpty)
+
+                // The list gains the video's MD5: the stored part is found by the retro-hunt.
+                let (status, added) = try await call(
+                    client, keys, .post, "/v1/banks/videos/entries", .lead, #"{"type":"md5","values":["\#(MD5.hex(video))"]}"#)
+                #expect(status == .ok && added["added"] as? Int == 1)
+                var cases: [CaseRecord] = []
+                for _ in 0..<200 {
+                    cases = try await store.cases(CaseFilter(), now: 10)
+                    if !cases.isEmpty { break }
+                    try await Task.sleep(nanoseconds: 50_000_000)
+                }
+                #expect(cases.map(\.itemID) == [firstID] && cases.first?.category == .dissemination)
+                #expect(try await store.item(id: firstID)?.decision == .violating)
+
+                // The same video posted again is matched as it is hashed.
+                let (_, second) = try await call(client, keys, .post, "/v1/items", .ingest, body("vid-2"))
+                let secondID = Int64(try #require(((second["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                try await settle()
+                #expect(try await store.item(id: secondID)?.decision == .violating)
+                #expect(Set(try await store.cases(CaseFilter(), now: 10).map(\.itemID)) == [firstID, secondID])
+                let audit = try await store.auditLog(after: 0, limit: 100)
+                #expect(audit.contains { $0.action == "media.retro_match" && $0.subject == "item:\(firstID)" })
+                #expect(audit.contains { $0.action == "media.match" && $0.subject == "item:\(secondID)" })
+            }
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func aNewBankEntryFindsMediaStoredBefore(_ backend: Backend) async throws {
         try await withServerStore(backend, "retro") { store in
