@@ -126,20 +126,28 @@ struct HashingPipeline {
     }
 
     /// The hashes of one file, for matching (with the 8 rotations and mirror images when
-    /// `dihedral`).
-    func mediaHashes(path: String, scratch: inout PDQScratch) -> Result<MediaHashes, Failure> {
+    /// `dihedral`). A file that is not an image Bulwark decodes (a video, a GIF) has its MD5
+    /// and SHA-256 only, with the decoder's reason as `notAnImage`.
+    func mediaHashes(path: String, scratch: inout PDQScratch) -> Result<(hashes: MediaHashes, notAnImage: Failure?), Failure> {
         let bytes: [UInt8]
-        let image: RGBImage
-        switch readAndDecode(path) {
-        case .success(let decoded): (bytes, image) = decoded
+        switch read(path) {
+        case .success(let read): bytes = read
         case .failure(let f): return .failure(f)
+        }
+        let image: RGBImage
+        do {
+            image = try decoder.decode(bytes)
+        } catch {
+            return .success(
+                (MediaHashes(md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)),
+                 Failure(code: error.code.description, message: error.message, offset: error.offset)))
         }
         let single = hasher.hash(image, scratch: &scratch)
         let variants = dihedral ? hasher.dihedralHashes(image, scratch: &scratch).hashes : []
         return .success(
-            MediaHashes(
+            (MediaHashes(
                 pdq: single.hash, pdqQuality: single.quality, pdqVariants: variants, md5: MD5.hex(bytes),
-                sha256: SHA256.hex(bytes)))
+                sha256: SHA256.hex(bytes)), nil))
     }
 
     /// The JSON fields after "path", starting with a comma.

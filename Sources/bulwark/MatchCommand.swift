@@ -70,9 +70,17 @@ struct MatchCommand: ParsableCommand {
             out.append(contentsOf: "{\"path\":".utf8)
             appendJSONString(path, to: &out)
             switch pipeline.mediaHashes(path: path, scratch: &scratch) {
-            case .success(let media):
+            case .success(let (media, notAnImage)):
                 if let pdq = media.pdq {
                     out.append(contentsOf: ",\"pdq\":\"\(pdq.hex)\",\"quality\":\(media.pdqQuality ?? 0)".utf8)
+                }
+                // Not an image Bulwark decodes: matched by its MD5 and SHA-256 only, and says why.
+                if let reason = notAnImage {
+                    out.append(contentsOf: ",\"md5\":\"\(media.md5 ?? "")\",\"not_an_image\":{\"code\":".utf8)
+                    appendJSONString(reason.code, to: &out)
+                    out.append(contentsOf: ",\"message\":".utf8)
+                    appendJSONString(reason.message, to: &out)
+                    out.append(UInt8(ascii: "}"))
                 }
                 appendOutcome(store.banks.match(media, banks: names), to: &out)
             case .failure(let error):
