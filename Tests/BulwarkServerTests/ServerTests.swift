@@ -363,6 +363,16 @@ struct OpenAPITests {
             #expect(
                 enumeration("Verdict", "properties", "categories", "items", "properties", "name")
                     == Set(Category.allCases.map(\.rawValue)))
+            // The countries a decision may name are the statement of reasons' EU/EEA list.
+            func node(_ root: Any?, _ path: String...) -> Any? {
+                path.reduce(root) { ($0 as? [String: Any])?[$1] }
+            }
+            let decisionBody = node(
+                paths["/v1/cases/{id}/decisions"], "post", "requestBody", "content", "application/json", "schema", "properties", "countries",
+                "items", "enum")
+            #expect(Set((decisionBody as? [String]) ?? []) == Set(StatementOfReasons.allCountries))
+            // Every webhook event is documented, and only those.
+            #expect(Set((doc["webhooks"] as? [String: Any])?.keys.map { $0 } ?? []) == ["decision", "entity_decision", "referral"])
         }
     }
 }
