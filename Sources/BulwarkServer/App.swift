@@ -173,15 +173,28 @@ public struct BulwarkService: Sendable {
                 limit: configuration.maxMediaPerItem)
         }
         var decoded: [[UInt8]] = []
+        var given: [GivenMediaHashes] = []
         for (k, m) in media.enumerated() {
-            guard m.data.utf8.count <= (configuration.maxMediaBytes + 2) / 3 * 4 + 4 else {
+            let hashed = m.md5 != nil || m.sha256 != nil || m.pdq != nil || m.pdq_quality != nil
+            guard let base64 = m.data else {
+                guard hashed else {
+                    throw APIError.invalid("a media part needs data (base64) or its hashes (md5, sha256, pdq)", field: at + "media[\(k)]")
+                }
+                given.append(try Self.givenHashes(m, field: at + "media[\(k)]."))
+                continue
+            }
+            guard !hashed else {
+                throw APIError.invalid("a media part has data or hashes, not both (Bulwark hashes the data)", field: at + "media[\(k)]")
+            }
+            guard base64.utf8.count <= (configuration.maxMediaBytes + 2) / 3 * 4 + 4 else {
                 throw APIError.tooLarge(
                     "media part is over \(configuration.maxMediaBytes) bytes", field: at + "media[\(k)].data",
                     limit: configuration.maxMediaBytes)
             }
-            guard let data = Data(base64Encoded: m.data) else {
+            guard let data = Data(base64Encoded: base64) else {
                 throw APIError.invalid("not base64", field: at + "media[\(k)].data")
             }
+            guard !data.isEmpty else { throw APIError.invalid("media data is empty", field: at + "media[\(k)].data") }
             guard data.count <= configuration.maxMediaBytes else {
                 throw APIError.tooLarge(
                     "media part is \(data.count) bytes, the limit is \(configuration.maxMediaBytes)",
@@ -222,7 +235,31 @@ public struct BulwarkService: Sendable {
             author: p.author, containerID: p.container?.id, containerTitle: p.container?.title,
             containerKind: containerKind, containerReach: p.container == nil ? nil : reach, postedAt: p.posted_at,
             media: decoded, containerAvatarPDQ: try avatar(p.container?.avatar_pdq, "container.avatar_pdq"),
-            authorAvatarPDQ: try avatar(p.author_avatar_pdq, "author_avatar_pdq"))
+            authorAvatarPDQ: try avatar(p.author_avatar_pdq, "author_avatar_pdq"), givenMedia: given)
+    }
+
+    /// A part's hashes as the platform sent them, checked (hex of the right length, a PDQ
+    /// quality 0 ... 100 with a PDQ hash only) and in lower case.
+    static func givenHashes(_ m: ItemPayload.Media, field at: String) throws -> GivenMediaHashes {
+        func hex(_ value: String?, _ name: String, digits: Int) throws -> String? {
+            guard let value else { return nil }
+            guard value.utf8.count == digits, value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) })
+            else { throw APIError.invalid("\(name) is not \(digits) hex digits", field: at + name) }
+            return value.lowercased()
+        }
+        let md5 = try hex(m.md5, "md5", digits: 32)
+        let sha256 = try hex(m.sha256, "sha256", digits: 64)
+        let pdq = try hex(m.pdq, "pdq", digits: 64)
+        if let quality = m.pdq_quality {
+            guard pdq != nil else { throw APIError.invalid("pdq_quality goes with a pdq hash", field: at + "pdq_quality") }
+            guard (0...100).contains(quality) else {
+                throw APIError.invalid("pdq_quality must be 0 ... 100: got \(quality)", field: at + "pdq_quality")
+            }
+        }
+        guard md5 != nil || sha256 != nil || pdq != nil else {
+            throw APIError.invalid("a media part sent as hashes needs md5, sha256 or pdq", field: at + "md5")
+        }
+        return GivenMediaHashes(pdq: pdq, quality: pdq == nil ? nil : m.pdq_quality, md5: md5, sha256: sha256)
     }
 
     // MARK: Re-appearance

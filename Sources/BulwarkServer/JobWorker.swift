@@ -68,6 +68,15 @@ public struct JobWorker: Service, CustomStringConvertible {
         return jobs.count
     }
 
+    /// The bank match of a part the platform hashed itself.
+    func match(_ given: GivenMediaHashes) -> MediaResult {
+        var result = MediaResult(pdq: given.pdq, quality: given.quality, md5: given.md5 ?? "", sha256: given.sha256 ?? "")
+        guard let banks = service.banks else { return result }
+        let pdq = given.pdq.flatMap { PDQHash(hex: $0) }
+        Self.record(banks.match(MediaHashes(pdq: pdq, pdqQuality: pdq == nil ? nil : given.quality, md5: given.md5, sha256: given.sha256)), in: &result)
+        return result
+    }
+
     /// Puts claimed jobs back in the queue for another worker.
     private func release(_ jobs: ArraySlice<JobRecord>) async throws {
         for job in jobs { _ = try await service.store.releaseJob(jobID: job.id, owner: owner) }
@@ -80,7 +89,13 @@ public struct JobWorker: Service, CustomStringConvertible {
             return
         }
         do {
-            let result = hash(bytes, scratch: &scratch)
+            // A part sent as hashes only has no bytes: its given hashes are matched.
+            let result: MediaResult
+            if bytes.isEmpty, let given = try await service.store.givenMediaHashes(id: job.ref) {
+                result = match(given)
+            } else {
+                result = hash(bytes, scratch: &scratch)
+            }
             try await service.store.completeMediaJob(jobID: job.id, mediaID: job.ref, result: result, now: service.clock())
             // "bad_image": not an image Bulwark decodes, matched by its exact hashes only.
             service.metrics.mediaJob(result.matchDecision != nil ? "matched" : result.pdq == nil ? "bad_image" : "hashed")

@@ -106,8 +106,16 @@ enum OpenAPIDocument {
                     "maxItems": 4,
                     "items": {
                       "type": "object",
-                      "required": ["data"],
-                      "properties": {"data": {"type": "string", "contentEncoding": "base64"}, "content_type": {"type": "string"}}
+                      "description": "A media part: its bytes (data), which Bulwark hashes (PDQ for the images it decodes; MD5 and SHA-256 for any part, a video too), or the hashes the platform computed itself (md5, sha256, pdq with pdq_quality), for a part it does not send; not both.",
+                      "oneOf": [{"required": ["data"]}, {"anyOf": [{"required": ["md5"]}, {"required": ["sha256"]}, {"required": ["pdq"]}]}],
+                      "properties": {
+                        "data": {"type": "string", "contentEncoding": "base64", "minLength": 4},
+                        "content_type": {"type": "string"},
+                        "md5": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"},
+                        "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                        "pdq": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                        "pdq_quality": {"type": "integer", "minimum": 0, "maximum": 100}
+                      }
                     }
                   },
                   "posted_at": {"type": "integer", "minimum": 0, "maximum": 253402300799, "description": "Unix seconds (1970 to the end of 9999)."}

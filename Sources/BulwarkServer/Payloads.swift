@@ -21,10 +21,16 @@ struct ItemPayload: Decodable, Sendable {
     /// signals' time arithmetic cannot overflow.
     static let postedAtRange: ClosedRange<Int64> = 0...253_402_300_799
 
+    /// A media part: its bytes (`data`), or, for a part the platform hashed itself (a video
+    /// too large to send, say), its hashes only: `md5`, `sha256`, `pdq` (hex), `pdq_quality`.
     struct Media: Decodable, Sendable {
         /// Base64 of the media bytes.
-        var data: String
+        var data: String?
         var content_type: String?
+        var md5: String?
+        var sha256: String?
+        var pdq: String?
+        var pdq_quality: Int?
     }
 
     var platform: String?

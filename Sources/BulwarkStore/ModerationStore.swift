@@ -21,13 +21,17 @@ public struct NewItem: Sendable, Hashable {
     public var containerReach: Int?
     public var postedAt: Int64?
     public var media: [[UInt8]]
+    /// Media parts the platform hashed itself and sends as hashes only (a video too large to
+    /// send, say): matched like parts sent whole, with no bytes kept.
+    public var givenMedia: [GivenMediaHashes]
 
     public init(
         platform: String, externalID: String, type: String? = nil, text: String, langHint: String? = nil,
         urls: [String] = [], author: String? = nil, containerID: String? = nil, containerTitle: String? = nil,
         containerKind: EntityKind? = nil, containerReach: Int? = nil, postedAt: Int64? = nil, media: [[UInt8]] = [],
-        containerAvatarPDQ: String? = nil, authorAvatarPDQ: String? = nil
+        containerAvatarPDQ: String? = nil, authorAvatarPDQ: String? = nil, givenMedia: [GivenMediaHashes] = []
     ) {
+        self.givenMedia = givenMedia
         self.containerAvatarPDQ = containerAvatarPDQ
         self.authorAvatarPDQ = authorAvatarPDQ
         self.platform = platform
@@ -43,6 +47,22 @@ public struct NewItem: Sendable, Hashable {
         self.containerReach = containerReach
         self.postedAt = postedAt
         self.media = media
+    }
+}
+
+/// A media part's hashes as the platform computed them (lower-case hex, checked by the caller):
+/// at least one of them.
+public struct GivenMediaHashes: Sendable, Hashable {
+    public var pdq: String?
+    public var quality: Int?
+    public var md5: String?
+    public var sha256: String?
+
+    public init(pdq: String? = nil, quality: Int? = nil, md5: String? = nil, sha256: String? = nil) {
+        self.pdq = pdq
+        self.quality = quality
+        self.md5 = md5
+        self.sha256 = sha256
     }
 }
 
@@ -493,7 +513,9 @@ public protocol ModerationStore: Sendable {
     /// Claims ready jobs (leased; an expired lease makes a job claimable again).
     func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord]
     func mediaBytes(id: Int64) async throws -> [UInt8]?
-    /// The ids of an item's media parts, in the order they were sent.
+    /// The hashes a part was given with, for a part sent as hashes only (nil: an unknown part).
+    func givenMediaHashes(id: Int64) async throws -> GivenMediaHashes?
+    /// The ids of an item's media parts that have bytes (not those sent as hashes only), in the order they were sent.
     func mediaIDs(itemID: Int64) async throws -> [Int64]
     /// Records a media part's hashes and finishes its job; a bank match opens or raises the
     /// item's case. Idempotent: a job already done changes nothing.

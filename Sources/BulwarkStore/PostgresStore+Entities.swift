@@ -107,7 +107,7 @@ extension PostgresStore {
     public func mediaHashes(afterID: Int64, limit: Int) async throws -> [MediaHashRecord] {
         try await read(
             """
-            SELECT id, item_id, pdq, quality, md5, sha256 FROM media WHERE md5 IS NOT NULL AND id > \(afterID)
+            SELECT id, item_id, pdq, quality, md5, sha256 FROM media WHERE status = 'hashed' AND id > \(afterID)
             ORDER BY id LIMIT \(Int64(limit))
             """
         ).map { row in

@@ -23,7 +23,14 @@ extension PostgresStore {
     }
 
     public func mediaIDs(itemID: Int64) async throws -> [Int64] {
-        try await read("SELECT id FROM media WHERE item_id = \(itemID) ORDER BY id").map { try $0.decode(Int64.self) }
+        try await read("SELECT id FROM media WHERE item_id = \(itemID) AND octet_length(bytes) > 0 ORDER BY id").map { try $0.decode(Int64.self) }
+    }
+
+    public func givenMediaHashes(id: Int64) async throws -> GivenMediaHashes? {
+        try await read("SELECT pdq, quality, md5, sha256 FROM media WHERE id = \(id)").first.map { row in
+            let (pdq, quality, md5, sha256) = try row.decode((String?, Int64?, String?, String?).self)
+            return GivenMediaHashes(pdq: pdq, quality: quality.map(Int.init), md5: md5, sha256: sha256)
+        }
     }
 
     public func mediaBytes(id: Int64) async throws -> [UInt8]? {
@@ -42,7 +49,7 @@ extension PostgresStore {
                 db,
                 """
                 UPDATE media SET status = 'hashed', pdq = \(result.pdq), quality = \(result.quality.map(Int64.init)),
-                    md5 = \(result.md5), sha256 = \(result.sha256), error = \(result.error.map { String($0.prefix(500)) })
+                    md5 = \(result.md5.isEmpty ? nil : result.md5), sha256 = \(result.sha256.isEmpty ? nil : result.sha256), error = \(result.error.map { String($0.prefix(500)) })
                 WHERE id = \(mediaID)
                 """)
             try await execute(

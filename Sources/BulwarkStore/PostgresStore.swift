@@ -181,7 +181,7 @@ public struct PostgresStore: ModerationStore {
                     record.field("context", scanned.context)
                     record.field("language", scanned.language)
                     record.field("verdict", scanned.verdictJSON)
-                    record.field("media_count", Int64(item.media.count))
+                    record.field("media_count", Int64(item.media.count + item.givenMedia.count))
                     record.field("author_entity_id", EntityKey.author(of: item).flatMap { entities[$0]?.id })
                     record.field("container_entity_id", EntityKey.container(of: item).flatMap { entities[$0]?.id })
                 }
@@ -249,7 +249,8 @@ public struct PostgresStore: ModerationStore {
             // Media of new items, each with its hashing job.
             for i in unique {
                 let item = items[i].item
-                guard !item.media.isEmpty, let itemID = created[Key(platform: item.platform, externalID: item.externalID)]
+                guard !item.media.isEmpty || !item.givenMedia.isEmpty,
+                    let itemID = created[Key(platform: item.platform, externalID: item.externalID)]
                 else { continue }
                 for bytes in item.media {
                     let mediaID = try await insertedID(
@@ -257,6 +258,22 @@ public struct PostgresStore: ModerationStore {
                         """
                         INSERT INTO media (item_id, bytes, status)
                         VALUES (\(itemID), \(ByteBuffer(bytes: bytes)), 'pending')
+                        RETURNING id
+                        """)
+                    try await execute(
+                        db,
+                        """
+                        INSERT INTO jobs (kind, ref, status, attempts, run_after)
+                        VALUES ('hash_media', \(mediaID), 'queued', 0, \(now))
+                        """)
+                }
+                // Parts sent as hashes: no bytes, the hashes kept; the same job matches them.
+                for given in item.givenMedia {
+                    let mediaID = try await insertedID(
+                        db,
+                        """
+                        INSERT INTO media (item_id, bytes, status, pdq, quality, md5, sha256)
+                        VALUES (\(itemID), \(ByteBuffer()), 'pending', \(given.pdq), \(given.quality.map(Int64.init)), \(given.md5), \(given.sha256))
                         RETURNING id
                         """)
                     try await execute(

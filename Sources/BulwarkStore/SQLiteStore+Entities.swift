@@ -123,7 +123,7 @@ extension SQLiteStore {
         try await writer.read { db in
             try Row.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT id, item_id, pdq, quality, md5, sha256 FROM media WHERE md5 IS NOT NULL AND id > ? ORDER BY id LIMIT ?"),
+                    sql: "SELECT id, item_id, pdq, quality, md5, sha256 FROM media WHERE status = 'hashed' AND id > ? ORDER BY id LIMIT ?"),
                 arguments: [afterID, limit]
             ).map {
                 MediaHashRecord(

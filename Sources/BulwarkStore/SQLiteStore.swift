@@ -103,11 +103,16 @@ public struct SQLiteStore: ModerationStore {
                         item.platform, item.externalID, item.type, item.text, item.langHint, JSONText.encode(item.urls),
                         item.author, item.containerID, item.containerTitle, item.containerReach, item.postedAt, now,
                         scanned.decision.rawValue, scanned.score, scanned.category?.rawValue, scanned.context,
-                        scanned.language, scanned.verdictJSON, item.media.count, authorID, containerID,
+                        scanned.language, scanned.verdictJSON, item.media.count + item.givenMedia.count, authorID, containerID,
                     ])
                 let itemID = db.lastInsertedRowID
                 for bytes in item.media {
                     try db.cachedStatement(sql: "INSERT INTO media (item_id, bytes, status) VALUES (?, ?, 'pending')").execute(arguments: [itemID, Data(bytes)])
+                    try db.cachedStatement(sql: "INSERT INTO jobs (kind, ref, status, attempts, run_after) VALUES ('hash_media', ?, 'queued', 0, ?)").execute(arguments: [db.lastInsertedRowID, now])
+                }
+                // Parts sent as hashes: no bytes, the hashes kept; the same job matches them.
+                for given in item.givenMedia {
+                    try db.cachedStatement(sql: "INSERT INTO media (item_id, bytes, status, pdq, quality, md5, sha256) VALUES (?, ?, 'pending', ?, ?, ?, ?)").execute(arguments: [itemID, Data(), given.pdq, given.quality, given.md5, given.sha256])
                     try db.cachedStatement(sql: "INSERT INTO jobs (kind, ref, status, attempts, run_after) VALUES ('hash_media', ?, 'queued', 0, ?)").execute(arguments: [db.lastInsertedRowID, now])
                 }
                 var author = authorKey.flatMap { entities[$0] }
@@ -370,7 +375,7 @@ public struct SQLiteStore: ModerationStore {
 
     public func mediaIDs(itemID: Int64) async throws -> [Int64] {
         try await writer.read { db in
-            try Int64.fetchAll(db, sql: "SELECT id FROM media WHERE item_id = ? ORDER BY id", arguments: [itemID])
+            try Int64.fetchAll(db, sql: "SELECT id FROM media WHERE item_id = ? AND length(bytes) > 0 ORDER BY id", arguments: [itemID])
         }
     }
 
@@ -380,12 +385,20 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    public func givenMediaHashes(id: Int64) async throws -> GivenMediaHashes? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT pdq, quality, md5, sha256 FROM media WHERE id = ?", arguments: [id]).map {
+                GivenMediaHashes(pdq: $0["pdq"], quality: $0["quality"], md5: $0["md5"], sha256: $0["sha256"])
+            }
+        }
+    }
+
     public func completeMediaJob(jobID: Int64, mediaID: Int64, result: MediaResult, now: Int64) async throws {
         try await writer.write { db in
             guard try String.fetchOne(db.cachedStatement(sql: "SELECT status FROM jobs WHERE id = ?"), arguments: [jobID]) != "done" else {
                 return
             }
-            try db.cachedStatement(sql: "UPDATE media SET status = 'hashed', pdq = ?, quality = ?, md5 = ?, sha256 = ?, error = ? WHERE id = ?").execute(arguments: [result.pdq, result.quality, result.md5, result.sha256, result.error.map { String($0.prefix(500)) }, mediaID])
+            try db.cachedStatement(sql: "UPDATE media SET status = 'hashed', pdq = ?, quality = ?, md5 = ?, sha256 = ?, error = ? WHERE id = ?").execute(arguments: [result.pdq, result.quality, result.md5.isEmpty ? nil : result.md5, result.sha256.isEmpty ? nil : result.sha256, result.error.map { String($0.prefix(500)) }, mediaID])
             try db.cachedStatement(sql: "UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ?").execute(arguments: [jobID])
             _ = try Self.recordMatch(db, mediaID: mediaID, result: result, now: now, auditAction: "media.match")
         }

@@ -259,6 +259,80 @@ struct RetroHuntTests {
         }
     }
 
+    /// A platform that hashes a part itself (a video too large to send) sends the hashes only:
+    /// they are checked, kept without bytes, matched live and by retro-hunts.
+    @Test(arguments: Backend.allCases)
+    func mediaSentAsHashesOnlyAreMatchedLiveAndRetroactively(_ backend: Backend) async throws {
+        try await withServerStore(backend, "given_media") { store in
+            let dir = NSTemporaryDirectory() + "bulwark-given-\(UInt32.random(in: 0...UInt32.max))"
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let keys = try await makeKeys(store, [.ingest, .lead])
+            let registry = BankRegistry(directory: try BankDirectory(path: dir, writable: true))
+            let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, workerPollMilliseconds: 20)
+            let service = BulwarkService(
+                store: store, engine: try ServerFixtures.engine.get(), configuration: config, bankRegistry: registry)
+            let knownVideo = String(repeating: "ab", count: 16)
+            let laterVideo = String(repeating: "cd", count: 16)
+            let image = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg")
+            let imagePDQ = PDQHasher().hash(try ImageDecoder().decode(image)).hash.hex
+            try await service.application(logger: Logger(label: "test")).test(.live) { client in
+                @Sendable func settle() async throws {
+                    for _ in 0..<200 {
+                        if try await store.pendingJobCount() == 0 { break }
+                        try await Task.sleep(nanoseconds: 50_000_000)
+                    }
+                }
+                @Sendable func post(_ id: String, _ media: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+                    try await call(client, keys, .post, "/v1/items", .ingest, #"{"id":"\#(id)","text":"watch","media":[\#(media)]}"#)
+                }
+                // Refused, naming the field; nothing stored.
+                let refused: [(String, String)] = [
+                    (#"{"md5":"xyz"}"#, "media[0].md5"),
+                    (#"{"sha256":"\#(knownVideo)"}"#, "media[0].sha256"),
+                    (#"{"data":"AAAA","md5":"\#(knownVideo)"}"#, "media[0]"),
+                    (#"{"content_type":"video/mp4"}"#, "media[0]"),
+                    (#"{"md5":"\#(knownVideo)","pdq_quality":90}"#, "media[0].pdq_quality"),
+                    (#"{"pdq":"\#(imagePDQ)","pdq_quality":101}"#, "media[0].pdq_quality"),
+                    (#"{"data":""}"#, "media[0].data"),
+                ]
+                for (media, field) in refused {
+                    let (status, reply) = try await post("bad", media)
+                    #expect(status == .badRequest, "\(media)")
+                    #expect((reply["error"] as? [String: Any])?["field"] as? String == field, "\(media): \(reply)")
+                }
+                #expect(try await store.itemCount() == 0)
+
+                #expect(try await call(client, keys, .post, "/v1/banks", .lead, #"{"name":"known","labels":["category:dissemination"]}"#).0 == .created)
+                #expect(try await call(client, keys, .post, "/v1/banks/known/entries", .lead, #"{"type":"md5","values":["\#(knownVideo)"]}"#).0 == .ok)
+                #expect(try await call(client, keys, .post, "/v1/banks/known/entries", .lead, #"{"type":"pdq","values":["\#(imagePDQ)"]}"#).0 == .ok)
+                try await settle()
+                let (_, video) = try await post("video-1", #"{"md5":"\#(knownVideo.uppercased())","content_type":"video/mp4"}"#)
+                let videoID = Int64(try #require(((video["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                let (_, photo) = try await post("photo-1", #"{"pdq":"\#(imagePDQ)","pdq_quality":100}"#)
+                let photoID = Int64(try #require(((photo["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                let (_, other) = try await post("video-2", #"{"md5":"\#(laterVideo)","sha256":"\#(String(repeating: "e", count: 64))"}"#)
+                let otherID = Int64(try #require(((other["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                try await settle()
+                #expect(try await store.item(id: videoID)?.decision == .violating)
+                #expect(try await store.item(id: photoID)?.decision == .violating)
+                #expect(try await store.item(id: otherID)?.decision == Decision.none)
+                // No bytes are kept, so the console shows no image for them.
+                #expect(try await store.mediaIDs(itemID: videoID).isEmpty)
+                let kept = try await store.mediaHashes(afterID: 0, limit: 10)
+                #expect(kept.count == 3 && kept.first?.md5 == knownVideo && kept.first?.pdq == nil)
+
+                // The list learns the other video: the retro-hunt finds it.
+                #expect(try await call(client, keys, .post, "/v1/banks/known/entries", .lead, #"{"type":"md5","values":["\#(laterVideo)"]}"#).0 == .ok)
+                for _ in 0..<200 {
+                    if try await store.item(id: otherID)?.decision == .violating { break }
+                    try await Task.sleep(nanoseconds: 50_000_000)
+                }
+                #expect(try await store.item(id: otherID)?.decision == .violating)
+                #expect(Set(try await store.cases(CaseFilter(), now: 10).map(\.itemID)) == [videoID, photoID, otherID])
+            }
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func aNewBankEntryFindsMediaStoredBefore(_ backend: Backend) async throws {
         try await withServerStore(backend, "retro") { store in
