@@ -476,6 +476,7 @@ extension ConsoleVerdict {
             } else {
                 let outcome: String =
                     switch part.status {
+                    case "hashed" where part.hashesOnly: "sent as the platform's hashes, no bank match"
                     case "hashed": part.pdq == nil ? "not an image Bulwark decodes: matched by MD5 and SHA-256 only, no bank match" : "no bank match"
                     case "failed": "could not be decoded"
                     default: "not hashed yet"

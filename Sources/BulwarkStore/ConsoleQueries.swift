@@ -68,6 +68,8 @@ public struct MediaPartRecord: Sendable, Hashable {
     /// The match as the worker recorded it: a JSON object with `bank`, `entry`, `type` and
     /// `distance` (nil for a match recorded before schema version 5).
     public var matchEvidence: String?
+    /// Sent as the platform's hashes only, with no bytes.
+    public var hashesOnly = false
 }
 
 /// What the console shows beside an item.

@@ -318,6 +318,7 @@ struct RetroHuntTests {
                 #expect(try await store.item(id: otherID)?.decision == Decision.none)
                 // No bytes are kept, so the console shows no image for them.
                 #expect(try await store.mediaIDs(itemID: videoID).isEmpty)
+                #expect(try await store.itemContext(itemID: videoID)?.media.map(\.hashesOnly) == [true])
                 let kept = try await store.mediaHashes(afterID: 0, limit: 10)
                 #expect(kept.count == 3 && kept.first?.md5 == knownVideo && kept.first?.pdq == nil)
 
