@@ -173,7 +173,7 @@ public struct BulwarkService: Sendable {
                 limit: configuration.maxMediaPerItem)
         }
         var decoded: [[UInt8]] = []
-        var given: [GivenMediaHashes] = []
+        var given: [StoredMediaHashes] = []
         for (k, m) in media.enumerated() {
             let hashed = m.md5 != nil || m.sha256 != nil || m.pdq != nil || m.pdq_quality != nil
             guard let base64 = m.data else {
@@ -240,7 +240,7 @@ public struct BulwarkService: Sendable {
 
     /// A part's hashes as the platform sent them, checked (hex of the right length, a PDQ
     /// quality 0 ... 100 with a PDQ hash only) and in lower case.
-    static func givenHashes(_ m: ItemPayload.Media, field at: String) throws -> GivenMediaHashes {
+    static func givenHashes(_ m: ItemPayload.Media, field at: String) throws -> StoredMediaHashes {
         func hex(_ value: String?, _ name: String, digits: Int) throws -> String? {
             guard let value else { return nil }
             guard value.utf8.count == digits, value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) })
@@ -259,7 +259,7 @@ public struct BulwarkService: Sendable {
         guard md5 != nil || sha256 != nil || pdq != nil else {
             throw APIError.invalid("a media part sent as hashes needs md5, sha256 or pdq", field: at + "md5")
         }
-        return GivenMediaHashes(pdq: pdq, quality: pdq == nil ? nil : m.pdq_quality, md5: md5, sha256: sha256)
+        return StoredMediaHashes(pdq: pdq, quality: pdq == nil ? nil : m.pdq_quality, md5: md5, sha256: sha256)
     }
 
     // MARK: Re-appearance

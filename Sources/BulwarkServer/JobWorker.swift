@@ -69,11 +69,10 @@ public struct JobWorker: Service, CustomStringConvertible {
     }
 
     /// The bank match of a part the platform hashed itself.
-    func match(_ given: GivenMediaHashes) -> MediaResult {
-        var result = MediaResult(pdq: given.pdq, quality: given.quality, md5: given.md5 ?? "", sha256: given.sha256 ?? "")
+    func match(_ given: StoredMediaHashes) -> MediaResult {
+        var result = given.unmatched
         guard let banks = service.banks else { return result }
-        let pdq = given.pdq.flatMap { PDQHash(hex: $0) }
-        Self.record(banks.match(MediaHashes(pdq: pdq, pdqQuality: pdq == nil ? nil : given.quality, md5: given.md5, sha256: given.sha256)), in: &result)
+        Self.record(banks.match(given.matchable), in: &result)
         return result
     }
 
@@ -169,6 +168,18 @@ public struct JobWorker: Service, CustomStringConvertible {
         evidence += Array(",\"entry\":\(best.entry.id),\"type\":\"\(best.entry.signal.type.rawValue)\",\"distance\":\(best.distance)}".utf8)
         result.matchEvidence = String(decoding: evidence, as: UTF8.self)
     }
+}
+
+extension StoredMediaHashes {
+    /// The hashes as the banks match them: PDQ where the part has one (with its quality), MD5
+    /// and SHA-256 for any part.
+    var matchable: MediaHashes {
+        let hash = pdq.flatMap { PDQHash(hex: $0) }
+        return MediaHashes(pdq: hash, pdqQuality: hash == nil ? nil : quality, md5: md5, sha256: sha256)
+    }
+
+    /// The media job's result with these hashes and no match yet.
+    var unmatched: MediaResult { MediaResult(pdq: pdq, quality: quality, md5: md5 ?? "", sha256: sha256 ?? "") }
 }
 
 /// Sleeps for up to `nanoseconds`, waking at once on graceful shutdown or cancellation.

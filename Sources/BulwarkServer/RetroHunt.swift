@@ -28,11 +28,9 @@ extension BulwarkService {
             scanned += page.count
             for media in page {
                 // PDQ for the images Bulwark decodes; MD5 and SHA-256 for every part (videos, GIFs too).
-                let pdq = media.pdq.flatMap { PDQHash(hex: $0) }
-                let outcome = banks.match(
-                    MediaHashes(pdq: pdq, pdqQuality: pdq == nil ? nil : media.quality, md5: media.md5, sha256: media.sha256))
+                let outcome = banks.match(media.hashes.matchable)
                 guard outcome.blockMatches.contains(where: { $0.entry.id >= firstEntryID }) else { continue }
-                var result = MediaResult(pdq: media.pdq, quality: media.quality, md5: media.md5 ?? "", sha256: media.sha256 ?? "")
+                var result = media.hashes.unmatched
                 JobWorker.record(outcome, in: &result)
                 guard result.matchDecision != nil else { continue }
                 if try await store.recordRetroMatch(mediaID: media.mediaID, match: result, now: clock()) { recorded += 1 }

@@ -113,4 +113,7 @@ public struct MediaHashRecord: Sendable, Hashable {
         self.md5 = md5
         self.sha256 = sha256
     }
+
+    /// The part's hashes, to match.
+    public var hashes: StoredMediaHashes { StoredMediaHashes(pdq: pdq, quality: quality, md5: md5, sha256: sha256) }
 }

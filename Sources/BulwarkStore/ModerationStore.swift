@@ -23,13 +23,13 @@ public struct NewItem: Sendable, Hashable {
     public var media: [[UInt8]]
     /// Media parts the platform hashed itself and sends as hashes only (a video too large to
     /// send, say): matched like parts sent whole, with no bytes kept.
-    public var givenMedia: [GivenMediaHashes]
+    public var givenMedia: [StoredMediaHashes]
 
     public init(
         platform: String, externalID: String, type: String? = nil, text: String, langHint: String? = nil,
         urls: [String] = [], author: String? = nil, containerID: String? = nil, containerTitle: String? = nil,
         containerKind: EntityKind? = nil, containerReach: Int? = nil, postedAt: Int64? = nil, media: [[UInt8]] = [],
-        containerAvatarPDQ: String? = nil, authorAvatarPDQ: String? = nil, givenMedia: [GivenMediaHashes] = []
+        containerAvatarPDQ: String? = nil, authorAvatarPDQ: String? = nil, givenMedia: [StoredMediaHashes] = []
     ) {
         self.givenMedia = givenMedia
         self.containerAvatarPDQ = containerAvatarPDQ
@@ -50,9 +50,9 @@ public struct NewItem: Sendable, Hashable {
     }
 }
 
-/// A media part's hashes as the platform computed them (lower-case hex, checked by the caller):
-/// at least one of them.
-public struct GivenMediaHashes: Sendable, Hashable {
+/// A media part's hashes as text, lower-case hex: as the platform sent them for a part it did
+/// not send whole (checked by the caller, at least one), or as the media job took them.
+public struct StoredMediaHashes: Sendable, Hashable {
     public var pdq: String?
     public var quality: Int?
     public var md5: String?
@@ -514,7 +514,7 @@ public protocol ModerationStore: Sendable {
     func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord]
     func mediaBytes(id: Int64) async throws -> [UInt8]?
     /// The hashes a part was given with, for a part sent as hashes only (nil: an unknown part).
-    func givenMediaHashes(id: Int64) async throws -> GivenMediaHashes?
+    func givenMediaHashes(id: Int64) async throws -> StoredMediaHashes?
     /// The ids of an item's media parts that have bytes (not those sent as hashes only), in the order they were sent.
     func mediaIDs(itemID: Int64) async throws -> [Int64]
     /// Records a media part's hashes and finishes its job; a bank match opens or raises the

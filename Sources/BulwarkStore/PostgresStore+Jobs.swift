@@ -26,10 +26,10 @@ extension PostgresStore {
         try await read("SELECT id FROM media WHERE item_id = \(itemID) AND octet_length(bytes) > 0 ORDER BY id").map { try $0.decode(Int64.self) }
     }
 
-    public func givenMediaHashes(id: Int64) async throws -> GivenMediaHashes? {
+    public func givenMediaHashes(id: Int64) async throws -> StoredMediaHashes? {
         try await read("SELECT pdq, quality, md5, sha256 FROM media WHERE id = \(id)").first.map { row in
             let (pdq, quality, md5, sha256) = try row.decode((String?, Int64?, String?, String?).self)
-            return GivenMediaHashes(pdq: pdq, quality: quality.map(Int.init), md5: md5, sha256: sha256)
+            return StoredMediaHashes(pdq: pdq, quality: quality.map(Int.init), md5: md5, sha256: sha256)
         }
     }
 

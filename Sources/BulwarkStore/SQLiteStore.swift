@@ -385,10 +385,10 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
-    public func givenMediaHashes(id: Int64) async throws -> GivenMediaHashes? {
+    public func givenMediaHashes(id: Int64) async throws -> StoredMediaHashes? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT pdq, quality, md5, sha256 FROM media WHERE id = ?", arguments: [id]).map {
-                GivenMediaHashes(pdq: $0["pdq"], quality: $0["quality"], md5: $0["md5"], sha256: $0["sha256"])
+                StoredMediaHashes(pdq: $0["pdq"], quality: $0["quality"], md5: $0["md5"], sha256: $0["sha256"])
             }
         }
     }
