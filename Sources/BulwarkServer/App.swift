@@ -328,13 +328,20 @@ public struct BulwarkService: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    func webhookBody(_ d: DecisionRecord, _ item: ItemRecord) -> String {
-        var out = Array("{\"event\":\"decision\",\"decision_id\":\(d.id),\"case_id\":\(d.caseID)".utf8)
-        out += Array(",\"item\":{\"platform\":".utf8)
+    /// `"item":{"platform":…,"id":…}`: how every webhook names the item, by the platform's own
+    /// ids (the OpenAPI document's `WebhookItem`).
+    static func appendWebhookItem(_ item: ItemRecord, to out: inout [UInt8]) {
+        out += Array("\"item\":{\"platform\":".utf8)
         appendJSONString(item.platform, to: &out)
         out += Array(",\"id\":".utf8)
         appendJSONString(item.externalID, to: &out)
-        out += Array("},\"action\":\"\(d.action.rawValue)\",\"category\":".utf8)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    func webhookBody(_ d: DecisionRecord, _ item: ItemRecord) -> String {
+        var out = Array("{\"event\":\"decision\",\"decision_id\":\(d.id),\"case_id\":\(d.caseID),".utf8)
+        Self.appendWebhookItem(item, to: &out)
+        out += Array(",\"action\":\"\(d.action.rawValue)\",\"category\":".utf8)
         out += Array((d.category.map { "\"\($0.rawValue)\"" } ?? "null").utf8)
         out += Array(",\"exemption\":".utf8)
         if let e = d.exemption { appendJSONString(e, to: &out) } else { out += Array("null".utf8) }

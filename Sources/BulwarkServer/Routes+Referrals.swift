@@ -84,11 +84,9 @@ extension BulwarkService {
     /// The webhook that tells the platform of a referral, which it sends on to the authority: the
     /// item by the platform's ids, the authority and Member State, the grounds and the lead.
     func referralWebhookBody(_ r: ReferralRecord, _ item: ItemRecord) -> String {
-        var out = Array("{\"event\":\"referral\",\"referral_id\":\(r.id),\"item\":{\"platform\":".utf8)
-        appendJSONString(item.platform, to: &out)
-        out += Array(",\"id\":".utf8)
-        appendJSONString(item.externalID, to: &out)
-        out += Array("},\"authority\":".utf8)
+        var out = Array("{\"event\":\"referral\",\"referral_id\":\(r.id),".utf8)
+        Self.appendWebhookItem(item, to: &out)
+        out += Array(",\"authority\":".utf8)
         appendJSONString(r.authority, to: &out)
         out += Array(",\"member_state\":".utf8)
         if let state = r.memberState { appendJSONString(state, to: &out) } else { out += Array("null".utf8) }
@@ -120,7 +118,7 @@ extension BulwarkService {
             let limit = try q.limit(maximum: Referrals.maxPage)
             let itemID = try q.integer("item_id", in: 1...Int64.max, meaning: "an item id")
             let list = try await store.referrals(itemID: itemID, beforeID: before, limit: limit)
-            return try encode(PageBack("referrals", list.map { ReferralView($0, item: nil) }, limit: limit, id: \.id))
+            return try encode(ListPage("referrals", list.map { ReferralView($0, item: nil) }, limit: limit, cursor: "next_before", id: \.id))
         }
 
         v1.get("referrals/:id") { request, context -> Response in
