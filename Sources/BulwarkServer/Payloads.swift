@@ -111,18 +111,20 @@ struct DecisionPayload: Decodable, Sendable {
     }
 }
 
-/// A page of a list read newest first: `{"<name>": [...], "next_before": id | null}`, where
-/// `next_before` is what to pass as `before` for the next page, null on the last page.
-struct PageBack<Row: Encodable & Sendable>: Encodable, Sendable {
+/// A page of a list: `{"<name>": [...], "<cursor>": id | null}`, the cursor (`next_before`,
+/// `next_after`) being the id to pass (as `before`, `after`) for the next page, null on the last.
+struct ListPage<Row: Encodable & Sendable>: Encodable, Sendable {
     var name: String
     var rows: [Row]
-    var nextBefore: Int64?
+    var cursor: String
+    var next: Int64?
 
-    /// The page, whose next starts below its last row's id when it is full (`limit` rows).
-    init(_ name: String, _ rows: [Row], limit: Int, id: (Row) -> Int64) {
+    /// The page, whose next goes on from its last row's id when it is full (`limit` rows).
+    init(_ name: String, _ rows: [Row], limit: Int, cursor: String, id: (Row) -> Int64) {
         self.name = name
         self.rows = rows
-        nextBefore = rows.count == limit ? rows.last.map(id) : nil
+        self.cursor = cursor
+        next = rows.count == limit ? rows.last.map(id) : nil
     }
 
     struct Key: CodingKey {
@@ -136,7 +138,7 @@ struct PageBack<Row: Encodable & Sendable>: Encodable, Sendable {
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(rows, forKey: Key(name))
-        try container.encode(nextBefore, forKey: Key("next_before"))  // null on the last page
+        try container.encode(next, forKey: Key(cursor))  // null on the last page
     }
 }
 

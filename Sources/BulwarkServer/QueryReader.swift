@@ -25,9 +25,9 @@ struct QueryReader {
         return value
     }
 
-    /// A page size: 1 ... `maximum`, `maximum` when absent.
-    func limit(maximum: Int) throws -> Int {
-        try integer("limit", in: 1...maximum, meaning: "a page size") ?? maximum
+    /// A page size: 1 ... `maximum`; `standard` (`maximum` unless given) when absent.
+    func limit(maximum: Int, standard: Int? = nil) throws -> Int {
+        try integer("limit", in: 1...maximum, meaning: "a page size") ?? standard ?? maximum
     }
 
     /// One of the values of `T` (an enumeration whose raw values are the parameter's choices).

@@ -96,17 +96,7 @@ extension BulwarkService {
             let limit = try q.limit(maximum: Self.maxAppealPage)
             let now = clock()
             let list = try await store.appeals(status: status, afterID: after, limit: limit)
-            struct Listing: Encodable {
-                var appeals: [AppealView]
-                var next_after: Int64?
-                enum CodingKeys: String, CodingKey { case appeals, next_after }
-                func encode(to encoder: any Encoder) throws {
-                    var c = encoder.container(keyedBy: CodingKeys.self)
-                    try c.encode(appeals, forKey: .appeals)
-                    try c.encode(next_after, forKey: .next_after)  // null on the last page
-                }
-            }
-            return try encode(Listing(appeals: list.map { AppealView($0, now: now) }, next_after: list.count == limit ? list.last?.id : nil))
+            return try encode(ListPage("appeals", list.map { AppealView($0, now: now) }, limit: limit, cursor: "next_after", id: \.id))
         }
 
         v1.get("appeals/:id") { request, context -> Response in

@@ -113,7 +113,7 @@ extension BulwarkService {
                 }
                 filter.minRisk = r
             }
-            filter.limit = try q.integer("limit", in: 1...500, meaning: "a page size") ?? filter.limit
+            filter.limit = try q.limit(maximum: 500, standard: filter.limit)
             let now = clock()
             let list = try await store.entities(filter)
             return try encode(["entities": list.map { EntitySummary($0, now: now) }])

@@ -154,7 +154,7 @@ extension BulwarkService {
             let before = try q.integer("before", in: 1...Int64.max, meaning: "a removal order id")
             let limit = try q.limit(maximum: Self.maxOrderPage)
             let list = try await store.removalOrders(receivedFrom: from, to: to, beforeID: before, limit: limit)
-            return try encode(PageBack("removal_orders", list.map { RemovalOrderView($0, now: now) }, limit: limit, id: \.id))
+            return try encode(ListPage("removal_orders", list.map { RemovalOrderView($0, now: now) }, limit: limit, cursor: "next_before", id: \.id))
         }
 
         v1.get("statements") { request, context -> Response in

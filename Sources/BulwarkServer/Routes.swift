@@ -107,7 +107,7 @@ extension BulwarkService {
                 }
                 filter.language = language
             }
-            filter.limit = try q.integer("limit", in: 1...500, meaning: "a page size") ?? filter.limit
+            filter.limit = try q.limit(maximum: 500, standard: filter.limit)
             let cases = try await store.cases(filter, now: clock())
             return try encode(["cases": cases.map { CaseSummary($0) }])
         }
