@@ -191,20 +191,38 @@ struct EntityEndToEndTests {
     }
 }
 
+/// Waits until the store has no pending job (10 s at most: an instrumented or busy build is slow).
+func waitForJobs(_ store: any ModerationStore) async throws {
+    for _ in 0..<200 {
+        if try await store.pendingJobCount() == 0 { break }
+        try await Task.sleep(nanoseconds: 50_000_000)
+    }
+}
+
 struct RetroHuntTests {
+    /// The retro-hunt configuration: 1 MiB bodies and media, a job worker polling every 20 ms.
+    static let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
+
+    /// A new bank directory's path (the caller removes it).
+    static func bankDirectory() -> String { NSTemporaryDirectory() + "bulwark-retro-\(UInt32.random(in: 0...UInt32.max))" }
+
+    /// A service on `store` with a writable bank directory at `dir`.
+    static func bankedService(_ store: any ModerationStore, _ dir: String) throws -> (BulwarkService, BankRegistry) {
+        let registry = BankRegistry(directory: try BankDirectory(path: dir, writable: true))
+        let service = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: config, bankRegistry: registry)
+        return (service, registry)
+    }
+
     /// A part that is not an image Bulwark decodes (here the first bytes of an MP4 file) has no
     /// PDQ hash, but its MD5 and SHA-256 are taken and matched: live once a bank knows it, and
     /// by a retro-hunt for a part stored before.
     @Test(arguments: Backend.allCases)
     func aVideoIsMatchedByItsExactHashesLiveAndRetroactively(_ backend: Backend) async throws {
         try await withServerStore(backend, "retro_video") { store in
-            let dir = NSTemporaryDirectory() + "bulwark-retro-\(UInt32.random(in: 0...UInt32.max))"
+            let dir = Self.bankDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let keys = try await makeKeys(store, [.ingest, .lead])
-            let registry = BankRegistry(directory: try BankDirectory(path: dir, writable: true))
-            let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
-            let service = BulwarkService(
-                store: store, engine: try ServerFixtures.engine.get(), configuration: config, bankRegistry: registry)
+            let (service, _) = try Self.bankedService(store, dir)
             var video: [UInt8] = [0, 0, 0, 0x18] + Array("ftypisom".utf8) + [0, 0, 2, 0] + Array("isomiso2mp41".utf8)
             var state: UInt32 = 7
             for _ in 0..<4_000 {
@@ -218,16 +236,10 @@ struct RetroHuntTests {
                 @Sendable func body(_ id: String) -> String {
                     #"{"id":"\#(id)","text":"watch","media":[{"data":"\#(encoded)","content_type":"video/mp4"}]}"#
                 }
-                @Sendable func settle() async throws {
-                    for _ in 0..<200 {
-                        if try await store.pendingJobCount() == 0 { break }
-                        try await Task.sleep(nanoseconds: 50_000_000)
-                    }
-                }
                 #expect(try await call(client, keys, .post, "/v1/banks", .lead, #"{"name":"videos","labels":["category:dissemination"]}"#).0 == .created)
                 let (_, first) = try await call(client, keys, .post, "/v1/items", .ingest, body("vid-1"))
                 let firstID = Int64(try #require(((first["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
-                try await settle()
+                try await waitForJobs(store)
                 let stored = try #require(try await store.mediaHashes(afterID: 0, limit: 10).first)
                 #expect(stored.pdq == nil && stored.md5 == MD5.hex(video) && stored.sha256 == SHA256.hex(video))
                 #expect(try await store.item(id: firstID)?.decision == Decision.none)
@@ -249,7 +261,7 @@ struct RetroHuntTests {
                 // The same video posted again is matched as it is hashed.
                 let (_, second) = try await call(client, keys, .post, "/v1/items", .ingest, body("vid-2"))
                 let secondID = Int64(try #require(((second["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
-                try await settle()
+                try await waitForJobs(store)
                 #expect(try await store.item(id: secondID)?.decision == .violating)
                 #expect(Set(try await store.cases(CaseFilter(), now: 10).map(\.itemID)) == [firstID, secondID])
                 let audit = try await store.auditLog(after: 0, limit: 100)
@@ -264,24 +276,15 @@ struct RetroHuntTests {
     @Test(arguments: Backend.allCases)
     func mediaSentAsHashesOnlyAreMatchedLiveAndRetroactively(_ backend: Backend) async throws {
         try await withServerStore(backend, "given_media") { store in
-            let dir = NSTemporaryDirectory() + "bulwark-given-\(UInt32.random(in: 0...UInt32.max))"
+            let dir = Self.bankDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let keys = try await makeKeys(store, [.ingest, .lead])
-            let registry = BankRegistry(directory: try BankDirectory(path: dir, writable: true))
-            let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, workerPollMilliseconds: 20)
-            let service = BulwarkService(
-                store: store, engine: try ServerFixtures.engine.get(), configuration: config, bankRegistry: registry)
+            let (service, _) = try Self.bankedService(store, dir)
             let knownVideo = String(repeating: "ab", count: 16)
             let laterVideo = String(repeating: "cd", count: 16)
             let image = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg")
             let imagePDQ = PDQHasher().hash(try ImageDecoder().decode(image)).hash.hex
             try await service.application(logger: Logger(label: "test")).test(.live) { client in
-                @Sendable func settle() async throws {
-                    for _ in 0..<200 {
-                        if try await store.pendingJobCount() == 0 { break }
-                        try await Task.sleep(nanoseconds: 50_000_000)
-                    }
-                }
                 @Sendable func post(_ id: String, _ media: String) async throws -> (HTTPResponse.Status, [String: Any]) {
                     try await call(client, keys, .post, "/v1/items", .ingest, #"{"id":"\#(id)","text":"watch","media":[\#(media)]}"#)
                 }
@@ -305,14 +308,14 @@ struct RetroHuntTests {
                 #expect(try await call(client, keys, .post, "/v1/banks", .lead, #"{"name":"known","labels":["category:dissemination"]}"#).0 == .created)
                 #expect(try await call(client, keys, .post, "/v1/banks/known/entries", .lead, #"{"type":"md5","values":["\#(knownVideo)"]}"#).0 == .ok)
                 #expect(try await call(client, keys, .post, "/v1/banks/known/entries", .lead, #"{"type":"pdq","values":["\#(imagePDQ)"]}"#).0 == .ok)
-                try await settle()
+                try await waitForJobs(store)
                 let (_, video) = try await post("video-1", #"{"md5":"\#(knownVideo.uppercased())","content_type":"video/mp4"}"#)
                 let videoID = Int64(try #require(((video["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
                 let (_, photo) = try await post("photo-1", #"{"pdq":"\#(imagePDQ)","pdq_quality":100}"#)
                 let photoID = Int64(try #require(((photo["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
                 let (_, other) = try await post("video-2", #"{"md5":"\#(laterVideo)","sha256":"\#(String(repeating: "e", count: 64))"}"#)
                 let otherID = Int64(try #require(((other["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
-                try await settle()
+                try await waitForJobs(store)
                 #expect(try await store.item(id: videoID)?.decision == .violating)
                 #expect(try await store.item(id: photoID)?.decision == .violating)
                 #expect(try await store.item(id: otherID)?.decision == Decision.none)
@@ -337,13 +340,10 @@ struct RetroHuntTests {
     @Test(arguments: Backend.allCases)
     func aNewBankEntryFindsMediaStoredBefore(_ backend: Backend) async throws {
         try await withServerStore(backend, "retro") { store in
-            let dir = NSTemporaryDirectory() + "bulwark-retro-\(UInt32.random(in: 0...UInt32.max))"
+            let dir = Self.bankDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let keys = try await makeKeys(store, [.ingest, .lead])
-            let registry = BankRegistry(directory: try BankDirectory(path: dir, writable: true))
-            let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
-            let service = BulwarkService(
-                store: store, engine: try ServerFixtures.engine.get(), configuration: config, bankRegistry: registry)
+            let (service, registry) = try Self.bankedService(store, dir)
             let original = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg")
             let copy = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/blur-a-little.jpg")
             let known = PDQHasher().hash(try ImageDecoder().decode(original)).hash.hex
@@ -353,10 +353,7 @@ struct RetroHuntTests {
                 let body = #"{"id":"img-1","text":"look at this","author":"u-1","container":{"id":"r-1","members":500},"media":[{"data":"\#(Data(copy).base64EncodedString())"}]}"#
                 let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, body)
                 let itemID = Int64(try #require(((reply["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
-                for _ in 0..<200 {
-                    if try await store.pendingJobCount() == 0 { break }
-                    try await Task.sleep(nanoseconds: 50_000_000)
-                }
+                try await waitForJobs(store)
                 var item = try #require(try await store.item(id: itemID))
                 #expect(item.decision == .none)
                 #expect(try await store.cases(CaseFilter(), now: 10).isEmpty)
@@ -395,10 +392,10 @@ struct RetroHuntTests {
     @Test(arguments: Backend.allCases)
     func aRetroHuntLeftByADeadProcessIsDoneByTheNext(_ backend: Backend) async throws {
         try await withServerStore(backend, "retro_restart") { store in
-            let dir = NSTemporaryDirectory() + "bulwark-retro-\(UInt32.random(in: 0...UInt32.max))"
+            let dir = Self.bankDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let keys = try await makeKeys(store, [.ingest, .lead])
-            let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
+            let config = Self.config
 
             // First process: the image is stored and hashed, with no bank yet; its hunt is queued
             // and it dies holding the job (the function's end releases its bank directory lock).
@@ -415,10 +412,7 @@ struct RetroHuntTests {
             let reopened = BankRegistry(directory: try BankDirectory(path: dir, writable: true))
             let next = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: config, bankRegistry: reopened)
             try await next.application(logger: Logger(label: "test")).test(.live) { _ in
-                for _ in 0..<200 {
-                    if try await store.pendingJobCount() == 0 { break }
-                    try await Task.sleep(nanoseconds: 50_000_000)
-                }
+                try await waitForJobs(store)
             }
             #expect(try await store.pendingJobCount() == 0)
             let cases = try await store.cases(CaseFilter(), now: 200)
@@ -455,10 +449,7 @@ struct RetroHuntTests {
             guard let id = ((reply["items"] as? [[String: Any]])?.first)?["item_id"] as? Int else {
                 throw BulwarkError(.invalidData, "no item_id in \(reply)")
             }
-            for _ in 0..<200 {
-                if try await store.pendingJobCount() == 0 { break }
-                try await Task.sleep(nanoseconds: 50_000_000)
-            }
+            try await waitForJobs(store)
             return Int64(id)
         }
         let pending = try await store.pendingJobCount()
