@@ -6,7 +6,8 @@
 #     the chain is verified afterwards;
 #  2. the start-up of a process whose banks are in the database, after ENTRIES random PDQ hashes
 #     were imported (files of 100,000, under the 8 MiB body limit): time from start to /healthz
-#     (a process replays the whole bank log before it listens) and its resident memory.
+#     (a process reads the newest bank snapshot in the database and replays the bank log's events
+#     after it before it listens) and its memory; then the same with no snapshot (the whole log).
 #   scripts/bench-shared-db.sh postgres://…/EMPTY_DB [ENTRIES=1000000] [PROCESSES=2] [DURATION=20]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,11 +20,12 @@ swift build -c release --product bulwark 2>&1 | grep -E "error|Build complete" |
 BIN="$(swift build -c release --show-bin-path)/bulwark"
 WORK=$(mktemp -d)
 PIDS=()
+EXTRA=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 KEY=$("$BIN" keys create --database "$DB" --name bench-lead --role lead | awk '{print $NF}')
 start() { # PORT LOG: a serve process of the API role; its pid in STARTED
-    "$BIN" serve --database "$DB" --port "$1" --no-sample --no-workers --banks-in-database > "$2" 2>&1 &
+    "$BIN" serve --database "$DB" --port "$1" --no-sample --no-workers --banks-in-database "${EXTRA[@]}" > "$2" 2>&1 &
     STARTED=$!
     PIDS+=("$STARTED")
     for _ in $(seq 1 6000); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return 0; sleep 0.05; done
@@ -76,11 +78,31 @@ done
 t1=$(ms)
 echo "imported $ENTRIES PDQ entries in $(( (t1 - t0) / 1000 )) s through one process"
 echo "bank log: $(psql "$DB" -XtAqc "SELECT COUNT(*) || ' events, ' || pg_size_pretty(pg_total_relation_size('bank_events')) FROM bank_events")"
-for run in 1 2; do
+# The importing process stores a snapshot of the banks once the log has grown by a tenth since
+# the last one (BankSync, every --bank-poll); wait for the one that covers the whole log.
+last=$(psql "$DB" -XtAqc "SELECT MAX(seq) FROM bank_events")
+for _ in $(seq 1 1200); do
+    [ "$(psql "$DB" -XtAqc "SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots")" = "$last" ] && break
+    sleep 0.1
+done
+echo "bank snapshot after the import: $(psql "$DB" -XtAqc "SELECT seq || ' events covered, ' || COUNT(*) || ' parts, ' || pg_size_pretty(SUM(length(bytes))::BIGINT) FROM bank_snapshots GROUP BY seq"), stored $(( ($(ms) - t1) / 1000 )) s after the import ended"
+grep -E "bank snapshot stored" "$WORK/import.log" | tail -3 || true
+startup() { # RUN WHAT [serve options]: time from start to /healthz, resident and peak memory
+    local run=$1 what=$2
+    shift 2
     t0=$(ms)
+    EXTRA=("$@")
     start $((18210 + run)) "$WORK/start$run.log"
     t1=$(ms)
-    echo "start-up $run (replays the bank log, then listens): $(( t1 - t0 )) ms; resident memory $(grep VmRSS /proc/$STARTED/status | awk '{print int($2/1024) " MiB"}')"
+    EXTRA=()
+    echo "start-up $run ($what): $(( t1 - t0 )) ms; resident $(grep VmRSS /proc/$STARTED/status | awk '{print int($2/1024) " MiB"}'), peak $(grep VmHWM /proc/$STARTED/status | awk '{print int($2/1024) " MiB"}'); $(grep -o 'banks loaded from.*ms' "$WORK/start$run.log" | head -1)"
     kill "$STARTED"
     wait "$STARTED" 2>/dev/null || true
-done
+}
+for run in 1 2; do startup "$run" "the snapshot, then the events after it"; done
+# The same without the snapshot: the whole log replayed, as before 2026-12-03.
+kill "${PIDS[@]}" 2>/dev/null || true
+wait 2>/dev/null || true
+PIDS=()
+psql "$DB" -Xqc "DELETE FROM bank_snapshots"
+startup 3 "no snapshot: the whole log" --bank-snapshot-every 0

@@ -45,6 +45,9 @@ public struct BankSet: Sendable {
         entries.filter { $0.isActive && (bank == nil || $0.bank == bank) }
     }
 
+    /// Entries active in every bank together.
+    public var activeEntryCount: Int { active.count }
+
     public func activeCount(bank: String) -> Int {
         entries.reduce(0) { $0 + ($1.isActive && $1.bank == bank ? 1 : 0) }
     }

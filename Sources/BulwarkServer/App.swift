@@ -446,7 +446,9 @@ extension BulwarkService {
     /// What keeps this process's view of shared state current (a shared bank log's changes).
     func syncServices(logger: Logger) -> [any Service] {
         guard let bankRegistry, bankRegistry.isShared else { return [] }
-        return [BankSync(registry: bankRegistry, intervalMilliseconds: configuration.bankPollMilliseconds, logger: logger)]
+        return [BankSync(
+                registry: bankRegistry, intervalMilliseconds: configuration.bankPollMilliseconds,
+                snapshotEvery: configuration.bankSnapshotEvery, logger: logger)]
     }
 
     /// The HTTP application, with the background loops alongside unless `background` is false

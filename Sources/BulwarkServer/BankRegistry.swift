@@ -28,6 +28,10 @@ public final class BankRegistry: @unchecked Sendable {
     private let lock = Mutex(())
     private let current: Mutex<(set: BankSet, sequence: Int64)>
     private let turns = ChangeTurns()
+    /// The newest snapshot in the database this process knows of (its own, read or written).
+    private let knownSnapshot = Mutex<Int64>(0)
+    /// How a shared registry was loaded (nil for a bank directory).
+    public private(set) var loaded: SharedBankLoad?
 
     public init(directory: BankDirectory) {
         current = Mutex((directory.banks, Int64(directory.sequence)))
@@ -35,17 +39,46 @@ public final class BankRegistry: @unchecked Sendable {
         self.store = nil
     }
 
-    private init(store: any ModerationStore) {
-        current = Mutex((BankSet(), 0))
+    private init(store: any ModerationStore, set: BankSet, sequence: Int64) {
+        current = Mutex((set, sequence))
+        knownSnapshot.withLock { $0 = sequence }
         self.directory = nil
         self.store = store
     }
 
-    /// A registry over the database's shared bank log, loaded.
+    /// A registry over the database's shared bank log, loaded: from the newest snapshot in the
+    /// database and the log's events after it, or, with no snapshot or one that cannot be used
+    /// (said in `loaded.notes`), from the whole log.
     public static func shared(store: any ModerationStore) async throws -> BankRegistry {
-        let registry = BankRegistry(store: store)
-        _ = try await registry.sync()
+        let start = ContinuousClock.now
+        let (set, sequence, bytes, notes) = await newestSnapshot(in: store)
+        let registry = BankRegistry(store: store, set: set, sequence: sequence)
+        let replayed = try await registry.sync()
+        let elapsed = ContinuousClock.now - start
+        registry.loaded = SharedBankLoad(
+            snapshotSequence: sequence, snapshotBytes: bytes, replayedEvents: replayed,
+            milliseconds: Int(elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
+            notes: notes)
         return registry
+    }
+
+    /// The newest snapshot in the database as a bank set, with the sequence it covers and its
+    /// size; an empty set at 0 when there is none or it cannot be used, with a note saying why.
+    static func newestSnapshot(in store: any ModerationStore) async -> (BankSet, Int64, Int, [String]) {
+        do {
+            guard let record = try await store.latestBankSnapshot() else { return (BankSet(), 0, 0, []) }
+            let (set, covered) = try BankSet.load(snapshot: record.bytes)
+            guard covered == UInt64(record.sequence) else {
+                throw BankSnapshotError("it says it covers \(covered) events but is stored as covering \(record.sequence)")
+            }
+            // The log must reach it: a set ahead of the log would append after a gap.
+            guard try await store.bankEvents(after: record.sequence - 1, limit: 1).first?.seq == record.sequence else {
+                throw BankSnapshotError("it covers \(record.sequence) events but the bank log has fewer")
+            }
+            return (set, record.sequence, record.bytes.count, [])
+        } catch {
+            return (BankSet(), 0, 0, ["the bank snapshot in the database was not used (\(error)); the whole bank log was replayed"])
+        }
     }
 
     /// The banks as they are now.
@@ -121,6 +154,34 @@ public final class BankRegistry: @unchecked Sendable {
         }
     }
 
+    /// Stores a snapshot of the shared banks in the database when the log has grown by at least
+    /// `every` events, and by a tenth of the newest snapshot's, since that snapshot (so a large
+    /// set is written when it has grown by a tenth, not on every `every` events); nothing when
+    /// another process stores one first. Returns the bytes stored (0: none). `every` 0: never.
+    @discardableResult
+    public func snapshotIfDue(every: Int, now: Int64, partBytes: Int = BankRegistry.snapshotPartBytes) async throws -> Int {
+        guard let store, every > 0 else { return 0 }
+        let (set, sequence) = current.withLock { $0 }
+        func due(_ snapshot: Int64) -> Bool { sequence - snapshot >= max(Int64(every), snapshot / 10) }
+        guard due(knownSnapshot.withLock { $0 }) else { return 0 }
+        // Another process may have stored one since: ask before making 100 MB of bytes.
+        let stored = try await store.bankSnapshotSequence()
+        knownSnapshot.withLock { $0 = max($0, stored) }
+        guard due(stored) else { return 0 }
+        let bytes = try await store.saveBankSnapshot(sequence: sequence, partBytes: partBytes, now: now) {
+            set.snapshot(sequence: UInt64(sequence))
+        }
+        if bytes > 0 { knownSnapshot.withLock { $0 = max($0, sequence) } }
+        return bytes
+    }
+
+    /// The bank-log sequence number the newest snapshot covers: the newest in the database this
+    /// process knows of, or the bank directory's (0: none).
+    public var snapshotSequence: Int64 {
+        if let directory { return lock.withLock { _ in Int64(directory.snapshotSequence) } }
+        return knownSnapshot.withLock { $0 }
+    }
+
     /// Writes a snapshot when many events have piled up since the last one (a bank directory's).
     public func checkpoint() throws {
         guard let directory else { return }
@@ -129,6 +190,11 @@ public final class BankRegistry: @unchecked Sendable {
 }
 
 extension BankRegistry {
+    /// The size of a stored snapshot's parts (one row each): 4 MiB, well under PostgreSQL's
+    /// 1 GB for one value and SQLite's 1 GB for one blob, and a message size postgres-nio
+    /// handles comfortably.
+    public static let snapshotPartBytes = 4 << 20
+
     /// Bank-log events read at a time, and applied at a time, by ``sync()``.
     static let syncPage = 10_000
     static let syncBatch = 200_000
@@ -147,6 +213,26 @@ extension BankRegistry {
             expected += 1
         }
         return events
+    }
+}
+
+/// How a process loaded the shared banks from the database.
+public struct SharedBankLoad: Sendable {
+    /// The bank-log sequence number the snapshot it started from covers (0: none used).
+    public var snapshotSequence: Int64
+    /// That snapshot's size in bytes.
+    public var snapshotBytes: Int
+    /// Bank-log events replayed after the snapshot (all of them without one).
+    public var replayedEvents: Int
+    /// Time from the first read to the banks ready.
+    public var milliseconds: Int
+    /// Why a stored snapshot was not used, if one was not.
+    public var notes: [String]
+
+    /// One line for the process's log.
+    public var summary: String {
+        let from = snapshotSequence > 0 ? "a snapshot at event \(snapshotSequence) (\(snapshotBytes) bytes) and " : ""
+        return "banks loaded from \(from)\(replayedEvents) bank-log events in \(milliseconds) ms"
     }
 }
 

@@ -1,19 +1,25 @@
 import BulwarkStore
+import Foundation
 public import Logging
 public import ServiceLifecycle
 
 /// Keeps a shared bank registry current: every `bankPollMilliseconds` it reads the bank
 /// events other processes appended to the database's bank log and applies them, so a bank
-/// change made through any process is matched by every process within about that time.
+/// change made through any process is matched by every process within about that time. When
+/// the log has grown by `snapshotEvery` events (and a tenth) since the newest snapshot in the
+/// database, it stores one (``BankRegistry/snapshotIfDue(every:now:partBytes:)``), so a process
+/// starting later replays only what came after it.
 public struct BankSync: Service, CustomStringConvertible {
     public var description: String { "BankSync" }
     let registry: BankRegistry
     let intervalMilliseconds: Int
+    let snapshotEvery: Int
     let logger: Logger
 
-    public init(registry: BankRegistry, intervalMilliseconds: Int, logger: Logger) {
+    public init(registry: BankRegistry, intervalMilliseconds: Int, snapshotEvery: Int = 10_000, logger: Logger) {
         self.registry = registry
         self.intervalMilliseconds = intervalMilliseconds
+        self.snapshotEvery = snapshotEvery
         self.logger = logger
     }
 
@@ -29,6 +35,20 @@ public struct BankSync: Service, CustomStringConvertible {
                 }
             } catch {
                 logger.warning("bank log read failed", metadata: ["error": "\(error)"])
+            }
+            do {
+                let start = ContinuousClock.now
+                let bytes = try await registry.snapshotIfDue(every: snapshotEvery, now: Int64(Date().timeIntervalSince1970))
+                if bytes > 0 {
+                    logger.info(
+                        "bank snapshot stored",
+                        metadata: [
+                            "banks.sequence": "\(registry.snapshotSequence)", "banks.snapshot_bytes": "\(bytes)",
+                            "duration": "\(ContinuousClock.now - start)",
+                        ])
+                }
+            } catch {
+                logger.warning("bank snapshot not stored", metadata: ["error": "\(error)"])
             }
             await pause(nanoseconds: interval)
         }

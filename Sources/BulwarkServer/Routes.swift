@@ -1,3 +1,4 @@
+import BulwarkBanks
 import BulwarkCore
 import BulwarkEntities
 import BulwarkStore
@@ -17,7 +18,19 @@ extension BulwarkService {
         router.get("/metrics") { _, _ -> Response in
             let d = try await store.depths()
             let orders = try await removalOrderClocks()
-            let text = metrics.render(gauges: [
+            let banks = bankRegistry.map { registry in
+                let (set, sequence) = (registry.banks, registry.sequence)
+                return [
+                    ("bulwark_bank_entries_active", "Hash-bank entries active in every bank together.", set.activeEntryCount),
+                    ("bulwark_bank_sequence", "The last bank-log event in this process's banks.", Int(sequence)),
+                    (
+                        "bulwark_bank_snapshot_sequence",
+                        "The bank-log event the newest bank snapshot covers (0: none); a process starting replays the events after it.",
+                        Int(registry.snapshotSequence)
+                    ),
+                ]
+            }
+            let text = metrics.render(gauges: (banks ?? []) + [
                 ("bulwark_open_cases", "Cases open, claimed or escalated (the review queue's depth).", d.openCases),
                 ("bulwark_pending_jobs", "Background jobs queued or running.", d.pendingJobs),
                 ("bulwark_pending_deliveries", "Webhook deliveries waiting.", d.pendingDeliveries),

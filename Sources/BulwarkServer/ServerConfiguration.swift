@@ -40,6 +40,9 @@ public struct ServerConfiguration: Sendable {
     public var jobLeaseSeconds: Int64
     /// How often a process reads bank changes made through other processes (a shared bank log).
     public var bankPollMilliseconds: Int
+    /// A process stores a snapshot of the shared banks in the database when the bank log has grown
+    /// by this many events, and by a tenth, since the newest one (0: never).
+    public var bankSnapshotEvery: Int
     /// For fault-injection tests only: how long the job worker holds each claimed job before
     /// working it, so a test can kill it mid-job (0 in production).
     public var jobHoldMilliseconds: Int
@@ -51,11 +54,12 @@ public struct ServerConfiguration: Sendable {
         rateLimitPerKey: Double = 0, webhookURL: String? = nil, webhookMaxAttempts: Int = 10,
         webhookInitialBackoff: Int64 = 2, webhookTimeout: Int64 = 10, workerPollMilliseconds: Int = 200,
         maxQueueDepth: Int = 100_000, jobLeaseSeconds: Int64 = 60, bankPollMilliseconds: Int = 1_000,
-        jobHoldMilliseconds: Int = 0
+        bankSnapshotEvery: Int = 10_000, jobHoldMilliseconds: Int = 0
     ) {
         self.maxQueueDepth = maxQueueDepth
         self.jobLeaseSeconds = jobLeaseSeconds
         self.bankPollMilliseconds = bankPollMilliseconds
+        self.bankSnapshotEvery = bankSnapshotEvery
         self.jobHoldMilliseconds = jobHoldMilliseconds
         self.host = host
         self.port = port

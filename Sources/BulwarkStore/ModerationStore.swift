@@ -595,6 +595,76 @@ public protocol ModerationStore: Sendable {
     ) async throws -> Int64
     /// Up to `limit` bank-log events after `after`, in order.
     func bankEvents(after: Int64, limit: Int) async throws -> [BankLogEntry]
+    /// The newest stored snapshot of the shared bank set, its parts joined; nil when there is
+    /// none. A snapshot whose parts do not run 0 ..< parts is an error naming the missing part.
+    func latestBankSnapshot() async throws -> BankSnapshotRecord?
+    /// The bank-log sequence number the newest stored snapshot covers (0: none).
+    func bankSnapshotSequence() async throws -> Int64
+    /// Stores a snapshot covering the bank log up to `sequence` (which the log must reach), in
+    /// parts of at most `partBytes`, all in one transaction, and deletes the older ones, unless a
+    /// snapshot at or after `sequence` is stored or another process is storing one: then nothing
+    /// is written and `make` is not called. `make` returns the snapshot's bytes; it runs at most
+    /// once, and only when this call will store them. Returns the bytes stored (0: none).
+    func saveBankSnapshot(
+        sequence: Int64, partBytes: Int, now: Int64, making make: @Sendable () -> [UInt8]
+    ) async throws -> Int
+}
+
+/// A snapshot of the shared bank set as stored: the bank-log sequence number it covers and its
+/// bytes (`BankSet.snapshot`), joined from its parts.
+public struct BankSnapshotRecord: Sendable {
+    public var sequence: Int64
+    public var bytes: [UInt8]
+    /// How many parts it was stored in.
+    public var parts: Int
+
+    public init(sequence: Int64, bytes: [UInt8], parts: Int) {
+        self.sequence = sequence
+        self.bytes = bytes
+        self.parts = parts
+    }
+
+    /// Joins one snapshot's rows as they are read, in part order: each must carry the same
+    /// sequence and part count, and the parts must run 0 ..< count.
+    struct Joiner {
+        var record: BankSnapshotRecord?
+        var next: Int64 = 0
+
+        mutating func add(seq: Int64, part: Int64, parts: Int64, bytes: some Collection<UInt8>) throws {
+            let sequence = record?.sequence ?? seq
+            let count = record.map { Int64($0.parts) } ?? parts
+            guard seq == sequence, parts == count, part == next, part < count else {
+                throw BankSnapshotError(
+                    "the bank snapshot at \(sequence) has part \(part) of \(parts) where part \(next) of \(count) was expected")
+            }
+            if record == nil { record = BankSnapshotRecord(sequence: sequence, bytes: [], parts: Int(count)) }
+            record!.bytes.append(contentsOf: bytes)
+            next += 1
+        }
+
+        /// The snapshot, nil for no rows; an error when parts are missing at the end.
+        func finish() throws -> BankSnapshotRecord? {
+            if let record, next != Int64(record.parts) {
+                throw BankSnapshotError("the bank snapshot at \(record.sequence) has \(next) of its \(record.parts) parts")
+            }
+            return record
+        }
+    }
+
+    /// `bytes` cut into parts of at most `size` bytes (one part at least, even for no bytes).
+    static func parts(of bytes: [UInt8], size: Int) -> [ArraySlice<UInt8>] {
+        let size = max(1, size)
+        guard !bytes.isEmpty else { return [bytes[...]] }
+        return stride(from: 0, to: bytes.count, by: size).map { bytes[$0..<min($0 + size, bytes.count)] }
+    }
+}
+
+/// A stored bank snapshot that cannot be read as one (a part missing or out of place), or one
+/// that would cover more of the bank log than there is.
+public struct BankSnapshotError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
 }
 
 /// One event of the shared hash-bank log.

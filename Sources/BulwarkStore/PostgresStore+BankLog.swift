@@ -5,6 +5,8 @@ import PostgresNIO
 /// the set with every earlier change (no retries, so no process is starved by a busier one).
 extension PostgresStore {
     static let bankLogLock: Int64 = 0x4257_4B00_0000_0003
+    /// Held (tried, never waited for) by the one process storing a bank snapshot.
+    static let bankSnapshotLock: Int64 = 0x4257_4B00_0000_0004
 
     public func appendBankEvents(
         after: Int64, now: Int64, making make: ([BankLogEntry]) throws -> [String]
@@ -32,6 +34,66 @@ extension PostgresStore {
         try await read("SELECT seq, event FROM bank_events WHERE seq > \(after) ORDER BY seq LIMIT \(limit)").map { row in
             let (seq, event) = try row.decode((Int64, String).self)
             return BankLogEntry(seq: seq, event: event)
+        }
+    }
+
+    public func latestBankSnapshot() async throws -> BankSnapshotRecord? {
+        // A part at a time, so that only one part's row is held besides the joined bytes (all the
+        // rows at once were another 250 MB for a million entries), in one repeatable-read
+        // transaction, so that every statement sees the same snapshot even while another process
+        // stores a newer one and deletes this.
+        try await transaction { db in
+            try await execute(db, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            let newest = try await rows(db, "SELECT MAX(seq) FROM bank_snapshots").first?.decode(Int64?.self)
+            guard let newest = newest ?? nil else { return nil }
+            var joiner = BankSnapshotRecord.Joiner()
+            repeat {
+                guard
+                    let row = try await rows(
+                        db,
+                        """
+                        SELECT seq, part, parts, bytes FROM bank_snapshots
+                        WHERE seq = \(newest) AND part >= \(joiner.next) ORDER BY part LIMIT 1
+                        """
+                    ).first
+                else { break }
+                let (seq, part, parts, buffer) = try row.decode((Int64, Int64, Int64, ByteBuffer).self)
+                try joiner.add(seq: seq, part: part, parts: parts, bytes: buffer.readableBytesView)
+            } while joiner.next < Int64(joiner.record?.parts ?? 0)
+            return try joiner.finish()
+        }
+    }
+
+    public func bankSnapshotSequence() async throws -> Int64 {
+        try await read("SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots").first?.decode(Int64.self) ?? 0
+    }
+
+    public func saveBankSnapshot(
+        sequence: Int64, partBytes: Int, now: Int64, making make: @Sendable () -> [UInt8]
+    ) async throws -> Int {
+        guard try await bankSnapshotSequence() < sequence else { return 0 }
+        return try await transaction { db -> Int in
+            // One process at a time stores a snapshot; the others do not wait and make none.
+            guard try await rows(db, "SELECT pg_try_advisory_xact_lock(\(Self.bankSnapshotLock))").first?.decode(Bool.self) == true
+            else { return 0 }
+            let newest = try await rows(db, "SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots").first?.decode(Int64.self) ?? 0
+            guard newest < sequence else { return 0 }
+            let last = try await rows(db, "SELECT COALESCE(MAX(seq), 0) FROM bank_events").first?.decode(Int64.self) ?? 0
+            guard sequence <= last else {
+                throw BankSnapshotError("a bank snapshot at \(sequence) would cover more than the bank log's \(last) events")
+            }
+            let bytes = make()
+            let parts = BankSnapshotRecord.parts(of: bytes, size: partBytes)
+            for (i, part) in parts.enumerated() {
+                try await execute(
+                    db,
+                    """
+                    INSERT INTO bank_snapshots (seq, part, parts, bytes, at)
+                    VALUES (\(sequence), \(i), \(parts.count), \(ByteBuffer(bytes: part)), \(now))
+                    """)
+            }
+            try await execute(db, "DELETE FROM bank_snapshots WHERE seq < \(sequence)")
+            return bytes.count
         }
     }
 }

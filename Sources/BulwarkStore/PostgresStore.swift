@@ -103,6 +103,7 @@ public struct PostgresStore: ModerationStore {
         ("v9", Schema.v9(.postgres)),
         ("v10", Schema.v10(.postgres)),
         ("v11", Schema.v11(.postgres)),
+        ("v12", Schema.v12(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,

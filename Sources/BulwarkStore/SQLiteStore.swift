@@ -56,6 +56,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v11") { db in
             for statement in Schema.v11(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v12") { db in
+            for statement in Schema.v12(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 

@@ -140,6 +140,7 @@ struct ServeCommand: AsyncParsableCommand {
         let registry =
             banksInDatabase
             ? try await BankRegistry.shared(store: store) : BankRegistry(directory: try banks.open(writable: true))
+        registry.loaded.map { logSharedBankLoad($0, logger: logger) }
         let service = BulwarkService(store: store, engine: engine, configuration: config, bankRegistry: registry, semantic: semantic)
         if try await store.keys().isEmpty {
             var lines: [String] = []
@@ -209,6 +210,13 @@ struct WorkOptions: ParsableArguments {
     var jobLease: Int64 = 60
     @Option(help: "Milliseconds between reads of bank changes made through other processes (--banks-in-database).")
     var bankPoll = 1_000
+    @Option(
+        help: """
+            Store a snapshot of the banks in the database when its bank log has grown by this many \
+            events, and by a tenth, since the newest snapshot; a process starting reads it and \
+            replays only the events after it (--banks-in-database; 0: never).
+            """)
+    var bankSnapshotEvery = 10_000
     @Option(help: "Milliseconds a worker loop waits when it found no work.")
     var workerPollMs = 200
     @Option(help: ArgumentHelp("Fault-injection tests: hold each claimed job this many milliseconds first.", visibility: .hidden))
@@ -218,6 +226,7 @@ struct WorkOptions: ParsableArguments {
         config.maxQueueDepth = maxQueueDepth
         config.jobLeaseSeconds = jobLease
         config.bankPollMilliseconds = bankPoll
+        config.bankSnapshotEvery = bankSnapshotEvery
         config.jobHoldMilliseconds = jobHoldMs
         config.workerPollMilliseconds = workerPollMs
     }
@@ -233,6 +242,18 @@ func makeLogger(format: ServeCommand.LogFormat, level: ServeCommand.LogLevel) ->
 }
 
 /// Writes a line to standard output at once (print is buffered when stdout is a pipe).
+/// How the shared banks were loaded, in the process's log: a snapshot that could not be used is
+/// a warning (the start took the whole log's time).
+func logSharedBankLoad(_ load: SharedBankLoad, logger: Logger) {
+    for note in load.notes { logger.warning("\(note)") }
+    logger.info(
+        "\(load.summary)",
+        metadata: [
+            "banks.snapshot_sequence": "\(load.snapshotSequence)", "banks.replayed": "\(load.replayedEvents)",
+            "duration_ms": "\(load.milliseconds)",
+        ])
+}
+
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -35,6 +35,7 @@ struct WorkerCommand: AsyncParsableCommand {
             var config = ServerConfiguration(webhookURL: webhookURL, webhookTimeout: webhookTimeout)
             work.apply(to: &config)
             let registry = try await BankRegistry.shared(store: store)
+            registry.loaded.map { logSharedBankLoad($0, logger: logger) }
             let service = BulwarkService(store: store, engine: engine, configuration: config, bankRegistry: registry)
             let running = "Bulwark worker running on \(database.displayName) (\(registry.banks.banks.count) banks); SIGTERM stops it."
             try await service.work(logger: logger) { say(running) }

@@ -1,0 +1,208 @@
+import BulwarkBanks
+import BulwarkCore
+import BulwarkServer
+import BulwarkStore
+import BulwarkTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Testing
+
+/// Snapshots of the shared banks in the database: a process starting reads the newest one and
+/// replays only the bank-log events after it; a snapshot it cannot use is said and the whole log
+/// replayed; each backend.
+struct BankSnapshotTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    static func randomPDQ() -> PDQHash {
+        PDQHash(.random(in: 0...UInt64.max), .random(in: 0...UInt64.max), .random(in: 0...UInt64.max), .random(in: 0...UInt64.max))
+    }
+
+    /// Makes `count` changes through `registry`, one each: a PDQ entry added to `bank`.
+    static func add(_ count: Int, to bank: String, through registry: BankRegistry) async throws -> [PDQHash] {
+        var hashes: [PDQHash] = []
+        for _ in 0..<count {
+            let hash = randomPDQ()
+            hashes.append(hash)
+            try await registry.change { set throws(BulwarkError) in
+                ((), try set.add(bank: bank, signal: Signal(pdq: hash), labels: ["category:dissemination"], at: 10).1)
+            }
+        }
+        return hashes
+    }
+
+    static func matched(_ hash: PDQHash, _ registry: BankRegistry) -> Bool {
+        registry.banks.match(MediaHashes(pdq: hash, pdqQuality: 100)).decision == .violating
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aProcessStartsFromTheNewestSnapshotAndReplaysOnlyTheEventsAfterIt(_ backend: Backend) async throws {
+        try await withTestStore(backend, "banksnapshot") { t in
+            let store = t.store
+            let a = try await BankRegistry.shared(store: store)
+            #expect(a.loaded?.snapshotSequence == 0)
+            #expect(a.loaded?.replayedEvents == 0)
+            try await a.change { set throws(BulwarkError) in ((), try set.create(Bank(name: "known"))) }
+            var hashes = try await Self.add(30, to: "known", through: a)
+            // Two removed, one relabelled: a snapshot keeps removed entries and labels.
+            for hash in hashes.prefix(2) {
+                try await a.change { set throws(BulwarkError) in
+                    ((), try set.remove(bank: "known", signal: Signal(pdq: hash), at: 20).1)
+                }
+            }
+            try await a.change { set throws(BulwarkError) in
+                ((), try set.add(bank: "known", signal: Signal(pdq: hashes[2]), labels: ["source:own"], at: 30).1)
+            }
+            #expect(a.sequence == 34)
+
+            // Not due below `every` events; due at 10, stored in parts of 1,000 bytes.
+            #expect(try await a.snapshotIfDue(every: 1_000, now: 40) == 0)
+            #expect(try await store.bankSnapshotSequence() == 0)
+            let bytes = try await a.snapshotIfDue(every: 10, now: 40, partBytes: 1_000)
+            #expect(bytes > 3_000, "a snapshot of 31 entries and their index")
+            #expect(a.snapshotSequence == 34)
+            let stored = try #require(try await store.latestBankSnapshot())
+            #expect(stored.sequence == 34)
+            #expect(stored.bytes.count == bytes)
+            #expect(stored.parts == (bytes + 999) / 1_000)
+
+            hashes += try await Self.add(5, to: "known", through: a)
+            // A process starting now: the snapshot, then the five events after it.
+            let b = try await BankRegistry.shared(store: store)
+            let load = try #require(b.loaded)
+            #expect(load.snapshotSequence == 34)
+            #expect(load.snapshotBytes == bytes)
+            #expect(load.replayedEvents == 5)
+            #expect(load.notes.isEmpty)
+            #expect(b.sequence == a.sequence)
+            #expect(b.banks.entries == a.banks.entries)
+            #expect(b.banks.banks == a.banks.banks)
+            #expect(b.banks.entries.count == 35)
+            #expect(b.banks.entry(3)?.labels == ["category:dissemination", "source:own"])
+            #expect(!Self.matched(hashes[0], b) && !Self.matched(hashes[1], b), "removed entries match nothing")
+            #expect(hashes.dropFirst(2).allSatisfy { Self.matched($0, b) })
+            // Entries added after go on from the same ids in both.
+            try await b.change { set throws(BulwarkError) in
+                ((), try set.add(bank: "known", signal: Signal(pdq: Self.randomPDQ()), at: 50).1)
+            }
+            try await a.sync()
+            #expect(a.banks.entries == b.banks.entries)
+            #expect(a.banks.entries.last?.id == 36)
+
+            // Not due again until the log has grown by `every` (6 < 10); at 5 it is, and the older
+            // snapshot goes.
+            #expect(try await a.snapshotIfDue(every: 10, now: 60) == 0)
+            #expect(try await a.snapshotIfDue(every: 5, now: 60) > 0)
+            #expect(try await store.latestBankSnapshot()?.sequence == 40)
+            // B finds the snapshot A stored and stores none of its own.
+            #expect(try await b.snapshotIfDue(every: 1, now: 60) == 0)
+            #expect(b.snapshotSequence == 40)
+
+            // The sync service stores one when due: 12 more changes, every 5.
+            _ = try await Self.add(12, to: "known", through: a)
+            let group = ServiceGroup(
+                services: [BankSync(registry: b, intervalMilliseconds: 20, snapshotEvery: 5, logger: Self.logger)],
+                logger: Self.logger)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var sequence: Int64 = 0
+                for _ in 0..<250 {
+                    sequence = try await store.bankSnapshotSequence()
+                    if sequence == 52 { break }
+                    try await Task.sleep(nanoseconds: 20_000_000)
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                #expect(sequence == 52, "the sync service stored no snapshot of the 12 changes")
+            }
+            let c = try await BankRegistry.shared(store: store)
+            #expect(c.loaded?.snapshotSequence == 52)
+            #expect(c.loaded?.replayedEvents == 0)
+            #expect(c.banks.entries == a.banks.entries)
+
+            // /metrics says where the banks and the snapshot are: 48 entries, 2 of them removed.
+            let service = BulwarkService(
+                store: store, engine: try ServerFixtures.engine.get(), configuration: ServerConfiguration(port: 0), bankRegistry: c)
+            try await service.application(logger: Self.logger, background: false).test(.router) { client in
+                let metrics = try await client.execute(uri: "/metrics", method: .get)
+                let text = String(buffer: metrics.body)
+                for line in ["bulwark_bank_entries_active 46", "bulwark_bank_sequence 52", "bulwark_bank_snapshot_sequence 52"] {
+                    #expect(text.split(separator: "\n").contains { $0 == line }, "\(line) not in /metrics")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aSnapshotThatCannotBeUsedIsSaidAndTheWholeLogReplayed(_ backend: Backend) async throws {
+        try await withTestStore(backend, "badbanksnapshot") { t in
+            let store = t.store
+            let a = try await BankRegistry.shared(store: store)
+            try await a.change { set throws(BulwarkError) in ((), try set.create(Bank(name: "known"))) }
+            _ = try await Self.add(9, to: "known", through: a)
+            let good = a.banks.snapshot(sequence: 10)
+
+            // A snapshot beyond the log's end is refused by the store.
+            await #expect(throws: BankSnapshotError.self) {
+                _ = try await store.saveBankSnapshot(sequence: 11, partBytes: 1_000, now: 1) { good }
+            }
+            #expect(try await store.bankSnapshotSequence() == 0)
+
+            // Each damaged snapshot: noted, the whole log replayed, the same banks.
+            func startsFromTheLog(_ what: String) async throws {
+                let b = try await BankRegistry.shared(store: store)
+                let load = try #require(b.loaded)
+                #expect(load.snapshotSequence == 0, "\(what)")
+                #expect(load.replayedEvents == Int(a.sequence), "\(what)")
+                #expect(load.notes.count == 1 && load.notes[0].contains(what), "\(what): \(load.notes)")
+                #expect(b.banks.entries == a.banks.entries, "\(what)")
+                #expect(b.sequence == a.sequence, "\(what)")
+            }
+            let damaged = {
+                var bytes = good
+                bytes[bytes.count / 2] ^= 0x40
+                return bytes
+            }()
+            #expect(try await store.saveBankSnapshot(sequence: 10, partBytes: 1_000, now: 1) { damaged } == good.count)
+            try await startsFromTheLog("checksum mismatch")
+
+            // Stored as covering 11 events, made of 10.
+            _ = try await Self.add(1, to: "known", through: a)
+            #expect(try await store.saveBankSnapshot(sequence: 11, partBytes: 1_000, now: 1) { good } == good.count)
+            try await startsFromTheLog("says it covers 10 events but is stored as covering 11")
+
+            // A part missing.
+            _ = try await Self.add(1, to: "known", through: a)
+            let twelve = a.banks.snapshot(sequence: 12)
+            #expect(try await store.saveBankSnapshot(sequence: 12, partBytes: 500, now: 1) { twelve } == twelve.count)
+            try await t.execute("DELETE FROM bank_snapshots WHERE part = 1")
+            try await startsFromTheLog("has part 2 of")
+
+            // The log shorter than the snapshot (the log is append-only; a database restored from
+            // an older backup than its snapshots could be this).
+            _ = try await Self.add(1, to: "known", through: a)
+            let fourteen = a.banks.snapshot(sequence: 14)
+            try await t.execute("DELETE FROM bank_snapshots")
+            #expect(try await store.saveBankSnapshot(sequence: 13, partBytes: 1_000, now: 1) { fourteen } > 0)
+            try await t.execute("UPDATE bank_snapshots SET seq = 14")
+            try await startsFromTheLog("it covers 14 events but the bank log has fewer")
+            let thirteen = a.banks.snapshot(sequence: 13)
+
+            // With an intact snapshot again, it is used.
+            try await t.execute("DELETE FROM bank_snapshots")
+            #expect(try await store.saveBankSnapshot(sequence: 13, partBytes: 1_000, now: 1) { thirteen } > 0)
+            let c = try await BankRegistry.shared(store: store)
+            #expect(c.loaded?.snapshotSequence == 13)
+            #expect(c.loaded?.replayedEvents == 0)
+            #expect(c.banks.entries == a.banks.entries)
+            // A snapshot at a sequence already stored is not made again.
+            #expect(try await store.saveBankSnapshot(sequence: 13, partBytes: 1_000, now: 1) { Issue.record("made"); return [] } == 0)
+        }
+    }
+}
