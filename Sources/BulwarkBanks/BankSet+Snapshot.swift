@@ -84,9 +84,12 @@ extension BankSet {
         guard entryCount <= UInt64((checksumAt - r.at) / 48) else {
             throw BulwarkError(.invalidData, "bank snapshot: impossible entry count \(entryCount)", offset: r.at - 8)
         }
-        var removals: [(UInt64, Int64)] = []
-        var adds: [BankEvent] = []
-        adds.reserveCapacity(Int(entryCount))
+        // Each entry is applied as it is read, without touching the index (it comes from the
+        // file), and a removed one removed at once: a signal removed from a bank and added to it
+        // again later is two entries of the same bank and signal, and only the later one may be
+        // active when it is added. (Collecting the entries first held a second copy of them all.)
+        set.reserveCapacity(entries: Int(entryCount))
+        set.skipIndex = true
         for _ in 0..<entryCount {
             let at = r.at
             let id = try r.u64()
@@ -100,13 +103,14 @@ extension BankSet {
             let provenance = try r.string()
             let addedAt = try r.i64()
             let removedAt = try r.i64()
-            adds.append(
+            try set.apply(
                 .add(
                     BankEntry(
                         id: id, bank: bank, signal: signal, labels: labels, source: source, provenance: provenance,
                         addedAt: addedAt)))
-            if removedAt != Int64.min { removals.append((id, removedAt)) }
+            if removedAt != Int64.min { try set.apply(.remove(entryID: id, at: removedAt)) }
         }
+        set.skipIndex = false
         let indexLength = try r.u64()
         guard indexLength <= UInt64(checksumAt - r.at) else {
             throw BulwarkError(.invalidData, "bank snapshot: index length \(indexLength) overruns the file", offset: r.at - 8)
@@ -116,32 +120,11 @@ extension BankSet {
         guard r.at == checksumAt else {
             throw BulwarkError(.invalidData, "bank snapshot: \(checksumAt - r.at) unexpected bytes before the checksum", offset: r.at)
         }
-        // Entries without touching the index (it comes from the file), each removed one as it is added.
-        try set.loadEntries(adds, removals: removals)
         let index = try PDQIndex(serialized: indexBytes)
         guard set.adoptIndex(index) else {
             throw BulwarkError(.invalidData, "bank snapshot: the PDQ index does not hold exactly the active PDQ entries", offset: checksumAt - Int(indexLength))
         }
         return (set, sequence)
-    }
-}
-
-extension BankSet {
-    /// Entries from a snapshot: the maps are filled, the PDQ index is left to `adoptIndex`.
-    ///
-    /// A removed entry is removed as soon as it is added: a signal removed from a bank and added
-    /// to it again later is two entries of the same bank and signal, and only the later one may
-    /// be active when it is added.
-    mutating func loadEntries(_ adds: [BankEvent], removals: [(UInt64, Int64)]) throws(BulwarkError) {
-        skipIndex = true
-        defer { skipIndex = false }
-        let removedAt = Dictionary(removals, uniquingKeysWith: { first, _ in first })
-        for event in adds {
-            try apply(event)
-            if case .add(let entry) = event, let at = removedAt[entry.id] {
-                try apply(.remove(entryID: entry.id, at: at))
-            }
-        }
     }
 }
 
