@@ -2,6 +2,8 @@ public import ArgumentParser
 import BulwarkBankFiles
 public import BulwarkBanks
 import BulwarkCore
+import BulwarkServer
+import BulwarkStore
 import Foundation
 
 /// Where banks live: `--banks DIR`, else `$BULWARK_BANKS`, else `.bulwark/banks`.
@@ -20,6 +22,78 @@ struct BankDirectoryOption: ParsableArguments {
     }
 }
 
+/// Where a bank command works: the bank directory (`--banks`), or with `--database` the hash banks
+/// in that database, which `serve --banks-in-database` and `worker` processes share. There a change
+/// is appended to the database's bank log (every running process has it within its --bank-poll),
+/// audited with the actor `cli`; new entries queue a retro-hunt, as through the API; and a bank
+/// snapshot is stored when one is due, as a server's BankSync does.
+struct BankPlaceOption: ParsableArguments {
+    @OptionGroup var directory: BankDirectoryOption
+    @Option(
+        name: .customLong("database"),
+        help: """
+            Work on the hash banks in this database (SQLite file or postgres://…; those of serve \
+            --banks-in-database) instead of the bank directory.
+            """)
+    var database: String?
+
+    func open(writable: Bool) async throws -> BankPlace {
+        guard let database else { return BankPlace(directory: try directory.open(writable: writable)) }
+        var option = DatabaseOption()
+        option.database = database
+        let store = try await option.open()
+        let registry = try await BankRegistry.shared(store: store)
+        if let load = registry.loaded { for note in load.notes { warn("banks: \(note)") } }
+        return BankPlace(registry: registry, store: store)
+    }
+}
+
+/// A bank directory held open, or the database's shared banks (`BankPlaceOption`).
+final class BankPlace {
+    private let directory: BankDirectory?
+    private let registry: BankRegistry?
+    private let store: (any ModerationStore)?
+
+    init(directory: BankDirectory) {
+        self.directory = directory
+        registry = nil
+        store = nil
+    }
+
+    init(registry: BankRegistry, store: any ModerationStore) {
+        directory = nil
+        self.registry = registry
+        self.store = store
+    }
+
+    var banks: BankSet { directory?.banks ?? registry?.banks ?? BankSet() }
+
+    /// Makes a change durable: the directory's event log, or the database's bank log.
+    func change<T: Sendable>(_ body: (inout BankSet) throws(BulwarkError) -> (T, [BankEvent])) async throws -> T {
+        if let directory { return try directory.change(body) }
+        guard let registry else { throw CommandFailure("no banks open") }
+        return try await registry.change(body)
+    }
+
+    /// After a change: in the database, its audit entry (actor `cli`), a retro-hunt for the new
+    /// entries and a snapshot if one is due; in a directory, its snapshot when `snapshot`.
+    func changed(
+        _ action: String, bank: String, detail: String, newEntries: Set<UInt64> = [], snapshot: Bool = true
+    ) async throws {
+        if let directory {
+            if snapshot { try directory.saveSnapshot() }
+            return
+        }
+        guard let store, let registry else { return }
+        let at = now()
+        try await store.appendAudit(actor: "cli", action: action, subject: "bank:\(bank)", detail: detail, now: at)
+        if let first = newEntries.min(), try await store.enqueueRetroHunt(firstEntryID: Int64(first), now: at) {
+            print("retro-hunt queued for \(newEntries.count) new entries (a worker or server runs it)")
+        }
+        try await registry.snapshotIfDue(every: 10_000, now: at)
+    }
+}
+
 func warn(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
@@ -29,7 +103,7 @@ func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 extension SignalType: ExpressibleByArgument {}
 extension SignalFileFormat: ExpressibleByArgument {}
 
-struct BankCommand: ParsableCommand {
+struct BankCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bank",
         abstract: "Create hash banks, add and remove hashes, import and export industry hash lists.",
@@ -44,9 +118,9 @@ struct BankCommand: ParsableCommand {
         ]
     )
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a bank.")
-        @OptionGroup var banks: BankDirectoryOption
+        @OptionGroup var banks: BankPlaceOption
         @Argument(help: "Bank name: letters, digits, '-', '_', '.'.") var name: String
         @Flag(help: "An allow-list of known false positives (a \"negative bank\").") var allow = false
         @Flag(help: "Matches go to review only (a noisy third-party list).") var quarantined = false
@@ -55,30 +129,35 @@ struct BankCommand: ParsableCommand {
         var labels: [String] = []
         @Option(help: "What the bank holds and where it comes from.") var description = ""
 
-        func run() throws {
-            let store = try banks.open(writable: true)
+        func run() async throws {
+            let store = try await banks.open(writable: true)
             let bank = try Bank(
                 name: name, kind: allow ? .allow : .block, quarantined: quarantined, pdqThreshold: threshold,
                 labels: labels, description: description, createdAt: now())
-            let events = try store.change { (set: inout BankSet) throws(BulwarkError) in
+            let events = try await store.change { (set: inout BankSet) throws(BulwarkError) in
                 let events = try set.create(bank)
                 return (events, events)
+            }
+            if !events.isEmpty {
+                try await store.changed(
+                    "bank.create", bank: name, detail: "{\"kind\":\"\(bank.kind.rawValue)\",\"quarantined\":\(bank.quarantined)}",
+                    snapshot: false)
             }
             print(events.isEmpty ? "bank \(name) exists (unchanged)" : "created \(bank.kind.rawValue) bank \(name)")
         }
     }
 
-    struct Update: ParsableCommand {
+    struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change a bank's settings.")
-        @OptionGroup var banks: BankDirectoryOption
+        @OptionGroup var banks: BankPlaceOption
         @Argument var name: String
         @Option(help: "true: matches go to review only; false: back in force.") var quarantined: Bool?
         @Option(help: "Largest PDQ distance that matches.") var threshold: Int?
         @Option(help: "New description.") var description: String?
         @Option(name: .customLong("label"), help: "Replace the bank's labels (repeatable).") var labels: [String] = []
 
-        func run() throws {
-            let store = try banks.open(writable: true)
+        func run() async throws {
+            let store = try await banks.open(writable: true)
             guard var bank = store.banks.banks[name] else { throw CommandFailure("no bank named \"\(name)\"") }
             if let quarantined { bank.quarantined = quarantined }
             if let threshold {
@@ -88,21 +167,26 @@ struct BankCommand: ParsableCommand {
             }
             if let description { bank.description = description }
             if !labels.isEmpty { bank.labels = try Label.canonical(labels) }
-            let events = try store.change { (set: inout BankSet) throws(BulwarkError) in
+            let events = try await store.change { (set: inout BankSet) throws(BulwarkError) in
                 let events = try set.update(bank)
                 return (events, events)
+            }
+            if !events.isEmpty {
+                try await store.changed(
+                    "bank.update", bank: name,
+                    detail: "{\"quarantined\":\(bank.quarantined),\"pdq_threshold\":\(bank.pdqThreshold)}", snapshot: false)
             }
             print(events.isEmpty ? "bank \(name) unchanged" : "updated bank \(name)")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List banks and their active entries.")
-        @OptionGroup var banks: BankDirectoryOption
+        @OptionGroup var banks: BankPlaceOption
         @Flag(help: "One JSON line per bank.") var json = false
 
-        func run() throws {
-            let store = try banks.open(writable: false)
+        func run() async throws {
+            let store = try await banks.open(writable: false)
             var counts: [String: [SignalType: Int]] = [:]
             for entry in store.banks.entries where entry.isActive {
                 counts[entry.bank, default: [:]][entry.signal.type, default: 0] += 1
@@ -136,9 +220,9 @@ struct BankCommand: ParsableCommand {
         }
     }
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add hashes to a bank (idempotent).")
-        @OptionGroup var banks: BankDirectoryOption
+        @OptionGroup var banks: BankPlaceOption
         @Argument var name: String
         @Option(help: "Hash type: pdq, md5, sha256.") var type: SignalType
         @Argument(help: "Hash values (hex).") var values: [String]
@@ -146,11 +230,11 @@ struct BankCommand: ParsableCommand {
         @Option(help: "The list the hashes come from.") var source = "own"
         @Option(help: "Who or what added them.") var provenance = "bulwark bank add"
 
-        func run() throws {
-            let store = try banks.open(writable: true)
+        func run() async throws {
+            let store = try await banks.open(writable: true)
             let signals = try values.map { try Signal(type, $0) }
             let at = now()
-            let outcomes = try store.change { (set: inout BankSet) throws(BulwarkError) in
+            let outcomes = try await store.change { (set: inout BankSet) throws(BulwarkError) in
                 var outcomes: [BankSet.AddOutcome] = []
                 var events: [BankEvent] = []
                 for signal in signals {
@@ -161,28 +245,33 @@ struct BankCommand: ParsableCommand {
                 }
                 return (outcomes, events)
             }
+            var newEntries: Set<UInt64> = []
             for outcome in outcomes {
                 switch outcome {
-                case .added(let entry): print("added \(entry.signal) as entry \(entry.id)")
+                case .added(let entry):
+                    newEntries.insert(entry.id)
+                    print("added \(entry.signal) as entry \(entry.id)")
                 case .unchanged(let entry): print("unchanged \(entry.signal) (entry \(entry.id))")
                 }
             }
-            try store.saveSnapshot()
+            try await store.changed(
+                "bank.add", bank: name, detail: "{\"added\":\(newEntries.count),\"unchanged\":\(outcomes.count - newEntries.count)}",
+                newEntries: newEntries)
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark hashes removed from a bank (history is kept).")
-        @OptionGroup var banks: BankDirectoryOption
+        @OptionGroup var banks: BankPlaceOption
         @Argument var name: String
         @Option(help: "Hash type: pdq, md5, sha256.") var type: SignalType
         @Argument(help: "Hash values (hex).") var values: [String]
 
-        func run() throws {
-            let store = try banks.open(writable: true)
+        func run() async throws {
+            let store = try await banks.open(writable: true)
             let signals = try values.map { try Signal(type, $0) }
             let at = now()
-            let removed = try store.change { (set: inout BankSet) throws(BulwarkError) in
+            let removed = try await store.change { (set: inout BankSet) throws(BulwarkError) in
                 var removed: [(Signal, BankEntry?)] = []
                 var events: [BankEvent] = []
                 for signal in signals {
@@ -195,11 +284,11 @@ struct BankCommand: ParsableCommand {
             for (signal, entry) in removed {
                 print(entry.map { "removed \(signal) (entry \($0.id))" } ?? "not in \(name): \(signal)")
             }
-            try store.saveSnapshot()
+            try await store.changed("bank.remove", bank: name, detail: "{\"removed\":\(removed.count(where: { $0.1 != nil }))}")
         }
     }
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import a hash list into a bank (idempotent: a second import of the same file changes nothing).",
             discussion: """
@@ -210,7 +299,7 @@ struct BankCommand: ParsableCommand {
                 Lines longer than \(SignalFileReader.maxLineBytes) bytes are bad rows.
                 """
         )
-        @OptionGroup var banks: BankDirectoryOption
+        @OptionGroup var banks: BankPlaceOption
         @Argument var name: String
         @Argument(help: "The list file.") var file: String
         @Option(help: "te, hma or hash-labels.") var format: SignalFileFormat = .hashLabels
@@ -219,7 +308,7 @@ struct BankCommand: ParsableCommand {
         @Option(name: .customLong("label"), help: "Label added to every entry (repeatable).") var labels: [String] = []
         @Flag(help: "Import nothing if any row is bad.") var strict = false
 
-        func run() throws {
+        func run() async throws {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw CommandFailure("cannot read \(file)")
             }
@@ -245,38 +334,46 @@ struct BankCommand: ParsableCommand {
                     if strict { throw ExitCode(1) }
                 }
             }
-            let store = try banks.open(writable: true)
+            let store = try await banks.open(writable: true)
             let list = source ?? URL(fileURLWithPath: file).lastPathComponent
             let at = now()
-            let (added, unchanged) = try store.change { (set: inout BankSet) throws(BulwarkError) in
+            let (added, unchanged, newEntries) = try await store.change { (set: inout BankSet) throws(BulwarkError) in
                 var added = 0
                 var unchanged = 0
+                var newEntries: Set<UInt64> = []
                 var events: [BankEvent] = []
                 for (number, record) in records {
                     let provenance = "\(list) line \(number)" + (record.note.isEmpty ? "" : " (\(record.note))")
                     let (outcome, e) = try set.add(
                         bank: name, signal: record.signal, labels: record.labels + labels, source: list,
                         provenance: provenance, at: at)
-                    if case .added = outcome { added += 1 } else { unchanged += 1 }
+                    if case .added(let entry) = outcome {
+                        added += 1
+                        newEntries.insert(entry.id)
+                    } else {
+                        unchanged += 1
+                    }
                     events += e
                 }
-                return ((added, unchanged), events)
+                return ((added, unchanged, newEntries), events)
             }
-            try store.saveSnapshot()
+            try await store.changed(
+                "bank.import", bank: name, detail: "{\"added\":\(added),\"unchanged\":\(unchanged),\"bad\":\(bad)}",
+                newEntries: newEntries)
             print("imported \(file) into \(name): \(added) added, \(unchanged) unchanged, \(bad) bad rows")
         }
     }
 
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a bank's active entries as a hash list.")
-        @OptionGroup var banks: BankDirectoryOption
+        @OptionGroup var banks: BankPlaceOption
         @Argument var name: String
         @Option(help: "te, hma or hash-labels.") var format: SignalFileFormat = .hashLabels
         @Option(help: "Only this type.") var type: SignalType?
         @Option(name: .shortAndLong, help: "Output file. Standard output when omitted.") var out: String?
 
-        func run() throws {
-            let store = try banks.open(writable: false)
+        func run() async throws {
+            let store = try await banks.open(writable: false)
             guard store.banks.banks[name] != nil else { throw CommandFailure("no bank named \"\(name)\"") }
             let writer = SignalFileWriter(format: format)
             var text = writer.header

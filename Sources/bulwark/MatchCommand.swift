@@ -4,7 +4,7 @@ import BulwarkBanks
 import BulwarkCore
 import BulwarkMedia
 
-struct MatchCommand: ParsableCommand {
+struct MatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "match",
         abstract: "Match hashes against the banks: one JSON line per query with the decision and every match.",
@@ -16,7 +16,7 @@ struct MatchCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var banks: BankDirectoryOption
+    @OptionGroup var banks: BankPlaceOption
 
     @Option(name: .customLong("bank"), help: "Match against this bank only (repeatable). Default: every bank.")
     var only: [String] = []
@@ -34,8 +34,8 @@ struct MatchCommand: ParsableCommand {
         guard !hashes.isEmpty || !files.isEmpty else { throw ValidationError("give image files or --hash TYPE:HEX") }
     }
 
-    func run() throws {
-        let store = try banks.open(writable: false)
+    func run() async throws {
+        let store = try await banks.open(writable: false)
         let names = only.isEmpty ? nil : Set(only)
         for name in only where store.banks.banks[name] == nil {
             throw CommandFailure("no bank named \"\(name)\"")

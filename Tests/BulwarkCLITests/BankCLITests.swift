@@ -102,6 +102,46 @@ struct BankCommandTests {
         #expect(query.status != 0)
         #expect(try CLI.run(["match", "--hash", "md5:\(String(repeating: "0", count: 32))", "--banks", banks + "-missing"]).status != 0)
     }
+
+    /// With --database the bank commands work on the banks a database's processes share
+    /// (serve --banks-in-database): each change audited as "cli", new entries queue a retro-hunt,
+    /// and the bank directory is not touched.
+    @Test func bankCommandsWorkOnTheDatabasesSharedBanks() throws {
+        let place = directory("database")
+        try FileManager.default.createDirectory(atPath: place, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: place) }
+        let database = place + "/bulwark.db"
+        let banks = place + "/banks"
+        let list = place + "/list.csv"
+        try "\(pdqA),group:example\nnot-a-hash,x\n\(pdqB),group:example\n".write(toFile: list, atomically: true, encoding: .utf8)
+
+        let created = try CLI.run(["bank", "create", "gifct", "--database", database, "--banks", banks])
+        #expect(created.status == 0 && created.stdout.contains("created block bank gifct"), "\(created.stderr)")
+        let imported = try CLI.run(["bank", "import", "gifct", list, "--type", "pdq", "--database", database, "--banks", banks])
+        #expect(imported.status == 0)
+        #expect(imported.stdout.contains("2 added, 0 unchanged, 1 bad rows"), "\(imported.stdout)")
+        #expect(imported.stdout.contains("retro-hunt queued for 2 new entries"))
+        let again = try CLI.run(["bank", "import", "gifct", list, "--type", "pdq", "--database", database, "--banks", banks])
+        #expect(again.stdout.contains("0 added, 2 unchanged, 1 bad rows") && !again.stdout.contains("retro-hunt"))
+        let removed = try CLI.run(["bank", "remove", "gifct", "--type", "pdq", pdqB, "--database", database, "--banks", banks])
+        #expect(removed.status == 0 && removed.stdout.contains("removed"))
+
+        let listed = try CLI.lines(try CLI.run(["bank", "list", "--json", "--database", database, "--banks", banks]).stdout)
+        #expect(listed.count == 1)
+        #expect((listed.first?["entries"] as? [String: Int])?["pdq"] == 1)
+        let matched = try CLI.lines(try CLI.run(["match", "--hash", "pdq:\(pdqA)", "--hash", "pdq:\(pdqB)", "--database", database]).stdout)
+        #expect(matched.map { $0["decision"] as? String } == ["violating", "none"])
+        let exported = try CLI.run(["bank", "export", "gifct", "--database", database, "--banks", banks])
+        #expect(exported.stdout.contains(pdqA) && !exported.stdout.contains(pdqB))
+        // The bank directory was never made; the database's audit log holds the four changes.
+        #expect(!FileManager.default.fileExists(atPath: banks))
+        #expect(try CLI.run(["bank", "list", "--banks", banks]).status != 0)
+        let audit = try CLI.run(["audit", "verify", "--database", database])
+        #expect(audit.stdout.contains("audit log intact: 4 entries"), "\(audit.stdout)")
+        // A bank the database does not have is an error naming it.
+        let missing = try CLI.run(["bank", "add", "nope", "--type", "pdq", pdqA, "--database", database, "--banks", banks])
+        #expect(missing.status != 0 && missing.stderr.contains("no bank named \"nope\""), "\(missing.stderr)")
+    }
 }
 
 struct MatchFilesTests {
