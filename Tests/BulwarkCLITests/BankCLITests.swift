@@ -142,6 +142,36 @@ struct BankCommandTests {
         let missing = try CLI.run(["bank", "add", "nope", "--type", "pdq", pdqA, "--database", database, "--banks", banks])
         #expect(missing.status != 0 && missing.stderr.contains("no bank named \"nope\""), "\(missing.stderr)")
     }
+
+    /// A process on the database's banks stores a snapshot when due (`--bank-snapshot-every`), and
+    /// the next process starts from it and replays only the events after it: both say so in their
+    /// log.
+    @Test func aProcessStartsFromTheSnapshotAnotherStored() async throws {
+        let place = directory("snapshot")
+        try FileManager.default.createDirectory(atPath: place, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: place) }
+        let database = place + "/bulwark.db"
+        #expect(try CLI.run(["bank", "create", "b", "--database", database]).status == 0)
+        #expect(try CLI.run(["bank", "add", "b", "--type", "pdq", pdqA, "--database", database]).status == 0)
+        func worker(_ extra: [String], until text: String) async throws -> String {
+            let worker = try WorkerProcessTests.Worker(database, extra)
+            let deadline = Date().addingTimeInterval(30)
+            while !worker.output.contains(text) && worker.process.isRunning && Date() < deadline {
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            let output = worker.output
+            await worker.stop()
+            return output
+        }
+        let first = try await worker(["--bank-snapshot-every", "1"], until: "bank snapshot stored")
+        #expect(first.contains("banks loaded from 2 bank-log events"), "\(first)")
+        #expect(first.contains("banks.sequence=2 banks.snapshot_bytes="), "\(first)")
+        #expect(try CLI.run(["bank", "add", "b", "--type", "pdq", pdqB, "--database", database]).status == 0)
+        let second = try await worker(["--bank-snapshot-every", "0"], until: "banks loaded")
+        #expect(second.contains("banks loaded from a snapshot at event 2 ("), "\(second)")
+        #expect(second.contains("bytes) and 1 bank-log events"), "\(second)")
+        #expect(!second.contains("bank snapshot stored"))
+    }
 }
 
 struct MatchFilesTests {
