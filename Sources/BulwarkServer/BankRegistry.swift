@@ -30,6 +30,10 @@ public final class BankRegistry: @unchecked Sendable {
     private let turns = ChangeTurns()
     /// The newest snapshot in the database this process knows of (its own, read or written).
     private let knownSnapshot = Mutex<Int64>(0)
+    /// Whether the newest snapshot in the database could not be used when this process started:
+    /// then it stores one in its place at the first chance, instead of waiting for the log to
+    /// grow past it (every process starting meanwhile would replay the whole log).
+    private let replaceSnapshot = Mutex(false)
     /// How a shared registry was loaded (nil for a bank directory).
     public private(set) var loaded: SharedBankLoad?
 
@@ -53,6 +57,7 @@ public final class BankRegistry: @unchecked Sendable {
         let start = ContinuousClock.now
         let (set, sequence, bytes, notes) = await newestSnapshot(in: store)
         let registry = BankRegistry(store: store, set: set, sequence: sequence)
+        registry.replaceSnapshot.withLock { $0 = !notes.isEmpty }
         let replayed = try await registry.sync()
         let elapsed = ContinuousClock.now - start
         registry.loaded = SharedBankLoad(
@@ -157,11 +162,20 @@ public final class BankRegistry: @unchecked Sendable {
     /// Stores a snapshot of the shared banks in the database when the log has grown by at least
     /// `every` events, and by a tenth of the newest snapshot's, since that snapshot (so a large
     /// set is written when it has grown by a tenth, not on every `every` events); nothing when
-    /// another process stores one first. Returns the bytes stored (0: none). `every` 0: never.
+    /// another process stores one first. When the newest snapshot could not be used at start-up,
+    /// this process's replaces it at once. Returns the bytes stored (0: none). `every` 0: never.
     @discardableResult
     public func snapshotIfDue(every: Int, now: Int64, partBytes: Int = BankRegistry.snapshotPartBytes) async throws -> Int {
         guard let store, every > 0 else { return 0 }
         let (set, sequence) = current.withLock { $0 }
+        if replaceSnapshot.withLock({ $0 }), sequence > 0 {
+            let bytes = try await store.saveBankSnapshot(sequence: sequence, partBytes: partBytes, now: now, replacing: true) {
+                set.snapshot(sequence: UInt64(sequence))
+            }
+            replaceSnapshot.withLock { $0 = false }
+            if bytes > 0 { knownSnapshot.withLock { $0 = sequence } }
+            return bytes
+        }
         func due(_ snapshot: Int64) -> Bool { sequence - snapshot >= max(Int64(every), snapshot / 10) }
         guard due(knownSnapshot.withLock { $0 }) else { return 0 }
         // Another process may have stored one since: ask before making 100 MB of bytes.

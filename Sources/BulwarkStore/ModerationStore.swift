@@ -603,11 +603,22 @@ public protocol ModerationStore: Sendable {
     /// Stores a snapshot covering the bank log up to `sequence` (which the log must reach), in
     /// parts of at most `partBytes`, all in one transaction, and deletes the older ones, unless a
     /// snapshot at or after `sequence` is stored or another process is storing one: then nothing
-    /// is written and `make` is not called. `make` returns the snapshot's bytes; it runs at most
-    /// once, and only when this call will store them. Returns the bytes stored (0: none).
+    /// is written and `make` is not called. With `replacing`, every stored snapshot is deleted
+    /// and this one stored whatever their sequences (the newest could not be used). `make`
+    /// returns the snapshot's bytes; it runs at most once, and only when this call will store
+    /// them. Returns the bytes stored (0: none).
     func saveBankSnapshot(
-        sequence: Int64, partBytes: Int, now: Int64, making make: @Sendable () -> [UInt8]
+        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool, making make: @Sendable () -> [UInt8]
     ) async throws -> Int
+}
+
+extension ModerationStore {
+    /// ``saveBankSnapshot(sequence:partBytes:now:replacing:making:)``, keeping any newer snapshot.
+    public func saveBankSnapshot(
+        sequence: Int64, partBytes: Int, now: Int64, making make: @Sendable () -> [UInt8]
+    ) async throws -> Int {
+        try await saveBankSnapshot(sequence: sequence, partBytes: partBytes, now: now, replacing: false, making: make)
+    }
 }
 
 /// A snapshot of the shared bank set as stored: the bank-log sequence number it covers and its

@@ -69,13 +69,14 @@ extension PostgresStore {
     }
 
     public func saveBankSnapshot(
-        sequence: Int64, partBytes: Int, now: Int64, making make: @Sendable () -> [UInt8]
+        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool, making make: @Sendable () -> [UInt8]
     ) async throws -> Int {
-        guard try await bankSnapshotSequence() < sequence else { return 0 }
+        if !replacing, try await bankSnapshotSequence() >= sequence { return 0 }
         return try await transaction { db -> Int in
             // One process at a time stores a snapshot; the others do not wait and make none.
             guard try await rows(db, "SELECT pg_try_advisory_xact_lock(\(Self.bankSnapshotLock))").first?.decode(Bool.self) == true
             else { return 0 }
+            if replacing { try await execute(db, "DELETE FROM bank_snapshots") }
             let newest = try await rows(db, "SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots").first?.decode(Int64.self) ?? 0
             guard newest < sequence else { return 0 }
             let last = try await rows(db, "SELECT COALESCE(MAX(seq), 0) FROM bank_events").first?.decode(Int64.self) ?? 0

@@ -67,15 +67,16 @@ extension SQLiteStore {
     }
 
     public func saveBankSnapshot(
-        sequence: Int64, partBytes: Int, now: Int64, making make: @Sendable () -> [UInt8]
+        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool, making make: @Sendable () -> [UInt8]
     ) async throws -> Int {
         // The bytes are made outside the write transaction (a large set takes a second or more,
         // which would hold every ingest write), and stored only if no process stored a snapshot
         // at or after `sequence` meanwhile.
-        guard try await bankSnapshotSequence() < sequence else { return 0 }
+        if !replacing, try await bankSnapshotSequence() >= sequence { return 0 }
         let bytes = make()
         let parts = BankSnapshotRecord.parts(of: bytes, size: partBytes)
         return try await writer.write { db -> Int in
+            if replacing { try db.execute(sql: "DELETE FROM bank_snapshots") }
             let newest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots") ?? 0
             guard newest < sequence else { return 0 }
             let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM bank_events") ?? 0

@@ -164,6 +164,17 @@ struct BankSnapshotTests {
                 #expect(b.banks.entries == a.banks.entries, "\(what)")
                 #expect(b.sequence == a.sequence, "\(what)")
             }
+            // ... and the process that found it replaces it at once, though the log has not grown.
+            func replacesIt(_ what: String) async throws {
+                let b = try await BankRegistry.shared(store: store)
+                #expect(try await b.snapshotIfDue(every: 10_000, now: 2) > 0, "\(what)")
+                #expect(try await b.snapshotIfDue(every: 10_000, now: 2) == 0, "\(what): once")
+                let c = try await BankRegistry.shared(store: store)
+                #expect(c.loaded?.notes == [], "\(what)")
+                #expect(c.loaded?.snapshotSequence == a.sequence, "\(what)")
+                #expect(c.banks.entries == a.banks.entries, "\(what)")
+                try await t.execute("DELETE FROM bank_snapshots")
+            }
             let damaged = {
                 var bytes = good
                 bytes[bytes.count / 2] ^= 0x40
@@ -171,6 +182,7 @@ struct BankSnapshotTests {
             }()
             #expect(try await store.saveBankSnapshot(sequence: 10, partBytes: 1_000, now: 1) { damaged } == good.count)
             try await startsFromTheLog("checksum mismatch")
+            try await replacesIt("checksum mismatch")
 
             // Stored as covering 11 events, made of 10.
             _ = try await Self.add(1, to: "known", through: a)
@@ -192,6 +204,7 @@ struct BankSnapshotTests {
             #expect(try await store.saveBankSnapshot(sequence: 13, partBytes: 1_000, now: 1) { fourteen } > 0)
             try await t.execute("UPDATE bank_snapshots SET seq = 14")
             try await startsFromTheLog("it covers 14 events but the bank log has fewer")
+            try await replacesIt("it covers 14 events but the bank log has fewer")
             let thirteen = a.banks.snapshot(sequence: 13)
 
             // With an intact snapshot again, it is used.
