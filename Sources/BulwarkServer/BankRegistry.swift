@@ -168,23 +168,19 @@ public final class BankRegistry: @unchecked Sendable {
     public func snapshotIfDue(every: Int, now: Int64, partBytes: Int = BankRegistry.snapshotPartBytes) async throws -> Int {
         guard let store, every > 0 else { return 0 }
         let (set, sequence) = current.withLock { $0 }
-        if replaceSnapshot.withLock({ $0 }), sequence > 0 {
-            let bytes = try await store.saveBankSnapshot(sequence: sequence, partBytes: partBytes, now: now, replacing: true) {
-                set.snapshot(sequence: UInt64(sequence))
-            }
-            replaceSnapshot.withLock { $0 = false }
-            if bytes > 0 { knownSnapshot.withLock { $0 = sequence } }
-            return bytes
+        let replacing = replaceSnapshot.withLock { $0 } && sequence > 0
+        if !replacing {
+            func due(_ snapshot: Int64) -> Bool { sequence - snapshot >= max(Int64(every), snapshot / 10) }
+            guard due(knownSnapshot.withLock { $0 }) else { return 0 }
+            // Another process may have stored one since: ask before making 100 MB of bytes.
+            let stored = try await store.bankSnapshotSequence()
+            knownSnapshot.withLock { $0 = max($0, stored) }
+            guard due(stored) else { return 0 }
         }
-        func due(_ snapshot: Int64) -> Bool { sequence - snapshot >= max(Int64(every), snapshot / 10) }
-        guard due(knownSnapshot.withLock { $0 }) else { return 0 }
-        // Another process may have stored one since: ask before making 100 MB of bytes.
-        let stored = try await store.bankSnapshotSequence()
-        knownSnapshot.withLock { $0 = max($0, stored) }
-        guard due(stored) else { return 0 }
-        let bytes = try await store.saveBankSnapshot(sequence: sequence, partBytes: partBytes, now: now) {
+        let bytes = try await store.saveBankSnapshot(sequence: sequence, partBytes: partBytes, now: now, replacing: replacing) {
             set.snapshot(sequence: UInt64(sequence))
         }
+        if replacing { replaceSnapshot.withLock { $0 = false } }
         if bytes > 0 { knownSnapshot.withLock { $0 = max($0, sequence) } }
         return bytes
     }
@@ -208,6 +204,10 @@ extension BankRegistry {
     /// 1 GB for one value and SQLite's 1 GB for one blob, and a message size postgres-nio
     /// handles comfortably.
     public static let snapshotPartBytes = 4 << 20
+
+    /// Events the log grows by before a process stores a snapshot (``snapshotIfDue(every:now:partBytes:)``'s
+    /// `every`), unless told otherwise (`--bank-snapshot-every`).
+    public static let standardSnapshotEvery = 10_000
 
     /// Bank-log events read at a time, and applied at a time, by ``sync()``.
     static let syncPage = 10_000

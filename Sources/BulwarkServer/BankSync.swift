@@ -16,7 +16,7 @@ public struct BankSync: Service, CustomStringConvertible {
     let snapshotEvery: Int
     let logger: Logger
 
-    public init(registry: BankRegistry, intervalMilliseconds: Int, snapshotEvery: Int = 10_000, logger: Logger) {
+    public init(registry: BankRegistry, intervalMilliseconds: Int, snapshotEvery: Int = BankRegistry.standardSnapshotEvery, logger: Logger) {
         self.registry = registry
         self.intervalMilliseconds = intervalMilliseconds
         self.snapshotEvery = snapshotEvery

@@ -54,7 +54,7 @@ public struct ServerConfiguration: Sendable {
         rateLimitPerKey: Double = 0, webhookURL: String? = nil, webhookMaxAttempts: Int = 10,
         webhookInitialBackoff: Int64 = 2, webhookTimeout: Int64 = 10, workerPollMilliseconds: Int = 200,
         maxQueueDepth: Int = 100_000, jobLeaseSeconds: Int64 = 60, bankPollMilliseconds: Int = 1_000,
-        bankSnapshotEvery: Int = 10_000, jobHoldMilliseconds: Int = 0
+        bankSnapshotEvery: Int = BankRegistry.standardSnapshotEvery, jobHoldMilliseconds: Int = 0
     ) {
         self.maxQueueDepth = maxQueueDepth
         self.jobLeaseSeconds = jobLeaseSeconds
