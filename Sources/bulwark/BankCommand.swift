@@ -38,41 +38,34 @@ struct BankPlaceOption: ParsableArguments {
     var database: String?
 
     func open(writable: Bool) async throws -> BankPlace {
-        guard let database else { return BankPlace(directory: try directory.open(writable: writable)) }
+        guard let database else { return .directory(try directory.open(writable: writable)) }
         var option = DatabaseOption()
         option.database = database
         let store = try await option.open()
         let registry = try await BankRegistry.shared(store: store)
         if let load = registry.loaded { for note in load.notes { warn("banks: \(note)") } }
-        return BankPlace(registry: registry, store: store)
+        return .database(registry, store)
     }
 }
 
 /// A bank directory held open, or the database's shared banks (`BankPlaceOption`).
-final class BankPlace {
-    private let directory: BankDirectory?
-    private let registry: BankRegistry?
-    private let store: (any ModerationStore)?
+enum BankPlace {
+    case directory(BankDirectory)
+    case database(BankRegistry, any ModerationStore)
 
-    init(directory: BankDirectory) {
-        self.directory = directory
-        registry = nil
-        store = nil
+    var banks: BankSet {
+        switch self {
+        case .directory(let directory): directory.banks
+        case .database(let registry, _): registry.banks
+        }
     }
-
-    init(registry: BankRegistry, store: any ModerationStore) {
-        directory = nil
-        self.registry = registry
-        self.store = store
-    }
-
-    var banks: BankSet { directory?.banks ?? registry?.banks ?? BankSet() }
 
     /// Makes a change durable: the directory's event log, or the database's bank log.
     func change<T: Sendable>(_ body: (inout BankSet) throws(BulwarkError) -> (T, [BankEvent])) async throws -> T {
-        if let directory { return try directory.change(body) }
-        guard let registry else { throw CommandFailure("no banks open") }
-        return try await registry.change(body)
+        switch self {
+        case .directory(let directory): try directory.change(body)
+        case .database(let registry, _): try await registry.change(body)
+        }
     }
 
     /// After a change: in the database, its audit entry (actor `cli`), a retro-hunt for the new
@@ -80,17 +73,17 @@ final class BankPlace {
     func changed(
         _ action: String, bank: String, detail: String, newEntries: Set<UInt64> = [], snapshot: Bool = true
     ) async throws {
-        if let directory {
+        switch self {
+        case .directory(let directory):
             if snapshot { try directory.saveSnapshot() }
-            return
+        case .database(let registry, let store):
+            let at = now()
+            try await store.appendAudit(actor: "cli", action: action, subject: "bank:\(bank)", detail: detail, now: at)
+            if let first = newEntries.min(), try await store.enqueueRetroHunt(firstEntryID: Int64(first), now: at) {
+                print("retro-hunt queued for \(newEntries.count) new entries (a worker or server runs it)")
+            }
+            try await registry.snapshotIfDue(every: BankRegistry.standardSnapshotEvery, now: at)
         }
-        guard let store, let registry else { return }
-        let at = now()
-        try await store.appendAudit(actor: "cli", action: action, subject: "bank:\(bank)", detail: detail, now: at)
-        if let first = newEntries.min(), try await store.enqueueRetroHunt(firstEntryID: Int64(first), now: at) {
-            print("retro-hunt queued for \(newEntries.count) new entries (a worker or server runs it)")
-        }
-        try await registry.snapshotIfDue(every: 10_000, now: at)
     }
 }
 

@@ -216,7 +216,7 @@ struct WorkOptions: ParsableArguments {
             events, and by a tenth, since the newest snapshot; a process starting reads it and \
             replays only the events after it (--banks-in-database; 0: never).
             """)
-    var bankSnapshotEvery = 10_000
+    var bankSnapshotEvery = BankRegistry.standardSnapshotEvery
     @Option(help: "Milliseconds a worker loop waits when it found no work.")
     var workerPollMs = 200
     @Option(help: ArgumentHelp("Fault-injection tests: hold each claimed job this many milliseconds first.", visibility: .hidden))
@@ -241,7 +241,6 @@ func makeLogger(format: ServeCommand.LogFormat, level: ServeCommand.LogLevel) ->
     return logger
 }
 
-/// Writes a line to standard output at once (print is buffered when stdout is a pipe).
 /// How the shared banks were loaded, in the process's log: a snapshot that could not be used is
 /// a warning (the start took the whole log's time).
 func logSharedBankLoad(_ load: SharedBankLoad, logger: Logger) {
@@ -254,6 +253,7 @@ func logSharedBankLoad(_ load: SharedBankLoad, logger: Logger) {
         ])
 }
 
+/// Writes a line to standard output at once (print is buffered when stdout is a pipe).
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
