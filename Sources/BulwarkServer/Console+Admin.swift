@@ -20,7 +20,8 @@ extension BulwarkService {
         router.get("/console/audit") { request, _ -> Response in
             guard let session = try await consoleSession(request) else { return redirect("/login") }
             guard ConsoleSettings.auditReaders.contains(session.user.role) else { return forbiddenPage(session) }
-            return html(try await auditPage(request, session), status: .ok)
+            let (page, status) = try await auditPage(request, session)
+            return html(page, status: status)
         }
 
         router.get("/console/banks") { request, _ -> Response in
@@ -130,15 +131,27 @@ extension BulwarkService {
 
     // MARK: Pages
 
-    func auditPage(_ request: Request, _ session: SessionRecord) async throws -> String {
-        let q = request.uri.queryParameters
-        func text(_ name: String) -> String? { q[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
-        let actor = text("actor")
-        let action = text("action")
-        let after = text("after").flatMap { Int64($0) }
-        let before = after == nil ? text("before").flatMap { Int64($0) } : nil
-        var entries = try await store.auditEntries(
-            AuditQuery(after: after, before: before, actor: actor, action: action, limit: ConsoleSettings.auditPage))
+    /// A page of the audit log, newest first, filtered by the query's actor and action and paged
+    /// by `after` or `before` (entry sequence numbers); a page bound that is not one is a 400 with
+    /// the error on the page and no entries listed.
+    func auditPage(_ request: Request, _ session: SessionRecord) async throws -> (String, HTTPResponse.Status) {
+        let reader = QueryReader(request, emptyIsAbsent: true)
+        let actor = reader.text("actor")
+        let action = reader.text("action")
+        var after: Int64?
+        var before: Int64?
+        var pageError: String?
+        do {
+            after = try reader.integer("after", in: 0...Int64.max, meaning: "an audit entry's sequence number")
+            before = after == nil ? try reader.integer("before", in: 0...Int64.max, meaning: "an audit entry's sequence number") : nil
+        } catch let error as APIError {
+            pageError = error.message
+        }
+        var entries =
+            pageError != nil
+            ? []
+            : try await store.auditEntries(
+                AuditQuery(after: after, before: before, actor: actor, action: action, limit: ConsoleSettings.auditPage))
         if after != nil { entries.reverse() }  // newest first on the page, whichever way it was paged
         let verified = try await store.verifyAudit()
         var object: [String: Any] = [
@@ -168,7 +181,8 @@ extension BulwarkService {
         if let oldest = entries.last?.seq, oldest > 1, entries.count == ConsoleSettings.auditPage || after != nil {
             object["older"] = "/console/audit?before=\(oldest)" + filter
         }
-        return ConsoleTemplates.render("audit", object)
+        if let pageError { object["error"] = pageError }
+        return (ConsoleTemplates.render("audit", object), pageError == nil ? .ok : .badRequest)
     }
 
     func banksPage(_ session: SessionRecord, error: String?, notice: String?) -> String {

@@ -31,7 +31,8 @@ extension BulwarkService {
         router.get("/console/entities") { request, _ -> Response in
             guard let session = try await consoleSession(request) else { return redirect("/login") }
             guard ConsoleSettings.readers.contains(session.user.role) else { return forbiddenPage(session) }
-            return html(try await entityListPage(request, session), status: .ok)
+            let (page, status) = try await entityListPage(request, session)
+            return html(page, status: status)
         }
 
         router.get("/console/entities/:id") { request, context -> Response in
@@ -110,13 +111,21 @@ extension BulwarkService {
 
     // MARK: Pages
 
-    func entityListPage(_ request: Request, _ session: SessionRecord) async throws -> String {
-        let q = request.uri.queryParameters
+    /// The entities, riskiest first, filtered by the query's kind and status; a kind or status
+    /// that does not exist is a 400 with the error on the page and no entities listed.
+    func entityListPage(_ request: Request, _ session: SessionRecord) async throws -> (String, HTTPResponse.Status) {
+        let reader = QueryReader(request, emptyIsAbsent: true)
         var filter = EntityFilter(limit: ConsoleSettings.entityListLimit)
-        filter.kind = q["kind"].flatMap { EntityKind(rawValue: String($0)) }
-        filter.status = q["status"].flatMap { EntityStatus(rawValue: String($0)) }
+        var filterError: String?
+        do {
+            filter.kind = try reader.choice("kind", as: EntityKind.self)
+            filter.status = try reader.choice("status", as: EntityStatus.self)
+        } catch let error as APIError {
+            filterError = error.message
+        }
         let now = clock()
-        let rows = try await store.entities(filter).map { e -> [String: Any] in
+        let found = filterError == nil ? try await store.entities(filter) : []
+        let rows = found.map { e -> [String: Any] in
             var row = Self.entityObject(e, now: now)
             row["items"] = e.itemCount
             row["violating"] = e.signals.violating
@@ -124,7 +133,7 @@ extension BulwarkService {
             row["lastSeen"] = CivilDate.isoDate(e.lastSeen)
             return row
         }
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "title": "Entities", "user": userObject(session), "entities": rows, "count": rows.count,
             "hasEntities": !rows.isEmpty,
             "kinds": EntityKind.allCases.map { ["name": $0.rawValue, "selected": $0 == filter.kind] as [String: Any] },
@@ -132,7 +141,8 @@ extension BulwarkService {
                 ["name": $0.rawValue, "selected": $0 == filter.status] as [String: Any]
             },
         ]
-        return ConsoleTemplates.render("entities", object)
+        if let filterError { object["error"] = filterError }
+        return (ConsoleTemplates.render("entities", object), filterError == nil ? .ok : .badRequest)
     }
 
     func entityPage(id: Int64, session: SessionRecord, error: String?, notice: String? = nil) async throws -> String? {

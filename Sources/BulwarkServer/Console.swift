@@ -90,7 +90,8 @@ extension BulwarkService {
         router.get("/console") { request, _ -> Response in
             guard let session = try await consoleSession(request) else { return redirect("/login") }
             guard ConsoleSettings.readers.contains(session.user.role) else { return forbiddenPage(session) }
-            return html(try await queuePage(request, session), status: .ok)
+            let (page, status) = try await queuePage(request, session)
+            return html(page, status: status)
         }
 
         router.get("/console/cases/:id") { request, context -> Response in
@@ -284,15 +285,24 @@ extension BulwarkService {
 
     // MARK: Pages
 
-    func queuePage(_ request: Request, _ session: SessionRecord) async throws -> String {
+    /// The queue, filtered by the query's language, category and source; a category or source
+    /// the queue does not have is a 400 with the error on the page and no cases listed (a queue
+    /// filtered by nothing must not pass for a filtered one).
+    func queuePage(_ request: Request, _ session: SessionRecord) async throws -> (String, HTTPResponse.Status) {
         let q = request.uri.queryParameters
         let now = clock()
         var filter = CaseFilter(limit: 200)
         let language = q["language"].map(String.init) ?? ""
         if !language.isEmpty { filter.language = language }
-        filter.category = q["category"].flatMap { Category(rawValue: String($0)) }
-        filter.source = q["source"].flatMap { CaseSource(rawValue: String($0)) }
-        let cases = try await store.cases(filter, now: now)
+        let reader = QueryReader(request, emptyIsAbsent: true)
+        var filterError: String?
+        do {
+            filter.category = try reader.choice("category", as: Category.self)
+            filter.source = try reader.choice("source", as: CaseSource.self)
+        } catch let error as APIError {
+            filterError = error.message
+        }
+        let cases = filterError == nil ? try await store.cases(filter, now: now) : []
         func round(_ x: Double) -> String { String(format: "%.2f", x) }
         let rows: [[String: Any]] = cases.map { c in
             var row: [String: Any] = [
@@ -329,7 +339,8 @@ extension BulwarkService {
             },
         ]
         if let decided = q["decided"].flatMap({ Int64(String($0)) }) { object["notice"] = "Case \(decided) decided." }
-        return ConsoleTemplates.render("queue", object)
+        if let filterError { object["error"] = filterError }
+        return (ConsoleTemplates.render("queue", object), filterError == nil ? .ok : .badRequest)
     }
 
     func casePage(id: Int64, session: SessionRecord, error: String?) async throws -> String? {

@@ -117,6 +117,7 @@ extension ConsoleTemplates {
     static let audit = """
         {{> head}}
         <h1>Audit log</h1>
+        {{#error}}<p class="alert" role="alert">{{error}}</p>{{/error}}
         {{#intact}}<p class="ok" role="status">Hash chain intact: {{checked}} entries verified.</p>{{/intact}}
         {{#broken}}<p class="alert" role="alert">Hash chain broken at entry {{brokenAt}}: {{reason}} ({{checked}} entries verified before it).</p>{{/broken}}
         <form method="get" action="/console/audit">

@@ -10,6 +10,7 @@ extension ConsoleTemplates {
     static let entities = """
         {{> head}}
         <h1>Entities</h1>
+        {{#error}}<p class="alert" role="alert">{{error}}</p>{{/error}}
         <form method="get" action="/console/entities">
         <label>Kind <select name="kind"><option value="">any</option>{{#kinds}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/kinds}}</select></label>
         <label>Status <select name="status"><option value="">any</option>{{#statuses}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/statuses}}</select></label>
@@ -21,7 +22,7 @@ extension ConsoleTemplates {
         {{#entities}}<tr><td><a href="/console/entities/{{id}}"><span dir="auto">{{name}}</span></a>{{#reappearanceOf}} · re-appearance of <a href="/console/entities/{{reappearanceOf}}">entity {{reappearanceOf}}</a>{{/reappearanceOf}}</td><td>{{kind}}</td><td>{{platform}} / <span dir="auto">{{externalID}}</span></td><td>{{status}}</td><td>{{risk}}</td><td>{{reach}}</td><td>{{items}} ({{violating}}, {{review}})</td><td>{{#topParts}}{{name}} {{value}}<br>{{/topParts}}</td><td>{{lastSeen}}</td></tr>{{/entities}}
         </tbody></table>
         {{/hasEntities}}
-        {{^hasEntities}}<p>No account or container matches.</p>{{/hasEntities}}
+        {{^hasEntities}}{{^error}}<p>No account or container matches.</p>{{/error}}{{/hasEntities}}
         {{> foot}}
         """
 

@@ -94,6 +94,7 @@ enum ConsoleTemplates {
     static let queue = """
         {{> head}}
         <h1>Queue</h1>
+        {{#error}}<p class="alert" role="alert">{{error}}</p>{{/error}}
         {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
         {{#hasOrders}}
         <section aria-labelledby="orders"><h2 id="orders">Removal orders: the one-hour clock</h2>

@@ -6,14 +6,19 @@ import Hummingbird
 /// default.
 struct QueryReader {
     let parameters: Parameters
+    /// Whether an empty value is read as absent: the console's filter forms send `category=`
+    /// for "any".
+    let emptyIsAbsent: Bool
 
-    init(_ request: Request) {
+    init(_ request: Request, emptyIsAbsent: Bool = false) {
         parameters = request.uri.queryParameters
+        self.emptyIsAbsent = emptyIsAbsent
     }
 
     /// The parameter's raw text, if present.
     func text(_ name: String) -> String? {
-        parameters[Substring(name)].map(String.init)
+        guard let value = parameters[Substring(name)] else { return nil }
+        return value.isEmpty && emptyIsAbsent ? nil : String(value)
     }
 
     /// An integer in `range`; `meaning` says what it is in the error ("a referral id").

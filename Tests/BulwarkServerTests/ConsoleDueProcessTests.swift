@@ -179,6 +179,12 @@ struct ConsoleDueProcessTests {
                     try #require(after.range(of: "n:150<")).lowerBound
                         < (try #require(after.range(of: "n:149<"))).lowerBound)
 
+                // A page bound that is not a sequence number is an error, not the first page.
+                let badBound = try await aud.get(client, "/console/audit?before=n:148")
+                #expect(badBound.status == .badRequest)
+                #expect(Self.text(badBound).contains("before must be an audit entry&#39;s sequence number"))
+                #expect(!Self.text(badBound).contains("n:150<"))
+
                 // An altered entry breaks the chain, and the page says where.
                 try await t.execute("UPDATE audit_log SET detail = '{\"forged\":true}' WHERE seq = 4")
                 let broken = Self.text(try await aud.get(client, "/console/audit"))

@@ -87,6 +87,17 @@ struct ConsoleEntityTests {
             #expect(!accounts.contains("/console/entities/\(room.id)\""), "the kind filter leaves the room out")
             let removedOnly = Self.text(try await browser.get(client, "/console/entities?status=removed"))
             #expect(!removedOnly.contains("/console/entities/\(room.id)\""))
+            let any = try await browser.get(client, "/console/entities?kind=&status=")
+            #expect(any.status == .ok)
+            #expect(Self.text(any).contains("/console/entities/\(room.id)\"") && Self.text(any).contains("/console/entities/\(account.id)\""))
+            let unknownStatus = try await browser.get(client, "/console/entities?status=banned")
+            #expect(unknownStatus.status == .badRequest)
+            #expect(Self.text(unknownStatus).contains("status must be one of"))
+            #expect(!Self.text(unknownStatus).contains("/console/entities/\(room.id)\""))
+            #expect(!Self.text(unknownStatus).contains("No account or container matches."))
+            let unknownKind = try await browser.get(client, "/console/entities?kind=forum")
+            #expect(unknownKind.status == .badRequest)
+            #expect(Self.text(unknownKind).contains("kind must be one of"))
 
             let page = try await browser.get(client, "/console/entities/\(room.id)")
             #expect(page.status == .ok)
@@ -311,6 +322,22 @@ struct ConsoleEntityTests {
             #expect(queue.contains(#"<a href="/console?language=fr">fr</a>: 3"#))
             #expect(queue.contains(#"<a href="/console?category=incitement">incitement</a>: 150"#))
             #expect(queue.contains("none: 62"))
+            // A filter lists only what it names; an empty one is "any"; an unknown one is an
+            // error on the page with no cases, not the whole queue passing for a filtered one.
+            func caseLinks(_ page: String) -> Int { page.components(separatedBy: #"<a href="/console/cases/"#).count - 1 }
+            let incitement = try await rev.get(client, "/console?language=&category=incitement&source=")
+            #expect(incitement.status == .ok)
+            #expect(caseLinks(Self.text(incitement)) == 150)
+            #expect(caseLinks(Self.text(try await rev.get(client, "/console?source=user_report"))) == 3)
+            let misspelt = try await rev.get(client, "/console?category=recruitement")
+            #expect(misspelt.status == .badRequest)
+            #expect(Self.text(misspelt).contains(#"category must be one of incitement, solicitation"#))
+            #expect(Self.text(misspelt).contains(#"got &quot;recruitement&quot;"#))
+            #expect(caseLinks(Self.text(misspelt)) == 0)
+            let badSource = try await rev.get(client, "/console?category=incitement&source=tip")
+            #expect(badSource.status == .badRequest)
+            #expect(Self.text(badSource).contains("source must be one of"))
+            #expect(caseLinks(Self.text(badSource)) == 0)
 
             let caseID = try #require(outcomes[0].caseID)
             let uri = "/console/cases/\(caseID)/claim"
