@@ -38,11 +38,15 @@ public struct TransparencyReport: Sendable, Hashable {
     public var appealsByStatus: [String: Int]
     public var appealsLate: Int
     public var reversalsByExemption: [String: Int]
+    /// Referrals to law enforcement of content involving an imminent threat to life (TCO Article
+    /// 14(5)), by the Member State informed ("none": none given, as for Europol).
+    public var referralsByMemberState: [String: Int]
 
     public init(
         from: Int64, to: Int64, itemsReceived: Int, itemsFlagged: Int, decisionsByAction: [String: Int],
         restrictionsByCategory: [String: Int], restrictionsByLanguage: [String: Int], restrictionsBySource: [String: Int],
-        orders: Orders, appealsByStatus: [String: Int], appealsLate: Int, reversalsByExemption: [String: Int]
+        orders: Orders, appealsByStatus: [String: Int], appealsLate: Int, reversalsByExemption: [String: Int],
+        referralsByMemberState: [String: Int] = [:]
     ) {
         self.from = from
         self.to = to
@@ -56,11 +60,13 @@ public struct TransparencyReport: Sendable, Hashable {
         self.appealsByStatus = appealsByStatus
         self.appealsLate = appealsLate
         self.reversalsByExemption = reversalsByExemption
+        self.referralsByMemberState = referralsByMemberState
     }
 
     public var restrictions: Int { restrictionsBySource.values.reduce(0, +) }
     public var reinstatements: Int { decisionsByAction["reinstate"] ?? 0 }
     public var appealsFiled: Int { appealsByStatus.values.reduce(0, +) }
+    public var referrals: Int { referralsByMemberState.values.reduce(0, +) }
     /// Restrictions decided by a person (every decision except the execution of a removal order,
     /// which the authority decided). Bulwark takes no fully automated restriction.
     public var humanDecisions: Int { restrictions - (restrictionsBySource["removal_order"] ?? 0) }
@@ -89,7 +95,8 @@ public struct TransparencyReport: Sendable, Hashable {
             "confirmed_late":\(orders.metLate),"unconfirmed":\(orders.unconfirmed),"not_executable":\(orders.notExecutable),\
             "targets_not_executed":\(orders.targetsNotExecuted),"received_in_last_12_months":\(orders.lastTwelveMonths),"exposed":\(orders.exposed)},\
             "appeals":{"filed":\(appealsFiled),"by_status":\(map(appealsByStatus)),"decided_or_open_past_deadline":\(appealsLate),\
-            "reinstatements":\(reinstatements),"reversals_by_exemption":\(map(reversalsByExemption))}}
+            "reinstatements":\(reinstatements),"reversals_by_exemption":\(map(reversalsByExemption))},\
+            "referrals_to_law_enforcement":{"total":\(referrals),"by_member_state":\(map(referralsByMemberState))}}
             """
     }
 
@@ -117,6 +124,8 @@ public struct TransparencyReport: Sendable, Hashable {
         s += "| reversed | \(appealsByStatus["reversed"] ?? 0) |\n| decided after (or open past) two weeks | \(appealsLate) |\n"
         s += "| reinstatements | \(reinstatements) |\n\n"
         s += Self.table("Reversals by exemption", reversalsByExemption)
+        s += "## \(Self.referralsTitle)\n\n\(referrals) in the period.\n\n"
+        s += Self.table("Referrals by Member State informed", referralsByMemberState)
         return s
     }
 
@@ -173,8 +182,12 @@ public struct TransparencyReport: Sendable, Hashable {
             ("reinstatements", reinstatements),
         ])
         s += "<h2>Reversals by exemption</h2>\n" + Self.barChart(reversalsByExemption.sorted { $0.key < $1.key }, label: "Reversals by exemption")
+        s += "<h2>\(Self.escape(Self.referralsTitle))</h2>\n<p>\(referrals) in the period, by the Member State informed:</p>\n"
+            + Self.barChart(referralsByMemberState.sorted { $0.key < $1.key }, label: "Referrals by Member State informed")
         return s
     }
+
+    static let referralsTitle = "Referrals to law enforcement: imminent threats to life (TCO Article 14(5))"
 
     static func htmlTable(_ title: String, _ rows: [(String, Int)]) -> String {
         var s = "<h2>\(escape(title))</h2>\n<table><thead><tr><th scope=\"col\">measure</th><th scope=\"col\">count</th></tr></thead><tbody>\n"

@@ -22,6 +22,9 @@ public struct TransparencyCounts: Sendable, Hashable {
     public var appealsLate = 0
     /// Reversals by exemption ("none" without one).
     public var reversalsByExemption: [String: Int] = [:]
+    /// Referrals to law enforcement made in the period (TCO Article 14(5)) by the Member State
+    /// informed ("none" when none was given, as for Europol).
+    public var referralsByMemberState: [String: Int] = [:]
 
     public init() {}
 }
@@ -57,6 +60,10 @@ enum TransparencyQueries {
                 SELECT COALESCE(exemption, 'none'), COUNT(*) FROM appeals
                 WHERE filed_at >= \(from) AND filed_at < \(to) AND status = 'reversed' GROUP BY 1
                 """),
+            ("referral", """
+                SELECT COALESCE(member_state, 'none'), COUNT(*) FROM referrals
+                WHERE referred_at >= \(from) AND referred_at < \(to) GROUP BY 1
+                """),
         ]
     }
 
@@ -70,6 +77,7 @@ enum TransparencyQueries {
         case "appeal": c.appealsByStatus[key] = n
         case "late": c.appealsLate = n
         case "exemption": c.reversalsByExemption[key] = n
+        case "referral": c.referralsByMemberState[key] = n
         default: break
         }
     }
@@ -100,6 +108,7 @@ extension TransparencyReport {
             from: from, to: to, itemsReceived: c.itemsReceived, itemsFlagged: c.itemsFlagged, decisionsByAction: c.decisionsByAction,
             restrictionsByCategory: c.restrictionsByCategory, restrictionsByLanguage: c.restrictionsByLanguage,
             restrictionsBySource: c.restrictionsBySource, orders: orders, appealsByStatus: c.appealsByStatus,
-            appealsLate: c.appealsLate, reversalsByExemption: c.reversalsByExemption)
+            appealsLate: c.appealsLate, reversalsByExemption: c.reversalsByExemption,
+            referralsByMemberState: c.referralsByMemberState)
     }
 }

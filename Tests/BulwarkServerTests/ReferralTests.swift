@@ -107,6 +107,30 @@ struct ReferralTests {
                 #expect(try await call(client, keys, .get, "/v1/referrals?limit=0", .lead).0 == .badRequest)
                 #expect(try await call(client, keys, .get, "/v1/referrals?before=x", .lead).0 == .badRequest)
 
+                // The transparency report counts the period's referrals by the Member State informed,
+                // in each of its formats; the day after has none.
+                let day = CivilDate.isoDate(1_790_000_100 - 1_790_000_100 % 86_400)
+                let nextDay = CivilDate.isoDate(1_790_000_100 - 1_790_000_100 % 86_400 + 86_400)
+                let dayAfter = CivilDate.isoDate(1_790_000_100 - 1_790_000_100 % 86_400 + 2 * 86_400)
+                let (reportStatus, report) = try await call(
+                    client, keys, .get, "/v1/reports/transparency?from=\(day)&to=\(nextDay)", .auditor)
+                #expect(reportStatus == .ok)
+                let referrals = try #require(report["referrals_to_law_enforcement"] as? [String: Any])
+                #expect(referrals["total"] as? Int == 2)
+                #expect(referrals["by_member_state"] as? [String: Int] == ["DE": 1, "none": 1])
+                let (_, later) = try await call(
+                    client, keys, .get, "/v1/reports/transparency?from=\(nextDay)&to=\(dayAfter)", .auditor)
+                #expect((later["referrals_to_law_enforcement"] as? [String: Any])?["total"] as? Int == 0)
+                let markdown = try await client.execute(
+                    uri: "/v1/reports/transparency?from=\(day)&to=\(nextDay)&format=markdown", method: .get,
+                    headers: [.authorization: "Bearer \(keys[.auditor]!)"])
+                #expect(String(buffer: markdown.body).contains("2 in the period.\n\n## Referrals by Member State informed\n\n| | count |\n|---|---|\n| DE | 1 |\n| none | 1 |"))
+                let html = try await client.execute(
+                    uri: "/v1/reports/transparency?from=\(day)&to=\(nextDay)&format=html", method: .get,
+                    headers: [.authorization: "Bearer \(keys[.auditor]!)"])
+                #expect(String(buffer: html.body).contains("<p>2 in the period, by the Member State informed:</p>"))
+                #expect(String(buffer: html.body).contains(#"<svg role="img" aria-label="Referrals by Member State informed""#))
+
                 // One referral with its item: each read audited.
                 #expect(try await call(client, keys, .get, "/v1/referrals/\(id)", .reviewer).0 == .forbidden)
                 let (oneStatus, one) = try await call(client, keys, .get, "/v1/referrals/\(id)", .auditor)
