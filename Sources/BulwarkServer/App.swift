@@ -102,6 +102,7 @@ public struct BulwarkService: Sendable {
                 pieceHits: scratch.pieceHits - hits)
             encoderWorkspaces.give(scratch.workspace)
         }
+        let normalizer = TextNormalizer()
         for (item, verdict) in zip(items, verdicts) {
             var json: [UInt8] = []
             encoder.encode(verdict, into: &json)
@@ -117,7 +118,8 @@ public struct BulwarkService: Sendable {
                 ScannedItem(
                     item: item, decision: verdict.decision, score: verdict.score, category: top?.name,
                     context: verdict.context?.rawValue, language: verdict.language,
-                    verdictJSON: String(decoding: json, as: UTF8.self), casePriority: priority))
+                    verdictJSON: String(decoding: json, as: UTF8.self), casePriority: priority,
+                    contentKey: Self.contentKey(of: item, decision: verdict.decision, normalizer: normalizer)))
         }
         let outcomes = try await committer.ingest(scanned)
         for (s, o) in zip(scanned, outcomes) where o.created { metrics.verdict(s.decision.rawValue) }
@@ -135,6 +137,14 @@ public struct BulwarkService: Sendable {
         }
         out += Array("]}".utf8)
         return out
+    }
+
+    /// The content key of a flagged item's case (``ContentKey``), by which its open copies are
+    /// found and decided together. An item with media has none: the same words over other
+    /// images are not the same content.
+    static func contentKey(of item: NewItem, decision: Decision, normalizer: TextNormalizer) -> String? {
+        guard decision != .none, item.media.isEmpty, item.givenMedia.isEmpty else { return nil }
+        return ContentKey.of(item.text, normalizer: normalizer)
     }
 
     func validate(_ p: ItemPayload, field at: String, platformDefault: String) throws -> NewItem {

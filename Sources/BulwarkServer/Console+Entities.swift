@@ -106,7 +106,7 @@ extension BulwarkService {
         }
         return DecisionPayload(
             action: action, category: category, exemption: nonEmpty("exemption"), note: nonEmpty("note"),
-            countries: countries?.isEmpty == true ? nil : countries)
+            countries: countries?.isEmpty == true ? nil : countries, copies: form["copies"] == "true" ? true : nil)
     }
 
     // MARK: Pages

@@ -18,6 +18,8 @@ import NIOCore
 /// token; the sign-in form itself uses a double-submit cookie (`__Host-bulwark_login`), so a
 /// foreign page cannot sign a reviewer in to another account.
 enum ConsoleSettings {
+    /// Open copies of a case's text linked on its page (all of them are counted).
+    static let copiesListed = 20
     static let sessionCookie = "__Host-bulwark_session"
     static let loginCookie = "__Host-bulwark_login"
     /// A working day.
@@ -126,7 +128,10 @@ extension BulwarkService {
                 let id = try context.parameters.require("id", as: Int64.self)
                 do {
                     let payload = try Self.decisionPayload(form)
-                    _ = try await decideCase(id: id, reviewer: session.user.name, payload)
+                    let result = try await recordCaseDecision(id: id, reviewer: session.user.name, payload)
+                    if case .item(_, _, let copies?) = result {
+                        return redirect("/console?decided=\(id)&copies=\(copies.decided.count)")
+                    }
                     return redirect("/console?decided=\(id)")
                 } catch let error as APIError {
                     let page = try await casePage(id: id, session: session, error: error.message)
@@ -338,7 +343,15 @@ extension BulwarkService {
                 ["name": $0.rawValue, "selected": $0 == filter.source] as [String: Any]
             },
         ]
-        if let decided = q["decided"].flatMap({ Int64(String($0)) }) { object["notice"] = "Case \(decided) decided." }
+        if let decided = q["decided"].flatMap({ Int64(String($0)) }) {
+            let copies = q["copies"].flatMap { Int(String($0)) }
+            object["notice"] =
+                switch copies {
+                case nil: "Case \(decided) decided."
+                case 1: "Case \(decided) decided, and 1 open copy of its text with it."
+                case let n?: "Case \(decided) decided, and \(n) open copies of its text with it."
+                }
+        }
         if let filterError { object["error"] = filterError }
         return (ConsoleTemplates.render("queue", object), filterError == nil ? .ok : .badRequest)
     }
@@ -375,6 +388,17 @@ extension BulwarkService {
             },
         ]
         if let error { object["error"] = error }
+        // The open copies of the text (the same normalised text, no media): listed, and decided
+        // with this case when the reviewer ticks the box.
+        let copies = try await store.openCopies(ofCase: id, limit: Self.maxCopiesPerDecision + 1)
+        if !copies.isEmpty {
+            let shown = copies.prefix(ConsoleSettings.copiesListed)
+            object["copies"] = [
+                "count": copies.count > Self.maxCopiesPerDecision ? "more than \(Self.maxCopiesPerDecision)" : "\(copies.count)",
+                "one": copies.count == 1, "decidable": min(copies.count, Self.maxCopiesPerDecision),
+                "cases": shown.map { ["id": $0] as [String: Any] }, "more": copies.count > shown.count,
+            ] as [String: Any]
+        }
         try await addCaseContext(d, session: session, to: &object)
         if let item = d.item {
             let verdict = ConsoleVerdict(json: item.verdictJSON)

@@ -128,6 +128,7 @@ enum ConsoleTemplates {
         <div class="text" dir="auto" lang="{{language}}">{{#segments}}{{#hit}}<mark title="{{why}}">{{text}}</mark>{{/hit}}{{^hit}}{{text}}{{/hit}}{{/segments}}</div>
         <p>{{platform}} / <span dir="auto">{{externalID}}</span>{{#author}} · author <span dir="auto">{{author}}</span>{{/author}}{{#container}} · in <span dir="auto">{{container}}</span>{{/container}}</p>
         {{/item}}
+        {{#copies}}<p class="notice" role="status">Open copies of this text (the same words once normalised, no images): {{count}}, {{#cases}}<a href="/console/cases/{{id}}">case {{id}}</a> {{/cases}}{{#more}}…{{/more}}</p>{{/copies}}
         {{#hasMedia}}<h2>Images</h2><p>{{mediaHint}} (<a href="/console/settings">settings</a>)</p>
         <div class="media">{{#media}}<button type="button"><img src="/console/media/{{id}}" class="{{mediaClass}}" alt="Image {{n}} of the item"></button>{{/media}}</div>{{/hasMedia}}
         {{> caseEntities}}
@@ -167,6 +168,7 @@ enum ConsoleTemplates {
         <label for="exemption">Exemption (TCO Art. 1(3))</label><select id="exemption" name="exemption"><option value="">none</option>{{#exemptions}}<option value="{{value}}">{{label}}</option>{{/exemptions}}</select>
         <label for="countries">Countries (EU/EEA codes; a geo-block needs them, a restriction without them applies everywhere)</label><input id="countries" name="countries" placeholder="DE AT" autocomplete="off" maxlength="120">
         <label for="note">Note</label><textarea id="note" name="note" rows="3"></textarea>
+        {{#copies}}<label><input type="checkbox" name="copies" value="true"> Decide {{#one}}its open copy{{/one}}{{^one}}{{decidable}} open copies{{/one}} the same way, each a decision of its own</label>{{/copies}}
         <p><button type="submit">Decide</button> <kbd>Ctrl</kbd>+<kbd>Enter</kbd></p>
         </form>
         </aside>

@@ -29,6 +29,8 @@ public final class ServiceMetrics: Sendable {
         var webhookFailures = 0
         var webhookDelivered = 0
         var mediaJobs: [String: Int] = [:]  // outcome
+        /// Copies decided with the case a reviewer decided (`copies: true`).
+        var copiesDecided = 0
         /// `--model full`: items sent to the encoder, tokens it looked up, and those whose
         /// piece a workspace had kept.
         var encoded = 0
@@ -63,6 +65,10 @@ public final class ServiceMetrics: Sendable {
 
     func mediaJob(_ outcome: String) {
         state.withLock { s in s.mediaJobs[outcome, default: 0] += 1 }
+    }
+
+    func copiesDecided(_ n: Int) {
+        state.withLock { s in s.copiesDecided += n }
     }
 
     /// One request's work in the sentence encoder (`--model full`).
@@ -104,6 +110,8 @@ public final class ServiceMetrics: Sendable {
         out += "bulwark_webhook_deliveries_total{outcome=\"failed\"} \(s.webhookFailures)\n"
         out += "# HELP bulwark_media_jobs_total Media hashing jobs by outcome.\n# TYPE bulwark_media_jobs_total counter\n"
         for (k, n) in s.mediaJobs.sorted(by: { $0.key < $1.key }) { out += "bulwark_media_jobs_total{outcome=\"\(k)\"} \(n)\n" }
+        out += "# HELP bulwark_copies_decided_total Open copies of a text decided with the case a reviewer decided.\n"
+        out += "# TYPE bulwark_copies_decided_total counter\nbulwark_copies_decided_total \(s.copiesDecided)\n"
         if s.encoderOn {
             out += "# HELP bulwark_encoder_items_total Items sent to the sentence encoder (--model full).\n"
             out += "# TYPE bulwark_encoder_items_total counter\nbulwark_encoder_items_total \(s.encoded)\n"

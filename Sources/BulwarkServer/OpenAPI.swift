@@ -228,7 +228,11 @@ enum OpenAPIDocument {
                   "decision_id": {"type": "integer"}, "case_id": {"type": "integer"}, "action": {"type": "string"},
                   "delivery_id": {"type": ["string", "null"]},
                   "entity_id": {"type": "integer", "description": "For an entity decision."},
-                  "status": {"type": "string", "enum": ["active", "restricted", "suspended", "removed"], "description": "The entity's status after an entity decision."}
+                  "status": {"type": "string", "enum": ["active", "restricted", "suspended", "removed"], "description": "The entity's status after an entity decision."},
+                  "copies": {"type": "object", "required": ["decided", "skipped", "more"], "description": "With `copies: true`: the open copies of the case's text decided with it (at most 1,000), those left open and why, and whether more remain.", "properties": {
+                    "decided": {"type": "array", "items": {"type": "object", "required": ["case_id", "decision_id"], "properties": {"case_id": {"type": "integer"}, "decision_id": {"type": "integer"}}}},
+                    "skipped": {"type": "array", "items": {"type": "object", "required": ["case_id", "reason"], "properties": {"case_id": {"type": "integer"}, "reason": {"type": "string"}}}},
+                    "more": {"type": "boolean"}}}
                 }
               },
               "BankEntries": {
@@ -414,10 +418,10 @@ enum OpenAPIDocument {
             },
             "/v1/cases/{id}": {
               "get": {
-                "summary": "A case: item, verdict with evidence, reports, decisions, the parts of its priority.",
+                "summary": "A case: item, verdict with evidence, reports, decisions, the parts of its priority, and the open copies of its text (`open_copies`: cases of the same normalised text, 40 bytes or more, without media; at most 1,000).",
                 "parameters": [{"$ref": "#/components/parameters/id"}],
                 "responses": {
-                  "200": {"description": "The case. An entity case has its entity in `entity`, and `item` and `verdict` null.", "content": {"application/json": {"schema": {"type": "object", "required": ["case", "item", "verdict", "reports", "decisions", "priority_parts"], "properties": {"case": {"$ref": "#/components/schemas/Case"}, "entity": {"$ref": "#/components/schemas/Entity"}, "item": {"type": ["object", "null"]}, "verdict": {"type": ["object", "null"]}}}}}},
+                  "200": {"description": "The case. An entity case has its entity in `entity`, and `item` and `verdict` null.", "content": {"application/json": {"schema": {"type": "object", "required": ["case", "item", "verdict", "reports", "decisions", "priority_parts", "open_copies"], "properties": {"case": {"$ref": "#/components/schemas/Case"}, "open_copies": {"type": "array", "items": {"type": "integer"}}, "entity": {"$ref": "#/components/schemas/Entity"}, "item": {"type": ["object", "null"]}, "verdict": {"type": ["object", "null"]}}}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
                   "429": {"$ref": "#/components/responses/Error"}
@@ -447,7 +451,8 @@ enum OpenAPIDocument {
                     "category": {"type": "string", "enum": ["incitement", "solicitation", "recruitment", "instruction", "threat", "dissemination"]},
                     "exemption": {"type": "string"}, "note": {"type": "string"},
                     "countries": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK"]},
-                      "description": "EU/EEA countries where the decision applies: required for geo_block, optional for restrict_visibility (everywhere without it), refused for other actions and for entity cases. The statement of reasons' territorial_scope."}
+                      "description": "EU/EEA countries where the decision applies: required for geo_block, optional for restrict_visibility (everywhere without it), refused for other actions and for entity cases. The statement of reasons' territorial_scope."},
+                    "copies": {"type": "boolean", "description": "Decide the case's open copies too (`open_copies` of GET /v1/cases/{id}, up to 1,000), each with a decision, webhook, audit entry and statement of reasons of its own; a copy claimed by another reviewer is skipped."}
                   }}}}},
                 "responses": {
                   "201": {"description": "Decided", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DecisionResult"}}}},

@@ -92,6 +92,10 @@ struct DecisionPayload: Decodable, Sendable {
     /// EU/EEA country codes where a `geo_block` (required) or a `restrict_visibility` (optional;
     /// everywhere without it) applies.
     var countries: [String]?
+    /// Decide the case's open copies too (the open cases of the same text, ``ContentKey``), each
+    /// with a decision of its own: same action, category, exemption and countries, the note
+    /// naming the case they were decided with.
+    var copies: Bool?
 
     /// The countries checked against the action: required for a geo-block, allowed for a
     /// visibility restriction, refused for anything else; sorted, each once.

@@ -130,7 +130,8 @@ extension BulwarkService {
             let id = try context.parameters.require("id", as: Int64.self)
             let now = clock()
             guard let d = try await store.caseDetail(id: id, now: now) else { throw APIError.notFound("no case \(id)") }
-            return json(caseJSON(d, now: now), status: .ok)
+            let copies = try await store.openCopies(ofCase: id, limit: Self.maxCopiesPerDecision)
+            return json(caseJSON(d, now: now, openCopies: copies), status: .ok)
         }
 
         v1.post("cases/:id/claim") { request, context -> Response in
@@ -193,9 +194,33 @@ extension BulwarkService {
         return router
     }
 
-    /// A case's decision, for the API and the console alike: checks the action, records the
-    /// decision with its webhook, or hands an entity's case to the entity's decision.
+    /// What a case's decision recorded: an item case's decision (with its copies', when asked),
+    /// or the response of the entity's decision an entity case was handed to.
+    enum CaseDecisionResult {
+        case item(DecisionRecord, deliveryID: String?, copies: CopiesOutcome?)
+        case entity(Response)
+    }
+
+    /// A case's decision for the API: ``recordCaseDecision(id:reviewer:_:)``, answered as JSON.
     func decideCase(id: Int64, reviewer: String, _ p: DecisionPayload) async throws -> Response {
+        switch try await recordCaseDecision(id: id, reviewer: reviewer, p) {
+        case .entity(let response): return response
+        case .item(let d, let deliveryID, let copies):
+            var out = Array("{\"decision_id\":\(d.id),\"case_id\":\(d.caseID),\"action\":\"\(d.action.rawValue)\",\"delivery_id\":".utf8)
+            if let deliveryID { appendJSONString(deliveryID, to: &out) } else { out += Array("null".utf8) }
+            if let copies {
+                out += Array(",\"copies\":".utf8)
+                copies.appendJSON(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+            return json(out, status: .created)
+        }
+    }
+
+    /// A case's decision, for the API and the console alike: checks the action, records the
+    /// decision with its webhook (and its open copies' with `copies`), or hands an entity's case
+    /// to the entity's decision.
+    func recordCaseDecision(id: Int64, reviewer: String, _ p: DecisionPayload) async throws -> CaseDecisionResult {
         if p.action.restricts && p.category == nil {
             throw APIError.invalid("a restricting action needs the policy category", field: "category")
         }
@@ -215,15 +240,68 @@ extension BulwarkService {
             webhookBody: { d, item in service.webhookBody(d, item) }, now: clock())
         {
         case .decided(let d, let deliveryID):
-            var out = Array("{\"decision_id\":\(d.id),\"case_id\":\(d.caseID),\"action\":\"\(d.action.rawValue)\",\"delivery_id\":".utf8)
-            if let deliveryID { appendJSONString(deliveryID, to: &out) } else { out += Array("null".utf8) }
-            out.append(UInt8(ascii: "}"))
-            return json(out, status: .created)
+            let copies = p.copies == true ? try await decideCopies(of: d, reviewer: reviewer, decision: decision) : nil
+            return .item(d, deliveryID: deliveryID, copies: copies)
         case .heldBy(let who): throw APIError.conflict("case \(id) is claimed by \(who)")
         case .alreadyDecided: throw APIError.conflict("case \(id) is already decided")
         case .notFound: throw APIError.notFound("no case \(id)")
-        case .entityCase(let entityID): return try await decideEntity(id: entityID, reviewer: reviewer, p)
+        case .entityCase(let entityID): return .entity(try await decideEntity(id: entityID, reviewer: reviewer, p))
         }
+    }
+
+    /// Most open copies one decision decides with it; the rest stay open, each listing the others.
+    static let maxCopiesPerDecision = 1_000
+
+    /// What deciding a case's copies did.
+    struct CopiesOutcome {
+        /// (case, decision) of each copy decided.
+        var decided: [(caseID: Int64, decisionID: Int64)] = []
+        /// (case, why) of each copy left open: claimed by another reviewer, decided meanwhile.
+        var skipped: [(caseID: Int64, reason: String)] = []
+        /// More copies are open than one decision decides (``maxCopiesPerDecision``).
+        var more = false
+
+        func appendJSON(to out: inout [UInt8]) {
+            out += Array("{\"decided\":[".utf8)
+            for (i, d) in decided.enumerated() {
+                out += Array("\(i > 0 ? "," : ""){\"case_id\":\(d.caseID),\"decision_id\":\(d.decisionID)}".utf8)
+            }
+            out += Array("],\"skipped\":[".utf8)
+            for (i, s) in skipped.enumerated() {
+                out += Array("\(i > 0 ? "," : ""){\"case_id\":\(s.caseID),\"reason\":".utf8)
+                appendJSONString(s.reason, to: &out)
+                out.append(UInt8(ascii: "}"))
+            }
+            out += Array("],\"more\":\(more)}".utf8)
+        }
+    }
+
+    /// Decides the open copies of a decided case (the open cases of the same text), each with a
+    /// decision of its own (webhook, audit entry, statement of reasons) by the same reviewer:
+    /// the same action, category, exemption and countries, the note naming the case. A copy
+    /// claimed by another reviewer is left to them.
+    func decideCopies(of original: DecisionRecord, reviewer: String, decision: NewDecision) async throws -> CopiesOutcome {
+        var outcome = CopiesOutcome()
+        let ids = try await store.openCopies(ofCase: original.caseID, limit: Self.maxCopiesPerDecision + 1)
+        outcome.more = ids.count > Self.maxCopiesPerDecision
+        var copy = decision
+        copy.note = "a copy of case \(original.caseID)'s text, decided with it (decision \(original.id))"
+            + (decision.note.map { ": " + $0 } ?? "")
+        let service = self
+        for id in ids.prefix(Self.maxCopiesPerDecision) {
+            switch try await store.decide(
+                caseID: id, reviewer: reviewer, decision: copy, webhookBody: { d, item in service.webhookBody(d, item) },
+                now: clock())
+            {
+            case .decided(let d, _): outcome.decided.append((id, d.id))
+            case .heldBy(let who): outcome.skipped.append((id, "claimed by \(who)"))
+            case .alreadyDecided: outcome.skipped.append((id, "already decided"))
+            case .notFound: outcome.skipped.append((id, "no longer exists"))
+            case .entityCase: outcome.skipped.append((id, "an entity's case"))
+            }
+        }
+        metrics.copiesDecided(outcome.decided.count)
+        return outcome
     }
 
     // MARK: Helpers
@@ -305,7 +383,7 @@ extension BulwarkService {
 
     /// A case with its item, verdict, reports, decisions and the parts of its priority; an entity
     /// case with its entity instead of the item and verdict (both null).
-    func caseJSON(_ d: CaseDetail, now: Int64) -> [UInt8] {
+    func caseJSON(_ d: CaseDetail, now: Int64, openCopies: [Int64] = []) -> [UInt8] {
         let r = d.record
         var out = Array("{\"case\":".utf8)
         let encoder = JSONEncoder()
@@ -330,6 +408,7 @@ extension BulwarkService {
             out += Array(":\((part.value * 100).rounded() / 100)".utf8)
         }
         out.append(UInt8(ascii: "}"))
+        out += Array(",\"open_copies\":[\(openCopies.map(String.init).joined(separator: ","))]".utf8)
         guard let item = d.item else {
             out += Array(",\"entity\":".utf8)
             out += (d.entity.flatMap { try? encoder.encode(EntitySummary($0, now: now)) }).map(Array.init) ?? Array("null".utf8)

@@ -80,11 +80,15 @@ public struct ScannedItem: Sendable {
     /// entity part (`ReviewPriority.entityRiskWeight` × the higher risk of the item's author and
     /// container, as updated by the same ingest).
     public var casePriority: Double?
+    /// The content key of the item's case (a hash of the normalised text; nil: none): the open
+    /// cases that share it are copies a reviewer may decide together (``ModerationStore/openCopies(ofCase:limit:)``).
+    public var contentKey: String?
 
     public init(
         item: NewItem, decision: Decision, score: Double, category: Category?, context: String?, language: String,
-        verdictJSON: String, casePriority: Double?
+        verdictJSON: String, casePriority: Double?, contentKey: String? = nil
     ) {
+        self.contentKey = contentKey
         self.item = item
         self.decision = decision
         self.score = score
@@ -409,6 +413,10 @@ public protocol ModerationStore: Sendable {
     func cases(_ filter: CaseFilter, now: Int64) async throws -> [CaseRecord]
     func caseDetail(id: Int64, now: Int64) async throws -> CaseDetail?
     func claim(caseID: Int64, reviewer: String, until: Int64, now: Int64) async throws -> ClaimOutcome
+    /// The open or claimed cases, other than `caseID`, whose content key is that case's: copies
+    /// of its text (``ScannedItem/contentKey``), oldest first, at most `limit`. None when the
+    /// case has no key.
+    func openCopies(ofCase caseID: Int64, limit: Int) async throws -> [Int64]
     /// Records the decision, enqueues the webhook delivery (for every action) and the audit entry.
     func decide(
         caseID: Int64, reviewer: String, decision: NewDecision, webhookBody: @Sendable (DecisionRecord, ItemRecord) -> String?,

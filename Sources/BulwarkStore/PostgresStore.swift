@@ -104,6 +104,7 @@ public struct PostgresStore: ModerationStore {
         ("v10", Schema.v10(.postgres)),
         ("v11", Schema.v11(.postgres)),
         ("v12", Schema.v12(.postgres)),
+        ("v13", Schema.v13(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,
@@ -325,6 +326,7 @@ public struct PostgresStore: ModerationStore {
                     record.field("base_priority", priority + part)
                     record.field("category", scanned.category?.rawValue)
                     record.field("language", scanned.language)
+                    record.field("content_key", scanned.contentKey)
                 }
                 caseCount += 1
             }
@@ -334,10 +336,10 @@ public struct PostgresStore: ModerationStore {
                     db,
                     """
                     INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
-                        trusted_reports, created_at, updated_at)
-                    SELECT item_id, 'proactive', 'open', base_priority, category, language, 0, 0, \(now), \(now)
+                        trusted_reports, created_at, updated_at, content_key)
+                    SELECT item_id, 'proactive', 'open', base_priority, category, language, 0, 0, \(now), \(now), content_key
                     FROM json_to_recordset(\(String(decoding: casesJSON, as: UTF8.self))::json)
-                        AS r(item_id BIGINT, base_priority DOUBLE PRECISION, category TEXT, language TEXT)
+                        AS r(item_id BIGINT, base_priority DOUBLE PRECISION, category TEXT, language TEXT, content_key TEXT)
                     RETURNING id, item_id
                     """)
                 {
@@ -446,6 +448,16 @@ public struct PostgresStore: ModerationStore {
                 record: record, item: try Self.item(item), entity: try entity.map(Self.entity), reports: reports,
                 decisions: decisions)
         }
+    }
+
+    public func openCopies(ofCase caseID: Int64, limit: Int) async throws -> [Int64] {
+        try await read(
+            """
+            SELECT c.id FROM cases c JOIN cases o ON o.id = \(caseID) AND o.content_key IS NOT NULL
+            WHERE c.content_key = o.content_key AND c.id <> o.id AND c.status IN ('open', 'claimed')
+            ORDER BY c.id LIMIT \(limit)
+            """
+        ).map { try $0.decode(Int64.self) }
     }
 
     public func claim(caseID: Int64, reviewer: String, until: Int64, now: Int64) async throws -> ClaimOutcome {

@@ -59,6 +59,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v12") { db in
             for statement in Schema.v12(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v13") { db in
+            for statement in Schema.v13(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 
@@ -141,10 +144,11 @@ public struct SQLiteStore: ModerationStore {
                     author: authorKey.flatMap { entities[$0] }, container: containerKey.flatMap { entities[$0] })
                 try db.cachedStatement(sql: """
                         INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
-                            trusted_reports, created_at, updated_at)
-                        VALUES (?, 'proactive', 'open', ?, ?, ?, 0, 0, ?, ?)
+                            trusted_reports, created_at, updated_at, content_key)
+                        VALUES (?, 'proactive', 'open', ?, ?, ?, 0, 0, ?, ?, ?)
                         """).execute(arguments: [
                         outcomes[index].itemID, priority + part, scanned.category?.rawValue, scanned.language, now, now,
+                        scanned.contentKey,
                     ])
                 outcomes[index].caseID = db.lastInsertedRowID
             }
@@ -226,6 +230,17 @@ public struct SQLiteStore: ModerationStore {
             return CaseDetail(
                 record: record, item: Self.item(item), entity: entity.map(Self.entity), reports: reports,
                 decisions: decisions)
+        }
+    }
+
+    public func openCopies(ofCase caseID: Int64, limit: Int) async throws -> [Int64] {
+        try await writer.read { db in
+            try Int64.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT c.id FROM cases c JOIN cases o ON o.id = ? AND o.content_key IS NOT NULL
+                    WHERE c.content_key = o.content_key AND c.id <> o.id AND c.status IN ('open', 'claimed')
+                    ORDER BY c.id LIMIT ?
+                    """), arguments: [caseID, limit])
         }
     }
 

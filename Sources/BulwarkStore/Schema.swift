@@ -432,4 +432,15 @@ enum Schema {
             """
         ]
     }
+
+    /// Version 13: a case's content key (``ScannedItem/contentKey``: the item's normalised text,
+    /// hashed), so that the open copies of a text a reviewer decides are found by one index
+    /// lookup and decided with it. Only cases opened by ingest carry one; the index holds only
+    /// those.
+    static func v13(_ dialect: Dialect) -> [String] {
+        [
+            "ALTER TABLE cases ADD COLUMN content_key TEXT",
+            "CREATE INDEX cases_content_key ON cases (content_key) WHERE content_key IS NOT NULL",
+        ]
+    }
 }

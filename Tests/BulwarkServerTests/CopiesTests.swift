@@ -1,0 +1,146 @@
+import BulwarkCore
+import BulwarkServer
+import BulwarkStore
+import BulwarkTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// A text posted many times: the copies' cases (the same normalised text, no media) are found
+/// and listed on each case, and a reviewer decides them with one decision, each copy getting a
+/// decision, webhook, audit entry and statement of reasons of its own; a copy claimed by another
+/// reviewer is left to them, and nothing else is touched.
+struct CopiesTests {
+    static let text = ContentKeyCopies.text
+
+    static func item(_ id: String, _ text: String, media: Bool = false) -> String {
+        var payload: [String: Any] = ["platform": "example", "id": id, "text": text, "author": "u-\(id)"]
+        if media { payload["media"] = [["md5": String(repeating: "ab", count: 16)]] }
+        return String(decoding: try! JSONSerialization.data(withJSONObject: payload), as: UTF8.self)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aReviewerDecidesTheOpenCopiesOfATextWithOneDecision(_ backend: Backend) async throws {
+        try await withServerStore(backend, "copies") { store in
+            let keys = try await makeKeys(store, [.ingest, .reviewer, .auditor])
+            _ = try await store.createKey(
+                name: "reviewer-2", role: .reviewer, prefix: APIKeys.prefix("bwk_other_reviewer_key_0000000000"),
+                hash: APIKeys.hash("bwk_other_reviewer_key_0000000000"), now: 1)
+            let (service, _) = try clockedService(store, start: 1_790_000_000)
+            try await service.application(logger: Logger(label: "test")).test(.router) { client in
+                let posts: [(String, String, Bool)] = [
+                    ("c-1", Self.text, false),
+                    ("c-2", Self.text.uppercased(), false),
+                    ("c-3", Self.text.replacingOccurrences(of: "Caliphate", with: "Cali\u{200B}phate"), false),
+                    ("c-4", Self.text.replacingOccurrences(of: "Soldiers", with: "Sóldiers"), false),
+                    ("with-image", Self.text, true),
+                    ("other", Self.text.replacingOccurrences(of: "make hijra", with: "come to us"), false),
+                ]
+                var cases: [String: Int] = [:]
+                for (id, text, media) in posts {
+                    let (status, reply) = try await call(client, keys, .post, "/v1/items", .ingest, Self.item(id, text, media: media))
+                    #expect(status == .ok)
+                    let caseID = try #require(((reply["items"] as? [[String: Any]])?.first)?["case_id"] as? Int, "\(id) opens a case")
+                    cases[id] = caseID
+                }
+                let first = try #require(cases["c-1"])
+                let copies = ["c-2", "c-3", "c-4"].compactMap { cases[$0] }
+
+                // Each case lists the others: not the one with an image, not the other text.
+                let (_, detail) = try await call(client, keys, .get, "/v1/cases/\(first)", .reviewer)
+                #expect(detail["open_copies"] as? [Int] == copies)
+                let (_, ofImage) = try await call(client, keys, .get, "/v1/cases/\(cases["with-image"]!)", .reviewer)
+                #expect(ofImage["open_copies"] as? [Int] == [])
+                let (_, ofOther) = try await call(client, keys, .get, "/v1/cases/\(cases["other"]!)", .reviewer)
+                #expect(ofOther["open_copies"] as? [Int] == [])
+
+                // Another reviewer holds c-3.
+                var other = keys
+                other[.reviewer] = "bwk_other_reviewer_key_0000000000"
+                #expect(try await call(client, other, .post, "/v1/cases/\(copies[1])/claim", .reviewer).0 == .ok)
+
+                let deliveriesBefore = try await store.deliveries(status: nil).count
+                let (status, decided) = try await call(
+                    client, keys, .post, "/v1/cases/\(first)/decisions", .reviewer,
+                    #"{"action":"remove","category":"recruitment","note":"recruitment post","copies":true}"#)
+                #expect(status == .created)
+                let result = try #require(decided["copies"] as? [String: Any])
+                let done = try #require(result["decided"] as? [[String: Any]])
+                #expect(done.map { $0["case_id"] as? Int } == [copies[0], copies[2]])
+                #expect((result["skipped"] as? [[String: Any]])?.map { $0["case_id"] as? Int } == [copies[1]])
+                #expect((result["skipped"] as? [[String: Any]])?.first?["reason"] as? String == "claimed by reviewer-2")
+                #expect(result["more"] as? Bool == false)
+
+                // Each copy: its own decision by the same reviewer, the note naming the case, a webhook, a statement.
+                let originalDecision = try #require(decided["decision_id"] as? Int)
+                for (i, copy) in [copies[0], copies[2]].enumerated() {
+                    let d = try #require(try await store.caseDetail(id: Int64(copy), now: 1_790_000_000))
+                    #expect(d.record.status == .decided)
+                    let decision = try #require(d.decisions.first)
+                    #expect(decision.reviewer == "reviewer-1" && decision.action == .remove && decision.category == .recruitment)
+                    #expect(decision.note == "a copy of case \(first)'s text, decided with it (decision \(originalDecision)): recruitment post")
+                    #expect(Int(decision.id) == done[i]["decision_id"] as? Int)
+                    let (statementStatus, statement) = try await call(client, keys, .get, "/v1/decisions/\(decision.id)/statement", .auditor)
+                    #expect(statementStatus == .ok && statement["decision_visibility"] != nil)
+                }
+                #expect(try await store.deliveries(status: nil).count == deliveriesBefore + 3)
+                // The copy another reviewer holds, the one with an image and the other text stay open.
+                for id in [copies[1], cases["with-image"]!, cases["other"]!] {
+                    #expect(try await store.caseDetail(id: Int64(id), now: 1_790_000_000)?.record.status != .decided)
+                }
+                // That reviewer decides it alone: nothing else is decided.
+                let (alone, aloneReply) = try await call(
+                    client, other, .post, "/v1/cases/\(copies[1])/decisions", .reviewer, #"{"action":"no_violation"}"#)
+                #expect(alone == .created && aloneReply["copies"] == nil)
+                #expect(try await store.caseDetail(id: Int64(cases["with-image"]!), now: 1_790_000_000)?.record.status != .decided)
+                let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                #expect(metrics.contains("bulwark_copies_decided_total 2\n"))
+            }
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theConsoleListsTheCopiesAndDecidesThemWhenAsked(_ backend: Backend) async throws {
+        try await withServerStore(backend, "console-copies") { store in
+            try await ConsoleDueProcessTests.addUsers(store, [("rev", .reviewer)])
+            let keys = try await makeKeys(store, [.ingest])
+            let (service, _) = try clockedService(store, start: 1_790_000_000)
+            try await service.application(logger: Logger(label: "test")).test(.router) { client in
+                var ids: [Int] = []
+                for (n, text) in [Self.text, Self.text.uppercased(), Self.text + " "].enumerated() {
+                    let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, Self.item("p-\(n)", text))
+                    ids.append(try #require(((reply["items"] as? [[String: Any]])?.first)?["case_id"] as? Int))
+                }
+                var rev = try await ConsoleDueProcessTests.signedIn(client, "rev")
+                let page = try await rev.get(client, "/console/cases/\(ids[0])")
+                let html = String(buffer: page.body)
+                #expect(html.contains("Open copies of this text (the same words once normalised, no images): 2"))
+                #expect(html.contains(#"<a href="/console/cases/\#(ids[1])">case \#(ids[1])</a>"#))
+                #expect(html.contains(#"<input type="checkbox" name="copies" value="true"> Decide 2 open copies the same way"#))
+                // Without the box: only the case.
+                let plain = try await rev.post(
+                    client, "/console/cases/\(ids[0])/decisions",
+                    [("csrf", ConsoleTests.csrf(in: page)), ("action", "remove"), ("category", "recruitment")])
+                #expect(plain.headers[.location] == "/console?decided=\(ids[0])")
+                #expect(try await store.caseDetail(id: Int64(ids[1]), now: 1_790_000_000)?.record.status == .open)
+                // With it, from a copy: the last open one goes with it.
+                let second = try await rev.get(client, "/console/cases/\(ids[1])")
+                #expect(String(buffer: second.body).contains("Decide its open copy the same way"))
+                let both = try await rev.post(
+                    client, "/console/cases/\(ids[1])/decisions",
+                    [("csrf", ConsoleTests.csrf(in: second)), ("action", "remove"), ("category", "recruitment"), ("copies", "true")])
+                #expect(both.headers[.location] == "/console?decided=\(ids[1])&copies=1")
+                #expect(try await store.caseDetail(id: Int64(ids[2]), now: 1_790_000_000)?.record.status == .decided)
+                let queue = String(buffer: try await rev.get(client, "/console?decided=\(ids[1])&copies=1").body)
+                #expect(queue.contains("Case \(ids[1]) decided, and 1 open copy of its text with it."))
+            }
+        }
+    }
+}
+
+enum ContentKeyCopies {
+    static let text = "Soldiers of the Caliphate, join the Islamic State now: your brothers wait for you, make hijra and fight with them"
+}
