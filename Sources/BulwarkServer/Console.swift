@@ -308,6 +308,7 @@ extension BulwarkService {
             filterError = error.message
         }
         let cases = filterError == nil ? try await store.cases(filter, now: now) : []
+        let copies = try await store.openCopyCounts(ofCases: cases.map(\.id))
         func round(_ x: Double) -> String { String(format: "%.2f", x) }
         let rows: [[String: Any]] = cases.map { c in
             var row: [String: Any] = [
@@ -317,6 +318,7 @@ extension BulwarkService {
                 "category": c.category?.rawValue ?? "", "language": c.language ?? "", "status": c.status.rawValue,
             ]
             if let who = c.claimedBy { row["claimedBy"] = who }
+            if let n = copies[c.id] { row["copies"] = n == 1 ? "1 open copy" : "\(n) open copies" }
             return row
         }
         // Removal orders of the last week still waiting for the platform's confirmation, nearest deadline first.

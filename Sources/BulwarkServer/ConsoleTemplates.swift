@@ -110,7 +110,7 @@ enum ConsoleTemplates {
         </form>
         {{#queueCounts}}{{> queueCounts}}{{/queueCounts}}
         <table><thead><tr><th>case</th><th>priority</th><th>base</th><th>age</th><th>reports (trusted)</th><th>source</th><th>category</th><th>language</th><th>status</th></tr></thead><tbody>
-        {{#cases}}<tr><td><a href="/console/cases/{{id}}">case {{id}}</a></td><td>{{priority}}</td><td>{{base}}</td><td>{{age}}</td><td>{{userReports}} ({{trustedReports}})</td><td>{{source}}</td><td>{{category}}</td><td>{{language}}</td><td>{{status}}{{#claimedBy}} · {{claimedBy}}{{/claimedBy}}</td></tr>{{/cases}}
+        {{#cases}}<tr><td><a href="/console/cases/{{id}}">case {{id}}</a>{{#copies}} · {{copies}}{{/copies}}</td><td>{{priority}}</td><td>{{base}}</td><td>{{age}}</td><td>{{userReports}} ({{trustedReports}})</td><td>{{source}}</td><td>{{category}}</td><td>{{language}}</td><td>{{status}}{{#claimedBy}} · {{claimedBy}}{{/claimedBy}}</td></tr>{{/cases}}
         </tbody></table>
         {{> foot}}
         """

@@ -183,7 +183,8 @@ enum OpenAPIDocument {
                   "trusted_reports": {"type": "integer"},
                   "claimed_by": {"type": "string"},
                   "claim_until": {"type": "integer"},
-                  "created_at": {"type": "integer"}
+                  "created_at": {"type": "integer"},
+                  "open_copies": {"type": "integer", "description": "In GET /v1/cases: how many open cases hold a copy of this case's text (absent: none)."}
                 }
               },
               "RiskPart": {

@@ -184,6 +184,8 @@ struct CaseSummary: Encodable, Sendable {
     var claimed_by: String?
     var claim_until: Int64?
     var created_at: Int64
+    /// In a list: how many open copies of its text the case has (absent: none).
+    var open_copies: Int? = nil
 }
 
 struct ReportStatus: Encodable, Sendable {
@@ -195,12 +197,12 @@ struct ReportStatus: Encodable, Sendable {
 }
 
 extension CaseSummary {
-    init(_ r: CaseRecord, externalID: String? = nil) {
+    init(_ r: CaseRecord, externalID: String? = nil, openCopies: Int? = nil) {
         self.init(
             id: r.id, subject: r.entityID == nil ? "item" : "entity", item_id: r.itemID, entity_id: r.entityID,
             external_id: externalID, source: r.source.rawValue, status: r.status.rawValue,
             priority: (r.priority * 100).rounded() / 100, category: r.category?.rawValue, language: r.language,
             user_reports: r.userReports, trusted_reports: r.trustedReports, claimed_by: r.claimedBy,
-            claim_until: r.claimUntil, created_at: r.createdAt)
+            claim_until: r.claimUntil, created_at: r.createdAt, open_copies: openCopies)
     }
 }

@@ -122,7 +122,8 @@ extension BulwarkService {
             }
             filter.limit = try q.limit(maximum: 500, standard: filter.limit)
             let cases = try await store.cases(filter, now: clock())
-            return try encode(["cases": cases.map { CaseSummary($0) }])
+            let copies = try await store.openCopyCounts(ofCases: cases.map(\.id))
+            return try encode(["cases": cases.map { CaseSummary($0, openCopies: copies[$0.id]) }])
         }
 
         v1.get("cases/:id") { request, context -> Response in

@@ -417,6 +417,9 @@ public protocol ModerationStore: Sendable {
     /// of its text (``ScannedItem/contentKey``), oldest first, at most `limit`. None when the
     /// case has no key.
     func openCopies(ofCase caseID: Int64, limit: Int) async throws -> [Int64]
+    /// How many open copies each of `caseIDs` has (``openCopies(ofCase:limit:)``, counted);
+    /// cases with none are left out.
+    func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int]
     /// Records the decision, enqueues the webhook delivery (for every action) and the audit entry.
     func decide(
         caseID: Int64, reviewer: String, decision: NewDecision, webhookBody: @Sendable (DecisionRecord, ItemRecord) -> String?,

@@ -460,6 +460,21 @@ public struct PostgresStore: ModerationStore {
         ).map { try $0.decode(Int64.self) }
     }
 
+    public func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int] {
+        guard !caseIDs.isEmpty else { return [:] }
+        let list = caseIDs.map(String.init).joined(separator: ",")
+        var counts: [Int64: Int] = [:]
+        for row in try await read(PostgresQuery(unsafeSQL: """
+                    SELECT c.id, COUNT(*) FROM cases c JOIN cases o ON o.content_key = c.content_key
+                    WHERE c.id IN (\(list)) AND c.content_key IS NOT NULL AND o.id <> c.id AND o.status IN ('open', 'claimed')
+                    GROUP BY c.id
+                    """)) {
+            let (id, n) = try row.decode((Int64, Int64).self)
+            counts[id] = Int(n)
+        }
+        return counts
+    }
+
     public func claim(caseID: Int64, reviewer: String, until: Int64, now: Int64) async throws -> ClaimOutcome {
         try await transaction { db in
             // The row lock orders concurrent claims of one case.

@@ -244,6 +244,22 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    public func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int] {
+        guard !caseIDs.isEmpty else { return [:] }
+        let list = caseIDs.map(String.init).joined(separator: ",")
+        return try await writer.read { db in
+            var counts: [Int64: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                    SELECT c.id, COUNT(*) FROM cases c JOIN cases o ON o.content_key = c.content_key
+                    WHERE c.id IN (\(list)) AND c.content_key IS NOT NULL AND o.id <> c.id AND o.status IN ('open', 'claimed')
+                    GROUP BY c.id
+                    """) {
+                counts[row[0]] = row[1]
+            }
+            return counts
+        }
+    }
+
     public func claim(caseID: Int64, reviewer: String, until: Int64, now: Int64) async throws -> ClaimOutcome {
         try await writer.write { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, claimed_by, claim_until FROM cases WHERE id = ?"), arguments: [caseID])

@@ -56,6 +56,15 @@ struct CopiesTests {
                 #expect(ofImage["open_copies"] as? [Int] == [])
                 let (_, ofOther) = try await call(client, keys, .get, "/v1/cases/\(cases["other"]!)", .reviewer)
                 #expect(ofOther["open_copies"] as? [Int] == [])
+                // The queue counts them.
+                let (_, list) = try await call(client, keys, .get, "/v1/cases", .reviewer)
+                let listed = try #require(list["cases"] as? [[String: Any]])
+                #expect(listed.count == 6)
+                for row in listed {
+                    let id = try #require(row["id"] as? Int)
+                    let expected: Int? = ([first] + copies).contains(id) ? 3 : nil
+                    #expect(row["open_copies"] as? Int == expected, "case \(id)")
+                }
 
                 // Another reviewer holds c-3.
                 var other = keys
@@ -115,6 +124,8 @@ struct CopiesTests {
                     ids.append(try #require(((reply["items"] as? [[String: Any]])?.first)?["case_id"] as? Int))
                 }
                 var rev = try await ConsoleDueProcessTests.signedIn(client, "rev")
+                let queuePage = String(buffer: try await rev.get(client, "/console").body)
+                #expect(queuePage.contains(#"<a href="/console/cases/\#(ids[0])">case \#(ids[0])</a> · 2 open copies</td>"#))
                 let page = try await rev.get(client, "/console/cases/\(ids[0])")
                 let html = String(buffer: page.body)
                 #expect(html.contains("Open copies of this text (the same words once normalised, no images): 2"))
@@ -135,6 +146,7 @@ struct CopiesTests {
                 #expect(both.headers[.location] == "/console?decided=\(ids[1])&copies=1")
                 #expect(try await store.caseDetail(id: Int64(ids[2]), now: 1_790_000_000)?.record.status == .decided)
                 let queue = String(buffer: try await rev.get(client, "/console?decided=\(ids[1])&copies=1").body)
+                #expect(!queue.contains("</a> · "), "no open copies left to count")
                 #expect(queue.contains("Case \(ids[1]) decided, and 1 open copy of its text with it."))
             }
         }
