@@ -251,7 +251,9 @@ extension BulwarkService {
     }
 
     /// Most open copies one decision decides with it; the rest stay open, each listing the others.
-    static let maxCopiesPerDecision = 1_000
+    public static let maxCopiesPerDecision = 1_000
+    /// Copies decided concurrently, each in its own transaction.
+    static let copiesDecidedAtOnce = 8
 
     /// What deciding a case's copies did.
     struct CopiesOutcome {
@@ -285,15 +287,33 @@ extension BulwarkService {
         var outcome = CopiesOutcome()
         let ids = try await store.openCopies(ofCase: original.caseID, limit: Self.maxCopiesPerDecision + 1)
         outcome.more = ids.count > Self.maxCopiesPerDecision
-        var copy = decision
-        copy.note = "a copy of case \(original.caseID)'s text, decided with it (decision \(original.id))"
+        var copyDecision = decision
+        copyDecision.note = "a copy of case \(original.caseID)'s text, decided with it (decision \(original.id))"
             + (decision.note.map { ": " + $0 } ?? "")
         let service = self
-        for id in ids.prefix(Self.maxCopiesPerDecision) {
-            switch try await store.decide(
-                caseID: id, reviewer: reviewer, decision: copy, webhookBody: { d, item in service.webhookBody(d, item) },
-                now: clock())
-            {
+        let copy = copyDecision
+        // A few at a time: each is a transaction of its own, and PostgreSQL commits concurrent
+        // ones together (1,000 copies one after another took 3.6-4.5 s there, 0.6 s on SQLite).
+        var results: [(Int64, DecideOutcome)] = []
+        try await withThrowingTaskGroup(of: (Int64, DecideOutcome).self) { group in
+            var pending = ids.prefix(Self.maxCopiesPerDecision).makeIterator()
+            func next() -> Bool {
+                guard let id = pending.next() else { return false }
+                group.addTask {
+                    (id, try await service.store.decide(
+                        caseID: id, reviewer: reviewer, decision: copy, webhookBody: { d, item in service.webhookBody(d, item) },
+                        now: service.clock()))
+                }
+                return true
+            }
+            for _ in 0..<Self.copiesDecidedAtOnce where next() {}
+            while let result = try await group.next() {
+                results.append(result)
+                _ = next()
+            }
+        }
+        for (id, result) in results.sorted(by: { $0.0 < $1.0 }) {
+            switch result {
             case .decided(let d, _): outcome.decided.append((id, d.id))
             case .heldBy(let who): outcome.skipped.append((id, "claimed by \(who)"))
             case .alreadyDecided: outcome.skipped.append((id, "already decided"))

@@ -624,6 +624,17 @@ public protocol ModerationStore: Sendable {
 }
 
 extension ModerationStore {
+    /// Each case's count of open copies from its key and status and the open cases of each key
+    /// (itself among them when it is open or claimed); cases with none left out.
+    static func copyCounts(_ cases: [(id: Int64, key: String, status: String)], open: [String: Int]) -> [Int64: Int] {
+        var counts: [Int64: Int] = [:]
+        for c in cases {
+            let n = (open[c.key] ?? 0) - (c.status == "open" || c.status == "claimed" ? 1 : 0)
+            if n > 0 { counts[c.id] = n }
+        }
+        return counts
+    }
+
     /// ``saveBankSnapshot(sequence:partBytes:now:replacing:making:)``, keeping any newer snapshot.
     public func saveBankSnapshot(
         sequence: Int64, partBytes: Int, now: Int64, making make: @Sendable () -> [UInt8]

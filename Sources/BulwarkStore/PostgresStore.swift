@@ -463,16 +463,21 @@ public struct PostgresStore: ModerationStore {
     public func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int] {
         guard !caseIDs.isEmpty else { return [:] }
         let list = caseIDs.map(String.init).joined(separator: ",")
-        var counts: [Int64: Int] = [:]
-        for row in try await read(PostgresQuery(unsafeSQL: """
-                    SELECT c.id, COUNT(*) FROM cases c JOIN cases o ON o.content_key = c.content_key
-                    WHERE c.id IN (\(list)) AND c.content_key IS NOT NULL AND o.id <> c.id AND o.status IN ('open', 'claimed')
-                    GROUP BY c.id
-                    """)) {
-            let (id, n) = try row.decode((Int64, Int64).self)
-            counts[id] = Int(n)
+        // Each key counted once (a page may hold hundreds of copies of one text), then each case's
+        // count is its key's less itself when it is open or claimed.
+        let cases = try await read(
+            PostgresQuery(unsafeSQL: "SELECT id, content_key, status FROM cases WHERE id IN (\(list)) AND content_key IS NOT NULL")
+        ).map { try $0.decode((Int64, String, String).self) }
+        let keys = Set(cases.map(\.1)).sorted()
+        guard !keys.isEmpty else { return [:] }
+        var open: [String: Int] = [:]
+        for row in try await read(
+            "SELECT content_key, COUNT(*) FROM cases WHERE content_key = ANY(\(keys)) AND status IN ('open', 'claimed') GROUP BY content_key")
+        {
+            let (key, n) = try row.decode((String, Int64).self)
+            open[key] = Int(n)
         }
-        return counts
+        return Self.copyCounts(cases, open: open)
     }
 
     public func claim(caseID: Int64, reviewer: String, until: Int64, now: Int64) async throws -> ClaimOutcome {

@@ -248,15 +248,16 @@ public struct SQLiteStore: ModerationStore {
         guard !caseIDs.isEmpty else { return [:] }
         let list = caseIDs.map(String.init).joined(separator: ",")
         return try await writer.read { db in
-            var counts: [Int64: Int] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                    SELECT c.id, COUNT(*) FROM cases c JOIN cases o ON o.content_key = c.content_key
-                    WHERE c.id IN (\(list)) AND c.content_key IS NOT NULL AND o.id <> c.id AND o.status IN ('open', 'claimed')
-                    GROUP BY c.id
-                    """) {
-                counts[row[0]] = row[1]
+            // Each key counted once (a page may hold hundreds of copies of one text), then each case's
+            // count is its key's less itself when it is open or claimed.
+            let cases = try Row.fetchAll(db, sql: "SELECT id, content_key, status FROM cases WHERE id IN (\(list)) AND content_key IS NOT NULL")
+            var open: [String: Int] = [:]
+            for key in Set(cases.map { $0[1] as String }) {
+                open[key] = try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT COUNT(*) FROM cases WHERE content_key = ? AND status IN ('open', 'claimed')"),
+                    arguments: [key]) ?? 0
             }
-            return counts
+            return Self.copyCounts(cases.map { ($0[0], $0[1], $0[2]) }, open: open)
         }
     }
 

@@ -435,12 +435,12 @@ enum Schema {
 
     /// Version 13: a case's content key (``ScannedItem/contentKey``: the item's normalised text,
     /// hashed), so that the open copies of a text a reviewer decides are found by one index
-    /// lookup and decided with it. Only cases opened by ingest carry one; the index holds only
-    /// those.
+    /// lookup and decided with it, and counted from the index alone (the status is in it). Only
+    /// cases opened by ingest carry one; the index holds only those.
     static func v13(_ dialect: Dialect) -> [String] {
         [
             "ALTER TABLE cases ADD COLUMN content_key TEXT",
-            "CREATE INDEX cases_content_key ON cases (content_key) WHERE content_key IS NOT NULL",
+            "CREATE INDEX cases_content_key ON cases (content_key, status) WHERE content_key IS NOT NULL",
         ]
     }
 }

@@ -24,7 +24,7 @@ struct BenchCommand: ParsableCommand {
             (decode excluded) and from file bytes (decode included); compare with \
             scripts/bench-pdq-reference.py on the same directory.
             """,
-        subcommands: [BenchIndexCommand.self, BenchEntitiesCommand.self, BenchConsoleCommand.self, BenchSemanticCommand.self]
+        subcommands: [BenchIndexCommand.self, BenchEntitiesCommand.self, BenchConsoleCommand.self, BenchSemanticCommand.self, BenchCopiesCommand.self]
     )
 
     /// Everyday chatter in 13 languages, never trained on (the language-identification set,
