@@ -102,24 +102,32 @@ public struct BulwarkService: Sendable {
                 pieceHits: scratch.pieceHits - hits)
             encoderWorkspaces.give(scratch.workspace)
         }
-        let normalizer = TextNormalizer()
-        for (item, verdict) in zip(items, verdicts) {
+        // Copies of a text removed before (by a reviewer or a removal order) are known content:
+        // one read for the request's flagged texts.
+        let normalizer = engine.normalizer
+        let keys = zip(items, verdicts).map { Self.contentKey(of: $0, decision: $1.decision, normalizer: normalizer) }
+        let distinctKeys = Set(keys.compactMap { $0 })
+        let removed = distinctKeys.isEmpty ? [:] : try await store.removedTexts(keys: distinctKeys.sorted())
+        for (i, (item, scannedVerdict)) in zip(items, verdicts).enumerated() {
+            var verdict = scannedVerdict
+            let removedBefore = keys[i].flatMap { removed[$0] }
+            if let removedBefore { Self.markRemovedBefore(&verdict, removedBefore, maxEvidence: engine.configuration.maxEvidence) }
             var json: [UInt8] = []
             encoder.encode(verdict, into: &json)
             if json.last == UInt8(ascii: "\n") { json.removeLast() }
             let top = verdict.categories.first
+            let category = top?.name ?? removedBefore?.category
             let priority: Double? =
                 verdict.decision == .none
                 ? nil
                 : ReviewPriority.base(
-                    score: verdict.score, category: top?.name, reach: item.containerReach ?? 0, userReports: 0,
-                    trustedReports: 0)
+                    score: removedBefore == nil ? verdict.score : 1, category: category, reach: item.containerReach ?? 0,
+                    userReports: 0, trustedReports: 0)
             scanned.append(
                 ScannedItem(
-                    item: item, decision: verdict.decision, score: verdict.score, category: top?.name,
+                    item: item, decision: verdict.decision, score: verdict.score, category: category,
                     context: verdict.context?.rawValue, language: verdict.language,
-                    verdictJSON: String(decoding: json, as: UTF8.self), casePriority: priority,
-                    contentKey: Self.contentKey(of: item, decision: verdict.decision, normalizer: normalizer)))
+                    verdictJSON: String(decoding: json, as: UTF8.self), casePriority: priority, contentKey: keys[i]))
         }
         let outcomes = try await committer.ingest(scanned)
         for (s, o) in zip(scanned, outcomes) where o.created { metrics.verdict(s.decision.rawValue) }
@@ -137,6 +145,19 @@ public struct BulwarkService: Sendable {
         }
         out += Array("]}".utf8)
         return out
+    }
+
+    /// A copy of a text removed before: `violating` (known content, verified by a person or an
+    /// authority: the platform may act on it at once), with evidence naming the case and decision.
+    static func markRemovedBefore(_ verdict: inout Verdict, _ removed: RemovedText, maxEvidence: Int) {
+        verdict.decision = .violating
+        let category = removed.category.map { ", \($0.rawValue)" } ?? ""
+        verdict.evidence.insert(
+            Evidence(
+                kind: .knownText,
+                detail: "removed before: a copy of this text, case \(removed.caseID) (decision \(removed.decisionID)\(category))"),
+            at: 0)
+        if verdict.evidence.count > maxEvidence { verdict.evidence.removeLast(verdict.evidence.count - maxEvidence) }
     }
 
     /// The content key of a flagged item's case (``ContentKey``), by which its open copies are

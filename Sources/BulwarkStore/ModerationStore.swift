@@ -192,6 +192,19 @@ public struct ReportRecord: Sendable, Hashable, Codable {
     public var createdAt: Int64
 }
 
+/// The removal that makes a text known content (``ModerationStore/removedTexts(keys:)``).
+public struct RemovedText: Sendable, Hashable {
+    public var caseID: Int64
+    public var decisionID: Int64
+    public var category: Category?
+
+    public init(caseID: Int64, decisionID: Int64, category: Category?) {
+        self.caseID = caseID
+        self.decisionID = decisionID
+        self.category = category
+    }
+}
+
 public struct DecisionRecord: Sendable, Hashable, Codable {
     public var id: Int64
     public var caseID: Int64
@@ -417,6 +430,11 @@ public protocol ModerationStore: Sendable {
     /// of its text (``ScannedItem/contentKey``), oldest first, at most `limit`. None when the
     /// case has no key.
     func openCopies(ofCase caseID: Int64, limit: Int) async throws -> [Int64]
+    /// For each content key given, the latest decision on a case of that key when it is a
+    /// removal: the text was removed before, by a reviewer or a removal order, and a new copy of
+    /// it is known content. A later decision of another kind on a copy (no violation, a
+    /// reinstatement on appeal) clears it. Keys with none are left out.
+    func removedTexts(keys: [String]) async throws -> [String: RemovedText]
     /// How many open copies each of `caseIDs` has (``openCopies(ofCase:limit:)``, counted);
     /// cases with none are left out.
     func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int]

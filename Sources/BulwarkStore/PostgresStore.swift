@@ -460,6 +460,24 @@ public struct PostgresStore: ModerationStore {
         ).map { try $0.decode(Int64.self) }
     }
 
+    public func removedTexts(keys: [String]) async throws -> [String: RemovedText] {
+        guard !keys.isEmpty else { return [:] }
+        var removed: [String: RemovedText] = [:]
+        for row in try await read(
+            """
+            SELECT DISTINCT ON (c.content_key) c.content_key, d.case_id, d.id, d.action, d.category FROM cases c
+            JOIN decisions d ON d.case_id = c.id
+            WHERE c.content_key = ANY(\(keys))
+            ORDER BY c.content_key, d.id DESC
+            """)
+        {
+            let (key, caseID, decisionID, action, category) = try row.decode((String, Int64, Int64, String, String?).self)
+            guard action == ModerationAction.remove.rawValue else { continue }
+            removed[key] = RemovedText(caseID: caseID, decisionID: decisionID, category: category.flatMap(Category.init(rawValue:)))
+        }
+        return removed
+    }
+
     public func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int] {
         guard !caseIDs.isEmpty else { return [:] }
         let list = caseIDs.map(String.init).joined(separator: ",")

@@ -244,6 +244,31 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    public func removedTexts(keys: [String]) async throws -> [String: RemovedText] {
+        guard !keys.isEmpty else { return [:] }
+        return try await writer.read { db in
+            var removed: [String: RemovedText] = [:]
+            // In groups, under SQLite's limit of bound parameters.
+            for start in stride(from: 0, to: keys.count, by: 500) {
+                let group = Array(keys[start..<min(keys.count, start + 500)])
+                // SQLite gives a bare column the values of the row where MAX was found.
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT c.content_key, d.case_id, MAX(d.id), d.action, d.category FROM cases c
+                        JOIN decisions d ON d.case_id = c.id
+                        WHERE c.content_key IN (\(Array(repeating: "?", count: group.count).joined(separator: ",")))
+                        GROUP BY c.content_key
+                        """, arguments: StatementArguments(group))
+                for row in rows where (row[3] as String) == ModerationAction.remove.rawValue {
+                    removed[row[0]] = RemovedText(
+                        caseID: row[1], decisionID: row[2], category: (row[4] as String?).flatMap(Category.init(rawValue:)))
+                }
+            }
+            return removed
+        }
+    }
+
     public func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int] {
         guard !caseIDs.isEmpty else { return [:] }
         let list = caseIDs.map(String.init).joined(separator: ",")

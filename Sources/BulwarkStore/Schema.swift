@@ -436,11 +436,14 @@ enum Schema {
     /// Version 13: a case's content key (``ScannedItem/contentKey``: the item's normalised text,
     /// hashed), so that the open copies of a text a reviewer decides are found by one index
     /// lookup and decided with it, and counted from the index alone (the status is in it). Only
-    /// cases opened by ingest carry one; the index holds only those.
+    /// cases opened by ingest carry one; the index holds only those. And decisions by case.
     static func v13(_ dialect: Dialect) -> [String] {
         [
             "ALTER TABLE cases ADD COLUMN content_key TEXT",
             "CREATE INDEX cases_content_key ON cases (content_key, status) WHERE content_key IS NOT NULL",
+            // A case's decisions (its page, the latest decision on a text's copies): read by case,
+            // which without this index read the whole table.
+            "CREATE INDEX decisions_case ON decisions (case_id)",
         ]
     }
 }

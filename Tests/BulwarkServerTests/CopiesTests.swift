@@ -100,11 +100,33 @@ struct CopiesTests {
                 for id in [copies[1], cases["with-image"]!, cases["other"]!] {
                     #expect(try await store.caseDetail(id: Int64(id), now: 1_790_000_000)?.record.status != .decided)
                 }
+                // A new copy of the removed text is known content: violating at once, the evidence
+                // naming the case and decision; the other text is not.
+                func ingest(_ id: String, _ text: String) async throws -> [String: Any] {
+                    let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, Self.item(id, text))
+                    return try #require((reply["items"] as? [[String: Any]])?.first)
+                }
+                let later = try await ingest("c-5", Self.text.replacingOccurrences(of: "your brothers", with: "YOUR brothers"))
+                let laterVerdict = try #require(later["verdict"] as? [String: Any])
+                #expect(laterVerdict["decision"] as? String == "violating")
+                let known = try #require((laterVerdict["evidence"] as? [[String: Any]])?.first)
+                #expect(known["kind"] as? String == "known_text")
+                // The latest removal: the copy decided last with the first case (they are decided concurrently).
+                let latest = try #require(done.max { ($0["decision_id"] as? Int ?? 0) < ($1["decision_id"] as? Int ?? 0) })
+                let (latestCase, latestDecision) = (try #require(latest["case_id"] as? Int), try #require(latest["decision_id"] as? Int))
+                #expect(known["detail"] as? String == "removed before: a copy of this text, case \(latestCase) (decision \(latestDecision), recruitment)")
+                #expect(later["case_id"] is Int)
+                let unrelated = try await ingest("other-2", Self.text.replacingOccurrences(of: "make hijra", with: "come to us"))
+                #expect(((unrelated["verdict"] as? [String: Any])?["evidence"] as? [[String: Any]])?.contains { $0["kind"] as? String == "known_text" } == false)
+
                 // That reviewer decides it alone: nothing else is decided.
                 let (alone, aloneReply) = try await call(
                     client, other, .post, "/v1/cases/\(copies[1])/decisions", .reviewer, #"{"action":"no_violation"}"#)
                 #expect(alone == .created && aloneReply["copies"] == nil)
                 #expect(try await store.caseDetail(id: Int64(cases["with-image"]!), now: 1_790_000_000)?.record.status != .decided)
+                // The latest decision on the text is no longer a removal: a further copy is not known content.
+                let afterCleared = try await ingest("c-6", Self.text)
+                #expect(((afterCleared["verdict"] as? [String: Any])?["evidence"] as? [[String: Any]])?.contains { $0["kind"] as? String == "known_text" } == false)
                 let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
                 #expect(metrics.contains("bulwark_copies_decided_total 2\n"))
             }
