@@ -83,8 +83,8 @@ struct ScanCommandTests {
         let r = try CLI.run(["scan", "examples/sample.jsonl"])
         #expect(r.status == 0)
         let verdicts = try CLI.lines(r.stdout)
-        // 16 lines, one malformed: 15 verdicts, in input order.
-        #expect(verdicts.map { $0["id"] as? String } == (1...16).filter { $0 != 13 }.map { String(format: "ex-%02d", $0) })
+        // 18 lines, one malformed: 17 verdicts, in input order.
+        #expect(verdicts.map { $0["id"] as? String } == (1...18).filter { $0 != 13 }.map { String(format: "ex-%02d", $0) })
         #expect(r.stderr.contains("line 13"))
         #expect(r.stderr.contains("malformed lines 1"))
         let decisions = Set(verdicts.compactMap { $0["decision"] as? String })
