@@ -294,31 +294,37 @@ extension BulwarkService {
         let copy = copyDecision
         // A few at a time: each is a transaction of its own, and PostgreSQL commits concurrent
         // ones together (1,000 copies one after another took 3.6-4.5 s there, 0.6 s on SQLite).
-        var results: [(Int64, DecideOutcome)] = []
-        try await withThrowingTaskGroup(of: (Int64, DecideOutcome).self) { group in
+        // A copy that fails (the database) is left open and named: the case and the other copies
+        // are decided whatever happens to one of them.
+        var results: [(Int64, Result<DecideOutcome, any Error>)] = []
+        await withTaskGroup(of: (Int64, Result<DecideOutcome, any Error>).self) { group in
             var pending = ids.prefix(Self.maxCopiesPerDecision).makeIterator()
-            func next() -> Bool {
-                guard let id = pending.next() else { return false }
+            func startNext() {
+                guard let id = pending.next() else { return }
                 group.addTask {
-                    (id, try await service.store.decide(
-                        caseID: id, reviewer: reviewer, decision: copy, webhookBody: { d, item in service.webhookBody(d, item) },
-                        now: service.clock()))
+                    do {
+                        return (id, .success(try await service.store.decide(
+                            caseID: id, reviewer: reviewer, decision: copy, webhookBody: { d, item in service.webhookBody(d, item) },
+                            now: service.clock())))
+                    } catch {
+                        return (id, .failure(error))
+                    }
                 }
-                return true
             }
-            for _ in 0..<Self.copiesDecidedAtOnce where next() {}
-            while let result = try await group.next() {
+            for _ in 0..<Self.copiesDecidedAtOnce { startNext() }
+            while let result = await group.next() {
                 results.append(result)
-                _ = next()
+                startNext()
             }
         }
         for (id, result) in results.sorted(by: { $0.0 < $1.0 }) {
             switch result {
-            case .decided(let d, _): outcome.decided.append((id, d.id))
-            case .heldBy(let who): outcome.skipped.append((id, "claimed by \(who)"))
-            case .alreadyDecided: outcome.skipped.append((id, "already decided"))
-            case .notFound: outcome.skipped.append((id, "no longer exists"))
-            case .entityCase: outcome.skipped.append((id, "an entity's case"))
+            case .success(.decided(let d, _)): outcome.decided.append((id, d.id))
+            case .success(.heldBy(let who)): outcome.skipped.append((id, "claimed by \(who)"))
+            case .success(.alreadyDecided): outcome.skipped.append((id, "already decided"))
+            case .success(.notFound): outcome.skipped.append((id, "no longer exists"))
+            case .success(.entityCase): outcome.skipped.append((id, "an entity's case"))
+            case .failure(let error): outcome.skipped.append((id, "not decided: \(error)"))
             }
         }
         metrics.copiesDecided(outcome.decided.count)
