@@ -41,6 +41,8 @@ public struct BulwarkService: Sendable {
     let limiter: RateLimiter
     let committer: IngestCommitter
     let reappearance: ReappearanceTracker
+    /// The texts removed before, by content key (known content for new copies).
+    let removedTexts = RemovedTexts()
     let queue: QueueGauge
     /// With `--model full`: the encoder's workspaces, kept from request to request (one per
     /// core, 8 at most: up to 52 MiB each once full); nil with the fast engine alone.
@@ -102,15 +104,15 @@ public struct BulwarkService: Sendable {
                 pieceHits: scratch.pieceHits - hits)
             encoderWorkspaces.give(scratch.workspace)
         }
-        // Copies of a text removed before (by a reviewer or a removal order) are known content:
-        // one read for the request's flagged texts.
+        // Copies of a text removed before (by a reviewer or a removal order) are known content,
+        // whatever the engine made of them: the index of removed texts, kept in memory.
         let normalizer = engine.normalizer
-        let keys = zip(items, verdicts).map { Self.contentKey(of: $0, decision: $1.decision, normalizer: normalizer) }
-        let distinctKeys = Set(keys.compactMap { $0 })
-        let removed = distinctKeys.isEmpty ? [:] : try await store.removedTexts(keys: distinctKeys.sorted())
+        let keys = items.map { Self.contentKey(of: $0, normalizer: normalizer) }
+        try await removedTexts.refresh(store, now: clock())
+        let removals = await removedTexts.removals(keys)
         for (i, (item, scannedVerdict)) in zip(items, verdicts).enumerated() {
             var verdict = scannedVerdict
-            let removedBefore = keys[i].flatMap { removed[$0] }
+            let removedBefore = removals[i]
             if let removedBefore { Self.markRemovedBefore(&verdict, removedBefore, maxEvidence: engine.configuration.maxEvidence) }
             var json: [UInt8] = []
             encoder.encode(verdict, into: &json)
@@ -127,7 +129,8 @@ public struct BulwarkService: Sendable {
                 ScannedItem(
                     item: item, decision: verdict.decision, score: verdict.score, category: category,
                     context: verdict.context?.rawValue, language: verdict.language,
-                    verdictJSON: String(decoding: json, as: UTF8.self), casePriority: priority, contentKey: keys[i]))
+                    verdictJSON: String(decoding: json, as: UTF8.self), casePriority: priority,
+                    contentKey: verdict.decision == .none ? nil : keys[i]))
         }
         let outcomes = try await committer.ingest(scanned)
         for (s, o) in zip(scanned, outcomes) where o.created { metrics.verdict(s.decision.rawValue) }
@@ -160,11 +163,12 @@ public struct BulwarkService: Sendable {
         if verdict.evidence.count > maxEvidence { verdict.evidence.removeLast(verdict.evidence.count - maxEvidence) }
     }
 
-    /// The content key of a flagged item's case (``ContentKey``), by which its open copies are
-    /// found and decided together. An item with media has none: the same words over other
-    /// images are not the same content.
-    static func contentKey(of item: NewItem, decision: Decision, normalizer: TextNormalizer) -> String? {
-        guard decision != .none, item.media.isEmpty, item.givenMedia.isEmpty else { return nil }
+    /// An item's content key (``ContentKey``): a flagged item's case carries it, so that its open
+    /// copies are found and decided together, and any item with the key of a removed text is
+    /// known content. An item with media has none: the same words over other images are not
+    /// the same content.
+    static func contentKey(of item: NewItem, normalizer: TextNormalizer) -> String? {
+        guard item.media.isEmpty, item.givenMedia.isEmpty else { return nil }
         return ContentKey.of(item.text, normalizer: normalizer)
     }
 

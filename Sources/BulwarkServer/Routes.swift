@@ -2,6 +2,7 @@ import BulwarkBanks
 import BulwarkCore
 import BulwarkEntities
 import BulwarkStore
+import BulwarkText
 import Foundation
 public import Hummingbird
 import Logging
@@ -91,9 +92,13 @@ extension BulwarkService {
             let base = ReviewPriority.base(
                 score: item.score, category: nil, reach: item.containerReach ?? 0, userReports: trusted ? 0 : 1,
                 trustedReports: trusted ? 1 : 0)
+            // A case the report opens gets the item's content key, so copies the platform's users
+            // report are found and decided together as flagged ones are.
+            let hasMedia = !(try await store.itemContext(itemID: item.id)?.media.isEmpty ?? true)
+            let contentKey = hasMedia ? nil : ContentKey.of(item.text, normalizer: engine.normalizer)
             let outcome = try await store.report(
                 itemID: item.id, reporter: p.reporter, trusted: trusted, reason: p.reason, text: p.note,
-                basePriority: base, now: clock())
+                basePriority: base, contentKey: contentKey, now: clock())
             let status = ReportStatus(
                 id: outcome.report.id, status: outcome.report.status, case_id: outcome.report.caseID,
                 duplicate: outcome.duplicate, created_at: outcome.report.createdAt)

@@ -192,7 +192,24 @@ public struct ReportRecord: Sendable, Hashable, Codable {
     public var createdAt: Int64
 }
 
-/// The removal that makes a text known content (``ModerationStore/removedTexts(keys:)``).
+/// A decision on a case that has a content key (``ModerationStore/contentKeyDecisions(afterID:limit:)``).
+public struct ContentKeyDecision: Sendable, Hashable {
+    public var decisionID: Int64
+    public var contentKey: String
+    public var caseID: Int64
+    public var action: String
+    public var category: Category?
+
+    public init(decisionID: Int64, contentKey: String, caseID: Int64, action: String, category: Category?) {
+        self.decisionID = decisionID
+        self.contentKey = contentKey
+        self.caseID = caseID
+        self.action = action
+        self.category = category
+    }
+}
+
+/// The removal that makes a text known content: the latest decision on its copies.
 public struct RemovedText: Sendable, Hashable {
     public var caseID: Int64
     public var decisionID: Int64
@@ -430,11 +447,10 @@ public protocol ModerationStore: Sendable {
     /// of its text (``ScannedItem/contentKey``), oldest first, at most `limit`. None when the
     /// case has no key.
     func openCopies(ofCase caseID: Int64, limit: Int) async throws -> [Int64]
-    /// For each content key given, the latest decision on a case of that key when it is a
-    /// removal: the text was removed before, by a reviewer or a removal order, and a new copy of
-    /// it is known content. A later decision of another kind on a copy (no violation, a
-    /// reinstatement on appeal) clears it. Keys with none are left out.
-    func removedTexts(keys: [String]) async throws -> [String: RemovedText]
+    /// The decisions on cases that have a content key, after decision `afterID`, in id order, at
+    /// most `limit`: what a server's index of removed texts is kept up to date from (the latest
+    /// decision on a text's copies says whether it stands removed).
+    func contentKeyDecisions(afterID: Int64, limit: Int) async throws -> [ContentKeyDecision]
     /// How many open copies each of `caseIDs` has (``openCopies(ofCase:limit:)``, counted);
     /// cases with none are left out.
     func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int]
@@ -476,8 +492,10 @@ public protocol ModerationStore: Sendable {
 
     /// Records a report; a second report of one item by one reporter is merged into the first.
     /// Opens a case (or raises the open one's priority).
+    /// `contentKey`: the key of the case the report opens, if it opens one (``ScannedItem/contentKey``).
     func report(
-        itemID: Int64, reporter: String, trusted: Bool, reason: String, text: String?, basePriority: Double, now: Int64
+        itemID: Int64, reporter: String, trusted: Bool, reason: String, text: String?, basePriority: Double,
+        contentKey: String?, now: Int64
     ) async throws -> ReportOutcome
     func report(id: Int64) async throws -> ReportRecord?
 
@@ -642,6 +660,16 @@ public protocol ModerationStore: Sendable {
 }
 
 extension ModerationStore {
+    /// ``report(itemID:reporter:trusted:reason:text:basePriority:contentKey:now:)``, the case it
+    /// may open without a content key.
+    public func report(
+        itemID: Int64, reporter: String, trusted: Bool, reason: String, text: String?, basePriority: Double, now: Int64
+    ) async throws -> ReportOutcome {
+        try await report(
+            itemID: itemID, reporter: reporter, trusted: trusted, reason: reason, text: text, basePriority: basePriority,
+            contentKey: nil, now: now)
+    }
+
     /// Each case's count of open copies from its key and status and the open cases of each key
     /// (itself among them when it is open or claimed); cases with none left out.
     static func copyCounts(_ cases: [(id: Int64, key: String, status: String)], open: [String: Int]) -> [Int64: Int] {

@@ -460,22 +460,17 @@ public struct PostgresStore: ModerationStore {
         ).map { try $0.decode(Int64.self) }
     }
 
-    public func removedTexts(keys: [String]) async throws -> [String: RemovedText] {
-        guard !keys.isEmpty else { return [:] }
-        var removed: [String: RemovedText] = [:]
-        for row in try await read(
+    public func contentKeyDecisions(afterID: Int64, limit: Int) async throws -> [ContentKeyDecision] {
+        try await read(
             """
-            SELECT DISTINCT ON (c.content_key) c.content_key, d.case_id, d.id, d.action, d.category FROM cases c
-            JOIN decisions d ON d.case_id = c.id
-            WHERE c.content_key = ANY(\(keys))
-            ORDER BY c.content_key, d.id DESC
-            """)
-        {
-            let (key, caseID, decisionID, action, category) = try row.decode((String, Int64, Int64, String, String?).self)
-            guard action == ModerationAction.remove.rawValue else { continue }
-            removed[key] = RemovedText(caseID: caseID, decisionID: decisionID, category: category.flatMap(Category.init(rawValue:)))
+            SELECT d.id, c.content_key, d.case_id, d.action, d.category FROM decisions d JOIN cases c ON c.id = d.case_id
+            WHERE d.id > \(afterID) AND c.content_key IS NOT NULL ORDER BY d.id LIMIT \(limit)
+            """
+        ).map { row in
+            let (id, key, caseID, action, category) = try row.decode((Int64, String, Int64, String, String?).self)
+            return ContentKeyDecision(
+                decisionID: id, contentKey: key, caseID: caseID, action: action, category: category.flatMap(Category.init(rawValue:)))
         }
-        return removed
     }
 
     public func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int] {
@@ -608,7 +603,8 @@ public struct PostgresStore: ModerationStore {
     // MARK: Reports
 
     public func report(
-        itemID: Int64, reporter: String, trusted: Bool, reason: String, text: String?, basePriority: Double, now: Int64
+        itemID: Int64, reporter: String, trusted: Bool, reason: String, text: String?, basePriority: Double,
+        contentKey: String?, now: Int64
     ) async throws -> ReportOutcome {
         try await transaction { db in
             // Reports of one item are serialised on the item's row: concurrent first reports open
@@ -639,9 +635,9 @@ public struct PostgresStore: ModerationStore {
                     db,
                     """
                     INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
-                        trusted_reports, created_at, updated_at)
+                        trusted_reports, created_at, updated_at, content_key)
                     VALUES (\(itemID), \(source), 'open', \(basePriority), \(item?.0), \(item?.1),
-                        \(trusted ? Int64(0) : 1), \(trusted ? Int64(1) : 0), \(now), \(now))
+                        \(trusted ? Int64(0) : 1), \(trusted ? Int64(1) : 0), \(now), \(now), \(contentKey))
                     RETURNING id
                     """)
             }

@@ -244,28 +244,18 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
-    public func removedTexts(keys: [String]) async throws -> [String: RemovedText] {
-        guard !keys.isEmpty else { return [:] }
-        return try await writer.read { db in
-            var removed: [String: RemovedText] = [:]
-            // In groups, under SQLite's limit of bound parameters.
-            for start in stride(from: 0, to: keys.count, by: 500) {
-                let group = Array(keys[start..<min(keys.count, start + 500)])
-                // SQLite gives a bare column the values of the row where MAX was found.
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT c.content_key, d.case_id, MAX(d.id), d.action, d.category FROM cases c
-                        JOIN decisions d ON d.case_id = c.id
-                        WHERE c.content_key IN (\(Array(repeating: "?", count: group.count).joined(separator: ",")))
-                        GROUP BY c.content_key
-                        """, arguments: StatementArguments(group))
-                for row in rows where (row[3] as String) == ModerationAction.remove.rawValue {
-                    removed[row[0]] = RemovedText(
-                        caseID: row[1], decisionID: row[2], category: (row[4] as String?).flatMap(Category.init(rawValue:)))
-                }
+    public func contentKeyDecisions(afterID: Int64, limit: Int) async throws -> [ContentKeyDecision] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT d.id, c.content_key, d.case_id, d.action, d.category FROM decisions d JOIN cases c ON c.id = d.case_id
+                    WHERE d.id > ? AND c.content_key IS NOT NULL ORDER BY d.id LIMIT ?
+                    """), arguments: [afterID, limit]
+            ).map { row in
+                ContentKeyDecision(
+                    decisionID: row[0], contentKey: row[1], caseID: row[2], action: row[3],
+                    category: (row[4] as String?).flatMap(Category.init(rawValue:)))
             }
-            return removed
         }
     }
 
@@ -373,7 +363,8 @@ public struct SQLiteStore: ModerationStore {
     // MARK: Reports
 
     public func report(
-        itemID: Int64, reporter: String, trusted: Bool, reason: String, text: String?, basePriority: Double, now: Int64
+        itemID: Int64, reporter: String, trusted: Bool, reason: String, text: String?, basePriority: Double,
+        contentKey: String?, now: Int64
     ) async throws -> ReportOutcome {
         try await writer.write { db in
             if let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM reports WHERE item_id = ? AND reporter = ?"), arguments: [itemID, reporter])
@@ -392,12 +383,12 @@ public struct SQLiteStore: ModerationStore {
                 let item = try Row.fetchOne(db.cachedStatement(sql: "SELECT category, language FROM items WHERE id = ?"), arguments: [itemID])
                 try db.cachedStatement(sql: """
                         INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
-                            trusted_reports, created_at, updated_at)
-                        VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)
+                            trusted_reports, created_at, updated_at, content_key)
+                        VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)
                         """).execute(arguments: [
                         itemID, trusted ? CaseSource.trustedFlagger.rawValue : CaseSource.userReport.rawValue,
                         basePriority, item?["category"] as String?, item?["language"] as String?, trusted ? 0 : 1,
-                        trusted ? 1 : 0, now, now,
+                        trusted ? 1 : 0, now, now, contentKey,
                     ])
                 caseID = db.lastInsertedRowID
             }

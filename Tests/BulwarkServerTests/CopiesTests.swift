@@ -29,7 +29,7 @@ struct CopiesTests {
             _ = try await store.createKey(
                 name: "reviewer-2", role: .reviewer, prefix: APIKeys.prefix("bwk_other_reviewer_key_0000000000"),
                 hash: APIKeys.hash("bwk_other_reviewer_key_0000000000"), now: 1)
-            let (service, _) = try clockedService(store, start: 1_790_000_000)
+            let (service, clock) = try clockedService(store, start: 1_790_000_000)
             try await service.application(logger: Logger(label: "test")).test(.router) { client in
                 let posts: [(String, String, Bool)] = [
                     ("c-1", Self.text, false),
@@ -101,7 +101,9 @@ struct CopiesTests {
                     #expect(try await store.caseDetail(id: Int64(id), now: 1_790_000_000)?.record.status != .decided)
                 }
                 // A new copy of the removed text is known content: violating at once, the evidence
-                // naming the case and decision; the other text is not.
+                // naming the case and decision; the other text is not. (The server's index of removed
+                // texts reads the store's decisions at most every second: the clock moves on.)
+                clock.set(1_790_000_010)
                 func ingest(_ id: String, _ text: String) async throws -> [String: Any] {
                     let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, Self.item(id, text))
                     return try #require((reply["items"] as? [[String: Any]])?.first)
@@ -125,10 +127,55 @@ struct CopiesTests {
                 #expect(alone == .created && aloneReply["copies"] == nil)
                 #expect(try await store.caseDetail(id: Int64(cases["with-image"]!), now: 1_790_000_000)?.record.status != .decided)
                 // The latest decision on the text is no longer a removal: a further copy is not known content.
+                clock.set(1_790_000_020)
                 let afterCleared = try await ingest("c-6", Self.text)
                 #expect(((afterCleared["verdict"] as? [String: Any])?["evidence"] as? [[String: Any]])?.contains { $0["kind"] as? String == "known_text" } == false)
                 let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
                 #expect(metrics.contains("bulwark_copies_decided_total 2\n"))
+            }
+        }
+    }
+
+    /// A text the engine lets through, reported by users and removed: the report's case carries
+    /// the key, its reported copies are decided with it, and a later copy is known content.
+    @Test(arguments: Backend.allCases)
+    func copiesOfAReportedTextAreDecidedTogetherAndALaterOneIsKnownContent(_ backend: Backend) async throws {
+        try await withServerStore(backend, "reported-copies") { store in
+            let keys = try await makeKeys(store, [.ingest, .reviewer])
+            let (service, clock) = try clockedService(store, start: 1_790_000_000)
+            try await service.application(logger: Logger(label: "test")).test(.router) { client in
+                let text = "Everyone bring what was agreed to the usual place on Saturday, we start at noon and tell nobody else"
+                func ingest(_ id: String, _ text: String) async throws -> [String: Any] {
+                    let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, Self.item(id, text))
+                    return try #require((reply["items"] as? [[String: Any]])?.first)
+                }
+                var cases: [Int] = []
+                for (n, copy) in [text, text.uppercased()].enumerated() {
+                    let stored = try await ingest("r-\(n)", copy)
+                    #expect((stored["verdict"] as? [String: Any])?["decision"] as? String == "none", "the engine lets it through")
+                    #expect(stored["case_id"] is NSNull)
+                    let (status, report) = try await call(
+                        client, keys, .post, "/v1/reports", .ingest,
+                        #"{"platform":"example","item_id":"r-\#(n)","reporter":"user-\#(n)","reason":"terrorism"}"#)
+                    #expect(status == .created)
+                    cases.append(try #require(report["case_id"] as? Int))
+                }
+                let (_, detail) = try await call(client, keys, .get, "/v1/cases/\(cases[0])", .reviewer)
+                #expect(detail["open_copies"] as? [Int] == [cases[1]])
+                let (status, decided) = try await call(
+                    client, keys, .post, "/v1/cases/\(cases[0])/decisions", .reviewer,
+                    #"{"action":"remove","category":"solicitation","copies":true}"#)
+                #expect(status == .created)
+                #expect(((decided["copies"] as? [String: Any])?["decided"] as? [[String: Any]])?.count == 1)
+                // The index of removed texts is read again at most every second: the clock moves on.
+                clock.set(1_790_000_005)
+                let later = try await ingest("r-later", text.replacingOccurrences(of: "Saturday", with: "SATURDAY"))
+                let verdict = try #require(later["verdict"] as? [String: Any])
+                #expect(verdict["decision"] as? String == "violating")
+                #expect((verdict["evidence"] as? [[String: Any]])?.first?["kind"] as? String == "known_text")
+                let laterCase = try #require(later["case_id"] as? Int)
+                let (_, laterDetail) = try await call(client, keys, .get, "/v1/cases/\(laterCase)", .reviewer)
+                #expect((laterDetail["case"] as? [String: Any])?["status"] as? String == "open")
             }
         }
     }
