@@ -108,8 +108,8 @@ public struct BulwarkService: Sendable {
         // whatever the engine made of them: the index of removed texts, kept in memory.
         let normalizer = engine.normalizer
         let keys = items.map { Self.contentKey(of: $0, normalizer: normalizer) }
-        try await removedTexts.refresh(store, now: clock())
-        let removals = await removedTexts.removals(keys)
+        let removals =
+            keys.contains { $0 != nil } ? try await removedTexts.removals(keys, store: store, now: clock()) : keys.map { _ in nil }
         for (i, (item, scannedVerdict)) in zip(items, verdicts).enumerated() {
             var verdict = scannedVerdict
             let removedBefore = removals[i]

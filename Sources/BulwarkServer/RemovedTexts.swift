@@ -61,9 +61,11 @@ actor RemovedTexts {
         byKey[d.contentKey] = State(decisionID: d.decisionID, removed: removed)
     }
 
-    /// The removal each key stands under (nil: none, or no key).
-    func removals(_ keys: [String?]) -> [RemovedText?] {
-        keys.map { key in key.flatMap { byKey[$0]?.removed } }
+    /// The removal each key stands under (nil: none, or no key), the index brought up to date
+    /// first if it is due (one call per ingest request).
+    func removals(_ keys: [String?], store: any ModerationStore, now: Int64) async throws -> [RemovedText?] {
+        try await refresh(store, now: now)
+        return keys.map { key in key.flatMap { byKey[$0]?.removed } }
     }
 
     /// Keys a decision was taken on.

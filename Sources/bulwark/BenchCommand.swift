@@ -286,6 +286,8 @@ struct BenchCommand: ParsableCommand {
             }
         }
         time("known texts") { for n in normalized { _ = engine.knownTexts.match(n) } }
+        // The server's content key of each item (normalised again, then SHA-256): copies, removed texts.
+        time("content key (server)") { for item in items { _ = ContentKey.of(item.text, normalizer: engine.normalizer) } }
         let extractor = LinkExtractor()
         time("links") { for item in items { _ = extractor.links(in: item.text) } }
         time("language id") { if let lid = engine.languageIdentifier { for item in items { _ = lid.identify(item.text) } } }
