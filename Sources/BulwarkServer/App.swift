@@ -152,8 +152,14 @@ public struct BulwarkService: Sendable {
 
     /// A copy of a text removed before: `violating` (known content, verified by a person or an
     /// authority: the platform may act on it at once), with evidence naming the case and decision.
+    /// As the data contract has it, a violating verdict names a category (the removal's, when the
+    /// engine found none) and no non-violating context.
     static func markRemovedBefore(_ verdict: inout Verdict, _ removed: RemovedText, maxEvidence: Int) {
         verdict.decision = .violating
+        verdict.context = nil
+        if verdict.categories.isEmpty, let category = removed.category {
+            verdict.categories = [CategoryScore(name: category, score: 1)]
+        }
         let category = removed.category.map { ", \($0.rawValue)" } ?? ""
         verdict.evidence.insert(
             Evidence(

@@ -173,6 +173,9 @@ struct CopiesTests {
                 let verdict = try #require(later["verdict"] as? [String: Any])
                 #expect(verdict["decision"] as? String == "violating")
                 #expect((verdict["evidence"] as? [[String: Any]])?.first?["kind"] as? String == "known_text")
+                // As the data contract has it: a category (the removal's), no non-violating context.
+                #expect((verdict["categories"] as? [[String: Any]])?.first?["name"] as? String == "solicitation")
+                #expect(verdict["context"] is NSNull)
                 let laterCase = try #require(later["case_id"] as? Int)
                 let (_, laterDetail) = try await call(client, keys, .get, "/v1/cases/\(laterCase)", .reviewer)
                 #expect((laterDetail["case"] as? [String: Any])?["status"] as? String == "open")
