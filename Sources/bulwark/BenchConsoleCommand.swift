@@ -76,12 +76,7 @@ struct BenchConsoleCommand: AsyncParsableCommand {
         try await store.startSession(
             userID: user.id, tokenHash: SHA256.hex(Array(token.utf8)), csrfToken: token, expiresAt: now + 3600, now: now)
 
-        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = service.application(logger: logger, onServerRunning: { port in portContinuation.yield(port) })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            var ports = portStream.makeAsyncIterator()
-            guard let port = await ports.next() else { throw CommandFailure("the server did not start") }
+        try await withLoopbackServer(service, logger: logger) { port in
             let url = "http://127.0.0.1:\(port)/console/cases/\(caseID)"
             var serverMS: [Double] = []
             var roundTripMS: [Double] = []
@@ -104,7 +99,6 @@ struct BenchConsoleCommand: AsyncParsableCommand {
                 }
                 serverMS.append(dur)
             }
-            group.cancelAll()
             func summary(_ values: [Double]) -> String {
                 let sorted = values.sorted()
                 func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
@@ -126,5 +120,19 @@ struct BenchConsoleCommand: AsyncParsableCommand {
     static func spanCount(_ json: String) -> Int {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return 0 }
         return (object["evidence"] as? [[String: Any]] ?? []).count { $0["start"] is NSNumber }
+    }
+}
+
+/// Runs the service on a free port of 127.0.0.1 while `body` runs, which gets the port; the
+/// server is stopped when `body` returns (the bench commands' HTTP timings).
+func withLoopbackServer(_ service: BulwarkService, logger: Logger, _ body: (Int) async throws -> Void) async throws {
+    let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    let app = service.application(logger: logger, onServerRunning: { port in portContinuation.yield(port) })
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+        var ports = portStream.makeAsyncIterator()
+        guard let port = await ports.next() else { throw CommandFailure("the server did not start") }
+        try await body(port)
+        group.cancelAll()
     }
 }

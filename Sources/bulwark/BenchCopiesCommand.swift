@@ -85,12 +85,7 @@ struct BenchCopiesCommand: AsyncParsableCommand {
             let ingestSeconds = Self.seconds(clock.now - began)
             let listed = try await store.openCopies(ofCase: caseID, limit: BulwarkService.maxCopiesPerDecision)
 
-            let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-            let app = service.application(logger: logger, onServerRunning: { port in portContinuation.yield(port) })
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-                var ports = portStream.makeAsyncIterator()
-                guard let port = await ports.next() else { throw CommandFailure("the server did not start") }
+            try await withLoopbackServer(service, logger: logger) { port in
                 func send(_ method: HTTPMethod, _ uri: String, _ body: String? = nil) async throws -> (Double, ByteBuffer) {
                     var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(uri)")
                     request.method = method
@@ -134,7 +129,6 @@ struct BenchCopiesCommand: AsyncParsableCommand {
                 let decided =
                     ((try? JSONSerialization.jsonObject(with: Data(reply.readableBytesView)) as? [String: Any])?["copies"] as? [String: Any])?["decided"]
                     as? [Any]
-                group.cancelAll()
                 print("\(option.isPostgres ? "PostgreSQL" : "SQLite"): \(copies) copies of one text and \(others) other flagged posts")
                 print(String(format: "  ingest: %.1f s, %.0f items/s (1,000 a request, one after another)", ingestSeconds, Double(items.count - 1) / ingestSeconds))
                 print("  the case lists \(listed.count) open copies")
