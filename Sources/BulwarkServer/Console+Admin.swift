@@ -140,12 +140,9 @@ extension BulwarkService {
         let action = reader.text("action")
         var after: Int64?
         var before: Int64?
-        var pageError: String?
-        do {
+        let pageError = try QueryReader.pageError {
             after = try reader.integer("after", in: 0...Int64.max, meaning: "an audit entry's sequence number")
             before = after == nil ? try reader.integer("before", in: 0...Int64.max, meaning: "an audit entry's sequence number") : nil
-        } catch let error as APIError {
-            pageError = error.message
         }
         var entries =
             pageError != nil

@@ -116,12 +116,9 @@ extension BulwarkService {
     func entityListPage(_ request: Request, _ session: SessionRecord) async throws -> (String, HTTPResponse.Status) {
         let reader = QueryReader(request, emptyIsAbsent: true)
         var filter = EntityFilter(limit: ConsoleSettings.entityListLimit)
-        var filterError: String?
-        do {
+        let filterError = try QueryReader.pageError {
             filter.kind = try reader.choice("kind", as: EntityKind.self)
             filter.status = try reader.choice("status", as: EntityStatus.self)
-        } catch let error as APIError {
-            filterError = error.message
         }
         let now = clock()
         let found = filterError == nil ? try await store.entities(filter) : []

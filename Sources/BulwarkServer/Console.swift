@@ -300,12 +300,9 @@ extension BulwarkService {
         let language = q["language"].map(String.init) ?? ""
         if !language.isEmpty { filter.language = language }
         let reader = QueryReader(request, emptyIsAbsent: true)
-        var filterError: String?
-        do {
+        let filterError = try QueryReader.pageError {
             filter.category = try reader.choice("category", as: Category.self)
             filter.source = try reader.choice("source", as: CaseSource.self)
-        } catch let error as APIError {
-            filterError = error.message
         }
         let cases = filterError == nil ? try await store.cases(filter, now: now) : []
         let copies = try await store.openCopyCounts(ofCases: cases.map(\.id))

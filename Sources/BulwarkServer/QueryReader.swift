@@ -54,6 +54,18 @@ struct QueryReader {
         return text
     }
 
+    /// For a console page, which shows a bad query value on the page instead of answering with
+    /// JSON: runs `read` and returns the message of the error it threw for a value (nil when
+    /// every value was taken). Other errors propagate.
+    static func pageError(_ read: () throws -> Void) rethrows -> String? {
+        do {
+            try read()
+            return nil
+        } catch let error as APIError {
+            return error.message
+        }
+    }
+
     /// The value as the error quotes it: at most 64 characters, so a long parameter does not
     /// come back whole.
     static func quoted(_ text: String) -> String {
