@@ -153,12 +153,13 @@ public struct BulwarkService: Sendable {
     /// A copy of a text removed before: `violating` (known content, verified by a person or an
     /// authority: the platform may act on it at once), with evidence naming the case and decision.
     /// As the data contract has it, a violating verdict names a category (the removal's, when the
-    /// engine found none) and no non-violating context.
+    /// engine found none; `dissemination`, posting removed content again, when neither names one,
+    /// as a removal order may not) and no non-violating context.
     static func markRemovedBefore(_ verdict: inout Verdict, _ removed: RemovedText, maxEvidence: Int) {
         verdict.decision = .violating
         verdict.context = nil
-        if verdict.categories.isEmpty, let category = removed.category {
-            verdict.categories = [CategoryScore(name: category, score: 1)]
+        if verdict.categories.isEmpty {
+            verdict.categories = [CategoryScore(name: removed.category ?? .dissemination, score: 1)]
         }
         let category = removed.category.map { ", \($0.rawValue)" } ?? ""
         verdict.evidence.insert(
@@ -186,8 +187,8 @@ public struct BulwarkService: Sendable {
             }
         }
         let platform = p.platform ?? platformDefault
-        try check(platform, "platform", max: 128)
-        try check(p.id, "id", max: 256)
+        try check(platform, "platform", max: Self.maxPlatformBytes)
+        try check(p.id, "id", max: Self.maxItemIDBytes)
         guard p.text.utf8.count <= configuration.maxTextBytes else {
             throw APIError.tooLarge(
                 "text is \(p.text.utf8.count) bytes, the limit is \(configuration.maxTextBytes)", field: at + "text",

@@ -1,5 +1,6 @@
 import BulwarkCore
 import BulwarkStore
+import BulwarkText
 import Foundation
 import Hummingbird
 import Logging
@@ -124,8 +125,12 @@ extension BulwarkService {
                 reasons: p.reasons, category: p.category, issuedAt: p.issued_at, targets: targets)
             let service = self
             let now = clock()
+            // The removed text's key goes on its case, so that its copies are listed with it and
+            // later ones are known content (RemovedTexts).
+            let normalizer = engine.normalizer
             switch try await store.receiveRemovalOrder(
-                order, webhookBody: { d, item, orderID in service.orderWebhookBody(d, item, orderID: orderID, order: order) }, now: now)
+                order, webhookBody: { d, item, orderID in service.orderWebhookBody(d, item, orderID: orderID, order: order) },
+                contentKey: { ContentKey.of($0, normalizer: normalizer) }, now: now)
             {
             case .received(let record):
                 context.logger.info(

@@ -438,6 +438,8 @@ public protocol ModerationStore: Sendable {
     func ingest(_ items: [ScannedItem], now: Int64) async throws -> [IngestOutcome]
     func item(id: Int64) async throws -> ItemRecord?
     func item(platform: String, externalID: String) async throws -> ItemRecord?
+    /// The case of an item (an item has at most one), if one was opened.
+    func caseID(ofItem itemID: Int64) async throws -> Int64?
     func itemCount() async throws -> Int
 
     func cases(_ filter: CaseFilter, now: Int64) async throws -> [CaseRecord]
@@ -503,9 +505,13 @@ public protocol ModerationStore: Sendable {
     /// that the store knows gets a removal decision (on its case, opened with source
     /// `removal_order` if it had none), a webhook (`webhookBody(decision, item, orderID)`) and an
     /// audit entry; each target that cannot be executed is recorded with the reason. A second
-    /// order with the same authority and reference changes nothing.
+    /// order with the same authority and reference changes nothing. The case of an item without
+    /// media gets the item's content key (`contentKey(text)`) when it has none, so that the
+    /// removal reaches the text's copies: open ones are listed with it, and later ones are known
+    /// content.
     func receiveRemovalOrder(
-        _ order: NewRemovalOrder, webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String, now: Int64
+        _ order: NewRemovalOrder, webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String,
+        contentKey: @Sendable (String) -> String?, now: Int64
     ) async throws -> ReceiveOrderOutcome
     func removalOrder(id: Int64) async throws -> RemovalOrderRecord?
     /// Orders received in [from, to) with an id below `beforeID` (nil: any), newest first.

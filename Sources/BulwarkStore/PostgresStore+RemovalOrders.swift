@@ -5,7 +5,8 @@ import PostgresNIO
 /// transaction; a concurrent second order with the same reference is answered as a duplicate.
 extension PostgresStore {
     public func receiveRemovalOrder(
-        _ order: NewRemovalOrder, webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String, now: Int64
+        _ order: NewRemovalOrder, webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String,
+        contentKey: @Sendable (String) -> String?, now: Int64
     ) async throws -> ReceiveOrderOutcome {
         try await transaction { db in
             let inserted = try await rows(
@@ -39,8 +40,14 @@ extension PostgresStore {
                     if outcomes.contains(where: { $0.itemID == item.id && $0.decisionID != nil }) {
                         outcome.failure = "named twice in this order: executed once"
                     } else {
+                        let mediaCount: Int64 = try Cells(itemRow)["media_count"]
+                        let hasMedia = mediaCount > 0
+                        let key = hasMedia ? nil : contentKey(item.text)
                         var caseID = try await rows(db, "SELECT id FROM cases WHERE item_id = \(item.id) FOR UPDATE").first?.decode(Int64.self)
-                        if caseID == nil {
+                        if let caseID {
+                            // A case from before keys were kept, or one without: the removal reaches the copies.
+                            try await execute(db, "UPDATE cases SET content_key = \(key) WHERE id = \(caseID) AND content_key IS NULL")
+                        } else {
                             let priority = ReviewPriority.base(
                                 score: 1, category: order.category ?? .dissemination, reach: 0, userReports: 0, trustedReports: 0,
                                 removalOrder: true)
@@ -48,9 +55,9 @@ extension PostgresStore {
                                 db,
                                 """
                                 INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
-                                    trusted_reports, created_at, updated_at)
+                                    trusted_reports, created_at, updated_at, content_key)
                                 VALUES (\(item.id), 'removal_order', 'open', \(priority), \(order.category?.rawValue), \(item.language),
-                                    0, 0, \(now), \(now))
+                                    0, 0, \(now), \(now), \(key))
                                 RETURNING id
                                 """)
                         }

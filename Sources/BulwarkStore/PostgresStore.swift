@@ -382,6 +382,10 @@ public struct PostgresStore: ModerationStore {
             .map(Self.item)
     }
 
+    public func caseID(ofItem itemID: Int64) async throws -> Int64? {
+        try await read("SELECT id FROM cases WHERE item_id = \(itemID)").first?.decode(Int64.self)
+    }
+
     public func itemCount() async throws -> Int {
         try await read("SELECT COUNT(*) FROM items").first?.decode(Int.self) ?? 0
     }

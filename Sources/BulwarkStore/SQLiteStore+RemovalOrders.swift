@@ -4,7 +4,8 @@ import GRDB
 /// Removal orders and statements of reasons on SQLite.
 extension SQLiteStore {
     public func receiveRemovalOrder(
-        _ order: NewRemovalOrder, webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String, now: Int64
+        _ order: NewRemovalOrder, webhookBody: @Sendable (DecisionRecord, ItemRecord, Int64) -> String,
+        contentKey: @Sendable (String) -> String?, now: Int64
     ) async throws -> ReceiveOrderOutcome {
         try await writer.write { db in
             if let existing = try Row.fetchOne(
@@ -39,17 +40,23 @@ extension SQLiteStore {
                     if outcomes.contains(where: { $0.itemID == item.id && $0.decisionID != nil }) {
                         outcome.failure = "named twice in this order: executed once"
                     } else {
+                        let hasMedia = (itemRow["media_count"] as Int64? ?? 0) > 0
+                        let key = hasMedia ? nil : contentKey(item.text)
                         var caseID = try Int64.fetchOne(db, sql: "SELECT id FROM cases WHERE item_id = ?", arguments: [item.id])
-                        if caseID == nil {
+                        if let caseID {
+                            // A case from before keys were kept, or one without: the removal reaches the copies.
+                            try db.execute(
+                                sql: "UPDATE cases SET content_key = ? WHERE id = ? AND content_key IS NULL", arguments: [key, caseID])
+                        } else {
                             try db.execute(
                                 sql: """
                                     INSERT INTO cases (item_id, source, status, base_priority, category, language, user_reports,
-                                        trusted_reports, created_at, updated_at)
-                                    VALUES (?, 'removal_order', 'open', ?, ?, ?, 0, 0, ?, ?)
+                                        trusted_reports, created_at, updated_at, content_key)
+                                    VALUES (?, 'removal_order', 'open', ?, ?, ?, 0, 0, ?, ?, ?)
                                     """,
                                 arguments: [
                                     item.id, ReviewPriority.base(score: 1, category: order.category ?? .dissemination, reach: 0, userReports: 0, trustedReports: 0, removalOrder: true),
-                                    order.category?.rawValue, item.language, now, now,
+                                    order.category?.rawValue, item.language, now, now, key,
                                 ])
                             caseID = db.lastInsertedRowID
                         }

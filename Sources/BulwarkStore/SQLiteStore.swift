@@ -169,6 +169,12 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    public func caseID(ofItem itemID: Int64) async throws -> Int64? {
+        try await writer.read { db in
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE item_id = ?"), arguments: [itemID])
+        }
+    }
+
     public func itemCount() async throws -> Int {
         try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0 }
     }

@@ -183,6 +183,59 @@ struct CopiesTests {
         }
     }
 
+    /// A text the engine lets through, removed by an authority's order: the order's case carries
+    /// the key, a copy waiting in the queue is listed with it, and a later copy is known content,
+    /// in `dissemination` when the order names no category.
+    @Test(arguments: Backend.allCases)
+    func aTextRemovedByAnOrderReachesItsCopies(_ backend: Backend) async throws {
+        try await withServerStore(backend, "ordered-copies") { store in
+            let keys = try await makeKeys(store, [.ingest, .reviewer, .authority])
+            let (service, clock) = try clockedService(store, start: 1_790_000_000)
+            try await service.application(logger: Logger(label: "test")).test(.router) { client in
+                let text = "Everyone bring what was agreed to the usual place on Saturday, we start at noon and tell nobody else"
+                func ingest(_ id: String, _ text: String, media: Bool = false) async throws -> [String: Any] {
+                    let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, Self.item(id, text, media: media))
+                    return try #require((reply["items"] as? [[String: Any]])?.first)
+                }
+                for (id, copy) in [("o-1", text), ("o-2", text.uppercased())] {
+                    let stored = try await ingest(id, copy)
+                    #expect((stored["verdict"] as? [String: Any])?["decision"] as? String == "none", "the engine lets it through")
+                }
+                _ = try await ingest("o-image", text, media: true)
+                // o-2 waits in the queue, reported by a user.
+                let (_, report) = try await call(
+                    client, keys, .post, "/v1/reports", .ingest, #"{"platform":"example","item_id":"o-2","reporter":"user-1","reason":"terrorism"}"#)
+                let waiting = try #require(report["case_id"] as? Int)
+                let order = #"""
+                    {"authority":"Example National Authority","reference":"RO-2026-0311","legal_basis":"Regulation (EU) 2021/784, Article 3",
+                     "reasons":"The item calls for participation in a terrorist group's activities.",
+                     "items":[{"platform":"example","id":"o-1"},{"platform":"example","id":"o-image"}]}
+                    """#
+                let (status, received) = try await call(client, keys, .post, "/v1/removal-orders", .authority, order)
+                #expect(status == .created)
+                let targets = try #require(received["targets"] as? [[String: Any]])
+                let decisionID = try #require(targets.first?["decision_id"] as? Int)
+                let ordered = try #require(try await store.item(platform: "example", externalID: "o-1"))
+                let orderCase = try #require(try await store.cases(CaseFilter(status: .decided), now: 1_790_000_000).first { $0.itemID == ordered.id })
+                // The copy in the queue is listed with the order's case; the item with an image is not a copy.
+                let (_, detail) = try await call(client, keys, .get, "/v1/cases/\(orderCase.id)", .reviewer)
+                #expect(detail["open_copies"] as? [Int] == [waiting])
+
+                clock.set(1_790_000_005)
+                let later = try await ingest("o-3", text.replacingOccurrences(of: "noon", with: "NOON"))
+                let verdict = try #require(later["verdict"] as? [String: Any])
+                #expect(verdict["decision"] as? String == "violating")
+                let known = try #require((verdict["evidence"] as? [[String: Any]])?.first)
+                #expect(known["detail"] as? String == "removed before: a copy of this text, case \(orderCase.id) (decision \(decisionID))")
+                #expect((verdict["categories"] as? [[String: Any]])?.first?["name"] as? String == "dissemination")
+                #expect(verdict["context"] is NSNull)
+                // The same words over an image are other content.
+                let overImage = try await ingest("o-image-2", text, media: true)
+                #expect(((overImage["verdict"] as? [String: Any])?["evidence"] as? [[String: Any]])?.contains { $0["kind"] as? String == "known_text" } == false)
+            }
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func theConsoleListsTheCopiesAndDecidesThemWhenAsked(_ backend: Backend) async throws {
         try await withServerStore(backend, "console-copies") { store in
