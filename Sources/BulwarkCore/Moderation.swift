@@ -56,6 +56,32 @@ public enum ModerationAction: String, Sendable, Hashable, Codable, CaseIterable 
     }
 }
 
+/// Where an item stands after the decisions on it: what the platform should be showing now.
+/// The latest decision that says so counts: a removal, a restriction or a geo-block; a
+/// `no_violation` or a `reinstate` (an appeal granted) makes it `active` again; an escalation
+/// changes nothing.
+public enum ItemStanding: String, Sendable, Hashable, Codable, CaseIterable {
+    case active
+    case removed
+    case visibilityRestricted = "visibility_restricted"
+    case geoBlocked = "geo_blocked"
+
+    /// The standing after `actions`, oldest first.
+    public init(after actions: some Sequence<ModerationAction>) {
+        var standing = ItemStanding.active
+        for action in actions {
+            switch action {
+            case .remove: standing = .removed
+            case .restrictVisibility: standing = .visibilityRestricted
+            case .geoBlock: standing = .geoBlocked
+            case .noViolation, .reinstate: standing = .active
+            case .escalate, .suspend: break
+            }
+        }
+        self = standing
+    }
+}
+
 /// Why terrorist-related material is not terrorist content (Regulation (EU) 2021/784, Article
 /// 1(3)): material disseminated for educational, journalistic, artistic or research purposes, or
 /// to prevent or counter terrorism. A decision or an appeal may give one as its reason.

@@ -369,6 +369,27 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/v1/items/{id}": {
+              "get": {
+                "summary": "Where an item stands, by the platform's id: `standing` after every decision on it (the latest removal, restriction or geo-block; `active` with none, or after `no_violation` or a reinstatement), the stored verdict, its case (null: none was opened) and the decisions, oldest first. For a platform reconciling its state without replaying webhooks. Roles: ingest, reviewer, lead, admin, auditor.",
+                "parameters": [
+                  {"name": "id", "in": "path", "required": true, "description": "The platform's id of the item, percent-encoded (a `/` as %2F).", "schema": {"type": "string", "minLength": 1, "maxLength": 256}},
+                  {"name": "platform", "in": "query", "description": "The platform that sent it; the key's name when left out (as when sending items).", "schema": {"type": "string", "minLength": 1, "maxLength": 128}}
+                ],
+                "responses": {
+                  "200": {"description": "The item's state", "content": {"application/json": {"schema": {"type": "object", "required": ["item_id", "platform", "id", "received_at", "standing", "verdict", "case", "decisions"], "properties": {
+                    "item_id": {"type": "integer"}, "platform": {"type": "string"}, "id": {"type": "string"}, "received_at": {"type": "integer"},
+                    "standing": {"type": "string", "enum": ["active", "removed", "visibility_restricted", "geo_blocked"]},
+                    "verdict": {"$ref": "#/components/schemas/Verdict"},
+                    "case": {"oneOf": [{"$ref": "#/components/schemas/Case"}, {"type": "null"}]},
+                    "decisions": {"type": "array", "items": {"type": "object"}}
+                  }}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
             "/v1/reports": {
               "post": {
                 "summary": "Report an item. A second report of one item by one reporter is merged into the first. Roles: ingest, admin.",

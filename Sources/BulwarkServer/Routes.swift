@@ -112,6 +112,31 @@ extension BulwarkService {
             return try encode(ReportStatus(id: r.id, status: r.status, case_id: r.caseID, duplicate: nil, created_at: r.createdAt))
         }
 
+        // An item by the platform's id: where it stands now (after every decision on it), its
+        // verdict, its case and the decisions, so a platform can reconcile its state with
+        // Bulwark's without replaying webhooks.
+        v1.get("items/:id") { request, context -> Response in
+            let key = try await require(request, [.ingest, .reviewer, .lead, .admin, .auditor])
+            let raw = try context.parameters.require("id")
+            let id = raw.removingPercentEncoding ?? raw
+            let q = QueryReader(request)
+            let platform = q.text("platform") ?? key.name
+            guard (1...Self.maxItemIDBytes).contains(id.utf8.count) else {
+                throw APIError.invalid("an item id is 1 ... \(Self.maxItemIDBytes) bytes: got \(id.utf8.count)", field: "id")
+            }
+            guard (1...Self.maxPlatformBytes).contains(platform.utf8.count) else {
+                throw APIError.invalid("platform is 1 ... \(Self.maxPlatformBytes) bytes: got \(platform.utf8.count)", field: "platform")
+            }
+            guard let item = try await store.item(platform: platform, externalID: id) else {
+                throw APIError.notFound(
+                    "item \(platform)/\(id) is unknown (the platform is the key's name unless ?platform= names another)")
+            }
+            let now = clock()
+            var detail: CaseDetail? = nil
+            if let caseID = try await store.caseID(ofItem: item.id) { detail = try await store.caseDetail(id: caseID, now: now) }
+            return json(itemStateJSON(item, detail), status: .ok)
+        }
+
         v1.get("cases") { request, context -> Response in
             _ = try await require(request, [.reviewer, .lead, .admin, .auditor])
             let q = QueryReader(request)
@@ -257,6 +282,9 @@ extension BulwarkService {
 
     /// Most open copies one decision decides with it; the rest stay open, each listing the others.
     public static let maxCopiesPerDecision = 1_000
+    /// Longest item id a platform may give (bytes), and longest platform name.
+    public static let maxItemIDBytes = 256
+    public static let maxPlatformBytes = 128
     /// Copies decided concurrently, each in its own transaction.
     static let copiesDecidedAtOnce = 8
 
@@ -415,6 +443,27 @@ extension BulwarkService {
 
     /// A case with its item, verdict, reports, decisions and the parts of its priority; an entity
     /// case with its entity instead of the item and verdict (both null).
+    /// `GET /v1/items/{id}`'s body: the item's ids, its standing after the decisions on it (oldest
+    /// first), the stored verdict, its case (null: none) and the decisions.
+    func itemStateJSON(_ item: ItemRecord, _ d: CaseDetail?) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let decisions = (d?.decisions ?? []).sorted { $0.id < $1.id }
+        var out = Array("{\"item_id\":\(item.id),\"platform\":".utf8)
+        appendJSONString(item.platform, to: &out)
+        out += Array(",\"id\":".utf8)
+        appendJSONString(item.externalID, to: &out)
+        out += Array(",\"received_at\":\(item.receivedAt),\"standing\":\"\(ItemStanding(after: decisions.map(\.action)).rawValue)\"".utf8)
+        out += Array(",\"verdict\":".utf8)
+        out += Array(item.verdictJSON.utf8)
+        out += Array(",\"case\":".utf8)
+        out += (d.flatMap { try? encoder.encode(CaseSummary($0.record, externalID: item.externalID)) }).map(Array.init) ?? Array("null".utf8)
+        out += Array(",\"decisions\":".utf8)
+        out += (try? encoder.encode(decisions)).map(Array.init) ?? Array("[]".utf8)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     func caseJSON(_ d: CaseDetail, now: Int64, openCopies: [Int64] = []) -> [UInt8] {
         let r = d.record
         var out = Array("{\"case\":".utf8)

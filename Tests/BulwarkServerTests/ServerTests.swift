@@ -371,6 +371,10 @@ struct OpenAPITests {
                 paths["/v1/cases/{id}/decisions"], "post", "requestBody", "content", "application/json", "schema", "properties", "countries",
                 "items", "enum")
             #expect(Set((decisionBody as? [String]) ?? []) == Set(StatementOfReasons.allCountries))
+            // An item's standing is one of the engine's.
+            let standing = node(
+                paths["/v1/items/{id}"], "get", "responses", "200", "content", "application/json", "schema", "properties", "standing", "enum")
+            #expect(Set((standing as? [String]) ?? []) == Set(ItemStanding.allCases.map(\.rawValue)))
             // Every webhook event is documented, and only those.
             #expect(Set((doc["webhooks"] as? [String: Any])?.keys.map { $0 } ?? []) == ["decision", "entity_decision", "referral"])
         }

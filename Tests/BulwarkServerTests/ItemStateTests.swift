@@ -1,0 +1,72 @@
+import BulwarkCore
+import BulwarkServer
+import BulwarkStore
+import BulwarkTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// `GET /v1/items/{id}`: a platform asks where one of its items stands, by its own id, and gets
+/// the standing after every decision, the verdict, the case and the decisions.
+struct ItemStateTests {
+    @Test(arguments: Backend.allCases)
+    func aPlatformReadsWhereItsItemStands(_ backend: Backend) async throws {
+        try await withServerStore(backend, "item-state") { store in
+            let keys = try await makeKeys(store, [.ingest, .reviewer, .authority])
+            let (service, _) = try clockedService(store, start: 1_790_000_000)
+            try await service.application(logger: Logger(label: "test")).test(.router) { client in
+                // The ingest key's name is its platform unless an item names another.
+                let items = #"""
+                    {"items":[{"id":"post/1","text":"\#(ContentKeyCopies.text)"},
+                              {"id":"post-2","text":"Lovely weather for the market this Saturday, see you all there"},
+                              {"platform":"other","id":"post-3","text":"Good morning everyone"}]}
+                    """#
+                let (sent, reply) = try await call(client, keys, .post, "/v1/items", .ingest, items)
+                #expect(sent == .ok)
+                let caseID = try #require(((reply["items"] as? [[String: Any]])?.first)?["case_id"] as? Int)
+
+                // Flagged, not yet decided: active, its case open. The id's slash is sent percent-encoded.
+                var (status, state) = try await call(client, keys, .get, "/v1/items/post%2F1", .ingest)
+                #expect(status == .ok)
+                #expect(state["platform"] as? String == "ingest-1" && state["id"] as? String == "post/1")
+                #expect(state["standing"] as? String == "active")
+                #expect((state["verdict"] as? [String: Any])?["decision"] as? String != "none")
+                #expect((state["case"] as? [String: Any])?["id"] as? Int == caseID)
+                #expect((state["case"] as? [String: Any])?["status"] as? String == "open")
+                #expect((state["decisions"] as? [Any])?.isEmpty == true)
+
+                // Removed by a reviewer: removed, with the decision.
+                let (decided, decision) = try await call(
+                    client, keys, .post, "/v1/cases/\(caseID)/decisions", .reviewer, #"{"action":"remove","category":"recruitment"}"#)
+                #expect(decided == .created)
+                (status, state) = try await call(client, keys, .get, "/v1/items/post%2F1?platform=ingest-1", .reviewer)
+                #expect(status == .ok)
+                #expect(state["standing"] as? String == "removed")
+                #expect((state["case"] as? [String: Any])?["status"] as? String == "decided")
+                let decisions = try #require(state["decisions"] as? [[String: Any]])
+                #expect(decisions.map { $0["id"] as? Int } == [decision["decision_id"] as? Int])
+                #expect(decisions.first?["action"] as? String == "remove")
+
+                // Never flagged: no case, active.
+                (status, state) = try await call(client, keys, .get, "/v1/items/post-2", .ingest)
+                #expect(status == .ok && state["case"] is NSNull && state["standing"] as? String == "active")
+                #expect((state["verdict"] as? [String: Any])?["decision"] as? String == "none")
+                // Another platform's item is found under its name only.
+                #expect(try await call(client, keys, .get, "/v1/items/post-3", .ingest).0 == .notFound)
+                #expect(try await call(client, keys, .get, "/v1/items/post-3?platform=other", .ingest).0 == .ok)
+
+                // What it cannot answer, it says.
+                let (unknown, error) = try await call(client, keys, .get, "/v1/items/never-sent", .ingest)
+                #expect(unknown == .notFound)
+                #expect(((error["error"] as? [String: Any])?["message"] as? String)?.contains("item ingest-1/never-sent is unknown") == true)
+                let long = String(repeating: "x", count: BulwarkService.maxItemIDBytes + 1)
+                let (tooLong, longError) = try await call(client, keys, .get, "/v1/items/\(long)", .ingest)
+                #expect(tooLong == .badRequest && (longError["error"] as? [String: Any])?["field"] as? String == "id")
+                #expect(try await call(client, keys, .get, "/v1/items/post-2", .authority).0 == .forbidden)
+            }
+        }
+    }
+}
