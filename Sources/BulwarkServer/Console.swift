@@ -27,6 +27,8 @@ enum ConsoleSettings {
     static let maxFailedSignIns = 5
     static let lockSeconds: Int64 = 15 * 60
     static let readers: Set<Role> = [.reviewer, .lead, .admin, .auditor]
+    /// How many of the newest items the queue's item search reads its platforms from.
+    static let platformsFromRecentItems = 1_000
     static let deciders: Set<Role> = [.reviewer, .lead]
     /// Who sees an item's referrals to law enforcement on its case page (only leads make them).
     static let referralReaders: Set<Role> = [.lead, .auditor, .admin]
@@ -104,6 +106,38 @@ extension BulwarkService {
                 return messagePage(session, "No such case", "There is no case \(id).", status: .notFound)
             }
             return html(page, status: .ok)
+        }
+
+        // An item by the platform's id (the queue's search form): its case page, or, when no case
+        // was opened, the item with the engine's verdict.
+        router.get("/console/items") { request, _ -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            guard ConsoleSettings.readers.contains(session.user.role) else { return forbiddenPage(session) }
+            let form = QueryReader.formFields(request)
+            guard let platform = form["platform"], !platform.isEmpty, let id = form["id"], !id.isEmpty else {
+                return messagePage(session, "Find an item", "Give the platform and the item's id.", status: .badRequest)
+            }
+            guard platform.utf8.count <= Self.maxPlatformBytes, id.utf8.count <= Self.maxItemIDBytes else {
+                return messagePage(
+                    session, "Find an item",
+                    "A platform is at most \(Self.maxPlatformBytes) bytes and an item id at most \(Self.maxItemIDBytes).",
+                    status: .badRequest)
+            }
+            guard let item = try await store.item(platform: platform, externalID: id) else {
+                return messagePage(
+                    session, "No such item", "There is no item \(platform) / \(id): the platform never sent it to Bulwark.",
+                    status: .notFound)
+            }
+            if let caseID = try await store.caseID(ofItem: item.id) { return redirect("/console/cases/\(caseID)") }
+            let verdict = ConsoleVerdict(json: item.verdictJSON)
+            let object: [String: Any] = [
+                "title": "Item \(item.platform) / \(item.externalID)", "user": userObject(session),
+                "platform": item.platform, "externalID": item.externalID, "received": CivilDate.isoDateTime(item.receivedAt),
+                "standing": ItemStanding.active.rawValue, "decision": item.decision.rawValue,
+                "score": String(format: "%.2f", item.score), "language": item.language, "text": item.text,
+                "evidence": verdict.evidence, "hasEvidence": !verdict.evidence.isEmpty,
+            ]
+            return html(ConsoleTemplates.render("item", object), status: .ok)
         }
 
         // An item's image for the case page, which shows it blurred and greyscale until clicked.
@@ -342,6 +376,11 @@ extension BulwarkService {
                 ["name": $0.rawValue, "selected": $0 == filter.source] as [String: Any]
             },
         ]
+        // The item search offers the platforms of the recent items, and fills in the only one.
+        let platforms = try await store.recentPlatforms(items: ConsoleSettings.platformsFromRecentItems)
+        object["platforms"] = platforms
+        object["platform"] = platforms.count == 1 ? platforms[0] : ""
+
         if let decided = q["decided"].flatMap({ Int64(String($0)) }) {
             let copies = q["copies"].flatMap { Int(String($0)) }
             object["notice"] =

@@ -8,6 +8,7 @@ enum ConsoleTemplates {
         var library = MustacheLibrary()
         let pages: [(String, String)] = [
             ("head", head), ("foot", foot), ("login", login), ("queue", queue), ("case", casePage), ("message", message),
+            ("item", itemPage),
         ] + dueProcessPages + entityPages
         for (name, text) in pages {
             // The texts are constants: a syntax error is a programming error that every console test finds.
@@ -91,6 +92,19 @@ enum ConsoleTemplates {
         {{> foot}}
         """
 
+    /// An item no case was opened for (one with a case is its case page).
+    static let itemPage = """
+        {{> head}}
+        <h1>Item {{platform}} / <span dir="auto">{{externalID}}</span></h1>
+        <p>Received {{received}} · standing: {{standing}} · the engine's decision: {{decision}} (score {{score}}, language <span lang="{{language}}">{{language}}</span>)</p>
+        <p role="status">No case was opened for it: the engine let it through and nobody reported it.</p>
+        <h2>Text</h2>
+        <div class="text" dir="auto" lang="{{language}}">{{text}}</div>
+        {{#hasEvidence}}<h2>Evidence</h2><ul>{{#evidence}}<li>{{kind}}: <span dir="auto">{{detail}}</span></li>{{/evidence}}</ul>{{/hasEvidence}}
+        <p><a href="/console">Back to the queue</a></p>
+        {{> foot}}
+        """
+
     static let queue = """
         {{> head}}
         <h1>Queue</h1>
@@ -107,6 +121,12 @@ enum ConsoleTemplates {
         <label>Category <select name="category"><option value="">any</option>{{#categories}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/categories}}</select></label>
         <label>Source <select name="source"><option value="">any</option>{{#sources}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/sources}}</select></label>
         <button type="submit">Filter</button>
+        </form>
+        <form method="get" action="/console/items" role="search" aria-label="Find an item">
+        <label>Find an item: platform <input name="platform" value="{{platform}}" size="12" list="platforms" required maxlength="128"></label>
+        <datalist id="platforms">{{#platforms}}<option value="{{.}}">{{/platforms}}</datalist>
+        <label>its id <input name="id" size="18" required maxlength="256"></label>
+        <button type="submit">Find</button>
         </form>
         {{#queueCounts}}{{> queueCounts}}{{/queueCounts}}
         <table><thead><tr><th>case</th><th>priority</th><th>base</th><th>age</th><th>reports (trusted)</th><th>source</th><th>category</th><th>language</th><th>status</th></tr></thead><tbody>

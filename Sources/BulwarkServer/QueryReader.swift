@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// A request's query parameters read strictly. A parameter that is absent is `nil`; one that is
@@ -13,6 +14,22 @@ struct QueryReader {
     init(_ request: Request, emptyIsAbsent: Bool = false) {
         parameters = request.uri.queryParameters
         self.emptyIsAbsent = emptyIsAbsent
+    }
+
+    /// The fields of a GET form as a browser sends them (application/x-www-form-urlencoded: a
+    /// space is `+`, a `+` is `%2B`), which the router's query parameters do not read so; the
+    /// first value of each name. Nothing that is not UTF-8 once decoded is kept.
+    static func formFields(_ request: Request) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ s: Substring) -> String? { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let name = decoded(parts[0]), fields[name] == nil,
+                let value = parts.count > 1 ? decoded(parts[1]) : ""
+            else { continue }
+            fields[name] = value
+        }
+        return fields
     }
 
     /// The parameter's raw text, if present.

@@ -440,6 +440,8 @@ public protocol ModerationStore: Sendable {
     func item(platform: String, externalID: String) async throws -> ItemRecord?
     /// The case of an item (an item has at most one), if one was opened.
     func caseID(ofItem itemID: Int64) async throws -> Int64?
+    /// The platforms of the last `items` items received, each once, sorted.
+    func recentPlatforms(items: Int) async throws -> [String]
     func itemCount() async throws -> Int
 
     func cases(_ filter: CaseFilter, now: Int64) async throws -> [CaseRecord]

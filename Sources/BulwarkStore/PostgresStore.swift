@@ -386,6 +386,11 @@ public struct PostgresStore: ModerationStore {
         try await read("SELECT id FROM cases WHERE item_id = \(itemID)").first?.decode(Int64.self)
     }
 
+    public func recentPlatforms(items: Int) async throws -> [String] {
+        try await read("SELECT DISTINCT platform FROM (SELECT platform FROM items ORDER BY id DESC LIMIT \(items)) AS recent ORDER BY platform")
+            .map { try $0.decode(String.self) }
+    }
+
     public func itemCount() async throws -> Int {
         try await read("SELECT COUNT(*) FROM items").first?.decode(Int.self) ?? 0
     }

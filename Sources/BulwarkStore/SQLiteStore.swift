@@ -175,6 +175,14 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    public func recentPlatforms(items: Int) async throws -> [String] {
+        try await writer.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT DISTINCT platform FROM (SELECT platform FROM items ORDER BY id DESC LIMIT ?) ORDER BY platform",
+                arguments: [items])
+        }
+    }
+
     public func itemCount() async throws -> Int {
         try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0 }
     }

@@ -204,6 +204,7 @@ struct ConsoleBrowserTests {
                 ("order", "/console/orders/\(console.orderID)"), ("appeals", "/console/appeals"),
                 ("appeal", "/console/appeals/\(console.appealID)"), ("transparency", "/console/transparency"),
                 ("audit", "/console/audit"), ("banks", "/console/banks"), ("settings", "/console/settings"),
+                ("item", "/console/items?platform=example&id=ex-01"),
             ]
             // The pages a lead decides on, with their forms, are checked and shot as the lead.
             let deciding: Set<String> = ["queue", "case-arabic", "case-spanish", "entity", "appeal"]

@@ -69,4 +69,51 @@ struct ItemStateTests {
             }
         }
     }
+
+    /// The console's item search: an item with a case opens its case page; one without shows
+    /// the item and the engine's verdict; what is not there, or not asked well, says so.
+    @Test(arguments: Backend.allCases)
+    func theConsoleFindsAnItemByThePlatformsID(_ backend: Backend) async throws {
+        try await withServerStore(backend, "console-item-search") { store in
+            try await ConsoleDueProcessTests.addUsers(store, [("rev", .reviewer)])
+            let keys = try await makeKeys(store, [.ingest])
+            let (service, _) = try clockedService(store, start: 1_790_000_000)
+            try await service.application(logger: Logger(label: "test")).test(.router) { client in
+                let items = #"""
+                    {"items":[{"id":"p 1","text":"\#(ContentKeyCopies.text)"},
+                              {"id":"p-2","text":"Lovely weather for the market this Saturday, see you all <there>"},
+                              {"id":"p+3","text":"Good morning"}]}
+                    """#
+                let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, items)
+                let caseID = try #require(((reply["items"] as? [[String: Any]])?.first)?["case_id"] as? Int)
+                var rev = try await ConsoleDueProcessTests.signedIn(client, "rev")
+                // The queue's form offers the only platform.
+                let queue = String(buffer: try await rev.get(client, "/console").body)
+                #expect(queue.contains(#"<input name="platform" value="ingest-1""#))
+                #expect(queue.contains(#"<option value="ingest-1">"#))
+
+                let flagged = try await rev.get(client, "/console/items?platform=ingest-1&id=p+1")
+                #expect(flagged.status == .seeOther && flagged.headers[.location] == "/console/cases/\(caseID)")
+
+                let quiet = try await rev.get(client, "/console/items?platform=ingest-1&id=p-2")
+                #expect(quiet.status == .ok)
+                let page = String(buffer: quiet.body)
+                #expect(page.contains("No case was opened for it"))
+                #expect(page.contains("the engine&#39;s decision: none") || page.contains("the engine's decision: none"))
+                #expect(page.contains("see you all &lt;there&gt;"), "the text, escaped")
+
+                // As a browser sends the form: a space is "+", a "+" is "%2B".
+                #expect(try await rev.get(client, "/console/items?platform=ingest-1&id=p%2B3").status == .ok)
+                let missing = try await rev.get(client, "/console/items?platform=ingest-1&id=p-3")
+                #expect(missing.status == .notFound)
+                #expect(String(buffer: missing.body).contains("There is no item ingest-1 / p-3"))
+                #expect(try await rev.get(client, "/console/items?platform=ingest-1&id=").status == .badRequest)
+                let long = String(repeating: "x", count: BulwarkService.maxItemIDBytes + 1)
+                #expect(try await rev.get(client, "/console/items?platform=ingest-1&id=\(long)").status == .badRequest)
+                // Signed out: to the sign-in page.
+                let anonymous = try await client.execute(uri: "/console/items?platform=ingest-1&id=p-2", method: .get)
+                #expect(anonymous.status == .seeOther && anonymous.headers[.location] == "/login")
+            }
+        }
+    }
 }
