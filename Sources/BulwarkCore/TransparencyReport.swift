@@ -41,13 +41,22 @@ public struct TransparencyReport: Sendable, Hashable {
     /// Referrals to law enforcement of content involving an imminent threat to life (TCO Article
     /// 14(5)), by the Member State informed ("none": none given, as for Europol).
     public var referralsByMemberState: [String: Int]
+    /// How long cases waited for their first decision (whatever it was), from the case's opening:
+    /// the cases first decided in the period, by what brought them to review (DSA Article
+    /// 15(1)(b) asks for the median time to act on notices; the product's aim is the hour).
+    public var timeToFirstDecision: [String: DecisionTimes]
+    /// How long the appeals decided in the period took, from filing (DSA Article 15(1)(d)).
+    public var appealDecisionTimes: DecisionTimes?
 
     public init(
         from: Int64, to: Int64, itemsReceived: Int, itemsFlagged: Int, decisionsByAction: [String: Int],
         restrictionsByCategory: [String: Int], restrictionsByLanguage: [String: Int], restrictionsBySource: [String: Int],
         orders: Orders, appealsByStatus: [String: Int], appealsLate: Int, reversalsByExemption: [String: Int],
-        referralsByMemberState: [String: Int] = [:]
+        referralsByMemberState: [String: Int] = [:], timeToFirstDecision: [String: DecisionTimes] = [:],
+        appealDecisionTimes: DecisionTimes? = nil
     ) {
+        self.timeToFirstDecision = timeToFirstDecision
+        self.appealDecisionTimes = appealDecisionTimes
         self.from = from
         self.to = to
         self.itemsReceived = itemsReceived
@@ -95,8 +104,9 @@ public struct TransparencyReport: Sendable, Hashable {
             "confirmed_late":\(orders.metLate),"unconfirmed":\(orders.unconfirmed),"not_executable":\(orders.notExecutable),\
             "targets_not_executed":\(orders.targetsNotExecuted),"received_in_last_12_months":\(orders.lastTwelveMonths),"exposed":\(orders.exposed)},\
             "appeals":{"filed":\(appealsFiled),"by_status":\(map(appealsByStatus)),"decided_or_open_past_deadline":\(appealsLate),\
-            "reinstatements":\(reinstatements),"reversals_by_exemption":\(map(reversalsByExemption))},\
-            "referrals_to_law_enforcement":{"total":\(referrals),"by_member_state":\(map(referralsByMemberState))}}
+            "reinstatements":\(reinstatements),"reversals_by_exemption":\(map(reversalsByExemption)),"decision_time":\(appealDecisionTimes?.json ?? "null")},\
+            "referrals_to_law_enforcement":{"total":\(referrals),"by_member_state":\(map(referralsByMemberState))},\
+            "time_to_first_decision":{"by_source":{\(timeToFirstDecision.keys.sorted().map { "\"\($0)\":\(timeToFirstDecision[$0]!.json)" }.joined(separator: ","))}}}
             """
     }
 
@@ -126,7 +136,25 @@ public struct TransparencyReport: Sendable, Hashable {
         s += Self.table("Reversals by exemption", reversalsByExemption)
         s += "## \(Self.referralsTitle)\n\n\(referrals) in the period.\n\n"
         s += Self.table("Referrals by Member State informed", referralsByMemberState)
+        s += "## Time to the first decision\n\n"
+        s += "From a case's opening (the item flagged, reported or named in an order) to its first decision, for the cases first decided in the period; complaints from filing to decision.\n\n"
+        let times = timeRows
+        if times.isEmpty {
+            s += "None.\n\n"
+        } else {
+            s += "| source | decided | median | 90th percentile | within one hour |\n|---|---|---|---|---|\n"
+            for (name, t) in times {
+                s += "| \(name) | \(t.count) | \(DecisionTimes.text(t.medianSeconds)) | \(DecisionTimes.text(t.p90Seconds)) | \(t.withinOneHour) |\n"
+            }
+            s += "\n"
+        }
         return s
+    }
+
+    /// The rows of the time tables: each source, then complaints.
+    var timeRows: [(String, DecisionTimes)] {
+        timeToFirstDecision.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            + (appealDecisionTimes.map { [("complaints", $0)] } ?? [])
     }
 
     static func table(_ title: String, _ m: [String: Int]) -> String {
@@ -184,6 +212,17 @@ public struct TransparencyReport: Sendable, Hashable {
         s += "<h2>Reversals by exemption</h2>\n" + Self.barChart(reversalsByExemption.sorted { $0.key < $1.key }, label: "Reversals by exemption")
         s += "<h2>\(Self.escape(Self.referralsTitle))</h2>\n<p>\(referrals) in the period, by the Member State informed:</p>\n"
             + Self.barChart(referralsByMemberState.sorted { $0.key < $1.key }, label: "Referrals by Member State informed")
+        s += "<h2>Time to the first decision</h2>\n<p>From a case's opening (the item flagged, reported or named in an order) to its first decision, for the cases first decided in the period; complaints from filing to decision.</p>\n"
+        let times = timeRows
+        if times.isEmpty {
+            s += "<p>None.</p>\n"
+        } else {
+            s += "<table><thead><tr><th scope=\"col\">source</th><th scope=\"col\">decided</th><th scope=\"col\">median</th><th scope=\"col\">90th percentile</th><th scope=\"col\">within one hour</th></tr></thead><tbody>\n"
+            for (name, t) in times {
+                s += "<tr><td>\(Self.escape(name))</td><td class=\"n\">\(t.count)</td><td class=\"n\">\(DecisionTimes.text(t.medianSeconds))</td><td class=\"n\">\(DecisionTimes.text(t.p90Seconds))</td><td class=\"n\">\(t.withinOneHour)</td></tr>\n"
+            }
+            s += "</tbody></table>\n"
+        }
         return s
     }
 
@@ -224,5 +263,43 @@ public struct TransparencyReport: Sendable, Hashable {
             }
         }
         return out
+    }
+}
+
+/// How long a set of decisions took, in seconds: the count, the median and the 90th percentile
+/// (nearest rank: the smallest value with at least that share of the values at or below it), and
+/// how many took an hour or less.
+public struct DecisionTimes: Sendable, Hashable {
+    public var count: Int
+    public var medianSeconds: Int64
+    public var p90Seconds: Int64
+    public var withinOneHour: Int
+
+    /// nil for no values.
+    public init?(seconds: [Int64]) {
+        guard !seconds.isEmpty else { return nil }
+        let sorted = seconds.sorted()
+        func rank(_ p: Double) -> Int64 {
+            let r = Int((p * Double(sorted.count)).rounded(.up))
+            return sorted[min(sorted.count, max(1, r)) - 1]
+        }
+        count = sorted.count
+        medianSeconds = rank(0.5)
+        p90Seconds = rank(0.9)
+        withinOneHour = sorted.count { $0 <= 3_600 }
+    }
+
+    var json: String {
+        "{\"decided\":\(count),\"median_seconds\":\(medianSeconds),\"p90_seconds\":\(p90Seconds),\"within_one_hour\":\(withinOneHour)}"
+    }
+
+    /// "45 s", "12 min", "3 h 05 min", "2 d 4 h".
+    public static func text(_ seconds: Int64) -> String {
+        switch seconds {
+        case ..<60: "\(seconds) s"
+        case ..<3_600: "\(seconds / 60) min"
+        case ..<86_400: "\(seconds / 3_600) h \(seconds % 3_600 / 60 < 10 ? "0" : "")\(seconds % 3_600 / 60) min"
+        default: "\(seconds / 86_400) d \(seconds % 86_400 / 3_600) h"
+        }
     }
 }

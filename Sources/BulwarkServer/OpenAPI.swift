@@ -803,7 +803,7 @@ enum OpenAPIDocument {
             },
             "/v1/reports/transparency": {
               "get": {
-                "summary": "The transparency report for [from, to) (UTC days): items flagged by automated detection, removals by category, language and source, decisions by a person vs executing removal orders, removal orders against the one-hour clock and the 12-month count (exposed at two), complaints, outcomes and reinstatements, referrals to law enforcement by Member State. JSON, Markdown, or HTML with inline SVG charts. Roles: auditor, admin, lead, authority.",
+                "summary": "The transparency report for [from, to) (UTC days): items flagged by automated detection, removals by category, language and source, decisions by a person vs executing removal orders, removal orders against the one-hour clock and the 12-month count (exposed at two), complaints, outcomes, reinstatements and the time to decide them, referrals to law enforcement by Member State, and the time from a case's opening to its first decision by source (count, median, 90th percentile, within one hour). JSON, Markdown, or HTML with inline SVG charts. Roles: auditor, admin, lead, authority.",
                 "parameters": [
                   {"name": "from", "in": "query", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}},
                   {"name": "to", "in": "query", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}},
@@ -811,7 +811,7 @@ enum OpenAPIDocument {
                 ],
                 "responses": {
                   "200": {"description": "The report", "content": {
-                    "application/json": {"schema": {"type": "object", "required": ["period", "items", "restrictions", "removal_orders", "appeals", "referrals_to_law_enforcement"]}},
+                    "application/json": {"schema": {"type": "object", "required": ["period", "items", "restrictions", "removal_orders", "appeals", "referrals_to_law_enforcement", "time_to_first_decision"]}},
                     "text/markdown": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}

@@ -25,6 +25,11 @@ public struct TransparencyCounts: Sendable, Hashable {
     /// Referrals to law enforcement made in the period (TCO Article 14(5)) by the Member State
     /// informed ("none" when none was given, as for Europol).
     public var referralsByMemberState: [String: Int] = [:]
+    /// For each case first decided in the period, the seconds from its opening to that decision,
+    /// by what brought it to review (as `restrictionsBySource`).
+    public var firstDecisionSeconds: [String: [Int64]] = [:]
+    /// For each appeal decided in the period, the seconds from its filing to its decision.
+    public var appealDecisionSeconds: [Int64] = []
 
     public init() {}
 }
@@ -64,6 +69,17 @@ enum TransparencyQueries {
                 SELECT COALESCE(member_state, 'none'), COUNT(*) FROM referrals
                 WHERE referred_at >= \(from) AND referred_at < \(to) GROUP BY 1
                 """),
+            // One row per case whose first decision falls in the period: (source, seconds).
+            ("first_decision", """
+                SELECT CASE WHEN d.removal_order_id IS NOT NULL THEN 'removal_order' ELSE c.source END, d.created_at - c.created_at
+                FROM decisions d JOIN cases c ON c.id = d.case_id
+                WHERE \(d) AND d.id = (SELECT MIN(f.id) FROM decisions f WHERE f.case_id = d.case_id)
+                """),
+            // One row per appeal decided in the period.
+            ("appeal_decision", """
+                SELECT 'appeal', decided_at - filed_at FROM appeals
+                WHERE decided_at IS NOT NULL AND decided_at >= \(from) AND decided_at < \(to)
+                """),
         ]
     }
 
@@ -78,6 +94,8 @@ enum TransparencyQueries {
         case "late": c.appealsLate = n
         case "exemption": c.reversalsByExemption[key] = n
         case "referral": c.referralsByMemberState[key] = n
+        case "first_decision": c.firstDecisionSeconds[key, default: []].append(Int64(max(0, n)))
+        case "appeal_decision": c.appealDecisionSeconds.append(Int64(max(0, n)))
         default: break
         }
     }
@@ -109,6 +127,8 @@ extension TransparencyReport {
             restrictionsByCategory: c.restrictionsByCategory, restrictionsByLanguage: c.restrictionsByLanguage,
             restrictionsBySource: c.restrictionsBySource, orders: orders, appealsByStatus: c.appealsByStatus,
             appealsLate: c.appealsLate, reversalsByExemption: c.reversalsByExemption,
-            referralsByMemberState: c.referralsByMemberState)
+            referralsByMemberState: c.referralsByMemberState,
+            timeToFirstDecision: c.firstDecisionSeconds.compactMapValues(DecisionTimes.init(seconds:)),
+            appealDecisionTimes: DecisionTimes(seconds: c.appealDecisionSeconds))
     }
 }
