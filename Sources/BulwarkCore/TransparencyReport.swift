@@ -136,8 +136,7 @@ public struct TransparencyReport: Sendable, Hashable {
         s += Self.table("Reversals by exemption", reversalsByExemption)
         s += "## \(Self.referralsTitle)\n\n\(referrals) in the period.\n\n"
         s += Self.table("Referrals by Member State informed", referralsByMemberState)
-        s += "## Time to the first decision\n\n"
-        s += "From a case's opening (the item flagged, reported or named in an order) to its first decision, for the cases first decided in the period; complaints from filing to decision.\n\n"
+        s += "## \(Self.timesTitle)\n\n\(Self.timesNote)\n\n"
         let times = timeRows
         if times.isEmpty {
             s += "None.\n\n"
@@ -212,7 +211,7 @@ public struct TransparencyReport: Sendable, Hashable {
         s += "<h2>Reversals by exemption</h2>\n" + Self.barChart(reversalsByExemption.sorted { $0.key < $1.key }, label: "Reversals by exemption")
         s += "<h2>\(Self.escape(Self.referralsTitle))</h2>\n<p>\(referrals) in the period, by the Member State informed:</p>\n"
             + Self.barChart(referralsByMemberState.sorted { $0.key < $1.key }, label: "Referrals by Member State informed")
-        s += "<h2>Time to the first decision</h2>\n<p>From a case's opening (the item flagged, reported or named in an order) to its first decision, for the cases first decided in the period; complaints from filing to decision.</p>\n"
+        s += "<h2>\(Self.escape(Self.timesTitle))</h2>\n<p>\(Self.escape(Self.timesNote))</p>\n"
         let times = timeRows
         if times.isEmpty {
             s += "<p>None.</p>\n"
@@ -225,6 +224,10 @@ public struct TransparencyReport: Sendable, Hashable {
         }
         return s
     }
+
+    static let timesTitle = "Time to the first decision"
+    /// What the time tables measure, under their title in Markdown and HTML.
+    static let timesNote = "From a case's opening (the item flagged, reported or named in an order) to its first decision, for the cases first decided in the period; complaints from filing to decision."
 
     static let referralsTitle = "Referrals to law enforcement: imminent threats to life (TCO Article 14(5))"
 

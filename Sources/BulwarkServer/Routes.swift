@@ -441,8 +441,6 @@ extension BulwarkService {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// A case with its item, verdict, reports, decisions and the parts of its priority; an entity
-    /// case with its entity instead of the item and verdict (both null).
     /// `GET /v1/items/{id}`'s body: the item's ids, its standing after the decisions on it (oldest
     /// first), the stored verdict, its case (null: none) and the decisions.
     func itemStateJSON(_ item: ItemRecord, _ d: CaseDetail?) -> [UInt8] {
@@ -464,6 +462,8 @@ extension BulwarkService {
         return out
     }
 
+    /// A case with its item, verdict, reports, decisions and the parts of its priority; an entity
+    /// case with its entity instead of the item and verdict (both null).
     func caseJSON(_ d: CaseDetail, now: Int64, openCopies: [Int64] = []) -> [UInt8] {
         let r = d.record
         var out = Array("{\"case\":".utf8)
