@@ -651,19 +651,24 @@ public protocol ModerationStore: Sendable {
     /// Up to `limit` bank-log events after `after`, in order.
     func bankEvents(after: Int64, limit: Int) async throws -> [BankLogEntry]
     /// The newest stored snapshot of the shared bank set, its parts joined; nil when there is
-    /// none. A snapshot whose parts do not run 0 ..< parts is an error naming the missing part.
+    /// none. A snapshot is stored once its part 0 is (see
+    /// ``saveBankSnapshot(sequence:partBytes:now:replacing:making:)``); one whose parts do not
+    /// run 0 ..< parts is an error naming the missing part.
     func latestBankSnapshot() async throws -> BankSnapshotRecord?
     /// The bank-log sequence number the newest stored snapshot covers (0: none).
     func bankSnapshotSequence() async throws -> Int64
     /// Stores a snapshot covering the bank log up to `sequence` (which the log must reach), in
-    /// parts of at most `partBytes`, all in one transaction, and deletes the older ones, unless a
-    /// snapshot at or after `sequence` is stored or another process is storing one: then nothing
-    /// is written and `make` is not called. With `replacing`, every stored snapshot is deleted
-    /// and this one stored whatever their sequences (the newest could not be used). `make`
-    /// returns the snapshot's bytes; it runs at most once, and only when this call will store
-    /// them. Returns the bytes stored (0: none).
+    /// parts of at most `partBytes`, and deletes the older ones, unless a snapshot at or after
+    /// `sequence` is stored or another process is storing one: then nothing is written and
+    /// `make` is not called. PostgreSQL writes the parts in one transaction; SQLite, whose one
+    /// writer every ingest waits for, one part a transaction, part 0 last, so the snapshot is
+    /// there for readers only when whole (parts left by a process that stopped midway are
+    /// deleted after ``BankSnapshotRecord/abandonedAfterSeconds``). With `replacing`, every
+    /// stored snapshot is deleted and this one stored whatever their sequences (the newest could
+    /// not be used). `make` returns the snapshot's bytes; it runs at most once, and only when
+    /// this call will store them. Returns the bytes stored (0: none).
     func saveBankSnapshot(
-        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool, making make: @Sendable () -> [UInt8]
+        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool, making make: @Sendable () async -> [UInt8]
     ) async throws -> Int
 }
 
@@ -691,7 +696,7 @@ extension ModerationStore {
 
     /// ``saveBankSnapshot(sequence:partBytes:now:replacing:making:)``, keeping any newer snapshot.
     public func saveBankSnapshot(
-        sequence: Int64, partBytes: Int, now: Int64, making make: @Sendable () -> [UInt8]
+        sequence: Int64, partBytes: Int, now: Int64, making make: @Sendable () async -> [UInt8]
     ) async throws -> Int {
         try await saveBankSnapshot(sequence: sequence, partBytes: partBytes, now: now, replacing: false, making: make)
     }
@@ -704,6 +709,11 @@ public struct BankSnapshotRecord: Sendable {
     public var bytes: [UInt8]
     /// How many parts it was stored in.
     public var parts: Int
+
+    /// Seconds after which the parts of a snapshot still being written, none of them stored
+    /// since, are taken as left by a process that stopped midway, and deleted by the next
+    /// process that stores one (SQLite).
+    public static let abandonedAfterSeconds: Int64 = 600
 
     public init(sequence: Int64, bytes: [UInt8], parts: Int) {
         self.sequence = sequence

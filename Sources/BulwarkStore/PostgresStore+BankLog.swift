@@ -44,7 +44,7 @@ extension PostgresStore {
         // stores a newer one and deletes this.
         try await transaction { db in
             try await execute(db, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            let newest = try await rows(db, "SELECT MAX(seq) FROM bank_snapshots").first?.decode(Int64?.self)
+            let newest = try await rows(db, "SELECT MAX(seq) FROM bank_snapshots WHERE part = 0").first?.decode(Int64?.self)
             guard let newest = newest ?? nil else { return nil }
             var joiner = BankSnapshotRecord.Joiner()
             repeat {
@@ -65,11 +65,11 @@ extension PostgresStore {
     }
 
     public func bankSnapshotSequence() async throws -> Int64 {
-        try await read("SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots").first?.decode(Int64.self) ?? 0
+        try await read("SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots WHERE part = 0").first?.decode(Int64.self) ?? 0
     }
 
     public func saveBankSnapshot(
-        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool, making make: @Sendable () -> [UInt8]
+        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool, making make: @Sendable () async -> [UInt8]
     ) async throws -> Int {
         if !replacing, try await bankSnapshotSequence() >= sequence { return 0 }
         return try await transaction { db -> Int in
@@ -77,13 +77,13 @@ extension PostgresStore {
             guard try await rows(db, "SELECT pg_try_advisory_xact_lock(\(Self.bankSnapshotLock))").first?.decode(Bool.self) == true
             else { return 0 }
             if replacing { try await execute(db, "DELETE FROM bank_snapshots") }
-            let newest = try await rows(db, "SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots").first?.decode(Int64.self) ?? 0
+            let newest = try await rows(db, "SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots WHERE part = 0").first?.decode(Int64.self) ?? 0
             guard newest < sequence else { return 0 }
             let last = try await rows(db, "SELECT COALESCE(MAX(seq), 0) FROM bank_events").first?.decode(Int64.self) ?? 0
             guard sequence <= last else {
                 throw BankSnapshotError("a bank snapshot at \(sequence) would cover more than the bank log's \(last) events")
             }
-            let bytes = make()
+            let bytes = await make()
             let parts = BankSnapshotRecord.parts(of: bytes, size: partBytes)
             for (i, part) in parts.enumerated() {
                 try await execute(

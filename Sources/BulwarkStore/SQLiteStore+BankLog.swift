@@ -44,12 +44,13 @@ extension SQLiteStore {
     public func latestBankSnapshot() async throws -> BankSnapshotRecord? {
         try await writer.read { db in
             // One statement, in one read transaction: the rows of one snapshot, even while
-            // another process stores a newer one and deletes this.
+            // another process stores a newer one and deletes this. A snapshot is there once its
+            // part 0 is (``saveBankSnapshot(sequence:partBytes:now:replacing:making:)``).
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
                     SELECT seq, part, parts, bytes FROM bank_snapshots
-                    WHERE seq = (SELECT MAX(seq) FROM bank_snapshots) ORDER BY part
+                    WHERE seq = (SELECT MAX(seq) FROM bank_snapshots WHERE part = 0) ORDER BY part
                     """)
             var joiner = BankSnapshotRecord.Joiner()
             while let row = try rows.next() {
@@ -61,35 +62,93 @@ extension SQLiteStore {
     }
 
     public func bankSnapshotSequence() async throws -> Int64 {
-        try await writer.read { db in
-            try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots") ?? 0
+        try await writer.read { db in try Self.newestBankSnapshot(db) }
+    }
+
+    /// The sequence of the newest snapshot whose part 0 is stored (0: none).
+    private static func newestBankSnapshot(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots WHERE part = 0") ?? 0
+    }
+
+    /// The snapshots being written (parts stored, part 0 not yet) and when each last had a part
+    /// stored.
+    private static func bankSnapshotsBeingWritten(_ db: Database) throws -> [(seq: Int64, at: Int64)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT seq, MAX(at) AS at FROM bank_snapshots GROUP BY seq
+                HAVING SUM(CASE WHEN part = 0 THEN 1 ELSE 0 END) = 0
+                """
+        ).map { ($0["seq"], $0["at"]) }
+    }
+
+    /// Deletes the snapshot rows `condition` selects, one row (one part, up to 4 MiB) a
+    /// transaction, so that deleting a large snapshot does not hold the writer either. Part 0
+    /// goes first: what is left of a snapshot is never taken for a whole one.
+    private func deleteBankSnapshotRows(_ condition: String, _ arguments: StatementArguments = []) async throws {
+        let keys = try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, part FROM bank_snapshots WHERE \(condition) ORDER BY seq, part", arguments: arguments)
+                .map { (seq: $0["seq"] as Int64, part: $0["part"] as Int64) }
+        }
+        for key in keys {
+            try await writer.write { db in
+                try db.execute(sql: "DELETE FROM bank_snapshots WHERE seq = ? AND part = ?", arguments: [key.seq, key.part])
+            }
         }
     }
 
     public func saveBankSnapshot(
-        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool, making make: @Sendable () -> [UInt8]
+        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool, making make: @Sendable () async -> [UInt8]
     ) async throws -> Int {
-        // The bytes are made outside the write transaction (a large set takes a second or more,
-        // which would hold every ingest write), and stored only if no process stored a snapshot
-        // at or after `sequence` meanwhile.
-        if !replacing, try await bankSnapshotSequence() >= sequence { return 0 }
-        let bytes = make()
+        // A million entries make 250 MB of snapshot: stored in one transaction, they held the
+        // database's one writer, and so every ingest, for 5 s (measured 2026-12-04). So each part
+        // is a transaction of its own, written last to first, and the snapshot is there for
+        // readers once its part 0 is. Parts without a part 0 are a snapshot being written: by
+        // another process, which this one leaves to finish, unless no part of it was stored for
+        // ``BankSnapshotRecord/abandonedAfterSeconds`` (a process that stopped midway): then
+        // they are deleted. The bytes are made outside any transaction.
+        if replacing { try await deleteBankSnapshotRows("1 = 1") }
+        let (newest, writing) = try await writer.read { db in
+            (try Self.newestBankSnapshot(db), try Self.bankSnapshotsBeingWritten(db))
+        }
+        if !replacing, newest >= sequence { return 0 }
+        let abandoned = writing.filter { now - $0.at >= BankSnapshotRecord.abandonedAfterSeconds }
+        guard abandoned.count == writing.count else { return 0 }
+        for snapshot in abandoned { try await deleteBankSnapshotRows("seq = ?", [snapshot.seq]) }
+
+        let bytes = await make()
         let parts = BankSnapshotRecord.parts(of: bytes, size: partBytes)
-        return try await writer.write { db -> Int in
-            if replacing { try db.execute(sql: "DELETE FROM bank_snapshots") }
-            let newest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots") ?? 0
-            guard newest < sequence else { return 0 }
+        @Sendable func insert(_ db: Database, _ i: Int) throws {
+            try db.execute(
+                sql: "INSERT INTO bank_snapshots (seq, part, parts, bytes, at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [sequence, i, parts.count, Data(parts[i]), now])
+        }
+        // The last part, when nothing newer is stored or being written and the log reaches
+        // `sequence`.
+        let claimed = try await writer.write { db -> Bool in
+            guard try Self.newestBankSnapshot(db) < sequence, try Self.bankSnapshotsBeingWritten(db).isEmpty else { return false }
             let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM bank_events") ?? 0
             guard sequence <= last else {
                 throw BankSnapshotError("a bank snapshot at \(sequence) would cover more than the bank log's \(last) events")
             }
-            let insert = try db.cachedStatement(
-                sql: "INSERT INTO bank_snapshots (seq, part, parts, bytes, at) VALUES (?, ?, ?, ?, ?)")
-            for (i, part) in parts.enumerated() {
-                try insert.execute(arguments: [sequence, i, parts.count, Data(part), now])
-            }
-            try db.execute(sql: "DELETE FROM bank_snapshots WHERE seq < ?", arguments: [sequence])
-            return bytes.count
+            try insert(db, parts.count - 1)
+            return true
         }
+        guard claimed else { return 0 }
+        if parts.count > 1 {
+            for i in (1..<(parts.count - 1)).reversed() {
+                try await writer.write { db in try insert(db, i) }
+            }
+            try await writer.write { db in
+                let stored = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bank_snapshots WHERE seq = ?", arguments: [sequence]) ?? 0
+                guard stored == parts.count - 1 else {
+                    throw BankSnapshotError(
+                        "the bank snapshot at \(sequence) lost parts while it was written (\(stored) of \(parts.count - 1) left)")
+                }
+                try insert(db, 0)
+            }
+        }
+        try await deleteBankSnapshotRows("seq < ?", [sequence])
+        return bytes.count
     }
 }

@@ -415,7 +415,8 @@ enum Schema {
     /// Version 12: snapshots of the shared bank set (`BankSet.snapshot`'s bytes, in parts), so a
     /// process starting reads the newest one and replays only the bank-log events after it,
     /// instead of the whole log (a million entries: about 25 s and 1 GiB). A snapshot's parts are
-    /// written in one transaction; older snapshots are deleted in the same one.
+    /// written in one transaction (SQLite: one a transaction since 2026-12-04, part 0 last; see
+    /// ``ModerationStore/saveBankSnapshot(sequence:partBytes:now:replacing:making:)``).
     static func v12(_ dialect: Dialect) -> [String] {
         let int = dialect == .sqlite ? "INTEGER" : "BIGINT"
         let blob = dialect == .sqlite ? "BLOB" : "BYTEA"

@@ -218,4 +218,62 @@ struct BankSnapshotTests {
             #expect(try await store.saveBankSnapshot(sequence: 13, partBytes: 1_000, now: 1) { Issue.record("made"); return [] } == 0)
         }
     }
+    /// SQLite stores a snapshot a part a transaction (so that a large one does not hold the one
+    /// writer every ingest waits for), part 0 last: until then readers have the previous one and
+    /// another process leaves it to finish; parts of one abandoned midway are deleted by the next
+    /// process that stores a snapshot, after `abandonedAfterSeconds` without a part stored.
+    @Test func aSnapshotBeingWrittenIsNotReadAndIsLeftToFinishUnlessAbandoned() async throws {
+        try await withTestStore(.sqlite, "snapshotparts") { t in
+            let store = t.store
+            func rows(_ condition: String) async throws -> Int {
+                try await t.integer("SELECT COUNT(*) FROM bank_snapshots WHERE \(condition)")
+            }
+            let a = try await BankRegistry.shared(store: store)
+            try await a.change { set throws(BulwarkError) in ((), try set.create(Bank(name: "known"))) }
+            _ = try await Self.add(9, to: "known", through: a)
+            // Part 0 is stored after every other part: this trigger refuses it before.
+            try await t.execute(
+                """
+                CREATE TRIGGER part_zero_last BEFORE INSERT ON bank_snapshots
+                WHEN NEW.part = 0 AND (SELECT COUNT(*) FROM bank_snapshots WHERE seq = NEW.seq) < NEW.parts - 1
+                BEGIN SELECT RAISE(ABORT, 'part 0 stored before the others'); END
+                """)
+            let ten = a.banks.snapshot(sequence: 10)
+            #expect(try await store.saveBankSnapshot(sequence: 10, partBytes: 500, now: 1_000) { ten } == ten.count)
+            #expect(try await rows("seq = 10") == (ten.count + 499) / 500)
+            #expect(try await rows("seq = 10") > 3)
+
+            // Another process's snapshot at 11, half written: parts 2 and 1 of 3, no part 0.
+            _ = try await Self.add(1, to: "known", through: a)
+            try await t.execute(
+                "INSERT INTO bank_snapshots (seq, part, parts, bytes, at) VALUES (11, 2, 3, x'00', 1000), (11, 1, 3, x'00', 1010)")
+            #expect(try await store.bankSnapshotSequence() == 10)
+            #expect(try await store.latestBankSnapshot()?.sequence == 10)
+            let b = try await BankRegistry.shared(store: store)
+            #expect(b.loaded?.snapshotSequence == 10)
+            #expect(b.loaded?.notes == [])
+            #expect(b.loaded?.replayedEvents == 1)
+            #expect(b.banks.entries == a.banks.entries)
+
+            // Left to finish while a part of it was stored in the last 600 s; nothing is made.
+            let eleven = a.banks.snapshot(sequence: 11)
+            let made = try await store.saveBankSnapshot(sequence: 11, partBytes: 500, now: 1_010 + 599) {
+                Issue.record("made while another process is storing one")
+                return []
+            }
+            #expect(made == 0)
+            #expect(try await rows("seq = 11") == 2)
+            // After that, abandoned: its parts are deleted, this one stored, and the older one goes.
+            #expect(try await store.saveBankSnapshot(sequence: 11, partBytes: 500, now: 1_010 + 600) { eleven } == eleven.count)
+            #expect(try await rows("seq = 11") == (eleven.count + 499) / 500)
+            #expect(try await rows("seq < 11") == 0)
+            let stored = try #require(try await store.latestBankSnapshot())
+            #expect(stored.sequence == 11)
+            #expect(stored.bytes == eleven)
+            let c = try await BankRegistry.shared(store: store)
+            #expect(c.loaded?.snapshotSequence == 11)
+            #expect(c.loaded?.replayedEvents == 0)
+            #expect(c.banks.entries == a.banks.entries)
+        }
+    }
 }

@@ -20,6 +20,8 @@ public struct TestStore: Sendable {
     public let execute: @Sendable (String) async throws -> Void
     /// The column names of a table.
     public let columns: @Sendable (String) async throws -> [String]
+    /// The integer a one-value query returns (a `SELECT COUNT(*) ...`).
+    public let integer: @Sendable (String) async throws -> Int
 }
 
 /// The PostgreSQL server the tests use; each test gets a database of its own on it, dropped afterwards.
@@ -49,7 +51,8 @@ public func withTestStore(
             TestStore(
                 store: store,
                 execute: { sql in try await store.writer.write { db in try db.execute(sql: sql) } },
-                columns: { table in try await store.writer.read { db in try db.columns(in: table).map(\.name) } }))
+                columns: { table in try await store.writer.read { db in try db.columns(in: table).map(\.name) } },
+                integer: { sql in try await store.writer.read { db in try Int.fetchOne(db, sql: sql) ?? 0 } }))
     case .postgres:
         try await TestPostgres.withDatabase(name) { location, logger in
             try await PostgresStore.withStore(location, logger: logger) { store in
@@ -66,6 +69,9 @@ public func withTestStore(
                                 ORDER BY ordinal_position
                                 """
                             ).collect().map { try $0.decode(String.self) }
+                        },
+                        integer: { sql in
+                            try await store.client.query(PostgresQuery(unsafeSQL: sql)).collect().first?.decode(Int.self) ?? 0
                         }))
             }
         }

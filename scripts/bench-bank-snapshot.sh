@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# What a platform's ingest sees while a serve process stores a bank snapshot (docs/banks.md,
+# "Storage: the database's shared banks"): ENTRIES random PDQ hashes are imported into a bank in
+# the database from the command line (which stores the first snapshot), a `serve
+# --banks-in-database` process starts from it, one client posts an item every 20 ms and times
+# each request, and after 5 s MORE hashes are imported through that process's API (MORE is at
+# least a tenth of ENTRIES, so a snapshot of the whole set is then due and stored by it).
+# Prints the requests' latencies (p50, p99, max), those over 100 ms with when they were sent
+# (seconds after the import was sent), and the process's log line for the snapshot.
+#   scripts/bench-bank-snapshot.sh [DATABASE=a new SQLite file | postgres://…/EMPTY_DB] [ENTRIES=1000000] [MORE=110000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=$(mktemp -d)
+DB=${1:-$WORK/banks.sqlite}
+ENTRIES=${2:-1000000}
+MORE=${3:-110000}
+PORT=18400
+swift build -c release --product bulwark 2>&1 | grep -E "error|Build" || true
+BIN="$(swift build -c release --show-bin-path)/bulwark"
+SERVER=""
+cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+python3 - "$ENTRIES" "$MORE" "$WORK" <<'PY'
+import random, sys
+entries, more, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rng = random.Random(42)
+for name, n in (("entries.csv", entries), ("more.csv", more)):
+    with open(f"{work}/{name}", "w") as f:
+        for _ in range(n):
+            f.write("%064x\n" % rng.getrandbits(256))
+PY
+"$BIN" bank create big --database "$DB" >/dev/null
+t0=$(date +%s%3N)
+"$BIN" bank import big "$WORK/entries.csv" --format hash-labels --type pdq --database "$DB"
+echo "imported $ENTRIES entries from the command line in $(( ($(date +%s%3N) - t0) / 1000 )) s"
+LEAD=$("$BIN" keys create --database "$DB" --name bench-lead --role lead | awk '{print $NF}')
+INGEST=$("$BIN" keys create --database "$DB" --name bench-ingest --role ingest | awk '{print $NF}')
+"$BIN" serve --database "$DB" --port $PORT --no-sample --banks-in-database > "$WORK/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+grep -o "banks loaded from[^\"]*" "$WORK/serve.log" | head -1
+python3 - "$PORT" "$INGEST" 40 "$WORK/probe.txt" <<'PY' &
+import json, sys, time, urllib.request
+port, key, seconds, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+rows, n, end = [], 0, time.time() + seconds
+while time.time() < end:
+    n += 1
+    body = json.dumps({"id": f"probe-{n}", "text": "an ordinary post about the weather and the match tonight"}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/items", data=body,
+        headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+    t0 = time.time()
+    try:
+        urllib.request.urlopen(request, timeout=60).read()
+        ok = 1
+    except Exception:
+        ok = 0
+    rows.append((t0, time.time() - t0, ok))
+    time.sleep(0.02)
+with open(out, "w") as f:
+    for r in rows:
+        f.write("%.3f %.4f %d\n" % r)
+PY
+PROBE=$!
+sleep 5
+SENT=$(date +%s.%N)
+curl -s -o /dev/null -w "imported $MORE entries through the API: HTTP %{http_code} in %{time_total} s\n" \
+    -X POST "http://127.0.0.1:$PORT/v1/banks/big/import?format=hash-labels&type=pdq" \
+    -H "Authorization: Bearer $LEAD" -H "Content-Type: text/plain" --data-binary @"$WORK/more.csv"
+wait $PROBE
+python3 - "$WORK/probe.txt" "$SENT" <<'PY'
+import sys
+rows = [tuple(float(x) for x in line.split()) for line in open(sys.argv[1])]
+sent = float(sys.argv[2])
+latency = sorted(r[1] for r in rows)
+at = lambda q: latency[min(len(latency) - 1, int(len(latency) * q))] * 1000
+print(f"ingest requests: {len(rows)}, failed {sum(1 for r in rows if not r[2])}; "
+      f"p50 {at(0.5):.1f} ms, p99 {at(0.99):.1f} ms, max {latency[-1] * 1000:.0f} ms")
+for t, l, _ in rows:
+    if l > 0.1:
+        print(f"  over 100 ms: {l * 1000:.0f} ms, sent {t - sent:+.2f} s after the import")
+PY
+grep "bank snapshot" "$WORK/serve.log" | sed 's/^.*info bulwark: //' | head -3
