@@ -382,6 +382,17 @@ public enum JobKind {
     public static let retroHunt = "retro_hunt"
 }
 
+/// A case and its item's text (``ModerationStore/casesWithoutContentKey(after:limit:)``).
+public struct CaseText: Sendable, Hashable {
+    public var caseID: Int64
+    public var text: String
+
+    public init(caseID: Int64, text: String) {
+        self.caseID = caseID
+        self.text = text
+    }
+}
+
 /// What hashing one media part found.
 public struct MediaResult: Sendable, Hashable {
     public var pdq: String?
@@ -440,6 +451,12 @@ public protocol ModerationStore: Sendable {
     func item(platform: String, externalID: String) async throws -> ItemRecord?
     /// The case of an item (an item has at most one), if one was opened.
     func caseID(ofItem itemID: Int64) async throws -> Int64?
+    /// Up to `limit` cases after case id `after`, in id order, that have no content key and
+    /// whose item has no media, with the item's text: those opened before schema version 14
+    /// gives keys to (and any whose text is too short to have one).
+    func casesWithoutContentKey(after: Int64, limit: Int) async throws -> [CaseText]
+    /// Gives cases their content keys, each only if it has none; returns how many were given.
+    func setContentKeys(_ keys: [(caseID: Int64, key: String)]) async throws -> Int
     /// The platforms of the last `items` items received, each once, sorted.
     func recentPlatforms(items: Int) async throws -> [String]
     func itemCount() async throws -> Int

@@ -105,6 +105,7 @@ public struct PostgresStore: ModerationStore {
         ("v11", Schema.v11(.postgres)),
         ("v12", Schema.v12(.postgres)),
         ("v13", Schema.v13(.postgres)),
+        ("v14", Schema.v14(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,
@@ -384,6 +385,30 @@ public struct PostgresStore: ModerationStore {
 
     public func caseID(ofItem itemID: Int64) async throws -> Int64? {
         try await read("SELECT id FROM cases WHERE item_id = \(itemID)").first?.decode(Int64.self)
+    }
+
+    public func casesWithoutContentKey(after: Int64, limit: Int) async throws -> [CaseText] {
+        try await read(
+            """
+            SELECT c.id, i.text FROM cases c JOIN items i ON i.id = c.item_id
+            WHERE c.id > \(after) AND c.content_key IS NULL AND i.media_count = 0 ORDER BY c.id LIMIT \(limit)
+            """
+        ).map { row in
+            let (id, text) = try row.decode((Int64, String).self)
+            return CaseText(caseID: id, text: text)
+        }
+    }
+
+    public func setContentKeys(_ keys: [(caseID: Int64, key: String)]) async throws -> Int {
+        guard !keys.isEmpty else { return 0 }
+        let ids = keys.map(\.caseID)
+        let values = keys.map(\.key)
+        return try await read(
+            """
+            UPDATE cases c SET content_key = k.key FROM unnest(\(ids)::BIGINT[], \(values)::TEXT[]) AS k(id, key)
+            WHERE c.id = k.id AND c.content_key IS NULL RETURNING c.id
+            """
+        ).count
     }
 
     public func recentPlatforms(items: Int) async throws -> [String] {

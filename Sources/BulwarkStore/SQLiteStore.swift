@@ -62,6 +62,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v13") { db in
             for statement in Schema.v13(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v14") { db in
+            for statement in Schema.v14(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 
@@ -172,6 +175,31 @@ public struct SQLiteStore: ModerationStore {
     public func caseID(ofItem itemID: Int64) async throws -> Int64? {
         try await writer.read { db in
             try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM cases WHERE item_id = ?"), arguments: [itemID])
+        }
+    }
+
+    public func casesWithoutContentKey(after: Int64, limit: Int) async throws -> [CaseText] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.id, i.text FROM cases c JOIN items i ON i.id = c.item_id
+                    WHERE c.id > ? AND c.content_key IS NULL AND i.media_count = 0 ORDER BY c.id LIMIT ?
+                    """,
+                arguments: [after, limit]
+            ).map { CaseText(caseID: $0[0], text: $0[1]) }
+        }
+    }
+
+    public func setContentKeys(_ keys: [(caseID: Int64, key: String)]) async throws -> Int {
+        try await writer.write { db in
+            let update = try db.cachedStatement(sql: "UPDATE cases SET content_key = ? WHERE id = ? AND content_key IS NULL")
+            var changed = 0
+            for k in keys {
+                try update.execute(arguments: [k.key, k.caseID])
+                changed += db.changesCount
+            }
+            return changed
         }
     }
 

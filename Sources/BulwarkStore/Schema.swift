@@ -447,4 +447,19 @@ enum Schema {
             "CREATE INDEX decisions_case ON decisions (case_id)",
         ]
     }
+
+    /// Version 14: a mark, the setting `content_keys_backfill` = `pending`, on a database that
+    /// has cases without a content key (those opened before version 13 had none). A key is the
+    /// hash of the item's normalised text, which SQL cannot make, so the first `serve` process
+    /// after the upgrade gives the keys before it serves
+    /// (``BulwarkService/giveOlderCasesContentKeys(logger:)``) and marks the setting done; their
+    /// removals then reach later copies, and their open copies are decided together.
+    static func v14(_ dialect: Dialect) -> [String] {
+        [
+            """
+            INSERT INTO settings (key, value) SELECT 'content_keys_backfill', 'pending'
+            WHERE EXISTS (SELECT 1 FROM cases WHERE content_key IS NULL)
+            """
+        ]
+    }
 }

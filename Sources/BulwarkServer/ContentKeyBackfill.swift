@@ -1,0 +1,44 @@
+import BulwarkStore
+import BulwarkText
+public import Logging
+
+extension BulwarkService {
+    /// The setting schema version 14 sets to `pending` on a database with cases opened before
+    /// cases had content keys, and this process sets to what it did once they have them.
+    static let contentKeyBackfillSetting = "content_keys_backfill"
+    /// Cases read, keyed and written at a time.
+    static let contentKeyBackfillPage = 1_000
+
+    /// Gives the cases opened before schema version 13 their content keys (``ContentKey``: the
+    /// item's normalised text, hashed), when schema version 14 marked the database as having
+    /// some: so that their removals reach later copies and their open copies are decided
+    /// together, as for cases opened since. Cases whose item has media, or whose text is too short,
+    /// keep none, as at ingest. Returns how many cases were given a key, or nil when there was
+    /// nothing to do. `serve` runs it before it serves, so that its index of removed texts is
+    /// read after; two processes starting at once may both run it (it only fills keys still
+    /// missing). The setting's change is audited (actor `system`) with the count.
+    public func giveOlderCasesContentKeys(logger: Logger) async throws -> Int? {
+        guard try await store.setting(Self.contentKeyBackfillSetting) == "pending" else { return nil }
+        let start = ContinuousClock.now
+        let normalizer = engine.normalizer
+        var after: Int64 = 0
+        var read = 0
+        var given = 0
+        while true {
+            let page = try await store.casesWithoutContentKey(after: after, limit: Self.contentKeyBackfillPage)
+            guard let last = page.last else { break }
+            read += page.count
+            let keys = page.compactMap { c in ContentKey.of(c.text, normalizer: normalizer).map { (caseID: c.caseID, key: $0) } }
+            given += try await store.setContentKeys(keys)
+            after = last.caseID
+            if page.count < Self.contentKeyBackfillPage { break }
+        }
+        try await store.setSetting(
+            Self.contentKeyBackfillSetting, "done: \(given) of \(read) cases without media given a content key",
+            actor: "system", now: clock())
+        logger.info(
+            "content keys given to cases opened before schema version 13",
+            metadata: ["cases.read": "\(read)", "cases.keyed": "\(given)", "duration": "\(ContinuousClock.now - start)"])
+        return given
+    }
+}
