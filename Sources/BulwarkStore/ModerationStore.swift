@@ -452,8 +452,8 @@ public protocol ModerationStore: Sendable {
     /// The case of an item (an item has at most one), if one was opened.
     func caseID(ofItem itemID: Int64) async throws -> Int64?
     /// Up to `limit` cases after case id `after`, in id order, that have no content key and
-    /// whose item has no media, with the item's text: those opened before schema version 14
-    /// gives keys to (and any whose text is too short to have one).
+    /// whose item has no media, with the item's text: the cases opened before schema version 13,
+    /// and those whose text is too short to have a key.
     func casesWithoutContentKey(after: Int64, limit: Int) async throws -> [CaseText]
     /// Gives cases their content keys, each only if it has none; returns how many were given.
     func setContentKeys(_ keys: [(caseID: Int64, key: String)]) async throws -> Int

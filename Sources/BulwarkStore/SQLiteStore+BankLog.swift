@@ -71,13 +71,15 @@ extension SQLiteStore {
     }
 
     /// The snapshots being written (parts stored, part 0 not yet) and when each last had a part
-    /// stored.
+    /// stored: its lowest part's time, as parts are written last to first. Found from the
+    /// primary key's index alone; only their own rows are read (`at` comes after the 4 MiB of
+    /// `bytes` in a row: reading it from every row of a whole snapshot took 70-190 ms).
     private static func bankSnapshotsBeingWritten(_ db: Database) throws -> [(seq: Int64, at: Int64)] {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT seq, MAX(at) AS at FROM bank_snapshots GROUP BY seq
-                HAVING SUM(CASE WHEN part = 0 THEN 1 ELSE 0 END) = 0
+                SELECT s.seq, (SELECT b.at FROM bank_snapshots b WHERE b.seq = s.seq ORDER BY b.part LIMIT 1) AS at
+                FROM (SELECT seq FROM bank_snapshots GROUP BY seq HAVING MIN(part) > 0) s
                 """
         ).map { ($0["seq"], $0["at"]) }
     }
