@@ -382,6 +382,18 @@ public enum JobKind {
     public static let retroHunt = "retro_hunt"
 }
 
+/// A page of ``ModerationStore/casesWithoutContentKey(after:limit:)``: the cases whose item
+/// has no media, with its text, and the id of the last case looked at (nil: none was left).
+public struct KeylessCases: Sendable, Hashable {
+    public var cases: [CaseText]
+    public var through: Int64?
+
+    public init(cases: [CaseText], through: Int64?) {
+        self.cases = cases
+        self.through = through
+    }
+}
+
 /// A case and its item's text (``ModerationStore/casesWithoutContentKey(after:limit:)``).
 public struct CaseText: Sendable, Hashable {
     public var caseID: Int64
@@ -451,10 +463,11 @@ public protocol ModerationStore: Sendable {
     func item(platform: String, externalID: String) async throws -> ItemRecord?
     /// The case of an item (an item has at most one), if one was opened.
     func caseID(ofItem itemID: Int64) async throws -> Int64?
-    /// Up to `limit` cases after case id `after`, in id order, that have no content key and
-    /// whose item has no media, with the item's text: the cases opened before schema version 13,
-    /// and those whose text is too short to have a key.
-    func casesWithoutContentKey(after: Int64, limit: Int) async throws -> [CaseText]
+    /// Of the next `limit` cases of items after case id `after`, in id order, that have no
+    /// content key (the cases opened before schema version 13, and those of items with media or
+    /// too short a text), those whose item has no media, with the item's text; and the id of
+    /// the last of the `limit` (nil: none is left).
+    func casesWithoutContentKey(after: Int64, limit: Int) async throws -> KeylessCases
     /// Gives cases their content keys, each only if it has none; returns how many were given.
     func setContentKeys(_ keys: [(caseID: Int64, key: String)]) async throws -> Int
     /// The platforms of the last `items` items received, each once, sorted.

@@ -387,16 +387,26 @@ public struct PostgresStore: ModerationStore {
         try await read("SELECT id FROM cases WHERE item_id = \(itemID)").first?.decode(Int64.self)
     }
 
-    public func casesWithoutContentKey(after: Int64, limit: Int) async throws -> [CaseText] {
-        try await read(
-            """
-            SELECT c.id, i.text FROM cases c JOIN items i ON i.id = c.item_id
-            WHERE c.id > \(after) AND c.content_key IS NULL AND i.media_count = 0 ORDER BY c.id LIMIT \(limit)
-            """
-        ).map { row in
-            let (id, text) = try row.decode((Int64, String).self)
-            return CaseText(caseID: id, text: text)
+    public func casesWithoutContentKey(after: Int64, limit: Int) async throws -> KeylessCases {
+        // Plans that do not depend on the tables' statistics: the cases by primary key in order,
+        // then their items by primary key. Just after a bulk load, with no statistics yet, one
+        // join read every item for each page, and then the cases alone were read whole and
+        // sorted for each page (200,000 cases: 58 s, then 30 s, against 9 s with statistics).
+        let cases = try await transaction { db in
+            try await execute(db, "SET LOCAL enable_seqscan = off")
+            return try await rows(
+                db,
+                "SELECT id, item_id FROM cases WHERE id > \(after) AND content_key IS NULL AND item_id IS NOT NULL ORDER BY id LIMIT \(limit)"
+            ).map { try $0.decode((Int64, Int64).self) }
         }
+        guard let last = cases.last else { return KeylessCases(cases: [], through: nil) }
+        let itemIDs = cases.map(\.1)
+        var texts: [Int64: String] = [:]
+        for row in try await read("SELECT id, text FROM items WHERE id = ANY(\(itemIDs)) AND media_count = 0") {
+            let (id, text) = try row.decode((Int64, String).self)
+            texts[id] = text
+        }
+        return KeylessCases(cases: cases.compactMap { c in texts[c.1].map { CaseText(caseID: c.0, text: $0) } }, through: last.0)
     }
 
     public func setContentKeys(_ keys: [(caseID: Int64, key: String)]) async throws -> Int {

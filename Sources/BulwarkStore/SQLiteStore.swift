@@ -178,16 +178,18 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
-    public func casesWithoutContentKey(after: Int64, limit: Int) async throws -> [CaseText] {
+    public func casesWithoutContentKey(after: Int64, limit: Int) async throws -> KeylessCases {
         try await writer.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT c.id, i.text FROM cases c JOIN items i ON i.id = c.item_id
-                    WHERE c.id > ? AND c.content_key IS NULL AND i.media_count = 0 ORDER BY c.id LIMIT ?
-                    """,
+            let cases = try Row.fetchAll(
+                db, sql: "SELECT id, item_id FROM cases WHERE id > ? AND content_key IS NULL AND item_id IS NOT NULL ORDER BY id LIMIT ?",
                 arguments: [after, limit]
-            ).map { CaseText(caseID: $0[0], text: $0[1]) }
+            ).map { (id: $0[0] as Int64, item: $0[1] as Int64) }
+            guard let last = cases.last else { return KeylessCases(cases: [], through: nil) }
+            let text = try db.cachedStatement(sql: "SELECT text FROM items WHERE id = ? AND media_count = 0")
+            let found = try cases.compactMap { c in
+                try String.fetchOne(text, arguments: [c.item]).map { CaseText(caseID: c.id, text: $0) }
+            }
+            return KeylessCases(cases: found, through: last.id)
         }
     }
 
