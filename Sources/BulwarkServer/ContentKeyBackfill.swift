@@ -1,6 +1,7 @@
 import BulwarkStore
 import BulwarkText
 public import Logging
+import ServiceLifecycle
 
 extension BulwarkService {
     /// The setting schema version 14 sets to `pending` on a database with cases opened before
@@ -14,21 +15,25 @@ extension BulwarkService {
     /// some: so that their removals reach later copies and their open copies are decided
     /// together, as for cases opened since. Cases whose item has media, or whose text is too short,
     /// keep none, as at ingest. Returns how many cases were given a key, or nil when there was
-    /// nothing to do. `serve` runs it before it serves, so that its index of removed texts is
-    /// read after; two processes starting at once may both run it (it only fills keys still
-    /// missing). The setting's change is audited (actor `system`) with the count. `page`: cases
-    /// looked at a time.
+    /// nothing to do. `serve` runs it in the background once it listens
+    /// (``ContentKeyBackfill``); when it is done, this process's index of removed texts is read
+    /// again from the first decision, since the decisions on the cases just keyed are older than
+    /// those it has read. Two processes may run it at once (it only fills keys still missing).
+    /// Cancelled between pages, it stops with the keys given so far kept and the setting still
+    /// `pending`. The setting's change is audited (actor `system`) with the count. `page`: cases
+    /// looked at a time, each page one transaction.
     public func giveOlderCasesContentKeys(logger: Logger, page size: Int = contentKeyBackfillPage) async throws -> Int? {
         guard try await store.setting(Self.contentKeyBackfillSetting) == "pending" else { return nil }
-        // Before the process listens: said, so that an operator knows why (200,000 cases took
-        // 8.6-9.2 s). Keys given are kept if the process stops midway; the next one goes on.
-        logger.info("giving content keys to cases opened before schema version 13, before serving")
+        // Said, so that an operator knows why copies of old removed texts are not yet known
+        // content (200,000 cases took 8.6-9.2 s).
+        logger.info("giving content keys to cases opened before schema version 13, in the background")
         let start = ContinuousClock.now
         let normalizer = engine.normalizer
         var after: Int64 = 0
         var read = 0
         var given = 0
         while true {
+            try Task.checkCancellation()
             let page = try await store.casesWithoutContentKey(after: after, limit: max(1, size))
             guard let through = page.through else { break }
             read += page.cases.count
@@ -41,9 +46,39 @@ extension BulwarkService {
         try await store.setSetting(
             Self.contentKeyBackfillSetting, "done: \(given) of \(read) cases without media given a content key",
             actor: "system", now: clock())
+        await removedTexts.readAgainFromTheStart()
         logger.info(
             "content keys given to cases opened before schema version 13",
             metadata: ["cases.read": "\(read)", "cases.keyed": "\(given)", "duration": "\(ContinuousClock.now - start)"])
         return given
+    }
+}
+
+/// Runs ``BulwarkService/giveOlderCasesContentKeys(logger:page:)`` alongside the server, so that
+/// a process upgraded on a large database listens at once (a million cases would take about
+/// 45 s) instead of after it. Until it is done, a copy of a text removed on a case opened
+/// before schema version 13 is not yet known content, and such a case's open copies are not
+/// yet listed with it. A failed read or write is logged and tried again after `retrySeconds`;
+/// a graceful shutdown stops it between pages (the keys given are kept; the next process goes
+/// on). Then it waits for the shutdown.
+struct ContentKeyBackfill: Service, CustomStringConvertible {
+    var description: String { "ContentKeyBackfill" }
+    let service: BulwarkService
+    let logger: Logger
+    var retrySeconds: UInt64 = 30
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                _ = try await cancelWhenGracefulShutdown { try await service.giveOlderCasesContentKeys(logger: logger) }
+                break
+            } catch is CancellationError {
+                break
+            } catch {
+                logger.warning("content keys not given; trying again", metadata: ["error": "\(error)", "retry_seconds": "\(retrySeconds)"])
+                await pause(nanoseconds: retrySeconds * 1_000_000_000)
+            }
+        }
+        try? await gracefulShutdown()
     }
 }

@@ -22,6 +22,8 @@ actor RemovedTexts {
     /// Store time of the last refresh (nil: never loaded).
     private var refreshedAt: Int64?
     private var refreshing: Task<Void, any Error>?
+    /// Set when the next read must start from the first decision (``readAgainFromTheStart()``).
+    private var fromStart = false
     /// How many times decisions were read from the store.
     private(set) var loads = 0
 
@@ -41,15 +43,33 @@ actor RemovedTexts {
     }
 
     private func load(_ store: any ModerationStore, now: Int64) async throws {
-        var after = max(0, readThrough - Self.overlap)
-        while true {
-            let page = try await store.contentKeyDecisions(afterID: after, limit: Self.page)
-            for d in page { apply(d) }
-            guard let last = page.last, page.count == Self.page else { break }
-            after = last.decisionID
+        let whole = fromStart
+        fromStart = false
+        var after = whole ? 0 : max(0, readThrough - Self.overlap)
+        do {
+            while true {
+                let page = try await store.contentKeyDecisions(afterID: after, limit: Self.page)
+                for d in page { apply(d) }
+                guard let last = page.last, page.count == Self.page else { break }
+                after = last.decisionID
+            }
+        } catch {
+            if whole { fromStart = true }
+            throw error
         }
-        refreshedAt = now
+        // Asked to read from the start while this read was under way: due again at once.
+        refreshedAt = fromStart ? nil : now
         loads += 1
+    }
+
+    /// Makes the next use read every decision again, from the first: after cases decided long
+    /// ago were given content keys (``BulwarkService/giveOlderCasesContentKeys(logger:page:)``),
+    /// their decisions are older than the overlap a refresh reads again. A read under way when
+    /// this is called is not enough (it may have read before the keys were written): the next
+    /// one starts from the first decision.
+    func readAgainFromTheStart() {
+        fromStart = true
+        refreshedAt = nil
     }
 
     func apply(_ d: ContentKeyDecision) {

@@ -451,8 +451,8 @@ enum Schema {
     /// Version 14: a mark, the setting `content_keys_backfill` = `pending`, on a database that
     /// has cases without a content key (those opened before version 13 had none). A key is the
     /// hash of the item's normalised text, which SQL cannot make, so the first `serve` process
-    /// after the upgrade gives the keys before it serves
-    /// (``BulwarkService/giveOlderCasesContentKeys(logger:)``) and marks the setting done; their
+    /// after the upgrade gives the keys in the background while it serves
+    /// (``BulwarkService/giveOlderCasesContentKeys(logger:page:)``) and marks the setting done; their
     /// removals then reach later copies, and their open copies are decided together.
     static func v14(_ dialect: Dialect) -> [String] {
         [

@@ -142,8 +142,6 @@ struct ServeCommand: AsyncParsableCommand {
             ? try await BankRegistry.shared(store: store) : BankRegistry(directory: try banks.open(writable: true))
         registry.loaded.map { logSharedBankLoad($0, logger: logger) }
         let service = BulwarkService(store: store, engine: engine, configuration: config, bankRegistry: registry, semantic: semantic)
-        // After an upgrade from before schema version 13: before this process reads removed texts.
-        _ = try await service.giveOlderCasesContentKeys(logger: logger)
         if try await store.keys().isEmpty {
             var lines: [String] = []
             for (name, role) in [
