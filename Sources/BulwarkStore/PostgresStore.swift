@@ -106,6 +106,7 @@ public struct PostgresStore: ModerationStore {
         ("v12", Schema.v12(.postgres)),
         ("v13", Schema.v13(.postgres)),
         ("v14", Schema.v14(.postgres)),
+        ("v15", Schema.v15(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,

@@ -65,6 +65,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v14") { db in
             for statement in Schema.v14(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v15") { db in
+            for statement in Schema.v15(.sqlite) { try db.execute(sql: statement) }
+        }
         try migrator.migrate(writer)
     }
 

@@ -462,4 +462,17 @@ enum Schema {
             """
         ]
     }
+
+    /// Version 15 (SQLite): the bank log's head, the last event readers see. A long append is
+    /// written in parts, a transaction each, past the head, and its last part moves the head:
+    /// readers see a change whole or not at all, and the one writer is never held for long
+    /// (``SQLiteStore/appendBankEvents(after:now:making:)``). `written_at`: when an append past the
+    /// head last wrote a part. PostgreSQL appends in one transaction, which holds up no ingest.
+    static func v15(_ dialect: Dialect) -> [String] {
+        guard dialect == .sqlite else { return [] }
+        return [
+            "CREATE TABLE bank_log_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, written_at INTEGER NOT NULL)",
+            "INSERT INTO bank_log_head (id, seq, written_at) SELECT 1, COALESCE(MAX(seq), 0), 0 FROM bank_events",
+        ]
+    }
 }

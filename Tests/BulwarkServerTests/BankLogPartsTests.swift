@@ -1,0 +1,81 @@
+import BulwarkBanks
+import BulwarkCore
+import BulwarkServer
+import BulwarkStore
+import BulwarkTestSupport
+import Synchronization
+import Testing
+
+/// SQLite appends a long bank change (an import) in parts, a transaction each, so that the one
+/// writer every ingest waits for is not held for seconds; readers see the change whole or not at
+/// all, another append waits for one under way, and the parts of one a process left midway are
+/// deleted once none was written for a minute.
+struct BankLogPartsTests {
+    @Test func aLongAppendIsWrittenInPartsAndSeenWholeOrNotAtAll() async throws {
+        try await withTestStore(.sqlite, "bankparts") { t in
+            let store = t.store
+            // Every write of the head, recorded: one per part, and the last moves it.
+            try await t.execute("CREATE TABLE head_writes (n INTEGER PRIMARY KEY, seq INTEGER NOT NULL)")
+            try await t.execute(
+                "CREATE TRIGGER head_written AFTER UPDATE ON bank_log_head BEGIN INSERT INTO head_writes (seq) VALUES (NEW.seq); END")
+            let a = try await BankRegistry.shared(store: store)
+            try await a.change { set throws(BulwarkError) in ((), try set.create(Bank(name: "known"))) }
+            let part = SQLiteStore.bankAppendPart
+            let hashes = (0..<(2 * part + part / 2)).map { _ in BankSnapshotTests.randomPDQ() }
+            try await a.change { set throws(BulwarkError) in
+                var events: [BankEvent] = []
+                for hash in hashes {
+                    events += try set.add(bank: "known", signal: Signal(pdq: hash), labels: ["category:dissemination"], at: 10).1
+                }
+                return ((), events)
+            }
+            let through = 1 + hashes.count
+            #expect(try await t.integer("SELECT COUNT(*) FROM bank_events") == through)
+            #expect(try await t.integer("SELECT seq FROM bank_log_head") == through)
+            var writes: [Int] = []
+            for n in 1...4 { writes.append(try await t.integer("SELECT seq FROM head_writes WHERE n = \(n)")) }
+            #expect(writes == [1, 1, 1, through], "the creation; then three parts, the head moved by the last")
+            #expect(try await t.integer("SELECT COUNT(*) FROM head_writes") == 4)
+            let b = try await BankRegistry.shared(store: store)
+            #expect(b.banks.entries == a.banks.entries)
+            #expect(b.banks.entries.count == hashes.count)
+
+            // Another process's append, two parts of three written: past the head, not read.
+            let start = Int64(through)
+            try await t.execute(
+                "INSERT INTO bank_events (seq, event, at) VALUES (\(start + 1), 'other-1', 1000), (\(start + 2), 'other-2', 1000)")
+            try await t.execute("UPDATE bank_log_head SET written_at = 1000")
+            #expect(try await store.bankEvents(after: start - 1, limit: 10).map(\.seq) == [start])
+            let c = try await BankRegistry.shared(store: store)
+            #expect(c.banks.entries == a.banks.entries)
+
+            // An append waits for it, then is made on top of it.
+            let seen = Mutex<[String]>([])
+            let waiting = Task {
+                try await store.appendBankEvents(after: start, now: 1_000 + 59) { newer in
+                    seen.withLock { $0 = newer.map(\.event) }
+                    return ["mine-1", "mine-2"]
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await t.integer("SELECT COUNT(*) FROM bank_events WHERE event LIKE 'mine-%'") == 0, "waits")
+            try await t.execute(
+                "INSERT INTO bank_events (seq, event, at) VALUES (\(start + 3), 'other-3', 1000)")
+            try await t.execute("UPDATE bank_log_head SET seq = \(start + 3)")
+            #expect(try await waiting.value == start + 5)
+            #expect(seen.withLock { $0 } == ["other-1", "other-2", "other-3"])
+            #expect(try await store.bankEvents(after: start, limit: 10).map(\.event) == ["other-1", "other-2", "other-3", "mine-1", "mine-2"])
+
+            // Parts left past the head by a process that stopped: after a minute with none
+            // written, the next append deletes them and appends in their place.
+            let head = start + 5
+            try await t.execute(
+                "INSERT INTO bank_events (seq, event, at) VALUES (\(head + 1), 'lost-1', 2000), (\(head + 2), 'lost-2', 2000)")
+            try await t.execute("UPDATE bank_log_head SET written_at = 2000")
+            #expect(try await store.appendBankEvents(after: head, now: 2_000 + 60) { _ in ["after-1"] } == head + 1)
+            #expect(try await t.integer("SELECT COUNT(*) FROM bank_events WHERE event LIKE 'lost-%'") == 0)
+            #expect(try await store.bankEvents(after: head, limit: 10).map(\.event) == ["after-1"])
+            #expect(try await t.integer("SELECT MAX(seq) FROM bank_events") == Int(head + 1))
+        }
+    }
+}
