@@ -7,6 +7,9 @@
 # least a tenth of ENTRIES, so a snapshot of the whole set is then due and stored by it).
 # Prints the requests' latencies (p50, p99, max), those over 100 ms with when they were sent
 # (seconds after the import was sent), and the process's log line for the snapshot.
+# BULWARK_IMPORT_VIA=cli imports the MORE hashes from the command line instead, into the database
+# the process is serving (the process then reads them from the bank log); BULWARK_PROBE_SECONDS
+# (40) is how long the client posts.
 #   scripts/bench-bank-snapshot.sh [DATABASE=a new SQLite file | postgres://…/EMPTY_DB] [ENTRIES=1000000] [MORE=110000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +17,8 @@ WORK=$(mktemp -d)
 DB=${1:-$WORK/banks.sqlite}
 ENTRIES=${2:-1000000}
 MORE=${3:-110000}
+VIA=${BULWARK_IMPORT_VIA:-api}
+PROBE_SECONDS=${BULWARK_PROBE_SECONDS:-40}
 PORT=18400
 swift build -c release --product bulwark 2>&1 | grep -E "error|Build" || true
 BIN="$(swift build -c release --show-bin-path)/bulwark"
@@ -39,7 +44,7 @@ INGEST=$("$BIN" keys create --database "$DB" --name bench-ingest --role ingest |
 SERVER=$!
 for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 grep -o "banks loaded from[^\"]*" "$WORK/serve.log" | head -1
-python3 - "$PORT" "$INGEST" 40 "$WORK/probe.txt" <<'PY' &
+python3 - "$PORT" "$INGEST" "$PROBE_SECONDS" "$WORK/probe.txt" <<'PY' &
 import json, sys, time, urllib.request
 port, key, seconds, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 rows, n, end = [], 0, time.time() + seconds
@@ -64,9 +69,14 @@ PY
 PROBE=$!
 sleep 5
 SENT=$(date +%s.%N)
-curl -s -o /dev/null -w "imported $MORE entries through the API: HTTP %{http_code} in %{time_total} s\n" \
-    -X POST "http://127.0.0.1:$PORT/v1/banks/big/import?format=hash-labels&type=pdq" \
-    -H "Authorization: Bearer $LEAD" -H "Content-Type: text/plain" --data-binary @"$WORK/more.csv"
+if [ "$VIA" = cli ]; then
+    /usr/bin/time -f "imported $MORE entries from the command line in %e s, peak RSS %M KiB" \
+        "$BIN" bank import big "$WORK/more.csv" --format hash-labels --type pdq --database "$DB" >/dev/null
+else
+    curl -s -o /dev/null -w "imported $MORE entries through the API: HTTP %{http_code} in %{time_total} s\n" \
+        -X POST "http://127.0.0.1:$PORT/v1/banks/big/import?format=hash-labels&type=pdq" \
+        -H "Authorization: Bearer $LEAD" -H "Content-Type: text/plain" --data-binary @"$WORK/more.csv"
+fi
 wait $PROBE
 python3 - "$WORK/probe.txt" "$SENT" <<'PY'
 import sys
@@ -80,4 +90,4 @@ for t, l, _ in rows:
     if l > 0.1:
         print(f"  over 100 ms: {l * 1000:.0f} ms, sent {t - sent:+.2f} s after the import")
 PY
-grep "bank snapshot" "$WORK/serve.log" | sed 's/^.*info bulwark: //' | head -3
+grep -E "bank snapshot|bank changes applied" "$WORK/serve.log" | sed 's/^.*info bulwark: //' | head -4

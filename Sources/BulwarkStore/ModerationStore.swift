@@ -675,6 +675,8 @@ public protocol ModerationStore: Sendable {
     /// duration: `make` is given the events appended after `after` (which the caller's set lacks)
     /// and returns the lines to append after them (numbered from the last event's sequence + 1).
     /// Returns the sequence number the log then ends at. If `make` throws, nothing is appended.
+    /// Readers see the change whole or not at all: PostgreSQL appends it in one transaction;
+    /// SQLite in parts behind the log's head, which its last part moves (``SQLiteStore/bankAppendPart``).
     func appendBankEvents(
         after: Int64, now: Int64, making make: ([BankLogEntry]) throws -> [String]
     ) async throws -> Int64
