@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# What `serve` does on a database upgraded from before schema version 13 (README, "copies decided
+# together"): CASES cases without content keys (items of about 100 bytes of text, a tenth with
+# media) are written into a new SQLite file with SQL, the setting `content_keys_backfill` set to
+# `pending` as schema version 14 sets it, and `serve` started. Prints the seconds to listening,
+# the process's log line for the keys given, and the latencies of one client posting an item
+# every 20 ms from when the process listens until the keys are given.
+#   scripts/bench-content-key-backfill.sh [CASES=200000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=$(mktemp -d)
+DB=$WORK/upgraded.sqlite
+CASES=${1:-200000}
+PORT=18410
+swift build -c release --product bulwark 2>&1 | grep -E "error|Build" || true
+BIN="$(swift build -c release --show-bin-path)/bulwark"
+SERVER=""
+cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+INGEST=$("$BIN" keys create --database "$DB" --name bench-ingest --role ingest | awk '{print $NF}')
+python3 - "$DB" "$CASES" <<'PY'
+import random, sqlite3, sys
+db, n = sys.argv[1], int(sys.argv[2])
+rng = random.Random(7)
+words = "the a of news report city council weather match tonight market price vote road river school".split()
+c = sqlite3.connect(db)
+with c:
+    for i in range(1, n + 1):
+        text = " ".join(rng.choice(words) for _ in range(18)) + f" {i}"
+        cur = c.execute(
+            "INSERT INTO items (platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)"
+            " VALUES ('bulk', ?, ?, '[]', 1790000000, 'review', 0.5, 'en', '{}', ?)",
+            (f"b-{i}", text, 1 if i % 10 == 0 else 0))
+        c.execute(
+            "INSERT INTO cases (item_id, source, status, base_priority, created_at, updated_at)"
+            " VALUES (?, 'engine', 'open', 0.5, 1790000000, 1790000000)", (cur.lastrowid,))
+    c.execute("UPDATE cases SET content_key = NULL")
+    c.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('content_keys_backfill', 'pending')")
+print(f"{n} cases without content keys written")
+PY
+t0=$(date +%s%3N)
+"$BIN" serve --database "$DB" --port $PORT --no-sample > "$WORK/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 3000); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.02; done
+echo "listening $(( $(date +%s%3N) - t0 )) ms after start"
+python3 - "$PORT" "$INGEST" "$WORK/serve.log" <<'PY'
+import json, sys, time, urllib.request
+port, key, log = sys.argv[1], sys.argv[2], sys.argv[3]
+rows, n, end = [], 0, time.time() + 300
+while time.time() < end and "content keys given" not in open(log).read():
+    n += 1
+    body = json.dumps({"id": f"probe-{n}", "text": "an ordinary post about the weather and the match tonight"}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/items", data=body,
+        headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+    t0 = time.time()
+    try:
+        urllib.request.urlopen(request, timeout=60).read()
+        ok = 1
+    except Exception:
+        ok = 0
+    rows.append((time.time() - t0, ok))
+    time.sleep(0.02)
+latency = sorted(r[0] for r in rows) or [0]
+at = lambda q: latency[min(len(latency) - 1, int(len(latency) * q))] * 1000
+print(f"ingest requests while the keys were given: {len(rows)}, failed {sum(1 for r in rows if not r[1])}; "
+      f"p50 {at(0.5):.1f} ms, p99 {at(0.99):.1f} ms, max {latency[-1] * 1000:.0f} ms")
+PY
+grep "content keys given" "$WORK/serve.log" | sed 's/^.*info bulwark: //'
