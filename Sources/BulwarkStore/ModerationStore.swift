@@ -796,6 +796,19 @@ public struct BankSnapshotError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// The database's schema has versions this build does not know: a newer `bulwark` upgraded it.
+/// Every process on one database runs the same version (stop the older ones, then start the
+/// newer); an older process refuses to start rather than write in its older way.
+public struct SchemaTooNew: Error, CustomStringConvertible {
+    public let database: String
+    public let versions: Set<String>
+
+    public var description: String {
+        "the schema of \(database) has versions this bulwark does not know (\(versions.sorted().joined(separator: ", "))): "
+            + "a newer bulwark upgraded it; run that version"
+    }
+}
+
 /// One event of the shared hash-bank log.
 public struct BankLogEntry: Sendable, Hashable {
     public var seq: Int64

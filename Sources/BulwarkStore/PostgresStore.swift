@@ -120,6 +120,8 @@ public struct PostgresStore: ModerationStore {
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
             let applied = Set(
                 try await rows(db, "SELECT version FROM schema_migrations").map { try $0.decode(String.self) })
+            let unknown = applied.subtracting(Self.migrations.map(\.version))
+            guard unknown.isEmpty else { throw SchemaTooNew(database: "PostgreSQL", versions: unknown) }
             for migration in Self.migrations where !applied.contains(migration.version) {
                 // The schema's text is constant: no value is put into it.
                 for statement in migration.statements {

@@ -68,6 +68,13 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v15") { db in
             for statement in Schema.v15(.sqlite) { try db.execute(sql: statement) }
         }
+        // A database a newer bulwark upgraded is not this one's to write (version 15, for one,
+        // changed how the bank log is appended): said, instead of written in the older way.
+        let known = migrator
+        // (On the writer: a reader opened before the schema exists left a later test's
+        // concurrent claims hanging.)
+        let unknown = try await writer.write { db in try known.appliedIdentifiers(db) }.subtracting(known.migrations)
+        guard unknown.isEmpty else { throw SchemaTooNew(database: writer.path, versions: unknown) }
         try migrator.migrate(writer)
     }
 

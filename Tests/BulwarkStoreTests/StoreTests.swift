@@ -255,6 +255,21 @@ struct StoreTests {
             #expect(try await t.columns("items").contains("external_id"))
         }
     }
+
+    /// A database a newer bulwark upgraded (a version this one does not know) is refused, said,
+    /// and left as it was.
+    @Test(arguments: Backend.allCases) func aSchemaFromANewerVersionIsRefused(_ backend: Backend) async throws {
+        try await withTestStore(backend, "newer") { t in
+            try await t.execute(
+                backend == .sqlite
+                    ? "INSERT INTO grdb_migrations (identifier) VALUES ('v99')"
+                    : "INSERT INTO schema_migrations (version, applied_at) VALUES ('v99', 1)")
+            let error = await #expect(throws: SchemaTooNew.self) { try await t.store.migrate() }
+            #expect(error?.versions == ["v99"])
+            #expect(error?.description.contains("(v99): a newer bulwark upgraded it") == true, "\(String(describing: error))")
+            #expect(try await t.store.ingest([scanned("a")], now: 1).first?.created == true, "the data is untouched")
+        }
+    }
 }
 
 struct PostgresURLTests {
