@@ -91,26 +91,34 @@ extension SQLiteStore {
             }
             guard case .started = start else { continue }
             var written = from + Int64(parts[0].count)
-            for part in parts.dropFirst() {
-                let last = written + Int64(part.count) == through
-                try await writer.write { [written] db in
-                    let head = try Self.bankLogHead(db)
-                    guard head.seq == from, head.top == written else {
-                        throw BankSnapshotError(
-                            "the bank log changed under an append in parts: head \(head.seq), last event \(head.top), expected \(from) and \(written) (another process took it for abandoned)"
-                        )
+            do {
+                for part in parts.dropFirst() {
+                    let last = written + Int64(part.count) == through
+                    try await writer.write { [written] db in
+                        let head = try Self.bankLogHead(db)
+                        guard head.seq == from, head.top == written else {
+                            throw BankSnapshotError(
+                                "the bank log changed under an append in parts: head \(head.seq), last event \(head.top), expected \(from) and \(written) (another process took it for abandoned)"
+                            )
+                        }
+                        try Self.insertBankEvents(db, part, after: written, now: now)
+                        try Self.setBankLogHead(db, seq: last ? through : from, writtenAt: time())
                     }
-                    try Self.insertBankEvents(db, part, after: written, now: now)
-                    try Self.setBankLogHead(db, seq: last ? through : from, writtenAt: time())
+                    written += Int64(part.count)
                 }
-                written += Int64(part.count)
+            } catch {
+                // The parts written are taken back at once (when they are still this append's),
+                // so that the next append need not wait for them to be judged abandoned.
+                try? await deleteAbandonedBankEvents(head: from, top: written, time: time)
+                throw error
             }
             return through
         }
     }
 
-    /// Deletes the events an abandoned append left past the head, a part a transaction from the
-    /// last, each time marking the log as written to, so that other appends keep waiting.
+    /// Deletes the events an abandoned append left past the head (or a failed one of this
+    /// process's), a part a transaction from the last, each time marking the log as written to,
+    /// so that other appends keep waiting; stops if the log is no longer as it was.
     private func deleteAbandonedBankEvents(head: Int64, top: Int64, time: @escaping @Sendable () -> Int64) async throws {
         var upper = top
         while upper > head {

@@ -76,6 +76,17 @@ struct BankLogPartsTests {
             #expect(try await t.integer("SELECT COUNT(*) FROM bank_events WHERE event LIKE 'lost-%'") == 0)
             #expect(try await store.bankEvents(after: head, limit: 10).map(\.event) == ["after-1"])
             #expect(try await t.integer("SELECT MAX(seq) FROM bank_events") == Int(head + 1))
+
+            // An append that fails in a later part takes back the parts it wrote: the next one
+            // starts at once, not a minute later.
+            try await t.execute(
+                "CREATE TRIGGER refuse_poison BEFORE INSERT ON bank_events WHEN NEW.event = 'poison' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            let long = (0..<(part + part / 2)).map { $0 == part + 1 ? "poison" : "long-\($0)" }
+            await #expect(throws: (any Error).self) { try await store.appendBankEvents(after: head + 1, now: 3_000) { _ in long } }
+            #expect(try await t.integer("SELECT COUNT(*) FROM bank_events WHERE seq > \(head + 1)") == 0, "the first part taken back")
+            #expect(try await t.integer("SELECT seq FROM bank_log_head") == Int(head + 1))
+            #expect(try await store.appendBankEvents(after: head + 1, now: 3_001) { _ in ["next"] } == head + 2)
+            #expect(try await store.bankEvents(after: head + 1, limit: 10).map(\.event) == ["next"])
         }
     }
 }
