@@ -44,28 +44,7 @@ INGEST=$("$BIN" keys create --database "$DB" --name bench-ingest --role ingest |
 SERVER=$!
 for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 grep -o "banks loaded from[^\"]*" "$WORK/serve.log" | head -1
-python3 - "$PORT" "$INGEST" "$PROBE_SECONDS" "$WORK/probe.txt" <<'PY' &
-import json, sys, time, urllib.request
-port, key, seconds, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
-rows, n, end = [], 0, time.time() + seconds
-while time.time() < end:
-    n += 1
-    body = json.dumps({"id": f"probe-{n}", "text": "an ordinary post about the weather and the match tonight"}).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/v1/items", data=body,
-        headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
-    t0 = time.time()
-    try:
-        urllib.request.urlopen(request, timeout=60).read()
-        ok = 1
-    except Exception:
-        ok = 0
-    rows.append((t0, time.time() - t0, ok))
-    time.sleep(0.02)
-with open(out, "w") as f:
-    for r in rows:
-        f.write("%.3f %.4f %d\n" % r)
-PY
+python3 scripts/ingest-probe.py post "$PORT" "$INGEST" "$WORK/probe.txt" --seconds "$PROBE_SECONDS" &
 PROBE=$!
 sleep 5
 SENT=$(date +%s.%N)
@@ -78,16 +57,5 @@ else
         -H "Authorization: Bearer $LEAD" -H "Content-Type: text/plain" --data-binary @"$WORK/more.csv"
 fi
 wait $PROBE
-python3 - "$WORK/probe.txt" "$SENT" <<'PY'
-import sys
-rows = [tuple(float(x) for x in line.split()) for line in open(sys.argv[1])]
-sent = float(sys.argv[2])
-latency = sorted(r[1] for r in rows)
-at = lambda q: latency[min(len(latency) - 1, int(len(latency) * q))] * 1000
-print(f"ingest requests: {len(rows)}, failed {sum(1 for r in rows if not r[2])}; "
-      f"p50 {at(0.5):.1f} ms, p99 {at(0.99):.1f} ms, max {latency[-1] * 1000:.0f} ms")
-for t, l, _ in rows:
-    if l > 0.1:
-        print(f"  over 100 ms: {l * 1000:.0f} ms, sent {t - sent:+.2f} s after the import")
-PY
+python3 scripts/ingest-probe.py summary "$WORK/probe.txt" --sent "$SENT"
 grep -E "bank snapshot|bank changes applied" "$WORK/serve.log" | sed 's/^.*info bulwark: //' | head -4

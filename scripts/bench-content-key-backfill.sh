@@ -43,27 +43,6 @@ t0=$(date +%s%3N)
 SERVER=$!
 for _ in $(seq 1 3000); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.02; done
 echo "listening $(( $(date +%s%3N) - t0 )) ms after start"
-python3 - "$PORT" "$INGEST" "$WORK/serve.log" <<'PY'
-import json, sys, time, urllib.request
-port, key, log = sys.argv[1], sys.argv[2], sys.argv[3]
-rows, n, end = [], 0, time.time() + 300
-while time.time() < end and "content keys given" not in open(log).read():
-    n += 1
-    body = json.dumps({"id": f"probe-{n}", "text": "an ordinary post about the weather and the match tonight"}).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/v1/items", data=body,
-        headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
-    t0 = time.time()
-    try:
-        urllib.request.urlopen(request, timeout=60).read()
-        ok = 1
-    except Exception:
-        ok = 0
-    rows.append((time.time() - t0, ok))
-    time.sleep(0.02)
-latency = sorted(r[0] for r in rows) or [0]
-at = lambda q: latency[min(len(latency) - 1, int(len(latency) * q))] * 1000
-print(f"ingest requests while the keys were given: {len(rows)}, failed {sum(1 for r in rows if not r[1])}; "
-      f"p50 {at(0.5):.1f} ms, p99 {at(0.99):.1f} ms, max {latency[-1] * 1000:.0f} ms")
-PY
+python3 scripts/ingest-probe.py post "$PORT" "$INGEST" "$WORK/probe.txt" --until-in-log "$WORK/serve.log" "content keys given"
+python3 scripts/ingest-probe.py summary "$WORK/probe.txt" --label "ingest requests while the keys were given"
 grep "content keys given" "$WORK/serve.log" | sed 's/^.*info bulwark: //'
