@@ -25,7 +25,7 @@ extension BulwarkService {
     public func giveOlderCasesContentKeys(logger: Logger, page size: Int = contentKeyBackfillPage) async throws -> Int? {
         guard try await store.setting(Self.contentKeyBackfillSetting) == "pending" else { return nil }
         // Said, so that an operator knows why copies of old removed texts are not yet known
-        // content (200,000 cases took 8.6-9.2 s).
+        // content (200,000 cases took 6.3 s, a million 45.5 s, on SQLite).
         logger.info("giving content keys to cases opened before schema version 13, in the background")
         let start = ContinuousClock.now
         let normalizer = engine.normalizer
@@ -55,8 +55,8 @@ extension BulwarkService {
 }
 
 /// Runs ``BulwarkService/giveOlderCasesContentKeys(logger:page:)`` alongside the server, so that
-/// a process upgraded on a large database listens at once (a million cases would take about
-/// 45 s) instead of after it. Until it is done, a copy of a text removed on a case opened
+/// a process upgraded on a large database listens at once (595 ms with a million cases to key,
+/// which took 45.5 s, on SQLite) instead of after it. Until it is done, a copy of a text removed on a case opened
 /// before schema version 13 is not yet known content, and such a case's open copies are not
 /// yet listed with it. A failed read or write is logged and tried again after `retrySeconds`;
 /// a graceful shutdown stops it between pages (the keys given are kept; the next process goes
