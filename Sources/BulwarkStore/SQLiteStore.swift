@@ -71,11 +71,15 @@ public struct SQLiteStore: ModerationStore {
         // A database a newer bulwark upgraded is not this one's to write (version 15, for one,
         // changed how the bank log is appended): said, instead of written in the older way.
         let known = migrator
-        // (On the writer: a reader opened before the schema exists left a later test's
-        // concurrent claims hanging.)
-        let unknown = try await writer.write { db in try known.appliedIdentifiers(db) }.subtracting(known.migrations)
+        let unknown = try await writer.read { db in try known.appliedIdentifiers(db) }.subtracting(known.migrations)
         guard unknown.isEmpty else { throw SchemaTooNew(database: writer.path, versions: unknown) }
-        try migrator.migrate(writer)
+        // Not GRDB's synchronous `migrate`: it waits for every reader to be given back while it
+        // holds a thread of Swift's cooperative pool, and a reader is given back on that pool.
+        // With as many migrations at once as the pool has threads and a read between them, no
+        // thread was left to give it back, and the process hung.
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            known.asyncMigrate(writer) { result in continuation.resume(with: result.map { _ in () }) }
+        }
     }
 
     // MARK: Items
