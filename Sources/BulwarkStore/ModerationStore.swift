@@ -788,6 +788,14 @@ public struct BankSnapshotRecord: Sendable {
     }
 }
 
+/// The shared bank log is not as an append expects: it ends before the events the change was
+/// made on, or another process took an append's parts for abandoned.
+public struct BankLogError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
+}
+
 /// A stored bank snapshot that cannot be read as one (a part missing or out of place), or one
 /// that would cover more of the bank log than there is.
 public struct BankSnapshotError: Error, CustomStringConvertible {

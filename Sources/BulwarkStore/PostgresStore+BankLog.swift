@@ -18,6 +18,13 @@ extension PostgresStore {
                 let (seq, event) = try row.decode((Int64, String).self)
                 return BankLogEntry(seq: seq, event: event)
             }
+            if newer.isEmpty, after > 0 {
+                // Numbered without gaps: a change made on events the log does not have is refused.
+                let top = try await rows(db, "SELECT COALESCE(MAX(seq), 0) FROM bank_events").first?.decode(Int64.self) ?? 0
+                guard top >= after else {
+                    throw BankLogError("the bank log ends at \(top), before the \(after) events this change was made on")
+                }
+            }
             let last = newer.last?.seq ?? after
             let events = try make(newer)
             guard !events.isEmpty else { return last }

@@ -25,7 +25,7 @@ extension SQLiteStore {
             sql: """
                 SELECT h.seq, h.written_at, (SELECT COALESCE(MAX(seq), 0) FROM bank_events) FROM bank_log_head h WHERE h.id = 1
                 """)
-        guard let row else { throw BankSnapshotError("the bank log has no head row (schema version 15)") }
+        guard let row else { throw BankLogError("the bank log has no head row (schema version 15)") }
         return (row[0], row[1], row[2])
     }
 
@@ -72,7 +72,7 @@ extension SQLiteStore {
                             ? .abandoned(head: head.seq, top: head.top) : .waiting
                     }
                     guard head.seq >= from else {
-                        throw BankSnapshotError("the bank log ends at \(head.seq), before the \(from) events this change was made on")
+                        throw BankLogError("the bank log ends at \(head.seq), before the \(from) events this change was made on")
                     }
                     guard head.seq == from else { return .moved }
                     try Self.insertBankEvents(db, parts[0], after: from, now: now)
@@ -81,7 +81,14 @@ extension SQLiteStore {
                 }
                 switch start {
                 case .waiting:
-                    try await Task.sleep(for: .milliseconds(20))
+                    // Waits on a reader, not on the writer every ingest waits for, until the
+                    // other append is done or may be taken for abandoned.
+                    repeat {
+                        try await Task.sleep(for: .milliseconds(20))
+                    } while try await writer.read({ db in
+                        let head = try Self.bankLogHead(db)
+                        return head.top > head.seq && time() - head.writtenAt < Self.bankAppendAbandonedAfterSeconds
+                    })
                 case .abandoned(let head, let top):
                     try await deleteAbandonedBankEvents(head: head, top: top, time: time)
                     start = .waiting
@@ -97,7 +104,7 @@ extension SQLiteStore {
                     try await writer.write { [written] db in
                         let head = try Self.bankLogHead(db)
                         guard head.seq == from, head.top == written else {
-                            throw BankSnapshotError(
+                            throw BankLogError(
                                 "the bank log changed under an append in parts: head \(head.seq), last event \(head.top), expected \(from) and \(written) (another process took it for abandoned)"
                             )
                         }

@@ -11,6 +11,26 @@ import Testing
 /// all, another append waits for one under way, and the parts of one a process left midway are
 /// deleted once none was written for a minute.
 struct BankLogPartsTests {
+    /// The log is numbered without gaps: a change made on events it does not have (a process
+    /// that read past its end) is refused, on both stores, and nothing is written.
+    @Test(arguments: Backend.allCases) func aChangeMadeOnEventsTheLogLacksIsRefused(_ backend: Backend) async throws {
+        try await withTestStore(backend, "bankgap") { t in
+            let store = t.store
+            let first = try await store.appendBankEvents(after: 0, now: 1) { _ in ["a", "b"] }
+            #expect(first == 2)
+            do {
+                _ = try await store.appendBankEvents(after: 5, now: 2) { _ in ["c"] }
+                Issue.record("a change made on events 3 to 5, which the log lacks, was appended")
+            } catch let error as BankLogError {
+                #expect(error.description.contains("ends at 2, before the 5 events"), "\(error)")
+            }
+            #expect(try await t.integer("SELECT COUNT(*) FROM bank_events") == 2)
+            let next = try await store.appendBankEvents(after: 2, now: 3) { _ in ["c"] }
+            #expect(next == 3)
+            #expect(try await store.bankEvents(after: 0, limit: 10).map(\.event) == ["a", "b", "c"])
+        }
+    }
+
     @Test func aLongAppendIsWrittenInPartsAndSeenWholeOrNotAtAll() async throws {
         try await withTestStore(.sqlite, "bankparts") { t in
             let store = t.store
