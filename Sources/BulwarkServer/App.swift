@@ -496,14 +496,16 @@ extension BulwarkService {
     /// The HTTP application, with the background loops alongside unless `background` is false
     /// (an API process that leaves them to `bulwark worker` processes). After an upgrade from
     /// before schema version 13 it also gives the older cases their content keys
-    /// (``ContentKeyBackfill``), whatever `background`: its index of removed texts needs them.
+    /// (``ContentKeyBackfill``), whatever `background`: its index of removed texts needs them;
+    /// and it reads that index as it starts (``RemovedTextsWarmUp``; `/readyz` waits for it).
     public func application(
         logger: Logger, background: Bool = true, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "bulwark"),
-            services: syncServices(logger: logger) + [ContentKeyBackfill(service: self, logger: logger)]
+            services: syncServices(logger: logger)
+                + [ContentKeyBackfill(service: self, logger: logger), RemovedTextsWarmUp(service: self, logger: logger)]
                 + (background ? backgroundServices(logger: logger) : []),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -346,7 +346,7 @@ enum OpenAPIDocument {
           },
           "paths": {
             "/healthz": {"get": {"security": [], "responses": {"200": {"description": "Alive", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
-            "/readyz": {"get": {"security": [], "responses": {"200": {"description": "The database answers", "content": {"text/plain": {"schema": {"type": "string"}}}}, "500": {"$ref": "#/components/responses/Error"}}}},
+            "/readyz": {"get": {"security": [], "responses": {"200": {"description": "The database answers and the index of removed texts is read", "content": {"text/plain": {"schema": {"type": "string"}}}}, "503": {"description": "The index of removed texts is still being read (Retry-After: 1)", "content": {"text/plain": {"schema": {"type": "string"}}}}, "500": {"$ref": "#/components/responses/Error"}}}},
             "/metrics": {"get": {"security": [], "responses": {"200": {"description": "Prometheus text exposition", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/openapi.json": {"get": {"security": [], "responses": {"200": {"description": "This document", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/v1/items": {

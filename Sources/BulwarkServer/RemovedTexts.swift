@@ -1,5 +1,7 @@
 import BulwarkCore
 import BulwarkStore
+import Logging
+import ServiceLifecycle
 
 /// The server's index of removed texts: for each content key (``ContentKey``) that a decision
 /// was taken on, whether the latest decision on its copies is a removal (by a reviewer or a
@@ -10,13 +12,50 @@ import BulwarkStore
 /// in another process reaches this one within that time). Each refresh re-reads the last
 /// ``overlap`` decision ids, which transactions can commit out of order; a decision only
 /// replaces a key's state when it is newer than the one that set it.
+///
+/// One entry per decided text, kept compact (a platform may have decided millions): the key's
+/// 128 bits rather than its 32 hex digits in a String of their own, and the latest decision's
+/// ids and category. `scripts/bench-removed-texts.sh` measures it.
 actor RemovedTexts {
-    private struct State {
-        var decisionID: Int64
-        var removed: RemovedText?
+    /// A content key as the index holds it: its 128 bits.
+    struct Key: Hashable {
+        var high: UInt64
+        var low: UInt64
+
+        /// The key written as ``ContentKey`` writes it, 32 hexadecimal digits; nil for anything
+        /// else (such a key was not made by this version and matches nothing).
+        init?(_ text: String) {
+            var high: UInt64 = 0, low: UInt64 = 0, count = 0
+            for byte in text.utf8 {
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+                if count < 16 { high = high << 4 | UInt64(digit) } else { low = low << 4 | UInt64(digit) }
+                count += 1
+            }
+            guard count == 32 else { return nil }
+            self.high = high
+            self.low = low
+        }
     }
 
-    private var byKey: [String: State] = [:]
+    /// The latest decision on a key's copies: a removal when `removed`.
+    private struct State {
+        var decisionID: Int64
+        var caseID: Int64
+        var removed: Bool
+        var category: Category?
+
+        var removal: RemovedText? { removed ? RemovedText(caseID: caseID, decisionID: decisionID, category: category) : nil }
+    }
+
+    private var byKey: [Key: State] = [:]
+    /// Decisions read whose key is not one ``ContentKey`` makes (they match nothing).
+    private(set) var unreadableKeys = 0
     /// The highest decision id read.
     private var readThrough: Int64 = 0
     /// Store time of the last refresh (nil: never loaded).
@@ -74,20 +113,56 @@ actor RemovedTexts {
 
     func apply(_ d: ContentKeyDecision) {
         readThrough = max(readThrough, d.decisionID)
-        if let state = byKey[d.contentKey], state.decisionID >= d.decisionID { return }
-        let removed =
-            d.action == ModerationAction.remove.rawValue
-            ? RemovedText(caseID: d.caseID, decisionID: d.decisionID, category: d.category) : nil
-        byKey[d.contentKey] = State(decisionID: d.decisionID, removed: removed)
+        guard let key = Key(d.contentKey) else {
+            unreadableKeys += 1
+            return
+        }
+        if let state = byKey[key], state.decisionID >= d.decisionID { return }
+        let removed = d.action == ModerationAction.remove.rawValue
+        byKey[key] = State(decisionID: d.decisionID, caseID: d.caseID, removed: removed, category: removed ? d.category : nil)
     }
 
     /// The removal each key stands under (nil: none, or no key), the index brought up to date
     /// first if it is due (one call per ingest request).
     func removals(_ keys: [String?], store: any ModerationStore, now: Int64) async throws -> [RemovedText?] {
         try await refresh(store, now: now)
-        return keys.map { key in key.flatMap { byKey[$0]?.removed } }
+        return keys.map { key in key.flatMap(Key.init).flatMap { byKey[$0]?.removal } }
     }
 
     /// Keys a decision was taken on.
     var count: Int { byKey.count }
+
+    /// Whether the decisions were read once (until then an ingest request waits for the read).
+    var hasLoaded: Bool { loads > 0 }
+}
+
+/// Reads the index of removed texts as the server starts, so that the first ingest requests do
+/// not wait for it (2.5 s for a million decided texts, `scripts/bench-removed-texts.sh`), and
+/// `/readyz` answers 503 until it is read: a load balancer that waits for readiness sends
+/// ingest to a process whose index is ready. A failed read is logged and tried again after
+/// `retrySeconds` (an ingest request in the meantime reads it itself). Then it waits for the
+/// shutdown.
+struct RemovedTextsWarmUp: Service, CustomStringConvertible {
+    var description: String { "RemovedTextsWarmUp" }
+    let service: BulwarkService
+    let logger: Logger
+    var retrySeconds: UInt64 = 5
+
+    func run() async throws {
+        let index = service.removedTexts
+        while !Task.isShuttingDownGracefully && !Task.isCancelled, await !index.hasLoaded {
+            do {
+                let start = ContinuousClock.now
+                try await cancelWhenGracefulShutdown { try await index.refresh(service.store, now: service.clock()) }
+                let texts = await index.count
+                logger.info("index of removed texts read", metadata: ["texts": "\(texts)", "duration": "\(ContinuousClock.now - start)"])
+            } catch is CancellationError {
+                break
+            } catch {
+                logger.warning("index of removed texts not read; trying again", metadata: ["error": "\(error)", "retry_seconds": "\(retrySeconds)"])
+                await pause(nanoseconds: retrySeconds * 1_000_000_000)
+            }
+        }
+        try? await gracefulShutdown()
+    }
 }

@@ -48,8 +48,15 @@ extension BulwarkService {
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/healthz") { _, _ in "ok\n" }
+        // Ready: the database answers and the index of removed texts is read (an ingest request
+        // before then waits for that read).
         router.get("/readyz") { _, _ -> Response in
             _ = try await store.itemCount()
+            guard await removedTexts.hasLoaded else {
+                return Response(
+                    status: .serviceUnavailable, headers: [.retryAfter: "1"],
+                    body: .init(byteBuffer: ByteBuffer(string: "not ready: reading the index of removed texts\n")))
+            }
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
         }
 

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The memory and the time of the server's index of removed texts (README, "copies decided
+# together"): DECISIONS decisions on cases with content keys (half removals) are written into a
+# new SQLite file with SQL and `serve` started, which reads them into the index as it starts
+# (`/readyz` answers 503 until then). Prints the process's resident memory when it listens and
+# when it is ready, the time from one to the other, and the time of the first two ingest
+# requests (a build before 2026-12-04, evening, read the index in the first request; it has no
+# readiness wait, and the script then reports it ready at once).
+#   scripts/bench-removed-texts.sh [DECISIONS=1000000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=$(mktemp -d)
+DB=$WORK/decided.sqlite
+DECISIONS=${1:-1000000}
+PORT=18411
+swift build -c release --product bulwark 2>&1 | grep -E "error|Build" || true
+BIN="$(swift build -c release --show-bin-path)/bulwark"
+SERVER=""
+cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+INGEST=$("$BIN" keys create --database "$DB" --name bench-ingest --role ingest | awk '{print $NF}')
+python3 - "$DB" "$DECISIONS" <<'PY'
+import random, sqlite3, sys
+db, n = sys.argv[1], int(sys.argv[2])
+rng = random.Random(11)
+c = sqlite3.connect(db)
+with c:
+    for i in range(1, n + 1):
+        cur = c.execute(
+            "INSERT INTO items (platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)"
+            " VALUES ('bulk', ?, ?, '[]', 1790000000, 'review', 0.5, 'en', '{}', 0)", (f"d-{i}", f"decided text {i}"))
+        key = "%032x" % rng.getrandbits(128)
+        case = c.execute(
+            "INSERT INTO cases (item_id, source, status, base_priority, created_at, updated_at, content_key)"
+            " VALUES (?, 'engine', 'closed', 0.5, 1790000000, 1790000000, ?)", (cur.lastrowid, key)).lastrowid
+        c.execute(
+            "INSERT INTO decisions (case_id, reviewer, action, category, created_at) VALUES (?, 'r', ?, ?, 1790000100)",
+            (case, "remove" if i % 2 == 0 else "no_violation", "incitement" if i % 2 == 0 else None))
+print(f"{n} decisions on keyed cases written")
+PY
+"$BIN" serve --database "$DB" --port $PORT --no-sample > "$WORK/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 3000); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.02; done
+rss() { awk '/VmRSS/ {printf "%.1f MiB", $2 / 1024}' /proc/$SERVER/status; }
+echo "listening: RSS $(rss)"
+t0=$(date +%s%3N)
+for _ in $(seq 1 60000); do [ "$(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$PORT/readyz")" = 200 ] && break; sleep 0.01; done
+echo "ready $(( $(date +%s%3N) - t0 )) ms after listening: RSS $(rss)"
+post() {
+  curl -s -o /dev/null -w "%{time_total}" -H "Authorization: Bearer $INGEST" -H "Content-Type: application/json" \
+    -d "{\"items\":[{\"id\":\"probe-$1\",\"text\":\"a post about the city council meeting and the market prices this week $1\"}]}" \
+    "http://127.0.0.1:$PORT/v1/items"
+}
+first=$(post 1)
+echo "first ingest request: ${first} s; RSS $(rss)"
+second=$(post 2)
+echo "next request: ${second} s; RSS $(rss)"
