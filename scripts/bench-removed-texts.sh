@@ -5,7 +5,8 @@
 # (`/readyz` answers 503 until then). Prints the process's resident memory when it listens and
 # when it is ready, the time from one to the other, and the time of the first two ingest
 # requests (a build before 2026-12-04, evening, read the index in the first request; it has no
-# readiness wait, and the script then reports it ready at once).
+# readiness wait, and the script then reports it ready at once); then the latency of ingest and
+# the process's CPU time while one client posts for 20 s.
 #   scripts/bench-removed-texts.sh [DECISIONS=1000000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,3 +56,11 @@ first=$(post 1)
 echo "first ingest request: ${first} s; RSS $(rss)"
 second=$(post 2)
 echo "next request: ${second} s; RSS $(rss)"
+# Then one client posting an item every 20 ms for 20 s: each second one request refreshes the
+# index; the process's CPU time over those 20 s.
+cpu() { awk '{print $14 + $15}' /proc/$SERVER/stat; }
+c0=$(cpu)
+python3 scripts/ingest-probe.py post "$PORT" "$INGEST" "$WORK/probe.txt" --seconds 20
+c1=$(cpu)
+python3 scripts/ingest-probe.py summary "$WORK/probe.txt" --label "ingest for 20 s"
+echo "CPU of the process over those 20 s: $(( (c1 - c0) * 1000 / $(getconf CLK_TCK) )) ms"

@@ -192,15 +192,16 @@ public struct ReportRecord: Sendable, Hashable, Codable {
     public var createdAt: Int64
 }
 
-/// A decision on a case that has a content key (``ModerationStore/contentKeyDecisions(afterID:limit:)``).
+/// A decision with its case's content key, nil when the case has none
+/// (``ModerationStore/contentKeyDecisions(afterID:limit:)``).
 public struct ContentKeyDecision: Sendable, Hashable {
     public var decisionID: Int64
-    public var contentKey: String
+    public var contentKey: String?
     public var caseID: Int64
     public var action: String
     public var category: Category?
 
-    public init(decisionID: Int64, contentKey: String, caseID: Int64, action: String, category: Category?) {
+    public init(decisionID: Int64, contentKey: String?, caseID: Int64, action: String, category: Category?) {
         self.decisionID = decisionID
         self.contentKey = contentKey
         self.caseID = caseID
@@ -481,10 +482,15 @@ public protocol ModerationStore: Sendable {
     /// of its text (``ScannedItem/contentKey``), oldest first, at most `limit`. None when the
     /// case has no key.
     func openCopies(ofCase caseID: Int64, limit: Int) async throws -> [Int64]
-    /// The decisions on cases that have a content key, after decision `afterID`, in id order, at
-    /// most `limit`: what a server's index of removed texts is kept up to date from (the latest
-    /// decision on a text's copies says whether it stands removed).
+    /// The decisions after decision `afterID`, in id order, at most `limit`, each with its case's
+    /// content key (nil when it has none, so that a reader can tell an id no decision holds yet
+    /// from one on a case without a key): what a server's index of removed texts is kept up to
+    /// date from (the latest decision on a text's copies says whether it stands removed).
     func contentKeyDecisions(afterID: Int64, limit: Int) async throws -> [ContentKeyDecision]
+    /// The decisions on cases with a content key whose ids are in `ranges`, in id order: the ids
+    /// a read after them did not find, looked at again (PostgreSQL numbers a decision when it is
+    /// inserted, and transactions commit in any order).
+    func contentKeyDecisions(inRanges ranges: [ClosedRange<Int64>]) async throws -> [ContentKeyDecision]
     /// How many open copies each of `caseIDs` has (``openCopies(ofCase:limit:)``, counted);
     /// cases with none are left out.
     func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int]

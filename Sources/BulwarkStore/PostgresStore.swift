@@ -511,13 +511,27 @@ public struct PostgresStore: ModerationStore {
         try await read(
             """
             SELECT d.id, c.content_key, d.case_id, d.action, d.category FROM decisions d JOIN cases c ON c.id = d.case_id
-            WHERE d.id > \(afterID) AND c.content_key IS NOT NULL ORDER BY d.id LIMIT \(limit)
+            WHERE d.id > \(afterID) ORDER BY d.id LIMIT \(limit)
             """
-        ).map { row in
-            let (id, key, caseID, action, category) = try row.decode((Int64, String, Int64, String, String?).self)
-            return ContentKeyDecision(
-                decisionID: id, contentKey: key, caseID: caseID, action: action, category: category.flatMap(Category.init(rawValue:)))
-        }
+        ).map(Self.contentKeyDecision)
+    }
+
+    public func contentKeyDecisions(inRanges ranges: [ClosedRange<Int64>]) async throws -> [ContentKeyDecision] {
+        guard !ranges.isEmpty else { return [] }
+        let within = ranges.map { "d.id BETWEEN \($0.lowerBound) AND \($0.upperBound)" }.joined(separator: " OR ")
+        return try await read(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT d.id, c.content_key, d.case_id, d.action, d.category FROM decisions d JOIN cases c ON c.id = d.case_id
+                    WHERE (\(within)) AND c.content_key IS NOT NULL ORDER BY d.id
+                    """)
+        ).map(Self.contentKeyDecision)
+    }
+
+    private static func contentKeyDecision(_ row: PostgresRow) throws -> ContentKeyDecision {
+        let (id, key, caseID, action, category) = try row.decode((Int64, String?, Int64, String, String?).self)
+        return ContentKeyDecision(
+            decisionID: id, contentKey: key, caseID: caseID, action: action, category: category.flatMap(Category.init(rawValue:)))
     }
 
     public func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int] {

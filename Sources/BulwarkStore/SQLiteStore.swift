@@ -307,14 +307,30 @@ public struct SQLiteStore: ModerationStore {
             try Row.fetchAll(
                 db.cachedStatement(sql: """
                     SELECT d.id, c.content_key, d.case_id, d.action, d.category FROM decisions d JOIN cases c ON c.id = d.case_id
-                    WHERE d.id > ? AND c.content_key IS NOT NULL ORDER BY d.id LIMIT ?
+                    WHERE d.id > ? ORDER BY d.id LIMIT ?
                     """), arguments: [afterID, limit]
-            ).map { row in
-                ContentKeyDecision(
-                    decisionID: row[0], contentKey: row[1], caseID: row[2], action: row[3],
-                    category: (row[4] as String?).flatMap(Category.init(rawValue:)))
-            }
+            ).map(Self.contentKeyDecision)
         }
+    }
+
+    public func contentKeyDecisions(inRanges ranges: [ClosedRange<Int64>]) async throws -> [ContentKeyDecision] {
+        guard !ranges.isEmpty else { return [] }
+        let within = ranges.map { "d.id BETWEEN \($0.lowerBound) AND \($0.upperBound)" }.joined(separator: " OR ")
+        return try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id, c.content_key, d.case_id, d.action, d.category FROM decisions d JOIN cases c ON c.id = d.case_id
+                    WHERE (\(within)) AND c.content_key IS NOT NULL ORDER BY d.id
+                    """
+            ).map(Self.contentKeyDecision)
+        }
+    }
+
+    private static func contentKeyDecision(_ row: Row) -> ContentKeyDecision {
+        ContentKeyDecision(
+            decisionID: row[0], contentKey: row[1], caseID: row[2], action: row[3],
+            category: (row[4] as String?).flatMap(Category.init(rawValue:)))
     }
 
     public func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int] {

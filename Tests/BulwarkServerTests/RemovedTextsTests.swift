@@ -34,6 +34,55 @@ struct RemovedTextsTests {
         }
     }
 
+    /// A decision committed after one numbered above it (PostgreSQL numbers a decision when it is
+    /// inserted) is read by the next refresh, which reads only what is new and the ids it passed
+    /// over, not the last decisions again; ids passed over are let go after `gapSeconds`.
+    @Test(arguments: Backend.allCases)
+    func aDecisionCommittedOutOfIdOrderIsReadAndARefreshReadsOnlyWhatIsNew(_ backend: Backend) async throws {
+        try await withTestStore(backend, "removedgaps") { t in
+            let store = t.store
+            let keys = try await makeKeys(store, [.ingest, .reviewer])
+            let (service, clock) = try clockedService(store, start: 1_790_000_000)
+            let index = service.removedTexts
+            try await Application(router: service.router()).test(.router) { client in
+                func removal(_ id: String, _ text: String) async throws -> Int {
+                    _ = try await call(client, keys, .post, "/v1/items", .ingest, CopiesTests.item(id, text))
+                    let (_, report) = try await call(
+                        client, keys, .post, "/v1/reports", .ingest,
+                        #"{"platform":"example","item_id":"\#(id)","reporter":"user-1","reason":"terrorism"}"#)
+                    let caseID = try #require(report["case_id"] as? Int, "\(report)")
+                    let (status, _) = try await call(
+                        client, keys, .post, "/v1/cases/\(caseID)/decisions", .reviewer, #"{"action":"remove","category":"recruitment"}"#)
+                    #expect(status == .created)
+                    return caseID
+                }
+                let other = "A different post: the black banner rises, soldiers, come and fight for the state with us"
+                let otherCase = try await removal("g-other", other)
+                try await t.execute("UPDATE decisions SET id = 100 WHERE case_id = \(otherCase)")
+                clock.set(1_790_000_001)
+                _ = try await call(client, keys, .post, "/v1/items", .ingest, CopiesTests.item("g-probe-1", other + " again"))
+                #expect(await index.decisionsRead == 1)
+                #expect(await index.gapCount == 1, "ids 1 to 99 passed over")
+
+                // Decided in the same second (no refresh), numbered inside the gap: as a
+                // transaction that took its id before decision 100 and committed after it.
+                let removed = try await removal("g-1", CopiesTests.text)
+                try await t.execute("UPDATE decisions SET id = 50 WHERE case_id = \(removed)")
+                clock.set(1_790_000_003)
+                try await ContentKeyBackfillTests.laterCopyIsKnownContent(client, keys, removed: removed, id: "g-2")
+                #expect(await index.decisionsRead == 2, "decision 50, from the gap; nothing read again")
+                #expect(await index.gapCount == 2, "ids 1 to 49 and 51 to 99")
+                clock.set(1_790_000_005)
+                _ = try await call(client, keys, .post, "/v1/items", .ingest, CopiesTests.item("g-probe-2", other + " once more"))
+                #expect(await index.decisionsRead == 2, "a refresh with nothing new reads nothing")
+
+                clock.set(1_790_000_001 + RemovedTexts.gapSeconds)
+                _ = try await call(client, keys, .post, "/v1/items", .ingest, CopiesTests.item("g-probe-3", other + " and again"))
+                #expect(await index.gapCount == 0, "let go after gapSeconds")
+            }
+        }
+    }
+
     /// A process reads the index as it starts, without an ingest request; `/readyz` answers 503
     /// until then. Routes alone (no warm-up) stay not ready until a request reads the index.
     @Test(arguments: Backend.allCases)
