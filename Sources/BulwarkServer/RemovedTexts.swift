@@ -141,9 +141,9 @@ actor RemovedTexts {
 
     /// Makes the next use read every decision again, from the first: after cases decided long
     /// ago were given content keys (``BulwarkService/giveOlderCasesContentKeys(logger:page:)``),
-    /// their decisions are older than the overlap a refresh reads again. A read under way when
-    /// this is called is not enough (it may have read before the keys were written): the next
-    /// one starts from the first decision.
+    /// their decisions were read before they had keys, and a refresh reads only later ones and
+    /// the gaps. A read under way when this is called is not enough (it may have read before the
+    /// keys were written): the next one starts from the first decision.
     func readAgainFromTheStart() {
         fromStart = true
         refreshedAt = nil

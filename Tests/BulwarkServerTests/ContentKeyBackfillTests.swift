@@ -70,8 +70,9 @@ struct ContentKeyBackfillTests {
             // The routes alone: the application's services would give the keys as it starts.
             let app = Application(router: service.router())
             // This process read the removed texts before the older cases had keys, and its
-            // index went on past their decisions by more than a refresh reads again: another
-            // text removed since, its decision numbered far on.
+            // index went on past their decisions (a refresh reads later ones and the ids it
+            // passed over only; until 2026-12-04 it read the last 10,000 again): another text
+            // removed since, its decision numbered far on.
             try await app.test(.router) { client in
                 let other = "A different post: the black banner rises, soldiers, come and fight for the state with us"
                 _ = try await call(client, keys, .post, "/v1/items", .ingest, CopiesTests.item("k-other", other))

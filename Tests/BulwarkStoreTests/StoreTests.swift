@@ -246,13 +246,15 @@ struct StoreTests {
     /// More migrations at once than Swift's cooperative pool has threads, with reads among them:
     /// each migration waits for the readers without holding a thread the reads need. (GRDB's
     /// synchronous `migrate` held one, and the whole test process hung, its time limits
-    /// included: they run on that pool too. A watchdog on a thread of its own ends it instead.)
+    /// included: they run on that pool too. A watchdog on a thread of its own ends it instead,
+    /// after 600 s: in a full parallel run on two cores, other tests' long synchronous work can
+    /// hold both of the pool's threads for over a minute, which is not a hang.)
     @Test(arguments: Backend.allCases) func migrationIsIdempotentWhenSeveralStartAtOnce(_ backend: Backend) async throws {
         let finished = DispatchSemaphore(value: 0)
         defer { finished.signal() }
         Thread.detachNewThread {
-            if finished.wait(timeout: .now() + 60) == .timedOut {
-                fatalError("migrationIsIdempotentWhenSeveralStartAtOnce(\(backend)): the migrations at once hung for 60 s")
+            if finished.wait(timeout: .now() + 600) == .timedOut {
+                fatalError("migrationIsIdempotentWhenSeveralStartAtOnce(\(backend)): the migrations at once hung for 600 s")
             }
         }
         try await withTestStore(backend, "migrate", migrate: false) { t in
