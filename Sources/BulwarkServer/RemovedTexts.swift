@@ -176,7 +176,7 @@ actor RemovedTexts {
 }
 
 /// Reads the index of removed texts as the server starts, so that the first ingest requests do
-/// not wait for it (2.5 s for a million decided texts, `scripts/bench-removed-texts.sh`), and
+/// not wait for it (1.4 s for a million decided texts on SQLite, `scripts/bench-removed-texts.sh`), and
 /// `/readyz` answers 503 until it is read: a load balancer that waits for readiness sends
 /// ingest to a process whose index is ready. A failed read is logged and tried again after
 /// `retrySeconds` (an ingest request in the meantime reads it itself). Then it waits for the

@@ -304,12 +304,17 @@ public struct SQLiteStore: ModerationStore {
 
     public func contentKeyDecisions(afterID: Int64, limit: Int) async throws -> [ContentKeyDecision] {
         try await writer.read { db in
-            try Row.fetchAll(
+            // A cursor: each row read in place, not copied first (the index reads every decision
+            // as a server starts).
+            let rows = try Row.fetchCursor(
                 db.cachedStatement(sql: """
                     SELECT d.id, c.content_key, d.case_id, d.action, d.category FROM decisions d JOIN cases c ON c.id = d.case_id
                     WHERE d.id > ? ORDER BY d.id LIMIT ?
-                    """), arguments: [afterID, limit]
-            ).map(Self.contentKeyDecision)
+                    """), arguments: [afterID, limit])
+            var decisions: [ContentKeyDecision] = []
+            decisions.reserveCapacity(min(limit, 10_000))
+            while let row = try rows.next() { decisions.append(Self.contentKeyDecision(row)) }
+            return decisions
         }
     }
 
