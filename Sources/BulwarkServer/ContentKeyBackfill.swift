@@ -68,17 +68,8 @@ struct ContentKeyBackfill: Service, CustomStringConvertible {
     var retrySeconds: UInt64 = 30
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                _ = try await cancelWhenGracefulShutdown { try await service.giveOlderCasesContentKeys(logger: logger) }
-                break
-            } catch is CancellationError {
-                break
-            } catch {
-                logger.warning("content keys not given; trying again", metadata: ["error": "\(error)", "retry_seconds": "\(retrySeconds)"])
-                await pause(nanoseconds: retrySeconds * 1_000_000_000)
-            }
+        await runOnceAlongside(logger: logger, failed: "content keys not given; trying again", retrySeconds: retrySeconds) {
+            [service, logger] in _ = try await service.giveOlderCasesContentKeys(logger: logger)
         }
-        try? await gracefulShutdown()
     }
 }

@@ -57,8 +57,6 @@ actor RemovedTexts {
     }
 
     private var byKey: [Key: State] = [:]
-    /// Decisions read whose key is not one ``ContentKey`` makes (they match nothing).
-    private(set) var unreadableKeys = 0
     /// The highest decision id read.
     private var readThrough: Int64 = 0
     /// Ids a read passed over (no decision held them yet), with the store time they were found.
@@ -151,11 +149,8 @@ actor RemovedTexts {
 
     func apply(_ d: ContentKeyDecision) {
         readThrough = max(readThrough, d.decisionID)
-        guard let text = d.contentKey else { return }
-        guard let key = Key(text) else {
-            unreadableKeys += 1
-            return
-        }
+        // A key that is not one ``ContentKey`` makes matches nothing.
+        guard let key = d.contentKey.flatMap(Key.init) else { return }
         if let state = byKey[key], state.decisionID >= d.decisionID { return }
         let removed = d.action == ModerationAction.remove.rawValue
         byKey[key] = State(decisionID: d.decisionID, caseID: d.caseID, removed: removed, category: removed ? d.category : nil)
@@ -188,20 +183,14 @@ struct RemovedTextsWarmUp: Service, CustomStringConvertible {
     var retrySeconds: UInt64 = 5
 
     func run() async throws {
-        let index = service.removedTexts
-        while !Task.isShuttingDownGracefully && !Task.isCancelled, await !index.hasLoaded {
-            do {
-                let start = ContinuousClock.now
-                try await cancelWhenGracefulShutdown { try await index.refresh(service.store, now: service.clock()) }
-                let texts = await index.count
-                logger.info("index of removed texts read", metadata: ["texts": "\(texts)", "duration": "\(ContinuousClock.now - start)"])
-            } catch is CancellationError {
-                break
-            } catch {
-                logger.warning("index of removed texts not read; trying again", metadata: ["error": "\(error)", "retry_seconds": "\(retrySeconds)"])
-                await pause(nanoseconds: retrySeconds * 1_000_000_000)
-            }
+        await runOnceAlongside(logger: logger, failed: "index of removed texts not read; trying again", retrySeconds: retrySeconds) {
+            [service, logger] in
+            let index = service.removedTexts
+            guard await !index.hasLoaded else { return }  // an ingest request read it first
+            let start = ContinuousClock.now
+            try await index.refresh(service.store, now: service.clock())
+            let texts = await index.count
+            logger.info("index of removed texts read", metadata: ["texts": "\(texts)", "duration": "\(ContinuousClock.now - start)"])
         }
-        try? await gracefulShutdown()
     }
 }
