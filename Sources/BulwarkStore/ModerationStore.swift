@@ -210,6 +210,18 @@ public struct ContentKeyDecision: Sendable, Hashable {
     }
 }
 
+/// The SQL both stores read ``ContentKeyDecision``s with (columns: id, content key, case id,
+/// action, category).
+enum ContentKeyDecisionQueries {
+    static let select = "SELECT d.id, c.content_key, d.case_id, d.action, d.category FROM decisions d JOIN cases c ON c.id = d.case_id"
+
+    /// The keyed decisions whose ids are in `ranges`, in id order (the ranges' bounds are integers).
+    static func keyed(inRanges ranges: [ClosedRange<Int64>]) -> String {
+        let within = ranges.map { "d.id BETWEEN \($0.lowerBound) AND \($0.upperBound)" }.joined(separator: " OR ")
+        return "\(select) WHERE (\(within)) AND c.content_key IS NOT NULL ORDER BY d.id"
+    }
+}
+
 /// The removal that makes a text known content: the latest decision on its copies.
 public struct RemovedText: Sendable, Hashable {
     public var caseID: Int64

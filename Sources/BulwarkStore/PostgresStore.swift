@@ -508,24 +508,13 @@ public struct PostgresStore: ModerationStore {
     }
 
     public func contentKeyDecisions(afterID: Int64, limit: Int) async throws -> [ContentKeyDecision] {
-        try await read(
-            """
-            SELECT d.id, c.content_key, d.case_id, d.action, d.category FROM decisions d JOIN cases c ON c.id = d.case_id
-            WHERE d.id > \(afterID) ORDER BY d.id LIMIT \(limit)
-            """
-        ).map(Self.contentKeyDecision)
+        try await read("\(unescaped: ContentKeyDecisionQueries.select) WHERE d.id > \(afterID) ORDER BY d.id LIMIT \(limit)")
+            .map(Self.contentKeyDecision)
     }
 
     public func contentKeyDecisions(inRanges ranges: [ClosedRange<Int64>]) async throws -> [ContentKeyDecision] {
         guard !ranges.isEmpty else { return [] }
-        let within = ranges.map { "d.id BETWEEN \($0.lowerBound) AND \($0.upperBound)" }.joined(separator: " OR ")
-        return try await read(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT d.id, c.content_key, d.case_id, d.action, d.category FROM decisions d JOIN cases c ON c.id = d.case_id
-                    WHERE (\(within)) AND c.content_key IS NOT NULL ORDER BY d.id
-                    """)
-        ).map(Self.contentKeyDecision)
+        return try await read(PostgresQuery(unsafeSQL: ContentKeyDecisionQueries.keyed(inRanges: ranges))).map(Self.contentKeyDecision)
     }
 
     private static func contentKeyDecision(_ row: PostgresRow) throws -> ContentKeyDecision {

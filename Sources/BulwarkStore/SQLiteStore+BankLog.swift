@@ -29,6 +29,12 @@ extension SQLiteStore {
         return (row[0], row[1], row[2])
     }
 
+    /// Whether another append's parts are past the head and not yet to be taken for abandoned
+    /// (one was written less than ``bankAppendAbandonedAfterSeconds`` before `time`).
+    private static func anotherAppendUnderWay(_ head: (seq: Int64, writtenAt: Int64, top: Int64), at time: Int64) -> Bool {
+        head.top > head.seq && time - head.writtenAt < bankAppendAbandonedAfterSeconds
+    }
+
     private static func insertBankEvents(_ db: Database, _ events: ArraySlice<String>, after: Int64, now: Int64) throws {
         let insert = try db.cachedStatement(sql: "INSERT INTO bank_events (seq, event, at) VALUES (?, ?, ?)")
         for (i, event) in events.enumerated() {
@@ -68,8 +74,7 @@ extension SQLiteStore {
                 start = try await writer.write { db -> AppendStart in
                     let head = try Self.bankLogHead(db)
                     if head.top > head.seq {
-                        return time() - head.writtenAt >= Self.bankAppendAbandonedAfterSeconds
-                            ? .abandoned(head: head.seq, top: head.top) : .waiting
+                        return Self.anotherAppendUnderWay(head, at: time()) ? .waiting : .abandoned(head: head.seq, top: head.top)
                     }
                     guard head.seq >= from else {
                         throw BankLogError("the bank log ends at \(head.seq), before the \(from) events this change was made on")
@@ -85,10 +90,7 @@ extension SQLiteStore {
                     // other append is done or may be taken for abandoned.
                     repeat {
                         try await Task.sleep(for: .milliseconds(20))
-                    } while try await writer.read({ db in
-                        let head = try Self.bankLogHead(db)
-                        return head.top > head.seq && time() - head.writtenAt < Self.bankAppendAbandonedAfterSeconds
-                    })
+                    } while try await writer.read({ db in Self.anotherAppendUnderWay(try Self.bankLogHead(db), at: time()) })
                 case .abandoned(let head, let top):
                     try await deleteAbandonedBankEvents(head: head, top: top, time: time)
                     start = .waiting

@@ -307,10 +307,8 @@ public struct SQLiteStore: ModerationStore {
             // A cursor: each row read in place, not copied first (the index reads every decision
             // as a server starts).
             let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: """
-                    SELECT d.id, c.content_key, d.case_id, d.action, d.category FROM decisions d JOIN cases c ON c.id = d.case_id
-                    WHERE d.id > ? ORDER BY d.id LIMIT ?
-                    """), arguments: [afterID, limit])
+                db.cachedStatement(sql: "\(ContentKeyDecisionQueries.select) WHERE d.id > ? ORDER BY d.id LIMIT ?"),
+                arguments: [afterID, limit])
             var decisions: [ContentKeyDecision] = []
             decisions.reserveCapacity(min(limit, 10_000))
             while let row = try rows.next() { decisions.append(Self.contentKeyDecision(row)) }
@@ -320,15 +318,8 @@ public struct SQLiteStore: ModerationStore {
 
     public func contentKeyDecisions(inRanges ranges: [ClosedRange<Int64>]) async throws -> [ContentKeyDecision] {
         guard !ranges.isEmpty else { return [] }
-        let within = ranges.map { "d.id BETWEEN \($0.lowerBound) AND \($0.upperBound)" }.joined(separator: " OR ")
         return try await writer.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT d.id, c.content_key, d.case_id, d.action, d.category FROM decisions d JOIN cases c ON c.id = d.case_id
-                    WHERE (\(within)) AND c.content_key IS NOT NULL ORDER BY d.id
-                    """
-            ).map(Self.contentKeyDecision)
+            try Row.fetchAll(db, sql: ContentKeyDecisionQueries.keyed(inRanges: ranges)).map(Self.contentKeyDecision)
         }
     }
 
