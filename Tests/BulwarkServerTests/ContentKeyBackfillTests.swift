@@ -75,14 +75,7 @@ struct ContentKeyBackfillTests {
             // removed since, its decision numbered far on.
             try await app.test(.router) { client in
                 let other = "A different post: the black banner rises, soldiers, come and fight for the state with us"
-                _ = try await call(client, keys, .post, "/v1/items", .ingest, CopiesTests.item("k-other", other))
-                let (_, report) = try await call(
-                    client, keys, .post, "/v1/reports", .ingest,
-                    #"{"platform":"example","item_id":"k-other","reporter":"user-2","reason":"terrorism"}"#)
-                let otherCase = try #require(report["case_id"] as? Int, "\(report)")
-                let (status, _) = try await call(
-                    client, keys, .post, "/v1/cases/\(otherCase)/decisions", .reviewer, #"{"action":"remove","category":"recruitment"}"#)
-                #expect(status == .created)
+                let otherCase = try await RemovedTextsTests.removal(client, keys, "k-other", other)
                 try await t.execute("UPDATE decisions SET id = 50000 WHERE case_id = \(otherCase)")
                 clock.set(1_790_000_110)
                 let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, CopiesTests.item("k-other-2", other))

@@ -12,6 +12,20 @@ import Testing
 /// The server's index of removed texts: held compactly, read as the server starts, and
 /// `/readyz` waiting for it.
 struct RemovedTextsTests {
+    /// Posts `text` as item `id`, reports it (which opens its case) and removes it; returns the
+    /// case id.
+    static func removal(_ client: some TestClientProtocol, _ keys: [Role: String], _ id: String, _ text: String) async throws -> Int {
+        _ = try await call(client, keys, .post, "/v1/items", .ingest, CopiesTests.item(id, text))
+        let (_, report) = try await call(
+            client, keys, .post, "/v1/reports", .ingest,
+            #"{"platform":"example","item_id":"\#(id)","reporter":"user-1","reason":"terrorism"}"#)
+        let caseID = try #require(report["case_id"] as? Int, "\(report)")
+        let (status, _) = try await call(
+            client, keys, .post, "/v1/cases/\(caseID)/decisions", .reviewer, #"{"action":"remove","category":"recruitment"}"#)
+        #expect(status == .created)
+        return caseID
+    }
+
     static func readiness(_ client: some TestClientProtocol) async throws -> (HTTPResponse.Status, String) {
         let r = try await client.execute(uri: "/readyz", method: .get)
         return (r.status, String(buffer: r.body))
@@ -45,17 +59,7 @@ struct RemovedTextsTests {
             let (service, clock) = try clockedService(store, start: 1_790_000_000)
             let index = service.removedTexts
             try await Application(router: service.router()).test(.router) { client in
-                func removal(_ id: String, _ text: String) async throws -> Int {
-                    _ = try await call(client, keys, .post, "/v1/items", .ingest, CopiesTests.item(id, text))
-                    let (_, report) = try await call(
-                        client, keys, .post, "/v1/reports", .ingest,
-                        #"{"platform":"example","item_id":"\#(id)","reporter":"user-1","reason":"terrorism"}"#)
-                    let caseID = try #require(report["case_id"] as? Int, "\(report)")
-                    let (status, _) = try await call(
-                        client, keys, .post, "/v1/cases/\(caseID)/decisions", .reviewer, #"{"action":"remove","category":"recruitment"}"#)
-                    #expect(status == .created)
-                    return caseID
-                }
+                func removal(_ id: String, _ text: String) async throws -> Int { try await Self.removal(client, keys, id, text) }
                 let other = "A different post: the black banner rises, soldiers, come and fight for the state with us"
                 let otherCase = try await removal("g-other", other)
                 try await t.execute("UPDATE decisions SET id = 100 WHERE case_id = \(otherCase)")
@@ -92,15 +96,7 @@ struct RemovedTextsTests {
             let keys = try await makeKeys(store, [.ingest, .reviewer])
             let (first, _) = try clockedService(store, start: 1_790_000_000)
             let removed = try await first.application(logger: Logger(label: "test")).test(.router) { client -> Int in
-                _ = try await call(client, keys, .post, "/v1/items", .ingest, CopiesTests.item("r-1", CopiesTests.text))
-                let (_, report) = try await call(
-                    client, keys, .post, "/v1/reports", .ingest,
-                    #"{"platform":"example","item_id":"r-1","reporter":"user-1","reason":"terrorism"}"#)
-                let caseID = try #require(report["case_id"] as? Int, "\(report)")
-                let (status, _) = try await call(
-                    client, keys, .post, "/v1/cases/\(caseID)/decisions", .reviewer, #"{"action":"remove","category":"recruitment"}"#)
-                #expect(status == .created)
-                return caseID
+                try await Self.removal(client, keys, "r-1", CopiesTests.text)
             }
 
             // The routes alone: not ready until an ingest request has read the index.
