@@ -13,18 +13,13 @@
 #   scripts/bench-bank-snapshot.sh [DATABASE=a new SQLite file | postgres://…/EMPTY_DB] [ENTRIES=1000000] [MORE=110000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WORK=$(mktemp -d)
+source scripts/bench-server-lib.sh
 DB=${1:-$WORK/banks.sqlite}
 ENTRIES=${2:-1000000}
 MORE=${3:-110000}
 VIA=${BULWARK_IMPORT_VIA:-api}
 PROBE_SECONDS=${BULWARK_PROBE_SECONDS:-40}
 PORT=18400
-swift build -c release --product bulwark 2>&1 | grep -E "error|Build" || true
-BIN="$(swift build -c release --show-bin-path)/bulwark"
-SERVER=""
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
 python3 - "$ENTRIES" "$MORE" "$WORK" <<'PY'
 import random, sys
 entries, more, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]

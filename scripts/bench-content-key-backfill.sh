@@ -8,15 +8,10 @@
 #   scripts/bench-content-key-backfill.sh [CASES=200000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WORK=$(mktemp -d)
+source scripts/bench-server-lib.sh
 DB=$WORK/upgraded.sqlite
 CASES=${1:-200000}
 PORT=18410
-swift build -c release --product bulwark 2>&1 | grep -E "error|Build" || true
-BIN="$(swift build -c release --show-bin-path)/bulwark"
-SERVER=""
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
 INGEST=$("$BIN" keys create --database "$DB" --name bench-ingest --role ingest | awk '{print $NF}')
 python3 - "$DB" "$CASES" <<'PY'
 import random, sqlite3, sys

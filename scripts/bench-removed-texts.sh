@@ -10,15 +10,10 @@
 #   scripts/bench-removed-texts.sh [DECISIONS=1000000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WORK=$(mktemp -d)
+source scripts/bench-server-lib.sh
 DB=$WORK/decided.sqlite
 DECISIONS=${1:-1000000}
 PORT=18411
-swift build -c release --product bulwark 2>&1 | grep -E "error|Build" || true
-BIN="$(swift build -c release --show-bin-path)/bulwark"
-SERVER=""
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
 INGEST=$("$BIN" keys create --database "$DB" --name bench-ingest --role ingest | awk '{print $NF}')
 python3 - "$DB" "$DECISIONS" <<'PY'
 import random, sqlite3, sys
