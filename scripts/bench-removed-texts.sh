@@ -6,15 +6,48 @@
 # when it is ready, the time from one to the other, and the time of the first two ingest
 # requests (a build before 2026-12-04, evening, read the index in the first request; it has no
 # readiness wait, and the script then reports it ready at once); then the latency of ingest and
-# the process's CPU time while one client posts for 20 s.
-#   scripts/bench-removed-texts.sh [DECISIONS=1000000]
+# the process's CPU time while one client posts for 20 s. Also the time of a readiness probe
+# (`/readyz`, which a load balancer asks every few seconds) on that database.
+#   scripts/bench-removed-texts.sh [DECISIONS=1000000] [sqlite|postgres]
+# With `postgres`, a new database on the server of scripts/postgres.sh (dropped afterwards).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench-server-lib.sh
-DB=$WORK/decided.sqlite
 DECISIONS=${1:-1000000}
+BACKEND=${2:-sqlite}
 PORT=18411
+if [ "$BACKEND" = postgres ]; then
+  scripts/postgres.sh >/dev/null
+  export PGPASSWORD=bulwark
+  DBNAME="bulwark_removed_$(date +%s)"
+  psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "CREATE DATABASE $DBNAME"
+  DB="postgres://bulwark:bulwark@127.0.0.1:5432/$DBNAME"
+  drop_database() {
+    cleanup
+    psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null || true
+  }
+  trap drop_database EXIT
+else
+  DB=$WORK/decided.sqlite
+fi
 INGEST=$("$BIN" keys create --database "$DB" --name bench-ingest --role ingest | awk '{print $NF}')
+if [ "$BACKEND" = postgres ]; then
+  # The same rows as the SQLite branch below, written by the server itself (keys: md5 of a
+  # number, 32 hex digits).
+  psql "$DB" -Xq <<SQL
+INSERT INTO items (platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)
+  SELECT 'bulk', 'd-' || i, 'decided text ' || i, '[]', 1790000000, 'review', 0.5, 'en', '{}', 0
+  FROM generate_series(1, $DECISIONS) AS i;
+INSERT INTO cases (item_id, source, status, base_priority, created_at, updated_at, content_key)
+  SELECT id, 'engine', 'closed', 0.5, 1790000000, 1790000000, md5('key ' || id) FROM items WHERE platform = 'bulk';
+INSERT INTO decisions (case_id, reviewer, action, category, created_at)
+  SELECT id, 'r', CASE WHEN id % 2 = 0 THEN 'remove' ELSE 'no_violation' END,
+         CASE WHEN id % 2 = 0 THEN 'incitement' END, 1790000100
+  FROM cases ORDER BY id;
+ANALYZE items; ANALYZE cases; ANALYZE decisions;
+SQL
+  echo "$DECISIONS decisions on keyed cases written"
+else
 python3 - "$DB" "$DECISIONS" <<'PY'
 import random, sqlite3, sys
 db, n = sys.argv[1], int(sys.argv[2])
@@ -34,6 +67,7 @@ with c:
             (case, "remove" if i % 2 == 0 else "no_violation", "incitement" if i % 2 == 0 else None))
 print(f"{n} decisions on keyed cases written")
 PY
+fi
 "$BIN" serve --database "$DB" --port $PORT --no-sample > "$WORK/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 3000); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.02; done
@@ -47,6 +81,10 @@ post() {
     -d "{\"items\":[{\"id\":\"probe-$1\",\"text\":\"a post about the city council meeting and the market prices this week $1\"}]}" \
     "http://127.0.0.1:$PORT/v1/items"
 }
+# A readiness probe, 100 times one after another: the median and the slowest, as curl times
+# them (connection included).
+for _ in $(seq 1 100); do curl -s -o /dev/null -w "%{time_total}\n" "http://127.0.0.1:$PORT/readyz"; done |
+  sort -g | awk '{t[NR] = $1} END {printf "readiness probe: median %.2f ms, slowest %.2f ms (100 probes)\n", t[50] * 1000, t[NR] * 1000}'
 first=$(post 1)
 echo "first ingest request: ${first} s; RSS $(rss)"
 second=$(post 2)

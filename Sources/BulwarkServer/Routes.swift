@@ -51,7 +51,7 @@ extension BulwarkService {
         // Ready: the database answers and the index of removed texts is read (an ingest request
         // before then waits for that read).
         router.get("/readyz") { _, _ -> Response in
-            _ = try await store.itemCount()
+            try await store.ping()
             guard await removedTexts.hasLoaded else {
                 return Response(
                     status: .serviceUnavailable, headers: [.retryAfter: "1"],

@@ -486,6 +486,10 @@ public protocol ModerationStore: Sendable {
     /// The platforms of the last `items` items received, each once, sorted.
     func recentPlatforms(items: Int) async throws -> [String]
     func itemCount() async throws -> Int
+    /// Throws unless the database answers a read of the items table: what `/readyz` asks on
+    /// every probe. It reads at most one row, where ``itemCount()`` counts them all (a full
+    /// scan on PostgreSQL).
+    func ping() async throws
 
     func cases(_ filter: CaseFilter, now: Int64) async throws -> [CaseRecord]
     func caseDetail(id: Int64, now: Int64) async throws -> CaseDetail?

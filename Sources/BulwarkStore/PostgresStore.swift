@@ -433,6 +433,10 @@ public struct PostgresStore: ModerationStore {
         try await read("SELECT COUNT(*) FROM items").first?.decode(Int.self) ?? 0
     }
 
+    public func ping() async throws {
+        _ = try await read("SELECT 1 FROM items LIMIT 1")
+    }
+
     // MARK: Cases
 
     public func cases(_ filter: CaseFilter, now: Int64) async throws -> [CaseRecord] {

@@ -231,6 +231,10 @@ public struct SQLiteStore: ModerationStore {
         try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0 }
     }
 
+    public func ping() async throws {
+        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1 FROM items LIMIT 1") }
+    }
+
     // MARK: Cases
 
     public func cases(_ filter: CaseFilter, now: Int64) async throws -> [CaseRecord] {

@@ -41,6 +41,19 @@ struct StoreTests {
         }
     }
 
+    /// What `/readyz` asks on every probe: the items table answers, without being counted.
+    @Test(arguments: Backend.allCases) func aPingReadsTheItemsTableAndFailsWithoutIt(_ backend: Backend) async throws {
+        try await withTestStore(backend, "ping-unmigrated", migrate: false) { t in
+            await #expect(throws: (any Error).self) { try await t.store.ping() }
+            try await t.store.migrate()
+            try await t.store.ping()
+            _ = try await t.store.ingest([scanned("a")], now: 1)
+            try await t.store.ping()
+            try await t.execute("ALTER TABLE items RENAME TO items_elsewhere")
+            await #expect(throws: (any Error).self) { try await t.store.ping() }
+        }
+    }
+
     @Test(arguments: Backend.allCases) func aMixedBatchStoresEachKeyOnceAndKeepsEveryField(_ backend: Backend) async throws {
         try await withTestStore(backend, "batch") { t in
             let store = t.store
