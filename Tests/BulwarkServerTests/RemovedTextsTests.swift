@@ -48,6 +48,59 @@ struct RemovedTextsTests {
         }
     }
 
+    /// The index read in pages, each asked for while the one before is applied, is the index
+    /// read in one query: every decision read once, the latest on each key standing, the ids
+    /// passed over kept as gaps, decisions on cases without a key read and skipped.
+    @Test(arguments: Backend.allCases)
+    func anIndexReadInPagesIsTheIndexReadAtOnce(_ backend: Backend) async throws {
+        try await withTestStore(backend, "removedpages") { t in
+            let key = (1...5).map { String(repeating: "0", count: 31) + String($0) }
+            for n in 1...6 {
+                try await t.execute(
+                    """
+                    INSERT INTO items (id, platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)
+                    VALUES (\(n), 'p', 'i-\(n)', 'text \(n)', '[]', 1790000000, 'review', 0.5, 'en', '{}', 0)
+                    """)
+                let contentKey = n <= 5 ? "'\(key[n - 1])'" : "NULL"
+                try await t.execute(
+                    """
+                    INSERT INTO cases (id, item_id, source, status, base_priority, created_at, updated_at, content_key)
+                    VALUES (\(n), \(n), 'engine', 'closed', 0.5, 1790000000, 1790000000, \(contentKey))
+                    """)
+            }
+            // (decision id, case, action): ids 4, 7 and 8 unused; case 1 removed then restored,
+            // case 2 restored then removed; case 6 has no key.
+            let decisions: [(Int, Int, String)] = [
+                (1, 1, "remove"), (2, 2, "no_violation"), (3, 3, "remove"), (5, 1, "no_violation"),
+                (6, 4, "remove"), (9, 5, "remove"), (10, 2, "remove"), (11, 6, "remove"),
+            ]
+            for (id, caseID, action) in decisions {
+                let category = action == "remove" ? "'recruitment'" : "NULL"
+                try await t.execute(
+                    """
+                    INSERT INTO decisions (id, case_id, reviewer, action, category, created_at)
+                    VALUES (\(id), \(caseID), 'r', '\(action)', \(category), 1790000100)
+                    """)
+            }
+            let asked = key + ["f" + String(repeating: "0", count: 31)]
+            let expected: [RemovedText?] = [
+                nil,
+                RemovedText(caseID: 2, decisionID: 10, category: .recruitment),
+                RemovedText(caseID: 3, decisionID: 3, category: .recruitment),
+                RemovedText(caseID: 4, decisionID: 6, category: .recruitment),
+                RemovedText(caseID: 5, decisionID: 9, category: .recruitment),
+                nil,
+            ]
+            for page in [1, 2, 3, 8, 10_000] {
+                let index = RemovedTexts(page: page)
+                #expect(try await index.removals(asked, store: t.store, now: 1_790_000_200) == expected, "pages of \(page)")
+                #expect(await index.decisionsRead == 8, "pages of \(page)")
+                #expect(await index.gapCount == 2, "ids 4, and 7 to 8; pages of \(page)")
+                #expect(await index.count == 5, "pages of \(page)")
+            }
+        }
+    }
+
     /// A decision committed after one numbered above it (PostgreSQL numbers a decision when it is
     /// inserted) is read by the next refresh, which reads only what is new and the ids it passed
     /// over, not the last decisions again; ids passed over are let go after `gapSeconds`.
