@@ -11,11 +11,15 @@ public import BulwarkCore
 extension BankSet {
     static let snapshotMagic: [UInt8] = Array("BWBANK01".utf8)
 
+    /// The snapshot, written into one buffer of its exact size, counted first: a buffer grown as
+    /// it was written held up to twice the snapshot while it grew, and the index was written to a
+    /// buffer of its own, then copied (a million PDQ entries: about 260 MiB of snapshot).
     public func snapshot(sequence: UInt64) -> [UInt8] {
-        var w = ByteWriter()
+        let sortedBanks = banks.values.sorted { $0.name < $1.name }
+        let byteCount = snapshotByteCount(sortedBanks)
+        var w = ByteWriter(capacity: byteCount)
         w.bytes(Self.snapshotMagic)
         w.u64(sequence)
-        let sortedBanks = banks.values.sorted { $0.name < $1.name }
         w.u32(UInt32(sortedBanks.count))
         for bank in sortedBanks {
             w.string(bank.name)
@@ -38,11 +42,27 @@ extension BankSet {
             w.i64(entry.addedAt)
             w.i64(entry.removedAt ?? Int64.min)
         }
-        let index = pdqIndex.serialized()
-        w.u64(UInt64(index.count))
-        w.bytes(index)
+        w.u64(UInt64(pdqIndex.serializedByteCount))
+        pdqIndex.serialize(into: &w.out)
         w.u64(PDQIndex.fnv1a64(w.out[...]))
+        assert(w.out.count == byteCount, "snapshot of \(w.out.count) bytes, counted \(byteCount)")
         return w.out
+    }
+
+    /// The length of ``snapshot(sequence:)``, field by field as it writes them.
+    private func snapshotByteCount(_ sortedBanks: [Bank]) -> Int {
+        func string(_ s: String) -> Int { 4 + s.utf8.count }
+        func strings(_ list: [String]) -> Int { list.reduce(4) { $0 + string($1) } }
+        var count = 8 + 8 + 4
+        for bank in sortedBanks {
+            count += string(bank.name) + string(bank.kind.rawValue) + 1 + 4 + strings(bank.labels) + string(bank.description) + 8
+        }
+        count += 8
+        for entry in entries {
+            count += 8 + string(entry.bank) + string(entry.signal.type.rawValue) + string(entry.signal.value)
+            count += strings(entry.labels) + string(entry.source) + string(entry.provenance) + 16
+        }
+        return count + 8 + pdqIndex.serializedByteCount + 8
     }
 
     /// Loads a snapshot: the bank set and the log sequence number it covers.
@@ -130,6 +150,10 @@ extension BankSet {
 
 struct ByteWriter {
     var out: [UInt8] = []
+
+    init(capacity: Int = 0) {
+        out.reserveCapacity(capacity)
+    }
 
     mutating func bytes(_ b: [UInt8]) { out.append(contentsOf: b) }
     mutating func u8(_ v: UInt8) { out.append(v) }

@@ -20,12 +20,27 @@ extension PDQIndex {
     static let magic: [UInt8] = Array("BWPDQX01".utf8)
 
     public func serialized() -> [UInt8] {
-        var out: [UInt8] = Self.magic
+        var out: [UInt8] = []
+        out.reserveCapacity(serializedByteCount)
+        serialize(into: &out)
+        return out
+    }
+
+    /// The length of ``serialized()``.
+    var serializedByteCount: Int {
+        let m = indexedCount
+        return 8 + 32 + ids.count * 40 + live.count * 8 + (m > 0 ? offsets.count * 4 + postings.count * 4 : 0) + 8
+    }
+
+    /// Appends ``serialized()`` to `out` (a bank snapshot writes the index into its own buffer,
+    /// instead of a copy of it).
+    func serialize(into out: inout [UInt8]) {
+        let start = out.count
         let n = ids.count
         let m = indexedCount
-        out.reserveCapacity(8 + 32 + n * 40 + live.count * 8 + (m > 0 ? offsets.count * 4 + postings.count * 4 : 0) + 8)
         func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        out.append(contentsOf: Self.magic)
         u64(UInt64(n))
         u64(UInt64(m))
         u64(UInt64(liveCount))
@@ -37,8 +52,7 @@ extension PDQIndex {
             for o in offsets { u32(o) }
             for p in postings { u32(p) }
         }
-        u64(Self.fnv1a64(out[...]))
-        return out
+        u64(Self.fnv1a64(out[start...]))
     }
 
     public init(serialized bytes: [UInt8]) throws(BulwarkError) {

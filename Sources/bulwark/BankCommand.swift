@@ -302,6 +302,40 @@ struct BankCommand: AsyncParsableCommand {
         @Flag(help: "Import nothing if any row is bad.") var strict = false
 
         func run() async throws {
+            // The file's bytes are let go once its rows are read (a million rows: 65 MB).
+            let (records, bad) = try readRecords()
+            let store = try await banks.open(writable: true)
+            let list = source ?? URL(fileURLWithPath: file).lastPathComponent
+            let at = now()
+            let (added, unchanged, newEntries) = try await store.change { (set: inout BankSet) throws(BulwarkError) in
+                var added = 0
+                var unchanged = 0
+                var newEntries: Set<UInt64> = []
+                var events: [BankEvent] = []
+                events.reserveCapacity(records.count)
+                for (number, record) in records {
+                    let provenance = "\(list) line \(number)" + (record.note.isEmpty ? "" : " (\(record.note))")
+                    let (outcome, e) = try set.add(
+                        bank: name, signal: record.signal, labels: record.labels + labels, source: list,
+                        provenance: provenance, at: at)
+                    if case .added(let entry) = outcome {
+                        added += 1
+                        newEntries.insert(entry.id)
+                    } else {
+                        unchanged += 1
+                    }
+                    events += e
+                }
+                return ((added, unchanged, newEntries), events)
+            }
+            try await store.changed(
+                "bank.import", bank: name, detail: "{\"added\":\(added),\"unchanged\":\(unchanged),\"bad\":\(bad)}",
+                newEntries: newEntries)
+            print("imported \(file) into \(name): \(added) added, \(unchanged) unchanged, \(bad) bad rows")
+        }
+
+        /// The file's good rows with their line numbers, and how many were bad (each reported).
+        private func readRecords() throws -> (records: [(Int, SignalRecord)], bad: Int) {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw CommandFailure("cannot read \(file)")
             }
@@ -327,33 +361,7 @@ struct BankCommand: AsyncParsableCommand {
                     if strict { throw ExitCode(1) }
                 }
             }
-            let store = try await banks.open(writable: true)
-            let list = source ?? URL(fileURLWithPath: file).lastPathComponent
-            let at = now()
-            let (added, unchanged, newEntries) = try await store.change { (set: inout BankSet) throws(BulwarkError) in
-                var added = 0
-                var unchanged = 0
-                var newEntries: Set<UInt64> = []
-                var events: [BankEvent] = []
-                for (number, record) in records {
-                    let provenance = "\(list) line \(number)" + (record.note.isEmpty ? "" : " (\(record.note))")
-                    let (outcome, e) = try set.add(
-                        bank: name, signal: record.signal, labels: record.labels + labels, source: list,
-                        provenance: provenance, at: at)
-                    if case .added(let entry) = outcome {
-                        added += 1
-                        newEntries.insert(entry.id)
-                    } else {
-                        unchanged += 1
-                    }
-                    events += e
-                }
-                return ((added, unchanged, newEntries), events)
-            }
-            try await store.changed(
-                "bank.import", bank: name, detail: "{\"added\":\(added),\"unchanged\":\(unchanged),\"bad\":\(bad)}",
-                newEntries: newEntries)
-            print("imported \(file) into \(name): \(added) added, \(unchanged) unchanged, \(bad) bad rows")
+            return (records, bad)
         }
     }
 
