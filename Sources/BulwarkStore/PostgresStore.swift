@@ -107,6 +107,7 @@ public struct PostgresStore: ModerationStore {
         ("v13", Schema.v13(.postgres)),
         ("v14", Schema.v14(.postgres)),
         ("v15", Schema.v15(.postgres)),
+        ("v16", Schema.v16(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,

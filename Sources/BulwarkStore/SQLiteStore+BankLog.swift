@@ -7,32 +7,40 @@ import GRDB
 /// readers see the events up to the head only, and the last part moves the head, so another
 /// process sees the whole change or none of it. While one append's parts are past the head,
 /// every other append waits for it; parts left past the head by a process that stopped midway
-/// (none written for ``bankAppendAbandonedAfterSeconds``) are deleted by the next append.
+/// are deleted by the next append: at once when that process is known to be gone (the head
+/// names the process that last wrote it, schema version 16), else once none was written for
+/// ``bankAppendAbandonedAfterSeconds``.
 extension SQLiteStore {
     /// Events appended in one transaction: about 50 ms of the writer (a million events in one
     /// held every ingest for 4.8 s, measured 2026-12-04).
     public static let bankAppendPart = 10_000
     /// Seconds after which the parts of an append past the head, none written since, are taken
-    /// for those of a process that stopped midway.
+    /// for those of a process that stopped midway (when it cannot be told to be gone sooner).
     public static let bankAppendAbandonedAfterSeconds: Int64 = 60
 
     private enum AppendStart { case started, moved, waiting, abandoned(head: Int64, top: Int64) }
 
-    /// The log's head (the last event readers see) and when an append past it last wrote a part.
-    private static func bankLogHead(_ db: Database) throws -> (seq: Int64, writtenAt: Int64, top: Int64) {
+    private typealias LogHead = (seq: Int64, writtenAt: Int64, top: Int64, writer: String?)
+
+    /// The log's head (the last event readers see), when an append past it last wrote a part,
+    /// and the process that wrote the head last.
+    private static func bankLogHead(_ db: Database) throws -> LogHead {
         let row = try Row.fetchOne(
             db,
             sql: """
-                SELECT h.seq, h.written_at, (SELECT COALESCE(MAX(seq), 0) FROM bank_events) FROM bank_log_head h WHERE h.id = 1
+                SELECT h.seq, h.written_at, (SELECT COALESCE(MAX(seq), 0) FROM bank_events), h.writer
+                FROM bank_log_head h WHERE h.id = 1
                 """)
         guard let row else { throw BankLogError("the bank log has no head row (schema version 15)") }
-        return (row[0], row[1], row[2])
+        return (row[0], row[1], row[2], row[3])
     }
 
-    /// Whether another append's parts are past the head and not yet to be taken for abandoned
-    /// (one was written less than ``bankAppendAbandonedAfterSeconds`` before `time`).
-    private static func anotherAppendUnderWay(_ head: (seq: Int64, writtenAt: Int64, top: Int64), at time: Int64) -> Bool {
+    /// Whether another append's parts are past the head and not yet to be taken for abandoned:
+    /// its process is not known to be gone, and it wrote a part less than
+    /// ``bankAppendAbandonedAfterSeconds`` before `time`.
+    private static func anotherAppendUnderWay(_ head: LogHead, at time: Int64) -> Bool {
         head.top > head.seq && time - head.writtenAt < bankAppendAbandonedAfterSeconds
+            && !(head.writer.map(LogWriter.isGone) ?? false)
     }
 
     private static func insertBankEvents(_ db: Database, _ events: ArraySlice<String>, after: Int64, now: Int64) throws {
@@ -43,7 +51,9 @@ extension SQLiteStore {
     }
 
     private static func setBankLogHead(_ db: Database, seq: Int64, writtenAt: Int64) throws {
-        try db.execute(sql: "UPDATE bank_log_head SET seq = ?, written_at = ? WHERE id = 1", arguments: [seq, writtenAt])
+        try db.execute(
+            sql: "UPDATE bank_log_head SET seq = ?, written_at = ?, writer = ? WHERE id = 1",
+            arguments: [seq, writtenAt, LogWriter.this])
     }
 
     public func appendBankEvents(
@@ -267,5 +277,31 @@ extension SQLiteStore {
         }
         try await deleteBankSnapshotRows("seq < ?", [sequence])
         return bytes.count
+    }
+}
+
+/// A process that writes the bank log's head, as the head names it: the machine's boot, the pid
+/// namespace and the pid. A SQLite file in WAL mode is shared by processes of one machine only,
+/// so a process that named itself so can be looked for; one of another boot or namespace (a
+/// container sharing the file) cannot, and is never taken for gone.
+enum LogWriter {
+    /// This process (nil where the boot or the namespace cannot be read: not Linux).
+    static let this: String? = {
+        guard let boot = try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8),
+            let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")
+        else { return nil }
+        return "\(boot.trimmingCharacters(in: .whitespacesAndNewlines)) \(namespace) \(getpid())"
+    }()
+
+    /// Whether `writer` is a process of this boot and pid namespace that no longer exists. A
+    /// pid used again by another process reads as alive: the append waits the minute, as for
+    /// a writer it cannot look for.
+    static func isGone(_ writer: String) -> Bool {
+        guard let this else { return false }
+        let theirs = writer.split(separator: " "), ours = this.split(separator: " ")
+        guard theirs.count == 3, ours.count == 3, theirs[0] == ours[0], theirs[1] == ours[1],
+            let pid = pid_t(theirs[2]), pid > 0, pid != getpid()
+        else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 }

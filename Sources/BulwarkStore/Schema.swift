@@ -475,4 +475,14 @@ enum Schema {
             "INSERT INTO bank_log_head (id, seq, written_at) SELECT 1, COALESCE(MAX(seq), 0), 0 FROM bank_events",
         ]
     }
+
+    /// Version 16 (SQLite): the process that last wrote to the bank log's head (`writer`: the
+    /// machine's boot, the pid namespace and the pid; NULL: not known). An append that finds
+    /// parts past the head written by a process of this machine and namespace that no longer
+    /// exists deletes them at once, instead of waiting a minute for them to be taken for
+    /// abandoned (``SQLiteStore/appendBankEvents(after:now:making:)``).
+    static func v16(_ dialect: Dialect) -> [String] {
+        guard dialect == .sqlite else { return [] }
+        return ["ALTER TABLE bank_log_head ADD COLUMN writer TEXT"]
+    }
 }

@@ -3,6 +3,7 @@ import BulwarkCore
 import BulwarkServer
 import BulwarkStore
 import BulwarkTestSupport
+import Foundation
 import Synchronization
 import Testing
 
@@ -107,6 +108,49 @@ struct BankLogPartsTests {
             #expect(try await t.integer("SELECT seq FROM bank_log_head") == Int(head + 1))
             #expect(try await store.appendBankEvents(after: head + 1, now: 3_001) { _ in ["next"] } == head + 2)
             #expect(try await store.bankEvents(after: head + 1, limit: 10).map(\.event) == ["next"])
+        }
+    }
+
+    /// The head names the process that wrote it last. Parts past the head whose process is gone
+    /// (of this machine's boot and pid namespace, no longer running) are deleted by the next
+    /// append at once; while that process runs, or when it is of another boot or namespace (it
+    /// cannot be looked for), the append waits, as for any append under way.
+    @Test func partsLeftByAProcessThatIsGoneAreDeletedAtOnce() async throws {
+        try await withTestStore(.sqlite, "bankgone") { t in
+            let store = t.store
+            #expect(try await store.appendBankEvents(after: 0, now: 1_000) { _ in ["a"] } == 1)
+            #expect(try await t.integer("SELECT COUNT(*) FROM bank_log_head WHERE writer LIKE '% \(getpid())'") == 1)
+            let ended = Process()
+            ended.executableURL = URL(fileURLWithPath: "/bin/true")
+            try ended.run()
+            ended.waitUntilExit()
+            // This machine's boot and namespace: the writer less its pid.
+            try await t.execute("CREATE TABLE ours AS SELECT rtrim(writer, '0123456789') AS prefix FROM bank_log_head")
+            let ours = "(SELECT prefix FROM ours)"
+            try await t.execute(
+                "INSERT INTO bank_events (seq, event, at) VALUES (2, 'lost-1', 1000), (3, 'lost-2', 1000)")
+            try await t.execute("UPDATE bank_log_head SET written_at = 1000, writer = \(ours) || '\(getppid())'")
+
+            // Written a second ago by a process that runs (this one's parent): waited for.
+            let append = Task { try await store.appendBankEvents(after: 1, now: 1_001) { _ in ["after-1"] } }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await t.integer("SELECT COUNT(*) FROM bank_events WHERE event = 'after-1'") == 0, "waits while it runs")
+            // By a process of another boot, with the pid of one gone here: waited for.
+            try await t.execute("UPDATE bank_log_head SET writer = 'another-boot pid:[1] \(ended.processIdentifier)'")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await t.integer("SELECT COUNT(*) FROM bank_events WHERE event = 'after-1'") == 0, "waits: cannot be looked for")
+            // By the process that is gone: its parts are deleted and the append made in their
+            // place, well within the minute otherwise waited.
+            try await t.execute("UPDATE bank_log_head SET writer = \(ours) || '\(ended.processIdentifier)'")
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(20))
+                append.cancel()
+            }
+            defer { watchdog.cancel() }
+            let head = try await append.value
+            #expect(head == 2)
+            #expect(try await store.bankEvents(after: 0, limit: 10).map(\.event) == ["a", "after-1"])
+            #expect(try await t.integer("SELECT COUNT(*) FROM bank_events WHERE event LIKE 'lost-%'") == 0)
         }
     }
 }
