@@ -10,11 +10,18 @@
 # (`/readyz`, which a load balancer asks every few seconds) on that database.
 #   scripts/bench-removed-texts.sh [DECISIONS=1000000] [sqlite|postgres]
 # With `postgres`, a new database on the server of scripts/postgres.sh (dropped afterwards).
+# BULWARK_BENCH_ID_HOLES=N leaves an unused decision id after every N (as transactions rolled
+# back leave on PostgreSQL): the index then keeps up to 1,000 of them as gaps, asked about again
+# by each refresh for 300 s after the decision that follows them, the 20 s of ingest included
+# when the decisions are recent: BULWARK_BENCH_DECIDED_AT=$(date +%s) (their time; by default
+# 1790000100, long before, so that holes are of long ago and not looked at again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench-server-lib.sh
 DECISIONS=${1:-1000000}
 BACKEND=${2:-sqlite}
+HOLES=${BULWARK_BENCH_ID_HOLES:-0}
+DECIDED_AT=${BULWARK_BENCH_DECIDED_AT:-1790000100}
 PORT=18411
 if [ "$BACKEND" = postgres ]; then
   scripts/postgres.sh >/dev/null
@@ -40,17 +47,17 @@ INSERT INTO items (platform, external_id, text, urls, received_at, decision, sco
   FROM generate_series(1, $DECISIONS) AS i;
 INSERT INTO cases (item_id, source, status, base_priority, created_at, updated_at, content_key)
   SELECT id, 'engine', 'closed', 0.5, 1790000000, 1790000000, md5('key ' || id) FROM items WHERE platform = 'bulk';
-INSERT INTO decisions (case_id, reviewer, action, category, created_at)
-  SELECT id, 'r', CASE WHEN id % 2 = 0 THEN 'remove' ELSE 'no_violation' END,
-         CASE WHEN id % 2 = 0 THEN 'incitement' END, 1790000100
+INSERT INTO decisions (id, case_id, reviewer, action, category, created_at)
+  SELECT id + CASE WHEN $HOLES > 0 THEN id / $HOLES ELSE 0 END, id, 'r', CASE WHEN id % 2 = 0 THEN 'remove' ELSE 'no_violation' END,
+         CASE WHEN id % 2 = 0 THEN 'incitement' END, $DECIDED_AT
   FROM cases ORDER BY id;
 ANALYZE items; ANALYZE cases; ANALYZE decisions;
 SQL
   echo "$DECISIONS decisions on keyed cases written"
 else
-python3 - "$DB" "$DECISIONS" <<'PY'
+python3 - "$DB" "$DECISIONS" "$HOLES" "$DECIDED_AT" <<'PY'
 import random, sqlite3, sys
-db, n = sys.argv[1], int(sys.argv[2])
+db, n, holes, decided_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 rng = random.Random(11)
 c = sqlite3.connect(db)
 with c:
@@ -63,8 +70,9 @@ with c:
             "INSERT INTO cases (item_id, source, status, base_priority, created_at, updated_at, content_key)"
             " VALUES (?, 'engine', 'closed', 0.5, 1790000000, 1790000000, ?)", (cur.lastrowid, key)).lastrowid
         c.execute(
-            "INSERT INTO decisions (case_id, reviewer, action, category, created_at) VALUES (?, 'r', ?, ?, 1790000100)",
-            (case, "remove" if i % 2 == 0 else "no_violation", "incitement" if i % 2 == 0 else None))
+            "INSERT INTO decisions (id, case_id, reviewer, action, category, created_at) VALUES (?, ?, 'r', ?, ?, ?)",
+            (i + (i // holes if holes else 0), case, "remove" if i % 2 == 0 else "no_violation", "incitement" if i % 2 == 0 else None,
+             decided_at))
 print(f"{n} decisions on keyed cases written")
 PY
 fi

@@ -59,7 +59,8 @@ actor RemovedTexts {
     private var byKey: [Key: State] = [:]
     /// The highest decision id read.
     private var readThrough: Int64 = 0
-    /// Ids a read passed over (no decision held them yet), with the store time they were found.
+    /// Ids a read passed over (no decision held them yet), with the store time of the decision
+    /// after them (their ids were taken before it), or of the read if that is earlier.
     private var gaps: [(ids: ClosedRange<Int64>, since: Int64)] = []
     /// Decisions read from the store, gaps included.
     private(set) var decisionsRead = 0
@@ -72,8 +73,10 @@ actor RemovedTexts {
     private(set) var loads = 0
 
     static let refreshSeconds: Int64 = 1
-    /// How long ids passed over are looked at again: a decision's transaction commits within
-    /// seconds (a thousand copies decided at once, or a removal order's thousand targets).
+    /// How long ids passed over are looked at again, from the time of the decision after them:
+    /// a decision's transaction commits within seconds (a thousand copies decided at once, or a
+    /// removal order's thousand targets). So the holes in the ids of long ago that a first read
+    /// passes over (transactions rolled back on PostgreSQL) are not looked at again.
     static let gapSeconds: Int64 = 300
     /// Gaps kept at most (the oldest are let go first).
     static let maxGaps = 1_000
@@ -124,7 +127,9 @@ actor RemovedTexts {
                 }
                 decisionsRead += page.count
                 for d in page {
-                    if d.decisionID > readThrough + 1 { gaps.append((readThrough + 1...d.decisionID - 1, now)) }
+                    if d.decisionID > readThrough + 1, now - d.createdAt < Self.gapSeconds {
+                        gaps.append((readThrough + 1...d.decisionID - 1, min(now, d.createdAt)))
+                    }
                     apply(d)
                 }
                 if gaps.count > Self.maxGaps { gaps.removeFirst(gaps.count - Self.maxGaps) }

@@ -519,13 +519,18 @@ public struct PostgresStore: ModerationStore {
 
     public func contentKeyDecisions(inRanges ranges: [ClosedRange<Int64>]) async throws -> [ContentKeyDecision] {
         guard !ranges.isEmpty else { return [] }
-        return try await read(PostgresQuery(unsafeSQL: ContentKeyDecisionQueries.keyed(inRanges: ranges))).map(Self.contentKeyDecision)
+        var found: [ContentKeyDecision] = []
+        for sql in ContentKeyDecisionQueries.keyed(inRanges: ranges) {
+            found += try await read(PostgresQuery(unsafeSQL: sql)).map(Self.contentKeyDecision)
+        }
+        return found.sorted { $0.decisionID < $1.decisionID }
     }
 
     private static func contentKeyDecision(_ row: PostgresRow) throws -> ContentKeyDecision {
-        let (id, key, caseID, action, category) = try row.decode((Int64, String?, Int64, String, String?).self)
+        let (id, key, caseID, action, category, createdAt) = try row.decode((Int64, String?, Int64, String, String?, Int64).self)
         return ContentKeyDecision(
-            decisionID: id, contentKey: key, caseID: caseID, action: action, category: category.flatMap(Category.init(rawValue:)))
+            decisionID: id, contentKey: key, caseID: caseID, action: action, category: category.flatMap(Category.init(rawValue:)),
+            createdAt: createdAt)
     }
 
     public func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int] {

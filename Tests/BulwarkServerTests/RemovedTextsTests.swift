@@ -98,6 +98,12 @@ struct RemovedTextsTests {
                 #expect(await index.gapCount == 2, "ids 4, and 7 to 8; pages of \(page)")
                 #expect(await index.count == 5, "pages of \(page)")
             }
+            // Read 300 s after those decisions were taken: the ids they passed over are holes of
+            // long ago (a transaction that took one would have committed), not looked at again.
+            let later = RemovedTexts(page: 2)
+            #expect(try await later.removals(asked, store: t.store, now: 1_790_000_100 + RemovedTexts.gapSeconds) == expected)
+            #expect(await later.gapCount == 0)
+            #expect(await later.decisionsRead == 8)
         }
     }
 

@@ -54,6 +54,39 @@ struct StoreTests {
         }
     }
 
+    /// A server's index of removed texts asks again about up to a thousand ranges of ids it
+    /// passed over (``RemovedTexts``); more than SQLite takes in one expression, so they are
+    /// asked in several statements, and the decisions come back once each, in id order.
+    @Test(arguments: Backend.allCases) func keyedDecisionsAreFoundInMoreRangesThanOneStatementTakes(_ backend: Backend) async throws {
+        try await withTestStore(backend, "ranges") { t in
+            let n = 1_500
+            let items = (1...n).map { "(\($0), 'p', 'i-\($0)', 't', '[]', 1, 'review', 0.5, 'en', '{}', 0)" }
+            try await t.execute(
+                "INSERT INTO items (id, platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count) VALUES "
+                    + items.joined(separator: ", "))
+            // Every third case has no key.
+            let cases = (1...n).map { i in
+                "(\(i), \(i), 'engine', 'closed', 0.5, 1, 1, \(i % 3 == 0 ? "NULL" : "'" + String(format: "%032x", i) + "'"))"
+            }
+            try await t.execute(
+                "INSERT INTO cases (id, item_id, source, status, base_priority, created_at, updated_at, content_key) VALUES "
+                    + cases.joined(separator: ", "))
+            // Decision 2i on case i.
+            let decisions = (1...n).map { "(\(2 * $0), \($0), 'r', 'remove', 'recruitment', 2)" }
+            try await t.execute(
+                "INSERT INTO decisions (id, case_id, reviewer, action, category, created_at) VALUES " + decisions.joined(separator: ", "))
+            // A range for each decision id, and one for each odd id between (none there), in an
+            // order of their own.
+            let ranges = (1...2 * n).map { Int64($0)...Int64($0) }.reversed().map { $0 }
+            let found = try await t.store.contentKeyDecisions(inRanges: ranges)
+            let keyed = (1...n).filter { $0 % 3 != 0 }
+            #expect(found.map(\.decisionID) == keyed.map { Int64(2 * $0) })
+            #expect(found.map(\.caseID) == keyed.map(Int64.init))
+            #expect(found.allSatisfy { $0.contentKey != nil && $0.action == "remove" && $0.category == .recruitment })
+            #expect(try await t.store.contentKeyDecisions(inRanges: [4...10, 300...304]).map(\.decisionID) == [4, 8, 10, 302, 304])
+        }
+    }
+
     @Test(arguments: Backend.allCases) func aMixedBatchStoresEachKeyOnceAndKeepsEveryField(_ backend: Backend) async throws {
         try await withTestStore(backend, "batch") { t in
             let store = t.store
