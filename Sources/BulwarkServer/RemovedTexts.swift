@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// the decisions after the last it read, at most every ``refreshSeconds`` (so a removal decided
 /// in another process reaches this one within that time). Transactions can commit out of id
 /// order (PostgreSQL numbers a decision when it is inserted), so the ids a read passed over are
-/// gaps, looked at again by each refresh for ``gapSeconds`` after they were found (until
+/// gaps, looked at again by each refresh for ``gapSeconds`` from the decision after them (until
 /// 2026-12-04 each refresh read the last 10,000 decisions again instead: 25–30 ms of one
 /// ingest request a second with a million decided texts). A decision only replaces a key's
 /// state when it is newer than the one that set it.
