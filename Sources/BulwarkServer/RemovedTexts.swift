@@ -117,8 +117,8 @@ actor RemovedTexts {
             }
             // Each next page is asked for as soon as the one before has arrived, so the store
             // reads and decodes it while this actor applies the one before.
-            let limit = page
-            var next = Task { try await store.contentKeyDecisions(afterID: readThrough, limit: limit) }
+            let limit = page, first = readThrough
+            var next = Task { try await store.contentKeyDecisions(afterID: first, limit: limit) }
             while true {
                 let page = try await next.value
                 let full = page.count == limit

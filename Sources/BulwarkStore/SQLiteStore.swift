@@ -325,10 +325,10 @@ public struct SQLiteStore: ModerationStore {
 
     public func contentKeyDecisions(inRanges ranges: [ClosedRange<Int64>]) async throws -> [ContentKeyDecision] {
         guard !ranges.isEmpty else { return [] }
-        // One range a statement: SQLite reads `d.id BETWEEN ? AND ?` from the primary key, but a
-        // statement of many ranges joined by OR read every decision for each (a thousand gaps
-        // in a million decisions: 12.6 s a refresh), and one of a thousand was refused
-        // ("Expression tree is too large").
+        // One range a statement: SQLite reads `d.id BETWEEN ? AND ?` from the primary key, but
+        // statements of 100 ranges joined by OR each read every decision (a thousand gaps in a
+        // million decisions: 12.6 s a refresh), and one of a thousand was refused ("Expression
+        // tree is too large").
         return try await writer.read { db in
             let statement = try db.cachedStatement(
                 sql: "\(ContentKeyDecisionQueries.select) WHERE d.id BETWEEN ? AND ? AND c.content_key IS NOT NULL ORDER BY d.id")
