@@ -44,6 +44,12 @@ actor RemovedTexts {
             self.high = high
             self.low = low
         }
+
+        /// Hashed by its low 64 bits alone: a key is part of a SHA-256, so any 64 of its bits
+        /// are as good as all 128, and the dictionary hashes half as much.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(low)
+        }
     }
 
     /// The latest decision on a key's copies: a removal when `removed`.
