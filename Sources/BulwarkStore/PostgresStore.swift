@@ -108,6 +108,7 @@ public struct PostgresStore: ModerationStore {
         ("v14", Schema.v14(.postgres)),
         ("v15", Schema.v15(.postgres)),
         ("v16", Schema.v16(.postgres)),
+        ("v17", Schema.v17(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,

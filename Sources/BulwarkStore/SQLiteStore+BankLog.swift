@@ -195,18 +195,20 @@ extension SQLiteStore {
         try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots WHERE part = 0") ?? 0
     }
 
-    /// The snapshots being written (parts stored, part 0 not yet) and when each last had a part
-    /// stored: its lowest part's time, as parts are written last to first. Found from the
-    /// primary key's index alone; only their own rows are read (`at` comes after the 4 MiB of
-    /// `bytes` in a row: reading it from every row of a whole snapshot took 70-190 ms).
-    private static func bankSnapshotsBeingWritten(_ db: Database) throws -> [(seq: Int64, at: Int64)] {
+    /// The snapshots being written (parts stored, part 0 not yet), when each last had a part
+    /// stored and by which process: its lowest part's, as parts are written last to first.
+    /// Found from the primary key's index alone; only their own rows are read (`at` comes after
+    /// the 4 MiB of `bytes` in a row: reading it from every row of a whole snapshot took
+    /// 70-190 ms).
+    private static func bankSnapshotsBeingWritten(_ db: Database) throws -> [(seq: Int64, at: Int64, writer: String?)] {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT s.seq, (SELECT b.at FROM bank_snapshots b WHERE b.seq = s.seq ORDER BY b.part LIMIT 1) AS at
-                FROM (SELECT seq FROM bank_snapshots GROUP BY seq HAVING MIN(part) > 0) s
+                SELECT s.seq, b.at, b.writer
+                FROM (SELECT seq, MIN(part) AS part FROM bank_snapshots GROUP BY seq HAVING MIN(part) > 0) s
+                JOIN bank_snapshots b ON b.seq = s.seq AND b.part = s.part
                 """
-        ).map { ($0["seq"], $0["at"]) }
+        ).map { ($0["seq"], $0["at"], $0["writer"]) }
     }
 
     /// Deletes the snapshot rows `condition` selects, one row (one part, up to 4 MiB) a
@@ -232,14 +234,17 @@ extension SQLiteStore {
         // is a transaction of its own, written last to first, and the snapshot is there for
         // readers once its part 0 is. Parts without a part 0 are a snapshot being written: by
         // another process, which this one leaves to finish, unless no part of it was stored for
-        // ``BankSnapshotRecord/abandonedAfterSeconds`` (a process that stopped midway): then
-        // they are deleted. The bytes are made outside any transaction.
+        // ``BankSnapshotRecord/abandonedAfterSeconds``, or the process that stored its last part
+        // is gone (``LogWriter``, schema version 17): then they are deleted. The bytes are made
+        // outside any transaction.
         if replacing { try await deleteBankSnapshotRows("1 = 1") }
         let (newest, writing) = try await writer.read { db in
             (try Self.newestBankSnapshot(db), try Self.bankSnapshotsBeingWritten(db))
         }
         if !replacing, newest >= sequence { return 0 }
-        let abandoned = writing.filter { now - $0.at >= BankSnapshotRecord.abandonedAfterSeconds }
+        let abandoned = writing.filter {
+            now - $0.at >= BankSnapshotRecord.abandonedAfterSeconds || ($0.writer.map(LogWriter.isGone) ?? false)
+        }
         guard abandoned.count == writing.count else { return 0 }
         for snapshot in abandoned { try await deleteBankSnapshotRows("seq = ?", [snapshot.seq]) }
 
@@ -247,8 +252,8 @@ extension SQLiteStore {
         let parts = BankSnapshotRecord.parts(of: bytes, size: partBytes)
         @Sendable func insert(_ db: Database, _ i: Int) throws {
             try db.execute(
-                sql: "INSERT INTO bank_snapshots (seq, part, parts, bytes, at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [sequence, i, parts.count, Data(parts[i]), now])
+                sql: "INSERT INTO bank_snapshots (seq, part, parts, bytes, at, writer) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [sequence, i, parts.count, Data(parts[i]), now, LogWriter.this])
         }
         // The last part, when nothing newer is stored or being written and the log reaches
         // `sequence`.

@@ -485,4 +485,13 @@ enum Schema {
         guard dialect == .sqlite else { return [] }
         return ["ALTER TABLE bank_log_head ADD COLUMN writer TEXT"]
     }
+
+    /// Version 17 (SQLite): the process that stored each part of a bank snapshot (`writer`, as
+    /// in version 16). A snapshot left half written by a process of this machine that no longer
+    /// exists is deleted by the next process that stores one at once, instead of after
+    /// ``BankSnapshotRecord/abandonedAfterSeconds``.
+    static func v17(_ dialect: Dialect) -> [String] {
+        guard dialect == .sqlite else { return [] }
+        return ["ALTER TABLE bank_snapshots ADD COLUMN writer TEXT"]
+    }
 }

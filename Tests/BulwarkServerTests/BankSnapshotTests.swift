@@ -3,6 +3,7 @@ import BulwarkCore
 import BulwarkServer
 import BulwarkStore
 import BulwarkTestSupport
+import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -274,6 +275,50 @@ struct BankSnapshotTests {
             #expect(c.loaded?.snapshotSequence == 11)
             #expect(c.loaded?.replayedEvents == 0)
             #expect(c.banks.entries == a.banks.entries)
+        }
+    }
+
+    /// A snapshot half written by a process of this machine that is gone is deleted by the next
+    /// process that stores one at once; one whose process runs is left to finish.
+    @Test func aSnapshotHalfWrittenByAProcessThatIsGoneIsDeletedAtOnce() async throws {
+        try await withTestStore(.sqlite, "snapshotgone") { t in
+            let store = t.store
+            let a = try await BankRegistry.shared(store: store)
+            try await a.change { set throws(BulwarkError) in ((), try set.create(Bank(name: "known"))) }
+            _ = try await Self.add(9, to: "known", through: a)
+            let ten = a.banks.snapshot(sequence: 10)
+            #expect(try await store.saveBankSnapshot(sequence: 10, partBytes: 500, now: 1_000) { ten } == ten.count)
+            #expect(try await t.integer("SELECT COUNT(*) FROM bank_snapshots WHERE writer LIKE '% \(getpid())'") > 3)
+            // This machine's boot and namespace: the writer less its pid.
+            try await t.execute(
+                "CREATE TABLE ours AS SELECT rtrim(writer, '0123456789') AS prefix FROM bank_snapshots LIMIT 1")
+            let ended = Process()
+            ended.executableURL = URL(fileURLWithPath: "/bin/true")
+            try ended.run()
+            ended.waitUntilExit()
+
+            // Parts 2 and 1 of 3 at 11, stored a second ago by this process's parent: left.
+            _ = try await Self.add(1, to: "known", through: a)
+            try await t.execute(
+                """
+                INSERT INTO bank_snapshots (seq, part, parts, bytes, at, writer) VALUES
+                (11, 2, 3, x'00', 2000, (SELECT prefix FROM ours) || '\(getppid())'),
+                (11, 1, 3, x'00', 2000, (SELECT prefix FROM ours) || '\(getppid())')
+                """)
+            let eleven = a.banks.snapshot(sequence: 11)
+            #expect(try await store.saveBankSnapshot(sequence: 11, partBytes: 500, now: 2_001) { eleven } == 0)
+            #expect(try await store.latestBankSnapshot()?.sequence == 10)
+            // Stored by a process of another boot with a pid gone here: left too.
+            try await t.execute("UPDATE bank_snapshots SET writer = 'another-boot pid:[1] \(ended.processIdentifier)' WHERE seq = 11")
+            #expect(try await store.saveBankSnapshot(sequence: 11, partBytes: 500, now: 2_001) { eleven } == 0)
+            // Its last part stored by a process of this machine that is gone: deleted at once,
+            // and this one stored.
+            try await t.execute(
+                "UPDATE bank_snapshots SET writer = (SELECT prefix FROM ours) || '\(ended.processIdentifier)' WHERE seq = 11 AND part = 1")
+            #expect(try await store.saveBankSnapshot(sequence: 11, partBytes: 500, now: 2_001) { eleven } == eleven.count)
+            let stored = try #require(try await store.latestBankSnapshot())
+            #expect(stored.sequence == 11)
+            #expect(stored.bytes == eleven)
         }
     }
 }
