@@ -24,16 +24,7 @@ HOLES=${BULWARK_BENCH_ID_HOLES:-0}
 DECIDED_AT=${BULWARK_BENCH_DECIDED_AT:-1790000100}
 PORT=18411
 if [ "$BACKEND" = postgres ]; then
-  scripts/postgres.sh >/dev/null
-  export PGPASSWORD=bulwark
-  DBNAME="bulwark_removed_$(date +%s)"
-  psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "CREATE DATABASE $DBNAME"
-  DB="postgres://bulwark:bulwark@127.0.0.1:5432/$DBNAME"
-  drop_database() {
-    cleanup
-    psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null || true
-  }
-  trap drop_database EXIT
+  new_postgres_database removed
 else
   DB=$WORK/decided.sqlite
 fi

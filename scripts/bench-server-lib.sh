@@ -1,9 +1,23 @@
 # Sourced (from the project's root) by the bench scripts that start a `serve`: a scratch
 # directory $WORK, the release build $BIN, and $SERVER (set it to the server's pid), killed with
-# $WORK removed when the script exits.
+# $WORK removed when the script exits; and `new_postgres_database NAME`, which sets $DB to a new
+# database on the server of scripts/postgres.sh, dropped when the script exits.
 WORK=$(mktemp -d)
 swift build -c release --product bulwark 2>&1 | grep -E "error|Build" || true
 BIN="$(swift build -c release --show-bin-path)/bulwark"
 SERVER=""
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
+
+new_postgres_database() {
+  scripts/postgres.sh >/dev/null
+  export PGPASSWORD=bulwark
+  DBNAME="bulwark_$1_$(date +%s)"
+  psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "CREATE DATABASE $DBNAME"
+  DB="postgres://bulwark:bulwark@127.0.0.1:5432/$DBNAME"
+  drop_database() {
+    cleanup
+    psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null || true
+  }
+  trap drop_database EXIT
+}
