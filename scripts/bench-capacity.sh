@@ -12,23 +12,9 @@ cd "$(dirname "$0")/.."
 DURATION="${1:-30}"
 CONNECTIONS="${2:-32}"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-scripts/postgres.sh >/dev/null
-swift build -c release --product bulwark 2>&1 | grep -E "error|Build complete" || true
-BIN="$(swift build -c release --show-bin-path)/bulwark"
-WORK=$(mktemp -d)
-DBNAME="bulwark_capacity_$(date +%s)"
-export PGPASSWORD=bulwark
-psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "CREATE DATABASE $DBNAME"
-DB="postgres://bulwark:bulwark@127.0.0.1:5432/$DBNAME"
+source scripts/bench-server-lib.sh
+new_postgres_database capacity
 PORT=18095
-SERVER=""
-cleanup() {
-    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
-    wait 2>/dev/null || true
-    psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 . scripts/load/texts.sh
 write_load_texts "$BIN" "$WORK/texts.txt"
 KEY=$("$BIN" keys create --database "$DB" --name load --role ingest | awk '{print $NF}')

@@ -6,7 +6,10 @@ WORK=$(mktemp -d)
 swift build -c release --product bulwark 2>&1 | grep -E "error|Build" || true
 BIN="$(swift build -c release --show-bin-path)/bulwark"
 SERVER=""
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
+cleanup() {
+  if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 new_postgres_database() {
