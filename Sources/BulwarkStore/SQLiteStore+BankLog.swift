@@ -40,7 +40,7 @@ extension SQLiteStore {
     /// ``bankAppendAbandonedAfterSeconds`` before `time`.
     private static func anotherAppendUnderWay(_ head: LogHead, at time: Int64) -> Bool {
         head.top > head.seq && time - head.writtenAt < bankAppendAbandonedAfterSeconds
-            && !(head.writer.map(LogWriter.isGone) ?? false)
+            && !LogWriter.isGone(head.writer)
     }
 
     private static func insertBankEvents(_ db: Database, _ events: ArraySlice<String>, after: Int64, now: Int64) throws {
@@ -243,7 +243,7 @@ extension SQLiteStore {
         }
         if !replacing, newest >= sequence { return 0 }
         let abandoned = writing.filter {
-            now - $0.at >= BankSnapshotRecord.abandonedAfterSeconds || ($0.writer.map(LogWriter.isGone) ?? false)
+            now - $0.at >= BankSnapshotRecord.abandonedAfterSeconds || LogWriter.isGone($0.writer)
         }
         guard abandoned.count == writing.count else { return 0 }
         for snapshot in abandoned { try await deleteBankSnapshotRows("seq = ?", [snapshot.seq]) }
@@ -298,11 +298,11 @@ enum LogWriter {
         return "\(boot.trimmingCharacters(in: .whitespacesAndNewlines)) \(namespace) \(getpid())"
     }()
 
-    /// Whether `writer` is a process of this boot and pid namespace that no longer exists. A
-    /// pid used again by another process reads as alive: the append waits the minute, as for
-    /// a writer it cannot look for.
-    static func isGone(_ writer: String) -> Bool {
-        guard let this else { return false }
+    /// Whether `writer` is a process of this boot and pid namespace that no longer exists (nil,
+    /// a writer not named: no). A pid used again by another process reads as alive: the append
+    /// waits the minute, as for a writer it cannot look for.
+    static func isGone(_ writer: String?) -> Bool {
+        guard let writer, let this else { return false }
         let theirs = writer.split(separator: " "), ours = this.split(separator: " ")
         guard theirs.count == 3, ours.count == 3, theirs[0] == ours[0], theirs[1] == ours[1],
             let pid = pid_t(theirs[2]), pid > 0, pid != getpid()
