@@ -111,6 +111,15 @@ struct BankLogPartsTests {
         }
     }
 
+    /// The pid of a process that ran and ended (`/bin/true`, waited for): a writer that is gone.
+    static func pidOfAProcessThatEnded() throws -> Int32 {
+        let ended = Process()
+        ended.executableURL = URL(fileURLWithPath: "/bin/true")
+        try ended.run()
+        ended.waitUntilExit()
+        return ended.processIdentifier
+    }
+
     /// The head names the process that wrote it last. Parts past the head whose process is gone
     /// (of this machine's boot and pid namespace, no longer running) are deleted by the next
     /// append at once; while that process runs, or when it is of another boot or namespace (it
@@ -120,10 +129,7 @@ struct BankLogPartsTests {
             let store = t.store
             #expect(try await store.appendBankEvents(after: 0, now: 1_000) { _ in ["a"] } == 1)
             #expect(try await t.integer("SELECT COUNT(*) FROM bank_log_head WHERE writer LIKE '% \(getpid())'") == 1)
-            let ended = Process()
-            ended.executableURL = URL(fileURLWithPath: "/bin/true")
-            try ended.run()
-            ended.waitUntilExit()
+            let ended = try Self.pidOfAProcessThatEnded()
             // This machine's boot and namespace: the writer less its pid.
             try await t.execute("CREATE TABLE ours AS SELECT rtrim(writer, '0123456789') AS prefix FROM bank_log_head")
             let ours = "(SELECT prefix FROM ours)"
@@ -136,12 +142,12 @@ struct BankLogPartsTests {
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await t.integer("SELECT COUNT(*) FROM bank_events WHERE event = 'after-1'") == 0, "waits while it runs")
             // By a process of another boot, with the pid of one gone here: waited for.
-            try await t.execute("UPDATE bank_log_head SET writer = 'another-boot pid:[1] \(ended.processIdentifier)'")
+            try await t.execute("UPDATE bank_log_head SET writer = 'another-boot pid:[1] \(ended)'")
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await t.integer("SELECT COUNT(*) FROM bank_events WHERE event = 'after-1'") == 0, "waits: cannot be looked for")
             // By the process that is gone: its parts are deleted and the append made in their
             // place, well within the minute otherwise waited.
-            try await t.execute("UPDATE bank_log_head SET writer = \(ours) || '\(ended.processIdentifier)'")
+            try await t.execute("UPDATE bank_log_head SET writer = \(ours) || '\(ended)'")
             let watchdog = Task {
                 try await Task.sleep(for: .seconds(20))
                 append.cancel()

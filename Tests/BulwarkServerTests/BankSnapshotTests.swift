@@ -292,10 +292,7 @@ struct BankSnapshotTests {
             // This machine's boot and namespace: the writer less its pid.
             try await t.execute(
                 "CREATE TABLE ours AS SELECT rtrim(writer, '0123456789') AS prefix FROM bank_snapshots LIMIT 1")
-            let ended = Process()
-            ended.executableURL = URL(fileURLWithPath: "/bin/true")
-            try ended.run()
-            ended.waitUntilExit()
+            let ended = try BankLogPartsTests.pidOfAProcessThatEnded()
 
             // Parts 2 and 1 of 3 at 11, stored a second ago by this process's parent: left.
             _ = try await Self.add(1, to: "known", through: a)
@@ -309,12 +306,12 @@ struct BankSnapshotTests {
             #expect(try await store.saveBankSnapshot(sequence: 11, partBytes: 500, now: 2_001) { eleven } == 0)
             #expect(try await store.latestBankSnapshot()?.sequence == 10)
             // Stored by a process of another boot with a pid gone here: left too.
-            try await t.execute("UPDATE bank_snapshots SET writer = 'another-boot pid:[1] \(ended.processIdentifier)' WHERE seq = 11")
+            try await t.execute("UPDATE bank_snapshots SET writer = 'another-boot pid:[1] \(ended)' WHERE seq = 11")
             #expect(try await store.saveBankSnapshot(sequence: 11, partBytes: 500, now: 2_001) { eleven } == 0)
             // Its last part stored by a process of this machine that is gone: deleted at once,
             // and this one stored.
             try await t.execute(
-                "UPDATE bank_snapshots SET writer = (SELECT prefix FROM ours) || '\(ended.processIdentifier)' WHERE seq = 11 AND part = 1")
+                "UPDATE bank_snapshots SET writer = (SELECT prefix FROM ours) || '\(ended)' WHERE seq = 11 AND part = 1")
             #expect(try await store.saveBankSnapshot(sequence: 11, partBytes: 500, now: 2_001) { eleven } == eleven.count)
             let stored = try #require(try await store.latestBankSnapshot())
             #expect(stored.sequence == 11)
