@@ -14,7 +14,9 @@
 # back leave on PostgreSQL): the index then keeps up to 1,000 of them as gaps, asked about again
 # by each refresh for 300 s after the decision that follows them, the 20 s of ingest included
 # when the decisions are recent: BULWARK_BENCH_DECIDED_AT=$(date +%s) (their time; by default
-# 1790000100, long before, so that holes are of long ago and not looked at again).
+# 1790000100, long before, so that holes are of long ago: SQLite does not look at them again,
+# PostgreSQL asks about them once more, in the first refresh, unless a write transaction under
+# way when they were read is still under way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench-server-lib.sh

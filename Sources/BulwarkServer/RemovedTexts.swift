@@ -11,10 +11,17 @@ import ServiceLifecycle
 /// the decisions after the last it read, at most every ``refreshSeconds`` (so a removal decided
 /// in another process reaches this one within that time). Transactions can commit out of id
 /// order (PostgreSQL numbers a decision when it is inserted), so the ids a read passed over are
-/// gaps, looked at again by each refresh for ``gapSeconds`` from the decision after them (until
-/// 2026-12-04 each refresh read the last 10,000 decisions again instead: 25–30 ms of one
-/// ingest request a second with a million decided texts). A decision only replaces a key's
-/// state when it is newer than the one that set it.
+/// gaps, looked at again by each refresh (until 2026-12-04 each refresh read the last 10,000
+/// decisions again instead: 25–30 ms of one ingest request a second with a million decided
+/// texts):
+/// - for ``gapSeconds`` from the decision after them (SQLite, whose one writer commits in id
+///   order, keeps only the gaps of the last ``gapSeconds``, holes left by rollbacks);
+/// - on PostgreSQL also for as long as a write transaction under way when the read found them is
+///   still under way (``ModerationStore/writesUnderWay()``): a decision whose transaction takes
+///   longer than ``gapSeconds`` to commit is still read. A first read keeps its holes of long ago
+///   too, for the same reason, until the next refresh finds those transactions ended.
+///
+/// A decision only replaces a key's state when it is newer than the one that set it.
 ///
 /// One entry per decided text, kept compact (a platform may have decided millions): the key's
 /// 128 bits rather than its 32 hex digits in a String of their own, and the latest decision's
@@ -52,6 +59,17 @@ actor RemovedTexts {
         }
     }
 
+    /// Ids a read passed over.
+    private struct Gap {
+        var ids: ClosedRange<Int64>
+        /// Store time of the decision after them (their ids were taken before it), or of the read
+        /// if that is earlier.
+        var since: Int64
+        /// The write transactions under way just after the read that found them (nil: the store
+        /// commits in id order, or that was not known).
+        var writes: WritesUnderWay?
+    }
+
     /// The latest decision on a key's copies: a removal when `removed`.
     private struct State {
         var decisionID: Int64
@@ -67,7 +85,7 @@ actor RemovedTexts {
     private var readThrough: Int64 = 0
     /// Ids a read passed over (no decision held them yet), with the store time of the decision
     /// after them (their ids were taken before it), or of the read if that is earlier.
-    private var gaps: [(ids: ClosedRange<Int64>, since: Int64)] = []
+    private var gaps: [Gap] = []
     /// Decisions read from the store, gaps included.
     private(set) var decisionsRead = 0
     /// Store time of the last refresh (nil: never loaded).
@@ -79,10 +97,11 @@ actor RemovedTexts {
     private(set) var loads = 0
 
     static let refreshSeconds: Int64 = 1
-    /// How long ids passed over are looked at again, from the time of the decision after them:
-    /// a decision's transaction commits within seconds (a thousand copies decided at once, or a
-    /// removal order's thousand targets). So the holes in the ids of long ago that a first read
-    /// passes over (transactions rolled back on PostgreSQL) are not looked at again.
+    /// How long ids passed over are looked at again at least, from the time of the decision after
+    /// them: a decision's transaction commits within seconds (a thousand copies decided at once,
+    /// or a removal order's thousand targets). On SQLite no longer, so the holes in the ids of
+    /// long ago that a first read passes over are not looked at again; on PostgreSQL, until the
+    /// transactions under way when they were found have ended too.
     static let gapSeconds: Int64 = 300
     /// Gaps kept at most (the oldest are let go first).
     static let maxGaps = 1_000
@@ -111,8 +130,14 @@ actor RemovedTexts {
             readThrough = 0
             gaps = []
         }
+        // Holes this read passes over, kept once the writes under way after it are known.
+        var holes: [Gap] = []
         do {
-            gaps.removeAll { now - $0.since >= Self.gapSeconds }
+            // Gaps past their time are let go once no transaction that could fill them is still
+            // under way; the writes are asked before the gaps are read once more, so a transaction
+            // that has ended by then has its decision read.
+            var writes: WritesUnderWay?
+            if gaps.contains(where: { now - $0.since >= Self.gapSeconds }) { writes = try await store.writesUnderWay() }
             if !gaps.isEmpty {
                 let found = try await store.contentKeyDecisions(inRanges: gaps.map(\.ids))
                 decisionsRead += found.count
@@ -120,6 +145,11 @@ actor RemovedTexts {
                     apply(d)
                     fill(d.decisionID)
                 }
+            }
+            gaps.removeAll { gap in
+                guard now - gap.since >= Self.gapSeconds else { return false }
+                guard let writes, let then = gap.writes else { return true }
+                return !writes.mayStillRun(from: then)
             }
             // Each next page is asked for as soon as the one before has arrived, so the store
             // reads and decodes it while this actor applies the one before.
@@ -133,15 +163,17 @@ actor RemovedTexts {
                 }
                 decisionsRead += page.count
                 for d in page {
-                    if d.decisionID > readThrough + 1, now - d.createdAt < Self.gapSeconds {
-                        gaps.append((readThrough + 1...d.decisionID - 1, min(now, d.createdAt)))
+                    if d.decisionID > readThrough + 1 {
+                        holes.append(Gap(ids: readThrough + 1...d.decisionID - 1, since: min(now, d.createdAt), writes: nil))
                     }
                     apply(d)
                 }
-                if gaps.count > Self.maxGaps { gaps.removeFirst(gaps.count - Self.maxGaps) }
+                if holes.count > 2 * Self.maxGaps { holes.removeFirst(holes.count - Self.maxGaps) }
                 guard full else { break }
             }
+            keep(holes, writes: holes.isEmpty ? nil : try await store.writesUnderWay(), now: now)
         } catch {
+            keep(holes, writes: nil, now: now)
             if whole { fromStart = true }
             throw error
         }
@@ -150,12 +182,23 @@ actor RemovedTexts {
         loads += 1
     }
 
+    /// Keeps the holes a read passed over as gaps: all of them when the writes under way after
+    /// the read are known (a transaction among them may have taken one of their ids, however long
+    /// ago), otherwise those of the last ``gapSeconds``; at most ``maxGaps`` in all, the latest.
+    private func keep(_ holes: [Gap], writes: WritesUnderWay?, now: Int64) {
+        for var hole in holes where writes != nil || now - hole.since < Self.gapSeconds {
+            hole.writes = writes
+            gaps.append(hole)
+        }
+        if gaps.count > Self.maxGaps { gaps.removeFirst(gaps.count - Self.maxGaps) }
+    }
+
     /// Takes a decision found in a gap out of it.
     private func fill(_ id: Int64) {
         guard let i = gaps.firstIndex(where: { $0.ids.contains(id) }) else { return }
-        let (ids, since) = gaps.remove(at: i)
-        if id < ids.upperBound { gaps.insert((id + 1...ids.upperBound, since), at: i) }
-        if ids.lowerBound < id { gaps.insert((ids.lowerBound...id - 1, since), at: i) }
+        let gap = gaps.remove(at: i)
+        if id < gap.ids.upperBound { gaps.insert(Gap(ids: id + 1...gap.ids.upperBound, since: gap.since, writes: gap.writes), at: i) }
+        if gap.ids.lowerBound < id { gaps.insert(Gap(ids: gap.ids.lowerBound...id - 1, since: gap.since, writes: gap.writes), at: i) }
     }
 
     /// Gaps being looked at again.

@@ -234,6 +234,26 @@ enum ContentKeyDecisionQueries {
     }
 }
 
+/// The write transactions under way in a PostgreSQL database (``ModerationStore/writesUnderWay()``):
+/// the transaction ids of a snapshot (`pg_current_snapshot()`), 64 bits, so they never wrap.
+public struct WritesUnderWay: Sendable, Hashable {
+    /// The oldest transaction still under way (the snapshot's xmin): every transaction numbered
+    /// below it has committed or rolled back.
+    public var oldest: Int64
+    /// The number the next transaction to write will get (the snapshot's xmax): every
+    /// transaction under way at this snapshot is numbered below it.
+    public var next: Int64
+
+    public init(oldest: Int64, next: Int64) {
+        self.oldest = oldest
+        self.next = next
+    }
+
+    /// Whether a transaction under way at the snapshot `earlier` may still be: one numbered below
+    /// its `next` has not ended yet.
+    public func mayStillRun(from earlier: WritesUnderWay) -> Bool { oldest < earlier.next }
+}
+
 /// The removal that makes a text known content: the latest decision on its copies.
 public struct RemovedText: Sendable, Hashable {
     public var caseID: Int64
@@ -519,6 +539,11 @@ public protocol ModerationStore: Sendable {
     /// a read after them did not find, looked at again (PostgreSQL numbers a decision when it is
     /// inserted, and transactions commit in any order).
     func contentKeyDecisions(inRanges ranges: [ClosedRange<Int64>]) async throws -> [ContentKeyDecision]
+    /// The database's write transactions under way, as one snapshot sees them: whether a
+    /// transaction that had begun writing at an earlier snapshot may still commit. Nil when the
+    /// store commits its decisions in id order (SQLite: one writer at a time, so an id passed
+    /// over is never filled).
+    func writesUnderWay() async throws -> WritesUnderWay?
     /// How many open copies each of `caseIDs` has (``openCopies(ofCase:limit:)``, counted);
     /// cases with none are left out.
     func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int]

@@ -527,6 +527,18 @@ public struct PostgresStore: ModerationStore {
         return found.sorted { $0.decisionID < $1.decisionID }
     }
 
+    public func writesUnderWay() async throws -> WritesUnderWay? {
+        // xid8 has no cast to bigint; through its text, a decimal integer below 2^63.
+        let rows = try await read(
+            """
+            SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint
+            FROM (SELECT pg_current_snapshot() AS s) AS snapshot
+            """)
+        guard let row = rows.first else { throw PostgresStoreError(.unexpectedResult, "pg_current_snapshot() returned no row") }
+        let (oldest, next) = try row.decode((Int64, Int64).self)
+        return WritesUnderWay(oldest: oldest, next: next)
+    }
+
     private static func contentKeyDecision(_ row: PostgresRow) throws -> ContentKeyDecision {
         let (id, key, caseID, action, category, createdAt) = try row.decode((Int64, String?, Int64, String, String?, Int64).self)
         return ContentKeyDecision(

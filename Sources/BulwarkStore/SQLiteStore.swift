@@ -344,6 +344,9 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    /// Nil: SQLite has one writer at a time, so decisions commit in id order.
+    public func writesUnderWay() async throws -> WritesUnderWay? { nil }
+
     private static func contentKeyDecision(_ row: Row) -> ContentKeyDecision {
         ContentKeyDecision(
             decisionID: row[0], contentKey: row[1], caseID: row[2], action: row[3],
