@@ -113,14 +113,16 @@ public final class BankRegistry: @unchecked Sendable {
         let (set, sequence) = current.withLock { $0 }
         var made: (result: T, set: BankSet)?
         let last = try await store.appendBankEvents(after: sequence, now: Int64(Date().timeIntervalSince1970)) {
-            newer throws -> [String] in
+            newer throws -> BankLogLines in
             // The changes other processes made since this set's, first; then this one on top.
             var copy = set
             try copy.apply(contentsOf: try Self.decode(newer, after: sequence))
             let (result, events) = try body(&copy)
             made = (result, copy)
             let start = UInt64(newer.last?.seq ?? sequence)
-            return events.enumerated().map { i, event in BankEventLine.encode(event, sequence: start + UInt64(i) + 1) }
+            return BankLogLines(count: events.count) { range in
+                range.map { i in BankEventLine.encode(events[i], sequence: start + UInt64(i) + 1) }
+            }
         }
         guard let made else { throw BulwarkError(.invalidData, "the bank change was not made") }
         // Unless a concurrent sync already read these events from the log, publish the set as the

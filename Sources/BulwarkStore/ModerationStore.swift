@@ -732,12 +732,13 @@ public protocol ModerationStore: Sendable {
     /// Appends hash-bank events (one JSON line each, the bank directory's event format) to the
     /// bank log every process shares, with the log locked against every other writer for the
     /// duration: `make` is given the events appended after `after` (which the caller's set lacks)
-    /// and returns the lines to append after them (numbered from the last event's sequence + 1).
+    /// and returns the lines to append after them (numbered from the last event's sequence + 1),
+    /// which the store asks for a part at a time (``BankLogLines``).
     /// Returns the sequence number the log then ends at. If `make` throws, nothing is appended.
     /// Readers see the change whole or not at all: PostgreSQL appends it in one transaction;
     /// SQLite in parts behind the log's head, which its last part moves (``SQLiteStore/bankAppendPart``).
     func appendBankEvents(
-        after: Int64, now: Int64, making make: ([BankLogEntry]) throws -> [String]
+        after: Int64, now: Int64, making make: ([BankLogEntry]) throws -> BankLogLines
     ) async throws -> Int64
     /// Up to `limit` bank-log events after `after`, in order.
     func bankEvents(after: Int64, limit: Int) async throws -> [BankLogEntry]
@@ -877,6 +878,44 @@ public struct SchemaTooNew: Error, CustomStringConvertible {
 }
 
 /// One event of the shared hash-bank log.
+/// The lines a bank change appends to the log (``ModerationStore/appendBankEvents(after:now:making:)``),
+/// made a part at a time as the store writes them: a million events' lines at once were about
+/// 270 MB more at the peak of an import (and on PostgreSQL another copy, as one parameter).
+public struct BankLogLines: ExpressibleByArrayLiteral {
+    /// How many lines there are.
+    public let count: Int
+    private let make: (Range<Int>) -> [String]
+
+    /// `count` lines, `make` giving those of a range of them (called once for each part, in order).
+    public init(count: Int, making make: @escaping (Range<Int>) -> [String]) {
+        self.count = count
+        self.make = make
+    }
+
+    /// Lines made already.
+    public init(_ lines: [String]) {
+        self.init(count: lines.count) { Array(lines[$0]) }
+    }
+
+    public init(arrayLiteral lines: String...) {
+        self.init(lines)
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// The lines of `range` (within `0..<count`).
+    public func lines(_ range: Range<Int>) -> [String] {
+        let made = make(range)
+        precondition(made.count == range.count, "\(made.count) lines made for the \(range.count) of \(range)")
+        return made
+    }
+
+    /// The ranges of parts of at most `size` lines, in order.
+    public func parts(of size: Int) -> [Range<Int>] {
+        stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
+    }
+}
+
 public struct BankLogEntry: Sendable, Hashable {
     public var seq: Int64
     /// The event as one JSON object (the bank directory's event-log line, without the newline).

@@ -7,9 +7,11 @@ extension PostgresStore {
     static let bankLogLock: Int64 = 0x4257_4B00_0000_0003
     /// Held (tried, never waited for) by the one process storing a bank snapshot.
     static let bankSnapshotLock: Int64 = 0x4257_4B00_0000_0004
+    /// Events inserted by one statement of an append (all in one transaction).
+    public static let bankAppendStatementLines = 10_000
 
     public func appendBankEvents(
-        after: Int64, now: Int64, making make: ([BankLogEntry]) throws -> [String]
+        after: Int64, now: Int64, making make: ([BankLogEntry]) throws -> BankLogLines
     ) async throws -> Int64 {
         try await transaction { db in
             try await execute(db, "SELECT pg_advisory_xact_lock(\(Self.bankLogLock))")
@@ -28,11 +30,16 @@ extension PostgresStore {
             let last = newer.last?.seq ?? after
             let events = try make(newer)
             guard !events.isEmpty else { return last }
-            let seqs = (1...Int64(events.count)).map { last + $0 }
-            // One statement for the whole batch (a bulk import is thousands of events).
-            try await execute(
-                db,
-                "INSERT INTO bank_events (seq, event, at) SELECT s, e, \(now) FROM unnest(\(seqs)::BIGINT[], \(events)::TEXT[]) AS t(s, e)")
+            // One statement a part of the batch (a bulk import is thousands of events), its lines
+            // made just before: all in one, the lines and the parameter holding them were each
+            // about 270 MB for a million events.
+            for part in events.parts(of: Self.bankAppendStatementLines) {
+                let seqs = part.map { last + Int64($0) + 1 }
+                let lines = events.lines(part)
+                try await execute(
+                    db,
+                    "INSERT INTO bank_events (seq, event, at) SELECT s, e, \(now) FROM unnest(\(seqs)::BIGINT[], \(lines)::TEXT[]) AS t(s, e)")
+            }
             return last + Int64(events.count)
         }
     }

@@ -43,7 +43,7 @@ extension SQLiteStore {
             && !LogWriter.isGone(head.writer)
     }
 
-    private static func insertBankEvents(_ db: Database, _ events: ArraySlice<String>, after: Int64, now: Int64) throws {
+    private static func insertBankEvents(_ db: Database, _ events: [String], after: Int64, now: Int64) throws {
         let insert = try db.cachedStatement(sql: "INSERT INTO bank_events (seq, event, at) VALUES (?, ?, ?)")
         for (i, event) in events.enumerated() {
             try insert.execute(arguments: [after + Int64(i) + 1, event, now])
@@ -57,7 +57,7 @@ extension SQLiteStore {
     }
 
     public func appendBankEvents(
-        after: Int64, now: Int64, making make: ([BankLogEntry]) throws -> [String]
+        after: Int64, now: Int64, making make: ([BankLogEntry]) throws -> BankLogLines
     ) async throws -> Int64 {
         // `make` cannot run inside GRDB's write (which takes a Sendable, escaping closure), so:
         // read the newer events, make the change, and start the append only if the log has not
@@ -76,10 +76,12 @@ extension SQLiteStore {
             let events = try make(newer)
             guard !events.isEmpty else { return end }
             let from = end
-            let parts = stride(from: 0, to: events.count, by: partSize).map { events[$0..<min($0 + partSize, events.count)] }
+            // Each part's lines are made just before it is written.
+            let parts = events.parts(of: partSize)
             let through = from + Int64(events.count)
             // The first part, when the head is `from` and no other append is past it.
             var start = AppendStart.waiting
+            let first = events.lines(parts[0])
             while case .waiting = start {
                 start = try await writer.write { db -> AppendStart in
                     let head = try Self.bankLogHead(db)
@@ -90,7 +92,7 @@ extension SQLiteStore {
                         throw BankLogError("the bank log ends at \(head.seq), before the \(from) events this change was made on")
                     }
                     guard head.seq == from else { return .moved }
-                    try Self.insertBankEvents(db, parts[0], after: from, now: now)
+                    try Self.insertBankEvents(db, first, after: from, now: now)
                     try Self.setBankLogHead(db, seq: parts.count == 1 ? through : from, writtenAt: time())
                     return .started
                 }
@@ -113,6 +115,7 @@ extension SQLiteStore {
             do {
                 for part in parts.dropFirst() {
                     let last = written + Int64(part.count) == through
+                    let lines = events.lines(part)
                     try await writer.write { [written] db in
                         let head = try Self.bankLogHead(db)
                         guard head.seq == from, head.top == written else {
@@ -120,7 +123,7 @@ extension SQLiteStore {
                                 "the bank log changed under an append in parts: head \(head.seq), last event \(head.top), expected \(from) and \(written) (another process took it for abandoned)"
                             )
                         }
-                        try Self.insertBankEvents(db, part, after: written, now: now)
+                        try Self.insertBankEvents(db, lines, after: written, now: now)
                         try Self.setBankLogHead(db, seq: last ? through : from, writtenAt: time())
                     }
                     written += Int64(part.count)
