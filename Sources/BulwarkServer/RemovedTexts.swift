@@ -24,40 +24,11 @@ import ServiceLifecycle
 /// A decision only replaces a key's state when it is newer than the one that set it.
 ///
 /// One entry per decided text, kept compact (a platform may have decided millions): the key's
-/// 128 bits rather than its 32 hex digits in a String of their own, and the latest decision's
-/// ids and category. `scripts/bench-removed-texts.sh` measures it.
+/// 128 bits (``ContentKeyBits``) rather than its 32 hex digits in a String of their own, and the
+/// latest decision's ids and category. `scripts/bench-removed-texts.sh` measures it.
 actor RemovedTexts {
     /// A content key as the index holds it: its 128 bits.
-    struct Key: Hashable {
-        var high: UInt64
-        var low: UInt64
-
-        /// The key written as ``ContentKey`` writes it, 32 hexadecimal digits; nil for anything
-        /// else (such a key was not made by this version and matches nothing).
-        init?(_ text: String) {
-            var high: UInt64 = 0, low: UInt64 = 0, count = 0
-            for byte in text.utf8 {
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: return nil
-                }
-                if count < 16 { high = high << 4 | UInt64(digit) } else { low = low << 4 | UInt64(digit) }
-                count += 1
-            }
-            guard count == 32 else { return nil }
-            self.high = high
-            self.low = low
-        }
-
-        /// Hashed by its low 64 bits alone: a key is part of a SHA-256, so any 64 of its bits
-        /// are as good as all 128, and the dictionary hashes half as much.
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(low)
-        }
-    }
+    typealias Key = ContentKeyBits
 
     /// Ids a read passed over.
     private struct Gap {
@@ -216,8 +187,8 @@ actor RemovedTexts {
 
     func apply(_ d: ContentKeyDecision) {
         readThrough = max(readThrough, d.decisionID)
-        // A key that is not one ``ContentKey`` makes matches nothing.
-        guard let key = d.contentKey.flatMap(Key.init) else { return }
+        // A key that is not one ``ContentKey`` makes (nil) matches nothing.
+        guard let key = d.contentKey else { return }
         if let state = byKey[key], state.decisionID >= d.decisionID { return }
         let removed = d.action == ModerationAction.remove.rawValue
         byKey[key] = State(decisionID: d.decisionID, caseID: d.caseID, removed: removed, category: removed ? d.category : nil)
@@ -238,7 +209,7 @@ actor RemovedTexts {
 }
 
 /// Reads the index of removed texts as the server starts, so that the first ingest requests do
-/// not wait for it (1.2–1.3 s for a million decided texts on SQLite, 4.1–4.4 s on PostgreSQL, `scripts/bench-removed-texts.sh`), and
+/// not wait for it (1.1–1.3 s for a million decided texts on SQLite, 3.9–4.0 s on PostgreSQL, `scripts/bench-removed-texts.sh`), and
 /// `/readyz` answers 503 until it is read: a load balancer that waits for readiness sends
 /// ingest to a process whose index is ready. A failed read is logged and tried again after
 /// `retrySeconds` (an ingest request in the meantime reads it itself). Then it waits for the

@@ -540,9 +540,10 @@ public struct PostgresStore: ModerationStore {
     }
 
     private static func contentKeyDecision(_ row: PostgresRow) throws -> ContentKeyDecision {
-        let (id, key, caseID, action, category, createdAt) = try row.decode((Int64, String?, Int64, String, String?, Int64).self)
+        // The key's digits read from the row's bytes, not made into a String first.
+        let (id, key, caseID, action, category, createdAt) = try row.decode((Int64, ByteBuffer?, Int64, String, String?, Int64).self)
         return ContentKeyDecision(
-            decisionID: id, contentKey: key, caseID: caseID, action: action, category: category.flatMap(Category.init(rawValue:)),
+            decisionID: id, contentKey: key.flatMap { $0.withUnsafeReadableBytes { ContentKeyBits(hex: $0) } }, caseID: caseID, action: action, category: category.flatMap(Category.init(rawValue:)),
             createdAt: createdAt)
     }
 

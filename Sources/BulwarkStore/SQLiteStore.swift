@@ -349,7 +349,7 @@ public struct SQLiteStore: ModerationStore {
 
     private static func contentKeyDecision(_ row: Row) -> ContentKeyDecision {
         ContentKeyDecision(
-            decisionID: row[0], contentKey: row[1], caseID: row[2], action: row[3],
+            decisionID: row[0], contentKey: (row[1] as String?).flatMap(ContentKeyBits.init), caseID: row[2], action: row[3],
             category: (row[4] as String?).flatMap(Category.init(rawValue:)), createdAt: row[5])
     }
 

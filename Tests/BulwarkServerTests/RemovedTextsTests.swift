@@ -46,7 +46,17 @@ struct RemovedTextsTests {
         #expect(key.high == 0x0123_4567_89ab_cdef && key.low == 0xfedc_ba98_7654_3210)
         for bad in ["", String(a.dropLast()), a + "0", "g" + a.dropFirst(), String(a.dropLast()) + " ", "é" + a.dropFirst(2)] {
             #expect(RemovedTexts.Key(bad) == nil, "\(bad)")
+            #expect(bad.utf8.withContiguousStorageIfAvailable { ContentKeyBits(hex: UnsafeRawBufferPointer($0)) } == .some(nil))
         }
+        // Read from raw bytes (as PostgreSQL's rows are) as from a String.
+        #expect(Array(a.utf8).withUnsafeBytes { ContentKeyBits(hex: $0) } == RemovedTexts.Key(a))
+        // Hashed by the low 64 bits: keys that differ only in the high ones share a hash, and a
+        // table still tells them apart.
+        let twin = ContentKeyBits(high: key.high ^ 1, low: key.low)
+        #expect(twin._rawHashValue(seed: 7) == key._rawHashValue(seed: 7) && twin.hashValue == key.hashValue)
+        #expect(ContentKeyBits(high: key.high, low: key.low ^ 1)._rawHashValue(seed: 7) != key._rawHashValue(seed: 7))
+        let table = [key: 1, twin: 2]
+        #expect(table.count == 2 && table[key] == 1 && table[twin] == 2)
     }
 
     /// The index read in pages, each asked for while the one before is applied, is the index
