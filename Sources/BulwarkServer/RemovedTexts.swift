@@ -25,7 +25,11 @@ import ServiceLifecycle
 ///
 /// One entry per decided text, kept compact (a platform may have decided millions): the key's
 /// 128 bits (``ContentKeyBits``) rather than its 32 hex digits in a String of their own, and the
-/// latest decision's ids and category. `scripts/bench-removed-texts.sh` measures it.
+/// latest decision's ids and category, 40 bytes. A read from the first decision makes one array
+/// of them sorted by key (looked up by binary search); later decisions go into a dictionary,
+/// merged into the array once it holds a quarter as many (``mergeAt``). A dictionary of every
+/// entry took twice the memory (its table a power of two, at most three quarters full).
+/// `scripts/bench-removed-texts.sh` measures it.
 actor RemovedTexts {
     /// A content key as the index holds it: its 128 bits.
     typealias Key = ContentKeyBits
@@ -49,9 +53,28 @@ actor RemovedTexts {
         var category: Category?
 
         var removal: RemovedText? { removed ? RemovedText(caseID: caseID, decisionID: decisionID, category: category) : nil }
+
+        init(_ d: ContentKeyDecision) {
+            decisionID = d.decisionID
+            caseID = d.caseID
+            removed = d.action == ModerationAction.remove.rawValue
+            category = removed ? d.category : nil
+        }
     }
 
-    private var byKey: [Key: State] = [:]
+    /// A key and the latest decision on its copies.
+    private struct Entry {
+        var key: Key
+        var state: State
+
+        /// The order of ``RemovedTexts/sorted``: by the key's bits, low then high.
+        static func precedes(_ a: Key, _ b: Key) -> Bool { a.low != b.low ? a.low < b.low : a.high < b.high }
+    }
+
+    /// Entries sorted by key, one per key: made by a read from the first decision, and by merges.
+    private var sorted: [Entry] = []
+    /// Entries of decisions read since `sorted` was made, newer than its entry for the same key.
+    private var recent: [Key: State] = [:]
     /// The highest decision id read.
     private var readThrough: Int64 = 0
     /// Ids a read passed over (no decision held them yet), with the store time of the decision
@@ -78,9 +101,15 @@ actor RemovedTexts {
     static let maxGaps = 1_000
     /// Decisions read in one query.
     let page: Int
+    /// Entries in ``recent`` at which they are merged into ``sorted``: a quarter of its count, at
+    /// least 65,536 (a merge copies every entry once, about 10 ms a million).
+    static func mergeAt(sorted: Int) -> Int { max(65_536, sorted / 4) }
+    /// For tests: merge when ``recent`` holds this many instead.
+    let mergeAtLeast: Int?
 
-    init(page: Int = 10_000) {
+    init(page: Int = 10_000, mergeAt: Int? = nil) {
         self.page = page
+        self.mergeAtLeast = mergeAt
     }
 
     /// Brings the index up to date with the store if it is due; one read at a time (callers that
@@ -101,6 +130,10 @@ actor RemovedTexts {
             readThrough = 0
             gaps = []
         }
+        // A read from the first decision makes the sorted entries anew (the ones before are kept
+        // until it is done, and if it fails).
+        let fromFirst = readThrough == 0
+        var made: [Entry]? = fromFirst ? [] : nil
         // Holes this read passes over, kept once the writes under way after it are known.
         var holes: [Gap] = []
         do {
@@ -137,15 +170,25 @@ actor RemovedTexts {
                     if d.decisionID > readThrough + 1 {
                         holes.append(Gap(ids: readThrough + 1...d.decisionID - 1, since: min(now, d.createdAt), writes: nil))
                     }
-                    apply(d)
+                    if made != nil {
+                        readThrough = max(readThrough, d.decisionID)
+                        if let key = d.contentKey { made!.append(Entry(key: key, state: State(d))) }
+                    } else {
+                        apply(d)
+                    }
                 }
                 if holes.count > 2 * Self.maxGaps { holes.removeFirst(holes.count - Self.maxGaps) }
                 guard full else { break }
             }
-            keep(holes, writes: holes.isEmpty ? nil : try await store.writesUnderWay(), now: now)
+            let writesAfter = holes.isEmpty ? nil : try await store.writesUnderWay()
+            if let entries = made.take() {
+                sorted = Self.latestByKey(entries)
+                recent = [:]
+            }
+            keep(holes, writes: writesAfter, now: now)
         } catch {
             keep(holes, writes: nil, now: now)
-            if whole { fromStart = true }
+            if whole || fromFirst { fromStart = true }
             throw error
         }
         // Asked to read from the start while this read was under way: due again at once.
@@ -189,20 +232,73 @@ actor RemovedTexts {
         readThrough = max(readThrough, d.decisionID)
         // A key that is not one ``ContentKey`` makes (nil) matches nothing.
         guard let key = d.contentKey else { return }
-        if let state = byKey[key], state.decisionID >= d.decisionID { return }
-        let removed = d.action == ModerationAction.remove.rawValue
-        byKey[key] = State(decisionID: d.decisionID, caseID: d.caseID, removed: removed, category: removed ? d.category : nil)
+        if let state = state(of: key), state.decisionID >= d.decisionID { return }
+        recent[key] = State(d)
+        if recent.count >= mergeAtLeast ?? Self.mergeAt(sorted: sorted.count) { merge() }
+    }
+
+    /// The latest decision read on a key's copies.
+    private func state(of key: Key) -> State? {
+        if let state = recent[key] { return state }
+        return Self.position(of: key, in: sorted).map { sorted[$0].state }
+    }
+
+    /// Where `key` is in `sorted` (binary search), nil when it is not.
+    private static func position(of key: Key, in sorted: [Entry]) -> Int? {
+        var low = 0, high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Entry.precedes(sorted[middle].key, key) { low = middle + 1 } else { high = middle }
+        }
+        return low < sorted.count && sorted[low].key == key ? low : nil
+    }
+
+    /// Entries sorted by key, the one of the latest decision for each.
+    private static func latestByKey(_ entries: consuming [Entry]) -> [Entry] {
+        var entries = entries
+        entries.sort { a, b in a.key != b.key ? Entry.precedes(a.key, b.key) : a.state.decisionID < b.state.decisionID }
+        var kept = 0
+        for entry in entries {
+            if kept > 0, entries[kept - 1].key == entry.key {
+                entries[kept - 1] = entry
+            } else {
+                entries[kept] = entry
+                kept += 1
+            }
+        }
+        // At its count (the array grew by doubling as the pages came).
+        return Array(entries[..<kept])
+    }
+
+    /// Moves the recent entries into the sorted ones (a recent entry replaces the sorted one of
+    /// its key: it was read later, so it is newer).
+    private func merge() {
+        let newer = recent.map { Entry(key: $0.key, state: $0.value) }.sorted { Entry.precedes($0.key, $1.key) }
+        var merged: [Entry] = []
+        merged.reserveCapacity(sorted.count + newer.count)
+        var i = 0
+        for entry in newer {
+            while i < sorted.count, Entry.precedes(sorted[i].key, entry.key) {
+                merged.append(sorted[i])
+                i += 1
+            }
+            if i < sorted.count, sorted[i].key == entry.key { i += 1 }
+            merged.append(entry)
+        }
+        merged.append(contentsOf: sorted[i...])
+        sorted = merged
+        recent = [:]
     }
 
     /// The removal each key stands under (nil: none, or no key), the index brought up to date
     /// first if it is due (one call per ingest request).
     func removals(_ keys: [String?], store: any ModerationStore, now: Int64) async throws -> [RemovedText?] {
         try await refresh(store, now: now)
-        return keys.map { key in key.flatMap(Key.init).flatMap { byKey[$0]?.removal } }
+        return keys.map { key in key.flatMap(Key.init).flatMap { state(of: $0)?.removal } }
     }
 
     /// Keys a decision was taken on.
-    var count: Int { byKey.count }
+    var count: Int { sorted.count + recent.keys.count { Self.position(of: $0, in: sorted) == nil } }
 
     /// Whether the decisions were read once (until then an ingest request waits for the read).
     var hasLoaded: Bool { loads > 0 }

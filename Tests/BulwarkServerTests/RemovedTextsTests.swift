@@ -125,6 +125,69 @@ struct RemovedTextsTests {
         }
     }
 
+    /// The entries of a first read, sorted, and those of later refreshes, merged into them as
+    /// they grow: lookups see the latest decision on each key, a decision found in a gap replaces
+    /// only an older one, and the index ends as one that reads everything at once.
+    @Test(arguments: Backend.allCases)
+    func laterDecisionsMergedIntoTheSortedEntriesAreTheIndexReadAtOnce(_ backend: Backend) async throws {
+        try await withTestStore(backend, "removedmerge") { t in
+            let key = (1...6).map { String(format: "%032x", 0x9e37_79b9 &* UInt64($0 * 7919)) }
+            for n in 1...6 {
+                try await t.execute(
+                    """
+                    INSERT INTO items (id, platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)
+                    VALUES (\(n), 'p', 'i-\(n)', 'text \(n)', '[]', 1790000000, 'review', 0.5, 'en', '{}', 0)
+                    """)
+                try await t.execute(
+                    """
+                    INSERT INTO cases (id, item_id, source, status, base_priority, created_at, updated_at, content_key)
+                    VALUES (\(n), \(n), 'engine', 'closed', 0.5, 1790000000, 1790000000, '\(key[n - 1])')
+                    """)
+            }
+            func decide(_ id: Int, _ caseID: Int, _ action: String) async throws {
+                let category = action == "remove" ? "'threat'" : "NULL"
+                try await t.execute(
+                    """
+                    INSERT INTO decisions (id, case_id, reviewer, action, category, created_at)
+                    VALUES (\(id), \(caseID), 'r', '\(action)', \(category), 1790000000)
+                    """)
+            }
+            func removed(_ caseID: Int64, _ decisionID: Int64) -> RemovedText {
+                RemovedText(caseID: caseID, decisionID: decisionID, category: .threat)
+            }
+            let index = RemovedTexts(page: 2, mergeAt: 2)
+            var now: Int64 = 1_790_000_010
+            func removals() async throws -> [RemovedText?] {
+                now += RemovedTexts.refreshSeconds
+                return try await index.removals(key, store: t.store, now: now)
+            }
+            try await decide(1, 1, "remove")
+            try await decide(2, 2, "remove")
+            #expect(try await removals() == [removed(1, 1), removed(2, 2), nil, nil, nil, nil])
+            // Case 1 restored, cases 3 and 4 removed: merged once there are two recent entries.
+            try await decide(3, 1, "no_violation")
+            try await decide(4, 3, "remove")
+            try await decide(5, 4, "remove")
+            #expect(try await removals() == [nil, removed(2, 2), removed(3, 4), removed(4, 5), nil, nil])
+            #expect(await index.count == 4)
+            // Case 4 restored by decision 8, with ids 6 and 7 passed over; then 6 removes case 4
+            // again (older than 8: it does not stand) and 7 removes case 5.
+            try await decide(8, 4, "no_violation")
+            #expect(try await removals() == [nil, removed(2, 2), removed(3, 4), nil, nil, nil])
+            try await decide(6, 4, "remove")
+            try await decide(7, 5, "remove")
+            try await decide(9, 6, "remove")
+            try await decide(10, 2, "no_violation")
+            let expected = [nil, nil, removed(3, 4), nil, removed(5, 7), removed(6, 9)]
+            #expect(try await removals() == expected)
+            #expect(await index.count == 6)
+            #expect(await index.decisionsRead == 10)
+            let atOnce = RemovedTexts()
+            #expect(try await atOnce.removals(key, store: t.store, now: now) == expected)
+            #expect(await atOnce.count == 6)
+        }
+    }
+
     /// On PostgreSQL a decision whose transaction commits long after the decision numbered above
     /// it (more than `gapSeconds`: a transaction held up by a lock, or a slow client) is still
     /// read: the gap stays while a transaction under way when the gap was found is under way.
