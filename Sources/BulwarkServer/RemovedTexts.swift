@@ -305,7 +305,7 @@ actor RemovedTexts {
 }
 
 /// Reads the index of removed texts as the server starts, so that the first ingest requests do
-/// not wait for it (1.1–1.3 s for a million decided texts on SQLite, 3.9–4.0 s on PostgreSQL, `scripts/bench-removed-texts.sh`), and
+/// not wait for it (0.8–1.3 s for a million decided texts on SQLite, 3.9–4.3 s on PostgreSQL, `scripts/bench-removed-texts.sh`), and
 /// `/readyz` answers 503 until it is read: a load balancer that waits for readiness sends
 /// ingest to a process whose index is ready. A failed read is logged and tried again after
 /// `retrySeconds` (an ingest request in the meantime reads it itself). Then it waits for the
