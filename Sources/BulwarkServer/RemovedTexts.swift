@@ -258,7 +258,9 @@ actor RemovedTexts {
         var entries = entries
         entries.sort { a, b in a.key != b.key ? Entry.precedes(a.key, b.key) : a.state.decisionID < b.state.decisionID }
         var kept = 0
-        for entry in entries {
+        // By index, so that no iterator holds the array while it is written.
+        for i in entries.indices {
+            let entry = entries[i]
             if kept > 0, entries[kept - 1].key == entry.key {
                 entries[kept - 1] = entry
             } else {
