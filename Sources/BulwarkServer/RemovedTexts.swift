@@ -11,9 +11,9 @@ import ServiceLifecycle
 /// the decisions after the last it read, at most every ``refreshSeconds`` (so a removal decided
 /// in another process reaches this one within that time). Transactions can commit out of id
 /// order (PostgreSQL numbers a decision when it is inserted), so the ids a read passed over are
-/// gaps, looked at again by each refresh (until 2026-12-04 each refresh read the last 10,000
-/// decisions again instead: 25–30 ms of one ingest request a second with a million decided
-/// texts):
+/// gaps, looked at again (until 2026-12-04 each refresh read the last 10,000 decisions again
+/// instead: 25–30 ms of one ingest request a second with a million decided texts), by every
+/// refresh for ``freshGapSeconds``, then every ``staleGapSeconds``:
 /// - for ``gapSeconds`` from the decision after them (SQLite, whose one writer commits in id
 ///   order, keeps only the gaps of the last ``gapSeconds``, holes left by rollbacks);
 /// - on PostgreSQL also for as long as a write transaction under way when the read found them is
@@ -43,6 +43,23 @@ actor RemovedTexts {
         /// The write transactions under way just after the read that found them (nil: the store
         /// commits in id order, or that was not known).
         var writes: WritesUnderWay?
+        /// Store time they were last read again (nil: not yet).
+        var askedAt: Int64? = nil
+
+        /// Whether a refresh at `now` reads them again: every refresh for ``freshGapSeconds``
+        /// from `since`, then every ``staleGapSeconds``.
+        func isDue(_ now: Int64) -> Bool {
+            guard let askedAt else { return true }
+            return now - since < RemovedTexts.freshGapSeconds || now - askedAt >= RemovedTexts.staleGapSeconds
+        }
+
+        /// Whether they are let go at `now`: past ``gapSeconds``, and no write transaction under
+        /// way when they were found may still be (`writes`, as of now; nil: not known).
+        func isDone(_ now: Int64, writes: WritesUnderWay?) -> Bool {
+            guard now - since >= RemovedTexts.gapSeconds else { return false }
+            guard let writes, let then = self.writes else { return true }
+            return !writes.mayStillRun(from: then)
+        }
     }
 
     /// The latest decision on a key's copies: a removal when `removed`.
@@ -82,6 +99,8 @@ actor RemovedTexts {
     private var gaps: [Gap] = []
     /// Decisions read from the store, gaps included.
     private(set) var decisionsRead = 0
+    /// Gaps read again (each counted once a refresh).
+    private(set) var gapsRead = 0
     /// Store time of the last refresh (nil: never loaded).
     private var refreshedAt: Int64?
     private var refreshing: Task<Void, any Error>?
@@ -97,6 +116,14 @@ actor RemovedTexts {
     /// long ago that a first read passes over are not looked at again; on PostgreSQL, until the
     /// transactions under way when they were found have ended too.
     static let gapSeconds: Int64 = 300
+    /// For how long from the decision after them gaps are read again by every refresh: a
+    /// decision's transaction commits within a second or two.
+    static let freshGapSeconds: Int64 = 10
+    /// How often gaps older than ``freshGapSeconds`` are read again: a transaction that commits
+    /// that late has its decision read within this time, not within a second. (While a write
+    /// transaction stays open on a PostgreSQL server, a thousand gaps read every second took
+    /// 15–20 ms of an ingest request each time.)
+    static let staleGapSeconds: Int64 = 10
     /// Gaps kept at most (the oldest are let go first).
     static let maxGaps = 1_000
     /// Decisions read in one query.
@@ -140,21 +167,23 @@ actor RemovedTexts {
             // Gaps past their time are let go once no transaction that could fill them is still
             // under way; the writes are asked before the gaps are read once more, so a transaction
             // that has ended by then has its decision read.
-            var writes: WritesUnderWay?
-            if gaps.contains(where: { now - $0.since >= Self.gapSeconds }) { writes = try await store.writesUnderWay() }
-            if !gaps.isEmpty {
-                let found = try await store.contentKeyDecisions(inRanges: gaps.map(\.ids))
+            let writes = gaps.contains { now - $0.since >= Self.gapSeconds } ? try await store.writesUnderWay() : nil
+            // Those due, and those let go after this refresh (read one last time).
+            var asked: [ClosedRange<Int64>] = []
+            for i in gaps.indices where gaps[i].isDue(now) || gaps[i].isDone(now, writes: writes) {
+                asked.append(gaps[i].ids)
+                gaps[i].askedAt = now
+            }
+            if !asked.isEmpty {
+                gapsRead += asked.count
+                let found = try await store.contentKeyDecisions(inRanges: asked)
                 decisionsRead += found.count
                 for d in found {
                     apply(d)
                     fill(d.decisionID)
                 }
             }
-            gaps.removeAll { gap in
-                guard now - gap.since >= Self.gapSeconds else { return false }
-                guard let writes, let then = gap.writes else { return true }
-                return !writes.mayStillRun(from: then)
-            }
+            gaps.removeAll { $0.isDone(now, writes: writes) }
             // Each next page is asked for as soon as the one before has arrived, so the store
             // reads and decodes it while this actor applies the one before.
             let limit = page, first = readThrough
@@ -211,8 +240,12 @@ actor RemovedTexts {
     private func fill(_ id: Int64) {
         guard let i = gaps.firstIndex(where: { $0.ids.contains(id) }) else { return }
         let gap = gaps.remove(at: i)
-        if id < gap.ids.upperBound { gaps.insert(Gap(ids: id + 1...gap.ids.upperBound, since: gap.since, writes: gap.writes), at: i) }
-        if gap.ids.lowerBound < id { gaps.insert(Gap(ids: gap.ids.lowerBound...id - 1, since: gap.since, writes: gap.writes), at: i) }
+        if id < gap.ids.upperBound {
+            gaps.insert(Gap(ids: id + 1...gap.ids.upperBound, since: gap.since, writes: gap.writes, askedAt: gap.askedAt), at: i)
+        }
+        if gap.ids.lowerBound < id {
+            gaps.insert(Gap(ids: gap.ids.lowerBound...id - 1, since: gap.since, writes: gap.writes, askedAt: gap.askedAt), at: i)
+        }
     }
 
     /// Gaps being looked at again.

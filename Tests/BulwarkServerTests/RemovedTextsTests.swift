@@ -236,9 +236,16 @@ struct RemovedTextsTests {
                 }
                 _ = try await held.query("COMMIT", logger: logger)
             }
-            // Committed 600 s after decision 2: read by the next refresh, and the gap filled.
-            let committed = start + 4 + 2 * RemovedTexts.gapSeconds
+            // Committed 600 s after decision 2. A gap that old is read every staleGapSeconds, not
+            // every second: the next refresh leaves it, the one staleGapSeconds after the last
+            // read finds the decision and fills the gap.
+            let lastRead = start + 3 + 2 * RemovedTexts.gapSeconds
+            let gapsRead = await index.gapsRead
+            #expect(try await index.removals(key, store: store, now: lastRead + 1) == [nil, removed(2, 2), nil])
+            #expect(await index.gapsRead == gapsRead)
+            let committed = lastRead + RemovedTexts.staleGapSeconds
             #expect(try await index.removals(key, store: store, now: committed) == [removed(1, 1), removed(2, 2), nil])
+            #expect(await index.gapsRead == gapsRead + 1)
             #expect(await index.gapCount == 0)
             #expect(await index.decisionsRead == 2)
             let afterRollback = committed + 4 + 2 * RemovedTexts.gapSeconds
