@@ -935,7 +935,6 @@ public struct SchemaTooNew: Error, CustomStringConvertible {
     }
 }
 
-/// One event of the shared hash-bank log.
 /// The lines a bank change appends to the log (``ModerationStore/appendBankEvents(after:now:making:)``),
 /// made a part at a time as the store writes them: a million events' lines at once were about
 /// 270 MB more at the peak of an import (and on PostgreSQL another copy, as one parameter).
@@ -974,6 +973,7 @@ public struct BankLogLines: ExpressibleByArrayLiteral {
     }
 }
 
+/// One event of the shared hash-bank log.
 public struct BankLogEntry: Sendable, Hashable {
     public var seq: Int64
     /// The event as one JSON object (the bank directory's event-log line, without the newline).

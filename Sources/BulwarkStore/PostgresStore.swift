@@ -543,8 +543,8 @@ public struct PostgresStore: ModerationStore {
         // The key's digits read from the row's bytes, not made into a String first.
         let (id, key, caseID, action, category, createdAt) = try row.decode((Int64, ByteBuffer?, Int64, String, String?, Int64).self)
         return ContentKeyDecision(
-            decisionID: id, contentKey: key.flatMap { $0.withUnsafeReadableBytes { ContentKeyBits(hex: $0) } }, caseID: caseID, action: action, category: category.flatMap(Category.init(rawValue:)),
-            createdAt: createdAt)
+            decisionID: id, contentKey: key.flatMap { $0.withUnsafeReadableBytes { ContentKeyBits(hex: $0) } }, caseID: caseID,
+            action: action, category: category.flatMap(Category.init(rawValue:)), createdAt: createdAt)
     }
 
     public func openCopyCounts(ofCases caseIDs: [Int64]) async throws -> [Int64: Int] {
