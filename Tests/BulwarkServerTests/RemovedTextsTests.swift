@@ -59,6 +59,23 @@ struct RemovedTextsTests {
         #expect(table.count == 2 && table[key] == 1 && table[twin] == 2)
     }
 
+    /// Items 1, 2, … and their closed cases of the same ids, each case with its key (nil: none).
+    static func closedCases(_ t: TestStore, keys: [String?]) async throws {
+        for (i, key) in keys.enumerated() {
+            let n = i + 1
+            try await t.execute(
+                """
+                INSERT INTO items (id, platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)
+                VALUES (\(n), 'p', 'i-\(n)', 'text \(n)', '[]', 1790000000, 'review', 0.5, 'en', '{}', 0)
+                """)
+            try await t.execute(
+                """
+                INSERT INTO cases (id, item_id, source, status, base_priority, created_at, updated_at, content_key)
+                VALUES (\(n), \(n), 'engine', 'closed', 0.5, 1790000000, 1790000000, \(key.map { "'\($0)'" } ?? "NULL"))
+                """)
+        }
+    }
+
     /// The index read in pages, each asked for while the one before is applied, is the index
     /// read in one query: every decision read once, the latest on each key standing, the ids
     /// passed over kept as gaps, decisions on cases without a key read and skipped.
@@ -66,19 +83,7 @@ struct RemovedTextsTests {
     func anIndexReadInPagesIsTheIndexReadAtOnce(_ backend: Backend) async throws {
         try await withTestStore(backend, "removedpages") { t in
             let key = (1...5).map { String(repeating: "0", count: 31) + String($0) }
-            for n in 1...6 {
-                try await t.execute(
-                    """
-                    INSERT INTO items (id, platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)
-                    VALUES (\(n), 'p', 'i-\(n)', 'text \(n)', '[]', 1790000000, 'review', 0.5, 'en', '{}', 0)
-                    """)
-                let contentKey = n <= 5 ? "'\(key[n - 1])'" : "NULL"
-                try await t.execute(
-                    """
-                    INSERT INTO cases (id, item_id, source, status, base_priority, created_at, updated_at, content_key)
-                    VALUES (\(n), \(n), 'engine', 'closed', 0.5, 1790000000, 1790000000, \(contentKey))
-                    """)
-            }
+            try await Self.closedCases(t, keys: key + [nil])
             // (decision id, case, action): ids 4, 7 and 8 unused; case 1 removed then restored,
             // case 2 restored then removed; case 6 has no key.
             let decisions: [(Int, Int, String)] = [
@@ -132,18 +137,7 @@ struct RemovedTextsTests {
     func laterDecisionsMergedIntoTheSortedEntriesAreTheIndexReadAtOnce(_ backend: Backend) async throws {
         try await withTestStore(backend, "removedmerge") { t in
             let key = (1...6).map { String(format: "%032x", 0x9e37_79b9 &* UInt64($0 * 7919)) }
-            for n in 1...6 {
-                try await t.execute(
-                    """
-                    INSERT INTO items (id, platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)
-                    VALUES (\(n), 'p', 'i-\(n)', 'text \(n)', '[]', 1790000000, 'review', 0.5, 'en', '{}', 0)
-                    """)
-                try await t.execute(
-                    """
-                    INSERT INTO cases (id, item_id, source, status, base_priority, created_at, updated_at, content_key)
-                    VALUES (\(n), \(n), 'engine', 'closed', 0.5, 1790000000, 1790000000, '\(key[n - 1])')
-                    """)
-            }
+            try await Self.closedCases(t, keys: key)
             func decide(_ id: Int, _ caseID: Int, _ action: String) async throws {
                 let category = action == "remove" ? "'threat'" : "NULL"
                 try await t.execute(
@@ -196,18 +190,7 @@ struct RemovedTextsTests {
         try await withTestStore(.postgres, "removedlate") { t in
             let store = try #require(t.store as? PostgresStore)
             let key = (1...3).map { String(repeating: "a", count: 31) + String($0) }
-            for n in 1...3 {
-                try await t.execute(
-                    """
-                    INSERT INTO items (id, platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)
-                    VALUES (\(n), 'p', 'i-\(n)', 'text \(n)', '[]', 1790000000, 'review', 0.5, 'en', '{}', 0)
-                    """)
-                try await t.execute(
-                    """
-                    INSERT INTO cases (id, item_id, source, status, base_priority, created_at, updated_at, content_key)
-                    VALUES (\(n), \(n), 'engine', 'closed', 0.5, 1790000000, 1790000000, '\(key[n - 1])')
-                    """)
-            }
+            try await Self.closedCases(t, keys: key)
             func decide(_ caseID: Int, at time: Int64) -> PostgresQuery {
                 PostgresQuery(
                     unsafeSQL: """
