@@ -218,21 +218,29 @@ public final class BankDirectory {
         if sequence - snapshotSequence >= UInt64(snapshotEvery) { try saveSnapshot() }
     }
 
-    /// Writes the snapshot (to a temporary file, fsync, rename).
+    /// Writes the snapshot (to a temporary file, fsync, rename), 4 MiB at a time as it is made,
+    /// never whole in memory.
     public func saveSnapshot() throws(BulwarkError) {
         guard writable, sequence != snapshotSequence else { return }
-        let bytes = banks.snapshot(sequence: sequence)
         let temporary = snapshotPath + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw Self.posix("cannot create \(temporary)") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            guard n > 0 else {
-                close(fd)
-                throw Self.posix("cannot write \(temporary)")
+        var failure: BulwarkError? = nil
+        banks.writeSnapshot(sequence: sequence, partBytes: Self.snapshotWriteBytes) { part in
+            var written = 0
+            while written < part.count {
+                let n = part.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+                guard n > 0 else {
+                    failure = Self.posix("cannot write \(temporary)")
+                    return false
+                }
+                written += n
             }
-            written += n
+            return true
+        }
+        if let failure {
+            close(fd)
+            throw failure
         }
         guard fsync(fd) == 0 else {
             close(fd)
@@ -242,6 +250,9 @@ public final class BankDirectory {
         guard rename(temporary, snapshotPath) == 0 else { throw Self.posix("cannot rename \(temporary)") }
         snapshotSequence = sequence
     }
+
+    /// How much of a snapshot is written to its file at once.
+    static let snapshotWriteBytes = 4 << 20
 
     // MARK: Helpers
 

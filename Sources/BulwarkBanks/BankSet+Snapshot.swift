@@ -15,9 +15,28 @@ extension BankSet {
     /// it was written held up to twice the snapshot while it grew, and the index was written to a
     /// buffer of its own, then copied (a million PDQ entries: about 260 MiB of snapshot).
     public func snapshot(sequence: UInt64) -> [UInt8] {
+        var whole: [UInt8] = []
+        writeSnapshot(sequence: sequence, partBytes: Int.max) {
+            whole = $0
+            return true
+        }
+        return whole
+    }
+
+    /// The length of ``snapshot(sequence:)`` (and of the parts ``writeSnapshot(sequence:partBytes:to:)``
+    /// gives), counted without writing it.
+    public var snapshotByteCount: Int { snapshotByteCount(banks.values.sorted { $0.name < $1.name }) }
+
+    /// Writes ``snapshot(sequence:)`` a part at a time: `emit` is given each part, in order, as soon
+    /// as it is made, every part `partBytes` long but the last (which may be shorter, and is the
+    /// only one of an empty set). At most one part and what was written past it are held at once,
+    /// so a store can write a million entries' snapshot (260 MB) without ever holding it whole.
+    /// The checksums (the index's and the snapshot's) are summed as the bytes leave. When `emit`
+    /// returns false no more parts are made.
+    public func writeSnapshot(sequence: UInt64, partBytes: Int, to emit: @escaping ([UInt8]) -> Bool) {
         let sortedBanks = banks.values.sorted { $0.name < $1.name }
         let byteCount = snapshotByteCount(sortedBanks)
-        var w = ByteWriter(capacity: byteCount)
+        var w = ByteWriter(byteCount: byteCount, partBytes: partBytes, emit: emit)
         w.bytes(Self.snapshotMagic)
         w.u64(sequence)
         w.u32(UInt32(sortedBanks.count))
@@ -32,6 +51,7 @@ extension BankSet {
         }
         w.u64(UInt64(entries.count))
         for entry in entries {
+            guard !w.stopped else { return }
             w.u64(entry.id)
             w.string(entry.bank)
             w.string(entry.signal.type.rawValue)
@@ -43,10 +63,10 @@ extension BankSet {
             w.i64(entry.removedAt ?? Int64.min)
         }
         w.u64(UInt64(pdqIndex.serializedByteCount))
-        pdqIndex.serialize(into: &w.out)
-        w.u64(PDQIndex.fnv1a64(w.out[...]))
-        assert(w.out.count == byteCount, "snapshot of \(w.out.count) bytes, counted \(byteCount)")
-        return w.out
+        pdqIndex.serialize(into: &w)
+        w.u64(w.checksum())
+        assert(w.stopped || w.written == byteCount, "snapshot of \(w.written) bytes, counted \(byteCount)")
+        w.finish()
     }
 
     /// The length of ``snapshot(sequence:)``, field by field as it writes them.
@@ -135,7 +155,7 @@ extension BankSet {
         guard indexLength <= UInt64(checksumAt - r.at) else {
             throw BulwarkError(.invalidData, "bank snapshot: index length \(indexLength) overruns the file", offset: r.at - 8)
         }
-        let indexBytes = Array(bytes[r.at..<(r.at + Int(indexLength))])
+        let indexBytes = bytes[r.at..<(r.at + Int(indexLength))]
         r.at += Int(indexLength)
         guard r.at == checksumAt else {
             throw BulwarkError(.invalidData, "bank snapshot: \(checksumAt - r.at) unexpected bytes before the checksum", offset: r.at)
@@ -148,25 +168,117 @@ extension BankSet {
     }
 }
 
+/// Writes fields into a buffer and hands it on a part at a time (`partBytes`; `Int.max`: one
+/// part, the whole). FNV-1a 64 checksums of everything written, and of a section of it (the PDQ
+/// index's own bytes), are summed over the bytes before they leave.
 struct ByteWriter {
     var out: [UInt8] = []
+    let partBytes: Int
+    let emit: ([UInt8]) -> Bool
+    /// Bytes handed on so far: the offset of `out[0]` in the whole.
+    private(set) var emitted = 0
+    /// `emit` said to stop: nothing more is kept or handed on.
+    private(set) var stopped = false
+    private var total = FNV1a64()
+    private var section: FNV1a64?
 
+    /// A writer whose `out` is the whole (`snapshot` and `PDQIndex.serialized()`).
     init(capacity: Int = 0) {
-        out.reserveCapacity(capacity)
+        self.init(byteCount: capacity, partBytes: Int.max) { _ in true }
     }
 
-    mutating func bytes(_ b: [UInt8]) { out.append(contentsOf: b) }
-    mutating func u8(_ v: UInt8) { out.append(v) }
-    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+    init(byteCount: Int, partBytes: Int, emit: @escaping ([UInt8]) -> Bool) {
+        self.partBytes = max(1, partBytes)
+        self.emit = emit
+        out.reserveCapacity(Self.partCapacity(byteCount: byteCount, partBytes: self.partBytes))
+    }
+
+    /// A part's buffer: the part and the largest field that can run past it (a string up to a
+    /// part long) without growing, or the whole when smaller.
+    private static func partCapacity(byteCount: Int, partBytes: Int) -> Int {
+        partBytes >= byteCount ? byteCount : min(byteCount, partBytes.multipliedReportingOverflow(by: 2).partialValue)
+    }
+
+    /// Bytes written so far, handed on or not.
+    var written: Int { emitted + out.count }
+
+    mutating func bytes(_ b: [UInt8]) { out.append(contentsOf: b); flushIfFull() }
+    mutating func u8(_ v: UInt8) { out.append(v); flushIfFull() }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }; flushIfFull() }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }; flushIfFull() }
     mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
     mutating func string(_ s: String) {
         u32(UInt32(s.utf8.count))
         out.append(contentsOf: s.utf8)
+        flushIfFull()
     }
     mutating func strings(_ list: [String]) {
         u32(UInt32(list.count))
         for s in list { string(s) }
+    }
+
+    /// Starts a section checksum here.
+    mutating func beginSection() { section = FNV1a64(from: written) }
+
+    /// The section's checksum: every byte written since ``beginSection()``.
+    mutating func sectionChecksum() -> UInt64 {
+        guard var s = section else { return 0 }
+        s.add(out, base: emitted, to: written)
+        section = nil
+        return s.value
+    }
+
+    /// The checksum of every byte written so far.
+    mutating func checksum() -> UInt64 {
+        total.add(out, base: emitted, to: written)
+        return total.value
+    }
+
+    /// Hands on what is left (the last part; none when the parts before it ended at the end).
+    mutating func finish() {
+        guard !stopped, !out.isEmpty || emitted == 0 else { return }
+        if !emit(out) { stopped = true }
+        emitted += out.count
+        out = []
+    }
+
+    private mutating func flushIfFull() {
+        while out.count >= partBytes {
+            guard !stopped else {
+                out.removeAll(keepingCapacity: true)
+                return
+            }
+            total.add(out, base: emitted, to: emitted + partBytes)
+            section?.add(out, base: emitted, to: emitted + partBytes)
+            var part = out
+            let rest = Array(out[partBytes...])
+            part.removeLast(part.count - partBytes)
+            out = rest
+            out.reserveCapacity(partBytes.multipliedReportingOverflow(by: 2).partialValue)
+            emitted += partBytes
+            if !emit(part) { stopped = true }
+        }
+    }
+}
+
+/// FNV-1a 64 summed over bytes as they are written, from an offset of the whole.
+struct FNV1a64 {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// The offset, in the whole, up to which bytes are summed.
+    private(set) var upTo: Int
+
+    init(from offset: Int = 0) { upTo = offset }
+
+    /// Sums the bytes of `buffer` (whose first byte is at `base` in the whole) from ``upTo`` to `end`.
+    mutating func add(_ buffer: [UInt8], base: Int, to end: Int) {
+        guard end > upTo else { return }
+        var h = value
+        for i in (upTo - base)..<(end - base) {
+            h ^= UInt64(buffer[i])
+            h &*= 0x100_0000_01b3
+        }
+        value = h
+        upTo = end
     }
 }
 

@@ -20,10 +20,9 @@ extension PDQIndex {
     static let magic: [UInt8] = Array("BWPDQX01".utf8)
 
     public func serialized() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(serializedByteCount)
-        serialize(into: &out)
-        return out
+        var w = ByteWriter(capacity: serializedByteCount)
+        serialize(into: &w)
+        return w.out
     }
 
     /// The length of ``serialized()``.
@@ -32,41 +31,46 @@ extension PDQIndex {
         return 8 + 32 + ids.count * 40 + live.count * 8 + (m > 0 ? offsets.count * 4 + postings.count * 4 : 0) + 8
     }
 
-    /// Appends ``serialized()`` to `out` (a bank snapshot writes the index into its own buffer,
-    /// instead of a copy of it).
-    func serialize(into out: inout [UInt8]) {
-        let start = out.count
+    /// Writes ``serialized()`` to `w` (a bank snapshot writes the index among its own bytes, a
+    /// part at a time, instead of a copy of it).
+    func serialize(into w: inout ByteWriter) {
         let n = ids.count
         let m = indexedCount
-        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        out.append(contentsOf: Self.magic)
-        u64(UInt64(n))
-        u64(UInt64(m))
-        u64(UInt64(liveCount))
-        u64(UInt64(m > 0 ? postings.count : 0))
-        for w in hashWords { u64(w) }
-        for id in ids { u64(id) }
-        for w in live { u64(w) }
+        w.beginSection()
+        w.bytes(Self.magic)
+        w.u64(UInt64(n))
+        w.u64(UInt64(m))
+        w.u64(UInt64(liveCount))
+        w.u64(UInt64(m > 0 ? postings.count : 0))
+        for v in hashWords { w.u64(v) }
+        for id in ids { w.u64(id) }
+        for v in live { w.u64(v) }
         if m > 0 {
-            for o in offsets { u32(o) }
-            for p in postings { u32(p) }
+            for o in offsets { w.u32(o) }
+            for p in postings { w.u32(p) }
         }
-        u64(Self.fnv1a64(out[start...]))
+        w.u64(w.sectionChecksum())
     }
 
     public init(serialized bytes: [UInt8]) throws(BulwarkError) {
+        try self.init(serialized: bytes[...])
+    }
+
+    /// The index whose bytes are `bytes` (a bank snapshot's range of them: read in place, not
+    /// copied); offsets in errors count from its first byte.
+    init(serialized bytes: ArraySlice<UInt8>) throws(BulwarkError) {
+        let base = bytes.startIndex
         func invalid(_ message: String, _ offset: Int) -> BulwarkError {
             BulwarkError(.invalidData, "PDQ index file: \(message)", offset: offset)
         }
         guard bytes.count >= 48 else { throw invalid("truncated (\(bytes.count) bytes)", bytes.count) }
-        guard Array(bytes[0..<8]) == Self.magic else {
+        guard bytes.prefix(8).elementsEqual(Self.magic) else {
             throw invalid("not a Bulwark PDQ index (no \"BWPDQX01\" at the start)", 0)
         }
         var at = 8
         func u64() -> UInt64 {
             var v: UInt64 = 0
-            for k in 0..<8 { v |= UInt64(bytes[at + k]) << UInt64(8 * k) }
+            for k in 0..<8 { v |= UInt64(bytes[base + at + k]) << UInt64(8 * k) }
             at += 8
             return v
         }
@@ -87,7 +91,7 @@ extension PDQIndex {
         }
         at = expected - 8
         let stored = u64()
-        guard stored == Self.fnv1a64(bytes[0..<(expected - 8)]) else {
+        guard stored == Self.fnv1a64(bytes[base..<(base + expected - 8)]) else {
             throw invalid("checksum mismatch (the file is damaged)", expected - 8)
         }
         at = 40
@@ -103,7 +107,8 @@ extension PDQIndex {
         if m > 0 {
             let offsetsAt = at
             func u32() -> UInt32 {
-                let v = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+                var v: UInt32 = 0
+                for k in 0..<4 { v |= UInt32(bytes[base + at + k]) << UInt32(8 * k) }
                 at += 4
                 return v
             }

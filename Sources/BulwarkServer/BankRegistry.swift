@@ -184,9 +184,13 @@ public final class BankRegistry: @unchecked Sendable {
             knownSnapshot.withLock { $0 = max($0, stored) }
             guard due(stored) else { return 0 }
         }
-        // Made on a thread of its own: a million entries take about two seconds.
-        let bytes = try await store.saveBankSnapshot(sequence: sequence, partBytes: partBytes, now: now, replacing: replacing) {
-            await DedicatedThread.run("bank-snapshot") { set.snapshot(sequence: UInt64(sequence)) }
+        // Made on a thread of its own (a million entries take about two seconds), a part at a time
+        // as the store writes them.
+        let bytes = try await store.saveBankSnapshot(sequence: sequence, now: now, replacing: replacing) {
+            let byteCount = await DedicatedThread.run("bank-snapshot") { set.snapshotByteCount }
+            return DedicatedThread.parts("bank-snapshot", byteCount: byteCount, partBytes: partBytes) { emit in
+                set.writeSnapshot(sequence: UInt64(sequence), partBytes: partBytes, to: emit)
+            }
         }
         if replacing { replaceSnapshot.withLock { $0 = false } }
         if bytes > 0 { knownSnapshot.withLock { $0 = max($0, sequence) } }

@@ -1,5 +1,6 @@
 public import BulwarkCore
 public import BulwarkEntities
+import Synchronization
 
 /// One item as the platform sends it, after validation.
 public struct NewItem: Sendable, Hashable {
@@ -807,18 +808,18 @@ public protocol ModerationStore: Sendable {
     func latestBankSnapshot() async throws -> BankSnapshotRecord?
     /// The bank-log sequence number the newest stored snapshot covers (0: none).
     func bankSnapshotSequence() async throws -> Int64
-    /// Stores a snapshot covering the bank log up to `sequence` (which the log must reach), in
-    /// parts of at most `partBytes`, and deletes the older ones, unless a snapshot at or after
-    /// `sequence` is stored or another process is storing one: then nothing is written and
-    /// `make` is not called. PostgreSQL writes the parts in one transaction; SQLite, whose one
-    /// writer every ingest waits for, one part a transaction, part 0 last, so the snapshot is
-    /// there for readers only when whole (parts left by a process that stopped midway are
-    /// deleted after ``BankSnapshotRecord/abandonedAfterSeconds``). With `replacing`, every
-    /// stored snapshot is deleted and this one stored whatever their sequences (the newest could
-    /// not be used). `make` returns the snapshot's bytes; it runs at most once, and only when
-    /// this call will store them. Returns the bytes stored (0: none).
+    /// Stores a snapshot covering the bank log up to `sequence` (which the log must reach), a
+    /// row a part, and deletes the older ones, unless a snapshot at or after `sequence` is
+    /// stored or another process is storing one: then nothing is written and `make` is not
+    /// called. PostgreSQL writes the parts in one transaction; SQLite, whose one writer every
+    /// ingest waits for, one part a transaction, part 0 last, so the snapshot is there for
+    /// readers only when whole (parts left by a process that stopped midway are deleted after
+    /// ``BankSnapshotRecord/abandonedAfterSeconds``). With `replacing`, every stored snapshot is
+    /// deleted and this one stored whatever their sequences (the newest could not be used).
+    /// `make` gives the snapshot's parts, each made as it is asked for; it runs at most once, and
+    /// only when this call will store them. Returns the bytes stored (0: none).
     func saveBankSnapshot(
-        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool, making make: @Sendable () async -> [UInt8]
+        sequence: Int64, now: Int64, replacing: Bool, parts make: @Sendable () async -> BankSnapshotParts
     ) async throws -> Int
 }
 
@@ -844,11 +845,72 @@ extension ModerationStore {
         return counts
     }
 
-    /// ``saveBankSnapshot(sequence:partBytes:now:replacing:making:)``, keeping any newer snapshot.
+    /// ``saveBankSnapshot(sequence:now:replacing:parts:)`` of bytes made whole, in parts of
+    /// `partBytes`.
     public func saveBankSnapshot(
-        sequence: Int64, partBytes: Int, now: Int64, making make: @Sendable () async -> [UInt8]
+        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool = false, making make: @Sendable @escaping () async -> [UInt8]
     ) async throws -> Int {
-        try await saveBankSnapshot(sequence: sequence, partBytes: partBytes, now: now, replacing: false, making: make)
+        try await saveBankSnapshot(sequence: sequence, now: now, replacing: replacing) {
+            BankSnapshotParts(bytes: await make(), partBytes: partBytes)
+        }
+    }
+}
+
+/// A bank snapshot as a store writes it: its length, known before it is made, then its parts,
+/// in order, each made when ``next()`` asks for it (every part ``partBytes`` long but the last).
+/// A million entries' snapshot is 260 MB: made whole, it was held in memory beside its parts
+/// while they were written. Dropping it tells the maker to stop.
+public final class BankSnapshotParts: Sendable {
+    public let byteCount: Int
+    public let partBytes: Int
+    private let nextPart: @Sendable () async -> [UInt8]?
+    private let stop: @Sendable () -> Void
+
+    /// Parts that `next` makes (nil after the last); `stop` is called once the parts are let go.
+    public init(
+        byteCount: Int, partBytes: Int, next: @escaping @Sendable () async -> [UInt8]?,
+        stop: @escaping @Sendable () -> Void = {}
+    ) {
+        self.byteCount = byteCount
+        self.partBytes = max(1, partBytes)
+        self.nextPart = next
+        self.stop = stop
+    }
+
+    /// The parts of bytes already made.
+    public convenience init(bytes: [UInt8], partBytes: Int) {
+        let parts = BankSnapshotRecord.parts(of: bytes, size: partBytes)
+        let taken = Mutex(0)
+        self.init(byteCount: bytes.count, partBytes: partBytes) {
+            taken.withLock { i -> [UInt8]? in
+                guard i < parts.count else { return nil }
+                defer { i += 1 }
+                return Array(parts[i])
+            }
+        }
+    }
+
+    deinit { stop() }
+
+    /// How many parts there are: one at least.
+    public var partCount: Int { byteCount == 0 ? 1 : (byteCount - 1) / partBytes + 1 }
+
+    /// The next part; nil after the last.
+    public func next() async -> [UInt8]? { await nextPart() }
+
+    /// The next part, which must be there: an error naming it when the maker gave fewer.
+    func next(_ i: Int, of sequence: Int64) async throws -> [UInt8] {
+        guard let part = await next() else {
+            throw BankSnapshotError("the bank snapshot at \(sequence) was made with \(i) of its \(partCount) parts")
+        }
+        return part
+    }
+
+    /// Checks, after the last part, that the maker gave no more and the bytes counted.
+    func checkEnd(made: Int, of sequence: Int64) async throws {
+        guard await next() == nil, made == byteCount else {
+            throw BankSnapshotError("the bank snapshot at \(sequence) was made with \(made) bytes, not the \(byteCount) counted")
+        }
     }
 }
 
@@ -876,6 +938,7 @@ public struct BankSnapshotRecord: Sendable {
     struct Joiner {
         var record: BankSnapshotRecord?
         var next: Int64 = 0
+        static let mostReserved = 2 << 30
 
         mutating func add(seq: Int64, part: Int64, parts: Int64, bytes: some Collection<UInt8>) throws {
             let sequence = record?.sequence ?? seq
@@ -884,7 +947,15 @@ public struct BankSnapshotRecord: Sendable {
                 throw BankSnapshotError(
                     "the bank snapshot at \(sequence) has part \(part) of \(parts) where part \(next) of \(count) was expected")
             }
-            if record == nil { record = BankSnapshotRecord(sequence: sequence, bytes: [], parts: Int(count)) }
+            if record == nil {
+                // Room for every part at once, as long as the first (the last may be shorter): a
+                // buffer grown as the parts came held up to twice the snapshot while it grew. Not
+                // past 2 GiB, whatever a damaged row's part count says (it grows from there).
+                var bytesOfAll: [UInt8] = []
+                let room = Int(count).multipliedReportingOverflow(by: bytes.count)
+                bytesOfAll.reserveCapacity(room.overflow ? Self.mostReserved : min(room.partialValue, Self.mostReserved))
+                record = BankSnapshotRecord(sequence: sequence, bytes: bytesOfAll, parts: Int(count))
+            }
             record!.bytes.append(contentsOf: bytes)
             next += 1
         }

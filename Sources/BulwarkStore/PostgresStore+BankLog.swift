@@ -83,7 +83,7 @@ extension PostgresStore {
     }
 
     public func saveBankSnapshot(
-        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool, making make: @Sendable () async -> [UInt8]
+        sequence: Int64, now: Int64, replacing: Bool, parts make: @Sendable () async -> BankSnapshotParts
     ) async throws -> Int {
         if !replacing, try await bankSnapshotSequence() >= sequence { return 0 }
         return try await transaction { db -> Int in
@@ -97,18 +97,22 @@ extension PostgresStore {
             guard sequence <= last else {
                 throw BankSnapshotError("a bank snapshot at \(sequence) would cover more than the bank log's \(last) events")
             }
-            let bytes = await make()
-            let parts = BankSnapshotRecord.parts(of: bytes, size: partBytes)
-            for (i, part) in parts.enumerated() {
+            // Each part is made as it is inserted: the snapshot is never held whole.
+            let parts = await make()
+            var made = 0
+            for i in 0..<parts.partCount {
+                let part = try await parts.next(i, of: sequence)
+                made += part.count
                 try await execute(
                     db,
                     """
                     INSERT INTO bank_snapshots (seq, part, parts, bytes, at)
-                    VALUES (\(sequence), \(i), \(parts.count), \(ByteBuffer(bytes: part)), \(now))
+                    VALUES (\(sequence), \(i), \(parts.partCount), \(ByteBuffer(bytes: part)), \(now))
                     """)
             }
+            try await parts.checkEnd(made: made, of: sequence)
             try await execute(db, "DELETE FROM bank_snapshots WHERE seq < \(sequence)")
-            return bytes.count
+            return made
         }
     }
 }

@@ -198,8 +198,8 @@ extension SQLiteStore {
         try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM bank_snapshots WHERE part = 0") ?? 0
     }
 
-    /// The snapshots being written (parts stored, part 0 not yet), when each last had a part
-    /// stored and by which process: its lowest part's, as parts are written last to first.
+    /// The snapshots being written (parts stored, part 0 not yet), when each had its parts
+    /// stored and by which process: its highest part's, the last written.
     /// Found from the primary key's index alone; only their own rows are read (`at` comes after
     /// the 4 MiB of `bytes` in a row: reading it from every row of a whole snapshot took
     /// 70-190 ms).
@@ -208,7 +208,7 @@ extension SQLiteStore {
             db,
             sql: """
                 SELECT s.seq, b.at, b.writer
-                FROM (SELECT seq, MIN(part) AS part FROM bank_snapshots GROUP BY seq HAVING MIN(part) > 0) s
+                FROM (SELECT seq, MAX(part) AS part FROM bank_snapshots GROUP BY seq HAVING MIN(part) > 0) s
                 JOIN bank_snapshots b ON b.seq = s.seq AND b.part = s.part
                 """
         ).map { ($0["seq"], $0["at"], $0["writer"]) }
@@ -230,16 +230,16 @@ extension SQLiteStore {
     }
 
     public func saveBankSnapshot(
-        sequence: Int64, partBytes: Int, now: Int64, replacing: Bool, making make: @Sendable () async -> [UInt8]
+        sequence: Int64, now: Int64, replacing: Bool, parts make: @Sendable () async -> BankSnapshotParts
     ) async throws -> Int {
         // A million entries make 250 MB of snapshot: stored in one transaction, they held the
         // database's one writer, and so every ingest, for 5 s (measured 2026-12-04). So each part
-        // is a transaction of its own, written last to first, and the snapshot is there for
-        // readers once its part 0 is. Parts without a part 0 are a snapshot being written: by
-        // another process, which this one leaves to finish, unless no part of it was stored for
-        // ``BankSnapshotRecord/abandonedAfterSeconds``, or the process that stored its last part
-        // is gone (``LogWriter``, schema version 17): then they are deleted. The bytes are made
-        // outside any transaction.
+        // is a transaction of its own, and the snapshot is there for readers once its part 0 is,
+        // written last (it is made first, and held until then). Parts without a part 0 are a
+        // snapshot being written: by another process, which this one leaves to finish, unless no
+        // part of it was stored for ``BankSnapshotRecord/abandonedAfterSeconds``, or the process
+        // that stored its last part is gone (``LogWriter``, schema version 17): then they are
+        // deleted. The parts are made outside any transaction, each as it is written.
         if replacing { try await deleteBankSnapshotRows("1 = 1") }
         let (newest, writing) = try await writer.read { db in
             (try Self.newestBankSnapshot(db), try Self.bankSnapshotsBeingWritten(db))
@@ -251,40 +251,54 @@ extension SQLiteStore {
         guard abandoned.count == writing.count else { return 0 }
         for snapshot in abandoned { try await deleteBankSnapshotRows("seq = ?", [snapshot.seq]) }
 
-        let bytes = await make()
-        let parts = BankSnapshotRecord.parts(of: bytes, size: partBytes)
-        @Sendable func insert(_ db: Database, _ i: Int) throws {
+        let parts = await make()
+        let count = parts.partCount
+        @Sendable func insert(_ db: Database, _ i: Int, _ bytes: [UInt8]) throws {
             try db.execute(
                 sql: "INSERT INTO bank_snapshots (seq, part, parts, bytes, at, writer) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [sequence, i, parts.count, Data(parts[i]), now, LogWriter.this])
+                arguments: [sequence, i, count, Data(bytes), now, LogWriter.this])
         }
-        // The last part, when nothing newer is stored or being written and the log reaches
-        // `sequence`.
+        let first = try await parts.next(0, of: sequence)
+        var made = first.count
+        // The first part written (part 1; part 0 when it is the only one), when nothing newer is
+        // stored or being written and the log reaches `sequence`.
+        let claim = count > 1 ? try await parts.next(1, of: sequence) : first
+        if count > 1 { made += claim.count }
         let claimed = try await writer.write { db -> Bool in
             guard try Self.newestBankSnapshot(db) < sequence, try Self.bankSnapshotsBeingWritten(db).isEmpty else { return false }
             let last = try Self.bankLogHead(db).seq
             guard sequence <= last else {
                 throw BankSnapshotError("a bank snapshot at \(sequence) would cover more than the bank log's \(last) events")
             }
-            try insert(db, parts.count - 1)
+            try insert(db, count > 1 ? 1 : 0, claim)
             return true
         }
         guard claimed else { return 0 }
-        if parts.count > 1 {
-            for i in (1..<(parts.count - 1)).reversed() {
-                try await writer.write { db in try insert(db, i) }
+        do {
+            for i in 2..<max(2, count) {
+                let part = try await parts.next(i, of: sequence)
+                made += part.count
+                try await writer.write { db in try insert(db, i, part) }
             }
-            try await writer.write { db in
-                let stored = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bank_snapshots WHERE seq = ?", arguments: [sequence]) ?? 0
-                guard stored == parts.count - 1 else {
-                    throw BankSnapshotError(
-                        "the bank snapshot at \(sequence) lost parts while it was written (\(stored) of \(parts.count - 1) left)")
+            try await parts.checkEnd(made: made, of: sequence)
+            if count > 1 {
+                try await writer.write { db in
+                    let stored = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bank_snapshots WHERE seq = ?", arguments: [sequence]) ?? 0
+                    guard stored == count - 1 else {
+                        throw BankSnapshotError(
+                            "the bank snapshot at \(sequence) lost parts while it was written (\(stored) of \(count - 1) left)")
+                    }
+                    try insert(db, 0, first)
                 }
-                try insert(db, 0)
             }
+        } catch {
+            // A snapshot that cannot be finished: its parts are taken back at once (part 0 first,
+            // should it be there), not left for another process to find abandoned.
+            try? await deleteBankSnapshotRows("seq = ?", [sequence])
+            throw error
         }
         try await deleteBankSnapshotRows("seq < ?", [sequence])
-        return bytes.count
+        return made
     }
 }
 

@@ -150,4 +150,51 @@ struct BankSetTests {
         #expect(throws: BulwarkError.self) { try BankSet.load(snapshot: damaged) }
         #expect(throws: BulwarkError.self) { try BankSet.load(snapshot: Array(bytes.prefix(100))) }
     }
+
+    /// A snapshot written a part at a time is the snapshot, whatever the part size: every part as
+    /// long as asked but the last, the index's checksum and the whole's summed across parts, and
+    /// no part made once `emit` says stop.
+    @Test func aSnapshotWrittenInPartsIsTheSnapshot() throws {
+        var set = try banks()
+        var rng = SplitMix64(seed: 9)
+        // More than 4,096 PDQ entries: the index's bucket tables are built, and written too.
+        for i in 0..<4_500 {
+            _ = try set.add(bank: "gifct", signal: pdq(rng.pdqHash()), labels: ["n:\(i % 5)"], provenance: "line \(i)", at: Int64(i))
+        }
+        _ = try set.remove(bank: "gifct", signal: set.entries[3].signal, at: 9)
+        let whole = set.snapshot(sequence: 7)
+        #expect(set.snapshotByteCount == whole.count)
+        #expect(whole.count > 4_000_000, "the bucket tables are in it")
+        for size in [4_096, 65_536, 1_000_003, whole.count - 1, whole.count, whole.count + 1, Int.max] {
+            var parts: [[UInt8]] = []
+            set.writeSnapshot(sequence: 7, partBytes: size) {
+                parts.append($0)
+                return true
+            }
+            #expect(parts.count == (whole.count - 1) / size + 1, "parts of \(size)")
+            #expect(parts.dropLast().allSatisfy { $0.count == size }, "parts of \(size)")
+            let joined = Array(parts.joined())
+            #expect(joined.count == whole.count && joined == whole, "parts of \(size) joined are the snapshot")
+        }
+        // A small set in parts of 1 and 3 bytes.
+        var small = try banks()
+        _ = try small.add(bank: "gifct", signal: pdq(rng.pdqHash()), at: 1)
+        let smallWhole = small.snapshot(sequence: 2)
+        for size in [1, 3] {
+            var parts: [[UInt8]] = []
+            small.writeSnapshot(sequence: 2, partBytes: size) {
+                parts.append($0)
+                return true
+            }
+            #expect(parts.count == (smallWhole.count - 1) / size + 1)
+            #expect(Array(parts.joined()) == smallWhole)
+            #expect(try BankSet.load(snapshot: Array(parts.joined())).sequence == 2)
+        }
+        var made = 0
+        set.writeSnapshot(sequence: 7, partBytes: 4_096) { _ in
+            made += 1
+            return made < 3
+        }
+        #expect(made == 3, "no part after the one emit said stop to")
+    }
 }

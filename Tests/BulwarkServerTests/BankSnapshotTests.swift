@@ -9,6 +9,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// Snapshots of the shared banks in the database: a process starting reads the newest one and
@@ -244,10 +245,11 @@ struct BankSnapshotTests {
             #expect(try await rows("seq = 10") == (ten.count + 499) / 500)
             #expect(try await rows("seq = 10") > 3)
 
-            // Another process's snapshot at 11, half written: parts 2 and 1 of 3, no part 0.
+            // Another process's snapshot at 11, half written: parts 1 and 2 of 3, no part 0 (the
+            // highest part is the one written last).
             _ = try await Self.add(1, to: "known", through: a)
             try await t.execute(
-                "INSERT INTO bank_snapshots (seq, part, parts, bytes, at) VALUES (11, 2, 3, x'00', 1000), (11, 1, 3, x'00', 1010)")
+                "INSERT INTO bank_snapshots (seq, part, parts, bytes, at) VALUES (11, 1, 3, x'00', 1000), (11, 2, 3, x'00', 1010)")
             #expect(try await store.bankSnapshotSequence() == 10)
             #expect(try await store.latestBankSnapshot()?.sequence == 10)
             let b = try await BankRegistry.shared(store: store)
@@ -278,6 +280,60 @@ struct BankSnapshotTests {
         }
     }
 
+    /// A snapshot is made a part at a time as the store writes it, never whole: SQLite asks for a
+    /// part once every part before it is stored (but part 0, made first and stored last), and
+    /// neither store asks past the last. Parts that come to fewer or more bytes than were counted
+    /// store nothing, and leave no row.
+    @Test(arguments: Backend.allCases)
+    func aSnapshotIsMadeAPartAtATimeAsItIsStored(_ backend: Backend) async throws {
+        try await withTestStore(backend, "snapshotstream") { t in
+            let store = t.store
+            let a = try await BankRegistry.shared(store: store)
+            try await a.change { set throws(BulwarkError) in ((), try set.create(Bank(name: "known"))) }
+            _ = try await Self.add(9, to: "known", through: a)
+            let ten = a.banks.snapshot(sequence: 10)
+            let count = (ten.count + 499) / 500
+            #expect(count > 3)
+            @Sendable func part(_ i: Int) -> [UInt8] { Array(ten[(i * 500)..<min(ten.count, (i + 1) * 500)]) }
+            // For each part asked for: the rows of the snapshot already stored (seen by SQLite's
+            // other connections; PostgreSQL's transaction shows them to none).
+            let asked = Mutex<[Int]>([])
+            let stored = try await store.saveBankSnapshot(sequence: 10, now: 1, replacing: false) {
+                BankSnapshotParts(byteCount: ten.count, partBytes: 500) {
+                    let rows = try? await t.integer("SELECT COUNT(*) FROM bank_snapshots WHERE seq = 10")
+                    let i = asked.withLock { asked in
+                        asked.append(rows ?? -1)
+                        return asked.count - 1
+                    }
+                    return i < count ? part(i) : nil
+                }
+            }
+            #expect(stored == ten.count)
+            let rowsWhenAsked = asked.withLock { $0 }
+            #expect(rowsWhenAsked.count == count + 1, "each part, then the end")
+            if backend == .sqlite {
+                #expect(rowsWhenAsked == [0, 0] + Array(1..<count), "parts 1 ..< i stored when part i is asked for")
+            }
+            let read = try #require(try await store.latestBankSnapshot())
+            #expect(read.sequence == 10 && read.parts == count)
+            #expect(read.bytes == ten)
+
+            // Fewer bytes than counted, or more: an error, and nothing of the snapshot stays.
+            _ = try await Self.add(1, to: "known", through: a)
+            let eleven = a.banks.snapshot(sequence: 11)
+            for counted in [eleven.count + 1, eleven.count + 500, eleven.count - 1, eleven.count - 500] {
+                await #expect(throws: BankSnapshotError.self, "\(counted) bytes counted, \(eleven.count) made") {
+                    try await store.saveBankSnapshot(sequence: 11, now: 2, replacing: false) {
+                        let whole = BankSnapshotParts(bytes: eleven, partBytes: 500)
+                        return BankSnapshotParts(byteCount: counted, partBytes: 500) { await whole.next() }
+                    }
+                }
+                #expect(try await t.integer("SELECT COUNT(*) FROM bank_snapshots WHERE seq = 11") == 0)
+                #expect(try await store.latestBankSnapshot()?.sequence == 10)
+            }
+        }
+    }
+
     /// A snapshot half written by a process of this machine that is gone is deleted by the next
     /// process that stores one at once; one whose process runs is left to finish.
     @Test func aSnapshotHalfWrittenByAProcessThatIsGoneIsDeletedAtOnce() async throws {
@@ -294,13 +350,13 @@ struct BankSnapshotTests {
                 "CREATE TABLE ours AS SELECT rtrim(writer, '0123456789') AS prefix FROM bank_snapshots LIMIT 1")
             let ended = try BankLogPartsTests.pidOfAProcessThatEnded()
 
-            // Parts 2 and 1 of 3 at 11, stored a second ago by this process's parent: left.
+            // Parts 1 and 2 of 3 at 11, stored a second ago by this process's parent: left.
             _ = try await Self.add(1, to: "known", through: a)
             try await t.execute(
                 """
                 INSERT INTO bank_snapshots (seq, part, parts, bytes, at, writer) VALUES
-                (11, 2, 3, x'00', 2000, (SELECT prefix FROM ours) || '\(getppid())'),
-                (11, 1, 3, x'00', 2000, (SELECT prefix FROM ours) || '\(getppid())')
+                (11, 1, 3, x'00', 2000, (SELECT prefix FROM ours) || '\(getppid())'),
+                (11, 2, 3, x'00', 2000, (SELECT prefix FROM ours) || '\(getppid())')
                 """)
             let eleven = a.banks.snapshot(sequence: 11)
             #expect(try await store.saveBankSnapshot(sequence: 11, partBytes: 500, now: 2_001) { eleven } == 0)
@@ -311,7 +367,7 @@ struct BankSnapshotTests {
             // Its last part stored by a process of this machine that is gone: deleted at once,
             // and this one stored.
             try await t.execute(
-                "UPDATE bank_snapshots SET writer = (SELECT prefix FROM ours) || '\(ended)' WHERE seq = 11 AND part = 1")
+                "UPDATE bank_snapshots SET writer = (SELECT prefix FROM ours) || '\(ended)' WHERE seq = 11 AND part = 2")
             #expect(try await store.saveBankSnapshot(sequence: 11, partBytes: 500, now: 2_001) { eleven } == eleven.count)
             let stored = try #require(try await store.latestBankSnapshot())
             #expect(stored.sequence == 11)
