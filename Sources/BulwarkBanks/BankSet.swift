@@ -189,8 +189,8 @@ public struct BankSet: Sendable {
     }
 
     /// Room for `count` more entries without growing the tables one doubling at a time (a
-    /// snapshot of a million entries grew them twenty times).
-    mutating func reserveCapacity(entries count: Int) {
+    /// snapshot of a million entries grew them twenty times; an import of a million rows, too).
+    public mutating func reserveCapacity(entries count: Int) {
         entries.reserveCapacity(entries.count + count)
         active.reserveCapacity(active.count + count)
     }

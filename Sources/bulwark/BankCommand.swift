@@ -313,6 +313,7 @@ struct BankCommand: AsyncParsableCommand {
                 var newEntries: Set<UInt64> = []
                 var events: [BankEvent] = []
                 events.reserveCapacity(records.count)
+                set.reserveCapacity(entries: records.count)
                 for (number, record) in records {
                     let provenance = "\(list) line \(number)" + (record.note.isEmpty ? "" : " (\(record.note))")
                     let (outcome, e) = try set.add(
