@@ -96,9 +96,9 @@ extension PDQIndex {
         }
         at = 40
         var index = PDQIndex()
-        index.hashWords = (0..<(4 * n)).map { _ in u64() }
-        index.ids = (0..<n).map { _ in u64() }
-        index.live = (0..<liveWords).map { _ in u64() }
+        index.hashWords = Self.words(bytes, at: &at, count: 4 * n)
+        index.ids = Self.words(bytes, at: &at, count: n)
+        index.live = Self.words(bytes, at: &at, count: liveWords)
         let counted = index.live.reduce(0) { $0 + $1.nonzeroBitCount }
         guard counted == Int(live64), n % 64 == 0 || (index.live.last ?? 0) >> UInt64(n % 64) == 0 else {
             throw invalid("live bits do not match the live count \(live64)", 40 + 40 * n)
@@ -106,15 +106,9 @@ extension PDQIndex {
         index.liveCount = counted
         if m > 0 {
             let offsetsAt = at
-            func u32() -> UInt32 {
-                var v: UInt32 = 0
-                for k in 0..<4 { v |= UInt32(bytes[base + at + k]) << UInt32(8 * k) }
-                at += 4
-                return v
-            }
-            index.offsets = (0..<(Self.substrings * stride)).map { _ in u32() }
+            index.offsets = Self.words(bytes, at: &at, count: Self.substrings * stride)
             let postingsAt = at
-            index.postings = (0..<(Self.substrings * m)).map { _ in u32() }
+            index.postings = Self.words(bytes, at: &at, count: Self.substrings * m)
             for j in 0..<Self.substrings {
                 guard index.offsets[j * stride] == 0, Int(index.offsets[j * stride + Self.buckets]) == m else {
                     throw invalid("bucket offsets of substring \(j) do not span the postings", offsetsAt + 4 * j * stride)
@@ -151,6 +145,21 @@ extension PDQIndex {
         }
         index.indexedCount = m
         self = index
+    }
+
+    /// `count` little-endian integers from `bytes` at offset `at` (from its first byte; the
+    /// caller has checked they are there), read a word at a time; `at` moves past them.
+    static func words<T: FixedWidthInteger>(_ bytes: ArraySlice<UInt8>, at: inout Int, count: Int) -> [T] {
+        let start = at
+        at += count * MemoryLayout<T>.size
+        return bytes.withUnsafeBytes { raw in
+            [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for i in 0..<count {
+                    buffer[i] = T(littleEndian: raw.loadUnaligned(fromByteOffset: start + i * MemoryLayout<T>.size, as: T.self))
+                }
+                initialized = count
+            }
+        }
     }
 
     static func fnv1a64(_ bytes: ArraySlice<UInt8>) -> UInt64 {
