@@ -9,7 +9,8 @@
 # (seconds after the import was sent), and the process's log line for the snapshot.
 # BULWARK_IMPORT_VIA=cli imports the MORE hashes from the command line instead, into the database
 # the process is serving (the process then reads them from the bank log); BULWARK_PROBE_SECONDS
-# (40) is how long the client posts.
+# (40) is how long the client posts. The process's resident memory (VmRSS, and its peak so far,
+# VmHWM) is printed once it listens and again at the end, after the snapshot.
 #   scripts/bench-bank-snapshot.sh [DATABASE=a new SQLite file | postgres://…/EMPTY_DB] [ENTRIES=1000000] [MORE=110000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,8 @@ INGEST=$("$BIN" keys create --database "$DB" --name bench-ingest --role ingest |
 SERVER=$!
 for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 grep -o "banks loaded from[^\"]*" "$WORK/serve.log" | head -1
+memory() { echo "serve $1: $(grep -E '^(VmRSS|VmHWM)' /proc/$SERVER/status | tr -s ' \t\n' ' ')"; }
+memory "listening"
 python3 scripts/ingest-probe.py post "$PORT" "$INGEST" "$WORK/probe.txt" --seconds "$PROBE_SECONDS" &
 PROBE=$!
 sleep 5
@@ -54,3 +57,4 @@ fi
 wait $PROBE
 python3 scripts/ingest-probe.py summary "$WORK/probe.txt" --sent "$SENT"
 grep -E "bank snapshot|bank changes applied" "$WORK/serve.log" | sed 's/^.*info bulwark: //' | head -4
+memory "at the end"
