@@ -17,19 +17,27 @@ public enum BankEvent: Sendable, Hashable {
 public struct BankSet: Sendable {
     public private(set) var banks: [String: Bank] = [:]
     /// Entry id i is `entries[i - 1]`.
-    public private(set) var entries: [BankEntry] = []
-    /// The active entry of each (bank, signal).
+    public private(set) var entries = BankEntries()
+    /// The active entry of each (bank, signal); MD5 and SHA-256 signals are matched here.
     private var active: [ActiveKey: UInt64] = [:]
-    /// Active MD5 and SHA-256 entries by signal.
-    private var exact: [Signal: [UInt64]] = [:]
+    /// Each bank's number in `active`'s keys, in the order the banks were made in this set.
+    private var bankNumbers: [String: UInt32] = [:]
     /// Active PDQ entries.
     public private(set) var pdqIndex = PDQIndex()
     /// While loading a snapshot: entries are recorded, the PDQ index is left alone.
     var skipIndex = false
 
+    /// A bank's number and a signal's bits: a key with nothing to retain, so that the table is
+    /// copied as plain memory when the set is (a key of the bank's name and the signal's text
+    /// made that copy retain two strings an entry).
     private struct ActiveKey: Hashable {
-        var bank: String
-        var signal: Signal
+        var bank: UInt32
+        var signal: SignalBits
+    }
+
+    /// The key of `signal` in `bank`, nil when there is no such bank.
+    private func key(_ bank: String, _ signal: Signal) -> ActiveKey? {
+        bankNumbers[bank].map { ActiveKey(bank: $0, signal: SignalBits(signal)) }
     }
 
     public init() {}
@@ -98,7 +106,7 @@ public struct BankSet: Sendable {
     ) throws(BulwarkError) -> (AddOutcome, [BankEvent]) {
         guard banks[bank] != nil else { throw Self.noBank(bank) }
         let labels = try Label.canonical(labels)
-        if let id = active[ActiveKey(bank: bank, signal: signal)] {
+        if let key = key(bank, signal), let id = active[key] {
             let existing = entries[Int(id - 1)]
             let merged = try Label.canonical(existing.labels + labels)
             guard merged != existing.labels else { return (.unchanged(existing), []) }
@@ -119,7 +127,7 @@ public struct BankSet: Sendable {
         BankEntry?, [BankEvent]
     ) {
         guard banks[bank] != nil else { throw Self.noBank(bank) }
-        guard let id = active[ActiveKey(bank: bank, signal: signal)] else { return (nil, []) }
+        guard let key = key(bank, signal), let id = active[key] else { return (nil, []) }
         let event = BankEvent.remove(entryID: id, at: at)
         try apply(event)
         return (entries[Int(id - 1)], [event])
@@ -148,12 +156,12 @@ public struct BankSet: Sendable {
                 throw BulwarkError(.invalidData, "bank \"\(bank.name)\" changes kind", field: "kind")
             }
             banks[bank.name] = bank
+            if bankNumbers[bank.name] == nil { bankNumbers[bank.name] = UInt32(bankNumbers.count) }
         case .add(let entry):
             guard entry.id == nextEntryID else {
                 throw BulwarkError(.invalidData, "entry id \(entry.id) out of sequence (next is \(nextEntryID))", field: "id")
             }
-            guard banks[entry.bank] != nil else { throw Self.noBank(entry.bank) }
-            let key = ActiveKey(bank: entry.bank, signal: entry.signal)
+            guard let key = key(entry.bank, entry.signal) else { throw Self.noBank(entry.bank) }
             guard active[key] == nil else {
                 throw BulwarkError(.invalidData, "entry \(entry.id) duplicates an active entry of \(entry.bank)", field: "id")
             }
@@ -161,12 +169,7 @@ public struct BankSet: Sendable {
             entry.removedAt = nil
             entries.append(entry)
             active[key] = entry.id
-            switch entry.signal.type {
-            case .pdq:
-                if !skipIndex, let hash = entry.signal.pdq { pdqIndex.insert(hash, id: entry.id, deferringRebuild: deferringRebuild) }
-            case .md5, .sha256:
-                exact[entry.signal, default: []].append(entry.id)
-            }
+            if !skipIndex, let hash = entry.signal.pdq { pdqIndex.insert(hash, id: entry.id, deferringRebuild: deferringRebuild) }
         case .relabel(let id, let labels):
             guard let entry = entry(id), entry.isActive else {
                 throw BulwarkError(.invalidData, "relabel of entry \(id), which is not active", field: "id")
@@ -177,14 +180,8 @@ public struct BankSet: Sendable {
                 throw BulwarkError(.invalidData, "removal of entry \(id), which is not active", field: "id")
             }
             entries[Int(id - 1)].removedAt = at
-            active[ActiveKey(bank: entry.bank, signal: entry.signal)] = nil
-            switch entry.signal.type {
-            case .pdq:
-                if !skipIndex, let hash = entry.signal.pdq { pdqIndex.remove(hash, id: id, deferringRebuild: deferringRebuild) }
-            case .md5, .sha256:
-                exact[entry.signal]?.removeAll { $0 == id }
-                if exact[entry.signal]?.isEmpty == true { exact[entry.signal] = nil }
-            }
+            if let key = key(entry.bank, entry.signal) { active[key] = nil }
+            if !skipIndex, let hash = entry.signal.pdq { pdqIndex.remove(hash, id: id, deferringRebuild: deferringRebuild) }
         }
     }
 
@@ -253,10 +250,13 @@ public struct BankSet: Sendable {
                 }
             }
         }
+        // MD5 and SHA-256: the active entry of the signal in each bank selected.
         for signal in [hashes.md5.map { try? Signal(.md5, $0) }, hashes.sha256.map { try? Signal(.sha256, $0) }] {
             guard let signal = signal ?? nil else { continue }
-            for id in exact[signal] ?? [] {
-                guard let entry = entry(id), let bank = self.banks[entry.bank], names == nil || names!.contains(bank.name)
+            let bits = SignalBits(signal)
+            for bank in selected {
+                guard let number = bankNumbers[bank.name], let id = active[ActiveKey(bank: number, signal: bits)],
+                    let entry = entry(id)
                 else { continue }
                 found.append(BankMatch(entry: entry, bank: bank, distance: 0))
             }

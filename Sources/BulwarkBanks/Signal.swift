@@ -77,3 +77,45 @@ public struct Signal: Sendable, Hashable, Comparable, CustomStringConvertible {
         return s.count > 80 ? "\"\(s.prefix(80))…\"" : "\"\(s)\""
     }
 }
+
+/// A signal's type and value as bits (the 256 of a PDQ or SHA-256 value; an MD5's 128, then
+/// zeros): equal for equal signals and for no others, and nothing in it to retain.
+struct SignalBits: Hashable, Sendable {
+    var type: UInt8
+    var words: (UInt64, UInt64, UInt64, UInt64)
+
+    init(_ signal: Signal) {
+        type = switch signal.type {
+        case .pdq: 0
+        case .md5: 1
+        case .sha256: 2
+        }
+        var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+        var i = 0
+        // The value is lowercase hex of the type's length (`Signal.init` checked it).
+        for c in signal.value.utf8 {
+            let nibble = UInt64(c <= UInt8(ascii: "9") ? c &- UInt8(ascii: "0") : c &- UInt8(ascii: "a") &+ 10)
+            switch i / 16 {
+            case 0: w0 = w0 << 4 | nibble
+            case 1: w1 = w1 << 4 | nibble
+            case 2: w2 = w2 << 4 | nibble
+            default: w3 = w3 << 4 | nibble
+            }
+            i += 1
+        }
+        words = (w0, w1, w2, w3)
+    }
+
+    static func == (a: SignalBits, b: SignalBits) -> Bool {
+        a.type == b.type && a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2
+            && a.words.3 == b.words.3
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(type)
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+}

@@ -197,4 +197,66 @@ struct BankSetTests {
         }
         #expect(made == 3, "no part after the one emit said stop to")
     }
+
+    /// A set copied and changed leaves the copy it came from as it was, in every chunk of its
+    /// entries (a chunk holds 4,096): the change copies the chunk it touches, not the others.
+    @Test func aChangedCopyLeavesTheOriginalAsItWas() throws {
+        var set = try banks()
+        var rng = SplitMix64(seed: 21)
+        var hashes: [PDQHash] = []
+        for i in 0..<9_000 {
+            let h = rng.pdqHash()
+            hashes.append(h)
+            _ = try set.add(bank: "gifct", signal: pdq(h), labels: ["n:\(i % 3)"], at: Int64(i))
+        }
+        let md5 = try Signal(.md5, String(repeating: "7", count: 32))
+        _ = try set.add(bank: "gifct", signal: md5, at: 1)
+        let original = set
+        let before = Array(set.entries)
+        #expect(set.entries.count == 9_001)
+        #expect(set.entry(4_097)?.signal == pdq(hashes[4_096]), "the first entry of the second chunk")
+        #expect(set.entry(8_192)?.signal == pdq(hashes[8_191]), "the last entry of the second chunk")
+
+        var copy = set
+        _ = try copy.remove(bank: "gifct", signal: pdq(hashes[4_096]), at: 50)
+        _ = try copy.add(bank: "gifct", signal: pdq(hashes[10]), labels: ["n:9"], at: 51)
+        _ = try copy.remove(bank: "gifct", signal: md5, at: 52)
+        _ = try copy.add(bank: "noisy", signal: pdq(rng.pdqHash()), at: 53)
+        #expect(copy.entry(4_097)?.isActive == false)
+        #expect(copy.entry(11)?.labels == ["n:1", "n:9"])
+        #expect(copy.entries.count == 9_002)
+        #expect(copy.match(MediaHashes(md5: md5.value)).matches.isEmpty)
+
+        #expect(original.entries.count == 9_001)
+        #expect(Array(original.entries) == before)
+        #expect(original.entries == set.entries)
+        #expect(original.entry(4_097)?.isActive == true)
+        #expect(original.entry(11)?.labels == ["n:1"])
+        #expect(original.match(MediaHashes(pdq: hashes[4_096])).matches.map(\.entry.id) == [4_097])
+        #expect(original.match(MediaHashes(md5: md5.value)).matches.map(\.entry.id) == [9_001])
+        #expect(original.activeEntryCount == 9_001)
+        #expect(copy.activeEntryCount == 9_000)
+    }
+
+    /// An MD5 or SHA-256 value matches the active entry of that signal in each bank asked (and
+    /// only of that type: a PDQ hash with the same 64 hex digits as a SHA-256 is not it).
+    @Test func exactSignalsMatchTheirActiveEntryInEachBank() throws {
+        var set = try banks()
+        let digits = String(repeating: "ab", count: 32)
+        let sha = try Signal(.sha256, digits)
+        let pdqOfTheSameDigits = try Signal(.pdq, digits)
+        _ = try set.add(bank: "gifct", signal: sha, at: 1)
+        _ = try set.add(bank: "noisy", signal: sha, at: 2)
+        _ = try set.add(bank: "strict", signal: pdqOfTheSameDigits, at: 3)
+        #expect(set.match(MediaHashes(sha256: digits)).matches.map(\.entry.id) == [1, 2])
+        #expect(set.match(MediaHashes(sha256: digits), banks: ["noisy"]).matches.map(\.entry.id) == [2])
+        #expect(set.match(MediaHashes(sha256: digits.uppercased())).matches.count == 2, "hex read in either case")
+        #expect(set.match(MediaHashes(md5: String(digits.prefix(32)))).matches.isEmpty)
+        _ = try set.remove(bank: "gifct", signal: sha, at: 4)
+        #expect(set.match(MediaHashes(sha256: digits)).matches.map(\.entry.id) == [2])
+        // Added again: a new entry, matched in place of the removed one.
+        _ = try set.add(bank: "gifct", signal: sha, at: 5)
+        #expect(set.match(MediaHashes(sha256: digits)).matches.map(\.entry.id) == [2, 4])
+        #expect(set.match(MediaHashes(pdq: pdqOfTheSameDigits.pdq)).matches.map(\.entry.id) == [3])
+    }
 }
