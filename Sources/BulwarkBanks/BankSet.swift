@@ -19,7 +19,7 @@ public struct BankSet: Sendable {
     /// Entry id i is `entries[i - 1]`.
     public private(set) var entries = BankEntries()
     /// The active entry of each (bank, signal); MD5 and SHA-256 signals are matched here.
-    private var active: [ActiveKey: UInt64] = [:]
+    private var active = ActiveTable()
     /// Each bank's number in `active`'s keys, in the order the banks were made in this set.
     private var bankNumbers: [String: UInt32] = [:]
     /// Active PDQ entries.
@@ -33,6 +33,32 @@ public struct BankSet: Sendable {
     private struct ActiveKey: Hashable {
         var bank: UInt32
         var signal: SignalBits
+    }
+
+    /// `ActiveKey`s to entry ids in 256 tables by the signal's low bits (hashes spread evenly
+    /// over them): a change copies the one table it writes, a 256th of a million entries'.
+    private struct ActiveTable: Sendable {
+        private var tables = [[ActiveKey: UInt64]](repeating: [:], count: 256)
+        private(set) var count = 0
+
+        /// An MD5's bits fill two words of the four: the table is read from the second.
+        private static func table(_ key: ActiveKey) -> Int { Int(truncatingIfNeeded: key.signal.words.1 ^ key.signal.words.3) & 255 }
+
+        subscript(key: ActiveKey) -> UInt64? {
+            get { tables[Self.table(key)][key] }
+            set {
+                let t = Self.table(key)
+                if let newValue {
+                    if tables[t].updateValue(newValue, forKey: key) == nil { count += 1 }
+                } else if tables[t].removeValue(forKey: key) != nil {
+                    count -= 1
+                }
+            }
+        }
+
+        mutating func reserveCapacity(_ total: Int) {
+            for t in tables.indices { tables[t].reserveCapacity(tables[t].count + total / 256 + total / 2048) }
+        }
     }
 
     /// The key of `signal` in `bank`, nil when there is no such bank.
@@ -189,7 +215,7 @@ public struct BankSet: Sendable {
     /// snapshot of a million entries grew them twenty times; an import of a million rows, too).
     public mutating func reserveCapacity(entries count: Int) {
         entries.reserveCapacity(entries.count + count)
-        active.reserveCapacity(active.count + count)
+        active.reserveCapacity(count)
     }
 
     /// Builds the PDQ index's tables now (after a bulk load).
