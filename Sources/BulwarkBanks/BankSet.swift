@@ -31,8 +31,8 @@ public struct BankSet: Sendable {
     /// copied as plain memory when the set is (a key of the bank's name and the signal's text
     /// made that copy retain two strings an entry).
     private struct ActiveKey: Hashable {
-        var bank: UInt32
         var signal: SignalBits
+        var bank: UInt32
     }
 
     /// `ActiveKey`s to entry ids in 256 tables by the signal's low bits (hashes spread evenly
@@ -63,7 +63,7 @@ public struct BankSet: Sendable {
 
     /// The key of `signal` in `bank`, nil when there is no such bank.
     private func key(_ bank: String, _ signal: Signal) -> ActiveKey? {
-        bankNumbers[bank].map { ActiveKey(bank: $0, signal: SignalBits(signal)) }
+        bankNumbers[bank].map { ActiveKey(signal: SignalBits(signal), bank: $0) }
     }
 
     public init() {}
@@ -281,7 +281,7 @@ public struct BankSet: Sendable {
             guard let signal = signal ?? nil else { continue }
             let bits = SignalBits(signal)
             for bank in selected {
-                guard let number = bankNumbers[bank.name], let id = active[ActiveKey(bank: number, signal: bits)],
+                guard let number = bankNumbers[bank.name], let id = active[ActiveKey(signal: bits, bank: number)],
                     let entry = entry(id)
                 else { continue }
                 found.append(BankMatch(entry: entry, bank: bank, distance: 0))

@@ -81,8 +81,10 @@ public struct Signal: Sendable, Hashable, Comparable, CustomStringConvertible {
 /// A signal's type and value as bits (the 256 of a PDQ or SHA-256 value; an MD5's 128, then
 /// zeros): equal for equal signals and for no others, and nothing in it to retain.
 struct SignalBits: Hashable, Sendable {
-    var type: UInt8
+    // The words first: 33 bytes, whose tail a field after it may use (`BankSet`'s key of
+    // a signal in a bank, 40 bytes with its bank's number).
     var words: (UInt64, UInt64, UInt64, UInt64)
+    var type: UInt8
 
     init(_ signal: Signal) {
         type = switch signal.type {
