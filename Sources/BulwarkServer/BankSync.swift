@@ -26,6 +26,10 @@ public struct BankSync: Service, CustomStringConvertible {
     public func run() async throws {
         guard registry.isShared else { return }
         let interval = UInt64(max(10, intervalMilliseconds)) * 1_000_000
+        // The sequence at the last trim: a change (this process's or another's) frees what the
+        // set it replaced held, and the memory is given back once a round after it (and after
+        // the first round, once the banks are loaded).
+        var trimmedAt: Int64 = -1
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let applied = try await registry.sync()
@@ -49,6 +53,11 @@ public struct BankSync: Service, CustomStringConvertible {
                 }
             } catch {
                 logger.warning("bank snapshot not stored", metadata: ["error": "\(error)"])
+            }
+            let sequence = registry.sequence
+            if sequence != trimmedAt {
+                trimmedAt = sequence
+                MemoryTrim.giveBack()
             }
             await pause(nanoseconds: interval)
         }
