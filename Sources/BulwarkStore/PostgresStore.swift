@@ -630,6 +630,10 @@ public struct PostgresStore: ModerationStore {
     }
 
     /// Records a reviewer's decision on a case and closes the case (escalated, or decided).
+    /// Callers lock or insert a row first (the case, the appeal, the entity, the removal order),
+    /// so the transaction has its id before it takes the decision's: the index of removed texts
+    /// keeps an id it passed over while a transaction under way at that read may still commit it
+    /// (``ModerationStore/writesUnderWay()``), which a transaction without an id would not be.
     func recordDecision(
         _ db: PostgresConnection, caseID: Int64, reviewer: String, decision: NewDecision, now: Int64
     ) async throws -> DecisionRecord {
