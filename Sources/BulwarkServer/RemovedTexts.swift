@@ -360,6 +360,8 @@ struct RemovedTextsWarmUp: Service, CustomStringConvertible {
             try await index.refresh(service.store, now: service.clock())
             let texts = await index.count
             logger.info("index of removed texts read", metadata: ["texts": "\(texts)", "duration": "\(ContinuousClock.now - start)"])
+            // The read's pages and the entries sorted on their way to the index are freed now.
+            MemoryTrim.giveBack()
         }
     }
 }
