@@ -87,18 +87,38 @@ extension BankSet {
 
     /// Loads a snapshot: the bank set and the log sequence number it covers.
     public static func load(snapshot bytes: [UInt8]) throws(BulwarkError) -> (BankSet, sequence: UInt64) {
-        guard bytes.count >= 24, Array(bytes[0..<8]) == snapshotMagic else {
+        try load(snapshotParts: [bytes])
+    }
+
+    /// Loads a snapshot from its parts as stored, in order, without joining them: each part is
+    /// let go once read past (the caller hands them over), so a million entries' snapshot
+    /// (260 MB) is not held whole beside the set it makes. Offsets in errors count from the
+    /// snapshot's first byte.
+    public static func load(snapshotParts parts: consuming [[UInt8]]) throws(BulwarkError) -> (BankSet, sequence: UInt64) {
+        let count = parts.reduce(0) { $0 + $1.count }
+        guard count >= 24, parts.lazy.joined().prefix(8).elementsEqual(snapshotMagic) else {
             throw BulwarkError(.invalidData, "bank snapshot: not a Bulwark bank snapshot (no \"BWBANK01\")", offset: 0)
         }
-        let checksumAt = bytes.count - 8
-        var tail = ByteReader(bytes, what: "bank snapshot")
-        tail.at = checksumAt
-        guard try tail.u64() == PDQIndex.fnv1a64(bytes[0..<checksumAt]) else {
+        let checksumAt = count - 8
+        var sum = FNV1a64()
+        var stored: UInt64 = 0
+        var base = 0
+        for k in parts.indices {
+            sum.add(parts[k], base: base, to: min(checksumAt, base + parts[k].count))
+            let from = max(0, checksumAt - base)
+            if from < parts[k].count {
+                for i in from..<parts[k].count {
+                    stored |= UInt64(parts[k][i]) << UInt64(8 * (base + i - checksumAt))
+                }
+            }
+            base += parts[k].count
+        }
+        guard stored == sum.value else {
             throw BulwarkError(.invalidData, "bank snapshot: checksum mismatch (the file is damaged)", offset: checksumAt)
         }
         // Fields end where the checksum starts: none may be read from it.
-        var r = ByteReader(bytes, what: "bank snapshot", end: checksumAt)
-        r.at = 8
+        var r = ByteReader(parts: parts, what: "bank snapshot", end: checksumAt)
+        try r.skip(8)
         let sequence = try r.u64()
         var set = BankSet()
         let bankCount = try r.u32()
@@ -155,14 +175,14 @@ extension BankSet {
         guard indexLength <= UInt64(checksumAt - r.at) else {
             throw BulwarkError(.invalidData, "bank snapshot: index length \(indexLength) overruns the file", offset: r.at - 8)
         }
-        let indexBytes = bytes[r.at..<(r.at + Int(indexLength))]
-        r.at += Int(indexLength)
+        let indexAt = r.at
+        let indexBytes = try r.bytes(Int(indexLength))
         guard r.at == checksumAt else {
             throw BulwarkError(.invalidData, "bank snapshot: \(checksumAt - r.at) unexpected bytes before the checksum", offset: r.at)
         }
         let index = try PDQIndex(serialized: indexBytes)
         guard set.adoptIndex(index) else {
-            throw BulwarkError(.invalidData, "bank snapshot: the PDQ index does not hold exactly the active PDQ entries", offset: checksumAt - Int(indexLength))
+            throw BulwarkError(.invalidData, "bank snapshot: the PDQ index does not hold exactly the active PDQ entries", offset: indexAt)
         }
         return (set, sequence)
     }
@@ -282,60 +302,111 @@ struct FNV1a64 {
     }
 }
 
+/// Reads fields from parts of bytes in order, across their boundaries, letting each part go
+/// once read past: only the part being read (with the end of the one before, when a field runs
+/// across) is held by the reader.
 struct ByteReader {
-    let bytes: [UInt8]
+    private var parts: [[UInt8]]
+    /// The next part to bring in.
+    private var next = 0
+    /// The bytes being read: a part, or the unread end of one joined with the parts after it.
+    private var buffer: [UInt8] = []
+    private var position = 0
+    /// The offset of `buffer[0]` in the whole.
+    private var bufferStart = 0
     let what: String
-    /// Reads stop here (the data's end by default).
+    /// Reads stop here.
     let end: Int
-    var at = 0
 
-    init(_ bytes: [UInt8], what: String, end: Int? = nil) {
-        self.bytes = bytes
+    init(parts: consuming [[UInt8]], what: String, end: Int) {
+        self.parts = parts
         self.what = what
-        self.end = min(end ?? bytes.count, bytes.count)
+        self.end = end
     }
 
-    private func need(_ n: Int) throws(BulwarkError) {
+    /// The offset of the next byte to read, in the whole.
+    var at: Int { bufferStart + position }
+
+    /// Fails unless `n` bytes are there before `end`.
+    private func check(_ n: Int) throws(BulwarkError) {
         guard n >= 0, at <= end, n <= end - at else {
             throw BulwarkError(
                 .invalidData, "\(what): truncated (\(n) bytes needed at byte \(at) of \(end))", offset: at)
         }
     }
 
+    /// `n` bytes from `at` in `buffer`, bringing parts in as needed (a part that starts where
+    /// the buffer ends is taken as it is, not copied).
+    private mutating func need(_ n: Int) throws(BulwarkError) {
+        try check(n)
+        guard buffer.count - position < n else { return }
+        if position == buffer.count, next < parts.count, parts[next].count >= n {
+            bufferStart += buffer.count
+            buffer = parts[next]
+            parts[next] = []
+            next += 1
+            position = 0
+            return
+        }
+        var joined: [UInt8] = []
+        joined.reserveCapacity(n + (next < parts.count ? parts[next].count : 0))
+        joined.append(contentsOf: buffer[position...])
+        while joined.count < n, next < parts.count {
+            joined.append(contentsOf: parts[next])
+            parts[next] = []
+            next += 1
+        }
+        bufferStart += position
+        buffer = joined
+        position = 0
+    }
+
+    mutating func skip(_ n: Int) throws(BulwarkError) {
+        try need(n)
+        position += n
+    }
+
     mutating func u8() throws(BulwarkError) -> UInt8 {
         try need(1)
-        defer { at += 1 }
-        return bytes[at]
+        defer { position += 1 }
+        return buffer[position]
     }
 
     mutating func u32() throws(BulwarkError) -> UInt32 {
         try need(4)
         var v: UInt32 = 0
-        for k in 0..<4 { v |= UInt32(bytes[at + k]) << UInt32(8 * k) }
-        at += 4
+        for k in 0..<4 { v |= UInt32(buffer[position + k]) << UInt32(8 * k) }
+        position += 4
         return v
     }
 
     mutating func u64() throws(BulwarkError) -> UInt64 {
         try need(8)
         var v: UInt64 = 0
-        for k in 0..<8 { v |= UInt64(bytes[at + k]) << UInt64(8 * k) }
-        at += 8
+        for k in 0..<8 { v |= UInt64(buffer[position + k]) << UInt64(8 * k) }
+        position += 8
         return v
     }
 
     mutating func i64() throws(BulwarkError) -> Int64 { Int64(bitPattern: try u64()) }
 
+    /// The next `n` bytes, in one piece.
+    mutating func bytes(_ n: Int) throws(BulwarkError) -> ArraySlice<UInt8> {
+        try need(n)
+        defer { position += n }
+        return buffer[position..<(position + n)]
+    }
+
     mutating func string() throws(BulwarkError) -> String {
         let n = Int(try u32())
         try need(n)
-        defer { at += n }
-        return String(decoding: bytes[at..<(at + n)], as: UTF8.self)
+        defer { position += n }
+        return String(decoding: buffer[position..<(position + n)], as: UTF8.self)
     }
 
     mutating func strings() throws(BulwarkError) -> [String] {
         let n = Int(try u32())
-        try need(n * 4)
+        try check(n * 4)
         return try (0..<n).map { _ throws(BulwarkError) in try string() }
     }
 }

@@ -71,8 +71,12 @@ public final class BankRegistry: @unchecked Sendable {
     /// size; an empty set at 0 when there is none or it cannot be used, with a note saying why.
     static func newestSnapshot(in store: any ModerationStore) async -> (BankSet, Int64, Int, [String]) {
         do {
-            guard let record = try await store.latestBankSnapshot() else { return (BankSet(), 0, 0, []) }
-            let (set, covered) = try BankSet.load(snapshot: record.bytes)
+            guard var record = try await store.latestBankSnapshot() else { return (BankSet(), 0, 0, []) }
+            let byteCount = record.byteCount
+            // The parts handed over, so that the loader lets each go once read past.
+            let parts = record.partBytes
+            record.partBytes = []
+            let (set, covered) = try BankSet.load(snapshotParts: consume parts)
             guard covered == UInt64(record.sequence) else {
                 throw BankSnapshotError("it says it covers \(covered) events but is stored as covering \(record.sequence)")
             }
@@ -80,7 +84,7 @@ public final class BankRegistry: @unchecked Sendable {
             guard try await store.bankEvents(after: record.sequence - 1, limit: 1).first?.seq == record.sequence else {
                 throw BankSnapshotError("it covers \(record.sequence) events but the bank log has fewer")
             }
-            return (set, record.sequence, record.bytes.count, [])
+            return (set, record.sequence, byteCount, [])
         } catch {
             return (BankSet(), 0, 0, ["the bank snapshot in the database was not used (\(error)); the whole bank log was replayed"])
         }

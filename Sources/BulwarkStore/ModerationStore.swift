@@ -918,52 +918,53 @@ public final class BankSnapshotParts: Sendable {
 /// bytes (`BankSet.snapshot`), joined from its parts.
 public struct BankSnapshotRecord: Sendable {
     public var sequence: Int64
-    public var bytes: [UInt8]
+    /// The snapshot's bytes as stored, a part each, in order (not joined: a loader reads them
+    /// across their boundaries and lets each go once read past).
+    public var partBytes: [[UInt8]]
     /// How many parts it was stored in.
-    public var parts: Int
+    public var parts: Int { partBytes.count }
+    /// Its length.
+    public var byteCount: Int { partBytes.reduce(0) { $0 + $1.count } }
+    /// Its bytes joined (a copy).
+    public var bytes: [UInt8] { Array(partBytes.joined()) }
 
     /// Seconds after which the parts of a snapshot still being written, none of them stored
     /// since, are taken as left by a process that stopped midway, and deleted by the next
     /// process that stores one (SQLite).
     public static let abandonedAfterSeconds: Int64 = 600
 
-    public init(sequence: Int64, bytes: [UInt8], parts: Int) {
+    public init(sequence: Int64, partBytes: [[UInt8]]) {
         self.sequence = sequence
-        self.bytes = bytes
-        self.parts = parts
+        self.partBytes = partBytes
     }
 
-    /// Joins one snapshot's rows as they are read, in part order: each must carry the same
+    /// Collects one snapshot's rows as they are read, in part order: each must carry the same
     /// sequence and part count, and the parts must run 0 ..< count.
     struct Joiner {
         var record: BankSnapshotRecord?
+        /// The part count the rows say.
+        var count: Int64 = 0
         var next: Int64 = 0
-        static let mostReserved = 2 << 30
 
         mutating func add(seq: Int64, part: Int64, parts: Int64, bytes: some Collection<UInt8>) throws {
             let sequence = record?.sequence ?? seq
-            let count = record.map { Int64($0.parts) } ?? parts
+            let count = record == nil ? parts : self.count
             guard seq == sequence, parts == count, part == next, part < count else {
                 throw BankSnapshotError(
                     "the bank snapshot at \(sequence) has part \(part) of \(parts) where part \(next) of \(count) was expected")
             }
             if record == nil {
-                // Room for every part at once, as long as the first (the last may be shorter): a
-                // buffer grown as the parts came held up to twice the snapshot while it grew. Not
-                // past 2 GiB, whatever a damaged row's part count says (it grows from there).
-                var bytesOfAll: [UInt8] = []
-                let room = Int(count).multipliedReportingOverflow(by: bytes.count)
-                bytesOfAll.reserveCapacity(room.overflow ? Self.mostReserved : min(room.partialValue, Self.mostReserved))
-                record = BankSnapshotRecord(sequence: sequence, bytes: bytesOfAll, parts: Int(count))
+                record = BankSnapshotRecord(sequence: sequence, partBytes: [])
+                self.count = count
             }
-            record!.bytes.append(contentsOf: bytes)
+            record!.partBytes.append(Array(bytes))
             next += 1
         }
 
         /// The snapshot, nil for no rows; an error when parts are missing at the end.
         func finish() throws -> BankSnapshotRecord? {
-            if let record, next != Int64(record.parts) {
-                throw BankSnapshotError("the bank snapshot at \(record.sequence) has \(next) of its \(record.parts) parts")
+            if let record, next != count {
+                throw BankSnapshotError("the bank snapshot at \(record.sequence) has \(next) of its \(count) parts")
             }
             return record
         }

@@ -73,7 +73,7 @@ extension PostgresStore {
                 else { break }
                 let (seq, part, parts, buffer) = try row.decode((Int64, Int64, Int64, ByteBuffer).self)
                 try joiner.add(seq: seq, part: part, parts: parts, bytes: buffer.readableBytesView)
-            } while joiner.next < Int64(joiner.record?.parts ?? 0)
+            } while joiner.next < joiner.count
             return try joiner.finish()
         }
     }

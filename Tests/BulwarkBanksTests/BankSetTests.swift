@@ -175,6 +175,20 @@ struct BankSetTests {
             #expect(parts.dropLast().allSatisfy { $0.count == size }, "parts of \(size)")
             let joined = Array(parts.joined())
             #expect(joined.count == whole.count && joined == whole, "parts of \(size) joined are the snapshot")
+            // Read back from the parts, not joined: the same set.
+            let (loaded, sequence) = try BankSet.load(snapshotParts: parts)
+            #expect(sequence == 7 && loaded.entries == set.entries, "read from parts of \(size)")
+            #expect(loaded.pdqIndex.count == set.pdqIndex.count)
+            for entry in set.entries.prefix(20) {
+                let hashes = MediaHashes(pdq: entry.signal.pdq)
+                #expect(loaded.match(hashes) == set.match(hashes))
+            }
+            if parts.count > 2 {
+                var damaged = parts
+                damaged[1][damaged[1].count / 2] ^= 0x10
+                #expect(throws: BulwarkError.self, "a damaged middle part") { try BankSet.load(snapshotParts: damaged) }
+                #expect(throws: BulwarkError.self, "a part missing") { try BankSet.load(snapshotParts: Array(parts.dropLast())) }
+            }
         }
         // A small set in parts of 1 and 3 bytes.
         var small = try banks()
@@ -189,6 +203,8 @@ struct BankSetTests {
             #expect(parts.count == (smallWhole.count - 1) / size + 1)
             #expect(Array(parts.joined()) == smallWhole)
             #expect(try BankSet.load(snapshot: Array(parts.joined())).sequence == 2)
+            let (loaded, _) = try BankSet.load(snapshotParts: parts)
+            #expect(loaded.entries == small.entries, "read from parts of \(size) bytes")
         }
         var made = 0
         set.writeSnapshot(sequence: 7, partBytes: 4_096) { _ in
