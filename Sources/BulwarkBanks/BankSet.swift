@@ -351,9 +351,7 @@ extension PDQIndex {
     /// Calls `body(id, hash)` for every live entry.
     public func forEachLive(_ body: (UInt64, PDQHash) -> Void) {
         for slot in 0..<slotCount where (live[slot / 64] >> UInt64(slot % 64)) & 1 == 1 {
-            body(
-                ids[slot],
-                PDQHash(hashWords[4 * slot], hashWords[4 * slot + 1], hashWords[4 * slot + 2], hashWords[4 * slot + 3]))
+            body(id(slot), hash(slot))
         }
     }
 }

@@ -28,13 +28,13 @@ extension PDQIndex {
     /// The length of ``serialized()``.
     var serializedByteCount: Int {
         let m = indexedCount
-        return 8 + 32 + ids.count * 40 + live.count * 8 + (m > 0 ? offsets.count * 4 + postings.count * 4 : 0) + 8
+        return 8 + 32 + slotCount * 40 + live.count * 8 + (m > 0 ? offsets.count * 4 + postings.count * 4 : 0) + 8
     }
 
     /// Writes ``serialized()`` to `w` (a bank snapshot writes the index among its own bytes, a
     /// part at a time, instead of a copy of it).
     func serialize(into w: inout ByteWriter) {
-        let n = ids.count
+        let n = slotCount
         let m = indexedCount
         w.beginSection()
         w.bytes(Self.magic)
@@ -43,7 +43,9 @@ extension PDQIndex {
         w.u64(UInt64(liveCount))
         w.u64(UInt64(m > 0 ? postings.count : 0))
         for v in hashWords { w.u64(v) }
+        for v in pendingWords { w.u64(v) }
         for id in ids { w.u64(id) }
+        for id in pendingIDs { w.u64(id) }
         for v in live { w.u64(v) }
         if m > 0 {
             for o in offsets { w.u32(o) }
@@ -96,8 +98,11 @@ extension PDQIndex {
         }
         at = 40
         var index = PDQIndex()
-        index.hashWords = Self.words(bytes, at: &at, count: 4 * n)
-        index.ids = Self.words(bytes, at: &at, count: n)
+        // The slots in the bucket tables, then those added since they were built.
+        index.hashWords = Self.words(bytes, at: &at, count: 4 * m)
+        index.pendingWords = Self.words(bytes, at: &at, count: 4 * (n - m))
+        index.ids = Self.words(bytes, at: &at, count: m)
+        index.pendingIDs = Self.words(bytes, at: &at, count: n - m)
         index.live = Self.words(bytes, at: &at, count: liveWords)
         let counted = index.live.reduce(0) { $0 + $1.nonzeroBitCount }
         guard counted == Int(live64), n % 64 == 0 || (index.live.last ?? 0) >> UInt64(n % 64) == 0 else {

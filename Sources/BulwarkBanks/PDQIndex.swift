@@ -24,10 +24,15 @@ public struct PDQIndex: Sendable {
     public static let substrings = 16
     static let buckets = 1 << 16
 
-    /// Four words per slot.
+    /// Four words per slot, for the slots in the bucket tables (below `indexedCount`).
     var hashWords: [UInt64] = []
-    /// External id per slot.
+    /// External id per slot in the bucket tables.
     var ids: [UInt64] = []
+    /// The same for the slots added since the tables were built (from `indexedCount` on), kept
+    /// apart: a bank set is copied on every change, and an addition then copies these few, not
+    /// the tables' arrays (40 MB for a million hashes).
+    var pendingWords: [UInt64] = []
+    var pendingIDs: [UInt64] = []
     /// Live bit per slot.
     var live: [UInt64] = []
     var liveCount = 0
@@ -48,13 +53,14 @@ public struct PDQIndex: Sendable {
     /// Number of live hashes.
     public var count: Int { liveCount }
     /// Number of slots, live or removed since the last rebuild.
-    public var slotCount: Int { ids.count }
+    public var slotCount: Int { ids.count + pendingIDs.count }
     /// Slots added since the tables were last built (checked one by one).
-    public var pendingCount: Int { ids.count - indexedCount }
+    public var pendingCount: Int { pendingIDs.count }
 
     /// Bytes held by the index's arrays.
     public var memoryBytes: Int {
-        hashWords.capacity * 8 + ids.capacity * 8 + live.capacity * 8 + offsets.capacity * 4 + postings.capacity * 4
+        (hashWords.capacity + ids.capacity + pendingWords.capacity + pendingIDs.capacity + live.capacity) * 8
+            + offsets.capacity * 4 + postings.capacity * 4
     }
 
     // MARK: Changes
@@ -69,9 +75,9 @@ public struct PDQIndex: Sendable {
 
     /// A new live slot at the end (pending until the next rebuild).
     private mutating func appendSlot(_ hash: PDQHash, id: UInt64) {
-        let slot = ids.count
-        for w in 0..<4 { hashWords.append(hash[word: w]) }
-        ids.append(id)
+        let slot = slotCount
+        for w in 0..<4 { pendingWords.append(hash[word: w]) }
+        pendingIDs.append(id)
         if slot / 64 >= live.count { live.append(0) }
         live[slot / 64] |= 1 << UInt64(slot % 64)
         liveCount += 1
@@ -88,18 +94,18 @@ public struct PDQIndex: Sendable {
     public mutating func remove(_ hash: PDQHash, id: UInt64, deferringRebuild: Bool = false) -> Bool {
         var found: Int? = nil
         forEachCandidateSlot(of: hash, radius: 0) { slot, distance in
-            if found == nil && distance == 0 && ids[slot] == id { found = slot }
+            if found == nil && distance == 0 && self.id(slot) == id { found = slot }
         }
         guard let slot = found else { return false }
         live[slot / 64] &= ~(1 << UInt64(slot % 64))
         liveCount -= 1
-        if !deferringRebuild && ids.count - liveCount > max(pendingLimit, liveCount / 4) { rebuild() }
+        if !deferringRebuild && slotCount - liveCount > max(pendingLimit, liveCount / 4) { rebuild() }
         return true
     }
 
     /// Drops removed slots and puts every slot in the bucket tables.
     public mutating func rebuild() {
-        // Compact the live slots to the front.
+        // Compact the live slots, the pending ones after the others, to the front.
         var write = 0
         for slot in 0..<ids.count where isLive(slot) {
             if write != slot {
@@ -110,6 +116,13 @@ public struct PDQIndex: Sendable {
         }
         hashWords.removeLast(hashWords.count - 4 * write)
         ids.removeLast(ids.count - write)
+        for k in pendingIDs.indices where isLive(indexedCount + k) {
+            for w in 0..<4 { hashWords.append(pendingWords[4 * k + w]) }
+            ids.append(pendingIDs[k])
+            write += 1
+        }
+        pendingWords = []
+        pendingIDs = []
         live = [UInt64](repeating: 0, count: (write + 63) / 64)
         for slot in 0..<write { live[slot / 64] |= 1 << UInt64(slot % 64) }
         liveCount = write
@@ -160,7 +173,7 @@ public struct PDQIndex: Sendable {
     public func search(_ hash: PDQHash, radius: Int) -> [Match] {
         var matches: [Match] = []
         forEachCandidateSlot(of: hash, radius: radius) { slot, distance in
-            matches.append(Match(id: ids[slot], distance: distance))
+            matches.append(Match(id: id(slot), distance: distance))
         }
         matches.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
         return matches
@@ -215,7 +228,16 @@ public struct PDQIndex: Sendable {
                         }
                     }
                 }
-                for slot in indexedCount..<ids.count { if let d = check(slot) { body(slot, d) } }
+                pendingWords.withUnsafeBufferPointer { p in
+                    for k in pendingIDs.indices {
+                        let slot = indexedCount + k
+                        guard (live[slot >> 6] >> UInt64(slot & 63)) & 1 == 1 else { continue }
+                        let d =
+                            (p[4 * k] ^ q.0).nonzeroBitCount + (p[4 * k + 1] ^ q.1).nonzeroBitCount
+                            + (p[4 * k + 2] ^ q.2).nonzeroBitCount + (p[4 * k + 3] ^ q.3).nonzeroBitCount
+                        if d <= radius { body(slot, d) }
+                    }
+                }
             }
         }
     }
@@ -275,6 +297,21 @@ public struct PDQIndex: Sendable {
                 for c in (b + 1)..<16 { body(kb ^ (1 << UInt16(c))) }
             }
         }
+    }
+
+    /// The external id of a slot.
+    @inline(__always)
+    func id(_ slot: Int) -> UInt64 {
+        slot < indexedCount ? ids[slot] : pendingIDs[slot - indexedCount]
+    }
+
+    /// The hash of a slot.
+    func hash(_ slot: Int) -> PDQHash {
+        if slot < indexedCount {
+            return PDQHash(hashWords[4 * slot], hashWords[4 * slot + 1], hashWords[4 * slot + 2], hashWords[4 * slot + 3])
+        }
+        let k = slot - indexedCount
+        return PDQHash(pendingWords[4 * k], pendingWords[4 * k + 1], pendingWords[4 * k + 2], pendingWords[4 * k + 3])
     }
 
     @inline(__always)
