@@ -105,7 +105,12 @@ public struct PDQIndex: Sendable {
 
     /// Drops removed slots and puts every slot in the bucket tables.
     public mutating func rebuild() {
-        // Compact the live slots, the pending ones after the others, to the front.
+        // Compact the live slots, the pending ones after the others, to the front. Before the
+        // first build every slot is pending: its arrays become the tables' as they are.
+        if ids.isEmpty {
+            swap(&hashWords, &pendingWords)
+            swap(&ids, &pendingIDs)
+        }
         var write = 0
         for slot in 0..<ids.count where isLive(slot) {
             if write != slot {
@@ -116,6 +121,8 @@ public struct PDQIndex: Sendable {
         }
         hashWords.removeLast(hashWords.count - 4 * write)
         ids.removeLast(ids.count - write)
+        hashWords.reserveCapacity(hashWords.count + pendingWords.count)
+        ids.reserveCapacity(ids.count + pendingIDs.count)
         for k in pendingIDs.indices where isLive(indexedCount + k) {
             for w in 0..<4 { hashWords.append(pendingWords[4 * k + w]) }
             ids.append(pendingIDs[k])
