@@ -92,20 +92,16 @@ struct SignalBits: Hashable, Sendable {
         case .md5: 1
         case .sha256: 2
         }
-        var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
-        var i = 0
-        // The value is lowercase hex of the type's length (`Signal.init` checked it).
-        for c in signal.value.utf8 {
-            let nibble = UInt64(c <= UInt8(ascii: "9") ? c &- UInt8(ascii: "0") : c &- UInt8(ascii: "a") &+ 10)
-            switch i / 16 {
-            case 0: w0 = w0 << 4 | nibble
-            case 1: w1 = w1 << 4 | nibble
-            case 2: w2 = w2 << 4 | nibble
-            default: w3 = w3 << 4 | nibble
+        // The value is hex of the type's length, 32 or 64 digits (`Signal.init` checked it): a
+        // word of 16 digits each, zeros past its end.
+        func parse(_ digits: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64, UInt64, UInt64) {
+            func word(_ k: Int) -> UInt64 {
+                16 * k < digits.count ? hexWord(digits[(16 * k)..<min(digits.count, 16 * k + 16)]) ?? 0 : 0
             }
-            i += 1
+            return (word(0), word(1), word(2), word(3))
         }
-        words = (w0, w1, w2, w3)
+        // A native string's bytes in place (a snapshot's million entries are keyed as they load).
+        words = signal.value.utf8.withContiguousStorageIfAvailable(parse) ?? Array(signal.value.utf8).withUnsafeBufferPointer(parse)
     }
 
     static func == (a: SignalBits, b: SignalBits) -> Bool {

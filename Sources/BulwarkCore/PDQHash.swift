@@ -74,14 +74,7 @@ public struct PDQHash: Sendable, Hashable, Comparable, CustomStringConvertible {
     static func parse<Digits: RandomAccessCollection<UInt8>>(hexDigits: Digits) -> PDQHash? where Digits.Index == Int {
         guard hexDigits.count == 64 else { return nil }
         let start = hexDigits.startIndex
-        func word(_ first: Int) -> UInt64? {
-            var value: UInt64 = 0
-            for at in (start + first)..<(start + first + 16) {
-                guard let digit = hexDigitValue(hexDigits[at]) else { return nil }
-                value = value << 4 | UInt64(digit)
-            }
-            return value
-        }
+        func word(_ first: Int) -> UInt64? { hexWord(hexDigits[(start + first)..<(start + first + 16)]) }
         guard let w3 = word(0), let w2 = word(16), let w1 = word(32), let w0 = word(48) else { return nil }
         return PDQHash(w0, w1, w2, w3)
     }

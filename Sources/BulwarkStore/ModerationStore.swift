@@ -206,20 +206,8 @@ public struct ContentKeyBits: Hashable, Sendable {
 
     /// The key written as a content key is written, 32 hexadecimal digits (as UTF-8 bytes); nil
     /// for anything else (such a key was not made by this version and matches nothing).
-    public init?(hex bytes: some Sequence<UInt8>) {
-        var high: UInt64 = 0, low: UInt64 = 0, count = 0
-        for byte in bytes {
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            if count < 16 { high = high << 4 | UInt64(digit) } else if count < 32 { low = low << 4 | UInt64(digit) }
-            count += 1
-        }
-        guard count == 32 else { return nil }
+    public init?(hex bytes: some Collection<UInt8>) {
+        guard bytes.count == 32, let high = hexWord(bytes.prefix(16)), let low = hexWord(bytes.dropFirst(16)) else { return nil }
         self.high = high
         self.low = low
     }
