@@ -283,7 +283,7 @@ struct ByteWriter {
 
 /// FNV-1a 64 summed over bytes as they are written, from an offset of the whole.
 struct FNV1a64 {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    private(set) var value = PDQIndex.fnv1a64([])
     /// The offset, in the whole, up to which bytes are summed.
     private(set) var upTo: Int
 
@@ -292,12 +292,7 @@ struct FNV1a64 {
     /// Sums the bytes of `buffer` (whose first byte is at `base` in the whole) from ``upTo`` to `end`.
     mutating func add(_ buffer: [UInt8], base: Int, to end: Int) {
         guard end > upTo else { return }
-        var h = value
-        for i in (upTo - base)..<(end - base) {
-            h ^= UInt64(buffer[i])
-            h &*= 0x100_0000_01b3
-        }
-        value = h
+        value = PDQIndex.fnv1a64(buffer[(upTo - base)..<(end - base)], from: value)
         upTo = end
     }
 }

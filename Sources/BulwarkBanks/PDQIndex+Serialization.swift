@@ -167,8 +167,10 @@ extension PDQIndex {
         }
     }
 
-    static func fnv1a64(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// FNV-1a 64 of `bytes`, going on from `value` (the sum of the bytes before them; by default
+    /// none).
+    static func fnv1a64(_ bytes: ArraySlice<UInt8>, from value: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        var h = value
         for b in bytes {
             h ^= UInt64(b)
             h &*= 0x100_0000_01b3

@@ -203,9 +203,7 @@ public struct PDQIndex: Sendable {
             live.withUnsafeBufferPointer { live in
                 @inline(__always) func check(_ slot: Int) -> Int? {
                     guard (live[slot >> 6] >> UInt64(slot & 63)) & 1 == 1 else { return nil }
-                    let d =
-                        (h[4 * slot] ^ q.0).nonzeroBitCount + (h[4 * slot + 1] ^ q.1).nonzeroBitCount
-                        + (h[4 * slot + 2] ^ q.2).nonzeroBitCount + (h[4 * slot + 3] ^ q.3).nonzeroBitCount
+                    let d = Self.distance(h, slot, q)
                     return d <= radius ? d : nil
                 }
                 if indexedCount > 0 {
@@ -220,9 +218,7 @@ public struct PDQIndex: Sendable {
                         candidates.withUnsafeBufferPointer { c in
                             for slot32 in c {
                                 let slot = Int(slot32)
-                                let d =
-                                    (h[4 * slot] ^ q.0).nonzeroBitCount + (h[4 * slot + 1] ^ q.1).nonzeroBitCount
-                                    + (h[4 * slot + 2] ^ q.2).nonzeroBitCount + (h[4 * slot + 3] ^ q.3).nonzeroBitCount
+                                let d = Self.distance(h, slot, q)
                                 if d <= radius { found.append((slot, d)) }
                             }
                         }
@@ -239,9 +235,7 @@ public struct PDQIndex: Sendable {
                     for k in pendingIDs.indices {
                         let slot = indexedCount + k
                         guard (live[slot >> 6] >> UInt64(slot & 63)) & 1 == 1 else { continue }
-                        let d =
-                            (p[4 * k] ^ q.0).nonzeroBitCount + (p[4 * k + 1] ^ q.1).nonzeroBitCount
-                            + (p[4 * k + 2] ^ q.2).nonzeroBitCount + (p[4 * k + 3] ^ q.3).nonzeroBitCount
+                        let d = Self.distance(p, k, q)
                         if d <= radius { body(slot, d) }
                     }
                 }
@@ -270,6 +264,13 @@ public struct PDQIndex: Sendable {
             }
         }
         return candidates
+    }
+
+    /// The Hamming distance from the hash of four words at `4 * slot` in `h` to `q`'s.
+    @inline(__always)
+    static func distance(_ h: UnsafeBufferPointer<UInt64>, _ slot: Int, _ q: (UInt64, UInt64, UInt64, UInt64)) -> Int {
+        (h[4 * slot] ^ q.0).nonzeroBitCount + (h[4 * slot + 1] ^ q.1).nonzeroBitCount
+            + (h[4 * slot + 2] ^ q.2).nonzeroBitCount + (h[4 * slot + 3] ^ q.3).nonzeroBitCount
     }
 
     @inline(__always)
