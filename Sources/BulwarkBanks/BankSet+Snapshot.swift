@@ -94,7 +94,9 @@ extension BankSet {
     /// let go once read past (the caller hands them over), so a million entries' snapshot
     /// (260 MB) is not held whole beside the set it makes. Offsets in errors count from the
     /// snapshot's first byte.
-    public static func load(snapshotParts parts: consuming [[UInt8]]) throws(BulwarkError) -> (BankSet, sequence: UInt64) {
+    public static func load(
+        snapshotParts parts: consuming [[UInt8]], partLetGo: @escaping () -> Void = {}
+    ) throws(BulwarkError) -> (BankSet, sequence: UInt64) {
         let count = parts.reduce(0) { $0 + $1.count }
         guard count >= 24, parts.lazy.joined().prefix(8).elementsEqual(snapshotMagic) else {
             throw BulwarkError(.invalidData, "bank snapshot: not a Bulwark bank snapshot (no \"BWBANK01\")", offset: 0)
@@ -117,7 +119,7 @@ extension BankSet {
             throw BulwarkError(.invalidData, "bank snapshot: checksum mismatch (the file is damaged)", offset: checksumAt)
         }
         // Fields end where the checksum starts: none may be read from it.
-        var r = ByteReader(parts: parts, what: "bank snapshot", end: checksumAt)
+        var r = ByteReader(parts: consume parts, what: "bank snapshot", end: checksumAt, partLetGo: partLetGo)
         try r.skip(8)
         let sequence = try r.u64()
         var set = BankSet()
@@ -176,11 +178,14 @@ extension BankSet {
             throw BulwarkError(.invalidData, "bank snapshot: index length \(indexLength) overruns the file", offset: r.at - 8)
         }
         let indexAt = r.at
-        let indexBytes = try r.bytes(Int(indexLength))
-        guard r.at == checksumAt else {
-            throw BulwarkError(.invalidData, "bank snapshot: \(checksumAt - r.at) unexpected bytes before the checksum", offset: r.at)
+        guard r.at + Int(indexLength) == checksumAt else {
+            throw BulwarkError(
+                .invalidData, "bank snapshot: \(checksumAt - r.at - Int(indexLength)) unexpected bytes before the checksum",
+                offset: r.at + Int(indexLength))
         }
-        let index = try PDQIndex(serialized: indexBytes)
+        // Read from the parts as they are: joined first, the index's bytes were held whole beside
+        // the index made from them.
+        let index = try PDQIndex(reading: &r, length: Int(indexLength))
         guard set.adoptIndex(index) else {
             throw BulwarkError(.invalidData, "bank snapshot: the PDQ index does not hold exactly the active PDQ entries", offset: indexAt)
         }
@@ -312,11 +317,14 @@ struct ByteReader {
     let what: String
     /// Reads stop here.
     let end: Int
+    /// Called each time a part read past has been let go.
+    private let partLetGo: () -> Void
 
-    init(parts: consuming [[UInt8]], what: String, end: Int) {
+    init(parts: consuming [[UInt8]], what: String, end: Int, partLetGo: @escaping () -> Void = {}) {
         self.parts = parts
         self.what = what
         self.end = end
+        self.partLetGo = partLetGo
     }
 
     /// The offset of the next byte to read, in the whole.
@@ -334,13 +342,20 @@ struct ByteReader {
     /// the buffer ends is taken as it is, not copied).
     private mutating func need(_ n: Int) throws(BulwarkError) {
         try check(n)
+        bringIn(n)
+    }
+
+    /// ``need(_:)`` once ``check(_:)`` has passed for at least `n` bytes.
+    private mutating func bringIn(_ n: Int) {
         guard buffer.count - position < n else { return }
         if position == buffer.count, next < parts.count, parts[next].count >= n {
             bufferStart += buffer.count
+            let wasPart = !buffer.isEmpty
             buffer = parts[next]
             parts[next] = []
             next += 1
             position = 0
+            if wasPart { partLetGo() }
             return
         }
         var joined: [UInt8] = []
@@ -352,8 +367,10 @@ struct ByteReader {
             next += 1
         }
         bufferStart += position
+        let wasPart = !buffer.isEmpty
         buffer = joined
         position = 0
+        if wasPart { partLetGo() }
     }
 
     mutating func skip(_ n: Int) throws(BulwarkError) {
@@ -390,6 +407,49 @@ struct ByteReader {
         try need(n)
         defer { position += n }
         return buffer[position..<(position + n)]
+    }
+
+    /// `count` little-endian integers, read a word at a time from each part in turn: the bytes
+    /// are not joined first (a million entries' PDQ index is 116 MB), only a word that runs
+    /// across two parts is.
+    mutating func words<T: FixedWidthInteger>(_ count: Int) throws(BulwarkError) -> [T] {
+        let size = MemoryLayout<T>.size
+        guard count >= 0, count <= (end - at) / size else {
+            throw BulwarkError(
+                .invalidData, "\(what): truncated (\(count) words of \(size) bytes needed at byte \(at) of \(end))", offset: at)
+        }
+        return [T](unsafeUninitializedCapacity: count) { out, initialized in
+            initialized = 0
+            while initialized < count {
+                bringIn(size)
+                let n = min((buffer.count - position) / size, count - initialized)
+                let from = position
+                buffer.withUnsafeBytes { raw in
+                    for i in 0..<n {
+                        out[initialized + i] = T(littleEndian: raw.loadUnaligned(fromByteOffset: from + i * size, as: T.self))
+                    }
+                }
+                position += n * size
+                initialized += n
+            }
+        }
+    }
+
+    /// FNV-1a 64 of the next `n` bytes, read where they are, and not read past.
+    func checksum(ofNext n: Int) throws(BulwarkError) -> UInt64 {
+        try check(n)
+        var remaining = n
+        let here = min(n, buffer.count - position)
+        var sum = PDQIndex.fnv1a64(buffer[position..<(position + here)])
+        remaining -= here
+        var k = next
+        while remaining > 0, k < parts.count {
+            let take = min(remaining, parts[k].count)
+            sum = PDQIndex.fnv1a64(parts[k][..<take], from: sum)
+            remaining -= take
+            k += 1
+        }
+        return sum
     }
 
     mutating func string() throws(BulwarkError) -> String {

@@ -226,18 +226,31 @@ public struct BankSet: Sendable {
     /// Replaces the PDQ index with a saved one, after checking that it holds exactly
     /// the active PDQ entries (else the saved index is stale and is not used).
     public mutating func adoptIndex(_ index: PDQIndex) -> Bool {
-        var expected: [UInt64: PDQHash] = [:]
-        expected.reserveCapacity(index.count)
-        for entry in entries where entry.isActive && entry.signal.type == .pdq {
-            if let hash = entry.signal.pdq { expected[entry.id] = hash }
-        }
-        guard index.count == expected.count else { return false }
-        // Each expected entry once: an id listed twice must not stand in for a missing one.
+        // Entry i is at position i - 1: each live slot is checked against its entry, and a bit
+        // per entry marks the ids already met. (A table of the expected hashes by id was 84 MB
+        // for a million, held beside the new index at a process's start.)
+        // (A PDQ signal is 64 hex digits, checked when it was made: its hash is there.)
+        var count = 0
+        for entry in entries where entry.isActive && entry.signal.type == .pdq { count += 1 }
+        guard index.count == count else { return false }
+        var met = [UInt64](repeating: 0, count: (entries.count + 63) / 64)
         var consistent = true
         index.forEachLive { id, hash in
-            if expected[id] == hash { expected[id] = nil } else { consistent = false }
+            guard consistent, id >= 1, id <= UInt64(entries.count) else {
+                consistent = false
+                return
+            }
+            let position = Int(id - 1)
+            let bit = UInt64(1) << UInt64(position % 64)
+            let entry = entries[position]
+            // Each entry once: an id listed twice must not stand in for a missing one.
+            guard met[position / 64] & bit == 0, entry.isActive, entry.signal.type == .pdq, entry.signal.pdq == hash else {
+                consistent = false
+                return
+            }
+            met[position / 64] |= bit
         }
-        guard consistent && expected.isEmpty else { return false }
+        guard consistent else { return false }
         pdqIndex = index
         return true
     }

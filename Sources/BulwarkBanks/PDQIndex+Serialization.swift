@@ -55,28 +55,25 @@ extension PDQIndex {
     }
 
     public init(serialized bytes: [UInt8]) throws(BulwarkError) {
-        try self.init(serialized: bytes[...])
+        var reader = ByteReader(parts: [bytes], what: "PDQ index file", end: bytes.count)
+        try self.init(reading: &reader, length: bytes.count)
     }
 
-    /// The index whose bytes are `bytes` (a bank snapshot's range of them: read in place, not
-    /// copied); offsets in errors count from its first byte.
-    init(serialized bytes: ArraySlice<UInt8>) throws(BulwarkError) {
-        let base = bytes.startIndex
+    /// The index whose `length` bytes `r` reads next (a bank snapshot's parts: read where they
+    /// are, not joined); offsets in errors are the reader's.
+    init(reading r: inout ByteReader, length: Int) throws(BulwarkError) {
+        let base = r.at
         func invalid(_ message: String, _ offset: Int) -> BulwarkError {
-            BulwarkError(.invalidData, "PDQ index file: \(message)", offset: offset)
+            BulwarkError(.invalidData, "PDQ index file: \(message)", offset: base + offset)
         }
-        guard bytes.count >= 48 else { throw invalid("truncated (\(bytes.count) bytes)", bytes.count) }
-        guard bytes.prefix(8).elementsEqual(Self.magic) else {
+        guard length >= 48 else { throw invalid("truncated (\(length) bytes)", length) }
+        // Summed before anything is read: the sections' lengths below are only trusted once
+        // the bytes are known to be the ones written.
+        let sum = try r.checksum(ofNext: length - 8)
+        guard try r.bytes(8).elementsEqual(Self.magic) else {
             throw invalid("not a Bulwark PDQ index (no \"BWPDQX01\" at the start)", 0)
         }
-        var at = 8
-        func u64() -> UInt64 {
-            var v: UInt64 = 0
-            for k in 0..<8 { v |= UInt64(bytes[base + at + k]) << UInt64(8 * k) }
-            at += 8
-            return v
-        }
-        let n64 = u64(), m64 = u64(), live64 = u64(), p64 = u64()
+        let n64 = try r.u64(), m64 = try r.u64(), live64 = try r.u64(), p64 = try r.u64()
         guard n64 < 1 << 32, m64 <= n64, live64 <= n64 else {
             throw invalid("impossible counts: \(n64) slots, \(m64) indexed, \(live64) live", 8)
         }
@@ -88,32 +85,31 @@ extension PDQIndex {
         let liveWords = (n + 63) / 64
         let stride = Self.buckets + 1
         let expected = 40 + 8 * (4 * n + n + liveWords) + (m > 0 ? 4 * (Self.substrings * stride + Self.substrings * m) : 0) + 8
-        guard bytes.count == expected else {
-            throw invalid("is \(bytes.count) bytes, its header says \(expected)", bytes.count)
+        guard length == expected else {
+            throw invalid("is \(length) bytes, its header says \(expected)", length)
         }
-        at = expected - 8
-        let stored = u64()
-        guard stored == Self.fnv1a64(bytes[base..<(base + expected - 8)]) else {
-            throw invalid("checksum mismatch (the file is damaged)", expected - 8)
-        }
-        at = 40
         var index = PDQIndex()
         // The slots in the bucket tables, then those added since they were built.
-        index.hashWords = Self.words(bytes, at: &at, count: 4 * m)
-        index.pendingWords = Self.words(bytes, at: &at, count: 4 * (n - m))
-        index.ids = Self.words(bytes, at: &at, count: m)
-        index.pendingIDs = Self.words(bytes, at: &at, count: n - m)
-        index.live = Self.words(bytes, at: &at, count: liveWords)
+        index.hashWords = try r.words(4 * m)
+        index.pendingWords = try r.words(4 * (n - m))
+        index.ids = try r.words(m)
+        index.pendingIDs = try r.words(n - m)
+        index.live = try r.words(liveWords)
+        let postingsAt = 40 + 40 * n + 8 * liveWords + 4 * Self.substrings * stride
+        if m > 0 {
+            index.offsets = try r.words(Self.substrings * stride)
+            index.postings = try r.words(Self.substrings * m)
+        }
+        guard try r.u64() == sum else {
+            throw invalid("checksum mismatch (the file is damaged)", expected - 8)
+        }
         let counted = index.live.reduce(0) { $0 + $1.nonzeroBitCount }
         guard counted == Int(live64), n % 64 == 0 || (index.live.last ?? 0) >> UInt64(n % 64) == 0 else {
             throw invalid("live bits do not match the live count \(live64)", 40 + 40 * n)
         }
         index.liveCount = counted
         if m > 0 {
-            let offsetsAt = at
-            index.offsets = Self.words(bytes, at: &at, count: Self.substrings * stride)
-            let postingsAt = at
-            index.postings = Self.words(bytes, at: &at, count: Self.substrings * m)
+            let offsetsAt = 40 + 40 * n + 8 * liveWords
             for j in 0..<Self.substrings {
                 guard index.offsets[j * stride] == 0, Int(index.offsets[j * stride + Self.buckets]) == m else {
                     throw invalid("bucket offsets of substring \(j) do not span the postings", offsetsAt + 4 * j * stride)
@@ -150,21 +146,6 @@ extension PDQIndex {
         }
         index.indexedCount = m
         self = index
-    }
-
-    /// `count` little-endian integers from `bytes` at offset `at` (from its first byte; the
-    /// caller has checked they are there), read a word at a time; `at` moves past them.
-    static func words<T: FixedWidthInteger>(_ bytes: ArraySlice<UInt8>, at: inout Int, count: Int) -> [T] {
-        let start = at
-        at += count * MemoryLayout<T>.size
-        return bytes.withUnsafeBytes { raw in
-            [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-                for i in 0..<count {
-                    buffer[i] = T(littleEndian: raw.loadUnaligned(fromByteOffset: start + i * MemoryLayout<T>.size, as: T.self))
-                }
-                initialized = count
-            }
-        }
     }
 
     /// FNV-1a 64 of `bytes`, going on from `value` (the sum of the bytes before them; by default

@@ -175,9 +175,13 @@ struct BankSetTests {
             #expect(parts.dropLast().allSatisfy { $0.count == size }, "parts of \(size)")
             let joined = Array(parts.joined())
             #expect(joined.count == whole.count && joined == whole, "parts of \(size) joined are the snapshot")
-            // Read back from the parts, not joined: the same set.
-            let (loaded, sequence) = try BankSet.load(snapshotParts: parts)
+            // Read back from the parts, not joined: the same set; each part let go (and said)
+            // once read past, up to the one holding the last byte before the checksum (whose 8
+            // bytes are summed, not read as a field).
+            var letGo = 0
+            let (loaded, sequence) = try BankSet.load(snapshotParts: parts) { letGo += 1 }
             #expect(sequence == 7 && loaded.entries == set.entries, "read from parts of \(size)")
+            #expect(letGo == (whole.count - 9) / size, "parts of \(size): \(letGo) let go of \(parts.count)")
             #expect(loaded.pdqIndex.count == set.pdqIndex.count)
             for entry in set.entries.prefix(20) {
                 let hashes = MediaHashes(pdq: entry.signal.pdq)
