@@ -99,17 +99,19 @@ extension BulwarkService {
                 var added = 0, unchanged = 0
                 var newEntries: Set<UInt64> = []
                 var events: [BankEvent] = []
-                for (line, r) in records {
-                    let (outcome, e) = try set.add(
-                        bank: name, signal: r.signal, labels: r.labels, source: source,
-                        provenance: "\(source) line \(line)" + (r.note.isEmpty ? "" : " (\(r.note))"), at: at)
-                    if case .added(let entry) = outcome {
-                        added += 1
-                        newEntries.insert(entry.id)
-                    } else {
-                        unchanged += 1
+                try set.batch { (set: inout BankSet) throws(BulwarkError) in
+                    for (line, r) in records {
+                        let (outcome, e) = try set.add(
+                            bank: name, signal: r.signal, labels: r.labels, source: source,
+                            provenance: "\(source) line \(line)" + (r.note.isEmpty ? "" : " (\(r.note))"), at: at)
+                        if case .added(let entry) = outcome {
+                            added += 1
+                            newEntries.insert(entry.id)
+                        } else {
+                            unchanged += 1
+                        }
+                        events += e
                     }
-                    events += e
                 }
                 return ((added, unchanged, newEntries), events)
             }

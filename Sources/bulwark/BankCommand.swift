@@ -314,18 +314,20 @@ struct BankCommand: AsyncParsableCommand {
                 var events: [BankEvent] = []
                 events.reserveCapacity(records.count)
                 set.reserveCapacity(entries: records.count)
-                for (number, record) in records {
-                    let provenance = "\(list) line \(number)" + (record.note.isEmpty ? "" : " (\(record.note))")
-                    let (outcome, e) = try set.add(
-                        bank: name, signal: record.signal, labels: record.labels + labels, source: list,
-                        provenance: provenance, at: at)
-                    if case .added(let entry) = outcome {
-                        added += 1
-                        newEntries.insert(entry.id)
-                    } else {
-                        unchanged += 1
+                try set.batch { (set: inout BankSet) throws(BulwarkError) in
+                    for (number, record) in records {
+                        let provenance = "\(list) line \(number)" + (record.note.isEmpty ? "" : " (\(record.note))")
+                        let (outcome, e) = try set.add(
+                            bank: name, signal: record.signal, labels: record.labels + labels, source: list,
+                            provenance: provenance, at: at)
+                        if case .added(let entry) = outcome {
+                            added += 1
+                            newEntries.insert(entry.id)
+                        } else {
+                            unchanged += 1
+                        }
+                        events += e
                     }
-                    events += e
                 }
                 return ((added, unchanged, newEntries), events)
             }

@@ -33,6 +33,38 @@ struct BankSetTests {
         #expect(set.entries.count == 2)
     }
 
+    /// A batch (an import) leaves the index's tables alone until its end, then builds them
+    /// once; what it makes is what the same additions make one at a time, and matching within it
+    /// is exact.
+    @Test func aBatchRebuildsTheIndexOnceAtItsEnd() throws {
+        var plain = try banks()
+        var batched = try banks()
+        var rng = SplitMix64(seed: 21)
+        let hashes = (0..<10_000).map { _ in rng.pdqHash() }
+        for (i, h) in hashes.enumerated() { _ = try plain.add(bank: "gifct", signal: pdq(h), at: Int64(i)) }
+        var pendingWithin = 0
+        var matchedWithin: [UInt64] = []
+        try batched.batch { (set: inout BankSet) throws(BulwarkError) in
+            for (i, h) in hashes.enumerated() { _ = try set.add(bank: "gifct", signal: pdq(h), at: Int64(i)) }
+            // A batch within it leaves the tables to the outer one.
+            try set.batch { (_: inout BankSet) throws(BulwarkError) in }
+            pendingWithin = set.pdqIndex.pendingCount
+            matchedWithin = set.match(MediaHashes(pdq: hashes[9_999])).matches.map(\.entry.id)
+        }
+        #expect(pendingWithin == 10_000, "no table built within the batch (the limit is 4,096)")
+        #expect(matchedWithin == [10_000])
+        #expect(batched.pdqIndex.pendingCount == 0, "the tables built at its end")
+        #expect(plain.pdqIndex.pendingCount <= plain.pdqIndex.pendingLimit)
+        #expect(batched.entries == plain.entries)
+        #expect(batched.pdqIndex.count == plain.pdqIndex.count)
+        for h in hashes.prefix(40) + [rng.pdqHash()] {
+            #expect(batched.match(MediaHashes(pdq: h)) == plain.match(MediaHashes(pdq: h)))
+        }
+        // After the batch, additions rebuild as before.
+        for _ in 0..<5_000 { _ = try batched.add(bank: "gifct", signal: pdq(rng.pdqHash()), at: 1) }
+        #expect(batched.pdqIndex.pendingCount <= batched.pdqIndex.pendingLimit)
+    }
+
     @Test func decisionsFollowTheBanksPolicies() throws {
         var set = try banks()
         var rng = SplitMix64(seed: 2)
