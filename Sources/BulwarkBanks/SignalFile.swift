@@ -193,23 +193,6 @@ enum CSV {
     }
 }
 
-extension StringProtocol {
-    var trimmingSpaces: String {
-        let scalars = unicodeScalars
-        var start = scalars.startIndex
-        var end = scalars.endIndex
-        while start < end && (scalars[start] == " " || scalars[start] == "\t" || scalars[start] == "\r") {
-            start = scalars.index(after: start)
-        }
-        while end > start {
-            let before = scalars.index(before: end)
-            guard scalars[before] == " " || scalars[before] == "\t" || scalars[before] == "\r" else { break }
-            end = before
-        }
-        return String(String.UnicodeScalarView(scalars[start..<end]))
-    }
-}
-
 extension String {
     func replacingAll(_ target: Character, with replacement: String) -> String {
         var out = ""

@@ -291,12 +291,3 @@ public struct LinkList: Sendable {
     public func label(ofURL url: String) -> String? { urls[url] }
     public func label(ofDomain domain: String) -> String? { domains[domain] }
 }
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
-        return String(s)
-    }
-}
