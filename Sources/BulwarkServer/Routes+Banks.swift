@@ -185,17 +185,20 @@ extension BulwarkService {
             var added = 0, unchanged = 0
             var newEntries: Set<UInt64> = []
             var events: [BankEvent] = []
-            for signal in signals {
-                let (outcome, e) = try set.add(
-                    bank: name, signal: signal, labels: p.labels ?? [], source: p.source ?? via,
-                    provenance: "\(via): \(actor)", at: at)
-                if case .added(let entry) = outcome {
-                    added += 1
-                    newEntries.insert(entry.id)
-                } else {
-                    unchanged += 1
+            // Up to 10,000 values: the index's tables built once, at the end (as an import).
+            try set.batch { (set: inout BankSet) throws(BulwarkError) in
+                for signal in signals {
+                    let (outcome, e) = try set.add(
+                        bank: name, signal: signal, labels: p.labels ?? [], source: p.source ?? via,
+                        provenance: "\(via): \(actor)", at: at)
+                    if case .added(let entry) = outcome {
+                        added += 1
+                        newEntries.insert(entry.id)
+                    } else {
+                        unchanged += 1
+                    }
+                    events += e
                 }
-                events += e
             }
             return ((added, unchanged, newEntries), events)
         }
