@@ -127,6 +127,41 @@ public struct BankSet: Sendable {
         case unchanged(BankEntry)
     }
 
+    /// What ``add(bank:_:source:at:)`` of many signals did.
+    public struct Additions: Sendable {
+        public var added = 0
+        /// Already active in the bank (labels merged if new ones came).
+        public var unchanged = 0
+        /// The ids of the entries made.
+        public var newEntries: Set<UInt64> = []
+        /// The events to record.
+        public var events: [BankEvent] = []
+    }
+
+    /// Adds many signals to a bank from one source (an import, or an API request's values), each
+    /// as ``add(bank:signal:labels:source:provenance:at:)`` does, in one ``batch(_:)``.
+    public mutating func add(
+        bank: String, _ signals: some Sequence<(signal: Signal, labels: [String], provenance: String)>, source: String,
+        at: Int64
+    ) throws(BulwarkError) -> Additions {
+        var made = Additions()
+        made.events.reserveCapacity(signals.underestimatedCount)
+        try batch { (set: inout BankSet) throws(BulwarkError) in
+            for s in signals {
+                let (outcome, events) = try set.add(
+                    bank: bank, signal: s.signal, labels: s.labels, source: source, provenance: s.provenance, at: at)
+                if case .added(let entry) = outcome {
+                    made.added += 1
+                    made.newEntries.insert(entry.id)
+                } else {
+                    made.unchanged += 1
+                }
+                made.events += events
+            }
+        }
+        return made
+    }
+
     /// Adds a signal to a bank, idempotently: a signal already active in the bank is
     /// left as it is, its labels merged with any new ones.
     public mutating func add(

@@ -96,24 +96,12 @@ extension BulwarkService {
             let source = q["source"].map(String.init) ?? "api import"
             let at = clock()
             let (added, unchanged, newEntries) = try await bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
-                var added = 0, unchanged = 0
-                var newEntries: Set<UInt64> = []
-                var events: [BankEvent] = []
-                try set.batch { (set: inout BankSet) throws(BulwarkError) in
-                    for (line, r) in records {
-                        let (outcome, e) = try set.add(
-                            bank: name, signal: r.signal, labels: r.labels, source: source,
-                            provenance: "\(source) line \(line)" + (r.note.isEmpty ? "" : " (\(r.note))"), at: at)
-                        if case .added(let entry) = outcome {
-                            added += 1
-                            newEntries.insert(entry.id)
-                        } else {
-                            unchanged += 1
-                        }
-                        events += e
-                    }
-                }
-                return ((added, unchanged, newEntries), events)
+                let made = try set.add(
+                    bank: name,
+                    records.lazy.map { line, r in
+                        (r.signal, r.labels, "\(source) line \(line)" + (r.note.isEmpty ? "" : " (\(r.note))"))
+                    }, source: source, at: at)
+                return ((made.added, made.unchanged, made.newEntries), made.events)
             }
             try? registry.checkpoint()
             try await store.appendAudit(
@@ -182,25 +170,9 @@ extension BulwarkService {
         let signals = try Self.signals(p)
         let at = clock()
         let (added, unchanged, newEntries) = try await bankChange(registry) { (set: inout BankSet) throws(BulwarkError) in
-            var added = 0, unchanged = 0
-            var newEntries: Set<UInt64> = []
-            var events: [BankEvent] = []
-            // Up to 10,000 values: the index's tables built once, at the end (as an import).
-            try set.batch { (set: inout BankSet) throws(BulwarkError) in
-                for signal in signals {
-                    let (outcome, e) = try set.add(
-                        bank: name, signal: signal, labels: p.labels ?? [], source: p.source ?? via,
-                        provenance: "\(via): \(actor)", at: at)
-                    if case .added(let entry) = outcome {
-                        added += 1
-                        newEntries.insert(entry.id)
-                    } else {
-                        unchanged += 1
-                    }
-                    events += e
-                }
-            }
-            return ((added, unchanged, newEntries), events)
+            let made = try set.add(
+                bank: name, signals.lazy.map { ($0, p.labels ?? [], "\(via): \(actor)") }, source: p.source ?? via, at: at)
+            return ((made.added, made.unchanged, made.newEntries), made.events)
         }
         try await store.appendAudit(
             actor: actor, action: "bank.add", subject: "bank:\(name)", detail: "{\"added\":\(added),\"unchanged\":\(unchanged)}",

@@ -308,28 +308,13 @@ struct BankCommand: AsyncParsableCommand {
             let list = source ?? URL(fileURLWithPath: file).lastPathComponent
             let at = now()
             let (added, unchanged, newEntries) = try await store.change { (set: inout BankSet) throws(BulwarkError) in
-                var added = 0
-                var unchanged = 0
-                var newEntries: Set<UInt64> = []
-                var events: [BankEvent] = []
-                events.reserveCapacity(records.count)
                 set.reserveCapacity(entries: records.count)
-                try set.batch { (set: inout BankSet) throws(BulwarkError) in
-                    for (number, record) in records {
-                        let provenance = "\(list) line \(number)" + (record.note.isEmpty ? "" : " (\(record.note))")
-                        let (outcome, e) = try set.add(
-                            bank: name, signal: record.signal, labels: record.labels + labels, source: list,
-                            provenance: provenance, at: at)
-                        if case .added(let entry) = outcome {
-                            added += 1
-                            newEntries.insert(entry.id)
-                        } else {
-                            unchanged += 1
-                        }
-                        events += e
-                    }
-                }
-                return ((added, unchanged, newEntries), events)
+                let made = try set.add(
+                    bank: name,
+                    records.lazy.map { number, record in
+                        (record.signal, record.labels + labels, "\(list) line \(number)" + (record.note.isEmpty ? "" : " (\(record.note))"))
+                    }, source: list, at: at)
+                return ((made.added, made.unchanged, made.newEntries), made.events)
             }
             try await store.changed(
                 "bank.import", bank: name, detail: "{\"added\":\(added),\"unchanged\":\(unchanged),\"bad\":\(bad)}",
