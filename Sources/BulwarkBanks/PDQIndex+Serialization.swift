@@ -67,8 +67,9 @@ extension PDQIndex {
             BulwarkError(.invalidData, "PDQ index file: \(message)", offset: base + offset)
         }
         guard length >= 48 else { throw invalid("truncated (\(length) bytes)", length) }
-        // Summed before anything is read: the sections' lengths below are only trusted once
-        // the bytes are known to be the ones written.
+        // Summed before anything is read (the reader lets its parts go as it reads them), and
+        // compared with the stored sum once the sections are read, before any is checked; their
+        // lengths are bounded first by the header matching `length`.
         let sum = try r.checksum(ofNext: length - 8)
         guard try r.bytes(8).elementsEqual(Self.magic) else {
             throw invalid("not a Bulwark PDQ index (no \"BWPDQX01\" at the start)", 0)

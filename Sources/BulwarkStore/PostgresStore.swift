@@ -986,14 +986,11 @@ public struct PostgresStore: ModerationStore {
     /// connection closes, which postgres-nio can lose as well, fails when the connection's close
     /// is seen (``StatementWatch``) instead of holding its caller, and the connection, for ever.
     func rows(_ db: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRow] {
-        guard !db.isClosed else { throw PostgresConnectionDropped() }
-        let logger = self.logger
-        return try await watches.watch(db).run { try await db.query(query, logger: logger).collect() }
+        try await rows(db, query, decoding: { $0 })
     }
 
-    /// One statement on `db`, each row decoded as it arrives: the rows of a large page are
-    /// decoded while the server still sends the rest, instead of after the last (as
-    /// ``rows(_:_:)``, not sent on a connection already closed).
+    /// ``rows(_:_:)``, each row decoded as it arrives: the rows of a large page are decoded
+    /// while the server still sends the rest, instead of after the last.
     func rows<T: Sendable>(
         _ db: PostgresConnection, _ query: PostgresQuery, decoding decode: @escaping @Sendable (PostgresRow) throws -> T
     ) async throws -> [T] {
