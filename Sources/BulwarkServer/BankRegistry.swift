@@ -58,7 +58,7 @@ public final class BankRegistry: @unchecked Sendable {
         let (set, sequence, bytes, notes) = await newestSnapshot(in: store)
         let registry = BankRegistry(store: store, set: set, sequence: sequence)
         registry.replaceSnapshot.withLock { $0 = !notes.isEmpty }
-        let replayed = try await registry.sync(owned: true)
+        let replayed = try await registry.replayInPlace(store)
         let elapsed = ContinuousClock.now - start
         registry.loaded = SharedBankLoad(
             snapshotSequence: sequence, snapshotBytes: bytes, replayedEvents: replayed,
@@ -143,22 +143,13 @@ public final class BankRegistry: @unchecked Sendable {
     /// applies them; returns how many. Does nothing for a bank directory.
     @discardableResult
     public func sync() async throws -> Int {
-        try await sync(owned: false)
-    }
-
-    /// ``sync()``; `owned`: nothing else reads the set yet (``shared(store:)``, before the
-    /// registry is returned), so the events are applied to it in place instead of to a copy. A
-    /// copy of a set of a million entries copies each of its parts that the events touch: 500
-    /// events copied most of its 256 tables of active entries, 100 MB (a process's start peak,
-    /// 672 MB against 580 MB once started).
-    private func sync(owned: Bool) async throws -> Int {
         guard let store else { return 0 }
         var applied = 0
         while true {
             let sequence = current.withLock { $0.sequence }
             // Read in pages, applied in batches of up to `syncBatch` events: each application
-            // copies the set once and may rebuild the PDQ index, so a process loading a long log
-            // (a million entries) does that a few times, not once per page.
+            // copies the set once and may rebuild the PDQ index, so a process reading a long
+            // change (an import of a million entries) does that a few times, not once per page.
             var page = try await store.bankEvents(after: sequence, limit: Self.syncPage)
             while page.count < Self.syncBatch, page.count % Self.syncPage == 0, let end = page.last {
                 let more = try await store.bankEvents(after: end.seq, limit: Self.syncPage)
@@ -166,20 +157,15 @@ public final class BankRegistry: @unchecked Sendable {
                 page += more
             }
             guard let last = page.last else { return applied }
-            // The set of that sequence, taken out when owned; a change published meanwhile has
-            // read the log past it: read again.
-            let taken = current.withLock { c -> BankSet? in
-                guard c.sequence == sequence else { return nil }
-                defer { if owned { c.set = BankSet() } }
-                return c.set
-            }
+            // The set of that sequence; a change published meanwhile has read the log past it:
+            // read again.
+            let taken = current.withLock { c -> BankSet? in c.sequence == sequence ? c.set : nil }
             guard let set = taken else { continue }
             // On a thread of its own: 100,000 events applied to a million entries (decoding them,
             // copying the set, rebuilding its PDQ index) take about a second.
             let events = page
-            let handover = SetHandover(consume set)
             let updated = try await DedicatedThread.run("bank-sync") { () throws(BulwarkError) -> BankSet in
-                var updated = handover.take()
+                var updated = set
                 try updated.apply(contentsOf: try Self.decode(events, after: sequence))
                 return updated
             }
@@ -190,6 +176,49 @@ public final class BankRegistry: @unchecked Sendable {
             }
             if published { applied += page.count }
         }
+    }
+
+    /// The log's events after the loaded set's, applied to it in place: at start-up
+    /// (``shared(store:)``, before the registry is returned) nothing else reads the set. Unlike
+    /// ``sync()``, which applies to a copy (a copy of a set of a million entries copies each of
+    /// its parts the events touch: 500 events copied most of its 256 tables of active entries,
+    /// 100 MB), and builds the PDQ index's tables as ``BankSet/replay(part:)`` says, not after
+    /// every batch when due.
+    /// A page is decoded and applied while the next is read; only a page is held, not a batch
+    /// (a start from the whole log of a million entries held 200,000 events). Returns how many
+    /// were applied.
+    private func replayInPlace(_ store: any ModerationStore) async throws -> Int {
+        var (set, sequence) = current.withLock { c in
+            defer { c.set = BankSet() }
+            return c
+        }
+        var applied = 0
+        var next = Task { [sequence] in try await store.bankEvents(after: sequence, limit: Self.syncPage) }
+        defer { next.cancel() }
+        while true {
+            let page = try await next.value
+            guard let last = page.last else { break }
+            next = Task { try await store.bankEvents(after: last.seq, limit: Self.syncPage) }
+            let handover = SetHandover(consume set)
+            let after = sequence
+            set = try await DedicatedThread.run("bank-sync") { () throws(BulwarkError) -> BankSet in
+                var updated = handover.take()
+                try updated.replay(part: try Self.decode(page, after: after))
+                return updated
+            }
+            sequence = last.seq
+            applied += page.count
+        }
+        if applied > 0 {
+            let handover = SetHandover(consume set)
+            set = await DedicatedThread.run("bank-sync") { () -> BankSet in
+                var updated = handover.take()
+                updated.rebuildIndexIfDue()
+                return updated
+            }
+        }
+        current.withLock { $0 = (set, sequence) }
+        return applied
     }
 
     /// Stores a snapshot of the shared banks in the database when the log has grown by at least

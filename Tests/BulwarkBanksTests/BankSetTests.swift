@@ -65,6 +65,60 @@ struct BankSetTests {
         #expect(batched.pdqIndex.pendingCount <= batched.pdqIndex.pendingLimit)
     }
 
+    /// A log replayed in parts (a start-up reading the whole log in pages) makes what it makes
+    /// applied whole. The tables are built only when the pending slots pass the limit and
+    /// outnumber the tables', not at every part, and before a part with removals when due.
+    @Test func aLogReplayedInPartsIsTheLogAppliedWhole() throws {
+        var made = try banks()
+        var events: [BankEvent] = []
+        for bank in made.banks.values.sorted(by: { $0.name < $1.name }) { events.append(.putBank(bank)) }
+        var rng = SplitMix64(seed: 31)
+        var hashes: [PDQHash] = []
+        for i in 0..<26_000 {
+            let h = rng.pdqHash()
+            hashes.append(h)
+            events += try made.add(bank: "gifct", signal: pdq(h), at: Int64(i)).1
+        }
+        // Removals and a relabelling in the last part but one; more additions after them.
+        for h in hashes.prefix(300) { events += try made.remove(bank: "gifct", signal: pdq(h), at: 30_000).1 }
+        events += try made.add(bank: "gifct", signal: pdq(hashes[500]), labels: ["source:own"], at: 30_001).1
+        for _ in 0..<700 { events += try made.add(bank: "gifct", signal: pdq(rng.pdqHash()), at: 30_002).1 }
+        let parts = stride(from: 0, to: events.count, by: 1_000).map { Array(events[$0..<min(events.count, $0 + 1_000)]) }
+        #expect(parts.count == 28)
+
+        var replayed = BankSet()
+        var rebuilds = 0
+        for (k, part) in parts.enumerated() {
+            let indexedBefore = replayed.pdqIndex.slotCount - replayed.pdqIndex.pendingCount
+            let pendingBefore = replayed.pdqIndex.pendingCount
+            try replayed.replay(part: part)
+            let pending = replayed.pdqIndex.pendingCount
+            let indexed = replayed.pdqIndex.slotCount - pending
+            if indexed != indexedBefore { rebuilds += 1 }
+            #expect(pending <= max(indexed, replayed.pdqIndex.pendingLimit), "part \(k): too many slots pending")
+            if k == 26 {
+                // Its removals searched tables built just before it: what is pending came in it.
+                #expect(pendingBefore > replayed.pdqIndex.pendingLimit)
+                #expect(pending == part.filter { if case .add = $0 { true } else { false } }.count)
+            }
+        }
+        // Built past the limit (4,096) and then as they doubled (5, 10 and 20 thousand), and
+        // before the removals.
+        #expect(rebuilds == 4)
+        #expect(replayed.pdqIndex.pendingCount == 704)
+
+        var whole = BankSet()
+        try whole.apply(contentsOf: events)
+        #expect(replayed.entries == made.entries)
+        #expect(whole.entries == made.entries)
+        #expect(replayed.pdqIndex.count == made.pdqIndex.count)
+        #expect(replayed.activeCount(bank: "gifct") == 26_400)
+        for h in hashes.prefix(310) + hashes.suffix(10) + [rng.pdqHash()] {
+            let query = MediaHashes(pdq: rng.flipping(h, bits: 12))
+            #expect(replayed.match(query) == made.match(query))
+        }
+    }
+
     @Test func decisionsFollowTheBanksPolicies() throws {
         var set = try banks()
         var rng = SplitMix64(seed: 2)

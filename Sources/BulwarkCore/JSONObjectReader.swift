@@ -1,0 +1,151 @@
+/// Reads one JSON object from UTF-8 bytes, a field at a time, without Foundation: the caller
+/// asks for each key and then reads its value as what it expects (a string, an integer, an array
+/// of strings) or skips it. For lines whose shape the caller knows, such as the bank log's
+/// events, where `JSONDecoder` spent most of a replay's time (docs/banks.md).
+///
+/// Errors are ``BulwarkError``s with the field and the byte offset. The reader works on the
+/// bytes it is given and must not outlive them.
+public struct JSONObjectReader {
+    var parser: JSONByteParser
+    var state = State.start
+
+    enum State { case start, inObject, done }
+
+    public init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = JSONLinesLimits().maxDepth) {
+        parser = JSONByteParser(buffer: bytes, maxDepth: maxDepth)
+    }
+
+    /// Where the reader is, in bytes from the start.
+    public var offset: Int { parser.index }
+
+    /// The next key, or nil once the object is closed (and nothing but white space follows it).
+    public mutating func nextKey() throws(BulwarkError) -> String? {
+        switch state {
+        case .done:
+            return nil
+        case .start:
+            parser.field = nil
+            try parser.expect(UInt8(ascii: "{"), "'{' at the start of an object")
+            parser.skipWhitespace()
+            state = .inObject
+            if parser.index < parser.buffer.count, parser.buffer[parser.index] == UInt8(ascii: "}") {
+                parser.index += 1
+                return try close()
+            }
+        case .inObject:
+            parser.skipWhitespace()
+            guard parser.index < parser.buffer.count else { throw parser.fail("expected ',' or '}', found end of line") }
+            let b = parser.buffer[parser.index]
+            guard b == UInt8(ascii: ",") || b == UInt8(ascii: "}") else { throw parser.fail("expected ',' or '}'") }
+            parser.index += 1
+            if b == UInt8(ascii: "}") { return try close() }
+        }
+        parser.field = nil
+        let key = try parser.parseString()
+        parser.field = key
+        try parser.expect(UInt8(ascii: ":"), "':' after a key")
+        parser.skipWhitespace()
+        parser.valueStart = parser.index
+        return key
+    }
+
+    private mutating func close() throws(BulwarkError) -> String? {
+        state = .done
+        parser.field = nil
+        parser.skipWhitespace()
+        guard parser.index == parser.buffer.count else { throw parser.fail("unexpected bytes after the object") }
+        return nil
+    }
+
+    /// The value as a string.
+    public mutating func string() throws(BulwarkError) -> String { try parser.parseString() }
+
+    /// The value as a string, or nil for `null`.
+    public mutating func optionalString() throws(BulwarkError) -> String? { try parser.parseOptionalString() }
+
+    /// The value as an array of strings, or nil for `null`.
+    public mutating func optionalStringArray() throws(BulwarkError) -> [String]? {
+        if try parser.consumeNull() { return nil }
+        return try parser.parseStringArray()
+    }
+
+    /// The value as `true` or `false`, or nil for `null`.
+    public mutating func optionalBool() throws(BulwarkError) -> Bool? {
+        if try parser.consumeNull() { return nil }
+        guard parser.index < parser.buffer.count else { throw parser.fail("expected true or false, found end of line") }
+        switch parser.buffer[parser.index] {
+        case UInt8(ascii: "t"):
+            try parser.literal("true")
+            return true
+        case UInt8(ascii: "f"):
+            try parser.literal("false")
+            return false
+        default:
+            throw parser.fail("expected true or false")
+        }
+    }
+
+    /// The value as an integer: digits, perhaps after a minus sign, with no fraction or exponent,
+    /// within `Int64`'s range.
+    public mutating func integer() throws(BulwarkError) -> Int64 {
+        let start = parser.index
+        let (negative, magnitude) = try integerParts()
+        let limit = negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)
+        guard magnitude <= limit else { throw outOfRange(start, "\(Int64.min)...\(Int64.max)") }
+        return negative ? Int64(truncatingIfNeeded: 0 &- magnitude) : Int64(magnitude)
+    }
+
+    /// The value as an integer, or nil for `null`.
+    public mutating func optionalInteger() throws(BulwarkError) -> Int64? {
+        if try parser.consumeNull() { return nil }
+        return try integer()
+    }
+
+    /// The value as an unsigned integer: digits with no sign, fraction or exponent, within
+    /// `UInt64`'s range.
+    public mutating func unsignedInteger() throws(BulwarkError) -> UInt64 {
+        let start = parser.index
+        let (negative, magnitude) = try integerParts()
+        guard !negative || magnitude == 0 else { throw outOfRange(start, "0...\(UInt64.max)") }
+        return magnitude
+    }
+
+    /// The value as an unsigned integer, or nil for `null`.
+    public mutating func optionalUnsignedInteger() throws(BulwarkError) -> UInt64? {
+        if try parser.consumeNull() { return nil }
+        return try unsignedInteger()
+    }
+
+    private mutating func outOfRange(_ start: Int, _ range: String) -> BulwarkError {
+        parser.index = start
+        return parser.fail("integer out of range (\(range))")
+    }
+
+    /// An integer's sign and digits, by JSON's grammar for numbers; an error for a fraction, an
+    /// exponent, or more than `UInt64.max`.
+    private mutating func integerParts() throws(BulwarkError) -> (negative: Bool, magnitude: UInt64) {
+        parser.skipWhitespace()
+        let start = parser.index
+        let buffer = parser.buffer
+        guard start < buffer.count, buffer[start] == UInt8(ascii: "-") || (buffer[start] >= 0x30 && buffer[start] <= 0x39)
+        else { throw parser.fail("expected an integer") }
+        try parser.number()
+        let negative = buffer[start] == UInt8(ascii: "-")
+        var magnitude: UInt64 = 0
+        for i in (negative ? start + 1 : start)..<parser.index {
+            let b = buffer[i]
+            guard b >= 0x30 && b <= 0x39 else {
+                parser.index = start
+                throw parser.fail("expected an integer, found a number with a fraction or an exponent")
+            }
+            let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (next, o2) = times10.addingReportingOverflow(UInt64(b - 0x30))
+            guard !o1, !o2 else { throw outOfRange(start, negative ? "\(Int64.min)...\(Int64.max)" : "0...\(UInt64.max)") }
+            magnitude = next
+        }
+        return (negative, magnitude)
+    }
+
+    /// Skips the value, whatever it is (nested up to the reader's `maxDepth`).
+    public mutating func skipValue() throws(BulwarkError) { try parser.skipValue(depth: 0) }
+}
