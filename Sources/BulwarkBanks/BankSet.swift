@@ -196,7 +196,6 @@ public struct BankSet: Sendable {
         return (entries[Int(id - 1)], [event])
     }
 
-    /// Applies recorded events (a replay), building the index's tables once at the end.
     /// Applies one part of a long replay (a whole log read in pages) to a set nothing else reads
     /// yet. The PDQ index's tables are rebuilt after the part only when its pending slots pass
     /// both ``PDQIndex/pendingLimit`` and the number in the tables (a log of a million

@@ -141,6 +141,49 @@ struct BankSnapshotTests {
         }
     }
 
+    /// With no snapshot, a process starts from the whole log, read in pages of 10,000 and applied
+    /// in place: removals, relabelling and additions across the pages make the set the writer
+    /// has, and its PDQ index's tables are built by the end.
+    @Test(arguments: Backend.allCases)
+    func aStartFromAWholeLogOfManyPagesIsTheWritersSet(_ backend: Backend) async throws {
+        try await withTestStore(backend, "wholebanklog") { t in
+            let store = t.store
+            let a = try await BankRegistry.shared(store: store)
+            try await a.change { set throws(BulwarkError) in ((), try set.create(Bank(name: "known"))) }
+            var rng = SplitMix64(seed: 8)
+            let hashes = (0..<15_000).map { _ in rng.pdqHash() }
+            let first = hashes.prefix(12_000).map { (signal: Signal(pdq: $0), labels: [String](), provenance: "import") }
+            try await a.change { set throws(BulwarkError) in ((), try set.add(bank: "known", first, source: "test", at: 1).events) }
+            // Removals and a relabelling, then more additions: the second page (the first is the
+            // bank and 9,999 additions; its tables are built at its end).
+            try await a.change { set throws(BulwarkError) in
+                var events: [BankEvent] = []
+                for h in hashes.prefix(100) { events += try set.remove(bank: "known", signal: Signal(pdq: h), at: 2).1 }
+                events += try set.add(bank: "known", signal: Signal(pdq: hashes[200]), labels: ["source:own"], at: 3).1
+                return ((), events)
+            }
+            let rest = hashes.dropFirst(12_000).map { (signal: Signal(pdq: $0), labels: [String](), provenance: "import") }
+            try await a.change { set throws(BulwarkError) in ((), try set.add(bank: "known", rest, source: "test", at: 4).events) }
+            #expect(a.sequence == 15_102)
+
+            let b = try await BankRegistry.shared(store: store)
+            let load = try #require(b.loaded)
+            #expect(load.snapshotSequence == 0)
+            #expect(load.replayedEvents == 15_102)
+            #expect(b.sequence == a.sequence)
+            #expect(b.banks.entries == a.banks.entries)
+            #expect(b.banks.activeCount(bank: "known") == 14_900)
+            #expect(b.banks.entry(201)?.labels == ["source:own"])
+            // 5,001 slots were added after that: built at the end.
+            #expect(b.banks.pdqIndex.pendingCount <= b.banks.pdqIndex.pendingLimit)
+            #expect(b.banks.pdqIndex.count == 14_900)
+            for h in hashes.prefix(3) { #expect(!Self.matched(h, b), "a removed entry matches") }
+            for h in hashes.dropFirst(100).prefix(50) + hashes.suffix(50) {
+                #expect(Self.matched(rng.flipping(h, bits: 10), b))
+            }
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func aSnapshotThatCannotBeUsedIsSaidAndTheWholeLogReplayed(_ backend: Backend) async throws {
         try await withTestStore(backend, "badbanksnapshot") { t in
