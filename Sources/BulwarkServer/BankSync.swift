@@ -32,10 +32,17 @@ public struct BankSync: Service, CustomStringConvertible {
         var trimmedAt: Int64 = -1
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
+                let began = ContinuousClock.now
                 let applied = try await registry.sync()
                 if applied > 0 {
+                    let took = ContinuousClock.now - began
+                    let milliseconds = took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000
                     logger.info(
-                        "bank changes applied", metadata: ["banks.events": "\(applied)", "banks.sequence": "\(registry.sequence)"])
+                        "bank changes applied",
+                        metadata: [
+                            "banks.events": "\(applied)", "banks.sequence": "\(registry.sequence)",
+                            "banks.milliseconds": "\(milliseconds)",
+                        ])
                 }
             } catch {
                 logger.warning("bank log read failed", metadata: ["error": "\(error)"])
