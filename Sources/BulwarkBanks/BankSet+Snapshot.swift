@@ -55,7 +55,7 @@ extension BankSet {
             w.u64(entry.id)
             w.string(entry.bank)
             w.string(entry.signal.type.rawValue)
-            w.string(entry.signal.value)
+            w.signalValue(entry.signal)
             w.strings(entry.labels)
             w.string(entry.source)
             w.string(entry.provenance)
@@ -79,7 +79,7 @@ extension BankSet {
         }
         count += 8
         for entry in entries {
-            count += 8 + string(entry.bank) + string(entry.signal.type.rawValue) + string(entry.signal.value)
+            count += 8 + string(entry.bank) + string(entry.signal.type.rawValue) + 4 + entry.signal.type.hexDigits
             count += strings(entry.labels) + string(entry.source) + string(entry.provenance) + 16
         }
         return count + 8 + pdqIndex.serializedByteCount + 8
@@ -235,6 +235,12 @@ struct ByteWriter {
     mutating func string(_ s: String) {
         u32(UInt32(s.utf8.count))
         out.append(contentsOf: s.utf8)
+        flushIfFull()
+    }
+    /// A signal's value as ``string(_:)`` writes it.
+    mutating func signalValue(_ signal: Signal) {
+        u32(UInt32(signal.type.hexDigits))
+        signal.appendValue(to: &out)
         flushIfFull()
     }
     mutating func strings(_ list: [String]) {
