@@ -159,7 +159,7 @@ extension BankSet {
             guard let type = SignalType(rawValue: try r.string()) else {
                 throw BulwarkError(.invalidData, "bank snapshot: unknown signal type in entry \(id)", offset: at)
             }
-            let signal = try Signal(type, try r.string())
+            let signal = try r.signal(type)
             let labels = try r.strings()
             let source = try r.string()
             let provenance = try r.string()
@@ -463,6 +463,17 @@ struct ByteReader {
         try need(n)
         defer { position += n }
         return String(decoding: buffer[position..<(position + n)], as: UTF8.self)
+    }
+
+    /// A signal's value, checked where its bytes are (no string made for it).
+    mutating func signal(_ type: SignalType) throws(BulwarkError) -> Signal {
+        let n = Int(try u32())
+        try need(n)
+        defer { position += n }
+        let start = position
+        return try buffer.withUnsafeBufferPointer { bytes in
+            Result { () throws(BulwarkError) in try Signal(type, utf8: UnsafeBufferPointer(rebasing: bytes[start..<(start + n)])) }
+        }.get()
     }
 
     mutating func strings() throws(BulwarkError) -> [String] {

@@ -48,8 +48,12 @@ public struct Signal: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// the type's length).
     public init(_ type: SignalType, _ value: some StringProtocol) throws(BulwarkError) {
         var utf8 = String(value)
-        let parsed = utf8.withUTF8 { Self.parse($0) }
-        guard let (words, digits) = parsed else {
+        self = try utf8.withUTF8 { bytes in Result { () throws(BulwarkError) in try Signal(type, utf8: bytes) } }.get()
+    }
+
+    /// ``init(_:_:)`` from the value's UTF-8 bytes (a snapshot's, where they are).
+    init(_ type: SignalType, utf8 value: UnsafeBufferPointer<UInt8>) throws(BulwarkError) {
+        guard let (words, digits) = Self.parse(value) else {
             throw BulwarkError(
                 .invalidField, "\(type.rawValue) value is not hexadecimal: \(Self.excerpt(value))", field: "value")
         }
@@ -132,8 +136,8 @@ public struct Signal: Sendable, Hashable, Comparable, CustomStringConvertible {
         return (x.0, x.1, x.2, x.3) < (y.0, y.1, y.2, y.3)
     }
 
-    private static func excerpt(_ value: some StringProtocol) -> String {
-        let s = String(value)
+    private static func excerpt(_ value: UnsafeBufferPointer<UInt8>) -> String {
+        let s = String(decoding: value, as: UTF8.self)
         return s.count > 80 ? "\"\(s.prefix(80))…\"" : "\"\(s)\""
     }
 }
