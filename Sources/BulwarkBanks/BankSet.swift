@@ -28,6 +28,8 @@ public struct BankSet: Sendable {
     var skipIndex = false
     /// Within ``batch(_:)``: the PDQ index's tables are rebuilt once, at its end.
     private var rebuildsDeferred = false
+    /// The bank names, sources and label lists the entries share.
+    private var shared = SharedValues()
 
     /// A bank's number and a signal's bits: a key with nothing to retain, so that the table is
     /// copied as plain memory when the set is (a key of the bank's name and the signal's text
@@ -168,7 +170,8 @@ public struct BankSet: Sendable {
         bank: String, signal: Signal, labels: [String] = [], source: String = "", provenance: String = "", at: Int64
     ) throws(BulwarkError) -> (AddOutcome, [BankEvent]) {
         guard banks[bank] != nil else { throw Self.noBank(bank) }
-        let labels = try Label.canonical(labels)
+        // Shared now, so that the event returned holds the same list as the entry.
+        let labels = shared.list(try Label.canonical(labels))
         if let key = key(bank, signal), let id = active[key] {
             let existing = entries[Int(id - 1)]
             let merged = try Label.canonical(existing.labels + labels)
@@ -263,6 +266,9 @@ public struct BankSet: Sendable {
             }
             var entry = entry
             entry.removedAt = nil
+            entry.bank = shared.string(entry.bank)
+            entry.source = shared.string(entry.source)
+            entry.labels = shared.list(entry.labels)
             entries.append(entry)
             active[key] = entry.id
             // The hash from the key's bits: parsing the hex again was 5% of a log's replay.
@@ -271,7 +277,7 @@ public struct BankSet: Sendable {
             guard let entry = entry(id), entry.isActive else {
                 throw BulwarkError(.invalidData, "relabel of entry \(id), which is not active", field: "id")
             }
-            entries[Int(id - 1)].labels = labels
+            entries[Int(id - 1)].labels = shared.list(labels)
         case .remove(let id, let at):
             guard let entry = entry(id), entry.isActive else {
                 throw BulwarkError(.invalidData, "removal of entry \(id), which is not active", field: "id")

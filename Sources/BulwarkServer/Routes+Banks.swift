@@ -86,9 +86,14 @@ extension BulwarkService {
             let reader = SignalFileReader(format: format, type: type)
             var records: [(Int, SignalRecord)] = []
             var bad: [[String: String]] = []
+            // The records' labels, held until the change is made, shared as the set shares them.
+            var shared = SharedValues()
             for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 do {
-                    if let r = try reader.read(line, number: i + 1) { records.append((i + 1, r)) }
+                    if var r = try reader.read(line, number: i + 1) {
+                        r.labels = shared.list(r.labels)
+                        records.append((i + 1, r))
+                    }
                 } catch let error as BulwarkError {
                     bad.append(["line": String(i + 1), "message": error.message])
                 }

@@ -337,10 +337,13 @@ struct BankCommand: AsyncParsableCommand {
             var records: [(Int, SignalRecord)] = []
             var bad = 0
             var lineNumber = 0
+            // The records' labels, held until the change is made, shared as the set shares them.
+            var shared = SharedValues()
             for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
                 lineNumber += 1
                 do {
-                    if let record = try reader.read(String(decoding: line, as: UTF8.self), number: lineNumber) {
+                    if var record = try reader.read(String(decoding: line, as: UTF8.self), number: lineNumber) {
+                        record.labels = shared.list(record.labels)
                         records.append((lineNumber, record))
                     }
                 } catch {
