@@ -25,6 +25,16 @@ public struct BankEntries: RandomAccessCollection, MutableCollection, Sendable, 
         }
     }
 
+    /// Whether the entry at `position` has this signal and bank, read where it is (no copy of
+    /// the entry, whose strings and labels a copy would retain).
+    func hasSignal(_ bits: SignalBits, bank: String, at position: Int) -> Bool {
+        guard position >= 0 && position < count else { return false }
+        return chunks[position / Self.chunkSize].withUnsafeBufferPointer { chunk in
+            let entry = chunk.baseAddress! + position % Self.chunkSize
+            return entry.pointee.signal.bits == bits && entry.pointee.bank == bank
+        }
+    }
+
     public mutating func append(_ entry: BankEntry) {
         if count % Self.chunkSize == 0 {
             var chunk: [BankEntry] = []

@@ -31,44 +31,136 @@ public struct BankSet: Sendable {
     /// The bank names, sources and label lists the entries share.
     private var shared = SharedValues()
 
-    /// A bank's number and a signal's bits: a key with nothing to retain, so that the table is
-    /// copied as plain memory when the set is (a key of the bank's name and the signal's text
-    /// made that copy retain two strings an entry).
-    private struct ActiveKey: Hashable {
+    /// A signal in a bank: its bits, the bank's number (hashed) and name (compared with the
+    /// entry's).
+    private struct ActiveKey {
         var signal: SignalBits
         var bank: UInt32
+        var bankName: String
     }
 
-    /// `ActiveKey`s to entry ids in 256 tables by the signal's low bits (hashes spread evenly
-    /// over them): a change copies the one table it writes, a 256th of a million entries'.
+    /// The position of each active entry in `entries`, found by its bank and signal: 256 open
+    /// tables (linear probing, at most half full, a removal shifting back the slots after it)
+    /// chosen by the key's hash, so that a change copies only the tables it writes. A slot is 8
+    /// bytes (the entry's position and 32 bits of the key's hash); the key itself is the entry's,
+    /// compared there. A table of keys (the signal's 33 bytes and the bank's number) to ids took
+    /// 48 bytes an entry, in tables at most three-quarters full that grow by doubling: 100 MB for
+    /// a million entries, where these take 17 MB.
     private struct ActiveTable: Sendable {
-        private var tables = [[ActiveKey: UInt64]](repeating: [:], count: 256)
+        struct Slot: Sendable {
+            /// The entry's position plus one; 0: empty.
+            var position: UInt32
+            var hash: UInt32
+        }
+
+        private var tables = [[Slot]](repeating: [], count: 256)
+        private var counts = [Int](repeating: 0, count: 256)
         private(set) var count = 0
 
-        /// An MD5's bits fill two words of the four: the table is read from the second.
-        private static func table(_ key: ActiveKey) -> Int { Int(truncatingIfNeeded: key.signal.words.1 ^ key.signal.words.3) & 255 }
+        /// The table (the top 8 bits) and the slot's hash (the low 32) of a key; seeded per
+        /// process (`Hasher`), so that no list of hashes can be made to crowd one place.
+        private static func hash(_ key: ActiveKey) -> (table: Int, hash: UInt32) {
+            var hasher = Hasher()
+            hasher.combine(key.signal)
+            hasher.combine(key.bank)
+            let h = UInt64(bitPattern: Int64(hasher.finalize()))
+            return (Int(h >> 56), UInt32(truncatingIfNeeded: h))
+        }
 
-        subscript(key: ActiveKey) -> UInt64? {
-            get { tables[Self.table(key)][key] }
-            set {
-                let t = Self.table(key)
-                if let newValue {
-                    if tables[t].updateValue(newValue, forKey: key) == nil { count += 1 }
-                } else if tables[t].removeValue(forKey: key) != nil {
-                    count -= 1
+        /// The active entry's id, if the bank has the signal.
+        func find(_ key: ActiveKey, in entries: BankEntries) -> UInt64? {
+            let (t, h) = Self.hash(key)
+            return tables[t].withUnsafeBufferPointer { slots -> UInt64? in
+                guard !slots.isEmpty else { return nil }
+                let mask = slots.count - 1
+                var i = Int(h) & mask
+                while slots[i].position != 0 {
+                    if slots[i].hash == h {
+                        let position = Int(slots[i].position - 1)
+                        if entries.hasSignal(key.signal, bank: key.bankName, at: position) { return UInt64(position + 1) }
+                    }
+                    i = (i + 1) & mask
                 }
+                return nil
             }
         }
 
+        /// Records the entry `id` as the key's active one; the caller has found none.
+        mutating func insert(_ key: ActiveKey, id: UInt64) {
+            precondition(id <= UInt64(UInt32.max), "entry id \(id) beyond the active table's 32-bit positions")
+            let (t, h) = Self.hash(key)
+            if (counts[t] + 1) * 2 > tables[t].count { grow(t, toHold: counts[t] + 1) }
+            Self.place(Slot(position: UInt32(id), hash: h), in: &tables[t])
+            counts[t] += 1
+            count += 1
+        }
+
+        /// Forgets the key's active entry `id`; false when it was not there.
+        @discardableResult
+        mutating func remove(_ key: ActiveKey, id: UInt64) -> Bool {
+            let (t, h) = Self.hash(key)
+            let removed = tables[t].withUnsafeMutableBufferPointer { slots -> Bool in
+                guard !slots.isEmpty else { return false }
+                let mask = slots.count - 1
+                var i = Int(h) & mask
+                while slots[i].position != 0 {
+                    if slots[i].position == UInt32(truncatingIfNeeded: id) && slots[i].hash == h {
+                        // Shift back the slots after it that would not be found past the hole.
+                        var hole = i
+                        var j = (i + 1) & mask
+                        while slots[j].position != 0 {
+                            let home = Int(slots[j].hash) & mask
+                            // Movable unless its home lies cyclically in (hole, j].
+                            let between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j)
+                            if !between {
+                                slots[hole] = slots[j]
+                                hole = j
+                            }
+                            j = (j + 1) & mask
+                        }
+                        slots[hole] = Slot(position: 0, hash: 0)
+                        return true
+                    }
+                    i = (i + 1) & mask
+                }
+                return false
+            }
+            if removed {
+                counts[t] -= 1
+                count -= 1
+            }
+            return removed
+        }
+
+        private static func place(_ slot: Slot, in slots: inout [Slot]) {
+            let mask = slots.count - 1
+            var i = Int(slot.hash) & mask
+            while slots[i].position != 0 { i = (i + 1) & mask }
+            slots[i] = slot
+        }
+
+        /// Table `t` with room for `n` keys at most half full: a power of two slots, at least 16.
+        private mutating func grow(_ t: Int, toHold n: Int) {
+            var size = max(16, tables[t].count)
+            while size < 2 * n { size *= 2 }
+            guard size > tables[t].count else { return }
+            var larger = [Slot](repeating: Slot(position: 0, hash: 0), count: size)
+            for slot in tables[t] where slot.position != 0 { Self.place(slot, in: &larger) }
+            tables[t] = larger
+        }
+
         mutating func reserveCapacity(_ total: Int) {
-            for t in tables.indices { tables[t].reserveCapacity(tables[t].count + total / 256 + total / 2048) }
+            for t in tables.indices { grow(t, toHold: counts[t] + total / 256 + total / 2048) }
         }
     }
 
     /// The key of `signal` in `bank`, nil when there is no such bank.
     private func key(_ bank: String, _ signal: Signal) -> ActiveKey? {
-        bankNumbers[bank].map { ActiveKey(signal: SignalBits(signal), bank: $0) }
+        bankNumbers[bank].map { ActiveKey(signal: SignalBits(signal), bank: $0, bankName: bank) }
     }
+
+    /// The id of the active entry of `key`, if any.
+    private func activeID(_ key: ActiveKey) -> UInt64? { active.find(key, in: entries) }
 
     public init() {}
 
@@ -172,7 +264,7 @@ public struct BankSet: Sendable {
         guard banks[bank] != nil else { throw Self.noBank(bank) }
         // Shared now, so that the event returned holds the same list as the entry.
         let labels = shared.list(try Label.canonical(labels))
-        if let key = key(bank, signal), let id = active[key] {
+        if let key = key(bank, signal), let id = activeID(key) {
             let existing = entries[Int(id - 1)]
             let merged = try Label.canonical(existing.labels + labels)
             guard merged != existing.labels else { return (.unchanged(existing), []) }
@@ -193,7 +285,7 @@ public struct BankSet: Sendable {
         BankEntry?, [BankEvent]
     ) {
         guard banks[bank] != nil else { throw Self.noBank(bank) }
-        guard let key = key(bank, signal), let id = active[key] else { return (nil, []) }
+        guard let key = key(bank, signal), let id = activeID(key) else { return (nil, []) }
         let event = BankEvent.remove(entryID: id, at: at)
         try apply(event)
         return (entries[Int(id - 1)], [event])
@@ -261,7 +353,7 @@ public struct BankSet: Sendable {
                 throw BulwarkError(.invalidData, "entry id \(entry.id) out of sequence (next is \(nextEntryID))", field: "id")
             }
             guard let key = key(entry.bank, entry.signal) else { throw Self.noBank(entry.bank) }
-            guard active[key] == nil else {
+            guard activeID(key) == nil else {
                 throw BulwarkError(.invalidData, "entry \(entry.id) duplicates an active entry of \(entry.bank)", field: "id")
             }
             var entry = entry
@@ -270,7 +362,7 @@ public struct BankSet: Sendable {
             entry.source = shared.string(entry.source)
             entry.labels = shared.list(entry.labels)
             entries.append(entry)
-            active[key] = entry.id
+            active.insert(key, id: entry.id)
             // The hash from the key's bits: parsing the hex again was 5% of a log's replay.
             if !skipIndex, let hash = key.signal.pdq { pdqIndex.insert(hash, id: entry.id, deferringRebuild: deferringRebuild) }
         case .relabel(let id, let labels):
@@ -283,7 +375,7 @@ public struct BankSet: Sendable {
                 throw BulwarkError(.invalidData, "removal of entry \(id), which is not active", field: "id")
             }
             entries[Int(id - 1)].removedAt = at
-            if let key = key(entry.bank, entry.signal) { active[key] = nil }
+            if let key = key(entry.bank, entry.signal) { active.remove(key, id: id) }
             if !skipIndex, let hash = entry.signal.pdq { pdqIndex.remove(hash, id: id, deferringRebuild: deferringRebuild) }
         }
     }
@@ -371,7 +463,7 @@ public struct BankSet: Sendable {
             guard let signal = signal ?? nil else { continue }
             let bits = SignalBits(signal)
             for bank in selected {
-                guard let number = bankNumbers[bank.name], let id = active[ActiveKey(signal: bits, bank: number)],
+                guard let number = bankNumbers[bank.name], let id = activeID(ActiveKey(signal: bits, bank: number, bankName: bank.name)),
                     let entry = entry(id)
                 else { continue }
                 found.append(BankMatch(entry: entry, bank: bank, distance: 0))

@@ -1,4 +1,5 @@
 import BulwarkBanks
+import Foundation
 import BulwarkCore
 import Testing
 
@@ -116,6 +117,51 @@ struct BankSetTests {
         for h in hashes.prefix(310) + hashes.suffix(10) + [rng.pdqHash()] {
             let query = MediaHashes(pdq: rng.flipping(h, bits: 12))
             #expect(replayed.match(query) == made.match(query))
+        }
+    }
+
+    /// The active entries are found by bank and signal through any order of additions and
+    /// removals (the open tables shift slots back on removal): checked against a plain model
+    /// after every step, a signal in up to three banks at once, removed and added again.
+    @Test func activeEntriesAreFoundThroughAdditionsAndRemovals() throws {
+        var set = try banks()
+        var rng = SplitMix64(seed: 41)
+        let names = ["gifct", "noisy", "strict"]
+        let values = (0..<3_000).map { _ in String(format: "%016llx%016llx", rng.next(), rng.next()) }
+        var model: [String: [String: UInt64]] = [:]  // bank -> value -> id
+        func check(_ value: String) {
+            let found = Set(set.match(MediaHashes(md5: value)).matches.map { "\($0.bank.name):\($0.entry.id)" })
+            var expected: Set<String> = []
+            for name in names { if let id = model[name]?[value] { expected.insert("\(name):\(id)") } }
+            #expect(found == expected, "\(value)")
+        }
+        for step in 0..<30_000 {
+            let value = values[Int(rng.next() % UInt64(values.count))]
+            let name = names[Int(rng.next() % 3)]
+            let signal = try Signal(.md5, value)
+            if model[name]?[value] != nil, rng.next() % 2 == 0 {
+                let (removed, _) = try set.remove(bank: name, signal: signal, at: Int64(step))
+                #expect(removed?.id == model[name]?[value])
+                model[name]?[value] = nil
+            } else {
+                let (outcome, _) = try set.add(bank: name, signal: signal, at: Int64(step))
+                switch outcome {
+                case .added(let entry):
+                    #expect(model[name]?[value] == nil)
+                    model[name, default: [:]][value] = entry.id
+                case .unchanged(let entry):
+                    #expect(model[name]?[value] == entry.id)
+                }
+            }
+            if step % 10 == 0 { check(value) }
+        }
+        #expect(set.activeEntryCount == model.values.reduce(0) { $0 + $1.count })
+        for value in values { check(value) }
+        // A snapshot loaded finds the same.
+        let (loaded, _) = try BankSet.load(snapshot: set.snapshot(sequence: 1))
+        #expect(loaded.activeEntryCount == set.activeEntryCount)
+        for value in values.prefix(500) {
+            #expect(loaded.match(MediaHashes(md5: value)) == set.match(MediaHashes(md5: value)))
         }
     }
 
