@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "BulwarkCore", targets: ["BulwarkCore"]),
         .library(name: "BulwarkText", targets: ["BulwarkText"]),
         .library(name: "BulwarkBanks", targets: ["BulwarkBanks"]),
+        .library(name: "BulwarkBankFiles", targets: ["BulwarkBankFiles"]),
         .library(name: "BulwarkMedia", targets: ["BulwarkMedia"]),
         .library(name: "BulwarkSemantic", targets: ["BulwarkSemantic"]),
         .library(name: "BulwarkCascade", targets: ["BulwarkCascade"]),

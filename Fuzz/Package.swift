@@ -42,6 +42,7 @@ let package = Package(
         fuzzTarget("fuzz-signal-file", ["BulwarkBanks", "BulwarkCore"]),
         fuzzTarget("fuzz-pdq-index", ["BulwarkBanks", "BulwarkCore"]),
         fuzzTarget("fuzz-bank-snapshot", ["BulwarkBanks", "BulwarkCore"]),
+        fuzzTarget("fuzz-bank-log-line", ["BulwarkBankFiles", "BulwarkBanks", "BulwarkCore"]),
         fuzzTarget("fuzz-json-syntax", ["BulwarkCore"]),
         // The text engine as `bulwark scan` loads it, and the checks of every verdict, shared by
         // the text-engine and semantic targets.
