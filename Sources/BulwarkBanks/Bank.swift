@@ -94,7 +94,11 @@ public struct BankEntry: Sendable, Hashable {
     /// The list it came from (`gifct`, `tat`, `own`, ...).
     public var source: String
     /// How it got here: the file and line it was imported from, or who added it.
-    public var provenance: String
+    public var provenance: String {
+        get { storedProvenance.text }
+        set { storedProvenance = Provenance(newValue) }
+    }
+    var storedProvenance: Provenance
     /// Unix seconds.
     public var addedAt: Int64
     public var removedAt: Int64?
@@ -108,10 +112,62 @@ public struct BankEntry: Sendable, Hashable {
         self.signal = signal
         self.labels = labels
         self.source = source
-        self.provenance = provenance
+        self.storedProvenance = Provenance(provenance)
         self.addedAt = addedAt
         self.removedAt = removedAt
     }
 
     public var isActive: Bool { removedAt == nil }
+}
+
+/// An entry's provenance, kept as a file's name and a line number when it is an imported row's
+/// ("list.csv line 12": the name shared by the set's entries, `SharedValues`), else as given: a
+/// million rows imported held a string each of their provenance, about 60 MB. The text is always
+/// the one given: a number with a leading zero, past 32 bits, or anything else after " line "
+/// keeps the text.
+enum Provenance: Sendable, Hashable {
+    case text(String)
+    case line(file: String, number: UInt32)
+
+    private static let separator = Array(" line ".utf8)
+
+    init(_ text: String) {
+        self = Self.line(text) ?? .text(text)
+    }
+
+    private static func line(_ text: String) -> Provenance? {
+        let bytes = text.utf8
+        // Digits at the end, then " line ", with something before it.
+        var digits = 0
+        var number: UInt64 = 0
+        var end = bytes.endIndex
+        while end > bytes.startIndex {
+            let before = bytes.index(before: end)
+            let b = bytes[before]
+            guard b >= 0x30 && b <= 0x39 else { break }
+            digits += 1
+            end = before
+        }
+        guard digits >= 1, digits <= 10 else { return nil }
+        for b in bytes[end...] { number = number * 10 + UInt64(b - 0x30) }
+        guard number <= UInt64(UInt32.max), digits == 1 || bytes[end] != 0x30 else { return nil }
+        let prefixEnd = bytes.distance(from: bytes.startIndex, to: end) - separator.count
+        guard prefixEnd > 0, bytes[bytes.index(bytes.startIndex, offsetBy: prefixEnd)...].prefix(separator.count).elementsEqual(separator)
+        else { return nil }
+        let file = String(text.utf8.prefix(prefixEnd))!
+        return .line(file: file, number: UInt32(number))
+    }
+
+    var text: String {
+        switch self {
+        case .text(let text): text
+        case .line(let file, let number): file + " line " + String(number)
+        }
+    }
+
+    /// The same, its file's name the set's shared one.
+    func sharing(_ shared: inout SharedValues) -> Provenance {
+        guard case .line(let file, let number) = self else { return self }
+        return .line(file: shared.string(file), number: number)
+    }
 }

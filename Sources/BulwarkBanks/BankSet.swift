@@ -361,6 +361,7 @@ public struct BankSet: Sendable {
             entry.bank = shared.string(entry.bank)
             entry.source = shared.string(entry.source)
             entry.labels = shared.list(entry.labels)
+            entry.storedProvenance = entry.storedProvenance.sharing(&shared)
             entries.append(entry)
             active.insert(key, id: entry.id)
             // The hash from the key's bits: parsing the hex again was 5% of a log's replay.
