@@ -118,6 +118,15 @@ public struct BankEntry: Sendable, Hashable {
     }
 
     public var isActive: Bool { removedAt == nil }
+
+    /// An entry whose provenance is read already (a snapshot's).
+    init(
+        id: UInt64, bank: String, signal: Signal, labels: [String], source: String, storedProvenance: Provenance,
+        addedAt: Int64
+    ) {
+        self.init(id: id, bank: bank, signal: signal, labels: labels, source: source, addedAt: addedAt)
+        self.storedProvenance = storedProvenance
+    }
 }
 
 /// An entry's provenance, kept as a file's name and a line number when it is an imported row's
@@ -132,30 +141,30 @@ enum Provenance: Sendable, Hashable {
     private static let separator = Array(" line ".utf8)
 
     init(_ text: String) {
-        self = Self.line(text) ?? .text(text)
+        var copy = text
+        self = copy.withUTF8 { Self.line($0) } ?? .text(text)
     }
 
-    private static func line(_ text: String) -> Provenance? {
-        let bytes = text.utf8
-        // Digits at the end, then " line ", with something before it.
-        var digits = 0
+    /// The provenance of these UTF-8 bytes (a snapshot's, where they are; invalid UTF-8 repaired
+    /// as `String(decoding:as:)` does).
+    init(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        self = Self.line(bytes) ?? .text(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// "FILE line N": digits at the end (1 to 10, no leading zero, within 32 bits), " line "
+    /// before them, and something before that.
+    private static func line(_ bytes: UnsafeBufferPointer<UInt8>) -> Provenance? {
+        var start = bytes.count
+        while start > 0, bytes[start - 1] >= 0x30 && bytes[start - 1] <= 0x39 { start -= 1 }
+        let digits = bytes.count - start
+        guard digits >= 1, digits <= 10, digits == 1 || bytes[start] != 0x30 else { return nil }
         var number: UInt64 = 0
-        var end = bytes.endIndex
-        while end > bytes.startIndex {
-            let before = bytes.index(before: end)
-            let b = bytes[before]
-            guard b >= 0x30 && b <= 0x39 else { break }
-            digits += 1
-            end = before
-        }
-        guard digits >= 1, digits <= 10 else { return nil }
-        for b in bytes[end...] { number = number * 10 + UInt64(b - 0x30) }
-        guard number <= UInt64(UInt32.max), digits == 1 || bytes[end] != 0x30 else { return nil }
-        let prefixEnd = bytes.distance(from: bytes.startIndex, to: end) - separator.count
-        guard prefixEnd > 0, bytes[bytes.index(bytes.startIndex, offsetBy: prefixEnd)...].prefix(separator.count).elementsEqual(separator)
+        for i in start..<bytes.count { number = number * 10 + UInt64(bytes[i] - 0x30) }
+        let fileEnd = start - separator.count
+        guard number <= UInt64(UInt32.max), fileEnd > 0,
+            UnsafeBufferPointer(rebasing: bytes[fileEnd..<start]).elementsEqual(separator)
         else { return nil }
-        let file = String(text.utf8.prefix(prefixEnd))!
-        return .line(file: file, number: UInt32(number))
+        return .line(file: String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<fileEnd]), as: UTF8.self), number: UInt32(number))
     }
 
     var text: String {

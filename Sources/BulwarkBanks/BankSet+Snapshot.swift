@@ -162,14 +162,14 @@ extension BankSet {
             let signal = try r.signal(type)
             let labels = try r.strings()
             let source = try r.string()
-            let provenance = try r.string()
+            let provenance = try r.provenance()
             let addedAt = try r.i64()
             let removedAt = try r.i64()
             try set.apply(
                 .add(
                     BankEntry(
-                        id: id, bank: bank, signal: signal, labels: labels, source: source, provenance: provenance,
-                        addedAt: addedAt)))
+                        id: id, bank: bank, signal: signal, labels: labels, source: source,
+                        storedProvenance: provenance, addedAt: addedAt)))
             if removedAt != Int64.min { try set.apply(.remove(entryID: id, at: removedAt)) }
         }
         set.skipIndex = false
@@ -463,6 +463,15 @@ struct ByteReader {
         try need(n)
         defer { position += n }
         return String(decoding: buffer[position..<(position + n)], as: UTF8.self)
+    }
+
+    /// An entry's provenance, read where its bytes are (no string made for a row's).
+    mutating func provenance() throws(BulwarkError) -> Provenance {
+        let n = Int(try u32())
+        try need(n)
+        defer { position += n }
+        let start = position
+        return buffer.withUnsafeBufferPointer { Provenance(utf8: UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
     }
 
     /// A signal's value, checked where its bytes are (no string made for it).
