@@ -319,7 +319,8 @@ struct LoggedEvent {
         return event
     }
 
-    /// The line's event; `line` is its number in a file (0 when not from one).
+    /// ``decode(_:)`` of a line's bytes in place when they are contiguous (a native string's, a
+    /// file's slice), else copied.
     static func decode(_ line: some Collection<UInt8>) throws(BulwarkError) -> LoggedEvent {
         func read(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<LoggedEvent, BulwarkError> {
             do { return .success(try decode(bytes)) } catch { return .failure(error) }
@@ -437,10 +438,7 @@ public enum BankEventLine {
 
     /// The sequence number and the event of one line.
     public static func decode(_ line: String) throws(BulwarkError) -> (sequence: UInt64, event: BankEvent) {
-        var line = line
-        let decoded = try line.withUTF8 { bytes in
-            Result { () throws(BulwarkError) in try LoggedEvent.decode(bytes) }
-        }.get()
+        let decoded = try LoggedEvent.decode(line.utf8)
         return (decoded.seq, try decoded.event(line: 0))
     }
 }

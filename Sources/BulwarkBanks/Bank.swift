@@ -174,6 +174,29 @@ enum Provenance: Sendable, Hashable {
         }
     }
 
+    /// The length of ``text`` in UTF-8 bytes.
+    var utf8Count: Int {
+        switch self {
+        case .text(let text): return text.utf8.count
+        case .line(let file, let number):
+            var digits = 1
+            var rest = number / 10
+            while rest > 0 { digits += 1; rest /= 10 }
+            return file.utf8.count + Self.separator.count + digits
+        }
+    }
+
+    /// Appends ``text``'s UTF-8 bytes.
+    func appendText(to out: inout [UInt8]) {
+        switch self {
+        case .text(let text): out.append(contentsOf: text.utf8)
+        case .line(let file, let number):
+            out.append(contentsOf: file.utf8)
+            out.append(contentsOf: Self.separator)
+            out.append(contentsOf: String(number).utf8)
+        }
+    }
+
     /// The same, its file's name the set's shared one.
     func sharing(_ shared: inout SharedValues) -> Provenance {
         guard case .line(let file, let number) = self else { return self }

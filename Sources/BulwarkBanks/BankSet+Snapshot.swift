@@ -58,7 +58,7 @@ extension BankSet {
             w.signalValue(entry.signal)
             w.strings(entry.labels)
             w.string(entry.source)
-            w.string(entry.provenance)
+            w.provenance(entry.storedProvenance)
             w.i64(entry.addedAt)
             w.i64(entry.removedAt ?? Int64.min)
         }
@@ -80,7 +80,7 @@ extension BankSet {
         count += 8
         for entry in entries {
             count += 8 + string(entry.bank) + string(entry.signal.type.rawValue) + 4 + entry.signal.type.hexDigits
-            count += strings(entry.labels) + string(entry.source) + string(entry.provenance) + 16
+            count += strings(entry.labels) + string(entry.source) + 4 + entry.storedProvenance.utf8Count + 16
         }
         return count + 8 + pdqIndex.serializedByteCount + 8
     }
@@ -235,6 +235,12 @@ struct ByteWriter {
     mutating func string(_ s: String) {
         u32(UInt32(s.utf8.count))
         out.append(contentsOf: s.utf8)
+        flushIfFull()
+    }
+    /// An entry's provenance as ``string(_:)`` writes its text (a row's without a string made).
+    mutating func provenance(_ provenance: Provenance) {
+        u32(UInt32(provenance.utf8Count))
+        provenance.appendText(to: &out)
         flushIfFull()
     }
     /// A signal's value as ``string(_:)`` writes it.
@@ -459,29 +465,27 @@ struct ByteReader {
     }
 
     mutating func string() throws(BulwarkError) -> String {
-        let n = Int(try u32())
-        try need(n)
-        defer { position += n }
-        return String(decoding: buffer[position..<(position + n)], as: UTF8.self)
+        try field { String(decoding: $0, as: UTF8.self) }
     }
 
     /// An entry's provenance, read where its bytes are (no string made for a row's).
     mutating func provenance() throws(BulwarkError) -> Provenance {
-        let n = Int(try u32())
-        try need(n)
-        defer { position += n }
-        let start = position
-        return buffer.withUnsafeBufferPointer { Provenance(utf8: UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
+        try field { Provenance(utf8: $0) }
     }
 
     /// A signal's value, checked where its bytes are (no string made for it).
     mutating func signal(_ type: SignalType) throws(BulwarkError) -> Signal {
+        try field { bytes throws(BulwarkError) in try Signal(type, utf8: bytes) }
+    }
+
+    /// A field of a length (u32) and that many bytes, handed to `make` where they are.
+    private mutating func field<T>(_ make: (UnsafeBufferPointer<UInt8>) throws(BulwarkError) -> T) throws(BulwarkError) -> T {
         let n = Int(try u32())
         try need(n)
         defer { position += n }
         let start = position
         return try buffer.withUnsafeBufferPointer { bytes in
-            Result { () throws(BulwarkError) in try Signal(type, utf8: UnsafeBufferPointer(rebasing: bytes[start..<(start + n)])) }
+            Result { () throws(BulwarkError) in try make(UnsafeBufferPointer(rebasing: bytes[start..<(start + n)])) }
         }.get()
     }
 

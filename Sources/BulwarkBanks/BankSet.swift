@@ -70,29 +70,43 @@ public struct BankSet: Sendable {
         /// The active entry's id, if the bank has the signal.
         func find(_ key: ActiveKey, in entries: BankEntries) -> UInt64? {
             let (t, h) = Self.hash(key)
-            return tables[t].withUnsafeBufferPointer { slots -> UInt64? in
-                guard !slots.isEmpty else { return nil }
-                let mask = slots.count - 1
-                var i = Int(h) & mask
-                while slots[i].position != 0 {
-                    if slots[i].hash == h {
-                        let position = Int(slots[i].position - 1)
-                        if entries.hasSignal(key.signal, bank: key.bankName, at: position) { return UInt64(position + 1) }
-                    }
-                    i = (i + 1) & mask
-                }
-                return nil
-            }
+            return tables[t].withUnsafeBufferPointer { slots in Self.probe(slots, key, h, entries).found }
         }
 
-        /// Records the entry `id` as the key's active one; the caller has found none.
-        mutating func insert(_ key: ActiveKey, id: UInt64) {
+        /// Records the entry `id` as the key's active one, unless `entries` has one already
+        /// (then false, and nothing changes but perhaps the table's room).
+        mutating func insert(_ key: ActiveKey, id: UInt64, unlessIn entries: BankEntries) -> Bool {
             precondition(id <= UInt64(UInt32.max), "entry id \(id) beyond the active table's 32-bit positions")
             let (t, h) = Self.hash(key)
             if (counts[t] + 1) * 2 > tables[t].count { grow(t, toHold: counts[t] + 1) }
-            Self.place(Slot(position: UInt32(id), hash: h), in: &tables[t])
+            let placed = tables[t].withUnsafeMutableBufferPointer { slots -> Bool in
+                let (found, empty) = Self.probe(UnsafeBufferPointer(slots), key, h, entries)
+                guard found == nil else { return false }
+                slots[empty] = Slot(position: UInt32(id), hash: h)
+                return true
+            }
+            guard placed else { return false }
             counts[t] += 1
             count += 1
+            return true
+        }
+
+        /// The key's entry id, if a slot holds it, else the empty slot where the search ended
+        /// (the table is never full: at most half).
+        private static func probe(
+            _ slots: UnsafeBufferPointer<Slot>, _ key: ActiveKey, _ h: UInt32, _ entries: BankEntries
+        ) -> (found: UInt64?, empty: Int) {
+            guard !slots.isEmpty else { return (nil, 0) }
+            let mask = slots.count - 1
+            var i = Int(h) & mask
+            while slots[i].position != 0 {
+                if slots[i].hash == h {
+                    let position = Int(slots[i].position - 1)
+                    if entries.hasSignal(key.signal, bank: key.bankName, at: position) { return (UInt64(position + 1), i) }
+                }
+                i = (i + 1) & mask
+            }
+            return (nil, i)
         }
 
         /// Forgets the key's active entry `id`; false when it was not there.
@@ -156,7 +170,7 @@ public struct BankSet: Sendable {
 
     /// The key of `signal` in `bank`, nil when there is no such bank.
     private func key(_ bank: String, _ signal: Signal) -> ActiveKey? {
-        bankNumbers[bank].map { ActiveKey(signal: SignalBits(signal), bank: $0, bankName: bank) }
+        bankNumbers[bank].map { ActiveKey(signal: signal.bits, bank: $0, bankName: bank) }
     }
 
     /// The id of the active entry of `key`, if any.
@@ -353,7 +367,8 @@ public struct BankSet: Sendable {
                 throw BulwarkError(.invalidData, "entry id \(entry.id) out of sequence (next is \(nextEntryID))", field: "id")
             }
             guard let key = key(entry.bank, entry.signal) else { throw Self.noBank(entry.bank) }
-            guard activeID(key) == nil else {
+            // Recorded as the key's active entry unless the bank has one: one search, not two.
+            guard active.insert(key, id: entry.id, unlessIn: entries) else {
                 throw BulwarkError(.invalidData, "entry \(entry.id) duplicates an active entry of \(entry.bank)", field: "id")
             }
             var entry = entry
@@ -363,9 +378,7 @@ public struct BankSet: Sendable {
             entry.labels = shared.list(entry.labels)
             entry.storedProvenance = entry.storedProvenance.sharing(&shared)
             entries.append(entry)
-            active.insert(key, id: entry.id)
-            // The hash from the key's bits: parsing the hex again was 5% of a log's replay.
-            if !skipIndex, let hash = key.signal.pdq { pdqIndex.insert(hash, id: entry.id, deferringRebuild: deferringRebuild) }
+            if !skipIndex, let hash = entry.signal.pdq { pdqIndex.insert(hash, id: entry.id, deferringRebuild: deferringRebuild) }
         case .relabel(let id, let labels):
             guard let entry = entry(id), entry.isActive else {
                 throw BulwarkError(.invalidData, "relabel of entry \(id), which is not active", field: "id")
@@ -462,7 +475,7 @@ public struct BankSet: Sendable {
         // MD5 and SHA-256: the active entry of the signal in each bank selected.
         for signal in [hashes.md5.map { try? Signal(.md5, $0) }, hashes.sha256.map { try? Signal(.sha256, $0) }] {
             guard let signal = signal ?? nil else { continue }
-            let bits = SignalBits(signal)
+            let bits = signal.bits
             for bank in selected {
                 guard let number = bankNumbers[bank.name], let id = activeID(ActiveKey(signal: bits, bank: number, bankName: bank.name)),
                     let entry = entry(id)

@@ -155,8 +155,6 @@ struct SignalBits: Hashable, Sendable {
         self.type = type
     }
 
-    init(_ signal: Signal) { self = signal.bits }
-
     static func code(_ type: SignalType) -> UInt8 {
         switch type {
         case .pdq: 0
