@@ -29,13 +29,78 @@ public struct TextItemDecoder: Sendable {
         }
         let maxDepth = limits.maxDepth
         func parse(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<TextItem, BulwarkError> {
-            var parser = JSONByteParser(buffer: buffer, maxDepth: maxDepth)
-            do { return .success(try parser.parseItem()) } catch { return .failure(error) }
+            var reader = JSONObjectReader(buffer, maxDepth: maxDepth, noun: "item")
+            do { return .success(try reader.readItem()) } catch { return .failure(error) }
         }
         // The line's own bytes when they are contiguous (an array or a slice of one): no copy.
         if let parsed = line.withContiguousStorageIfAvailable(parse) { return try parsed.get() }
         return try Array(line).withUnsafeBufferPointer(parse).get()
     }
+}
+
+extension JSONObjectReader {
+    /// One input line of the text data contract (`TextItemDecoder`): the known fields decoded,
+    /// any other skipped.
+    mutating func readItem() throws(BulwarkError) -> TextItem {
+        var id: String?
+        var text: String?
+        var item = TextItem(id: "", text: "")
+        while let key = try nextKey() {
+            switch key {
+            case "id":
+                id = try parser.parseScalarAsString()
+            case "text":
+                text = try parser.parseString()
+            case "lang":
+                item.lang = try parser.parseOptionalString()
+            case "type":
+                if let raw = try parser.parseOptionalString() {
+                    guard let type = ItemType(rawValue: raw) else {
+                        throw parser.fail(
+                            "unknown type \"\(raw)\"; expected one of post, comment, message, profile, title",
+                            code: .invalidField)
+                    }
+                    item.type = type
+                }
+            case "urls":
+                item.urls = try parser.parseStringArray()
+            case "author":
+                item.author = try parser.parseOptionalScalarAsString()
+            case "container":
+                item.container = try parser.parseOptionalScalarAsString()
+            case "label":
+                if let raw = try parser.parseOptionalString() {
+                    guard let label = Label(rawValue: raw) else {
+                        throw parser.fail("unknown label \"\(raw)\"; expected violating or none", code: .invalidField)
+                    }
+                    item.label = label
+                }
+            case "category":
+                if let raw = try parser.parseOptionalString() {
+                    guard let category = Category(rawValue: raw) else {
+                        throw parser.fail("unknown category \"\(raw)\"", code: .invalidField)
+                    }
+                    item.category = category
+                }
+            case "kind":
+                item.kind = try parser.parseOptionalString()
+            case "group":
+                item.group = try parser.parseOptionalScalarAsString()
+            default:
+                try parser.skipValue(depth: 0)
+            }
+        }
+        guard let id, !id.isEmpty else {
+            throw BulwarkError(.missingField, "every item needs a non-empty \"id\"", field: "id")
+        }
+        guard let text else {
+            throw BulwarkError(.missingField, "every item needs a \"text\" string", field: "text")
+        }
+        item.id = id
+        item.text = text
+        return item
+    }
+
 }
 
 struct JSONByteParser {
@@ -67,90 +132,6 @@ struct JSONByteParser {
         guard index < buffer.count else { throw fail("expected \(what), found end of line") }
         guard buffer[index] == byte else { throw fail("expected \(what)") }
         index += 1
-    }
-
-    mutating func parseItem() throws(BulwarkError) -> TextItem {
-        var id: String?
-        var text: String?
-        var item = TextItem(id: "", text: "")
-        try expect(UInt8(ascii: "{"), "'{' at the start of an item")
-        skipWhitespace()
-        if index < buffer.count, buffer[index] == UInt8(ascii: "}") {
-            index += 1
-        } else {
-            while true {
-                skipWhitespace()
-                field = nil
-                let key = try parseString()
-                field = key
-                try expect(UInt8(ascii: ":"), "':' after a key")
-                skipWhitespace()
-                valueStart = index
-                switch key {
-                case "id":
-                    id = try parseScalarAsString()
-                case "text":
-                    text = try parseString()
-                case "lang":
-                    item.lang = try parseOptionalString()
-                case "type":
-                    if let raw = try parseOptionalString() {
-                        guard let type = ItemType(rawValue: raw) else {
-                            throw fail(
-                                "unknown type \"\(raw)\"; expected one of post, comment, message, profile, title",
-                                code: .invalidField)
-                        }
-                        item.type = type
-                    }
-                case "urls":
-                    item.urls = try parseStringArray()
-                case "author":
-                    item.author = try parseOptionalScalarAsString()
-                case "container":
-                    item.container = try parseOptionalScalarAsString()
-                case "label":
-                    if let raw = try parseOptionalString() {
-                        guard let label = Label(rawValue: raw) else {
-                            throw fail("unknown label \"\(raw)\"; expected violating or none", code: .invalidField)
-                        }
-                        item.label = label
-                    }
-                case "category":
-                    if let raw = try parseOptionalString() {
-                        guard let category = Category(rawValue: raw) else {
-                            throw fail("unknown category \"\(raw)\"", code: .invalidField)
-                        }
-                        item.category = category
-                    }
-                case "kind":
-                    item.kind = try parseOptionalString()
-                case "group":
-                    item.group = try parseOptionalScalarAsString()
-                default:
-                    try skipValue(depth: 0)
-                }
-                skipWhitespace()
-                guard index < buffer.count else { throw fail("expected ',' or '}', found end of line") }
-                let b = buffer[index]
-                index += 1
-                if b == UInt8(ascii: ",") { continue }
-                if b == UInt8(ascii: "}") { break }
-                index -= 1
-                throw fail("expected ',' or '}'")
-            }
-        }
-        field = nil
-        skipWhitespace()
-        if index != buffer.count { throw fail("unexpected bytes after the item") }
-        guard let id, !id.isEmpty else {
-            throw BulwarkError(.missingField, "every item needs a non-empty \"id\"", field: "id")
-        }
-        guard let text else {
-            throw BulwarkError(.missingField, "every item needs a \"text\" string", field: "text")
-        }
-        item.id = id
-        item.text = text
-        return item
     }
 
     mutating func parseOptionalString() throws(BulwarkError) -> String? {

@@ -11,8 +11,16 @@ public struct JSONObjectReader {
 
     enum State { case start, inObject, done }
 
+    /// What the object is, in errors ("'{' at the start of an item").
+    let noun: String
+
     public init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = JSONLinesLimits().maxDepth) {
+        self.init(bytes, maxDepth: maxDepth, noun: "object")
+    }
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, noun: String) {
         parser = JSONByteParser(buffer: bytes, maxDepth: maxDepth)
+        self.noun = noun
     }
 
     /// Where the reader is, in bytes from the start.
@@ -25,7 +33,7 @@ public struct JSONObjectReader {
             return nil
         case .start:
             parser.field = nil
-            try parser.expect(UInt8(ascii: "{"), "'{' at the start of an object")
+            try parser.expect(UInt8(ascii: "{"), "'{' at the start of an \(noun)")
             parser.skipWhitespace()
             state = .inObject
             if parser.index < parser.buffer.count, parser.buffer[parser.index] == UInt8(ascii: "}") {
@@ -53,7 +61,7 @@ public struct JSONObjectReader {
         state = .done
         parser.field = nil
         parser.skipWhitespace()
-        guard parser.index == parser.buffer.count else { throw parser.fail("unexpected bytes after the object") }
+        guard parser.index == parser.buffer.count else { throw parser.fail("unexpected bytes after the \(noun)") }
         return nil
     }
 
