@@ -96,6 +96,8 @@ public struct BulwarkService: Sendable {
         }
         // With the encoder, a kept workspace: only this request uses it until it is given back.
         var scratch = encoderWorkspaces.map { CascadeScratch(workspace: $0.take()) } ?? scanner.makeScratch()
+        // Each text's content key from the normal form the scan makes of it.
+        scratch.engine.keepsContentKeys = true
         let lookups = scratch.pieceLookups, hits = scratch.pieceHits
         let verdicts = scanner.scan(batch: textItems, scratch: &scratch)
         if let encoderWorkspaces {
@@ -106,8 +108,7 @@ public struct BulwarkService: Sendable {
         }
         // Copies of a text removed before (by a reviewer or a removal order) are known content,
         // whatever the engine made of them: the index of removed texts, kept in memory.
-        let normalizer = engine.normalizer
-        let keys = items.map { Self.contentKey(of: $0, normalizer: normalizer) }
+        let keys = zip(items, scratch.engine.batchContentKeys).map { item, key in Self.hasContentKey(item) ? key : nil }
         let removals =
             keys.contains { $0 != nil } ? try await removedTexts.removals(keys, store: store, now: clock()) : keys.map { _ in nil }
         for (i, (item, scannedVerdict)) in zip(items, verdicts).enumerated() {
@@ -174,10 +175,7 @@ public struct BulwarkService: Sendable {
     /// copies are found and decided together, and any item with the key of a removed text is
     /// known content. An item with media has none: the same words over other images are not
     /// the same content.
-    static func contentKey(of item: NewItem, normalizer: TextNormalizer) -> String? {
-        guard item.media.isEmpty, item.givenMedia.isEmpty else { return nil }
-        return ContentKey.of(item.text, normalizer: normalizer)
-    }
+    static func hasContentKey(_ item: NewItem) -> Bool { item.media.isEmpty && item.givenMedia.isEmpty }
 
     func validate(_ p: ItemPayload, field at: String, platformDefault: String) throws -> NewItem {
         func check(_ value: String, _ name: String, max: Int) throws {

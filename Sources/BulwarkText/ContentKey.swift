@@ -14,7 +14,12 @@ public enum ContentKey {
 
     /// The key of `text`, or nil when its normal form is shorter than ``minimumBytes``.
     public static func of(_ text: String, normalizer: TextNormalizer) -> String? {
-        let normalized = normalizer.normalize(text)
+        of(normalized: normalizer.normalize(text))
+    }
+
+    /// The key of the text `normalized` is the normal form of (the whole text: a form of a text
+    /// cut short is another text's), or nil when it is shorter than ``minimumBytes``.
+    public static func of(normalized: NormalizedText) -> String? {
         guard normalized.bytes.count >= minimumBytes else { return nil }
         return String(SHA256.hex(normalized.bytes).prefix(32))
     }

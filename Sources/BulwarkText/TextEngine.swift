@@ -13,6 +13,13 @@ public struct EngineScratch: Sendable {
     public internal(set) var topicProbability = 0.0
     /// The same for each item of the last batch scanned (`scan(batch:scratch:)`), in order.
     public internal(set) var batchTopicProbabilities: [Double] = []
+    /// Whether `scan(batch:scratch:)` gives each item's ``ContentKey`` too
+    /// (`batchContentKeys`), from the normal form the scan made: the server asks for them, so
+    /// that a text is not normalised a second time for its key.
+    public var keepsContentKeys = false
+    /// Each item's ``ContentKey`` of the last batch scanned, in order, when `keepsContentKeys`
+    /// (empty otherwise).
+    public internal(set) var batchContentKeys: [String?] = []
 
     public init() {}
 }
@@ -126,11 +133,20 @@ public struct TextEngine: Sendable {
         verdicts.reserveCapacity(items.count)
         var topics: [Double] = []
         topics.reserveCapacity(items.count)
+        var keys: [String?] = []
+        if scratch.keepsContentKeys { keys.reserveCapacity(items.count) }
         for (item, language) in zip(items, languages) {
             verdicts.append(scan(item, scratch: &scratch, language: language))
             topics.append(scratch.topicProbability)
+            if scratch.keepsContentKeys {
+                // The scan's normal form is the whole text's unless the text was cut short.
+                keys.append(
+                    item.text.utf8.count > configuration.maxTextBytes
+                        ? ContentKey.of(item.text, normalizer: normalizer) : ContentKey.of(normalized: scratch.normalized))
+            }
         }
         scratch.batchTopicProbabilities = topics
+        scratch.batchContentKeys = keys
         return verdicts
     }
 

@@ -26,3 +26,38 @@ struct ContentKeyTests {
         #expect(ContentKey.of("", normalizer: normalizer) == nil)
     }
 }
+
+/// The keys a batch scan gives (`EngineScratch.keepsContentKeys`, what the server stores and
+/// looks up) are those of the whole texts, made from the normal form the scan made: the same as
+/// `ContentKey.of` for every text, a text cut short at `maxTextBytes` included.
+struct BatchContentKeyTests {
+    @Test func aBatchScanGivesEachWholeTextsKey() throws {
+        let engine = TextEngine(configuration: EngineConfiguration(maxTextBytes: 120))
+        let base = ContentKeyTests.text
+        let texts = [
+            base,
+            base.uppercased(),
+            "Join the Islamic State now, brothers",  // too short for a key
+            "",
+            // Past 120 bytes: the scan reads the first 120, the key is the whole text's. Two texts
+            // that differ only after the cut have the same scanned text and different keys.
+            base + " " + base,
+            base + " " + base.replacingOccurrences(of: "fight", with: "pray"),
+            String(repeating: "دولة الخلافة باقية ", count: 12),
+        ]
+        let items = texts.enumerated().map { TextItem(id: "k\($0.offset)", text: $0.element) }
+        var scratch = EngineScratch()
+        _ = engine.scan(batch: items, scratch: &scratch)
+        #expect(scratch.batchContentKeys.isEmpty)  // not asked for
+        scratch.keepsContentKeys = true
+        let verdicts = engine.scan(batch: items, scratch: &scratch)
+        #expect(verdicts.count == texts.count)
+        let expected = texts.map { ContentKey.of($0, normalizer: engine.normalizer) }
+        #expect(scratch.batchContentKeys == expected)
+        #expect(expected[2] == nil && expected[3] == nil && expected[4] != nil && expected[4] != expected[5])
+        #expect(texts[4].utf8.count > 120 && texts[6].utf8.count > 120)
+        // A second batch replaces the keys of the first.
+        _ = engine.scan(batch: Array(items.prefix(2)), scratch: &scratch)
+        #expect(scratch.batchContentKeys == Array(expected.prefix(2)))
+    }
+}
