@@ -8,11 +8,16 @@
 #   BULWARK_LOAD_PLAIN=1 scripts/bench-api.sh ...   (text only: no author, no container)
 #   BULWARK_LOAD_BATCH=100 scripts/bench-api.sh ...   (100 items a request, as {"items": [...]})
 #   BULWARK_SERVE_ARGS="--no-workers --banks-in-database" scripts/bench-api.sh postgres://...   (an API process of a scaled-out deployment)
+#   BULWARK_BIN=/path/to/bulwark scripts/bench-api.sh ...   (that binary, not built here: to alternate two builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-swift build -c release --product bulwark 2>&1 | grep -E "error|Build complete" || true
-BIN="$(swift build -c release --show-bin-path)/bulwark"
+if [ -n "${BULWARK_BIN:-}" ]; then
+    BIN="$BULWARK_BIN"
+else
+    swift build -c release --product bulwark 2>&1 | grep -E "error|Build complete" || true
+    BIN="$(swift build -c release --show-bin-path)/bulwark"
+fi
 WORK=$(mktemp -d)
 DB="${1:-$WORK/load.db}"
 DURATION="${2:-30}"
