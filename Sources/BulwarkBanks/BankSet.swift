@@ -346,10 +346,14 @@ public struct BankSet: Sendable {
         return try body(&self)
     }
 
-    /// Rebuilds the index's tables when too many slots are pending or removed.
+    /// Builds the index's tables when too many slots are pending (``PDQIndex/indexPending()``:
+    /// the recent tables, or all of them when the recent slots would pass a quarter of the
+    /// base ones) or rebuilds them all when too many are removed.
     public mutating func rebuildIndexIfDue() {
-        if pdqIndex.pendingCount > pdqIndex.pendingLimit || pdqIndex.slotCount - pdqIndex.count > pdqIndex.count / 4 {
+        if pdqIndex.slotCount - pdqIndex.count > pdqIndex.count / 4 {
             pdqIndex.rebuild()
+        } else if pdqIndex.pendingCount > pdqIndex.pendingLimit {
+            pdqIndex.indexPending()
         }
     }
 

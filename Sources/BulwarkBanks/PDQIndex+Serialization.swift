@@ -13,6 +13,10 @@ public import BulwarkCore
 /// | postings | 16 m × u32 |
 /// | FNV-1a 64 of everything before | u64 |
 ///
+/// The tables written are the base ones (m slots); the recent slots are written after them with
+/// the pending ones, and loading builds their tables again when there are more than
+/// ``PDQIndex/pendingLimit`` (so the layout is the one of before the recent tables).
+///
 /// All little-endian. Loading checks the sizes, the checksum and every offset and posting
 /// the searches index with (each table must list every slot once, in its own bucket), so a
 /// damaged or crafted file is an error, never a crash or an entry that searches cannot find.
@@ -27,7 +31,7 @@ extension PDQIndex {
 
     /// The length of ``serialized()``.
     var serializedByteCount: Int {
-        let m = indexedCount
+        let m = baseCount
         return 8 + 32 + slotCount * 40 + live.count * 8 + (m > 0 ? offsets.count * 4 + postings.count * 4 : 0) + 8
     }
 
@@ -35,7 +39,7 @@ extension PDQIndex {
     /// part at a time, instead of a copy of it).
     func serialize(into w: inout ByteWriter) {
         let n = slotCount
-        let m = indexedCount
+        let m = baseCount
         w.beginSection()
         w.bytes(Self.magic)
         w.u64(UInt64(n))
@@ -43,8 +47,10 @@ extension PDQIndex {
         w.u64(UInt64(liveCount))
         w.u64(UInt64(m > 0 ? postings.count : 0))
         for v in hashWords { w.u64(v) }
+        for v in recentWords { w.u64(v) }
         for v in pendingWords { w.u64(v) }
         for id in ids { w.u64(id) }
+        for id in recentIDs { w.u64(id) }
         for id in pendingIDs { w.u64(id) }
         for v in live { w.u64(v) }
         if m > 0 {
@@ -145,7 +151,9 @@ extension PDQIndex {
                 }
             }
         }
-        index.indexedCount = m
+        index.baseCount = m
+        // The slots written after the base ones in tables of their own, when there are many.
+        if index.pendingCount > index.pendingLimit { index.buildRecentTables() }
         self = index
     }
 

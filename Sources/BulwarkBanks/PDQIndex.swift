@@ -11,23 +11,37 @@ public import BulwarkCore
 /// default radius 31, 17 buckets in each of 16 tables. Every candidate is then checked
 /// with the full distance, so the answer is exact.
 ///
-/// Layout: hashes live in slots (four words each) with an external id per slot. Slots
-/// below `indexedCount` are in 16 bucket tables (a sorted, compressed-row layout: for
-/// each substring, 65,536 bucket offsets into a postings array of slot numbers); slots
-/// from `indexedCount` on were added since the tables were last built and are checked
-/// one by one. When they pass `pendingLimit` the tables are rebuilt (an O(n) counting
-/// sort, amortised over the additions). Removal clears a slot's live bit; dead slots are
-/// dropped at the next rebuild. Radii where the buckets would hold more than a quarter of
-/// the hashes are answered by a linear scan instead (at 1,000,000 hashes: radius 48 and
-/// above).
+/// Layout: hashes live in slots (four words each) with an external id per slot, in three
+/// runs:
+/// - the base slots (below `baseCount`), in 16 bucket tables (a sorted, compressed-row layout:
+///   for each substring, 65,536 bucket offsets into a postings array of slot numbers);
+/// - the recent slots (from `baseCount` to `indexedCount`), in 16 bucket tables of their own;
+/// - the pending slots (from `indexedCount` on), added since the tables were last built,
+///   checked one by one.
+///
+/// When the pending slots pass `pendingLimit` they join the recent ones, whose tables alone are
+/// built again (``indexPending()``: an O(r) counting sort); only when the recent slots would pass
+/// a quarter of the base ones is everything rebuilt (``rebuild()``, O(n)). A set of banks is
+/// copied on every change while matching reads the one before, so each rebuild of the base
+/// tables holds a second copy of them (120 MB a million) until the change is published: adding
+/// 110,000 hashes to a million now builds tables for the 110,000 only. Removal clears a slot's
+/// live bit; dead slots are dropped at the next full rebuild. Radii where a run's buckets would
+/// hold more than a quarter of its hashes are answered by a linear scan of that run instead (at
+/// 1,000,000 hashes: radius 48 and above).
 public struct PDQIndex: Sendable {
     public static let substrings = 16
     static let buckets = 1 << 16
 
-    /// Four words per slot, for the slots in the bucket tables (below `indexedCount`).
+    /// Four words per slot, for the base slots (below `baseCount`).
     var hashWords: [UInt64] = []
-    /// External id per slot in the bucket tables.
+    /// External id per base slot.
     var ids: [UInt64] = []
+    /// The same for the recent slots (from `baseCount` to `indexedCount`), with their own tables
+    /// (as `offsets` and `postings`, numbering them from 0).
+    var recentWords: [UInt64] = []
+    var recentIDs: [UInt64] = []
+    var recentOffsets: [UInt32] = []
+    var recentPostings: [UInt32] = []
     /// The same for the slots added since the tables were built (from `indexedCount` on), kept
     /// apart: a bank set is copied on every change, and an addition then copies these few, not
     /// the tables' arrays (40 MB for a million hashes).
@@ -36,10 +50,12 @@ public struct PDQIndex: Sendable {
     /// Live bit per slot.
     var live: [UInt64] = []
     var liveCount = 0
-    /// Slots below this are in the bucket tables.
-    var indexedCount = 0
+    /// Slots below this are in the base tables.
+    var baseCount = 0
+    /// Slots below this are in bucket tables (base or recent).
+    var indexedCount: Int { baseCount + recentIDs.count }
     /// For substring j: bucket b's postings are
-    /// postings[j * indexedCount + offsets[j * (buckets + 1) + b] ..< ... + offsets[... + b + 1]].
+    /// postings[j * baseCount + offsets[j * (buckets + 1) + b] ..< ... + offsets[... + b + 1]].
     var offsets: [UInt32] = []
     var postings: [UInt32] = []
 
@@ -53,24 +69,27 @@ public struct PDQIndex: Sendable {
     /// Number of live hashes.
     public var count: Int { liveCount }
     /// Number of slots, live or removed since the last rebuild.
-    public var slotCount: Int { ids.count + pendingIDs.count }
+    public var slotCount: Int { ids.count + recentIDs.count + pendingIDs.count }
+    /// Slots in the recent tables (built apart from the base ones, ``indexPending()``).
+    public var recentCount: Int { recentIDs.count }
     /// Slots added since the tables were last built (checked one by one).
     public var pendingCount: Int { pendingIDs.count }
 
     /// Bytes held by the index's arrays.
     public var memoryBytes: Int {
-        (hashWords.capacity + ids.capacity + pendingWords.capacity + pendingIDs.capacity + live.capacity) * 8
-            + offsets.capacity * 4 + postings.capacity * 4
+        (hashWords.capacity + ids.capacity + recentWords.capacity + recentIDs.capacity + pendingWords.capacity
+            + pendingIDs.capacity + live.capacity) * 8
+            + (offsets.capacity + postings.capacity + recentOffsets.capacity + recentPostings.capacity) * 4
     }
 
     // MARK: Changes
 
     /// Adds a hash under an external id. Ids need not be unique (the caller's business).
-    /// With `deferringRebuild` the tables are not rebuilt even when many slots are
-    /// pending (a bulk load that calls `rebuild()` at its end).
+    /// With `deferringRebuild` the tables are not built even when many slots are
+    /// pending (a bulk load that calls `indexPending()` or `rebuild()` at its end).
     public mutating func insert(_ hash: PDQHash, id: UInt64, deferringRebuild: Bool = false) {
         appendSlot(hash, id: id)
-        if !deferringRebuild && pendingCount > pendingLimit { rebuild() }
+        if !deferringRebuild && pendingCount > pendingLimit { indexPending() }
     }
 
     /// A new live slot at the end (pending until the next rebuild).
@@ -86,7 +105,31 @@ public struct PDQIndex: Sendable {
     /// Adds many hashes, then builds the tables once.
     public mutating func insert(contentsOf entries: some Sequence<(PDQHash, UInt64)>) {
         for (hash, id) in entries { appendSlot(hash, id: id) }
-        if pendingCount > pendingLimit { rebuild() }
+        if pendingCount > pendingLimit { indexPending() }
+    }
+
+    /// Puts the pending slots in bucket tables: they join the recent slots and the recent tables
+    /// alone are built again, the base ones shared as they are; or, when the recent slots would
+    /// then pass a quarter of the base ones (or there are none), every slot is rebuilt
+    /// (``rebuild()``).
+    public mutating func indexPending() {
+        guard !pendingIDs.isEmpty else { return }
+        if baseCount == 0 || 4 * (recentIDs.count + pendingIDs.count) > baseCount {
+            rebuild()
+        } else {
+            buildRecentTables()
+        }
+    }
+
+    /// Moves the pending slots into the recent ones, keeping their numbers (dead ones too: they
+    /// go at the next full rebuild), and builds the recent tables.
+    mutating func buildRecentTables() {
+        guard !pendingIDs.isEmpty else { return }
+        recentWords += pendingWords
+        recentIDs += pendingIDs
+        pendingWords = []
+        pendingIDs = []
+        (recentOffsets, recentPostings) = Self.tables(of: recentWords, count: recentIDs.count)
     }
 
     /// Removes the live entry with this id and hash. Returns whether there was one.
@@ -103,11 +146,13 @@ public struct PDQIndex: Sendable {
         return true
     }
 
-    /// Drops removed slots and puts every slot in the bucket tables.
+    /// Drops removed slots and puts every slot in the base tables.
     public mutating func rebuild() {
-        // Compact the live slots, the pending ones after the others, to the front. Before the
-        // first build every slot is pending: its arrays become the tables' as they are.
-        if ids.isEmpty {
+        let oldBase = baseCount, oldIndexed = indexedCount
+        // Compact the live slots, the recent then the pending ones after the base ones, to the
+        // front. Before the first build every slot is pending: its arrays become the base
+        // tables' as they are.
+        if ids.isEmpty && recentIDs.isEmpty {
             swap(&hashWords, &pendingWords)
             swap(&ids, &pendingIDs)
         }
@@ -121,24 +166,38 @@ public struct PDQIndex: Sendable {
         }
         hashWords.removeLast(hashWords.count - 4 * write)
         ids.removeLast(ids.count - write)
-        hashWords.reserveCapacity(hashWords.count + pendingWords.count)
-        ids.reserveCapacity(ids.count + pendingIDs.count)
-        for k in pendingIDs.indices where isLive(indexedCount + k) {
+        hashWords.reserveCapacity(hashWords.count + recentWords.count + pendingWords.count)
+        ids.reserveCapacity(ids.count + recentIDs.count + pendingIDs.count)
+        for k in recentIDs.indices where isLive(oldBase + k) {
+            for w in 0..<4 { hashWords.append(recentWords[4 * k + w]) }
+            ids.append(recentIDs[k])
+            write += 1
+        }
+        for k in pendingIDs.indices where isLive(oldIndexed + k) {
             for w in 0..<4 { hashWords.append(pendingWords[4 * k + w]) }
             ids.append(pendingIDs[k])
             write += 1
         }
+        recentWords = []
+        recentIDs = []
+        recentOffsets = []
+        recentPostings = []
         pendingWords = []
         pendingIDs = []
         live = [UInt64](repeating: 0, count: (write + 63) / 64)
         for slot in 0..<write { live[slot / 64] |= 1 << UInt64(slot % 64) }
         liveCount = write
-        // Counting sort of the slots by each substring.
-        let n = write
+        (offsets, postings) = Self.tables(of: hashWords, count: write)
+        baseCount = write
+    }
+
+    /// The bucket tables of `n` slots of four words each: a counting sort of the slots by each
+    /// substring.
+    static func tables(of words: [UInt64], count n: Int) -> (offsets: [UInt32], postings: [UInt32]) {
         let stride = Self.buckets + 1
         var offsets = [UInt32](repeating: 0, count: Self.substrings * stride)
         var postings = [UInt32](repeating: 0, count: Self.substrings * n)
-        hashWords.withUnsafeBufferPointer { h in
+        words.withUnsafeBufferPointer { h in
             offsets.withUnsafeMutableBufferPointer { o in
                 postings.withUnsafeMutableBufferPointer { p in
                     for j in 0..<Self.substrings {
@@ -157,9 +216,7 @@ public struct PDQIndex: Sendable {
                 }
             }
         }
-        self.offsets = offsets
-        self.postings = postings
-        indexedCount = n
+        return (offsets, postings)
     }
 
     // MARK: Queries
@@ -186,67 +243,87 @@ public struct PDQIndex: Sendable {
         return matches
     }
 
-    /// Whether `search` answers `radius` with a linear scan of the indexed slots.
-    public func scansLinearly(radius: Int) -> Bool {
+    /// Whether `search` answers `radius` with a linear scan of the base slots.
+    public func scansLinearly(radius: Int) -> Bool { Self.scansLinearly(radius: radius, count: baseCount) }
+
+    /// Whether a run of `count` slots in bucket tables is better read whole than through its
+    /// tables at `radius`.
+    static func scansLinearly(radius: Int, count: Int) -> Bool {
         let within = radius / Self.substrings
         guard within <= 3 else { return true }
         let probes = Self.substrings * Self.ballSize(within)
         // Expected candidates (uniform hashes) against the slots a scan reads.
-        return probes * indexedCount / Self.buckets * 4 > indexedCount
+        return probes * count / Self.buckets * 4 > count
     }
 
     /// Calls `body(slot, distance)` once for every live slot within `radius`.
     func forEachCandidateSlot(of hash: PDQHash, radius: Int, _ body: (Int, Int) -> Void) {
         let radius = min(max(radius, 0), 256)
         let q = (hash[word: 0], hash[word: 1], hash[word: 2], hash[word: 3])
-        hashWords.withUnsafeBufferPointer { h in
-            live.withUnsafeBufferPointer { live in
-                @inline(__always) func check(_ slot: Int) -> Int? {
-                    guard (live[slot >> 6] >> UInt64(slot & 63)) & 1 == 1 else { return nil }
-                    let d = Self.distance(h, slot, q)
-                    return d <= radius ? d : nil
-                }
-                if indexedCount > 0 {
-                    if scansLinearly(radius: radius) {
-                        for slot in 0..<indexedCount { if let d = check(slot) { body(slot, d) } }
-                    } else {
-                        // Gather the candidates (sequential reads of the postings), then
-                        // check them in one tight loop, so the processor overlaps the
-                        // random reads of their hashes.
-                        let candidates = gatherCandidates(hash, radius: radius)
-                        var found: [(slot: Int, distance: Int)] = []
-                        candidates.withUnsafeBufferPointer { c in
-                            for slot32 in c {
-                                let slot = Int(slot32)
-                                let d = Self.distance(h, slot, q)
-                                if d <= radius { found.append((slot, d)) }
-                            }
-                        }
-                        // A near hash is a candidate in every table where it is near: once each.
-                        found.sort { $0.slot < $1.slot }
-                        var previous = -1
-                        for (slot, d) in found where slot != previous {
-                            previous = slot
-                            if (live[slot >> 6] >> UInt64(slot & 63)) & 1 == 1 { body(slot, d) }
-                        }
-                    }
-                }
-                pendingWords.withUnsafeBufferPointer { p in
-                    for k in pendingIDs.indices {
-                        let slot = indexedCount + k
-                        guard (live[slot >> 6] >> UInt64(slot & 63)) & 1 == 1 else { continue }
-                        let d = Self.distance(p, k, q)
-                        if d <= radius { body(slot, d) }
-                    }
+        live.withUnsafeBufferPointer { live in
+            Self.forEachCandidate(
+                in: hashWords, offsets: offsets, postings: postings, count: baseCount, first: 0, live: live, hash: hash,
+                q: q, radius: radius, body)
+            Self.forEachCandidate(
+                in: recentWords, offsets: recentOffsets, postings: recentPostings, count: recentIDs.count,
+                first: baseCount, live: live, hash: hash, q: q, radius: radius, body)
+            let first = indexedCount
+            pendingWords.withUnsafeBufferPointer { p in
+                for k in pendingIDs.indices {
+                    let slot = first + k
+                    guard (live[slot >> 6] >> UInt64(slot & 63)) & 1 == 1 else { continue }
+                    let d = Self.distance(p, k, q)
+                    if d <= radius { body(slot, d) }
                 }
             }
         }
     }
 
-    /// The slots in the buckets within `radius / 16` bits of the query's substrings.
-    private func gatherCandidates(_ hash: PDQHash, radius: Int) -> [UInt32] {
+    /// `forEachCandidateSlot` over one run of `count` slots in bucket tables, numbered from
+    /// `first`.
+    @inline(__always)
+    private static func forEachCandidate(
+        in words: [UInt64], offsets: [UInt32], postings: [UInt32], count: Int, first: Int,
+        live: UnsafeBufferPointer<UInt64>, hash: PDQHash, q: (UInt64, UInt64, UInt64, UInt64), radius: Int,
+        _ body: (Int, Int) -> Void
+    ) {
+        guard count > 0 else { return }
+        words.withUnsafeBufferPointer { h in
+            @inline(__always) func isLive(_ slot: Int) -> Bool { (live[slot >> 6] >> UInt64(slot & 63)) & 1 == 1 }
+            if scansLinearly(radius: radius, count: count) {
+                for k in 0..<count where isLive(first + k) {
+                    let d = Self.distance(h, k, q)
+                    if d <= radius { body(first + k, d) }
+                }
+                return
+            }
+            // Gather the candidates (sequential reads of the postings), then check them in one
+            // tight loop, so the processor overlaps the random reads of their hashes.
+            let candidates = gatherCandidates(hash, radius: radius, offsets: offsets, postings: postings, count: count)
+            var found: [(slot: Int, distance: Int)] = []
+            candidates.withUnsafeBufferPointer { c in
+                for slot32 in c {
+                    let k = Int(slot32)
+                    let d = Self.distance(h, k, q)
+                    if d <= radius { found.append((k, d)) }
+                }
+            }
+            // A near hash is a candidate in every table where it is near: once each.
+            found.sort { $0.slot < $1.slot }
+            var previous = -1
+            for (k, d) in found where k != previous {
+                previous = k
+                if isLive(first + k) { body(first + k, d) }
+            }
+        }
+    }
+
+    /// The slots (numbered from 0) in a run's buckets within `radius / 16` bits of the query's
+    /// substrings.
+    private static func gatherCandidates(
+        _ hash: PDQHash, radius: Int, offsets: [UInt32], postings: [UInt32], count n: Int
+    ) -> [UInt32] {
         let within = radius / Self.substrings
-        let n = indexedCount
         let stride = Self.buckets + 1
         var candidates: [UInt32] = []
         candidates.reserveCapacity(Self.substrings * Self.ballSize(within) * (n / Self.buckets + 2))
@@ -310,13 +387,19 @@ public struct PDQIndex: Sendable {
     /// The external id of a slot.
     @inline(__always)
     func id(_ slot: Int) -> UInt64 {
-        slot < indexedCount ? ids[slot] : pendingIDs[slot - indexedCount]
+        if slot < baseCount { return ids[slot] }
+        let indexed = indexedCount
+        return slot < indexed ? recentIDs[slot - baseCount] : pendingIDs[slot - indexed]
     }
 
     /// The hash of a slot.
     func hash(_ slot: Int) -> PDQHash {
-        if slot < indexedCount {
+        if slot < baseCount {
             return PDQHash(hashWords[4 * slot], hashWords[4 * slot + 1], hashWords[4 * slot + 2], hashWords[4 * slot + 3])
+        }
+        if slot < indexedCount {
+            let k = slot - baseCount
+            return PDQHash(recentWords[4 * k], recentWords[4 * k + 1], recentWords[4 * k + 2], recentWords[4 * k + 3])
         }
         let k = slot - indexedCount
         return PDQHash(pendingWords[4 * k], pendingWords[4 * k + 1], pendingWords[4 * k + 2], pendingWords[4 * k + 3])
