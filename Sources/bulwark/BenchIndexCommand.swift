@@ -27,11 +27,17 @@ struct BenchIndexCommand: ParsableCommand {
     @Option(help: "Match radius (Hamming distance).") var radius = 31
     @Option(help: "Queries whose whole answer is compared with a brute-force scan.") var verify = 200
     @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Option(
+        help: """
+            Hashes added one at a time after the tables are built, as additions through the API are \
+            (the last ones made, planted ones first): they go to the recent tables and the pending slots.
+            """)
+    var added = 0
     @Option(help: "Write hashes.hex and queries.hex to this directory and exit.") var writeDataset: String?
 
     func validate() throws {
-        guard hashes >= 0, queries > 0, planted >= 0, (0...256).contains(radius) else {
-            throw ValidationError("--hashes >= 0, --queries > 0, --planted >= 0, --radius 0...256")
+        guard hashes >= 0, queries > 0, planted >= 0, (0...256).contains(radius), added >= 0 else {
+            throw ValidationError("--hashes >= 0, --queries > 0, --planted >= 0, --radius 0...256, --added >= 0")
         }
     }
 
@@ -78,9 +84,13 @@ struct BenchIndexCommand: ParsableCommand {
         let clock = ContinuousClock()
         var index = PDQIndex()
         let buildStart = clock.now
-        index.insert(contentsOf: entries.enumerated().map { ($0.element, UInt64($0.offset + 1)) })
+        let built = max(entries.count - added, 0)
+        index.insert(contentsOf: entries.prefix(built).enumerated().map { ($0.element, UInt64($0.offset + 1)) })
         index.rebuild()
         let buildTime = clock.now - buildStart
+        let addStart = clock.now
+        for (i, hash) in entries.enumerated().dropFirst(built) { index.insert(hash, id: UInt64(i + 1)) }
+        let addTime = clock.now - addStart
 
         // Warm-up, then timed queries one at a time.
         for q in queryHashes.prefix(100) { _ = index.search(q, radius: radius) }
@@ -140,6 +150,11 @@ struct BenchIndexCommand: ParsableCommand {
         let returned = answers.reduce(0) { $0 + $1.count }
         print("index: \(entries.count) hashes (\(hashes) random, \(queries * planted) planted, \(decoyIDs.joined().count) decoys), radius \(radius)")
         print("build: \(µs(buildTime)) µs (\(index.scansLinearly(radius: radius) ? "linear scan at this radius" : "multi-index: 16 x 16-bit substrings"))")
+        if added > 0 {
+            print(
+                "added one at a time: \(entries.count - built) in \(µs(addTime)) µs; runs: \(index.slotCount - index.recentCount - index.pendingCount) base, \(index.recentCount) recent, \(index.pendingCount) pending"
+            )
+        }
         print("memory: \(index.memoryBytes / max(entries.count, 1)) bytes per hash (\(index.memoryBytes / 1_048_576) MiB), peak RSS \((peakRSSKiB() ?? 0) / 1024) MiB")
         print("queries: \(queries), \(Int(Double(queries) / seconds)) per second on one thread, \(returned) matches returned")
         print("latency: p50 \(µs(latencies[latencies.count / 2])) µs, p99 \(µs(latencies[min(latencies.count - 1, latencies.count * 99 / 100)])) µs, max \(µs(latencies[latencies.count - 1])) µs")
