@@ -1,10 +1,15 @@
 # Sourced (from the project's root) by the bench scripts that start a `serve`: a scratch
-# directory $WORK, the release build $BIN, and $SERVER (set it to the server's pid), killed with
+# directory $WORK, the release build $BIN (or the binary BULWARK_BIN names, not built here: to
+# alternate two builds), and $SERVER (set it to the server's pid), killed with
 # $WORK removed when the script exits; and `new_postgres_database NAME`, which sets $DB to a new
 # database on the server of scripts/postgres.sh, dropped when the script exits.
 WORK=$(mktemp -d)
-swift build -c release --product bulwark 2>&1 | grep -E "error|Build" || true
-BIN="$(swift build -c release --show-bin-path)/bulwark"
+if [ -n "${BULWARK_BIN:-}" ]; then
+  BIN="$BULWARK_BIN"
+else
+  swift build -c release --product bulwark 2>&1 | grep -E "error|Build" || true
+  BIN="$(swift build -c release --show-bin-path)/bulwark"
+fi
 SERVER=""
 cleanup() {
   if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi

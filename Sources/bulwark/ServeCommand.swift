@@ -126,6 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = makeLogger(format: logFormat, level: logLevel)
+        if let arenas = limitMallocArenas() { logger.debug("malloc arenas limited", metadata: ["arenas": "\(arenas)"]) }
         let engine = try engineOptions.loadEngine()
         let semantic = try engineOptions.loadSemanticModel()
         // For PostgreSQL, the client runs exactly as long as this: set-up, then the server and its worker.

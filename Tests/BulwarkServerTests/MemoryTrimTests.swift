@@ -13,4 +13,15 @@ import Testing
         #expect(MemoryTrim.giveBack(), "50 MB freed under a block still held")
         #expect(pin.count == 1 << 10 && blocks.isEmpty)
     }
+
+    /// The server limits malloc's arenas to one per core, at least two, unless the environment
+    /// sets `MALLOC_ARENA_MAX` (then glibc reads that itself and the server leaves it).
+    @Test func arenasAreLimitedUnlessTheEnvironmentSaysOtherwise() {
+        #expect(MemoryTrim.defaultArenas(cores: 1) == 2)
+        #expect(MemoryTrim.defaultArenas(cores: 2) == 2)
+        #expect(MemoryTrim.defaultArenas(cores: 16) == 16)
+        #expect(MemoryTrim.limitArenas(cores: 4, environment: ["MALLOC_ARENA_MAX": "8"]) == nil)
+        // glibc accepts the limit (mallopt returns 1).
+        #expect(MemoryTrim.limitArenas(cores: 4, environment: ["PATH": "/usr/bin"]) == 4)
+    }
 }
