@@ -49,6 +49,23 @@ func load(_ bytes: [UInt8]) {
         changed.rebuild()
     }
     check(changed)
+    // Hashes added after the tables were built: the recent tables (`indexPending`, or a rebuild
+    // when the base is small), searched, saved and loaded again.
+    var grown = changed
+    for k in 0..<3 {
+        let near = live.isEmpty ? PDQHash(words: SIMD4(5, 6, 7, UInt64(k))) : live[k % live.count].1.flipping(bit: 7 * k + 1)
+        grown.insert(near, id: 200 + UInt64(k), deferringRebuild: true)
+    }
+    grown.indexPending()
+    check(grown)
+    let saved = grown.serialized()
+    do {
+        let again = try PDQIndex(serialized: saved)
+        guard again.serialized() == saved else { Fuzz.fail("an index with recent tables serializes to other bytes once loaded") }
+        check(again)
+    } catch {
+        Fuzz.fail("an index with recent tables does not load again: \(error)")
+    }
 }
 
 /// Searches against a brute-force scan, from each live hash (up to 8), near ones and zero.
