@@ -8,6 +8,9 @@
 public struct JSONObjectReader {
     var parser: JSONByteParser
     var state = State.start
+    /// Objects and arrays entered (``object(_:)``, ``array(_:)``): the outermost object is
+    /// followed by nothing, a nested one by its container's next bytes.
+    var depth = 0
 
     enum State { case start, inObject, done }
 
@@ -33,7 +36,7 @@ public struct JSONObjectReader {
             return nil
         case .start:
             parser.field = nil
-            try parser.expect(UInt8(ascii: "{"), "'{' at the start of an \(noun)")
+            try parser.expect(UInt8(ascii: "{"), depth == 0 ? "'{' at the start of an \(noun)" : "'{' at the start of an object")
             parser.skipWhitespace()
             state = .inObject
             if parser.index < parser.buffer.count, parser.buffer[parser.index] == UInt8(ascii: "}") {
@@ -60,6 +63,7 @@ public struct JSONObjectReader {
     private mutating func close() throws(BulwarkError) -> String? {
         state = .done
         parser.field = nil
+        if depth > 0 { return nil }
         parser.skipWhitespace()
         guard parser.index == parser.buffer.count else { throw parser.fail("unexpected bytes after the \(noun)") }
         return nil
@@ -155,5 +159,90 @@ public struct JSONObjectReader {
     }
 
     /// Skips the value, whatever it is (nested up to the reader's `maxDepth`).
-    public mutating func skipValue() throws(BulwarkError) { try parser.skipValue(depth: 0) }
+    public mutating func skipValue() throws(BulwarkError) { try parser.skipValue(depth: depth) }
+
+    /// A JSON number: exactly, when it is an integer within `Int64`'s range, and as a `Double`.
+    public struct Number: Sendable, Hashable {
+        /// The number, when it has no fraction or exponent and fits `Int64`.
+        public var integer: Int64?
+        /// The number as the nearest `Double` (infinite beyond its range).
+        public var double: Double
+    }
+
+    /// The value as a number, any that JSON's grammar allows.
+    public mutating func number() throws(BulwarkError) -> Number {
+        parser.skipWhitespace()
+        let start = parser.index
+        let buffer = parser.buffer
+        guard start < buffer.count, buffer[start] == UInt8(ascii: "-") || (buffer[start] >= 0x30 && buffer[start] <= 0x39)
+        else { throw parser.fail("expected a number") }
+        try parser.number()
+        let text = UnsafeBufferPointer(rebasing: buffer[start..<parser.index])
+        let integral = !text.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+        let string = String(decoding: text, as: UTF8.self)
+        // The grammar is checked: Double reads every such text (beyond its range, as infinity).
+        let double = Double(string) ?? .nan
+        return Number(integer: integral ? Int64(string) : nil, double: double)
+    }
+
+    /// Whether the value is a number (it starts with a digit or a minus sign).
+    public mutating func valueIsNumber() -> Bool {
+        guard let b = nextValueByte else { return false }
+        return b == UInt8(ascii: "-") || (b >= 0x30 && b <= 0x39)
+    }
+
+    /// The value's first byte (after white space), nil at the end of the bytes: `{` for an
+    /// object, `[` for an array, `"` for a string.
+    public var nextValueByte: UInt8? {
+        mutating get {
+            parser.skipWhitespace()
+            return parser.index < parser.buffer.count ? parser.buffer[parser.index] : nil
+        }
+    }
+
+    /// Reads the value, an object, a field at a time: `body` is called with each key and this
+    /// reader at the key's value, which it must read or skip. Offsets in errors are from the start
+    /// of the outermost object.
+    public mutating func object(_ body: (String, inout JSONObjectReader) throws(BulwarkError) -> Void) throws(BulwarkError) {
+        let outer = state
+        let field = parser.field
+        try enter()
+        state = .start
+        while let key = try nextKey() { try body(key, &self) }
+        state = outer
+        depth -= 1
+        parser.field = field
+    }
+
+    /// Reads the value, an array, an element at a time: `body` is called with this reader at each
+    /// element, which it must read or skip.
+    public mutating func array(_ body: (inout JSONObjectReader) throws(BulwarkError) -> Void) throws(BulwarkError) {
+        try enter()
+        defer { depth -= 1 }
+        try parser.expect(UInt8(ascii: "["), "'[' at the start of an array")
+        parser.skipWhitespace()
+        if parser.index < parser.buffer.count, parser.buffer[parser.index] == UInt8(ascii: "]") {
+            parser.index += 1
+            return
+        }
+        while true {
+            parser.skipWhitespace()
+            try body(&self)
+            parser.skipWhitespace()
+            guard parser.index < parser.buffer.count else { throw parser.fail("expected ',' or ']', found end of line") }
+            let b = parser.buffer[parser.index]
+            parser.index += 1
+            if b == UInt8(ascii: "]") { return }
+            guard b == UInt8(ascii: ",") else {
+                parser.index -= 1
+                throw parser.fail("expected ',' or ']'")
+            }
+        }
+    }
+
+    /// One level deeper, within `maxDepth`.
+    private mutating func enter() throws(BulwarkError) {
+        guard depth < parser.maxDepth else { throw parser.fail("nesting deeper than \(parser.maxDepth)", code: .limitExceeded) }
+        depth += 1
+    }
 }

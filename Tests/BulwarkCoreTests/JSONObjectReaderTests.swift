@@ -80,3 +80,81 @@ struct JSONObjectReaderTests {
         }
     }
 }
+
+/// Nested objects and arrays, and numbers, read in place (``JSONObjectReader/object(_:)``,
+/// ``JSONObjectReader/array(_:)``, ``JSONObjectReader/number()``), with offsets from the start of
+/// the outermost object.
+struct JSONObjectReaderNestingTests {
+    /// A flat rendering of what was read, or the error.
+    func walk(_ json: String, maxDepth: Int = 8) -> Result<String, BulwarkError> {
+        let bytes = Array(json.utf8)
+        return bytes.withUnsafeBufferPointer { buffer -> Result<String, BulwarkError> in
+            var reader = JSONObjectReader(buffer, maxDepth: maxDepth)
+            var out = ""
+            func value(_ r: inout JSONObjectReader) throws(BulwarkError) {
+                switch r.nextValueByte {
+                case UInt8(ascii: "{"):
+                    out += "{"
+                    try r.object { key, r throws(BulwarkError) in
+                        out += key + ":"
+                        try value(&r)
+                        out += ";"
+                    }
+                    out += "}"
+                case UInt8(ascii: "["):
+                    out += "["
+                    try r.array { r throws(BulwarkError) in
+                        try value(&r)
+                        out += ","
+                    }
+                    out += "]"
+                case _ where r.valueIsNumber():
+                    let n = try r.number()
+                    out += n.integer.map { "i\($0)" } ?? "d\(n.double)"
+                default:
+                    try r.skipValue()
+                    out += "_"
+                }
+            }
+            do throws(BulwarkError) {
+                while let key = try reader.nextKey() {
+                    out += key + "="
+                    try value(&reader)
+                    out += " "
+                }
+                return .success(out)
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    @Test func nestedValuesAreReadInPlace() throws {
+        let json = #"{"a": {"x": 1, "y": [2, 2.5, -0, 1e2, {"z": 9223372036854775807}], "e": {}}, "b": [], "c": "s", "#
+            + #""d": [[1], []], "n": -9223372036854775809, "last": 3 }"#
+        #expect(
+            try walk(json).get()
+                == "a={x:i1;y:[i2,d2.5,i0,d100.0,{z:i9223372036854775807;},];e:{};} b=[] c=_ d=[[i1,],[],] "
+                + "n=d-9.223372036854776e+18 last=i3 ")
+    }
+
+    @Test func nestedFaultsAreSaidWhereTheyAre() {
+        let cases: [(String, Int, String)] = [
+            (#"{"a": {"x" 1}}"#, 11, "':' after a key"),
+            (#"{"a": [1 2]}"#, 9, "expected ',' or ']'"),
+            (#"{"a": {"x": 1,}}"#, 14, "string"),
+            (#"{"a": [1, 2}"#, 11, "expected ',' or ']'"),
+            (#"{"a": {"x": 01}}"#, 13, "number"),
+            (#"{"a": {"x": 1}} x"#, 16, "unexpected bytes after the object"),
+            (#"{"a": [[[[[1]]]]]}"#, 10, "nesting deeper than 4"),
+        ]
+        for (json, offset, message) in cases {
+            switch walk(json, maxDepth: 4) {
+            case .success(let read): Issue.record("\(json) was read: \(read)")
+            case .failure(let error):
+                #expect(error.offset == offset, "\(json): \(error)")
+                #expect(error.message.contains(message), "\(json): \(error.message)")
+            }
+        }
+    }
+}

@@ -151,4 +151,30 @@ struct EntitySignalsJSONTests {
         #expect(EntitySignals(jsonText: "{\"items\":") == nil)
         #expect(EntitySignals(jsonText: "[1,2]") == nil)
     }
+
+    /// What the signals' reader makes of other shapes: unknown fields skipped, a value of another
+    /// type read as its field's default, a fraction where an integer is expected as its integral
+    /// part, a repeated key's last value (a sample's first), and damaged text refused.
+    @Test func otherShapesReadAsTheirDefaults() {
+        let text = #"""
+            { "items": 7, "extra": {"deep": [1, {"x": null}]}, "violating": 2.9, "review": "3", "knownContent": null,
+              "maxScore": 1, "categories": {"recruitment": 4, "threat": 1.5, "odd": [1]}, "reach": 1e3,
+              "peakReach": 99999999999999999999, "reachHistory": [{"time": 5, "reach": 6, "time": 7}, 3, {"reach": 8}],
+              "firstSeen": -4, "lastSeen": 10, "activeDays": true, "lastActiveDay": "x", "exposure": 2,
+              "velocity": -0.5e-1, "velocityTime": 11, "items": 8 }
+            """#
+        guard let s = EntitySignals(jsonText: text) else {
+            Issue.record("not read")
+            return
+        }
+        #expect(s.items == 8 && s.violating == 2 && s.review == 0 && s.knownContent == 0)
+        #expect(s.maxScore == 1 && s.categories == ["recruitment": 4, "threat": 1, "odd": 0])
+        #expect(s.reach == 1000 && s.peakReach == 0)
+        #expect(s.reachHistory.map { [$0.time, Int64($0.reach)] } == [[5, 6], [0, 8]])
+        #expect(s.firstSeen == -4 && s.lastSeen == 10 && s.activeDays == 0 && s.lastActiveDay == -1)
+        #expect(s.exposure == 2 && s.velocity == -0.05 && s.velocityTime == 11)
+        for damaged in ["", "{", "{\"items\": 1,}", "{\"items\": 1} {}", "{\"items\": 01}", "{\"categories\": {\"a\" 1}}", "null"] {
+            #expect(EntitySignals(jsonText: damaged) == nil, "\(damaged)")
+        }
+    }
 }
