@@ -177,6 +177,26 @@ public struct JSONObjectReader {
         guard start < buffer.count, buffer[start] == UInt8(ascii: "-") || (buffer[start] >= 0x30 && buffer[start] <= 0x39)
         else { throw parser.fail("expected a number") }
         try parser.number()
+        // An integer of up to 18 digits is read from the bytes (it fits Int64, and a Double
+        // within 2^53 exactly); any other number through its text.
+        let negative = buffer[start] == UInt8(ascii: "-")
+        let digits = (negative ? start + 1 : start)..<parser.index
+        if digits.count <= 18 {
+            var magnitude: Int64 = 0
+            var integral = true
+            for i in digits {
+                let b = buffer[i]
+                guard b >= 0x30 && b <= 0x39 else {
+                    integral = false
+                    break
+                }
+                magnitude = magnitude * 10 + Int64(b - 0x30)
+            }
+            if integral {
+                let value = negative ? -magnitude : magnitude
+                return Number(integer: value, double: Double(value))
+            }
+        }
         let text = UnsafeBufferPointer(rebasing: buffer[start..<parser.index])
         let integral = !text.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
         let string = String(decoding: text, as: UTF8.self)

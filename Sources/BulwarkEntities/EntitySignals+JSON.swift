@@ -14,7 +14,7 @@ extension EntitySignals {
         }
         func int(_ name: String, _ value: some BinaryInteger) {
             key(name)
-            out += String(value).utf8
+            appendDecimal(Int64(value), to: &out)
         }
         func double(_ name: String, _ value: Double) {
             key(name)
@@ -30,7 +30,8 @@ extension EntitySignals {
         for (i, (name, count)) in categories.sorted(by: { $0.key < $1.key }).enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             appendJSONString(name, to: &out)
-            out += ":\(count)".utf8
+            out.append(UInt8(ascii: ":"))
+            appendDecimal(Int64(count), to: &out)
         }
         out.append(UInt8(ascii: "}"))
         int("reach", reach)
@@ -39,7 +40,11 @@ extension EntitySignals {
         out.append(UInt8(ascii: "["))
         for (i, sample) in reachHistory.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            out += "{\"time\":\(sample.time),\"reach\":\(sample.reach)}".utf8
+            out += #"{"time":"#.utf8
+            appendDecimal(sample.time, to: &out)
+            out += #","reach":"#.utf8
+            appendDecimal(Int64(sample.reach), to: &out)
+            out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "]"))
         int("firstSeen", firstSeen)
@@ -141,5 +146,21 @@ extension EntitySignals {
             return 0
         }
         return try r.number().double
+    }
+}
+
+/// Appends `value` in decimal digits, without a String of its own.
+private func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+    if value < 0 { out.append(UInt8(ascii: "-")) }
+    var magnitude = value.magnitude
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 20 digits, the last first
+    var count = 0
+    withUnsafeMutableBytes(of: &digits) { d in
+        repeat {
+            d[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+            count += 1
+        } while magnitude > 0
+        for i in stride(from: count - 1, through: 0, by: -1) { out.append(d[i]) }
     }
 }

@@ -150,6 +150,15 @@ struct EntitySignalsJSONTests {
         #expect(try JSONDecoder().decode(EntitySignals.self, from: Data(text.utf8)) == s)
         #expect(EntitySignals(jsonText: "{\"items\":") == nil)
         #expect(EntitySignals(jsonText: "[1,2]") == nil)
+        // Integers written digit by digit: the defaults (-1), zero and the extremes read back.
+        var t = EntitySignals()
+        #expect(t.jsonText.contains(#""lastActiveDay":-1,"#) && EntitySignals(jsonText: t.jsonText) == t)
+        t.firstSeen = .min
+        t.lastSeen = .max
+        t.velocityTime = -10
+        t.categories = ["threat": 123_456_789_012_345_678]
+        #expect(t.jsonText.contains(#""firstSeen":-9223372036854775808,"lastSeen":9223372036854775807,"#))
+        #expect(EntitySignals(jsonText: t.jsonText) == t)
     }
 
     /// What the signals' reader makes of other shapes: unknown fields skipped, a value of another
