@@ -7,16 +7,19 @@ extension EntitySignals {
     public var jsonText: String {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        func key(_ name: String) {
+        // The field names are plain ASCII: copied as they are, quoted, with no escaping to do.
+        func key(_ name: StaticString) {
             out.append(out.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            appendJSONString(name, to: &out)
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(UInt8(ascii: "\""))
             out.append(UInt8(ascii: ":"))
         }
-        func int(_ name: String, _ value: some BinaryInteger) {
+        func int(_ name: StaticString, _ value: some BinaryInteger) {
             key(name)
             appendDecimal(Int64(value), to: &out)
         }
-        func double(_ name: String, _ value: Double) {
+        func double(_ name: StaticString, _ value: Double) {
             key(name)
             out += (value.isFinite ? "\(value)" : "0").utf8
         }
