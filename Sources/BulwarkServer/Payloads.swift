@@ -3,8 +3,8 @@ import BulwarkStore
 import Foundation
 
 /// `POST /v1/items` accepts one item or `{"items": [...]}`.
-struct ItemPayload: Decodable, Sendable {
-    struct Container: Decodable, Sendable {
+struct ItemPayload: Decodable, Sendable, Equatable {
+    struct Container: Decodable, Sendable, Equatable {
         var id: String?
         var title: String?
         var kind: String?
@@ -23,7 +23,7 @@ struct ItemPayload: Decodable, Sendable {
 
     /// A media part: its bytes (`data`), or, for a part the platform hashed itself (a video
     /// too large to send, say), its hashes only: `md5`, `sha256`, `pdq` (hex), `pdq_quality`.
-    struct Media: Decodable, Sendable {
+    struct Media: Decodable, Sendable, Equatable {
         /// Base64 of the media bytes.
         var data: String?
         var content_type: String?
@@ -49,7 +49,7 @@ struct ItemPayload: Decodable, Sendable {
 }
 
 /// The body of `POST /v1/items`, decoded once: a batch when it has `items`, else one item.
-enum IngestBody: Decodable, Sendable {
+enum IngestBody: Decodable, Sendable, Equatable {
     case one(ItemPayload)
     case many([ItemPayload])
 

@@ -415,6 +415,9 @@ extension BulwarkService {
         // Foundation's decoder says only that a body is not valid JSON, and takes some text that
         // is not (a comma before '}'): the body is checked first, so an error says where.
         if let error = JSONSyntax.firstError(in: body, maxDepth: Self.maxBodyDepth) { throw APIError.malformedJSON(error) }
+        // An ingest body of the plain shape platforms send is read on its bytes; any other goes
+        // through Foundation's decoder, whose errors the API reports.
+        if type == IngestBody.self, let items = IngestBodyReader.read(body) as? T { return items }
         do { return try JSONDecoder().decode(type, from: Data(body)) } catch { throw APIError.decoding(error) }
     }
 
