@@ -136,12 +136,8 @@ public struct JSONObjectReader {
     /// An integer's sign and digits, by JSON's grammar for numbers; an error for a fraction, an
     /// exponent, or more than `UInt64.max`.
     private mutating func integerParts() throws(BulwarkError) -> (negative: Bool, magnitude: UInt64) {
-        parser.skipWhitespace()
-        let start = parser.index
+        let start = try scanNumber("an integer")
         let buffer = parser.buffer
-        guard start < buffer.count, buffer[start] == UInt8(ascii: "-") || (buffer[start] >= 0x30 && buffer[start] <= 0x39)
-        else { throw parser.fail("expected an integer") }
-        try parser.number()
         let negative = buffer[start] == UInt8(ascii: "-")
         var magnitude: UInt64 = 0
         for i in (negative ? start + 1 : start)..<parser.index {
@@ -171,14 +167,10 @@ public struct JSONObjectReader {
 
     /// The value as a number, any that JSON's grammar allows.
     public mutating func number() throws(BulwarkError) -> Number {
-        parser.skipWhitespace()
-        let start = parser.index
+        let start = try scanNumber("a number")
         let buffer = parser.buffer
-        guard start < buffer.count, buffer[start] == UInt8(ascii: "-") || (buffer[start] >= 0x30 && buffer[start] <= 0x39)
-        else { throw parser.fail("expected a number") }
-        try parser.number()
-        // An integer of up to 18 digits is read from the bytes (it fits Int64, and a Double
-        // within 2^53 exactly); any other number through its text.
+        // An integer of up to 18 digits is read from the bytes (it fits Int64; its Double is the
+        // nearest, as Double(text) gives); any other number through its text.
         let negative = buffer[start] == UInt8(ascii: "-")
         let digits = (negative ? start + 1 : start)..<parser.index
         if digits.count <= 18 {
@@ -203,6 +195,15 @@ public struct JSONObjectReader {
         // The grammar is checked: Double reads every such text (beyond its range, as infinity).
         let double = Double(string) ?? .nan
         return Number(integer: integral ? Int64(string) : nil, double: double)
+    }
+
+    /// Reads a number by JSON's grammar ("expected `what`" when the value does not start as one)
+    /// and returns where it starts.
+    private mutating func scanNumber(_ what: String) throws(BulwarkError) -> Int {
+        guard valueIsNumber() else { throw parser.fail("expected \(what)") }
+        let start = parser.index
+        try parser.number()
+        return start
     }
 
     /// Whether the value is a number (it starts with a digit or a minus sign).

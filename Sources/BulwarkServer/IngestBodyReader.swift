@@ -17,27 +17,20 @@ enum IngestBodyReader {
             do throws(BulwarkError) {
                 var item = ItemFields()
                 var items: [ItemPayload]?
+                var seen = Set<String>()
                 while let key = try reader.nextKey() {
+                    guard seen.insert(key).inserted else { return nil }
                     if key == "items" {
-                        guard items == nil, reader.nextValueByte == UInt8(ascii: "[") else { return nil }
                         var list: [ItemPayload] = []
-                        var failed = false
-                        try reader.array { r throws(BulwarkError) in
-                            guard !failed, r.nextValueByte == UInt8(ascii: "{") else {
-                                failed = true
-                                return try r.skipValue()
-                            }
+                        let plain = try plainArray(&reader) { r throws(BulwarkError) in
                             var fields = ItemFields()
-                            try r.object { key, r throws(BulwarkError) in
-                                if !failed, !(try fields.read(key, &r)) { failed = true }
-                            }
-                            guard !failed, let payload = fields.payload else {
-                                failed = true
-                                return
-                            }
+                            guard try plainObject(&r, { key, r throws(BulwarkError) in try fields.read(key, &r) }),
+                                let payload = fields.payload
+                            else { return false }
                             list.append(payload)
+                            return true
                         }
-                        guard !failed else { return nil }
+                        guard plain else { return nil }
                         items = list
                     } else if !(try item.read(key, &reader)) {
                         return nil
@@ -52,9 +45,50 @@ enum IngestBodyReader {
         }
     }
 
-    /// The fields of one item as they are read; each key at most once.
-    struct ItemFields {
+    /// Reads the value, an object, with `field` for each key (false: not of the plain shape;
+    /// it must still read or skip the value) while it stays plain: each key once; once it is
+    /// not, the rest is skipped. Returns whether it was an object of the plain shape (a value
+    /// that is no object is skipped).
+    static func plainObject(
+        _ r: inout JSONObjectReader, _ field: (String, inout JSONObjectReader) throws(BulwarkError) -> Bool
+    ) throws(BulwarkError) -> Bool {
+        guard r.nextValueByte == UInt8(ascii: "{") else {
+            try r.skipValue()
+            return false
+        }
         var seen = Set<String>()
+        var plain = true
+        try r.object { key, r throws(BulwarkError) in
+            guard plain, seen.insert(key).inserted else {
+                plain = false
+                return try r.skipValue()
+            }
+            plain = try field(key, &r)
+        }
+        return plain
+    }
+
+    /// Reads the value, an array, with `element` for each element (false: not of the plain
+    /// shape; it must still read or skip the element) while it stays plain; once it is not, the
+    /// rest is skipped. Returns whether it was an array of the plain shape (a value that is no
+    /// array is skipped).
+    static func plainArray(
+        _ r: inout JSONObjectReader, _ element: (inout JSONObjectReader) throws(BulwarkError) -> Bool
+    ) throws(BulwarkError) -> Bool {
+        guard r.nextValueByte == UInt8(ascii: "[") else {
+            try r.skipValue()
+            return false
+        }
+        var plain = true
+        try r.array { r throws(BulwarkError) in
+            guard plain else { return try r.skipValue() }
+            plain = try element(&r)
+        }
+        return plain
+    }
+
+    /// The fields of one item as they are read (each key once: checked by the caller).
+    struct ItemFields {
         var platform: String?, id: String?, type: String?, text: String?, lang: String?, author: String?
         var authorAvatar: String?
         var urls: [String]?
@@ -70,9 +104,8 @@ enum IngestBodyReader {
                 author_avatar_pdq: authorAvatar, container: container, media: media, posted_at: postedAt)
         }
 
-        /// Reads `key`'s value; false when it is not of the plain shape (or the key came before).
+        /// Reads `key`'s value; false when it is not of the plain shape.
         mutating func read(_ key: String, _ r: inout JSONObjectReader) throws(BulwarkError) -> Bool {
-            guard seen.insert(key).inserted else { return false }
             switch key {
             case "platform": return try IngestBodyReader.string(&r, into: &platform)
             case "id": return try IngestBodyReader.requiredString(&r, into: &id)
@@ -84,69 +117,55 @@ enum IngestBodyReader {
             case "posted_at": return try IngestBodyReader.integer(&r, into: &postedAt)
             case "urls":
                 if try IngestBodyReader.null(&r) { return true }
-                guard r.nextValueByte == UInt8(ascii: "[") else { return false }
                 var list: [String] = []
-                var plain = true
-                try r.array { r throws(BulwarkError) in
-                    guard plain, r.nextValueByte == UInt8(ascii: "\"") else {
-                        plain = false
-                        return try r.skipValue()
+                let plain = try IngestBodyReader.plainArray(&r) { r throws(BulwarkError) in
+                    guard r.nextValueByte == UInt8(ascii: "\"") else {
+                        try r.skipValue()
+                        return false
                     }
                     list.append(try r.string())
+                    return true
                 }
                 urls = list
                 return plain
             case "container":
                 if try IngestBodyReader.null(&r) { return true }
-                guard r.nextValueByte == UInt8(ascii: "{") else { return false }
                 var c = ItemPayload.Container()
-                var seen = Set<String>()
-                var plain = true
-                try r.object { key, r throws(BulwarkError) in
-                    guard plain, seen.insert(key).inserted else {
-                        plain = false
-                        return try r.skipValue()
-                    }
+                let plain = try IngestBodyReader.plainObject(&r) { key, r throws(BulwarkError) in
                     switch key {
-                    case "id": plain = try IngestBodyReader.string(&r, into: &c.id)
-                    case "title": plain = try IngestBodyReader.string(&r, into: &c.title)
-                    case "kind": plain = try IngestBodyReader.string(&r, into: &c.kind)
-                    case "avatar_pdq": plain = try IngestBodyReader.string(&r, into: &c.avatar_pdq)
-                    case "followers": plain = try IngestBodyReader.int(&r, into: &c.followers)
-                    case "members": plain = try IngestBodyReader.int(&r, into: &c.members)
-                    default: try r.skipValue()
+                    case "id": return try IngestBodyReader.string(&r, into: &c.id)
+                    case "title": return try IngestBodyReader.string(&r, into: &c.title)
+                    case "kind": return try IngestBodyReader.string(&r, into: &c.kind)
+                    case "avatar_pdq": return try IngestBodyReader.string(&r, into: &c.avatar_pdq)
+                    case "followers": return try IngestBodyReader.int(&r, into: &c.followers)
+                    case "members": return try IngestBodyReader.int(&r, into: &c.members)
+                    default:
+                        try r.skipValue()
+                        return true
                     }
                 }
                 container = c
                 return plain
             case "media":
                 if try IngestBodyReader.null(&r) { return true }
-                guard r.nextValueByte == UInt8(ascii: "[") else { return false }
                 var list: [ItemPayload.Media] = []
-                var plain = true
-                try r.array { r throws(BulwarkError) in
-                    guard plain, r.nextValueByte == UInt8(ascii: "{") else {
-                        plain = false
-                        return try r.skipValue()
-                    }
+                let plain = try IngestBodyReader.plainArray(&r) { r throws(BulwarkError) in
                     var m = ItemPayload.Media()
-                    var seen = Set<String>()
-                    try r.object { key, r throws(BulwarkError) in
-                        guard plain, seen.insert(key).inserted else {
-                            plain = false
-                            return try r.skipValue()
-                        }
+                    let plain = try IngestBodyReader.plainObject(&r) { key, r throws(BulwarkError) in
                         switch key {
-                        case "data": plain = try IngestBodyReader.string(&r, into: &m.data)
-                        case "content_type": plain = try IngestBodyReader.string(&r, into: &m.content_type)
-                        case "md5": plain = try IngestBodyReader.string(&r, into: &m.md5)
-                        case "sha256": plain = try IngestBodyReader.string(&r, into: &m.sha256)
-                        case "pdq": plain = try IngestBodyReader.string(&r, into: &m.pdq)
-                        case "pdq_quality": plain = try IngestBodyReader.int(&r, into: &m.pdq_quality)
-                        default: try r.skipValue()
+                        case "data": return try IngestBodyReader.string(&r, into: &m.data)
+                        case "content_type": return try IngestBodyReader.string(&r, into: &m.content_type)
+                        case "md5": return try IngestBodyReader.string(&r, into: &m.md5)
+                        case "sha256": return try IngestBodyReader.string(&r, into: &m.sha256)
+                        case "pdq": return try IngestBodyReader.string(&r, into: &m.pdq)
+                        case "pdq_quality": return try IngestBodyReader.int(&r, into: &m.pdq_quality)
+                        default:
+                            try r.skipValue()
+                            return true
                         }
                     }
                     list.append(m)
+                    return plain
                 }
                 media = list
                 return plain
