@@ -93,14 +93,14 @@ extension EntitySignals {
         case "knownContent": knownContent = try Self.int(&r)
         case "maxScore": maxScore = try Self.double(&r)
         case "categories":
-            guard Self.valueIs(UInt8(ascii: "{"), &r) else { return try r.skipValue() }
+            guard r.nextValueByte == UInt8(ascii: "{") else { return try r.skipValue() }
             try r.object { name, r throws(BulwarkError) in categories[name] = try Self.int(&r) }
         case "reach": reach = try Self.int(&r)
         case "peakReach": peakReach = try Self.int(&r)
         case "reachHistory":
-            guard Self.valueIs(UInt8(ascii: "["), &r) else { return try r.skipValue() }
+            guard r.nextValueByte == UInt8(ascii: "[") else { return try r.skipValue() }
             try r.array { r throws(BulwarkError) in
-                guard Self.valueIs(UInt8(ascii: "{"), &r) else { return try r.skipValue() }
+                guard r.nextValueByte == UInt8(ascii: "{") else { return try r.skipValue() }
                 var time: Int64?, reach: Int?
                 try r.object { key, r throws(BulwarkError) in
                     // The first of a repeated key, as before.
@@ -121,11 +121,6 @@ extension EntitySignals {
         case "velocityTime": velocityTime = try Self.int64(&r)
         default: try r.skipValue()
         }
-    }
-
-    /// Whether the value starts with `byte` (after white space).
-    private static func valueIs(_ byte: UInt8, _ r: inout JSONObjectReader) -> Bool {
-        r.nextValueByte == byte
     }
 
     /// The value as an integer: exact, or a number's integral part within `Int64`; `default`
