@@ -87,4 +87,18 @@ struct QualityTests {
         #expect((evaluation.overall.recall ?? 0) >= 0.8, "recall \(evaluation.overall.recall ?? 0)")
         #expect((evaluation.confusion[.none]?[.violating] ?? 0) == 0)
     }
+
+    /// Ordinary religious speech of several faiths, weighted towards what looks like a threat (the
+    /// Day of Judgement, calls to repent, an oppressor left to God's justice), and violating posts in
+    /// religious language, on 210 items never trained on (data/heldout/religious-speech.jsonl). A
+    /// regression guard at the measured figures (false positives 9 of 160, 3 of them `violating`;
+    /// recall 90.0%; README), which are a known weakness, not a target: the eschatological shape
+    /// ("the day will come for each of us") is what the classifier leans on.
+    @Test func religiousSpeechKeepsItsFloorAndPropagandaInReligiousWordsIsFound() throws {
+        let evaluation = try evaluateAll(Fixtures.items("data/heldout/religious-speech.jsonl"))
+        #expect(evaluation.overall.total == 210)
+        #expect(evaluation.overall.falsePositives <= 9, "false positives \(evaluation.overall.falsePositives)")
+        #expect((evaluation.overall.recall ?? 0) >= 0.85, "recall \(evaluation.overall.recall ?? 0)")
+        #expect((evaluation.confusion[.none]?[.violating] ?? 0) <= 3)
+    }
 }
