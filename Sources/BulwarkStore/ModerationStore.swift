@@ -668,6 +668,10 @@ public protocol ModerationStore: Sendable {
     /// Restricting decisions after `afterDecisionID`, in id order, with what their statements of
     /// reasons need.
     func statementSources(afterDecisionID: Int64, limit: Int) async throws -> [StatementSource]
+    /// The latest decision of each item case that is not an escalation (`LabelQueries`), with an
+    /// id below `beforeDecisionID` (all when nil), decided from `from` (inclusive) to `to`
+    /// (exclusive) when given, newest first: what `ReviewLabelExport` writes.
+    func labelSources(beforeDecisionID: Int64?, from: Int64?, to: Int64?, limit: Int) async throws -> [LabelSource]
 
     /// Files an appeal against a restricting decision (by decision id, or the latest restricting
     /// decision on the item `platform`/`externalID`); its two-week clock starts now.

@@ -120,6 +120,19 @@ extension PostgresStore {
         }
     }
 
+    public func labelSources(beforeDecisionID: Int64?, from: Int64?, to: Int64?, limit: Int) async throws -> [LabelSource] {
+        let sql = LabelQueries.sources(beforeDecisionID: beforeDecisionID, from: from, to: to, limit: limit)
+        return try await read(PostgresQuery(unsafeSQL: sql)).map { row in
+            let c = Cells(row)
+            return try LabelSource(
+                decisionID: c["decision_id"], caseID: c["case_id"], contentKey: c["content_key"],
+                action: ModerationAction(rawValue: c["action"]) ?? .escalate,
+                category: (c["category"] as String?).flatMap(Category.init(rawValue:)), exemption: c["exemption"],
+                decidedAt: c["created_at"], text: c["text"], type: c["type"], languageHint: c["lang_hint"],
+                language: c["language"])
+        }
+    }
+
     func removalOrder(
         _ row: PostgresRow, query: (PostgresQuery) async throws -> [PostgresRow]
     ) async throws -> RemovalOrderRecord {

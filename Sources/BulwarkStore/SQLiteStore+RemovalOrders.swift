@@ -118,6 +118,19 @@ extension SQLiteStore {
         }
     }
 
+    public func labelSources(beforeDecisionID: Int64?, from: Int64?, to: Int64?, limit: Int) async throws -> [LabelSource] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: LabelQueries.sources(beforeDecisionID: beforeDecisionID, from: from, to: to, limit: limit)).map { row in
+                LabelSource(
+                    decisionID: row["decision_id"], caseID: row["case_id"], contentKey: row["content_key"],
+                    action: ModerationAction(rawValue: row["action"]) ?? .escalate,
+                    category: (row["category"] as String?).flatMap(Category.init(rawValue:)), exemption: row["exemption"],
+                    decidedAt: row["created_at"], text: row["text"], type: row["type"], languageHint: row["lang_hint"],
+                    language: row["language"])
+            }
+        }
+    }
+
     static func removalOrder(_ db: Database, _ row: Row) throws -> RemovalOrderRecord {
         let outcomes = RemovalOrderText.outcomes(row["outcome"])
         let ids = outcomes.compactMap(\.deliveryID)
