@@ -347,6 +347,22 @@ enum CascadeFixtures {
         }
         #expect((e.violatingOnly.precision ?? 0) >= 0.95)
     }
+
+    /// The religious-speech probe, never trained on (data/heldout/religious-speech.jsonl), as
+    /// `bulwark eval --model full` reads it: a regression guard at the measured figures (false
+    /// positives 9 of 160, 3 of them `violating`; recall 92.0%; README), a known weakness.
+    @Test func religiousSpeechProbeKeepsItsFloor() throws {
+        let cascade = try CascadeFixtures.cascade.get()
+        var scratch = cascade.makeScratch()
+        var e = Evaluation()
+        for item in try CascadeFixtures.items("data/heldout/religious-speech.jsonl") {
+            e.add(item, cascade.scan(item, scratch: &scratch))
+        }
+        #expect(e.overall.total == 210)
+        #expect(e.overall.falsePositives <= 9, "false positives \(e.overall.falsePositives)")
+        #expect((e.overall.recall ?? 0) >= 0.88, "recall \(e.overall.recall ?? 0)")
+        #expect((e.confusion[.none]?[.violating] ?? 0) <= 3)
+    }
 }
 
 /// `SemanticModel.occlusion` (`bulwark explain --model full`): the encoder's probability of the
