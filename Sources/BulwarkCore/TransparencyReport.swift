@@ -25,6 +25,87 @@ public struct TransparencyReport: Sendable, Hashable {
         public var exposed: Bool { lastTwelveMonths >= 2 }
     }
 
+    /// Indicators of the accuracy of automated detection (DSA Article 15(1)(e)): the cases it
+    /// opened whose first decision by a person (other than an escalation) falls in the period,
+    /// by the engine's verdict on arrival and by language, and whether the person restricted the
+    /// item. Automated detection never restricts on its own, so an item not restricted is its
+    /// error; a restriction reinstated on appeal is counted too.
+    public struct AutomatedAccuracy: Sendable, Hashable {
+        public struct Outcomes: Sendable, Hashable {
+            public var restricted = 0
+            public var notRestricted = 0
+            public init(restricted: Int = 0, notRestricted: Int = 0) {
+                self.restricted = restricted
+                self.notRestricted = notRestricted
+            }
+            public var reviewed: Int { restricted + notRestricted }
+            /// The share restricted (the precision of the automated flag), nil when none.
+            public var restrictedShare: Double? { reviewed == 0 ? nil : Double(restricted) / Double(reviewed) }
+        }
+
+        /// By the engine's verdict on arrival: `violating`, `review`.
+        public var byVerdict: [String: Outcomes]
+        /// By the language the engine found.
+        public var byLanguage: [String: Outcomes]
+        /// Restricted, then reinstated on appeal by the period's end.
+        public var reversed: Int
+
+        /// From counts keyed "KEY/restricted" and "KEY/not_restricted".
+        public init(byVerdict: [String: Int] = [:], byLanguage: [String: Int] = [:], reversed: Int = 0) {
+            func outcomes(_ counts: [String: Int]) -> [String: Outcomes] {
+                var out: [String: Outcomes] = [:]
+                for (key, n) in counts {
+                    guard let slash = key.lastIndex(of: "/") else { continue }
+                    let name = String(key[..<slash])
+                    switch key[key.index(after: slash)...] {
+                    case "restricted": out[name, default: Outcomes()].restricted += n
+                    case "not_restricted": out[name, default: Outcomes()].notRestricted += n
+                    default: continue
+                    }
+                }
+                return out
+            }
+            self.byVerdict = outcomes(byVerdict)
+            self.byLanguage = outcomes(byLanguage)
+            self.reversed = reversed
+        }
+
+        public var total: Outcomes {
+            byVerdict.values.reduce(into: Outcomes()) {
+                $0.restricted += $1.restricted
+                $0.notRestricted += $1.notRestricted
+            }
+        }
+
+        var json: String {
+            func score(_ share: Double?) -> String {
+                guard let share else { return "null" }
+                var out: [UInt8] = []
+                appendScore(share, to: &out)
+                return String(decoding: out, as: UTF8.self)
+            }
+            func entry(_ o: Outcomes) -> String {
+                let share = score(o.restrictedShare)
+                return #"{"reviewed":\#(o.reviewed),"restricted":\#(o.restricted),"not_restricted":\#(o.notRestricted),"restricted_share":\#(share)}"#
+            }
+            func map(_ m: [String: Outcomes]) -> String {
+                "{" + m.keys.sorted().map { k -> String in
+                    var out: [UInt8] = []
+                    appendJSONString(k, to: &out)
+                    return String(decoding: out, as: UTF8.self) + ":" + entry(m[k]!)
+                }.joined(separator: ",") + "}"
+            }
+            let t = total
+            return #"{"reviewed":\#(t.reviewed),"restricted":\#(t.restricted),"not_restricted":\#(t.notRestricted),"restricted_share":\#(score(t.restrictedShare)),"reversed_on_appeal":\#(reversed),"by_verdict":\#(map(byVerdict)),"by_language":\#(map(byLanguage))}"#
+        }
+
+        /// The rows of the Markdown and HTML tables: all, then each verdict, then each language.
+        var rows: [(String, Outcomes)] {
+            [("all", total)] + byVerdict.sorted { $0.key > $1.key }.map { ("verdict \($0.key)", $0.value) }
+                + byLanguage.sorted { ($1.value.reviewed, $0.key) < ($0.value.reviewed, $1.key) }.map { ("language \($0.key)", $0.value) }
+        }
+    }
+
     public var from: Int64
     public var to: Int64
     public var itemsReceived: Int
@@ -47,14 +128,16 @@ public struct TransparencyReport: Sendable, Hashable {
     public var timeToFirstDecision: [String: DecisionTimes]
     /// How long the appeals decided in the period took, from filing (DSA Article 15(1)(d)).
     public var appealDecisionTimes: DecisionTimes?
+    public var automatedAccuracy: AutomatedAccuracy
 
     public init(
         from: Int64, to: Int64, itemsReceived: Int, itemsFlagged: Int, decisionsByAction: [String: Int],
         restrictionsByCategory: [String: Int], restrictionsByLanguage: [String: Int], restrictionsBySource: [String: Int],
         orders: Orders, appealsByStatus: [String: Int], appealsLate: Int, reversalsByExemption: [String: Int],
         referralsByMemberState: [String: Int] = [:], timeToFirstDecision: [String: DecisionTimes] = [:],
-        appealDecisionTimes: DecisionTimes? = nil
+        appealDecisionTimes: DecisionTimes? = nil, automatedAccuracy: AutomatedAccuracy = AutomatedAccuracy()
     ) {
+        self.automatedAccuracy = automatedAccuracy
         self.timeToFirstDecision = timeToFirstDecision
         self.appealDecisionTimes = appealDecisionTimes
         self.from = from
@@ -106,7 +189,8 @@ public struct TransparencyReport: Sendable, Hashable {
             "appeals":{"filed":\(appealsFiled),"by_status":\(map(appealsByStatus)),"decided_or_open_past_deadline":\(appealsLate),\
             "reinstatements":\(reinstatements),"reversals_by_exemption":\(map(reversalsByExemption)),"decision_time":\(appealDecisionTimes?.json ?? "null")},\
             "referrals_to_law_enforcement":{"total":\(referrals),"by_member_state":\(map(referralsByMemberState))},\
-            "time_to_first_decision":{"by_source":{\(timeToFirstDecision.keys.sorted().map { "\"\($0)\":\(timeToFirstDecision[$0]!.json)" }.joined(separator: ","))}}}
+            "time_to_first_decision":{"by_source":{\(timeToFirstDecision.keys.sorted().map { "\"\($0)\":\(timeToFirstDecision[$0]!.json)" }.joined(separator: ","))}},\
+            "automated_detection_accuracy":\(automatedAccuracy.json)}
             """
     }
 
@@ -134,6 +218,16 @@ public struct TransparencyReport: Sendable, Hashable {
         s += "| reversed | \(appealsByStatus["reversed"] ?? 0) |\n| decided after (or open past) two weeks | \(appealsLate) |\n"
         s += "| reinstatements | \(reinstatements) |\n\n"
         s += Self.table("Reversals by exemption", reversalsByExemption)
+        s += "## \(Self.accuracyTitle)\n\n\(Self.accuracyNote)\n\n"
+        if automatedAccuracy.total.reviewed == 0 {
+            s += "None.\n\n"
+        } else {
+            s += "| | reviewed | restricted | not restricted | restricted share |\n|---|---|---|---|---|\n"
+            for (name, o) in automatedAccuracy.rows {
+                s += "| \(name) | \(o.reviewed) | \(o.restricted) | \(o.notRestricted) | \(Self.percent(o.restrictedShare)) |\n"
+            }
+            s += "\nRestricted, then reinstated on appeal: \(automatedAccuracy.reversed).\n\n"
+        }
         s += "## \(Self.referralsTitle)\n\n\(referrals) in the period.\n\n"
         s += Self.table("Referrals by Member State informed", referralsByMemberState)
         s += "## \(Self.timesTitle)\n\n\(Self.timesNote)\n\n"
@@ -209,6 +303,16 @@ public struct TransparencyReport: Sendable, Hashable {
             ("reinstatements", reinstatements),
         ])
         s += "<h2>Reversals by exemption</h2>\n" + Self.barChart(reversalsByExemption.sorted { $0.key < $1.key }, label: "Reversals by exemption")
+        s += "<h2>\(Self.escape(Self.accuracyTitle))</h2>\n<p>\(Self.escape(Self.accuracyNote))</p>\n"
+        if automatedAccuracy.total.reviewed == 0 {
+            s += "<p>None.</p>\n"
+        } else {
+            s += "<table><thead><tr><th scope=\"col\"></th><th scope=\"col\">reviewed</th><th scope=\"col\">restricted</th><th scope=\"col\">not restricted</th><th scope=\"col\">restricted share</th></tr></thead><tbody>\n"
+            for (name, o) in automatedAccuracy.rows {
+                s += "<tr><td>\(Self.escape(name))</td><td class=\"n\">\(o.reviewed)</td><td class=\"n\">\(o.restricted)</td><td class=\"n\">\(o.notRestricted)</td><td class=\"n\">\(Self.percent(o.restrictedShare))</td></tr>\n"
+            }
+            s += "</tbody></table>\n<p>Restricted, then reinstated on appeal: \(automatedAccuracy.reversed).</p>\n"
+        }
         s += "<h2>\(Self.escape(Self.referralsTitle))</h2>\n<p>\(referrals) in the period, by the Member State informed:</p>\n"
             + Self.barChart(referralsByMemberState.sorted { $0.key < $1.key }, label: "Referrals by Member State informed")
         s += "<h2>\(Self.escape(Self.timesTitle))</h2>\n<p>\(Self.escape(Self.timesNote))</p>\n"
@@ -228,6 +332,17 @@ public struct TransparencyReport: Sendable, Hashable {
     static let timesTitle = "Time to the first decision"
     /// What the time tables measure, under their title in Markdown and HTML.
     static let timesNote = "From a case's opening (the item flagged, reported or named in an order) to its first decision, for the cases first decided in the period; complaints from filing to decision."
+
+    static let accuracyTitle = "Accuracy of automated detection (DSA Article 15(1)(e))"
+    /// What the accuracy table measures, under its title.
+    static let accuracyNote = "The cases Bulwark's automated detection sent to review whose first decision by a person (other than an escalation) falls in the period, by the engine's verdict on arrival and by language: how many the person restricted. Automated detection never restricts on its own; an item it flagged and a person did not restrict is its error. Content it missed is found by reports and removal orders (restrictions by source)."
+
+    /// A share as a percentage with one decimal, or a dash.
+    static func percent(_ share: Double?) -> String {
+        guard let share else { return "–" }
+        let v = Int((share * 1000).rounded())
+        return "\(v / 10).\(v % 10)%"
+    }
 
     static let referralsTitle = "Referrals to law enforcement: imminent threats to life (TCO Article 14(5))"
 

@@ -30,6 +30,15 @@ public struct TransparencyCounts: Sendable, Hashable {
     public var firstDecisionSeconds: [String: [Int64]] = [:]
     /// For each appeal decided in the period, the seconds from its filing to its decision.
     public var appealDecisionSeconds: [Int64] = []
+    /// The cases automated detection opened (source `proactive`) whose first decision other than
+    /// an escalation falls in the period, keyed "VERDICT/OUTCOME": the engine's decision on
+    /// arrival (`violating`, `review`) and whether the person restricted the item (`restricted`,
+    /// `not_restricted`).
+    public var automatedOutcomesByVerdict: [String: Int] = [:]
+    /// The same cases keyed "LANGUAGE/OUTCOME" (the language the engine found).
+    public var automatedOutcomesByLanguage: [String: Int] = [:]
+    /// Of those restricted, how many were reinstated on appeal by the period's end.
+    public var automatedReversed = 0
 
     public init() {}
 }
@@ -75,12 +84,40 @@ enum TransparencyQueries {
                 FROM decisions d JOIN cases c ON c.id = d.case_id
                 WHERE \(d) AND d.id = (SELECT MIN(f.id) FROM decisions f WHERE f.case_id = d.case_id)
                 """),
+            // The accuracy of automated detection: each case it opened whose first decision other
+            // than an escalation falls in the period, against the engine's verdict on arrival.
+            ("automated_verdict", Self.automatedOutcomes(key: "i.decision", from: from, to: to)),
+            ("automated_language", Self.automatedOutcomes(key: "COALESCE(i.language, 'und')", from: from, to: to)),
+            ("automated_reversed", """
+                SELECT 'reversed', COUNT(*) \(Self.automatedFirstDecisions(from: from, to: to))
+                AND d.action IN \(restricting)
+                AND EXISTS (SELECT 1 FROM decisions r WHERE r.case_id = d.case_id AND r.action = 'reinstate' AND r.created_at < \(to))
+                """),
             // One row per appeal decided in the period.
             ("appeal_decision", """
                 SELECT 'appeal', decided_at - filed_at FROM appeals
                 WHERE decided_at IS NOT NULL AND decided_at >= \(from) AND decided_at < \(to)
                 """),
         ]
+    }
+
+    /// FROM and WHERE for the first decision other than an escalation of each case automated
+    /// detection opened, decided in [from, to).
+    static func automatedFirstDecisions(from: Int64, to: Int64) -> String {
+        """
+        FROM decisions d JOIN cases c ON c.id = d.case_id JOIN items i ON i.id = c.item_id
+        WHERE d.created_at >= \(from) AND d.created_at < \(to) AND c.source = 'proactive' AND d.removal_order_id IS NULL
+        AND d.action <> 'escalate'
+        AND d.id = (SELECT MIN(f.id) FROM decisions f WHERE f.case_id = d.case_id AND f.action <> 'escalate')
+        """
+    }
+
+    static func automatedOutcomes(key: String, from: Int64, to: Int64) -> String {
+        """
+        SELECT \(key) || '/' || CASE WHEN d.action IN \(restricting) THEN 'restricted' ELSE 'not_restricted' END, COUNT(*)
+        \(automatedFirstDecisions(from: from, to: to))
+        GROUP BY 1
+        """
     }
 
     static func fold(_ name: String, _ key: String, _ n: Int, into c: inout TransparencyCounts) {
@@ -96,6 +133,9 @@ enum TransparencyQueries {
         case "referral": c.referralsByMemberState[key] = n
         case "first_decision": c.firstDecisionSeconds[key, default: []].append(Int64(max(0, n)))
         case "appeal_decision": c.appealDecisionSeconds.append(Int64(max(0, n)))
+        case "automated_verdict": c.automatedOutcomesByVerdict[key] = n
+        case "automated_language": c.automatedOutcomesByLanguage[key] = n
+        case "automated_reversed": c.automatedReversed = n
         default: break
         }
     }
@@ -129,6 +169,8 @@ extension TransparencyReport {
             appealsLate: c.appealsLate, reversalsByExemption: c.reversalsByExemption,
             referralsByMemberState: c.referralsByMemberState,
             timeToFirstDecision: c.firstDecisionSeconds.compactMapValues(DecisionTimes.init(seconds:)),
-            appealDecisionTimes: DecisionTimes(seconds: c.appealDecisionSeconds))
+            appealDecisionTimes: DecisionTimes(seconds: c.appealDecisionSeconds),
+            automatedAccuracy: AutomatedAccuracy(
+                byVerdict: c.automatedOutcomesByVerdict, byLanguage: c.automatedOutcomesByLanguage, reversed: c.automatedReversed))
     }
 }
