@@ -85,13 +85,17 @@ enum TransparencyQueries {
                 WHERE \(d) AND d.id = (SELECT MIN(f.id) FROM decisions f WHERE f.case_id = d.case_id)
                 """),
             // The accuracy of automated detection: each case it opened whose first decision other
-            // than an escalation falls in the period, against the engine's verdict on arrival.
-            ("automated_verdict", Self.automatedOutcomes(key: "i.decision", from: from, to: to)),
-            ("automated_language", Self.automatedOutcomes(key: "COALESCE(i.language, 'und')", from: from, to: to)),
-            ("automated_reversed", """
-                SELECT 'reversed', COUNT(*) \(Self.automatedFirstDecisions(from: from, to: to))
-                AND d.action IN \(restricting)
-                AND EXISTS (SELECT 1 FROM decisions r WHERE r.case_id = d.case_id AND r.action = 'reinstate' AND r.created_at < \(to))
+            // than an escalation falls in the period, against the engine's verdict on arrival, in
+            // one pass keyed "VERDICT/LANGUAGE/OUTCOME/REVERSED" (folded into three counts).
+            ("automated", """
+                SELECT i.decision || '/' || COALESCE(i.language, 'und') || '/'
+                    || CASE WHEN d.action IN \(restricting) THEN 'restricted' ELSE 'not_restricted' END || '/'
+                    || CASE WHEN d.action IN \(restricting) AND EXISTS (
+                           SELECT 1 FROM decisions r WHERE r.case_id = d.case_id AND r.action = 'reinstate' AND r.created_at < \(to)
+                       ) THEN 'reversed' ELSE 'kept' END,
+                    COUNT(*)
+                \(Self.automatedFirstDecisions(from: from, to: to))
+                GROUP BY 1
                 """),
             // One row per appeal decided in the period.
             ("appeal_decision", """
@@ -112,14 +116,6 @@ enum TransparencyQueries {
         """
     }
 
-    static func automatedOutcomes(key: String, from: Int64, to: Int64) -> String {
-        """
-        SELECT \(key) || '/' || CASE WHEN d.action IN \(restricting) THEN 'restricted' ELSE 'not_restricted' END, COUNT(*)
-        \(automatedFirstDecisions(from: from, to: to))
-        GROUP BY 1
-        """
-    }
-
     static func fold(_ name: String, _ key: String, _ n: Int, into c: inout TransparencyCounts) {
         switch name {
         case "items": if key == "received" { c.itemsReceived = n } else { c.itemsFlagged = n }
@@ -133,9 +129,15 @@ enum TransparencyQueries {
         case "referral": c.referralsByMemberState[key] = n
         case "first_decision": c.firstDecisionSeconds[key, default: []].append(Int64(max(0, n)))
         case "appeal_decision": c.appealDecisionSeconds.append(Int64(max(0, n)))
-        case "automated_verdict": c.automatedOutcomesByVerdict[key] = n
-        case "automated_language": c.automatedOutcomesByLanguage[key] = n
-        case "automated_reversed": c.automatedReversed = n
+        case "automated":
+            // VERDICT/LANGUAGE/OUTCOME/REVERSED, read from both ends (the language in between).
+            let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count >= 4 else { break }
+            let verdict = parts[0], outcome = parts[parts.count - 2]
+            let language = parts[1..<(parts.count - 2)].joined(separator: "/")
+            c.automatedOutcomesByVerdict["\(verdict)/\(outcome)", default: 0] += n
+            c.automatedOutcomesByLanguage["\(language)/\(outcome)", default: 0] += n
+            if parts[parts.count - 1] == "reversed" { c.automatedReversed += n }
         default: break
         }
     }
