@@ -109,6 +109,7 @@ public struct PostgresStore: ModerationStore {
         ("v15", Schema.v15(.postgres)),
         ("v16", Schema.v16(.postgres)),
         ("v17", Schema.v17(.postgres)),
+        ("v18", Schema.v18(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,

@@ -494,4 +494,12 @@ enum Schema {
         guard dialect == .sqlite else { return [] }
         return ["ALTER TABLE bank_snapshots ADD COLUMN writer TEXT"]
     }
+
+    /// Version 18: decisions by time. The transparency report counts the decisions of a period
+    /// (by action, category, language, source, time to first decision and the accuracy of
+    /// automated detection); without this index each of its queries read every case or every
+    /// decision ever made, so a week's report cost as much as the whole history's.
+    static func v18(_ dialect: Dialect) -> [String] {
+        ["CREATE INDEX decisions_created ON decisions (created_at)"]
+    }
 }

@@ -51,4 +51,20 @@ struct SQLitePlanTests {
             #expect(!indexes.contains("items_container") && indexes.contains("items_container_entity"), "\(indexes)")
         }
     }
+
+    /// The transparency report's queries of decisions read the period's decisions through their
+    /// index by time (version 18), not every case or decision ever made.
+    @Test func theTransparencyReportReadsThePeriodsDecisionsByTime() async throws {
+        try await withTestStore(.sqlite, "plan-transparency") { t in
+            let store = try #require(t.store as? SQLiteStore)
+            let byPeriod: Set = ["action", "category", "language", "source", "first_decision", "automated"]
+            let queries = TransparencyQueries.all(from: 1_790_035_200, to: 1_790_640_000).filter { byPeriod.contains($0.0) }
+            #expect(Set(queries.map(\.0)) == byPeriod)
+            for (name, sql) in queries {
+                let plan = try await Self.plan(store, sql, [])
+                #expect(plan.contains("SEARCH d USING INDEX decisions_created"), "\(name): \(plan)")
+                #expect(!plan.contains("SCAN"), "\(name): \(plan)")
+            }
+        }
+    }
 }

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Time and peak memory of `bulwark report transparency` (README, "Transparency report") on a
+# database of DECIDED decided cases spread evenly over DAYS days (a year by default), written with SQL: seven in ten
+# opened by the engine (`proactive`: its verdict on arrival one in seven `violating`, the rest
+# `review`), two by user reports, one by a trusted flagger (verdict `none`); one case in ten escalated
+# before its decision; half removed, half `no_violation`; one removal in fifty reinstated a day
+# later. Then the reports of the first week, the first 30 days and the first 182 days (JSON), each under
+# /usr/bin/time: prints the time, the peak RSS and the accuracy-of-automated-detection counts.
+#   scripts/bench-transparency.sh [DECIDED=1000000] [sqlite|postgres] [DAYS=365]
+# With `postgres`, a new database on the server of scripts/postgres.sh (dropped afterwards).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bench-server-lib.sh
+DECIDED=${1:-1000000}
+BACKEND=${2:-sqlite}
+DAYS=${3:-365}
+if [ "$BACKEND" = postgres ]; then
+  new_postgres_database transparency
+else
+  DB=$WORK/transparency.sqlite
+fi
+START=1790035200  # 2026-09-22T00:00:00Z
+STEP=$(( DAYS * 86400 * 1000 / DECIDED ))  # milliseconds between two cases
+"$BIN" keys create --database "$DB" --name bench-admin --role admin > /dev/null  # creates and migrates the database
+SQL=$(cat <<SQL
+INSERT INTO items (platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)
+  SELECT 'bulk', 't-' || i, 'text number ' || i, '[]', $START + (i * $STEP) / 1000,
+         CASE WHEN i % 10 = 0 THEN 'violating' WHEN i % 10 < 7 THEN 'review' ELSE 'none' END,
+         0.5, CASE i % 4 WHEN 0 THEN 'en' WHEN 1 THEN 'es' WHEN 2 THEN 'ar' ELSE 'fr' END, '{}', 0
+  FROM series;
+INSERT INTO cases (item_id, source, status, base_priority, created_at, updated_at)
+  SELECT id, CASE WHEN id % 10 < 7 THEN 'proactive' WHEN id % 10 < 9 THEN 'user_report' ELSE 'trusted_flagger' END,
+         'decided', 0.5, received_at, received_at
+  FROM items WHERE platform = 'bulk';
+INSERT INTO decisions (case_id, reviewer, action, category, created_at)
+  SELECT id, 'r', 'escalate', NULL, created_at + 600 FROM cases WHERE id % 10 = 3 ORDER BY id;
+INSERT INTO decisions (case_id, reviewer, action, category, exemption, created_at)
+  SELECT id, 'r', CASE WHEN id % 2 = 0 THEN 'remove' ELSE 'no_violation' END,
+         CASE WHEN id % 2 = 0 THEN 'incitement' END, CASE WHEN id % 2 = 1 THEN 'journalistic' END, created_at + 1800
+  FROM cases ORDER BY id;
+INSERT INTO decisions (case_id, reviewer, action, category, created_at)
+  SELECT id, 'r', 'reinstate', NULL, created_at + 86400 FROM cases WHERE id % 100 = 0 ORDER BY id;
+SQL
+)
+if [ "$BACKEND" = postgres ]; then
+  psql "$DB" -Xq -c "CREATE TEMP TABLE series AS SELECT generate_series(1, $DECIDED)::bigint AS i; $SQL ANALYZE items; ANALYZE cases; ANALYZE decisions;"
+else
+  python3 - "$DB" "$DECIDED" "$SQL" <<'PY'
+import sqlite3, sys
+db, n, sql = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+c = sqlite3.connect(db)
+with c:
+    c.execute("CREATE TEMP TABLE series (i INTEGER PRIMARY KEY)")
+    c.executemany("INSERT INTO series VALUES (?)", ((i,) for i in range(1, n + 1)))
+    c.executescript("BEGIN;" + sql + "COMMIT;")
+c.execute("ANALYZE")
+PY
+fi
+echo "$DECIDED decided cases written over $DAYS days ($BACKEND)"
+for period in "2026-09-22 2026-09-29" "2026-09-22 2026-10-22" "2026-09-22 2027-03-23"; do
+  set -- $period
+  /usr/bin/time -v "$BIN" report transparency --from "$1" --to "$2" --format json --database "$DB" \
+    -o "$WORK/report.json" 2> "$WORK/time.txt" || { cat "$WORK/time.txt"; exit 1; }
+  echo "report $1 .. $2:"
+  awk -F': ' '/Elapsed \(wall clock\)/ {print "  wall clock: " $2} /Maximum resident set size/ {printf "  peak RSS: %.1f MiB\n", $2 / 1024}' "$WORK/time.txt"
+  python3 - "$WORK/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+a = r["automated_detection_accuracy"]
+print("  decisions:", sum(r["decisions_by_action"].values()) if "decisions_by_action" in r else "?")
+print("  automated detection:", json.dumps(a, sort_keys=True)[:400])
+PY
+done
