@@ -94,7 +94,9 @@ enum TransparencyQueries {
                            SELECT 1 FROM decisions r WHERE r.case_id = d.case_id AND r.action = 'reinstate' AND r.created_at < \(to)
                        ) THEN 'reversed' ELSE 'kept' END,
                     COUNT(*)
-                \(Self.automatedFirstDecisions(from: from, to: to))
+                FROM decisions d JOIN cases c ON c.id = d.case_id JOIN items i ON i.id = c.item_id
+                WHERE \(d) AND c.source = 'proactive' AND d.removal_order_id IS NULL AND d.action <> 'escalate'
+                AND d.id = (SELECT MIN(f.id) FROM decisions f WHERE f.case_id = d.case_id AND f.action <> 'escalate')
                 GROUP BY 1
                 """),
             // One row per appeal decided in the period.
@@ -103,17 +105,6 @@ enum TransparencyQueries {
                 WHERE decided_at IS NOT NULL AND decided_at >= \(from) AND decided_at < \(to)
                 """),
         ]
-    }
-
-    /// FROM and WHERE for the first decision other than an escalation of each case automated
-    /// detection opened, decided in [from, to).
-    static func automatedFirstDecisions(from: Int64, to: Int64) -> String {
-        """
-        FROM decisions d JOIN cases c ON c.id = d.case_id JOIN items i ON i.id = c.item_id
-        WHERE d.created_at >= \(from) AND d.created_at < \(to) AND c.source = 'proactive' AND d.removal_order_id IS NULL
-        AND d.action <> 'escalate'
-        AND d.id = (SELECT MIN(f.id) FROM decisions f WHERE f.case_id = d.case_id AND f.action <> 'escalate')
-        """
     }
 
     static func fold(_ name: String, _ key: String, _ n: Int, into c: inout TransparencyCounts) {
