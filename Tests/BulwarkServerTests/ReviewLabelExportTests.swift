@@ -38,11 +38,7 @@ struct ReviewLabelExportTests {
     @Test(arguments: Backend.allCases)
     func reviewersDecisionsBecomeLabelledLines(_ backend: Backend) async throws {
         try await withServerStore(backend, "labels") { store in
-            var roleKeys = try await makeKeys(store, [.ingest, .reviewer, .auditor])
-            let second = APIKeys.generate()
-            _ = try await store.createKey(name: "lead-2", role: .lead, prefix: APIKeys.prefix(second), hash: APIKeys.hash(second), now: 1)
-            roleKeys[.lead] = second
-            let keys = roleKeys
+            let keys = try await makeKeys(store, [.ingest, .reviewer, .auditor, .lead])
             let t0: Int64 = 1_800_000_000  // 2027-01-15
             let (service, clock) = try clockedService(store, start: t0)
             try await service.application(logger: Logger(label: "test")).test(.router) { client in
