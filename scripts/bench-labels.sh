@@ -33,20 +33,7 @@ INSERT INTO decisions (case_id, reviewer, action, category, exemption, created_a
   FROM cases ORDER BY id;
 SQL
 )
-if [ "$BACKEND" = postgres ]; then
-  psql "$DB" -Xq -c "CREATE TEMP TABLE series AS SELECT generate_series(1, $DECIDED) AS i; $SQL ANALYZE items; ANALYZE cases; ANALYZE decisions;"
-else
-  python3 - "$DB" "$DECIDED" "$SQL" <<'PY'
-import sqlite3, sys
-db, n, sql = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-c = sqlite3.connect(db)
-with c:
-    c.execute("CREATE TEMP TABLE series (i INTEGER PRIMARY KEY)")
-    c.executemany("INSERT INTO series VALUES (?)", ((i,) for i in range(1, n + 1)))
-    c.executescript("BEGIN;" + sql + "COMMIT;")
-c.execute("ANALYZE")
-PY
-fi
+run_series_sql "$DECIDED" "$SQL"
 echo "$DECIDED decided cases written ($BACKEND)"
 /usr/bin/time -v "$BIN" labels --database "$DB" -o "$WORK/labels.jsonl" 2> "$WORK/time.txt" || { cat "$WORK/time.txt"; exit 1; }
 grep "^labels:" "$WORK/time.txt"

@@ -2,7 +2,8 @@
 # directory $WORK, the release build $BIN (or the binary BULWARK_BIN names, not built here: to
 # alternate two builds), and $SERVER (set it to the server's pid), killed with
 # $WORK removed when the script exits; and `new_postgres_database NAME`, which sets $DB to a new
-# database on the server of scripts/postgres.sh, dropped when the script exits.
+# database on the server of scripts/postgres.sh, dropped when the script exits; and
+# `run_series_sql N SQL` (below).
 WORK=$(mktemp -d)
 if [ -n "${BULWARK_BIN:-}" ]; then
   BIN="$BULWARK_BIN"
@@ -28,4 +29,25 @@ new_postgres_database() {
     psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null || true
   }
   trap drop_database EXIT
+}
+
+# Runs SQL (several statements) on $DB ($BACKEND: sqlite or postgres) with a
+# temporary table `series` of the integers 1..N (64-bit), then ANALYZE: how the bench scripts
+# write their rows in bulk.
+run_series_sql() {
+  local n=$1 sql=$2
+  if [ "$BACKEND" = postgres ]; then
+    psql "$DB" -Xq -c "CREATE TEMP TABLE series AS SELECT generate_series(1, $n)::bigint AS i; $sql ANALYZE;"
+  else
+    python3 - "$DB" "$n" "$sql" <<'PY'
+import sqlite3, sys
+db, n, sql = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+c = sqlite3.connect(db)
+with c:
+    c.execute("CREATE TEMP TABLE series (i INTEGER PRIMARY KEY)")
+    c.executemany("INSERT INTO series VALUES (?)", ((i,) for i in range(1, n + 1)))
+    c.executescript("BEGIN;" + sql + "COMMIT;")
+c.execute("ANALYZE")
+PY
+  fi
 }

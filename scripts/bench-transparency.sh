@@ -42,20 +42,7 @@ INSERT INTO decisions (case_id, reviewer, action, category, created_at)
   SELECT id, 'r', 'reinstate', NULL, created_at + 86400 FROM cases WHERE id % 100 = 0 ORDER BY id;
 SQL
 )
-if [ "$BACKEND" = postgres ]; then
-  psql "$DB" -Xq -c "CREATE TEMP TABLE series AS SELECT generate_series(1, $DECIDED)::bigint AS i; $SQL ANALYZE items; ANALYZE cases; ANALYZE decisions;"
-else
-  python3 - "$DB" "$DECIDED" "$SQL" <<'PY'
-import sqlite3, sys
-db, n, sql = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-c = sqlite3.connect(db)
-with c:
-    c.execute("CREATE TEMP TABLE series (i INTEGER PRIMARY KEY)")
-    c.executemany("INSERT INTO series VALUES (?)", ((i,) for i in range(1, n + 1)))
-    c.executescript("BEGIN;" + sql + "COMMIT;")
-c.execute("ANALYZE")
-PY
-fi
+run_series_sql "$DECIDED" "$SQL"
 echo "$DECIDED decided cases written over $DAYS days ($BACKEND)"
 for period in "2026-09-22 2026-09-29" "2026-09-22 2026-10-22" "2026-09-22 2027-03-23"; do
   set -- $period
