@@ -159,13 +159,17 @@ extension PostgresStore {
 
 extension PostgresStore {
     public func transparencyCounts(from: Int64, to: Int64) async throws -> TransparencyCounts {
-        var counts = TransparencyCounts()
-        for (name, sql) in TransparencyQueries.all(from: from, to: to) {
-            for row in try await read(PostgresQuery(unsafeSQL: sql)) {
-                let (key, n) = try row.decode((String?, Int64).self)
-                TransparencyQueries.fold(name, key ?? "none", Int(n), into: &counts)
+        // Each row folded as it arrives: the decision-time queries give a row per case decided
+        // in the period (a year's report held them all before they were counted).
+        try await client.withConnection { db in
+            var counts = TransparencyCounts()
+            for (name, sql) in TransparencyQueries.all(from: from, to: to) {
+                counts = try await fold(db, PostgresQuery(unsafeSQL: sql), into: counts) { counts, row in
+                    let (key, n) = try row.decode((String?, Int64).self)
+                    TransparencyQueries.fold(name, key ?? "none", Int(n), into: &counts)
+                }
             }
+            return counts
         }
-        return counts
     }
 }

@@ -995,12 +995,22 @@ public struct PostgresStore: ModerationStore {
     func rows<T: Sendable>(
         _ db: PostgresConnection, _ query: PostgresQuery, decoding decode: @escaping @Sendable (PostgresRow) throws -> T
     ) async throws -> [T] {
+        try await fold(db, query, into: []) { decoded, row in decoded.append(try decode(row)) }
+    }
+
+    /// One statement on `db`, each row folded into `initial` as it arrives and then let go: a
+    /// statement of a million rows holds no row longer than its step (as ``rows(_:_:)``, not
+    /// sent on a closed connection, failed when the connection's close is seen).
+    func fold<T: Sendable>(
+        _ db: PostgresConnection, _ query: PostgresQuery, into initial: T,
+        _ step: @escaping @Sendable (inout T, PostgresRow) throws -> Void
+    ) async throws -> T {
         guard !db.isClosed else { throw PostgresConnectionDropped() }
         let logger = self.logger
         return try await watches.watch(db).run {
-            var decoded: [T] = []
-            for try await row in try await db.query(query, logger: logger) { decoded.append(try decode(row)) }
-            return decoded
+            var value = initial
+            for try await row in try await db.query(query, logger: logger) { try step(&value, row) }
+            return value
         }
     }
 

@@ -159,8 +159,11 @@ extension SQLiteStore {
     public func transparencyCounts(from: Int64, to: Int64) async throws -> TransparencyCounts {
         try await writer.read { db in
             var counts = TransparencyCounts()
+            // Through a cursor, each row folded and let go: the decision-time queries give a row
+            // per case decided in the period (a year's report held them all as `Row`s before).
             for (name, sql) in TransparencyQueries.all(from: from, to: to) {
-                for row in try Row.fetchAll(db, sql: sql) {
+                let rows = try Row.fetchCursor(db, sql: sql)
+                while let row = try rows.next() {
                     TransparencyQueries.fold(name, row[0] as String? ?? "none", Int(row[1] as Int64), into: &counts)
                 }
             }
