@@ -55,15 +55,17 @@ enum TransparencyQueries {
                 UNION ALL
                 SELECT 'flagged', COUNT(*) FROM items WHERE received_at >= \(from) AND received_at < \(to) AND decision IN ('violating', 'review')
                 """),
-            ("action", "SELECT d.action, COUNT(*) FROM decisions d WHERE \(d) GROUP BY d.action"),
-            ("category", "SELECT COALESCE(d.category, 'none'), COUNT(*) FROM decisions d WHERE \(d) AND d.action IN \(restricting) GROUP BY 1"),
-            ("language", """
-                SELECT COALESCE(i.language, 'und'), COUNT(*) FROM decisions d JOIN cases c ON c.id = d.case_id
-                LEFT JOIN items i ON i.id = c.item_id WHERE \(d) AND d.action IN \(restricting) GROUP BY 1
-                """),
-            ("source", """
-                SELECT CASE WHEN d.removal_order_id IS NOT NULL THEN 'removal_order' ELSE c.source END, COUNT(*)
-                FROM decisions d JOIN cases c ON c.id = d.case_id WHERE \(d) AND d.action IN \(restricting) GROUP BY 1
+            // Every decision of the period by action, and the restricting ones by category, by
+            // what brought the content to review and by language, in one pass keyed
+            // "ACTION/" or "ACTION/CATEGORY/SOURCE/LANGUAGE" (the language last: the one part
+            // that may hold the separator).
+            ("decisions", """
+                SELECT d.action || '/' || CASE WHEN d.action IN \(restricting) THEN COALESCE(d.category, 'none') || '/'
+                        || CASE WHEN d.removal_order_id IS NOT NULL THEN 'removal_order' ELSE c.source END || '/'
+                        || COALESCE(i.language, 'und') ELSE '' END,
+                    COUNT(*)
+                FROM decisions d JOIN cases c ON c.id = d.case_id LEFT JOIN items i ON i.id = c.item_id
+                WHERE \(d) GROUP BY 1
                 """),
             ("appeal", "SELECT status, COUNT(*) FROM appeals WHERE filed_at >= \(from) AND filed_at < \(to) GROUP BY status"),
             ("late", """
@@ -110,10 +112,15 @@ enum TransparencyQueries {
     static func fold(_ name: String, _ key: String, _ n: Int, into c: inout TransparencyCounts) {
         switch name {
         case "items": if key == "received" { c.itemsReceived = n } else { c.itemsFlagged = n }
-        case "action": c.decisionsByAction[key] = n
-        case "category": c.restrictionsByCategory[key] = n
-        case "language": c.restrictionsByLanguage[key] = n
-        case "source": c.restrictionsBySource[key] = n
+        case "decisions":
+            // ACTION/ (not restricting) or ACTION/CATEGORY/SOURCE/LANGUAGE.
+            let parts = key.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 2 || parts.count == 4 else { break }
+            c.decisionsByAction[String(parts[0]), default: 0] += n
+            guard parts.count == 4 else { break }
+            c.restrictionsByCategory[String(parts[1]), default: 0] += n
+            c.restrictionsBySource[String(parts[2]), default: 0] += n
+            c.restrictionsByLanguage[String(parts[3]), default: 0] += n
         case "appeal": c.appealsByStatus[key] = n
         case "late": c.appealsLate = n
         case "exemption": c.reversalsByExemption[key] = n

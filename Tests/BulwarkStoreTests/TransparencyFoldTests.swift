@@ -1,9 +1,30 @@
 @testable import BulwarkStore
 import Testing
 
-/// The accuracy of automated detection comes from one query whose rows are keyed
-/// "VERDICT/LANGUAGE/OUTCOME/REVERSED"; folding them gives the three counts of the report.
+/// Two queries of the report give rows keyed by several parts, folded into its counts: the
+/// period's decisions ("ACTION/" or "ACTION/CATEGORY/SOURCE/LANGUAGE") and the accuracy of
+/// automated detection ("VERDICT/LANGUAGE/OUTCOME/REVERSED").
 struct TransparencyFoldTests {
+    @Test func decisionRowsFoldIntoActionsAndRestrictionsByCategorySourceAndLanguage() {
+        var counts = TransparencyCounts()
+        let rows: [(String, Int)] = [
+            ("no_violation/", 9),
+            ("escalate/", 2),
+            ("remove/incitement/proactive/ar", 5),
+            ("remove/recruitment/user_report/en", 3),
+            ("suspend/none/removal_order/und", 1),
+            ("remove/incitement/trusted_flagger/x/y", 4),  // a language holding the separator
+            ("broken/key/three", 100),  // neither two parts nor four: ignored
+        ]
+        for (key, n) in rows { TransparencyQueries.fold("decisions", key, n, into: &counts) }
+        #expect(counts.decisionsByAction == ["no_violation": 9, "escalate": 2, "remove": 12, "suspend": 1])
+        #expect(counts.restrictionsByCategory == ["incitement": 9, "recruitment": 3, "none": 1])
+        #expect(counts.restrictionsBySource == [
+            "proactive": 5, "user_report": 3, "removal_order": 1, "trusted_flagger": 4,
+        ])
+        #expect(counts.restrictionsByLanguage == ["ar": 5, "en": 3, "und": 1, "x/y": 4])
+    }
+
     @Test func automatedRowsFoldIntoVerdictLanguageAndReversals() {
         var counts = TransparencyCounts()
         let rows: [(String, Int)] = [
