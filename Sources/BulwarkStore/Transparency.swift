@@ -88,13 +88,15 @@ enum TransparencyQueries {
                 """),
             // The accuracy of automated detection: each case it opened whose first decision other
             // than an escalation falls in the period, against the engine's verdict on arrival, in
-            // one pass keyed "VERDICT/LANGUAGE/OUTCOME/REVERSED" (folded into three counts).
+            // one pass keyed "VERDICT/OUTCOME/REVERSED/LANGUAGE" (folded into three counts; the
+            // language last, as in "decisions").
             ("automated", """
-                SELECT i.decision || '/' || COALESCE(i.language, 'und') || '/'
+                SELECT i.decision || '/'
                     || CASE WHEN d.action IN \(restricting) THEN 'restricted' ELSE 'not_restricted' END || '/'
                     || CASE WHEN d.action IN \(restricting) AND EXISTS (
                            SELECT 1 FROM decisions r WHERE r.case_id = d.case_id AND r.action = 'reinstate' AND r.created_at < \(to)
-                       ) THEN 'reversed' ELSE 'kept' END,
+                       ) THEN 'reversed' ELSE 'kept' END || '/'
+                    || COALESCE(i.language, 'und'),
                     COUNT(*)
                 FROM decisions d JOIN cases c ON c.id = d.case_id JOIN items i ON i.id = c.item_id
                 WHERE \(d) AND c.source = 'proactive' AND d.removal_order_id IS NULL AND d.action <> 'escalate'
@@ -128,14 +130,12 @@ enum TransparencyQueries {
         case "first_decision": c.firstDecisionSeconds[key, default: []].append(Int64(max(0, n)))
         case "appeal_decision": c.appealDecisionSeconds.append(Int64(max(0, n)))
         case "automated":
-            // VERDICT/LANGUAGE/OUTCOME/REVERSED, read from both ends (the language in between).
-            let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count >= 4 else { break }
-            let verdict = parts[0], outcome = parts[parts.count - 2]
-            let language = parts[1..<(parts.count - 2)].joined(separator: "/")
-            c.automatedOutcomesByVerdict["\(verdict)/\(outcome)", default: 0] += n
-            c.automatedOutcomesByLanguage["\(language)/\(outcome)", default: 0] += n
-            if parts[parts.count - 1] == "reversed" { c.automatedReversed += n }
+            // VERDICT/OUTCOME/REVERSED/LANGUAGE.
+            let parts = key.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 4 else { break }
+            c.automatedOutcomesByVerdict["\(parts[0])/\(parts[1])", default: 0] += n
+            c.automatedOutcomesByLanguage["\(parts[3])/\(parts[1])", default: 0] += n
+            if parts[2] == "reversed" { c.automatedReversed += n }
         default: break
         }
     }

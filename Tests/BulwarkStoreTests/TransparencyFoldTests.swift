@@ -3,7 +3,8 @@ import Testing
 
 /// Two queries of the report give rows keyed by several parts, folded into its counts: the
 /// period's decisions ("ACTION/" or "ACTION/CATEGORY/SOURCE/LANGUAGE") and the accuracy of
-/// automated detection ("VERDICT/LANGUAGE/OUTCOME/REVERSED").
+/// automated detection ("VERDICT/OUTCOME/REVERSED/LANGUAGE"), the language last in both (the one
+/// part that may hold the separator).
 struct TransparencyFoldTests {
     @Test func decisionRowsFoldIntoActionsAndRestrictionsByCategorySourceAndLanguage() {
         var counts = TransparencyCounts()
@@ -28,12 +29,12 @@ struct TransparencyFoldTests {
     @Test func automatedRowsFoldIntoVerdictLanguageAndReversals() {
         var counts = TransparencyCounts()
         let rows: [(String, Int)] = [
-            ("violating/en/restricted/reversed", 2),
-            ("violating/en/restricted/kept", 5),
-            ("review/en/not_restricted/kept", 7),
-            ("review/ar/restricted/kept", 3),
-            ("review/und/not_restricted/kept", 1),
-            ("review/x/y/restricted/reversed", 4),  // a language holding the separator
+            ("violating/restricted/reversed/en", 2),
+            ("violating/restricted/kept/en", 5),
+            ("review/not_restricted/kept/en", 7),
+            ("review/restricted/kept/ar", 3),
+            ("review/not_restricted/kept/und", 1),
+            ("review/restricted/reversed/x/y", 4),  // a language holding the separator
             ("broken/key", 100),  // not four parts: ignored
         ]
         for (key, n) in rows { TransparencyQueries.fold("automated", key, n, into: &counts) }
