@@ -6,18 +6,23 @@ import Testing
 /// automated detection ("VERDICT/OUTCOME/REVERSED/LANGUAGE"), the language last in both (the one
 /// part that may hold the separator).
 struct TransparencyFoldTests {
-    @Test func decisionRowsFoldIntoActionsAndRestrictionsByCategorySourceAndLanguage() {
+    /// The counts `rows` of the query `name` fold into.
+    private func fold(_ name: String, _ rows: KeyValuePairs<String, Int>) -> TransparencyCounts {
         var counts = TransparencyCounts()
-        let rows: [(String, Int)] = [
-            ("no_violation/", 9),
-            ("escalate/", 2),
-            ("remove/incitement/proactive/ar", 5),
-            ("remove/recruitment/user_report/en", 3),
-            ("suspend/none/removal_order/und", 1),
-            ("remove/incitement/trusted_flagger/x/y", 4),  // a language holding the separator
-            ("broken/key/three", 100),  // neither two parts nor four: ignored
-        ]
-        for (key, n) in rows { TransparencyQueries.fold("decisions", key, n, into: &counts) }
+        for (key, n) in rows { TransparencyQueries.fold(name, key, n, into: &counts) }
+        return counts
+    }
+
+    @Test func decisionRowsFoldIntoActionsAndRestrictionsByCategorySourceAndLanguage() {
+        let counts = fold("decisions", [
+            "no_violation/": 9,
+            "escalate/": 2,
+            "remove/incitement/proactive/ar": 5,
+            "remove/recruitment/user_report/en": 3,
+            "suspend/none/removal_order/und": 1,
+            "remove/incitement/trusted_flagger/x/y": 4,  // a language holding the separator
+            "broken/key/three": 100,  // neither two parts nor four: ignored
+        ])
         #expect(counts.decisionsByAction == ["no_violation": 9, "escalate": 2, "remove": 12, "suspend": 1])
         #expect(counts.restrictionsByCategory == ["incitement": 9, "recruitment": 3, "none": 1])
         #expect(counts.restrictionsBySource == [
@@ -27,17 +32,15 @@ struct TransparencyFoldTests {
     }
 
     @Test func automatedRowsFoldIntoVerdictLanguageAndReversals() {
-        var counts = TransparencyCounts()
-        let rows: [(String, Int)] = [
-            ("violating/restricted/reversed/en", 2),
-            ("violating/restricted/kept/en", 5),
-            ("review/not_restricted/kept/en", 7),
-            ("review/restricted/kept/ar", 3),
-            ("review/not_restricted/kept/und", 1),
-            ("review/restricted/reversed/x/y", 4),  // a language holding the separator
-            ("broken/key", 100),  // not four parts: ignored
-        ]
-        for (key, n) in rows { TransparencyQueries.fold("automated", key, n, into: &counts) }
+        let counts = fold("automated", [
+            "violating/restricted/reversed/en": 2,
+            "violating/restricted/kept/en": 5,
+            "review/not_restricted/kept/en": 7,
+            "review/restricted/kept/ar": 3,
+            "review/not_restricted/kept/und": 1,
+            "review/restricted/reversed/x/y": 4,  // a language holding the separator
+            "broken/key": 100,  // not four parts: ignored
+        ])
         #expect(counts.automatedOutcomesByVerdict == [
             "violating/restricted": 7, "review/not_restricted": 8, "review/restricted": 7,
         ])
