@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Time and peak memory of `bulwark report transparency` (README, "Transparency report") on a
-# database of DECIDED decided cases spread evenly over DAYS days (a year by default), written with SQL: seven in ten
-# opened by the engine (`proactive`: its verdict on arrival one in seven `violating`, the rest
-# `review`), two by user reports, one by a trusted flagger (verdict `none`); one case in ten escalated
-# before its decision; half removed, half `no_violation`; one removal in fifty reinstated a day
-# later. Then the reports of the first week, the first 30 days, the first 182 days and the whole year
-# (JSON; the year is the period of TCO Art. 7's annual report), each under
-# /usr/bin/time: prints the time, the peak RSS and the accuracy-of-automated-detection counts.
+# database of DECIDED decided cases spread evenly over DAYS days (a year by default), written with
+# SQL: seven in ten opened by the engine (`proactive`: its verdict on arrival one in seven
+# `violating`, the rest `review`), two by user reports, one by a trusted flagger (verdict `none`);
+# one case in ten escalated before its decision; half removed, half `no_violation`; one removal in
+# fifty reinstated a day later; each case's first decision, and its first other than an
+# escalation, marked as they are written, as bulwark marks them (schema version 19). Then the
+# reports of the first week, the first 30 days, the first 182 days and the whole year (JSON; the
+# year is the period of TCO Art. 7's annual report), each under /usr/bin/time: prints the time,
+# the peak RSS and the accuracy-of-automated-detection counts.
 #   scripts/bench-transparency.sh [DECIDED=1000000] [sqlite|postgres] [DAYS=365]
 # With `postgres`, a new database on the server of scripts/postgres.sh (dropped afterwards).
 set -euo pipefail
@@ -33,14 +35,15 @@ INSERT INTO cases (item_id, source, status, base_priority, created_at, updated_a
   SELECT id, CASE WHEN id % 10 < 7 THEN 'proactive' WHEN id % 10 < 9 THEN 'user_report' ELSE 'trusted_flagger' END,
          'decided', 0.5, received_at, received_at
   FROM items WHERE platform = 'bulk';
-INSERT INTO decisions (case_id, reviewer, action, category, created_at)
-  SELECT id, 'r', 'escalate', NULL, created_at + 600 FROM cases WHERE id % 10 = 3 ORDER BY id;
-INSERT INTO decisions (case_id, reviewer, action, category, exemption, created_at)
+INSERT INTO decisions (case_id, reviewer, action, category, created_at, first_of_case, first_ruling)
+  SELECT id, 'r', 'escalate', NULL, created_at + 600, TRUE, FALSE FROM cases WHERE id % 10 = 3 ORDER BY id;
+INSERT INTO decisions (case_id, reviewer, action, category, exemption, created_at, first_of_case, first_ruling)
   SELECT id, 'r', CASE WHEN id % 2 = 0 THEN 'remove' ELSE 'no_violation' END,
-         CASE WHEN id % 2 = 0 THEN 'incitement' END, CASE WHEN id % 2 = 1 THEN 'journalistic' END, created_at + 1800
+         CASE WHEN id % 2 = 0 THEN 'incitement' END, CASE WHEN id % 2 = 1 THEN 'journalistic' END, created_at + 1800,
+         id % 10 <> 3, TRUE
   FROM cases ORDER BY id;
-INSERT INTO decisions (case_id, reviewer, action, category, created_at)
-  SELECT id, 'r', 'reinstate', NULL, created_at + 86400 FROM cases WHERE id % 100 = 0 ORDER BY id;
+INSERT INTO decisions (case_id, reviewer, action, category, created_at, first_of_case, first_ruling)
+  SELECT id, 'r', 'reinstate', NULL, created_at + 86400, FALSE, FALSE FROM cases WHERE id % 100 = 0 ORDER BY id;
 SQL
 )
 run_series_sql "$DECIDED" "$SQL"

@@ -110,6 +110,7 @@ public struct PostgresStore: ModerationStore {
         ("v16", Schema.v16(.postgres)),
         ("v17", Schema.v17(.postgres)),
         ("v18", Schema.v18(.postgres)),
+        ("v19", Schema.v19(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,
@@ -650,7 +651,8 @@ public struct PostgresStore: ModerationStore {
         }
     }
 
-    /// Records a reviewer's decision on a case and closes the case (escalated, or decided).
+    /// Records a reviewer's decision on a case and closes the case (escalated, or decided), marked
+    /// if it is the case's first, or its first other than an escalation (schema version 19).
     /// Callers lock or insert a row first (the case, the appeal, the entity, the removal order),
     /// so the transaction has its id before it takes the decision's: the index of removed texts
     /// keeps an id it passed over while a transaction under way at that read may still commit it
@@ -661,9 +663,12 @@ public struct PostgresStore: ModerationStore {
         let decisionID = try await insertedID(
             db,
             """
-            INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at, countries)
+            INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at, countries,
+                first_of_case, first_ruling)
             VALUES (\(caseID), \(reviewer), \(decision.action.rawValue), \(decision.category?.rawValue),
-                \(decision.exemption), \(decision.note), \(now), \(DecisionRecord.storedCountries(decision.countries)))
+                \(decision.exemption), \(decision.note), \(now), \(DecisionRecord.storedCountries(decision.countries)),
+                NOT EXISTS (SELECT 1 FROM decisions WHERE case_id = \(caseID)),
+                \(decision.action != .escalate) AND NOT EXISTS (SELECT 1 FROM decisions WHERE case_id = \(caseID) AND action <> 'escalate'))
             RETURNING id
             """)
         let status = decision.action == .escalate ? CaseStatus.escalated : CaseStatus.decided

@@ -77,6 +77,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v18") { db in
             for statement in Schema.v18(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v19") { db in
+            for statement in Schema.v19(.sqlite) { try db.execute(sql: statement) }
+        }
         // A database a newer bulwark upgraded is not this one's to write (version 15, for one,
         // changed how the bank log is appended): said, instead of written in the older way.
         let known = migrator
@@ -420,16 +423,21 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
-    /// Records a reviewer's decision on a case and closes the case (escalated, or decided).
+    /// Records a reviewer's decision on a case and closes the case (escalated, or decided). The
+    /// decision is marked if it is the case's first, or its first other than an escalation
+    /// (schema version 19).
     static func recordDecision(
         _ db: Database, caseID: Int64, reviewer: String, decision: NewDecision, now: Int64
     ) throws -> DecisionRecord {
         try db.cachedStatement(sql: """
-                INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at, countries)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO decisions (case_id, reviewer, action, category, exemption, note, created_at, countries,
+                    first_of_case, first_ruling)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM decisions WHERE case_id = ?),
+                    ? AND NOT EXISTS (SELECT 1 FROM decisions WHERE case_id = ? AND action <> 'escalate'))
                 """).execute(arguments: [
                 caseID, reviewer, decision.action.rawValue, decision.category?.rawValue, decision.exemption,
                 decision.note, now, DecisionRecord.storedCountries(decision.countries),
+                caseID, decision.action != .escalate, caseID,
             ])
         let record = DecisionRecord(
             id: db.lastInsertedRowID, caseID: caseID, reviewer: reviewer, action: decision.action,

@@ -80,16 +80,17 @@ enum TransparencyQueries {
                 SELECT COALESCE(member_state, 'none'), COUNT(*) FROM referrals
                 WHERE referred_at >= \(from) AND referred_at < \(to) GROUP BY 1
                 """),
-            // One row per case whose first decision falls in the period: (source, seconds).
+            // One row per case whose first decision falls in the period: (source, seconds). The
+            // first decisions are marked when written (schema version 19) and read by time.
             ("first_decision", """
                 SELECT CASE WHEN d.removal_order_id IS NOT NULL THEN 'removal_order' ELSE c.source END, d.created_at - c.created_at
                 FROM decisions d JOIN cases c ON c.id = d.case_id
-                WHERE \(d) AND d.id = (SELECT MIN(f.id) FROM decisions f WHERE f.case_id = d.case_id)
+                WHERE \(d) AND d.first_of_case
                 """),
             // The accuracy of automated detection: each case it opened whose first decision other
             // than an escalation falls in the period, against the engine's verdict on arrival, in
             // one pass keyed "VERDICT/OUTCOME/REVERSED/LANGUAGE" (folded into three counts; the
-            // language last, as in "decisions").
+            // language last, as in "decisions"). Those first decisions are marked, as above.
             ("automated", """
                 SELECT i.decision || '/'
                     || CASE WHEN d.action IN \(restricting) THEN 'restricted' ELSE 'not_restricted' END || '/'
@@ -99,8 +100,7 @@ enum TransparencyQueries {
                     || COALESCE(i.language, 'und'),
                     COUNT(*)
                 FROM decisions d JOIN cases c ON c.id = d.case_id JOIN items i ON i.id = c.item_id
-                WHERE \(d) AND c.source = 'proactive' AND d.removal_order_id IS NULL AND d.action <> 'escalate'
-                AND d.id = (SELECT MIN(f.id) FROM decisions f WHERE f.case_id = d.case_id AND f.action <> 'escalate')
+                WHERE \(d) AND d.first_ruling AND c.source = 'proactive' AND d.removal_order_id IS NULL
                 GROUP BY 1
                 """),
             // One row per appeal decided in the period.
