@@ -9,7 +9,9 @@
 # reports of the first week, the first 30 days, the first 182 days and the whole year (JSON; the
 # year is the period of TCO Art. 7's annual report), each under /usr/bin/time: prints the time,
 # the peak RSS and the accuracy-of-automated-detection counts.
-#   scripts/bench-transparency.sh [DECIDED=1000000] [sqlite|postgres] [DAYS=365]
+# ITEMS: the items received over those days, those past the decided ones flagged by nothing
+# and opening no case (on a platform most items are not flagged).
+#   scripts/bench-transparency.sh [DECIDED=1000000] [sqlite|postgres] [DAYS=365] [ITEMS=DECIDED]
 # With `postgres`, a new database on the server of scripts/postgres.sh (dropped afterwards).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,8 @@ source scripts/bench-server-lib.sh
 DECIDED=${1:-1000000}
 BACKEND=${2:-sqlite}
 DAYS=${3:-365}
+ITEMS=${4:-$DECIDED}
+EXTRA=$(( ITEMS > DECIDED ? ITEMS - DECIDED : 0 ))
 if [ "$BACKEND" = postgres ]; then
   new_postgres_database transparency
 else
@@ -24,13 +28,14 @@ else
 fi
 START=1790035200  # 2026-09-22T00:00:00Z
 STEP=$(( DAYS * 86400 * 1000 / DECIDED ))  # milliseconds between two cases
+EXTRA_STEP=$(( DAYS * 86400 * 1000 / (EXTRA > 0 ? EXTRA : 1) ))  # between two items that opened none
 "$BIN" keys create --database "$DB" --name bench-admin --role admin > /dev/null  # creates and migrates the database
 SQL=$(cat <<SQL
 INSERT INTO items (platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)
   SELECT 'bulk', 't-' || i, 'text number ' || i, '[]', $START + (i * $STEP) / 1000,
          CASE WHEN i % 10 = 0 THEN 'violating' WHEN i % 10 < 7 THEN 'review' ELSE 'none' END,
          0.5, CASE i % 4 WHEN 0 THEN 'en' WHEN 1 THEN 'es' WHEN 2 THEN 'ar' ELSE 'fr' END, '{}', 0
-  FROM series;
+  FROM series WHERE i <= $DECIDED;
 INSERT INTO cases (item_id, source, status, base_priority, created_at, updated_at)
   SELECT id, CASE WHEN id % 10 < 7 THEN 'proactive' WHEN id % 10 < 9 THEN 'user_report' ELSE 'trusted_flagger' END,
          'decided', 0.5, received_at, received_at
@@ -44,10 +49,14 @@ INSERT INTO decisions (case_id, reviewer, action, category, exemption, created_a
   FROM cases ORDER BY id;
 INSERT INTO decisions (case_id, reviewer, action, category, created_at, first_of_case, first_ruling)
   SELECT id, 'r', 'reinstate', NULL, created_at + 86400, FALSE, FALSE FROM cases WHERE id % 100 = 0 ORDER BY id;
+INSERT INTO items (platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)
+  SELECT 'bulk-none', 'n-' || i, 'text number ' || i, '[]', $START + (i * $EXTRA_STEP) / 1000, 'none', 0.01,
+         CASE i % 4 WHEN 0 THEN 'en' WHEN 1 THEN 'es' WHEN 2 THEN 'ar' ELSE 'fr' END, '{}', 0
+  FROM series WHERE i <= $EXTRA;
 SQL
 )
-run_series_sql "$DECIDED" "$SQL"
-echo "$DECIDED decided cases written over $DAYS days ($BACKEND)"
+run_series_sql "$(( DECIDED > EXTRA ? DECIDED : EXTRA ))" "$SQL"
+echo "$DECIDED decided cases and $(( DECIDED + EXTRA )) items written over $DAYS days ($BACKEND)"
 for period in "2026-09-22 2026-09-29" "2026-09-22 2026-10-22" "2026-09-22 2027-03-23" "2026-09-22 2027-09-22"; do
   set -- $period
   /usr/bin/time -v "$BIN" report transparency --from "$1" --to "$2" --format json --database "$DB" \

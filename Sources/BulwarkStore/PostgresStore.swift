@@ -111,6 +111,7 @@ public struct PostgresStore: ModerationStore {
         ("v17", Schema.v17(.postgres)),
         ("v18", Schema.v18(.postgres)),
         ("v19", Schema.v19(.postgres)),
+        ("v20", Schema.v20(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,

@@ -80,6 +80,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v19") { db in
             for statement in Schema.v19(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v20") { db in
+            for statement in Schema.v20(.sqlite) { try db.execute(sql: statement) }
+        }
         // A database a newer bulwark upgraded is not this one's to write (version 15, for one,
         // changed how the bank log is appended): said, instead of written in the older way.
         let known = migrator

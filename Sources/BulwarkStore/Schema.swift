@@ -522,6 +522,19 @@ enum Schema {
         ]
     }
 
+    /// Version 20: items by the time they were received. The transparency report counts the
+    /// items received in its period and those the engine flagged; without this index it read
+    /// every item ever received, which on a platform outnumber its decisions many times over.
+    /// SQLite: a B-tree with the engine's decision, which answers both counts alone. PostgreSQL:
+    /// a BRIN index, the range of times of each run of 128 pages, since items are written in the
+    /// order they are received: a B-tree there cost ingest 9% of its rate, this almost nothing.
+    static func v20(_ dialect: Dialect) -> [String] {
+        switch dialect {
+        case .sqlite: ["CREATE INDEX items_received ON items (received_at, decision)"]
+        case .postgres: ["CREATE INDEX items_received ON items USING brin (received_at) WITH (autosummarize = on)"]
+        }
+    }
+
     /// Marks each case's first decision, and its first other than an escalation, among the
     /// decisions written (the first: the lowest id, the order they were written in), in one pass
     /// that writes each of those rows once: PostgreSQL rewrote a million of them in 16 s this way,

@@ -71,4 +71,19 @@ struct SQLitePlanTests {
             }
         }
     }
+
+    /// The report counts the period's items received and flagged from their index by time and
+    /// decision alone (version 20), not by reading every item ever received.
+    @Test func theTransparencyReportCountsThePeriodsItemsFromTheirIndex() async throws {
+        try await withTestStore(.sqlite, "plan-transparency-items") { t in
+            let store = try #require(t.store as? SQLiteStore)
+            let sql = try #require(TransparencyQueries.all(from: 1_790_035_200, to: 1_790_640_000).first { $0.0 == "items" }?.1)
+            let plan = try await Self.plan(store, sql, [])
+            let searches = plan.split(separator: "; ").filter {
+                $0.contains("SEARCH items USING COVERING INDEX items_received (received_at>? AND received_at<?)")
+            }
+            #expect(searches.count == 2, "\(plan)")
+            #expect(!plan.contains("SCAN"), "\(plan)")
+        }
+    }
 }
