@@ -56,6 +56,12 @@ INSERT INTO items (platform, external_id, text, urls, received_at, decision, sco
 SQL
 )
 run_series_sql "$(( DECIDED > EXTRA ? DECIDED : EXTRA ))" "$SQL"
+if [ "$BACKEND" = postgres ]; then
+  # The BRIN index of items by time (schema version 20) summarises a run of pages once it is
+  # full, in autovacuum's next round (`autosummarize`); items written in bulk are summarised here
+  # instead of waiting for that round, as they would be on a platform receiving them over days.
+  psql "$DB" -XtAqc "SELECT brin_summarize_new_values('items_received')" > /dev/null
+fi
 echo "$DECIDED decided cases and $(( DECIDED + EXTRA )) items written over $DAYS days ($BACKEND)"
 for period in "2026-09-22 2026-09-29" "2026-09-22 2026-10-22" "2026-09-22 2027-03-23" "2026-09-22 2027-09-22"; do
   set -- $period
