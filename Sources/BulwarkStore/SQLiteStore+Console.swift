@@ -4,14 +4,16 @@ import GRDB
 
 /// The console's reads on SQLite.
 extension SQLiteStore {
+    /// Grouped by status as well, in the order of the queue's index (schema version 21), so the
+    /// groups come from the index without a sort (`QueueCounts` adds up a group's statuses).
+    static let queueCountsSQL = """
+        SELECT source, language, category, COUNT(*) AS n FROM cases
+        WHERE status IN ('open', 'claimed', 'escalated') GROUP BY status, source, language, category
+        """
+
     public func queueCounts() async throws -> QueueCounts {
         try await writer.read { db in
-            let rows = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT source, language, category, COUNT(*) AS n FROM cases
-                        WHERE status IN ('open', 'claimed', 'escalated') GROUP BY source, language, category
-                        """))
+            let rows = try Row.fetchAll(db.cachedStatement(sql: Self.queueCountsSQL))
             return QueueCounts(
                 groups: rows.map {
                     (source: $0["source"], language: $0["language"], category: $0["category"], count: $0["n"])

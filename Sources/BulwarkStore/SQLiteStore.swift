@@ -83,6 +83,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v20") { db in
             for statement in Schema.v20(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v21") { db in
+            for statement in Schema.v21(.sqlite) { try db.execute(sql: statement) }
+        }
         // A database a newer bulwark upgraded is not this one's to write (version 15, for one,
         // changed how the bank log is appended): said, instead of written in the older way.
         let known = migrator
@@ -255,33 +258,48 @@ public struct SQLiteStore: ModerationStore {
     public func cases(_ filter: CaseFilter, now: Int64) async throws -> [CaseRecord] {
         try await writer.read { db in
             var conditions: [String] = []
-            var arguments: StatementArguments = [ReviewPriority.maxWaitingPoints, now, ReviewPriority.waitingWeight]
+            var arguments: [String: (any DatabaseValueConvertible)?] = [
+                "maxWaiting": ReviewPriority.maxWaitingPoints, "now": now, "weight": ReviewPriority.waitingWeight,
+                "limit": max(1, min(filter.limit, 500)),
+            ]
             if let source = filter.source {
-                conditions.append("source = ?")
-                _ = arguments.append(contentsOf: [source.rawValue])
+                conditions.append("source = :source")
+                arguments["source"] = source.rawValue
             }
             if let language = filter.language {
-                conditions.append("language = ?")
-                _ = arguments.append(contentsOf: [language])
+                conditions.append("language = :language")
+                arguments["language"] = language
             }
             if let category = filter.category {
-                conditions.append("category = ?")
-                _ = arguments.append(contentsOf: [category.rawValue])
+                conditions.append("category = :category")
+                arguments["category"] = category.rawValue
             }
             if let status = filter.status {
-                conditions.append("status = ?")
-                _ = arguments.append(contentsOf: [status.rawValue])
+                conditions.append("status = :status")
+                arguments["status"] = status.rawValue
             } else {
                 conditions.append("status IN ('open', 'claimed', 'escalated')")
             }
-            _ = arguments.append(contentsOf: [max(1, min(filter.limit, 500))])
-            let sql = """
-                SELECT *, base_priority + MIN(?, (? - created_at) * ?) AS priority FROM cases
-                WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY priority DESC, id ASC LIMIT ?
-                """
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.caseRecord)
+            return try Row.fetchAll(
+                db, sql: Self.casesSQL(conditions: conditions.joined(separator: " AND ")),
+                arguments: StatementArguments(arguments)
+            ).map(Self.caseRecord)
         }
+    }
+
+    /// The queue's page: the ids of the first cases by priority, chosen from the index of open
+    /// cases alone (schema version 21: it holds every column the choice reads), then those cases
+    /// read whole. Before, every open case was read whole to be sorted: with 200,000 open cases,
+    /// a page of 200 through the API took 414 ms, against 51-56 ms (`scripts/bench-queue.sh`).
+    static func casesSQL(conditions: String) -> String {
+        """
+        SELECT *, base_priority + MIN(:maxWaiting, (:now - created_at) * :weight) AS priority FROM cases
+        WHERE id IN (
+            SELECT id FROM cases WHERE \(conditions)
+            ORDER BY base_priority + MIN(:maxWaiting, (:now - created_at) * :weight) DESC, id ASC LIMIT :limit
+        )
+        ORDER BY priority DESC, id ASC
+        """
     }
 
     public func caseDetail(id: Int64, now: Int64) async throws -> CaseDetail? {

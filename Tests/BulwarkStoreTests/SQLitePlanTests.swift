@@ -86,4 +86,22 @@ struct SQLitePlanTests {
             #expect(!plan.contains("SCAN"), "\(plan)")
         }
     }
+
+    /// The queue's page chooses its cases from the queue's index alone and reads only those
+    /// whole, and its counts come from the same index in its order, without a sort (version 21).
+    /// Before, every open case was read whole for each page, and the counts were sorted.
+    @Test func theQueueChoosesItsPageAndCountsFromItsIndexAlone() async throws {
+        try await withTestStore(.sqlite, "plan-queue") { t in
+            let store = try #require(t.store as? SQLiteStore)
+            let arguments: StatementArguments = ["maxWaiting": 36.0, "now": 1_000, "weight": 1.0 / 600, "limit": 50, "language": "ar"]
+            for conditions in ["status IN ('open', 'claimed', 'escalated')", "status IN ('open', 'claimed', 'escalated') AND language = :language"] {
+                let plan = try await Self.plan(store, SQLiteStore.casesSQL(conditions: conditions), arguments)
+                #expect(plan.contains("SEARCH cases USING COVERING INDEX cases_queue (status=?)"), "\(conditions): \(plan)")
+                #expect(plan.contains("SEARCH cases USING INTEGER PRIMARY KEY (rowid=?)"), "\(conditions): \(plan)")
+                #expect(!plan.contains("SCAN"), "\(conditions): \(plan)")
+            }
+            let counts = try await Self.plan(store, SQLiteStore.queueCountsSQL, [])
+            #expect(counts == "SEARCH cases USING COVERING INDEX cases_queue (status=?)", "\(counts)")
+        }
+    }
 }

@@ -41,6 +41,64 @@ struct StoreTests {
         }
     }
 
+    /// The queue's page is the first cases by priority (base plus waiting, capped) and then id,
+    /// among many whose order waiting changes, with and without a filter; its counts are over
+    /// every open, claimed or escalated case, whatever their statuses.
+    @Test(arguments: Backend.allCases) func theQueuesPageIsTheFirstCasesByPriorityAmongMany(_ backend: Backend) async throws {
+        try await withTestStore(backend, "queue-page") { t in
+            let store = t.store
+            // 240 cases of items opened over 12 hours, base priorities 20-79 (ties among them), in
+            // two languages; one in ten claimed, one in twenty decided.
+            var items: [ScannedItem] = []
+            for i in 0..<240 {
+                var item = scanned("q\(i)", priority: Double(20 + (i * 37) % 60))
+                item.language = i % 3 == 0 ? "ar" : "en"
+                item.item.containerID = nil  // no container, so no case of its own
+                items.append(item)
+            }
+            var opened: [(caseID: Int64, at: Int64, language: String)] = []
+            for (i, item) in items.enumerated() {
+                let at = Int64(1_000 + i * 180)
+                let result = try #require(try await store.ingest([item], now: at).first)
+                opened.append((try #require(result.caseID), at, item.language))
+            }
+            for (i, c) in opened.enumerated() where i % 10 == 5 {
+                #expect(try await store.claim(caseID: c.caseID, reviewer: "r", until: 10_000_000, now: c.at) == .claimed(until: 10_000_000))
+            }
+            var decided: Set<Int64> = []
+            for (i, c) in opened.enumerated() where i % 20 == 7 {
+                let outcome = try await store.decide(
+                    caseID: c.caseID, reviewer: "r", decision: NewDecision(action: .noViolation), webhookBody: { _, _ in nil }, now: c.at + 1)
+                guard case .decided = outcome else {
+                    Issue.record("case \(c.caseID): \(outcome)")
+                    return
+                }
+                decided.insert(c.caseID)
+            }
+            let now = opened.last!.at
+            // Each case's base priority and opening as the store holds them, one case at a time.
+            var held: [(id: Int64, base: Double, at: Int64, language: String?)] = []
+            for c in opened where !decided.contains(c.caseID) {
+                let record = try #require(try await store.caseDetail(id: c.caseID, now: now)).record
+                held.append((record.id, record.basePriority, record.createdAt, record.language))
+            }
+            #expect(held.map(\.at) == opened.filter { !decided.contains($0.caseID) }.map(\.at))
+            func expected(_ language: String?, _ limit: Int) -> [Int64] {
+                held.filter { language == nil || $0.language == language }
+                    .map { (id: $0.id, priority: $0.base + min(ReviewPriority.maxWaitingPoints, Double(now - $0.at) * ReviewPriority.waitingWeight)) }
+                    .sorted { ($0.priority, -$0.id) > ($1.priority, -$1.id) }
+                    .prefix(limit).map(\.id)
+            }
+            for (language, limit) in [(nil, 50), (nil, 500), ("ar", 20)] as [(String?, Int)] {
+                let page = try await store.cases(CaseFilter(language: language, limit: limit), now: now)
+                #expect(page.map(\.id) == expected(language, limit), "language \(language ?? "any"), limit \(limit)")
+            }
+            let counts = try await store.queueCounts()
+            #expect(counts.total == 240 - decided.count)
+            #expect(counts.languages.first { $0.name == "ar" }?.count == opened.filter { !decided.contains($0.caseID) && $0.language == "ar" }.count)
+        }
+    }
+
     /// What `/readyz` asks on every probe: the items table answers, without being counted.
     @Test(arguments: Backend.allCases) func aPingReadsTheItemsTableAndFailsWithoutIt(_ backend: Backend) async throws {
         try await withTestStore(backend, "ping-unmigrated", migrate: false) { t in
