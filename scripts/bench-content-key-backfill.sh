@@ -14,7 +14,7 @@ source scripts/bench-server-lib.sh
 CASES=${1:-200000}
 BACKEND=${2:-sqlite}
 PORT=18410
-if [ "$BACKEND" = postgres ]; then new_postgres_database backfill; else DB=$WORK/upgraded.sqlite; fi
+new_database "$BACKEND" backfill
 INGEST=$("$BIN" keys create --database "$DB" --name bench-ingest --role ingest | awk '{print $NF}')
 if [ "$BACKEND" = postgres ]; then
   # Eighteen words of the same list (chosen from the row's number, not at random) and the number.

@@ -11,11 +11,7 @@ cd "$(dirname "$0")/.."
 source scripts/bench-server-lib.sh
 DECIDED=${1:-1000000}
 BACKEND=${2:-sqlite}
-if [ "$BACKEND" = postgres ]; then
-  new_postgres_database labels
-else
-  DB=$WORK/decided.sqlite
-fi
+new_database "$BACKEND" labels
 "$BIN" keys create --database "$DB" --name bench-admin --role admin > /dev/null  # creates and migrates the database
 SQL=$(cat <<SQL
 INSERT INTO items (platform, external_id, text, urls, received_at, decision, score, language, verdict, media_count)

@@ -19,11 +19,7 @@ BACKEND=${2:-sqlite}
 DECIDED=${3:-0}
 REQUESTS=${4:-50}
 PORT=18413
-if [ "$BACKEND" = postgres ]; then
-  new_postgres_database queue
-else
-  DB=$WORK/queue.sqlite
-fi
+new_database "$BACKEND" queue
 REVIEWER=$("$BIN" keys create --database "$DB" --name bench-reviewer --role reviewer | awk '{print $NF}')
 PASSWORD=bench-queue-password-1
 echo "$PASSWORD" | "$BIN" users create --database "$DB" --name bench-lead --role reviewer > /dev/null

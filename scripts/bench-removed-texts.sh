@@ -25,11 +25,7 @@ BACKEND=${2:-sqlite}
 HOLES=${BULWARK_BENCH_ID_HOLES:-0}
 DECIDED_AT=${BULWARK_BENCH_DECIDED_AT:-1790000100}
 PORT=18411
-if [ "$BACKEND" = postgres ]; then
-  new_postgres_database removed
-else
-  DB=$WORK/decided.sqlite
-fi
+new_database "$BACKEND" removed
 INGEST=$("$BIN" keys create --database "$DB" --name bench-ingest --role ingest | awk '{print $NF}')
 if [ "$BACKEND" = postgres ]; then
   # The same rows as the SQLite branch below, written by the server itself (keys: md5 of a

@@ -3,6 +3,7 @@
 # alternate two builds), and $SERVER (set it to the server's pid), killed with
 # $WORK removed when the script exits; and `new_postgres_database NAME`, which sets $DB to a new
 # database on the server of scripts/postgres.sh, dropped when the script exits; and
+# `new_database BACKEND NAME`, that one for `postgres`, else a new SQLite file in $WORK; and
 # `run_series_sql N SQL` (below).
 WORK=$(mktemp -d)
 if [ -n "${BULWARK_BIN:-}" ]; then
@@ -29,6 +30,10 @@ new_postgres_database() {
     psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null || true
   }
   trap drop_database EXIT
+}
+
+new_database() {
+  if [ "$1" = postgres ]; then new_postgres_database "$2"; else DB=$WORK/$2.sqlite; fi
 }
 
 # Runs SQL (several statements) on $DB ($BACKEND: sqlite or postgres) with a

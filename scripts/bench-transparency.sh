@@ -21,11 +21,7 @@ BACKEND=${2:-sqlite}
 DAYS=${3:-365}
 ITEMS=${4:-$DECIDED}
 EXTRA=$(( ITEMS > DECIDED ? ITEMS - DECIDED : 0 ))
-if [ "$BACKEND" = postgres ]; then
-  new_postgres_database transparency
-else
-  DB=$WORK/transparency.sqlite
-fi
+new_database "$BACKEND" transparency
 START=1790035200  # 2026-09-22T00:00:00Z
 STEP=$(( DAYS * 86400 * 1000 / DECIDED ))  # milliseconds between two cases
 EXTRA_STEP=$(( DAYS * 86400 * 1000 / (EXTRA > 0 ? EXTRA : 1) ))  # between two items that opened none
