@@ -167,7 +167,7 @@ extension PostgresStore {
         // neither), as SQLite's store reads them in one transaction; and without JIT
         // compilation, which the planner chose for the query of automated detection from 30
         // days up (its cost estimate over 100,000) and which cost more than it saved on every
-        // query of the report: 30 days of a million cases 1.17-1.22 -> 0.85-0.91 s.
+        // query of the report: 30 days of a million cases 1.17-1.22 -> 0.72-0.80 s.
         try await transaction { db in
             try await execute(db, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             try await execute(db, "SET LOCAL jit = off")
