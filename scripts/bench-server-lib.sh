@@ -3,7 +3,9 @@
 # alternate two builds), and $SERVER (set it to the server's pid), killed with
 # $WORK removed when the script exits; and `new_postgres_database NAME`, which sets $DB to a new
 # database on the server of scripts/postgres.sh, dropped when the script exits; and
-# `new_database BACKEND NAME`, that one for `postgres`, else a new SQLite file in $WORK; and
+# `new_database BACKEND NAME`, that one for `postgres`, else a new SQLite file in $WORK
+# (BENCH_PG_SET="setting = value" sets one setting for the new PostgreSQL database, as
+# `ALTER DATABASE ... SET` would on a deployment); and
 # `run_series_sql N SQL` (below).
 WORK=$(mktemp -d)
 if [ -n "${BULWARK_BIN:-}" ]; then
@@ -24,6 +26,9 @@ new_postgres_database() {
   export PGPASSWORD=bulwark
   DBNAME="bulwark_$1_$(date +%s)"
   psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "CREATE DATABASE $DBNAME"
+  if [ -n "${BENCH_PG_SET:-}" ]; then
+    psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "ALTER DATABASE $DBNAME SET $BENCH_PG_SET"
+  fi
   DB="postgres://bulwark:bulwark@127.0.0.1:5432/$DBNAME"
   drop_database() {
     cleanup
