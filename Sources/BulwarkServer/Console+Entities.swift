@@ -203,8 +203,7 @@ extension BulwarkService {
     }
 
     /// The queue's counts over every open case, each value a link to the queue filtered by it.
-    func queueCountsObject() async throws -> [String: Any] {
-        let counts = try await store.queueCounts()
+    func queueCountsObject(_ counts: QueueCounts) -> [String: Any] {
         // RFC 3986's unreserved characters stay as they are; anything else is percent-encoded.
         let unreserved = CharacterSet(
             charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

@@ -338,6 +338,10 @@ extension BulwarkService {
             filter.category = try reader.choice("category", as: Category.self)
             filter.source = try reader.choice("source", as: CaseSource.self)
         }
+        // The counts over the whole queue are read while the page's cases are: each reads every
+        // open case, so on a database with cores to spare the page waits for the slower of the
+        // two, not for both.
+        async let counts = store.queueCounts()
         let cases = filterError == nil ? try await store.cases(filter, now: now) : []
         let copies = try await store.openCopyCounts(ofCases: cases.map(\.id))
         func round(_ x: Double) -> String { String(format: "%.2f", x) }
@@ -367,7 +371,7 @@ extension BulwarkService {
             }
         var object: [String: Any] = [
             "title": "Queue", "user": userObject(session), "cases": rows, "count": rows.count,
-            "queueCounts": try await queueCountsObject(),
+            "queueCounts": queueCountsObject(try await counts),
             "language": language, "orders": orders, "hasOrders": !orders.isEmpty,
             "categories": Category.allCases.map {
                 ["name": $0.rawValue, "selected": $0 == filter.category] as [String: Any]
