@@ -172,7 +172,7 @@ extension PostgresStore {
             try await execute(db, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             try await execute(db, "SET LOCAL jit = off")
             var counts = TransparencyCounts()
-            for (name, sql) in TransparencyQueries.all(from: from, to: to) {
+            for (name, sql) in TransparencyQueries.all(from: from, to: to, dialect: .postgres) {
                 counts = try await fold(db, PostgresQuery(unsafeSQL: sql), into: counts) { counts, row in
                     let (key, n) = try row.decode((String?, Int64).self)
                     TransparencyQueries.fold(name, key ?? "none", Int(n), into: &counts)

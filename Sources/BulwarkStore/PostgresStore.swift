@@ -113,6 +113,7 @@ public struct PostgresStore: ModerationStore {
         ("v19", Schema.v19(.postgres)),
         ("v20", Schema.v20(.postgres)),
         ("v21", Schema.v21(.postgres)),
+        ("v22", Schema.v22(.postgres)),
     ]
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,

@@ -161,7 +161,7 @@ extension SQLiteStore {
             var counts = TransparencyCounts()
             // Through a cursor, each row folded and let go: the decision-time queries give a row
             // per case decided in the period (a year's report held them all as `Row`s before).
-            for (name, sql) in TransparencyQueries.all(from: from, to: to) {
+            for (name, sql) in TransparencyQueries.all(from: from, to: to, dialect: .sqlite) {
                 let rows = try Row.fetchCursor(db, sql: sql)
                 while let row = try rows.next() {
                     TransparencyQueries.fold(name, row[0] as String? ?? "none", Int(row[1] as Int64), into: &counts)

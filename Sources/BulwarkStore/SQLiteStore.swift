@@ -86,6 +86,9 @@ public struct SQLiteStore: ModerationStore {
         migrator.registerMigration("v21") { db in
             for statement in Schema.v21(.sqlite) { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v22") { db in
+            for statement in Schema.v22(.sqlite) { try db.execute(sql: statement) }
+        }
         // A database a newer bulwark upgraded is not this one's to write (version 15, for one,
         // changed how the bank log is appended): said, instead of written in the older way.
         let known = migrator

@@ -507,7 +507,8 @@ enum Schema {
     /// (``SQLiteStore/recordDecision(_:caseID:reviewer:decision:now:)``): `first_of_case`, the
     /// case's first decision of any kind, and `first_ruling`, its first decision other than an
     /// escalation. The transparency report's time to a first decision and its accuracy of
-    /// automated detection read them by time through their own indexes, instead of looking up,
+    /// automated detection read them by time through their own indexes (that of first rulings
+    /// dropped in version 22, when the report came to read them with every decision), instead of looking up,
     /// for each of the period's decisions, the first of its case. The decisions made before are
     /// marked by ``firstDecisionMarks``.
     static func v19(_ dialect: Dialect) -> [String] {
@@ -552,6 +553,15 @@ enum Schema {
             "DROP INDEX cases_queue",
             "CREATE INDEX cases_queue ON cases (status, source, language, category, base_priority, created_at)",
         ]
+    }
+
+    /// Version 22: the transparency report reads the period's decisions once, through their
+    /// index by time (version 18), for its counts by action and its accuracy of automated
+    /// detection alike (``TransparencyQueries``). The index of first rulings by time, which only
+    /// the second of those two queries read, is dropped; the decisions are still marked
+    /// (`first_ruling`), and the report reads that mark.
+    static func v22(_ dialect: Dialect) -> [String] {
+        ["DROP INDEX decisions_first_ruling"]
     }
 
     /// Marks each case's first decision, and its first other than an escalation, among the

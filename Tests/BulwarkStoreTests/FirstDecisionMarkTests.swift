@@ -92,4 +92,63 @@ struct FirstDecisionMarkTests {
             #expect(after == before)
         }
     }
+
+    /// Version 22 drops the index of first rulings by time, which only the report's former query
+    /// of automated detection read; the marks stay, and the index of first decisions and the one
+    /// of every decision by time, which the report reads, stay too.
+    @Test(arguments: Backend.allCases) func version22DropsTheIndexOfFirstRulingsAlone(_ backend: Backend) async throws {
+        try await withTestStore(backend, "first-ruling-index") { t in
+            let count =
+                backend == .sqlite
+                ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                : "SELECT COUNT(*) FROM pg_indexes WHERE indexname = "
+            let firstRuling = try await t.integer(count + "'decisions_first_ruling'")
+            let firstOfCase = try await t.integer(count + "'decisions_first_of_case'")
+            let created = try await t.integer(count + "'decisions_created'")
+            #expect(firstRuling == 0)
+            #expect(firstOfCase == 1)
+            #expect(created == 1)
+            #expect(try await t.columns("decisions").contains("first_ruling"))
+        }
+    }
+
+    /// The report's counts of decisions are counts of rows, not of the groups the stores make of
+    /// them (PostgreSQL counts the rows by their columns first, then adds those counts up by
+    /// key): ten cases the engine opened, six `violating` in English and four `review` in
+    /// Arabic, decided in groups of several alike.
+    @Test(arguments: Backend.allCases) func theReportCountsEveryDecisionOfAGroup(_ backend: Backend) async throws {
+        try await withTestStore(backend, "transparency-groups") { t in
+            func item(_ id: String, _ decision: Decision, _ language: String) -> ScannedItem {
+                ScannedItem(
+                    item: NewItem(platform: "p", externalID: id, text: "text of \(id)"), decision: decision, score: 0.7,
+                    category: .recruitment, context: nil, language: language, verdictJSON: #"{"id":"\#(id)"}"#,
+                    casePriority: 50)
+            }
+            let english = (0..<6).map { item("en\($0)", .violating, "en") }
+            let arabic = (0..<4).map { item("ar\($0)", .review, "ar") }
+            let opened = try await t.store.ingest(english + arabic, now: 100)
+            let cases = try opened.map { try #require($0.caseID) }
+            let actions: [(ModerationAction, Category?)] =
+                Array(repeating: (.remove, .incitement), count: 4) + Array(repeating: (.noViolation, nil), count: 2)
+                + Array(repeating: (.remove, .recruitment), count: 3) + [(.escalate, nil)]
+            for (caseID, (action, category)) in zip(cases, actions) {
+                let outcome = try await t.store.decide(
+                    caseID: caseID, reviewer: "r", decision: NewDecision(action: action, category: category),
+                    webhookBody: { _, _ in nil }, now: 200)
+                let decided = if case .decided = outcome { true } else { false }
+                #expect(decided, "\(outcome)")
+            }
+            let counts = try await t.store.transparencyCounts(from: 0, to: 1_000)
+            #expect(counts.decisionsByAction == ["remove": 7, "no_violation": 2, "escalate": 1])
+            #expect(counts.restrictionsByCategory == ["incitement": 4, "recruitment": 3])
+            #expect(counts.restrictionsBySource == ["proactive": 7])
+            #expect(counts.restrictionsByLanguage == ["en": 4, "ar": 3])
+            // The escalation is not a ruling: nine of the ten cases have one.
+            #expect(counts.automatedOutcomesByVerdict == [
+                "violating/restricted": 4, "violating/not_restricted": 2, "review/restricted": 3,
+            ])
+            #expect(counts.automatedOutcomesByLanguage == ["en/restricted": 4, "en/not_restricted": 2, "ar/restricted": 3])
+            #expect(counts.automatedReversed == 0)
+        }
+    }
 }

@@ -1,10 +1,11 @@
 @testable import BulwarkStore
 import Testing
 
-/// Two queries of the report give rows keyed by several parts, folded into its counts: the
-/// period's decisions ("ACTION/" or "ACTION/CATEGORY/SOURCE/LANGUAGE") and the accuracy of
-/// automated detection ("VERDICT/OUTCOME/REVERSED/LANGUAGE"), the language last in both (the one
-/// part that may hold the separator).
+/// One query of the report gives a row per group of the period's decisions, keyed
+/// "ACTION/CATEGORY/SOURCE/VERDICT/REVERSED/LANGUAGE" (CATEGORY and SOURCE only for a restricting
+/// action, VERDICT and REVERSED only for automated detection's first ruling, the language last:
+/// the one part that may hold the separator), folded into the decisions by action, the
+/// restrictions by category, source and language, and the accuracy of automated detection.
 struct TransparencyFoldTests {
     /// The counts `rows` of the query `name` fold into.
     private func fold(_ name: String, _ rows: KeyValuePairs<String, Int>) -> TransparencyCounts {
@@ -15,13 +16,13 @@ struct TransparencyFoldTests {
 
     @Test func decisionRowsFoldIntoActionsAndRestrictionsByCategorySourceAndLanguage() {
         let counts = fold("decisions", [
-            "no_violation/": 9,
-            "escalate/": 2,
-            "remove/incitement/proactive/ar": 5,
-            "remove/recruitment/user_report/en": 3,
-            "suspend/none/removal_order/und": 1,
-            "remove/incitement/trusted_flagger/x/y": 4,  // a language holding the separator
-            "broken/key/three": 100,  // neither two parts nor four: ignored
+            "no_violation/////en": 9,
+            "escalate/////ar": 2,
+            "remove/incitement/proactive///ar": 5,
+            "remove/recruitment/user_report///en": 3,
+            "suspend/none/removal_order///und": 1,
+            "remove/incitement/trusted_flagger///x/y": 4,  // a language holding the separator
+            "broken/key/three": 100,  // not six parts: ignored
         ])
         #expect(counts.decisionsByAction == ["no_violation": 9, "escalate": 2, "remove": 12, "suspend": 1])
         #expect(counts.restrictionsByCategory == ["incitement": 9, "recruitment": 3, "none": 1])
@@ -29,17 +30,20 @@ struct TransparencyFoldTests {
             "proactive": 5, "user_report": 3, "removal_order": 1, "trusted_flagger": 4,
         ])
         #expect(counts.restrictionsByLanguage == ["ar": 5, "en": 3, "und": 1, "x/y": 4])
+        #expect(counts.automatedOutcomesByVerdict.isEmpty, "no row is automated detection's")
+        #expect(counts.automatedReversed == 0)
     }
 
     @Test func automatedRowsFoldIntoVerdictLanguageAndReversals() {
-        let counts = fold("automated", [
-            "violating/restricted/reversed/en": 2,
-            "violating/restricted/kept/en": 5,
-            "review/not_restricted/kept/en": 7,
-            "review/restricted/kept/ar": 3,
-            "review/not_restricted/kept/und": 1,
-            "review/restricted/reversed/x/y": 4,  // a language holding the separator
-            "broken/key": 100,  // not four parts: ignored
+        let counts = fold("decisions", [
+            "remove/incitement/proactive/violating/reversed/en": 2,
+            "remove/incitement/proactive/violating/kept/en": 5,
+            "no_violation///review/kept/en": 7,
+            "geo_block/recruitment/proactive/review/kept/ar": 3,
+            "no_violation///review/kept/und": 1,
+            "restrict_visibility/none/proactive/review/reversed/x/y": 4,  // a language holding the separator
+            "reinstate/////en": 6,  // not automated detection's: counted as a decision only
+            "broken/key": 100,  // not six parts: ignored
         ])
         #expect(counts.automatedOutcomesByVerdict == [
             "violating/restricted": 7, "review/not_restricted": 8, "review/restricted": 7,
@@ -48,5 +52,9 @@ struct TransparencyFoldTests {
             "en/restricted": 7, "en/not_restricted": 7, "ar/restricted": 3, "und/not_restricted": 1, "x/y/restricted": 4,
         ])
         #expect(counts.automatedReversed == 6)
+        #expect(counts.decisionsByAction == [
+            "remove": 7, "no_violation": 8, "geo_block": 3, "restrict_visibility": 4, "reinstate": 6,
+        ])
+        #expect(counts.restrictionsByLanguage == ["en": 7, "ar": 3, "x/y": 4])
     }
 }
