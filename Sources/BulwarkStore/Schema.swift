@@ -507,10 +507,10 @@ enum Schema {
     /// (``SQLiteStore/recordDecision(_:caseID:reviewer:decision:now:)``): `first_of_case`, the
     /// case's first decision of any kind, and `first_ruling`, its first decision other than an
     /// escalation. The transparency report's time to a first decision and its accuracy of
-    /// automated detection read them by time through their own indexes (that of first rulings
-    /// dropped in version 22, when the report came to read them with every decision), instead of looking up,
-    /// for each of the period's decisions, the first of its case. The decisions made before are
-    /// marked by ``firstDecisionMarks``.
+    /// automated detection read them by time through their own indexes, instead of looking up,
+    /// for each of the period's decisions, the first of its case (the index of first rulings was
+    /// dropped in version 22, when the report came to read them with every decision). The
+    /// decisions made before are marked by ``firstDecisionMarks``.
     static func v19(_ dialect: Dialect) -> [String] {
         let bool = dialect == .sqlite ? "INTEGER" : "BOOLEAN"
         let no = dialect == .sqlite ? "0" : "FALSE"
