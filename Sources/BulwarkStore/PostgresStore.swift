@@ -95,26 +95,7 @@ public struct PostgresStore: ModerationStore {
     static let auditLock: Int64 = 0x4257_4B00_0000_0002
 
     /// The migrations in order: the same schema as SQLite's, in PostgreSQL's types.
-    static let migrations: [(version: String, statements: [String])] = [
-        ("v1", Schema.v1(.postgres)), ("v2", Schema.v2(.postgres)), ("v3", Schema.v3(.postgres)),
-        ("v4", Schema.v4(.postgres)), ("v5", Schema.v5(.postgres)), ("v6", Schema.v6(.postgres)),
-        ("v7", Schema.v7(.postgres)),
-        ("v8", Schema.v8(.postgres)),
-        ("v9", Schema.v9(.postgres)),
-        ("v10", Schema.v10(.postgres)),
-        ("v11", Schema.v11(.postgres)),
-        ("v12", Schema.v12(.postgres)),
-        ("v13", Schema.v13(.postgres)),
-        ("v14", Schema.v14(.postgres)),
-        ("v15", Schema.v15(.postgres)),
-        ("v16", Schema.v16(.postgres)),
-        ("v17", Schema.v17(.postgres)),
-        ("v18", Schema.v18(.postgres)),
-        ("v19", Schema.v19(.postgres)),
-        ("v20", Schema.v20(.postgres)),
-        ("v21", Schema.v21(.postgres)),
-        ("v22", Schema.v22(.postgres)),
-    ]
+    static let migrations = Schema.migrations(.postgres)
 
     /// Creates or upgrades the schema, recording each version in `schema_migrations`. Idempotent,
     /// and safe when several processes start at once: the first to take the lock migrates, the

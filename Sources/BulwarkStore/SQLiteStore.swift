@@ -23,71 +23,10 @@ public struct SQLiteStore: ModerationStore {
 
     public func migrate() async throws {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            for statement in Schema.v1(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v2") { db in
-            for statement in Schema.v2(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v3") { db in
-            for statement in Schema.v3(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v4") { db in
-            for statement in Schema.v4(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v5") { db in
-            for statement in Schema.v5(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v6") { db in
-            for statement in Schema.v6(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v7") { db in
-            for statement in Schema.v7(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v8") { db in
-            for statement in Schema.v8(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v9") { db in
-            for statement in Schema.v9(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v10") { db in
-            for statement in Schema.v10(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v11") { db in
-            for statement in Schema.v11(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v12") { db in
-            for statement in Schema.v12(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v13") { db in
-            for statement in Schema.v13(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v14") { db in
-            for statement in Schema.v14(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v15") { db in
-            for statement in Schema.v15(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v16") { db in
-            for statement in Schema.v16(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v17") { db in
-            for statement in Schema.v17(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v18") { db in
-            for statement in Schema.v18(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v19") { db in
-            for statement in Schema.v19(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v20") { db in
-            for statement in Schema.v20(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v21") { db in
-            for statement in Schema.v21(.sqlite) { try db.execute(sql: statement) }
-        }
-        migrator.registerMigration("v22") { db in
-            for statement in Schema.v22(.sqlite) { try db.execute(sql: statement) }
+        for migration in Schema.migrations(.sqlite) {
+            migrator.registerMigration(migration.version) { db in
+                for statement in migration.statements { try db.execute(sql: statement) }
+            }
         }
         // A database a newer bulwark upgraded is not this one's to write (version 15, for one,
         // changed how the bank log is appended): said, instead of written in the older way.

@@ -6,6 +6,17 @@ enum Schema {
         case postgres
     }
 
+    /// Every version in order, each with its statements in `dialect`: the one list both stores
+    /// migrate by (a new version is added here alone).
+    static func migrations(_ dialect: Dialect) -> [(version: String, statements: [String])] {
+        let versions: [(String, (Dialect) -> [String])] = [
+            ("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8),
+            ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12), ("v13", v13), ("v14", v14), ("v15", v15),
+            ("v16", v16), ("v17", v17), ("v18", v18), ("v19", v19), ("v20", v20), ("v21", v21), ("v22", v22),
+        ]
+        return versions.map { (version: $0.0, statements: $0.1(dialect)) }
+    }
+
     static func v1(_ dialect: Dialect) -> [String] {
         let id = dialect == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY"
         let blob = dialect == .sqlite ? "BLOB" : "BYTEA"
