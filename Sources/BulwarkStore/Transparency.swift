@@ -52,7 +52,7 @@ enum TransparencyQueries {
 
     /// (name, SQL returning rows of (key TEXT, n integer)).
     static func all(from: Int64, to: Int64, dialect: Schema.Dialect) -> [(String, String)] {
-        let d = "d.created_at >= \(from) AND d.created_at < \(to)"
+        let d = decidedIn(from: from, to: to)
         return [
             ("items", """
                 SELECT 'received', COUNT(*) FROM items WHERE received_at >= \(from) AND received_at < \(to)
@@ -88,6 +88,11 @@ enum TransparencyQueries {
         ]
     }
 
+    /// The decisions `d` made in [from, to), read through their index by time (schema version 18).
+    static func decidedIn(from: Int64, to: Int64) -> String {
+        "d.created_at >= \(from) AND d.created_at < \(to)"
+    }
+
     /// Every decision of the period in one pass, keyed
     /// "ACTION/CATEGORY/SOURCE/VERDICT/REVERSED/LANGUAGE" (the language last: the one part that
     /// may hold the separator):
@@ -118,7 +123,7 @@ enum TransparencyQueries {
             """
         let rows = """
             FROM decisions d JOIN cases c ON c.id = d.case_id LEFT JOIN items i ON i.id = c.item_id
-            WHERE d.created_at >= \(from) AND d.created_at < \(to)
+            WHERE \(decidedIn(from: from, to: to))
             """
         let key = """
             action || '/'
