@@ -49,12 +49,13 @@ let package = Package(
         .target(name: "BulwarkBanks", dependencies: ["BulwarkCore"], swiftSettings: upcoming),
         // Banks kept in a directory: event log and snapshot (file I/O).
         .target(name: "BulwarkBankFiles", dependencies: ["BulwarkBanks", "BulwarkCore"], swiftSettings: upcoming),
-        // Debian's image codecs: libjpeg-turbo's TurboJPEG API, libpng, libwebp (scripts/setup.sh installs them).
+        // Debian's image codecs: libjpeg-turbo's TurboJPEG API, libpng, libwebp, giflib (scripts/setup.sh installs them).
         .systemLibrary(
             name: "CImageCodecs",
-            providers: [.apt(["libturbojpeg0-dev", "libjpeg62-turbo-dev", "libpng-dev", "libwebp-dev"])]
+            providers: [.apt(["libturbojpeg0-dev", "libjpeg62-turbo-dev", "libpng-dev", "libwebp-dev", "libgif-dev"])]
         ),
-        // C glue for libpng, whose errors longjmp: Swift cannot be on the stack when they do.
+        // C glue for libpng, whose errors longjmp (Swift cannot be on the stack when they do), and
+        // for giflib, which reads through a C callback.
         .target(name: "CImageShims", dependencies: ["CImageCodecs"]),
         // Image decoding with limits, PDQ (pure Swift, bit-exact with the reference), MD5 and SHA-256.
         .target(

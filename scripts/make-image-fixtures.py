@@ -34,6 +34,64 @@ def raw_png(path, width, height, color_type, bit_depth, rows):
         f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
+def lzw_uncompressed(indices, min_code_size):
+    """GIF image data that LZW-decodes to `indices`: every index its own code, a clear code often
+    enough that the code width never grows (valid for any decoder, compression aside)."""
+    clear, end = 1 << min_code_size, (1 << min_code_size) + 1
+    width = min_code_size + 1
+    codes = []
+    run = (1 << width) - (1 << min_code_size) - 2  # codes a decoder adds before the width grows
+    for i, v in enumerate(indices):
+        if i % run == 0:
+            codes.append(clear)
+        codes.append(v)
+    codes.append(end)
+    bits, nbits, out = 0, 0, bytearray()
+    for c in codes:
+        bits |= c << nbits
+        nbits += width
+        while nbits >= 8:
+            out.append(bits & 0xFF)
+            bits >>= 8
+            nbits -= 8
+    if nbits:
+        out.append(bits & 0xFF)
+    blocks = bytearray([min_code_size])
+    for i in range(0, len(out), 255):
+        chunk = out[i:i + 255]
+        blocks += bytes([len(chunk)]) + chunk
+    return bytes(blocks + b"\x00")
+
+
+def raw_gif(path, screen, frames, global_palette=None, trailer=True):
+    """A GIF written by hand, for what Pillow does not write: a first frame placed inside or past
+    the logical screen, a transparent index, a local colour table, indices past the table's end.
+    Each frame: (left, top, width, height, indices, local_palette or None, transparent or None)."""
+    out = bytearray(b"GIF89a")
+    flags = 0
+    if global_palette:
+        bits = (len(global_palette) // 3).bit_length() - 1
+        flags = 0x80 | (bits - 1)
+    out += struct.pack("<HHBBB", screen[0], screen[1], flags, 0, 0)
+    if global_palette:
+        out += bytes(global_palette)
+    for left, top, width, height, indices, local, transparent in frames:
+        if transparent is not None:
+            out += b"\x21\xf9\x04" + bytes([1]) + struct.pack("<H", 10) + bytes([transparent]) + b"\x00"
+        flags = 0
+        if local:
+            bits = (len(local) // 3).bit_length() - 1
+            flags = 0x80 | (bits - 1)
+        out += b"," + struct.pack("<HHHHB", left, top, width, height, flags)
+        if local:
+            out += bytes(local)
+        out += lzw_uncompressed(indices, max(2, max(indices).bit_length()))
+    if trailer:
+        out += b";"
+    with open(path, "wb") as f:
+        f.write(out)
+
+
 def save(name, image, **options):
     path = os.path.join(OUT, name)
     image.save(path, **options)
@@ -82,6 +140,40 @@ def main():
     with open(os.path.join(OUT, "grey.pgm"), "wb") as f:
         f.write(b"P5 %d %d 255\n" % (w, h) + grey.tobytes())
     Image.fromarray(grey, "L").convert("RGB").save(os.path.join(OUT, "grey.pgm.ppm"), format="PPM")
+
+    # GIF: the first frame as Pillow shows it.
+    save("palette.gif", base.quantize(64))  # Pillow interlaces a GIF whose sides are 16 or more
+    save("palette-sequential.gif", base.quantize(64), interlace=0)
+    save("grey.gif", base.convert("L"))  # an identity grey ramp: Pillow opens it as grey
+    second = Image.fromarray(255 - rgb, "RGB").quantize(64)
+    save("animated.gif", base.quantize(64), save_all=True, append_images=[second], duration=100, loop=0)
+    # The screen 23×17 with an 8-colour global table; the first frame 10×6 at (15, 13), reaching
+    # past the screen (the canvas grows to 25×19), with a 4-colour local table, transparent index
+    # 2 (the canvas around the frame), and indices 4-7 past its table (black); a second frame that
+    # is not read.
+    global_palette = [v for k in range(8) for v in (200 - 20 * k, 30 * k, 100)]
+    local = [255, 0, 0, 0, 255, 0, 0, 0, 255, 250, 250, 250]
+    frame = [(x + 2 * y) % 8 for y in range(6) for x in range(10)]
+    raw_gif(os.path.join(OUT, "offset-transparent.gif"), (w, h),
+            [(15, 13, 10, 6, frame, local, 2), (0, 0, 4, 4, [1] * 16, None, None)], global_palette)
+    expected("offset-transparent.gif")
+    # No colour table at all: indices are grey values; around the frame, index 0.
+    raw_gif(os.path.join(OUT, "no-palette.gif"), (w, h), [(3, 2, 16, 12, [(x * 13 + y * 7) % 256 for y in range(12) for x in range(16)], None, None)])
+    expected("no-palette.gif")
+    # A global table that is the identity grey ramp (entry k = (k, k, k)) of 4 entries, and indices
+    # up to 15: Pillow opens it as grey, so an index past the table is its grey value, not black.
+    raw_gif(os.path.join(OUT, "grey-ramp.gif"), (8, 4), [(0, 0, 8, 4, [(x + y * 8) % 16 for y in range(4) for x in range(8)], None, None)],
+            [v for k in range(4) for v in (k, k, k)])
+    expected("grey-ramp.gif")
+
+    # Animated: a WebP and a PNG (APNG) of two frames, the second the first's negative. The console
+    # shows neither playing (StillImage); Pillow's first frame is beside each.
+    save("animated.webp", base, save_all=True, append_images=[Image.fromarray(255 - rgb, "RGB")], duration=100, lossless=True)
+    save("animated.png", base, save_all=True, append_images=[Image.fromarray(255 - rgb, "RGB")], duration=100)
+    # Animated WebP with alpha (a ramp, 0 to 255, over the first frame) and lossy.
+    second_rgba = Image.fromarray(255 - rgb, "RGB").convert("RGBA")
+    save("animated-alpha.webp", rgba, save_all=True, append_images=[second_rgba], duration=100, lossless=True, exact=True)
+    save("animated-lossy.webp", base, save_all=True, append_images=[Image.fromarray(255 - rgb, "RGB")], duration=100, quality=90)
 
     save("lossless.webp", base, lossless=True)
     save("lossless-alpha.webp", rgba, lossless=True)

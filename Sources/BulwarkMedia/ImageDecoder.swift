@@ -1,7 +1,8 @@
 internal import CImageCodecs
 internal import CImageShims
 
-/// Decodes JPEG, PNG, WebP, PPM (P6) and PGM (P5) bytes to 8-bit RGB, within ``ImageLimits``.
+/// Decodes JPEG, PNG, WebP, GIF (the first frame), PPM (P6) and PGM (P5) bytes to 8-bit RGB, within
+/// ``ImageLimits``.
 ///
 /// The format comes from the first bytes, never from a file name. Colour handling follows what
 /// Pillow's `Image.convert("RGB")` gives, which is what the PDQ reference tools hash:
@@ -10,6 +11,7 @@ internal import CImageShims
 /// - 16-bit samples (PNG, and PPM/PGM with maxval 65535) keep their high byte;
 ///   PPM/PGM with another maxval are scaled to 0...255 with rounding;
 /// - CMYK and YCCK JPEGs are converted as Pillow does, with Adobe CMYK taken as inverted;
+/// - a GIF is its first frame on its logical screen, as Pillow shows it (see `decodeGIF`);
 /// - no gamma or ICC colour management.
 /// JPEG EXIF orientation (1–8) is applied, so the pixels are as the image is meant to be seen.
 public struct ImageDecoder: Sendable {
@@ -30,13 +32,14 @@ public struct ImageDecoder: Sendable {
         guard let format = ImageFormat.detect(bytes) else {
             let shown = bytes.prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
             throw ImageError(
-                .unsupportedFormat, "not JPEG, PNG, WebP, PPM or PGM (first bytes \(shown))", offset: 0)
+                .unsupportedFormat, "not JPEG, PNG, WebP, GIF, PPM or PGM (first bytes \(shown))", offset: 0)
         }
         return try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> RGBImage in
             switch format {
             case .jpeg: return try decodeJPEG(data)
             case .png: return try decodePNG(data)
             case .webp: return try decodeWebP(data)
+            case .gif: return try decodeGIF(data)
             case .ppm, .pgm: return try decodePNM(data, format: format)
             }
         }
@@ -52,7 +55,7 @@ public struct ImageDecoder: Sendable {
             throw ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)")
         }
         guard let format = ImageFormat.detect(bytes) else {
-            throw ImageError(.unsupportedFormat, "not JPEG, PNG, WebP, PPM or PGM", offset: 0)
+            throw ImageError(.unsupportedFormat, "not JPEG, PNG, WebP, GIF, PPM or PGM", offset: 0)
         }
         let (width, height) = try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> (Int, Int) in
             switch format {
@@ -73,6 +76,12 @@ public struct ImageDecoder: Sendable {
                 var features = WebPBitstreamFeatures()
                 try check(WebPGetFeatures(data.baseAddress, data.count, &features), what: "header")
                 return (Int(features.width), Int(features.height))
+            case .gif:
+                var info = bw_gif_result()
+                bw_gif_read_info(data.baseAddress, data.count, &info)
+                try check(info)
+                try limits.check(width: Int(info.width), height: Int(info.height), format: .gif, what: "first frame")
+                return Self.gifCanvas(info)
             case .ppm, .pgm:
                 let header = try pnmHeader(data, format: format)
                 return (header.width, header.height)
@@ -218,12 +227,10 @@ public struct ImageDecoder: Sendable {
         var features = WebPBitstreamFeatures()
         let status = WebPGetFeatures(data.baseAddress, data.count, &features)
         try check(status, what: "header")
-        if features.has_animation != 0 {
-            throw ImageError(.unsupportedFormat, "animated WebP", format: .webp)
-        }
         let w = Int(features.width)
         let h = Int(features.height)
         try limits.check(width: w, height: h, format: .webp)
+        if features.has_animation != 0 { return try decodeAnimatedWebP(data, width: w, height: h) }
         let pixels = try buffer(w * h * 3) { (out) throws(ImageError) in
             var config = WebPDecoderConfig()
             guard WebPInitDecoderConfig(&config) != 0 else {
@@ -241,6 +248,51 @@ public struct ImageDecoder: Sendable {
         return RGBImage(width: w, height: h, pixels: pixels)
     }
 
+    /// The first frame of an animated WebP, as Pillow shows it: libwebp's animation decoder
+    /// composes it on the canvas (`width`×`height`, already checked against the limits; what the
+    /// frame does not cover is transparent black), in RGBA without premultiplied alpha, and the
+    /// alpha is dropped. Later frames are not decoded.
+    private func decodeAnimatedWebP(
+        _ data: UnsafeBufferPointer<UInt8>, width w: Int, height h: Int
+    ) throws(ImageError) -> RGBImage {
+        var options = WebPAnimDecoderOptions()
+        guard WebPAnimDecoderOptionsInit(&options) != 0 else {
+            throw ImageError(.corrupt, "libwebp: version mismatch", format: .webp)
+        }
+        options.color_mode = MODE_RGBA
+        options.use_threads = 0
+        var webp = WebPData(bytes: data.baseAddress, size: data.count)
+        guard let decoder = WebPAnimDecoderNew(&webp, &options) else {
+            // The RIFF header gives the file's length: shorter data is cut, not damaged.
+            let declared = data.count >= 8 ? (4..<8).reduce(0) { $0 | Int(data[$1]) << (8 * ($1 - 4)) } + 8 : 0
+            if declared > data.count {
+                throw ImageError(
+                    .truncated, "the data ends inside the animation (\(declared) bytes declared)", format: .webp,
+                    offset: data.count)
+            }
+            throw ImageError(.corrupt, "libwebp: the animation's frames are not valid", format: .webp)
+        }
+        defer { WebPAnimDecoderDelete(decoder) }
+        var info = WebPAnimInfo()
+        guard WebPAnimDecoderGetInfo(decoder, &info) != 0, Int(info.canvas_width) == w, Int(info.canvas_height) == h
+        else {
+            throw ImageError(.corrupt, "libwebp: the animation's canvas is not the header's", format: .webp)
+        }
+        var frame: UnsafeMutablePointer<UInt8>?
+        var timestamp: Int32 = 0
+        guard WebPAnimDecoderGetNext(decoder, &frame, &timestamp) != 0, let frame else {
+            throw ImageError(.corrupt, "libwebp: the first frame does not decode", format: .webp)
+        }
+        let pixels = try buffer(w * h * 3) { (out) throws(ImageError) in
+            for p in 0..<(w * h) {
+                out[3 * p] = frame[4 * p]
+                out[3 * p + 1] = frame[4 * p + 1]
+                out[3 * p + 2] = frame[4 * p + 2]
+            }
+        }
+        return RGBImage(width: w, height: h, pixels: pixels)
+    }
+
     private func check(_ status: VP8StatusCode, what: String) throws(ImageError) {
         switch status {
         case VP8_STATUS_OK: return
@@ -252,6 +304,111 @@ public struct ImageDecoder: Sendable {
             throw ImageError(.tooManyPixels, "libwebp ran out of memory", format: .webp)
         default:
             throw ImageError(.corrupt, "libwebp: invalid \(what) (status \(status.rawValue))", format: .webp)
+        }
+    }
+
+    // MARK: GIF
+
+    /// The first frame, as Pillow's `Image.open(...).convert("RGB")` gives it (its GIF plugin's
+    /// default loading strategy), which is what the PDQ tools built on Pillow hash:
+    /// - the canvas is the logical screen, grown to hold the frame if it reaches past it;
+    /// - pixels outside the frame are the frame's transparent index when its graphic control
+    ///   extension names one, else index 0;
+    /// - indices are looked up in the frame's own colour table, else the global one; a table that
+    ///   is the identity grey ramp (entry k = (k, k, k)), or none, makes the index its grey value;
+    ///   an index past the table's end is black;
+    /// - transparency is dropped, not composited, as for PNG and WebP.
+    /// Later frames (an animation) are not read.
+    private func decodeGIF(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
+        var info = bw_gif_result()
+        bw_gif_read_info(data.baseAddress, data.count, &info)
+        try check(info)
+        let fw = Int(info.width)
+        let fh = Int(info.height)
+        try limits.check(width: fw, height: fh, format: .gif, what: "first frame")
+        let (w, h) = Self.gifCanvas(info)
+        try limits.check(width: w, height: h, format: .gif)
+        var indices = [UInt8](repeating: 0, count: fw * fh)
+        indices.withUnsafeMutableBufferPointer { out in
+            bw_gif_decode_indices(data.baseAddress, data.count, out.baseAddress, out.count, &info)
+        }
+        try check(info)
+        let table = Self.gifColours(info)
+        let fill = info.transparent_index >= 0 ? Int(info.transparent_index) : 0
+        let left = Int(info.left)
+        let top = Int(info.top)
+        let pixels = try buffer(w * h * 3) { (out) throws(ImageError) in
+            table.withUnsafeBufferPointer { table in
+                // Around the frame, when it does not cover the canvas.
+                if fw * fh < w * h {
+                    let background = (table[3 * fill], table[3 * fill + 1], table[3 * fill + 2])
+                    for p in 0..<(w * h) {
+                        out[3 * p] = background.0
+                        out[3 * p + 1] = background.1
+                        out[3 * p + 2] = background.2
+                    }
+                }
+                indices.withUnsafeBufferPointer { indices in
+                    for y in 0..<fh {
+                        let row = (top + y) * w + left
+                        for x in 0..<fw {
+                            let k = 3 * Int(indices[y * fw + x])
+                            let o = 3 * (row + x)
+                            out[o] = table[k]
+                            out[o + 1] = table[k + 1]
+                            out[o + 2] = table[k + 2]
+                        }
+                    }
+                }
+            }
+        }
+        return RGBImage(width: w, height: h, pixels: pixels)
+    }
+
+    /// The canvas of the first frame: the logical screen, grown to hold the frame.
+    private static func gifCanvas(_ info: bw_gif_result) -> (width: Int, height: Int) {
+        (
+            max(Int(info.screen_width), Int(info.left) + Int(info.width)),
+            max(Int(info.screen_height), Int(info.top) + Int(info.height))
+        )
+    }
+
+    /// The RGB of each of the 256 indices (768 bytes): the colour table, black past its end; the
+    /// grey ramp when there is no table or it is the identity ramp (Pillow opens those as grey).
+    static func gifColours(_ info: bw_gif_result) -> [UInt8] {
+        let colors = Int(min(info.colors, 256))
+        let palette = withUnsafeBytes(of: info.palette) { Array($0.prefix(3 * colors)) }
+        var isGreyRamp = true
+        for k in 0..<colors {
+            let v = UInt8(k)
+            if palette[3 * k] != v || palette[3 * k + 1] != v || palette[3 * k + 2] != v { isGreyRamp = false }
+        }
+        var table = [UInt8](repeating: 0, count: 768)
+        for k in 0..<256 {
+            if isGreyRamp {
+                table[3 * k] = UInt8(k)
+                table[3 * k + 1] = UInt8(k)
+                table[3 * k + 2] = UInt8(k)
+            } else if k < colors {
+                table[3 * k] = palette[3 * k]
+                table[3 * k + 1] = palette[3 * k + 1]
+                table[3 * k + 2] = palette[3 * k + 2]
+            }
+        }
+        return table
+    }
+
+    private func check(_ result: bw_gif_result) throws(ImageError) {
+        let message = withUnsafeBytes(of: result.message) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        switch result.status {
+        case BW_GIF_OK:
+            return
+        case BW_GIF_TRUNCATED:
+            throw ImageError(.truncated, message, format: .gif, offset: result.offset)
+        default:
+            throw ImageError(.corrupt, "giflib: \(message)", format: .gif, offset: result.offset)
         }
     }
 

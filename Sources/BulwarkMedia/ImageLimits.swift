@@ -28,21 +28,23 @@ public struct ImageLimits: Sendable, Hashable {
     }
 
     /// Throws `tooManyPixels` when a header's dimensions are over the limits.
-    func check(width: Int, height: Int, format: ImageFormat) throws(ImageError) {
+    /// `what` names the part of the image whose size it is, when not the whole image.
+    func check(width: Int, height: Int, format: ImageFormat, what: String? = nil) throws(ImageError) {
+        let declares = what.map { "the header declares a \($0) of" } ?? "the header declares"
         if width > maxDimension || height > maxDimension {
             throw ImageError(
-                .tooManyPixels, "the header declares \(width)×\(height), a side longer than \(maxDimension) pixels",
+                .tooManyPixels, "\(declares) \(width)×\(height), a side longer than \(maxDimension) pixels",
                 format: format)
         }
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
         if overflow || pixels > maxPixels {
             throw ImageError(
                 .tooManyPixels,
-                "the header declares \(width)×\(height) pixels, more than \(maxPixels)",
+                "\(declares) \(width)×\(height) pixels, more than \(maxPixels)",
                 format: format)
         }
-        if width <= 0 || height <= 0 {
-            throw ImageError(.corrupt, "the header declares \(width)×\(height) pixels", format: format)
+        if what == nil && (width <= 0 || height <= 0) {
+            throw ImageError(.corrupt, "\(declares) \(width)×\(height) pixels", format: format)
         }
     }
 }

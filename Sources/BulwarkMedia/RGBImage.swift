@@ -18,6 +18,8 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable {
     case jpeg
     case png
     case webp
+    /// GIF87a and GIF89a: the first frame.
+    case gif
     /// Binary portable pixmap (P6).
     case ppm
     /// Binary portable greymap (P5).
@@ -34,6 +36,7 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable {
             let riff = Array(bytes.prefix(12))
             if riff[0..<4] == [0x52, 0x49, 0x46, 0x46] && riff[8..<12] == [0x57, 0x45, 0x42, 0x50] { return .webp }
         }
+        if starts(Array("GIF87a".utf8)) || starts(Array("GIF89a".utf8)) { return .gif }
         if starts([0x50, 0x36]) { return .ppm }  // "P6"
         if starts([0x50, 0x35]) { return .pgm }  // "P5"
         return nil

@@ -129,9 +129,9 @@ public struct JobWorker: Service, CustomStringConvertible {
     }
 
     /// A part's hashes and bank match. MD5 and SHA-256 are taken of every part; PDQ of the
-    /// images Bulwark decodes. A part that is not one (a video, a GIF, a damaged file) is still
-    /// matched by its exact hashes, which is how hash-sharing lists name videos, and keeps the
-    /// decoder's reason.
+    /// images Bulwark decodes (an animation's first frame). A part that is not one (a video, a
+    /// damaged file) is still matched by its exact hashes, which is how hash-sharing lists
+    /// name videos, and keeps the decoder's reason.
     func hash(_ bytes: [UInt8], scratch: inout PDQScratch) -> MediaResult {
         let md5 = MD5.hex(bytes)
         let sha256 = SHA256.hex(bytes)

@@ -27,7 +27,7 @@ extension BulwarkService {
             after = last.mediaID
             scanned += page.count
             for media in page {
-                // PDQ for the images Bulwark decodes; MD5 and SHA-256 for every part (videos, GIFs too).
+                // PDQ for the images Bulwark decodes; MD5 and SHA-256 for every part (videos too).
                 let outcome = banks.match(media.hashes.matchable)
                 guard outcome.blockMatches.contains(where: { $0.entry.id >= firstEntryID }) else { continue }
                 var result = media.hashes.unmatched

@@ -509,8 +509,8 @@ public struct MediaResult: Sendable, Hashable {
     public var matchCategory: Category?
     public var matchPriority: Double?
     public var matchEvidence: String?
-    /// Why the part has no PDQ hash: it is not an image Bulwark decodes (a video, a GIF, a
-    /// damaged file), so only its exact hashes were matched.
+    /// Why the part has no PDQ hash: it is not an image Bulwark decodes (a video, a damaged
+    /// file), so only its exact hashes were matched.
     public var error: String?
 
     public init(

@@ -1,9 +1,11 @@
-// The C APIs BulwarkMedia uses: TurboJPEG (libjpeg-turbo), libpng 1.6, libwebp's decoder.
+// The C APIs BulwarkMedia uses: TurboJPEG (libjpeg-turbo), libpng 1.6, libwebp's decoder and animation decoder, giflib 5.
 #ifndef BULWARK_CIMAGECODECS_SHIM_H
 #define BULWARK_CIMAGECODECS_SHIM_H
 
 #include <turbojpeg.h>
 #include <png.h>
 #include <webp/decode.h>
+#include <webp/demux.h>
+#include <gif_lib.h>
 
 #endif

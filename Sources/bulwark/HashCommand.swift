@@ -12,8 +12,9 @@ struct HashCommand: ParsableCommand {
         commandName: "hash",
         abstract: "PDQ, MD5 and SHA-256 of image files, one JSON line per file.",
         discussion: """
-            Reads JPEG, PNG, WebP, PPM (P6) and PGM (P5), recognised by their first bytes; applies JPEG \
-            EXIF orientation; hashes the full-size pixels. Output per file: {"path", "pdq", "quality", \
+            Reads JPEG, PNG, WebP, GIF, PPM (P6) and PGM (P5), recognised by their first bytes (an \
+            animation: its first frame); applies JPEG EXIF orientation; hashes the full-size pixels. \
+            Output per file: {"path", "pdq", "quality", \
             "md5", "sha256", "width", "height"} (with --dihedral also "dihedral": the 8 hashes of the \
             rotations and mirror images, in the reference's order). A file that cannot be read or \
             decoded gives {"path", "error": {"code", "message", "offset"?}} and the others go on; the \
@@ -126,7 +127,7 @@ struct HashingPipeline {
     }
 
     /// The hashes of one file, for matching (with the 8 rotations and mirror images when
-    /// `dihedral`). A file that is not an image Bulwark decodes (a video, a GIF) has its MD5
+    /// `dihedral`). A file that is not an image Bulwark decodes (a video) has its MD5
     /// and SHA-256 only, with the decoder's reason as `notAnImage`.
     func mediaHashes(path: String, scratch: inout PDQScratch) -> Result<(hashes: MediaHashes, notAnImage: Failure?), Failure> {
         let bytes: [UInt8]

@@ -27,7 +27,7 @@ struct MatchCommand: AsyncParsableCommand {
     @Flag(help: "Also match the image's rotations and mirror images (8 PDQ hashes).")
     var dihedral = false
 
-    @Argument(help: "Image files (JPEG, PNG, WebP, PPM, PGM): hashed as by `bulwark hash`, then matched.")
+    @Argument(help: "Image files (JPEG, PNG, WebP, GIF, PPM, PGM): hashed as by `bulwark hash`, then matched.")
     var files: [String] = []
 
     func validate() throws {

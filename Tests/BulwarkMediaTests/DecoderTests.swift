@@ -31,6 +31,59 @@ struct DecoderTests {
         #expect(image == expected)
     }
 
+    /// A GIF is its first frame as Pillow's `convert("RGB")` shows it (written beside each fixture
+    /// by scripts/make-image-fixtures.py): interlaced rows put back in order, a frame placed inside
+    /// or past the logical screen (the canvas grows), the transparent index around it, a local
+    /// table before the global one, indices past the table black, an identity grey ramp or no
+    /// table giving the index's grey, an animation's later frames left out.
+    @Test(arguments: [
+        "palette.gif", "palette-sequential.gif", "grey.gif", "animated.gif", "offset-transparent.gif",
+        "no-palette.gif", "grey-ramp.gif",
+    ])
+    func gifsGiveTheFirstFramePillowGives(name: String) throws {
+        let bytes = try Self.fixture(name)
+        let image = try ImageDecoder().decode(bytes)
+        let expected = try ImageDecoder().decode(Self.fixture(name + ".ppm"))
+        #expect(image.width == expected.width && image.height == expected.height)
+        let same = image == expected
+        #expect(same, "\(name): max difference \(Self.maxDifference(image, expected))")
+        let header = try ImageDecoder().header(bytes)
+        #expect(header.format == .gif && header.width == image.width && header.height == image.height)
+    }
+
+    /// The hand-written GIF's pixels, spelled out, so the fixture's `.ppm` is not the only witness:
+    /// the canvas 25×19 (the 23×17 screen grown to the 10×6 frame at (15, 13)), blue around the
+    /// frame (transparent index 2 of the frame's local table), red, green, blue, near-white for
+    /// indices 0-3 and black for 4-7, which are past the table.
+    @Test func aFramePastTheScreenGrowsTheCanvas() throws {
+        let image = try ImageDecoder().decode(Self.fixture("offset-transparent.gif"))
+        #expect(image.width == 25 && image.height == 19)
+        func pixel(_ x: Int, _ y: Int) -> [UInt8] { Array(image.pixels[(3 * (y * 25 + x))..<(3 * (y * 25 + x) + 3)]) }
+        #expect(pixel(0, 0) == [0, 0, 255])
+        #expect(pixel(14, 13) == [0, 0, 255])
+        // Frame row 0: indices (x + 0) % 8 from x = 15.
+        #expect(pixel(15, 13) == [255, 0, 0])
+        #expect(pixel(16, 13) == [0, 255, 0])
+        #expect(pixel(17, 13) == [0, 0, 255])
+        #expect(pixel(18, 13) == [250, 250, 250])
+        #expect(pixel(19, 13) == [0, 0, 0])
+        // Frame row 5: index (9 + 10) % 8 = 3 at the canvas's last pixel.
+        #expect(pixel(24, 18) == [250, 250, 250])
+    }
+
+    /// An animated WebP is its first frame as Pillow shows it: composed by libwebp's animation
+    /// decoder on the canvas, alpha dropped (the lossless ones pixel for pixel; the lossy one
+    /// within 1, as for a still lossy WebP).
+    @Test(arguments: [("animated.webp", 0), ("animated-alpha.webp", 0), ("animated-lossy.webp", 1)])
+    func animatedWebPsGiveTheFirstFramePillowGives(name: String, tolerance: Int) throws {
+        let image = try ImageDecoder().decode(Self.fixture(name))
+        let expected = try ImageDecoder().decode(Self.fixture(name + ".ppm"))
+        #expect(image.width == 23 && image.height == 17 && expected.width == 23 && expected.height == 17)
+        #expect(Self.maxDifference(image, expected) <= tolerance, "\(name): max difference \(Self.maxDifference(image, expected))")
+        // Not the second frame, the first's negative.
+        #expect(Self.meanDifference(image, expected) < 1)
+    }
+
     /// Lossy formats: libjpeg-turbo and libwebp here against the builds inside Pillow's wheel.
     @Test(arguments: ["lossy.webp", "rgb.jpg", "grey.jpg", "cmyk.jpg", "progressive.jpg"])
     func lossyFormatsGiveNearlyThePixelsPillowGives(name: String) throws {
@@ -47,7 +100,9 @@ struct DecoderTests {
         #expect(ImageFormat.detect(try Self.fixture("lossy.webp")) == .webp)
         #expect(ImageFormat.detect(try Self.fixture("rgb16.ppm")) == .ppm)
         #expect(ImageFormat.detect(try Self.fixture("grey.pgm")) == .pgm)
-        #expect(ImageFormat.detect(Array("GIF89a".utf8)) == nil)
+        #expect(ImageFormat.detect(try Self.fixture("palette.gif")) == .gif)
+        #expect(ImageFormat.detect(Array("GIF87a".utf8)) == .gif)
+        #expect(ImageFormat.detect(Array("GIF88a".utf8)) == nil)
         #expect(ImageFormat.detect([UInt8]()) == nil)
     }
 

@@ -56,6 +56,17 @@ struct ImageErrorTests {
         return Array("RIFF".utf8) + [UInt8(chunk.count + 4), 0, 0, 0] + Array("WEBP".utf8) + chunk
     }()
 
+    /// A GIF89a logical screen of `width`×`height` with no colour table, a first frame of
+    /// `frameWidth`×`frameHeight` at (`left`, `top`), and a few bytes of image data.
+    static func gifHeader(
+        width: UInt16, height: UInt16, left: UInt16 = 0, top: UInt16 = 0, frameWidth: UInt16 = 1,
+        frameHeight: UInt16 = 1
+    ) -> [UInt8] {
+        func le(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
+        return Array("GIF89a".utf8) + le(width) + le(height) + [0, 0, 0] + [0x2C] + le(left) + le(top)
+            + le(frameWidth) + le(frameHeight) + [0, 2, 2, 0x4C, 0x01, 0, 0x3B]
+    }
+
     @Test func headersDeclaringTooManyPixelsAreRefusedBeforeDecoding() throws {
         let cases: [(String, [UInt8])] = [
             ("PNG 100000×100000", Self.pngHeader(width: 100_000, height: 100_000)),
@@ -65,6 +76,9 @@ struct ImageErrorTests {
             ("WebP 16384×16384", Self.webpHeader),
             ("PPM 100000×100000", Array("P6\n100000 100000\n255\n".utf8) + [1, 2, 3]),
             ("PGM 8000×8000", Array("P5 8000 8000 255\n".utf8) + [1, 2, 3]),
+            ("GIF screen 65535×65535", Self.gifHeader(width: 65_535, height: 65_535)),
+            ("GIF frame 65535×65535 on a 1×1 screen", Self.gifHeader(width: 1, height: 1, frameWidth: 65_535, frameHeight: 65_535)),
+            ("GIF frame at (40000, 40000)", Self.gifHeader(width: 1, height: 1, left: 40_000, top: 40_000)),
         ]
         for (name, bytes) in cases {
             let error = try #require(Self.code(bytes), "\(name) decoded")
@@ -79,13 +93,19 @@ struct ImageErrorTests {
         #expect(Self.code(try DecoderTests.fixture("rgb.jpg"), strict)?.code == .tooManyPixels)
         #expect(Self.code(try DecoderTests.fixture("lossy.webp"), strict)?.code == .tooManyPixels)
         #expect(Self.code(try DecoderTests.fixture("grey.pgm"), strict)?.code == .tooManyPixels)
+        #expect(Self.code(try DecoderTests.fixture("palette.gif"), strict)?.code == .tooManyPixels)
+        // The canvas counts, not only the frame: a 10×6 frame that grows the screen to 25×19.
+        let canvas = ImageDecoder(limits: ImageLimits(maxPixels: 24 * 19))
+        let grown = try #require(Self.code(try DecoderTests.fixture("offset-transparent.gif"), canvas))
+        #expect(grown.code == .tooManyPixels && grown.message.contains("25×19"), "\(grown)")
+        #expect(throws: ImageError.self) { try canvas.header(try DecoderTests.fixture("offset-transparent.gif")) }
         let narrow = ImageDecoder(limits: ImageLimits(maxDimension: 20))
         #expect(Self.code(try DecoderTests.fixture("rgb.png"), narrow)?.code == .tooManyPixels)
     }
 
     @Test func emptyAndUnknownDataAreUnsupported() {
         #expect(Self.code([])?.code == .unsupportedFormat)
-        #expect(Self.code(Array("GIF89a\u{1}\u{0}\u{1}\u{0}".utf8))?.code == .unsupportedFormat)
+        #expect(Self.code(Array("GIF88a\u{1}\u{0}\u{1}\u{0}".utf8))?.code == .unsupportedFormat)
         #expect(Self.code(Array("hello, world".utf8))?.code == .unsupportedFormat)
         #expect(Self.code([0xFF])?.code == .unsupportedFormat)
     }
@@ -113,6 +133,54 @@ struct ImageErrorTests {
             #expect(error?.code == .truncated, "\(path) cut at \(cut) of \(bytes.count): \(String(describing: error))")
             #expect(error?.format == format)
         }
+    }
+
+    /// A GIF cut anywhere before its first frame ends is `truncated` at the data's end; cut after
+    /// it, it decodes (the later frames are not read).
+    @Test func truncatedGIFsSayTruncated() throws {
+        let bytes = try DecoderTests.fixture("offset-transparent.gif")
+        let whole = try ImageDecoder().decode(bytes)
+        // The first frame's data ends where the second frame's graphic control extension starts.
+        let second = try #require((0..<(bytes.count - 2)).last { bytes[$0] == 0x2C && bytes[$0 + 1] == 0 })
+        for cut in [6, 10, 13, 20, 40, 60, 80, second - 1] where cut < second {
+            let error = Self.code(Array(bytes.prefix(cut)))
+            #expect(error?.code == .truncated, "cut at \(cut) of \(bytes.count): \(String(describing: error))")
+            #expect(error?.format == .gif && error?.offset == cut, "cut at \(cut): \(String(describing: error))")
+        }
+        #expect(try ImageDecoder().decode(Array(bytes.prefix(second))) == whole)
+        let interlaced = try DecoderTests.fixture("palette.gif")
+        for cut in [interlaced.count / 2, interlaced.count - 3] {
+            #expect(Self.code(Array(interlaced.prefix(cut)))?.code == .truncated, "palette.gif cut at \(cut)")
+        }
+    }
+
+    /// An animated WebP cut anywhere past its header is `truncated` (its RIFF length says so), and
+    /// its canvas is checked against the limits before the animation decoder allocates it.
+    @Test func truncatedAnimatedWebPsSayTruncated() throws {
+        for name in ["animated.webp", "animated-lossy.webp"] {
+            let bytes = try DecoderTests.fixture(name)
+            for cut in [40, bytes.count / 3, bytes.count / 2, bytes.count - 1] {
+                let error = Self.code(Array(bytes.prefix(cut)))
+                #expect(error?.code == .truncated, "\(name) cut at \(cut) of \(bytes.count): \(String(describing: error))")
+                #expect(error?.format == .webp)
+            }
+        }
+        let strict = ImageDecoder(limits: ImageLimits(maxPixels: 100))
+        #expect(Self.code(try DecoderTests.fixture("animated.webp"), strict)?.code == .tooManyPixels)
+    }
+
+    @Test func corruptGIFsSayCorruptAndWhere() throws {
+        // A record that is neither a frame, an extension nor the trailer, where the first frame
+        // should start (after the 13-byte screen descriptor and its 8-colour table).
+        var record = try DecoderTests.fixture("offset-transparent.gif")
+        record[13 + 24] = 0x42
+        let r = try #require(Self.code(record))
+        #expect(r.code == .corrupt && r.format == .gif && r.offset == 13 + 24 + 1, "\(r)")
+        // The trailer before any frame.
+        let empty = Array("GIF89a".utf8) + [1, 0, 1, 0, 0, 0, 0, 0x3B]
+        let e = try #require(Self.code(empty))
+        #expect(e.code == .corrupt && e.message.contains("before its first frame"), "\(e)")
+        #expect(throws: ImageError.self) { try ImageDecoder().header(empty) }
     }
 
     @Test func truncatedNetpbmSaysWhereAndHowMuch() throws {

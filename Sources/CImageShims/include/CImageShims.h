@@ -1,4 +1,5 @@
-// PNG decoding through libpng with its setjmp/longjmp error handling kept inside C.
+// PNG decoding through libpng with its setjmp/longjmp error handling kept inside C; the first
+// frame of a GIF through giflib, whose input is a C callback.
 #ifndef BULWARK_CIMAGESHIMS_H
 #define BULWARK_CIMAGESHIMS_H
 
@@ -40,6 +41,50 @@ void bw_png_read_info(const uint8_t *data, size_t size, uint32_t max_dimension, 
 /// no gamma correction (as Pillow's `convert("RGB")` does).
 void bw_png_decode_rgb(
     const uint8_t *data, size_t size, uint32_t max_dimension, uint8_t *out, size_t out_size, bw_png_result *result);
+
+
+/// What went wrong with a GIF, if anything.
+typedef enum {
+    BW_GIF_OK = 0,
+    /// The data ended before the first frame did; `offset` is the length of the data.
+    BW_GIF_TRUNCATED = 1,
+    /// giflib rejected the data, or it holds no frame; `offset` is how far it had read.
+    BW_GIF_CORRUPT = 2,
+    /// The caller's buffer is not the frame's width * height bytes, or memory ran out.
+    BW_GIF_BAD_CALL = 3,
+} bw_gif_status;
+
+/// A GIF's logical screen and its first frame, as far as they were read.
+typedef struct {
+    bw_gif_status status;
+    /// The logical screen.
+    uint32_t screen_width;
+    uint32_t screen_height;
+    /// The first frame's place on the screen and its size.
+    uint32_t left;
+    uint32_t top;
+    uint32_t width;
+    uint32_t height;
+    /// The transparent colour index of the graphic control extension before the first frame
+    /// that sets one (the last such), or -1.
+    int32_t transparent_index;
+    /// The frame's colour table (its own, else the global one): `colors` entries of 3 bytes;
+    /// 0 when the file has neither.
+    uint32_t colors;
+    uint8_t palette[768];
+    /// Bytes of the data read when the error happened.
+    size_t offset;
+    /// giflib's message, NUL-terminated.
+    char message[160];
+} bw_gif_result;
+
+/// Reads the screen, the extensions before the first frame and that frame's descriptor and colour
+/// table, nothing allocated for pixels.
+void bw_gif_read_info(const uint8_t *data, size_t size, bw_gif_result *result);
+
+/// Reads as `bw_gif_read_info` does, then the first frame's colour indices into `out`, row by row
+/// in display order (interlaced frames put back in order); `out_size` must be width * height.
+void bw_gif_decode_indices(const uint8_t *data, size_t size, uint8_t *out, size_t out_size, bw_gif_result *result);
 
 #ifdef __cplusplus
 }
