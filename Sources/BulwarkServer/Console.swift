@@ -1,4 +1,5 @@
 import BulwarkCore
+import BulwarkMedia
 import BulwarkStore
 import Foundation
 import HTTPTypes
@@ -149,12 +150,23 @@ extension BulwarkService {
                 return messagePage(
                     session, "No such image", "There is no image \(id), or it was purged.", status: .notFound)
             }
+            // Still, whatever the format: a GIF or an animated PNG as its first frame (a PNG); an
+            // animated WebP, or anything a browser should not show, as bytes it does not render.
+            let type: String
+            var body = bytes
+            switch StillImage.display(bytes, decoder: ImageDecoder(limits: configuration.imageLimits)) {
+            case .asIs(let format): type = "image/" + format.rawValue
+            case .png(let png):
+                type = "image/png"
+                body = png
+            case .notShown: type = "application/octet-stream"
+            }
             let headers: HTTPFields = [
-                .contentType: Self.imageType(bytes), .cacheControl: "private, no-store",
+                .contentType: type, .cacheControl: "private, no-store",
                 HTTPField.Name("X-Content-Type-Options")!: "nosniff",
                 HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; sandbox",
             ]
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
 
         router.post("/console/cases/:id/decisions") { request, context -> Response in
@@ -195,17 +207,6 @@ extension BulwarkService {
         }
 
         addConsoleEntityRoutes(router)
-    }
-
-    /// The content type of the image formats the service decodes; anything else is sent as
-    /// bytes, which a browser does not render (`nosniff`).
-    static func imageType(_ b: [UInt8]) -> String {
-        if b.starts(with: [0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
-        if b.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return "image/png" }
-        if b.count >= 12, b.starts(with: Array("RIFF".utf8)), Array(b[8..<12]) == Array("WEBP".utf8) {
-            return "image/webp"
-        }
-        return "application/octet-stream"
     }
 
     // MARK: Sessions
@@ -461,6 +462,7 @@ extension BulwarkService {
                     look.blurred
                     ? "Blurred and greyscale: click one to see it" + (look.keepGreyscale ? " (it stays greyscale)" : "")
                     : look.keepGreyscale ? "Shown in greyscale" : "Shown as they are"
+                object["mediaHint"] = (object["mediaHint"] as? String ?? "") + "; a moving image as its first frame, never played"
                 object["media"] = media.enumerated().map { ["id": $0.element, "n": $0.offset + 1] as [String: Any] }
             }
             // Referrals of the item: seen by leads, auditors and admins, as through the API.

@@ -139,3 +139,71 @@ void bw_png_decode_rgb(
     }
     bw_png_run(data, size, max_dimension, out, out_size, result);
 }
+
+// MARK: Writing
+
+typedef struct {
+    uint8_t *data;
+    size_t size;
+    size_t capacity;
+} bw_writer;
+
+static void bw_write(png_structp png, png_bytep bytes, size_t length) {
+    bw_writer *w = (bw_writer *)png_get_io_ptr(png);
+    if (length > w->capacity - w->size) {
+        size_t capacity = w->capacity ? w->capacity : 4096;
+        while (length > capacity - w->size) {
+            if (capacity > ((size_t)-1) / 2) png_error(png, "out of memory");
+            capacity *= 2;
+        }
+        uint8_t *grown = (uint8_t *)realloc(w->data, capacity);
+        if (grown == NULL) png_error(png, "out of memory");
+        w->data = grown;
+        w->capacity = capacity;
+    }
+    memcpy(w->data + w->size, bytes, length);
+    w->size += length;
+}
+
+static void bw_flush(png_structp png) { (void)png; }
+
+static void bw_write_error(png_structp png, png_const_charp message) {
+    (void)message;
+    png_longjmp(png, 1);
+}
+
+int bw_png_encode_rgb(
+    const uint8_t *pixels, uint32_t width, uint32_t height, int level, uint8_t **out, size_t *out_size) {
+    *out = NULL;
+    *out_size = 0;
+    if (pixels == NULL || width == 0 || height == 0) return 1;
+    bw_writer writer = {NULL, 0, 0};
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, bw_write_error, bw_warning);
+    if (png == NULL) return 1;
+    png_infop info = png_create_info_struct(png);
+    if (info == NULL) {
+        png_destroy_write_struct(&png, NULL);
+        return 1;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        free(writer.data);
+        return 1;
+    }
+    png_set_write_fn(png, &writer, bw_write, bw_flush);
+    png_set_compression_level(png, level);
+    png_set_IHDR(
+        png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+        PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (uint32_t y = 0; y < height; y++) {
+        png_write_row(png, (png_const_bytep)(pixels + (size_t)y * width * 3));
+    }
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    *out = writer.data;
+    *out_size = writer.size;
+    return 0;
+}
+
+void bw_png_free(uint8_t *data) { free(data); }

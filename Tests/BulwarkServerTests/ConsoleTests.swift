@@ -1,4 +1,5 @@
 import BulwarkCore
+import BulwarkMedia
 import BulwarkStore
 import BulwarkTestSupport
 import Foundation
@@ -183,8 +184,9 @@ struct ConsoleTests {
             let (service, _) = try clockedService(store, start: 1_000_000)
             try await service.application(logger: Logger(label: "test")).test(.router) { client in
                 let image = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg")
+                let gif = try ServerFixtures.bytes("Tests/BulwarkMediaTests/Fixtures/animated.gif")
                 let item =
-                    #"{"platform":"example","id":"room-1","text":"Supporters of the Islamic State","container":{"id":"c-1","title":"Supporters of the Islamic State","followers":32000},"media":[{"data":"\#(Data(image).base64EncodedString())"}]}"#
+                    #"{"platform":"example","id":"room-1","text":"Supporters of the Islamic State","container":{"id":"c-1","title":"Supporters of the Islamic State","followers":32000},"media":[{"data":"\#(Data(image).base64EncodedString())"},{"data":"\#(Data(gif).base64EncodedString())"}]}"#
                 let ingested = try await client.execute(
                     uri: "/v1/items", method: .post,
                     headers: [.contentType: "application/json", .authorization: "Bearer \(ingestKey)"],
@@ -218,6 +220,17 @@ struct ConsoleTests {
                 #expect(served.status == .ok)
                 #expect(served.headers[.contentType] == "image/jpeg")
                 #expect(served.body.readableBytes == image.count)
+                // The GIF, an animation, is served still: its first frame as a PNG.
+                #expect(html.contains("a moving image as its first frame, never played"))
+                let rest = html[src.upperBound...]
+                let second = try #require(rest.range(of: #"<img src="/console/media/"#))
+                let gifURI = "/console/media/" + rest[second.upperBound...].prefix { $0 != "\"" }
+                let still = try await browser.get(client, gifURI)
+                #expect(still.status == .ok && still.headers[.contentType] == "image/png")
+                let frame = try ImageDecoder().decode(Array(still.body.readableBytesView))
+                let first = try ImageDecoder().decode(gif)
+                let same = frame == first
+                #expect(same, "the GIF's first frame")
                 var anonymous = Browser()
                 #expect(try await anonymous.get(client, mediaURI).status == .seeOther)
 

@@ -1,0 +1,54 @@
+/// An image as a console shows it: still. A reviewer looks at violent imagery all day; what could
+/// move (a GIF, an animated PNG or WebP) is shown as its first frame, never played.
+public enum StillImage {
+    /// How the console may send `bytes`:
+    /// - `.asIs(format)`: a JPEG, a PNG without animation, a WebP without animation;
+    /// - `.png(bytes)`: the first frame of a GIF, an animated PNG or an animated WebP, as a PNG
+    ///   (decoded within `decoder`'s limits);
+    /// - `.notShown(reason)`: a format a browser does not show (PPM, PGM) or bytes the decoder
+    ///   refuses.
+    public enum Display: Sendable, Equatable {
+        case asIs(ImageFormat)
+        case png([UInt8])
+        case notShown(String)
+    }
+
+    public static func display(_ bytes: [UInt8], decoder: ImageDecoder = ImageDecoder()) -> Display {
+        guard let format = ImageFormat.detect(bytes) else { return .notShown("not an image Bulwark decodes") }
+        switch format {
+        case .jpeg:
+            return .asIs(format)
+        case .png where !isAnimatedPNG(bytes), .webp where !isAnimatedWebP(bytes):
+            return .asIs(format)
+        case .png, .webp, .gif:
+            do {
+                let image = try decoder.decode(bytes)
+                guard let png = PNGEncoder.encode(image, level: 1) else { return .notShown("cannot encode the frame") }
+                return .png(png)
+            } catch {
+                return .notShown("\(error)")
+            }
+        case .ppm, .pgm:
+            return .notShown("a \(format.rawValue.uppercased()), which browsers do not show")
+        }
+    }
+
+    /// Whether a PNG has an `acTL` chunk before its first `IDAT`: an animated PNG, which browsers
+    /// play (libpng reads its default image, the first frame, and ignores the rest).
+    public static func isAnimatedPNG(_ bytes: [UInt8]) -> Bool {
+        var at = 8
+        while at + 8 <= bytes.count {
+            let length = bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) }
+            let type = bytes[(at + 4)..<(at + 8)]
+            if type.elementsEqual("acTL".utf8) { return true }
+            if type.elementsEqual("IDAT".utf8) { return false }
+            at += 12 + length
+        }
+        return false
+    }
+
+    /// Whether a WebP's extended header (`VP8X`, right after the RIFF header) sets its animation flag.
+    public static func isAnimatedWebP(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 21 && bytes[12..<16].elementsEqual("VP8X".utf8) && bytes[20] & 0x02 != 0
+    }
+}

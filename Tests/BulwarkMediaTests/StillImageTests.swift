@@ -1,0 +1,77 @@
+import BulwarkMedia
+import Testing
+
+/// What the console sends for an image: nothing that moves.
+struct StillImageTests {
+    static func fixture(_ name: String) throws -> [UInt8] { try DecoderTests.fixture(name) }
+
+    @Test func picturesThatCannotMoveAreSentAsTheyAre() throws {
+        #expect(StillImage.display(try Self.fixture("rgb.jpg")) == .asIs(.jpeg))
+        #expect(StillImage.display(try Self.fixture("palette.png")) == .asIs(.png))
+        #expect(StillImage.display(try Self.fixture("lossy.webp")) == .asIs(.webp))
+        #expect(StillImage.display(try Self.fixture("lossless-alpha.webp")) == .asIs(.webp))
+    }
+
+    /// A GIF (one frame or an animation), an animated PNG and an animated WebP become a PNG of
+    /// their first frame:
+    /// the same pixels as the decoder's, and no animation chunk.
+    @Test(arguments: [
+        "palette.gif", "animated.gif", "offset-transparent.gif", "animated.png", "animated.webp", "animated-alpha.webp",
+    ])
+    func whatCouldMoveIsSentAsItsFirstFrame(name: String) throws {
+        let bytes = try Self.fixture(name)
+        guard case .png(let png) = StillImage.display(bytes) else {
+            Issue.record("\(name): \(StillImage.display(bytes))")
+            return
+        }
+        #expect(ImageFormat.detect(png) == .png)
+        #expect(!StillImage.isAnimatedPNG(png))
+        let still = try ImageDecoder().decode(png)
+        let first = try ImageDecoder().decode(Self.fixture(name + ".ppm"))
+        let same = still == first
+        #expect(same, "\(name): max difference \(DecoderTests.maxDifference(still, first))")
+    }
+
+    @Test func whatCannotBeShownStillIsNotShown() throws {
+        #expect(StillImage.isAnimatedWebP(try Self.fixture("animated.webp")))
+        #expect(StillImage.isAnimatedWebP(try Self.fixture("animated-alpha.webp")))
+        #expect(!StillImage.isAnimatedWebP(try Self.fixture("lossless-alpha.webp")))
+        guard case .notShown = StillImage.display(try Self.fixture("grey.pgm")) else {
+            Issue.record("a PGM was shown")
+            return
+        }
+        guard case .notShown = StillImage.display(Array("not an image".utf8)) else {
+            Issue.record("text was shown")
+            return
+        }
+        // A GIF the decoder refuses (over its limits) is not shown either.
+        let strict = ImageDecoder(limits: ImageLimits(maxPixels: 100))
+        guard case .notShown(let reason) = StillImage.display(try Self.fixture("palette.gif"), decoder: strict) else {
+            Issue.record("a GIF over the limits was shown")
+            return
+        }
+        #expect(reason.contains("tooManyPixels"))
+    }
+
+    /// The animation chunk is found before the image data, and only there.
+    @Test func anAnimatedPNGIsToldByItsAnimationChunk() throws {
+        #expect(StillImage.isAnimatedPNG(try Self.fixture("animated.png")))
+        #expect(!StillImage.isAnimatedPNG(try Self.fixture("rgb.png")))
+        #expect(!StillImage.isAnimatedPNG(try Self.fixture("palette-transparent.png")))
+        // Cut inside its chunks, still no crash.
+        let bytes = try Self.fixture("animated.png")
+        for cut in [0, 8, 20, 36, 40, 60] { _ = StillImage.isAnimatedPNG(Array(bytes.prefix(cut))) }
+        #expect(!StillImage.isAnimatedPNG(Array(bytes.prefix(36))))
+    }
+
+    @Test(arguments: ["rgb.png", "palette.gif", "grey16.png", "offset-transparent.gif"])
+    func theEncodedPNGDecodesToTheSamePixels(name: String) throws {
+        let image = try ImageDecoder().decode(Self.fixture(name))
+        for level in [0, 1, 9] {
+            let png = try #require(PNGEncoder.encode(image, level: level))
+            let same = try ImageDecoder().decode(png) == image
+            #expect(same, "\(name) at level \(level)")
+        }
+        #expect(PNGEncoder.encode(RGBImage(width: 0, height: 0, pixels: [])) == nil)
+    }
+}
