@@ -20,9 +20,10 @@ struct BenchCommand: ParsableCommand {
             --other-language-share sets how much of the chatter is in languages outside the \
             classifier's familiar ones (without it, about half). \
             --write-corpus writes the corpus as JSON Lines instead, for timing `bulwark scan` end to end. \
-            --pdq DIR times PDQ hashing instead: every .ppm in DIR, --iterations times, from pixels \
-            (decode excluded) and from file bytes (decode included); compare with \
-            scripts/bench-pdq-reference.py on the same directory.
+            --pdq DIR times PDQ hashing instead: every image file in DIR (any format Bulwark decodes, \
+            known by its first bytes), --iterations times, from pixels (decode excluded) and from \
+            file bytes (decode included); compare with scripts/bench-pdq-reference.py on a \
+            directory of .ppm files.
             """,
         subcommands: [BenchIndexCommand.self, BenchEntitiesCommand.self, BenchConsoleCommand.self, BenchSemanticCommand.self, BenchCopiesCommand.self]
     )
@@ -63,7 +64,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also time each stage of the engine on its own (µs per item).")
     var stages = false
 
-    @Option(help: "Time PDQ hashing of the .ppm files in this directory instead of scanning.")
+    @Option(help: "Time PDQ hashing of the image files in this directory instead of scanning.")
     var pdq: String?
 
     @Option(help: "With --pdq: luminance arithmetic, float32 (the C++ reference's) or float64 (pdqhash's).")
@@ -316,10 +317,15 @@ struct PDQBench {
     let luma: PDQHasher.Luma
 
     func run() throws {
-        let names = listDirectory(directory).filter { $0.hasSuffix(".ppm") }
-        guard !names.isEmpty else { throw CommandFailure("no .ppm files in \(directory)") }
         guard iterations >= 1 else { throw ValidationError("--iterations takes 1 or more") }
-        let files = try names.map { try readFile(directory + "/" + $0) }
+        // Every file whose first bytes name a format the decoder reads, whatever its name.
+        let files = try listDirectory(directory).compactMap { name -> [UInt8]? in
+            let path = directory + "/" + name
+            guard isRegularFile(path) else { return nil }
+            let bytes = try readFile(path)
+            return ImageFormat.detect(bytes) == nil ? nil : bytes
+        }
+        guard !files.isEmpty else { throw CommandFailure("no image files in \(directory)") }
         let decoder = ImageDecoder()
         let images = try files.map { try decoder.decode($0) }
         let megapixels = Double(images.reduce(0) { $0 + $1.width * $1.height }) / 1e6
@@ -345,7 +351,11 @@ struct PDQBench {
             let median = runs.sorted()[runs.count / 2]
             return "\(label): \(twoDecimals(n / median)) images/s, \(twoDecimals(median * 1000 / n)) ms/image (median of \(runs.count); best \(twoDecimals(n / best)) images/s)"
         }
-        print("PDQ on one thread, luma \(luma): \(images.count) images, \(twoDecimals(megapixels)) megapixels, \(iterations) iterations")
+        let formats = Dictionary(grouping: files, by: { ImageFormat.detect($0)!.rawValue })
+            .map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
+        print(
+            "PDQ on one thread, luma \(luma): \(images.count) images (\(formats)), \(twoDecimals(megapixels)) megapixels, \(iterations) iterations"
+        )
         print(line("from pixels (decode excluded)", pixelRuns))
         print(line("from file bytes (decode included)", fileRuns))
         print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB (checksum \(checksum))")

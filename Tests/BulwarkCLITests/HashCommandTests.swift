@@ -95,4 +95,36 @@ struct HashCommandTests {
         #expect(error["code"] as? String == "truncated")
         #expect(error["offset"] as? Int == bytes.count / 2)
     }
+
+    /// A GIF and an animated WebP hash as their first frame as Pillow shows it (the `.ppm` beside
+    /// each); their second frame is the first's negative.
+    @Test func animationsHashAsTheirFirstFrame() throws {
+        let f = "Tests/BulwarkMediaTests/Fixtures/"
+        let names = ["animated.gif", "animated.gif.ppm", "animated.webp", "animated.webp.ppm"]
+        let r = try CLI.run(["hash"] + names.map { f + $0 })
+        #expect(r.status == 0, "\(r.stderr)")
+        let hashes = try CLI.lines(r.stdout).compactMap { $0["pdq"] as? String }
+        #expect(hashes.count == 4)
+        #expect(hashes.count == 4 && hashes[0] == hashes[1] && hashes[2] == hashes[3])
+    }
+
+    /// `bench --pdq` takes every image in the directory by its first bytes, whatever its name,
+    /// and skips what is not one.
+    @Test func benchPDQReadsEveryFormat() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-bench-pdq-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["palette.gif", "animated.webp", "rgb.jpg", "rgb.png.ppm"] {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: CLI.root + "/Tests/BulwarkMediaTests/Fixtures/" + name))
+            try bytes.write(to: dir.appendingPathComponent(name == "rgb.jpg" ? "photo" : name))
+        }
+        try Data("not an image".utf8).write(to: dir.appendingPathComponent("notes.ppm"))
+        let r = try CLI.run(["bench", "--pdq", dir.path, "--iterations", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("4 images (1 gif, 1 jpeg, 1 ppm, 1 webp)"), "\(r.stdout)")
+        let empty = dir.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let none = try CLI.run(["bench", "--pdq", empty.path])
+        #expect(none.status == 1 && none.stderr.contains("no image files"), "\(none.stderr)")
+    }
 }
