@@ -1,8 +1,8 @@
 internal import CImageCodecs
 internal import CImageShims
 
-/// Decodes JPEG, PNG, WebP, GIF (the first frame), PPM (P6) and PGM (P5) bytes to 8-bit RGB, within
-/// ``ImageLimits``.
+/// Decodes JPEG, PNG, WebP, GIF, PPM (P6) and PGM (P5) bytes to 8-bit RGB, within ``ImageLimits``;
+/// an animation (GIF, animated PNG or WebP) to its first frame.
 ///
 /// The format comes from the first bytes, never from a file name. Colour handling follows what
 /// Pillow's `Image.convert("RGB")` gives, which is what the PDQ reference tools hash:
@@ -11,7 +11,8 @@ internal import CImageShims
 /// - 16-bit samples (PNG, and PPM/PGM with maxval 65535) keep their high byte;
 ///   PPM/PGM with another maxval are scaled to 0...255 with rounding;
 /// - CMYK and YCCK JPEGs are converted as Pillow does, with Adobe CMYK taken as inverted;
-/// - a GIF is its first frame on its logical screen, as Pillow shows it (see `decodeGIF`);
+/// - a GIF is its first frame on its logical screen, as Pillow shows it (see `decodeGIF`), and an
+///   animated WebP its first frame on its canvas (`decodeAnimatedWebP`);
 /// - no gamma or ICC colour management.
 /// JPEG EXIF orientation (1–8) is applied, so the pixels are as the image is meant to be seen.
 public struct ImageDecoder: Sendable {

@@ -126,4 +126,36 @@ struct PDQConformanceTests {
         #expect(square.float32.pdq != square.float32.dihedral[0])
         #expect(square.float64.pdq != square.float64.dihedral[0])
     }
+
+    /// Animations hash as their first frame, as the reference hashes what Pillow shows of them:
+    /// scripts/animation-reference.py writes 36 of them from 12 shared images (256-colour
+    /// interlaced GIFs, 32-colour GIFs, lossy animated WebPs; each the image then its mirror
+    /// image) and prints `pdqhash`'s hash of Pillow's first frame of each (float64 luminance).
+    @Test func animationsHashAsTheReferenceHashesTheirFirstFrame() throws {
+        let out = try Support.temporaryDirectory("animation-reference")
+        let r = try Support.run("python3", ["scripts/animation-reference.py", "--out", out])
+        try #require(r.status == 0, "scripts/animation-reference.py exited with \(r.status): \(r.stderr)")
+        let hasher = PDQHasher(luma: .float64)
+        var scratch = PDQScratch()
+        var identical = 0
+        var kinds: Set<ImageFormat> = []
+        let lines = r.stdout.split(separator: "\n")
+        for line in lines {
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let path = try #require(o["path"] as? String)
+            let bytes = try Support.read(path)
+            kinds.insert(try #require(ImageFormat.detect(bytes)))
+            let image = try ImageDecoder().decode(bytes)
+            #expect(image.width == o["width"] as? Int && image.height == o["height"] as? Int, "\(path)")
+            let result = hasher.hash(image, scratch: &scratch)
+            if result.hash.hex == o["pdq"] as? String && result.quality == o["quality"] as? Int {
+                identical += 1
+            } else {
+                Issue.record("\(path): \(result.hash) quality \(result.quality); reference \(o["pdq"] ?? "-") \(o["quality"] ?? "-")")
+            }
+        }
+        print("PDQ of animations: \(identical)/\(lines.count) identical to the reference's hash of Pillow's first frame")
+        #expect(lines.count == 36 && identical == 36)
+        #expect(kinds == [.gif, .webp])
+    }
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Reference PDQ hashes of animations (GIF and WebP) for the media tests, from `pdqhash` (Meta's C++
+code) on the pixels Pillow gives for each file's first frame (`Image.open(f).convert("RGB")`, as
+HMA and the pdqhash tools read images).
+
+From the first 12 JPEGs under DATA (default ../shared/data/pdq beside the repository, in sorted
+order), writes into OUT three animations of two frames each, the image then its mirror image:
+a 256-colour interlaced GIF (Pillow's adaptive palette), a 32-colour GIF whose first frame is not
+interlaced, and a lossy animated WebP (quality 80). Prints one JSON line per file:
+
+  {"path", "width", "height", "pdq", "quality"}
+
+with pdqhash's own (float64) luminance. The Swift test decodes each file and expects the same
+hash and quality, bit for bit.
+
+Usage: scripts/animation-reference.py --out DIR [--data DIR]
+"""
+import argparse
+import glob
+import json
+import os
+import sys
+
+try:
+    import numpy as np
+    import pdqhash
+    from PIL import Image
+except ImportError as e:  # the test reports this message as its failure
+    sys.exit(f"animation-reference: {e}; run scripts/setup.sh (it installs pdqhash, numpy and Pillow)")
+
+
+def to_hex(bits):
+    return "%064x" % int("".join("1" if b else "0" for b in bits), 2)
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--data", default=os.path.join(root, "..", "shared", "data", "pdq"))
+    args = parser.parse_args()
+    sources = sorted(glob.glob(os.path.join(args.data, "**", "*.jpg"), recursive=True))[:12]
+    if len(sources) < 12:
+        sys.exit(f"animation-reference: fewer than 12 JPEGs under {args.data}")
+    os.makedirs(args.out, exist_ok=True)
+    for i, source in enumerate(sources):
+        image = Image.open(source).convert("RGB")
+        mirror = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        files = {
+            f"{i:02d}-interlaced.gif": lambda p: image.convert("P", palette=Image.Palette.ADAPTIVE, colors=256).save(
+                p, save_all=True, append_images=[mirror.quantize(256)], duration=80),
+            f"{i:02d}-sequential.gif": lambda p: image.quantize(32).save(
+                p, save_all=True, append_images=[mirror.quantize(32)], duration=80, interlace=0),
+            f"{i:02d}-lossy.webp": lambda p: image.save(
+                p, save_all=True, append_images=[mirror], duration=80, quality=80),
+        }
+        for name, write in files.items():
+            path = os.path.join(args.out, name)
+            write(path)
+            with Image.open(path) as im:
+                assert im.n_frames == 2, path
+                pixels = np.ascontiguousarray(np.asarray(im.convert("RGB")), dtype=np.uint8)
+            bits, quality = pdqhash.compute(pixels)
+            row = {"path": path, "width": int(pixels.shape[1]), "height": int(pixels.shape[0]),
+                   "pdq": to_hex(bits), "quality": int(quality)}
+            print(json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
