@@ -4,7 +4,7 @@ public enum StillImage {
     /// How the console may send `bytes`:
     /// - `.asIs(format)`: a JPEG, a PNG without animation, a WebP without animation;
     /// - `.png(bytes)`: the first frame of a GIF, an animated PNG or an animated WebP, as a PNG
-    ///   (decoded within `decoder`'s limits);
+    ///   (decoded within `decoder`'s limits; by default the decoder's defaults with ``maxPixels``);
     /// - `.notShown(reason)`: a format a browser does not show (PPM, PGM) or bytes the decoder
     ///   refuses.
     public enum Display: Sendable, Equatable {
@@ -13,7 +13,21 @@ public enum StillImage {
         case notShown(String)
     }
 
-    public static func display(_ bytes: [UInt8], decoder: ImageDecoder = ImageDecoder()) -> Display {
+    /// The most pixels a frame is decoded to be shown still (4096 × 4096): a GIF of a few
+    /// kilobytes can declare the service's 50 megapixels, and the console decodes on every view,
+    /// where the media job decodes once. A larger one is not shown.
+    public static let maxPixels = 16_777_216
+
+    /// `decoder`'s limits, with at most ``maxPixels``.
+    public static func limits(_ limits: ImageLimits) -> ImageLimits {
+        var out = limits
+        out.maxPixels = min(limits.maxPixels, maxPixels)
+        return out
+    }
+
+    public static func display(
+        _ bytes: [UInt8], decoder: ImageDecoder = ImageDecoder(limits: limits(ImageLimits()))
+    ) -> Display {
         guard let format = ImageFormat.detect(bytes) else { return .notShown("not an image Bulwark decodes") }
         switch format {
         case .jpeg:

@@ -154,7 +154,7 @@ extension BulwarkService {
             // animated WebP, or anything a browser should not show, as bytes it does not render.
             let type: String
             var body = bytes
-            switch StillImage.display(bytes, decoder: ImageDecoder(limits: configuration.imageLimits)) {
+            switch StillImage.display(bytes, decoder: ImageDecoder(limits: StillImage.limits(configuration.imageLimits))) {
             case .asIs(let format): type = "image/" + format.rawValue
             case .png(let png):
                 type = "image/png"

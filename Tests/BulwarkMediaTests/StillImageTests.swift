@@ -53,6 +53,20 @@ struct StillImageTests {
         #expect(reason.contains("tooManyPixels"))
     }
 
+    /// A frame of more than 16 megapixels is not decoded to be shown, whatever the service's
+    /// limits: a GIF of a few hundred bytes declaring 5000×5000 is not shown, nothing allocated.
+    @Test func aStillFrameHasItsOwnPixelLimit() throws {
+        #expect(StillImage.limits(ImageLimits()).maxPixels == 16_777_216)
+        #expect(StillImage.limits(ImageLimits(maxPixels: 1_000)).maxPixels == 1_000)
+        let big = ImageErrorTests.gifHeader(width: 5_000, height: 5_000)
+        #expect(try ImageDecoder().header(big).width == 5_000)
+        guard case .notShown(let why) = StillImage.display(big) else {
+            Issue.record("a 25-megapixel GIF was decoded to be shown")
+            return
+        }
+        #expect(why.contains("tooManyPixels"), "\(why)")
+    }
+
     /// The animation chunk is found before the image data, and only there.
     @Test func anAnimatedPNGIsToldByItsAnimationChunk() throws {
         #expect(StillImage.isAnimatedPNG(try Self.fixture("animated.png")))
