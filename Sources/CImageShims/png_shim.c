@@ -173,7 +173,8 @@ static void bw_write_error(png_structp png, png_const_charp message) {
 }
 
 int bw_png_encode_rgb(
-    const uint8_t *pixels, uint32_t width, uint32_t height, int level, uint8_t **out, size_t *out_size) {
+    const uint8_t *pixels, uint32_t width, uint32_t height, int level, int filters, uint8_t **out,
+    size_t *out_size) {
     *out = NULL;
     *out_size = 0;
     if (pixels == NULL || width == 0 || height == 0) return 1;
@@ -192,6 +193,7 @@ int bw_png_encode_rgb(
     }
     png_set_write_fn(png, &writer, bw_write, bw_flush);
     png_set_compression_level(png, level);
+    if (filters != 0) png_set_filter(png, PNG_FILTER_TYPE_BASE, filters);
     png_set_IHDR(
         png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
         PNG_FILTER_TYPE_DEFAULT);

@@ -82,10 +82,14 @@ struct StillImageTests {
     func theEncodedPNGDecodesToTheSamePixels(name: String) throws {
         let image = try ImageDecoder().decode(Self.fixture(name))
         for level in [0, 1, 9] {
-            let png = try #require(PNGEncoder.encode(image, level: level))
-            let same = try ImageDecoder().decode(png) == image
-            #expect(same, "\(name) at level \(level)")
+            for filter in [PNGEncoder.Filter.adaptive, .none, .sub] {
+                let png = try #require(PNGEncoder.encode(image, level: level, filter: filter))
+                let same = try ImageDecoder().decode(png) == image
+                #expect(same, "\(name) at level \(level), filter \(filter)")
+            }
         }
         #expect(PNGEncoder.encode(RGBImage(width: 0, height: 0, pixels: [])) == nil)
+        // The filter is applied: the rows are written differently.
+        #expect(PNGEncoder.encode(image, level: 6, filter: .none) != PNGEncoder.encode(image, level: 6, filter: .sub))
     }
 }

@@ -43,10 +43,12 @@ void bw_png_decode_rgb(
     const uint8_t *data, size_t size, uint32_t max_dimension, uint8_t *out, size_t out_size, bw_png_result *result);
 
 
-/// Encodes `width` * `height` 8-bit RGB pixels as a PNG (zlib `level` 0-9). Returns 0 and sets
-/// `out` (free it with `bw_png_free`) and `out_size`; 1 when it cannot (no pixels, out of memory).
+/// Encodes `width` * `height` 8-bit RGB pixels as a PNG (zlib `level` 0-9; `filters` libpng's
+/// PNG_FILTER_* bits, 0 for libpng's default choice). Returns 0 and sets `out` (free it with
+/// `bw_png_free`) and `out_size`; 1 when it cannot (no pixels, out of memory).
 int bw_png_encode_rgb(
-    const uint8_t *pixels, uint32_t width, uint32_t height, int level, uint8_t **out, size_t *out_size);
+    const uint8_t *pixels, uint32_t width, uint32_t height, int level, int filters, uint8_t **out,
+    size_t *out_size);
 
 void bw_png_free(uint8_t *data);
 
