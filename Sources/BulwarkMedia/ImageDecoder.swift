@@ -206,9 +206,7 @@ public struct ImageDecoder: Sendable {
     }
 
     private func check(_ result: bw_png_result) throws(ImageError) {
-        let message = withUnsafeBytes(of: result.message) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
+        let message = Self.text(of: result.message)
         switch result.status {
         case BW_PNG_OK:
             return
@@ -379,30 +377,14 @@ public struct ImageDecoder: Sendable {
     static func gifColours(_ info: bw_gif_result) -> [UInt8] {
         let colors = Int(min(info.colors, 256))
         let palette = withUnsafeBytes(of: info.palette) { Array($0.prefix(3 * colors)) }
-        var isGreyRamp = true
-        for k in 0..<colors {
-            let v = UInt8(k)
-            if palette[3 * k] != v || palette[3 * k + 1] != v || palette[3 * k + 2] != v { isGreyRamp = false }
-        }
-        var table = [UInt8](repeating: 0, count: 768)
-        for k in 0..<256 {
-            if isGreyRamp {
-                table[3 * k] = UInt8(k)
-                table[3 * k + 1] = UInt8(k)
-                table[3 * k + 2] = UInt8(k)
-            } else if k < colors {
-                table[3 * k] = palette[3 * k]
-                table[3 * k + 1] = palette[3 * k + 1]
-                table[3 * k + 2] = palette[3 * k + 2]
-            }
-        }
-        return table
+        // Entry k of the ramp is (k, k, k): byte i of it is i / 3.
+        let isGreyRamp = palette.indices.allSatisfy { palette[$0] == UInt8($0 / 3) }
+        if isGreyRamp { return (0..<768).map { UInt8($0 / 3) } }
+        return palette + [UInt8](repeating: 0, count: 768 - palette.count)
     }
 
     private func check(_ result: bw_gif_result) throws(ImageError) {
-        let message = withUnsafeBytes(of: result.message) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
+        let message = Self.text(of: result.message)
         switch result.status {
         case BW_GIF_OK:
             return
@@ -411,6 +393,11 @@ public struct ImageDecoder: Sendable {
         default:
             throw ImageError(.corrupt, "giflib: \(message)", format: .gif, offset: result.offset)
         }
+    }
+
+    /// The NUL-terminated text of a C shim's fixed-size `message` field.
+    private static func text<Message>(of message: Message) -> String {
+        withUnsafeBytes(of: message) { raw in String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 
     // MARK: PPM and PGM

@@ -1,3 +1,5 @@
+internal import CImageCodecs
+
 /// An image as a console shows it: still. A reviewer looks at violent imagery all day; what could
 /// move (a GIF, an animated PNG or WebP) is shown as its first frame, never played.
 public enum StillImage {
@@ -67,8 +69,9 @@ public enum StillImage {
         return false
     }
 
-    /// Whether a WebP's extended header (`VP8X`, right after the RIFF header) sets its animation flag.
+    /// Whether libwebp reads a WebP as an animation, as `ImageDecoder` does when it decodes one.
     public static func isAnimatedWebP(_ bytes: [UInt8]) -> Bool {
-        bytes.count >= 21 && bytes[12..<16].elementsEqual("VP8X".utf8) && bytes[20] & 0x02 != 0
+        var features = WebPBitstreamFeatures()
+        return WebPGetFeatures(bytes, bytes.count, &features) == VP8_STATUS_OK && features.has_animation != 0
     }
 }
