@@ -66,7 +66,8 @@ def lzw_uncompressed(indices, min_code_size):
 def raw_gif(path, screen, frames, global_palette=None, trailer=True):
     """A GIF written by hand, for what Pillow does not write: a first frame placed inside or past
     the logical screen, a transparent index, a local colour table, indices past the table's end.
-    Each frame: (left, top, width, height, indices, local_palette or None, transparent or None)."""
+    Each frame: (left, top, width, height, indices, local_palette or None, transparent or None),
+    and optionally its disposal method (a graphic control extension is written when either is set)."""
     out = bytearray(b"GIF89a")
     flags = 0
     if global_palette:
@@ -75,9 +76,11 @@ def raw_gif(path, screen, frames, global_palette=None, trailer=True):
     out += struct.pack("<HHBBB", screen[0], screen[1], flags, 0, 0)
     if global_palette:
         out += bytes(global_palette)
-    for left, top, width, height, indices, local, transparent in frames:
-        if transparent is not None:
-            out += b"\x21\xf9\x04" + bytes([1]) + struct.pack("<H", 10) + bytes([transparent]) + b"\x00"
+    for left, top, width, height, indices, local, transparent, *rest in frames:
+        disposal = rest[0] if rest else None
+        if transparent is not None or disposal is not None:
+            flags = (1 if transparent is not None else 0) | ((disposal or 0) << 2)
+            out += b"\x21\xf9\x04" + bytes([flags]) + struct.pack("<H", 10) + bytes([transparent or 0]) + b"\x00"
         flags = 0
         if local:
             bits = (len(local) // 3).bit_length() - 1
@@ -99,9 +102,16 @@ def save(name, image, **options):
 
 
 def expected(name):
+    """The first frame as Pillow shows it (NAME.ppm) and, for an animation, each later frame n
+    after `seek(n)` (NAME.frame-n.ppm)."""
     path = os.path.join(OUT, name)
     with Image.open(path) as im:
         im.convert("RGB").save(path + ".ppm", format="PPM")
+        if name.endswith(".png"):
+            return  # libpng reads only an animated PNG's first frame
+        for n in range(1, getattr(im, "n_frames", 1)):
+            im.seek(n)
+            im.convert("RGB").save(path + ".frame-%d.ppm" % n, format="PPM")
 
 
 def main():
@@ -157,6 +167,35 @@ def main():
     raw_gif(os.path.join(OUT, "offset-transparent.gif"), (w, h),
             [(15, 13, 10, 6, frame, local, 2), (0, 0, 4, 4, [1] * 16, None, None)], global_palette)
     expected("offset-transparent.gif")
+    # Frames drawn over each other (23×17 screen, background index 5, the same 8-colour table):
+    # 0 the whole screen; 1 a 9×7 patch at (2, 3) whose index 2 is transparent (the canvas shows
+    # through), disposed of by 2 (its rectangle filled with index 2's colour); 2 a 5×5 patch at
+    # (12, 8) with no transparency, disposed of by 2 (the background index's colour); 3 a 6×4
+    # patch at (0, 0), disposed of by 3 (put back as it was); 4 a 4×4 patch at (17, 11) whose
+    # extension says no disposal (Pillow keeps 3 from before); 5 a 3×3 patch at (1, 12).
+    patch = lambda fw, fh, a: [(a + x + 3 * y) % 8 for y in range(fh) for x in range(fw)]
+    raw_gif(os.path.join(OUT, "disposal.gif"), (w, h), [
+        (0, 0, w, h, [(x * 3 + y) % 8 for y in range(h) for x in range(w)], None, None, 1),
+        (2, 3, 9, 7, patch(9, 7, 1), None, 2, 2),
+        (12, 8, 5, 5, patch(5, 5, 4), None, None, 2),
+        (0, 0, 6, 4, patch(6, 4, 6), None, None, 3),
+        (17, 11, 4, 4, patch(4, 4, 3), None, None, 0),
+        (1, 12, 3, 3, [7] * 9, None, None),
+    ], global_palette)
+    with open(os.path.join(OUT, "disposal.gif"), "r+b") as f:
+        f.seek(11)
+        f.write(bytes([5]))  # the screen's background colour index
+    expected("disposal.gif")
+    # Pillow's own optimised animation: a later frame is only the rectangle that changed, with
+    # its unchanged pixels transparent.
+    changed = rgb.copy()
+    changed[4:9, 6:15] = 255 - changed[4:9, 6:15]
+    third = rgb.copy()
+    third[10:16, 1:5] = (0, 0, 0)
+    first = base.quantize(64)
+    save("optimised.gif", first, save_all=True, append_images=[
+        Image.fromarray(changed, "RGB").quantize(palette=first), Image.fromarray(third, "RGB").quantize(palette=first)],
+        duration=100)
     # No colour table at all: indices are grey values; around the frame, index 0.
     raw_gif(os.path.join(OUT, "no-palette.gif"), (w, h), [(3, 2, 16, 12, [(x * 13 + y * 7) % 256 for y in range(12) for x in range(16)], None, None)])
     expected("no-palette.gif")

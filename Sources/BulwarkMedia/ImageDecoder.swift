@@ -93,7 +93,7 @@ public struct ImageDecoder: Sendable {
     }
 
     /// Fills a new buffer of `count` bytes through `body`, which returns how many it initialised.
-    private func buffer(
+    func buffer(
         _ count: Int, _ body: (UnsafeMutableBufferPointer<UInt8>) throws(ImageError) -> Void
     ) throws(ImageError) -> [UInt8] {
         var failure: ImageError?
@@ -250,10 +250,24 @@ public struct ImageDecoder: Sendable {
     /// The first frame of an animated WebP, as Pillow shows it: libwebp's animation decoder
     /// composes it on the canvas (`width`×`height`, already checked against the limits; what the
     /// frame does not cover is transparent black), in RGBA without premultiplied alpha, and the
-    /// alpha is dropped. Later frames are not decoded.
+    /// alpha is dropped. Later frames are read by ``forEachFrame(_:_:)``.
     private func decodeAnimatedWebP(
         _ data: UnsafeBufferPointer<UInt8>, width w: Int, height h: Int
     ) throws(ImageError) -> RGBImage {
+        var first: RGBImage?
+        _ = try animatedWebPFrames(data, width: w, height: h, maxFrames: 1) { _, image in
+            first = image
+            return false
+        }
+        guard let first else { throw ImageError(.corrupt, "libwebp: no frame", format: .webp) }
+        return first
+    }
+
+    /// libwebp's animation decoder for `data`, whose canvas is `width`×`height`, in RGBA without
+    /// premultiplied alpha; the caller deletes it.
+    func animationDecoder(
+        _ data: UnsafeBufferPointer<UInt8>, width w: Int, height h: Int
+    ) throws(ImageError) -> OpaquePointer {
         var options = WebPAnimDecoderOptions()
         guard WebPAnimDecoderOptionsInit(&options) != 0 else {
             throw ImageError(.corrupt, "libwebp: version mismatch", format: .webp)
@@ -271,28 +285,16 @@ public struct ImageDecoder: Sendable {
             }
             throw ImageError(.corrupt, "libwebp: the animation's frames are not valid", format: .webp)
         }
-        defer { WebPAnimDecoderDelete(decoder) }
         var info = WebPAnimInfo()
         guard WebPAnimDecoderGetInfo(decoder, &info) != 0, Int(info.canvas_width) == w, Int(info.canvas_height) == h
         else {
+            WebPAnimDecoderDelete(decoder)
             throw ImageError(.corrupt, "libwebp: the animation's canvas is not the header's", format: .webp)
         }
-        var frame: UnsafeMutablePointer<UInt8>?
-        var timestamp: Int32 = 0
-        guard WebPAnimDecoderGetNext(decoder, &frame, &timestamp) != 0, let frame else {
-            throw ImageError(.corrupt, "libwebp: the first frame does not decode", format: .webp)
-        }
-        let pixels = try buffer(w * h * 3) { (out) throws(ImageError) in
-            for p in 0..<(w * h) {
-                out[3 * p] = frame[4 * p]
-                out[3 * p + 1] = frame[4 * p + 1]
-                out[3 * p + 2] = frame[4 * p + 2]
-            }
-        }
-        return RGBImage(width: w, height: h, pixels: pixels)
+        return decoder
     }
 
-    private func check(_ status: VP8StatusCode, what: String) throws(ImageError) {
+    func check(_ status: VP8StatusCode, what: String) throws(ImageError) {
         switch status {
         case VP8_STATUS_OK: return
         case VP8_STATUS_NOT_ENOUGH_DATA:
@@ -317,55 +319,19 @@ public struct ImageDecoder: Sendable {
     ///   is the identity grey ramp (entry k = (k, k, k)), or none, makes the index its grey value;
     ///   an index past the table's end is black;
     /// - transparency is dropped, not composited, as for PNG and WebP.
-    /// Later frames (an animation) are not read.
+    /// Later frames are read by ``forEachFrame(_:_:)`` (see `gifFrames`).
     private func decodeGIF(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
-        var info = bw_gif_result()
-        bw_gif_read_info(data.baseAddress, data.count, &info)
-        try check(info)
-        let fw = Int(info.width)
-        let fh = Int(info.height)
-        try limits.check(width: fw, height: fh, format: .gif, what: "first frame")
-        let (w, h) = Self.gifCanvas(info)
-        try limits.check(width: w, height: h, format: .gif)
-        var indices = [UInt8](repeating: 0, count: fw * fh)
-        indices.withUnsafeMutableBufferPointer { out in
-            bw_gif_decode_indices(data.baseAddress, data.count, out.baseAddress, out.count, &info)
+        var first: RGBImage?
+        _ = try gifFrames(data, maxFrames: 1) { _, image in
+            first = image
+            return false
         }
-        try check(info)
-        let table = Self.gifColours(info)
-        let fill = info.transparent_index >= 0 ? Int(info.transparent_index) : 0
-        let left = Int(info.left)
-        let top = Int(info.top)
-        let pixels = try buffer(w * h * 3) { (out) throws(ImageError) in
-            table.withUnsafeBufferPointer { table in
-                // Around the frame, when it does not cover the canvas.
-                if fw * fh < w * h {
-                    let background = (table[3 * fill], table[3 * fill + 1], table[3 * fill + 2])
-                    for p in 0..<(w * h) {
-                        out[3 * p] = background.0
-                        out[3 * p + 1] = background.1
-                        out[3 * p + 2] = background.2
-                    }
-                }
-                indices.withUnsafeBufferPointer { indices in
-                    for y in 0..<fh {
-                        let row = (top + y) * w + left
-                        for x in 0..<fw {
-                            let k = 3 * Int(indices[y * fw + x])
-                            let o = 3 * (row + x)
-                            out[o] = table[k]
-                            out[o + 1] = table[k + 1]
-                            out[o + 2] = table[k + 2]
-                        }
-                    }
-                }
-            }
-        }
-        return RGBImage(width: w, height: h, pixels: pixels)
+        guard let first else { throw ImageError(.corrupt, "no frame", format: .gif) }
+        return first
     }
 
     /// The canvas of the first frame: the logical screen, grown to hold the frame.
-    private static func gifCanvas(_ info: bw_gif_result) -> (width: Int, height: Int) {
+    static func gifCanvas(_ info: bw_gif_result) -> (width: Int, height: Int) {
         (
             max(Int(info.screen_width), Int(info.left) + Int(info.width)),
             max(Int(info.screen_height), Int(info.top) + Int(info.height))
@@ -383,7 +349,7 @@ public struct ImageDecoder: Sendable {
         return palette + [UInt8](repeating: 0, count: 768 - palette.count)
     }
 
-    private func check(_ result: bw_gif_result) throws(ImageError) {
+    func check(_ result: bw_gif_result) throws(ImageError) {
         let message = Self.text(of: result.message)
         switch result.status {
         case BW_GIF_OK:
@@ -396,7 +362,7 @@ public struct ImageDecoder: Sendable {
     }
 
     /// The NUL-terminated text of a C shim's fixed-size `message` field.
-    private static func text<Message>(of message: Message) -> String {
+    static func text<Message>(of message: Message) -> String {
         withUnsafeBytes(of: message) { raw in String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 

@@ -17,14 +17,24 @@ public struct ImageLimits: Sendable, Hashable {
     /// Most scans accepted in a JPEG. Default 100: encoders write 1 to 4 (sequential) or about 10
     /// (progressive); each scan costs about 1 ns per pixel (4 ms at 4 megapixels on this machine).
     public var maxJPEGScans: Int
+    /// Most frames of an animation read by ``ImageDecoder/forEachFrame(_:_:)``. Default 100.
+    /// Reading stops there; the frames read are kept.
+    public var maxFrames: Int
+    /// Most pixels read over all the frames of an animation (each frame is a whole canvas).
+    /// Default 100,000,000: a hundred frames of a megapixel, about 0.8 s of decoding and hashing
+    /// on this project's 2-core machine. Reading stops before the frame that would pass it.
+    public var maxAnimationPixels: Int
 
     public init(
-        maxBytes: Int = 50 << 20, maxPixels: Int = 50_000_000, maxDimension: Int = 32_768, maxJPEGScans: Int = 100
+        maxBytes: Int = 50 << 20, maxPixels: Int = 50_000_000, maxDimension: Int = 32_768, maxJPEGScans: Int = 100,
+        maxFrames: Int = 100, maxAnimationPixels: Int = 100_000_000
     ) {
         self.maxBytes = maxBytes
         self.maxPixels = maxPixels
         self.maxDimension = maxDimension
         self.maxJPEGScans = maxJPEGScans
+        self.maxFrames = maxFrames
+        self.maxAnimationPixels = maxAnimationPixels
     }
 
     /// Throws `tooManyPixels` when a header's dimensions are over the limits.

@@ -1,5 +1,5 @@
 // PNG decoding through libpng with its setjmp/longjmp error handling kept inside C; the first
-// frame of a GIF through giflib, whose input is a C callback.
+// frames of a GIF through giflib, whose input is a C callback.
 #ifndef BULWARK_CIMAGESHIMS_H
 #define BULWARK_CIMAGESHIMS_H
 
@@ -55,7 +55,7 @@ void bw_png_free(uint8_t *data);
 /// What went wrong with a GIF, if anything.
 typedef enum {
     BW_GIF_OK = 0,
-    /// The data ended before the first frame did; `offset` is the length of the data.
+    /// The data ended before the frame did; `offset` is the length of the data.
     BW_GIF_TRUNCATED = 1,
     /// giflib rejected the data, or it holds no frame; `offset` is how far it had read.
     BW_GIF_CORRUPT = 2,
@@ -63,20 +63,24 @@ typedef enum {
     BW_GIF_BAD_CALL = 3,
 } bw_gif_status;
 
-/// A GIF's logical screen and its first frame, as far as they were read.
+/// A GIF's logical screen and one of its frames, as far as they were read.
 typedef struct {
     bw_gif_status status;
     /// The logical screen.
     uint32_t screen_width;
     uint32_t screen_height;
-    /// The first frame's place on the screen and its size.
+    /// The frame's place on the screen and its size.
     uint32_t left;
     uint32_t top;
     uint32_t width;
     uint32_t height;
-    /// The transparent colour index of the graphic control extension before the first frame
-    /// that sets one (the last such), or -1.
+    /// The transparent colour index of the graphic control extension before the frame that sets
+    /// one (the last such), or -1.
     int32_t transparent_index;
+    /// The disposal method of the graphic control extension before the frame (0 when none says).
+    uint32_t disposal;
+    /// The logical screen's background colour index.
+    uint32_t background_index;
     /// The frame's colour table (its own, else the global one): `colors` entries of 3 bytes;
     /// 0 when the file has neither.
     uint32_t colors;
@@ -91,9 +95,24 @@ typedef struct {
 /// table, nothing allocated for pixels.
 void bw_gif_read_info(const uint8_t *data, size_t size, bw_gif_result *result);
 
-/// Reads as `bw_gif_read_info` does, then the first frame's colour indices into `out`, row by row
-/// in display order (interlaced frames put back in order); `out_size` must be width * height.
-void bw_gif_decode_indices(const uint8_t *data, size_t size, uint8_t *out, size_t out_size, bw_gif_result *result);
+/// A GIF read frame by frame (opaque).
+typedef struct bw_gif_frames bw_gif_frames;
+
+/// Reads the header and the logical screen (`screen_width`, `screen_height`, `background_index`);
+/// NULL, with `result` saying why, when they do not read. `data` must outlive the reader.
+bw_gif_frames *bw_gif_frames_open(const uint8_t *data, size_t size, bw_gif_result *result);
+
+/// Reads the extensions up to the next frame and its descriptor and colour table into `result`
+/// (the frame fields are reset first; the screen's are kept). The pixels of a frame not read with
+/// `bw_gif_frames_read` are skipped. Returns 1 for a frame, 0 at the trailer after at least one
+/// frame, -1 on an error (`result` says what and where).
+int bw_gif_frames_next(bw_gif_frames *frames, bw_gif_result *result);
+
+/// Reads the current frame's colour indices into `out`, row by row in display order (interlaced
+/// frames put back in order); `out_size` must be its width * height.
+void bw_gif_frames_read(bw_gif_frames *frames, uint8_t *out, size_t out_size, bw_gif_result *result);
+
+void bw_gif_frames_close(bw_gif_frames *frames);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,235 @@
+internal import CImageCodecs
+internal import CImageShims
+
+/// How far ``ImageDecoder/forEachFrame(_:_:)`` read.
+public struct FrameReading: Sendable, Hashable {
+    /// Frames given to the caller.
+    public var frames: Int
+    /// Why reading stopped before the last frame, or nil when every frame was read (a still image
+    /// is one frame) or the caller stopped it.
+    public var stoppedBefore: String?
+
+    public init(frames: Int, stoppedBefore: String? = nil) {
+        self.frames = frames
+        self.stoppedBefore = stoppedBefore
+    }
+}
+
+extension ImageDecoder {
+    /// Gives `body` each frame of the image in order, as Pillow shows it after `seek(n)` and
+    /// `convert("RGB")`, until `body` returns false or the animation's limits
+    /// (``ImageLimits/maxFrames``, ``ImageLimits/maxAnimationPixels``) are reached. A still image is
+    /// one frame, the pixels ``decode(_:)`` gives; so is the first frame of an animation.
+    ///
+    /// - GIF: each frame is drawn over the canvas the previous ones left, after the previous
+    ///   frame's disposal (see `gifFrames`).
+    /// - Animated WebP: libwebp's animation decoder composes each frame on the canvas.
+    /// - Animated PNG: only the first frame (libpng does not read the others); `stoppedBefore`
+    ///   says so.
+    ///
+    /// Errors in the first frame are thrown as ``decode(_:)`` throws them. An error in a later
+    /// frame (a cut or damaged file) ends the reading: the frames before it were given, and
+    /// `stoppedBefore` says what and where.
+    public func forEachFrame(
+        _ bytes: [UInt8], _ body: (_ index: Int, _ frame: RGBImage) -> Bool
+    ) throws(ImageError) -> FrameReading {
+        let format = ImageFormat.detect(bytes)
+        guard format == .gif || format == .webp else {
+            let image = try decode(bytes)
+            _ = body(0, image)
+            let animated = format == .png && StillImage.isAnimatedPNG(bytes)
+            return FrameReading(frames: 1, stoppedBefore: animated ? "frame 1: an animated PNG's later frames are not decoded" : nil)
+        }
+        guard bytes.count <= limits.maxBytes else {
+            throw ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)")
+        }
+        let maxFrames = max(1, limits.maxFrames)
+        return try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> FrameReading in
+            if format == .gif { return try gifFrames(data, maxFrames: maxFrames, body) }
+            var features = WebPBitstreamFeatures()
+            try check(WebPGetFeatures(data.baseAddress, data.count, &features), what: "header")
+            guard features.has_animation != 0 else {
+                _ = body(0, try decode(bytes))
+                return FrameReading(frames: 1)
+            }
+            let w = Int(features.width)
+            let h = Int(features.height)
+            try limits.check(width: w, height: h, format: .webp)
+            return try animatedWebPFrames(data, width: w, height: h, maxFrames: maxFrames, body)
+        }
+    }
+
+    /// Why reading stops before frame `index` of `width`×`height` canvases, if the limits say so.
+    private func overLimits(frame index: Int, width: Int, height: Int, maxFrames: Int) -> String? {
+        if index >= maxFrames { return "frame \(index): the limit is \(maxFrames) frames" }
+        if (index + 1) * width * height > max(limits.maxAnimationPixels, width * height) {
+            return "frame \(index): the limit is \(limits.maxAnimationPixels) pixels over all frames"
+        }
+        return nil
+    }
+
+    /// A GIF's frames as Pillow (13) shows them when it seeks through them. The first frame is
+    /// drawn as `decodeGIF` says. Then, for each later frame:
+    /// - the previous frame's disposal is done over its rectangle: 2 fills it with the colour of
+    ///   that frame's transparent index, else the screen's background index; 3 puts back what
+    ///   was there before that frame was drawn (for the first frame, the transparent index's
+    ///   colour, or nothing when it has none);
+    /// - as Pillow does, a frame whose graphic control extension gives no disposal method (0)
+    ///   keeps the one before it;
+    /// - the frame's pixels are drawn over the canvas, except those of its transparent index.
+    /// Unlike Pillow, the canvas does not grow for a later frame that reaches past it: the frame
+    /// is cut to it.
+    func gifFrames(
+        _ data: UnsafeBufferPointer<UInt8>, maxFrames: Int, _ body: (Int, RGBImage) -> Bool
+    ) throws(ImageError) -> FrameReading {
+        var info = bw_gif_result()
+        guard let reader = bw_gif_frames_open(data.baseAddress, data.count, &info) else {
+            try check(info)
+            throw ImageError(.corrupt, "giflib: the header does not read", format: .gif)
+        }
+        defer { bw_gif_frames_close(reader) }
+        guard bw_gif_frames_next(reader, &info) == 1 else {
+            try check(info)
+            throw ImageError(.corrupt, "giflib: no frame", format: .gif)
+        }
+        try limits.check(width: Int(info.width), height: Int(info.height), format: .gif, what: "first frame")
+        let (w, h) = Self.gifCanvas(info)
+        try limits.check(width: w, height: h, format: .gif)
+        let background = Int(info.background_index)
+        var canvas = try buffer(w * h * 3) { _ in }
+        // What the previous frame's disposal does before this frame is drawn.
+        var pending: (rect: (x0: Int, y0: Int, x1: Int, y1: Int), fill: (UInt8, UInt8, UInt8)?, saved: [UInt8])?
+        var disposal: UInt32 = 0
+        var index = 0
+        while true {
+            let fw = Int(info.width)
+            let fh = Int(info.height)
+            let left = Int(info.left)
+            let top = Int(info.top)
+            if index > 0 {
+                do throws(ImageError) {
+                    try limits.check(width: fw, height: fh, format: .gif, what: "frame")
+                } catch {
+                    return FrameReading(frames: index, stoppedBefore: "frame \(index): \(error)")
+                }
+            }
+            var indices = [UInt8](repeating: 0, count: fw * fh)
+            indices.withUnsafeMutableBufferPointer { out in bw_gif_frames_read(reader, out.baseAddress, out.count, &info) }
+            do throws(ImageError) {
+                try check(info)
+            } catch {
+                if index == 0 { throw error }
+                return FrameReading(frames: index, stoppedBefore: "frame \(index): \(error)")
+            }
+            let table = Self.gifColours(info)
+            let colors = Int(info.colors)
+            let transparent = Int(info.transparent_index)
+            func colour(_ k: Int) -> (UInt8, UInt8, UInt8) { (table[3 * k], table[3 * k + 1], table[3 * k + 2]) }
+            let rect = (x0: min(left, w), y0: min(top, h), x1: min(left + fw, w), y1: min(top + fh, h))
+            if index == 0 {
+                if fw * fh < w * h {
+                    let fill = colour(transparent >= 0 ? transparent : 0)
+                    for p in 0..<(w * h) {
+                        canvas[3 * p] = fill.0
+                        canvas[3 * p + 1] = fill.1
+                        canvas[3 * p + 2] = fill.2
+                    }
+                }
+            } else if let pending {
+                let r = pending.rect
+                let span = 3 * (r.x1 - r.x0)
+                for y in r.y0..<r.y1 {
+                    let row = 3 * (y * w + r.x0)
+                    if let fill = pending.fill {
+                        for o in stride(from: row, to: row + span, by: 3) {
+                            canvas[o] = fill.0
+                            canvas[o + 1] = fill.1
+                            canvas[o + 2] = fill.2
+                        }
+                    } else {
+                        let from = (y - r.y0) * span
+                        canvas.replaceSubrange(row..<(row + span), with: pending.saved[from..<(from + span)])
+                    }
+                }
+            }
+            if info.disposal != 0 { disposal = info.disposal }
+            pending = nil
+            if disposal == 2 {
+                let k = transparent >= 0 ? transparent : background
+                // Pillow takes an index past a later frame's table as index 0.
+                pending = (rect, colour(index > 0 && colors > 0 && k >= colors ? 0 : k), [])
+            } else if disposal == 3 && index == 0 {
+                if transparent >= 0 { pending = (rect, colour(transparent), []) }
+            } else if disposal == 3 {
+                var saved: [UInt8] = []
+                saved.reserveCapacity(3 * (rect.x1 - rect.x0) * (rect.y1 - rect.y0))
+                for y in rect.y0..<rect.y1 {
+                    saved += canvas[(3 * (y * w + rect.x0))..<(3 * (y * w + rect.x1))]
+                }
+                pending = (rect, nil, saved)
+            }
+            canvas.withUnsafeMutableBufferPointer { out in
+                table.withUnsafeBufferPointer { table in
+                    indices.withUnsafeBufferPointer { indices in
+                        for y in rect.y0..<rect.y1 {
+                            let from = (y - top) * fw - left
+                            for x in rect.x0..<rect.x1 {
+                                let k = Int(indices[from + x])
+                                // The first frame shows its transparent pixels' colour; later ones
+                                // leave the canvas under them.
+                                if index > 0 && k == transparent { continue }
+                                let o = 3 * (y * w + x)
+                                out[o] = table[3 * k]
+                                out[o + 1] = table[3 * k + 1]
+                                out[o + 2] = table[3 * k + 2]
+                            }
+                        }
+                    }
+                }
+            }
+            guard body(index, RGBImage(width: w, height: h, pixels: canvas)) else { return FrameReading(frames: index + 1) }
+            index += 1
+            switch bw_gif_frames_next(reader, &info) {
+            case 0: return FrameReading(frames: index)
+            case 1: break
+            default:
+                let message = Self.text(of: info.message)
+                return FrameReading(frames: index, stoppedBefore: "frame \(index): \(message) at byte \(info.offset)")
+            }
+            if let stop = overLimits(frame: index, width: w, height: h, maxFrames: maxFrames) {
+                return FrameReading(frames: index, stoppedBefore: stop)
+            }
+        }
+    }
+
+    /// An animated WebP's frames, each composed on the canvas by libwebp's animation decoder (as
+    /// Pillow's WebP plugin shows them), alpha dropped.
+    func animatedWebPFrames(
+        _ data: UnsafeBufferPointer<UInt8>, width w: Int, height h: Int, maxFrames: Int, _ body: (Int, RGBImage) -> Bool
+    ) throws(ImageError) -> FrameReading {
+        let decoder = try animationDecoder(data, width: w, height: h)
+        defer { WebPAnimDecoderDelete(decoder) }
+        var index = 0
+        while true {
+            var frame: UnsafeMutablePointer<UInt8>?
+            var timestamp: Int32 = 0
+            guard WebPAnimDecoderGetNext(decoder, &frame, &timestamp) != 0, let frame else {
+                if index == 0 { throw ImageError(.corrupt, "libwebp: the first frame does not decode", format: .webp) }
+                return FrameReading(frames: index, stoppedBefore: "frame \(index): libwebp: the frame does not decode")
+            }
+            let pixels = try buffer(w * h * 3) { out in
+                for p in 0..<(w * h) {
+                    out[3 * p] = frame[4 * p]
+                    out[3 * p + 1] = frame[4 * p + 1]
+                    out[3 * p + 2] = frame[4 * p + 2]
+                }
+            }
+            guard body(index, RGBImage(width: w, height: h, pixels: pixels)) else { return FrameReading(frames: index + 1) }
+            index += 1
+            guard WebPAnimDecoderHasMoreFrames(decoder) != 0 else { return FrameReading(frames: index) }
+            if let stop = overLimits(frame: index, width: w, height: h, maxFrames: maxFrames) {
+                return FrameReading(frames: index, stoppedBefore: stop)
+            }
+        }
+    }
+}
