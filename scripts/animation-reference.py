@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Reference PDQ hashes of animations (GIF and WebP) for the media tests, from `pdqhash` (Meta's C++
-code) on the pixels Pillow gives for each file's first frame (`Image.open(f).convert("RGB")`, as
+code) on the pixels Pillow gives for each frame (`Image.open(f)`, `seek(n)`, `convert("RGB")`, as
 HMA and the pdqhash tools read images).
 
 From the first 12 JPEGs under DATA (default ../shared/data/pdq beside the repository, in sorted
-order), writes into OUT three animations of two frames each, the image then its mirror image:
-a 256-colour interlaced GIF (Pillow's adaptive palette), a 32-colour GIF whose first frame is not
-interlaced, and a lossy animated WebP (quality 80). Prints one JSON line per file:
+order), writes into OUT three animations of three frames each, the image, its mirror image, then
+the image again: a 256-colour interlaced GIF (Pillow's adaptive palette), a 32-colour GIF whose
+first frame is not interlaced (Pillow writes its later frames as the rectangle that changed), and a
+lossy animated WebP (quality 80). Prints one JSON line per file:
 
-  {"path", "width", "height", "pdq", "quality"}
+  {"path", "width", "height", "pdq", "quality", "frames": [{"pdq", "quality"}, ...]}
 
-with pdqhash's own (float64) luminance. The Swift test decodes each file and expects the same
-hash and quality, bit for bit.
+with pdqhash's own (float64) luminance; "pdq" and "quality" are the first frame's, "frames" every
+frame's. The Swift tests decode each file and expect the same hashes and qualities, bit for bit.
 
 Usage: scripts/animation-reference.py --out DIR [--data DIR]
 """
@@ -48,21 +49,27 @@ def main():
         mirror = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         files = {
             f"{i:02d}-interlaced.gif": lambda p: image.convert("P", palette=Image.Palette.ADAPTIVE, colors=256).save(
-                p, save_all=True, append_images=[mirror.quantize(256)], duration=80),
+                p, save_all=True, append_images=[mirror.quantize(256), image.quantize(256)], duration=80),
             f"{i:02d}-sequential.gif": lambda p: image.quantize(32).save(
-                p, save_all=True, append_images=[mirror.quantize(32)], duration=80, interlace=0),
+                p, save_all=True, append_images=[mirror.quantize(32), image.quantize(32)], duration=80, interlace=0),
             f"{i:02d}-lossy.webp": lambda p: image.save(
-                p, save_all=True, append_images=[mirror], duration=80, quality=80),
+                p, save_all=True, append_images=[mirror, image], duration=80, quality=80),
         }
         for name, write in files.items():
             path = os.path.join(args.out, name)
             write(path)
+            frames = []
             with Image.open(path) as im:
-                assert im.n_frames == 2, path
-                pixels = np.ascontiguousarray(np.asarray(im.convert("RGB")), dtype=np.uint8)
-            bits, quality = pdqhash.compute(pixels)
-            row = {"path": path, "width": int(pixels.shape[1]), "height": int(pixels.shape[0]),
-                   "pdq": to_hex(bits), "quality": int(quality)}
+                assert im.n_frames == 3, path
+                for n in range(im.n_frames):
+                    im.seek(n)
+                    pixels = np.ascontiguousarray(np.asarray(im.convert("RGB")), dtype=np.uint8)
+                    bits, quality = pdqhash.compute(pixels)
+                    frames.append({"pdq": to_hex(bits), "quality": int(quality)})
+                    if n == 0:
+                        width, height = int(pixels.shape[1]), int(pixels.shape[0])
+            row = {"path": path, "width": width, "height": height,
+                   "pdq": frames[0]["pdq"], "quality": frames[0]["quality"], "frames": frames}
             print(json.dumps(row), flush=True)
 
 

@@ -140,4 +140,46 @@ struct FrameTests {
         let first = Array(bytes[..<(frameStarts[0] + 14)])
         #expect(throws: ImageError.self) { _ = try ImageDecoder().forEachFrame(first) { _, _ in true } }
     }
+
+    /// `hashFrames` hashes every frame Pillow shows and keeps a later one only when it is more than
+    /// `FramePDQ.sameFrameBits` from every hash kept before it; the first is `decode`'s hash.
+    @Test(arguments: ["disposal.gif", "optimised.gif", "animated.gif", "animated-lossy.webp", "rgb.png"])
+    func laterFramesAreKeptWhenTheyShowAnotherPicture(name: String) throws {
+        let hasher = PDQHasher()
+        var scratch = PDQScratch()
+        let bytes = try DecoderTests.fixture(name)
+        let result = try hasher.hashFrames(bytes, decoder: ImageDecoder(), scratch: &scratch)
+        #expect(result.first == hasher.hash(try ImageDecoder().decode(bytes)))
+        var kept = [result.first.hash]
+        var expected: [FramePDQ] = []
+        for n in 1..<result.reading.frames {
+            let frame = hasher.hash(try Self.pillowFrame(name, n))
+            if kept.allSatisfy({ $0.distance(to: frame.hash) > FramePDQ.sameFrameBits }) {
+                kept.append(frame.hash)
+                expected.append(FramePDQ(frame: n, hash: frame.hash, quality: frame.quality))
+            }
+        }
+        #expect(result.laterFrames == expected)
+        #expect(result.reading.frames == (name.hasSuffix(".png") ? 1 : ["disposal.gif": 6, "optimised.gif": 3][name] ?? 2))
+    }
+
+    /// The stored form of later frames' hashes reads back, and a damaged one names its entry.
+    @Test func frameHashesReadBackFromTheirText() throws {
+        let frames = [
+            FramePDQ(frame: 3, hash: PDQHash(1, 2, 3, 4), quality: 80),
+            FramePDQ(frame: 17, hash: PDQHash(~0, 0, 5, 6), quality: 100),
+        ]
+        let text = try #require(FramePDQ.text(frames))
+        #expect(text.split(separator: " ").count == 2 && text.hasPrefix("3:80:"))
+        #expect(try FramePDQ.parse(text) == frames)
+        #expect(FramePDQ.text([]) == nil)
+        #expect(try FramePDQ.parse(nil).isEmpty)
+        #expect(throws: BulwarkError.self) { try FramePDQ.parse(text + " 4:101:" + PDQHash.zero.hex) }
+        do {
+            _ = try FramePDQ.parse("2:90:abc")
+            Issue.record("a short hash was read")
+        } catch {
+            #expect(error.field == "frames" && "\(error)".contains("frame entry 1"))
+        }
+    }
 }

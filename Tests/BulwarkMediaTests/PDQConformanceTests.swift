@@ -127,17 +127,22 @@ struct PDQConformanceTests {
         #expect(square.float64.pdq != square.float64.dihedral[0])
     }
 
-    /// Animations hash as their first frame, as the reference hashes what Pillow shows of them:
+    /// Animations hash as the reference hashes what Pillow shows of them, frame by frame:
     /// scripts/animation-reference.py writes 36 of them from 12 shared images (256-colour
-    /// interlaced GIFs, 32-colour GIFs, lossy animated WebPs; each the image then its mirror
-    /// image) and prints `pdqhash`'s hash of Pillow's first frame of each (float64 luminance).
-    @Test func animationsHashAsTheReferenceHashesTheirFirstFrame() throws {
+    /// interlaced GIFs, 32-colour GIFs with Pillow's partial later frames, lossy animated WebPs;
+    /// each the image, its mirror image, the image again) and prints `pdqhash`'s hash of each of
+    /// Pillow's frames (float64 luminance). `decode` hashes as the first frame; `hashFrames` keeps
+    /// the later frames the rule keeps from the reference's hashes (the mirror image, not the
+    /// image again), each identical to the reference's.
+    @Test func animationsHashAsTheReferenceHashesEachFrame() throws {
         let out = try Support.temporaryDirectory("animation-reference")
         let r = try Support.run("python3", ["scripts/animation-reference.py", "--out", out])
         try #require(r.status == 0, "scripts/animation-reference.py exited with \(r.status): \(r.stderr)")
         let hasher = PDQHasher(luma: .float64)
         var scratch = PDQScratch()
         var identical = 0
+        var framesIdentical = 0
+        var keptFrames: [Int] = []
         var kinds: Set<ImageFormat> = []
         let lines = r.stdout.split(separator: "\n")
         for line in lines {
@@ -153,9 +158,30 @@ struct PDQConformanceTests {
             } else {
                 Issue.record("\(path): \(result.hash) quality \(result.quality); reference \(o["pdq"] ?? "-") \(o["quality"] ?? "-")")
             }
+            // Every frame: the rule applied to the reference's hashes keeps the same frames.
+            let reference = try #require(o["frames"] as? [[String: Any]]).map {
+                (PDQHash(hex: $0["pdq"] as? String ?? "")!, $0["quality"] as? Int ?? -1)
+            }
+            var kept = [reference[0].0]
+            var expected: [FramePDQ] = []
+            for (n, frame) in reference.enumerated().dropFirst()
+            where !kept.contains(where: { $0.distance(to: frame.0) <= FramePDQ.sameFrameBits }) {
+                kept.append(frame.0)
+                expected.append(FramePDQ(frame: n, hash: frame.0, quality: frame.1))
+            }
+            let frames = try hasher.hashFrames(bytes, decoder: ImageDecoder(), scratch: &scratch)
+            #expect(frames.first == result && frames.reading == FrameReading(frames: 3), "\(path)")
+            if frames.laterFrames == expected {
+                framesIdentical += 1
+            } else {
+                Issue.record("\(path): later frames \(frames.laterFrames); reference \(expected)")
+            }
+            keptFrames += frames.laterFrames.map(\.frame)
         }
-        print("PDQ of animations: \(identical)/\(lines.count) identical to the reference's hash of Pillow's first frame")
-        #expect(lines.count == 36 && identical == 36)
+        print("PDQ of animations: \(identical)/\(lines.count) identical to the reference's hash of Pillow's first frame; \(framesIdentical)/\(lines.count) with the same later frames kept, identical (\(keptFrames.count) kept)")
+        #expect(lines.count == 36 && identical == 36 && framesIdentical == 36)
+        // The mirror image is kept and the image shown again is not.
+        #expect(keptFrames == Array(repeating: 1, count: 36))
         #expect(kinds == [.gif, .webp])
     }
 }

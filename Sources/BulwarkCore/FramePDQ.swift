@@ -1,0 +1,41 @@
+/// The PDQ hash of a later frame of an animation (GIF, animated WebP): frame `frame` counted
+/// from 0, with its quality. The first frame's hash is the media part's own hash.
+public struct FramePDQ: Sendable, Hashable {
+    public var frame: Int
+    public var hash: PDQHash
+    public var quality: Int
+
+    public init(frame: Int, hash: PDQHash, quality: Int) {
+        self.frame = frame
+        self.hash = hash
+        self.quality = quality
+    }
+
+    /// Frames whose hashes are at most this many bits apart are taken as the same picture: of
+    /// such a run only the first is kept. Far below the 31 bits at which banks usually match, so
+    /// a bank entry near a frame left out is near the one kept too.
+    public static let sameFrameBits = 8
+
+    /// The frames as stored: `frame:quality:hex` for each, separated by single spaces; nil for
+    /// none.
+    public static func text(_ frames: [FramePDQ]) -> String? {
+        frames.isEmpty ? nil : frames.map { "\($0.frame):\($0.quality):\($0.hash.hex)" }.joined(separator: " ")
+    }
+
+    /// The frames of ``text(_:)``; nil (or empty) text is none. Throws `invalidField` (field
+    /// `frames`) naming the entry that does not read.
+    public static func parse(_ text: String?) throws(BulwarkError) -> [FramePDQ] {
+        guard let text, !text.isEmpty else { return [] }
+        var frames: [FramePDQ] = []
+        for (n, entry) in text.split(separator: " ").enumerated() {
+            let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 3, let frame = Int(parts[0]), frame > 0, let quality = Int(parts[1]),
+                (0...100).contains(quality), let hash = PDQHash(hex: parts[2])
+            else {
+                throw BulwarkError(.invalidField, "frame entry \(n + 1) is not frame:quality:hex: \(entry.prefix(80))", field: "frames")
+            }
+            frames.append(FramePDQ(frame: frame, hash: hash, quality: quality))
+        }
+        return frames
+    }
+}

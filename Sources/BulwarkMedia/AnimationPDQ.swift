@@ -1,0 +1,47 @@
+public import BulwarkCore
+
+/// The PDQ hashes of an image's frames: the first frame's (a still image's only one), and those of
+/// the later frames of an animation that show a different picture, so that an animation whose
+/// first frame is harmless (a title card, a blank) is still matched by what it goes on to show.
+public struct AnimationPDQ: Sendable, Hashable {
+    /// The first frame's hash, as ``PDQHasher/hash(_:)`` gives for ``ImageDecoder/decode(_:)``.
+    public var first: PDQResult
+    /// Later frames more than ``FramePDQ/sameFrameBits`` from the first and from every later frame
+    /// kept before them, in order.
+    public var laterFrames: [FramePDQ]
+    /// How far the frames were read (the decoder's limits on frames and pixels).
+    public var reading: FrameReading
+
+    public init(first: PDQResult, laterFrames: [FramePDQ], reading: FrameReading) {
+        self.first = first
+        self.laterFrames = laterFrames
+        self.reading = reading
+    }
+}
+
+extension PDQHasher {
+    /// Decodes `bytes` frame by frame with `decoder` (within its limits) and hashes every frame,
+    /// keeping the later frames that show a different picture. Throws what `decoder.decode` throws
+    /// for the first frame.
+    public func hashFrames(
+        _ bytes: [UInt8], decoder: ImageDecoder, scratch: inout PDQScratch
+    ) throws(ImageError) -> AnimationPDQ {
+        var first: PDQResult?
+        var kept: [PDQHash] = []
+        var later: [FramePDQ] = []
+        let reading = try decoder.forEachFrame(bytes) { index, frame in
+            let hashed = hash(frame, scratch: &scratch)
+            if index == 0 {
+                first = hashed
+            } else if !kept.contains(where: { $0.distance(to: hashed.hash) <= FramePDQ.sameFrameBits }) {
+                later.append(FramePDQ(frame: index, hash: hashed.hash, quality: hashed.quality))
+            } else {
+                return true
+            }
+            kept.append(hashed.hash)
+            return true
+        }
+        guard let first else { throw ImageError(.corrupt, "no frame") }
+        return AnimationPDQ(first: first, laterFrames: later, reading: reading)
+    }
+}
