@@ -458,21 +458,28 @@ public struct BankSet: Sendable {
         var found: [BankMatch] = []
         var lowQuality = false
         if let pdq = hashes.pdq {
+            // The hash and its variants (rotations, mirror images), unless its quality is too low;
+            // an animation's later frames of enough quality, each named by its frame.
+            var queries: [(hash: PDQHash, frame: Int?)] = []
             if let quality = hashes.pdqQuality, quality < Self.minimumPDQQuality {
                 lowQuality = true
-            } else if let radius = selected.map(\.pdqThreshold).max() {
-                // The hash and its variants (rotations, mirror images): each entry once, nearest.
-                var nearest: [UInt64: Int] = [:]
-                for query in [pdq] + hashes.pdqVariants {
-                    for m in pdqIndex.search(query, radius: radius) where m.distance < nearest[m.id] ?? Int.max {
-                        nearest[m.id] = m.distance
+            } else {
+                queries = ([pdq] + hashes.pdqVariants).map { ($0, nil) }
+            }
+            queries += hashes.frames.filter { $0.quality >= Self.minimumPDQQuality }.map { ($0.hash, $0.frame) }
+            if !queries.isEmpty, let radius = selected.map(\.pdqThreshold).max() {
+                // Each entry once, nearest (the earliest frame among equals).
+                var nearest: [UInt64: (distance: Int, frame: Int?)] = [:]
+                for query in queries {
+                    for m in pdqIndex.search(query.hash, radius: radius) where m.distance < nearest[m.id]?.distance ?? Int.max {
+                        nearest[m.id] = (m.distance, query.frame)
                     }
                 }
-                for (id, distance) in nearest {
+                for (id, near) in nearest {
                     guard let entry = entry(id), let bank = self.banks[entry.bank],
-                        names == nil || names!.contains(bank.name), distance <= bank.pdqThreshold
+                        names == nil || names!.contains(bank.name), near.distance <= bank.pdqThreshold
                     else { continue }
-                    found.append(BankMatch(entry: entry, bank: bank, distance: distance))
+                    found.append(BankMatch(entry: entry, bank: bank, distance: near.distance, frame: near.frame))
                 }
             }
         }
@@ -498,16 +505,20 @@ public struct MediaHashes: Sendable, Hashable {
     public var pdqQuality: Int?
     /// More PDQ hashes of the same media to match (the rotations and mirror images).
     public var pdqVariants: [PDQHash]
+    /// The PDQ hashes of an animation's later frames (`pdq` is the first frame's). Each is matched
+    /// when its own quality is at least ``BankSet/minimumPDQQuality``, whatever the first frame's.
+    public var frames: [FramePDQ]
     public var md5: String?
     public var sha256: String?
 
     public init(
-        pdq: PDQHash? = nil, pdqQuality: Int? = nil, pdqVariants: [PDQHash] = [], md5: String? = nil,
-        sha256: String? = nil
+        pdq: PDQHash? = nil, pdqQuality: Int? = nil, pdqVariants: [PDQHash] = [], frames: [FramePDQ] = [],
+        md5: String? = nil, sha256: String? = nil
     ) {
         self.pdq = pdq
         self.pdqQuality = pdqQuality
         self.pdqVariants = pdqVariants
+        self.frames = frames
         self.md5 = md5
         self.sha256 = sha256
     }
@@ -519,6 +530,16 @@ public struct BankMatch: Sendable, Hashable {
     public var bank: Bank
     /// PDQ Hamming distance (0 for exact hashes).
     public var distance: Int
+    /// The animation's later frame whose hash matched; nil for the media's own hash (a still
+    /// image, an animation's first frame) and for exact hashes.
+    public var frame: Int?
+
+    public init(entry: BankEntry, bank: Bank, distance: Int, frame: Int? = nil) {
+        self.entry = entry
+        self.bank = bank
+        self.distance = distance
+        self.frame = frame
+    }
 
     /// The labels of the entry and its bank.
     public var labels: [String] { Array(Set(entry.labels + bank.labels)).sorted() }
@@ -536,12 +557,22 @@ public struct MatchOutcome: Sendable, Hashable {
     /// Matches of block banks.
     public var blockMatches: [BankMatch] { matches.filter { $0.bank.kind == .block } }
 
-    /// `none` when an allow bank matched (known false positive) or nothing did;
-    /// `violating` for a match of a block bank that is not quarantined (verified known
-    /// content); `review` when only quarantined block banks matched.
+    /// Block matches that no allow bank answers (an allow match is a known false positive). An
+    /// allow match by an exact hash (MD5, SHA-256) answers every block match; one by PDQ answers
+    /// those of the same picture: the media's own hash, or the same later frame of an animation.
+    /// So an allowed first frame does not clear what the animation goes on to show.
+    public var standingBlockMatches: [BankMatch] {
+        let allowed = allowedBy
+        if allowed.contains(where: { $0.entry.signal.type != .pdq }) { return [] }
+        let pictures = Set(allowed.map(\.frame))
+        return blockMatches.filter { !pictures.contains($0.frame) }
+    }
+
+    /// `none` when allow banks answer every block match (see ``standingBlockMatches``) or nothing
+    /// matched; `violating` for a standing match of a block bank that is not quarantined (verified
+    /// known content); `review` when only quarantined block banks' matches stand.
     public var decision: Decision {
-        guard allowedBy.isEmpty else { return .none }
-        let block = blockMatches
+        let block = standingBlockMatches
         if block.contains(where: { !$0.bank.quarantined }) { return .violating }
         return block.isEmpty ? .none : .review
     }

@@ -11,11 +11,16 @@ public struct AnimationPDQ: Sendable, Hashable {
     public var laterFrames: [FramePDQ]
     /// How far the frames were read (the decoder's limits on frames and pixels).
     public var reading: FrameReading
+    /// The size of the frames (an animation's canvas).
+    public var width: Int
+    public var height: Int
 
-    public init(first: PDQResult, laterFrames: [FramePDQ], reading: FrameReading) {
+    public init(first: PDQResult, laterFrames: [FramePDQ], reading: FrameReading, width: Int, height: Int) {
         self.first = first
         self.laterFrames = laterFrames
         self.reading = reading
+        self.width = width
+        self.height = height
     }
 }
 
@@ -27,12 +32,14 @@ extension PDQHasher {
         _ bytes: [UInt8], decoder: ImageDecoder, scratch: inout PDQScratch
     ) throws(ImageError) -> AnimationPDQ {
         var first: PDQResult?
+        var size = (width: 0, height: 0)
         var kept: [PDQHash] = []
         var later: [FramePDQ] = []
         let reading = try decoder.forEachFrame(bytes) { index, frame in
             let hashed = hash(frame, scratch: &scratch)
             if index == 0 {
                 first = hashed
+                size = (frame.width, frame.height)
             } else if !kept.contains(where: { $0.distance(to: hashed.hash) <= FramePDQ.sameFrameBits }) {
                 later.append(FramePDQ(frame: index, hash: hashed.hash, quality: hashed.quality))
             } else {
@@ -42,6 +49,6 @@ extension PDQHasher {
             return true
         }
         guard let first else { throw ImageError(.corrupt, "no frame") }
-        return AnimationPDQ(first: first, laterFrames: later, reading: reading)
+        return AnimationPDQ(first: first, laterFrames: later, reading: reading, width: size.width, height: size.height)
     }
 }

@@ -12,11 +12,14 @@ struct HashCommand: ParsableCommand {
         commandName: "hash",
         abstract: "PDQ, MD5 and SHA-256 of image files, one JSON line per file.",
         discussion: """
-            Reads JPEG, PNG, WebP, GIF, PPM (P6) and PGM (P5), recognised by their first bytes (an \
-            animation: its first frame); applies JPEG EXIF orientation; hashes the full-size pixels. \
-            Output per file: {"path", "pdq", "quality", \
-            "md5", "sha256", "width", "height"} (with --dihedral also "dihedral": the 8 hashes of the \
-            rotations and mirror images, in the reference's order). A file that cannot be read or \
+            Reads JPEG, PNG, WebP, GIF, PPM (P6) and PGM (P5), recognised by their first bytes; applies \
+            JPEG EXIF orientation; hashes the full-size pixels. Output per file: {"path", "pdq", \
+            "quality", "md5", "sha256", "width", "height"} (with --dihedral also "dihedral": the 8 \
+            hashes of the rotations and mirror images, in the reference's order). An animation (GIF, \
+            animated WebP) is hashed frame by frame: "pdq" is its first frame's, "frames_read" counts \
+            the frames read (at most 100, or 100 megapixels), "frames" lists the later frames that \
+            show another picture ({"frame", "pdq", "quality"}, more than 8 bits from every hash \
+            before), and "frames_stopped" says why reading stopped early, if it did. A file that cannot be read or \
             decoded gives {"path", "error": {"code", "message", "offset"?}} and the others go on; the \
             exit status is then 1. PDQ quality runs 0-100: discard hashes below 50.
             """
@@ -113,73 +116,66 @@ struct HashingPipeline {
         }
     }
 
-    /// The file's bytes and its decoded pixels.
-    func readAndDecode(_ path: String) -> Result<([UInt8], RGBImage), Failure> {
-        switch read(path) {
-        case .failure(let f): return .failure(f)
-        case .success(let bytes):
-            do {
-                return .success((bytes, try decoder.decode(bytes)))
-            } catch {
-                return .failure(Failure(code: error.code.description, message: error.message, offset: error.offset))
-            }
-        }
-    }
-
     /// The hashes of one file, for matching (with the 8 rotations and mirror images when
-    /// `dihedral`). A file that is not an image Bulwark decodes (a video) has its MD5
-    /// and SHA-256 only, with the decoder's reason as `notAnImage`.
+    /// `dihedral`; an animation's later frames). A file that is not an image Bulwark decodes (a
+    /// video) has its MD5 and SHA-256 only, with the decoder's reason as `notAnImage`.
     func mediaHashes(path: String, scratch: inout PDQScratch) -> Result<(hashes: MediaHashes, notAnImage: Failure?), Failure> {
         let bytes: [UInt8]
         switch read(path) {
         case .success(let read): bytes = read
         case .failure(let f): return .failure(f)
         }
-        let image: RGBImage
+        let frames: AnimationPDQ
+        var variants: [PDQHash] = []
         do {
-            image = try decoder.decode(bytes)
+            frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch)
+            if dihedral { variants = hasher.dihedralHashes(try decoder.decode(bytes), scratch: &scratch).hashes }
         } catch {
             return .success(
                 (MediaHashes(md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)),
                  Failure(code: error.code.description, message: error.message, offset: error.offset)))
         }
-        let single = hasher.hash(image, scratch: &scratch)
-        let variants = dihedral ? hasher.dihedralHashes(image, scratch: &scratch).hashes : []
         return .success(
             (MediaHashes(
-                pdq: single.hash, pdqQuality: single.quality, pdqVariants: variants, md5: MD5.hex(bytes),
-                sha256: SHA256.hex(bytes)), nil))
+                pdq: frames.first.hash, pdqQuality: frames.first.quality, pdqVariants: variants,
+                frames: frames.laterFrames, md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)), nil))
     }
 
     /// The JSON fields after "path", starting with a comma.
     func process(path: String, scratch: inout PDQScratch) -> Result<[UInt8], Failure> {
         let bytes: [UInt8]
-        let image: RGBImage
-        switch readAndDecode(path) {
-        case .success(let decoded): (bytes, image) = decoded
+        switch read(path) {
+        case .success(let read): bytes = read
         case .failure(let f): return .failure(f)
         }
-        // The reference's single hash and its dihedral set differ only for a 64×64 image (the
-        // single-hash path takes it as already downsampled), so one pass serves both otherwise.
-        let single: PDQResult
+        let frames: AnimationPDQ
         var variants: PDQDihedralResult?
-        if dihedral {
-            let all = hasher.dihedralHashes(image, scratch: &scratch)
-            variants = all
-            single =
-                image.width == 64 && image.height == 64
-                ? hasher.hash(image, scratch: &scratch) : PDQResult(hash: all.hashes[0], quality: all.quality)
-        } else {
-            single = hasher.hash(image, scratch: &scratch)
+        do {
+            frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch)
+            if dihedral { variants = hasher.dihedralHashes(try decoder.decode(bytes), scratch: &scratch) }
+        } catch {
+            return .failure(Failure(code: error.code.description, message: error.message, offset: error.offset))
         }
+        let single = frames.first
         var out: [UInt8] = []
         out.append(contentsOf: ",\"pdq\":\"\(single.hash.hex)\",\"quality\":\(single.quality)".utf8)
         out.append(contentsOf: ",\"md5\":\"\(MD5.hex(bytes))\",\"sha256\":\"\(SHA256.hex(bytes))\"".utf8)
-        out.append(contentsOf: ",\"width\":\(image.width),\"height\":\(image.height)".utf8)
+        out.append(contentsOf: ",\"width\":\(frames.width),\"height\":\(frames.height)".utf8)
         if let variants {
             out.append(contentsOf: ",\"dihedral\":[".utf8)
             out.append(contentsOf: variants.hashes.map { "\"\($0.hex)\"" }.joined(separator: ",").utf8)
             out.append(UInt8(ascii: "]"))
+        }
+        if frames.reading.frames > 1 || frames.reading.stoppedBefore != nil {
+            out.append(contentsOf: ",\"frames_read\":\(frames.reading.frames),\"frames\":[".utf8)
+            out.append(contentsOf: frames.laterFrames.map {
+                "{\"frame\":\($0.frame),\"pdq\":\"\($0.hash.hex)\",\"quality\":\($0.quality)}"
+            }.joined(separator: ",").utf8)
+            out.append(UInt8(ascii: "]"))
+            if let stop = frames.reading.stoppedBefore {
+                out.append(contentsOf: ",\"frames_stopped\":".utf8)
+                appendJSONString(stop, to: &out)
+            }
         }
         return .success(out)
     }

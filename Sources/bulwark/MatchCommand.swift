@@ -11,8 +11,11 @@ struct MatchCommand: AsyncParsableCommand {
         discussion: """
             Decision: violating when a block bank that is not quarantined matched (verified known \
             content), review when only quarantined block banks matched, none when nothing matched \
-            or an allow bank did (a known false positive: the block matches are listed but not \
-            acted on). PDQ hashes of quality below \(BankSet.minimumPDQQuality) are not matched.
+            or allow banks answer every block match (a known false positive: the block matches are \
+            listed but not acted on; an allow match by PDQ answers only the matches of the same \
+            picture). An animation (GIF, animated WebP) is matched by its first frame and by each \
+            later frame that shows another picture ("frames"; a match names its "frame"). PDQ \
+            hashes of quality below \(BankSet.minimumPDQQuality) are not matched.
             """
     )
 
@@ -74,6 +77,14 @@ struct MatchCommand: AsyncParsableCommand {
                 if let pdq = media.pdq {
                     out.append(contentsOf: ",\"pdq\":\"\(pdq.hex)\",\"quality\":\(media.pdqQuality ?? 0)".utf8)
                 }
+                // An animation's later frames that show another picture, each matched too.
+                if !media.frames.isEmpty {
+                    out.append(contentsOf: ",\"frames\":[".utf8)
+                    out.append(contentsOf: media.frames.map {
+                        "{\"frame\":\($0.frame),\"pdq\":\"\($0.hash.hex)\",\"quality\":\($0.quality)}"
+                    }.joined(separator: ",").utf8)
+                    out.append(UInt8(ascii: "]"))
+                }
                 // Not an image Bulwark decodes: matched by its MD5 and SHA-256 only, and says why.
                 if let reason = notAnImage {
                     out.append(contentsOf: ",\"md5\":\"\(media.md5 ?? "")\",\"not_an_image\":{\"code\":".utf8)
@@ -110,7 +121,9 @@ func appendOutcome(_ outcome: MatchOutcome, to out: inout [UInt8]) {
         appendJSONString(m.bank.name, to: &out)
         out.append(contentsOf: ",\"kind\":\"\(m.bank.kind.rawValue)\",\"quarantined\":\(m.bank.quarantined)".utf8)
         out.append(contentsOf: ",\"entry\":\(m.entry.id),\"type\":\"\(m.entry.signal.type.rawValue)\",\"value\":\"\(m.entry.signal.value)\"".utf8)
-        out.append(contentsOf: ",\"distance\":\(m.distance),\"labels\":[".utf8)
+        out.append(contentsOf: ",\"distance\":\(m.distance)".utf8)
+        if let frame = m.frame { out.append(contentsOf: ",\"frame\":\(frame)".utf8) }
+        out.append(contentsOf: ",\"labels\":[".utf8)
         for (k, l) in m.labels.enumerated() {
             if k > 0 { out.append(UInt8(ascii: ",")) }
             appendJSONString(l, to: &out)

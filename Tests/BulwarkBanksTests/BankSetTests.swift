@@ -199,6 +199,46 @@ struct BankSetTests {
         #expect(set.match(MediaHashes(pdq: verified), banks: ["noisy"]).matches.isEmpty)
     }
 
+    /// An animation is matched by its later frames too, each of enough quality whatever the first
+    /// frame's, and a match names its frame. An allow match by PDQ answers the block matches of
+    /// the same picture only, so an allowed (or blank) first frame does not clear the rest; an
+    /// allow match by an exact hash answers them all.
+    @Test func laterFramesAreMatchedAndAllowedPictureByPicture() throws {
+        var set = try banks()
+        var rng = SplitMix64(seed: 9)
+        let card = rng.pdqHash(), propaganda = rng.pdqHash(), other = rng.pdqHash(), dull = rng.pdqHash()
+        _ = try set.add(bank: "gifct", signal: pdq(propaganda), at: 1)
+        _ = try set.add(bank: "gifct", signal: pdq(card), at: 1)
+        _ = try set.add(bank: "fp", signal: pdq(card), at: 1)
+        _ = try set.add(bank: "gifct", signal: pdq(dull), at: 1)
+        let frames = [
+            FramePDQ(frame: 4, hash: rng.flipping(other, bits: 3), quality: 90),
+            FramePDQ(frame: 7, hash: rng.flipping(propaganda, bits: 12), quality: 80),
+            FramePDQ(frame: 9, hash: rng.flipping(propaganda, bits: 5), quality: 80),
+            FramePDQ(frame: 11, hash: dull, quality: 30),
+        ]
+        // A first frame of too low a quality to match: the frames are matched anyway.
+        let blank = set.match(MediaHashes(pdq: rng.pdqHash(), pdqQuality: 10, frames: frames))
+        #expect(blank.lowQualityPDQ && blank.decision == .violating)
+        #expect(blank.matches.map(\.frame) == [9] && blank.matches.map(\.distance) == [5])
+        // The first frame is allowed (a known false positive of "gifct"): frame 9 still stands.
+        let allowedCard = set.match(MediaHashes(pdq: card, pdqQuality: 100, frames: frames))
+        #expect(allowedCard.allowedBy.map(\.frame) == [nil])
+        #expect(allowedCard.standingBlockMatches.map(\.frame) == [9] && allowedCard.decision == .violating)
+        // Without the later frames, the allowed first frame clears the media, as for a still.
+        #expect(set.match(MediaHashes(pdq: card, pdqQuality: 100)).decision == .none)
+        // An allowed later frame answers only its own picture.
+        let allowedFrame = set.match(MediaHashes(pdq: rng.pdqHash(), pdqQuality: 100, frames: [
+            FramePDQ(frame: 2, hash: card, quality: 100), FramePDQ(frame: 3, hash: propaganda, quality: 100),
+        ]))
+        #expect(allowedFrame.standingBlockMatches.map(\.frame) == [3] && allowedFrame.decision == .violating)
+        // An allow match by exact hash answers every block match.
+        let md5 = try Signal(.md5, String(repeating: "0f", count: 16))
+        _ = try set.add(bank: "fp", signal: md5, at: 2)
+        let exact = set.match(MediaHashes(pdq: card, pdqQuality: 100, frames: frames, md5: md5.value))
+        #expect(exact.standingBlockMatches.isEmpty && exact.decision == .none)
+    }
+
     @Test func quarantiningAndUnquarantining() throws {
         var set = try banks()
         var rng = SplitMix64(seed: 3)

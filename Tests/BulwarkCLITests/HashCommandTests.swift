@@ -97,15 +97,40 @@ struct HashCommandTests {
     }
 
     /// A GIF and an animated WebP hash as their first frame as Pillow shows it (the `.ppm` beside
-    /// each); their second frame is the first's negative.
-    @Test func animationsHashAsTheirFirstFrame() throws {
+    /// each), and list their later frame (the first's negative) with its hash; a still image lists
+    /// no frames. `match` matches a later frame and names it.
+    @Test func animationsHashFrameByFrame() throws {
         let f = "Tests/BulwarkMediaTests/Fixtures/"
-        let names = ["animated.gif", "animated.gif.ppm", "animated.webp", "animated.webp.ppm"]
+        let names = [
+            "animated.gif", "animated.gif.ppm", "animated.gif.frame-1.ppm", "animated.webp", "animated.webp.ppm",
+            "animated.webp.frame-1.ppm",
+        ]
         let r = try CLI.run(["hash"] + names.map { f + $0 })
         #expect(r.status == 0, "\(r.stderr)")
-        let hashes = try CLI.lines(r.stdout).compactMap { $0["pdq"] as? String }
-        #expect(hashes.count == 4)
-        #expect(hashes.count == 4 && hashes[0] == hashes[1] && hashes[2] == hashes[3])
+        let lines = try CLI.lines(r.stdout)
+        let hashes = lines.compactMap { $0["pdq"] as? String }
+        try #require(hashes.count == 6)
+        for (animation, first, second) in [(0, 1, 2), (3, 4, 5)] {
+            #expect(hashes[animation] == hashes[first])
+            #expect(lines[animation]["frames_read"] as? Int == 2)
+            let frames = try #require(lines[animation]["frames"] as? [[String: Any]])
+            #expect(frames.count == 1 && frames.first?["frame"] as? Int == 1)
+            #expect(frames.first?["pdq"] as? String == hashes[second])
+            #expect(lines[first]["frames"] == nil && lines[first]["frames_read"] == nil)
+        }
+
+        let banks = NSTemporaryDirectory() + "bulwark-cli-frames-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: banks) }
+        #expect(try CLI.run(["bank", "create", "gifct", "--banks", banks]).status == 0)
+        #expect(try CLI.run(["bank", "add", "gifct", "--type", "pdq", hashes[2], "--banks", banks]).status == 0)
+        let match = try CLI.run(["match", f + "animated.gif", f + "animated.gif.ppm", "--banks", banks])
+        #expect(match.status == 0, "\(match.stderr)")
+        let results = try CLI.lines(match.stdout)
+        try #require(results.count == 2)
+        #expect(results[0]["decision"] as? String == "violating")
+        let matched = try #require((results[0]["matches"] as? [[String: Any]])?.first)
+        #expect(matched["frame"] as? Int == 1 && matched["distance"] as? Int == 0)
+        #expect(results[1]["decision"] as? String == "none")
     }
 
     /// `bench --pdq` takes every image in the directory by its first bytes, whatever its name,
