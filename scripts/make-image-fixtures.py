@@ -196,6 +196,10 @@ def main():
     save("optimised.gif", first, save_all=True, append_images=[
         Image.fromarray(changed, "RGB").quantize(palette=first), Image.fromarray(third, "RGB").quantize(palette=first)],
         duration=100)
+    # A title card first (one flat colour, too flat for PDQ), then the picture, then its negative:
+    # what a file built to slip past first-frame hashing looks like.
+    card = Image.new("RGB", (w, h), (40, 40, 40)).quantize(64)
+    save("title-card.gif", card, save_all=True, append_images=[base.quantize(64), second], duration=100)
     # No colour table at all: indices are grey values; around the frame, index 0.
     raw_gif(os.path.join(OUT, "no-palette.gif"), (w, h), [(3, 2, 16, 12, [(x * 13 + y * 7) % 256 for y in range(12) for x in range(16)], None, None)])
     expected("no-palette.gif")

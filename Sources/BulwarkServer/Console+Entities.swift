@@ -476,6 +476,8 @@ extension ConsoleVerdict {
                 row["type"] = type
                 row["distance"] =
                     type == "pdq" ? "\(distance) of 256 bits" : (distance == 0 ? "exact" : String(distance))
+                // An animation's later frame (counted from 1 for the reviewer; the first is frame 1).
+                if let frame = (match["frame"] as? NSNumber)?.intValue { row["frame"] = "frame \(frame + 1)" }
                 row["matched"] = true
             } else if part.matchedAt != nil {
                 row["outcome"] = "matched a bank (the details were not recorded)"
@@ -490,6 +492,10 @@ extension ConsoleVerdict {
                 row["outcome"] = outcome
             }
             if let q = part.quality { row["quality"] = q }
+            if !part.frames.isEmpty {
+                let n = part.frames.count
+                row["frames"] = "an animation: its first frame and \(n) later \(n == 1 ? "frame" : "frames") showing another picture hashed"
+            }
             s.images.append(row)
         }
         return s

@@ -129,32 +129,36 @@ public struct JobWorker: Service, CustomStringConvertible {
     }
 
     /// A part's hashes and bank match. MD5 and SHA-256 are taken of every part; PDQ of the
-    /// images Bulwark decodes (an animation's first frame). A part that is not one (a video, a
-    /// damaged file) is still matched by its exact hashes, which is how hash-sharing lists
-    /// name videos, and keeps the decoder's reason.
+    /// images Bulwark decodes: a still image's, and an animation's first frame's with those of
+    /// its later frames that show another picture (within the image limits' frames and pixels).
+    /// A part that is not an image (a video, a damaged file) is still matched by its exact
+    /// hashes, which is how hash-sharing lists name videos, and keeps the decoder's reason.
     func hash(_ bytes: [UInt8], scratch: inout PDQScratch) -> MediaResult {
         let md5 = MD5.hex(bytes)
         let sha256 = SHA256.hex(bytes)
         var result: MediaResult
-        var pdq: (hash: PDQHash, quality: Int)? = nil
+        var hashes = MediaHashes(md5: md5, sha256: sha256)
         do {
-            let image = try ImageDecoder(limits: service.configuration.imageLimits).decode(bytes)
-            let hashed = PDQHasher().hash(image, scratch: &scratch)
-            pdq = (hashed.hash, hashed.quality)
-            result = MediaResult(pdq: hashed.hash.hex, quality: hashed.quality, md5: md5, sha256: sha256)
+            let decoder = ImageDecoder(limits: service.configuration.imageLimits)
+            let hashed = try PDQHasher().hashFrames(bytes, decoder: decoder, scratch: &scratch)
+            hashes.pdq = hashed.first.hash
+            hashes.pdqQuality = hashed.first.quality
+            hashes.frames = hashed.laterFrames
+            result = MediaResult(pdq: hashed.first.hash.hex, quality: hashed.first.quality, md5: md5, sha256: sha256)
+            result.frames = hashed.laterFrames
         } catch {
             result = MediaResult(pdq: nil, quality: nil, md5: md5, sha256: sha256, error: "\(error)")
         }
         guard let banks = service.banks else { return result }
-        let outcome = banks.match(MediaHashes(pdq: pdq?.hash, pdqQuality: pdq?.quality, md5: md5, sha256: sha256))
-        Self.record(outcome, in: &result)
+        Self.record(banks.match(hashes), in: &result)
         return result
     }
 
     /// Puts a bank match's decision, category, case priority and evidence into `result` (nothing
-    /// when the banks' decision is `none`).
+    /// when the banks' decision is `none`): the nearest block match that stands, with the frame
+    /// of an animation it matched.
     static func record(_ outcome: MatchOutcome, in result: inout MediaResult) {
-        guard outcome.decision != .none, let best = outcome.blockMatches.first else { return }
+        guard outcome.decision != .none, let best = outcome.standingBlockMatches.first else { return }
         let category = best.labels.lazy.compactMap { label -> Category? in
             label.hasPrefix("category:") ? Category(rawValue: String(label.dropFirst("category:".count))) : nil
         }.first
@@ -165,7 +169,9 @@ public struct JobWorker: Service, CustomStringConvertible {
             trustedReports: 0)
         var evidence = Array("{\"bank\":".utf8)
         appendJSONString(best.bank.name, to: &evidence)
-        evidence += Array(",\"entry\":\(best.entry.id),\"type\":\"\(best.entry.signal.type.rawValue)\",\"distance\":\(best.distance)}".utf8)
+        evidence += Array(",\"entry\":\(best.entry.id),\"type\":\"\(best.entry.signal.type.rawValue)\",\"distance\":\(best.distance)".utf8)
+        if let frame = best.frame { evidence += Array(",\"frame\":\(frame)".utf8) }
+        evidence.append(UInt8(ascii: "}"))
         result.matchEvidence = String(decoding: evidence, as: UTF8.self)
     }
 }
@@ -175,11 +181,16 @@ extension StoredMediaHashes {
     /// and SHA-256 for any part.
     var matchable: MediaHashes {
         let hash = pdq.flatMap { PDQHash(hex: $0) }
-        return MediaHashes(pdq: hash, pdqQuality: hash == nil ? nil : quality, md5: md5, sha256: sha256)
+        return MediaHashes(
+            pdq: hash, pdqQuality: hash == nil ? nil : quality, frames: hash == nil ? [] : frames, md5: md5, sha256: sha256)
     }
 
     /// The media job's result with these hashes and no match yet.
-    var unmatched: MediaResult { MediaResult(pdq: pdq, quality: quality, md5: md5 ?? "", sha256: sha256 ?? "") }
+    var unmatched: MediaResult {
+        var result = MediaResult(pdq: pdq, quality: quality, md5: md5 ?? "", sha256: sha256 ?? "")
+        result.frames = frames
+        return result
+    }
 }
 
 /// Sleeps for up to `nanoseconds`, waking at once on graceful shutdown or cancellation.

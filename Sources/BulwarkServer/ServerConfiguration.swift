@@ -17,6 +17,10 @@ public struct ServerConfiguration: Sendable {
     /// checked at ingest (413) before the part is stored, and again when it is decoded.
     public var maxMediaPixels: Int
     public var maxMediaSide: Int
+    /// Most frames of an animation the media job hashes, and most pixels over those frames
+    /// (each frame a whole canvas): the frames past either are not hashed.
+    public var maxMediaFrames: Int = 100
+    public var maxAnimationPixels: Int = 100_000_000
     /// How long a claim holds a case for one reviewer.
     public var claimSeconds: Int64
     /// Requests per second per API key (token bucket; burst = 2 seconds' worth). 0: no limit.
@@ -81,6 +85,8 @@ public struct ServerConfiguration: Sendable {
 
     /// The decoder's limits for media parts.
     public var imageLimits: ImageLimits {
-        ImageLimits(maxBytes: maxMediaBytes, maxPixels: maxMediaPixels, maxDimension: maxMediaSide)
+        ImageLimits(
+            maxBytes: maxMediaBytes, maxPixels: maxMediaPixels, maxDimension: maxMediaSide, maxFrames: maxMediaFrames,
+            maxAnimationPixels: maxAnimationPixels)
     }
 }

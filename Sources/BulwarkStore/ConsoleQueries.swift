@@ -63,6 +63,8 @@ public struct MediaPartRecord: Sendable, Hashable {
     public var status: String
     public var pdq: String?
     public var quality: Int?
+    /// An animation's later frames that show another picture, hashed and matched beside `pdq`.
+    public var frames: [FramePDQ] = []
     /// When a bank match of the part was counted.
     public var matchedAt: Int64?
     /// The match as the worker recorded it: a JSON object with `bank`, `entry`, `type` and
@@ -70,6 +72,20 @@ public struct MediaPartRecord: Sendable, Hashable {
     public var matchEvidence: String?
     /// Sent as the platform's hashes only, with no bytes.
     public var hashesOnly = false
+
+    public init(
+        id: Int64, status: String, pdq: String?, quality: Int?, frames: [FramePDQ] = [], matchedAt: Int64?,
+        matchEvidence: String?, hashesOnly: Bool = false
+    ) {
+        self.id = id
+        self.status = status
+        self.pdq = pdq
+        self.quality = quality
+        self.frames = frames
+        self.matchedAt = matchedAt
+        self.matchEvidence = matchEvidence
+        self.hashesOnly = hashesOnly
+    }
 }
 
 /// What the console shows beside an item.

@@ -1,3 +1,4 @@
+public import BulwarkCore
 public import BulwarkEntities
 
 /// An account or a container as stored: what it is, where it stands, its running signals and
@@ -104,16 +105,23 @@ public struct MediaHashRecord: Sendable, Hashable {
     public var quality: Int?
     public var md5: String?
     public var sha256: String?
+    /// An animation's later frames that show another picture.
+    public var frames: [FramePDQ]
 
-    public init(mediaID: Int64, itemID: Int64, pdq: String?, quality: Int?, md5: String?, sha256: String?) {
+    public init(
+        mediaID: Int64, itemID: Int64, pdq: String?, quality: Int?, md5: String?, sha256: String?, frames: [FramePDQ] = []
+    ) {
         self.mediaID = mediaID
         self.itemID = itemID
         self.pdq = pdq
         self.quality = quality
         self.md5 = md5
         self.sha256 = sha256
+        self.frames = frames
     }
 
     /// The part's hashes, to match.
-    public var hashes: StoredMediaHashes { StoredMediaHashes(pdq: pdq, quality: quality, md5: md5, sha256: sha256) }
+    public var hashes: StoredMediaHashes {
+        StoredMediaHashes(pdq: pdq, quality: quality, md5: md5, sha256: sha256, frames: frames)
+    }
 }

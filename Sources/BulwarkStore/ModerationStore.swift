@@ -58,12 +58,15 @@ public struct StoredMediaHashes: Sendable, Hashable {
     public var quality: Int?
     public var md5: String?
     public var sha256: String?
+    /// An animation's later frames that show another picture (`pdq` is the first frame's).
+    public var frames: [FramePDQ]
 
-    public init(pdq: String? = nil, quality: Int? = nil, md5: String? = nil, sha256: String? = nil) {
+    public init(pdq: String? = nil, quality: Int? = nil, md5: String? = nil, sha256: String? = nil, frames: [FramePDQ] = []) {
         self.pdq = pdq
         self.quality = quality
         self.md5 = md5
         self.sha256 = sha256
+        self.frames = frames
     }
 }
 
@@ -501,6 +504,9 @@ public struct CaseText: Sendable, Hashable {
 public struct MediaResult: Sendable, Hashable {
     public var pdq: String?
     public var quality: Int?
+    /// An animation's later frames that show another picture, stored beside `pdq` (the first
+    /// frame's).
+    public var frames: [FramePDQ] = []
     public var md5: String
     public var sha256: String
     /// When a bank matched: the decision and the base priority of the case to open or raise,

@@ -69,14 +69,15 @@ extension PostgresStore {
             let media = try await rows(
                 db,
                 """
-                SELECT id, status, pdq, quality, matched_at, match_evidence, octet_length(bytes) = 0 AS hashes_only
+                SELECT id, status, pdq, quality, frames, matched_at, match_evidence, octet_length(bytes) = 0 AS hashes_only
                 FROM media WHERE item_id = \(itemID) ORDER BY id
                 """
             ).map { row in
-                let (id, status, pdq, quality, matchedAt, evidence, hashesOnly) = try row.decode(
-                    (Int64, String, String?, Int64?, Int64?, String?, Bool).self)
+                let (id, status, pdq, quality, frames, matchedAt, evidence, hashesOnly) = try row.decode(
+                    (Int64, String, String?, Int64?, String?, Int64?, String?, Bool).self)
                 return MediaPartRecord(
-                    id: id, status: status, pdq: pdq, quality: quality.map(Int.init), matchedAt: matchedAt,
+                    id: id, status: status, pdq: pdq, quality: quality.map(Int.init), frames: try FramePDQ.parse(frames),
+                    matchedAt: matchedAt,
                     matchEvidence: evidence, hashesOnly: hashesOnly)
             }
             return ItemContext(urls: ItemContext.urls(item.0), author: author, container: container, media: media)

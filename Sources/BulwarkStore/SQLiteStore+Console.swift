@@ -63,13 +63,13 @@ extension SQLiteStore {
             let media = try Row.fetchAll(
                 db.cachedStatement(
                     sql:
-                        "SELECT id, status, pdq, quality, matched_at, match_evidence, length(bytes) = 0 AS hashes_only FROM media WHERE item_id = ? ORDER BY id"
+                        "SELECT id, status, pdq, quality, frames, matched_at, match_evidence, length(bytes) = 0 AS hashes_only FROM media WHERE item_id = ? ORDER BY id"
                 ),
                 arguments: [itemID]
             ).map {
                 MediaPartRecord(
                     id: $0["id"], status: $0["status"], pdq: $0["pdq"], quality: $0["quality"],
-                    matchedAt: $0["matched_at"],
+                    frames: try FramePDQ.parse($0["frames"]), matchedAt: $0["matched_at"],
                     matchEvidence: $0["match_evidence"], hashesOnly: $0["hashes_only"])
             }
             return ItemContext(

@@ -13,6 +13,7 @@ enum Schema {
             ("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8),
             ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12), ("v13", v13), ("v14", v14), ("v15", v15),
             ("v16", v16), ("v17", v17), ("v18", v18), ("v19", v19), ("v20", v20), ("v21", v21), ("v22", v22),
+            ("v23", v23),
         ]
         return versions.map { (version: $0.0, statements: $0.1(dialect)) }
     }
@@ -573,6 +574,13 @@ enum Schema {
     /// (`first_ruling`), and the report reads that mark.
     static func v22(_ dialect: Dialect) -> [String] {
         ["DROP INDEX decisions_first_ruling"]
+    }
+
+    /// Version 23: the PDQ hashes of an animation's later frames that show another picture
+    /// (`FramePDQ.text`: `frame:quality:hex`, space-separated; NULL for a still image or one
+    /// frame), matched by the media job and by retro-hunts beside the first frame's `pdq`.
+    static func v23(_ dialect: Dialect) -> [String] {
+        ["ALTER TABLE media ADD COLUMN frames TEXT"]
     }
 
     /// Marks each case's first decision, and its first other than an escalation, among the

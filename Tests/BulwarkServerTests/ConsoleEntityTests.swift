@@ -212,6 +212,11 @@ struct ConsoleEntityTests {
         var banks = BankSet()
         _ = try banks.create(Bank(name: "known", labels: ["category:dissemination"]))
         _ = try banks.add(bank: "known", signal: Signal(pdq: bankHash), at: 1)
+        // And an animation behind a title card, whose second frame the bank knows.
+        let animation = try ServerFixtures.bytes("Tests/BulwarkMediaTests/Fixtures/title-card.gif")
+        let secondFrame = PDQHasher().hash(
+            try ImageDecoder().decode(ServerFixtures.bytes("Tests/BulwarkMediaTests/Fixtures/title-card.gif.frame-1.ppm")))
+        _ = try banks.add(bank: "known", signal: Signal(pdq: secondFrame.hash), at: 1)
         let config = ServerConfiguration(
             port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
         let service = BulwarkService(
@@ -221,7 +226,7 @@ struct ConsoleEntityTests {
                 {"platform":"example","id":"post-1","author":"acct-1","text":"\(text)","lang":"en",
                  "urls":["https://mirror.example.net/x"],
                  "container":{"id":"c-9","title":"Lions of the caliphate","kind":"channel","followers":32000},
-                 "media":[{"data":"\(Data(copy).base64EncodedString())"}]}
+                 "media":[{"data":"\(Data(copy).base64EncodedString())"},{"data":"\(Data(animation).base64EncodedString())"}]}
                 """
             #expect(try await Self.ingest(client, key, item).status == .ok)
             for _ in 0..<200 {
@@ -265,6 +270,12 @@ struct ConsoleEntityTests {
             // The image's bank match and its distance.
             #expect(html.contains("<td>image 1</td><td>known</td>"))
             #expect(html.contains("<td>pdq</td><td>\(distance) of 256 bits</td>"))
+            // The animation's: matched by its second frame, and said to be an animation.
+            #expect(
+                html.contains(
+                    "<td>image 2<br><small>an animation: its first frame and 2 later frames showing another picture hashed</small></td><td>known</td>"
+                ), "\(html)")
+            #expect(html.contains("<td>pdq</td><td>0 of 256 bits, frame 2</td>"))
             // Nothing the platform sent is put on the page unescaped.
             #expect(!html.contains("<script>alert"))
         }

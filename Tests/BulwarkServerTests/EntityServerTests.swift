@@ -337,6 +337,61 @@ struct RetroHuntTests {
         }
     }
 
+    /// An animation whose first frame is a flat title card (too flat for PDQ) is matched by the
+    /// later frame a bank knows: by a retro-hunt for the copy stored before the bank knew it, and
+    /// live for the next copy; the evidence names the frame, and the stored part keeps the later
+    /// frames' hashes.
+    @Test(arguments: Backend.allCases)
+    func anAnimationIsMatchedByALaterFrameLiveAndRetroactively(_ backend: Backend) async throws {
+        try await withServerStore(backend, "retro_frames") { store in
+            let dir = Self.bankDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let keys = try await makeKeys(store, [.ingest, .lead])
+            let (service, _) = try Self.bankedService(store, dir)
+            let gif = try ServerFixtures.bytes("Tests/BulwarkMediaTests/Fixtures/title-card.gif")
+            var scratch = PDQScratch()
+            let hashed = try PDQHasher().hashFrames(gif, decoder: ImageDecoder(), scratch: &scratch)
+            #expect(hashed.first.quality < BankSet.minimumPDQQuality && hashed.laterFrames.map(\.frame) == [1, 2])
+            let picture = hashed.laterFrames[0].hash.hex
+            try await service.application(logger: Logger(label: "test")).test(.live) { client in
+                @Sendable func body(_ id: String) -> String {
+                    #"{"id":"\#(id)","text":"look at this","media":[{"data":"\#(Data(gif).base64EncodedString())"}]}"#
+                }
+                #expect(try await call(client, keys, .post, "/v1/banks", .lead, #"{"name":"known","labels":["category:dissemination"]}"#).0 == .created)
+                let (_, first) = try await call(client, keys, .post, "/v1/items", .ingest, body("gif-1"))
+                let firstID = Int64(try #require(((first["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                try await waitForJobs(store)
+                let stored = try #require(try await store.mediaHashes(afterID: 0, limit: 10).first)
+                #expect(stored.pdq == hashed.first.hash.hex && stored.frames == hashed.laterFrames)
+                let early = try await store.cases(CaseFilter(), now: 10)
+                #expect(early.isEmpty, "\(early)")
+
+                // The bank learns the picture the title card hides: the retro-hunt finds the copy.
+                let (status, added) = try await call(
+                    client, keys, .post, "/v1/banks/known/entries", .lead, #"{"type":"pdq","values":["\#(picture)"]}"#)
+                #expect(status == .ok && added["added"] as? Int == 1)
+                var cases: [CaseRecord] = []
+                for _ in 0..<200 {
+                    cases = try await store.cases(CaseFilter(), now: 10)
+                    if !cases.isEmpty { break }
+                    try await Task.sleep(nanoseconds: 50_000_000)
+                }
+                #expect(cases.map(\.itemID) == [firstID] && cases.first?.category == .dissemination)
+                let retro = try #require(try await store.itemContext(itemID: firstID)?.media.first)
+                #expect(retro.matchEvidence?.contains(#""distance":0,"frame":1"#) == true, "\(retro.matchEvidence ?? "nil")")
+                #expect(retro.frames == hashed.laterFrames)
+
+                // The next copy is matched as it is hashed.
+                let (_, second) = try await call(client, keys, .post, "/v1/items", .ingest, body("gif-2"))
+                let secondID = Int64(try #require(((second["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                try await waitForJobs(store)
+                #expect(try await store.item(id: secondID)?.decision == .violating)
+                let live = try #require(try await store.itemContext(itemID: secondID)?.media.first)
+                #expect(live.matchEvidence?.contains(#""type":"pdq","distance":0,"frame":1"#) == true, "\(live.matchEvidence ?? "nil")")
+            }
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func aNewBankEntryFindsMediaStoredBefore(_ backend: Backend) async throws {
         try await withServerStore(backend, "retro") { store in
