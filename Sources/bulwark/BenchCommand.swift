@@ -22,7 +22,8 @@ struct BenchCommand: ParsableCommand {
             --write-corpus writes the corpus as JSON Lines instead, for timing `bulwark scan` end to end. \
             --pdq DIR times PDQ hashing instead: every image file in DIR (any format Bulwark decodes, \
             known by its first bytes), --iterations times, from pixels (decode excluded) and from \
-            file bytes (decode included); compare with scripts/bench-pdq-reference.py on a \
+            file bytes (decode included), and every frame of each file as the media job hashes \
+            animations (decode included); compare with scripts/bench-pdq-reference.py on a \
             directory of .ppm files.
             """,
         subcommands: [BenchIndexCommand.self, BenchEntitiesCommand.self, BenchConsoleCommand.self, BenchSemanticCommand.self, BenchCopiesCommand.self]
@@ -337,6 +338,8 @@ struct PDQBench {
         let clock = ContinuousClock()
         var pixelRuns: [Double] = []
         var fileRuns: [Double] = []
+        var frameRuns: [Double] = []
+        var frames = 0
         for _ in 0..<iterations {
             let t0 = clock.now
             for image in images { checksum &+= hasher.hash(image, scratch: &scratch).quality }
@@ -344,6 +347,14 @@ struct PDQBench {
             let t1 = clock.now
             for file in files { checksum &+= hasher.hash(try decoder.decode(file), scratch: &scratch).quality }
             fileRuns.append(seconds(clock.now - t1))
+            let t2 = clock.now
+            frames = 0
+            for file in files {
+                let hashed = try hasher.hashFrames(file, decoder: decoder, scratch: &scratch)
+                checksum &+= hashed.first.quality &+ hashed.laterFrames.count
+                frames += hashed.reading.frames
+            }
+            frameRuns.append(seconds(clock.now - t2))
         }
         let n = Double(images.count)
         func line(_ label: String, _ runs: [Double]) -> String {
@@ -358,6 +369,7 @@ struct PDQBench {
         )
         print(line("from pixels (decode excluded)", pixelRuns))
         print(line("from file bytes (decode included)", fileRuns))
+        print(line("every frame from file bytes (as the media job hashes; \(frames) frames)", frameRuns))
         print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB (checksum \(checksum))")
     }
 

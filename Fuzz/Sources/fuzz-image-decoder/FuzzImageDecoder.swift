@@ -3,13 +3,17 @@ internal import FuzzDriver
 internal import FuzzSupport
 
 // ImageDecoder().decode on arbitrary bytes: JPEG (libjpeg-turbo), PNG (libpng through the C shim),
-// WebP (libwebp), PPM and PGM (Swift). Any crash, sanitizer report, leak, timeout or out-of-memory
-// is a bug; so is an image whose size disagrees with its pixels or the limits.
+// WebP (libwebp), GIF (giflib through the C shim), PPM and PGM (Swift); then forEachFrame, every
+// frame of an animation. Any crash, sanitizer report, leak, timeout or out-of-memory is a bug; so is
+// an image whose size disagrees with its pixels or the limits, frames of different sizes, more
+// frames than the limit, or a first frame that is not the decoded image.
 
 /// Lower than the default 50 megapixels so that a legitimately large image (a small file that
 /// declares 7000×7000 and decodes) does not hit libFuzzer's 10-second timeout under ASan; the checks
 /// against the limits are the same code whatever the numbers.
-let decoder = ImageDecoder(limits: ImageLimits(maxBytes: 1 << 20, maxPixels: 4_000_000, maxDimension: 16_384))
+let decoder = ImageDecoder(
+    limits: ImageLimits(
+        maxBytes: 1 << 20, maxPixels: 4_000_000, maxDimension: 16_384, maxFrames: 16, maxAnimationPixels: 16_000_000))
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -20,6 +24,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             image.height <= decoder.limits.maxDimension, image.width * image.height <= decoder.limits.maxPixels,
             image.pixels.count == image.width * image.height * 3
         else { Fuzz.fail("decoded \(image.width)×\(image.height) with \(image.pixels.count) bytes") }
+        var count = 0
+        let reading = try decoder.forEachFrame(bytes) { index, frame in
+            if index != count { Fuzz.fail("frame \(index) given as frame \(count)") }
+            if index == 0 && frame != image { Fuzz.fail("the first frame is not the decoded image") }
+            if frame.width != image.width || frame.height != image.height || frame.pixels.count != image.pixels.count {
+                Fuzz.fail("frame \(index) is \(frame.width)×\(frame.height), the image \(image.width)×\(image.height)")
+            }
+            count += 1
+            return true
+        }
+        if reading.frames != count || count > decoder.limits.maxFrames {
+            Fuzz.fail("\(count) frames given, \(reading.frames) said, limit \(decoder.limits.maxFrames)")
+        }
     } catch {
         if error.description.isEmpty { Fuzz.fail("an error without a description") }
     }
