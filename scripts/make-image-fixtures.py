@@ -88,7 +88,7 @@ def raw_gif(path, screen, frames, global_palette=None, trailer=True):
         out += b"," + struct.pack("<HHHHB", left, top, width, height, flags)
         if local:
             out += bytes(local)
-        out += lzw_uncompressed(indices, max(2, max(indices).bit_length()))
+        out += lzw_uncompressed(indices, max(2, max(indices, default=0).bit_length()))
     if trailer:
         out += b";"
     with open(path, "wb") as f:
@@ -186,6 +186,16 @@ def main():
         f.seek(11)
         f.write(bytes([5]))  # the screen's background colour index
     expected("disposal.gif")
+    # A later frame with no pixels (0×0; its data only an end code) between two that have some.
+    # Pillow cannot load that frame ("tile cannot extend outside image"): only the first frame's
+    # .ppm is written, and the test spells out the rest.
+    raw_gif(os.path.join(OUT, "empty-frame.gif"), (w, h), [
+        (0, 0, w, h, [(x + y) % 8 for y in range(h) for x in range(w)], None, None),
+        (5, 5, 0, 0, [], None, None),
+        (2, 2, 3, 3, [6] * 9, None, None),
+    ], global_palette)
+    with Image.open(os.path.join(OUT, "empty-frame.gif")) as im:
+        im.convert("RGB").save(os.path.join(OUT, "empty-frame.gif.ppm"), format="PPM")
     # Pillow's own optimised animation: a later frame is only the rectangle that changed, with
     # its unchanged pixels transparent.
     changed = rgb.copy()

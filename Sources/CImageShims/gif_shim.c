@@ -188,6 +188,11 @@ void bw_gif_frames_read(bw_gif_frames *f, uint8_t *out, size_t out_size, bw_gif_
         snprintf(result->message, sizeof result->message, "no frame to read, or the buffer is not width * height bytes");
         return;
     }
+    // A frame with no pixels still has its compressed data (an end code), to be passed over.
+    if (w == 0 || h == 0) {
+        bw_gif_skip_pixels(f, result);
+        return;
+    }
     f->unread = 0;
     const char *which = f->frames == 1 ? "first frame" : "frame";
     // Interlaced frames store rows 0, 8, 16, ...; then 4, 12, ...; then 2, 6, ...; then 1, 3, ...

@@ -71,6 +71,22 @@ struct FrameTests {
         #expect(pixel(5, 17, 11) == pixel(3, 17, 11))
     }
 
+    /// A later frame of 0×0 pixels (which Pillow cannot load) leaves the canvas as it was, and the
+    /// frame after it is read: the compressed data of the empty frame is passed over.
+    @Test func anEmptyFrameLeavesTheCanvasAndTheNextIsRead() throws {
+        let (frames, reading) = try Self.frames("empty-frame.gif")
+        #expect(frames.count == 3 && reading == FrameReading(frames: 3))
+        try #require(frames.count == 3)
+        #expect(frames[0] == (try Self.pillowFrame("empty-frame.gif", 0)))
+        #expect(frames[1] == frames[0])
+        // Frame 2: a 3×3 patch of index 6 at (2, 2), (80, 180, 100); the rest as before.
+        var expected = frames[0]
+        for y in 2..<5 {
+            for x in 2..<5 { expected.pixels.replaceSubrange((3 * (y * 23 + x))..<(3 * (y * 23 + x) + 3), with: [80, 180, 100]) }
+        }
+        #expect(frames[2] == expected)
+    }
+
     /// Reading stops at `maxFrames` or before the frame that would pass `maxAnimationPixels`,
     /// and says so; the frames read are kept. A caller can stop it too.
     @Test func limitsStopTheReadingAndSaySo() throws {
