@@ -215,12 +215,12 @@ public struct BulwarkService: Sendable {
         var decoded: [[UInt8]] = []
         var given: [StoredMediaHashes] = []
         for (k, m) in media.enumerated() {
-            let hashed = m.md5 != nil || m.sha256 != nil || m.pdq != nil || m.pdq_quality != nil
+            let hashed = m.md5 != nil || m.sha256 != nil || m.pdq != nil || m.pdq_quality != nil || m.frames != nil
             guard let base64 = m.data else {
                 guard hashed else {
                     throw APIError.invalid("a media part needs data (base64) or its hashes (md5, sha256, pdq)", field: at + "media[\(k)]")
                 }
-                given.append(try Self.givenHashes(m, field: at + "media[\(k)]."))
+                given.append(try Self.givenHashes(m, field: at + "media[\(k)].", maxFrames: configuration.maxMediaFrames))
                 continue
             }
             guard !hashed else {
@@ -279,8 +279,9 @@ public struct BulwarkService: Sendable {
     }
 
     /// A part's hashes as the platform sent them, checked (hex of the right length, a PDQ
-    /// quality 0 ... 100 with a PDQ hash only) and in lower case.
-    static func givenHashes(_ m: ItemPayload.Media, field at: String) throws -> StoredMediaHashes {
+    /// quality 0 ... 100 with a PDQ hash only; later frames with a PDQ hash only, each with its
+    /// hash and quality, numbered 1 or more, at most `maxFrames`) and in lower case.
+    static func givenHashes(_ m: ItemPayload.Media, field at: String, maxFrames: Int) throws -> StoredMediaHashes {
         func hex(_ value: String?, _ name: String, digits: Int) throws -> String? {
             guard let value else { return nil }
             guard value.utf8.count == digits, value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) })
@@ -299,7 +300,29 @@ public struct BulwarkService: Sendable {
         guard md5 != nil || sha256 != nil || pdq != nil else {
             throw APIError.invalid("a media part sent as hashes needs md5, sha256 or pdq", field: at + "md5")
         }
-        return StoredMediaHashes(pdq: pdq, quality: pdq == nil ? nil : m.pdq_quality, md5: md5, sha256: sha256)
+        var frames: [FramePDQ] = []
+        if let given = m.frames {
+            guard pdq != nil else { throw APIError.invalid("frames go with a pdq hash (the first frame's)", field: at + "frames") }
+            guard given.count <= maxFrames else {
+                throw APIError.tooLarge("\(given.count) frames, the limit is \(maxFrames)", field: at + "frames", limit: maxFrames)
+            }
+            for (n, f) in given.enumerated() {
+                let field = at + "frames[\(n)]."
+                guard let hex = f.pdq else { throw APIError.invalid("a frame needs its pdq hash", field: field + "pdq") }
+                guard let hash = PDQHash(hex: hex), hex.utf8.count == 64 else {
+                    throw APIError.invalid("pdq is not 64 hex digits", field: field + "pdq")
+                }
+                guard let quality = f.quality, (0...100).contains(quality) else {
+                    throw APIError.invalid("a frame needs its quality, 0 ... 100\(f.quality.map { ": got \($0)" } ?? "")", field: field + "quality")
+                }
+                let number = f.frame ?? n + 1
+                guard number >= 1 else {
+                    throw APIError.invalid("frame must be 1 or more (the first frame is the part's pdq): got \(number)", field: field + "frame")
+                }
+                frames.append(FramePDQ(frame: number, hash: hash, quality: quality))
+            }
+        }
+        return StoredMediaHashes(pdq: pdq, quality: pdq == nil ? nil : m.pdq_quality, md5: md5, sha256: sha256, frames: frames)
     }
 
     // MARK: Re-appearance

@@ -159,6 +159,26 @@ enum IngestBodyReader {
                         case "sha256": return try IngestBodyReader.string(&r, into: &m.sha256)
                         case "pdq": return try IngestBodyReader.string(&r, into: &m.pdq)
                         case "pdq_quality": return try IngestBodyReader.int(&r, into: &m.pdq_quality)
+                        case "frames":
+                            if try IngestBodyReader.null(&r) { return true }
+                            var frames: [ItemPayload.Frame] = []
+                            let plain = try IngestBodyReader.plainArray(&r) { r throws(BulwarkError) in
+                                var f = ItemPayload.Frame()
+                                let plain = try IngestBodyReader.plainObject(&r) { key, r throws(BulwarkError) in
+                                    switch key {
+                                    case "pdq": return try IngestBodyReader.string(&r, into: &f.pdq)
+                                    case "quality": return try IngestBodyReader.int(&r, into: &f.quality)
+                                    case "frame": return try IngestBodyReader.int(&r, into: &f.frame)
+                                    default:
+                                        try r.skipValue()
+                                        return true
+                                    }
+                                }
+                                frames.append(f)
+                                return plain
+                            }
+                            m.frames = frames
+                            return plain
                         default:
                             try r.skipValue()
                             return true

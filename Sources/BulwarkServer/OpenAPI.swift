@@ -106,7 +106,7 @@ enum OpenAPIDocument {
                     "maxItems": 4,
                     "items": {
                       "type": "object",
-                      "description": "A media part: its bytes (data), which Bulwark hashes (PDQ for the images it decodes; MD5 and SHA-256 for any part, a video too), or the hashes the platform computed itself (md5, sha256, pdq with pdq_quality), for a part it does not send; not both.",
+                      "description": "A media part: its bytes (data), which Bulwark hashes (PDQ for the images it decodes; MD5 and SHA-256 for any part, a video too), or the hashes the platform computed itself (md5, sha256, pdq with pdq_quality, and frames: the PDQ hashes of later frames, a video's keyframes say, each matched too), for a part it does not send; not both.",
                       "oneOf": [{"required": ["data"]}, {"anyOf": [{"required": ["md5"]}, {"required": ["sha256"]}, {"required": ["pdq"]}]}],
                       "properties": {
                         "data": {"type": "string", "contentEncoding": "base64", "minLength": 4},
@@ -114,7 +114,21 @@ enum OpenAPIDocument {
                         "md5": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"},
                         "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
                         "pdq": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
-                        "pdq_quality": {"type": "integer", "minimum": 0, "maximum": 100}
+                        "pdq_quality": {"type": "integer", "minimum": 0, "maximum": 100},
+                        "frames": {
+                          "type": "array",
+                          "maxItems": 100,
+                          "description": "With pdq (the first frame's) only: later frames' PDQ hashes; a bank match names the frame.",
+                          "items": {
+                            "type": "object",
+                            "required": ["pdq", "quality"],
+                            "properties": {
+                              "pdq": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                              "quality": {"type": "integer", "minimum": 0, "maximum": 100},
+                              "frame": {"type": "integer", "minimum": 1, "description": "The frame's number; by default its place in the list (1, 2, ...)."}
+                            }
+                          }
+                        }
                       }
                     }
                   },

@@ -22,7 +22,8 @@ struct ItemPayload: Decodable, Sendable, Equatable {
     static let postedAtRange: ClosedRange<Int64> = 0...253_402_300_799
 
     /// A media part: its bytes (`data`), or, for a part the platform hashed itself (a video
-    /// too large to send, say), its hashes only: `md5`, `sha256`, `pdq` (hex), `pdq_quality`.
+    /// too large to send, say), its hashes only: `md5`, `sha256`, `pdq` (hex), `pdq_quality`, and
+    /// `frames`, the PDQ hashes of later frames (a video's keyframes, an animation's frames).
     struct Media: Decodable, Sendable, Equatable {
         /// Base64 of the media bytes.
         var data: String?
@@ -31,6 +32,16 @@ struct ItemPayload: Decodable, Sendable, Equatable {
         var sha256: String?
         var pdq: String?
         var pdq_quality: Int?
+        var frames: [Frame]?
+    }
+
+    /// A later frame's PDQ hash as the platform took it: `pdq` (hex) and `quality` (0 ... 100)
+    /// required; `frame`, its number (1 or more; the first frame is the part's own `pdq`),
+    /// defaults to its place in the list (1, 2, ...).
+    struct Frame: Decodable, Sendable, Equatable {
+        var pdq: String?
+        var quality: Int?
+        var frame: Int?
     }
 
     var platform: String?

@@ -27,9 +27,10 @@ extension PostgresStore {
     }
 
     public func givenMediaHashes(id: Int64) async throws -> StoredMediaHashes? {
-        try await read("SELECT pdq, quality, md5, sha256 FROM media WHERE id = \(id)").first.map { row in
-            let (pdq, quality, md5, sha256) = try row.decode((String?, Int64?, String?, String?).self)
-            return StoredMediaHashes(pdq: pdq, quality: quality.map(Int.init), md5: md5, sha256: sha256)
+        try await read("SELECT pdq, quality, md5, sha256, frames FROM media WHERE id = \(id)").first.map { row in
+            let (pdq, quality, md5, sha256, frames) = try row.decode((String?, Int64?, String?, String?, String?).self)
+            return StoredMediaHashes(
+                pdq: pdq, quality: quality.map(Int.init), md5: md5, sha256: sha256, frames: try FramePDQ.parse(frames))
         }
     }
 

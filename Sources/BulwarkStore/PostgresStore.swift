@@ -266,8 +266,8 @@ public struct PostgresStore: ModerationStore {
                     let mediaID = try await insertedID(
                         db,
                         """
-                        INSERT INTO media (item_id, bytes, status, pdq, quality, md5, sha256)
-                        VALUES (\(itemID), \(ByteBuffer()), 'pending', \(given.pdq), \(given.quality.map(Int64.init)), \(given.md5), \(given.sha256))
+                        INSERT INTO media (item_id, bytes, status, pdq, quality, md5, sha256, frames)
+                        VALUES (\(itemID), \(ByteBuffer()), 'pending', \(given.pdq), \(given.quality.map(Int64.init)), \(given.md5), \(given.sha256), \(FramePDQ.text(given.frames)))
                         RETURNING id
                         """)
                     try await execute(

@@ -95,7 +95,7 @@ public struct SQLiteStore: ModerationStore {
                 }
                 // Parts sent as hashes: no bytes, the hashes kept; the same job matches them.
                 for given in item.givenMedia {
-                    try db.cachedStatement(sql: "INSERT INTO media (item_id, bytes, status, pdq, quality, md5, sha256) VALUES (?, ?, 'pending', ?, ?, ?, ?)").execute(arguments: [itemID, Data(), given.pdq, given.quality, given.md5, given.sha256])
+                    try db.cachedStatement(sql: "INSERT INTO media (item_id, bytes, status, pdq, quality, md5, sha256, frames) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)").execute(arguments: [itemID, Data(), given.pdq, given.quality, given.md5, given.sha256, FramePDQ.text(given.frames)])
                     try db.cachedStatement(sql: "INSERT INTO jobs (kind, ref, status, attempts, run_after) VALUES ('hash_media', ?, 'queued', 0, ?)").execute(arguments: [db.lastInsertedRowID, now])
                 }
                 var author = authorKey.flatMap { entities[$0] }
@@ -506,8 +506,10 @@ public struct SQLiteStore: ModerationStore {
 
     public func givenMediaHashes(id: Int64) async throws -> StoredMediaHashes? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT pdq, quality, md5, sha256 FROM media WHERE id = ?", arguments: [id]).map {
-                StoredMediaHashes(pdq: $0["pdq"], quality: $0["quality"], md5: $0["md5"], sha256: $0["sha256"])
+            try Row.fetchOne(db, sql: "SELECT pdq, quality, md5, sha256, frames FROM media WHERE id = ?", arguments: [id]).map {
+                StoredMediaHashes(
+                    pdq: $0["pdq"], quality: $0["quality"], md5: $0["md5"], sha256: $0["sha256"],
+                    frames: try FramePDQ.parse($0["frames"]))
             }
         }
     }

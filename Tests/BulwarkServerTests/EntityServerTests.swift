@@ -297,12 +297,21 @@ struct RetroHuntTests {
                     (#"{"md5":"\#(knownVideo)","pdq_quality":90}"#, "media[0].pdq_quality"),
                     (#"{"pdq":"\#(imagePDQ)","pdq_quality":101}"#, "media[0].pdq_quality"),
                     (#"{"data":""}"#, "media[0].data"),
+                    // Later frames' hashes: with a pdq only, each with a hash and a quality, numbered 1 or more.
+                    (#"{"md5":"\#(knownVideo)","frames":[{"pdq":"\#(imagePDQ)","quality":90}]}"#, "media[0].frames"),
+                    (#"{"pdq":"\#(imagePDQ)","frames":[{"pdq":"\#(imagePDQ)","quality":90},{"pdq":"xyz","quality":90}]}"#, "media[0].frames[1].pdq"),
+                    (#"{"pdq":"\#(imagePDQ)","frames":[{"pdq":"\#(imagePDQ)"}]}"#, "media[0].frames[0].quality"),
+                    (#"{"pdq":"\#(imagePDQ)","frames":[{"pdq":"\#(imagePDQ)","quality":90,"frame":0}]}"#, "media[0].frames[0].frame"),
                 ]
                 for (media, field) in refused {
                     let (status, reply) = try await post("bad", media)
                     #expect(status == .badRequest, "\(media)")
                     #expect((reply["error"] as? [String: Any])?["field"] as? String == field, "\(media): \(reply)")
                 }
+                let tooMany = Array(repeating: #"{"pdq":"\#(imagePDQ)","quality":90}"#, count: 101).joined(separator: ",")
+                let (tooManyStatus, tooManyReply) = try await post("bad", #"{"pdq":"\#(imagePDQ)","frames":[\#(tooMany)]}"#)
+                #expect(tooManyStatus == .contentTooLarge)
+                #expect((tooManyReply["error"] as? [String: Any])?["field"] as? String == "media[0].frames", "\(tooManyReply)")
                 #expect(try await store.itemCount() == 0)
 
                 #expect(try await call(client, keys, .post, "/v1/banks", .lead, #"{"name":"known","labels":["category:dissemination"]}"#).0 == .created)
@@ -315,7 +324,16 @@ struct RetroHuntTests {
                 let photoID = Int64(try #require(((photo["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
                 let (_, other) = try await post("video-2", #"{"md5":"\#(laterVideo)","sha256":"\#(String(repeating: "e", count: 64))"}"#)
                 let otherID = Int64(try #require(((other["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                // A video's keyframes as the platform hashed them: the known picture at frame 60.
+                let opening = PDQHash(1, 2, 3, 4).hex
+                let (_, keyframes) = try await post(
+                    "video-3",
+                    #"{"pdq":"\#(opening)","pdq_quality":80,"frames":[{"pdq":"\#(PDQHash(5, 6, 7, 8).hex)","quality":90,"frame":30},{"pdq":"\#(imagePDQ.uppercased())","quality":95,"frame":60}]}"#)
+                let keyframesID = Int64(try #require(((keyframes["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
                 try await waitForJobs(store)
+                #expect(try await store.item(id: keyframesID)?.decision == .violating)
+                let evidence = try await store.itemContext(itemID: keyframesID)?.media.first?.matchEvidence
+                #expect(evidence?.contains(#""type":"pdq","distance":0,"frame":60"#) == true, "\(evidence ?? "nil")")
                 #expect(try await store.item(id: videoID)?.decision == .violating)
                 #expect(try await store.item(id: photoID)?.decision == .violating)
                 #expect(try await store.item(id: otherID)?.decision == Decision.none)
@@ -323,7 +341,8 @@ struct RetroHuntTests {
                 #expect(try await store.mediaIDs(itemID: videoID).isEmpty)
                 #expect(try await store.itemContext(itemID: videoID)?.media.map(\.hashesOnly) == [true])
                 let kept = try await store.mediaHashes(afterID: 0, limit: 10)
-                #expect(kept.count == 3 && kept.first?.md5 == knownVideo && kept.first?.pdq == nil)
+                #expect(kept.count == 4 && kept.first?.md5 == knownVideo && kept.first?.pdq == nil)
+                #expect(kept.last?.frames.map(\.frame) == [30, 60] && kept.last?.frames.last?.hash.hex == imagePDQ)
 
                 // The list learns the other video: the retro-hunt finds it.
                 #expect(try await call(client, keys, .post, "/v1/banks/known/entries", .lead, #"{"type":"md5","values":["\#(laterVideo)"]}"#).0 == .ok)
@@ -332,7 +351,7 @@ struct RetroHuntTests {
                     try await Task.sleep(nanoseconds: 50_000_000)
                 }
                 #expect(try await store.item(id: otherID)?.decision == .violating)
-                #expect(Set(try await store.cases(CaseFilter(), now: 10).map(\.itemID)) == [videoID, photoID, otherID])
+                #expect(Set(try await store.cases(CaseFilter(), now: 10).map(\.itemID)) == [videoID, photoID, otherID, keyframesID])
             }
         }
     }

@@ -70,9 +70,12 @@ struct IngestBodyReaderDifferentialTests {
             case "media" where chance(85):
                 let parts = (0..<Int(rng.next() % 3)).map { _ in
                     object([("data", "string"), ("content_type", "string"), ("md5", "string"), ("sha256", "string"),
-                            ("pdq", "string"), ("pdq_quality", "int")])
+                            ("pdq", "string"), ("pdq_quality", "int"), ("frames", "frames")])
                 }
                 return "[" + parts.joined(separator: ",") + "]"
+            case "frames" where chance(85):
+                let frames = (0..<Int(rng.next() % 3)).map { _ in object([("pdq", "string"), ("quality", "int"), ("frame", "int")]) }
+                return "[" + frames.joined(separator: ",") + "]"
             case "urls" where chance(85):
                 return "[" + (0..<Int(rng.next() % 3)).map { _ in space() + scalar("string") }.joined(separator: ",") + "]"
             default:

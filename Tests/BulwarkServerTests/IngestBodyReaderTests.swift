@@ -17,7 +17,8 @@ struct IngestBodyReaderTests {
                "container": {"id": "room-9", "title": "T", "kind": "room", "avatar_pdq": null, "followers": 32000,
                              "members": 0, "extra": [1, {"x": [true, null]}]},
                "media": [{"data": "AAEC", "content_type": "image/png"}, {"md5": "d41d8cd98f00b204e9800998ecf8427e",
-                          "sha256": null, "pdq": "00", "pdq_quality": 87}, {}],
+                          "sha256": null, "pdq": "00", "pdq_quality": 87, "frames": [{"pdq": "01", "quality": 90,
+                          "frame": 12}, {"quality": 5, "x": 1}, {}]}, {"frames": null}, {}],
                "posted_at": 9223372036854775807, "unknown": {"deep": [[], {}]}, "te\u0078t2": "ignored" }
             """#,
             #"{"items": [{"id": "a", "text": "1", "posted_at": -5}, {"text": "2", "id": "b", "container": null, "media": null, "urls": []}], "id": "top-level ignored"}"#,
