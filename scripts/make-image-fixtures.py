@@ -196,6 +196,14 @@ def main():
     ], global_palette)
     with Image.open(os.path.join(OUT, "empty-frame.gif")) as im:
         im.convert("RGB").save(os.path.join(OUT, "empty-frame.gif.ppm"), format="PPM")
+    # A later frame larger than the screen (100×100 on 23×17): cut to the canvas (Pillow grows the
+    # canvas instead, so only the first frame's .ppm is written).
+    raw_gif(os.path.join(OUT, "large-frame.gif"), (w, h), [
+        (0, 0, w, h, [(x + y) % 8 for y in range(h) for x in range(w)], None, None),
+        (0, 0, 100, 100, [1] * 10000, None, None),
+    ], global_palette)
+    with Image.open(os.path.join(OUT, "large-frame.gif")) as im:
+        im.convert("RGB").save(os.path.join(OUT, "large-frame.gif.ppm"), format="PPM")
     # Pillow's own optimised animation: a later frame is only the rectangle that changed, with
     # its unchanged pixels transparent.
     changed = rgb.copy()

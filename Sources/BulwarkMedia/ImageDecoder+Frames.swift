@@ -59,10 +59,11 @@ extension ImageDecoder {
         }
     }
 
-    /// Why reading stops before frame `index` of `width`×`height` canvases, if the limits say so.
-    private func overLimits(frame index: Int, width: Int, height: Int, maxFrames: Int) -> String? {
+    /// Why reading stops before frame `index`, which costs `cost` pixels after `spent` on the
+    /// frames before it, if the limits say so.
+    private func overLimits(frame index: Int, spent: Int, cost: Int, maxFrames: Int) -> String? {
         if index >= maxFrames { return "frame \(index): the limit is \(maxFrames) frames" }
-        if (index + 1) * width * height > max(limits.maxAnimationPixels, width * height) {
+        if spent + cost > limits.maxAnimationPixels {
             return "frame \(index): the limit is \(limits.maxAnimationPixels) pixels over all frames"
         }
         return nil
@@ -78,7 +79,8 @@ extension ImageDecoder {
     ///   keeps the one before it;
     /// - the frame's pixels are drawn over the canvas, except those of its transparent index.
     /// Unlike Pillow, the canvas does not grow for a later frame that reaches past it: the frame
-    /// is cut to it.
+    /// is cut to it. A frame counts against ``ImageLimits/maxAnimationPixels`` as its canvas, or
+    /// as its own size when that is larger (its pixels are all decoded).
     func gifFrames(
         _ data: UnsafeBufferPointer<UInt8>, maxFrames: Int, _ body: (Int, RGBImage) -> Bool
     ) throws(ImageError) -> FrameReading {
@@ -101,6 +103,7 @@ extension ImageDecoder {
         var pending: (rect: (x0: Int, y0: Int, x1: Int, y1: Int), fill: (UInt8, UInt8, UInt8)?, saved: [UInt8])?
         var disposal: UInt32 = 0
         var index = 0
+        var spent = 0
         while true {
             let fw = Int(info.width)
             let fh = Int(info.height)
@@ -189,6 +192,7 @@ extension ImageDecoder {
             }
             guard body(index, RGBImage(width: w, height: h, pixels: canvas)) else { return FrameReading(frames: index + 1) }
             index += 1
+            spent += max(w * h, fw * fh)
             switch bw_gif_frames_next(reader, &info) {
             case 0: return FrameReading(frames: index)
             case 1: break
@@ -196,7 +200,8 @@ extension ImageDecoder {
                 let message = Self.text(of: info.message)
                 return FrameReading(frames: index, stoppedBefore: "frame \(index): \(message) at byte \(info.offset)")
             }
-            if let stop = overLimits(frame: index, width: w, height: h, maxFrames: maxFrames) {
+            let cost = max(w * h, Int(info.width) * Int(info.height))
+            if let stop = overLimits(frame: index, spent: spent, cost: cost, maxFrames: maxFrames) {
                 return FrameReading(frames: index, stoppedBefore: stop)
             }
         }
@@ -227,7 +232,7 @@ extension ImageDecoder {
             guard body(index, RGBImage(width: w, height: h, pixels: pixels)) else { return FrameReading(frames: index + 1) }
             index += 1
             guard WebPAnimDecoderHasMoreFrames(decoder) != 0 else { return FrameReading(frames: index) }
-            if let stop = overLimits(frame: index, width: w, height: h, maxFrames: maxFrames) {
+            if let stop = overLimits(frame: index, spent: index * w * h, cost: w * h, maxFrames: maxFrames) {
                 return FrameReading(frames: index, stoppedBefore: stop)
             }
         }

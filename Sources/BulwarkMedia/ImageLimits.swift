@@ -20,7 +20,8 @@ public struct ImageLimits: Sendable, Hashable {
     /// Most frames of an animation read by ``ImageDecoder/forEachFrame(_:_:)``. Default 100.
     /// Reading stops there; the frames read are kept.
     public var maxFrames: Int
-    /// Most pixels read over all the frames of an animation (each frame is a whole canvas).
+    /// Most pixels read over all the frames of an animation (each frame is a whole canvas, or a
+    /// GIF frame's own size when it declares more: all its pixels are decoded).
     /// Default 100,000,000: a hundred frames of a megapixel, which took 0.42 s to decode and hash
     /// on one core of this project's machine (docs/pdq.md). Reading stops before the frame that
     /// would pass it.

@@ -107,6 +107,21 @@ struct FrameTests {
         #expect(given == 4 && stopped == FrameReading(frames: 4))
     }
 
+    /// A GIF frame larger than the canvas counts its own pixels against `maxAnimationPixels`
+    /// (they are all decoded), and is cut to the canvas.
+    @Test func aFrameLargerThanTheCanvasCountsItsOwnPixels() throws {
+        let canvas = 23 * 17
+        let short = try Self.frames("large-frame.gif", limits: ImageLimits(maxAnimationPixels: canvas + 10_000 - 1))
+        #expect(short.frames.count == 1)
+        #expect(short.reading.stoppedBefore == "frame 1: the limit is \(canvas + 10_000 - 1) pixels over all frames")
+        let whole = try Self.frames("large-frame.gif", limits: ImageLimits(maxAnimationPixels: canvas + 10_000))
+        #expect(whole.frames.count == 2 && whole.reading == FrameReading(frames: 2))
+        #expect(whole.frames.first == (try Self.pillowFrame("large-frame.gif", 0)))
+        // Index 1 of the table, (180, 30, 100), over the whole 23×17 canvas.
+        let filled = [[UInt8]](repeating: [180, 30, 100], count: canvas).flatMap { $0 }
+        #expect(whole.frames.last == RGBImage(width: 23, height: 17, pixels: filled))
+    }
+
     /// A still image is one frame; an animated PNG gives its first frame and says the others are
     /// not decoded.
     @Test func stillsAreOneFrameAndAnimatedPNGsTheirFirst() throws {
