@@ -152,9 +152,18 @@ extension BulwarkService {
             }
             // Still, whatever the format: a GIF or an animated PNG as its first frame (a PNG); an
             // animated WebP, or anything a browser should not show, as bytes it does not render.
+            // `?frame=n` (0 ... maxMediaFrames - 1): frame n of an animation, as a PNG (the frame a
+            // bank matched, linked from the case page).
+            let frame = request.uri.queryParameters.get("frame", as: Int.self) ?? 0
+            guard (0..<max(1, configuration.maxMediaFrames)).contains(frame) else {
+                return messagePage(
+                    session, "No such frame", "frame must be 0 to \(max(1, configuration.maxMediaFrames) - 1).",
+                    status: .badRequest)
+            }
             let type: String
             var body = bytes
-            switch StillImage.display(bytes, decoder: ImageDecoder(limits: StillImage.limits(configuration.imageLimits))) {
+            let decoder = ImageDecoder(limits: StillImage.limits(configuration.imageLimits))
+            switch StillImage.display(bytes, frame: frame, decoder: decoder) {
             case .asIs(let format): type = "image/" + format.rawValue
             case .png(let png):
                 type = "image/png"
@@ -462,8 +471,21 @@ extension BulwarkService {
                     look.blurred
                     ? "Blurred and greyscale: click one to see it" + (look.keepGreyscale ? " (it stays greyscale)" : "")
                     : look.keepGreyscale ? "Shown in greyscale" : "Shown as they are"
-                object["mediaHint"] = (object["mediaHint"] as? String ?? "") + "; a moving image as its first frame, never played"
-                object["media"] = media.enumerated().map { ["id": $0.element, "n": $0.offset + 1] as [String: Any] }
+                object["mediaHint"] = (object["mediaHint"] as? String ?? "") + "; a moving image as its first frame, never played, and beside it the frame a bank matched"
+                // The frame of an animation a bank matched, shown beside its first frame.
+                var matchedFrames: [Int64: Int] = [:]
+                for part in try await store.itemContext(itemID: item.id)?.media ?? [] {
+                    guard let json = part.matchEvidence,
+                        let match = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+                        let frame = (match["frame"] as? NSNumber)?.intValue
+                    else { continue }
+                    matchedFrames[part.id] = frame
+                }
+                object["media"] = media.enumerated().map { n, id in
+                    var row: [String: Any] = ["id": id, "n": n + 1]
+                    if let frame = matchedFrames[id] { row["matched"] = ["frame": frame, "shown": frame + 1] as [String: Any] }
+                    return row
+                }
             }
             // Referrals of the item: seen by leads, auditors and admins, as through the API.
             if ConsoleSettings.referralReaders.contains(session.user.role) {

@@ -32,6 +32,40 @@ struct StillImageTests {
         #expect(same, "\(name): max difference \(DecoderTests.maxDifference(still, first))")
     }
 
+    /// A later frame (the one a bank matched) is sent as a PNG of that frame as Pillow shows it;
+    /// a frame the image does not have, or any frame but 0 of a still image, is not shown.
+    @Test(arguments: [("animated.gif", 1), ("title-card.gif", 1), ("title-card.gif", 2), ("disposal.gif", 4), ("animated.webp", 1)])
+    func aLaterFrameIsSentAsThatFrame(name: String, frame: Int) throws {
+        let bytes = try Self.fixture(name)
+        guard case .png(let png) = StillImage.display(bytes, frame: frame) else {
+            Issue.record("\(name) frame \(frame): \(StillImage.display(bytes, frame: frame))")
+            return
+        }
+        let shown = try ImageDecoder().decode(png)
+        let expected = try ImageDecoder().decode(Self.fixture(name + ".frame-\(frame).ppm"))
+        #expect(shown == expected, "\(name) frame \(frame): max difference \(DecoderTests.maxDifference(shown, expected))")
+        #expect(StillImage.display(bytes, frame: 0) == StillImage.display(bytes))
+    }
+
+    @Test func framesAnImageDoesNotHaveAreNotShown() throws {
+        guard case .notShown(let missing) = StillImage.display(try Self.fixture("animated.gif"), frame: 2) else {
+            Issue.record("frame 2 of a 2-frame GIF was shown")
+            return
+        }
+        #expect(missing == "no frame 2: the animation has 2 frames")
+        guard case .notShown(let still) = StillImage.display(try Self.fixture("rgb.png"), frame: 1) else {
+            Issue.record("frame 1 of a PNG was shown")
+            return
+        }
+        #expect(still == "a still image has no frame 1")
+        let limited = ImageDecoder(limits: ImageLimits(maxFrames: 3))
+        guard case .notShown(let past) = StillImage.display(try Self.fixture("disposal.gif"), frame: 4, decoder: limited) else {
+            Issue.record("a frame past the limit was shown")
+            return
+        }
+        #expect(past == "no frame 4: frame 3: the limit is 3 frames")
+    }
+
     @Test func whatCannotBeShownStillIsNotShown() throws {
         #expect(StillImage.isAnimatedWebP(try Self.fixture("animated.webp")))
         #expect(StillImage.isAnimatedWebP(try Self.fixture("animated-alpha.webp")))

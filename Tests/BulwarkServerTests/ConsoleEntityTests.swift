@@ -276,6 +276,18 @@ struct ConsoleEntityTests {
                     "<td>image 2<br><small>an animation: its first frame and 2 later frames showing another picture hashed</small></td><td>known</td>"
                 ), "\(html)")
             #expect(html.contains("<td>pdq</td><td>0 of 256 bits, frame 2</td>"))
+            // Beside the animation's first frame, the frame the bank matched, still.
+            let animationID = try #require(try await store.mediaIDs(itemID: stored.id).last)
+            #expect(html.contains(#"<img src="/console/media/\#(animationID)?frame=1" class="blurred" alt="Image 2, frame 2: the frame a bank matched">"#))
+            #expect(!html.contains(#"?frame=1" class="blurred" alt="Image 1"#))
+            let matched = try await browser.get(client, "/console/media/\(animationID)?frame=1")
+            #expect(matched.status == .ok && matched.headers[.contentType] == "image/png")
+            let shownFrame = try ImageDecoder().decode(Array(matched.body.readableBytesView))
+            let pillowFrame = try ImageDecoder().decode(
+                ServerFixtures.bytes("Tests/BulwarkMediaTests/Fixtures/title-card.gif.frame-1.ppm"))
+            #expect(shownFrame == pillowFrame)
+            #expect(try await browser.get(client, "/console/media/\(animationID)?frame=100").status == .badRequest)
+            #expect(try await browser.get(client, "/console/media/\(animationID)?frame=-1").status == .badRequest)
             // Nothing the platform sent is put on the page unescaped.
             #expect(!html.contains("<script>alert"))
         }
