@@ -226,7 +226,9 @@ extension BulwarkService {
 
     /// What the case page shows besides the case itself: the claim, the item's author and
     /// container (or an entity case's entity), and the evidence by kind.
-    func addCaseContext(_ d: CaseDetail, session: SessionRecord, to object: inout [String: Any]) async throws {
+    /// Returns the item's context it read (nil for an entity case), for the caller's own use.
+    @discardableResult
+    func addCaseContext(_ d: CaseDetail, session: SessionRecord, to object: inout [String: Any]) async throws -> ItemContext? {
         let now = clock()
         let r = d.record
         let decider = ConsoleSettings.deciders.contains(session.user.role)
@@ -260,7 +262,7 @@ extension BulwarkService {
         object["entities"] = panels
         object["hasEntities"] = !panels.isEmpty
 
-        guard let item = d.item else { return }
+        guard let item = d.item else { return nil }
         let verdict = ConsoleVerdict(json: item.verdictJSON)
         let sections = verdict.sections(
             text: item.text, urls: context?.urls ?? [], media: context?.media ?? [], engine: engine)
@@ -289,6 +291,7 @@ extension BulwarkService {
             ]
         }
         if let lang = Self.langAttribute(item.language) { object["itemLang"] = lang }
+        return context
     }
 
     // MARK: Rows
@@ -466,9 +469,7 @@ extension ConsoleVerdict {
         // Images: the bank match each one had, with its distance.
         for (n, part) in media.enumerated() {
             var row: [String: Any] = ["n": n + 1, "matched": false]
-            if let json = part.matchEvidence,
-                let match = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
-            {
+            if let match = part.matchEvidenceObject {
                 let type = match["type"] as? String ?? ""
                 let distance = (match["distance"] as? NSNumber)?.intValue ?? 0
                 row["bank"] = match["bank"] as? String ?? ""
@@ -477,7 +478,7 @@ extension ConsoleVerdict {
                 row["distance"] =
                     type == "pdq" ? "\(distance) of 256 bits" : (distance == 0 ? "exact" : String(distance))
                 // An animation's later frame (counted from 1 for the reviewer; the first is frame 1).
-                if let frame = (match["frame"] as? NSNumber)?.intValue { row["frame"] = "frame \(frame + 1)" }
+                if let frame = part.matchedFrame { row["frame"] = "frame \(frame + 1)" }
                 row["matched"] = true
             } else if part.matchedAt != nil {
                 row["outcome"] = "matched a bank (the details were not recorded)"
@@ -500,4 +501,16 @@ extension ConsoleVerdict {
         }
         return s
     }
+}
+
+extension MediaPartRecord {
+    /// The bank match the worker recorded, as a JSON object (`bank`, `entry`, `type`, `distance`,
+    /// and `frame` for an animation's later frame); nil when there is none or it does not read.
+    var matchEvidenceObject: [String: Any]? {
+        guard let json = matchEvidence else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+    }
+
+    /// The later frame of an animation (counted from 0) whose hash a bank matched, if one did.
+    var matchedFrame: Int? { (matchEvidenceObject?["frame"] as? NSNumber)?.intValue }
 }

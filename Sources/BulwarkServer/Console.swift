@@ -451,7 +451,7 @@ extension BulwarkService {
                 "cases": shown.map { ["id": $0] as [String: Any] }, "more": copies.count > shown.count,
             ] as [String: Any]
         }
-        try await addCaseContext(d, session: session, to: &object)
+        let context = try await addCaseContext(d, session: session, to: &object)
         if let item = d.item {
             let verdict = ConsoleVerdict(json: item.verdictJSON)
             var itemObject: [String: Any] = [
@@ -474,13 +474,7 @@ extension BulwarkService {
                 object["mediaHint"] = (object["mediaHint"] as? String ?? "") + "; a moving image as its first frame, never played, and beside it the frame a bank matched"
                 // The frame of an animation a bank matched, shown beside its first frame.
                 var matchedFrames: [Int64: Int] = [:]
-                for part in try await store.itemContext(itemID: item.id)?.media ?? [] {
-                    guard let json = part.matchEvidence,
-                        let match = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-                        let frame = (match["frame"] as? NSNumber)?.intValue
-                    else { continue }
-                    matchedFrames[part.id] = frame
-                }
+                for part in context?.media ?? [] { matchedFrames[part.id] = part.matchedFrame }
                 object["media"] = media.enumerated().map { n, id in
                     var row: [String: Any] = ["id": id, "n": n + 1]
                     if let frame = matchedFrames[id] { row["matched"] = ["frame": frame, "shown": frame + 1] as [String: Any] }
