@@ -199,6 +199,22 @@ func waitForJobs(_ store: any ModerationStore) async throws {
     }
 }
 
+/// Waits up to 10 s for a case to open (a retro-hunt runs in the background); the cases then.
+func waitForCases(_ store: any ModerationStore) async throws -> [CaseRecord] {
+    var cases: [CaseRecord] = []
+    for _ in 0..<200 {
+        cases = try await store.cases(CaseFilter(), now: 10)
+        if !cases.isEmpty { break }
+        try await Task.sleep(nanoseconds: 50_000_000)
+    }
+    return cases
+}
+
+/// The `item_id` of the first item in an ingest reply.
+func firstItemID(_ reply: [String: Any]) throws -> Int64 {
+    Int64(try #require(((reply["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+}
+
 struct RetroHuntTests {
     /// The retro-hunt configuration: 1 MiB bodies and media, a job worker polling every 20 ms.
     static let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
@@ -238,7 +254,7 @@ struct RetroHuntTests {
                 }
                 #expect(try await call(client, keys, .post, "/v1/banks", .lead, #"{"name":"videos","labels":["category:dissemination"]}"#).0 == .created)
                 let (_, first) = try await call(client, keys, .post, "/v1/items", .ingest, body("vid-1"))
-                let firstID = Int64(try #require(((first["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                let firstID = try firstItemID(first)
                 try await waitForJobs(store)
                 let stored = try #require(try await store.mediaHashes(afterID: 0, limit: 10).first)
                 #expect(stored.pdq == nil && stored.md5 == MD5.hex(video) && stored.sha256 == SHA256.hex(video))
@@ -249,18 +265,13 @@ struct RetroHuntTests {
                 let (status, added) = try await call(
                     client, keys, .post, "/v1/banks/videos/entries", .lead, #"{"type":"md5","values":["\#(MD5.hex(video))"]}"#)
                 #expect(status == .ok && added["added"] as? Int == 1)
-                var cases: [CaseRecord] = []
-                for _ in 0..<200 {
-                    cases = try await store.cases(CaseFilter(), now: 10)
-                    if !cases.isEmpty { break }
-                    try await Task.sleep(nanoseconds: 50_000_000)
-                }
+                let cases = try await waitForCases(store)
                 #expect(cases.map(\.itemID) == [firstID] && cases.first?.category == .dissemination)
                 #expect(try await store.item(id: firstID)?.decision == .violating)
 
                 // The same video posted again is matched as it is hashed.
                 let (_, second) = try await call(client, keys, .post, "/v1/items", .ingest, body("vid-2"))
-                let secondID = Int64(try #require(((second["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                let secondID = try firstItemID(second)
                 try await waitForJobs(store)
                 #expect(try await store.item(id: secondID)?.decision == .violating)
                 #expect(Set(try await store.cases(CaseFilter(), now: 10).map(\.itemID)) == [firstID, secondID])
@@ -319,17 +330,17 @@ struct RetroHuntTests {
                 #expect(try await call(client, keys, .post, "/v1/banks/known/entries", .lead, #"{"type":"pdq","values":["\#(imagePDQ)"]}"#).0 == .ok)
                 try await waitForJobs(store)
                 let (_, video) = try await post("video-1", #"{"md5":"\#(knownVideo.uppercased())","content_type":"video/mp4"}"#)
-                let videoID = Int64(try #require(((video["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                let videoID = try firstItemID(video)
                 let (_, photo) = try await post("photo-1", #"{"pdq":"\#(imagePDQ)","pdq_quality":100}"#)
-                let photoID = Int64(try #require(((photo["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                let photoID = try firstItemID(photo)
                 let (_, other) = try await post("video-2", #"{"md5":"\#(laterVideo)","sha256":"\#(String(repeating: "e", count: 64))"}"#)
-                let otherID = Int64(try #require(((other["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                let otherID = try firstItemID(other)
                 // A video's keyframes as the platform hashed them: the known picture at frame 60.
                 let opening = PDQHash(1, 2, 3, 4).hex
                 let (_, keyframes) = try await post(
                     "video-3",
                     #"{"pdq":"\#(opening)","pdq_quality":80,"frames":[{"pdq":"\#(PDQHash(5, 6, 7, 8).hex)","quality":90,"frame":30},{"pdq":"\#(imagePDQ.uppercased())","quality":95,"frame":60}]}"#)
-                let keyframesID = Int64(try #require(((keyframes["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                let keyframesID = try firstItemID(keyframes)
                 try await waitForJobs(store)
                 #expect(try await store.item(id: keyframesID)?.decision == .violating)
                 let evidence = try await store.itemContext(itemID: keyframesID)?.media.first?.matchEvidence
@@ -378,7 +389,7 @@ struct RetroHuntTests {
                 }
                 #expect(try await call(client, keys, .post, "/v1/banks", .lead, #"{"name":"known","labels":["category:dissemination"]}"#).0 == .created)
                 let (_, first) = try await call(client, keys, .post, "/v1/items", .ingest, body("gif-1"))
-                let firstID = Int64(try #require(((first["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                let firstID = try firstItemID(first)
                 try await waitForJobs(store)
                 let stored = try #require(try await store.mediaHashes(afterID: 0, limit: 10).first)
                 #expect(stored.pdq == hashed.first.hash.hex && stored.frames == hashed.laterFrames)
@@ -389,12 +400,7 @@ struct RetroHuntTests {
                 let (status, added) = try await call(
                     client, keys, .post, "/v1/banks/known/entries", .lead, #"{"type":"pdq","values":["\#(picture)"]}"#)
                 #expect(status == .ok && added["added"] as? Int == 1)
-                var cases: [CaseRecord] = []
-                for _ in 0..<200 {
-                    cases = try await store.cases(CaseFilter(), now: 10)
-                    if !cases.isEmpty { break }
-                    try await Task.sleep(nanoseconds: 50_000_000)
-                }
+                let cases = try await waitForCases(store)
                 #expect(cases.map(\.itemID) == [firstID] && cases.first?.category == .dissemination)
                 let retro = try #require(try await store.itemContext(itemID: firstID)?.media.first)
                 #expect(retro.matchEvidence?.contains(#""distance":0,"frame":1"#) == true, "\(retro.matchEvidence ?? "nil")")
@@ -402,7 +408,7 @@ struct RetroHuntTests {
 
                 // The next copy is matched as it is hashed.
                 let (_, second) = try await call(client, keys, .post, "/v1/items", .ingest, body("gif-2"))
-                let secondID = Int64(try #require(((second["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                let secondID = try firstItemID(second)
                 try await waitForJobs(store)
                 #expect(try await store.item(id: secondID)?.decision == .violating)
                 let live = try #require(try await store.itemContext(itemID: secondID)?.media.first)
@@ -426,7 +432,7 @@ struct RetroHuntTests {
                 // An image posted in a room before the bank knew it: hashed, no match, no case.
                 let body = #"{"id":"img-1","text":"look at this","author":"u-1","container":{"id":"r-1","members":500},"media":[{"data":"\#(Data(copy).base64EncodedString())"}]}"#
                 let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, body)
-                let itemID = Int64(try #require(((reply["items"] as? [[String: Any]])?.first)?["item_id"] as? Int))
+                let itemID = try firstItemID(reply)
                 try await waitForJobs(store)
                 var item = try #require(try await store.item(id: itemID))
                 #expect(item.decision == .none)
@@ -437,12 +443,7 @@ struct RetroHuntTests {
                 // The bank gains the original's hash: the stored copy is found in the background.
                 let (status, added) = try await call(client, keys, .post, "/v1/banks/known/entries", .lead, #"{"type":"pdq","values":["\#(known)"]}"#)
                 #expect(status == .ok && added["added"] as? Int == 1)
-                var cases: [CaseRecord] = []
-                for _ in 0..<200 {
-                    cases = try await store.cases(CaseFilter(), now: 10)
-                    if !cases.isEmpty { break }
-                    try await Task.sleep(nanoseconds: 50_000_000)
-                }
+                let cases = try await waitForCases(store)
                 #expect(cases.count == 1 && cases.first?.itemID == item.id && cases.first?.category == .dissemination)
                 item = try #require(try await store.item(id: itemID))
                 #expect(item.decision == .violating)
