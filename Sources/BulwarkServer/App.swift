@@ -308,9 +308,8 @@ public struct BulwarkService: Sendable {
             }
             for (n, f) in given.enumerated() {
                 let field = at + "frames[\(n)]."
-                guard let hex = f.pdq else { throw APIError.invalid("a frame needs its pdq hash", field: field + "pdq") }
-                guard let hash = PDQHash(hex: hex), hex.utf8.count == 64 else {
-                    throw APIError.invalid("pdq is not 64 hex digits", field: field + "pdq")
+                guard let hex = try hex(f.pdq, "frames[\(n)].pdq", digits: 64), let hash = PDQHash(hex: hex) else {
+                    throw APIError.invalid("a frame needs its pdq hash", field: field + "pdq")
                 }
                 guard let quality = f.quality, (0...100).contains(quality) else {
                     throw APIError.invalid("a frame needs its quality, 0 ... 100\(f.quality.map { ": got \($0)" } ?? "")", field: field + "quality")
