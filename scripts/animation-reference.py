@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Reference PDQ hashes of animations (GIF and WebP) for the media tests, from `pdqhash` (Meta's C++
+"""Reference PDQ hashes of animations (GIF, WebP and PNG) for the media tests, from `pdqhash` (Meta's C++
 code) on the pixels Pillow gives for each frame (`Image.open(f)`, `seek(n)`, `convert("RGB")`, as
 HMA and the pdqhash tools read images).
 
 From the first 12 JPEGs under DATA (default ../shared/data/pdq beside the repository, in sorted
-order), writes into OUT three animations of three frames each, the image, its mirror image, then
+order), writes into OUT five animations of three frames each, the image, its mirror image, then
 the image again: a 256-colour interlaced GIF (Pillow's adaptive palette), a 32-colour GIF whose
 first frame is not interlaced (Pillow writes its later frames as the rectangle that changed), and a
-lossy animated WebP (quality 80). Prints one JSON line per file:
+lossy animated WebP (quality 80); and two animated PNGs by Pillow's writer: RGB (its later frames
+the rectangle that changed) and a 64-colour palette whose index 0 is transparent, each frame drawn
+over the one before (blend 1). Prints one JSON line per file:
 
   {"path", "width", "height", "pdq", "quality", "frames": [{"pdq", "quality"}, ...]}
 
@@ -25,7 +27,7 @@ import sys
 try:
     import numpy as np
     import pdqhash
-    from PIL import Image
+    from PIL import Image, PngImagePlugin
 except ImportError as e:  # the test reports this message as its failure
     sys.exit(f"animation-reference: {e}; run scripts/setup.sh (it installs pdqhash, numpy and Pillow)")
 
@@ -47,6 +49,7 @@ def main():
     for i, source in enumerate(sources):
         image = Image.open(source).convert("RGB")
         mirror = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        palette = image.quantize(64)
         files = {
             f"{i:02d}-interlaced.gif": lambda p: image.convert("P", palette=Image.Palette.ADAPTIVE, colors=256).save(
                 p, save_all=True, append_images=[mirror.quantize(256), image.quantize(256)], duration=80),
@@ -54,6 +57,11 @@ def main():
                 p, save_all=True, append_images=[mirror.quantize(32), image.quantize(32)], duration=80, interlace=0),
             f"{i:02d}-lossy.webp": lambda p: image.save(
                 p, save_all=True, append_images=[mirror, image], duration=80, quality=80),
+            f"{i:02d}-rgb.png": lambda p: image.save(
+                p, save_all=True, append_images=[mirror, image], duration=80, compress_level=1),
+            f"{i:02d}-palette-over.png": lambda p: palette.save(
+                p, save_all=True, append_images=[mirror.quantize(palette=palette), palette], duration=80,
+                blend=PngImagePlugin.Blend.OP_OVER, transparency=0, compress_level=1),
         }
         for name, write in files.items():
             path = os.path.join(args.out, name)

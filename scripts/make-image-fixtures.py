@@ -34,6 +34,48 @@ def raw_png(path, width, height, color_type, bit_depth, rows):
         f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
+def raw_apng(path, size, color_type, frames, bit_depth=8, first=None, plte=None, trns=None, split=False):
+    """An animated PNG written by hand, for what Pillow's writer does not choose: each disposal and
+    blend, a default image that is not a frame, partial frames, fdAT data in two chunks.
+    `first` is the IDAT image (its fcTL given by `first[1]`, or None when it is a default image:
+    first = (rows, None)); `frames` are the later frames as (x, y, width, height, disposal, blend,
+    rows), each row the bytes of its samples."""
+    seq = [0]
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    def fctl(x, y, w, h, disposal, blend):
+        data = struct.pack(">IIIIIHHBB", seq[0], w, h, x, y, 1, 10, disposal, blend)
+        seq[0] += 1
+        return chunk(b"fcTL", data)
+
+    def compressed(rows):
+        return zlib.compress(b"".join(b"\x00" + row for row in rows), 9)
+
+    width, height = size
+    rows, control = first
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0))
+    out += chunk(b"acTL", struct.pack(">II", len(frames) + (1 if control else 0), 0))
+    if plte is not None:
+        out += chunk(b"PLTE", bytes(plte))
+    if trns is not None:
+        out += chunk(b"tRNS", bytes(trns))
+    if control:
+        out += fctl(0, 0, width, height, *control)
+    out += chunk(b"IDAT", compressed(rows))
+    for x, y, w, h, disposal, blend, frame_rows in frames:
+        out += fctl(x, y, w, h, disposal, blend)
+        data = compressed(frame_rows)
+        parts = [data[:len(data) // 2], data[len(data) // 2:]] if split else [data]
+        for part in parts:
+            out += chunk(b"fdAT", struct.pack(">I", seq[0]) + part)
+            seq[0] += 1
+    out += chunk(b"IEND", b"")
+    with open(path, "wb") as f:
+        f.write(out)
+
+
 def lzw_uncompressed(indices, min_code_size):
     """GIF image data that LZW-decodes to `indices`: every index its own code, a clear code often
     enough that the code width never grows (valid for any decoder, compression aside)."""
@@ -107,8 +149,6 @@ def expected(name):
     path = os.path.join(OUT, name)
     with Image.open(path) as im:
         im.convert("RGB").save(path + ".ppm", format="PPM")
-        if name.endswith(".png"):
-            return  # libpng reads only an animated PNG's first frame
         for n in range(1, getattr(im, "n_frames", 1)):
             im.seek(n)
             im.convert("RGB").save(path + ".frame-%d.ppm" % n, format="PPM")
@@ -235,6 +275,49 @@ def main():
     second_rgba = Image.fromarray(255 - rgb, "RGB").convert("RGBA")
     save("animated-alpha.webp", rgba, save_all=True, append_images=[second_rgba], duration=100, lossless=True, exact=True)
     save("animated-lossy.webp", base, save_all=True, append_images=[Image.fromarray(255 - rgb, "RGB")], duration=100, quality=90)
+
+    # Animated PNGs written by hand: every disposal and blend, over a 23×17 canvas.
+    def block(w, h, channels, f):
+        return [bytes(v for x in range(w) for v in f(x, y)[:channels]) for y in range(h)]
+
+    # RGBA. The first frame's disposal 2 is taken as 1 (nothing was there before it), so frame 1
+    # is drawn over a cleared canvas. Frame 1 (blend 1, alpha ramp) stays; frame 2 (blend 0, half
+    # transparent) is put back to what was under it; frame 3 (blend 1) is cleared; frame 4
+    # covers the canvas at alpha 0 on its left half, so what the disposals left shows there.
+    def sample(x, y, k):
+        return ((x * 37 + k * 50) % 256, (y * 23 + k * 90) % 256, (x * y + k * 30) % 256, (x * 40 + y * 16) % 256)
+
+    raw_apng(os.path.join(OUT, "apng-rgba.png"), (w, h), 6, [
+        (2, 3, 8, 6, 0, 1, block(8, 6, 4, lambda x, y: sample(x, y, 1))),
+        (10, 8, 10, 5, 2, 0, block(10, 5, 4, lambda x, y: sample(x, y, 2)[:3] + ((0 if x < 5 else 255),))),
+        (12, 2, 6, 6, 1, 1, block(6, 6, 4, lambda x, y: sample(x, y, 3))),
+        (0, 0, w, h, 0, 1, block(w, h, 4, lambda x, y: sample(x, y, 4)[:3] + ((0 if x < 12 else 128),))),
+    ], first=(block(w, h, 4, lambda x, y: sample(x, y, 0)[:3] + (255,)), (2, 0)), split=True)
+    expected("apng-rgba.png")
+    # Palette of 16 at 4 bits, with partial tRNS alphas (Pillow mixes the indices themselves); the
+    # IDAT image is a default image, not a frame control's, yet Pillow's frame 0; frame 1 (blend 1)
+    # is put back (disposal 2), frame 2 drawn over what it left.
+    palette = [v for k in range(16) for v in (k * 16, 255 - k * 16, (k * 40) % 256)]
+    alphas = [255, 0, 128, 64, 200, 255, 10, 255]
+    def packed(w, h, f):
+        return [bytes((f(x, y) << 4) | f(x + 1, y) for x in range(0, w, 2)) for y in range(h)]
+    raw_apng(os.path.join(OUT, "apng-palette.png"), (w + 1, h), 3, [
+        (4, 2, 12, 8, 2, 1, packed(12, 8, lambda x, y: (x + y) % 8)),
+        (6, 4, 10, 10, 0, 1, packed(10, 10, lambda x, y: (x * y + 3) % 16)),
+    ], bit_depth=4, first=(packed(w + 1, h, lambda x, y: (x + 2 * y) % 16), None), plte=palette, trns=alphas)
+    expected("apng-palette.png")
+    # RGB with a tRNS colour: where a blend-1 frame has that colour, the canvas shows through.
+    key = (10, 20, 30)
+    raw_apng(os.path.join(OUT, "apng-rgb-key.png"), (w, h), 2, [
+        (3, 3, 14, 9, 1, 1, block(14, 9, 3, lambda x, y: key if (x + y) % 3 == 0 else sample(x, y, 5)[:3])),
+        (0, 0, w, h, 0, 1, block(w, h, 3, lambda x, y: key if x < 15 else sample(x, y, 6)[:3])),
+    ], first=(block(w, h, 3, lambda x, y: sample(x, y, 7)[:3]), (0, 0)), trns=[0, key[0], 0, key[1], 0, key[2]])
+    expected("apng-rgb-key.png")
+    # Grey and alpha: a blend-1 frame over the first, which is cleared (disposal 1) first.
+    raw_apng(os.path.join(OUT, "apng-grey-alpha.png"), (w, h), 4, [
+        (5, 1, 9, 12, 0, 1, block(9, 12, 2, lambda x, y: ((x * 29) % 256, (y * 21) % 256))),
+    ], first=(block(w, h, 2, lambda x, y: ((x * 7 + y) % 256, 255)), (1, 0)))
+    expected("apng-grey-alpha.png")
 
     save("lossless.webp", base, lossless=True)
     save("lossless-alpha.webp", rgba, lossless=True)

@@ -24,8 +24,8 @@ extension ImageDecoder {
     /// - GIF: each frame is drawn over the canvas the previous ones left, after the previous
     ///   frame's disposal (see `gifFrames`).
     /// - Animated WebP: libwebp's animation decoder composes each frame on the canvas.
-    /// - Animated PNG: only the first frame (libpng does not read the others); `stoppedBefore`
-    ///   says so.
+    /// - Animated PNG: each frame decoded by libpng from its chunks and drawn over the canvas
+    ///   after the previous frame's disposal (see `apngFrames`).
     ///
     /// Errors in the first frame are thrown as ``decode(_:)`` throws them. An error in a later
     /// frame (a cut or damaged file) ends the reading: the frames before it were given, and
@@ -34,17 +34,18 @@ extension ImageDecoder {
         _ bytes: [UInt8], _ body: (_ index: Int, _ frame: RGBImage) -> Bool
     ) throws(ImageError) -> FrameReading {
         let format = ImageFormat.detect(bytes)
-        guard format == .gif || format == .webp else {
+        let layout = format == .png ? bytes.withUnsafeBufferPointer { APNGLayout($0) } : nil
+        guard format == .gif || format == .webp || layout != nil else {
             let image = try decode(bytes)
             _ = body(0, image)
-            let animated = format == .png && StillImage.isAnimatedPNG(bytes)
-            return FrameReading(frames: 1, stoppedBefore: animated ? "frame 1: an animated PNG's later frames are not decoded" : nil)
+            return FrameReading(frames: 1)
         }
         guard bytes.count <= limits.maxBytes else {
             throw ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)")
         }
         let maxFrames = max(1, limits.maxFrames)
         return try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> FrameReading in
+            if let layout { return try apngFrames(data, layout: layout, maxFrames: maxFrames, body) }
             if format == .gif { return try gifFrames(data, maxFrames: maxFrames, body) }
             var features = WebPBitstreamFeatures()
             try check(WebPGetFeatures(data.baseAddress, data.count, &features), what: "header")
@@ -61,7 +62,7 @@ extension ImageDecoder {
 
     /// Why reading stops before frame `index`, which costs `cost` pixels after `spent` on the
     /// frames before it, if the limits say so.
-    private func overLimits(frame index: Int, spent: Int, cost: Int, maxFrames: Int) -> String? {
+    func overLimits(frame index: Int, spent: Int, cost: Int, maxFrames: Int) -> String? {
         if index >= maxFrames { return "frame \(index): the limit is \(maxFrames) frames" }
         if spent + cost > limits.maxAnimationPixels {
             return "frame \(index): the limit is \(limits.maxAnimationPixels) pixels over all frames"

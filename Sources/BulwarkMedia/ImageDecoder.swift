@@ -205,7 +205,7 @@ public struct ImageDecoder: Sendable {
         return RGBImage(width: w, height: h, pixels: pixels)
     }
 
-    private func check(_ result: bw_png_result) throws(ImageError) {
+    func check(_ result: bw_png_result) throws(ImageError) {
         let message = Self.text(of: result.message)
         switch result.status {
         case BW_PNG_OK:

@@ -34,7 +34,7 @@ public enum StillImage {
         _ bytes: [UInt8], frame: Int, decoder: ImageDecoder = ImageDecoder(limits: limits(ImageLimits()))
     ) -> Display {
         guard frame > 0 else { return display(bytes, decoder: decoder) }
-        guard let format = ImageFormat.detect(bytes), format == .gif || format == .webp else {
+        guard let format = ImageFormat.detect(bytes), format == .gif || format == .webp || isAnimatedPNG(bytes) else {
             return .notShown("a still image has no frame \(frame)")
         }
         var shown: RGBImage?
@@ -83,7 +83,8 @@ public enum StillImage {
     }
 
     /// Whether a PNG has an `acTL` chunk before its first `IDAT`: an animated PNG, which browsers
-    /// play (libpng reads its default image, the first frame, and ignores the rest).
+    /// play (``ImageDecoder/decode(_:)`` gives its default image, the first frame;
+    /// ``ImageDecoder/forEachFrame(_:_:)`` every frame).
     public static func isAnimatedPNG(_ bytes: [UInt8]) -> Bool {
         var at = 8
         while at + 8 <= bytes.count {

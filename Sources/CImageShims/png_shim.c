@@ -42,9 +42,11 @@ static void bw_fail(bw_png_result *result, bw_png_status status, const char *mes
     snprintf(result->message, sizeof result->message, "%s", message);
 }
 
-/// Header only when `out` is NULL; otherwise the whole image into `out`.
+/// Header only when `out` is NULL; otherwise the whole image into `out`, as 8-bit RGB or, with
+/// `samples`, as 8-bit samples in the image's own layout (see bw_png_decode_samples).
 static void bw_png_run(
-    const uint8_t *data, size_t size, uint32_t max_dimension, uint8_t *out, size_t out_size, bw_png_result *result) {
+    const uint8_t *data, size_t size, uint32_t max_dimension, int samples, int check_crc, uint8_t *out,
+    size_t out_size, bw_png_result *result) {
     memset(result, 0, sizeof *result);
     bw_reader reader = {data, size, result};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &reader, bw_error, bw_warning);
@@ -71,6 +73,9 @@ static void bw_png_run(
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
     png_set_chunk_malloc_max(png, 8u << 20);
     png_set_chunk_cache_max(png, 1000);
+    if (!check_crc) {
+        png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
+    }
     png_set_read_fn(png, &reader, bw_read);
     png_read_info(png, info);
 
@@ -90,7 +95,11 @@ static void bw_png_run(
     }
 
     if (color_type == PNG_COLOR_TYPE_PALETTE) {
-        png_set_palette_to_rgb(png);
+        if (samples) {
+            png_set_packing(png);
+        } else {
+            png_set_palette_to_rgb(png);
+        }
     }
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) {
         png_set_expand_gray_1_2_4_to_8(png);
@@ -98,14 +107,16 @@ static void bw_png_run(
     if (bit_depth == 16) {
         png_set_strip_16(png);
     }
-    if (color_type == PNG_COLOR_TYPE_GRAY || color_type == PNG_COLOR_TYPE_GRAY_ALPHA) {
-        png_set_gray_to_rgb(png);
+    if (!samples) {
+        if (color_type == PNG_COLOR_TYPE_GRAY || color_type == PNG_COLOR_TYPE_GRAY_ALPHA) {
+            png_set_gray_to_rgb(png);
+        }
+        png_set_strip_alpha(png);
     }
-    png_set_strip_alpha(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
 
-    size_t row_bytes = (size_t)width * 3;
+    size_t row_bytes = (size_t)width * (samples ? png_get_channels(png, info) : 3);
     if (png_get_rowbytes(png, info) != row_bytes || out_size != row_bytes * height) {
         png_destroy_read_struct(&png, &info, NULL);
         bw_fail(result, BW_PNG_BAD_CALL, "unexpected row layout");
@@ -127,7 +138,7 @@ static void bw_png_run(
 }
 
 void bw_png_read_info(const uint8_t *data, size_t size, uint32_t max_dimension, bw_png_result *result) {
-    bw_png_run(data, size, max_dimension, NULL, 0, result);
+    bw_png_run(data, size, max_dimension, 0, 1, NULL, 0, result);
 }
 
 void bw_png_decode_rgb(
@@ -137,7 +148,13 @@ void bw_png_decode_rgb(
         bw_fail(result, BW_PNG_BAD_CALL, "no output buffer");
         return;
     }
-    bw_png_run(data, size, max_dimension, out, out_size, result);
+    bw_png_run(data, size, max_dimension, 0, 1, out, out_size, result);
+}
+
+void bw_png_decode_samples(
+    const uint8_t *data, size_t size, uint32_t max_dimension, int check_crc, uint8_t *out, size_t out_size,
+    bw_png_result *result) {
+    bw_png_run(data, size, max_dimension, 1, check_crc, out, out_size, result);
 }
 
 // MARK: Writing

@@ -26,11 +26,16 @@ struct FrameTests {
     /// (a partial frame's transparent pixels show what is under them; disposal 2 with the
     /// transparent index's colour or the background index's; disposal 3 putting back what was
     /// there; a frame that names no disposal keeping the one before, as Pillow does; Pillow's own
-    /// optimised frames; a canvas grown by the first frame), and animated WebP frames composed by
-    /// libwebp (the lossy one within 1 of Pillow's, whose libwebp is its own build).
+    /// optimised frames; a canvas grown by the first frame), animated WebP frames composed by
+    /// libwebp (the lossy one within 1 of Pillow's, whose libwebp is its own build), and animated
+    /// PNG frames (Pillow's own writer's; hand-written ones with each disposal and blend, in RGBA,
+    /// a 4-bit palette with partial tRNS alphas and a default image, RGB with a tRNS colour,
+    /// grey and alpha; fdAT data in two chunks).
     @Test(arguments: [
         ("animated.gif", 2, 0), ("title-card.gif", 3, 0), ("disposal.gif", 6, 0), ("optimised.gif", 3, 0), ("offset-transparent.gif", 2, 0),
         ("animated.webp", 2, 0), ("animated-alpha.webp", 2, 0), ("animated-lossy.webp", 2, 1),
+        ("animated.png", 2, 0), ("apng-rgba.png", 5, 0), ("apng-palette.png", 3, 0), ("apng-rgb-key.png", 3, 0),
+        ("apng-grey-alpha.png", 2, 0),
     ])
     func everyFrameIsTheFramePillowShows(name: String, count: Int, tolerance: Int) throws {
         let (frames, reading) = try Self.frames(name)
@@ -122,17 +127,123 @@ struct FrameTests {
         #expect(whole.frames.last == RGBImage(width: 23, height: 17, pixels: filled))
     }
 
-    /// A still image is one frame; an animated PNG gives its first frame and says the others are
-    /// not decoded.
-    @Test func stillsAreOneFrameAndAnimatedPNGsTheirFirst() throws {
-        let still = try Self.frames("rgb.png")
-        #expect(still.frames.count == 1 && still.reading == FrameReading(frames: 1))
-        #expect(try still.frames[0] == ImageDecoder().decode(DecoderTests.fixture("rgb.png")))
-        let lossy = try Self.frames("lossy.webp")
-        #expect(lossy.frames.count == 1 && lossy.reading == FrameReading(frames: 1))
-        let apng = try Self.frames("animated.png")
-        #expect(apng.frames.count == 1)
-        #expect(apng.reading.stoppedBefore == "frame 1: an animated PNG's later frames are not decoded")
+    /// A still image is one frame.
+    @Test func stillsAreOneFrame() throws {
+        for name in ["rgb.png", "palette-transparent.png", "lossy.webp"] {
+            let still = try Self.frames(name)
+            #expect(still.frames.count == 1 && still.reading == FrameReading(frames: 1), "\(name)")
+            #expect(try still.frames[0] == ImageDecoder().decode(DecoderTests.fixture(name)), "\(name)")
+        }
+    }
+
+    /// The hand-written animated PNGs' disposals and blends, spelled out at a few pixels so the
+    /// `.ppm` files are not the only witness.
+    @Test func animatedPNGDisposalsAndBlendsDoWhatTheyName() throws {
+        let (frames, _) = try Self.frames("apng-rgba.png")
+        func pixel(_ n: Int, _ x: Int, _ y: Int) -> [UInt8] {
+            let o = 3 * (y * 23 + x)
+            return Array(frames[n].pixels[o..<(o + 3)])
+        }
+        // The samples the script writes for frame k at (x, y) of its own rectangle.
+        func sample(_ x: Int, _ y: Int, _ k: Int) -> [Int] {
+            [(x * 37 + k * 50) % 256, (y * 23 + k * 90) % 256, (x * y + k * 30) % 256, (x * 40 + y * 16) % 256]
+        }
+        // The first frame's disposal 2 is taken as 1: outside frame 1's rectangle the canvas is
+        // black, though frame 0 was not.
+        #expect(pixel(0, 20, 15) != [0, 0, 0] && pixel(1, 20, 15) == [0, 0, 0])
+        // Frame 1 at (2, 3), blend 1: its pixel (3, 1) has alpha 3*40 + 16 = 136 over black.
+        let s = sample(3, 1, 1)
+        #expect(pixel(1, 5, 4) == s.prefix(3).map { UInt8((Double($0 * 136) / 255).rounded()) })
+        // Frame 2 (blend 0) replaces its rectangle, alpha 0 or not; its disposal 2 puts back
+        // frame 1's canvas before frame 3 is drawn. Frame 3's disposal 1 clears its rectangle.
+        #expect(pixel(2, 10, 8) == sample(0, 0, 2).prefix(3).map(UInt8.init))
+        #expect(pixel(3, 10, 8) == pixel(1, 10, 8))
+        // Frame 4: alpha 0 on its left, so what the disposals left shows: frame 3's rectangle
+        // (12...17, 2...7) cleared, frame 2's put back.
+        #expect(pixel(4, 11, 9) == pixel(1, 11, 9) && pixel(4, 11, 3) == pixel(3, 11, 3))
+        #expect(pixel(3, 13, 3) != [0, 0, 0] && pixel(4, 13, 3) != pixel(3, 13, 3))
+
+        // A palette image (index k is (16k, 255 - 16k, 40k % 256)) mixes indices, as Pillow
+        // does: frame 1's index 2 (tRNS alpha 128) over the default image's index 10 at (6, 2)
+        // becomes index (10 * 127 + 2 * 128) / 255 = 6, rounded. Its disposal 2 changes nothing,
+        // as in Pillow, which mixes a blend-1 frame into the canvas it saved to put back: frame 1's
+        // index 0 at (4, 2) stays under frame 2 (whose rectangle starts at (6, 4)).
+        let (palette, _) = try Self.frames("apng-palette.png")
+        func colour(_ n: Int, _ x: Int, _ y: Int) -> [UInt8] {
+            let o = 3 * (y * 24 + x)
+            return Array(palette[n].pixels[o..<(o + 3)])
+        }
+        func entry(_ k: Int) -> [UInt8] { [UInt8(16 * k), UInt8(255 - 16 * k), UInt8(40 * k % 256)] }
+        #expect(palette.count == 3)
+        #expect(colour(0, 6, 2) == entry(10) && colour(1, 6, 2) == entry(6))
+        #expect(colour(1, 4, 2) == entry(0) && colour(2, 4, 2) == entry(0) && colour(0, 4, 2) == entry(8))
+    }
+
+    /// A damaged animated PNG gives the frames before the damage and says what and where; the
+    /// limits stop it as they stop any animation.
+    @Test func aDamagedAnimatedPNGKeepsTheFramesBeforeTheDamage() throws {
+        let bytes = try DecoderTests.fixture("apng-rgba.png")
+        // The chunks: (offset, type).
+        var chunks: [(at: Int, type: String, length: Int)] = []
+        var at = 8
+        while at + 8 <= bytes.count {
+            let length = bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) }
+            chunks.append((at, String(decoding: bytes[(at + 4)..<(at + 8)], as: UTF8.self), length))
+            at += 12 + length
+        }
+        let controls = chunks.filter { $0.type == "fcTL" }
+        let data = chunks.filter { $0.type == "fdAT" }
+        #expect(controls.count == 5 && data.count == 8)
+        func read(_ bytes: [UInt8], limits: ImageLimits = ImageLimits()) throws -> FrameReading {
+            try ImageDecoder(limits: limits).forEachFrame(bytes) { _, _ in true }
+        }
+
+        // Cut inside frame 2's second fdAT chunk.
+        let cut = Array(bytes[..<(data[3].at + 20)])
+        let cutReading = try read(cut)
+        #expect(cutReading.frames == 2)
+        #expect(cutReading.stoppedBefore == "frame 2: the fdAT chunk at byte \(data[3].at) declares \(data[3].length) bytes, past the end of the data (\(cut.count) bytes)")
+
+        // Frame 3's fcTL with a sequence number out of order.
+        var disordered = bytes
+        disordered[controls[3].at + 11] ^= 0x40
+        let disorderedReading = try read(disordered)
+        #expect(disorderedReading.frames == 3)
+        #expect(disorderedReading.stoppedBefore?.hasPrefix("frame 3: the fcTL chunk at byte \(controls[3].at) has sequence number ") == true)
+
+        // Frame 2's zlib data damaged: libpng's message, at its first fdAT chunk.
+        var damaged = bytes
+        damaged[data[2].at + 12] ^= 0xFF
+        let damagedReading = try read(damaged)
+        #expect(damagedReading.frames == 2)
+        #expect(damagedReading.stoppedBefore?.hasPrefix("frame 2: corrupt: libpng: ") == true, "\(damagedReading.stoppedBefore ?? "nil")")
+        #expect(damagedReading.stoppedBefore?.hasSuffix("in the frame's fdAT data (png, byte \(data[2].at))") == true, "\(damagedReading.stoppedBefore ?? "nil")")
+
+        // Frame 1's rectangle moved out of the image (x = 20 for a width of 8 in 23).
+        var outside = bytes
+        outside[controls[1].at + 8 + 4 + 8 + 3] = 20
+        let outsideReading = try read(outside)
+        #expect(outsideReading.frames == 1)
+        #expect(outsideReading.stoppedBefore == "frame 1: its 8×6 rectangle at (20, 3) does not lie in the 23×17 image")
+
+        // The acTL chunk declares 7 frames; the file holds 5. (Its CRC is not checked.)
+        var more = bytes
+        let acTL = try #require(chunks.first { $0.type == "acTL" })
+        more[acTL.at + 11] = 7
+        let moreReading = try read(more)
+        #expect(moreReading.frames == 5)
+        #expect(moreReading.stoppedBefore == "frame 5: the acTL chunk declares 7 frames; the file holds 5")
+        // ... or 3: the frames past them are not read, and nothing is said.
+        more[acTL.at + 11] = 3
+        #expect(try read(more) == FrameReading(frames: 3))
+
+        // The limits.
+        #expect(try read(bytes, limits: ImageLimits(maxFrames: 2)) == FrameReading(frames: 2, stoppedBefore: "frame 2: the limit is 2 frames"))
+        #expect(try read(bytes, limits: ImageLimits(maxAnimationPixels: 3 * 23 * 17)).stoppedBefore == "frame 3: the limit is \(3 * 23 * 17) pixels over all frames")
+
+        // Cut inside the first frame, it throws as `decode` does.
+        let first = try #require(chunks.first { $0.type == "IDAT" })
+        #expect(throws: ImageError.self) { _ = try read(Array(bytes[..<(first.at + 30)])) }
     }
 
     /// A file cut inside a later frame gives the frames before it and says where it stopped; cut
@@ -174,7 +285,7 @@ struct FrameTests {
 
     /// `hashFrames` hashes every frame Pillow shows and keeps a later one only when it is more than
     /// `FramePDQ.sameFrameBits` from every hash kept before it; the first is `decode`'s hash.
-    @Test(arguments: ["title-card.gif", "disposal.gif", "optimised.gif", "animated.gif", "animated-lossy.webp", "rgb.png"])
+    @Test(arguments: ["title-card.gif", "disposal.gif", "optimised.gif", "animated.gif", "animated-lossy.webp", "apng-rgba.png", "rgb.png"])
     func laterFramesAreKeptWhenTheyShowAnotherPicture(name: String) throws {
         let hasher = PDQHasher()
         var scratch = PDQScratch()
@@ -191,7 +302,7 @@ struct FrameTests {
             }
         }
         #expect(result.laterFrames == expected)
-        #expect(result.reading.frames == (name.hasSuffix(".png") ? 1 : ["disposal.gif": 6, "optimised.gif": 3, "title-card.gif": 3][name] ?? 2))
+        #expect(result.reading.frames == ["rgb.png": 1, "disposal.gif": 6, "optimised.gif": 3, "title-card.gif": 3, "apng-rgba.png": 5][name] ?? 2)
     }
 
     /// The stored form of later frames' hashes reads back, and a damaged one names its entry.

@@ -34,7 +34,7 @@ struct StillImageTests {
 
     /// A later frame (the one a bank matched) is sent as a PNG of that frame as Pillow shows it;
     /// a frame the image does not have, or any frame but 0 of a still image, is not shown.
-    @Test(arguments: [("animated.gif", 1), ("title-card.gif", 1), ("title-card.gif", 2), ("disposal.gif", 4), ("animated.webp", 1)])
+    @Test(arguments: [("animated.gif", 1), ("title-card.gif", 1), ("title-card.gif", 2), ("disposal.gif", 4), ("animated.webp", 1), ("apng-rgba.png", 3), ("apng-palette.png", 2)])
     func aLaterFrameIsSentAsThatFrame(name: String, frame: Int) throws {
         let bytes = try Self.fixture(name)
         guard case .png(let png) = StillImage.display(bytes, frame: frame) else {

@@ -42,6 +42,16 @@ void bw_png_read_info(const uint8_t *data, size_t size, uint32_t max_dimension, 
 void bw_png_decode_rgb(
     const uint8_t *data, size_t size, uint32_t max_dimension, uint8_t *out, size_t out_size, bw_png_result *result);
 
+/// Decodes to 8-bit samples in the image's own layout into `out`, whose size must be width *
+/// height * channels: 1 channel (a palette index, or grey) for palette and grey images, 2 (grey,
+/// alpha), 3 (RGB) or 4 (RGBA). Grey of 1, 2 or 4 bits is scaled to 8, palette indices of fewer
+/// bits unpacked, 16-bit samples reduced to their high byte; tRNS is not applied. With
+/// `check_crc` 0, chunk CRCs are not checked (for a PNG put together from an animated PNG's
+/// frame, whose chunks carry none). With `out` NULL, reads the header only, as bw_png_read_info.
+void bw_png_decode_samples(
+    const uint8_t *data, size_t size, uint32_t max_dimension, int check_crc, uint8_t *out, size_t out_size,
+    bw_png_result *result);
+
 
 /// Encodes `width` * `height` 8-bit RGB pixels as a PNG (zlib `level` 0-9; `filters` libpng's
 /// PNG_FILTER_* bits, 0 for libpng's default choice). Returns 0 and sets `out` (free it with

@@ -1,0 +1,228 @@
+internal import CImageShims
+
+extension ImageDecoder {
+    /// An animated PNG's frames as Pillow (13) shows them after `seek(n)` and `convert("RGB")`.
+    ///
+    /// Frame 0 is the IDAT image, the pixels ``decode(_:)`` gives. Each later frame is decoded by
+    /// libpng from its `fdAT` data (put into a PNG of the frame's size) and drawn over the canvas:
+    /// - first, the previous frame's disposal is done over its rectangle: 1 clears it to zero
+    ///   samples (black, or a palette image's colour 0), 2 puts back what was there before that
+    ///   frame was drawn; the first frame's 2 is taken as 1, and a default image that is not part
+    ///   of the animation has none. As in Pillow, 2 after a frame drawn with blend 1 changes
+    ///   nothing (Pillow mixes such a frame into the canvas it saved to put back);
+    /// - blend 0 puts the frame's samples in its rectangle; blend 1 mixes them with the canvas by
+    ///   the frame's alpha, each sample `(canvas * (255 - a) + frame * a) / 255` rounded as Pillow's
+    ///   paste with a mask rounds it. The alpha is the alpha channel (grey+alpha, RGBA), a palette
+    ///   index's tRNS entry, or 0 for an RGB image's tRNS colour and 255 otherwise; a grey image's
+    ///   tRNS grey is opaque, as in Pillow. A palette image's canvas holds indices, mixed as
+    ///   Pillow mixes them, and becomes colours only when a frame is given.
+    /// A frame counts against ``ImageLimits/maxAnimationPixels`` as the canvas. A frame whose
+    /// rectangle leaves the image, or whose data do not decode, ends the reading there.
+    func apngFrames(
+        _ data: UnsafeBufferPointer<UInt8>, layout: APNGLayout, maxFrames: Int, _ body: (Int, RGBImage) -> Bool
+    ) throws(ImageError) -> FrameReading {
+        let colourType = data[layout.header.lowerBound + 9]
+        let channels: Int
+        switch colourType {
+        case 0, 3: channels = 1
+        case 4: channels = 2
+        case 2: channels = 3
+        case 6: channels = 4
+        default: throw ImageError(.corrupt, "libpng: invalid colour type \(colourType)", format: .png, offset: 25)
+        }
+        // Colour samples kept on the canvas: grey or a palette index, else RGB.
+        let colours = channels >= 3 ? 3 : 1
+        let first = try pngSamples(data, channels: channels, checkCRC: true)
+        let w = first.width
+        let h = first.height
+        var canvas = try buffer(w * h * colours) { out in
+            for p in 0..<(w * h) {
+                for c in 0..<colours { out[colours * p + c] = first.samples[channels * p + c] }
+            }
+        }
+
+        var palette = [UInt8](repeating: 0, count: 256 * 3)
+        var paletteAlpha = [UInt8](repeating: 255, count: 256)
+        var key: (Int, Int, Int)?
+        if colourType == 3, let range = layout.palette {
+            for (i, byte) in data[range].prefix(256 * 3).enumerated() { palette[i] = byte }
+        }
+        if let range = layout.transparency {
+            let t = data[range]
+            if colourType == 3 {
+                for (i, byte) in t.prefix(256).enumerated() { paletteAlpha[i] = byte }
+            } else if colourType == 2 && t.count >= 6 {
+                // Pillow compares each sample with the low byte of the 16-bit tRNS value.
+                let s = t.startIndex
+                key = (Int(t[s + 1]), Int(t[s + 3]), Int(t[s + 5]))
+            }
+        }
+        func frameImage() throws(ImageError) -> RGBImage {
+            if colours == 3 { return RGBImage(width: w, height: h, pixels: canvas) }
+            let pixels = try buffer(w * h * 3) { out in
+                for p in 0..<(w * h) {
+                    let k = Int(canvas[p])
+                    if colourType == 3 {
+                        out[3 * p] = palette[3 * k]
+                        out[3 * p + 1] = palette[3 * k + 1]
+                        out[3 * p + 2] = palette[3 * k + 2]
+                    } else {
+                        out[3 * p] = canvas[p]
+                        out[3 * p + 1] = canvas[p]
+                        out[3 * p + 2] = canvas[p]
+                    }
+                }
+            }
+            return RGBImage(width: w, height: h, pixels: pixels)
+        }
+        guard body(0, try frameImage()) else { return FrameReading(frames: 1) }
+        let total = layout.frameCount
+        guard total > 1 else { return FrameReading(frames: 1) }
+
+        typealias Rect = (x: Int, y: Int, width: Int, height: Int)
+        let whole: Rect = (0, 0, w, h)
+        if let c = layout.firstControl, (c.x, c.y, c.width, c.height) != whole {
+            return FrameReading(
+                frames: 1,
+                stoppedBefore: "frame 1: the first frame control's \(c.width)×\(c.height) rectangle at (\(c.x), \(c.y)) is not the \(w)×\(h) image")
+        }
+        // The previous frame's rectangle and disposal, and for disposal 2 what was under it.
+        var previous: (rect: Rect, disposal: UInt8, saved: [UInt8]) = (whole, layout.firstControl?.disposal == 2 ? 1 : layout.firstControl?.disposal ?? 0, [])
+        for (i, frame) in layout.later.enumerated() {
+            let index = i + 1
+            guard index < total else { return FrameReading(frames: index) }
+            if let stop = overLimits(frame: index, spent: index * w * h, cost: w * h, maxFrames: maxFrames) {
+                return FrameReading(frames: index, stoppedBefore: stop)
+            }
+            let c = frame.control
+            guard c.width > 0, c.height > 0, c.x <= w - c.width, c.y <= h - c.height else {
+                return FrameReading(
+                    frames: index,
+                    stoppedBefore: "frame \(index): its \(c.width)×\(c.height) rectangle at (\(c.x), \(c.y)) does not lie in the \(w)×\(h) image")
+            }
+            let samples: [UInt8]
+            do throws(ImageError) {
+                samples = try apngFrameSamples(data, layout: layout, frame: frame, channels: channels)
+            } catch {
+                return FrameReading(frames: index, stoppedBefore: "frame \(index): \(error)")
+            }
+
+            let r = previous.rect
+            let span = colours * r.width
+            for y in r.y..<(r.y + r.height) {
+                let row = colours * (y * w + r.x)
+                if previous.disposal == 1 {
+                    for o in row..<(row + span) { canvas[o] = 0 }
+                } else if previous.disposal == 2 {
+                    let from = (y - r.y) * span
+                    canvas.replaceSubrange(row..<(row + span), with: previous.saved[from..<(from + span)])
+                }
+            }
+            let rect: Rect = (c.x, c.y, c.width, c.height)
+            let over = c.blend == 1
+            // Pillow saves the canvas for disposal 2 before a frame is drawn, but a blend-1 frame is
+            // mixed into that saved canvas itself, so putting it back changes nothing.
+            let disposal: UInt8 = c.disposal == 1 || (c.disposal == 2 && !over) ? c.disposal : 0
+            var saved: [UInt8] = []
+            if disposal == 2 {
+                saved.reserveCapacity(colours * c.width * c.height)
+                for y in c.y..<(c.y + c.height) {
+                    saved += canvas[(colours * (y * w + c.x))..<(colours * (y * w + c.x + c.width))]
+                }
+            }
+            canvas.withUnsafeMutableBufferPointer { out in
+                samples.withUnsafeBufferPointer { samples in
+                    for y in 0..<c.height {
+                        for x in 0..<c.width {
+                            let s = channels * (y * c.width + x)
+                            let o = colours * ((c.y + y) * w + c.x + x)
+                            var alpha: UInt32 = 255
+                            if over {
+                                switch channels {
+                                case 2: alpha = UInt32(samples[s + 1])
+                                case 4: alpha = UInt32(samples[s + 3])
+                                case 1 where colourType == 3: alpha = UInt32(paletteAlpha[Int(samples[s])])
+                                case 3:
+                                    if let key, (Int(samples[s]), Int(samples[s + 1]), Int(samples[s + 2])) == key { alpha = 0 }
+                                default: break
+                                }
+                            }
+                            for k in 0..<colours {
+                                if alpha == 255 {
+                                    out[o + k] = samples[s + k]
+                                } else if alpha != 0 {
+                                    // Pillow's BLEND: the mixed sum divided by 255, rounded.
+                                    let t = UInt32(out[o + k]) * (255 - alpha) + UInt32(samples[s + k]) * alpha + 128
+                                    out[o + k] = UInt8(((t >> 8) + t) >> 8)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            previous = (rect, disposal, saved)
+            guard body(index, try frameImage()) else { return FrameReading(frames: index + 1) }
+        }
+        let read = layout.later.count + 1
+        if read >= total { return FrameReading(frames: total) }
+        if let stop = layout.stop { return FrameReading(frames: read, stoppedBefore: "frame \(read): \(stop)") }
+        return FrameReading(
+            frames: read,
+            stoppedBefore: "frame \(read): the acTL chunk declares \(layout.declaredFrames) frames; the file holds \(read - (layout.firstControl == nil ? 1 : 0))")
+    }
+
+    /// A PNG's pixels as 8-bit samples in its own layout (see `bw_png_decode_samples`), within
+    /// the limits.
+    private func pngSamples(
+        _ data: UnsafeBufferPointer<UInt8>, channels: Int, checkCRC: Bool
+    ) throws(ImageError) -> (width: Int, height: Int, samples: [UInt8]) {
+        let maxSide = UInt32(clamping: limits.maxDimension)
+        var result = bw_png_result()
+        bw_png_decode_samples(data.baseAddress, data.count, maxSide, checkCRC ? 1 : 0, nil, 0, &result)
+        try check(result)
+        let w = Int(result.width)
+        let h = Int(result.height)
+        try limits.check(width: w, height: h, format: .png)
+        let samples = try buffer(w * h * channels) { (out) throws(ImageError) in
+            bw_png_decode_samples(data.baseAddress, data.count, maxSide, checkCRC ? 1 : 0, out.baseAddress, out.count, &result)
+            try check(result)
+        }
+        return (w, h, samples)
+    }
+
+    /// A later frame's samples: its fdAT data put into a PNG of the frame's size (the file's IHDR
+    /// with the frame's width and height, its PLTE, one IDAT for each fdAT), decoded by libpng.
+    /// An error names the frame's first fdAT chunk.
+    private func apngFrameSamples(
+        _ data: UnsafeBufferPointer<UInt8>, layout: APNGLayout, frame: APNGLayout.Frame, channels: Int
+    ) throws(ImageError) -> [UInt8] {
+        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        func append32(_ v: Int) {
+            for shift in stride(from: 24, through: 0, by: -8) { png.append(UInt8(truncatingIfNeeded: v >> shift)) }
+        }
+        // No CRC: libpng is told not to check them.
+        func chunk(_ type: StaticString, _ body: some Collection<UInt8>) {
+            append32(body.count)
+            png.append(contentsOf: UnsafeBufferPointer(start: type.utf8Start, count: 4))
+            png.append(contentsOf: body)
+            append32(0)
+        }
+        var header = Array(data[layout.header])
+        header.replaceSubrange(0..<8, with: [frame.control.width, frame.control.height].flatMap { v in
+            stride(from: 24, through: 0, by: -8).map { UInt8(truncatingIfNeeded: v >> $0) }
+        })
+        chunk("IHDR", header)
+        if let palette = layout.palette { chunk("PLTE", data[palette]) }
+        for part in frame.data { chunk("IDAT", data[part]) }
+        chunk("IEND", EmptyCollection())
+        let firstChunk = (frame.data.first?.lowerBound ?? 12) - 12
+        do throws(ImageError) {
+            let decoded = try png.withUnsafeBufferPointer { (bytes) throws(ImageError) in
+                try pngSamples(bytes, channels: channels, checkCRC: false)
+            }
+            return decoded.samples
+        } catch {
+            throw ImageError(error.code, error.message + " in the frame's fdAT data", format: .png, offset: firstChunk)
+        }
+    }
+}
