@@ -55,8 +55,9 @@ echo "fuzz: building fuzz-$TARGET ($CONFIGURATION, -sanitize=fuzzer,address)"
 # Swift code gets libFuzzer's coverage and ASan through -sanitize; the C shim through
 # -fsanitize=fuzzer-no-link (libFuzzer's main is linked once, by swiftc).
 # SwiftPM keeps the file list of a path dependency's targets until its manifest changes, so a
-# file added to a target of the main package would be left out of this build: touch the manifest.
-touch Package.swift
+# file added to a target of the main package would be left out of this build: touch both manifests
+# (the main package's alone was not always enough).
+touch Package.swift "$PACKAGE/Package.swift"
 # A failed build must not run the binary an earlier build left.
 if ! swift build --package-path "$PACKAGE" --scratch-path "$SCRATCH" -c "$CONFIGURATION" --product "fuzz-$TARGET" \
     -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address 2>&1 |

@@ -51,7 +51,7 @@ struct APNGLayout: Sendable, Equatable {
     var frameCount: Int { declaredFrames + (firstControl == nil ? 1 : 0) }
 
     /// The layout of `bytes`, or nil when they are not an animated PNG: not a PNG, no acTL chunk
-    /// before the first IDAT, an acTL declaring no frames, or a header that does not read (the
+    /// before the first IDAT, an acTL declaring no frames or more than 2^31, or a header that does not read (the
     /// decoder then treats the file as a still image and says what is wrong with it).
     init?(_ bytes: UnsafeBufferPointer<UInt8>) {
         let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
@@ -141,7 +141,8 @@ struct APNGLayout: Sendable, Equatable {
                 continue walk
             }
         }
-        guard let header, let declared, declared > 0, imageSeen else { return nil }
+        // Pillow takes a count of 0 or past 2^31 as no animation, as here.
+        guard let header, let declared, declared > 0, declared <= 0x8000_0000, imageSeen else { return nil }
         // A frame whose data the walk stopped inside is not given.
         if let frame = current, stop == nil {
             if frame.data.isEmpty {

@@ -32,12 +32,10 @@ extension ImageDecoder {
         }
         // Colour samples kept on the canvas: grey or a palette index, else RGB.
         let colours = channels >= 3 ? 3 : 1
-        let first = try pngSamples(data, channels: channels, checkCRC: true)
-        let w = first.width
-        let h = first.height
-        var canvas = try buffer(w * h * colours) { out in
+        let (w, h, firstSamples) = try pngSamples(data, channels: channels, checkCRC: true)
+        var canvas = channels == colours ? firstSamples : try buffer(w * h * colours) { out in
             for p in 0..<(w * h) {
-                for c in 0..<colours { out[colours * p + c] = first.samples[channels * p + c] }
+                for c in 0..<colours { out[colours * p + c] = firstSamples[channels * p + c] }
             }
         }
 
@@ -130,30 +128,54 @@ extension ImageDecoder {
                     saved += canvas[(colours * (y * w + c.x))..<(colours * (y * w + c.x + c.width))]
                 }
             }
+            // Where a pixel's alpha comes from when the frame is mixed in (blend 1).
+            enum Alpha { case opaque, rgba, greyAlpha, palette, key(Int, Int, Int) }
+            let alpha: Alpha = switch (over, channels) {
+            case (false, _): .opaque
+            case (true, 4): .rgba
+            case (true, 2): .greyAlpha
+            case (true, 1) where colourType == 3: .palette
+            case (true, 3) where key != nil: .key(key!.0, key!.1, key!.2)
+            default: .opaque
+            }
             canvas.withUnsafeMutableBufferPointer { out in
-                samples.withUnsafeBufferPointer { samples in
-                    for y in 0..<c.height {
-                        for x in 0..<c.width {
-                            let s = channels * (y * c.width + x)
-                            let o = colours * ((c.y + y) * w + c.x + x)
-                            var alpha: UInt32 = 255
-                            if over {
-                                switch channels {
-                                case 2: alpha = UInt32(samples[s + 1])
-                                case 4: alpha = UInt32(samples[s + 3])
-                                case 1 where colourType == 3: alpha = UInt32(paletteAlpha[Int(samples[s])])
-                                case 3:
-                                    if let key, (Int(samples[s]), Int(samples[s + 1]), Int(samples[s + 2])) == key { alpha = 0 }
-                                default: break
+                samples.withUnsafeBufferPointer { src in
+                    paletteAlpha.withUnsafeBufferPointer { paletteAlpha in
+                        for y in 0..<c.height {
+                            let s0 = channels * y * c.width
+                            let o0 = colours * ((c.y + y) * w + c.x)
+                            switch alpha {
+                            case .opaque where channels == colours:
+                                (out.baseAddress! + o0).update(from: src.baseAddress! + s0, count: colours * c.width)
+                            case .opaque:
+                                for x in 0..<c.width {
+                                    for k in 0..<colours { out[o0 + colours * x + k] = src[s0 + channels * x + k] }
                                 }
-                            }
-                            for k in 0..<colours {
-                                if alpha == 255 {
-                                    out[o + k] = samples[s + k]
-                                } else if alpha != 0 {
-                                    // Pillow's BLEND: the mixed sum divided by 255, rounded.
-                                    let t = UInt32(out[o + k]) * (255 - alpha) + UInt32(samples[s + k]) * alpha + 128
-                                    out[o + k] = UInt8(((t >> 8) + t) >> 8)
+                            case .rgba:
+                                for x in 0..<c.width {
+                                    let s = s0 + 4 * x
+                                    let o = o0 + 3 * x
+                                    let a = UInt32(src[s + 3])
+                                    out[o] = Self.mix(out[o], src[s], a)
+                                    out[o + 1] = Self.mix(out[o + 1], src[s + 1], a)
+                                    out[o + 2] = Self.mix(out[o + 2], src[s + 2], a)
+                                }
+                            case .greyAlpha:
+                                for x in 0..<c.width {
+                                    out[o0 + x] = Self.mix(out[o0 + x], src[s0 + 2 * x], UInt32(src[s0 + 2 * x + 1]))
+                                }
+                            case .palette:
+                                for x in 0..<c.width {
+                                    let k = src[s0 + x]
+                                    out[o0 + x] = Self.mix(out[o0 + x], k, UInt32(paletteAlpha[Int(k)]))
+                                }
+                            case .key(let r, let g, let b):
+                                for x in 0..<c.width {
+                                    let s = s0 + 3 * x
+                                    if Int(src[s]) == r && Int(src[s + 1]) == g && Int(src[s + 2]) == b { continue }
+                                    out[o0 + 3 * x] = src[s]
+                                    out[o0 + 3 * x + 1] = src[s + 1]
+                                    out[o0 + 3 * x + 2] = src[s + 2]
                                 }
                             }
                         }
@@ -169,6 +191,14 @@ extension ImageDecoder {
         return FrameReading(
             frames: read,
             stoppedBefore: "frame \(read): the acTL chunk declares \(layout.declaredFrames) frames; the file holds \(read - (layout.firstControl == nil ? 1 : 0))")
+    }
+
+    /// Pillow's paste with a mask: `under * (255 - a) + over * a` divided by 255, rounded (exact
+    /// for a of 0 and 255, so no case is needed for them).
+    @inline(__always)
+    private static func mix(_ under: UInt8, _ over: UInt8, _ a: UInt32) -> UInt8 {
+        let t = UInt32(under) * (255 - a) + UInt32(over) * a + 128
+        return UInt8(truncatingIfNeeded: ((t >> 8) + t) >> 8)
     }
 
     /// A PNG's pixels as 8-bit samples in its own layout (see `bw_png_decode_samples`), within
