@@ -135,7 +135,7 @@ extension ImageDecoder {
             case (true, 4): .rgba
             case (true, 2): .greyAlpha
             case (true, 1) where colourType == 3: .palette
-            case (true, 3) where key != nil: .key(key!.0, key!.1, key!.2)
+            case (true, 3): key.map { .key($0.0, $0.1, $0.2) } ?? .opaque
             default: .opaque
             }
             canvas.withUnsafeMutableBufferPointer { out in

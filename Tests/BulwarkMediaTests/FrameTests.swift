@@ -226,6 +226,13 @@ struct FrameTests {
         #expect(outsideReading.frames == 1)
         #expect(outsideReading.stoppedBefore == "frame 1: its 8×6 rectangle at (20, 3) does not lie in the 23×17 image")
 
+        // The first frame control's rectangle is not the whole image (22 wide for 23): the first
+        // frame is given, the others not.
+        var narrow = bytes
+        narrow[controls[0].at + 8 + 4 + 3] = 22
+        let narrowReading = try read(narrow)
+        #expect(narrowReading == FrameReading(frames: 1, stoppedBefore: "frame 1: the first frame control's 22×17 rectangle at (0, 0) is not the 23×17 image"))
+
         // The acTL chunk declares 7 frames; the file holds 5. (Its CRC is not checked.)
         var more = bytes
         let acTL = try #require(chunks.first { $0.type == "acTL" })
