@@ -1,5 +1,6 @@
 import BulwarkCore
 import BulwarkMedia
+import Foundation
 import Testing
 
 /// An animation read frame by frame (`ImageDecoder.forEachFrame`), against the frames Pillow shows
@@ -177,6 +178,42 @@ struct FrameTests {
         #expect(palette.count == 3)
         #expect(colour(0, 6, 2) == entry(10) && colour(1, 6, 2) == entry(6))
         #expect(colour(1, 4, 2) == entry(0) && colour(2, 4, 2) == entry(0) && colour(0, 4, 2) == entry(8))
+    }
+
+    /// Random animated PNGs from scripts/apng-differential.py (every colour type and bit depth
+    /// but 16-bit grey, with and without tRNS; random rectangles, disposals 0-3, blends, default
+    /// images that are frames or not, fdAT data in one or two chunks): every frame is the frame
+    /// Pillow shows, pixel for pixel.
+    @Test func randomAnimatedPNGsGiveTheFramesPillowShows() throws {
+        let out = try Support.temporaryDirectory("apng-differential")
+        let r = try Support.run("python3", ["scripts/apng-differential.py", "--out", out, "--count", "300", "--seed", "7"])
+        try #require(r.status == 0, "scripts/apng-differential.py exited with \(r.status): \(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        var identical = 0
+        var kinds: Set<String> = []
+        for line in lines {
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let path = try #require(o["path"] as? String)
+            let count = try #require(o["frames"] as? Int, "Pillow could not read \(path): \(o["error"] ?? "-")")
+            kinds.insert("\(o["colour_type"] ?? "-")/\(o["bit_depth"] ?? "-")")
+            var frames: [RGBImage] = []
+            let reading = try ImageDecoder().forEachFrame(Support.read(path)) { _, frame in
+                frames.append(frame)
+                return true
+            }
+            var same = reading == FrameReading(frames: count) && frames.count == count
+            for (n, frame) in frames.enumerated() where same {
+                let expected = try ImageDecoder().decode(Support.read(path + ".frame-\(n).ppm"))
+                if frame != expected {
+                    same = false
+                    Issue.record("\(path) (\(kinds)) frame \(n): max difference \(DecoderTests.maxDifference(frame, expected))")
+                }
+            }
+            if same { identical += 1 } else if frames.count != count { Issue.record("\(path): \(reading), Pillow \(count) frames") }
+        }
+        print("random animated PNGs: \(identical)/\(lines.count) identical to Pillow in every frame (\(kinds.count) colour types and depths)")
+        #expect(lines.count == 300 && identical == 300)
+        #expect(kinds.count == 14)
     }
 
     /// A damaged animated PNG gives the frames before the damage and says what and where; the
