@@ -146,7 +146,7 @@ struct APNGLayout: Sendable, Equatable {
         // A frame whose data the walk stopped inside is not given.
         if let frame = current, stop == nil {
             if frame.data.isEmpty {
-                if stop == nil { stop = "a frame control with no fdAT chunk" }
+                stop = "a frame control with no fdAT chunk"
             } else {
                 later.append(frame)
             }

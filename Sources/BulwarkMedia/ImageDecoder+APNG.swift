@@ -151,23 +151,34 @@ extension ImageDecoder {
                                 for x in 0..<c.width {
                                     for k in 0..<colours { out[o0 + colours * x + k] = src[s0 + channels * x + k] }
                                 }
+                            // The mixing loops step pointers through the row (no index
+                            // arithmetic to check for overflow in them).
                             case .rgba:
-                                for x in 0..<c.width {
-                                    let s = s0 + 4 * x
-                                    let o = o0 + 3 * x
-                                    let a = UInt32(src[s + 3])
-                                    out[o] = Self.mix(out[o], src[s], a)
-                                    out[o + 1] = Self.mix(out[o + 1], src[s + 1], a)
-                                    out[o + 2] = Self.mix(out[o + 2], src[s + 2], a)
+                                var from = src.baseAddress! + s0
+                                var to = out.baseAddress! + o0
+                                for _ in 0..<c.width {
+                                    let a = UInt32(from[3])
+                                    to[0] = Self.mix(to[0], from[0], a)
+                                    to[1] = Self.mix(to[1], from[1], a)
+                                    to[2] = Self.mix(to[2], from[2], a)
+                                    from += 4
+                                    to += 3
                                 }
                             case .greyAlpha:
-                                for x in 0..<c.width {
-                                    out[o0 + x] = Self.mix(out[o0 + x], src[s0 + 2 * x], UInt32(src[s0 + 2 * x + 1]))
+                                var from = src.baseAddress! + s0
+                                var to = out.baseAddress! + o0
+                                for _ in 0..<c.width {
+                                    to[0] = Self.mix(to[0], from[0], UInt32(from[1]))
+                                    from += 2
+                                    to += 1
                                 }
                             case .palette:
-                                for x in 0..<c.width {
-                                    let k = src[s0 + x]
-                                    out[o0 + x] = Self.mix(out[o0 + x], k, UInt32(paletteAlpha[Int(k)]))
+                                var from = src.baseAddress! + s0
+                                var to = out.baseAddress! + o0
+                                for _ in 0..<c.width {
+                                    to[0] = Self.mix(to[0], from[0], UInt32(paletteAlpha[Int(from[0])]))
+                                    from += 1
+                                    to += 1
                                 }
                             case .key(let r, let g, let b):
                                 for x in 0..<c.width {
@@ -194,11 +205,13 @@ extension ImageDecoder {
     }
 
     /// Pillow's paste with a mask: `under * (255 - a) + over * a` divided by 255, rounded (exact
-    /// for a of 0 and 255, so no case is needed for them).
+    /// for a of 0 and 255, so no case is needed for them). `a` is at most 255, so nothing can
+    /// overflow: the wrapping operators leave out the checks, which would stop the loop over a row
+    /// from being vectorised.
     @inline(__always)
     private static func mix(_ under: UInt8, _ over: UInt8, _ a: UInt32) -> UInt8 {
-        let t = UInt32(under) * (255 - a) + UInt32(over) * a + 128
-        return UInt8(truncatingIfNeeded: ((t >> 8) + t) >> 8)
+        let t = UInt32(under) &* (255 &- a) &+ UInt32(over) &* a &+ 128
+        return UInt8(truncatingIfNeeded: ((t &>> 8) &+ t) &>> 8)
     }
 
     /// A PNG's pixels as 8-bit samples in its own layout (see `bw_png_decode_samples`), within

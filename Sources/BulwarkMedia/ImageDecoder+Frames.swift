@@ -100,8 +100,10 @@ extension ImageDecoder {
         try limits.check(width: w, height: h, format: .gif)
         let background = Int(info.background_index)
         var canvas = try buffer(w * h * 3) { _ in }
-        // What the previous frame's disposal does before this frame is drawn.
-        var pending: (rect: (x0: Int, y0: Int, x1: Int, y1: Int), fill: (UInt8, UInt8, UInt8)?, saved: [UInt8])?
+        // What the previous frame's disposal does over its rectangle before this frame is drawn:
+        // fill it with a colour, or put back the pixels saved from under it.
+        enum Disposal { case fill(UInt8, UInt8, UInt8), restore([UInt8]) }
+        var pending: (rect: (x0: Int, y0: Int, x1: Int, y1: Int), disposal: Disposal)?
         var disposal: UInt32 = 0
         var index = 0
         var spent = 0
@@ -144,15 +146,16 @@ extension ImageDecoder {
                 let span = 3 * (r.x1 - r.x0)
                 for y in r.y0..<r.y1 {
                     let row = 3 * (y * w + r.x0)
-                    if let fill = pending.fill {
+                    switch pending.disposal {
+                    case .fill(let red, let green, let blue):
                         for o in stride(from: row, to: row + span, by: 3) {
-                            canvas[o] = fill.0
-                            canvas[o + 1] = fill.1
-                            canvas[o + 2] = fill.2
+                            canvas[o] = red
+                            canvas[o + 1] = green
+                            canvas[o + 2] = blue
                         }
-                    } else {
+                    case .restore(let saved):
                         let from = (y - r.y0) * span
-                        canvas.replaceSubrange(row..<(row + span), with: pending.saved[from..<(from + span)])
+                        canvas.replaceSubrange(row..<(row + span), with: saved[from..<(from + span)])
                     }
                 }
             }
@@ -161,16 +164,20 @@ extension ImageDecoder {
             if disposal == 2 {
                 let k = transparent >= 0 ? transparent : background
                 // Pillow takes an index past a later frame's table as index 0.
-                pending = (rect, colour(index > 0 && colors > 0 && k >= colors ? 0 : k), [])
+                let fill = colour(index > 0 && colors > 0 && k >= colors ? 0 : k)
+                pending = (rect, .fill(fill.0, fill.1, fill.2))
             } else if disposal == 3 && index == 0 {
-                if transparent >= 0 { pending = (rect, colour(transparent), []) }
+                if transparent >= 0 {
+                    let fill = colour(transparent)
+                    pending = (rect, .fill(fill.0, fill.1, fill.2))
+                }
             } else if disposal == 3 {
                 var saved: [UInt8] = []
                 saved.reserveCapacity(3 * (rect.x1 - rect.x0) * (rect.y1 - rect.y0))
                 for y in rect.y0..<rect.y1 {
                     saved += canvas[(3 * (y * w + rect.x0))..<(3 * (y * w + rect.x1))]
                 }
-                pending = (rect, nil, saved)
+                pending = (rect, .restore(saved))
             }
             canvas.withUnsafeMutableBufferPointer { out in
                 table.withUnsafeBufferPointer { table in
