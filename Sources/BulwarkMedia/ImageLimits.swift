@@ -23,7 +23,7 @@ public struct ImageLimits: Sendable, Hashable {
     /// Most pixels read over all the frames of an animation (each frame is a whole canvas, or a
     /// GIF frame's own size when it declares more: all its pixels are decoded).
     /// Default 100,000,000: a hundred frames of a megapixel, which took 0.42 s to decode and hash
-    /// as a GIF on one core of this project's machine, and 2.1 s as an RGBA animated PNG whose
+    /// as a GIF on one core of this project's machine, and about 2 s as an RGBA animated PNG whose
     /// frames are mixed in by their alpha (docs/pdq.md). Reading stops before the frame that would
     /// pass it.
     public var maxAnimationPixels: Int
