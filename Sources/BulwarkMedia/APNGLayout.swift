@@ -71,6 +71,7 @@ struct APNGLayout: Sendable, Equatable {
         var imageSeen = false
         var at = 8
         walk: while at + 8 <= bytes.count {
+            let chunk = at
             let length = u32(at)
             let type = tag(at + 4)
             let start = at + 8
@@ -80,7 +81,7 @@ struct APNGLayout: Sendable, Equatable {
                     later.append(frame)
                     current = nil
                 }
-                stop = "the \(type) chunk at byte \(at) declares \(length) bytes, past the end of the data (\(bytes.count) bytes)"
+                stop = "the \(type) chunk at byte \(chunk) declares \(length) bytes, past the end of the data (\(bytes.count) bytes)"
                 break
             }
             let data = start..<(start + length)
@@ -97,25 +98,31 @@ struct APNGLayout: Sendable, Equatable {
                 }
                 if type != "fcTL" { continue walk }
             }
+            // fcTL and fdAT chunks share one sequence, counted from 0; true when this chunk's
+            // number comes next.
+            func inSequence() -> Bool {
+                guard u32(start) == sequence + 1 else {
+                    stop = "the \(type) chunk at byte \(chunk) has sequence number \(u32(start)), not \(sequence + 1)"
+                    return false
+                }
+                sequence += 1
+                return true
+            }
             switch type {
             case "fcTL":
                 if imageSeen, let frame = current {
                     guard !frame.data.isEmpty else {
-                        stop = "the fcTL chunk at byte \(data.lowerBound - 8) follows a frame control with no fdAT chunk"
+                        stop = "the fcTL chunk at byte \(chunk) follows a frame control with no fdAT chunk"
                         break walk
                     }
                     later.append(frame)
                     current = nil
                 }
                 guard length >= 26 else {
-                    stop = "the fcTL chunk at byte \(data.lowerBound - 8) holds \(length) bytes, not 26"
+                    stop = "the fcTL chunk at byte \(chunk) holds \(length) bytes, not 26"
                     break walk
                 }
-                guard u32(start) == sequence + 1 else {
-                    stop = "the fcTL chunk at byte \(data.lowerBound - 8) has sequence number \(u32(start)), not \(sequence + 1)"
-                    break walk
-                }
-                sequence += 1
+                guard inSequence() else { break walk }
                 let control = FrameControl(
                     width: u32(start + 4), height: u32(start + 8), x: u32(start + 12), y: u32(start + 16),
                     disposal: bytes[start + 24], blend: bytes[start + 25])
@@ -126,14 +133,10 @@ struct APNGLayout: Sendable, Equatable {
                 current = Frame(control: control, data: [])
             case "fdAT":
                 guard length >= 4 else {
-                    stop = "the fdAT chunk at byte \(data.lowerBound - 8) holds \(length) bytes, fewer than its sequence number's 4"
+                    stop = "the fdAT chunk at byte \(chunk) holds \(length) bytes, fewer than its sequence number's 4"
                     break walk
                 }
-                guard u32(start) == sequence + 1 else {
-                    stop = "the fdAT chunk at byte \(data.lowerBound - 8) has sequence number \(u32(start)), not \(sequence + 1)"
-                    break walk
-                }
-                sequence += 1
+                guard inSequence() else { break walk }
                 current?.data.append((start + 4)..<data.upperBound)
             case "IEND":
                 break walk

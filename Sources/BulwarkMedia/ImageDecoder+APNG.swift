@@ -1,5 +1,3 @@
-internal import CImageShims
-
 extension ImageDecoder {
     /// An animated PNG's frames as Pillow (13) shows them after `seek(n)` and `convert("RGB")`.
     ///
@@ -32,7 +30,7 @@ extension ImageDecoder {
         }
         // Colour samples kept on the canvas: grey or a palette index, else RGB.
         let colours = channels >= 3 ? 3 : 1
-        let (w, h, firstSamples) = try pngSamples(data, channels: channels, checkCRC: true)
+        let (w, h, firstSamples) = try pngPixels(data, channels: channels)
         var canvas = channels == colours ? firstSamples : try buffer(w * h * colours) { out in
             for p in 0..<(w * h) {
                 for c in 0..<colours { out[colours * p + c] = firstSamples[channels * p + c] }
@@ -214,25 +212,6 @@ extension ImageDecoder {
         return UInt8(truncatingIfNeeded: ((t &>> 8) &+ t) &>> 8)
     }
 
-    /// A PNG's pixels as 8-bit samples in its own layout (see `bw_png_decode_samples`), within
-    /// the limits.
-    private func pngSamples(
-        _ data: UnsafeBufferPointer<UInt8>, channels: Int, checkCRC: Bool
-    ) throws(ImageError) -> (width: Int, height: Int, samples: [UInt8]) {
-        let maxSide = UInt32(clamping: limits.maxDimension)
-        var result = bw_png_result()
-        bw_png_decode_samples(data.baseAddress, data.count, maxSide, checkCRC ? 1 : 0, nil, 0, &result)
-        try check(result)
-        let w = Int(result.width)
-        let h = Int(result.height)
-        try limits.check(width: w, height: h, format: .png)
-        let samples = try buffer(w * h * channels) { (out) throws(ImageError) in
-            bw_png_decode_samples(data.baseAddress, data.count, maxSide, checkCRC ? 1 : 0, out.baseAddress, out.count, &result)
-            try check(result)
-        }
-        return (w, h, samples)
-    }
-
     /// A later frame's samples: its fdAT data put into a PNG of the frame's size (the file's IHDR
     /// with the frame's width and height, its PLTE, one IDAT for each fdAT), decoded by libpng.
     /// An error names the frame's first fdAT chunk.
@@ -261,9 +240,9 @@ extension ImageDecoder {
         let firstChunk = (frame.data.first?.lowerBound ?? 12) - 12
         do throws(ImageError) {
             let decoded = try png.withUnsafeBufferPointer { (bytes) throws(ImageError) in
-                try pngSamples(bytes, channels: channels, checkCRC: false)
+                try pngPixels(bytes, channels: channels, checkCRC: false)
             }
-            return decoded.samples
+            return decoded.pixels
         } catch {
             throw ImageError(error.code, error.message + " in the frame's fdAT data", format: .png, offset: firstChunk)
         }

@@ -191,18 +191,34 @@ public struct ImageDecoder: Sendable {
     // MARK: PNG
 
     private func decodePNG(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
+        let (w, h, pixels) = try pngPixels(data)
+        return RGBImage(width: w, height: h, pixels: pixels)
+    }
+
+    /// A PNG's pixels, its header first checked against the limits: 8-bit RGB as Pillow's
+    /// `convert("RGB")` gives them, or with `channels` the image's own 8-bit samples, that many a
+    /// pixel (see `bw_png_decode_samples`). `checkCRC` false is for a PNG put together from an
+    /// animated PNG's frame, whose chunks carry no CRC.
+    func pngPixels(
+        _ data: UnsafeBufferPointer<UInt8>, channels: Int? = nil, checkCRC: Bool = true
+    ) throws(ImageError) -> (width: Int, height: Int, pixels: [UInt8]) {
         let maxSide = UInt32(clamping: limits.maxDimension)
+        let crc: Int32 = checkCRC ? 1 : 0
         var result = bw_png_result()
-        bw_png_read_info(data.baseAddress, data.count, maxSide, &result)
+        bw_png_read_info(data.baseAddress, data.count, maxSide, crc, &result)
         try check(result)
         let w = Int(result.width)
         let h = Int(result.height)
         try limits.check(width: w, height: h, format: .png)
-        let pixels = try buffer(w * h * 3) { (out) throws(ImageError) in
-            bw_png_decode_rgb(data.baseAddress, data.count, maxSide, out.baseAddress, out.count, &result)
+        let pixels = try buffer(w * h * (channels ?? 3)) { (out) throws(ImageError) in
+            if channels != nil {
+                bw_png_decode_samples(data.baseAddress, data.count, maxSide, crc, out.baseAddress, out.count, &result)
+            } else {
+                bw_png_decode_rgb(data.baseAddress, data.count, maxSide, out.baseAddress, out.count, &result)
+            }
             try check(result)
         }
-        return RGBImage(width: w, height: h, pixels: pixels)
+        return (w, h, pixels)
     }
 
     func check(_ result: bw_png_result) throws(ImageError) {

@@ -137,8 +137,9 @@ static void bw_png_run(
     png_destroy_read_struct(&png, &info, NULL);
 }
 
-void bw_png_read_info(const uint8_t *data, size_t size, uint32_t max_dimension, bw_png_result *result) {
-    bw_png_run(data, size, max_dimension, 0, 1, NULL, 0, result);
+void bw_png_read_info(
+    const uint8_t *data, size_t size, uint32_t max_dimension, int check_crc, bw_png_result *result) {
+    bw_png_run(data, size, max_dimension, 0, check_crc, NULL, 0, result);
 }
 
 void bw_png_decode_rgb(
@@ -154,6 +155,11 @@ void bw_png_decode_rgb(
 void bw_png_decode_samples(
     const uint8_t *data, size_t size, uint32_t max_dimension, int check_crc, uint8_t *out, size_t out_size,
     bw_png_result *result) {
+    if (out == NULL) {
+        memset(result, 0, sizeof *result);
+        bw_fail(result, BW_PNG_BAD_CALL, "no output buffer");
+        return;
+    }
     bw_png_run(data, size, max_dimension, 1, check_crc, out, out_size, result);
 }
 

@@ -33,8 +33,10 @@ typedef struct {
     char message[160];
 } bw_png_result;
 
-/// Reads the header: width and height, nothing allocated for pixels.
-void bw_png_read_info(const uint8_t *data, size_t size, uint32_t max_dimension, bw_png_result *result);
+/// Reads the header: width and height, nothing allocated for pixels. With `check_crc` 0, chunk
+/// CRCs are not checked (see bw_png_decode_samples).
+void bw_png_read_info(
+    const uint8_t *data, size_t size, uint32_t max_dimension, int check_crc, bw_png_result *result);
 
 /// Decodes to 8-bit RGB into `out` (`out_size` must be width * height * 3): palettes expanded,
 /// grey copied to the three channels, 16-bit samples reduced to their high byte, alpha dropped,
@@ -47,7 +49,7 @@ void bw_png_decode_rgb(
 /// alpha), 3 (RGB) or 4 (RGBA). Grey of 1, 2 or 4 bits is scaled to 8, palette indices of fewer
 /// bits unpacked, 16-bit samples reduced to their high byte; tRNS is not applied. With
 /// `check_crc` 0, chunk CRCs are not checked (for a PNG put together from an animated PNG's
-/// frame, whose chunks carry none). With `out` NULL, reads the header only, as bw_png_read_info.
+/// frame, whose chunks carry none).
 void bw_png_decode_samples(
     const uint8_t *data, size_t size, uint32_t max_dimension, int check_crc, uint8_t *out, size_t out_size,
     bw_png_result *result);
