@@ -57,9 +57,17 @@ let package = Package(
         // C glue for libpng, whose errors longjmp (Swift cannot be on the stack when they do), and
         // for giflib, which reads through a C callback.
         .target(name: "CImageShims", dependencies: ["CImageCodecs"]),
-        // Image decoding with limits, PDQ (pure Swift, bit-exact with the reference), MD5 and SHA-256.
+        // C glue for Debian's FFmpeg libraries (libavformat, libavcodec, libswscale): a video's frames
+        // read from memory, with its demuxers and decoders limited to a short list.
         .target(
-            name: "BulwarkMedia", dependencies: ["BulwarkCore", "CImageCodecs", "CImageShims"], swiftSettings: upcoming),
+            name: "CVideoShims",
+            linkerSettings: [
+                .linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("swscale"), .linkedLibrary("avutil"),
+            ]),
+        // Image and video decoding with limits, PDQ (pure Swift, bit-exact with the reference), MD5 and SHA-256.
+        .target(
+            name: "BulwarkMedia", dependencies: ["BulwarkCore", "CImageCodecs", "CImageShims", "CVideoShims"],
+            swiftSettings: upcoming),
         // Storage behind one interface: SQLite through GRDB, PostgreSQL through postgres-nio.
         .target(
             name: "BulwarkStore",

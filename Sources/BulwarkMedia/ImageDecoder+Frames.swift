@@ -8,10 +8,13 @@ public struct FrameReading: Sendable, Hashable {
     /// Why reading stopped before the last frame, or nil when every frame was read (a still image
     /// is one frame) or the caller stopped it.
     public var stoppedBefore: String?
+    /// For a video, how its frames were chosen; nil for an image.
+    public var video: VideoSampling?
 
-    public init(frames: Int, stoppedBefore: String? = nil) {
+    public init(frames: Int, stoppedBefore: String? = nil, video: VideoSampling? = nil) {
         self.frames = frames
         self.stoppedBefore = stoppedBefore
+        self.video = video
     }
 }
 
@@ -26,6 +29,9 @@ extension ImageDecoder {
     /// - Animated WebP: libwebp's animation decoder composes each frame on the canvas.
     /// - Animated PNG: each frame decoded by libpng from its chunks and drawn over the canvas
     ///   after the previous frame's disposal (see `apngFrames`).
+    /// - Video (MP4 or QuickTime, Matroska or WebM; H.264, H.265, VP8, VP9, AV1, MPEG-4 Part 2):
+    ///   the picture at every second, or further apart within the limits (see `videoFrames`;
+    ///   ``FrameReading/video`` says how far apart).
     ///
     /// Errors in the first frame are thrown as ``decode(_:)`` throws them. An error in a later
     /// frame (a cut or damaged file) ends the reading: the frames before it were given, and
@@ -34,6 +40,14 @@ extension ImageDecoder {
         _ bytes: [UInt8], _ body: (_ index: Int, _ frame: RGBImage) -> Bool
     ) throws(ImageError) -> FrameReading {
         let format = ImageFormat.detect(bytes)
+        if format == nil, let container = VideoContainer.detect(bytes) {
+            guard bytes.count <= limits.maxBytes else {
+                throw ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)")
+            }
+            return try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> FrameReading in
+                try videoFrames(data, container: container, maxFrames: max(1, limits.maxFrames), body)
+            }
+        }
         let layout = format == .png ? bytes.withUnsafeBufferPointer { APNGLayout($0) } : nil
         guard format == .gif || format == .webp || layout != nil else {
             let image = try decode(bytes)

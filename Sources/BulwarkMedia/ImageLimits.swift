@@ -27,10 +27,14 @@ public struct ImageLimits: Sendable, Hashable {
     /// frames are mixed in by their alpha (docs/pdq.md). Reading stops before the frame that would
     /// pass it.
     public var maxAnimationPixels: Int
+    /// Most pixels a video's decoder may decode, over every frame of its stream (those between
+    /// the frames sampled are decoded too). Default 2,000,000,000: about 1,000 frames of 1080p.
+    /// Decoding stops there; the frames given before are kept.
+    public var maxVideoPixelsDecoded: Int
 
     public init(
         maxBytes: Int = 50 << 20, maxPixels: Int = 50_000_000, maxDimension: Int = 32_768, maxJPEGScans: Int = 100,
-        maxFrames: Int = 100, maxAnimationPixels: Int = 100_000_000
+        maxFrames: Int = 100, maxAnimationPixels: Int = 100_000_000, maxVideoPixelsDecoded: Int = 2_000_000_000
     ) {
         self.maxBytes = maxBytes
         self.maxPixels = maxPixels
@@ -38,11 +42,12 @@ public struct ImageLimits: Sendable, Hashable {
         self.maxJPEGScans = maxJPEGScans
         self.maxFrames = maxFrames
         self.maxAnimationPixels = maxAnimationPixels
+        self.maxVideoPixelsDecoded = maxVideoPixelsDecoded
     }
 
     /// Throws `tooManyPixels` when a header's dimensions are over the limits.
     /// `what` names the part of the image whose size it is, when not the whole image.
-    func check(width: Int, height: Int, format: ImageFormat, what: String? = nil) throws(ImageError) {
+    func check(width: Int, height: Int, format: ImageFormat?, what: String? = nil) throws(ImageError) {
         let declares = what.map { "the header declares a \($0) of" } ?? "the header declares"
         if width > maxDimension || height > maxDimension {
             throw ImageError(

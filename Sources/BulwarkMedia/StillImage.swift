@@ -1,12 +1,13 @@
 internal import CImageCodecs
 
 /// An image as a console shows it: still. A reviewer looks at violent imagery all day; what could
-/// move (a GIF, an animated PNG or WebP) is shown as its first frame, never played.
+/// move (a GIF, an animated PNG or WebP, a video) is shown as its first frame, never played.
 public enum StillImage {
     /// How the console may send `bytes`:
     /// - `.asIs(format)`: a JPEG, a PNG without animation, a WebP without animation;
-    /// - `.png(bytes)`: the first frame of a GIF, an animated PNG or an animated WebP, as a PNG
-    ///   (decoded within `decoder`'s limits; by default the decoder's defaults with ``maxPixels``);
+    /// - `.png(bytes)`: the first frame of a GIF, an animated PNG, an animated WebP or a video, as
+    ///   a PNG (decoded within `decoder`'s limits; by default the decoder's defaults with
+    ///   ``maxPixels``);
     /// - `.notShown(reason)`: a format a browser does not show (PPM, PGM) or bytes the decoder
     ///   refuses.
     public enum Display: Sendable, Equatable {
@@ -27,16 +28,27 @@ public enum StillImage {
         return out
     }
 
-    /// Frame `frame` (counted from 0) of an animation, as a PNG: how the console shows the frame
-    /// a bank matched. `.notShown` when the image has no such frame (a still image has only
-    /// frame 0, which ``display(_:decoder:)`` gives) or it is past the decoder's frame limits.
+    /// Frame `frame` (counted from 0) of an animation or a video, as a PNG: how the console shows
+    /// the frame a bank matched. `.notShown` when the image has no such frame (a still image has
+    /// only frame 0, which ``display(_:decoder:)`` gives) or it is past the decoder's frame limits.
     public static func display(
         _ bytes: [UInt8], frame: Int, decoder: ImageDecoder = ImageDecoder(limits: limits(ImageLimits()))
     ) -> Display {
         guard frame > 0 else { return display(bytes, decoder: decoder) }
-        guard let format = ImageFormat.detect(bytes), format == .gif || format == .webp || isAnimatedPNG(bytes) else {
+        let format = ImageFormat.detect(bytes)
+        guard format == .gif || format == .webp || isAnimatedPNG(bytes) || isVideo(bytes) else {
             return .notShown("a still image has no frame \(frame)")
         }
+        return png(frame: frame, of: bytes, decoder: decoder, filter: format == .gif ? .none : .sub)
+    }
+
+    /// Whether the bytes are a video Bulwark decodes by their first bytes (``VideoContainer``).
+    static func isVideo(_ bytes: [UInt8]) -> Bool {
+        ImageFormat.detect(bytes) == nil && VideoContainer.detect(bytes) != nil
+    }
+
+    /// Frame `frame` of an animation or a video as a PNG.
+    private static func png(frame: Int, of bytes: [UInt8], decoder: ImageDecoder, filter: PNGEncoder.Filter) -> Display {
         var shown: RGBImage?
         do {
             let reading = try decoder.forEachFrame(bytes) { index, image in
@@ -45,9 +57,10 @@ public enum StillImage {
                 return false
             }
             guard let shown else {
-                return .notShown("no frame \(frame): \(reading.stoppedBefore ?? "the animation has \(reading.frames) frames")")
+                let what = isVideo(bytes) ? "the video" : "the animation"
+                return .notShown("no frame \(frame): \(reading.stoppedBefore ?? "\(what) has \(reading.frames) frames")")
             }
-            return png(shown, format: format)
+            return png(shown, filter: filter)
         } catch {
             return .notShown("\(error)")
         }
@@ -56,8 +69,8 @@ public enum StillImage {
     /// `image` as a PNG, fast over small: the console decodes and encodes on every view. A
     /// 1600×1004 frame (docs/pdq.md): from a GIF 62 ms unfiltered against 109 ms adaptive (and
     /// 1.4 MB against 2.2 MB); from a WebP 87 ms with the sub filter against 136 ms.
-    private static func png(_ image: RGBImage, format: ImageFormat) -> Display {
-        let filter: PNGEncoder.Filter = format == .gif ? .none : .sub
+    /// A video's frame takes the sub filter, as a WebP's does (photographs, not flat colours).
+    private static func png(_ image: RGBImage, filter: PNGEncoder.Filter) -> Display {
         guard let png = PNGEncoder.encode(image, level: 1, filter: filter) else { return .notShown("cannot encode the frame") }
         return .png(png)
     }
@@ -65,7 +78,11 @@ public enum StillImage {
     public static func display(
         _ bytes: [UInt8], decoder: ImageDecoder = ImageDecoder(limits: limits(ImageLimits()))
     ) -> Display {
-        guard let format = ImageFormat.detect(bytes) else { return .notShown("not an image Bulwark decodes") }
+        guard let format = ImageFormat.detect(bytes) else {
+            // A video: its first frame, never played.
+            guard isVideo(bytes) else { return .notShown("not an image Bulwark decodes") }
+            return png(frame: 0, of: bytes, decoder: decoder, filter: .sub)
+        }
         switch format {
         case .jpeg:
             return .asIs(format)
@@ -73,7 +90,7 @@ public enum StillImage {
             return .asIs(format)
         case .png, .webp, .gif:
             do {
-                return png(try decoder.decode(bytes), format: format)
+                return png(try decoder.decode(bytes), filter: format == .gif ? .none : .sub)
             } catch {
                 return .notShown("\(error)")
             }

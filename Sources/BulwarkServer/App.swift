@@ -318,7 +318,12 @@ public struct BulwarkService: Sendable {
                 guard number >= 1 else {
                     throw APIError.invalid("frame must be 1 or more (the first frame is the part's pdq): got \(number)", field: field + "frame")
                 }
-                frames.append(FramePDQ(frame: number, hash: hash, quality: quality))
+                if let second = f.second, !(0...ItemPayload.maxFrameSecond).contains(second) {
+                    throw APIError.invalid(
+                        "second must be 0 ... \(ItemPayload.maxFrameSecond) (a video frame's time from the start): got \(second)",
+                        field: field + "second")
+                }
+                frames.append(FramePDQ(frame: number, hash: hash, quality: quality, second: f.second))
             }
         }
         return StoredMediaHashes(pdq: pdq, quality: pdq == nil ? nil : m.pdq_quality, md5: md5, sha256: sha256, frames: frames)

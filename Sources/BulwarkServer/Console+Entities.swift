@@ -477,8 +477,11 @@ extension ConsoleVerdict {
                 row["type"] = type
                 row["distance"] =
                     type == "pdq" ? "\(distance) of 256 bits" : (distance == 0 ? "exact" : String(distance))
-                // An animation's later frame (counted from 1 for the reviewer; the first is frame 1).
-                if let frame = part.matchedFrame { row["frame"] = "frame \(frame + 1)" }
+                // An animation's later frame (counted from 1 for the reviewer; the first is frame 1),
+                // or a video's, by its time.
+                if let frame = part.matchedFrame {
+                    row["frame"] = part.matchedSecond.map { "the frame at \(MediaPartRecord.clock($0))" } ?? "frame \(frame + 1)"
+                }
                 row["matched"] = true
             } else if part.matchedAt != nil {
                 row["outcome"] = "matched a bank (the details were not recorded)"
@@ -495,7 +498,13 @@ extension ConsoleVerdict {
             if let q = part.quality { row["quality"] = q }
             if !part.frames.isEmpty {
                 let n = part.frames.count
-                row["frames"] = "an animation: its first frame and \(n) later \(n == 1 ? "frame" : "frames") showing another picture hashed"
+                let later = "\(n) later \(n == 1 ? "frame" : "frames") showing another picture hashed"
+                if let last = part.frames.last, let second = last.second, last.frame > 0 {
+                    let every = second / last.frame
+                    row["frames"] = "a video: its first frame and \(later) (a frame every \(every == 1 ? "second" : "\(every) seconds"))"
+                } else {
+                    row["frames"] = "an animation: its first frame and \(later)"
+                }
             }
             s.images.append(row)
         }
@@ -511,6 +520,18 @@ extension MediaPartRecord {
         return try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
     }
 
-    /// The later frame of an animation (counted from 0) whose hash a bank matched, if one did.
+    /// The later frame of an animation or a video (counted from 0) whose hash a bank matched, if
+    /// one did.
     var matchedFrame: Int? { (matchEvidenceObject?["frame"] as? NSNumber)?.intValue }
+
+    /// The time of a video's frame that a bank matched, in seconds from the start.
+    var matchedSecond: Int? { (matchEvidenceObject?["second"] as? NSNumber)?.intValue }
+
+    /// `seconds` as minutes and seconds (`1:05`), or hours too (`1:02:05`).
+    static func clock(_ seconds: Int) -> String {
+        let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60)
+        let ss = s < 10 ? "0\(s)" : "\(s)"
+        if h > 0 { return "\(h):\(m < 10 ? "0\(m)" : "\(m)"):\(ss)" }
+        return "\(m):\(ss)"
+    }
 }

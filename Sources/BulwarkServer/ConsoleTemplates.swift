@@ -150,7 +150,7 @@ enum ConsoleTemplates {
         {{/item}}
         {{#copies}}<p class="notice" role="status">Open copies of this text (the same words once normalised, no images): {{count}}, {{#cases}}<a href="/console/cases/{{id}}">case {{id}}</a> {{/cases}}{{#more}}…{{/more}}</p>{{/copies}}
         {{#hasMedia}}<h2>Images</h2><p>{{mediaHint}} (<a href="/console/settings">settings</a>)</p>
-        <div class="media">{{#media}}<button type="button"><img src="/console/media/{{id}}" class="{{mediaClass}}" alt="Image {{n}} of the item"></button>{{#matched}}<button type="button"><img src="/console/media/{{id}}?frame={{frame}}" class="{{mediaClass}}" alt="Image {{n}}, frame {{shown}}: the frame a bank matched"></button>{{/matched}}{{/media}}</div>{{/hasMedia}}
+        <div class="media">{{#media}}<button type="button"><img src="/console/media/{{id}}" class="{{mediaClass}}" alt="Image {{n}} of the item"></button>{{#matched}}<button type="button"><img src="/console/media/{{id}}?frame={{frame}}" class="{{mediaClass}}" alt="Image {{n}}, {{shown}}: the frame a bank matched"></button>{{/matched}}{{/media}}</div>{{/hasMedia}}
         {{> caseEntities}}
         <h2>Scores</h2>
         <ul>{{#scores}}<li>{{name}}: {{score}}</li>{{/scores}}{{#context}}<li>context: {{context}}</li>{{/context}}</ul>

@@ -169,6 +169,7 @@ enum IngestBodyReader {
                                     case "pdq": return try IngestBodyReader.string(&r, into: &f.pdq)
                                     case "quality": return try IngestBodyReader.int(&r, into: &f.quality)
                                     case "frame": return try IngestBodyReader.int(&r, into: &f.frame)
+                                    case "second": return try IngestBodyReader.int(&r, into: &f.second)
                                     default:
                                         try r.skipValue()
                                         return true

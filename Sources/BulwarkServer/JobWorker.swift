@@ -129,10 +129,11 @@ public struct JobWorker: Service, CustomStringConvertible {
     }
 
     /// A part's hashes and bank match. MD5 and SHA-256 are taken of every part; PDQ of the
-    /// images Bulwark decodes: a still image's, and an animation's first frame's with those of
-    /// its later frames that show another picture (within the image limits' frames and pixels).
-    /// A part that is not an image (a video, a damaged file) is still matched by its exact
-    /// hashes, which is how hash-sharing lists name videos, and keeps the decoder's reason.
+    /// images and videos Bulwark decodes: a still image's, and an animation's or a video's first
+    /// frame's with those of its later frames that show another picture (within the image limits'
+    /// frames and pixels; a video's frames a second or more apart). A part Bulwark does not
+    /// decode (another format, a damaged file) is still matched by its exact hashes, which is how
+    /// hash-sharing lists name videos, and keeps the decoder's reason.
     func hash(_ bytes: [UInt8], scratch: inout PDQScratch) -> MediaResult {
         let md5 = MD5.hex(bytes)
         let sha256 = SHA256.hex(bytes)
@@ -170,7 +171,13 @@ public struct JobWorker: Service, CustomStringConvertible {
         var evidence = Array("{\"bank\":".utf8)
         appendJSONString(best.bank.name, to: &evidence)
         evidence += Array(",\"entry\":\(best.entry.id),\"type\":\"\(best.entry.signal.type.rawValue)\",\"distance\":\(best.distance)".utf8)
-        if let frame = best.frame { evidence += Array(",\"frame\":\(frame)".utf8) }
+        if let frame = best.frame {
+            evidence += Array(",\"frame\":\(frame)".utf8)
+            // A video's frame: the time it was taken at too.
+            if let second = result.frames.first(where: { $0.frame == frame })?.second {
+                evidence += Array(",\"second\":\(second)".utf8)
+            }
+        }
         evidence.append(UInt8(ascii: "}"))
         result.matchEvidence = String(decoding: evidence, as: UTF8.self)
     }

@@ -106,7 +106,7 @@ enum OpenAPIDocument {
                     "maxItems": 4,
                     "items": {
                       "type": "object",
-                      "description": "A media part: its bytes (data), which Bulwark hashes (PDQ for the images it decodes; MD5 and SHA-256 for any part, a video too), or the hashes the platform computed itself (md5, sha256, pdq with pdq_quality, and frames: the PDQ hashes of later frames, a video's keyframes say, each matched too), for a part it does not send; not both.",
+                      "description": "A media part: its bytes (data), which Bulwark hashes (PDQ for the images it decodes, and for a video's frames, one a second; MD5 and SHA-256 for any part), or the hashes the platform computed itself (md5, sha256, pdq with pdq_quality, and frames: the PDQ hashes of later frames, a video's keyframes say, each matched too), for a part it does not send; not both.",
                       "oneOf": [{"required": ["data"]}, {"anyOf": [{"required": ["md5"]}, {"required": ["sha256"]}, {"required": ["pdq"]}]}],
                       "properties": {
                         "data": {"type": "string", "contentEncoding": "base64", "minLength": 4},
@@ -125,7 +125,8 @@ enum OpenAPIDocument {
                             "properties": {
                               "pdq": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
                               "quality": {"type": "integer", "minimum": 0, "maximum": 100},
-                              "frame": {"type": "integer", "minimum": 1, "description": "The frame's number; by default its place in the list (1, 2, ...)."}
+                              "frame": {"type": "integer", "minimum": 1, "description": "The frame's number; by default its place in the list (1, 2, ...)."},
+                              "second": {"type": "integer", "minimum": 0, "maximum": 604800, "description": "A video frame's time from the start, in whole seconds; a bank match names it beside the frame."}
                             }
                           }
                         }

@@ -21,6 +21,9 @@ struct ItemPayload: Decodable, Sendable, Equatable {
     /// signals' time arithmetic cannot overflow.
     static let postedAtRange: ClosedRange<Int64> = 0...253_402_300_799
 
+    /// The latest time a frame sent as a hash may name (`frames[].second`): a week, in seconds.
+    static let maxFrameSecond = 604_800
+
     /// A media part: its bytes (`data`), or, for a part the platform hashed itself (a video
     /// too large to send, say), its hashes only: `md5`, `sha256`, `pdq` (hex), `pdq_quality`, and
     /// `frames`, the PDQ hashes of later frames (a video's keyframes, an animation's frames).
@@ -37,11 +40,13 @@ struct ItemPayload: Decodable, Sendable, Equatable {
 
     /// A later frame's PDQ hash as the platform took it: `pdq` (hex) and `quality` (0 ... 100)
     /// required; `frame`, its number (1 or more; the first frame is the part's own `pdq`),
-    /// defaults to its place in the list (1, 2, ...).
+    /// defaults to its place in the list (1, 2, ...); `second`, a video frame's time from the
+    /// start in whole seconds, optional.
     struct Frame: Decodable, Sendable, Equatable {
         var pdq: String?
         var quality: Int?
         var frame: Int?
+        var second: Int?
     }
 
     var platform: String?

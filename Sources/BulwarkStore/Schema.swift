@@ -578,7 +578,9 @@ enum Schema {
 
     /// Version 23: the PDQ hashes of an animation's later frames that show another picture
     /// (`FramePDQ.text`: `frame:quality:hex`, space-separated; NULL for a still image or one
-    /// frame), matched by the media job and by retro-hunts beside the first frame's `pdq`.
+    /// frame), matched by the media job and by retro-hunts beside the first frame's `pdq`. A
+    /// video's frames (since a later change, with no new version: the column is text) add
+    /// `:second`, the time each was taken at.
     static func v23(_ dialect: Dialect) -> [String] {
         ["ALTER TABLE media ADD COLUMN frames TEXT"]
     }

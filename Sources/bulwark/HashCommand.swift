@@ -10,22 +10,27 @@ import BulwarkMedia
 struct HashCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hash",
-        abstract: "PDQ, MD5 and SHA-256 of image files, one JSON line per file.",
+        abstract: "PDQ, MD5 and SHA-256 of image and video files, one JSON line per file.",
         discussion: """
-            Reads JPEG, PNG, WebP, GIF, PPM (P6) and PGM (P5), recognised by their first bytes; applies \
-            JPEG EXIF orientation; hashes the full-size pixels. Output per file: {"path", "pdq", \
-            "quality", "md5", "sha256", "width", "height"} (with --dihedral also "dihedral": the 8 \
-            hashes of the rotations and mirror images, in the reference's order). An animation (GIF, \
-            animated WebP) is hashed frame by frame: "pdq" is its first frame's, "frames_read" counts \
+            Reads JPEG, PNG, WebP, GIF, PPM (P6) and PGM (P5), and videos in MP4/QuickTime or \
+            Matroska/WebM (H.264, H.265, VP8, VP9, AV1, MPEG-4 Part 2), recognised by their first \
+            bytes; applies JPEG EXIF orientation; hashes the full-size pixels. Output per file: \
+            {"path", "pdq", "quality", "md5", "sha256", "width", "height"} (with --dihedral also \
+            "dihedral" for an image: the 8 hashes of the rotations and mirror images, in the \
+            reference's order). An animation (GIF, animated WebP, animated PNG) is hashed frame by \
+            frame, a video a frame a second (further apart when more than 100 frames or 100 \
+            megapixels would be needed to cover it; "video": {"container", "codec", "duration", \
+            "seconds_per_frame"}): "pdq" is its first frame's, "frames_read" counts \
             the frames read (at most 100, or 100 megapixels), "frames" lists the later frames that \
-            show another picture ({"frame", "pdq", "quality"}, more than 8 bits from every hash \
-            before), and "frames_stopped" says why reading stopped early, if it did. A file that cannot be read or \
+            show another picture ({"frame", "second" for a video, "pdq", "quality"}, more than 8 \
+            bits from every hash before), and "frames_stopped" says why reading stopped early, if \
+            it did. A file that cannot be read or \
             decoded gives {"path", "error": {"code", "message", "offset"?}} and the others go on; the \
             exit status is then 1. PDQ quality runs 0-100: discard hashes below 50.
             """
     )
 
-    @Argument(help: "Image files.")
+    @Argument(help: "Image and video files.")
     var files: [String]
 
     @Flag(help: "Also output the hashes of the 8 rotations and mirror images.")
@@ -116,9 +121,9 @@ struct HashingPipeline {
         }
     }
 
-    /// The hashes of one file, for matching (with the 8 rotations and mirror images when
-    /// `dihedral`; an animation's later frames). A file that is not an image Bulwark decodes (a
-    /// video) has its MD5 and SHA-256 only, with the decoder's reason as `notAnImage`.
+    /// The hashes of one file, for matching (with the 8 rotations and mirror images of an image
+    /// when `dihedral`; an animation's or a video's later frames). A file Bulwark does not decode
+    /// has its MD5 and SHA-256 only, with the decoder's reason as `notAnImage`.
     func mediaHashes(path: String, scratch: inout PDQScratch) -> Result<(hashes: MediaHashes, notAnImage: Failure?), Failure> {
         let bytes: [UInt8]
         switch read(path) {
@@ -129,7 +134,10 @@ struct HashingPipeline {
         var variants: [PDQHash] = []
         do {
             frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch)
-            if dihedral { variants = hasher.dihedralHashes(try decoder.decode(bytes), scratch: &scratch).hashes }
+            // A video's frames are not turned: platforms do not re-upload videos rotated as images.
+            if dihedral && frames.reading.video == nil {
+                variants = hasher.dihedralHashes(try decoder.decode(bytes), scratch: &scratch).hashes
+            }
         } catch {
             return .success(
                 (MediaHashes(md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)),
@@ -152,7 +160,9 @@ struct HashingPipeline {
         var variants: PDQDihedralResult?
         do {
             frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch)
-            if dihedral { variants = hasher.dihedralHashes(try decoder.decode(bytes), scratch: &scratch) }
+            if dihedral && frames.reading.video == nil {
+                variants = hasher.dihedralHashes(try decoder.decode(bytes), scratch: &scratch)
+            }
         } catch {
             return .failure(Failure(code: error.code.description, message: error.message, offset: error.offset))
         }
@@ -166,10 +176,16 @@ struct HashingPipeline {
             out.append(contentsOf: variants.hashes.map { "\"\($0.hex)\"" }.joined(separator: ",").utf8)
             out.append(UInt8(ascii: "]"))
         }
+        if let video = frames.reading.video {
+            out.append(contentsOf: ",\"video\":{\"container\":\"\(video.container.rawValue)\",\"codec\":".utf8)
+            appendJSONString(video.codec, to: &out)
+            out.append(contentsOf: ",\"duration\":\(video.duration),\"seconds_per_frame\":\(video.secondsPerFrame)}".utf8)
+        }
         if frames.reading.frames > 1 || frames.reading.stoppedBefore != nil {
             out.append(contentsOf: ",\"frames_read\":\(frames.reading.frames),\"frames\":[".utf8)
             out.append(contentsOf: frames.laterFrames.map {
-                "{\"frame\":\($0.frame),\"pdq\":\"\($0.hash.hex)\",\"quality\":\($0.quality)}"
+                "{\"frame\":\($0.frame)" + ($0.second.map { ",\"second\":\($0)" } ?? "")
+                    + ",\"pdq\":\"\($0.hash.hex)\",\"quality\":\($0.quality)}"
             }.joined(separator: ",").utf8)
             out.append(UInt8(ascii: "]"))
             if let stop = frames.reading.stoppedBefore {

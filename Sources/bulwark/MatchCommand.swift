@@ -13,8 +13,9 @@ struct MatchCommand: AsyncParsableCommand {
             content), review when only quarantined block banks matched, none when nothing matched \
             or allow banks answer every block match (a known false positive: the block matches are \
             listed but not acted on; an allow match by PDQ answers only the matches of the same \
-            picture). An animation (GIF, animated WebP) is matched by its first frame and by each \
-            later frame that shows another picture ("frames"; a match names its "frame"). PDQ \
+            picture). An animation (GIF, animated WebP, animated PNG) or a video (a frame a second, \
+            `bulwark hash --help`) is matched by its first frame and by each later frame that shows \
+            another picture ("frames"; a match names its "frame", and a video's its "second"). PDQ \
             hashes of quality below \(BankSet.minimumPDQQuality) are not matched.
             """
     )
@@ -77,11 +78,12 @@ struct MatchCommand: AsyncParsableCommand {
                 if let pdq = media.pdq {
                     out.append(contentsOf: ",\"pdq\":\"\(pdq.hex)\",\"quality\":\(media.pdqQuality ?? 0)".utf8)
                 }
-                // An animation's later frames that show another picture, each matched too.
+                // An animation's or a video's later frames that show another picture, each matched too.
                 if !media.frames.isEmpty {
                     out.append(contentsOf: ",\"frames\":[".utf8)
                     out.append(contentsOf: media.frames.map {
-                        "{\"frame\":\($0.frame),\"pdq\":\"\($0.hash.hex)\",\"quality\":\($0.quality)}"
+                        "{\"frame\":\($0.frame)" + ($0.second.map { ",\"second\":\($0)" } ?? "")
+                            + ",\"pdq\":\"\($0.hash.hex)\",\"quality\":\($0.quality)}"
                     }.joined(separator: ",").utf8)
                     out.append(UInt8(ascii: "]"))
                 }
@@ -93,7 +95,7 @@ struct MatchCommand: AsyncParsableCommand {
                     appendJSONString(reason.message, to: &out)
                     out.append(UInt8(ascii: "}"))
                 }
-                appendOutcome(store.banks.match(media, banks: names), to: &out)
+                appendOutcome(store.banks.match(media, banks: names), frames: media.frames, to: &out)
             case .failure(let error):
                 failures += 1
                 out.append(contentsOf: ",\"error\":{\"code\":".utf8)
@@ -109,8 +111,9 @@ struct MatchCommand: AsyncParsableCommand {
     }
 }
 
-/// `,"decision":…,"allow_listed":…,"matches":[…]` for a match outcome.
-func appendOutcome(_ outcome: MatchOutcome, to out: inout [UInt8]) {
+/// `,"decision":…,"allow_listed":…,"matches":[…]` for a match outcome; a match of a video's
+/// frame (among `frames`) names its second too.
+func appendOutcome(_ outcome: MatchOutcome, frames: [FramePDQ] = [], to out: inout [UInt8]) {
     out.append(contentsOf: ",\"decision\":\"\(outcome.decision.rawValue)\"".utf8)
     out.append(contentsOf: ",\"allow_listed\":\(!outcome.allowedBy.isEmpty)".utf8)
     if outcome.lowQualityPDQ { out.append(contentsOf: ",\"pdq_not_matched\":\"quality below \(BankSet.minimumPDQQuality)\"".utf8) }
@@ -122,7 +125,12 @@ func appendOutcome(_ outcome: MatchOutcome, to out: inout [UInt8]) {
         out.append(contentsOf: ",\"kind\":\"\(m.bank.kind.rawValue)\",\"quarantined\":\(m.bank.quarantined)".utf8)
         out.append(contentsOf: ",\"entry\":\(m.entry.id),\"type\":\"\(m.entry.signal.type.rawValue)\",\"value\":\"\(m.entry.signal.value)\"".utf8)
         out.append(contentsOf: ",\"distance\":\(m.distance)".utf8)
-        if let frame = m.frame { out.append(contentsOf: ",\"frame\":\(frame)".utf8) }
+        if let frame = m.frame {
+            out.append(contentsOf: ",\"frame\":\(frame)".utf8)
+            if let second = frames.first(where: { $0.frame == frame })?.second {
+                out.append(contentsOf: ",\"second\":\(second)".utf8)
+            }
+        }
         out.append(contentsOf: ",\"labels\":[".utf8)
         for (k, l) in m.labels.enumerated() {
             if k > 0 { out.append(UInt8(ascii: ",")) }

@@ -29,9 +29,10 @@ struct CLI {
         var stderr: String
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+    /// Runs `bulwark` (or `program`) with `arguments` in the repository's root.
+    static func run(_ arguments: [String], stdin: String? = nil, program: String? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: program ?? binary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: root)
         let out = Pipe()

@@ -133,6 +133,39 @@ struct HashCommandTests {
         #expect(results[1]["decision"] as? String == "none")
     }
 
+    /// A video is hashed a frame a second: its first frame's hash, the stream's container, codec
+    /// and duration, and the later frames that show another picture with the second each was
+    /// taken at; no dihedral hashes (an image's). `match` names the second of the frame it matched.
+    @Test func videosHashAFrameASecond() throws {
+        let dir = NSTemporaryDirectory() + "bulwark-cli-video-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let made = try CLI.run(["python3", "scripts/video-reference.py", "--out", dir, "--only", "vp9.webm"], program: "/usr/bin/env")
+        try #require(made.status == 0, "\(made.stderr)")
+        let video = dir + "/vp9.webm"
+        let r = try CLI.run(["hash", "--dihedral", video])
+        #expect(r.status == 0, "\(r.stderr)")
+        let line = try #require(try CLI.lines(r.stdout).first)
+        #expect(line["dihedral"] == nil && line["width"] as? Int == 320 && line["height"] as? Int == 240)
+        let info = try #require(line["video"] as? [String: Any])
+        #expect(info["container"] as? String == "matroska" && info["codec"] as? String == "vp9")
+        #expect(info["duration"] as? Double == 10 && info["seconds_per_frame"] as? Int == 1)
+        #expect(line["frames_read"] as? Int == 10)
+        let frames = try #require(line["frames"] as? [[String: Any]])
+        #expect(frames.map { $0["second"] as? Int } == [3, 4, 6, 9])
+        #expect(frames.allSatisfy { $0["frame"] as? Int == $0["second"] as? Int })
+
+        let banks = dir + "/banks"
+        let mirror = try #require(frames[1]["pdq"] as? String)
+        #expect(try CLI.run(["bank", "create", "gifct", "--banks", banks]).status == 0)
+        #expect(try CLI.run(["bank", "add", "gifct", "--type", "pdq", mirror, "--banks", banks]).status == 0)
+        let match = try CLI.run(["match", video, "--banks", banks])
+        #expect(match.status == 0, "\(match.stderr)")
+        let result = try #require(try CLI.lines(match.stdout).first)
+        #expect(result["decision"] as? String == "violating" && result["not_an_image"] == nil)
+        let matched = try #require((result["matches"] as? [[String: Any]])?.first)
+        #expect(matched["frame"] as? Int == 4 && matched["second"] as? Int == 4 && matched["distance"] as? Int == 0)
+    }
+
     /// `bench --pdq` takes every image in the directory by its first bytes, whatever its name,
     /// and skips what is not one.
     @Test func benchPDQReadsEveryFormat() throws {

@@ -313,6 +313,9 @@ struct RetroHuntTests {
                     (#"{"pdq":"\#(imagePDQ)","frames":[{"pdq":"\#(imagePDQ)","quality":90},{"pdq":"xyz","quality":90}]}"#, "media[0].frames[1].pdq"),
                     (#"{"pdq":"\#(imagePDQ)","frames":[{"pdq":"\#(imagePDQ)"}]}"#, "media[0].frames[0].quality"),
                     (#"{"pdq":"\#(imagePDQ)","frames":[{"pdq":"\#(imagePDQ)","quality":90,"frame":0}]}"#, "media[0].frames[0].frame"),
+                    // A video frame's time: 0 ... a week, in seconds.
+                    (#"{"pdq":"\#(imagePDQ)","frames":[{"pdq":"\#(imagePDQ)","quality":90,"second":-1}]}"#, "media[0].frames[0].second"),
+                    (#"{"pdq":"\#(imagePDQ)","frames":[{"pdq":"\#(imagePDQ)","quality":90,"second":604801}]}"#, "media[0].frames[0].second"),
                 ]
                 for (media, field) in refused {
                     let (status, reply) = try await post("bad", media)
@@ -335,16 +338,16 @@ struct RetroHuntTests {
                 let photoID = try firstItemID(photo)
                 let (_, other) = try await post("video-2", #"{"md5":"\#(laterVideo)","sha256":"\#(String(repeating: "e", count: 64))"}"#)
                 let otherID = try firstItemID(other)
-                // A video's keyframes as the platform hashed them: the known picture at frame 60.
+                // A video's keyframes as the platform hashed them: the known picture at frame 60, 2 s in.
                 let opening = PDQHash(1, 2, 3, 4).hex
                 let (_, keyframes) = try await post(
                     "video-3",
-                    #"{"pdq":"\#(opening)","pdq_quality":80,"frames":[{"pdq":"\#(PDQHash(5, 6, 7, 8).hex)","quality":90,"frame":30},{"pdq":"\#(imagePDQ.uppercased())","quality":95,"frame":60}]}"#)
+                    #"{"pdq":"\#(opening)","pdq_quality":80,"frames":[{"pdq":"\#(PDQHash(5, 6, 7, 8).hex)","quality":90,"frame":30},{"pdq":"\#(imagePDQ.uppercased())","quality":95,"frame":60,"second":2}]}"#)
                 let keyframesID = try firstItemID(keyframes)
                 try await waitForJobs(store)
                 #expect(try await store.item(id: keyframesID)?.decision == .violating)
                 let evidence = try await store.itemContext(itemID: keyframesID)?.media.first?.matchEvidence
-                #expect(evidence?.contains(#""type":"pdq","distance":0,"frame":60"#) == true, "\(evidence ?? "nil")")
+                #expect(evidence?.contains(#""type":"pdq","distance":0,"frame":60,"second":2}"#) == true, "\(evidence ?? "nil")")
                 #expect(try await store.item(id: videoID)?.decision == .violating)
                 #expect(try await store.item(id: photoID)?.decision == .violating)
                 #expect(try await store.item(id: otherID)?.decision == Decision.none)
@@ -354,6 +357,7 @@ struct RetroHuntTests {
                 let kept = try await store.mediaHashes(afterID: 0, limit: 10)
                 #expect(kept.count == 4 && kept.first?.md5 == knownVideo && kept.first?.pdq == nil)
                 #expect(kept.last?.frames.map(\.frame) == [30, 60] && kept.last?.frames.last?.hash.hex == imagePDQ)
+                #expect(kept.last?.frames.map(\.second) == [nil, 2])
 
                 // The list learns the other video: the retro-hunt finds it.
                 #expect(try await call(client, keys, .post, "/v1/banks/known/entries", .lead, #"{"type":"md5","values":["\#(laterVideo)"]}"#).0 == .ok)

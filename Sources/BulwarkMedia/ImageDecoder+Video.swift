@@ -1,0 +1,135 @@
+internal import CVideoShims
+
+/// The containers of the videos ``ImageDecoder/forEachFrame(_:_:)`` reads, known by their first
+/// bytes; libavformat reads them, with no other demuxer allowed.
+public enum VideoContainer: String, Sendable, Hashable, CaseIterable {
+    /// MP4, QuickTime, 3GP: a file starting with an `ftyp` box.
+    case mp4
+    /// Matroska and WebM: a file starting with the EBML header.
+    case matroska
+
+    /// The container named by the first bytes, or nil.
+    public static func detect(_ bytes: some RandomAccessCollection<UInt8>) -> VideoContainer? {
+        let head = Array(bytes.prefix(8))
+        guard head.count == 8 else { return nil }
+        if head[4..<8] == [0x66, 0x74, 0x79, 0x70] { return .mp4 }  // "ftyp"
+        if head[0..<4] == [0x1A, 0x45, 0xDF, 0xA3] { return .matroska }
+        return nil
+    }
+}
+
+/// How a video's frames were chosen: the picture shown at every `secondsPerFrame` seconds from
+/// the start (frame `k` is the one at `k × secondsPerFrame` seconds).
+public struct VideoSampling: Sendable, Hashable {
+    public var container: VideoContainer
+    /// The stream's codec, as libavcodec names it (`h264`, `vp9`, ...).
+    public var codec: String
+    /// The duration the container states, in seconds; 0 when it states none.
+    public var duration: Double
+    public var secondsPerFrame: Int
+    /// Every frame decoded counts, not only those given.
+    public var pixelsDecoded: Int
+
+    public init(container: VideoContainer, codec: String, duration: Double, secondsPerFrame: Int, pixelsDecoded: Int) {
+        self.container = container
+        self.codec = codec
+        self.duration = duration
+        self.secondsPerFrame = secondsPerFrame
+        self.pixelsDecoded = pixelsDecoded
+    }
+}
+
+extension ImageDecoder {
+    /// A video's frames, one a second as vPDQ samples them, or further apart so that at most
+    /// ``ImageLimits/maxFrames`` frames and ``ImageLimits/maxAnimationPixels`` pixels cover the
+    /// duration the container states: frame `k` is the first whose time is at least `k × s`
+    /// seconds, `s` a whole number of seconds. Each frame is converted to RGB at the stream's
+    /// size, as FFmpeg's `rgb24` conversion gives it.
+    ///
+    /// Decoding stops once ``ImageLimits/maxVideoPixelsDecoded`` pixels have been decoded (every
+    /// frame of the stream is decoded, not only those given), keeping the frames before; so does
+    /// damage the decoder cannot pass over. A file that does not open, or whose first frame does
+    /// not decode, throws.
+    func videoFrames(
+        _ data: UnsafeBufferPointer<UInt8>, container: VideoContainer, maxFrames: Int,
+        _ body: (Int, RGBImage) -> Bool
+    ) throws(ImageError) -> FrameReading {
+        var result = bw_video_result()
+        guard
+            let video = bw_video_open(
+                data.baseAddress, data.count, UInt64(max(0, limits.maxVideoPixelsDecoded)), Int64(limits.maxPixels),
+                &result)
+        else { throw Self.videoError(result, container: container) }
+        defer { bw_video_close(video) }
+        let (w, h) = (Int(result.width), Int(result.height))
+        try limits.check(width: w, height: h, format: nil, what: "video stream")
+        let duration = result.duration
+        let frames = max(1, min(maxFrames, limits.maxAnimationPixels / (w * h)))
+        let seconds = duration > 0 ? max(1, Int((duration / Double(frames)).rounded(.up))) : 1
+        var sampling = VideoSampling(
+            container: container, codec: Self.text(of: result.codec), duration: duration, secondsPerFrame: seconds,
+            pixelsDecoded: 0)
+        var pixels = try buffer(w * h * 3) { _ in }
+        var index = 0
+        while true {
+            let at = Double(index * seconds)
+            let got = pixels.withUnsafeMutableBufferPointer { out in
+                bw_video_frame_at(video, at, out.baseAddress, out.count, &result)
+            }
+            sampling.pixelsDecoded = Int(result.pixels_decoded)
+            if got < 0 {
+                let error = Self.videoError(result, container: container)
+                if index == 0 { throw error }
+                return FrameReading(
+                    frames: index, stoppedBefore: "frame \(index) (\(index * seconds) s): \(error.message)", video: sampling)
+            }
+            if got == 0 {
+                if index == 0 { throw ImageError(.corrupt, "\(container.rawValue): the video stream has no frame") }
+                // Ending well before the duration stated: a cut file, most often (or a container
+                // stating a longer sound track's duration).
+                let last = result.time
+                if duration - last > max(1, 2 * result.frame_seconds) {
+                    return FrameReading(
+                        frames: index,
+                        stoppedBefore:
+                            "frame \(index) (\(index * seconds) s): the video stream ends at \(Self.seconds(last)) s, where its container states \(Self.seconds(duration)) s",
+                        video: sampling)
+                }
+                return FrameReading(frames: index, video: sampling)
+            }
+            if index == frames {
+                // A frame past the last one the limits allow (a container stating no duration).
+                return FrameReading(
+                    frames: index, stoppedBefore: "frame \(index) (\(index * seconds) s): the limit is \(frames) frames",
+                    video: sampling)
+            }
+            guard body(index, RGBImage(width: w, height: h, pixels: pixels)) else {
+                return FrameReading(frames: index + 1, video: sampling)
+            }
+            index += 1
+        }
+    }
+
+    /// Seconds to the millisecond, without trailing zeros.
+    static func seconds(_ value: Double) -> String {
+        let ms = Int((value * 1000).rounded())
+        let whole = "\(ms / 1000)"
+        guard ms % 1000 != 0 else { return whole }
+        var fraction = String(1000 + ms % 1000).dropFirst()
+        while fraction.hasSuffix("0") { fraction = fraction.dropLast() }
+        return whole + "." + fraction
+    }
+
+    static func videoError(_ result: bw_video_result, container: VideoContainer) -> ImageError {
+        let message = "\(container.rawValue): " + text(of: result.message)
+        let offset = Int(result.offset)
+        switch result.status {
+        case BW_VIDEO_UNSUPPORTED:
+            let codec = text(of: result.codec)
+            return ImageError(.unsupportedFormat, message + (codec.isEmpty ? "" : " (\(codec))"), offset: offset)
+        case BW_VIDEO_TOO_LARGE: return ImageError(.tooManyPixels, message, offset: offset)
+        case BW_VIDEO_TRUNCATED: return ImageError(.truncated, message, offset: offset)
+        default: return ImageError(.corrupt, message, offset: offset)
+        }
+    }
+}

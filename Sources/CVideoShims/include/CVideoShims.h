@@ -1,0 +1,74 @@
+// Video frames through FFmpeg's libraries (Debian's libavformat, libavcodec, libswscale), read
+// from memory: the container's demuxer and the stream's decoder are limited to a short list, and
+// every decoded pixel is counted against the caller's bound.
+#ifndef BULWARK_CVIDEOSHIMS_H
+#define BULWARK_CVIDEOSHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    BW_VIDEO_OK = 0,
+    /// A container or codec not on the list, or no video stream.
+    BW_VIDEO_UNSUPPORTED = 1,
+    /// The demuxer or decoder rejected the data; `offset` is how far the input had been read.
+    BW_VIDEO_CORRUPT = 2,
+    /// More pixels decoded than the bound, or a frame larger than the stream declared.
+    BW_VIDEO_TOO_LARGE = 3,
+    /// Memory ran out, or the caller's buffer is not width * height * 3 bytes.
+    BW_VIDEO_BAD_CALL = 4,
+    /// The data ends inside the container's header.
+    BW_VIDEO_TRUNCATED = 5,
+} bw_video_status;
+
+typedef struct {
+    bw_video_status status;
+    /// What went wrong, NUL-terminated.
+    char message[200];
+    /// The video stream's size, as its parameters declare it.
+    int32_t width;
+    int32_t height;
+    /// The duration the container states, in seconds; 0 when it states none.
+    double duration;
+    /// The time of the frame given, in seconds from the stream's start; at the end of the stream,
+    /// the last frame's.
+    double time;
+    /// A frame's duration by the stream's frame rate (1/25 s when it states none).
+    double frame_seconds;
+    /// Bytes of the input read when the error happened.
+    int64_t offset;
+    /// Pixels decoded so far (every frame, not only those given).
+    uint64_t pixels_decoded;
+    /// The demuxer's and decoder's short names.
+    char container[24];
+    char codec[24];
+} bw_video_result;
+
+typedef struct bw_video bw_video;
+
+/// Opens the video in `data` (not copied: it must outlive the reader). NULL with `result` saying
+/// why when the container is not one of MP4/QuickTime or Matroska/WebM, holds no video stream,
+/// or its codec is not H.264, H.265, VP8, VP9, AV1 or MPEG-4 Part 2. Decoding stops once more
+/// than `max_pixels_decoded` pixels have been decoded; a frame over `max_frame_pixels` (or over
+/// the size the stream declares, when that is larger: the caller refuses such a stream by its own
+/// limits) is an error.
+bw_video *bw_video_open(
+    const uint8_t *data, size_t size, uint64_t max_pixels_decoded, int64_t max_frame_pixels,
+    bw_video_result *result);
+
+/// Decodes on to the first frame whose time is at least `at` seconds and writes it to `out` as
+/// RGB, `width * height * 3` bytes (scaled to the stream's size if the frame's differs). Returns 1
+/// for a frame (`result->time` is its time), 0 when the stream ends first, -1 on an error.
+int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size, bw_video_result *result);
+
+void bw_video_close(bw_video *video);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

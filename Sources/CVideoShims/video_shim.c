@@ -1,0 +1,312 @@
+#include "CVideoShims.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/mem.h>
+#include <libswscale/swscale.h>
+#include <stdio.h>
+#include <string.h>
+
+// The input in memory, read through libavformat's callbacks.
+typedef struct {
+    const uint8_t *data;
+    size_t size;
+    size_t position;
+} bw_memory_input;
+
+struct bw_video {
+    bw_memory_input input;
+    AVIOContext *io;
+    AVFormatContext *format;
+    AVCodecContext *decoder;
+    AVFrame *frame;
+    AVPacket *packet;
+    struct SwsContext *scaler;
+    int stream;
+    int width, height;     // the stream's declared size: every frame is given at it
+    AVRational time_base;
+    double frame_seconds;  // one frame's duration, for frames without a time
+    uint64_t max_pixels_decoded;
+    uint64_t pixels_decoded;
+    int have_frame;        // `frame` holds a decoded frame not yet passed by
+    double frame_time;
+    int have_origin;
+    double origin;         // the first frame's time: times are given from it
+    double last_time;
+    int flushed;           // the decoder has been told the stream ended
+};
+
+static int read_input(void *opaque, uint8_t *buffer, int size) {
+    bw_memory_input *input = opaque;
+    if (input->position >= input->size) return AVERROR_EOF;
+    size_t left = input->size - input->position;
+    size_t n = (size_t)size < left ? (size_t)size : left;
+    memcpy(buffer, input->data + input->position, n);
+    input->position += n;
+    return (int)n;
+}
+
+static int64_t seek_input(void *opaque, int64_t offset, int whence) {
+    bw_memory_input *input = opaque;
+    whence &= ~AVSEEK_FORCE;
+    if (whence == AVSEEK_SIZE) return (int64_t)input->size;
+    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)input->position : (int64_t)input->size;
+    if (whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END) return AVERROR(EINVAL);
+    int64_t target = base + offset;
+    if (target < 0 || target > (int64_t)input->size) return AVERROR(EINVAL);
+    input->position = (size_t)target;
+    return target;
+}
+
+static void fail(bw_video_result *result, bw_video_status status, const char *what, int error, int64_t offset) {
+    result->status = status;
+    result->offset = offset;
+    if (error != 0) {
+        char text[AV_ERROR_MAX_STRING_SIZE] = {0};
+        av_strerror(error, text, sizeof text);
+        snprintf(result->message, sizeof result->message, "%s: %s", what, text);
+    } else {
+        snprintf(result->message, sizeof result->message, "%s", what);
+    }
+}
+
+static int64_t input_offset(const bw_video *video) {
+    return video->io ? avio_tell(video->io) : 0;
+}
+
+void bw_video_close(bw_video *video) {
+    if (!video) return;
+    sws_freeContext(video->scaler);
+    av_packet_free(&video->packet);
+    av_frame_free(&video->frame);
+    avcodec_free_context(&video->decoder);
+    if (video->format) avformat_close_input(&video->format);
+    if (video->io) {
+        av_freep(&video->io->buffer);
+        avio_context_free(&video->io);
+    }
+    av_free(video);
+}
+
+static int next_frame(bw_video *video, bw_video_result *result);
+
+static int allowed_codec(enum AVCodecID id) {
+    switch (id) {
+    case AV_CODEC_ID_H264:
+    case AV_CODEC_ID_HEVC:
+    case AV_CODEC_ID_VP8:
+    case AV_CODEC_ID_VP9:
+    case AV_CODEC_ID_AV1:
+    case AV_CODEC_ID_MPEG4:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+bw_video *bw_video_open(
+    const uint8_t *data, size_t size, uint64_t max_pixels_decoded, int64_t max_frame_pixels,
+    bw_video_result *result) {
+    memset(result, 0, sizeof *result);
+    av_log_set_level(AV_LOG_QUIET);
+    bw_video *video = av_mallocz(sizeof *video);
+    if (!video) {
+        fail(result, BW_VIDEO_BAD_CALL, "out of memory", 0, 0);
+        return NULL;
+    }
+    video->input = (bw_memory_input){data, size, 0};
+    video->max_pixels_decoded = max_pixels_decoded;
+    const int buffer_size = 1 << 16;
+    uint8_t *buffer = av_malloc(buffer_size);
+    if (buffer) video->io = avio_alloc_context(buffer, buffer_size, 0, &video->input, read_input, NULL, seek_input);
+    video->format = avformat_alloc_context();
+    video->frame = av_frame_alloc();
+    video->packet = av_packet_alloc();
+    if (!video->io || !video->format || !video->frame || !video->packet) {
+        if (!video->io) av_free(buffer);
+        fail(result, BW_VIDEO_BAD_CALL, "out of memory", 0, 0);
+        bw_video_close(video);
+        return NULL;
+    }
+    video->format->pb = video->io;
+    video->format->flags |= AVFMT_FLAG_CUSTOM_IO;
+    // Only these demuxers may read the data, whatever the probe thinks it is.
+    video->format->format_whitelist = av_strdup("mov,mp4,m4a,3gp,3g2,mj2,matroska,webm");
+    int error = avformat_open_input(&video->format, NULL, NULL, NULL);
+    if (error < 0) {
+        // avformat_open_input frees the context on failure.
+        video->format = NULL;
+        int cut = error == AVERROR_EOF || error == AVERROR(EIO);
+        fail(result, cut ? BW_VIDEO_TRUNCATED : error == AVERROR_INVALIDDATA ? BW_VIDEO_CORRUPT : BW_VIDEO_UNSUPPORTED,
+             cut ? "the data ends inside the container's header" : "the container does not read", cut ? 0 : error,
+             input_offset(video));
+        bw_video_close(video);
+        return NULL;
+    }
+    snprintf(result->container, sizeof result->container, "%s", video->format->iformat->name);
+    if (video->format->duration > 0) result->duration = (double)video->format->duration / AV_TIME_BASE;
+    int stream = av_find_best_stream(video->format, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    if (stream < 0) {
+        fail(result, BW_VIDEO_UNSUPPORTED, "no video stream", 0, input_offset(video));
+        bw_video_close(video);
+        return NULL;
+    }
+    AVStream *s = video->format->streams[stream];
+    AVCodecParameters *parameters = s->codecpar;
+    snprintf(result->codec, sizeof result->codec, "%s", avcodec_get_name(parameters->codec_id));
+    if (!allowed_codec(parameters->codec_id)) {
+        fail(result, BW_VIDEO_UNSUPPORTED, "the video's codec is not one Bulwark decodes", 0, input_offset(video));
+        bw_video_close(video);
+        return NULL;
+    }
+    const AVCodec *codec = avcodec_find_decoder(parameters->codec_id);
+    if (!codec) {
+        fail(result, BW_VIDEO_UNSUPPORTED, "no decoder for the video's codec in this build of libavcodec", 0,
+             input_offset(video));
+        bw_video_close(video);
+        return NULL;
+    }
+    video->width = parameters->width;
+    video->height = parameters->height;
+    // Every stream but the video is left unread by the demuxer.
+    for (unsigned i = 0; i < video->format->nb_streams; i++) {
+        if ((int)i != stream) video->format->streams[i]->discard = AVDISCARD_ALL;
+    }
+    video->stream = stream;
+    video->time_base = s->time_base;
+    AVRational rate = s->avg_frame_rate.num > 0 ? s->avg_frame_rate : s->r_frame_rate;
+    video->frame_seconds = rate.num > 0 && rate.den > 0 ? av_q2d(av_inv_q(rate)) : 1.0 / 25;
+    video->decoder = avcodec_alloc_context3(codec);
+    if (!video->decoder) {
+        fail(result, BW_VIDEO_BAD_CALL, "out of memory", 0, 0);
+        bw_video_close(video);
+        return NULL;
+    }
+    error = avcodec_parameters_to_context(video->decoder, parameters);
+    if (error >= 0) {
+        video->decoder->thread_count = 1;
+        // A declared size over the bound opens, for the caller to refuse by its own limits.
+        int64_t declared = (int64_t)video->width * video->height;
+        video->decoder->max_pixels = declared > max_frame_pixels ? declared : max_frame_pixels;
+        error = avcodec_open2(video->decoder, codec, NULL);
+    }
+    if (error < 0) {
+        fail(result, BW_VIDEO_CORRUPT, "the decoder does not open", error, input_offset(video));
+        bw_video_close(video);
+        return NULL;
+    }
+    if (video->width <= 0 || video->height <= 0) {
+        // The container leaves the size to the stream (MPEG-4 Part 2 in MP4): the first frame has it.
+        int got = next_frame(video, result);
+        if (got <= 0) {
+            if (got == 0) fail(result, BW_VIDEO_CORRUPT, "the video stream has no frame", 0, input_offset(video));
+            bw_video_close(video);
+            return NULL;
+        }
+        video->have_frame = 1;
+        video->width = video->frame->width;
+        video->height = video->frame->height;
+    }
+    result->width = video->width;
+    result->height = video->height;
+    return video;
+}
+
+// Takes the next decoded frame into video->frame: 1, 0 at the end, -1 on an error.
+static int next_frame(bw_video *video, bw_video_result *result) {
+    for (;;) {
+        int error = avcodec_receive_frame(video->decoder, video->frame);
+        if (error == 0) {
+            AVFrame *f = video->frame;
+            video->pixels_decoded += (uint64_t)f->width * (uint64_t)f->height;
+            result->pixels_decoded = video->pixels_decoded;
+            if (video->pixels_decoded > video->max_pixels_decoded) {
+                av_frame_unref(f);
+                fail(result, BW_VIDEO_TOO_LARGE, "", 0, input_offset(video));
+                snprintf(result->message, sizeof result->message, "more than %llu pixels decoded",
+                         (unsigned long long)video->max_pixels_decoded);
+                return -1;
+            }
+            int64_t stamp = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
+            double time = stamp != AV_NOPTS_VALUE ? (double)stamp * av_q2d(video->time_base)
+                                                  : video->last_time + video->frame_seconds;
+            if (!video->have_origin) {
+                video->origin = time;
+                video->have_origin = 1;
+            }
+            video->last_time = time;
+            video->frame_time = time - video->origin;
+            return 1;
+        }
+        if (error == AVERROR_EOF) return 0;
+        if (error != AVERROR(EAGAIN)) {
+            fail(result, BW_VIDEO_CORRUPT, "the decoder stopped", error, input_offset(video));
+            return -1;
+        }
+        if (video->flushed) return 0;
+        // The decoder wants data: the next packet of the video stream, or the end.
+        for (;;) {
+            error = av_read_frame(video->format, video->packet);
+            if (error == AVERROR_EOF) {
+                avcodec_send_packet(video->decoder, NULL);
+                video->flushed = 1;
+                break;
+            }
+            if (error < 0) {
+                fail(result, BW_VIDEO_CORRUPT, "the container stopped", error, input_offset(video));
+                return -1;
+            }
+            if (video->packet->stream_index != video->stream) {
+                av_packet_unref(video->packet);
+                continue;
+            }
+            // A packet the decoder rejects is passed over, as players do: damage shows as a
+            // frame missing or concealed, not as the end.
+            avcodec_send_packet(video->decoder, video->packet);
+            av_packet_unref(video->packet);
+            break;
+        }
+    }
+}
+
+int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size, bw_video_result *result) {
+    result->status = BW_VIDEO_OK;
+    result->message[0] = 0;
+    int width = video->width, height = video->height;
+    if (out_size != (size_t)width * (size_t)height * 3) {
+        fail(result, BW_VIDEO_BAD_CALL, "the buffer is not the frame's size", 0, 0);
+        return -1;
+    }
+    result->frame_seconds = video->frame_seconds;
+    for (;;) {
+        if (!video->have_frame) {
+            int got = next_frame(video, result);
+            if (got == 0) result->time = video->frame_time;
+            if (got <= 0) return got;
+            video->have_frame = 1;
+        }
+        // A frame is given for every time from the one before it up to its own: kept until a
+        // later time is asked for, so a slow video gives the same frame twice.
+        if (video->frame_time + 1e-3 >= at) break;
+        av_frame_unref(video->frame);
+        video->have_frame = 0;
+    }
+    AVFrame *f = video->frame;
+    video->scaler = sws_getCachedContext(
+        video->scaler, f->width, f->height, (enum AVPixelFormat)f->format, width, height, AV_PIX_FMT_RGB24,
+        SWS_BILINEAR, NULL, NULL, NULL);
+    if (!video->scaler) {
+        fail(result, BW_VIDEO_CORRUPT, "the frame's pixel format does not convert to RGB", 0, input_offset(video));
+        return -1;
+    }
+    uint8_t *planes[4] = {out, NULL, NULL, NULL};
+    int strides[4] = {width * 3, 0, 0, 0};
+    int rows = sws_scale(video->scaler, (const uint8_t *const *)f->data, f->linesize, 0, f->height, planes, strides);
+    if (rows != height) {
+        fail(result, BW_VIDEO_CORRUPT, "the frame does not convert to RGB", 0, input_offset(video));
+        return -1;
+    }
+    result->time = video->frame_time;
+    return 1;
+}

@@ -1,0 +1,240 @@
+import BulwarkCore
+import BulwarkMedia
+import Foundation
+import Testing
+
+/// Videos read frame by frame (`ImageDecoder.forEachFrame`): scripts/video-reference.py writes
+/// them with PyAV from three shared images (one per codec Bulwark decodes, a slow one, a long
+/// one, one without a video stream) and prints `pdqhash`'s hash of each frame PyAV decodes at the
+/// times Bulwark samples.
+@Suite(.serialized) struct VideoTests {
+    struct Reference: Sendable {
+        var path: String
+        var codec: String?
+        var width = 0
+        var height = 0
+        var secondsPerFrame = 0
+        var frames: [(time: Double, pdq: PDQHash, quality: Int, shows: PDQHash)] = []
+    }
+
+    static let references: Result<[Reference], any Error> = Result {
+        let out = try Support.temporaryDirectory("video-reference")
+        let r = try Support.run("python3", ["scripts/video-reference.py", "--out", out, "--frames"])
+        guard r.status == 0 else {
+            throw BulwarkError(.invalidField, "scripts/video-reference.py exited with \(r.status): \(r.stderr)")
+        }
+        return try r.stdout.split(separator: "\n").map { line in
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            var reference = Reference(path: try #require(o["path"] as? String), codec: o["codec"] as? String)
+            reference.width = o["width"] as? Int ?? 0
+            reference.height = o["height"] as? Int ?? 0
+            reference.secondsPerFrame = o["seconds_per_frame"] as? Int ?? 0
+            for f in o["frames"] as? [[String: Any]] ?? [] {
+                reference.frames.append(
+                    (
+                        f["time"] as? Double ?? -1, try #require(PDQHash(hex: f["pdq"] as? String ?? "")),
+                        f["quality"] as? Int ?? -1, try #require(PDQHash(hex: f["shows"] as? String ?? ""))
+                    ))
+            }
+            return reference
+        }
+    }
+
+    static func reference(_ name: String) throws -> Reference {
+        try #require(try references.get().first { $0.path.hasSuffix("/" + name) })
+    }
+
+    static func frames(
+        _ bytes: [UInt8], limits: ImageLimits = ImageLimits()
+    ) throws -> (frames: [RGBImage], reading: FrameReading) {
+        var frames: [RGBImage] = []
+        let reading = try ImageDecoder(limits: limits).forEachFrame(bytes) { index, frame in
+            #expect(index == frames.count)
+            frames.append(frame)
+            return true
+        }
+        return (frames, reading)
+    }
+
+    /// Each codec's video gives a frame for every second of its 10 (the slow one's, a frame every
+    /// 2 s, the first at or after each second: 0, 2, 2, 4, 4, ...), pixel for pixel the frame
+    /// PyAV gives at that time as `rgb24` (Debian's FFmpeg 5.1 decoding and converting to RGB,
+    /// PyAV's FFmpeg 8 theirs), and hashing exactly as the reference hashes it. And each shows the
+    /// picture it should: within 31 bits of that picture's hash before encoding (the title card
+    /// lasts one frame past 2 s, so a frame taken one late shows another picture).
+    @Test(arguments: ["h264.mp4", "mpeg4.mp4", "vp8.webm", "vp9.webm", "hevc.mkv", "av1.mkv", "slow-h264.mp4"])
+    func everySecondHashesAsTheReferenceFrame(_ name: String) throws {
+        let reference = try Self.reference(name)
+        let (frames, reading) = try Self.frames(try Support.read(reference.path))
+        #expect(reading.stoppedBefore == nil && reading.frames == frames.count)
+        let video = try #require(reading.video)
+        #expect(video.secondsPerFrame == 1 && abs(video.duration - 10) < 0.6, "\(video)")
+        // The slow one's last frame is at 8 s: no frame at or after 9 s.
+        #expect(frames.count == reference.frames.count && frames.count == (name.hasPrefix("slow") ? 9 : 10))
+        var scratch = PDQScratch()
+        let hasher = PDQHasher(luma: .float64)
+        var identical = 0
+        var worst = 0
+        var mostApart = 0
+        for (k, (frame, expected)) in zip(frames, reference.frames).enumerated() {
+            #expect(frame.width == reference.width && frame.height == reference.height)
+            let hashed = hasher.hash(frame, scratch: &scratch)
+            let d = hashed.hash.distance(to: expected.pdq)
+            worst = max(worst, d)
+            if d == 0 { identical += 1 }
+            #expect(d == 0, "\(name) frame \(k): \(d) bits from the reference")
+            // And the pixels PyAV gives.
+            let pyav = try ImageDecoder().decode(try Support.read(reference.path + ".frame-\(k).ppm"))
+            let most = zip(frame.pixels, pyav.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
+            mostApart = max(mostApart, most)
+            #expect(frame == pyav, "\(name) frame \(k): pixels up to \(most) apart from PyAV's")
+            if expected.quality >= 50 {
+                #expect(hashed.hash.distance(to: expected.shows) <= 31, "\(name) frame \(k) does not show its picture")
+            }
+        }
+        print("video \(name) (\(video.codec)): \(identical)/\(frames.count) frames' hashes identical to the reference's, the furthest \(worst) bits; pixels at most \(mostApart) apart from PyAV's")
+    }
+}
+
+extension VideoTests {
+    /// A video longer than the frames allow a second each (250 s, at most 100 frames) is sampled
+    /// further apart to cover it: every 3 s, 84 frames, each as the reference's at that time.
+    @Test func aLongVideoIsSampledFurtherApartToTheEnd() throws {
+        let reference = try Self.reference("long-h264.mp4")
+        let bytes = try Support.read(reference.path)
+        let (frames, reading) = try Self.frames(bytes)
+        #expect(reading.video?.secondsPerFrame == 3 && reading.stoppedBefore == nil)
+        #expect(frames.count == 84 && reference.frames.count == 84)
+        var scratch = PDQScratch()
+        let hasher = PDQHasher(luma: .float64)
+        let identical = zip(frames, reference.frames).filter { hasher.hash($0, scratch: &scratch).hash == $1.pdq }.count
+        #expect(identical == 84)
+        // The later frames kept say when they were taken.
+        let hashed = try hasher.hashFrames(bytes, decoder: ImageDecoder(), scratch: &scratch)
+        #expect(!hashed.laterFrames.isEmpty && hashed.laterFrames.allSatisfy { $0.second == 3 * $0.frame })
+        #expect(hashed.width == 64 && hashed.height == 48)
+    }
+
+    /// The limits on frames and pixels widen the gap between frames so that they still reach the
+    /// end: 5 frames of a 10 s video are 2 s apart; 4 frames' worth of pixels, 3 s apart.
+    @Test func theLimitsWidenTheGapBetweenFrames() throws {
+        let reference = try Self.reference("h264.mp4")
+        let bytes = try Support.read(reference.path)
+        var scratch = PDQScratch()
+        let hasher = PDQHasher(luma: .float64)
+        for (limits, seconds, count) in [
+            (ImageLimits(maxFrames: 5), 2, 5), (ImageLimits(maxAnimationPixels: 4 * 320 * 240 + 1), 3, 4),
+        ] {
+            let (frames, reading) = try Self.frames(bytes, limits: limits)
+            #expect(reading.video?.secondsPerFrame == seconds && reading.stoppedBefore == nil)
+            #expect(frames.count == count)
+            for (k, frame) in frames.enumerated() {
+                #expect(hasher.hash(frame, scratch: &scratch).hash == reference.frames[k * seconds].pdq, "frame \(k)")
+            }
+        }
+    }
+
+    /// Decoding stops once the bound on pixels decoded is passed, keeping the frames before:
+    /// 60 frames of 320x240 is 2.4 s of a 25-frame-a-second video.
+    @Test func decodingStopsAtTheBoundOnPixelsDecoded() throws {
+        let bytes = try Support.read(try Self.reference("h264.mp4").path)
+        let (frames, reading) = try Self.frames(bytes, limits: ImageLimits(maxVideoPixelsDecoded: 60 * 320 * 240))
+        #expect(frames.count == 3)
+        #expect(reading.stoppedBefore == "frame 3 (3 s): mp4: more than 4608000 pixels decoded")
+        #expect(reading.video.map { $0.pixelsDecoded > 60 * 320 * 240 } == true)
+        // Too little for the first frame: nothing to keep, so it throws.
+        #expect(throws: ImageError.self) { try Self.frames(bytes, limits: ImageLimits(maxVideoPixelsDecoded: 1000)) }
+        do {
+            _ = try Self.frames(bytes, limits: ImageLimits(maxVideoPixelsDecoded: 1000))
+        } catch let error as ImageError {
+            #expect(error.code == .tooManyPixels && error.message == "mp4: more than 1000 pixels decoded")
+        }
+    }
+
+    /// A stream larger than the image limits is refused before any frame is decoded, as an
+    /// image's header is.
+    @Test func aStreamOverThePixelLimitIsRefused() throws {
+        let bytes = try Support.read(try Self.reference("vp9.webm").path)
+        do {
+            _ = try Self.frames(bytes, limits: ImageLimits(maxPixels: 320 * 240 - 1))
+            Issue.record("a 320x240 stream passed a limit of 76,799 pixels")
+        } catch let error as ImageError {
+            #expect(error.code == .tooManyPixels)
+            #expect(error.message == "the header declares a video stream of 320×240 pixels, more than 76799")
+        }
+    }
+
+    /// Damage: a cut Matroska file keeps the frames before the cut and says where the stream
+    /// ended; a cut MP4 (its index is at the end) and an MP4 whose boxes are noise throw, naming
+    /// the container and the byte; a file with no video stream is not one Bulwark decodes.
+    @Test func damagedVideosSayWhatAndWhere() throws {
+        let webm = try Support.read(try Self.reference("vp9.webm").path)
+        let (frames, reading) = try Self.frames(Array(webm.prefix(webm.count / 2)))
+        #expect(frames.count >= 2 && frames.count < 10)
+        let stop = try #require(reading.stoppedBefore)
+        #expect(stop.hasPrefix("frame \(frames.count) (\(frames.count) s): the video stream ends at \(frames.count - 1)."))
+        #expect(stop.hasSuffix(" s, where its container states 10 s"))
+        let mp4 = try Support.read(try Self.reference("h264.mp4").path)
+        let cases: [([UInt8], ImageError.Code, String)] = [
+            (Array(mp4.prefix(mp4.count / 2)), .corrupt, "mp4: the container does not read: Invalid data found when processing input"),
+            (Array(mp4.prefix(32)) + (0..<2048).map { UInt8($0 & 0xFF) }, .corrupt, "mp4: the container does not read: Invalid data found when processing input"),
+            (Array(webm.prefix(200)), .truncated, "matroska: the data ends inside the container's header"),
+            (try Support.read(try Self.reference("audio-only.webm").path), .unsupportedFormat, "matroska: no video stream"),
+        ]
+        for (bytes, code, message) in cases {
+            do {
+                _ = try Self.frames(bytes)
+                Issue.record("\(message): read")
+            } catch let error as ImageError {
+                #expect(error.code == code && error.message == message, "\(error)")
+                #expect(error.offset.map { $0 > 0 && $0 <= bytes.count } == true, "\(error)")
+            }
+        }
+    }
+
+    /// The first bytes say what a file is: an image's format, else a video's container. A video
+    /// is read only frame by frame: `decode` and `header`, which ingest and the still path use,
+    /// take it as no image.
+    @Test func containersAreKnownByTheirFirstBytes() throws {
+        for (name, container) in [("h264.mp4", VideoContainer.mp4), ("vp9.webm", .matroska), ("hevc.mkv", .matroska)] {
+            let bytes = try Support.read(try Self.reference(name).path)
+            #expect(ImageFormat.detect(bytes) == nil && VideoContainer.detect(bytes) == container)
+            #expect(throws: ImageError.self) { try ImageDecoder().header(bytes) }
+            #expect(throws: ImageError.self) { try ImageDecoder().decode(bytes) }
+        }
+        #expect(VideoContainer.detect(Array("GIF89a..".utf8)) == nil && VideoContainer.detect([0x1A, 0x45, 0xDF]) == nil)
+    }
+
+    /// The caller may stop early: frame 3 of 10 is the last decoded.
+    @Test func theCallerStopsTheReading() throws {
+        let bytes = try Support.read(try Self.reference("av1.mkv").path)
+        var seen: [Int] = []
+        let reading = try ImageDecoder().forEachFrame(bytes) { index, _ in
+            seen.append(index)
+            return index < 3
+        }
+        #expect(seen == [0, 1, 2, 3] && reading.frames == 4 && reading.stoppedBefore == nil)
+        #expect(reading.video.map { $0.pixelsDecoded < 10 * 25 * 320 * 240 } == true)
+    }
+
+    /// The console shows a video still: its first frame, or the frame a bank matched, as a PNG of
+    /// the frame the media job hashed.
+    @Test func theConsoleShowsAVideoStill() throws {
+        let reference = try Self.reference("vp8.webm")
+        let bytes = try Support.read(reference.path)
+        let (frames, _) = try Self.frames(bytes)
+        for frame in [0, 4, 9] {
+            guard case .png(let png) = StillImage.display(bytes, frame: frame) else {
+                Issue.record("frame \(frame) not shown as a PNG")
+                continue
+            }
+            #expect(try ImageDecoder().decode(png) == frames[frame])
+        }
+        guard case .png(let first) = StillImage.display(bytes) else {
+            Issue.record("not shown")
+            return
+        }
+        #expect(try ImageDecoder().decode(first) == frames[0])
+        #expect(StillImage.display(bytes, frame: 10) == .notShown("no frame 10: the video has 10 frames"))
+    }
+}

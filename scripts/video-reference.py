@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Videos and reference PDQ hashes of their frames for the media tests, from `pdqhash` (Meta's C++
+code) on the frames PyAV (FFmpeg) decodes, converted to RGB as `frame.to_ndarray(format="rgb24")`
+gives them.
+
+From 3 shared JPEGs under DATA (default ../shared/data/pdq beside the repository: the first ones in
+sorted order of PDQ quality 80 or more at 320x240, more than 64 bits apart), writes into OUT one video per codec Bulwark
+decodes (H.264 and MPEG-4 Part 2 in MP4, VP8 and VP9 in WebM, H.265 and AV1 in Matroska), 320x240,
+each showing a flat grey title card for 2 s and one frame, picture A until 4 s, A's mirror image for
+2 s, picture B for 3 s and picture C for 1 s, at various frame rates; one at half a frame a second (the same
+without C, B for 4 s: five frames, 2 s apart); and a long one (250 s at 1 frame a second, 64x48). For each, the frames at each whole second as Bulwark
+samples them: frame k is the first whose time, counted from the first frame's, is at least k
+seconds (at least k x S seconds for the long one, S = 3). Prints one JSON line per video:
+
+  {"path", "codec", "width", "height", "seconds_per_frame",
+   "frames": [{"time", "pdq", "quality", "shows"}, ...]}
+
+"shows" is the pdqhash of the picture on screen at the frame's time (the title card's is that of the
+flat grey image), at the video's size, before encoding. Also writes an audio-only WebM (no video
+stream), printed as {"path", "codec": null}.
+
+Needs PyAV (`av`), pdqhash, numpy and Pillow (scripts/setup.sh installs them).
+
+With --frames, also writes each of those frames as PyAV gives it, beside its video: NAME.frame-K.ppm.
+
+Usage: scripts/video-reference.py --out DIR [--data DIR] [--only NAME] [--frames]
+       (NAME: h264.mp4, ...; that video alone)
+"""
+import argparse
+import fractions
+import glob
+import json
+import os
+import sys
+
+try:
+    import av
+    import numpy as np
+    import pdqhash
+    from PIL import Image
+except ImportError as e:  # the test reports this message as its failure
+    sys.exit(f"video-reference: {e}; run scripts/setup.sh (it installs av, pdqhash, numpy and Pillow)")
+
+av.logging.set_level(av.logging.PANIC)
+os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1: errors only
+
+
+def to_hex(bits):
+    return "%064x" % int("".join("1" if b else "0" for b in bits), 2)
+
+
+def pdq(rgb):
+    bits, quality = pdqhash.compute(np.ascontiguousarray(rgb))
+    return to_hex(bits), int(quality)
+
+
+def distance(a, b):
+    return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
+F = fractions.Fraction
+
+
+def write(path, container, codec, fps, scenes, size, options=None):
+    """Encodes `scenes` ([(picture, seconds)]) at `fps` frames a second (a Fraction)."""
+    out = av.open(path, "w", format=container)
+    stream = out.add_stream(codec, rate=fps, options=options or {})
+    stream.width, stream.height = size
+    stream.pix_fmt = "yuv420p"
+    stream.time_base = 1 / fps
+    n = 0
+    for picture, seconds in scenes:
+        for _ in range(int(F(seconds) * fps)):
+            frame = av.VideoFrame.from_image(picture)
+            frame.pts = n
+            n += 1
+            for packet in stream.encode(frame):
+                out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+    out.close()
+
+
+def sampled(path, seconds_per_frame):
+    """The frame at each multiple of `seconds_per_frame`, as PyAV decodes and converts them."""
+    frames = []
+    with av.open(path) as video:
+        origin = None
+        for frame in video.decode(video=0):
+            time = float(frame.pts * frame.time_base)
+            origin = time if origin is None else origin
+            time -= origin
+            while time + 1e-3 >= len(frames) * seconds_per_frame:
+                frames.append((time, frame.to_ndarray(format="rgb24")))
+    return frames
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--data", default=os.path.join(root, "..", "shared", "data", "pdq"))
+    parser.add_argument("--only", help="write this video alone")
+    parser.add_argument("--frames", action="store_true", help="also write PyAV's frames, NAME.frame-K.ppm")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    wanted = lambda name: args.only is None or args.only == name
+    size = (320, 240)
+    pictures, hashes = [], []
+    for source in sorted(glob.glob(os.path.join(args.data, "**", "*.jpg"), recursive=True)):
+        picture = Image.open(source).convert("RGB").resize(size, Image.Resampling.BILINEAR)
+        h, quality = pdq(np.asarray(picture))
+        if quality >= 80 and all(distance(h, other) > 64 for other in hashes):
+            pictures.append(picture)
+            hashes.append(h)
+        if len(pictures) == 3:
+            break
+    if len(pictures) < 3:
+        sys.exit(f"video-reference: fewer than 3 distinct JPEGs under {args.data}")
+    a, b, c = pictures
+    grey = Image.new("RGB", size, (128, 128, 128))
+    mirror = a.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+
+    def scenes(fps):
+        # The title card lasts one frame past 2 s, so that the frame at 2 s is still the title
+        # card and the one after it is not: a frame taken late would show A.
+        return [(grey, 2 + 1 / F(fps)), (a, 2 - 1 / F(fps)), (mirror, 2), (b, 3), (c, 1)]
+
+    videos = [
+        ("h264.mp4", "mp4", "libx264", 25, None, scenes(25)),
+        ("mpeg4.mp4", "mp4", "mpeg4", 25, None, scenes(25)),
+        ("vp8.webm", "webm", "libvpx", 20, None, scenes(20)),
+        ("vp9.webm", "webm", "libvpx-vp9", 30, None, scenes(30)),
+        ("hevc.mkv", "matroska", "libx265", 24, {"x265-params": "log-level=none"}, scenes(24)),
+        ("av1.mkv", "matroska", "libsvtav1", 25, {"svtav1-params": "log-level=0"}, scenes(25)),
+        ("slow-h264.mp4", "mp4", "libx264", F(1, 2), None, [(grey, 2), (a, 2), (mirror, 2), (b, 4)]),
+    ]
+
+    def on_screen(scenes, time):
+        start = 0
+        for picture, seconds in scenes:
+            if time < start + seconds - 1e-3:
+                return picture
+            start += seconds
+        return scenes[-1][0]
+
+    for name, container, codec, fps, options, shown in videos:
+        if not wanted(name):
+            continue
+        path = os.path.join(args.out, name)
+        write(path, container, codec, fractions.Fraction(fps), shown, size, options)
+        frames = []
+        for k, (time, rgb) in enumerate(sampled(path, 1)):
+            if args.frames:
+                with open(f"{path}.frame-{k}.ppm", "wb") as f:
+                    f.write(b"P6\n%d %d\n255\n" % (rgb.shape[1], rgb.shape[0]) + rgb.tobytes())
+            h, q = pdq(rgb)
+            frames.append({"time": round(time, 6), "pdq": h, "quality": q,
+                           "shows": pdq(np.asarray(on_screen(shown, time)))[0]})
+        print(json.dumps({"path": path, "codec": codec, "width": size[0], "height": size[1], "seconds_per_frame": 1,
+                          "frames": frames}))
+    # The long one: 250 pictures of a second each, small; sampled every 3 s.
+    if not wanted("long-h264.mp4"):
+        return
+    small = (64, 48)
+    rng = np.random.default_rng(7)
+    long_scenes = [(Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).resize(small), 1) for _ in range(250)]
+    path = os.path.join(args.out, "long-h264.mp4")
+    write(path, "mp4", "libx264", fractions.Fraction(1), long_scenes, small)
+    frames = []
+    for k, (time, rgb) in enumerate(sampled(path, 3)):
+        h, q = pdq(rgb)
+        frames.append({"time": round(time, 6), "pdq": h, "quality": q,
+                       "shows": pdq(np.asarray(long_scenes[min(3 * k, 249)][0]))[0]})
+    print(json.dumps({"path": path, "codec": "libx264", "width": small[0], "height": small[1], "seconds_per_frame": 3,
+                      "frames": frames}))
+    # No video stream: Opus audio only.
+    path = os.path.join(args.out, "audio-only.webm")
+    out = av.open(path, "w", format="webm")
+    stream = out.add_stream("libopus", rate=48000)
+    samples = np.zeros((1, 960 * 50), dtype=np.int16)
+    frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+    frame.sample_rate = 48000
+    for packet in stream.encode(frame):
+        out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+    out.close()
+    print(json.dumps({"path": path, "codec": None}))
+
+
+if __name__ == "__main__":
+    main()
