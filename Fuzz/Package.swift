@@ -39,6 +39,7 @@ let package = Package(
         ),
         fuzzTarget("fuzz-image-decoder", ["BulwarkMedia"]),
         fuzzTarget("fuzz-pdq-hasher", ["BulwarkMedia", "BulwarkCore"]),
+        fuzzTarget("fuzz-video-decoder", ["BulwarkMedia"]),
         fuzzTarget("fuzz-signal-file", ["BulwarkBanks", "BulwarkCore"]),
         fuzzTarget("fuzz-pdq-index", ["BulwarkBanks", "BulwarkCore"]),
         fuzzTarget("fuzz-bank-snapshot", ["BulwarkBanks", "BulwarkCore"]),

@@ -3,8 +3,8 @@
 #
 #   scripts/fuzz.sh TARGET [SECONDS]      (default 60 seconds)
 #
-# TARGET is one of: image-decoder, pdq-hasher, signal-file, pdq-index, bank-snapshot, bank-log-line,
-# json-syntax, text-engine, semantic.
+# TARGET is one of: image-decoder, video-decoder, pdq-hasher, signal-file, pdq-index, bank-snapshot,
+# bank-log-line, json-syntax, text-engine, semantic.
 #
 # Builds the Fuzz/ package (its own package: none of it enters the main build or `swift test`)
 # with libFuzzer and AddressSanitizer, seeds .build/fuzz-corpus/TARGET (kept between runs, never
@@ -22,7 +22,7 @@ ROOT=$PWD
 # The text engine's target loads the repository's lexicons and models from here.
 export BULWARK_HOME=$ROOT
 
-TARGETS=(image-decoder pdq-hasher signal-file pdq-index bank-snapshot bank-log-line json-syntax text-engine semantic)
+TARGETS=(image-decoder video-decoder pdq-hasher signal-file pdq-index bank-snapshot bank-log-line json-syntax text-engine semantic)
 usage() {
     echo "usage: scripts/fuzz.sh TARGET [SECONDS] [libFuzzer flags...]; TARGET: ${TARGETS[*]}" >&2
     exit 2
@@ -94,6 +94,11 @@ case $TARGET in
                 echo "fuzz: $SHARED/$image not found, not seeded" >&2
             fi
         done
+        ;;
+    video-decoder)
+        # Small videos of every container and codec the decoder reads (PyAV, scripts/setup.sh).
+        python3 scripts/video-reference.py --out "$CORPUS" >/dev/null ||
+            { echo "fuzz: writing the seed videos failed" >&2; exit 1; }
         ;;
     *)
         # Small valid files written by the library itself (see the target's seeds()).

@@ -35,6 +35,7 @@ struct bw_video {
     double origin;         // the first frame's time: times are given from it
     double last_time;
     int flushed;           // the decoder has been told the stream ended
+    double target;         // the time asked for: frames before it that nothing refers to are skipped
 };
 
 static int read_input(void *opaque, uint8_t *buffer, int size) {
@@ -261,6 +262,13 @@ static int next_frame(bw_video *video, bw_video_result *result) {
                 av_packet_unref(video->packet);
                 continue;
             }
+            // A frame before the time asked for is never given, so one that no other frame refers
+            // to need not be decoded (B-frames, most often; a quarter of the time of an H.264
+            // video). Which frames those are is known only once the first frame gave the origin.
+            int64_t stamp = video->packet->pts;
+            int early = video->have_origin && stamp != AV_NOPTS_VALUE &&
+                        (double)stamp * av_q2d(video->time_base) - video->origin + 1e-3 < video->target;
+            video->decoder->skip_frame = early ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
             // A packet the decoder rejects is passed over, as players do: damage shows as a
             // frame missing or concealed, not as the end.
             avcodec_send_packet(video->decoder, video->packet);
@@ -279,6 +287,7 @@ int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size,
         return -1;
     }
     result->frame_seconds = video->frame_seconds;
+    video->target = at;
     for (;;) {
         if (!video->have_frame) {
             int got = next_frame(video, result);

@@ -319,14 +319,26 @@ struct PDQBench {
 
     func run() throws {
         guard iterations >= 1 else { throw ValidationError("--iterations takes 1 or more") }
-        // Every file whose first bytes name a format the decoder reads, whatever its name.
-        let files = try listDirectory(directory).compactMap { name -> [UInt8]? in
+        // Every file whose first bytes name a format the decoder reads, whatever its name: images,
+        // and videos (timed apart: they have no still path).
+        var files: [[UInt8]] = []
+        var videos: [[UInt8]] = []
+        for name in listDirectory(directory) {
             let path = directory + "/" + name
-            guard isRegularFile(path) else { return nil }
+            guard isRegularFile(path) else { continue }
             let bytes = try readFile(path)
-            return ImageFormat.detect(bytes) == nil ? nil : bytes
+            if ImageFormat.detect(bytes) != nil {
+                files.append(bytes)
+            } else if VideoContainer.detect(bytes) != nil {
+                videos.append(bytes)
+            }
         }
-        guard !files.isEmpty else { throw CommandFailure("no image files in \(directory)") }
+        guard !files.isEmpty || !videos.isEmpty else { throw CommandFailure("no image or video files in \(directory)") }
+        if !videos.isEmpty { try runVideos(videos) }
+        guard !files.isEmpty else {
+            print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB")
+            return
+        }
         let decoder = ImageDecoder()
         let images = try files.map { try decoder.decode($0) }
         let megapixels = Double(images.reduce(0) { $0 + $1.width * $1.height }) / 1e6
@@ -377,6 +389,54 @@ struct PDQBench {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
+    /// Videos as the media job hashes them: each decoded, a frame a second (or further apart)
+    /// hashed, timed whole; and how many pixels the decoder went through.
+    func runVideos(_ all: [[UInt8]]) throws {
+        let decoder = ImageDecoder()
+        let hasher = PDQHasher(luma: luma)
+        var scratch = PDQScratch()
+        // A video the decoder refuses (no video stream, another codec) is left out, and said.
+        var videos: [[UInt8]] = []
+        for video in all {
+            do {
+                _ = try hasher.hashFrames(video, decoder: decoder, scratch: &scratch)
+                videos.append(video)
+            } catch {
+                print("left out: a video that does not decode: \(error)")
+            }
+        }
+        guard !videos.isEmpty else { return }
+        let clock = ContinuousClock()
+        var runs: [Double] = []
+        var frames = 0
+        var decoded = 0
+        var kinds: [String: Int] = [:]
+        var seconds = 0.0
+        for iteration in 0...iterations {
+            frames = 0
+            decoded = 0
+            let t0 = clock.now
+            for video in videos {
+                let hashed = try hasher.hashFrames(video, decoder: decoder, scratch: &scratch)
+                frames += hashed.reading.frames
+                decoded += hashed.reading.video?.pixelsDecoded ?? 0
+                if iteration == 0, let v = hashed.reading.video {
+                    kinds["\(v.container.rawValue)/\(v.codec)", default: 0] += 1
+                    seconds += v.duration
+                }
+            }
+            // The first pass warms up and is not counted.
+            if iteration > 0 { runs.append(self.seconds(clock.now - t0)) }
+        }
+        let median = runs.sorted()[runs.count / 2]
+        let n = Double(videos.count)
+        let kindList = kinds.map { "\($0.value) \($0.key)" }.sorted().joined(separator: ", ")
+        print("videos on one thread, luma \(luma): \(videos.count) (\(kindList)), \(twoDecimals(seconds)) s in all, \(iterations) iterations")
+        print(
+            "every sampled frame from file bytes (as the media job hashes; \(frames) frames): \(twoDecimals(median * 1000 / n)) ms/video, \(twoDecimals(median / seconds * 1000)) ms per second of video (median of \(runs.count); best \(twoDecimals((runs.min() ?? 0) * 1000 / n)) ms/video)"
+        )
+        print("decoded: \(twoDecimals(Double(decoded) / 1e6)) megapixels, \(twoDecimals(Double(decoded) / 1e6 / median)) megapixels/s")
+    }
 }
 
 /// `x` with two decimals ("2.05"), without Foundation.
