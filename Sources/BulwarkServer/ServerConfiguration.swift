@@ -17,10 +17,14 @@ public struct ServerConfiguration: Sendable {
     /// checked at ingest (413) before the part is stored, and again when it is decoded.
     public var maxMediaPixels: Int
     public var maxMediaSide: Int
-    /// Most frames of an animation the media job hashes, and most pixels over those frames
-    /// (each frame a whole canvas): the frames past either are not hashed.
+    /// Most frames of an animation or a video the media job hashes, and most pixels over those
+    /// frames (each frame a whole canvas): the frames past either are not hashed (a video's are
+    /// taken further apart to reach its end).
     public var maxMediaFrames: Int = 100
     public var maxAnimationPixels: Int = 100_000_000
+    /// Most pixels the media job decodes of one video, every frame of its stream counting (about
+    /// 4.5 s of one core at the default: docs/pdq.md); the frames past it are not hashed.
+    public var maxVideoPixelsDecoded: Int = 2_000_000_000
     /// How long a claim holds a case for one reviewer.
     public var claimSeconds: Int64
     /// Requests per second per API key (token bucket; burst = 2 seconds' worth). 0: no limit.
@@ -87,6 +91,6 @@ public struct ServerConfiguration: Sendable {
     public var imageLimits: ImageLimits {
         ImageLimits(
             maxBytes: maxMediaBytes, maxPixels: maxMediaPixels, maxDimension: maxMediaSide, maxFrames: maxMediaFrames,
-            maxAnimationPixels: maxAnimationPixels)
+            maxAnimationPixels: maxAnimationPixels, maxVideoPixelsDecoded: maxVideoPixelsDecoded)
     }
 }

@@ -183,6 +183,6 @@ struct HashCommandTests {
         let empty = dir.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         let none = try CLI.run(["bench", "--pdq", empty.path])
-        #expect(none.status == 1 && none.stderr.contains("no image files"), "\(none.stderr)")
+        #expect(none.status == 1 && none.stderr.contains("no image or video files"), "\(none.stderr)")
     }
 }
