@@ -101,4 +101,16 @@ struct QualityTests {
         #expect((evaluation.overall.recall ?? 0) >= 0.85, "recall \(evaluation.overall.recall ?? 0)")
         #expect((evaluation.confusion[.none]?[.violating] ?? 0) <= 3)
     }
+
+    /// Everyday captions about media people share ("New upload!", "link in bio", a mod's download
+    /// link), on 150 items never trained on (data/heldout/media-captions.jsonl). A regression
+    /// guard at the measured figures (false positives 29 of 150, 13 of them `violating`; README),
+    /// which are a known gap, not a target: the classifier learned `download`, `upload` and
+    /// `mirror` from re-posted releases and has no negative that says otherwise.
+    @Test func everydayMediaCaptionsDoNotGetWorse() throws {
+        let evaluation = try evaluateAll(Fixtures.items("data/heldout/media-captions.jsonl"))
+        #expect(evaluation.overall.total == 150)
+        #expect(evaluation.overall.falsePositives <= 29, "false positives \(evaluation.overall.falsePositives)")
+        #expect((evaluation.confusion[.none]?[.violating] ?? 0) <= 13)
+    }
 }
