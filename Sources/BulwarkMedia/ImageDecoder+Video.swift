@@ -63,6 +63,8 @@ extension ImageDecoder {
         defer { bw_video_close(video) }
         let (w, h) = (Int(result.width), Int(result.height))
         try limits.check(width: w, height: h, format: nil, what: "video stream")
+        // The shim takes the first frame's size when the stream declares none; never zero.
+        guard w > 0, h > 0 else { throw ImageError(.corrupt, "\(container.rawValue): a video stream of \(w)×\(h) pixels") }
         let duration = result.duration
         let frames = max(1, min(maxFrames, limits.maxAnimationPixels / (w * h)))
         let seconds = duration > 0 ? max(1, Int((duration / Double(frames)).rounded(.up))) : 1
