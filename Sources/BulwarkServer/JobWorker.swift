@@ -51,7 +51,10 @@ public struct JobWorker: Service, CustomStringConvertible {
     func workOnce(scratch: inout PDQScratch) async throws -> Int {
         let jobs = try await service.store.claimJobs(owner: owner, now: service.clock(), lease: lease, limit: Self.batch)
         for (n, job) in jobs.enumerated() {
-            if Task.isShuttingDownGracefully || Task.isCancelled {
+            // The first job of a batch is in hand from its claim: a shutdown that comes between
+            // the claim and its start still lets it finish (the rest go back), so that what a
+            // claim means does not depend on how soon this task runs after it.
+            if n > 0 && (Task.isShuttingDownGracefully || Task.isCancelled) {
                 try await release(jobs[n...])
                 break
             }
