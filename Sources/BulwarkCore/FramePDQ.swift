@@ -16,6 +16,11 @@ public struct FramePDQ: Sendable, Hashable {
         self.second = second
     }
 
+    /// The time of frame `frame` among `frames`, when it is a video's frame that was kept.
+    public static func second(ofFrame frame: Int, in frames: [FramePDQ]) -> Int? {
+        frames.first { $0.frame == frame }?.second
+    }
+
     /// Frames whose hashes are at most this many bits apart are taken as the same picture: of
     /// such a run only the first is kept. Far below the 31 bits at which banks usually match, so
     /// a bank entry near a frame left out is near the one kept too.

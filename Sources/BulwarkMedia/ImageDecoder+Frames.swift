@@ -40,16 +40,9 @@ extension ImageDecoder {
         _ bytes: [UInt8], _ body: (_ index: Int, _ frame: RGBImage) -> Bool
     ) throws(ImageError) -> FrameReading {
         let format = ImageFormat.detect(bytes)
-        if format == nil, let container = VideoContainer.detect(bytes) {
-            guard bytes.count <= limits.maxBytes else {
-                throw ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)")
-            }
-            return try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> FrameReading in
-                try videoFrames(data, container: container, maxFrames: max(1, limits.maxFrames), body)
-            }
-        }
+        let container = format == nil ? VideoContainer.detect(bytes) : nil
         let layout = format == .png ? bytes.withUnsafeBufferPointer { APNGLayout($0) } : nil
-        guard format == .gif || format == .webp || layout != nil else {
+        guard container != nil || format == .gif || format == .webp || layout != nil else {
             let image = try decode(bytes)
             _ = body(0, image)
             return FrameReading(frames: 1)
@@ -59,6 +52,7 @@ extension ImageDecoder {
         }
         let maxFrames = max(1, limits.maxFrames)
         return try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> FrameReading in
+            if let container { return try videoFrames(data, container: container, maxFrames: maxFrames, body) }
             if let layout { return try apngFrames(data, layout: layout, maxFrames: maxFrames, body) }
             if format == .gif { return try gifFrames(data, maxFrames: maxFrames, body) }
             var features = WebPBitstreamFeatures()

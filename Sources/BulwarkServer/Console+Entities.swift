@@ -477,11 +477,8 @@ extension ConsoleVerdict {
                 row["type"] = type
                 row["distance"] =
                     type == "pdq" ? "\(distance) of 256 bits" : (distance == 0 ? "exact" : String(distance))
-                // An animation's later frame (counted from 1 for the reviewer; the first is frame 1),
-                // or a video's, by its time.
-                if let frame = part.matchedFrame {
-                    row["frame"] = part.matchedSecond.map { "the frame at \(MediaPartRecord.clock($0))" } ?? "frame \(frame + 1)"
-                }
+                // An animation's or a video's later frame, if that is what matched.
+                if let name = part.matchedFrameName { row["frame"] = name }
                 row["matched"] = true
             } else if part.matchedAt != nil {
                 row["outcome"] = "matched a bank (the details were not recorded)"
@@ -526,6 +523,13 @@ extension MediaPartRecord {
 
     /// The time of a video's frame that a bank matched, in seconds from the start.
     var matchedSecond: Int? { (matchEvidenceObject?["second"] as? NSNumber)?.intValue }
+
+    /// The matched frame as the reviewer reads it: an animation's by number counted from 1 (the
+    /// first is frame 1), a video's by its time; nil when no later frame matched.
+    var matchedFrameName: String? {
+        guard let frame = matchedFrame else { return nil }
+        return matchedSecond.map { "the frame at \(Self.clock($0))" } ?? "frame \(frame + 1)"
+    }
 
     /// `seconds` as minutes and seconds (`1:05`), or hours too (`1:02:05`).
     static func clock(_ seconds: Int) -> String {

@@ -473,16 +473,15 @@ extension BulwarkService {
                     : look.keepGreyscale ? "Shown in greyscale" : "Shown as they are"
                 object["mediaHint"] = (object["mediaHint"] as? String ?? "") + "; a moving image as its first frame, never played, and beside it the frame a bank matched"
                 // The frame of an animation a bank matched, shown beside its first frame.
-                var matchedFrames: [Int64: (frame: Int, second: Int?)] = [:]
+                var matchedFrames: [Int64: (frame: Int, name: String)] = [:]
                 for part in context?.media ?? [] {
-                    if let frame = part.matchedFrame { matchedFrames[part.id] = (frame, part.matchedSecond) }
+                    if let frame = part.matchedFrame, let name = part.matchedFrameName { matchedFrames[part.id] = (frame, name) }
                 }
                 object["media"] = media.enumerated().map { n, id in
                     var row: [String: Any] = ["id": id, "n": n + 1]
-                    if let (frame, second) = matchedFrames[id] {
-                        // The alt text names the frame as the case's table does: by number, or a video's by time.
-                        let shown = second.map { "the frame at \(MediaPartRecord.clock($0))" } ?? "frame \(frame + 1)"
-                        row["matched"] = ["frame": frame, "shown": shown] as [String: Any]
+                    if let (frame, name) = matchedFrames[id] {
+                        // The alt text names the frame as the case's table does.
+                        row["matched"] = ["frame": frame, "shown": name] as [String: Any]
                     }
                     return row
                 }

@@ -177,7 +177,7 @@ public struct JobWorker: Service, CustomStringConvertible {
         if let frame = best.frame {
             evidence += Array(",\"frame\":\(frame)".utf8)
             // A video's frame: the time it was taken at too.
-            if let second = result.frames.first(where: { $0.frame == frame })?.second {
+            if let second = FramePDQ.second(ofFrame: frame, in: result.frames) {
                 evidence += Array(",\"second\":\(second)".utf8)
             }
         }

@@ -395,12 +395,19 @@ struct PDQBench {
         let decoder = ImageDecoder()
         let hasher = PDQHasher(luma: luma)
         var scratch = PDQScratch()
-        // A video the decoder refuses (no video stream, another codec) is left out, and said.
+        // The first pass warms up, is not timed, and leaves out (saying so) a video the decoder
+        // refuses (no video stream, another codec).
         var videos: [[UInt8]] = []
+        var kinds: [String: Int] = [:]
+        var seconds = 0.0
         for video in all {
             do {
-                _ = try hasher.hashFrames(video, decoder: decoder, scratch: &scratch)
+                let hashed = try hasher.hashFrames(video, decoder: decoder, scratch: &scratch)
                 videos.append(video)
+                if let v = hashed.reading.video {
+                    kinds["\(v.container.rawValue)/\(v.codec)", default: 0] += 1
+                    seconds += v.duration
+                }
             } catch {
                 print("left out: a video that does not decode: \(error)")
             }
@@ -410,9 +417,7 @@ struct PDQBench {
         var runs: [Double] = []
         var frames = 0
         var decoded = 0
-        var kinds: [String: Int] = [:]
-        var seconds = 0.0
-        for iteration in 0...iterations {
+        for _ in 0..<iterations {
             frames = 0
             decoded = 0
             let t0 = clock.now
@@ -420,13 +425,8 @@ struct PDQBench {
                 let hashed = try hasher.hashFrames(video, decoder: decoder, scratch: &scratch)
                 frames += hashed.reading.frames
                 decoded += hashed.reading.video?.pixelsDecoded ?? 0
-                if iteration == 0, let v = hashed.reading.video {
-                    kinds["\(v.container.rawValue)/\(v.codec)", default: 0] += 1
-                    seconds += v.duration
-                }
             }
-            // The first pass warms up and is not counted.
-            if iteration > 0 { runs.append(self.seconds(clock.now - t0)) }
+            runs.append(self.seconds(clock.now - t0))
         }
         let median = runs.sorted()[runs.count / 2]
         let n = Double(videos.count)

@@ -183,10 +183,7 @@ struct HashingPipeline {
         }
         if frames.reading.frames > 1 || frames.reading.stoppedBefore != nil {
             out.append(contentsOf: ",\"frames_read\":\(frames.reading.frames),\"frames\":[".utf8)
-            out.append(contentsOf: frames.laterFrames.map {
-                "{\"frame\":\($0.frame)" + ($0.second.map { ",\"second\":\($0)" } ?? "")
-                    + ",\"pdq\":\"\($0.hash.hex)\",\"quality\":\($0.quality)}"
-            }.joined(separator: ",").utf8)
+            out.append(contentsOf: frames.laterFrames.map(frameJSON).joined(separator: ",").utf8)
             out.append(UInt8(ascii: "]"))
             if let stop = frames.reading.stoppedBefore {
                 out.append(contentsOf: ",\"frames_stopped\":".utf8)
@@ -195,4 +192,10 @@ struct HashingPipeline {
         }
         return .success(out)
     }
+}
+
+/// A later frame as `hash` and `match` write it: `{"frame", "second" (a video's), "pdq", "quality"}`.
+func frameJSON(_ frame: FramePDQ) -> String {
+    "{\"frame\":\(frame.frame)" + (frame.second.map { ",\"second\":\($0)" } ?? "")
+        + ",\"pdq\":\"\(frame.hash.hex)\",\"quality\":\(frame.quality)}"
 }

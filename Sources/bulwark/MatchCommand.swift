@@ -81,10 +81,7 @@ struct MatchCommand: AsyncParsableCommand {
                 // An animation's or a video's later frames that show another picture, each matched too.
                 if !media.frames.isEmpty {
                     out.append(contentsOf: ",\"frames\":[".utf8)
-                    out.append(contentsOf: media.frames.map {
-                        "{\"frame\":\($0.frame)" + ($0.second.map { ",\"second\":\($0)" } ?? "")
-                            + ",\"pdq\":\"\($0.hash.hex)\",\"quality\":\($0.quality)}"
-                    }.joined(separator: ",").utf8)
+                    out.append(contentsOf: media.frames.map(frameJSON).joined(separator: ",").utf8)
                     out.append(UInt8(ascii: "]"))
                 }
                 // Not an image Bulwark decodes: matched by its MD5 and SHA-256 only, and says why.
@@ -127,7 +124,7 @@ func appendOutcome(_ outcome: MatchOutcome, frames: [FramePDQ] = [], to out: ino
         out.append(contentsOf: ",\"distance\":\(m.distance)".utf8)
         if let frame = m.frame {
             out.append(contentsOf: ",\"frame\":\(frame)".utf8)
-            if let second = frames.first(where: { $0.frame == frame })?.second {
+            if let second = FramePDQ.second(ofFrame: frame, in: frames) {
                 out.append(contentsOf: ",\"second\":\(second)".utf8)
             }
         }
