@@ -61,12 +61,12 @@ def distance(a, b):
 F = fractions.Fraction
 
 
-def write(path, container, codec, fps, scenes, size, options=None):
+def write(path, container, codec, fps, scenes, size, options=None, pix_fmt="yuv420p"):
     """Encodes `scenes` ([(picture, seconds)]) at `fps` frames a second (a Fraction)."""
     out = av.open(path, "w", format=container)
     stream = out.add_stream(codec, rate=fps, options=options or {})
     stream.width, stream.height = size
-    stream.pix_fmt = "yuv420p"
+    stream.pix_fmt = pix_fmt
     stream.time_base = 1 / fps
     n = 0
     for picture, seconds in scenes:
@@ -79,6 +79,38 @@ def write(path, container, codec, fps, scenes, size, options=None):
     for packet in stream.encode():
         out.mux(packet)
     out.close()
+
+
+# Display matrices as an MP4 track states them ((p, q) -> (a p + c q + x, b p + d q + y), 16.16
+# fixed point), each with the PIL transpose that undoes it: the video stores the picture undone,
+# so that the matrix applied shows it upright. (name, a, b, c, d, rotation clockwise, mirrored, undo)
+TURNS = [
+    ("turned-90.mp4", 0, 1, -1, 0, 90, False, "ROTATE_90"),  # a phone held upright
+    ("turned-180.mp4", -1, 0, 0, -1, 180, False, "ROTATE_180"),
+    ("turned-270.mp4", 0, -1, 1, 0, 270, False, "ROTATE_270"),
+    ("mirrored.mp4", -1, 0, 0, 1, 0, True, "FLIP_LEFT_RIGHT"),
+    ("transposed.mp4", 0, 1, 1, 0, 270, True, "TRANSPOSE"),
+    # 30 degrees clockwise: not a right angle, so not applied (the picture is stored upright).
+    ("turned-30.mp4", 0.866025, 0.5, -0.5, 0.866025, 0, False, None),
+]
+
+
+def set_track_matrix(path, a, b, c, d, width, height):
+    """Rewrites the matrix of the MP4's only track header (`tkhd`) in place; width and height are
+    the coded picture's."""
+    data = bytearray(open(path, "rb").read())
+    at = data.find(b"tkhd")
+    if at < 0 or data.find(b"tkhd", at + 4) >= 0:
+        sys.exit(f"video-reference: {path} has no single tkhd box")
+    version = data[at + 4]
+    matrix = at + 4 + 4 + (32 if version == 1 else 20) + 8 + 8
+    one = 1 << 16
+    x = (width if a < 0 else 0) + (height if c < 0 else 0)
+    y = (width if b < 0 else 0) + (height if d < 0 else 0)
+    values = [round(v * one) for v in (a, b, 0, c, d, 0, x, y)] + [1 << 30]
+    for i, v in enumerate(values):
+        data[matrix + 4 * i:matrix + 4 * i + 4] = (v & 0xFFFFFFFF).to_bytes(4, "big")
+    open(path, "wb").write(data)
 
 
 def sampled(path, seconds_per_frame):
@@ -159,6 +191,37 @@ def main():
                            "shows": pdq(np.asarray(on_screen(shown, time)))[0]})
         print(json.dumps({"path": path, "codec": codec, "width": size[0], "height": size[1], "seconds_per_frame": 1,
                           "frames": frames}))
+    # Turned: a lossless H.264 video (4:4:4, so each pixel is converted alone and a turn commutes
+    # with the conversion) of A, B and C a second each, and the same stored turned or mirrored with
+    # a track matrix that puts it back upright. Each turned one's frames are expected to be the
+    # upright one's frames as PyAV gives them; "pyav_rotation" is what PyAV (FFmpeg 8) reads of the
+    # matrix (counterclockwise degrees, FFmpeg's convention), a check on the matrix written.
+    lossless = {"qp": "0", "preset": "ultrafast"}
+    upright_scenes = [(a, 1), (b, 1), (c, 1)]
+    upright = os.path.join(args.out, "upright.mp4")
+    if wanted("upright.mp4") or any(wanted(t[0]) for t in TURNS):
+        write(upright, "mp4", "libx264", F(5), upright_scenes, size, lossless, "yuv444p")
+        frames = []
+        for k, (time, rgb) in enumerate(sampled(upright, 1)):
+            with open(f"{upright}.frame-{k}.ppm", "wb") as f:
+                f.write(b"P6\n%d %d\n255\n" % (rgb.shape[1], rgb.shape[0]) + rgb.tobytes())
+            h, q = pdq(rgb)
+            frames.append({"time": round(time, 6), "pdq": h, "quality": q, "shows": pdq(np.asarray(on_screen(upright_scenes, time)))[0]})
+        print(json.dumps({"path": upright, "codec": "libx264", "width": size[0], "height": size[1],
+                          "seconds_per_frame": 1, "frames": frames}))
+    for name, ma, mb, mc, md, rotation, mirrored, undo in TURNS:
+        if not wanted(name):
+            continue
+        path = os.path.join(args.out, name)
+        stored = [(p.transpose(getattr(Image.Transpose, undo)) if undo else p, s) for p, s in upright_scenes]
+        write(path, "mp4", "libx264", F(5), stored, stored[0][0].size, lossless, "yuv444p")
+        set_track_matrix(path, ma, mb, mc, md, *stored[0][0].size)
+        with av.open(path) as video:
+            frame = next(video.decode(video=0))
+            pyav_rotation = getattr(frame, "rotation", None)
+        print(json.dumps({"path": path, "codec": "libx264", "width": size[0], "height": size[1],
+                          "seconds_per_frame": 1, "upright": upright, "rotation": rotation, "mirrored": mirrored,
+                          "pyav_rotation": pyav_rotation, "frames": []}))
     # The long one: 250 pictures of a second each, small; sampled every 3 s.
     if not wanted("long-h264.mp4"):
         return

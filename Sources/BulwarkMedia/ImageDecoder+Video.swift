@@ -29,13 +29,28 @@ public struct VideoSampling: Sendable, Hashable {
     public var secondsPerFrame: Int
     /// Every frame decoded counts, not only those given.
     public var pixelsDecoded: Int
+    /// How the frames were turned from the stream's pictures, as the container's display matrix
+    /// says (a phone held upright records a picture on its side and a quarter turn in the MP4's
+    /// track matrix): mirrored left to right first when ``mirrored``, then turned `rotation`
+    /// degrees clockwise (0, 90, 180 or 270), as FFmpeg's command line shows them by default.
+    public var rotation: Int
+    public var mirrored: Bool
+    /// The container states a display matrix that is not a right-angle turn or a mirror (a turn
+    /// of 30 degrees, a shear), and the frames are as the stream codes them.
+    public var displayMatrixIgnored: Bool
 
-    public init(container: VideoContainer, codec: String, duration: Double, secondsPerFrame: Int, pixelsDecoded: Int) {
+    public init(
+        container: VideoContainer, codec: String, duration: Double, secondsPerFrame: Int, pixelsDecoded: Int,
+        rotation: Int = 0, mirrored: Bool = false, displayMatrixIgnored: Bool = false
+    ) {
         self.container = container
         self.codec = codec
         self.duration = duration
         self.secondsPerFrame = secondsPerFrame
         self.pixelsDecoded = pixelsDecoded
+        self.rotation = rotation
+        self.mirrored = mirrored
+        self.displayMatrixIgnored = displayMatrixIgnored
     }
 }
 
@@ -44,7 +59,8 @@ extension ImageDecoder {
     /// ``ImageLimits/maxFrames`` frames and ``ImageLimits/maxAnimationPixels`` pixels cover the
     /// duration the container states: frame `k` is the first whose time is at least `k × s`
     /// seconds, `s` a whole number of seconds. Each frame is converted to RGB at the stream's
-    /// size, as FFmpeg's `rgb24` conversion gives it.
+    /// size, as FFmpeg's `rgb24` conversion gives it, then turned upright as the container's
+    /// display matrix says (``VideoSampling/rotation``).
     ///
     /// Decoding stops once ``ImageLimits/maxVideoPixelsDecoded`` pixels have been decoded (every
     /// frame of the stream is decoded, not only those given), keeping the frames before; so does
@@ -70,7 +86,8 @@ extension ImageDecoder {
         let seconds = duration > 0 ? max(1, Int((duration / Double(frames)).rounded(.up))) : 1
         var sampling = VideoSampling(
             container: container, codec: Self.text(of: result.codec), duration: duration, secondsPerFrame: seconds,
-            pixelsDecoded: 0)
+            pixelsDecoded: 0, rotation: Int(result.rotation), mirrored: result.mirrored != 0,
+            displayMatrixIgnored: result.display_matrix_ignored != 0)
         var pixels = try buffer(w * h * 3) { _ in }
         var index = 0
         while true {

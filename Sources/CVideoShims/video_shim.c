@@ -2,6 +2,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/mem.h>
 #include <libswscale/swscale.h>
@@ -24,7 +25,12 @@ struct bw_video {
     AVPacket *packet;
     struct SwsContext *scaler;
     int stream;
-    int width, height;     // the stream's declared size: every frame is given at it
+    int width, height;     // the stream's declared size: every frame is scaled to it
+    // How a frame is turned for display: the pixel at (p, q) of the stream's picture goes to
+    // (a p + c q, b p + d q), shifted to start at 0 (each of a, b, c, d is -1, 0 or 1), as the
+    // display matrix maps points; the identity when there is none.
+    int a, b, c, d;
+    uint8_t *coded;        // the frame in RGB before it is turned, when it is
     AVRational time_base;
     double frame_seconds;  // one frame's duration, for frames without a time
     uint64_t max_pixels_decoded;
@@ -79,6 +85,7 @@ static int64_t input_offset(const bw_video *video) {
 void bw_video_close(bw_video *video) {
     if (!video) return;
     sws_freeContext(video->scaler);
+    av_free(video->coded);
     av_packet_free(&video->packet);
     av_frame_free(&video->frame);
     avcodec_free_context(&video->decoder);
@@ -103,6 +110,50 @@ static int allowed_codec(enum AVCodecID id) {
         return 1;
     default:
         return 0;
+    }
+}
+
+// An entry of the display matrix (16.16 fixed point) as -1, 0 or 1: within a degree's sine of 0
+// is 0, as FFmpeg's command line takes a turn within a degree of a right angle for one.
+static int unit_sign(int32_t value) {
+    const int32_t zero = 1144;  // sin(1 degree) * 65536
+    return value > zero ? 1 : value < -zero ? -1 : 0;
+}
+
+// Reads the stream's display matrix into video->a...d and the result's rotation and mirroring.
+static void read_display_matrix(bw_video *video, const AVStream *stream, bw_video_result *result) {
+    video->a = 1, video->b = 0, video->c = 0, video->d = 1;
+    size_t size = 0;
+    const int32_t *m = (const int32_t *)av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    if (!m || size < 9 * sizeof(int32_t)) return;
+    int a = unit_sign(m[0]), b = unit_sign(m[1]), c = unit_sign(m[3]), d = unit_sign(m[4]);
+    int straight = a != 0 && d != 0 && b == 0 && c == 0;
+    int turned = a == 0 && d == 0 && b != 0 && c != 0;
+    if (!straight && !turned) {
+        result->display_matrix_ignored = 1;
+        return;
+    }
+    video->a = a, video->b = b, video->c = c, video->d = d;
+    // Mirrored when the matrix reverses orientation; the turn is what is left once the mirror
+    // (p, q) -> (-p, q) is taken off.
+    result->mirrored = a * d - b * c < 0;
+    if (result->mirrored) a = -a, b = -b;
+    result->rotation = a == 1 ? 0 : a == -1 ? 180 : b == 1 ? 90 : 270;
+}
+
+// Writes the picture `from` (width x height, RGB) turned by the display matrix into `to`.
+static void turn(const bw_video *video, const uint8_t *from, int width, int height, uint8_t *to) {
+    const int a = video->a, b = video->b, c = video->c, d = video->d;
+    const int shown_width = a != 0 ? width : height;
+    const int x0 = (a < 0 ? width - 1 : 0) + (c < 0 ? height - 1 : 0);
+    const int y0 = (b < 0 ? width - 1 : 0) + (d < 0 ? height - 1 : 0);
+    for (int q = 0; q < height; q++) {
+        const uint8_t *row = from + (size_t)q * width * 3;
+        for (int p = 0; p < width; p++) {
+            int x = x0 + a * p + c * q, y = y0 + b * p + d * q;
+            uint8_t *pixel = to + ((size_t)y * shown_width + x) * 3;
+            pixel[0] = row[3 * p], pixel[1] = row[3 * p + 1], pixel[2] = row[3 * p + 2];
+        }
     }
 }
 
@@ -209,8 +260,10 @@ bw_video *bw_video_open(
         video->width = video->frame->width;
         video->height = video->frame->height;
     }
-    result->width = video->width;
-    result->height = video->height;
+    read_display_matrix(video, s, result);
+    int quarter = video->a == 0;
+    result->width = quarter ? video->height : video->width;
+    result->height = quarter ? video->width : video->height;
     return video;
 }
 
@@ -302,6 +355,14 @@ int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size,
         video->have_frame = 0;
     }
     AVFrame *f = video->frame;
+    int straight = video->a == 1 && video->d == 1;
+    if (!straight && !video->coded) {
+        video->coded = av_malloc(out_size);
+        if (!video->coded) {
+            fail(result, BW_VIDEO_BAD_CALL, "out of memory", 0, 0);
+            return -1;
+        }
+    }
     video->scaler = sws_getCachedContext(
         video->scaler, f->width, f->height, (enum AVPixelFormat)f->format, width, height, AV_PIX_FMT_RGB24,
         SWS_BILINEAR, NULL, NULL, NULL);
@@ -309,13 +370,14 @@ int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size,
         fail(result, BW_VIDEO_CORRUPT, "the frame's pixel format does not convert to RGB", 0, input_offset(video));
         return -1;
     }
-    uint8_t *planes[4] = {out, NULL, NULL, NULL};
+    uint8_t *planes[4] = {straight ? out : video->coded, NULL, NULL, NULL};
     int strides[4] = {width * 3, 0, 0, 0};
     int rows = sws_scale(video->scaler, (const uint8_t *const *)f->data, f->linesize, 0, f->height, planes, strides);
     if (rows != height) {
         fail(result, BW_VIDEO_CORRUPT, "the frame does not convert to RGB", 0, input_offset(video));
         return -1;
     }
+    if (!straight) turn(video, video->coded, width, height, out);
     result->time = video->frame_time;
     return 1;
 }

@@ -14,13 +14,15 @@ struct HashCommand: ParsableCommand {
         discussion: """
             Reads JPEG, PNG, WebP, GIF, PPM (P6) and PGM (P5), and videos in MP4/QuickTime or \
             Matroska/WebM (H.264, H.265, VP8, VP9, AV1, MPEG-4 Part 2), recognised by their first \
-            bytes; applies JPEG EXIF orientation; hashes the full-size pixels. Output per file: \
+            bytes; applies JPEG EXIF orientation and a video's display matrix (a phone's quarter \
+            turn); hashes the full-size pixels. Output per file: \
             {"path", "pdq", "quality", "md5", "sha256", "width", "height"} (with --dihedral also \
             "dihedral" for an image: the 8 hashes of the rotations and mirror images, in the \
             reference's order). An animation (GIF, animated WebP, animated PNG) is hashed frame by \
             frame, a video a frame a second (further apart when more than 100 frames or 100 \
             megapixels would be needed to cover it; "video": {"container", "codec", "duration", \
-            "seconds_per_frame"}): "pdq" is its first frame's, "frames_read" counts \
+            "seconds_per_frame", "rotation" (degrees clockwise), "mirrored", \
+            "display_matrix_ignored" when a matrix is not a right-angle turn or mirror}): "pdq" is its first frame's, "frames_read" counts \
             the frames read (at most 100, or 100 megapixels), "frames" lists the later frames that \
             show another picture ({"frame", "second" for a video, "pdq", "quality"}, more than 8 \
             bits from every hash before), and "frames_stopped" says why reading stopped early, if \
@@ -179,7 +181,10 @@ struct HashingPipeline {
         if let video = frames.reading.video {
             out.append(contentsOf: ",\"video\":{\"container\":\"\(video.container.rawValue)\",\"codec\":".utf8)
             appendJSONString(video.codec, to: &out)
-            out.append(contentsOf: ",\"duration\":\(video.duration),\"seconds_per_frame\":\(video.secondsPerFrame)}".utf8)
+            out.append(contentsOf: ",\"duration\":\(video.duration),\"seconds_per_frame\":\(video.secondsPerFrame)".utf8)
+            out.append(contentsOf: ",\"rotation\":\(video.rotation),\"mirrored\":\(video.mirrored)".utf8)
+            if video.displayMatrixIgnored { out.append(contentsOf: ",\"display_matrix_ignored\":true".utf8) }
+            out.append(UInt8(ascii: "}"))
         }
         if frames.reading.frames > 1 || frames.reading.stoppedBefore != nil {
             out.append(contentsOf: ",\"frames_read\":\(frames.reading.frames),\"frames\":[".utf8)

@@ -166,6 +166,32 @@ struct HashCommandTests {
         #expect(matched["frame"] as? Int == 4 && matched["second"] as? Int == 4 && matched["distance"] as? Int == 0)
     }
 
+    /// A video a phone recorded upright (stored on its side, with a quarter turn in the MP4's track
+    /// matrix) hashes as the same video stored upright: the same size and hashes, and the turn
+    /// in "video"; the upright one says it has none.
+    @Test func aTurnedVideoHashesUpright() throws {
+        let dir = NSTemporaryDirectory() + "bulwark-cli-turned-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let made = try CLI.run(
+            ["python3", "scripts/video-reference.py", "--out", dir, "--only", "turned-90.mp4"], program: "/usr/bin/env")
+        try #require(made.status == 0, "\(made.stderr)")
+        let r = try CLI.run(["hash", dir + "/turned-90.mp4", dir + "/upright.mp4"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = try CLI.lines(r.stdout)
+        try #require(lines.count == 2)
+        let (turned, upright) = (lines[0], lines[1])
+        #expect(turned["width"] as? Int == 320 && turned["height"] as? Int == 240)
+        #expect(turned["pdq"] as? String == upright["pdq"] as? String)
+        #expect((turned["frames"] as? [[String: Any]])?.count == 2)
+        #expect((turned["frames"] as? [[String: Any]])?.compactMap { $0["pdq"] as? String }
+            == (upright["frames"] as? [[String: Any]])?.compactMap { $0["pdq"] as? String })
+        let info = try #require(turned["video"] as? [String: Any])
+        #expect(info["rotation"] as? Int == 90 && info["mirrored"] as? Bool == false)
+        #expect(info["display_matrix_ignored"] == nil)
+        let plain = try #require(upright["video"] as? [String: Any])
+        #expect(plain["rotation"] as? Int == 0 && plain["mirrored"] as? Bool == false)
+    }
+
     /// `bench --pdq` takes every image in the directory by its first bytes, whatever its name,
     /// and skips what is not one.
     @Test func benchPDQReadsEveryFormat() throws {

@@ -15,6 +15,12 @@ import Testing
         var height = 0
         var secondsPerFrame = 0
         var frames: [(time: Double, pdq: PDQHash, quality: Int, shows: PDQHash)] = []
+        /// For a video stored turned with a display matrix: the upright video's path, the turn
+        /// written and what PyAV reads of it (FFmpeg's counterclockwise degrees).
+        var upright: String?
+        var rotation = 0
+        var mirrored = false
+        var pyavRotation: Double?
     }
 
     static let references: Result<[Reference], any Error> = Result {
@@ -29,6 +35,10 @@ import Testing
             reference.width = o["width"] as? Int ?? 0
             reference.height = o["height"] as? Int ?? 0
             reference.secondsPerFrame = o["seconds_per_frame"] as? Int ?? 0
+            reference.upright = o["upright"] as? String
+            reference.rotation = o["rotation"] as? Int ?? 0
+            reference.mirrored = o["mirrored"] as? Bool ?? false
+            reference.pyavRotation = o["pyav_rotation"] as? Double
             for f in o["frames"] as? [[String: Any]] ?? [] {
                 reference.frames.append(
                     (
@@ -240,5 +250,55 @@ extension VideoTests {
         }
         #expect(try ImageDecoder().decode(first) == frames[0])
         #expect(StillImage.display(bytes, frame: 10) == .notShown("no frame 10: the video has 10 frames"))
+    }
+}
+
+extension VideoTests {
+    /// A video stored on its side (or upside down, or mirrored) with an MP4 track matrix that
+    /// turns it upright, as a phone held upright records, gives its frames upright: pixel for pixel
+    /// the frames PyAV gives of the same pictures stored upright (lossless 4:4:4 H.264, so each
+    /// pixel converts alone), and hashing as they do. Without the turn, a re-upload that an encoder
+    /// turned for good would not match the original. PyAV reads the same turn from the matrix
+    /// written (its counterclockwise degrees are the clockwise turn's negative). Mutations: leaving
+    /// the matrix out fails every case; reading it transposed ((a, c) for (a, b)) fails the
+    /// quarter turns. A turn that is not a right angle (30 degrees) is not applied, and said so.
+    /// The console's still is the frame hashed.
+    @Test(arguments: [
+        "turned-90.mp4", "turned-180.mp4", "turned-270.mp4", "mirrored.mp4", "transposed.mp4", "turned-30.mp4",
+    ])
+    func aTurnedVideoIsReadUpright(_ name: String) throws {
+        let reference = try Self.reference(name)
+        let upright = try Self.reference("upright.mp4")
+        #expect(reference.upright == upright.path)
+        let bytes = try Support.read(reference.path)
+        let (frames, reading) = try Self.frames(bytes)
+        let video = try #require(reading.video)
+        #expect(video.rotation == reference.rotation && video.mirrored == reference.mirrored, "\(video)")
+        #expect(video.displayMatrixIgnored == (name == "turned-30.mp4"))
+        let pyav = try #require(reference.pyavRotation)
+        // FFmpeg takes a mirrored matrix as a turn after a flip upside down, where Bulwark names
+        // the turn after a flip left to right: half a turn apart.
+        let turn = name == "turned-30.mp4" ? 30 : reference.mirrored ? (reference.rotation + 180) % 360 : reference.rotation
+        // (PyAV gives whole degrees, cut toward zero: 29 of the 30-degree turn.)
+        #expect(abs((360 - pyav).truncatingRemainder(dividingBy: 360) - Double(turn)) <= 1, "PyAV reads \(pyav) degrees")
+        #expect(frames.count == 3 && upright.frames.count == 3)
+        var scratch = PDQScratch()
+        let hasher = PDQHasher(luma: .float64)
+        for (k, frame) in frames.enumerated() {
+            #expect(frame.width == 320 && frame.height == 240)
+            let expected = try ImageDecoder().decode(try Support.read(upright.path + ".frame-\(k).ppm"))
+            let most = zip(frame.pixels, expected.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
+            #expect(frame == expected, "\(name) frame \(k): pixels up to \(most) apart from the upright frame")
+            #expect(hasher.hash(frame, scratch: &scratch).hash == upright.frames[k].pdq)
+        }
+        // The console shows it as hashed, upright.
+        if case .png(let png) = StillImage.display(bytes, frame: 1) {
+            #expect(try ImageDecoder().decode(png) == frames[1])
+        } else {
+            Issue.record("\(name): frame 1 not shown")
+        }
+        // The upright video itself has no matrix to apply.
+        let (_, plain) = try Self.frames(try Support.read(upright.path))
+        #expect(plain.video?.rotation == 0 && plain.video?.mirrored == false)
     }
 }

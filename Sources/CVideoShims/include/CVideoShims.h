@@ -29,9 +29,18 @@ typedef struct {
     bw_video_status status;
     /// What went wrong, NUL-terminated.
     char message[200];
-    /// The video stream's size, as its parameters declare it.
+    /// The size of the frames given: the video stream's, as its parameters declare it, turned as
+    /// the display matrix says (a quarter turn swaps width and height).
     int32_t width;
     int32_t height;
+    /// How the frames are turned from the stream's pictures for display, as the container's display
+    /// matrix says (an MP4 track's matrix: a phone held upright writes a quarter turn): mirrored left
+    /// to right first when `mirrored`, then turned `rotation` degrees clockwise (0, 90, 180, 270).
+    int32_t rotation;
+    int32_t mirrored;
+    /// 1 when the container states a display matrix that is not a right-angle turn or mirror (a
+    /// turn of 30 degrees, a shear): the frames are given as the stream codes them.
+    int32_t display_matrix_ignored;
     /// The duration the container states, in seconds; 0 when it states none.
     double duration;
     /// The time of the frame given, in seconds from the stream's start; at the end of the stream,
@@ -61,7 +70,8 @@ bw_video *bw_video_open(
     bw_video_result *result);
 
 /// Decodes on to the first frame whose time is at least `at` seconds and writes it to `out` as
-/// RGB, `width * height * 3` bytes (scaled to the stream's size if the frame's differs). Returns 1
+/// RGB, `width * height * 3` bytes (scaled to the stream's size if the frame's differs, then turned
+/// or mirrored as the display matrix says, as FFmpeg's command line does by default). Returns 1
 /// for a frame (`result->time` is its time), 0 when the stream ends first, -1 on an error.
 int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size, bw_video_result *result);
 
