@@ -14,24 +14,32 @@ public struct AnimationPDQ: Sendable, Hashable {
     /// The size of the frames (an animation's canvas, a video stream's size).
     public var width: Int
     public var height: Int
+    /// The first frame's 8 rotations and mirror images, when asked for (``PDQHasher/hashFrames(_:decoder:scratch:dihedral:)``).
+    public var firstDihedral: PDQDihedralResult?
 
-    public init(first: PDQResult, laterFrames: [FramePDQ], reading: FrameReading, width: Int, height: Int) {
+    public init(
+        first: PDQResult, laterFrames: [FramePDQ], reading: FrameReading, width: Int, height: Int,
+        firstDihedral: PDQDihedralResult? = nil
+    ) {
         self.first = first
         self.laterFrames = laterFrames
         self.reading = reading
         self.width = width
         self.height = height
+        self.firstDihedral = firstDihedral
     }
 }
 
 extension PDQHasher {
     /// Decodes `bytes` frame by frame with `decoder` (within its limits) and hashes every frame,
     /// keeping the later frames that show a different picture. Throws what `decoder.decode` throws
-    /// for the first frame.
+    /// for the first frame. With `dihedral`, also the first frame's 8 rotations and mirror images
+    /// (``AnimationPDQ/firstDihedral``), from the same decoding.
     public func hashFrames(
-        _ bytes: [UInt8], decoder: ImageDecoder, scratch: inout PDQScratch
+        _ bytes: [UInt8], decoder: ImageDecoder, scratch: inout PDQScratch, dihedral: Bool = false
     ) throws(ImageError) -> AnimationPDQ {
         var first: PDQResult?
+        var firstDihedral: PDQDihedralResult?
         var size = (width: 0, height: 0)
         var kept: [PDQHash] = []
         var later: [FramePDQ] = []
@@ -40,6 +48,7 @@ extension PDQHasher {
             if index == 0 {
                 first = hashed
                 size = (frame.width, frame.height)
+                if dihedral { firstDihedral = dihedralHashes(frame, scratch: &scratch) }
             } else if !kept.contains(where: { $0.distance(to: hashed.hash) <= FramePDQ.sameFrameBits }) {
                 later.append(FramePDQ(frame: index, hash: hashed.hash, quality: hashed.quality))
             } else {
@@ -52,6 +61,8 @@ extension PDQHasher {
         if let seconds = reading.video?.secondsPerFrame {
             for k in later.indices { later[k].second = later[k].frame * seconds }
         }
-        return AnimationPDQ(first: first, laterFrames: later, reading: reading, width: size.width, height: size.height)
+        return AnimationPDQ(
+            first: first, laterFrames: later, reading: reading, width: size.width, height: size.height,
+            firstDihedral: firstDihedral)
     }
 }

@@ -135,11 +135,10 @@ struct HashingPipeline {
         let frames: AnimationPDQ
         var variants: [PDQHash] = []
         do {
-            frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch)
-            // A video's frames are not turned: platforms do not re-upload videos rotated as images.
-            if dihedral && frames.reading.video == nil {
-                variants = hasher.dihedralHashes(try decoder.decode(bytes), scratch: &scratch).hashes
-            }
+            frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch, dihedral: dihedral)
+            // A video's frames are not turned: platforms do not re-upload videos rotated as images
+            // (a phone's turn in the display matrix is applied already).
+            if frames.reading.video == nil, let turned = frames.firstDihedral { variants = turned.hashes }
         } catch {
             return .success(
                 (MediaHashes(md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)),
@@ -161,10 +160,8 @@ struct HashingPipeline {
         let frames: AnimationPDQ
         var variants: PDQDihedralResult?
         do {
-            frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch)
-            if dihedral && frames.reading.video == nil {
-                variants = hasher.dihedralHashes(try decoder.decode(bytes), scratch: &scratch)
-            }
+            frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch, dihedral: dihedral)
+            if frames.reading.video == nil { variants = frames.firstDihedral }
         } catch {
             return .failure(Failure(code: error.code.description, message: error.message, offset: error.offset))
         }

@@ -335,8 +335,13 @@ struct FrameTests {
     }
 
     /// `hashFrames` hashes every frame Pillow shows and keeps a later one only when it is more than
-    /// `FramePDQ.sameFrameBits` from every hash kept before it; the first is `decode`'s hash.
-    @Test(arguments: ["title-card.gif", "disposal.gif", "optimised.gif", "animated.gif", "animated-lossy.webp", "apng-rgba.png", "rgb.png"])
+    /// `FramePDQ.sameFrameBits` from every hash kept before it; the first is `decode`'s hash. With
+    /// `dihedral`, the first frame's 8 turns and mirrors are those of `decode`'s image (the CLI's
+    /// `--dihedral` took them from a second decoding), and nothing else changes.
+    @Test(arguments: [
+        "title-card.gif", "disposal.gif", "optimised.gif", "animated.gif", "animated-lossy.webp", "apng-rgba.png", "rgb.png",
+        "orient-6.jpg",
+    ])
     func laterFramesAreKeptWhenTheyShowAnotherPicture(name: String) throws {
         let hasher = PDQHasher()
         var scratch = PDQScratch()
@@ -353,7 +358,13 @@ struct FrameTests {
             }
         }
         #expect(result.laterFrames == expected)
-        #expect(result.reading.frames == ["rgb.png": 1, "disposal.gif": 6, "optimised.gif": 3, "title-card.gif": 3, "apng-rgba.png": 5][name] ?? 2)
+        #expect(result.reading.frames == ["rgb.png": 1, "orient-6.jpg": 1, "disposal.gif": 6, "optimised.gif": 3, "title-card.gif": 3, "apng-rgba.png": 5][name] ?? 2)
+        #expect(result.firstDihedral == nil)
+        var turned = try hasher.hashFrames(bytes, decoder: ImageDecoder(), scratch: &scratch, dihedral: true)
+        #expect(turned.firstDihedral == hasher.dihedralHashes(try ImageDecoder().decode(bytes)))
+        #expect(turned.firstDihedral?.hashes.count == 8)
+        turned.firstDihedral = nil
+        #expect(turned == result)
     }
 
     /// The stored form of later frames' hashes reads back, and a damaged one names its entry.
