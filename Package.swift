@@ -68,6 +68,12 @@ let package = Package(
         .target(
             name: "BulwarkMedia", dependencies: ["BulwarkCore", "CImageCodecs", "CImageShims", "CVideoShims"],
             swiftSettings: upcoming),
+        // Media decoded apart from the service, in a child process (`bulwark media-decoder`) with
+        // limits of its own, so that a crash, a memory blow-up or a hang ends it and not the service.
+        .target(name: "CProcessShims"),
+        .target(
+            name: "BulwarkMediaProcess", dependencies: ["BulwarkMedia", "BulwarkCore", "CProcessShims"],
+            swiftSettings: upcoming),
         // Storage behind one interface: SQLite through GRDB, PostgreSQL through postgres-nio.
         .target(
             name: "BulwarkStore",
@@ -87,8 +93,8 @@ let package = Package(
         .target(
             name: "BulwarkServer",
             dependencies: [
-                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
-                "BulwarkEntities", "BulwarkCascade", "BulwarkSemantic",
+                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkMediaProcess",
+                "BulwarkStore", "BulwarkEntities", "BulwarkCascade", "BulwarkSemantic",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -106,8 +112,8 @@ let package = Package(
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkStore",
-                "BulwarkServer", "BulwarkEntities", "BulwarkSimulation", "BulwarkSemantic", "BulwarkCascade",
+                "BulwarkCore", "BulwarkText", "BulwarkBanks", "BulwarkBankFiles", "BulwarkMedia", "BulwarkMediaProcess",
+                "BulwarkStore", "BulwarkServer", "BulwarkEntities", "BulwarkSimulation", "BulwarkSemantic", "BulwarkCascade",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // `bench console` times the console's pages over loopback HTTP.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -172,7 +178,7 @@ let package = Package(
                 "bulwark", "BulwarkStore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 // The scale-out tests: workers killed and stopped against a real PostgreSQL, a webhook receiver.
-                "BulwarkTestSupport", "BulwarkServer", "BulwarkCore", "BulwarkBanks", "BulwarkMedia",
+                "BulwarkTestSupport", "BulwarkServer", "BulwarkCore", "BulwarkBanks", "BulwarkMedia", "BulwarkMediaProcess",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

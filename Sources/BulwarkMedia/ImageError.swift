@@ -10,6 +10,7 @@ public struct ImageError: Error, Sendable, Hashable, CustomStringConvertible {
             case tooLarge
             case tooManyPixels
             case tooManyScans
+            case decoderFailed
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -28,9 +29,19 @@ public struct ImageError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let tooManyPixels = Code(.tooManyPixels)
         /// A JPEG with more scans than ``ImageLimits/maxJPEGScans``; found before decoding.
         public static let tooManyScans = Code(.tooManyScans)
+        /// The decoder process (``ImageDecoder`` run apart from the service, `bulwark
+        /// media-decoder`) ended while it decoded the file (a crash, its memory limit) or took
+        /// longer than its time limit, and was stopped: the file was not decoded.
+        public static let decoderFailed = Code(.decoderFailed)
 
         /// The code as it appears in JSON output: `unsupportedFormat`, `truncated`, ...
         public var description: String { base.rawValue }
+
+        /// The code its ``description`` names; nil for another name.
+        public init?(name: some StringProtocol) {
+            guard let base = Base(rawValue: String(name)) else { return nil }
+            self.base = base
+        }
     }
 
     public var code: Code

@@ -1,6 +1,7 @@
 import BulwarkBanks
 import BulwarkCore
 import BulwarkMedia
+import BulwarkMediaProcess
 import BulwarkStore
 import Foundation
 public import Logging
@@ -22,9 +23,16 @@ public struct JobWorker: Service, CustomStringConvertible {
     /// Jobs claimed in one round.
     static let batch = 16
 
+    /// The child process media is decoded in, when the configuration says so (its own per
+    /// worker: one file at a time, as the worker hashes them).
+    let decoderProcess: MediaDecoderProcess?
+
     public init(service: BulwarkService, logger: Logger) {
         self.service = service
         self.logger = logger
+        decoderProcess = service.configuration.mediaDecoder.map {
+            MediaDecoderProcess(settings: $0, limits: service.configuration.imageLimits)
+        }
     }
 
     var lease: Int64 { max(1, service.configuration.jobLeaseSeconds) }
@@ -45,6 +53,7 @@ public struct JobWorker: Service, CustomStringConvertible {
             }
             if worked == 0 { await pause(nanoseconds: poll) }
         }
+        decoderProcess?.stop()
     }
 
     /// One round: returns how many jobs were taken.
@@ -143,8 +152,13 @@ public struct JobWorker: Service, CustomStringConvertible {
         var result: MediaResult
         var hashes = MediaHashes(md5: md5, sha256: sha256)
         do {
-            let decoder = ImageDecoder(limits: service.configuration.imageLimits)
-            let hashed = try PDQHasher().hashFrames(bytes, decoder: decoder, scratch: &scratch)
+            let hashed: HashedMedia
+            if let decoderProcess {
+                hashed = try decoderProcess.hash(bytes).get()
+            } else {
+                let decoder = ImageDecoder(limits: service.configuration.imageLimits)
+                hashed = HashedMedia(try PDQHasher().hashFrames(bytes, decoder: decoder, scratch: &scratch))
+            }
             hashes.pdq = hashed.first.hash
             hashes.pdqQuality = hashed.first.quality
             hashes.frames = hashed.laterFrames

@@ -1,4 +1,5 @@
 public import BulwarkMedia
+public import BulwarkMediaProcess
 
 /// Everything `bulwark serve` can be told, each with a documented default.
 public struct ServerConfiguration: Sendable {
@@ -25,6 +26,12 @@ public struct ServerConfiguration: Sendable {
     /// Most pixels the media job decodes of one video, every frame of its stream counting (about
     /// 4.5 s of one core at the default: docs/pdq.md); the frames past it are not hashed.
     public var maxVideoPixelsDecoded: Int = 2_000_000_000
+    /// Where the media job decodes and hashes media parts: in a child process of each worker
+    /// (`bulwark media-decoder`, with its own address-space and time limits), so that a file that
+    /// crashes a decoder or exhausts memory ends that process and the part gets a `decoderFailed`
+    /// error; nil: in the worker's own process. `bulwark serve` and `bulwark worker` set it unless
+    /// told `--decode-in-process`.
+    public var mediaDecoder: MediaDecoderSettings?
     /// How long a claim holds a case for one reviewer.
     public var claimSeconds: Int64
     /// Requests per second per API key (token bucket; burst = 2 seconds' worth). 0: no limit.

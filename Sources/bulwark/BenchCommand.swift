@@ -2,6 +2,7 @@ import ArgumentParser
 import BulwarkCascade
 import BulwarkCore
 import BulwarkMedia
+import BulwarkMediaProcess
 import BulwarkText
 
 struct BenchCommand: ParsableCommand {
@@ -368,6 +369,18 @@ struct PDQBench {
             }
             frameRuns.append(seconds(clock.now - t2))
         }
+        // The same through the decoder process `serve` and `worker` use (its start not timed).
+        var childRuns: [Double] = []
+        if let executable = MediaDecoderSettings.ownExecutable {
+            let child = MediaDecoderProcess(settings: MediaDecoderSettings(executable: executable), limits: ImageLimits())
+            for file in files { checksum &+= (try? child.hash(file).get())?.first.quality ?? 0 }
+            for _ in 0..<iterations {
+                let t = clock.now
+                for file in files { checksum &+= (try? child.hash(file).get())?.first.quality ?? 0 }
+                childRuns.append(seconds(clock.now - t))
+            }
+            child.stop()
+        }
         let n = Double(images.count)
         func line(_ label: String, _ runs: [Double]) -> String {
             let best = runs.min() ?? 0
@@ -382,6 +395,9 @@ struct PDQBench {
         print(line("from pixels (decode excluded)", pixelRuns))
         print(line("from file bytes (decode included)", fileRuns))
         print(line("every frame from file bytes (as the media job hashes; \(frames) frames)", frameRuns))
+        if !childRuns.isEmpty {
+            print(line("the same in the decoder process (bulwark media-decoder, luma float32, as serve and worker hash)", childRuns))
+        }
         print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB (checksum \(checksum))")
     }
 

@@ -9,6 +9,6 @@ struct Bulwark: AsyncParsableCommand {
             Input is JSON Lines: {"id", "text", "lang"?, "type"?, ...} one item per line. \
             Output is one verdict line per item, in input order.
             """,
-        subcommands: [ScanCommand.self, EvalCommand.self, TrainCommand.self, TransferCommand.self, BenchCommand.self, EmbedCommand.self, NormalizeCommand.self, ExplainCommand.self, BankCommand.self, MatchCommand.self, HashCommand.self, ServeCommand.self, WorkerCommand.self, KeysCommand.self, EntitiesCommand.self, AuditCommand.self, WebhookCommand.self, SimulateCommand.self, ReportCommand.self, LabelsCommand.self, UsersCommand.self]
+        subcommands: [ScanCommand.self, EvalCommand.self, TrainCommand.self, TransferCommand.self, BenchCommand.self, EmbedCommand.self, NormalizeCommand.self, ExplainCommand.self, BankCommand.self, MatchCommand.self, HashCommand.self, MediaDecoderCommand.self, ServeCommand.self, WorkerCommand.self, KeysCommand.self, EntitiesCommand.self, AuditCommand.self, WebhookCommand.self, SimulateCommand.self, ReportCommand.self, LabelsCommand.self, UsersCommand.self]
     )
 }

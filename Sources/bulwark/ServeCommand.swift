@@ -3,6 +3,7 @@ import BulwarkBankFiles
 import BulwarkBanks
 import BulwarkCascade
 import BulwarkCore
+import BulwarkMediaProcess
 import BulwarkServer
 import BulwarkStore
 import BulwarkText
@@ -222,6 +223,17 @@ struct WorkOptions: ParsableArguments {
     var workerPollMs = 200
     @Option(help: ArgumentHelp("Fault-injection tests: hold each claimed job this many milliseconds first.", visibility: .hidden))
     var jobHoldMs = 0
+    @Flag(
+        help: """
+            Decode and hash media in the worker's own process, not in a child process (bulwark \
+            media-decoder) where a crash, a memory blow-up or a hang in a decoder ends only the \
+            child.
+            """)
+    var decodeInProcess = false
+    @Option(help: "Megabytes of address space the media decoder process may map.")
+    var decoderMemoryMb = MediaDecoderSettings.standardAddressSpace >> 20
+    @Option(help: "Seconds one media part may take to decode and hash before its decoder process is killed.")
+    var decoderTimeout = MediaDecoderSettings.standardTimeoutSeconds
 
     func apply(to config: inout ServerConfiguration) {
         config.maxQueueDepth = maxQueueDepth
@@ -230,6 +242,10 @@ struct WorkOptions: ParsableArguments {
         config.bankSnapshotEvery = bankSnapshotEvery
         config.jobHoldMilliseconds = jobHoldMs
         config.workerPollMilliseconds = workerPollMs
+        if !decodeInProcess, let executable = MediaDecoderSettings.ownExecutable {
+            config.mediaDecoder = MediaDecoderSettings(
+                executable: executable, addressSpace: max(0, decoderMemoryMb) << 20, timeoutSeconds: decoderTimeout)
+        }
     }
 }
 

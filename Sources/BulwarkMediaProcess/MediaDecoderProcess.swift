@@ -1,0 +1,238 @@
+public import BulwarkMedia
+internal import BulwarkCore
+internal import CProcessShims
+internal import Glibc
+internal import Synchronization
+
+/// How media is decoded apart from the service: the executable to run as `EXECUTABLE
+/// media-decoder` (the `bulwark` binary), its address space and the time a file may take.
+public struct MediaDecoderSettings: Sendable, Hashable {
+    public var executable: String
+    /// Bytes of address space the decoder process may map (`RLIMIT_AS`); 0: no limit. Default
+    /// 4 GiB: the largest image the default limits accept takes about 550 MiB to decode and hash,
+    /// and the process maps about 0.5 GiB of code and libraries before it reads anything.
+    public var addressSpace: Int
+    /// Seconds one file may take before the process is killed. Default 60: the limits bound a
+    /// video to about 5 s of one core and an image to about 1 s.
+    public var timeoutSeconds: Double
+
+    public static let standardAddressSpace = 4 << 30
+    public static let standardTimeoutSeconds = 60.0
+
+    public init(
+        executable: String, addressSpace: Int = standardAddressSpace, timeoutSeconds: Double = standardTimeoutSeconds
+    ) {
+        self.executable = executable
+        self.addressSpace = addressSpace
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// This process's own executable (`/proc/self/exe`), when it can be read.
+    public static var ownExecutable: String? {
+        var path = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &path, path.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: path[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Decodes and hashes media in a child process (`bulwark media-decoder`), so that a file that
+/// crashes a decoder (libjpeg-turbo, libpng, libwebp, giflib, FFmpeg), exhausts memory or takes
+/// too long ends that process, not the service: the file gets a `decoderFailed` error and the next
+/// file a new process. One file at a time; the process is started when first needed and kept.
+public final class MediaDecoderProcess: Sendable {
+    public let settings: MediaDecoderSettings
+    public let limits: ImageLimits
+
+    struct Child {
+        var pid: pid_t
+        /// Our end of the socket pair whose other end is the child's standard input and output.
+        var socket: Int32
+    }
+
+    private let child = Mutex<Child?>(nil)
+
+    public init(settings: MediaDecoderSettings, limits: ImageLimits) {
+        self.settings = settings
+        self.limits = limits
+    }
+
+    deinit { stop() }
+
+    /// The running decoder process's id, if one is running.
+    public var pid: Int32? { child.withLock { $0?.pid } }
+
+    /// The file's hashes, or why it was not decoded; `decoderFailed` when the process could not be
+    /// started, ended while decoding it, or took longer than ``MediaDecoderSettings/timeoutSeconds``.
+    public func hash(_ bytes: [UInt8]) -> Result<HashedMedia, ImageError> {
+        guard bytes.count <= limits.maxBytes else {
+            return .failure(ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)"))
+        }
+        return child.withLock { child in
+            do throws(Failure) {
+                // A process that ended while idle (killed from outside) is replaced, not blamed.
+                if let running = child, Self.reap(running.pid, wait: false) != nil {
+                    close(running.socket)
+                    child = nil
+                }
+                if child == nil { child = try spawn() }
+                let running = child!
+                do throws(Failure) {
+                    return try exchange(running, bytes)
+                } catch {
+                    Self.end(running)
+                    child = nil
+                    throw error
+                }
+            } catch {
+                return .failure(ImageError(.decoderFailed, error.message))
+            }
+        }
+    }
+
+    /// Stops the decoder process, if one runs; the next ``hash(_:)`` starts another.
+    public func stop() {
+        child.withLock { child in
+            if let running = child { Self.end(running) }
+            child = nil
+        }
+    }
+
+    struct Failure: Error {
+        var message: String
+    }
+
+    private func spawn() throws(Failure) -> Child {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw Failure(message: "cannot start the decoder process: socketpair: \(Self.errnoText())")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        let arguments = [
+            settings.executable, "media-decoder", "--max-bytes", "\(limits.maxBytes)", "--max-pixels",
+            "\(limits.maxPixels)", "--max-dimension", "\(limits.maxDimension)", "--max-jpeg-scans",
+            "\(limits.maxJPEGScans)", "--max-frames", "\(limits.maxFrames)", "--max-animation-pixels",
+            "\(limits.maxAnimationPixels)", "--max-video-pixels-decoded", "\(limits.maxVideoPixelsDecoded)",
+            "--address-space", "\(settings.addressSpace)",
+        ]
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var pid: pid_t = 0
+        let started = posix_spawn(&pid, settings.executable, &actions, nil, argv, environ)
+        close(fds[1])
+        guard started == 0 else {
+            close(fds[0])
+            throw Failure(
+                message: "cannot start the decoder process \(settings.executable): \(String(cString: strerror(started)))")
+        }
+        return Child(pid: pid, socket: fds[0])
+    }
+
+    /// Sends the file and reads the answer within the time limit.
+    private func exchange(_ child: Child, _ bytes: [UInt8]) throws(Failure) -> Result<HashedMedia, ImageError> {
+        guard send(child.socket, MediaDecoderWire.header(count: bytes.count)), send(child.socket, bytes) else {
+            throw Failure(message: ended(child, "while it was sent the file"))
+        }
+        let deadline = Self.now() + settings.timeoutSeconds
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let left = deadline - Self.now()
+            guard left > 0 else {
+                kill(child.pid, SIGKILL)
+                _ = Self.reap(child.pid, wait: true)
+                throw Failure(
+                    message: "decoding took more than \(Self.seconds(settings.timeoutSeconds)) s; the decoder process was stopped")
+            }
+            var ready = pollfd(fd: child.socket, events: Int16(POLLIN), revents: 0)
+            let polled = poll(&ready, 1, Int32(min(left * 1000 + 1, 1_000_000)))
+            if polled < 0 && errno == EINTR { continue }
+            guard polled >= 0 else { throw Failure(message: "poll: \(Self.errnoText())") }
+            if polled == 0 { continue }
+            let n = buffer.withUnsafeMutableBytes { recv(child.socket, $0.baseAddress, $0.count, 0) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw Failure(message: ended(child, "while it decoded the file")) }
+            answer.append(contentsOf: buffer[..<n])
+            if let newline = answer.firstIndex(of: UInt8(ascii: "\n")) {
+                guard newline == answer.count - 1 else {
+                    throw Failure(message: "the decoder process answered more than one line")
+                }
+                do {
+                    return try MediaDecoderWire.read(answer: String(decoding: answer[..<newline], as: UTF8.self))
+                } catch {
+                    throw Failure(message: "the decoder process's answer does not read: \(error.message)")
+                }
+            }
+            guard answer.count <= MediaDecoderWire.maxAnswerBytes else {
+                throw Failure(message: "the decoder process answered more than \(MediaDecoderWire.maxAnswerBytes) bytes")
+            }
+        }
+    }
+
+    /// Why the child stopped talking, once it has ended: its signal or exit status.
+    private func ended(_ child: Child, _ when: String) -> String {
+        var status = Self.reap(child.pid, wait: false)
+        // It closed its end as it ended: give it a moment to be reaped, then make sure.
+        for _ in 0..<100 where status == nil {
+            usleep(10_000)
+            status = Self.reap(child.pid, wait: false)
+        }
+        if status == nil {
+            kill(child.pid, SIGKILL)
+            status = Self.reap(child.pid, wait: true)
+        }
+        guard let status else { return "the decoder process stopped answering \(when)" }
+        let signal = bw_wait_signal(status)
+        if signal != 0 {
+            return "the decoder process ended by signal \(signal) (\(String(cString: strsignal(signal)))) \(when)"
+        }
+        return "the decoder process exited with status \(bw_wait_exit_code(status)) \(when)"
+    }
+
+    private static func end(_ child: Child) {
+        close(child.socket)
+        if reap(child.pid, wait: false) == nil {
+            kill(child.pid, SIGKILL)
+            _ = reap(child.pid, wait: true)
+        }
+    }
+
+    /// The child's wait status once it has ended (waiting for it when `wait`); nil while it runs.
+    private static func reap(_ pid: pid_t, wait: Bool) -> Int32? {
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(pid, &status, wait ? 0 : WNOHANG)
+            if r < 0 && errno == EINTR { continue }
+            if r == pid { return status }
+            // 0: still running; -1 (ECHILD): already reaped, as good as ended.
+            return r == 0 ? nil : 0
+        }
+    }
+
+    private func send(_ socket: Int32, _ bytes: [UInt8]) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            done += n
+        }
+        return true
+    }
+
+    private static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
+    private static func errnoText() -> String { String(cString: strerror(errno)) }
+}

@@ -1,0 +1,36 @@
+// What a decoder process does to itself before it reads an untrusted file (`prctl` is variadic
+// in C, so Swift cannot call it), and how a parent reads a child's wait status (macros in C).
+#ifndef BULWARK_CPROCESSSHIMS_H
+#define BULWARK_CPROCESSSHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// No new privileges by exec; no core file; at most `address_space` bytes of address space when
+/// it is not 0 (an allocation past it fails); and a seccomp filter under which opening files,
+/// sockets, starting programs, tracing or signalling processes and changing the file system
+/// fail with EPERM (x86-64 and arm64; elsewhere no filter). Returns 0, or the `errno` of the
+/// first call that failed. (Not PR_SET_PDEATHSIG: it fires when the thread that started the process ends, and
+/// the parent's threads come and go; the process ends when its input does instead.)
+int bw_process_harden(uint64_t address_space);
+
+/// Tries what the filter denies (opening /etc/passwd, an IPv4 socket, running a program that does
+/// not exist) and writes the errno of each to `report` ("open 1 socket 1 execve 1" when all were
+/// denied with EPERM; "open 0 socket 0 execve 2" when none was).
+int bw_process_try_denied(char *report, size_t size);
+
+/// A wait status's signal number when the process was killed by one, else 0.
+int bw_wait_signal(int status);
+/// A wait status's exit code when the process exited, else -1.
+int bw_wait_exit_code(int status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,123 @@
+#include "CProcessShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#define BW_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define BW_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+// The system calls a decoder never needs once it runs and an attacker who took it over would:
+// opening files, the network, starting programs, tracing or signalling other processes,
+// changing the file system. Each fails with EPERM (rather than killing the process, so that a
+// library that tries one reports an error instead of crashing).
+static const int denied[] = {
+#ifdef __NR_open
+    __NR_open,
+#endif
+#ifdef __NR_creat
+    __NR_creat,
+#endif
+    __NR_openat,
+#ifdef __NR_openat2
+    __NR_openat2,
+#endif
+    __NR_open_by_handle_at, __NR_name_to_handle_at,
+    __NR_socket, __NR_socketpair, __NR_connect, __NR_bind, __NR_listen, __NR_accept, __NR_accept4,
+    __NR_execve, __NR_execveat,
+#ifdef __NR_fork
+    __NR_fork,
+#endif
+#ifdef __NR_vfork
+    __NR_vfork,
+#endif
+    __NR_ptrace, __NR_process_vm_readv, __NR_process_vm_writev, __NR_kill, __NR_tkill,
+    __NR_mount, __NR_umount2, __NR_chroot, __NR_pivot_root,
+#ifdef __NR_unlink
+    __NR_unlink,
+#endif
+    __NR_unlinkat,
+#ifdef __NR_rename
+    __NR_rename,
+#endif
+    __NR_renameat, __NR_renameat2,
+#ifdef __NR_mkdir
+    __NR_mkdir,
+#endif
+    __NR_mkdirat,
+#ifdef __NR_chmod
+    __NR_chmod,
+#endif
+    __NR_fchmodat,
+#ifdef __NR_link
+    __NR_link,
+#endif
+    __NR_linkat,
+#ifdef __NR_symlink
+    __NR_symlink,
+#endif
+    __NR_symlinkat,
+};
+
+static int install_filter(void) {
+#ifdef BW_AUDIT_ARCH
+    enum { count = sizeof denied / sizeof denied[0] };
+    // Load the architecture: another one (a 32-bit call on x86-64) is refused outright. Then the
+    // call's number, compared with each denied one.
+    struct sock_filter program[4 + 2 * count + 1];
+    int n = 0;
+    program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BW_AUDIT_ARCH, 1, 0);
+    program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+    program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    for (int i = 0; i < count; i++) {
+        program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1);
+        program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+    }
+    program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sock_fprog filter = {(unsigned short)n, program};
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter, 0, 0) != 0) return errno;
+#endif
+    return 0;
+}
+
+int bw_process_harden(uint64_t address_space) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
+    struct rlimit none = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &none) != 0) return errno;
+    if (address_space > 0) {
+        struct rlimit space = {(rlim_t)address_space, (rlim_t)address_space};
+        if (setrlimit(RLIMIT_AS, &space) != 0) return errno;
+    }
+    return install_filter();
+}
+
+int bw_process_try_denied(char *report, size_t size) {
+    int opened = open("/etc/passwd", O_RDONLY);
+    int open_error = opened < 0 ? errno : 0;
+    if (opened >= 0) close(opened);
+    int socket_fd = (int)syscall(__NR_socket, 2 /* AF_INET */, 1 /* SOCK_STREAM */, 0);
+    int socket_error = socket_fd < 0 ? errno : 0;
+    if (socket_fd >= 0) close(socket_fd);
+    // A program that does not exist: ENOENT when execve is allowed, EPERM when it is denied.
+    char *const argv[] = {"/nonexistent/bulwark-sandbox-check", NULL};
+    char *const envp[] = {NULL};
+    int exec_error = execve(argv[0], argv, envp) < 0 ? errno : 0;
+    return snprintf(report, size, "open %d socket %d execve %d", open_error, socket_error, exec_error);
+}
+
+int bw_wait_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
+
+int bw_wait_exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }

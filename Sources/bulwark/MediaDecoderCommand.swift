@@ -1,0 +1,45 @@
+import ArgumentParser
+import BulwarkMedia
+import BulwarkMediaProcess
+
+/// The decoder process the media job starts (`MediaDecoderProcess`): not for people to run.
+struct MediaDecoderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "media-decoder",
+        abstract: "Decode and hash media sent on standard input (the media job's decoder process).",
+        discussion: """
+            Reads requests on standard input (a file's length as 8 bytes, little-endian, then its \
+            bytes) and answers each with one line on standard output (MediaDecoderWire), until \
+            its input ends (as it does when the parent ends). Limits its own address space and installs \
+            a seccomp filter first (files, sockets, programs, other processes out of reach; \
+            --check-sandbox shows it).
+            """,
+        shouldDisplay: false
+    )
+
+    @Option var maxBytes = ImageLimits().maxBytes
+    @Option var maxPixels = ImageLimits().maxPixels
+    @Option var maxDimension = ImageLimits().maxDimension
+    @Option(name: .customLong("max-jpeg-scans")) var maxJPEGScans = ImageLimits().maxJPEGScans
+    @Option var maxFrames = ImageLimits().maxFrames
+    @Option var maxAnimationPixels = ImageLimits().maxAnimationPixels
+    @Option var maxVideoPixelsDecoded = ImageLimits().maxVideoPixelsDecoded
+    @Option(help: "Bytes of address space (0: no limit).") var addressSpace = MediaDecoderSettings.standardAddressSpace
+    @Flag(help: "Harden the process, then try to open a file, a socket and a program, say how each went, and exit.")
+    var checkSandbox = false
+
+    func run() throws {
+        if checkSandbox {
+            guard let report = MediaDecoderChild.checkSandbox(addressSpace: addressSpace) else {
+                throw ValidationError("the process could not be hardened")
+            }
+            print(report)
+            return
+        }
+        let limits = ImageLimits(
+            maxBytes: maxBytes, maxPixels: maxPixels, maxDimension: maxDimension, maxJPEGScans: maxJPEGScans,
+            maxFrames: maxFrames, maxAnimationPixels: maxAnimationPixels, maxVideoPixelsDecoded: maxVideoPixelsDecoded)
+        let status = MediaDecoderChild.serve(limits: limits, addressSpace: addressSpace)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
