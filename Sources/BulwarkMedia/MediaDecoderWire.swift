@@ -16,28 +16,98 @@ public struct HashedMedia: Sendable, Hashable {
     }
 }
 
-/// The messages between the media job and a decoder process (`bulwark media-decoder`), which
-/// decodes and hashes untrusted files away from the service: a request is the file's length as 8
-/// bytes (little-endian) and its bytes; the answer one line of text,
+/// The messages between the service and a decoder process (`bulwark media-decoder`), which
+/// decodes untrusted files away from it. A request is a 16-byte header (the file's length, 8 bytes
+/// little-endian; what is asked, 1 byte; 3 zero bytes; a frame number, 4 bytes little-endian) and
+/// the file's bytes. The answer to a hash request is one line of text,
 ///
 ///     ok QUALITY HEX FRAMES        FRAMES as FramePDQ.text, or - for none
 ///     error CODE FORMAT OFFSET MESSAGE
 ///                                  CODE an ImageError code, FORMAT an ImageFormat or -, OFFSET a
 ///                                  byte or -, MESSAGE to the end
 ///
+/// and to a still request (how the console shows frame N: ``StillImage/display(_:frame:decoder:)``)
+///
+///     png LENGTH                   followed by LENGTH bytes of PNG
+///     asis FORMAT                  the bytes as they are, an ImageFormat
+///     none MESSAGE                 not shown, and why
+///
 /// Pure: the processes and pipes are the caller's.
 public enum MediaDecoderWire {
     /// The longest answer line read: 100 frames of about 80 bytes, and a message.
     public static let maxAnswerBytes = 64 << 10
 
-    /// The request's 8-byte header for a file of `count` bytes.
-    public static func header(count: Int) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: UInt64(count) >> (8 * UInt64($0))) }
+    /// What a request asks.
+    public enum Request: Sendable, Hashable {
+        /// The file's PDQ hashes (``HashedMedia``).
+        case hash
+        /// How the console shows frame `frame` of the file (``StillImage/Display``).
+        case still(frame: Int)
     }
 
-    /// The length a request's header states.
-    public static func length(header: some Collection<UInt8>) -> UInt64 {
-        header.prefix(8).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    public static let headerBytes = 16
+    /// The largest PNG a still answer may carry: a 4096 × 4096 frame (``StillImage/maxPixels``)
+    /// with the filter bytes and the zlib blocks' overhead, rounded up.
+    public static let maxStillBytes = 64 << 20
+
+    /// The request's header for a file of `count` bytes.
+    public static func header(count: Int, request: Request = .hash) -> [UInt8] {
+        var out = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(count) >> (8 * UInt64($0))) }
+        let frame: UInt32
+        switch request {
+        case .hash:
+            out.append(0)
+            frame = 0
+        case .still(let n):
+            out.append(1)
+            frame = UInt32(clamping: n)
+        }
+        out += [0, 0, 0]
+        out += (0..<4).map { UInt8(truncatingIfNeeded: frame >> (8 * UInt32($0))) }
+        return out
+    }
+
+    /// The length and the request a header states; nil when it asks for neither.
+    public static func read(header: [UInt8]) -> (length: UInt64, request: Request)? {
+        guard header.count == headerBytes, header[9..<12].allSatisfy({ $0 == 0 }) else { return nil }
+        let length = header[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        let frame = header[12..<16].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+        switch header[8] {
+        case 0 where frame == 0: return (length, .hash)
+        case 1 where frame <= UInt32(Int32.max): return (length, .still(frame: Int(frame)))
+        default: return nil
+        }
+    }
+
+    /// The answer to a still request: its line, with its newline, and the PNG after it.
+    public static func answer(_ display: StillImage.Display) -> [UInt8] {
+        switch display {
+        case .png(let png): return Array("png \(png.count)\n".utf8) + png
+        case .asIs(let format): return Array("asis \(format.rawValue)\n".utf8)
+        case .notShown(let why): return Array("none \(String(why.map { $0.isNewline ? " " : $0 }))\n".utf8)
+        }
+    }
+
+    /// What a still answer's line says: the display, or for a PNG how many bytes follow the line.
+    public enum StillLine: Sendable, Equatable {
+        case display(StillImage.Display)
+        case png(bytes: Int)
+    }
+
+    /// The still answer a line (without its newline) starts; `BulwarkError` (`invalidField`, field
+    /// `answer`) when it is not one.
+    public static func read(stillLine line: some StringProtocol) throws(BulwarkError) -> StillLine {
+        let bad = BulwarkError(.invalidField, "not a still answer: \(line.prefix(80))", field: "answer")
+        if line.hasPrefix("png ") {
+            guard let count = Int(line.dropFirst(4)), (0...maxStillBytes).contains(count) else { throw bad }
+            return .png(bytes: count)
+        }
+        if line.hasPrefix("asis ") {
+            guard let format = ImageFormat(rawValue: String(line.dropFirst(5))) else { throw bad }
+            return .display(.asIs(format))
+        }
+        if line.hasPrefix("none ") { return .display(.notShown(String(line.dropFirst(5)))) }
+        throw bad
     }
 
     /// The answer line, with its newline.

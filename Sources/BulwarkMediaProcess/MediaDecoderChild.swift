@@ -21,15 +21,15 @@ public enum MediaDecoderChild {
         let decoder = ImageDecoder(limits: limits)
         let hasher = PDQHasher()
         var scratch = PDQScratch()
+        let stillDecoder = ImageDecoder(limits: StillImage.limits(limits))
         while true {
-            var header = [UInt8](repeating: 0, count: 8)
+            var header = [UInt8](repeating: 0, count: MediaDecoderWire.headerBytes)
             let got = readFully(0, &header)
             if got == 0 { return 0 }
-            guard got == 8 else {
-                complain("media-decoder: a request header broke off after \(got) of 8 bytes")
+            guard got == header.count, let (length, request) = MediaDecoderWire.read(header: header) else {
+                complain("media-decoder: a request header broke off or does not read (\(got) of \(header.count) bytes)")
                 return 2
             }
-            let length = MediaDecoderWire.length(header: header)
             guard length <= UInt64(max(0, limits.maxBytes)) else {
                 complain("media-decoder: a request of \(length) bytes, more than the limit of \(limits.maxBytes)")
                 return 2
@@ -40,13 +40,20 @@ public enum MediaDecoderChild {
                 complain("media-decoder: a request broke off after \(read) of \(length) bytes")
                 return 2
             }
-            let result: Result<HashedMedia, ImageError>
-            do {
-                result = .success(HashedMedia(try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch)))
-            } catch {
-                result = .failure(error)
+            let answer: [UInt8]
+            switch request {
+            case .hash:
+                let result: Result<HashedMedia, ImageError>
+                do {
+                    result = .success(HashedMedia(try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch)))
+                } catch {
+                    result = .failure(error)
+                }
+                answer = MediaDecoderWire.answer(result)
+            case .still(let frame):
+                answer = MediaDecoderWire.answer(StillImage.display(bytes, frame: frame, decoder: stillDecoder))
             }
-            guard writeFully(1, MediaDecoderWire.answer(result)) else {
+            guard writeFully(1, answer) else {
                 complain("media-decoder: the answer could not be written: \(String(cString: strerror(errno)))")
                 return 2
             }

@@ -68,24 +68,67 @@ public final class MediaDecoderProcess: Sendable {
         guard bytes.count <= limits.maxBytes else {
             return .failure(ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)"))
         }
-        return child.withLock { child in
-            do throws(Failure) {
-                // A process that ended while idle (killed from outside) is replaced, not blamed.
-                if let running = child, Self.reap(running.pid, wait: false) != nil {
-                    close(running.socket)
-                    child = nil
-                }
-                if child == nil { child = try spawn() }
-                let running = child!
-                do throws(Failure) {
-                    return try exchange(running, bytes)
+        do throws(Failure) {
+            return try withChild { child throws(Failure) in
+                let line = try exchange(child, bytes, request: .hash)
+                guard line.rest.isEmpty else { throw Failure(message: "the decoder process answered more than one line") }
+                do throws(BulwarkError) {
+                    return try MediaDecoderWire.read(answer: String(decoding: line.text, as: UTF8.self))
                 } catch {
-                    Self.end(running)
-                    child = nil
-                    throw error
+                    throw Failure(message: "the decoder process's answer does not read: \(error.message)")
                 }
+            }
+        } catch {
+            return .failure(ImageError(.decoderFailed, error.message))
+        }
+    }
+
+    /// How the console shows frame `frame` of the file (``StillImage/display(_:frame:decoder:)``
+    /// within ``StillImage/limits(_:)`` of these limits), decoded in the process; `.notShown` with
+    /// the reason when the process failed as ``hash(_:)`` says.
+    public func still(_ bytes: [UInt8], frame: Int) -> StillImage.Display {
+        guard bytes.count <= limits.maxBytes else {
+            return .notShown("\(bytes.count) bytes, more than the limit of \(limits.maxBytes)")
+        }
+        do throws(Failure) {
+            return try withChild { child throws(Failure) in
+                let line = try exchange(child, bytes, request: .still(frame: frame))
+                let said: MediaDecoderWire.StillLine
+                do throws(BulwarkError) {
+                    said = try MediaDecoderWire.read(stillLine: String(decoding: line.text, as: UTF8.self))
+                } catch {
+                    throw Failure(message: "the decoder process's answer does not read: \(error.message)")
+                }
+                switch said {
+                case .display(let display):
+                    guard line.rest.isEmpty else { throw Failure(message: "the decoder process answered more than one line") }
+                    return display
+                case .png(let count):
+                    return .png(try readBytes(child, count, after: line.rest, deadline: line.deadline))
+                }
+            }
+        } catch {
+            return .notShown("decoderFailed: " + error.message)
+        }
+    }
+
+    /// Runs `body` with the running child (started first if none runs, or replaced if it ended
+    /// while idle); a failure ends the child, and the next call starts another.
+    private func withChild<T>(_ body: (Child) throws(Failure) -> T) throws(Failure) -> T {
+        try child.withLock { (child: inout Child?) throws(Failure) -> T in
+            // A process that ended while idle (killed from outside) is replaced, not blamed.
+            if let running = child, Self.reap(running.pid, wait: false) != nil {
+                close(running.socket)
+                child = nil
+            }
+            if child == nil { child = try spawn() }
+            let running = child!
+            do throws(Failure) {
+                return try body(running)
             } catch {
-                return .failure(ImageError(.decoderFailed, error.message))
+                Self.end(running)
+                child = nil
+                throw error
             }
         }
     }
@@ -132,14 +175,40 @@ public final class MediaDecoderProcess: Sendable {
         return Child(pid: pid, socket: fds[0])
     }
 
-    /// Sends the file and reads the answer within the time limit.
-    private func exchange(_ child: Child, _ bytes: [UInt8]) throws(Failure) -> Result<HashedMedia, ImageError> {
-        guard send(child.socket, MediaDecoderWire.header(count: bytes.count)), send(child.socket, bytes) else {
+    /// Sends the request and reads the answer's first line within the time limit: the line
+    /// (without its newline), the bytes read after it, and the deadline.
+    private func exchange(
+        _ child: Child, _ bytes: [UInt8], request: MediaDecoderWire.Request
+    ) throws(Failure) -> (text: ArraySlice<UInt8>, rest: [UInt8], deadline: Double) {
+        guard send(child.socket, MediaDecoderWire.header(count: bytes.count, request: request)), send(child.socket, bytes)
+        else {
             throw Failure(message: ended(child, "while it was sent the file"))
         }
         let deadline = Self.now() + settings.timeoutSeconds
         var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            try receive(child, into: &answer, deadline: deadline)
+            if let newline = answer.firstIndex(of: UInt8(ascii: "\n")) {
+                return (answer[..<newline], Array(answer[(newline + 1)...]), deadline)
+            }
+            guard answer.count <= MediaDecoderWire.maxAnswerBytes else {
+                throw Failure(message: "the decoder process answered more than \(MediaDecoderWire.maxAnswerBytes) bytes in a line")
+            }
+        }
+    }
+
+    /// `count` bytes of the answer, `already` of them read.
+    private func readBytes(_ child: Child, _ count: Int, after already: [UInt8], deadline: Double) throws(Failure) -> [UInt8] {
+        var bytes = already
+        bytes.reserveCapacity(count)
+        while bytes.count < count { try receive(child, into: &bytes, deadline: deadline, atMost: count - bytes.count) }
+        guard bytes.count == count else { throw Failure(message: "the decoder process answered more than it said") }
+        return bytes
+    }
+
+    /// Appends what the child sends next (at most `atMost` bytes), waiting until the deadline:
+    /// past it the child is killed.
+    private func receive(_ child: Child, into out: inout [UInt8], deadline: Double, atMost: Int = 4096) throws(Failure) {
         while true {
             let left = deadline - Self.now()
             guard left > 0 else {
@@ -153,23 +222,12 @@ public final class MediaDecoderProcess: Sendable {
             if polled < 0 && errno == EINTR { continue }
             guard polled >= 0 else { throw Failure(message: "poll: \(Self.errnoText())") }
             if polled == 0 { continue }
+            var buffer = [UInt8](repeating: 0, count: min(max(1, atMost), 1 << 20))
             let n = buffer.withUnsafeMutableBytes { recv(child.socket, $0.baseAddress, $0.count, 0) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw Failure(message: ended(child, "while it decoded the file")) }
-            answer.append(contentsOf: buffer[..<n])
-            if let newline = answer.firstIndex(of: UInt8(ascii: "\n")) {
-                guard newline == answer.count - 1 else {
-                    throw Failure(message: "the decoder process answered more than one line")
-                }
-                do {
-                    return try MediaDecoderWire.read(answer: String(decoding: answer[..<newline], as: UTF8.self))
-                } catch {
-                    throw Failure(message: "the decoder process's answer does not read: \(error.message)")
-                }
-            }
-            guard answer.count <= MediaDecoderWire.maxAnswerBytes else {
-                throw Failure(message: "the decoder process answered more than \(MediaDecoderWire.maxAnswerBytes) bytes")
-            }
+            out.append(contentsOf: buffer[..<n])
+            return
         }
     }
 

@@ -1,5 +1,6 @@
 import BulwarkCore
 import BulwarkMedia
+import BulwarkMediaProcess
 import BulwarkStore
 import Foundation
 import HTTPTypes
@@ -162,8 +163,10 @@ extension BulwarkService {
             }
             let type: String
             var body = bytes
-            let decoder = ImageDecoder(limits: StillImage.limits(configuration.imageLimits))
-            switch StillImage.display(bytes, frame: frame, decoder: decoder) {
+            let display =
+                stillDecoder?.still(bytes, frame: frame)
+                ?? StillImage.display(bytes, frame: frame, decoder: ImageDecoder(limits: StillImage.limits(configuration.imageLimits)))
+            switch display {
             case .asIs(let format): type = "image/" + format.rawValue
             case .png(let png):
                 type = "image/png"

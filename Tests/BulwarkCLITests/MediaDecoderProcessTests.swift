@@ -274,3 +274,34 @@ extension MediaDecoderProcessTests {
             r.stdout == "open: Operation not permitted; socket: Operation not permitted; execve: Operation not permitted\n")
     }
 }
+
+extension MediaDecoderProcessTests {
+    /// The console's stills from the decoder process are those made in this process: every
+    /// fixture and two videos at frames 0, 1, 2 and 9 (as they are, a PNG of the frame, or not
+    /// shown with the same reason); and a still after a hash in the same process.
+    @Test func stillsAsShownInThisProcess() throws {
+        let (dir, videos) = try Self.videos()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures).filter { !$0.hasSuffix(".ppm") }
+            .sorted().map { Self.fixtures + $0 } + videos
+        let limits = ImageLimits(maxBytes: 4 << 20)
+        let process = MediaDecoderProcess(settings: Self.settings(), limits: limits)
+        let decoder = ImageDecoder(limits: StillImage.limits(limits))
+        var kinds: [String: Int] = [:]
+        for file in files {
+            let bytes = try Self.read(file)
+            for frame in [0, 1, 2, 9] {
+                let shown = process.still(bytes, frame: frame)
+                #expect(shown == StillImage.display(bytes, frame: frame, decoder: decoder), "\(file) frame \(frame)")
+                switch shown {
+                case .png: kinds["png", default: 0] += 1
+                case .asIs: kinds["asIs", default: 0] += 1
+                case .notShown: kinds["notShown", default: 0] += 1
+                }
+            }
+            _ = process.hash(bytes)
+        }
+        #expect((kinds["png"] ?? 0) >= 20 && (kinds["asIs"] ?? 0) >= 20 && (kinds["notShown"] ?? 0) >= 20, "\(kinds)")
+        process.stop()
+    }
+}

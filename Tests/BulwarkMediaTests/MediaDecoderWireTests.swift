@@ -58,11 +58,43 @@ struct MediaDecoderWireTests {
         }
     }
 
-    @Test func requestHeadersStateTheLength() {
+    @Test func requestHeadersStateTheLengthAndTheRequest() {
         for count in [0, 1, 255, 256, 4 << 20, 50 << 20, Int(Int32.max) + 7] {
-            let header = MediaDecoderWire.header(count: count)
-            #expect(header.count == 8 && MediaDecoderWire.length(header: header) == UInt64(count))
+            for request in [MediaDecoderWire.Request.hash, .still(frame: 0), .still(frame: 3), .still(frame: 99)] {
+                let header = MediaDecoderWire.header(count: count, request: request)
+                #expect(header.count == MediaDecoderWire.headerBytes)
+                let read = MediaDecoderWire.read(header: header)
+                #expect(read?.length == UInt64(count) && read?.request == request)
+            }
         }
-        #expect(MediaDecoderWire.header(count: 258) == [2, 1, 0, 0, 0, 0, 0, 0])
+        #expect(MediaDecoderWire.header(count: 258, request: .still(frame: 513)) == [2, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2, 0, 0])
+        // Another kind, a reserved byte set, a hash request with a frame, a short header: refused.
+        var header = MediaDecoderWire.header(count: 10)
+        for (at, value) in [(8, 2), (9, 1), (11, 1), (12, 1)] {
+            var changed = header
+            changed[at] = UInt8(value)
+            #expect(MediaDecoderWire.read(header: changed) == nil, "byte \(at) = \(value)")
+        }
+        header.removeLast()
+        #expect(MediaDecoderWire.read(header: header) == nil)
+    }
+
+    /// A still answer's line says what follows: a PNG of so many bytes, the bytes as they are, or
+    /// why the frame is not shown.
+    @Test func stillAnswersReadBackAsWritten() throws {
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0A, 0x00, 0xFF]
+        var answer = MediaDecoderWire.answer(.png(png))
+        let newline = try #require(answer.firstIndex(of: 0x0A))
+        #expect(try MediaDecoderWire.read(stillLine: String(decoding: answer[..<newline], as: UTF8.self)) == .png(bytes: png.count))
+        answer.removeFirst(newline + 1)
+        #expect(answer == png)
+        for display in [StillImage.Display.asIs(.jpeg), .asIs(.webp), .notShown("no frame 10: the video has 10 frames")] {
+            var line = MediaDecoderWire.answer(display)
+            #expect(line.removeLast() == 0x0A)
+            #expect(try MediaDecoderWire.read(stillLine: String(decoding: line, as: UTF8.self)) == .display(display))
+        }
+        for line in ["", "png", "png -1", "png x", "png \(MediaDecoderWire.maxStillBytes + 1)", "asis bmp", "ok 100", "none"] {
+            #expect(throws: BulwarkError.self, "\(line)") { _ = try MediaDecoderWire.read(stillLine: line) }
+        }
     }
 }

@@ -1,6 +1,7 @@
 import BulwarkBanks
 import BulwarkCore
 import BulwarkMedia
+import BulwarkMediaProcess
 import BulwarkStore
 import BulwarkTestSupport
 import Foundation
@@ -15,11 +16,19 @@ import Testing
 
 /// A video sent with an item: hashed a frame a second by the media job, matched by a later frame
 /// a bank knows, and shown still on the case page (its first frame and the matched one), on
-/// both stores.
+/// both stores; decoded in the service's process, and in the decoder process `bulwark serve`
+/// uses (the built `bulwark media-decoder`), with the same result.
 extension ConsoleEntityTests {
-    @Test(arguments: Backend.allCases)
-    func aVideoIsMatchedByALaterFrameAndShownStill(_ backend: Backend) async throws {
-        try await withServerStore(backend, "console-video") { store in try await videoMatch(store) }
+    @Test(arguments: Backend.allCases, [false, true])
+    func aVideoIsMatchedByALaterFrameAndShownStill(_ backend: Backend, _ decodedApart: Bool) async throws {
+        try await withServerStore(backend, "console-video") { store in try await videoMatch(store, decodedApart: decodedApart) }
+    }
+
+    /// The `bulwark` binary built beside the test bundle.
+    static var bulwarkBinary: String {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        while dir.lastPathComponent.hasSuffix(".xctest") || dir.path.contains(".xctest/") { dir.deleteLastPathComponent() }
+        return dir.appendingPathComponent("bulwark").path
     }
 
     /// scripts/video-reference.py's H.264 video: a grey title card for 2 s, then three pictures.
@@ -37,7 +46,7 @@ extension ConsoleEntityTests {
         return [UInt8](try #require(FileManager.default.contents(atPath: out + "/h264.mp4")))
     }
 
-    func videoMatch(_ store: any ModerationStore) async throws {
+    func videoMatch(_ store: any ModerationStore, decodedApart: Bool) async throws {
         try await Self.addUser(store, "rev", .reviewer)
         let key = try await Self.ingestKey(store)
         let video = try Self.video()
@@ -48,7 +57,8 @@ extension ConsoleEntityTests {
         var banks = BankSet()
         _ = try banks.create(Bank(name: "known", labels: ["category:dissemination"]))
         _ = try banks.add(bank: "known", signal: Signal(pdq: fourth.hash), at: 1)
-        let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
+        var config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
+        if decodedApart { config.mediaDecoder = MediaDecoderSettings(executable: Self.bulwarkBinary) }
         let service = BulwarkService(
             store: store, engine: try ServerFixtures.engine.get(), configuration: config, banks: banks, clock: { Self.now })
         try await service.application(logger: Logger(label: "test")).test(.live) { client in
@@ -93,6 +103,8 @@ extension ConsoleEntityTests {
                 #expect(shown.status == .ok && shown.headers[.contentType] == "image/png", "\(uri)")
                 #expect(try ImageDecoder().decode(Array(shown.body.readableBytesView)) == expected, "\(uri)")
             }
+            // Shown by the decoder process when media is decoded apart.
+            #expect((service.stillDecoder?.pid != nil) == decodedApart)
         }
     }
 }
