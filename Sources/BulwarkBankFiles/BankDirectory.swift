@@ -56,7 +56,7 @@ public final class BankDirectory {
         } else if !FileManager.default.fileExists(atPath: path) {
             throw BulwarkError(.invalidData, "no bank directory at \(path) (create a bank first: bulwark bank create NAME)")
         }
-        let fd = open(path + "/lock", writable ? (O_RDWR | O_CREAT) : O_RDONLY, 0o644)
+        let fd = open(path + "/lock", (writable ? (O_RDWR | O_CREAT) : O_RDONLY) | O_CLOEXEC, 0o644)
         if fd < 0 && !writable {
             // A directory never written has no lock file: nothing to share.
             lockFD = -1
@@ -206,7 +206,7 @@ public final class BankDirectory {
             seq += 1
             LoggedEvent.encode(event, sequence: seq, into: &out)
         }
-        let fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        let fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Self.posix("cannot open \(logPath)") }
         defer { close(fd) }
         var written = 0
@@ -225,7 +225,7 @@ public final class BankDirectory {
     public func saveSnapshot() throws(BulwarkError) {
         guard writable, sequence != snapshotSequence else { return }
         let temporary = snapshotPath + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Self.posix("cannot create \(temporary)") }
         var failure: BulwarkError? = nil
         banks.writeSnapshot(sequence: sequence, partBytes: Self.snapshotWriteBytes) { part in

@@ -27,12 +27,11 @@ public struct MediaDecoderSettings: Sendable, Hashable {
         self.timeoutSeconds = timeoutSeconds
     }
 
-    /// This process's own executable (`/proc/self/exe`), when it can be read.
+    /// This process's own executable, as `/proc/self/exe` (which still runs the binary this
+    /// process started from when a deployment has since replaced or removed its file); nil when
+    /// there is no `/proc`.
     public static var ownExecutable: String? {
-        var path = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &path, path.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: path[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        access("/proc/self/exe", X_OK) == 0 ? "/proc/self/exe" : nil
     }
 }
 
@@ -155,8 +154,16 @@ public final class MediaDecoderProcess: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, fds[1], 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        // Nothing else of the service's: not its database's files, not a bank directory's lock
+        // (a flock held by an inherited descriptor outlives the service's own), not its sockets.
+        let closing = bw_spawn_close_from(&actions, 3)
+        guard closing == 0 else {
+            close(fds[0])
+            close(fds[1])
+            throw Failure(message: "cannot start the decoder process: \(String(cString: strerror(closing)))")
+        }
         let arguments = [
-            settings.executable, "media-decoder", "--max-bytes", "\(limits.maxBytes)", "--max-pixels",
+            "bulwark", "media-decoder", "--max-bytes", "\(limits.maxBytes)", "--max-pixels",
             "\(limits.maxPixels)", "--max-dimension", "\(limits.maxDimension)", "--max-jpeg-scans",
             "\(limits.maxJPEGScans)", "--max-frames", "\(limits.maxFrames)", "--max-animation-pixels",
             "\(limits.maxAnimationPixels)", "--max-video-pixels-decoded", "\(limits.maxVideoPixelsDecoded)",
@@ -165,7 +172,10 @@ public final class MediaDecoderProcess: Sendable {
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         var pid: pid_t = 0
-        let started = posix_spawn(&pid, settings.executable, &actions, nil, argv, environ)
+        // No environment: nothing of the service's (a database URL, keys) for a decoder taken over
+        // to write out.
+        let environment: [UnsafeMutablePointer<CChar>?] = [nil]
+        let started = posix_spawn(&pid, settings.executable, &actions, nil, argv, environment)
         close(fds[1])
         guard started == 0 else {
             close(fds[0])

@@ -1,4 +1,7 @@
+#define _GNU_SOURCE
 #include "CProcessShims.h"
+
+#include <spawn.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,3 +124,7 @@ int bw_process_try_denied(char *report, size_t size) {
 int bw_wait_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
 
 int bw_wait_exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+
+int bw_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}

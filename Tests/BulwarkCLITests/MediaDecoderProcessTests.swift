@@ -92,6 +92,18 @@ import Testing
         }
         #expect(decoded >= 40 && failed >= 3, "\(decoded) decoded, \(failed) not")
         #expect(pids.count == 1)
+        // Started with no environment and no descriptor but its socket and standard error
+        // (nothing of the service's to leak or to hold: a bank directory's lock), named `bulwark`.
+        let pid = try #require(pids.first)
+        // (Past 2, only what its own runtime opens: Dispatch's epoll, eventfd and timerfd.)
+        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").compactMap(Int.init)
+        for fd in descriptors where fd > 2 {
+            let target = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)")
+            #expect(target.hasPrefix("anon_inode:"), "descriptor \(fd): \(target)")
+        }
+        #expect(Set(descriptors).isSuperset(of: [0, 1, 2]))
+        #expect(try String(contentsOfFile: "/proc/\(pid)/environ", encoding: .utf8).isEmpty)
+        #expect(try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8).hasPrefix("bulwark\0media-decoder\0--max-bytes\0"))
         // Over the byte limit: refused before anything is sent.
         let over = process.hash([UInt8](repeating: 0xFF, count: (4 << 20) + 1))
         #expect((try? over.get()) == nil && over.failureCode == .tooLarge)
@@ -203,7 +215,7 @@ extension MediaDecoderProcessTests {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: CLI.binary)
         server.arguments = [
-            "serve", "--database", database, "--port", String(port), "--no-sample", "--decoder-memory-mb",
+            "serve", "--database", database, "--banks", dir + "/banks", "--port", String(port), "--no-sample", "--decoder-memory-mb",
             String((baseline >> 20) + 48),
         ]
         server.currentDirectoryURL = URL(fileURLWithPath: CLI.root)

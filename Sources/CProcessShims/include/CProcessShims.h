@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <spawn.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -23,6 +24,10 @@ int bw_process_harden(uint64_t address_space);
 /// not exist) and writes the errno of each to `report` ("open 1 socket 1 execve 1" when all were
 /// denied with EPERM; "open 0 socket 0 execve 2" when none was).
 int bw_process_try_denied(char *report, size_t size);
+
+/// Adds to `actions` the closing of every descriptor from `lowest` up in the new process
+/// (glibc's `posix_spawn_file_actions_addclosefrom_np`, which Swift does not see). 0, or an errno.
+int bw_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
 /// A wait status's signal number when the process was killed by one, else 0.
 int bw_wait_signal(int status);
