@@ -12,12 +12,13 @@ public struct MediaDecoderSettings: Sendable, Hashable {
     /// 4 GiB: the largest image the default limits accept takes about 550 MiB to decode and hash,
     /// and the process maps about 0.5 GiB of code and libraries before it reads anything.
     public var addressSpace: Int
-    /// Seconds one file may take before the process is killed. Default 60: the limits bound a
-    /// video to about 5 s of one core and an image to about 1 s.
+    /// Seconds one file may take before the process is killed. Default 30: the limits bound a
+    /// video to about 5 s of one core and an image to about 1 s, and half the job lease (60 s)
+    /// leaves the job with its worker while it runs.
     public var timeoutSeconds: Double
 
     public static let standardAddressSpace = 4 << 30
-    public static let standardTimeoutSeconds = 60.0
+    public static let standardTimeoutSeconds = 30.0
 
     public init(
         executable: String, addressSpace: Int = standardAddressSpace, timeoutSeconds: Double = standardTimeoutSeconds

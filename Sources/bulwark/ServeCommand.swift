@@ -232,7 +232,7 @@ struct WorkOptions: ParsableArguments {
     var decodeInProcess = false
     @Option(help: "Megabytes of address space the media decoder process may map.")
     var decoderMemoryMb = MediaDecoderSettings.standardAddressSpace >> 20
-    @Option(help: "Seconds one media part may take to decode and hash before its decoder process is killed.")
+    @Option(help: "Seconds one media part may take to decode and hash before its decoder process is killed (at most half of --job-lease).")
     var decoderTimeout = MediaDecoderSettings.standardTimeoutSeconds
 
     func apply(to config: inout ServerConfiguration) {
@@ -244,7 +244,8 @@ struct WorkOptions: ParsableArguments {
         config.workerPollMilliseconds = workerPollMs
         if !decodeInProcess, let executable = MediaDecoderSettings.ownExecutable {
             config.mediaDecoder = MediaDecoderSettings(
-                executable: executable, addressSpace: max(0, decoderMemoryMb) << 20, timeoutSeconds: decoderTimeout)
+                executable: executable, addressSpace: max(0, decoderMemoryMb) << 20,
+                timeoutSeconds: min(decoderTimeout, max(1, Double(jobLease) / 2)))
         }
     }
 }
