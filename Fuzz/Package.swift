@@ -40,6 +40,7 @@ let package = Package(
         fuzzTarget("fuzz-image-decoder", ["BulwarkMedia"]),
         fuzzTarget("fuzz-pdq-hasher", ["BulwarkMedia", "BulwarkCore"]),
         fuzzTarget("fuzz-video-decoder", ["BulwarkMedia"]),
+        fuzzTarget("fuzz-decoder-wire", ["BulwarkMedia", "BulwarkCore"]),
         fuzzTarget("fuzz-signal-file", ["BulwarkBanks", "BulwarkCore"]),
         fuzzTarget("fuzz-pdq-index", ["BulwarkBanks", "BulwarkCore"]),
         fuzzTarget("fuzz-bank-snapshot", ["BulwarkBanks", "BulwarkCore"]),

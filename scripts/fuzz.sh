@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh TARGET [SECONDS]      (default 60 seconds)
 #
-# TARGET is one of: image-decoder, video-decoder, pdq-hasher, signal-file, pdq-index, bank-snapshot,
+# TARGET is one of: image-decoder, video-decoder, decoder-wire, pdq-hasher, signal-file, pdq-index, bank-snapshot,
 # bank-log-line, json-syntax, text-engine, semantic.
 #
 # Builds the Fuzz/ package (its own package: none of it enters the main build or `swift test`)
@@ -22,7 +22,7 @@ ROOT=$PWD
 # The text engine's target loads the repository's lexicons and models from here.
 export BULWARK_HOME=$ROOT
 
-TARGETS=(image-decoder video-decoder pdq-hasher signal-file pdq-index bank-snapshot bank-log-line json-syntax text-engine semantic)
+TARGETS=(image-decoder video-decoder decoder-wire pdq-hasher signal-file pdq-index bank-snapshot bank-log-line json-syntax text-engine semantic)
 usage() {
     echo "usage: scripts/fuzz.sh TARGET [SECONDS] [libFuzzer flags...]; TARGET: ${TARGETS[*]}" >&2
     exit 2

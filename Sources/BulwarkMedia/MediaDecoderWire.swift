@@ -52,7 +52,8 @@ public enum MediaDecoderWire {
 
     /// The request's header for a file of `count` bytes.
     public static func header(count: Int, request: Request = .hash) -> [UInt8] {
-        var out = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(count) >> (8 * UInt64($0))) }
+        let length = UInt64(truncatingIfNeeded: count)
+        var out = (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) }
         let frame: UInt32
         switch request {
         case .hash:
@@ -84,7 +85,7 @@ public enum MediaDecoderWire {
         switch display {
         case .png(let png): return Array("png \(png.count)\n".utf8) + png
         case .asIs(let format): return Array("asis \(format.rawValue)\n".utf8)
-        case .notShown(let why): return Array("none \(String(why.map { $0.isNewline ? " " : $0 }))\n".utf8)
+        case .notShown(let why): return Array("none \(oneLine(why))\n".utf8)
         }
     }
 
@@ -110,6 +111,13 @@ public enum MediaDecoderWire {
         throw bad
     }
 
+    /// `text` with each character holding a line feed (the answer's end) made a space; other
+    /// line breaks (a carriage return, U+2028) are left, so that an answer read and written again
+    /// is the same answer (scripts/fuzz.sh decoder-wire found a carriage return changed).
+    static func oneLine(_ text: String) -> String {
+        String(text.map { $0.unicodeScalars.contains("\n") ? " " : $0 })
+    }
+
     /// The answer line, with its newline.
     public static func answer(_ result: Result<HashedMedia, ImageError>) -> [UInt8] {
         switch result {
@@ -117,8 +125,8 @@ public enum MediaDecoderWire {
             let frames = FramePDQ.text(media.laterFrames) ?? "-"
             return Array("ok \(media.first.quality) \(media.first.hash.hex) \(frames)\n".utf8)
         case .failure(let error):
-            // One line: a message's own line breaks (none are written today) become spaces.
-            let message = error.message.map { $0.isNewline ? " " : $0 }
+            // One line: a message's own line feeds (none are written today) become spaces.
+            let message = oneLine(error.message)
             let format = error.format?.rawValue ?? "-"
             return Array("error \(error.code) \(format) \(error.offset.map(String.init) ?? "-") \(String(message))\n".utf8)
         }
