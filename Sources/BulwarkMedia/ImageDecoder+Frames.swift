@@ -47,9 +47,7 @@ extension ImageDecoder {
             _ = body(0, image)
             return FrameReading(frames: 1)
         }
-        guard bytes.count <= limits.maxBytes else {
-            throw ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)")
-        }
+        try limits.checkBytes(bytes.count)
         let maxFrames = max(1, limits.maxFrames)
         return try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> FrameReading in
             if let container { return try videoFrames(data, container: container, maxFrames: maxFrames, body) }

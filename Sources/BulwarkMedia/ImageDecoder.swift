@@ -27,9 +27,7 @@ public struct ImageDecoder: Sendable {
 
     public func decode(_ bytes: [UInt8]) throws(ImageError) -> RGBImage {
         guard !bytes.isEmpty else { throw ImageError(.unsupportedFormat, "the data is empty", offset: 0) }
-        guard bytes.count <= limits.maxBytes else {
-            throw ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)")
-        }
+        try limits.checkBytes(bytes.count)
         guard let format = ImageFormat.detect(bytes) else {
             let shown = bytes.prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
             throw ImageError(
@@ -52,9 +50,7 @@ public struct ImageDecoder: Sendable {
     /// the header (`tooManyPixels`, `tooLarge`, `unsupportedFormat`, `corrupt`, `truncated`).
     public func header(_ bytes: [UInt8]) throws(ImageError) -> (format: ImageFormat, width: Int, height: Int) {
         guard !bytes.isEmpty else { throw ImageError(.unsupportedFormat, "the data is empty", offset: 0) }
-        guard bytes.count <= limits.maxBytes else {
-            throw ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)")
-        }
+        try limits.checkBytes(bytes.count)
         guard let format = ImageFormat.detect(bytes) else {
             throw ImageError(.unsupportedFormat, "not JPEG, PNG, WebP, GIF, PPM or PGM", offset: 0)
         }

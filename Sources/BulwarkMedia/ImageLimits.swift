@@ -45,6 +45,12 @@ public struct ImageLimits: Sendable, Hashable {
         self.maxVideoPixelsDecoded = maxVideoPixelsDecoded
     }
 
+    /// Throws `tooLarge` when `count` bytes are more than ``maxBytes``: every reader of media bytes
+    /// (the decoder, the decoder process's parent) refuses them in the same words.
+    public func checkBytes(_ count: Int) throws(ImageError) {
+        guard count <= maxBytes else { throw ImageError(.tooLarge, "\(count) bytes, more than the limit of \(maxBytes)") }
+    }
+
     /// Throws `tooManyPixels` when a header's dimensions are over the limits.
     /// `what` names the part of the image whose size it is, when not the whole image.
     func check(width: Int, height: Int, format: ImageFormat?, what: String? = nil) throws(ImageError) {

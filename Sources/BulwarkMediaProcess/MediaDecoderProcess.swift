@@ -65,9 +65,7 @@ public final class MediaDecoderProcess: Sendable {
     /// The file's hashes, or why it was not decoded; `decoderFailed` when the process could not be
     /// started, ended while decoding it, or took longer than ``MediaDecoderSettings/timeoutSeconds``.
     public func hash(_ bytes: [UInt8]) -> Result<HashedMedia, ImageError> {
-        guard bytes.count <= limits.maxBytes else {
-            return .failure(ImageError(.tooLarge, "\(bytes.count) bytes, more than the limit of \(limits.maxBytes)"))
-        }
+        do throws(ImageError) { try limits.checkBytes(bytes.count) } catch { return .failure(error) }
         do throws(Failure) {
             return try withChild { child throws(Failure) in
                 let line = try exchange(child, bytes, request: .hash)
@@ -87,9 +85,7 @@ public final class MediaDecoderProcess: Sendable {
     /// within ``StillImage/limits(_:)`` of these limits), decoded in the process; `.notShown` with
     /// the reason when the process failed as ``hash(_:)`` says.
     public func still(_ bytes: [UInt8], frame: Int) -> StillImage.Display {
-        guard bytes.count <= limits.maxBytes else {
-            return .notShown("\(bytes.count) bytes, more than the limit of \(limits.maxBytes)")
-        }
+        do throws(ImageError) { try limits.checkBytes(bytes.count) } catch { return .notShown(error.message) }
         do throws(Failure) {
             return try withChild { child throws(Failure) in
                 let line = try exchange(child, bytes, request: .still(frame: frame))
@@ -197,8 +193,11 @@ public final class MediaDecoderProcess: Sendable {
         }
         let deadline = Self.now() + settings.timeoutSeconds
         var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            try receive(child, into: &answer, deadline: deadline)
+            // (withUnsafeMutableBytes rethrows untyped: the failure comes out as a Result.)
+            let n = try buffer.withUnsafeMutableBytes { into in Result { () throws(Failure) in try receive(child, into: into, deadline: deadline) } }.get()
+            answer += buffer[..<n]
             if let newline = answer.firstIndex(of: UInt8(ascii: "\n")) {
                 return (answer[..<newline], Array(answer[(newline + 1)...]), deadline)
             }
@@ -208,18 +207,24 @@ public final class MediaDecoderProcess: Sendable {
         }
     }
 
-    /// `count` bytes of the answer, `already` of them read.
+    /// `count` bytes of the answer, `already` of them read, the rest received in place.
     private func readBytes(_ child: Child, _ count: Int, after already: [UInt8], deadline: Double) throws(Failure) -> [UInt8] {
-        var bytes = already
-        bytes.reserveCapacity(count)
-        while bytes.count < count { try receive(child, into: &bytes, deadline: deadline, atMost: count - bytes.count) }
-        guard bytes.count == count else { throw Failure(message: "the decoder process answered more than it said") }
+        guard already.count <= count else { throw Failure(message: "the decoder process answered more than it said") }
+        var bytes = already + [UInt8](repeating: 0, count: count - already.count)
+        var filled = already.count
+        while filled < count {
+            filled += try bytes.withUnsafeMutableBytes { all in
+                Result { () throws(Failure) in
+                    try receive(child, into: UnsafeMutableRawBufferPointer(rebasing: all[filled...]), deadline: deadline)
+                }
+            }.get()
+        }
         return bytes
     }
 
-    /// Appends what the child sends next (at most `atMost` bytes), waiting until the deadline:
-    /// past it the child is killed.
-    private func receive(_ child: Child, into out: inout [UInt8], deadline: Double, atMost: Int = 4096) throws(Failure) {
+    /// Receives what the child sends next into `buffer`, waiting until the deadline (past it the
+    /// child is killed); how many bytes.
+    private func receive(_ child: Child, into buffer: UnsafeMutableRawBufferPointer, deadline: Double) throws(Failure) -> Int {
         while true {
             let left = deadline - Self.now()
             guard left > 0 else {
@@ -233,12 +238,10 @@ public final class MediaDecoderProcess: Sendable {
             if polled < 0 && errno == EINTR { continue }
             guard polled >= 0 else { throw Failure(message: "poll: \(Self.errnoText())") }
             if polled == 0 { continue }
-            var buffer = [UInt8](repeating: 0, count: min(max(1, atMost), 1 << 20))
-            let n = buffer.withUnsafeMutableBytes { recv(child.socket, $0.baseAddress, $0.count, 0) }
+            let n = recv(child.socket, buffer.baseAddress, buffer.count, 0)
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw Failure(message: ended(child, "while it decoded the file")) }
-            out.append(contentsOf: buffer[..<n])
-            return
+            return n
         }
     }
 
