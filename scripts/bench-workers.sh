@@ -4,13 +4,18 @@
 # through an API process that runs no workers (`serve --no-workers`), a bank of 1,000 PDQ hashes,
 # then the workers are started and timed until the queue is empty (jobs done / seconds).
 #   scripts/bench-workers.sh [JOBS=2000] [IMAGE=../shared/data/pdq/misc-images/small.jpg]
+#   BULWARK_BIN=/path/to/bulwark scripts/bench-workers.sh ...   (that binary, not built here: to alternate two builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS="${1:-2000}"
 IMAGE="${2:-../shared/data/pdq/misc-images/small.jpg}"
 scripts/postgres.sh
-swift build -c release --product bulwark 2>&1 | grep -E "error|Build complete" || true
-BIN="$(swift build -c release --show-bin-path)/bulwark"
+if [ -n "${BULWARK_BIN:-}" ]; then
+    BIN="$BULWARK_BIN"
+else
+    swift build -c release --product bulwark 2>&1 | grep -E "error|Build complete" || true
+    BIN="$(swift build -c release --show-bin-path)/bulwark"
+fi
 WORK=$(mktemp -d)
 PORT=18091
 export PGPASSWORD=bulwark

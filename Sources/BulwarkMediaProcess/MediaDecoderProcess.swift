@@ -1,6 +1,7 @@
 public import BulwarkMedia
 internal import BulwarkCore
 internal import CProcessShims
+internal import Dispatch
 internal import Glibc
 internal import Synchronization
 
@@ -51,6 +52,8 @@ public final class MediaDecoderProcess: Sendable {
     }
 
     private let child = Mutex<Child?>(nil)
+    /// The thread ``awaitHash(_:)`` and ``awaitStill(_:frame:)`` wait on.
+    private let waiter = DispatchQueue(label: "bulwark.media-decoder")
 
     public init(settings: MediaDecoderSettings, limits: ImageLimits) {
         self.settings = settings
@@ -79,6 +82,19 @@ public final class MediaDecoderProcess: Sendable {
         } catch {
             return .failure(ImageError(.decoderFailed, error.message))
         }
+    }
+
+    /// ``hash(_:)``, waited for on a thread of this object's own. A task that called ``hash(_:)``
+    /// would hold a thread of Swift's cooperative pool (as many as the cores) for as long as the
+    /// child decodes, up to ``MediaDecoderSettings/timeoutSeconds``, and every other task of the
+    /// process would wait for one.
+    public func awaitHash(_ bytes: [UInt8]) async -> Result<HashedMedia, ImageError> {
+        await withCheckedContinuation { done in waiter.async { done.resume(returning: self.hash(bytes)) } }
+    }
+
+    /// ``still(_:frame:)``, waited for as ``awaitHash(_:)`` is.
+    public func awaitStill(_ bytes: [UInt8], frame: Int) async -> StillImage.Display {
+        await withCheckedContinuation { done in waiter.async { done.resume(returning: self.still(bytes, frame: frame)) } }
     }
 
     /// How the console shows frame `frame` of the file (``StillImage/display(_:frame:decoder:)``

@@ -11,14 +11,16 @@ public import ServiceLifecycle
 /// the banks, opening or raising the item's case on a match; and retro-hunts, which match
 /// stored media against bank entries added later. Jobs are claimed with leases, so a crashed or
 /// restarted process's jobs are taken up again when their lease expires, and finishing one is
-/// idempotent (a retro-hunt done twice records each match once).
+/// idempotent (a retro-hunt done twice records each match once). An attempt counts when it
+/// starts: a media part whose attempts all ended their worker (a file that crashes a decoder in
+/// the process, say) is abandoned after ``maxAttempts`` rather than taken up forever.
 public struct JobWorker: Service, CustomStringConvertible {
     /// How service-lifecycle names it in logs (not the whole service with its engine).
     public var description: String { "JobWorker(\(owner))" }
     let service: BulwarkService
     let owner = "jobs-\(UUID().uuidString.prefix(8))"
     let logger: Logger
-    /// Attempts before a job is marked failed.
+    /// Attempts started before a job is failed (or a media job, started and never ended, abandoned).
     static let maxAttempts = 5
     /// Jobs claimed in one round.
     static let batch = 16
@@ -64,14 +66,30 @@ public struct JobWorker: Service, CustomStringConvertible {
             // the claim and its start still lets it finish (the rest go back), so that what a
             // claim means does not depend on how soon this task runs after it.
             if n > 0 && (Task.isShuttingDownGracefully || Task.isCancelled) {
-                try await release(jobs[n...])
+                try await release(jobs[n...], started: false)
                 break
             }
+            // Every attempt at this job was started and none ended: each time, the process
+            // stopped (a crash, a kill) or the lease ran out.
+            if job.attempts >= Self.maxAttempts {
+                logger.error(
+                    "job started \(job.attempts) times and never ended",
+                    metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)", "job.ref": "\(job.ref)"])
+                // A media part would likely end this process too: it is not decoded again. A
+                // retro-hunt reads only stored hashes (no uploaded file), so its fault is the
+                // service's; giving it up would leave stored media unmatched against the new
+                // entries for good: it is tried again, with this error each time.
+                if job.kind == JobKind.hashMedia {
+                    try await abandonMedia(job)
+                    continue
+                }
+            }
+            guard let started = try await service.store.startJob(jobID: job.id, owner: owner, until: service.clock() + lease) else { continue }
             if service.configuration.jobHoldMilliseconds > 0 {
                 try? await Task.sleep(nanoseconds: UInt64(service.configuration.jobHoldMilliseconds) * 1_000_000)
             }
             switch job.kind {
-            case JobKind.hashMedia: try await hashMedia(job, scratch: &scratch)
+            case JobKind.hashMedia: try await hashMedia(job, bytes: started.mediaBytes, scratch: &scratch)
             case JobKind.retroHunt: try await retroHunt(job)
             default:
                 try await service.store.failJob(jobID: job.id, error: "unknown job kind \(job.kind)", retryAt: nil, now: service.clock())
@@ -89,13 +107,28 @@ public struct JobWorker: Service, CustomStringConvertible {
     }
 
     /// Puts claimed jobs back in the queue for another worker.
-    private func release(_ jobs: ArraySlice<JobRecord>) async throws {
-        for job in jobs { _ = try await service.store.releaseJob(jobID: job.id, owner: owner) }
+    private func release(_ jobs: ArraySlice<JobRecord>, started: Bool) async throws {
+        for job in jobs { _ = try await service.store.releaseJob(jobID: job.id, owner: owner, started: started) }
         logger.info("jobs released at shutdown", metadata: ["jobs.released": "\(jobs.count)"])
     }
 
-    private func hashMedia(_ job: JobRecord, scratch: inout PDQScratch) async throws {
-        guard let bytes = try await service.store.mediaBytes(id: job.ref) else {
+    /// Ends a media job whose every attempt ended its worker, without decoding the part again:
+    /// it is recorded as not decoded and matched by its MD5 and SHA-256 alone (what a file that
+    /// crashes a decoder process gets).
+    private func abandonMedia(_ job: JobRecord) async throws {
+        let reason = "started \(job.attempts) times and never ended: each time, the process working on it stopped or its \(lease) s lease ran out"
+        guard let bytes = try await service.store.mediaBytes(id: job.ref), !bytes.isEmpty else {
+            try await service.store.failJob(jobID: job.id, error: reason, retryAt: nil, now: service.clock())
+            return
+        }
+        var scratch = PDQScratch()
+        let result = await hash(bytes, scratch: &scratch, notDecodedBecause: "notDecoded: hashing this part was \(reason); it is matched by its MD5 and SHA-256 only")
+        try await service.store.completeMediaJob(jobID: job.id, mediaID: job.ref, result: result, now: service.clock())
+        service.metrics.mediaJob("abandoned")
+    }
+
+    private func hashMedia(_ job: JobRecord, bytes: [UInt8]?, scratch: inout PDQScratch) async throws {
+        guard let bytes else {
             try await service.store.failJob(jobID: job.id, error: "media \(job.ref) is gone", retryAt: nil, now: service.clock())
             return
         }
@@ -105,7 +138,7 @@ public struct JobWorker: Service, CustomStringConvertible {
             if bytes.isEmpty, let given = try await service.store.givenMediaHashes(id: job.ref) {
                 result = match(given)
             } else {
-                result = hash(bytes, scratch: &scratch)
+                result = await hash(bytes, scratch: &scratch)
             }
             try await service.store.completeMediaJob(jobID: job.id, mediaID: job.ref, result: result, now: service.clock())
             // "bad_image": not an image Bulwark decodes, matched by its exact hashes only.
@@ -127,7 +160,7 @@ public struct JobWorker: Service, CustomStringConvertible {
             if completed {
                 try await service.store.finishJob(jobID: job.id)
             } else if Task.isShuttingDownGracefully || Task.isCancelled {
-                try await release([job])
+                try await release([job], started: true)
             }
         } catch {
             try await retryLater(job, error)
@@ -146,30 +179,35 @@ public struct JobWorker: Service, CustomStringConvertible {
     /// frames and pixels; a video's frames a second or more apart). A part Bulwark does not
     /// decode (another format, a damaged file) is still matched by its exact hashes, which is how
     /// hash-sharing lists name videos, and keeps the decoder's reason.
-    func hash(_ bytes: [UInt8], scratch: inout PDQScratch) -> MediaResult {
+    /// `notDecodedBecause`: the part is not decoded, for that reason.
+    func hash(_ bytes: [UInt8], scratch: inout PDQScratch, notDecodedBecause reason: String? = nil) async -> MediaResult {
         let md5 = MD5.hex(bytes)
         let sha256 = SHA256.hex(bytes)
-        var result: MediaResult
+        var result = MediaResult(pdq: nil, quality: nil, md5: md5, sha256: sha256, error: reason)
         var hashes = MediaHashes(md5: md5, sha256: sha256)
-        do {
-            let hashed: HashedMedia
-            if let decoderProcess {
-                hashed = try decoderProcess.hash(bytes).get()
-            } else {
-                let decoder = ImageDecoder(limits: service.configuration.imageLimits)
-                hashed = HashedMedia(try PDQHasher().hashFrames(bytes, decoder: decoder, scratch: &scratch))
+        if reason == nil {
+            do {
+                let hashed = try await decode(bytes, scratch: &scratch)
+                hashes.pdq = hashed.first.hash
+                hashes.pdqQuality = hashed.first.quality
+                hashes.frames = hashed.laterFrames
+                result.pdq = hashed.first.hash.hex
+                result.quality = hashed.first.quality
+                result.frames = hashed.laterFrames
+            } catch {
+                result.error = "\(error)"
             }
-            hashes.pdq = hashed.first.hash
-            hashes.pdqQuality = hashed.first.quality
-            hashes.frames = hashed.laterFrames
-            result = MediaResult(pdq: hashed.first.hash.hex, quality: hashed.first.quality, md5: md5, sha256: sha256)
-            result.frames = hashed.laterFrames
-        } catch {
-            result = MediaResult(pdq: nil, quality: nil, md5: md5, sha256: sha256, error: "\(error)")
         }
         guard let banks = service.banks else { return result }
         Self.record(banks.match(hashes), in: &result)
         return result
+    }
+
+    /// A part's PDQ hashes, decoded in the decoder process when there is one.
+    private func decode(_ bytes: [UInt8], scratch: inout PDQScratch) async throws -> HashedMedia {
+        if let decoderProcess { return try await decoderProcess.awaitHash(bytes).get() }
+        let decoder = ImageDecoder(limits: service.configuration.imageLimits)
+        return HashedMedia(try PDQHasher().hashFrames(bytes, decoder: decoder, scratch: &scratch))
     }
 
     /// Puts a bank match's decision, category, case priority and evidence into `result` (nothing

@@ -466,7 +466,19 @@ public struct JobRecord: Sendable, Hashable {
     /// What the job works on: for `hash_media` the media id; for `retro_hunt` the first bank
     /// entry id of the hunt (every entry from it on is hunted).
     public var ref: Int64
+    /// Attempts started before this claim (see ``ModerationStore/startJob(jobID:owner:until:)``).
     public var attempts: Int
+}
+
+/// A job its worker started (``ModerationStore/startJob(jobID:owner:until:)``).
+public struct StartedJob: Sendable, Hashable {
+    /// For a `hash_media` job, its part's bytes (empty for a part sent as hashes only; nil when
+    /// the part is gone); nil for another kind.
+    public var mediaBytes: [UInt8]?
+
+    public init(mediaBytes: [UInt8]?) {
+        self.mediaBytes = mediaBytes
+    }
 }
 
 /// The kinds of background job, as stored in `jobs.kind`.
@@ -730,11 +742,19 @@ public protocol ModerationStore: Sendable {
     /// Extends a running job's lease while its owner still holds it; false when the lease was
     /// lost (expired and taken by another worker, or the job finished).
     func extendJobLease(jobID: Int64, owner: String, until: Int64) async throws -> Bool
+    /// Counts an attempt at a job its owner is about to work on and renews its lease to
+    /// `until`, and reads what the job works on, in one statement; nil when the owner no longer
+    /// holds it (its lease ran out and another worker took it). An attempt is counted when it
+    /// starts, not when it ends, so that a job whose every attempt ends its worker (a crash, a
+    /// kill, a lease that runs out) still runs out of attempts; and a job that waited in its
+    /// worker's batch is not counted.
+    func startJob(jobID: Int64, owner: String, until: Int64) async throws -> StartedJob?
     /// Marks a job done (a no-op when it already is).
     func finishJob(jobID: Int64) async throws
     /// Puts a job its owner claimed but will not finish (a worker shutting down) back in the
-    /// queue at once, without counting an attempt; false when the owner no longer holds it.
-    func releaseJob(jobID: Int64, owner: String) async throws -> Bool
+    /// queue at once, taking back the attempt it counted when `started`; false when the owner
+    /// no longer holds it.
+    func releaseJob(jobID: Int64, owner: String, started: Bool) async throws -> Bool
     func pendingJobCount() async throws -> Int
     /// Queue depths for metrics: open cases, pending jobs, pending and dead deliveries.
     func depths() async throws -> QueueDepths

@@ -55,7 +55,7 @@ extension PostgresStore {
                 """)
             try await execute(
                 db,
-                "UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = \(jobID)")
+                "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until = NULL WHERE id = \(jobID)")
             _ = try await recordMatch(db, mediaID: mediaID, result: result, now: now, auditAction: "media.match")
         }
     }
@@ -67,7 +67,7 @@ extension PostgresStore {
             let changed = try await rows(
                 db,
                 """
-                UPDATE jobs SET status = \(retryAt == nil ? "failed" : "queued"), attempts = attempts + 1,
+                UPDATE jobs SET status = \(retryAt == nil ? "failed" : "queued"),
                     run_after = \(retryAt ?? now), last_error = \(message), lease_owner = NULL, lease_until = NULL
                 WHERE id = \(jobID) AND status <> 'done'
                 RETURNING id
@@ -104,18 +104,31 @@ extension PostgresStore {
         ).count == 1
     }
 
+    public func startJob(jobID: Int64, owner: String, until: Int64) async throws -> StartedJob? {
+        try await read(
+            """
+            UPDATE jobs SET attempts = attempts + 1, lease_until = \(until)
+            WHERE id = \(jobID) AND status = 'running' AND lease_owner = \(owner)
+            RETURNING (SELECT bytes FROM media WHERE media.id = jobs.ref AND jobs.kind = 'hash_media')
+            """
+        ).first.map { row in
+            guard var buffer = try row.decode(ByteBuffer?.self) else { return StartedJob(mediaBytes: nil) }
+            return StartedJob(mediaBytes: buffer.readBytes(length: buffer.readableBytes) ?? [])
+        }
+    }
+
     public func finishJob(jobID: Int64) async throws {
         _ = try await read(
             """
-            UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL
+            UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until = NULL
             WHERE id = \(jobID) AND status <> 'done' RETURNING id
             """)
     }
 
-    public func releaseJob(jobID: Int64, owner: String) async throws -> Bool {
+    public func releaseJob(jobID: Int64, owner: String, started: Bool) async throws -> Bool {
         try await read(
             """
-            UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL
+            UPDATE jobs SET status = 'queued', attempts = attempts - \(started ? 1 : 0), lease_owner = NULL, lease_until = NULL
             WHERE id = \(jobID) AND status = 'running' AND lease_owner = \(owner)
             RETURNING id
             """

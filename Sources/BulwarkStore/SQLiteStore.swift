@@ -520,7 +520,7 @@ public struct SQLiteStore: ModerationStore {
                 return
             }
             try db.cachedStatement(sql: "UPDATE media SET status = 'hashed', pdq = ?, quality = ?, frames = ?, md5 = ?, sha256 = ?, error = ? WHERE id = ?").execute(arguments: [result.pdq, result.quality, FramePDQ.text(result.frames), result.md5.isEmpty ? nil : result.md5, result.sha256.isEmpty ? nil : result.sha256, result.error.map { String($0.prefix(500)) }, mediaID])
-            try db.cachedStatement(sql: "UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ?").execute(arguments: [jobID])
+            try db.cachedStatement(sql: "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until = NULL WHERE id = ?").execute(arguments: [jobID])
             _ = try Self.recordMatch(db, mediaID: mediaID, result: result, now: now, auditAction: "media.match")
         }
     }
@@ -529,7 +529,7 @@ public struct SQLiteStore: ModerationStore {
         try await writer.write { db in
             // A job another worker finished (after this one's lease expired) stays done.
             try db.cachedStatement(sql: """
-                    UPDATE jobs SET status = ?, attempts = attempts + 1, run_after = ?, last_error = ?,
+                    UPDATE jobs SET status = ?, run_after = ?, last_error = ?,
                     lease_owner = NULL, lease_until = NULL WHERE id = ? AND status <> 'done'
                     """).execute(arguments: [retryAt == nil ? "failed" : "queued", retryAt ?? now, String(error.prefix(500)), jobID])
             if retryAt == nil && db.changesCount == 1 {
@@ -560,22 +560,34 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    public func startJob(jobID: Int64, owner: String, until: Int64) async throws -> StartedJob? {
+        try await writer.write { db in
+            try db.cachedStatement(sql: "UPDATE jobs SET attempts = attempts + 1, lease_until = ? WHERE id = ? AND status = 'running' AND lease_owner = ?")
+                .execute(arguments: [until, jobID, owner])
+            guard db.changesCount == 1 else { return nil }
+            let bytes = try Data.fetchOne(
+                db.cachedStatement(sql: "SELECT bytes FROM media WHERE id = (SELECT ref FROM jobs WHERE id = ? AND kind = 'hash_media')"),
+                arguments: [jobID])
+            return StartedJob(mediaBytes: bytes.map { [UInt8]($0) })
+        }
+    }
+
     public func finishJob(jobID: Int64) async throws {
         try await writer.write { db in
             try db.execute(
-                sql: "UPDATE jobs SET status = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status <> 'done'",
+                sql: "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until = NULL WHERE id = ? AND status <> 'done'",
                 arguments: [jobID])
         }
     }
 
-    public func releaseJob(jobID: Int64, owner: String) async throws -> Bool {
+    public func releaseJob(jobID: Int64, owner: String, started: Bool) async throws -> Bool {
         try await writer.write { db in
             try db.execute(
                 sql: """
-                    UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL
+                    UPDATE jobs SET status = 'queued', attempts = attempts - ?, lease_owner = NULL, lease_until = NULL
                     WHERE id = ? AND status = 'running' AND lease_owner = ?
                     """,
-                arguments: [jobID, owner])
+                arguments: [started ? 1 : 0, jobID, owner])
             return db.changesCount == 1
         }
     }

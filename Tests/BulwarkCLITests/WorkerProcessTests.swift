@@ -118,7 +118,8 @@ struct WorkerProcessTests {
             let itemID = try await itemWithAKnownImage(store, id: "img-1")
             // Worker A claims the job and holds it (as a slow job would); it is killed there.
             let a = try Worker(url, ["--job-lease", "3", "--job-hold-ms", "600000", "--worker-poll-ms", "50"])
-            let claimed = try await eventually(within: 60) { try await jobs(store).first?.status == "running" }
+            // Started, not only claimed: the attempt is counted.
+            let claimed = try await eventually(within: 60) { try await jobs(store).first.map { $0.status == "running" && $0.attempts == 1 } ?? false }
             #expect(claimed, "worker A never claimed the job: \(a.output)")
             kill(a.process.processIdentifier, SIGKILL)
             #expect(try await a.exited(within: 10))
@@ -134,7 +135,8 @@ struct WorkerProcessTests {
             #expect(done, "worker B did not finish the job: \(b.output)")
             let finished = try await jobs(store)
             #expect(finished.count == 1)
-            #expect(finished.first?.attempts == 1)
+            // Two attempts started: A's, which never ended, and B's.
+            #expect(finished.first?.attempts == 2)
             #expect(finished.first?.owner == nil)
             // Its effects, once: the media hashed and matched, one case, one audit entry.
             #expect(try await count(store, "SELECT COUNT(*) FROM media WHERE status = 'hashed' AND matched_at IS NOT NULL") == 1)
@@ -143,6 +145,39 @@ struct WorkerProcessTests {
             #expect(try await store.item(id: itemID)?.decision == .violating)
             #expect(try await store.verifyAudit().brokenAt == nil)
             await b.stop()
+        }
+    }
+
+    /// A part that ends every worker that starts it (as a file that crashes a decoder in the
+    /// worker's own process would, with `--decode-in-process`; here each worker is killed while
+    /// it holds the job) is taken up five times, then abandoned by the sixth worker: recorded as
+    /// not decoded, matched by its exact hashes only, the job done. Before, it was taken up again
+    /// each time its lease ran out, for ever, since a lease that ran out counted no attempt.
+    @Test func aPartThatEndsEveryWorkerIsAbandonedAfterFiveAttempts() async throws {
+        try await withDatabase("workerpoison") { store, url in
+            let itemID = try await itemWithAKnownImage(store, id: "img-1")
+            let options = ["--job-lease", "1", "--worker-poll-ms", "50", "--decode-in-process"]
+            for round in 1...5 {
+                let worker = try Worker(url, options + ["--job-hold-ms", "600000"])
+                let started = try await eventually(within: 60) { try await jobs(store).first?.attempts == Int64(round) }
+                #expect(started, "worker \(round) never started the job: \(worker.output)")
+                kill(worker.process.processIdentifier, SIGKILL)
+                #expect(try await worker.exited(within: 10))
+                await worker.stop()
+            }
+            let last = try Worker(url, options)
+            let done = try await eventually(within: 60) { try await jobs(store).first?.status == "done" }
+            #expect(done, "the sixth worker did not end the job: \(last.output)")
+            #expect(try await jobs(store).map(\.attempts) == [5])
+            #expect(last.output.contains("job started 5 times and never ended"))
+            // Not decoded, so its PDQ (the bank's one entry) is not matched: no case.
+            let notDecoded: PostgresQuery = """
+                SELECT COUNT(*) FROM media WHERE status = 'hashed' AND pdq IS NULL AND md5 IS NOT NULL AND matched_at IS NULL
+                AND error LIKE 'notDecoded: hashing this part was started 5 times and never ended%'
+                """
+            #expect(try await count(store, notDecoded) == 1)
+            #expect(try await count(store, "SELECT COUNT(*) FROM cases WHERE item_id = \(itemID)") == 0)
+            await last.stop()
         }
     }
 

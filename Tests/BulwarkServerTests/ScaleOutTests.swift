@@ -121,6 +121,89 @@ struct ScaleOutTests {
         }
     }
 
+    // MARK: A job that ends every worker
+
+    /// A part whose hashing ends every worker that starts it (as a file that crashes a decoder
+    /// would, decoded in the service's own process with `--decode-in-process`) is not taken up
+    /// forever: after five attempts started and never ended, the next worker records it as not
+    /// decoded and matches it by its exact hashes, as a decoder process's crash would. The part
+    /// queued behind it in each dead worker's batch, never started, is hashed as usual.
+    @Test(arguments: Backend.allCases)
+    func aJobThatEndedEveryWorkerIsAbandonedAndItsPartMatchedByItsExactHashes(_ backend: Backend) async throws {
+        try await withTestStore(backend, "abandon") { t in try await abandoned(t) }
+    }
+
+    func abandoned(_ t: TestStore) async throws {
+        let store = t.store
+        let key = try await key(store, .ingest)
+        let poison = try ServerFixtures.bytes("../shared/data/pdq/misc-images/wee.jpg")
+        let other = try ServerFixtures.bytes("../shared/data/pdq/bridge-mods/aaa-orig.jpg")
+        var banks = BankSet()
+        _ = try banks.create(Bank(name: "known", labels: ["category:dissemination"]))
+        _ = try banks.add(bank: "known", signal: Signal(.md5, MD5.hex(poison)), at: 1)
+        let config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
+        let clock = TestClock(1_000)
+        let service = BulwarkService(
+            store: store, engine: try ServerFixtures.engine.get(), configuration: config, banks: banks, clock: { clock.time })
+        let headers: HTTPFields = [.authorization: "Bearer \(key)", .contentType: "application/json"]
+        try await service.application(logger: Self.logger, background: false).test(.router) { client in
+            for (id, image) in [("poison", poison), ("other", other)] {
+                let body = #"{"id":"\#(id)","text":"a picture","media":[{"data":"\#(Data(image).base64EncodedString())"}]}"#
+                let r = try await client.execute(uri: "/v1/items", method: .post, headers: headers, body: ByteBuffer(string: body))
+                #expect(r.status == .ok)
+            }
+        }
+        // Five workers each claim both jobs, start the first and die with it: its lease runs out.
+        for round in Int64(0)..<5 {
+            let now = 1_000 + 100 * round
+            let batch = try await store.claimJobs(owner: "dead-\(round)", now: now, lease: 60, limit: 10)
+            #expect(batch.map(\.attempts) == [Int(round), 0])
+            #expect(try await store.startJob(jobID: batch[0].id, owner: "dead-\(round)", until: now + 60)?.mediaBytes == poison)
+        }
+        clock.set(2_000)
+        try await running([JobWorker(service: service, logger: Self.logger)]) { try await waitForJobs(store) }
+        #expect(try await store.pendingJobCount() == 0)
+
+        let poisonItem = try #require(try await store.item(platform: "ingest-1", externalID: "poison"))
+        let poisonPart = try #require(try await store.itemContext(itemID: poisonItem.id)?.media.first)
+        // Not decoded (the JPEG itself decodes well) and matched by its MD5: a case opened.
+        #expect(poisonPart.status == "hashed")
+        #expect(poisonPart.pdq == nil)
+        #expect(poisonPart.matchEvidence?.contains(#""type":"md5""#) == true)
+        #expect(try await store.cases(CaseFilter(), now: 2_000).map(\.itemID) == [poisonItem.id])
+        let reason = "notDecoded: hashing this part was started 5 times and never ended: each time, the process working on it stopped or its 60 s lease ran out; it is matched by its MD5 and SHA-256 only"
+        #expect(try await t.integer("SELECT COUNT(*) FROM media WHERE id = \(poisonPart.id) AND error = '\(reason)' AND md5 IS NOT NULL") == 1)
+        #expect(try await t.integer("SELECT attempts FROM jobs WHERE ref = \(poisonPart.id)") == 5)
+        #expect(try await t.integer("SELECT COUNT(*) FROM jobs WHERE status = 'done'") == 2)
+
+        let otherItem = try #require(try await store.item(platform: "ingest-1", externalID: "other"))
+        let otherPart = try #require(try await store.itemContext(itemID: otherItem.id)?.media.first)
+        #expect(otherPart.status == "hashed")
+        #expect(otherPart.pdq != nil)
+        #expect(try await t.integer("SELECT COUNT(*) FROM media WHERE id = \(otherPart.id) AND error IS NULL") == 1)
+        #expect(try await t.integer("SELECT attempts FROM jobs WHERE ref = \(otherPart.id)") == 1)
+        let metrics = try await service.application(logger: Self.logger, background: false).test(.router) { client in
+            String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+        }
+        #expect(metrics.contains(#"bulwark_media_jobs_total{outcome="abandoned"} 1"#))
+        #expect(metrics.contains(#"bulwark_media_jobs_total{outcome="hashed"} 1"#))
+
+        // A retro-hunt started five times and never ended is not given up (it reads no uploaded
+        // file): the next worker does it.
+        #expect(try await store.enqueueRetroHunt(firstEntryID: 1, now: 2_000))
+        for round in Int64(0)..<5 {
+            let now = 2_000 + 100 * round
+            let batch = try await store.claimJobs(owner: "dead-hunter-\(round)", now: now, lease: 60, limit: 10)
+            #expect(batch.map(\.attempts) == [Int(round)])
+            #expect(try await store.startJob(jobID: batch[0].id, owner: "dead-hunter-\(round)", until: now + 60) == StartedJob(mediaBytes: nil))
+        }
+        clock.set(3_000)
+        try await running([JobWorker(service: service, logger: Self.logger)]) { try await waitForJobs(store) }
+        #expect(try await t.integer("SELECT COUNT(*) FROM jobs WHERE kind = 'retro_hunt' AND status = 'done' AND attempts = 6") == 1)
+        // The part it finds was matched already: counted once.
+        #expect(try await store.cases(CaseFilter(), now: 3_000).map(\.itemID) == [poisonItem.id])
+    }
+
     // MARK: Shared banks
 
     @Test(arguments: Backend.allCases)

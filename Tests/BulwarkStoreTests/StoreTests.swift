@@ -255,6 +255,60 @@ struct StoreTests {
         }
     }
 
+    /// A job's attempt counts when its worker starts it, which renews its lease: an attempt that
+    /// ended its worker (the lease ran out) is counted, a job that only waited in a batch is not,
+    /// a start by a worker that lost the job fails, and a job handed back at shutdown gets its
+    /// attempt back.
+    @Test(arguments: Backend.allCases) func jobAttemptsCountWhenStartedAndNotWhileTheyWait(_ backend: Backend) async throws {
+        try await withTestStore(backend, "job-attempts") { t in
+            let store = t.store
+            #expect(try await store.enqueueRetroHunt(firstEntryID: 5, now: 100))
+            #expect(try await store.enqueueRetroHunt(firstEntryID: 3, now: 100))
+            let batch = try await store.claimJobs(owner: "w1", now: 100, lease: 10, limit: 10)
+            #expect(batch.map(\.attempts) == [0, 0])
+            let (first, second) = (batch[0].id, batch[1].id)
+            // w1 starts the first: counted, its lease renewed to 120. Only w1 can start it.
+            #expect(try await store.startJob(jobID: first, owner: "w1", until: 120) == StartedJob(mediaBytes: nil))
+            #expect(try await store.startJob(jobID: first, owner: "w2", until: 120) == nil)
+            func attempts(_ id: Int64) async throws -> Int { try await t.integer("SELECT attempts FROM jobs WHERE id = \(id)") }
+            #expect(try await attempts(first) == 1)
+            #expect(try await attempts(second) == 0)
+
+            // w1 dies. At 115 the second's lease (110) has run out, the first's (120) has not:
+            // w2 takes the second, which was never started, and w1 can no longer start it.
+            let taken = try await store.claimJobs(owner: "w2", now: 115, lease: 10, limit: 10)
+            #expect(taken.map(\.id) == [second])
+            #expect(taken.map(\.attempts) == [0])
+            #expect(try await store.startJob(jobID: second, owner: "w1", until: 130) == nil)
+            #expect(try await attempts(second) == 0)
+            try await store.finishJob(jobID: second)
+            #expect(try await attempts(second) == 0)
+
+            // At 125 w3 takes the first up: one attempt started and never ended.
+            let again = try await store.claimJobs(owner: "w3", now: 125, lease: 10, limit: 10)
+            #expect(again.map(\.id) == [first])
+            #expect(again.map(\.attempts) == [1])
+            #expect(try await store.startJob(jobID: first, owner: "w3", until: 135) == StartedJob(mediaBytes: nil))
+            #expect(try await attempts(first) == 2)
+            // w3 shuts down and hands it back: the attempt is taken back.
+            #expect(try await store.releaseJob(jobID: first, owner: "w3", started: true))
+            #expect(try await store.releaseJob(jobID: first, owner: "w3", started: true) == false)
+            #expect(try await attempts(first) == 1)
+            // w4 starts it and it fails, to be tried again at 140: counted once, not twice.
+            let fourth = try await store.claimJobs(owner: "w4", now: 126, lease: 10, limit: 10)
+            #expect(fourth.map(\.attempts) == [1])
+            #expect(try await store.startJob(jobID: first, owner: "w4", until: 136) == StartedJob(mediaBytes: nil))
+            try await store.failJob(jobID: first, error: "timeout", retryAt: 140, now: 127)
+            #expect(try await attempts(first) == 2)
+            #expect(try await store.claimJobs(owner: "w5", now: 139, lease: 10, limit: 10).isEmpty)
+            #expect(try await store.claimJobs(owner: "w5", now: 140, lease: 10, limit: 10).map(\.attempts) == [2])
+            #expect(try await store.startJob(jobID: first, owner: "w5", until: 150) == StartedJob(mediaBytes: nil))
+            try await store.finishJob(jobID: first)
+            #expect(try await attempts(first) == 3)
+            #expect(try await store.pendingJobCount() == 0)
+        }
+    }
+
     @Test(arguments: Backend.allCases) func theAuditChainDetectsEditsInsertionsAndDeletions(_ backend: Backend) async throws {
         try await withTestStore(backend, "audit") { t in
             let store = t.store
