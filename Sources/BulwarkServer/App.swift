@@ -48,9 +48,9 @@ public struct BulwarkService: Sendable {
     /// With `--model full`: the encoder's workspaces, kept from request to request (one per
     /// core, 8 at most: up to 52 MiB each once full); nil with the fast engine alone.
     let encoderWorkspaces: EncoderWorkspaces?
-    /// The console's still images are decoded in a child process too, when media is
-    /// (``ServerConfiguration/mediaDecoder``): one still at a time.
-    let stillDecoder: MediaDecoderProcess?
+    /// The console's still images: decoded in child processes too when media is
+    /// (``ServerConfiguration/mediaDecoder``), and the last ones shown kept.
+    let stills: ConsoleStills
 
     public init(
         store: any ModerationStore, engine: TextEngine, configuration: ServerConfiguration, banks: BankSet? = nil,
@@ -63,9 +63,7 @@ public struct BulwarkService: Sendable {
         self.bankRegistry = bankRegistry
         self.engine = engine
         self.configuration = configuration
-        self.stillDecoder = configuration.mediaDecoder.map {
-            MediaDecoderProcess(settings: $0, limits: configuration.imageLimits)
-        }
+        self.stills = ConsoleStills(configuration: configuration)
         self.clock = clock
         self.limiter = RateLimiter(perSecond: configuration.rateLimitPerKey)
         self.committer = IngestCommitter(store: store, clock: clock)

@@ -163,9 +163,7 @@ extension BulwarkService {
             }
             let type: String
             var body = bytes
-            let display =
-                stillDecoder?.still(bytes, frame: frame)
-                ?? StillImage.display(bytes, frame: frame, decoder: ImageDecoder(limits: StillImage.limits(configuration.imageLimits)))
+            let display = await stills.display(mediaID: id, bytes: bytes, frame: frame)
             switch display {
             case .asIs(let format): type = "image/" + format.rawValue
             case .png(let png):

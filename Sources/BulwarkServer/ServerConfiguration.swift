@@ -32,6 +32,10 @@ public struct ServerConfiguration: Sendable {
     /// error; nil: in the worker's own process. `bulwark serve` and `bulwark worker` set it unless
     /// told `--decode-in-process`.
     public var mediaDecoder: MediaDecoderSettings?
+    /// How many decoder processes make the console's still images at once, with
+    /// ``mediaDecoder`` (each started when first needed): a video's frame is decoded from the
+    /// video's start, so one reviewer's still need not wait for another's.
+    public var stillDecoders: Int = 2
     /// How long a claim holds a case for one reviewer.
     public var claimSeconds: Int64
     /// Requests per second per API key (token bucket; burst = 2 seconds' worth). 0: no limit.

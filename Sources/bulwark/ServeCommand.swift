@@ -103,6 +103,8 @@ struct ServeCommand: AsyncParsableCommand {
             """)
     var noWorkers = false
     @OptionGroup var work: WorkOptions
+    @Option(help: "Decoder processes that make the console's still images at once (each started when first needed).")
+    var stillDecoders = 2
     @Option(help: "Log records as text or json (JSON Lines on standard error).") var logFormat: LogFormat = .text
     @Option(help: "Least severe log level: trace, debug (one record per request), info, notice, warning, error.")
     var logLevel: LogLevel = .info
@@ -137,6 +139,7 @@ struct ServeCommand: AsyncParsableCommand {
     func serve(_ store: any ModerationStore, engine: TextEngine, semantic: SemanticModel?, logger: Logger) async throws {
         var config = ServerConfiguration(host: host, port: port, rateLimitPerKey: rateLimit, webhookURL: webhookURL)
         work.apply(to: &config)
+        config.stillDecoders = max(1, stillDecoders)
         // The bank directory is held for writing while the server runs: banks change through the
         // API. Or the banks are the database's, shared with every other process on it.
         let registry =

@@ -104,7 +104,7 @@ extension ConsoleEntityTests {
                 #expect(try ImageDecoder().decode(Array(shown.body.readableBytesView)) == expected, "\(uri)")
             }
             // Shown by the decoder process when media is decoded apart.
-            #expect((service.stillDecoder?.pid != nil) == decodedApart)
+            #expect(service.stills.pids.isEmpty != decodedApart)
         }
     }
 }

@@ -1,0 +1,123 @@
+import BulwarkCore
+import BulwarkMedia
+import BulwarkMediaProcess
+import BulwarkStore
+import BulwarkTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+@testable import BulwarkServer
+
+/// The console's stills come from decoder processes, and waiting for one holds no thread the
+/// server needs.
+extension ConsoleEntityTests {
+    /// Four stills whose decoder takes long (a stand-in decoder that reads its request and never
+    /// answers, ended by the decoder time limit, 3 s), more than the server has threads: while
+    /// they wait, another request is answered at once; and two decoders wait side by side.
+    @Test func aSlowStillHoldsNoThreadTheServerNeeds() async throws {
+        try await withServerStore(.sqlite, "console-still-wait") { store in try await slowStills(store) }
+    }
+
+    func slowStills(_ store: any ModerationStore) async throws {
+        try await Self.addUser(store, "rev", .reviewer)
+        let key = try await Self.ingestKey(store)
+        let dir = NSTemporaryDirectory() + "bulwark-still-wait-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let silent = dir + "/silent-decoder"
+        try "#!/bin/sh\nexec /bin/sleep 60\n".write(toFile: silent, atomically: true, encoding: .utf8)
+        #expect(chmod(silent, 0o755) == 0)
+        var config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20)
+        config.mediaDecoder = MediaDecoderSettings(executable: silent, timeoutSeconds: 3)
+        let service = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: config, clock: { Self.now })
+        let image = try ServerFixtures.bytes("../shared/data/pdq/misc-images/wee.jpg")
+        // No job worker: the part stays queued, and only the console asks for it. Each request
+        // below has a connection of its own, so they are sent side by side.
+        try await service.application(logger: Logger(label: "test"), background: false).test(.live) { client in
+            let item = #"{"platform":"example","id":"img-1","text":"look","media":[{"data":"\#(Data(image).base64EncodedString())"}]}"#
+            #expect(try await Self.ingest(client, key, item).status == .ok)
+            let stored = try #require(try await store.item(platform: "example", externalID: "img-1"))
+            let mediaID = try #require(try await store.mediaIDs(itemID: stored.id).first)
+            let cookie = try await Self.signedIn(client, "rev").cookieHeader
+            let port = try #require(client.port)
+            @Sendable func get(_ uri: String, _ headers: HTTPFields = [:]) async throws -> HTTPResponse.Status {
+                try await TestClient.withClient(host: "127.0.0.1", port: port) { own in
+                    try await own.execute(TestClient.Request(uri, method: .get, headers: headers)).status
+                }
+            }
+            let start = ContinuousClock.now
+            let finished = try await withThrowingTaskGroup(of: (String, Duration, HTTPResponse.Status).self) { group in
+                for frame in 0..<4 {
+                    group.addTask {
+                        let status = try await get("/console/media/\(mediaID)?frame=\(frame)", [.cookie: cookie])
+                        return ("still \(frame)", ContinuousClock.now - start, status)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(500))
+                    return ("healthz", ContinuousClock.now - start, try await get("/healthz"))
+                }
+                var all: [(String, Duration, HTTPResponse.Status)] = []
+                for try await one in group { all.append(one) }
+                return all
+            }
+            #expect(finished.allSatisfy { $0.2 == .ok }, "\(finished)")
+            let healthz = try #require(finished.first { $0.0 == "healthz" })
+            let stills = finished.filter { $0.0 != "healthz" }.map(\.1).sorted()
+            // The decoder's limit (3 s) ends each still; the other request, sent 0.5 s after
+            // them, does not wait for it. (Waiting for the decoder on the request's own thread,
+            // as the console did, answered it after 3 s, with the four stills at 6 s.)
+            #expect(stills.count == 4 && stills[0] >= .seconds(3), "\(finished)")
+            #expect(healthz.1 < .seconds(2), "\(finished)")
+            // Two decoder processes: two stills at a time, each pair 3 s.
+            #expect(stills[1] - stills[0] < .seconds(2), "\(finished)")
+            #expect(stills[3] - stills[2] < .seconds(2) && stills[2] - stills[1] >= .seconds(2), "\(finished)")
+        }
+    }
+}
+
+extension ConsoleEntityTests {
+    /// A still shown is kept: shown again it is not decoded again (the bytes given the second
+    /// time would not decode), while another frame is; a still not shown is not kept. The kept
+    /// stills hold at most 32 MiB and 256 stills, and the one shown longest ago goes first.
+    @Test func aStillShownIsKeptAndTheOneShownLongestAgoGoesFirst() async throws {
+        let stills = ConsoleStills(configuration: ServerConfiguration(port: 0))
+        let video = try Self.video()
+        let shown = await stills.display(mediaID: 7, bytes: video, frame: 4)
+        guard case .png(let png) = shown else {
+            Issue.record("frame 4 of the video is not shown as a PNG: \(shown)")
+            return
+        }
+        #expect(try ImageDecoder().decode(png).width == 320)
+        #expect(await stills.display(mediaID: 7, bytes: [1, 2, 3], frame: 4) == shown)
+        guard case .notShown = await stills.display(mediaID: 7, bytes: [1, 2, 3], frame: 6) else {
+            Issue.record("frame 6 was not decoded")
+            return
+        }
+        #expect(await stills.display(mediaID: 7, bytes: video, frame: 6) != shown)
+
+        var kept = KeptStills()
+        let tenMiB = StillImage.Display.png([UInt8](repeating: 0, count: 10 << 20))
+        let keys = (1...4).map { KeptStills.Key(mediaID: Int64($0), frame: 0) }
+        for key in keys.prefix(3) { kept.keep(tenMiB, for: key) }
+        #expect(kept.take(keys[0]) == tenMiB)
+        // 40 MiB would pass the bound: the one shown longest ago (2) goes.
+        kept.keep(tenMiB, for: keys[3])
+        #expect(kept.take(keys[1]) == nil)
+        #expect([keys[0], keys[2], keys[3]].allSatisfy { kept.take($0) == tenMiB })
+        #expect(kept.bytes == 30 << 20 && kept.count == 3)
+        // A still larger than the bound is not kept.
+        kept.keep(.png([UInt8](repeating: 0, count: (32 << 20) + 1)), for: KeptStills.Key(mediaID: 9, frame: 0))
+        #expect(kept.count == 3)
+        // At most 256 stills.
+        for n in 0..<300 { kept.keep(.asIs(.jpeg), for: KeptStills.Key(mediaID: 100 + Int64(n), frame: 0)) }
+        #expect(kept.count == 256)
+        #expect(kept.take(KeptStills.Key(mediaID: 399, frame: 0)) == .asIs(.jpeg))
+        #expect(kept.take(KeptStills.Key(mediaID: 100, frame: 0)) == nil)
+    }
+}
