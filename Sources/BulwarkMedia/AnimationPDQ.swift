@@ -34,10 +34,13 @@ extension PDQHasher {
     /// Decodes `bytes` frame by frame with `decoder` (within its limits) and hashes every frame,
     /// keeping the later frames that show a different picture. Throws what `decoder.decode` throws
     /// for the first frame. With `dihedral`, also the first frame's 8 rotations and mirror images
-    /// (``AnimationPDQ/firstDihedral``), from the same decoding.
+    /// (``AnimationPDQ/firstDihedral``), from the same decoding, of an image or an animation: a
+    /// video's frames are not turned (platforms do not re-upload videos rotated as images, and a
+    /// phone's turn in the display matrix is applied already).
     public func hashFrames(
         _ bytes: [UInt8], decoder: ImageDecoder, scratch: inout PDQScratch, dihedral: Bool = false
     ) throws(ImageError) -> AnimationPDQ {
+        let dihedral = dihedral && !StillImage.isVideo(bytes)
         var first: PDQResult?
         var firstDihedral: PDQDihedralResult?
         var size = (width: 0, height: 0)

@@ -133,12 +133,10 @@ struct HashingPipeline {
         case .failure(let f): return .failure(f)
         }
         let frames: AnimationPDQ
-        var variants: [PDQHash] = []
+        let variants: [PDQHash]
         do {
             frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch, dihedral: dihedral)
-            // A video's frames are not turned: platforms do not re-upload videos rotated as images
-            // (a phone's turn in the display matrix is applied already).
-            if frames.reading.video == nil, let turned = frames.firstDihedral { variants = turned.hashes }
+            variants = frames.firstDihedral?.hashes ?? []
         } catch {
             return .success(
                 (MediaHashes(md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)),
@@ -158,10 +156,10 @@ struct HashingPipeline {
         case .failure(let f): return .failure(f)
         }
         let frames: AnimationPDQ
-        var variants: PDQDihedralResult?
+        let variants: PDQDihedralResult?
         do {
             frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch, dihedral: dihedral)
-            if frames.reading.video == nil { variants = frames.firstDihedral }
+            variants = frames.firstDihedral
         } catch {
             return .failure(Failure(code: error.code.description, message: error.message, offset: error.offset))
         }

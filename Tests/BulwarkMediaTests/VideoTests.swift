@@ -123,6 +123,9 @@ extension VideoTests {
         let hashed = try hasher.hashFrames(bytes, decoder: ImageDecoder(), scratch: &scratch)
         #expect(!hashed.laterFrames.isEmpty && hashed.laterFrames.allSatisfy { $0.second == 3 * $0.frame })
         #expect(hashed.width == 64 && hashed.height == 48)
+        // A video's first frame is not turned: asked for, the turns are not computed.
+        let asked = try hasher.hashFrames(bytes, decoder: ImageDecoder(), scratch: &scratch, dihedral: true)
+        #expect(asked.firstDihedral == nil && asked.first == hashed.first && asked.laterFrames == hashed.laterFrames)
     }
 
     /// The limits on frames and pixels widen the gap between frames so that they still reach the
