@@ -597,6 +597,43 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/v1/jobs": {
+              "get": {
+                "summary": "Background jobs: `hash_media` (ref: the media part's id) and `retro_hunt` (ref: the first bank entry hunted), status queued, running, done or failed, oldest first; `attempts` counts those started; `after` pages on by id (`next_after`; an empty page is the end). A media part whose every attempt ended its worker is done with `notDecoded` on the part. Roles: lead, admin, auditor.",
+                "parameters": [
+                  {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["queued", "running", "done", "failed"]}},
+                  {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
+                ],
+                "responses": {
+                  "200": {"description": "Jobs", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["jobs", "next_after"],
+                    "properties": {
+                      "jobs": {"type": "array", "maxItems": 500, "items": {
+                        "type": "object", "required": ["id", "kind", "ref", "status", "attempts", "run_after"],
+                        "properties": {
+                          "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["hash_media", "retro_hunt"]}, "ref": {"type": "integer"},
+                          "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]}, "attempts": {"type": "integer", "minimum": 0},
+                          "run_after": {"type": "integer"}, "lease_until": {"type": "integer"}, "last_error": {"type": "string"}
+                        }}},
+                      "next_after": {"type": "integer"}
+                    }}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
+            "/v1/jobs/{id}/retry": {
+              "post": {
+                "summary": "Do a job that ended (failed, or done) again, its attempts counted from 0: a failed retro-hunt, or a media part not decoded once the decoders are mended (a hash_media job's part goes back to queued; a match is recorded once). 409 for a job queued or running. Roles: lead, admin.",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {
+                  "202": {"description": "Queued", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
+                }
+              }
+            },
             "/v1/banks": {
               "get": {
                 "summary": "The hash banks, with their settings and active entries by signal type. Roles: reviewer, lead, admin, auditor.",

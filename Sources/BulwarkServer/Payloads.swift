@@ -183,6 +183,28 @@ struct DeliveryView: Encodable, Sendable {
     }
 }
 
+struct JobView: Encodable, Sendable {
+    var id: Int64
+    var kind: String
+    var ref: Int64
+    var status: String
+    var attempts: Int
+    var run_after: Int64
+    var lease_until: Int64?
+    var last_error: String?
+
+    init(_ j: JobStatusRecord) {
+        id = j.id
+        kind = j.kind
+        ref = j.ref
+        status = j.status
+        attempts = j.attempts
+        run_after = j.runAfter
+        lease_until = j.leaseUntil
+        last_error = j.lastError
+    }
+}
+
 struct CaseSummary: Encodable, Sendable {
     var id: Int64
     /// `item` or `entity`: what the case is about (`item_id` or `entity_id`).

@@ -209,6 +209,30 @@ extension BulwarkService {
             return try encode(["delivery_id": id, "status": "pending"], status: .accepted)
         }
 
+        v1.get("jobs") { request, context -> Response in
+            _ = try await require(request, [.lead, .admin, .auditor])
+            let q = QueryReader(request)
+            let status = try q.choice("status", in: ["queued", "running", "done", "failed"])
+            let after = try q.integer("after", in: 0...Int64.max, meaning: "a job id") ?? 0
+            let limit = try q.limit(maximum: Self.maxDeliveryPage)
+            let list = try await store.jobs(status: status, afterID: after, limit: limit)
+            struct Listing: Encodable { var jobs: [JobView]; var next_after: Int64 }
+            return try encode(Listing(jobs: list.map(JobView.init), next_after: list.last?.id ?? after))
+        }
+
+        v1.post("jobs/:id/retry") { request, context -> Response in
+            let key = try await require(request, [.lead, .admin])
+            let id = try context.parameters.require("id", as: Int64.self)
+            switch try await store.retryJob(jobID: id, now: clock()) {
+            case nil: throw APIError.notFound("no job \(id)")
+            case let status? where status == "queued" || status == "running":
+                throw APIError.conflict("job \(id) is \(status): it is done already, or will be")
+            case let before?:
+                context.logger.info("job queued again", metadata: ["job.id": "\(id)", "job.was": "\(before)", "key.name": "\(key.name)"])
+                return try encode(["id": "\(id)", "status": "queued"], status: .accepted)
+            }
+        }
+
         addBankRoutes(v1)
         addEntityRoutes(v1)
         addRemovalOrderRoutes(v1)

@@ -470,6 +470,22 @@ public struct JobRecord: Sendable, Hashable {
     public var attempts: Int
 }
 
+/// A background job as `GET /v1/jobs` lists it.
+public struct JobStatusRecord: Sendable, Hashable {
+    public var id: Int64
+    public var kind: String
+    public var ref: Int64
+    /// `queued`, `running`, `done` or `failed`.
+    public var status: String
+    /// Attempts started.
+    public var attempts: Int
+    /// When a queued job may be taken (a retry's time).
+    public var runAfter: Int64
+    /// Until when a running job's worker holds it.
+    public var leaseUntil: Int64?
+    public var lastError: String?
+}
+
 /// A job its worker started (``ModerationStore/startJob(jobID:owner:until:)``).
 public struct StartedJob: Sendable, Hashable {
     /// For a `hash_media` job, its part's bytes (empty for a part sent as hashes only; nil when
@@ -756,6 +772,13 @@ public protocol ModerationStore: Sendable {
     /// no longer holds it.
     func releaseJob(jobID: Int64, owner: String, started: Bool) async throws -> Bool
     func pendingJobCount() async throws -> Int
+    /// Background jobs (of `status` when given), oldest first, those with ids after `afterID`,
+    /// at most `limit`.
+    func jobs(status: String?, afterID: Int64, limit: Int) async throws -> [JobStatusRecord]
+    /// Queues a job that ended (failed, or done) to be done again at `now`, its attempts counted
+    /// from 0; a `hash_media` job's part goes back to queued. Returns the job's status before:
+    /// nil when there is no such job; `queued` or `running` when nothing was changed.
+    func retryJob(jobID: Int64, now: Int64) async throws -> String?
     /// Queue depths for metrics: open cases, pending jobs, pending and dead deliveries.
     func depths() async throws -> QueueDepths
     /// The whole review queue (open, claimed and escalated cases) counted by source, language and category.

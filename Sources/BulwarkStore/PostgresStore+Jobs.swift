@@ -135,6 +135,36 @@ extension PostgresStore {
         ).count == 1
     }
 
+    public func jobs(status: String?, afterID: Int64, limit: Int) async throws -> [JobStatusRecord] {
+        try await read(
+            """
+            SELECT id, kind, ref, status, attempts, run_after, lease_until, last_error FROM jobs
+            WHERE (\(status)::TEXT IS NULL OR status = \(status)) AND id > \(afterID) ORDER BY id LIMIT \(limit)
+            """
+        ).map { row in
+            let (id, kind, ref, status, attempts, runAfter, leaseUntil, lastError) = try row.decode(
+                (Int64, String, Int64, String, Int64, Int64, Int64?, String?).self)
+            return JobStatusRecord(
+                id: id, kind: kind, ref: ref, status: status, attempts: Int(attempts), runAfter: runAfter,
+                leaseUntil: leaseUntil, lastError: lastError)
+        }
+    }
+
+    public func retryJob(jobID: Int64, now: Int64) async throws -> String? {
+        try await transaction { db in
+            guard let status = try await rows(db, "SELECT status FROM jobs WHERE id = \(jobID) FOR UPDATE").first?.decode(String.self) else {
+                return nil
+            }
+            guard status == "failed" || status == "done" else { return status }
+            try await execute(
+                db,
+                "UPDATE jobs SET status = 'queued', attempts = 0, run_after = \(now), lease_owner = NULL, lease_until = NULL WHERE id = \(jobID)")
+            try await execute(
+                db, "UPDATE media SET status = 'queued', error = NULL WHERE id = (SELECT ref FROM jobs WHERE id = \(jobID) AND kind = 'hash_media')")
+            return status
+        }
+    }
+
     public func pendingJobCount() async throws -> Int {
         Int(try await read("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')").first?.decode(Int64.self) ?? 0)
     }

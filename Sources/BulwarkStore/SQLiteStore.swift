@@ -600,6 +600,36 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    public func jobs(status: String?, afterID: Int64, limit: Int) async throws -> [JobStatusRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT id, kind, ref, status, attempts, run_after, lease_until, last_error FROM jobs
+                    WHERE (?1 IS NULL OR status = ?1) AND id > ?2 ORDER BY id LIMIT ?3
+                    """),
+                arguments: [status, afterID, limit]
+            ).map {
+                JobStatusRecord(
+                    id: $0["id"], kind: $0["kind"], ref: $0["ref"], status: $0["status"], attempts: $0["attempts"],
+                    runAfter: $0["run_after"], leaseUntil: $0["lease_until"], lastError: $0["last_error"])
+            }
+        }
+    }
+
+    public func retryJob(jobID: Int64, now: Int64) async throws -> String? {
+        try await writer.write { db in
+            guard let status = try String.fetchOne(db, sql: "SELECT status FROM jobs WHERE id = ?", arguments: [jobID]) else { return nil }
+            guard status == "failed" || status == "done" else { return status }
+            try db.execute(
+                sql: "UPDATE jobs SET status = 'queued', attempts = 0, run_after = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+                arguments: [now, jobID])
+            try db.execute(
+                sql: "UPDATE media SET status = 'queued', error = NULL WHERE id = (SELECT ref FROM jobs WHERE id = ? AND kind = 'hash_media')",
+                arguments: [jobID])
+            return status
+        }
+    }
+
     public func pendingJobCount() async throws -> Int {
         try await writer.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')") ?? 0

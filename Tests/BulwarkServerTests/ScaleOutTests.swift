@@ -5,6 +5,7 @@ import BulwarkServer
 import BulwarkStore
 import BulwarkTestSupport
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -202,6 +203,57 @@ struct ScaleOutTests {
         #expect(try await t.integer("SELECT COUNT(*) FROM jobs WHERE kind = 'retro_hunt' AND status = 'done' AND attempts = 6") == 1)
         // The part it finds was matched already: counted once.
         #expect(try await store.cases(CaseFilter(), now: 3_000).map(\.itemID) == [poisonItem.id])
+
+        // The jobs as the API lists them; the part not decoded is done again on request (once
+        // the decoders are mended), and this time decoded.
+        let admin = try await self.key(store, .admin)
+        let reviewer = try await self.key(store, .reviewer)
+        let poisonJob = try #require(try await store.jobs(status: nil, afterID: 0, limit: 10).first { $0.kind == JobKind.hashMedia && $0.ref == poisonPart.id })
+        try await service.application(logger: Self.logger, background: false).test(.router) { client in
+            func call(_ method: HTTPRequest.Method, _ uri: String, _ key: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+                let r = try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer \(key)"])
+                return (r.status, (try? JSONSerialization.jsonObject(with: Data(bytesOf: r.body)) as? [String: Any]) ?? [:])
+            }
+            let (status, listing) = try await call(.get, "/v1/jobs?status=done&limit=2", admin)
+            #expect(status == .ok)
+            let page = try #require(listing["jobs"] as? [[String: Any]])
+            #expect(page.map { $0["status"] as? String } == ["done", "done"])
+            #expect(page.first?["kind"] as? String == "hash_media" && page.first?["attempts"] as? Int == 5)
+            #expect(listing["next_after"] as? Int == page.last?["id"] as? Int)
+            let (_, rest) = try await call(.get, "/v1/jobs?status=done&after=\(listing["next_after"] as? Int ?? 0)", admin)
+            #expect((rest["jobs"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["retro_hunt"])
+            #expect(try await call(.get, "/v1/jobs?status=finished", admin).0 == .badRequest)
+            #expect(try await call(.get, "/v1/jobs", reviewer).0 == .forbidden)
+            #expect(try await call(.post, "/v1/jobs/\(poisonJob.id)/retry", reviewer).0 == .forbidden)
+            #expect(try await call(.post, "/v1/jobs/999999/retry", admin).0 == .notFound)
+            let (retried, body) = try await call(.post, "/v1/jobs/\(poisonJob.id)/retry", admin)
+            #expect(retried == .accepted && body["status"] as? String == "queued")
+            // Queued now: asked again, it is a conflict.
+            #expect(try await call(.post, "/v1/jobs/\(poisonJob.id)/retry", admin).0 == .conflict)
+            let (_, queued) = try await call(.get, "/v1/jobs?status=queued", admin)
+            #expect((queued["jobs"] as? [[String: Any]])?.map { $0["attempts"] as? Int } == [0])
+        }
+        #expect(try await store.itemContext(itemID: poisonItem.id)?.media.first?.status == "queued")
+        clock.set(4_000)
+        try await running([JobWorker(service: service, logger: Self.logger)]) { try await waitForJobs(store) }
+        let decoded = try #require(try await store.itemContext(itemID: poisonItem.id)?.media.first)
+        #expect(decoded.status == "hashed" && decoded.pdq != nil)
+        #expect(try await t.integer("SELECT COUNT(*) FROM media WHERE id = \(poisonPart.id) AND error IS NULL") == 1)
+        #expect(try await t.integer("SELECT attempts FROM jobs WHERE id = \(poisonJob.id)") == 1)
+        // Still one case, one match counted.
+        #expect(try await store.cases(CaseFilter(), now: 4_000).map(\.itemID) == [poisonItem.id])
+
+        // A failed retro-hunt is queued again the same way, and done.
+        #expect(try await store.enqueueRetroHunt(firstEntryID: 1, now: 4_000))
+        let hunt = try #require(try await store.claimJobs(owner: "w", now: 4_000, lease: 60, limit: 10).first)
+        #expect(try await store.startJob(jobID: hunt.id, owner: "w", until: 4_060) != nil)
+        try await store.failJob(jobID: hunt.id, error: "out of memory", retryAt: nil, now: 4_001)
+        #expect(try await store.jobs(status: "failed", afterID: 0, limit: 10).map(\.lastError) == ["out of memory"])
+        #expect(try await store.retryJob(jobID: hunt.id, now: 4_002) == "failed")
+        clock.set(5_000)
+        try await running([JobWorker(service: service, logger: Self.logger)]) { try await waitForJobs(store) }
+        #expect(try await store.jobs(status: "failed", afterID: 0, limit: 10).isEmpty)
+        #expect(try await t.integer("SELECT COUNT(*) FROM jobs WHERE id = \(hunt.id) AND status = 'done' AND attempts = 1") == 1)
     }
 
     // MARK: Shared banks
