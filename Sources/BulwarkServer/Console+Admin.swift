@@ -3,6 +3,7 @@ import BulwarkCore
 import BulwarkStore
 import Foundation
 import Hummingbird
+import Logging
 
 extension ConsoleSettings {
     /// `GET /v1/audit`.
@@ -13,6 +14,12 @@ extension ConsoleSettings {
     static let bankChangers: Set<Role> = [.lead, .admin]
     /// Audit entries on one page.
     static let auditPage = 100
+    /// `GET /v1/jobs`.
+    static let jobReaders: Set<Role> = [.lead, .admin, .auditor]
+    /// `POST /v1/jobs/{id}/retry`.
+    static let jobRetriers: Set<Role> = [.lead, .admin]
+    /// Jobs on one page.
+    static let jobsPage = 100
 }
 
 extension BulwarkService {
@@ -86,6 +93,30 @@ extension BulwarkService {
                         done = added == 1 ? "added" : "unchanged"
                     }
                     return "/console/banks?done=\(done)&bank=" + Self.queryEscaped(bank)
+                }
+            }
+        }
+
+        router.get("/console/jobs") { request, _ -> Response in
+            guard let session = try await consoleSession(request) else { return redirect("/login") }
+            guard ConsoleSettings.jobReaders.contains(session.user.role) else { return forbiddenPage(session) }
+            return html(try await jobsPage(request, session), status: .ok)
+        }
+
+        // A job that ended, done again: the API's code path.
+        router.post("/console/jobs/retry") { request, context -> Response in
+            try await consoleForm(request, allowed: ConsoleSettings.jobRetriers) { session, form in
+                guard let id = form["id"].flatMap({ Int64($0) }) else {
+                    return messagePage(session, "No such job", "The form named no job.", status: .badRequest)
+                }
+                switch try await store.retryJob(jobID: id, now: clock()) {
+                case nil:
+                    return messagePage(session, "No such job", "There is no job \(id).", status: .notFound)
+                case let status? where status == "queued" || status == "running":
+                    return messagePage(session, "Job not changed", "Job \(id) is \(status): it will be done.", status: .conflict)
+                case let before?:
+                    context.logger.info("job queued again", metadata: ["job.id": "\(id)", "job.was": "\(before)", "user.name": "\(session.user.name)"])
+                    return redirect("/console/jobs?status=queued&queued=\(id)")
                 }
             }
         }
@@ -201,6 +232,39 @@ extension BulwarkService {
         if let error { object["error"] = error }
         if let notice { object["notice"] = notice }
         return ConsoleTemplates.render("banks", object)
+    }
+
+    /// `?status=` (failed by default; `all`) and `?after=` (a job id); `?queued=N` says job N was
+    /// queued again (a number only: a link cannot put words on the page).
+    func jobsPage(_ request: Request, _ session: SessionRecord) async throws -> String {
+        let q = request.uri.queryParameters
+        let statuses = ["failed", "queued", "running", "done"]
+        let asked = q["status"].map(String.init) ?? "failed"
+        let status = statuses.contains(asked) ? asked : nil
+        let after = q["after"].flatMap { Int64($0) }.map { max(0, $0) } ?? 0
+        let jobs = try await store.jobs(status: status, afterID: after, limit: ConsoleSettings.jobsPage)
+        let canRetry = ConsoleSettings.jobRetriers.contains(session.user.role)
+        var object: [String: Any] = [
+            "title": "Jobs", "user": userObject(session), "csrf": session.csrfToken, "canRetry": canRetry,
+            "statuses": (statuses + ["all"]).map { value -> [String: Any] in
+                ["value": value, "label": value, "selected": value == (status ?? "all")]
+            },
+            "jobs": jobs.map { j -> [String: Any] in
+                var row: [String: Any] = [
+                    "id": j.id, "kind": j.kind == JobKind.hashMedia ? "media hashing" : j.kind == JobKind.retroHunt ? "retro-hunt" : j.kind,
+                    "ref": j.kind == JobKind.hashMedia ? "media part \(j.ref)" : j.kind == JobKind.retroHunt ? "bank entries from \(j.ref)" : "\(j.ref)",
+                    "status": j.status, "attempts": j.attempts, "lastError": j.lastError ?? "",
+                    "ended": j.status == "failed" || j.status == "done", "csrf": session.csrfToken,
+                ]
+                if j.status == "queued" { row["runAfter"] = ConsoleFormat.time(j.runAfter) }
+                return row
+            },
+        ]
+        if jobs.count == ConsoleSettings.jobsPage, let last = jobs.last {
+            object["more"] = "/console/jobs?status=\(status ?? "all")&after=\(last.id)"
+        }
+        if let queued = q["queued"].flatMap({ Int64($0) }) { object["notice"] = "Job \(queued) queued again." }
+        return ConsoleTemplates.render("jobs", object)
     }
 
     func settingsPage(_ session: SessionRecord, notice: String?) -> String {

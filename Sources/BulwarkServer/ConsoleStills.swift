@@ -1,6 +1,5 @@
 import BulwarkMedia
 import BulwarkMediaProcess
-import Dispatch
 import Synchronization
 
 /// The console's still images (``StillImage/display(_:frame:decoder:)``): made by up to
@@ -38,10 +37,8 @@ final class ConsoleStills: Sendable {
         let display: StillImage.Display
         if decoders.isEmpty {
             let limits = StillImage.limits(self.limits)
-            display = await withCheckedContinuation { done in
-                DispatchQueue.global().async {
-                    done.resume(returning: StillImage.display(bytes, frame: frame, decoder: ImageDecoder(limits: limits)))
-                }
+            display = await DedicatedThread.run("console-still") {
+                StillImage.display(bytes, frame: frame, decoder: ImageDecoder(limits: limits))
             }
         } else {
             // The decoder with the fewest stills in hand or waiting.

@@ -5,7 +5,7 @@
 extension ConsoleTemplates {
     static let dueProcessPages: [(String, String)] = [
         ("orders", orders), ("order", order), ("appeals", appeals), ("appeal", appeal), ("transparency", transparency),
-        ("audit", audit), ("banks", banks), ("settings", settings),
+        ("audit", audit), ("banks", banks), ("jobs", jobs), ("settings", settings),
     ]
 
     static let orders = """
@@ -169,6 +169,23 @@ extension ConsoleTemplates {
         <p><button type="submit">Create the bank</button></p>
         </form>
         {{/canChange}}
+        {{> foot}}
+        """
+
+    static let jobs = """
+        {{> head}}
+        <h1>Background jobs</h1>
+        {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+        <p>Each media part is hashed and matched by a job of its own; a retro-hunt matches the stored media against bank entries added later. An attempt counts when a worker starts the job. A job that fails is tried again, five attempts in all, then it is failed and waits here. A media part whose five attempts all ended their worker (a file that crashes a decoder, say) is recorded as not decoded and matched by its MD5 and SHA-256 only. Oldest first.</p>
+        <form method="get" action="/console/jobs">
+        <label for="jobs-status">Status</label><select id="jobs-status" name="status">{{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/statuses}}</select>
+        <p><button type="submit">Show</button></p>
+        </form>
+        <table><thead><tr><th scope="col">job</th><th scope="col">kind</th><th scope="col">works on</th><th scope="col">status</th><th scope="col">attempts</th><th scope="col">next try</th><th scope="col">last error</th>{{#canRetry}}<th scope="col">again</th>{{/canRetry}}</tr></thead><tbody>
+        {{#jobs}}<tr><td>{{id}}</td><td>{{kind}}</td><td>{{ref}}</td><td>{{status}}</td><td>{{attempts}}</td><td>{{#runAfter}}<time datetime="{{runAfter}}">{{runAfter}}</time>{{/runAfter}}</td><td><code>{{lastError}}</code></td>{{#canRetry}}<td>{{#ended}}<form method="post" action="/console/jobs/retry"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="id" value="{{id}}"><button type="submit" aria-label="Do job {{id}} again">Do again</button></form>{{/ended}}</td>{{/canRetry}}</tr>
+        {{/jobs}}{{^jobs}}<tr><td colspan="8">No jobs.</td></tr>{{/jobs}}
+        </tbody></table>
+        <nav aria-label="Pages of jobs"><p>{{#more}}<a href="{{more}}">Later jobs</a>{{/more}}</p></nav>
         {{> foot}}
         """
 

@@ -60,7 +60,7 @@ enum ConsoleTemplates {
         </style>
         </head>
         <body>
-        <header><strong>Bulwark</strong>{{#user}}<nav aria-label="Console"><a href="/console">Queue</a> <a href="/console/entities">Entities</a> <a href="/console/orders">Removal orders</a> <a href="/console/appeals">Appeals</a> <a href="/console/transparency">Transparency</a> <a href="/console/audit">Audit log</a> <a href="/console/banks">Banks</a> <a href="/console/settings">Settings</a></nav><span>{{name}} ({{role}})</span>
+        <header><strong>Bulwark</strong>{{#user}}<nav aria-label="Console"><a href="/console">Queue</a> <a href="/console/entities">Entities</a> <a href="/console/orders">Removal orders</a> <a href="/console/appeals">Appeals</a> <a href="/console/transparency">Transparency</a> <a href="/console/audit">Audit log</a> <a href="/console/banks">Banks</a> <a href="/console/jobs">Jobs</a> <a href="/console/settings">Settings</a></nav><span>{{name}} ({{role}})</span>
         <form method="post" action="/logout" style="margin-inline-start:auto"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Sign out</button></form>{{/user}}</header>
         <main>
         """

@@ -203,7 +203,8 @@ struct ConsoleBrowserTests {
                 ("case-spanish", "/console/cases/\(spanish)"), ("orders", "/console/orders"),
                 ("order", "/console/orders/\(console.orderID)"), ("appeals", "/console/appeals"),
                 ("appeal", "/console/appeals/\(console.appealID)"), ("transparency", "/console/transparency"),
-                ("audit", "/console/audit"), ("banks", "/console/banks"), ("settings", "/console/settings"),
+                ("audit", "/console/audit"), ("banks", "/console/banks"), ("jobs", "/console/jobs?status=all"),
+                ("settings", "/console/settings"),
                 ("item", "/console/items?platform=example&id=ex-01"),
             ]
             // The pages a lead decides on, with their forms, are checked and shot as the lead.
