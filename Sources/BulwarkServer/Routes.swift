@@ -34,6 +34,7 @@ extension BulwarkService {
             let text = metrics.render(gauges: (banks ?? []) + [
                 ("bulwark_open_cases", "Cases open, claimed or escalated (the review queue's depth).", d.openCases),
                 ("bulwark_pending_jobs", "Background jobs queued or running.", d.pendingJobs),
+                ("bulwark_failed_jobs", "Background jobs failed, waiting to be done again (GET /v1/jobs?status=failed).", d.failedJobs),
                 ("bulwark_pending_deliveries", "Webhook deliveries waiting.", d.pendingDeliveries),
                 ("bulwark_dead_deliveries", "Webhook deliveries dead-lettered.", d.deadDeliveries),
                 ("bulwark_queue_depth", "Background jobs queued or running: the depth back-pressure compares with its bound.", d.pendingJobs),

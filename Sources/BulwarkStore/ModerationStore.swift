@@ -568,12 +568,15 @@ public struct QueueDepths: Sendable, Hashable {
     public var pendingJobs: Int
     public var pendingDeliveries: Int
     public var deadDeliveries: Int
+    /// Background jobs failed, waiting to be done again (`POST /v1/jobs/{id}/retry`).
+    public var failedJobs: Int
 
-    public init(openCases: Int, pendingJobs: Int, pendingDeliveries: Int, deadDeliveries: Int) {
+    public init(openCases: Int, pendingJobs: Int, pendingDeliveries: Int, deadDeliveries: Int, failedJobs: Int = 0) {
         self.openCases = openCases
         self.pendingJobs = pendingJobs
         self.pendingDeliveries = pendingDeliveries
         self.deadDeliveries = deadDeliveries
+        self.failedJobs = failedJobs
     }
 }
 
@@ -779,7 +782,7 @@ public protocol ModerationStore: Sendable {
     /// from 0; a `hash_media` job's part goes back to queued. Returns the job's status before:
     /// nil when there is no such job; `queued` or `running` when nothing was changed.
     func retryJob(jobID: Int64, now: Int64) async throws -> String?
-    /// Queue depths for metrics: open cases, pending jobs, pending and dead deliveries.
+    /// Queue depths for metrics: open cases, pending and failed jobs, pending and dead deliveries.
     func depths() async throws -> QueueDepths
     /// The whole review queue (open, claimed and escalated cases) counted by source, language and category.
     func queueCounts() async throws -> QueueCounts

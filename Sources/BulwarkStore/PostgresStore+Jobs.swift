@@ -176,11 +176,13 @@ extension PostgresStore {
                 (SELECT COUNT(*) FROM cases WHERE status IN ('open', 'claimed', 'escalated')),
                 (SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')),
                 (SELECT COUNT(*) FROM deliveries WHERE status = 'pending'),
-                (SELECT COUNT(*) FROM deliveries WHERE status = 'dead')
+                (SELECT COUNT(*) FROM deliveries WHERE status = 'dead'),
+                (SELECT COUNT(*) FROM jobs WHERE status = 'failed')
             """
         ).first
         guard let row else { return QueueDepths(openCases: 0, pendingJobs: 0, pendingDeliveries: 0, deadDeliveries: 0) }
-        let (a, b, c, d) = try row.decode((Int64, Int64, Int64, Int64).self)
-        return QueueDepths(openCases: Int(a), pendingJobs: Int(b), pendingDeliveries: Int(c), deadDeliveries: Int(d))
+        let (a, b, c, d, e) = try row.decode((Int64, Int64, Int64, Int64, Int64).self)
+        return QueueDepths(
+            openCases: Int(a), pendingJobs: Int(b), pendingDeliveries: Int(c), deadDeliveries: Int(d), failedJobs: Int(e))
     }
 }

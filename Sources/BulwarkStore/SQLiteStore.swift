@@ -642,7 +642,8 @@ public struct SQLiteStore: ModerationStore {
                 openCases: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases WHERE status IN ('open', 'claimed', 'escalated')") ?? 0,
                 pendingJobs: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')") ?? 0,
                 pendingDeliveries: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'") ?? 0,
-                deadDeliveries: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE status = 'dead'") ?? 0)
+                deadDeliveries: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries WHERE status = 'dead'") ?? 0,
+                failedJobs: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status = 'failed'") ?? 0)
         }
     }
 

@@ -249,10 +249,16 @@ struct ScaleOutTests {
         #expect(try await store.startJob(jobID: hunt.id, owner: "w", until: 4_060) != nil)
         try await store.failJob(jobID: hunt.id, error: "out of memory", retryAt: nil, now: 4_001)
         #expect(try await store.jobs(status: "failed", afterID: 0, limit: 10).map(\.lastError) == ["out of memory"])
+        #expect(try await store.depths().failedJobs == 1)
+        let failedMetric = try await service.application(logger: Self.logger, background: false).test(.router) { client in
+            String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+        }
+        #expect(failedMetric.contains("bulwark_failed_jobs 1\n"))
         #expect(try await store.retryJob(jobID: hunt.id, now: 4_002) == "failed")
         clock.set(5_000)
         try await running([JobWorker(service: service, logger: Self.logger)]) { try await waitForJobs(store) }
         #expect(try await store.jobs(status: "failed", afterID: 0, limit: 10).isEmpty)
+        #expect(try await store.depths().failedJobs == 0)
         #expect(try await t.integer("SELECT COUNT(*) FROM jobs WHERE id = \(hunt.id) AND status = 'done' AND attempts = 1") == 1)
     }
 
