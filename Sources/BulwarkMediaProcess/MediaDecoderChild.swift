@@ -61,8 +61,9 @@ public enum MediaDecoderChild {
     }
 
     /// Hardens the process as ``serve(limits:addressSpace:)`` does, then tries what it must no
-    /// longer do (open a file, a socket, run a program) and says how each went, e.g. "open:
-    /// Operation not permitted; socket: Operation not permitted; execve: Operation not permitted".
+    /// longer do (open a file, a socket, run a program, take a descriptor of its parent, set up
+    /// an io_uring) and says how each went, e.g. "open: Operation not permitted; socket:
+    /// Operation not permitted; execve: Operation not permitted; ..."
     /// Nil when the process could not be hardened.
     public static func checkSandbox(addressSpace: Int) -> String? {
         guard bw_process_harden(UInt64(max(0, addressSpace))) == 0 else { return nil }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/io_uring.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -72,6 +73,26 @@ static const int denied[] = {
     __NR_symlink,
 #endif
     __NR_symlinkat,
+#ifdef __NR_mknod
+    __NR_mknod,
+#endif
+    __NR_mknodat, __NR_truncate,
+    // io_uring carries opens, sockets and the rest past this filter (its requests are not system
+    // calls); pidfds and queued signals reach other processes as kill would.
+#ifdef __NR_io_uring_setup
+    __NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register,
+#endif
+#ifdef __NR_pidfd_open
+    __NR_pidfd_open, __NR_pidfd_send_signal,
+#endif
+#ifdef __NR_pidfd_getfd
+    __NR_pidfd_getfd,
+#endif
+    __NR_rt_sigqueueinfo,
+    // Namespaces, kernel modules and programs, keys, performance counters, page-fault handlers.
+    __NR_unshare, __NR_setns, __NR_bpf, __NR_perf_event_open, __NR_userfaultfd,
+    __NR_init_module, __NR_finit_module, __NR_delete_module, __NR_kexec_load,
+    __NR_keyctl, __NR_add_key, __NR_request_key,
 };
 
 static int install_filter(void) {
@@ -118,7 +139,24 @@ int bw_process_try_denied(char *report, size_t size) {
     char *const argv[] = {"/nonexistent/bulwark-sandbox-check", NULL};
     char *const envp[] = {NULL};
     int exec_error = execve(argv[0], argv, envp) < 0 ? errno : 0;
-    return snprintf(report, size, "open %d socket %d execve %d", open_error, socket_error, exec_error);
+    // A descriptor of the parent process: allowed, a number; denied, EPERM.
+    int pidfd = -1, pidfd_error = ENOSYS;
+#ifdef __NR_pidfd_open
+    pidfd = (int)syscall(__NR_pidfd_open, getppid(), 0);
+    pidfd_error = pidfd < 0 ? errno : 0;
+    if (pidfd >= 0) close(pidfd);
+#endif
+    // An io_uring of one entry (its parameters zeroed): allowed, a descriptor.
+    int ring_error = ENOSYS;
+#ifdef __NR_io_uring_setup
+    struct io_uring_params params = {0};
+    int ring = (int)syscall(__NR_io_uring_setup, 1, &params);
+    ring_error = ring < 0 ? errno : 0;
+    if (ring >= 0) close(ring);
+#endif
+    return snprintf(
+        report, size, "open %d socket %d execve %d pidfd_open %d io_uring_setup %d", open_error, socket_error, exec_error,
+        pidfd_error, ring_error);
 }
 
 int bw_wait_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
