@@ -628,7 +628,9 @@ enum OpenAPIDocument {
                 "summary": "Do a job that ended (failed, or done) again, its attempts counted from 0: a failed retro-hunt, or a media part not decoded once the decoders are mended (a hash_media job's part goes back to queued; a match is recorded once). 409 for a job queued or running. Roles: lead, admin.",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
                 "responses": {
-                  "202": {"description": "Queued", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "202": {"description": "Queued", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["id", "status"],
+                    "properties": {"id": {"type": "integer"}, "status": {"type": "string", "enum": ["queued"]}}}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
                 }

@@ -230,7 +230,8 @@ extension BulwarkService {
                 throw APIError.conflict("job \(id) is \(status): it is done already, or will be")
             case let before?:
                 context.logger.info("job queued again", metadata: ["job.id": "\(id)", "job.was": "\(before)", "key.name": "\(key.name)"])
-                return try encode(["id": "\(id)", "status": "queued"], status: .accepted)
+                struct Queued: Encodable { var id: Int64; var status = "queued" }
+                return try encode(Queued(id: id), status: .accepted)
             }
         }
 

@@ -227,7 +227,7 @@ struct ScaleOutTests {
             #expect(try await call(.post, "/v1/jobs/\(poisonJob.id)/retry", reviewer).0 == .forbidden)
             #expect(try await call(.post, "/v1/jobs/999999/retry", admin).0 == .notFound)
             let (retried, body) = try await call(.post, "/v1/jobs/\(poisonJob.id)/retry", admin)
-            #expect(retried == .accepted && body["status"] as? String == "queued")
+            #expect(retried == .accepted && body["status"] as? String == "queued" && body["id"] as? Int == Int(poisonJob.id))
             // Queued now: asked again, it is a conflict.
             #expect(try await call(.post, "/v1/jobs/\(poisonJob.id)/retry", admin).0 == .conflict)
             let (_, queued) = try await call(.get, "/v1/jobs?status=queued", admin)
