@@ -128,7 +128,7 @@ public enum MediaDecoderWire {
             // One line: a message's own line feeds (none are written today) become spaces.
             let message = oneLine(error.message)
             let format = error.format?.rawValue ?? "-"
-            return Array("error \(error.code) \(format) \(error.offset.map(String.init) ?? "-") \(String(message))\n".utf8)
+            return Array("error \(error.code) \(format) \(error.offset.map(String.init) ?? "-") \(message)\n".utf8)
         }
     }
 

@@ -72,12 +72,8 @@ public final class MediaDecoderProcess: Sendable {
         do throws(Failure) {
             return try withChild { child throws(Failure) in
                 let line = try exchange(child, bytes, request: .hash)
-                guard line.rest.isEmpty else { throw Failure(message: "the decoder process answered more than one line") }
-                do throws(BulwarkError) {
-                    return try MediaDecoderWire.read(answer: String(decoding: line.text, as: UTF8.self))
-                } catch {
-                    throw Failure(message: "the decoder process's answer does not read: \(error.message)")
-                }
+                try Self.nothingAfter(line.rest)
+                return try Self.read(line.text) { (text) throws(BulwarkError) in try MediaDecoderWire.read(answer: text) }
             }
         } catch {
             return .failure(ImageError(.decoderFailed, error.message))
@@ -105,15 +101,10 @@ public final class MediaDecoderProcess: Sendable {
         do throws(Failure) {
             return try withChild { child throws(Failure) in
                 let line = try exchange(child, bytes, request: .still(frame: frame))
-                let said: MediaDecoderWire.StillLine
-                do throws(BulwarkError) {
-                    said = try MediaDecoderWire.read(stillLine: String(decoding: line.text, as: UTF8.self))
-                } catch {
-                    throw Failure(message: "the decoder process's answer does not read: \(error.message)")
-                }
+                let said = try Self.read(line.text) { (text) throws(BulwarkError) in try MediaDecoderWire.read(stillLine: text) }
                 switch said {
                 case .display(let display):
-                    guard line.rest.isEmpty else { throw Failure(message: "the decoder process answered more than one line") }
+                    try Self.nothingAfter(line.rest)
                     return display
                 case .png(let count):
                     return .png(try readBytes(child, count, after: line.rest, deadline: line.deadline))
@@ -122,6 +113,22 @@ public final class MediaDecoderProcess: Sendable {
         } catch {
             return .notShown("decoderFailed: " + error.message)
         }
+    }
+
+    /// What `parse` reads in an answer's line; a line it does not read is the process's failure.
+    private static func read<T>(
+        _ line: ArraySlice<UInt8>, _ parse: (String) throws(BulwarkError) -> T
+    ) throws(Failure) -> T {
+        do throws(BulwarkError) {
+            return try parse(String(decoding: line, as: UTF8.self))
+        } catch {
+            throw Failure(message: "the decoder process's answer does not read: \(error.message)")
+        }
+    }
+
+    /// An answer that is one line only has nothing after it.
+    private static func nothingAfter(_ rest: [UInt8]) throws(Failure) {
+        guard rest.isEmpty else { throw Failure(message: "the decoder process answered more than one line") }
     }
 
     /// Runs `body` with the running child (started first if none runs, or replaced if it ended

@@ -103,20 +103,17 @@ extension BulwarkService {
             return html(try await jobsPage(request, session), status: .ok)
         }
 
-        // A job that ended, done again: the API's code path.
+        // A job that ended, done again: the API's code path (queueJobAgain).
         router.post("/console/jobs/retry") { request, context -> Response in
             try await consoleForm(request, allowed: ConsoleSettings.jobRetriers) { session, form in
                 guard let id = form["id"].flatMap({ Int64($0) }) else {
                     return messagePage(session, "No such job", "The form named no job.", status: .badRequest)
                 }
-                switch try await store.retryJob(jobID: id, now: clock()) {
-                case nil:
-                    return messagePage(session, "No such job", "There is no job \(id).", status: .notFound)
-                case let status? where status == "queued" || status == "running":
-                    return messagePage(session, "Job not changed", "Job \(id) is \(status): it will be done.", status: .conflict)
-                case let before?:
-                    context.logger.info("job queued again", metadata: ["job.id": "\(id)", "job.was": "\(before)", "user.name": "\(session.user.name)"])
+                do {
+                    try await queueJobAgain(id: id, actor: session.user.name, logger: context.logger)
                     return redirect("/console/jobs?status=queued&queued=\(id)")
+                } catch let error as APIError {
+                    return messagePage(session, "Job not queued again", error.message, status: error.status)
                 }
             }
         }

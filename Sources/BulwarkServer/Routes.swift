@@ -224,15 +224,9 @@ extension BulwarkService {
         v1.post("jobs/:id/retry") { request, context -> Response in
             let key = try await require(request, [.lead, .admin])
             let id = try context.parameters.require("id", as: Int64.self)
-            switch try await store.retryJob(jobID: id, now: clock()) {
-            case nil: throw APIError.notFound("no job \(id)")
-            case let status? where status == "queued" || status == "running":
-                throw APIError.conflict("job \(id) is \(status): it is done already, or will be")
-            case let before?:
-                context.logger.info("job queued again", metadata: ["job.id": "\(id)", "job.was": "\(before)", "key.name": "\(key.name)"])
-                struct Queued: Encodable { var id: Int64; var status = "queued" }
-                return try encode(Queued(id: id), status: .accepted)
-            }
+            try await queueJobAgain(id: id, actor: key.name, logger: context.logger)
+            struct Queued: Encodable { var id: Int64; var status = "queued" }
+            return try encode(Queued(id: id), status: .accepted)
         }
 
         addBankRoutes(v1)
@@ -284,6 +278,19 @@ extension BulwarkService {
     /// A case's decision, for the API and the console alike: checks the action, records the
     /// decision with its webhook (and its open copies' with `copies`), or hands an entity's case
     /// to the entity's decision.
+    /// Queues a job that ended (failed, or done) to be done again, for `POST /v1/jobs/{id}/retry`
+    /// and the console's Jobs page: `notFound` for no such job, `conflict` for one queued or
+    /// running.
+    func queueJobAgain(id: Int64, actor: String, logger: Logger) async throws {
+        switch try await store.retryJob(jobID: id, now: clock()) {
+        case nil: throw APIError.notFound("no job \(id)")
+        case let status? where status == "queued" || status == "running":
+            throw APIError.conflict("job \(id) is \(status): it is done already, or will be")
+        case let before?:
+            logger.info("job queued again", metadata: ["job.id": "\(id)", "job.was": "\(before)", "actor": "\(actor)"])
+        }
+    }
+
     func recordCaseDecision(id: Int64, reviewer: String, _ p: DecisionPayload) async throws -> CaseDecisionResult {
         if p.action.restricts && p.category == nil {
             throw APIError.invalid("a restricting action needs the policy category", field: "category")

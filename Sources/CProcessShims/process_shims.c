@@ -140,9 +140,9 @@ int bw_process_try_denied(char *report, size_t size) {
     char *const envp[] = {NULL};
     int exec_error = execve(argv[0], argv, envp) < 0 ? errno : 0;
     // A descriptor of the parent process: allowed, a number; denied, EPERM.
-    int pidfd = -1, pidfd_error = ENOSYS;
+    int pidfd_error = ENOSYS;
 #ifdef __NR_pidfd_open
-    pidfd = (int)syscall(__NR_pidfd_open, getppid(), 0);
+    int pidfd = (int)syscall(__NR_pidfd_open, getppid(), 0);
     pidfd_error = pidfd < 0 ? errno : 0;
     if (pidfd >= 0) close(pidfd);
 #endif

@@ -8,11 +8,11 @@ struct MediaDecoderCommand: ParsableCommand {
         commandName: "media-decoder",
         abstract: "Decode and hash media sent on standard input (the media job's decoder process).",
         discussion: """
-            Reads requests on standard input (a file's length as 8 bytes, little-endian, then its \
-            bytes) and answers each with one line on standard output (MediaDecoderWire), until \
-            its input ends (as it does when the parent ends). Limits its own address space and installs \
-            a seccomp filter first (files, sockets, programs, other processes out of reach; \
-            --check-sandbox shows it).
+            Reads requests on standard input (a 16-byte header: the file's length, hash or still, \
+            a frame; then the file's bytes) and answers each on standard output with one line, a \
+            still's PNG after it (MediaDecoderWire), until its input ends (as it does when the \
+            parent ends). Limits its own address space and installs a seccomp filter first (files, \
+            sockets, programs, other processes, io_uring out of reach; --check-sandbox shows it).
             """,
         shouldDisplay: false
     )
@@ -25,7 +25,7 @@ struct MediaDecoderCommand: ParsableCommand {
     @Option var maxAnimationPixels = ImageLimits().maxAnimationPixels
     @Option var maxVideoPixelsDecoded = ImageLimits().maxVideoPixelsDecoded
     @Option(help: "Bytes of address space (0: no limit).") var addressSpace = MediaDecoderSettings.standardAddressSpace
-    @Flag(help: "Harden the process, then try to open a file, a socket and a program, say how each went, and exit.")
+    @Flag(help: "Harden the process, then try to open a file, a socket and a program, a pidfd of the parent and an io_uring, say how each went, and exit.")
     var checkSandbox = false
 
     func run() throws {

@@ -139,7 +139,7 @@ struct ServeCommand: AsyncParsableCommand {
     func serve(_ store: any ModerationStore, engine: TextEngine, semantic: SemanticModel?, logger: Logger) async throws {
         var config = ServerConfiguration(host: host, port: port, rateLimitPerKey: rateLimit, webhookURL: webhookURL)
         work.apply(to: &config)
-        config.stillDecoders = max(1, stillDecoders)
+        config.stillDecoders = stillDecoders  // ConsoleStills takes at least 1
         // The bank directory is held for writing while the server runs: banks change through the
         // API. Or the banks are the database's, shared with every other process on it.
         let registry =

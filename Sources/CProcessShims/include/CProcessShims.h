@@ -14,15 +14,17 @@ extern "C" {
 
 /// No new privileges by exec; no core file; at most `address_space` bytes of address space when
 /// it is not 0 (an allocation past it fails); and a seccomp filter under which opening files,
-/// sockets, starting programs, tracing or signalling processes and changing the file system
-/// fail with EPERM (x86-64 and arm64; elsewhere no filter). Returns 0, or the `errno` of the
+/// sockets, starting programs, tracing or signalling processes (pidfds too), changing the file
+/// system, io_uring, namespaces, BPF, kernel modules and keys fail with EPERM (x86-64 and arm64;
+/// elsewhere no filter). Returns 0, or the `errno` of the
 /// first call that failed. (Not PR_SET_PDEATHSIG: it fires when the thread that started the process ends, and
 /// the parent's threads come and go; the process ends when its input does instead.)
 int bw_process_harden(uint64_t address_space);
 
 /// Tries what the filter denies (opening /etc/passwd, an IPv4 socket, running a program that does
-/// not exist) and writes the errno of each to `report` ("open 1 socket 1 execve 1" when all were
-/// denied with EPERM; "open 0 socket 0 execve 2" when none was).
+/// not exist, a pidfd of the parent, an io_uring) and writes the errno of each to `report`
+/// ("open 1 socket 1 execve 1 pidfd_open 1 io_uring_setup 1" when all were denied with EPERM;
+/// "open 0 socket 0 execve 2 pidfd_open 0 io_uring_setup 0" when none was).
 int bw_process_try_denied(char *report, size_t size);
 
 /// Adds to `actions` the closing of every descriptor from `lowest` up in the new process
