@@ -163,7 +163,17 @@ extension BulwarkService {
             }
             let type: String
             var body = bytes
-            let display = await stills.display(mediaID: id, bytes: bytes, frame: frame)
+            let display: StillImage.Display
+            do {
+                display = try await stills.display(mediaID: id, bytes: bytes, frame: frame)
+            } catch let busy as ConsoleStills.Busy {
+                var page = messagePage(
+                    session, "Busy",
+                    "\(busy.inHand) still images are being made or waiting, the most the console holds: try again in a few seconds.",
+                    status: .serviceUnavailable)
+                page.headers[.retryAfter] = "2"
+                return page
+            }
             switch display {
             case .asIs(let format): type = "image/" + format.rawValue
             case .png(let png):

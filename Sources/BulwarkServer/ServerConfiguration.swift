@@ -36,6 +36,11 @@ public struct ServerConfiguration: Sendable {
     /// ``mediaDecoder`` (each started when first needed): a video's frame is decoded from the
     /// video's start, so one reviewer's still need not wait for another's.
     public var stillDecoders: Int = 2
+    /// How many of the console's still images wait for a decoder at most, beside the one each
+    /// decoder makes: a still past them is refused (503 with `Retry-After`) instead of queued, so
+    /// that a page of videos asked for again and again cannot pile up requests, and their bytes,
+    /// without bound.
+    public var maxStillsWaiting: Int = 16
     /// How long a claim holds a case for one reviewer.
     public var claimSeconds: Int64
     /// Requests per second per API key (token bucket; burst = 2 seconds' worth). 0: no limit.

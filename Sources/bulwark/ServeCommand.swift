@@ -103,8 +103,14 @@ struct ServeCommand: AsyncParsableCommand {
             """)
     var noWorkers = false
     @OptionGroup var work: WorkOptions
-    @Option(help: "Decoder processes that make the console's still images at once (each started when first needed).")
+    @Option(
+        help: """
+            Decoder processes (threads with --decode-in-process) that make the console's still \
+            images at once, each started when first needed.
+            """)
     var stillDecoders = 2
+    @Option(help: "Still images that wait for a decoder at most, beside those being made; past them the console answers 503.")
+    var maxStillsWaiting = 16
     @Option(help: "Log records as text or json (JSON Lines on standard error).") var logFormat: LogFormat = .text
     @Option(help: "Least severe log level: trace, debug (one record per request), info, notice, warning, error.")
     var logLevel: LogLevel = .info
@@ -140,6 +146,7 @@ struct ServeCommand: AsyncParsableCommand {
         var config = ServerConfiguration(host: host, port: port, rateLimitPerKey: rateLimit, webhookURL: webhookURL)
         work.apply(to: &config)
         config.stillDecoders = stillDecoders  // ConsoleStills takes at least 1
+        config.maxStillsWaiting = maxStillsWaiting
         // The bank directory is held for writing while the server runs: banks change through the
         // API. Or the banks are the database's, shared with every other process on it.
         let registry =

@@ -24,43 +24,19 @@ extension ConsoleEntityTests {
     }
 
     func slowStills(_ store: any ModerationStore) async throws {
-        try await Self.addUser(store, "rev", .reviewer)
-        let key = try await Self.ingestKey(store)
-        let dir = NSTemporaryDirectory() + "bulwark-still-wait-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let silent = dir + "/silent-decoder"
-        try "#!/bin/sh\nexec /bin/sleep 60\n".write(toFile: silent, atomically: true, encoding: .utf8)
-        #expect(chmod(silent, 0o755) == 0)
-        var config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20)
-        config.mediaDecoder = MediaDecoderSettings(executable: silent, timeoutSeconds: 3)
-        let service = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: config, clock: { Self.now })
-        let image = try ServerFixtures.bytes("../shared/data/pdq/misc-images/wee.jpg")
-        // No job worker: the part stays queued, and only the console asks for it. Each request
-        // below has a connection of its own, so they are sent side by side.
-        try await service.application(logger: Logger(label: "test"), background: false).test(.live) { client in
-            let item = #"{"platform":"example","id":"img-1","text":"look","media":[{"data":"\#(Data(image).base64EncodedString())"}]}"#
-            #expect(try await Self.ingest(client, key, item).status == .ok)
-            let stored = try #require(try await store.item(platform: "example", externalID: "img-1"))
-            let mediaID = try #require(try await store.mediaIDs(itemID: stored.id).first)
-            let cookie = try await Self.signedIn(client, "rev").cookieHeader
-            let port = try #require(client.port)
-            @Sendable func get(_ uri: String, _ headers: HTTPFields = [:]) async throws -> HTTPResponse.Status {
-                try await TestClient.withClient(host: "127.0.0.1", port: port) { own in
-                    try await own.execute(TestClient.Request(uri, method: .get, headers: headers)).status
-                }
-            }
+        try await withSilentDecoder(store, timeout: 3) { _ in } run: { still, get in
             let start = ContinuousClock.now
             let finished = try await withThrowingTaskGroup(of: (String, Duration, HTTPResponse.Status).self) { group in
                 for frame in 0..<4 {
                     group.addTask {
-                        let status = try await get("/console/media/\(mediaID)?frame=\(frame)", [.cookie: cookie])
+                        let status = try await still(frame).status
                         return ("still \(frame)", ContinuousClock.now - start, status)
                     }
                 }
                 group.addTask {
                     try await Task.sleep(for: .milliseconds(500))
-                    return ("healthz", ContinuousClock.now - start, try await get("/healthz"))
+                    let status = try await get("/healthz").status
+                    return ("healthz", ContinuousClock.now - start, status)
                 }
                 var all: [(String, Duration, HTTPResponse.Status)] = []
                 for try await one in group { all.append(one) }
@@ -79,6 +55,87 @@ extension ConsoleEntityTests {
             #expect(stills[3] - stills[2] < .seconds(2) && stills[2] - stills[1] >= .seconds(2), "\(finished)")
         }
     }
+
+    /// One decoder and at most one still waiting for it: a third still asked for meanwhile is
+    /// refused at once (503, `Retry-After`), the two others are made one after the other, and
+    /// once they are, a still is taken again.
+    @Test func aStillPastTheOnesWaitingIsRefusedAtOnce() async throws {
+        try await withServerStore(.sqlite, "console-still-bound") { store in
+            try await withSilentDecoder(store, timeout: 1.5) { config in
+                config.stillDecoders = 1
+                config.maxStillsWaiting = 1
+            } run: { still, _ in
+                let start = ContinuousClock.now
+                let finished = try await withThrowingTaskGroup(of: (Int, Duration, TestClient.Response).self) { group in
+                    for frame in 0..<2 {
+                        group.addTask {
+                            let response = try await still(frame)
+                            return (frame, ContinuousClock.now - start, response)
+                        }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(500))
+                        let response = try await still(2)
+                        return (2, ContinuousClock.now - start, response)
+                    }
+                    var all: [(Int, Duration, TestClient.Response)] = []
+                    for try await one in group { all.append(one) }
+                    return all.sorted { $0.0 < $1.0 }
+                }
+                let summary = finished.map { ($0.0, $0.1, $0.2.status) }
+                #expect(finished.map(\.2.status) == [.ok, .ok, .serviceUnavailable], "\(summary)")
+                // Refused as it came (0.5 s), not after a wait; the two others one after the other.
+                #expect(finished[2].1 < .seconds(1), "\(summary)")
+                #expect(finished[2].2.headers[.retryAfter] == "2")
+                #expect(String(buffer: finished[2].2.body ?? ByteBuffer()).contains("2 still images are being made or waiting"))
+                let made = [finished[0].1, finished[1].1].sorted()
+                #expect(made[0] >= .seconds(1.5) && made[1] - made[0] >= .seconds(1), "\(summary)")
+                // A still not shown is not kept: asked again, it goes to the decoder, and is taken.
+                #expect(try await still(2).status == .ok)
+            }
+        }
+    }
+
+    /// A service whose media decoder reads its request and never answers (ended by the decoder
+    /// time limit, `timeout` seconds), with one image part: `run` is given a request for a
+    /// frame of it, signed in as a reviewer, and a request for any path, each on a connection of
+    /// its own so that they are sent side by side.
+    func withSilentDecoder(
+        _ store: any ModerationStore, timeout: Double, configure: (inout ServerConfiguration) -> Void,
+        run: @escaping @Sendable (
+            _ still: @escaping @Sendable (Int) async throws -> TestClient.Response,
+            _ get: @escaping @Sendable (String) async throws -> TestClient.Response
+        ) async throws -> Void
+    ) async throws {
+        try await Self.addUser(store, "rev", .reviewer)
+        let key = try await Self.ingestKey(store)
+        let dir = NSTemporaryDirectory() + "bulwark-still-wait-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let silent = dir + "/silent-decoder"
+        try "#!/bin/sh\nexec /bin/sleep 60\n".write(toFile: silent, atomically: true, encoding: .utf8)
+        #expect(chmod(silent, 0o755) == 0)
+        var config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20)
+        config.mediaDecoder = MediaDecoderSettings(executable: silent, timeoutSeconds: timeout)
+        configure(&config)
+        let service = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: config, clock: { Self.now })
+        let image = try ServerFixtures.bytes("../shared/data/pdq/misc-images/wee.jpg")
+        // No job worker: the part stays queued, and only the console asks for it.
+        try await service.application(logger: Logger(label: "test"), background: false).test(.live) { client in
+            let item = #"{"platform":"example","id":"img-1","text":"look","media":[{"data":"\#(Data(image).base64EncodedString())"}]}"#
+            #expect(try await Self.ingest(client, key, item).status == .ok)
+            let stored = try #require(try await store.item(platform: "example", externalID: "img-1"))
+            let mediaID = try #require(try await store.mediaIDs(itemID: stored.id).first)
+            let cookie = try await Self.signedIn(client, "rev").cookieHeader
+            let port = try #require(client.port)
+            @Sendable func get(_ uri: String, _ headers: HTTPFields = [:]) async throws -> TestClient.Response {
+                try await TestClient.withClient(host: "127.0.0.1", port: port) { own in
+                    try await own.execute(TestClient.Request(uri, method: .get, headers: headers))
+                }
+            }
+            try await run({ frame in try await get("/console/media/\(mediaID)?frame=\(frame)", [.cookie: cookie]) }, { try await get($0) })
+        }
+    }
 }
 
 extension ConsoleEntityTests {
@@ -88,18 +145,18 @@ extension ConsoleEntityTests {
     @Test func aStillShownIsKeptAndTheOneShownLongestAgoGoesFirst() async throws {
         let stills = ConsoleStills(configuration: ServerConfiguration(port: 0))
         let video = try Self.video()
-        let shown = await stills.display(mediaID: 7, bytes: video, frame: 4)
+        let shown = try await stills.display(mediaID: 7, bytes: video, frame: 4)
         guard case .png(let png) = shown else {
             Issue.record("frame 4 of the video is not shown as a PNG: \(shown)")
             return
         }
         #expect(try ImageDecoder().decode(png).width == 320)
-        #expect(await stills.display(mediaID: 7, bytes: [1, 2, 3], frame: 4) == shown)
-        guard case .notShown = await stills.display(mediaID: 7, bytes: [1, 2, 3], frame: 6) else {
+        #expect(try await stills.display(mediaID: 7, bytes: [1, 2, 3], frame: 4) == shown)
+        guard case .notShown = try await stills.display(mediaID: 7, bytes: [1, 2, 3], frame: 6) else {
             Issue.record("frame 6 was not decoded")
             return
         }
-        #expect(await stills.display(mediaID: 7, bytes: video, frame: 6) != shown)
+        #expect(try await stills.display(mediaID: 7, bytes: video, frame: 6) != shown)
 
         var kept = KeptStills()
         let tenMiB = StillImage.Display.png([UInt8](repeating: 0, count: 10 << 20))
@@ -119,5 +176,28 @@ extension ConsoleEntityTests {
         #expect(kept.count == 256)
         #expect(kept.take(KeptStills.Key(mediaID: 399, frame: 0)) == .asIs(.jpeg))
         #expect(kept.take(KeptStills.Key(mediaID: 100, frame: 0)) == nil)
+    }
+
+    /// A still goes to the lane (decoder process or thread) with the fewest in hand; past the
+    /// ones each lane makes, at most `maxWaiting` wait, and one made frees its place.
+    @Test func aStillGoesToTheLeastBusyLaneOrIsRefusedPastTheOnesWaiting() {
+        var lanes = StillLanes(lanes: 2, maxWaiting: 2)
+        #expect([lanes.take(), lanes.take()] == [0, 1])
+        #expect(lanes.waiting == 0 && lanes.total == 2)
+        #expect([lanes.take(), lanes.take()] == [0, 1])
+        #expect(lanes.waiting == 2)
+        #expect(lanes.take() == nil)
+        lanes.give(1)
+        #expect(lanes.take() == 1)
+        #expect(lanes.take() == nil && lanes.total == 4)
+        lanes.give(0)
+        lanes.give(0)
+        // A lane with nothing in hand takes a still whatever waits elsewhere.
+        #expect(lanes.counts == [0, 2] && lanes.waiting == 1)
+        #expect(lanes.take() == 0 && lanes.take() == 0)
+        #expect(lanes.take() == nil)
+        // None waiting: one still per lane.
+        var none = StillLanes(lanes: 1, maxWaiting: 0)
+        #expect(none.take() == 0 && none.take() == nil)
     }
 }
