@@ -176,7 +176,7 @@ extension ConsoleTemplates {
         {{> head}}
         <h1>Background jobs</h1>
         {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
-        <p>Each media part is hashed and matched by a job of its own; a retro-hunt matches the stored media against bank entries added later. An attempt counts when a worker starts the job. A job that fails is tried again, five attempts in all, then it is failed and waits here. A media part whose five attempts all ended their worker (a file that crashes a decoder, say) is recorded as not decoded and matched by its MD5 and SHA-256 only. Oldest first.</p>
+        <p>Each media part is hashed and matched by a job of its own; a retro-hunt matches the stored media against bank entries added later. An attempt counts when a worker starts the job. A job that fails is tried again, five attempts in all, then it is failed and waits here. A media part whose five attempts all ended their worker (a file that crashes a decoder, say) is recorded as not decoded and matched by its MD5 and SHA-256 only; such a retro-hunt is failed. Oldest first.</p>
         <form method="get" action="/console/jobs">
         <label for="jobs-status">Status</label><select id="jobs-status" name="status">{{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/statuses}}</select>
         <p><button type="submit">Show</button></p>

@@ -13,7 +13,8 @@ public import ServiceLifecycle
 /// restarted process's jobs are taken up again when their lease expires, and finishing one is
 /// idempotent (a retro-hunt done twice records each match once). An attempt counts when it
 /// starts: a media part whose attempts all ended their worker (a file that crashes a decoder in
-/// the process, say) is abandoned after ``maxAttempts`` rather than taken up forever.
+/// the process, say) is abandoned after ``maxAttempts`` rather than taken up forever, and such a
+/// retro-hunt failed.
 public struct JobWorker: Service, CustomStringConvertible {
     /// How service-lifecycle names it in logs (not the whole service with its engine).
     public var description: String { "JobWorker(\(owner))" }
@@ -77,12 +78,17 @@ public struct JobWorker: Service, CustomStringConvertible {
                     metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)", "job.ref": "\(job.ref)"])
                 // A media part would likely end this process too: it is not decoded again. A
                 // retro-hunt reads only stored hashes (no uploaded file), so its fault is the
-                // service's; giving it up would leave stored media unmatched against the new
-                // entries for good: it is tried again, with this error each time.
+                // service's: it is failed, counted in `bulwark_failed_jobs` and listed on the
+                // Jobs page, to be done again (`POST /v1/jobs/{id}/retry`) once that is mended,
+                // rather than end every worker that takes it up.
                 if job.kind == JobKind.hashMedia {
                     try await abandonMedia(job)
-                    continue
+                } else {
+                    try await service.store.failJob(
+                        jobID: job.id, error: "\(neverEnded(job)); do it again with POST /v1/jobs/\(job.id)/retry once the cause is mended",
+                        retryAt: nil, now: service.clock())
                 }
+                continue
             }
             guard let started = try await service.store.startJob(jobID: job.id, owner: owner, until: service.clock() + lease) else { continue }
             if service.configuration.jobHoldMilliseconds > 0 {
@@ -116,7 +122,7 @@ public struct JobWorker: Service, CustomStringConvertible {
     /// it is recorded as not decoded and matched by its MD5 and SHA-256 alone (what a file that
     /// crashes a decoder process gets).
     private func abandonMedia(_ job: JobRecord) async throws {
-        let reason = "started \(job.attempts) times and never ended: each time, the process working on it stopped or its \(lease) s lease ran out"
+        let reason = neverEnded(job)
         guard let bytes = try await service.store.mediaBytes(id: job.ref), !bytes.isEmpty else {
             try await service.store.failJob(jobID: job.id, error: reason, retryAt: nil, now: service.clock())
             return
@@ -125,6 +131,11 @@ public struct JobWorker: Service, CustomStringConvertible {
         let result = await hash(bytes, scratch: &scratch, notDecodedBecause: "notDecoded: hashing this part was \(reason); it is matched by its MD5 and SHA-256 only")
         try await service.store.completeMediaJob(jobID: job.id, mediaID: job.ref, result: result, now: service.clock())
         service.metrics.mediaJob("abandoned")
+    }
+
+    /// Why a job whose every attempt ended its worker is not tried again.
+    private func neverEnded(_ job: JobRecord) -> String {
+        "started \(job.attempts) times and never ended: each time, the process working on it stopped or its \(lease) s lease ran out"
     }
 
     private func hashMedia(_ job: JobRecord, bytes: [UInt8]?, scratch: inout PDQScratch) async throws {
