@@ -81,9 +81,29 @@ extension BulwarkService {
             if n < 500 { return total }
         }
     }
+
+    /// Deletes the done jobs last queued more than ``ServerConfiguration/keepDoneJobsDays`` ago,
+    /// in batches; returns how many.
+    public func deleteOldDoneJobs() async throws -> Int {
+        let days = Int64(configuration.keepDoneJobsDays)
+        guard days > 0 else { return 0 }
+        let cutoff = clock() - days * 86_400
+        var total = 0
+        var place: DoneJobPlace?
+        while true {
+            let step = try await store.deleteDoneJobs(queuedBefore: cutoff, after: place, limit: Self.doneJobsAtOnce)
+            total += step.deleted
+            place = step.last
+            if step.examined < Self.doneJobsAtOnce { return total }
+        }
+    }
+
+    /// Done jobs looked at in one write: a short one, so that ingest does not wait on it.
+    static let doneJobsAtOnce = 1_000
 }
 
-/// Purges expired preservations every `intervalSeconds` (and once at start).
+/// Purges expired preservations, and deletes old done jobs, every `intervalSeconds` (and once
+/// at start).
 struct PreservationPurger: Service, CustomStringConvertible {
     var description: String { "PreservationPurger" }
     let service: BulwarkService
@@ -98,6 +118,12 @@ struct PreservationPurger: Service, CustomStringConvertible {
                     if n > 0 { logger.info("preservations purged", metadata: ["purged": "\(n)"]) }
                 } catch {
                     logger.error("preservation purge failed", metadata: ["error": "\(error)"])
+                }
+                do {
+                    let n = try await service.deleteOldDoneJobs()
+                    if n > 0 { logger.info("done jobs deleted", metadata: ["deleted": "\(n)"]) }
+                } catch {
+                    logger.error("deleting done jobs failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(nanoseconds: Self.intervalSeconds * 1_000_000_000)
             }

@@ -62,6 +62,10 @@ public struct ServerConfiguration: Sendable {
     /// Seconds a claimed job stays with its worker before another may take it (a crashed
     /// worker's job is redone after this); a retro-hunt renews it after every page.
     public var jobLeaseSeconds: Int64
+    /// Days a done job is kept after it was last queued (0: for ever), deleted by the hourly
+    /// purge: one row per media part would otherwise grow the jobs table without end. A media
+    /// job whose part was not decoded stays, to be done again once the decoders are mended.
+    public var keepDoneJobsDays: Int = 30
     /// How often a process reads bank changes made through other processes (a shared bank log).
     public var bankPollMilliseconds: Int
     /// A process stores a snapshot of the shared banks in the database when the bank log has grown

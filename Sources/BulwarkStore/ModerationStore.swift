@@ -486,6 +486,32 @@ public struct JobStatusRecord: Sendable, Hashable {
     public var lastError: String?
 }
 
+/// One step of deleting old done jobs (``ModerationStore/deleteDoneJobs(queuedBefore:after:limit:)``).
+public struct DoneJobsDeleted: Sendable, Hashable {
+    /// Done jobs looked at: those deleted and those kept.
+    public var examined: Int
+    public var deleted: Int
+    /// The last job looked at, as `(run_after, id)`: where the next step starts.
+    public var last: DoneJobPlace?
+
+    public init(examined: Int, deleted: Int, last: DoneJobPlace?) {
+        self.examined = examined
+        self.deleted = deleted
+        self.last = last
+    }
+}
+
+/// A done job's place in the order old done jobs are deleted in: by `run_after`, then id.
+public struct DoneJobPlace: Sendable, Hashable {
+    public var runAfter: Int64
+    public var id: Int64
+
+    public init(runAfter: Int64, id: Int64) {
+        self.runAfter = runAfter
+        self.id = id
+    }
+}
+
 /// A job its worker started (``ModerationStore/startJob(jobID:owner:until:)``).
 public struct StartedJob: Sendable, Hashable {
     /// For a `hash_media` job, its part's bytes (empty for a part sent as hashes only; nil when
@@ -782,6 +808,12 @@ public protocol ModerationStore: Sendable {
     /// from 0; a `hash_media` job's part goes back to queued. Returns the job's status before:
     /// nil when there is no such job; `queued` or `running` when nothing was changed.
     func retryJob(jobID: Int64, now: Int64) async throws -> String?
+    /// Looks at the next `limit` done jobs last queued before `cutoff` (their `run_after`), in
+    /// the order of `(run_after, id)`, after `after` when given, and deletes them, but for a
+    /// `hash_media` job whose part was not decoded (an error kept on the part): it stays, to be
+    /// done again once the decoders are mended. (The step after starts after the last one looked
+    /// at, so kept jobs are passed over once per sweep, not once per step.)
+    func deleteDoneJobs(queuedBefore cutoff: Int64, after: DoneJobPlace?, limit: Int) async throws -> DoneJobsDeleted
     /// Queue depths for metrics: open cases, pending and failed jobs, pending and dead deliveries.
     func depths() async throws -> QueueDepths
     /// The whole review queue (open, claimed and escalated cases) counted by source, language and category.

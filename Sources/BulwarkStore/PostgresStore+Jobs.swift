@@ -165,6 +165,24 @@ extension PostgresStore {
         }
     }
 
+    public func deleteDoneJobs(queuedBefore cutoff: Int64, after: DoneJobPlace?, limit: Int) async throws -> DoneJobsDeleted {
+        try await transaction { db in
+            let rows = try await rows(
+                db,
+                """
+                SELECT id, run_after,
+                    (kind = 'hash_media' AND EXISTS (SELECT 1 FROM media m WHERE m.id = j.ref AND m.error IS NOT NULL)) AS kept
+                FROM jobs j WHERE status = 'done' AND run_after < \(cutoff)
+                AND (run_after, id) > (\(after?.runAfter ?? Int64.min), \(after?.id ?? Int64.min))
+                ORDER BY run_after, id LIMIT \(limit)
+                """
+            ).map { try $0.decode((Int64, Int64, Bool).self) }
+            let ids = rows.filter { !$0.2 }.map(\.0)
+            if !ids.isEmpty { try await execute(db, "DELETE FROM jobs WHERE id = ANY(\(ids))") }
+            return DoneJobsDeleted(examined: rows.count, deleted: ids.count, last: rows.last.map { DoneJobPlace(runAfter: $0.1, id: $0.0) })
+        }
+    }
+
     public func pendingJobCount() async throws -> Int {
         Int(try await read("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')").first?.decode(Int64.self) ?? 0)
     }

@@ -630,6 +630,24 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    public func deleteDoneJobs(queuedBefore cutoff: Int64, after: DoneJobPlace?, limit: Int) async throws -> DoneJobsDeleted {
+        try await writer.write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, run_after,
+                        (kind = 'hash_media' AND EXISTS (SELECT 1 FROM media m WHERE m.id = j.ref AND m.error IS NOT NULL)) AS kept
+                    FROM jobs j WHERE status = 'done' AND run_after < ? AND (run_after, id) > (?, ?)
+                    ORDER BY run_after, id LIMIT ?
+                    """,
+                arguments: [cutoff, after?.runAfter ?? Int64.min, after?.id ?? Int64.min, limit])
+            let ids: [Int64] = rows.filter { !($0["kept"] as Bool) }.map { $0["id"] }
+            for id in ids { try db.cachedStatement(sql: "DELETE FROM jobs WHERE id = ?").execute(arguments: [id]) }
+            let last = rows.last.map { DoneJobPlace(runAfter: $0["run_after"], id: $0["id"]) }
+            return DoneJobsDeleted(examined: rows.count, deleted: ids.count, last: last)
+        }
+    }
+
     public func pendingJobCount() async throws -> Int {
         try await writer.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')") ?? 0

@@ -220,6 +220,12 @@ struct WorkOptions: ParsableArguments {
     var maxQueueDepth = 100_000
     @Option(help: "Seconds a claimed job stays with its worker; a crashed worker's job is redone after this.")
     var jobLease: Int64 = 60
+    @Option(
+        help: """
+            Days a done background job is kept after it was last queued, then deleted by the hourly \
+            purge (0: kept for ever); a media job whose part was not decoded stays.
+            """)
+    var keepDoneJobsDays = 30
     @Option(help: "Milliseconds between reads of bank changes made through other processes (--banks-in-database).")
     var bankPoll = 1_000
     @Option(
@@ -248,6 +254,7 @@ struct WorkOptions: ParsableArguments {
     func apply(to config: inout ServerConfiguration) {
         config.maxQueueDepth = maxQueueDepth
         config.jobLeaseSeconds = jobLease
+        config.keepDoneJobsDays = max(0, keepDoneJobsDays)
         config.bankPollMilliseconds = bankPoll
         config.bankSnapshotEvery = bankSnapshotEvery
         config.jobHoldMilliseconds = jobHoldMs
