@@ -178,8 +178,14 @@ extension PostgresStore {
                 """
             ).map { try $0.decode((Int64, Int64, Bool).self) }
             let ids = rows.filter { !$0.2 }.map(\.0)
-            if !ids.isEmpty { try await execute(db, "DELETE FROM jobs WHERE id = ANY(\(ids))") }
-            return DoneJobsDeleted(examined: rows.count, deleted: ids.count, last: rows.last.map { DoneJobPlace(runAfter: $0.1, id: $0.0) })
+            // A job done again meanwhile (`retryJob`) is no longer done: it stays.
+            let deleted =
+                ids.isEmpty
+                ? 0
+                : try await self.rows(
+                    db, "DELETE FROM jobs WHERE id = ANY(\(ids)) AND status = 'done' AND run_after < \(cutoff) RETURNING id"
+                ).count
+            return DoneJobsDeleted(examined: rows.count, deleted: deleted, last: rows.last.map { DoneJobPlace(runAfter: $0.1, id: $0.0) })
         }
     }
 
