@@ -10,7 +10,8 @@ each showing a flat grey title card for 2 s and one frame, picture A until 4 s, 
 2 s, picture B for 3 s and picture C for 1 s, at various frame rates; one at half a frame a second (the same
 without C, B for 4 s: five frames, 2 s apart); and a long one (250 s at 1 frame a second, 64x48). For each, the frames at each whole second as Bulwark
 samples them: frame k is the first whose time, counted from the first frame's, is at least k
-seconds (at least k x S seconds for the long one, S = 3). Prints one JSON line per video:
+seconds (at least k x S seconds for the long one, S = 3); and two with a key frame every 2 s
+(H.264 in MP4, VP9 in WebM; 40 s of small pictures), for stills read from a key frame. Prints one JSON line per video:
 
   {"path", "codec", "width", "height", "seconds_per_frame",
    "frames": [{"time", "pdq", "quality", "shows"}, ...]}
@@ -222,6 +223,29 @@ def main():
         print(json.dumps({"path": path, "codec": "libx264", "width": size[0], "height": size[1],
                           "seconds_per_frame": 1, "upright": upright, "rotation": rotation, "mirrored": mirrored,
                           "pyav_rotation": pyav_rotation, "frames": []}))
+    # Key frames every 2 s (50 frames at 25 a second, with B-frames in H.264): 40 small random
+    # pictures a second each, for the console's stills of later frames, which move to the key
+    # frame before the frame instead of decoding from the start.
+    keyed_rng = np.random.default_rng(11)
+    for name, container, codec, options in [
+        ("keyed-h264.mp4", "mp4", "libx264", {"g": "50", "x264-params": "keyint=50:min-keyint=50:scenecut=0"}),
+        ("keyed-vp9.webm", "webm", "libvpx-vp9", {"g": "50"}),
+    ]:
+        if not wanted(name):
+            continue
+        keyed_scenes = [(Image.fromarray(keyed_rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).resize((64, 48)), 1) for _ in range(40)]
+        path = os.path.join(args.out, name)
+        write(path, container, codec, fractions.Fraction(25), keyed_scenes, (64, 48), options)
+        frames = []
+        for k, (time, rgb) in enumerate(sampled(path, 1)):
+            if args.frames:
+                with open(f"{path}.frame-{k}.ppm", "wb") as f:
+                    f.write(b"P6\n%d %d\n255\n" % (rgb.shape[1], rgb.shape[0]) + rgb.tobytes())
+            h, q = pdq(rgb)
+            frames.append({"time": round(time, 6), "pdq": h, "quality": q,
+                           "shows": pdq(np.asarray(keyed_scenes[min(k, 39)][0]))[0]})
+        print(json.dumps({"path": path, "codec": codec, "width": 64, "height": 48, "seconds_per_frame": 1,
+                          "frames": frames}))
     # The long one: 250 pictures of a second each, small; sampled every 3 s.
     if not wanted("long-h264.mp4"):
         return

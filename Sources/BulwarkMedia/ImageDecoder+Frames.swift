@@ -36,8 +36,12 @@ extension ImageDecoder {
     /// Errors in the first frame are thrown as ``decode(_:)`` throws them. An error in a later
     /// frame (a cut or damaged file) ends the reading: the frames before it were given, and
     /// `stoppedBefore` says what and where.
+    ///
+    /// `from`: the caller wants frame 0 and the frames from `from` on; those between may be
+    /// passed over without being given (a video's reader moves to the key frame before frame
+    /// `from`, as a player seeks), and the frames given are the same.
     public func forEachFrame(
-        _ bytes: [UInt8], _ body: (_ index: Int, _ frame: RGBImage) -> Bool
+        _ bytes: [UInt8], from first: Int = 0, _ body: (_ index: Int, _ frame: RGBImage) -> Bool
     ) throws(ImageError) -> FrameReading {
         let format = ImageFormat.detect(bytes)
         let container = format == nil ? VideoContainer.detect(bytes) : nil
@@ -50,7 +54,7 @@ extension ImageDecoder {
         try limits.checkBytes(bytes.count)
         let maxFrames = max(1, limits.maxFrames)
         return try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> FrameReading in
-            if let container { return try videoFrames(data, container: container, maxFrames: maxFrames, body) }
+            if let container { return try videoFrames(data, container: container, maxFrames: maxFrames, from: first, body) }
             if let layout { return try apngFrames(data, layout: layout, maxFrames: maxFrames, body) }
             if format == .gif { return try gifFrames(data, maxFrames: maxFrames, body) }
             var features = WebPBitstreamFeatures()

@@ -66,10 +66,32 @@ extension ImageDecoder {
     /// frame of the stream is decoded, not only those given), keeping the frames before; so does
     /// damage the decoder cannot pass over. A file that does not open, or whose first frame does
     /// not decode, throws.
+    ///
+    /// `from` (a still of frame `from`): frames 1 to `from - 1` may be passed over without being
+    /// given, the reader moving from the first frame to the key frame before frame `from` when
+    /// the container's index has one, as a player seeks. The frames given are the same as when
+    /// read from the start: when the index was wrong (its key frame is after the time), the
+    /// stream ends before frame `from` or the decoder fails after the move, the video is read
+    /// again from the start, giving only the frames not given yet.
     func videoFrames(
-        _ data: UnsafeBufferPointer<UInt8>, container: VideoContainer, maxFrames: Int,
+        _ data: UnsafeBufferPointer<UInt8>, container: VideoContainer, maxFrames: Int, from first: Int = 0,
         _ body: (Int, RGBImage) -> Bool
     ) throws(ImageError) -> FrameReading {
+        var given = 0
+        if first > 1, let reading = try videoPass(data, container: container, maxFrames: maxFrames, seekTo: first, given: &given, body) {
+            return reading
+        }
+        // Read from the start (or again): nil only after a move.
+        return try videoPass(data, container: container, maxFrames: maxFrames, seekTo: nil, given: &given, body)!
+    }
+
+    /// One reading of the video from its first frame, moving to frame `seekTo` after it when
+    /// given; frames before `given` are not given again. Nil when the move went wrong (see
+    /// ``videoFrames(_:container:maxFrames:from:_:)``).
+    private func videoPass(
+        _ data: UnsafeBufferPointer<UInt8>, container: VideoContainer, maxFrames: Int, seekTo: Int?, given: inout Int,
+        _ body: (Int, RGBImage) -> Bool
+    ) throws(ImageError) -> FrameReading? {
         var result = bw_video_result()
         guard
             let video = bw_video_open(
@@ -90,12 +112,23 @@ extension ImageDecoder {
             displayMatrixIgnored: result.display_matrix_ignored != 0)
         var pixels = try buffer(w * h * 3) { _ in }
         var index = 0
+        // Moved, and no frame read since.
+        var moved = false
         while true {
+            if index == 1, let target = seekTo, target < frames, bw_video_seek(video, Double(target * seconds)) == 1 {
+                index = target
+                moved = true
+            }
             let at = Double(index * seconds)
             let got = pixels.withUnsafeMutableBufferPointer { out in
                 bw_video_frame_at(video, at, out.baseAddress, out.count, &result)
             }
             sampling.pixelsDecoded = Int(result.pixels_decoded)
+            // The index's key frame was after the time, the stream ends before the frame, or
+            // the decoder fails from the key frame: read from the start, which knows how many
+            // frames there are and where reading stops.
+            if moved && got != 1 { return nil }
+            moved = false
             if got < 0 {
                 let error = Self.videoError(result, container: container)
                 if index == 0 { throw error }
@@ -122,8 +155,11 @@ extension ImageDecoder {
                     frames: index, stoppedBefore: "frame \(index) (\(index * seconds) s): the limit is \(frames) frames",
                     video: sampling)
             }
-            guard body(index, RGBImage(width: w, height: h, pixels: pixels)) else {
-                return FrameReading(frames: index + 1, video: sampling)
+            if index >= given {
+                given = index + 1
+                guard body(index, RGBImage(width: w, height: h, pixels: pixels)) else {
+                    return FrameReading(frames: index + 1, video: sampling)
+                }
             }
             index += 1
         }

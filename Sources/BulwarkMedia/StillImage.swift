@@ -51,7 +51,7 @@ public enum StillImage {
     private static func png(frame: Int, of bytes: [UInt8], decoder: ImageDecoder, filter: PNGEncoder.Filter) -> Display {
         var shown: RGBImage?
         do {
-            let reading = try decoder.forEachFrame(bytes) { index, image in
+            let reading = try decoder.forEachFrame(bytes, from: frame) { index, image in
                 guard index == frame else { return true }
                 shown = image
                 return false

@@ -42,6 +42,7 @@ struct bw_video {
     double last_time;
     int flushed;           // the decoder has been told the stream ended
     double target;         // the time asked for: frames before it that nothing refers to are skipped
+    int seeked;            // moved by bw_video_seek, and no frame decoded since
 };
 
 static int read_input(void *opaque, uint8_t *buffer, int size) {
@@ -331,6 +332,23 @@ static int next_frame(bw_video *video, bw_video_result *result) {
     }
 }
 
+int bw_video_seek(bw_video *video, double at) {
+    if (!video->have_origin || video->flushed) return 0;
+    double time = video->origin + at;
+    // Not worth it within a second of where the reader is, nor backwards.
+    if (time < video->last_time + 1) return 0;
+    int64_t stamp = (int64_t)(time / av_q2d(video->time_base));
+    // To the key frame at or before the time, as the container's index says (Matroska reads its
+    // cues on the first seek, so the index cannot be asked first). One at or before the reader's
+    // position costs frames decoded again, not a wrong frame.
+    if (av_seek_frame(video->format, video->stream, stamp, AVSEEK_FLAG_BACKWARD) < 0) return 0;
+    avcodec_flush_buffers(video->decoder);
+    av_frame_unref(video->frame);
+    video->have_frame = 0;
+    video->seeked = 1;
+    return 1;
+}
+
 int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size, bw_video_result *result) {
     result->status = BW_VIDEO_OK;
     result->message[0] = 0;
@@ -347,6 +365,12 @@ int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size,
             if (got == 0) result->time = video->frame_time;
             if (got <= 0) return got;
             video->have_frame = 1;
+            // The first frame after a move must not be past the time asked for: the frame for
+            // that time would be lost.
+            if (video->seeked) {
+                video->seeked = 0;
+                if (video->frame_time > at + 1e-3) return -2;
+            }
         }
         // A frame is given for every time from the one before it up to its own: kept until a
         // later time is asked for, so a slow video gives the same frame twice.

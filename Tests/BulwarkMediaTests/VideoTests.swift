@@ -128,6 +128,39 @@ extension VideoTests {
         #expect(asked.firstDihedral == nil && asked.first == hashed.first && asked.laterFrames == hashed.laterFrames)
     }
 
+    /// A later frame asked for alone (`forEachFrame(from:)`, as the console's still of a frame a
+    /// bank matched asks) is read from the key frame before it (every 2 s here), not from the
+    /// start: fewer frames decoded, frames 1 to k − 1 not given, and frame k pixel for pixel the
+    /// one read from the start, which is PyAV's. A frame past the end says what reading from the
+    /// start says.
+    @Test(arguments: ["keyed-h264.mp4", "keyed-vp9.webm"])
+    func aLaterFrameIsReadFromTheKeyFrameBeforeIt(_ name: String) throws {
+        let reference = try Self.reference(name)
+        let bytes = try Support.read(reference.path)
+        let (frames, whole) = try Self.frames(bytes)
+        #expect(frames.count == 40 && reference.frames.count == 40 && whole.stoppedBefore == nil)
+        for k in 1..<frames.count {
+            var given: [Int] = []
+            var shown: RGBImage?
+            let reading = try ImageDecoder().forEachFrame(bytes, from: k) { index, frame in
+                given.append(index)
+                guard index == k else { return true }
+                shown = frame
+                return false
+            }
+            let pyav = try ImageDecoder().decode(try Support.read(reference.path + ".frame-\(k).ppm"))
+            #expect(shown?.pixels == frames[k].pixels && shown?.pixels == pyav.pixels, "frame \(k)")
+            // From frame 2 on, the key frame before it is past the first frame: the reader moves,
+            // and decodes the first frame and at most the 2 s from the key frame.
+            if k >= 2 {
+                #expect(given == [0, k], "frame \(k)")
+                #expect((reading.video?.pixelsDecoded ?? .max) <= 56 * 64 * 48, "frame \(k): \(reading)")
+            }
+        }
+        let past = StillImage.display(bytes, frame: 45)
+        #expect(past == .notShown("no frame 45: the video has 40 frames"))
+    }
+
     /// The limits on frames and pixels widen the gap between frames so that they still reach the
     /// end: 5 frames of a 10 s video are 2 s apart; 4 frames' worth of pixels, 3 s apart.
     @Test func theLimitsWidenTheGapBetweenFrames() throws {

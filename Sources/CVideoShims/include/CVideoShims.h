@@ -75,6 +75,15 @@ bw_video *bw_video_open(
 /// for a frame (`result->time` is its time), 0 when the stream ends first, -1 on an error.
 int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size, bw_video_result *result);
 
+/// Moves the reader to the last key frame at or before `at` seconds (from the first frame), so
+/// that the next `bw_video_frame_at` for `at` or later decodes from there instead of from where
+/// the reader is: a still of a long video's late frame. Only after the first frame was given,
+/// and a second or more past the reader's position. Returns 1 when it moved, 0 when it did not
+/// (the container cannot seek): the reader is then where it was. After a move,
+/// a `bw_video_frame_at` whose first frame decoded is past the time asked for (a container's index
+/// that lied) returns -2, and the caller reads from the start instead.
+int bw_video_seek(bw_video *video, double at);
+
 void bw_video_close(bw_video *video);
 
 #ifdef __cplusplus
