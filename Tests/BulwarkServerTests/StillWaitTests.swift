@@ -24,18 +24,18 @@ extension ConsoleEntityTests {
     }
 
     func slowStills(_ store: any ModerationStore) async throws {
-        try await withSilentDecoder(store, timeout: 3) { _ in } run: { still, get in
+        try await withSilentDecoder(store, timeout: 3, connections: 5) { _ in } run: { connections in
             let start = ContinuousClock.now
             let finished = try await withThrowingTaskGroup(of: (String, Duration, HTTPResponse.Status).self) { group in
                 for frame in 0..<4 {
                     group.addTask {
-                        let status = try await still(frame).status
+                        let status = try await connections[frame].still(frame).status
                         return ("still \(frame)", ContinuousClock.now - start, status)
                     }
                 }
                 group.addTask {
                     try await Task.sleep(for: .milliseconds(500))
-                    let status = try await get("/healthz").status
+                    let status = try await connections[4].get("/healthz").status
                     return ("healthz", ContinuousClock.now - start, status)
                 }
                 var all: [(String, Duration, HTTPResponse.Status)] = []
@@ -61,21 +61,21 @@ extension ConsoleEntityTests {
     /// once they are, a still is taken again.
     @Test func aStillPastTheOnesWaitingIsRefusedAtOnce() async throws {
         try await withServerStore(.sqlite, "console-still-bound") { store in
-            try await withSilentDecoder(store, timeout: 1.5) { config in
+            try await withSilentDecoder(store, timeout: 1.5, connections: 3) { config in
                 config.stillDecoders = 1
                 config.maxStillsWaiting = 1
-            } run: { still, _ in
+            } run: { connections in
                 let start = ContinuousClock.now
                 let finished = try await withThrowingTaskGroup(of: (Int, Duration, TestClient.Response).self) { group in
                     for frame in 0..<2 {
                         group.addTask {
-                            let response = try await still(frame)
+                            let response = try await connections[frame].still(frame)
                             return (frame, ContinuousClock.now - start, response)
                         }
                     }
                     group.addTask {
                         try await Task.sleep(for: .milliseconds(500))
-                        let response = try await still(2)
+                        let response = try await connections[2].still(2)
                         return (2, ContinuousClock.now - start, response)
                     }
                     var all: [(Int, Duration, TestClient.Response)] = []
@@ -92,21 +92,34 @@ extension ConsoleEntityTests {
                 #expect(made[0] >= .seconds(1.5) && made[1] - made[0] >= .seconds(1), "\(summary)")
                 #expect(finished[2].1 < made[1], "\(summary)")
                 // A still not shown is not kept: asked again, it goes to the decoder, and is taken.
-                #expect(try await still(2).status == .ok)
+                #expect(try await connections[2].still(2).status == .ok)
             }
         }
     }
 
+    /// A connection to the service of ``withSilentDecoder(_:timeout:connections:configure:run:)``:
+    /// a request for a frame of its one image part, signed in as a reviewer, and for any path.
+    struct StillConnection: Sendable {
+        let client: TestClient
+        let mediaID: Int64
+        let cookie: String
+
+        func still(_ frame: Int) async throws -> TestClient.Response {
+            try await client.execute(TestClient.Request("/console/media/\(mediaID)?frame=\(frame)", method: .get, headers: [.cookie: cookie]))
+        }
+
+        func get(_ uri: String) async throws -> TestClient.Response {
+            try await client.execute(TestClient.Request(uri, method: .get))
+        }
+    }
+
     /// A service whose media decoder reads its request and never answers (ended by the decoder
-    /// time limit, `timeout` seconds), with one image part: `run` is given a request for a
-    /// frame of it, signed in as a reviewer, and a request for any path, each on a connection of
-    /// its own so that they are sent side by side.
+    /// time limit, `timeout` seconds), with one image part: `run` is given `connections`
+    /// connections, each of its own and each opened and used once already, so that requests sent
+    /// on them side by side arrive together however busy the machine is.
     func withSilentDecoder(
-        _ store: any ModerationStore, timeout: Double, configure: (inout ServerConfiguration) -> Void,
-        run: @escaping @Sendable (
-            _ still: @escaping @Sendable (Int) async throws -> TestClient.Response,
-            _ get: @escaping @Sendable (String) async throws -> TestClient.Response
-        ) async throws -> Void
+        _ store: any ModerationStore, timeout: Double, connections: Int, configure: (inout ServerConfiguration) -> Void,
+        run: @escaping @Sendable (_ connections: [StillConnection]) async throws -> Void
     ) async throws {
         try await Self.addUser(store, "rev", .reviewer)
         let key = try await Self.ingestKey(store)
@@ -129,12 +142,14 @@ extension ConsoleEntityTests {
             let mediaID = try #require(try await store.mediaIDs(itemID: stored.id).first)
             let cookie = try await Self.signedIn(client, "rev").cookieHeader
             let port = try #require(client.port)
-            @Sendable func get(_ uri: String, _ headers: HTTPFields = [:]) async throws -> TestClient.Response {
+            @Sendable func opened(_ done: [StillConnection]) async throws {
+                guard done.count < connections else { return try await run(done) }
                 try await TestClient.withClient(host: "127.0.0.1", port: port) { own in
-                    try await own.execute(TestClient.Request(uri, method: .get, headers: headers))
+                    #expect(try await own.execute(TestClient.Request("/healthz", method: .get)).status == .ok)
+                    try await opened(done + [StillConnection(client: own, mediaID: mediaID, cookie: cookie)])
                 }
             }
-            try await run({ frame in try await get("/console/media/\(mediaID)?frame=\(frame)", [.cookie: cookie]) }, { try await get($0) })
+            try await opened([])
         }
     }
 }
