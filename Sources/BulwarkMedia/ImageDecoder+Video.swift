@@ -78,19 +78,22 @@ extension ImageDecoder {
         _ body: (Int, RGBImage) -> Bool
     ) throws(ImageError) -> FrameReading {
         var given = 0
-        if first > 1, let reading = try videoPass(data, container: container, maxFrames: maxFrames, seekTo: first, given: &given, body) {
+        if let reading = try videoPass(
+            data, container: container, maxFrames: maxFrames, seekTo: first > 1 ? first : nil, skipping: true, given: &given, body)
+        {
             return reading
         }
-        // Read from the start (or again): nil only after a move.
-        return try videoPass(data, container: container, maxFrames: maxFrames, seekTo: nil, given: &given, body)!
+        // Again from the start, frame by frame: nil only after a move.
+        return try videoPass(data, container: container, maxFrames: maxFrames, seekTo: nil, skipping: false, given: &given, body)!
     }
 
     /// One reading of the video from its first frame, moving to frame `seekTo` after it when
-    /// given; frames before `given` are not given again. Nil when the move went wrong (see
+    /// given, and past key frames between the frames given when `skipping`; frames before
+    /// `given` are not given again. Nil when a move went wrong (see
     /// ``videoFrames(_:container:maxFrames:from:_:)``).
     private func videoPass(
-        _ data: UnsafeBufferPointer<UInt8>, container: VideoContainer, maxFrames: Int, seekTo: Int?, given: inout Int,
-        _ body: (Int, RGBImage) -> Bool
+        _ data: UnsafeBufferPointer<UInt8>, container: VideoContainer, maxFrames: Int, seekTo: Int?, skipping: Bool,
+        given: inout Int, _ body: (Int, RGBImage) -> Bool
     ) throws(ImageError) -> FrameReading? {
         var result = bw_video_result()
         guard
@@ -99,6 +102,7 @@ extension ImageDecoder {
                 &result)
         else { throw Self.videoError(result, container: container) }
         defer { bw_video_close(video) }
+        bw_video_skip_key_frames(video, skipping ? 1 : 0)
         let (w, h) = (Int(result.width), Int(result.height))
         try limits.check(width: w, height: h, format: nil, what: "video stream")
         // The shim takes the first frame's size when the stream declares none; never zero.
@@ -126,8 +130,9 @@ extension ImageDecoder {
             sampling.pixelsDecoded = Int(result.pixels_decoded)
             // The index's key frame was after the time, the stream ends before the frame, or
             // the decoder fails from the key frame: read from the start, which knows how many
-            // frames there are and where reading stops.
-            if moved && got != 1 { return nil }
+            // frames there are and where reading stops. (-2: the same after a move between
+            // frames, when `skipping`.)
+            if (moved && got != 1) || got == -2 { return nil }
             moved = false
             if got < 0 {
                 let error = Self.videoError(result, container: container)

@@ -43,6 +43,7 @@ struct bw_video {
     int flushed;           // the decoder has been told the stream ended
     double target;         // the time asked for: frames before it that nothing refers to are skipped
     int seeked;            // moved by bw_video_seek, and no frame decoded since
+    int skipping;          // bw_video_frame_at moves past key frames (bw_video_skip_key_frames)
 };
 
 static int read_input(void *opaque, uint8_t *buffer, int size) {
@@ -349,6 +350,30 @@ int bw_video_seek(bw_video *video, double at) {
     return 1;
 }
 
+void bw_video_skip_key_frames(bw_video *video, int on) { video->skipping = on; }
+
+// Moves to the key frame at or before `at` when the container's index (read with the file, as
+// MP4's is) places it past the last frame decoded: the frames between need not be decoded. Never
+// backwards, so it costs nothing when key frames are far apart.
+static void skip_to_key_frame(bw_video *video, double at) {
+    if (!video->have_origin || video->flushed) return;
+    // The frame in hand may be the one for this time (a slow video).
+    if (video->have_frame && video->frame_time + 1e-3 >= at) return;
+    double tb = av_q2d(video->time_base);
+    AVStream *stream = video->format->streams[video->stream];
+    int64_t stamp = (int64_t)((video->origin + at) / tb);
+    int entry = av_index_search_timestamp(stream, stamp, AVSEEK_FLAG_BACKWARD);
+    if (entry < 0) return;
+    const AVIndexEntry *key = avformat_index_get_entry(stream, entry);
+    // The index's time is the decoding time, at or before the key frame's own.
+    if (!key || !(key->flags & AVINDEX_KEYFRAME) || (double)key->timestamp * tb <= video->last_time) return;
+    if (av_seek_frame(video->format, video->stream, stamp, AVSEEK_FLAG_BACKWARD) < 0) return;
+    avcodec_flush_buffers(video->decoder);
+    av_frame_unref(video->frame);
+    video->have_frame = 0;
+    video->seeked = 1;
+}
+
 int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size, bw_video_result *result) {
     result->status = BW_VIDEO_OK;
     result->message[0] = 0;
@@ -359,6 +384,7 @@ int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size,
     }
     result->frame_seconds = video->frame_seconds;
     video->target = at;
+    if (video->skipping) skip_to_key_frame(video, at);
     for (;;) {
         if (!video->have_frame) {
             int got = next_frame(video, result);

@@ -84,6 +84,12 @@ int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size,
 /// that lied) returns -2, and the caller reads from the start instead.
 int bw_video_seek(bw_video *video, double at);
 
+/// With `on`, each `bw_video_frame_at` first moves to the key frame at or before its time when
+/// the container's index (read with the file, as MP4's is; Matroska reads its cues only on a
+/// seek) places it past the last frame decoded, so that the frames between are not decoded; a
+/// `bw_video_frame_at` whose first frame after such a move is past its time returns -2.
+void bw_video_skip_key_frames(bw_video *video, int on);
+
 void bw_video_close(bw_video *video);
 
 #ifdef __cplusplus
