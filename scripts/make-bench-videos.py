@@ -5,7 +5,7 @@ VP9 in WebM at 720p, 30 frames a second, each encoder's default quality. Not use
 
 Needs PyAV (`av`), numpy and Pillow (scripts/setup.sh installs them).
 
-Usage: scripts/make-bench-videos.py --out DIR [--seconds 60] [--data DIR]
+Usage: scripts/make-bench-videos.py --out DIR [--seconds 60] [--data DIR] [--only NAME] [--keyint N]
 """
 import argparse
 import glob
@@ -44,6 +44,9 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--data", default=os.path.join(root, "..", "shared", "data", "pdq"))
+    parser.add_argument("--only", help="write this video alone (1080p-h264.mp4, ...)")
+    parser.add_argument("--keyint", type=int, default=0,
+                        help="a key frame every N frames in H.264 (as phones record: 30, a second); default the encoder's")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     sources = [Image.open(p).convert("RGB") for p in sorted(glob.glob(os.path.join(args.data, "**", "*.jpg"), recursive=True))[::7][:12]]
@@ -54,9 +57,13 @@ def main():
         ("480p-h264.mp4", "mp4", "libx264", (854, 480)),
         ("720p-vp9.webm", "webm", "libvpx-vp9", (1280, 720)),
     ]:
+        if args.only and args.only != name:
+            continue
         path = os.path.join(args.out, name)
         out = av.open(path, "w", format=fmt)
         options = {"deadline": "realtime", "cpu-used": "8"} if codec == "libvpx-vp9" else {}
+        if args.keyint and codec == "libx264":
+            options["x264-params"] = f"keyint={args.keyint}:min-keyint={args.keyint}"
         stream = out.add_stream(codec, rate=fps, options=options)
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"

@@ -27,9 +27,10 @@ public struct ImageLimits: Sendable, Hashable {
     /// frames are mixed in by their alpha (docs/pdq.md). Reading stops before the frame that would
     /// pass it.
     public var maxAnimationPixels: Int
-    /// Most pixels a video's decoder may decode, over every frame of its stream (those between
-    /// the frames sampled are decoded too). Default 2,000,000,000: about 1,000 frames of 1080p.
-    /// Decoding stops there; the frames given before are kept.
+    /// Most pixels a video's decoder may decode, over every frame it decodes (those between the
+    /// frames sampled are decoded too, but for an MP4's frames before a key frame the reader moves
+    /// to). Default 2,000,000,000: about 1,000 frames of 1080p. Decoding stops there; the frames
+    /// given before are kept.
     public var maxVideoPixelsDecoded: Int
 
     public init(

@@ -23,8 +23,9 @@ public struct ServerConfiguration: Sendable {
     /// taken further apart to reach its end).
     public var maxMediaFrames: Int = 100
     public var maxAnimationPixels: Int = 100_000_000
-    /// Most pixels the media job decodes of one video, every frame of its stream counting (about
-    /// 4.5 s of one core at the default: docs/pdq.md); the frames past it are not hashed.
+    /// Most pixels the media job decodes of one video, every frame it decodes counting (about
+    /// 4.5 s of one core at the default: docs/pdq.md; an MP4's frames before a key frame it moves
+    /// to are not decoded); the frames past it are not hashed.
     public var maxVideoPixelsDecoded: Int = 2_000_000_000
     /// Where the media job decodes and hashes media parts: in a child process of each worker
     /// (`bulwark media-decoder`, with its own address-space and time limits), so that a file that
