@@ -101,6 +101,8 @@ extension BulwarkService {
     static let maxOrderPage = 500
     /// Most deliveries in one page of `GET /v1/deliveries`.
     static let maxDeliveryPage = 500
+    /// Most background jobs in one page of `GET /v1/jobs`.
+    static let maxJobPage = 500
     /// Most audit entries in one page of `GET /v1/audit`.
     static let maxAuditPage = 500
     /// Most appeals in one page of `GET /v1/appeals`.

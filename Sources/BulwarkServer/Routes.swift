@@ -211,18 +211,18 @@ extension BulwarkService {
         }
 
         v1.get("jobs") { request, context -> Response in
-            _ = try await require(request, [.lead, .admin, .auditor])
+            _ = try await require(request, ConsoleSettings.jobReaders)
             let q = QueryReader(request)
             let status = try q.choice("status", in: ["queued", "running", "done", "failed"])
             let after = try q.integer("after", in: 0...Int64.max, meaning: "a job id") ?? 0
-            let limit = try q.limit(maximum: Self.maxDeliveryPage)
+            let limit = try q.limit(maximum: Self.maxJobPage)
             let list = try await store.jobs(status: status, afterID: after, limit: limit)
             struct Listing: Encodable { var jobs: [JobView]; var next_after: Int64 }
             return try encode(Listing(jobs: list.map(JobView.init), next_after: list.last?.id ?? after))
         }
 
         v1.post("jobs/:id/retry") { request, context -> Response in
-            let key = try await require(request, [.lead, .admin])
+            let key = try await require(request, ConsoleSettings.jobRetriers)
             let id = try context.parameters.require("id", as: Int64.self)
             try await queueJobAgain(id: id, actor: key.name, logger: context.logger)
             struct Queued: Encodable { var id: Int64; var status = "queued" }
@@ -275,9 +275,6 @@ extension BulwarkService {
         }
     }
 
-    /// A case's decision, for the API and the console alike: checks the action, records the
-    /// decision with its webhook (and its open copies' with `copies`), or hands an entity's case
-    /// to the entity's decision.
     /// Queues a job that ended (failed, or done) to be done again, for `POST /v1/jobs/{id}/retry`
     /// and the console's Jobs page: `notFound` for no such job, `conflict` for one queued or
     /// running.
@@ -291,6 +288,9 @@ extension BulwarkService {
         }
     }
 
+    /// A case's decision, for the API and the console alike: checks the action, records the
+    /// decision with its webhook (and its open copies' with `copies`), or hands an entity's case
+    /// to the entity's decision.
     func recordCaseDecision(id: Int64, reviewer: String, _ p: DecisionPayload) async throws -> CaseDecisionResult {
         if p.action.restricts && p.category == nil {
             throw APIError.invalid("a restricting action needs the policy category", field: "category")
