@@ -333,21 +333,30 @@ static int next_frame(bw_video *video, bw_video_result *result) {
     }
 }
 
-int bw_video_seek(bw_video *video, double at) {
-    if (!video->have_origin || video->flushed) return 0;
-    double time = video->origin + at;
-    // Not worth it within a second of where the reader is, nor backwards.
-    if (time < video->last_time + 1) return 0;
-    int64_t stamp = (int64_t)(time / av_q2d(video->time_base));
-    // To the key frame at or before the time, as the container's index says (Matroska reads its
-    // cues on the first seek, so the index cannot be asked first). One at or before the reader's
-    // position costs frames decoded again, not a wrong frame.
+// The stream's time stamp of `at` seconds from the first frame.
+static int64_t stamp_at(const bw_video *video, double at) {
+    return (int64_t)((video->origin + at) / av_q2d(video->time_base));
+}
+
+// Moves to the key frame at or before `stamp` (libavformat's seek backwards) and flushes the
+// decoder; the next bw_video_frame_at checks its first frame against its time (-2). 0 when the
+// container does not seek: the reader is where it was.
+static int move_to_key_frame(bw_video *video, int64_t stamp) {
     if (av_seek_frame(video->format, video->stream, stamp, AVSEEK_FLAG_BACKWARD) < 0) return 0;
     avcodec_flush_buffers(video->decoder);
     av_frame_unref(video->frame);
     video->have_frame = 0;
     video->seeked = 1;
     return 1;
+}
+
+int bw_video_seek(bw_video *video, double at) {
+    if (!video->have_origin || video->flushed) return 0;
+    // Not worth it within a second of where the reader is, nor backwards.
+    if (video->origin + at < video->last_time + 1) return 0;
+    // The container's index is not asked first (Matroska reads its cues on the first seek): a
+    // key frame at or before the reader's position costs frames decoded again, not a wrong frame.
+    return move_to_key_frame(video, stamp_at(video, at));
 }
 
 void bw_video_skip_key_frames(bw_video *video, int on) { video->skipping = on; }
@@ -359,19 +368,14 @@ static void skip_to_key_frame(bw_video *video, double at) {
     if (!video->have_origin || video->flushed) return;
     // The frame in hand may be the one for this time (a slow video).
     if (video->have_frame && video->frame_time + 1e-3 >= at) return;
-    double tb = av_q2d(video->time_base);
     AVStream *stream = video->format->streams[video->stream];
-    int64_t stamp = (int64_t)((video->origin + at) / tb);
+    int64_t stamp = stamp_at(video, at);
     int entry = av_index_search_timestamp(stream, stamp, AVSEEK_FLAG_BACKWARD);
     if (entry < 0) return;
     const AVIndexEntry *key = avformat_index_get_entry(stream, entry);
     // The index's time is the decoding time, at or before the key frame's own.
-    if (!key || !(key->flags & AVINDEX_KEYFRAME) || (double)key->timestamp * tb <= video->last_time) return;
-    if (av_seek_frame(video->format, video->stream, stamp, AVSEEK_FLAG_BACKWARD) < 0) return;
-    avcodec_flush_buffers(video->decoder);
-    av_frame_unref(video->frame);
-    video->have_frame = 0;
-    video->seeked = 1;
+    if (!key || !(key->flags & AVINDEX_KEYFRAME) || (double)key->timestamp * av_q2d(video->time_base) <= video->last_time) return;
+    move_to_key_frame(video, stamp);
 }
 
 int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size, bw_video_result *result) {
