@@ -177,11 +177,9 @@ def main():
             start += seconds
         return scenes[-1][0]
 
-    for name, container, codec, fps, options, shown in videos:
-        if not wanted(name):
-            continue
-        path = os.path.join(args.out, name)
-        write(path, container, codec, fractions.Fraction(fps), shown, size, options)
+    def reference(path, codec, size, shown):
+        """Prints the video's line: its frame at each second, with PyAV's frames beside it when
+        --frames."""
         frames = []
         for k, (time, rgb) in enumerate(sampled(path, 1)):
             if args.frames:
@@ -192,6 +190,13 @@ def main():
                            "shows": pdq(np.asarray(on_screen(shown, time)))[0]})
         print(json.dumps({"path": path, "codec": codec, "width": size[0], "height": size[1], "seconds_per_frame": 1,
                           "frames": frames}))
+
+    for name, container, codec, fps, options, shown in videos:
+        if not wanted(name):
+            continue
+        path = os.path.join(args.out, name)
+        write(path, container, codec, fractions.Fraction(fps), shown, size, options)
+        reference(path, codec, size, shown)
     # Turned: a lossless H.264 video (4:4:4, so each pixel is converted alone and a turn commutes
     # with the conversion) of A, B and C a second each, and the same stored turned or mirrored with
     # a track matrix that puts it back upright. Each turned one's frames are expected to be the
@@ -236,16 +241,7 @@ def main():
         keyed_scenes = [(Image.fromarray(keyed_rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).resize((64, 48)), 1) for _ in range(40)]
         path = os.path.join(args.out, name)
         write(path, container, codec, fractions.Fraction(25), keyed_scenes, (64, 48), options)
-        frames = []
-        for k, (time, rgb) in enumerate(sampled(path, 1)):
-            if args.frames:
-                with open(f"{path}.frame-{k}.ppm", "wb") as f:
-                    f.write(b"P6\n%d %d\n255\n" % (rgb.shape[1], rgb.shape[0]) + rgb.tobytes())
-            h, q = pdq(rgb)
-            frames.append({"time": round(time, 6), "pdq": h, "quality": q,
-                           "shows": pdq(np.asarray(keyed_scenes[min(k, 39)][0]))[0]})
-        print(json.dumps({"path": path, "codec": codec, "width": 64, "height": 48, "seconds_per_frame": 1,
-                          "frames": frames}))
+        reference(path, codec, (64, 48), keyed_scenes)
     # The long one: 250 pictures of a second each, small; sampled every 3 s.
     if not wanted("long-h264.mp4"):
         return
