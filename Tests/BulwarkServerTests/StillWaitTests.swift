@@ -85,9 +85,11 @@ extension ConsoleEntityTests {
                 #expect(finished.map(\.status) == [.ok, .ok, .serviceUnavailable], "\(summary)")
                 #expect(finished[2].headers[.retryAfter] == "2")
                 #expect(String(buffer: finished[2].body ?? ByteBuffer()).contains("2 still images are being made or waiting"))
-                // Refused as it came, not after a wait; the two others each ended by the 1.5 s
-                // limit, one after the other (3 s, less what the second's arrival was behind).
-                #expect(times[2] < 1000, "\(summary)")
+                // Refused as it came, not after a wait (queued, it would take longer than both
+                // stills: in CI the server's own time for it has been 1.5 s, with the whole suite
+                // on two cores); the two others each ended by the 1.5 s limit, one after the other
+                // (3 s, less what the second's arrival was behind).
+                #expect(times[2] < max(times[0], times[1]), "\(summary)")
                 #expect(min(times[0], times[1]) >= 1500 && max(times[0], times[1]) >= 2000, "\(summary)")
                 // A still not shown is not kept: asked again, it goes to the decoder, and is taken.
                 #expect(try await connections[2].still(2).status == .ok)
