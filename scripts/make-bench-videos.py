@@ -46,7 +46,7 @@ def main():
     parser.add_argument("--data", default=os.path.join(root, "..", "shared", "data", "pdq"))
     parser.add_argument("--only", help="write this video alone (1080p-h264.mp4, ...)")
     parser.add_argument("--keyint", type=int, default=0,
-                        help="a key frame every N frames in H.264 (as phones record: 30, a second); default the encoder's")
+                        help="a key frame every N frames (as phones record: 30, a second); default the encoder's")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     sources = [Image.open(p).convert("RGB") for p in sorted(glob.glob(os.path.join(args.data, "**", "*.jpg"), recursive=True))[::7][:12]]
@@ -64,6 +64,8 @@ def main():
         options = {"deadline": "realtime", "cpu-used": "8"} if codec == "libvpx-vp9" else {}
         if args.keyint and codec == "libx264":
             options["x264-params"] = f"keyint={args.keyint}:min-keyint={args.keyint}"
+        elif args.keyint:
+            options["g"] = str(args.keyint)
         stream = out.add_stream(codec, rate=fps, options=options)
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"

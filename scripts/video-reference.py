@@ -11,7 +11,8 @@ each showing a flat grey title card for 2 s and one frame, picture A until 4 s, 
 without C, B for 4 s: five frames, 2 s apart); and a long one (250 s at 1 frame a second, 64x48). For each, the frames at each whole second as Bulwark
 samples them: frame k is the first whose time, counted from the first frame's, is at least k
 seconds (at least k x S seconds for the long one, S = 3); and two with a key frame every 2 s
-(H.264 in MP4, VP9 in WebM; 40 s of small pictures), for stills read from a key frame. Prints one JSON line per video:
+(H.264 in MP4, VP9 in WebM, and that VP9 as a live recording writes it, without cues or a
+duration; 40 s of small pictures), for stills read from a key frame. Prints one JSON line per video:
 
   {"path", "codec", "width", "height", "seconds_per_frame",
    "frames": [{"time", "pdq", "quality", "shows"}, ...]}
@@ -62,8 +63,28 @@ def distance(a, b):
 F = fractions.Fraction
 
 
-def write(path, container, codec, fps, scenes, size, options=None, pix_fmt="yuv420p"):
-    """Encodes `scenes` ([(picture, seconds)]) at `fps` frames a second (a Fraction)."""
+class Pipe:
+    """A file written as a pipe is: no seeking back, so a Matroska muxer writes neither cues (its
+    index) nor a duration, as a browser recording a live WebM does."""
+
+    def __init__(self, file):
+        self.file = file
+
+    def write(self, data):
+        self.file.write(data)
+        return len(data)
+
+
+def write(path, container, codec, fps, scenes, size, options=None, pix_fmt="yuv420p", live=False):
+    """Encodes `scenes` ([(picture, seconds)]) at `fps` frames a second (a Fraction); `live`:
+    through a `Pipe`."""
+    if live:
+        with open(path, "wb") as file:
+            return write_to(Pipe(file), container, codec, fps, scenes, size, options, pix_fmt)
+    write_to(path, container, codec, fps, scenes, size, options, pix_fmt)
+
+
+def write_to(path, container, codec, fps, scenes, size, options, pix_fmt):
     out = av.open(path, "w", format=container)
     stream = out.add_stream(codec, rate=fps, options=options or {})
     stream.width, stream.height = size
@@ -230,17 +251,19 @@ def main():
                           "pyav_rotation": pyav_rotation, "frames": []}))
     # Key frames every 2 s (50 frames at 25 a second, with B-frames in H.264): 40 small random
     # pictures a second each, for the console's stills of later frames, which move to the key
-    # frame before the frame instead of decoding from the start.
+    # frame before the frame instead of decoding from the start; the VP9 also as a live
+    # recording writes it (no cues, no duration).
     keyed_rng = np.random.default_rng(11)
-    for name, container, codec, options in [
-        ("keyed-h264.mp4", "mp4", "libx264", {"g": "50", "x264-params": "keyint=50:min-keyint=50:scenecut=0"}),
-        ("keyed-vp9.webm", "webm", "libvpx-vp9", {"g": "50"}),
+    for name, container, codec, options, live in [
+        ("keyed-h264.mp4", "mp4", "libx264", {"g": "50", "x264-params": "keyint=50:min-keyint=50:scenecut=0"}, False),
+        ("keyed-vp9.webm", "webm", "libvpx-vp9", {"g": "50"}, False),
+        ("keyed-vp9-live.webm", "webm", "libvpx-vp9", {"g": "50"}, True),
     ]:
         if not wanted(name):
             continue
         keyed_scenes = [(Image.fromarray(keyed_rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).resize((64, 48)), 1) for _ in range(40)]
         path = os.path.join(args.out, name)
-        write(path, container, codec, fractions.Fraction(25), keyed_scenes, (64, 48), options)
+        write(path, container, codec, fractions.Fraction(25), keyed_scenes, (64, 48), options, live=live)
         reference(path, codec, (64, 48), keyed_scenes)
     # The long one: 250 pictures of a second each, small; sampled every 3 s.
     if not wanted("long-h264.mp4"):

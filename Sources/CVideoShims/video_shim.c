@@ -6,6 +6,7 @@
 #include <libavutil/imgutils.h>
 #include <libavutil/mem.h>
 #include <libswscale/swscale.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +45,7 @@ struct bw_video {
     double target;         // the time asked for: frames before it that nothing refers to are skipped
     int seeked;            // moved by bw_video_seek, and no frame decoded since
     int skipping;          // bw_video_frame_at moves past key frames (bw_video_skip_key_frames)
+    int index_asked;       // the container was asked once for an index it reads only on a seek
 };
 
 static int read_input(void *opaque, uint8_t *buffer, int size) {
@@ -356,19 +358,30 @@ int bw_video_seek(bw_video *video, double at) {
     if (video->origin + at < video->last_time + 1) return 0;
     // The container's index is not asked first (Matroska reads its cues on the first seek): a
     // key frame at or before the reader's position costs frames decoded again, not a wrong frame.
+    video->index_asked = 1;
     return move_to_key_frame(video, stamp_at(video, at));
 }
 
 void bw_video_skip_key_frames(bw_video *video, int on) { video->skipping = on; }
 
 // Moves to the key frame at or before `at` when the container's index (read with the file, as
-// MP4's is) places it past the last frame decoded: the frames between need not be decoded. Never
-// backwards, so it costs nothing when key frames are far apart.
+// MP4's is, or on the first seek, as Matroska's cues are) places it past the last frame decoded:
+// the frames between need not be decoded. Never backwards, so it costs nothing when key frames
+// are far apart.
 static void skip_to_key_frame(bw_video *video, double at) {
     if (!video->have_origin || video->flushed) return;
     // The frame in hand may be the one for this time (a slow video).
     if (video->have_frame && video->frame_time + 1e-3 >= at) return;
     AVStream *stream = video->format->streams[video->stream];
+    // Matroska reads its cues (its index) only on a seek, its index holding until then only the
+    // key frames read. While the reader holds no more than the first frame, moving back to it
+    // costs that frame decoded again and brings the cues in; the frame after the move is checked
+    // against the time as after any move.
+    if (!video->index_asked && strncmp(video->format->iformat->name, "matroska", 8) == 0) {
+        video->index_asked = 1;
+        int64_t first = (int64_t)llround(video->origin / av_q2d(video->time_base));
+        if (video->last_time == video->origin && !move_to_key_frame(video, first)) return;
+    }
     int64_t stamp = stamp_at(video, at);
     int entry = av_index_search_timestamp(stream, stamp, AVSEEK_FLAG_BACKWARD);
     if (entry < 0) return;

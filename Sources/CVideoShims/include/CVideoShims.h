@@ -86,7 +86,8 @@ int bw_video_seek(bw_video *video, double at);
 
 /// With `on`, each `bw_video_frame_at` first moves to the key frame at or before its time when
 /// the container's index (read with the file, as MP4's is; Matroska reads its cues only on a
-/// seek) places it past the last frame decoded, so that the frames between are not decoded; a
+/// seek, so a Matroska or WebM reader moves back to its first frame once, after it, to bring them
+/// in) places it past the last frame decoded, so that the frames between are not decoded; a
 /// `bw_video_frame_at` whose first frame after such a move is past its time returns -2.
 void bw_video_skip_key_frames(bw_video *video, int on);
 
