@@ -170,6 +170,37 @@ extension VideoTests {
         #expect(past == .notShown("no frame 45: the video has 40 frames"))
     }
 
+    /// An index that lies: the keyed H.264's sync-sample table (`stss`) states frame 60 (2.4 s), a
+    /// frame that refers to others, as its key frame in place of frame 50 (2 s). A move to it
+    /// gives no frame until the next true key frame at 4 s, past the time asked for, so the video
+    /// is read again from the start, frame by frame: every frame and the still of each later one
+    /// are the honest file's, which are PyAV's (above), and the second reading's pixels decoded
+    /// are the whole stream's, not the 900,096 of a reading that passes over frames.
+    @Test func aKeyFrameTheIndexLiesAboutSendsTheReaderBackToTheStart() throws {
+        let honest = try Support.read(try Self.reference("keyed-h264.mp4").path)
+        var lying = honest
+        let stss = Array("stss".utf8)
+        let at = try #require((0...(lying.count - 4)).first { Array(lying[$0..<$0 + 4]) == stss })
+        // Box: size, "stss", version and flags, entry count, then 1-based sample numbers.
+        let second = at + 4 + 4 + 4 + 4
+        #expect(Array(lying[second..<second + 4]) == [0, 0, 0, 51], "the second sync sample is frame 50")
+        lying[second + 3] = 61
+        let (truth, _) = try Self.frames(honest)
+        let (frames, reading) = try Self.frames(lying)
+        #expect(frames.count == 40 && reading.stoppedBefore == nil)
+        #expect(frames.map(\.pixels) == truth.map(\.pixels))
+        #expect((reading.video?.pixelsDecoded ?? 0) > 1_200_000, "\(String(describing: reading.video))")
+        for k in [3, 4, 5, 20] {
+            var shown: RGBImage?
+            _ = try ImageDecoder().forEachFrame(lying, from: k) { index, frame in
+                guard index == k else { return true }
+                shown = frame
+                return false
+            }
+            #expect(shown?.pixels == truth[k].pixels, "frame \(k)")
+        }
+    }
+
     /// The limits on frames and pixels widen the gap between frames so that they still reach the
     /// end: 5 frames of a 10 s video are 2 s apart; 4 frames' worth of pixels, 3 s apart.
     @Test func theLimitsWidenTheGapBetweenFrames() throws {
