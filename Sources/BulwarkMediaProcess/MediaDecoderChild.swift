@@ -63,12 +63,21 @@ public enum MediaDecoderChild {
     /// Hardens the process as ``serve(limits:addressSpace:)`` does, then tries what it must no
     /// longer do (open a file, a socket, run a program, take a descriptor of its parent, set up
     /// an io_uring) and says how each went, e.g. "open: Operation not permitted; socket:
-    /// Operation not permitted; execve: Operation not permitted; ..."
+    /// Operation not permitted; execve: Operation not permitted; ...": on one line from the
+    /// thread that hardened the process, on the next from a thread started before it was
+    /// hardened (a decoder's code taken over could run on any thread of the process).
     /// Nil when the process could not be hardened.
     public static func checkSandbox(addressSpace: Int) -> String? {
-        guard bw_process_harden(UInt64(max(0, addressSpace))) == 0 else { return nil }
         var report = [CChar](repeating: 0, count: 128)
-        _ = bw_process_try_denied(&report, report.count)
+        var earlier = [CChar](repeating: 0, count: 128)
+        guard bw_process_check_sandbox(UInt64(max(0, addressSpace)), &report, &earlier, report.count) == 0 else {
+            return nil
+        }
+        return [report, earlier].map(Self.describe).joined(separator: "\n")
+    }
+
+    /// "open 1 socket 0 ..." (`bw_process_try_denied`) as "open: Operation not permitted; socket: allowed; ...".
+    static func describe(_ report: [CChar]) -> String {
         let text = report.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
         let codes = String(decoding: text, as: UTF8.self).split(separator: " ")
         return stride(from: 0, to: codes.count - 1, by: 2).map { i in

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/io_uring.h>
@@ -112,7 +113,13 @@ static int install_filter(void) {
     }
     program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     struct sock_fprog filter = {(unsigned short)n, program};
-    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter, 0, 0) != 0) return errno;
+    // On every thread of the process (TSYNC), not only this one: the runtime's threads started
+    // before it (Dispatch's, the main thread the command's task left) share its memory, so code
+    // taken over on this thread could run on one of them. A positive answer is a thread that
+    // could not take the filter.
+    long synced = syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &filter);
+    if (synced < 0) return errno;
+    if (synced > 0) return ESRCH;
 #endif
     return 0;
 }
@@ -157,6 +164,43 @@ int bw_process_try_denied(char *report, size_t size) {
     return snprintf(
         report, size, "open %d socket %d execve %d pidfd_open %d io_uring_setup %d", open_error, socket_error, exec_error,
         pidfd_error, ring_error);
+}
+
+// A thread started before the process is hardened: it waits for a byte on `wake`, then tries
+// what the filter denies, into `report`.
+typedef struct {
+    int wake;
+    char *report;
+    size_t size;
+} bw_earlier_thread;
+
+static void *try_denied_when_woken(void *argument) {
+    bw_earlier_thread *thread = argument;
+    char byte;
+    ssize_t got;
+    do got = read(thread->wake, &byte, 1); while (got < 0 && errno == EINTR);
+    bw_process_try_denied(thread->report, thread->size);
+    return NULL;
+}
+
+int bw_process_check_sandbox(uint64_t address_space, char *report, char *earlier, size_t size) {
+    int wake[2];
+    if (pipe(wake) != 0) return errno;
+    bw_earlier_thread argument = {wake[0], earlier, size};
+    pthread_t thread;
+    int failed = pthread_create(&thread, NULL, try_denied_when_woken, &argument);
+    if (failed != 0) {
+        close(wake[0]), close(wake[1]);
+        return failed;
+    }
+    failed = bw_process_harden(address_space);
+    ssize_t sent;
+    do sent = write(wake[1], "x", 1); while (sent < 0 && errno == EINTR);
+    pthread_join(thread, NULL);
+    close(wake[0]), close(wake[1]);
+    if (failed != 0) return failed;
+    bw_process_try_denied(report, size);
+    return 0;
 }
 
 int bw_wait_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }

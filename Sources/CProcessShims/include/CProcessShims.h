@@ -16,7 +16,8 @@ extern "C" {
 /// it is not 0 (an allocation past it fails); and a seccomp filter under which opening files,
 /// sockets, starting programs, tracing or signalling processes (pidfds too), changing the file
 /// system, io_uring, namespaces, BPF, kernel modules and keys fail with EPERM (x86-64 and arm64;
-/// elsewhere no filter). Returns 0, or the `errno` of the
+/// elsewhere no filter), put on every thread of the process (ESRCH when a thread could not take
+/// it). Returns 0, or the `errno` of the
 /// first call that failed. (Not PR_SET_PDEATHSIG: it fires when the thread that started the process ends, and
 /// the parent's threads come and go; the process ends when its input does instead.)
 int bw_process_harden(uint64_t address_space);
@@ -26,6 +27,12 @@ int bw_process_harden(uint64_t address_space);
 /// ("open 1 socket 1 execve 1 pidfd_open 1 io_uring_setup 1" when all were denied with EPERM;
 /// "open 0 socket 0 execve 2 pidfd_open 0 io_uring_setup 0" when none was).
 int bw_process_try_denied(char *report, size_t size);
+
+/// Starts a thread, hardens the process (`bw_process_harden`), then has both that thread, which
+/// was running before the filter was installed, and this one try what the filter denies
+/// (`bw_process_try_denied`): this thread's report in `report`, the other's in `earlier`, each of
+/// `size` bytes. Returns 0, or the errno of what failed.
+int bw_process_check_sandbox(uint64_t address_space, char *report, char *earlier, size_t size);
 
 /// Adds to `actions` the closing of every descriptor from `lowest` up in the new process
 /// (glibc's `posix_spawn_file_actions_addclosefrom_np`, which Swift does not see). 0, or an errno.
