@@ -7,8 +7,9 @@ internal import Glibc
 /// output (``MediaDecoderWire``), until its input ends.
 public enum MediaDecoderChild {
     /// Hardens the process (no new privileges, no core file, at most `addressSpace` bytes of
-    /// address space when not 0, a seccomp filter under which files, sockets, programs and other
-    /// processes are out of reach: `bw_process_harden`), then serves: when the parent ends, its input does, and so does
+    /// address space when not 0, a seccomp filter on every thread that allows only the calls a
+    /// decoder makes, so that files, sockets, programs, new or other processes and executable
+    /// memory are out of reach: `bw_process_harden`), then serves: when the parent ends, its input does, and so does
     /// the process once the file in hand is done. Returns the exit status:
     /// 0 when the input ended between requests, 2 when a request or an answer broke off, 3 when
     /// the process could not be hardened.

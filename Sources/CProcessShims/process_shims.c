@@ -12,6 +12,8 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -24,94 +26,96 @@
 #define BW_AUDIT_ARCH AUDIT_ARCH_AARCH64
 #endif
 
-// The system calls a decoder never needs once it runs and an attacker who took it over would:
-// opening files, the network, starting programs, tracing or signalling other processes,
-// changing the file system. Each fails with EPERM (rather than killing the process, so that a
-// library that tries one reports an error instead of crashing).
-static const int denied[] = {
-#ifdef __NR_open
-    __NR_open,
+// The system calls a decoder process makes once it reads files, and no others: reading its
+// request and writing its answer on the descriptors it has, memory, threads and their locks,
+// signals to itself, time, and the event loop of the runtime's threads (Dispatch). Listed from
+// `strace -f` of the process hashing and showing every test image and video, damaged copies of
+// them, and a file that runs it out of memory (docs/pdq.md). Every other call fails with EPERM
+// (rather than killing the process, so that a library that tries one reports an error instead of
+// crashing): opening files, sockets, starting programs, other processes, the file system,
+// io_uring, namespaces, BPF, ioctl, and calls of another ABI (x32, whose numbers are not these).
+static const int allowed[] = {
+    __NR_read, __NR_readv, __NR_pread64, __NR_write, __NR_writev, __NR_lseek, __NR_close, __NR_fstat,
+#ifdef __NR_newfstatat
+    __NR_newfstatat,
 #endif
-#ifdef __NR_creat
-    __NR_creat,
+    __NR_munmap, __NR_mremap, __NR_madvise, __NR_brk,
+    __NR_futex, __NR_set_robust_list, __NR_rseq, __NR_membarrier,
+    __NR_sched_yield, __NR_sched_getaffinity, __NR_nanosleep, __NR_clock_nanosleep, __NR_clock_gettime,
+    __NR_clock_getres, __NR_gettimeofday, __NR_getrandom,
+    __NR_getpid, __NR_getppid, __NR_gettid, __NR_getuid, __NR_geteuid, __NR_getgid, __NR_getegid,
+    __NR_rt_sigaction, __NR_rt_sigprocmask, __NR_rt_sigreturn, __NR_rt_sigsuspend, __NR_sigaltstack,
+    __NR_restart_syscall, __NR_exit, __NR_exit_group,
+#ifdef __NR_epoll_wait
+    __NR_epoll_wait,
 #endif
-    __NR_openat,
-#ifdef __NR_openat2
-    __NR_openat2,
-#endif
-    __NR_open_by_handle_at, __NR_name_to_handle_at,
-    __NR_socket, __NR_socketpair, __NR_connect, __NR_bind, __NR_listen, __NR_accept, __NR_accept4,
-    __NR_execve, __NR_execveat,
-#ifdef __NR_fork
-    __NR_fork,
-#endif
-#ifdef __NR_vfork
-    __NR_vfork,
-#endif
-    __NR_ptrace, __NR_process_vm_readv, __NR_process_vm_writev, __NR_kill, __NR_tkill,
-    __NR_mount, __NR_umount2, __NR_chroot, __NR_pivot_root,
-#ifdef __NR_unlink
-    __NR_unlink,
-#endif
-    __NR_unlinkat,
-#ifdef __NR_rename
-    __NR_rename,
-#endif
-    __NR_renameat, __NR_renameat2,
-#ifdef __NR_mkdir
-    __NR_mkdir,
-#endif
-    __NR_mkdirat,
-#ifdef __NR_chmod
-    __NR_chmod,
-#endif
-    __NR_fchmodat,
-#ifdef __NR_link
-    __NR_link,
-#endif
-    __NR_linkat,
-#ifdef __NR_symlink
-    __NR_symlink,
-#endif
-    __NR_symlinkat,
-#ifdef __NR_mknod
-    __NR_mknod,
-#endif
-    __NR_mknodat, __NR_truncate,
-    // io_uring carries opens, sockets and the rest past this filter (its requests are not system
-    // calls); pidfds and queued signals reach other processes as kill would.
-#ifdef __NR_io_uring_setup
-    __NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register,
-#endif
-#ifdef __NR_pidfd_open
-    __NR_pidfd_open, __NR_pidfd_send_signal,
-#endif
-#ifdef __NR_pidfd_getfd
-    __NR_pidfd_getfd,
-#endif
-    __NR_rt_sigqueueinfo,
-    // Namespaces, kernel modules and programs, keys, performance counters, page-fault handlers.
-    __NR_unshare, __NR_setns, __NR_bpf, __NR_perf_event_open, __NR_userfaultfd,
-    __NR_init_module, __NR_finit_module, __NR_delete_module, __NR_kexec_load,
-    __NR_keyctl, __NR_add_key, __NR_request_key,
+    __NR_epoll_pwait, __NR_epoll_ctl, __NR_timerfd_create, __NR_timerfd_settime, __NR_timerfd_gettime,
+    __NR_eventfd2,
 };
+
+// BPF instructions: load the call's number or the low 32 bits of an argument (x86-64 and arm64
+// are little-endian), compare, answer.
+#define BW_LOAD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
+#define BW_LOAD_ARG(i) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[i]))
+#define BW_ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+#define BW_FAIL(error) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (error))
 
 static int install_filter(void) {
 #ifdef BW_AUDIT_ARCH
-    enum { count = sizeof denied / sizeof denied[0] };
-    // Load the architecture: another one (a 32-bit call on x86-64) is refused outright. Then the
-    // call's number, compared with each denied one.
-    struct sock_filter program[4 + 2 * count + 1];
+    enum { count = sizeof allowed / sizeof allowed[0] };
+    struct sock_filter program[64 + 2 * count];
     int n = 0;
+    // Another architecture (a 32-bit call on x86-64) is refused outright.
     program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
     program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BW_AUDIT_ARCH, 1, 0);
-    program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
-    program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    program[n++] = (struct sock_filter)BW_FAIL(EPERM);
+    program[n++] = (struct sock_filter)BW_LOAD_NR;
     for (int i = 0; i < count; i++) {
-        program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1);
-        program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+        program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)allowed[i], 0, 1);
+        program[n++] = (struct sock_filter)BW_ALLOW;
     }
-    program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    // Memory, but never executable: code written into memory does not run (libraries are loaded
+    // before the filter).
+    const unsigned mapping[] = {__NR_mmap, __NR_mprotect};
+    for (int i = 0; i < 2; i++) {
+        program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mapping[i], 0, 4);
+        program[n++] = (struct sock_filter)BW_LOAD_ARG(2);
+        program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 1, 0);
+        program[n++] = (struct sock_filter)BW_ALLOW;
+        program[n++] = (struct sock_filter)BW_FAIL(EPERM);
+    }
+    // A thread (the runtime starts them), not a process: clone with CLONE_THREAD. clone3's flags
+    // are in memory, out of the filter's reach: ENOSYS, so that the C library falls back to clone.
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 4);
+    program[n++] = (struct sock_filter)BW_LOAD_ARG(0);
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1);
+    program[n++] = (struct sock_filter)BW_ALLOW;
+    program[n++] = (struct sock_filter)BW_FAIL(EPERM);
+#ifdef __NR_clone3
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
+    program[n++] = (struct sock_filter)BW_FAIL(ENOSYS);
+#endif
+    // A signal to a thread of this process only (abort raises SIGABRT so).
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_tgkill, 0, 4);
+    program[n++] = (struct sock_filter)BW_LOAD_ARG(0);
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)getpid(), 0, 1);
+    program[n++] = (struct sock_filter)BW_ALLOW;
+    program[n++] = (struct sock_filter)BW_FAIL(EPERM);
+    // A thread's own priority (Dispatch sets its threads'; raising it needs a privilege).
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setpriority, 0, 6);
+    program[n++] = (struct sock_filter)BW_LOAD_ARG(0);
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PRIO_PROCESS, 0, 3);
+    program[n++] = (struct sock_filter)BW_LOAD_ARG(1);
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
+    program[n++] = (struct sock_filter)BW_ALLOW;
+    program[n++] = (struct sock_filter)BW_FAIL(EPERM);
+    // A thread's name.
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_prctl, 0, 4);
+    program[n++] = (struct sock_filter)BW_LOAD_ARG(0);
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_NAME, 0, 1);
+    program[n++] = (struct sock_filter)BW_ALLOW;
+    program[n++] = (struct sock_filter)BW_FAIL(EPERM);
+    program[n++] = (struct sock_filter)BW_FAIL(EPERM);
     struct sock_fprog filter = {(unsigned short)n, program};
     // On every thread of the process (TSYNC), not only this one: the runtime's threads started
     // before it (Dispatch's, the main thread the command's task left) share its memory, so code
@@ -161,9 +165,17 @@ int bw_process_try_denied(char *report, size_t size) {
     ring_error = ring < 0 ? errno : 0;
     if (ring >= 0) close(ring);
 #endif
+    // A process of its own (clone without CLONE_THREAD): allowed, a child that ends at once.
+    pid_t forked = fork();
+    if (forked == 0) _exit(0);
+    int fork_error = forked < 0 ? errno : 0;
+    // Memory that can run code: allowed, a mapping.
+    void *code = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int code_error = code == MAP_FAILED ? errno : 0;
+    if (code != MAP_FAILED) munmap(code, 4096);
     return snprintf(
-        report, size, "open %d socket %d execve %d pidfd_open %d io_uring_setup %d", open_error, socket_error, exec_error,
-        pidfd_error, ring_error);
+        report, size, "open %d socket %d execve %d pidfd_open %d io_uring_setup %d fork %d executable_memory %d",
+        open_error, socket_error, exec_error, pidfd_error, ring_error, fork_error, code_error);
 }
 
 // A thread started before the process is hardened: it waits for a byte on `wake`, then tries

@@ -11,8 +11,9 @@ struct MediaDecoderCommand: ParsableCommand {
             Reads requests on standard input (a 16-byte header: the file's length, hash or still, \
             a frame; then the file's bytes) and answers each on standard output with one line, a \
             still's PNG after it (MediaDecoderWire), until its input ends (as it does when the \
-            parent ends). Limits its own address space and installs a seccomp filter first (files, \
-            sockets, programs, other processes, io_uring out of reach; --check-sandbox shows it).
+            parent ends). Limits its own address space and installs a seccomp filter on every thread \
+            first, allowing only the calls a decoder makes (files, sockets, programs, new or other \
+            processes, executable memory, io_uring out of reach; --check-sandbox shows it).
             """,
         shouldDisplay: false
     )
@@ -25,7 +26,7 @@ struct MediaDecoderCommand: ParsableCommand {
     @Option var maxAnimationPixels = ImageLimits().maxAnimationPixels
     @Option var maxVideoPixelsDecoded = ImageLimits().maxVideoPixelsDecoded
     @Option(help: "Bytes of address space (0: no limit).") var addressSpace = MediaDecoderSettings.standardAddressSpace
-    @Flag(help: "Harden the process, then try to open a file, a socket and a program, a pidfd of the parent and an io_uring, say how each went, and exit.")
+    @Flag(help: "Harden the process, then try to open a file, a socket and a program, a pidfd of the parent, an io_uring, a child process and executable memory, from this thread and one started before, say how each went, and exit.")
     var checkSandbox = false
 
     func run() throws {

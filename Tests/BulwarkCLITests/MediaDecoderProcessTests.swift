@@ -277,8 +277,8 @@ extension MediaDecoderProcessTests {
 
 extension MediaDecoderProcessTests {
     /// Once hardened, the decoder process cannot open a file, a socket or a program, take a
-    /// descriptor of its parent or set up an io_uring (whose requests would pass the filter)
-    /// (seccomp): each fails with EPERM. (Without the filter: "open: allowed; socket: allowed;
+    /// descriptor of its parent, set up an io_uring (whose requests would pass the filter), start
+    /// a process or map memory that runs code (seccomp): each fails with EPERM. (Without the filter: "open: allowed; socket: allowed;
     /// execve: No such file or directory; pidfd_open: allowed; ...".) So does a thread that was
     /// running before the filter was installed: the filter is put on every thread of the process.
     @Test func theDecoderProcessCannotReachFilesSocketsOrPrograms() throws {
@@ -286,7 +286,8 @@ extension MediaDecoderProcessTests {
         #expect(r.status == 0, "\(r.stderr)")
         let denied =
             "open: Operation not permitted; socket: Operation not permitted; execve: Operation not permitted; "
-            + "pidfd_open: Operation not permitted; io_uring_setup: Operation not permitted"
+            + "pidfd_open: Operation not permitted; io_uring_setup: Operation not permitted; fork: Operation not permitted; "
+            + "executable_memory: Operation not permitted"
         #expect(r.stdout == denied + "\n" + denied + "\n")
     }
 }

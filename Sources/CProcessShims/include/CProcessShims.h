@@ -13,19 +13,21 @@ extern "C" {
 #endif
 
 /// No new privileges by exec; no core file; at most `address_space` bytes of address space when
-/// it is not 0 (an allocation past it fails); and a seccomp filter under which opening files,
-/// sockets, starting programs, tracing or signalling processes (pidfds too), changing the file
-/// system, io_uring, namespaces, BPF, kernel modules and keys fail with EPERM (x86-64 and arm64;
-/// elsewhere no filter), put on every thread of the process (ESRCH when a thread could not take
-/// it). Returns 0, or the `errno` of the
+/// it is not 0 (an allocation past it fails); and a seccomp filter that allows only the calls a
+/// decoder makes once it reads files (its descriptors, memory never executable, threads but no
+/// process, signals to itself, time, the runtime's event loop) and fails every other with EPERM:
+/// opening files, sockets, starting programs, other processes, the file system, io_uring,
+/// namespaces, BPF, ioctl (x86-64 and arm64; elsewhere no filter). The filter is put on every
+/// thread of the process (ESRCH when a thread could not take it). Returns 0, or the `errno` of the
 /// first call that failed. (Not PR_SET_PDEATHSIG: it fires when the thread that started the process ends, and
 /// the parent's threads come and go; the process ends when its input does instead.)
 int bw_process_harden(uint64_t address_space);
 
 /// Tries what the filter denies (opening /etc/passwd, an IPv4 socket, running a program that does
-/// not exist, a pidfd of the parent, an io_uring) and writes the errno of each to `report`
-/// ("open 1 socket 1 execve 1 pidfd_open 1 io_uring_setup 1" when all were denied with EPERM;
-/// "open 0 socket 0 execve 2 pidfd_open 0 io_uring_setup 0" when none was).
+/// not exist, a pidfd of the parent, an io_uring, a child process, executable memory) and writes
+/// the errno of each to `report` ("open 1 socket 1 execve 1 pidfd_open 1 io_uring_setup 1 fork 1
+/// executable_memory 1" when all were denied with EPERM; "open 0 socket 0 execve 2 ..." when none
+/// was).
 int bw_process_try_denied(char *report, size_t size);
 
 /// Starts a thread, hardens the process (`bw_process_harden`), then has both that thread, which
