@@ -18,7 +18,8 @@ public struct HashedMedia: Sendable, Hashable {
 
 /// The messages between the service and a decoder process (`bulwark media-decoder`), which
 /// decodes untrusted files away from it. A request is a 16-byte header (the file's length, 8 bytes
-/// little-endian; what is asked, 1 byte; 3 zero bytes; a frame number, 4 bytes little-endian) and
+/// little-endian; what is asked, 1 byte: 0 hash, 1 still, 2 report; 3 zero bytes; a frame
+/// number, or a report's options, 4 bytes little-endian) and
 /// the file's bytes. The answer to a hash request is one line of text,
 ///
 ///     ok QUALITY HEX FRAMES        FRAMES as FramePDQ.text, or - for none
@@ -32,6 +33,11 @@ public struct HashedMedia: Sendable, Hashable {
 ///     asis FORMAT                  the bytes as they are, an ImageFormat
 ///     none MESSAGE                 not shown, and why
 ///
+/// and to a report request (the process's own hook: `bulwark hash`'s fields for the file)
+///
+///     report LENGTH                followed by LENGTH bytes of report
+///     error ...                    as above
+///
 /// Pure: the processes and pipes are the caller's.
 public enum MediaDecoderWire {
     /// The longest answer line read: 100 frames of about 80 bytes, and a message.
@@ -43,7 +49,14 @@ public enum MediaDecoderWire {
         case hash
         /// How the console shows frame `frame` of the file (``StillImage/Display``).
         case still(frame: Int)
+        /// What the process's `report` hook makes of the file (`bulwark hash`'s JSON fields),
+        /// `options` passed to it as they are.
+        case report(options: UInt32)
     }
+
+    /// The longest report an answer may carry: `bulwark hash`'s fields for a file (100 frames of
+    /// about 90 bytes, a message) are a few kilobytes.
+    public static let maxReportBytes = 1 << 20
 
     public static let headerBytes = 16
     /// The largest PNG a still answer may carry: a 4096 × 4096 frame (``StillImage/maxPixels``)
@@ -62,6 +75,9 @@ public enum MediaDecoderWire {
         case .still(let n):
             out.append(1)
             frame = UInt32(clamping: n)
+        case .report(let options):
+            out.append(2)
+            frame = options
         }
         out += [0, 0, 0]
         out += (0..<4).map { UInt8(truncatingIfNeeded: frame >> (8 * UInt32($0))) }
@@ -76,6 +92,7 @@ public enum MediaDecoderWire {
         switch header[8] {
         case 0 where frame == 0: return (length, .hash)
         case 1 where frame <= UInt32(Int32.max): return (length, .still(frame: Int(frame)))
+        case 2: return (length, .report(options: frame))
         default: return nil
         }
     }
@@ -125,10 +142,43 @@ public enum MediaDecoderWire {
             let frames = FramePDQ.text(media.laterFrames) ?? "-"
             return Array("ok \(media.first.quality) \(media.first.hash.hex) \(frames)\n".utf8)
         case .failure(let error):
-            // One line: a message's own line feeds (none are written today) become spaces.
-            let message = oneLine(error.message)
-            let format = error.format?.rawValue ?? "-"
-            return Array("error \(error.code) \(format) \(error.offset.map(String.init) ?? "-") \(message)\n".utf8)
+            return errorLine(error)
+        }
+    }
+
+    /// A failure's line, with its newline: `error CODE FORMAT OFFSET MESSAGE`.
+    static func errorLine(_ error: ImageError) -> [UInt8] {
+        // One line: a message's own line feeds (none are written today) become spaces.
+        let message = oneLine(error.message)
+        let format = error.format?.rawValue ?? "-"
+        return Array("error \(error.code) \(format) \(error.offset.map(String.init) ?? "-") \(message)\n".utf8)
+    }
+
+    /// The answer to a report request: `report LENGTH` and the report's bytes after it, or the
+    /// failure's line.
+    public static func answer(report: Result<[UInt8], ImageError>) -> [UInt8] {
+        switch report {
+        case .success(let bytes): return Array("report \(bytes.count)\n".utf8) + bytes
+        case .failure(let error): return errorLine(error)
+        }
+    }
+
+    /// What a report answer's line (without its newline) says: how many bytes of report follow
+    /// it, or the failure; `BulwarkError` (`invalidField`, field `answer`) when it is neither, or
+    /// states more than ``maxReportBytes``.
+    public static func read(reportLine line: some StringProtocol) throws(BulwarkError) -> Result<Int, ImageError> {
+        if line.hasPrefix("report ") {
+            guard let count = Int(line.dropFirst(7)), (0...maxReportBytes).contains(count) else {
+                throw BulwarkError(.invalidField, "not a report answer: \(line.prefix(80))", field: "answer")
+            }
+            return .success(count)
+        }
+        guard line.hasPrefix("error ") else {
+            throw BulwarkError(.invalidField, "not a report answer: \(line.prefix(80))", field: "answer")
+        }
+        switch try read(answer: line) {
+        case .failure(let error): return .failure(error)
+        case .success: throw BulwarkError(.invalidField, "not a report answer: \(line.prefix(80))", field: "answer")
         }
     }
 

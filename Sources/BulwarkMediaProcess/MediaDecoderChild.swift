@@ -13,7 +13,14 @@ public enum MediaDecoderChild {
     /// the process once the file in hand is done. Returns the exit status:
     /// 0 when the input ended between requests, 2 when a request or an answer broke off, 3 when
     /// the process could not be hardened.
-    public static func serve(limits: ImageLimits, addressSpace: Int) -> Int32 {
+    ///
+    /// `report` answers report requests (``MediaDecoderWire/Request/report(options:)``): the
+    /// file's bytes and the request's options in, the report's bytes or why the file was not
+    /// decoded out. Without one, a report request ends the process (2).
+    public static func serve(
+        limits: ImageLimits, addressSpace: Int,
+        report: ((_ bytes: [UInt8], _ options: UInt32) -> Result<[UInt8], ImageError>)? = nil
+    ) -> Int32 {
         let failed = bw_process_harden(UInt64(max(0, addressSpace)))
         guard failed == 0 else {
             complain("media-decoder: cannot limit the process: \(String(cString: strerror(failed)))")
@@ -53,6 +60,12 @@ public enum MediaDecoderChild {
                 answer = MediaDecoderWire.answer(result)
             case .still(let frame):
                 answer = MediaDecoderWire.answer(StillImage.display(bytes, frame: frame, decoder: stillDecoder))
+            case .report(let options):
+                guard let report else {
+                    complain("media-decoder: a report request, and this process makes no reports")
+                    return 2
+                }
+                answer = MediaDecoderWire.answer(report: report(bytes, options))
             }
             guard writeFully(1, answer) else {
                 complain("media-decoder: the answer could not be written: \(String(cString: strerror(errno)))")

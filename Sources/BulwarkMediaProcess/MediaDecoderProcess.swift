@@ -80,6 +80,28 @@ public final class MediaDecoderProcess: Sendable {
         }
     }
 
+    /// The report the process's hook makes of the file with `options`
+    /// (``MediaDecoderWire/Request/report(options:)``; `bulwark hash`'s fields), or why the file
+    /// was not decoded; `decoderFailed` when the process failed as ``hash(_:)`` says.
+    public func report(_ bytes: [UInt8], options: UInt32) -> Result<[UInt8], ImageError> {
+        do throws(ImageError) { try limits.checkBytes(bytes.count) } catch { return .failure(error) }
+        do throws(Failure) {
+            return try withChild { child throws(Failure) in
+                let line = try exchange(child, bytes, request: .report(options: options))
+                let said = try Self.read(line.text) { (text) throws(BulwarkError) in try MediaDecoderWire.read(reportLine: text) }
+                switch said {
+                case .success(let count):
+                    return .success(try readBytes(child, count, after: line.rest, deadline: line.deadline))
+                case .failure(let error):
+                    try Self.nothingAfter(line.rest)
+                    return .failure(error)
+                }
+            }
+        } catch {
+            return .failure(ImageError(.decoderFailed, error.message))
+        }
+    }
+
     /// ``hash(_:)``, waited for on a thread of this object's own. A task that called ``hash(_:)``
     /// would hold a thread of Swift's cooperative pool (as many as the cores) for as long as the
     /// child decodes, up to ``MediaDecoderSettings/timeoutSeconds``, and every other task of the

@@ -2,6 +2,7 @@ import ArgumentParser
 import BulwarkBanks
 import BulwarkCore
 import BulwarkMedia
+import BulwarkMediaProcess
 
 #if canImport(Glibc)
     import Glibc
@@ -44,15 +45,21 @@ struct HashCommand: ParsableCommand {
     @Option(help: "Luminance arithmetic: float32 (the C++ reference's) or float64 (the pdqhash Python binding's).")
     var luma: LumaOption = .float32
 
+    @OptionGroup var decoding: DecoderProcessOptions
+
     func run() throws {
         var writer = try OutputWriter(path: out)
         let hasher = HashingPipeline(luma: luma.value, dihedral: dihedral)
         var scratch = PDQScratch()
         var failures = 0
+        let apart = try decoding.process(limits: hasher.decoder.limits)
+        defer { apart?.stop() }
         for path in files {
             var line = Array("{\"path\":".utf8)
             appendJSONString(path, to: &line)
-            switch hasher.process(path: path, scratch: &scratch) {
+            let fields =
+                if let apart { hasher.process(path: path, in: apart) } else { hasher.process(path: path, scratch: &scratch) }
+            switch fields {
             case .success(let fields):
                 line.append(contentsOf: fields)
             case .failure(let error):
@@ -91,11 +98,12 @@ struct HashingPipeline {
         var offset: Int?
     }
 
-    let decoder = ImageDecoder()
+    let decoder: ImageDecoder
     let hasher: PDQHasher
     let dihedral: Bool
 
-    init(luma: PDQHasher.Luma, dihedral: Bool) {
+    init(luma: PDQHasher.Luma, dihedral: Bool, limits: ImageLimits = ImageLimits()) {
+        decoder = ImageDecoder(limits: limits)
         hasher = PDQHasher(luma: luma)
         self.dihedral = dihedral
     }
@@ -125,43 +133,117 @@ struct HashingPipeline {
 
     /// The hashes of one file, for matching (with the 8 rotations and mirror images of an image
     /// when `dihedral`; an animation's or a video's later frames). A file Bulwark does not decode
-    /// has its MD5 and SHA-256 only, with the decoder's reason as `notAnImage`.
-    func mediaHashes(path: String, scratch: inout PDQScratch) -> Result<(hashes: MediaHashes, notAnImage: Failure?), Failure> {
+    /// has its MD5 and SHA-256 only, with the decoder's reason as `notAnImage`. Decoded in
+    /// `decoder`'s process when given (a report request with ``matchingOptions``).
+    func mediaHashes(
+        path: String, in decoder: MediaDecoderProcess? = nil, scratch: inout PDQScratch
+    ) -> Result<(hashes: MediaHashes, notAnImage: Failure?), Failure> {
         let bytes: [UInt8]
         switch read(path) {
         case .success(let read): bytes = read
         case .failure(let f): return .failure(f)
         }
-        let frames: AnimationPDQ
-        let variants: [PDQHash]
-        do {
-            frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch, dihedral: dihedral)
-            variants = frames.firstDihedral?.hashes ?? []
-        } catch {
+        let decoded =
+            if let decoder {
+                decoder.report(bytes, options: matchingOptions).flatMap(Self.readMatching)
+            } else {
+                matching(bytes, scratch: &scratch)
+            }
+        switch decoded {
+        case .success(let (first, variants, frames)):
+            return .success(
+                (MediaHashes(
+                    pdq: first.hash, pdqQuality: first.quality, pdqVariants: variants,
+                    frames: frames, md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)), nil))
+        case .failure(let error):
             return .success(
                 (MediaHashes(md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)),
                  Failure(code: error.code.description, message: error.message, offset: error.offset)))
         }
-        return .success(
-            (MediaHashes(
-                pdq: frames.first.hash, pdqQuality: frames.first.quality, pdqVariants: variants,
-                frames: frames.laterFrames, md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)), nil))
+    }
+
+    /// A file's hashes for matching: its first frame's, that frame's 8 turns when `dihedral`,
+    /// and the later frames kept.
+    func matching(_ bytes: [UInt8], scratch: inout PDQScratch) -> Result<(PDQResult, [PDQHash], [FramePDQ]), ImageError> {
+        do {
+            let frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch, dihedral: dihedral)
+            return .success((frames.first, frames.firstDihedral?.hashes ?? [], frames.laterFrames))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// ``matching(_:scratch:)`` as a report: `QUALITY HEX VARIANTS FRAMES`, the variants' hex
+    /// joined by commas, the frames as `FramePDQ.text`, each `-` when there are none.
+    func matchingReport(_ bytes: [UInt8], scratch: inout PDQScratch) -> Result<[UInt8], ImageError> {
+        matching(bytes, scratch: &scratch).map { first, variants, frames in
+            let turned = variants.isEmpty ? "-" : variants.map(\.hex).joined(separator: ",")
+            return Array("\(first.quality) \(first.hash.hex) \(turned) \(FramePDQ.text(frames) ?? "-")".utf8)
+        }
+    }
+
+    /// A ``matchingReport(_:scratch:)`` read back; `decoderFailed` when it does not read.
+    static func readMatching(_ report: [UInt8]) -> Result<(PDQResult, [PDQHash], [FramePDQ]), ImageError> {
+        let text = String(decoding: report, as: UTF8.self)
+        let parts = text.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+        let bad = ImageError(.decoderFailed, "the decoder process's report does not read: \(text.prefix(80))")
+        guard parts.count == 4, let quality = Int(parts[0]), (0...100).contains(quality), let hash = PDQHash(hex: parts[1])
+        else { return .failure(bad) }
+        let variants = parts[2] == "-" ? [] : parts[2].split(separator: ",").compactMap { PDQHash(hex: $0) }
+        guard parts[2] == "-" || variants.count == parts[2].split(separator: ",").count,
+            let frames = try? FramePDQ.parse(parts[3] == "-" ? nil : String(parts[3]))
+        else { return .failure(bad) }
+        return .success((PDQResult(hash: hash, quality: quality), variants, frames))
     }
 
     /// The JSON fields after "path", starting with a comma.
     func process(path: String, scratch: inout PDQScratch) -> Result<[UInt8], Failure> {
-        let bytes: [UInt8]
         switch read(path) {
-        case .success(let read): bytes = read
+        case .success(let bytes): return Self.failure(fields(bytes, scratch: &scratch))
         case .failure(let f): return .failure(f)
         }
+    }
+
+    /// ``process(path:scratch:)`` with the file decoded and hashed by `decoder`'s process (read
+    /// here: the process cannot open files), whose report hook is ``fields(_:scratch:)`` with
+    /// these options (``reportOptions``).
+    func process(path: String, in decoder: MediaDecoderProcess) -> Result<[UInt8], Failure> {
+        switch read(path) {
+        case .success(let bytes): return Self.failure(decoder.report(bytes, options: reportOptions))
+        case .failure(let f): return .failure(f)
+        }
+    }
+
+    /// This pipeline's options as a report request states them: 1 `dihedral`, 2 float64 luma;
+    /// with 4 (``matchingOptions``) the report is ``matchingReport(_:scratch:)``, not the fields.
+    var reportOptions: UInt32 { (dihedral ? 1 : 0) | (hasher.luma == .float64 ? 2 : 0) }
+    var matchingOptions: UInt32 { reportOptions | 4 }
+
+    /// The report a request's options ask for (``reportOptions``, ``matchingOptions``), made
+    /// within `limits`: what `bulwark media-decoder` answers.
+    static func report(_ bytes: [UInt8], options: UInt32, limits: ImageLimits, scratch: inout PDQScratch) -> Result<[UInt8], ImageError> {
+        let pipeline = HashingPipeline(reportOptions: options, limits: limits)
+        return options & 4 != 0 ? pipeline.matchingReport(bytes, scratch: &scratch) : pipeline.fields(bytes, scratch: &scratch)
+    }
+
+    /// The pipeline a report request's options (``reportOptions``) ask for, within `limits`.
+    init(reportOptions options: UInt32, limits: ImageLimits) {
+        self.init(luma: options & 2 != 0 ? .float64 : .float32, dihedral: options & 1 != 0, limits: limits)
+    }
+
+    private static func failure(_ result: Result<[UInt8], ImageError>) -> Result<[UInt8], Failure> {
+        result.mapError { Failure(code: $0.code.description, message: $0.message, offset: $0.offset) }
+    }
+
+    /// The JSON fields of a file's bytes after "path" and before "error", starting with a comma.
+    func fields(_ bytes: [UInt8], scratch: inout PDQScratch) -> Result<[UInt8], ImageError> {
         let frames: AnimationPDQ
         let variants: PDQDihedralResult?
         do {
             frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch, dihedral: dihedral)
             variants = frames.firstDihedral
         } catch {
-            return .failure(Failure(code: error.code.description, message: error.message, offset: error.offset))
+            return .failure(error)
         }
         let single = frames.first
         var out: [UInt8] = []

@@ -3,6 +3,7 @@ import BulwarkBankFiles
 import BulwarkBanks
 import BulwarkCore
 import BulwarkMedia
+import BulwarkMediaProcess
 
 struct MatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,6 +31,8 @@ struct MatchCommand: AsyncParsableCommand {
 
     @Flag(help: "Also match the image's rotations and mirror images (8 PDQ hashes).")
     var dihedral = false
+
+    @OptionGroup var decoding: DecoderProcessOptions
 
     @Argument(help: "Image files (JPEG, PNG, WebP, GIF, PPM, PGM): hashed as by `bulwark hash`, then matched.")
     var files: [String] = []
@@ -67,13 +70,15 @@ struct MatchCommand: AsyncParsableCommand {
         }
         // Files: one line each; an unreadable or undecodable file is an error line.
         let pipeline = HashingPipeline(luma: .float32, dihedral: dihedral)
+        let apart = try decoding.process(limits: pipeline.decoder.limits)
+        defer { apart?.stop() }
         var scratch = PDQScratch()
         var failures = 0
         for path in files {
             out.removeAll(keepingCapacity: true)
             out.append(contentsOf: "{\"path\":".utf8)
             appendJSONString(path, to: &out)
-            switch pipeline.mediaHashes(path: path, scratch: &scratch) {
+            switch pipeline.mediaHashes(path: path, in: apart, scratch: &scratch) {
             case .success(let (media, notAnImage)):
                 if let pdq = media.pdq {
                     out.append(contentsOf: ",\"pdq\":\"\(pdq.hex)\",\"quality\":\(media.pdqQuality ?? 0)".utf8)

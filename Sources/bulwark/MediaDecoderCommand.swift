@@ -40,7 +40,11 @@ struct MediaDecoderCommand: ParsableCommand {
         let limits = ImageLimits(
             maxBytes: maxBytes, maxPixels: maxPixels, maxDimension: maxDimension, maxJPEGScans: maxJPEGScans,
             maxFrames: maxFrames, maxAnimationPixels: maxAnimationPixels, maxVideoPixelsDecoded: maxVideoPixelsDecoded)
-        let status = MediaDecoderChild.serve(limits: limits, addressSpace: addressSpace)
+        // Report requests are `bulwark hash`'s and `match`'s: the JSON fields or the hashes to match.
+        var scratch = PDQScratch()
+        let status = MediaDecoderChild.serve(limits: limits, addressSpace: addressSpace) { bytes, options in
+            HashingPipeline.report(bytes, options: options, limits: limits, scratch: &scratch)
+        }
         if status != 0 { throw ExitCode(status) }
     }
 }

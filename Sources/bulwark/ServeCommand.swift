@@ -239,17 +239,7 @@ struct WorkOptions: ParsableArguments {
     var workerPollMs = 200
     @Option(help: ArgumentHelp("Fault-injection tests: hold each claimed job this many milliseconds first.", visibility: .hidden))
     var jobHoldMs = 0
-    @Flag(
-        help: """
-            Decode and hash media in the worker's own process, not in a child process (bulwark \
-            media-decoder) where a crash, a memory blow-up or a hang in a decoder ends only the \
-            child.
-            """)
-    var decodeInProcess = false
-    @Option(help: "Megabytes of address space the media decoder process may map.")
-    var decoderMemoryMb = MediaDecoderSettings.standardAddressSpace >> 20
-    @Option(help: "Seconds one media part may take to decode and hash before its decoder process is killed (at most half of --job-lease).")
-    var decoderTimeout = MediaDecoderSettings.standardTimeoutSeconds
+    @OptionGroup var decoding: DecoderProcessOptions
 
     func apply(to config: inout ServerConfiguration) {
         config.maxQueueDepth = maxQueueDepth
@@ -259,11 +249,7 @@ struct WorkOptions: ParsableArguments {
         config.bankSnapshotEvery = bankSnapshotEvery
         config.jobHoldMilliseconds = jobHoldMs
         config.workerPollMilliseconds = workerPollMs
-        if !decodeInProcess, let executable = MediaDecoderSettings.ownExecutable {
-            config.mediaDecoder = MediaDecoderSettings(
-                executable: executable, addressSpace: max(0, decoderMemoryMb) << 20,
-                timeoutSeconds: min(decoderTimeout, max(1, Double(jobLease) / 2)))
-        }
+        if let settings = decoding.settings(maxTimeout: max(1, Double(jobLease) / 2)) { config.mediaDecoder = settings }
     }
 }
 

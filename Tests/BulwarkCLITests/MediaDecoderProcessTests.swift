@@ -322,3 +322,59 @@ extension MediaDecoderProcessTests {
         process.stop()
     }
 }
+
+extension MediaDecoderProcessTests {
+    /// `bulwark hash` and `match` decode in a decoder process too, as the service does: every
+    /// fixture and two videos give the same lines as with `--decode-in-process` (with and without
+    /// `--dihedral`), errors in place included; a file that runs the process out of memory is
+    /// `decoderFailed` (matched by its MD5 and SHA-256 alone by `match`) and the next file is
+    /// hashed by a new process; a time limit of a millisecond stops a video, which only a
+    /// separate process can be.
+    @Test func hashAndMatchDecodeInADecoderProcess() throws {
+        let (dir, videos) = try Self.videos()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files =
+            try FileManager.default.contentsOfDirectory(atPath: Self.fixtures).filter { !$0.hasSuffix(".ppm") }.sorted()
+            .map { Self.fixtures + $0 } + videos + [dir + "/no-such-file.png"]
+        for options in [[], ["--dihedral"]] {
+            let apart = try CLI.run(["hash"] + options + files)
+            let inProcess = try CLI.run(["hash", "--decode-in-process"] + options + files)
+            #expect(apart.status == 1 && apart.stderr.contains("1 of \(files.count) files failed"), "\(apart.stderr)")
+            let count = try CLI.lines(apart.stdout).count
+            #expect(apart.stdout == inProcess.stdout && count == files.count)
+        }
+        let banks = dir + "/banks"
+        let first = try #require(try CLI.lines(try CLI.run(["hash", videos[0]]).stdout).first?["frames"] as? [[String: Any]])
+        #expect(try CLI.run(["bank", "create", "gifct", "--banks", banks]).status == 0)
+        let frame = try #require(first.last?["pdq"] as? String)
+        #expect(try CLI.run(["bank", "add", "gifct", "--type", "pdq", frame, "--banks", banks]).status == 0)
+        for options in [[], ["--dihedral"]] {
+            let apart = try CLI.run(["match", "--banks", banks] + options + files)
+            let inProcess = try CLI.run(["match", "--banks", banks, "--decode-in-process"] + options + files)
+            #expect(apart.stdout == inProcess.stdout && apart.stdout.contains("\"decision\":\"violating\""))
+        }
+
+        let large = try Self.flatJPEG(side: 5000, in: dir)
+        let small = Self.fixtures + "rgb.jpg"
+        // What the process maps with a small file (about 420 MiB), and 48 MiB more: the large one
+        // needs about 100 MB more.
+        let measuring = MediaDecoderProcess(settings: Self.settings(addressSpace: 0), limits: ImageLimits())
+        #expect((try? measuring.hash(try Self.read(small)).get()) != nil)
+        let memory = "\((try Self.peakAddressSpace(try #require(measuring.pid)) >> 20) + 48)"
+        measuring.stop()
+        let limited = try CLI.run(["hash", "--decoder-memory-mb", memory, small, large, small])
+        let lines = try CLI.lines(limited.stdout)
+        #expect(lines.count == 3 && lines[0]["pdq"] != nil && lines[2]["pdq"] as? String == lines[0]["pdq"] as? String)
+        let error = try #require(lines[1]["error"] as? [String: Any])
+        #expect(error["code"] as? String == "decoderFailed", "\(error)")
+        #expect((error["message"] as? String ?? "").contains("the decoder process ended by signal"), "\(error)")
+        let matched = try CLI.lines(try CLI.run(["match", "--banks", banks, "--decoder-memory-mb", memory, large]).stdout)
+        let reason = try #require(matched.first?["not_an_image"] as? [String: Any])
+        #expect(reason["code"] as? String == "decoderFailed" && matched.first?["md5"] != nil)
+
+        let slow = try CLI.lines(try CLI.run(["hash", "--decoder-timeout", "0.001", videos[0]]).stdout)
+        #expect(
+            (slow.first?["error"] as? [String: Any])?["message"] as? String
+                == "decoding took more than 0.001 s; the decoder process was stopped")
+    }
+}
