@@ -67,7 +67,10 @@ struct MediaDecoderWireTests {
 
     @Test func requestHeadersStateTheLengthAndTheRequest() {
         for count in [0, 1, 255, 256, 4 << 20, 50 << 20, Int(Int32.max) + 7] {
-            for request in [MediaDecoderWire.Request.hash, .still(frame: 0), .still(frame: 3), .still(frame: 99)] {
+            for request in [
+                MediaDecoderWire.Request.hash, .still(frame: 0), .still(frame: 3), .still(frame: 99), .report(options: 0),
+                .report(options: 7), .report(options: .max),
+            ] {
                 let header = MediaDecoderWire.header(count: count, request: request)
                 #expect(header.count == MediaDecoderWire.headerBytes)
                 let read = MediaDecoderWire.read(header: header)
@@ -75,15 +78,40 @@ struct MediaDecoderWireTests {
             }
         }
         #expect(MediaDecoderWire.header(count: 258, request: .still(frame: 513)) == [2, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2, 0, 0])
+        #expect(MediaDecoderWire.header(count: 1, request: .report(options: 6)) == [1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 6, 0, 0, 0])
         // Another kind, a reserved byte set, a hash request with a frame, a short header: refused.
         var header = MediaDecoderWire.header(count: 10)
-        for (at, value) in [(8, 2), (9, 1), (11, 1), (12, 1)] {
+        for (at, value) in [(8, 3), (8, 255), (9, 1), (11, 1), (12, 1)] {
             var changed = header
             changed[at] = UInt8(value)
             #expect(MediaDecoderWire.read(header: changed) == nil, "byte \(at) = \(value)")
         }
         header.removeLast()
         #expect(MediaDecoderWire.read(header: header) == nil)
+    }
+
+    /// A report answer's line says how many bytes of report follow it, or why the file was not
+    /// decoded, as a hash answer's error line does; anything else, or a report past the bound, is
+    /// refused.
+    @Test func reportAnswersReadBackAsWritten() throws {
+        let report = Array(",\"pdq\":\"00\"".utf8)
+        var answer = MediaDecoderWire.answer(report: .success(report))
+        let newline = try #require(answer.firstIndex(of: 0x0A))
+        let said = try MediaDecoderWire.read(reportLine: String(decoding: answer[..<newline], as: UTF8.self))
+        #expect(try said.get() == report.count)
+        answer.removeFirst(newline + 1)
+        #expect(answer == report)
+        for error in [ImageError(.truncated, "the data ends", format: .png, offset: 33), ImageError(.decoderFailed, "ended")] {
+            var line = MediaDecoderWire.answer(report: .failure(error))
+            #expect(line.removeLast() == 0x0A && !line.contains(0x0A))
+            let read = try MediaDecoderWire.read(reportLine: String(decoding: line, as: UTF8.self))
+            #expect(throws: ImageError.self) { _ = try read.get() }
+            if case .failure(let back) = read { #expect(back == error) }
+        }
+        let ok = String(decoding: MediaDecoderWire.answer(.success(HashedMedia(first: PDQResult(hash: PDQHash(1, 2, 3, 4), quality: 90), laterFrames: []))).dropLast(), as: UTF8.self)
+        for line in ["", "report", "report -1", "report x", "report \(MediaDecoderWire.maxReportBytes + 1)", "png 3", ok] {
+            #expect(throws: BulwarkError.self, "\(line)") { _ = try MediaDecoderWire.read(reportLine: line) }
+        }
     }
 
     /// A still answer's line says what follows: a PNG of so many bytes, the bytes as they are, or

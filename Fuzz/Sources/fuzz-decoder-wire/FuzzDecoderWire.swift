@@ -5,7 +5,8 @@ internal import FuzzSupport
 
 // MediaDecoderWire's readers on the input as what a decoder process sent back: the service reads
 // a child that may have been taken over, so its answers are untrusted input too. The input's
-// first byte picks the reader (a hash answer's line, a still answer's line, a request header).
+// first byte picks the reader (a hash answer's line, a still answer's line, a request header, a
+// report answer's line).
 // An answer refused has an error naming the field; one accepted, written again, reads back the
 // same; a header accepted states a request that writes back to the same 16 bytes.
 
@@ -16,7 +17,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let rest = Array(bytes.dropFirst())
     // A line as the service reads it: up to the first line feed.
     let line = String(decoding: rest.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-    switch bytes[0] % 3 {
+    switch bytes[0] % 4 {
     case 0:
         let read: Result<HashedMedia, ImageError>
         do {
@@ -55,6 +56,23 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 Fuzz.fail("\(display) does not read back")
             }
         }
+    case 3:
+        let said: Result<Int, ImageError>
+        do {
+            said = try MediaDecoderWire.read(reportLine: line)
+        } catch {
+            guard error.field == "answer", !error.message.isEmpty else { Fuzz.fail("refused without naming the field: \(error)") }
+            return 0
+        }
+        switch said {
+        case .success(let count):
+            guard (0...MediaDecoderWire.maxReportBytes).contains(count) else { Fuzz.fail("a report of \(count) bytes") }
+        case .failure(let error):
+            var written = MediaDecoderWire.answer(report: .failure(error))
+            written.removeLast()
+            let again = try? MediaDecoderWire.read(reportLine: String(decoding: written, as: UTF8.self))
+            guard case .failure(let back)? = again, back == error else { Fuzz.fail("\(error) does not read back") }
+        }
     default:
         guard let (length, request) = MediaDecoderWire.read(header: rest) else { return 0 }
         guard MediaDecoderWire.header(count: Int(truncatingIfNeeded: length), request: request) == rest else {
@@ -85,6 +103,9 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
         ("none", [1] + line(MediaDecoderWire.answer(.notShown("no frame 4")))),
         ("header-hash", [2] + MediaDecoderWire.header(count: 1234)),
         ("header-still", [2] + MediaDecoderWire.header(count: 99, request: .still(frame: 7))),
+        ("header-report", [2] + MediaDecoderWire.header(count: 99, request: .report(options: 5))),
+        ("report", [3] + line(MediaDecoderWire.answer(report: .success([1, 2, 3])))),
+        ("report-error", [3] + line(MediaDecoderWire.answer(report: .failure(ImageError(.decoderFailed, "ended"))))),
     ]
 }
 
