@@ -57,9 +57,7 @@ struct HashCommand: ParsableCommand {
         for path in files {
             var line = Array("{\"path\":".utf8)
             appendJSONString(path, to: &line)
-            let fields =
-                if let apart { hasher.process(path: path, in: apart) } else { hasher.process(path: path, scratch: &scratch) }
-            switch fields {
+            switch hasher.process(path: path, in: apart, scratch: &scratch) {
             case .success(let fields):
                 line.append(contentsOf: fields)
             case .failure(let error):
@@ -196,21 +194,16 @@ struct HashingPipeline {
         return .success((PDQResult(hash: hash, quality: quality), variants, frames))
     }
 
-    /// The JSON fields after "path", starting with a comma.
-    func process(path: String, scratch: inout PDQScratch) -> Result<[UInt8], Failure> {
+    /// The JSON fields after "path", starting with a comma. Decoded and hashed in `decoder`'s
+    /// process when given (the file read here: the process cannot open files), whose report hook
+    /// makes ``fields(_:scratch:)`` with these options (``reportOptions``).
+    func process(path: String, in decoder: MediaDecoderProcess? = nil, scratch: inout PDQScratch) -> Result<[UInt8], Failure> {
         switch read(path) {
-        case .success(let bytes): return Self.failure(fields(bytes, scratch: &scratch))
-        case .failure(let f): return .failure(f)
-        }
-    }
-
-    /// ``process(path:scratch:)`` with the file decoded and hashed by `decoder`'s process (read
-    /// here: the process cannot open files), whose report hook is ``fields(_:scratch:)`` with
-    /// these options (``reportOptions``).
-    func process(path: String, in decoder: MediaDecoderProcess) -> Result<[UInt8], Failure> {
-        switch read(path) {
-        case .success(let bytes): return Self.failure(decoder.report(bytes, options: reportOptions))
-        case .failure(let f): return .failure(f)
+        case .success(let bytes):
+            let made = if let decoder { decoder.report(bytes, options: reportOptions) } else { fields(bytes, scratch: &scratch) }
+            return made.mapError { Failure(code: $0.code.description, message: $0.message, offset: $0.offset) }
+        case .failure(let f):
+            return .failure(f)
         }
     }
 
@@ -229,10 +222,6 @@ struct HashingPipeline {
     /// The pipeline a report request's options (``reportOptions``) ask for, within `limits`.
     init(reportOptions options: UInt32, limits: ImageLimits) {
         self.init(luma: options & 2 != 0 ? .float64 : .float32, dihedral: options & 1 != 0, limits: limits)
-    }
-
-    private static func failure(_ result: Result<[UInt8], ImageError>) -> Result<[UInt8], Failure> {
-        result.mapError { Failure(code: $0.code.description, message: $0.message, offset: $0.offset) }
     }
 
     /// The JSON fields of a file's bytes after "path" and before "error", starting with a comma.
