@@ -49,6 +49,10 @@ public final class MediaDecoderProcess: Sendable {
         var pid: pid_t
         /// Our end of the socket pair whose other end is the child's standard input and output.
         var socket: Int32
+        /// Our end (non-blocking) of the pipe that is the child's standard error: what it says
+        /// as it fails goes into the failure's message, not into the service's own log stream,
+        /// where a decoder taken over could write lines that pass for the service's.
+        var errors: Int32
     }
 
     private let child = Mutex<Child?>(nil)
@@ -160,6 +164,7 @@ public final class MediaDecoderProcess: Sendable {
             // A process that ended while idle (killed from outside) is replaced, not blamed.
             if let running = child, Self.reap(running.pid, wait: false) != nil {
                 close(running.socket)
+                close(running.errors)
                 child = nil
             }
             if child == nil { child = try spawn() }
@@ -191,17 +196,24 @@ public final class MediaDecoderProcess: Sendable {
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
             throw Failure(message: "cannot start the decoder process: socketpair: \(Self.errnoText())")
         }
+        var errors: [Int32] = [-1, -1]
+        guard bw_pipe_cloexec(&errors) == 0 else {
+            let why = Self.errnoText()
+            close(fds[0])
+            close(fds[1])
+            throw Failure(message: "cannot start the decoder process: pipe2: \(why)")
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, fds[1], 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
         // Nothing else of the service's: not its database's files, not a bank directory's lock
         // (a flock held by an inherited descriptor outlives the service's own), not its sockets.
         let closing = bw_spawn_close_from(&actions, 3)
         guard closing == 0 else {
-            close(fds[0])
-            close(fds[1])
+            for fd in fds + errors { close(fd) }
             throw Failure(message: "cannot start the decoder process: \(String(cString: strerror(closing)))")
         }
         let arguments = [
@@ -219,12 +231,14 @@ public final class MediaDecoderProcess: Sendable {
         let environment: [UnsafeMutablePointer<CChar>?] = [nil]
         let started = posix_spawn(&pid, settings.executable, &actions, nil, argv, environment)
         close(fds[1])
+        close(errors[1])
         guard started == 0 else {
             close(fds[0])
+            close(errors[0])
             throw Failure(
                 message: "cannot start the decoder process \(settings.executable): \(String(cString: strerror(started)))")
         }
-        return Child(pid: pid, socket: fds[0])
+        return Child(pid: pid, socket: fds[0], errors: errors[0])
     }
 
     /// Sends the request and reads the answer's first line within the time limit: the line
@@ -232,6 +246,8 @@ public final class MediaDecoderProcess: Sendable {
     private func exchange(
         _ child: Child, _ bytes: [UInt8], request: MediaDecoderWire.Request
     ) throws(Failure) -> (text: ArraySlice<UInt8>, rest: [UInt8], deadline: Double) {
+        // What it said before this file (nothing, from a well child) is not this file's.
+        _ = Self.said(child)
         guard send(child.socket, MediaDecoderWire.header(count: bytes.count, request: request)), send(child.socket, bytes)
         else {
             throw Failure(message: ended(child, "while it was sent the file"))
@@ -302,16 +318,39 @@ public final class MediaDecoderProcess: Sendable {
             kill(child.pid, SIGKILL)
             status = Self.reap(child.pid, wait: true)
         }
-        guard let status else { return "the decoder process stopped answering \(when)" }
+        let words = Self.said(child).map { " (it said: \"\($0)\")" } ?? ""
+        guard let status else { return "the decoder process stopped answering \(when)\(words)" }
         let signal = bw_wait_signal(status)
         if signal != 0 {
-            return "the decoder process ended by signal \(signal) (\(String(cString: strsignal(signal)))) \(when)"
+            return "the decoder process ended by signal \(signal) (\(String(cString: strsignal(signal)))) \(when)\(words)"
         }
-        return "the decoder process exited with status \(bw_wait_exit_code(status)) \(when)"
+        return "the decoder process exited with status \(bw_wait_exit_code(status)) \(when)\(words)"
+    }
+
+    /// The most the failure's message quotes of what the child said.
+    static let maxQuotedBytes = 200
+
+    /// The first line the child wrote on its standard error since this was last asked (up to
+    /// 64 KiB read), with control characters and quotes made spaces and at most
+    /// ``maxQuotedBytes`` bytes; nil when it wrote nothing.
+    private static func said(_ child: Child) -> String? {
+        var all: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while all.count < 64 << 10 {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(child.errors, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            all += buffer[..<n]
+        }
+        guard let first = all.split(separator: UInt8(ascii: "\n")).first(where: { $0.contains { $0 > UInt8(ascii: " ") } })
+        else { return nil }
+        let text = String(decoding: first.prefix(maxQuotedBytes), as: UTF8.self)
+        return String(text.unicodeScalars.map { $0.properties.generalCategory == .control || $0 == "\"" ? " " : Character($0) })
     }
 
     private static func end(_ child: Child) {
         close(child.socket)
+        close(child.errors)
         if reap(child.pid, wait: false) == nil {
             kill(child.pid, SIGKILL)
             _ = reap(child.pid, wait: true)

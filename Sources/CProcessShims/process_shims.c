@@ -215,6 +215,16 @@ int bw_process_check_sandbox(uint64_t address_space, char *report, char *earlier
     return 0;
 }
 
+int bw_pipe_cloexec(int fds[2]) {
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    // The reading end, ours, never waits.
+    if (fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0) {
+        close(fds[0]), close(fds[1]);
+        return -1;
+    }
+    return 0;
+}
+
 int bw_wait_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
 
 int bw_wait_exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }

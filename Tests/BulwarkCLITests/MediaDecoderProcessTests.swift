@@ -114,8 +114,8 @@ import Testing
     }
 
     /// An image whose pixels do not fit in the child's address space ends it (Swift stops a
-    /// process whose allocation fails): that file gets `decoderFailed` naming the signal, and the
-    /// next file a new process. Real limits, not a fault injected: the child is given its own
+    /// process whose allocation fails): that file gets `decoderFailed` naming the signal and
+    /// quoting what the child wrote on its standard error, and the next file a new process. Real limits, not a fault injected: the child is given its own
     /// measured peak plus 48 MiB, and a flat 5000×5000 JPEG needs 75 MB for its pixels alone.
     @Test func aFileThatExhaustsMemoryEndsTheChildOnly() throws {
         let dir = NSTemporaryDirectory() + "bulwark-decoder-\(UInt32.random(in: 0...UInt32.max))"
@@ -139,6 +139,8 @@ import Testing
         #expect(crashed.failureCode == .decoderFailed)
         let message = crashed.failureMessage ?? ""
         #expect(message.contains("the decoder process ended by signal") && message.contains("while it decoded the file"), "\(message)")
+        // What the child said as it failed, from its own standard error (not the service's).
+        #expect(message.contains("(it said: \"Fatal error: failed to allocate"), "\(message)")
         #expect(limited.pid == nil && Self.gone(first))
         // The next file: a new process, the same answer as before.
         #expect(limited.hash(small) == Self.inProcess(small, limits: limits))
@@ -368,6 +370,8 @@ extension MediaDecoderProcessTests {
         let error = try #require(lines[1]["error"] as? [String: Any])
         #expect(error["code"] as? String == "decoderFailed", "\(error)")
         #expect((error["message"] as? String ?? "").contains("the decoder process ended by signal"), "\(error)")
+        // The child's own words are in the line, not on the command's standard error.
+        #expect((error["message"] as? String ?? "").contains("failed to allocate") && !limited.stderr.contains("failed to allocate"))
         let matched = try CLI.lines(try CLI.run(["match", "--banks", banks, "--decoder-memory-mb", memory, large]).stdout)
         let reason = try #require(matched.first?["not_an_image"] as? [String: Any])
         #expect(reason["code"] as? String == "decoderFailed" && matched.first?["md5"] != nil)

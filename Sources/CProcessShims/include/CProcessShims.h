@@ -40,6 +40,10 @@ int bw_process_check_sandbox(uint64_t address_space, char *report, char *earlier
 /// (glibc's `posix_spawn_file_actions_addclosefrom_np`, which Swift does not see). 0, or an errno.
 int bw_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
+/// A pipe whose two ends close on exec, its reading end `fds[0]` non-blocking (`pipe2`, which
+/// Swift does not see). 0, or -1 with `errno` set.
+int bw_pipe_cloexec(int fds[2]);
+
 /// A wait status's signal number when the process was killed by one, else 0.
 int bw_wait_signal(int status);
 /// A wait status's exit code when the process exited, else -1.
