@@ -254,6 +254,7 @@ extension BulwarkService {
                     "ended": j.status == "failed" || j.status == "done", "csrf": session.csrfToken,
                 ]
                 if j.status == "queued" { row["runAfter"] = ConsoleFormat.time(j.runAfter) }
+                if let ended = j.endedAt { row["endedAt"] = ConsoleFormat.time(ended) }
                 return row
             },
         ]

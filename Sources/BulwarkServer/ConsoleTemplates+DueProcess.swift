@@ -181,9 +181,9 @@ extension ConsoleTemplates {
         <label for="jobs-status">Status</label><select id="jobs-status" name="status">{{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/statuses}}</select>
         <p><button type="submit">Show</button></p>
         </form>
-        <table><thead><tr><th scope="col">job</th><th scope="col">kind</th><th scope="col">works on</th><th scope="col">status</th><th scope="col">attempts</th><th scope="col">next try</th><th scope="col">last error</th>{{#canRetry}}<th scope="col">again</th>{{/canRetry}}</tr></thead><tbody>
-        {{#jobs}}<tr><td>{{id}}</td><td>{{kind}}</td><td>{{ref}}</td><td>{{status}}</td><td>{{attempts}}</td><td>{{#runAfter}}<time datetime="{{runAfter}}">{{runAfter}}</time>{{/runAfter}}</td><td><code>{{lastError}}</code></td>{{#canRetry}}<td>{{#ended}}<form method="post" action="/console/jobs/retry"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="id" value="{{id}}"><button type="submit" aria-label="Do job {{id}} again">Do again</button></form>{{/ended}}</td>{{/canRetry}}</tr>
-        {{/jobs}}{{^jobs}}<tr><td colspan="8">No jobs.</td></tr>{{/jobs}}
+        <table><thead><tr><th scope="col">job</th><th scope="col">kind</th><th scope="col">works on</th><th scope="col">status</th><th scope="col">attempts</th><th scope="col">next try</th><th scope="col">ended</th><th scope="col">last error</th>{{#canRetry}}<th scope="col">again</th>{{/canRetry}}</tr></thead><tbody>
+        {{#jobs}}<tr><td>{{id}}</td><td>{{kind}}</td><td>{{ref}}</td><td>{{status}}</td><td>{{attempts}}</td><td>{{#runAfter}}<time datetime="{{runAfter}}">{{runAfter}}</time>{{/runAfter}}</td><td>{{#endedAt}}<time datetime="{{endedAt}}">{{endedAt}}</time>{{/endedAt}}</td><td><code>{{lastError}}</code></td>{{#canRetry}}<td>{{#ended}}<form method="post" action="/console/jobs/retry"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="id" value="{{id}}"><button type="submit" aria-label="Do job {{id}} again">Do again</button></form>{{/ended}}</td>{{/canRetry}}</tr>
+        {{/jobs}}{{^jobs}}<tr><td colspan="9">No jobs.</td></tr>{{/jobs}}
         </tbody></table>
         <nav aria-label="Pages of jobs"><p>{{#more}}<a href="{{more}}">Later jobs</a>{{/more}}</p></nav>
         {{> foot}}

@@ -169,7 +169,7 @@ public struct JobWorker: Service, CustomStringConvertible {
             }
             // A lost lease means another worker has the hunt now: leave the job to it.
             if completed {
-                try await service.store.finishJob(jobID: job.id)
+                try await service.store.finishJob(jobID: job.id, now: service.clock())
             } else if Task.isShuttingDownGracefully || Task.isCancelled {
                 try await release([job], started: true)
             }

@@ -614,7 +614,8 @@ enum OpenAPIDocument {
                         "properties": {
                           "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["hash_media", "retro_hunt"]}, "ref": {"type": "integer"},
                           "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]}, "attempts": {"type": "integer", "minimum": 0},
-                          "run_after": {"type": "integer"}, "lease_until": {"type": "integer"}, "last_error": {"type": "string"}
+                          "run_after": {"type": "integer"}, "lease_until": {"type": "integer"}, "last_error": {"type": "string"},
+                          "ended_at": {"type": "integer", "description": "When a done or failed job ended (Unix seconds); absent while queued or running."}
                         }}},
                       "next_after": {"type": "integer"}
                     }}}}},

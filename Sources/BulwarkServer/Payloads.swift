@@ -192,6 +192,9 @@ struct JobView: Encodable, Sendable {
     var run_after: Int64
     var lease_until: Int64?
     var last_error: String?
+    /// When a done or failed job ended; null while queued or running (and for a job that ended
+    /// before the column was added).
+    var ended_at: Int64?
 
     init(_ j: JobStatusRecord) {
         id = j.id
@@ -202,6 +205,7 @@ struct JobView: Encodable, Sendable {
         run_after = j.runAfter
         lease_until = j.leaseUntil
         last_error = j.lastError
+        ended_at = j.endedAt
     }
 }
 

@@ -82,7 +82,7 @@ extension BulwarkService {
         }
     }
 
-    /// Deletes the done jobs last queued more than ``ServerConfiguration/keepDoneJobsDays`` ago,
+    /// Deletes the done jobs that ended more than ``ServerConfiguration/keepDoneJobsDays`` ago,
     /// in batches; returns how many.
     public func deleteOldDoneJobs() async throws -> Int {
         let days = Int64(configuration.keepDoneJobsDays)
@@ -91,7 +91,7 @@ extension BulwarkService {
         var total = 0
         var place: DoneJobPlace?
         while true {
-            let step = try await store.deleteDoneJobs(queuedBefore: cutoff, after: place, limit: Self.doneJobsAtOnce)
+            let step = try await store.deleteDoneJobs(endedBefore: cutoff, after: place, limit: Self.doneJobsAtOnce)
             total += step.deleted
             place = step.last
             if step.examined < Self.doneJobsAtOnce { return total }

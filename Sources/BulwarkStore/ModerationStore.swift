@@ -484,9 +484,12 @@ public struct JobStatusRecord: Sendable, Hashable {
     /// Until when a running job's worker holds it.
     public var leaseUntil: Int64?
     public var lastError: String?
+    /// When a done or failed job ended (nil while it is queued or running, and for a job that
+    /// ended before schema version 24).
+    public var endedAt: Int64?
 }
 
-/// One step of deleting old done jobs (``ModerationStore/deleteDoneJobs(queuedBefore:after:limit:)``).
+/// One step of deleting old done jobs (``ModerationStore/deleteDoneJobs(endedBefore:after:limit:)``).
 public struct DoneJobsDeleted: Sendable, Hashable {
     /// Done jobs looked at: those deleted and those kept.
     public var examined: Int
@@ -794,8 +797,8 @@ public protocol ModerationStore: Sendable {
     /// kill, a lease that runs out) still runs out of attempts; and a job that waited in its
     /// worker's batch is not counted.
     func startJob(jobID: Int64, owner: String, until: Int64) async throws -> StartedJob?
-    /// Marks a job done (a no-op when it already is).
-    func finishJob(jobID: Int64) async throws
+    /// Marks a job done at `now` (a no-op when it already is).
+    func finishJob(jobID: Int64, now: Int64) async throws
     /// Puts a job its owner claimed but will not finish (a worker shutting down) back in the
     /// queue at once, taking back the attempt it counted when `started`; false when the owner
     /// no longer holds it.
@@ -809,11 +812,13 @@ public protocol ModerationStore: Sendable {
     /// nil when there is no such job; `queued` or `running` when nothing was changed.
     func retryJob(jobID: Int64, now: Int64) async throws -> String?
     /// Looks at the next `limit` done jobs last queued before `cutoff` (their `run_after`), in
-    /// the order of `(run_after, id)`, after `after` when given, and deletes them, but for a
+    /// the order of `(run_after, id)`, after `after` when given, and deletes those that ended
+    /// before `cutoff` too (a job without an end time, done before schema version 24, by when it
+    /// was last queued; a job that waited in a backlog past `cutoff` and ended since stays), but for a
     /// `hash_media` job whose part was not decoded (an error kept on the part): it stays, to be
     /// done again once the decoders are mended. (The step after starts after the last one looked
     /// at, so kept jobs are passed over once per sweep, not once per step.)
-    func deleteDoneJobs(queuedBefore cutoff: Int64, after: DoneJobPlace?, limit: Int) async throws -> DoneJobsDeleted
+    func deleteDoneJobs(endedBefore cutoff: Int64, after: DoneJobPlace?, limit: Int) async throws -> DoneJobsDeleted
     /// Queue depths for metrics: open cases, pending and failed jobs, pending and dead deliveries.
     func depths() async throws -> QueueDepths
     /// The whole review queue (open, claimed and escalated cases) counted by source, language and category.

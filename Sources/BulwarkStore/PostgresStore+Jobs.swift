@@ -55,7 +55,7 @@ extension PostgresStore {
                 """)
             try await execute(
                 db,
-                "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until = NULL WHERE id = \(jobID)")
+                "UPDATE jobs SET status = 'done', ended_at = \(now), lease_owner = NULL, lease_until = NULL WHERE id = \(jobID)")
             _ = try await recordMatch(db, mediaID: mediaID, result: result, now: now, auditAction: "media.match")
         }
     }
@@ -68,7 +68,8 @@ extension PostgresStore {
                 db,
                 """
                 UPDATE jobs SET status = \(retryAt == nil ? "failed" : "queued"),
-                    run_after = \(retryAt ?? now), last_error = \(message), lease_owner = NULL, lease_until = NULL
+                    run_after = \(retryAt ?? now), last_error = \(message), ended_at = \(retryAt == nil ? now : nil),
+                    lease_owner = NULL, lease_until = NULL
                 WHERE id = \(jobID) AND status <> 'done'
                 RETURNING id
                 """
@@ -117,10 +118,10 @@ extension PostgresStore {
         }
     }
 
-    public func finishJob(jobID: Int64) async throws {
+    public func finishJob(jobID: Int64, now: Int64) async throws {
         _ = try await read(
             """
-            UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until = NULL
+            UPDATE jobs SET status = 'done', ended_at = \(now), lease_owner = NULL, lease_until = NULL
             WHERE id = \(jobID) AND status <> 'done' RETURNING id
             """)
     }
@@ -138,15 +139,15 @@ extension PostgresStore {
     public func jobs(status: String?, afterID: Int64, limit: Int) async throws -> [JobStatusRecord] {
         try await read(
             """
-            SELECT id, kind, ref, status, attempts, run_after, lease_until, last_error FROM jobs
+            SELECT id, kind, ref, status, attempts, run_after, lease_until, last_error, ended_at FROM jobs
             WHERE (\(status)::TEXT IS NULL OR status = \(status)) AND id > \(afterID) ORDER BY id LIMIT \(limit)
             """
         ).map { row in
-            let (id, kind, ref, status, attempts, runAfter, leaseUntil, lastError) = try row.decode(
-                (Int64, String, Int64, String, Int64, Int64, Int64?, String?).self)
+            let (id, kind, ref, status, attempts, runAfter, leaseUntil, lastError, endedAt) = try row.decode(
+                (Int64, String, Int64, String, Int64, Int64, Int64?, String?, Int64?).self)
             return JobStatusRecord(
                 id: id, kind: kind, ref: ref, status: status, attempts: Int(attempts), runAfter: runAfter,
-                leaseUntil: leaseUntil, lastError: lastError)
+                leaseUntil: leaseUntil, lastError: lastError, endedAt: endedAt)
         }
     }
 
@@ -158,20 +159,21 @@ extension PostgresStore {
             guard status == "failed" || status == "done" else { return status }
             try await execute(
                 db,
-                "UPDATE jobs SET status = 'queued', attempts = 0, run_after = \(now), lease_owner = NULL, lease_until = NULL WHERE id = \(jobID)")
+                "UPDATE jobs SET status = 'queued', attempts = 0, run_after = \(now), ended_at = NULL, lease_owner = NULL, lease_until = NULL WHERE id = \(jobID)")
             try await execute(
                 db, "UPDATE media SET status = 'queued', error = NULL WHERE id = (SELECT ref FROM jobs WHERE id = \(jobID) AND kind = 'hash_media')")
             return status
         }
     }
 
-    public func deleteDoneJobs(queuedBefore cutoff: Int64, after: DoneJobPlace?, limit: Int) async throws -> DoneJobsDeleted {
+    public func deleteDoneJobs(endedBefore cutoff: Int64, after: DoneJobPlace?, limit: Int) async throws -> DoneJobsDeleted {
         try await transaction { db in
             let rows = try await rows(
                 db,
                 """
                 SELECT id, run_after,
-                    (kind = 'hash_media' AND EXISTS (SELECT 1 FROM media m WHERE m.id = j.ref AND m.error IS NOT NULL)) AS kept
+                    (COALESCE(ended_at, run_after) >= \(cutoff)
+                     OR kind = 'hash_media' AND EXISTS (SELECT 1 FROM media m WHERE m.id = j.ref AND m.error IS NOT NULL)) AS kept
                 FROM jobs j WHERE status = 'done' AND run_after < \(cutoff)
                 AND (run_after, id) > (\(after?.runAfter ?? Int64.min), \(after?.id ?? Int64.min))
                 ORDER BY run_after, id LIMIT \(limit)
@@ -183,7 +185,8 @@ extension PostgresStore {
                 ids.isEmpty
                 ? 0
                 : try await self.rows(
-                    db, "DELETE FROM jobs WHERE id = ANY(\(ids)) AND status = 'done' AND run_after < \(cutoff) RETURNING id"
+                    db,
+                    "DELETE FROM jobs WHERE id = ANY(\(ids)) AND status = 'done' AND COALESCE(ended_at, run_after) < \(cutoff) RETURNING id"
                 ).count
             return DoneJobsDeleted(examined: rows.count, deleted: deleted, last: rows.last.map { DoneJobPlace(runAfter: $0.1, id: $0.0) })
         }

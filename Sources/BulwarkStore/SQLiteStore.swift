@@ -520,7 +520,7 @@ public struct SQLiteStore: ModerationStore {
                 return
             }
             try db.cachedStatement(sql: "UPDATE media SET status = 'hashed', pdq = ?, quality = ?, frames = ?, md5 = ?, sha256 = ?, error = ? WHERE id = ?").execute(arguments: [result.pdq, result.quality, FramePDQ.text(result.frames), result.md5.isEmpty ? nil : result.md5, result.sha256.isEmpty ? nil : result.sha256, result.error.map { String($0.prefix(500)) }, mediaID])
-            try db.cachedStatement(sql: "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until = NULL WHERE id = ?").execute(arguments: [jobID])
+            try db.cachedStatement(sql: "UPDATE jobs SET status = 'done', ended_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?").execute(arguments: [now, jobID])
             _ = try Self.recordMatch(db, mediaID: mediaID, result: result, now: now, auditAction: "media.match")
         }
     }
@@ -529,9 +529,9 @@ public struct SQLiteStore: ModerationStore {
         try await writer.write { db in
             // A job another worker finished (after this one's lease expired) stays done.
             try db.cachedStatement(sql: """
-                    UPDATE jobs SET status = ?, run_after = ?, last_error = ?,
+                    UPDATE jobs SET status = ?, run_after = ?, last_error = ?, ended_at = ?,
                     lease_owner = NULL, lease_until = NULL WHERE id = ? AND status <> 'done'
-                    """).execute(arguments: [retryAt == nil ? "failed" : "queued", retryAt ?? now, String(error.prefix(500)), jobID])
+                    """).execute(arguments: [retryAt == nil ? "failed" : "queued", retryAt ?? now, String(error.prefix(500)), retryAt == nil ? now : nil, jobID])
             if retryAt == nil && db.changesCount == 1 {
                 try db.cachedStatement(sql: "UPDATE media SET status = 'failed', error = ? WHERE id = (SELECT ref FROM jobs WHERE id = ? AND kind = 'hash_media')").execute(arguments: [String(error.prefix(500)), jobID])
             }
@@ -572,11 +572,11 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
-    public func finishJob(jobID: Int64) async throws {
+    public func finishJob(jobID: Int64, now: Int64) async throws {
         try await writer.write { db in
             try db.execute(
-                sql: "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until = NULL WHERE id = ? AND status <> 'done'",
-                arguments: [jobID])
+                sql: "UPDATE jobs SET status = 'done', ended_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND status <> 'done'",
+                arguments: [now, jobID])
         }
     }
 
@@ -604,14 +604,14 @@ public struct SQLiteStore: ModerationStore {
         try await writer.read { db in
             try Row.fetchAll(
                 db.cachedStatement(sql: """
-                    SELECT id, kind, ref, status, attempts, run_after, lease_until, last_error FROM jobs
+                    SELECT id, kind, ref, status, attempts, run_after, lease_until, last_error, ended_at FROM jobs
                     WHERE (?1 IS NULL OR status = ?1) AND id > ?2 ORDER BY id LIMIT ?3
                     """),
                 arguments: [status, afterID, limit]
             ).map {
                 JobStatusRecord(
                     id: $0["id"], kind: $0["kind"], ref: $0["ref"], status: $0["status"], attempts: $0["attempts"],
-                    runAfter: $0["run_after"], leaseUntil: $0["lease_until"], lastError: $0["last_error"])
+                    runAfter: $0["run_after"], leaseUntil: $0["lease_until"], lastError: $0["last_error"], endedAt: $0["ended_at"])
             }
         }
     }
@@ -621,7 +621,7 @@ public struct SQLiteStore: ModerationStore {
             guard let status = try String.fetchOne(db, sql: "SELECT status FROM jobs WHERE id = ?", arguments: [jobID]) else { return nil }
             guard status == "failed" || status == "done" else { return status }
             try db.execute(
-                sql: "UPDATE jobs SET status = 'queued', attempts = 0, run_after = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+                sql: "UPDATE jobs SET status = 'queued', attempts = 0, run_after = ?, ended_at = NULL, lease_owner = NULL, lease_until = NULL WHERE id = ?",
                 arguments: [now, jobID])
             try db.execute(
                 sql: "UPDATE media SET status = 'queued', error = NULL WHERE id = (SELECT ref FROM jobs WHERE id = ? AND kind = 'hash_media')",
@@ -630,15 +630,16 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
-    public func deleteDoneJobs(queuedBefore cutoff: Int64, after: DoneJobPlace?, limit: Int) async throws -> DoneJobsDeleted {
+    public func deleteDoneJobs(endedBefore cutoff: Int64, after: DoneJobPlace?, limit: Int) async throws -> DoneJobsDeleted {
         try await writer.write { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT id, run_after,
-                        (kind = 'hash_media' AND EXISTS (SELECT 1 FROM media m WHERE m.id = j.ref AND m.error IS NOT NULL)) AS kept
-                    FROM jobs j WHERE status = 'done' AND run_after < ? AND (run_after, id) > (?, ?)
-                    ORDER BY run_after, id LIMIT ?
+                        (COALESCE(ended_at, run_after) >= ?1
+                         OR kind = 'hash_media' AND EXISTS (SELECT 1 FROM media m WHERE m.id = j.ref AND m.error IS NOT NULL)) AS kept
+                    FROM jobs j WHERE status = 'done' AND run_after < ?1 AND (run_after, id) > (?2, ?3)
+                    ORDER BY run_after, id LIMIT ?4
                     """,
                 arguments: [cutoff, after?.runAfter ?? Int64.min, after?.id ?? Int64.min, limit])
             let ids: [Int64] = rows.filter { !($0["kept"] as Bool) }.map { $0["id"] }

@@ -13,7 +13,7 @@ enum Schema {
             ("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8),
             ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12), ("v13", v13), ("v14", v14), ("v15", v15),
             ("v16", v16), ("v17", v17), ("v18", v18), ("v19", v19), ("v20", v20), ("v21", v21), ("v22", v22),
-            ("v23", v23),
+            ("v23", v23), ("v24", v24),
         ]
         return versions.map { (version: $0.0, statements: $0.1(dialect)) }
     }
@@ -583,6 +583,13 @@ enum Schema {
     /// `:second`, the time each was taken at.
     static func v23(_ dialect: Dialect) -> [String] {
         ["ALTER TABLE media ADD COLUMN frames TEXT"]
+    }
+
+    /// Version 24: when a job ended (done, or failed for good), so that a done job is deleted by
+    /// when it ended, not when it was last queued; NULL while it is queued or running, and for
+    /// jobs that ended before this version.
+    static func v24(_ dialect: Dialect) -> [String] {
+        ["ALTER TABLE jobs ADD COLUMN ended_at \(dialect == .sqlite ? "INTEGER" : "BIGINT")"]
     }
 
     /// Marks each case's first decision, and its first other than an escalation, among the

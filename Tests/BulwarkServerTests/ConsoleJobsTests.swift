@@ -31,6 +31,9 @@ extension ConsoleEntityTests {
             let html = Self.text(page)
             #expect(page.status == .ok)
             #expect(html.contains("<td>\(hunt.id)</td><td>retro-hunt</td><td>bank entries from 7</td><td>failed</td><td>1</td>"), "\(html)")
+            // When it ended; no next try.
+            let ended = ConsoleFormat.time(Self.now)
+            #expect(html.contains(#"<td>1</td><td></td><td><time datetime="\#(ended)">\#(ended)</time></td>"#), "\(html)")
             // The error as text, escaped.
             #expect(html.contains("<code>the &lt;bank&gt; sync failed</code>"))
             #expect(html.contains(#"<button type="submit" aria-label="Do job \#(hunt.id) again">Do again</button>"#))

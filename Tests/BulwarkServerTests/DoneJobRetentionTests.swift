@@ -59,10 +59,10 @@ extension ScaleOutTests {
         // a step looks at no more than its limit.
         clock.set(1_001 + 30 * day)
         let cutoff = clock.time - 30 * day
-        let first = try await store.deleteDoneJobs(queuedBefore: cutoff, after: nil, limit: 1)
+        let first = try await store.deleteDoneJobs(endedBefore: cutoff, after: nil, limit: 1)
         #expect(first.examined == 1 && first.deleted == 1)
         // Two more looked at from there, one of them kept: the part not decoded.
-        let second = try await store.deleteDoneJobs(queuedBefore: cutoff, after: first.last, limit: 2)
+        let second = try await store.deleteDoneJobs(endedBefore: cutoff, after: first.last, limit: 2)
         #expect(second.examined == 2 && second.deleted == 1, "\(second)")
         #expect(try await t.integer("SELECT COUNT(*) FROM jobs") == 4)
         // Kept for ever: nothing goes.
@@ -88,5 +88,38 @@ extension ScaleOutTests {
         #expect(try await store.retryJob(jobID: Int64(brokenJob), now: clock.time) == "done")
         // The items and their parts are not touched.
         #expect(try await t.integer("SELECT COUNT(*) FROM media WHERE md5 IS NOT NULL") == 4)
+    }
+
+    /// A done job is deleted by when it ended, not when it was last queued: a retro-hunt queued
+    /// on day 0 that waited in a backlog and ended on day 25 is kept on day 30 and goes after
+    /// day 55. The end time is listed for a done or failed job, and not for one queued, or queued
+    /// again.
+    @Test(arguments: Backend.allCases)
+    func aDoneJobIsKeptThirtyDaysFromWhenItEnded(_ backend: Backend) async throws {
+        try await withTestStore(backend, "jobended") { t in
+            let store = t.store
+            let day: Int64 = 86_400
+            #expect(try await store.enqueueRetroHunt(firstEntryID: 1, now: 1_000))
+            let hunt = try #require(try await store.claimJobs(owner: "w", now: 1_000 + 25 * day, lease: 60, limit: 10).first)
+            #expect(try await store.startJob(jobID: hunt.id, owner: "w", until: 1_060 + 25 * day) != nil)
+            try await store.finishJob(jobID: hunt.id, now: 1_000 + 25 * day)
+            #expect(try await store.enqueueRetroHunt(firstEntryID: 2, now: 1_000))
+            let failing = try #require(try await store.claimJobs(owner: "w", now: 1_000, lease: 60, limit: 10).first)
+            try await store.failJob(jobID: failing.id, error: "gave up", retryAt: nil, now: 1_500)
+            #expect(try await store.enqueueRetroHunt(firstEntryID: 3, now: 1_000 + 26 * day))
+            let listed = Dictionary(uniqueKeysWithValues: try await store.jobs(status: nil, afterID: 0, limit: 10).map { ($0.id, $0) })
+            #expect(listed[hunt.id]?.status == "done" && listed[hunt.id]?.endedAt == 1_000 + 25 * day)
+            #expect(listed[failing.id]?.status == "failed" && listed[failing.id]?.endedAt == 1_500)
+            #expect(listed.values.filter { $0.status == "queued" }.map(\.endedAt) == [nil])
+
+            let onDay30 = try await store.deleteDoneJobs(endedBefore: 1_001 + 30 * day - 30 * day, after: nil, limit: 10)
+            #expect(onDay30.examined == 1 && onDay30.deleted == 0, "\(onDay30)")
+            let onDay55 = try await store.deleteDoneJobs(endedBefore: 1_001 + 55 * day - 30 * day, after: nil, limit: 10)
+            #expect(onDay55.examined == 1 && onDay55.deleted == 1, "\(onDay55)")
+            #expect(try await t.integer("SELECT COUNT(*) FROM jobs WHERE id = \(hunt.id)") == 0)
+            // Done again, a failed job has no end time until it ends again.
+            #expect(try await store.retryJob(jobID: failing.id, now: 2_000) == "failed")
+            #expect(try await store.jobs(status: "queued", afterID: 0, limit: 10).allSatisfy { $0.endedAt == nil })
+        }
     }
 }

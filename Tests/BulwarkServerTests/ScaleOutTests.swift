@@ -224,6 +224,7 @@ struct ScaleOutTests {
             let page = try #require(listing["jobs"] as? [[String: Any]])
             #expect(page.map { $0["status"] as? String } == ["done", "done"])
             #expect(page.first?["kind"] as? String == "hash_media" && page.first?["attempts"] as? Int == 5)
+            #expect(page.allSatisfy { ($0["ended_at"] as? Int ?? 0) > 0 }, "\(page)")
             #expect(listing["next_after"] as? Int == page.last?["id"] as? Int)
             let (_, rest) = try await call(.get, "/v1/jobs?status=done&after=\(listing["next_after"] as? Int ?? 0)", admin)
             #expect((rest["jobs"] as? [[String: Any]])?.isEmpty == true)

@@ -281,7 +281,7 @@ struct StoreTests {
             #expect(taken.map(\.attempts) == [0])
             #expect(try await store.startJob(jobID: second, owner: "w1", until: 130) == nil)
             #expect(try await attempts(second) == 0)
-            try await store.finishJob(jobID: second)
+            try await store.finishJob(jobID: second, now: 2_000)
             #expect(try await attempts(second) == 0)
 
             // At 125 w3 takes the first up: one attempt started and never ended.
@@ -303,7 +303,7 @@ struct StoreTests {
             #expect(try await store.claimJobs(owner: "w5", now: 139, lease: 10, limit: 10).isEmpty)
             #expect(try await store.claimJobs(owner: "w5", now: 140, lease: 10, limit: 10).map(\.attempts) == [2])
             #expect(try await store.startJob(jobID: first, owner: "w5", until: 150) == StartedJob(mediaBytes: nil))
-            try await store.finishJob(jobID: first)
+            try await store.finishJob(jobID: first, now: 2_000)
             #expect(try await attempts(first) == 3)
             #expect(try await store.pendingJobCount() == 0)
         }
