@@ -76,7 +76,7 @@ public enum MediaDecoderChild {
 
     /// Hardens the process as ``serve(limits:addressSpace:)`` does, then tries what it must no
     /// longer do (open a file, a socket, run a program, take a descriptor of its parent, set up
-    /// an io_uring) and says how each went, e.g. "open: Operation not permitted; socket:
+    /// an io_uring, start a process, map memory that runs code) and says how each went, e.g. "open: Operation not permitted; socket:
     /// Operation not permitted; execve: Operation not permitted; ...": on one line from the
     /// thread that hardened the process, on the next from a thread started before it was
     /// hardened (a decoder's code taken over could run on any thread of the process).

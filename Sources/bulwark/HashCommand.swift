@@ -200,11 +200,25 @@ struct HashingPipeline {
     func process(path: String, in decoder: MediaDecoderProcess? = nil, scratch: inout PDQScratch) -> Result<[UInt8], Failure> {
         switch read(path) {
         case .success(let bytes):
-            let made = if let decoder { decoder.report(bytes, options: reportOptions) } else { fields(bytes, scratch: &scratch) }
+            let made =
+                if let decoder { decoder.report(bytes, options: reportOptions).flatMap(Self.checkedFields) } else { fields(bytes, scratch: &scratch) }
             return made.mapError { Failure(code: $0.code.description, message: $0.message, offset: $0.offset) }
         case .failure(let f):
             return .failure(f)
         }
+    }
+
+    /// A decoder process's fields, written into this command's output as they are, so checked
+    /// first: one line of JSON members after a comma, as ``fields(_:scratch:)`` writes them (a
+    /// decoder taken over must not write lines that pass for other files'); `decoderFailed`
+    /// when they are not.
+    static func checkedFields(_ report: [UInt8]) -> Result<[UInt8], ImageError> {
+        guard report.first == UInt8(ascii: ","), !report.contains(UInt8(ascii: "\n")),
+            JSONSyntax.firstError(in: Array("{\"path\":0".utf8) + report + [UInt8(ascii: "}")]) == nil
+        else {
+            return .failure(ImageError(.decoderFailed, "the decoder process's report is not JSON fields: \(String(decoding: report.prefix(80), as: UTF8.self))"))
+        }
+        return .success(report)
     }
 
     /// This pipeline's options as a report request states them: 1 `dihedral`, 2 float64 luma;
