@@ -328,7 +328,7 @@ public final class MediaDecoderProcess: Sendable {
     }
 
     /// The most the failure's message quotes of what the child said.
-    static let maxQuotedBytes = 200
+    public static let maxQuotedBytes = 200
 
     /// The first line the child wrote on its standard error since this was last asked (up to
     /// 64 KiB read), with control characters and quotes made spaces and at most

@@ -382,3 +382,35 @@ extension MediaDecoderProcessTests {
                 == "decoding took more than 0.001 s; the decoder process was stopped")
     }
 }
+
+extension MediaDecoderProcessTests {
+    /// What a decoder process writes on its standard error as it fails is quoted in the failure:
+    /// its first line that is not blank, at most `maxQuotedBytes` (200) bytes of it, control
+    /// characters and quotes made spaces; and it reaches neither this process's standard error
+    /// nor the next file's failure. (A stand-in for the decoder: a shell script that writes 500
+    /// bytes after a quote and a control character, then exits 3.)
+    @Test func whatAFailingChildSaysIsQuotedShortAndOnOneLine() throws {
+        let dir = NSTemporaryDirectory() + "bulwark-decoder-said-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = dir + "/decoder.sh"
+        try """
+            #!/bin/sh
+            printf '\\n  \\n"\\001' >&2
+            i=0
+            while [ $i -lt 50 ]; do printf '0123456789' >&2; i=$((i+1)); done
+            printf '\\nsecond line\\n' >&2
+            exit 3
+
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        let process = MediaDecoderProcess(
+            settings: MediaDecoderSettings(executable: script, timeoutSeconds: 10), limits: ImageLimits())
+        let answer = process.hash(try Self.read(Self.fixtures + "rgb.jpg"))
+        #expect(answer.failureCode == .decoderFailed)
+        let message = answer.failureMessage ?? ""
+        let quoted = "(it said: \"  " + String(repeating: "0123456789", count: 20).prefix(MediaDecoderProcess.maxQuotedBytes - 2) + "\")"
+        #expect(message.hasPrefix("the decoder process exited with status 3 ") && message.hasSuffix(quoted), "\(message)")
+        #expect(!message.contains("second line") && !message.contains("\n"))
+    }
+}
