@@ -38,6 +38,11 @@ public struct VideoSampling: Sendable, Hashable {
     /// The container states a display matrix that is not a right-angle turn or a mirror (a turn
     /// of 30 degrees, a shear), and the frames are as the stream codes them.
     public var displayMatrixIgnored: Bool
+    /// The shape of the stream's pixels, a pixel's width over its height before the frames are
+    /// turned (4/3 for 1440×1080 meant to be shown 16:9), as the last frame given or else the
+    /// container states it; 1 when neither states one. Frames are given a pixel for each coded
+    /// pixel (as the hashes' references read them); the console's still is stretched to it.
+    public var sampleAspectRatio: Double = 1
 
     public init(
         container: VideoContainer, codec: String, duration: Double, secondsPerFrame: Int, pixelsDecoded: Int,
@@ -128,6 +133,9 @@ extension ImageDecoder {
                 bw_video_frame_at(video, at, out.baseAddress, out.count, &result)
             }
             sampling.pixelsDecoded = Int(result.pixels_decoded)
+            if got == 1, result.sample_aspect_num > 0, result.sample_aspect_den > 0 {
+                sampling.sampleAspectRatio = Double(result.sample_aspect_num) / Double(result.sample_aspect_den)
+            }
             // The index's key frame was after the time, the stream ends before the frame, or
             // the decoder fails from the key frame: read from the start, which knows how many
             // frames there are and where reading stops. (-2: the same after a move between

@@ -60,10 +60,50 @@ public enum StillImage {
                 let what = isVideo(bytes) ? "the video" : "the animation"
                 return .notShown("no frame \(frame): \(reading.stoppedBefore ?? "\(what) has \(reading.frames) frames")")
             }
-            return png(shown, filter: filter)
+            guard let video = reading.video else { return png(shown, filter: filter) }
+            return png(shownShape(shown, sampleAspectRatio: video.sampleAspectRatio, turned: video.rotation % 180 != 0), filter: filter)
         } catch {
             return .notShown("\(error)")
         }
+    }
+
+    /// A video's frame as it is meant to be seen: stretched (never shrunk) to its pixels' shape
+    /// along the coded picture's width (its height once turned a quarter), when that is not square
+    /// (4/3: a 1440×1080 frame shown 1920×1080), as players show it, within ``maxPixels`` (past
+    /// them it is left as coded). Between columns (or rows) the colours are mixed linearly.
+    public static func shownShape(_ image: RGBImage, sampleAspectRatio ratio: Double, turned: Bool) -> RGBImage {
+        guard ratio.isFinite, ratio > 0, abs(ratio - 1) > 0.01 else { return image }
+        // Along the shown width when the pixels are wider than tall and the frame was not turned a
+        // quarter, or taller than wide and it was; else along the shown height.
+        let alongWidth = (ratio > 1) != turned
+        let scale = ratio > 1 ? ratio : 1 / ratio
+        let (w, h) = (image.width, image.height)
+        let (newW, newH) = alongWidth ? (Int((Double(w) * scale).rounded()), h) : (w, Int((Double(h) * scale).rounded()))
+        guard newW * newH <= maxPixels, newW > 0, newH > 0 else { return image }
+        var out = [UInt8](repeating: 0, count: newW * newH * 3)
+        image.pixels.withUnsafeBufferPointer { from in
+            out.withUnsafeMutableBufferPointer { to in
+                let (count, stride, lines, lineStride, outStride, outLineStride) =
+                    alongWidth ? (w, 3, h, w * 3, 3, newW * 3) : (h, w * 3, w, 3, newW * 3, 3)
+                let newCount = alongWidth ? newW : newH
+                for k in 0..<newCount {
+                    // The source position of the new pixel's centre.
+                    let x = max(0, min(Double(count - 1), (Double(k) + 0.5) * Double(count) / Double(newCount) - 0.5))
+                    let i = Int(x)
+                    let j = min(i + 1, count - 1)
+                    let t = x - Double(i)
+                    for line in 0..<lines {
+                        let a = line * lineStride + i * stride
+                        let b = line * lineStride + j * stride
+                        let o = line * outLineStride + k * outStride
+                        for c in 0..<3 {
+                            to[o + c] = UInt8((Double(from[a + c]) * (1 - t) + Double(from[b + c]) * t).rounded())
+                        }
+                    }
+                }
+            }
+        }
+        return RGBImage(width: newW, height: newH, pixels: out)
     }
 
     /// `image` as a PNG, fast over small: the console decodes and encodes on every view. A

@@ -422,6 +422,10 @@ int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size,
         video->have_frame = 0;
     }
     AVFrame *f = video->frame;
+    AVRational shape = av_guess_sample_aspect_ratio(video->format, video->format->streams[video->stream], f);
+    int stated = shape.num > 0 && shape.den > 0;
+    result->sample_aspect_num = stated ? shape.num : 0;
+    result->sample_aspect_den = stated ? shape.den : 0;
     int straight = video->a == 1 && video->d == 1;
     if (!straight && !video->coded) {
         video->coded = av_malloc(out_size);

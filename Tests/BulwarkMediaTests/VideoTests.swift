@@ -378,3 +378,50 @@ extension VideoTests {
         #expect(plain.video?.rotation == 0 && plain.video?.mirrored == false)
     }
 }
+
+extension VideoTests {
+    /// A video whose pixels are not square (a sample aspect ratio of 4/3, written in the H.264
+    /// stream and the MP4's `pasp` box, as 1440×1080 recorded for 16:9): its frames are given a
+    /// pixel for each coded one, as PyAV gives them (the hashes' reference), and the console's
+    /// still is stretched to the shape players show, 64×48 to 85×48, left half dark and right
+    /// half light as coded; turned a quarter, the still is stretched along its height instead.
+    @Test func aStillOfAVideoWithWidePixelsIsShownAtItsShape() throws {
+        let dir = try Support.temporaryDirectory("video-sar")
+        let path = dir + "/wide-pixels.mp4"
+        let script = """
+            import av, fractions, numpy as np
+            out = av.open('\(path)', 'w')
+            s = out.add_stream('libx264', rate=5, options={'qp': '0'})
+            s.width, s.height, s.pix_fmt = 64, 48, 'yuv444p'
+            s.codec_context.sample_aspect_ratio = fractions.Fraction(4, 3)
+            picture = np.zeros((48, 64, 3), np.uint8)
+            picture[:, 32:] = 255
+            for i in range(10):
+                f = av.VideoFrame.from_ndarray(picture, format='rgb24'); f.pts = i
+                for p in s.encode(f): out.mux(p)
+            for p in s.encode(): out.mux(p)
+            out.close()
+            """
+        let made = try Support.run("python3", ["-c", script])
+        try #require(made.status == 0, "\(made.stderr)")
+        let bytes = try Support.read(path)
+        let (frames, reading) = try Self.frames(bytes)
+        #expect(frames.first?.width == 64 && frames.first?.height == 48)
+        #expect(reading.video?.sampleAspectRatio == 4.0 / 3.0, "\(String(describing: reading.video))")
+        for frame in [0, 1] {
+            guard case .png(let png) = StillImage.display(bytes, frame: frame) else {
+                Issue.record("frame \(frame) not shown")
+                continue
+            }
+            let still = try ImageDecoder().decode(png)
+            #expect(still.width == 85 && still.height == 48, "\(still.width)×\(still.height)")
+            let row = (0..<still.width).map { Int(still.pixels[3 * (20 * still.width + $0)]) }
+            #expect(row[..<41].allSatisfy { $0 < 16 } && row[44...].allSatisfy { $0 > 239 }, "\(row)")
+        }
+        let turned = StillImage.shownShape(frames[0], sampleAspectRatio: 4.0 / 3.0, turned: true)
+        #expect(turned.width == 64 && turned.height == 64)
+        let tall = StillImage.shownShape(frames[0], sampleAspectRatio: 3.0 / 4.0, turned: false)
+        #expect(tall.width == 64 && tall.height == 64)
+        #expect(StillImage.shownShape(frames[0], sampleAspectRatio: 1, turned: false) == frames[0])
+    }
+}

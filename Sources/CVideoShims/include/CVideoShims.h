@@ -55,6 +55,11 @@ typedef struct {
     /// The demuxer's and decoder's short names.
     char container[24];
     char codec[24];
+    /// The shape of the stream's pixels, a pixel's width over its height, as the frame given (the
+    /// codec's) or else the container states it: 4/3 for 1440x1080 shown as 16:9; 0/0 when
+    /// neither states one (square pixels).
+    int32_t sample_aspect_num;
+    int32_t sample_aspect_den;
 } bw_video_result;
 
 typedef struct bw_video bw_video;
