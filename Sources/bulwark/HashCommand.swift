@@ -23,7 +23,9 @@ struct HashCommand: ParsableCommand {
             frame, a video a frame a second (further apart when more than 100 frames or 100 \
             megapixels would be needed to cover it; "video": {"container", "codec", "duration", \
             "seconds_per_frame", "rotation" (degrees clockwise), "mirrored", \
-            "display_matrix_ignored" when a matrix is not a right-angle turn or mirror}): "pdq" is its first frame's, "frames_read" counts \
+            "display_matrix_ignored" when a matrix is not a right-angle turn or mirror, \
+            "sample_aspect_ratio" when its pixels are not square: a pixel's width over its height; \
+            the frames are hashed as coded}): "pdq" is its first frame's, "frames_read" counts \
             the frames read (at most 100, or 100 megapixels), "frames" lists the later frames that \
             show another picture ({"frame", "second" for a video, "pdq", "quality"}, more than 8 \
             bits from every hash before), and "frames_stopped" says why reading stopped early, if \
@@ -264,6 +266,7 @@ struct HashingPipeline {
             out.append(contentsOf: ",\"duration\":\(video.duration),\"seconds_per_frame\":\(video.secondsPerFrame)".utf8)
             out.append(contentsOf: ",\"rotation\":\(video.rotation),\"mirrored\":\(video.mirrored)".utf8)
             if video.displayMatrixIgnored { out.append(contentsOf: ",\"display_matrix_ignored\":true".utf8) }
+            if video.sampleAspectRatio != 1 { out.append(contentsOf: ",\"sample_aspect_ratio\":\(video.sampleAspectRatio)".utf8) }
             out.append(UInt8(ascii: "}"))
         }
         if frames.reading.frames > 1 || frames.reading.stoppedBefore != nil {

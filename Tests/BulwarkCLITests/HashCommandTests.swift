@@ -149,6 +149,7 @@ struct HashCommandTests {
         let info = try #require(line["video"] as? [String: Any])
         #expect(info["container"] as? String == "matroska" && info["codec"] as? String == "vp9")
         #expect(info["duration"] as? Double == 10 && info["seconds_per_frame"] as? Int == 1)
+        #expect(info["sample_aspect_ratio"] == nil)
         #expect(line["frames_read"] as? Int == 10)
         let frames = try #require(line["frames"] as? [[String: Any]])
         #expect(frames.map { $0["second"] as? Int } == [3, 4, 6, 9])
@@ -190,6 +191,33 @@ struct HashCommandTests {
         #expect(info["display_matrix_ignored"] == nil)
         let plain = try #require(upright["video"] as? [String: Any])
         #expect(plain["rotation"] as? Int == 0 && plain["mirrored"] as? Bool == false)
+    }
+
+    /// A video whose pixels are not square says so ("sample_aspect_ratio", a pixel's width over
+    /// its height), and is hashed as coded: 64×48.
+    @Test func aVideoWithWidePixelsSaysSo() throws {
+        let dir = NSTemporaryDirectory() + "bulwark-cli-sar-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/wide.mp4"
+        let script = """
+            import av, fractions, numpy as np
+            out = av.open('\(path)', 'w')
+            s = out.add_stream('libx264', rate=5)
+            s.width, s.height, s.pix_fmt = 64, 48, 'yuv420p'
+            s.codec_context.sample_aspect_ratio = fractions.Fraction(4, 3)
+            for i in range(10):
+                f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 25 * i, np.uint8), format='rgb24'); f.pts = i
+                for p in s.encode(f): out.mux(p)
+            for p in s.encode(): out.mux(p)
+            out.close()
+            """
+        let made = try CLI.run(["python3", "-c", script], program: "/usr/bin/env")
+        try #require(made.status == 0, "\(made.stderr)")
+        let line = try #require(try CLI.lines(try CLI.run(["hash", path]).stdout).first)
+        #expect(line["width"] as? Int == 64 && line["height"] as? Int == 48)
+        let info = try #require(line["video"] as? [String: Any])
+        #expect(info["sample_aspect_ratio"] as? Double == 4.0 / 3.0, "\(info)")
     }
 
     /// `bench --pdq` takes every image in the directory by its first bytes, whatever its name,
