@@ -220,6 +220,32 @@ struct HashCommandTests {
         #expect(info["sample_aspect_ratio"] as? Double == 4.0 / 3.0, "\(info)")
     }
 
+    /// `--max-bytes` bounds the files read (50 MiB by default): a larger file is `tooLarge` in
+    /// its line, before it is read, and the others are hashed; the same in process and for
+    /// `match`; 0 is refused.
+    @Test func maxBytesBoundsTheFilesRead() throws {
+        let small = Self.pdqData + "/misc-images/wee.jpg"
+        let large = Self.pdqData + "/reg-test-input/dih/bridge-1-original.jpg"
+        let limit = try #require(try FileManager.default.attributesOfItem(atPath: small)[.size] as? Int)
+        let largeSize = try #require(try FileManager.default.attributesOfItem(atPath: large)[.size] as? Int)
+        try #require(largeSize > limit)
+        for extra in [[], ["--decode-in-process"]] {
+            let r = try CLI.run(["hash", "--max-bytes", "\(limit)", small, large] + extra)
+            #expect(r.status == 1, "\(r.stderr)")
+            let lines = try CLI.lines(r.stdout)
+            #expect(lines.count == 2 && lines[0]["pdq"] != nil)
+            let error = try #require(lines.last?["error"] as? [String: Any])
+            #expect(error["code"] as? String == "tooLarge")
+            #expect(error["message"] as? String == "\(largeSize) bytes, more than the limit of \(limit)")
+        }
+        let banks = NSTemporaryDirectory() + "bulwark-maxbytes-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: banks) }
+        #expect(try CLI.run(["bank", "create", "b", "--banks", banks]).status == 0)
+        let matched = try CLI.lines(try CLI.run(["match", "--banks", banks, "--max-bytes", "\(limit)", large]).stdout)
+        #expect((matched.first?["error"] as? [String: Any])?["code"] as? String == "tooLarge")
+        #expect(try CLI.run(["hash", "--max-bytes", "0", small]).status == 64)
+    }
+
     /// `bench --pdq` takes every image in the directory by its first bytes, whatever its name,
     /// and skips what is not one.
     @Test func benchPDQReadsEveryFormat() throws {
