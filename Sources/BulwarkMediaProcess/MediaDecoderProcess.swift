@@ -49,8 +49,8 @@ public final class MediaDecoderProcess: Sendable {
         var pid: pid_t
         /// Our end of the socket pair whose other end is the child's standard input and output.
         var socket: Int32
-        /// Our end (non-blocking) of the pipe that is the child's standard error: what it says
-        /// as it fails goes into the failure's message, not into the service's own log stream,
+        /// Our end (non-blocking) of the pipe that is the child's standard error, drained after
+        /// each file answered: what it says as it fails goes into the failure's message, not into the service's own log stream,
         /// where a decoder taken over could write lines that pass for the service's.
         var errors: Int32
     }
@@ -170,7 +170,11 @@ public final class MediaDecoderProcess: Sendable {
             if child == nil { child = try spawn() }
             let running = child!
             do throws(Failure) {
-                return try body(running)
+                let answered = try body(running)
+                // What it said about a file it answered (nothing, from a well child) is not the
+                // next file's; what it says as it starts is kept for the first failure.
+                _ = Self.said(running)
+                return answered
             } catch {
                 Self.end(running)
                 child = nil
@@ -246,8 +250,6 @@ public final class MediaDecoderProcess: Sendable {
     private func exchange(
         _ child: Child, _ bytes: [UInt8], request: MediaDecoderWire.Request
     ) throws(Failure) -> (text: ArraySlice<UInt8>, rest: [UInt8], deadline: Double) {
-        // What it said before this file (nothing, from a well child) is not this file's.
-        _ = Self.said(child)
         guard send(child.socket, MediaDecoderWire.header(count: bytes.count, request: request)), send(child.socket, bytes)
         else {
             throw Failure(message: ended(child, "while it was sent the file"))
