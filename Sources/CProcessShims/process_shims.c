@@ -60,6 +60,20 @@ static const int allowed[] = {
 #define BW_ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
 #define BW_FAIL(error) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (error))
 
+// Writes at `program + n` the 5 instructions that let call `nr` through only when the low 32 bits
+// of its argument `arg` pass `test` against `value` (BPF_JEQ: equal; BPF_JSET: a bit of `value`
+// set), or, when `allowed_when` is 0, only when they do not; such a call fails with EPERM
+// otherwise, and any other call goes on to the next instruction. Returns the new `n`.
+static int allow_by_argument(
+    struct sock_filter *program, int n, unsigned nr, int arg, unsigned test, unsigned value, int allowed_when) {
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 4);
+    program[n++] = (struct sock_filter)BW_LOAD_ARG(arg);
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | test | BPF_K, value, allowed_when ? 0 : 1, allowed_when ? 1 : 0);
+    program[n++] = (struct sock_filter)BW_ALLOW;
+    program[n++] = (struct sock_filter)BW_FAIL(EPERM);
+    return n;
+}
+
 static int install_filter(void) {
 #ifdef BW_AUDIT_ARCH
     enum { count = sizeof allowed / sizeof allowed[0] };
@@ -76,31 +90,17 @@ static int install_filter(void) {
     }
     // Memory, but never executable: code written into memory does not run (libraries are loaded
     // before the filter).
-    const unsigned mapping[] = {__NR_mmap, __NR_mprotect};
-    for (int i = 0; i < 2; i++) {
-        program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mapping[i], 0, 4);
-        program[n++] = (struct sock_filter)BW_LOAD_ARG(2);
-        program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 1, 0);
-        program[n++] = (struct sock_filter)BW_ALLOW;
-        program[n++] = (struct sock_filter)BW_FAIL(EPERM);
-    }
+    n = allow_by_argument(program, n, __NR_mmap, 2, BPF_JSET, PROT_EXEC, 0);
+    n = allow_by_argument(program, n, __NR_mprotect, 2, BPF_JSET, PROT_EXEC, 0);
     // A thread (the runtime starts them), not a process: clone with CLONE_THREAD. clone3's flags
     // are in memory, out of the filter's reach: ENOSYS, so that the C library falls back to clone.
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 4);
-    program[n++] = (struct sock_filter)BW_LOAD_ARG(0);
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1);
-    program[n++] = (struct sock_filter)BW_ALLOW;
-    program[n++] = (struct sock_filter)BW_FAIL(EPERM);
+    n = allow_by_argument(program, n, __NR_clone, 0, BPF_JSET, CLONE_THREAD, 1);
 #ifdef __NR_clone3
     program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
     program[n++] = (struct sock_filter)BW_FAIL(ENOSYS);
 #endif
     // A signal to a thread of this process only (abort raises SIGABRT so).
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_tgkill, 0, 4);
-    program[n++] = (struct sock_filter)BW_LOAD_ARG(0);
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)getpid(), 0, 1);
-    program[n++] = (struct sock_filter)BW_ALLOW;
-    program[n++] = (struct sock_filter)BW_FAIL(EPERM);
+    n = allow_by_argument(program, n, __NR_tgkill, 0, BPF_JEQ, (unsigned)getpid(), 1);
     // A thread's own priority (Dispatch sets its threads'; raising it needs a privilege).
     program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setpriority, 0, 6);
     program[n++] = (struct sock_filter)BW_LOAD_ARG(0);
@@ -110,11 +110,7 @@ static int install_filter(void) {
     program[n++] = (struct sock_filter)BW_ALLOW;
     program[n++] = (struct sock_filter)BW_FAIL(EPERM);
     // A thread's name.
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_prctl, 0, 4);
-    program[n++] = (struct sock_filter)BW_LOAD_ARG(0);
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_NAME, 0, 1);
-    program[n++] = (struct sock_filter)BW_ALLOW;
-    program[n++] = (struct sock_filter)BW_FAIL(EPERM);
+    n = allow_by_argument(program, n, __NR_prctl, 0, BPF_JEQ, PR_SET_NAME, 1);
     program[n++] = (struct sock_filter)BW_FAIL(EPERM);
     struct sock_fprog filter = {(unsigned short)n, program};
     // On every thread of the process (TSYNC), not only this one: the runtime's threads started
