@@ -103,6 +103,17 @@ struct HashingPipeline {
         var code: String
         var message: String
         var offset: Int?
+
+        init(code: String, message: String, offset: Int? = nil) {
+            self.code = code
+            self.message = message
+            self.offset = offset
+        }
+
+        /// A decoder's error, as the line for its file says it.
+        init(_ error: ImageError) {
+            self.init(code: error.code.description, message: error.message, offset: error.offset)
+        }
     }
 
     let decoder: ImageDecoder
@@ -124,13 +135,7 @@ struct HashingPipeline {
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             return .failure(Failure(code: "unreadable", message: "\(path): not a regular file"))
         }
-        let limit = decoder.limits.maxBytes
-        guard Int(st.st_size) <= limit else {
-            return .failure(
-                Failure(
-                    code: ImageError.Code.tooLarge.description,
-                    message: "\(st.st_size) bytes, more than the limit of \(limit)"))
-        }
+        do throws(ImageError) { try decoder.limits.checkBytes(Int(st.st_size)) } catch { return .failure(Failure(error)) }
         do {
             return .success(try readFile(path))
         } catch {
@@ -165,7 +170,7 @@ struct HashingPipeline {
         case .failure(let error):
             return .success(
                 (MediaHashes(md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)),
-                 Failure(code: error.code.description, message: error.message, offset: error.offset)))
+                 Failure(error)))
         }
     }
 
@@ -211,7 +216,7 @@ struct HashingPipeline {
         case .success(let bytes):
             let made =
                 if let decoder { decoder.report(bytes, options: reportOptions).flatMap(Self.checkedFields) } else { fields(bytes, scratch: &scratch) }
-            return made.mapError { Failure(code: $0.code.description, message: $0.message, offset: $0.offset) }
+            return made.mapError(Failure.init)
         case .failure(let f):
             return .failure(f)
         }
