@@ -146,9 +146,9 @@ struct HashingPipeline {
     /// The hashes of one file, for matching (with the 8 rotations and mirror images of an image
     /// when `dihedral`; an animation's or a video's later frames). A file Bulwark does not decode
     /// has its MD5 and SHA-256 only, with the decoder's reason as `notAnImage`. Decoded in
-    /// `decoder`'s process when given (a report request with ``matchingOptions``).
+    /// `apart` when given (a report request with ``matchingOptions``), else with ``decoder``.
     func mediaHashes(
-        path: String, in decoder: MediaDecoderProcess? = nil, scratch: inout PDQScratch
+        path: String, in apart: MediaDecoderProcess? = nil, scratch: inout PDQScratch
     ) -> Result<(hashes: MediaHashes, notAnImage: Failure?), Failure> {
         let bytes: [UInt8]
         switch read(path) {
@@ -156,8 +156,8 @@ struct HashingPipeline {
         case .failure(let f): return .failure(f)
         }
         let decoded =
-            if let decoder {
-                decoder.report(bytes, options: matchingOptions).flatMap(Self.readMatching)
+            if let apart {
+                apart.report(bytes, options: matchingOptions).flatMap(Self.readMatching)
             } else {
                 matching(bytes, scratch: &scratch)
             }
@@ -208,14 +208,14 @@ struct HashingPipeline {
         return .success((PDQResult(hash: hash, quality: quality), variants, frames))
     }
 
-    /// The JSON fields after "path", starting with a comma. Decoded and hashed in `decoder`'s
-    /// process when given (the file read here: the process cannot open files), whose report hook
-    /// makes ``fields(_:scratch:)`` with these options (``reportOptions``).
-    func process(path: String, in decoder: MediaDecoderProcess? = nil, scratch: inout PDQScratch) -> Result<[UInt8], Failure> {
+    /// The JSON fields after "path", starting with a comma: ``fields(_:scratch:)``, made with
+    /// ``decoder`` or, when given, by the decoder process `apart`'s report hook with these
+    /// options (``reportOptions``; the file read here, as the process cannot open files).
+    func process(path: String, in apart: MediaDecoderProcess? = nil, scratch: inout PDQScratch) -> Result<[UInt8], Failure> {
         switch read(path) {
         case .success(let bytes):
             let made =
-                if let decoder { decoder.report(bytes, options: reportOptions).flatMap(Self.checkedFields) } else { fields(bytes, scratch: &scratch) }
+                if let apart { apart.report(bytes, options: reportOptions).flatMap(Self.checkedFields) } else { fields(bytes, scratch: &scratch) }
             return made.mapError(Failure.init)
         case .failure(let f):
             return .failure(f)
