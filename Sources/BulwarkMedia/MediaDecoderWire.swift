@@ -167,19 +167,13 @@ public enum MediaDecoderWire {
     /// it, or the failure; `BulwarkError` (`invalidField`, field `answer`) when it is neither, or
     /// states more than ``maxReportBytes``.
     public static func read(reportLine line: some StringProtocol) throws(BulwarkError) -> Result<Int, ImageError> {
+        let bad = BulwarkError(.invalidField, "not a report answer: \(line.prefix(80))", field: "answer")
         if line.hasPrefix("report ") {
-            guard let count = Int(line.dropFirst(7)), (0...maxReportBytes).contains(count) else {
-                throw BulwarkError(.invalidField, "not a report answer: \(line.prefix(80))", field: "answer")
-            }
+            guard let count = Int(line.dropFirst(7)), (0...maxReportBytes).contains(count) else { throw bad }
             return .success(count)
         }
-        guard line.hasPrefix("error ") else {
-            throw BulwarkError(.invalidField, "not a report answer: \(line.prefix(80))", field: "answer")
-        }
-        switch try read(answer: line) {
-        case .failure(let error): return .failure(error)
-        case .success: throw BulwarkError(.invalidField, "not a report answer: \(line.prefix(80))", field: "answer")
-        }
+        guard line.hasPrefix("error "), case .failure(let error) = try read(answer: line) else { throw bad }
+        return .failure(error)
     }
 
     /// The result an answer line (without its newline) gives; `BulwarkError` (`invalidField`,
