@@ -133,6 +133,9 @@ public struct CascadeScratch {
     /// Tokens the encoder looked up, and those whose piece it had kept (`PieceCache`).
     public var pieceLookups: Int { workspace.pieceLookups }
     public var pieceHits: Int { workspace.pieceHits }
+    /// Routed texts looked up among the embeddings kept, and those found (`EmbeddingCache`).
+    public var embeddingLookups: Int { workspace.embeddingLookups }
+    public var embeddingHits: Int { workspace.embeddingHits }
     /// A scratch space around `workspace`: a fresh one, or one an earlier scratch space used
     /// (its kept pieces carry over). One thread at a time may use a workspace.
     public init(workspace: SentenceEncoder.Workspace = SentenceEncoder.Workspace()) {
@@ -156,12 +159,16 @@ public final class CascadeEngine: VerdictEngine {
         self.semantic = semantic
     }
 
-    /// A scratch space for one thread whose encoder workspace keeps `cachedPieces` pieces; with
-    /// no semantic model it keeps none (no tags and stamps of a 4,096-entry table, 34 KB, made
-    /// for nothing, e.g. per request in the server; the entries themselves are only made when
-    /// the encoder first runs).
-    public func makeScratch(cachedPieces: Int) -> CascadeScratch {
-        CascadeScratch(workspace: SentenceEncoder.Workspace(cachedPieces: semantic == nil ? 0 : cachedPieces))
+    /// A scratch space for one thread whose encoder workspace keeps `cachedPieces` pieces and
+    /// `cachedEmbeddings` whole embeddings; with no semantic model it keeps none (no tags and
+    /// stamps of a 4,096-entry table, 34 KB, made for nothing, e.g. per request in the server;
+    /// the entries themselves are only made when the encoder first runs).
+    public func makeScratch(
+        cachedPieces: Int, cachedEmbeddings: Int = SentenceEncoder.Workspace.standardCachedEmbeddings
+    ) -> CascadeScratch {
+        CascadeScratch(
+            workspace: SentenceEncoder.Workspace(
+                cachedPieces: semantic == nil ? 0 : cachedPieces, cachedEmbeddings: semantic == nil ? 0 : cachedEmbeddings))
     }
 
     /// A scratch space keeping the standard number of pieces (`makeScratch(cachedPieces:)`).

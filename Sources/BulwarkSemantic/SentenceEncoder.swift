@@ -174,6 +174,8 @@ public struct SentenceEncoder: Sendable {
         public let kernel: GemmKernel
         public let products: EncoderProducts
         let cache: PieceCache
+        /// Whole embeddings kept by their ids (`EmbeddingCache`).
+        let embeddings: EmbeddingCache
         var capacity = 0
         var features: [Float] = []
         /// Entries computed in this batch (`PieceCache.entryWidth` floats each).
@@ -198,19 +200,36 @@ public struct SentenceEncoder: Sendable {
 
         /// Entries a workspace keeps unless told otherwise: 4,096 (52 MiB once full).
         public static let standardCachedPieces = 4_096
+        /// Whole embeddings a workspace keeps unless told otherwise: 1,024 (2 MiB and their ids
+        /// once full).
+        public static let standardCachedEmbeddings = 1_024
 
         /// `kernel` must be available on this CPU (`GemmKernel.isAvailable`). `cachedPieces`
         /// entries are kept (`PieceCache`; rounded down to a power of two, 0 keeps none): the
-        /// embeddings are the same with any number, to float rounding.
+        /// embeddings are the same with any number, to float rounding. `cachedEmbeddings` whole
+        /// embeddings are kept by their ids (`EmbeddingCache`, 0 keeps none): a sentence read
+        /// again gets the same floats.
         public init(
             kernel: GemmKernel = .best, products: EncoderProducts = .standard,
-            cachedPieces: Int = Workspace.standardCachedPieces
+            cachedPieces: Int = Workspace.standardCachedPieces,
+            cachedEmbeddings: Int = Workspace.standardCachedEmbeddings
         ) {
             precondition(kernel.isAvailable, "this CPU cannot run the \(kernel) kernel")
             self.kernel = kernel
             self.products = products
             cache = PieceCache(capacity: cachedPieces)
+            embeddings = EmbeddingCache(capacity: cachedEmbeddings)
         }
+
+        /// Whole embeddings kept, at most.
+        public var cachedEmbeddings: Int { embeddings.capacity }
+        /// Sentences looked up, and those whose embedding was kept or computed earlier in the
+        /// same batch, since the workspace was made.
+        public var embeddingLookups: Int { embeddings.lookups }
+        public var embeddingHits: Int { embeddings.hits }
+
+        /// Forgets the embeddings kept (a benchmark's pass over texts it has read before).
+        public func forgetKeptEmbeddings() { embeddings.removeAll() }
 
         /// Entries kept, at most.
         public var cachedPieces: Int { cache.capacity }
@@ -321,11 +340,54 @@ public struct SentenceEncoder: Sendable {
     /// up to `maxTailSentences` sentences at once, so that their weights (6.7 MB of floats) are
     /// read once for that many sentences. Each row of a product is summed in the same order
     /// whatever the rows around it, so the embeddings do not depend on how a batch is cut.
+    ///
+    /// A sentence whose embedding the workspace keeps (`EmbeddingCache`) is copied, not
+    /// computed, and a sentence twice in the batch is computed once.
     func encode(
         batch: [[Int32]], workspace ws: Workspace, into results: UnsafeMutablePointer<Float>,
         partPieces: Int = maxBatchPieces
     ) {
         let limited = batch.map(Self.limited)
+        let kept = ws.embeddings
+        guard kept.capacity > 0 else {
+            encode(limited: limited, workspace: ws, into: results, partPieces: partPieces)
+            return
+        }
+        // Sentences whose embedding is kept are copied; the others are computed once each (a
+        // sentence twice in the batch too), then kept.
+        var missing: [[Int32]] = []
+        var firstOfMissing: [[Int32]: Int] = [:]
+        var targets: [[Int]] = []
+        for (i, ids) in limited.enumerated() {
+            if let m = firstOfMissing[ids] {
+                kept.countRepeat()
+                targets[m].append(i)
+            } else if !kept.copy(ids, to: results + i * Self.dimension) {
+                firstOfMissing[ids] = missing.count
+                missing.append(ids)
+                targets.append([i])
+            }
+        }
+        guard !missing.isEmpty else { return }
+        if missing.count == limited.count {
+            encode(limited: missing, workspace: ws, into: results, partPieces: partPieces)
+            for (m, ids) in missing.enumerated() { kept.keep(ids, embedding: results + m * Self.dimension) }
+            return
+        }
+        let computed = UnsafeMutablePointer<Float>.allocate(capacity: missing.count * Self.dimension)
+        defer { computed.deallocate() }
+        encode(limited: missing, workspace: ws, into: computed, partPieces: partPieces)
+        for (m, ids) in missing.enumerated() {
+            let embedding = computed + m * Self.dimension
+            kept.keep(ids, embedding: embedding)
+            for i in targets[m] { (results + i * Self.dimension).update(from: embedding, count: Self.dimension) }
+        }
+    }
+
+    /// `encode(batch:)` of sentences already `limited`, every one computed.
+    private func encode(
+        limited: [[Int32]], workspace ws: Workspace, into results: UnsafeMutablePointer<Float>, partPieces: Int
+    ) {
         let partLimit = max(1, min(partPieces, Self.maxBatchPieces))
         var start = 0
         while start < limited.count {

@@ -104,11 +104,13 @@ public struct BulwarkService: Sendable {
         // Each text's content key from the normal form the scan makes of it.
         scratch.engine.keepsContentKeys = true
         let lookups = scratch.pieceLookups, hits = scratch.pieceHits
+        let sentenceLookups = scratch.embeddingLookups, sentenceHits = scratch.embeddingHits
         let verdicts = scanner.scan(batch: textItems, scratch: &scratch)
         if let encoderWorkspaces {
             metrics.encoder(
                 items: scratch.encoded, routes: scratch.routes, pieceLookups: scratch.pieceLookups - lookups,
-                pieceHits: scratch.pieceHits - hits)
+                pieceHits: scratch.pieceHits - hits, sentenceLookups: scratch.embeddingLookups - sentenceLookups,
+                sentenceHits: scratch.embeddingHits - sentenceHits)
             encoderWorkspaces.give(scratch.workspace)
         }
         // Copies of a text removed before (by a reviewer or a removal order) are known content,

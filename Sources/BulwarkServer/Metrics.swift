@@ -36,6 +36,9 @@ public final class ServiceMetrics: Sendable {
         var encoded = 0
         var pieceLookups = 0
         var pieceHits = 0
+        /// Routed texts looked up among a workspace's kept embeddings, and those found.
+        var sentenceLookups = 0
+        var sentenceHits = 0
         /// The same items by why they went (`EncoderRoute.rawValue`).
         var routes = [Int](repeating: 0, count: EncoderRoute.allCases.count)
         var encoderOn = false
@@ -72,13 +75,17 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// One request's work in the sentence encoder (`--model full`).
-    func encoder(items: Int, routes: [Int] = [], pieceLookups: Int, pieceHits: Int) {
+    func encoder(
+        items: Int, routes: [Int] = [], pieceLookups: Int, pieceHits: Int, sentenceLookups: Int = 0, sentenceHits: Int = 0
+    ) {
         state.withLock { s in
             s.encoderOn = true
             s.encoded += items
             for (r, n) in routes.enumerated() where r < s.routes.count { s.routes[r] += n }
             s.pieceLookups += pieceLookups
             s.pieceHits += pieceHits
+            s.sentenceLookups += sentenceLookups
+            s.sentenceHits += sentenceHits
         }
     }
 
@@ -124,6 +131,10 @@ public final class ServiceMetrics: Sendable {
             out += "# TYPE bulwark_encoder_pieces_total counter\n"
             out += "bulwark_encoder_pieces_total{result=\"kept\"} \(s.pieceHits)\n"
             out += "bulwark_encoder_pieces_total{result=\"computed\"} \(s.pieceLookups - s.pieceHits)\n"
+            out += "# HELP bulwark_encoder_sentences_total Texts the encoder was given, and those whose whole embedding was kept from earlier work (the same pieces read before).\n"
+            out += "# TYPE bulwark_encoder_sentences_total counter\n"
+            out += "bulwark_encoder_sentences_total{result=\"kept\"} \(s.sentenceHits)\n"
+            out += "bulwark_encoder_sentences_total{result=\"computed\"} \(s.sentenceLookups - s.sentenceHits)\n"
         }
         for g in gauges {
             out += "# HELP \(g.name) \(g.help)\n# TYPE \(g.name) gauge\n\(g.name) \(g.value)\n"

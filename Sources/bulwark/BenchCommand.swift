@@ -3,6 +3,7 @@ import BulwarkCascade
 import BulwarkCore
 import BulwarkMedia
 import BulwarkMediaProcess
+import BulwarkSemantic
 import BulwarkText
 
 struct BenchCommand: ParsableCommand {
@@ -63,6 +64,9 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var keptPieces: BenchCachedPiecesOption
 
+    @Option(help: "With --model full: whole embeddings the sentence encoder keeps by the text's pieces, for a text routed again (0: none; at most \(Self.maxCachedEmbeddings)). They are forgotten before each pass, so that a pass counts only the corpus's own repeats, not the passes before it. (default: \(SentenceEncoder.Workspace.standardCachedEmbeddings), as scan and serve keep)")
+    var cachedEmbeddings = SentenceEncoder.Workspace.standardCachedEmbeddings
+
     @Flag(help: "Also time each stage of the engine on its own (µs per item).")
     var stages = false
 
@@ -73,6 +77,16 @@ struct BenchCommand: ParsableCommand {
     var luma: LumaOption = .float32
 
     @OptionGroup var engineOptions: EngineOptions
+
+    /// The most whole embeddings `--cached-embeddings` keeps: 65,536 of 2 KiB, 128 MiB once full
+    /// (and their ids).
+    static let maxCachedEmbeddings = 65_536
+
+    func validate() throws {
+        guard (0...Self.maxCachedEmbeddings).contains(cachedEmbeddings) else {
+            throw ValidationError("--cached-embeddings \(cachedEmbeddings): give 0 (keep none) to \(Self.maxCachedEmbeddings)")
+        }
+    }
 
     func run() throws {
         if let pdq {
@@ -151,12 +165,13 @@ struct BenchCommand: ParsableCommand {
         }
         let decoder = TextItemDecoder()
         let encoder = VerdictEncoder()
-        var scratch = cascade.makeScratch(cachedPieces: keptPieces.cachedPieces)
+        var scratch = cascade.makeScratch(cachedPieces: keptPieces.cachedPieces, cachedEmbeddings: cachedEmbeddings)
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
         let clock = ContinuousClock()
         // Throughput: blocks of lines decoded, scanned as one batch and encoded, as `scan` does.
         func batchedPass(_ range: Range<Int>, _ engine: CascadeEngine, _ scratch: inout CascadeScratch) throws -> Int {
+            scratch.workspace.forgetKeptEmbeddings()
             var decisions = 0
             var block = range.lowerBound
             while block < range.upperBound {
@@ -173,6 +188,7 @@ struct BenchCommand: ParsableCommand {
         }
         // Latency: one item at a time, as the API scans a single item.
         func pass(_ range: Range<Int>, sampleEvery: Int, samples: inout [Duration]) throws -> Int {
+            scratch.workspace.forgetKeptEmbeddings()
             var decisions = 0
             for k in range {
                 let t0 = sampleEvery > 0 && k % sampleEvery == 0 ? clock.now : nil
@@ -193,6 +209,7 @@ struct BenchCommand: ParsableCommand {
         var fastRates: [Double] = []
         var flagged = 0
         var firstPassPieces = (hits: 0, lookups: 0)
+        let embeddingsBefore = (hits: scratch.embeddingHits, lookups: scratch.embeddingLookups)
         func timedFastPass() throws {
             let t0 = clock.now
             _ = try batchedPass(0..<lines.count, fastOnly, &fastScratch)
@@ -226,6 +243,14 @@ struct BenchCommand: ParsableCommand {
             print(
                 "encoder tokens whose piece was kept: \(percent(firstPassPieces.hits, firstPassPieces.lookups)) in the first pass (from empty), \(percent(scratch.pieceHits, scratch.pieceLookups)) over all passes"
             )
+            let embeddingLookups = scratch.embeddingLookups - embeddingsBefore.lookups
+            if scratch.workspace.cachedEmbeddings > 0 {
+                print(
+                    "routed texts whose embedding was kept (\(scratch.workspace.cachedEmbeddings) kept at most, forgotten before each pass): \(percent(scratch.embeddingHits - embeddingsBefore.hits, embeddingLookups)) of \(embeddingLookups)"
+                )
+            } else {
+                print("routed texts whose embedding was kept: none kept (--cached-embeddings 0)")
+            }
         } else {
             print("model fast")
         }

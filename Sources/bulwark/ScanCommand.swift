@@ -110,12 +110,14 @@ struct ScanCommand: ParsableCommand {
             let encoded = kept.reduce(0) { $0 + $1.encoded }
             let lookups = kept.reduce(0) { $0 + $1.pieceLookups }
             let hits = kept.reduce(0) { $0 + $1.pieceHits }
+            let sentences = kept.reduce(0) { $0 + $1.embeddingLookups }
+            let sentencesKept = kept.reduce(0) { $0 + $1.embeddingHits }
             let routes = kept.reduce(into: [Int](repeating: 0, count: EncoderRoute.allCases.count)) { sum, scratch in
                 for (r, n) in scratch.routes.enumerated() { sum[r] += n }
             }
             let why = encoded > 0 ? " (\(EncoderRoute.summary(routes)))" : ""
             writeStderr(
-                "bulwark scan: encoder: \(encoded) items\(why); tokens \(lookups), of which \(hits) found their piece kept and \(lookups - hits) computed\n")
+                "bulwark scan: encoder: \(encoded) items\(why), of which \(sentencesKept) found their embedding kept and \(sentences - sentencesKept) computed; tokens \(lookups), of which \(hits) found their piece kept and \(lookups - hits) computed\n")
         }
     }
 }

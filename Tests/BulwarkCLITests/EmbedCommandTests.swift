@@ -106,6 +106,31 @@ struct BenchOptionTests {
         }
     }
 
+    /// `--cached-embeddings` sets the whole embeddings the cascade's encoder keeps, and they are
+    /// forgotten before each pass: every pass over the same corpus then finds the same share kept,
+    /// however many passes (kept across passes, the share would climb with each). With none,
+    /// the summary says so; a count out of range is a clear error.
+    @Test func benchCachedEmbeddingsAreForgottenBeforeEachPass() throws {
+        func keptLine(_ extra: [String]) throws -> String {
+            let r = try CLI.run(["bench", "--items", "400", "--model", "full"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.split(separator: "\n").map(String.init).first { $0.hasPrefix("routed texts whose embedding was kept") } ?? ""
+        }
+        func share(_ line: String) -> String { line.components(separatedBy: "): ").last?.components(separatedBy: " of ").first ?? "" }
+        let onePass = try keptLine(["--iterations", "1"])
+        let threePasses = try keptLine(["--iterations", "3"])
+        #expect(onePass.contains("(1024 kept at most, forgotten before each pass)"), "\(onePass)")
+        #expect(!share(onePass).isEmpty && share(onePass) != "0.0%", "the corpus repeats some routed texts: \(onePass)")
+        #expect(share(onePass) == share(threePasses), "\(onePass) / \(threePasses)")
+        let none = try keptLine(["--iterations", "1", "--cached-embeddings", "0"])
+        #expect(none.contains("none kept"), "\(none)")
+        for count in ["-1", "65537"] {
+            let bad = try CLI.run(["bench", "--items", "10", "--model", "full", "--cached-embeddings=" + count])
+            #expect(bad.status != 0)
+            #expect(bad.stderr.contains("--cached-embeddings \(count)") && bad.stderr.contains("65536"), "\(bad.stderr)")
+        }
+    }
+
     /// `bench semantic` takes the options it shares a name with in `bench` (`--encoder`,
     /// `--max-text-bytes`, `--cached-pieces`) as its own: until 2026-12-03 the parent command took
     /// them and the subcommand silently ran with its defaults. `--texts` embeds another file.

@@ -79,7 +79,7 @@ struct ServeFullModelTests {
         #expect(routed >= 2)
 
         // The encoder's workspace outlives the request: the same texts again (new ids) find
-        // every piece kept, and get the same verdicts.
+        // every embedding kept, so no piece is even looked up, and get the same verdicts.
         func encoderCounters() async throws -> [String: Int] {
             let response = try await client.execute(
                 HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(30))
@@ -102,6 +102,9 @@ struct ServeFullModelTests {
         #expect(names.reduce(0) { $0 + (before[route($1)] ?? 0) } == routed)
         #expect((before[route("title")] ?? 0) >= 2)
         #expect((before[computedKey] ?? 0) > 0, "the first request computes pieces: \(before)")
+        let sentencesKeptKey = #"bulwark_encoder_sentences_total{result="kept"}"#
+        let sentencesComputedKey = #"bulwark_encoder_sentences_total{result="computed"}"#
+        #expect((before[sentencesKeptKey] ?? 0) + (before[sentencesComputedKey] ?? 0) == routed, "\(before)")
         let again = items.map { $0.replacingOccurrences(of: #"{"id":""#, with: #"{"id":"again-"#) }
         let secondItems = try await ingest(again)
         #expect(secondItems.count == expected.count)
@@ -112,6 +115,8 @@ struct ServeFullModelTests {
         let after = try await encoderCounters()
         #expect(after["bulwark_encoder_items_total"] == 2 * routed)
         #expect(after[computedKey] == before[computedKey], "no piece computed again: \(before) → \(after)")
-        #expect((after[keptKey] ?? 0) > (before[keptKey] ?? 0), "\(before) → \(after)")
+        #expect(after[keptKey] == before[keptKey], "no piece looked up: \(before) → \(after)")
+        #expect(after[sentencesComputedKey] == before[sentencesComputedKey], "\(before) → \(after)")
+        #expect((after[sentencesKeptKey] ?? 0) == (before[sentencesKeptKey] ?? 0) + routed, "\(before) → \(after)")
     }
 }

@@ -191,7 +191,8 @@ struct EncoderTests {
     func aBatchEmbedsEachSentenceAsItIsEmbeddedAlone(kernel: GemmKernel) throws {
         let embedder = try SemanticFixtures.embedder.get()
         let texts = try ["de-3", "en-1", "ar-1", "es-2", "fr-1"].map { try SemanticFixtures.item($0).text } + ["", "ok"]
-        let workspace = SentenceEncoder.Workspace(kernel: kernel)
+        // No whole embedding kept: the batch of one below is computed, not copied.
+        let workspace = SentenceEncoder.Workspace(kernel: kernel, cachedEmbeddings: 0)
         let batch = embedder.embed(batch: texts, workspace: workspace)
         #expect(batch.count == texts.count)
         for (text, b) in zip(texts, batch) {

@@ -4,7 +4,9 @@ import Testing
 @testable import BulwarkSemantic
 
 /// The encoder keeps each piece's projection and first-product shares (`PieceCache`): what
-/// it computes with entries kept from earlier batches must be what it computes afresh.
+/// it computes with entries kept from earlier batches must be what it computes afresh. Its
+/// workspaces here keep no whole embeddings (`EmbeddingCacheTests`), which would answer a text
+/// read again before any piece is looked up.
 struct PieceCacheTests {
     /// Texts that share pieces with one another, in several languages and lengths, with
     /// repeated words (a piece twice in one sentence, and in several sentences of a batch).
@@ -33,9 +35,9 @@ struct PieceCacheTests {
     @Test(arguments: EncoderTests.kernels)
     func keptEntriesGiveTheEmbeddingsComputedAfresh(_ kernel: GemmKernel) throws {
         let texts = try Self.texts()
-        let nothingKept = SentenceEncoder.Workspace(kernel: kernel, products: .int16, cachedPieces: 0)
-        let small = SentenceEncoder.Workspace(kernel: kernel, products: .int16, cachedPieces: 8)
-        let standard = SentenceEncoder.Workspace(kernel: kernel, products: .int16)
+        let nothingKept = SentenceEncoder.Workspace(kernel: kernel, products: .int16, cachedPieces: 0, cachedEmbeddings: 0)
+        let small = SentenceEncoder.Workspace(kernel: kernel, products: .int16, cachedPieces: 8, cachedEmbeddings: 0)
+        let standard = SentenceEncoder.Workspace(kernel: kernel, products: .int16, cachedEmbeddings: 0)
         #expect(small.cachedPieces == 8 && standard.cachedPieces == SentenceEncoder.Workspace.standardCachedPieces)
         for group in [16, 3, 1] {
             let afresh = try Self.embed(texts, group: group, workspace: nothingKept)
@@ -56,8 +58,8 @@ struct PieceCacheTests {
     @Test(arguments: EncoderTests.kernels)
     func floatProductsAgreeWithAndWithoutKeptEntries(_ kernel: GemmKernel) throws {
         let texts = try Self.texts()
-        let nothingKept = SentenceEncoder.Workspace(kernel: kernel, products: .float32, cachedPieces: 0)
-        let workspace = SentenceEncoder.Workspace(kernel: kernel, products: .float32, cachedPieces: 16)
+        let nothingKept = SentenceEncoder.Workspace(kernel: kernel, products: .float32, cachedPieces: 0, cachedEmbeddings: 0)
+        let workspace = SentenceEncoder.Workspace(kernel: kernel, products: .float32, cachedPieces: 16, cachedEmbeddings: 0)
         for group in [5, 1] {
             let afresh = try Self.embed(texts, group: group, workspace: nothingKept)
             for (text, (a, b)) in zip(texts, zip(afresh, try Self.embed(texts, group: group, workspace: workspace))) {
@@ -71,7 +73,7 @@ struct PieceCacheTests {
         let embedder = try SemanticFixtures.embedder.get()
         let text = try SemanticFixtures.item("de-3").text
         let pieces = embedder.tokenizer.encode(text).count
-        let workspace = SentenceEncoder.Workspace()
+        let workspace = SentenceEncoder.Workspace(cachedEmbeddings: 0)
         let first = embedder.embed(text, workspace: workspace)
         #expect(workspace.pieceLookups == pieces)
         let hitsBefore = workspace.pieceHits
@@ -80,7 +82,7 @@ struct PieceCacheTests {
         #expect(workspace.pieceLookups == 2 * pieces)
         #expect(workspace.pieceHits == hitsBefore + pieces)
         // A workspace that keeps nothing finds nothing.
-        let none = SentenceEncoder.Workspace(cachedPieces: 0)
+        let none = SentenceEncoder.Workspace(cachedPieces: 0, cachedEmbeddings: 0)
         #expect(embedder.embed(text, workspace: none) == first)
         #expect(embedder.embed(text, workspace: none) == first)
         #expect(none.cachedPieces == 0 && none.pieceHits == 0 && none.pieceLookups == 2 * pieces)
