@@ -36,3 +36,16 @@ struct DecoderProcessOptions: ParsableArguments {
         return MediaDecoderProcess(settings: settings, limits: limits)
     }
 }
+
+/// `--max-bytes`, shared by `hash` and `match`: the largest file read.
+struct FileBytesOption: ParsableArguments {
+    @Option(help: "The largest file read, in bytes (a larger one is tooLarge in its line, before it is read).")
+    var maxBytes = ImageLimits().maxBytes
+
+    func validate() throws {
+        guard maxBytes > 0 else { throw ValidationError("--max-bytes must be at least 1") }
+    }
+
+    /// The image limits with this bound on a file's bytes.
+    var limits: ImageLimits { ImageLimits(maxBytes: maxBytes) }
+}

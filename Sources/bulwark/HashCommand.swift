@@ -47,18 +47,13 @@ struct HashCommand: ParsableCommand {
     @Option(help: "Luminance arithmetic: float32 (the C++ reference's) or float64 (the pdqhash Python binding's).")
     var luma: LumaOption = .float32
 
-    @Option(help: "The largest file read, in bytes (a larger one is tooLarge in its line).")
-    var maxBytes = ImageLimits().maxBytes
+    @OptionGroup var fileBytes: FileBytesOption
 
     @OptionGroup var decoding: DecoderProcessOptions
 
-    func validate() throws {
-        guard maxBytes > 0 else { throw ValidationError("--max-bytes must be at least 1") }
-    }
-
     func run() throws {
         var writer = try OutputWriter(path: out)
-        let hasher = HashingPipeline(luma: luma.value, dihedral: dihedral, limits: ImageLimits(maxBytes: maxBytes))
+        let hasher = HashingPipeline(luma: luma.value, dihedral: dihedral, limits: fileBytes.limits)
         var scratch = PDQScratch()
         var failures = 0
         let apart = try decoding.process(limits: hasher.decoder.limits)

@@ -32,8 +32,7 @@ struct MatchCommand: AsyncParsableCommand {
     @Flag(help: "Also match the image's rotations and mirror images (8 PDQ hashes).")
     var dihedral = false
 
-    @Option(help: "The largest file read, in bytes (a larger one is an error in its line).")
-    var maxBytes = ImageLimits().maxBytes
+    @OptionGroup var fileBytes: FileBytesOption
 
     @OptionGroup var decoding: DecoderProcessOptions
 
@@ -42,7 +41,6 @@ struct MatchCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !hashes.isEmpty || !files.isEmpty else { throw ValidationError("give image files or --hash TYPE:HEX") }
-        guard maxBytes > 0 else { throw ValidationError("--max-bytes must be at least 1") }
     }
 
     func run() async throws {
@@ -73,7 +71,7 @@ struct MatchCommand: AsyncParsableCommand {
             print(String(decoding: out, as: UTF8.self))
         }
         // Files: one line each; an unreadable or undecodable file is an error line.
-        let pipeline = HashingPipeline(luma: .float32, dihedral: dihedral, limits: ImageLimits(maxBytes: maxBytes))
+        let pipeline = HashingPipeline(luma: .float32, dihedral: dihedral, limits: fileBytes.limits)
         let apart = try decoding.process(limits: pipeline.decoder.limits)
         defer { apart?.stop() }
         var scratch = PDQScratch()

@@ -243,7 +243,10 @@ struct HashCommandTests {
         #expect(try CLI.run(["bank", "create", "b", "--banks", banks]).status == 0)
         let matched = try CLI.lines(try CLI.run(["match", "--banks", banks, "--max-bytes", "\(limit)", large]).stdout)
         #expect((matched.first?["error"] as? [String: Any])?["code"] as? String == "tooLarge")
-        #expect(try CLI.run(["hash", "--max-bytes", "0", small]).status == 64)
+        for arguments in [["hash", "--max-bytes", "0", small], ["match", "--banks", banks, "--max-bytes", "0", small]] {
+            let zero = try CLI.run(arguments)
+            #expect(zero.status == 64 && zero.stderr.contains("--max-bytes must be at least 1"), "\(arguments[0]): \(zero.stderr)")
+        }
     }
 
     /// `bench --pdq` takes every image in the directory by its first bytes, whatever its name,
