@@ -52,6 +52,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Share of the everyday chatter in languages outside the classifier's familiar ones (ar, de, en, es, fr, or --familiar-languages). Without it the chatter is drawn from its pool as it comes, about half of it in the other languages.")
     var otherLanguageShare: Double?
 
+    @Option(help: "Make every post's text its own (its number appended, \" #N\") and then copy this share of the posts from one of the \(Self.repostWindow) before it (a repost), in place of the mix's own repeats: its pools are small, so about 60% of the texts it routes to the encoder repeat within 20,000 posts.")
+    var repostShare: Double?
+
+    /// A repost copies one of this many posts before it.
+    static let repostWindow = 5_000
+
     @OptionGroup var textBytes: BenchMaxTextBytesOption
     /// Longest dev text used, in bytes.
     var maxTextBytes: Int { textBytes.maxTextBytes }
@@ -83,6 +89,9 @@ struct BenchCommand: ParsableCommand {
     static let maxCachedEmbeddings = 65_536
 
     func validate() throws {
+        if let repostShare, !(0...1).contains(repostShare) {
+            throw ValidationError("--repost-share \(repostShare): give a share from 0 to 1")
+        }
         guard (0...Self.maxCachedEmbeddings).contains(cachedEmbeddings) else {
             throw ValidationError("--cached-embeddings \(cachedEmbeddings): give 0 (keep none) to \(Self.maxCachedEmbeddings)")
         }
@@ -126,6 +135,8 @@ struct BenchCommand: ParsableCommand {
         let fillers = ["", " lol", " 🙂", " !!", " #news", " ok", " ...", " 👍"]
         var corpus: [UInt8] = []
         corpus.reserveCapacity(items * 160)
+        // With --repost-share: each post's text, for the reposts.
+        var posted: [String] = []
         for i in 0..<items {
             let draw = Double(next() % 10_000) / 10_000
             let pool: [String]
@@ -138,7 +149,15 @@ struct BenchCommand: ParsableCommand {
             } else {
                 pool = everyday
             }
-            let text = pool[Int(next() % UInt64(pool.count))] + fillers[Int(next() % UInt64(fillers.count))]
+            var text = pool[Int(next() % UInt64(pool.count))] + fillers[Int(next() % UInt64(fillers.count))]
+            if let repostShare {
+                if i > 0 && Double(next() % 10_000) / 10_000 < repostShare {
+                    text = posted[i - 1 - Int(next() % UInt64(min(i, Self.repostWindow)))]
+                } else {
+                    text += " #\(i)"
+                }
+                posted.append(text)
+            }
             corpus.append(contentsOf: "{\"id\":\"b\(i)\",\"text\":".utf8)
             appendJSONString(text, to: &corpus)
             corpus.append(contentsOf: "}\n".utf8)

@@ -213,4 +213,44 @@ struct BenchOptionTests {
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("--other-language-share must be between 0 and 1"), "\(bad.stderr)")
     }
+
+    /// `--repost-share` makes every post's text its own and then copies that share of posts
+    /// from the 5,000 before each: none repeated at 0; at 0.3 about 30% are copies, each of a
+    /// post at most 5,000 before it, and every other text ends in its own number.
+    @Test func benchCorpusTakesTheShareOfReposts() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-reposts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func texts(_ share: String?) throws -> [String] {
+            let path = directory.appendingPathComponent("corpus-\(share ?? "mix").jsonl").path
+            let r = try CLI.run(["bench", "--items", "12000", "--write-corpus", path] + (share.map { ["--repost-share", $0] } ?? []))
+            #expect(r.status == 0, "\(r.stderr)")
+            return try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                return object["text"] as! String
+            }
+        }
+        let mix = try texts(nil)
+        #expect(Set(mix).count < mix.count * 9 / 10, "the mix repeats its texts: \(Set(mix).count) of \(mix.count)")
+        let unique = try texts("0")
+        #expect(unique.count == 12000 && Set(unique).count == 12000)
+        #expect(unique.indices.allSatisfy { unique[$0].hasSuffix(" #\($0)") })
+        let reposted = try texts("0.3")
+        var firstAt: [String: Int] = [:]
+        var copies = 0
+        for (i, text) in reposted.enumerated() {
+            if let first = firstAt[text] {
+                copies += 1
+                #expect(!text.hasSuffix(" #\(i)"), "\(i)")
+                #expect(i - first <= 5_000 || reposted[(i - 5_000)..<i].contains(text), "copy \(i) of a post more than 5,000 before")
+            } else {
+                firstAt[text] = i
+                #expect(text.hasSuffix(" #\(i)"), "\(i): \(text)")
+            }
+        }
+        #expect(copies > 3_200 && copies < 4_000, "\(copies) copies of 12,000")
+        let bad = try CLI.run(["bench", "--repost-share", "1.5", "--write-corpus", directory.path + "/x.jsonl"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--repost-share 1.5"), "\(bad.stderr)")
+    }
 }
