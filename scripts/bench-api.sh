@@ -9,6 +9,8 @@
 #   BULWARK_LOAD_BATCH=100 scripts/bench-api.sh ...   (100 items a request, as {"items": [...]})
 #   BULWARK_SERVE_ARGS="--no-workers --banks-in-database" scripts/bench-api.sh postgres://...   (an API process of a scaled-out deployment)
 #   BULWARK_BIN=/path/to/bulwark scripts/bench-api.sh ...   (that binary, not built here: to alternate two builds)
+#   BULWARK_LOAD_ITEMS=400000 BULWARK_LOAD_CORPUS_ARGS="--repost-share 0.1" scripts/bench-api.sh ...   (a corpus
+#     larger than the run, 10% of it reposts: see scripts/load/texts.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
@@ -43,4 +45,8 @@ echo "items stored: $STORED (of $SENT answered), $(awk -v n="$STORED" -v d="$DUR
 if [ -n "$SENT" ] && [ "${STORED:-0}" -lt $((SENT * 99 / 100)) ]; then
     echo "warning: fewer items stored than answered: some requests replayed ids already stored" >&2
 fi
+# With --model full: the texts the encoder was given, and those whose embedding it had kept.
+curl -sf "http://127.0.0.1:$PORT/metrics" | awk '$1 ~ /^bulwark_encoder_sentences_total/ {n[$1] = $2}
+    END {k = n["bulwark_encoder_sentences_total{result=\"kept\"}"]; c = n["bulwark_encoder_sentences_total{result=\"computed\"}"];
+         if (k + c > 0) printf "encoder: %d texts, %d of them (%.1f%%) with their embedding kept\n", k + c, k, 100 * k / (k + c)}'
 echo "peak RSS of the server: $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MiB"}')"

@@ -28,7 +28,11 @@ end
 -- One item: a fresh id, its text and (unless plain) its author and container, as JSON.
 local function item()
   counter = counter + 1
-  local text = texts[(counter + thread_number * 7919) % #texts + 1]
+  -- Thread 1 starts at the corpus's first text and thread 2 half way (bench-api.sh runs two), so
+  -- that they send the same text only after each has sent half the corpus; until 2026-12-07 they
+  -- started 7,919 apart, so nearly every text went twice, 7,919 posts apart, which the encoder's
+  -- kept embeddings (--model full) would answer.
+  local text = texts[(counter - 1 + (thread_number - 1) * math.floor(#texts / 2)) % #texts + 1]
   -- Each item has an author (one of 20,000) and a container (one of 5,000, with followers), as
   -- on a platform: the entity signals are updated in the same transaction.
   local n = counter * 7 + thread_number * 104729
