@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Whole embeddings kept by the piece ids the encoder read, so that a text posted again (a
 /// repost, a copied message, a title sent again) is not encoded again.
 ///
@@ -18,10 +20,6 @@ final class EmbeddingCache {
     private var referenced: [Bool] = []
     private var values: UnsafeMutablePointer<Float>?
     private var hand = 0
-    /// Sentences looked up, and those whose embedding was kept (or computed earlier in the same
-    /// batch), since the workspace was made.
-    private(set) var lookups = 0
-    private(set) var hits = 0
 
     /// A cache of `capacity` entries; 0 keeps none.
     init(capacity: Int) {
@@ -30,24 +28,15 @@ final class EmbeddingCache {
 
     deinit { values?.deallocate() }
 
-    /// Copies the kept embedding of `ids` to `result` and says whether there was one; counts a
-    /// lookup.
+    /// Copies the kept embedding of `ids` to `result` and says whether there was one.
     func copy(_ ids: [Int32], to result: UnsafeMutablePointer<Float>) -> Bool {
-        lookups += 1
         guard let slot = slotOfKey[ids], let values else { return false }
-        hits += 1
         referenced[slot] = true
         result.update(from: values + slot * SentenceEncoder.dimension, count: SentenceEncoder.dimension)
         return true
     }
 
-    /// Counts a sentence found again within one batch (computed once for both).
-    func countRepeat() {
-        lookups += 1
-        hits += 1
-    }
-
-    /// Forgets every entry (the counts stay); the memory stays reserved.
+    /// Forgets every entry; the memory stays reserved.
     func removeAll() {
         slotOfKey.removeAll(keepingCapacity: true)
         keys.removeAll(keepingCapacity: true)
@@ -79,5 +68,27 @@ final class EmbeddingCache {
         }
         slotOfKey[ids] = slot
         (values! + slot * SentenceEncoder.dimension).update(from: embedding, count: SentenceEncoder.dimension)
+    }
+}
+
+/// Whole embeddings kept for several workspaces at once (the server's, one per core), so that a
+/// text routed again finds its embedding whichever workspace encoded it first: with a cache per
+/// workspace, a repost found it only in the workspace that had encoded it, about one time in as
+/// many as there are workspaces. An `EmbeddingCache` behind a lock, taken once for a batch's
+/// look-ups and once for what it keeps.
+public final class SharedEmbeddingCache: Sendable {
+    private let cache: Mutex<EmbeddingCache>
+    /// Entries kept, at most.
+    public let capacity: Int
+
+    /// A cache of `capacity` entries; 0 keeps none.
+    public init(capacity: Int) {
+        self.capacity = max(0, capacity)
+        cache = Mutex(EmbeddingCache(capacity: capacity))
+    }
+
+    /// Runs `body` on the cache, under the lock.
+    func withCache(_ body: (EmbeddingCache) -> Void) {
+        cache.withLock { body($0) }
     }
 }

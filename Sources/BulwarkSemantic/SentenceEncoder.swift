@@ -174,8 +174,14 @@ public struct SentenceEncoder: Sendable {
         public let kernel: GemmKernel
         public let products: EncoderProducts
         let cache: PieceCache
-        /// Whole embeddings kept by their ids (`EmbeddingCache`).
+        /// Whole embeddings kept by their ids (`EmbeddingCache`): this workspace's own, or
+        /// those it shares with others.
         let embeddings: EmbeddingCache
+        public let sharedEmbeddings: SharedEmbeddingCache?
+        /// Sentences looked up among the embeddings kept, and those found (or computed earlier
+        /// in the same batch), since the workspace was made.
+        public internal(set) var embeddingLookups = 0
+        public internal(set) var embeddingHits = 0
         var capacity = 0
         var features: [Float] = []
         /// Entries computed in this batch (`PieceCache.entryWidth` floats each).
@@ -208,28 +214,34 @@ public struct SentenceEncoder: Sendable {
         /// entries are kept (`PieceCache`; rounded down to a power of two, 0 keeps none): the
         /// embeddings are the same with any number, to float rounding. `cachedEmbeddings` whole
         /// embeddings are kept by their ids (`EmbeddingCache`, 0 keeps none): a sentence read
-        /// again gets the same floats.
+        /// again gets the same floats. With `sharedEmbeddings` the workspace keeps none of its
+        /// own and uses that cache, which other workspaces use too.
         public init(
             kernel: GemmKernel = .best, products: EncoderProducts = .standard,
             cachedPieces: Int = Workspace.standardCachedPieces,
-            cachedEmbeddings: Int = Workspace.standardCachedEmbeddings
+            cachedEmbeddings: Int = Workspace.standardCachedEmbeddings,
+            sharedEmbeddings: SharedEmbeddingCache? = nil
         ) {
             precondition(kernel.isAvailable, "this CPU cannot run the \(kernel) kernel")
             self.kernel = kernel
             self.products = products
             cache = PieceCache(capacity: cachedPieces)
-            embeddings = EmbeddingCache(capacity: cachedEmbeddings)
+            embeddings = EmbeddingCache(capacity: sharedEmbeddings == nil ? cachedEmbeddings : 0)
+            self.sharedEmbeddings = sharedEmbeddings
         }
 
-        /// Whole embeddings kept, at most.
-        public var cachedEmbeddings: Int { embeddings.capacity }
-        /// Sentences looked up, and those whose embedding was kept or computed earlier in the
-        /// same batch, since the workspace was made.
-        public var embeddingLookups: Int { embeddings.lookups }
-        public var embeddingHits: Int { embeddings.hits }
+        /// Whole embeddings kept, at most (in the shared cache when there is one).
+        public var cachedEmbeddings: Int { sharedEmbeddings?.capacity ?? embeddings.capacity }
 
-        /// Forgets the embeddings kept (a benchmark's pass over texts it has read before).
+        /// Forgets the embeddings this workspace keeps (a benchmark's pass over texts it has read
+        /// before); a shared cache is left as it is.
         public func forgetKeptEmbeddings() { embeddings.removeAll() }
+
+        /// Runs `body` on the embeddings kept: the shared cache under its lock, or this
+        /// workspace's own.
+        func withKeptEmbeddings(_ body: (EmbeddingCache) -> Void) {
+            if let sharedEmbeddings { sharedEmbeddings.withCache(body) } else { body(embeddings) }
+        }
 
         /// Entries kept, at most.
         public var cachedPieces: Int { cache.capacity }
@@ -348,8 +360,7 @@ public struct SentenceEncoder: Sendable {
         partPieces: Int = maxBatchPieces
     ) {
         let limited = batch.map(Self.limited)
-        let kept = ws.embeddings
-        guard kept.capacity > 0 else {
+        guard ws.cachedEmbeddings > 0 else {
             encode(limited: limited, workspace: ws, into: results, partPieces: partPieces)
             return
         }
@@ -358,29 +369,35 @@ public struct SentenceEncoder: Sendable {
         var missing: [[Int32]] = []
         var firstOfMissing: [[Int32]: Int] = [:]
         var targets: [[Int]] = []
-        for (i, ids) in limited.enumerated() {
-            if let m = firstOfMissing[ids] {
-                kept.countRepeat()
-                targets[m].append(i)
-            } else if !kept.copy(ids, to: results + i * Self.dimension) {
-                firstOfMissing[ids] = missing.count
-                missing.append(ids)
-                targets.append([i])
+        ws.withKeptEmbeddings { kept in
+            for (i, ids) in limited.enumerated() {
+                if let m = firstOfMissing[ids] {
+                    targets[m].append(i)
+                } else if !kept.copy(ids, to: results + i * Self.dimension) {
+                    firstOfMissing[ids] = missing.count
+                    missing.append(ids)
+                    targets.append([i])
+                }
             }
         }
+        ws.embeddingLookups += limited.count
+        ws.embeddingHits += limited.count - missing.count
         guard !missing.isEmpty else { return }
         if missing.count == limited.count {
             encode(limited: missing, workspace: ws, into: results, partPieces: partPieces)
-            for (m, ids) in missing.enumerated() { kept.keep(ids, embedding: results + m * Self.dimension) }
+            ws.withKeptEmbeddings { kept in
+                for (m, ids) in missing.enumerated() { kept.keep(ids, embedding: results + m * Self.dimension) }
+            }
             return
         }
         let computed = UnsafeMutablePointer<Float>.allocate(capacity: missing.count * Self.dimension)
         defer { computed.deallocate() }
         encode(limited: missing, workspace: ws, into: computed, partPieces: partPieces)
-        for (m, ids) in missing.enumerated() {
-            let embedding = computed + m * Self.dimension
-            kept.keep(ids, embedding: embedding)
-            for i in targets[m] { (results + i * Self.dimension).update(from: embedding, count: Self.dimension) }
+        ws.withKeptEmbeddings { kept in
+            for (m, ids) in missing.enumerated() { kept.keep(ids, embedding: computed + m * Self.dimension) }
+        }
+        for (m, indices) in targets.enumerated() {
+            for i in indices { (results + i * Self.dimension).update(from: computed + m * Self.dimension, count: Self.dimension) }
         }
     }
 

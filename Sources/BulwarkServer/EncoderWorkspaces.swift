@@ -8,6 +8,9 @@ import Synchronization
 /// A request takes a workspace (or gets a new one when none is free), scans with it on its own
 /// thread, and gives it back; at most `limit` are kept, so the memory they hold is bounded.
 /// Only the workspace is kept: each request still makes its own text-engine scratch space.
+///
+/// Every workspace uses one cache of whole embeddings (`embeddings`, `SharedEmbeddingCache`),
+/// so a text routed again finds its embedding whichever workspace encoded it first.
 final class EncoderWorkspaces: Sendable {
     /// A workspace between two requests. A workspace is a class with mutable buffers, not
     /// `Sendable` by itself; this type only ever holds one that no request is using (taken out
@@ -22,15 +25,23 @@ final class EncoderWorkspaces: Sendable {
     /// Workspaces made because none was free (the first of each, and those over `limit`).
     private let madeCount = Atomic<Int>(0)
 
-    init(limit: Int) {
+    /// The whole embeddings every workspace of the pool keeps.
+    let embeddings: SharedEmbeddingCache
+
+    /// Embeddings the pool keeps unless told otherwise: 4,096 (8 MiB and their ids once full),
+    /// four times a lone workspace's, for the texts of every core's requests.
+    static let standardCachedEmbeddings = 4 * SentenceEncoder.Workspace.standardCachedEmbeddings
+
+    init(limit: Int, cachedEmbeddings: Int = EncoderWorkspaces.standardCachedEmbeddings) {
         self.limit = max(limit, 0)
+        embeddings = SharedEmbeddingCache(capacity: cachedEmbeddings)
     }
 
     /// A free workspace, or a new one when none is free.
     func take() -> SentenceEncoder.Workspace {
         if let parked = free.withLock({ $0.popLast() }) { return parked.workspace }
         madeCount.add(1, ordering: .relaxed)
-        return SentenceEncoder.Workspace()
+        return SentenceEncoder.Workspace(sharedEmbeddings: embeddings)
     }
 
     /// Gives a workspace back (dropped when `limit` are kept already). The caller must not use

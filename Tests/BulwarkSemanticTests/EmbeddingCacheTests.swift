@@ -99,6 +99,65 @@ struct EmbeddingCacheTests {
         #expect(computedAlike)
     }
 
+    /// Workspaces that share a cache (the server's) find what another computed: the second
+    /// workspace looks no piece up for a text the first encoded, and gets its floats.
+    @Test func aSharedCacheServesEveryWorkspace() throws {
+        let embedder = try SemanticFixtures.embedder.get()
+        let shared = SharedEmbeddingCache(capacity: 64)
+        let a = SentenceEncoder.Workspace(sharedEmbeddings: shared)
+        let b = SentenceEncoder.Workspace(sharedEmbeddings: shared)
+        #expect(a.cachedEmbeddings == 64 && b.cachedEmbeddings == 64)
+        let fromA = embedder.embed(batch: ["hola amigo", "die Stadt 1"], workspace: a)
+        let fromB = embedder.embed(batch: ["die Stadt 1", "ok", "hola amigo"], workspace: b)
+        let same = fromB[0] == fromA[1] && fromB[2] == fromA[0]
+        #expect(same)
+        #expect(b.embeddingLookups == 3 && b.embeddingHits == 2)
+        #expect(a.embeddingHits == 0)
+        // Only "ok" was encoded in b: its pieces alone were looked up.
+        #expect(b.pieceLookups == embedder.tokenizer.encode("ok").count)
+        // A workspace of its own finds none of them.
+        let own = SentenceEncoder.Workspace()
+        _ = embedder.embed("hola amigo", workspace: own)
+        #expect(own.embeddingHits == 0)
+    }
+
+    /// Several threads, each with its own workspace, reading and filling one shared cache at
+    /// once: every embedding is the text's (to float rounding, whichever batch computed it) and
+    /// the later rounds find the texts kept.
+    @Test func threadsSharingACacheGetEachTextsOwnEmbedding() async throws {
+        let embedder = try SemanticFixtures.embedder.get()
+        let texts = try Self.texts()
+        let alone = texts.map { embedder.embed($0, workspace: SentenceEncoder.Workspace(cachedEmbeddings: 0)) }
+        let shared = SharedEmbeddingCache(capacity: 4 * texts.count)
+        let worst = await withTaskGroup(of: (Double, Int).self) { group in
+            for task in 0..<4 {
+                group.addTask {
+                    let workspace = SentenceEncoder.Workspace(sharedEmbeddings: shared)
+                    var lowest = 1.0
+                    for round in 0..<3 {
+                        // Each task in its own order (every text once a round) and groups.
+                        let rotated = texts.indices.map { ($0 + task * 7 + round * 5) % texts.count }
+                        let order = task % 2 == 0 ? rotated : rotated.reversed()
+                        let group = 2 + task
+                        for start in stride(from: 0, to: order.count, by: group) {
+                            let part = Array(order[start..<min(start + group, order.count)])
+                            for (k, e) in zip(part, embedder.embed(batch: part.map { texts[$0] }, workspace: workspace)) {
+                                lowest = min(lowest, Embedder.cosine(e, alone[k]))
+                            }
+                        }
+                    }
+                    return (lowest, workspace.embeddingHits)
+                }
+            }
+            var worst = (1.0, 0)
+            for await (lowest, hits) in group { worst = (min(worst.0, lowest), worst.1 + hits) }
+            return worst
+        }
+        #expect(worst.0 >= 1 - 1e-6, "lowest cosine \(worst.0)")
+        // At least the two later rounds of every task find every text kept.
+        #expect(worst.1 >= 4 * 2 * texts.count, "\(worst.1) hits")
+    }
+
     /// `forgetKeptEmbeddings` empties the cache: the next read of a text computes it again.
     @Test func forgettingComputesAgain() throws {
         let embedder = try SemanticFixtures.embedder.get()

@@ -23,6 +23,9 @@ struct EncoderWorkspacesTests {
         pool.give(SentenceEncoder.Workspace(cachedPieces: 0))
         #expect(pool.count == 2, "the third is dropped")
         #expect(pool.take() === other && pool.take() === first, "last given, first taken")
+        // Every workspace the pool makes keeps its whole embeddings in the pool's one cache.
+        #expect(first.sharedEmbeddings === pool.embeddings && other.sharedEmbeddings === pool.embeddings)
+        #expect(first.cachedEmbeddings == EncoderWorkspaces.standardCachedEmbeddings)
     }
 
     @Test func concurrentRequestsNeverShareAWorkspace() async {
