@@ -31,7 +31,7 @@ public struct Embedder: Sendable {
 
     /// The embedding of `text` (512 values, unit length).
     public func embed(_ text: String) -> [Float] {
-        embed(text, workspace: SentenceEncoder.Workspace(cachedPieces: 0))
+        embed(text, workspace: SentenceEncoder.Workspace(cachedPieces: 0, cachedEmbeddings: 0))
     }
 
     /// The embedding of `text`, with activations kept in `workspace` (reuse one per thread
