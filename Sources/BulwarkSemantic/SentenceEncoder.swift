@@ -178,8 +178,9 @@ public struct SentenceEncoder: Sendable {
         /// those it shares with others.
         let embeddings: EmbeddingCache
         public let sharedEmbeddings: SharedEmbeddingCache?
-        /// Sentences looked up among the embeddings kept, and those found (or computed earlier
-        /// in the same batch), since the workspace was made.
+        /// Sentences given to the encoder, and those whose embedding was kept (or computed
+        /// earlier in the same batch), since the workspace was made; with no embedding kept,
+        /// every sentence is counted and none found.
         public internal(set) var embeddingLookups = 0
         public internal(set) var embeddingHits = 0
         var capacity = 0
@@ -361,6 +362,7 @@ public struct SentenceEncoder: Sendable {
     ) {
         let limited = batch.map(Self.limited)
         guard ws.cachedEmbeddings > 0 else {
+            ws.embeddingLookups += limited.count
             encode(limited: limited, workspace: ws, into: results, partPieces: partPieces)
             return
         }

@@ -41,8 +41,9 @@ struct EmbeddingCacheTests {
             let alone = embedder.embed(text, workspace: SentenceEncoder.Workspace(cachedEmbeddings: 0))
             #expect(Embedder.cosine(alone, kept) >= 1 - 1e-6, "\(text)")
         }
-        // A workspace that keeps none looks every text up and finds none.
+        // A workspace that keeps none counts every text it was given and finds none.
         #expect(nothingKept.embeddingHits == 0 && nothingKept.cachedEmbeddings == 0)
+        #expect(nothingKept.embeddingLookups == texts.count)
     }
 
     /// Texts whose pieces differ get their own embeddings, never a neighbour's.
