@@ -70,7 +70,8 @@ public struct BulwarkService: Sendable {
         self.reappearance = ReappearanceTracker(normalizer: engine.normalizer)
         self.queue = QueueGauge(bound: configuration.maxQueueDepth)
         self.encoderWorkspaces =
-            semantic == nil ? nil : EncoderWorkspaces(limit: min(ProcessInfo.processInfo.activeProcessorCount, 8))
+            semantic == nil
+            ? nil : EncoderWorkspaces(configuration: configuration, cores: ProcessInfo.processInfo.activeProcessorCount)
         // The encoder's counters are in /metrics from the start (at 0) when it runs at all.
         if semantic != nil { metrics.encoder(items: 0, pieceLookups: 0, pieceHits: 0) }
     }

@@ -28,13 +28,22 @@ final class EncoderWorkspaces: Sendable {
     /// The whole embeddings every workspace of the pool keeps.
     let embeddings: SharedEmbeddingCache
 
-    /// Embeddings the pool keeps unless told otherwise: 4,096 (8 MiB and their ids once full),
-    /// four times a lone workspace's, for the texts of every core's requests.
-    static let standardCachedEmbeddings = 4 * SentenceEncoder.Workspace.standardCachedEmbeddings
+    /// Embeddings the pool keeps unless told otherwise (`ServerConfiguration.cachedEmbeddings`):
+    /// 4,096 (8 MiB and their ids once full), four times a lone workspace's, for the texts of
+    /// every core's requests.
+    static let standardCachedEmbeddings = ServerConfiguration(port: 0).cachedEmbeddings
 
     init(limit: Int, cachedEmbeddings: Int = EncoderWorkspaces.standardCachedEmbeddings) {
         self.limit = max(limit, 0)
         embeddings = SharedEmbeddingCache(capacity: cachedEmbeddings)
+    }
+
+    /// The pool a service with `configuration` keeps: one workspace per core, 8 at most, and
+    /// `cachedEmbeddings` embeddings (taken into 0...`maxCachedEmbeddings`).
+    convenience init(configuration: ServerConfiguration, cores: Int) {
+        self.init(
+            limit: min(cores, 8),
+            cachedEmbeddings: min(max(0, configuration.cachedEmbeddings), ServerConfiguration.maxCachedEmbeddings))
     }
 
     /// A free workspace, or a new one when none is free.

@@ -42,6 +42,12 @@ public struct ServerConfiguration: Sendable {
     /// that a page of videos asked for again and again cannot pile up requests, and their bytes,
     /// without bound.
     public var maxStillsWaiting: Int = 16
+    /// With `--model full`: whole embeddings the encoder's workspaces keep, in one cache they
+    /// share (`SharedEmbeddingCache`; 2 KiB each and 4 bytes a piece), so that a text routed
+    /// again is not encoded again; 0 keeps none.
+    public var cachedEmbeddings: Int = 4_096
+    /// The most `cachedEmbeddings` may be: 65,536 (128 MiB of floats once full).
+    public static let maxCachedEmbeddings = 65_536
     /// How long a claim holds a case for one reviewer.
     public var claimSeconds: Int64
     /// Requests per second per API key (token bucket; burst = 2 seconds' worth). 0: no limit.

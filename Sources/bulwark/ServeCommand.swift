@@ -111,6 +111,13 @@ struct ServeCommand: AsyncParsableCommand {
     var stillDecoders = 2
     @Option(help: "Still images that wait for a decoder at most, beside those being made; past them the console answers 503.")
     var maxStillsWaiting = 16
+    @Option(
+        help: """
+            With --model full: whole embeddings the sentence encoder keeps, for texts routed again \
+            (reposts), shared by its workspaces (0: none; at most \(ServerConfiguration.maxCachedEmbeddings); \
+            /metrics bulwark_encoder_sentences_total says how many were found).
+            """)
+    var cachedEmbeddings = ServerConfiguration(port: 0).cachedEmbeddings
     @Option(help: "Log records as text or json (JSON Lines on standard error).") var logFormat: LogFormat = .text
     @Option(help: "Least severe log level: trace, debug (one record per request), info, notice, warning, error.")
     var logLevel: LogLevel = .info
@@ -119,6 +126,9 @@ struct ServeCommand: AsyncParsableCommand {
         if noWorkers && !banksInDatabase {
             throw ValidationError(
                 "--no-workers leaves media matching to `bulwark worker` processes, which read the banks from the database: add --banks-in-database")
+        }
+        guard (0...ServerConfiguration.maxCachedEmbeddings).contains(cachedEmbeddings) else {
+            throw ValidationError("--cached-embeddings \(cachedEmbeddings): give 0 (keep none) to \(ServerConfiguration.maxCachedEmbeddings)")
         }
     }
 
@@ -147,6 +157,7 @@ struct ServeCommand: AsyncParsableCommand {
         work.apply(to: &config)
         config.stillDecoders = stillDecoders  // ConsoleStills takes at least 1
         config.maxStillsWaiting = maxStillsWaiting
+        config.cachedEmbeddings = cachedEmbeddings
         // The bank directory is held for writing while the server runs: banks change through the
         // API. Or the banks are the database's, shared with every other process on it.
         let registry =

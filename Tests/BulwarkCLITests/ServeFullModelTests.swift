@@ -7,6 +7,15 @@ import Testing
 /// `serve --model full`: the items of one request are scanned as a batch (their routed items go
 /// through the encoder together), and each gets the verdict `scan --model full` gives it.
 struct ServeFullModelTests {
+    /// `--cached-embeddings` out of 0...65,536 is refused before anything starts.
+    @Test func aCacheSizeOutOfRangeIsRefused() throws {
+        for count in ["-1", "65537"] {
+            let r = try CLI.run(["serve", "--model", "full", "--cached-embeddings=" + count])
+            #expect(r.status == 64, "\(r.stderr)")
+            #expect(r.stderr.contains("--cached-embeddings \(count)") && r.stderr.contains("65536"), "\(r.stderr)")
+        }
+    }
+
     @Test func aMultiItemRequestGetsTheVerdictsScanGives() async throws {
         let database = NSTemporaryDirectory() + "bulwark-full-\(UInt32.random(in: 0...UInt32.max)).db"
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + s) } }

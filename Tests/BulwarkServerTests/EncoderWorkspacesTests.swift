@@ -28,6 +28,19 @@ struct EncoderWorkspacesTests {
         #expect(first.cachedEmbeddings == EncoderWorkspaces.standardCachedEmbeddings)
     }
 
+    /// `serve --cached-embeddings` reaches the pool's one cache, within its bounds; the pool
+    /// keeps one workspace per core, 8 at most.
+    @Test func theConfigurationSetsThePoolsCache() {
+        var configuration = ServerConfiguration(port: 0)
+        #expect(EncoderWorkspaces(configuration: configuration, cores: 2).embeddings.capacity == 4_096)
+        for (asked, kept) in [(0, 0), (100, 100), (-5, 0), (1_000_000, ServerConfiguration.maxCachedEmbeddings)] {
+            configuration.cachedEmbeddings = asked
+            let pool = EncoderWorkspaces(configuration: configuration, cores: 16)
+            #expect(pool.embeddings.capacity == kept, "\(asked)")
+            #expect(pool.take().cachedEmbeddings == kept && pool.limit == 8, "\(asked)")
+        }
+    }
+
     @Test func concurrentRequestsNeverShareAWorkspace() async {
         let pool = EncoderWorkspaces(limit: 4)
         // Each task takes a workspace, checks that no other task holds it, and gives it back.
