@@ -210,6 +210,9 @@ public struct SentenceEncoder: Sendable {
         /// Whole embeddings a workspace keeps unless told otherwise: 1,024 (2 MiB and their ids
         /// once full).
         public static let standardCachedEmbeddings = 1_024
+        /// The most whole embeddings a cache is offered to keep from the command line (`bench`,
+        /// `serve`): 65,536 of 2 KiB, 128 MiB of floats once full, and their ids.
+        public static let maxCachedEmbeddings = 65_536
 
         /// `kernel` must be available on this CPU (`GemmKernel.isAvailable`). `cachedPieces`
         /// entries are kept (`PieceCache`; rounded down to a power of two, 0 keeps none): the
@@ -385,13 +388,6 @@ public struct SentenceEncoder: Sendable {
         ws.embeddingLookups += limited.count
         ws.embeddingHits += limited.count - missing.count
         guard !missing.isEmpty else { return }
-        if missing.count == limited.count {
-            encode(limited: missing, workspace: ws, into: results, partPieces: partPieces)
-            ws.withKeptEmbeddings { kept in
-                for (m, ids) in missing.enumerated() { kept.keep(ids, embedding: results + m * Self.dimension) }
-            }
-            return
-        }
         let computed = UnsafeMutablePointer<Float>.allocate(capacity: missing.count * Self.dimension)
         defer { computed.deallocate() }
         encode(limited: missing, workspace: ws, into: computed, partPieces: partPieces)
