@@ -50,8 +50,9 @@ public final class MediaDecoderProcess: Sendable {
         /// Our end of the socket pair whose other end is the child's standard input and output.
         var socket: Int32
         /// Our end (non-blocking) of the pipe that is the child's standard error, drained after
-        /// each file answered: what it says as it fails goes into the failure's message, not into the service's own log stream,
-        /// where a decoder taken over could write lines that pass for the service's.
+        /// each file answered: what it says as it fails goes into the failure's message, not
+        /// into the service's own log stream, where a decoder taken over could write lines that
+        /// pass for the service's.
         var errors: Int32
     }
 

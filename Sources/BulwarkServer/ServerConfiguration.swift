@@ -1,5 +1,6 @@
 public import BulwarkMedia
 public import BulwarkMediaProcess
+import BulwarkSemantic
 
 /// Everything `bulwark serve` can be told, each with a documented default.
 public struct ServerConfiguration: Sendable {
@@ -46,8 +47,8 @@ public struct ServerConfiguration: Sendable {
     /// share (`SharedEmbeddingCache`; 2 KiB each and 4 bytes a piece), so that a text routed
     /// again is not encoded again; 0 keeps none.
     public var cachedEmbeddings: Int = 4_096
-    /// The most `cachedEmbeddings` may be: 65,536 (128 MiB of floats once full).
-    public static let maxCachedEmbeddings = 65_536
+    /// The most `cachedEmbeddings` may be (`SentenceEncoder.Workspace.maxCachedEmbeddings`).
+    public static let maxCachedEmbeddings = SentenceEncoder.Workspace.maxCachedEmbeddings
     /// How long a claim holds a case for one reviewer.
     public var claimSeconds: Int64
     /// Requests per second per API key (token bucket; burst = 2 seconds' worth). 0: no limit.

@@ -70,7 +70,7 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var keptPieces: BenchCachedPiecesOption
 
-    @Option(help: "With --model full: whole embeddings the sentence encoder keeps by the text's pieces, for a text routed again (0: none; at most \(Self.maxCachedEmbeddings)). They are forgotten before each pass, so that a pass counts only the corpus's own repeats, not the passes before it. (default: \(SentenceEncoder.Workspace.standardCachedEmbeddings), as scan and serve keep)")
+    @Option(help: "With --model full: whole embeddings the sentence encoder keeps by the text's pieces, for a text routed again (0: none; at most \(SentenceEncoder.Workspace.maxCachedEmbeddings)). They are forgotten before each pass, so that a pass counts only the corpus's own repeats, not the passes before it. (default: \(SentenceEncoder.Workspace.standardCachedEmbeddings), as scan keeps on each thread)")
     var cachedEmbeddings = SentenceEncoder.Workspace.standardCachedEmbeddings
 
     @Flag(help: "Also time each stage of the engine on its own (µs per item).")
@@ -84,16 +84,13 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var engineOptions: EngineOptions
 
-    /// The most whole embeddings `--cached-embeddings` keeps: 65,536 of 2 KiB, 128 MiB once full
-    /// (and their ids).
-    static let maxCachedEmbeddings = 65_536
-
     func validate() throws {
         if let repostShare, !(0...1).contains(repostShare) {
             throw ValidationError("--repost-share \(repostShare): give a share from 0 to 1")
         }
-        guard (0...Self.maxCachedEmbeddings).contains(cachedEmbeddings) else {
-            throw ValidationError("--cached-embeddings \(cachedEmbeddings): give 0 (keep none) to \(Self.maxCachedEmbeddings)")
+        guard (0...SentenceEncoder.Workspace.maxCachedEmbeddings).contains(cachedEmbeddings) else {
+            throw ValidationError(
+                "--cached-embeddings \(cachedEmbeddings): give 0 (keep none) to \(SentenceEncoder.Workspace.maxCachedEmbeddings)")
         }
     }
 
