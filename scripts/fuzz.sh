@@ -84,6 +84,12 @@ fi
 case $TARGET in
     image-decoder | pdq-hasher)
         cp Tests/BulwarkMediaTests/Fixtures/* "$CORPUS/"
+        # Still PNG, WebP and JPEG files whose metadata names an orientation (EXIF, XMP, text chunks).
+        ORIENTED=$(mktemp -d)
+        python3 scripts/orientation-reference.py --out "$ORIENTED" >/dev/null ||
+            { echo "fuzz: writing the oriented seeds failed" >&2; exit 1; }
+        for f in "$ORIENTED"/*; do case $f in *.ppm) ;; *) cp "$f" "$CORPUS/oriented-$(basename "$f")" ;; esac; done
+        rm -rf "$ORIENTED"
         # A few small images of the shared PDQ data (JPEG; the PNG and WebP there are large).
         SHARED=$ROOT/../shared/data/pdq
         for image in misc-images/small.jpg misc-images/wee.jpg bridge-mods/square-128x128.jpg \

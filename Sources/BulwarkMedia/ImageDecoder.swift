@@ -14,10 +14,12 @@ internal import CImageShims
 /// - a GIF is its first frame on its logical screen, as Pillow shows it (see `decodeGIF`), and an
 ///   animated WebP its first frame on its canvas (`decodeAnimatedWebP`);
 /// - no gamma or ICC colour management.
-/// JPEG EXIF orientation (1–8) is applied, so the pixels are as the image is meant to be seen.
+/// The orientation a still JPEG, PNG or WebP's EXIF (or, without an EXIF orientation, its XMP)
+/// names is applied, so the pixels are as the image is meant to be seen (see `OrientationTags`);
+/// an animation's frames are not turned.
 public struct ImageDecoder: Sendable {
     public var limits: ImageLimits
-    /// Whether JPEG EXIF orientation is applied (default true).
+    /// Whether the orientation a still image's metadata names is applied (default true).
     public var appliesOrientation: Bool
 
     public init(limits: ImageLimits = ImageLimits(), appliesOrientation: Bool = true) {
@@ -188,7 +190,9 @@ public struct ImageDecoder: Sendable {
 
     private func decodePNG(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
         let (w, h, pixels) = try pngPixels(data)
-        return RGBImage(width: w, height: h, pixels: pixels)
+        let image = RGBImage(width: w, height: h, pixels: pixels)
+        guard appliesOrientation, let tags = OrientationTags.png(data) else { return image }
+        return image.oriented(tags.orientation)
     }
 
     /// A PNG's pixels, its header first checked against the limits: 8-bit RGB as Pillow's
@@ -256,7 +260,8 @@ public struct ImageDecoder: Sendable {
             WebPFreeDecBuffer(&config.output)
             try check(status, what: "image")
         }
-        return RGBImage(width: w, height: h, pixels: pixels)
+        let image = RGBImage(width: w, height: h, pixels: pixels)
+        return appliesOrientation ? image.oriented(OrientationTags.webp(data).orientation) : image
     }
 
     /// The first frame of an animated WebP, as Pillow shows it: libwebp's animation decoder

@@ -1,5 +1,6 @@
-/// What a JPEG's marker segments before the first scan say: size, components, EXIF orientation,
-/// and whether an Adobe segment is present (Adobe CMYK is stored inverted).
+/// What a JPEG's marker segments before the first scan say: size, components, orientation (the
+/// first EXIF segment's tag, else the last XMP segment's; `OrientationTags`), and whether an
+/// Adobe segment is present (Adobe CMYK is stored inverted).
 ///
 /// Walked in Swift, bounds-checked, so a damaged header is reported with its byte offset before
 /// libjpeg-turbo sees it.
@@ -7,7 +8,8 @@ struct JPEGHeader: Sendable, Hashable {
     var width = 0
     var height = 0
     var components = 0
-    var orientation: Orientation = .up
+    var orientationTags = OrientationTags()
+    var orientation: Orientation { orientationTags.orientation }
     var hasAdobeSegment = false
     /// Offset of the first start-of-scan marker.
     var scanStart = 0
@@ -20,7 +22,6 @@ struct JPEGHeader: Sendable, Hashable {
         guard n >= 2, data[0] == 0xFF, data[1] == 0xD8 else { throw fail(.corrupt, "no start-of-image marker", 0) }
         var i = 2
         var sawFrame = false
-        var sawExif = false
         while true {
             guard i < n else { throw fail(.truncated, "the data ends before the first scan", n) }
             guard data[i] == 0xFF else {
@@ -64,10 +65,17 @@ struct JPEGHeader: Sendable, Hashable {
                 width = Int(data[payload + 3]) << 8 | Int(data[payload + 4])
                 components = Int(data[payload + 5])
                 sawFrame = true
-            case 0xE1 where !sawExif:
-                if let o = Self.exifOrientation(data, payload, end) {
-                    orientation = o
-                    sawExif = true
+            case 0xE1:
+                let exif: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0]  // "Exif\0\0"
+                let xmp = Array("http://ns.adobe.com/xap/1.0/\0".utf8)
+                func starts(_ prefix: [UInt8]) -> Bool {
+                    end - payload >= prefix.count && prefix.indices.allSatisfy { data[payload + $0] == prefix[$0] }
+                }
+                if starts(exif) {
+                    // Later EXIF segments are appended to the first (Pillow), whose directory is read.
+                    if orientationTags.exif == nil { orientationTags.exif = .some(OrientationTags.exifTag(data, payload..<end)) }
+                } else if starts(xmp) {
+                    orientationTags.xmp = OrientationTags.xmpOrientation(data, payload + xmp.count..<end)
                 }
             case 0xEE:
                 let adobe: [UInt8] = Array("Adobe".utf8)
@@ -114,41 +122,6 @@ struct JPEGHeader: Sendable, Hashable {
             } else {
                 i += 1
             }
-        }
-        return nil
-    }
-
-    /// Orientation from an APP1 payload holding "Exif\0\0" and a TIFF structure; nil when absent or malformed.
-    static func exifOrientation(_ data: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Orientation? {
-        let header: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0]  // "Exif\0\0"
-        guard end - start >= 6 + 8, (0..<6).allSatisfy({ data[start + $0] == header[$0] }) else { return nil }
-        let tiff = start + 6
-        let little: Bool
-        switch (data[tiff], data[tiff + 1]) {
-        case (0x49, 0x49): little = true  // "II"
-        case (0x4D, 0x4D): little = false  // "MM"
-        default: return nil
-        }
-        func u16(_ at: Int) -> Int? {
-            guard at >= tiff, at + 2 <= end else { return nil }
-            let a = Int(data[at])
-            let b = Int(data[at + 1])
-            return little ? a | b << 8 : a << 8 | b
-        }
-        func u32(_ at: Int) -> Int? {
-            guard let lo = u16(little ? at : at + 2), let hi = u16(little ? at + 2 : at) else { return nil }
-            return hi << 16 | lo
-        }
-        guard u16(tiff + 2) == 42, let ifd = u32(tiff + 4) else { return nil }
-        let entries = tiff + ifd
-        guard let count = u16(entries) else { return nil }
-        for k in 0..<count {
-            let entry = entries + 2 + 12 * k
-            guard let tag = u16(entry) else { return nil }
-            guard tag == 0x0112 else { continue }
-            // SHORT, count 1, value in the first two bytes of the value field.
-            guard u16(entry + 2) == 3, u32(entry + 4) == 1, let value = u16(entry + 8) else { return nil }
-            return Orientation(rawValue: value)
         }
         return nil
     }

@@ -1,4 +1,5 @@
-// The C APIs BulwarkMedia uses: TurboJPEG (libjpeg-turbo), libpng 1.6, libwebp's decoder and animation decoder, giflib 5.
+// The C APIs BulwarkMedia uses: TurboJPEG (libjpeg-turbo), libpng 1.6 (and zlib, which the
+// shims call for a PNG's compressed text), libwebp's decoder, animation decoder and demuxer, giflib 5.
 #ifndef BULWARK_CIMAGECODECS_SHIM_H
 #define BULWARK_CIMAGECODECS_SHIM_H
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 /// Read-only after setup; progress is recorded in the caller's result, which outlives the longjmp.
 typedef struct {
@@ -232,3 +233,34 @@ int bw_png_encode_rgb(
 }
 
 void bw_png_free(uint8_t *data) { free(data); }
+
+uint32_t bw_crc32(const uint8_t *data, size_t size) {
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (size > 0) {
+        uInt part = size > 0x40000000 ? 0x40000000 : (uInt)size;
+        crc = crc32(crc, data, part);
+        data += part;
+        size -= part;
+    }
+    return (uint32_t)crc;
+}
+
+long bw_zlib_inflate(const uint8_t *data, size_t size, uint8_t *out, size_t capacity) {
+    if (size > 0x40000000 || capacity > 0x40000000) return -2;
+    z_stream stream;
+    memset(&stream, 0, sizeof stream);
+    if (inflateInit(&stream) != Z_OK) return -1;
+    stream.next_in = (Bytef *)data;
+    stream.avail_in = (uInt)size;
+    stream.next_out = out;
+    stream.avail_out = (uInt)capacity;
+    int status = Z_OK;
+    while (status == Z_OK && stream.avail_in > 0 && stream.avail_out > 0) status = inflate(&stream, Z_NO_FLUSH);
+    long written = (long)(capacity - stream.avail_out);
+    int full = stream.avail_out == 0;
+    inflateEnd(&stream);
+    if (status == Z_STREAM_END) return written;
+    if (status != Z_OK && status != Z_BUF_ERROR) return -1;
+    // Room used up before the stream's end: it may hold more (input left, or output pending).
+    return full ? -2 : written;
+}

@@ -15,8 +15,8 @@ struct HashCommand: ParsableCommand {
         discussion: """
             Reads JPEG, PNG, WebP, GIF, PPM (P6) and PGM (P5), and videos in MP4/QuickTime or \
             Matroska/WebM (H.264, H.265, VP8, VP9, AV1, MPEG-4 Part 2), recognised by their first \
-            bytes; applies JPEG EXIF orientation and a video's display matrix (a phone's quarter \
-            turn); hashes the full-size pixels. Output per file: \
+            bytes; applies the orientation a still image's EXIF or XMP names (JPEG, PNG, WebP) and a \
+            video's display matrix (a phone's quarter turn); hashes the full-size pixels. Output per file: \
             {"path", "pdq", "quality", "md5", "sha256", "width", "height"} (with --dihedral also \
             "dihedral" for an image: the 8 hashes of the rotations and mirror images, in the \
             reference's order). An animation (GIF, animated WebP, animated PNG) is hashed frame by \

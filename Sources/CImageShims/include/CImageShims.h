@@ -64,6 +64,15 @@ int bw_png_encode_rgb(
 
 void bw_png_free(uint8_t *data);
 
+/// The CRC-32 of `size` bytes, as a PNG chunk's (zlib's `crc32`).
+uint32_t bw_crc32(const uint8_t *data, size_t size);
+
+/// Inflates the zlib stream `data` (a PNG's compressed text) into `out`, at most `capacity`
+/// bytes. Returns the bytes written; a stream cut short gives what it held, as Python's
+/// `zlib.decompressobj` does. -1 when the stream is damaged, -2 when `capacity` is used up before
+/// the stream's end.
+long bw_zlib_inflate(const uint8_t *data, size_t size, uint8_t *out, size_t capacity);
+
 /// What went wrong with a GIF, if anything.
 typedef enum {
     BW_GIF_OK = 0,
