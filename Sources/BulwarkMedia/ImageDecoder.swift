@@ -202,6 +202,7 @@ public struct ImageDecoder: Sendable {
     func pngPixels(
         _ data: UnsafeBufferPointer<UInt8>, channels: Int? = nil, checkCRC: Bool = true
     ) throws(ImageError) -> (width: Int, height: Int, pixels: [UInt8]) {
+        try Self.checkChunksBeforeImageData(data)
         let maxSide = UInt32(clamping: limits.maxDimension)
         let crc: Int32 = checkCRC ? 1 : 0
         var result = bw_png_result()
@@ -219,6 +220,34 @@ public struct ImageDecoder: Sendable {
             try check(result)
         }
         return (w, h, pixels)
+    }
+
+    /// Refuses a PNG one of whose chunks before the first `IDAT` (those libpng reads before the
+    /// pixels) declares more bytes than the data holds, before libpng sees it: libpng 1.6.39
+    /// allocates an `eXIf` chunk's declared length before reading it, whatever
+    /// `png_set_chunk_malloc_max` says (1,056,964,634 bytes for a file of 148; found by
+    /// fuzz-image-decoder, docs/fuzzing.md). libpng would refuse the file as cut short anyway,
+    /// once it had read to its end.
+    static func checkChunksBeforeImageData(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) {
+        func be32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(data[at + $1]) } }
+        var i = 8
+        while i <= data.count - 8 {
+            let length = be32(i)
+            let kind = Array(data[(i + 4)..<(i + 8)])
+            if kind == Array("IDAT".utf8) { return }
+            let name =
+                kind.allSatisfy({ (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
+                ? String(decoding: kind, as: UTF8.self) : kind.map { String($0, radix: 16) }.joined(separator: " ")
+            guard length <= 0x7FFF_FFFF else {
+                throw ImageError(.corrupt, "the \(name) chunk at byte \(i) declares \(length) bytes", format: .png, offset: i)
+            }
+            guard length <= data.count - i - 12 else {
+                throw ImageError(
+                    .truncated, "the data ends inside the \(name) chunk of \(length) bytes that starts at byte \(i)",
+                    format: .png, offset: data.count)
+            }
+            i += 12 + length
+        }
     }
 
     func check(_ result: bw_png_result) throws(ImageError) {

@@ -43,4 +43,32 @@ struct ImageFuzzFindingsTests {
         // At the limit it still decodes.
         #expect(try ImageDecoder().decode(Self.repeatingLastScan(90)).height == 17)
     }
+
+    /// Found by fuzz-image-decoder on 2026-12-07 (with `-malloc_limit_mb=64`, after the
+    /// orientation seeds brought in `eXIf` chunks): a 148-byte PNG whose `eXIf` chunk declares
+    /// 1,056,964,634 bytes made libpng allocate that many before reading it, despite
+    /// `png_set_chunk_malloc_max`. A chunk before the image data that declares more than the data
+    /// holds is now refused as cut short, naming the chunk, before libpng sees it.
+    @Test func aChunkDeclaringMoreThanTheDataHoldsIsRefusedBeforeLibpngAllocatesIt() throws {
+        let png = try DecoderTests.fixture("rgb.png")
+        // After IHDR (8 + 25 bytes): an eXIf chunk that declares 0x3F00001A bytes and holds 26.
+        let exif: [UInt8] = [0x3F, 0x00, 0x00, 0x1A] + Array("eXIf".utf8) + [UInt8](repeating: 0, count: 30)
+        let bytes = Array(png[..<33]) + exif + Array(png[33...])
+        do {
+            _ = try ImageDecoder().decode(bytes)
+            Issue.record("a chunk declaring a gigabyte was decoded")
+        } catch {
+            #expect(error.code == .truncated)
+            #expect(error.offset == bytes.count)
+            #expect(error.message.contains("eXIf chunk of 1056964634 bytes that starts at byte 33"), "\(error.message)")
+        }
+        // A length past 2^31 - 1 is not a PNG chunk length at all.
+        let huge = Array(png[..<33]) + [0x80, 0, 0, 0] + Array("tEXt".utf8) + Array(png[33...])
+        do {
+            _ = try ImageDecoder().decode(huge)
+            Issue.record("a chunk length past 2^31 - 1 was accepted")
+        } catch {
+            #expect(error.code == .corrupt && error.offset == 33, "\(error)")
+        }
+    }
 }
