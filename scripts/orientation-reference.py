@@ -20,6 +20,7 @@ import io
 import json
 import os
 import struct
+import warnings
 import zlib
 
 from PIL import Image, ImageOps
@@ -229,6 +230,7 @@ def main():
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    warnings.simplefilter("ignore", UserWarning)  # Pillow's "Corrupt EXIF data", for the cut blocks
     for name, data in cases():
         path = os.path.join(args.out, name)
         with open(path, "wb") as f:
