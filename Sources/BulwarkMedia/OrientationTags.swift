@@ -201,9 +201,8 @@ struct OrientationTags: Sendable, Hashable {
     }
 
     /// The inflated bytes; .some(nil) when the stream is damaged, nil when it inflates to more
-    /// than ``maxInflatedText``.
-    /// The room starts at eight times the stream's length (text seldom inflates more) and grows
-    /// fourfold to the limit while the stream holds more.
+    /// than ``maxInflatedText``. The room starts at eight times the stream's length (text seldom
+    /// inflates more) and grows fourfold to the limit while the stream holds more.
     private static func inflate(_ data: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [UInt8]?? {
         var capacity = range.count < maxInflatedText / 8 ? max(4096, range.count * 8) : maxInflatedText
         while true {

@@ -129,8 +129,12 @@ struct WorkerProcessTests {
             #expect(try await count(store, "SELECT COUNT(*) FROM media WHERE status = 'hashed'") == 0)
             await a.stop()
 
-            // Worker B takes the job up once A's lease has expired and does it.
-            let b = try Worker(url, ["--job-lease", "3", "--worker-poll-ms", "50"])
+            // Worker B takes the job up once A's lease (3 s, on the job's row) has expired and
+            // does it. B's own lease is longer: the decoder process may take at most half of it,
+            // and 1.5 s was not always enough for this debug build to decode and hash the
+            // 1600×1004 JPEG under the whole suite's load (a CI run: the job done, the part not
+            // hashed).
+            let b = try Worker(url, ["--job-lease", "60", "--worker-poll-ms", "50"])
             let done = try await eventually(within: 60) { try await jobs(store).first?.status == "done" }
             #expect(done, "worker B did not finish the job: \(b.output)")
             let finished = try await jobs(store)
@@ -139,7 +143,12 @@ struct WorkerProcessTests {
             #expect(finished.first?.attempts == 2)
             #expect(finished.first?.owner == nil)
             // Its effects, once: the media hashed and matched, one case, one audit entry.
-            #expect(try await count(store, "SELECT COUNT(*) FROM media WHERE status = 'hashed' AND matched_at IS NOT NULL") == 1)
+            let part = try await store.client.query("SELECT status, COALESCE(error, '') FROM media").collect().map {
+                try $0.decode((String, String).self)
+            }
+            #expect(
+                try await count(store, "SELECT COUNT(*) FROM media WHERE status = 'hashed' AND matched_at IS NOT NULL") == 1,
+                "media \(part); worker B: \(b.output)")
             #expect(try await count(store, "SELECT COUNT(*) FROM cases WHERE item_id = \(itemID)") == 1)
             #expect(try await count(store, "SELECT COUNT(*) FROM audit_log WHERE action = 'media.match'") == 1)
             #expect(try await store.item(id: itemID)?.decision == .violating)
