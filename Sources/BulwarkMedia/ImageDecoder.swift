@@ -46,6 +46,28 @@ public struct ImageDecoder: Sendable {
         }
     }
 
+    /// The orientation ``decode(_:)`` applies to these bytes, from their metadata alone: what a
+    /// still JPEG, PNG or WebP names (see `OrientationTags`); `.up` for an animation, another
+    /// format, a header that does not read, or when ``appliesOrientation`` is false.
+    public func orientation(of bytes: [UInt8]) -> Orientation {
+        guard appliesOrientation, let format = ImageFormat.detect(bytes) else { return .up }
+        return bytes.withUnsafeBufferPointer { data in
+            switch format {
+            case .jpeg:
+                return (try? JPEGHeader(data))?.orientation ?? .up
+            case .png:
+                return OrientationTags.png(data)?.orientation ?? .up
+            case .webp:
+                var features = WebPBitstreamFeatures()
+                guard WebPGetFeatures(data.baseAddress, data.count, &features) == VP8_STATUS_OK, features.has_animation == 0
+                else { return .up }
+                return OrientationTags.webp(data).orientation
+            case .gif, .ppm, .pgm:
+                return .up
+            }
+        }
+    }
+
     /// Reads only the header and checks the declared size against ``limits``, allocating nothing
     /// for pixels: how a server refuses a decompression bomb when it arrives rather than when it
     /// is decoded. Returns the format and the declared size; throws as ``decode(_:)`` would for

@@ -17,8 +17,9 @@ struct HashCommand: ParsableCommand {
             Matroska/WebM (H.264, H.265, VP8, VP9, AV1, MPEG-4 Part 2), recognised by their first \
             bytes; applies the orientation a still image's EXIF or XMP names (JPEG, PNG, WebP) and a \
             video's display matrix (a phone's quarter turn); hashes the full-size pixels. Output per file: \
-            {"path", "pdq", "quality", "md5", "sha256", "width", "height"} (with --dihedral also \
-            "dihedral" for an image: the 8 hashes of the rotations and mirror images, in the \
+            {"path", "pdq", "quality", "md5", "sha256", "width", "height"}, "orientation" (2-8) \
+            when a still image was turned by it (hashers that apply none, as HMA's, hash the \
+            stored pixels), and with --dihedral also "dihedral" for an image: the 8 hashes of the rotations and mirror images, in the \
             reference's order). An animation (GIF, animated WebP, animated PNG) is hashed frame by \
             frame, a video a frame a second (further apart when more than 100 frames or 100 \
             megapixels would be needed to cover it; "video": {"container", "codec", "duration", \
@@ -262,6 +263,8 @@ struct HashingPipeline {
         out.append(contentsOf: ",\"pdq\":\"\(single.hash.hex)\",\"quality\":\(single.quality)".utf8)
         out.append(contentsOf: ",\"md5\":\"\(MD5.hex(bytes))\",\"sha256\":\"\(SHA256.hex(bytes))\"".utf8)
         out.append(contentsOf: ",\"width\":\(frames.width),\"height\":\(frames.height)".utf8)
+        let orientation = decoder.orientation(of: bytes)
+        if orientation != .up { out.append(contentsOf: ",\"orientation\":\(orientation.rawValue)".utf8) }
         if let variants {
             out.append(contentsOf: ",\"dihedral\":[".utf8)
             out.append(contentsOf: variants.hashes.map { "\"\($0.hex)\"" }.joined(separator: ",").utf8)

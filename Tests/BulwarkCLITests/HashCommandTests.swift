@@ -249,6 +249,25 @@ struct HashCommandTests {
         }
     }
 
+    /// `hash` names the orientation a still image was turned by (so that a hash made elsewhere
+    /// from the stored pixels can be told apart), through the decoder process and in process
+    /// alike, and says nothing for an image that was not turned.
+    @Test func hashNamesTheOrientationItApplied() throws {
+        let fixtures = CLI.root + "/Tests/BulwarkMediaTests/Fixtures/"
+        let files = (1...8).map { fixtures + "orient-\($0).jpg" }
+        for extra in [[], ["--decode-in-process"]] {
+            let r = try CLI.run(["hash"] + files + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let lines = try CLI.lines(r.stdout)
+            #expect(lines.count == 8)
+            for (n, line) in zip(1...8, lines) {
+                #expect(line["orientation"] as? Int == (n == 1 ? nil : n), "orient-\(n).jpg \(extra)")
+            }
+            // All eight show one picture once turned.
+            #expect(Set(lines.compactMap { $0["width"] as? Int }).count == 1)
+        }
+    }
+
     /// `bench --pdq` takes every image in the directory by its first bytes, whatever its name,
     /// and skips what is not one.
     @Test func benchPDQReadsEveryFormat() throws {

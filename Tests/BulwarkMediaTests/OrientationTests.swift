@@ -56,6 +56,25 @@ struct OrientationTests {
         #expect(turned == 33, "\(turned) of \(rows.count) turned")
     }
 
+    /// `orientation(of:)` names, from the metadata alone, what decoding applies: `.up` where the
+    /// decoded image is the stored one, a turn that swaps the sides where its sides are swapped,
+    /// and `.up` whatever the metadata when orientation is not applied.
+    @Test func theOrientationNamedIsTheOneDecodingApplies() throws {
+        var named: Set<Orientation> = []
+        for row in try Self.rows.get() {
+            let bytes = try Support.read(row.file)
+            let stored = try ImageDecoder(appliesOrientation: false).decode(bytes)
+            let image = try ImageDecoder().decode(bytes)
+            let orientation = ImageDecoder().orientation(of: bytes)
+            named.insert(orientation)
+            #expect((orientation == .up) == (image == stored), "\(row.name): \(orientation)")
+            #expect(orientation.swapsSides == (image.width != stored.width), "\(row.name): \(orientation)")
+            #expect(image == stored.oriented(orientation), "\(row.name): \(orientation)")
+            #expect(ImageDecoder(appliesOrientation: false).orientation(of: bytes) == .up)
+        }
+        #expect(named == Set(Orientation.allCases))
+    }
+
     /// Where Pillow refuses the file or reads it otherwise, the image is decoded as stored: an
     /// `eXIf` chunk with a wrong CRC (libpng discards such a chunk), a raw profile inflating past
     /// 1 MiB or not in hex, an EXIF block cut short or not TIFF, an `iTXt` compressed by an
