@@ -251,25 +251,20 @@ public struct ImageDecoder: Sendable {
     /// fuzz-image-decoder, docs/fuzzing.md). libpng would refuse the file as cut short anyway,
     /// once it had read to its end.
     static func checkChunksBeforeImageData(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) {
-        func be32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(data[at + $1]) } }
-        var i = 8
-        while i <= data.count - 8 {
-            let length = be32(i)
-            let kind = Array(data[(i + 4)..<(i + 8)])
-            if kind == Array("IDAT".utf8) { return }
-            let name =
-                kind.allSatisfy({ (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
-                ? String(decoding: kind, as: UTF8.self) : kind.map { String($0, radix: 16) }.joined(separator: " ")
-            guard length <= 0x7FFF_FFFF else {
-                throw ImageError(.corrupt, "the \(name) chunk at byte \(i) declares \(length) bytes", format: .png, offset: i)
-            }
-            guard length <= data.count - i - 12 else {
-                throw ImageError(
-                    .truncated, "the data ends inside the \(name) chunk of \(length) bytes that starts at byte \(i)",
-                    format: .png, offset: data.count)
-            }
-            i += 12 + length
+        var chunks = PNGChunks(data)
+        while let chunk = chunks.next() {
+            if chunk.type == PNGChunks.imageData { return }
         }
+        // The walk stopped at a chunk whose data do not fit, or at the data's end (libpng says).
+        guard let cut = chunks.cut, cut.type != PNGChunks.imageData else { return }
+        let name = PNGChunks.name(cut.type)
+        guard cut.length <= 0x7FFF_FFFF else {
+            throw ImageError(
+                .corrupt, "the \(name) chunk at byte \(cut.start) declares \(cut.length) bytes", format: .png, offset: cut.start)
+        }
+        throw ImageError(
+            .truncated, "the data ends inside the \(name) chunk of \(cut.length) bytes that starts at byte \(cut.start)",
+            format: .png, offset: data.count)
     }
 
     func check(_ result: bw_png_result) throws(ImageError) {

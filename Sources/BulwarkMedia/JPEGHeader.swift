@@ -66,16 +66,15 @@ struct JPEGHeader: Sendable, Hashable {
                 components = Int(data[payload + 5])
                 sawFrame = true
             case 0xE1:
-                let exif: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0]  // "Exif\0\0"
-                let xmp = Array("http://ns.adobe.com/xap/1.0/\0".utf8)
                 func starts(_ prefix: [UInt8]) -> Bool {
                     end - payload >= prefix.count && prefix.indices.allSatisfy { data[payload + $0] == prefix[$0] }
                 }
-                if starts(exif) {
+                if starts(OrientationTags.exifPrefix) {
                     // Later EXIF segments are appended to the first (Pillow), whose directory is read.
                     if orientationTags.exif == nil { orientationTags.exif = .some(OrientationTags.exifTag(data, payload..<end)) }
-                } else if starts(xmp) {
-                    orientationTags.xmp = OrientationTags.xmpOrientation(data, payload + xmp.count..<end)
+                } else if starts(OrientationTags.xmpSegmentPrefix) {
+                    let packet = payload + OrientationTags.xmpSegmentPrefix.count
+                    orientationTags.xmp = OrientationTags.xmpOrientation(data, packet..<end)
                 }
             case 0xEE:
                 let adobe: [UInt8] = Array("Adobe".utf8)

@@ -27,6 +27,11 @@ struct OrientationTags: Sendable, Hashable {
 
     // MARK: EXIF and XMP
 
+    /// What an EXIF block starts with in a JPEG's APP1 segment (and may, in a PNG or WebP).
+    static let exifPrefix: [UInt8] = Array("Exif\0\0".utf8)
+    /// What a JPEG's APP1 segment holding an XMP packet starts with.
+    static let xmpSegmentPrefix: [UInt8] = Array("http://ns.adobe.com/xap/1.0/\0".utf8)
+
     /// The orientation tag of an EXIF block: a TIFF structure, after at most two "Exif\0\0"
     /// prefixes (Pillow strips both). A tag of an integer type (byte, short, long, signed) and
     /// count 1 gives its value; a tag of another type or count is present and turns nothing (0).
@@ -34,9 +39,9 @@ struct OrientationTags: Sendable, Hashable {
     static func exifTag(_ data: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
         var tiff = range.lowerBound
         let end = range.upperBound
-        let prefix: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0]  // "Exif\0\0"
-        for _ in 0..<2 where end - tiff >= 6 && (0..<6).allSatisfy({ data[tiff + $0] == prefix[$0] }) {
-            tiff += 6
+        let prefix = exifPrefix
+        for _ in 0..<2 where end - tiff >= prefix.count && prefix.indices.allSatisfy({ data[tiff + $0] == prefix[$0] }) {
+            tiff += prefix.count
         }
         guard end - tiff >= 8 else { return nil }
         let little: Bool
@@ -113,33 +118,25 @@ struct OrientationTags: Sendable, Hashable {
         var exifChunk: Int??
         var rawProfile: Int??
         var tags = OrientationTags()
-        func be32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(data[at + $1]) } }
-        func type(_ name: StaticString) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(name.utf8Start[$1]) } }
-        var i = 8
-        while i <= data.count - 12 {
-            let length = be32(i)
-            let kind = be32(i + 4)
-            let start = i + 8
-            guard length <= data.count - start - 4 else { break }  // cut short
-            let end = start + length
-            defer { i = end + 4 }
-            switch kind {
-            case type("IEND"): return resolved()
-            case type("acTL"): return nil
-            case type("eXIf"), type("tEXt"), type("zTXt"), type("iTXt"): break
-            default: continue
-            }
-            let crcIsRight = { bw_crc32(data.baseAddress! + i + 4, length + 4) == UInt32(be32(end)) }
-            if kind == type("eXIf") {
-                if crcIsRight() { exifChunk = .some(exifTag(data, start..<end)) }
+        let (eXIf, tEXt, zTXt, iTXt) = (PNGChunks.type("eXIf"), PNGChunks.textType, PNGChunks.compressedTextType, PNGChunks.type("iTXt"))
+        var chunks = PNGChunks(data)
+        while let chunk = chunks.next() {
+            switch chunk.type {
+            case PNGChunks.end: return resolved()
+            case PNGChunks.type("acTL"): return nil
+            case eXIf:
+                if chunks.crcIsRight(chunk) { exifChunk = .some(exifTag(data, chunk.data)) }
                 continue
+            case tEXt, zTXt, iTXt: break
+            default: continue
             }
             // A text chunk: its key (at most 79 bytes), then what the kind holds. Only three keys
             // are read further.
-            guard let nul = (start..<min(end, start + 80)).first(where: { data[$0] == 0 }) else { continue }
-            let key = Key(UnsafeBufferPointer(rebasing: data[start..<nul]))
-            guard key != .other, key != .exif || kind == type("tEXt"), crcIsRight(),
-                let value = Self.text(data, nul + 1..<end, kind: kind)
+            let keyBytes = chunk.data.lowerBound..<min(chunk.data.upperBound, chunk.data.lowerBound + 80)
+            guard let nul = keyBytes.first(where: { data[$0] == 0 }) else { continue }
+            let key = Key(UnsafeBufferPointer(rebasing: data[chunk.data.lowerBound..<nul]))
+            guard key != .other, key != .exif || chunk.type == tEXt, chunks.crcIsRight(chunk),
+                let value = Self.text(data, nul + 1..<chunk.data.upperBound, kind: chunk.type)
             else { continue }
             value.withUnsafeBufferPointer { value in
                 let all = 0..<value.count
@@ -178,11 +175,11 @@ struct OrientationTags: Sendable, Hashable {
     /// nil when it is compressed otherwise than with zlib or inflates to more than
     /// ``maxInflatedText``. A damaged `zTXt` stream gives an empty value and a damaged `iTXt`
     /// nothing, as Pillow reads them.
-    private static func text(_ data: UnsafeBufferPointer<UInt8>, _ rest: Range<Int>, kind: Int) -> [UInt8]? {
+    private static func text(_ data: UnsafeBufferPointer<UInt8>, _ rest: Range<Int>, kind: UInt32) -> [UInt8]? {
         switch kind {
-        case 0x7445_5874:  // tEXt
+        case PNGChunks.textType:
             return Array(data[rest])
-        case 0x7A54_5874:  // zTXt: method, then the stream
+        case PNGChunks.compressedTextType:  // the compression method, then the stream
             guard let method = rest.first.map({ data[$0] }) else { return [] }
             guard method == 0, let value = inflate(data, rest.lowerBound + 1..<rest.upperBound) else { return nil }
             return value ?? []
