@@ -5,7 +5,11 @@ Pillow reads one, and beside each the pixels Pillow's `ImageOps.exif_transpose` 
 
 Usage: scripts/orientation-reference.py --out DIR
 
-Prints one JSON line per file: {"name", "file", "ppm", "width", "height", "lossy"}.
+Prints one JSON line per file: {"name", "file", "ppm", "width", "height", "lossy"}. With
+--hashes, each file Pillow turns also has "pdq" and "quality", pdqhash's (Meta's C++ PDQ) of the
+pixels `exif_transpose` gives, and "stored_pdq" and "stored_quality", pdqhash's of the pixels as
+stored, as python-threatexchange's `pdq_from_file` (HMA's photo hasher) hashes a file: opened
+with Pillow, not turned.
 
 The files are made here, at test time, from a small synthetic picture: nothing is committed.
 The ways covered: a PNG's `eXIf` chunk (before and after the image data, with and without an
@@ -225,9 +229,22 @@ def unturned_cases():
     yield "apng-exif-6.png", apng([(b"eXIf", orientation(6))])
 
 
+def pdq(image):
+    """pdqhash's hash (hex) and quality of an RGB image."""
+    import numpy
+    import pdqhash
+
+    bits, quality = pdqhash.compute(numpy.asarray(image))
+    value = 0
+    for bit in bits:
+        value = (value << 1) | int(bit)
+    return f"{value:064x}", int(quality)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
+    parser.add_argument("--hashes", action="store_true", help="add pdqhash's hashes as shown and as stored")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     warnings.simplefilter("ignore", UserWarning)  # Pillow's "Corrupt EXIF data", for the cut blocks
@@ -241,6 +258,11 @@ def main():
         shown.save(ppm, format="PPM")
         row = {"name": name, "file": path, "ppm": ppm, "width": shown.width, "height": shown.height,
                "lossy": name.endswith(".jpg")}
+        if args.hashes:
+            with Image.open(path) as im:
+                stored = im.convert("RGB")
+            row["pdq"], row["quality"] = pdq(shown)
+            row["stored_pdq"], row["stored_quality"] = pdq(stored)
         print(json.dumps(row), flush=True)
     for name, data in unturned_cases():
         path = os.path.join(args.out, name)

@@ -460,26 +460,28 @@ public struct BankSet: Sendable {
         if let pdq = hashes.pdq {
             // The hash and its variants (rotations, mirror images), unless its quality is too low;
             // an animation's later frames of enough quality, each named by its frame.
-            var queries: [(hash: PDQHash, frame: Int?)] = []
+            var queries: [(hash: PDQHash, frame: Int?, variant: Int?)] = []
             if let quality = hashes.pdqQuality, quality < Self.minimumPDQQuality {
                 lowQuality = true
             } else {
-                queries = ([pdq] + hashes.pdqVariants).map { ($0, nil) }
+                queries = [(pdq, nil, nil)] + hashes.pdqVariants.enumerated().map { ($0.element, nil, $0.offset) }
             }
-            queries += hashes.frames.filter { $0.quality >= Self.minimumPDQQuality }.map { ($0.hash, $0.frame) }
+            queries += hashes.frames.filter { $0.quality >= Self.minimumPDQQuality }.map { ($0.hash, $0.frame, nil) }
             if !queries.isEmpty, let radius = selected.map(\.pdqThreshold).max() {
-                // Each entry once, nearest (the earliest frame among equals).
-                var nearest: [UInt64: (distance: Int, frame: Int?)] = [:]
+                // Each entry once, nearest (the earliest query among equals: the hash before its
+                // variants, the earliest frame).
+                var nearest: [UInt64: (distance: Int, frame: Int?, variant: Int?)] = [:]
                 for query in queries {
                     for m in pdqIndex.search(query.hash, radius: radius) where m.distance < nearest[m.id]?.distance ?? Int.max {
-                        nearest[m.id] = (m.distance, query.frame)
+                        nearest[m.id] = (m.distance, query.frame, query.variant)
                     }
                 }
                 for (id, near) in nearest {
                     guard let entry = entry(id), let bank = self.banks[entry.bank],
                         names == nil || names!.contains(bank.name), near.distance <= bank.pdqThreshold
                     else { continue }
-                    found.append(BankMatch(entry: entry, bank: bank, distance: near.distance, frame: near.frame))
+                    found.append(
+                        BankMatch(entry: entry, bank: bank, distance: near.distance, frame: near.frame, variant: near.variant))
                 }
             }
         }
@@ -503,7 +505,9 @@ public struct BankSet: Sendable {
 public struct MediaHashes: Sendable, Hashable {
     public var pdq: PDQHash?
     public var pdqQuality: Int?
-    /// More PDQ hashes of the same media to match (the rotations and mirror images).
+    /// More PDQ hashes of the same media to match, under the same quality as `pdq`: the rotations
+    /// and mirror images (`bulwark match --dihedral`), or a turned still image's pixels as
+    /// stored (the media job).
     public var pdqVariants: [PDQHash]
     /// The PDQ hashes of an animation's later frames (`pdq` is the first frame's). Each is matched
     /// when its own quality is at least ``BankSet/minimumPDQQuality``, whatever the first frame's.
@@ -533,12 +537,16 @@ public struct BankMatch: Sendable, Hashable {
     /// The animation's later frame whose hash matched; nil for the media's own hash (a still
     /// image, an animation's first frame) and for exact hashes.
     public var frame: Int?
+    /// The media's variant hash that matched (its position in ``MediaHashes/pdqVariants``); nil
+    /// when it was the media's own hash, a frame's or an exact hash.
+    public var variant: Int?
 
-    public init(entry: BankEntry, bank: Bank, distance: Int, frame: Int? = nil) {
+    public init(entry: BankEntry, bank: Bank, distance: Int, frame: Int? = nil, variant: Int? = nil) {
         self.entry = entry
         self.bank = bank
         self.distance = distance
         self.frame = frame
+        self.variant = variant
     }
 
     /// The labels of the entry and its bank.

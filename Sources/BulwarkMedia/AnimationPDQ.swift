@@ -14,12 +14,15 @@ public struct AnimationPDQ: Sendable, Hashable {
     /// The size of the frames (an animation's canvas, a video stream's size).
     public var width: Int
     public var height: Int
-    /// The first frame's 8 rotations and mirror images, when asked for (``PDQHasher/hashFrames(_:decoder:scratch:dihedral:)``).
+    /// The first frame's 8 rotations and mirror images, when asked for (``PDQHasher/hashFrames(_:decoder:scratch:dihedral:storedPixels:)``).
     public var firstDihedral: PDQDihedralResult?
+    /// A still image turned by its orientation metadata: the hash of its pixels as stored, when
+    /// asked for (``PDQHasher/hashFrames(_:decoder:scratch:dihedral:storedPixels:)``).
+    public var storedPixels: StoredPixelsPDQ?
 
     public init(
         first: PDQResult, laterFrames: [FramePDQ], reading: FrameReading, width: Int, height: Int,
-        firstDihedral: PDQDihedralResult? = nil
+        firstDihedral: PDQDihedralResult? = nil, storedPixels: StoredPixelsPDQ? = nil
     ) {
         self.first = first
         self.laterFrames = laterFrames
@@ -27,6 +30,7 @@ public struct AnimationPDQ: Sendable, Hashable {
         self.width = width
         self.height = height
         self.firstDihedral = firstDihedral
+        self.storedPixels = storedPixels
     }
 }
 
@@ -36,13 +40,19 @@ extension PDQHasher {
     /// for the first frame. With `dihedral`, also the first frame's 8 rotations and mirror images
     /// (``AnimationPDQ/firstDihedral``), from the same decoding, of an image or an animation: a
     /// video's frames are not turned (platforms do not re-upload videos rotated as images, and a
-    /// phone's turn in the display matrix is applied already).
+    /// phone's turn in the display matrix is applied already). With `storedPixels`, a still
+    /// image that its orientation metadata turned is also hashed as stored
+    /// (``AnimationPDQ/storedPixels``): its pixels turned back, exactly, not decoded again.
     public func hashFrames(
-        _ bytes: [UInt8], decoder: ImageDecoder, scratch: inout PDQScratch, dihedral: Bool = false
+        _ bytes: [UInt8], decoder: ImageDecoder, scratch: inout PDQScratch, dihedral: Bool = false,
+        storedPixels: Bool = false
     ) throws(ImageError) -> AnimationPDQ {
         let dihedral = dihedral && !StillImage.isVideo(bytes)
+        // Only a still image is turned (`orientation(of:)` is `.up` for the rest).
+        let orientation = storedPixels ? decoder.orientation(of: bytes) : .up
         var first: PDQResult?
         var firstDihedral: PDQDihedralResult?
+        var stored: StoredPixelsPDQ?
         var size = (width: 0, height: 0)
         var kept: [PDQHash] = []
         var later: [FramePDQ] = []
@@ -52,6 +62,10 @@ extension PDQHasher {
                 first = hashed
                 size = (frame.width, frame.height)
                 if dihedral { firstDihedral = dihedralHashes(frame, scratch: &scratch) }
+                if orientation != .up {
+                    let asStored = hash(frame.oriented(orientation.inverse), scratch: &scratch)
+                    stored = StoredPixelsPDQ(orientation: orientation.rawValue, hash: asStored.hash, quality: asStored.quality)
+                }
             } else if !kept.contains(where: { $0.distance(to: hashed.hash) <= FramePDQ.sameFrameBits }) {
                 later.append(FramePDQ(frame: index, hash: hashed.hash, quality: hashed.quality))
             } else {
@@ -66,6 +80,6 @@ extension PDQHasher {
         }
         return AnimationPDQ(
             first: first, laterFrames: later, reading: reading, width: size.width, height: size.height,
-            firstDihedral: firstDihedral)
+            firstDihedral: firstDihedral, storedPixels: stored)
     }
 }

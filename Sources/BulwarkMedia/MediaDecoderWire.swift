@@ -1,18 +1,28 @@
 public import BulwarkCore
 
-/// What a media part's decoding gives the media job: the first frame's hash and the later frames
-/// kept (``AnimationPDQ`` without its reading), or why it did not decode.
+/// What a media part's decoding gives the media job: the first frame's hash, the later frames
+/// kept and a turned still image's hash as stored (``AnimationPDQ`` without its reading), or why
+/// it did not decode.
 public struct HashedMedia: Sendable, Hashable {
     public var first: PDQResult
     public var laterFrames: [FramePDQ]
+    public var storedPixels: StoredPixelsPDQ?
 
-    public init(first: PDQResult, laterFrames: [FramePDQ]) {
+    public init(first: PDQResult, laterFrames: [FramePDQ], storedPixels: StoredPixelsPDQ? = nil) {
         self.first = first
         self.laterFrames = laterFrames
+        self.storedPixels = storedPixels
     }
 
     public init(_ frames: AnimationPDQ) {
-        self.init(first: frames.first, laterFrames: frames.laterFrames)
+        self.init(first: frames.first, laterFrames: frames.laterFrames, storedPixels: frames.storedPixels)
+    }
+
+    /// What the media job hashes of `bytes`, wherever it decodes them (in the service's process or
+    /// a decoder process): every frame (``PDQHasher/hashFrames(_:decoder:scratch:dihedral:storedPixels:)``)
+    /// and a turned still image's pixels as stored.
+    public init(hashing bytes: [UInt8], decoder: ImageDecoder, scratch: inout PDQScratch) throws(ImageError) {
+        self.init(try PDQHasher().hashFrames(bytes, decoder: decoder, scratch: &scratch, storedPixels: true))
     }
 }
 
@@ -22,7 +32,8 @@ public struct HashedMedia: Sendable, Hashable {
 /// number, or a report's options, 4 bytes little-endian) and
 /// the file's bytes. The answer to a hash request is one line of text,
 ///
-///     ok QUALITY HEX FRAMES        FRAMES as FramePDQ.text, or - for none
+///     ok QUALITY HEX STORED FRAMES STORED as StoredPixelsPDQ.text, FRAMES as FramePDQ.text,
+///                                  each - for none
 ///     error CODE FORMAT OFFSET MESSAGE
 ///                                  CODE an ImageError code, FORMAT an ImageFormat or -, OFFSET a
 ///                                  byte or -, MESSAGE to the end
@@ -140,7 +151,8 @@ public enum MediaDecoderWire {
         switch result {
         case .success(let media):
             let frames = FramePDQ.text(media.laterFrames) ?? "-"
-            return Array("ok \(media.first.quality) \(media.first.hash.hex) \(frames)\n".utf8)
+            let stored = media.storedPixels?.text ?? "-"
+            return Array("ok \(media.first.quality) \(media.first.hash.hex) \(stored) \(frames)\n".utf8)
         case .failure(let error):
             return errorLine(error)
         }
@@ -182,12 +194,14 @@ public enum MediaDecoderWire {
         let bad = BulwarkError(.invalidField, "not a decoder answer: \(line.prefix(80))", field: "answer")
         if line.hasPrefix("ok ") {
             // The frames' text has spaces of its own: it is the rest of the line.
-            let parts = line.dropFirst(3).split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, let quality = Int(parts[0]), (0...100).contains(quality),
+            let parts = line.dropFirst(3).split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 4, let quality = Int(parts[0]), (0...100).contains(quality),
                 let hash = PDQHash(hex: parts[1])
             else { throw bad }
-            let frames = try FramePDQ.parse(parts[2] == "-" ? nil : String(parts[2]))
-            return .success(HashedMedia(first: PDQResult(hash: hash, quality: quality), laterFrames: frames))
+            let stored = try StoredPixelsPDQ.parse(parts[2] == "-" ? nil : String(parts[2]))
+            let frames = try FramePDQ.parse(parts[3] == "-" ? nil : String(parts[3]))
+            return .success(
+                HashedMedia(first: PDQResult(hash: hash, quality: quality), laterFrames: frames, storedPixels: stored))
         }
         guard line.hasPrefix("error ") else { throw bad }
         let parts = line.dropFirst(6).split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)

@@ -60,6 +60,16 @@ public enum Orientation: Int, Sendable, Hashable, CaseIterable {
 
     /// Whether width and height swap.
     public var swapsSides: Bool { rawValue >= 5 }
+
+    /// The orientation that turns the image back: a quarter turn the other way; each mirror and
+    /// the half turn is its own.
+    public var inverse: Orientation {
+        switch self {
+        case .rotated90: .rotated270
+        case .rotated270: .rotated90
+        default: self
+        }
+    }
 }
 
 extension RGBImage {

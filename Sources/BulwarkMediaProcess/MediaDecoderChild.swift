@@ -27,7 +27,6 @@ public enum MediaDecoderChild {
             return 3
         }
         let decoder = ImageDecoder(limits: limits)
-        let hasher = PDQHasher()
         var scratch = PDQScratch()
         let stillDecoder = ImageDecoder(limits: StillImage.limits(limits))
         while true {
@@ -53,7 +52,7 @@ public enum MediaDecoderChild {
             case .hash:
                 let result: Result<HashedMedia, ImageError>
                 do {
-                    result = .success(HashedMedia(try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch)))
+                    result = .success(try HashedMedia(hashing: bytes, decoder: decoder, scratch: &scratch))
                 } catch {
                     result = .failure(error)
                 }

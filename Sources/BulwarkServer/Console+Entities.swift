@@ -479,6 +479,11 @@ extension ConsoleVerdict {
                     type == "pdq" ? "\(distance) of 256 bits" : (distance == 0 ? "exact" : String(distance))
                 // An animation's or a video's later frame, if that is what matched.
                 if let name = part.matchedFrameName { row["frame"] = name }
+                // A turned photo matched by its pixels as stored (a bank hash made without the turn).
+                if match["stored_pixels"] as? Bool == true {
+                    let orientation = (match["orientation"] as? NSNumber)?.intValue ?? 0
+                    row["asStored"] = "its pixels as stored, before orientation \(orientation) turned them"
+                }
                 row["matched"] = true
             } else if part.matchedAt != nil {
                 row["outcome"] = "matched a bank (the details were not recorded)"

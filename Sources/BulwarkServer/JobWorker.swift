@@ -187,7 +187,9 @@ public struct JobWorker: Service, CustomStringConvertible {
     /// A part's hashes and bank match. MD5 and SHA-256 are taken of every part; PDQ of the
     /// images and videos Bulwark decodes: a still image's, and an animation's or a video's first
     /// frame's with those of its later frames that show another picture (within the image limits'
-    /// frames and pixels; a video's frames a second or more apart). A part Bulwark does not
+    /// frames and pixels; a video's frames a second or more apart). A still image that its
+    /// orientation metadata turned is matched by its hash as shown and by its pixels' as stored,
+    /// which hashers that apply no orientation give (HMA's among them). A part Bulwark does not
     /// decode (another format, a damaged file) is still matched by its exact hashes, which is how
     /// hash-sharing lists name videos, and keeps the decoder's reason.
     /// `notDecodedBecause`: the part is not decoded, for that reason.
@@ -202,9 +204,11 @@ public struct JobWorker: Service, CustomStringConvertible {
                 hashes.pdq = hashed.first.hash
                 hashes.pdqQuality = hashed.first.quality
                 hashes.frames = hashed.laterFrames
+                hashes.pdqVariants = hashed.storedPixels.map { [$0.hash] } ?? []
                 result.pdq = hashed.first.hash.hex
                 result.quality = hashed.first.quality
                 result.frames = hashed.laterFrames
+                result.storedPixels = hashed.storedPixels
             } catch {
                 result.error = "\(error)"
             }
@@ -218,12 +222,13 @@ public struct JobWorker: Service, CustomStringConvertible {
     private func decode(_ bytes: [UInt8], scratch: inout PDQScratch) async throws -> HashedMedia {
         if let decoderProcess { return try await decoderProcess.awaitHash(bytes).get() }
         let decoder = ImageDecoder(limits: service.configuration.imageLimits)
-        return HashedMedia(try PDQHasher().hashFrames(bytes, decoder: decoder, scratch: &scratch))
+        return try HashedMedia(hashing: bytes, decoder: decoder, scratch: &scratch)
     }
 
     /// Puts a bank match's decision, category, case priority and evidence into `result` (nothing
     /// when the banks' decision is `none`): the nearest block match that stands, with the frame
-    /// of an animation it matched.
+    /// of an animation it matched, or `"stored_pixels": true` and the orientation when it was a
+    /// turned still image's hash as stored (its only PDQ variant) that matched.
     static func record(_ outcome: MatchOutcome, in result: inout MediaResult) {
         guard outcome.decision != .none, let best = outcome.standingBlockMatches.first else { return }
         let category = best.labels.lazy.compactMap { label -> Category? in
@@ -244,24 +249,30 @@ public struct JobWorker: Service, CustomStringConvertible {
                 evidence += Array(",\"second\":\(second)".utf8)
             }
         }
+        if best.variant != nil, let stored = result.storedPixels {
+            evidence += Array(",\"stored_pixels\":true,\"orientation\":\(stored.orientation)".utf8)
+        }
         evidence.append(UInt8(ascii: "}"))
         result.matchEvidence = String(decoding: evidence, as: UTF8.self)
     }
 }
 
 extension StoredMediaHashes {
-    /// The hashes as the banks match them: PDQ where the part has one (with its quality), MD5
-    /// and SHA-256 for any part.
+    /// The hashes as the banks match them: PDQ where the part has one (with its quality, and a
+    /// turned still image's hash as stored as its variant), MD5 and SHA-256 for any part.
     var matchable: MediaHashes {
         let hash = pdq.flatMap { PDQHash(hex: $0) }
         return MediaHashes(
-            pdq: hash, pdqQuality: hash == nil ? nil : quality, frames: hash == nil ? [] : frames, md5: md5, sha256: sha256)
+            pdq: hash, pdqQuality: hash == nil ? nil : quality,
+            pdqVariants: hash == nil ? [] : storedPixels.map { [$0.hash] } ?? [], frames: hash == nil ? [] : frames, md5: md5,
+            sha256: sha256)
     }
 
     /// The media job's result with these hashes and no match yet.
     var unmatched: MediaResult {
         var result = MediaResult(pdq: pdq, quality: quality, md5: md5 ?? "", sha256: sha256 ?? "")
         result.frames = frames
+        result.storedPixels = storedPixels
         return result
     }
 }

@@ -107,9 +107,12 @@ public struct MediaHashRecord: Sendable, Hashable {
     public var sha256: String?
     /// An animation's later frames that show another picture.
     public var frames: [FramePDQ]
+    /// A still image turned by its orientation metadata: the hash of its pixels as stored.
+    public var storedPixels: StoredPixelsPDQ?
 
     public init(
-        mediaID: Int64, itemID: Int64, pdq: String?, quality: Int?, md5: String?, sha256: String?, frames: [FramePDQ] = []
+        mediaID: Int64, itemID: Int64, pdq: String?, quality: Int?, md5: String?, sha256: String?, frames: [FramePDQ] = [],
+        storedPixels: StoredPixelsPDQ? = nil
     ) {
         self.mediaID = mediaID
         self.itemID = itemID
@@ -118,10 +121,11 @@ public struct MediaHashRecord: Sendable, Hashable {
         self.md5 = md5
         self.sha256 = sha256
         self.frames = frames
+        self.storedPixels = storedPixels
     }
 
     /// The part's hashes, to match.
     public var hashes: StoredMediaHashes {
-        StoredMediaHashes(pdq: pdq, quality: quality, md5: md5, sha256: sha256, frames: frames)
+        StoredMediaHashes(pdq: pdq, quality: quality, md5: md5, sha256: sha256, frames: frames, storedPixels: storedPixels)
     }
 }

@@ -60,13 +60,19 @@ public struct StoredMediaHashes: Sendable, Hashable {
     public var sha256: String?
     /// An animation's later frames that show another picture (`pdq` is the first frame's).
     public var frames: [FramePDQ]
+    /// A still image turned by its orientation metadata: the hash of its pixels as stored.
+    public var storedPixels: StoredPixelsPDQ?
 
-    public init(pdq: String? = nil, quality: Int? = nil, md5: String? = nil, sha256: String? = nil, frames: [FramePDQ] = []) {
+    public init(
+        pdq: String? = nil, quality: Int? = nil, md5: String? = nil, sha256: String? = nil, frames: [FramePDQ] = [],
+        storedPixels: StoredPixelsPDQ? = nil
+    ) {
         self.pdq = pdq
         self.quality = quality
         self.md5 = md5
         self.sha256 = sha256
         self.frames = frames
+        self.storedPixels = storedPixels
     }
 }
 
@@ -564,6 +570,9 @@ public struct MediaResult: Sendable, Hashable {
     /// An animation's later frames that show another picture, stored beside `pdq` (the first
     /// frame's).
     public var frames: [FramePDQ] = []
+    /// A still image turned by its orientation metadata: the hash of its pixels as stored,
+    /// stored and matched beside `pdq` (the picture as shown).
+    public var storedPixels: StoredPixelsPDQ?
     public var md5: String
     public var sha256: String
     /// When a bank matched: the decision and the base priority of the case to open or raise,

@@ -107,15 +107,15 @@ extension PostgresStore {
     public func mediaHashes(afterID: Int64, limit: Int) async throws -> [MediaHashRecord] {
         try await read(
             """
-            SELECT id, item_id, pdq, quality, md5, sha256, frames FROM media WHERE status = 'hashed' AND id > \(afterID)
+            SELECT id, item_id, pdq, quality, md5, sha256, frames, stored_pdq FROM media WHERE status = 'hashed' AND id > \(afterID)
             ORDER BY id LIMIT \(Int64(limit))
             """
         ).map { row in
-            let (id, itemID, pdq, quality, md5, sha256, frames) = try row.decode(
-                (Int64, Int64, String?, Int64?, String?, String?, String?).self)
+            let (id, itemID, pdq, quality, md5, sha256, frames, stored) = try row.decode(
+                (Int64, Int64, String?, Int64?, String?, String?, String?, String?).self)
             return MediaHashRecord(
                 mediaID: id, itemID: itemID, pdq: pdq, quality: quality.map(Int.init), md5: md5, sha256: sha256,
-                frames: try FramePDQ.parse(frames))
+                frames: try FramePDQ.parse(frames), storedPixels: try StoredPixelsPDQ.parse(stored))
         }
     }
 

@@ -50,6 +50,7 @@ extension PostgresStore {
                 db,
                 """
                 UPDATE media SET status = 'hashed', pdq = \(result.pdq), quality = \(result.quality.map(Int64.init)), frames = \(FramePDQ.text(result.frames)),
+                    stored_pdq = \(result.storedPixels?.text),
                     md5 = \(result.md5.isEmpty ? nil : result.md5), sha256 = \(result.sha256.isEmpty ? nil : result.sha256), error = \(result.error.map { String($0.prefix(500)) })
                 WHERE id = \(mediaID)
                 """)

@@ -123,12 +123,12 @@ extension SQLiteStore {
         try await writer.read { db in
             try Row.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT id, item_id, pdq, quality, md5, sha256, frames FROM media WHERE status = 'hashed' AND id > ? ORDER BY id LIMIT ?"),
+                    sql: "SELECT id, item_id, pdq, quality, md5, sha256, frames, stored_pdq FROM media WHERE status = 'hashed' AND id > ? ORDER BY id LIMIT ?"),
                 arguments: [afterID, limit]
             ).map {
                 MediaHashRecord(
                     mediaID: $0["id"], itemID: $0["item_id"], pdq: $0["pdq"], quality: $0["quality"], md5: $0["md5"], sha256: $0["sha256"],
-                    frames: try FramePDQ.parse($0["frames"]))
+                    frames: try FramePDQ.parse($0["frames"]), storedPixels: try StoredPixelsPDQ.parse($0["stored_pdq"]))
             }
         }
     }

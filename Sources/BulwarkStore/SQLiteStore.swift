@@ -519,7 +519,7 @@ public struct SQLiteStore: ModerationStore {
             guard try String.fetchOne(db.cachedStatement(sql: "SELECT status FROM jobs WHERE id = ?"), arguments: [jobID]) != "done" else {
                 return
             }
-            try db.cachedStatement(sql: "UPDATE media SET status = 'hashed', pdq = ?, quality = ?, frames = ?, md5 = ?, sha256 = ?, error = ? WHERE id = ?").execute(arguments: [result.pdq, result.quality, FramePDQ.text(result.frames), result.md5.isEmpty ? nil : result.md5, result.sha256.isEmpty ? nil : result.sha256, result.error.map { String($0.prefix(500)) }, mediaID])
+            try db.cachedStatement(sql: "UPDATE media SET status = 'hashed', pdq = ?, quality = ?, frames = ?, stored_pdq = ?, md5 = ?, sha256 = ?, error = ? WHERE id = ?").execute(arguments: [result.pdq, result.quality, FramePDQ.text(result.frames), result.storedPixels?.text, result.md5.isEmpty ? nil : result.md5, result.sha256.isEmpty ? nil : result.sha256, result.error.map { String($0.prefix(500)) }, mediaID])
             try db.cachedStatement(sql: "UPDATE jobs SET status = 'done', ended_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?").execute(arguments: [now, jobID])
             _ = try Self.recordMatch(db, mediaID: mediaID, result: result, now: now, auditAction: "media.match")
         }

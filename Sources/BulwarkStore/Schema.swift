@@ -13,7 +13,7 @@ enum Schema {
             ("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8),
             ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12), ("v13", v13), ("v14", v14), ("v15", v15),
             ("v16", v16), ("v17", v17), ("v18", v18), ("v19", v19), ("v20", v20), ("v21", v21), ("v22", v22),
-            ("v23", v23), ("v24", v24),
+            ("v23", v23), ("v24", v24), ("v25", v25),
         ]
         return versions.map { (version: $0.0, statements: $0.1(dialect)) }
     }
@@ -590,6 +590,14 @@ enum Schema {
     /// jobs that ended before this version.
     static func v24(_ dialect: Dialect) -> [String] {
         ["ALTER TABLE jobs ADD COLUMN ended_at \(dialect == .sqlite ? "INTEGER" : "BIGINT")"]
+    }
+
+    /// Version 25: a still image that its orientation metadata turned, the PDQ hash of its pixels
+    /// as stored (`StoredPixelsPDQ.text`: `orientation:quality:hex`), which hashers that apply
+    /// no orientation give; matched by the media job and by retro-hunts beside `pdq`, the hash
+    /// of the picture as shown. NULL for every other part, and for parts hashed before it.
+    static func v25(_ dialect: Dialect) -> [String] {
+        ["ALTER TABLE media ADD COLUMN stored_pdq TEXT"]
     }
 
     /// Marks each case's first decision, and its first other than an escalation, among the

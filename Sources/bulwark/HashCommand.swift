@@ -17,9 +17,10 @@ struct HashCommand: ParsableCommand {
             Matroska/WebM (H.264, H.265, VP8, VP9, AV1, MPEG-4 Part 2), recognised by their first \
             bytes; applies the orientation a still image's EXIF or XMP names (JPEG, PNG, WebP) and a \
             video's display matrix (a phone's quarter turn); hashes the full-size pixels. Output per file: \
-            {"path", "pdq", "quality", "md5", "sha256", "width", "height"}, "orientation" (2-8) \
-            when a still image was turned by it (hashers that apply none, as HMA's, hash the \
-            stored pixels), and with --dihedral also "dihedral" for an image: the 8 hashes of the rotations and mirror images, in the \
+            {"path", "pdq", "quality", "md5", "sha256", "width", "height"}; for a still image \
+            its metadata turned, "orientation" (2-8) and "stored_pdq", "stored_quality": the hash \
+            of its pixels as stored, which hashers that apply no orientation (HMA's) give and \
+            which the service and `bulwark match` match too; and with --dihedral also "dihedral" for an image: the 8 hashes of the rotations and mirror images, in the \
             reference's order). An animation (GIF, animated WebP, animated PNG) is hashed frame by \
             frame, a video a frame a second (further apart when more than 100 frames or 100 \
             megapixels would be needed to cover it; "video": {"container", "codec", "duration", \
@@ -139,13 +140,15 @@ struct HashingPipeline {
         }
     }
 
-    /// The hashes of one file, for matching (with the 8 rotations and mirror images of an image
-    /// when `dihedral`; an animation's or a video's later frames). A file Bulwark does not decode
-    /// has its MD5 and SHA-256 only, with the decoder's reason as `notAnImage`. Decoded in
-    /// `apart` when given (a report request with ``matchingOptions``), else with ``decoder``.
+    /// The hashes of one file, for matching: a turned still image's pixels as stored
+    /// (`storedPixels`, the first variant), the 8 rotations and mirror images of an image when
+    /// `dihedral` (the variants after it), an animation's or a video's later frames. A file
+    /// Bulwark does not decode has its MD5 and SHA-256 only, with the decoder's reason as
+    /// `notAnImage`. Decoded in `apart` when given (a report request with ``matchingOptions``),
+    /// else with ``decoder``.
     func mediaHashes(
         path: String, in apart: MediaDecoderProcess? = nil, scratch: inout PDQScratch
-    ) -> Result<(hashes: MediaHashes, notAnImage: Failure?), Failure> {
+    ) -> Result<(hashes: MediaHashes, storedPixels: StoredPixelsPDQ?, notAnImage: Failure?), Failure> {
         let bytes: [UInt8]
         switch read(path) {
         case .success(let read): bytes = read
@@ -158,50 +161,73 @@ struct HashingPipeline {
                 matching(bytes, scratch: &scratch)
             }
         switch decoded {
-        case .success(let (first, variants, frames)):
+        case .success(let found):
+            let variants = (found.storedPixels.map { [$0.hash] } ?? []) + found.dihedral
             return .success(
                 (MediaHashes(
-                    pdq: first.hash, pdqQuality: first.quality, pdqVariants: variants,
-                    frames: frames, md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)), nil))
+                    pdq: found.first.hash, pdqQuality: found.first.quality, pdqVariants: variants,
+                    frames: found.frames, md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)), found.storedPixels, nil))
         case .failure(let error):
             return .success(
-                (MediaHashes(md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)),
+                (MediaHashes(md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)), nil,
                  Failure(error)))
         }
     }
 
-    /// A file's hashes for matching: its first frame's, that frame's 8 turns when `dihedral`,
-    /// and the later frames kept.
-    func matching(_ bytes: [UInt8], scratch: inout PDQScratch) -> Result<(PDQResult, [PDQHash], [FramePDQ]), ImageError> {
+    /// What a file is matched by: its first frame's hash, a turned still image's pixels' as
+    /// stored, that frame's 8 turns when `dihedral`, and the later frames kept.
+    struct Matching: Sendable, Equatable {
+        var first: PDQResult
+        var storedPixels: StoredPixelsPDQ?
+        var dihedral: [PDQHash]
+        var frames: [FramePDQ]
+    }
+
+    /// A file's hashes for matching.
+    func matching(_ bytes: [UInt8], scratch: inout PDQScratch) -> Result<Matching, ImageError> {
         do {
-            let frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch, dihedral: dihedral)
-            return .success((frames.first, frames.firstDihedral?.hashes ?? [], frames.laterFrames))
+            let frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch, dihedral: dihedral, storedPixels: true)
+            return .success(
+                Matching(
+                    first: frames.first, storedPixels: frames.storedPixels, dihedral: frames.firstDihedral?.hashes ?? [],
+                    frames: frames.laterFrames))
         } catch {
             return .failure(error)
         }
     }
 
-    /// ``matching(_:scratch:)`` as a report: `QUALITY HEX VARIANTS FRAMES`, the variants' hex
-    /// joined by commas, the frames as `FramePDQ.text`, each `-` when there are none.
+    /// ``matching(_:scratch:)`` as a report: `QUALITY HEX STORED DIHEDRAL FRAMES`, the stored
+    /// pixels' hash as `StoredPixelsPDQ.text`, the 8 turns' hex joined by commas, the frames as
+    /// `FramePDQ.text`, each `-` when there are none.
     func matchingReport(_ bytes: [UInt8], scratch: inout PDQScratch) -> Result<[UInt8], ImageError> {
-        matching(bytes, scratch: &scratch).map { first, variants, frames in
-            let turned = variants.isEmpty ? "-" : variants.map(\.hex).joined(separator: ",")
-            return Array("\(first.quality) \(first.hash.hex) \(turned) \(FramePDQ.text(frames) ?? "-")".utf8)
+        matching(bytes, scratch: &scratch).map { found in
+            let turned = found.dihedral.isEmpty ? "-" : found.dihedral.map(\.hex).joined(separator: ",")
+            let stored = found.storedPixels?.text ?? "-"
+            return Array("\(found.first.quality) \(found.first.hash.hex) \(stored) \(turned) \(FramePDQ.text(found.frames) ?? "-")".utf8)
         }
     }
 
     /// A ``matchingReport(_:scratch:)`` read back; `decoderFailed` when it does not read.
-    static func readMatching(_ report: [UInt8]) -> Result<(PDQResult, [PDQHash], [FramePDQ]), ImageError> {
+    static func readMatching(_ report: [UInt8]) -> Result<Matching, ImageError> {
         let text = String(decoding: report, as: UTF8.self)
-        let parts = text.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+        let parts = text.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: false)
         let bad = ImageError(.decoderFailed, "the decoder process's report does not read: \(text.prefix(80))")
-        guard parts.count == 4, let quality = Int(parts[0]), (0...100).contains(quality), let hash = PDQHash(hex: parts[1])
+        guard parts.count == 5, let quality = Int(parts[0]), (0...100).contains(quality), let hash = PDQHash(hex: parts[1])
         else { return .failure(bad) }
-        let variants = parts[2] == "-" ? [] : parts[2].split(separator: ",").compactMap { PDQHash(hex: $0) }
-        guard parts[2] == "-" || variants.count == parts[2].split(separator: ",").count,
-            let frames = try? FramePDQ.parse(parts[3] == "-" ? nil : String(parts[3]))
+        let stored: StoredPixelsPDQ?
+        if parts[2] == "-" {
+            stored = nil
+        } else if let read = try? StoredPixelsPDQ.parse(String(parts[2])) {
+            stored = read
+        } else {
+            return .failure(bad)
+        }
+        let variants = parts[3] == "-" ? [] : parts[3].split(separator: ",").compactMap { PDQHash(hex: $0) }
+        guard parts[3] == "-" || variants.count == parts[3].split(separator: ",").count,
+            let frames = try? FramePDQ.parse(parts[4] == "-" ? nil : String(parts[4]))
         else { return .failure(bad) }
-        return .success((PDQResult(hash: hash, quality: quality), variants, frames))
+        return .success(
+            Matching(first: PDQResult(hash: hash, quality: quality), storedPixels: stored, dihedral: variants, frames: frames))
     }
 
     /// The JSON fields after "path", starting with a comma: ``fields(_:scratch:)``, made with
@@ -253,7 +279,7 @@ struct HashingPipeline {
         let frames: AnimationPDQ
         let variants: PDQDihedralResult?
         do {
-            frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch, dihedral: dihedral)
+            frames = try hasher.hashFrames(bytes, decoder: decoder, scratch: &scratch, dihedral: dihedral, storedPixels: true)
             variants = frames.firstDihedral
         } catch {
             return .failure(error)
@@ -263,8 +289,10 @@ struct HashingPipeline {
         out.append(contentsOf: ",\"pdq\":\"\(single.hash.hex)\",\"quality\":\(single.quality)".utf8)
         out.append(contentsOf: ",\"md5\":\"\(MD5.hex(bytes))\",\"sha256\":\"\(SHA256.hex(bytes))\"".utf8)
         out.append(contentsOf: ",\"width\":\(frames.width),\"height\":\(frames.height)".utf8)
-        let orientation = decoder.orientation(of: bytes)
-        if orientation != .up { out.append(contentsOf: ",\"orientation\":\(orientation.rawValue)".utf8) }
+        if let stored = frames.storedPixels {
+            out.append(contentsOf: ",\"orientation\":\(stored.orientation)".utf8)
+            out.append(contentsOf: ",\"stored_pdq\":\"\(stored.hash.hex)\",\"stored_quality\":\(stored.quality)".utf8)
+        }
         if let variants {
             out.append(contentsOf: ",\"dihedral\":[".utf8)
             out.append(contentsOf: variants.hashes.map { "\"\($0.hex)\"" }.joined(separator: ",").utf8)

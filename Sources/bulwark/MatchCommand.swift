@@ -16,7 +16,10 @@ struct MatchCommand: AsyncParsableCommand {
             listed but not acted on; an allow match by PDQ answers only the matches of the same \
             picture). An animation (GIF, animated WebP, animated PNG) or a video (a frame a second, \
             `bulwark hash --help`) is matched by its first frame and by each later frame that shows \
-            another picture ("frames"; a match names its "frame", and a video's its "second"). PDQ \
+            another picture ("frames"; a match names its "frame", and a video's its "second"). A \
+            still image that its EXIF or XMP orientation turned is matched by its pixels as stored \
+            too ("stored_pdq"), which hashers that apply no orientation (HMA's) give; such a match \
+            says "stored_pixels": true, and one of --dihedral's turns its "dihedral" (0-7). PDQ \
             hashes of quality below \(BankSet.minimumPDQQuality) are not matched.
             """
     )
@@ -81,9 +84,13 @@ struct MatchCommand: AsyncParsableCommand {
             out.append(contentsOf: "{\"path\":".utf8)
             appendJSONString(path, to: &out)
             switch pipeline.mediaHashes(path: path, in: apart, scratch: &scratch) {
-            case .success(let (media, notAnImage)):
+            case .success(let (media, storedPixels, notAnImage)):
                 if let pdq = media.pdq {
                     out.append(contentsOf: ",\"pdq\":\"\(pdq.hex)\",\"quality\":\(media.pdqQuality ?? 0)".utf8)
+                }
+                // A still image its metadata turned: matched by its pixels as stored too.
+                if let stored = storedPixels {
+                    out.append(contentsOf: ",\"orientation\":\(stored.orientation),\"stored_pdq\":\"\(stored.hash.hex)\"".utf8)
                 }
                 // An animation's or a video's later frames that show another picture, each matched too.
                 if !media.frames.isEmpty {
@@ -99,7 +106,8 @@ struct MatchCommand: AsyncParsableCommand {
                     appendJSONString(reason.message, to: &out)
                     out.append(UInt8(ascii: "}"))
                 }
-                appendOutcome(store.banks.match(media, banks: names), frames: media.frames, to: &out)
+                appendOutcome(
+                    store.banks.match(media, banks: names), frames: media.frames, storedPixelsVariant: storedPixels != nil, to: &out)
             case .failure(let error):
                 failures += 1
                 out.append(contentsOf: ",\"error\":{\"code\":".utf8)
@@ -116,8 +124,10 @@ struct MatchCommand: AsyncParsableCommand {
 }
 
 /// `,"decision":…,"allow_listed":…,"matches":[…]` for a match outcome; a match of a video's
-/// frame (among `frames`) names its second too.
-func appendOutcome(_ outcome: MatchOutcome, frames: [FramePDQ] = [], to out: inout [UInt8]) {
+/// frame (among `frames`) names its second too. A match of a PDQ variant says which: the stored
+/// pixels (`"stored_pixels": true`, variant 0 when `storedPixelsVariant`) or a rotation or mirror
+/// image (`"dihedral"`: its place in the reference's order of 8).
+func appendOutcome(_ outcome: MatchOutcome, frames: [FramePDQ] = [], storedPixelsVariant: Bool = false, to out: inout [UInt8]) {
     out.append(contentsOf: ",\"decision\":\"\(outcome.decision.rawValue)\"".utf8)
     out.append(contentsOf: ",\"allow_listed\":\(!outcome.allowedBy.isEmpty)".utf8)
     if outcome.lowQualityPDQ { out.append(contentsOf: ",\"pdq_not_matched\":\"quality below \(BankSet.minimumPDQQuality)\"".utf8) }
@@ -129,6 +139,13 @@ func appendOutcome(_ outcome: MatchOutcome, frames: [FramePDQ] = [], to out: ino
         out.append(contentsOf: ",\"kind\":\"\(m.bank.kind.rawValue)\",\"quarantined\":\(m.bank.quarantined)".utf8)
         out.append(contentsOf: ",\"entry\":\(m.entry.id),\"type\":\"\(m.entry.signal.type.rawValue)\",\"value\":\"\(m.entry.signal.value)\"".utf8)
         out.append(contentsOf: ",\"distance\":\(m.distance)".utf8)
+        if let variant = m.variant {
+            if storedPixelsVariant && variant == 0 {
+                out.append(contentsOf: ",\"stored_pixels\":true".utf8)
+            } else {
+                out.append(contentsOf: ",\"dihedral\":\(variant - (storedPixelsVariant ? 1 : 0))".utf8)
+            }
+        }
         if let frame = m.frame {
             out.append(contentsOf: ",\"frame\":\(frame)".utf8)
             if let second = FramePDQ.second(ofFrame: frame, in: frames) {

@@ -1,3 +1,4 @@
+import BulwarkTestSupport
 import Foundation
 import Testing
 
@@ -266,6 +267,77 @@ struct HashCommandTests {
             // All eight show one picture once turned.
             #expect(Set(lines.compactMap { $0["width"] as? Int }).count == 1)
         }
+    }
+
+    /// For a file its metadata turns, `hash` gives what Meta's PDQ (pdqhash, float64 luma) gives
+    /// for the picture Pillow's `exif_transpose` shows, and as "stored_pdq" what it gives for the
+    /// pixels as stored, as HMA's `pdq_from_file` hashes them: exactly, for every lossless file of
+    /// scripts/orientation-reference.py, in process and through the decoder process. A file left
+    /// as stored has no "stored_pdq".
+    @Test func hashGivesTheStoredPixelsHashHMAGives() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-orient-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let made = try CLI.run(["python3", "scripts/orientation-reference.py", "--out", dir.path, "--hashes"], program: "/usr/bin/env")
+        #expect(made.status == 0, "\(made.stderr)")
+        let rows = try CLI.lines(made.stdout).filter { $0["stored_pdq"] != nil && $0["lossy"] as? Bool == false }
+        #expect(rows.count == 35)
+        let files = rows.compactMap { $0["file"] as? String }
+        for extra in [[], ["--decode-in-process"]] {
+            let r = try CLI.run(["hash", "--luma", "float64"] + files + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let lines = try CLI.lines(r.stdout)
+            #expect(lines.count == rows.count)
+            var turned = 0
+            for (row, line) in zip(rows, lines) {
+                let name = "\(row["name"] ?? "") \(extra)"
+                #expect(line["pdq"] as? String == row["pdq"] as? String, "\(name)")
+                if line["orientation"] != nil {
+                    turned += 1
+                    #expect(line["stored_pdq"] as? String == row["stored_pdq"] as? String, "\(name)")
+                    #expect(line["stored_quality"] as? Int == row["stored_quality"] as? Int, "\(name)")
+                } else {
+                    #expect(line["stored_pdq"] == nil && row["pdq"] as? String == row["stored_pdq"] as? String, "\(name)")
+                }
+            }
+            #expect(turned == 29, "\(extra)")
+        }
+    }
+
+    /// A bank hash of a tagged photo's stored pixels (as HMA's hasher gives) matches the photo in
+    /// `bulwark match`, which says so; the hash of the picture as shown, which matches too, says
+    /// nothing more; a file with no tag has no stored pixels' hash to match.
+    @Test func matchFindsATurnedPhotoByItsPixelsAsStored() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-turned-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: CLI.root + "/" + Self.pdqData + "/misc-images/wee.jpg")))
+        let photo = dir.appendingPathComponent("turned.jpg").path
+        try Data(OrientationTag.tagged(jpeg: original, orientation: 8)).write(to: URL(fileURLWithPath: photo))
+        let banks = dir.appendingPathComponent("banks").path
+        let hashed = try CLI.lines(try CLI.run(["hash", photo, CLI.root + "/" + Self.pdqData + "/misc-images/wee.jpg"]).stdout)
+        let stored = try #require(hashed.first?["stored_pdq"] as? String)
+        #expect(hashed.first?["orientation"] as? Int == 8)
+        // The untagged original's hash is the tagged photo's stored pixels' (the same JPEG data).
+        #expect(hashed.last?["pdq"] as? String == stored && hashed.last?["stored_pdq"] == nil)
+        let shown = try #require(hashed.first?["pdq"] as? String)
+        #expect(Self.distance(shown, stored) > 31)
+        #expect(try CLI.run(["bank", "create", "hma", "--banks", banks]).status == 0)
+        #expect(try CLI.run(["bank", "add", "hma", "--type", "pdq", stored, "--banks", banks]).status == 0)
+        for extra in [[], ["--decode-in-process"], ["--dihedral"]] {
+            let r = try CLI.run(["match", photo, "--banks", banks] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let line = try #require(try CLI.lines(r.stdout).first)
+            #expect(line["decision"] as? String == "violating" && line["stored_pdq"] as? String == stored, "\(line) \(extra)")
+            let match = try #require((line["matches"] as? [[String: Any]])?.first)
+            #expect(match["stored_pixels"] as? Bool == true && match["distance"] as? Int == 0, "\(match) \(extra)")
+        }
+        #expect(try CLI.run(["bank", "add", "hma", "--type", "pdq", shown, "--banks", banks]).status == 0)
+        let both = try CLI.lines(try CLI.run(["match", photo, "--banks", banks]).stdout)
+        let matches = try #require(both.first?["matches"] as? [[String: Any]])
+        #expect(matches.count == 2 && matches.filter { $0["stored_pixels"] != nil }.count == 1, "\(matches)")
+        let untagged = try CLI.lines(try CLI.run(["match", CLI.root + "/" + Self.pdqData + "/misc-images/wee.jpg", "--banks", banks]).stdout)
+        #expect(untagged.first?["stored_pdq"] == nil)
+        #expect((untagged.first?["matches"] as? [[String: Any]])?.allSatisfy { $0["stored_pixels"] == nil } == true)
     }
 
     /// `bench --pdq` takes every image in the directory by its first bytes, whatever its name,

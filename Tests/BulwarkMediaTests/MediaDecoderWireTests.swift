@@ -24,7 +24,11 @@ struct MediaDecoderWireTests {
             ])
         let animation = HashedMedia(
             first: PDQResult(hash: Self.other, quality: 0), laterFrames: [FramePDQ(frame: 1, hash: Self.hash, quality: 50)])
-        for media in [still, video, animation] {
+        // A photo its orientation tag turned: the hash of its pixels as stored too.
+        let turned = HashedMedia(
+            first: PDQResult(hash: Self.hash, quality: 93), laterFrames: [],
+            storedPixels: StoredPixelsPDQ(orientation: 6, hash: Self.other, quality: 91))
+        for media in [still, video, animation, turned] {
             #expect(try Self.roundTrip(.success(media)) == .success(media))
         }
         let errors = [
@@ -52,7 +56,10 @@ struct MediaDecoderWireTests {
         let hex = Self.hash.hex
         for line in [
             "", "ok", "ok 100", "ok 100 \(hex)", "ok 101 \(hex) -", "ok -1 \(hex) -", "ok 100 abc -",
-            "ok 100 \(hex) 0:100:\(hex)", "ok 100 \(hex) 1:100:xyz", "error", "error corrupt - -",
+            "ok 100 \(hex) 0:100:\(hex)", "ok 100 \(hex) 1:100:xyz", "ok 100 \(hex) -",
+            // The stored pixels' hash: an orientation of 2-8, a quality of 0-100, 64 hex digits.
+            "ok 100 \(hex) 1:90:\(hex) -", "ok 100 \(hex) 9:90:\(hex) -", "ok 100 \(hex) 6:101:\(hex) -",
+            "ok 100 \(hex) 6:90:\(hex.dropLast()) -", "ok 100 \(hex) 6:90 -", "ok 100 \(hex) 6:90:\(hex):1 -", "error", "error corrupt - -",
             "error broken - - message", "error corrupt bmp - message", "error corrupt - -5 message",
             "error corrupt - x message", "fine 100 \(hex) -",
         ] {
@@ -60,7 +67,7 @@ struct MediaDecoderWireTests {
             do {
                 _ = try MediaDecoderWire.read(answer: line)
             } catch {
-                #expect(error.field == "answer" || error.field == "frames", "\(line): \(error)")
+                #expect(["answer", "frames", "stored_pdq"].contains(error.field), "\(line): \(error)")
             }
         }
     }

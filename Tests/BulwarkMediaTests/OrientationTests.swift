@@ -1,3 +1,4 @@
+import BulwarkCore
 import BulwarkMedia
 import Foundation
 import Testing
@@ -73,6 +74,38 @@ struct OrientationTests {
             #expect(ImageDecoder(appliesOrientation: false).orientation(of: bytes) == .up)
         }
         #expect(named == Set(Orientation.allCases))
+    }
+
+    /// Asked for, a still image its metadata turned is hashed as stored too: the hash of exactly
+    /// the pixels decoding gives without the turn, under the orientation it names; an image left
+    /// as stored (tag 1, metadata passed over, an animation) has no such hash. Not asked, none.
+    @Test func aTurnedStillImageIsAlsoHashedAsStored() throws {
+        var turned = 0
+        for row in try Self.rows.get() {
+            let bytes = try Support.read(row.file)
+            var scratch = PDQScratch()
+            let hashed = try PDQHasher().hashFrames(bytes, decoder: ImageDecoder(), scratch: &scratch, storedPixels: true)
+            let shown = PDQHasher().hash(try ImageDecoder().decode(bytes))
+            let asStored = PDQHasher().hash(try ImageDecoder(appliesOrientation: false).decode(bytes))
+            #expect(hashed.first == shown, "\(row.name)")
+            let orientation = ImageDecoder().orientation(of: bytes)
+            if orientation == .up {
+                #expect(hashed.storedPixels == nil, "\(row.name)")
+            } else {
+                turned += 1
+                #expect(
+                    hashed.storedPixels == StoredPixelsPDQ(orientation: orientation.rawValue, hash: asStored.hash, quality: asStored.quality),
+                    "\(row.name): \(orientation)")
+            }
+            let notAsked = try PDQHasher().hashFrames(bytes, decoder: ImageDecoder(), scratch: &scratch)
+            #expect(notAsked.storedPixels == nil && notAsked.first == shown, "\(row.name)")
+        }
+        #expect(turned == 33)
+        // Each turn undone by its inverse.
+        let image = try ImageDecoder().decode(Support.read(Self.rows.get()[0].file))
+        for orientation in Orientation.allCases {
+            #expect(image.oriented(orientation).oriented(orientation.inverse) == image, "\(orientation)")
+        }
     }
 
     /// Where Pillow refuses the file or reads it otherwise, the image is decoded as stored: an

@@ -23,7 +23,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         do {
             read = try MediaDecoderWire.read(answer: line)
         } catch {
-            guard error.field == "answer" || error.field == "frames", !error.message.isEmpty else {
+            guard error.field == "answer" || error.field == "frames" || error.field == "stored_pdq", !error.message.isEmpty else {
                 Fuzz.fail("refused without naming the field: \(error)")
             }
             return 0
@@ -97,6 +97,16 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
     func line(_ answer: [UInt8]) -> [UInt8] { Array(answer.prefix { $0 != UInt8(ascii: "\n") }) }
     return [
         ("ok", [0] + line(MediaDecoderWire.answer(.success(media)))),
+        (
+            "ok-turned",
+            [0]
+                + line(
+                    MediaDecoderWire.answer(
+                        .success(
+                            HashedMedia(
+                                first: PDQResult(hash: hash, quality: 90), laterFrames: [],
+                                storedPixels: StoredPixelsPDQ(orientation: 6, hash: PDQHash(4, 3, 2, 1), quality: 88)))))
+        ),
         ("error", [0] + line(MediaDecoderWire.answer(.failure(ImageError(.truncated, "the data ends", format: .jpeg, offset: 12))))),
         ("png", [1] + line(MediaDecoderWire.answer(.png([1, 2, 3])))),
         ("asis", [1] + line(MediaDecoderWire.answer(.asIs(.webp)))),
