@@ -41,18 +41,29 @@ extension PDQHasher {
     /// (``AnimationPDQ/firstDihedral``), from the same decoding, of an image or an animation: a
     /// video's frames are not turned (platforms do not re-upload videos rotated as images, and a
     /// phone's turn in the display matrix is applied already). With `storedPixels`, a still
-    /// image that its orientation metadata turned is also hashed as stored
-    /// (``AnimationPDQ/storedPixels``): its pixels turned back, exactly, not decoded again.
+    /// image that its orientation metadata turns is also hashed as stored
+    /// (``AnimationPDQ/storedPixels``): decoded once, hashed before and after the turn.
     public func hashFrames(
         _ bytes: [UInt8], decoder: ImageDecoder, scratch: inout PDQScratch, dihedral: Bool = false,
         storedPixels: Bool = false
     ) throws(ImageError) -> AnimationPDQ {
         let dihedral = dihedral && !StillImage.isVideo(bytes)
-        // Only a still image is turned (`orientation(of:)` is `.up` for the rest).
+        // Only a still image is turned (`orientation(of:)` is `.up` for the rest): decoded as
+        // stored, hashed, then turned as `decode` turns it.
         let orientation = storedPixels ? decoder.orientation(of: bytes) : .up
+        if orientation != .up {
+            var asStored = decoder
+            asStored.appliesOrientation = false
+            let image = try asStored.decode(bytes)
+            let storedHash = hash(image, scratch: &scratch)
+            let shown = image.oriented(orientation)
+            return AnimationPDQ(
+                first: hash(shown, scratch: &scratch), laterFrames: [], reading: FrameReading(frames: 1), width: shown.width,
+                height: shown.height, firstDihedral: dihedral ? dihedralHashes(shown, scratch: &scratch) : nil,
+                storedPixels: StoredPixelsPDQ(orientation: orientation.rawValue, hash: storedHash.hash, quality: storedHash.quality))
+        }
         var first: PDQResult?
         var firstDihedral: PDQDihedralResult?
-        var stored: StoredPixelsPDQ?
         var size = (width: 0, height: 0)
         var kept: [PDQHash] = []
         var later: [FramePDQ] = []
@@ -62,10 +73,6 @@ extension PDQHasher {
                 first = hashed
                 size = (frame.width, frame.height)
                 if dihedral { firstDihedral = dihedralHashes(frame, scratch: &scratch) }
-                if orientation != .up {
-                    let asStored = hash(frame.oriented(orientation.inverse), scratch: &scratch)
-                    stored = StoredPixelsPDQ(orientation: orientation.rawValue, hash: asStored.hash, quality: asStored.quality)
-                }
             } else if !kept.contains(where: { $0.distance(to: hashed.hash) <= FramePDQ.sameFrameBits }) {
                 later.append(FramePDQ(frame: index, hash: hashed.hash, quality: hashed.quality))
             } else {
@@ -80,6 +87,6 @@ extension PDQHasher {
         }
         return AnimationPDQ(
             first: first, laterFrames: later, reading: reading, width: size.width, height: size.height,
-            firstDihedral: firstDihedral, storedPixels: stored)
+            firstDihedral: firstDihedral)
     }
 }

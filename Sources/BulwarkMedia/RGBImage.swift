@@ -74,35 +74,51 @@ public enum Orientation: Int, Sendable, Hashable, CaseIterable {
 
 extension RGBImage {
     /// The image as it is meant to be displayed, given the orientation its pixels were stored in.
+    /// Copied in tiles of 64 × 64 pixels, so that a quarter turn reads the stored rows a tile at
+    /// a time rather than one pixel from each row in turn, with no choice made per pixel
+    /// (docs/pdq.md has the figures).
     public func oriented(_ orientation: Orientation) -> RGBImage {
         if orientation == .up { return self }
         let w = width
         let h = height
         let outW = orientation.swapsSides ? h : w
         let outH = orientation.swapsSides ? w : h
+        // The stored pixel shown at (x, y) is (x0 + ax·x + ay·y, y0 + bx·x + by·y).
+        let (x0, ax, ay, y0, bx, by): (Int, Int, Int, Int, Int, Int) =
+            switch orientation {
+            case .up: (0, 1, 0, 0, 0, 1)
+            case .mirrored: (w - 1, -1, 0, 0, 0, 1)
+            case .rotated180: (w - 1, -1, 0, h - 1, 0, -1)
+            case .mirroredVertically: (0, 1, 0, h - 1, 0, -1)
+            case .transposed: (0, 0, 1, 0, 1, 0)
+            case .rotated90: (0, 0, 1, h - 1, -1, 0)
+            case .transversed: (w - 1, 0, -1, h - 1, -1, 0)
+            case .rotated270: (w - 1, 0, -1, 0, 1, 0)
+            }
+        // In bytes of the stored pixels: where the first shown pixel is, and the steps to the
+        // next shown column and row.
+        let origin = (y0 * w + x0) * 3
+        let stepX = (bx * w + ax) * 3
+        let stepY = (by * w + ay) * 3
+        let tile = 64
         var out = [UInt8](repeating: 0, count: pixels.count)
-        pixels.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<outH {
-                    for x in 0..<outW {
-                        // The stored pixel shown at (x, y).
-                        let sx: Int
-                        let sy: Int
-                        switch orientation {
-                        case .up: (sx, sy) = (x, y)
-                        case .mirrored: (sx, sy) = (w - 1 - x, y)
-                        case .rotated180: (sx, sy) = (w - 1 - x, h - 1 - y)
-                        case .mirroredVertically: (sx, sy) = (x, h - 1 - y)
-                        case .transposed: (sx, sy) = (y, x)
-                        case .rotated90: (sx, sy) = (y, h - 1 - x)
-                        case .transversed: (sx, sy) = (w - 1 - y, h - 1 - x)
-                        case .rotated270: (sx, sy) = (w - 1 - y, x)
+        pixels.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                guard let src = source.baseAddress, let dst = target.baseAddress else { return }
+                for tileY in stride(from: 0, to: outH, by: tile) {
+                    for tileX in stride(from: 0, to: outW, by: tile) {
+                        let endX = min(tileX + tile, outW)
+                        for y in tileY..<min(tileY + tile, outH) {
+                            var s = origin + y * stepY + tileX * stepX
+                            var d = (y * outW + tileX) * 3
+                            for _ in tileX..<endX {
+                                dst[d] = src[s]
+                                dst[d + 1] = src[s + 1]
+                                dst[d + 2] = src[s + 2]
+                                s += stepX
+                                d += 3
+                            }
                         }
-                        let s = (sy * w + sx) * 3
-                        let d = (y * outW + x) * 3
-                        dst[d] = src[s]
-                        dst[d + 1] = src[s + 1]
-                        dst[d + 2] = src[s + 2]
                     }
                 }
             }
