@@ -7,7 +7,8 @@ internal import FuzzSupport
 // the single hash, the eight dihedral hashes and the Float64-luma variant. Besides crashes, checks
 // that quality is 0...100, that images with a side under 5 hash to zero, and that the dihedral path's
 // "original" is the single hash (the two share the transform except for 64×64 images, where the
-// reference's single-hash path skips the blur).
+// reference's single-hash path skips the blur); and that the media job's hashes of a still image
+// turned by its metadata are the hashes of the image as shown and as stored.
 
 let decoder = ImageDecoder(limits: ImageLimits(maxBytes: 1 << 20, maxPixels: 4_000_000, maxDimension: 16_384))
 nonisolated(unsafe) var scratch = PDQScratch()
@@ -32,6 +33,24 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     let wide = PDQHasher(luma: .float64).hash(image, scratch: &scratch)
     guard (0...100).contains(wide.quality) else { Fuzz.fail("Float64 luma quality \(wide.quality)") }
+    // What the media job hashes: the first frame's hash is the decoded image's, and a turned still
+    // image's stored pixels' hash is that of the image decoded without the turn, which the turn
+    // named gives back.
+    guard let media = try? HashedMedia(hashing: bytes, decoder: decoder, scratch: &scratch) else {
+        Fuzz.fail("decoded, but not hashed as the media job hashes")
+    }
+    guard media.first == single else { Fuzz.fail("the media job's hash \(media.first) is not the hash \(single)") }
+    let orientation = decoder.orientation(of: bytes)
+    if let stored = media.storedPixels {
+        var asStored = decoder
+        asStored.appliesOrientation = false
+        guard let unturned = try? asStored.decode(bytes), stored.orientation == orientation.rawValue,
+            unturned.oriented(orientation) == image, unturned == image.oriented(orientation.inverse),
+            hasher.hash(unturned, scratch: &scratch) == PDQResult(hash: stored.hash, quality: stored.quality)
+        else { Fuzz.fail("the stored pixels' hash (orientation \(stored.orientation)) is not the unturned image's") }
+    } else if orientation != .up {
+        Fuzz.fail("turned by \(orientation), with no stored pixels' hash")
+    }
     return 0
 }
 
