@@ -8,6 +8,13 @@
 /// `IDAT` image is a default image shown where animations are not: as Pillow does, it is still
 /// frame 0, and the animation's frames follow it.
 struct APNGLayout: Sendable, Equatable {
+    static let headerType = PNGChunks.type("IHDR")
+    static let paletteType = PNGChunks.type("PLTE")
+    static let transparencyType = PNGChunks.type("tRNS")
+    static let animationControlType = PNGChunks.type("acTL")
+    static let frameControlType = PNGChunks.type("fcTL")
+    static let frameDataType = PNGChunks.type("fdAT")
+
     /// A frame control chunk.
     struct FrameControl: Sendable, Equatable {
         var width: Int
@@ -57,7 +64,6 @@ struct APNGLayout: Sendable, Equatable {
         let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         guard bytes.count >= 8, bytes.prefix(8).elementsEqual(signature) else { return nil }
         func u32(_ at: Int) -> Int { bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
-        func tag(_ at: Int) -> String { String(decoding: bytes[at..<(at + 4)], as: UTF8.self) }
 
         var header: Range<Int>?
         var palette: Range<Int>?
@@ -69,57 +75,46 @@ struct APNGLayout: Sendable, Equatable {
         var stop: String?
         var sequence = -1
         var imageSeen = false
-        var at = 8
-        walk: while at + 8 <= bytes.count {
-            let chunk = at
-            let length = u32(at)
-            let type = tag(at + 4)
-            let start = at + 8
-            guard length <= bytes.count - start - 4 else {
-                // The frame being read ends before a chunk other than its data.
-                if type != "fdAT", let frame = current, !frame.data.isEmpty {
-                    later.append(frame)
-                    current = nil
-                }
-                stop = "the \(type) chunk at byte \(chunk) declares \(length) bytes, past the end of the data (\(bytes.count) bytes)"
-                break
-            }
-            let data = start..<(start + length)
-            at = data.upperBound + 4
+        var chunks = PNGChunks(bytes)
+        walk: while let chunk = chunks.next() {
+            let type = chunk.type
+            let data = chunk.data
+            let start = data.lowerBound
             if !imageSeen {
                 switch type {
-                case "IHDR" where length == 13: header = data
-                case "PLTE": palette = data
-                case "tRNS": transparency = data
-                case "acTL" where length >= 8: declared = u32(start)
-                case "IDAT": imageSeen = true
-                case "fcTL": break
+                case Self.headerType where data.count == 13: header = data
+                case Self.paletteType: palette = data
+                case Self.transparencyType: transparency = data
+                case Self.animationControlType where data.count >= 8: declared = u32(start)
+                case PNGChunks.imageData: imageSeen = true
+                case Self.frameControlType: break
                 default: continue walk
                 }
-                if type != "fcTL" { continue walk }
+                if type != Self.frameControlType { continue walk }
             }
+            let name = PNGChunks.name(type)
             // fcTL and fdAT chunks share one sequence, counted from 0; true when this chunk's
             // number comes next.
             func inSequence() -> Bool {
                 guard u32(start) == sequence + 1 else {
-                    stop = "the \(type) chunk at byte \(chunk) has sequence number \(u32(start)), not \(sequence + 1)"
+                    stop = "the \(name) chunk at byte \(chunk.start) has sequence number \(u32(start)), not \(sequence + 1)"
                     return false
                 }
                 sequence += 1
                 return true
             }
             switch type {
-            case "fcTL":
+            case Self.frameControlType:
                 if imageSeen, let frame = current {
                     guard !frame.data.isEmpty else {
-                        stop = "the fcTL chunk at byte \(chunk) follows a frame control with no fdAT chunk"
+                        stop = "the fcTL chunk at byte \(chunk.start) follows a frame control with no fdAT chunk"
                         break walk
                     }
                     later.append(frame)
                     current = nil
                 }
-                guard length >= 26 else {
-                    stop = "the fcTL chunk at byte \(chunk) holds \(length) bytes, not 26"
+                guard data.count >= 26 else {
+                    stop = "the fcTL chunk at byte \(chunk.start) holds \(data.count) bytes, not 26"
                     break walk
                 }
                 guard inSequence() else { break walk }
@@ -131,18 +126,26 @@ struct APNGLayout: Sendable, Equatable {
                     continue walk
                 }
                 current = Frame(control: control, data: [])
-            case "fdAT":
-                guard length >= 4 else {
-                    stop = "the fdAT chunk at byte \(chunk) holds \(length) bytes, fewer than its sequence number's 4"
+            case Self.frameDataType:
+                guard data.count >= 4 else {
+                    stop = "the fdAT chunk at byte \(chunk.start) holds \(data.count) bytes, fewer than its sequence number's 4"
                     break walk
                 }
                 guard inSequence() else { break walk }
                 current?.data.append((start + 4)..<data.upperBound)
-            case "IEND":
+            case PNGChunks.end:
                 break walk
             default:
                 continue walk
             }
+        }
+        if let cut = chunks.cut {
+            // The frame being read ends before a chunk other than its data.
+            if cut.type != Self.frameDataType, let frame = current, !frame.data.isEmpty {
+                later.append(frame)
+                current = nil
+            }
+            stop = "the \(PNGChunks.name(cut.type)) chunk at byte \(cut.start) declares \(cut.length) bytes, past the end of the data (\(bytes.count) bytes)"
         }
         // Pillow takes a count of 0 or past 2^31 as no animation, as here.
         guard let header, let declared, declared > 0, declared <= 0x8000_0000, imageSeen else { return nil }
