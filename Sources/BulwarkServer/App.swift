@@ -509,12 +509,15 @@ final class RateLimiter: Sendable {
 
 extension BulwarkService {
     /// The background loops a worker runs: media hashing and retro-hunts, webhook delivery,
-    /// removal-order clocks, preservation purges. Each takes its work with a lease or is
-    /// idempotent, so any number of processes may run them against one database.
+    /// removal-order clocks, preservation purges, and after an upgrade from before schema version
+    /// 25 the turned photos queued to be hashed again (``StoredPixelsBackfill``). Each takes its
+    /// work with a lease or is idempotent, so any number of processes may run them against one
+    /// database.
     public func backgroundServices(logger: Logger) -> [any Service] {
         [
             WebhookSender(service: self, logger: logger), JobWorker(service: self, logger: logger),
             RemovalOrderWatch(service: self, logger: logger), PreservationPurger(service: self, logger: logger),
+            StoredPixelsBackfill(service: self, logger: logger),
         ]
     }
 

@@ -783,6 +783,13 @@ public protocol ModerationStore: Sendable {
     /// Claims ready jobs (leased; an expired lease makes a job claimable again).
     func claimJobs(owner: String, now: Int64, lease: Int64, limit: Int) async throws -> [JobRecord]
     func mediaBytes(id: Int64) async throws -> [UInt8]?
+    /// Of the media parts with bytes hashed with a PDQ hash and no stored pixels' hash, with ids
+    /// after `after` and at most `through`, the next `limit` ids in order: those a part hashed
+    /// before schema version 25 may lack.
+    func mediaWithoutStoredPixelsHash(after: Int64, through: Int64, limit: Int) async throws -> [Int64]
+    /// Queues media part `mediaID` to be hashed again, unless a hashing job of it is queued or
+    /// running already; returns whether one was queued.
+    func queueMediaHashing(mediaID: Int64, now: Int64) async throws -> Bool
     /// The hashes a part was given with, for a part sent as hashes only (nil: an unknown part).
     func givenMediaHashes(id: Int64) async throws -> StoredMediaHashes?
     /// The ids of an item's media parts that have bytes (not those sent as hashes only), in the order they were sent.

@@ -34,6 +34,30 @@ extension PostgresStore {
         }
     }
 
+    public func mediaWithoutStoredPixelsHash(after: Int64, through: Int64, limit: Int) async throws -> [Int64] {
+        try await read(
+            """
+            SELECT id FROM media WHERE id > \(after) AND id <= \(through) AND status = 'hashed' AND pdq IS NOT NULL
+            AND stored_pdq IS NULL AND octet_length(bytes) > 0 ORDER BY id LIMIT \(Int64(limit))
+            """
+        ).map { try $0.decode(Int64.self) }
+    }
+
+    public func queueMediaHashing(mediaID: Int64, now: Int64) async throws -> Bool {
+        try await transaction { db in
+            // One at a time: two processes queueing the same part do not both find none queued.
+            try await execute(db, "SELECT id FROM media WHERE id = \(mediaID) FOR UPDATE")
+            let queued = try await rows(
+                db,
+                """
+                INSERT INTO jobs (kind, ref, status, attempts, run_after) SELECT 'hash_media', \(mediaID), 'queued', 0, \(now)
+                WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE kind = 'hash_media' AND ref = \(mediaID) AND status IN ('queued', 'running'))
+                RETURNING id
+                """)
+            return !queued.isEmpty
+        }
+    }
+
     public func mediaBytes(id: Int64) async throws -> [UInt8]? {
         try await read("SELECT bytes FROM media WHERE id = \(id)").first.map { row in
             var buffer = try row.decode(ByteBuffer.self)

@@ -498,6 +498,30 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    public func mediaWithoutStoredPixelsHash(after: Int64, through: Int64, limit: Int) async throws -> [Int64] {
+        try await writer.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM media WHERE id > ? AND id <= ? AND status = 'hashed' AND pdq IS NOT NULL
+                    AND stored_pdq IS NULL AND length(bytes) > 0 ORDER BY id LIMIT ?
+                    """,
+                arguments: [after, through, limit])
+        }
+    }
+
+    public func queueMediaHashing(mediaID: Int64, now: Int64) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO jobs (kind, ref, status, attempts, run_after) SELECT 'hash_media', ?, 'queued', 0, ?
+                    WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE kind = 'hash_media' AND ref = ? AND status IN ('queued', 'running'))
+                    """,
+                arguments: [mediaID, now, mediaID])
+            return db.changesCount == 1
+        }
+    }
+
     public func mediaBytes(id: Int64) async throws -> [UInt8]? {
         try await writer.read { db in
             try Data.fetchOne(db, sql: "SELECT bytes FROM media WHERE id = ?", arguments: [id]).map { [UInt8]($0) }

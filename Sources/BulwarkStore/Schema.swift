@@ -13,7 +13,7 @@ enum Schema {
             ("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8),
             ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12), ("v13", v13), ("v14", v14), ("v15", v15),
             ("v16", v16), ("v17", v17), ("v18", v18), ("v19", v19), ("v20", v20), ("v21", v21), ("v22", v22),
-            ("v23", v23), ("v24", v24), ("v25", v25),
+            ("v23", v23), ("v24", v24), ("v25", v25), ("v26", v26),
         ]
         return versions.map { (version: $0.0, statements: $0.1(dialect)) }
     }
@@ -598,6 +598,19 @@ enum Schema {
     /// of the picture as shown. NULL for every other part, and for parts hashed before it.
     static func v25(_ dialect: Dialect) -> [String] {
         ["ALTER TABLE media ADD COLUMN stored_pdq TEXT"]
+    }
+
+    /// Version 26: a database with media parts hashed before version 25 is marked
+    /// (`stored_pixels_backfill`: `pending:` and the highest media id then), so that `serve`
+    /// queues the photos among them that an orientation tag turns to be hashed again, their
+    /// stored pixels' hash with them (`BulwarkService.hashTurnedPhotosAgain`).
+    static func v26(_ dialect: Dialect) -> [String] {
+        [
+            """
+            INSERT INTO settings (key, value) SELECT 'stored_pixels_backfill', 'pending:' || (SELECT MAX(id) FROM media)
+            WHERE EXISTS (SELECT 1 FROM media WHERE status = 'hashed' AND pdq IS NOT NULL)
+            """
+        ]
     }
 
     /// Marks each case's first decision, and its first other than an escalation, among the

@@ -91,3 +91,103 @@ extension ConsoleEntityTests {
         }
     }
 }
+
+/// Parts hashed before schema version 25 have no stored pixels' hash. Version 26 marks a database
+/// with hashed parts, and the media job's processes queue the turned photos among them to be
+/// hashed again, after which a bank hash of a photo's stored pixels finds it by a retro-hunt; on
+/// both stores, called directly and as `serve` runs it.
+struct StoredPixelsBackfillTests {
+    @Test(arguments: Backend.allCases)
+    func photosHashedBeforeStoredPixelsAreHashedAgainAndFoundByTheirStoredPixels(_ backend: Backend) async throws {
+        try await withTestStore(backend, "storedbackfill") { t in
+            let store = t.store
+            let dir = RetroHuntTests.bankDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let keys = try await makeKeys(store, [.ingest, .lead])
+            let service = BulwarkService(
+                store: store, engine: try ServerFixtures.engine.get(), configuration: RetroHuntTests.config,
+                bankRegistry: BankRegistry(directory: try BankDirectory(path: dir, writable: true)))
+            let original = try ServerFixtures.bytes("../shared/data/pdq/misc-images/wee.jpg")
+            let photo = OrientationTag.tagged(jpeg: original, orientation: 6)
+            var scratch = PDQScratch()
+            let asStored = PDQHasher().hash(try ImageDecoder(appliesOrientation: false).decode(photo), scratch: &scratch)
+            #expect(try await store.setting("stored_pixels_backfill") == nil, "a new database has no parts hashed before")
+            @Sendable func body(_ id: String, _ bytes: [UInt8]) -> String {
+                #"{"id":"\#(id)","text":"look at this","media":[{"data":"\#(Data(bytes).base64EncodedString())"}]}"#
+            }
+
+            // Hashed, then made as a part hashed before version 25 is: no stored pixels' hash.
+            let ids = try await service.application(logger: Logger(label: "test")).test(.live) { client -> [String: Int64] in
+                #expect(try await call(client, keys, .post, "/v1/banks", .lead, #"{"name":"shared","labels":["category:dissemination"]}"#).0 == .created)
+                var ids: [String: Int64] = [:]
+                for (id, bytes) in [("turned", photo), ("upright", original)] {
+                    let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, body(id, bytes))
+                    ids[id] = try await store.mediaIDs(itemID: try firstItemID(reply)).first
+                }
+                _ = try await call(client, keys, .post, "/v1/items", .ingest, #"{"id":"text-only","text":"nothing to see"}"#)
+                try await waitForJobs(store)
+                return ids
+            }
+            let turned = try #require(ids["turned"])
+            #expect(try await t.integer("SELECT COUNT(*) FROM media WHERE stored_pdq IS NOT NULL") == 1)
+            try await t.execute("UPDATE media SET stored_pdq = NULL")
+            try await t.execute(
+                backend == .sqlite
+                    ? "DELETE FROM grdb_migrations WHERE identifier = 'v26'" : "DELETE FROM schema_migrations WHERE version = 'v26'")
+            try await store.migrate()
+            let highest = try await t.integer("SELECT MAX(id) FROM media")
+            #expect(try await store.setting("stored_pixels_backfill") == "pending:\(highest)")
+
+            // A part at a time: the turned photo is queued, the upright one is not; once.
+            let logger = Logger(label: "test")
+            #expect(try await service.hashTurnedPhotosAgain(logger: logger, page: 1) == 1)
+            #expect(try await t.integer("SELECT COUNT(*) FROM jobs WHERE kind = 'hash_media' AND status = 'queued' AND ref = \(turned)") == 1)
+            #expect(try await t.integer("SELECT COUNT(*) FROM jobs WHERE status = 'queued'") == 1)
+            #expect(try await store.queueMediaHashing(mediaID: turned, now: 10) == false, "already queued")
+            #expect(
+                try await store.setting("stored_pixels_backfill")
+                    == "done: 1 of 2 parts hashed before schema version 25 turned by an orientation tag, queued to be hashed again")
+            #expect(try await t.integer("SELECT COUNT(*) FROM audit_log WHERE actor = 'system' AND action = 'setting.change'") == 1)
+            #expect(try await service.hashTurnedPhotosAgain(logger: logger) == nil, "once")
+
+            // Hashed again; a bank hash of its stored pixels then finds it.
+            try await service.application(logger: logger).test(.live) { client in
+                try await waitForJobs(store)
+                let record = try #require(try await store.mediaHashes(afterID: 0, limit: 10).first { $0.mediaID == turned })
+                #expect(record.storedPixels == StoredPixelsPDQ(orientation: 6, hash: asStored.hash, quality: asStored.quality))
+                #expect(try await t.integer("SELECT COUNT(*) FROM media WHERE stored_pdq IS NOT NULL") == 1)
+                let (status, _) = try await call(
+                    client, keys, .post, "/v1/banks/shared/entries", .lead, #"{"type":"pdq","values":["\#(asStored.hash.hex)"]}"#)
+                #expect(status == .ok)
+                // Both items: the turned photo by its stored pixels, the upright original (the same
+                // pixels, untagged) by its own hash.
+                var cases = try await waitForCases(store)
+                for _ in 0..<200 where cases.count < 2 {
+                    try await Task.sleep(for: .milliseconds(50))
+                    cases = try await store.cases(CaseFilter(), now: 10)
+                }
+                let turnedItem = Int64(try await t.integer("SELECT item_id FROM media WHERE id = \(turned)"))
+                let uprightItem = Int64(try await t.integer("SELECT item_id FROM media WHERE id = \(try #require(ids["upright"]))"))
+                #expect(Set(cases.compactMap(\.itemID)) == [turnedItem, uprightItem])
+                let media = try #require(try await store.itemContext(itemID: turnedItem)?.media.first)
+                #expect(media.matchEvidence?.contains(#""stored_pixels":true,"orientation":6"#) == true, "\(media.matchEvidence ?? "nil")")
+                let upright = try #require(try await store.itemContext(itemID: uprightItem)?.media.first)
+                #expect(upright.matchEvidence?.contains(#""distance":0}"#) == true, "\(upright.matchEvidence ?? "nil")")
+            }
+
+            // As `serve` runs it, alongside: the part is queued and hashed again.
+            try await t.execute("UPDATE media SET stored_pdq = NULL")
+            try await t.execute("UPDATE settings SET value = 'pending:\(highest)' WHERE key = 'stored_pixels_backfill'")
+            try await service.application(logger: logger).test(.live) { _ in
+                var setting = try await store.setting("stored_pixels_backfill")
+                for _ in 0..<200 where setting?.hasPrefix("pending") == true {
+                    try await Task.sleep(for: .milliseconds(50))
+                    setting = try await store.setting("stored_pixels_backfill")
+                }
+                #expect(setting?.hasPrefix("done: 1 of 2 parts") == true, "\(setting ?? "nil")")
+                try await waitForJobs(store)
+                #expect(try await t.integer("SELECT COUNT(*) FROM media WHERE stored_pdq IS NOT NULL AND id = \(turned)") == 1)
+            }
+        }
+    }
+}

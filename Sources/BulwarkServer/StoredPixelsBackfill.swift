@@ -1,0 +1,74 @@
+import BulwarkMedia
+import BulwarkStore
+public import Logging
+import ServiceLifecycle
+
+extension BulwarkService {
+    /// The setting schema version 26 sets to `pending:` and the highest media id on a database
+    /// with media parts hashed before version 25, and this process sets to what it did.
+    static let storedPixelsBackfillSetting = "stored_pixels_backfill"
+    /// Media parts looked at a time (each read whole, one at a time: at most 4 MiB).
+    public static let storedPixelsBackfillPage = 100
+
+    /// Queues the photos hashed before schema version 25 that an orientation tag turns to be
+    /// hashed again by the media job, when version 26 marked the database as having such parts:
+    /// so that they get the hash of their pixels as stored, which hashers that apply no
+    /// orientation (HMA's) put in shared banks, and retro-hunts find them by it (a PNG or WebP
+    /// part hashed before 2026-12-07 gets the hash of its picture as shown too). The parts are
+    /// read one at a time and only their metadata is looked at (`ImageDecoder.orientation(of:)`,
+    /// no pixel decoded here); a part a job is already hashing is not queued twice, so two
+    /// processes may run this at once. Returns how many parts were queued, or nil when there
+    /// was nothing to do. Cancelled between parts, it stops with those queued kept and the setting
+    /// still pending (the next process looks at them again and queues none twice). The
+    /// setting's change is audited (actor `system`) with the counts.
+    public func hashTurnedPhotosAgain(logger: Logger, page size: Int = storedPixelsBackfillPage) async throws -> Int? {
+        guard let value = try await store.setting(Self.storedPixelsBackfillSetting), value.hasPrefix("pending:"),
+            let through = Int64(value.dropFirst("pending:".count))
+        else { return nil }
+        logger.info("queueing photos hashed before schema version 25 that an orientation tag turns, in the background")
+        let start = ContinuousClock.now
+        let decoder = ImageDecoder(limits: configuration.imageLimits)
+        var after: Int64 = 0
+        var read = 0
+        var queued = 0
+        while true {
+            let ids = try await store.mediaWithoutStoredPixelsHash(after: after, through: through, limit: max(1, size))
+            guard let last = ids.last else { break }
+            for id in ids {
+                try Task.checkCancellation()
+                guard let bytes = try await store.mediaBytes(id: id) else { continue }
+                read += 1
+                if decoder.orientation(of: bytes) != .up, try await store.queueMediaHashing(mediaID: id, now: clock()) {
+                    queued += 1
+                }
+            }
+            after = last
+        }
+        try await store.setSetting(
+            Self.storedPixelsBackfillSetting,
+            "done: \(queued) of \(read) parts hashed before schema version 25 turned by an orientation tag, queued to be hashed again",
+            actor: "system", now: clock())
+        logger.info(
+            "photos turned by an orientation tag queued to be hashed again",
+            metadata: ["media.read": "\(read)", "media.queued": "\(queued)", "duration": "\(ContinuousClock.now - start)"])
+        return queued
+    }
+}
+
+/// Runs ``BulwarkService/hashTurnedPhotosAgain(logger:page:)`` alongside the server, so that a
+/// process upgraded on a database with much media listens at once. Until the parts it queues are
+/// hashed, a bank hash of a turned photo's stored pixels does not find those stored before
+/// schema version 25. A failed read or write is logged and tried again after `retrySeconds`; a
+/// graceful shutdown stops it between parts. Then it waits for the shutdown.
+struct StoredPixelsBackfill: Service, CustomStringConvertible {
+    var description: String { "StoredPixelsBackfill" }
+    let service: BulwarkService
+    let logger: Logger
+    var retrySeconds: UInt64 = 30
+
+    func run() async throws {
+        await runOnceAlongside(logger: logger, failed: "turned photos not queued; trying again", retrySeconds: retrySeconds) {
+            [service, logger] in _ = try await service.hashTurnedPhotosAgain(logger: logger)
+        }
+    }
+}
