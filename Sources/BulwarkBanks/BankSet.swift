@@ -460,20 +460,25 @@ public struct BankSet: Sendable {
         if let pdq = hashes.pdq {
             // The hash and its variants (rotations, mirror images), unless its quality is too low;
             // an animation's later frames of enough quality, each named by its frame.
-            var queries: [(hash: PDQHash, frame: Int?, variant: Int?)] = []
-            if let quality = hashes.pdqQuality, quality < Self.minimumPDQQuality {
-                lowQuality = true
-            } else {
-                queries = [(pdq, nil, nil)] + hashes.pdqVariants.enumerated().map { ($0.element, nil, $0.offset) }
+            // The variants' place, and the stored pixels' hash (`storedPixels`), in a query.
+            typealias Query = (hash: PDQHash, frame: Int?, variant: Int?, storedPixels: Bool)
+            var queries: [Query] = []
+            if let quality = hashes.pdqQuality, quality < Self.minimumPDQQuality { lowQuality = true }
+            if !lowQuality { queries.append((pdq, nil, nil, false)) }
+            // A turned image's pixels as stored, by their own quality, before the variants: a
+            // turn of the shown picture can come as near to a bank hash as they do.
+            if let stored = hashes.storedPixels, stored.quality >= Self.minimumPDQQuality {
+                queries.append((stored.hash, nil, nil, true))
             }
-            queries += hashes.frames.filter { $0.quality >= Self.minimumPDQQuality }.map { ($0.hash, $0.frame, nil) }
+            if !lowQuality { queries += hashes.pdqVariants.enumerated().map { ($0.element, nil, $0.offset, false) } }
+            queries += hashes.frames.filter { $0.quality >= Self.minimumPDQQuality }.map { ($0.hash, $0.frame, nil, false) }
             if !queries.isEmpty, let radius = selected.map(\.pdqThreshold).max() {
                 // Each entry once, nearest (the earliest query among equals: the hash before its
-                // variants, the earliest frame).
-                var nearest: [UInt64: (distance: Int, frame: Int?, variant: Int?)] = [:]
+                // variants and its stored pixels, the earliest frame).
+                var nearest: [UInt64: (distance: Int, query: Query)] = [:]
                 for query in queries {
                     for m in pdqIndex.search(query.hash, radius: radius) where m.distance < nearest[m.id]?.distance ?? Int.max {
-                        nearest[m.id] = (m.distance, query.frame, query.variant)
+                        nearest[m.id] = (m.distance, query)
                     }
                 }
                 for (id, near) in nearest {
@@ -481,7 +486,9 @@ public struct BankSet: Sendable {
                         names == nil || names!.contains(bank.name), near.distance <= bank.pdqThreshold
                     else { continue }
                     found.append(
-                        BankMatch(entry: entry, bank: bank, distance: near.distance, frame: near.frame, variant: near.variant))
+                        BankMatch(
+                            entry: entry, bank: bank, distance: near.distance, frame: near.query.frame, variant: near.query.variant,
+                            storedPixels: near.query.storedPixels))
                 }
             }
         }
@@ -506,9 +513,11 @@ public struct MediaHashes: Sendable, Hashable {
     public var pdq: PDQHash?
     public var pdqQuality: Int?
     /// More PDQ hashes of the same media to match, under the same quality as `pdq`: the rotations
-    /// and mirror images (`bulwark match --dihedral`), or a turned still image's pixels as
-    /// stored (the media job).
+    /// and mirror images (`bulwark match --dihedral`).
     public var pdqVariants: [PDQHash]
+    /// A still image its orientation metadata turns: the hash of its pixels as stored, matched
+    /// as the same picture as `pdq` (which is of the picture as shown), by its own quality.
+    public var storedPixels: StoredPixelsPDQ?
     /// The PDQ hashes of an animation's later frames (`pdq` is the first frame's). Each is matched
     /// when its own quality is at least ``BankSet/minimumPDQQuality``, whatever the first frame's.
     public var frames: [FramePDQ]
@@ -516,12 +525,13 @@ public struct MediaHashes: Sendable, Hashable {
     public var sha256: String?
 
     public init(
-        pdq: PDQHash? = nil, pdqQuality: Int? = nil, pdqVariants: [PDQHash] = [], frames: [FramePDQ] = [],
-        md5: String? = nil, sha256: String? = nil
+        pdq: PDQHash? = nil, pdqQuality: Int? = nil, pdqVariants: [PDQHash] = [], storedPixels: StoredPixelsPDQ? = nil,
+        frames: [FramePDQ] = [], md5: String? = nil, sha256: String? = nil
     ) {
         self.pdq = pdq
         self.pdqQuality = pdqQuality
         self.pdqVariants = pdqVariants
+        self.storedPixels = storedPixels
         self.frames = frames
         self.md5 = md5
         self.sha256 = sha256
@@ -540,13 +550,19 @@ public struct BankMatch: Sendable, Hashable {
     /// The media's variant hash that matched (its position in ``MediaHashes/pdqVariants``); nil
     /// when it was the media's own hash, a frame's or an exact hash.
     public var variant: Int?
+    /// Whether it was a turned still image's pixels as stored that matched
+    /// (``MediaHashes/storedPixels``).
+    public var storedPixels: Bool
 
-    public init(entry: BankEntry, bank: Bank, distance: Int, frame: Int? = nil, variant: Int? = nil) {
+    public init(
+        entry: BankEntry, bank: Bank, distance: Int, frame: Int? = nil, variant: Int? = nil, storedPixels: Bool = false
+    ) {
         self.entry = entry
         self.bank = bank
         self.distance = distance
         self.frame = frame
         self.variant = variant
+        self.storedPixels = storedPixels
     }
 
     /// The labels of the entry and its bank.

@@ -204,7 +204,7 @@ public struct JobWorker: Service, CustomStringConvertible {
                 hashes.pdq = hashed.first.hash
                 hashes.pdqQuality = hashed.first.quality
                 hashes.frames = hashed.laterFrames
-                hashes.pdqVariants = hashed.storedPixels.map { [$0.hash] } ?? []
+                hashes.storedPixels = hashed.storedPixels
                 result.pdq = hashed.first.hash.hex
                 result.quality = hashed.first.quality
                 result.frames = hashed.laterFrames
@@ -228,7 +228,7 @@ public struct JobWorker: Service, CustomStringConvertible {
     /// Puts a bank match's decision, category, case priority and evidence into `result` (nothing
     /// when the banks' decision is `none`): the nearest block match that stands, with the frame
     /// of an animation it matched, or `"stored_pixels": true` and the orientation when it was a
-    /// turned still image's hash as stored (its only PDQ variant) that matched.
+    /// turned still image's hash as stored that matched.
     static func record(_ outcome: MatchOutcome, in result: inout MediaResult) {
         guard outcome.decision != .none, let best = outcome.standingBlockMatches.first else { return }
         let category = best.labels.lazy.compactMap { label -> Category? in
@@ -249,7 +249,7 @@ public struct JobWorker: Service, CustomStringConvertible {
                 evidence += Array(",\"second\":\(second)".utf8)
             }
         }
-        if best.variant != nil, let stored = result.storedPixels {
+        if best.storedPixels, let stored = result.storedPixels {
             evidence += Array(",\"stored_pixels\":true,\"orientation\":\(stored.orientation)".utf8)
         }
         evidence.append(UInt8(ascii: "}"))
@@ -259,13 +259,12 @@ public struct JobWorker: Service, CustomStringConvertible {
 
 extension StoredMediaHashes {
     /// The hashes as the banks match them: PDQ where the part has one (with its quality, and a
-    /// turned still image's hash as stored as its variant), MD5 and SHA-256 for any part.
+    /// turned still image's hash as stored), MD5 and SHA-256 for any part.
     var matchable: MediaHashes {
         let hash = pdq.flatMap { PDQHash(hex: $0) }
         return MediaHashes(
-            pdq: hash, pdqQuality: hash == nil ? nil : quality,
-            pdqVariants: hash == nil ? [] : storedPixels.map { [$0.hash] } ?? [], frames: hash == nil ? [] : frames, md5: md5,
-            sha256: sha256)
+            pdq: hash, pdqQuality: hash == nil ? nil : quality, storedPixels: hash == nil ? nil : storedPixels,
+            frames: hash == nil ? [] : frames, md5: md5, sha256: sha256)
     }
 
     /// The media job's result with these hashes and no match yet.

@@ -141,14 +141,14 @@ struct HashingPipeline {
     }
 
     /// The hashes of one file, for matching: a turned still image's pixels as stored
-    /// (`storedPixels`, the first variant), the 8 rotations and mirror images of an image when
-    /// `dihedral` (the variants after it), an animation's or a video's later frames. A file
+    /// (`storedPixels`), the 8 rotations and mirror images of an image when `dihedral` (the
+    /// variants), an animation's or a video's later frames. A file
     /// Bulwark does not decode has its MD5 and SHA-256 only, with the decoder's reason as
     /// `notAnImage`. Decoded in `apart` when given (a report request with ``matchingOptions``),
     /// else with ``decoder``.
     func mediaHashes(
         path: String, in apart: MediaDecoderProcess? = nil, scratch: inout PDQScratch
-    ) -> Result<(hashes: MediaHashes, storedPixels: StoredPixelsPDQ?, notAnImage: Failure?), Failure> {
+    ) -> Result<(hashes: MediaHashes, notAnImage: Failure?), Failure> {
         let bytes: [UInt8]
         switch read(path) {
         case .success(let read): bytes = read
@@ -162,14 +162,14 @@ struct HashingPipeline {
             }
         switch decoded {
         case .success(let found):
-            let variants = (found.storedPixels.map { [$0.hash] } ?? []) + found.dihedral
             return .success(
                 (MediaHashes(
-                    pdq: found.first.hash, pdqQuality: found.first.quality, pdqVariants: variants,
-                    frames: found.frames, md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)), found.storedPixels, nil))
+                    pdq: found.first.hash, pdqQuality: found.first.quality, pdqVariants: found.dihedral,
+                    storedPixels: found.storedPixels, frames: found.frames, md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)),
+                 nil))
         case .failure(let error):
             return .success(
-                (MediaHashes(md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)), nil,
+                (MediaHashes(md5: MD5.hex(bytes), sha256: SHA256.hex(bytes)),
                  Failure(error)))
         }
     }

@@ -84,12 +84,12 @@ struct MatchCommand: AsyncParsableCommand {
             out.append(contentsOf: "{\"path\":".utf8)
             appendJSONString(path, to: &out)
             switch pipeline.mediaHashes(path: path, in: apart, scratch: &scratch) {
-            case .success(let (media, storedPixels, notAnImage)):
+            case .success(let (media, notAnImage)):
                 if let pdq = media.pdq {
                     out.append(contentsOf: ",\"pdq\":\"\(pdq.hex)\",\"quality\":\(media.pdqQuality ?? 0)".utf8)
                 }
                 // A still image its metadata turned: matched by its pixels as stored too.
-                if let stored = storedPixels {
+                if let stored = media.storedPixels {
                     out.append(contentsOf: ",\"orientation\":\(stored.orientation),\"stored_pdq\":\"\(stored.hash.hex)\"".utf8)
                 }
                 // An animation's or a video's later frames that show another picture, each matched too.
@@ -106,8 +106,7 @@ struct MatchCommand: AsyncParsableCommand {
                     appendJSONString(reason.message, to: &out)
                     out.append(UInt8(ascii: "}"))
                 }
-                appendOutcome(
-                    store.banks.match(media, banks: names), frames: media.frames, storedPixelsVariant: storedPixels != nil, to: &out)
+                appendOutcome(store.banks.match(media, banks: names), frames: media.frames, to: &out)
             case .failure(let error):
                 failures += 1
                 out.append(contentsOf: ",\"error\":{\"code\":".utf8)
@@ -124,10 +123,10 @@ struct MatchCommand: AsyncParsableCommand {
 }
 
 /// `,"decision":…,"allow_listed":…,"matches":[…]` for a match outcome; a match of a video's
-/// frame (among `frames`) names its second too. A match of a PDQ variant says which: the stored
-/// pixels (`"stored_pixels": true`, variant 0 when `storedPixelsVariant`) or a rotation or mirror
-/// image (`"dihedral"`: its place in the reference's order of 8).
-func appendOutcome(_ outcome: MatchOutcome, frames: [FramePDQ] = [], storedPixelsVariant: Bool = false, to out: inout [UInt8]) {
+/// frame (among `frames`) names its second too. A match of a turned still image's pixels as
+/// stored says `"stored_pixels": true`; one of a rotation or mirror image (`--dihedral`) its
+/// place in the reference's order of 8 (`"dihedral"`).
+func appendOutcome(_ outcome: MatchOutcome, frames: [FramePDQ] = [], to out: inout [UInt8]) {
     out.append(contentsOf: ",\"decision\":\"\(outcome.decision.rawValue)\"".utf8)
     out.append(contentsOf: ",\"allow_listed\":\(!outcome.allowedBy.isEmpty)".utf8)
     if outcome.lowQualityPDQ { out.append(contentsOf: ",\"pdq_not_matched\":\"quality below \(BankSet.minimumPDQQuality)\"".utf8) }
@@ -139,13 +138,8 @@ func appendOutcome(_ outcome: MatchOutcome, frames: [FramePDQ] = [], storedPixel
         out.append(contentsOf: ",\"kind\":\"\(m.bank.kind.rawValue)\",\"quarantined\":\(m.bank.quarantined)".utf8)
         out.append(contentsOf: ",\"entry\":\(m.entry.id),\"type\":\"\(m.entry.signal.type.rawValue)\",\"value\":\"\(m.entry.signal.value)\"".utf8)
         out.append(contentsOf: ",\"distance\":\(m.distance)".utf8)
-        if let variant = m.variant {
-            if storedPixelsVariant && variant == 0 {
-                out.append(contentsOf: ",\"stored_pixels\":true".utf8)
-            } else {
-                out.append(contentsOf: ",\"dihedral\":\(variant - (storedPixelsVariant ? 1 : 0))".utf8)
-            }
-        }
+        if m.storedPixels { out.append(contentsOf: ",\"stored_pixels\":true".utf8) }
+        if let variant = m.variant { out.append(contentsOf: ",\"dihedral\":\(variant)".utf8) }
         if let frame = m.frame {
             out.append(contentsOf: ",\"frame\":\(frame)".utf8)
             if let second = FramePDQ.second(ofFrame: frame, in: frames) {

@@ -239,6 +239,40 @@ struct BankSetTests {
         #expect(exact.standingBlockMatches.isEmpty && exact.decision == .none)
     }
 
+    /// A turned photo's pixels as stored are matched by their own quality, whatever the shown
+    /// picture's, and a match says so; they are the same picture as the shown one, so an allow
+    /// match of either answers a block match of the other.
+    @Test func storedPixelsAreMatchedByTheirOwnQualityAsTheSamePicture() throws {
+        var set = try banks()
+        var rng = SplitMix64(seed: 21)
+        let shown = rng.pdqHash(), stored = rng.pdqHash(), other = rng.pdqHash()
+        _ = try set.add(bank: "gifct", signal: pdq(stored), at: 1)
+        func hashes(shownQuality: Int, storedQuality: Int) -> MediaHashes {
+            MediaHashes(
+                pdq: shown, pdqQuality: shownQuality,
+                storedPixels: StoredPixelsPDQ(orientation: 6, hash: rng.flipping(stored, bits: 4), quality: storedQuality))
+        }
+        let found = set.match(hashes(shownQuality: 100, storedQuality: 90))
+        #expect(found.decision == .violating && found.matches.map(\.storedPixels) == [true])
+        #expect(found.matches.map(\.distance) == [4] && found.matches.map(\.variant) == [nil] && found.matches.map(\.frame) == [nil])
+        // The shown picture too flat to match: the stored pixels still are, by their own quality.
+        let flatShown = set.match(hashes(shownQuality: 20, storedQuality: 60))
+        #expect(flatShown.lowQualityPDQ && flatShown.decision == .violating)
+        // The stored pixels too flat: not matched, whatever the shown picture's quality.
+        #expect(set.match(hashes(shownQuality: 100, storedQuality: 40)).matches.isEmpty)
+        // Without stored pixels, nothing.
+        #expect(set.match(MediaHashes(pdq: shown, pdqQuality: 100)).matches.isEmpty)
+        // An allow match of the shown picture answers the block match of the stored pixels.
+        _ = try set.add(bank: "fp", signal: pdq(shown), at: 2)
+        let allowed = set.match(hashes(shownQuality: 100, storedQuality: 90))
+        #expect(allowed.allowedBy.count == 1 && allowed.standingBlockMatches.isEmpty && allowed.decision == .none)
+        // The shown picture's own match is not taken for the stored pixels'.
+        _ = try set.add(bank: "gifct", signal: pdq(other), at: 3)
+        let both = set.match(MediaHashes(
+            pdq: other, pdqQuality: 100, storedPixels: StoredPixelsPDQ(orientation: 8, hash: stored, quality: 100)))
+        #expect(Set(both.blockMatches.map { "\($0.entry.signal.value == other.hex) \($0.storedPixels)" }) == ["true false", "false true"])
+    }
+
     @Test func quarantiningAndUnquarantining() throws {
         var set = try banks()
         var rng = SplitMix64(seed: 3)
