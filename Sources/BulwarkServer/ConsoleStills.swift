@@ -43,6 +43,9 @@ final class ConsoleStills: Sendable {
         inHand = Mutex(StillLanes(lanes: count, maxWaiting: configuration.maxStillsWaiting))
     }
 
+    /// Stills being made or waiting now.
+    var stillsInHand: Int { inHand.withLock(\.total) }
+
     /// The decoder processes' ids, of those running.
     var pids: [Int32] {
         lanes.compactMap { lane in

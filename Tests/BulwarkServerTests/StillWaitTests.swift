@@ -26,7 +26,7 @@ extension ConsoleEntityTests {
     }
 
     func slowStills(_ store: any ModerationStore) async throws {
-        try await withSilentDecoder(store, timeout: 4, connections: 5) { _ in } run: { connections in
+        try await withSilentDecoder(store, timeout: 4, connections: 5) { _ in } run: { connections, _ in
             let (stills, healthz) = try await withThrowingTaskGroup(of: (Int, TestClient.Response, Duration).self) { group in
                 for frame in 0..<4 {
                     group.addTask { (frame, try await connections[frame].still(frame), .zero) }
@@ -67,13 +67,18 @@ extension ConsoleEntityTests {
             try await withSilentDecoder(store, timeout: 1.5, connections: 3) { config in
                 config.stillDecoders = 1
                 config.maxStillsWaiting = 1
-            } run: { connections in
+            } run: { connections, service in
                 let finished = try await withThrowingTaskGroup(of: (Int, TestClient.Response).self) { group in
                     for frame in 0..<2 {
                         group.addTask { (frame, try await connections[frame].still(frame)) }
                     }
                     group.addTask {
-                        try await Task.sleep(for: .milliseconds(500))
+                        // Sent once the two others are in hand (one made, one waiting): after a
+                        // fixed 0.5 s, one of them reached the server after it in a CI run of the
+                        // whole suite, and all three were made.
+                        for _ in 0..<200 where service.stills.stillsInHand < 2 {
+                            try await Task.sleep(for: .milliseconds(25))
+                        }
                         return (2, try await connections[2].still(2))
                     }
                     var all: [(Int, TestClient.Response)] = []
@@ -125,7 +130,7 @@ extension ConsoleEntityTests {
     /// on them side by side arrive together however busy the machine is.
     func withSilentDecoder(
         _ store: any ModerationStore, timeout: Double, connections: Int, configure: (inout ServerConfiguration) -> Void,
-        run: @escaping @Sendable (_ connections: [StillConnection]) async throws -> Void
+        run: @escaping @Sendable (_ connections: [StillConnection], _ service: BulwarkService) async throws -> Void
     ) async throws {
         try await Self.addUser(store, "rev", .reviewer)
         let key = try await Self.ingestKey(store)
@@ -149,7 +154,7 @@ extension ConsoleEntityTests {
             let cookie = try await Self.signedIn(client, "rev").cookieHeader
             let port = try #require(client.port)
             @Sendable func opened(_ done: [StillConnection]) async throws {
-                guard done.count < connections else { return try await run(done) }
+                guard done.count < connections else { return try await run(done, service) }
                 try await TestClient.withClient(host: "127.0.0.1", port: port) { own in
                     #expect(try await own.execute(TestClient.Request("/healthz", method: .get)).status == .ok)
                     try await opened(done + [StillConnection(client: own, mediaID: mediaID, cookie: cookie)])
