@@ -9,6 +9,11 @@ extension BulwarkService {
     static let storedPixelsBackfillSetting = "stored_pixels_backfill"
     /// Media parts looked at a time (each read whole, one at a time: at most 4 MiB).
     public static let storedPixelsBackfillPage = 100
+    /// The backfill queues no more while this many jobs are queued or running: it waits, a
+    /// second at a time, for the media job to work them off. So the parts of a large database
+    /// never fill the queue up to the depth at which ingest answers 503 (`maxQueueDepth`), and
+    /// new posts' media wait behind at most about this many parts.
+    public static let storedPixelsBackfillQueueLimit = 1_000
 
     /// Queues the photos hashed before schema version 25 that an orientation tag turns to be
     /// hashed again by the media job, when version 26 marked the database as having such parts:
@@ -17,11 +22,14 @@ extension BulwarkService {
     /// part hashed before 2026-12-07 gets the hash of its picture as shown too). The parts are
     /// read one at a time and only their metadata is looked at (`ImageDecoder.orientation(of:)`,
     /// no pixel decoded here); a part a job is already hashing is not queued twice, so two
-    /// processes may run this at once. Returns how many parts were queued, or nil when there
-    /// was nothing to do. Cancelled between parts, it stops with those queued kept and the setting
+    /// processes may run this at once. Before each page it waits while `queueLimit` jobs or more
+    /// are queued or running. Returns how many parts were queued, or nil when there was nothing
+    /// to do. Cancelled between parts, it stops with those queued kept and the setting
     /// still pending (the next process looks at them again and queues none twice). The
     /// setting's change is audited (actor `system`) with the counts.
-    public func hashTurnedPhotosAgain(logger: Logger, page size: Int = storedPixelsBackfillPage) async throws -> Int? {
+    public func hashTurnedPhotosAgain(
+        logger: Logger, page size: Int = storedPixelsBackfillPage, queueLimit: Int = storedPixelsBackfillQueueLimit
+    ) async throws -> Int? {
         guard let value = try await store.setting(Self.storedPixelsBackfillSetting), value.hasPrefix("pending:"),
             let through = Int64(value.dropFirst("pending:".count))
         else { return nil }
@@ -32,6 +40,9 @@ extension BulwarkService {
         var read = 0
         var queued = 0
         while true {
+            while try await store.pendingJobCount() >= max(1, queueLimit) {
+                try await Task.sleep(for: .seconds(1))
+            }
             let ids = try await store.mediaWithoutStoredPixelsHash(after: after, through: through, limit: max(1, size))
             guard let last = ids.last else { break }
             for id in ids {
@@ -55,7 +66,7 @@ extension BulwarkService {
     }
 }
 
-/// Runs ``BulwarkService/hashTurnedPhotosAgain(logger:page:)`` alongside the server, so that a
+/// Runs ``BulwarkService/hashTurnedPhotosAgain(logger:page:queueLimit:)`` alongside the server, so that a
 /// process upgraded on a database with much media listens at once. Until the parts it queues are
 /// hashed, a bank hash of a turned photo's stored pixels does not find those stored before
 /// schema version 25. A failed read or write is logged and tried again after `retrySeconds`; a

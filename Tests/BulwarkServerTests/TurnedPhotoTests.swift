@@ -138,8 +138,20 @@ struct StoredPixelsBackfillTests {
             let highest = try await t.integer("SELECT MAX(id) FROM media")
             #expect(try await store.setting("stored_pixels_backfill") == "pending:\(highest)")
 
-            // A part at a time: the turned photo is queued, the upright one is not; once.
+            // While as many jobs as its limit are queued, it waits and queues nothing (here one
+            // job queued and no worker: it waits until cancelled, the setting still pending).
             let logger = Logger(label: "test")
+            let uprightPart = try #require(ids["upright"])
+            #expect(try await store.queueMediaHashing(mediaID: uprightPart, now: 10))
+            let waiting = Task { try await service.hashTurnedPhotosAgain(logger: logger, page: 1, queueLimit: 1) }
+            try await Task.sleep(for: .milliseconds(1_500))
+            waiting.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await waiting.value }
+            #expect(try await t.integer("SELECT COUNT(*) FROM jobs WHERE status = 'queued'") == 1)
+            #expect(try await store.setting("stored_pixels_backfill") == "pending:\(highest)")
+            try await t.execute("DELETE FROM jobs WHERE status = 'queued'")
+
+            // A part at a time: the turned photo is queued, the upright one is not; once.
             #expect(try await service.hashTurnedPhotosAgain(logger: logger, page: 1) == 1)
             #expect(try await t.integer("SELECT COUNT(*) FROM jobs WHERE kind = 'hash_media' AND status = 'queued' AND ref = \(turned)") == 1)
             #expect(try await t.integer("SELECT COUNT(*) FROM jobs WHERE status = 'queued'") == 1)
