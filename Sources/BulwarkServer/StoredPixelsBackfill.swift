@@ -9,10 +9,11 @@ extension BulwarkService {
     static let storedPixelsBackfillSetting = "stored_pixels_backfill"
     /// Media parts looked at a time (each read whole, one at a time: at most 4 MiB).
     public static let storedPixelsBackfillPage = 100
-    /// The backfill queues no more while this many jobs are queued or running: it waits, a
+    /// The backfill queues no more while this many jobs are queued or running (or half the
+    /// depth at which ingest answers 503, `maxQueueDepth`, when that is less): it waits, a
     /// second at a time, for the media job to work them off. So the parts of a large database
-    /// never fill the queue up to the depth at which ingest answers 503 (`maxQueueDepth`), and
-    /// new posts' media wait behind at most about this many parts.
+    /// never fill the queue up to that depth, and new posts' media wait behind at most about
+    /// this many parts.
     public static let storedPixelsBackfillQueueLimit = 1_000
 
     /// Queues the photos hashed before schema version 25 that an orientation tag turns to be
@@ -23,7 +24,7 @@ extension BulwarkService {
     /// read one at a time and only their metadata is looked at (`ImageDecoder.orientation(of:)`,
     /// no pixel decoded here); a part a job is already hashing is not queued twice, so two
     /// processes may run this at once. Before each page it waits while `queueLimit` jobs or more
-    /// are queued or running. Returns how many parts were queued, or nil when there was nothing
+    /// are queued or running, or half `maxQueueDepth` when that is less. Returns how many parts were queued, or nil when there was nothing
     /// to do. Cancelled between parts, it stops with those queued kept and the setting
     /// still pending (the next process looks at them again and queues none twice). The
     /// setting's change is audited (actor `system`) with the counts.
@@ -39,8 +40,10 @@ extension BulwarkService {
         var after: Int64 = 0
         var read = 0
         var queued = 0
+        let depthBound = configuration.maxQueueDepth > 0 ? configuration.maxQueueDepth / 2 : Int.max
+        let waitAt = max(1, min(queueLimit, depthBound))
         while true {
-            while try await store.pendingJobCount() >= max(1, queueLimit) {
+            while try await store.pendingJobCount() >= waitAt {
                 try await Task.sleep(for: .seconds(1))
             }
             let ids = try await store.mediaWithoutStoredPixelsHash(after: after, through: through, limit: max(1, size))

@@ -138,15 +138,21 @@ struct StoredPixelsBackfillTests {
             let highest = try await t.integer("SELECT MAX(id) FROM media")
             #expect(try await store.setting("stored_pixels_backfill") == "pending:\(highest)")
 
-            // While as many jobs as its limit are queued, it waits and queues nothing (here one
-            // job queued and no worker: it waits until cancelled, the setting still pending).
+            // While as many jobs as its limit are queued, or half the depth at which ingest answers
+            // 503 when that is less, it waits and queues nothing (here one job queued and no
+            // worker: it waits until cancelled, the setting still pending).
             let logger = Logger(label: "test")
             let uprightPart = try #require(ids["upright"])
             #expect(try await store.queueMediaHashing(mediaID: uprightPart, now: 10))
-            let waiting = Task { try await service.hashTurnedPhotosAgain(logger: logger, page: 1, queueLimit: 1) }
-            try await Task.sleep(for: .milliseconds(1_500))
-            waiting.cancel()
-            await #expect(throws: CancellationError.self) { _ = try await waiting.value }
+            var shallow = RetroHuntTests.config
+            shallow.maxQueueDepth = 3
+            let shallowService = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: shallow)
+            for (waiter, limit) in [(service, 1), (shallowService, 1_000)] {
+                let waiting = Task { try await waiter.hashTurnedPhotosAgain(logger: logger, page: 1, queueLimit: limit) }
+                try await Task.sleep(for: .milliseconds(1_500))
+                waiting.cancel()
+                await #expect(throws: CancellationError.self) { _ = try await waiting.value }
+            }
             #expect(try await t.integer("SELECT COUNT(*) FROM jobs WHERE status = 'queued'") == 1)
             #expect(try await store.setting("stored_pixels_backfill") == "pending:\(highest)")
             try await t.execute("DELETE FROM jobs WHERE status = 'queued'")
