@@ -510,14 +510,14 @@ final class RateLimiter: Sendable {
 extension BulwarkService {
     /// The background loops a worker runs: media hashing and retro-hunts, webhook delivery,
     /// removal-order clocks, preservation purges, and after an upgrade from before schema version
-    /// 25 the turned photos queued to be hashed again (``StoredPixelsBackfill``). Each takes its
+    /// 25 the turned photos queued to be hashed again (``OnceAlongside/storedPixelsBackfill(_:logger:retrySeconds:)``). Each takes its
     /// work with a lease or is idempotent, so any number of processes may run them against one
     /// database.
     public func backgroundServices(logger: Logger) -> [any Service] {
         [
             WebhookSender(service: self, logger: logger), JobWorker(service: self, logger: logger),
             RemovalOrderWatch(service: self, logger: logger), PreservationPurger(service: self, logger: logger),
-            StoredPixelsBackfill(service: self, logger: logger),
+            OnceAlongside.storedPixelsBackfill(self, logger: logger),
         ]
     }
 
@@ -532,8 +532,8 @@ extension BulwarkService {
     /// The HTTP application, with the background loops alongside unless `background` is false
     /// (an API process that leaves them to `bulwark worker` processes). After an upgrade from
     /// before schema version 13 it also gives the older cases their content keys
-    /// (``ContentKeyBackfill``), whatever `background`: its index of removed texts needs them;
-    /// and it reads that index as it starts (``RemovedTextsWarmUp``; `/readyz` waits for it).
+    /// (``OnceAlongside/contentKeyBackfill(_:logger:retrySeconds:)``), whatever `background`: its index of removed texts needs them;
+    /// and it reads that index as it starts (``OnceAlongside/removedTextsWarmUp(_:logger:retrySeconds:)``; `/readyz` waits for it).
     public func application(
         logger: Logger, background: Bool = true, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -541,7 +541,7 @@ extension BulwarkService {
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "bulwark"),
             services: syncServices(logger: logger)
-                + [ContentKeyBackfill(service: self, logger: logger), RemovedTextsWarmUp(service: self, logger: logger)]
+                + [OnceAlongside.contentKeyBackfill(self, logger: logger), OnceAlongside.removedTextsWarmUp(self, logger: logger)]
                 + (background ? backgroundServices(logger: logger) : []),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -1,7 +1,6 @@
 import BulwarkStore
 import BulwarkText
 public import Logging
-import ServiceLifecycle
 
 extension BulwarkService {
     /// The setting schema version 14 sets to `pending` on a database with cases opened before
@@ -16,7 +15,7 @@ extension BulwarkService {
     /// together, as for cases opened since. Cases whose item has media, or whose text is too short,
     /// keep none, as at ingest. Returns how many cases were given a key, or nil when there was
     /// nothing to do. `serve` runs it in the background once it listens
-    /// (``ContentKeyBackfill``); when it is done, this process's index of removed texts is read
+    /// (``OnceAlongside/contentKeyBackfill(_:logger:retrySeconds:)``); when it is done, this process's index of removed texts is read
     /// again from the first decision, since the decisions on the cases just keyed are older than
     /// those it has read. Two processes may run it at once (it only fills keys still missing).
     /// Cancelled between pages, it stops with the keys given so far kept and the setting still
@@ -51,25 +50,5 @@ extension BulwarkService {
             "content keys given to cases opened before schema version 13",
             metadata: ["cases.read": "\(read)", "cases.keyed": "\(given)", "duration": "\(ContinuousClock.now - start)"])
         return given
-    }
-}
-
-/// Runs ``BulwarkService/giveOlderCasesContentKeys(logger:page:)`` alongside the server, so that
-/// a process upgraded on a large database listens at once (595 ms with a million cases to key,
-/// which took 45.5 s, on SQLite) instead of after it. Until it is done, a copy of a text removed on a case opened
-/// before schema version 13 is not yet known content, and such a case's open copies are not
-/// yet listed with it. A failed read or write is logged and tried again after `retrySeconds`;
-/// a graceful shutdown stops it between pages (the keys given are kept; the next process goes
-/// on). Then it waits for the shutdown.
-struct ContentKeyBackfill: Service, CustomStringConvertible {
-    var description: String { "ContentKeyBackfill" }
-    let service: BulwarkService
-    let logger: Logger
-    var retrySeconds: UInt64 = 30
-
-    func run() async throws {
-        await runOnceAlongside(logger: logger, failed: "content keys not given; trying again", retrySeconds: retrySeconds) {
-            [service, logger] in _ = try await service.giveOlderCasesContentKeys(logger: logger)
-        }
     }
 }

@@ -281,24 +281,3 @@ func pause(nanoseconds: UInt64) async {
     guard !Task.isShuttingDownGracefully else { return }
     try? await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: nanoseconds) }
 }
-
-/// A service's work that is done once, alongside the server: `work` is run until it returns; a
-/// failure is logged (`failed`, with the error) and tried again after `retrySeconds`; a graceful
-/// shutdown cancels it. Then this waits for the shutdown (a service that returned would end the
-/// application).
-func runOnceAlongside(
-    logger: Logger, failed: Logger.Message, retrySeconds: UInt64, _ work: @escaping @Sendable () async throws -> Void
-) async {
-    while !Task.isShuttingDownGracefully && !Task.isCancelled {
-        do {
-            try await cancelWhenGracefulShutdown(work)
-            break
-        } catch is CancellationError {
-            break
-        } catch {
-            logger.warning(failed, metadata: ["error": "\(error)", "retry_seconds": "\(retrySeconds)"])
-            await pause(nanoseconds: retrySeconds * 1_000_000_000)
-        }
-    }
-    try? await gracefulShutdown()
-}

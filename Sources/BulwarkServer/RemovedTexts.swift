@@ -1,7 +1,5 @@
 import BulwarkCore
 import BulwarkStore
-import Logging
-import ServiceLifecycle
 
 /// The server's index of removed texts: for each content key (``ContentKey``) that a decision
 /// was taken on, whether the latest decision on its copies is a removal (by a reviewer or a
@@ -337,31 +335,4 @@ actor RemovedTexts {
 
     /// Whether the decisions were read once (until then an ingest request waits for the read).
     var hasLoaded: Bool { loads > 0 }
-}
-
-/// Reads the index of removed texts as the server starts, so that the first ingest requests do
-/// not wait for it (0.8–1.3 s for a million decided texts on SQLite, 3.9–4.3 s on PostgreSQL, `scripts/bench-removed-texts.sh`), and
-/// `/readyz` answers 503 until it is read: a load balancer that waits for readiness sends
-/// ingest to a process whose index is ready. A failed read is logged and tried again after
-/// `retrySeconds` (an ingest request in the meantime reads it itself). Then it waits for the
-/// shutdown.
-struct RemovedTextsWarmUp: Service, CustomStringConvertible {
-    var description: String { "RemovedTextsWarmUp" }
-    let service: BulwarkService
-    let logger: Logger
-    var retrySeconds: UInt64 = 5
-
-    func run() async throws {
-        await runOnceAlongside(logger: logger, failed: "index of removed texts not read; trying again", retrySeconds: retrySeconds) {
-            [service, logger] in
-            let index = service.removedTexts
-            guard await !index.hasLoaded else { return }  // an ingest request read it first
-            let start = ContinuousClock.now
-            try await index.refresh(service.store, now: service.clock())
-            let texts = await index.count
-            logger.info("index of removed texts read", metadata: ["texts": "\(texts)", "duration": "\(ContinuousClock.now - start)"])
-            // The read's pages and the entries sorted on their way to the index are freed now.
-            MemoryTrim.giveBack()
-        }
-    }
 }

@@ -1,7 +1,6 @@
 import BulwarkMedia
 import BulwarkStore
 public import Logging
-import ServiceLifecycle
 
 extension BulwarkService {
     /// The setting schema version 26 sets to `pending:` and the highest media id on a database
@@ -66,23 +65,5 @@ extension BulwarkService {
             "photos turned by an orientation tag queued to be hashed again",
             metadata: ["media.read": "\(read)", "media.queued": "\(queued)", "duration": "\(ContinuousClock.now - start)"])
         return queued
-    }
-}
-
-/// Runs ``BulwarkService/hashTurnedPhotosAgain(logger:page:queueLimit:)`` alongside the server, so that a
-/// process upgraded on a database with much media listens at once. Until the parts it queues are
-/// hashed, a bank hash of a turned photo's stored pixels does not find those stored before
-/// schema version 25. A failed read or write is logged and tried again after `retrySeconds`; a
-/// graceful shutdown stops it between parts. Then it waits for the shutdown.
-struct StoredPixelsBackfill: Service, CustomStringConvertible {
-    var description: String { "StoredPixelsBackfill" }
-    let service: BulwarkService
-    let logger: Logger
-    var retrySeconds: UInt64 = 30
-
-    func run() async throws {
-        await runOnceAlongside(logger: logger, failed: "turned photos not queued; trying again", retrySeconds: retrySeconds) {
-            [service, logger] in _ = try await service.hashTurnedPhotosAgain(logger: logger)
-        }
     }
 }
