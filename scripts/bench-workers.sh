@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Background-job throughput on PostgreSQL with 1, then 2, `bulwark worker` processes (release
+# Background-job throughput on PostgreSQL (or SQLite) with 1, then 2, `bulwark worker` processes (release
 # build): for each count, a fresh database, JOBS items each carrying one image (IMAGE) queued
 # through an API process that runs no workers (`serve --no-workers`), a bank of 1,000 PDQ hashes,
 # then the workers are started and timed until the queue is empty (jobs done / seconds).
 #   scripts/bench-workers.sh [JOBS=2000] [IMAGE=../shared/data/pdq/misc-images/small.jpg]
 #   BULWARK_BIN=/path/to/bulwark scripts/bench-workers.sh ...   (that binary, not built here: to alternate two builds)
+#   BULWARK_BENCH_STORE=sqlite scripts/bench-workers.sh ...      (a SQLite file, the embedded default, instead)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS="${1:-2000}"
 IMAGE="${2:-../shared/data/pdq/misc-images/small.jpg}"
-scripts/postgres.sh
+STORE="${BULWARK_BENCH_STORE:-postgres}"
+[ "$STORE" = postgres ] && scripts/postgres.sh
 if [ -n "${BULWARK_BIN:-}" ]; then
     BIN="$BULWARK_BIN"
 else
@@ -34,10 +36,18 @@ for b in range(0, jobs, batch):
 hashes = [("%064x" % (n * 0x9E3779B97F4A7C15 % (1 << 256))) for n in range(1, 1001)]
 open(f"{work}/bank.json", "w").write(json.dumps({"type": "pdq", "values": hashes}))
 PY
+# Jobs of a kind and status as the database counts them.
+count() {
+    if [ "$STORE" = sqlite ]; then sqlite3 "$DB" "$1"; else psql -h 127.0.0.1 -U bulwark -d "$DBNAME" -XtAqc "$1"; fi
+}
 for WORKERS in 1 2; do
     DBNAME="bulwark_benchw_$(date +%s)_$WORKERS"
-    psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "CREATE DATABASE $DBNAME"
-    DB="postgres://bulwark:bulwark@127.0.0.1:5432/$DBNAME"
+    if [ "$STORE" = sqlite ]; then
+        DB="$WORK/$DBNAME.db"
+    else
+        psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "CREATE DATABASE $DBNAME"
+        DB="postgres://bulwark:bulwark@127.0.0.1:5432/$DBNAME"
+    fi
     KEY=$("$BIN" keys create --database "$DB" --name load --role ingest | awk '{print $NF}')
     ADMIN=$("$BIN" keys create --database "$DB" --name admin --role admin | awk '{print $NF}')
     "$BIN" serve --database "$DB" --port $PORT --no-sample --no-workers --banks-in-database --max-queue-depth 0 > "$WORK/api.log" 2>&1 &
@@ -50,7 +60,7 @@ for WORKERS in 1 2; do
         curl -sSf -X POST -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary @"$f" "http://127.0.0.1:$PORT/v1/items" >/dev/null
     done
     # The retro-hunt queued by the bank entries runs over no stored hashes yet: count media jobs only.
-    queued=$(psql -h 127.0.0.1 -U bulwark -d "$DBNAME" -XtAqc "SELECT COUNT(*) FROM jobs WHERE kind = 'hash_media' AND status = 'queued'")
+    queued=$(count "SELECT COUNT(*) FROM jobs WHERE kind = 'hash_media' AND status = 'queued'")
     START=$(date +%s.%N)
     WPIDS=()
     for w in $(seq 1 "$WORKERS"); do
@@ -58,10 +68,10 @@ for WORKERS in 1 2; do
         WPIDS+=("$!")
         PIDS+=("$!")
     done
-    while [ "$(psql -h 127.0.0.1 -U bulwark -d "$DBNAME" -XtAqc "SELECT COUNT(*) FROM jobs WHERE kind = 'hash_media' AND status <> 'done'")" != 0 ]; do sleep 0.2; done
+    while [ "$(count "SELECT COUNT(*) FROM jobs WHERE kind = 'hash_media' AND status <> 'done'")" != 0 ]; do sleep 0.2; done
     END=$(date +%s.%N)
     python3 -c "import sys; q, s, e, w = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]; print(f'{w} worker(s): {q} media jobs in {e - s:.1f} s: {q / (e - s):.0f} jobs/s')" "$queued" "$START" "$END" "$WORKERS"
     for p in "${WPIDS[@]}" "$API"; do kill -TERM "$p" 2>/dev/null || true; done
     wait "${WPIDS[@]}" "$API" 2>/dev/null || true
-    psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)"
+    [ "$STORE" = sqlite ] || psql -h 127.0.0.1 -U bulwark -d bulwark_test -XtAqc "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)"
 done
