@@ -12,14 +12,19 @@ internal import FuzzSupport
 // (PieceCache), the head, the exemplars and the cascade over the text engine. The first byte
 // picks the mode; the rest is:
 //   0: one text. Its pieces: <s> first, </s> last, every id in the vocabulary. Its embedding
-//      with the workspace kept across inputs (4,096 entries, warm from earlier inputs), with a
-//      workspace of 8 entries (evicting in nearly every batch, also kept across inputs) and with
-//      one that keeps none: equal bit for bit, finite, of length 1 or 0.
-//   1: up to 16 texts (the rest cut at newlines): embedded as one batch and each alone, with the
-//      kept workspace: each embedding the same to float rounding (cosine >= 1 - 1e-5).
-//   2: JSON Lines. The items are scanned by the cascade as one batch and each alone: the
-//      verdicts pass the text-engine target's checks, and batch and single agree (score within
-//      1e-4; the same decision unless the score is within 1e-4 of a threshold).
+//      computed with the workspace kept across inputs (4,096 pieces, warm from earlier inputs),
+//      with a workspace of 8 pieces (evicting in nearly every batch, also kept across inputs) and
+//      with one that keeps none: equal bit for bit, finite, of length 1 or 0. And with a
+//      workspace that keeps whole embeddings across inputs, as `scan` and `serve` do: the text
+//      read twice gets the same floats both times, those of its first computation (which may
+//      have been in a batch of mode 1), the same as computed alone to float rounding.
+//   1: up to 16 texts (the rest cut at newlines): embedded as one batch and each alone (computed,
+//      not kept): each embedding the same to float rounding (cosine >= 1 - 1e-5). The batch goes
+//      through the workspace that keeps whole embeddings too.
+//   2: JSON Lines. The items are scanned by the cascade as one batch, and each alone with a
+//      scratch that keeps no whole embedding: the verdicts pass the text-engine target's checks,
+//      and batch and single agree (score within 1e-4; the same decision unless the score is
+//      within 1e-4 of a threshold).
 //   3: one text, of the item type the first byte picks: the fast verdict and the cascade's. Not
 //      routed to the encoder: the same verdict. Routed: a `semantic` evidence entry (unless the
 //      fast verdict already had the most evidence entries), the same id and language, and the
@@ -32,9 +37,15 @@ let embedder = cascade.semantic!.embedder
 let decoder = FuzzEngines.decoder
 let types: [ItemType?] = [nil] + ItemType.allCases
 // Kept across inputs, as `scan` keeps one per thread and the server one per request in turn.
-nonisolated(unsafe) let warm = SentenceEncoder.Workspace()
-nonisolated(unsafe) let small = SentenceEncoder.Workspace(cachedPieces: 8)
+// `warm` and `small` keep pieces and no whole embedding, so that each call computes; `keeping`
+// keeps whole embeddings too, as `scan` and `serve` do (a text read again is copied, not
+// computed, and its floats are those of its first computation).
+nonisolated(unsafe) let warm = SentenceEncoder.Workspace(cachedEmbeddings: 0)
+nonisolated(unsafe) let small = SentenceEncoder.Workspace(cachedPieces: 8, cachedEmbeddings: 0)
+nonisolated(unsafe) let keeping = SentenceEncoder.Workspace()
 nonisolated(unsafe) var cascadeScratch = cascade.makeScratch()
+nonisolated(unsafe) var computingScratch = cascade.makeScratch(
+    cachedPieces: SentenceEncoder.Workspace.standardCachedPieces, cachedEmbeddings: 0)
 
 func read(_ relative: String) -> [UInt8] { FuzzEngines.read(relative, target: target) }
 
@@ -67,6 +78,13 @@ func checkEmbedding(_ v: [Float], _ what: String) {
     guard norm == 0 || abs(norm.squareRoot() - 1) <= 1e-4 else { Fuzz.fail("\(what): length \(norm.squareRoot())") }
 }
 
+/// `a` and `b` are the same embedding to float rounding (cosine >= 1 - 1e-5), or both zero.
+func checkClose(_ a: [Float], _ b: [Float], _ what: String) {
+    let bothZero = a.allSatisfy { $0 == 0 } && b.allSatisfy { $0 == 0 }
+    let cosine = Embedder.cosine(a, b)
+    guard bothZero || cosine >= 1 - 1e-5 else { Fuzz.fail("\(what): cosine \(cosine)") }
+}
+
 func checkPieces(_ text: String) {
     let ids = embedder.tokenizer.encode(text)
     guard ids.count >= 2, ids.first == 1, ids.last == 2 else {
@@ -95,22 +113,24 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard embedder.embed(text, workspace: small) == kept else {
             Fuzz.fail("the embedding with 8 entries kept differs from the one with 4,096")
         }
-        guard embedder.embed(text, workspace: SentenceEncoder.Workspace(cachedPieces: 0)) == kept else {
+        guard embedder.embed(text, workspace: SentenceEncoder.Workspace(cachedPieces: 0, cachedEmbeddings: 0)) == kept else {
             Fuzz.fail("the embedding with no entry kept differs from the one with entries kept")
         }
+        let first = embedder.embed(text, workspace: keeping)
+        guard embedder.embed(text, workspace: keeping) == first else {
+            Fuzz.fail("a text read again did not get the floats of its first computation")
+        }
+        checkClose(first, kept, "the kept embedding")
     case 1:
         let texts = rest.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(16)
             .map { String(decoding: UnsafeBufferPointer(rebasing: $0), as: UTF8.self) }
         let batch = embedder.embed(batch: texts, workspace: warm)
         guard batch.count == texts.count else { Fuzz.fail("\(batch.count) embeddings for \(texts.count) texts") }
+        let keptBatch = embedder.embed(batch: texts, workspace: keeping)
         for (i, text) in texts.enumerated() {
             checkEmbedding(batch[i], "embedding \(i) of the batch")
-            let alone = embedder.embed(text, workspace: warm)
-            let cosine = Embedder.cosine(batch[i], alone)
-            let bothZero = batch[i].allSatisfy { $0 == 0 } && alone.allSatisfy { $0 == 0 }
-            guard bothZero || cosine >= 1 - 1e-5 else {
-                Fuzz.fail("text \(i) of the batch: cosine \(cosine) to its embedding alone")
-            }
+            checkClose(batch[i], embedder.embed(text, workspace: warm), "text \(i) of the batch, to its embedding alone")
+            checkClose(keptBatch[i], batch[i], "text \(i) of the batch, kept")
         }
     case 2:
         var items: [TextItem] = []
@@ -121,7 +141,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard verdicts.count == items.count else { Fuzz.fail("\(verdicts.count) verdicts for \(items.count) items") }
         for (item, verdict) in zip(items, verdicts) {
             FuzzEngines.check(verdict, of: item)
-            let alone = cascade.scan(item, scratch: &cascadeScratch)
+            let alone = cascade.scan(item, scratch: &computingScratch)
             FuzzEngines.check(alone, of: item)
             guard abs(alone.score - verdict.score) <= 1e-4,
                 alone.decision == verdict.decision || nearThreshold(verdict.score)
