@@ -1,22 +1,23 @@
-public import Logging
-public import ServiceLifecycle
+import Logging
+import ServiceLifecycle
 
 /// Work a process does once, alongside the server, without holding up its start: `work` is run
 /// until it returns. A failure is logged as a warning (`failed`, with the error and the wait) and
 /// tried again after `retrySeconds`; a graceful shutdown cancels the work or the wait. Then the
 /// service waits for the shutdown, since a service that returned would end the application.
 ///
-/// The server's three such services (``contentKeyBackfill(_:logger:)``,
-/// ``removedTextsWarmUp(_:logger:)`` and ``storedPixelsBackfill(_:logger:)``) are made below.
-public struct OnceAlongside: Service, CustomStringConvertible {
+/// The server's three such services (``contentKeyBackfill(_:logger:retrySeconds:)``,
+/// ``removedTextsWarmUp(_:logger:retrySeconds:)`` and
+/// ``storedPixelsBackfill(_:logger:retrySeconds:)``) are made below.
+struct OnceAlongside: Service, CustomStringConvertible {
     /// How service-lifecycle names it in logs.
-    public let description: String
+    let description: String
     let logger: Logger
     let failed: Logger.Message
     let retrySeconds: UInt64
     let work: @Sendable () async throws -> Void
 
-    public init(
+    init(
         _ name: String, logger: Logger, failed: Logger.Message, retrySeconds: UInt64,
         work: @escaping @Sendable () async throws -> Void
     ) {
@@ -27,7 +28,7 @@ public struct OnceAlongside: Service, CustomStringConvertible {
         self.work = work
     }
 
-    public func run() async {
+    func run() async {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 try await cancelWhenGracefulShutdown(work)
