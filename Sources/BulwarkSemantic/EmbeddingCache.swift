@@ -6,9 +6,8 @@ import Synchronization
 /// The key is the sentence's ids exactly as `SentenceEncoder` reads them, so a hit is the
 /// embedding those ids give, never a near one: two texts share an entry only when the tokenizer
 /// gives them the same pieces, and then the encoder cannot tell them apart either. A kept
-/// embedding is the floats the sentence got when it was computed: the same bits as the same
-/// batch computing it again, and equal to float rounding to the sentence computed alone, where
-/// the sentence-level sums go in another order (`EmbeddingCacheTests`).
+/// embedding is the floats the sentence got when it was computed: the same bits as computing it
+/// again, alone or in any batch (`EmbeddingCacheTests`), so keeping changes no score.
 ///
 /// At most `capacity` entries of `SentenceEncoder.dimension` floats (2 KiB each, reserved at the
 /// first entry kept) and their ids (4 bytes a piece, at most `SentenceEncoder.maxPieces`); when

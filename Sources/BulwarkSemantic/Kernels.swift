@@ -68,7 +68,9 @@ public enum GemmKernel: Sendable, CaseIterable {
 /// C[m × n] (+)= A[m × k] · B[k × n] for a packed B, with `kernel` (by default the best this
 /// CPU runs). The portable kernel sums in a different order from the C ones (FMA rounds once):
 /// its results agree with theirs to float rounding, not bit for bit; avx2 and avx512 sum in
-/// the same order and agree bit for bit.
+/// the same order and agree bit for bit. Every kernel sums each value's k products in order,
+/// from zero or from C, whatever the number of rows: a row gets the same floats alone as among
+/// others (a sentence alone the floats it gets in a batch).
 @inline(__always)
 func gemm(
     rows m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
@@ -151,35 +153,22 @@ func portableGemm(
                 r += 4
             }
             while r < m {
-                // One row (the sentence-level products): even and odd k in separate sums,
-                // which hides the add latency; they are added at the end.
+                // One row (the sentence-level products): its k products summed in order, as in
+                // the tiles above, so a sentence alone gets the floats it gets in a batch.
                 let a0 = a + r * lda
                 let c0 = c + r * ldc + p
                 var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0, s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
-                var t0: Float = 0, t1: Float = 0, t2: Float = 0, t3: Float = 0, t4: Float = 0, t5: Float = 0, t6: Float = 0, t7: Float = 0
                 if accumulate {
                     s0 = c0[0]; s1 = c0[1]; s2 = c0[2]; s3 = c0[3]; s4 = c0[4]; s5 = c0[5]; s6 = c0[6]; s7 = c0[7]
                 }
                 var w = panelBase
-                var i = 0
-                while i + 2 <= k {
-                    let x = a0[i]
-                    let y = a0[i + 1]
-                    s0 += x * w[0]; s1 += x * w[1]; s2 += x * w[2]; s3 += x * w[3]
-                    s4 += x * w[4]; s5 += x * w[5]; s6 += x * w[6]; s7 += x * w[7]
-                    let v = w + panel
-                    t0 += y * v[0]; t1 += y * v[1]; t2 += y * v[2]; t3 += y * v[3]
-                    t4 += y * v[4]; t5 += y * v[5]; t6 += y * v[6]; t7 += y * v[7]
-                    w += 2 * panel
-                    i += 2
-                }
-                if i < k {
+                for i in 0..<k {
                     let x = a0[i]
                     s0 += x * w[0]; s1 += x * w[1]; s2 += x * w[2]; s3 += x * w[3]
                     s4 += x * w[4]; s5 += x * w[5]; s6 += x * w[6]; s7 += x * w[7]
+                    w += panel
                 }
-                c0[0] = s0 + t0; c0[1] = s1 + t1; c0[2] = s2 + t2; c0[3] = s3 + t3
-                c0[4] = s4 + t4; c0[5] = s5 + t5; c0[6] = s6 + t6; c0[7] = s7 + t7
+                c0[0] = s0; c0[1] = s1; c0[2] = s2; c0[3] = s3; c0[4] = s4; c0[5] = s5; c0[6] = s6; c0[7] = s7
                 r += 1
             }
             p += 8

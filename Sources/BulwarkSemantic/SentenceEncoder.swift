@@ -216,7 +216,7 @@ public struct SentenceEncoder: Sendable {
 
         /// `kernel` must be available on this CPU (`GemmKernel.isAvailable`). `cachedPieces`
         /// entries are kept (`PieceCache`; rounded down to a power of two, 0 keeps none): the
-        /// embeddings are the same with any number, to float rounding. `cachedEmbeddings` whole
+        /// embeddings are the same with any number, bit for bit. `cachedEmbeddings` whole
         /// embeddings are kept by their ids (`EmbeddingCache`, 0 keeps none): a sentence read
         /// again gets the same floats. With `sharedEmbeddings` the workspace keeps none of its
         /// own and uses that cache, which other workspaces use too.
@@ -347,8 +347,8 @@ public struct SentenceEncoder: Sendable {
     /// to `results` (512 values each). The sentences' tokens go through each per-token product
     /// together, and the sentence-level products take one row per sentence: each weight matrix
     /// is read from memory once per batch instead of once per sentence. Ids outside the table
-    /// count as `<unk>`. A sentence's embedding in a batch is the one it has alone, to float
-    /// rounding (the kernels may sum a product's rows in another order).
+    /// count as `<unk>`. A sentence's embedding in a batch is the one it has alone, bit for bit:
+    /// a product of one row sums each value's terms in the order a tile of several rows does.
     ///
     /// The per-token steps (1–4: up to each sentence's sum of features) take parts of at most
     /// `partPieces` tokens (and `maxBatchPieces`; a longer sentence is a part alone), which

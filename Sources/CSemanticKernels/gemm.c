@@ -2,7 +2,8 @@
 // the package stays buildable and runnable on baseline x86-64 (and on other CPUs, where this file
 // compiles to the availability checks alone), and the Swift code falls back to its portable kernel.
 // B is packed in panels of 16 columns (see the header); both kernels sum each output element's
-// products in the same order, so they give the same floats.
+// products in the same order (k in order, from zero or from C), so they give the same floats,
+// and a product of one row gives each row the floats it gets among several.
 
 #include "CSemanticKernels.h"
 
@@ -63,70 +64,30 @@ KERNEL void tile16(
     }
 }
 
-// One row (the sentence-level products, bound by reading the weights): two panels at a time,
-// even and odd k in separate sums so that eight independent FMA chains hide the latency.
-KERNEL void row32(ptrdiff_t k, const float *a, const float *p, float *c, int accumulate) {
-    const float *p0 = p, *p1 = p + 16 * k;
-    __m256 e0 = _mm256_setzero_ps(), e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
-    ptrdiff_t i = 0;
-    for (; i + 2 <= k; i += 2) {
-        __m256 x = _mm256_broadcast_ss(a + i), y = _mm256_broadcast_ss(a + i + 1);
-        e0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(p0 + i * 16), e0);
-        e1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(p0 + i * 16 + 8), e1);
-        e2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(p1 + i * 16), e2);
-        e3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(p1 + i * 16 + 8), e3);
-        o0 = _mm256_fmadd_ps(y, _mm256_loadu_ps(p0 + i * 16 + 16), o0);
-        o1 = _mm256_fmadd_ps(y, _mm256_loadu_ps(p0 + i * 16 + 24), o1);
-        o2 = _mm256_fmadd_ps(y, _mm256_loadu_ps(p1 + i * 16 + 16), o2);
-        o3 = _mm256_fmadd_ps(y, _mm256_loadu_ps(p1 + i * 16 + 24), o3);
+// One row (the sentence-level products, bound by reading the weights), P panels (1...4) at a
+// time: each output element sums its k products in order from zero or from c, as tile16 does, so
+// a sentence embedded alone gets the floats it gets in a batch; four panels, read as halves, give
+// eight independent FMA chains to hide their latency.
+KERNEL void row16(const int P, ptrdiff_t k, const float *a, const float *p, float *c, int accumulate) {
+    __m256 s[4][2];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < P; j++) {
+        s[j][0] = accumulate ? _mm256_loadu_ps(c + 16 * j) : _mm256_setzero_ps();
+        s[j][1] = accumulate ? _mm256_loadu_ps(c + 16 * j + 8) : _mm256_setzero_ps();
     }
-    if (i < k) {
+    for (ptrdiff_t i = 0; i < k; i++) {
         __m256 x = _mm256_broadcast_ss(a + i);
-        e0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(p0 + i * 16), e0);
-        e1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(p0 + i * 16 + 8), e1);
-        e2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(p1 + i * 16), e2);
-        e3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(p1 + i * 16 + 8), e3);
+    #pragma clang loop unroll(full)
+    for (int j = 0; j < P; j++) {
+            s[j][0] = _mm256_fmadd_ps(x, _mm256_loadu_ps(p + j * 16 * k + i * 16), s[j][0]);
+            s[j][1] = _mm256_fmadd_ps(x, _mm256_loadu_ps(p + j * 16 * k + i * 16 + 8), s[j][1]);
+        }
     }
-    e0 = _mm256_add_ps(e0, o0);
-    e1 = _mm256_add_ps(e1, o1);
-    e2 = _mm256_add_ps(e2, o2);
-    e3 = _mm256_add_ps(e3, o3);
-    if (accumulate) {
-        e0 = _mm256_add_ps(e0, _mm256_loadu_ps(c));
-        e1 = _mm256_add_ps(e1, _mm256_loadu_ps(c + 8));
-        e2 = _mm256_add_ps(e2, _mm256_loadu_ps(c + 16));
-        e3 = _mm256_add_ps(e3, _mm256_loadu_ps(c + 24));
+#pragma clang loop unroll(full)
+    for (int j = 0; j < P; j++) {
+        _mm256_storeu_ps(c + 16 * j, s[j][0]);
+        _mm256_storeu_ps(c + 16 * j + 8, s[j][1]);
     }
-    _mm256_storeu_ps(c, e0);
-    _mm256_storeu_ps(c + 8, e1);
-    _mm256_storeu_ps(c + 16, e2);
-    _mm256_storeu_ps(c + 24, e3);
-}
-
-// The same for a last single panel (n / 16 odd).
-KERNEL void row16(ptrdiff_t k, const float *a, const float *p, float *c, int accumulate) {
-    __m256 e0 = _mm256_setzero_ps(), e1 = e0, o0 = e0, o1 = e0;
-    ptrdiff_t i = 0;
-    for (; i + 2 <= k; i += 2) {
-        __m256 x = _mm256_broadcast_ss(a + i), y = _mm256_broadcast_ss(a + i + 1);
-        e0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(p + i * 16), e0);
-        e1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(p + i * 16 + 8), e1);
-        o0 = _mm256_fmadd_ps(y, _mm256_loadu_ps(p + i * 16 + 16), o0);
-        o1 = _mm256_fmadd_ps(y, _mm256_loadu_ps(p + i * 16 + 24), o1);
-    }
-    if (i < k) {
-        __m256 x = _mm256_broadcast_ss(a + i);
-        e0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(p + i * 16), e0);
-        e1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(p + i * 16 + 8), e1);
-    }
-    e0 = _mm256_add_ps(e0, o0);
-    e1 = _mm256_add_ps(e1, o1);
-    if (accumulate) {
-        e0 = _mm256_add_ps(e0, _mm256_loadu_ps(c));
-        e1 = _mm256_add_ps(e1, _mm256_loadu_ps(c + 8));
-    }
-    _mm256_storeu_ps(c, e0);
-    _mm256_storeu_ps(c + 8, e1);
 }
 
 __attribute__((target("avx2,fma"))) void bulwark_gemm_packed16_avx2(
@@ -135,8 +96,8 @@ __attribute__((target("avx2,fma"))) void bulwark_gemm_packed16_avx2(
     const ptrdiff_t panels = n / 16;
     if (m == 1) {
         ptrdiff_t p = 0;
-        for (; p + 2 <= panels; p += 2) row32(k, a, b + p * 16 * k, c + p * 16, accumulate);
-        if (p < panels) row16(k, a, b + p * 16 * k, c + p * 16, accumulate);
+        for (; p + 4 <= panels; p += 4) row16(4, k, a, b + p * 16 * k, c + p * 16, accumulate);
+        for (; p < panels; p++) row16(1, k, a, b + p * 16 * k, c + p * 16, accumulate);
         return;
     }
     for (ptrdiff_t p = 0; p < panels; p++) {
@@ -219,31 +180,20 @@ KERNEL512 void rows_avx512(
     }
 }
 
-// One row, P panels (1...4) at a time, even and odd k in separate sums: with four panels, eight
-// independent chains, and the sums of row32 (so the same floats).
+// One row, P panels (1...8) at a time: each output element sums its k products in order from
+// zero or from c, as tile_avx512 does (so a sentence alone gets the floats it gets in a batch);
+// eight panels give eight independent FMA chains.
 KERNEL512 void row_avx512(const int P, ptrdiff_t k, const float *a, const float *p, float *c, int accumulate) {
-    __m512 e[4], o[4];
+    __m512 s[8];
 #pragma clang loop unroll(full)
-    for (int j = 0; j < P; j++) e[j] = o[j] = _mm512_setzero_ps();
-    ptrdiff_t i = 0;
-    for (; i + 2 <= k; i += 2) {
-        __m512 x = _mm512_set1_ps(a[i]), y = _mm512_set1_ps(a[i + 1]);
-#pragma clang loop unroll(full)
-        for (int j = 0; j < P; j++) e[j] = _mm512_fmadd_ps(x, _mm512_loadu_ps(p + j * 16 * k + i * 16), e[j]);
-#pragma clang loop unroll(full)
-        for (int j = 0; j < P; j++) o[j] = _mm512_fmadd_ps(y, _mm512_loadu_ps(p + j * 16 * k + i * 16 + 16), o[j]);
-    }
-    if (i < k) {
+    for (int j = 0; j < P; j++) s[j] = accumulate ? _mm512_loadu_ps(c + 16 * j) : _mm512_setzero_ps();
+    for (ptrdiff_t i = 0; i < k; i++) {
         __m512 x = _mm512_set1_ps(a[i]);
 #pragma clang loop unroll(full)
-        for (int j = 0; j < P; j++) e[j] = _mm512_fmadd_ps(x, _mm512_loadu_ps(p + j * 16 * k + i * 16), e[j]);
+        for (int j = 0; j < P; j++) s[j] = _mm512_fmadd_ps(x, _mm512_loadu_ps(p + j * 16 * k + i * 16), s[j]);
     }
 #pragma clang loop unroll(full)
-    for (int j = 0; j < P; j++) {
-        e[j] = _mm512_add_ps(e[j], o[j]);
-        if (accumulate) e[j] = _mm512_add_ps(e[j], _mm512_loadu_ps(c + 16 * j));
-        _mm512_storeu_ps(c + 16 * j, e[j]);
-    }
+    for (int j = 0; j < P; j++) _mm512_storeu_ps(c + 16 * j, s[j]);
 }
 
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma"))) void bulwark_gemm_packed16_avx512(
@@ -252,6 +202,7 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma"))) void bulwark_g
     const ptrdiff_t panels = n / 16;
     if (m == 1) {
         ptrdiff_t p = 0;
+        for (; p + 8 <= panels; p += 8) row_avx512(8, k, a, b + p * 16 * k, c + p * 16, accumulate);
         for (; p + 4 <= panels; p += 4) row_avx512(4, k, a, b + p * 16 * k, c + p * 16, accumulate);
         for (; p < panels; p++) row_avx512(1, k, a, b + p * 16 * k, c + p * 16, accumulate);
         return;

@@ -185,8 +185,9 @@ struct EncoderTests {
         #expect(Embedder.cosine(long, short) < 0.9)
     }
 
-    /// A batch gives each sentence the embedding it gets alone, with every kernel (the sentences'
-    /// tokens share the per-token products; the sentence-level sums are taken in another order).
+    /// A batch gives each sentence the embedding it gets alone, bit for bit, with every kernel:
+    /// the sentences' tokens share the per-token products, and a product of one row sums each
+    /// element's terms in the order a tile of several rows does.
     @Test(arguments: kernels)
     func aBatchEmbedsEachSentenceAsItIsEmbeddedAlone(kernel: GemmKernel) throws {
         let embedder = try SemanticFixtures.embedder.get()
@@ -200,6 +201,8 @@ struct EncoderTests {
             let cosine = Embedder.cosine(alone, b)
             #expect(cosine >= 1 - 1e-6, "\(text): cosine \(cosine)")
             #expect(zip(alone, b).allSatisfy { abs($0 - $1) < 1e-5 }, "\(text)")
+            let sameBits = alone == b
+            #expect(sameBits, "\(text): largest difference \(zip(alone, b).map { abs($0 - $1) }.max() ?? 0)")
         }
         // A single sentence is embedded as a batch of one; no sentence, no embedding.
         #expect(embedder.embed(batch: [texts[1]], workspace: workspace) == [embedder.embed(texts[1], workspace: workspace)])

@@ -15,8 +15,8 @@ struct EmbeddingCacheTests {
 
     /// The first pass over the texts computes each and gives the bits a workspace that keeps
     /// nothing gives with the same groups; later passes, in other groups, find every text kept
-    /// and give the first pass's bits again, which are those of each text alone to float
-    /// rounding (alone its sentence-level sums are taken in another order).
+    /// and give the first pass's bits again, which are those of each text alone (a product of
+    /// one row sums in the order of a tile of several).
     @Test func aTextReadAgainGetsTheEmbeddingItGotTheFirstTime() throws {
         let embedder = try SemanticFixtures.embedder.get()
         let texts = try Self.texts()
@@ -39,7 +39,8 @@ struct EmbeddingCacheTests {
         #expect(keeping.pieceLookups == piecesLooked, "no piece looked up for a kept text")
         for (text, kept) in zip(texts, first) {
             let alone = embedder.embed(text, workspace: SentenceEncoder.Workspace(cachedEmbeddings: 0))
-            #expect(Embedder.cosine(alone, kept) >= 1 - 1e-6, "\(text)")
+            let sameBits = alone == kept
+            #expect(sameBits, "\(text)")
         }
         // A workspace that keeps none counts every text it was given and finds none.
         #expect(nothingKept.embeddingHits == 0 && nothingKept.cachedEmbeddings == 0)
@@ -74,7 +75,8 @@ struct EmbeddingCacheTests {
         #expect(batch[0] == batch[2] && batch[1] == batch[4])
         let computed = embedder.embed(batch: texts, workspace: SentenceEncoder.Workspace(cachedEmbeddings: 0))
         for (k, (a, b)) in zip(batch, computed).enumerated() {
-            #expect(Embedder.cosine(a, b) >= 1 - 1e-6, "text \(k)")
+            let sameBits = a == b
+            #expect(sameBits, "text \(k)")
         }
         #expect(Embedder.cosine(batch[0], batch[1]) < 0.99)
     }
@@ -123,18 +125,18 @@ struct EmbeddingCacheTests {
     }
 
     /// Several threads, each with its own workspace, reading and filling one shared cache at
-    /// once: every embedding is the text's (to float rounding, whichever batch computed it) and
+    /// once: every embedding is the text's alone, bit for bit, whichever batch computed it, and
     /// the later rounds find the texts kept.
     @Test func threadsSharingACacheGetEachTextsOwnEmbedding() async throws {
         let embedder = try SemanticFixtures.embedder.get()
         let texts = try Self.texts()
         let alone = texts.map { embedder.embed($0, workspace: SentenceEncoder.Workspace(cachedEmbeddings: 0)) }
         let shared = SharedEmbeddingCache(capacity: 4 * texts.count)
-        let worst = await withTaskGroup(of: (Double, Int).self) { group in
+        let worst = await withTaskGroup(of: (Int, Int).self) { group in
             for task in 0..<4 {
                 group.addTask {
                     let workspace = SentenceEncoder.Workspace(sharedEmbeddings: shared)
-                    var lowest = 1.0
+                    var differing = 0
                     for round in 0..<3 {
                         // Each task in its own order (every text once a round) and groups.
                         let rotated = texts.indices.map { ($0 + task * 7 + round * 5) % texts.count }
@@ -143,18 +145,18 @@ struct EmbeddingCacheTests {
                         for start in stride(from: 0, to: order.count, by: group) {
                             let part = Array(order[start..<min(start + group, order.count)])
                             for (k, e) in zip(part, embedder.embed(batch: part.map { texts[$0] }, workspace: workspace)) {
-                                lowest = min(lowest, Embedder.cosine(e, alone[k]))
+                                if e != alone[k] { differing += 1 }
                             }
                         }
                     }
-                    return (lowest, workspace.embeddingHits)
+                    return (differing, workspace.embeddingHits)
                 }
             }
-            var worst = (1.0, 0)
-            for await (lowest, hits) in group { worst = (min(worst.0, lowest), worst.1 + hits) }
+            var worst = (0, 0)
+            for await (differing, hits) in group { worst = (worst.0 + differing, worst.1 + hits) }
             return worst
         }
-        #expect(worst.0 >= 1 - 1e-6, "lowest cosine \(worst.0)")
+        #expect(worst.0 == 0, "\(worst.0) embeddings differ from their text's alone")
         // At least the two later rounds of every task find every text kept.
         #expect(worst.1 >= 4 * 2 * texts.count, "\(worst.1) hits")
     }

@@ -17,14 +17,13 @@ internal import FuzzSupport
 //      with one that keeps none: equal bit for bit, finite, of length 1 or 0. And with a
 //      workspace that keeps whole embeddings across inputs, as `scan` and `serve` do: the text
 //      read twice gets the same floats both times, those of its first computation (which may
-//      have been in a batch of mode 1), the same as computed alone to float rounding.
+//      have been in a batch of mode 1), the same bits as computed alone.
 //   1: up to 16 texts (the rest cut at newlines): embedded as one batch and each alone (computed,
-//      not kept): each embedding the same to float rounding (cosine >= 1 - 1e-5). The batch goes
-//      through the workspace that keeps whole embeddings too.
+//      not kept): each embedding the same bit for bit. The batch goes through the workspace that
+//      keeps whole embeddings too, and gets the same bits.
 //   2: JSON Lines. The items are scanned by the cascade as one batch, and each alone with a
 //      scratch that keeps no whole embedding: the verdicts pass the text-engine target's checks,
-//      and batch and single agree (score within 1e-4; the same decision unless the score is
-//      within 1e-4 of a threshold).
+//      and batch and single are the same verdict.
 //   3: one text, of the item type the first byte picks: the fast verdict and the cascade's. Not
 //      routed to the encoder: the same verdict. Routed: a `semantic` evidence entry (unless the
 //      fast verdict already had the most evidence entries), the same id and language, and the
@@ -78,11 +77,12 @@ func checkEmbedding(_ v: [Float], _ what: String) {
     guard norm == 0 || abs(norm.squareRoot() - 1) <= 1e-4 else { Fuzz.fail("\(what): length \(norm.squareRoot())") }
 }
 
-/// `a` and `b` are the same embedding to float rounding (cosine >= 1 - 1e-5), or both zero.
-func checkClose(_ a: [Float], _ b: [Float], _ what: String) {
-    let bothZero = a.allSatisfy { $0 == 0 } && b.allSatisfy { $0 == 0 }
-    let cosine = Embedder.cosine(a, b)
-    guard bothZero || cosine >= 1 - 1e-5 else { Fuzz.fail("\(what): cosine \(cosine)") }
+/// `a` and `b` are the same floats.
+func checkSame(_ a: [Float], _ b: [Float], _ what: String) {
+    guard a == b else {
+        let largest = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+        Fuzz.fail("\(what): differs by up to \(largest) (cosine \(Embedder.cosine(a, b)))")
+    }
 }
 
 func checkPieces(_ text: String) {
@@ -92,12 +92,6 @@ func checkPieces(_ text: String) {
     }
     let vocabulary = embedder.tokenizer.vocabularySize
     guard ids.allSatisfy({ $0 >= 0 && Int($0) < vocabulary }) else { Fuzz.fail("a piece id outside the vocabulary") }
-}
-
-/// Whether `score` lies within 1e-4 of a threshold, where float rounding may tip the decision.
-func nearThreshold(_ score: Double) -> Bool {
-    let c = fast.configuration
-    return abs(score - c.reviewThreshold) <= 1e-4 || abs(score - c.violatingThreshold) <= 1e-4
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -120,7 +114,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard embedder.embed(text, workspace: keeping) == first else {
             Fuzz.fail("a text read again did not get the floats of its first computation")
         }
-        checkClose(first, kept, "the kept embedding")
+        checkSame(first, kept, "the kept embedding, to the one computed alone")
     case 1:
         let texts = rest.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(16)
             .map { String(decoding: UnsafeBufferPointer(rebasing: $0), as: UTF8.self) }
@@ -129,8 +123,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let keptBatch = embedder.embed(batch: texts, workspace: keeping)
         for (i, text) in texts.enumerated() {
             checkEmbedding(batch[i], "embedding \(i) of the batch")
-            checkClose(batch[i], embedder.embed(text, workspace: warm), "text \(i) of the batch, to its embedding alone")
-            checkClose(keptBatch[i], batch[i], "text \(i) of the batch, kept")
+            checkSame(batch[i], embedder.embed(text, workspace: warm), "text \(i) of the batch, to its embedding alone")
+            checkSame(keptBatch[i], batch[i], "text \(i) of the batch, kept")
         }
     case 2:
         var items: [TextItem] = []
@@ -143,9 +137,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             FuzzEngines.check(verdict, of: item)
             let alone = cascade.scan(item, scratch: &computingScratch)
             FuzzEngines.check(alone, of: item)
-            guard abs(alone.score - verdict.score) <= 1e-4,
-                alone.decision == verdict.decision || nearThreshold(verdict.score)
-            else {
+            guard alone == verdict else {
                 Fuzz.fail("item \(item.id): in the batch \(verdict.decision) \(verdict.score), alone \(alone.decision) \(alone.score)")
             }
         }
