@@ -171,6 +171,16 @@ public final class CascadeEngine: VerdictEngine {
                 cachedPieces: semantic == nil ? 0 : cachedPieces, cachedEmbeddings: semantic == nil ? 0 : cachedEmbeddings))
     }
 
+    /// A scratch space for one thread whose encoder workspace keeps `cachedPieces` pieces of its
+    /// own and uses `sharedEmbeddings` for whole embeddings, which other threads' scratch spaces
+    /// use too: a text one thread encoded is found by all (`scan --threads N`). With no semantic
+    /// model it keeps nothing.
+    public func makeScratch(cachedPieces: Int, sharedEmbeddings: SharedEmbeddingCache) -> CascadeScratch {
+        guard semantic != nil else { return makeScratch(cachedPieces: 0, cachedEmbeddings: 0) }
+        return CascadeScratch(
+            workspace: SentenceEncoder.Workspace(cachedPieces: cachedPieces, sharedEmbeddings: sharedEmbeddings))
+    }
+
     /// A scratch space keeping the standard number of pieces (`makeScratch(cachedPieces:)`).
     public func makeScratch() -> CascadeScratch {
         makeScratch(cachedPieces: SentenceEncoder.Workspace.standardCachedPieces)

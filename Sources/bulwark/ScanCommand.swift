@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import BulwarkCascade
 import BulwarkCore
+import BulwarkSemantic
 import BulwarkText
 
 struct ScanCommand: ParsableCommand {
@@ -63,7 +64,18 @@ struct ScanCommand: ParsableCommand {
         let clock = ContinuousClock()
         let started = clock.now
         var lastProgress = started
-        let scanner = BatchScanner(engine: engine, decoder: decoder, maxLineBytes: maxLineBytes, threads: threads)
+        let scanner: BatchScanner<CascadeEngine>
+        if threads > 1 && engine.semantic != nil {
+            // The threads share their whole embeddings, so a text any of them encoded is found by
+            // all (a kept embedding has the same bits as one computed, so the output does not
+            // depend on which thread got there first).
+            let shared = SharedEmbeddingCache(capacity: threads * SentenceEncoder.Workspace.standardCachedEmbeddings)
+            scanner = BatchScanner(engine: engine, decoder: decoder, maxLineBytes: maxLineBytes, threads: threads) {
+                engine.makeScratch(cachedPieces: SentenceEncoder.Workspace.standardCachedPieces, sharedEmbeddings: shared)
+            }
+        } else {
+            scanner = BatchScanner(engine: engine, decoder: decoder, maxLineBytes: maxLineBytes, threads: threads)
+        }
         var batch: [LineReader.Line] = []
         batch.reserveCapacity(Self.batchLines)
         var firstLine = 1
@@ -132,12 +144,19 @@ struct BatchScanner<Engine: VerdictEngine>: Sendable {
     /// `--model full` its encoder workspace keeps the pieces it has computed (`PieceCache`),
     /// which a fresh scratch space per batch would start again without.
     private let scratches: ScratchShelf<Engine.Scratch>
+    /// Makes a share's scratch space the first time it scans.
+    private let makeScratch: @Sendable () -> Engine.Scratch
 
-    init(engine: Engine, decoder: TextItemDecoder, maxLineBytes: Int, threads: Int) {
+    /// `makeScratch` makes each share's scratch space (by default the engine's own).
+    init(
+        engine: Engine, decoder: TextItemDecoder, maxLineBytes: Int, threads: Int,
+        makeScratch: (@Sendable () -> Engine.Scratch)? = nil
+    ) {
         self.engine = engine
         self.decoder = decoder
         self.maxLineBytes = maxLineBytes
         self.threads = threads
+        self.makeScratch = makeScratch ?? { engine.makeScratch() }
         scratches = ScratchShelf(count: threads)
     }
 
@@ -148,7 +167,7 @@ struct BatchScanner<Engine: VerdictEngine>: Sendable {
         let results = ResultSlots<ScanCommand.Outcome>(count: lines.count, initial: .blank)
         let chunks = min(threads, lines.count)
         let work: @Sendable (Int) -> Void = { chunk in
-            var scratch = scratches.take(chunk) ?? engine.makeScratch()
+            var scratch = scratches.take(chunk) ?? makeScratch()
             defer { scratches.put(chunk, scratch) }
             // This thread's lines decoded, then their items scanned as one batch (the cascade
             // sends its routed items through the encoder together).

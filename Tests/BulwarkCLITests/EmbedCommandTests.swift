@@ -28,6 +28,27 @@ struct EmbedCommandTests {
 }
 
 struct FullModelCommandTests {
+    /// `scan --model full --threads 2`: the threads share their whole embeddings. Two titles are
+    /// encoded in the first batch of lines by one thread each, and come again in the second batch
+    /// on the other thread: both are found kept, which embeddings kept per thread would not find;
+    /// and the output is the same as one thread's.
+    @Test func scanThreadsShareTheEmbeddingsTheyKeep() throws {
+        let chatter = #"{"id":"c","text":"Anyone up for football on Saturday? Bring water, it will be hot."}"#
+        let first = #"{"id":"a","type":"title","text":"Supporters of the Islamic State"}"#
+        let second = #"{"id":"b","type":"title","text":"Soldiers of the caliphate, news room"}"#
+        // Line i of a batch goes to thread i % 2; a batch is 2,048 lines.
+        var lines = [first, second] + Array(repeating: chatter, count: 2_046)
+        lines += [second, first] + Array(repeating: chatter, count: 10)
+        let input = lines.joined(separator: "\n") + "\n"
+        let two = try CLI.run(["scan", "--model", "full", "--threads", "2"], stdin: input)
+        #expect(two.status == 0, "\(two.stderr)")
+        #expect(two.stderr.contains("encoder: 4 items"), "\(two.stderr)")
+        #expect(two.stderr.contains("of which 2 found their embedding kept and 2 computed"), "\(two.stderr)")
+        let one = try CLI.run(["scan", "--model", "full", "--threads", "1"], stdin: input)
+        #expect(one.stderr.contains("of which 2 found their embedding kept and 2 computed"), "\(one.stderr)")
+        #expect(one.stdout == two.stdout)
+    }
+
     @Test func scanWithTheFullModelSendsTitlesToTheEncoderAndKeepsClearCasesFast() throws {
         let input = """
             {"id":"room","type":"title","text":"Supporters of the Islamic State"}
