@@ -52,7 +52,7 @@ let package = Package(
         // Debian's image codecs: libjpeg-turbo's TurboJPEG API, libpng, libwebp, giflib (scripts/setup.sh installs them).
         .systemLibrary(
             name: "CImageCodecs",
-            providers: [.apt(["libturbojpeg0-dev", "libjpeg62-turbo-dev", "libpng-dev", "libwebp-dev", "libgif-dev"])]
+            providers: [.apt(["libturbojpeg0-dev", "libjpeg62-turbo-dev", "libpng-dev", "libwebp-dev", "libgif-dev", "libheif-dev"])]
         ),
         // C glue for libpng, whose errors longjmp (Swift cannot be on the stack when they do), and
         // for giflib, which reads through a C callback.

@@ -6,7 +6,12 @@ pixels the decoder is expected to produce (exactly for lossless formats, closely
 Also orient-N.jpg for N = 1..8: the same picture stored as EXIF orientation N expects, so that all
 eight look the same once the orientation is applied.
 
-Needs Pillow and NumPy (scripts/setup.sh installs them).
+Needs Pillow and NumPy (scripts/setup.sh installs them); the HEIF fixtures (`heif_fixtures`,
+`python3 scripts/make-image-fixtures.py --heif` writes only those) need pillow-heif too
+(`pip install pillow-heif==1.9.0`, which brings its own libheif 1.23 and x265; the tests do not
+need it): lossy.heic, turned.heic (stored turned, with an `irot` box, as pillow-heif writes
+EXIF orientation 6) and lossy.avif (Pillow's own AVIF, libavif), each with the pixels pillow-heif
+or Pillow decode.
 """
 import io
 import os
@@ -154,7 +159,29 @@ def expected(name):
             im.convert("RGB").save(path + ".frame-%d.ppm" % n, format="PPM")
 
 
+def heif_fixtures():
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    # A smooth picture: on `pattern`'s single-pixel colour changes the chroma, stored at half
+    # resolution, is rebuilt differently by each libheif version (up to 41 apart when turned).
+    y, x = np.mgrid[0:24, 0:32]
+    smooth = np.stack(
+        [128 + 90 * np.sin(x / 4.0 + y / 9.0), 128 + 90 * np.cos(y / 5.0), 128 + 90 * np.sin((x + y) / 7.0)], -1)
+    base = Image.fromarray(smooth.round().astype(np.uint8), "RGB")
+    save("lossy.heic", base, quality=90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    save("turned.heic", base, quality=90, exif=exif.tobytes())
+    save("lossy.avif", base, quality=90)
+
+
 def main():
+    import sys
+
+    if sys.argv[1:] == ["--heif"]:
+        heif_fixtures()
+        return
     os.makedirs(OUT, exist_ok=True)
     w, h = 23, 17
     rgb = pattern(w, h)
@@ -351,6 +378,7 @@ def main():
         exif[0x0112] = n
         im.save(os.path.join(OUT, f"orient-{n}.jpg"), quality=98, exif=exif.tobytes(), subsampling=0)
     upright.save(os.path.join(OUT, "orient-upright.ppm"), format="PPM")
+    heif_fixtures()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 internal import CImageCodecs
 internal import CImageShims
 
-/// Decodes JPEG, PNG, WebP, GIF, PPM (P6) and PGM (P5) bytes to 8-bit RGB, within ``ImageLimits``;
-/// an animation (GIF, animated PNG or WebP) to its first frame.
+/// Decodes JPEG, PNG, WebP, GIF, PPM (P6), PGM (P5) and HEIF (HEIC, AVIF) bytes to 8-bit RGB,
+/// within ``ImageLimits``; an animation (GIF, animated PNG or WebP) to its first frame.
 ///
 /// The format comes from the first bytes, never from a file name. Colour handling follows what
 /// Pillow's `Image.convert("RGB")` gives, which is what the PDQ reference tools hash:
@@ -16,7 +16,8 @@ internal import CImageShims
 /// - no gamma or ICC colour management.
 /// The orientation a still JPEG, PNG or WebP's EXIF (or, without an EXIF orientation, its XMP)
 /// names is applied, so the pixels are as the image is meant to be seen (see `OrientationTags`);
-/// an animation's frames are not turned.
+/// an animation's frames are not turned. A HEIF image's own transformations (rotation, mirror,
+/// crop) are part of the image and always applied, as libheif and pillow-heif apply them.
 public struct ImageDecoder: Sendable {
     public var limits: ImageLimits
     /// Whether the orientation a still image's metadata names is applied (default true).
@@ -33,7 +34,7 @@ public struct ImageDecoder: Sendable {
         guard let format = ImageFormat.detect(bytes) else {
             let shown = bytes.prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
             throw ImageError(
-                .unsupportedFormat, "not JPEG, PNG, WebP, GIF, PPM or PGM (first bytes \(shown))", offset: 0)
+                .unsupportedFormat, "not JPEG, PNG, WebP, GIF, PPM, PGM or HEIF (first bytes \(shown))", offset: 0)
         }
         return try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> RGBImage in
             switch format {
@@ -42,6 +43,7 @@ public struct ImageDecoder: Sendable {
             case .webp: return try decodeWebP(data)
             case .gif: return try decodeGIF(data)
             case .ppm, .pgm: return try decodePNM(data, format: format)
+            case .heif: return try decodeHEIF(data)
             }
         }
     }
@@ -62,7 +64,7 @@ public struct ImageDecoder: Sendable {
                 guard WebPGetFeatures(data.baseAddress, data.count, &features) == VP8_STATUS_OK, features.has_animation == 0
                 else { return .up }
                 return OrientationTags.webp(data).orientation
-            case .gif, .ppm, .pgm:
+            case .gif, .ppm, .pgm, .heif:
                 return .up
             }
         }
@@ -76,7 +78,7 @@ public struct ImageDecoder: Sendable {
         guard !bytes.isEmpty else { throw ImageError(.unsupportedFormat, "the data is empty", offset: 0) }
         try limits.checkBytes(bytes.count)
         guard let format = ImageFormat.detect(bytes) else {
-            throw ImageError(.unsupportedFormat, "not JPEG, PNG, WebP, GIF, PPM or PGM", offset: 0)
+            throw ImageError(.unsupportedFormat, "not JPEG, PNG, WebP, GIF, PPM, PGM or HEIF", offset: 0)
         }
         let (width, height) = try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> (Int, Int) in
             switch format {
@@ -106,6 +108,8 @@ public struct ImageDecoder: Sendable {
             case .ppm, .pgm:
                 let header = try pnmHeader(data, format: format)
                 return (header.width, header.height)
+            case .heif:
+                return try heifSize(data)
             }
         }
         try limits.check(width: width, height: height, format: format)

@@ -15,8 +15,9 @@ public struct ImageError: Error, Sendable, Hashable, CustomStringConvertible {
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
-        /// Not JPEG, PNG, WebP, GIF, PPM (P6) or PGM (P5) by its first bytes, or a variant of one that is not
-        /// decoded (arithmetic-coded JPEG, a WebP feature libwebp lacks, ...). Empty data too.
+        /// Not JPEG, PNG, WebP, GIF, PPM (P6), PGM (P5) or HEIF by its first bytes, or a variant of one that
+        /// is not decoded (arithmetic-coded JPEG, a WebP or HEIF feature libwebp or libheif lacks, ...). Empty
+        /// data too.
         public static let unsupportedFormat = Code(.unsupportedFormat)
         /// The data ends before the image does.
         public static let truncated = Code(.truncated)

@@ -24,6 +24,8 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable {
     case ppm
     /// Binary portable greymap (P5).
     case pgm
+    /// HEIF: a HEIC (HEVC) or AVIF (AV1) still image, its primary image (since 2026-12-07).
+    case heif
 
     /// The format named by the first bytes, or nil.
     public static func detect(_ bytes: some RandomAccessCollection<UInt8>) -> ImageFormat? {
@@ -39,6 +41,7 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable {
         if starts(Array("GIF87a".utf8)) || starts(Array("GIF89a".utf8)) { return .gif }
         if starts([0x50, 0x36]) { return .ppm }  // "P6"
         if starts([0x50, 0x35]) { return .pgm }  // "P5"
+        if ImageDecoder.isHEIF(bytes) { return .heif }
         return nil
     }
 }

@@ -128,7 +128,8 @@ public enum StillImage {
             return .asIs(format)
         case .png where !isAnimatedPNG(bytes), .webp where !isAnimatedWebP(bytes):
             return .asIs(format)
-        case .png, .webp, .gif:
+        case .png, .webp, .gif, .heif:
+            // A HEIF image as a PNG too: few browsers show HEIC.
             do {
                 return png(try decoder.decode(bytes), filter: format == .gif ? .none : .sub)
             } catch {

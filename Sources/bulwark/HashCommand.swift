@@ -13,7 +13,7 @@ struct HashCommand: ParsableCommand {
         commandName: "hash",
         abstract: "PDQ, MD5 and SHA-256 of image and video files, one JSON line per file.",
         discussion: """
-            Reads JPEG, PNG, WebP, GIF, PPM (P6) and PGM (P5), and videos in MP4/QuickTime or \
+            Reads JPEG, PNG, WebP, GIF, PPM (P6), PGM (P5) and HEIF (HEIC, AVIF), and videos in MP4/QuickTime or \
             Matroska/WebM (H.264, H.265, VP8, VP9, AV1, MPEG-4 Part 2), recognised by their first \
             bytes; applies the orientation a still image's EXIF or XMP names (JPEG, PNG, WebP) and a \
             video's display matrix (a phone's quarter turn); hashes the full-size pixels. Output per file: \

@@ -39,7 +39,7 @@ struct MatchCommand: AsyncParsableCommand {
 
     @OptionGroup var decoding: DecoderProcessOptions
 
-    @Argument(help: "Image files (JPEG, PNG, WebP, GIF, PPM, PGM): hashed as by `bulwark hash`, then matched.")
+    @Argument(help: "Image files (JPEG, PNG, WebP, GIF, PPM, PGM, HEIC, AVIF): hashed as by `bulwark hash`, then matched.")
     var files: [String] = []
 
     func validate() throws {

@@ -103,6 +103,43 @@ struct ImageErrorTests {
         #expect(Self.code(try DecoderTests.fixture("rgb.png"), narrow)?.code == .tooManyPixels)
     }
 
+    /// A HEIF image's sizes are checked before libheif decodes it: the size it is coded at (its
+    /// `ispe` box; lossy.heic is coded 64 × 64 and cropped to 32 × 24 by a `clap` box), so that a
+    /// crop cannot let a 20,000 × 20,000 image through (`tooManyPixels` at once, from
+    /// ``ImageDecoder/header(_:)`` and ``ImageDecoder/decode(_:)``), and the size shown. A side
+    /// over ``ImageLimits/maxDimension`` is refused by libheif as it reads the boxes.
+    @Test func heifImagesDeclaringTooManyPixelsAreRefusedBeforeDecoding() throws {
+        var bytes = try DecoderTests.fixture("lossy.heic")
+        let ispe = Array("ispe".utf8)
+        let at = try #require((0...(bytes.count - 4)).first { Array(bytes[$0..<($0 + 4)]) == ispe })
+        bytes.replaceSubrange((at + 8)..<(at + 16), with: Self.bigEndian(20_000) + Self.bigEndian(20_000))
+        let decoder = ImageDecoder()
+        let coded = Self.code(bytes, decoder)
+        #expect(coded?.code == .tooManyPixels && coded?.format == .heif, "\(String(describing: coded))")
+        #expect(coded?.message.contains("ispe") == true)
+        // The same bytes before the change decode.
+        #expect(Self.code(try DecoderTests.fixture("lossy.heic"), decoder) == nil)
+        #expect(throws: ImageError.self) { try decoder.header(bytes) }
+        let small = ImageDecoder(limits: ImageLimits(maxPixels: 100))
+        let error = Self.code(try DecoderTests.fixture("lossy.avif"), small)
+        #expect(error?.code == .tooManyPixels && error?.message.contains("32×24") == true, "\(String(describing: error))")
+        let narrow = ImageDecoder(limits: ImageLimits(maxDimension: 16))
+        #expect(Self.code(try DecoderTests.fixture("lossy.heic"), narrow)?.code == .tooManyPixels)
+    }
+
+    /// A HEIF file cut short or damaged is an error that names libheif's reason, never a crash.
+    @Test func damagedHEIFImagesSayWhatLibheifFound() throws {
+        for name in ["lossy.heic", "turned.heic", "lossy.avif"] {
+            let bytes = try DecoderTests.fixture(name)
+            for cut in [12, 40, bytes.count / 2, bytes.count - 8] {
+                let error = Self.code(Array(bytes.prefix(cut)))
+                #expect(error != nil, "\(name) cut at \(cut) decoded")
+                #expect(error?.format == .heif && error?.message.hasPrefix("libheif") == true, "\(String(describing: error))")
+                #expect(error?.code == .truncated || error?.code == .corrupt, "\(name) cut at \(cut): \(String(describing: error))")
+            }
+        }
+    }
+
     @Test func emptyAndUnknownDataAreUnsupported() {
         #expect(Self.code([])?.code == .unsupportedFormat)
         #expect(Self.code(Array("GIF88a\u{1}\u{0}\u{1}\u{0}".utf8))?.code == .unsupportedFormat)

@@ -32,6 +32,19 @@ struct StillImageTests {
         #expect(same, "\(name): max difference \(DecoderTests.maxDifference(still, first))")
     }
 
+    /// A HEIC or AVIF image, which few browsers show, is sent as a PNG of the pixels the decoder
+    /// gives (turned as its `irot` box says).
+    @Test(arguments: ["lossy.heic", "turned.heic", "lossy.avif"])
+    func aHEIFImageIsSentAsAPNG(name: String) throws {
+        let bytes = try Self.fixture(name)
+        guard case .png(let png) = StillImage.display(bytes) else {
+            Issue.record("\(name): \(StillImage.display(bytes))")
+            return
+        }
+        let same = try ImageDecoder().decode(png) == ImageDecoder().decode(bytes)
+        #expect(same, "\(name)")
+    }
+
     /// A later frame (the one a bank matched) is sent as a PNG of that frame as Pillow shows it;
     /// a frame the image does not have, or any frame but 0 of a still image, is not shown.
     @Test(arguments: [("animated.gif", 1), ("title-card.gif", 1), ("title-card.gif", 2), ("disposal.gif", 4), ("animated.webp", 1), ("apng-rgba.png", 3), ("apng-palette.png", 2)])

@@ -3,7 +3,8 @@ internal import FuzzDriver
 internal import FuzzSupport
 
 // ImageDecoder().decode on arbitrary bytes: JPEG (libjpeg-turbo), PNG (libpng through the C shim),
-// WebP (libwebp), GIF (giflib through the C shim), PPM and PGM (Swift); then forEachFrame, every
+// WebP (libwebp), GIF (giflib through the C shim), PPM and PGM (Swift), HEIC and AVIF (libheif, with
+// libde265 and dav1d; not instrumented, but its crashes are caught); then forEachFrame, every
 // frame of an animation. Any crash, sanitizer report, leak, timeout or out-of-memory is a bug; so is
 // an image whose size disagrees with its pixels or the limits, frames of different sizes, more
 // frames than the limit, or a first frame that is not the decoded image.

@@ -1,0 +1,109 @@
+internal import CImageCodecs
+
+/// HEIF still images: HEIC (HEVC, as phones take photos) and AVIF (AV1), read with libheif.
+extension ImageDecoder {
+    /// The major brands of an ISO base media file (`ftyp`) that name a HEIF image: HEVC images
+    /// and sequences, the generic image brands, and AVIF.
+    static let heifBrands: Set<String> = ["heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1", "avif", "avis"]
+
+    /// Whether the bytes begin with an `ftyp` box whose major brand is a HEIF brand.
+    static func isHEIF(_ bytes: some RandomAccessCollection<UInt8>) -> Bool {
+        guard bytes.count >= 12 else { return false }
+        let head = Array(bytes.prefix(12))
+        guard head[4..<8] == [0x66, 0x74, 0x79, 0x70] else { return false }  // "ftyp"
+        return heifBrands.contains(String(decoding: head[8..<12], as: UTF8.self))
+    }
+
+    /// The primary image's width and height as shown (after its transformations: rotation,
+    /// mirror, crop), read from the boxes without decoding a pixel; the size it is coded at (its
+    /// `ispe` box, which a crop makes larger than shown) is checked against ``limits`` too.
+    func heifSize(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> (width: Int, height: Int) {
+        try withPrimaryHEIFImage(data) { (handle) throws(ImageError) in
+            try checkCodedSize(handle)
+            return (Int(heif_image_handle_get_width(handle)), Int(heif_image_handle_get_height(handle)))
+        }
+    }
+
+    /// The size the primary image is decoded at before its crop (`ispe`), against ``limits``:
+    /// a crop to a few pixels must not let a huge coded image through.
+    private func checkCodedSize(_ handle: OpaquePointer) throws(ImageError) {
+        let w = Int(heif_image_handle_get_ispe_width(handle))
+        let h = Int(heif_image_handle_get_ispe_height(handle))
+        try limits.check(width: w, height: h, format: .heif, what: "coded image (ispe)")
+    }
+
+    /// The primary image in 8-bit RGB, as pillow-heif's `convert("RGB")` gives it: its
+    /// transformations (rotation `irot`, mirror `imir`, crop `clap`) applied, as they are part of
+    /// the image; alpha dropped; more than 8 bits a sample reduced to 8. The size is checked
+    /// against ``limits`` before anything is decoded. An image sequence (`heis`, `avis`) is its
+    /// primary image. The size shown and the size coded (before a crop) are both checked against
+    /// ``limits`` before anything is decoded.
+    func decodeHEIF(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
+        try withPrimaryHEIFImage(data) { (handle) throws(ImageError) -> RGBImage in
+            let w = Int(heif_image_handle_get_width(handle))
+            let h = Int(heif_image_handle_get_height(handle))
+            try limits.check(width: w, height: h, format: .heif)
+            try checkCodedSize(handle)
+            guard let options = heif_decoding_options_alloc() else {
+                throw ImageError(.decoderFailed, "libheif: no memory for the decoding options", format: .heif)
+            }
+            defer { heif_decoding_options_free(options) }
+            options.pointee.convert_hdr_to_8bit = 1
+            var decoded: OpaquePointer?
+            try Self.check(heif_decode_image(handle, &decoded, heif_colorspace_RGB, heif_chroma_interleaved_RGB, options), what: "image")
+            guard let decoded else { throw ImageError(.corrupt, "libheif: no image decoded", format: .heif) }
+            defer { heif_image_release(decoded) }
+            let planeWidth = Int(heif_image_get_width(decoded, heif_channel_interleaved))
+            let planeHeight = Int(heif_image_get_height(decoded, heif_channel_interleaved))
+            guard planeWidth == w, planeHeight == h else {
+                throw ImageError(
+                    .corrupt, "libheif: the decoded image is \(planeWidth)×\(planeHeight), the file says \(w)×\(h)",
+                    format: .heif)
+            }
+            var stride: Int32 = 0
+            guard let plane = heif_image_get_plane_readonly(decoded, heif_channel_interleaved, &stride), Int(stride) >= w * 3
+            else { throw ImageError(.corrupt, "libheif: the decoded image has no 8-bit RGB plane", format: .heif) }
+            let pixels = try buffer(w * h * 3) { (out) throws(ImageError) in
+                for y in 0..<h {
+                    (out.baseAddress! + y * w * 3).update(from: plane + y * Int(stride), count: w * 3)
+                }
+            }
+            return RGBImage(width: w, height: h, pixels: pixels)
+        }
+    }
+
+    /// Runs `body` on the file's primary image handle. libheif refuses sides above
+    /// ``ImageLimits/maxDimension`` while it reads the boxes.
+    private func withPrimaryHEIFImage<T>(
+        _ data: UnsafeBufferPointer<UInt8>, _ body: (OpaquePointer) throws(ImageError) -> T
+    ) throws(ImageError) -> T {
+        guard let context = heif_context_alloc() else {
+            throw ImageError(.decoderFailed, "libheif: no memory for a context", format: .heif)
+        }
+        defer { heif_context_free(context) }
+        heif_context_set_maximum_image_size_limit(context, Int32(clamping: limits.maxDimension))
+        try Self.check(heif_context_read_from_memory_without_copy(context, data.baseAddress, data.count, nil), what: "file")
+        var handle: OpaquePointer?
+        try Self.check(heif_context_get_primary_image_handle(context, &handle), what: "primary image")
+        guard let handle else { throw ImageError(.corrupt, "libheif: no primary image", format: .heif) }
+        defer { heif_image_handle_release(handle) }
+        return try body(handle)
+    }
+
+    /// A libheif error as an ``ImageError``: the data ending early is `truncated`, a size over
+    /// libheif's limits `tooManyPixels`, a feature or codec libheif lacks `unsupportedFormat`,
+    /// anything else in the file `corrupt`; libheif's own message is kept.
+    static func check(_ error: heif_error, what: String) throws(ImageError) {
+        guard error.code != heif_error_Ok else { return }
+        let message = "libheif (\(what)): " + (error.message.map { String(cString: $0) } ?? "error \(error.code.rawValue)")
+        let code: ImageError.Code =
+            switch (error.code, error.subcode) {
+            case (_, heif_suberror_End_of_data): .truncated
+            case (_, heif_suberror_Security_limit_exceeded): .tooManyPixels
+            case (heif_error_Unsupported_filetype, _), (heif_error_Unsupported_feature, _): .unsupportedFormat
+            case (heif_error_Memory_allocation_error, _): .tooLarge
+            default: .corrupt
+            }
+        throw ImageError(code, message, format: .heif)
+    }
+}
