@@ -1,7 +1,6 @@
 import BulwarkBanks
 import BulwarkCore
 import BulwarkMedia
-import BulwarkMediaProcess
 import BulwarkStore
 import BulwarkTestSupport
 import Foundation
@@ -33,23 +32,14 @@ extension ConsoleEntityTests {
         var scratch = PDQScratch()
         let hashed = PDQHasher().hash(pixels, scratch: &scratch)
         #expect(hashed.quality >= BankSet.minimumPDQQuality)
-        var banks = BankSet()
-        _ = try banks.create(Bank(name: "known", labels: ["category:dissemination"]))
-        _ = try banks.add(bank: "known", signal: Signal(pdq: hashed.hash), at: 1)
-        var config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
-        if decodedApart { config.mediaDecoder = MediaDecoderSettings(executable: Self.bulwarkBinary) }
-        let service = BulwarkService(
-            store: store, engine: try ServerFixtures.engine.get(), configuration: config, banks: banks, clock: { Self.now })
+        let service = try Self.serviceKnowing(hashed.hash, store: store, decodedApart: decodedApart)
         try await service.application(logger: Logger(label: "test")).test(.live) { client in
             let item = """
                 {"platform":"example","id":"heic-1","author":"acct-1","text":"look","lang":"en",
                  "media":[{"data":"\(Data(photo).base64EncodedString())","content_type":"image/heic"}]}
                 """
             #expect(try await Self.ingest(client, key, item).status == .ok)
-            for _ in 0..<200 {
-                if try await store.pendingJobCount() == 0 { break }
-                try await Task.sleep(nanoseconds: 50_000_000)
-            }
+            try await waitForJobs(store)
             let stored = try #require(try await store.item(platform: "example", externalID: "heic-1"))
             #expect(stored.decision == .violating)
             let mediaID = try #require(try await store.mediaIDs(itemID: stored.id).first)

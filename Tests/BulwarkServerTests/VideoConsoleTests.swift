@@ -46,6 +46,19 @@ extension ConsoleEntityTests {
         return [UInt8](try #require(FileManager.default.contents(atPath: out + "/h264.mp4")))
     }
 
+    /// A service whose bank "known" (labelled `category:dissemination`) holds `hash`, its media
+    /// job polling every 20 ms, decoding in the `bulwark media-decoder` process when
+    /// `decodedApart`.
+    static func serviceKnowing(_ hash: PDQHash, store: any ModerationStore, decodedApart: Bool) throws -> BulwarkService {
+        var banks = BankSet()
+        _ = try banks.create(Bank(name: "known", labels: ["category:dissemination"]))
+        _ = try banks.add(bank: "known", signal: Signal(pdq: hash), at: 1)
+        var config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
+        if decodedApart { config.mediaDecoder = MediaDecoderSettings(executable: Self.bulwarkBinary) }
+        return BulwarkService(
+            store: store, engine: try ServerFixtures.engine.get(), configuration: config, banks: banks, clock: { Self.now })
+    }
+
     func videoMatch(_ store: any ModerationStore, decodedApart: Bool) async throws {
         try await Self.addUser(store, "rev", .reviewer)
         let key = try await Self.ingestKey(store)
@@ -54,23 +67,14 @@ extension ConsoleEntityTests {
         var scratch = PDQScratch()
         let hashed = try PDQHasher().hashFrames(video, decoder: ImageDecoder(), scratch: &scratch)
         let fourth = try #require(hashed.laterFrames.first { $0.second == 4 })
-        var banks = BankSet()
-        _ = try banks.create(Bank(name: "known", labels: ["category:dissemination"]))
-        _ = try banks.add(bank: "known", signal: Signal(pdq: fourth.hash), at: 1)
-        var config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20, workerPollMilliseconds: 20)
-        if decodedApart { config.mediaDecoder = MediaDecoderSettings(executable: Self.bulwarkBinary) }
-        let service = BulwarkService(
-            store: store, engine: try ServerFixtures.engine.get(), configuration: config, banks: banks, clock: { Self.now })
+        let service = try Self.serviceKnowing(fourth.hash, store: store, decodedApart: decodedApart)
         try await service.application(logger: Logger(label: "test")).test(.live) { client in
             let item = """
                 {"platform":"example","id":"clip-1","author":"acct-1","text":"watch","lang":"en",
                  "media":[{"data":"\(Data(video).base64EncodedString())","content_type":"video/mp4"}]}
                 """
             #expect(try await Self.ingest(client, key, item).status == .ok)
-            for _ in 0..<200 {
-                if try await store.pendingJobCount() == 0 { break }
-                try await Task.sleep(nanoseconds: 50_000_000)
-            }
+            try await waitForJobs(store)
             let stored = try #require(try await store.item(platform: "example", externalID: "clip-1"))
             let mediaID = try #require(try await store.mediaIDs(itemID: stored.id).first)
             // Stored: the first frame's hash and the later frames that show another picture, each
