@@ -15,35 +15,32 @@ extension ImageDecoder {
     }
 
     /// The primary image's width and height as shown (after its transformations: rotation,
-    /// mirror, crop), read from the boxes without decoding a pixel; the size it is coded at (its
-    /// `ispe` box, which a crop makes larger than shown) is checked against ``limits`` too.
+    /// mirror, crop), read from the boxes without decoding a pixel (``sizes(_:)``).
     func heifSize(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> (width: Int, height: Int) {
-        try withPrimaryHEIFImage(data) { (handle) throws(ImageError) in
-            try checkCodedSize(handle)
-            return (Int(heif_image_handle_get_width(handle)), Int(heif_image_handle_get_height(handle)))
-        }
+        try withPrimaryHEIFImage(data) { (handle) throws(ImageError) in try sizes(handle) }
     }
 
-    /// The size the primary image is decoded at before its crop (`ispe`), against ``limits``:
-    /// a crop to a few pixels must not let a huge coded image through.
-    private func checkCodedSize(_ handle: OpaquePointer) throws(ImageError) {
-        let w = Int(heif_image_handle_get_ispe_width(handle))
-        let h = Int(heif_image_handle_get_ispe_height(handle))
-        try limits.check(width: w, height: h, format: .heif, what: "coded image (ispe)")
+    /// The size the primary image is shown at, both it and the size it is decoded at before its
+    /// crop (`ispe`, which a crop makes larger than shown) checked against ``limits``: a crop to
+    /// a few pixels must not let a huge coded image through.
+    private func sizes(_ handle: OpaquePointer) throws(ImageError) -> (width: Int, height: Int) {
+        let w = Int(heif_image_handle_get_width(handle))
+        let h = Int(heif_image_handle_get_height(handle))
+        try limits.check(width: w, height: h, format: .heif)
+        try limits.check(
+            width: Int(heif_image_handle_get_ispe_width(handle)), height: Int(heif_image_handle_get_ispe_height(handle)),
+            format: .heif, what: "coded image (ispe)")
+        return (w, h)
     }
 
     /// The primary image in 8-bit RGB, as pillow-heif's `convert("RGB")` gives it: its
     /// transformations (rotation `irot`, mirror `imir`, crop `clap`) applied, as they are part of
-    /// the image; alpha dropped; more than 8 bits a sample reduced to 8. The size is checked
-    /// against ``limits`` before anything is decoded. An image sequence (`heis`, `avis`) is its
-    /// primary image. The size shown and the size coded (before a crop) are both checked against
-    /// ``limits`` before anything is decoded.
+    /// the image; alpha dropped; more than 8 bits a sample reduced to 8. An image sequence (`heis`,
+    /// `avis`) is its primary image. The size shown and the size coded (before a crop) are both
+    /// checked against ``limits`` before anything is decoded.
     func decodeHEIF(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
         try withPrimaryHEIFImage(data) { (handle) throws(ImageError) -> RGBImage in
-            let w = Int(heif_image_handle_get_width(handle))
-            let h = Int(heif_image_handle_get_height(handle))
-            try limits.check(width: w, height: h, format: .heif)
-            try checkCodedSize(handle)
+            let (w, h) = try sizes(handle)
             guard let options = heif_decoding_options_alloc() else {
                 throw ImageError(.decoderFailed, "libheif: no memory for the decoding options", format: .heif)
             }

@@ -64,18 +64,16 @@ struct ScanCommand: ParsableCommand {
         let clock = ContinuousClock()
         let started = clock.now
         var lastProgress = started
-        let scanner: BatchScanner<CascadeEngine>
+        var makeScratch: (@Sendable () -> CascadeScratch)?
         if threads > 1 && engine.semantic != nil {
             // The threads share their whole embeddings, so a text any of them encoded is found by
             // all (a kept embedding has the same bits as one computed, so the output does not
             // depend on which thread got there first).
             let shared = SharedEmbeddingCache(capacity: threads * SentenceEncoder.Workspace.standardCachedEmbeddings)
-            scanner = BatchScanner(engine: engine, decoder: decoder, maxLineBytes: maxLineBytes, threads: threads) {
-                engine.makeScratch(cachedPieces: SentenceEncoder.Workspace.standardCachedPieces, sharedEmbeddings: shared)
-            }
-        } else {
-            scanner = BatchScanner(engine: engine, decoder: decoder, maxLineBytes: maxLineBytes, threads: threads)
+            makeScratch = { engine.makeScratch(cachedPieces: SentenceEncoder.Workspace.standardCachedPieces, sharedEmbeddings: shared) }
         }
+        let scanner = BatchScanner(
+            engine: engine, decoder: decoder, maxLineBytes: maxLineBytes, threads: threads, makeScratch: makeScratch)
         var batch: [LineReader.Line] = []
         batch.reserveCapacity(Self.batchLines)
         var firstLine = 1
