@@ -77,8 +77,8 @@ KERNEL void row16(const int P, ptrdiff_t k, const float *a, const float *p, floa
     }
     for (ptrdiff_t i = 0; i < k; i++) {
         __m256 x = _mm256_broadcast_ss(a + i);
-    #pragma clang loop unroll(full)
-    for (int j = 0; j < P; j++) {
+#pragma clang loop unroll(full)
+        for (int j = 0; j < P; j++) {
             s[j][0] = _mm256_fmadd_ps(x, _mm256_loadu_ps(p + j * 16 * k + i * 16), s[j][0]);
             s[j][1] = _mm256_fmadd_ps(x, _mm256_loadu_ps(p + j * 16 * k + i * 16 + 8), s[j][1]);
         }
@@ -120,21 +120,23 @@ __attribute__((target("avx2,fma"))) void bulwark_gemm_packed16_avx2(
 #define KERNEL512                                                                                                      \
     __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma"))) static inline __attribute__((always_inline))
 
-// A tile of R rows (1...12) x 16P columns (P = 1 or 2 panels): RP accumulators (up to 24 of the
-// 32 zmm registers) held across the k loop, each output element summing its k products in order,
-// as tile16 does. The loops over rows and panels must unroll for the accumulators to stay in
-// registers; clang gives up on 12 rows by itself, hence the pragmas.
+// A tile of R rows (1...12) x 16P columns (P = 1 or 2 panels for several rows; up to 8 for one
+// row, the sentence-level products of a sentence alone, whose eight chains hide the FMA latency):
+// RP accumulators (up to 24 of the 32 zmm registers) held across the k loop, each output element
+// summing its k products in order, as tile16 does, so a row gets the same floats alone as among
+// others. The loops over rows and panels must unroll for the accumulators to stay in registers;
+// clang gives up on 12 rows by itself, hence the pragmas.
 KERNEL512 void tile_avx512(
     const int R, const int P, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *p, float *c, ptrdiff_t ldc,
     int accumulate) {
-    __m512 s[12][2];
+    __m512 s[12][8];
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; r++) {
 #pragma clang loop unroll(full)
         for (int j = 0; j < P; j++) s[r][j] = accumulate ? _mm512_loadu_ps(c + r * ldc + 16 * j) : _mm512_setzero_ps();
     }
     for (ptrdiff_t i = 0; i < k; i++) {
-        __m512 w[2];
+        __m512 w[8];
 #pragma clang loop unroll(full)
         for (int j = 0; j < P; j++) w[j] = _mm512_loadu_ps(p + j * 16 * k + i * 16);
 #pragma clang loop unroll(full)
@@ -180,31 +182,15 @@ KERNEL512 void rows_avx512(
     }
 }
 
-// One row, P panels (1...8) at a time: each output element sums its k products in order from
-// zero or from c, as tile_avx512 does (so a sentence alone gets the floats it gets in a batch);
-// eight panels give eight independent FMA chains.
-KERNEL512 void row_avx512(const int P, ptrdiff_t k, const float *a, const float *p, float *c, int accumulate) {
-    __m512 s[8];
-#pragma clang loop unroll(full)
-    for (int j = 0; j < P; j++) s[j] = accumulate ? _mm512_loadu_ps(c + 16 * j) : _mm512_setzero_ps();
-    for (ptrdiff_t i = 0; i < k; i++) {
-        __m512 x = _mm512_set1_ps(a[i]);
-#pragma clang loop unroll(full)
-        for (int j = 0; j < P; j++) s[j] = _mm512_fmadd_ps(x, _mm512_loadu_ps(p + j * 16 * k + i * 16), s[j]);
-    }
-#pragma clang loop unroll(full)
-    for (int j = 0; j < P; j++) _mm512_storeu_ps(c + 16 * j, s[j]);
-}
-
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma"))) void bulwark_gemm_packed16_avx512(
     ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, float *c, ptrdiff_t ldc,
     int accumulate) {
     const ptrdiff_t panels = n / 16;
     if (m == 1) {
         ptrdiff_t p = 0;
-        for (; p + 8 <= panels; p += 8) row_avx512(8, k, a, b + p * 16 * k, c + p * 16, accumulate);
-        for (; p + 4 <= panels; p += 4) row_avx512(4, k, a, b + p * 16 * k, c + p * 16, accumulate);
-        for (; p < panels; p++) row_avx512(1, k, a, b + p * 16 * k, c + p * 16, accumulate);
+        for (; p + 8 <= panels; p += 8) tile_avx512(1, 8, k, a, 0, b + p * 16 * k, c + p * 16, 0, accumulate);
+        for (; p + 4 <= panels; p += 4) tile_avx512(1, 4, k, a, 0, b + p * 16 * k, c + p * 16, 0, accumulate);
+        for (; p < panels; p++) tile_avx512(1, 1, k, a, 0, b + p * 16 * k, c + p * 16, 0, accumulate);
         return;
     }
     ptrdiff_t p = 0;
