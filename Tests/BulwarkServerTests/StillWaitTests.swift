@@ -9,6 +9,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import BulwarkServer
@@ -16,99 +17,102 @@ import Testing
 /// The console's stills come from decoder processes, and waiting for one holds no thread the
 /// server needs.
 extension ConsoleEntityTests {
-    /// Four stills whose decoder takes long (a stand-in decoder that reads its request and never
-    /// answers, ended by the decoder time limit, 4 s), more than the server has threads: while
-    /// they wait, another request is answered at once; and two decoders wait side by side.
-    /// (Durations are the server's own, `Server-Timing`, where they can be: with the whole suite
-    /// on two cores, answers reach the test late.)
+    /// Four stills whose decoder never answers (a stand-in decoder that the test ends), more than
+    /// the server has threads: while all four are in hand, another request is answered, and two
+    /// decoder processes run side by side, the other two stills waiting for them. Once the test
+    /// ends each decoder as it starts, all four are answered, each by a process of its own.
+    /// (Nothing here is timed: with the whole suite on two cores, a request can reach the server
+    /// seconds late.)
     @Test func aSlowStillHoldsNoThreadTheServerNeeds() async throws {
-        try await withServerStore(.sqlite, "console-still-wait") { store in try await slowStills(store) }
-    }
-
-    func slowStills(_ store: any ModerationStore) async throws {
-        try await withSilentDecoder(store, timeout: 4, connections: 5) { _ in } run: { connections, _ in
-            let (stills, healthz) = try await withThrowingTaskGroup(of: (Int, TestClient.Response, Duration).self) { group in
-                for frame in 0..<4 {
-                    group.addTask { (frame, try await connections[frame].still(frame), .zero) }
+        try await withServerStore(.sqlite, "console-still-wait") { store in
+            try await withSilentDecoder(store, connections: 5) { _ in } run: { connections, service, decoders in
+                let stills = service.stills
+                try await withThrowingTaskGroup(of: TestClient.Response.self) { group in
+                    for frame in 0..<4 {
+                        group.addTask { try await connections[frame].still(frame) }
+                    }
+                    for _ in 0..<2400 where stills.stillsInHand < 4 || decoders.started.count < 2 {
+                        try await Task.sleep(for: .milliseconds(25))
+                    }
+                    #expect(stills.stillsInHand == 4 && decoders.started.count == 2, "\(decoders.started)")
+                    // Waiting for the decoder on the request's own thread, as the console once
+                    // did, left no thread for this until the first stills were answered.
+                    let healthz = try await Self.answeredWhileHeld(decoders) { try await connections[4].get("/healthz") }
+                    #expect(healthz.status == .ok)
+                    #expect(stills.stillsInHand == 4 && decoders.started.count == 2, "\(decoders.started)")
+                    decoders.startEnding()
+                    var answered = 0
+                    for try await still in group {
+                        #expect(still.status == .ok)
+                        answered += 1
+                    }
+                    #expect(answered == 4 && decoders.started.count == 4, "\(decoders.started)")
                 }
-                group.addTask {
-                    try await Task.sleep(for: .milliseconds(500))
-                    let sent = ContinuousClock.now
-                    let response = try await connections[4].get("/healthz")
-                    return (-1, response, ContinuousClock.now - sent)
-                }
-                var stills: [TestClient.Response] = []
-                var healthz: (TestClient.Response, Duration)?
-                for try await (frame, response, took) in group {
-                    if frame < 0 { healthz = (response, took) } else { stills.append(response) }
-                }
-                return (stills, healthz)
             }
-            let answered = try #require(healthz)
-            let times = stills.map(Self.serverMilliseconds).sorted()
-            let summary = "stills \(times) ms, healthz \(answered.1)"
-            #expect(stills.count == 4 && stills.allSatisfy { $0.status == .ok } && answered.0.status == .ok, "\(summary)")
-            // The other request, sent 0.5 s after the stills, does not wait for them. (Waiting
-            // for the decoder on the request's own thread, as the console did, answered it only
-            // with the first stills.)
-            #expect(answered.1 < .seconds(2.5), "\(summary)")
-            // Two decoder processes: two stills at a time, each ended by the 4 s limit, the other
-            // two after them (8 s, less what their arrival was behind).
-            #expect(times.count == 4 && times[0] >= 4000 && times[1] < 6000, "\(summary)")
-            #expect(times.count == 4 && times[2] >= 6000 && times[3] >= 6000, "\(summary)")
         }
     }
 
     /// One decoder and at most one still waiting for it: a third still asked for meanwhile is
     /// refused at once (503, `Retry-After`), the two others are made one after the other, and
-    /// once they are, a still is taken again.
+    /// once they are, a still is taken again. The decoder never answers and the test ends each
+    /// decoder process itself, only once the third still has its answer, so that answer cannot
+    /// have waited for either of the others. (With the decoder's 1.5 s time limit ending them, a
+    /// CI run of the whole suite on two cores got the third request to the server only after the
+    /// first still had ended, and all three were made.)
     @Test func aStillPastTheOnesWaitingIsRefusedAtOnce() async throws {
         try await withServerStore(.sqlite, "console-still-bound") { store in
-            try await withSilentDecoder(store, timeout: 1.5, connections: 3) { config in
+            try await withSilentDecoder(store, connections: 3) { config in
                 config.stillDecoders = 1
                 config.maxStillsWaiting = 1
-            } run: { connections, service in
-                let finished = try await withThrowingTaskGroup(of: (Int, TestClient.Response).self) { group in
+            } run: { connections, service, decoders in
+                let stills = service.stills
+                let (held, refused) = try await withThrowingTaskGroup(of: (Int, TestClient.Response).self) { group in
                     for frame in 0..<2 {
                         group.addTask { (frame, try await connections[frame].still(frame)) }
                     }
-                    group.addTask {
-                        // Sent once the two others are in hand (one made, one waiting): after a
-                        // fixed 0.5 s, one of them reached the server after it in a CI run of the
-                        // whole suite, and all three were made.
-                        for _ in 0..<200 where service.stills.stillsInHand < 2 {
-                            try await Task.sleep(for: .milliseconds(25))
-                        }
-                        return (2, try await connections[2].still(2))
+                    // Sent once the two others are in hand (one being made, one waiting).
+                    for _ in 0..<2400 where stills.stillsInHand < 2 || decoders.started.isEmpty {
+                        try await Task.sleep(for: .milliseconds(25))
                     }
-                    var all: [(Int, TestClient.Response)] = []
-                    for try await one in group { all.append(one) }
-                    return all.sorted { $0.0 < $1.0 }.map(\.1)
+                    #expect(stills.stillsInHand == 2 && decoders.started.count == 1, "\(decoders.started)")
+                    let refused = try await Self.answeredWhileHeld(decoders) { try await connections[2].still(2) }
+                    // Both others are still in hand: the answer did not wait for them.
+                    #expect(stills.stillsInHand == 2 && decoders.started.count == 1, "\(decoders.started)")
+                    decoders.startEnding()
+                    var held: [(Int, TestClient.Response)] = []
+                    for try await one in group { held.append(one) }
+                    return (held.sorted { $0.0 < $1.0 }.map(\.1), refused)
                 }
-                let times = finished.map(Self.serverMilliseconds)
-                let summary = "\(finished.map(\.status)), \(times) ms"
-                #expect(finished.map(\.status) == [.ok, .ok, .serviceUnavailable], "\(summary)")
-                #expect(finished[2].headers[.retryAfter] == "2")
-                #expect(String(buffer: finished[2].body ?? ByteBuffer()).contains("2 still images are being made or waiting"))
-                // Refused as it came, not after a wait (queued, it would take longer than both
-                // stills: in CI the server's own time for it has been 1.5 s, with the whole suite
-                // on two cores); the two others each ended by the 1.5 s limit, one after the other
-                // (3 s, less what the second's arrival was behind).
-                #expect(times[2] < max(times[0], times[1]), "\(summary)")
-                #expect(min(times[0], times[1]) >= 1500 && max(times[0], times[1]) >= 2000, "\(summary)")
+                #expect(held.map(\.status) == [.ok, .ok] && refused.status == .serviceUnavailable, "\(held.map(\.status)), \(refused.status)")
+                #expect(refused.headers[.retryAfter] == "2")
+                #expect(String(buffer: refused.body ?? ByteBuffer()).contains("2 still images are being made or waiting"))
+                // Ended by the test: neither still was shown (the part's bytes, not rendered), and
+                // the second had a decoder process of its own, started after the first's ended.
+                #expect(held.allSatisfy { $0.headers[.contentType] == "application/octet-stream" })
+                #expect(decoders.started.count == 2 && stills.stillsInHand == 0, "\(decoders.started)")
                 // A still not shown is not kept: asked again, it goes to the decoder, and is taken.
                 #expect(try await connections[2].still(2).status == .ok)
+                #expect(decoders.started.count == 3, "\(decoders.started)")
             }
         }
     }
 
-    /// The service's own time for a response (`Server-Timing: app;dur=MS`); -1 without one.
-    static func serverMilliseconds(_ response: TestClient.Response) -> Double {
-        let field = response.headers[HTTPField.Name("Server-Timing")!] ?? ""
-        return Double(field.split(separator: "=").last ?? "") ?? -1
+    /// The answer to `request`, sent while the decoders are held. Should it wait for them, after
+    /// 30 s the decoders are ended (from then on) so that it is answered at all, and the test
+    /// fails.
+    static func answeredWhileHeld(
+        _ decoders: SilentDecoders, _ request: @escaping @Sendable () async throws -> TestClient.Response
+    ) async throws -> TestClient.Response {
+        let rescue = Task {
+            try await Task.sleep(for: .seconds(30))
+            Issue.record("the request waited for the held decoders")
+            decoders.startEnding()
+        }
+        defer { rescue.cancel() }
+        return try await request()
     }
 
-    /// A connection to the service of ``withSilentDecoder(_:timeout:connections:configure:run:)``:
+    /// A connection to the service of ``withSilentDecoder(_:connections:configure:run:)``:
     /// a request for a frame of its one image part, signed in as a reviewer, and for any path.
     struct StillConnection: Sendable {
         let client: TestClient
@@ -124,13 +128,59 @@ extension ConsoleEntityTests {
         }
     }
 
-    /// A service whose media decoder reads its request and never answers (ended by the decoder
-    /// time limit, `timeout` seconds), with one image part: `run` is given `connections`
-    /// connections, each of its own and each opened and used once already, so that requests sent
-    /// on them side by side arrive together however busy the machine is.
+    /// The decoder processes of ``withSilentDecoder(_:connections:configure:run:)``: each writes
+    /// its process id to the file `file` as it starts.
+    final class SilentDecoders: Sendable {
+        let file: String
+        private let ending = Mutex<Task<Void, Never>?>(nil)
+
+        init(file: String) {
+            self.file = file
+        }
+
+        /// The ids of the decoder processes started, in order (of whole lines only: one may be
+        /// read as it is written).
+        var started: [Int32] {
+            let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().compactMap { Int32($0) }
+        }
+
+        /// From now on, until ``stopEnding()``, ends each decoder process as it starts.
+        func startEnding() {
+            ending.withLock { task in
+                if task == nil { task = Task { await self.endEach() } }
+            }
+        }
+
+        func stopEnding() {
+            ending.withLock { task in
+                task?.cancel()
+                task = nil
+            }
+        }
+
+        /// Ends each decoder process as it starts (SIGKILL, once: an id reaped may be reused),
+        /// until the task is cancelled. (The service's own `pids` waits while a decoder has a
+        /// request in hand.)
+        private func endEach() async {
+            var ended: Set<Int32> = []
+            while !Task.isCancelled {
+                for pid in started where ended.insert(pid).inserted {
+                    kill(pid, SIGKILL)
+                }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    /// A service whose media decoder never answers (its time limit, 300 s, is not what ends it:
+    /// the test ends it with ``SilentDecoders/startEnding()``, and so does this once `run` is
+    /// over), with one image part: `run` is given
+    /// `connections` connections, each of its own and each opened and used once already, so that
+    /// requests sent on them side by side arrive together however busy the machine is.
     func withSilentDecoder(
-        _ store: any ModerationStore, timeout: Double, connections: Int, configure: (inout ServerConfiguration) -> Void,
-        run: @escaping @Sendable (_ connections: [StillConnection], _ service: BulwarkService) async throws -> Void
+        _ store: any ModerationStore, connections: Int, configure: (inout ServerConfiguration) -> Void,
+        run: @escaping @Sendable (_ connections: [StillConnection], _ service: BulwarkService, _ decoders: SilentDecoders) async throws -> Void
     ) async throws {
         try await Self.addUser(store, "rev", .reviewer)
         let key = try await Self.ingestKey(store)
@@ -138,10 +188,13 @@ extension ConsoleEntityTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let silent = dir + "/silent-decoder"
-        try "#!/bin/sh\nexec /bin/sleep 60\n".write(toFile: silent, atomically: true, encoding: .utf8)
+        let decoders = SilentDecoders(file: dir + "/started")
+        defer { decoders.stopEnding() }
+        // The shell's process id is the sleep's too (exec).
+        try "#!/bin/sh\necho $$ >> '\(decoders.file)'\nexec /bin/sleep 600\n".write(toFile: silent, atomically: true, encoding: .utf8)
         #expect(chmod(silent, 0o755) == 0)
         var config = ServerConfiguration(port: 0, maxBodyBytes: 1 << 20, maxMediaBytes: 1 << 20)
-        config.mediaDecoder = MediaDecoderSettings(executable: silent, timeoutSeconds: timeout)
+        config.mediaDecoder = MediaDecoderSettings(executable: silent, timeoutSeconds: 300)
         configure(&config)
         let service = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: config, clock: { Self.now })
         let image = try ServerFixtures.bytes("../shared/data/pdq/misc-images/wee.jpg")
@@ -154,7 +207,12 @@ extension ConsoleEntityTests {
             let cookie = try await Self.signedIn(client, "rev").cookieHeader
             let port = try #require(client.port)
             @Sendable func opened(_ done: [StillConnection]) async throws {
-                guard done.count < connections else { return try await run(done, service) }
+                guard done.count < connections else {
+                    // However `run` ends, the stills the decoders hold are answered then, so that
+                    // the server can stop.
+                    defer { decoders.startEnding() }
+                    return try await run(done, service, decoders)
+                }
                 try await TestClient.withClient(host: "127.0.0.1", port: port) { own in
                     #expect(try await own.execute(TestClient.Request("/healthz", method: .get)).status == .ok)
                     try await opened(done + [StillConnection(client: own, mediaID: mediaID, cookie: cookie)])
