@@ -11,6 +11,13 @@ PDQ quality; the sizes must agree.
 
 Usage: scripts/heif-reference.py [--bulwark .build/release/bulwark] [--quality 80] [DIR]
 
+With --as-they-are, the HEIF files under DIR (.heic, .heif, .hif, .avif) are compared as they are,
+one line per file: the distance, both qualities and both sizes, or what each side said when it
+did not decode. Both sides take luminance as the binding does (`bulwark hash --luma float64`:
+some generated ramps hash differently with the C++ reference's Float32 luminance). pillow-heif's
+source package carries camera and edge-case files: `pip download pillow-heif==1.9.0 --no-binary
+:all: --no-deps`, unpack it, and give its tests/images.
+
 Needs Pillow, NumPy and pdqhash (scripts/setup.sh installs them) and pillow-heif (`pip install
 pillow-heif==1.9.0`; the test suite does not need it).
 """
@@ -43,7 +50,10 @@ def main():
     parser.add_argument("dir", nargs="?", default=os.path.join(root, "..", "shared", "data", "pdq"))
     parser.add_argument("--bulwark", default=os.path.join(root, ".build", "release", "bulwark"))
     parser.add_argument("--quality", type=int, default=80)
+    parser.add_argument("--as-they-are", action="store_true")
     args = parser.parse_args()
+    if args.as_they_are:
+        return as_they_are(args)
     sources = sorted(
         os.path.join(d, f) for d, _, files in os.walk(args.dir) for f in files
         if f.lower().endswith((".jpg", ".jpeg", ".png")))
@@ -77,6 +87,30 @@ def main():
                 "format": ext, "files": len(paths), "identical": identical, "largest_distance": worst,
                 "distances_not_zero": sorted(apart),
                 "largest_quality_difference": max(differences)}))
+    return 0
+
+
+def as_they_are(args):
+    paths = sorted(
+        os.path.join(d, f) for d, _, files in os.walk(args.dir) for f in files
+        if f.lower().endswith((".heic", ".heif", ".hif", ".avif")))
+    for path in paths:
+        out = subprocess.run([args.bulwark, "hash", "--luma", "float64", path], capture_output=True, text=True).stdout
+        ours = json.loads(out.splitlines()[0]) if out.strip() else {"error": {"message": "no output"}}
+        try:
+            value, quality, pixels = reference(path)
+            theirs = {"pdq": value, "quality": quality, "width": pixels.shape[1], "height": pixels.shape[0]}
+        except Exception as error:  # what Pillow says of a file it does not read
+            theirs = {"error": "%s: %s" % (type(error).__name__, str(error)[:120])}
+        row = {"file": os.path.relpath(path, args.dir)}
+        if "pdq" in ours and "pdq" in theirs:
+            row["distance"] = bin(int(ours["pdq"], 16) ^ int(theirs["pdq"], 16)).count("1")
+            row["quality"] = [ours["quality"], theirs["quality"]]
+            row["size"] = ["%dx%d" % (ours["width"], ours["height"]), "%dx%d" % (theirs["width"], theirs["height"])]
+        else:
+            row["bulwark"] = ours.get("error", ours.get("pdq"))
+            row["reference"] = theirs.get("error", theirs.get("pdq"))
+        print(json.dumps(row, ensure_ascii=False))
     return 0
 
 

@@ -174,6 +174,65 @@ def heif_fixtures():
     exif[0x0112] = 6
     save("turned.heic", base, quality=90, exif=exif.tobytes())
     save("lossy.avif", base, quality=90)
+    # Turned, with no crop (128 x 64, whole coding blocks), and its `irot` listed before its size
+    # (`ispe`), as a Sony camera writes it: libheif 1.15 states the size unturned, 128 x 64, and
+    # decodes it turned, 64 x 128, as pillow-heif does.
+    y, x = np.mgrid[0:64, 0:128]
+    wide = np.stack(
+        [128 + 90 * np.sin(x / 8.0 + y / 9.0), 128 + 90 * np.cos(y / 10.0), 128 + 90 * np.sin((x + y) / 14.0)], -1)
+    save("irot-first.heic", Image.fromarray(wide.round().astype(np.uint8), "RGB"), quality=90, exif=exif.tobytes())
+    path = os.path.join(OUT, "irot-first.heic")
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    with open(path, "wb") as f:
+        f.write(turn_listed_first(data))
+    expected("irot-first.heic")
+
+
+def boxes(data, start, end):
+    """The ISO base media boxes from `start` to `end`: (type, offset, size, header size)."""
+    while start < end:
+        size, kind = struct.unpack(">I4s", data[start:start + 8])
+        header = 8
+        if size == 1:
+            size, header = struct.unpack(">Q", data[start + 8:start + 16])[0], 16
+        size = size or end - start
+        yield kind.decode("latin-1"), start, size, header
+        start += size
+
+
+def box(data, path, start=0, end=None):
+    """The box at `path` (a list of types, from the file's top level): (offset, size, header)."""
+    for kind, offset, size, header in boxes(data, start, len(data) if end is None else end):
+        if kind == path[0]:
+            if len(path) == 1:
+                return offset, size, header
+            body = offset + header + (4 if kind == "meta" else 0)  # meta is a full box
+            return box(data, path[1:], body, offset + size)
+    raise ValueError("no %s box" % "/".join(path))
+
+
+def turn_listed_first(data):
+    """The file with each item's `irot` association moved to the front of its list in `ipma`
+    (the same bytes, reordered within each item's list)."""
+    offset, size, header = box(data, ["meta", "iprp", "ipco"])
+    properties = [kind for kind, _, _, _ in boxes(data, offset + header, offset + size)]
+    offset, size, header = box(data, ["meta", "iprp", "ipma"])
+    at = offset + header
+    version, flags = data[at], int.from_bytes(data[at + 1:at + 4], "big")
+    count = struct.unpack(">I", data[at + 4:at + 8])[0]
+    at += 8
+    width, mask = (2, 0x7FFF) if flags & 1 else (1, 0x7F)
+    for _ in range(count):
+        at += 2 if version < 1 else 4
+        n = data[at]
+        at += 1
+        entries = [bytes(data[at + i * width:at + (i + 1) * width]) for i in range(n)]
+        turn = [e for e in entries if properties[(int.from_bytes(e, "big") & mask) - 1] == "irot"]
+        rest = [e for e in entries if properties[(int.from_bytes(e, "big") & mask) - 1] != "irot"]
+        data[at:at + n * width] = b"".join(turn + rest)
+        at += n * width
+    return data
 
 
 def main():

@@ -15,7 +15,8 @@ extension ImageDecoder {
     }
 
     /// The primary image's width and height as shown (after its transformations: rotation,
-    /// mirror, crop), read from the boxes without decoding a pixel (``sizes(_:)``).
+    /// mirror, crop), read from the boxes without decoding a pixel (``sizes(_:)``). With `irot`
+    /// listed before `ispe` libheif 1.15 states it unturned: the same pixels, its sides swapped.
     func heifSize(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> (width: Int, height: Int) {
         try withPrimaryHEIFImage(data) { (handle) throws(ImageError) in try sizes(handle) }
     }
@@ -40,7 +41,7 @@ extension ImageDecoder {
     /// checked against ``limits`` before anything is decoded.
     func decodeHEIF(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
         try withPrimaryHEIFImage(data) { (handle) throws(ImageError) -> RGBImage in
-            let (w, h) = try sizes(handle)
+            _ = try sizes(handle)
             guard let options = heif_decoding_options_alloc() else {
                 throw ImageError(.decoderFailed, "libheif: no memory for the decoding options", format: .heif)
             }
@@ -50,13 +51,14 @@ extension ImageDecoder {
             try Self.check(heif_decode_image(handle, &decoded, heif_colorspace_RGB, heif_chroma_interleaved_RGB, options), what: "image")
             guard let decoded else { throw ImageError(.corrupt, "libheif: no image decoded", format: .heif) }
             defer { heif_image_release(decoded) }
-            let planeWidth = Int(heif_image_get_width(decoded, heif_channel_interleaved))
-            let planeHeight = Int(heif_image_get_height(decoded, heif_channel_interleaved))
-            guard planeWidth == w, planeHeight == h else {
-                throw ImageError(
-                    .corrupt, "libheif: the decoded image is \(planeWidth)×\(planeHeight), the file says \(w)×\(h)",
-                    format: .heif)
-            }
+            // The image as decoded, which is what the reference (pillow-heif, a later libheif)
+            // shows: libheif 1.15 can state a size its decoding does not give (with `irot` listed
+            // before `ispe`, as a Sony camera writes it, the size stated is unturned). Its size
+            // is checked again; it has no more pixels than the coded size checked before.
+            let w = Int(heif_image_get_width(decoded, heif_channel_interleaved))
+            let h = Int(heif_image_get_height(decoded, heif_channel_interleaved))
+            guard w > 0, h > 0 else { throw ImageError(.corrupt, "libheif: the decoded image has no pixels", format: .heif) }
+            try limits.check(width: w, height: h, format: .heif)
             var stride: Int32 = 0
             guard let plane = heif_image_get_plane_readonly(decoded, heif_channel_interleaved, &stride), Int(stride) >= w * 3
             else { throw ImageError(.corrupt, "libheif: the decoded image has no 8-bit RGB plane", format: .heif) }

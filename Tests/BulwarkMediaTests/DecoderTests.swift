@@ -129,6 +129,21 @@ struct DecoderTests {
         #expect(format == .heif && width == image.width && height == image.height)
     }
 
+    /// A turn listed before the size (`irot` before `ispe` in `ipma`, as a Sony camera writes
+    /// it; irot-first.heic, 128 × 64 stored, no crop): libheif 1.15 states the size unturned but
+    /// decodes the picture turned, 64 × 128, as pillow-heif shows it. The picture decoded is
+    /// taken (until 2026-12-07 such a file was refused as `corrupt`, the two sizes differing),
+    /// and the size the header states, for the limits only, has its pixels.
+    @Test func aTurnListedBeforeTheSizeIsDecodedAsTheReferenceShowsIt() throws {
+        let image = try ImageDecoder().decode(Self.fixture("irot-first.heic"))
+        let expected = try ImageDecoder().decode(Self.fixture("irot-first.heic.ppm"))
+        #expect(image.width == 64 && image.height == 128 && expected.width == 64 && expected.height == 128)
+        #expect(Self.maxDifference(image, expected) <= 1)
+        #expect(Self.meanDifference(image, expected) <= 0.1)
+        let (format, width, height) = try ImageDecoder().header(Self.fixture("irot-first.heic"))
+        #expect(format == .heif && width * height == 64 * 128 && Set([width, height]) == [64, 128])
+    }
+
     /// The `irot` box is applied: turned.heic is lossy.heic's picture turned a quarter, and shown
     /// as it was before it was stored turned.
     @Test func aTurnedHEICIsShownUpright() throws {

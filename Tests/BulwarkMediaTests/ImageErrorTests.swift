@@ -129,7 +129,7 @@ struct ImageErrorTests {
 
     /// A HEIF file cut short or damaged is an error that names libheif's reason, never a crash.
     @Test func damagedHEIFImagesSayWhatLibheifFound() throws {
-        for name in ["lossy.heic", "turned.heic", "lossy.avif"] {
+        for name in ["lossy.heic", "turned.heic", "lossy.avif", "irot-first.heic"] {
             let bytes = try DecoderTests.fixture(name)
             for cut in [12, 40, bytes.count / 2, bytes.count - 8] {
                 let error = Self.code(Array(bytes.prefix(cut)))

@@ -34,7 +34,7 @@ struct StillImageTests {
 
     /// A HEIC or AVIF image, which few browsers show, is sent as a PNG of the pixels the decoder
     /// gives (turned as its `irot` box says).
-    @Test(arguments: ["lossy.heic", "turned.heic", "lossy.avif"])
+    @Test(arguments: ["lossy.heic", "turned.heic", "lossy.avif", "irot-first.heic"])
     func aHEIFImageIsSentAsAPNG(name: String) throws {
         let bytes = try Self.fixture(name)
         guard case .png(let png) = StillImage.display(bytes) else {
