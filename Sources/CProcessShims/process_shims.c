@@ -10,6 +10,7 @@
 #include <linux/filter.h>
 #include <linux/io_uring.h>
 #include <linux/seccomp.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sched.h>
@@ -125,6 +126,14 @@ static int install_filter(void) {
 }
 
 int bw_process_harden(uint64_t address_space) {
+    // Memory malloc hands out holds a fixed pattern (or the kernel's zeros), never what an earlier
+    // file left: a damaged HEVC stream leaves parts of libde265's picture unwritten, and libheif
+    // 1.15 says nothing. Freed memory is overwritten; a fixed mmap threshold keeps large buffers
+    // always mapped fresh, where glibc's moving threshold would serve them from the heap once a
+    // large one was freed. (glibc; elsewhere mallopt may not exist.)
+#ifdef __GLIBC__
+    if (mallopt(M_PERTURB, 0x5a) != 1 || mallopt(M_MMAP_THRESHOLD, 128 * 1024) != 1) return ENOMEM;
+#endif
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
     struct rlimit none = {0, 0};
     if (setrlimit(RLIMIT_CORE, &none) != 0) return errno;

@@ -65,6 +65,22 @@ import Testing
 
     static func gone(_ pid: Int32) -> Bool { kill(pid, 0) == -1 && errno == ESRCH }
 
+    /// A damaged HEIC (a fuzzer's mutation of irot-first.heic) whose HEVC stream leaves parts of
+    /// the picture undecoded: libde265 leaves those samples as the memory it was given held, and
+    /// libheif 1.15 reports nothing. In the decoder process that memory holds a fixed pattern,
+    /// never an earlier file's bytes (`bw_process_harden`), so the file hashes the same each
+    /// time, whatever the process decoded before it (docs/fuzzing.md, finding 13).
+    @Test func aHEICWithUndecodedPartsHashesTheSameWhateverCameBefore() throws {
+        let damaged = try Self.read(CLI.root + "/Tests/BulwarkCLITests/Fixtures/undecoded-parts.heic")
+        let process = MediaDecoderProcess(settings: Self.settings(), limits: ImageLimits())
+        let first = process.hash(damaged)
+        #expect((try? first.get()) != nil, "\(first)")
+        for other in ["lossy.heic", "turned.heic", "irot-first.heic", "rgb.jpg", "animated.gif", "lossy.avif"] {
+            _ = process.hash(try Self.read(Self.fixtures + other))
+            #expect(process.hash(damaged) == first, "after \(other)")
+        }
+    }
+
     /// Every fixture image and animation, two videos, a cut JPEG and a text file get from the
     /// child process what decoding in this process gives: the same hashes and frames (and, for
     /// orient-2…8.jpg, the stored pixels' hash), or the same error code, message, format and

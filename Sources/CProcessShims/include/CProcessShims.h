@@ -12,7 +12,9 @@
 extern "C" {
 #endif
 
-/// No new privileges by exec; no core file; at most `address_space` bytes of address space when
+/// Memory from malloc never holds an earlier file's bytes (glibc's M_PERTURB, a fixed mmap
+/// threshold: a decoder that leaves part of a picture unwritten shows a fixed pattern, the same
+/// each time); no new privileges by exec; no core file; at most `address_space` bytes of address space when
 /// it is not 0 (an allocation past it fails); and a seccomp filter that allows only the calls a
 /// decoder makes once it reads files (its descriptors, memory never executable, threads but no
 /// process, signals to itself, time, the runtime's event loop) and fails every other with EPERM:
