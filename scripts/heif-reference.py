@@ -44,6 +44,17 @@ def reference(path):
     return value, quality, pixels
 
 
+def files_under(root, suffixes):
+    """The files under `root` whose names end in one of `suffixes` (any case), sorted."""
+    return sorted(
+        os.path.join(d, f) for d, _, files in os.walk(root) for f in files if f.lower().endswith(suffixes))
+
+
+def distance(a, b):
+    """Bits apart of two PDQ hashes in hex."""
+    return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
 def main():
     parser = argparse.ArgumentParser()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -54,9 +65,7 @@ def main():
     args = parser.parse_args()
     if args.as_they_are:
         return as_they_are(args)
-    sources = sorted(
-        os.path.join(d, f) for d, _, files in os.walk(args.dir) for f in files
-        if f.lower().endswith((".jpg", ".jpeg", ".png")))
+    sources = files_under(args.dir, (".jpg", ".jpeg", ".png"))
     with tempfile.TemporaryDirectory() as tmp:
         made = {"heic": [], "avif": []}
         for n, source in enumerate(sources):
@@ -76,11 +85,11 @@ def main():
             for path in paths:
                 value, quality, pixels = reference(path)
                 row = ours[path]
-                distance = bin(int(value, 16) ^ int(row["pdq"], 16)).count("1")
-                identical += distance == 0
-                if distance:
-                    apart.append(distance)
-                worst = max(worst, distance)
+                bits = distance(value, row["pdq"])
+                identical += bits == 0
+                if bits:
+                    apart.append(bits)
+                worst = max(worst, bits)
                 assert (row["width"], row["height"]) == (pixels.shape[1], pixels.shape[0]), path
                 differences.append(abs(quality - row["quality"]))
             print(json.dumps({
@@ -91,9 +100,7 @@ def main():
 
 
 def as_they_are(args):
-    paths = sorted(
-        os.path.join(d, f) for d, _, files in os.walk(args.dir) for f in files
-        if f.lower().endswith((".heic", ".heif", ".hif", ".avif")))
+    paths = files_under(args.dir, (".heic", ".heif", ".hif", ".avif"))
     for path in paths:
         out = subprocess.run([args.bulwark, "hash", "--luma", "float64", path], capture_output=True, text=True).stdout
         ours = json.loads(out.splitlines()[0]) if out.strip() else {"error": {"message": "no output"}}
@@ -104,7 +111,7 @@ def as_they_are(args):
             theirs = {"error": "%s: %s" % (type(error).__name__, str(error)[:120])}
         row = {"file": os.path.relpath(path, args.dir)}
         if "pdq" in ours and "pdq" in theirs:
-            row["distance"] = bin(int(ours["pdq"], 16) ^ int(theirs["pdq"], 16)).count("1")
+            row["distance"] = distance(ours["pdq"], theirs["pdq"])
             row["quality"] = [ours["quality"], theirs["quality"]]
             row["size"] = ["%dx%d" % (ours["width"], ours["height"]), "%dx%d" % (theirs["width"], theirs["height"])]
         else:

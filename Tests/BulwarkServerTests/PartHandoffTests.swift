@@ -6,9 +6,9 @@ import Testing
 
 /// Parts made on a thread of their own for a store that takes them one at a time.
 @Suite struct PartHandoffTests {
-    /// Waits up to 5 s for `condition`.
-    static func eventually(_ condition: () -> Bool) async throws -> Bool {
-        for _ in 0..<500 {
+    /// Waits up to `seconds` (5 s by default) for `condition`, looking every 10 ms.
+    static func eventually(within seconds: Int = 5, _ condition: () -> Bool) async throws -> Bool {
+        for _ in 0..<(seconds * 100) {
             if condition() { return true }
             try await Task.sleep(for: .milliseconds(10))
         }
