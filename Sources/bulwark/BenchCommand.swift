@@ -430,8 +430,10 @@ struct PDQBench {
         }
         let formats = Dictionary(grouping: files, by: { ImageFormat.detect($0)!.rawValue })
             .map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
+        // libheif's own threads (a grid's tiles, dav1d) and libde265's are the decoders', not this loop's.
+        let hevc = formats.contains("heif") ? "; HEVC decoded by libde265 on \(ImageDecoder.hevcWorkerThreads) worker threads" : ""
         print(
-            "PDQ on one thread, luma \(luma): \(images.count) images (\(formats)), \(twoDecimals(megapixels)) megapixels, \(iterations) iterations"
+            "PDQ on one thread, luma \(luma): \(images.count) images (\(formats)), \(twoDecimals(megapixels)) megapixels, \(iterations) iterations\(hevc)"
         )
         print(line("from pixels (decode excluded)", pixelRuns))
         print(line("from file bytes (decode included)", fileRuns))

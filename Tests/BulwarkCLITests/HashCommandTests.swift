@@ -341,19 +341,21 @@ struct HashCommandTests {
     }
 
     /// `bench --pdq` takes every image in the directory by its first bytes, whatever its name,
-    /// and skips what is not one.
+    /// and skips what is not one; with a HEIC among them it says on how many threads libde265
+    /// decodes (Bulwark's HEVC decoder: as many as the process may run on, at most 8).
     @Test func benchPDQReadsEveryFormat() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-bench-pdq-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        for name in ["palette.gif", "animated.webp", "rgb.jpg", "rgb.png.ppm"] {
+        for name in ["palette.gif", "animated.webp", "rgb.jpg", "rgb.png.ppm", "ten-bit.heic"] {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: CLI.root + "/Tests/BulwarkMediaTests/Fixtures/" + name))
             try bytes.write(to: dir.appendingPathComponent(name == "rgb.jpg" ? "photo" : name))
         }
         try Data("not an image".utf8).write(to: dir.appendingPathComponent("notes.ppm"))
         let r = try CLI.run(["bench", "--pdq", dir.path, "--iterations", "1"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("4 images (1 gif, 1 jpeg, 1 ppm, 1 webp)"), "\(r.stdout)")
+        #expect(r.stdout.contains("5 images (1 gif, 1 heif, 1 jpeg, 1 ppm, 1 webp)"), "\(r.stdout)")
+        #expect((1...8).contains { r.stdout.contains("HEVC decoded by libde265 on \($0) worker threads") }, "\(r.stdout)")
         let empty = dir.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         let none = try CLI.run(["bench", "--pdq", empty.path])

@@ -1,5 +1,6 @@
 // PNG decoding through libpng with its setjmp/longjmp error handling kept inside C; the first
-// frames of a GIF through giflib, whose input is a C callback.
+// frames of a GIF through giflib, whose input is a C callback; Bulwark's own HEVC decoder for
+// libheif (libde265).
 #ifndef BULWARK_CIMAGESHIMS_H
 #define BULWARK_CIMAGESHIMS_H
 
@@ -134,6 +135,13 @@ int bw_gif_frames_next(bw_gif_frames *frames, bw_gif_result *result);
 void bw_gif_frames_read(bw_gif_frames *frames, uint8_t *out, size_t out_size, bw_gif_result *result);
 
 void bw_gif_frames_close(bw_gif_frames *frames);
+
+/// Registers Bulwark's own HEVC decoder with libheif, above libheif's built-in one, once per
+/// process (hevc_decoder.c): libde265 on as many worker threads as the process may run on (at
+/// most 8; libheif's own starts one), otherwise decoding as libheif's own does. Its libheif id is
+/// "bulwark-libde265". Returns the worker threads each decoder starts, 0 when libheif refused
+/// the registration (its own decoder is used then).
+int bw_hevc_decoder_install(void);
 
 #ifdef __cplusplus
 }
