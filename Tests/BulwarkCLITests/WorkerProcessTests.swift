@@ -53,16 +53,6 @@ struct WorkerProcessTests {
         }
     }
 
-    /// Polls `condition` every 50 ms for up to `seconds`; whether it came true.
-    func eventually(within seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        return try await condition()
-    }
-
     func withDatabase(_ name: String, _ body: (PostgresStore, String) async throws -> Void) async throws {
         try await TestPostgres.withDatabase(name) { location, logger in
             try await PostgresStore.withStore(location, logger: logger) { store in
@@ -119,7 +109,7 @@ struct WorkerProcessTests {
             // Worker A claims the job and holds it (as a slow job would); it is killed there.
             let a = try Worker(url, ["--job-lease", "3", "--job-hold-ms", "600000", "--worker-poll-ms", "50"])
             // Started, not only claimed: the attempt is counted.
-            let claimed = try await eventually(within: 60) { try await jobs(store).first.map { $0.status == "running" && $0.attempts == 1 } ?? false }
+            let claimed = try await eventually(within: 60, every: .milliseconds(50)) { try await jobs(store).first.map { $0.status == "running" && $0.attempts == 1 } ?? false }
             #expect(claimed, "worker A never claimed the job: \(a.output)")
             kill(a.process.processIdentifier, SIGKILL)
             #expect(try await a.exited(within: 10))
@@ -135,7 +125,7 @@ struct WorkerProcessTests {
             // 1600×1004 JPEG under the whole suite's load (a CI run: the job done, the part not
             // hashed).
             let b = try Worker(url, ["--job-lease", "60", "--worker-poll-ms", "50"])
-            let done = try await eventually(within: 60) { try await jobs(store).first?.status == "done" }
+            let done = try await eventually(within: 60, every: .milliseconds(50)) { try await jobs(store).first?.status == "done" }
             #expect(done, "worker B did not finish the job: \(b.output)")
             let finished = try await jobs(store)
             #expect(finished.count == 1)
@@ -168,14 +158,14 @@ struct WorkerProcessTests {
             let options = ["--job-lease", "1", "--worker-poll-ms", "50", "--decode-in-process"]
             for round in 1...5 {
                 let worker = try Worker(url, options + ["--job-hold-ms", "600000"])
-                let started = try await eventually(within: 60) { try await jobs(store).first?.attempts == Int64(round) }
+                let started = try await eventually(within: 60, every: .milliseconds(50)) { try await jobs(store).first?.attempts == Int64(round) }
                 #expect(started, "worker \(round) never started the job: \(worker.output)")
                 kill(worker.process.processIdentifier, SIGKILL)
                 #expect(try await worker.exited(within: 10))
                 await worker.stop()
             }
             let last = try Worker(url, options)
-            let done = try await eventually(within: 60) { try await jobs(store).first?.status == "done" }
+            let done = try await eventually(within: 60, every: .milliseconds(50)) { try await jobs(store).first?.status == "done" }
             #expect(done, "the sixth worker did not end the job: \(last.output)")
             #expect(try await jobs(store).map(\.attempts) == [5])
             #expect(last.output.contains("job started 5 times and never ended"))
@@ -194,7 +184,7 @@ struct WorkerProcessTests {
         try await withDatabase("workerterm") { store, url in
             _ = try await itemWithAKnownImage(store, id: "img-1")
             let worker = try Worker(url, ["--job-lease", "600", "--job-hold-ms", "1500", "--worker-poll-ms", "50"])
-            let claimed = try await eventually(within: 60) { try await jobs(store).first?.status == "running" }
+            let claimed = try await eventually(within: 60, every: .milliseconds(50)) { try await jobs(store).first?.status == "running" }
             #expect(claimed, "the worker never claimed the job: \(worker.output)")
             kill(worker.process.processIdentifier, SIGTERM)
             let exited = try await worker.exited(within: 20)

@@ -1,4 +1,5 @@
 @testable import BulwarkServer
+import BulwarkTestSupport
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -62,10 +63,6 @@ struct OnceAlongsideTests {
         return endedInTime
     }
 
-    static func waitUntil(_ condition: () -> Bool) async throws {
-        for _ in 0..<200 where !condition() { try await Task.sleep(for: .milliseconds(25)) }
-    }
-
     @Test func aFailureIsLoggedAndTriedAgainUntilTheWorkIsDoneThenItWaitsForTheShutdown() async throws {
         let warnings = Warnings()
         let runs = Shared(0)
@@ -73,7 +70,7 @@ struct OnceAlongsideTests {
             if runs.value.withLock({ $0 += 1; return $0 }) <= 2 { throw Failed() }
         }
         let ended = try await running(service) { ended in
-            try await Self.waitUntil { runs.now == 3 }
+            _ = try await eventually { runs.now == 3 }
             #expect(runs.now == 3, "two failures, then the run that did the work")
             // Done, it keeps the group running: a service that returned would end the application.
             try await Task.sleep(for: .milliseconds(300))
@@ -94,7 +91,7 @@ struct OnceAlongsideTests {
             throw Failed()
         }
         let ended = try await running(service) { _ in
-            try await Self.waitUntil { warnings.count == 1 }
+            _ = try await eventually { warnings.count == 1 }
             #expect(warnings.count == 1)
         }
         #expect(ended, "the hour's wait outlived the shutdown")
@@ -116,7 +113,7 @@ struct OnceAlongsideTests {
             }
         }
         let ended = try await running(service) { _ in
-            try await Self.waitUntil { started.now }
+            _ = try await eventually { started.now }
         }
         #expect(ended, "the work outlived the shutdown")
         #expect(cancelled.now)

@@ -1,4 +1,5 @@
 import BulwarkStore
+import BulwarkTestSupport
 import Synchronization
 import Testing
 
@@ -6,15 +7,6 @@ import Testing
 
 /// Parts made on a thread of their own for a store that takes them one at a time.
 @Suite struct PartHandoffTests {
-    /// Waits up to `seconds` (5 s by default) for `condition`, looking every 10 ms.
-    static func eventually(within seconds: Int = 5, _ condition: () -> Bool) async throws -> Bool {
-        for _ in 0..<(seconds * 100) {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
-    }
-
     /// The making thread hands its parts on in order, stays one part ahead of the taker, and
     /// stops once the taker lets the parts go.
     @Test func theMakerStaysAPartAheadAndStopsOnceLetGo() async throws {
@@ -32,12 +24,12 @@ import Testing
             #expect(await parts?.next() == [UInt8](repeating: UInt8(i), count: 10))
         }
         // Three taken and one ready; the fifth waits for room.
-        #expect(try await Self.eventually { handedOn.withLock { $0 } == 4 })
+        #expect(try await eventually { handedOn.withLock { $0 } == 4 })
         try await Task.sleep(for: .milliseconds(100))
         #expect(handedOn.withLock { $0 } == 4)
         #expect(!ended.withLock { $0 })
         parts = nil
-        #expect(try await Self.eventually { ended.withLock { $0 } }, "the maker stops once the parts are let go")
+        #expect(try await eventually { ended.withLock { $0 } }, "the maker stops once the parts are let go")
         #expect(handedOn.withLock { $0 } == 4)
     }
 

@@ -31,7 +31,7 @@ extension ConsoleEntityTests {
                     for frame in 0..<4 {
                         group.addTask { try await connections[frame].still(frame) }
                     }
-                    _ = try await PartHandoffTests.eventually(within: 60) { stills.stillsInHand >= 4 && decoders.started.count >= 2 }
+                    _ = try await eventually(within: 60) { stills.stillsInHand >= 4 && decoders.started.count >= 2 }
                     #expect(stills.stillsInHand == 4 && decoders.started.count == 2, "\(decoders.started)")
                     // Waiting for the decoder on the request's own thread, as the console once
                     // did, left no thread for this until the first stills were answered.
@@ -69,7 +69,7 @@ extension ConsoleEntityTests {
                         group.addTask { (frame, try await connections[frame].still(frame)) }
                     }
                     // Sent once the two others are in hand (one being made, one waiting).
-                    _ = try await PartHandoffTests.eventually(within: 60) { stills.stillsInHand >= 2 && !decoders.started.isEmpty }
+                    _ = try await eventually(within: 60) { stills.stillsInHand >= 2 && !decoders.started.isEmpty }
                     #expect(stills.stillsInHand == 2 && decoders.started.count == 1, "\(decoders.started)")
                     let refused = try await Self.answeredWhileHeld(decoders) { try await connections[2].still(2) }
                     // Both others are still in hand: the answer did not wait for them.
