@@ -70,7 +70,7 @@ struct OnceAlongsideTests {
             if runs.value.withLock({ $0 += 1; return $0 }) <= 2 { throw Failed() }
         }
         let ended = try await running(service) { ended in
-            _ = try await eventually { runs.now == 3 }
+            _ = try await eventually(every: .milliseconds(25)) { runs.now == 3 }
             #expect(runs.now == 3, "two failures, then the run that did the work")
             // Done, it keeps the group running: a service that returned would end the application.
             try await Task.sleep(for: .milliseconds(300))
@@ -91,7 +91,7 @@ struct OnceAlongsideTests {
             throw Failed()
         }
         let ended = try await running(service) { _ in
-            _ = try await eventually { warnings.count == 1 }
+            _ = try await eventually(every: .milliseconds(25)) { warnings.count == 1 }
             #expect(warnings.count == 1)
         }
         #expect(ended, "the hour's wait outlived the shutdown")
@@ -113,7 +113,7 @@ struct OnceAlongsideTests {
             }
         }
         let ended = try await running(service) { _ in
-            _ = try await eventually { started.now }
+            _ = try await eventually(every: .milliseconds(25)) { started.now }
         }
         #expect(ended, "the work outlived the shutdown")
         #expect(cancelled.now)
