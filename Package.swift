@@ -56,7 +56,7 @@ let package = Package(
         ),
         // C glue for libpng, whose errors longjmp (Swift cannot be on the stack when they do), and
         // for giflib, which reads through a C callback; an HEVC decoder for libheif over libde265
-        // (zero-filled planes, worker threads).
+        // on worker threads (hevc_decoder.c).
         .target(name: "CImageShims", dependencies: ["CImageCodecs"], linkerSettings: [.linkedLibrary("de265")]),
         // C glue for Debian's FFmpeg libraries (libavformat, libavcodec, libswscale): a video's frames
         // read from memory, with its demuxers and decoders limited to a short list.
