@@ -33,9 +33,11 @@ typedef struct {
 
 static const char *bw_hevc_name(void) { return "Bulwark HEVC (libde265 on worker threads)"; }
 
-static void bw_hevc_init(void) {}
+/// libheif calls these when the plugin is registered and when libheif is deinitialised;
+/// libde265 counts its initialisations.
+static void bw_hevc_init(void) { de265_init(); }
 
-static void bw_hevc_deinit(void) {}
+static void bw_hevc_deinit(void) { de265_free(); }
 
 static int bw_hevc_supports(enum heif_compression_format format) {
     return format == heif_compression_HEVC ? 150 : 0;
@@ -195,7 +197,6 @@ static struct heif_error bw_hevc_decode(void *raw, struct heif_image **out) {
     bw_hevc_decoder *decoder = raw;
     *out = NULL;
     de265_flush_data(decoder->context);
-    struct heif_error result = bw_hevc_ok();
     int more = 0;
     do {
         more = 0;
@@ -206,7 +207,7 @@ static struct heif_error bw_hevc_decode(void *raw, struct heif_image **out) {
         const struct de265_image *picture = de265_get_next_picture(decoder->context);
         if (picture) {
             struct heif_image *image = NULL;
-            result = bw_hevc_picture(decoder, picture, &image);
+            struct heif_error result = bw_hevc_picture(decoder, picture, &image);
             de265_release_next_picture(decoder->context);
             if (result.code != heif_error_Ok) {
                 if (*out) {
@@ -225,7 +226,7 @@ static struct heif_error bw_hevc_decode(void *raw, struct heif_image **out) {
         return bw_hevc_error(heif_error_Decoder_plugin_error, heif_suberror_Unspecified,
                              "the HEVC data gave no picture");
     }
-    return result;
+    return bw_hevc_ok();
 }
 
 static const struct heif_decoder_plugin bw_hevc_plugin = {
@@ -250,7 +251,6 @@ static void bw_hevc_register(void) {
     CPU_ZERO(&cpus);
     int count = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
     bw_hevc_worker_threads = count < 1 ? 1 : (count > BW_MAX_WORKER_THREADS ? BW_MAX_WORKER_THREADS : count);
-    de265_init();
     struct heif_error error = heif_register_decoder_plugin(&bw_hevc_plugin);
     bw_hevc_registered = error.code == heif_error_Ok;
 }

@@ -428,10 +428,10 @@ struct PDQBench {
             let median = runs.sorted()[runs.count / 2]
             return "\(label): \(twoDecimals(n / median)) images/s, \(twoDecimals(median * 1000 / n)) ms/image (median of \(runs.count); best \(twoDecimals(n / best)) images/s)"
         }
-        let formats = Dictionary(grouping: files, by: { ImageFormat.detect($0)!.rawValue })
-            .map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
+        let byFormat = Dictionary(grouping: files, by: { ImageFormat.detect($0)!.rawValue })
+        let formats = byFormat.map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
         // libheif's own threads (a grid's tiles, dav1d) and libde265's are the decoders', not this loop's.
-        let hevc = formats.contains("heif") ? "; HEVC decoded by libde265 on \(ImageDecoder.hevcWorkerThreads) worker threads" : ""
+        let hevc = byFormat[ImageFormat.heif.rawValue] == nil ? "" : "; HEVC decoded by libde265 on \(ImageDecoder.hevcWorkerThreads) worker threads"
         print(
             "PDQ on one thread, luma \(luma): \(images.count) images (\(formats)), \(twoDecimals(megapixels)) megapixels, \(iterations) iterations\(hevc)"
         )

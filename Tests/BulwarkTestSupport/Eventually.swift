@@ -6,7 +6,7 @@
 public func eventually(
     within seconds: Double = 5, every interval: Duration = .milliseconds(10), _ condition: () async throws -> Bool
 ) async throws -> Bool {
-    let looks = max(1, Int((Duration.milliseconds(Int64(seconds * 1000)) / interval).rounded(.up)))
+    let looks = max(1, Int((Duration.seconds(seconds) / interval).rounded(.up)))
     for _ in 0..<looks {
         if try await condition() { return true }
         try await Task.sleep(for: interval)
