@@ -182,6 +182,8 @@ let package = Package(
                 "BulwarkTestSupport", "BulwarkServer", "BulwarkCore", "BulwarkBanks", "BulwarkMedia", "BulwarkMediaProcess",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                // The commands' options parsed as the command line parses them.
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Fixtures"],
             swiftSettings: upcoming

@@ -20,16 +20,19 @@ public struct HashedMedia: Sendable, Hashable {
 
     /// What the media job hashes of `bytes`, wherever it decodes them (in the service's process or
     /// a decoder process): every frame (``PDQHasher/hashFrames(_:decoder:scratch:dihedral:storedPixels:)``)
-    /// and a turned still image's pixels as stored.
-    public init(hashing bytes: [UInt8], decoder: ImageDecoder, scratch: inout PDQScratch) throws(ImageError) {
-        self.init(try PDQHasher().hashFrames(bytes, decoder: decoder, scratch: &scratch, storedPixels: true))
+    /// and, unless `storedPixels` is false, a turned still image's pixels as stored.
+    public init(
+        hashing bytes: [UInt8], decoder: ImageDecoder, scratch: inout PDQScratch, storedPixels: Bool = true
+    ) throws(ImageError) {
+        self.init(try PDQHasher().hashFrames(bytes, decoder: decoder, scratch: &scratch, storedPixels: storedPixels))
     }
 }
 
 /// The messages between the service and a decoder process (`bulwark media-decoder`), which
 /// decodes untrusted files away from it. A request is a 16-byte header (the file's length, 8 bytes
-/// little-endian; what is asked, 1 byte: 0 hash, 1 still, 2 report; 3 zero bytes; a frame
-/// number, or a report's options, 4 bytes little-endian) and
+/// little-endian; what is asked, 1 byte: 0 hash, 1 still, 2 report; 3 zero bytes; for a hash 0,
+/// or 1 for no stored pixels' hash, for a still a frame number, for a report its options, 4 bytes
+/// little-endian) and
 /// the file's bytes. The answer to a hash request is one line of text,
 ///
 ///     ok QUALITY HEX STORED FRAMES STORED as StoredPixelsPDQ.text, FRAMES as FramePDQ.text,
@@ -56,8 +59,9 @@ public enum MediaDecoderWire {
 
     /// What a request asks.
     public enum Request: Sendable, Hashable {
-        /// The file's PDQ hashes (``HashedMedia``).
-        case hash
+        /// The file's PDQ hashes (``HashedMedia``), with a turned still image's pixels as stored
+        /// unless `storedPixels` is false.
+        case hash(storedPixels: Bool = true)
         /// How the console shows frame `frame` of the file (``StillImage/Display``).
         case still(frame: Int)
         /// What the process's `report` hook makes of the file (`bulwark hash`'s JSON fields),
@@ -75,14 +79,14 @@ public enum MediaDecoderWire {
     public static let maxStillBytes = 64 << 20
 
     /// The request's header for a file of `count` bytes.
-    public static func header(count: Int, request: Request = .hash) -> [UInt8] {
+    public static func header(count: Int, request: Request = .hash()) -> [UInt8] {
         let length = UInt64(truncatingIfNeeded: count)
         var out = (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) }
         let frame: UInt32
         switch request {
-        case .hash:
+        case .hash(let storedPixels):
             out.append(0)
-            frame = 0
+            frame = storedPixels ? 0 : 1
         case .still(let n):
             out.append(1)
             frame = UInt32(clamping: n)
@@ -101,7 +105,7 @@ public enum MediaDecoderWire {
         let length = header[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         let frame = header[12..<16].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
         switch header[8] {
-        case 0 where frame == 0: return (length, .hash)
+        case 0 where frame <= 1: return (length, .hash(storedPixels: frame == 0))
         case 1 where frame <= UInt32(Int32.max): return (length, .still(frame: Int(frame)))
         case 2: return (length, .report(options: frame))
         default: return nil

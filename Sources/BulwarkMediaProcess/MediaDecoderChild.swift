@@ -49,10 +49,11 @@ public enum MediaDecoderChild {
             }
             let answer: [UInt8]
             switch request {
-            case .hash:
+            case .hash(let storedPixels):
                 let result: Result<HashedMedia, ImageError>
                 do {
-                    result = .success(try HashedMedia(hashing: bytes, decoder: decoder, scratch: &scratch))
+                    result = .success(
+                        try HashedMedia(hashing: bytes, decoder: decoder, scratch: &scratch, storedPixels: storedPixels))
                 } catch {
                     result = .failure(error)
                 }

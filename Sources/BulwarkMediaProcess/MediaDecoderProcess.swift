@@ -57,7 +57,7 @@ public final class MediaDecoderProcess: Sendable {
     }
 
     private let child = Mutex<Child?>(nil)
-    /// The thread ``awaitHash(_:)`` and ``awaitStill(_:frame:)`` wait on.
+    /// The thread ``awaitHash(_:storedPixels:)`` and ``awaitStill(_:frame:)`` wait on.
     private let waiter = DispatchQueue(label: "bulwark.media-decoder")
 
     public init(settings: MediaDecoderSettings, limits: ImageLimits) {
@@ -70,13 +70,14 @@ public final class MediaDecoderProcess: Sendable {
     /// The running decoder process's id, if one is running.
     public var pid: Int32? { child.withLock { $0?.pid } }
 
-    /// The file's hashes, or why it was not decoded; `decoderFailed` when the process could not be
+    /// The file's hashes (a turned still image's pixels as stored too, unless `storedPixels` is
+    /// false), or why it was not decoded; `decoderFailed` when the process could not be
     /// started, ended while decoding it, or took longer than ``MediaDecoderSettings/timeoutSeconds``.
-    public func hash(_ bytes: [UInt8]) -> Result<HashedMedia, ImageError> {
+    public func hash(_ bytes: [UInt8], storedPixels: Bool = true) -> Result<HashedMedia, ImageError> {
         do throws(ImageError) { try limits.checkBytes(bytes.count) } catch { return .failure(error) }
         do throws(Failure) {
             return try withChild { child throws(Failure) in
-                let line = try exchange(child, bytes, request: .hash)
+                let line = try exchange(child, bytes, request: .hash(storedPixels: storedPixels))
                 try Self.nothingAfter(line.rest)
                 return try Self.read(line.text) { (text) throws(BulwarkError) in try MediaDecoderWire.read(answer: text) }
             }
@@ -87,7 +88,7 @@ public final class MediaDecoderProcess: Sendable {
 
     /// The report the process's hook makes of the file with `options`
     /// (``MediaDecoderWire/Request/report(options:)``; `bulwark hash`'s fields), or why the file
-    /// was not decoded; `decoderFailed` when the process failed as ``hash(_:)`` says.
+    /// was not decoded; `decoderFailed` when the process failed as ``hash(_:storedPixels:)`` says.
     public func report(_ bytes: [UInt8], options: UInt32) -> Result<[UInt8], ImageError> {
         do throws(ImageError) { try limits.checkBytes(bytes.count) } catch { return .failure(error) }
         do throws(Failure) {
@@ -107,22 +108,24 @@ public final class MediaDecoderProcess: Sendable {
         }
     }
 
-    /// ``hash(_:)``, waited for on a thread of this object's own. A task that called ``hash(_:)``
+    /// ``hash(_:storedPixels:)``, waited for on a thread of this object's own. A task that called ``hash(_:storedPixels:)``
     /// would hold a thread of Swift's cooperative pool (as many as the cores) for as long as the
     /// child decodes, up to ``MediaDecoderSettings/timeoutSeconds``, and every other task of the
     /// process would wait for one.
-    public func awaitHash(_ bytes: [UInt8]) async -> Result<HashedMedia, ImageError> {
-        await withCheckedContinuation { done in waiter.async { done.resume(returning: self.hash(bytes)) } }
+    public func awaitHash(_ bytes: [UInt8], storedPixels: Bool = true) async -> Result<HashedMedia, ImageError> {
+        await withCheckedContinuation { done in
+            waiter.async { done.resume(returning: self.hash(bytes, storedPixels: storedPixels)) }
+        }
     }
 
-    /// ``still(_:frame:)``, waited for as ``awaitHash(_:)`` is.
+    /// ``still(_:frame:)``, waited for as ``awaitHash(_:storedPixels:)`` is.
     public func awaitStill(_ bytes: [UInt8], frame: Int) async -> StillImage.Display {
         await withCheckedContinuation { done in waiter.async { done.resume(returning: self.still(bytes, frame: frame)) } }
     }
 
     /// How the console shows frame `frame` of the file (``StillImage/display(_:frame:decoder:)``
     /// within ``StillImage/limits(_:)`` of these limits), decoded in the process; `.notShown` with
-    /// the reason when the process failed as ``hash(_:)`` says.
+    /// the reason when the process failed as ``hash(_:storedPixels:)`` says.
     public func still(_ bytes: [UInt8], frame: Int) -> StillImage.Display {
         do throws(ImageError) { try limits.checkBytes(bytes.count) } catch { return .notShown(error.message) }
         do throws(Failure) {
@@ -184,7 +187,7 @@ public final class MediaDecoderProcess: Sendable {
         }
     }
 
-    /// Stops the decoder process, if one runs; the next ``hash(_:)`` starts another.
+    /// Stops the decoder process, if one runs; the next ``hash(_:storedPixels:)`` starts another.
     public func stop() {
         child.withLock { child in
             if let running = child { Self.end(running) }

@@ -189,7 +189,8 @@ public struct JobWorker: Service, CustomStringConvertible {
     /// frame's with those of its later frames that show another picture (within the image limits'
     /// frames and pixels; a video's frames a second or more apart). A still image that its
     /// orientation metadata turned is matched by its hash as shown and by its pixels' as stored,
-    /// which hashers that apply no orientation give (HMA's among them). A part Bulwark does not
+    /// which hashers that apply no orientation give (HMA's among them), unless
+    /// ``ServerConfiguration/hashesStoredPixels`` is off. A part Bulwark does not
     /// decode (another format, a damaged file) is still matched by its exact hashes, which is how
     /// hash-sharing lists name videos, and keeps the decoder's reason.
     /// `notDecodedBecause`: the part is not decoded, for that reason.
@@ -220,9 +221,10 @@ public struct JobWorker: Service, CustomStringConvertible {
 
     /// A part's PDQ hashes, decoded in the decoder process when there is one.
     private func decode(_ bytes: [UInt8], scratch: inout PDQScratch) async throws -> HashedMedia {
-        if let decoderProcess { return try await decoderProcess.awaitHash(bytes).get() }
+        let storedPixels = service.configuration.hashesStoredPixels
+        if let decoderProcess { return try await decoderProcess.awaitHash(bytes, storedPixels: storedPixels).get() }
         let decoder = ImageDecoder(limits: service.configuration.imageLimits)
-        return try HashedMedia(hashing: bytes, decoder: decoder, scratch: &scratch)
+        return try HashedMedia(hashing: bytes, decoder: decoder, scratch: &scratch, storedPixels: storedPixels)
     }
 
     /// Puts a bank match's decision, category, case priority and evidence into `result` (nothing

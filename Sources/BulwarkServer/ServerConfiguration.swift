@@ -34,6 +34,14 @@ public struct ServerConfiguration: Sendable {
     /// error; nil: in the worker's own process. `bulwark serve` and `bulwark worker` set it unless
     /// told `--decode-in-process`.
     public var mediaDecoder: MediaDecoderSettings?
+    /// Whether the media job also hashes a still image that an orientation tag turns (EXIF or
+    /// XMP, 2-8) as its pixels are stored, before the turn: what hashers that apply no
+    /// orientation (HMA's `pdq_from_file`, the C++ `pdq-photo-hasher`) put in the banks they
+    /// share, so that their hash of such a photo matches. It costs one more PDQ of each tagged
+    /// still image. Turned off (`--no-stored-pixels-hash`), such a photo is matched by its hash
+    /// as shown only; turned on again, the photos hashed in between are queued to be hashed
+    /// again in the background (``BulwarkService/hashTurnedPhotosAgain(logger:page:queueLimit:)``).
+    public var hashesStoredPixels: Bool = true
     /// How many decoder processes make the console's still images at once, with
     /// ``mediaDecoder`` (each started when first needed): a video's frame is decoded from the
     /// video's start, so one reviewer's still need not wait for another's.

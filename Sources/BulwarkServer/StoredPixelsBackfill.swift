@@ -4,8 +4,14 @@ public import Logging
 
 extension BulwarkService {
     /// The setting schema version 26 sets to `pending:` and the highest media id on a database
-    /// with media parts hashed before version 25, and this process sets to what it did.
+    /// with media parts hashed before version 25, and this process sets to what it did; to
+    /// ``storedPixelsHashOff`` by a process whose media job makes no stored pixels' hash, and back
+    /// to `pending:` and the highest media id by the next process that makes it.
     static let storedPixelsBackfillSetting = "stored_pixels_backfill"
+    /// The setting's value while parts are hashed without their stored pixels' hash
+    /// (``ServerConfiguration/hashesStoredPixels`` off).
+    static let storedPixelsHashOff =
+        "off: parts hashed without the stored pixels' hash (--no-stored-pixels-hash); turned on again, the turned ones are queued to be hashed again"
     /// Media parts looked at a time (each read whole, one at a time: at most 4 MiB).
     public static let storedPixelsBackfillPage = 100
     /// The backfill queues no more while this many jobs are queued or running (or half the
@@ -27,13 +33,35 @@ extension BulwarkService {
     /// to do. Cancelled between parts, it stops with those queued kept and the setting
     /// still pending (the next process looks at them again and queues none twice). The
     /// setting's change is audited (actor `system`) with the counts.
+    ///
+    /// With ``ServerConfiguration/hashesStoredPixels`` off it queues nothing and sets the setting
+    /// to ``storedPixelsHashOff`` (nil). With it on, after a process that had it off (the
+    /// setting says so), every part up to the highest media id is looked at as above: those
+    /// hashed in between, and any a backfill left pending. Every process that runs the media job
+    /// should be told the same; a part hashed by one with it off while another with it on has
+    /// already started is looked at when a process with it on next starts after it.
     public func hashTurnedPhotosAgain(
         logger: Logger, page size: Int = storedPixelsBackfillPage, queueLimit: Int = storedPixelsBackfillQueueLimit
     ) async throws -> Int? {
-        guard let value = try await store.setting(Self.storedPixelsBackfillSetting), value.hasPrefix("pending:"),
-            let through = Int64(value.dropFirst("pending:".count))
+        var value = try await store.setting(Self.storedPixelsBackfillSetting)
+        guard configuration.hashesStoredPixels else {
+            if value != Self.storedPixelsHashOff {
+                try await store.setSetting(Self.storedPixelsBackfillSetting, Self.storedPixelsHashOff, actor: "system", now: clock())
+                logger.info("the stored pixels' hash of turned photos is off: they are matched by their hash as shown only")
+            }
+            return nil
+        }
+        if value?.hasPrefix("off") == true {
+            // " (off)": the parts to look at are those hashed while it was off (and any left pending).
+            let pending = "pending:\(try await store.highestMediaID()) (off)"
+            try await store.setSetting(Self.storedPixelsBackfillSetting, pending, actor: "system", now: clock())
+            value = pending
+        }
+        guard let value, value.hasPrefix("pending:"),
+            let through = Int64(value.dropFirst("pending:".count).prefix { $0 != " " })
         else { return nil }
-        logger.info("queueing photos hashed before schema version 25 that an orientation tag turns, in the background")
+        let hashedWhen = value.hasSuffix(" (off)") ? "while the stored pixels' hash was off" : "before schema version 25"
+        logger.info("queueing photos hashed without their stored pixels' hash that an orientation tag turns, in the background")
         let start = ContinuousClock.now
         let decoder = ImageDecoder(limits: configuration.imageLimits)
         var after: Int64 = 0
@@ -59,7 +87,7 @@ extension BulwarkService {
         }
         try await store.setSetting(
             Self.storedPixelsBackfillSetting,
-            "done: \(queued) of \(read) parts hashed before schema version 25 turned by an orientation tag, queued to be hashed again",
+            "done: \(queued) of \(read) parts hashed \(hashedWhen) turned by an orientation tag, queued to be hashed again",
             actor: "system", now: clock())
         logger.info(
             "photos turned by an orientation tag queued to be hashed again",

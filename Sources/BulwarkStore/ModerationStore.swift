@@ -787,6 +787,8 @@ public protocol ModerationStore: Sendable {
     /// after `after` and at most `through`, the next `limit` ids in order: those a part hashed
     /// before schema version 25 may lack.
     func mediaWithoutStoredPixelsHash(after: Int64, through: Int64, limit: Int) async throws -> [Int64]
+    /// The highest media part id there is (0: none).
+    func highestMediaID() async throws -> Int64
     /// Queues media part `mediaID` to be hashed again, unless a hashing job of it is queued or
     /// running already; returns whether one was queued.
     func queueMediaHashing(mediaID: Int64, now: Int64) async throws -> Bool

@@ -43,6 +43,10 @@ extension PostgresStore {
         ).map { try $0.decode(Int64.self) }
     }
 
+    public func highestMediaID() async throws -> Int64 {
+        try await read("SELECT MAX(id) FROM media").first.flatMap { try $0.decode(Int64?.self) } ?? 0
+    }
+
     public func queueMediaHashing(mediaID: Int64, now: Int64) async throws -> Bool {
         try await transaction { db in
             // One at a time: two processes queueing the same part do not both find none queued.

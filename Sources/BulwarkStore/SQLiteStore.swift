@@ -510,6 +510,10 @@ public struct SQLiteStore: ModerationStore {
         }
     }
 
+    public func highestMediaID() async throws -> Int64 {
+        try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM media") ?? 0 }
+    }
+
     public func queueMediaHashing(mediaID: Int64, now: Int64) async throws -> Bool {
         try await writer.write { db in
             try db.execute(

@@ -82,6 +82,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --pdq: luminance arithmetic, float32 (the C++ reference's) or float64 (pdqhash's).")
     var luma: LumaOption = .float32
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "With --pdq: hash a still image an orientation tag turns also as stored, as the media job does unless serve and worker are told --no-stored-pixels-hash.")
+    var storedPixelsHash = true
+
     @OptionGroup var engineOptions: EngineOptions
 
     func validate() throws {
@@ -96,7 +101,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if let pdq {
-            try PDQBench(directory: pdq, iterations: iterations, luma: luma.value).run()
+            try PDQBench(directory: pdq, iterations: iterations, luma: luma.value, storedPixels: storedPixelsHash).run()
             return
         }
         let source = try loadItems([Resources.find(DefaultData.multilingual) ?? DefaultData.multilingual])
@@ -358,6 +363,8 @@ struct PDQBench {
     let directory: String
     let iterations: Int
     let luma: PDQHasher.Luma
+    /// Whether the media job's lines hash a turned still image as stored too (`--no-stored-pixels-hash`).
+    var storedPixels = true
 
     func run() throws {
         guard iterations >= 1 else { throw ValidationError("--iterations takes 1 or more") }
@@ -404,7 +411,7 @@ struct PDQBench {
             let t2 = clock.now
             frames = 0
             for file in files {
-                let hashed = try hasher.hashFrames(file, decoder: decoder, scratch: &scratch, storedPixels: true)
+                let hashed = try hasher.hashFrames(file, decoder: decoder, scratch: &scratch, storedPixels: storedPixels)
                 checksum &+= hashed.first.quality &+ hashed.laterFrames.count
                 frames += hashed.reading.frames
             }
@@ -414,10 +421,10 @@ struct PDQBench {
         var childRuns: [Double] = []
         if let executable = MediaDecoderSettings.ownExecutable {
             let child = MediaDecoderProcess(settings: MediaDecoderSettings(executable: executable), limits: ImageLimits())
-            for file in files { checksum &+= (try? child.hash(file).get())?.first.quality ?? 0 }
+            for file in files { checksum &+= (try? child.hash(file, storedPixels: storedPixels).get())?.first.quality ?? 0 }
             for _ in 0..<iterations {
                 let t = clock.now
-                for file in files { checksum &+= (try? child.hash(file).get())?.first.quality ?? 0 }
+                for file in files { checksum &+= (try? child.hash(file, storedPixels: storedPixels).get())?.first.quality ?? 0 }
                 childRuns.append(seconds(clock.now - t))
             }
             child.stop()
@@ -437,9 +444,10 @@ struct PDQBench {
         )
         print(line("from pixels (decode excluded)", pixelRuns))
         print(line("from file bytes (decode included)", fileRuns))
-        print(line("every frame from file bytes (as the media job hashes; \(frames) frames)", frameRuns))
+        let stored = storedPixels ? "" : ", no stored pixels' hash"
+        print(line("every frame from file bytes (as the media job hashes\(stored); \(frames) frames)", frameRuns))
         if !childRuns.isEmpty {
-            print(line("the same in the decoder process (bulwark media-decoder, luma float32, as serve and worker hash)", childRuns))
+            print(line("the same in the decoder process (bulwark media-decoder, luma float32, as serve and worker hash\(stored))", childRuns))
         }
         print("peak RSS: \((peakRSSKiB() ?? 0) / 1024) MiB (checksum \(checksum))")
     }

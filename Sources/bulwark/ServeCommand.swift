@@ -246,6 +246,15 @@ struct WorkOptions: ParsableArguments {
             replays only the events after it (--banks-in-database; 0: never).
             """)
     var bankSnapshotEvery = BankRegistry.standardSnapshotEvery
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Hash a still image that an orientation tag turns also as its pixels are stored, which \
+            hashers that apply no orientation (HMA's) put in shared banks: one more PDQ of each \
+            tagged photo. Turned on again after --no-stored-pixels-hash, the photos hashed in \
+            between are queued to be hashed again in the background.
+            """)
+    var storedPixelsHash = true
     @Option(help: "Milliseconds a worker loop waits when it found no work.")
     var workerPollMs = 200
     @Option(help: ArgumentHelp("Fault-injection tests: hold each claimed job this many milliseconds first.", visibility: .hidden))
@@ -260,6 +269,7 @@ struct WorkOptions: ParsableArguments {
         config.bankSnapshotEvery = bankSnapshotEvery
         config.jobHoldMilliseconds = jobHoldMs
         config.workerPollMilliseconds = workerPollMs
+        config.hashesStoredPixels = storedPixelsHash
         if let settings = decoding.settings(maxTimeout: max(1, Double(jobLease) / 2)) { config.mediaDecoder = settings }
     }
 }

@@ -129,6 +129,26 @@ import Testing
         #expect(Self.gone(try #require(pids.first)))
     }
 
+    /// Asked for no stored pixels' hash (`--no-stored-pixels-hash`), the child hashes a turned
+    /// photo as shown only: the same first hash as with it, none as stored, and what decoding in
+    /// this process gives when asked the same; asked again with it, it gives it again.
+    @Test func hashesStoredPixelsOnlyWhenAsked() throws {
+        let limits = ImageLimits(maxBytes: 4 << 20)
+        let process = MediaDecoderProcess(settings: Self.settings(), limits: limits)
+        defer { process.stop() }
+        for n in 2...8 {
+            let bytes = try Self.read(Self.fixtures + "orient-\(n).jpg")
+            let both = try process.hash(bytes).get()
+            let shownOnly = try process.hash(bytes, storedPixels: false).get()
+            #expect(both.storedPixels?.orientation == n, "orient-\(n).jpg")
+            #expect(shownOnly.storedPixels == nil && shownOnly.first == both.first, "orient-\(n).jpg")
+            var scratch = PDQScratch()
+            let here = try HashedMedia(hashing: bytes, decoder: ImageDecoder(limits: limits), scratch: &scratch, storedPixels: false)
+            #expect(shownOnly == here, "orient-\(n).jpg")
+            #expect(try process.hash(bytes).get() == both, "orient-\(n).jpg")
+        }
+    }
+
     /// An image whose pixels do not fit in the child's address space ends it (Swift stops a
     /// process whose allocation fails): that file gets `decoderFailed` naming the signal and
     /// quoting what the child wrote on its standard error, and the next file a new process. Real limits, not a fault injected: the child is given its own

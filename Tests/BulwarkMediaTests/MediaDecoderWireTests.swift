@@ -75,7 +75,7 @@ struct MediaDecoderWireTests {
     @Test func requestHeadersStateTheLengthAndTheRequest() {
         for count in [0, 1, 255, 256, 4 << 20, 50 << 20, Int(Int32.max) + 7] {
             for request in [
-                MediaDecoderWire.Request.hash, .still(frame: 0), .still(frame: 3), .still(frame: 99), .report(options: 0),
+                MediaDecoderWire.Request.hash(), .hash(storedPixels: false), .still(frame: 0), .still(frame: 3), .still(frame: 99), .report(options: 0),
                 .report(options: 7), .report(options: .max),
             ] {
                 let header = MediaDecoderWire.header(count: count, request: request)
@@ -86,9 +86,13 @@ struct MediaDecoderWireTests {
         }
         #expect(MediaDecoderWire.header(count: 258, request: .still(frame: 513)) == [2, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2, 0, 0])
         #expect(MediaDecoderWire.header(count: 1, request: .report(options: 6)) == [1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 6, 0, 0, 0])
-        // Another kind, a reserved byte set, a hash request with a frame, a short header: refused.
+        #expect(MediaDecoderWire.header(count: 3, request: .hash()) == [3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(
+            MediaDecoderWire.header(count: 3, request: .hash(storedPixels: false)) == [3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0])
+        // Another kind, a reserved byte set, a hash request with options other than 0 or 1, a
+        // short header: refused.
         var header = MediaDecoderWire.header(count: 10)
-        for (at, value) in [(8, 3), (8, 255), (9, 1), (11, 1), (12, 1)] {
+        for (at, value) in [(8, 3), (8, 255), (9, 1), (11, 1), (12, 2), (12, 3), (13, 1), (15, 1)] {
             var changed = header
             changed[at] = UInt8(value)
             #expect(MediaDecoderWire.read(header: changed) == nil, "byte \(at) = \(value)")

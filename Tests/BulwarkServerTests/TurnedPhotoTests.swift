@@ -209,3 +209,76 @@ struct StoredPixelsBackfillTests {
         }
     }
 }
+
+/// `--no-stored-pixels-hash`: a turned photo is hashed as shown only, and the setting says so;
+/// the next process with the hash on queues the turned photos hashed in between to be hashed
+/// again, and they get it; on both stores, as `serve` runs it, decoded in the service's process
+/// and in the decoder process.
+extension StoredPixelsBackfillTests {
+    @Test(arguments: Backend.allCases, [false, true])
+    func photosHashedWithTheStoredPixelsHashOffAreHashedAgainWhenItIsOn(_ backend: Backend, _ decodedApart: Bool) async throws {
+        try await withTestStore(backend, "storedoff") { t in
+            let store = t.store
+            let keys = try await makeKeys(store, [.ingest])
+            let original = try ServerFixtures.bytes("../shared/data/pdq/misc-images/wee.jpg")
+            let photo = OrientationTag.tagged(jpeg: original, orientation: 6)
+            var scratch = PDQScratch()
+            let shown = PDQHasher().hash(try ImageDecoder().decode(photo), scratch: &scratch)
+            let asStored = PDQHasher().hash(try ImageDecoder(appliesOrientation: false).decode(photo), scratch: &scratch)
+            let logger = Logger(label: "test")
+            @Sendable func body(_ id: String, _ bytes: [UInt8]) -> String {
+                #"{"id":"\#(id)","text":"look at this","media":[{"data":"\#(Data(bytes).base64EncodedString())"}]}"#
+            }
+            @Sendable func setting(becomes wanted: @Sendable (String?) -> Bool) async throws -> String? {
+                var value = try await store.setting("stored_pixels_backfill")
+                for _ in 0..<400 where !wanted(value) {
+                    try await Task.sleep(for: .milliseconds(50))
+                    value = try await store.setting("stored_pixels_backfill")
+                }
+                return value
+            }
+
+            var on = RetroHuntTests.config
+            if decodedApart { on.mediaDecoder = MediaDecoderSettings(executable: ConsoleEntityTests.bulwarkBinary) }
+            var off = on
+            off.hashesStoredPixels = false
+            let offService = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: off)
+            let turned = try await offService.application(logger: logger).test(.live) { client -> Int64 in
+                let value = try await setting { $0?.hasPrefix("off") == true }
+                #expect(value == BulwarkService.storedPixelsHashOff)
+                var ids: [Int64] = []
+                for (id, bytes) in [("turned", photo), ("upright", original)] {
+                    let (_, reply) = try await call(client, keys, .post, "/v1/items", .ingest, body(id, bytes))
+                    ids += try await store.mediaIDs(itemID: try firstItemID(reply))
+                }
+                try await waitForJobs(store)
+                return try #require(ids.first)
+            }
+            // Hashed as shown only.
+            let hashed = try #require(try await store.mediaHashes(afterID: 0, limit: 10).first { $0.mediaID == turned })
+            #expect(hashed.pdq == shown.hash.hex && hashed.storedPixels == nil)
+            #expect(try await t.integer("SELECT COUNT(*) FROM media WHERE stored_pdq IS NOT NULL") == 0)
+            #expect(try await t.integer("SELECT COUNT(*) FROM audit_log WHERE actor = 'system' AND action = 'setting.change'") == 1)
+            // Told again, it records nothing more.
+            #expect(try await offService.hashTurnedPhotosAgain(logger: logger) == nil)
+            #expect(try await t.integer("SELECT COUNT(*) FROM audit_log WHERE actor = 'system' AND action = 'setting.change'") == 1)
+
+            // On again: the two parts are looked at, the turned one hashed again with its stored pixels.
+            let onService = BulwarkService(store: store, engine: try ServerFixtures.engine.get(), configuration: on)
+            try await onService.application(logger: logger).test(.live) { _ in
+                let value = try await setting { $0?.hasPrefix("done") == true }
+                #expect(
+                    value == "done: 1 of 2 parts hashed while the stored pixels' hash was off turned by an orientation tag, queued to be hashed again",
+                    "\(value ?? "nil")")
+                try await waitForJobs(store)
+            }
+            let again = try #require(try await store.mediaHashes(afterID: 0, limit: 10).first { $0.mediaID == turned })
+            #expect(again.pdq == shown.hash.hex)
+            #expect(again.storedPixels == StoredPixelsPDQ(orientation: 6, hash: asStored.hash, quality: asStored.quality))
+            #expect(try await t.integer("SELECT COUNT(*) FROM media WHERE stored_pdq IS NOT NULL") == 1)
+            // Off, then pending through the highest media id, then done: each audited.
+            #expect(try await t.integer("SELECT COUNT(*) FROM audit_log WHERE actor = 'system' AND action = 'setting.change'") == 3)
+            #expect(try await onService.hashTurnedPhotosAgain(logger: logger) == nil, "once")
+        }
+    }
+}

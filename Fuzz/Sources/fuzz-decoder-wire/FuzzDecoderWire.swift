@@ -112,6 +112,7 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
         ("asis", [1] + line(MediaDecoderWire.answer(.asIs(.webp)))),
         ("none", [1] + line(MediaDecoderWire.answer(.notShown("no frame 4")))),
         ("header-hash", [2] + MediaDecoderWire.header(count: 1234)),
+        ("header-hash-shown-only", [2] + MediaDecoderWire.header(count: 1234, request: .hash(storedPixels: false))),
         ("header-still", [2] + MediaDecoderWire.header(count: 99, request: .still(frame: 7))),
         ("header-report", [2] + MediaDecoderWire.header(count: 99, request: .report(options: 5))),
         ("report", [3] + line(MediaDecoderWire.answer(report: .success([1, 2, 3])))),
