@@ -92,15 +92,10 @@ public final class MediaDecoderProcess: Sendable {
     public func report(_ bytes: [UInt8], options: UInt32) -> Result<[UInt8], ImageError> {
         do throws(ImageError) { try limits.checkBytes(bytes.count) } catch { return .failure(error) }
         do throws(Failure) {
-            return try withChild { child throws(Failure) in
-                let line = try exchange(child, bytes, request: .report(options: options))
-                let said = try Self.read(line.text) { (text) throws(BulwarkError) in try MediaDecoderWire.read(reportLine: text) }
-                switch said {
-                case .success(let count):
-                    return .success(try readBytes(child, count, after: line.rest, deadline: line.deadline))
-                case .failure(let error):
-                    try Self.nothingAfter(line.rest)
-                    return .failure(error)
+            return try answer(bytes, request: .report(options: options)) { (text) throws(BulwarkError) in
+                switch try MediaDecoderWire.read(reportLine: text) {
+                case .success(let count): .followedBy(bytes: count) { .success($0) }
+                case .failure(let error): .whole(.failure(error))
                 }
             }
         } catch {
@@ -129,19 +124,38 @@ public final class MediaDecoderProcess: Sendable {
     public func still(_ bytes: [UInt8], frame: Int) -> StillImage.Display {
         do throws(ImageError) { try limits.checkBytes(bytes.count) } catch { return .notShown(error.message) }
         do throws(Failure) {
-            return try withChild { child throws(Failure) in
-                let line = try exchange(child, bytes, request: .still(frame: frame))
-                let said = try Self.read(line.text) { (text) throws(BulwarkError) in try MediaDecoderWire.read(stillLine: text) }
-                switch said {
-                case .display(let display):
-                    try Self.nothingAfter(line.rest)
-                    return display
-                case .png(let count):
-                    return .png(try readBytes(child, count, after: line.rest, deadline: line.deadline))
+            return try answer(bytes, request: .still(frame: frame)) { (text) throws(BulwarkError) in
+                switch try MediaDecoderWire.read(stillLine: text) {
+                case .display(let display): .whole(display)
+                case .png(let count): .followedBy(bytes: count) { .png($0) }
                 }
             }
         } catch {
             return .notShown("decoderFailed: " + error.message)
+        }
+    }
+
+    /// What an answer's line says when the answer may go on past it: the whole answer, with
+    /// nothing after the line, or how many bytes follow the line and the answer they make.
+    private enum Line<Answer> {
+        case whole(Answer)
+        case followedBy(bytes: Int, make: ([UInt8]) -> Answer)
+    }
+
+    /// Sends the request and reads an answer whose line (`read` reads it) is all of it, or says
+    /// how many bytes follow it (a still's PNG, a report), read within the same time limit.
+    private func answer<Answer>(
+        _ bytes: [UInt8], request: MediaDecoderWire.Request, _ read: (String) throws(BulwarkError) -> Line<Answer>
+    ) throws(Failure) -> Answer {
+        try withChild { child throws(Failure) in
+            let line = try exchange(child, bytes, request: request)
+            switch try Self.read(line.text, read) {
+            case .whole(let answer):
+                try Self.nothingAfter(line.rest)
+                return answer
+            case .followedBy(let count, let make):
+                return make(try readBytes(child, count, after: line.rest, deadline: line.deadline))
+            }
         }
     }
 
