@@ -11,7 +11,8 @@ Needs Pillow and NumPy (scripts/setup.sh installs them); the HEIF fixtures (`hei
 (`pip install pillow-heif==1.9.0`, which brings its own libheif 1.23 and x265; the tests do not
 need it): lossy.heic, turned.heic (stored turned, with an `irot` box, as pillow-heif writes
 EXIF orientation 6), irot-first.heic, ten-bit.heic (10 bits a sample) and lossy.avif (Pillow's
-own AVIF, libavif), each with the pixels pillow-heif or Pillow decode.
+own AVIF, libavif), each with the pixels pillow-heif or Pillow decode; and sequence.avif, an
+animated AVIF by Pillow alone (`--sequence` writes only it), with Pillow's frames.
 """
 import io
 import os
@@ -199,6 +200,19 @@ def heif_fixtures():
     expected("ten-bit.heic")
 
 
+def sequence_fixture():
+    """sequence.avif: an animated AVIF (an image sequence beside its primary image) of three
+    smooth 48 x 32 pictures, by Pillow's own AVIF writer (libavif), with Pillow's frames."""
+    y, x = np.mgrid[0:32, 0:48]
+    pictures = []
+    for k in range(3):
+        rgb = np.stack(
+            [128 + 90 * np.sin(x / (4.0 + k) + y / 9.0), 128 + 90 * np.cos(y / (5.0 + 2 * k) + k),
+             128 + 90 * np.sin((x + y) / 7.0 - k)], -1)
+        pictures.append(Image.fromarray(rgb.round().astype(np.uint8), "RGB"))
+    save("sequence.avif", pictures[0], save_all=True, append_images=pictures[1:], duration=200, quality=90)
+
+
 def boxes(data, start, end):
     """The ISO base media boxes from `start` to `end`: (type, offset, size, header size)."""
     while start < end:
@@ -250,6 +264,10 @@ def main():
 
     if sys.argv[1:] == ["--heif"]:
         heif_fixtures()
+        sequence_fixture()
+        return
+    if sys.argv[1:] == ["--sequence"]:
+        sequence_fixture()
         return
     os.makedirs(OUT, exist_ok=True)
     w, h = 23, 17

@@ -29,6 +29,8 @@ extension ImageDecoder {
     /// - Animated WebP: libwebp's animation decoder composes each frame on the canvas.
     /// - Animated PNG: each frame decoded by libpng from its chunks and drawn over the canvas
     ///   after the previous frame's disposal (see `apngFrames`).
+    /// - HEIF with an image sequence (an animated AVIF): the primary image, then each frame of
+    ///   the sequence (see `heifSequenceFrames`).
     /// - Video (MP4 or QuickTime, Matroska or WebM; H.264, H.265, VP8, VP9, AV1, MPEG-4 Part 2):
     ///   the picture at every second, or further apart within the limits (see `videoFrames`;
     ///   ``FrameReading/video`` says how far apart).
@@ -46,7 +48,8 @@ extension ImageDecoder {
         let format = ImageFormat.detect(bytes)
         let container = format == nil ? VideoContainer.detect(bytes) : nil
         let layout = format == .png ? bytes.withUnsafeBufferPointer { APNGLayout($0) } : nil
-        guard container != nil || format == .gif || format == .webp || layout != nil else {
+        let sequence = format == .heif && bytes.withUnsafeBufferPointer { Self.hasImageSequence($0) }
+        guard container != nil || format == .gif || format == .webp || layout != nil || sequence else {
             let image = try decode(bytes)
             _ = body(0, image)
             return FrameReading(frames: 1)
@@ -56,6 +59,7 @@ extension ImageDecoder {
         return try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> FrameReading in
             if let container { return try videoFrames(data, container: container, maxFrames: maxFrames, from: first, body) }
             if let layout { return try apngFrames(data, layout: layout, maxFrames: maxFrames, body) }
+            if sequence { return try heifSequenceFrames(data, maxFrames: maxFrames, body) }
             if format == .gif { return try gifFrames(data, maxFrames: maxFrames, body) }
             var features = WebPBitstreamFeatures()
             try check(WebPGetFeatures(data.baseAddress, data.count, &features), what: "header")

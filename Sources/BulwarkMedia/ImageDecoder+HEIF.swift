@@ -1,5 +1,6 @@
 internal import CImageCodecs
 internal import CImageShims
+internal import CVideoShims
 
 /// HEIF still images: HEIC (HEVC, as phones take photos) and AVIF (AV1), read with libheif.
 extension ImageDecoder {
@@ -13,6 +14,98 @@ extension ImageDecoder {
         let head = Array(bytes.prefix(12))
         guard head[4..<8] == [0x66, 0x74, 0x79, 0x70] else { return false }  // "ftyp"
         return heifBrands.contains(String(decoding: head[8..<12], as: UTF8.self))
+    }
+
+    /// Whether a HEIF file holds an image sequence: a `moov` box among its top-level boxes (the
+    /// track of an animated AVIF, `avis`, or of an HEVC sequence), beside its primary image.
+    static func hasImageSequence(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var at = 0
+        // The boxes before the media data are few (ftyp, meta, moov, mdat); a file of thousands
+        // of small boxes is not looked through to its end.
+        for _ in 0..<64 {
+            guard at + 8 <= bytes.count else { return false }
+            let size32 = bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) }
+            if bytes[at + 4] == 0x6D, bytes[at + 5] == 0x6F, bytes[at + 6] == 0x6F, bytes[at + 7] == 0x76 { return true }  // "moov"
+            let size: Int
+            switch size32 {
+            case 0: return false  // to the end of the file
+            case 1:
+                guard at + 16 <= bytes.count else { return false }
+                let size64 = bytes[(at + 8)..<(at + 16)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                guard size64 >= 16, size64 <= UInt64(bytes.count - at) else { return false }
+                size = Int(size64)
+            default:
+                guard size32 >= 8 else { return false }
+                size = size32
+            }
+            at += size
+        }
+        return false
+    }
+
+    /// The frames of a HEIF file that holds an image sequence (an animated AVIF, an HEVC
+    /// sequence), so that a harmless first picture does not hide what follows: frame 0 is the
+    /// primary image as ``decode(_:)`` gives it (libheif; what a file hashed before gave), then
+    /// frame k + 1 is the sequence's frame k, read by FFmpeg's libraries (libavformat's MP4
+    /// reader, the AV1 or HEVC decoder) and converted to RGB with the colour matrix and range its
+    /// stream states, as libavif and libheif convert a picture, at the primary image's size (scaled
+    /// when the sequence states another). The sequence's first frame is
+    /// most often the primary image again; given again, it is a frame that shows nothing new.
+    /// Within ``ImageLimits/maxFrames`` and ``ImageLimits/maxAnimationPixels``; a sequence that
+    /// does not read (a codec FFmpeg lacks here, a damaged track) ends the reading after the
+    /// primary image, and `stoppedBefore` says why.
+    func heifSequenceFrames(
+        _ data: UnsafeBufferPointer<UInt8>, maxFrames: Int, _ body: (Int, RGBImage) -> Bool
+    ) throws(ImageError) -> FrameReading {
+        let primary = try decodeHEIF(data)
+        guard body(0, primary) else { return FrameReading(frames: 1) }
+        var spent = primary.width * primary.height
+        var result = bw_video_result()
+        guard
+            let video = bw_video_open(
+                data.baseAddress, data.count, UInt64(max(0, limits.maxVideoPixelsDecoded)), Int64(limits.maxPixels),
+                &result)
+        else {
+            return FrameReading(frames: 1, stoppedBefore: "frame 1: the image sequence: \(Self.text(of: result.message))")
+        }
+        defer { bw_video_close(video) }
+        bw_video_colour_as_stated(video, 1)
+        let (w, h) = (Int(result.width), Int(result.height))
+        do throws(ImageError) {
+            try limits.check(width: w, height: h, format: .heif, what: "image sequence")
+        } catch {
+            return FrameReading(frames: 1, stoppedBefore: "frame 1: \(error.message)")
+        }
+        guard w > 0, h > 0 else { return FrameReading(frames: 1, stoppedBefore: "frame 1: an image sequence of \(w)×\(h) pixels") }
+        // Every frame at the primary image's size, as an animation's frames are its canvas's
+        // (libavif writes both the same; another size is scaled, not a reason to stop reading).
+        if (w, h) != (primary.width, primary.height) {
+            guard bw_video_scale_to(video, Int32(primary.width), Int32(primary.height)) == 1 else {
+                return FrameReading(
+                    frames: 1, stoppedBefore: "frame 1: the image sequence is \(w)×\(h), its primary image \(primary.width)×\(primary.height)")
+            }
+        }
+        let (width, height) = (primary.width, primary.height)
+        var pixels = try buffer(width * height * 3) { _ in }
+        var index = 1
+        var at = 0.0
+        while true {
+            if let why = overLimits(frame: index, spent: spent, cost: width * height, maxFrames: maxFrames) {
+                return FrameReading(frames: index, stoppedBefore: why)
+            }
+            let got = pixels.withUnsafeMutableBufferPointer { out in
+                bw_video_frame_at(video, at, out.baseAddress, out.count, &result)
+            }
+            if got < 0 {
+                return FrameReading(frames: index, stoppedBefore: "frame \(index): the image sequence: \(Self.text(of: result.message))")
+            }
+            if got == 0 { return FrameReading(frames: index) }
+            // The next frame is the first one after this one's time.
+            at = result.time + 0.002
+            spent += width * height
+            guard body(index, RGBImage(width: width, height: height, pixels: pixels)) else { return FrameReading(frames: index + 1) }
+            index += 1
+        }
     }
 
     /// The primary image's width and height as shown (after its transformations: rotation,

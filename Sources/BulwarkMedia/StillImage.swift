@@ -36,7 +36,7 @@ public enum StillImage {
     ) -> Display {
         guard frame > 0 else { return display(bytes, decoder: decoder) }
         let format = ImageFormat.detect(bytes)
-        guard format == .gif || format == .webp || isAnimatedPNG(bytes) || isVideo(bytes) else {
+        guard format == .gif || format == .webp || isAnimatedPNG(bytes) || isVideo(bytes) || isImageSequence(bytes) else {
             return .notShown("a still image has no frame \(frame)")
         }
         return png(frame: frame, of: bytes, decoder: decoder, filter: format == .gif ? .none : .sub)
@@ -138,6 +138,12 @@ public enum StillImage {
         case .ppm, .pgm:
             return .notShown("a \(format.rawValue.uppercased()), which browsers do not show")
         }
+    }
+
+    /// Whether a HEIF file holds an image sequence (an animated AVIF), whose frames
+    /// ``ImageDecoder/forEachFrame(_:_:)`` gives after its primary image.
+    public static func isImageSequence(_ bytes: [UInt8]) -> Bool {
+        ImageFormat.detect(bytes) == .heif && bytes.withUnsafeBufferPointer { ImageDecoder.hasImageSequence($0) }
     }
 
     /// Whether a PNG has an `acTL` chunk before its first `IDAT`: an animated PNG, which browsers

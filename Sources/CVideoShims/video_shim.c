@@ -46,6 +46,7 @@ struct bw_video {
     int seeked;            // moved by bw_video_seek, and no frame decoded since
     int skipping;          // bw_video_frame_at moves past key frames (bw_video_skip_key_frames)
     int index_asked;       // the container was asked once for an index it reads only on a seek
+    int colour_as_stated;  // frames converted with the matrix and range their stream states
 };
 
 static int read_input(void *opaque, uint8_t *buffer, int size) {
@@ -364,6 +365,30 @@ int bw_video_seek(bw_video *video, double at) {
 
 void bw_video_skip_key_frames(bw_video *video, int on) { video->skipping = on; }
 
+void bw_video_colour_as_stated(bw_video *video, int on) { video->colour_as_stated = on; }
+
+int bw_video_scale_to(bw_video *video, int width, int height) {
+    if (width <= 0 || height <= 0 || video->have_origin || video->coded) return 0;
+    // The stream's picture before it is turned: a quarter turn swaps the sides.
+    int quarter = video->a == 0;
+    video->width = quarter ? height : width;
+    video->height = quarter ? width : height;
+    return 1;
+}
+
+// The YUV-to-RGB coefficients libswscale has for a stream's matrix: BT.601's (its default) for a
+// matrix it does not know or none stated.
+static const int *coefficients_of(enum AVColorSpace space) {
+    switch (space) {
+    case AVCOL_SPC_BT709: return sws_getCoefficients(SWS_CS_ITU709);
+    case AVCOL_SPC_FCC: return sws_getCoefficients(SWS_CS_FCC);
+    case AVCOL_SPC_SMPTE240M: return sws_getCoefficients(SWS_CS_SMPTE240M);
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL: return sws_getCoefficients(SWS_CS_BT2020);
+    default: return sws_getCoefficients(SWS_CS_DEFAULT);
+    }
+}
+
 // Moves to the key frame at or before `at` when the container's index (read with the file, as
 // MP4's is, or on the first seek, as Matroska's cues are) places it past the last frame decoded:
 // the frames between need not be decoded. Never backwards, so it costs nothing when key frames
@@ -436,10 +461,17 @@ int bw_video_frame_at(bw_video *video, double at, uint8_t *out, size_t out_size,
     }
     video->scaler = sws_getCachedContext(
         video->scaler, f->width, f->height, (enum AVPixelFormat)f->format, width, height, AV_PIX_FMT_RGB24,
-        SWS_BILINEAR, NULL, NULL, NULL);
+        video->colour_as_stated ? SWS_BILINEAR | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP | SWS_ACCURATE_RND : SWS_BILINEAR, NULL, NULL,
+        NULL);
     if (!video->scaler) {
         fail(result, BW_VIDEO_CORRUPT, "the frame's pixel format does not convert to RGB", 0, input_offset(video));
         return -1;
+    }
+    if (video->colour_as_stated) {
+        // Full range as stated (AVIF's default), else the limited range of video; to full-range RGB.
+        const int *rgb = sws_getCoefficients(SWS_CS_DEFAULT);
+        sws_setColorspaceDetails(
+            video->scaler, coefficients_of(f->colorspace), f->color_range == AVCOL_RANGE_JPEG, rgb, 1, 0, 1 << 16, 1 << 16);
     }
     uint8_t *planes[4] = {straight ? out : video->coded, NULL, NULL, NULL};
     int strides[4] = {width * 3, 0, 0, 0};

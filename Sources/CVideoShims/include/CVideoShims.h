@@ -96,6 +96,17 @@ int bw_video_seek(bw_video *video, double at);
 /// `bw_video_frame_at` whose first frame after such a move is past its time returns -2.
 void bw_video_skip_key_frames(bw_video *video, int on);
 
+/// With `on`, each frame is converted to RGB with the colour matrix and the range its stream
+/// states (an AV1 or HEVC sequence header, as an image sequence's frames: AVIF's), as libavif and
+/// libheif convert an image, where by default the conversion is libswscale's own (BT.601, the
+/// range the pixel format implies), as the video references read videos.
+void bw_video_colour_as_stated(bw_video *video, int on);
+
+/// Gives every frame at `width` x `height` (as shown, after the display matrix's turn), scaled
+/// from the stream's size: an image sequence's frames at its primary image's size. Only before
+/// the first frame is given; 1 when set, 0 when not (a frame was given, or a size under 1).
+int bw_video_scale_to(bw_video *video, int width, int height);
+
 void bw_video_close(bw_video *video);
 
 #ifdef __cplusplus
