@@ -438,7 +438,10 @@ struct PDQBench {
         let byFormat = Dictionary(grouping: files, by: { ImageFormat.detect($0)!.rawValue })
         let formats = byFormat.map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
         // libheif's own threads (a grid's tiles, dav1d) and libde265's are the decoders', not this loop's.
-        let hevc = byFormat[ImageFormat.heif.rawValue] == nil ? "" : "; HEVC decoded by libde265 on \(ImageDecoder.hevcWorkerThreads) worker threads"
+        // Said when a HEIF file is not an AVIF by its major brand (`avif`, `avis`: AV1, dav1d's).
+        let avif: Set<String> = ["avif", "avis"]
+        let hasHEVC = (byFormat[ImageFormat.heif.rawValue] ?? []).contains { !avif.contains(String(decoding: $0[8..<12], as: UTF8.self)) }
+        let hevc = hasHEVC ? "; HEVC decoded by libde265 on \(ImageDecoder.hevcWorkerThreads) worker threads" : ""
         print(
             "PDQ on one thread, luma \(luma): \(images.count) images (\(formats)), \(twoDecimals(megapixels)) megapixels, \(iterations) iterations\(hevc)"
         )

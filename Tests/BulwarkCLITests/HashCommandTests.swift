@@ -342,7 +342,8 @@ struct HashCommandTests {
 
     /// `bench --pdq` takes every image in the directory by its first bytes, whatever its name,
     /// and skips what is not one; with a HEIC among them it says on how many threads libde265
-    /// decodes (Bulwark's HEVC decoder: as many as the process may run on, at most 8).
+    /// decodes (Bulwark's HEVC decoder: as many as the process may run on, at most 8), and with
+    /// AVIFs alone it does not.
     @Test func benchPDQReadsEveryFormat() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-bench-pdq-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -359,6 +360,16 @@ struct HashCommandTests {
         #expect(r.stdout.contains("(as the media job hashes; ") && !r.stdout.contains("no stored pixels' hash"), "\(r.stdout)")
         let shownOnly = try CLI.run(["bench", "--pdq", dir.path, "--iterations", "1", "--no-stored-pixels-hash"])
         #expect(shownOnly.stdout.contains("(as the media job hashes, no stored pixels' hash; "), "\(shownOnly.stdout)")
+        // AVIFs alone (AV1, not HEVC): nothing said of libde265; an animated one hashed frame by frame.
+        let avif = dir.appendingPathComponent("avif")
+        try FileManager.default.createDirectory(at: avif, withIntermediateDirectories: true)
+        for name in ["lossy.avif", "sequence.avif"] {
+            try Data(contentsOf: URL(fileURLWithPath: CLI.root + "/Tests/BulwarkMediaTests/Fixtures/" + name)).write(
+                to: avif.appendingPathComponent(name))
+        }
+        let av1 = try CLI.run(["bench", "--pdq", avif.path, "--iterations", "1"])
+        #expect(av1.status == 0 && av1.stdout.contains("2 images (2 heif)") && !av1.stdout.contains("HEVC"), "\(av1.stdout)")
+        #expect(av1.stdout.contains("(as the media job hashes; 5 frames)"), "\(av1.stdout)")
         let empty = dir.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         let none = try CLI.run(["bench", "--pdq", empty.path])
