@@ -12,7 +12,8 @@ Needs Pillow and NumPy (scripts/setup.sh installs them); the HEIF fixtures (`hei
 need it): lossy.heic, turned.heic (stored turned, with an `irot` box, as pillow-heif writes
 EXIF orientation 6), irot-first.heic, ten-bit.heic (10 bits a sample) and lossy.avif (Pillow's
 own AVIF, libavif), each with the pixels pillow-heif or Pillow decode; and sequence.avif, an
-animated AVIF by Pillow alone (`--sequence` writes only it), with Pillow's frames.
+animated AVIF by Pillow alone (`--sequence` writes only it), with Pillow's frames; and
+images.heic, three pictures in one HEIC (`--collection` writes only it), with pillow-heif's.
 """
 import io
 import os
@@ -213,6 +214,23 @@ def sequence_fixture():
     save("sequence.avif", pictures[0], save_all=True, append_images=pictures[1:], duration=200, quality=90)
 
 
+def collection_fixture():
+    """images.heic: three pictures in one HEIF file (top-level images, as a burst or a
+    collection is stored; the first is the primary image), 32 x 24, 40 x 24 and 24 x 32, by
+    pillow-heif, with the frames pillow-heif shows."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    pictures = []
+    for k, (w, h) in enumerate([(32, 24), (40, 24), (24, 32)]):
+        y, x = np.mgrid[0:h, 0:w]
+        rgb = np.stack(
+            [128 + 90 * np.sin(x / (4.0 + k) + y / 9.0), 128 + 90 * np.cos(y / (5.0 + k) - k),
+             128 + 90 * np.sin((x - y) / 7.0 + k)], -1)
+        pictures.append(Image.fromarray(rgb.round().astype(np.uint8), "RGB"))
+    save("images.heic", pictures[0], save_all=True, append_images=pictures[1:], quality=90)
+
+
 def boxes(data, start, end):
     """The ISO base media boxes from `start` to `end`: (type, offset, size, header size)."""
     while start < end:
@@ -265,9 +283,13 @@ def main():
     if sys.argv[1:] == ["--heif"]:
         heif_fixtures()
         sequence_fixture()
+        collection_fixture()
         return
     if sys.argv[1:] == ["--sequence"]:
         sequence_fixture()
+        return
+    if sys.argv[1:] == ["--collection"]:
+        collection_fixture()
         return
     os.makedirs(OUT, exist_ok=True)
     w, h = 23, 17

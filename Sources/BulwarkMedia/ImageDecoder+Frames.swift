@@ -30,7 +30,8 @@ extension ImageDecoder {
     /// - Animated PNG: each frame decoded by libpng from its chunks and drawn over the canvas
     ///   after the previous frame's disposal (see `apngFrames`).
     /// - HEIF with an image sequence (an animated AVIF): the primary image, then each frame of
-    ///   the sequence (see `heifSequenceFrames`).
+    ///   the sequence (see `heifSequenceFrames`); HEIF with several top-level images (a burst):
+    ///   the primary image, then the others, each at its own size (see `heifImageFrames`).
     /// - Video (MP4 or QuickTime, Matroska or WebM; H.264, H.265, VP8, VP9, AV1, MPEG-4 Part 2):
     ///   the picture at every second, or further apart within the limits (see `videoFrames`;
     ///   ``FrameReading/video`` says how far apart).
@@ -49,7 +50,8 @@ extension ImageDecoder {
         let container = format == nil ? VideoContainer.detect(bytes) : nil
         let layout = format == .png ? bytes.withUnsafeBufferPointer { APNGLayout($0) } : nil
         let sequence = format == .heif && bytes.withUnsafeBufferPointer { Self.hasImageSequence($0) }
-        guard container != nil || format == .gif || format == .webp || layout != nil || sequence else {
+        let collection = format == .heif && !sequence && bytes.withUnsafeBufferPointer { heifImageCount($0) } > 1
+        guard container != nil || format == .gif || format == .webp || layout != nil || sequence || collection else {
             let image = try decode(bytes)
             _ = body(0, image)
             return FrameReading(frames: 1)
@@ -60,6 +62,7 @@ extension ImageDecoder {
             if let container { return try videoFrames(data, container: container, maxFrames: maxFrames, from: first, body) }
             if let layout { return try apngFrames(data, layout: layout, maxFrames: maxFrames, body) }
             if sequence { return try heifSequenceFrames(data, maxFrames: maxFrames, body) }
+            if collection { return try heifImageFrames(data, maxFrames: maxFrames, body) }
             if format == .gif { return try gifFrames(data, maxFrames: maxFrames, body) }
             var features = WebPBitstreamFeatures()
             try check(WebPGetFeatures(data.baseAddress, data.count, &features), what: "header")

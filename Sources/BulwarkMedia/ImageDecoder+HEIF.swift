@@ -134,35 +134,85 @@ extension ImageDecoder {
     /// `avis`) is its primary image. The size shown and the size coded (before a crop) are both
     /// checked against ``limits`` before anything is decoded.
     func decodeHEIF(_ data: UnsafeBufferPointer<UInt8>) throws(ImageError) -> RGBImage {
-        try withPrimaryHEIFImage(data) { (handle) throws(ImageError) -> RGBImage in
-            _ = try sizes(handle)
-            guard let options = heif_decoding_options_alloc() else {
-                throw ImageError(.decoderFailed, "libheif: no memory for the decoding options", format: .heif)
-            }
-            defer { heif_decoding_options_free(options) }
-            options.pointee.convert_hdr_to_8bit = 1
-            var decoded: OpaquePointer?
-            try Self.check(heif_decode_image(handle, &decoded, heif_colorspace_RGB, heif_chroma_interleaved_RGB, options), what: "image")
-            guard let decoded else { throw ImageError(.corrupt, "libheif: no image decoded", format: .heif) }
-            defer { heif_image_release(decoded) }
-            // The image as decoded, which is what the reference (pillow-heif, a later libheif)
-            // shows: libheif 1.15 can state a size its decoding does not give (with `irot` listed
-            // before `ispe`, as a Sony camera writes it, the size stated is unturned). Its size
-            // is checked again; it has no more pixels than the coded size checked before.
-            let w = Int(heif_image_get_width(decoded, heif_channel_interleaved))
-            let h = Int(heif_image_get_height(decoded, heif_channel_interleaved))
-            guard w > 0, h > 0 else { throw ImageError(.corrupt, "libheif: the decoded image has no pixels", format: .heif) }
-            try limits.check(width: w, height: h, format: .heif)
-            var stride: Int32 = 0
-            guard let plane = heif_image_get_plane_readonly(decoded, heif_channel_interleaved, &stride), Int(stride) >= w * 3
-            else { throw ImageError(.corrupt, "libheif: the decoded image has no 8-bit RGB plane", format: .heif) }
-            let pixels = try buffer(w * h * 3) { (out) throws(ImageError) in
-                for y in 0..<h {
-                    (out.baseAddress! + y * w * 3).update(from: plane + y * Int(stride), count: w * 3)
+        try withPrimaryHEIFImage(data) { (handle) throws(ImageError) -> RGBImage in try decodeHEIF(handle: handle) }
+    }
+
+    /// How many top-level images a HEIF file holds (0 when libheif does not read it): more than
+    /// one is a collection (a burst, several pictures in one file), which pillow-heif shows as
+    /// frames.
+    func heifImageCount(_ data: UnsafeBufferPointer<UInt8>) -> Int {
+        (try? withHEIFContext(data) { (context) throws(ImageError) in Int(heif_context_get_number_of_top_level_images(context)) }) ?? 0
+    }
+
+    /// The frames of a HEIF file with several top-level images, as pillow-heif shows them: frame 0
+    /// is the primary image as ``decode(_:)`` gives it, then each other top-level image in the
+    /// order the file lists them, each decoded as the primary image is (its transformations
+    /// applied, its sizes checked against ``limits`` first), at its own size. Within
+    /// ``ImageLimits/maxFrames`` and ``ImageLimits/maxAnimationPixels``; an image that does not
+    /// decode ends the reading there, and `stoppedBefore` says why.
+    func heifImageFrames(
+        _ data: UnsafeBufferPointer<UInt8>, maxFrames: Int, _ body: (Int, RGBImage) -> Bool
+    ) throws(ImageError) -> FrameReading {
+        try withHEIFContext(data) { (context) throws(ImageError) -> FrameReading in
+            var primaryID = heif_item_id()
+            try Self.check(heif_context_get_primary_image_ID(context, &primaryID), what: "primary image")
+            let primary = try withHEIFImage(context, primaryID) { (handle) throws(ImageError) in try decodeHEIF(handle: handle) }
+            guard body(0, primary) else { return FrameReading(frames: 1) }
+            var spent = primary.width * primary.height
+            let count = Int(heif_context_get_number_of_top_level_images(context))
+            var ids = [heif_item_id](repeating: 0, count: max(0, count))
+            let listed = Int(heif_context_get_list_of_top_level_image_IDs(context, &ids, Int32(clamping: ids.count)))
+            var index = 1
+            for id in ids.prefix(listed) where id != primaryID {
+                do throws(ImageError) {
+                    let image = try withHEIFImage(context, id) { (handle) throws(ImageError) -> RGBImage in
+                        let (w, h) = try sizes(handle)
+                        if let why = overLimits(frame: index, spent: spent, cost: w * h, maxFrames: maxFrames) {
+                            throw ImageError(.tooManyPixels, why, format: .heif)
+                        }
+                        return try decodeHEIF(handle: handle)
+                    }
+                    spent += image.width * image.height
+                    guard body(index, image) else { return FrameReading(frames: index + 1) }
+                } catch {
+                    let why = error.message.hasPrefix("frame \(index):") ? error.message : "frame \(index): \(error.message)"
+                    return FrameReading(frames: index, stoppedBefore: why)
                 }
+                index += 1
             }
-            return RGBImage(width: w, height: h, pixels: pixels)
+            return FrameReading(frames: index)
         }
+    }
+
+    /// An image of the file in 8-bit RGB, as ``decodeHEIF(_:)`` gives the primary one.
+    private func decodeHEIF(handle: OpaquePointer) throws(ImageError) -> RGBImage {
+        _ = try sizes(handle)
+        guard let options = heif_decoding_options_alloc() else {
+            throw ImageError(.decoderFailed, "libheif: no memory for the decoding options", format: .heif)
+        }
+        defer { heif_decoding_options_free(options) }
+        options.pointee.convert_hdr_to_8bit = 1
+        var decoded: OpaquePointer?
+        try Self.check(heif_decode_image(handle, &decoded, heif_colorspace_RGB, heif_chroma_interleaved_RGB, options), what: "image")
+        guard let decoded else { throw ImageError(.corrupt, "libheif: no image decoded", format: .heif) }
+        defer { heif_image_release(decoded) }
+        // The image as decoded, which is what the reference (pillow-heif, a later libheif)
+        // shows: libheif 1.15 can state a size its decoding does not give (with `irot` listed
+        // before `ispe`, as a Sony camera writes it, the size stated is unturned). Its size
+        // is checked again; it has no more pixels than the coded size checked before.
+        let w = Int(heif_image_get_width(decoded, heif_channel_interleaved))
+        let h = Int(heif_image_get_height(decoded, heif_channel_interleaved))
+        guard w > 0, h > 0 else { throw ImageError(.corrupt, "libheif: the decoded image has no pixels", format: .heif) }
+        try limits.check(width: w, height: h, format: .heif)
+        var stride: Int32 = 0
+        guard let plane = heif_image_get_plane_readonly(decoded, heif_channel_interleaved, &stride), Int(stride) >= w * 3
+        else { throw ImageError(.corrupt, "libheif: the decoded image has no 8-bit RGB plane", format: .heif) }
+        let pixels = try buffer(w * h * 3) { (out) throws(ImageError) in
+            for y in 0..<h {
+                (out.baseAddress! + y * w * 3).update(from: plane + y * Int(stride), count: w * 3)
+            }
+        }
+        return RGBImage(width: w, height: h, pixels: pixels)
     }
 
     /// The worker threads each HEVC decoder starts: Bulwark's own HEVC decoder, registered with
@@ -176,6 +226,30 @@ extension ImageDecoder {
     private func withPrimaryHEIFImage<T>(
         _ data: UnsafeBufferPointer<UInt8>, _ body: (OpaquePointer) throws(ImageError) -> T
     ) throws(ImageError) -> T {
+        try withHEIFContext(data) { (context) throws(ImageError) -> T in
+            var handle: OpaquePointer?
+            try Self.check(heif_context_get_primary_image_handle(context, &handle), what: "primary image")
+            guard let handle else { throw ImageError(.corrupt, "libheif: no primary image", format: .heif) }
+            defer { heif_image_handle_release(handle) }
+            return try body(handle)
+        }
+    }
+
+    /// Runs `body` on the handle of the file's image `id`.
+    private func withHEIFImage<T>(
+        _ context: OpaquePointer, _ id: heif_item_id, _ body: (OpaquePointer) throws(ImageError) -> T
+    ) throws(ImageError) -> T {
+        var handle: OpaquePointer?
+        try Self.check(heif_context_get_image_handle(context, id, &handle), what: "image \(id)")
+        guard let handle else { throw ImageError(.corrupt, "libheif: no image \(id)", format: .heif) }
+        defer { heif_image_handle_release(handle) }
+        return try body(handle)
+    }
+
+    /// Runs `body` on a libheif context that has read the file's boxes (no image decoded yet).
+    private func withHEIFContext<T>(
+        _ data: UnsafeBufferPointer<UInt8>, _ body: (OpaquePointer) throws(ImageError) -> T
+    ) throws(ImageError) -> T {
         _ = Self.hevcWorkerThreads
         guard let context = heif_context_alloc() else {
             throw ImageError(.decoderFailed, "libheif: no memory for a context", format: .heif)
@@ -183,11 +257,7 @@ extension ImageDecoder {
         defer { heif_context_free(context) }
         heif_context_set_maximum_image_size_limit(context, Int32(clamping: limits.maxDimension))
         try Self.check(heif_context_read_from_memory_without_copy(context, data.baseAddress, data.count, nil), what: "file")
-        var handle: OpaquePointer?
-        try Self.check(heif_context_get_primary_image_handle(context, &handle), what: "primary image")
-        guard let handle else { throw ImageError(.corrupt, "libheif: no primary image", format: .heif) }
-        defer { heif_image_handle_release(handle) }
-        return try body(handle)
+        return try body(context)
     }
 
     /// A libheif error as an ``ImageError``: the data ending early is `truncated`, a size over

@@ -36,7 +36,9 @@ public enum StillImage {
     ) -> Display {
         guard frame > 0 else { return display(bytes, decoder: decoder) }
         let format = ImageFormat.detect(bytes)
-        guard format == .gif || format == .webp || isAnimatedPNG(bytes) || isVideo(bytes) || isImageSequence(bytes) else {
+        guard format == .gif || format == .webp || isAnimatedPNG(bytes) || isVideo(bytes) || isImageSequence(bytes)
+            || isImageCollection(bytes)
+        else {
             return .notShown("a still image has no frame \(frame)")
         }
         return png(frame: frame, of: bytes, decoder: decoder, filter: format == .gif ? .none : .sub)
@@ -144,6 +146,12 @@ public enum StillImage {
     /// ``ImageDecoder/forEachFrame(_:_:)`` gives after its primary image.
     public static func isImageSequence(_ bytes: [UInt8]) -> Bool {
         ImageFormat.detect(bytes) == .heif && bytes.withUnsafeBufferPointer { ImageDecoder.hasImageSequence($0) }
+    }
+
+    /// Whether a HEIF file holds more than one top-level image (a burst, a collection), which
+    /// ``ImageDecoder/forEachFrame(_:_:)`` gives as frames after its primary image.
+    public static func isImageCollection(_ bytes: [UInt8]) -> Bool {
+        ImageFormat.detect(bytes) == .heif && bytes.withUnsafeBufferPointer { ImageDecoder().heifImageCount($0) } > 1
     }
 
     /// Whether a PNG has an `acTL` chunk before its first `IDAT`: an animated PNG, which browsers

@@ -141,6 +141,42 @@ struct SequenceTests {
         #expect(reading == FrameReading(frames: 4) && sizes == Array(repeating: "48×32", count: 4), "\(reading) \(sizes)")
     }
 
+    /// A HEIF file with several top-level images (images.heic, three pictures of three sizes, the
+    /// first the primary image; scripts/make-image-fixtures.py --collection) is read image by
+    /// image, as pillow-heif shows it: each image at its own size, within 1 a sample of
+    /// pillow-heif's (libheif and libde265 both sides, as lossy.heic); hashed, the two after the
+    /// first are kept as frames 1 and 2; the limits bound it; the console shows frame 2.
+    @Test func aHEICWithSeveralImagesIsReadImageByImage() throws {
+        let bytes = try DecoderTests.fixture("images.heic")
+        #expect(StillImage.isImageCollection(bytes) && !StillImage.isImageSequence(bytes))
+        var frames: [RGBImage] = []
+        let reading = try ImageDecoder().forEachFrame(bytes) { _, frame in
+            frames.append(frame)
+            return true
+        }
+        #expect(reading == FrameReading(frames: 3))
+        #expect(frames.map { "\($0.width)×\($0.height)" } == ["32×24", "40×24", "24×32"])
+        for (index, name) in ["images.heic.ppm", "images.heic.frame-1.ppm", "images.heic.frame-2.ppm"].enumerated()
+        where index < frames.count {
+            let expected = try ImageDecoder().decode(try DecoderTests.fixture(name))
+            #expect(frames[index].width == expected.width && Self.difference(frames[index], expected).largest <= 1, "\(name)")
+        }
+        var scratch = PDQScratch()
+        let hashed = try PDQHasher().hashFrames(bytes, decoder: ImageDecoder(), scratch: &scratch)
+        #expect(hashed.laterFrames.map(\.frame) == [1, 2] && hashed.width == 32 && hashed.height == 24, "\(hashed.laterFrames)")
+        var given = 0
+        let limited = try ImageDecoder(limits: ImageLimits(maxFrames: 2)).forEachFrame(bytes) { _, _ in
+            given += 1
+            return true
+        }
+        #expect(limited == FrameReading(frames: 2, stoppedBefore: "frame 2: the limit is 2 frames") && given == 2, "\(limited)")
+        guard case .png(let png) = StillImage.display(bytes, frame: 2, decoder: ImageDecoder()), frames.count == 3 else {
+            Issue.record("frame 2 not shown")
+            return
+        }
+        #expect(try ImageDecoder().decode(png) == frames[2])
+    }
+
     /// The frame limits bound a sequence as they bound an animation; the console shows a later
     /// frame as a PNG of the pixels the media job hashed; a still AVIF or HEIC is one frame.
     @Test func sequencesKeepToTheLimitsAndShowTheirFrames() throws {

@@ -6,7 +6,8 @@ internal import FuzzSupport
 // WebP (libwebp), GIF (giflib through the C shim), PPM and PGM (Swift), HEIC and AVIF (libheif, with
 // libde265 and dav1d; not instrumented, but its crashes are caught); then forEachFrame, every
 // frame of an animation. Any crash, sanitizer report, leak, timeout or out-of-memory is a bug; so is
-// an image whose size disagrees with its pixels or the limits, frames of different sizes, more
+// an image whose size disagrees with its pixels or the limits, frames of different sizes (but a
+// HEIF file's top-level images, each its own size), more
 // frames than the limit, or a first frame that is not the decoded image.
 
 /// Lower than the default 50 megapixels so that a legitimately large image (a small file that
@@ -35,10 +36,18 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             image.pixels.count == image.width * image.height * 3
         else { Fuzz.fail("decoded \(image.width)×\(image.height) with \(image.pixels.count) bytes") }
         var count = 0
+        // A HEIF file's top-level images are each at their own size; every other animation's
+        // frames are its canvas's.
+        let ownSizes = StillImage.isImageCollection(bytes)
         let reading = try decoder.forEachFrame(bytes) { index, frame in
             if index != count { Fuzz.fail("frame \(index) given as frame \(count)") }
             if index == 0 && frame != image { Fuzz.fail("the first frame is not the decoded image") }
-            if frame.width != image.width || frame.height != image.height || frame.pixels.count != image.pixels.count {
+            if ownSizes {
+                guard frame.width > 0, frame.height > 0, frame.width <= decoder.limits.maxDimension,
+                    frame.height <= decoder.limits.maxDimension, frame.width * frame.height <= decoder.limits.maxPixels,
+                    frame.pixels.count == frame.width * frame.height * 3
+                else { Fuzz.fail("frame \(index) is \(frame.width)×\(frame.height) with \(frame.pixels.count) bytes") }
+            } else if frame.width != image.width || frame.height != image.height || frame.pixels.count != image.pixels.count {
                 Fuzz.fail("frame \(index) is \(frame.width)×\(frame.height), the image \(image.width)×\(image.height)")
             }
             count += 1
