@@ -50,7 +50,7 @@ extension ImageDecoder {
         let container = format == nil ? VideoContainer.detect(bytes) : nil
         let layout = format == .png ? bytes.withUnsafeBufferPointer { APNGLayout($0) } : nil
         let sequence = format == .heif && bytes.withUnsafeBufferPointer { Self.hasImageSequence($0) }
-        let collection = format == .heif && !sequence && bytes.withUnsafeBufferPointer { heifImageCount($0) } > 1
+        let collection = format == .heif && bytes.withUnsafeBufferPointer { heifImageCount($0) } > 1
         guard container != nil || format == .gif || format == .webp || layout != nil || sequence || collection else {
             let image = try decode(bytes)
             _ = body(0, image)

@@ -46,7 +46,8 @@ extension ImageDecoder {
     /// The frames of a HEIF file that holds an image sequence (an animated AVIF, an HEVC
     /// sequence), so that a harmless first picture does not hide what follows: frame 0 is the
     /// primary image as ``decode(_:)`` gives it (libheif; what a file hashed before gave), then
-    /// frame k + 1 is the sequence's frame k, read by FFmpeg's libraries (libavformat's MP4
+    /// any other top-level images (``heifImageFrames(_:maxFrames:_:)``: a burst can hold both),
+    /// then the sequence's frames, frame k + 1 the sequence's frame k when there are none, read by FFmpeg's libraries (libavformat's MP4
     /// reader, the AV1 or HEVC decoder) and converted to RGB with the colour matrix and range its
     /// stream states, as libavif and libheif convert a picture, at the primary image's size (scaled
     /// when the sequence states another). The sequence's first frame is
@@ -57,16 +58,26 @@ extension ImageDecoder {
     func heifSequenceFrames(
         _ data: UnsafeBufferPointer<UInt8>, maxFrames: Int, _ body: (Int, RGBImage) -> Bool
     ) throws(ImageError) -> FrameReading {
-        let primary = try decodeHEIF(data)
-        guard body(0, primary) else { return FrameReading(frames: 1) }
-        var spent = primary.width * primary.height
+        // The top-level images first (the primary image, and any others a burst holds beside its
+        // track), then the track's frames after them.
+        var primary = (width: 0, height: 0)
+        var spent = 0
+        var stopped = false
+        let images = try heifImageFrames(data, maxFrames: maxFrames) { index, image in
+            if index == 0 { primary = (image.width, image.height) }
+            spent += image.width * image.height
+            stopped = !body(index, image)
+            return !stopped
+        }
+        guard !stopped, images.stoppedBefore == nil else { return images }
+        let first = images.frames
         var result = bw_video_result()
         guard
             let video = bw_video_open(
                 data.baseAddress, data.count, UInt64(max(0, limits.maxVideoPixelsDecoded)), Int64(limits.maxPixels),
                 &result)
         else {
-            return FrameReading(frames: 1, stoppedBefore: "frame 1: the image sequence: \(Self.text(of: result.message))")
+            return FrameReading(frames: first, stoppedBefore: "frame \(first): the image sequence: \(Self.text(of: result.message))")
         }
         defer { bw_video_close(video) }
         bw_video_colour_as_stated(video, 1)
@@ -74,20 +85,23 @@ extension ImageDecoder {
         do throws(ImageError) {
             try limits.check(width: w, height: h, format: .heif, what: "image sequence")
         } catch {
-            return FrameReading(frames: 1, stoppedBefore: "frame 1: \(error.message)")
+            return FrameReading(frames: first, stoppedBefore: "frame \(first): \(error.message)")
         }
-        guard w > 0, h > 0 else { return FrameReading(frames: 1, stoppedBefore: "frame 1: an image sequence of \(w)×\(h) pixels") }
+        guard w > 0, h > 0 else {
+            return FrameReading(frames: first, stoppedBefore: "frame \(first): an image sequence of \(w)×\(h) pixels")
+        }
         // Every frame at the primary image's size, as an animation's frames are its canvas's
         // (libavif writes both the same; another size is scaled, not a reason to stop reading).
         if (w, h) != (primary.width, primary.height) {
             guard bw_video_scale_to(video, Int32(primary.width), Int32(primary.height)) == 1 else {
                 return FrameReading(
-                    frames: 1, stoppedBefore: "frame 1: the image sequence is \(w)×\(h), its primary image \(primary.width)×\(primary.height)")
+                    frames: first,
+                    stoppedBefore: "frame \(first): the image sequence is \(w)×\(h), its primary image \(primary.width)×\(primary.height)")
             }
         }
         let (width, height) = (primary.width, primary.height)
         var pixels = try buffer(width * height * 3) { _ in }
-        var index = 1
+        var index = first
         var at = 0.0
         while true {
             if let why = overLimits(frame: index, spent: spent, cost: width * height, maxFrames: maxFrames) {
