@@ -49,9 +49,9 @@ extension ImageDecoder {
         let format = ImageFormat.detect(bytes)
         let container = format == nil ? VideoContainer.detect(bytes) : nil
         let layout = format == .png ? bytes.withUnsafeBufferPointer { APNGLayout($0) } : nil
-        let sequence = format == .heif && bytes.withUnsafeBufferPointer { Self.hasImageSequence($0) }
-        let collection = format == .heif && bytes.withUnsafeBufferPointer { heifImageCount($0) } > 1
-        guard container != nil || format == .gif || format == .webp || layout != nil || sequence || collection else {
+        // Every HEIF file through its frames: libheif reads the boxes once, and tells there
+        // whether the primary image has other top-level images beside it.
+        guard container != nil || format == .gif || format == .webp || format == .heif || layout != nil else {
             let image = try decode(bytes)
             _ = body(0, image)
             return FrameReading(frames: 1)
@@ -61,8 +61,10 @@ extension ImageDecoder {
         return try bytes.withUnsafeBufferPointer { (data) throws(ImageError) -> FrameReading in
             if let container { return try videoFrames(data, container: container, maxFrames: maxFrames, from: first, body) }
             if let layout { return try apngFrames(data, layout: layout, maxFrames: maxFrames, body) }
-            if sequence { return try heifSequenceFrames(data, maxFrames: maxFrames, body) }
-            if collection { return try heifImageFrames(data, maxFrames: maxFrames, body) }
+            if format == .heif {
+                return Self.hasImageSequence(data)
+                    ? try heifSequenceFrames(data, maxFrames: maxFrames, body) : try heifImageFrames(data, maxFrames: maxFrames, body)
+            }
             if format == .gif { return try gifFrames(data, maxFrames: maxFrames, body) }
             var features = WebPBitstreamFeatures()
             try check(WebPGetFeatures(data.baseAddress, data.count, &features), what: "header")

@@ -168,30 +168,37 @@ extension ImageDecoder {
         _ data: UnsafeBufferPointer<UInt8>, maxFrames: Int, _ body: (Int, RGBImage) -> Bool
     ) throws(ImageError) -> FrameReading {
         try withHEIFContext(data) { (context) throws(ImageError) -> FrameReading in
-            var primaryID = heif_item_id()
-            try Self.check(heif_context_get_primary_image_ID(context, &primaryID), what: "primary image")
-            let primary = try withHEIFImage(context, primaryID) { (handle) throws(ImageError) in try decodeHEIF(handle: handle) }
+            // The primary image as decode(_:) reads it, its errors thrown as decode(_:) throws them.
+            let primary = try withPrimaryHEIFImage(in: context) { (handle) throws(ImageError) in try decodeHEIF(handle: handle) }
             guard body(0, primary) else { return FrameReading(frames: 1) }
-            var spent = primary.width * primary.height
+            // One image: nothing else to read (and libheif 1.15 may have shown another image than
+            // the one its primary id names, which the list below would give again).
             let count = Int(heif_context_get_number_of_top_level_images(context))
+            var primaryID = heif_item_id()
+            guard count > 1, heif_context_get_primary_image_ID(context, &primaryID).code == heif_error_Ok else {
+                return FrameReading(frames: 1)
+            }
+            var spent = primary.width * primary.height
             var ids = [heif_item_id](repeating: 0, count: max(0, count))
             let listed = Int(heif_context_get_list_of_top_level_image_IDs(context, &ids, Int32(clamping: ids.count)))
             var index = 1
             for id in ids.prefix(listed) where id != primaryID {
+                // An image past the limits (by the sizes its boxes state) or that does not decode
+                // ends the reading.
+                var stop: String?
+                var image: RGBImage?
                 do throws(ImageError) {
-                    let image = try withHEIFImage(context, id) { (handle) throws(ImageError) -> RGBImage in
+                    image = try withHEIFImage(context, id) { (handle) throws(ImageError) -> RGBImage? in
                         let (w, h) = try sizes(handle)
-                        if let why = overLimits(frame: index, spent: spent, cost: w * h, maxFrames: maxFrames) {
-                            throw ImageError(.tooManyPixels, why, format: .heif)
-                        }
-                        return try decodeHEIF(handle: handle)
+                        stop = overLimits(frame: index, spent: spent, cost: w * h, maxFrames: maxFrames)
+                        return stop == nil ? try decodeHEIF(handle: handle) : nil
                     }
-                    spent += image.width * image.height
-                    guard body(index, image) else { return FrameReading(frames: index + 1) }
                 } catch {
-                    let why = error.message.hasPrefix("frame \(index):") ? error.message : "frame \(index): \(error.message)"
-                    return FrameReading(frames: index, stoppedBefore: why)
+                    stop = "frame \(index): \(error.message)"
                 }
+                guard let image else { return FrameReading(frames: index, stoppedBefore: stop) }
+                spent += image.width * image.height
+                guard body(index, image) else { return FrameReading(frames: index + 1) }
                 index += 1
             }
             return FrameReading(frames: index)
@@ -240,13 +247,18 @@ extension ImageDecoder {
     private func withPrimaryHEIFImage<T>(
         _ data: UnsafeBufferPointer<UInt8>, _ body: (OpaquePointer) throws(ImageError) -> T
     ) throws(ImageError) -> T {
-        try withHEIFContext(data) { (context) throws(ImageError) -> T in
-            var handle: OpaquePointer?
-            try Self.check(heif_context_get_primary_image_handle(context, &handle), what: "primary image")
-            guard let handle else { throw ImageError(.corrupt, "libheif: no primary image", format: .heif) }
-            defer { heif_image_handle_release(handle) }
-            return try body(handle)
-        }
+        try withHEIFContext(data) { (context) throws(ImageError) -> T in try withPrimaryHEIFImage(in: context, body) }
+    }
+
+    /// Runs `body` on the primary image handle of a context that has read the file.
+    private func withPrimaryHEIFImage<T>(
+        in context: OpaquePointer, _ body: (OpaquePointer) throws(ImageError) -> T
+    ) throws(ImageError) -> T {
+        var handle: OpaquePointer?
+        try Self.check(heif_context_get_primary_image_handle(context, &handle), what: "primary image")
+        guard let handle else { throw ImageError(.corrupt, "libheif: no primary image", format: .heif) }
+        defer { heif_image_handle_release(handle) }
+        return try body(handle)
     }
 
     /// Runs `body` on the handle of the file's image `id`.
