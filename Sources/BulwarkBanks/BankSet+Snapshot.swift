@@ -79,7 +79,7 @@ extension BankSet {
         }
         count += 8
         for entry in entries {
-            count += 8 + string(entry.bank) + string(entry.signal.type.rawValue) + 4 + entry.signal.type.hexDigits
+            count += 8 + string(entry.bank) + string(entry.signal.type.rawValue) + 4 + entry.signal.valueByteCount
             count += strings(entry.labels) + string(entry.source) + 4 + entry.storedProvenance.utf8Count + 16
         }
         return count + 8 + pdqIndex.serializedByteCount + 8
@@ -173,6 +173,8 @@ extension BankSet {
             if removedAt != Int64.min { try set.apply(.remove(entryID: id, at: removedAt)) }
         }
         set.skipIndex = false
+        // vPDQ entries' frames were added without building the tables (the snapshot has none).
+        set.rebuildVideoIndex()
         let indexLength = try r.u64()
         guard indexLength <= UInt64(checksumAt - r.at) else {
             throw BulwarkError(.invalidData, "bank snapshot: index length \(indexLength) overruns the file", offset: r.at - 8)
@@ -245,7 +247,7 @@ struct ByteWriter {
     }
     /// A signal's value as ``string(_:)`` writes it.
     mutating func signalValue(_ signal: Signal) {
-        u32(UInt32(signal.type.hexDigits))
+        u32(UInt32(signal.valueByteCount))
         signal.appendValue(to: &out)
         flushIfFull()
     }

@@ -24,6 +24,9 @@ public struct BankSet: Sendable {
     private var bankNumbers: [String: UInt32] = [:]
     /// Active PDQ entries.
     public private(set) var pdqIndex = PDQIndex()
+    /// The frames of active vPDQ entries that are compared (``VPDQHash/compared``), each by the
+    /// id ``videoFrameID(entry:frame:)`` gives. Not saved in a snapshot: built as it loads.
+    public private(set) var videoIndex = PDQIndex()
     /// While loading a snapshot: entries are recorded, the PDQ index is left alone.
     var skipIndex = false
     /// Within ``batch(_:)``: the PDQ index's tables are rebuilt once, at its end.
@@ -350,12 +353,21 @@ public struct BankSet: Sendable {
     /// the recent tables, or all of them when the recent slots would pass a quarter of the
     /// base ones) or rebuilds them all when too many are removed.
     public mutating func rebuildIndexIfDue() {
-        if pdqIndex.slotCount - pdqIndex.count > pdqIndex.count / 4 {
-            pdqIndex.rebuild()
-        } else if pdqIndex.pendingCount > pdqIndex.pendingLimit {
-            pdqIndex.indexPending()
+        Self.rebuildIfDue(&pdqIndex)
+        Self.rebuildIfDue(&videoIndex)
+    }
+
+    private static func rebuildIfDue(_ index: inout PDQIndex) {
+        if index.slotCount - index.count > index.count / 4 {
+            index.rebuild()
+        } else if index.pendingCount > index.pendingLimit {
+            index.indexPending()
         }
     }
+
+    /// The id of an entry's frame in ``videoIndex``: the entry's id, then the frame's position
+    /// in its hash's ``VPDQHash/compared`` (below 2^16, ``VPDQHash/maxFeatures`` being less).
+    static func videoFrameID(entry: UInt64, frame: Int) -> UInt64 { entry << 16 | UInt64(frame) }
 
     private mutating func apply(_ event: BankEvent, deferringRebuild: Bool) throws(BulwarkError) {
         switch event {
@@ -383,6 +395,12 @@ public struct BankSet: Sendable {
             entry.storedProvenance = entry.storedProvenance.sharing(&shared)
             entries.append(entry)
             if !skipIndex, let hash = entry.signal.pdq { pdqIndex.insert(hash, id: entry.id, deferringRebuild: deferringRebuild) }
+            if let video = entry.signal.video {
+                for (i, frame) in video.compared.enumerated() {
+                    videoIndex.insert(
+                        frame.hash, id: Self.videoFrameID(entry: entry.id, frame: i), deferringRebuild: deferringRebuild || skipIndex)
+                }
+            }
         case .relabel(let id, let labels):
             guard let entry = entry(id), entry.isActive else {
                 throw BulwarkError(.invalidData, "relabel of entry \(id), which is not active", field: "id")
@@ -395,6 +413,11 @@ public struct BankSet: Sendable {
             entries[Int(id - 1)].removedAt = at
             if let key = key(entry.bank, entry.signal) { active.remove(key, id: id) }
             if !skipIndex, let hash = entry.signal.pdq { pdqIndex.remove(hash, id: id, deferringRebuild: deferringRebuild) }
+            if let video = entry.signal.video {
+                for (i, frame) in video.compared.enumerated() {
+                    videoIndex.remove(frame.hash, id: Self.videoFrameID(entry: id, frame: i), deferringRebuild: deferringRebuild || skipIndex)
+                }
+            }
         }
     }
 
@@ -405,9 +428,15 @@ public struct BankSet: Sendable {
         active.reserveCapacity(count)
     }
 
+    /// Builds the vPDQ frames' tables (after a snapshot's entries are read).
+    mutating func rebuildVideoIndex() {
+        if videoIndex.slotCount > 0 { videoIndex.rebuild() }
+    }
+
     /// Builds the PDQ index's tables now (after a bulk load).
     public mutating func compactIndex() {
         pdqIndex.rebuild()
+        videoIndex.rebuild()
     }
 
     /// Replaces the PDQ index with a saved one, after checking that it holds exactly
@@ -492,6 +521,9 @@ public struct BankSet: Sendable {
                 }
             }
         }
+        if let pdq = hashes.pdq, videoIndex.count > 0 {
+            found += videoMatches(first: (pdq, hashes.pdqQuality), frames: hashes.frames, banks: selected)
+        }
         // MD5 and SHA-256: the active entry of the signal in each bank selected.
         for signal in [hashes.md5.map { try? Signal(.md5, $0) }, hashes.sha256.map { try? Signal(.sha256, $0) }] {
             guard let signal = signal ?? nil else { continue }
@@ -505,6 +537,56 @@ public struct BankSet: Sendable {
         }
         found.sort { ($0.distance, $0.entry.id) < ($1.distance, $1.entry.id) }
         return MatchOutcome(matches: found, lowQualityPDQ: lowQuality)
+    }
+
+    /// The vPDQ entries of the banks selected whose frames and the media's are found in each
+    /// other (``VideoMatch/matches``). The media's frames compared are its first frame and its
+    /// later ones, as a vPDQ hash's are: those of quality at least ``VPDQHash/minimumQuality``,
+    /// each distinct hash once. A frame is found in another's when within the entry's bank's PDQ
+    /// threshold. A still image is one frame: found when it is a frame of a banked video.
+    private func videoMatches(first: (hash: PDQHash, quality: Int?), frames: [FramePDQ], banks selected: [Bank]) -> [BankMatch] {
+        var queries: [(hash: PDQHash, frame: Int)] = []
+        var seen = Set<PDQHash>()
+        if (first.quality ?? 100) >= VPDQHash.minimumQuality, seen.insert(first.hash).inserted { queries.append((first.hash, 0)) }
+        for f in frames where f.quality >= VPDQHash.minimumQuality && seen.insert(f.hash).inserted { queries.append((f.hash, f.frame)) }
+        guard !queries.isEmpty, let radius = selected.map(\.pdqThreshold).max() else { return [] }
+        struct Found {
+            var bank: Bank
+            var queries: Set<Int> = []
+            var entryFrames: Set<Int> = []
+            var nearest = (distance: Int.max, query: 0)
+        }
+        var byEntry: [UInt64: Found] = [:]
+        var outside = Set<UInt64>()
+        let selectedNames = Set(selected.map(\.name))
+        for (q, query) in queries.enumerated() {
+            for m in videoIndex.search(query.hash, radius: radius) {
+                let id = m.id >> 16
+                if outside.contains(id) { continue }
+                if byEntry[id] == nil {
+                    guard let entry = entry(id), selectedNames.contains(entry.bank), let bank = banks[entry.bank] else {
+                        outside.insert(id)
+                        continue
+                    }
+                    byEntry[id] = Found(bank: bank)
+                }
+                guard m.distance <= byEntry[id]!.bank.pdqThreshold else { continue }
+                byEntry[id]!.queries.insert(q)
+                byEntry[id]!.entryFrames.insert(Int(m.id & 0xFFFF))
+                if m.distance < byEntry[id]!.nearest.distance { byEntry[id]!.nearest = (m.distance, q) }
+            }
+        }
+        var found: [BankMatch] = []
+        for (id, f) in byEntry where !f.queries.isEmpty {
+            guard let entry = entry(id), let video = entry.signal.video else { continue }
+            let match = VideoMatch(
+                frames: queries.count, framesMatched: f.queries.count, entryFrames: video.compared.count,
+                entryFramesMatched: f.entryFrames.count, matchedFrames: f.queries.sorted().map { queries[$0].frame })
+            guard match.matches else { continue }
+            let frame = queries[f.nearest.query].frame
+            found.append(BankMatch(entry: entry, bank: f.bank, distance: f.nearest.distance, frame: frame == 0 ? nil : frame, video: match))
+        }
+        return found
     }
 }
 
@@ -553,9 +635,13 @@ public struct BankMatch: Sendable, Hashable {
     /// Whether it was a turned still image's pixels as stored that matched
     /// (``MediaHashes/storedPixels``).
     public var storedPixels: Bool
+    /// A vPDQ entry's match: how many frames were found in each other (`distance` and `frame`
+    /// are of the nearest pair).
+    public var video: VideoMatch?
 
     public init(
-        entry: BankEntry, bank: Bank, distance: Int, frame: Int? = nil, variant: Int? = nil, storedPixels: Bool = false
+        entry: BankEntry, bank: Bank, distance: Int, frame: Int? = nil, variant: Int? = nil, storedPixels: Bool = false,
+        video: VideoMatch? = nil
     ) {
         self.entry = entry
         self.bank = bank
@@ -563,6 +649,7 @@ public struct BankMatch: Sendable, Hashable {
         self.frame = frame
         self.variant = variant
         self.storedPixels = storedPixels
+        self.video = video
     }
 
     /// The labels of the entry and its bank.
@@ -584,12 +671,16 @@ public struct MatchOutcome: Sendable, Hashable {
     /// Block matches that no allow bank answers (an allow match is a known false positive). An
     /// allow match by an exact hash (MD5, SHA-256) answers every block match; one by PDQ answers
     /// those of the same picture: the media's own hash, or the same later frame of an animation.
-    /// So an allowed first frame does not clear what the animation goes on to show.
+    /// So an allowed first frame does not clear what the animation goes on to show. One by vPDQ
+    /// (a known video) answers the block matches by vPDQ, and those by PDQ of the frames it
+    /// found in the known video.
     public var standingBlockMatches: [BankMatch] {
         let allowed = allowedBy
-        if allowed.contains(where: { $0.entry.signal.type != .pdq }) { return [] }
-        let pictures = Set(allowed.map(\.frame))
-        return blockMatches.filter { !pictures.contains($0.frame) }
+        if allowed.contains(where: { $0.entry.signal.type == .md5 || $0.entry.signal.type == .sha256 }) { return [] }
+        var pictures = Set(allowed.filter { $0.video == nil }.map(\.frame))
+        let knownVideo = allowed.contains { $0.video != nil }
+        for m in allowed { for frame in m.video?.matchedFrames ?? [] { pictures.insert(frame == 0 ? nil : frame) } }
+        return blockMatches.filter { $0.video == nil ? !pictures.contains($0.frame) : !knownVideo }
     }
 
     /// `none` when allow banks answer every block match (see ``standingBlockMatches``) or nothing

@@ -8,6 +8,9 @@ public enum SignalType: String, Sendable, Hashable, CaseIterable, Codable {
     case md5
     /// SHA-256 of the media bytes, matched exactly.
     case sha256
+    /// A video's frame hashes (ThreatExchange's vPDQ, as HMA shares it: ``VPDQHash``), matched by
+    /// the share of frames found in each other.
+    case vpdq
 
     /// Parses the names used by ThreatExchange and HMA as well as ours
     /// (`pdq`, `md5`, `sha256`, `HASH_PDQ`, `HASH_MD5`, `HASH_SHA256`, `photo_md5`, `video_md5`, ...).
@@ -16,31 +19,37 @@ public enum SignalType: String, Sendable, Hashable, CaseIterable, Codable {
         case "pdq", "hash_pdq", "pdq_hash", "photo_pdq": self = .pdq
         case "md5", "hash_md5", "photo_md5", "video_md5", "md5_hash": self = .md5
         case "sha256", "sha-256", "hash_sha256", "sha256_hash", "photo_sha256", "video_sha256": self = .sha256
+        case "vpdq", "hash_vpdq", "video_vpdq", "vpdq_hash": self = .vpdq
         default: return nil
         }
     }
 
-    /// Number of hex digits of a value.
-    public var hexDigits: Int {
+    /// Number of hex digits of a value; nil for a vPDQ hash (a list).
+    public var hexDigits: Int? {
         switch self {
         case .pdq, .sha256: 64
         case .md5: 32
+        case .vpdq: nil
         }
     }
 }
 
-/// A hash value of a known type, in canonical form (lowercase hex).
+/// A hash value of a known type, in canonical form (lowercase hex; a vPDQ hash's canonical text).
 ///
 /// Kept as its bits (``value`` is made from them when asked): a million bank entries held their
-/// values as 64-digit strings, about 110 MB of the process's 580 MB.
+/// values as 64-digit strings, about 110 MB of the process's 580 MB. A vPDQ signal's bits are the
+/// SHA-256 of its canonical text, and it holds the hash itself (``video``).
 public struct Signal: Sendable, Hashable, Comparable, CustomStringConvertible {
     let bits: SignalBits
+    /// A vPDQ signal's frames; nil for the other types.
+    public let video: VPDQHash?
 
     public var type: SignalType {
         switch bits.type {
         case 0: .pdq
         case 1: .md5
-        default: .sha256
+        case 2: .sha256
+        default: .vpdq
         }
     }
 
@@ -53,14 +62,19 @@ public struct Signal: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// ``init(_:_:)`` from the value's UTF-8 bytes (a snapshot's, where they are).
     init(_ type: SignalType, utf8 value: UnsafeBufferPointer<UInt8>) throws(BulwarkError) {
+        guard let hexDigits = type.hexDigits else {
+            self = Signal(video: try VPDQHash(utf8: value))
+            return
+        }
+        video = nil
         guard let (words, digits) = Self.parse(value) else {
             throw BulwarkError(
                 .invalidField, "\(type.rawValue) value is not hexadecimal: \(Self.excerpt(value))", field: "value")
         }
-        guard digits == type.hexDigits else {
+        guard digits == hexDigits else {
             throw BulwarkError(
                 .invalidField,
-                "\(type.rawValue) value must have \(type.hexDigits) hex digits, not \(digits): \(Self.excerpt(value))",
+                "\(type.rawValue) value must have \(hexDigits) hex digits, not \(digits): \(Self.excerpt(value))",
                 field: "value")
         }
         bits = SignalBits(words: words, type: SignalBits.code(type))
@@ -90,17 +104,32 @@ public struct Signal: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     public init(pdq: PDQHash) {
         bits = SignalBits(words: (pdq[word: 3], pdq[word: 2], pdq[word: 1], pdq[word: 0]), type: 0)
+        video = nil
     }
 
-    /// The value: lowercase hex of the type's length.
+    /// A vPDQ signal.
+    public init(video: VPDQHash) {
+        bits = SignalBits(words: video.digest, type: SignalBits.code(.vpdq))
+        self.video = video
+    }
+
+    /// The value: lowercase hex of the type's length; a vPDQ hash's canonical text.
     public var value: String {
-        String(unsafeUninitializedCapacity: type.hexDigits) { writeValue(into: $0) }
+        if let video { return video.text }
+        return String(unsafeUninitializedCapacity: valueByteCount) { writeValue(into: $0) }
     }
 
-    /// Appends the value's hex digits (a snapshot of a million entries writes them without a
-    /// string each).
+    /// The length of ``value`` in UTF-8 bytes.
+    public var valueByteCount: Int { video.map { $0.text.utf8.count } ?? type.hexDigits ?? 0 }
+
+    /// Appends the value's bytes (a snapshot of a million entries writes them without a string
+    /// each).
     func appendValue(to out: inout [UInt8]) {
-        let count = type.hexDigits
+        if let video {
+            out.append(contentsOf: video.text.utf8)
+            return
+        }
+        let count = valueByteCount
         let start = out.count
         out.append(contentsOf: repeatElement(0, count: count))
         out.withUnsafeMutableBufferPointer { _ = writeValue(into: UnsafeMutableBufferPointer(rebasing: $0[start...])) }
@@ -108,7 +137,7 @@ public struct Signal: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Writes the value's hex digits at the start of `out`; returns how many.
     private func writeValue(into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        let count = type.hexDigits
+        let count = valueByteCount
         let hex: StaticString = "0123456789abcdef"
         let words = bits.words
         for i in 0..<count {
@@ -128,6 +157,10 @@ public struct Signal: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var pdq: PDQHash? { bits.pdq }
 
     public var description: String { "\(type.rawValue):\(value)" }
+
+    /// Equal bits: the same type and value (a vPDQ hash's bits are its text's SHA-256).
+    public static func == (a: Signal, b: Signal) -> Bool { a.bits == b.bits }
+    public func hash(into hasher: inout Hasher) { hasher.combine(bits) }
 
     /// By type name, then by value (the words in order: as their hex digits compare).
     public static func < (a: Signal, b: Signal) -> Bool {
@@ -160,6 +193,7 @@ struct SignalBits: Hashable, Sendable {
         case .pdq: 0
         case .md5: 1
         case .sha256: 2
+        case .vpdq: 3
         }
     }
 

@@ -24,13 +24,14 @@ public struct SignalRecord: Sendable, Hashable {
 
 /// Reads one line of a signal file at a time.
 public struct SignalFileReader: Sendable {
-    public static let maxLineBytes = 65_536
+    /// A vPDQ value (at most ``VPDQHash/maxTextBytes``) and 64 KiB more.
+    public static let maxLineBytes = VPDQHash.maxTextBytes + 65_536
     public static let maxLabels = 64
 
     public var format: SignalFileFormat
     /// The type of values that do not say theirs (`te` and `hash-labels` files, `hma`
-    /// lines with the value alone). Without it, 32 hex digits are MD5 and 64 are an error
-    /// (PDQ or SHA-256?).
+    /// lines with the value alone). Without it, 32 hex digits are MD5, a JSON array (`[...`) is
+    /// vPDQ and 64 digits are an error (PDQ or SHA-256?).
     public var type: SignalType?
 
     public init(format: SignalFileFormat, type: SignalType? = nil) {
@@ -87,6 +88,7 @@ public struct SignalFileReader: Sendable {
         if let type { return try Signal(type, text) }
         let digits = text.utf8.count
         if digits == 32 { return try Signal(.md5, text) }
+        if text.utf8.first == UInt8(ascii: "[") { return try Signal(.vpdq, text) }
         throw BulwarkError(
             .invalidField,
             digits == 64
@@ -96,7 +98,7 @@ public struct SignalFileReader: Sendable {
     }
 
     private static func looksLikeHeader(_ first: String) -> Bool {
-        !first.isEmpty && !first.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x66) }
+        !first.isEmpty && first.utf8.first != UInt8(ascii: "[") && !first.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x66) }
     }
 
     /// At the separator bytes themselves: split as Characters, a space followed by a combining
@@ -135,11 +137,11 @@ public struct SignalFileWriter: Sendable {
         switch format {
         case .threatexchange:
             let date = CivilDate.isoDate(entry.addedAt)
-            return "\(entry.signal.value),\(entry.id),\(date),\(CSV.quoted(entry.labels.joined(separator: " ")))\n"
+            return "\(CSV.quoted(entry.signal.value)),\(entry.id),\(date),\(CSV.quoted(entry.labels.joined(separator: " ")))\n"
         case .hma:
             return "\(entry.signal.type.rawValue) \(entry.signal.value)\n"
         case .hashLabels:
-            return "\(entry.signal.value),\(CSV.quoted(entry.labels.joined(separator: " ")))\n"
+            return "\(CSV.quoted(entry.signal.value)),\(CSV.quoted(entry.labels.joined(separator: " ")))\n"
         }
     }
 }

@@ -476,7 +476,16 @@ extension ConsoleVerdict {
                 row["entry"] = (match["entry"] as? NSNumber)?.stringValue ?? ""
                 row["type"] = type
                 row["distance"] =
-                    type == "pdq" ? "\(distance) of 256 bits" : (distance == 0 ? "exact" : String(distance))
+                    type == "pdq"
+                    ? "\(distance) of 256 bits"
+                    : type == "vpdq" ? "nearest frames \(distance) of 256 bits apart" : (distance == 0 ? "exact" : String(distance))
+                // A vPDQ entry: how much of each video was found in the other.
+                if let video = match["video"] as? [String: Any] {
+                    func n(_ key: String) -> Int { (video[key] as? NSNumber)?.intValue ?? 0 }
+                    row["video"] =
+                        "\(n("frames_matched")) of its \(n("frames")) frames found in the banked video, "
+                        + "\(n("entry_frames_matched")) of the banked video's \(n("entry_frames")) found in it"
+                }
                 // An animation's or a video's later frame, if that is what matched.
                 if let name = part.matchedFrameName { row["frame"] = name }
                 // A turned photo matched by its pixels as stored (a bank hash made without the turn).

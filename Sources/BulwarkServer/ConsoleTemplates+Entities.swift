@@ -135,7 +135,7 @@ extension ConsoleTemplates {
         {{/hasKnown}}
         {{#hasImages}}
         <table><caption>Images and hash banks</caption><thead><tr><th>image</th><th>bank</th><th>entry</th><th>signal</th><th>distance</th></tr></thead><tbody>
-        {{#images}}<tr><td>image {{n}}{{#frames}}<br><small>{{frames}}</small>{{/frames}}</td>{{#matched}}<td>{{bank}}</td><td>{{entry}}</td><td>{{type}}</td><td>{{distance}}{{#frame}}, {{frame}}{{/frame}}{{#asStored}}, {{asStored}}{{/asStored}}</td>{{/matched}}{{^matched}}<td colspan="4">{{outcome}}</td>{{/matched}}</tr>{{/images}}
+        {{#images}}<tr><td>image {{n}}{{#frames}}<br><small>{{frames}}</small>{{/frames}}</td>{{#matched}}<td>{{bank}}</td><td>{{entry}}</td><td>{{type}}</td><td>{{distance}}{{#frame}}, {{frame}}{{/frame}}{{#asStored}}, {{asStored}}{{/asStored}}{{#video}}; {{video}}{{/video}}</td>{{/matched}}{{^matched}}<td colspan="4">{{outcome}}</td>{{/matched}}</tr>{{/images}}
         </tbody></table>
         {{/hasImages}}
         {{^hasKnown}}{{^hasImages}}<p>No match with known content.</p>{{/hasImages}}{{/hasKnown}}

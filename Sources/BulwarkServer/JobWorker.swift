@@ -230,7 +230,8 @@ public struct JobWorker: Service, CustomStringConvertible {
     /// Puts a bank match's decision, category, case priority and evidence into `result` (nothing
     /// when the banks' decision is `none`): the nearest block match that stands, with the frame
     /// of an animation it matched, or `"stored_pixels": true` and the orientation when it was a
-    /// turned still image's hash as stored that matched.
+    /// turned still image's hash as stored that matched, or for a vPDQ entry `"video"`: the
+    /// frames of each found in the other (``VideoMatch/json``).
     static func record(_ outcome: MatchOutcome, in result: inout MediaResult) {
         guard outcome.decision != .none, let best = outcome.standingBlockMatches.first else { return }
         let category = best.labels.lazy.compactMap { label -> Category? in
@@ -254,6 +255,8 @@ public struct JobWorker: Service, CustomStringConvertible {
         if best.storedPixels, let stored = result.storedPixels {
             evidence += Array(",\"stored_pixels\":true,\"orientation\":\(stored.orientation)".utf8)
         }
+        // A vPDQ entry: how much of the video and of the banked one were found in each other.
+        if let video = best.video { evidence += Array(",\"video\":\(video.json)".utf8) }
         evidence.append(UInt8(ascii: "}"))
         result.matchEvidence = String(decoding: evidence, as: UTF8.self)
     }

@@ -254,7 +254,7 @@ enum OpenAPIDocument {
               "BankEntries": {
                 "type": "object", "required": ["type", "values"],
                 "properties": {
-                  "type": {"type": "string", "description": "pdq, md5 or sha256"},
+                  "type": {"type": "string", "description": "pdq, md5, sha256 or vpdq (each value HMA's JSON array of \"hex,quality,seconds\" strings, at most 10,000 frames and 1 MiB)"},
                   "values": {"type": "array", "maxItems": 10000, "items": {"type": "string"}},
                   "labels": {"type": "array", "items": {"type": "string"}}, "source": {"type": "string"}
                 }

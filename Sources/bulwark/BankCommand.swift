@@ -192,7 +192,7 @@ struct BankCommand: AsyncParsableCommand {
                     appendJSONString(bank.name, to: &line)
                     line.append(contentsOf: ",\"kind\":\"\(bank.kind.rawValue)\",\"quarantined\":\(bank.quarantined)".utf8)
                     line.append(contentsOf: ",\"pdq_threshold\":\(bank.pdqThreshold)".utf8)
-                    line.append(contentsOf: ",\"entries\":{\"pdq\":\(c[.pdq] ?? 0),\"md5\":\(c[.md5] ?? 0),\"sha256\":\(c[.sha256] ?? 0)}".utf8)
+                    line.append(contentsOf: ",\"entries\":{\"pdq\":\(c[.pdq] ?? 0),\"md5\":\(c[.md5] ?? 0),\"sha256\":\(c[.sha256] ?? 0),\"vpdq\":\(c[.vpdq] ?? 0)}".utf8)
                     line.append(contentsOf: ",\"labels\":[".utf8)
                     for (i, l) in bank.labels.enumerated() {
                         if i > 0 { line.append(UInt8(ascii: ",")) }
@@ -206,7 +206,7 @@ struct BankCommand: AsyncParsableCommand {
                     let state = bank.kind == .allow ? "allow" : "block"
                     let q = bank.quarantined ? ", quarantined" : ""
                     print(
-                        "\(bank.name)\t\(state)\(q)\tpdq<=\(bank.pdqThreshold)\tpdq \(c[.pdq] ?? 0), md5 \(c[.md5] ?? 0), sha256 \(c[.sha256] ?? 0)\t\(bank.labels.joined(separator: " "))"
+                        "\(bank.name)\t\(state)\(q)\tpdq<=\(bank.pdqThreshold)\tpdq \(c[.pdq] ?? 0), md5 \(c[.md5] ?? 0), sha256 \(c[.sha256] ?? 0), vpdq \(c[.vpdq] ?? 0)\t\(bank.labels.joined(separator: " "))"
                     )
                 }
             }
@@ -217,8 +217,8 @@ struct BankCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add hashes to a bank (idempotent).")
         @OptionGroup var banks: BankPlaceOption
         @Argument var name: String
-        @Option(help: "Hash type: pdq, md5, sha256.") var type: SignalType
-        @Argument(help: "Hash values (hex).") var values: [String]
+        @Option(help: "Hash type: pdq, md5, sha256, vpdq.") var type: SignalType
+        @Argument(help: "Hash values (hex; a vpdq value is HMA's JSON array of \"HEX,QUALITY,SECONDS\" strings).") var values: [String]
         @Option(name: .customLong("label"), help: "Label (repeatable), e.g. group:example.") var labels: [String] = []
         @Option(help: "The list the hashes come from.") var source = "own"
         @Option(help: "Who or what added them.") var provenance = "bulwark bank add"
@@ -257,8 +257,8 @@ struct BankCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark hashes removed from a bank (history is kept).")
         @OptionGroup var banks: BankPlaceOption
         @Argument var name: String
-        @Option(help: "Hash type: pdq, md5, sha256.") var type: SignalType
-        @Argument(help: "Hash values (hex).") var values: [String]
+        @Option(help: "Hash type: pdq, md5, sha256, vpdq.") var type: SignalType
+        @Argument(help: "Hash values (hex; a vpdq value is HMA's JSON array of \"HEX,QUALITY,SECONDS\" strings).") var values: [String]
 
         func run() async throws {
             let store = try await banks.open(writable: true)
@@ -296,7 +296,7 @@ struct BankCommand: AsyncParsableCommand {
         @Argument var name: String
         @Argument(help: "The list file.") var file: String
         @Option(help: "te, hma or hash-labels.") var format: SignalFileFormat = .hashLabels
-        @Option(help: "Type of values that do not say theirs: pdq, md5, sha256.") var type: SignalType?
+        @Option(help: "Type of values that do not say theirs: pdq, md5, sha256, vpdq.") var type: SignalType?
         @Option(help: "Name of the list (kept on every entry). Default: the file name.") var source: String?
         @Option(name: .customLong("label"), help: "Label added to every entry (repeatable).") var labels: [String] = []
         @Flag(help: "Import nothing if any row is bad.") var strict = false

@@ -307,6 +307,13 @@ struct HashingPipeline {
             if video.sampleAspectRatio != 1 { out.append(contentsOf: ",\"sample_aspect_ratio\":\(video.sampleAspectRatio)".utf8) }
             out.append(UInt8(ascii: "}"))
         }
+        // A video's frames as a vPDQ hash (HMA's signal string), to bank or share as such.
+        if frames.reading.video != nil,
+            let vpdq = try? VPDQHash(first: single.hash, quality: single.quality, frames: frames.laterFrames)
+        {
+            out.append(contentsOf: ",\"vpdq\":".utf8)
+            appendJSONString(vpdq.text, to: &out)
+        }
         if frames.reading.frames > 1 || frames.reading.stoppedBefore != nil {
             out.append(contentsOf: ",\"frames_read\":\(frames.reading.frames),\"frames\":[".utf8)
             out.append(contentsOf: frames.laterFrames.map(frameJSON).joined(separator: ",").utf8)

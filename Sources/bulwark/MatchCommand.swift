@@ -29,7 +29,9 @@ struct MatchCommand: AsyncParsableCommand {
     @Option(name: .customLong("bank"), help: "Match against this bank only (repeatable). Default: every bank.")
     var only: [String] = []
 
-    @Option(name: .customLong("hash"), help: "A hash to match, TYPE:HEX (pdq:…, md5:…, sha256:…); repeatable.")
+    @Option(
+        name: .customLong("hash"),
+        help: "A hash to match, TYPE:VALUE (pdq:HEX, md5:HEX, sha256:HEX, vpdq:'[\"HEX,QUALITY,SECONDS\",…]'); repeatable.")
     var hashes: [String] = []
 
     @Flag(help: "Also match the image's rotations and mirror images (8 PDQ hashes).")
@@ -56,7 +58,7 @@ struct MatchCommand: AsyncParsableCommand {
         for query in hashes {
             let parts = query.split(separator: ":", maxSplits: 1)
             guard parts.count == 2, let type = SignalType(name: parts[0]) else {
-                throw ValidationError("--hash takes TYPE:HEX (pdq, md5 or sha256), not \"\(query)\"")
+                throw ValidationError("--hash takes TYPE:VALUE (pdq, md5, sha256 or vpdq), not \"\(query.prefix(100))\"")
             }
             let signal = try Signal(type, parts[1])
             var media = MediaHashes()
@@ -64,6 +66,7 @@ struct MatchCommand: AsyncParsableCommand {
             case .pdq: media.pdq = signal.pdq
             case .md5: media.md5 = signal.value
             case .sha256: media.sha256 = signal.value
+            case .vpdq: media = MediaHashes(video: signal.video!)
             }
             let outcome = store.banks.match(media, banks: names)
             out.removeAll(keepingCapacity: true)
@@ -136,7 +139,8 @@ func appendOutcome(_ outcome: MatchOutcome, frames: [FramePDQ] = [], to out: ino
         out.append(contentsOf: "{\"bank\":".utf8)
         appendJSONString(m.bank.name, to: &out)
         out.append(contentsOf: ",\"kind\":\"\(m.bank.kind.rawValue)\",\"quarantined\":\(m.bank.quarantined)".utf8)
-        out.append(contentsOf: ",\"entry\":\(m.entry.id),\"type\":\"\(m.entry.signal.type.rawValue)\",\"value\":\"\(m.entry.signal.value)\"".utf8)
+        out.append(contentsOf: ",\"entry\":\(m.entry.id),\"type\":\"\(m.entry.signal.type.rawValue)\",\"value\":".utf8)
+        appendJSONString(m.entry.signal.value, to: &out)
         out.append(contentsOf: ",\"distance\":\(m.distance)".utf8)
         if m.storedPixels { out.append(contentsOf: ",\"stored_pixels\":true".utf8) }
         if let variant = m.variant { out.append(contentsOf: ",\"dihedral\":\(variant)".utf8) }
@@ -146,6 +150,7 @@ func appendOutcome(_ outcome: MatchOutcome, frames: [FramePDQ] = [], to out: ino
                 out.append(contentsOf: ",\"second\":\(second)".utf8)
             }
         }
+        if let video = m.video { out.append(contentsOf: ",\"video\":\(video.json)".utf8) }
         out.append(contentsOf: ",\"labels\":[".utf8)
         for (k, l) in m.labels.enumerated() {
             if k > 0 { out.append(UInt8(ascii: ",")) }
