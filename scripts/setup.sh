@@ -13,14 +13,20 @@
 # pages render as reviewers see them, and axe-core for the accessibility check, from PyPI's
 # axe-playwright-python (only its bundled axe.min.js is used, so its Playwright dependency is
 # not installed).
+#
+# With --references (the test command passes it), also ThreatExchange's vPDQ video hasher, vpdq from
+# PyPI (built against Debian's FFmpeg, which needs libavdevice-dev and libavfilter-dev too): the
+# banks' vPDQ tests match videos against the hashes it gives, as a partner's list would hold them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BROWSER=0
+REFERENCES=0
 for arg in "$@"; do
     case "$arg" in
         --browser) BROWSER=1 ;;
-        *) echo "setup: unknown option $arg (known: --browser)" >&2; exit 2 ;;
+        --references) REFERENCES=1 ;;
+        *) echo "setup: unknown option $arg (known: --browser, --references)" >&2; exit 2 ;;
     esac
 done
 
@@ -35,6 +41,8 @@ IMAGE_DEV_PACKAGES=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev 
     libavformat-dev libavcodec-dev libswscale-dev libavutil-dev)
 BROWSER_PACKAGES=(chromium chromium-driver fonts-noto-core fonts-noto-color-emoji)
 AXE_VERSION=0.1.8  # axe-playwright-python, bundling axe-core 4.12.1
+VPDQ_VERSION=0.2.5  # ThreatExchange's vPDQ hasher (built from its source distribution)
+REFERENCE_PACKAGES=(libavdevice-dev libavfilter-dev pkg-config g++)
 MODEL=.bulwark/models/langid.bin
 SEMANTIC_MODEL=.bulwark/models/use-m3.bin
 
@@ -50,6 +58,7 @@ fi
 
 wanted=("${IMAGE_DEV_PACKAGES[@]}")
 if [ "$BROWSER" = 1 ]; then wanted+=("${BROWSER_PACKAGES[@]}"); fi
+if [ "$REFERENCES" = 1 ]; then wanted+=("${REFERENCE_PACKAGES[@]}"); fi
 missing=()
 for package in "${wanted[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -88,6 +97,11 @@ fi
 if [ "$BROWSER" = 1 ] && ! python3 -c "import importlib.metadata as m, sys; sys.exit(0 if m.version('axe-playwright-python') == '$AXE_VERSION' else 1)" 2>/dev/null; then
     echo "setup: installing axe-playwright-python==$AXE_VERSION (axe-core) from PyPI" >&2
     pip_install --no-deps "axe-playwright-python==$AXE_VERSION"
+fi
+
+if [ "$REFERENCES" = 1 ] && ! python3 -c "import importlib.metadata as m, sys; sys.exit(0 if m.version('vpdq') == '$VPDQ_VERSION' else 1)" 2>/dev/null; then
+    echo "setup: building vpdq==$VPDQ_VERSION (ThreatExchange's vPDQ hasher) from PyPI" >&2
+    pip_install "vpdq==$VPDQ_VERSION"
 fi
 
 if ! python3 -c "import py3langid, sys; sys.exit(0 if py3langid.__version__ == '$PY3LANGID_VERSION' else 1)" 2>/dev/null; then

@@ -4,7 +4,7 @@
 # gates on held-out data, CLI end-to-end, the console in headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --browser
+scripts/setup.sh --browser --references
 scripts/postgres.sh
 # The console's browser tests fail, rather than skip, if Chromium is missing.
 export BULWARK_BROWSER_TESTS=required

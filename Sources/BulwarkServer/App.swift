@@ -223,10 +223,10 @@ public struct BulwarkService: Sendable {
         var decoded: [[UInt8]] = []
         var given: [StoredMediaHashes] = []
         for (k, m) in media.enumerated() {
-            let hashed = m.md5 != nil || m.sha256 != nil || m.pdq != nil || m.pdq_quality != nil || m.frames != nil
+            let hashed = m.md5 != nil || m.sha256 != nil || m.pdq != nil || m.pdq_quality != nil || m.frames != nil || m.vpdq != nil
             guard let base64 = m.data else {
                 guard hashed else {
-                    throw APIError.invalid("a media part needs data (base64) or its hashes (md5, sha256, pdq)", field: at + "media[\(k)]")
+                    throw APIError.invalid("a media part needs data (base64) or its hashes (md5, sha256, pdq, vpdq)", field: at + "media[\(k)]")
                 }
                 given.append(try Self.givenHashes(m, field: at + "media[\(k)].", maxFrames: configuration.maxMediaFrames))
                 continue
@@ -288,7 +288,11 @@ public struct BulwarkService: Sendable {
 
     /// A part's hashes as the platform sent them, checked (hex of the right length, a PDQ
     /// quality 0 ... 100 with a PDQ hash only; later frames with a PDQ hash only, each with its
-    /// hash and quality, numbered 1 or more, at most `maxFrames`) and in lower case.
+    /// hash and quality, numbered 1 or more, at most `maxFrames`) and in lower case. A vPDQ hash
+    /// (`vpdq`) stands for the PDQ hash and the frames: its first frame is the part's PDQ hash,
+    /// and its later frames that show another picture (more than ``FramePDQ/sameFrameBits`` from
+    /// every one kept before, as the media job keeps a video's) its frames, numbered by their place
+    /// in the list, each with its second; at most `maxFrames` of them.
     static func givenHashes(_ m: ItemPayload.Media, field at: String, maxFrames: Int) throws -> StoredMediaHashes {
         func hex(_ value: String?, _ name: String, digits: Int) throws -> String? {
             guard let value else { return nil }
@@ -305,8 +309,14 @@ public struct BulwarkService: Sendable {
                 throw APIError.invalid("pdq_quality must be 0 ... 100: got \(quality)", field: at + "pdq_quality")
             }
         }
+        if let text = m.vpdq {
+            guard pdq == nil, m.pdq_quality == nil, m.frames == nil else {
+                throw APIError.invalid("vpdq holds the video's frames: send it without pdq, pdq_quality and frames", field: at + "vpdq")
+            }
+            return try givenVideo(text, md5: md5, sha256: sha256, field: at + "vpdq", maxFrames: maxFrames)
+        }
         guard md5 != nil || sha256 != nil || pdq != nil else {
-            throw APIError.invalid("a media part sent as hashes needs md5, sha256 or pdq", field: at + "md5")
+            throw APIError.invalid("a media part sent as hashes needs md5, sha256, pdq or vpdq", field: at + "md5")
         }
         var frames: [FramePDQ] = []
         if let given = m.frames {
@@ -335,6 +345,33 @@ public struct BulwarkService: Sendable {
             }
         }
         return StoredMediaHashes(pdq: pdq, quality: pdq == nil ? nil : m.pdq_quality, md5: md5, sha256: sha256, frames: frames)
+    }
+
+    /// A part's hashes from its vPDQ hash (``givenHashes(_:field:maxFrames:)``).
+    static func givenVideo(_ text: String, md5: String?, sha256: String?, field: String, maxFrames: Int) throws -> StoredMediaHashes {
+        let video: VPDQHash
+        do {
+            video = try VPDQHash(text)
+        } catch {
+            throw APIError.invalid(error.message + (error.offset.map { " (byte \($0) of the value)" } ?? ""), field: field)
+        }
+        let first = video.features[0]
+        var kept = [first.hash]
+        var frames: [FramePDQ] = []
+        for (n, f) in video.features.enumerated().dropFirst()
+        where !kept.contains(where: { $0.distance(to: f.hash) <= FramePDQ.sameFrameBits }) {
+            guard f.milliseconds / 1000 <= Int64(ItemPayload.maxFrameSecond) else {
+                throw APIError.invalid(
+                    "vpdq frame \(n + 1) is at \(f.milliseconds / 1000) s, past \(ItemPayload.maxFrameSecond) (a week)", field: field)
+            }
+            kept.append(f.hash)
+            frames.append(FramePDQ(frame: n, hash: f.hash, quality: f.quality, second: Int(f.milliseconds / 1000)))
+        }
+        guard frames.count <= maxFrames else {
+            throw APIError.tooLarge(
+                "\(frames.count) frames after the first show another picture, the limit is \(maxFrames)", field: field, limit: maxFrames)
+        }
+        return StoredMediaHashes(pdq: first.hash.hex, quality: first.quality, md5: md5, sha256: sha256, frames: frames)
     }
 
     // MARK: Re-appearance

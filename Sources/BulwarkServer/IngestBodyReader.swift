@@ -159,6 +159,7 @@ enum IngestBodyReader {
                         case "sha256": return try IngestBodyReader.string(&r, into: &m.sha256)
                         case "pdq": return try IngestBodyReader.string(&r, into: &m.pdq)
                         case "pdq_quality": return try IngestBodyReader.int(&r, into: &m.pdq_quality)
+                        case "vpdq": return try IngestBodyReader.string(&r, into: &m.vpdq)
                         case "frames":
                             if try IngestBodyReader.null(&r) { return true }
                             var frames: [ItemPayload.Frame] = []

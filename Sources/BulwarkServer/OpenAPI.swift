@@ -107,7 +107,7 @@ enum OpenAPIDocument {
                     "items": {
                       "type": "object",
                       "description": "A media part: its bytes (data), which Bulwark hashes (PDQ for the images it decodes, and for a video's frames, one a second; MD5 and SHA-256 for any part), or the hashes the platform computed itself (md5, sha256, pdq with pdq_quality, and frames: the PDQ hashes of later frames, a video's keyframes say, each matched too), for a part it does not send; not both.",
-                      "oneOf": [{"required": ["data"]}, {"anyOf": [{"required": ["md5"]}, {"required": ["sha256"]}, {"required": ["pdq"]}]}],
+                      "oneOf": [{"required": ["data"]}, {"anyOf": [{"required": ["md5"]}, {"required": ["sha256"]}, {"required": ["pdq"]}, {"required": ["vpdq"]}]}],
                       "properties": {
                         "data": {"type": "string", "contentEncoding": "base64", "minLength": 4},
                         "content_type": {"type": "string"},
@@ -115,6 +115,7 @@ enum OpenAPIDocument {
                         "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
                         "pdq": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
                         "pdq_quality": {"type": "integer", "minimum": 0, "maximum": 100},
+                        "vpdq": {"type": "string", "maxLength": 1048576, "description": "A video's vPDQ hash as HMA holds it, a JSON array of \"hex,quality,seconds\" strings as text, in place of pdq, pdq_quality and frames: its first frame is the part's PDQ hash, its later frames that show another picture (more than 8 bits from every one kept) its frames, at most 100; matched against vPDQ entries and each frame against PDQ ones."},
                         "frames": {
                           "type": "array",
                           "maxItems": 100,

@@ -26,7 +26,8 @@ struct ItemPayload: Decodable, Sendable, Equatable {
 
     /// A media part: its bytes (`data`), or, for a part the platform hashed itself (a video
     /// too large to send, say), its hashes only: `md5`, `sha256`, `pdq` (hex), `pdq_quality`, and
-    /// `frames`, the PDQ hashes of later frames (a video's keyframes, an animation's frames).
+    /// `frames`, the PDQ hashes of later frames (a video's keyframes, an animation's frames); or
+    /// `vpdq`, a video's vPDQ hash, for the same.
     struct Media: Decodable, Sendable, Equatable {
         /// Base64 of the media bytes.
         var data: String?
@@ -36,6 +37,9 @@ struct ItemPayload: Decodable, Sendable, Equatable {
         var pdq: String?
         var pdq_quality: Int?
         var frames: [Frame]?
+        /// A video's vPDQ hash as HMA holds it (a JSON array of "hex,quality,seconds" strings, as
+        /// text), in place of `pdq`, `pdq_quality` and `frames`.
+        var vpdq: String?
     }
 
     /// A later frame's PDQ hash as the platform took it: `pdq` (hex) and `quality` (0 ... 100)

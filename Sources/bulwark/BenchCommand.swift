@@ -28,7 +28,7 @@ struct BenchCommand: ParsableCommand {
             animations (decode included); compare with scripts/bench-pdq-reference.py on a \
             directory of .ppm files.
             """,
-        subcommands: [BenchIndexCommand.self, BenchEntitiesCommand.self, BenchConsoleCommand.self, BenchSemanticCommand.self, BenchCopiesCommand.self]
+        subcommands: [BenchIndexCommand.self, BenchVPDQCommand.self, BenchEntitiesCommand.self, BenchConsoleCommand.self, BenchSemanticCommand.self, BenchCopiesCommand.self]
     )
 
     /// Everyday chatter in 13 languages, never trained on (the language-identification set,

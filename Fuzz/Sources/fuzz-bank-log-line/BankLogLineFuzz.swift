@@ -66,6 +66,9 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
     if let md5 = try? Signal(.md5, String(repeating: "ab", count: 16)) {
         lines.append(("md5", BankEventLine.encode(.add(BankEntry(id: 3, bank: "known", signal: md5, addedAt: 8)), sequence: 3)))
     }
+    if let vpdq = try? Signal(.vpdq, "[\"\(String(repeating: "0f", count: 32)),100,0\",\"\(String(repeating: "a5", count: 32)),90,1.5\"]") {
+        lines.append(("vpdq", BankEventLine.encode(.add(BankEntry(id: 4, bank: "known", signal: vpdq, addedAt: 8)), sequence: 4)))
+    }
     lines.append(("relabel", BankEventLine.encode(.relabel(entryID: 2, labels: ["a", "b"]), sequence: 4)))
     lines.append(("remove", BankEventLine.encode(.remove(entryID: 2, at: 9), sequence: 5)))
     lines.append(("otherwise", #" { "at":1, "x":{"y":[null,1.5e3]}, "op":"remove", "id":2, "seq":6 } "#))

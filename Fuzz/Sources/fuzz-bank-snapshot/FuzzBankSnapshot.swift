@@ -7,7 +7,8 @@ internal import FuzzSupport
 // bytes as they are; odd, with the checksums made right (the PDQ index's inside, found by its magic,
 // then the file's), so that mutations reach the parser behind them. A set that loads must snapshot
 // to bytes that load to the same set, and every active entry must be found by matching its own
-// hash (so a crafted file cannot hide entries from matching).
+// hash (so a crafted file cannot hide entries from matching; a vPDQ entry by its own frames, when it
+// has one of quality).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -43,7 +44,10 @@ func load(_ bytes: [UInt8]) {
         case .pdq: hashes.pdq = entry.signal.pdq
         case .md5: hashes.md5 = entry.signal.value
         case .sha256: hashes.sha256 = entry.signal.value
+        case .vpdq: hashes = MediaHashes(video: entry.signal.video!)
         }
+        // A vPDQ hash with no frame of quality is never compared.
+        if let video = entry.signal.video, video.compared.isEmpty { continue }
         let outcome = set.match(hashes)
         guard outcome.matches.contains(where: { $0.entry.id == entry.id && $0.distance == 0 }) else {
             Fuzz.fail("active entry \(entry.id) (\(entry.signal)) is not matched by its own hash")
@@ -57,8 +61,8 @@ public func initialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutabl
     return 0
 }
 
-/// Small snapshots made by BankSet.snapshot: empty, one bank, and several banks with PDQ, MD5 and
-/// SHA-256 entries, labels, removals and a relabelling; each as is (0) and for checksum repair (1).
+/// Small snapshots made by BankSet.snapshot: empty, one bank, and several banks with PDQ, MD5,
+/// SHA-256 and vPDQ entries, labels, removals and a relabelling; each as is (0) and for checksum repair (1).
 func seeds() -> [(name: String, bytes: [UInt8])] {
     var rng = SplitMix(3)
     func hex(_ digits: Int) -> String {
@@ -84,6 +88,7 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
         }
         _ = try many.add(bank: "block", signal: Signal(.md5, hex(32)), at: 20)
         _ = try many.add(bank: "noisy", signal: Signal(.sha256, hex(64)), labels: ["x", "y"], at: 21)
+        _ = try many.add(bank: "block", signal: Signal(.vpdq, "[\"\(hex(64)),100,0\",\"\(hex(64)),40,1.5\"]"), at: 21)
         _ = try many.add(bank: "block", signal: pdqs[0], labels: ["extra"], at: 22)  // relabel
         _ = try many.remove(bank: "noisy", signal: pdqs[1], at: 23)
         _ = try many.add(bank: "noisy", signal: pdqs[1], at: 24)  // re-added after removal

@@ -4,13 +4,13 @@ internal import FuzzDriver
 internal import FuzzSupport
 
 // SignalFileReader(format:type:).read(_:number:) on every line of the input. The first byte picks the
-// format (ThreatExchange CSV, HMA, hash-labels) and the type given (none, pdq, md5, sha256); the rest
-// is the file. Every record read must be canonical (lowercase hex of its type's length, at most 64
-// labels, sorted, distinct, valid), and writing it back with SignalFileWriter then reading that line
+// format (ThreatExchange CSV, HMA, hash-labels) and the type given (none, pdq, md5, sha256, vpdq); the
+// rest is the file. Every record read must be canonical (lowercase hex of its type's length, or a vPDQ
+// hash's canonical text that reads back as itself; at most 64 labels, sorted, distinct, valid), and writing it back with SignalFileWriter then reading that line
 // must give the same signal (and labels, where the format carries them).
 
 let formats = SignalFileFormat.allCases
-let types: [SignalType?] = [nil, .pdq, .md5, .sha256]
+let types: [SignalType?] = [nil, .pdq, .md5, .sha256, .vpdq]
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -34,9 +34,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 func check(_ record: SignalRecord, format: SignalFileFormat) {
     let value = record.signal.value
-    guard value.utf8.count == record.signal.type.hexDigits,
-        value.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
-    else { Fuzz.fail("value \"\(value)\" is not canonical \(record.signal.type)") }
+    if let video = record.signal.video {
+        guard value == video.text, (try? Signal(.vpdq, value)) == record.signal, (try? VPDQHash(value))?.text == value else {
+            Fuzz.fail("vpdq value \"\(value)\" is not canonical")
+        }
+    } else {
+        guard value.utf8.count == record.signal.type.hexDigits,
+            value.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        else { Fuzz.fail("value \"\(value)\" is not canonical \(record.signal.type)") }
+    }
     guard record.labels.count <= SignalFileReader.maxLabels, record.labels == Array(Set(record.labels)).sorted(),
         (try? Label.canonical(record.labels)) == record.labels
     else { Fuzz.fail("labels \(record.labels) are not canonical") }
@@ -64,6 +70,12 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
     func hex(_ digits: Int) -> String {
         String((0..<digits).map { _ in Array("0123456789abcdef")[Int(rng.next() % 16)] })
     }
+    /// A value of the type: hex digits, or a vPDQ hash of 1 to 3 frames.
+    func value(_ type: SignalType) -> String {
+        if let digits = type.hexDigits { return hex(digits) }
+        let frames = 1 + Int(rng.next() % 3)
+        return "[" + (0..<frames).map { "\"\(hex(64)),\(rng.next() % 101),\($0).5\"" }.joined(separator: ", ") + "]"
+    }
     var out: [(String, [UInt8])] = []
     for (f, format) in formats.enumerated() {
         for (t, type) in types.enumerated() where type != nil {
@@ -72,7 +84,7 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
             var text = writer.header
             for i in 0..<3 {
                 let entry = BankEntry(
-                    id: UInt64(i + 1), bank: "b", signal: try! Signal(type, hex(type.hexDigits)),
+                    id: UInt64(i + 1), bank: "b", signal: try! Signal(type, value(type)),
                     labels: ["group:x", "n:\(i)"], addedAt: 1_700_000_000 + Int64(i) * 86_400)
                 text += writer.line(entry)
             }
@@ -86,6 +98,7 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
         ("te-quoted", 0 + 3, "\"\(pdq)\",\"1\",,\"x \"\"y\"\" z\"\n"),
         ("hma-typed", 1, "pdq \(pdq)\nmd5 \(md5)\nHASH_SHA256 \(hex(64))\n\(md5)\n"),
         ("hash-labels-mixed", 2 + 3 * 2, "hash,labels\n\(md5),a;b|c,d e\n  \(md5.uppercased())  \n"),
+        ("hma-vpdq", 1, "vpdq [\"\(pdq),100,0.0\", \"\(pdq.uppercased()),7,1.23e+02\"]\nvpdq []\n"),
     ]
     for (name, selector, text) in extra { out.append((name, [selector] + Array(text.utf8))) }
     return out
