@@ -4,7 +4,7 @@ import BulwarkCore
 import Foundation
 
 /// `bulwark bench vpdq`: matching videos against a bank of vPDQ entries, as the media job does:
-/// the bank built, copies of banked videos (every frame a few bits off, some frames dropped,
+/// the bank built, copies of banked videos (every frame a few bits off, a tenth of them dropped,
 /// inside a longer video) and unrelated videos matched one at a time; every copy must be found
 /// and no unrelated video matched.
 struct BenchVPDQCommand: ParsableCommand {
@@ -15,7 +15,7 @@ struct BenchVPDQCommand: ParsableCommand {
             Builds a bank of --videos vPDQ entries of --frames random frames each (seeded; \
             quality 100, a frame a second), then matches --queries videos one at a time with \
             BankSet.match, as the media job matches a video's first and later frames: a third \
-            copies of a banked video (each frame up to --noise bits off, a fifth of its frames \
+            copies of a banked video (each frame up to --noise bits off, every tenth frame \
             dropped), a third the same copies with as many unrelated frames again before and \
             after (found by the banked video's share), a third unrelated videos. Prints the time \
             to build the bank and to load its snapshot, the frames' index's memory, the latency \
@@ -69,7 +69,9 @@ struct BenchVPDQCommand: ParsableCommand {
             if kind == .unrelated {
                 shown = (0..<frames).map { _ in rng.pdqHash() }
             } else {
-                shown = banked[entry].filter { _ in rng.next() % 5 != 0 }.map { rng.flipping($0, bits: Int(rng.next() % UInt64(noise + 1))) }
+                shown = banked[entry].enumerated().filter { $0.offset % 10 != 3 }.map {
+                    rng.flipping($0.element, bits: Int(rng.next() % UInt64(noise + 1)))
+                }
                 if shown.isEmpty { shown = [banked[entry][0]] }
                 if kind == .inside { shown = (0..<shown.count).map { _ in rng.pdqHash() } + shown + (0..<shown.count).map { _ in rng.pdqHash() } }
             }

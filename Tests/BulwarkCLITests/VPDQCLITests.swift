@@ -64,4 +64,14 @@ struct VPDQCommandTests {
         let bad = try CLI.run(["bank", "add", "own", "--type", "vpdq", #"["abc,100,0"]"#, "--banks", banks])
         #expect(bad.status != 0 && bad.stderr.contains("vpdq frame 1"), "\(bad.stderr)")
     }
+
+    /// `bench vpdq` checks what it times: every copy found with its entry (also inside a video three
+    /// times as long), no unrelated video matched.
+    @Test func theBenchmarkFindsEveryCopyAndNothingElse() throws {
+        let r = try CLI.run(["bench", "vpdq", "--videos", "300", "--frames", "20", "--queries", "60", "--seed", "9"])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("bank: 300 vPDQ entries of 20 frames (6000 frames indexed)"), "\(r.stdout)")
+        #expect(r.stdout.contains("found: 40 of the copies and copies inside longer videos (0 missed), 0 matches of another entry or an unrelated video"), "\(r.stdout)")
+        #expect(try CLI.run(["bench", "vpdq", "--frames", "0"]).status != 0)
+    }
 }
