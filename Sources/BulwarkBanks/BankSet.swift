@@ -672,15 +672,21 @@ public struct MatchOutcome: Sendable, Hashable {
     /// allow match by an exact hash (MD5, SHA-256) answers every block match; one by PDQ answers
     /// those of the same picture: the media's own hash, or the same later frame of an animation.
     /// So an allowed first frame does not clear what the animation goes on to show. One by vPDQ
-    /// (a known video) answers the block matches by vPDQ, and those by PDQ of the frames it
-    /// found in the known video.
+    /// (a known video) answers those of the frames it found in the known video. A block match by
+    /// vPDQ stands unless every frame of the media it found is answered so: a known video put in
+    /// front of a banked one does not clear it.
     public var standingBlockMatches: [BankMatch] {
         let allowed = allowedBy
         if allowed.contains(where: { $0.entry.signal.type == .md5 || $0.entry.signal.type == .sha256 }) { return [] }
-        var pictures = Set(allowed.filter { $0.video == nil }.map(\.frame))
-        let knownVideo = allowed.contains { $0.video != nil }
-        for m in allowed { for frame in m.video?.matchedFrames ?? [] { pictures.insert(frame == 0 ? nil : frame) } }
-        return blockMatches.filter { $0.video == nil ? !pictures.contains($0.frame) : !knownVideo }
+        // The media's frames allowed (0: the first, which a PDQ match names nil).
+        var frames = Set<Int>()
+        for m in allowed {
+            if let video = m.video { frames.formUnion(video.matchedFrames) } else { frames.insert(m.frame ?? 0) }
+        }
+        return blockMatches.filter { m in
+            if let video = m.video { return !video.matchedFrames.allSatisfy(frames.contains) }
+            return !frames.contains(m.frame ?? 0)
+        }
     }
 
     /// `none` when allow banks answer every block match (see ``standingBlockMatches``) or nothing

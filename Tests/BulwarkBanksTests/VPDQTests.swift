@@ -190,8 +190,9 @@ struct VPDQTests {
         #expect(set.videoIndex.count == 0)
     }
 
-    /// A known video in an allow bank answers the block matches by vPDQ, and those by PDQ of the
-    /// frames it found; a banked picture on another frame still stands.
+    /// A known video in an allow bank answers the block matches, by vPDQ or PDQ, of the frames it
+    /// found; a banked video or picture on another frame still stands, so a known video put in
+    /// front of a banked one does not clear it.
     @Test func aKnownVideoInAnAllowBankAnswersItsOwnFrames() throws {
         var rng = SplitMix64(seed: 4)
         var set = BankSet()
@@ -216,8 +217,25 @@ struct VPDQTests {
         _ = try set.add(bank: "block", signal: Signal(pdq: other), at: 5)
         var longer = media
         longer.frames.append(FramePDQ(frame: 6, hash: other, quality: 100))
+        // The banked video's sixth frame is not in the known one: it stands, as does the picture.
         let standing = set.match(longer).standingBlockMatches
-        #expect(standing.map(\.entry.signal) == [Signal(pdq: other)])
+        #expect(Set(standing.map(\.entry.signal)) == [Signal(video: video), Signal(pdq: other)])
+        // Its frame 2, banked as a picture, is in the known video: answered.
+        #expect(!standing.contains { $0.entry.signal == Signal(pdq: frames[2]) })
+        // The known video in front of the banked one, as a longer upload: the banked one stands.
+        _ = try set.remove(bank: "block", signal: Signal(pdq: other), at: 6)
+        _ = try set.remove(bank: "block", signal: Signal(pdq: frames[2]), at: 6)
+        let known = (0..<10).map { _ in rng.pdqHash() }
+        _ = try set.add(bank: "fp", signal: Signal(video: try VPDQHash(features: known.enumerated().map { .init(hash: $0.element, quality: 100, milliseconds: Int64($0.offset) * 1000) })), at: 7)
+        let spliced = known + frames
+        let upload = MediaHashes(
+            pdq: spliced[0], pdqQuality: 100, frames: spliced.dropFirst().enumerated().map { FramePDQ(frame: $0.offset + 1, hash: $0.element, quality: 100) })
+        let outcome = set.match(upload)
+        // Both known videos are found whole in it (the first five frames of the banked one too),
+        // but the banked one's sixth frame is in neither.
+        #expect(outcome.allowedBy.count == 2 && outcome.allowedBy.allSatisfy { $0.video?.entryPercent == 100 })
+        #expect(outcome.standingBlockMatches.map(\.entry.signal) == [Signal(video: video)])
+        #expect(outcome.decision == .violating)
     }
 
     /// vPDQ entries survive a snapshot and the bank log's lines, and are matched after as before.
