@@ -396,9 +396,10 @@ public struct BankSet: Sendable {
             entries.append(entry)
             if !skipIndex, let hash = entry.signal.pdq { pdqIndex.insert(hash, id: entry.id, deferringRebuild: deferringRebuild) }
             if let video = entry.signal.video {
-                for (i, frame) in video.compared.enumerated() {
+                for (i, k) in video.comparedPositions.enumerated() {
                     videoIndex.insert(
-                        frame.hash, id: Self.videoFrameID(entry: entry.id, frame: i), deferringRebuild: deferringRebuild || skipIndex)
+                        video.features[Int(k)].hash, id: Self.videoFrameID(entry: entry.id, frame: i),
+                        deferringRebuild: deferringRebuild || skipIndex)
                 }
             }
         case .relabel(let id, let labels):
@@ -414,8 +415,9 @@ public struct BankSet: Sendable {
             if let key = key(entry.bank, entry.signal) { active.remove(key, id: id) }
             if !skipIndex, let hash = entry.signal.pdq { pdqIndex.remove(hash, id: id, deferringRebuild: deferringRebuild) }
             if let video = entry.signal.video {
-                for (i, frame) in video.compared.enumerated() {
-                    videoIndex.remove(frame.hash, id: Self.videoFrameID(entry: id, frame: i), deferringRebuild: deferringRebuild || skipIndex)
+                for (i, k) in video.comparedPositions.enumerated() {
+                    videoIndex.remove(
+                        video.features[Int(k)].hash, id: Self.videoFrameID(entry: id, frame: i), deferringRebuild: deferringRebuild || skipIndex)
                 }
             }
         }
@@ -580,7 +582,7 @@ public struct BankSet: Sendable {
         for (id, f) in byEntry where !f.queries.isEmpty {
             guard let entry = entry(id), let video = entry.signal.video else { continue }
             let match = VideoMatch(
-                frames: queries.count, framesMatched: f.queries.count, entryFrames: video.compared.count,
+                frames: queries.count, framesMatched: f.queries.count, entryFrames: video.comparedPositions.count,
                 entryFramesMatched: f.entryFrames.count, matchedFrames: f.queries.sorted().map { queries[$0].frame })
             guard match.matches else { continue }
             let frame = queries[f.nearest.query].frame

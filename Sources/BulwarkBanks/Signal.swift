@@ -120,13 +120,13 @@ public struct Signal: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// The length of ``value`` in UTF-8 bytes.
-    public var valueByteCount: Int { video.map { $0.text.utf8.count } ?? type.hexDigits ?? 0 }
+    public var valueByteCount: Int { video?.textByteCount ?? type.hexDigits ?? 0 }
 
     /// Appends the value's bytes (a snapshot of a million entries writes them without a string
     /// each).
     func appendValue(to out: inout [UInt8]) {
         if let video {
-            out.append(contentsOf: video.text.utf8)
+            video.appendText(to: &out)
             return
         }
         let count = valueByteCount

@@ -32,19 +32,67 @@ public final class VPDQHash: Sendable, Hashable, CustomStringConvertible {
 
         /// `hex,quality,seconds` as the canonical text writes it.
         public var text: String {
-            let whole = milliseconds / 1000
+            var out: [UInt8] = []
+            appendText(to: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+
+        /// Appends ``text``'s bytes: the hash's 64 lowercase hex digits, the quality, and the
+        /// seconds in thousandths without trailing zeros (`3`, `1.5`, `2.05`).
+        func appendText(to out: inout [UInt8]) {
+            let hex: StaticString = "0123456789abcdef"
+            for i in 0..<64 { out.append(hex.utf8Start[Int((hash[word: 3 - i / 16] >> UInt64(60 - 4 * (i % 16))) & 0xF)]) }
+            out.append(UInt8(ascii: ","))
+            Self.appendDecimal(Int64(quality), to: &out)
+            out.append(UInt8(ascii: ","))
+            Self.appendDecimal(milliseconds / 1000, to: &out)
             var fraction = milliseconds % 1000
-            var seconds = String(whole)
+            guard fraction != 0 else { return }
+            out.append(UInt8(ascii: "."))
+            var digits = 3
+            while fraction % 10 == 0 {
+                fraction /= 10
+                digits -= 1
+            }
+            for k in stride(from: digits - 1, through: 0, by: -1) {
+                var p: Int64 = 1
+                for _ in 0..<k { p *= 10 }
+                out.append(UInt8(ascii: "0") + UInt8((fraction / p) % 10))
+            }
+        }
+
+        /// The length of ``text`` in bytes.
+        var textByteCount: Int {
+            var fraction = milliseconds % 1000
+            var digits = 0
             if fraction != 0 {
-                var digits = 3
+                digits = 4  // the point and three digits, less the trailing zeros
                 while fraction % 10 == 0 {
                     fraction /= 10
                     digits -= 1
                 }
-                let f = String(fraction)
-                seconds += "." + String(repeating: "0", count: digits - f.count) + f
             }
-            return "\(hash.hex),\(quality),\(seconds)"
+            return 64 + 1 + Self.decimalCount(Int64(quality)) + 1 + Self.decimalCount(milliseconds / 1000) + digits
+        }
+
+        private static func decimalCount(_ n: Int64) -> Int {
+            var count = 1
+            var rest = n / 10
+            while rest > 0 {
+                count += 1
+                rest /= 10
+            }
+            return count
+        }
+
+        private static func appendDecimal(_ n: Int64, to out: inout [UInt8]) {
+            let start = out.count
+            var rest = n
+            repeat {
+                out.append(UInt8(ascii: "0") + UInt8(rest % 10))
+                rest /= 10
+            } while rest > 0
+            out[start...].reverse()
         }
     }
 
@@ -62,13 +110,41 @@ public final class VPDQHash: Sendable, Hashable, CustomStringConvertible {
 
     /// Every frame as given, in order.
     public let features: [Feature]
-    /// The frames compared: those of quality at least ``minimumQuality``, each distinct hash
-    /// once (the first), in order.
-    public let compared: [Feature]
-    /// The canonical text.
-    public let text: String
+    /// The positions in ``features`` of the frames compared (``compared``). The text and these
+    /// are not held as copies: a bank of 10,000 videos of 60 frames held its entries' frames
+    /// three times over (the features, those compared, the text), about 10 KB an entry.
+    let comparedPositions: [UInt16]
     /// SHA-256 of ``text``: the signal's identity in a bank.
     let digest: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The frames compared: those of quality at least ``minimumQuality``, each distinct hash
+    /// once (the first), in order.
+    public var compared: [Feature] { comparedPositions.map { features[Int($0)] } }
+
+    /// The canonical text.
+    public var text: String { String(decoding: textBytes(), as: UTF8.self) }
+
+    /// The length of ``text`` in bytes.
+    public var textByteCount: Int { features.reduce(1 + features.count * 3) { $0 + $1.textByteCount } }
+
+    /// Appends ``text``'s bytes.
+    func appendText(to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + textByteCount)
+        out.append(UInt8(ascii: "["))
+        for (i, f) in features.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            f.appendText(to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    private func textBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        appendText(to: &out)
+        return out
+    }
 
     public init(features: [Feature]) throws(BulwarkError) {
         guard !features.isEmpty else {
@@ -88,17 +164,16 @@ public final class VPDQHash: Sendable, Hashable, CustomStringConvertible {
         }
         self.features = features
         var seen = Set<PDQHash>()
-        compared = features.filter { $0.quality >= Self.minimumQuality && seen.insert($0.hash).inserted }
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        out.reserveCapacity(features.count * 80 + 2)
+        comparedPositions = features.indices.filter { features[$0].quality >= Self.minimumQuality && seen.insert(features[$0].hash).inserted }
+            .map { UInt16($0) }
+        var out: [UInt8] = []
         for (i, f) in features.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(i == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: f.text.utf8)
+            f.appendText(to: &out)
             out.append(UInt8(ascii: "\""))
         }
         out.append(UInt8(ascii: "]"))
-        text = String(decoding: out, as: UTF8.self)
         let d = SHA256.digest(out)
         func word(_ k: Int) -> UInt64 { d[(8 * k)..<(8 * k + 8)].reduce(0) { $0 << 8 | UInt64($1) } }
         digest = (word(0), word(1), word(2), word(3))
@@ -190,8 +265,14 @@ public final class VPDQHash: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
-    public static func == (a: VPDQHash, b: VPDQHash) -> Bool { a.text == b.text }
-    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
+    /// The same canonical text (its SHA-256).
+    public static func == (a: VPDQHash, b: VPDQHash) -> Bool { a.digest == b.digest }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(digest.0)
+        hasher.combine(digest.1)
+        hasher.combine(digest.2)
+        hasher.combine(digest.3)
+    }
 }
 
 /// How much of a media item's frames and a vPDQ bank entry's frames were found in each other.

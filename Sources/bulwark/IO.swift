@@ -258,9 +258,15 @@ func listDirectory(_ path: String) -> [String] {
 }
 
 /// Peak resident memory (VmHWM) of this process in KiB, from /proc/self/status.
-func peakRSSKiB() -> Int? {
+func peakRSSKiB() -> Int? { statusKiB("VmHWM:") }
+
+/// Resident memory now (VmRSS) of this process in KiB, from /proc/self/status.
+func residentKiB() -> Int? { statusKiB("VmRSS:") }
+
+/// A field of /proc/self/status given in kB.
+private func statusKiB(_ field: String) -> Int? {
     guard let bytes = try? readFile("/proc/self/status") else { return nil }
-    for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix(field) {
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
     }
     return nil
