@@ -164,3 +164,49 @@ extension RetroHuntTests {
         }
     }
 }
+
+extension BankSnapshotTests {
+    /// vPDQ entries in the banks the database's processes share: another process reads them from
+    /// the bank log, a third from a snapshot (its frames' index built as it loads), and an entry
+    /// one process adds reaches the first by its sync; each matches copies and not removed ones.
+    @Test(arguments: Backend.allCases)
+    func vpdqEntriesTravelThroughTheSharedBankLogAndSnapshots(_ backend: Backend) async throws {
+        try await withTestStore(backend, "bankvpdq") { t in
+            let store = t.store
+            var rng = SplitMix64(seed: 12)
+            let videos = try (0..<4).map { _ in
+                try VPDQHash(features: (0..<8).map { .init(hash: rng.pdqHash(), quality: 90, milliseconds: Int64($0) * 1000) })
+            }
+            func copy(_ video: VPDQHash) -> MediaHashes { MediaHashes(video: video) }
+            func matches(_ registry: BankRegistry, _ video: VPDQHash) -> Bool {
+                registry.banks.match(copy(video)).blockMatches.contains { $0.entry.signal == Signal(video: video) }
+            }
+            let a = try await BankRegistry.shared(store: store)
+            try await a.change { set throws(BulwarkError) in ((), try set.create(Bank(name: "videos", labels: ["category:dissemination"]))) }
+            for video in videos.prefix(3) {
+                try await a.change { set throws(BulwarkError) in ((), try set.add(bank: "videos", signal: Signal(video: video), at: 10).1) }
+            }
+            try await a.change { set throws(BulwarkError) in ((), try set.remove(bank: "videos", signal: Signal(video: videos[1]), at: 20).1) }
+
+            // From the log.
+            let b = try await BankRegistry.shared(store: store)
+            #expect(b.loaded?.replayedEvents == 5)
+            #expect(b.banks.entries == a.banks.entries)
+            #expect(matches(b, videos[0]) && !matches(b, videos[1]) && matches(b, videos[2]))
+
+            // From a snapshot.
+            #expect(try await a.snapshotIfDue(every: 1, now: 30) > 0)
+            let c = try await BankRegistry.shared(store: store)
+            #expect(c.loaded?.snapshotSequence == 5 && c.loaded?.replayedEvents == 0)
+            #expect(c.banks.videoIndex.count == 16 && c.banks.videoIndex.pendingCount == 0)
+            #expect(matches(c, videos[0]) && !matches(c, videos[1]) && matches(c, videos[2]))
+
+            // Added through the third, reaching the first.
+            try await c.change { set throws(BulwarkError) in ((), try set.add(bank: "videos", signal: Signal(video: videos[3]), at: 40).1) }
+            #expect(!matches(a, videos[3]))
+            _ = try await a.sync()
+            #expect(matches(a, videos[3]))
+            #expect(a.banks.entry(4)?.signal.value == videos[3].text)
+        }
+    }
+}
