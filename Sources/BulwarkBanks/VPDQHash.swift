@@ -40,12 +40,11 @@ public final class VPDQHash: Sendable, Hashable, CustomStringConvertible {
         /// Appends ``text``'s bytes: the hash's 64 lowercase hex digits, the quality, and the
         /// seconds in thousandths without trailing zeros (`3`, `1.5`, `2.05`).
         func appendText(to out: inout [UInt8]) {
-            let hex: StaticString = "0123456789abcdef"
-            for i in 0..<64 { out.append(hex.utf8Start[Int((hash[word: 3 - i / 16] >> UInt64(60 - 4 * (i % 16))) & 0xF)]) }
+            hash.appendHex(to: &out)
             out.append(UInt8(ascii: ","))
-            Self.appendDecimal(Int64(quality), to: &out)
+            appendDecimal(Int64(quality), to: &out)
             out.append(UInt8(ascii: ","))
-            Self.appendDecimal(milliseconds / 1000, to: &out)
+            appendDecimal(milliseconds / 1000, to: &out)
             var fraction = milliseconds % 1000
             guard fraction != 0 else { return }
             out.append(UInt8(ascii: "."))
@@ -84,16 +83,6 @@ public final class VPDQHash: Sendable, Hashable, CustomStringConvertible {
             }
             return count
         }
-
-        private static func appendDecimal(_ n: Int64, to out: inout [UInt8]) {
-            let start = out.count
-            var rest = n
-            repeat {
-                out.append(UInt8(ascii: "0") + UInt8(rest % 10))
-                rest /= 10
-            } while rest > 0
-            out[start...].reverse()
-        }
     }
 
     /// Frames of lower quality are not compared (HMA's `VPDQ_QUALITY_THRESHOLD`).
@@ -130,6 +119,11 @@ public final class VPDQHash: Sendable, Hashable, CustomStringConvertible {
     /// Appends ``text``'s bytes.
     func appendText(to out: inout [UInt8]) {
         out.reserveCapacity(out.count + textByteCount)
+        Self.appendText(of: features, to: &out)
+    }
+
+    /// The canonical text of `features`: `["…","…"]`, each ``Feature/text``.
+    private static func appendText(of features: [Feature], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         for (i, f) in features.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -167,13 +161,7 @@ public final class VPDQHash: Sendable, Hashable, CustomStringConvertible {
         comparedPositions = features.indices.filter { features[$0].quality >= Self.minimumQuality && seen.insert(features[$0].hash).inserted }
             .map { UInt16($0) }
         var out: [UInt8] = []
-        for (i, f) in features.enumerated() {
-            out.append(i == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
-            out.append(UInt8(ascii: "\""))
-            f.appendText(to: &out)
-            out.append(UInt8(ascii: "\""))
-        }
-        out.append(UInt8(ascii: "]"))
+        Self.appendText(of: features, to: &out)
         let d = SHA256.digest(out)
         func word(_ k: Int) -> UInt64 { d[(8 * k)..<(8 * k + 8)].reduce(0) { $0 << 8 | UInt64($1) } }
         digest = (word(0), word(1), word(2), word(3))

@@ -26,6 +26,12 @@ public struct FramePDQ: Sendable, Hashable {
     /// a bank entry near a frame left out is near the one kept too.
     public static let sameFrameBits = 8
 
+    /// Whether `hash` shows another picture than every one `kept`: more than ``sameFrameBits``
+    /// from each.
+    public static func showsAnotherPicture(_ hash: PDQHash, than kept: [PDQHash]) -> Bool {
+        !kept.contains { $0.distance(to: hash) <= sameFrameBits }
+    }
+
     /// The frames as stored: `frame:quality:hex` for each, and `:second` after it for a video's,
     /// separated by single spaces; nil for none.
     public static func text(_ frames: [FramePDQ]) -> String? {

@@ -526,6 +526,22 @@ func appendScore(_ score: Double, to out: inout [UInt8]) {
     out.append(contentsOf: digits[0..<end])
 }
 
+/// Appends `value` in decimal digits, without a String of its own.
+public func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+    if value < 0 { out.append(UInt8(ascii: "-")) }
+    var magnitude = value.magnitude
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 20 digits, the last first
+    var count = 0
+    withUnsafeMutableBytes(of: &digits) { d in
+        repeat {
+            d[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+            count += 1
+        } while magnitude > 0
+        for i in stride(from: count - 1, through: 0, by: -1) { out.append(d[i]) }
+    }
+}
+
 /// Appends `value` as a JSON string literal, escaping quotes, backslashes and control characters.
 public func appendJSONString(_ value: String, to out: inout [UInt8]) {
     out.append(UInt8(ascii: "\""))

@@ -81,12 +81,18 @@ public struct PDQHash: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// 64 lowercase hex digits, as the reference prints them.
     public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: 64)
-        for i in 0..<64 {
-            out[i] = digits[Int((self[word: 3 - i / 16] >> UInt64(60 - 4 * (i % 16))) & 0xF)]
-        }
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        appendHex(to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends ``hex``'s 64 digits, without a String of their own.
+    public func appendHex(to out: inout [UInt8]) {
+        let digits: StaticString = "0123456789abcdef"
+        for i in 0..<64 {
+            out.append(digits.utf8Start[Int((self[word: 3 - i / 16] >> UInt64(60 - 4 * (i % 16))) & 0xF)])
+        }
     }
 
     public var description: String { hex }

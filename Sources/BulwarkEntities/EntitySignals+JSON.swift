@@ -146,19 +146,3 @@ extension EntitySignals {
         return try r.number().double
     }
 }
-
-/// Appends `value` in decimal digits, without a String of its own.
-private func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
-    if value < 0 { out.append(UInt8(ascii: "-")) }
-    var magnitude = value.magnitude
-    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 20 digits, the last first
-    var count = 0
-    withUnsafeMutableBytes(of: &digits) { d in
-        repeat {
-            d[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-            magnitude /= 10
-            count += 1
-        } while magnitude > 0
-        for i in stride(from: count - 1, through: 0, by: -1) { out.append(d[i]) }
-    }
-}

@@ -73,7 +73,7 @@ extension PDQHasher {
                 first = hashed
                 size = (frame.width, frame.height)
                 if dihedral { firstDihedral = dihedralHashes(frame, scratch: &scratch) }
-            } else if !kept.contains(where: { $0.distance(to: hashed.hash) <= FramePDQ.sameFrameBits }) {
+            } else if FramePDQ.showsAnotherPicture(hashed.hash, than: kept) {
                 later.append(FramePDQ(frame: index, hash: hashed.hash, quality: hashed.quality))
             } else {
                 return true

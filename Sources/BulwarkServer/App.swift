@@ -359,7 +359,7 @@ public struct BulwarkService: Sendable {
         var kept = [first.hash]
         var frames: [FramePDQ] = []
         for (n, f) in video.features.enumerated().dropFirst()
-        where !kept.contains(where: { $0.distance(to: f.hash) <= FramePDQ.sameFrameBits }) {
+        where FramePDQ.showsAnotherPicture(f.hash, than: kept) {
             guard f.milliseconds / 1000 <= Int64(ItemPayload.maxFrameSecond) else {
                 throw APIError.invalid(
                     "vpdq frame \(n + 1) is at \(f.milliseconds / 1000) s, past \(ItemPayload.maxFrameSecond) (a week)", field: field)
